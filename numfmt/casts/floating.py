@@ -1,0 +1,205 @@
+"""Casts of the float family: the format's numbers for the kernels, and round / encode / decode."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..formats.floating import FloatFormat
+from ..kernels import floating as kern
+from ..rounding import Rounding, overflows_to_infinity
+from .common import as_code_array, code_dtype, run_chunked
+
+NAN_POLICIES = ("raise", "ml_dtypes")
+
+_DOMAINS = {False: (23, 127, np.float32, np.int32), True: (52, 1023, np.float64, np.int64)}
+
+
+def fits_float32(fmt: FloatFormat) -> bool:
+    """Whether every value of fmt is a float32 value."""
+    return fmt.man_bits <= 23 and fmt.emin - fmt.man_bits >= -149 and fmt.info.maxexp <= 128
+
+
+def _float32_domain(fmt: FloatFormat) -> bool:
+    """Whether float32 inputs can be rounded on their own bits (float32 subnormals < 2**emin)."""
+    return fits_float32(fmt) and fmt.emin >= -126
+
+
+def _bits(value: float, dom64: bool) -> int:
+    _, _, ftype, itype = _DOMAINS[dom64]
+    return int(np.array(value, ftype).view(itype))
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, nan: str):
+    """(bits_params, code_params): the tuples ``kernels.floating._round_one`` reads.
+
+    They differ in what a result is: bit patterns of the float domain (round) or codes
+    (encode). overflow="raise" marks every overflow with NaN bits so the caller can count them.
+    """
+    dom_m, dom_bias, _, _ = _DOMAINS[dom64]
+    info = fmt.info
+    nan_bits = _bits(np.nan, dom64)
+    max_code = fmt.max_magnitude_code
+    signed_nan = fmt.special in ("ieee", "fn") and fmt.signed
+    specials = {}
+    for neg in (False, True):
+        sign = -1.0 if neg else 1.0
+        sign_code = fmt.sign_bit if neg else 0
+        max_entry = (_bits(sign * info.max, dom64), max_code | sign_code)
+        nan_entry = (_bits(-np.nan if neg and signed_nan else np.nan, dom64),
+                     (fmt.nan_code | (sign_code if signed_nan else 0)) if fmt.has_nan else 0)
+        if not fmt.has_nan and nan == "ml_dtypes":      # ml_dtypes: NaN -> zero of the other sign
+            nan_entry = ((_bits(0.0 if neg else -0.0, dom64), 0 if neg else fmt.sign_bit)
+                         if fmt.has_negative_zero else (0, 0))
+        if fmt.has_inf:
+            inf_entry = (_bits(sign * np.inf, dom64), fmt.inf_magnitude_code | sign_code)
+        else:
+            inf_entry = nan_entry if fmt.has_nan else max_entry
+        if overflow == "saturate":
+            inf_entry = ovf_entry = max_entry
+        elif overflows_to_infinity(mode, neg):
+            ovf_entry = inf_entry if (fmt.has_inf or fmt.has_nan) else max_entry
+        else:
+            ovf_entry = max_entry
+        if overflow == "raise":
+            ovf_entry = (nan_bits, 0)
+            if not fmt.has_inf:
+                inf_entry = (nan_bits, 0)
+        specials[neg] = (nan_entry, inf_entry, ovf_entry)
+    M = fmt.man_bits
+    qsub = fmt.emin - M if fmt.subnormals else fmt.emin
+    half_q = 2.0 ** (qsub - 1)
+    half_q_bits = _bits(half_q, dom64) if float(np.array(half_q, _DOMAINS[dom64][2])) == half_q else 0
+    lsb_parity = -1 if M else (1 - dom_bias - fmt.emin + fmt.code_offset) % 2
+    nearest = mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY)
+    rounding = (int(nearest), int(mode == Rounding.NEAREST_AWAY),
+                int(mode in (Rounding.TOWARD_POSITIVE, Rounding.ODD)),
+                int(mode in (Rounding.TOWARD_NEGATIVE, Rounding.ODD)), int(mode == Rounding.ODD))
+    common = (M, qsub + dom_bias + dom_m if fmt.subnormals else 0,
+              _bits(2.0 ** qsub, dom64), half_q_bits, _bits(info.max, dom64),
+              0 if fmt.zero else _bits(info.smallest_normal, dom64), lsb_parity, *rounding,
+              ((dom_bias + fmt.emin - 1) << M) - fmt.code_offset, _bits(info.smallest_normal, dom64))
+
+    def variant(k: int, out_sign: int) -> tuple:
+        table = []
+        for row in range(3):
+            table += [specials[False][row][k], specials[True][row][k]]
+        return (*common, out_sign, int(fmt.has_negative_zero), int(not fmt.signed), *table)
+
+    sign_in = -(1 << 63) if dom64 else 1 << 31      # the sign bit, as an int64
+    params = variant(0, sign_in), variant(1, fmt.sign_bit)
+    assert len(params[0]) == len(kern.PARAM_NAMES)
+    return params
+
+
+def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
+    """Parameters of the float32 fast path, or None where it does not apply (see
+    ``kernels.floating._round_same_range``): IEEE formats with float32's exponent field."""
+    if not (fmt.exp_bits == 8 and fmt.bias == 127 and fmt.special == "ieee" and fmt.signed
+            and fmt.subnormals and fmt.zero and overflow in ("ieee", "saturate")):
+        return None
+    clamp = fmt.info.max if overflow == "saturate" else np.inf
+    bits_params, _ = kernel_params(fmt, False, mode, overflow, "raise")
+    rounding = bits_params[kern.PARAM_NAMES.index("nearest"):kern.PARAM_NAMES.index("odd") + 1]
+    return (23 - fmt.man_bits, *rounding, _bits(clamp, False), _bits(np.nan, False))
+
+
+def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
+    """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats."""
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"nan must be one of {NAN_POLICIES}; got {nan!r}")
+    if not fmt.has_nan:
+        if nan == "raise":
+            count = int(np.count_nonzero(np.isnan(x)))
+            if count:
+                raise ValueError(f"{count} of {x.size} elements of x are NaN, and {fmt.name} has no NaN; "
+                                 "pass nan='ml_dtypes' to map NaN to zero as ml_dtypes does")
+        if not fmt.signed:
+            count = int(np.count_nonzero(x < 0))
+            if count:
+                raise ValueError(f"{count} elements of x are negative, and the unsigned format "
+                                 f"{fmt.name} has no NaN to map them to")
+
+
+def _domain_input(x: np.ndarray, fmt: FloatFormat):
+    """(flat contiguous input in its rounding domain, dom64)."""
+    dom64 = x.dtype == np.float64 or not _float32_domain(fmt)
+    ftype = np.float64 if dom64 else np.float32
+    return np.ascontiguousarray(x, dtype=ftype).reshape(-1), dom64
+
+
+def _check_overflow(flat: np.ndarray, fmt, dom64, mode) -> None:
+    bits_params, _ = kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")
+    _, _, ftype, itype = _DOMAINS[dom64]
+    marked = np.empty_like(flat)
+    run_chunked(kern.round_bits64 if dom64 else kern.round_bits32, flat.view(itype), marked.view(itype),
+                bits_params)
+    bad = np.isnan(marked) & ~np.isnan(flat)
+    if bad.any():
+        raise OverflowError(f"{int(bad.sum())} of {flat.size} elements of x overflow {fmt.name} "
+                            f"(max {fmt.info.max}) under rounding={mode.name.lower()}; "
+                            f"first: {flat[bad][0]!r}")
+
+
+def round_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str) -> np.ndarray:
+    """x rounded to fmt, as float64 for float64 inputs or formats beyond float32, else float32."""
+    _check_domain(x, fmt, nan)
+    flat, dom64 = _domain_input(x, fmt)
+    if overflow == "raise":
+        _check_overflow(flat, fmt, dom64, mode)
+    overflow = "ieee" if overflow == "raise" else overflow
+    _, _, ftype, itype = _DOMAINS[dom64]
+    out = np.empty(flat.size, ftype)
+    fast = None if dom64 else same_range_params(fmt, mode, overflow)
+    if fast is not None:
+        run_chunked(kern.round_same_range32, flat.view(itype), out.view(itype), fast)
+    else:
+        bits_params, _ = kernel_params(fmt, dom64, mode, overflow, nan)
+        run_chunked(kern.round_bits64 if dom64 else kern.round_bits32, flat.view(itype), out.view(itype),
+                    bits_params)
+    if dom64 and x.dtype != np.float64 and fits_float32(fmt):
+        out = out.astype(np.float32)
+    return out.reshape(x.shape)
+
+
+def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str) -> np.ndarray:
+    """Codes of x rounded to fmt, in the smallest unsigned dtype that holds them."""
+    _check_domain(x, fmt, nan)
+    flat, dom64 = _domain_input(x, fmt)
+    if overflow == "raise":
+        _check_overflow(flat, fmt, dom64, mode)
+    _, code_params = kernel_params(fmt, dom64, mode, "ieee" if overflow == "raise" else overflow, nan)
+    _, _, _, itype = _DOMAINS[dom64]
+    out = np.empty(flat.size, code_dtype(fmt.bits))
+    run_chunked(kern.encode64 if dom64 else kern.encode32, flat.view(itype), out, code_params)
+    return out.reshape(x.shape)
+
+
+@functools.lru_cache(maxsize=None)
+def _decode_params(fmt: FloatFormat, dtype: np.dtype):
+    M = fmt.man_bits
+    top = (1 << fmt.magnitude_bits) - 1
+    nan_above = {"ieee": fmt.inf_magnitude_code, "fn": top - 1}.get(fmt.special, top)
+    if fmt.special == "ieee" and M == 0:
+        nan_above = top
+    nan_code = fmt.sign_bit if fmt.special in ("fnuz", "p3109") else -1
+    inf_mag = fmt.inf_magnitude_code if fmt.has_inf else -1
+    fields = np.arange((1 << fmt.exp_bits) + 1)
+    with np.errstate(over="ignore"):
+        pow2 = np.ldexp(1.0, np.maximum(fields - 1, 0) + fmt.emin - M).astype(dtype)
+    return M, fmt.code_offset, fmt.sign_bit, nan_above, nan_code, inf_mag, pow2
+
+
+def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
+    """Values of codes as float32 or float64."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if dtype == np.float32 and not fits_float32(fmt):
+        raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
+    arr = as_code_array(codes, fmt.bits)
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    out = np.empty(flat.size, dtype)
+    run_chunked(kern.decode, flat, out, *_decode_params(fmt, dtype))
+    return out.reshape(arr.shape)

@@ -1,0 +1,253 @@
+"""FloatFormat: one frozen dataclass for every binary floating-point format of 2 to 32 bits.
+
+A value is sign * significand * 2**exponent with ``man_bits`` stored fraction bits. The
+special-value convention says where Inf and NaN live:
+
+=========  ==============================================================  ===============
+special    codes                                                           examples
+=========  ==============================================================  ===============
+"ieee"     top exponent field is Inf (fraction 0) and NaN (fraction != 0)  binary16, e5m2
+"fn"       no Inf; the all-ones magnitude is NaN                           e4m3, e8m0
+"fnuz"     no Inf, no -0; the single NaN sits at the negative-zero code    e4m3fnuz
+"p3109"    as "fnuz", plus +Inf / -Inf at the all-ones codes              p3109_p3
+"finite"   no Inf, no NaN: every code is a number                          e2m1, e3m2
+=========  ==============================================================  ===============
+
+``zero=False`` (E8M0) means there is no zero at all: the exponent field 0 is an ordinary binade.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+SPECIALS = ("ieee", "fn", "fnuz", "p3109", "finite")
+
+
+@dataclass(frozen=True)
+class FloatInfo:
+    """numpy.finfo-style properties; names and values agree with ``ml_dtypes.finfo``."""
+
+    bits: int
+    nexp: int
+    nmant: int
+    bias: int
+    max: float
+    min: float
+    smallest_normal: float
+    smallest_subnormal: float
+    eps: float
+    epsneg: float
+    maxexp: int
+    minexp: int
+    has_inf: bool
+    has_nan: bool
+    has_negative_zero: bool
+
+    @property
+    def tiny(self) -> float:
+        """Alias of ``smallest_normal`` (numpy's name)."""
+        return self.smallest_normal
+
+    @property
+    def precision_bits(self) -> int:
+        """Significand bits including the implicit one."""
+        return self.nmant + 1
+
+
+@dataclass(frozen=True)
+class FloatFormat:
+    """A binary floating-point format.
+
+    Args:
+        exp_bits: exponent field width (>= 1).
+        man_bits: stored fraction bits (>= 0).
+        bias: exponent bias; default the IEEE bias ``2**(exp_bits-1) - 1``.
+        signed: whether there is a sign bit.
+        subnormals: whether the exponent field 0 holds subnormals (else values below the
+            smallest normal round between 0 and the smallest normal).
+        special: Inf/NaN convention, one of ``SPECIALS`` (see the module docstring).
+        zero: False for formats without a zero, where field 0 is a normal binade (E8M0).
+        name: display name (not part of equality).
+
+    Example:
+        >>> FloatFormat(4, 3, special="fn").info.max
+        448.0
+        >>> FloatFormat(5, 2).info.smallest_subnormal == 2.0 ** -16
+        True
+    """
+
+    exp_bits: int
+    man_bits: int
+    bias: int | None = None
+    signed: bool = True
+    subnormals: bool = True
+    special: str = "ieee"
+    zero: bool = True
+    name: str | None = field(default=None, compare=False)
+
+    family = "float"
+
+    def __post_init__(self) -> None:
+        if self.bias is None:
+            object.__setattr__(self, "bias", (1 << (self.exp_bits - 1)) - 1)
+        if self.name is None:
+            object.__setattr__(self, "name", self._default_name())
+        self._validate()
+
+    def _default_name(self) -> str:
+        base = f"e{self.exp_bits}m{self.man_bits}"
+        default_bias = (1 << (self.exp_bits - 1)) - 1
+        extras = []
+        if self.bias != default_bias:
+            extras.append(f"b{self.bias}")
+        if self.special != "ieee":
+            extras.append(self.special)
+        if not self.signed:
+            extras.append("unsigned")
+        if not self.subnormals:
+            extras.append("nosub")
+        if not self.zero:
+            extras.append("nozero")
+        return base + ("_" + "_".join(extras) if extras else "")
+
+    def _validate(self) -> None:
+        if not (isinstance(self.exp_bits, int) and self.exp_bits >= 1):
+            raise ValueError(f"exp_bits must be an integer >= 1, got {self.exp_bits!r}")
+        if not (isinstance(self.man_bits, int) and self.man_bits >= 0):
+            raise ValueError(f"man_bits must be an integer >= 0, got {self.man_bits!r}")
+        if not 2 <= self.bits <= 32:
+            raise ValueError(f"a FloatFormat has 2 to 32 bits, got {self.bits} ({self.name})")
+        if self.special not in SPECIALS:
+            raise ValueError(f"special must be one of {SPECIALS}, got {self.special!r}")
+        if self.special in ("fnuz", "p3109") and not self.signed:
+            raise ValueError(f"special={self.special!r} puts NaN at the negative-zero code and needs signed=True")
+        if not self.zero and self.subnormals:
+            raise ValueError("zero=False (no zero code) requires subnormals=False")
+        if self.max_magnitude_code < 1:
+            raise ValueError(f"{self.name} has no positive finite value")
+        if self.emin - self.man_bits < -1022 or self.info.maxexp > 1023:
+            raise ValueError(f"{self.name}: values must be normal float64 numbers")
+
+    # ----- code geometry (used by the kernels and the reference) -----
+    @property
+    def bits(self) -> int:
+        """Total width of a code."""
+        return int(self.signed) + self.exp_bits + self.man_bits
+
+    @property
+    def magnitude_bits(self) -> int:
+        return self.exp_bits + self.man_bits
+
+    @property
+    def emin(self) -> int:
+        """Exponent of the smallest normal binade."""
+        return 1 - self.bias if self.zero else -self.bias
+
+    @property
+    def code_offset(self) -> int:
+        """Magnitude code = ((e - emin) << man_bits) + significand + code_offset (see kernels)."""
+        return 0 if self.zero else -(1 << self.man_bits)
+
+    @property
+    def has_inf(self) -> bool:
+        return self.special in ("ieee", "p3109")
+
+    @property
+    def has_nan(self) -> bool:
+        return self.special in ("fn", "fnuz", "p3109") or (self.special == "ieee" and self.man_bits > 0)
+
+    @property
+    def has_negative_zero(self) -> bool:
+        return self.signed and self.zero and self.special in ("ieee", "fn", "finite")
+
+    @property
+    def max_magnitude_code(self) -> int:
+        top = (1 << self.magnitude_bits) - 1
+        if self.special == "ieee":
+            return ((1 << self.exp_bits) - 1 << self.man_bits) - 1
+        if self.special in ("fn", "p3109"):
+            return top - 1
+        return top
+
+    @property
+    def inf_magnitude_code(self) -> int | None:
+        if self.special == "ieee":
+            return (1 << self.exp_bits) - 1 << self.man_bits
+        if self.special == "p3109":
+            return (1 << self.magnitude_bits) - 1
+        return None
+
+    @property
+    def nan_code(self) -> int | None:
+        """The canonical (positive, quiet) NaN code."""
+        if self.special == "ieee":
+            return self.inf_magnitude_code | (1 << self.man_bits - 1) if self.man_bits else None
+        if self.special == "fn":
+            return (1 << self.magnitude_bits) - 1
+        if self.special in ("fnuz", "p3109"):
+            return 1 << self.magnitude_bits
+        return None
+
+    @property
+    def sign_bit(self) -> int:
+        """The code's sign bit mask (0 for unsigned formats)."""
+        return 1 << self.magnitude_bits if self.signed else 0
+
+    def magnitude_value(self, mag: int) -> Fraction:
+        """Exact value of a finite magnitude code (no sign)."""
+        c = mag - self.code_offset
+        field_, frac = c >> self.man_bits, c & ((1 << self.man_bits) - 1)
+        if field_ == 0:
+            return frac * Fraction(2) ** (self.emin - self.man_bits)
+        sig = (1 << self.man_bits) + frac
+        return sig * Fraction(2) ** (self.emin + field_ - 1 - self.man_bits)
+
+    # ----- user-facing properties -----
+    @functools.cached_property
+    def info(self) -> FloatInfo:
+        """finfo-like properties (see FloatInfo)."""
+        M = self.man_bits
+        maxv = self.magnitude_value(self.max_magnitude_code)
+        smallest = self.magnitude_value(1) if self.subnormals else Fraction(2) ** self.emin
+        if self.emin < 0:
+            epsneg = 2.0 ** -(M + 1)
+        elif self.subnormals:
+            epsneg = 2.0 ** -M
+        else:
+            epsneg = 1.0
+        return FloatInfo(
+            bits=self.bits,
+            nexp=self.exp_bits,
+            nmant=M,
+            bias=self.bias,
+            max=float(maxv),
+            min=float(-maxv) if self.signed else float(0 if self.zero else smallest),
+            smallest_normal=2.0 ** self.emin,
+            smallest_subnormal=float(smallest),
+            eps=2.0 ** -M,
+            epsneg=epsneg,
+            maxexp=maxv.numerator.bit_length() - maxv.denominator.bit_length() + 1,
+            minexp=self.emin,
+            has_inf=self.has_inf,
+            has_nan=self.has_nan,
+            has_negative_zero=self.has_negative_zero,
+        )
+
+    def values(self, dtype=np.float64) -> np.ndarray:
+        """Every value, indexed by code (NaN codes give NaN); formats of at most 16 bits.
+
+        >>> FloatFormat(2, 1, bias=1, special="finite").values()[:8].tolist()
+        [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+        """
+        if self.bits > 16:
+            raise ValueError(f"values() enumerates formats of at most 16 bits; {self.name} has {self.bits}")
+        from ..casting import decode
+
+        codes = np.arange(1 << self.bits, dtype=np.uint32)
+        return decode(codes, self, dtype=dtype)
+
+    def __str__(self) -> str:
+        return self.name

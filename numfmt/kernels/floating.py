@@ -1,0 +1,165 @@
+"""Numba kernels of the float family: round (values to values), encode (values to codes), decode.
+
+The kernels read the *bit patterns* of their float input. The input "domain" is float32
+(dom_m = 23, dom_bias = 127) or float64 (52, 1023). The target format comes in as plain integers
+(the tuple built by ``numfmt.casts.floating.kernel_params``), so one compiled kernel serves every
+FloatFormat and every deterministic rounding mode.
+
+Rounding works on the magnitude bits ``a`` of the input, as SoftFloat's roundPack does on its
+significand: find the quantum of the target binade (``shift`` bits of the input's significand
+are discarded), add a mode-dependent bias below the kept bits and truncate:
+
+    r = (a + bias) & -2**shift      nearest_even:  bias = half - 1 + lsb
+                                    nearest_away:  bias = half
+                                    away from zero (toward_positive on +x, ...): bias = full - 1
+                                    odd:           bias = (full - 1) * (1 - lsb)
+
+A carry out of the significand walks into the exponent by itself. Inputs below one quantum of
+the smallest binade round between 0 and that quantum by comparison. Everything is written with
+selects instead of branches so that LLVM vectorizes the loops. "Even" and "odd" refer to the
+target *code*, which differs from the significand's last bit only for formats with M = 0 (E8M0).
+"""
+import numba as nb
+import numpy as np
+
+# The parameter tuple ``p`` of _round_one, built by numfmt.casts.floating.kernel_params.
+PARAM_NAMES = (
+    "M",                          # target fraction bits
+    "sub_shift_base",             # shift = max(dom_m - M, sub_shift_base - max(E, 1)) (subnormals)
+    "q_bits", "half_q_bits",      # bits of the smallest quantum 2**qsub and of half of it
+    "max_bits", "min_bits",       # bits of the largest finite value; of the smallest (no-zero formats)
+    "lsb_parity",                 # -1: code parity is the significand's; else (E + lsb_parity) & 1
+    "nearest", "ties_away",       # mode flags: round to nearest; ties away from zero
+    "away_pos", "away_neg", "odd",  # directed: inexact +x / -x move away from zero; round to odd
+    "code_normal_sub",            # code = (r >> (dom_m - M)) - code_normal_sub for r >= 2**emin
+    "normal_bits",                # bits of 2**emin
+    "out_sign", "negzero", "unsigned",  # output sign bit; whether -0 exists; unsigned format
+    "nan0", "nan1", "inf0", "inf1", "ovf0", "ovf1",  # outputs for NaN, Inf, overflow by sign
+)
+
+
+@nb.njit(inline="always")
+def _round_one(bits, p, want_code, dom_m, dom_bias):
+    """Round one input (its bit pattern as int64) to the format; return output bits or code.
+
+    NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
+    output; zeros otherwise follow the main path (-0 only where the format has it).
+    """
+    (M, sub_shift_base, q_bits, half_q_bits, max_bits, min_bits, lsb_parity,
+     nearest, ties_away, away_pos, away_neg, odd, code_normal_sub, normal_bits,
+     out_sign, negzero, unsigned, nan0, nan1, inf0, inf1, ovf0, ovf1) = p
+    dom_exp = 11 if dom_m == 52 else 8
+    neg = bits < 0
+    a = bits & ((np.int64(1) << (dom_exp + dom_m)) - 1)
+    inf_bits = ((np.int64(1) << dom_exp) - 1) << dom_m
+    mant_mask = (np.int64(1) << dom_m) - 1
+
+    # discarded bits: fixed in normal binades, more below the smallest normal binade
+    E = a >> dom_m
+    shift = min(max(dom_m - M, sub_shift_base - max(E, 1)), dom_m)
+    full = np.int64(1) << shift
+    sig = (a & mant_mask) | (min(E, 1) << dom_m)
+    lsb = ((sig >> shift) if lsb_parity < 0 else (E + lsb_parity)) & 1
+    away = away_neg if neg else away_pos
+    if nearest:
+        bias = (full >> 1) - 1 + (lsb | ties_away)
+        up_from_zero = (a > half_q_bits) | ((a == half_q_bits) & (ties_away != 0))
+    else:
+        bias = (full - 1) * (away & (1 - (odd & lsb)))
+        up_from_zero = (a != 0) & (away != 0)
+    r = (a + bias) & -full
+    r = (q_bits if up_from_zero else 0) if a < q_bits else r
+    overflow = r > max_bits
+    r = max(r, min_bits)
+
+    if want_code:  # the code of the rounded magnitude r
+        Er = r >> dom_m
+        sub_code = ((r & mant_mask) | (min(Er, 1) << dom_m)) >> min(max(sub_shift_base - max(Er, 1), 0), dom_m)
+        r = ((r >> (dom_m - M)) - code_normal_sub) if r >= normal_bits else sub_code
+    out = r | (out_sign if neg & ((r != 0) | (negzero != 0)) else 0)
+    out = (ovf1 if neg else ovf0) if overflow else out
+    out = (inf1 if neg else inf0) if a == inf_bits else out
+    no_image = (a > inf_bits) | (neg & (unsigned != 0)) | ((a == 0) & (min_bits != 0))
+    return (nan1 if neg else nan0) if no_image else out
+
+
+@nb.njit(inline="always")
+def _round_same_range(bits, p, dom_m):
+    """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
+    float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.
+
+    ``p`` is (shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits).
+    """
+    shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits = p
+    dom_exp = 11 if dom_m == 52 else 8
+    sign = bits & (np.int64(-1) << (dom_exp + dom_m))
+    a = bits ^ sign
+    full = np.int64(1) << shift
+    lsb = (a >> shift) & 1
+    if nearest:
+        bias = (full >> 1) - 1 + (lsb | ties_away)
+    else:
+        bias = (full - 1) * ((away_neg if sign != 0 else away_pos) & (1 - (odd & lsb)))
+    r = min((a + bias) & -full, clamp_bits) | sign
+    return nan_bits | sign if a > (((np.int64(1) << dom_exp) - 1) << dom_m) else r
+
+
+@nb.njit(cache=True, nogil=True)
+def round_bits32(x_bits, out_bits, p):
+    """out_bits[i] = float32 bit pattern of x rounded to the format (x as int32 bits)."""
+    for i in range(x_bits.size):
+        out_bits[i] = _round_one(np.int64(x_bits[i]), p, False, 23, 127)
+
+
+@nb.njit(cache=True, nogil=True)
+def round_bits64(x_bits, out_bits, p):
+    """out_bits[i] = float64 bit pattern of x rounded to the format (x as int64 bits)."""
+    for i in range(x_bits.size):
+        out_bits[i] = _round_one(x_bits[i], p, False, 52, 1023)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode32(x_bits, out_codes, p):
+    """out_codes[i] = code of x rounded to the format (x as float32 bits)."""
+    for i in range(x_bits.size):
+        out_codes[i] = _round_one(np.int64(x_bits[i]), p, True, 23, 127)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode64(x_bits, out_codes, p):
+    """out_codes[i] = code of x rounded to the format (x as float64 bits)."""
+    for i in range(x_bits.size):
+        out_codes[i] = _round_one(x_bits[i], p, True, 52, 1023)
+
+
+@nb.njit(cache=True, nogil=True)
+def round_same_range32(x_bits, out_bits, p):
+    """round_bits32 for formats with float32's exponent field (see _round_same_range)."""
+    for i in range(x_bits.size):
+        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23)
+
+
+@nb.njit(cache=True, nogil=True)
+def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
+    """out[i] = value of codes[i].
+
+    A magnitude ``c - code_offset`` splits into field and fraction; the value is
+    ``sig * pow2[field]`` with ``sig`` the fraction plus the implicit bit for field > 0, so every
+    value is one exact multiplication. NaN: magnitude above ``nan_above`` or code == ``nan_code``;
+    Inf: magnitude == ``inf_mag`` (use -1 where there is none).
+    """
+    frac_mask = (np.int64(1) << mant_bits) - 1
+    for i in range(codes.size):
+        code = np.int64(codes[i])
+        mag = code & ~sign_bit
+        if mag > nan_above or code == nan_code:
+            out[i] = np.nan
+            continue
+        if mag == inf_mag:
+            v = np.inf
+        else:
+            c = mag - code_offset
+            field = c >> mant_bits
+            sig = (c & frac_mask) + ((frac_mask + 1) if field > 0 else 0)
+            v = sig * pow2[field]
+        out[i] = -v if (code & sign_bit) != 0 else v
