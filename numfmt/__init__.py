@@ -4,11 +4,11 @@
 >>> nf.round([1.06, 300.0], "e4m3").tolist()
 [1.0, 288.0]
 """
-from .casts import decode, encode, get_num_threads, round, set_num_threads
+from .casts import decode, encode, get_num_threads, last_seed, round, set_num_threads
 from .formats import FloatFormat, FloatInfo, format, registered
 from .rounding import Rounding
 
 __version__ = "0.1.0"
 
 __all__ = ["FloatFormat", "FloatInfo", "Rounding", "decode", "encode", "format", "get_num_threads",
-           "registered", "round", "set_num_threads"]
+           "last_seed", "registered", "round", "set_num_threads"]

@@ -5,10 +5,21 @@ import numpy as np
 
 from ..formats.registry import format as _format
 from ..rounding import Rounding, overflow_policy, rounding_mode
+from ..random import resolve_seed
 from . import floating
 from .common import as_float_array, finish, get_num_threads, set_num_threads
 
-__all__ = ["round", "encode", "decode", "set_num_threads", "get_num_threads"]
+__all__ = ["round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
+
+SR_RULES = ("add", "nearest")
+DEFAULT_SR_BITS = 32
+_last_seed: int | None = None
+
+
+def last_seed() -> int | None:
+    """The seed the most recent stochastic ``round``/``encode`` call used (drawn from the OS
+    when no seed was given), so that a result can be reproduced."""
+    return _last_seed
 
 _FAMILIES = {"float": floating}
 
@@ -18,14 +29,53 @@ def _family(fmt):
     return fmt, _FAMILIES[fmt.family]
 
 
-def _deterministic(rounding) -> Rounding:
-    mode = rounding_mode(rounding)
-    if mode == Rounding.STOCHASTIC:
-        raise NotImplementedError("rounding='stochastic' is not available yet")
-    return mode
+def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bits):
+    """None for deterministic modes, else (seed, k, rule, flat int64 random bits or empty)."""
+    global _last_seed
+    if mode != Rounding.STOCHASTIC:
+        if random_bits is not None or sr_bits is not None:
+            raise ValueError("sr_bits and random_bits apply to rounding='stochastic' only; "
+                             f"got rounding={mode.name.lower()!r}")
+        return None
+    k = DEFAULT_SR_BITS if sr_bits is None else sr_bits
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 62):
+        raise ValueError(f"sr_bits must be an integer from 1 to 62; got {sr_bits!r}")
+    if sr_rule not in SR_RULES:
+        raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
+    if random_bits is None:
+        _last_seed = resolve_seed(seed)
+        return _last_seed, int(k), sr_rule, np.empty(0, np.int64)
+    rand = np.asarray(random_bits)
+    if rand.dtype.kind not in "iu":
+        raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
+    try:
+        rand = np.broadcast_to(rand, x.shape)
+    except ValueError:
+        raise ValueError(f"random_bits of shape {rand.shape} does not broadcast to x of shape {x.shape}") from None
+    if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
+        raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
+                         f"got values from {rand.min()} to {rand.max()}")
+    return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
 
 
-def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise"):  # noqa: A001
+_SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed is drawn from it) or
+            None (fresh from the OS; ``numfmt.last_seed()`` returns it).
+        sr_bits: the number k of random bits (1..62, default 32).
+        sr_rule: how the exact discarded fraction f in [0, 1) of an ulp becomes a k-bit integer
+            d before the random integer r in [0, 2**k) is added; the magnitude rounds away
+            from zero iff d + r >= 2**k. ``"add"``: d = floor(f * 2**k) (what hardware does:
+            add k random bits below the kept bits and truncate); ``"nearest"``: d = RNE(f * 2**k).
+            Worked example, k = 2, x = 1.2 to an integer grid: f = 0.2, f * 4 = 0.8, so "add"
+            gives d = 0 (away only for r >= 4: never) and "nearest" gives d = 1 (away for r = 3:
+            probability 1/4). With k at least the number of discarded bits both give P(away) = f.
+        random_bits: explicit random integers in [0, 2**sr_bits), broadcastable to x, used
+            instead of the seeded generator (element i of the flattened x uses element i).
+        The random integer of element i is a pure function of (seed, i) (``numfmt.random``), so
+        results do not depend on threads or chunking."""
+
+
+def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -33,11 +83,12 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
             float64 inputs are rounded directly, never through float32.
         fmt: a format name or alias, a Format, or a numpy / ml_dtypes dtype.
         rounding: ``nearest_even`` (rne), ``nearest_away`` (rna), ``toward_zero`` (rtz),
-            ``toward_positive`` (rup), ``toward_negative`` (rdn), ``odd`` (rto).
+            ``toward_positive`` (rup), ``toward_negative`` (rdn), ``odd`` (rto), ``stochastic`` (sr).
         overflow: ``ieee`` (Inf, else NaN, else max; directed modes give max where IEEE says),
             ``saturate`` (±max, Inf inputs too) or ``raise`` (OverflowError).
         nan: for formats without NaN: ``raise`` (ValueError) or ``ml_dtypes`` (NaN to the zero of
             the other sign, as ml_dtypes does).
+        {sr}
 
     Returns:
         float64 for float64 inputs and for formats whose values float32 cannot hold, else
@@ -49,14 +100,19 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         (448.0, 448.0)
         >>> float(nf.round(1 + 2**-8 + 2**-40, "bfloat16"))
         1.0078125
+        >>> nf.round([1.25, 1.25], "e2m1", "stochastic", random_bits=[1, 2], sr_bits=2).tolist()
+        [1.0, 1.5]
     """
     fmt, family = _family(fmt)
     x = as_float_array(x)
-    out = family.round_float(x, fmt, _deterministic(rounding), overflow_policy(overflow), nan)
+    mode = rounding_mode(rounding)
+    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
+    out = family.round_float(x, fmt, mode, overflow_policy(overflow), nan, sr)
     return finish(out, x)
 
 
-def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise"):
+def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
@@ -69,7 +125,9 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     """
     fmt, family = _family(fmt)
     x = as_float_array(x)
-    out = family.encode_float(x, fmt, _deterministic(rounding), overflow_policy(overflow), nan)
+    mode = rounding_mode(rounding)
+    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
+    out = family.encode_float(x, fmt, mode, overflow_policy(overflow), nan, sr)
     return finish(out, x)
 
 
@@ -86,3 +144,6 @@ def decode(codes, fmt, dtype=np.float32):
     """
     fmt, family = _family(fmt)
     return finish(family.decode_float(codes, fmt, dtype), codes)
+
+
+round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC)

@@ -32,22 +32,24 @@ def get_num_threads() -> int:
     return _threads
 
 
-def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args) -> None:
+def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args, pass_start: bool = False) -> None:
     """Call ``kernel(x[a:b], out[a:b], *args)`` over contiguous chunks of flat arrays.
 
     Chunks run in parallel threads (the kernels release the GIL) when the array is large;
-    every kernel is elementwise, so the result does not depend on the split.
+    every kernel is elementwise, so the result does not depend on the split. With
+    ``pass_start`` the kernel gets the chunk's first index: ``kernel(x[a:b], out[a:b], a, *args)``.
     """
     global _pool
     n = x.size
     threads = min(_threads, n // PARALLEL_MIN_PER_THREAD)
     if threads <= 1:
-        kernel(x, out, *args)
+        kernel(x, out, *((0,) if pass_start else ()), *args)
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads)
     bounds = [n * k // threads for k in range(threads + 1)]
-    futures = [_pool.submit(kernel, x[a:b], out[a:b], *args) for a, b in zip(bounds, bounds[1:])]
+    futures = [_pool.submit(kernel, x[a:b], out[a:b], *((a,) if pass_start else ()), *args)
+               for a, b in zip(bounds, bounds[1:])]
     for f in futures:
         f.result()
 

@@ -129,12 +129,31 @@ def _domain_input(x: np.ndarray, fmt: FloatFormat):
     return np.ascontiguousarray(x, dtype=ftype).reshape(-1), dom64
 
 
-def _check_overflow(flat: np.ndarray, fmt, dom64, mode) -> None:
+_KERNELS = {  # (dom64, want_code, stochastic) -> kernel
+    (False, False, False): kern.round_bits32, (True, False, False): kern.round_bits64,
+    (False, True, False): kern.encode32, (True, True, False): kern.encode64,
+    (False, False, True): kern.round_sr32, (True, False, True): kern.round_sr64,
+    (False, True, True): kern.encode_sr32, (True, True, True): kern.encode_sr64,
+}
+
+
+def _run(flat, dom64, want_code, params, out, sr) -> None:
+    """Run the kernel for this domain, output kind and rounding over flat into out."""
+    itype = _DOMAINS[dom64][3]
+    kernel = _KERNELS[dom64, want_code, sr is not None]
+    target = out if want_code else out.view(itype)
+    if sr is None:
+        run_chunked(kernel, flat.view(itype), target, params)
+    else:
+        seed, sr_params, rand = sr
+        run_chunked(kernel, flat.view(itype), target, rand, np.uint64(seed), params, sr_params,
+                    pass_start=True)
+
+
+def _check_overflow(flat: np.ndarray, fmt, dom64, mode, sr) -> None:
     bits_params, _ = kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")
-    _, _, ftype, itype = _DOMAINS[dom64]
     marked = np.empty_like(flat)
-    run_chunked(kern.round_bits64 if dom64 else kern.round_bits32, flat.view(itype), marked.view(itype),
-                bits_params)
+    _run(flat, dom64, False, bits_params, marked, sr)
     bad = np.isnan(marked) & ~np.isnan(flat)
     if bad.any():
         raise OverflowError(f"{int(bad.sum())} of {flat.size} elements of x overflow {fmt.name} "
@@ -142,38 +161,49 @@ def _check_overflow(flat: np.ndarray, fmt, dom64, mode) -> None:
                             f"first: {flat[bad][0]!r}")
 
 
-def round_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str) -> np.ndarray:
-    """x rounded to fmt, as float64 for float64 inputs or formats beyond float32, else float32."""
+def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tuple:
+    """The (k, rule_nearest, q_shift_base) tuple of ``kernels.floating._stochastic_magnitude``."""
+    dom_m, dom_bias, _, _ = _DOMAINS[dom64]
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    return sr_bits, int(sr_rule == "nearest"), qsub + dom_bias + dom_m
+
+
+def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
+    """Shared body of round_float and encode_float; stochastic is None or (seed, k, rule, rand)."""
     _check_domain(x, fmt, nan)
     flat, dom64 = _domain_input(x, fmt)
+    sr = None
+    if stochastic is not None:
+        seed, sr_bits, sr_rule, rand = stochastic
+        sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand)
     if overflow == "raise":
-        _check_overflow(flat, fmt, dom64, mode)
-    overflow = "ieee" if overflow == "raise" else overflow
-    _, _, ftype, itype = _DOMAINS[dom64]
-    out = np.empty(flat.size, ftype)
-    fast = None if dom64 else same_range_params(fmt, mode, overflow)
+        _check_overflow(flat, fmt, dom64, mode, sr)
+        overflow = "ieee"
+    if want_code:
+        out = np.empty(flat.size, code_dtype(fmt.bits))
+        _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
+        return out.reshape(x.shape)
+    out = np.empty(flat.size, _DOMAINS[dom64][2])
+    fast = None if dom64 or sr is not None else same_range_params(fmt, mode, overflow)
     if fast is not None:
-        run_chunked(kern.round_same_range32, flat.view(itype), out.view(itype), fast)
+        run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
     else:
-        bits_params, _ = kernel_params(fmt, dom64, mode, overflow, nan)
-        run_chunked(kern.round_bits64 if dom64 else kern.round_bits32, flat.view(itype), out.view(itype),
-                    bits_params)
+        _run(flat, dom64, False, kernel_params(fmt, dom64, mode, overflow, nan)[0], out, sr)
     if dom64 and x.dtype != np.float64 and fits_float32(fmt):
         out = out.astype(np.float32)
     return out.reshape(x.shape)
 
 
-def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str) -> np.ndarray:
+def round_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str,
+                stochastic=None) -> np.ndarray:
+    """x rounded to fmt, as float64 for float64 inputs or formats beyond float32, else float32."""
+    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=False)
+
+
+def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str,
+                 stochastic=None) -> np.ndarray:
     """Codes of x rounded to fmt, in the smallest unsigned dtype that holds them."""
-    _check_domain(x, fmt, nan)
-    flat, dom64 = _domain_input(x, fmt)
-    if overflow == "raise":
-        _check_overflow(flat, fmt, dom64, mode)
-    _, code_params = kernel_params(fmt, dom64, mode, "ieee" if overflow == "raise" else overflow, nan)
-    _, _, _, itype = _DOMAINS[dom64]
-    out = np.empty(flat.size, code_dtype(fmt.bits))
-    run_chunked(kern.encode64 if dom64 else kern.encode32, flat.view(itype), out, code_params)
-    return out.reshape(x.shape)
+    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=True)
 
 
 @functools.lru_cache(maxsize=None)

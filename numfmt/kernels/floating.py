@@ -22,6 +22,8 @@ target *code*, which differs from the significand's last bit only for formats wi
 import numba as nb
 import numpy as np
 
+from ..random import splitmix_bits
+
 # The parameter tuple ``p`` of _round_one, built by numfmt.casts.floating.kernel_params.
 PARAM_NAMES = (
     "M",                          # target fraction bits
@@ -38,8 +40,34 @@ PARAM_NAMES = (
 )
 
 
+_NO_SR = (0, 0, 0)
+
+
 @nb.njit(inline="always")
-def _round_one(bits, p, want_code, dom_m, dom_bias):
+def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
+    """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
+
+    ``sr`` is (k, rule_nearest, q_shift_base). The exact discarded fraction f (t bits) is reduced
+    to k bits, d = floor(f * 2**k) ("add") or RNE(f * 2**k) ("nearest"), and the magnitude moves
+    away from zero iff d + rnd >= 2**k.
+    """
+    k, rule_nearest, q_shift_base = sr
+    below_quantum = a < q_bits
+    full = np.int64(1) << shift
+    rem = sig if below_quantum else sig & (full - 1)
+    t = (q_shift_base - max(E, 1)) if below_quantum else shift
+    drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
+    d = (rem >> drop) << max(k - t, 0)
+    if rule_nearest:
+        half = (np.int64(1) << drop) >> 1
+        low = rem & ((np.int64(1) << drop) - 1)
+        d += 1 if (low > half) | ((low == half) & (half > 0) & ((d & 1) != 0)) else 0
+    inc = (d + rnd) >> k
+    return inc * q_bits if below_quantum else (a & -full) + inc * full
+
+
+@nb.njit(inline="always")
+def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=_NO_SR):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
 
     NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
@@ -69,6 +97,8 @@ def _round_one(bits, p, want_code, dom_m, dom_bias):
         up_from_zero = (a != 0) & (away != 0)
     r = (a + bias) & -full
     r = (q_bits if up_from_zero else 0) if a < q_bits else r
+    if stochastic:
+        r = _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr)
     overflow = r > max_bits
     r = max(r, min_bits)
 
@@ -137,6 +167,44 @@ def round_same_range32(x_bits, out_bits, p):
     """round_bits32 for formats with float32's exponent field (see _round_same_range)."""
     for i in range(x_bits.size):
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23)
+
+
+@nb.njit(inline="always")
+def _random(rand, seed, index, k):
+    """Explicit random bits when given (rand non-empty), else SplitMix64 of (seed, index)."""
+    return rand[index] if rand.size else splitmix_bits(seed, index, k)
+
+
+@nb.njit(cache=True, nogil=True)
+def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
+    """round_bits32 under stochastic rounding; element i uses random number start + i."""
+    for i in range(x_bits.size):
+        rnd = _random(rand, seed, start + i, sr[0])
+        out_bits[i] = _round_one(np.int64(x_bits[i]), p, False, 23, 127, True, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
+    """round_bits64 under stochastic rounding; element i uses random number start + i."""
+    for i in range(x_bits.size):
+        rnd = _random(rand, seed, start + i, sr[0])
+        out_bits[i] = _round_one(x_bits[i], p, False, 52, 1023, True, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
+    """encode32 under stochastic rounding; element i uses random number start + i."""
+    for i in range(x_bits.size):
+        rnd = _random(rand, seed, start + i, sr[0])
+        out_codes[i] = _round_one(np.int64(x_bits[i]), p, True, 23, 127, True, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
+    """encode64 under stochastic rounding; element i uses random number start + i."""
+    for i in range(x_bits.size):
+        rnd = _random(rand, seed, start + i, sr[0])
+        out_codes[i] = _round_one(x_bits[i], p, True, 52, 1023, True, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)

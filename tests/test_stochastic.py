@@ -1,0 +1,162 @@
+"""Stochastic rounding: the exact probability rule, gfloat agreement, reproducibility, specials."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import numfmt as nf
+from numfmt.random import random_bits
+
+FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m3", "e2m1", "e8m0",
+           "p3109_p3", "tf32"]
+
+
+def _neighbours(x: np.ndarray, fmt: str):
+    """(lo, hi): the neighbours toward and away from zero (deterministic roundings)."""
+    lo = nf.round(x, fmt, "toward_zero", overflow="saturate")
+    up = nf.round(x, fmt, "toward_positive")
+    dn = nf.round(x, fmt, "toward_negative")
+    return lo, np.where(x > 0, up, dn)
+
+
+def _sample(fmt: str, n: int, seed: int) -> np.ndarray:
+    """float64 values spread over the format's finite range, subnormals included."""
+    info = nf.format(fmt).info
+    rng = np.random.default_rng(seed)
+    lo, hi = np.log2(info.smallest_subnormal) - 2, np.log2(info.max)
+    x = np.exp2(rng.uniform(lo, hi, n)) * rng.choice([-1.0, 1.0], n)
+    if not nf.format(fmt).signed:
+        x = np.abs(x)
+    return x
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("rule", ["add", "nearest"])
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_away_count_is_the_rule_exactly(fmt, rule, k):
+    """Enumerate all 2**k random integers: the count of round-aways is d exactly."""
+    x = _sample(fmt, 300, seed=k)
+    lo, hi = _neighbours(x, fmt)
+    n = 1 << k
+    rand = np.tile(np.arange(n), (x.size, 1))
+    y = nf.round(np.repeat(x[:, None], n, axis=1), fmt, "stochastic", sr_bits=k, sr_rule=rule,
+                 random_bits=rand)
+    assert np.all((y == lo[:, None]) | (y == hi[:, None]))
+    aways = np.sum(y == hi[:, None], axis=1)
+    for xi, li, hi_, count in zip(x, lo, hi, aways):
+        if li == hi_:
+            assert count in (0, n)      # exact values never move
+            continue
+        f = (abs(Fraction(xi)) - abs(Fraction(float(li)))) / (abs(Fraction(float(hi_))) - abs(Fraction(float(li))))
+        scaled = f * n
+        if rule == "add":
+            d = scaled.numerator // scaled.denominator
+        else:
+            d = round(scaled)           # Python's round of a Fraction is ties-to-even
+        assert count == d, (xi, li, hi_, f)
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "bfloat16", "binary16", "e3m2", "e2m3", "e2m1"])
+@pytest.mark.parametrize("k", [1, 4, 8, 13])
+def test_equals_gfloat_with_the_same_bits(name, k):
+    """sr_rule="add" is gfloat's StochasticFastest, "nearest" its Stochastic (srnumbits = k)."""
+    gfloat = pytest.importorskip("gfloat")
+    from gfloat import RoundMode, formats
+    info = {"e4m3": formats.format_info_ocp_e4m3, "e5m2": formats.format_info_ocp_e5m2,
+            "bfloat16": formats.format_info_bfloat16, "binary16": formats.format_info_binary16,
+            "e3m2": formats.format_info_ocp_e3m2, "e2m3": formats.format_info_ocp_e2m3,
+            "e2m1": formats.format_info_ocp_e2m1}[name]
+    x = _sample(name, 20000, seed=k)
+    x = x[np.abs(x) <= nf.format(name).info.max]   # gfloat's non-saturating overflow differs in kind
+    rand = np.random.default_rng(k).integers(0, 1 << k, x.size)
+    for mode, rule in [(RoundMode.StochasticFastest, "add"), (RoundMode.Stochastic, "nearest")]:
+        expected = gfloat.round_ndarray(info, x, mode, False, rand, k)
+        got = nf.round(x, name, "stochastic", sr_bits=k, sr_rule=rule, random_bits=rand)
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unbiased_on_average(fmt):
+    x = _sample(fmt, 40, seed=3)
+    info = nf.format(fmt).info
+    x = x[(np.abs(x) < info.max / 2) & ((np.abs(x) >= info.smallest_subnormal) | nf.format(fmt).zero)]
+    draws = 4000
+    y = nf.round(np.repeat(x[:, None], draws, axis=1), fmt, "sr", seed=11)
+    lo, hi = _neighbours(x, fmt)
+    mean = y.astype(np.float64).mean(axis=1)
+    stderr = np.abs(hi - lo) * 0.5 / np.sqrt(draws)
+    assert np.all(np.abs(mean - x) <= 5 * stderr + 1e-300)
+
+
+def test_bfloat16_sum_of_small_increments_is_unbiased():
+    """The classic case: 1 + 2**-10, far below half an ulp of bfloat16, never moves under RNE."""
+    x = np.full(200_000, 1 + 2.0 ** -10)
+    assert np.all(nf.round(x, "bfloat16") == 1.0)
+    y = nf.round(x, "bfloat16", "sr", seed=5)
+    assert abs(y.mean() - (1 + 2.0 ** -10)) < 5 * 2.0 ** -7 * 0.5 / np.sqrt(x.size)
+
+
+def test_reproducible_across_threads_and_seed_forms():
+    x = np.random.default_rng(0).standard_normal(3 * (1 << 17)).astype(np.float32)
+    threads = nf.get_num_threads()
+    try:
+        nf.set_num_threads(1)
+        one = nf.round(x, "e4m3", "sr", seed=42)
+        nf.set_num_threads(4)
+        four = nf.round(x, "e4m3", "sr", seed=42)
+    finally:
+        nf.set_num_threads(threads)
+    np.testing.assert_array_equal(one, four)
+    explicit = nf.round(x, "e4m3", "sr", random_bits=random_bits(42, x.shape, 32))
+    np.testing.assert_array_equal(one, explicit)
+    assert not np.array_equal(one, nf.round(x, "e4m3", "sr", seed=43))
+    fresh = nf.round(x, "e4m3", "sr")
+    np.testing.assert_array_equal(fresh, nf.round(x, "e4m3", "sr", seed=nf.last_seed()))
+    gen_a = nf.round(x, "e4m3", "sr", seed=np.random.default_rng(1))
+    gen_b = nf.round(x, "e4m3", "sr", seed=np.random.default_rng(1))
+    np.testing.assert_array_equal(gen_a, gen_b)
+
+
+def test_float32_and_float64_inputs_agree_and_encode_matches_round():
+    x32 = np.random.default_rng(1).standard_normal(10000).astype(np.float32) * 100
+    for fmt in ("e5m2", "binary16", "e8m0"):
+        v = np.abs(x32) if fmt == "e8m0" else x32
+        a = nf.round(v, fmt, "sr", seed=9)
+        b = nf.round(v.astype(np.float64), fmt, "sr", seed=9)
+        np.testing.assert_array_equal(a, b)
+        codes = nf.encode(v, fmt, "sr", seed=9)
+        np.testing.assert_array_equal(nf.decode(codes, fmt), a)
+
+
+def test_special_values_and_overflow_probability():
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 448.0, -448.0])
+    y = nf.round(specials, "e4m3", "sr", seed=0)
+    assert np.isnan(y[:3]).all() and y[3] == 0 and np.signbit(y[4]) and list(y[5:]) == [448, -448]
+    z = nf.round(specials[1:5], "e5m2", "sr", seed=0)
+    assert list(z[:2]) == [np.inf, -np.inf] and np.signbit(z[3])
+    # 452 lies 1/8 of the way from 448 to the (missing) 480: exactly 2 of 16 four-bit draws overflow
+    y = nf.round(np.full(16, 452.0), "e4m3", "sr", sr_bits=4, random_bits=np.arange(16))
+    assert np.isnan(y).sum() == 2 and (y == 448).sum() == 14
+    y = nf.round(np.full(16, 452.0), "e4m3", "sr", overflow="saturate", sr_bits=4, random_bits=np.arange(16))
+    assert (y == 448).all()
+    with pytest.raises(OverflowError):
+        nf.round(np.full(16, 452.0), "e4m3", "sr", overflow="raise", sr_bits=4, random_bits=np.arange(16))
+    # the smallest subnormal is reached from below with probability f, never from zero
+    tiny = nf.format("e4m3").info.smallest_subnormal
+    y = nf.round(np.full(8, tiny / 4), "e4m3", "sr", sr_bits=3, random_bits=np.arange(8))
+    assert (y == tiny).sum() == 2 and (y == 0).sum() == 6
+
+
+def test_bad_stochastic_arguments():
+    with pytest.raises(ValueError, match="sr_bits"):
+        nf.round([1.0], "e4m3", "sr", sr_bits=0)
+    with pytest.raises(ValueError, match="sr_rule"):
+        nf.round([1.0], "e4m3", "sr", sr_rule="fast")
+    with pytest.raises(ValueError, match="random_bits"):
+        nf.round([1.0, 2.0], "e4m3", "sr", sr_bits=2, random_bits=[4, 0])
+    with pytest.raises(ValueError, match="broadcast"):
+        nf.round([1.0, 2.0], "e4m3", "sr", random_bits=[1, 2, 3])
+    with pytest.raises(ValueError, match="stochastic"):
+        nf.round([1.0], "e4m3", "rne", random_bits=[1])
+    with pytest.raises(TypeError, match="seed"):
+        nf.round([1.0], "e4m3", "sr", seed="abc")
