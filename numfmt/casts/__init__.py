@@ -6,7 +6,7 @@ import numpy as np
 from ..formats.registry import format as _format
 from ..rounding import Rounding, overflow_policy, rounding_mode
 from ..random import resolve_seed
-from . import floating
+from . import fixed, floating
 from .common import as_float_array, finish, get_num_threads, set_num_threads
 
 __all__ = ["round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
@@ -21,12 +21,19 @@ def last_seed() -> int | None:
     when no seed was given), so that a result can be reproduced."""
     return _last_seed
 
-_FAMILIES = {"float": floating}
+_FAMILIES = {"float": floating, "fixed": fixed}
 
 
 def _family(fmt):
     fmt = _format(fmt)
     return fmt, _FAMILIES[fmt.family]
+
+
+def _overflow(overflow: str, fmt) -> str:
+    """The overflow policy; the fixed-point family also takes "wrap" (two's complement)."""
+    if fmt.family == "fixed" and overflow == "wrap":
+        return overflow
+    return overflow_policy(overflow)
 
 
 def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bits):
@@ -107,7 +114,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     x = as_float_array(x)
     mode = rounding_mode(rounding)
     sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
-    out = family.round_float(x, fmt, mode, overflow_policy(overflow), nan, sr)
+    out = family.round_float(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
     return finish(out, x)
 
 
@@ -127,7 +134,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     x = as_float_array(x)
     mode = rounding_mode(rounding)
     sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
-    out = family.encode_float(x, fmt, mode, overflow_policy(overflow), nan, sr)
+    out = family.encode_float(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
     return finish(out, x)
 
 

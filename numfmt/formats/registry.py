@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from .floating import FloatFormat
+from .integer import FixedFormat, parse_fixed
 
 _FORMATS: dict[str, object] = {}   # canonical name -> format
 _ALIASES: dict[str, str] = {}      # alias -> canonical name
@@ -70,7 +71,11 @@ def _parse_float(name: str):
     return FloatFormat(e, m, bias=int(bias), special=special or "ieee", name=name)
 
 
-_PARSERS = [_parse_float]
+for _bits in (2, 3, 4, 8, 16, 32):
+    register(FixedFormat(_bits, 0, True))
+    register(FixedFormat(_bits, 0, False))
+
+_PARSERS = [_parse_float, parse_fixed]
 
 
 def _lookup(name: str):

@@ -1,0 +1,220 @@
+"""Integer-only requantization: a real scale s approximated by a dyadic number b / 2**c.
+
+Integer-only inference (HAWQ-V3, TFLite, gemmlowp) multiplies an int32 accumulator z by an
+integer b and shifts right by c. This module does that exactly, in integers:
+
+- ``approximate(s, bits=31)`` -> (b, c): the closest b / 2**c with b of ``bits`` bits.
+- ``requantize(z, b, c, zero_point, out, rounding)``: clamp(round(z * b / 2**c) + zero_point).
+- ``saturating_rounding_doubling_high_mul`` and ``rounding_divide_by_pot``: gemmlowp's
+  primitives, and ``rounding="gemmlowp"``: TFLite's default MultiplyByQuantizedMultiplier,
+  two roundings bit for bit.
+- ``linear`` / ``IntegerLinear``: an int8 linear layer with int32 accumulation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numba as nb
+import numpy as np
+
+from .formats.integer import FixedFormat
+from .formats.registry import format as _format
+from .kernels import dyadic as kern
+from .quantize import quantize_affine, storage_dtype
+
+ROUNDINGS = {"half_even": kern.HALF_EVEN, "half_up": kern.HALF_UP, "half_away": kern.HALF_AWAY,
+             "toward_zero": kern.TOWARD_ZERO, "floor": kern.FLOOR}
+
+
+def approximate(s, bits: int = 31):
+    """(b, c) with 2**(bits-1) <= b <= 2**bits - 1 (b < 2**bits) and b / 2**c the closest such
+    number to s > 0 (ties away from zero, as TFLite's QuantizeMultiplier rounds).
+
+    Error bound: |b / 2**c - s| <= 2**-(c+1) <= s * 2**-bits. TFLite's pair is
+    (multiplier, shift) = (b, 31 - c) for bits = 31. Arrays of s give arrays of b and c.
+
+    >>> approximate(0.1)
+    (1717986918, 34)
+    >>> approximate(1.0, bits=8)
+    (128, 7)
+    """
+    if np.ndim(s):
+        pairs = [approximate(v, bits) for v in np.asarray(s, dtype=np.float64).ravel()]
+        shape = np.shape(s)
+        return (np.array([p[0] for p in pairs], np.int64).reshape(shape),
+                np.array([p[1] for p in pairs], np.int64).reshape(shape))
+    if not (isinstance(bits, int) and 1 <= bits <= 62):
+        raise ValueError(f"bits must be an integer from 1 to 62; got {bits!r}")
+    if not (math.isfinite(s) and s > 0):
+        raise ValueError(f"s must be a positive finite scale; got {s!r}")
+    exact = Fraction(s)
+    _, e = math.frexp(s)                # s = m * 2**e with 0.5 <= m < 1
+    c = bits - e
+    scaled = exact * Fraction(2) ** c   # in [2**(bits-1), 2**bits)
+    b = math.floor(scaled + Fraction(1, 2))
+    if b == 1 << bits:                  # rounded up to the next power of two
+        b, c = b >> 1, c - 1
+    return b, c
+
+
+def _int_array(v, argument: str, low: int, high: int) -> np.ndarray:
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{argument} must be an integer array; got dtype {arr.dtype}")
+    if arr.size and (int(arr.min()) < low or int(arr.max()) > high):
+        raise ValueError(f"{argument} must lie in [{low}, {high}]; got values from {arr.min()} to {arr.max()}")
+    return arr.astype(np.int64)
+
+
+def _out_format(out) -> FixedFormat:
+    fmt = _format(out)
+    if fmt.family != "fixed" or fmt.frac_bits != 0:
+        raise ValueError(f"out must be an integer format such as 'int8'; got {fmt.name}")
+    return fmt
+
+
+def _per_channel(z: np.ndarray, axis, *params):
+    """params broadcast against z: scalars, or 1-d arrays along ``axis`` (per channel)."""
+    out = []
+    for p in params:
+        p = np.asarray(p, dtype=np.int64)
+        if p.ndim == 1 and axis is not None:
+            shape = [1] * z.ndim
+            shape[axis] = p.size
+            p = p.reshape(shape)
+        out.append(np.ascontiguousarray(np.broadcast_to(p, z.shape)).reshape(-1))
+    return out
+
+
+def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", axis=None) -> np.ndarray:
+    """clamp(round(z * b / 2**c) + zero_point) to the integer format ``out``, exactly.
+
+    Args:
+        z: int32 or int64 accumulators, any shape.
+        b, c: multiplier (0 <= b < 2**31) and shift (0..62); scalars or per-channel 1-d arrays
+            along ``axis`` (or arrays broadcastable to z).
+        zero_point: added after rounding (scalar or per channel).
+        out: integer format name (int8, uint8, int16, int32, ...).
+        rounding: ``half_even``, ``half_up`` (ties toward +inf, TFLite's single-rounding
+            build), ``half_away``, ``toward_zero``, ``floor``, or ``gemmlowp`` (TFLite's default
+            MultiplyByQuantizedMultiplier with multiplier b and shift 31 - c: a rounding
+            doubling high multiply, then a rounding right shift; z must be int32).
+
+    >>> requantize(np.array([100, -100, 5]), 1 << 30, 31).tolist()   # z / 2, ties to even
+    [50, -50, 2]
+    >>> requantize(np.array([5]), 1 << 30, 31, rounding="gemmlowp").tolist()
+    [3]
+    """
+    fmt = _out_format(out)
+    z = np.asarray(z)
+    if z.dtype.kind not in "iu":
+        raise TypeError(f"z must be an integer array (int32 or int64); got dtype {z.dtype}")
+    zi = z.astype(np.int64)
+    bb, cc, zp = _per_channel(zi, axis, _int_array(b, "b", 0, (1 << 31) - 1), _int_array(c, "c", 0, 62),
+                              _int_array(zero_point, "zero_point", -(1 << 32), 1 << 32))
+    flat = np.ascontiguousarray(zi).reshape(-1)
+    result = np.empty(flat.size, np.int64)
+    if rounding == "gemmlowp":
+        if flat.size and (flat.min() < -(1 << 31) or flat.max() >= 1 << 31):
+            raise ValueError("rounding='gemmlowp' takes int32 accumulators z")
+        kern.gemmlowp_requantize(flat, bb, 31 - cc, zp, fmt.min_int, fmt.max_int, result)
+    else:
+        if rounding not in ROUNDINGS:
+            raise ValueError(f"rounding must be one of {list(ROUNDINGS) + ['gemmlowp']}; got {rounding!r}")
+        kern.requantize(flat, bb, cc, zp, fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
+    return result.reshape(z.shape).astype(storage_dtype(fmt))
+
+
+def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 arrays: round(a * b / 2**31) with
+    ties toward +inf, saturating only for INT32_MIN * INT32_MIN.
+
+    >>> saturating_rounding_doubling_high_mul(np.int32(-2**31), np.int32(-2**31)).item()
+    2147483647
+    """
+    a, b = np.broadcast_arrays(_int_array(a, "a", -(1 << 31), (1 << 31) - 1),
+                               _int_array(b, "b", -(1 << 31), (1 << 31) - 1))
+    out = np.empty(a.size, np.int64)
+    kern.srdhm(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), out)
+    return out.reshape(a.shape).astype(np.int32)
+
+
+def rounding_divide_by_pot(x, exponent) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT on int32 arrays: x / 2**exponent rounded to nearest,
+    ties away from zero (exponent 0..31).
+
+    >>> rounding_divide_by_pot(np.array([5, -5, 6]), 1).tolist()
+    [3, -3, 3]
+    """
+    x, e = np.broadcast_arrays(_int_array(x, "x", -(1 << 31), (1 << 31) - 1),
+                               _int_array(exponent, "exponent", 0, 31))
+    out = np.empty(x.size, np.int64)
+    kern.rdbpot(np.ascontiguousarray(x).reshape(-1), np.ascontiguousarray(e).reshape(-1), out)
+    return out.reshape(x.shape).astype(np.int32)
+
+
+@nb.njit(cache=True, nogil=True)
+def _int8_matmul(x, w_t, zx, zw, acc):
+    """acc[n, o] += sum_i (x[n, i] - zx) * (w_t[i, o] - zw[o]) in int64."""
+    for n in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            xv = np.int64(x[n, i]) - zx
+            for o in range(w_t.shape[1]):
+                acc[n, o] += xv * (np.int64(w_t[i, o]) - zw[o])
+
+
+def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0,
+           out_zero_point: int = 0, out="int8", rounding: str = "half_even") -> np.ndarray:
+    """Integer-only linear layer: int8 x (N, I) times int8 w (O, I), int32 accumulation plus
+    an int32 bias, then per-channel (b, c) requantization to ``out``.
+
+    Raises OverflowError if an accumulator leaves the int32 range (what int32 hardware would
+    wrap silently).
+
+    >>> linear(np.array([[1, 2]], np.int8), np.array([[3, 4]], np.int8), b=1 << 30, c=31).tolist()
+    [[6]]
+    """
+    x_q, w_q = np.asarray(x_q), np.asarray(w_q)
+    if x_q.ndim != 2 or w_q.ndim != 2 or x_q.shape[1] != w_q.shape[1]:
+        raise ValueError(f"x_q must be (N, I) and w_q (O, I); got {x_q.shape} and {w_q.shape}")
+    zw = np.broadcast_to(np.asarray(w_zero_point, np.int64), (w_q.shape[0],)).copy()
+    acc = np.zeros((x_q.shape[0], w_q.shape[0]), np.int64)
+    _int8_matmul(np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T), np.int64(x_zero_point), zw, acc)
+    if bias_q is not None:
+        acc += np.asarray(bias_q, np.int64)
+    if acc.size and (acc.min() < -(1 << 31) or acc.max() >= 1 << 31):
+        raise OverflowError(f"{int(((acc < -(1 << 31)) | (acc >= 1 << 31)).sum())} accumulators leave the int32 range")
+    return requantize(acc.astype(np.int32), b, c, out_zero_point, out, rounding, axis=1)
+
+
+@dataclass(frozen=True)
+class IntegerLinear:
+    """An int8 linear layer built from float weights (``from_float``); call it on int8 inputs.
+
+    Weights are quantized per output channel, symmetric (zero point 0); the bias to int32 at
+    scale x_scale * w_scale; the output scale ratio x_scale * w_scale / out_scale to (b, c).
+    """
+
+    w_q: np.ndarray
+    bias_q: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    x_zero_point: int
+    out_zero_point: int
+    w_scale: np.ndarray
+
+    @classmethod
+    def from_float(cls, w, bias, x_scale: float, x_zero_point: int, out_scale: float,
+                   out_zero_point: int) -> "IntegerLinear":
+        w = np.asarray(w, np.float64)
+        w_scale = np.maximum(np.abs(w).max(axis=1), np.finfo(np.float64).tiny) / 127.0
+        w_q = quantize_affine(w, "int8", w_scale, 0, axis=0, exact=True)
+        bias_q = np.rint(np.asarray(bias, np.float64) / (x_scale * w_scale)).astype(np.int64)
+        b, c = approximate(x_scale * w_scale / out_scale)
+        return cls(w_q, bias_q, b, c, x_zero_point, out_zero_point, w_scale)
+
+    def __call__(self, x_q, rounding: str = "half_even") -> np.ndarray:
+        return linear(x_q, self.w_q, self.bias_q, b=self.b, c=self.c, x_zero_point=self.x_zero_point,
+                      out_zero_point=self.out_zero_point, rounding=rounding)

@@ -1,0 +1,104 @@
+"""Numba kernels of integer-only requantization: exact z * b / 2**c with a chosen rounding,
+and the two gemmlowp primitives. All arithmetic is on integers; z * b is formed exactly in
+two 64-bit halves, so int64 z works as well as int32 z."""
+import numba as nb
+import numpy as np
+
+HALF_EVEN, HALF_UP, HALF_AWAY, TOWARD_ZERO, FLOOR = 0, 1, 2, 3, 4
+_MASK32 = (1 << 32) - 1
+_BIG = np.int64(1) << 62
+
+
+@nb.njit(cache=True)
+def _mul_shift_round(z, b, c, rounding):
+    """round(z * b / 2**c) for int64 z, 0 <= b < 2**31, 0 <= c <= 62; huge results saturate
+    to +-2**62 (callers clamp to at most 32-bit ranges)."""
+    zh = z >> 32                      # z = zh * 2**32 + zl, 0 <= zl < 2**32
+    zl = z & _MASK32
+    low = zl * b                      # < 2**63
+    high = zh * b + (low >> 32)       # product = high * 2**32 + (low & MASK32)
+    low &= _MASK32
+    negative = high < 0
+    if c >= 32:                       # floor quotient and remainder of product / 2**c
+        q = high >> (c - 32)
+        rem = ((high & ((np.int64(1) << (c - 32)) - 1)) << 32) | low
+    else:
+        if high >= (np.int64(1) << (c + 29)) or high < -(np.int64(1) << (c + 29)):
+            return -_BIG if negative else _BIG
+        q = (high << (32 - c)) | (low >> c)
+        rem = low & ((np.int64(1) << c) - 1)
+    if c == 0:
+        return q
+    half = np.int64(1) << (c - 1)
+    if rounding == HALF_EVEN:
+        up = rem > half or (rem == half and (q & 1) == 1)
+    elif rounding == HALF_UP:
+        up = rem >= half
+    elif rounding == HALF_AWAY:
+        up = rem > half or (rem == half and not negative)
+    elif rounding == TOWARD_ZERO:
+        up = rem != 0 and negative
+    else:
+        up = False
+    return q + 1 if up else q
+
+
+@nb.njit(cache=True, nogil=True)
+def requantize(z, b, c, zero_point, lo, hi, rounding, out):
+    """out[i] = clamp(round(z[i] * b[i] / 2**c[i]) + zero_point[i], lo, hi) (b, c, zero_point
+    broadcast by the caller)."""
+    for i in range(z.size):
+        q = _mul_shift_round(np.int64(z[i]), np.int64(b[i]), np.int64(c[i]), rounding)
+        out[i] = min(max(q + zero_point[i], lo), hi)
+
+
+@nb.njit(cache=True)
+def _srdhm(a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul on int32 values held in int64."""
+    if a == b and a == -(1 << 31):
+        return np.int64((1 << 31) - 1)
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    total = ab + nudge
+    q = abs(total) >> 31               # C++ integer division truncates toward zero
+    return -q if total < 0 else q
+
+
+@nb.njit(cache=True)
+def _rdbpot(x, exponent):
+    """gemmlowp RoundingDivideByPOT: x / 2**exponent rounded to nearest, ties away from zero."""
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+@nb.njit(cache=True)
+def _wrap32(v):
+    """v reduced to int32 two's complement (as C++ int32 arithmetic wraps in practice)."""
+    v &= (np.int64(1) << 32) - 1
+    return v - (np.int64(1) << 32) if v >= (np.int64(1) << 31) else v
+
+
+@nb.njit(cache=True, nogil=True)
+def srdhm(a, b, out):
+    for i in range(a.size):
+        out[i] = _srdhm(np.int64(a[i]), np.int64(b[i]))
+
+
+@nb.njit(cache=True, nogil=True)
+def rdbpot(x, exponent, out):
+    for i in range(x.size):
+        out[i] = _rdbpot(np.int64(x[i]), np.int64(exponent[i]))
+
+
+@nb.njit(cache=True, nogil=True)
+def gemmlowp_requantize(z, multiplier, shift, zero_point, lo, hi, out):
+    """TFLite MultiplyByQuantizedMultiplier(z, multiplier, shift) + zero_point, clamped."""
+    for i in range(z.size):
+        s = np.int64(shift[i])
+        left = s if s > 0 else 0
+        right = 0 if s > 0 else -s
+        x = _wrap32(np.int64(z[i]) << left)
+        q = _rdbpot(_srdhm(x, np.int64(multiplier[i])), right)
+        out[i] = min(max(q + zero_point[i], lo), hi)

@@ -1,0 +1,132 @@
+"""Integers and fixed point: codes, every rounding mode against exact arithmetic, overflow
+policies, stochastic rounding, and affine quantization against onnxruntime."""
+from fractions import Fraction
+import math
+
+import numpy as np
+import pytest
+
+import numfmt as nf
+
+FORMATS = ["int2", "int4", "uint4", "int8", "uint8", "int16", "q3.4", "uq4.4", "fixed<12,10>", "int32"]
+
+
+def _reference(x: float, fmt, mode: str) -> int:
+    """The rounded, saturated integer k of x * 2**frac_bits, from exact rationals."""
+    s = Fraction(x) * 2 ** fmt.frac_bits
+    t = math.trunc(s)
+    f = abs(s - t)
+    sign = 1 if s >= 0 else -1
+    away = {"nearest_even": f > Fraction(1, 2) or (f == Fraction(1, 2) and t % 2 == 1),
+            "nearest_away": f >= Fraction(1, 2), "toward_zero": False,
+            "toward_positive": f > 0 and s > 0, "toward_negative": f > 0 and s < 0,
+            "odd": f > 0 and t % 2 == 0}[mode]
+    return min(max(t + sign if away else t, fmt.min_int), fmt.max_int)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_code_round_trips(name):
+    fmt = nf.format(name)
+    codes = np.arange(1 << min(fmt.bits, 16), dtype=np.uint32)
+    if fmt.bits > 16:
+        codes = np.concatenate([np.random.default_rng(0).integers(0, 1 << fmt.bits, 100000),
+                                [0, fmt.max_int, fmt.max_int + 1, (1 << fmt.bits) - 1]]).astype(np.uint32)
+    values = nf.decode(codes, fmt, dtype=np.float64)
+    assert np.array_equal(nf.encode(values, fmt), codes)
+    assert values.min() == fmt.info.min and values.max() == fmt.info.max
+
+
+@pytest.mark.parametrize("name", FORMATS)
+@pytest.mark.parametrize("mode", ["nearest_even", "nearest_away", "toward_zero", "toward_positive",
+                                  "toward_negative", "odd"])
+def test_rounding_equals_exact_reference(name, mode):
+    fmt = nf.format(name)
+    rng = np.random.default_rng(1)
+    ulp = 2.0 ** -fmt.frac_bits
+    k = rng.integers(fmt.min_int - 3, fmt.max_int + 3, 2000)
+    ties = (k + 0.5) * ulp
+    x = np.concatenate([ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf), k * ulp,
+                        rng.uniform(fmt.info.min * 1.1 - 1, fmt.info.max * 1.1 + 1, 2000), [0.0, -0.0, 1e300, -1e300]])
+    got = nf.encode(x, fmt, mode)
+    expected = np.array([_reference(v, fmt, mode) for v in x]) & ((1 << fmt.bits) - 1)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(nf.round(x, fmt, mode), nf.decode(got, fmt, dtype=np.float64))
+
+
+def test_overflow_policies_and_nan():
+    x = np.array([127.4, 128.0, 300.0, -129.0, np.inf])
+    assert nf.round(x, "int8").tolist() == [127, 127, 127, -128, 127]
+    assert nf.round(x[:4], "int8", overflow="wrap").tolist() == [127, -128, 44, 127]
+    with pytest.raises(OverflowError, match="overflow int8"):
+        nf.round(x, "int8", overflow="raise")
+    assert nf.round([127.4, -128.4], "int8", overflow="raise").tolist() == [127, -128]
+    with pytest.raises(ValueError, match="NaN"):
+        nf.round([np.nan], "int8")
+    assert nf.round([np.nan, 1.0], "int8", nan="zero").tolist() == [0, 1]
+    with pytest.raises(ValueError, match="infinities"):
+        nf.round([np.inf], "int8", overflow="wrap")
+
+
+def test_names_and_q_notation():
+    assert nf.format("q3.4") == nf.FixedFormat(8, 4) == nf.format("fixed<8,4>")
+    assert nf.format("uq4.4") == nf.FixedFormat(8, 4, signed=False)
+    assert nf.format("int5") == nf.IntFormat(5)
+    assert nf.format("uint8").info.max == 255
+    assert nf.format("q3.4").values()[:3].tolist() == [0.0, 0.0625, 0.125]
+
+
+@pytest.mark.parametrize("rule", ["add", "nearest"])
+def test_stochastic_probability_exact(rule):
+    """Enumerate all 2**k random integers: the count of round-aways is the rule's d exactly."""
+    k = 4
+    x = np.random.default_rng(2).uniform(-7, 7, 200)
+    y = nf.round(np.repeat(x[:, None], 16, axis=1), "q3.4", "sr", sr_bits=k, sr_rule=rule,
+                 random_bits=np.tile(np.arange(16), (x.size, 1)))
+    lo = nf.round(x, "q3.4", "toward_zero")
+    for xi, li, row in zip(x, lo, y):
+        f = abs(Fraction(xi) - Fraction(float(li))) * 16      # the fraction of one step (1/16)
+        d = (f * 16).numerator // (f * 16).denominator if rule == "add" else round(f * 16)
+        assert np.sum(row != li) == d
+
+
+def test_stochastic_seeded_is_unbiased_and_reproducible():
+    x = np.full(100000, 0.3)
+    y = nf.round(x, "int8", "sr", seed=3)
+    assert abs(y.mean() - 0.3) < 5 * 0.5 / np.sqrt(x.size)
+    np.testing.assert_array_equal(y, nf.round(x, "int8", "sr", seed=3))
+
+
+def test_quantize_affine_matches_onnxruntime():
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.standard_normal(20000) * 3, (np.arange(-300, 300) + 0.5) * 0.02]).astype(np.float32)
+    x = x.reshape(-1, 4)
+    for qtype, np_type, zp in [(TensorProto.INT8, np.int8, -3), (TensorProto.UINT8, np.uint8, 128)]:
+        for axis, scale in [(None, np.float32(0.02)), (1, np.array([0.02, 0.05, 0.013, 0.1], np.float32))]:
+            zero = np.full(np.shape(scale), zp, np_type)
+            node = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], **({} if axis is None else {"axis": axis}))
+            graph = helper.make_graph([node], "q", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                                      [helper.make_tensor_value_info("y", qtype, x.shape)],
+                                      [helper.make_tensor("s", TensorProto.FLOAT, np.shape(scale), np.ravel(scale)),
+                                       helper.make_tensor("z", qtype, np.shape(scale), np.ravel(zero))])
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+            model.ir_version = 8
+            session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            expected = session.run(None, {"x": x})[0]
+            got = nf.quantize_affine(x, "int8" if np_type == np.int8 else "uint8", scale, zp, axis=axis)
+            np.testing.assert_array_equal(got, expected)
+            back = nf.dequantize_affine(got, scale, zp, axis=axis)
+            assert np.all(np.abs(back - x)[(got > np.iinfo(np_type).min) & (got < np.iinfo(np_type).max)]
+                          <= np.broadcast_to(scale, x.shape)[(got > np.iinfo(np_type).min) & (got < np.iinfo(np_type).max)] / 2 * 1.0001)
+
+
+def test_quantize_affine_exact_differs_from_float32_only_when_float32_misrounds():
+    x = np.array([2.5000002], np.float32)          # x / 1e-7 in float32 is not the exact quotient
+    scale = np.float32(1e-7)
+    exact = nf.quantize_affine(x, "int32", scale, exact=True)
+    quotient = Fraction(float(x[0])) / Fraction(float(scale))
+    assert exact[0] == round(quotient)
+    assert nf.choose_qparams(np.array([-1.0, 1.0]), "int8", symmetric=True) == (1.0 / 127.5, 0)
