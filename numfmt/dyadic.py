@@ -76,10 +76,14 @@ def _out_format(out) -> FixedFormat:
 
 
 def _per_channel(z: np.ndarray, axis, *params):
-    """params broadcast against z: scalars, or 1-d arrays along ``axis`` (per channel)."""
+    """params as flat int64 arrays: one element for a scalar, else broadcast against z
+    (1-d arrays lie along ``axis``: per channel)."""
     out = []
     for p in params:
         p = np.asarray(p, dtype=np.int64)
+        if p.size == 1:
+            out.append(p.reshape(1))
+            continue
         if p.ndim == 1 and axis is not None:
             shape = [1] * z.ndim
             shape[axis] = p.size
@@ -111,10 +115,9 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
     z = np.asarray(z)
     if z.dtype.kind not in "iu":
         raise TypeError(f"z must be an integer array (int32 or int64); got dtype {z.dtype}")
-    zi = z.astype(np.int64)
-    bb, cc, zp = _per_channel(zi, axis, _int_array(b, "b", 0, (1 << 31) - 1), _int_array(c, "c", 0, 62),
+    bb, cc, zp = _per_channel(z, axis, _int_array(b, "b", 0, (1 << 31) - 1), _int_array(c, "c", 0, 62),
                               _int_array(zero_point, "zero_point", -(1 << 32), 1 << 32))
-    flat = np.ascontiguousarray(zi).reshape(-1)
+    flat = np.ascontiguousarray(z).reshape(-1)
     result = np.empty(flat.size, np.int64)
     if rounding == "gemmlowp":
         if flat.size and (flat.min() < -(1 << 31) or flat.max() >= 1 << 31):
@@ -123,7 +126,10 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
     else:
         if rounding not in ROUNDINGS:
             raise ValueError(f"rounding must be one of {list(ROUNDINGS) + ['gemmlowp']}; got {rounding!r}")
-        kern.requantize(flat, bb, cc, zp, fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
+        if bb.size == cc.size == zp.size == 1 and z.dtype.itemsize <= 4 and z.dtype != np.uint32:
+            kern.requantize_int32(flat, bb[0], cc[0], zp[0], fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
+        else:
+            kern.requantize(flat, bb, cc, zp, fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
     return result.reshape(z.shape).astype(storage_dtype(fmt))
 
 

@@ -74,10 +74,15 @@ def test_requantize_is_exact(rounding, out, z_bits):
     expected = [min(max(_round_shift(int(zi) * int(bi), int(ci), rounding) + zp, fmt.min_int), fmt.max_int)
                 for zi, bi, ci in zip(z, b, c)]
     np.testing.assert_array_equal(got, expected)
+    if z_bits == 32:   # the int32 fast path, one (b, c) for all
+        for bi, ci in [(int(b[0]), int(c[0])), (int(b[1]), 0), ((1 << 31) - 1, 62), (12345, 31)]:
+            fast = dyadic.requantize(z.astype(np.int32), bi, ci, zp, out, rounding)
+            slow = [min(max(_round_shift(int(zi) * bi, ci, rounding) + zp, fmt.min_int), fmt.max_int) for zi in z]
+            np.testing.assert_array_equal(fast, slow)
 
 
 def test_ties_of_each_rounding():
-    z = np.array([5, -5, 6, -6, 7, -7])
+    z = np.array([5, -5, 6, -6, 7, -7], np.int32)
     results = {r: dyadic.requantize(z, 1 << 30, 31, rounding=r).tolist()   # z / 2
                for r in ("half_even", "half_up", "half_away", "toward_zero", "floor")}
     assert results == {"half_even": [2, -2, 3, -3, 4, -4], "half_up": [3, -2, 3, -3, 4, -3],

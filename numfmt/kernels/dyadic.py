@@ -43,13 +43,39 @@ def _mul_shift_round(z, b, c, rounding):
     return q + 1 if up else q
 
 
+@nb.njit(cache=True)
+def _at(param, i):
+    """Index of element i in a parameter of one element or of one per element."""
+    return i if param.size > 1 else 0
+
+
 @nb.njit(cache=True, nogil=True)
 def requantize(z, b, c, zero_point, lo, hi, rounding, out):
-    """out[i] = clamp(round(z[i] * b[i] / 2**c[i]) + zero_point[i], lo, hi) (b, c, zero_point
-    broadcast by the caller)."""
+    """out[i] = clamp(round(z[i] * b[i] / 2**c[i]) + zero_point[i], lo, hi); b, c and
+    zero_point have one element (for all) or one per element of z."""
     for i in range(z.size):
-        q = _mul_shift_round(np.int64(z[i]), np.int64(b[i]), np.int64(c[i]), rounding)
-        out[i] = min(max(q + zero_point[i], lo), hi)
+        q = _mul_shift_round(np.int64(z[i]), b[_at(b, i)], c[_at(c, i)], rounding)
+        out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)
+
+
+@nb.njit(cache=True, nogil=True)
+def requantize_int32(z, b, c, zero_point, lo, hi, rounding, out):
+    """requantize for int32 z and one (b, c, zero_point): z * b fits int64, so the rounding is
+    a bias added before the arithmetic shift (branch-free, vectorizable)."""
+    half = (np.int64(1) << c) >> 1
+    for i in range(z.size):
+        p = np.int64(z[i]) * b
+        if rounding == HALF_EVEN:
+            bias = half - 1 + ((p >> c) & 1) if c > 0 else 0
+        elif rounding == HALF_UP:
+            bias = half
+        elif rounding == HALF_AWAY:
+            bias = half - (1 if (p < 0) & (c > 0) else 0)
+        elif rounding == TOWARD_ZERO:
+            bias = ((np.int64(1) << c) - 1) if p < 0 else 0
+        else:
+            bias = 0
+        out[i] = min(max(((p + bias) >> c) + zero_point, lo), hi)
 
 
 @nb.njit(cache=True)
@@ -96,9 +122,9 @@ def rdbpot(x, exponent, out):
 def gemmlowp_requantize(z, multiplier, shift, zero_point, lo, hi, out):
     """TFLite MultiplyByQuantizedMultiplier(z, multiplier, shift) + zero_point, clamped."""
     for i in range(z.size):
-        s = np.int64(shift[i])
+        s = np.int64(shift[_at(shift, i)])
         left = s if s > 0 else 0
         right = 0 if s > 0 else -s
         x = _wrap32(np.int64(z[i]) << left)
-        q = _rdbpot(_srdhm(x, np.int64(multiplier[i])), right)
-        out[i] = min(max(q + zero_point[i], lo), hi)
+        q = _rdbpot(_srdhm(x, np.int64(multiplier[_at(multiplier, i)])), right)
+        out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)

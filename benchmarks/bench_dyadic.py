@@ -1,0 +1,71 @@
+"""Integer-only requantization and an int8 linear layer: numfmt against a numpy int64 version.
+
+    python benchmarks/bench_dyadic.py [--quick] [--out benchmarks/results/dyadic.md]
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+
+from numfmt import dyadic
+
+
+def best_of(fn, repeats):
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def numpy_requantize(z, b, c, zp):
+    """Round half up: (z * b + 2**(c-1)) >> c in int64 (exact while |z * b| < 2**62)."""
+    q = (z.astype(np.int64) * b + (1 << (c - 1))) >> c
+    return np.clip(q + zp, -128, 127).astype(np.int8)
+
+
+def numpy_linear(x_q, w_q, b, c):
+    acc = x_q.astype(np.int64) @ w_q.T.astype(np.int64)
+    return numpy_requantize(acc, b, c, 0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "dyadic.md"))
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    n = 10**5 if args.quick else 10**7
+    rows, inner, outs = (16, 128, 128) if args.quick else (256, 1024, 1024)
+    repeats = 2 if args.quick else 5
+    z = rng.integers(-(1 << 31), 1 << 31, n, dtype=np.int64).astype(np.int32)
+    b, c = dyadic.approximate(3e-5)
+    assert np.array_equal(dyadic.requantize(z, b, c, rounding="half_up"), numpy_requantize(z, b, c, 0))
+    t_nf = best_of(lambda: dyadic.requantize(z, b, c, rounding="half_up"), repeats)
+    t_np = best_of(lambda: numpy_requantize(z, b, c, 0), repeats)
+    x_q = rng.integers(-128, 128, (rows, inner), dtype=np.int64).astype(np.int8)
+    w_q = rng.integers(-128, 128, (outs, inner), dtype=np.int64).astype(np.int8)
+    bl, cl = dyadic.approximate(1e-4)
+    assert np.array_equal(dyadic.linear(x_q, w_q, b=bl, c=cl, rounding="half_up"), numpy_linear(x_q, w_q, bl, cl))
+    t_lnf = best_of(lambda: dyadic.linear(x_q, w_q, b=bl, c=cl, rounding="half_up"), repeats)
+    t_lnp = best_of(lambda: numpy_linear(x_q, w_q, bl, cl), repeats)
+    table = [
+        f"Command: `python benchmarks/bench_dyadic.py{' --quick' if args.quick else ''}` "
+        f"({os.cpu_count()} cores). Best of {repeats}.",
+        "",
+        "| task | numfmt (ms) | numpy int64 (ms) | speed-up |",
+        "|---|---|---|---|",
+        f"| requantize {n:.0e} int32 (half_up) | {t_nf*1e3:.1f} | {t_np*1e3:.1f} | {t_np/t_nf:.1f}x |",
+        f"| int8 linear {rows}x{inner} by {inner}x{outs} | {t_lnf*1e3:.1f} | {t_lnp*1e3:.1f} | {t_lnp/t_lnf:.1f}x |",
+    ]
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(table) + "\n")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
