@@ -92,9 +92,11 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         rounding: ``nearest_even`` (rne), ``nearest_away`` (rna), ``toward_zero`` (rtz),
             ``toward_positive`` (rup), ``toward_negative`` (rdn), ``odd`` (rto), ``stochastic`` (sr).
         overflow: ``ieee`` (Inf, else NaN, else max; directed modes give max where IEEE says),
-            ``saturate`` (±max, Inf inputs too) or ``raise`` (OverflowError).
-        nan: for formats without NaN: ``raise`` (ValueError) or ``ml_dtypes`` (NaN to the zero of
-            the other sign, as ml_dtypes does).
+            ``saturate`` (±max, Inf inputs too) or ``raise`` (OverflowError); integer and
+            fixed-point formats have no Inf, so ``ieee`` saturates there, and they also take
+            ``wrap`` (two's complement).
+        nan: for formats without NaN: ``raise`` (ValueError); ``ml_dtypes`` (float formats:
+            NaN to the zero of the other sign, as ml_dtypes does); ``zero`` (integer formats).
         {sr}
 
     Returns:
@@ -109,6 +111,8 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         1.0078125
         >>> nf.round([1.25, 1.25], "e2m1", "stochastic", random_bits=[1, 2], sr_bits=2).tolist()
         [1.0, 1.5]
+        >>> nf.round([2.5, 300.0], "int8").tolist()
+        [2.0, 127.0]
     """
     fmt, family = _family(fmt)
     x = as_float_array(x)

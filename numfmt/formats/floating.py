@@ -244,7 +244,7 @@ class FloatFormat:
         """
         if self.bits > 16:
             raise ValueError(f"values() enumerates formats of at most 16 bits; {self.name} has {self.bits}")
-        from ..casting import decode
+        from ..casts import decode
 
         codes = np.arange(1 << self.bits, dtype=np.uint32)
         return decode(codes, self, dtype=dtype)
