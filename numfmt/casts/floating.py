@@ -30,6 +30,11 @@ def _bits(value: float, dom64: bool) -> int:
     return int(np.array(value, ftype).view(itype))
 
 
+def _overflow_mark(dom64: bool) -> int:
+    """Output bits that only an overflow produces under overflow="raise" (a NaN payload)."""
+    return _bits(np.nan, dom64) | 1
+
+
 @functools.lru_cache(maxsize=None)
 def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, nan: str):
     """(bits_params, code_params): the tuples ``kernels.floating._round_one`` reads.
@@ -39,7 +44,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
     """
     dom_m, dom_bias, _, _ = _DOMAINS[dom64]
     info = fmt.info
-    nan_bits = _bits(np.nan, dom64)
+    overflow_mark = _overflow_mark(dom64)
     max_code = fmt.max_magnitude_code
     signed_nan = fmt.special in ("ieee", "fn") and fmt.signed
     specials = {}
@@ -63,14 +68,15 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         else:
             ovf_entry = max_entry
         if overflow == "raise":
-            ovf_entry = (nan_bits, 0)
+            ovf_entry = (overflow_mark, 0)
             if not fmt.has_inf:
-                inf_entry = (nan_bits, 0)
+                inf_entry = (overflow_mark, 0)
         specials[neg] = (nan_entry, inf_entry, ovf_entry)
     M = fmt.man_bits
     qsub = fmt.emin - M if fmt.subnormals else fmt.emin
     half_q = 2.0 ** (qsub - 1)
-    half_q_bits = _bits(half_q, dom64) if float(np.array(half_q, _DOMAINS[dom64][2])) == half_q else 0
+    # below one quantum only 0 remains when half a quantum is not a domain number: never a tie
+    half_q_bits = _bits(half_q, dom64) if float(np.array(half_q, _DOMAINS[dom64][2])) == half_q else 1
     lsb_parity = -1 if M else (1 - dom_bias - fmt.emin + fmt.code_offset) % 2
     nearest = mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY)
     rounding = (int(nearest), int(mode == Rounding.NEAREST_AWAY),
@@ -85,7 +91,8 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         table = []
         for row in range(3):
             table += [specials[False][row][k], specials[True][row][k]]
-        return (*common, out_sign, int(fmt.has_negative_zero), int(not fmt.signed), *table)
+        # the sign applies to a zero result only where -0 exists; without zero, code 0 is a number
+        return (*common, out_sign, int(fmt.has_negative_zero or not fmt.zero), int(not fmt.signed), *table)
 
     sign_in = -(1 << 63) if dom64 else 1 << 31      # the sign bit, as an int64
     params = variant(0, sign_in), variant(1, fmt.sign_bit)
@@ -154,7 +161,8 @@ def _check_overflow(flat: np.ndarray, fmt, dom64, mode, sr) -> None:
     bits_params, _ = kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")
     marked = np.empty_like(flat)
     _run(flat, dom64, False, bits_params, marked, sr)
-    bad = np.isnan(marked) & ~np.isnan(flat)
+    itype = _DOMAINS[dom64][3]
+    bad = marked.view(itype) == _overflow_mark(dom64)
     if bad.any():
         raise OverflowError(f"{int(bad.sum())} of {flat.size} elements of x overflow {fmt.name} "
                             f"(max {fmt.info.max}) under rounding={mode.name.lower()}; "

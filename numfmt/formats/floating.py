@@ -91,6 +91,10 @@ class FloatFormat:
     family = "float"
 
     def __post_init__(self) -> None:
+        for argument, low in (("exp_bits", 1), ("man_bits", 0)):
+            value = getattr(self, argument)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+                raise ValueError(f"{argument} must be an integer >= {low}, got {value!r}")
         if self.bias is None:
             object.__setattr__(self, "bias", (1 << (self.exp_bits - 1)) - 1)
         if self.name is None:
@@ -114,10 +118,6 @@ class FloatFormat:
         return base + ("_" + "_".join(extras) if extras else "")
 
     def _validate(self) -> None:
-        if not (isinstance(self.exp_bits, int) and self.exp_bits >= 1):
-            raise ValueError(f"exp_bits must be an integer >= 1, got {self.exp_bits!r}")
-        if not (isinstance(self.man_bits, int) and self.man_bits >= 0):
-            raise ValueError(f"man_bits must be an integer >= 0, got {self.man_bits!r}")
         if not 2 <= self.bits <= 32:
             raise ValueError(f"a FloatFormat has 2 to 32 bits, got {self.bits} ({self.name})")
         if self.special not in SPECIALS:
@@ -126,6 +126,9 @@ class FloatFormat:
             raise ValueError(f"special={self.special!r} puts NaN at the negative-zero code and needs signed=True")
         if not self.zero and self.subnormals:
             raise ValueError("zero=False (no zero code) requires subnormals=False")
+        if not self.zero and not self.has_nan:
+            raise ValueError("zero=False needs a NaN code for the inputs without an image (zero, "
+                             "and negatives of unsigned formats); use special='fn' or 'ieee'")
         if self.max_magnitude_code < 1:
             raise ValueError(f"{self.name} has no positive finite value")
         if self.emin - self.man_bits < -1022 or self.info.maxexp > 1023:

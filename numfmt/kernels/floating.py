@@ -90,7 +90,7 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     lsb = ((sig >> shift) if lsb_parity < 0 else (E + lsb_parity)) & 1
     away = away_neg if neg else away_pos
     if nearest:
-        bias = (full >> 1) - 1 + (lsb | ties_away)
+        bias = max((full >> 1) - 1 + (lsb | ties_away), 0)   # 0 when nothing is discarded
         up_from_zero = (a > half_q_bits) | ((a == half_q_bits) & (ties_away != 0))
     else:
         bias = (full - 1) * (away & (1 - (odd & lsb)))
@@ -109,7 +109,7 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     out = r | (out_sign if neg & ((r != 0) | (negzero != 0)) else 0)
     out = (ovf1 if neg else ovf0) if overflow else out
     out = (inf1 if neg else inf0) if a == inf_bits else out
-    no_image = (a > inf_bits) | (neg & (unsigned != 0)) | ((a == 0) & (min_bits != 0))
+    no_image = (a > inf_bits) | (neg & (unsigned != 0) & (a != 0)) | ((a == 0) & (min_bits != 0))
     return (nan1 if neg else nan0) if no_image else out
 
 
@@ -127,7 +127,7 @@ def _round_same_range(bits, p, dom_m):
     full = np.int64(1) << shift
     lsb = (a >> shift) & 1
     if nearest:
-        bias = (full >> 1) - 1 + (lsb | ties_away)
+        bias = max((full >> 1) - 1 + (lsb | ties_away), 0)   # 0 when nothing is discarded
     else:
         bias = (full - 1) * ((away_neg if sign != 0 else away_pos) & (1 - (odd & lsb)))
     r = min((a + bias) & -full, clamp_bits) | sign

@@ -1,0 +1,212 @@
+"""Throughput of numfmt.round against other emulators, on the same float32 input.
+
+    python benchmarks/bench_cast.py [--quick] [--out benchmarks/results/cast.md] [--repeats N]
+
+Input: 4M float32 values, standard normal times 10 (seed 0); --quick uses 64K. Every number is
+millions of elements per second (Melem/s), best of N timed calls after one warm-up call.
+
+Peers (each one that fails to import or run is reported as n/a; the run goes on):
+
+- numfmt ``round(x, fmt)`` with 1 thread and with ``os.cpu_count()`` threads;
+- ml_dtypes: ``x.astype(dtype).astype(float32)`` (no float16 type of its own: n/a for binary16);
+- gfloat ``round_ndarray(format_info, x)`` (slow: timed on a 2**18 subset; sat=True for the
+  formats without Inf and NaN, which is what they do on overflow);
+- pychop ``Chop(exp_bits, sig_bits, rmode=1)`` on the NumPy backend (2**20 subset). It models
+  IEEE-style layouts only (top exponent reserved for Inf/NaN), so e4m3 (fn), e3m2 and e2m1
+  (finite) are not expressible: n/a;
+- numpy ``x.astype(float16).astype(float32)`` (binary16 only);
+- ``x.copy()``: the memory-bandwidth floor.
+
+Results that differ from numfmt's are flagged in the table (``*``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1"]
+ML_DTYPES = {"bfloat16": "bfloat16", "e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2",
+             "e3m2": "float6_e3m2fn", "e2m1": "float4_e2m1fn"}
+GFLOAT = {"binary16": "format_info_binary16", "bfloat16": "format_info_bfloat16",
+          "e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2",
+          "e3m2": "format_info_ocp_e3m2", "e2m1": "format_info_ocp_e2m1"}
+PYCHOP = {"binary16": (5, 10), "bfloat16": (8, 7), "e5m2": (5, 2)}   # IEEE-style layouts only
+
+
+def best_of(fn, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls after one warm-up call."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def same(a, b) -> bool:
+    """Equal as values (NaN equals NaN; the sign of zero counts)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.all((a == b) & (np.signbit(a) == np.signbit(b))
+                                              | (np.isnan(a) & np.isnan(b))))
+
+
+def measure(fn, n: int, repeats: int, check=None, note: list | None = None):
+    """Melem/s of fn (None if it fails); ``check(result)`` False marks the result with '*'."""
+    try:
+        result = fn()
+        flag = ""
+        if check is not None and not check(result):
+            flag = "*"
+        return n / best_of(fn, repeats) / 1e6, flag
+    except Exception as exc:  # noqa: BLE001 - a failing peer is reported, never fatal
+        if note is not None:
+            note.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}")
+        return None, ""
+
+
+def fmt_rate(rate, flag="") -> str:
+    if rate is None:
+        return "n/a"
+    return (f"{rate:,.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}") + flag
+
+
+def fmt_ratio(a, b) -> str:
+    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, for smoke tests")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "cast.md"))
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 5; 2 with --quick)")
+    args = parser.parse_args(argv)
+
+    import numfmt as nf
+
+    n = 1 << 16 if args.quick else 4 << 20
+    n_gfloat = 1 << 12 if args.quick else 1 << 18
+    n_pychop = 1 << 14 if args.quick else 1 << 20
+    repeats = args.repeats or (2 if args.quick else 5)
+    cores = os.cpu_count() or 1
+    x = (np.random.default_rng(0).standard_normal(n, dtype=np.float32) * np.float32(10)).astype(np.float32)
+    xg, xp = x[:n_gfloat].copy(), x[:n_pychop].copy()
+    notes: list[str] = []
+
+    try:
+        import ml_dtypes
+    except Exception as exc:  # noqa: BLE001
+        ml_dtypes = None
+        notes.append(f"ml_dtypes unavailable ({type(exc).__name__}: {exc})")
+    try:
+        import gfloat
+        import gfloat.formats as gformats
+    except Exception as exc:  # noqa: BLE001
+        gfloat = gformats = None
+        notes.append(f"gfloat unavailable ({type(exc).__name__}: {exc})")
+    try:
+        os.environ.setdefault("chop_backend", "numpy")
+        import warnings
+        import pychop
+    except Exception as exc:  # noqa: BLE001
+        pychop = None
+        notes.append(f"pychop unavailable ({type(exc).__name__}: {exc})")
+
+    copy_rate, _ = measure(lambda: x.copy(), n, repeats)
+    old_threads = nf.get_num_threads()
+    rows = []
+    try:
+        for name in FORMATS:
+            print(f"{name} ...", file=sys.stderr, flush=True)
+            ref = nf.round(x, name)
+            nf.set_num_threads(1)
+            nf1, _ = measure(lambda: nf.round(x, name), n, repeats)
+            nf.set_num_threads(cores)
+            nfa, _ = measure(lambda: nf.round(x, name), n, repeats)
+            nf.set_num_threads(old_threads)
+
+            mld = (None, "")
+            if ml_dtypes is not None and name in ML_DTYPES:
+                dt = getattr(ml_dtypes, ML_DTYPES[name], None)
+                if dt is not None:
+                    mld = measure(lambda: x.astype(dt).astype(np.float32), n, repeats,
+                                  check=lambda r: same(r, ref), note=notes)
+
+            gfl = (None, "")
+            if gfloat is not None and hasattr(gformats, GFLOAT[name]):
+                fi = getattr(gformats, GFLOAT[name])
+                sat = name in ("e3m2", "e2m1")   # no Inf, no NaN: overflow saturates (as numfmt)
+                gfl = measure(lambda: gfloat.round_ndarray(fi, xg, sat=sat), n_gfloat, repeats,
+                              check=lambda r: same(r, ref[:n_gfloat]), note=notes)
+
+            pyc = (None, "")
+            if pychop is not None and name in PYCHOP:
+                chop = pychop.Chop(*PYCHOP[name], rmode=1)
+
+                def run_chop():
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        return chop(xp)
+                pyc = measure(run_chop, n_pychop, repeats, check=lambda r: same(r, ref[:n_pychop]), note=notes)
+
+            f16 = (None, "")
+            if name == "binary16":
+                f16 = measure(lambda: x.astype(np.float16).astype(np.float32), n, repeats,
+                              check=lambda r: same(r, ref), note=notes)
+            rows.append((name, nf1, nfa, mld, gfl, pyc, f16))
+    finally:
+        nf.set_num_threads(old_threads)
+
+    command = "python benchmarks/bench_cast.py" + (" --quick" if args.quick else "")
+    if args.repeats:
+        command += f" --repeats {args.repeats}"
+    lines = [
+        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}. Command: `{command}`.",
+        "",
+        f"Melem/s (millions of elements per second; higher is better), best of {repeats} after a warm-up, "
+        f"round to nearest even of {n:,} float32 values (standard normal x 10, seed 0) to float32 results; "
+        f"gfloat on the first {n_gfloat:,}, pychop on the first {n_pychop:,}. "
+        "n/a: no such format in that library (pychop: IEEE-style layouts only; ml_dtypes: no float16 type "
+        "of its own, see the numpy column) or it failed. * marks results that differ from numfmt's.",
+        "",
+        "| format | numfmt 1 thread | numfmt all cores | ml_dtypes | gfloat | pychop | numpy float16 | copy "
+        "| numfmt/ml_dtypes | copy/numfmt |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, nf1, nfa, mld, gfl, pyc, f16 in rows:
+        best_nf = max([r for r in (nf1, nfa) if r is not None], default=None)
+        lines.append(f"| {name} | {fmt_rate(nf1)} | {fmt_rate(nfa)} | {fmt_rate(*mld)} | {fmt_rate(*gfl)} "
+                     f"| {fmt_rate(*pyc)} | {fmt_rate(*f16)} | {fmt_rate(copy_rate)} "
+                     f"| {fmt_ratio(best_nf, mld[0])} | {fmt_ratio(copy_rate, best_nf)} |")
+    lines.append("")
+    lines.append("Ratios use the faster numfmt column. copy/numfmt near 1 means numfmt runs at memory bandwidth.")
+    if notes:
+        lines.append("")
+        lines.append("Peers that failed: " + "; ".join(sorted(set(notes))))
+    table = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""Hypothesis strategies for property-based conformance tests of low-precision float kernels.
+
+Use them to test your own kernels against numfmt (or against exact arithmetic)::
+
+    from hypothesis import given
+    import numfmt as nf
+    from numfmt.testing import formats, rounding_cases, rounding_modes
+
+    @given(formats().flatmap(lambda f: st.tuples(st.just(f), rounding_cases(f))), rounding_modes())
+    def test_my_kernel(fmt_x, mode):
+        fmt, x = fmt_x
+        assert my_round(x, fmt, mode) == nf.round(x, fmt, mode)
+
+Only the float family (``FloatFormat``) is covered. Every strategy draws finite values as
+Python floats (float64) that are exact; helpers ``magnitude_codes`` / ``next_value`` expose the
+code geometry the strategies use.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+from hypothesis import reject, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from .formats.floating import SPECIALS, FloatFormat
+from .formats.registry import registered
+from .rounding import DETERMINISTIC_ROUNDINGS, ROUNDING_NAMES
+
+__all__ = ["formats", "values", "rounding_cases", "arrays", "rounding_modes",
+           "registered_float_formats", "is_reachable_code", "overflow_code"]
+
+
+def registered_float_formats() -> list[FloatFormat]:
+    """Every registered format of the float family, in registration order.
+
+    >>> "e4m3" in [f.name for f in registered_float_formats()]
+    True
+    """
+    return [fmt for _, _, fmt in registered() if getattr(fmt, "family", None) == "float"]
+
+
+def overflow_code(fmt: FloatFormat) -> int:
+    """The magnitude code one above the largest finite one, whose value (``fmt.magnitude_value``)
+    is the next value the format would have with an unbounded exponent: ``max + ulp(max)``.
+
+    >>> fmt = FloatFormat(4, 3, special="fn")
+    >>> float(fmt.magnitude_value(overflow_code(fmt)))
+    480.0
+    """
+    return fmt.max_magnitude_code + 1
+
+
+def is_reachable_code(fmt: FloatFormat, mag: int) -> bool:
+    """Whether a finite magnitude code is a value rounding can produce: formats without
+    subnormals never produce the codes 1 .. 2**man_bits - 1 (they flush to 0 / 2**emin).
+
+    >>> is_reachable_code(FloatFormat(3, 2, subnormals=False), 1)
+    False
+    """
+    if not 0 <= mag <= fmt.max_magnitude_code:
+        return False
+    return fmt.subnormals or not fmt.zero or mag == 0 or mag >= (1 << fmt.man_bits)
+
+
+def _next_reachable(fmt: FloatFormat, mag: int) -> int:
+    mag += 1
+    if not is_reachable_code(fmt, mag) and mag <= fmt.max_magnitude_code:
+        mag = 1 << fmt.man_bits
+    return mag
+
+
+def _smallest_positive_code(fmt: FloatFormat) -> int:
+    if not fmt.zero:
+        return 0
+    return 1 if fmt.subnormals else 1 << fmt.man_bits
+
+
+@st.composite
+def _random_format(draw, max_bits: int, specials: Sequence[str], signed) -> FloatFormat:
+    special = draw(st.sampled_from(list(specials)))
+    if signed is None:
+        sign = True if special in ("fnuz", "p3109") else draw(st.booleans())
+    else:
+        sign = bool(signed)
+    exp_bits = draw(st.integers(1, min(8, max_bits - int(sign))))
+    man_bits = draw(st.integers(0, min(23, max_bits - int(sign) - exp_bits)))
+    default_bias = (1 << (exp_bits - 1)) - 1
+    bias = draw(st.one_of(st.just(default_bias), st.just(default_bias + 1),
+                          st.integers(default_bias - 4, default_bias + 4)))
+    zero = draw(st.booleans()) if special in ("fn", "ieee") else True
+    subnormals = draw(st.booleans()) if zero else False
+    try:
+        fmt = FloatFormat(exp_bits, man_bits, bias=bias, signed=sign, subnormals=subnormals,
+                          special=special, zero=zero)
+    except ValueError:
+        reject()
+    if not is_reachable_code(fmt, fmt.max_magnitude_code):   # no normal value at all
+        reject()
+    return fmt
+
+
+def formats(registered: bool = True, random: bool = True, max_bits: int = 32,
+            specials: Sequence[str] | None = None,
+            signed: bool | None = None) -> st.SearchStrategy[FloatFormat]:
+    """FloatFormats: registered ones and/or random valid ``FloatFormat`` instances.
+
+    Args:
+        registered: include the registered float formats (``numfmt.registered()``).
+        random: include random widths, biases and conventions (subnormals, zero, sign).
+        max_bits: the widest format drawn (2..32).
+        specials: restrict to these special-value conventions (default: all of ``SPECIALS``).
+        signed: restrict to signed (True) or unsigned (False) formats; None for both.
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(formats(max_bits=8, specials=["ieee"]))
+        ... def test(fmt):
+        ...     assert fmt.bits <= 8 and fmt.special == "ieee"
+        >>> test()
+    """
+    if not 2 <= max_bits <= 32:
+        raise ValueError(f"max_bits must be from 2 to 32; got {max_bits!r}")
+    specials = tuple(SPECIALS if specials is None else specials)
+    bad = [s for s in specials if s not in SPECIALS]
+    if bad or not specials:
+        raise ValueError(f"specials must be a non-empty subset of {SPECIALS}; got {specials!r}")
+    options = []
+    if registered:
+        regs = [f for f in registered_float_formats() if f.bits <= max_bits and f.special in specials
+                and (signed is None or f.signed == signed)]
+        if regs:
+            options.append(st.sampled_from(regs))
+    if random:
+        options.append(_random_format(max_bits, specials, signed))
+    if not options:
+        raise ValueError("no format matches: enable registered or random formats or relax the filters")
+    return st.one_of(*options)
+
+
+def _magnitude_codes(fmt: FloatFormat) -> st.SearchStrategy[int]:
+    """Reachable finite magnitude codes, weighted toward the smallest and largest ones."""
+    top = fmt.max_magnitude_code
+    low = _smallest_positive_code(fmt)
+    small = st.integers(0, min(top, max(low, 1 << fmt.man_bits) + 2))
+    big = st.integers(max(0, top - 3), top)
+    anywhere = st.integers(0, top)
+    return st.one_of(st.just(0), small, big, anywhere).map(
+        lambda m: m if is_reachable_code(fmt, m) else (1 << fmt.man_bits))
+
+
+def values(fmt: FloatFormat, allow_special: bool = False) -> st.SearchStrategy[float]:
+    """Representable values of fmt as Python floats (reachable by rounding).
+
+    Weighted toward zeros, subnormals and the largest values; with ``allow_special`` also
+    +-Inf and NaN where the format has them.
+
+    Example:
+        >>> from hypothesis import given
+        >>> import numfmt as nf
+        >>> @given(values(nf.format("e4m3")))
+        ... def test(v):
+        ...     assert float(nf.round(v, "e4m3")) == v
+        >>> test()
+    """
+    def to_float(mag_neg):
+        mag, neg = mag_neg
+        v = float(fmt.magnitude_value(mag))
+        return -v if neg else v
+
+    negs = st.booleans() if fmt.signed else st.just(False)
+    out = st.tuples(_magnitude_codes(fmt), negs).map(to_float)
+    if not fmt.has_negative_zero:
+        out = out.map(lambda v: 0.0 if v == 0 else v)
+    extras = []
+    if allow_special and fmt.has_inf:
+        extras.append(st.sampled_from([math.inf, -math.inf] if fmt.signed else [math.inf]))
+    if allow_special and fmt.has_nan:
+        extras.append(st.just(math.nan))
+    return st.one_of(out, *extras) if extras else out
+
+
+def _neighbours(fmt: FloatFormat) -> st.SearchStrategy[tuple[Fraction, Fraction]]:
+    """(v, next) for consecutive reachable magnitudes, including (max, max + ulp)."""
+    def pair(m):
+        if m >= fmt.max_magnitude_code:
+            m = fmt.max_magnitude_code
+        return fmt.magnitude_value(m), fmt.magnitude_value(_next_reachable(fmt, m))
+    return _magnitude_codes(fmt).map(pair)
+
+
+def _around(v: float) -> st.SearchStrategy[float]:
+    return st.sampled_from([v, math.nextafter(v, math.inf), math.nextafter(v, -math.inf)])
+
+
+def rounding_cases(fmt: FloatFormat, allow_special: bool = False) -> st.SearchStrategy[float]:
+    """float64 inputs that stress rounding to fmt.
+
+    At, just below and just above: ties (midpoints between neighbouring values), the overflow
+    threshold (the midpoint above max), the underflow threshold (half the smallest positive
+    value) and the values themselves; plus random floats over the format's range. Negative
+    inputs only for signed formats; ``allow_special`` adds Inf and NaN (NaN only where the
+    format has one).
+
+    Example:
+        >>> from hypothesis import given
+        >>> import numfmt as nf
+        >>> fmt = nf.format("e5m2")
+        >>> @given(rounding_cases(fmt))
+        ... def test(x):
+        ...     y = float(nf.round(x, fmt, "toward_zero"))
+        ...     assert abs(y) <= abs(x)
+        >>> test()
+    """
+    top = fmt.magnitude_value(fmt.max_magnitude_code)
+    vnext = fmt.magnitude_value(overflow_code(fmt))
+    smallest = fmt.magnitude_value(_smallest_positive_code(fmt))
+    lo_exp = fmt.emin - fmt.man_bits - 3
+    hi_exp = fmt.info.maxexp + 2
+
+    ties = _neighbours(fmt).map(lambda p: float((p[0] + p[1]) / 2)).flatmap(_around)
+    exact = _magnitude_codes(fmt).map(lambda m: float(fmt.magnitude_value(m))).flatmap(_around)
+    thresholds = st.sampled_from([float((top + vnext) / 2), float(smallest / 2), float(top),
+                                  float(vnext), float(smallest)]).flatmap(_around)
+    log_uniform = st.builds(lambda e, f: math.ldexp(f, e), st.integers(lo_exp, hi_exp),
+                            st.floats(1.0, 2.0, exclude_max=True))
+    uniform = st.floats(0.0, float(vnext) * 1.25)
+    magnitudes = st.one_of(ties, exact, thresholds, log_uniform, uniform)
+    magnitudes = magnitudes.filter(lambda v: v >= 0 and math.isfinite(v))
+    if fmt.signed:
+        out = st.tuples(magnitudes, st.booleans()).map(lambda t: -t[0] if t[1] else t[0])
+    else:
+        out = magnitudes.map(abs)
+    if allow_special:
+        extras = [math.inf, -math.inf] if fmt.signed else [math.inf]
+        if fmt.has_nan:
+            extras.append(math.nan)
+        out = st.one_of(out, st.sampled_from(extras))
+    return out
+
+
+def arrays(fmt: FloatFormat, shape=None, allow_special: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """float64 numpy arrays of ``rounding_cases(fmt)``.
+
+    Args:
+        shape: an int, a tuple, a strategy of shapes, or None for small 0- to 3-d shapes.
+
+    Example:
+        >>> from hypothesis import given
+        >>> import numfmt as nf
+        >>> @given(arrays(nf.format("bfloat16"), (4, 3)))
+        ... def test(a):
+        ...     assert nf.round(a, "bfloat16").shape == (4, 3)
+        >>> test()
+    """
+    if shape is None:
+        shape = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6)
+    return hnp.arrays(np.float64, shape, elements=rounding_cases(fmt, allow_special))
+
+
+def rounding_modes(deterministic: bool = True, aliases: bool = False) -> st.SearchStrategy[str]:
+    """Rounding mode names: the deterministic ones, plus ``stochastic`` when
+    ``deterministic=False``; with ``aliases`` also the short names (rne, rtz, ...).
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(rounding_modes())
+        ... def test(mode):
+        ...     assert mode != "stochastic"
+        >>> test()
+    """
+    names = list(DETERMINISTIC_ROUNDINGS)
+    if not deterministic:
+        names.append("stochastic")
+    if aliases:
+        names += [a for a, m in ROUNDING_NAMES.items()
+                  if a not in names and (not deterministic or a not in ("sr",))
+                  and (deterministic is False or m.name.lower() != "stochastic")]
+    return st.sampled_from(names)

@@ -1,0 +1,23 @@
+"""Smoke test of benchmarks/bench_cast.py: it runs with --quick and writes one row per format."""
+import os
+import subprocess
+import sys
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench_cast.py")
+FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1"]
+
+
+def test_bench_cast_quick(tmp_path):
+    out = tmp_path / "cast.md"
+    result = subprocess.run([sys.executable, BENCH, "--quick", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("Machine:") and "bench_cast.py --quick" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| format")]
+    assert [row.split("|")[1].strip() for row in rows] == FORMATS
+    header = next(line for line in text.splitlines() if line.startswith("| format"))
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns == ["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
+                       "numpy float16", "copy", "numfmt/ml_dtypes", "copy/numfmt"]
+    assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
