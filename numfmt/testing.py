@@ -279,3 +279,51 @@ def rounding_modes(deterministic: bool = True, aliases: bool = False) -> st.Sear
                   if a not in names and (not deterministic or a not in ("sr",))
                   and (deterministic is False or m.name.lower() != "stochastic")]
     return st.sampled_from(names)
+
+
+# ----------------------------------------------------------------------------- integers, fixed point
+def fixed_formats(max_bits: int = 32, signed: bool | None = None) -> st.SearchStrategy:
+    """Integer and fixed-point formats: ``FixedFormat(bits, frac_bits, signed)``.
+
+    >>> from hypothesis import given
+    >>> @given(fixed_formats(max_bits=8))
+    ... def test(fmt): assert 2 <= fmt.bits <= 8
+    >>> test()
+    """
+    from .formats.integer import FixedFormat
+
+    return st.builds(FixedFormat, st.integers(2, max_bits), st.integers(0, 12),
+                     st.booleans() if signed is None else st.just(signed))
+
+
+def fixed_values(fmt) -> st.SearchStrategy[float]:
+    """Values of a fixed-point format, weighted toward both ends of its range and zero."""
+    scale = 2.0 ** -fmt.frac_bits
+    ints = st.one_of(st.integers(fmt.min_int, fmt.max_int), st.sampled_from([fmt.min_int, fmt.max_int, 0]),
+                     st.integers(fmt.min_int, min(fmt.min_int + 3, fmt.max_int)),
+                     st.integers(max(fmt.max_int - 3, fmt.min_int), fmt.max_int))
+    return ints.map(lambda k: k * scale)
+
+
+def fixed_rounding_cases(fmt) -> st.SearchStrategy[float]:
+    """Inputs at, just below and just above the midpoints between steps, and past both ends.
+
+    >>> from hypothesis import given
+    >>> import numfmt
+    >>> @given(fixed_rounding_cases(numfmt.format("q3.4")))
+    ... def test(x): assert abs(x) < 100
+    >>> test()
+    """
+    scale = 2.0 ** -fmt.frac_bits
+    mid = st.integers(fmt.min_int - 2, fmt.max_int + 1).map(lambda k: (k + 0.5) * scale)
+    return st.one_of(mid.flatmap(_around), fixed_values(fmt),
+                     st.floats(fmt.info.min * 2 - 1, fmt.info.max * 2 + 1, allow_nan=False))
+
+
+def requantize_cases() -> st.SearchStrategy[tuple[int, int, int]]:
+    """(z, b, c) for ``numfmt.dyadic.requantize``: z near the int32 limits and random, b near
+    2**31 and random, c from 0 to 62."""
+    z = st.one_of(st.integers(-(1 << 31), (1 << 31) - 1),
+                  st.sampled_from([-(1 << 31), (1 << 31) - 1, 0, 1, -1]))
+    b = st.one_of(st.integers(0, (1 << 31) - 1), st.integers((1 << 31) - 16, (1 << 31) - 1))
+    return st.tuples(z, b, st.integers(0, 62))

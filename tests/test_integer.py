@@ -130,3 +130,35 @@ def test_quantize_affine_exact_differs_from_float32_only_when_float32_misrounds(
     quotient = Fraction(float(x[0])) / Fraction(float(scale))
     assert exact[0] == round(quotient)
     assert nf.choose_qparams(np.array([-1.0, 1.0]), "int8", symmetric=True) == (1.0 / 127.5, 0)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from numfmt import testing  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_property_fixed_round_is_nearest_representable_idempotent(data):
+    fmt = data.draw(testing.fixed_formats(max_bits=20))
+    x = data.draw(testing.fixed_rounding_cases(fmt))
+    for mode in ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"):
+        y = float(nf.round(np.float64(x), fmt, mode))
+        assert y * 2 ** fmt.frac_bits == _reference(x, fmt, mode)
+        assert float(nf.round(np.float64(y), fmt, mode)) == y
+    lo, hi = sorted([x, data.draw(testing.fixed_rounding_cases(fmt))])
+    assert nf.round(np.float64(lo), fmt) <= nf.round(np.float64(hi), fmt)
+
+
+@settings(max_examples=300, deadline=None)
+@given(testing.requantize_cases(), st.sampled_from(["half_even", "half_up", "half_away", "toward_zero", "floor"]))
+def test_property_requantize_exact(case, rounding):
+    z, b, c = case
+    got = nf.dyadic.requantize(np.array([z], np.int32), b, c, out="int32", rounding=rounding)[0]
+    p = z * b
+    q, r = p >> c, p & ((1 << c) - 1)
+    half = (1 << c) >> 1
+    up = c > 0 and {"half_even": r > half or (r == half and q % 2 == 1), "half_up": r >= half,
+                    "half_away": r > half or (r == half and p >= 0), "toward_zero": r != 0 and p < 0,
+                    "floor": False}[rounding]
+    assert got == min(max(q + up, -(1 << 31)), (1 << 31) - 1)
