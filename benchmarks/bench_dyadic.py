@@ -8,17 +8,8 @@ import time
 
 import numpy as np
 
+from bench_cast import best_of
 from numfmt import dyadic
-
-
-def best_of(fn, repeats):
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def numpy_requantize(z, b, c, zp):

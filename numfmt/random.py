@@ -47,6 +47,15 @@ def splitmix_bits(seed, index, nbits):
     return np.int64(z >> np.uint64(64 - nbits))
 
 
+@nb.njit(inline="always")
+def element_bits(rand, seed, index, nbits):
+    """The random integer of element ``index``: rand[index] for explicit bits, else (rand is
+    None, a separate compiled specialization) SplitMix64 number ``index`` of ``seed``."""
+    if rand is None:
+        return splitmix_bits(seed, index, nbits)
+    return rand[index]
+
+
 def random_bits(seed: int, shape, sr_bits: int, start: int = 0) -> np.ndarray:
     """The random integers stochastic rounding uses for an array of this shape (NumPy reference).
 

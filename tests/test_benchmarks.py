@@ -21,3 +21,22 @@ def test_bench_cast_quick(tmp_path):
     assert columns == ["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
                        "numpy float16", "copy", "numfmt/ml_dtypes", "copy/numfmt"]
     assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
+
+
+def _run_quick(script: str, out) -> str:
+    path = os.path.join(os.path.dirname(BENCH), script)
+    result = subprocess.run([sys.executable, path, "--quick", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return out.read_text()
+
+
+def test_bench_stochastic_quick(tmp_path):
+    text = _run_quick("bench_stochastic.py", tmp_path / "sr.md")
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "format" not in line]
+    assert rows == ["bfloat16", "binary16", "e4m3", "e5m2", "e2m1"]
+
+
+def test_bench_dyadic_quick(tmp_path):
+    text = _run_quick("bench_dyadic.py", tmp_path / "dyadic.md")
+    assert "requantize" in text and "int8 linear" in text

@@ -37,7 +37,7 @@ def _overflow(overflow: str, fmt) -> str:
 
 
 def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bits):
-    """None for deterministic modes, else (seed, k, rule, flat int64 random bits or empty)."""
+    """None for deterministic modes, else (seed, k, rule, flat int64 random bits or None)."""
     global _last_seed
     if mode != Rounding.STOCHASTIC:
         if random_bits is not None or sr_bits is not None:
@@ -51,7 +51,7 @@ def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bi
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
     if random_bits is None:
         _last_seed = resolve_seed(seed)
-        return _last_seed, int(k), sr_rule, np.empty(0, np.int64)
+        return _last_seed, int(k), sr_rule, None
     rand = np.asarray(random_bits)
     if rand.dtype.kind not in "iu":
         raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
@@ -63,6 +63,16 @@ def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bi
         raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
                          f"got values from {rand.min()} to {rand.max()}")
     return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
+
+
+def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits):
+    """Check the arguments and call the family's round_float or encode_float."""
+    fmt, family = _family(fmt)
+    x = as_float_array(x)
+    mode = rounding_mode(rounding)
+    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
+    out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
+    return finish(out, x)
 
 
 _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed is drawn from it) or
@@ -114,12 +124,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         >>> nf.round([2.5, 300.0], "int8").tolist()
         [2.0, 127.0]
     """
-    fmt, family = _family(fmt)
-    x = as_float_array(x)
-    mode = rounding_mode(rounding)
-    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
-    out = family.round_float(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
-    return finish(out, x)
+    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
@@ -134,12 +139,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         >>> nf.encode([1.0, -448.0, 1e9], "e4m3").tolist()
         [56, 254, 127]
     """
-    fmt, family = _family(fmt)
-    x = as_float_array(x)
-    mode = rounding_mode(rounding)
-    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
-    out = family.encode_float(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
-    return finish(out, x)
+    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits)
 
 
 def decode(codes, fmt, dtype=np.float32):

@@ -27,7 +27,7 @@ def _integers(x: np.ndarray, fmt: FixedFormat, mode: Rounding, overflow: str, na
     if overflow == "wrap" and np.isinf(flat).any():
         raise ValueError(f"x holds infinities, which have no two's-complement wrap in {fmt.name}")
     out = np.empty(flat.size, np.int64)
-    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", np.empty(0, np.int64))
+    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     run_chunked(kern.round_fixed, flat, out, 2.0 ** fmt.frac_bits, int(mode), fmt.min_int, fmt.max_int,
                 overflow == "wrap", rand, np.uint64(seed), sr_bits, sr_rule == "nearest", pass_start=True)
     if overflow == "raise":

@@ -8,7 +8,7 @@ as int64; the caller turns it into values (k * 2**-frac_bits) or codes (k mod 2*
 import numba as nb
 import numpy as np
 
-from ..random import splitmix_bits
+from ..random import element_bits
 
 # rounding numbers as numfmt.rounding.Rounding
 RNE, RNA, RTZ, RUP, RDN, RTO, SR = 0, 1, 2, 3, 4, 5, 6
@@ -39,7 +39,7 @@ def round_fixed(x, out, start, scale, mode, lo, hi, wrap, rand, seed, sr_bits, s
             away = f > 0 and not odd
         elif mode == SR:
             d = np.rint(f * two_k) if sr_nearest else np.floor(f * two_k)
-            r = rand[start + i] if rand.size else splitmix_bits(seed, start + i, sr_bits)
+            r = element_bits(rand, seed, start + i, sr_bits)
             away = d + r >= two_k
         else:
             away = False

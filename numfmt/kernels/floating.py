@@ -22,7 +22,7 @@ target *code*, which differs from the significand's last bit only for formats wi
 import numba as nb
 import numpy as np
 
-from ..random import splitmix_bits
+from ..random import element_bits
 
 # The parameter tuple ``p`` of _round_one, built by numfmt.casts.floating.kernel_params.
 PARAM_NAMES = (
@@ -169,17 +169,11 @@ def round_same_range32(x_bits, out_bits, p):
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23)
 
 
-@nb.njit(inline="always")
-def _random(rand, seed, index, k):
-    """Explicit random bits when given (rand non-empty), else SplitMix64 of (seed, index)."""
-    return rand[index] if rand.size else splitmix_bits(seed, index, k)
-
-
 @nb.njit(cache=True, nogil=True)
 def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
-        rnd = _random(rand, seed, start + i, sr[0])
+        rnd = element_bits(rand, seed, start + i, sr[0])
         out_bits[i] = _round_one(np.int64(x_bits[i]), p, False, 23, 127, True, rnd, sr)
 
 
@@ -187,7 +181,7 @@ def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
 def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
-        rnd = _random(rand, seed, start + i, sr[0])
+        rnd = element_bits(rand, seed, start + i, sr[0])
         out_bits[i] = _round_one(x_bits[i], p, False, 52, 1023, True, rnd, sr)
 
 
@@ -195,7 +189,7 @@ def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
 def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
     """encode32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
-        rnd = _random(rand, seed, start + i, sr[0])
+        rnd = element_bits(rand, seed, start + i, sr[0])
         out_codes[i] = _round_one(np.int64(x_bits[i]), p, True, 23, 127, True, rnd, sr)
 
 
@@ -203,7 +197,7 @@ def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
 def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     """encode64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
-        rnd = _random(rand, seed, start + i, sr[0])
+        rnd = element_bits(rand, seed, start + i, sr[0])
         out_codes[i] = _round_one(x_bits[i], p, True, 52, 1023, True, rnd, sr)
 
 
