@@ -192,9 +192,13 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
         _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
-    fast = None if dom64 or sr is not None else same_range_params(fmt, mode, overflow)
-    if fast is not None:
+    fast = None if dom64 else same_range_params(fmt, mode, overflow)
+    if fast is not None and stochastic is None:
         run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
+    elif fast is not None and stochastic[2] == "add":
+        seed, sr_bits, _, rand = stochastic
+        run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
+                    np.uint64(seed), fast, sr_bits, pass_start=True)
     else:
         _run(flat, dom64, False, kernel_params(fmt, dom64, mode, overflow, nan)[0], out, sr)
     if dom64 and x.dtype != np.float64 and fits_float32(fmt):

@@ -114,11 +114,13 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
 
 
 @nb.njit(inline="always")
-def _round_same_range(bits, p, dom_m):
+def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
     """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
     float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.
 
     ``p`` is (shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits).
+    With ``stochastic`` the bias is the k random bits ``rnd`` aligned under the kept bits
+    (sr_rule="add": away iff floor(f * 2**k) + rnd >= 2**k).
     """
     shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits = p
     dom_exp = 11 if dom_m == 52 else 8
@@ -130,6 +132,8 @@ def _round_same_range(bits, p, dom_m):
         bias = max((full >> 1) - 1 + (lsb | ties_away), 0)   # 0 when nothing is discarded
     else:
         bias = (full - 1) * ((away_neg if sign != 0 else away_pos) & (1 - (odd & lsb)))
+    if stochastic:
+        bias = (rnd << (shift - k)) if k <= shift else (rnd >> (k - shift))
     r = min((a + bias) & -full, clamp_bits) | sign
     return nan_bits | sign if a > (((np.int64(1) << dom_exp) - 1) << dom_m) else r
 
@@ -166,7 +170,15 @@ def encode64(x_bits, out_codes, p):
 def round_same_range32(x_bits, out_bits, p):
     """round_bits32 for formats with float32's exponent field (see _round_same_range)."""
     for i in range(x_bits.size):
-        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23)
+        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
+
+
+@nb.njit(cache=True, nogil=True)
+def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
+    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as cast_sr)."""
+    for i in range(x_bits.size):
+        rnd = element_bits(rand, seed, start + i, k)
+        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, True, rnd, k)
 
 
 @nb.njit(cache=True, nogil=True)
