@@ -10,6 +10,26 @@ _BIG = np.int64(1) << 62
 
 
 @nb.njit(cache=True)
+def _round_quotient(q, rem, c, negative, rounding):
+    """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
+    is the sign of p. Written with | and & (no short-circuit) so the loops vectorize."""
+    half = (np.int64(1) << c) >> 1
+    above = rem > half
+    tie = (rem == half) & (c > 0)
+    if rounding == HALF_EVEN:
+        up = above | (tie & ((q & 1) == 1))
+    elif rounding == HALF_UP:
+        up = above | tie
+    elif rounding == HALF_AWAY:
+        up = above | (tie & (not negative))
+    elif rounding == TOWARD_ZERO:
+        up = (rem != 0) & negative
+    else:
+        up = False
+    return q + np.int64(up)
+
+
+@nb.njit(cache=True)
 def _mul_shift_round(z, b, c, rounding):
     """round(z * b / 2**c) for int64 z, 0 <= b < 2**31, 0 <= c <= 62; huge results saturate
     to +-2**62 (callers clamp to at most 32-bit ranges)."""
@@ -27,20 +47,7 @@ def _mul_shift_round(z, b, c, rounding):
             return -_BIG if negative else _BIG
         q = (high << (32 - c)) | (low >> c)
         rem = low & ((np.int64(1) << c) - 1)
-    if c == 0:
-        return q
-    half = np.int64(1) << (c - 1)
-    if rounding == HALF_EVEN:
-        up = rem > half or (rem == half and (q & 1) == 1)
-    elif rounding == HALF_UP:
-        up = rem >= half
-    elif rounding == HALF_AWAY:
-        up = rem > half or (rem == half and not negative)
-    elif rounding == TOWARD_ZERO:
-        up = rem != 0 and negative
-    else:
-        up = False
-    return q + 1 if up else q
+    return _round_quotient(q, rem, c, negative, rounding)
 
 
 @nb.njit(cache=True)
@@ -60,22 +67,12 @@ def requantize(z, b, c, zero_point, lo, hi, rounding, out):
 
 @nb.njit(cache=True, nogil=True)
 def requantize_int32(z, b, c, zero_point, lo, hi, rounding, out):
-    """requantize for int32 z and one (b, c, zero_point): z * b fits int64, so the rounding is
-    a bias added before the arithmetic shift (branch-free, vectorizable)."""
-    half = (np.int64(1) << c) >> 1
+    """requantize for int32 z and one (b, c, zero_point): z * b fits int64 directly."""
+    mask = (np.int64(1) << c) - 1
     for i in range(z.size):
         p = np.int64(z[i]) * b
-        if rounding == HALF_EVEN:
-            bias = half - 1 + ((p >> c) & 1) if c > 0 else 0
-        elif rounding == HALF_UP:
-            bias = half
-        elif rounding == HALF_AWAY:
-            bias = half - (1 if (p < 0) & (c > 0) else 0)
-        elif rounding == TOWARD_ZERO:
-            bias = ((np.int64(1) << c) - 1) if p < 0 else 0
-        else:
-            bias = 0
-        out[i] = min(max(((p + bias) >> c) + zero_point, lo), hi)
+        q = _round_quotient(p >> c, p & mask, c, p < 0, rounding)
+        out[i] = min(max(q + zero_point, lo), hi)
 
 
 @nb.njit(cache=True)
@@ -108,12 +105,14 @@ def _wrap32(v):
 
 @nb.njit(cache=True, nogil=True)
 def srdhm(a, b, out):
+    """out[i] = SaturatingRoundingDoublingHighMul(a[i], b[i])."""
     for i in range(a.size):
         out[i] = _srdhm(np.int64(a[i]), np.int64(b[i]))
 
 
 @nb.njit(cache=True, nogil=True)
 def rdbpot(x, exponent, out):
+    """out[i] = RoundingDivideByPOT(x[i], exponent[i])."""
     for i in range(x.size):
         out[i] = _rdbpot(np.int64(x[i]), np.int64(exponent[i]))
 
