@@ -60,6 +60,11 @@ def test_overflow_policies_and_nan():
     with pytest.raises(OverflowError, match="overflow int8"):
         nf.round(x, "int8", overflow="raise")
     assert nf.round([127.4, -128.4], "int8", overflow="raise").tolist() == [127, -128]
+    for value, mode in [(128.0, "nearest_even"), (127.5, "nearest_even"), (127.1, "toward_positive"),
+                        (-128.5, "nearest_away"), (np.inf, "nearest_even")]:
+        with pytest.raises(OverflowError, match="overflow int8"):   # rounds past the range
+            nf.round([value], "int8", mode, overflow="raise")
+    assert nf.round([127.9], "int8", "toward_zero", overflow="raise").tolist() == [127]
     with pytest.raises(ValueError, match="NaN"):
         nf.round([np.nan], "int8")
     assert nf.round([np.nan, 1.0], "int8", nan="zero").tolist() == [0, 1]
