@@ -180,7 +180,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
     """Shared body of round_float and encode_float; stochastic is None or (seed, k, rule, rand)."""
     _check_domain(x, fmt, nan)
     flat, dom64 = _domain_input(x, fmt)
-    sr = None
+    sr = sr_rule = None
     if stochastic is not None:
         seed, sr_bits, sr_rule, rand = stochastic
         sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand)
@@ -195,8 +195,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
     fast = None if dom64 else same_range_params(fmt, mode, overflow)
     if fast is not None and stochastic is None:
         run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
-    elif fast is not None and stochastic[2] == "add":
-        seed, sr_bits, _, rand = stochastic
+    elif fast is not None and sr_rule == "add":
         run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
                     np.uint64(seed), fast, sr_bits, pass_start=True)
     else:

@@ -175,7 +175,7 @@ def round_same_range32(x_bits, out_bits, p):
 
 @nb.njit(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
-    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as cast_sr)."""
+    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32)."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, k)
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, True, rnd, k)
