@@ -327,3 +327,119 @@ def requantize_cases() -> st.SearchStrategy[tuple[int, int, int]]:
                   st.sampled_from([-(1 << 31), (1 << 31) - 1, 0, 1, -1]))
     b = st.one_of(st.integers(0, (1 << 31) - 1), st.integers((1 << 31) - 16, (1 << 31) - 1))
     return st.tuples(z, b, st.integers(0, 62))
+
+
+# ----------------------------------------------------------------------------- block formats
+MX_FORMATS = ("mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8")
+HARD_BLOCK_KINDS = ("random", "one_large", "zeros", "subnormal", "special", "clamp", "tie")
+
+
+def block_formats(registered: bool = True, random: bool = True) -> st.SearchStrategy:
+    """Block formats: the registered ones (MX, nvfp4, bfp8) and/or random ``BlockFormat``s with
+    an MX or fixed-point element, a block size from 1 to 32, E8M0 scales and any scale rule.
+
+    >>> from hypothesis import given
+    >>> @given(block_formats())
+    ... def test(fmt): assert fmt.family == "block"
+    >>> test()
+    """
+    from .formats.block import SCALE_RULES, BlockFormat
+    from .formats.integer import FixedFormat
+    from .formats.registry import format as lookup
+
+    options = []
+    if registered:
+        options.append(st.sampled_from([lookup(n) for n in (*MX_FORMATS, "nvfp4", "bfp8", "bfp4_8")]))
+    if random:
+        element = st.one_of(st.sampled_from(["e4m3", "e5m2", "e3m2", "e2m3", "e2m1"]),
+                            st.integers(2, 12).map(lambda m: FixedFormat(m, m - 2)))
+        options.append(st.builds(BlockFormat, element, st.sampled_from([1, 2, 3, 4, 8, 16, 32]),
+                                 st.just("e8m0"), scale_rule=st.sampled_from(SCALE_RULES)))
+    if not options:
+        raise ValueError("enable registered or random block formats")
+    return st.one_of(*options)
+
+
+def _element_values(fmt) -> np.ndarray:
+    """The finite non-negative element values of a block format, ascending."""
+    elem = fmt.element
+    if elem.family == "fixed":
+        return np.arange(0, elem.max_int + 1) * 2.0 ** -elem.frac_bits
+    v = elem.values()
+    return np.unique(v[np.isfinite(v) & (v >= 0)])
+
+
+def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+    """One block (``fmt.block_size`` values of dtype) of the given kind (``HARD_BLOCK_KINDS``):
+
+    - ``random``: normal values times a random power of two;
+    - ``one_large``: one value far above the others (which flush toward zero);
+    - ``zeros``: all zeros of both signs; ``subnormal``: only subnormals of dtype;
+    - ``special``: a random block with one NaN, +Inf or -Inf;
+    - ``clamp``: values at, just below and just above the element maximum times the block's
+      scale, and just below the next power of two (where the floor rule clamps);
+    - ``tie``: midpoints between consecutive element values at the scale set by the block's
+      largest element (exact ties of the element rounding), and their neighbours.
+
+    >>> b = hard_block(__import__("numfmt").format("mxfp4"), "zeros", np.random.default_rng(0))
+    >>> b.shape, float(np.abs(b).max())
+    ((32,), 0.0)
+    """
+    n = fmt.block_size
+    finfo = np.finfo(dtype)
+    e = int(rng.integers(-40, 40))
+    sign = rng.choice([-1.0, 1.0], n)
+    if kind == "random":
+        out = rng.standard_normal(n) * 2.0 ** e
+    elif kind == "one_large":
+        out = rng.standard_normal(n) * 2.0 ** (e - int(rng.integers(8, 40)))
+        out[rng.integers(n)] = sign[0] * rng.uniform(1, 2) * 2.0 ** e
+    elif kind == "zeros":
+        out = sign * 0.0
+    elif kind == "subnormal":
+        out = sign * rng.integers(0, 1 << 20, n) * float(finfo.smallest_subnormal)
+    elif kind == "special":
+        out = rng.standard_normal(n) * 2.0 ** e
+        out[rng.integers(n)] = rng.choice([np.nan, np.inf, -np.inf])
+    elif kind == "clamp":
+        top = float(fmt.element.info.max) * 2.0 ** e
+        cands = [top, np.nextafter(top, 0, dtype=dtype), np.nextafter(top, np.inf, dtype=dtype),
+                 np.nextafter(dtype(2.0 ** (e + fmt.info.emax_elem + 1)), 0, dtype=dtype), 2.0 ** e]
+        out = sign * rng.choice(cands, n)
+    elif kind == "tie":
+        vals = _element_values(fmt)
+        scale = 2.0 ** e
+        mids = (vals[:-1] + vals[1:]) / 2 * scale
+        picks = rng.choice(mids, n)
+        nudge = rng.choice([0, 1, -1], n)
+        picks = np.where(nudge == 0, picks, np.nextafter(picks.astype(dtype), np.where(nudge > 0, np.inf, -np.inf), dtype=dtype))
+        out = sign * picks
+        out[rng.integers(n)] = 2.0 ** (fmt.info.emax_elem + e)     # fixes the floor-rule scale at 2**e
+    else:
+        raise ValueError(f"kind must be one of {HARD_BLOCK_KINDS}; got {kind!r}")
+    with np.errstate(over="ignore"):
+        return np.asarray(out, dtype=dtype)
+
+
+def hard_blocks(fmt, n: int, seed: int = 0, dtype=np.float32) -> np.ndarray:
+    """An (n, block_size) array of blocks, every kind of ``hard_block`` in turn.
+
+    >>> hard_blocks(__import__("numfmt").format("nvfp4"), 7).shape
+    (7, 16)
+    """
+    rng = np.random.default_rng(seed)
+    return np.stack([hard_block(fmt, HARD_BLOCK_KINDS[i % len(HARD_BLOCK_KINDS)], rng, dtype)
+                     for i in range(n)])
+
+
+def blocks(fmt, kinds: Sequence[str] = HARD_BLOCK_KINDS, dtype=np.float32) -> st.SearchStrategy[np.ndarray]:
+    """Hypothesis strategy of blocks of fmt (``hard_block`` of a drawn kind and seed).
+
+    >>> from hypothesis import given
+    >>> import numfmt as nf
+    >>> @given(blocks(nf.format("mxfp4"), kinds=["random", "tie"]))
+    ... def test(b): assert b.shape == (32,)
+    >>> test()
+    """
+    return st.builds(lambda kind, seed: hard_block(fmt, kind, np.random.default_rng(seed), dtype),
+                     st.sampled_from(list(kinds)), st.integers(0, 2 ** 32 - 1))

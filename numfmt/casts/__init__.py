@@ -6,10 +6,11 @@ import numpy as np
 from ..formats.registry import format as _format
 from ..rounding import Rounding, overflow_policy, rounding_mode
 from ..random import resolve_seed
-from . import fixed, floating
+from . import block, fixed, floating
+from .block import BlockCodes
 from .common import as_float_array, finish, get_num_threads, set_num_threads
 
-__all__ = ["round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
+__all__ = ["BlockCodes", "round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
 
 SR_RULES = ("add", "nearest")
 DEFAULT_SR_BITS = 32
@@ -21,7 +22,7 @@ def last_seed() -> int | None:
     when no seed was given), so that a result can be reproduced."""
     return _last_seed
 
-_FAMILIES = {"float": floating, "fixed": fixed}
+_FAMILIES = {"float": floating, "fixed": fixed, "block": block}
 
 
 def _family(fmt):
@@ -65,13 +66,25 @@ def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bi
     return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
 
 
-def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits):
+def _block_options(fmt, **options) -> dict:
+    """The block-only keywords (axis, pad, packed) for block formats; an error if another
+    family's format gets one."""
+    if fmt.family == "block":
+        return options
+    given = [name for name, value in options.items() if value not in (None, False)]
+    if given:
+        raise TypeError(f"{', '.join(given)} apply to block formats only; {fmt.name} is a {fmt.family} format")
+    return {}
+
+
+def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, **options):
     """Check the arguments and call the family's round_float or encode_float."""
     fmt, family = _family(fmt)
+    options = _block_options(fmt, **options)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
     sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
-    out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
+    out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr, **options)
     return finish(out, x)
 
 
@@ -92,7 +105,8 @@ _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed 
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
-          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None):
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+          axis: int | None = None, pad: bool = False):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -108,10 +122,13 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         nan: for formats without NaN: ``raise`` (ValueError); ``ml_dtypes`` (float formats:
             NaN to the zero of the other sign, as ml_dtypes does); ``zero`` (integer formats).
         {sr}
+        axis: block formats only: the axis the blocks run along (default: the format's axis).
+        pad: block formats only: zero-pad a last partial block instead of raising ValueError.
 
     Returns:
         float64 for float64 inputs and for formats whose values float32 cannot hold, else
-        float32; same shape (a numpy scalar for scalar input).
+        float32; same shape (a numpy scalar for scalar input). Block formats quantize each
+        block with its shared scale and give the values back (see ``numfmt.casts.block``).
 
     Example:
         >>> import numfmt as nf
@@ -123,36 +140,53 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         [1.0, 1.5]
         >>> nf.round([2.5, 300.0], "int8").tolist()
         [2.0, 127.0]
+        >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
+        [0.0, 0.0, 4.0, 96.0]
     """
-    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits)
+    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                 axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
-           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None):
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           axis: int | None = None, pad: bool = False, packed: bool = False):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
-    NaNs are signed); -0 gives the -0 code where there is one.
+    NaNs are signed); -0 gives the -0 code where there is one. Block formats give a
+    ``BlockCodes`` (``.codes``, ``.scales``, ``.tensor_scale``); ``packed=True`` packs 4-bit
+    and 6-bit element codes into bytes (bit order in ``numfmt.casts.block``).
 
     Example:
         >>> import numfmt as nf
         >>> nf.encode([1.0, -448.0, 1e9], "e4m3").tolist()
         [56, 254, 127]
+        >>> enc = nf.encode(np.arange(32.0), "mxfp4")
+        >>> enc.scales.tolist(), enc.codes[-4:].tolist()
+        ([130], [7, 7, 7, 7])
     """
-    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits)
+    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                 axis=axis, pad=pad, packed=packed)
 
 
-def decode(codes, fmt, dtype=np.float32):
+def decode(codes, fmt=None, dtype=np.float32):
     """The values of codes of fmt, as float32 (default) or float64; NaN codes give NaN.
 
     Raises ValueError for codes outside [0, 2**bits) and for dtype=float32 when the format
-    has values float32 cannot hold.
+    has values float32 cannot hold. A ``BlockCodes`` (from ``encode`` with a block format)
+    carries its format: ``decode(obj)``.
 
     Example:
         >>> import numfmt as nf
         >>> nf.decode([0x38, 0x7E, 0x7F], "e4m3").tolist()
         [1.0, 448.0, nan]
+        >>> nf.decode(nf.encode([0.5, 3.0, 7.0, -1.0], "mxfp4", pad=True)).tolist()
+        [0.5, 3.0, 8.0, -1.0]
     """
+    if isinstance(codes, BlockCodes):
+        return block.decode_codes(codes, None if fmt is None else _format(fmt), dtype)
+    if fmt is None:
+        raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
     fmt, family = _family(fmt)
     return finish(family.decode_float(codes, fmt, dtype), codes)
 

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from .block import BlockFormat, parse_bfp
 from .floating import FloatFormat
 from .integer import FixedFormat, parse_fixed
 
@@ -75,7 +76,7 @@ for _bits in (2, 3, 4, 8, 16, 32):
     register(FixedFormat(_bits, 0, True))
     register(FixedFormat(_bits, 0, False))
 
-_PARSERS = [_parse_float, parse_fixed]
+_PARSERS = [_parse_float, parse_fixed, parse_bfp]
 
 
 def _lookup(name: str):
@@ -112,3 +113,12 @@ def format(fmt):  # noqa: A001 - the public name
     except TypeError:
         raise TypeError(f"fmt must be a format name, a Format or a dtype; got {fmt!r}") from None
     return _lookup(dtype.name)
+
+
+# block formats (after format(): BlockFormat resolves its element and scale names through it)
+for _name, _element, _aliases in (("mxfp8_e4m3", "e4m3", ("mxfp8",)), ("mxfp8_e5m2", "e5m2", ()),
+                                  ("mxfp6_e3m2", "e3m2", ()), ("mxfp6_e2m3", "e2m3", ()),
+                                  ("mxfp4", "e2m1", ("mxfp4_e2m1",)),
+                                  ("mxint8", FixedFormat(8, 6, name="mxint8_element"), ())):
+    register(BlockFormat(_element, 32, "e8m0", name=_name), _aliases)
+register(BlockFormat("e2m1", 16, "e4m3", tensor_scale="amax", name="nvfp4"))

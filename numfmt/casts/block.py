@@ -1,0 +1,289 @@
+"""Casts of the block family: round (quantize-dequantize), encode to ``BlockCodes``, decode.
+
+Power-of-two scales (MX, bfp): the shared exponent s of each block is exact (see
+``numfmt.formats.block``) and each element is x / 2**s rounded once to the element format in the
+requested rounding mode, saturating at the element's largest value (the OCP spec's clamp; Inf
+and NaN are never clamped: they make their block's scale NaN). Values are element * 2**s, exact.
+
+Scales with fraction bits (NVFP4) follow torchao's ``_nvfp4_quantize`` step by step in float32
+(TransformerEngine's recipe): tensor_scale = fl32(amax / fl32(max_elem * max_scale)) over the
+finite values (1.0 when that is 0 or ``tensor_scale=None``), block scale
+= E4M3_RNE(clamp(fl32(fl32(block amax / max_elem) / tensor_scale), 2**-6, 448)),
+total = fl32(tensor_scale * block scale), element = E2M1(clamp(fl32(x / total), -6, 6)) in the
+rounding mode, value = fl32(element * total). float64 inputs are rounded to float32 first.
+
+Packing (``packed=True``): the codes in C order of x's shape; 4-bit codes two per byte, code
+2i in the low nibble of byte i; 6-bit codes four per three bytes: the 24-bit little-endian
+word c0 | c1 << 6 | c2 << 12 | c3 << 18 of codes 4i .. 4i+3 (c0 in the low bits of byte 3i).
+A short tail is padded with zero codes.
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..formats.block import SCALE_RULES, BlockFormat
+from ..kernels import block as kern
+from ..random import random_bits as _random_bits
+from ..rounding import Rounding
+from . import fixed as fixed_casts
+from . import floating
+from .common import PARALLEL_MIN_PER_THREAD, code_dtype, get_num_threads
+
+__all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
+
+_SCALE_MIN_NVFP4 = 2.0 ** -6    # torchao's E4M3_EPS = torch.finfo(float8_e4m3fn).tiny
+
+
+@dataclass(frozen=True)
+class BlockCodes:
+    """The result of ``numfmt.encode`` for a block format.
+
+    Attributes:
+        codes: element codes, shaped like x (with ``packed``: a flat uint8 array, see
+            ``numfmt.casts.block`` for the bit order; ``shape`` gives x's shape).
+        scales: scale codes, x's shape with the blocked axis divided by the block size
+            (rounded up with ``pad``).
+        tensor_scale: the per-tensor float32 scale (formats with ``tensor_scale="amax"``,
+            i.e. nvfp4), else None.
+        fmt: the BlockFormat; axis: the blocked axis (non-negative); shape: x's shape;
+        packed: whether codes are packed.
+    """
+
+    codes: np.ndarray
+    scales: np.ndarray
+    tensor_scale: np.float32 | None
+    fmt: BlockFormat
+    axis: int
+    shape: tuple
+    packed: bool = False
+
+
+# ----------------------------------------------------------------------------- layout
+def _axis(fmt: BlockFormat, ndim: int, axis) -> int:
+    axis = fmt.axis if axis is None else axis
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"axis must be an integer; got {axis!r}")
+    if ndim == 0:
+        raise ValueError(f"{fmt.name} quantizes blocks along an axis; x must have at least one dimension")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for x with {ndim} dimension(s)")
+    return int(axis) % ndim
+
+
+def _blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
+    """x as the kernels' C-contiguous (rows, block_size, inner) array (zero-padded with pad)."""
+    bs, length = fmt.block_size, x.shape[axis]
+    tail = -length % bs
+    if tail and not pad:
+        raise ValueError(f"the length {length} of axis {axis} is not a multiple of the block size {bs} "
+                         f"of {fmt.name}; pass pad=True to pad the last block with zeros")
+    if tail:
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (0, tail)
+        x = np.pad(x, widths)
+    inner = math.prod(x.shape[axis + 1:])
+    return np.ascontiguousarray(x).reshape(-1, bs, inner), x.shape
+
+
+def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
+    """The flat explicit random bits in the padded layout, or None to draw them from the seed."""
+    seed, k, _, rand = stochastic
+    if padded_shape == x.shape:
+        return rand
+    if rand is None:      # element i of the unpadded x keeps random number i
+        rand = _random_bits(seed, x.shape, k)
+    widths = [(0, 0)] * x.ndim
+    widths[axis] = (0, padded_shape[axis] - x.shape[axis])
+    return np.ascontiguousarray(np.pad(rand.reshape(x.shape), widths)).reshape(-1)
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _run_rows(kernel, x3: np.ndarray, *args) -> int:
+    """kernel(x3, lo, hi, *args) over row ranges, in threads for large arrays; the sum of the
+    kernel's return values (0 for None)."""
+    global _pool
+    rows = x3.shape[0]
+    threads = min(get_num_threads(), x3.size // PARALLEL_MIN_PER_THREAD, rows)
+    if threads <= 1:
+        return kernel(x3, 0, rows, *args) or 0
+    if _pool is None or _pool._max_workers != get_num_threads():
+        _pool = ThreadPoolExecutor(max_workers=get_num_threads())
+    bounds = [rows * i // threads for i in range(threads + 1)]
+    futures = [_pool.submit(kernel, x3, a, b, *args) for a, b in zip(bounds, bounds[1:])]
+    return sum(f.result() or 0 for f in futures)
+
+
+# ----------------------------------------------------------------------------- kernels' numbers
+_NO_FX = (False, 1.0, 0, 0, 0, 2.0, False, 0)
+
+
+def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic):
+    """(p, sr, fx) for the kernels: float-element parameters (a placeholder float format's for
+    fixed elements, so one compiled kernel serves both), stochastic tuple, fixed-point tuple."""
+    elem = fmt.element
+    k, rule = (stochastic[1], stochastic[2]) if stochastic is not None else (1, "add")
+    if elem.family == "fixed":
+        bits_p, code_p = floating.kernel_params(fmt.scale, dom64, Rounding.NEAREST_EVEN, "saturate", "raise")
+        sr = floating.sr_params(fmt.scale, dom64, k, rule)
+        fx = (True, 2.0 ** elem.frac_bits, int(mode), fmt.element_min_int, elem.max_int,
+              float(1 << k), rule == "nearest", (1 << elem.bits) - 1)
+        return (bits_p, code_p), sr, fx
+    return (floating.kernel_params(elem, dom64, mode, "saturate", "raise"),
+            floating.sr_params(elem, dom64, k, rule), _NO_FX)
+
+
+def _rule(fmt: BlockFormat) -> tuple:
+    emax = fmt.info.emax_elem
+    s_lo, s_hi = fmt.scale_exp_range
+    return (SCALE_RULES.index(fmt.scale_rule), emax, fmt.element_max / 2.0 ** emax,
+            fmt.element_frac_bits, s_lo, s_hi)
+
+
+def _fits_float32(fmt: BlockFormat) -> bool:
+    """Whether float32 holds every value float32 inputs can produce, up to overflow at the top
+    (which ``round`` reports): element precision <= 24 bits, smallest value >= 2**-149."""
+    elem = fmt.element
+    precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
+    return precision <= 24 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -149
+
+
+def _check(fmt: BlockFormat, overflow: str) -> None:
+    if overflow not in ("ieee", "saturate"):
+        raise ValueError(f"overflow must be 'ieee' or 'saturate' for the block format {fmt.name} (elements "
+                         f"above the element maximum are clamped, as the OCP MX spec says); got {overflow!r}")
+
+
+def _tensor_scale(x: np.ndarray, fmt: BlockFormat) -> np.float32:
+    if fmt.tensor_scale is None:
+        return np.float32(1.0)
+    finite = x[np.isfinite(x)]
+    amax = np.float32(np.abs(finite).max()) if finite.size else np.float32(0)
+    ts = amax / np.float32(fmt.element_max * fmt.scale.info.max)
+    return ts if ts > 0 else np.float32(1.0)
+
+
+def _quantize(x, fmt: BlockFormat, mode, overflow, stochastic, axis, pad, want_code):
+    """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
+    _check(fmt, overflow)
+    axis = _axis(fmt, x.ndim, axis)
+    pow2 = fmt.power_of_two
+    if not pow2:
+        x = x.astype(np.float32, copy=False)
+    x3, padded_shape = _blocks(x, fmt, axis, pad)
+    rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
+    seed = np.uint64(stochastic[0] if stochastic is not None else 0)
+    dom64 = pow2
+    (bits_p, code_p), sr, fx = _element_params(fmt, dom64, mode, stochastic)
+    p = code_p if want_code else bits_p
+    if want_code:
+        codes = np.empty(x3.shape, code_dtype(fmt.element.bits))
+        out = np.empty((1, 1, 1), np.float64)
+    else:
+        wide = pow2 and (x.dtype == np.float64 or not _fits_float32(fmt))
+        out = np.empty(x3.shape, np.float64 if wide else np.float32)
+        codes = np.empty((1, 1, 1), np.uint8)
+    per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
+    ts = np.float32(1.0)
+    if pow2:
+        too_big = _run_rows(kern.quantize_pow2, x3, out, codes, per_block, want_code, rand, seed,
+                            stochastic is not None, p, sr, fx, _rule(fmt), out.dtype == np.float32)
+        if too_big:
+            raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
+                                "pass x as float64")
+    else:
+        ts = _tensor_scale(x, fmt)
+        scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
+        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, want_code, rand, seed,
+                  stochastic is not None, p, sr, scale_p, ts, fmt.element_max, _SCALE_MIN_NVFP4,
+                  fmt.scale.info.max)
+    result = (codes if want_code else out).reshape(padded_shape)
+    result = result[tuple(slice(0, n) for n in x.shape)]
+    scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
+    return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis
+
+
+def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
+                stochastic=None, *, axis=None, pad: bool = False) -> np.ndarray:
+    """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
+    float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy: every scale
+    format has NaN, and their block's scale is NaN."""
+    values, _, _, _ = _quantize(x, fmt, mode, overflow, stochastic, axis, pad, want_code=False)
+    if not fmt.power_of_two and x.dtype == np.float64:
+        values = values.astype(np.float64)
+    return values
+
+
+def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
+                 stochastic=None, *, axis=None, pad: bool = False, packed: bool = False) -> BlockCodes:
+    """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4)."""
+    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, stochastic, axis, pad, want_code=True)
+    if fmt.power_of_two:
+        scale_values = np.where(per_block == kern.NAN_EXP, np.nan, np.ldexp(1.0, per_block))
+    else:
+        scale_values = per_block
+    scales = floating.encode_float(scale_values, fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
+    shape = codes.shape
+    if packed:
+        codes = pack(codes, fmt.element.bits)
+    return BlockCodes(codes, scales, ts if fmt.tensor_scale is not None else None, fmt, axis, shape, packed)
+
+
+# ----------------------------------------------------------------------------- packing
+def pack(codes: np.ndarray, bits: int) -> np.ndarray:
+    """4-bit codes two per byte (low nibble first), 6-bit codes four per three bytes (24-bit
+    little-endian words, first code in the low bits), C order; a short tail is zero-padded.
+
+    >>> pack(np.array([1, 2, 3], np.uint8), 4).tolist()
+    [33, 3]
+    """
+    flat = np.ascontiguousarray(codes, dtype=np.uint32).reshape(-1)
+    per = {4: 2, 6: 4}.get(bits)
+    if per is None:
+        raise ValueError(f"packed=True packs 4-bit and 6-bit element codes; these have {bits} bits")
+    flat = np.concatenate([flat, np.zeros(-flat.size % per, np.uint32)]).reshape(-1, per)
+    word = sum(flat[:, i] << np.uint32(bits * i) for i in range(per))
+    nbytes = bits * per // 8
+    return np.stack([(word >> np.uint32(8 * b)) & np.uint32(0xFF) for b in range(nbytes)], axis=1) \
+        .astype(np.uint8).reshape(-1)
+
+
+def unpack(packed: np.ndarray, bits: int, shape) -> np.ndarray:
+    """The inverse of ``pack``: uint8 codes of the given shape."""
+    per = {4: 2, 6: 4}[bits]
+    nbytes = bits * per // 8
+    data = np.asarray(packed, np.uint32).reshape(-1, nbytes)
+    word = sum(data[:, b] << np.uint32(8 * b) for b in range(nbytes))
+    codes = np.stack([(word >> np.uint32(bits * i)) & np.uint32((1 << bits) - 1) for i in range(per)], axis=1)
+    n = math.prod(shape)
+    return codes.reshape(-1)[:n].astype(np.uint8).reshape(shape)
+
+
+# ----------------------------------------------------------------------------- decode
+def decode_codes(obj: BlockCodes, fmt, dtype) -> np.ndarray:
+    """The values of a BlockCodes (float32 or float64): element * scale, NaN for NaN scales.
+    nvfp4: fl32(element * fl32(tensor_scale * block scale)), as its encoding computed it."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if fmt is not None and fmt != obj.fmt:
+        raise ValueError(f"fmt {fmt.name} does not match the BlockCodes' format {obj.fmt.name}")
+    fmt = obj.fmt
+    codes = unpack(obj.codes, fmt.element.bits, obj.shape) if obj.packed else obj.codes
+    family = fixed_casts if fmt.element.family == "fixed" else floating
+    elements = family.decode_float(codes, fmt.element, np.float64)
+    scales = floating.decode_float(obj.scales, fmt.scale, np.float64)
+    scales = np.repeat(scales, fmt.block_size, axis=obj.axis)[tuple(slice(0, n) for n in obj.shape)]
+    if fmt.power_of_two:
+        values = elements * scales
+        if dtype == np.float32 and np.any(np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max):
+            raise OverflowError(f"values of these {fmt.name} codes exceed float32's range; pass dtype=np.float64")
+        return values.astype(dtype)
+    tensor_scale = np.float32(1.0) if obj.tensor_scale is None else np.float32(obj.tensor_scale)
+    total = tensor_scale * scales.astype(np.float32)
+    return (elements.astype(np.float32) * total).astype(dtype)
