@@ -71,7 +71,7 @@ def _block_options(fmt, **options) -> dict:
     family's format gets one."""
     if fmt.family == "block":
         return options
-    given = [name for name, value in options.items() if value not in (None, False)]
+    given = [name for name, value in options.items() if value is not None and value is not False]
     if given:
         raise TypeError(f"{', '.join(given)} apply to block formats only; {fmt.name} is a {fmt.family} format")
     return {}

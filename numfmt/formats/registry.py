@@ -119,6 +119,6 @@ def format(fmt):  # noqa: A001 - the public name
 for _name, _element, _aliases in (("mxfp8_e4m3", "e4m3", ("mxfp8",)), ("mxfp8_e5m2", "e5m2", ()),
                                   ("mxfp6_e3m2", "e3m2", ()), ("mxfp6_e2m3", "e2m3", ()),
                                   ("mxfp4", "e2m1", ("mxfp4_e2m1",)),
-                                  ("mxint8", FixedFormat(8, 6, name="mxint8_element"), ())):
+                                  ("mxint8", FixedFormat(8, 6), ())):
     register(BlockFormat(_element, 32, "e8m0", name=_name), _aliases)
 register(BlockFormat("e2m1", 16, "e4m3", tensor_scale="amax", name="nvfp4"))
