@@ -106,6 +106,9 @@ def cmd_list(args) -> int:
     rows = []
     for name, aliases, fmt in registered():
         info = fmt.info
+        if fmt.family == "block":     # bits per element with the scale amortized; no single smallest
+            rows.append([name, ", ".join(aliases), fmt.family, _num(info.bits_per_element), _num(info.max), "-"])
+            continue
         smallest = info.smallest_subnormal if fmt.family == "float" else info.resolution
         rows.append([name, ", ".join(aliases), fmt.family, str(fmt.bits), _num(info.max), _num(smallest)])
     print(_table(["name", "aliases", "family", "bits", "max", "smallest subnormal"], rows, right=False))
@@ -157,6 +160,8 @@ def cmd_info(args) -> int:
         desc = (f"float format: exp_bits={fmt.exp_bits}, man_bits={fmt.man_bits}, bias={fmt.bias}, "
                 f"special={fmt.special!r}" + ("" if fmt.signed else ", unsigned")
                 + ("" if fmt.subnormals else ", no subnormals") + ("" if fmt.zero else ", no zero"))
+    elif fmt.family == "block":
+        desc = f"block format: {fmt.block_size} {fmt.element.name} elements share one {fmt.scale.name} scale"
     else:
         desc = f"fixed-point format: bits={fmt.bits}, frac_bits={fmt.frac_bits}, signed={fmt.signed}"
     print(f"{fmt.name} ({desc})")
@@ -164,7 +169,7 @@ def cmd_info(args) -> int:
     width = max(len(k) for k, _ in props)
     for key, value in props:
         print(f"  {key.ljust(width)}  {value}")
-    if fmt.bits <= 8:
+    if fmt.family != "block" and fmt.bits <= 8:
         values = fmt.values(np.float64)
         cells = [_num(v) for v in values]
         width = max(len(c) for c in cells + ["0x0"])
@@ -175,7 +180,7 @@ def cmd_info(args) -> int:
         for start in range(0, len(cells), per_row):
             row = cells[start:start + per_row]
             print(f"0x{start:02x}" + "".join(f"  {c.rjust(width)}" for c in row))
-    else:
+    elif fmt.family != "block":
         print(f"\n({fmt.bits} bits: no value table; `numfmt info` lists values for formats of at most 8 bits)")
     return 0
 
@@ -188,6 +193,9 @@ def cmd_round(args) -> int:
     0
     """
     fmt = _format(args.format)
+    if fmt.family == "block":
+        raise ValueError(f"numfmt round takes element formats; quantize blocks of {fmt.name} with "
+                         "numfmt.round(x, fmt) in Python")
     x = np.array([_parse_value(v) for v in args.values], dtype=np.float64)
     nan = getattr(args, "nan", "raise")
     rounded = _round(x, fmt, args.rounding, args.overflow, nan=nan)

@@ -141,7 +141,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         >>> nf.round([2.5, 300.0], "int8").tolist()
         [2.0, 127.0]
         >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
-        [0.0, 0.0, 4.0, 96.0]
+        [0.0, 0.0, 8.0, 96.0]
     """
     return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
                  axis=axis, pad=pad)
@@ -163,7 +163,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         [56, 254, 127]
         >>> enc = nf.encode(np.arange(32.0), "mxfp4")
         >>> enc.scales.tolist(), enc.codes[-4:].tolist()
-        ([130], [7, 7, 7, 7])
+        ([129], [7, 7, 7, 7])
     """
     return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
                  axis=axis, pad=pad, packed=packed)
@@ -181,7 +181,7 @@ def decode(codes, fmt=None, dtype=np.float32):
         >>> nf.decode([0x38, 0x7E, 0x7F], "e4m3").tolist()
         [1.0, 448.0, nan]
         >>> nf.decode(nf.encode([0.5, 3.0, 7.0, -1.0], "mxfp4", pad=True)).tolist()
-        [0.5, 3.0, 8.0, -1.0]
+        [0.5, 3.0, 6.0, -1.0]
     """
     if isinstance(codes, BlockCodes):
         return block.decode_codes(codes, None if fmt is None else _format(fmt), dtype)
