@@ -9,7 +9,8 @@
     element maximum; the spec rule (exponent above 127 -> NaN scale), microxcaling and torchao
     make the block NaN, as numfmt does.
   * NaN in a block: gfloat's scale is NaN (so the block decodes to NaN, as numfmt) but its
-    ``encode_block`` raises for FP6/FP4 elements (no NaN code); numfmt stores element code 0.
+    ``encode_block`` raises for FP6/FP4 elements (no NaN code); numfmt stores the element's NaN
+    code in such blocks (0 for elements without NaN).
   * float64 inputs: gfloat takes floor(log2 amax) with a floating-point log2 (gfloat issue 49),
     which rounds up for amax just below a power of two; float32 amax never meets it (checked
     below), float64 amax does: numfmt is checked against exact arithmetic there.
@@ -82,14 +83,20 @@ def test_mx_equals_gfloat(name, mode, blocks):
 
 @pytest.mark.parametrize("name", MX_FORMATS)
 def test_mx_nonfinite_blocks_are_nan(name):
-    """Inf or NaN anywhere in a block: NaN scale (0xFF), the whole block NaN, other blocks as
-    gfloat; gfloat differs on the Inf blocks (module docstring)."""
+    """Inf or NaN anywhere in a block: NaN scale (0xFF), the whole block NaN, its element codes
+    the element's NaN codes (0 without NaN), other blocks as gfloat; gfloat differs on the Inf
+    blocks (module docstring)."""
     x = hard_blocks(nf.format(name), 7 * 30, seed=5)
     bad = ~np.isfinite(x).all(axis=1)
     assert bad.sum() == 30
     got = nf.round(x, name)
     enc = nf.encode(x, name)
-    assert np.isnan(got[bad]).all() and (enc.scales[bad, 0] == 0xFF).all() and (enc.codes[bad] == 0).all()
+    assert np.isnan(got[bad]).all() and (enc.scales[bad, 0] == 0xFF).all()
+    elem = nf.format(name).element
+    if getattr(elem, "has_nan", False):
+        assert np.isnan(nf.decode(enc.codes[bad], elem)).all()
+    else:
+        assert (enc.codes[bad] == 0).all()
     values, _, _ = _gfloat_blocks(name, x[~bad], "nearest_even")
     np.testing.assert_array_equal(got[~bad], values.astype(np.float32))
     inf_block = x[bad][np.isinf(x[bad]).any(axis=1)][0].astype(np.float64)

@@ -120,29 +120,28 @@ def _run_rows(kernel, x3: np.ndarray, *args) -> int:
 
 
 # ----------------------------------------------------------------------------- kernels' numbers
-_NO_FX = (False, 1.0, 0, 0, 0, 2.0, False, 0)
-
-
-def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic):
-    """(p, sr, fx) for the kernels: float-element parameters (a placeholder float format's for
-    fixed elements, so one compiled kernel serves both), stochastic tuple, fixed-point tuple."""
+def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, want_code: bool):
+    """(p, sr, fx) for the kernels: the float element's ``_round_one`` parameters (the scale
+    format's, unused, for fixed-point elements), the stochastic tuple (None for deterministic modes) and the
+    fixed-point tuple (None for float elements)."""
     elem = fmt.element
     k, rule = (stochastic[1], stochastic[2]) if stochastic is not None else (1, "add")
     if elem.family == "fixed":
-        bits_p, code_p = floating.kernel_params(fmt.scale, dom64, Rounding.NEAREST_EVEN, "saturate", "raise")
-        sr = floating.sr_params(fmt.scale, dom64, k, rule)
-        fx = (True, 2.0 ** elem.frac_bits, int(mode), fmt.element_min_int, elem.max_int,
+        sr = None if stochastic is None else (k, int(rule == "nearest"), 0)
+        fx = (2.0 ** elem.frac_bits, int(mode), fmt.element_min_int, elem.max_int,
               float(1 << k), rule == "nearest", (1 << elem.bits) - 1)
-        return (bits_p, code_p), sr, fx
-    return (floating.kernel_params(elem, dom64, mode, "saturate", "raise"),
-            floating.sr_params(elem, dom64, k, rule), _NO_FX)
+        placeholder = floating.kernel_params(fmt.scale, dom64, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
+        return placeholder, sr, fx
+    p = floating.kernel_params(elem, dom64, mode, "saturate", "raise")[int(want_code)]
+    sr = None if stochastic is None else floating.sr_params(elem, dom64, k, rule)
+    return p, sr, None
 
 
 def _rule(fmt: BlockFormat) -> tuple:
     emax = fmt.info.emax_elem
     s_lo, s_hi = fmt.scale_exp_range
-    return (SCALE_RULES.index(fmt.scale_rule), emax, fmt.element_max / 2.0 ** emax,
-            fmt.element_frac_bits, s_lo, s_hi)
+    msig_frac = (fmt.element_max / 2.0 ** emax - 1.0) * 2.0 ** 52     # exact: max has few bits
+    return (SCALE_RULES.index(fmt.scale_rule), emax, int(msig_frac), fmt.element_frac_bits, s_lo, s_hi)
 
 
 def _fits_float32(fmt: BlockFormat) -> bool:
@@ -151,6 +150,15 @@ def _fits_float32(fmt: BlockFormat) -> bool:
     elem = fmt.element
     precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
     return precision <= 24 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -149
+
+
+def _float32_domain(fmt: BlockFormat) -> bool:
+    """Whether float32 inputs can be rounded in float32 arithmetic: the element rounds in the
+    float32 domain, every value fits float32, and the element's quantum times 2**-62 (the finest
+    stochastic bit) lies above float32's smallest subnormal (see ``kernels.block._unscaled``)."""
+    elem = fmt.element
+    usable = elem.family == "fixed" or floating._float32_domain(elem)
+    return usable and _fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
 
 
 def _check(fmt: BlockFormat, overflow: str) -> None:
@@ -178,30 +186,27 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, stochastic, axis, pad, want_c
     x3, padded_shape = _blocks(x, fmt, axis, pad)
     rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
-    dom64 = pow2
-    (bits_p, code_p), sr, fx = _element_params(fmt, dom64, mode, stochastic)
-    p = code_p if want_code else bits_p
+    dom64 = not (pow2 and x.dtype == np.float32 and _float32_domain(fmt)) if pow2 else False
+    p, sr, fx = _element_params(fmt, dom64, mode, stochastic, want_code)
+    codes = out = None
     if want_code:
         codes = np.empty(x3.shape, code_dtype(fmt.element.bits))
-        out = np.empty((1, 1, 1), np.float64)
     else:
         wide = pow2 and (x.dtype == np.float64 or not _fits_float32(fmt))
         out = np.empty(x3.shape, np.float64 if wide else np.float32)
-        codes = np.empty((1, 1, 1), np.uint8)
     per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
     ts = np.float32(1.0)
     if pow2:
-        too_big = _run_rows(kern.quantize_pow2, x3, out, codes, per_block, want_code, rand, seed,
-                            stochastic is not None, p, sr, fx, _rule(fmt), out.dtype == np.float32)
-        if too_big:
+        kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
+        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, p, sr, fx, _rule(fmt))
+        if too_big and out is not None and out.dtype == np.float32:
             raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
                                 "pass x as float64")
     else:
         ts = _tensor_scale(x, fmt)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, want_code, rand, seed,
-                  stochastic is not None, p, sr, scale_p, ts, fmt.element_max, _SCALE_MIN_NVFP4,
-                  fmt.scale.info.max)
+        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, p, sr, scale_p, ts,
+                  fmt.element_max, _SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]

@@ -6,7 +6,8 @@ The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
 so any axis is blocked without a transpose). Element (row, t, j) is element
 ``(row * block_size + t) * inner + j`` of the C-order flattening, the index its stochastic
-random number is drawn for. Kernels take a row range so callers can split the work.
+random number is drawn for. Kernels take a row range so callers can split the work. They use
+Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
 
@@ -15,164 +16,233 @@ import numpy as np
 
 from ..random import element_bits
 from .fixed import round_fixed_one
-from .floating import _round_one
+from .floating import _NO_SR, _round_one
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
-MAX64 = 1.7976931348623157e308
 MAX32 = 3.4028234663852886e38
-TINY64 = 2.2250738585072014e-308
 
 
 @nb.njit(inline="always")
-def shared_exponent(amax, rule, emax_elem, msig, frac_bits, s_lo, s_hi):
-    """The shared exponent of a block with largest magnitude amax (NAN_EXP for a NaN scale).
+def shared_exponent(amax_bits, rule, emax_elem, msig_frac, frac_bits, s_lo, s_hi):
+    """The shared exponent of a block whose largest magnitude has the float64 bits amax_bits
+    (NAN_EXP for a NaN scale).
 
-    e = floor(log2 amax) comes from frexp (exact). floor: e - emax_elem; ceil: ceil(log2 amax)
-    - emax_elem; even: e + (amax rounded to frac_bits fraction bits, ties away, reached 2**(e+1))
-    - emax_elem; rceil: the smallest s with amax <= max_elem * 2**s, max_elem = msig * 2**emax_elem.
+    With amax = sig * 2**e, 1 <= sig < 2, read from the bits (exact; frexp for subnormals):
+    floor: e - emax_elem; ceil: ceil(log2 amax) - emax_elem; even: e + (amax rounded to
+    frac_bits fraction bits, ties away, reached 2**(e+1)) - emax_elem; rceil: the smallest s with
+    amax <= max_elem * 2**s, where max_elem = (1 + msig_frac / 2**52) * 2**emax_elem.
     Results above s_hi give NAN_EXP, below s_lo s_lo; amax = 0 gives s_lo.
     """
-    if not amax <= MAX64:                 # NaN or Inf in the block
-        return NAN_EXP
-    if amax == 0:
-        return s_lo
-    m, e = math.frexp(amax)
-    sig = 2.0 * m                         # amax = sig * 2**(e - 1), 1 <= sig < 2
-    s = e - 1 - emax_elem
+    field = amax_bits >> 52
+    frac = amax_bits & ((np.int64(1) << 52) - 1)
+    e = field - 1023
+    if field == 0 and frac != 0:           # subnormal amax: normalize with frexp
+        m, e1 = math.frexp(np.int64(amax_bits).view(np.float64))
+        e = e1 - 1
+        frac = np.int64((2.0 * m - 1.0) * 2.0 ** 52)
+    s = e - emax_elem
     if rule == CEIL:
-        s += 1 if sig > 1.0 else 0
+        s += 1 if frac != 0 else 0
     elif rule == EVEN:
-        s += 1 if sig >= 2.0 - 2.0 ** -(frac_bits + 1) else 0
+        s += 1 if frac >= (np.int64(1) << 52) - (np.int64(1) << (51 - frac_bits)) else 0
     elif rule == RCEIL:
-        s += 1 if sig > msig else 0
-    if s > s_hi:
-        return NAN_EXP
-    return max(s, s_lo)
+        s += 1 if frac > msig_frac else 0
+    s = max(s, s_lo)
+    s = s_lo if amax_bits == 0 else s
+    return NAN_EXP if (s > s_hi) | (field == 2047) else s
 
 
 @nb.njit(inline="always")
-def _unscaled(v, inv, scl, s):
-    """v / 2**s as float64, exact; where it underflows float64's normal range (float64 inputs
-    only) the result is v / 2**s rounded to odd, which rounds on to the element exactly."""
+def _unscaled64(v, inv, scl):
+    """v * inv = v / 2**s (float64), exact; where that underflows float64's normal range
+    (float64 inputs only) the quotient rounded to odd, which rounds on to the element exactly:
+    the element's quantum times 2**-62 (the finest stochastic bit) is far above 2**-1074.
+    Branch-free (vectorizes); a NaN inv (NaN scale) gives NaN."""
     y = v * inv
-    if s > 0 and abs(y) < TINY64:
-        back = y * scl
-        if back != v:
-            yb = np.float64(y).view(np.int64)
-            sign = yb & np.int64(-(1 << 63))
-            mag = yb ^ sign
-            mag -= 1 if abs(back) > abs(v) else 0
-            y = np.int64(sign | mag | 1).view(np.float64)
-    return y
+    back = y * scl
+    yb = np.float64(y).view(np.int64)
+    mag = yb & np.int64((1 << 63) - 1)
+    jam = np.int64((yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1).view(np.float64)
+    return jam if back != v else y
 
 
-@nb.njit(cache=True, nogil=True)
-def quantize_pow2(x, row_lo, row_hi, out, codes, sexp, want_code, rand, seed, stochastic,
-                  p, sr, fx, rule, check32):
-    """Power-of-two scales: per block the shared exponent ``sexp[row, j]`` (``shared_exponent``
-    with ``rule`` = (rule, emax_elem, msig, frac_bits, s_lo, s_hi)), then every element
-    x / 2**s rounded once: float elements by ``_round_one`` with parameters ``p`` (float64
-    domain, saturating) and stochastic parameters ``sr``; fixed-point elements (fx[0] != 0) by
-    ``round_fixed_one`` with fx = (fixed, 2**frac_bits, mode, lo, hi, 2**k, sr_nearest, mask).
-    Writes codes (want_code) or values ``element * 2**s`` (NaN for NaN scales; codes 0 there).
-    Returns how many values exceed float32's range when ``check32`` (out is float32), else 0.
+@nb.njit(inline="always")
+def _unscaled32(v, inv, scl):
+    """The float32 bits of v / 2**s for a float32 value v (given as float64): exact where float32
+    holds it, else (float32's subnormal range) rounded to odd, as in ``_unscaled64`` (the caller
+    checks that the element's quantum times 2**-62 is above 2**-148)."""
+    y = v * inv                                  # exact in float64
+    y32 = np.float32(y)
+    yb = np.int64(np.float32(y32).view(np.int32))
+    mag = yb & np.int64(0x7FFFFFFF)
+    jam = (yb ^ mag) | (mag - (1 if abs(np.float64(y32)) > abs(y) else 0)) | 1
+    return jam if np.float64(y32) != y else yb
+
+
+@nb.njit(inline="always")
+def _element(v, inv, scl, index, rand, seed, p, sr, fx, codes, dom32):
+    """One element: (code, value) of v / 2**s rounded to the element, in the float32 domain
+    (``dom32``, a literal) or the float64 one. ``sr`` None: a deterministic mode; ``fx`` None:
+    float elements (``_round_one`` with ``p``), else the fixed-point tuple; ``codes`` None: the
+    value is wanted (else the code). Each None is a separate compiled specialization, so the
+    loops carry no branches on them. Values are element * 2**s in float64 (exact)."""
+    rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
+    stochastic = sr is not None
+    srt = _NO_SR if sr is None else sr
+    if dom32:
+        bits = _unscaled32(v, inv, scl)
+        if fx is None:
+            q = _round_one(bits, p, codes is not None, 23, 127, stochastic, rnd, srt)
+            return q, np.float64(np.int32(q).view(np.float32)) * scl
+        y = np.float64(np.int32(bits).view(np.float32))
+    else:
+        y = _unscaled64(v, inv, scl)
+        if fx is None:
+            q = _round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, stochastic, rnd, srt)
+            return q, np.int64(q).view(np.float64) * scl
+    fscale, fmode, flo, fhi, two_k, sr_nearest, code_mask = fx
+    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, two_k, sr_nearest) + 0.0
+    k = 0.0 if y != y else k
+    return np.int64(k) & code_mask, k / fscale * scl
+
+
+@nb.njit(inline="always")
+def _powers(s):
+    """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
+    if s == NAN_EXP:
+        return np.nan, np.nan
+    return np.int64((1023 - s) << 52).view(np.float64), np.int64((1023 + s) << 52).view(np.float64)
+
+
+@nb.njit(inline="always")
+def _abs_bits(v):
+    """|v| as int64 bits of float64: ordered like |v|, NaN above Inf."""
+    return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
+
+
+@nb.njit(inline="always")
+def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, dom32):
+    """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
+    ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
+    frac_bits, s_lo, s_hi)), then every element rounded once by ``_element`` in the float32
+    (``dom32``) or float64 rounding domain (``p`` and ``sr`` are for that domain), saturating. Writes ``codes`` (when not
+    None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
+    element's NaN code, or 0 without one). Returns how many finite values exceed float32's
+    range (the caller's concern when out is float32).
     """
-    rule_id, emax_elem, msig, frac_bits, s_lo, s_hi = rule
-    fixed, fscale, fmode, flo, fhi, two_k, sr_nearest, code_mask = fx
+    rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi = rule
     bs = x.shape[1]
     inner = x.shape[2]
-    k = sr[0]
-    amax = np.zeros(inner)
+    amax = np.zeros(inner, np.int64)
     inv = np.zeros(inner)
     scl = np.zeros(inner)
     too_big = 0
     for r in range(row_lo, row_hi):
-        amax[:] = 0.0
+        if inner == 1:                    # blocks along the last axis: scalars, contiguous strips
+            m = np.int64(0)
+            for t in range(bs):
+                m = max(m, _abs_bits(x[r, t, 0]))
+            s = shared_exponent(m, rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi)
+            sexp[r, 0] = s
+            inv0, scl0 = _powers(s)
+            for t in range(bs):
+                q, v = _element(np.float64(x[r, t, 0]), inv0, scl0, r * bs + t,
+                                rand, seed, p, sr, fx, codes, dom32)
+                if out is not None:           # each store is pruned where its array is None
+                    out[r, t, 0] = v
+                    too_big += abs(v) > MAX32
+                if codes is not None:
+                    codes[r, t, 0] = q
+            continue
+        amax[:] = 0
         for t in range(bs):
             for j in range(inner):
-                a = abs(np.float64(x[r, t, j]))
-                amax[j] = a if (a > amax[j]) | (a != a) else amax[j]    # a NaN sticks
+                amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
         for j in range(inner):
-            s = shared_exponent(amax[j], rule_id, emax_elem, msig, frac_bits, s_lo, s_hi)
+            s = shared_exponent(amax[j], rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi)
             sexp[r, j] = s
-            if s != NAN_EXP:
-                inv[j] = math.ldexp(1.0, -s)
-                scl[j] = math.ldexp(1.0, s)
+            inv[j], scl[j] = _powers(s)
         for t in range(bs):
             for j in range(inner):
-                s = sexp[r, j]
-                if s == NAN_EXP:
-                    if want_code:
-                        codes[r, t, j] = 0
-                    else:
-                        out[r, t, j] = np.nan
-                    continue
-                y = _unscaled(np.float64(x[r, t, j]), inv[j], scl[j], s)
-                rnd = element_bits(rand, seed, (r * bs + t) * inner + j, k) if stochastic else 0
-                if fixed:
-                    q = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, two_k, sr_nearest) + 0.0
-                    if want_code:
-                        codes[r, t, j] = np.int64(q) & code_mask
-                        continue
-                    v = q / fscale * scl[j]
-                else:
-                    q = _round_one(np.float64(y).view(np.int64), p, want_code, 52, 1023, stochastic, rnd, sr)
-                    if want_code:
-                        codes[r, t, j] = q
-                        continue
-                    v = np.int64(q).view(np.float64) * scl[j]
-                if check32 and abs(v) > MAX32:
-                    too_big += 1
-                out[r, t, j] = v
+                q, v = _element(np.float64(x[r, t, j]), inv[j], scl[j], (r * bs + t) * inner + j,
+                                rand, seed, p, sr, fx, codes, dom32)
+                if out is not None:
+                    out[r, t, j] = v
+                    too_big += abs(v) > MAX32
+                if codes is not None:
+                    codes[r, t, j] = q
     return too_big
 
 
-@nb.njit(cache=True, nogil=True)
-def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, want_code, rand, seed, stochastic,
-                         p, sr, scale_p, ts, elem_max, scale_tiny, scale_max):
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+    """``_pow2_rows`` in the float32 rounding domain (float32 x)."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, True)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+    """``_pow2_rows`` in the float64 rounding domain."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, False)
+
+
+@nb.njit(inline="always")
+def _element32(v, tot, emax32, index, rand, seed, p, sr, codes):
+    """One NVFP4-style element: (code, value) of clamp(fl32(v / tot), +-emax32) rounded with
+    ``p`` (float32 domain); value fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
+    y = np.float32(v / tot)
+    y = min(max(y, -emax32), emax32)
+    y = np.float32(np.nan) if tot != tot else y
+    bits = np.int64(np.float32(y).view(np.int32))
+    if sr is None:
+        q = _round_one(bits, p, codes is not None, 23, 127)
+    else:
+        q = _round_one(bits, p, codes is not None, 23, 127, True, element_bits(rand, seed, index, sr[0]), sr)
+    return q, np.float32(np.int32(q).view(np.float32) * tot)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr, scale_p, ts,
+                         elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
     block scale = round_to_scale(clamp(fl32(fl32(amax / elem_max) / ts), scale_tiny, scale_max))
     (``scale_p``: nearest-even parameters of the scale format, float32 domain), total =
-    fl32(ts * block scale), element = round(clamp(fl32(x / total), +-elem_max)) with ``p`` / ``sr``
-    (float32 domain); values fl32(element * total). A non-finite amax gives the NaN scale
-    (``svals`` NaN; values NaN, codes 0). x is float32.
+    fl32(ts * block scale), elements by ``_element32``. A non-finite amax gives the NaN scale
+    (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
     """
     bs = x.shape[1]
     inner = x.shape[2]
-    k = sr[0]
     emax32 = np.float32(elem_max)
-    amax = np.zeros(inner, np.float32)
+    amax = np.zeros(inner, np.int32)
     total = np.zeros(inner, np.float32)
     for r in range(row_lo, row_hi):
-        amax[:] = 0.0
+        amax[:] = 0
         for t in range(bs):
             for j in range(inner):
-                a = abs(x[r, t, j])
-                amax[j] = a if (a > amax[j]) | (a != a) else amax[j]
+                amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
         for j in range(inner):
-            if not amax[j] <= MAX32:
-                svals[r, j] = np.nan
-                total[j] = np.nan
-                continue
-            b = np.float32(np.float32(amax[j] / emax32) / ts)
+            a = np.int32(amax[j]).view(np.float32)
+            b = np.float32(np.float32(a / emax32) / ts)
             b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-            sv = np.int32(_round_one(np.int64(np.float32(b).view(np.int32)), scale_p, False, 23, 127))
-            svals[r, j] = sv.view(np.float32)
-            total[j] = np.float32(ts * sv.view(np.float32))
-        for t in range(bs):
-            for j in range(inner):
-                tot = total[j]
-                if tot != tot:
-                    if want_code:
-                        codes[r, t, j] = 0
-                    else:
-                        out[r, t, j] = np.nan
-                    continue
-                y = min(max(np.float32(x[r, t, j] / tot), -emax32), emax32)
-                rnd = element_bits(rand, seed, (r * bs + t) * inner + j, k) if stochastic else 0
-                q = _round_one(np.int64(np.float32(y).view(np.int32)), p, want_code, 23, 127, stochastic, rnd, sr)
-                if want_code:
-                    codes[r, t, j] = q
-                else:
-                    out[r, t, j] = np.float32(np.int32(q).view(np.float32) * tot)
+            sv = np.int32(_round_one(np.int64(np.float32(b).view(np.int32)), scale_p, False, 23, 127)).view(np.float32)
+            finite = a <= MAX32
+            svals[r, j] = sv if finite else np.float32(np.nan)
+            total[j] = np.float32(ts * sv) if finite else np.float32(np.nan)
+        if inner == 1:                    # blocks along the last axis: one scale per strip
+            tot0 = total[0]
+            for t in range(bs):
+                q, v = _element32(x[r, t, 0], tot0, emax32, r * bs + t, rand, seed, p, sr, codes)
+                if out is not None:
+                    out[r, t, 0] = v
+                if codes is not None:
+                    codes[r, t, 0] = q
+        else:
+            for t in range(bs):
+                for j in range(inner):
+                    q, v = _element32(x[r, t, j], total[j], emax32, (r * bs + t) * inner + j, rand, seed, p, sr,
+                                      codes)
+                    if out is not None:
+                        out[r, t, j] = v
+                    if codes is not None:
+                        codes[r, t, j] = q
