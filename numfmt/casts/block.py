@@ -170,8 +170,7 @@ def _check(fmt: BlockFormat, overflow: str) -> None:
 def _tensor_scale(x: np.ndarray, fmt: BlockFormat) -> np.float32:
     if fmt.tensor_scale is None:
         return np.float32(1.0)
-    finite = x[np.isfinite(x)]
-    amax = np.float32(np.abs(finite).max()) if finite.size else np.float32(0)
+    amax = np.int32(kern.finite_amax32(np.ascontiguousarray(x).reshape(-1).view(np.int32))).view(np.float32)
     ts = amax / np.float32(fmt.element_max * fmt.scale.info.max)
     return ts if ts > 0 else np.float32(1.0)
 

@@ -20,6 +20,7 @@ from .floating import _NO_SR, _round_one
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
+GROUP = 256                   # blocks whose scales are computed together (last-axis blocks)
 MAX32 = 3.4028234663852886e38
 
 
@@ -69,15 +70,16 @@ def _unscaled64(v, inv, scl):
 
 @nb.njit(inline="always")
 def _unscaled32(v, inv, scl):
-    """The float32 bits of v / 2**s for a float32 value v (given as float64): exact where float32
-    holds it, else (float32's subnormal range) rounded to odd, as in ``_unscaled64`` (the caller
-    checks that the element's quantum times 2**-62 is above 2**-148)."""
-    y = v * inv                                  # exact in float64
-    y32 = np.float32(y)
-    yb = np.int64(np.float32(y32).view(np.int32))
+    """The float32 bits of v / 2**s for float32 v, inv = 2**-s, scl = 2**s, as ``_unscaled64``
+    in float32 arithmetic: exact where float32 holds the quotient, else (float32's subnormal
+    range) rounded to odd (the caller checks that the element's quantum times 2**-62 is above
+    2**-148)."""
+    y = v * inv
+    back = y * scl
+    yb = np.int64(np.float32(y).view(np.int32))
     mag = yb & np.int64(0x7FFFFFFF)
-    jam = (yb ^ mag) | (mag - (1 if abs(np.float64(y32)) > abs(y) else 0)) | 1
-    return jam if np.float64(y32) != y else yb
+    jam = (yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1
+    return jam if back != v else yb
 
 
 @nb.njit(inline="always")
@@ -86,18 +88,20 @@ def _element(v, inv, scl, index, rand, seed, p, sr, fx, codes, dom32):
     (``dom32``, a literal) or the float64 one. ``sr`` None: a deterministic mode; ``fx`` None:
     float elements (``_round_one`` with ``p``), else the fixed-point tuple; ``codes`` None: the
     value is wanted (else the code). Each None is a separate compiled specialization, so the
-    loops carry no branches on them. Values are element * 2**s in float64 (exact)."""
+    loops carry no branches on them. Values are element * 2**s, exact (float32 arithmetic in
+    the float32 domain: Inf where float32 overflows), returned as float64."""
     rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
     stochastic = sr is not None
     srt = _NO_SR if sr is None else sr
     if dom32:
-        bits = _unscaled32(v, inv, scl)
+        scl32 = np.float32(scl)
+        bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
         if fx is None:
             q = _round_one(bits, p, codes is not None, 23, 127, stochastic, rnd, srt)
-            return q, np.float64(np.int32(q).view(np.float32)) * scl
+            return q, np.float64(np.int32(q).view(np.float32) * scl32)
         y = np.float64(np.int32(bits).view(np.float32))
     else:
-        y = _unscaled64(v, inv, scl)
+        y = _unscaled64(np.float64(v), inv, scl)
         if fx is None:
             q = _round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, stochastic, rnd, srt)
             return q, np.int64(q).view(np.float64) * scl
@@ -147,7 +151,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             sexp[r, 0] = s
             inv0, scl0 = _powers(s)
             for t in range(bs):
-                q, v = _element(np.float64(x[r, t, 0]), inv0, scl0, r * bs + t,
+                q, v = _element(x[r, t, 0], inv0, scl0, r * bs + t,
                                 rand, seed, p, sr, fx, codes, dom32)
                 if out is not None:           # each store is pruned where its array is None
                     out[r, t, 0] = v
@@ -165,7 +169,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             inv[j], scl[j] = _powers(s)
         for t in range(bs):
             for j in range(inner):
-                q, v = _element(np.float64(x[r, t, j]), inv[j], scl[j], (r * bs + t) * inner + j,
+                q, v = _element(x[r, t, j], inv[j], scl[j], (r * bs + t) * inner + j,
                                 rand, seed, p, sr, fx, codes, dom32)
                 if out is not None:
                     out[r, t, j] = v
@@ -188,13 +192,24 @@ def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx,
 
 
 @nb.njit(inline="always")
-def _element32(v, tot, emax32, index, rand, seed, p, sr, codes):
-    """One NVFP4-style element: (code, value) of clamp(fl32(v / tot), +-emax32) rounded with
-    ``p`` (float32 domain); value fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
-    y = np.float32(v / tot)
-    y = min(max(y, -emax32), emax32)
-    y = np.float32(np.nan) if tot != tot else y
-    bits = np.int64(np.float32(y).view(np.int32))
+def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
+    """(block scale, total scale) of an NVFP4-style block with largest magnitude bits amax_bits
+    (float32): both NaN when amax is not finite."""
+    a = np.int32(amax_bits).view(np.float32)
+    b = np.float32(np.float32(a / emax32) / ts)
+    b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
+    sv = np.int32(_round_one(np.int64(np.float32(b).view(np.int32)), p_scale, False, 23, 127)).view(np.float32)
+    if not a <= MAX32:
+        return np.float32(np.nan), np.float32(np.nan)
+    return sv, np.float32(ts * sv)
+
+
+@nb.njit(inline="always")
+def _element32(v, tot, index, rand, seed, p, sr, codes):
+    """One NVFP4-style element: (code, value) of fl32(v / tot) rounded with ``p`` (float32
+    domain, saturating: the same as torchao's clamp to +-max before its cast); value
+    fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
+    bits = np.int64(np.float32(v / tot).view(np.int32))
     if sr is None:
         q = _round_one(bits, p, codes is not None, 23, 127)
     else:
@@ -203,46 +218,62 @@ def _element32(v, tot, emax32, index, rand, seed, p, sr, codes):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr, scale_p, ts,
+def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr, p_scale, ts,
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
     block scale = round_to_scale(clamp(fl32(fl32(amax / elem_max) / ts), scale_tiny, scale_max))
-    (``scale_p``: nearest-even parameters of the scale format, float32 domain), total =
-    fl32(ts * block scale), elements by ``_element32``. A non-finite amax gives the NaN scale
+    (``p_scale``: nearest-even parameters of the scale format, float32 domain), total =
+    fl32(ts * block scale), elements by ``_element32`` (element = round(clamp(fl32(x / total),
+    +-elem_max)), the clamp being the saturation of ``p``). A non-finite amax gives the NaN scale
     (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
     """
     bs = x.shape[1]
     inner = x.shape[2]
     emax32 = np.float32(elem_max)
-    amax = np.zeros(inner, np.int32)
-    total = np.zeros(inner, np.float32)
+    amax = np.zeros(max(inner, GROUP), np.int32)
+    total = np.zeros(max(inner, GROUP), np.float32)
+    if inner == 1:      # blocks along the last axis: per group of rows, amax, then scales, then elements
+        for g in range(row_lo, row_hi, GROUP):
+            rows = min(GROUP, row_hi - g)
+            for i in range(rows):
+                m = np.int32(0)
+                for t in range(bs):
+                    m = max(m, np.float32(x[g + i, t, 0]).view(np.int32) & np.int32(0x7FFFFFFF))
+                amax[i] = m
+            for i in range(rows):         # a vectorized loop over blocks
+                svals[g + i, 0], total[i] = _scale32(amax[i], p_scale, ts, emax32, scale_tiny, scale_max)
+            for i in range(rows):
+                r = g + i
+                tot0 = total[i]
+                for t in range(bs):
+                    q, v = _element32(x[r, t, 0], tot0, r * bs + t, rand, seed, p, sr, codes)
+                    if out is not None:
+                        out[r, t, 0] = v
+                    if codes is not None:
+                        codes[r, t, 0] = q
+        return
     for r in range(row_lo, row_hi):
         amax[:] = 0
         for t in range(bs):
             for j in range(inner):
                 amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
         for j in range(inner):
-            a = np.int32(amax[j]).view(np.float32)
-            b = np.float32(np.float32(a / emax32) / ts)
-            b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-            sv = np.int32(_round_one(np.int64(np.float32(b).view(np.int32)), scale_p, False, 23, 127)).view(np.float32)
-            finite = a <= MAX32
-            svals[r, j] = sv if finite else np.float32(np.nan)
-            total[j] = np.float32(ts * sv) if finite else np.float32(np.nan)
-        if inner == 1:                    # blocks along the last axis: one scale per strip
-            tot0 = total[0]
-            for t in range(bs):
-                q, v = _element32(x[r, t, 0], tot0, emax32, r * bs + t, rand, seed, p, sr, codes)
+            svals[r, j], total[j] = _scale32(amax[j], p_scale, ts, emax32, scale_tiny, scale_max)
+        for t in range(bs):
+            for j in range(inner):
+                q, v = _element32(x[r, t, j], total[j], (r * bs + t) * inner + j, rand, seed, p, sr, codes)
                 if out is not None:
-                    out[r, t, 0] = v
+                    out[r, t, j] = v
                 if codes is not None:
-                    codes[r, t, 0] = q
-        else:
-            for t in range(bs):
-                for j in range(inner):
-                    q, v = _element32(x[r, t, j], total[j], emax32, (r * bs + t) * inner + j, rand, seed, p, sr,
-                                      codes)
-                    if out is not None:
-                        out[r, t, j] = v
-                    if codes is not None:
-                        codes[r, t, j] = q
+                    codes[r, t, j] = q
+
+
+@nb.njit(cache=True, nogil=True)
+def finite_amax32(bits):
+    """The largest |x| over the finite float32 values whose bit patterns (int32) are given, as
+    bits (0 when there is none)."""
+    m = np.int32(0)
+    for i in range(bits.size):
+        a = bits[i] & np.int32(0x7FFFFFFF)
+        m = max(m, a if a < np.int32(0x7F800000) else np.int32(0))
+    return m
