@@ -83,32 +83,39 @@ def _unscaled32(v, inv, scl):
 
 
 @nb.njit(inline="always")
-def _element(v, inv, scl, index, rand, seed, p, sr, fx, codes, dom32):
-    """One element: (code, value) of v / 2**s rounded to the element, in the float32 domain
-    (``dom32``, a literal) or the float64 one. ``sr`` None: a deterministic mode; ``fx`` None:
-    float elements (``_round_one`` with ``p``), else the fixed-point tuple; ``codes`` None: the
-    value is wanted (else the code). Each None is a separate compiled specialization, so the
-    loops carry no branches on them. Values are element * 2**s, exact (float32 arithmetic in
-    the float32 domain: Inf where float32 overflows), returned as float64."""
-    rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
-    stochastic = sr is not None
-    srt = _NO_SR if sr is None else sr
-    if dom32:
-        scl32 = np.float32(scl)
-        bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
-        if fx is None:
-            q = _round_one(bits, p, codes is not None, 23, 127, stochastic, rnd, srt)
-            return q, np.float64(np.int32(q).view(np.float32) * scl32)
-        y = np.float64(np.int32(bits).view(np.float32))
-    else:
-        y = _unscaled64(np.float64(v), inv, scl)
-        if fx is None:
-            q = _round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, stochastic, rnd, srt)
-            return q, np.int64(q).view(np.float64) * scl
+def _fixed_element(y, scl, rnd, fx):
+    """(code, value) of the float64 y = x / 2**s rounded to a fixed-point element; fx =
+    (2**frac_bits, mode, lo, hi, 2**k, sr_nearest, code mask). NaN gives code 0, value NaN * scl."""
     fscale, fmode, flo, fhi, two_k, sr_nearest, code_mask = fx
     k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, two_k, sr_nearest) + 0.0
     k = 0.0 if y != y else k
     return np.int64(k) & code_mask, k / fscale * scl
+
+
+@nb.njit(inline="always")
+def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
+    """One element in the float32 domain: (code, value) of v / 2**s (v float32) rounded once.
+    ``sr`` None: a deterministic mode; ``fx`` None: float elements (``_round_one`` with ``p``),
+    else fixed point; ``codes`` None: the value is wanted. Each None is its own compiled
+    specialization, so the loops carry no branches on them. The value element * 2**s is exact
+    float32 arithmetic (Inf where float32 overflows), returned as float64."""
+    scl32 = np.float32(scl)
+    bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
+    if fx is not None:
+        return _fixed_element(np.float64(np.int32(bits).view(np.float32)), scl, rnd, fx)
+    q = _round_one(bits, p, codes is not None, 23, 127, sr is not None, rnd, _NO_SR if sr is None else sr)
+    return q, np.float64(np.int32(q).view(np.float32) * scl32)
+
+
+@nb.njit(inline="always")
+def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
+    """``_mx_element32`` in the float64 domain (values exact in float64)."""
+    y = _unscaled64(np.float64(v), inv, scl)
+    if fx is not None:
+        return _fixed_element(y, scl, rnd, fx)
+    q = _round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, sr is not None, rnd,
+                   _NO_SR if sr is None else sr)
+    return q, np.int64(q).view(np.float64) * scl
 
 
 @nb.njit(inline="always")
@@ -126,11 +133,11 @@ def _abs_bits(v):
 
 
 @nb.njit(inline="always")
-def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, dom32):
+def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
-    frac_bits, s_lo, s_hi)), then every element rounded once by ``_element`` in the float32
-    (``dom32``) or float64 rounding domain (``p`` and ``sr`` are for that domain), saturating. Writes ``codes`` (when not
+    frac_bits, s_lo, s_hi)), then every element rounded once by ``element`` (``_mx_element32``
+    or ``_mx_element64``: the rounding domain, which ``p`` and ``sr`` are for), saturating. Writes ``codes`` (when not
     None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
     element's NaN code, or 0 without one). Returns how many finite values exceed float32's
     range (the caller's concern when out is float32).
@@ -151,8 +158,8 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             sexp[r, 0] = s
             inv0, scl0 = _powers(s)
             for t in range(bs):
-                q, v = _element(x[r, t, 0], inv0, scl0, r * bs + t,
-                                rand, seed, p, sr, fx, codes, dom32)
+                rnd = 0 if sr is None else element_bits(rand, seed, r * bs + t, sr[0])
+                q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
                 if out is not None:           # each store is pruned where its array is None
                     out[r, t, 0] = v
                     too_big += abs(v) > MAX32
@@ -169,8 +176,8 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             inv[j], scl[j] = _powers(s)
         for t in range(bs):
             for j in range(inner):
-                q, v = _element(x[r, t, j], inv[j], scl[j], (r * bs + t) * inner + j,
-                                rand, seed, p, sr, fx, codes, dom32)
+                rnd = 0 if sr is None else element_bits(rand, seed, (r * bs + t) * inner + j, sr[0])
+                q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
                 if out is not None:
                     out[r, t, j] = v
                     too_big += abs(v) > MAX32
@@ -182,13 +189,13 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
     """``_pow2_rows`` in the float32 rounding domain (float32 x)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, True)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _mx_element32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
     """``_pow2_rows`` in the float64 rounding domain."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, False)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _mx_element64)
 
 
 @nb.njit(inline="always")
