@@ -40,3 +40,15 @@ def test_bench_stochastic_quick(tmp_path):
 def test_bench_dyadic_quick(tmp_path):
     text = _run_quick("bench_dyadic.py", tmp_path / "dyadic.md")
     assert "requantize" in text and "int8 linear" in text
+
+
+def test_bench_block_quick(tmp_path):
+    """benchmarks/bench_block.py --quick: one row per MX format and nvfp4 (its gfloat checks pass)."""
+    root = os.path.dirname(os.path.dirname(BENCH))
+    result = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_block.py"), "--quick",
+                             "--out", str(tmp_path / "block.md")], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "block.md").read_text()
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "format" not in line]
+    assert rows == ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8", "nvfp4"]

@@ -1,0 +1,94 @@
+"""Block quantization throughput: numfmt.round of a 4096 x 4096 float32 matrix (standard normal
+times a random power of two per row) to every MX format and nvfp4, blocks along each axis, against
+numfmt's plain element cast of the same data and gfloat's block functions.
+
+    python benchmarks/bench_block.py [--quick] [--out benchmarks/results/block.md]
+
+numfmt uses all cores (``numfmt.get_num_threads()``). gfloat (``quantize_block`` with
+``compute_scale_amax``, one block at a time, pure Python) is timed on 64 blocks, and gfloat's
+vectorized ``round_ndarray`` with the same scale rule in numpy (``gfloat_vectorized``) on 64 rows
+(16 with --quick); both results are checked equal to numfmt's. gfloat has no NVFP4. microxcaling and
+torchao need torch, which does not install quickly here: not measured. Melem/s, best of N.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+import numfmt as nf
+from bench_cast import best_of, cpu_model
+
+FORMATS = {"mxfp8_e4m3": "format_info_mxfp8_e4m3", "mxfp8_e5m2": "format_info_mxfp8_e5m2",
+           "mxfp6_e3m2": "format_info_mxfp6_e3m2", "mxfp6_e2m3": "format_info_mxfp6_e2m3",
+           "mxfp4": "format_info_mxfp4_e2m1", "mxint8": "format_info_mxint8", "nvfp4": None}
+
+
+def cell(v):
+    return "n/a" if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.2g}"
+
+
+def gfloat_vectorized(gfloat, fi, blocks: np.ndarray) -> np.ndarray:
+    """gfloat's MX rule on whole arrays: compute_scale_amax's formula in numpy per block, then
+    ``round_ndarray`` (saturating, ties to even) of the scaled values."""
+    amax = np.abs(blocks).max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        exp = np.where(amax == 0, -127.0, np.clip(np.floor(np.log2(amax)) - fi.etype.emax, -127, 127))
+    scale = 2.0 ** exp
+    return gfloat.round_ndarray(fi.etype, blocks / scale, gfloat.RoundMode.TiesToEven, True) * scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                                      "block.md"))
+    args = parser.parse_args()
+    size = 256 if args.quick else 4096
+    repeats = 2 if args.quick else 5
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((size, size)) * 2.0 ** rng.integers(-10, 10, (size, 1))).astype(np.float32)
+    try:
+        import gfloat
+        from gfloat import formats
+    except ImportError:
+        gfloat = None
+    rows = []
+    for name, ginfo in FORMATS.items():
+        fmt = nf.format(name)
+        last = x.size / best_of(lambda: nf.round(x, fmt, axis=-1), repeats) / 1e6
+        first = x.size / best_of(lambda: nf.round(x, fmt, axis=0), repeats) / 1e6
+        element = x.size / best_of(lambda: nf.round(x, fmt.element, overflow="saturate"), repeats) / 1e6
+        g = gv = None
+        if gfloat is not None and ginfo is not None:
+            fi = getattr(formats, ginfo)
+            sub = x[:2, :64 * fmt.block_size // 2].reshape(-1, fmt.block_size).astype(np.float64)
+
+            def run():
+                return np.stack([gfloat.quantize_block(fi, b, gfloat.compute_scale_amax) for b in sub])
+            g = sub.size / best_of(run, 1 if args.quick else 3) / 1e6
+            big = x[:16 if args.quick else 64].reshape(-1, fmt.block_size).astype(np.float64)
+            gv = big.size / best_of(lambda: gfloat_vectorized(gfloat, fi, big), repeats) / 1e6
+            if not (np.array_equal(run(), nf.round(sub, fmt))
+                    and np.array_equal(gfloat_vectorized(gfloat, fi, big), nf.round(big, fmt))):
+                raise AssertionError(f"numfmt and gfloat differ on {name}")
+        rows.append((name, last, first, element, g, gv))
+    lines = [f"Command: `python benchmarks/bench_block.py{' --quick' if args.quick else ''}`; "
+             f"{size} x {size} float32; {os.cpu_count()} cores, {cpu_model()}; numfmt on "
+             f"{nf.get_num_threads()} threads; Melem/s, best of {repeats}.", "",
+             "| format | numfmt axis -1 | numfmt axis 0 | numfmt element cast | element / block (worst axis) "
+             "| gfloat quantize_block | gfloat round_ndarray | numfmt (worst axis) / fastest gfloat |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, last, first, element, g, gv in rows:
+        speedup = f"{min(last, first) / max(g, gv):,.0f}x" if g else "n/a"
+        lines.append(f"| {name} | {cell(last)} | {cell(first)} | {cell(element)} | "
+                     f"{element / min(last, first):.1f}x | {cell(g)} | {cell(gv)} | {speedup} |")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
