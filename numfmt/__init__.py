@@ -12,6 +12,7 @@ from .rounding import Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["BlockCodes", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
+__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
            "dequantize_affine", "dyadic", "quantize_affine", "decode", "encode", "format", "get_num_threads",
            "last_seed", "registered", "round", "set_num_threads"]
+__all__ += ["BlockCodes", "BlockFormat"]   # block formats

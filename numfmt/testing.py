@@ -412,7 +412,8 @@ def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np
         mids = (vals[:-1] + vals[1:]) / 2 * scale
         picks = rng.choice(mids, n)
         nudge = rng.choice([0, 1, -1], n)
-        picks = np.where(nudge == 0, picks, np.nextafter(picks.astype(dtype), np.where(nudge > 0, np.inf, -np.inf), dtype=dtype))
+        toward = np.where(nudge > 0, np.inf, -np.inf)
+        picks = np.where(nudge == 0, picks, np.nextafter(picks.astype(dtype), toward, dtype=dtype))
         out = sign * picks
         out[rng.integers(n)] = 2.0 ** (fmt.info.emax_elem + e)     # fixes the floor-rule scale at 2**e
     else:
