@@ -333,3 +333,17 @@ def test_errors():
         nf.decode(nf.encode(np.ones(32), "mxfp4"), "mxfp6_e2m3")
     with pytest.raises(TypeError, match="decode needs fmt"):
         nf.decode(np.ones(3, np.uint8))
+
+
+def test_threads_do_not_change_results():
+    x = np.random.default_rng(5).standard_normal((512, 512)).astype(np.float32)
+    old = nf.get_num_threads()
+    try:
+        nf.set_num_threads(2)
+        many = [nf.round(x, "mxfp4", "sr", seed=3, axis=ax) for ax in (0, 1)] + [nf.round(x, "nvfp4")]
+        nf.set_num_threads(1)
+        one = [nf.round(x, "mxfp4", "sr", seed=3, axis=ax) for ax in (0, 1)] + [nf.round(x, "nvfp4")]
+    finally:
+        nf.set_num_threads(old)
+    for a, b in zip(many, one):
+        np.testing.assert_array_equal(a, b)

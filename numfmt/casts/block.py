@@ -101,21 +101,22 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
     return np.ascontiguousarray(np.pad(rand.reshape(x.shape), widths)).reshape(-1)
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[int, ThreadPoolExecutor] | None = None     # (size, pool)
 
 
 def _run_rows(kernel, x3: np.ndarray, *args) -> int:
-    """kernel(x3, lo, hi, *args) over row ranges, in threads for large arrays; the sum of the
+    """kernel(x3, lo, hi, *args) over row ranges, in threads for large arrays (blocks never
+    straddle a range, so ``common.run_chunked``'s flat chunks do not fit); the sum of the
     kernel's return values (0 for None)."""
     global _pool
     rows = x3.shape[0]
     threads = min(get_num_threads(), x3.size // PARALLEL_MIN_PER_THREAD, rows)
     if threads <= 1:
         return kernel(x3, 0, rows, *args) or 0
-    if _pool is None or _pool._max_workers != get_num_threads():
-        _pool = ThreadPoolExecutor(max_workers=get_num_threads())
+    if _pool is None or _pool[0] != get_num_threads():
+        _pool = (get_num_threads(), ThreadPoolExecutor(max_workers=get_num_threads()))
     bounds = [rows * i // threads for i in range(threads + 1)]
-    futures = [_pool.submit(kernel, x3, a, b, *args) for a, b in zip(bounds, bounds[1:])]
+    futures = [_pool[1].submit(kernel, x3, a, b, *args) for a, b in zip(bounds, bounds[1:])]
     return sum(f.result() or 0 for f in futures)
 
 
