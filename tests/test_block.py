@@ -323,6 +323,8 @@ def test_errors():
         nf.encode(np.ones(4), "e4m3", packed=True)
     with pytest.raises(ValueError, match="at least one dimension"):
         nf.round(1.0, "mxfp4")
+    with pytest.raises(ValueError, match="nan applies to element formats"):
+        nf.round(np.ones(32), "mxfp4", nan="zero")
     with pytest.raises(ValueError, match="overflow must be 'ieee' or 'saturate'"):
         nf.round(np.ones(32), "mxfp4", overflow="raise")
     with pytest.raises(ValueError, match="scale must be a float format with a NaN code"):

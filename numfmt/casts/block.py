@@ -162,7 +162,10 @@ def _float32_domain(fmt: BlockFormat) -> bool:
     return usable and _fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
 
 
-def _check(fmt: BlockFormat, overflow: str) -> None:
+def _check(fmt: BlockFormat, overflow: str, nan: str) -> None:
+    if nan != "raise":
+        raise ValueError(f"nan applies to element formats; a NaN in a block of {fmt.name} makes the block's "
+                         f"scale NaN (leave nan at its default); got nan={nan!r}")
     if overflow not in ("ieee", "saturate"):
         raise ValueError(f"overflow must be 'ieee' or 'saturate' for the block format {fmt.name} (elements "
                          f"above the element maximum are clamped, as the OCP MX spec says); got {overflow!r}")
@@ -176,9 +179,9 @@ def _tensor_scale(x: np.ndarray, fmt: BlockFormat) -> np.float32:
     return ts if ts > 0 else np.float32(1.0)
 
 
-def _quantize(x, fmt: BlockFormat, mode, overflow, stochastic, axis, pad, want_code):
+def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
-    _check(fmt, overflow)
+    _check(fmt, overflow, nan)
     axis = _axis(fmt, x.ndim, axis)
     pow2 = fmt.power_of_two
     if not pow2:
@@ -216,9 +219,9 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, stochastic, axis, pad, want_c
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
                 stochastic=None, *, axis=None, pad: bool = False) -> np.ndarray:
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
-    float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy: every scale
-    format has NaN, and their block's scale is NaN."""
-    values, _, _, _ = _quantize(x, fmt, mode, overflow, stochastic, axis, pad, want_code=False)
+    float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
+    "raise"): every scale format has NaN, and their block's scale is NaN."""
+    values, _, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
     return values
@@ -227,7 +230,7 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
 def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
                  stochastic=None, *, axis=None, pad: bool = False, packed: bool = False) -> BlockCodes:
     """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4)."""
-    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, stochastic, axis, pad, want_code=True)
+    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True)
     if fmt.power_of_two:
         scale_values = np.where(per_block == kern.NAN_EXP, np.nan, np.ldexp(1.0, per_block))
     else:
