@@ -4,6 +4,7 @@
 >>> nf.round([1.06, 300.0], "e4m3").tolist()
 [1.0, 288.0]
 """
+from .accumulate import dot, matmul, sum
 from .casts import decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
 from .formats import FixedFormat, FloatFormat, FloatInfo, IntFormat, format, registered
@@ -13,5 +14,5 @@ from .rounding import Rounding
 __version__ = "0.1.0"
 
 __all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
-           "dequantize_affine", "dyadic", "quantize_affine", "decode", "encode", "format", "get_num_threads",
-           "last_seed", "registered", "round", "set_num_threads"]
+           "dequantize_affine", "dyadic", "quantize_affine", "decode", "dot", "encode", "format", "get_num_threads",
+           "last_seed", "matmul", "registered", "round", "set_num_threads", "sum"]
