@@ -89,8 +89,10 @@ class Ref:
             m = n - n % 8
             for i in range(8, m, 8):
                 r = [self.add(r[k], t[i + k]) for k in range(8)]
-            a = self.add(self.add(r[0], r[1]), self.add(r[2], r[3]))
-            s = self.add(a, self.add(self.add(r[4], r[5]), self.add(r[6], r[7])))
+            for w in (1, 2, 4):          # the kernel's order of the roundings, level by level
+                for k in range(0, 8, 2 * w):
+                    r[k] = self.add(r[k], r[k + w])
+            s = r[0]
             for v in t[max(m, 8):]:
                 s = self.add(s, v)
             return s

@@ -72,13 +72,14 @@ def _to_float64(neg, sig, exp):
     return mag | (_SIGN if neg else 0)
 
 
-@nb.njit(cache=True, nogil=True)
-def _round(bits, rounder, st, ctx):
+@nb.njit(inline="always")
+def _round_bits(bits, rounder, st, ctx):
     """The float64 value ``bits`` rounded once by ``rounder``; counts the rounding in st."""
     p, rdn, stochastic, sr = rounder
     seed, mark, base = ctx
-    rnd = splitmix_bits(seed, base + st[0], sr[0]) if stochastic else np.int64(0)
+    rnd = np.int64(0)
     if stochastic:
+        rnd = splitmix_bits(seed, base + st[0], sr[0])
         st[0] += 1
     out = _round_one(bits, p, False, 52, 1023, stochastic, rnd, sr)
     if out == mark:
@@ -87,24 +88,33 @@ def _round(bits, rounder, st, ctx):
 
 
 @nb.njit(cache=True, nogil=True)
-def _round_exact(neg, sig, exp, zero_neg, rounder, st, ctx):
-    """The exact value in the 62-bit form rounded once; an exact zero is -0 iff zero_neg."""
+def _round(bits, rounder, st, ctx):
+    """``_round_bits`` as a function of its own (one compiled copy for the orders)."""
+    return _round_bits(bits, rounder, st, ctx)
+
+
+@nb.njit(inline="always")
+def _exact_bits(neg, sig, exp, zero_neg):
+    """Bits of the exact value in the 62-bit form, ready for one rounding (``_to_float64``);
+    an exact zero is -0 iff zero_neg."""
     if sig == 0:
-        return _round(_SIGN if zero_neg else np.int64(0), rounder, st, ctx)
-    return _round(_to_float64(neg, sig, exp), rounder, st, ctx)
+        return _SIGN if zero_neg else np.int64(0)
+    return _to_float64(neg, sig, exp)
 
 
 @nb.njit(cache=True, nogil=True)
 def _add(xb, yb, rounder, st, ctx):
     """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN)."""
     if _special(xb) or _special(yb):
-        return _round(_special_sum(xb, yb), rounder, st, ctx)
-    nx, sx, ex = unpack_float64(xb)
-    ny, sy, ey = unpack_float64(yb)
-    n, s, e = add(nx, sx, ex, ny, sy, ey)
-    rdn = rounder[1]
-    zero_neg = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
-    return _round_exact(n, s, e, zero_neg, rounder, st, ctx)
+        bits = _special_sum(xb, yb)
+    else:
+        nx, sx, ex = unpack_float64(xb)
+        ny, sy, ey = unpack_float64(yb)
+        n, s, e = add(nx, sx, ex, ny, sy, ey)
+        rdn = rounder[1]
+        zero_neg = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
+        bits = _exact_bits(n, s, e, zero_neg)
+    return _round_bits(bits, rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -159,12 +169,10 @@ def _pairwise_leaf(tb, lo, n, rounder, st, ctx):
         for k in range(8):
             r[k] = _add(r[k], tb[lo + i + k], rounder, st, ctx)
         i += 8
-    s01 = _add(r[0], r[1], rounder, st, ctx)
-    s23 = _add(r[2], r[3], rounder, st, ctx)
-    s0123 = _add(s01, s23, rounder, st, ctx)
-    s45 = _add(r[4], r[5], rounder, st, ctx)
-    s67 = _add(r[6], r[7], rounder, st, ctx)
-    s = _add(s0123, _add(s45, s67, rounder, st, ctx), rounder, st, ctx)
+    for w in (1, 2, 4):             # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
+        for k in range(0, 8, 2 * w):
+            r[k] = _add(r[k], r[k + w], rounder, st, ctx)
+    s = r[0]
     for k in range(lo + i, lo + n):
         s = _add(s, tb[k], rounder, st, ctx)
     return s
@@ -235,7 +243,7 @@ def _fused_step(s, tb, lo, hi, align, rounder, st, ctx):
         sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
         total += -sig if neg else sig
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, 0)
-    return _round_exact(neg, sig, e, rounder[1], rounder, st, ctx)
+    return _round(_exact_bits(neg, sig, e, rounder[1]), rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -277,7 +285,7 @@ def _exact(tb, lo, hi, acc, rounder, st, ctx):
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
     zero_neg = (hi > lo and all_neg_zero) or (rdn and (any_neg_zero or not all_zero))
-    return _round_exact(neg, sig, e, zero_neg, rounder, st, ctx)
+    return _round(_exact_bits(neg, sig, e, zero_neg), rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
