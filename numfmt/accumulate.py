@@ -13,6 +13,7 @@ from .casts.common import as_float_array, run_chunked
 from .casts.floating import _overflow_mark, fits_float32, kernel_params, round_float, sr_params
 from .formats.registry import format as _format
 from .kernels import accumulate as kern
+from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import PARAM_NAMES
 from .rounding import Rounding, overflow_policy, rounding_mode
 
@@ -109,6 +110,11 @@ class _Plan:
     def run(self, a3: np.ndarray, bt3: np.ndarray, shape: tuple, float32: bool):
         """The reduction of a3 x bt3 (see kernels.accumulate.reduce_products) shaped to shape."""
         stochastic = _stochastic(self.mode, a3, *self._stochastic_args, None)
+        for fmt in (self.acc, self.product):
+            if stochastic is not None and fmt is not None and fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
+                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
+                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
+                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
         seed = 0 if stochastic is None else stochastic[0]
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
@@ -173,7 +179,8 @@ _DOC_ARGS = """
     random number: rounding j (0, 1, ... in the order the reduction performs them, product
     roundings first) of output element o (C order) uses SplitMix64 number o * 8 * n + j of
     ``seed`` (``numfmt.random``), n the number of terms; ``sr_bits`` and ``sr_rule`` as in
-    ``numfmt.round``. The promotion adds are always round-to-nearest-even.
+    ``numfmt.round`` (exact while precision + sr_bits <= 60: ValueError beyond). The promotion
+    adds are always round-to-nearest-even.
     overflow: ``ieee``, ``saturate`` (applied at every rounding) or ``raise`` (OverflowError if
     any rounding overflows).
 

@@ -382,14 +382,16 @@ def test_stochastic_rounding_removes_the_bias():
 
 
 @pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
-def test_stochastic_uses_the_documented_random_numbers(order, kw):
-    """Every rounding draws random number o * 8 * n + j: the reference with those numbers
-    gives the same results bit for bit (bfloat16 + 12 random bits: within the exact range)."""
-    x = _samples("e4m3", 6, 40, seed=5)
+@pytest.mark.parametrize("fmt,acc,k", [("e4m3", "bfloat16", 12), ("bfloat16", "binary32", 36)])
+def test_stochastic_uses_the_documented_random_numbers(order, kw, fmt, acc, k):
+    """Every rounding draws random number o * 8 * n + j, and each is exact (binary32 with 36
+    random bits: precision + sr_bits = 60, the limit): the reference with those numbers gives
+    the same results bit for bit."""
+    x = _samples(fmt, 6, 40, seed=5)
     for seed in (1, 2):
-        got = nf.sum(x, "e4m3", axis=1, accumulator="bfloat16", order=order, rounding="stochastic",
-                     seed=seed, sr_bits=12, **kw)
-        expected = [_reference(Ref("bfloat16", "stochastic", sr=(seed, 12, o, x.shape[1])), order, kw,
+        got = nf.sum(x, fmt, axis=1, accumulator=acc, order=order, rounding="stochastic",
+                     seed=seed, sr_bits=k, **kw)
+        expected = [_reference(Ref(acc, "stochastic", sr=(seed, k, o, x.shape[1])), order, kw,
                                list(row)) for o, row in enumerate(x)]
         _assert_same(got, expected, f"(seed {seed})")
 
@@ -512,3 +514,5 @@ def test_errors():
         nf.sum([[448.0, 448.0], [1.0, 2.0]], "e4m3", axis=1, overflow="raise")
     with pytest.raises(ValueError, match="sr_bits"):
         nf.sum([1.0], "e4m3", sr_bits=3)
+    with pytest.raises(ValueError, match="sr_bits=40 is too many for binary32"):
+        nf.sum([1.0], "e4m3", accumulator="binary32", rounding="stochastic", sr_bits=40)

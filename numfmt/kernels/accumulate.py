@@ -6,19 +6,22 @@ are float64 numbers; ``numfmt.sum`` passes ``bt = 1``), optionally rounds each t
 format, and reduces them in the requested order. Values travel as float64 bit patterns (int64):
 the accumulator's values, and Inf / NaN, are float64 numbers.
 
-Every rounding goes through ``_round``: the exact value (a float64 term, or an exact sum in
-the 62-bit odd-jammed form of ``kernels.exact``) rounded once by ``kernels.floating._round_one``
-with the target's parameter tuple. A *rounder* is ``(p, rdn, stochastic, sr)``: that tuple,
-whether an exact zero sum is -0 (round toward negative), whether to round stochastically, and
-the target's stochastic parameters (``casts.floating.sr_params``). The run context
-``ctx = (seed, mark, base)`` holds the stochastic-rounding seed, the overflow mark (``_round_one``'s output for an overflow under overflow="raise", else -1), and the
-first random-number index of the output element; the per-element state ``st`` counts the
-roundings (``st[0]``: rounding j uses random number base + j) and flags an overflow (``st[1]``).
+Every rounding is one call of the float family's rounding: ``kernels.floating._round_one`` on
+a float64 value (a term, a special), ``kernels.arith.round_exact`` on an exact sum in the
+62-bit odd-jammed form of ``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the
+target's parameter tuple (``casts.floating.kernel_params``), whether an exact zero sum is -0
+(round toward negative), whether to round stochastically, and the target's stochastic
+parameters (``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base)`` holds
+the stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
+overflow="raise", else -1) and the first random-number index of the output element; the
+per-element state ``st`` counts the stochastic roundings (``st[0]``: rounding j uses random
+number base + j) and flags an overflow (``st[1]``).
 """
 import numba as nb
 import numpy as np
 
 from ..random import splitmix_bits
+from .arith import round_exact
 from .exact import add, bit_length, normalize, unpack_float64
 from .floating import _round_one
 from .longacc import longacc_add, longacc_value
@@ -32,8 +35,6 @@ _SIGN = np.int64(-(1 << 63))
 _ABS = np.int64((1 << 63) - 1)
 _INF = np.int64(0x7FF << 52)
 _NAN = np.int64(0x7FF8 << 48)
-_MAX64 = np.int64(0x7FEFFFFFFFFFFFFF)
-_MASK52 = np.int64((1 << 52) - 1)
 _PW_BLOCK = 128                 # numpy's PW_BLOCKSIZE
 # the long accumulator of the "exact" order: float64 terms (2**-1074 .. 2**1024), up to 2**63 of them
 _LSB = -1074
@@ -56,65 +57,58 @@ def _special_sum(xb, yb):
 
 
 @nb.njit(inline="always")
-def _to_float64(neg, sig, exp):
-    """Bits of a float64 holding the 62-bit odd-jammed value rounded to 53 bits to odd, which
-    rounds to p <= 51 bits in every deterministic mode as the exact value does. Values below
-    the float64 normal range become 2**-1074 and values above it the largest float64 (both
-    odd): no format of up to 32 bits has a quantum below 2**-1022 or values near 2**1024."""
-    s53 = (sig >> 9) | (1 if (sig & 511) != 0 else 0)
-    biased = exp + 9 + 52 + 1023
-    if biased < 1:
-        mag = np.int64(1)
-    elif biased > 2046:
-        mag = _MAX64
-    else:
-        mag = (biased << 52) | (s53 & _MASK52)
-    return mag | (_SIGN if neg else 0)
-
-
-@nb.njit(inline="always")
-def _round_bits(bits, rounder, st, ctx):
-    """The float64 value ``bits`` rounded once by ``rounder``; counts the rounding in st."""
-    p, rdn, stochastic, sr = rounder
-    seed, mark, base = ctx
+def _draw(rounder, st, ctx):
+    """The random number of the next rounding (0 when not stochastic); counts it in st."""
+    stochastic, sr = rounder[2], rounder[3]
+    seed, base = ctx[0], ctx[2]
     rnd = np.int64(0)
     if stochastic:
         rnd = splitmix_bits(seed, base + st[0], sr[0])
         st[0] += 1
-    out = _round_one(bits, p, False, 52, 1023, stochastic, rnd, sr)
-    if out == mark:
+    return rnd
+
+
+@nb.njit(inline="always")
+def _check(out, st, ctx):
+    """Flag an overflow under overflow="raise" (the rounding returned the mark)."""
+    if out == ctx[1]:
         st[1] = 1
     return out
 
 
 @nb.njit(cache=True, nogil=True)
 def _round(bits, rounder, st, ctx):
-    """``_round_bits`` as a function of its own (one compiled copy for the orders)."""
-    return _round_bits(bits, rounder, st, ctx)
+    """The float64 value ``bits`` (a term, or Inf / NaN / a zero) rounded once."""
+    p, _, stochastic, sr = rounder
+    rnd = _draw(rounder, st, ctx)
+    return _check(_round_one(bits, p, False, 52, 1023, stochastic, rnd, sr), st, ctx)
 
 
-@nb.njit(inline="always")
-def _exact_bits(neg, sig, exp, zero_neg):
-    """Bits of the exact value in the 62-bit form, ready for one rounding (``_to_float64``);
-    an exact zero is -0 iff zero_neg."""
-    if sig == 0:
-        return _SIGN if zero_neg else np.int64(0)
-    return _to_float64(neg, sig, exp)
+@nb.njit(cache=True, nogil=True)
+def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
+    """An exact value in the 62-bit form rounded once (``kernels.arith.round_exact``); an
+    exact zero (sig == 0) is -0 iff zero_neg."""
+    p, _, stochastic, sr = rounder
+    rnd = _draw(rounder, st, ctx)
+    out = round_exact(zero_neg if sig == 0 else neg, sig, exp, p, False, stochastic, rnd, sr)
+    return _check(out, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
 def _add(xb, yb, rounder, st, ctx):
     """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN)."""
+    p, rdn, stochastic, sr = rounder
+    rnd = _draw(rounder, st, ctx)
     if _special(xb) or _special(yb):
-        bits = _special_sum(xb, yb)
+        out = _round_one(_special_sum(xb, yb), p, False, 52, 1023, stochastic, rnd, sr)
     else:
         nx, sx, ex = unpack_float64(xb)
         ny, sy, ey = unpack_float64(yb)
         n, s, e = add(nx, sx, ex, ny, sy, ey)
-        rdn = rounder[1]
-        zero_neg = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
-        bits = _exact_bits(n, s, e, zero_neg)
-    return _round_bits(bits, rounder, st, ctx)
+        if s == 0:
+            n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
+        out = round_exact(n, s, e, p, False, stochastic, rnd, sr)
+    return _check(out, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -243,7 +237,7 @@ def _fused_step(s, tb, lo, hi, align, rounder, st, ctx):
         sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
         total += -sig if neg else sig
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, 0)
-    return _round(_exact_bits(neg, sig, e, rounder[1]), rounder, st, ctx)
+    return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -285,7 +279,7 @@ def _exact(tb, lo, hi, acc, rounder, st, ctx):
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
     zero_neg = (hi > lo and all_neg_zero) or (rdn and (any_neg_zero or not all_zero))
-    return _round(_exact_bits(neg, sig, e, zero_neg), rounder, st, ctx)
+    return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
