@@ -293,10 +293,10 @@ def test_order_equals_reference(order, kw, case, rounding, overflow):
     assert _same(got, expected), (fmt, terms, got, expected)
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES[:5], ids=[o for o, _ in ORDER_CASES[:5]])
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
 @pytest.mark.parametrize("every", [1, 5, 64])
 def test_promote_every_equals_reference(order, kw, every):
-    """Chunks reduced in e4m3-sized steps, promoted to binary32 with RNE (DeepGEMM)."""
+    """Chunks reduced in bfloat16, promoted to binary32 with RNE (DeepGEMM's two levels)."""
     x = _samples("bfloat16", 20, 150, seed=every)
     for rounding in ("nearest_even", "toward_zero"):
         got = nf.sum(x, "bfloat16", axis=1, order=order, promote_every=every, rounding=rounding, **kw)
@@ -412,14 +412,17 @@ def test_stochastic_is_reproducible_and_rounds_products_first():
 
 # ----------------------------------------------------------------------------- dot, matmul
 def test_matmul_and_dot_equal_sums_of_products():
+    """Every order, products exact or rounded to e4m3 (RNE, then the accumulator's rounding)."""
     a, b = _samples("e4m3", 5, 7, seed=1), _samples("e4m3", 7, 4, seed=2)
-    for order, kw in ORDER_CASES:
-        got = nf.matmul(a, b, "e4m3", accumulator="bfloat16", order=order, **kw)
+    e4m3 = nf.format("e4m3")
+    for (order, kw), product in [(case, p) for case in ORDER_CASES for p in (None, "e4m3")]:
+        got = nf.matmul(a, b, "e4m3", product=product, accumulator="bfloat16", order=order, **kw)
         for i in range(5):
             for j in range(4):
-                terms = list(a[i] * b[:, j])
+                terms = [float(p) if product is None else round_value(float(p), e4m3) for p in a[i] * b[:, j]]
                 assert _same(got[i, j], _reference(Ref("bfloat16"), order, kw, terms)), (order, i, j)
-                assert _same(got[i, j], nf.dot(a[i], b[:, j], "e4m3", accumulator="bfloat16", order=order, **kw))
+                assert _same(got[i, j], nf.dot(a[i], b[:, j], "e4m3", product=product, accumulator="bfloat16",
+                                               order=order, **kw))
 
 
 @pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
