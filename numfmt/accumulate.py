@@ -103,15 +103,15 @@ class _Plan:
                              "dot and matmul take formats whose squares fit float64")
         self.mode = rounding_mode(rounding)
         self.overflow = overflow_policy(overflow)
-        self.seed, self.sr = 0, None
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
         self._stochastic_args = (seed, sr_bits, sr_rule)
 
     def run(self, a3: np.ndarray, bt3: np.ndarray, shape: tuple, float32: bool):
         """The reduction of a3 x bt3 (see kernels.accumulate.reduce_products) shaped to shape."""
         stochastic = _stochastic(self.mode, a3, *self._stochastic_args, None)
-        for fmt in (self.acc, self.product):
-            if stochastic is not None and fmt is not None and fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
+        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
+        for fmt in rounded:
+            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
                 raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
                                  f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
                                  f"most {SR_LIMIT - fmt.man_bits - 1} here")

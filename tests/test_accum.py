@@ -226,15 +226,13 @@ def mpfr_sum(terms, fmt, rounding):
     return rz if int(abs(rz) / quantum) % 2 else ra                   # round to odd
 
 
-@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32", "e5m2", "e4m3"])
-@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
-def test_exact_equals_mpfr(fmt, rounding):
-    """200 arrays of 1 to 60 values per format and mode, half with heavy cancellation; the
-    results checked against MPFR where they lie within the format's range (MPFR's overflow is
-    IEEE's, which e4m3 has not), and against one reference rounding of the Fraction sum."""
+def _check_exact_against_mpfr(fmt: str, rounding: str, rows: int, lengths) -> None:
+    """rows arrays per length, half with heavy cancellation; the results checked against MPFR
+    where they lie within the format's range (MPFR's overflow is IEEE's, which e4m3 has not),
+    and all against one reference rounding of the Fraction sum."""
     checked = 0
-    for n in (1, 2, 7, 60):
-        x = _samples(fmt, 50, n, seed=n)
+    for n in lengths:
+        x = _samples(fmt, rows, n, seed=n)
         got = nf.sum(x, fmt, axis=1, order="exact", rounding=rounding)
         ref = Ref(fmt, rounding)
         _assert_same(got, [ref.exact(list(row)) for row in x], f"(reference, n={n})")
@@ -242,7 +240,25 @@ def test_exact_equals_mpfr(fmt, rounding):
         in_range = [abs(e) <= nf.format(fmt).info.max for e in expected]
         _assert_same(np.asarray(got)[in_range], np.asarray(expected)[in_range], f"(MPFR, n={n})")
         checked += sum(in_range)
-    assert checked >= 150
+    assert checked >= 0.75 * rows * len(lengths)
+
+
+@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32", "e5m2", "e4m3"])
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_equals_mpfr(fmt, rounding):
+    _check_exact_against_mpfr(fmt, rounding, 50, (1, 2, 7, 60))
+
+
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_long_sums_equal_mpfr(rounding):
+    _check_exact_against_mpfr("binary32", rounding, 2, (20000,))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32", "e5m2", "e4m3", "e3m2", "e2m1"])
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_equals_mpfr_large_sample(fmt, rounding):
+    _check_exact_against_mpfr(fmt, rounding, 1000, (1, 2, 3, 5, 8, 17, 64, 300))
 
 
 @pytest.mark.parametrize("fmt,acc", [("e4m3", "binary16"), ("bfloat16", "binary32"), ("e5m2", "e4m3")])
