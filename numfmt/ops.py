@@ -95,7 +95,7 @@ def _operands(values: dict, fmt, mode: Rounding, overflow: str, inputs: str):
             bad = ~_representable(a, fmt)
             if bad.any():
                 raise ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of "
-                                 f"{fmt.name}; first: {a[bad][0]!r} (pass inputs='round' to round "
+                                 f"{fmt.name}; first: {float(a[bad][0])!r} (pass inputs='round' to round "
                                  f"them to {fmt.name} first)")
         flat.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).reshape(-1))
     return tuple(flat), shape, wide
