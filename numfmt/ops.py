@@ -86,18 +86,26 @@ def _operands(values: dict, fmt, mode: Rounding, overflow: str, inputs: str):
     except ValueError:
         shapes = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
         raise ValueError(f"operands do not broadcast together: {shapes}") from None
+    # a family may check and widen in one pass: checked_float64(x, fmt) -> (flat float64, all ok)
+    checked = getattr(_family_module(fmt), "checked_float64", None)
     flat = []
     for name, a in arrays.items():
         if inputs == "round":
             rnd = "nearest_even" if mode == Rounding.STOCHASTIC else mode
             a = np.asarray(_round(a, fmt, rnd, overflow))
+            wide_a, ok = np.asarray(a, np.float64).reshape(-1), True
+        elif checked is not None:
+            wide_a, ok = checked(a, fmt)
         else:
+            wide_a, ok = np.asarray(a, np.float64).reshape(-1), bool(_representable(a, fmt).all())
+        if not ok:
             bad = ~_representable(a, fmt)
-            if bad.any():
-                raise ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of "
-                                 f"{fmt.name}; first: {float(a[bad][0])!r} (pass inputs='round' to round "
-                                 f"them to {fmt.name} first)")
-        flat.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).reshape(-1))
+            raise ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of "
+                             f"{fmt.name}; first: {float(a[bad][0])!r} (pass inputs='round' to round "
+                             f"them to {fmt.name} first)")
+        if a.shape != shape:
+            wide_a = np.broadcast_to(wide_a.reshape(a.shape), shape).reshape(-1)
+        flat.append(np.ascontiguousarray(wide_a, dtype=np.float64))
     return tuple(flat), shape, wide
 
 

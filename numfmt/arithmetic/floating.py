@@ -12,10 +12,27 @@ import numpy as np
 from ..casts.common import run_chunked
 from ..casts.floating import _overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
-from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
+from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS, widen_checked
 from ..rounding import Rounding
 
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+
+
+def products_exact_in_float64(fmt: FloatFormat) -> bool:
+    """Whether every product of two values of fmt is a normal float64 (or zero) exactly: at most
+    53 significant bits, at least 2**-1022 and below 2**1024 in magnitude."""
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    return 2 * (fmt.man_bits + 1) <= 53 and 2 * qsub >= -1022 and 2 * fmt.info.maxexp <= 1024
+
+
+def checked_float64(x: np.ndarray, fmt: FloatFormat) -> tuple[np.ndarray, bool]:
+    """(x as a flat float64 copy, whether every element is a value of fmt) in one pass."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.size, np.float64)
+    bad = np.zeros(1, np.int64)
+    run_chunked(widen_checked, flat, out, kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
+                bad)
+    return out, not bad[0]
 
 
 def _first(operands, mask) -> str:
@@ -43,8 +60,9 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         sr = sr_params(fmt, True, k, rule)
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     out = np.empty(x.size, np.float64)
+    fast = op in ("add", "sub") or (op == "mul" and products_exact_in_float64(fmt))
     run_chunked(KERNELS[op], x, out.view(np.int64), y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
-                sr, rand, np.uint64(seed), pass_start=True)
+                sr, rand, np.uint64(seed), int(fast), pass_start=True)
     if overflow == "raise":
         bad = out.view(np.int64) == _overflow_mark(True)
         if bad.any():
