@@ -8,6 +8,7 @@ from .accumulate import dot, matmul, sum
 from .casts import decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
 from .formats import FixedFormat, FloatFormat, FloatInfo, IntFormat, format, registered
+from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quantize import choose_qparams, dequantize_affine, quantize_affine
 from .rounding import Rounding
 
@@ -15,4 +16,5 @@ __version__ = "0.1.0"
 
 __all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
            "dequantize_affine", "dyadic", "quantize_affine", "decode", "dot", "encode", "format", "get_num_threads",
-           "last_seed", "matmul", "registered", "round", "set_num_threads", "sum"]
+           "last_seed", "matmul", "registered", "round", "set_num_threads", "sum",
+           "abs", "add", "div", "fma", "mul", "neg", "sqrt", "sub"]

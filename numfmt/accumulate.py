@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts import _stochastic
+from .casts import stochastic_args
 from .casts.common import as_float_array, run_chunked
-from .casts.floating import _overflow_mark, fits_float32, kernel_params, round_float, sr_params
+from .casts.floating import _overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import PARAM_NAMES
+from .ops import _representable
 from .rounding import Rounding, overflow_policy, rounding_mode
 
 __all__ = ["sum", "dot", "matmul", "ORDERS"]
@@ -44,17 +45,12 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
 
 def _check_values(x: np.ndarray, fmt, argument: str) -> None:
     """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN)."""
-    nan = np.isnan(x)
-    bad = (nan & (not fmt.has_nan)) | ((x < 0) & (not fmt.signed))
-    safe = np.where(bad | nan, 0, x)
-    rounded = round_float(safe, fmt, Rounding.NEAREST_EVEN, "ieee", "raise")
-    bad |= ~nan & (rounded != safe)
+    bad = ~_representable(x, fmt)
     count = int(np.count_nonzero(bad))
     if count:
-        first = np.argwhere(bad)[0]
-        where = tuple(int(i) for i in first) if x.ndim else ()
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
-                         f"first: {float(x[tuple(first)])!r} at index {where}; round them first with "
+                         f"first: {float(x[first])!r} at index {first}; round them first with "
                          f"numfmt.round({argument}, {fmt.name!r})")
 
 
@@ -108,7 +104,7 @@ class _Plan:
 
     def run(self, a3: np.ndarray, bt3: np.ndarray, shape: tuple, float32: bool):
         """The reduction of a3 x bt3 (see kernels.accumulate.reduce_products) shaped to shape."""
-        stochastic = _stochastic(self.mode, a3, *self._stochastic_args, None)
+        stochastic = stochastic_args(self.mode, shape, *self._stochastic_args, None)
         rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
         for fmt in rounded:
             if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:

@@ -206,6 +206,48 @@ def _fma(x, y, z, rdn):
 
 
 @nb.njit(inline="always")
+def odd_sum_bits(x, y, rdn):
+    """float64 bits of the exact x + y rounded to odd at 53 bits (x, y: float64 bit patterns of
+    values below 2**1023 in magnitude, or specials), as ``odd_float64_bits`` gives it from the
+    exact core, computed with TwoSum: s = RN(x + y) and the exact error e = x + y - s; the
+    result is s if e == 0, else the float64 toward zero from x + y (s itself if e points away
+    from zero, its predecessor if toward) with the last bit set. Specials, and the signs of
+    zeros (+0 for x - x, -0 under ``rdn``), follow IEEE 754 as in ``_add``.
+    """
+    a = np.int64(x).view(np.float64)
+    b = np.int64(y).view(np.float64)
+    s = a + b
+    t = s - a
+    e = (a - (s - t)) + (b - t)
+    bits = np.float64(s).view(np.int64)
+    mag = bits & _MAG
+    sign = bits & _SIGN
+    if mag < _INF and e != 0:
+        mag = (mag if (e > 0) == (s > 0) else mag - 1) | 1
+    if mag == 0 and rdn:
+        sign = (x | y) & _SIGN
+    return _NAN if mag > _INF else mag | sign      # one NaN, as the exact route gives
+
+
+@nb.njit(inline="always")
+def _fast_add(x, y, z, rdn):
+    return odd_sum_bits(x, y, rdn)
+
+
+@nb.njit(inline="always")
+def _fast_sub(x, y, z, rdn):
+    return odd_sum_bits(x, y ^ _SIGN, rdn)
+
+
+@nb.njit(inline="always")
+def _fast_mul(x, y, z, rdn):
+    """The float64 product: exact when the format's products stay in float64's normal range
+    and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
+    bits = np.float64(np.int64(x).view(np.float64) * np.int64(y).view(np.float64)).view(np.int64)
+    return _NAN if (bits & _MAG) > _INF else bits
+
+
+@nb.njit(inline="always")
 def _store(out, i, result, p, sr, rand, seed, j):
     """out[i] = float64 bits of ``result`` (an operation's return value) rounded once; element
     index j picks the random integer under stochastic rounding (sr not None)."""
@@ -219,52 +261,86 @@ def _store(out, i, result, p, sr, rand, seed, j):
 
 
 # One kernel per operation, each serving every FloatFormat and every rounding mode:
-#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed) with x, y, z float64 bit patterns
+#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast) with x, y, z float64 bit patterns
 #   (int64; ops with fewer operands ignore y, z), out int64; p = kernel_params(fmt, True, mode,
 #   overflow, nan)[0]; rdn = 1 under toward_negative; sr None (deterministic) or
 #   sr_params(fmt, True, k, rule), the random integer of element i being
-#   element_bits(rand, seed, start + i, k) (rand None: the seeded generator).
+#   element_bits(rand, seed, start + i, k) (rand None: the seeded generator). fast = 1 lets
+#   deterministic add / sub / mul take the float64 route (TwoSum; exact products), which gives
+#   the same odd-jammed float64 as the exact core at a fraction of the cost; div, sqrt and fma
+#   ignore it.
 @nb.njit(cache=True, nogil=True)
-def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
+def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_add(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
     for i in range(x.size):
-        j = start + i
-        _store(out, i, _add(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
-
-
-@nb.njit(cache=True, nogil=True)
-def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
-    for i in range(x.size):
-        j = start + i
-        _store(out, i, _sub(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
-
-
-@nb.njit(cache=True, nogil=True)
-def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
-    for i in range(x.size):
-        j = start + i
-        _store(out, i, _mul(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
+        _store(out, i, _add(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
 
 
 @nb.njit(cache=True, nogil=True)
-def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
+def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_sub(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
     for i in range(x.size):
-        j = start + i
-        _store(out, i, _div(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
+        _store(out, i, _sub(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
 
 
 @nb.njit(cache=True, nogil=True)
-def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
+def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_mul(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
     for i in range(x.size):
-        j = start + i
-        _store(out, i, _sqrt(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
+        _store(out, i, _mul(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
 
 
 @nb.njit(cache=True, nogil=True)
-def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed):
+def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
     for i in range(x.size):
-        j = start + i
-        _store(out, i, _fma(x[i], y[j], z[j], rdn), p, sr, rand, seed, j)
+        _store(out, i, _div(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    for i in range(x.size):
+        _store(out, i, _sqrt(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    for i in range(x.size):
+        _store(out, i, _fma(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
            "sqrt": sqrt_kernel, "fma": fma_kernel}
+
+
+@nb.njit(cache=True, nogil=True)
+def widen_checked(x, out, p, bad):
+    """out[i] = x[i] as float64 (x float32 or float64); bad[0] = 1 if some x[i] is not a value of
+    the format: rounding it (``p``: kernel_params(fmt, True, toward_zero, "ieee", "ml_dtypes"))
+    changes it, apart from the sign of zero (a NaN without NaN rounds to 0)."""
+    found = False
+    for i in range(x.size):
+        v = np.float64(x[i])
+        out[i] = v
+        bits = np.float64(v).view(np.int64)
+        r = _round_one(bits, p, False, 52, 1023)
+        both_zero = ((r | bits) & _MAG) == 0
+        both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
+        found |= not ((r == bits) | both_zero | both_nan)
+    if found:
+        bad[0] = 1
+
