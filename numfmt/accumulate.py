@@ -164,7 +164,8 @@ _DOC_ARGS = """
     - ``promote_every=N`` (any order): the terms are reduced in consecutive chunks of N from
       scratch, and the chunks' results added in sequence into a binary32 accumulator with
       round-to-nearest-even, as DeepGEMM promotes FP8 tensor-core partial sums to CUDA-core FP32
-      registers every 128 products (DeepSeek-V3 report, section 3.3.2). The result is binary32.
+      registers every 128 products (DeepSeek-V3 report, section 3.3.2; DeepGEMM also applies
+      its block scales there, which numfmt leaves to the caller). The result is binary32.
 
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under

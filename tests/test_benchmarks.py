@@ -43,7 +43,14 @@ def test_bench_dyadic_quick(tmp_path):
 
 
 def test_bench_matmul_quick(tmp_path):
-    text = _run_quick("bench_matmul.py", tmp_path / "matmul.md")
+    """Runs against this checkout's numfmt (PYTHONPATH), whatever numfmt is installed."""
+    root = os.path.dirname(os.path.dirname(BENCH))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    out = tmp_path / "matmul.md"
+    result = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_matmul.py"), "--quick",
+                             "--out", str(out)], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "inputs" not in line]
     assert [row[1].strip() for row in rows] == ["e4m3 x binary32", "bfloat16 x binary32"]
     assert all(row[3].strip() != "n/a" and not row[5].strip().endswith("*") for row in rows)  # k-loop agrees
