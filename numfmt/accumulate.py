@@ -143,7 +143,8 @@ _DOC_ARGS = """
       of ``numfmt.add`` when the terms are accumulator values); +0 for no terms.
     - ``"pairwise"``: numpy's pairwise summation tree (``pairwise_sum`` in numpy's
       loops_utils.h.src: below 8 terms a loop from -0.0; up to 128 terms 8 interleaved partial
-      sums; above, the halves split at n//2 rounded down to a multiple of 8), added to +0 (the
+      sums, combined pairwise level by level, then the rest in sequence; above, the halves split
+      at n//2 rounded down to a multiple of 8), added to +0 (the
       identity np.add.reduce starts from). With accumulator="binary32" this is bit for bit
       ``np.sum`` of a contiguous float32 1-D array (numpy 2; along other axes numpy adds in
       another order).

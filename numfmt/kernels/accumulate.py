@@ -234,8 +234,9 @@ def _fused_step(s, tb, lo, hi, align, rounder, st, ctx):
     total = np.int64(0)
     for i in range(lo - 1, hi):
         neg, sig, e = unpack_float64(s if i < lo else tb[i])
-        sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
-        total += -sig if neg else sig
+        if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
+            sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
+            total += -sig if neg else sig
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, 0)
     return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
 
