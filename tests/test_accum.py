@@ -446,6 +446,27 @@ def test_matmul_and_dot_equal_sums_of_products():
                                                order=order, **kw))
 
 
+SIGNED = ["binary16", "bfloat16", "binary32", "tf32", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m1", "p3109_p3"]
+
+
+@settings(**SETTINGS)
+@given(data=st.data(), fmt=formats(max_bits=8, signed=True), acc=st.sampled_from(SIGNED),
+       product=st.sampled_from([None] + SIGNED), order_case=st.sampled_from(ORDER_CASES),
+       rounding=st.sampled_from(DETERMINISTIC_ROUNDINGS), overflow=st.sampled_from(["ieee", "saturate"]))
+def test_dot_equals_reference_across_formats(data, fmt, acc, product, order_case, rounding, overflow):
+    """Inputs of one format, products exact or rounded to another, accumulated in a third."""
+    n = data.draw(st.integers(0, 40))
+    a = data.draw(st.lists(values(fmt), min_size=n, max_size=n))
+    b = data.draw(st.lists(values(fmt), min_size=n, max_size=n))
+    order, kw = order_case
+    got = nf.dot(np.array(a, np.float64), np.array(b, np.float64), fmt, product=product, accumulator=acc,
+                 order=order, rounding=rounding, overflow=overflow, **kw)
+    ref = Ref(acc, rounding, overflow)
+    exact = [float(Fraction(x) * Fraction(y)) for x, y in zip(a, b)]   # exact: <= 2 x 8 bits
+    terms = exact if product is None else [ref.round(t, nf.format(product)) for t in exact]
+    assert _same(got, _reference(ref, order, kw, terms)), (terms, got)
+
+
 @pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                                    ((5, 2, 3), (3, 4)), ((5, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 1))])
 def test_matmul_shapes_are_numpys(sa, sb):
