@@ -4,15 +4,17 @@
 >>> nf.round([1.06, 300.0], "e4m3").tolist()
 [1.0, 288.0]
 """
+from .accumulate import dot, matmul, sum
 from .casts import BlockCodes, decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
 from .formats import BlockFormat, FixedFormat, FloatFormat, FloatInfo, IntFormat, format, registered
+from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quantize import choose_qparams, dequantize_affine, quantize_affine
 from .rounding import Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
-           "dequantize_affine", "dyadic", "quantize_affine", "decode", "encode", "format", "get_num_threads",
-           "last_seed", "registered", "round", "set_num_threads"]
-__all__ += ["BlockCodes", "BlockFormat"]   # block formats
+__all__ = ["BlockCodes", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding",
+           "choose_qparams", "dequantize_affine", "dyadic", "quantize_affine", "decode", "dot", "encode",
+           "format", "get_num_threads", "last_seed", "matmul", "registered", "round", "set_num_threads", "sum",
+           "abs", "add", "div", "fma", "mul", "neg", "sqrt", "sub"]

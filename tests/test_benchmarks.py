@@ -4,13 +4,15 @@ import subprocess
 import sys
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench_cast.py")
+ROOT = os.path.dirname(os.path.dirname(BENCH))
+CHECKOUT_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
 FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1"]
 
 
 def test_bench_cast_quick(tmp_path):
     out = tmp_path / "cast.md"
     result = subprocess.run([sys.executable, BENCH, "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600, env=CHECKOUT_ENV)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert text.startswith("Machine:") and "bench_cast.py --quick" in text
@@ -24,9 +26,10 @@ def test_bench_cast_quick(tmp_path):
 
 
 def _run_quick(script: str, out) -> str:
+    """Run benchmarks/<script> --quick against this checkout's numfmt, whatever is installed."""
     path = os.path.join(os.path.dirname(BENCH), script)
     result = subprocess.run([sys.executable, path, "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600, env=CHECKOUT_ENV)
     assert result.returncode == 0, result.stderr
     return out.read_text()
 
@@ -43,12 +46,14 @@ def test_bench_dyadic_quick(tmp_path):
 
 
 def test_bench_block_quick(tmp_path):
-    """benchmarks/bench_block.py --quick: one row per MX format and nvfp4 (its gfloat checks pass)."""
-    root = os.path.dirname(os.path.dirname(BENCH))
-    result = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_block.py"), "--quick",
-                             "--out", str(tmp_path / "block.md")], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONPATH": root})
-    assert result.returncode == 0, result.stderr
-    text = (tmp_path / "block.md").read_text()
+    """One row per MX format and nvfp4 (the script checks gfloat's results equal numfmt's)."""
+    text = _run_quick("bench_block.py", tmp_path / "block.md")
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "format" not in line]
     assert rows == ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8", "nvfp4"]
+
+
+def test_bench_matmul_quick(tmp_path):
+    text = _run_quick("bench_matmul.py", tmp_path / "matmul.md")
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "inputs" not in line]
+    assert [row[1].strip() for row in rows] == ["e4m3 x binary32", "bfloat16 x binary32"]
+    assert all(row[3].strip() != "n/a" and not row[5].strip().endswith("*") for row in rows)  # k-loop agrees

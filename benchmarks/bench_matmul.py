@@ -1,0 +1,140 @@
+"""Matrix-product emulation: numfmt.matmul against a numpy reference loop, pychop and BLAS.
+
+    python benchmarks/bench_matmul.py [--quick] [--out benchmarks/results/matmul.md] [--repeats N]
+
+Inputs: n x n matrices of standard normal values rounded to the input format (seed 0), for
+n = 128, 256, 512 (--quick: 64). Every number is the best wall time of N calls (default 3;
+--quick 1) after one warm-up call, in seconds, and the rate in millions of multiply-adds
+(n**3) per second.
+
+- numfmt ``matmul(a, b, fmt, accumulator="binary32")``: exact products, sequential binary32
+  accumulation rounded to nearest even after every add; 1 thread and all cores.
+- numpy k-loop: ``c = float32(0); for k: c += a[:, k, None] * b[None, k, :]`` in float32. For
+  these inputs the float32 products are exact and each float32 add is one correctly rounded
+  binary32 addition, so this is the same emulation (checked: results must be equal); it is
+  the "numpy reference loop that rounds after every add".
+- pychop ``matmul(a, b, Chop(8, 23))``: rounds the inputs and the float64 BLAS result to
+  binary32 once; it does not model the accumulation (different results for large n: marked *).
+- numpy float32 ``a @ b`` (BLAS, its own blocked order), for scale.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import warnings
+
+import numpy as np
+
+import numfmt as nf
+from bench_cast import best_of, cpu_model
+
+CASES = [("e4m3", "binary32"), ("bfloat16", "binary32")]
+
+
+def _timed(fn, repeats: int):
+    """(seconds, result) of fn: best of repeats after a warm-up; (None, None) if it fails."""
+    try:
+        result = fn()
+        return best_of(fn, repeats), result
+    except Exception as exc:  # noqa: BLE001 - a failing peer is reported, never fatal
+        print(f"failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None, None
+
+
+def _k_loop(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    c = np.zeros((a.shape[0], b.shape[1]), np.float32)
+    for k in range(a.shape[1]):
+        c += a[:, k, None] * b[None, k, :]
+    return c
+
+
+def _cell(seconds, n: int, flag: str = "") -> str:
+    if seconds is None:
+        return "n/a"
+    return f"{seconds:.3g} s ({n**3 / seconds / 1e6:,.1f}){flag}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small size, for smoke tests")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "matmul.md"))
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 3; 1 with --quick)")
+    args = parser.parse_args(argv)
+    sizes = [64] if args.quick else [128, 256, 512]
+    repeats = args.repeats or (1 if args.quick else 3)
+    cores = os.cpu_count() or 1
+    try:
+        os.environ.setdefault("chop_backend", "numpy")
+        import pychop
+        chop = pychop.Chop(8, 23, rmode=1)          # binary32, round to nearest even
+    except Exception as exc:  # noqa: BLE001
+        pychop = None
+        print(f"pychop unavailable: {exc}", file=sys.stderr)
+
+    old_threads = nf.get_num_threads()
+    rows = []
+    try:
+        for fmt, acc in CASES:
+            for n in sizes:
+                print(f"{fmt} n={n} ...", file=sys.stderr, flush=True)
+                rng = np.random.default_rng(0)
+                a = nf.round(rng.standard_normal((n, n)), fmt).astype(np.float32)
+                b = nf.round(rng.standard_normal((n, n)), fmt).astype(np.float32)
+
+                def emulate():
+                    return nf.matmul(a, b, fmt, accumulator=acc)
+                nf.set_num_threads(1)
+                t1, ref = _timed(emulate, repeats)
+                nf.set_num_threads(cores)
+                tall, _ = _timed(emulate, repeats)
+                nf.set_num_threads(old_threads)
+                tloop, loop = _timed(lambda: _k_loop(a, b), repeats)
+                tpy, py = (None, None)
+                if pychop is not None:
+                    def run_pychop():
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            return pychop.matmul(a.astype(np.float64), b.astype(np.float64), chop)
+                    tpy, py = _timed(run_pychop, repeats)
+                tblas, _ = _timed(lambda: a @ b, repeats)
+                loop_flag = "" if loop is not None and np.array_equal(loop, ref) else "*"
+                py_flag = "" if py is not None and np.array_equal(np.asarray(py, np.float32), ref) else "*"
+                rows.append((f"{fmt} x {acc}", n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas))
+    finally:
+        nf.set_num_threads(old_threads)
+
+    command = "python benchmarks/bench_matmul.py" + (" --quick" if args.quick else "")
+    if args.repeats:
+        command += f" --repeats {args.repeats}"
+    lines = [
+        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}. Command: `{command}`.",
+        "",
+        f"n x n x n matrix products, best of {repeats} after a warm-up: seconds (millions of "
+        "multiply-adds per second). Inputs: standard normal values rounded to the input format; "
+        "accumulation: exact products, binary32 sequential, round to nearest even after every add. "
+        "* marks results that differ from numfmt's (pychop rounds only the inputs and the "
+        "float64 BLAS result, it does not model the accumulation).",
+        "",
+        "| inputs x accumulator | n | numfmt 1 thread | numfmt all cores | numpy float32 k-loop | "
+        "pychop matmul | numpy float32 BLAS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas in rows:
+        lines.append(f"| {name} | {n} | {_cell(t1, n)} | {_cell(tall, n)} | {_cell(tloop, n, loop_flag)} "
+                     f"| {_cell(tpy, n, py_flag)} | {_cell(tblas, n)} |")
+    lines += ["", "The numpy k-loop is a fast special case: it is exact only because these products fit "
+              "float32 and the accumulator is binary32 under round-to-nearest-even; numfmt emulates any "
+              "accumulator format, order and rounding mode with the same kernel."]
+    table = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""sum, dot, matmul: reductions with an emulated accumulator, in a chosen order.
+
+Every term enters exactly (products of two inputs are exact unless ``product=`` rounds them),
+and every operation of the chosen order is rounded once to the accumulator format. See
+``sum`` for the orders and the hardware accumulator models.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .casts import stochastic_args
+from .casts.common import as_float_array, run_chunked
+from .casts.floating import _overflow_mark, fits_float32, kernel_params, sr_params
+from .formats.registry import format as _format
+from .kernels import accumulate as kern
+from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
+from .kernels.floating import PARAM_NAMES
+from .ops import _representable
+from .rounding import Rounding, overflow_policy, rounding_mode
+
+__all__ = ["sum", "dot", "matmul", "ORDERS"]
+
+ORDERS = tuple(kern.ORDER_CODES)
+_PROMOTE_FORMAT = "binary32"
+
+
+def _float_format(value, argument: str):
+    """A FloatFormat from a name / Format / dtype; the quire is the posit branch's."""
+    if isinstance(value, str) and value == "quire":
+        raise NotImplementedError("accumulator='quire': posits, wired at merge (the quire is "
+                                  "numfmt.quire on the posit branch)")
+    fmt = _format(value)
+    if fmt.family != "float":
+        raise ValueError(f"{argument} must be a float format; got {fmt.name} ({fmt.family})")
+    return fmt
+
+
+def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+    if not ok or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{argument} must be an integer {bound}; got {value!r}")
+    return int(value)
+
+
+def _check_values(x: np.ndarray, fmt, argument: str) -> None:
+    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN)."""
+    bad = ~_representable(x, fmt)
+    count = int(np.count_nonzero(bad))
+    if count:
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
+                         f"first: {float(x[first])!r} at index {first}; round them first with "
+                         f"numfmt.round({argument}, {fmt.name!r})")
+
+
+def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
+    """(p, rdn, stochastic, sr): how the kernel rounds to fmt (see kernels.accumulate)."""
+    params = kernel_params(fmt, True, mode, overflow, "raise")[0]
+    sr = (0, 0, 0) if stochastic is None else sr_params(fmt, True, stochastic[1], stochastic[2])
+    return params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr
+
+
+_NO_ROUNDING = ((-1,) * len(PARAM_NAMES), 0, False, (0, 0, 0))     # products stay exact
+
+
+class _Plan:
+    """The checked arguments of one call: formats, order configuration and rounders."""
+
+    def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
+                 promote_every, rounding, overflow, seed, sr_bits, sr_rule, products: bool):
+        if accumulator is None and fmt is None:
+            raise ValueError("give fmt (the inputs' format) or accumulator (or both)")
+        self.acc = _float_format(fmt if accumulator is None else accumulator, "accumulator")
+        self.fmt = self.acc if fmt is None else _float_format(fmt, "fmt")
+        self.product = None if product is None else _float_format(product, "product")
+        if order not in kern.ORDER_CODES:
+            raise ValueError(f"order must be one of {ORDERS}; got {order!r}")
+        if (block is not None) != (order == "blocked"):
+            raise ValueError("block=B (a positive block length) goes with order='blocked' and only "
+                             f"with it; got order={order!r}, block={block!r}")
+        fused = (fused_terms, alignment_bits)
+        if (fused != (None, None)) != (order == "fused") or (order == "fused" and None in fused):
+            raise ValueError("fused_terms=k and alignment_bits=b go together with order='fused' and "
+                             f"only with it; got order={order!r}, fused_terms={fused_terms!r}, "
+                             f"alignment_bits={alignment_bits!r}")
+        if order == "kahan" and not self.acc.signed:
+            raise ValueError(f"order='kahan' needs a signed accumulator (its compensation is "
+                             f"negative); {self.acc.name} is unsigned")
+        block = 0 if block is None else _positive_int(block, "block")
+        k = 0 if fused_terms is None else _positive_int(fused_terms, "fused_terms", high=1 << 20)
+        # the truncated addends are integers below 2**(b + 1); k + 1 of them must sum below 2**62
+        b = 0 if alignment_bits is None else _positive_int(
+            alignment_bits, "alignment_bits", 0, 61 - max(k, 1).bit_length())
+        promote = 0 if promote_every is None else _positive_int(promote_every, "promote_every")
+        self.cfg = (kern.ORDER_CODES[order], block, k, b, promote)
+        if products and (2 * (self.fmt.emin - self.fmt.man_bits) < -1074 or 2 * self.fmt.info.maxexp > 1024):
+            raise ValueError(f"products of {self.fmt.name} values are not all float64 numbers; "
+                             "dot and matmul take formats whose squares fit float64")
+        self.mode = rounding_mode(rounding)
+        self.overflow = overflow_policy(overflow)
+        self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
+        self._stochastic_args = (seed, sr_bits, sr_rule)
+
+    def run(self, a3: np.ndarray, bt3: np.ndarray, shape: tuple, float32: bool):
+        """The reduction of a3 x bt3 (see kernels.accumulate.reduce_products) shaped to shape."""
+        stochastic = stochastic_args(self.mode, shape, *self._stochastic_args, None)
+        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
+        for fmt in rounded:
+            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
+                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
+                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
+                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
+        seed = 0 if stochastic is None else stochastic[0]
+        acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
+        prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
+                                                                  stochastic)
+        promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None)
+        mark = _overflow_mark(True) if self.overflow == "raise" else -1
+        G = max(a3.shape[0], bt3.shape[0])
+        size = G * a3.shape[1] * bt3.shape[1]
+        out = np.empty(size, np.int64)
+        status = np.zeros(size, np.int8)
+        run_chunked(kern.reduce_products, out, status, a3, bt3, self.cfg, acc, prod, promote,
+                    np.uint64(seed), np.int64(mark), pass_start=True)
+        if status.any():
+            first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
+            raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "
+                                f"accumulation (overflow='raise'); first at output index {first}")
+        values = out.view(np.float64).reshape(shape)
+        if float32 and fits_float32(self.out_fmt):
+            values = values.astype(np.float32)
+        return values[()] if values.ndim == 0 else values
+
+
+_DOC_ARGS = """
+    Inputs must be values of ``fmt`` (ValueError saying how many are not, and the first);
+    ``fmt`` defaults to the accumulator format and the accumulator to ``fmt``.
+
+    Orders (every operation rounded once to ``accumulator`` with ``rounding``):
+
+    - ``"sequential"``: s = round(t0), then s = round(s + t_i) for i = 1, 2, ... (a plain loop
+      of ``numfmt.add`` when the terms are accumulator values); +0 for no terms.
+    - ``"pairwise"``: numpy's pairwise summation tree (``pairwise_sum`` in numpy's
+      loops_utils.h.src: below 8 terms a loop from -0.0; up to 128 terms 8 interleaved partial
+      sums, combined pairwise level by level, then the rest in sequence; above, the halves split
+      at n//2 rounded down to a multiple of 8), added to +0 (the
+      identity np.add.reduce starts from). With accumulator="binary32" this is bit for bit
+      ``np.sum`` of a contiguous float32 1-D array (numpy 2; along other axes numpy adds in
+      another order).
+    - ``"blocked"`` with ``block=B``: sequential sums of consecutive blocks of B terms, then the
+      sequential sum of the block sums.
+    - ``"kahan"``: Kahan's compensated sum with the compensation c kept in the accumulator
+      format: y = t - c, u = s + y, c = (u - s) - y, s = u (four roundings per term).
+    - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator).
+    - ``"fused"`` with ``fused_terms=k`` and ``alignment_bits=b``: a fused multi-term adder as in
+      tensor cores (Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA tensor
+      cores", PeerJ CS 2021; Khattak & Mikaitis, "Accurate models of NVIDIA tensor cores",
+      arXiv 2512.07004). Starting from s = +0, each step adds s and the next k terms: with emax
+      the exponent of the leading bit of the largest addend, every addend is truncated toward
+      zero to a multiple of 2**(emax - b) (b bits kept after the largest addend's leading bit),
+      the truncated addends are summed exactly and the sum rounded once to the accumulator.
+      H100 FP8 inner products keep about 14 bits (DeepSeek-V3 report, section 3.3.2): b = 13;
+      their normalization truncates: rounding="toward_zero".
+    - ``promote_every=N`` (any order): the terms are reduced in consecutive chunks of N from
+      scratch, and the chunks' results added in sequence into a binary32 accumulator with
+      round-to-nearest-even, as DeepGEMM promotes FP8 tensor-core partial sums to CUDA-core FP32
+      registers every 128 products (DeepSeek-V3 report, section 3.3.2; DeepGEMM also applies
+      its block scales there, which numfmt leaves to the caller). The result is binary32.
+
+    Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
+    Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under
+    overflow="saturate"). An exact zero sum is +0 (-0 rounding toward negative, or when every
+    term is -0).
+
+    rounding: every mode of ``numfmt.round``. Under ``"stochastic"`` each rounding draws its own
+    random number: rounding j (0, 1, ... in the order the reduction performs them, product
+    roundings first) of output element o (C order) uses SplitMix64 number o * 8 * n + j of
+    ``seed`` (``numfmt.random``), n the number of terms; ``sr_bits`` and ``sr_rule`` as in
+    ``numfmt.round`` (exact while precision + sr_bits <= 60: ValueError beyond). The promotion
+    adds are always round-to-nearest-even.
+    overflow: ``ieee``, ``saturate`` (applied at every rounding) or ``raise`` (OverflowError if
+    any rounding overflows).
+
+    Returns float32 when no input is float64 and float32 holds the result format, else float64;
+    a numpy scalar for a single result."""
+
+
+def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential",  # noqa: A001
+        block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
+        promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
+        seed=None, sr_bits: int | None = None, sr_rule: str = "add", keepdims: bool = False):
+    """Sum of x's elements over ``axis`` (None: all; an int or a tuple) with an emulated
+    accumulator; the terms are taken in C order of the reduced axes.
+    {args}
+
+    Example:
+        >>> import numfmt as nf, numpy as np
+        >>> float(nf.sum(np.ones(1000), "bfloat16"))                # stagnates at 256
+        256.0
+        >>> float(nf.sum(np.ones(1000), "bfloat16", order="pairwise"))
+        1000.0
+        >>> [float(nf.sum([1.0, 2**-8, 2**-8], "bfloat16", order=o)) for o in ("sequential", "exact")]
+        [1.0, 1.0078125]
+        >>> nf.sum(np.ones((2, 3), np.float32), "e4m3", axis=1, accumulator="binary32").tolist()
+        [3.0, 3.0]
+    """
+    plan = _Plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, products=False)
+    arr = as_float_array(x)
+    _check_values(arr, plan.fmt, "x")
+    axes = _axes(axis, arr.ndim)
+    kept = [d for d in range(arr.ndim) if d not in axes]
+    moved = np.transpose(arr, kept + list(axes))
+    out_shape = tuple(arr.shape[d] for d in kept)
+    n = int(np.prod([arr.shape[d] for d in axes], dtype=np.int64))
+    a3 = np.ascontiguousarray(moved, np.float64).reshape(int(np.prod(out_shape, dtype=np.int64)), 1, n)
+    result = plan.run(a3, np.ones((1, 1, n)), out_shape, arr.dtype != np.float64)
+    if keepdims:
+        result = np.asarray(result).reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
+    return result
+
+
+def _axes(axis, ndim: int) -> tuple:
+    """The reduced axes: all for None, else an int or a tuple of distinct ints (negative
+    counting from the end)."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    axes = []
+    for item in items:
+        if not isinstance(item, (int, np.integer)) or isinstance(item, bool) or not -ndim <= item < ndim:
+            raise ValueError(f"axis must be None, an int or a tuple of ints in [{-ndim}, {ndim}); got {axis!r}")
+        axes.append(int(item) % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis repeats an axis: {axis!r}")
+    return tuple(sorted(axes))
+
+
+def _operands(a, b, plan):
+    arrays = []
+    for value, name in ((a, "a"), (b, "b")):
+        arr = as_float_array(value, name)
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must have at least one dimension; got a scalar")
+        _check_values(arr, plan.fmt, name)
+        arrays.append(arr)
+    return arrays
+
+
+def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int) -> np.ndarray:
+    """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
+    float64 array; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
+    if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
+        return np.ascontiguousarray(arr, np.float64).reshape(1, rows, n)
+    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), np.float64).reshape(-1, rows, n)
+
+
+def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
+        block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
+        promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
+        seed=None, sr_bits: int | None = None, sr_rule: str = "add"):
+    """Inner products over the last axis of a and b, broadcast against each other (numpy.vecdot;
+    for 1-D inputs numpy.dot): the terms are the products a[..., k] * b[..., k], exact, or
+    each rounded once to ``product`` when given.
+    {args}
+
+    Example:
+        >>> import numfmt as nf
+        >>> float(nf.dot([448.0, 448.0, -448.0], [448.0, 1.0, 448.0], "e4m3", accumulator="binary32"))
+        448.0
+        >>> [float(nf.dot([1.125, 1.125], [1.125, 1.125], "e4m3", product=p, accumulator="binary32"))
+        ...  for p in (None, "e4m3")]
+        [2.53125, 2.5]
+    """
+    plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, products=True)
+    a, b = _operands(a, b, plan)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
+    n = a.shape[-1]
+    try:
+        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
+    a3 = _stack(a[..., None, :], batch, 1, n)
+    b3 = _stack(b[..., None, :], batch, 1, n)
+    return plan.run(a3, b3, batch, a.dtype != np.float64 and b.dtype != np.float64)
+
+
+def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
+           block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
+           promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add"):
+    """Matrix product with numpy.matmul's shapes (1-D operands promoted and their axis removed,
+    stacks of matrices broadcast); element (i, j) reduces the products a[..., i, k] * b[..., k, j]
+    over k, exact, or each rounded once to ``product`` when given.
+    {args}
+
+    Example:
+        >>> import numfmt as nf, numpy as np
+        >>> a = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
+        >>> nf.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
+        [[14.0, 1344.0], [1344.0, 200704.0]]
+    """
+    plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, products=True)
+    a, b = _operands(a, b, plan)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    m, n = a2.shape[-2:]
+    p = b2.shape[-1]
+    if b2.shape[-2] != n:
+        raise ValueError(f"matmul: a has {n} columns but b has {b2.shape[-2]} rows: shapes "
+                         f"{a.shape} and {b.shape}")
+    try:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
+    a3 = _stack(a2, batch, m, n)
+    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n)
+    shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
+    return plan.run(a3, bt3, shape, a.dtype != np.float64 and b.dtype != np.float64)
+
+
+for _f in (sum, dot, matmul):
+    _f.__doc__ = _f.__doc__.replace("{args}", _DOC_ARGS)

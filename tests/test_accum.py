@@ -1,0 +1,564 @@
+"""numfmt.sum / dot / matmul against exact references and oracles.
+
+The references below are the orders' definitions written with Python floats for the values
+and ``fractions.Fraction`` for every exact sum, each rounding done by ``numfmt.reference``
+(the slow exact reference of the float family, independent of the kernels). MPFR
+(``gmpy2.fsum``) is the oracle of the "exact" order, numpy's ``np.sum`` that of "pairwise".
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import gmpy2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import numfmt as nf
+from numfmt.random import random_bits
+from numfmt.reference import round_value
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS
+from numfmt.testing import formats, values
+
+SETTINGS = dict(deadline=None, max_examples=60,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+ROUNDINGS_PER_TERM = 8
+
+
+# ----------------------------------------------------------------------------- references
+class Ref:
+    """The orders' definitions (see numfmt.sum), every rounding by numfmt.reference.
+
+    Stochastic rounding (``sr=(seed, k, output index, n)``) takes rounding j's random number
+    from ``numfmt.random.random_bits`` at index o * 8 * n + j, as documented."""
+
+    def __init__(self, acc, rounding="nearest_even", overflow="ieee", sr=None):
+        self.acc = nf.format(acc)
+        self.rounding, self.overflow, self.sr, self.j = rounding, overflow, sr, 0
+
+    def round(self, v, fmt=None) -> float:
+        fmt = self.acc if fmt is None else fmt
+        if isinstance(v, float) and math.isnan(v) and not fmt.has_nan:
+            return math.nan            # the kernels' NaN for a format without NaN (Inf - Inf)
+        if self.sr is None:
+            return round_value(v, fmt, self.rounding, self.overflow)
+        seed, k, o, n = self.sr
+        r = int(random_bits(seed, 1, k, start=o * ROUNDINGS_PER_TERM * max(n, 1) + self.j)[0])
+        self.j += 1
+        lo = round_value(v, fmt, "toward_zero", self.overflow)
+        hi = round_value(v, fmt, "toward_positive" if v > 0 else "toward_negative", self.overflow)
+        if lo == hi:
+            return lo
+        f = (abs(Fraction(v)) - abs(Fraction(lo))) / (abs(Fraction(hi)) - abs(Fraction(lo)))
+        return hi if math.floor(f * 2**k) + r >= 2**k else lo     # sr_rule="add"
+
+    def zero(self, neg: bool) -> float:
+        return self.round(-0.0 if neg else 0.0)
+
+    def add(self, x: float, y: float) -> float:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return self.round(x + y)
+        exact = Fraction(x) + Fraction(y)
+        if exact == 0:
+            rdn = self.rounding == "toward_negative"
+            nx, ny = math.copysign(1, x) < 0, math.copysign(1, y) < 0
+            return self.zero((nx and ny) or (rdn and (nx or ny)) if x == 0 and y == 0 else rdn)
+        return self.round(exact)
+
+    def sequential(self, t):
+        if not t:
+            return self.zero(False)
+        s = self.round(t[0])
+        for v in t[1:]:
+            s = self.add(s, v)
+        return s
+
+    def pairwise(self, t):
+        return self.add(0.0, self.numpy_pairwise_sum(t))
+
+    def numpy_pairwise_sum(self, t):
+        n = len(t)
+        if n < 8:
+            s = -0.0
+            for v in t:
+                s = self.add(s, v)
+            return s
+        if n <= 128:
+            r = [self.round(v) for v in t[:8]]
+            m = n - n % 8
+            for i in range(8, m, 8):
+                r = [self.add(r[k], t[i + k]) for k in range(8)]
+            for w in (1, 2, 4):          # the kernel's order of the roundings, level by level
+                for k in range(0, 8, 2 * w):
+                    r[k] = self.add(r[k], r[k + w])
+            s = r[0]
+            for v in t[max(m, 8):]:
+                s = self.add(s, v)
+            return s
+        n2 = n // 2
+        n2 -= n2 % 8
+        left = self.numpy_pairwise_sum(t[:n2])
+        return self.add(left, self.numpy_pairwise_sum(t[n2:]))
+
+    def blocked(self, t, block):
+        s = self.sequential(t[:block])
+        for b0 in range(block, len(t), block):
+            s = self.add(s, self.sequential(t[b0:b0 + block]))
+        return s
+
+    def kahan(self, t):
+        if not t:
+            return self.zero(False)
+        s, c = self.round(t[0]), 0.0
+        for v in t[1:]:
+            y = self.add(v, -c)
+            u = self.add(s, y)
+            c = self.add(self.add(u, -s), -y)
+            s = u
+        return s
+
+    def exact(self, t):
+        special = [v for v in t if not math.isfinite(v)]
+        if special:
+            return self.round(_ieee_sum(special))
+        total = sum(Fraction(v) for v in t)
+        if total == 0:
+            negs = [math.copysign(1, v) < 0 for v in t]
+            rdn = self.rounding == "toward_negative"
+            all_zero = all(v == 0 for v in t)
+            return self.zero((bool(t) and all(negs)) or (rdn and (any(negs) or not all_zero)))
+        return self.round(total)
+
+    def fused(self, t, k, b):
+        s = 0.0
+        for g0 in range(0, len(t), k):
+            addends = [s] + t[g0:g0 + k]
+            special = [v for v in addends if not math.isfinite(v)]
+            if special:
+                s = self.round(_ieee_sum(special))
+                continue
+            nonzero = [Fraction(v) for v in addends if v != 0]
+            if not nonzero:
+                s = self.zero(self.rounding == "toward_negative")
+                continue
+            emax = max(math.frexp(float(abs(v)))[1] - 1 for v in nonzero)
+            q = Fraction(2) ** (emax - b)
+            total = sum(int(abs(v) / q) * q * (1 if v > 0 else -1) for v in nonzero)
+            s = self.round(total) if total else self.zero(self.rounding == "toward_negative")
+        return s
+
+    def promoted(self, t, every, inner):
+        promote = Ref("binary32", overflow=self.overflow)
+        chunks = [t[c:c + every] for c in range(0, max(len(t), 1), every)]
+        total = None
+        for chunk in chunks:
+            v = inner(chunk)
+            total = promote.round(v) if total is None else promote.add(total, v)
+        return total
+
+
+def _ieee_sum(specials) -> float:
+    """The IEEE sum of Infs and NaNs: NaN if there is a NaN or both Infs, else the Inf."""
+    if any(math.isnan(v) for v in specials) or len(set(specials)) > 1:
+        return math.nan
+    return specials[0]
+
+
+def _same(got, expected) -> bool:
+    """Equal as numbers with the same sign of zero, or both NaN."""
+    got, expected = float(got), float(expected)
+    if math.isnan(expected):
+        return math.isnan(got)
+    return got == expected and math.copysign(1, got) == math.copysign(1, expected)
+
+
+def _assert_same(got, expected, context=""):
+    got, expected = np.asarray(got, np.float64).ravel(), np.asarray(expected, np.float64).ravel()
+    bad = [i for i in range(expected.size) if not _same(got[i], expected[i])]
+    assert not bad, f"{len(bad)} of {expected.size} differ {context}; first at {bad[0]}: " \
+                    f"got {got[bad[0]]!r}, expected {expected[bad[0]]!r}"
+
+
+def _samples(fmt: str, rows: int, n: int, seed: int, cancel: bool = True) -> np.ndarray:
+    """rows x n values of fmt, log-uniform over most of its range, with cancellation: a random
+    part of each row is the negation of another part (shuffled), so sums are small or zero."""
+    f = nf.format(fmt)
+    rng = np.random.default_rng(seed)
+    lo = math.log2(f.info.smallest_subnormal)
+    hi = max(math.log2(f.info.max) - math.log2(max(n, 2)) - 1, lo + 1)
+    x = np.exp2(rng.uniform(lo, hi, (rows, n))) * rng.choice([-1.0, 1.0], (rows, n))
+    x = nf.round(x, f).astype(np.float64)
+    if cancel:
+        half = n // 2
+        x[: rows // 2, half: 2 * half] = -x[: rows // 2, :half]
+        x = rng.permuted(x, axis=1)
+    return x
+
+
+# ----------------------------------------------------------------------------- exact order
+MPFR_ROUND = {"nearest_even": gmpy2.RoundToNearest, "toward_zero": gmpy2.RoundToZero,
+              "toward_positive": gmpy2.RoundUp, "toward_negative": gmpy2.RoundDown}
+
+
+def mpfr_sum(terms, fmt, rounding):
+    """MPFR's correctly rounded sum (mpfr_sum via gmpy2.fsum) in fmt's precision and exponent
+    range with subnormals. MPFR has no ties-away and no round-to-odd: they are derived from
+    its toward-zero and away-from-zero results and the exact sum, as SPEC_NOTES says."""
+    f = nf.format(fmt)
+    exact_terms = [gmpy2.mpfr(float(t), 53) for t in terms]
+
+    def with_mode(mode):
+        ctx = gmpy2.context(precision=f.man_bits + 1, emin=f.emin - f.man_bits + 1,
+                            emax=f.info.maxexp, subnormalize=True, round=mode)
+        with ctx:
+            return float(gmpy2.fsum(exact_terms))
+    if rounding in MPFR_ROUND:
+        return with_mode(MPFR_ROUND[rounding])
+    exact = sum(Fraction(float(t)) for t in terms)
+    rz, ra = with_mode(gmpy2.RoundToZero), with_mode(gmpy2.RoundAwayZero)
+    if math.isinf(ra):          # MPFR overflow: beyond the format's range, the caller skips it
+        return ra
+    if rz == ra or Fraction(rz) == exact:
+        return with_mode(gmpy2.RoundToNearest) if rounding == "nearest_away" else rz
+    if rounding == "nearest_away":
+        tie = exact - Fraction(rz) == Fraction(ra) - exact
+        return ra if tie else with_mode(gmpy2.RoundToNearest)
+    quantum = 2.0 ** (max(math.frexp(abs(rz))[1] - 1, f.emin) - f.man_bits) if rz else 1.0
+    return rz if int(abs(rz) / quantum) % 2 else ra                   # round to odd
+
+
+def _check_exact_against_mpfr(fmt: str, rounding: str, rows: int, lengths) -> None:
+    """rows arrays per length, half with heavy cancellation; the results checked against MPFR
+    where they lie within the format's range (MPFR's overflow is IEEE's, which e4m3 has not),
+    and all against one reference rounding of the Fraction sum."""
+    checked = 0
+    for n in lengths:
+        x = _samples(fmt, rows, n, seed=n)
+        got = nf.sum(x, fmt, axis=1, order="exact", rounding=rounding)
+        ref = Ref(fmt, rounding)
+        _assert_same(got, [ref.exact(list(row)) for row in x], f"(reference, n={n})")
+        expected = [mpfr_sum(row, fmt, rounding) for row in x]
+        in_range = [abs(e) <= nf.format(fmt).info.max for e in expected]
+        _assert_same(np.asarray(got)[in_range], np.asarray(expected)[in_range], f"(MPFR, n={n})")
+        checked += sum(in_range)
+    assert checked >= 0.75 * rows * len(lengths)
+
+
+@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32", "e5m2", "e4m3"])
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_equals_mpfr(fmt, rounding):
+    _check_exact_against_mpfr(fmt, rounding, 50, (1, 2, 7, 60))
+
+
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_long_sums_equal_mpfr(rounding):
+    _check_exact_against_mpfr("binary32", rounding, 2, (20000,))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32", "e5m2", "e4m3", "e3m2", "e2m1"])
+@pytest.mark.parametrize("rounding", DETERMINISTIC_ROUNDINGS)
+def test_exact_equals_mpfr_large_sample(fmt, rounding):
+    """8000 arrays per format and mode (the 6- and 4-bit formats: short ones, or most sums
+    would overflow)."""
+    lengths = (1, 2, 3, 5, 8, 17, 64, 300) if nf.format(fmt).bits > 6 else (1, 2, 3, 4, 5, 6, 7, 8)
+    _check_exact_against_mpfr(fmt, rounding, 1000, lengths)
+
+
+@pytest.mark.parametrize("fmt,acc", [("e4m3", "binary16"), ("bfloat16", "binary32"), ("e5m2", "e4m3")])
+def test_exact_dot_equals_mpfr_of_products(fmt, acc):
+    """Products enter the long accumulator exactly: one rounding of the exact dot product."""
+    a, b = _samples(fmt, 40, 30, seed=1), _samples(fmt, 40, 30, seed=2, cancel=False)
+    got = nf.dot(a, b, fmt, accumulator=acc, order="exact")
+    products = a * b                                    # exact: at most 2 * 8 significant bits
+    expected = [mpfr_sum(row, acc, "nearest_even") for row in products]
+    in_range = [abs(e) <= nf.format(acc).info.max for e in expected]
+    _assert_same(np.asarray(got)[in_range], np.asarray(expected)[in_range])
+    _assert_same(got, [Ref(acc).exact(list(row)) for row in products])
+
+
+# ----------------------------------------------------------------------------- every order
+ORDER_CASES = [("sequential", {}), ("pairwise", {}), ("blocked", {"block": 3}), ("kahan", {}),
+               ("exact", {}), ("fused", {"fused_terms": 4, "alignment_bits": 5}),
+               ("fused", {"fused_terms": 2, "alignment_bits": 12})]
+
+
+def _reference(ref: Ref, order: str, kw: dict, t: list):
+    if order == "blocked":
+        return ref.blocked(t, kw["block"])
+    if order == "fused":
+        return ref.fused(t, kw["fused_terms"], kw["alignment_bits"])
+    return getattr(ref, order)(t)
+
+
+def _formats_and_terms():
+    """(fmt, terms): a registered or random format of up to 16 bits with Inf/NaN sometimes
+    among the values, and 0 to 300 of its values (long lists reach the pairwise blocks)."""
+    return formats(max_bits=16).flatmap(lambda f: st.tuples(
+        st.just(f), st.lists(values(f, allow_special=True), max_size=300)))
+
+
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+@settings(**SETTINGS)
+@given(case=_formats_and_terms(), rounding=st.sampled_from(DETERMINISTIC_ROUNDINGS),
+       overflow=st.sampled_from(["ieee", "saturate"]))
+def test_order_equals_reference(order, kw, case, rounding, overflow):
+    fmt, terms = case
+    if order == "kahan" and not fmt.signed:
+        with pytest.raises(ValueError, match="kahan' needs a signed accumulator"):
+            nf.sum(terms, fmt, order=order)
+        return
+    got = nf.sum(np.array(terms, np.float64), fmt, order=order, rounding=rounding, overflow=overflow, **kw)
+    expected = _reference(Ref(fmt, rounding, overflow), order, kw, terms)
+    assert _same(got, expected), (fmt, terms, got, expected)
+
+
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+@pytest.mark.parametrize("every", [1, 5, 64])
+def test_promote_every_equals_reference(order, kw, every):
+    """Chunks reduced in bfloat16, promoted to binary32 with RNE (DeepGEMM's two levels)."""
+    x = _samples("bfloat16", 20, 150, seed=every)
+    for rounding in ("nearest_even", "toward_zero"):
+        got = nf.sum(x, "bfloat16", axis=1, order=order, promote_every=every, rounding=rounding, **kw)
+        ref = Ref("bfloat16", rounding)
+        expected = [ref.promoted(list(row), every, lambda t: _reference(ref, order, kw, t)) for row in x]
+        _assert_same(got, expected, f"({rounding})")
+
+
+def test_fused_with_wide_alignment_is_one_rounding():
+    """With every bit kept and one group, the fused adder is the exact order."""
+    x = _samples("e4m3", 200, 16, seed=3)
+    for rounding in DETERMINISTIC_ROUNDINGS:
+        fused = nf.sum(x, "e4m3", axis=1, accumulator="binary16", order="fused", fused_terms=16,
+                       alignment_bits=40, rounding=rounding)
+        exact = nf.sum(x, "e4m3", axis=1, accumulator="binary16", order="exact", rounding=rounding)
+        _assert_same(fused, exact, rounding)
+
+
+def test_fused_truncates_below_the_alignment():
+    """1 + 2**-14 + 2**-14 in a binary32 accumulator: kept with 14 alignment bits, truncated
+    away with 13 (the H100 FP8 behaviour the DeepSeek-V3 report describes)."""
+    x = [1.0, 2**-14, 2**-14]
+    wide = nf.sum(x, "binary32", order="fused", fused_terms=3, alignment_bits=14)
+    narrow = nf.sum(x, "binary32", order="fused", fused_terms=3, alignment_bits=13)
+    assert (float(wide), float(narrow)) == (1 + 2**-13, 1.0)
+
+
+# ----------------------------------------------------------------------------- sequential
+@settings(**SETTINGS)
+@given(case=_formats_and_terms(), rounding=st.sampled_from(DETERMINISTIC_ROUNDINGS))
+def test_sequential_equals_a_loop_of_add(case, rounding):
+    """The issue's definition: a plain Python loop of numfmt.add (where this branch has it),
+    and always the Fraction loop of the reference."""
+    fmt, terms = case
+    got = nf.sum(np.array(terms, np.float64), fmt, rounding=rounding)
+    assert _same(got, Ref(fmt, rounding).sequential(terms))
+    if hasattr(nf, "add") and terms:
+        s = nf.round(terms[0], fmt, rounding)
+        for v in terms[1:]:
+            s = nf.add(s, v, fmt, rounding=rounding)
+        assert _same(got, s)
+
+
+# ----------------------------------------------------------------------------- numpy's order
+def test_pairwise_equals_numpy_float32_sum():
+    """np.sum of a contiguous float32 1-D array, every length 1..1000 and 10**5, 10**6."""
+    rng = np.random.default_rng(0)
+    lengths = list(range(1, 1001)) + [10**5, 10**6]
+    mismatches = []
+    for n in lengths:
+        x = (rng.standard_normal(n) * np.exp2(rng.integers(-20, 20, n))).astype(np.float32)
+        got = nf.sum(x, "binary32", order="pairwise")
+        if not (got.dtype == np.float32 and got == np.sum(x)):
+            mismatches.append(n)
+    assert not mismatches, mismatches[:10]
+
+
+def test_pairwise_signs_of_zero_are_numpys():
+    """np.add.reduce starts from +0: a sum of -0s is +0 (which 'sequential' keeps as -0)."""
+    assert _same(nf.sum([-0.0, -0.0], "binary32"), -0.0)
+    for n in (1, 5, 9, 200):
+        x = np.full(n, -0.0, np.float32)
+        assert _same(nf.sum(x, "binary32", order="pairwise"), np.sum(x))
+
+
+# ----------------------------------------------------------------------------- stagnation, SR
+def test_bfloat16_sum_of_ones_stagnates_at_256():
+    """256 + 1 is a tie between 256 and 258 in bfloat16 (8 bits): RNE stays at 256 forever."""
+    for n in (300, 1000, 10**5):
+        assert float(nf.sum(np.ones(n), "bfloat16")) == 256.0
+    assert float(nf.sum(np.ones(1000), "bfloat16", order="exact")) == 1000.0
+
+
+def test_stochastic_rounding_removes_the_bias():
+    """Sequential bfloat16 sums of 2000 ones with stochastic rounding: each step is unbiased,
+    so the mean over 200 seeds is the true sum 2000 up to sampling noise. The spread of one
+    sum is at most sqrt(sum of ulp**2 / 4) <= sqrt(2000 * 8**2 / 4) ~ 179 (ulp <= 8 below
+    2048), so the mean of 200 lies within 4.5 sigma = 4.5 * 179 / sqrt(200) ~ 57 of 2000."""
+    n, seeds = 2000, 200
+    sums = [float(nf.sum(np.ones(n), "bfloat16", rounding="stochastic", seed=s)) for s in range(seeds)]
+    assert abs(np.mean(sums) - n) < 57
+    assert float(nf.sum(np.ones(n), "bfloat16")) == 256.0
+
+
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+@pytest.mark.parametrize("fmt,acc,k", [("e4m3", "bfloat16", 12), ("bfloat16", "binary32", 36)])
+def test_stochastic_uses_the_documented_random_numbers(order, kw, fmt, acc, k):
+    """Every rounding draws random number o * 8 * n + j, and each is exact (binary32 with 36
+    random bits: precision + sr_bits = 60, the limit): the reference with those numbers gives
+    the same results bit for bit."""
+    x = _samples(fmt, 6, 40, seed=5)
+    for seed in (1, 2):
+        got = nf.sum(x, fmt, axis=1, accumulator=acc, order=order, rounding="stochastic",
+                     seed=seed, sr_bits=k, **kw)
+        expected = [_reference(Ref(acc, "stochastic", sr=(seed, k, o, x.shape[1])), order, kw,
+                               list(row)) for o, row in enumerate(x)]
+        _assert_same(got, expected, f"(seed {seed})")
+
+
+def test_stochastic_is_reproducible_and_rounds_products_first():
+    a, b = _samples("e4m3", 3, 17, seed=1), _samples("e4m3", 17, 2, seed=2, cancel=False)
+    kw = dict(product="e4m3", accumulator="bfloat16", rounding="stochastic", sr_bits=10)
+    first = nf.matmul(a, b, "e4m3", seed=3, **kw)
+    np.testing.assert_array_equal(first, nf.matmul(a, b, "e4m3", seed=3, **kw))
+    assert not np.array_equal(first, nf.matmul(a, b, "e4m3", seed=4, **kw))
+    for i in range(3):
+        for j in range(2):
+            o, n = i * 2 + j, 17
+            ref = Ref("bfloat16", "stochastic", sr=(3, 10, o, n))
+            products = [ref.round(float(p), nf.format("e4m3")) for p in a[i] * b[:, j]]
+            assert _same(first[i, j], ref.sequential(products))
+
+
+# ----------------------------------------------------------------------------- dot, matmul
+def test_matmul_and_dot_equal_sums_of_products():
+    """Every order, products exact or rounded to e4m3 (RNE, then the accumulator's rounding)."""
+    a, b = _samples("e4m3", 5, 7, seed=1), _samples("e4m3", 7, 4, seed=2)
+    e4m3 = nf.format("e4m3")
+    for (order, kw), product in [(case, p) for case in ORDER_CASES for p in (None, "e4m3")]:
+        got = nf.matmul(a, b, "e4m3", product=product, accumulator="bfloat16", order=order, **kw)
+        for i in range(5):
+            for j in range(4):
+                terms = [float(p) if product is None else round_value(float(p), e4m3) for p in a[i] * b[:, j]]
+                assert _same(got[i, j], _reference(Ref("bfloat16"), order, kw, terms)), (order, i, j)
+                assert _same(got[i, j], nf.dot(a[i], b[:, j], "e4m3", product=product, accumulator="bfloat16",
+                                               order=order, **kw))
+
+
+SIGNED = ["binary16", "bfloat16", "binary32", "tf32", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m1", "p3109_p3"]
+
+
+@settings(**SETTINGS)
+@given(data=st.data(), fmt=formats(max_bits=8, signed=True), acc=st.sampled_from(SIGNED),
+       product=st.sampled_from([None] + SIGNED), order_case=st.sampled_from(ORDER_CASES),
+       rounding=st.sampled_from(DETERMINISTIC_ROUNDINGS), overflow=st.sampled_from(["ieee", "saturate"]))
+def test_dot_equals_reference_across_formats(data, fmt, acc, product, order_case, rounding, overflow):
+    """Inputs of one format, products exact or rounded to another, accumulated in a third."""
+    n = data.draw(st.integers(0, 40))
+    a = data.draw(st.lists(values(fmt), min_size=n, max_size=n))
+    b = data.draw(st.lists(values(fmt), min_size=n, max_size=n))
+    order, kw = order_case
+    got = nf.dot(np.array(a, np.float64), np.array(b, np.float64), fmt, product=product, accumulator=acc,
+                 order=order, rounding=rounding, overflow=overflow, **kw)
+    ref = Ref(acc, rounding, overflow)
+    exact = [x * y for x, y in zip(a, b)]         # float64 products are exact here (sign of zero too)
+    assert all(Fraction(t) == Fraction(x) * Fraction(y) for t, x, y in zip(exact, a, b))
+    terms = exact if product is None else [ref.round(t, nf.format(product)) for t in exact]
+    assert _same(got, _reference(ref, order, kw, terms)), (terms, got)
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (3, 4)), ((5, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 1))])
+def test_matmul_shapes_are_numpys(sa, sb):
+    rng = np.random.default_rng(0)
+    a = nf.round(rng.standard_normal(sa), "e4m3").astype(np.float32)
+    b = nf.round(rng.standard_normal(sb), "e4m3").astype(np.float32)
+    got = nf.matmul(a, b, "e4m3", accumulator="binary32", order="exact")
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))   # exact: few small terms
+    assert np.shape(got) == expected.shape
+    np.testing.assert_array_equal(got, nf.round(expected, "binary32"))
+    assert np.asarray(got).dtype == np.float32
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((4, 1, 3), (2, 3))])
+def test_dot_broadcasts_like_vecdot(sa, sb):
+    rng = np.random.default_rng(1)
+    a, b = nf.round(rng.standard_normal(sa), "e4m3"), nf.round(rng.standard_normal(sb), "e4m3")
+    got = nf.dot(a, b, "e4m3", accumulator="binary32", order="exact")
+    expected = nf.round(np.sum(a * b, axis=-1), "binary32")
+    assert np.shape(got) == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_sum_axes_keepdims_and_empty():
+    x = nf.round(np.random.default_rng(2).standard_normal((3, 4, 5)), "bfloat16")
+    for axis in (None, 0, 1, -1, (0, 2), (2, 0)):
+        got = nf.sum(x, "bfloat16", axis=axis, order="exact", keepdims=True)
+        assert got.shape == np.sum(x, axis=axis, keepdims=True).shape
+    # the terms of (2, 0) are taken in C order of the reduced axes, as for (0, 2)
+    np.testing.assert_array_equal(nf.sum(x, "bfloat16", axis=(2, 0)), nf.sum(x, "bfloat16", axis=(0, 2)))
+    assert _same(nf.sum(np.zeros((0,)), "bfloat16"), 0.0)
+    assert nf.sum(np.zeros((2, 0)), "e4m3", axis=1).tolist() == [0.0, 0.0]
+    assert np.isnan(nf.sum([], "e8m0"))                  # no zero in E8M0
+
+
+# ----------------------------------------------------------------------------- kahan, specials
+def test_kahan_beats_sequential_on_an_adversarial_series():
+    """1 followed by 1000 copies of 2**-9 in bfloat16: sequential drops every small term (each
+    is below half an ulp of 1), Kahan carries them in the compensation."""
+    x = np.array([1.0] + [2.0**-9] * 1000)
+    true = 1 + 1000 * 2.0**-9
+    seq = float(nf.sum(x, "bfloat16"))
+    kahan = float(nf.sum(x, "bfloat16", order="kahan"))
+    assert seq == 1.0
+    assert abs(kahan - true) <= 2**-7 < abs(seq - true)
+
+
+def test_specials():
+    inf, nan = math.inf, math.nan
+    assert float(nf.sum([1.0, inf, 2.0], "binary16")) == inf
+    assert math.isnan(nf.sum([inf, -inf], "binary16", order="exact"))
+    assert math.isnan(nf.sum([1.0, nan], "bfloat16", order="pairwise"))
+    assert math.isnan(nf.sum([448.0, 448.0], "e4m3"))                              # overflow: NaN
+    assert float(nf.sum([448.0, 448.0], "e4m3", overflow="saturate")) == 448.0
+    assert float(nf.sum([inf], "binary16", accumulator="e4m3", overflow="saturate")) == 448.0
+    assert math.isnan(nf.dot([0.0], [inf], "binary16"))                             # 0 * Inf
+
+
+# ----------------------------------------------------------------------------- errors
+def test_errors():
+    with pytest.raises(ValueError, match=r"2 of 3 elements of x are not values of e4m3; first: 0.1"):
+        nf.sum([0.1, 1.0, 0.3], "e4m3")
+    with pytest.raises(ValueError, match="elements of b are not values of bfloat16"):
+        nf.dot([1.0], [1.0 + 2**-12], "bfloat16")
+    with pytest.raises(ValueError, match="order must be one of"):
+        nf.sum([1.0], "e4m3", order="tree")
+    with pytest.raises(ValueError, match="block=B"):
+        nf.sum([1.0], "e4m3", block=4)
+    with pytest.raises(ValueError, match="block must be an integer >= 1"):
+        nf.sum([1.0], "e4m3", order="blocked", block=0)
+    with pytest.raises(ValueError, match="fused_terms=k and alignment_bits=b"):
+        nf.sum([1.0], "e4m3", order="fused", fused_terms=4)
+    with pytest.raises(ValueError, match="alignment_bits must be an integer from 0 to"):
+        nf.sum([1.0], "e4m3", order="fused", fused_terms=4, alignment_bits=70)
+    with pytest.raises(ValueError, match="give fmt"):
+        nf.sum([1.0])
+    with pytest.raises(NotImplementedError, match="accumulator='quire': posits, wired at merge"):
+        nf.sum([1.0], "bfloat16", accumulator="quire")
+    with pytest.raises(ValueError, match="matmul: a has 3 columns but b has 2 rows"):
+        nf.matmul(np.ones((2, 3)), np.ones((2, 2)), "e4m3")
+    with pytest.raises(ValueError, match="at least one dimension"):
+        nf.matmul(1.0, np.ones(2), "e4m3")
+    with pytest.raises(ValueError, match="dot: the last axes"):
+        nf.dot(np.ones(2), np.ones(3), "e4m3")
+    with pytest.raises(ValueError, match="axis must be"):
+        nf.sum(np.ones((2, 2)), "e4m3", axis=2)
+    with pytest.raises(ValueError, match="rounding must be one of"):
+        nf.sum([1.0], "e4m3", rounding="nearest")
+    with pytest.raises(OverflowError, match="1 of 2 results overflow"):
+        nf.sum([[448.0, 448.0], [1.0, 2.0]], "e4m3", axis=1, overflow="raise")
+    with pytest.raises(ValueError, match="sr_bits"):
+        nf.sum([1.0], "e4m3", sr_bits=3)
+    with pytest.raises(ValueError, match="sr_bits=40 is too many for binary32"):
+        nf.sum([1.0], "e4m3", accumulator="binary32", rounding="stochastic", sr_bits=40)
