@@ -40,3 +40,13 @@ def test_bench_stochastic_quick(tmp_path):
 def test_bench_dyadic_quick(tmp_path):
     text = _run_quick("bench_dyadic.py", tmp_path / "dyadic.md")
     assert "requantize" in text and "int8 linear" in text
+
+
+def test_bench_arith_quick(tmp_path):
+    text = _run_quick("bench_arith.py", tmp_path / "arith.md")
+    assert "bench_arith.py --quick" in text
+    rows = [line.strip("|").split("|") for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| op")]
+    assert [(r[0].strip(), r[1].strip()) for r in rows] == [
+        (op, f) for f in ("binary16", "bfloat16", "e4m3") for op in ("add", "mul")]
+    assert all("*" not in cell for r in rows for cell in r)      # the peers agree with numfmt's RNE
