@@ -1,7 +1,8 @@
 """Element-wise arithmetic kernels of the float family: unpack, compute exactly, round once.
 
-Operands arrive as float64 bit patterns (int64) of values of the format. Specials are settled
-first (IEEE 754 rules, see ``numfmt.ops``); finite operands are unpacked
+Operands arrive as float32 or float64 arrays of values of the format (checked on the way) and
+are read as float64 bit patterns. Specials are settled first (IEEE 754 rules, see
+``numfmt.ops``); finite operands are unpacked
 (``exact.unpack_float64``), combined exactly by ``numfmt.kernels.exact`` into the 62-bit
 odd-jammed form, and rounded once by ``round_exact``, which reuses the float family's one
 rounding routine ``kernels.floating._round_one`` with the parameter tuple of
@@ -18,7 +19,11 @@ rounding routine ``kernels.floating._round_one`` with the parameter tuple of
   the discarded fraction f): the format's quantum at the result's binade gives the kept bits
   and f, ``kernels.floating.sr_increment`` decides, and the exact neighbour, a float64, goes
   through ``_round_one`` (in the stochastic mode's parameters that only packs it and applies
-  the overflow policy). f is exact to k bits while p + k <= 60: ``numfmt.ops`` enforces it.
+  the overflow policy). f is exact to k bits while p + k <= 60:
+  ``numfmt.arithmetic.floating`` enforces it.
+- deterministic add, sub and mul take a float64 route that yields the same odd-jammed float64
+  (``odd_sum_bits``: TwoSum; products exact in float64 where the format allows), several
+  times faster than the integer core.
 """
 import numba as nb
 import numpy as np
