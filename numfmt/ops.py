@@ -35,6 +35,7 @@ import importlib
 
 import numpy as np
 
+from .arithmetic import NotValuesError
 from .casts import round as _round
 from .casts import stochastic_args
 from .casts.common import as_float_array, finish
@@ -75,51 +76,57 @@ def _representable(v: np.ndarray, fmt) -> np.ndarray:
     return (r == v) | (np.isnan(v) & np.isnan(r))
 
 
-def _operands(values: dict, fmt, mode: Rounding, overflow: str, inputs: str):
-    """Checked (or rounded) operands: (flat contiguous float64 arrays, shape, any float64 input)."""
+def _not_values(name: str, a: np.ndarray, fmt) -> ValueError | None:
+    """The error for operand ``name`` if some of its elements are not values of fmt."""
+    bad = ~_representable(a, fmt)
+    if not bad.any():
+        return None
+    return ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of {fmt.name}; "
+                      f"first: {float(a[bad][0])!r} (pass inputs='round' to round them to {fmt.name} first)")
+
+
+def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs):
+    """Check the arguments, broadcast, check (or round) the operands, dispatch to the family's
+    elementwise, shape the result."""
+    fmt = _format(fmt)
+    module = _family_module(fmt)
+    mode = rounding_mode(rounding)
+    overflow = overflow_policy(overflow)
     if inputs not in INPUTS:
         raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
     arrays = {name: as_float_array(v, name) for name, v in values.items()}
-    wide = any(a.dtype == np.float64 for a in arrays.values())
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
         shapes = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
         raise ValueError(f"operands do not broadcast together: {shapes}") from None
-    # a family may check and widen in one pass: checked_float64(x, fmt) -> (flat float64, all ok)
-    checked = getattr(_family_module(fmt), "checked_float64", None)
-    flat = []
-    for name, a in arrays.items():
-        if inputs == "round":
-            rnd = "nearest_even" if mode == Rounding.STOCHASTIC else mode
-            a = np.asarray(_round(a, fmt, rnd, overflow))
-            wide_a, ok = np.asarray(a, np.float64).reshape(-1), True
-        elif checked is not None:
-            wide_a, ok = checked(a, fmt)
-        else:
-            wide_a, ok = np.asarray(a, np.float64).reshape(-1), bool(_representable(a, fmt).all())
-        if not ok:
-            bad = ~_representable(a, fmt)
-            raise ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of "
-                             f"{fmt.name}; first: {float(a[bad][0])!r} (pass inputs='round' to round "
-                             f"them to {fmt.name} first)")
-        if a.shape != shape:
-            wide_a = np.broadcast_to(wide_a.reshape(a.shape), shape).reshape(-1)
-        flat.append(np.ascontiguousarray(wide_a, dtype=np.float64))
-    return tuple(flat), shape, wide
-
-
-def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs):
-    """Check the arguments, dispatch to the family's elementwise, shape the result."""
-    fmt = _format(fmt)
-    module = _family_module(fmt)
-    mode = rounding_mode(rounding)
-    overflow = overflow_policy(overflow)
-    operands, shape, wide = _operands(values, fmt, mode, overflow, inputs)
+    if inputs == "round":
+        rnd = "nearest_even" if mode == Rounding.STOCHASTIC else mode
+        arrays = {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
+    wide = any(a.dtype == np.float64 for a in arrays.values())
+    out32 = not wide and _fits_float32(fmt)
+    # a family that checks its operands itself (in the kernel's pass) also takes float32
+    checks = getattr(module, "CHECKS_INPUTS", False)
+    if not checks:
+        for name, a in arrays.items():
+            error = _not_values(name, a, fmt)
+            if error is not None:
+                raise error
+    # float32 operands stay float32 (read by the kernel directly) for deterministic results
+    # that are float32 too; every other case runs in float64 (fewer compiled variants)
+    dtype = np.float32 if checks and out32 and overflow != "raise" and mode != Rounding.STOCHASTIC else np.float64
+    operands = tuple(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1)
+                     for a in arrays.values())
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result")
-    out = module.elementwise(op, operands, fmt, mode, overflow, stochastic).reshape(shape)
-    if not wide and _fits_float32(fmt):
-        out = out.astype(np.float32)
+    if checks:
+        try:
+            out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)
+        except NotValuesError:
+            errors = (_not_values(n, a, fmt) for n, a in arrays.items())
+            raise next(e for e in errors if e is not None) from None
+    else:
+        out = module.elementwise(op, operands, fmt, mode, overflow, stochastic)
+    out = out.reshape(shape).astype(np.float32 if out32 else np.float64, copy=False)
     return finish(out, out)
 
 
@@ -237,13 +244,19 @@ def sqrt(a, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed
 
 
 def _sign_op(function, a, fmt, rounding, overflow, inputs):
+    """function (negative or absolute value) of a, exact; rounding it to fmt maps -0 and the
+    negatives of unsigned formats as ``numfmt.round`` does."""
     fmt = _format(fmt)
-    mode = rounding_mode(rounding)
-    (x,), shape, wide = _operands({"a": a}, fmt, mode, overflow_policy(overflow), inputs)
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
+    x = as_float_array(a, "a")
+    if inputs == "round":
+        x = np.asarray(_round(x, fmt, rounding, overflow_policy(overflow)))
+    error = _not_values("a", x, fmt)
+    if error is not None:
+        raise error
     with np.errstate(invalid="ignore"):
-        out = np.asarray(_round(function(x), fmt, "toward_zero", "ieee")).reshape(shape)
-    if not wide and _fits_float32(fmt):
-        out = out.astype(np.float32)
+        out = np.asarray(_round(function(x), fmt, "toward_zero", "ieee"))
     return finish(out, out)
 
 

@@ -368,13 +368,14 @@ def test_float64_route_equals_exact_core(op, fmt):
     with np.errstate(invalid="ignore"):
         y = np.where(rng.random(n) < 0.4, -x * (1 + 2.0 ** -f.man_bits * rng.integers(-2, 3, n)), np.roll(x, 3))
     y = np.where(np.isfinite(y), np.asarray(nf.round(np.nan_to_num(y), f, "toward_zero", "saturate"), np.float64), y)
+    check = kernel_params(f, True, rounding_mode("toward_zero"), "ieee", "ml_dtypes")[0]
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "ieee", "raise")[0]
         rdn = int(mode == "toward_negative")
         outs = []
         for fast in (1, 0):
-            out = np.empty(x.size, np.int64)
-            KERNELS[op](x.view(np.int64), out, 0, y.view(np.int64), y.view(np.int64), p, rdn, None, None,
-                        np.uint64(0), fast)
-            outs.append(out)
+            out, bad = np.empty(x.size), np.zeros(1, np.int64)
+            KERNELS[op](x, out, 0, y, y, p, rdn, None, None, np.uint64(0), fast, check, bad)
+            assert bad[0] == 0
+            outs.append(out.view(np.int64))
         assert np.array_equal(outs[0], outs[1]), (op, fmt, mode)

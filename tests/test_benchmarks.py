@@ -57,3 +57,13 @@ def test_bench_matmul_quick(tmp_path):
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "inputs" not in line]
     assert [row[1].strip() for row in rows] == ["e4m3 x binary32", "bfloat16 x binary32"]
     assert all(row[3].strip() != "n/a" and not row[5].strip().endswith("*") for row in rows)  # k-loop agrees
+
+
+def test_bench_arith_quick(tmp_path):
+    text = _run_quick("bench_arith.py", tmp_path / "arith.md")
+    assert "bench_arith.py --quick" in text
+    rows = [line.strip("|").split("|") for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| op")]
+    assert [(r[0].strip(), r[1].strip()) for r in rows] == [
+        (op, f) for f in ("binary16", "bfloat16", "e4m3") for op in ("add", "mul")]
+    assert all("*" not in cell for r in rows for cell in r)      # the peers agree with numfmt's RNE

@@ -12,10 +12,12 @@ import numpy as np
 from ..casts.common import run_chunked
 from ..casts.floating import _overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
-from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS, widen_checked
+from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
+from . import NotValuesError
 from ..rounding import Rounding
 
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+CHECKS_INPUTS = True      # the kernels check that the operands are values of the format
 
 
 def products_exact_in_float64(fmt: FloatFormat) -> bool:
@@ -25,16 +27,6 @@ def products_exact_in_float64(fmt: FloatFormat) -> bool:
     return 2 * (fmt.man_bits + 1) <= 53 and 2 * qsub >= -1022 and 2 * fmt.info.maxexp <= 1024
 
 
-def checked_float64(x: np.ndarray, fmt: FloatFormat) -> tuple[np.ndarray, bool]:
-    """(x as a flat float64 copy, whether every element is a value of fmt) in one pass."""
-    flat = np.ascontiguousarray(x).reshape(-1)
-    out = np.empty(flat.size, np.float64)
-    bad = np.zeros(1, np.int64)
-    run_chunked(widen_checked, flat, out, kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
-                bad)
-    return out, not bad[0]
-
-
 def _first(operands, mask) -> str:
     """The operands of the first element where mask holds, for error messages."""
     i = int(np.flatnonzero(mask)[0])
@@ -42,13 +34,18 @@ def _first(operands, mask) -> str:
 
 
 def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mode: Rounding,
-                overflow: str, stochastic) -> np.ndarray:
-    """op applied to the operands (values of fmt), exactly, rounded once to fmt (float64)."""
+                overflow: str, stochastic, out_dtype=np.float64) -> np.ndarray:
+    """op applied to the operands, exactly, rounded once to fmt.
+
+    operands: C-contiguous 1-D arrays of one dtype, float32 or float64, of equal length. Raises
+    NotValuesError if one of them holds a number that is not a value of fmt. Returns out_dtype
+    (float32 only where float32 holds every value of fmt; overflow="raise" needs float64).
+    """
     if len(operands) != ARITY[op]:
         raise ValueError(f"{op} takes {ARITY[op]} operands; got {len(operands)}")
-    x = operands[0].view(np.int64)
-    y = operands[1].view(np.int64) if len(operands) > 1 else x
-    z = operands[2].view(np.int64) if len(operands) > 2 else x
+    x = operands[0]
+    y = operands[1] if len(operands) > 1 else x
+    z = operands[2] if len(operands) > 2 else x
     sr, rand, seed = None, None, 0
     if stochastic is not None:
         seed, k, rule, rand = stochastic
@@ -59,16 +56,21 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
                              f"{SR_MAX_PRECISION_PLUS_BITS}); got {k}")
         sr = sr_params(fmt, True, k, rule)
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
-    out = np.empty(x.size, np.float64)
+    check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
+    out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
     fast = op in ("add", "sub") or (op == "mul" and products_exact_in_float64(fmt))
-    run_chunked(KERNELS[op], x, out.view(np.int64), y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
-                sr, rand, np.uint64(seed), int(fast), pass_start=True)
+    not_values = np.zeros(1, np.int64)
+    run_chunked(KERNELS[op], x, out, y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
+                sr, rand, np.uint64(seed), int(fast), check, not_values, pass_start=True)
+    if not_values[0]:
+        raise NotValuesError(f"some operands are not values of {fmt.name}")
     if overflow == "raise":
         bad = out.view(np.int64) == _overflow_mark(True)
         if bad.any():
             raise OverflowError(f"{int(bad.sum())} of {out.size} results of {op} overflow {fmt.name} "
                                 f"(max {fmt.info.max}) under rounding={mode.name.lower()}; first at "
                                 f"{_first(operands, bad)}")
+        out = out.astype(out_dtype, copy=False)
     if not fmt.has_nan:
         bad = np.isnan(out)
         if bad.any():

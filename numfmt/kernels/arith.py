@@ -1,7 +1,8 @@
 """Element-wise arithmetic kernels of the float family: unpack, compute exactly, round once.
 
-Operands arrive as float64 bit patterns (int64) of values of the format. Specials are settled
-first (IEEE 754 rules, see ``numfmt.ops``); finite operands are unpacked
+Operands arrive as float32 or float64 arrays of values of the format (checked on the way) and
+are read as float64 bit patterns. Specials are settled first (IEEE 754 rules, see
+``numfmt.ops``); finite operands are unpacked
 (``exact.unpack_float64``), combined exactly by ``numfmt.kernels.exact`` into the 62-bit
 odd-jammed form, and rounded once by ``round_exact``, which reuses the float family's one
 rounding routine ``kernels.floating._round_one`` with the parameter tuple of
@@ -18,7 +19,11 @@ rounding routine ``kernels.floating._round_one`` with the parameter tuple of
   the discarded fraction f): the format's quantum at the result's binade gives the kept bits
   and f, ``kernels.floating.sr_increment`` decides, and the exact neighbour, a float64, goes
   through ``_round_one`` (in the stochastic mode's parameters that only packs it and applies
-  the overflow policy). f is exact to k bits while p + k <= 60: ``numfmt.ops`` enforces it.
+  the overflow policy). f is exact to k bits while p + k <= 60:
+  ``numfmt.arithmetic.floating`` enforces it.
+- deterministic add, sub and mul take a float64 route that yields the same odd-jammed float64
+  (``odd_sum_bits``: TwoSum; products exact in float64 where the format allows), several
+  times faster than the integer core.
 """
 import numba as nb
 import numpy as np
@@ -81,6 +86,16 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
 
 
 @nb.njit(inline="always")
+def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
+    """The float64 bits ``round_exact`` hands to ``_round_one`` (see there)."""
+    if sig == 0:
+        return _SIGN if neg else np.int64(0)
+    if stochastic:
+        return _stochastic_bits(neg, sig, exp, p, rnd, sr)
+    return odd_float64_bits(neg, sig, exp)
+
+
+@nb.njit(inline="always")
 def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 0)):
     """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
     format once: float64 bits of the result (``want_code=False``) or its code.
@@ -89,13 +104,7 @@ def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 
     ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
     the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
     """
-    if sig == 0:
-        bits = _SIGN if neg else np.int64(0)
-    elif stochastic:
-        bits = _stochastic_bits(neg, sig, exp, p, rnd, sr)
-    else:
-        bits = odd_float64_bits(neg, sig, exp)
-    return _round_one(bits, p, want_code, 52, 1023)
+    return _round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, want_code, 52, 1023)
 
 
 @nb.njit(inline="always")
@@ -230,16 +239,6 @@ def odd_sum_bits(x, y, rdn):
 
 
 @nb.njit(inline="always")
-def _fast_add(x, y, z, rdn):
-    return odd_sum_bits(x, y, rdn)
-
-
-@nb.njit(inline="always")
-def _fast_sub(x, y, z, rdn):
-    return odd_sum_bits(x, y ^ _SIGN, rdn)
-
-
-@nb.njit(inline="always")
 def _fast_mul(x, y, z, rdn):
     """The float64 product: exact when the format's products stay in float64's normal range
     and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
@@ -248,99 +247,135 @@ def _fast_mul(x, y, z, rdn):
 
 
 @nb.njit(inline="always")
+def _bits(v):
+    """The float64 bit pattern (int64) of a float32 or float64 value."""
+    return np.float64(v).view(np.int64)
+
+
+@nb.njit(inline="always")
+def _not_value(bits, pc):
+    """Whether float64 bits are not a value of the format: rounding them (``pc``: the
+    parameters of toward_zero, overflow "ieee", nan "ml_dtypes") changes them, apart from the
+    sign of zero (a NaN in a format without NaN rounds to 0)."""
+    r = _round_one(bits, pc, False, 52, 1023)
+    both_zero = ((r | bits) & _MAG) == 0
+    both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
+    return not ((r == bits) | both_zero | both_nan)
+
+
+@nb.njit(inline="always")
 def _store(out, i, result, p, sr, rand, seed, j):
-    """out[i] = float64 bits of ``result`` (an operation's return value) rounded once; element
+    """out[i] = ``result`` (an operation's return value) rounded once, as a float; element
     index j picks the random integer under stochastic rounding (sr not None)."""
     special, bits, n, s, e = result
     if special:
-        out[i] = _round_one(bits, p, False, 52, 1023)
+        pass
     elif sr is None:
-        out[i] = round_exact(n, s, e, p, False)
+        bits = _exact_bits(n, s, e, p, False, 0, (0, 0, 0))
     else:
-        out[i] = round_exact(n, s, e, p, False, True, element_bits(rand, seed, j, sr[0]), sr)
+        bits = _exact_bits(n, s, e, p, True, element_bits(rand, seed, j, sr[0]), sr)
+    out[i] = np.int64(_round_one(bits, p, False, 52, 1023)).view(np.float64)   # one rounding
 
 
 # One kernel per operation, each serving every FloatFormat and every rounding mode:
-#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast) with x, y, z float64 bit patterns
-#   (int64; ops with fewer operands ignore y, z), out int64; p = kernel_params(fmt, True, mode,
-#   overflow, nan)[0]; rdn = 1 under toward_negative; sr None (deterministic) or
-#   sr_params(fmt, True, k, rule), the random integer of element i being
-#   element_bits(rand, seed, start + i, k) (rand None: the seeded generator). fast = 1 lets
-#   deterministic add / sub / mul take the float64 route (TwoSum; exact products), which gives
-#   the same odd-jammed float64 as the exact core at a fraction of the cost; div, sqrt and fma
-#   ignore it.
+#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad): x, y, z float32 or
+#   float64 arrays of equal dtype (ops with fewer operands ignore y, z; they are read from
+#   index start), out float32 or float64; p = kernel_params(fmt, True, mode, overflow, nan)[0];
+#   rdn = 1 under toward_negative; sr None (deterministic) or sr_params(fmt, True, k, rule),
+#   the random integer of element i being element_bits(rand, seed, start + i, k) (rand None:
+#   the seeded generator). fast = 1 lets deterministic add / sub / mul take the float64 route
+#   (TwoSum; exact products), which gives the same odd-jammed float64 as the exact core at a
+#   fraction of the cost (div, sqrt and fma ignore it). Every operand is checked to be a value
+#   of the format on the way (pc = kernel_params(fmt, True, toward_zero, "ieee",
+#   "ml_dtypes")[0]); bad[0] is set to 1 if one is not (its result is then meaningless).
 @nb.njit(cache=True, nogil=True)
-def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
-    y, z = y[start:start + x.size], z[start:start + x.size]
+def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    y = y[start:start + x.size]
+    found = False
     if sr is None and fast:
         for i in range(x.size):
-            out[i] = _round_one(_fast_add(x[i], y[i], 0, rdn), p, False, 52, 1023)
-        return
-    for i in range(x.size):
-        _store(out, i, _add(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            out[i] = np.int64(_round_one(odd_sum_bits(a, b, rdn), p, False, 52, 1023)).view(np.float64)
+    else:
+        for i in range(x.size):
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            _store(out, i, _add(a, b, a, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
-    y, z = y[start:start + x.size], z[start:start + x.size]
+def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    y = y[start:start + x.size]
+    found = False
     if sr is None and fast:
         for i in range(x.size):
-            out[i] = _round_one(_fast_sub(x[i], y[i], 0, rdn), p, False, 52, 1023)
-        return
-    for i in range(x.size):
-        _store(out, i, _sub(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            out[i] = np.int64(_round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, False, 52, 1023)).view(np.float64)
+    else:
+        for i in range(x.size):
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            _store(out, i, _sub(a, b, a, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
-    y, z = y[start:start + x.size], z[start:start + x.size]
+def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    y = y[start:start + x.size]
+    found = False
     if sr is None and fast:
         for i in range(x.size):
-            out[i] = _round_one(_fast_mul(x[i], y[i], 0, rdn), p, False, 52, 1023)
-        return
-    for i in range(x.size):
-        _store(out, i, _mul(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            out[i] = np.int64(_round_one(_fast_mul(a, b, a, rdn), p, False, 52, 1023)).view(np.float64)
+    else:
+        for i in range(x.size):
+            a, b = _bits(x[i]), _bits(y[i])
+            found |= _not_value(a, pc) | _not_value(b, pc)
+            _store(out, i, _mul(a, b, a, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
-    y, z = y[start:start + x.size], z[start:start + x.size]
+def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    y = y[start:start + x.size]
+    found = False
     for i in range(x.size):
-        _store(out, i, _div(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+        a, b = _bits(x[i]), _bits(y[i])
+        found |= _not_value(a, pc) | _not_value(b, pc)
+        _store(out, i, _div(a, b, a, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
-    y, z = y[start:start + x.size], z[start:start + x.size]
+def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    found = False
     for i in range(x.size):
-        _store(out, i, _sqrt(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+        a = _bits(x[i])
+        found |= _not_value(a, pc)
+        _store(out, i, _sqrt(a, a, a, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
     y, z = y[start:start + x.size], z[start:start + x.size]
+    found = False
     for i in range(x.size):
-        _store(out, i, _fma(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+        a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
+        found |= _not_value(a, pc) | _not_value(b, pc) | _not_value(c, pc)
+        _store(out, i, _fma(a, b, c, rdn), p, sr, rand, seed, start + i)
+    if found:
+        bad[0] = 1
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
            "sqrt": sqrt_kernel, "fma": fma_kernel}
-
-
-@nb.njit(cache=True, nogil=True)
-def widen_checked(x, out, p, bad):
-    """out[i] = x[i] as float64 (x float32 or float64); bad[0] = 1 if some x[i] is not a value of
-    the format: rounding it (``p``: kernel_params(fmt, True, toward_zero, "ieee", "ml_dtypes"))
-    changes it, apart from the sign of zero (a NaN without NaN rounds to 0)."""
-    found = False
-    for i in range(x.size):
-        v = np.float64(x[i])
-        out[i] = v
-        bits = np.float64(v).view(np.int64)
-        r = _round_one(bits, p, False, 52, 1023)
-        both_zero = ((r | bits) & _MAG) == 0
-        both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
-        found |= not ((r == bits) | both_zero | both_nan)
-    if found:
-        bad[0] = 1
-
