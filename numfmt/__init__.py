@@ -6,12 +6,12 @@
 """
 from .casts import decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
-from .formats import FixedFormat, FloatFormat, FloatInfo, IntFormat, format, registered
+from .formats import FixedFormat, FloatFormat, FloatInfo, IntFormat, PositFormat, format, registered
 from .quantize import choose_qparams, dequantize_affine, quantize_affine
 from .rounding import Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "Rounding", "choose_qparams",
+__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat", "Rounding", "choose_qparams",
            "dequantize_affine", "dyadic", "quantize_affine", "decode", "encode", "format", "get_num_threads",
            "last_seed", "registered", "round", "set_num_threads"]

@@ -106,7 +106,8 @@ def cmd_list(args) -> int:
     rows = []
     for name, aliases, fmt in registered():
         info = fmt.info
-        smallest = info.smallest_subnormal if fmt.family == "float" else info.resolution
+        smallest = {"float": "smallest_subnormal", "posit": "minpos"}.get(fmt.family, "resolution")
+        smallest = getattr(info, smallest)
         rows.append([name, ", ".join(aliases), fmt.family, str(fmt.bits), _num(info.max), _num(smallest)])
     print(_table(["name", "aliases", "family", "bits", "max", "smallest subnormal"], rows, right=False))
     return 0
@@ -157,6 +158,8 @@ def cmd_info(args) -> int:
         desc = (f"float format: exp_bits={fmt.exp_bits}, man_bits={fmt.man_bits}, bias={fmt.bias}, "
                 f"special={fmt.special!r}" + ("" if fmt.signed else ", unsigned")
                 + ("" if fmt.subnormals else ", no subnormals") + ("" if fmt.zero else ", no zero"))
+    elif fmt.family == "posit":
+        desc = f"posit format: nbits={fmt.nbits}, es={fmt.es}"
     else:
         desc = f"fixed-point format: bits={fmt.bits}, frac_bits={fmt.frac_bits}, signed={fmt.signed}"
     print(f"{fmt.name} ({desc})")

@@ -6,7 +6,7 @@ import numpy as np
 from ..formats.registry import format as _format
 from ..rounding import Rounding, overflow_policy, rounding_mode
 from ..random import resolve_seed
-from . import fixed, floating
+from . import fixed, floating, posit
 from .common import as_float_array, finish, get_num_threads, set_num_threads
 
 __all__ = ["round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
@@ -21,7 +21,7 @@ def last_seed() -> int | None:
     when no seed was given), so that a result can be reproduced."""
     return _last_seed
 
-_FAMILIES = {"float": floating, "fixed": fixed}
+_FAMILIES = {"float": floating, "fixed": fixed, "posit": posit}
 
 
 def _family(fmt):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .floating import FloatFormat
 from .integer import FixedFormat, parse_fixed
+from .posit import PositFormat, parse_posit
 
 _FORMATS: dict[str, object] = {}   # canonical name -> format
 _ALIASES: dict[str, str] = {}      # alias -> canonical name
@@ -75,7 +76,10 @@ for _bits in (2, 3, 4, 8, 16, 32):
     register(FixedFormat(_bits, 0, True))
     register(FixedFormat(_bits, 0, False))
 
-_PARSERS = [_parse_float, parse_fixed]
+for _bits in (8, 16, 32):
+    register(PositFormat(_bits, 2), (f"posit{_bits}_2",))
+
+_PARSERS = [_parse_float, parse_fixed, parse_posit]
 
 
 def _lookup(name: str):

@@ -1,0 +1,244 @@
+"""Numba kernels of the posit family: one rounding routine, the casts around it, and decode.
+
+``round_exact(neg, sig, exp, n, es, p, rnd, sr)`` rounds an exact value in the 62-bit
+odd-jammed form of ``numfmt.kernels.exact`` ((-1)**neg * sig * 2**exp with
+2**61 <= sig < 2**62 and bit 0 sticky, or sig == 0) to the code of posit<n, es>. Casts and
+arithmetic both call it, so they round identically. The format comes in as the plain integers
+n and es, so one compiled kernel serves every posit<n, es>.
+
+How each rounding mode is defined for posits (x finite and nonzero; lo <= |x| <= hi are the
+two neighbours of |x| among the posit values 0, minpos, ..., maxpos, consecutive codes):
+
+- ``nearest_even``: the Posit Standard 2022 rounding. Exact values stay; |x| > maxpos gives
+  maxpos; 0 < |x| < minpos gives minpos (never 0); otherwise the tie point between lo and hi is
+  the (n+1)-bit pattern lo·1, i.e. the comparison is made on the posit bit string of |x| (its
+  regime, exponent and fraction bits continued without bound): guard bit and sticky bits
+  after the first n bits. A tie goes to the code whose last bit is 0. Where the n bits end in
+  the fraction this is the ordinary nearest value; where they end in the exponent or regime
+  bits it is nearest in the (geometric) encoding.
+- ``nearest_away``: the same comparison, ties go to hi (away from zero); minpos / maxpos clamps
+  as for nearest_even.
+- ``toward_zero``, ``toward_positive``, ``toward_negative``: the neighbour in that direction
+  among the posit values, 0 included: 0 < |x| < minpos gives 0 toward zero and minpos away
+  from zero. Beyond maxpos there is no larger posit (NaR is not a number): every mode gives
+  maxpos, so toward_positive of x > maxpos is maxpos < x.
+- ``odd``: an inexact x takes the neighbour with the odd code (so 0 < |x| < minpos gives
+  minpos, |x| > maxpos gives maxpos). Negation keeps a code's parity.
+- ``stochastic``: hi with a probability given by the exact position of |x| between the two
+  neighbours, f = (|x| - lo) / (hi - lo) (linear in value, so the rounding is unbiased; between
+  regimes, or inside the exponent bits, hi - lo is not a power of two). As for the float
+  family, f is reduced to k = sr_bits bits, d = floor(f * 2**k) (sr_rule "add") or
+  RNE(f * 2**k) ("nearest"), and the result is hi iff d + r >= 2**k for the k random bits r.
+  Below minpos the neighbours are 0 and minpos; beyond maxpos the result is maxpos.
+
+Sign: the magnitude is rounded and the code negated (two's complement); zero has one code.
+NaN and +-Inf inputs give NaR; NaR decodes to NaN.
+
+Exactness: the rounding reads 58 bits of the exact fraction plus the sticky bit, so every
+deterministic mode is exact for every input (at most 29 bits are kept). Stochastic rounding is
+exact for casts (inputs have at most 53 significant bits); for arithmetic results, whose exact
+value may have more bits, the jammed form decides d exactly while k plus the number of kept
+bits stays below about 56 (the float family's bound is the same kind: p + k <= 60).
+"""
+import numba as nb
+import numpy as np
+
+from ..random import element_bits
+
+FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
+LOW31 = (1 << 31) - 1
+
+
+def mode_params(mode: int, stochastic: bool) -> tuple:
+    """The ``p`` tuple of ``round_exact``: (nearest, ties_away, away_pos, away_neg, odd, stochastic)
+    from a ``numfmt.rounding.Rounding`` number (0 ne, 1 na, 2 tz, 3 tp, 4 tn, 5 odd, 6 sr)."""
+    return (int(mode in (0, 1)), int(mode == 1), int(mode == 3), int(mode == 4), int(mode == 5),
+            int(stochastic))
+
+
+@nb.njit(inline="always")
+def _shift(a, s):
+    """floor(a * 2**s) for 0 <= a < 2**63 and s <= 62 (modulo 2**64 where the result is larger)."""
+    return a << s if s >= 0 else a >> min(-s, 63)
+
+
+@nb.njit(inline="always")
+def _stochastic_up(A, t, D, k, rule_nearest, rnd):
+    """1 iff the magnitude moves to hi: f = A / (D * 2**t) in [0, 1), d = floor or RNE of
+    f * 2**k, up iff d + rnd >= 2**k. D < 2**32 is 1 or 2**J - 1 (odd); A < 2**63.
+
+    The quotient floor(A * 2**(k - t)) / D is done in two 31-bit steps so nothing overflows.
+    """
+    sh = k - t
+    ph = _shift(A, sh - 31)
+    pl = _shift(A, sh) & LOW31
+    qh = ph // D
+    low = ((ph - qh * D) << 31) | pl
+    ql = low // D
+    rem = low - ql * D
+    d = (qh << 31) + ql
+    if rule_nearest:
+        m = min(max(-sh, 0), 63)              # bits of A below the integer part of A * 2**sh
+        tail = A & ((np.int64(1) << m) - 1) if m < 63 else A
+        half = (np.int64(1) << m) >> 1        # 0 when m == 0: no bits below, never a tie
+        above = (tail > half) & (half > 0)
+        tie = (tail == half) & (half > 0)
+        if (2 * rem > D) | ((2 * rem + 1 == D) & (above | (tie & ((d & 1) != 0)))):
+            d += 1
+    return (d + rnd) >> k
+
+
+@nb.njit(inline="always")
+def round_exact(neg, sig, exp, n, es, p, rnd, sr):
+    """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
+
+    ``p`` is ``mode_params(...)``; ``sr`` is (k, rule_nearest) and ``rnd`` the k random bits
+    (both unused unless p[5]). See the module docstring for the modes.
+    """
+    nearest, ties_away, away_pos, away_neg, odd, stochastic = p
+    if sig == 0:
+        return np.int64(0)
+    k_sr, rule_nearest = sr
+    max_scale = (n - 2) << es
+    s = exp + 61                                  # 2**s <= |x| < 2**(s+1)
+    frac = sig - (np.int64(1) << 61)
+    frac = (frac >> 3) | np.int64((frac & 7) != 0)   # FRAC bits, jammed
+    away = away_neg if neg else away_pos
+    if s >= max_scale:                            # |x| >= maxpos
+        mag = (np.int64(1) << (n - 1)) - 1
+    elif s < -max_scale:                          # 0 < |x| < minpos: between codes 0 and 1
+        if stochastic:
+            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, 1, k_sr,
+                                rule_nearest, rnd)
+        else:
+            up = 1 if (nearest | odd) != 0 else away
+        mag = np.int64(up)
+    else:
+        kr = s >> es                              # regime value; s = kr * 2**es + e
+        e = s - (kr << es)
+        if kr >= 0:
+            length, regime = kr + 2, ((np.int64(1) << (kr + 1)) - 1) << 1
+        else:
+            length, regime = 1 - kr, np.int64(1)
+        avail = n - 1 - length                    # bits left after the regime (>= 0 here)
+        tail = (e << FRAC) | frac                 # exponent, then fraction: es + FRAC bits
+        drop = es + FRAC - avail                  # >= 29
+        lo = (regime << avail) | (tail >> drop)
+        rem = tail & ((np.int64(1) << drop) - 1)
+        if stochastic:
+            if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
+                A, t, D = rem, drop, np.int64(1)
+            else:                                 # exponent bits cut: lo = 2**a, hi = 2**(a + 2**cut)
+                cut = es - avail
+                t = FRAC - (e & ((np.int64(1) << cut) - 1))      # FRAC - (s - a)
+                A = (np.int64(1) << FRAC) + frac - (np.int64(1) << t)
+                D = (np.int64(1) << (np.int64(1) << cut)) - 1
+            up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
+        elif nearest:
+            half = np.int64(1) << (drop - 1)
+            up = np.int64((rem > half) | ((rem == half) & (((lo & 1) | ties_away) != 0)))
+        else:
+            up = np.int64(rem != 0) * ((1 - (lo & 1)) if odd else away)
+        mag = lo + up
+    return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
+
+
+@nb.njit(inline="always")
+def unpack_posit(code, n, es):
+    """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
+    sig = 2**fb + fraction (sig == 0 for zero); nar is True for NaR."""
+    mask = (np.int64(1) << n) - 1
+    neg = (code >> (n - 1)) & 1
+    mag = ((-code) & mask) if neg else code
+    if mag == 0 or code == (np.int64(1) << (n - 1)):
+        return code != 0, 0, np.int64(0), np.int64(0)
+    body = n - 1                                  # bits after the sign
+    first = (mag >> (body - 1)) & 1
+    run = 1
+    while run < body and ((mag >> (body - 1 - run)) & 1) == first:
+        run += 1
+    kr = run - 1 if first else -run
+    rest = max(body - run - 1, 0)                 # bits after the regime's terminating bit
+    bits = mag & ((np.int64(1) << rest) - 1)
+    if rest >= es:
+        fb = rest - es
+        e = bits >> fb
+    else:
+        fb = 0
+        e = bits << (es - rest)
+    frac = bits & ((np.int64(1) << fb) - 1)
+    return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
+
+
+@nb.njit(inline="always")
+def _posit_float64(code, n, es):
+    """The value of a code as a float64 (exact: posit values are normal float64 numbers)."""
+    nar, neg, sig, exp = unpack_posit(code, n, es)
+    if nar:
+        return np.nan
+    v = np.ldexp(np.float64(sig), exp)
+    return -v if neg else v
+
+
+@nb.njit(inline="always")
+def _unpack_float(bits, dom_m, dom_exp):
+    """(special, neg, sig, exp) of a float bit pattern: sig * 2**exp in the 62-bit form
+    (sig == 0 for zeros); special for NaN and +-Inf."""
+    neg = bits < 0
+    a = bits & ((np.int64(1) << (dom_exp + dom_m)) - 1)
+    E = a >> dom_m
+    if E == (np.int64(1) << dom_exp) - 1:
+        return True, neg, np.int64(0), np.int64(0)
+    bias = (np.int64(1) << (dom_exp - 1)) - 1
+    sig = (a & ((np.int64(1) << dom_m) - 1)) | (np.int64(E != 0) << dom_m)
+    exp = max(E, 1) - bias - dom_m
+    if sig == 0:
+        return False, neg, sig, exp
+    shift = 61 - dom_m
+    while (sig << shift) < (np.int64(1) << 61):  # subnormal inputs only
+        shift += 1
+    return False, neg, sig << shift, exp - shift
+
+
+@nb.njit(inline="always")
+def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom_m, dom_exp):
+    special, neg, sig, exp = _unpack_float(bits, dom_m, dom_exp)
+    if special:
+        return np.int64(1) << (n - 1)
+    rnd = element_bits(rand, seed, start + i, sr[0]) if p[5] else np.int64(0)
+    return round_exact(neg, sig, exp, n, es, p, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = posit<n, es> code of float32 x (as int32 bits); element i uses random number start + i."""
+    for i in range(x_bits.size):
+        out[i] = _cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, 23, 8)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = posit<n, es> code of float64 x (as int64 bits)."""
+    for i in range(x_bits.size):
+        out[i] = _cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, 52, 11)
+
+
+@nb.njit(cache=True, nogil=True)
+def round32(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = value of float32 x (as int32 bits) rounded to posit<n, es>."""
+    for i in range(x_bits.size):
+        out[i] = _posit_float64(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, 23, 8), n, es)
+
+
+@nb.njit(cache=True, nogil=True)
+def round64(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = value of float64 x (as int64 bits) rounded to posit<n, es>."""
+    for i in range(x_bits.size):
+        out[i] = _posit_float64(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, 52, 11), n, es)
+
+
+@nb.njit(cache=True, nogil=True)
+def decode(codes, out, n, es):
+    """out[i] = value of posit<n, es> code codes[i] (NaR gives NaN)."""
+    for i in range(codes.size):
+        out[i] = _posit_float64(np.int64(codes[i]), n, es)
