@@ -14,16 +14,20 @@ Example:
     [Fraction(1, 1), Fraction(9, 8), Fraction(1, 16777216), Fraction(16777216, 1)]
     >>> round_code(1e-30, p8, "toward_zero"), round_code(float("nan"), p8)
     (0, 128)
+    >>> decode_code(round_code(Sqrt(2), p8), p8)     # sqrt(2) = 1.414...: between 1.375 and 1.5
+    Fraction(11, 8)
 """
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
+from typing import Callable
 
 from .formats.posit import PositFormat, posit_value
 from .rounding import Rounding, rounding_mode
 
-__all__ = ["decode_code", "neighbours", "round_code", "round_value"]
+__all__ = ["Sqrt", "decode_code", "neighbours", "round_code", "round_value"]
 
 
 def decode_code(code: int, fmt: PositFormat) -> Fraction | None:
@@ -31,56 +35,103 @@ def decode_code(code: int, fmt: PositFormat) -> Fraction | None:
     return posit_value(code, fmt.nbits, fmt.es)
 
 
-def neighbours(m: Fraction, fmt: PositFormat) -> tuple[int, int]:
-    """Codes (lo, hi) of the posit values around the magnitude 0 <= m < maxpos: value(lo) <= m
-    < value(hi), hi = lo + 1 (lo = 0 below minpos)."""
+@functools.lru_cache(maxsize=64)
+def _value_table(fmt: PositFormat) -> list[Fraction] | None:
+    """Values of codes 0 .. maxcode (increasing) for formats of at most 16 bits, else None."""
+    if fmt.nbits > 16:
+        return None
+    return [decode_code(c, fmt) for c in range(fmt.nar_code)]
+
+
+def _value(code: int, fmt: PositFormat) -> Fraction:
+    table = _value_table(fmt)
+    return table[code] if table is not None else decode_code(code, fmt)
+
+
+def _compare(m) -> Callable[[Fraction], int]:
+    """cmp(q) = sign(m - q) for a magnitude m: a Fraction, or ``Sqrt(y)`` for sqrt(y)."""
+    if isinstance(m, Sqrt):
+        return lambda q: (m.y > q * q) - (m.y < q * q)
+    return lambda q: (m > q) - (m < q)
+
+
+class Sqrt:
+    """The (usually irrational) magnitude sqrt(y) of a Fraction y >= 0, for ``round_code``."""
+
+    def __init__(self, y):
+        self.y = Fraction(y)
+
+
+def neighbours(m, fmt: PositFormat) -> tuple[int, int]:
+    """Codes (lo, hi) of the posit values around the magnitude 0 <= m < maxpos (a Fraction or a
+    ``Sqrt``): value(lo) <= m < value(hi), hi = lo + 1 (lo = 0 below minpos)."""
+    cmp = _compare(m)
     lo, hi = 0, fmt.nar_code - 1                  # value(lo) <= m < value(hi) holds
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if decode_code(mid, fmt) <= m:
+        if cmp(_value(mid, fmt)) >= 0:
             lo = mid
         else:
             hi = mid
     return lo, hi
 
 
-def _stochastic_up(f: Fraction, sr_bits: int, sr_rule: str, r: int) -> bool:
-    scaled = f * (1 << sr_bits)
-    d = math.floor(scaled) if sr_rule == "add" else round(scaled)   # round(): ties to even
+def _stochastic_up(cmp, vlo: Fraction, vhi: Fraction, sr_bits: int, sr_rule: str, r: int) -> bool:
+    """d = floor (or RNE) of f * 2**k with f = (m - vlo) / (vhi - vlo), found by bisection on
+    the comparisons m >= vlo + d * step; hi iff d + r >= 2**k."""
+    step = (vhi - vlo) / (1 << sr_bits)
+    lo, hi = 0, 1 << sr_bits                      # m >= vlo + lo * step, m < vlo + hi * step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cmp(vlo + mid * step) >= 0:
+            lo = mid
+        else:
+            hi = mid
+    d = lo
+    if sr_rule == "nearest":
+        half = cmp(vlo + (d + Fraction(1, 2)) * step)
+        d += 1 if half > 0 or (half == 0 and d % 2) else 0
     return d + r >= 1 << sr_bits
 
 
 def round_code(x, fmt: PositFormat, rounding="nearest_even", *, random_bits: int | None = None,
                sr_bits: int = 32, sr_rule: str = "add") -> int:
-    """The code of x (a float or a Fraction) rounded to fmt; NaN and ±Inf give NaR.
+    """The code of x rounded to fmt; NaN and ±Inf give NaR. x is a float, a Fraction, or
+    ``Sqrt(y)`` (the positive square root of y, rounded exactly although irrational).
     ``rounding="stochastic"`` needs the element's ``random_bits`` r in [0, 2**sr_bits)."""
     mode = rounding_mode(rounding)
     if isinstance(x, float) and not math.isfinite(x):
         return fmt.nar_code
-    x = Fraction(x)
-    if x == 0:
-        return 0
-    m, neg = abs(x), x < 0
+    if isinstance(x, Sqrt):
+        m, neg = x, False
+        if x.y == 0:
+            return 0
+    else:
+        x = Fraction(x)
+        if x == 0:
+            return 0
+        m, neg = abs(x), x < 0
+    cmp = _compare(m)
     maxcode = fmt.nar_code - 1
-    if m >= decode_code(maxcode, fmt):
+    if cmp(_value(maxcode, fmt)) >= 0:
         mag = maxcode
     else:
         lo, hi = neighbours(m, fmt)
-        vlo, vhi = decode_code(lo, fmt), decode_code(hi, fmt)
+        vlo, vhi = _value(lo, fmt), _value(hi, fmt)
         away = {Rounding.TOWARD_POSITIVE: not neg, Rounding.TOWARD_NEGATIVE: neg}.get(mode, False)
-        if vlo == m:
+        if cmp(vlo) == 0:
             mag = lo
         elif mode == Rounding.STOCHASTIC:
             if random_bits is None:
                 raise ValueError("rounding='stochastic' needs random_bits")
-            mag = hi if _stochastic_up((m - vlo) / (vhi - vlo), sr_bits, sr_rule, random_bits) else lo
+            mag = hi if _stochastic_up(cmp, vlo, vhi, sr_bits, sr_rule, random_bits) else lo
         elif mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY):
             if lo == 0:                           # below minpos: minpos, never 0
                 mag = hi
             else:
-                tie = posit_value((lo << 1) | 1, fmt.nbits + 1, fmt.es)   # the (n+1)-bit lo·1
-                if m != tie:
-                    mag = lo if m < tie else hi
+                side = cmp(posit_value((lo << 1) | 1, fmt.nbits + 1, fmt.es))   # vs the (n+1)-bit lo·1
+                if side != 0:
+                    mag = lo if side < 0 else hi
                 else:
                     mag = hi if mode == Rounding.NEAREST_AWAY else (lo if lo % 2 == 0 else hi)
         elif mode == Rounding.ODD:

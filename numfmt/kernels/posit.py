@@ -44,9 +44,12 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from . import exact
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 LOW31 = (1 << 31) - 1
+EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
+EXP64 = 0x7FF << 52
 
 
 def mode_params(mode: int, stochastic: bool) -> tuple:
@@ -181,28 +184,24 @@ def _posit_float64(code, n, es):
 
 
 @nb.njit(inline="always")
-def _unpack_float(bits, dom_m, dom_exp):
-    """(special, neg, sig, exp) of a float bit pattern: sig * 2**exp in the 62-bit form
-    (sig == 0 for zeros); special for NaN and +-Inf."""
-    neg = bits < 0
-    a = bits & ((np.int64(1) << (dom_exp + dom_m)) - 1)
-    E = a >> dom_m
-    if E == (np.int64(1) << dom_exp) - 1:
-        return True, neg, np.int64(0), np.int64(0)
-    bias = (np.int64(1) << (dom_exp - 1)) - 1
-    sig = (a & ((np.int64(1) << dom_m) - 1)) | (np.int64(E != 0) << dom_m)
-    exp = max(E, 1) - bias - dom_m
-    if sig == 0:
-        return False, neg, sig, exp
-    shift = 61 - dom_m
-    while (sig << shift) < (np.int64(1) << 61):  # subnormal inputs only
-        shift += 1
-    return False, neg, sig << shift, exp - shift
+def _unpack_float(bits, dom64):
+    """(special, neg, sig, exp) of a float32 (dom64 False) or float64 bit pattern in the 62-bit
+    form (sig == 0 for zeros); special for NaN and +-Inf."""
+    if dom64:
+        special = (bits & EXP64) == EXP64
+        neg, sig, exp = exact.unpack_float64(bits & ~EXP64 if special else bits)
+    else:
+        special = (bits & EXP32) == EXP32
+        E = (bits >> 23) & 0xFF
+        sig = (bits & ((np.int64(1) << 23) - 1)) | (np.int64(E != 0) << 23)
+        neg, exp = np.int64(bits < 0), max(E, 1) - 150
+    neg, sig, exp = exact.normalize(neg, sig, exp, 0)
+    return special, neg, sig, exp
 
 
 @nb.njit(inline="always")
-def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom_m, dom_exp):
-    special, neg, sig, exp = _unpack_float(bits, dom_m, dom_exp)
+def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom64):
+    special, neg, sig, exp = _unpack_float(bits, dom64)
     if special:
         return np.int64(1) << (n - 1)
     rnd = element_bits(rand, seed, start + i, sr[0]) if p[5] else np.int64(0)
@@ -213,28 +212,28 @@ def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom_m, dom_exp):
 def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = posit<n, es> code of float32 x (as int32 bits); element i uses random number start + i."""
     for i in range(x_bits.size):
-        out[i] = _cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, 23, 8)
+        out[i] = _cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = posit<n, es> code of float64 x (as int64 bits)."""
     for i in range(x_bits.size):
-        out[i] = _cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, 52, 11)
+        out[i] = _cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True)
 
 
 @nb.njit(cache=True, nogil=True)
 def round32(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = value of float32 x (as int32 bits) rounded to posit<n, es>."""
     for i in range(x_bits.size):
-        out[i] = _posit_float64(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, 23, 8), n, es)
+        out[i] = _posit_float64(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False), n, es)
 
 
 @nb.njit(cache=True, nogil=True)
 def round64(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = value of float64 x (as int64 bits) rounded to posit<n, es>."""
     for i in range(x_bits.size):
-        out[i] = _posit_float64(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, 52, 11), n, es)
+        out[i] = _posit_float64(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -242,3 +241,64 @@ def decode(codes, out, n, es):
     """out[i] = value of posit<n, es> code codes[i] (NaR gives NaN)."""
     for i in range(codes.size):
         out[i] = _posit_float64(np.int64(codes[i]), n, es)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "fma": 4, "sqrt": 5}
+
+
+@nb.njit(inline="always")
+def _unpack_value(bits):
+    """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
+    nar = (bits & EXP64) == EXP64
+    neg, sig, exp = exact.unpack_float64(0 if nar else bits)
+    return nar, neg, sig, exp
+
+
+@nb.njit(inline="always")
+def _exact_op(op, a, b, c):
+    """(nar, neg, sig, exp): the exact result of op in the 62-bit form, or nar for NaR
+    (a NaR operand, x / 0, sqrt of a negative). a, b, c are float64 bit patterns of posit
+    values (NaN for NaR); unused operands are ignored."""
+    nar_a, na, sa, ea = _unpack_value(a)
+    nar_b, nb_, sb, eb = _unpack_value(b)
+    nar_c, nc, sc, ec = _unpack_value(c)
+    nar = nar_a | (nar_b & (op != 5)) | (nar_c & (op == 4))
+    if op == 3:
+        nar |= sb == 0
+    if op == 5:
+        nar |= (na != 0) & (sa != 0)
+    if nar:
+        return True, np.int64(0), np.int64(0), np.int64(0)
+    if op == 0:
+        neg, sig, exp = exact.add(na, sa, ea, nb_, sb, eb)
+    elif op == 1:
+        neg, sig, exp = exact.add(na, sa, ea, 1 - nb_, sb, eb)
+    elif op == 2:
+        neg, sig, exp = exact.mul(na, sa, ea, nb_, sb, eb)
+    elif op == 3:
+        neg, sig, exp = exact.div(na, sa, ea, nb_, sb, eb)
+    elif op == 4:
+        neg, sig, exp = exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec)
+    else:
+        neg, sig, exp = exact.sqrt(sa, ea)
+    return False, neg, sig, exp
+
+
+@nb.njit(cache=True, nogil=True)
+def arith(a, b, c, out, op, n, es, p, sr, rand, seed):
+    """out[i] = value of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
+    patterns in; op numbers in ``OPS``); element i uses random number i. Returns how many
+    exact results lie beyond maxpos (they saturate), for overflow="raise"."""
+    beyond = 0
+    max_scale = (n - 2) << es
+    for i in range(a.size):
+        nar, neg, sig, exp = _exact_op(op, a[i], b[i], c[i])
+        if nar:
+            out[i] = np.nan
+            continue
+        s = exp + 61
+        beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
+        rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
+        out[i] = _posit_float64(round_exact(neg, sig, exp, n, es, p, rnd, sr), n, es)
+    return beyond
