@@ -294,3 +294,31 @@ def test_values_round_to_themselves(fmt_v):
     fmt, v = fmt_v
     got = float(nf.round(v, fmt))
     assert got == v or (math.isnan(got) and math.isnan(v))
+
+
+@pytest.mark.parametrize("fmt", [PositFormat(8, 2), PositFormat(16, 2), PositFormat(32, 2), PositFormat(16, 0),
+                                 PositFormat(12, 5), PositFormat(4, 1)], ids=str)
+def test_fast_path_equals_general_kernel(fmt):
+    """The two-pass fast kernels (deterministic modes) against the general routine on random
+    float32 / float64 bit patterns of every exponent (NaN, Inf, subnormals, zeros included)."""
+    from numfmt.kernels import posit as kern
+
+    rng = np.random.default_rng(fmt.nbits)
+    for itype, fast_encode, encode, fast_round, rnd in (
+            (np.int32, kern.fast_encode32, kern.encode32, kern.fast_round32, kern.round32),
+            (np.int64, kern.fast_encode64, kern.encode64, kern.fast_round64, kern.round64)):
+        info = np.iinfo(itype)
+        bits = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True)
+        bits[:4] = [0, info.min, 1, -1]                          # +0, -0, smallest subnormal, NaN
+        for mode in range(6):
+            p = kern.mode_params(mode, False)
+            args = (None, np.uint64(0), fmt.nbits, fmt.es, p, (1, 0))
+            codes, expected = np.empty(bits.size, np.int64), np.empty(bits.size, np.int64)
+            fast_encode(bits, codes, fmt.nbits, fmt.es, p)
+            encode(bits, expected, 0, *args)
+            np.testing.assert_array_equal(codes, expected)
+            if itype == np.int64 or fmt.fits_float32():
+                values, expected = np.empty_like(bits), np.empty_like(bits)
+                fast_round(bits, values, fmt.nbits, fmt.es, p)
+                rnd(bits, expected, 0, *args)
+                np.testing.assert_array_equal(values, expected)

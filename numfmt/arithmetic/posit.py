@@ -46,7 +46,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     p = kern.mode_params(int(mode), stochastic is not None)
     out = np.empty(a.size, np.float64)
-    beyond = kern.arith(a, b, c, out, kern.OPS[op], fmt.nbits, fmt.es, p,
+    beyond = kern.arith(a, b, c, out.view(np.int64), kern.OPS[op], fmt.nbits, fmt.es, p,
                         (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed))
     if overflow == "raise" and beyond:
         raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "

@@ -7,6 +7,8 @@ maxpos, as a check). NaN and ±Inf become NaR, whatever ``nan`` says.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..formats.posit import PositFormat
@@ -15,7 +17,7 @@ from ..rounding import Rounding
 from .common import as_code_array, code_dtype, run_chunked
 
 _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
-            True: (np.float64, np.int64, kern.encode64, kern.round64)}
+            True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by input: float64?
 
 
 def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
@@ -25,23 +27,37 @@ def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
                             f"({fmt.info.maxpos}); first: {flat[big][0]!r}")
 
 
+@functools.lru_cache(maxsize=None)
+def _decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
+    """Every value by code (formats of at most 16 bits), for decode by lookup."""
+    out = np.empty(1 << fmt.nbits, dtype)
+    itype = np.int64 if dtype == np.float64 else np.int32
+    kern.decode(np.arange(1 << fmt.nbits, dtype=np.int64), out.view(itype), fmt.nbits, fmt.es,
+                dtype == np.float64)
+    out.flags.writeable = False
+    return out
+
+
 def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stochastic, want_code: bool):
-    dom64 = x.dtype == np.float64
+    """Deterministic modes take the two-pass fast kernels, stochastic rounding the general ones.
+    Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
+    dom64 = x.dtype == np.float64 or not (want_code or fmt.fits_float32())
     ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
     flat = np.ascontiguousarray(x, dtype=ftype).reshape(-1)
     if overflow == "raise":
         _check_overflow(flat, fmt)
-    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     p = kern.mode_params(int(mode), stochastic is not None)
-    sr = (int(sr_bits), int(sr_rule == "nearest"))
-    if want_code:
-        out = np.empty(flat.size, code_dtype(fmt.bits))
-        kernel = encode_kernel
+    out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else ftype)
+    target = out if want_code else out.view(itype)
+    if stochastic is None:
+        fast = {(False, False): kern.fast_round32, (True, False): kern.fast_round64,
+                (False, True): kern.fast_encode32, (True, True): kern.fast_encode64}[dom64, want_code]
+        run_chunked(fast, flat.view(itype), target, fmt.nbits, fmt.es, p)
     else:
-        out = np.empty(flat.size, np.float64 if dom64 or not fmt.fits_float32() else np.float32)
-        kernel = round_kernel
-    run_chunked(kernel, flat.view(itype), out, rand, np.uint64(seed), fmt.nbits, fmt.es, p, sr,
-                pass_start=True)
+        seed, sr_bits, sr_rule, rand = stochastic
+        run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target, rand,
+                    np.uint64(seed), fmt.nbits, fmt.es, p, (int(sr_bits), int(sr_rule == "nearest")),
+                    pass_start=True)
     return out.reshape(x.shape)
 
 
@@ -66,7 +82,10 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fmt.fits_float32():
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
+    if fmt.nbits <= 16:
+        return _decode_table(fmt, dtype)[arr]
     flat = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(flat.size, dtype)
-    run_chunked(kern.decode, flat, out, fmt.nbits, fmt.es)
+    run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits, fmt.es,
+                dtype == np.float64)
     return out.reshape(arr.shape)

@@ -149,7 +149,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
 @nb.njit(inline="always")
 def unpack_posit(code, n, es):
     """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
-    sig = 2**fb + fraction (sig == 0 for zero); nar is True for NaR."""
+    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR."""
     mask = (np.int64(1) << n) - 1
     neg = (code >> (n - 1)) & 1
     mag = ((-code) & mask) if neg else code
@@ -157,30 +157,29 @@ def unpack_posit(code, n, es):
         return code != 0, 0, np.int64(0), np.int64(0)
     body = n - 1                                  # bits after the sign
     first = (mag >> (body - 1)) & 1
-    run = 1
-    while run < body and ((mag >> (body - 1 - run)) & 1) == first:
-        run += 1
+    run = body - exact.bit_length(mag ^ (((np.int64(1) << body) - 1) if first else 0))
     kr = run - 1 if first else -run
     rest = max(body - run - 1, 0)                 # bits after the regime's terminating bit
     bits = mag & ((np.int64(1) << rest) - 1)
-    if rest >= es:
-        fb = rest - es
-        e = bits >> fb
-    else:
-        fb = 0
-        e = bits << (es - rest)
+    fb = max(rest - es, 0)
+    e = (bits >> fb) if rest >= es else (bits << (es - rest))
     frac = bits & ((np.int64(1) << fb) - 1)
     return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
 
 
 @nb.njit(inline="always")
-def _posit_float64(code, n, es):
-    """The value of a code as a float64 (exact: posit values are normal float64 numbers)."""
+def posit_float_bits(code, n, es, dom64):
+    """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
+    values are normal float64 numbers, and float32 ones for the formats that fit it."""
     nar, neg, sig, exp = unpack_posit(code, n, es)
+    dom_m, bias = (52, 1023) if dom64 else (23, 127)
     if nar:
-        return np.nan
-    v = np.ldexp(np.float64(sig), exp)
-    return -v if neg else v
+        return np.int64(0x7FF8) << 48 if dom64 else np.int64(0x7FC00000)
+    if sig == 0:
+        return np.int64(0)
+    fb = exact.bit_length(sig) - 1
+    bits = ((exp + fb + bias) << dom_m) | ((sig - (np.int64(1) << fb)) << (dom_m - fb))
+    return bits | (np.int64(neg) << (63 if dom64 else 31))
 
 
 @nb.njit(inline="always")
@@ -223,24 +222,135 @@ def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
 
 
 @nb.njit(cache=True, nogil=True)
-def round32(x_bits, out, start, rand, seed, n, es, p, sr):
-    """out[i] = value of float32 x (as int32 bits) rounded to posit<n, es>."""
+def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded to posit<n, es> (a
+    format whose values float32 holds)."""
     for i in range(x_bits.size):
-        out[i] = _posit_float64(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False), n, es)
+        out_bits[i] = posit_float_bits(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False),
+                                       n, es, False)
 
 
 @nb.njit(cache=True, nogil=True)
-def round64(x_bits, out, start, rand, seed, n, es, p, sr):
-    """out[i] = value of float64 x (as int64 bits) rounded to posit<n, es>."""
+def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """out_bits[i] = float64 bits of float64 x (as int64 bits) rounded to posit<n, es>."""
     for i in range(x_bits.size):
-        out[i] = _posit_float64(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es)
+        out_bits[i] = posit_float_bits(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es, True)
+
+
+@nb.njit(inline="always")
+def _fast_binade(a, n, es, dom64):
+    """Geometry of the posit values in the binade 2**s <= |x| < 2**(s+1) of the float
+    magnitude bits a: (ok, s, kr, avail, fb). ok iff the binade holds posit values with fb >= 0
+    fraction bits, which is -(n-2-es) * 2**es <= s < (n-2-es) * 2**es (inside minpos..maxpos),
+    and a is a normal float. There the posit values are a float grid with fb fraction bits,
+    ties in encoding space are value midpoints, and a carry out of the fraction reaches
+    2**(s + 1), the next posit: the float trick rounds.
+    """
+    dom_m, dom_bias, top = (52, 1023, 0x7FF) if dom64 else (23, 127, 0xFF)
+    E = a >> dom_m
+    s = E - dom_bias
+    kr = s >> es
+    length = kr + 2 if kr >= 0 else 1 - kr
+    avail = n - 1 - length
+    fb = avail - es
+    reach = (n - 2 - es) << es
+    ok = (s >= -reach) & (s < reach) & (E != 0) & (E != top)
+    return ok, s, kr, avail, fb
+
+
+@nb.njit(inline="always")
+def _fast_up(rem, half, lsb, neg, p):
+    """1 if the magnitude rounds up, from the discarded bits rem (half: the weight of the
+    first one) and the kept last bit; deterministic modes (see the module docstring)."""
+    nearest, ties_away, away_pos, away_neg, odd, _ = p
+    if nearest:
+        return np.int64((rem > half) | ((rem == half) & (half > 0) & ((lsb | ties_away) != 0)))
+    return np.int64(rem != 0) * ((1 - lsb) if odd else (away_neg if neg else away_pos))
+
+
+@nb.njit(inline="always")
+def _fast_one(bits, n, es, p, dom64, want_code):
+    """(ok, result) for one input: the code (want_code) or the float bits of the rounded value
+    in the input's own format; ok False leaves the element to the general routine."""
+    dom_m = 52 if dom64 else 23
+    sign = bits & (np.int64(-1) << (63 if dom64 else 31))
+    a = bits ^ sign
+    ok, s, kr, avail, fb = _fast_binade(a, n, es, dom64)
+    sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
+    half = (np.int64(1) << sh) >> 1
+    rem = a & ((np.int64(1) << sh) - 1)
+    if want_code:
+        regime = (((np.int64(1) << min(max(kr + 1, 0), 62)) - 1) << 1) if kr >= 0 else np.int64(1)
+        e = s - (kr << es)
+        frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
+        lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
+        mag = lo + _fast_up(rem, half, lo & 1, sign != 0, p)
+        out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
+    else:
+        last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
+        lsb = ((a >> sh) & 1) if fb > 0 else last
+        out = ((a & -(np.int64(1) << sh)) + (_fast_up(rem, half, lsb, sign != 0, p) << sh)) | sign
+    return ok, (out if a != 0 else np.int64(0))
+
+
+@nb.njit(inline="always")
+def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
+    """Two passes: the branch-free fast path for every element (vectorizable), then the general
+    routine for the elements it cannot take (zeros are fast; NaN, Inf, extreme binades are
+    not). Rounded values come out in the input's float format."""
+    magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
+    left = 0
+    for i in range(x_bits.size):
+        ok, r = _fast_one(np.int64(x_bits[i]), n, es, p, dom64, want_code)
+        out[i] = r
+        left += np.int64(not ok) & np.int64((x_bits[i] & magnitude) != 0)
+    if left:                                      # find them (a small loop), then round them
+        dom_m, dom_bias, top = (52, 1023, 0x7FF) if dom64 else (23, 127, 0xFF)
+        reach = (n - 2 - es) << es
+        e_lo, e_hi = max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
+        where = np.empty(left, np.int64)
+        k = 0
+        for i in range(x_bits.size):
+            bits = np.int64(x_bits[i])
+            E = (bits >> dom_m) & top
+            if (E < e_lo or E > e_hi) and (bits & magnitude) != 0:
+                where[k] = i
+                k += 1
+        for j in range(k):
+            i = where[j]
+            code = _cast_one(np.int64(x_bits[i]), i, 0, None, np.uint64(0), n, es, p, (1, 0), dom64)
+            out[i] = code if want_code else posit_float_bits(code, n, es, dom64)
 
 
 @nb.njit(cache=True, nogil=True)
-def decode(codes, out, n, es):
-    """out[i] = value of posit<n, es> code codes[i] (NaR gives NaN)."""
+def fast_round32(x_bits, out_bits, n, es, p):
+    """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
+    _fast_cast(x_bits, out_bits, n, es, p, False, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_round64(x_bits, out_bits, n, es, p):
+    """round64 for deterministic modes."""
+    _fast_cast(x_bits, out_bits, n, es, p, True, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_encode32(x_bits, out, n, es, p):
+    """encode32 for deterministic modes."""
+    _fast_cast(x_bits, out, n, es, p, False, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_encode64(x_bits, out, n, es, p):
+    """encode64 for deterministic modes."""
+    _fast_cast(x_bits, out, n, es, p, True, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def decode(codes, out_bits, n, es, out64):
+    """out_bits[i] = float64 (out64) or float32 bits of the value of code codes[i] (NaR: NaN)."""
     for i in range(codes.size):
-        out[i] = _posit_float64(np.int64(codes[i]), n, es)
+        out_bits[i] = posit_float_bits(np.int64(codes[i]), n, es, out64)
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -287,7 +397,7 @@ def _exact_op(op, a, b, c):
 
 @nb.njit(cache=True, nogil=True)
 def arith(a, b, c, out, op, n, es, p, sr, rand, seed):
-    """out[i] = value of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
+    """out[i] = float64 bits of the value of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
     patterns in; op numbers in ``OPS``); element i uses random number i. Returns how many
     exact results lie beyond maxpos (they saturate), for overflow="raise"."""
     beyond = 0
@@ -295,10 +405,10 @@ def arith(a, b, c, out, op, n, es, p, sr, rand, seed):
     for i in range(a.size):
         nar, neg, sig, exp = _exact_op(op, a[i], b[i], c[i])
         if nar:
-            out[i] = np.nan
+            out[i] = posit_float_bits(np.int64(1) << (n - 1), n, es, True)
             continue
         s = exp + 61
         beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
         rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
-        out[i] = _posit_float64(round_exact(neg, sig, exp, n, es, p, rnd, sr), n, es)
+        out[i] = posit_float_bits(round_exact(neg, sig, exp, n, es, p, rnd, sr), n, es, True)
     return beyond
