@@ -297,7 +297,7 @@ def test_values_round_to_themselves(fmt_v):
 
 
 @pytest.mark.parametrize("fmt", [PositFormat(8, 2), PositFormat(16, 2), PositFormat(32, 2), PositFormat(16, 0),
-                                 PositFormat(12, 5), PositFormat(4, 1)], ids=str)
+                                 PositFormat(12, 5), PositFormat(4, 1), PositFormat(26, 0)], ids=str)
 def test_fast_path_equals_general_kernel(fmt):
     """The two-pass fast kernels (deterministic modes) against the general routine on random
     float32 / float64 bit patterns of every exponent (NaN, Inf, subnormals, zeros included)."""

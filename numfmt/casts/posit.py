@@ -82,10 +82,11 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fmt.fits_float32():
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    if fmt.nbits <= 16:
-        return _decode_table(fmt, dtype)[arr]
     flat = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(flat.size, dtype)
-    run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits, fmt.es,
-                dtype == np.float64)
+    if fmt.nbits <= 16:
+        run_chunked(kern.lookup, flat, out, _decode_table(fmt, dtype))
+    else:
+        run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits,
+                    fmt.es, dtype == np.float64)
     return out.reshape(arr.shape)

@@ -278,18 +278,24 @@ def _fast_one(bits, n, es, p, dom64, want_code):
     ok, s, kr, avail, fb = _fast_binade(a, n, es, dom64)
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     half = (np.int64(1) << sh) >> 1
-    rem = a & ((np.int64(1) << sh) - 1)
     if want_code:
+        rem = a & ((np.int64(1) << sh) - 1)
         regime = (((np.int64(1) << min(max(kr + 1, 0), 62)) - 1) << 1) if kr >= 0 else np.int64(1)
         e = s - (kr << es)
         frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
         lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
         mag = lo + _fast_up(rem, half, lo & 1, sign != 0, p)
         out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
-    else:
+    else:                                         # the float trick: r = (a + bias) & -2**sh
+        nearest, ties_away, away_pos, away_neg, odd, _ = p
+        full = np.int64(1) << sh
         last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
         lsb = ((a >> sh) & 1) if fb > 0 else last
-        out = ((a & -(np.int64(1) << sh)) + (_fast_up(rem, half, lsb, sign != 0, p) << sh)) | sign
+        if nearest:
+            bias = max(half - 1 + (lsb | ties_away), 0)
+        else:
+            bias = (full - 1) * ((1 - lsb) if odd else (away_neg if sign != 0 else away_pos))
+        out = ((a + bias) & -full) | sign
     return ok, (out if a != 0 else np.int64(0))
 
 
@@ -344,6 +350,13 @@ def fast_encode32(x_bits, out, n, es, p):
 def fast_encode64(x_bits, out, n, es, p):
     """encode64 for deterministic modes."""
     _fast_cast(x_bits, out, n, es, p, True, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def lookup(codes, out, table):
+    """out[i] = table[codes[i]]: decode of formats of at most 16 bits by their value table."""
+    for i in range(codes.size):
+        out[i] = table[codes[i]]
 
 
 @nb.njit(cache=True, nogil=True)
