@@ -40,3 +40,17 @@ def test_bench_stochastic_quick(tmp_path):
 def test_bench_dyadic_quick(tmp_path):
     text = _run_quick("bench_dyadic.py", tmp_path / "dyadic.md")
     assert "requantize" in text and "int8 linear" in text
+
+
+def test_bench_posit_quick(tmp_path):
+    """Runs with this checkout's numfmt on the path (the posit family may not be installed)."""
+    root = os.path.dirname(os.path.dirname(BENCH))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "posit.md"
+    result = subprocess.run([sys.executable, os.path.join(os.path.dirname(BENCH), "bench_posit.py"), "--quick",
+                             "--out", str(out)], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "task" not in line]
+    assert rows[:2] == ["float32 -> posit16 -> float32 (round)", "float32 -> posit16 codes (encode)"]
+    assert "posit16 add" in rows and "bfloat16 round (numfmt fast path)" in rows and "target: within 3x" in text

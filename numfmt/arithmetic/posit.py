@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formats.posit import PositFormat
+from ..casts.posit import decode_table
 from ..kernels import posit as kern
 from ..rounding import Rounding
 
@@ -46,8 +47,9 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     p = kern.mode_params(int(mode), stochastic is not None)
     out = np.empty(a.size, np.float64)
+    table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
     beyond = kern.arith(a, b, c, out.view(np.int64), kern.OPS[op], fmt.nbits, fmt.es, p,
-                        (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed))
+                        (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table)
     if overflow == "raise" and beyond:
         raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "
                             f"({fmt.info.maxpos})")

@@ -28,7 +28,7 @@ def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
+def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
     """Every value by code (formats of at most 16 bits), for decode by lookup."""
     out = np.empty(1 << fmt.nbits, dtype)
     itype = np.int64 if dtype == np.float64 else np.int32
@@ -85,7 +85,7 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     flat = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(flat.size, dtype)
     if fmt.nbits <= 16:
-        run_chunked(kern.lookup, flat, out, _decode_table(fmt, dtype))
+        run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
     else:
         run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits,
                     fmt.es, dtype == np.float64)

@@ -409,19 +409,21 @@ def _exact_op(op, a, b, c):
 
 
 @nb.njit(cache=True, nogil=True)
-def arith(a, b, c, out, op, n, es, p, sr, rand, seed):
-    """out[i] = float64 bits of the value of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
-    patterns in; op numbers in ``OPS``); element i uses random number i. Returns how many
-    exact results lie beyond maxpos (they saturate), for overflow="raise"."""
+def arith(a, b, c, out, op, n, es, p, sr, rand, seed, table):
+    """out[i] = float64 bits of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
+    patterns in, op numbers in ``OPS``; ``table``: float64 bits by code for n <= 16, else
+    empty); element i uses random number i. Returns how many exact results lie beyond maxpos
+    (they saturate), for overflow="raise"."""
     beyond = 0
     max_scale = (n - 2) << es
     for i in range(a.size):
         nar, neg, sig, exp = _exact_op(op, a[i], b[i], c[i])
         if nar:
-            out[i] = posit_float_bits(np.int64(1) << (n - 1), n, es, True)
-            continue
-        s = exp + 61
-        beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
-        rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
-        out[i] = posit_float_bits(round_exact(neg, sig, exp, n, es, p, rnd, sr), n, es, True)
+            code = np.int64(1) << (n - 1)
+        else:
+            s = exp + 61
+            beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
+            rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
+            code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
+        out[i] = table[code] if table.size else posit_float_bits(code, n, es, True)
     return beyond
