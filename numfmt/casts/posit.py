@@ -17,7 +17,7 @@ from ..rounding import Rounding
 from .common import as_code_array, code_dtype, run_chunked
 
 _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
-            True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by input: float64?
+            True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by dom64 (float64 input)
 
 
 def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:

@@ -35,10 +35,17 @@ Sign: the magnitude is rounded and the code negated (two's complement); zero has
 NaN and +-Inf inputs give NaR; NaR decodes to NaN.
 
 Exactness: the rounding reads 58 bits of the exact fraction plus the sticky bit, so every
-deterministic mode is exact for every input (at most 29 bits are kept). Stochastic rounding is
-exact for casts (inputs have at most 53 significant bits); for arithmetic results, whose exact
-value may have more bits, the jammed form decides d exactly while k plus the number of kept
-bits stays below about 56 (the float family's bound is the same kind: p + k <= 60).
+deterministic mode is exact for every input (at most 29 fraction bits are kept). Stochastic
+rounding is exact for casts (inputs have at most 53 significant bits). For arithmetic results
+of more significant bits the jammed form decides d exactly while the k random bits stay above
+its sticky bit: fb + k <= 57 for fb kept fraction bits (the float family's bound is of the
+same kind, p + k <= 60), and (s - log2 lo) + k <= 57 where hi - lo is an exponent step.
+
+Speed: the deterministic casts run ``_fast_cast``: a branch-free pass rounds every input whose
+binade holds posit values with a fixed number fb >= 0 of fraction bits (there the posits are a
+float grid, ties in encoding space are value midpoints, and the float trick
+``(a + bias) & -2**shift`` rounds), then the general routine takes the rest (extreme regimes,
+NaN, Inf). Stochastic casts and arithmetic call ``round_exact`` for every element.
 """
 import numba as nb
 import numpy as np
@@ -238,24 +245,15 @@ def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
 
 
 @nb.njit(inline="always")
-def _fast_binade(a, n, es, dom64):
-    """Geometry of the posit values in the binade 2**s <= |x| < 2**(s+1) of the float
-    magnitude bits a: (ok, s, kr, avail, fb). ok iff the binade holds posit values with fb >= 0
-    fraction bits, which is -(n-2-es) * 2**es <= s < (n-2-es) * 2**es (inside minpos..maxpos),
-    and a is a normal float. There the posit values are a float grid with fb fraction bits,
-    ties in encoding space are value midpoints, and a carry out of the fraction reaches
-    2**(s + 1), the next posit: the float trick rounds.
-    """
-    dom_m, dom_bias, top = (52, 1023, 0x7FF) if dom64 else (23, 127, 0xFF)
-    E = a >> dom_m
-    s = E - dom_bias
-    kr = s >> es
-    length = kr + 2 if kr >= 0 else 1 - kr
-    avail = n - 1 - length
-    fb = avail - es
+def _fast_range(n, es, dom64):
+    """(e_lo, e_hi): the float exponent fields of the binades 2**s <= |x| < 2**(s+1) that hold
+    posit values with a fixed number fb >= 0 of fraction bits: -(n-2-es) * 2**es <= s <
+    (n-2-es) * 2**es, strictly inside minpos..maxpos (normal floats only). There the posit
+    values are a float grid with fb fraction bits, ties in encoding space are value midpoints,
+    and a carry out of the fraction reaches 2**(s + 1), the next posit: the float trick rounds."""
+    dom_bias, top = (1023, 0x7FF) if dom64 else (127, 0xFF)
     reach = (n - 2 - es) << es
-    ok = (s >= -reach) & (s < reach) & (E != 0) & (E != top)
-    return ok, s, kr, avail, fb
+    return max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
 
 
 @nb.njit(inline="always")
@@ -270,12 +268,16 @@ def _fast_up(rem, half, lsb, neg, p):
 
 @nb.njit(inline="always")
 def _fast_one(bits, n, es, p, dom64, want_code):
-    """(ok, result) for one input: the code (want_code) or the float bits of the rounded value
-    in the input's own format; ok False leaves the element to the general routine."""
-    dom_m = 52 if dom64 else 23
+    """The code (want_code) or the float bits of the rounded value, in the input's own format,
+    of an input in a binade of ``_fast_range`` (or a zero); garbage, but defined, elsewhere."""
+    dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
     sign = bits & (np.int64(-1) << (63 if dom64 else 31))
     a = bits ^ sign
-    ok, s, kr, avail, fb = _fast_binade(a, n, es, dom64)
+    s = (a >> dom_m) - dom_bias
+    kr = s >> es                                  # regime value, its length, the bits after it
+    length = kr + 2 if kr >= 0 else 1 - kr
+    avail = n - 1 - length
+    fb = avail - es
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     half = (np.int64(1) << sh) >> 1
     if want_code:
@@ -296,24 +298,24 @@ def _fast_one(bits, n, es, p, dom64, want_code):
         else:
             bias = (full - 1) * ((1 - lsb) if odd else (away_neg if sign != 0 else away_pos))
         out = ((a + bias) & -full) | sign
-    return ok, (out if a != 0 else np.int64(0))
+    return out if a != 0 else np.int64(0)
 
 
 @nb.njit(inline="always")
 def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
     """Two passes: the branch-free fast path for every element (vectorizable), then the general
-    routine for the elements it cannot take (zeros are fast; NaN, Inf, extreme binades are
-    not). Rounded values come out in the input's float format."""
+    routine for the elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and
+    the extreme binades are not). Rounded values come out in the input's float format."""
+    dom_m, top = (52, 0x7FF) if dom64 else (23, 0xFF)
     magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
+    e_lo, e_hi = _fast_range(n, es, dom64)
     left = 0
     for i in range(x_bits.size):
-        ok, r = _fast_one(np.int64(x_bits[i]), n, es, p, dom64, want_code)
-        out[i] = r
-        left += np.int64(not ok) & np.int64((x_bits[i] & magnitude) != 0)
+        bits = np.int64(x_bits[i])
+        out[i] = _fast_one(bits, n, es, p, dom64, want_code)
+        E = (bits >> dom_m) & top
+        left += np.int64((E < e_lo) | (E > e_hi)) & np.int64((bits & magnitude) != 0)
     if left:                                      # find them (a small loop), then round them
-        dom_m, dom_bias, top = (52, 1023, 0x7FF) if dom64 else (23, 127, 0xFF)
-        reach = (n - 2 - es) << es
-        e_lo, e_hi = max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
         where = np.empty(left, np.int64)
         k = 0
         for i in range(x_bits.size):
