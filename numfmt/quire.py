@@ -33,7 +33,7 @@ from .formats.registry import format as _format
 from .kernels import posit as pkern
 from .kernels import quire as kern
 from .kernels.longacc import new_longacc
-from .random import random_bits
+from .random import random_bits as _random_ints
 from .rounding import Rounding, rounding_mode
 
 __all__ = ["Quire", "quire_dot", "quire_sum"]
@@ -79,8 +79,7 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     """sum(a * b) over the last axis, exact in the quire and rounded once to fmt.
 
     a and b broadcast against each other; the result has their broadcast shape without the
-    last axis, as float64 values of fmt (NaN for NaR: a NaR term, none of the inputs' fault
-    otherwise; an empty sum is 0). Stochastic rounding takes seed / sr_bits / sr_rule /
+    last axis, as float64 values of fmt (NaN where a term is NaR; an empty sum is 0). Stochastic rounding takes seed / sr_bits / sr_rule /
     random_bits as ``numfmt.round`` does, one random number per output element.
 
     Example:
@@ -183,7 +182,7 @@ class Quire:
         if not p[5]:
             rnd = 0
         else:
-            rnd = int(rand[0]) if rand is not None else int(random_bits(int(seed), 1, sr[0])[0])
+            rnd = int(rand[0]) if rand is not None else int(_random_ints(int(seed), 1, sr[0])[0])
         return int(kern.round_quire(self._acc, self.lsb_exp, self.fmt.nbits, self.fmt.es, p, sr, rnd))
 
     def value(self, rounding: str = "nearest_even", **stochastic) -> float:
