@@ -7,12 +7,14 @@
 from .casts import decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
 from .formats import FixedFormat, FloatFormat, FloatInfo, IntFormat, PositFormat, format, registered
+from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quire import Quire, quire_dot, quire_sum
 from .quantize import choose_qparams, dequantize_affine, quantize_affine
 from .rounding import Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat", "Rounding", "choose_qparams",
-           "dequantize_affine", "dyadic", "quantize_affine", "Quire", "quire_dot", "quire_sum", "decode", "encode", "format", "get_num_threads",
-           "last_seed", "registered", "round", "set_num_threads"]
+__all__ = ["FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat", "Quire", "Rounding",
+           "choose_qparams", "dequantize_affine", "dyadic", "quantize_affine", "decode", "encode", "format",
+           "get_num_threads", "last_seed", "quire_dot", "quire_sum", "registered", "round", "set_num_threads",
+           "abs", "add", "div", "fma", "mul", "neg", "sqrt", "sub"]

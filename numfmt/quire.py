@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts import _stochastic, decode, encode
+from .casts import decode, encode, stochastic_args
 from .formats.posit import PositFormat
 from .formats.registry import format as _format
 from .kernels import posit as pkern
@@ -69,7 +69,7 @@ def _codes(x, fmt: PositFormat, argument: str) -> np.ndarray:
 
 
 def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits):
-    sr = _stochastic(mode, np.empty(shape), seed, sr_bits, sr_rule, random_bits)
+    sr = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result")
     seed, k, rule, rand = sr if sr is not None else (0, 1, "add", None)
     return pkern.mode_params(int(mode), sr is not None), (k, int(rule == "nearest")), rand, np.uint64(seed)
 

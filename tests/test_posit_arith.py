@@ -204,3 +204,20 @@ def test_softposit_pX2_at_32_bits_misrounds_near_the_extremes():
     assert softposit.convertDoubleToPX2(x * y, 32).v == 0xFFFFFFFC
     assert softposit.p32_mul(softposit.convertDoubleToP32(x), softposit.convertDoubleToP32(y)).v == 0xFFFFFFFC
     assert int(nf.encode(_run("mul", ([x], [y]), nf.format("posit32")), "posit32")[0]) == 0xFFFFFFFC
+
+
+def test_public_functions_dispatch_to_posits():
+    """numfmt.add / sub / mul / div / fma / sqrt with a posit format: the same results as
+    elementwise, float32 where float32 holds the format, inputs checked or rounded."""
+    fmt = nf.format("posit16")
+    a, b, c = _random_operands(fmt, 200, 3, seed=4)
+    for op, fn in (("add", nf.add), ("sub", nf.sub), ("mul", nf.mul), ("div", nf.div)):
+        got = fn(a.astype(np.float32), b.astype(np.float32), fmt, "toward_zero")
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, _run(op, (a, b), fmt, "toward_zero"))
+    np.testing.assert_array_equal(nf.fma(a, b, c, "posit16"), _run("fma", (a, b, c), fmt))
+    np.testing.assert_array_equal(nf.sqrt(np.abs(a), "posit16"), _run("sqrt", (np.abs(a),), fmt))
+    assert nf.mul(3.0, 5.0, "posit32").dtype == np.float64
+    with pytest.raises(ValueError, match="not values of posit8"):
+        nf.add([1.1], [1.0], "posit8")
+    assert nf.add([1.1], [1.0], "posit8", inputs="round").tolist() == [2.0]

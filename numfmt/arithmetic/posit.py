@@ -31,6 +31,12 @@ from ..rounding import Rounding
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 
 
+def fits_float32(fmt: PositFormat) -> bool:
+    """Whether float32 holds every value of fmt (``numfmt.ops`` then returns float32 for
+    float32 operands)."""
+    return fmt.fits_float32()
+
+
 def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str,
                 stochastic) -> np.ndarray:
     """op applied to the operands (1-D C-contiguous float64 arrays of equal length holding

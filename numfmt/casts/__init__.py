@@ -36,8 +36,10 @@ def _overflow(overflow: str, fmt) -> str:
     return overflow_policy(overflow)
 
 
-def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bits):
-    """None for deterministic modes, else (seed, k, rule, flat int64 random bits or None)."""
+def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
+    """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
+    names the input in messages): None for deterministic modes, else (seed, k, rule, flat
+    int64 random bits or None). Also what ``numfmt.ops`` uses."""
     global _last_seed
     if mode != Rounding.STOCHASTIC:
         if random_bits is not None or sr_bits is not None:
@@ -56,9 +58,9 @@ def _stochastic(mode: Rounding, x: np.ndarray, seed, sr_bits, sr_rule, random_bi
     if rand.dtype.kind not in "iu":
         raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
     try:
-        rand = np.broadcast_to(rand, x.shape)
+        rand = np.broadcast_to(rand, shape)
     except ValueError:
-        raise ValueError(f"random_bits of shape {rand.shape} does not broadcast to x of shape {x.shape}") from None
+        raise ValueError(f"random_bits of shape {rand.shape} does not broadcast to {name} of shape {shape}") from None
     if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
         raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
                          f"got values from {rand.min()} to {rand.max()}")
@@ -70,7 +72,7 @@ def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rul
     fmt, family = _family(fmt)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
-    sr = _stochastic(mode, x, seed, sr_bits, sr_rule, random_bits)
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
     out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr)
     return finish(out, x)
 

@@ -44,25 +44,35 @@ _NO_SR = (0, 0, 0)
 
 
 @nb.njit(inline="always")
-def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
-    """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
+def sr_increment(rem, t, k, rule_nearest, rnd):
+    """1 if stochastic rounding moves the magnitude away from zero, else 0.
 
-    ``sr`` is (k, rule_nearest, q_shift_base). The exact discarded fraction f (t bits) is reduced
-    to k bits, d = floor(f * 2**k) ("add") or RNE(f * 2**k) ("nearest"), and the magnitude moves
-    away from zero iff d + rnd >= 2**k.
+    The exact discarded fraction is f = rem / 2**t (0 <= rem < 2**62, rem < 2**t for t <= 62;
+    for t > 62 only the case rem < 2**53 occurs, where f * 2**k < 1/2). f is reduced to k bits,
+    d = floor(f * 2**k) ("add") or RNE(f * 2**k) ("nearest"), and the magnitude moves away
+    iff d + rnd >= 2**k.
     """
-    k, rule_nearest, q_shift_base = sr
-    below_quantum = a < q_bits
-    full = np.int64(1) << shift
-    rem = sig if below_quantum else sig & (full - 1)
-    t = (q_shift_base - max(E, 1)) if below_quantum else shift
     drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
     d = (rem >> drop) << max(k - t, 0)
     if rule_nearest:
         half = (np.int64(1) << drop) >> 1
         low = rem & ((np.int64(1) << drop) - 1)
         d += 1 if (low > half) | ((low == half) & (half > 0) & ((d & 1) != 0)) else 0
-    inc = (d + rnd) >> k
+    return (d + rnd) >> k
+
+
+@nb.njit(inline="always")
+def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
+    """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
+
+    ``sr`` is (k, rule_nearest, q_shift_base); see ``sr_increment`` for the rule.
+    """
+    k, rule_nearest, q_shift_base = sr
+    below_quantum = a < q_bits
+    full = np.int64(1) << shift
+    rem = sig if below_quantum else sig & (full - 1)
+    t = (q_shift_base - max(E, 1)) if below_quantum else shift
+    inc = sr_increment(rem, t, k, rule_nearest, rnd)
     return inc * q_bits if below_quantum else (a & -full) + inc * full
 
 

@@ -1,0 +1,78 @@
+"""Element-wise arithmetic of the float family: the kernels of ``numfmt.kernels.arith``.
+
+Every operation is computed exactly and rounded once (see that module). Results that no value
+of the format stands for are errors here: an overflow under overflow="raise" (OverflowError;
+in formats without Inf this includes x / 0), and an invalid operation (0/0, Inf - Inf, 0 * Inf,
+sqrt of a negative) in a format without NaN (ValueError).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..casts.common import run_chunked
+from ..casts.floating import _overflow_mark, kernel_params, sr_params
+from ..formats.floating import FloatFormat
+from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS, widen_checked
+from ..rounding import Rounding
+
+ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+
+
+def products_exact_in_float64(fmt: FloatFormat) -> bool:
+    """Whether every product of two values of fmt is a normal float64 (or zero) exactly: at most
+    53 significant bits, at least 2**-1022 and below 2**1024 in magnitude."""
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    return 2 * (fmt.man_bits + 1) <= 53 and 2 * qsub >= -1022 and 2 * fmt.info.maxexp <= 1024
+
+
+def checked_float64(x: np.ndarray, fmt: FloatFormat) -> tuple[np.ndarray, bool]:
+    """(x as a flat float64 copy, whether every element is a value of fmt) in one pass."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.size, np.float64)
+    bad = np.zeros(1, np.int64)
+    run_chunked(widen_checked, flat, out, kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
+                bad)
+    return out, not bad[0]
+
+
+def _first(operands, mask) -> str:
+    """The operands of the first element where mask holds, for error messages."""
+    i = int(np.flatnonzero(mask)[0])
+    return f"element {i}: operands {tuple(float(v[i]) for v in operands)}"
+
+
+def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mode: Rounding,
+                overflow: str, stochastic) -> np.ndarray:
+    """op applied to the operands (values of fmt), exactly, rounded once to fmt (float64)."""
+    if len(operands) != ARITY[op]:
+        raise ValueError(f"{op} takes {ARITY[op]} operands; got {len(operands)}")
+    x = operands[0].view(np.int64)
+    y = operands[1].view(np.int64) if len(operands) > 1 else x
+    z = operands[2].view(np.int64) if len(operands) > 2 else x
+    sr, rand, seed = None, None, 0
+    if stochastic is not None:
+        seed, k, rule, rand = stochastic
+        limit = SR_MAX_PRECISION_PLUS_BITS - fmt.man_bits - 1
+        if k > limit:
+            raise ValueError(f"sr_bits must be at most {limit} for exact stochastic arithmetic in "
+                             f"{fmt.name} (precision {fmt.man_bits + 1} plus sr_bits at most "
+                             f"{SR_MAX_PRECISION_PLUS_BITS}); got {k}")
+        sr = sr_params(fmt, True, k, rule)
+    params = kernel_params(fmt, True, mode, overflow, "raise")[0]
+    out = np.empty(x.size, np.float64)
+    fast = op in ("add", "sub") or (op == "mul" and products_exact_in_float64(fmt))
+    run_chunked(KERNELS[op], x, out.view(np.int64), y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
+                sr, rand, np.uint64(seed), int(fast), pass_start=True)
+    if overflow == "raise":
+        bad = out.view(np.int64) == _overflow_mark(True)
+        if bad.any():
+            raise OverflowError(f"{int(bad.sum())} of {out.size} results of {op} overflow {fmt.name} "
+                                f"(max {fmt.info.max}) under rounding={mode.name.lower()}; first at "
+                                f"{_first(operands, bad)}")
+    if not fmt.has_nan:
+        bad = np.isnan(out)
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} of {out.size} results of {op} are invalid operations "
+                             f"(0/0, Inf - Inf, 0 * Inf or the sqrt of a negative number), and "
+                             f"{fmt.name} has no NaN; first at {_first(operands, bad)}")
+    return out

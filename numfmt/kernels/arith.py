@@ -1,0 +1,346 @@
+"""Element-wise arithmetic kernels of the float family: unpack, compute exactly, round once.
+
+Operands arrive as float64 bit patterns (int64) of values of the format. Specials are settled
+first (IEEE 754 rules, see ``numfmt.ops``); finite operands are unpacked
+(``exact.unpack_float64``), combined exactly by ``numfmt.kernels.exact`` into the 62-bit
+odd-jammed form, and rounded once by ``round_exact``, which reuses the float family's one
+rounding routine ``kernels.floating._round_one`` with the parameter tuple of
+``casts.floating.kernel_params(fmt, True, mode, overflow, nan)``:
+
+- deterministic modes: the 62-bit form is rounded to odd at 53 bits, a float64 bit pattern
+  (``odd_float64_bits``); rounding that once more to p <= 51 bits in any deterministic mode is
+  the correct rounding of the exact value (round-to-odd with two spare bits). Every FloatFormat
+  has p <= 31 and values inside float64's normal range; exact results below 2**-1022 become
+  odd-jammed float64 subnormals (the format's grid there is coarser), results of 2**1023 or more
+  (products and quotients can go that far) overflow every format in every mode and become the
+  largest float64, odd.
+- stochastic rounding works on the 62-bit form itself (``float64`` would keep too few bits of
+  the discarded fraction f): the format's quantum at the result's binade gives the kept bits
+  and f, ``kernels.floating.sr_increment`` decides, and the exact neighbour, a float64, goes
+  through ``_round_one`` (in the stochastic mode's parameters that only packs it and applies
+  the overflow policy). f is exact to k bits while p + k <= 60: ``numfmt.ops`` enforces it.
+"""
+import numba as nb
+import numpy as np
+
+from ..random import element_bits
+from . import exact
+from .floating import _round_one, sr_increment
+
+SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
+
+_MAG = np.int64(0x7FFFFFFFFFFFFFFF)
+_INF = np.int64(0x7FF) << 52
+_NAN = np.int64(0x7FF8) << 48
+_SIGN = np.int64(-1) << 63
+_F64_MAX = np.int64(0x7FEFFFFFFFFFFFFF)   # odd: stands for any value >= 2**1023
+_FRAC = (np.int64(1) << 52) - 1
+
+
+@nb.njit(inline="always")
+def odd_float64_bits(neg, sig, exp):
+    """The 62-bit form (sig > 0) rounded to odd at 53 bits, as a float64 bit pattern (int64)."""
+    E = exp + 1084                            # the biased float64 exponent of sig * 2**exp
+    if E >= 2046:                             # >= 2**1023: beyond every format's overflow threshold
+        mag = _F64_MAX
+    elif E >= 1:
+        mag = ((E - 1) << 52) + ((sig >> 9) | np.int64((sig & 511) != 0))
+    else:                                     # a float64 subnormal, odd-jammed
+        s = min(10 - E, 63)
+        mag = (sig >> s) | np.int64(((sig >> s) << s) != sig)
+    return mag | (_SIGN if neg else 0)
+
+
+@nb.njit(inline="always")
+def _stochastic_bits(neg, sig, exp, p, rnd, sr):
+    """The 62-bit form (sig > 0) rounded stochastically to the format's grid, as the float64
+    bits of the exact neighbour (or an odd float64 >= 2**1023 that overflows every format)."""
+    k, rule_nearest, q_shift_base = sr
+    M = p[0]
+    emin = (p[13] >> 52) - 1023               # normal_bits: the bits of 2**emin
+    qsub = q_shift_base - 1075                # the exponent of the smallest quantum
+    B = exp + 61                              # the result lies in [2**B, 2**(B+1))
+    if B >= 1023:
+        return _F64_MAX | (_SIGN if neg else 0)
+    qe = B - M if B >= emin else qsub         # the format's quantum at this magnitude
+    t = qe - exp                              # discarded bits of sig (>= 31)
+    if t > 62:                                # f < 2**-(t-62): keep its 62 leading bits, odd
+        s = min(t - 62, 63)
+        rem = (sig >> s) | np.int64(((sig >> s) << s) != sig)
+        kept = np.int64(0)
+        t = 62
+    else:
+        rem = sig & ((np.int64(1) << t) - 1)
+        kept = sig >> t
+    y = kept + sr_increment(rem, t, k, rule_nearest, rnd)
+    if y == 0:
+        return _SIGN if neg else np.int64(0)
+    n = exact.bit_length(y)
+    mag = ((qe + n - 1 + 1023) << 52) | ((y << (53 - n)) & _FRAC)
+    return mag | (_SIGN if neg else 0)
+
+
+@nb.njit(inline="always")
+def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 0)):
+    """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
+    format once: float64 bits of the result (``want_code=False``) or its code.
+
+    ``p``: ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)[want_code]``;
+    ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
+    the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
+    """
+    if sig == 0:
+        bits = _SIGN if neg else np.int64(0)
+    elif stochastic:
+        bits = _stochastic_bits(neg, sig, exp, p, rnd, sr)
+    else:
+        bits = odd_float64_bits(neg, sig, exp)
+    return _round_one(bits, p, want_code, 52, 1023)
+
+
+@nb.njit(inline="always")
+def _zero(neg):
+    return _SIGN if neg else np.int64(0)
+
+
+# Each operation: (x, y, z, rdn) -> (special, bits, neg, sig, exp). special is True with
+# ``bits`` the float64 pattern of an exact result (NaN, ±Inf, ±0 or an operand); else
+# (neg, sig, exp) is the exact result in the 62-bit form. An exact zero from nonzero operands
+# is +0, or -0 when ``rdn`` (rounding toward negative). Unused operands are ignored.
+_NONE = np.int64(0)
+
+
+@nb.njit(inline="always")
+def _special(bits):
+    return True, bits, _NONE, _NONE, _NONE
+
+
+@nb.njit(inline="always")
+def _exact(n, s, e, rdn):
+    return False, _NONE, (np.int64(rdn) if s == 0 else n), s, e
+
+
+@nb.njit(inline="always")
+def _add(x, y, z, rdn):
+    ax, ay = x & _MAG, y & _MAG
+    if (ax > _INF) | (ay > _INF):
+        return _special(_NAN)
+    if ax == _INF:
+        return _special(_NAN if (ay == _INF) & ((x ^ y) < 0) else x)
+    if ay == _INF:
+        return _special(y)
+    if (ax == 0) & (ay == 0):
+        return _special(x if (x ^ y) >= 0 else _zero(rdn))
+    na, sa, ea = exact.unpack_float64(x)
+    nb_, sb, eb = exact.unpack_float64(y)
+    n, s, e = exact.add(na, sa, ea, nb_, sb, eb)
+    return _exact(n, s, e, rdn)
+
+
+@nb.njit(inline="always")
+def _sub(x, y, z, rdn):
+    return _add(x, y ^ _SIGN, z, rdn)
+
+
+@nb.njit(inline="always")
+def _mul(x, y, z, rdn):
+    ax, ay = x & _MAG, y & _MAG
+    neg = (x ^ y) < 0
+    if (ax > _INF) | (ay > _INF) | ((ax == _INF) & (ay == 0)) | ((ax == 0) & (ay == _INF)):
+        return _special(_NAN)
+    if (ax == _INF) | (ay == _INF):
+        return _special(_INF | _zero(neg))
+    if (ax == 0) | (ay == 0):
+        return _special(_zero(neg))
+    na, sa, ea = exact.unpack_float64(x)
+    nb_, sb, eb = exact.unpack_float64(y)
+    n, s, e = exact.mul(na, sa, ea, nb_, sb, eb)
+    return _exact(n, s, e, rdn)
+
+
+@nb.njit(inline="always")
+def _div(x, y, z, rdn):
+    ax, ay = x & _MAG, y & _MAG
+    neg = (x ^ y) < 0
+    if (ax > _INF) | (ay > _INF) | ((ax == _INF) & (ay == _INF)) | ((ax == 0) & (ay == 0)):
+        return _special(_NAN)
+    if (ax == _INF) | (ay == 0):
+        return _special(_INF | _zero(neg))
+    if (ay == _INF) | (ax == 0):
+        return _special(_zero(neg))
+    na, sa, ea = exact.unpack_float64(x)
+    nb_, sb, eb = exact.unpack_float64(y)
+    n, s, e = exact.div(na, sa, ea, nb_, sb, eb)
+    return _exact(n, s, e, rdn)
+
+
+@nb.njit(inline="always")
+def _sqrt(x, y, z, rdn):
+    ax = x & _MAG
+    if (ax > _INF) | ((x < 0) & (ax != 0)):
+        return _special(_NAN)
+    if (ax == 0) | (ax == _INF):
+        return _special(x)                    # sqrt(±0) = ±0, sqrt(+Inf) = +Inf
+    _, sa, ea = exact.unpack_float64(x)
+    n, s, e = exact.sqrt(sa, ea)
+    return _exact(n, s, e, rdn)
+
+
+@nb.njit(inline="always")
+def _fma(x, y, z, rdn):
+    ax, ay, az = x & _MAG, y & _MAG, z & _MAG
+    neg = (x ^ y) < 0                          # the product's sign
+    if (ax > _INF) | (ay > _INF) | (az > _INF) | ((ax == _INF) & (ay == 0)) | ((ax == 0) & (ay == _INF)):
+        return _special(_NAN)
+    if (ax == _INF) | (ay == _INF):
+        return _special(_NAN if (az == _INF) & ((z < 0) != neg) else _INF | _zero(neg))
+    if az == _INF:
+        return _special(z)
+    if (ax == 0) | (ay == 0):                  # ±0 + z
+        return _special(z if (az != 0) | ((z < 0) == neg) else _zero(rdn))
+    na, sa, ea = exact.unpack_float64(x)
+    nb_, sb, eb = exact.unpack_float64(y)
+    nc, sc, ec = exact.unpack_float64(z)
+    n, s, e = exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec)
+    return _exact(n, s, e, rdn)
+
+
+@nb.njit(inline="always")
+def odd_sum_bits(x, y, rdn):
+    """float64 bits of the exact x + y rounded to odd at 53 bits (x, y: float64 bit patterns of
+    values below 2**1023 in magnitude, or specials), as ``odd_float64_bits`` gives it from the
+    exact core, computed with TwoSum: s = RN(x + y) and the exact error e = x + y - s; the
+    result is s if e == 0, else the float64 toward zero from x + y (s itself if e points away
+    from zero, its predecessor if toward) with the last bit set. Specials, and the signs of
+    zeros (+0 for x - x, -0 under ``rdn``), follow IEEE 754 as in ``_add``.
+    """
+    a = np.int64(x).view(np.float64)
+    b = np.int64(y).view(np.float64)
+    s = a + b
+    t = s - a
+    e = (a - (s - t)) + (b - t)
+    bits = np.float64(s).view(np.int64)
+    mag = bits & _MAG
+    sign = bits & _SIGN
+    if mag < _INF and e != 0:
+        mag = (mag if (e > 0) == (s > 0) else mag - 1) | 1
+    if mag == 0 and rdn:
+        sign = (x | y) & _SIGN
+    return _NAN if mag > _INF else mag | sign      # one NaN, as the exact route gives
+
+
+@nb.njit(inline="always")
+def _fast_add(x, y, z, rdn):
+    return odd_sum_bits(x, y, rdn)
+
+
+@nb.njit(inline="always")
+def _fast_sub(x, y, z, rdn):
+    return odd_sum_bits(x, y ^ _SIGN, rdn)
+
+
+@nb.njit(inline="always")
+def _fast_mul(x, y, z, rdn):
+    """The float64 product: exact when the format's products stay in float64's normal range
+    and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
+    bits = np.float64(np.int64(x).view(np.float64) * np.int64(y).view(np.float64)).view(np.int64)
+    return _NAN if (bits & _MAG) > _INF else bits
+
+
+@nb.njit(inline="always")
+def _store(out, i, result, p, sr, rand, seed, j):
+    """out[i] = float64 bits of ``result`` (an operation's return value) rounded once; element
+    index j picks the random integer under stochastic rounding (sr not None)."""
+    special, bits, n, s, e = result
+    if special:
+        out[i] = _round_one(bits, p, False, 52, 1023)
+    elif sr is None:
+        out[i] = round_exact(n, s, e, p, False)
+    else:
+        out[i] = round_exact(n, s, e, p, False, True, element_bits(rand, seed, j, sr[0]), sr)
+
+
+# One kernel per operation, each serving every FloatFormat and every rounding mode:
+#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast) with x, y, z float64 bit patterns
+#   (int64; ops with fewer operands ignore y, z), out int64; p = kernel_params(fmt, True, mode,
+#   overflow, nan)[0]; rdn = 1 under toward_negative; sr None (deterministic) or
+#   sr_params(fmt, True, k, rule), the random integer of element i being
+#   element_bits(rand, seed, start + i, k) (rand None: the seeded generator). fast = 1 lets
+#   deterministic add / sub / mul take the float64 route (TwoSum; exact products), which gives
+#   the same odd-jammed float64 as the exact core at a fraction of the cost; div, sqrt and fma
+#   ignore it.
+@nb.njit(cache=True, nogil=True)
+def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_add(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
+    for i in range(x.size):
+        _store(out, i, _add(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_sub(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
+    for i in range(x.size):
+        _store(out, i, _sub(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if sr is None and fast:
+        for i in range(x.size):
+            out[i] = _round_one(_fast_mul(x[i], y[i], 0, rdn), p, False, 52, 1023)
+        return
+    for i in range(x.size):
+        _store(out, i, _mul(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    for i in range(x.size):
+        _store(out, i, _div(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    for i in range(x.size):
+        _store(out, i, _sqrt(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+@nb.njit(cache=True, nogil=True)
+def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast):
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    for i in range(x.size):
+        _store(out, i, _fma(x[i], y[i], z[i], rdn), p, sr, rand, seed, start + i)
+
+
+KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
+           "sqrt": sqrt_kernel, "fma": fma_kernel}
+
+
+@nb.njit(cache=True, nogil=True)
+def widen_checked(x, out, p, bad):
+    """out[i] = x[i] as float64 (x float32 or float64); bad[0] = 1 if some x[i] is not a value of
+    the format: rounding it (``p``: kernel_params(fmt, True, toward_zero, "ieee", "ml_dtypes"))
+    changes it, apart from the sign of zero (a NaN without NaN rounds to 0)."""
+    found = False
+    for i in range(x.size):
+        v = np.float64(x[i])
+        out[i] = v
+        bits = np.float64(v).view(np.int64)
+        r = _round_one(bits, p, False, 52, 1023)
+        both_zero = ((r | bits) & _MAG) == 0
+        both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
+        found |= not ((r == bits) | both_zero | both_nan)
+    if found:
+        bad[0] = 1
+
