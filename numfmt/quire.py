@@ -110,11 +110,12 @@ def quire_sum(x, fmt, axis=None, rounding: str = "nearest_even", **stochastic) -
         [1.0, 1.0]
     """
     x = np.asarray(x, dtype=np.float64)
-    axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
-    axes = tuple(a % x.ndim if x.ndim else a for a in axes)
     if x.ndim == 0:
         x = x.reshape(1)
-        axes = (0,)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
+    if any(not -x.ndim <= a < x.ndim for a in axes) or len({a % x.ndim for a in axes}) != len(axes):
+        raise ValueError(f"axis must be None, or distinct axes of x (dimension {x.ndim}); got {axis!r}")
+    axes = tuple(a % x.ndim for a in axes)
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, keep + list(axes))
     terms = moved.reshape(moved.shape[:len(keep)] + (-1,))

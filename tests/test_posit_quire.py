@@ -94,6 +94,10 @@ def test_errors():
         nf.Quire("e4m3")
     with pytest.raises(ValueError, match="rounding must be one of"):
         nf.quire_sum([1.0], "posit8", rounding="up")
+    with pytest.raises(ValueError, match="axis must be None"):
+        nf.quire_sum(np.ones((2, 3)), "posit8", axis=2)
+    with pytest.raises(ValueError, match="axis must be None"):
+        nf.quire_sum(np.ones((2, 3)), "posit8", axis=(1, -1))
     with pytest.raises(TypeError, match="unexpected keyword"):
         nf.Quire("posit8").value(bits=3)
 
