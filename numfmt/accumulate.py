@@ -16,6 +16,7 @@ from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import PARAM_NAMES
 from .ops import _representable
+from .quire import quire_dot, quire_sum
 from .rounding import Rounding, overflow_policy, rounding_mode
 
 __all__ = ["sum", "dot", "matmul", "ORDERS"]
@@ -25,14 +26,31 @@ _PROMOTE_FORMAT = "binary32"
 
 
 def _float_format(value, argument: str):
-    """A FloatFormat from a name / Format / dtype; the quire is the posit branch's."""
-    if isinstance(value, str) and value == "quire":
-        raise NotImplementedError("accumulator='quire': posits, wired at merge (the quire is "
-                                  "numfmt.quire on the posit branch)")
+    """A FloatFormat from a name / Format / dtype."""
     fmt = _format(value)
     if fmt.family != "float":
-        raise ValueError(f"{argument} must be a float format; got {fmt.name} ({fmt.family})")
+        raise ValueError(f"{argument} must be a float format; got {fmt.name} ({fmt.family}); posit "
+                         "inputs accumulate in the quire: accumulator='quire'")
     return fmt
+
+
+def _quire_call(fmt, product, order, options: dict):
+    """The posit format of an ``accumulator="quire"`` call, after checking that nothing else
+    asks for an order, a product rounding or a hardware model (the quire is exact)."""
+    if fmt is None or _format(fmt).family != "posit":
+        raise ValueError(f"accumulator='quire' accumulates posits: fmt must be a posit format; got {fmt!r}")
+    given = [name for name, value in options.items() if value is not None]
+    if product is not None or order not in ("sequential", "exact") or given:
+        raise ValueError("accumulator='quire' sums exactly and rounds once: product, order, block, "
+                         f"fused_terms, alignment_bits and promote_every do not apply; got {given or order!r}")
+    return _format(fmt)
+
+
+def _quire_result(values: np.ndarray, fmt, float32: bool):
+    """quire_dot's float64 values as the other reductions return them."""
+    if float32 and fmt.fits_float32():
+        values = values.astype(np.float32)
+    return values[()] if values.ndim == 0 else values
 
 
 def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -> int:
@@ -153,6 +171,8 @@ _DOC_ARGS = """
     - ``"kahan"``: Kahan's compensated sum with the compensation c kept in the accumulator
       format: y = t - c, u = s + y, c = (u - s) - y, s = u (four roundings per term).
     - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator).
+    - ``accumulator="quire"`` (``fmt`` a posit format): the posit standard's quire, exact,
+      rounded once (``numfmt.quire``); order, product and the hardware models do not apply.
     - ``"fused"`` with ``fused_terms=k`` and ``alignment_bits=b``: a fused multi-term adder as in
       tensor cores (Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA tensor
       cores", PeerJ CS 2021; Khattak & Mikaitis, "Accurate models of NVIDIA tensor cores",
@@ -205,9 +225,17 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         >>> nf.sum(np.ones((2, 3), np.float32), "e4m3", axis=1, accumulator="binary32").tolist()
         [3.0, 3.0]
     """
+    arr = as_float_array(x)
+    if isinstance(accumulator, str) and accumulator == "quire":
+        posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
+                                                     alignment_bits=alignment_bits, promote_every=promote_every))
+        total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
+        if keepdims:
+            axes = _axes(axis, arr.ndim)
+            total = total.reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
+        return _quire_result(total, posit, arr.dtype != np.float64)
     plan = _Plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
                  rounding, overflow, seed, sr_bits, sr_rule, products=False)
-    arr = as_float_array(x)
     _check_values(arr, plan.fmt, "x")
     axes = _axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
@@ -273,6 +301,12 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         ...  for p in (None, "e4m3")]
         [2.53125, 2.5]
     """
+    if isinstance(accumulator, str) and accumulator == "quire":
+        posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
+                                                        alignment_bits=alignment_bits, promote_every=promote_every))
+        a, b = as_float_array(a, "a"), as_float_array(b, "b")
+        values = quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
+        return _quire_result(values, posit, a.dtype != np.float64 and b.dtype != np.float64)
     plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
                  rounding, overflow, seed, sr_bits, sr_rule, products=True)
     a, b = _operands(a, b, plan)
@@ -303,9 +337,15 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         >>> nf.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
         [[14.0, 1344.0], [1344.0, 200704.0]]
     """
-    plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, products=True)
-    a, b = _operands(a, b, plan)
+    quire = isinstance(accumulator, str) and accumulator == "quire"
+    if quire:
+        posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
+                                                        alignment_bits=alignment_bits, promote_every=promote_every))
+        a, b = as_float_array(a, "a"), as_float_array(b, "b")
+    else:
+        plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                     rounding, overflow, seed, sr_bits, sr_rule, products=True)
+        a, b = _operands(a, b, plan)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     m, n = a2.shape[-2:]
@@ -317,10 +357,15 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     except ValueError:
         raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
+    shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
+    float32 = a.dtype != np.float64 and b.dtype != np.float64
+    if quire:     # element (i, j): the quire dot product of row i of a and column j of b
+        values = quire_dot(a2[..., :, None, :], np.swapaxes(b2, -1, -2)[..., None, :, :], posit, rounding,
+                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
+        return _quire_result(values.reshape(shape), posit, float32)
     a3 = _stack(a2, batch, m, n)
     bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n)
-    shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
-    return plan.run(a3, bt3, shape, a.dtype != np.float64 and b.dtype != np.float64)
+    return plan.run(a3, bt3, shape, float32)
 
 
 for _f in (sum, dot, matmul):

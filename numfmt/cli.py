@@ -109,7 +109,8 @@ def cmd_list(args) -> int:
         if fmt.family == "block":     # bits per element with the scale amortized; no single smallest
             rows.append([name, ", ".join(aliases), fmt.family, _num(info.bits_per_element), _num(info.max), "-"])
             continue
-        smallest = info.smallest_subnormal if fmt.family == "float" else info.resolution
+        smallest = {"float": "smallest_subnormal", "posit": "minpos"}.get(fmt.family, "resolution")
+        smallest = getattr(info, smallest)
         rows.append([name, ", ".join(aliases), fmt.family, str(fmt.bits), _num(info.max), _num(smallest)])
     print(_table(["name", "aliases", "family", "bits", "max", "smallest subnormal"], rows, right=False))
     return 0
@@ -162,6 +163,8 @@ def cmd_info(args) -> int:
                 + ("" if fmt.subnormals else ", no subnormals") + ("" if fmt.zero else ", no zero"))
     elif fmt.family == "block":
         desc = f"block format: {fmt.block_size} {fmt.element.name} elements share one {fmt.scale.name} scale"
+    elif fmt.family == "posit":
+        desc = f"posit format: nbits={fmt.nbits}, es={fmt.es}"
     else:
         desc = f"fixed-point format: bits={fmt.bits}, frac_bits={fmt.frac_bits}, signed={fmt.signed}"
     print(f"{fmt.name} ({desc})")

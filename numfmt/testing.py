@@ -11,7 +11,8 @@ Use them to test your own kernels against numfmt (or against exact arithmetic)::
         fmt, x = fmt_x
         assert my_round(x, fmt, mode) == nf.round(x, fmt, mode)
 
-Only the float family (``FloatFormat``) is covered. Every strategy draws finite values as
+The float family (``FloatFormat``) comes first; integer / fixed-point and posit strategies
+follow in their own sections. Every strategy draws finite values as
 Python floats (float64) that are exact; helpers ``magnitude_codes`` / ``next_value`` expose the
 code geometry the strategies use.
 """
@@ -29,7 +30,8 @@ from .formats.floating import SPECIALS, FloatFormat
 from .formats.registry import registered
 from .rounding import DETERMINISTIC_ROUNDINGS, ROUNDING_NAMES
 
-__all__ = ["formats", "values", "rounding_cases", "arrays", "rounding_modes",
+__all__ = ["formats", "values", "rounding_cases", "arrays", "rounding_modes", "posit_formats", "posit_values",
+           "posit_rounding_cases",
            "registered_float_formats", "is_reachable_code", "overflow_code"]
 
 
@@ -444,3 +446,95 @@ def blocks(fmt, kinds: Sequence[str] = HARD_BLOCK_KINDS, dtype=np.float32) -> st
     """
     return st.builds(lambda kind, seed: hard_block(fmt, kind, np.random.default_rng(seed), dtype),
                      st.sampled_from(list(kinds)), st.integers(0, 2 ** 32 - 1))
+
+
+# ----------------------------------------------------------------------------- posits
+def posit_formats(max_bits: int = 32, es: Sequence[int] | None = None,
+                  registered: bool = True) -> st.SearchStrategy:
+    """Posit formats: the registered posit8/16/32 and random ``PositFormat(nbits, es)``.
+
+    Args:
+        max_bits: the widest format drawn (2..32).
+        es: the exponent sizes to draw from (default 0..5).
+        registered: include the registered posit formats.
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(posit_formats(max_bits=16, es=[2]))
+        ... def test(fmt): assert fmt.nbits <= 16 and fmt.es == 2
+        >>> test()
+    """
+    from .formats.posit import MAX_ES, MAX_NBITS, PositFormat
+
+    if not 2 <= max_bits <= MAX_NBITS:
+        raise ValueError(f"max_bits must be from 2 to {MAX_NBITS}; got {max_bits!r}")
+    sizes = list(range(MAX_ES + 1) if es is None else es)
+    if not sizes or any(not (isinstance(e, int) and 0 <= e <= MAX_ES) for e in sizes):
+        raise ValueError(f"es must be a non-empty list of integers from 0 to {MAX_ES}; got {es!r}")
+    random = st.builds(PositFormat, st.integers(2, max_bits), st.sampled_from(sizes))
+    regs = [f for _, _, f in _registered_posits() if f.nbits <= max_bits and f.es in sizes]
+    return st.one_of(st.sampled_from(regs), random) if registered and regs else random
+
+
+def _registered_posits():
+    return [entry for entry in registered() if getattr(entry[2], "family", None) == "posit"]
+
+
+def _posit_codes(fmt) -> st.SearchStrategy[int]:
+    """Positive finite codes, weighted toward minpos, maxpos and the codes around 1."""
+    top = fmt.nar_code - 1
+    one = 1 << (fmt.nbits - 2)
+    return st.one_of(st.integers(1, min(top, 4)), st.integers(max(1, top - 3), top),
+                     st.integers(max(1, one - 3), min(top, one + 3)), st.integers(1, top))
+
+
+def posit_values(fmt, allow_nar: bool = False) -> st.SearchStrategy[float]:
+    """Values of a posit format as Python floats (exact), both signs and zero; with
+    ``allow_nar`` also NaN (NaR).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> import numfmt as nf
+        >>> @settings(deadline=None)      # the first call compiles the kernel
+        ... @given(posit_values(nf.format("posit16")))
+        ... def test(v): assert float(nf.round(v, "posit16")) == v
+        >>> test()
+    """
+    def value(code_neg):
+        code, neg = code_neg
+        v = float(fmt.code_value(code))
+        return -v if neg else v
+
+    out = st.one_of(st.just(0.0), st.tuples(_posit_codes(fmt), st.booleans()).map(value))
+    return st.one_of(out, st.just(math.nan)) if allow_nar else out
+
+
+def posit_rounding_cases(fmt, allow_special: bool = False) -> st.SearchStrategy[float]:
+    """float64 inputs that stress rounding to a posit format, at, just below and just above:
+    the ties in encoding space (the (n+1)-bit codes lo·1, where nearest rounding decides), the
+    midpoints in value, the values themselves, minpos and maxpos (and half / twice them), and
+    the regime boundaries useed**k; plus log-uniform values over the whole range. Both signs;
+    ``allow_special`` adds ±Inf and NaN (they round to NaR).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> import numfmt as nf
+        >>> @settings(deadline=None)
+        ... @given(posit_rounding_cases(nf.format("posit8")))
+        ... def test(x): assert float(nf.round(x, "posit8")) != 0 or x == 0
+        >>> test()
+    """
+    from .formats.posit import posit_value
+
+    n, es, top = fmt.nbits, fmt.es, fmt.max_scale
+    ties = _posit_codes(fmt).map(lambda c: float(posit_value(2 * c + 1, n + 1, es)) if c < fmt.nar_code - 1
+                                 else float(fmt.code_value(c)))
+    mids = _posit_codes(fmt).map(lambda c: float((fmt.code_value(c) + fmt.code_value(min(c + 1, fmt.nar_code - 1))) / 2))
+    exact = _posit_codes(fmt).map(lambda c: float(fmt.code_value(c)))
+    edges = st.sampled_from([2.0 ** -top, 2.0 ** (-top - 1), 2.0 ** top, 2.0 ** (top + 1), 1.5 * 2.0 ** -top])
+    regimes = st.integers(-(n - 2), n - 2).map(lambda k: 2.0 ** (k << es))
+    log_uniform = st.builds(lambda e, f: math.ldexp(f, e), st.integers(-top - 3, top + 3),
+                            st.floats(1.0, 2.0, exclude_max=True))
+    magnitudes = st.one_of(st.one_of(ties, mids, exact, edges, regimes).flatmap(_around), log_uniform)
+    out = st.tuples(magnitudes, st.booleans()).map(lambda t: -t[0] if t[1] else t[0])
+    return st.one_of(out, st.sampled_from([math.inf, -math.inf, math.nan])) if allow_special else out

@@ -544,8 +544,10 @@ def test_errors():
         nf.sum([1.0], "e4m3", order="fused", fused_terms=4, alignment_bits=70)
     with pytest.raises(ValueError, match="give fmt"):
         nf.sum([1.0])
-    with pytest.raises(NotImplementedError, match="accumulator='quire': posits, wired at merge"):
+    with pytest.raises(ValueError, match="fmt must be a posit format"):
         nf.sum([1.0], "bfloat16", accumulator="quire")
+    with pytest.raises(ValueError, match="sums exactly and rounds once"):
+        nf.dot([1.0], [1.0], "posit16", accumulator="quire", order="kahan")
     with pytest.raises(ValueError, match="matmul: a has 3 columns but b has 2 rows"):
         nf.matmul(np.ones((2, 3)), np.ones((2, 2)), "e4m3")
     with pytest.raises(ValueError, match="at least one dimension"):

@@ -67,3 +67,10 @@ def test_bench_arith_quick(tmp_path):
     assert [(r[0].strip(), r[1].strip()) for r in rows] == [
         (op, f) for f in ("binary16", "bfloat16", "e4m3") for op in ("add", "mul")]
     assert all("*" not in cell for r in rows for cell in r)      # the peers agree with numfmt's RNE
+
+
+def test_bench_posit_quick(tmp_path):
+    text = _run_quick("bench_posit.py", tmp_path / "posit.md")
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "task" not in line]
+    assert rows[:2] == ["float32 -> posit16 -> float32 (round)", "float32 -> posit16 codes (encode)"]
+    assert "posit16 add" in rows and "bfloat16 round (numfmt fast path)" in rows and "target: within 3x" in text

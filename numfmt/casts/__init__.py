@@ -6,7 +6,7 @@ import numpy as np
 from ..formats.registry import format as _format
 from ..rounding import Rounding, overflow_policy, rounding_mode
 from ..random import resolve_seed
-from . import block, fixed, floating
+from . import block, fixed, floating, posit
 from .block import BlockCodes
 from .common import as_float_array, finish, get_num_threads, set_num_threads
 
@@ -22,7 +22,7 @@ def last_seed() -> int | None:
     when no seed was given), so that a result can be reproduced."""
     return _last_seed
 
-_FAMILIES = {"float": floating, "fixed": fixed, "block": block}
+_FAMILIES = {"float": floating, "fixed": fixed, "posit": posit, "block": block}
 
 
 def _family(fmt):

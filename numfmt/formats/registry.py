@@ -13,6 +13,7 @@ import numpy as np
 from .block import BlockFormat, parse_bfp
 from .floating import FloatFormat
 from .integer import FixedFormat, parse_fixed
+from .posit import PositFormat, parse_posit
 
 _FORMATS: dict[str, object] = {}   # canonical name -> format
 _ALIASES: dict[str, str] = {}      # alias -> canonical name
@@ -76,7 +77,10 @@ for _bits in (2, 3, 4, 8, 16, 32):
     register(FixedFormat(_bits, 0, True))
     register(FixedFormat(_bits, 0, False))
 
-_PARSERS = [_parse_float, parse_fixed, parse_bfp]
+for _bits in (8, 16, 32):
+    register(PositFormat(_bits, 2), (f"posit{_bits}_2",))
+
+_PARSERS = [_parse_float, parse_fixed, parse_posit, parse_bfp]
 
 
 def _lookup(name: str):

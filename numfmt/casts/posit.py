@@ -1,0 +1,92 @@
+"""Casts of the posit family: round / encode / decode through ``kernels.posit``.
+
+Every posit<n, es> and every rounding mode runs the same compiled kernels (n, es and the mode
+flags are plain integer arguments). Overflow policies do not apply: posits saturate at
+±maxpos by definition (``overflow="raise"`` raises OverflowError for finite inputs beyond
+maxpos, as a check). NaN and ±Inf become NaR, whatever ``nan`` says.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..formats.posit import PositFormat
+from ..kernels import posit as kern
+from ..rounding import Rounding
+from .common import as_code_array, code_dtype, run_chunked
+
+_DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
+            True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by dom64 (float64 input)
+
+
+def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
+    big = np.isfinite(flat) & (np.abs(flat) > fmt.info.maxpos)
+    if big.any():
+        raise OverflowError(f"{int(big.sum())} of {flat.size} elements of x exceed maxpos of {fmt.name} "
+                            f"({fmt.info.maxpos}); first: {flat[big][0]!r}")
+
+
+@functools.lru_cache(maxsize=None)
+def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
+    """Every value by code (formats of at most 16 bits), for decode by lookup."""
+    out = np.empty(1 << fmt.nbits, dtype)
+    itype = np.int64 if dtype == np.float64 else np.int32
+    kern.decode(np.arange(1 << fmt.nbits, dtype=np.int64), out.view(itype), fmt.nbits, fmt.es,
+                dtype == np.float64)
+    out.flags.writeable = False
+    return out
+
+
+def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stochastic, want_code: bool):
+    """Deterministic modes take the two-pass fast kernels, stochastic rounding the general ones.
+    Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
+    dom64 = x.dtype == np.float64 or not (want_code or fmt.fits_float32())
+    ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
+    flat = np.ascontiguousarray(x, dtype=ftype).reshape(-1)
+    if overflow == "raise":
+        _check_overflow(flat, fmt)
+    p = kern.mode_params(int(mode), stochastic is not None)
+    out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else ftype)
+    target = out if want_code else out.view(itype)
+    if stochastic is None:
+        fast = {(False, False): kern.fast_round32, (True, False): kern.fast_round64,
+                (False, True): kern.fast_encode32, (True, True): kern.fast_encode64}[dom64, want_code]
+        run_chunked(fast, flat.view(itype), target, fmt.nbits, fmt.es, p)
+    else:
+        seed, sr_bits, sr_rule, rand = stochastic
+        run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target, rand,
+                    np.uint64(seed), fmt.nbits, fmt.es, p, (int(sr_bits), int(sr_rule == "nearest")),
+                    pass_start=True)
+    return out.reshape(x.shape)
+
+
+def round_float(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, nan: str,
+                stochastic=None) -> np.ndarray:
+    """x rounded to fmt: float64 for float64 inputs or where float32 cannot hold every value
+    of fmt (posit32: 28 significant bits), else float32."""
+    return _cast(x, fmt, mode, overflow, stochastic, want_code=False)
+
+
+def encode_float(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, nan: str,
+                 stochastic=None) -> np.ndarray:
+    """Codes of x rounded to fmt (uint8 / uint16 / uint32 by width); NaN and ±Inf give NaR."""
+    return _cast(x, fmt, mode, overflow, stochastic, want_code=True)
+
+
+def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
+    """Values of codes as float32 or float64; NaR gives NaN."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if dtype == np.float32 and not fmt.fits_float32():
+        raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
+    arr = as_code_array(codes, fmt.bits)
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    out = np.empty(flat.size, dtype)
+    if fmt.nbits <= 16:
+        run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
+    else:
+        run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits,
+                    fmt.es, dtype == np.float64)
+    return out.reshape(arr.shape)

@@ -1,0 +1,431 @@
+"""Numba kernels of the posit family: one rounding routine, the casts around it, and decode.
+
+``round_exact(neg, sig, exp, n, es, p, rnd, sr)`` rounds an exact value in the 62-bit
+odd-jammed form of ``numfmt.kernels.exact`` ((-1)**neg * sig * 2**exp with
+2**61 <= sig < 2**62 and bit 0 sticky, or sig == 0) to the code of posit<n, es>. Casts and
+arithmetic both call it, so they round identically. The format comes in as the plain integers
+n and es, so one compiled kernel serves every posit<n, es>.
+
+How each rounding mode is defined for posits (x finite and nonzero; lo <= |x| <= hi are the
+two neighbours of |x| among the posit values 0, minpos, ..., maxpos, consecutive codes):
+
+- ``nearest_even``: the Posit Standard 2022 rounding. Exact values stay; |x| > maxpos gives
+  maxpos; 0 < |x| < minpos gives minpos (never 0); otherwise the tie point between lo and hi is
+  the (n+1)-bit pattern lo·1, i.e. the comparison is made on the posit bit string of |x| (its
+  regime, exponent and fraction bits continued without bound): guard bit and sticky bits
+  after the first n bits. A tie goes to the code whose last bit is 0. Where the n bits end in
+  the fraction this is the ordinary nearest value; where they end in the exponent or regime
+  bits it is nearest in the (geometric) encoding.
+- ``nearest_away``: the same comparison, ties go to hi (away from zero); minpos / maxpos clamps
+  as for nearest_even.
+- ``toward_zero``, ``toward_positive``, ``toward_negative``: the neighbour in that direction
+  among the posit values, 0 included: 0 < |x| < minpos gives 0 toward zero and minpos away
+  from zero. Beyond maxpos there is no larger posit (NaR is not a number): every mode gives
+  maxpos, so toward_positive of x > maxpos is maxpos < x.
+- ``odd``: an inexact x takes the neighbour with the odd code (so 0 < |x| < minpos gives
+  minpos, |x| > maxpos gives maxpos). Negation keeps a code's parity.
+- ``stochastic``: hi with a probability given by the exact position of |x| between the two
+  neighbours, f = (|x| - lo) / (hi - lo) (linear in value, so the rounding is unbiased; between
+  regimes, or inside the exponent bits, hi - lo is not a power of two). As for the float
+  family, f is reduced to k = sr_bits bits, d = floor(f * 2**k) (sr_rule "add") or
+  RNE(f * 2**k) ("nearest"), and the result is hi iff d + r >= 2**k for the k random bits r.
+  Below minpos the neighbours are 0 and minpos; beyond maxpos the result is maxpos.
+
+Sign: the magnitude is rounded and the code negated (two's complement); zero has one code.
+NaN and +-Inf inputs give NaR; NaR decodes to NaN.
+
+Exactness: the rounding reads 58 bits of the exact fraction plus the sticky bit, so every
+deterministic mode is exact for every input (at most 29 fraction bits are kept). Stochastic
+rounding is exact for casts (inputs have at most 53 significant bits). For arithmetic results
+of more significant bits the jammed form decides d exactly while the k random bits stay above
+its sticky bit: fb + k <= 57 for fb kept fraction bits (the float family's bound is of the
+same kind, p + k <= 60), and (s - log2 lo) + k <= 57 where hi - lo is an exponent step.
+
+Speed: the deterministic casts run ``_fast_cast``: a branch-free pass rounds every input whose
+binade holds posit values with a fixed number fb >= 0 of fraction bits (there the posits are a
+float grid, ties in encoding space are value midpoints, and the float trick
+``(a + bias) & -2**shift`` rounds), then the general routine takes the rest (extreme regimes,
+NaN, Inf). Stochastic casts and arithmetic call ``round_exact`` for every element.
+"""
+import numba as nb
+import numpy as np
+
+from ..random import element_bits
+from . import exact
+
+FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
+LOW31 = (1 << 31) - 1
+EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
+EXP64 = 0x7FF << 52
+
+
+def mode_params(mode: int, stochastic: bool) -> tuple:
+    """The ``p`` tuple of ``round_exact``: (nearest, ties_away, away_pos, away_neg, odd, stochastic)
+    from a ``numfmt.rounding.Rounding`` number (0 ne, 1 na, 2 tz, 3 tp, 4 tn, 5 odd, 6 sr)."""
+    return (int(mode in (0, 1)), int(mode == 1), int(mode == 3), int(mode == 4), int(mode == 5),
+            int(stochastic))
+
+
+@nb.njit(inline="always")
+def _shift(a, s):
+    """floor(a * 2**s) for 0 <= a < 2**63 and s <= 62 (modulo 2**64 where the result is larger)."""
+    return a << s if s >= 0 else a >> min(-s, 63)
+
+
+@nb.njit(inline="always")
+def _stochastic_up(A, t, D, k, rule_nearest, rnd):
+    """1 iff the magnitude moves to hi: f = A / (D * 2**t) in [0, 1), d = floor or RNE of
+    f * 2**k, up iff d + rnd >= 2**k. D < 2**32 is 1 or 2**J - 1 (odd); A < 2**63.
+
+    The quotient floor(A * 2**(k - t)) / D is done in two 31-bit steps so nothing overflows.
+    """
+    sh = k - t
+    ph = _shift(A, sh - 31)
+    pl = _shift(A, sh) & LOW31
+    qh = ph // D
+    low = ((ph - qh * D) << 31) | pl
+    ql = low // D
+    rem = low - ql * D
+    d = (qh << 31) + ql
+    if rule_nearest:
+        m = min(max(-sh, 0), 63)              # bits of A below the integer part of A * 2**sh
+        tail = A & ((np.int64(1) << m) - 1) if m < 63 else A
+        half = (np.int64(1) << m) >> 1        # 0 when m == 0: no bits below, never a tie
+        above = (tail > half) & (half > 0)
+        tie = (tail == half) & (half > 0)
+        if (2 * rem > D) | ((2 * rem + 1 == D) & (above | (tie & ((d & 1) != 0)))):
+            d += 1
+    return (d + rnd) >> k
+
+
+@nb.njit(inline="always")
+def round_exact(neg, sig, exp, n, es, p, rnd, sr):
+    """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
+
+    ``p`` is ``mode_params(...)``; ``sr`` is (k, rule_nearest) and ``rnd`` the k random bits
+    (both unused unless p[5]). See the module docstring for the modes.
+    """
+    nearest, ties_away, away_pos, away_neg, odd, stochastic = p
+    if sig == 0:
+        return np.int64(0)
+    k_sr, rule_nearest = sr
+    max_scale = (n - 2) << es
+    s = exp + 61                                  # 2**s <= |x| < 2**(s+1)
+    frac = sig - (np.int64(1) << 61)
+    frac = (frac >> 3) | np.int64((frac & 7) != 0)   # FRAC bits, jammed
+    away = away_neg if neg else away_pos
+    if s >= max_scale:                            # |x| >= maxpos
+        mag = (np.int64(1) << (n - 1)) - 1
+    elif s < -max_scale:                          # 0 < |x| < minpos: between codes 0 and 1
+        if stochastic:
+            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, 1, k_sr,
+                                rule_nearest, rnd)
+        else:
+            up = 1 if (nearest | odd) != 0 else away
+        mag = np.int64(up)
+    else:
+        kr = s >> es                              # regime value; s = kr * 2**es + e
+        e = s - (kr << es)
+        if kr >= 0:
+            length, regime = kr + 2, ((np.int64(1) << (kr + 1)) - 1) << 1
+        else:
+            length, regime = 1 - kr, np.int64(1)
+        avail = n - 1 - length                    # bits left after the regime (>= 0 here)
+        tail = (e << FRAC) | frac                 # exponent, then fraction: es + FRAC bits
+        drop = es + FRAC - avail                  # >= 29
+        lo = (regime << avail) | (tail >> drop)
+        rem = tail & ((np.int64(1) << drop) - 1)
+        if stochastic:
+            if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
+                A, t, D = rem, drop, np.int64(1)
+            else:                                 # exponent bits cut: lo = 2**a, hi = 2**(a + 2**cut)
+                cut = es - avail
+                t = FRAC - (e & ((np.int64(1) << cut) - 1))      # FRAC - (s - a)
+                A = (np.int64(1) << FRAC) + frac - (np.int64(1) << t)
+                D = (np.int64(1) << (np.int64(1) << cut)) - 1
+            up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
+        elif nearest:
+            half = np.int64(1) << (drop - 1)
+            up = np.int64((rem > half) | ((rem == half) & (((lo & 1) | ties_away) != 0)))
+        else:
+            up = np.int64(rem != 0) * ((1 - (lo & 1)) if odd else away)
+        mag = lo + up
+    return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
+
+
+@nb.njit(inline="always")
+def unpack_posit(code, n, es):
+    """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
+    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR."""
+    mask = (np.int64(1) << n) - 1
+    neg = (code >> (n - 1)) & 1
+    mag = ((-code) & mask) if neg else code
+    if mag == 0 or code == (np.int64(1) << (n - 1)):
+        return code != 0, 0, np.int64(0), np.int64(0)
+    body = n - 1                                  # bits after the sign
+    first = (mag >> (body - 1)) & 1
+    run = body - exact.bit_length(mag ^ (((np.int64(1) << body) - 1) if first else 0))
+    kr = run - 1 if first else -run
+    rest = max(body - run - 1, 0)                 # bits after the regime's terminating bit
+    bits = mag & ((np.int64(1) << rest) - 1)
+    fb = max(rest - es, 0)
+    e = (bits >> fb) if rest >= es else (bits << (es - rest))
+    frac = bits & ((np.int64(1) << fb) - 1)
+    return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
+
+
+@nb.njit(inline="always")
+def posit_float_bits(code, n, es, dom64):
+    """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
+    values are normal float64 numbers, and float32 ones for the formats that fit it."""
+    nar, neg, sig, exp = unpack_posit(code, n, es)
+    dom_m, bias = (52, 1023) if dom64 else (23, 127)
+    if nar:
+        return np.int64(0x7FF8) << 48 if dom64 else np.int64(0x7FC00000)
+    if sig == 0:
+        return np.int64(0)
+    fb = exact.bit_length(sig) - 1
+    bits = ((exp + fb + bias) << dom_m) | ((sig - (np.int64(1) << fb)) << (dom_m - fb))
+    return bits | (np.int64(neg) << (63 if dom64 else 31))
+
+
+@nb.njit(inline="always")
+def _unpack_float(bits, dom64):
+    """(special, neg, sig, exp) of a float32 (dom64 False) or float64 bit pattern in the 62-bit
+    form (sig == 0 for zeros); special for NaN and +-Inf."""
+    if dom64:
+        special = (bits & EXP64) == EXP64
+        neg, sig, exp = exact.unpack_float64(bits & ~EXP64 if special else bits)
+    else:
+        special = (bits & EXP32) == EXP32
+        E = (bits >> 23) & 0xFF
+        sig = (bits & ((np.int64(1) << 23) - 1)) | (np.int64(E != 0) << 23)
+        neg, exp = np.int64(bits < 0), max(E, 1) - 150
+    neg, sig, exp = exact.normalize(neg, sig, exp, 0)
+    return special, neg, sig, exp
+
+
+@nb.njit(inline="always")
+def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom64):
+    special, neg, sig, exp = _unpack_float(bits, dom64)
+    if special:
+        return np.int64(1) << (n - 1)
+    rnd = element_bits(rand, seed, start + i, sr[0]) if p[5] else np.int64(0)
+    return round_exact(neg, sig, exp, n, es, p, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = posit<n, es> code of float32 x (as int32 bits); element i uses random number start + i."""
+    for i in range(x_bits.size):
+        out[i] = _cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = posit<n, es> code of float64 x (as int64 bits)."""
+    for i in range(x_bits.size):
+        out[i] = _cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded to posit<n, es> (a
+    format whose values float32 holds)."""
+    for i in range(x_bits.size):
+        out_bits[i] = posit_float_bits(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False),
+                                       n, es, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """out_bits[i] = float64 bits of float64 x (as int64 bits) rounded to posit<n, es>."""
+    for i in range(x_bits.size):
+        out_bits[i] = posit_float_bits(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es, True)
+
+
+@nb.njit(inline="always")
+def _fast_range(n, es, dom64):
+    """(e_lo, e_hi): the float exponent fields of the binades 2**s <= |x| < 2**(s+1) that hold
+    posit values with a fixed number fb >= 0 of fraction bits: -(n-2-es) * 2**es <= s <
+    (n-2-es) * 2**es, strictly inside minpos..maxpos (normal floats only). There the posit
+    values are a float grid with fb fraction bits, ties in encoding space are value midpoints,
+    and a carry out of the fraction reaches 2**(s + 1), the next posit: the float trick rounds."""
+    dom_bias, top = (1023, 0x7FF) if dom64 else (127, 0xFF)
+    reach = (n - 2 - es) << es
+    return max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
+
+
+@nb.njit(inline="always")
+def _fast_up(rem, half, lsb, neg, p):
+    """1 if the magnitude rounds up, from the discarded bits rem (half: the weight of the
+    first one) and the kept last bit; deterministic modes (see the module docstring)."""
+    nearest, ties_away, away_pos, away_neg, odd, _ = p
+    if nearest:
+        return np.int64((rem > half) | ((rem == half) & (half > 0) & ((lsb | ties_away) != 0)))
+    return np.int64(rem != 0) * ((1 - lsb) if odd else (away_neg if neg else away_pos))
+
+
+@nb.njit(inline="always")
+def _fast_one(bits, n, es, p, dom64, want_code):
+    """The code (want_code) or the float bits of the rounded value, in the input's own format,
+    of an input in a binade of ``_fast_range`` (or a zero); garbage, but defined, elsewhere."""
+    dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
+    sign = bits & (np.int64(-1) << (63 if dom64 else 31))
+    a = bits ^ sign
+    s = (a >> dom_m) - dom_bias
+    kr = s >> es                                  # regime value, its length, the bits after it
+    length = kr + 2 if kr >= 0 else 1 - kr
+    avail = n - 1 - length
+    fb = avail - es
+    sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
+    half = (np.int64(1) << sh) >> 1
+    if want_code:
+        rem = a & ((np.int64(1) << sh) - 1)
+        regime = (((np.int64(1) << min(max(kr + 1, 0), 62)) - 1) << 1) if kr >= 0 else np.int64(1)
+        e = s - (kr << es)
+        frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
+        lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
+        mag = lo + _fast_up(rem, half, lo & 1, sign != 0, p)
+        out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
+    else:                                         # the float trick: r = (a + bias) & -2**sh
+        nearest, ties_away, away_pos, away_neg, odd, _ = p
+        full = np.int64(1) << sh
+        last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
+        lsb = ((a >> sh) & 1) if fb > 0 else last
+        if nearest:
+            bias = max(half - 1 + (lsb | ties_away), 0)
+        else:
+            bias = (full - 1) * ((1 - lsb) if odd else (away_neg if sign != 0 else away_pos))
+        out = ((a + bias) & -full) | sign
+    return out if a != 0 else np.int64(0)
+
+
+@nb.njit(inline="always")
+def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
+    """Two passes: the branch-free fast path for every element (vectorizable), then the general
+    routine for the elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and
+    the extreme binades are not). Rounded values come out in the input's float format."""
+    dom_m, top = (52, 0x7FF) if dom64 else (23, 0xFF)
+    magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
+    e_lo, e_hi = _fast_range(n, es, dom64)
+    left = 0
+    for i in range(x_bits.size):
+        bits = np.int64(x_bits[i])
+        out[i] = _fast_one(bits, n, es, p, dom64, want_code)
+        E = (bits >> dom_m) & top
+        left += np.int64((E < e_lo) | (E > e_hi)) & np.int64((bits & magnitude) != 0)
+    if left:                                      # find them (a small loop), then round them
+        where = np.empty(left, np.int64)
+        k = 0
+        for i in range(x_bits.size):
+            bits = np.int64(x_bits[i])
+            E = (bits >> dom_m) & top
+            if (E < e_lo or E > e_hi) and (bits & magnitude) != 0:
+                where[k] = i
+                k += 1
+        for j in range(k):
+            i = where[j]
+            code = _cast_one(np.int64(x_bits[i]), i, 0, None, np.uint64(0), n, es, p, (1, 0), dom64)
+            out[i] = code if want_code else posit_float_bits(code, n, es, dom64)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_round32(x_bits, out_bits, n, es, p):
+    """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
+    _fast_cast(x_bits, out_bits, n, es, p, False, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_round64(x_bits, out_bits, n, es, p):
+    """round64 for deterministic modes."""
+    _fast_cast(x_bits, out_bits, n, es, p, True, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_encode32(x_bits, out, n, es, p):
+    """encode32 for deterministic modes."""
+    _fast_cast(x_bits, out, n, es, p, False, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def fast_encode64(x_bits, out, n, es, p):
+    """encode64 for deterministic modes."""
+    _fast_cast(x_bits, out, n, es, p, True, True)
+
+
+@nb.njit(cache=True, nogil=True)
+def lookup(codes, out, table):
+    """out[i] = table[codes[i]]: decode of formats of at most 16 bits by their value table."""
+    for i in range(codes.size):
+        out[i] = table[codes[i]]
+
+
+@nb.njit(cache=True, nogil=True)
+def decode(codes, out_bits, n, es, out64):
+    """out_bits[i] = float64 (out64) or float32 bits of the value of code codes[i] (NaR: NaN)."""
+    for i in range(codes.size):
+        out_bits[i] = posit_float_bits(np.int64(codes[i]), n, es, out64)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "fma": 4, "sqrt": 5}
+
+
+@nb.njit(inline="always")
+def _unpack_value(bits):
+    """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
+    nar = (bits & EXP64) == EXP64
+    neg, sig, exp = exact.unpack_float64(0 if nar else bits)
+    return nar, neg, sig, exp
+
+
+@nb.njit(inline="always")
+def _exact_op(op, a, b, c):
+    """(nar, neg, sig, exp): the exact result of op in the 62-bit form, or nar for NaR
+    (a NaR operand, x / 0, sqrt of a negative). a, b, c are float64 bit patterns of posit
+    values (NaN for NaR); unused operands are ignored."""
+    nar_a, na, sa, ea = _unpack_value(a)
+    nar_b, nb_, sb, eb = _unpack_value(b)
+    nar_c, nc, sc, ec = _unpack_value(c)
+    nar = nar_a | (nar_b & (op != 5)) | (nar_c & (op == 4))
+    if op == 3:
+        nar |= sb == 0
+    if op == 5:
+        nar |= (na != 0) & (sa != 0)
+    if nar:
+        return True, np.int64(0), np.int64(0), np.int64(0)
+    if op == 0:
+        neg, sig, exp = exact.add(na, sa, ea, nb_, sb, eb)
+    elif op == 1:
+        neg, sig, exp = exact.add(na, sa, ea, 1 - nb_, sb, eb)
+    elif op == 2:
+        neg, sig, exp = exact.mul(na, sa, ea, nb_, sb, eb)
+    elif op == 3:
+        neg, sig, exp = exact.div(na, sa, ea, nb_, sb, eb)
+    elif op == 4:
+        neg, sig, exp = exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec)
+    else:
+        neg, sig, exp = exact.sqrt(sa, ea)
+    return False, neg, sig, exp
+
+
+@nb.njit(cache=True, nogil=True)
+def arith(a, b, c, out, op, n, es, p, sr, rand, seed, table):
+    """out[i] = float64 bits of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
+    patterns in, op numbers in ``OPS``; ``table``: float64 bits by code for n <= 16, else
+    empty); element i uses random number i. Returns how many exact results lie beyond maxpos
+    (they saturate), for overflow="raise"."""
+    beyond = 0
+    max_scale = (n - 2) << es
+    for i in range(a.size):
+        nar, neg, sig, exp = _exact_op(op, a[i], b[i], c[i])
+        if nar:
+            code = np.int64(1) << (n - 1)
+        else:
+            s = exp + 61
+            beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
+            rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
+            code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
+        out[i] = table[code] if table.size else posit_float_bits(code, n, es, True)
+    return beyond

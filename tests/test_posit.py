@@ -1,0 +1,324 @@
+"""Posit formats and casts: the registry, decode / encode / round against the exact reference
+(numfmt.reference_posit), softposit as an external oracle, and properties (hypothesis).
+
+Oracle notes (softposit 0.3.4, PyPI):
+- ``convertDoubleToPX2(x, n)`` / ``pX2_*`` are posit<n,2> of the 2022 standard; codes are
+  left-aligned in 32 bits (``.v >> (32 - n)``).
+- Its ``posit8`` / ``posit16`` types are the older posit<8,0> / posit<16,1>; ``posit32`` is
+  posit<32,2>. SPEC_NOTES warns that the older library rounds below minpos differently: this
+  version agrees with the 2022 rule there (the tests below include such inputs).
+- softposit decodes NaR as inf; numfmt decodes it as NaN.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import numfmt as nf
+from numfmt import reference_posit as ref
+from numfmt.formats.posit import PositFormat, posit_value
+from numfmt.random import random_bits
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS
+from numfmt.testing import posit_formats, posit_rounding_cases, posit_values
+
+ES = range(6)
+
+
+def _signed_order(n: int) -> np.ndarray:
+    """Every code but NaR in two's-complement order (most negative first)."""
+    codes = np.arange(1 << n, dtype=np.int64)
+    signed = np.where(codes >= 1 << (n - 1), codes - (1 << n), codes)
+    order = np.argsort(signed)
+    return codes[order][1:]                           # the first is NaR (-2**(n-1))
+
+
+def _reference_values(fmt: PositFormat, codes) -> np.ndarray:
+    return np.array([math.nan if (v := posit_value(int(c), fmt.nbits, fmt.es)) is None else float(v)
+                     for c in codes])
+
+
+def _hard_inputs(fmt: PositFormat, codes) -> np.ndarray:
+    """Values, encoding-space ties lo·1, value midpoints and their float64 neighbours, minpos
+    and maxpos surroundings; both signs, plus zeros and specials."""
+    n, es, top = fmt.nbits, fmt.es, fmt.nar_code - 1
+    vals = [fmt.code_value(int(c)) for c in codes if 0 < c <= top]
+    ties = [posit_value(2 * int(c) + 1, n + 1, es) for c in codes if 0 < c < top]
+    mids = [(fmt.code_value(int(c)) + fmt.code_value(int(c) + 1)) / 2 for c in codes if 0 < c < top]
+    edges = [Fraction(2) ** (s * fmt.max_scale + d) for s in (-1, 1) for d in (-2, -1, 0, 1, 2)]
+    x = np.array([float(v) for v in vals + ties + mids + edges])
+    x = np.concatenate([x, np.nextafter(x, 0), np.nextafter(x, np.inf)])
+    return np.concatenate([x, -x, [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e308]])
+
+
+def _reference_codes(x, fmt, mode, **sr) -> np.ndarray:
+    return np.array([ref.round_code(float(v), fmt, mode, **sr) for v in x])
+
+
+# ----------------------------------------------------------------------------- formats
+def test_registered_names_and_parsing():
+    assert nf.format("posit16") == PositFormat(16, 2)
+    assert nf.format("posit32_2").name == "posit32"
+    assert nf.format("posit<16,1>") == PositFormat(16, 1) == nf.format("posit16_1")
+    assert nf.format("Posit< 8, 0 >").es == 0
+    assert isinstance(nf.format("posit8"), nf.PositFormat)
+
+
+@pytest.mark.parametrize("name, message", [("posit<33,2>", "nbits must be an integer from 2 to 32"),
+                                           ("posit<8,6>", "es must be an integer from 0 to 5"),
+                                           ("posit1_0", "nbits")])
+def test_bad_arguments_raise(name, message):
+    with pytest.raises(ValueError, match=message):
+        nf.format(name)
+    with pytest.raises(ValueError, match="nbits"):
+        PositFormat(16.0)
+
+
+@pytest.mark.parametrize("n", [8, 16, 32])
+def test_info_of_the_standard_formats(n):
+    """SPEC_NOTES: posit<n,2> has minPos = 2**(-4n+8), maxPos = 2**(4n-8)."""
+    info = nf.format(f"posit{n}").info
+    assert info.maxpos == 2.0 ** (4 * n - 8) == info.max == -info.min
+    assert info.minpos == 2.0 ** (-4 * n + 8)
+    assert info.useed == 16 and info.fraction_bits == n - 5 and info.eps == 2.0 ** -(n - 5)
+    assert info.has_nan and not info.has_inf and not info.has_negative_zero
+
+
+def test_values_and_output_dtypes():
+    fmt = PositFormat(6, 1)
+    v = fmt.values()
+    assert v.size == 64 and np.isnan(v[32]) and v[16] == 1.0 and v[31] == fmt.info.maxpos
+    assert nf.format("posit16").values(np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="at most 16 bits"):
+        nf.format("posit32").values()
+    with pytest.raises(ValueError, match="float32 cannot hold"):
+        nf.decode([0], "posit32")
+    assert nf.round(np.float32(1.0), "posit16").dtype == np.float32
+    assert nf.round(np.float32(1.0), "posit32").dtype == np.float64      # 28 significant bits
+    assert nf.round(np.float32(1.0), "posit<16,4>").dtype == np.float64  # maxpos 2**224
+    assert nf.encode(1.0, "posit8").dtype == np.uint8 and nf.encode(1.0, "posit32").dtype == np.uint32
+
+
+# ----------------------------------------------------------------------------- every code
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6, 7, 8, 16])
+@pytest.mark.parametrize("es", ES)
+def test_every_code_decodes_reencodes_and_is_monotone(n, es):
+    fmt = PositFormat(n, es)
+    codes = np.arange(1 << n)
+    values = nf.decode(codes, fmt, np.float64)
+    np.testing.assert_array_equal(values, _reference_values(fmt, codes))
+    for x in (values, values.astype(np.float32) if fmt.fits_float32() else values):
+        np.testing.assert_array_equal(nf.encode(x, fmt), codes)       # NaR -> NaN -> NaR
+    ordered = nf.decode(_signed_order(n), fmt, np.float64)
+    assert np.all(np.diff(ordered) > 0)
+
+
+@pytest.mark.parametrize("es", [0, 2, 5])
+def test_posit32_random_codes(es):
+    """Decode against the reference on a sample; decode / re-encode and monotonicity on 10**5
+    random codes (10**7 under -m slow)."""
+    _posit32_codes(es, 10 ** 5, 1000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("es", ES)
+def test_posit32_random_codes_slow(es):
+    _posit32_codes(es, 10 ** 7, 20000)
+
+
+def _posit32_codes(es: int, count: int, checked: int) -> None:
+    fmt = PositFormat(32, es)
+    codes = np.random.default_rng(es).integers(0, 1 << 32, count, dtype=np.uint32)
+    values = nf.decode(codes, fmt, np.float64)
+    np.testing.assert_array_equal(values[:checked], _reference_values(fmt, codes[:checked]))
+    np.testing.assert_array_equal(nf.encode(values, fmt), codes)
+    signed = np.sort(codes.view(np.int32).astype(np.int64))
+    signed = signed[signed != -(1 << 31)]
+    ordered = nf.decode((signed % (1 << 32)).astype(np.uint32), fmt, np.float64)
+    assert np.all(np.diff(ordered) >= 0) and np.all((np.diff(ordered) > 0) == (np.diff(signed) > 0))
+
+
+# ----------------------------------------------------------------------------- rounding
+SMALL = [PositFormat(n, es) for n in (2, 3, 5, 8) for es in ES]
+
+
+def _check_against_reference(fmt, codes, modes=DETERMINISTIC_ROUNDINGS):
+    x = _hard_inputs(fmt, codes)
+    for mode in modes:
+        expected = _reference_codes(x, fmt, mode)
+        np.testing.assert_array_equal(nf.encode(x, fmt, mode), expected, err_msg=f"{fmt.name} {mode}")
+        np.testing.assert_array_equal(nf.round(x, fmt, mode), _reference_values(fmt, expected))
+        narrow = x[(np.abs(x) < 3e38) | ~np.isfinite(x)].astype(np.float32)   # float32 inputs too
+        np.testing.assert_array_equal(nf.encode(narrow, fmt, mode),
+                                      _reference_codes(narrow.astype(np.float64), fmt, mode))
+
+
+@pytest.mark.parametrize("fmt", [PositFormat(n, es) for n in (3, 8) for es in (0, 2, 4)], ids=str)
+def test_rounding_equals_reference(fmt):
+    """Every code's value, tie and midpoint (and their float64 neighbours), every mode."""
+    _check_against_reference(fmt, range(1 << (fmt.nbits - 1)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", SMALL, ids=str)
+def test_rounding_equals_reference_every_small_format(fmt):
+    _check_against_reference(fmt, range(1 << (fmt.nbits - 1)))
+
+
+@pytest.mark.parametrize("n, es", [(16, 2), (16, 1), (32, 2), (32, 5), (12, 3)])
+def test_rounding_equals_reference_sampled(n, es):
+    fmt = PositFormat(n, es)
+    rng = np.random.default_rng(n + es)
+    top = fmt.nar_code - 1
+    codes = np.concatenate([rng.integers(1, top, 50), [1, 2, 3, top - 2, top - 1, top]])
+    codes = np.concatenate([codes, [1 << (n - 2)]])
+    _check_against_reference(fmt, codes)
+
+
+@pytest.mark.parametrize("fmt", [PositFormat(8, 0), PositFormat(8, 2), PositFormat(8, 4), PositFormat(6, 5),
+                                 PositFormat(16, 2)], ids=str)
+@pytest.mark.parametrize("rule", ["add", "nearest"])
+@pytest.mark.parametrize("k", [1, 4])
+def test_stochastic_equals_reference_for_every_random_integer(fmt, rule, k):
+    """All 2**k random integers per input: the kernel equals the reference, so the number of
+    round-aways is d = floor / RNE of f * 2**k, f measured between the two neighbours (also
+    where they are a regime or exponent step apart and hi - lo is not a power of two)."""
+    rng = np.random.default_rng(k)
+    codes = rng.integers(1, fmt.nar_code - 1, 15)
+    x = _hard_inputs(fmt, np.concatenate([codes, [1, fmt.nar_code - 2]]))
+    x = x[np.isfinite(x)]
+    rand = np.tile(np.arange(1 << k), x.size)
+    xs = np.repeat(x, 1 << k)
+    got = nf.encode(xs, fmt, "stochastic", sr_bits=k, sr_rule=rule, random_bits=rand)
+    expected = np.array([ref.round_code(float(v), fmt, "stochastic", random_bits=int(r), sr_bits=k, sr_rule=rule)
+                         for v, r in zip(xs, rand)])
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_stochastic_is_reproducible_and_unbiased():
+    x = np.full(20000, 1.0 + 2.0 ** -13)                  # 1/4 of an ulp above 1 in posit16
+    a = nf.round(x, "posit16", "stochastic", seed=5)
+    np.testing.assert_array_equal(a, nf.round(x, "posit16", "stochastic", seed=5))
+    np.testing.assert_array_equal(a, nf.round(x, "posit16", "stochastic",
+                                              random_bits=random_bits(5, x.size, 32)))
+    assert set(np.unique(a)) == {1.0, 1.0 + 2.0 ** -11}
+    assert abs(np.mean(a == 1.0 + 2.0 ** -11) - 0.25) < 0.02
+    big = np.full(20000, 3 * 2.0 ** 20)                    # between 2**20 and 2**24 in posit8: f = 2/15
+    b = nf.round(big, "posit8", "stochastic", seed=1)
+    assert abs(np.mean(b == 2.0 ** 24) - 2 / 15) < 0.02
+
+
+def test_special_inputs():
+    codes = nf.encode([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, -1e300], "posit16")
+    assert codes.tolist() == [0x8000, 0x8000, 0x8000, 0, 0, 1, 0x8001]
+    assert np.isnan(nf.decode(0x8000, "posit16"))
+    with pytest.raises(OverflowError, match="maxpos"):
+        nf.round([1.0, 1e30], "posit16", overflow="raise")
+
+
+# ----------------------------------------------------------------------------- softposit
+softposit = pytest.importorskip("softposit")
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8, 10, 16, 24, 32])
+def test_encode_equals_softposit_pX2(n):
+    fmt = PositFormat(n, 2)
+    rng = np.random.default_rng(n)
+    top = fmt.nar_code - 1
+    codes = rng.integers(1, top, 300) if top > 1 else np.array([1])
+    x = _hard_inputs(fmt, codes)
+    x = np.concatenate([x[np.isfinite(x)], np.exp2(rng.uniform(-fmt.max_scale - 4, fmt.max_scale + 4, 3000))])
+    expected = [softposit.convertDoubleToPX2(float(v), n).v >> (32 - n) for v in x]
+    np.testing.assert_array_equal(nf.encode(x, fmt), expected)
+
+
+@pytest.mark.parametrize("n, es, kind", [(8, 0, "posit8"), (16, 1, "posit16"), (32, 2, "posit32")])
+def test_softposit_types_are_posit_n_es(n, es, kind):
+    """softposit's posit8 / posit16 are the older es = 0 / es = 1 posits; NaR decodes as inf there."""
+    fmt, cls = PositFormat(n, es), getattr(softposit, kind)
+    rng = np.random.default_rng(es)
+    codes = np.arange(1 << n) if n <= 16 else rng.integers(0, 1 << 32, 20000)
+    theirs = np.array([float(cls(bits=int(c))) for c in codes])
+    ours = nf.decode(codes, fmt, np.float64)
+    nar = codes == fmt.nar_code
+    assert np.all(np.isinf(theirs[nar])) and np.all(np.isnan(ours[nar]))
+    np.testing.assert_array_equal(ours[~nar], theirs[~nar])
+    x = np.exp2(rng.uniform(-fmt.max_scale - 4, fmt.max_scale + 4, 5000)) * rng.choice([-1.0, 1.0], 5000)
+    np.testing.assert_array_equal(nf.encode(x, fmt), [cls(float(v)).v.v for v in x])
+
+
+# ----------------------------------------------------------------------------- properties
+@st.composite
+def _format_and_input(draw):
+    fmt = draw(posit_formats(max_bits=32))
+    return fmt, draw(posit_rounding_cases(fmt))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_format_and_input())
+def test_nearest_lies_between_neighbours_never_zero_and_symmetric(fmt_x):
+    fmt, x = fmt_x
+    code = int(nf.encode(x, fmt))
+    assert code == ref.round_code(x, fmt)             # the standard's tie rule
+    y = ref.decode_code(code, fmt)
+    m = abs(Fraction(x))
+    if m < Fraction(fmt.info.maxpos):
+        lo, hi = ref.neighbours(m, fmt)
+        assert ref.decode_code(lo, fmt) <= abs(y) <= ref.decode_code(hi, fmt)
+    assert (y == 0) == (x == 0)                       # never zero for a nonzero finite x
+    for mode in DETERMINISTIC_ROUNDINGS:
+        assert float(nf.round(-x, fmt, mode)) == -float(nf.round(x, fmt, {"toward_positive": "toward_negative",
+                                                                              "toward_negative": "toward_positive"}.get(mode, mode)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_format_and_input())
+def test_directed_modes_bracket_x(fmt_x):
+    fmt, x = fmt_x
+    down, up = (float(nf.round(x, fmt, m)) for m in ("toward_negative", "toward_positive"))
+    maxpos = fmt.info.maxpos
+    assert down <= x or x < -maxpos                    # no posit beyond maxpos: saturation
+    assert up >= x or x > maxpos
+    if abs(x) <= maxpos:                               # consecutive (or equal) in signed code order
+        signed = [c - (1 << fmt.nbits) if c > fmt.nar_code else c
+                  for c in (int(nf.encode(down, fmt)), int(nf.encode(up, fmt)))]
+        assert signed[1] - signed[0] == (0 if down == x else 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(posit_formats(max_bits=16).flatmap(lambda f: st.tuples(st.just(f), posit_values(f, allow_nar=True))))
+def test_values_round_to_themselves(fmt_v):
+    fmt, v = fmt_v
+    got = float(nf.round(v, fmt))
+    assert got == v or (math.isnan(got) and math.isnan(v))
+
+
+@pytest.mark.parametrize("fmt", [PositFormat(8, 2), PositFormat(16, 2), PositFormat(32, 2), PositFormat(16, 0),
+                                 PositFormat(12, 5), PositFormat(4, 1), PositFormat(26, 0)], ids=str)
+def test_fast_path_equals_general_kernel(fmt):
+    """The two-pass fast kernels (deterministic modes) against the general routine on random
+    float32 / float64 bit patterns of every exponent (NaN, Inf, subnormals, zeros included)."""
+    from numfmt.kernels import posit as kern
+
+    rng = np.random.default_rng(fmt.nbits)
+    for itype, fast_encode, encode, fast_round, rnd in (
+            (np.int32, kern.fast_encode32, kern.encode32, kern.fast_round32, kern.round32),
+            (np.int64, kern.fast_encode64, kern.encode64, kern.fast_round64, kern.round64)):
+        info = np.iinfo(itype)
+        bits = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True)
+        bits[:4] = [0, info.min, 1, -1]                          # +0, -0, smallest subnormal, NaN
+        for mode in range(6):
+            p = kern.mode_params(mode, False)
+            args = (None, np.uint64(0), fmt.nbits, fmt.es, p, (1, 0))
+            codes, expected = np.empty(bits.size, np.int64), np.empty(bits.size, np.int64)
+            fast_encode(bits, codes, fmt.nbits, fmt.es, p)
+            encode(bits, expected, 0, *args)
+            np.testing.assert_array_equal(codes, expected)
+            if itype == np.int64 or fmt.fits_float32():
+                values, expected = np.empty_like(bits), np.empty_like(bits)
+                fast_round(bits, values, fmt.nbits, fmt.es, p)
+                rnd(bits, expected, 0, *args)
+                np.testing.assert_array_equal(values, expected)

@@ -1,0 +1,223 @@
+"""Posit arithmetic (numfmt.arithmetic.posit.elementwise) against the exact reference
+(Fractions, square roots by exact comparisons) and against softposit.
+
+posit<8,es>: every pair of operands for add / sub / mul / div and every operand for sqrt, in
+every deterministic mode for every es (slow; CI runs posit8 in nearest-even exhaustively and a
+fixed random sample of the rest). softposit (pX2_* are posit<n,2> of the 2022 standard; its
+NaR decodes as inf, numfmt's as NaN) checks posit16 and posit32 on random operands.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import numfmt as nf
+from numfmt import reference_posit as ref
+from numfmt.arithmetic.posit import elementwise
+from numfmt.formats.posit import PositFormat
+from numfmt.random import random_bits
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS, rounding_mode
+
+ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+
+
+def _exact(op: str, *xs: float):
+    """The exact result (Fraction or ref.Sqrt), or None for NaR."""
+    if any(math.isnan(x) for x in xs):
+        return None
+    a, b, c = [Fraction(x) for x in xs] + [Fraction(0)] * (3 - len(xs))
+    if op == "div" and b == 0 or op == "sqrt" and a < 0:
+        return None
+    return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b if b else None,
+            "fma": lambda: a * b + c, "sqrt": lambda: ref.Sqrt(a)}[op]()
+
+
+def _reference(op, operands, fmt, mode, rand=None, k=32, rule="add") -> np.ndarray:
+    codes = []
+    for i, xs in enumerate(zip(*operands)):
+        exact = _exact(op, *(float(x) for x in xs))
+        if exact is None:
+            codes.append(fmt.nar_code)
+            continue
+        sr = {} if rand is None else {"random_bits": int(rand[i]), "sr_bits": k, "sr_rule": rule}
+        codes.append(ref.round_code(exact, fmt, mode, **sr))
+    return nf.decode(np.array(codes), fmt, np.float64)
+
+
+def _run(op, operands, fmt, mode="nearest_even", stochastic=None, overflow="ieee") -> np.ndarray:
+    operands = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in operands)
+    return elementwise(op, operands, fmt, rounding_mode(mode), overflow, stochastic)
+
+
+def _all_pairs(fmt: PositFormat):
+    v = fmt.values()
+    return np.repeat(v, v.size), np.tile(v, v.size)
+
+
+def _random_operands(fmt: PositFormat, count: int, arity: int, seed: int):
+    """Values from random codes (NaR, zero, minpos and maxpos included), and for a third of
+    the pairs operands of nearly equal magnitude (cancellation)."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 1 << fmt.nbits, (arity, count))
+    special = rng.random((arity, count)) < 0.1
+    picks = np.array([0, 1, fmt.nar_code - 1, fmt.nar_code, fmt.nar_code + 1, (1 << fmt.nbits) - 1])
+    codes = np.where(special, rng.choice(picks, (arity, count)), codes)
+    if arity >= 2:
+        near = rng.random(count) < 0.3
+        codes[1] = np.where(near, (-(codes[0] + rng.integers(-2, 3, count))) % (1 << fmt.nbits), codes[1])
+    return tuple(nf.decode(c, fmt, np.float64) for c in codes)
+
+
+def _check(op, operands, fmt, mode):
+    got = _run(op, operands, fmt, mode)
+    np.testing.assert_array_equal(got, _reference(op, operands, fmt, mode), err_msg=f"{fmt.name} {op} {mode}")
+
+
+# ----------------------------------------------------------------------------- exhaustive 8 bits
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_posit8_every_pair_nearest_even(op):
+    fmt = nf.format("posit8")
+    _check(op, _all_pairs(fmt), fmt, "nearest_even")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("es", range(6))
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("mode", DETERMINISTIC_ROUNDINGS)
+def test_posit8_every_pair_every_es_and_mode(es, op, mode):
+    fmt = PositFormat(8, es)
+    _check(op, _all_pairs(fmt), fmt, mode)
+
+
+@pytest.mark.parametrize("es", range(6))
+@pytest.mark.parametrize("mode", DETERMINISTIC_ROUNDINGS)
+def test_posit8_sqrt_every_operand(es, mode):
+    fmt = PositFormat(8, es)
+    _check("sqrt", (fmt.values(),), fmt, mode)
+
+
+@pytest.mark.parametrize("es", range(6))
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "fma"])
+def test_posit8_random_operands_every_mode(es, op):
+    fmt = PositFormat(8, es)
+    operands = _random_operands(fmt, 400, ARITY[op], seed=es)
+    for mode in DETERMINISTIC_ROUNDINGS:
+        _check(op, operands, fmt, mode)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("es", range(6))
+@pytest.mark.parametrize("mode", DETERMINISTIC_ROUNDINGS)
+def test_posit8_fma_large_sample(es, mode):
+    fmt = PositFormat(8, es)
+    _check("fma", _random_operands(fmt, 100_000, 3, seed=100 + es), fmt, mode)
+
+
+# ----------------------------------------------------------------------------- wider formats
+@pytest.mark.parametrize("n, es", [(16, 2), (16, 1), (32, 2), (32, 0), (12, 5), (3, 1)])
+@pytest.mark.parametrize("op", list(ARITY))
+def test_random_operands_against_reference(n, es, op):
+    fmt = PositFormat(n, es)
+    operands = _random_operands(fmt, 300, ARITY[op], seed=n * 10 + es)
+    for mode in ("nearest_even", "toward_negative", "odd"):
+        _check(op, operands, fmt, mode)
+
+
+@pytest.mark.parametrize("op", list(ARITY))
+@pytest.mark.parametrize("rule", ["add", "nearest"])
+def test_stochastic_against_reference(op, rule):
+    """Explicit random bits and seeded bits (element i uses random number i)."""
+    for fmt, k in ((PositFormat(8, 2), 5), (PositFormat(16, 2), 12), (PositFormat(8, 5), 7)):
+        operands = _random_operands(fmt, 300, ARITY[op], seed=k)
+        rand = np.random.default_rng(k).integers(0, 1 << k, 300)
+        got = _run(op, operands, fmt, "stochastic", (0, k, rule, rand))
+        np.testing.assert_array_equal(got, _reference(op, operands, fmt, "stochastic", rand, k, rule))
+        seeded = _run(op, operands, fmt, "stochastic", (9, k, rule, None))
+        np.testing.assert_array_equal(seeded, _run(op, operands, fmt, "stochastic",
+                                                   (0, k, rule, random_bits(9, 300, k))))
+
+
+def test_special_cases_and_overflow():
+    fmt = nf.format("posit16")
+    nan = np.nan
+    assert np.isnan(_run("div", ([1.0, 0.0], [0.0, 0.0]), fmt)).all()          # x / 0 is NaR
+    assert np.isnan(_run("sqrt", ([-4.0, nan],), fmt)).all()
+    assert np.isnan(_run("fma", ([1.0], [1.0], [nan]), fmt)).all()
+    zero = _run("sub", ([3.0], [3.0]), fmt, "toward_negative")
+    assert zero[0] == 0 and not np.signbit(zero[0])                             # no -0
+    big = fmt.info.maxpos
+    assert _run("mul", ([big], [big]), fmt)[0] == big
+    assert _run("mul", ([fmt.info.minpos], [fmt.info.minpos]), fmt)[0] == fmt.info.minpos
+    assert _run("mul", ([fmt.info.minpos], [-fmt.info.minpos]), fmt, "toward_zero")[0] == 0
+    with pytest.raises(OverflowError, match="exceed maxpos"):
+        _run("add", ([big, 1.0], [big, 1.0]), fmt, overflow="raise")
+    assert _run("add", ([big], [0.0]), fmt, overflow="raise")[0] == big
+    with pytest.raises(ValueError, match="op must be one of"):
+        _run("pow", ([1.0], [2.0]), fmt)
+
+
+# ----------------------------------------------------------------------------- softposit
+softposit = pytest.importorskip("softposit")
+
+
+def _softposit_codes(op, operands, n):
+    """softposit's result codes: pX2_<op>(..., n) for n < 32, p32_<op> (its posit32 type) for
+    n = 32, whose pX2 functions misround near minpos / maxpos (see the test below)."""
+    name = {"fma": "mulAdd"}.get(op, op)
+    if n == 32:
+        fn, make = getattr(softposit, f"p32_{name}"), softposit.posit32_t
+    else:
+        fn, make = getattr(softposit, f"pX2_{name}"), softposit.posit_2_t
+    out = []
+    for xs in zip(*operands):
+        args = []
+        for x in xs:
+            p = make()
+            p.v = int(nf.encode(float(x), PositFormat(n, 2))) << (32 - n)
+            args.append(p)
+        out.append(fn(*args, n).v >> (32 - n) if n < 32 else fn(*args).v)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n", [5, 8, 16, 32])
+@pytest.mark.parametrize("op", list(ARITY))
+def test_equals_softposit(n, op):
+    """softposit (posit<n,2>, 2022 standard), nearest-even, bit for bit; mulAdd is a*b + c."""
+    fmt = PositFormat(n, 2)
+    operands = _random_operands(fmt, 3000, ARITY[op], seed=n + len(op))
+    got = nf.encode(_run(op, operands, fmt), fmt)
+    np.testing.assert_array_equal(got, _softposit_codes(op, operands, n))
+
+
+def test_softposit_pX2_at_32_bits_misrounds_near_the_extremes():
+    """Oracle quirk: softposit's pX2_mul(a, b, 32) rounds minpos * -144.622802734375 to the
+    code 0xfffffffd, while its own conversion of the exact product (a float64 number) and its
+    p32_mul give 0xfffffffc, as numfmt does. The same holds for pX2_sub / div / mulAdd at 32
+    bits near minpos and maxpos (about 0.5% of the random operands above); for n < 32 the pX2
+    functions agree with numfmt everywhere we looked."""
+    x, y = 2.0 ** -120, -144.622802734375
+    a, b = softposit.convertDoubleToPX2(x, 32), softposit.convertDoubleToPX2(y, 32)
+    assert softposit.pX2_mul(a, b, 32).v == 0xFFFFFFFD
+    assert softposit.convertDoubleToPX2(x * y, 32).v == 0xFFFFFFFC
+    assert softposit.p32_mul(softposit.convertDoubleToP32(x), softposit.convertDoubleToP32(y)).v == 0xFFFFFFFC
+    assert int(nf.encode(_run("mul", ([x], [y]), nf.format("posit32")), "posit32")[0]) == 0xFFFFFFFC
+
+
+def test_public_functions_dispatch_to_posits():
+    """numfmt.add / sub / mul / div / fma / sqrt with a posit format: the same results as
+    elementwise, float32 where float32 holds the format, inputs checked or rounded."""
+    fmt = nf.format("posit16")
+    a, b, c = _random_operands(fmt, 200, 3, seed=4)
+    for op, fn in (("add", nf.add), ("sub", nf.sub), ("mul", nf.mul), ("div", nf.div)):
+        got = fn(a.astype(np.float32), b.astype(np.float32), fmt, "toward_zero")
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, _run(op, (a, b), fmt, "toward_zero"))
+    np.testing.assert_array_equal(nf.fma(a, b, c, "posit16"), _run("fma", (a, b, c), fmt))
+    np.testing.assert_array_equal(nf.sqrt(np.abs(a), "posit16"), _run("sqrt", (np.abs(a),), fmt))
+    assert nf.mul(3.0, 5.0, "posit32").dtype == np.float64
+    with pytest.raises(ValueError, match="not values of posit8"):
+        nf.add([1.1], [1.0], "posit8")
+    assert nf.add([1.1], [1.0], "posit8", inputs="round").tolist() == [2.0]
