@@ -564,3 +564,38 @@ def test_errors():
         nf.sum([1.0], "e4m3", sr_bits=3)
     with pytest.raises(ValueError, match="sr_bits=40 is too many for binary32"):
         nf.sum([1.0], "e4m3", accumulator="binary32", rounding="stochastic", sr_bits=40)
+
+
+# ----------------------------------------------------------------------------- float64 add route
+@pytest.mark.parametrize("acc", ["binary32", "tf32", "bfloat16", "binary16", "e5m2", "e4m3", "e2m1"])
+def test_float64_add_route_is_bit_exact_on_hard_cases(acc):
+    """Deterministic accumulator adds take the TwoSum route (``kernels.arith.odd_sum_bits``):
+    equal to the Fraction reference on cancellation, ties and near-ties, huge exponent gaps,
+    subnormal results and overflow, with exact binary32 products (up to 48 significant bits)
+    as terms, sequential and Kahan, in all six deterministic modes and both overflow policies."""
+    f = nf.format(acc)
+    p = f.info.precision_bits
+    top = math.floor(math.log2(f.info.max))
+    half_ulp_max = 2.0 ** (top - p)                  # max + half_ulp_max: the overflow tie
+    pool = [1.0, 1.5, 2.0 ** -p, 3 * 2.0 ** -p, 2.0 ** -p * (1 + 2**-23), 2.0 ** -p * (1 - 2**-24),
+            f.info.max, half_ulp_max, half_ulp_max * (1 + 2**-23), f.info.smallest_normal,
+            f.info.smallest_subnormal, f.info.smallest_normal - f.info.smallest_subnormal,
+            f.info.smallest_subnormal / 2, 2.0 ** -149, 2.0 ** 127, 0.0]
+    factors = [1.0, 1.0, 1 + 2**-23, 1 - 2**-24, 1.5, 0.75, 2.0 ** -30, 2.0 ** 20]
+    rng = np.random.default_rng(len(acc))
+    rows, n = 80, 6
+    a = rng.choice(pool, (rows, n)) * rng.choice([-1.0, 1.0], (rows, n))
+    b = rng.choice(factors, (rows, n))
+    a[:20, 1] = -a[:20, 0]                           # exact cancellations
+    b[:20, 1] = b[:20, 0]
+    a = np.float32(a).astype(np.float64)             # binary32 values (tiny ones flush to 0)
+    terms = [list(r) for r in a * b]                 # exact float64 products
+    assert all(Fraction(t) == Fraction(x) * Fraction(y)
+               for r, ra, rb in zip(terms, a, b) for t, x, y in zip(r, ra, rb))
+    for rounding in DETERMINISTIC_ROUNDINGS:
+        for overflow in ("ieee", "saturate"):
+            for order in ("sequential", "kahan"):
+                got = nf.dot(a, b, "binary32", accumulator=acc, order=order, rounding=rounding,
+                             overflow=overflow)
+                ref = Ref(acc, rounding, overflow)
+                _assert_same(got, [getattr(ref, order)(t) for t in terms], (acc, rounding, overflow, order))

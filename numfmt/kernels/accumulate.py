@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 
 from ..random import splitmix_bits
-from .arith import round_exact
+from .arith import odd_sum_bits, round_exact
 from .exact import add, bit_length, normalize, unpack_float64
 from .floating import _round_one
 from .longacc import longacc_add, longacc_value
@@ -35,6 +35,9 @@ _SIGN = np.int64(-(1 << 63))
 _ABS = np.int64((1 << 63) - 1)
 _INF = np.int64(0x7FF << 52)
 _NAN = np.int64(0x7FF8 << 48)
+# x + y takes the float64 route (TwoSum, ``kernels.arith.odd_sum_bits``) when both magnitudes
+# are below 2**1022: the sum stays below 2**1023, so no step of TwoSum overflows
+_FAST_MAG = np.int64((1022 + 1023) << 52)
 _PW_BLOCK = 128                 # numpy's PW_BLOCKSIZE
 # the long accumulator of the "exact" order: float64 terms (2**-1074 .. 2**1024), up to 2**63 of them
 _LSB = -1074
@@ -96,8 +99,17 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
 
 @nb.njit(cache=True, nogil=True)
 def _add(xb, yb, rounder, st, ctx):
-    """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN)."""
+    """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN).
+
+    Deterministic rounding of finite x, y below 2**1022 in magnitude (every accumulator
+    value and term of the formats numfmt has, and Kahan's compensations, which are values of
+    the accumulator format) takes the float64 route: ``odd_sum_bits`` gives by TwoSum the
+    exact sum rounded to odd at 53 bits, bit for bit what ``round_exact`` makes of the exact
+    core's sum (signs of zero sums included), and ``_round_one`` rounds it once to the
+    format. Stochastic rounding, specials and huge magnitudes take the exact core."""
     p, rdn, stochastic, sr = rounder
+    if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
+        return _check(_round_one(odd_sum_bits(xb, yb, rdn), p, False, 52, 1023), st, ctx)
     rnd = _draw(rounder, st, ctx)
     if _special(xb) or _special(yb):
         out = _round_one(_special_sum(xb, yb), p, False, 52, 1023, stochastic, rnd, sr)
@@ -111,6 +123,14 @@ def _add(xb, yb, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
+@nb.njit(inline="always")
+def _step(xb, yb, rounder, st, ctx):
+    """``_add`` with its float64 route inlined into the caller's loop (no call per step)."""
+    if not rounder[2] and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
+        return _check(_round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], False, 52, 1023), st, ctx)
+    return _add(xb, yb, rounder, st, ctx)
+
+
 @nb.njit(cache=True, nogil=True)
 def _sequential(tb, lo, hi, rounder, st, ctx):
     """s = round(t[lo]); s = round(s + t[i]) for i = lo + 1 .. hi - 1; +0 when empty."""
@@ -118,7 +138,7 @@ def _sequential(tb, lo, hi, rounder, st, ctx):
         return _round(np.int64(0), rounder, st, ctx)
     s = _round(tb[lo], rounder, st, ctx)
     for i in range(lo + 1, hi):
-        s = _add(s, tb[i], rounder, st, ctx)
+        s = _step(s, tb[i], rounder, st, ctx)
     return s
 
 
@@ -140,9 +160,9 @@ def _kahan(tb, lo, hi, rounder, st, ctx):
     s = _round(tb[lo], rounder, st, ctx)
     c = np.int64(0)
     for i in range(lo + 1, hi):
-        y = _add(tb[i], c ^ _SIGN, rounder, st, ctx)
-        u = _add(s, y, rounder, st, ctx)
-        c = _add(_add(u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
+        y = _step(tb[i], c ^ _SIGN, rounder, st, ctx)
+        u = _step(s, y, rounder, st, ctx)
+        c = _step(_step(u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
         s = u
     return s
 
@@ -153,7 +173,7 @@ def _pairwise_leaf(tb, lo, n, rounder, st, ctx):
     if n < 8:
         s = _SIGN                                  # numpy starts from -0.0
         for i in range(lo, lo + n):
-            s = _add(s, tb[i], rounder, st, ctx)
+            s = _step(s, tb[i], rounder, st, ctx)
         return s
     r = np.empty(8, np.int64)
     for k in range(8):
@@ -161,14 +181,14 @@ def _pairwise_leaf(tb, lo, n, rounder, st, ctx):
     i = 8
     while i < n - n % 8:
         for k in range(8):
-            r[k] = _add(r[k], tb[lo + i + k], rounder, st, ctx)
+            r[k] = _step(r[k], tb[lo + i + k], rounder, st, ctx)
         i += 8
     for w in (1, 2, 4):             # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
         for k in range(0, 8, 2 * w):
             r[k] = _add(r[k], r[k + w], rounder, st, ctx)
     s = r[0]
     for k in range(lo + i, lo + n):
-        s = _add(s, tb[k], rounder, st, ctx)
+        s = _step(s, tb[k], rounder, st, ctx)
     return s
 
 
