@@ -30,6 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import accumulate, ops
 from .casts import encode, round as _round
 from .formats.registry import format as _format, registered
 from .rounding import DETERMINISTIC_ROUNDINGS, ROUNDING_NAMES
@@ -236,8 +237,27 @@ def cmd_demo(args=None) -> int:
     draws = _round(np.full(100_000, tie), fmt, "stochastic", seed=0)
     rows.append(["stochastic", "sr", _num(tie), f"mean {float(draws.mean()):.4f} over 1e5 draws", "seed=0"])
     print(_table(["rounding", "alias", "x", "rounded", "code"], rows))
+    _demo_beyond_casts()
     print("\nTry: numfmt list | numfmt info e4m3 | numfmt round e4m3 0.1 465 --rounding rtz")
     return 0
+
+
+def _demo_beyond_casts() -> None:
+    """Exact arithmetic, accumulation, posits and block formats, one line each."""
+    a = 1 + 2.0 ** -7                               # a bfloat16 value; a*a needs 15 bits
+    a2 = ops.mul(a, a, "bfloat16")
+    ones = np.ones(1000)
+    rows = [
+        ["nf.mul(a, a, 'bfloat16'), a = 1 + 2**-7", _num(a2)],
+        ["nf.fma(a, a, -that, 'bfloat16'): the exact error", _num(ops.fma(a, a, -a2, "bfloat16"))],
+        ["nf.sum(1000 ones, 'bfloat16'): sequential, stagnates", _num(accumulate.sum(ones, "bfloat16"))],
+        ["the same with rounding='stochastic', seed=0", _num(accumulate.sum(ones, "bfloat16", rounding="sr", seed=0))],
+        ["nf.round(1/3, 'posit16')", _num(_round(1 / 3, "posit16"))],
+        ["nf.round([0.1, 1, 6, 100], 'mxfp4', pad=True)",
+         " ".join(_num(v) for v in _round([0.1, 1.0, 6.0, 100.0], "mxfp4", pad=True))],
+    ]
+    print("\nBeyond casts: exact arithmetic rounded once, emulated accumulators, posits, MX blocks:\n")
+    print(_table(["call", "result"], rows))
 
 
 # ----------------------------------------------------------------------------- parser

@@ -46,7 +46,8 @@ from .rounding import Rounding, overflow_policy, rounding_mode
 __all__ = ["add", "sub", "mul", "div", "fma", "sqrt", "neg", "abs"]
 
 INPUTS = ("exact", "round")
-# family -> module with elementwise(op, operands, fmt, mode, overflow, stochastic), imported lazily
+# family -> module with elementwise(op, operands, fmt, mode, overflow, stochastic) and
+# fits_float32(fmt), imported when first used
 FAMILIES = {"float": "numfmt.arithmetic.floating", "posit": "numfmt.arithmetic.posit"}
 
 
@@ -55,17 +56,11 @@ def _family_module(fmt):
     if name is None:
         raise TypeError(f"element-wise arithmetic supports float and posit formats; {fmt.name} "
                         f"is a {fmt.family} format")
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        raise NotImplementedError(f"element-wise arithmetic for {fmt.family} formats ({fmt.name}) "
-                                  f"is not available yet ({name} is missing)") from None
+    return importlib.import_module(name)
 
 
 def _fits_float32(fmt) -> bool:
-    if fmt.family == "float":
-        return fits_float32(fmt)
-    return bool(getattr(_family_module(fmt), "fits_float32", lambda f: False)(fmt))
+    return fits_float32(fmt) if fmt.family == "float" else _family_module(fmt).fits_float32(fmt)
 
 
 def _representable(v: np.ndarray, fmt) -> np.ndarray:
