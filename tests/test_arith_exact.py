@@ -115,7 +115,7 @@ def close_pair(draw, limit_bits=32):
     return (na, sa, ea), (1 - na if draw(st.booleans()) else na, sb, ea - shift)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(st.one_of(st.tuples(operand(), operand()), st.tuples(operand(32, SMALL_EXP), operand(32, SMALL_EXP)),
                  close_pair(), st.tuples(operand(62, SMALL_EXP), operand(62, SMALL_EXP)), close_pair(62)))
 @example(((0, 1, 0), (1, 1, 0)))                         # x - x
@@ -127,14 +127,14 @@ def test_add(pair):
     check(_add(na, sa, ea, nb_, sb, eb), val(na, sa, ea) + val(nb_, sb, eb))
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(operand(), operand())
 @example((0, (1 << 32) - 1, 0), (1, (1 << 32) - 1, 0))   # 64-bit product
 def test_mul(a, b):
     check(_mul(*a, *b), val(*a) * val(*b))
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(operand(), operand(62)), operand().filter(lambda b: b[1] > 0))
 @example((0, 1, 0), (0, 3, 0))
 @example((0, (1 << 62) - 1, 0), (1, (1 << 32) - 1, 5))
@@ -157,7 +157,7 @@ def _check_sqrt(got, sa, ea):
     assert sig == root | int(root * root != n), (sa, ea, got)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(st.one_of(operand(32), operand(62)))
 @example((0, 2, 1))              # sqrt(4)
 @example((0, 9, 0))
@@ -169,7 +169,7 @@ def test_sqrt(a):
     _check_sqrt(_sqrt(sa, ea), sa, ea)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(operand(31, SMALL_EXP), operand(31, SMALL_EXP),
        st.one_of(operand(62, st.integers(-200, 200)), operand(32, EXP)), st.booleans())
 @example((0, (1 << 24) - 1, -24), (0, (1 << 24) - 1, -24), (1, (1 << 48) - (1 << 25) + 1, -48), False)
@@ -198,7 +198,7 @@ def test_normalize(sig, exp, sticky, neg):
     check(got, value)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_unpack_float64(x):
     bits = int(np.array(x).view(np.int64))

@@ -155,7 +155,7 @@ def rnd(x, fmt, mode, overflow="ieee"):
 
 
 # ----------------------------------------------------------------------------- correctness
-@settings(max_examples=4000, **SETTINGS)
+@settings(max_examples=2000, **SETTINGS)
 @given(fmt_and(rounding_cases), st.sampled_from(["ieee", "saturate"]))
 def test_round_matches_exact_reference_all_modes(fmt_x, overflow):
     fmt, x = fmt_x

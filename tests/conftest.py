@@ -1,0 +1,9 @@
+"""Hypothesis profiles. ``.ci/run`` sets HYPOTHESIS_PROFILE=ci: the same examples on every run
+(derandomized), so a CI result depends on the code alone. Without it (the default profile) every
+run explores new examples; a failure prints the example and a ``@reproduce_failure`` blob."""
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
