@@ -1,7 +1,12 @@
-"""Smoke test of benchmarks/bench_cast.py: it runs with --quick and writes one row per format."""
+"""Smoke tests of the benchmark scripts: each runs with --quick and writes its table.
+
+The scripts of the newer families (block, matmul, arith, posit) compile many kernels in their
+own process (a minute or more on a cold cache), so they run under ``-m slow``."""
 import os
 import subprocess
 import sys
+
+import pytest
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench_cast.py")
 ROOT = os.path.dirname(os.path.dirname(BENCH))
@@ -45,6 +50,7 @@ def test_bench_dyadic_quick(tmp_path):
     assert "requantize" in text and "int8 linear" in text
 
 
+@pytest.mark.slow
 def test_bench_block_quick(tmp_path):
     """One row per MX format and nvfp4 (the script checks gfloat's results equal numfmt's)."""
     text = _run_quick("bench_block.py", tmp_path / "block.md")
@@ -52,6 +58,7 @@ def test_bench_block_quick(tmp_path):
     assert rows == ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8", "nvfp4"]
 
 
+@pytest.mark.slow
 def test_bench_matmul_quick(tmp_path):
     text = _run_quick("bench_matmul.py", tmp_path / "matmul.md")
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "inputs" not in line]
@@ -59,6 +66,7 @@ def test_bench_matmul_quick(tmp_path):
     assert all(row[3].strip() != "n/a" and not row[5].strip().endswith("*") for row in rows)  # k-loop agrees
 
 
+@pytest.mark.slow
 def test_bench_arith_quick(tmp_path):
     text = _run_quick("bench_arith.py", tmp_path / "arith.md")
     assert "bench_arith.py --quick" in text
@@ -69,6 +77,7 @@ def test_bench_arith_quick(tmp_path):
     assert all("*" not in cell for r in rows for cell in r)      # the peers agree with numfmt's RNE
 
 
+@pytest.mark.slow
 def test_bench_posit_quick(tmp_path):
     text = _run_quick("bench_posit.py", tmp_path / "posit.md")
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "task" not in line]
