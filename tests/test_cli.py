@@ -68,6 +68,15 @@ def test_demo_runs_and_is_the_default(capsys):
     for name in ("binary16", "bfloat16", "e4m3", "e5m2", "e2m1", "nearest_away", "toward_negative", "odd"):
         assert name in out
     assert "0x3dcd" in out          # 0.1 in bfloat16
+    table = out.split("Beyond casts")[1].split("\n\nTry:")[0].splitlines()[4:]   # below the rule
+    assert [line.rsplit("  ", 1)[1].strip() for line in table] == [
+        "1.015625",           # (1 + 2**-7)**2 = 1 + 2**-6 + 2**-14 rounded to bfloat16
+        "6.103515625e-05",    # fma gives the exact rounding error, 2**-14
+        "256",                # the bfloat16 sequential sum of 1000 ones stagnates
+        "952",                # stochastic rounding, seed 0
+        "0.3333740234375",    # 1/3 in posit16
+        "0 0 8 96",           # one mxfp4 block: scale 2**4 from amax 100, 0.1 and 1 flush to 0
+    ]
     assert main([]) == 0
     assert capsys.readouterr().out == out
 
