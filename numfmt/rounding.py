@@ -16,11 +16,22 @@ Overflow policies:
 - ``saturate``: clamp to the largest finite value, also for infinite inputs.
 - ``raise``: raise OverflowError if any finite input overflows (or an Inf meets a format
   without Inf).
+
+The rounding decision itself is made in one place, ``rounds_away``: every family, cast and
+operation reduces its exact result to (sign, last kept bit, discarded bits) and asks it whether
+the magnitude moves one unit away from zero. A mode reaches the kernels as one ``ModeFlags``
+record (``mode_flags``). A new rounding mode is a new flag here, its branch in ``rounds_away``,
+and its name in ``ROUNDING_NAMES``.
 """
 from __future__ import annotations
 
 import difflib
+import functools
 from enum import IntEnum
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
 
 
 class Rounding(IntEnum):
@@ -87,3 +98,85 @@ def overflows_to_infinity(mode: Rounding, negative: bool) -> bool:
     if mode == Rounding.TOWARD_NEGATIVE:
         return negative
     return False
+
+
+class ModeFlags(NamedTuple):
+    """A rounding mode as the kernels read it: plain integers, one compiled kernel for all modes.
+
+    ``stochastic_bits`` is k, the number of random bits (0 for deterministic modes), and
+    ``stochastic_nearest`` selects sr_rule="nearest" (see ``stochastic_away``).
+    """
+
+    nearest: int          # to nearest ...
+    ties_away: int        # ... with ties away from zero (else to the even code)
+    away_pos: int         # directed: an inexact positive magnitude moves away from zero
+    away_neg: int         # directed: an inexact negative magnitude moves away from zero
+    odd: int              # round to odd: an inexact result takes the neighbour with an odd code
+    stochastic: int
+    stochastic_bits: int
+    stochastic_nearest: int
+
+
+@functools.lru_cache(maxsize=None)
+def mode_flags(mode: Rounding, sr_bits: int = 0, sr_rule: str = "add") -> ModeFlags:
+    """The ``ModeFlags`` of a mode (sr_bits and sr_rule matter for stochastic rounding only).
+
+    >>> mode_flags(Rounding.TOWARD_POSITIVE)
+    ModeFlags(nearest=0, ties_away=0, away_pos=1, away_neg=0, odd=0, stochastic=0, stochastic_bits=0, stochastic_nearest=0)
+    """
+    mode = rounding_mode(mode)
+    stochastic = mode == Rounding.STOCHASTIC
+    return ModeFlags(int(mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY)),
+                     int(mode == Rounding.NEAREST_AWAY),
+                     int(mode == Rounding.TOWARD_POSITIVE), int(mode == Rounding.TOWARD_NEGATIVE),
+                     int(mode == Rounding.ODD), int(stochastic),
+                     int(sr_bits) if stochastic else 0, int(stochastic and sr_rule == "nearest"))
+
+
+@nb.njit(inline="always")
+def stochastic_away(rem, t, k, rule_nearest, rnd):
+    """1 if stochastic rounding moves the magnitude away from zero, else 0.
+
+    The discarded fraction of a unit is f = rem / 2**t (0 <= rem < 2**62 and rem < 2**t; for
+    t > 62 only rem < 2**53 occurs, where f * 2**k < 1/2). f is reduced to k bits, d = floor(f
+    * 2**k) (sr_rule "add") or RNE(f * 2**k) ("nearest"), and the magnitude moves away iff
+    d + rnd >= 2**k for the k random bits rnd. With k >= t both rules give P(away) = f.
+    """
+    drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
+    d = (rem >> drop) << max(k - t, 0)
+    if rule_nearest:
+        half = (np.int64(1) << drop) >> 1
+        low = rem & ((np.int64(1) << drop) - 1)
+        d += 1 if (low > half) | ((low == half) & (half > 0) & ((d & 1) != 0)) else 0
+    return (d + rnd) >> k
+
+
+@nb.njit(inline="always")
+def rounds_away(neg, lsb, rem, t, flags, rnd):
+    """THE rounding decision: 1 if the magnitude moves one unit of the last kept place away from
+    zero, else 0.
+
+    neg: the sign; lsb: the last kept bit of the code (for "even" and "odd"); rem: the t
+    discarded bits (0 <= rem < 2**t, t <= 63; a caller with a guard bit g and a sticky bit s
+    passes rem = 2 * g + s, t = 2); flags: a ``ModeFlags``; rnd: the k random bits of
+    stochastic rounding (see ``stochastic_away``).
+    """
+    if flags.stochastic:
+        return stochastic_away(rem, t, flags.stochastic_bits, flags.stochastic_nearest, rnd)
+    if flags.nearest:
+        half = (np.int64(1) << max(t - 1, 0)) if t > 0 else np.int64(0)   # 0: exact, never a tie
+        return np.int64((rem > half) | ((rem == half) & (half > 0) & ((lsb | flags.ties_away) != 0)))
+    return np.int64(rem != 0) * ((1 - lsb) if flags.odd else (flags.away_neg if neg else flags.away_pos))
+
+
+@nb.njit(inline="always")
+def rounding_bias(neg, lsb, t, flags):
+    """``rounds_away`` in branch-free form for the deterministic modes (the fast casts use it):
+    for a magnitude a with t <= 62 discarded bits, ``(a + rounding_bias(neg, lsb, t, flags))
+    >> t == (a >> t) + rounds_away(neg, lsb, a & (2**t - 1), t, flags, 0)``, the carry walking
+    into the next binade by itself. tests/test_rounding.py checks the identity.
+    """
+    full = np.int64(1) << t
+    if flags.nearest:
+        return max((full >> 1) - 1 + (lsb | flags.ties_away), 0)     # 0 when nothing is discarded
+    return (full - 1) * ((1 - lsb) if flags.odd else (flags.away_neg if neg else flags.away_pos))
