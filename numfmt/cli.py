@@ -243,7 +243,7 @@ def _seed(text: str) -> int:
 
 
 # ----------------------------------------------------------------------------- commands
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace | None = None) -> int:
     """Every registered format, one line each.
 
     >>> import contextlib, io
@@ -332,7 +332,7 @@ def _posit_regimes(fmt) -> list[str]:
             _table(["k", "from", "below", "exponent bits", "fraction bits"], rows)]
 
 
-def cmd_info(args) -> int:
+def cmd_info(args: argparse.Namespace) -> int:
     """All properties of a format; for at most 8 bits every value by code; for posits the
     regimes, for block formats how element and scale make the values.
 
@@ -411,7 +411,7 @@ def _element_format(name: str, command: str):
     return fmt
 
 
-def _check_options(fmt, args) -> Rounding:
+def _check_options(fmt, args: argparse.Namespace) -> Rounding:
     """The rounding mode, after checking that fmt takes --overflow, --nan, --seed and --sr-bits."""
     mode = rounding_mode(args.rounding)
     if args.overflow == "wrap" and fmt.family != "fixed":
@@ -431,7 +431,7 @@ def _has_nan(fmt) -> bool:
     return fmt.family == "posit" or (fmt.family == "float" and fmt.has_nan)
 
 
-def _codes(args, command: str):
+def _codes(args: argparse.Namespace, command: str) -> tuple[object, list[tuple[str, int]]]:
     """(fmt, [(text, code)]) of the round and encode commands: each value encoded once, alone, so
     that a bad value gets its own message; under stochastic rounding value i uses random number
     i of the seed, as one call on the whole array would."""
@@ -463,7 +463,7 @@ def _codes(args, command: str):
     return fmt, out
 
 
-def cmd_round(args) -> int:
+def cmd_round(args: argparse.Namespace) -> int:
     """Round each value; print ``value -> rounded (code 0x..)``: the rounded value is the value of
     that code (one rounding, even under stochastic rounding).
 
@@ -478,7 +478,7 @@ def cmd_round(args) -> int:
     return 0
 
 
-def cmd_encode(args) -> int:
+def cmd_encode(args: argparse.Namespace) -> int:
     """Round each value and print its code in hex: ``value -> 0x..``.
 
     >>> cmd_encode(_parse(["encode", "e4m3", "1", "-448", "1e9"]))
@@ -493,7 +493,7 @@ def cmd_encode(args) -> int:
     return 0
 
 
-def cmd_decode(args) -> int:
+def cmd_decode(args: argparse.Namespace) -> int:
     """Print the value of each code: ``0x.. -> value``.
 
     >>> cmd_decode(_parse(["decode", "posit8", "0x40", "0x80", "1"]))
@@ -509,7 +509,7 @@ def cmd_decode(args) -> int:
     return 0
 
 
-def cmd_demo(args=None) -> int:
+def cmd_demo(args: argparse.Namespace | None = None) -> int:
     """The built-in showcase: a few values in five formats, codes, and every rounding mode."""
     x = np.array([v for _, v in DEMO_VALUES], dtype=np.float64)
     labels = [t for t, _ in DEMO_VALUES]
@@ -576,7 +576,12 @@ def _add_rounding_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the command line (subcommands list, info, round, encode, decode, demo)."""
+    """The argument parser of the command line (subcommands list, info, round, encode, decode, demo).
+
+    >>> args = build_parser().parse_args(["round", "e4m3", "0.1", "-r", "sr", "--seed", "7"])
+    >>> args.func.__name__, args.values, args.rounding, args.seed, args.sr_bits
+    ('cmd_round', ['0.1'], 'sr', 7, None)
+    """
     parser = _Parser(
         prog="numfmt", description="Bit-exact emulation of low-precision number formats.",
         epilog="With no command, runs `numfmt demo`. `python -m numfmt` runs the same program (GNU coreutils "
