@@ -125,8 +125,9 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
             (rup), ``odd`` (rto), or ``gemmlowp`` (TFLite's default MultiplyByQuantizedMultiplier
             with multiplier b and shift 31 - c: a rounding doubling high multiply, then a
             rounding right shift). gemmlowp is defined on TFLite's int32 domain only: z must
-            be int32 and, for c < 31, z * 2**(31 - c) (TFLite's left shift) must fit int32,
-            else ValueError (C++ would overflow).
+            be int32 and, for c < 31 and b > 0, z * 2**(31 - c) (TFLite's left shift) must
+            fit int32, else ValueError (C++ would overflow). b = 0 (``approximate(0)``) gives
+            the zero point.
 
     >>> requantize(np.array([100, -100, 5]), 1 << 30, 31).tolist()   # z / 2, ties to even
     [50, -50, 2]
@@ -146,8 +147,8 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
     flat = np.ascontiguousarray(z).reshape(-1)
     result = np.empty(flat.size, np.int64)
     if rounding == "gemmlowp":
-        limit = np.int64(1) << (31 - np.maximum(31 - cc, 0))      # |z * 2**left| within int32
-        wide = flat.astype(np.int64)
+        limit = np.int64(1) << (31 - np.maximum(31 - cc, 0) * (bb != 0))   # z * 2**left in int32
+        wide = flat.astype(np.int64)                                       # (b = 0 gives 0 anyway)
         outside = (wide < -limit) | (wide >= limit)
         if outside.any():
             i = int(np.argmax(outside))
