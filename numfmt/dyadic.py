@@ -216,7 +216,8 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
     [[6]]
     """
     fmt = _out_format(out)
-    x_q, w_q = _int_array(x_q, "x_q", -128, 127), _int_array(w_q, "w_q", -128, 127)
+    x_q = _int_array(x_q, "x_q", -128, 127).astype(np.int8)
+    w_q = _int_array(w_q, "w_q", -128, 127).astype(np.int8)
     if x_q.ndim != 2 or w_q.ndim != 2 or x_q.shape[1] != w_q.shape[1]:
         raise ValueError(f"x_q must be (N, I) and w_q (O, I); got {x_q.shape} and {w_q.shape}")
     x_zero_point = int(_int_array(x_zero_point, "x_zero_point", -128, 127))

@@ -15,13 +15,14 @@ _BIG = np.int64(1) << 62
 @nb.njit(inline="always")
 def _round_quotient(q, rem, c, negative, rounding):
     """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
-    is the sign of p. The magnitude |p| / 2**c = Q + R / 2**c goes to ``round_away``."""
-    inexact = rem != 0
-    if negative:                     # |p| = (-q - inexact) * 2**c + (2**c - rem if inexact)
-        trunc = q + inexact
-        r = ((np.int64(1) << c) - rem) * inexact
-        return trunc - round_away(True, trunc & 1, r, c, 0, rounding, 0, 1, False)
-    return q + round_away(False, q & 1, rem, c, 0, rounding, 0, 1, False)
+    is the sign of p. The magnitude |p| / 2**c = Q + R / 2**c goes to ``round_away``; for
+    p < 0, -Q = q + (rem != 0) and R = 2**c - rem (or 0). Selects, no branches, so the loops
+    vectorize."""
+    borrow = negative & (rem != 0)
+    trunc = q + borrow                                   # the signed truncated quotient
+    r = ((np.int64(1) << c) - rem) if borrow else rem
+    away = np.int64(round_away(negative, trunc & 1, r, c, 0, rounding, 0, 1, False))
+    return trunc + (-away if negative else away)
 
 
 @nb.njit(cache=True)

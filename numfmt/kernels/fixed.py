@@ -90,6 +90,22 @@ def _div_bits(r, s, n):
 
 
 @nb.njit(inline="always")
+def _shift_parts(m, d):
+    """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize).
+    With s = 1, d >= 10 only occurs for m >= 2**52 or m = 0 (a float64 exponent is at least
+    -1074), so d >= 10 is huge unless m = 0."""
+    n = min(max(-d, 0), 126)                           # the number of fraction bits of m
+    q = (m << min(max(d, 0), 10)) >> min(n, 63)
+    low = min(n, 63)
+    rem_near = (m & ~(np.int64(-1) << low)) << (FRACTION_BITS - low)  # n <= 63: all of them
+    k = min(max(n - FRACTION_BITS, 0), 63)             # n > 63: only the top 63 of 2**n
+    far = n > FRACTION_BITS
+    rem = (m >> k) if far else rem_near
+    sticky = np.int64(far & ((m & ~(np.int64(-1) << k)) != 0))
+    return q, rem, sticky, (d >= 10) & (m != 0)
+
+
+@nb.njit(inline="always")
 def quotient(m, d, s):
     """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
     sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d. ``huge``: the
@@ -116,20 +132,19 @@ def quotient(m, d, s):
 def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
     saturated to [lo, hi] (Inf too) or, with ``wrap``, reduced modulo hi - lo + 1 (a power of
-    two; x finite and s == 1) into [lo, hi], exactly for any finite x. int64."""
+    two; x finite and s == 1) into [lo, hi], exactly for any finite x. int64. The caller
+    passes the literal s = 1 for power-of-two divisors (the branch-free ``_shift_parts``)."""
     neg, m, e, special = unpack64(bits)
     d = e - e_s
-    q, rem, sticky, huge = quotient(m, d, s)
+    q, rem, sticky, huge = _shift_parts(m, d) if s == 1 else quotient(m, d, s)
     q += round_away(neg, q & 1, rem, FRACTION_BITS, sticky, mode, rnd, sr_bits, sr_nearest)
     if wrap:
         mask = hi - lo
-        if huge:                                 # an exact integer m * 2**d, d >= 10
-            q = (m & (mask >> d)) << d if d < 62 else np.int64(0)
-        q &= mask
+        # huge: an exact integer m * 2**d, d >= 10, so its residue is (m mod 2**(bits - d)) * 2**d
+        q = (((m & (mask >> min(d, 62))) << min(d, 62)) if huge else q) & mask
         return lo + (((-q if neg else q) - lo) & mask)
-    if huge | special:
-        return lo if neg else hi
-    return min(max(-q if neg else q, lo), hi)
+    k = -q if neg else q
+    return (lo if neg else hi) if huge | special else min(max(k, lo), hi)
 
 
 @nb.njit(inline="always")
@@ -137,7 +152,7 @@ def round_fixed_one(s, mode, lo, hi, wrap, rnd, two_k, sr_nearest):
     """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels,
     which pass two_k = 2.0**sr_bits."""
     sr_bits = ((np.float64(two_k).view(np.int64) >> 52) & 0x7FF) - 1023
-    return np.float64(round_fixed_bits(np.float64(s).view(np.int64), np.int64(1), np.int64(0), mode,
+    return np.float64(round_fixed_bits(np.float64(s).view(np.int64), 1, np.int64(0), mode,
                                        lo, hi, wrap, rnd, sr_bits, sr_nearest))
 
 
@@ -147,6 +162,11 @@ def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, 
     s and e_s (int64 arrays) have one element, or one per element of x. Stochastic rounding
     uses random number start + i."""
     bits = x.view(np.int64)
+    if s.size == 1 and s[0] == 1:                      # a power-of-two divisor: shifts only
+        for i in range(x.size):
+            rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
+            out[i] = round_fixed_bits(bits[i], 1, e_s[0], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+        return
     one = s.size == 1
     for i in range(x.size):
         rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
