@@ -108,12 +108,13 @@ def _shift_parts(m, d):
 @nb.njit(inline="always")
 def quotient(m, d, s):
     """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
-    sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d. ``huge``: the
-    quotient is at least 2**61 (then Q, rem and sticky are not computed); else Q < 2**62."""
+    sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
+    division. ``huge``: the quotient is at least 2**61 (then Q, rem and sticky are not
+    computed); else Q < 2**62."""
     huge = (m != 0) & (bit_length(m) + d - bit_length(s) >= 62)
     if huge:
         return np.int64(0), np.int64(0), 0, True
-    q0, r0 = (m, np.int64(0)) if s == 1 else (m // s, m % s)
+    q0, r0 = m // s, m % s
     if d >= 0:                                   # Q = q0 * 2**d + floor(r0 * 2**d / s)
         qq, r1 = _div_bits(r0, s, d)
         rem, r2 = _div_bits(r1, s, FRACTION_BITS)
