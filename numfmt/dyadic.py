@@ -209,6 +209,8 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
     """Integer-only linear layer: int8 x (N, I) times int8 w (O, I), int32 accumulation plus
     an int32 bias, then per-channel (b, c) requantization to ``out``.
 
+    x_q, w_q and the zero points must hold integers of their ranges (int8; out_zero_point:
+    ``out``'s), bias_q int32 integers, else ValueError: nothing is truncated or saturated.
     Raises OverflowError if an accumulator leaves the int32 range (what int32 hardware would
     wrap silently).
 
