@@ -22,14 +22,14 @@ import numpy as np
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import dyadic as kern
+from .rounding import NEAREST_UP, ROUNDING_NAMES, Rounding
 from .quantize import TORCH_EPS, _axis, quantize_affine, storage_dtype
 
 # requantize's own names, and the library's names (numfmt.rounding) for the same roundings
-ROUNDINGS = {"half_even": kern.HALF_EVEN, "half_up": kern.HALF_UP, "half_away": kern.HALF_AWAY,
-             "toward_zero": kern.TOWARD_ZERO, "floor": kern.FLOOR,
-             "nearest_even": kern.HALF_EVEN, "rne": kern.HALF_EVEN, "nearest_away": kern.HALF_AWAY,
-             "rna": kern.HALF_AWAY, "rtz": kern.TOWARD_ZERO, "toward_negative": kern.FLOOR, "rdn": kern.FLOOR,
-             "toward_positive": kern.CEIL, "rup": kern.CEIL, "odd": kern.ODD, "rto": kern.ODD}
+# requantize's rounding names (kept as aliases) and the library's, as the kernels' mode numbers
+ROUNDINGS = {"half_even": int(Rounding.NEAREST_EVEN), "half_up": NEAREST_UP,
+             "half_away": int(Rounding.NEAREST_AWAY), "floor": int(Rounding.TOWARD_NEGATIVE),
+             **{name: int(mode) for name, mode in ROUNDING_NAMES.items() if mode != Rounding.STOCHASTIC}}
 
 
 def approximate(s, bits: int = 31):

@@ -4,10 +4,8 @@ two 64-bit halves, so int64 z works as well as int32 z."""
 import numba as nb
 import numpy as np
 
-from .fixed import NEAREST_UP, RDN, RNA, RNE, RTO, RTZ, RUP, round_away
+from ..rounding import flags_of, rounds_away
 
-# requantize's rounding names, as numbers of ``kernels.fixed.round_away``
-HALF_EVEN, HALF_UP, HALF_AWAY, TOWARD_ZERO, FLOOR, CEIL, ODD = RNE, NEAREST_UP, RNA, RTZ, RDN, RUP, RTO
 _MASK32 = (1 << 32) - 1
 _BIG = np.int64(1) << 62
 
@@ -15,13 +13,14 @@ _BIG = np.int64(1) << 62
 @nb.njit(inline="always")
 def _round_quotient(q, rem, c, negative, rounding):
     """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
-    is the sign of p. The magnitude |p| / 2**c = Q + R / 2**c goes to ``round_away``; for
+    is the sign of p; ``rounding`` a ``Rounding`` number or ``NEAREST_UP``. The magnitude
+    |p| / 2**c = Q + R / 2**c goes to ``numfmt.rounding.rounds_away``; for
     p < 0, -Q = q + (rem != 0) and R = 2**c - rem (or 0). Selects, no branches, so the loops
     vectorize."""
     borrow = negative & (rem != 0)
     trunc = q + borrow                                   # the signed truncated quotient
     r = ((np.int64(1) << c) - rem) if borrow else rem
-    away = np.int64(round_away(negative, trunc & 1, r, c, 0, rounding, 0, 1, False))
+    away = rounds_away(negative, trunc & 1, r, c, 0, flags_of(rounding, 0, 0), 0)
     return trunc + (-away if negative else away)
 
 

@@ -5,64 +5,18 @@ saturate or wrap it to the format's range.
 Nothing is computed in floating point. A float64 x is unpacked from its bits into
 (sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer significand
 of the divisor, 1 for fixed point) is formed by integer long division into an integer part,
-a 63-bit fraction and a sticky bit, and ``round_away`` (the one rounding decision on integers,
-shared with ``kernels.dyadic``) decides once whether to move away from zero.
+a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the library's one
+rounding decision) decides once whether to move away from zero.
 """
 import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from ..rounding import flags_of, rounds_away
 from .exact import bit_length
 
-# rounding numbers as numfmt.rounding.Rounding, plus NEAREST_UP (ties toward +inf, which
-# requantize calls half_up; it has no library name)
-RNE, RNA, RTZ, RUP, RDN, RTO, SR, NEAREST_UP = 0, 1, 2, 3, 4, 5, 6, 7
-FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``round_away``
-
-
-@nb.njit(inline="always")
-def round_away(neg, last, rem, shift, sticky, mode, rnd, sr_bits, sr_nearest):
-    """Whether the magnitude Q + (rem + t) / 2**shift rounds away from zero to Q + 1.
-
-    ``neg``: the sign of the value; ``last``: Q's last bit; 0 <= rem < 2**shift, 0 <= shift
-    <= 63; ``sticky`` (0 or 1): t > 0, something nonzero below rem's last bit (0 <= t < 1).
-    Deterministic modes are exact for any input; stochastic rounding (mode SR) moves away iff
-    d + rnd >= 2**sr_bits, with d = floor or (``sr_nearest``) round-half-even of the
-    discarded fraction times 2**sr_bits, and is exact when sticky is 0 or shift > sr_bits.
-    Pure and Numba-inlined: the single rounding decision on integers of ``kernels.fixed``
-    and ``kernels.dyadic``.
-
-    >>> round_away(False, 0, 2, 2, 0, RNE, 0, 1, False), round_away(False, 1, 2, 2, 0, RNE, 0, 1, False)
-    (False, True)
-    """
-    half = (np.int64(1) << (max(shift, 1) - 1)) * (shift > 0)
-    inexact = (rem != 0) | (sticky != 0)
-    tie = (shift > 0) & (rem == half) & (sticky == 0)
-    above = (shift > 0) & ((rem > half) | ((rem == half) & (sticky != 0)))
-    if mode == RNE:
-        return above | (tie & (last != 0))
-    if mode == RNA:
-        return above | tie
-    if mode == NEAREST_UP:
-        return above | (tie & (not neg))
-    if mode == RUP:
-        return inexact & (not neg)
-    if mode == RDN:
-        return inexact & neg
-    if mode == RTO:
-        return inexact & (last == 0)
-    if mode == SR:
-        t = shift - sr_bits
-        if t <= 0:
-            d = rem << -t
-        else:
-            d = rem >> t
-            if sr_nearest:
-                r = rem & ((np.int64(1) << t) - 1)
-                h = np.int64(1) << (t - 1)
-                d += (r > h) | ((r == h) & ((sticky != 0) | ((d & 1) != 0)))
-        return d + rnd >= (np.int64(1) << sr_bits)
-    return False
+SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
+FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
 
 
 @nb.njit(inline="always")
@@ -138,7 +92,7 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
     neg, m, e, special = unpack64(bits)
     d = e - e_s
     q, rem, sticky, huge = _shift_parts(m, d) if s == 1 else quotient(m, d, s)
-    q += round_away(neg, q & 1, rem, FRACTION_BITS, sticky, mode, rnd, sr_bits, sr_nearest)
+    q += rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
     if wrap:
         mask = hi - lo
         # huge: an exact integer m * 2**d, d >= 10, so its residue is (m mod 2**(bits - d)) * 2**d

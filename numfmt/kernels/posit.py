@@ -144,7 +144,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
                 D = (np.int64(1) << (np.int64(1) << cut)) - 1
             up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
         else:
-            up = rounds_away(neg, lo & 1, rem, drop, p, 0)
+            up = rounds_away(neg, lo & 1, rem, drop, 0, p, 0)
         mag = lo + up
     return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
 
@@ -271,7 +271,7 @@ def _fast_one(bits, n, es, p, dom64, want_code):
         e = s - (kr << es)
         frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
         lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
-        mag = lo + rounds_away(sign != 0, lo & 1, rem, sh, p, 0)
+        mag = lo + rounds_away(sign != 0, lo & 1, rem, sh, 0, p, 0)
         out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
     else:                                         # the float trick: r = (a + bias) & -2**sh
         last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
