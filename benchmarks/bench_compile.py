@@ -1,20 +1,19 @@
 """First-call (compile) time of every public entry point, each in a fresh process with an empty
 Numba cache, plus the whole tour in one process and ``numfmt demo`` cold.
 
-    python benchmarks/bench_compile.py [--only SUBSTRING] [--jobs N] [--no-tour]
+    python benchmarks/bench_compile.py [--only SUBSTRING] [--jobs N] [--no-tour] [--write-readme]
 
 A row's "first call" is the time of the call alone, measured after ``import numfmt`` and after
 making its inputs with numpy and ml_dtypes (the import time is its own row). "warm" is the same call in a new process once the cache is full
 (loading the compiled kernels from disk). Targets (issue 11, on the 2-core machine): every first
 call at most 3 s, ``numfmt demo`` cold at most 20 s, the whole tour at most 60 s.
-Results go to benchmarks/results/compile.md.
+Results go to benchmarks/results/compile.md (``--only`` runs are printed, not saved).
 """
 from __future__ import annotations
 
 import argparse
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -22,8 +21,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _common import command, machine_line, markdown_table, parse_args, publish
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results" / "compile.md"
 
 SETUP = """
 import ml_dtypes, numpy as np, numfmt as nf
@@ -139,30 +139,37 @@ def demo() -> float:
         return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="", help="run the entry points whose name contains this")
-    parser.add_argument("--jobs", type=int, default=1, help="entry points measured at once")
-    parser.add_argument("--no-tour", action="store_true", help="skip the tour and the demo")
-    args = parser.parse_args()
+def render(args) -> str:
+    """Measure, and the table as markdown."""
     names = [n for n in CALLS if args.only in n]
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(first_call, names))
-    lines = ["| entry point | first call (s) | warm (s) |", "|---|---:|---:|"]
-    lines += [f"| {name} | {cold:.2f} | {warm:.3f} |" for name, cold, warm in rows]
-    lines.append(f"| `import numfmt` | {import_time():.2f} | |")
+    table = [[name, f"{cold:.2f}", f"{warm:.3f}"] for name, cold, warm in rows]
+    table.append(["`import numfmt`", f"{import_time():.2f}", ""])
     if not args.no_tour:
-        lines.append(f"| whole tour ({len(CALLS)} calls, one process) | {tour():.1f} | |")
-        lines.append(f"| `numfmt demo` (whole process) | {demo():.1f} | |")
+        table.append([f"whole tour ({len(CALLS)} calls, one process)", f"{tour():.1f}", ""])
+        table.append(["`numfmt demo` (whole process)", f"{demo():.1f}", ""])
     worst = max(rows, key=lambda r: r[1])
-    header = (f"Compile times, {datetime.date.today()}, {platform.processor() or platform.machine()}, "
-              f"{os.cpu_count()} cores, --jobs {args.jobs}; slowest first call: {worst[0]} "
-              f"{worst[1]:.2f} s")
-    text = header + "\n\n" + "\n".join(lines) + "\n"
-    print(text)
-    if not args.only:
-        RESULTS.write_text(text)
+    lines = [machine_line(command("bench_compile.py", args) + (f" --jobs {args.jobs}" if args.jobs > 1 else "")),
+             "", f"{datetime.date.today()}. Seconds, each entry point in a fresh process with an empty "
+             f"Numba cache; slowest first call: {worst[0]}, {worst[1]:.2f} s.", ""]
+    lines += markdown_table(["entry point", "first call (s)", "warm (s)"], table)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--only", default="", help="run the entry points whose name contains this")
+    own.add_argument("--jobs", type=int, default=1, help="entry points measured at once")
+    own.add_argument("--no-tour", action="store_true", help="skip the tour and the demo")
+    extra, rest = own.parse_known_args(argv)
+    args = parse_args(__doc__, "compile", rest)
+    vars(args).update(vars(extra))
+    if args.only and not args.from_results:         # a partial run is printed, never saved
+        print(render(args))
+        return 0
+    return publish(args, "compile", lambda: render(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
