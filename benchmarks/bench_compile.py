@@ -23,66 +23,12 @@ from pathlib import Path
 
 from _common import command, machine_line, markdown_table, parse_args, publish
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from numfmt.warmup import ENTRY_POINTS, SETUP, script  # noqa: E402  (this checkout's numfmt)
+
 ROOT = Path(__file__).resolve().parent.parent
 
-SETUP = """
-import ml_dtypes, numpy as np, numfmt as nf
-from numfmt import dyadic
-x32 = np.linspace(-3, 3, 64, dtype=np.float32)
-x64 = x32.astype(np.float64)
-e4 = np.float32([1.5, -2.0, 0.75, 3.0])
-bf = x32.astype(ml_dtypes.bfloat16).astype(np.float32)
-m = np.linspace(-1, 1, 64, dtype=np.float32).reshape(8, 8).astype(ml_dtypes.float8_e4m3fn).astype(np.float32)
-blocks = np.linspace(-4, 4, 64, dtype=np.float32).reshape(2, 32)
-"""
-
-# name -> one call; every public entry point, each family, each order, the stochastic variants
-CALLS = {
-    "round e4m3 float32": 'nf.round(x32, "e4m3")',
-    "round e4m3 float64": 'nf.round(x64, "e4m3")',
-    "round bfloat16 (fast path)": 'nf.round(x32, "bfloat16")',
-    "round e4m3 stochastic": 'nf.round(x32, "e4m3", "stochastic", seed=1)',
-    "round bfloat16 stochastic": 'nf.round(x32, "bfloat16", "stochastic", seed=1)',
-    "encode e4m3": 'nf.encode(x32, "e4m3")',
-    "encode e4m3 stochastic": 'nf.encode(x32, "e4m3", "stochastic", seed=1)',
-    "decode e4m3": 'nf.decode(np.arange(256, dtype=np.uint8), "e4m3")',
-    "decode binary16": 'nf.decode(np.arange(65536, dtype=np.uint16), "binary16")',
-    "round posit16": 'nf.round(x32, "posit16")',
-    "encode posit16": 'nf.encode(x32, "posit16")',
-    "decode posit16": 'nf.decode(np.arange(65536, dtype=np.uint16), "posit16")',
-    "round posit16 stochastic": 'nf.round(x32, "posit16", "stochastic", seed=1)',
-    "round int8": 'nf.round(x32 * 50, "int8")',
-    "encode int8": 'nf.encode(x32 * 50, "int8")',
-    "round fixed q4.4": 'nf.round(x32, nf.FixedFormat(8, 4))',
-    "round mxfp8_e4m3": 'nf.round(blocks, "mxfp8_e4m3", axis=1)',
-    "round mxfp4": 'nf.round(blocks, "mxfp4", axis=1)',
-    "encode mxfp4": 'nf.encode(blocks, "mxfp4", axis=1)',
-    "decode mxfp4": 'nf.decode(nf.encode(blocks, "mxfp4", axis=1))',
-    "round mxint8": 'nf.round(blocks, "mxint8", axis=1)',
-    "round nvfp4": 'nf.round(blocks, "nvfp4", axis=1)',
-    "round mxfp8 stochastic": 'nf.round(blocks, "mxfp8_e4m3", "stochastic", axis=1, seed=1)',
-    "add e4m3": 'nf.add(e4, e4, "e4m3")',
-    "sub bfloat16": 'nf.sub(bf, bf, "bfloat16")',
-    "mul e4m3": 'nf.mul(e4, e4, "e4m3")',
-    "div e4m3": 'nf.div(e4, e4, "e4m3")',
-    "fma e4m3": 'nf.fma(e4, e4, e4, "e4m3")',
-    "sqrt e4m3": 'nf.sqrt(abs(e4), "e4m3")',
-    "add e4m3 stochastic": 'nf.add(e4, e4, "e4m3", "stochastic", seed=1)',
-    "add posit16": 'nf.add(e4, e4, "posit16")',
-    **{f"sum {order}": f'nf.sum(bf, "bfloat16", order="{order}"{", block=8" if order == "blocked" else ""})'
-       for order in ("sequential", "pairwise", "blocked", "kahan", "exact")},
-    "sum fused": 'nf.sum(bf, "bfloat16", order="fused", fused_terms=4)',
-    "sum stochastic": 'nf.sum(bf, "bfloat16", rounding="stochastic", seed=1)',
-    "dot e4m3 -> binary32": 'nf.dot(m, m, "e4m3", accumulator="binary32")',
-    "matmul e4m3 -> binary32": 'nf.matmul(m, m, "e4m3", accumulator="binary32")',
-    "matmul fused": 'nf.matmul(m, m, "e4m3", accumulator="binary32", order="fused", fused_terms=4)',
-    "matmul promote_every": 'nf.matmul(m, m, "e4m3", accumulator="bfloat16", promote_every=4)',
-    "quire_dot posit16": 'nf.quire_dot(x32[:8], x32[:8], "posit16")',
-    "sum quire posit16": 'nf.sum(e4, "posit16", accumulator="quire")',
-    "quantize_affine": 'nf.quantize_affine(x32, "int8", 0.05, 3)',
-    "requantize": 'dyadic.requantize(np.arange(-50, 50, dtype=np.int32), 1 << 30, 31)',
-    "requantize gemmlowp": 'dyadic.requantize(np.arange(-50, 50, dtype=np.int32), 1 << 30, 31, rounding="gemmlowp")',
-}
+CALLS = ENTRY_POINTS
 
 TIMED = """
 import time, sys
@@ -121,7 +67,7 @@ def first_call(name: str) -> tuple[str, float, float]:
 
 def tour() -> float:
     """Every call in one fresh process with an empty cache: total seconds after the import."""
-    body = SETUP + "\n".join(CALLS.values())
+    body = script(CALLS)
     with tempfile.TemporaryDirectory() as cache:
         return sum(_run(TIMED.format(setup="import numfmt", call=body), cache))
 
@@ -149,12 +95,21 @@ def render(args) -> str:
     if not args.no_tour:
         table.append([f"whole tour ({len(CALLS)} calls, one process)", f"{tour():.1f}", ""])
         table.append(["`numfmt demo` (whole process)", f"{demo():.1f}", ""])
+        table.append(["`numfmt warmup` (whole process, all cores)", f"{warmup_time():.1f}", ""])
     worst = max(rows, key=lambda r: r[1])
     lines = [machine_line(command("bench_compile.py", args) + (f" --jobs {args.jobs}" if args.jobs > 1 else "")),
              "", f"{datetime.date.today()}. Seconds, each entry point in a fresh process with an empty "
              f"Numba cache; slowest first call: {worst[0]}, {worst[1]:.2f} s.", ""]
     lines += markdown_table(["entry point", "first call (s)", "warm (s)"], table)
     return "\n".join(lines) + "\n"
+
+
+def warmup_time() -> float:
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "numfmt", "warmup"], env=_env(cache), cwd=ROOT, check=True,
+                       capture_output=True)
+        return time.perf_counter() - start
 
 
 def main(argv=None) -> int:

@@ -9,6 +9,7 @@ Commands::
     numfmt encode FORMAT VALUES... [same options]   the codes, in hex
     numfmt decode FORMAT CODES...        the values of codes (0x-prefixed hex or decimal)
     numfmt demo                          a short showcase (also what plain ``numfmt`` runs)
+    numfmt warmup [--jobs N]             compile every kernel ahead, into Numba's disk cache
     numfmt --version
 
 ``python -m numfmt`` runs the same program (GNU coreutils ships another ``numfmt``, which may come
@@ -55,7 +56,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import __version__, accumulate, ops
+from . import __version__, accumulate, ops, warmup
 from .casts import decode, encode, round as _round
 from .formats.registry import format as _format, registered
 from .random import random_bits, resolve_seed
@@ -575,6 +576,14 @@ def _add_rounding_options(p: argparse.ArgumentParser) -> None:
                    help="stochastic rounding: the number of random bits, 1 to 62 (default 32)")
 
 
+def cmd_warmup(args: argparse.Namespace) -> int:
+    """Compile every kernel ahead (``numfmt.warmup``)."""
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be a positive integer; got {args.jobs}")
+    warmup.warmup(args.jobs, verbose=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the command line (subcommands list, info, round, encode, decode, demo).
 
@@ -587,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, runs `numfmt demo`. `python -m numfmt` runs the same program (GNU coreutils "
                "ships another numfmt, which may come first on PATH).")
     parser.add_argument("--version", action="version", version=f"numfmt {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo,warmup}")
     sub.add_parser("list", help="every registered format",
                    description="Every registered format, one line each: name, aliases, family, bits (bits per "
                                "element for block formats), the largest value, and the smallest positive value "
@@ -624,6 +633,11 @@ def build_parser() -> argparse.ArgumentParser:
                                "rounding mode, and exact arithmetic, accumulation, posits and MX blocks. The "
                                "first run compiles the kernels (minutes on a small machine).",
                    ).set_defaults(func=cmd_demo)
+    p = sub.add_parser("warmup", help="compile every kernel ahead (once after installing)",
+                       description="Compile the kernels of every public entry point now, in several processes, "
+                                   "into Numba's disk cache, so that later first calls answer at once.")
+    p.add_argument("--jobs", type=int, default=None, help="processes (default: the number of cores)")
+    p.set_defaults(func=cmd_warmup)
     return parser
 
 
