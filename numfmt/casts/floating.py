@@ -52,8 +52,9 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         sign = -1.0 if neg else 1.0
         sign_code = fmt.sign_bit if neg else 0
         max_entry = (_bits(sign * info.max, dom64), max_code | sign_code)
-        nan_entry = (_bits(-np.nan if neg and signed_nan else np.nan, dom64),
-                     (fmt.nan_code | (sign_code if signed_nan else 0)) if fmt.has_nan else 0)
+        nan_code = (fmt.nan_code | (sign_code if signed_nan else 0)) if fmt.has_nan else 0
+        # the NaN value is the decoded NaN code, with its sign (fnuz, p3109: 0x80 is -NaN)
+        nan_entry = (_bits(-np.nan if nan_code & fmt.sign_bit else np.nan, dom64), nan_code)
         if not fmt.has_nan and nan == "ml_dtypes":      # ml_dtypes: NaN -> zero of the other sign
             nan_entry = ((_bits(0.0 if neg else -0.0, dom64), 0 if neg else fmt.sign_bit)
                          if fmt.has_negative_zero else (0, 0))
@@ -63,7 +64,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
             inf_entry = nan_entry if fmt.has_nan else max_entry
         if overflow == "saturate":
             inf_entry = ovf_entry = max_entry
-        elif overflows_to_infinity(mode, neg):
+        elif overflows_to_infinity(mode, neg, fmt.special):
             ovf_entry = inf_entry if (fmt.has_inf or fmt.has_nan) else max_entry
         else:
             ovf_entry = max_entry
@@ -233,7 +234,8 @@ def _decode_params(fmt: FloatFormat, dtype: np.dtype):
 
 
 def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
-    """Values of codes as float32 or float64."""
+    """Values of codes as float32 or float64; a NaN code gives NaN with the code's sign bit (as
+    ml_dtypes: e4m3 0xFF and the fnuz NaN 0x80 are -NaN)."""
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
