@@ -8,7 +8,7 @@ import numpy as np
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
 from ..rounding import Rounding, overflows_to_infinity
-from .common import as_code_array, code_dtype, run_chunked
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
 
 NAN_POLICIES = ("raise", "ml_dtypes")
 
@@ -133,8 +133,7 @@ def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
 def _domain_input(x: np.ndarray, fmt: FloatFormat):
     """(flat contiguous input in its rounding domain, dom64)."""
     dom64 = x.dtype == np.float64 or not _float32_domain(fmt)
-    ftype = np.float64 if dom64 else np.float32
-    return np.ascontiguousarray(x, dtype=ftype).reshape(-1), dom64
+    return kernel_input(x, np.float64 if dom64 else np.float32), dom64
 
 
 _KERNELS = {  # (dom64, want_code, stochastic) -> kernel
@@ -184,6 +183,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
     sr = sr_rule = None
     if stochastic is not None:
         seed, sr_bits, sr_rule, rand = stochastic
+        rand = kernel_random_bits(rand)
         sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand)
     if overflow == "raise":
         _check_overflow(flat, fmt, dom64, mode, sr)
@@ -242,7 +242,6 @@ def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    out = np.empty(flat.size, dtype)
-    run_chunked(kern.decode, flat, out, *_decode_params(fmt, dtype))
+    out = np.empty(arr.size, dtype)
+    run_chunked(kern.decode, kernel_input(arr, np.int64), out, *_decode_params(fmt, dtype))
     return out.reshape(arr.shape)
