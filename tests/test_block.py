@@ -337,7 +337,14 @@ def test_errors():
         nf.decode(np.ones(3, np.uint8))
 
 
-def test_threads_do_not_change_results():
+def test_decode_of_bare_codes_says_what_to_pass():
+    """Regression: decode(codes, "mxfp4") raised AttributeError."""
+    with pytest.raises(TypeError, match=r"needs the BlockCodes that encode returned.*element format \(e2m1\)"):
+        nf.decode(np.zeros(32, np.uint8), "mxfp4")
+
+
+def test_threads_do_not_change_results(monkeypatch):
+    monkeypatch.setattr("numfmt.casts.common._CPUS", 2)    # two threads even on a one-CPU machine
     x = np.random.default_rng(5).standard_normal((512, 512)).astype(np.float32)
     old = nf.get_num_threads()
     try:
