@@ -54,16 +54,19 @@ def test_non_native_inputs(name, dtype):
 
 def test_kernels_compile_once_per_argument_type():
     """A tour of round / encode / decode (e4m3, bfloat16, mxfp8_e4m3, posit16; float32 and
-    float64 inputs, native and not; codes of several integer dtypes; random bits from a seed and
-    explicit) compiles each kernel once, except where the output type differs by design: encode
-    writes the format's code dtype (uint8 / uint16), decode fills float32 or float64 (and posit
-    decode builds the value tables of both), and the block kernels specialize on which outputs (values or codes) are wanted and
-    whether the rounding is stochastic. Runs in a fresh process: compiled signatures accumulate."""
+    float64 inputs, native, big-endian, read-only and Fortran-order; codes as uint8, uint16,
+    '>u2' and int64; random bits from a seed and explicit) compiles each kernel once per kind of
+    call: codes travel in the format's code dtype (uint8 for e4m3, uint16 for bfloat16 and
+    posit16) whatever dtype the caller passes, so encode and decode compile once per code width
+    and output dtype (float32 / float64; posit decode fills the value tables of both), and the
+    block kernels once per output (values or codes) and rounding (deterministic or stochastic).
+    Before the normalization the tour compiled 39 specializations without the non-native inputs
+    (which crashed). Runs in a fresh process: compiled signatures accumulate."""
     tour = Path(__file__).with_name("kernel_tour.py")
     out = subprocess.run([sys.executable, str(tour), "--json"], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])
     counts = json.loads(out.stdout.splitlines()[-1])
-    allowed = {"floating.encode32": 2, "floating.encode64": 2, "floating.decode": 2, "posit.decode": 2,
+    allowed = {"floating.encode32": 2, "floating.encode64": 2, "floating.decode": 4, "posit.decode": 2,
                "posit.lookup": 2, "block.quantize_pow2_32": 3, "block.quantize_pow2_64": 3}
     over = {k: n for k, n in counts.items() if n > allowed.get(k, 1)}
     assert not over, over

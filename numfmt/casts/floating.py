@@ -243,5 +243,5 @@ def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
     out = np.empty(arr.size, dtype)
-    run_chunked(kern.decode, kernel_input(arr, np.int64), out, *_decode_params(fmt, dtype))
+    run_chunked(kern.decode, kernel_input(arr, code_dtype(fmt.bits)), out, *_decode_params(fmt, dtype))
     return out.reshape(arr.shape)

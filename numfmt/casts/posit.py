@@ -32,7 +32,7 @@ def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
     """Every value by code (formats of at most 16 bits), for decode by lookup."""
     out = np.empty(1 << fmt.nbits, dtype)
     itype = np.int64 if dtype == np.float64 else np.int32
-    kern.decode(np.arange(1 << fmt.nbits, dtype=np.int64), out.view(itype), fmt.nbits, fmt.es,
+    kern.decode(np.arange(1 << fmt.nbits, dtype=code_dtype(fmt.bits)), out.view(itype), fmt.nbits, fmt.es,
                 dtype == np.float64)
     out.flags.writeable = False
     return out
@@ -56,8 +56,8 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
     else:
         seed, sr_bits, sr_rule, rand = stochastic
         run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target,
-                    kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p, (int(sr_bits), int(sr_rule == "nearest")),
-                    pass_start=True)
+                    kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p,
+                    (int(sr_bits), int(sr_rule == "nearest")), pass_start=True)
     return out.reshape(x.shape)
 
 
@@ -82,7 +82,7 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fmt.fits_float32():
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    flat = kernel_input(arr, np.int64)
+    flat = kernel_input(arr, code_dtype(fmt.bits))
     out = np.empty(flat.size, dtype)
     if fmt.nbits <= 16:
         run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
