@@ -50,10 +50,11 @@ def splitmix_bits(seed, index, nbits):
 @nb.njit(inline="always")
 def element_bits(rand, seed, index, nbits):
     """The random integer of element ``index``: rand[index] for explicit bits, else (rand is
-    None, a separate compiled specialization) SplitMix64 number ``index`` of ``seed``."""
+    an empty array, or None: a separate compiled specialization) SplitMix64 number ``index`` of
+    ``seed``. The casts pass an int64 array either way, so each kernel compiles once."""
     if rand is None:
         return splitmix_bits(seed, index, nbits)
-    return rand[index]
+    return rand[index] if rand.size != 0 else splitmix_bits(seed, index, nbits)
 
 
 def random_bits(seed: int, shape, sr_bits: int, start: int = 0) -> np.ndarray:

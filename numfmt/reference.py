@@ -19,8 +19,9 @@ The rules, for a FloatFormat ``fmt`` and an exact real input x:
    between 0 and 2**emin (a nearest tie goes to 0, nearest_away to 2**emin, round-to-odd to
    2**emin); formats without zero give their smallest value.
 4. A rounded magnitude above max overflows: nearest modes give Inf, else NaN, else max;
-   toward_zero and odd give max; toward_positive gives +Inf (or NaN, or max) for positive x
-   and -max for negative x; toward_negative symmetrically. ``overflow="saturate"`` gives max.
+   toward_zero and odd give max (odd in P3109 formats: Inf, P3109's rule); toward_positive
+   gives +Inf (or NaN, or max) for positive x and -max for negative x; toward_negative
+   symmetrically. ``overflow="saturate"`` gives max.
 5. The sign is kept; a zero result is -0 only for negative x where the format has -0.
 
 Example:
@@ -137,8 +138,8 @@ def _nan_result(fmt: FloatFormat, negative: bool, nan: str):
     """(value, code) of the NaN output for an input with the given sign."""
     if fmt.has_nan:
         signed_nan = fmt.special in ("ieee", "fn") and fmt.signed
-        neg = negative and signed_nan
-        return (-math.nan if neg else math.nan), fmt.nan_code | (fmt.sign_bit if neg else 0)
+        code = fmt.nan_code | (fmt.sign_bit if negative and signed_nan else 0)
+        return (-math.nan if code & fmt.sign_bit else math.nan), code      # the NaN code's sign
     if nan == "ml_dtypes":                               # NaN -> the zero of the other sign
         if fmt.has_negative_zero and not negative:
             return -0.0, fmt.sign_bit
@@ -196,7 +197,7 @@ def _cast(x, fmt: FloatFormat, rounding, overflow: str, nan: str):
     mag = _round_magnitude(m, fmt, mode, negative)
     if mag > fmt.max_magnitude_code:
         to_inf = mode in _NEAREST or (mode == "toward_positive" and not negative) or (
-            mode == "toward_negative" and negative)
+            mode == "toward_negative" and negative) or (mode == "odd" and fmt.special == "p3109")
         if overflow == "saturate" or not to_inf:
             return _max_result(fmt, negative)
         return _inf_result(fmt, negative, nan)
@@ -231,7 +232,7 @@ def encode_value(x: Fraction | float | int, fmt: FloatFormat, rounding: str = "n
 
 
 def decode_code(code: int, fmt: FloatFormat) -> float:
-    """The value of a code as a Python float (NaN codes give NaN, without sign).
+    """The value of a code as a Python float (NaN codes give NaN with the code's sign bit).
 
     >>> from numfmt.formats.registry import format
     >>> [decode_code(c, format("e4m3")) for c in (0x38, 0x7E, 0x7F, 0x80)]
@@ -246,7 +247,7 @@ def decode_code(code: int, fmt: FloatFormat) -> float:
     if ((fmt.special == "ieee" and mag > fmt.inf_magnitude_code)
             or (fmt.special == "fn" and mag == top)
             or (fmt.special in ("fnuz", "p3109") and code == fmt.sign_bit)):
-        return math.nan
+        return -math.nan if negative else math.nan
     if fmt.has_inf and mag == fmt.inf_magnitude_code:
         return -math.inf if negative else math.inf
     value = float(decode_exact(mag, fmt))

@@ -12,7 +12,8 @@ Overflow policies:
 
 - ``ieee``: what IEEE 754 and ml_dtypes do: Inf where the format has one, else NaN, else the
   largest finite value; directed modes and round-to-odd give the largest finite value where
-  IEEE 754 says so (toward zero; away from the overflow direction).
+  IEEE 754 says so (toward zero; away from the overflow direction); round-to-odd gives Inf
+  in P3109 formats, whose standard says so (see ``overflows_to_infinity``).
 - ``saturate``: clamp to the largest finite value, also for infinite inputs.
 - ``raise``: raise OverflowError if any finite input overflows (or an Inf meets a format
   without Inf).
@@ -89,10 +90,19 @@ def overflow_policy(overflow: str) -> str:
     return overflow
 
 
-def overflows_to_infinity(mode: Rounding, negative: bool) -> bool:
-    """Whether an overflow in this mode and direction goes past the largest finite value."""
+def overflows_to_infinity(mode: Rounding, negative: bool, special: str = "ieee") -> bool:
+    """Whether an overflow in this mode and direction goes past the largest finite value, in a
+    format of this special-value convention (``FloatFormat.special``). Round-to-odd stops at
+    the largest finite value (SoftFloat's convention), except in P3109 formats, where every
+    mode but toward-zero and the directed mode toward the finite side overflows to Inf.
+
+    >>> overflows_to_infinity(Rounding.ODD, False), overflows_to_infinity(Rounding.ODD, False, "p3109")
+    (False, True)
+    """
     if mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY, Rounding.STOCHASTIC):
         return True
+    if mode == Rounding.ODD:
+        return special == "p3109"
     if mode == Rounding.TOWARD_POSITIVE:
         return not negative
     if mode == Rounding.TOWARD_NEGATIVE:

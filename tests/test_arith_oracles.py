@@ -17,7 +17,8 @@ round to the *global* context's 53 bits; the oracle calls the exact context's me
   2**20), so a rounded result above max is an overflow, which gives ±Inf where the mode
   overflows to infinity (nearest modes; toward_positive for positives, toward_negative for
   negatives) and the format has Inf, else NaN where it has NaN ("fn", "fnuz": e4m3, e4m3fnuz),
-  else ±max ("finite" formats); ±max in the other modes (round-to-odd never overflows).
+  else ±max ("finite" formats); ±max in the other modes (round-to-odd stops at max, except in
+  P3109 formats, where it overflows to ±Inf: P3109's rule, as numfmt.round).
   Exact Inf results (x / 0) map the same way (NaN in e4m3, max in e2m1). Formats without -0
   give +0.
 - Invalid results (0/0, sqrt of a negative) in formats without NaN raise in numfmt; those
@@ -83,6 +84,7 @@ class Oracle:
         sign = -1.0 if neg else 1.0
         if gmpy2.is_infinite(r) or abs(r) > self.max:
             to_inf = mode in ("nearest_even", "nearest_away") or mode == ("toward_negative" if neg else "toward_positive")
+            to_inf = to_inf or (mode == "odd" and f.special == "p3109")     # P3109's overflow rule
             if gmpy2.is_finite(r) and not to_inf:
                 return sign * f.info.max
             if f.has_inf:

@@ -25,6 +25,7 @@ import pytest
 import numfmt as nf
 from numfmt import reference as ref
 from numfmt.formats.floating import FloatFormat
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS
 
 ML = {
     "binary16": np.float16, "bfloat16": ml_dtypes.bfloat16, "e4m3": ml_dtypes.float8_e4m3fn,
@@ -194,9 +195,10 @@ def _expected(x, fmt, ctx):
         return out
 
     t, f = np.ones(x.size, bool), np.zeros(x.size, bool)
+    odd_to_inf = t if fmt.special == "p3109" else f     # P3109's overflow rule; elsewhere SoftFloat's
     return {
         "nearest_even": finish(rn, t), "nearest_away": finish(rna, t),
-        "toward_zero": finish(rz, f), "odd": finish(rto, f),
+        "toward_zero": finish(rz, f), "odd": finish(rto, odd_to_inf),
         "toward_positive": finish(np.where(neg, rz, hi), ~neg),
         "toward_negative": finish(np.where(neg, hi, rz), neg),
     }
@@ -251,3 +253,106 @@ def test_double_rounding_cases():
     assert ref.round_value(-431.99999999999994, nf.format("e4m3")) == -416.0
     # ml_dtypes (through float32) double-rounds them
     assert float(np.float64(1 + 2**-8 + 2**-40).astype(np.float32).astype(ml_dtypes.bfloat16)) == 1.0
+
+
+# ---------------------------------------------------------------- gfloat: P3109 rounding and overflow
+# name: (format, K, P); K4P2 is not registered: it checks the rule on a second width
+P3109 = {f"p3109_p{p}": (nf.format(f"p3109_p{p}"), 8, p) for p in range(1, 8)}
+P3109["p3109_k4p2"] = (FloatFormat(2, 1, bias=2, special="p3109", name="p3109_k4p2"), 4, 2)
+
+
+def _p3109_inputs(fmt) -> np.ndarray:
+    """Every value, the midpoints of neighbours and their float64 neighbours, quarter points, and
+    points beyond the largest value (the overflow tie, above it, far above, Inf), both signs."""
+    v = fmt.values()
+    v = np.unique(v[np.isfinite(v) & (v >= 0)])
+    top = v[-1] - v[-2]
+    pts = np.concatenate([v, (v[:-1] + v[1:]) / 2, v[:-1] + (v[1:] - v[:-1]) / 4, v[1:] / 3,
+                          v[-1] + top * np.array([0.25, 0.5, 0.75, 1, 1.5, 2, 1e10]), [v[1] / 4, math.inf]])
+    pts = np.concatenate([pts, np.nextafter(pts, math.inf), np.nextafter(pts, -math.inf)])
+    return np.concatenate([pts, -pts, [math.nan]])
+
+
+@pytest.mark.parametrize("name", list(P3109))
+@pytest.mark.parametrize("mode", DETERMINISTIC_ROUNDINGS)
+def test_p3109_round_matches_gfloat(name, mode):
+    """All deterministic modes against gfloat's round_float (sat=False) on a P3109 format.
+
+    gfloat quirks: it has no round-to-odd, so odd is derived from its toward-zero result z:
+    z where exact, else z or the next larger magnitude (gfloat's decode of the next code),
+    whichever has the odd code. Beyond the largest finite value z is max, whose code (0x7E) is
+    even, and the next code is Inf: that is P3109's overflow rule for round-to-odd (the code
+    0x7F is odd), which numfmt follows. gfloat returns +NaN for NaN; numfmt gives -NaN, the
+    value of the NaN code 0x80 (as ml_dtypes' fnuz formats), so NaNs compare equal by isnan.
+    Below half the smallest value gfloat's ties-away can round up (test_gfloat_ties_away_quirk):
+    there the expected value is the exact one, 0."""
+    from gfloat import RoundMode, decode_float, encode_float, round_float
+    from gfloat.formats import format_info_p3109
+    fmt, k, p = P3109[name]
+    fi = format_info_p3109(k, p)
+    x = _p3109_inputs(fmt)
+    modes = {"nearest_even": RoundMode.TiesToEven, "nearest_away": RoundMode.TiesToAway,
+             "toward_zero": RoundMode.TowardZero, "toward_positive": RoundMode.TowardPositive,
+             "toward_negative": RoundMode.TowardNegative, "odd": RoundMode.TowardZero}
+    want = np.array([round_float(fi, float(v), modes[mode]) for v in x])
+    if mode == "odd":                     # on |x|, then the sign (P3109 has no -0)
+        for i, v in enumerate(x):
+            z = round_float(fi, abs(float(v)), RoundMode.TowardZero)
+            if z != abs(v) and not math.isnan(v) and encode_float(fi, z) % 2 == 0:
+                z = decode_float(fi, encode_float(fi, z) + 1).fval
+            want[i] = math.copysign(z, v) if z != 0 else z
+    if mode == "nearest_away":        # gfloat's float64 sum delta + 0.5 rounds up below the tie
+        want = np.where(np.abs(x) < fmt.info.smallest_subnormal / 2, 0.0, want)
+    got = nf.round(x, fmt, mode)
+    ok = (got.view(np.int64) == want.view(np.int64)) | (np.isnan(got) & np.isnan(want))
+    assert ok.all(), (name, mode, x[~ok][:5], got[~ok][:5], want[~ok][:5])
+
+
+def test_gfloat_ties_away_quirk():
+    """gfloat decides ties-away by ``delta + 0.5 >= 1.0`` in float64: for the float64 just below
+    half the smallest value, delta = 0.5 - 2**-54 and the sum rounds to 1.0, so gfloat rounds it
+    up; the exact answer (numfmt's) is 0. test_p3109_round_matches_gfloat compares those inputs
+    with the exact answer."""
+    from gfloat import RoundMode, round_float
+    from gfloat.formats import format_info_p3109
+    x = np.nextafter(2.0 ** -64, 0.0)                  # p3109_p1: smallest value 2**-63
+    assert round_float(format_info_p3109(8, 1), x, RoundMode.TiesToAway) == 2.0 ** -63
+    assert nf.round(x, "p3109_p1", "nearest_away") == 0.0
+
+
+def test_p3109_round_to_odd_overflows_to_infinity():
+    """Regression: round-to-odd beyond the largest finite value gives +-Inf in P3109 formats
+    (it gave +-max, the SoftFloat rule, which the other formats keep)."""
+    k8p4, k4p2 = P3109["p3109_p4"][0], P3109["p3109_k4p2"][0]
+    assert nf.round([224.1, 232.0, 240.0, -240.0], k8p4, "odd").tolist() == [math.inf] * 3 + [-math.inf]
+    assert nf.round([2.01, -2.01], k4p2, "odd").tolist() == [math.inf, -math.inf]
+    assert nf.encode([224.1, -224.1], k8p4, "odd").tolist() == [0x7F, 0xFF]
+    assert nf.round([224.1], k8p4, "toward_zero").tolist() == [224.0]
+    assert nf.round([1e9, -1e9], "e4m3ieee", "odd").tolist() == [240.0, -240.0]      # SoftFloat: max
+    assert nf.round([1e9], "e5m2", "odd").tolist() == [57344.0]
+
+
+# ---------------------------------------------------------------- NaN signs against ml_dtypes
+@pytest.mark.parametrize("name", list(ML))
+def test_nan_sign_matches_ml_dtypes(name):
+    """Regression: decode of a negative NaN code gave +NaN. Every NaN code decodes with the
+    sign ml_dtypes gives it (the code's sign bit: e4m3 0xFF, e5m2 0xFD..0xFF and bfloat16 /
+    float16 negative NaNs are -NaN; the fnuz NaN 0x80 is -NaN in ml_dtypes), and round of +-NaN
+    gives the value of the code encode gives, with ml_dtypes' sign."""
+    fmt = nf.format(name)
+    dt = ML[name]
+    codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
+    with np.errstate(invalid="ignore"):
+        want = codes.view(dt).astype(np.float64)
+    got = nf.decode(codes, fmt, dtype=np.float64)
+    nan = np.isnan(want)
+    assert (np.isnan(got) == nan).all()
+    wrong = np.signbit(got[nan]) != np.signbit(want[nan])
+    assert not wrong.any(), codes[nan][wrong]
+    x = np.array([math.nan, -math.nan], np.float32)
+    want = x.astype(dt).astype(np.float32)
+    for dtype in (np.float32, np.float64):
+        got = nf.round(x.astype(dtype), fmt, nan=_nan(fmt))
+        assert (np.signbit(got) == np.signbit(want)).all(), (dtype, got, want)
+        back = nf.decode(nf.encode(x.astype(dtype), fmt, nan=_nan(fmt)), fmt)
+        assert (np.signbit(back) == np.signbit(want)).all(), (dtype, back, want)

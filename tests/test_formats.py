@@ -174,3 +174,31 @@ def test_overflow_raise():
 def test_encode_decode_examples():
     assert nf.encode([1.0, -448.0, 1e9], "e4m3").tolist() == [56, 254, 127]
     assert nf.decode([0x38, 0x7E], "e4m3").tolist() == [1.0, 448.0]
+
+
+def test_format_errors_are_clear():
+    """Regressions: "e0m0" raised "negative shift count"; fmt=None said "unknown format 'float64'"."""
+    with pytest.raises(ValueError, match="'e0m0'.*at least one exponent bit"):
+        nf.format("e0m0")
+    with pytest.raises(ValueError, match="at least one exponent bit"):
+        nf.round(1.0, "e0m3fnuz")
+    for call in (lambda: nf.format(None), lambda: nf.round(1.0, None), lambda: nf.encode([1.0], None)):
+        with pytest.raises(TypeError, match="fmt is required"):
+            call()
+
+
+def test_set_num_threads_limit():
+    """Regression: set_num_threads(1000) was accepted on two CPUs. The limit is the number of
+    CPUs this process may use, as numba.set_num_threads has it."""
+    import os
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    old = nf.get_num_threads()
+    try:
+        nf.set_num_threads(cpus)
+        assert nf.get_num_threads() == cpus
+        for bad in (cpus + 1, 1000, 0, -1, 1.5, True, "2"):
+            with pytest.raises(ValueError, match=f"from 1 to {cpus}"):
+                nf.set_num_threads(bad)
+        assert nf.get_num_threads() == cpus
+    finally:
+        nf.set_num_threads(old)

@@ -100,7 +100,7 @@ def expected(x: float, fmt, mode: str, overflow: str = "ieee"):
     if code > fmt.max_magnitude_code:
         if overflow == "raise":
             raise OverflowError
-        if overflow == "ieee" and overflows_to_infinity(rounding_mode(mode), neg):
+        if overflow == "ieee" and overflows_to_infinity(rounding_mode(mode), neg, fmt.special):
             if fmt.has_inf:
                 return sign * math.inf
             if fmt.has_nan:

@@ -176,7 +176,8 @@ def decode(codes, fmt=None, dtype=np.float32):
 
     Raises ValueError for codes outside [0, 2**bits) and for dtype=float32 when the format
     has values float32 cannot hold. A ``BlockCodes`` (from ``encode`` with a block format)
-    carries its format: ``decode(obj)``.
+    carries its format: ``decode(obj)``; bare codes with a block format raise TypeError. NaN
+    codes decode to NaN with the code's sign bit, as in ml_dtypes.
 
     Example:
         >>> import numfmt as nf
@@ -190,6 +191,10 @@ def decode(codes, fmt=None, dtype=np.float32):
     if fmt is None:
         raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
     fmt, family = _family(fmt)
+    if fmt.family == "block":
+        raise TypeError(f"decode of the block format {fmt.name} needs the BlockCodes that encode returned "
+                        "(it carries the scales); to decode bare element codes, decode them with the element "
+                        f"format ({fmt.element.name}) and multiply by the block scales yourself")
     return finish(family.decode_float(codes, fmt, dtype), codes)
 
 

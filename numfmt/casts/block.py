@@ -31,7 +31,7 @@ from ..random import random_bits as _random_bits
 from ..rounding import Rounding
 from . import fixed as fixed_casts
 from . import floating
-from .common import PARALLEL_MIN_PER_THREAD, code_dtype, get_num_threads
+from .common import PARALLEL_MIN_PER_THREAD, code_dtype, get_num_threads, kernel_input, kernel_random_bits
 
 __all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
 
@@ -86,7 +86,7 @@ def _blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
         widths[axis] = (0, tail)
         x = np.pad(x, widths)
     inner = math.prod(x.shape[axis + 1:])
-    return np.ascontiguousarray(x).reshape(-1, bs, inner), x.shape
+    return kernel_input(x, x.dtype).reshape(-1, bs, inner), x.shape
 
 
 def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
@@ -174,7 +174,7 @@ def _check(fmt: BlockFormat, overflow: str, nan: str) -> None:
 def _tensor_scale(x: np.ndarray, fmt: BlockFormat) -> np.float32:
     if fmt.tensor_scale is None:
         return np.float32(1.0)
-    amax = np.int32(kern.finite_amax32(np.ascontiguousarray(x).reshape(-1).view(np.int32))).view(np.float32)
+    amax = np.int32(kern.finite_amax32(kernel_input(x, np.float32).view(np.int32))).view(np.float32)
     ts = amax / np.float32(fmt.element_max * fmt.scale.info.max)
     return ts if ts > 0 else np.float32(1.0)
 
@@ -187,7 +187,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     if not pow2:
         x = x.astype(np.float32, copy=False)
     x3, padded_shape = _blocks(x, fmt, axis, pad)
-    rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
+    rand = kernel_random_bits(_random(x, padded_shape, axis, stochastic) if stochastic is not None else None)
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
     dom64 = not (pow2 and x.dtype == np.float32 and _float32_domain(fmt)) if pow2 else False
     p, sr, fx = _element_params(fmt, dom64, mode, stochastic, want_code)

@@ -10,19 +10,22 @@ import numpy as np
 _ML_FLOATS = {np.dtype(getattr(ml_dtypes, n)) for n in dir(ml_dtypes)
               if n.startswith(("float", "bfloat")) and isinstance(getattr(ml_dtypes, n), type)}
 
-_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_threads = _CPUS
 _pool: ThreadPoolExecutor | None = None
 PARALLEL_MIN_PER_THREAD = 1 << 16
 
 
 def set_num_threads(n: int) -> None:
-    """Set how many threads the kernels use for large arrays (default: all cores).
+    """Set how many threads the kernels use for large arrays: 1 to the number of CPUs this
+    process may run on (the default), as ``numba.set_num_threads`` allows; else ValueError.
 
     >>> set_num_threads(1)
     """
     global _threads, _pool
-    if not (isinstance(n, int) and n >= 1):
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= _CPUS):
+        raise ValueError(f"n must be an integer from 1 to {_CPUS} (the CPUs available); got {n!r}")
+    n = int(n)
     _threads = n
     _pool = None
 
@@ -55,11 +58,14 @@ def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args, pass_start: bool 
 
 
 def as_float_array(x, argument: str = "x") -> np.ndarray:
-    """x as a float32 or float64 array holding exactly the same values.
+    """x as a native-endian float32 or float64 array holding exactly the same values.
 
-    float16 and ml_dtypes floats widen to float32, integers to float64 (exactly or not at all).
+    float16 and ml_dtypes floats widen to float32, integers to float64 (exactly or not at all);
+    byte-swapped (big-endian) arrays are converted to native byte order.
     """
     arr = np.asarray(x)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     dtype = arr.dtype
     if dtype in (np.float32, np.float64):
         return arr
@@ -75,7 +81,7 @@ def as_float_array(x, argument: str = "x") -> np.ndarray:
 
 
 def as_code_array(codes, bits: int, argument: str = "codes") -> np.ndarray:
-    """codes as an integer array, checked to lie in [0, 2**bits)."""
+    """codes as an integer array (any byte order), checked to lie in [0, 2**bits)."""
     arr = np.asarray(codes)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{argument} must be an integer array of codes; got dtype {arr.dtype}")
@@ -83,6 +89,27 @@ def as_code_array(codes, bits: int, argument: str = "codes") -> np.ndarray:
         raise ValueError(f"{argument} must lie in [0, 2**{bits}) for a {bits}-bit format; got values "
                          f"from {arr.min()} to {arr.max()}")
     return arr
+
+
+def kernel_input(arr: np.ndarray, dtype) -> np.ndarray:
+    """arr as what the kernels take: flat, C-contiguous, writable, native ``dtype`` (a copy
+    only where arr is not that already), so that each kernel compiles for one array type.
+
+    >>> kernel_input(np.arange(4, dtype=">u2").reshape(2, 2), np.int64).dtype.str
+    '<i8'
+    """
+    flat = np.ascontiguousarray(arr, dtype=dtype).reshape(-1)
+    return flat if flat.flags.writeable else flat.copy()
+
+
+NO_RANDOM_BITS = np.empty(0, np.int64)
+"""The kernels' ``rand`` argument when the random bits come from the seed (``random.element_bits``)."""
+
+
+def kernel_random_bits(rand) -> np.ndarray:
+    """Explicit random bits (flat int64) or None as the kernels' one array type: an empty array
+    stands for "draw from the seed"."""
+    return NO_RANDOM_BITS if rand is None else kernel_input(rand, np.int64)
 
 
 def code_dtype(bits: int) -> np.dtype:

@@ -8,7 +8,7 @@ import numpy as np
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
 from ..rounding import Rounding, overflows_to_infinity
-from .common import as_code_array, code_dtype, run_chunked
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
 
 NAN_POLICIES = ("raise", "ml_dtypes")
 
@@ -52,8 +52,9 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         sign = -1.0 if neg else 1.0
         sign_code = fmt.sign_bit if neg else 0
         max_entry = (_bits(sign * info.max, dom64), max_code | sign_code)
-        nan_entry = (_bits(-np.nan if neg and signed_nan else np.nan, dom64),
-                     (fmt.nan_code | (sign_code if signed_nan else 0)) if fmt.has_nan else 0)
+        nan_code = (fmt.nan_code | (sign_code if signed_nan else 0)) if fmt.has_nan else 0
+        # the NaN value is the decoded NaN code, with its sign (fnuz, p3109: 0x80 is -NaN)
+        nan_entry = (_bits(-np.nan if nan_code & fmt.sign_bit else np.nan, dom64), nan_code)
         if not fmt.has_nan and nan == "ml_dtypes":      # ml_dtypes: NaN -> zero of the other sign
             nan_entry = ((_bits(0.0 if neg else -0.0, dom64), 0 if neg else fmt.sign_bit)
                          if fmt.has_negative_zero else (0, 0))
@@ -63,7 +64,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
             inf_entry = nan_entry if fmt.has_nan else max_entry
         if overflow == "saturate":
             inf_entry = ovf_entry = max_entry
-        elif overflows_to_infinity(mode, neg):
+        elif overflows_to_infinity(mode, neg, fmt.special):
             ovf_entry = inf_entry if (fmt.has_inf or fmt.has_nan) else max_entry
         else:
             ovf_entry = max_entry
@@ -132,8 +133,7 @@ def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
 def _domain_input(x: np.ndarray, fmt: FloatFormat):
     """(flat contiguous input in its rounding domain, dom64)."""
     dom64 = x.dtype == np.float64 or not _float32_domain(fmt)
-    ftype = np.float64 if dom64 else np.float32
-    return np.ascontiguousarray(x, dtype=ftype).reshape(-1), dom64
+    return kernel_input(x, np.float64 if dom64 else np.float32), dom64
 
 
 _KERNELS = {  # (dom64, want_code, stochastic) -> kernel
@@ -183,6 +183,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
     sr = sr_rule = None
     if stochastic is not None:
         seed, sr_bits, sr_rule, rand = stochastic
+        rand = kernel_random_bits(rand)
         sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand)
     if overflow == "raise":
         _check_overflow(flat, fmt, dom64, mode, sr)
@@ -233,14 +234,14 @@ def _decode_params(fmt: FloatFormat, dtype: np.dtype):
 
 
 def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
-    """Values of codes as float32 or float64."""
+    """Values of codes as float32 or float64; a NaN code gives NaN with the code's sign bit (as
+    ml_dtypes: e4m3 0xFF and the fnuz NaN 0x80 are -NaN)."""
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
     if dtype == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    out = np.empty(flat.size, dtype)
-    run_chunked(kern.decode, flat, out, *_decode_params(fmt, dtype))
+    out = np.empty(arr.size, dtype)
+    run_chunked(kern.decode, kernel_input(arr, code_dtype(fmt.bits)), out, *_decode_params(fmt, dtype))
     return out.reshape(arr.shape)

@@ -14,7 +14,7 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..kernels import posit as kern
 from ..rounding import Rounding
-from .common import as_code_array, code_dtype, run_chunked
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
 
 _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
             True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by dom64 (float64 input)
@@ -32,7 +32,7 @@ def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
     """Every value by code (formats of at most 16 bits), for decode by lookup."""
     out = np.empty(1 << fmt.nbits, dtype)
     itype = np.int64 if dtype == np.float64 else np.int32
-    kern.decode(np.arange(1 << fmt.nbits, dtype=np.int64), out.view(itype), fmt.nbits, fmt.es,
+    kern.decode(np.arange(1 << fmt.nbits, dtype=code_dtype(fmt.bits)), out.view(itype), fmt.nbits, fmt.es,
                 dtype == np.float64)
     out.flags.writeable = False
     return out
@@ -43,7 +43,7 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
     Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
     dom64 = x.dtype == np.float64 or not (want_code or fmt.fits_float32())
     ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
-    flat = np.ascontiguousarray(x, dtype=ftype).reshape(-1)
+    flat = kernel_input(x, ftype)
     if overflow == "raise":
         _check_overflow(flat, fmt)
     p = kern.mode_params(int(mode), stochastic is not None)
@@ -55,9 +55,9 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
         run_chunked(fast, flat.view(itype), target, fmt.nbits, fmt.es, p)
     else:
         seed, sr_bits, sr_rule, rand = stochastic
-        run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target, rand,
-                    np.uint64(seed), fmt.nbits, fmt.es, p, (int(sr_bits), int(sr_rule == "nearest")),
-                    pass_start=True)
+        run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target,
+                    kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p,
+                    (int(sr_bits), int(sr_rule == "nearest")), pass_start=True)
     return out.reshape(x.shape)
 
 
@@ -82,7 +82,7 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fmt.fits_float32():
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    flat = np.ascontiguousarray(arr).reshape(-1)
+    flat = kernel_input(arr, code_dtype(fmt.bits))
     out = np.empty(flat.size, dtype)
     if fmt.nbits <= 16:
         run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))

@@ -68,6 +68,8 @@ def _parse_float(name: str):
         return None
     e, m, bias, special = match.groups()
     e, m = int(e), int(m)
+    if e < 1:
+        raise ValueError(f"format {name!r}: a float format needs at least one exponent bit (eXmY with X >= 1)")
     if bias is None:
         bias = (1 << (e - 1)) - 1 + (special == "fnuz")
     return FloatFormat(e, m, bias=int(bias), special=special or "ieee", name=name)
@@ -110,6 +112,8 @@ def format(fmt):  # noqa: A001 - the public name
     """
     if hasattr(fmt, "family"):
         return fmt
+    if fmt is None:
+        raise TypeError("fmt is required: a format name, a Format or a dtype; got None")
     if isinstance(fmt, str):
         return _lookup(fmt)
     try:

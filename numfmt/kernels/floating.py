@@ -19,6 +19,8 @@ the smallest binade round between 0 and that quantum by comparison. Everything i
 selects instead of branches so that LLVM vectorizes the loops. "Even" and "odd" refer to the
 target *code*, which differs from the significand's last bit only for formats with M = 0 (E8M0).
 """
+import math
+
 import numba as nb
 import numpy as np
 
@@ -225,19 +227,21 @@ def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
 
 @nb.njit(cache=True, nogil=True)
 def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
-    """out[i] = value of codes[i].
+    """out[i] = value of codes[i] (unsigned, the format's code dtype).
 
     A magnitude ``c - code_offset`` splits into field and fraction; the value is
     ``sig * pow2[field]`` with ``sig`` the fraction plus the implicit bit for field > 0, so every
     value is one exact multiplication. NaN: magnitude above ``nan_above`` or code == ``nan_code``;
-    Inf: magnitude == ``inf_mag`` (use -1 where there is none).
+    Inf: magnitude == ``inf_mag`` (use -1 where there is none). The code's sign bit gives the
+    sign, NaNs included (by copysign: Numba's -nan keeps the sign bit clear).
     """
     frac_mask = (np.int64(1) << mant_bits) - 1
     for i in range(codes.size):
         code = np.int64(codes[i])
         mag = code & ~sign_bit
+        neg = (code & sign_bit) != 0
         if mag > nan_above or code == nan_code:
-            out[i] = np.nan
+            out[i] = math.copysign(np.nan, -1.0 if neg else 1.0)
             continue
         if mag == inf_mag:
             v = np.inf
@@ -246,4 +250,4 @@ def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, in
             field = c >> mant_bits
             sig = (c & frac_mask) + ((frac_mask + 1) if field > 0 else 0)
             v = sig * pow2[field]
-        out[i] = -v if (code & sign_bit) != 0 else v
+        out[i] = -v if neg else v

@@ -1,0 +1,72 @@
+"""Count the compiled specializations of numfmt's kernels over a tour of round / encode / decode.
+
+    PYTHONPATH=. python tests/kernel_tour.py [--plain] [--json]
+
+The tour: e4m3, bfloat16, mxfp8_e4m3 and posit16; float32 and float64 inputs (also big-endian,
+read-only and Fortran-order ones unless --plain); round, encode, encode toward zero, and
+stochastic rounding with seeded and with explicit random bits; decode of uint8 and uint16 codes
+(also big-endian uint16 and int64 unless --plain), to float32 and float64. Prints one line per
+kernel that compiled (signatures: len(kernel.signatures)) and the total, or with --json the
+counts as one JSON object keyed "module.kernel". Run it in a fresh process.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+
+import numba
+import numpy as np
+
+import numfmt as nf
+from numfmt import kernels
+
+
+def tour(plain: bool) -> None:
+    rng = np.random.default_rng(0)
+    for name in ["e4m3", "bfloat16", "mxfp8_e4m3", "posit16"]:
+        for dtype in [np.float32, np.float64]:
+            x = (rng.standard_normal((4, 64)) * 10).astype(dtype)
+            xs = [x]
+            if not plain:
+                ro = x.copy()
+                ro.flags.writeable = False
+                xs += [x.astype(x.dtype.newbyteorder(">")), ro, np.asfortranarray(x)]
+            for v in xs:
+                nf.round(v, name)
+                codes = nf.encode(v, name)
+                nf.encode(v, name, "toward_zero")
+                nf.round(v, name, "stochastic", seed=1)
+                nf.round(v, name, "stochastic", random_bits=rng.integers(0, 1 << 32, v.shape))
+            if isinstance(codes, nf.BlockCodes):
+                nf.decode(codes)
+                continue
+            low = (codes & 0xFF).astype(np.uint8)
+            variants = [codes.astype(np.uint16), low]
+            if not plain:
+                variants += [codes.astype(">u2"), codes.astype(np.int64)]
+            for c in variants:
+                nf.decode(c, name)
+                nf.decode(c, name, dtype=np.float64)
+
+
+def counts() -> dict[str, int]:
+    out = {}
+    for info in pkgutil.iter_modules(kernels.__path__):
+        module = importlib.import_module(f"numfmt.kernels.{info.name}")
+        for attr, obj in vars(module).items():
+            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.signatures:
+                out[f"{info.name}.{attr}"] = len(obj.signatures)
+    return out
+
+
+if __name__ == "__main__":
+    tour(plain="--plain" in sys.argv)
+    result = counts()
+    if "--json" in sys.argv:
+        print(json.dumps(result))
+    else:
+        for key, n in sorted(result.items()):
+            print(f"{n:3d}  {key}")
+        print(f"{sum(result.values())} specializations of {len(result)} kernels")

@@ -1,0 +1,72 @@
+"""Input normalization at the Python boundary: byte-swapped, read-only and non-contiguous
+arrays give the same results as native ones, and each kernel compiles for one array type per
+argument (tests/kernel_tour.py counts the compiled specializations)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import numfmt as nf
+
+FORMATS = ["e4m3", "bfloat16", "mxfp8_e4m3", "posit16", "int8", "mxint8"]
+
+
+def _variants(x: np.ndarray) -> dict:
+    """x as a big-endian, a read-only and a non-contiguous (Fortran-order) array."""
+    ro = x.copy()
+    ro.flags.writeable = False
+    return {"big-endian": x.astype(x.dtype.newbyteorder(">")), "read-only": ro, "fortran": np.asfortranarray(x)}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, nf.BlockCodes):
+        return _same(a.codes, b.codes) and _same(a.scales, b.scales)
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_native_inputs(name, dtype):
+    """Regression: '>f4' / '>f8' inputs raised TypeError ('>u2' codes a Numba TypingError)."""
+    x = (np.random.default_rng(1).standard_normal((4, 64)) * 3).astype(dtype)
+    rand = np.random.default_rng(2).integers(0, 1 << 16, x.shape)
+    calls = [lambda v: nf.round(v, name), lambda v: nf.encode(v, name),
+             lambda v: nf.round(v, name, "stochastic", seed=3),
+             lambda v: nf.round(v, name, "stochastic", random_bits=rand, sr_bits=16)]
+    for call in calls:
+        want = call(x)
+        for kind, v in _variants(x).items():
+            assert _same(call(v), want), (kind, call)
+    for kind, r in _variants(rand).items():
+        assert _same(nf.round(x, name, "stochastic", random_bits=r, sr_bits=16), calls[3](x)), kind
+    codes = nf.encode(x, name)
+    if isinstance(codes, nf.BlockCodes):
+        return
+    want = nf.decode(codes, name)
+    for c in [codes.astype(np.int64), codes.astype(codes.dtype.newbyteorder(">")), *_variants(codes).values()]:
+        assert _same(nf.decode(c, name), want), c.dtype
+
+
+def test_kernels_compile_once_per_argument_type():
+    """A tour of round / encode / decode (e4m3, bfloat16, mxfp8_e4m3, posit16; float32 and
+    float64 inputs, native, big-endian, read-only and Fortran-order; codes as uint8, uint16,
+    '>u2' and int64; random bits from a seed and explicit) compiles each kernel once per kind of
+    call: codes travel in the format's code dtype (uint8 for e4m3, uint16 for bfloat16 and
+    posit16) whatever dtype the caller passes, so encode and decode compile once per code width
+    and output dtype (float32 / float64; posit decode fills the value tables of both), and the
+    block kernels once per output (values or codes) and rounding (deterministic or stochastic).
+    Before the normalization the tour compiled 39 specializations without the non-native inputs
+    (which crashed). Runs in a fresh process: compiled signatures accumulate."""
+    tour = Path(__file__).with_name("kernel_tour.py")
+    out = subprocess.run([sys.executable, str(tour), "--json"], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[1])
+    counts = json.loads(out.stdout.splitlines()[-1])
+    allowed = {"floating.encode32": 2, "floating.encode64": 2, "floating.decode": 4, "posit.decode": 2,
+               "posit.lookup": 2, "block.quantize_pow2_32": 3, "block.quantize_pow2_64": 3}
+    over = {k: n for k, n in counts.items() if n > allowed.get(k, 1)}
+    assert not over, over
