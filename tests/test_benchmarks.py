@@ -30,7 +30,7 @@ def test_bench_cast_quick(tmp_path):
     assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
 
 
-SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block"]
+SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
@@ -120,3 +120,13 @@ def test_bench_posit_quick(tmp_path):
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "task" not in line]
     assert rows[:2] == ["float32 -> posit16 -> float32 (round)", "float32 -> posit16 codes (encode)"]
     assert "posit16 add" in rows and "bfloat16 round (numfmt fast path)" in rows and "target: within 3x" in text
+
+
+def test_bench_compile_times_one_entry_point():
+    """--only runs the named entry points (each in a fresh process, empty cache) and saves nothing."""
+    path = os.path.join(os.path.dirname(BENCH), "bench_compile.py")
+    result = subprocess.run([sys.executable, path, "--only", "decode e4m3", "--no-tour"], capture_output=True,
+                            text=True, timeout=600, env=CHECKOUT_ENV)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| decode e4m3 |")]
+    assert len(rows) == 1 and float(rows[0].split("|")[2]) > 0

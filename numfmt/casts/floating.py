@@ -7,7 +7,7 @@ import numpy as np
 
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
-from ..rounding import Rounding, overflows_to_infinity
+from ..rounding import Rounding, mode_flags, overflows_to_infinity
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
 
 NAN_POLICIES = ("raise", "ml_dtypes")
@@ -79,10 +79,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
     # below one quantum only 0 remains when half a quantum is not a domain number: never a tie
     half_q_bits = _bits(half_q, dom64) if float(np.array(half_q, _DOMAINS[dom64][2])) == half_q else 1
     lsb_parity = -1 if M else (1 - dom_bias - fmt.emin + fmt.code_offset) % 2
-    nearest = mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY)
-    rounding = (int(nearest), int(mode == Rounding.NEAREST_AWAY),
-                int(mode in (Rounding.TOWARD_POSITIVE, Rounding.ODD)),
-                int(mode in (Rounding.TOWARD_NEGATIVE, Rounding.ODD)), int(mode == Rounding.ODD))
+    rounding = mode_flags(mode)[:5]         # the deterministic fields; stochastic is the kernel's
     common = (M, qsub + dom_bias + dom_m if fmt.subnormals else 0,
               _bits(2.0 ** qsub, dom64), half_q_bits, _bits(info.max, dom64),
               0 if fmt.zero else _bits(info.smallest_normal, dom64), lsb_parity, *rounding,

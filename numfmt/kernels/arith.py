@@ -17,7 +17,7 @@ rounding routine ``kernels.floating._round_one`` with the parameter tuple of
   largest float64, odd.
 - stochastic rounding works on the 62-bit form itself (``float64`` would keep too few bits of
   the discarded fraction f): the format's quantum at the result's binade gives the kept bits
-  and f, ``kernels.floating.sr_increment`` decides, and the exact neighbour, a float64, goes
+  and f, ``numfmt.rounding.stochastic_away`` decides, and the exact neighbour, a float64, goes
   through ``_round_one`` (in the stochastic mode's parameters that only packs it and applies
   the overflow policy). f is exact to k bits while p + k <= 60:
   ``numfmt.arithmetic.floating`` enforces it.
@@ -30,7 +30,8 @@ import numpy as np
 
 from ..random import element_bits
 from . import exact
-from .floating import _round_one, sr_increment
+from ..rounding import stochastic_away
+from .floating import _round_one
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
 
@@ -77,7 +78,7 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
     else:
         rem = sig & ((np.int64(1) << t) - 1)
         kept = sig >> t
-    y = kept + sr_increment(rem, t, k, rule_nearest, rnd)
+    y = kept + stochastic_away(rem, t, 0, k, rule_nearest, rnd)
     if y == 0:
         return _SIGN if neg else np.int64(0)
     n = exact.bit_length(y)

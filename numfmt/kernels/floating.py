@@ -25,6 +25,7 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
 # The parameter tuple ``p`` of _round_one, built by numfmt.casts.floating.kernel_params.
 PARAM_NAMES = (
@@ -33,8 +34,8 @@ PARAM_NAMES = (
     "q_bits", "half_q_bits",      # bits of the smallest quantum 2**qsub and of half of it
     "max_bits", "min_bits",       # bits of the largest finite value; of the smallest (no-zero formats)
     "lsb_parity",                 # -1: code parity is the significand's; else (E + lsb_parity) & 1
-    "nearest", "ties_away",       # mode flags: round to nearest; ties away from zero
-    "away_pos", "away_neg", "odd",  # directed: inexact +x / -x move away from zero; round to odd
+    "nearest", "ties_even",       # the deterministic fields of numfmt.rounding.ModeFlags
+    "away_pos", "away_neg", "odd",
     "code_normal_sub",            # code = (r >> (dom_m - M)) - code_normal_sub for r >= 2**emin
     "normal_bits",                # bits of 2**emin
     "out_sign", "negzero", "unsigned",  # output sign bit; whether -0 exists; unsigned format
@@ -46,35 +47,17 @@ _NO_SR = (0, 0, 0)
 
 
 @nb.njit(inline="always")
-def sr_increment(rem, t, k, rule_nearest, rnd):
-    """1 if stochastic rounding moves the magnitude away from zero, else 0.
-
-    The exact discarded fraction is f = rem / 2**t (0 <= rem < 2**62, rem < 2**t for t <= 62;
-    for t > 62 only the case rem < 2**53 occurs, where f * 2**k < 1/2). f is reduced to k bits,
-    d = floor(f * 2**k) ("add") or RNE(f * 2**k) ("nearest"), and the magnitude moves away
-    iff d + rnd >= 2**k.
-    """
-    drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
-    d = (rem >> drop) << max(k - t, 0)
-    if rule_nearest:
-        half = (np.int64(1) << drop) >> 1
-        low = rem & ((np.int64(1) << drop) - 1)
-        d += 1 if (low > half) | ((low == half) & (half > 0) & ((d & 1) != 0)) else 0
-    return (d + rnd) >> k
-
-
-@nb.njit(inline="always")
 def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
 
-    ``sr`` is (k, rule_nearest, q_shift_base); see ``sr_increment`` for the rule.
+    ``sr`` is (k, rule_nearest, q_shift_base); see ``numfmt.rounding.stochastic_away``.
     """
     k, rule_nearest, q_shift_base = sr
     below_quantum = a < q_bits
     full = np.int64(1) << shift
     rem = sig if below_quantum else sig & (full - 1)
     t = (q_shift_base - max(E, 1)) if below_quantum else shift
-    inc = sr_increment(rem, t, k, rule_nearest, rnd)
+    inc = stochastic_away(rem, t, 0, k, rule_nearest, rnd)
     return inc * q_bits if below_quantum else (a & -full) + inc * full
 
 
@@ -86,8 +69,9 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     output; zeros otherwise follow the main path (-0 only where the format has it).
     """
     (M, sub_shift_base, q_bits, half_q_bits, max_bits, min_bits, lsb_parity,
-     nearest, ties_away, away_pos, away_neg, odd, code_normal_sub, normal_bits,
+     nearest, ties_even, away_pos, away_neg, odd, code_normal_sub, normal_bits,
      out_sign, negzero, unsigned, nan0, nan1, inf0, inf1, ovf0, ovf1) = p
+    flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
     dom_exp = 11 if dom_m == 52 else 8
     neg = bits < 0
     a = bits & ((np.int64(1) << (dom_exp + dom_m)) - 1)
@@ -100,14 +84,11 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     full = np.int64(1) << shift
     sig = (a & mant_mask) | (min(E, 1) << dom_m)
     lsb = ((sig >> shift) if lsb_parity < 0 else (E + lsb_parity)) & 1
-    away = away_neg if neg else away_pos
-    if nearest:
-        bias = max((full >> 1) - 1 + (lsb | ties_away), 0)   # 0 when nothing is discarded
-        up_from_zero = (a > half_q_bits) | ((a == half_q_bits) & (ties_away != 0))
-    else:
-        bias = (full - 1) * (away & (1 - (odd & lsb)))
-        up_from_zero = (a != 0) & (away != 0)
-    r = (a + bias) & -full
+    r = (a + rounding_bias(neg, lsb, shift, flags)) & -full
+    # below one quantum: 0 (an even code) or the quantum, from a guard bit (a >= half a
+    # quantum) and a sticky bit (a is neither half a quantum nor 0)
+    up_from_zero = rounds_away(neg, 0, np.int64(a >= half_q_bits), 1,
+                               np.int64((a != half_q_bits) & (a != 0)), flags, 0)
     r = (q_bits if up_from_zero else 0) if a < q_bits else r
     if stochastic:
         r = _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr)
@@ -130,20 +111,18 @@ def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
     """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
     float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.
 
-    ``p`` is (shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits).
+    ``p`` is (shift, nearest, ties_even, away_pos, away_neg, odd, clamp_bits, nan_bits), the
+    five flags those of ``numfmt.rounding.ModeFlags``.
     With ``stochastic`` the bias is the k random bits ``rnd`` aligned under the kept bits
     (sr_rule="add": away iff floor(f * 2**k) + rnd >= 2**k).
     """
-    shift, nearest, ties_away, away_pos, away_neg, odd, clamp_bits, nan_bits = p
+    shift, nearest, ties_even, away_pos, away_neg, odd, clamp_bits, nan_bits = p
     dom_exp = 11 if dom_m == 52 else 8
     sign = bits & (np.int64(-1) << (dom_exp + dom_m))
     a = bits ^ sign
     full = np.int64(1) << shift
-    lsb = (a >> shift) & 1
-    if nearest:
-        bias = max((full >> 1) - 1 + (lsb | ties_away), 0)   # 0 when nothing is discarded
-    else:
-        bias = (full - 1) * ((away_neg if sign != 0 else away_pos) & (1 - (odd & lsb)))
+    flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
+    bias = rounding_bias(sign != 0, (a >> shift) & 1, shift, flags)
     if stochastic:
         bias = (rnd << (shift - k)) if k <= shift else (rnd >> (k - shift))
     r = min((a + bias) & -full, clamp_bits) | sign
