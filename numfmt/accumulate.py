@@ -99,7 +99,8 @@ class _Plan:
                  products: bool):
         if accumulator is None and fmt is None:
             raise ValueError("give fmt (the inputs' format) or accumulator (or both)")
-        self.acc = _float_format(fmt if accumulator is None else accumulator, "accumulator")
+        self.acc = (_float_format(fmt, "fmt") if accumulator is None
+                    else _float_format(accumulator, "accumulator"))
         self.fmt = self.acc if fmt is None else _float_format(fmt, "fmt")
         self.product = None if product is None else _float_format(product, "product")
         if order not in kern.KERNELS:
