@@ -1,6 +1,6 @@
 """Throughput of element-wise add and mul (numfmt.add / numfmt.mul) against other emulators.
 
-    python benchmarks/bench_arith.py [--quick] [--out benchmarks/results/arith.md] [--repeats N]
+    python benchmarks/bench_arith.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/arith.md] [--repeats N]
 
 Inputs: two arrays of 4M float32 values of the format (standard normal, rounded to the format,
 seeds 0 and 1); --quick uses 64K. Every number is millions of results per second (Melem/s),
@@ -20,15 +20,13 @@ even is safe (no double-rounding error) and the peers agree; they have no other 
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import sys
 import warnings
 
 import numpy as np
 
-from bench_cast import cpu_model, fmt_rate, fmt_ratio, measure, same
+from _common import command, fmt_rate, fmt_ratio, machine_line, markdown_table, measure, parse_args, publish, same
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # this checkout's numfmt
 
@@ -39,12 +37,12 @@ OPS = {"add": np.add, "mul": np.multiply}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small inputs, for smoke tests")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "arith.md"))
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 5; 2 with --quick)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "arith", argv, repeats=5)
+    return publish(args, "arith", lambda: render(args))
 
+
+def render(args) -> str:
+    """Measure every operation, format and peer; the results table as markdown."""
     import numfmt as nf
 
     n = 1 << 16 if args.quick else 4 << 20
@@ -104,12 +102,8 @@ def main(argv=None) -> int:
     finally:
         nf.set_num_threads(old_threads)
 
-    command = "python benchmarks/bench_arith.py" + (" --quick" if args.quick else "")
-    if args.repeats:
-        command += f" --repeats {args.repeats}"
     lines = [
-        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}. Command: `{command}`.",
+        machine_line(command("bench_arith.py", args)),
         "",
         f"Melem/s (millions of results per second; higher is better), best of {repeats} after a warm-up, "
         f"on {n:,} pairs of float32 operands that are values of the format (standard normal, rounded), "
@@ -117,26 +111,21 @@ def main(argv=None) -> int:
         "the operands are values of the format. n/a: no such type in that library. * marks results "
         "that differ from numfmt's RNE results.",
         "",
-        "| op | format | numfmt RNE 1 thread | numfmt RNE all cores | numfmt SR all cores | numpy float16 "
-        "| ml_dtypes | pychop | numfmt/ml_dtypes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    table = []
     for op, name, nf1, nfa, sr, f16, mld, pyc in rows:
         best_nf = max([r for r in (nf1, nfa) if r is not None], default=None)
-        lines.append(f"| {op} | {name} | {fmt_rate(nf1)} | {fmt_rate(nfa)} | {fmt_rate(sr)} | {fmt_rate(*f16)} "
-                     f"| {fmt_rate(*mld)} | {fmt_rate(*pyc)} | {fmt_ratio(best_nf, mld[0])} |")
+        table.append([op, name, fmt_rate(nf1), fmt_rate(nfa), fmt_rate(sr), fmt_rate(*f16), fmt_rate(*mld),
+                      fmt_rate(*pyc), fmt_ratio(best_nf, mld[0])])
+    lines += markdown_table(["op", "format", "numfmt RNE 1 thread", "numfmt RNE all cores", "numfmt SR all cores",
+                             "numpy float16", "ml_dtypes", "pychop", "numfmt/ml_dtypes"], table, left=2)
     lines.append("")
     lines.append("numfmt/ml_dtypes uses the faster numfmt RNE column (above 0.5x meets the issue's target of "
                  "\"within 2x of ml_dtypes' bfloat16 arithmetic\").")
     if notes:
         lines.append("")
         lines.append("Peers that failed: " + "; ".join(sorted(set(notes))))
-    table = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as fh:
-        fh.write(table)
-    print(table)
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

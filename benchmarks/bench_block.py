@@ -2,7 +2,7 @@
 times a random power of two per row) to every MX format and nvfp4, blocks along each axis, against
 numfmt's plain element cast of the same data and gfloat's block functions.
 
-    python benchmarks/bench_block.py [--quick] [--out benchmarks/results/block.md]
+    python benchmarks/bench_block.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/block.md]
 
 numfmt uses all cores (``numfmt.get_num_threads()``). gfloat (``quantize_block`` with
 ``compute_scale_amax``, one block at a time, pure Python) is timed on 64 blocks, and gfloat's
@@ -12,13 +12,12 @@ torchao need torch, which does not install quickly here: not measured. Melem/s, 
 """
 from __future__ import annotations
 
-import argparse
-import os
+import sys
 
 import numpy as np
 
 import numfmt as nf
-from bench_cast import best_of, cpu_model
+from _common import best_of, command, machine_line, markdown_table, parse_args, publish
 
 FORMATS = {"mxfp8_e4m3": "format_info_mxfp8_e4m3", "mxfp8_e5m2": "format_info_mxfp8_e5m2",
            "mxfp6_e3m2": "format_info_mxfp6_e3m2", "mxfp6_e2m3": "format_info_mxfp6_e2m3",
@@ -39,12 +38,13 @@ def gfloat_vectorized(gfloat, fi, blocks: np.ndarray) -> np.ndarray:
     return gfloat.round_ndarray(fi.etype, blocks / scale, gfloat.RoundMode.TiesToEven, True) * scale
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                                      "block.md"))
-    args = parser.parse_args()
+def main(argv=None) -> int:
+    args = parse_args(__doc__, "block", argv)
+    return publish(args, "block", lambda: render(args))
+
+
+def render(args) -> str:
+    """Measure every format and gfloat; the results table as markdown."""
     size = 256 if args.quick else 4096
     repeats = 2 if args.quick else 5
     rng = np.random.default_rng(0)
@@ -74,21 +74,19 @@ def main() -> None:
                     and np.array_equal(gfloat_vectorized(gfloat, fi, big), nf.round(big, fmt))):
                 raise AssertionError(f"numfmt and gfloat differ on {name}")
         rows.append((name, last, first, element, g, gv))
-    lines = [f"Command: `python benchmarks/bench_block.py{' --quick' if args.quick else ''}`; "
-             f"{size} x {size} float32; {os.cpu_count()} cores, {cpu_model()}; numfmt on "
-             f"{nf.get_num_threads()} threads; Melem/s, best of {repeats}.", "",
-             "| format | numfmt axis -1 | numfmt axis 0 | numfmt element cast | element / block (worst axis) "
-             "| gfloat quantize_block | gfloat round_ndarray | numfmt (worst axis) / fastest gfloat |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    table = []
     for name, last, first, element, g, gv in rows:
         speedup = f"{min(last, first) / max(g, gv):,.0f}x" if g else "n/a"
-        lines.append(f"| {name} | {cell(last)} | {cell(first)} | {cell(element)} | "
-                     f"{element / min(last, first):.1f}x | {cell(g)} | {cell(gv)} | {speedup} |")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        table.append([name, cell(last), cell(first), cell(element), f"{element / min(last, first):.1f}x", cell(g),
+                      cell(gv), speedup])
+    lines = [machine_line(command("bench_block.py", args)), "",
+             f"{size} x {size} float32; numfmt on {nf.get_num_threads()} threads; Melem/s (millions of "
+             f"elements per second), best of {repeats}.", ""]
+    lines += markdown_table(["format", "numfmt axis -1", "numfmt axis 0", "numfmt element cast",
+                             "element / block (worst axis)", "gfloat quantize_block", "gfloat round_ndarray",
+                             "numfmt (worst axis) / fastest gfloat"], table)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Throughput of numfmt.round against other emulators, on the same float32 input.
 
-    python benchmarks/bench_cast.py [--quick] [--out benchmarks/results/cast.md] [--repeats N]
+    python benchmarks/bench_cast.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/cast.md] [--repeats N]
 
 Input: 4M float32 values, standard normal times 10 (seed 0); --quick uses 64K. Every number is
 millions of elements per second (Melem/s), best of N timed calls after one warm-up call.
@@ -21,13 +21,12 @@ Results that differ from numfmt's are flagged in the table (``*``).
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import sys
-import time
 
 import numpy as np
+
+from _common import command, fmt_rate, fmt_ratio, machine_line, markdown_table, measure, parse_args, publish, same
 
 FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1"]
 ML_DTYPES = {"bfloat16": "bfloat16", "e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2",
@@ -38,66 +37,13 @@ GFLOAT = {"binary16": "format_info_binary16", "bfloat16": "format_info_bfloat16"
 PYCHOP = {"binary16": (5, 10), "bfloat16": (8, 7), "e5m2": (5, 2)}   # IEEE-style layouts only
 
 
-def best_of(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up call."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def same(a, b) -> bool:
-    """Equal as values (NaN equals NaN; the sign of zero counts)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return a.shape == b.shape and bool(np.all((a == b) & (np.signbit(a) == np.signbit(b))
-                                              | (np.isnan(a) & np.isnan(b))))
-
-
-def measure(fn, n: int, repeats: int, check=None, note: list | None = None):
-    """Melem/s of fn (None if it fails); ``check(result)`` False marks the result with '*'."""
-    try:
-        result = fn()
-        flag = ""
-        if check is not None and not check(result):
-            flag = "*"
-        return n / best_of(fn, repeats) / 1e6, flag
-    except Exception as exc:  # noqa: BLE001 - a failing peer is reported, never fatal
-        if note is not None:
-            note.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}")
-        return None, ""
-
-
-def fmt_rate(rate, flag="") -> str:
-    if rate is None:
-        return "n/a"
-    return (f"{rate:,.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}") + flag
-
-
-def fmt_ratio(a, b) -> str:
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small inputs, for smoke tests")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "cast.md"))
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 5; 2 with --quick)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "cast", argv, repeats=5)
+    return publish(args, "cast", lambda: render(args))
 
+
+def render(args) -> str:
+    """Measure every format and peer; the results table as markdown."""
     import numfmt as nf
 
     n = 1 << 16 if args.quick else 4 << 20
@@ -173,12 +119,8 @@ def main(argv=None) -> int:
     finally:
         nf.set_num_threads(old_threads)
 
-    command = "python benchmarks/bench_cast.py" + (" --quick" if args.quick else "")
-    if args.repeats:
-        command += f" --repeats {args.repeats}"
     lines = [
-        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}. Command: `{command}`.",
+        machine_line(command("bench_cast.py", args)),
         "",
         f"Melem/s (millions of elements per second; higher is better), best of {repeats} after a warm-up, "
         f"round to nearest even of {n:,} float32 values (standard normal x 10, seed 0) to float32 results; "
@@ -186,26 +128,20 @@ def main(argv=None) -> int:
         "n/a: no such format in that library (pychop: IEEE-style layouts only; ml_dtypes: no float16 type "
         "of its own, see the numpy column) or it failed. * marks results that differ from numfmt's.",
         "",
-        "| format | numfmt 1 thread | numfmt all cores | ml_dtypes | gfloat | pychop | numpy float16 | copy "
-        "| numfmt/ml_dtypes | copy/numfmt |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    table = []
     for name, nf1, nfa, mld, gfl, pyc, f16 in rows:
         best_nf = max([r for r in (nf1, nfa) if r is not None], default=None)
-        lines.append(f"| {name} | {fmt_rate(nf1)} | {fmt_rate(nfa)} | {fmt_rate(*mld)} | {fmt_rate(*gfl)} "
-                     f"| {fmt_rate(*pyc)} | {fmt_rate(*f16)} | {fmt_rate(copy_rate)} "
-                     f"| {fmt_ratio(best_nf, mld[0])} | {fmt_ratio(copy_rate, best_nf)} |")
+        table.append([name, fmt_rate(nf1), fmt_rate(nfa), fmt_rate(*mld), fmt_rate(*gfl), fmt_rate(*pyc),
+                      fmt_rate(*f16), fmt_rate(copy_rate), fmt_ratio(best_nf, mld[0]), fmt_ratio(copy_rate, best_nf)])
+    lines += markdown_table(["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
+                             "numpy float16", "copy", "numfmt/ml_dtypes", "copy/numfmt"], table)
     lines.append("")
     lines.append("Ratios use the faster numfmt column. copy/numfmt near 1 means numfmt runs at memory bandwidth.")
     if notes:
         lines.append("")
         lines.append("Peers that failed: " + "; ".join(sorted(set(notes))))
-    table = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(table)
-    print(table)
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,14 +1,12 @@
 """Integer-only requantization and an int8 linear layer: numfmt against a numpy int64 version.
 
-    python benchmarks/bench_dyadic.py [--quick] [--out benchmarks/results/dyadic.md]
+    python benchmarks/bench_dyadic.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/dyadic.md]
 """
-import argparse
-import os
-import time
+import sys
 
 import numpy as np
 
-from bench_cast import best_of
+from _common import best_of, command, machine_line, markdown_table, parse_args, publish
 from numfmt import dyadic
 
 
@@ -23,11 +21,13 @@ def numpy_linear(x_q, w_q, b, c):
     return numpy_requantize(acc, b, c, 0)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "dyadic.md"))
-    args = parser.parse_args()
+def main(argv=None) -> int:
+    args = parse_args(__doc__, "dyadic", argv)
+    return publish(args, "dyadic", lambda: render(args))
+
+
+def render(args) -> str:
+    """Measure requantize and the int8 linear layer; the results table as markdown."""
     rng = np.random.default_rng(0)
     n = 10**5 if args.quick else 10**7
     rows, inner, outs = (16, 128, 128) if args.quick else (256, 1024, 1024)
@@ -43,20 +43,13 @@ def main():
     assert np.array_equal(dyadic.linear(x_q, w_q, b=bl, c=cl, rounding="half_up"), numpy_linear(x_q, w_q, bl, cl))
     t_lnf = best_of(lambda: dyadic.linear(x_q, w_q, b=bl, c=cl, rounding="half_up"), repeats)
     t_lnp = best_of(lambda: numpy_linear(x_q, w_q, bl, cl), repeats)
-    table = [
-        f"Command: `python benchmarks/bench_dyadic.py{' --quick' if args.quick else ''}` "
-        f"({os.cpu_count()} cores). Best of {repeats}.",
-        "",
-        "| task | numfmt (ms) | numpy int64 (ms) | speed-up |",
-        "|---|---|---|---|",
-        f"| requantize {n:.0e} int32 (half_up) | {t_nf*1e3:.1f} | {t_np*1e3:.1f} | {t_np/t_nf:.1f}x |",
-        f"| int8 linear {rows}x{inner} by {inner}x{outs} | {t_lnf*1e3:.1f} | {t_lnp*1e3:.1f} | {t_lnp/t_lnf:.1f}x |",
-    ]
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write("\n".join(table) + "\n")
-    print("\n".join(table))
+    lines = [machine_line(command("bench_dyadic.py", args)), "", f"Best of {repeats}.", ""]
+    lines += markdown_table(["task", "numfmt (ms)", "numpy int64 (ms)", "speed-up"], [
+        [f"requantize {n:.0e} int32 (half_up)", f"{t_nf*1e3:.1f}", f"{t_np*1e3:.1f}", f"{t_np/t_nf:.1f}x"],
+        [f"int8 linear {rows}x{inner} by {inner}x{outs}", f"{t_lnf*1e3:.1f}", f"{t_lnp*1e3:.1f}",
+         f"{t_lnp/t_lnf:.1f}x"]])
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Matrix-product emulation: numfmt.matmul against a numpy reference loop, pychop and BLAS.
 
-    python benchmarks/bench_matmul.py [--quick] [--out benchmarks/results/matmul.md] [--repeats N]
+    python benchmarks/bench_matmul.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/matmul.md] [--repeats N]
 
 Inputs: n x n matrices of standard normal values rounded to the input format (seed 0), for
 n = 128, 256, 512 (--quick: 64). Every number is the best wall time of N calls (default 3;
@@ -19,16 +19,14 @@ n = 128, 256, 512 (--quick: 64). Every number is the best wall time of N calls (
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import sys
 import warnings
 
 import numpy as np
 
 import numfmt as nf
-from bench_cast import best_of, cpu_model
+from _common import best_of, command, machine_line, markdown_table, parse_args, publish
 
 CASES = [("e4m3", "binary32"), ("bfloat16", "binary32")]
 
@@ -57,11 +55,12 @@ def _cell(seconds, n: int, flag: str = "") -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small size, for smoke tests")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "matmul.md"))
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 3; 1 with --quick)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "matmul", argv, repeats=3)
+    return publish(args, "matmul", lambda: render(args))
+
+
+def render(args) -> str:
+    """Measure every case and size; the results table as markdown."""
     sizes = [64] if args.quick else [128, 256, 512]
     repeats = args.repeats or (1 if args.quick else 3)
     cores = os.cpu_count() or 1
@@ -105,12 +104,8 @@ def main(argv=None) -> int:
     finally:
         nf.set_num_threads(old_threads)
 
-    command = "python benchmarks/bench_matmul.py" + (" --quick" if args.quick else "")
-    if args.repeats:
-        command += f" --repeats {args.repeats}"
     lines = [
-        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}. Command: `{command}`.",
+        machine_line(command("bench_matmul.py", args)),
         "",
         f"n x n x n matrix products, best of {repeats} after a warm-up: seconds (millions of "
         "multiply-adds per second). Inputs: standard normal values rounded to the input format; "
@@ -118,22 +113,15 @@ def main(argv=None) -> int:
         "* marks results that differ from numfmt's (pychop rounds only the inputs and the "
         "float64 BLAS result, it does not model the accumulation).",
         "",
-        "| inputs x accumulator | n | numfmt 1 thread | numfmt all cores | numpy float32 k-loop | "
-        "pychop matmul | numpy float32 BLAS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas in rows:
-        lines.append(f"| {name} | {n} | {_cell(t1, n)} | {_cell(tall, n)} | {_cell(tloop, n, loop_flag)} "
-                     f"| {_cell(tpy, n, py_flag)} | {_cell(tblas, n)} |")
+    table = [[name, str(n), _cell(t1, n), _cell(tall, n), _cell(tloop, n, loop_flag), _cell(tpy, n, py_flag),
+              _cell(tblas, n)] for name, n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas in rows]
+    lines += markdown_table(["inputs x accumulator", "n", "numfmt 1 thread", "numfmt all cores",
+                             "numpy float32 k-loop", "pychop matmul", "numpy float32 BLAS"], table)
     lines += ["", "The numpy k-loop is a fast special case: it is exact only because these products fit "
               "float32 and the accumulator is binary32 under round-to-nearest-even; numfmt emulates any "
               "accumulator format, order and rounding mode with the same kernel."]
-    table = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(table)
-    print(table)
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

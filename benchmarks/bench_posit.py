@@ -1,7 +1,7 @@
 """Throughput of numfmt's posit16 casts and arithmetic against softposit's scalar path, with
 numfmt's own bfloat16 and e4m3 casts for scale.
 
-    python benchmarks/bench_posit.py [--quick] [--out benchmarks/results/posit.md] [--repeats N]
+    python benchmarks/bench_posit.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/posit.md] [--repeats N]
 
 Input: 4M float32 values, standard normal times 10 (seed 0); --quick uses 64K. Operands of the
 arithmetic rows are those values rounded to posit16 (and a second such array, seed 1).
@@ -20,15 +20,13 @@ Melem/s, best of N timed calls after one warm-up call.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import sys
 
 import numpy as np
 
 import numfmt as nf
-from bench_cast import cpu_model, fmt_rate, fmt_ratio, measure, same
+from _common import command, fmt_rate, fmt_ratio, machine_line, markdown_table, measure, parse_args, publish, same
 
 FMT = "posit16"
 
@@ -64,11 +62,12 @@ def _softposit_rows(sp, xs, a, b):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small inputs, for smoke tests")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "posit.md"))
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 5; 2 with --quick)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "posit", argv, repeats=5)
+    return publish(args, "posit", lambda: render(args))
+
+
+def render(args) -> str:
+    """Measure every task and softposit; the results table as markdown."""
 
     n = 1 << 16 if args.quick else 4 << 20
     n_sp = 1 << 12 if args.quick else 1 << 16
@@ -117,27 +116,20 @@ def main(argv=None) -> int:
     def best(name):
         return max([r for r in rows[name][:2] if r is not None], default=None)
 
-    command = "python benchmarks/bench_posit.py" + (" --quick" if args.quick else "")
-    if args.repeats:
-        command += f" --repeats {args.repeats}"
     cast, bf16, e4m3 = best(tasks[0][0]), best("bfloat16 round (numfmt fast path)"), best("e4m3 round (numfmt generic kernel)")
     cast1 = rows[tasks[0][0]][0]
     lines = [
-        f"Machine: {cores} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}. Command: `{command}`.",
+        machine_line(command("bench_posit.py", args)),
         "",
         f"Melem/s (millions of elements per second; higher is better), best of {repeats} after a warm-up, "
         f"on {n:,} float32 values (standard normal x 10, seed 0; arithmetic on those values rounded to "
         f"posit16); softposit's scalar Python calls on the first {n_sp:,}. * marks results that differ "
         "from numfmt's; n/a: no such operation in the peer, or it failed.",
         "",
-        "| task | numfmt 1 thread | numfmt all cores | softposit (scalar) | numfmt/softposit |",
-        "|---|---:|---:|---:|---:|",
     ]
-    for name, _, _, _ in tasks:
-        one, every, theirs = rows[name]
-        lines.append(f"| {name} | {fmt_rate(one)} | {fmt_rate(every)} | {fmt_rate(*theirs)} "
-                     f"| {fmt_ratio(best(name), theirs[0])} |")
+    lines += markdown_table(["task", "numfmt 1 thread", "numfmt all cores", "softposit (scalar)", "numfmt/softposit"],
+                            [[name, fmt_rate(rows[name][0]), fmt_rate(rows[name][1]), fmt_rate(*rows[name][2]),
+                              fmt_ratio(best(name), rows[name][2][0])] for name, _, _, _ in tasks])
     lines += [
         "",
         f"posit16 round against numfmt's own casts, 1 thread: bfloat16 / posit16 = "
@@ -147,12 +139,7 @@ def main(argv=None) -> int:
     ]
     if notes:
         lines += ["", "Peers that failed: " + "; ".join(sorted(set(notes)))]
-    table = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(table)
-    print(table)
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

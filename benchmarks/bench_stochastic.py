@@ -1,7 +1,7 @@
 """Stochastic rounding throughput: numfmt SR against its own RNE, gfloat's stochastic modes and
 pychop's stochastic mode, on the same float32 input (4M values, standard normal times 10).
 
-    python benchmarks/bench_stochastic.py [--quick] [--out benchmarks/results/stochastic.md]
+    python benchmarks/bench_stochastic.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/stochastic.md]
 
 numfmt draws its random bits itself (SplitMix64 of seed and index, sr_bits = 32 by default);
 gfloat is handed precomputed random bits (srnumbits = 13) and timed on a 2**18 subset; pychop
@@ -9,37 +9,26 @@ gfloat is handed precomputed random bits (srnumbits = 13) and timed on a 2**18 s
 """
 from __future__ import annotations
 
-import argparse
-import os
+import sys
 import warnings
 
 import numpy as np
 
 import numfmt as nf
-from bench_cast import best_of, cpu_model
+from _common import command, fmt_rate, machine_line, markdown_table, measure, parse_args, publish
 
 FORMATS = {"bfloat16": ("format_info_bfloat16", (8, 7)), "binary16": ("format_info_binary16", (5, 10)),
            "e4m3": ("format_info_ocp_e4m3", None), "e5m2": ("format_info_ocp_e5m2", (5, 2)),
            "e2m1": ("format_info_ocp_e2m1", None)}
 
 
-def rate(fn, n, repeats):
-    try:
-        return n / best_of(fn, repeats) / 1e6
-    except Exception:  # a peer that fails is reported as n/a
-        return None
+def main(argv=None) -> int:
+    args = parse_args(__doc__, "stochastic", argv)
+    return publish(args, "stochastic", lambda: render(args))
 
 
-def cell(v):
-    return "n/a" if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                                      "stochastic.md"))
-    args = parser.parse_args()
+def render(args) -> str:
+    """Measure every format and peer; the results table as markdown."""
     n = 1 << (16 if args.quick else 22)
     repeats = 2 if args.quick else 5
     x = (np.random.default_rng(0).standard_normal(n) * 10).astype(np.float32)
@@ -59,15 +48,15 @@ def main() -> None:
     rows = []
     try:
         for name, (ginfo, layout) in FORMATS.items():
-            rne = rate(lambda: nf.round(x, name), n, repeats)
-            sr_add = rate(lambda: nf.round(x, name, "stochastic", seed=0), n, repeats)
-            sr_near = rate(lambda: nf.round(x, name, "stochastic", seed=0, sr_rule="nearest"), n, repeats)
+            rne = measure(lambda: nf.round(x, name), n, repeats)[0]
+            sr_add = measure(lambda: nf.round(x, name, "stochastic", seed=0), n, repeats)[0]
+            sr_near = measure(lambda: nf.round(x, name, "stochastic", seed=0, sr_rule="nearest"), n, repeats)[0]
             g = None
             if gfloat is not None:
                 fi = getattr(formats, ginfo)
                 sat = name == "e2m1"
-                g = rate(lambda: gfloat.round_ndarray(fi, x_small, RoundMode.StochasticFastest, sat, bits, 13),
-                         x_small.size, repeats)
+                g = measure(lambda: gfloat.round_ndarray(fi, x_small, RoundMode.StochasticFastest, sat, bits, 13),
+                            x_small.size, repeats)[0]
             p = None
             if pychop is not None and layout is not None:
                 chop = pychop.Chop(*layout, rmode=5)
@@ -77,22 +66,20 @@ def main() -> None:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         return chop(xp)
-                p = rate(run, xp.size, repeats)
+                p = measure(run, xp.size, repeats)[0]
             rows.append((name, rne, sr_add, sr_near, g, p))
     finally:
         nf.set_num_threads(old)
-    lines = [f"Command: `python benchmarks/bench_stochastic.py{' --quick' if args.quick else ''}`; "
-             f"{os.cpu_count()} cores, {cpu_model()}; 1 thread; Melem/s, best of {repeats}.", "",
-             "| format | numfmt RNE | numfmt SR add | numfmt SR nearest | SR cost vs RNE | gfloat SR | pychop SR |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    table = []
     for name, rne, a, b, g, p in rows:
         cost = f"{rne / a:.1f}x" if rne and a else "n/a"
-        lines.append(f"| {name} | {cell(rne)} | {cell(a)} | {cell(b)} | {cost} | {cell(g)} | {cell(p)} |")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        table.append([name, fmt_rate(rne), fmt_rate(a), fmt_rate(b), cost, fmt_rate(g), fmt_rate(p)])
+    lines = [machine_line(command("bench_stochastic.py", args)), "",
+             f"1 thread; Melem/s (millions of elements per second), best of {repeats}.", ""]
+    lines += markdown_table(["format", "numfmt RNE", "numfmt SR add", "numfmt SR nearest", "SR cost vs RNE",
+                             "gfloat SR", "pychop SR"], table)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

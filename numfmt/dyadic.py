@@ -22,15 +22,21 @@ import numpy as np
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import dyadic as kern
-from .quantize import quantize_affine, storage_dtype
+from .rounding import NEAREST_UP, ROUNDING_NAMES, Rounding
+from .quantize import TORCH_EPS, _axis, quantize_affine, storage_dtype
 
-ROUNDINGS = {"half_even": kern.HALF_EVEN, "half_up": kern.HALF_UP, "half_away": kern.HALF_AWAY,
-             "toward_zero": kern.TOWARD_ZERO, "floor": kern.FLOOR}
+# requantize's own names, and the library's names (numfmt.rounding) for the same roundings
+# requantize's rounding names (kept as aliases) and the library's, as the kernels' mode numbers
+ROUNDINGS = {"half_even": int(Rounding.NEAREST_EVEN), "half_up": NEAREST_UP,
+             "half_away": int(Rounding.NEAREST_AWAY), "floor": int(Rounding.TOWARD_NEGATIVE),
+             **{name: int(mode) for name, mode in ROUNDING_NAMES.items() if mode != Rounding.STOCHASTIC}}
 
 
 def approximate(s, bits: int = 31):
     """(b, c) with 2**(bits-1) <= b <= 2**bits - 1 (b < 2**bits) and b / 2**c the closest such
-    number to s > 0 (ties away from zero, as TFLite's QuantizeMultiplier rounds).
+    number to s > 0 (ties away from zero, as TFLite's QuantizeMultiplier rounds); s = 0 gives
+    (0, 0), as TFLite's QuantizeMultiplier(0) does (a per-channel scale whose weights are all
+    zero), and ``requantize`` then gives the zero point. Negative, NaN and Inf s: ValueError.
 
     Error bound: |b / 2**c - s| <= 2**-(c+1) <= s * 2**-bits. TFLite's pair is
     (multiplier, shift) = (b, 31 - c) for bits = 31. Arrays of s give arrays of b and c.
@@ -39,6 +45,8 @@ def approximate(s, bits: int = 31):
     (1717986918, 34)
     >>> approximate(1.0, bits=8)
     (128, 7)
+    >>> approximate(0.0)
+    (0, 0)
     """
     if np.ndim(s):
         pairs = [approximate(v, bits) for v in np.asarray(s, dtype=np.float64).ravel()]
@@ -47,8 +55,10 @@ def approximate(s, bits: int = 31):
                 np.array([p[1] for p in pairs], np.int64).reshape(shape))
     if not (isinstance(bits, int) and 1 <= bits <= 62):
         raise ValueError(f"bits must be an integer from 1 to 62; got {bits!r}")
-    if not (math.isfinite(s) and s > 0):
-        raise ValueError(f"s must be a positive finite scale; got {s!r}")
+    if not (math.isfinite(s) and s >= 0):
+        raise ValueError(f"s must be a positive finite scale (or 0); got {s!r}")
+    if s == 0:
+        return 0, 0
     exact = Fraction(s)
     _, e = math.frexp(s)                # s = m * 2**e with 0.5 <= m < 1
     c = bits - e
@@ -60,9 +70,10 @@ def approximate(s, bits: int = 31):
 
 
 def _int_array(v, argument: str, low: int, high: int) -> np.ndarray:
+    """v as an int64 array, checked to hold integers (an integer dtype) in [low, high]."""
     arr = np.asarray(v)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{argument} must be an integer array; got dtype {arr.dtype}")
+        raise ValueError(f"{argument} must hold integers in [{low}, {high}] (an integer dtype); got dtype {arr.dtype}")
     if arr.size and (int(arr.min()) < low or int(arr.max()) > high):
         raise ValueError(f"{argument} must lie in [{low}, {high}]; got values from {arr.min()} to {arr.max()}")
     return arr.astype(np.int64)
@@ -78,6 +89,8 @@ def _out_format(out) -> FixedFormat:
 def _per_channel(z: np.ndarray, axis, *params):
     """params as flat int64 arrays: one element for a scalar, else broadcast against z
     (1-d arrays lie along ``axis``: per channel)."""
+    if axis is not None:
+        axis = _axis(axis, z.ndim)
     out = []
     for p in params:
         p = np.asarray(p, dtype=np.int64)
@@ -85,10 +98,15 @@ def _per_channel(z: np.ndarray, axis, *params):
             out.append(p.reshape(1))
             continue
         if p.ndim == 1 and axis is not None:
+            if p.size != z.shape[axis]:
+                raise ValueError(f"per-channel parameters along axis {axis} need {z.shape[axis]} elements; got {p.size}")
             shape = [1] * z.ndim
             shape[axis] = p.size
             p = p.reshape(shape)
-        out.append(np.ascontiguousarray(np.broadcast_to(p, z.shape)).reshape(-1))
+        try:
+            out.append(np.ascontiguousarray(np.broadcast_to(p, z.shape)).reshape(-1))
+        except ValueError:
+            raise ValueError(f"parameters of shape {p.shape} do not broadcast to z of shape {z.shape}") from None
     return out
 
 
@@ -101,10 +119,15 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
             along ``axis`` (or arrays broadcastable to z).
         zero_point: added after rounding (scalar or per channel).
         out: integer format name (int8, uint8, int16, int32, ...).
-        rounding: ``half_even``, ``half_up`` (ties toward +inf, TFLite's single-rounding
-            build), ``half_away``, ``toward_zero``, ``floor``, or ``gemmlowp`` (TFLite's default
-            MultiplyByQuantizedMultiplier with multiplier b and shift 31 - c: a rounding
-            doubling high multiply, then a rounding right shift; z must be int32).
+        rounding: ``half_even`` (= nearest_even, rne), ``half_up`` (ties toward +inf,
+            TFLite's single-rounding build; no library name), ``half_away`` (= nearest_away,
+            rna), ``toward_zero`` (rtz), ``floor`` (= toward_negative, rdn), ``toward_positive``
+            (rup), ``odd`` (rto), or ``gemmlowp`` (TFLite's default MultiplyByQuantizedMultiplier
+            with multiplier b and shift 31 - c: a rounding doubling high multiply, then a
+            rounding right shift). gemmlowp is defined on TFLite's int32 domain only: z must
+            be int32 and, for c < 31 and b > 0, z * 2**(31 - c) (TFLite's left shift) must
+            fit int32, else ValueError (C++ would overflow). b = 0 (``approximate(0)``) gives
+            the zero point.
 
     >>> requantize(np.array([100, -100, 5]), 1 << 30, 31).tolist()   # z / 2, ties to even
     [50, -50, 2]
@@ -115,13 +138,23 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
     z = np.asarray(z)
     if z.dtype.kind not in "iu":
         raise TypeError(f"z must be an integer array (int32 or int64); got dtype {z.dtype}")
+    if not z.dtype.isnative:
+        z = z.astype(z.dtype.newbyteorder("="))
+    if z.dtype == np.uint64 and z.size and int(z.max()) >= 1 << 63:
+        raise ValueError(f"z must lie in the int64 range; got values up to {z.max()}")
     bb, cc, zp = _per_channel(z, axis, _int_array(b, "b", 0, (1 << 31) - 1), _int_array(c, "c", 0, 62),
                               _int_array(zero_point, "zero_point", -(1 << 32), 1 << 32))
     flat = np.ascontiguousarray(z).reshape(-1)
     result = np.empty(flat.size, np.int64)
     if rounding == "gemmlowp":
-        if flat.size and (flat.min() < -(1 << 31) or flat.max() >= 1 << 31):
-            raise ValueError("rounding='gemmlowp' takes int32 accumulators z")
+        limit = np.int64(1) << (31 - np.maximum(31 - cc, 0) * (bb != 0))   # z * 2**left in int32
+        wide = flat.astype(np.int64)                                       # (b = 0 gives 0 anyway)
+        outside = (wide < -limit) | (wide >= limit)
+        if outside.any():
+            i = int(np.argmax(outside))
+            raise ValueError("rounding='gemmlowp' is TFLite's int32 arithmetic: z must be int32 and, for c < 31, "
+                             f"z * 2**(31 - c) must fit int32; got z = {wide[i]} with c = {cc[i if cc.size > 1 else 0]}; "
+                             "use an exact rounding (half_up is TFLite's single-rounding result) instead")
         kern.gemmlowp_requantize(flat, bb, 31 - cc, zp, fmt.min_int, fmt.max_int, result)
     else:
         if rounding not in ROUNDINGS:
@@ -176,20 +209,26 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
     """Integer-only linear layer: int8 x (N, I) times int8 w (O, I), int32 accumulation plus
     an int32 bias, then per-channel (b, c) requantization to ``out``.
 
+    x_q, w_q and the zero points must hold integers of their ranges (int8; out_zero_point:
+    ``out``'s), bias_q int32 integers, else ValueError: nothing is truncated or saturated.
     Raises OverflowError if an accumulator leaves the int32 range (what int32 hardware would
     wrap silently).
 
     >>> linear(np.array([[1, 2]], np.int8), np.array([[3, 4]], np.int8), b=1 << 30, c=31).tolist()
     [[6]]
     """
-    x_q, w_q = np.asarray(x_q), np.asarray(w_q)
+    fmt = _out_format(out)
+    x_q = _int_array(x_q, "x_q", -128, 127).astype(np.int8)
+    w_q = _int_array(w_q, "w_q", -128, 127).astype(np.int8)
     if x_q.ndim != 2 or w_q.ndim != 2 or x_q.shape[1] != w_q.shape[1]:
         raise ValueError(f"x_q must be (N, I) and w_q (O, I); got {x_q.shape} and {w_q.shape}")
-    zw = np.broadcast_to(np.asarray(w_zero_point, np.int64), (w_q.shape[0],)).copy()
+    x_zero_point = int(_int_array(x_zero_point, "x_zero_point", -128, 127))
+    zw = np.broadcast_to(_int_array(w_zero_point, "w_zero_point", -128, 127), (w_q.shape[0],)).copy()
+    _int_array(out_zero_point, "out_zero_point", fmt.min_int, fmt.max_int)
     acc = np.zeros((x_q.shape[0], w_q.shape[0]), np.int64)
     _int8_matmul(np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T), np.int64(x_zero_point), zw, acc)
     if bias_q is not None:
-        acc += np.asarray(bias_q, np.int64)
+        acc += _int_array(bias_q, "bias_q", -(1 << 31), (1 << 31) - 1)
     if acc.size and (acc.min() < -(1 << 31) or acc.max() >= 1 << 31):
         raise OverflowError(f"{int(((acc < -(1 << 31)) | (acc >= 1 << 31)).sum())} accumulators leave the int32 range")
     return requantize(acc.astype(np.int32), b, c, out_zero_point, out, rounding, axis=1)
@@ -197,10 +236,17 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
 
 @dataclass(frozen=True)
 class IntegerLinear:
-    """An int8 linear layer built from float weights (``from_float``); call it on int8 inputs.
+    """An int8 linear layer built from float weights (``from_float``); call it on int8 inputs
+    (integers in [-128, 127], else ValueError: nothing is truncated or saturated silently).
 
-    Weights are quantized per output channel, symmetric (zero point 0); the bias to int32 at
-    scale x_scale * w_scale; the output scale ratio x_scale * w_scale / out_scale to (b, c).
+    Weights are quantized per output channel, symmetric (zero point 0), with scale
+    max(amax / 127, float32 eps), floored as torch's observers floor it (an all-zero channel
+    gets all-zero weights and outputs its rounded bias plus the zero point); the bias to int32 at scale x_scale * w_scale;
+    the output scale ratio x_scale * w_scale / out_scale to (b, c).
+
+    >>> layer = IntegerLinear.from_float([[0.5, -1.0], [0.0, 0.0]], [0.0, 0.0], 0.01, 0, 0.02, 3)
+    >>> layer(np.array([[100, 50]], np.int8)).tolist()
+    [[3, 3]]
     """
 
     w_q: np.ndarray
@@ -214,10 +260,18 @@ class IntegerLinear:
     @classmethod
     def from_float(cls, w, bias, x_scale: float, x_zero_point: int, out_scale: float,
                    out_zero_point: int) -> "IntegerLinear":
+        for name, value in (("x_scale", x_scale), ("out_scale", out_scale)):
+            if not (np.ndim(value) == 0 and np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive finite scalar; got {value!r}")
+        x_zero_point = int(_int_array(x_zero_point, "x_zero_point", -128, 127))
+        out_zero_point = int(_int_array(out_zero_point, "out_zero_point", -128, 127))
         w = np.asarray(w, np.float64)
-        w_scale = np.maximum(np.abs(w).max(axis=1), np.finfo(np.float64).tiny) / 127.0
+        w_scale = np.maximum(np.abs(w).max(axis=1) / 127.0, TORCH_EPS)
         w_q = quantize_affine(w, "int8", w_scale, 0, axis=0, exact=True)
-        bias_q = np.rint(np.asarray(bias, np.float64) / (x_scale * w_scale)).astype(np.int64)
+        bias_q = np.rint(np.asarray(bias, np.float64) / (x_scale * w_scale))
+        if not np.all(np.abs(bias_q) < 1 << 31):
+            raise ValueError("bias / (x_scale * w_scale) leaves the int32 range of the bias")
+        bias_q = bias_q.astype(np.int64)
         b, c = approximate(x_scale * w_scale / out_scale)
         return cls(w_q, bias_q, b, c, x_zero_point, out_zero_point, w_scale)
 

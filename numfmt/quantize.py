@@ -1,18 +1,23 @@
 """Affine (scale and zero point) quantization to integer formats, per tensor or per channel.
 
-By default bit-exact with ONNX QuantizeLinear / DequantizeLinear: q = saturate(round(x / scale)
-+ zero_point), with x / scale computed in float32 and rounded half to even, so results match
-onnxruntime. ``exact=True`` rounds the exact quotient instead (Python fractions, slower).
+q = saturate(round(x / scale) + zero_point). By default (``exact=False``) bit-exact with ONNX
+QuantizeLinear: x / scale computed in float32 and rounded half to even, so results match
+onnxruntime. ``exact=True`` rounds the exact quotient x / scale, formed on integers from the
+bits of x and scale (no float division), once, in any numfmt rounding mode.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
-from .casts import round as _round
+from .casts import round as _round, stochastic_args
+from .casts.common import as_float_array
+from .casts.fixed import divide_round
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
+from .rounding import Rounding, rounding_mode
+
+# torch.ao.quantization observers' default eps (torch.finfo(torch.float32).eps): the smallest scale
+TORCH_EPS = float(np.finfo(np.float32).eps)
 
 
 def _integer_format(fmt) -> FixedFormat:
@@ -22,85 +27,144 @@ def _integer_format(fmt) -> FixedFormat:
     return fmt
 
 
-def _along(param, ndim: int, axis, argument: str) -> np.ndarray:
-    """A scalar, or a 1-d per-channel array reshaped to broadcast along ``axis``."""
-    p = np.asarray(param)
+def _native(x) -> np.ndarray:
+    """x as an array in native byte order (the kernels take nothing else)."""
+    x = np.asarray(x)
+    return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
+
+
+def _axis(axis, ndim: int):
+    """axis checked against ndim and made non-negative (None stays None)."""
+    if axis is None:
+        return None
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an integer in [{-ndim}, {ndim}) for an array of ndim {ndim}; got {axis!r}")
+    return int(axis) % ndim
+
+
+def _along(param, shape: tuple, axis, argument: str) -> np.ndarray:
+    """A scalar, or a 1-d per-channel array reshaped to broadcast along ``axis`` (checked)."""
+    p = _native(param)
     if p.ndim == 0:
         return p
     if axis is None:
         raise ValueError(f"{argument} has shape {p.shape}; per-channel parameters need axis=")
-    shape = [1] * ndim
-    shape[axis] = p.size
-    return p.reshape(shape)
+    if p.ndim != 1 or p.size != shape[axis]:
+        raise ValueError(f"{argument} must be a scalar or a 1-d array of {shape[axis]} elements (x.shape[{axis}]); "
+                         f"got shape {p.shape}")
+    reshaped = [1] * len(shape)
+    reshaped[axis] = p.size
+    return p.reshape(reshaped)
 
 
-def quantize_affine(x, fmt, scale, zero_point=0, axis=None, *, exact: bool = False,
-                    rounding: str = "nearest_even", seed=None) -> np.ndarray:
+def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.ndarray:
+    """The zero point(s) as int64, checked to be integers (inside fmt's range, if given)."""
+    zp = _along(zero_point, shape, axis, "zero_point")
+    if zp.dtype.kind not in "iuf" or (zp.dtype.kind == "f" and not np.all(np.isfinite(zp) & (zp == np.round(zp)))):
+        raise ValueError(f"zero_point must hold integers; got {zero_point!r}")
+    if fmt is not None and zp.size and (zp.min() < fmt.min_int or zp.max() > fmt.max_int):
+        raise ValueError(f"zero_point must lie in {fmt.name}'s range [{fmt.min_int}, {fmt.max_int}]; got {zero_point!r}")
+    return zp.astype(np.int64)
+
+
+def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
+                    rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
+                    sr_rule: str = "add", random_bits=None) -> np.ndarray:
     """Integers q = saturate(round(x / scale) + zero_point) of the integer format ``fmt``.
 
     Args:
-        x: float array; scale (> 0) and zero_point: scalars, or 1-d arrays along ``axis``.
-        exact: False (default): x / scale in float32 as ONNX does; True: the exact quotient.
-        rounding: any numfmt rounding mode (ONNX: nearest_even); ``seed`` for stochastic.
+        x: real array (float16/32/64, ml_dtypes floats, integers; any byte order), no NaN.
+        fmt: an integer format (int8, uint8, int4, int32, ...).
+        scale: positive finite; a scalar, or a 1-d array along ``axis`` (per channel).
+        zero_point: an integer in fmt's range (else ValueError); scalar or 1-d along ``axis``.
+        exact: False (the default, because ONNX users expect QuantizeLinear bit for bit):
+            x and scale in float32, x / scale rounded by float32 division, then half to even,
+            exactly as ONNX QuantizeLinear and onnxruntime compute it; only
+            ``rounding="nearest_even"`` (a second rounding after the float32 division would be
+            double rounding). True: the exact quotient x / scale of the float64 values,
+            rounded once in ``rounding``; every mode, stochastic included.
+        rounding: a numfmt rounding mode or alias (nearest_even, nearest_away, toward_zero,
+            toward_positive, toward_negative, odd, stochastic).
+        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as ``numfmt.round``.
+
+    Returns:
+        The integers in the smallest numpy dtype that holds fmt (int8, uint8, ...), shaped like x.
 
     >>> quantize_affine([0.5, 1.5, 2.5, 300.0, -1.0], "uint8", 1.0, 10).tolist()
     [10, 12, 12, 255, 9]
+    >>> quantize_affine([3 - 2**-30, -2.5], "int8", 1.0, exact=True, rounding="toward_zero").tolist()
+    [2, -2]
     """
     fmt = _integer_format(fmt)
-    x = np.asarray(x)
-    scale = _along(scale, x.ndim, axis, "scale")
-    zero_point = _along(zero_point, x.ndim, axis, "zero_point").astype(np.int64)
-    if np.any(np.asarray(scale) <= 0) or not np.all(np.isfinite(scale)):
-        raise ValueError("scale must be positive and finite")
+    x = as_float_array(_native(x))
+    axis = _axis(axis, x.ndim)
+    scale = _along(scale, x.shape, axis, "scale").astype(np.float64 if exact else np.float32)
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"scale must be positive and finite{'' if exact else ' in float32'}; got {scale!r}")
+    zero_point = _zero_point(zero_point, x.shape, axis, fmt)
+    mode = rounding_mode(rounding)
+    x = x.astype(np.float64 if exact else np.float32)
     if np.isnan(x).any():
         raise ValueError(f"{int(np.isnan(x).sum())} elements of x are NaN; integer formats have no NaN")
     if exact:
-        if rounding not in ("nearest_even", "rne"):
-            raise ValueError("exact=True rounds half to even; pass rounding='nearest_even'")
-        xs, ss = np.broadcast_arrays(x.astype(np.float64), np.asarray(scale, np.float64))
-        q = np.array([round(Fraction(float(a)) / Fraction(float(s))) for a, s in zip(xs.ravel(), ss.ravel())],
-                     dtype=object).reshape(xs.shape)
-        q = np.clip(q, -(1 << 62), 1 << 62).astype(np.int64)
+        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+        flat = np.ascontiguousarray(x).reshape(-1)
+        s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
+        q = divide_round(flat, s, mode, -(1 << 62), 1 << 62, stochastic=sr).reshape(x.shape)
     else:
+        if mode != Rounding.NEAREST_EVEN:
+            raise ValueError(f"exact=False is ONNX QuantizeLinear's float32 recipe, which rounds half to even "
+                             f"only; pass exact=True for rounding={rounding!r}")
         with np.errstate(over="ignore", divide="ignore"):
-            ratio = x.astype(np.float32) / np.asarray(scale, np.float32)
-        q = _round(ratio, "int32", rounding, overflow="saturate", seed=seed).astype(np.int64)
+            ratio = x / scale
+        q = _round(ratio, "int32", "nearest_even", overflow="saturate").astype(np.int64)
     return np.clip(q + zero_point, fmt.min_int, fmt.max_int).astype(storage_dtype(fmt))
 
 
-def dequantize_affine(q, scale, zero_point=0, axis=None) -> np.ndarray:
+def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.ndarray:
     """(q - zero_point) * scale in float32, as ONNX DequantizeLinear.
 
     >>> dequantize_affine([12, 9], 0.5, 10).tolist()
     [1.0, -0.5]
     """
-    q = np.asarray(q)
-    scale = _along(scale, q.ndim, axis, "scale").astype(np.float32)
-    zero_point = _along(zero_point, q.ndim, axis, "zero_point").astype(np.int64)
+    q = _native(q)
+    axis = _axis(axis, q.ndim)
+    scale = _along(scale, q.shape, axis, "scale").astype(np.float32)
+    zero_point = _zero_point(zero_point, q.shape, axis, None)
     return ((q.astype(np.int64) - zero_point).astype(np.float32) * scale).astype(np.float32)
 
 
-def choose_qparams(x, fmt, *, symmetric: bool = False, axis=None):
-    """(scale, zero_point) from the data's range (including 0), per tensor or along ``axis``.
+def choose_qparams(x, fmt, *, symmetric: bool = False, axis: int | None = None):
+    """(scale, zero_point) from the data's range (including 0), per tensor or along ``axis``,
+    as torch.ao.quantization's MinMaxObserver computes them (in float64).
 
     Asymmetric: scale = (max - min) / (qmax - qmin), zero_point = round(qmin - min / scale).
-    Symmetric: scale = amax / qmax and zero_point 0 (the middle code for unsigned formats).
+    Symmetric: scale = amax / ((qmax - qmin) / 2) and zero_point 0 (the middle code for
+    unsigned formats). Like torch's observers, the scale is at least ``TORCH_EPS`` =
+    float32 eps = 2**-23, so an all-zero tensor (or channel) gets scale 2**-23 and zeros map
+    to the zero point. x must be finite and non-empty (else ValueError).
 
     >>> choose_qparams(np.array([-1.0, 3.0]), "uint8")
     (0.01568627450980392, 64)
+    >>> choose_qparams(np.zeros(4), "int8")
+    (1.1920928955078125e-07, -128)
     """
     fmt = _integer_format(fmt)
-    x = np.asarray(x, np.float64)
+    x = as_float_array(_native(x)).astype(np.float64)
+    axis = _axis(axis, x.ndim)
+    if x.size == 0:
+        raise ValueError(f"x is empty (shape {x.shape}); choose_qparams needs values to take the range of")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite (no NaN or Inf) to choose quantization parameters")
     reduce = tuple(i for i in range(x.ndim) if i != axis) if axis is not None else None
     lo = np.minimum(x.min(axis=reduce), 0.0)
     hi = np.maximum(x.max(axis=reduce), 0.0)
     qmin, qmax = fmt.min_int, fmt.max_int
-    tiny = np.finfo(np.float64).tiny
     if symmetric:
-        scale = np.maximum(np.maximum(-lo, hi) / ((qmax - qmin) / 2), tiny)
+        scale = np.maximum(np.maximum(-lo, hi) / ((qmax - qmin) / 2), TORCH_EPS)
         zero_point = np.zeros_like(scale, dtype=np.int64) + (0 if fmt.signed else (qmax + 1) // 2)
     else:
-        scale = np.maximum((hi - lo) / (qmax - qmin), tiny)
+        scale = np.maximum((hi - lo) / (qmax - qmin), TORCH_EPS)
         zero_point = np.clip(np.rint(qmin - lo / scale), qmin, qmax).astype(np.int64)
     if np.ndim(scale) == 0:
         return float(scale), int(zero_point)

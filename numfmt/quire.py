@@ -189,7 +189,7 @@ class Quire:
         if self.is_nar:
             return self.fmt.nar_code
         p, sr, rand, seed = _round_params(rounding_mode(rounding), (), **_sr_keywords(stochastic))
-        if not p[5]:
+        if not p.stochastic:
             rnd = 0
         else:
             rnd = int(rand[0]) if rand is not None else int(_random_ints(int(seed), 1, sr[0])[0])

@@ -16,11 +16,22 @@ Overflow policies:
 - ``saturate``: clamp to the largest finite value, also for infinite inputs.
 - ``raise``: raise OverflowError if any finite input overflows (or an Inf meets a format
   without Inf).
+
+The rounding decision itself is made in one place, ``rounds_away``: every family, cast and
+operation reduces its exact result to (sign, last kept bit, discarded bits) and asks it whether
+the magnitude moves one unit away from zero. A mode reaches the kernels as one ``ModeFlags``
+record (``mode_flags``). A new rounding mode is a new flag here, its branch in ``rounds_away``,
+and its name in ``ROUNDING_NAMES``.
 """
 from __future__ import annotations
 
 import difflib
+import functools
 from enum import IntEnum
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
 
 
 class Rounding(IntEnum):
@@ -87,3 +98,104 @@ def overflows_to_infinity(mode: Rounding, negative: bool) -> bool:
     if mode == Rounding.TOWARD_NEGATIVE:
         return negative
     return False
+
+
+class ModeFlags(NamedTuple):
+    """A rounding mode as the kernels read it: plain integers, so one compiled kernel serves
+    every mode.
+
+    Under ``nearest`` a tie moves away from zero iff (``ties_even`` and the last kept bit is 1)
+    or the sign's ``away_*`` flag is set; otherwise an inexact magnitude moves away iff the
+    sign's ``away_*`` flag is set (or, under ``odd``, the last kept bit is 0).
+    ``stochastic_bits`` is k, the number of random bits (0 for deterministic modes), and
+    ``stochastic_nearest`` selects sr_rule="nearest" (see ``stochastic_away``).
+    """
+
+    nearest: int
+    ties_even: int
+    away_pos: int
+    away_neg: int
+    odd: int
+    stochastic: int
+    stochastic_bits: int
+    stochastic_nearest: int
+
+
+NEAREST_UP = 7   # nearest, ties toward +inf: requantize's "half_up" (TFLite); not a cast mode
+
+
+@nb.njit
+def flags_of(mode, sr_bits, sr_nearest):
+    """The ``ModeFlags`` of a ``Rounding`` number (or ``NEAREST_UP``); usable inside kernels."""
+    return ModeFlags(np.int64((mode == 0) | (mode == 1) | (mode == NEAREST_UP)), np.int64(mode == 0),
+                     np.int64((mode == 1) | (mode == 3) | (mode == NEAREST_UP)),
+                     np.int64((mode == 1) | (mode == 4)), np.int64(mode == 5), np.int64(mode == 6),
+                     np.int64(sr_bits) * (mode == 6), np.int64(sr_nearest) * (mode == 6))
+
+
+@functools.lru_cache(maxsize=None)
+def mode_flags(mode: Rounding | int, sr_bits: int = 0, sr_rule: str = "add") -> ModeFlags:
+    """The ``ModeFlags`` of a mode (sr_bits and sr_rule matter for stochastic rounding only).
+
+    >>> mode_flags(Rounding.TOWARD_POSITIVE)
+    ModeFlags(nearest=0, ties_even=0, away_pos=1, away_neg=0, odd=0, stochastic=0, stochastic_bits=0, stochastic_nearest=0)
+    """
+    mode = int(mode) if isinstance(mode, int) else int(rounding_mode(mode))
+    return ModeFlags(*map(int, flags_of.py_func(mode, sr_bits, int(sr_rule == "nearest"))))
+
+
+@nb.njit(inline="always")
+def stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
+    """1 if stochastic rounding moves the magnitude away from zero, else 0.
+
+    The discarded fraction of a unit is f = (rem + s) / 2**t with 0 <= s < 1 and sticky =
+    (s > 0) (0 <= rem < 2**63 and rem < 2**t; for t > 63 only rem < 2**53 occurs, where
+    f * 2**k < 1/2). f is reduced to k bits, d = floor(f * 2**k) (sr_rule "add") or RNE(f *
+    2**k) ("nearest"), and the magnitude moves away iff d + rnd >= 2**k for the k random bits
+    rnd. Exact when sticky is 0 or t > k. With k >= t both rules give P(away) = f.
+    """
+    drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
+    d = (rem >> drop) << max(k - t, 0)
+    if rule_nearest:
+        half = (np.int64(1) << drop) >> 1
+        low = rem & ((np.int64(1) << drop) - 1)
+        above = (low > half) | ((low == half) & (half > 0) & (sticky != 0))
+        d += 1 if above | ((low == half) & (half > 0) & (sticky == 0) & ((d & 1) != 0)) else 0
+    return (d + rnd) >> k
+
+
+@nb.njit(inline="always")
+def rounds_away(neg, lsb, rem, t, sticky, flags, rnd):
+    """THE rounding decision: 1 if the magnitude moves one unit of the last kept place away from
+    zero, else 0.
+
+    neg: the sign; lsb: the last kept bit of the code (for "even" and "odd"); the discarded
+    fraction of a unit is (rem + s) / 2**t with 0 <= rem < 2**t, t <= 63, 0 <= s < 1 and
+    sticky = (s > 0) (t >= 1 where sticky can be 1; a caller with a guard bit g and a sticky
+    bit passes rem = g, t = 1); flags: a ``ModeFlags``; rnd: the k random bits of stochastic
+    rounding (see ``stochastic_away``).
+    """
+    if flags.stochastic:
+        return stochastic_away(rem, t, sticky, flags.stochastic_bits, flags.stochastic_nearest, rnd)
+    away = flags.away_neg if neg else flags.away_pos
+    if flags.nearest:
+        half = (np.int64(1) << max(t - 1, 0)) if t > 0 else np.int64(0)   # 0: exact, never a tie
+        tie = (rem == half) & (half > 0)
+        tie_away = ((flags.ties_even & lsb) | away) != 0
+        return np.int64((rem > half) | (tie & ((sticky != 0) | tie_away)))
+    inexact = (rem != 0) | (sticky != 0)
+    return np.int64(inexact) * ((1 - lsb) if flags.odd else away)
+
+
+@nb.njit(inline="always")
+def rounding_bias(neg, lsb, t, flags):
+    """``rounds_away`` in branch-free form for the deterministic modes (the fast casts use it):
+    for a magnitude a with t <= 62 discarded bits, ``(a + rounding_bias(neg, lsb, t, flags))
+    >> t == (a >> t) + rounds_away(neg, lsb, a & (2**t - 1), t, 0, flags, 0)``, the carry
+    walking into the next binade by itself. tests/test_rounding.py checks the identity.
+    """
+    full = np.int64(1) << t
+    away = flags.away_neg if neg else flags.away_pos
+    if flags.nearest:
+        return max((full >> 1) - 1 + ((flags.ties_even & lsb) | away), 0)   # 0 when nothing is discarded
+    return (full - 1) * ((1 - lsb) if flags.odd else away)

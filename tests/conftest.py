@@ -5,5 +5,7 @@ import os
 
 from hypothesis import settings
 
-settings.register_profile("ci", derandomize=True)
+# No deadline in either profile: an example's first call may compile a Numba kernel (seconds).
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -30,6 +30,43 @@ def test_bench_cast_quick(tmp_path):
     assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
 
 
+SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block"]
+sys.path.insert(0, os.path.dirname(BENCH))
+from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
+
+
+def _from_results(name: str, *args: str) -> str:
+    """What benchmarks/bench_NAME.py --from-results prints (it measures nothing)."""
+    path = os.path.join(os.path.dirname(BENCH), f"bench_{name}.py")
+    result = subprocess.run([sys.executable, path, "--from-results", *args], capture_output=True, text=True,
+                            timeout=300, env=CHECKOUT_ENV)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_readme_tables_are_what_the_scripts_render(name):
+    """Each README table (between its bench markers) is the script's rendering of its saved results."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert readme_section(readme, name) == _from_results(name).strip()
+
+
+def test_write_readme_replaces_only_its_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# title\n\n<!-- bench:dyadic -->\nold table\n<!-- /bench:dyadic -->\n\nafter\n")
+    saved = tmp_path / "dyadic.md"
+    saved.write_text("Machine: test.\n\n| task | ms |\n|---|---:|\n| a | 1.0 |\n")
+    _from_results("dyadic", "--out", str(saved), "--write-readme", str(readme))
+    assert readme.read_text() == ("# title\n\n<!-- bench:dyadic -->\nMachine: test.\n\n| task | ms |\n|---|---:|\n"
+                                  "| a | 1.0 |\n<!-- /bench:dyadic -->\n\nafter\n")
+    readme.write_text("no markers\n")
+    path = os.path.join(os.path.dirname(BENCH), "bench_dyadic.py")
+    result = subprocess.run([sys.executable, path, "--from-results", "--out", str(saved), "--write-readme",
+                             str(readme)], capture_output=True, text=True, timeout=300, env=CHECKOUT_ENV)
+    assert result.returncode != 0 and "no section <!-- bench:dyadic -->" in result.stderr
+
+
 def _run_quick(script: str, out) -> str:
     """Run benchmarks/<script> --quick against this checkout's numfmt, whatever is installed."""
     path = os.path.join(os.path.dirname(BENCH), script)

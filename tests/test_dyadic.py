@@ -18,7 +18,7 @@ def _round_shift(p: int, c: int, rounding: str) -> int:
     half = 1 << (c - 1)
     up = {"half_even": r > half or (r == half and q % 2 == 1), "half_up": r >= half,
           "half_away": r > half or (r == half and p >= 0), "toward_zero": r != 0 and p < 0,
-          "floor": False}[rounding]
+          "floor": False, "toward_positive": r != 0, "odd": r != 0 and q % 2 == 0}[rounding]
     return q + up
 
 
@@ -42,15 +42,11 @@ def _rdbpot(x: int, e: int) -> int:
     return (x >> e) + ((x & mask) > threshold)
 
 
-def _wrap32(v: int) -> int:
-    v &= (1 << 32) - 1
-    return v - (1 << 32) if v >= 1 << 31 else v
-
-
 def _gemmlowp(z: int, b: int, c: int) -> int:
     shift = 31 - c
     left, right = max(shift, 0), max(-shift, 0)
-    return _rdbpot(_srdhm(_wrap32(z << left), b), right)
+    assert INT32_MIN <= z << left <= INT32_MAX, "outside TFLite's domain (C++ would overflow)"
+    return _rdbpot(_srdhm(z << left, b), right)
 
 
 def _cases(n: int, seed: int, z_bits: int = 32):
@@ -129,6 +125,7 @@ def test_gemmlowp_requantize_is_the_two_step_sequence():
     z, b, _ = _cases(5000, 9)
     b = np.maximum(b, 1 << 30)                  # TFLite multipliers are normalized to [2**30, 2**31)
     c = np.random.default_rng(9).integers(20, 40, z.size)
+    z = z >> np.maximum(31 - c, 0)              # TFLite's domain: z * 2**(31 - c) fits int32
     got = dyadic.requantize(z, b, c, 0, "int32", "gemmlowp")
     expected = [min(max(_gemmlowp(int(zi), int(bi), int(ci)), INT32_MIN), INT32_MAX) for zi, bi, ci in zip(z, b, c)]
     np.testing.assert_array_equal(got, expected)
@@ -180,3 +177,79 @@ def test_integer_linear_layer():
     assert np.max(np.abs(y_back - y_float)) < 4 * out_scale
     with pytest.raises(OverflowError):
         dyadic.linear(np.full((1, 200000), 127, np.int8), np.full((1, 200000), 127, np.int8), b=1, c=0)
+
+
+LIBRARY_NAMES = {"nearest_even": "half_even", "rne": "half_even", "nearest_away": "half_away", "rna": "half_away",
+                 "rtz": "toward_zero", "toward_negative": "floor", "rdn": "floor"}
+
+
+@pytest.mark.parametrize("rounding", [*LIBRARY_NAMES, "toward_positive", "rup", "odd", "rto"])
+def test_requantize_accepts_the_library_rounding_names(rounding):
+    z, b, c = _cases(2000, 11)
+    got = dyadic.requantize(z, b, c, 0, "int32", rounding)
+    own = {"rup": "toward_positive", "rto": "odd"}.get(rounding, LIBRARY_NAMES.get(rounding, rounding))
+    expected = [min(max(_round_shift(int(zi) * int(bi), int(ci), own), INT32_MIN), INT32_MAX) for zi, bi, ci in zip(z, b, c)]
+    np.testing.assert_array_equal(got, expected)
+    if rounding in LIBRARY_NAMES:
+        np.testing.assert_array_equal(got, dyadic.requantize(z, b, c, 0, "int32", LIBRARY_NAMES[rounding]))
+
+
+def test_gemmlowp_outside_tflite_domain_raises():
+    """Regression: c = 0 (TFLite left shift 31) wrapped z * 2**31 in int32 and gave [0, 0, -128]."""
+    z = np.array([1000, -1000, 1], np.int32)
+    with pytest.raises(ValueError, match="gemmlowp.*fit int32"):
+        dyadic.requantize(z, 1 << 30, 0, rounding="gemmlowp")
+    with pytest.raises(ValueError, match="gemmlowp"):
+        dyadic.requantize(z, np.array([1 << 30] * 3), np.array([31, 5, 31]), rounding="gemmlowp", axis=0)
+    # the exact roundings saturate what does not fit: z * 2**30 is far beyond int8
+    assert dyadic.requantize(z, 1 << 30, 0, rounding="half_even").tolist() == [127, -128, 127]
+    # inside the domain the left shift is exact: z * 2**(31 - c) with c = 28 for |z| < 2**28
+    small = np.array([(1 << 28) - 1, -(1 << 28)], np.int32)
+    got = dyadic.requantize(small, 1 << 30, 28, 0, "int32", "gemmlowp").tolist()
+    assert got == [_gemmlowp(int(v), 1 << 30, 28) for v in small] == [((1 << 28) - 1) * 4, -(1 << 30)]
+
+
+def test_approximate_zero_is_multiplier_zero():
+    """Regression: approximate(0.0) raised; TFLite's QuantizeMultiplier(0) gives (0, 0) (a
+    per-channel scale of all-zero weights) and requantize then gives the zero point."""
+    assert dyadic.approximate(0.0) == (0, 0)
+    b, c = dyadic.approximate(np.array([0.5, 0.0]))
+    assert b.tolist() == [1 << 30, 0] and c.tolist() == [31, 0]
+    z = np.array([[5, -7], [123456, -2 ** 31]], np.int32)
+    for rounding in ("half_even", "half_up", "gemmlowp"):
+        assert dyadic.requantize(z, b, c, np.array([1, -3]), rounding=rounding, axis=1)[:, 1].tolist() == [-3, -3]
+    for bad in (-1.0, np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="positive"):
+            dyadic.approximate(bad)
+
+
+def test_integer_linear_rejects_non_integer_and_out_of_range_inputs():
+    """Regression: float inputs were truncated and values outside int8 accepted silently."""
+    layer = dyadic.IntegerLinear.from_float([[0.5, -1.0], [0.0, 0.0]], [0.1, 0.0], 0.01, 0, 0.02, 3)
+    assert layer(np.array([[100, 50]], np.int8)).tolist() == [[8, 3]]      # all-zero channel: its zero point
+    for x in (np.array([[1.5, 2.0]]), np.array([[1.0, 2.0]]), np.array([[300, 0]], np.int16), np.array([[0, -129]])):
+        with pytest.raises(ValueError, match="x_q"):
+            layer(x)
+    for kwargs in (dict(x_zero_point=1.5), dict(x_zero_point=200), dict(out_zero_point=-300)):
+        args = dict(w=[[1.0]], bias=[0.0], x_scale=0.1, x_zero_point=0, out_scale=0.1, out_zero_point=0) | kwargs
+        with pytest.raises(ValueError, match="zero_point"):
+            dyadic.IntegerLinear.from_float(**args)
+    with pytest.raises(ValueError, match="x_scale"):
+        dyadic.IntegerLinear.from_float([[1.0]], [0.0], 0.0, 0, 0.1, 0)
+    with pytest.raises(ValueError, match="w_q"):
+        dyadic.linear(np.ones((1, 1), np.int8), np.full((1, 1), 128), b=1, c=0)
+    with pytest.raises(ValueError, match="out_zero_point"):
+        dyadic.linear(np.ones((1, 1), np.int8), np.ones((1, 1), np.int8), b=1, c=0, out_zero_point=128)
+
+
+def test_requantize_non_native_byte_order_and_axis_checks():
+    z = np.array([[100, -100, 5]], ">i4")
+    got = dyadic.requantize(z, np.array([1 << 30], ">i8"), np.array([31], ">i4"), np.array([1], ">i2"))
+    assert got.tolist() == [[51, -49, 3]]
+    assert dyadic.requantize(z, 1 << 30, 31, rounding="gemmlowp").tolist() == [[50, -50, 3]]
+    assert dyadic.requantize(np.array([2 ** 40], ">i8"), 1, 40, out="int32").tolist() == [1]
+    assert dyadic.saturating_rounding_doubling_high_mul(np.array([3], ">i4"), np.array([1 << 30], ">i4")).tolist() == [2]
+    with pytest.raises(ValueError, match="axis .*ndim 2"):
+        dyadic.requantize(z, np.array([1, 2, 3]), 0, axis=2)
+    with pytest.raises(ValueError, match="3 elements"):
+        dyadic.requantize(z, np.array([1, 2]), 0, axis=1)

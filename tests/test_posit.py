@@ -12,6 +12,9 @@ Oracle notes (softposit 0.3.4, PyPI):
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -220,11 +223,14 @@ def test_special_inputs():
 
 
 # ----------------------------------------------------------------------------- softposit
-softposit = pytest.importorskip("softposit")
+@pytest.fixture(scope="module")
+def softposit():
+    """The softposit oracle; only the tests that take it are skipped where it is not installed."""
+    return pytest.importorskip("softposit")
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 8, 10, 16, 24, 32])
-def test_encode_equals_softposit_pX2(n):
+def test_encode_equals_softposit_pX2(softposit, n):
     fmt = PositFormat(n, 2)
     rng = np.random.default_rng(n)
     top = fmt.nar_code - 1
@@ -236,7 +242,7 @@ def test_encode_equals_softposit_pX2(n):
 
 
 @pytest.mark.parametrize("n, es, kind", [(8, 0, "posit8"), (16, 1, "posit16"), (32, 2, "posit32")])
-def test_softposit_types_are_posit_n_es(n, es, kind):
+def test_softposit_types_are_posit_n_es(softposit, n, es, kind):
     """softposit's posit8 / posit16 are the older es = 0 / es = 1 posits; NaR decodes as inf there."""
     fmt, cls = PositFormat(n, es), getattr(softposit, kind)
     rng = np.random.default_rng(es)
@@ -322,3 +328,32 @@ def test_fast_path_equals_general_kernel(fmt):
                 fast_round(bits, values, fmt.nbits, fmt.es, p)
                 rnd(bits, expected, 0, *args)
                 np.testing.assert_array_equal(values, expected)
+
+
+def test_only_the_softposit_tests_need_softposit():
+    """Regression: a module-level importorskip("softposit") below the other tests skipped every
+    test of the posit modules where softposit is missing. Without it (blocked in a subprocess)
+    every test is still collected, and the softposit tests skip."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    modules = [os.path.join(here, f"test_posit{suffix}.py") for suffix in ("", "_arith", "_quire")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.dirname(here),
+                                                                     os.environ.get("PYTHONPATH")])))
+
+    def pytest_run(block: bool, *args: str) -> str:
+        code = ("import sys, pytest; " + ("sys.modules['softposit'] = None; " if block else "")
+                + f"sys.exit(pytest.main({list(args) + modules!r}))")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                                env=env, cwd=os.path.dirname(here))
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def collected(block: bool) -> list[str]:
+        return [line for line in pytest_run(block, "--collect-only", "-q", "-p", "no:xdist").splitlines()
+                if "::" in line]
+
+    everything = collected(block=False)
+    assert collected(block=True) == everything and len(everything) > 100
+    needing = [t for t in everything if "softposit" in t.split("::")[1] and "only_the_softposit" not in t]
+    summary = pytest_run(True, "-q", "-p", "no:xdist", "-k", "softposit and not only_the_softposit")
+    summary = summary.strip().splitlines()[-1]
+    assert summary.startswith(f"{len(needing)} skipped"), summary

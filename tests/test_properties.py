@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import numfmt as nf
+from numfmt import reference
 from numfmt.rounding import DETERMINISTIC_ROUNDINGS, Rounding, overflows_to_infinity, rounding_mode
 from numfmt.testing import (arrays, formats, is_reachable_code, overflow_code, rounding_cases,
                             rounding_modes, values)
@@ -266,8 +267,10 @@ def test_every_code_round_trips(fmt):
     keep = ~np.isnan(vals) & np.array([is_reachable_code(fmt, int(m)) or np.isinf(v)
                                        for m, v in zip(mags, vals)])
     assert np.array_equal(nf.encode(vals[keep], fmt), codes[keep]), fmt.name
-    assert np.array_equal(vals, fmt.values(), equal_nan=True)
-    assert len(fmt.values()) == 1 << fmt.bits
+    # values() against the exact reference's decoding of every code (an independent implementation)
+    table = fmt.values()
+    assert len(table) == 1 << fmt.bits
+    assert all(same(v, reference.decode_code(int(c), fmt)) for c, v in zip(codes, table)), fmt.name
     finite = np.array([float(fmt.magnitude_value(int(m))) for m in mags[np.isfinite(vals)]])
     assert np.array_equal(np.abs(vals[np.isfinite(vals)]), finite), fmt.name
 
@@ -295,6 +298,27 @@ def test_layouts_match_contiguous(fmt_a, mode):
     empty = nf.round(np.empty((0, 3)), fmt, mode)
     assert empty.shape == (0, 3)
     assert nf.encode(np.empty((2, 0)), fmt, mode).shape == (2, 0)
+
+
+# formats of at most 16 bits that ml_dtypes (or numpy) has, by numfmt name
+ML_DTYPES = {"binary16": np.float16, "bfloat16": "bfloat16", "e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2",
+             "e4m3fnuz": "float8_e4m3fnuz", "e5m2fnuz": "float8_e5m2fnuz", "e4m3b11fnuz": "float8_e4m3b11fnuz",
+             "e4m3ieee": "float8_e4m3", "e3m4": "float8_e3m4", "e3m2": "float6_e3m2fn", "e2m3": "float6_e2m3fn",
+             "e2m1": "float4_e2m1fn", "e8m0": "float8_e8m0fnu"}
+
+
+@pytest.mark.parametrize("name", list(ML_DTYPES))
+def test_values_equal_ml_dtypes(name):
+    """values() of every format ml_dtypes has: its codes viewed as that dtype (NaN codes give NaN)."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dtype = ML_DTYPES[name] if not isinstance(ML_DTYPES[name], str) else getattr(ml_dtypes, ML_DTYPES[name], None)
+    if dtype is None:
+        pytest.skip(f"this ml_dtypes has no {ML_DTYPES[name]}")
+    fmt = nf.format(name)
+    codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
+    with np.errstate(invalid="ignore"):         # ml_dtypes warns when it casts its NaN codes
+        theirs = codes.view(dtype).astype(np.float64)
+    assert all(same(a, b) for a, b in zip(fmt.values(), theirs)), name
 
 
 def hnp_shapes():

@@ -26,18 +26,45 @@ def _integers(x: np.ndarray, fmt: FixedFormat, mode: Rounding, overflow: str, na
         flat = np.where(bad, 0.0, flat)
     if overflow == "wrap" and np.isinf(flat).any():
         raise ValueError(f"x holds infinities, which have no two's-complement wrap in {fmt.name}")
-    out = np.empty(flat.size, np.int64)
-    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     # under "raise" the kernel clamps only far outside the range, so overflows stay visible
     lo, hi = (-(1 << 62), 1 << 62) if overflow == "raise" else (fmt.min_int, fmt.max_int)
-    run_chunked(kern.round_fixed, flat, out, 2.0 ** fmt.frac_bits, int(mode), lo, hi,
-                overflow == "wrap", rand, np.uint64(seed), sr_bits, sr_rule == "nearest", pass_start=True)
+    out = divide_round(flat, np.float64(2.0 ** -fmt.frac_bits), mode, lo, hi, overflow == "wrap", stochastic)
     if overflow == "raise":
         exceeds = (out < fmt.min_int) | (out > fmt.max_int)
         if exceeds.any():
             raise OverflowError(f"{int(exceeds.sum())} of {flat.size} elements of x overflow {fmt.name} "
                                 f"(range {fmt.info.min} to {fmt.info.max}); first: {flat[exceeds][0]!r}")
     return out.reshape(x.shape)
+
+
+def _significands(scale: np.ndarray):
+    """(s, e) int64 arrays with scale = s * 2**e, s odd, for positive finite float64 scales."""
+    bits = scale.view(np.int64)
+    ex = bits >> 52
+    m = (bits & ((1 << 52) - 1)) | ((ex != 0).astype(np.int64) << 52)
+    zeros = np.frexp((m & -m).astype(np.float64))[1] - 1         # trailing zero bits (exact)
+    return m >> zeros, np.maximum(ex, 1) - 1075 + zeros
+
+
+def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: bool = False,
+                 stochastic=None) -> np.ndarray:
+    """The integers x / scale rounded once in ``mode``, computed exactly on integers from the
+    bits of x and scale, then saturated to [lo, hi] (Inf too) or, with ``wrap`` (scale a power
+    of two), reduced modulo hi - lo + 1. int64.
+
+    x: flat contiguous float64 without NaN; scale: positive finite float64, one or one per
+    element of x; stochastic: None or (seed, sr_bits, sr_rule, random bits or None) as
+    ``numfmt.casts.stochastic_args`` gives it (element i uses random number i).
+
+    >>> divide_round(np.array([3 - 2**-30, -2.5, 2.0**60]), 1.0, Rounding.TOWARD_ZERO, -128, 127).tolist()
+    [2, -2, 127]
+    """
+    s, e = _significands(np.ascontiguousarray(scale, dtype=np.float64).reshape(-1))
+    out = np.empty(x.size, np.int64)
+    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
+    run_chunked(kern.round_fixed, x, out, s, e, int(mode), lo, hi, wrap, rand, np.uint64(seed), sr_bits,
+                sr_rule == "nearest", pass_start=True)
+    return out
 
 
 def round_float(x, fmt: FixedFormat, mode, overflow, nan, stochastic=None) -> np.ndarray:

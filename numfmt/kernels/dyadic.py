@@ -4,29 +4,24 @@ two 64-bit halves, so int64 z works as well as int32 z."""
 import numba as nb
 import numpy as np
 
-HALF_EVEN, HALF_UP, HALF_AWAY, TOWARD_ZERO, FLOOR = 0, 1, 2, 3, 4
+from ..rounding import flags_of, rounds_away
+
 _MASK32 = (1 << 32) - 1
 _BIG = np.int64(1) << 62
 
 
-@nb.njit(cache=True)
+@nb.njit(inline="always")
 def _round_quotient(q, rem, c, negative, rounding):
     """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
-    is the sign of p. Written with | and & (no short-circuit) so the loops vectorize."""
-    half = (np.int64(1) << c) >> 1
-    above = rem > half
-    tie = (rem == half) & (c > 0)
-    if rounding == HALF_EVEN:
-        up = above | (tie & ((q & 1) == 1))
-    elif rounding == HALF_UP:
-        up = above | tie
-    elif rounding == HALF_AWAY:
-        up = above | (tie & (not negative))
-    elif rounding == TOWARD_ZERO:
-        up = (rem != 0) & negative
-    else:
-        up = False
-    return q + np.int64(up)
+    is the sign of p; ``rounding`` a ``Rounding`` number or ``NEAREST_UP``. The magnitude
+    |p| / 2**c = Q + R / 2**c goes to ``numfmt.rounding.rounds_away``; for
+    p < 0, -Q = q + (rem != 0) and R = 2**c - rem (or 0). Selects, no branches, so the loops
+    vectorize."""
+    borrow = negative & (rem != 0)
+    trunc = q + borrow                                   # the signed truncated quotient
+    r = ((np.int64(1) << c) - rem) if borrow else rem
+    away = rounds_away(negative, trunc & 1, r, c, 0, flags_of(rounding, 0, 0), 0)
+    return trunc + (-away if negative else away)
 
 
 @nb.njit(cache=True)
@@ -96,13 +91,6 @@ def _rdbpot(x, exponent):
     return (x >> exponent) + (1 if remainder > threshold else 0)
 
 
-@nb.njit(cache=True)
-def _wrap32(v):
-    """v reduced to int32 two's complement (as C++ int32 arithmetic wraps in practice)."""
-    v &= (np.int64(1) << 32) - 1
-    return v - (np.int64(1) << 32) if v >= (np.int64(1) << 31) else v
-
-
 @nb.njit(cache=True, nogil=True)
 def srdhm(a, b, out):
     """out[i] = SaturatingRoundingDoublingHighMul(a[i], b[i])."""
@@ -119,11 +107,12 @@ def rdbpot(x, exponent, out):
 
 @nb.njit(cache=True, nogil=True)
 def gemmlowp_requantize(z, multiplier, shift, zero_point, lo, hi, out):
-    """TFLite MultiplyByQuantizedMultiplier(z, multiplier, shift) + zero_point, clamped."""
+    """TFLite MultiplyByQuantizedMultiplier(z, multiplier, shift) + zero_point, clamped;
+    z * 2**max(shift, 0) must fit int32 (TFLite's domain: the caller checks it)."""
     for i in range(z.size):
         s = np.int64(shift[_at(shift, i)])
         left = s if s > 0 else 0
         right = 0 if s > 0 else -s
-        x = _wrap32(np.int64(z[i]) << left)
+        x = np.int64(z[i]) << left      # the caller checked that it stays in int32
         q = _rdbpot(_srdhm(x, np.int64(multiplier[_at(multiplier, i)])), right)
         out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)

@@ -1,56 +1,129 @@
-"""Numba kernel of the fixed-point family: round x * 2**frac_bits to an integer, then saturate
-or wrap to the format's range.
+"""Numba kernels of the fixed-point family: round the exact value x * 2**frac_bits (or, for
+affine quantization, the exact quotient x / scale) to an integer in any rounding mode, then
+saturate or wrap it to the format's range.
 
-Every step is exact in float64: scaling by a power of two, trunc, and the remainder
-s - trunc(s) (exact because s and trunc(s) share their exponent range). The integer comes back
-as int64; the caller turns it into values (k * 2**-frac_bits) or codes (k mod 2**bits).
+Nothing is computed in floating point. A float64 x is unpacked from its bits into
+(sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer significand
+of the divisor, 1 for fixed point) is formed by integer long division into an integer part,
+a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the library's one
+rounding decision) decides once whether to move away from zero.
 """
 import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from ..rounding import flags_of, rounds_away
+from .exact import bit_length
 
-# rounding numbers as numfmt.rounding.Rounding
-RNE, RNA, RTZ, RUP, RDN, RTO, SR = 0, 1, 2, 3, 4, 5, 6
+SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
+FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
+
+
+@nb.njit(inline="always")
+def unpack64(bits):
+    """(neg, m, e, special) of the float64 with these bits: |x| = m * 2**e, m < 2**53;
+    special for Inf and NaN."""
+    neg = bits < 0
+    ex = (bits >> 52) & 0x7FF
+    m = (bits & ((np.int64(1) << 52) - 1)) | (np.int64(ex != 0) << 52)
+    return neg, m, max(ex, 1) - 1075, ex == 0x7FF
+
+
+@nb.njit(inline="always")
+def _div_bits(r, s, n):
+    """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s < 2**53 and n >= 0, where the
+    quotient is below 2**63: long division, 10 bits a step."""
+    q = np.int64(0)
+    while n > 0 and r != 0:
+        c = min(n, 10)
+        r <<= c
+        q = (q << c) | (r // s)
+        r %= s
+        n -= c
+    return q << min(n, 62), r                    # r == 0 left n zero bits (q < 2**63)
+
+
+@nb.njit(inline="always")
+def _shift_parts(m, d):
+    """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize).
+    With s = 1, d >= 10 only occurs for m >= 2**52 or m = 0 (a float64 exponent is at least
+    -1074), so d >= 10 is huge unless m = 0."""
+    n = min(max(-d, 0), 126)                           # the number of fraction bits of m
+    q = (m << min(max(d, 0), 10)) >> min(n, 63)
+    low = min(n, 63)
+    rem_near = (m & ~(np.int64(-1) << low)) << (FRACTION_BITS - low)  # n <= 63: all of them
+    k = min(max(n - FRACTION_BITS, 0), 63)             # n > 63: only the top 63 of 2**n
+    far = n > FRACTION_BITS
+    rem = (m >> k) if far else rem_near
+    sticky = np.int64(far & ((m & ~(np.int64(-1) << k)) != 0))
+    return q, rem, sticky, (d >= 10) & (m != 0)
+
+
+@nb.njit(inline="always")
+def quotient(m, d, s):
+    """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
+    sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
+    division. ``huge``: the quotient is at least 2**61 (then Q, rem and sticky are not
+    computed); else Q < 2**62."""
+    huge = (m != 0) & (bit_length(m) + d - bit_length(s) >= 62)
+    if huge:
+        return np.int64(0), np.int64(0), 0, True
+    q0, r0 = m // s, m % s
+    if d >= 0:                                   # Q = q0 * 2**d + floor(r0 * 2**d / s)
+        qq, r1 = _div_bits(r0, s, d)
+        rem, r2 = _div_bits(r1, s, FRACTION_BITS)
+        return (q0 << min(d, 62)) + qq, rem, np.int64(r2 != 0), False
+    n = -d                                       # fraction = (q0 mod 2**n + r0 / s) / 2**n
+    if n <= FRACTION_BITS:
+        low = q0 & ((np.int64(1) << min(n, 62)) - 1)
+        hi, r2 = _div_bits(r0, s, FRACTION_BITS - n)
+        return q0 >> min(n, 62), (low << (FRACTION_BITS - n)) + hi, np.int64(r2 != 0), False
+    drop = min(n - FRACTION_BITS, 62)            # q0 < 2**53: every bit of it is fraction
+    sticky = ((q0 & ((np.int64(1) << drop) - 1)) != 0) | (r0 != 0)
+    return np.int64(0), q0 >> drop, np.int64(sticky), False
+
+
+@nb.njit(inline="always")
+def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+    """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
+    saturated to [lo, hi] (Inf too) or, with ``wrap``, reduced modulo hi - lo + 1 (a power of
+    two; x finite and s == 1) into [lo, hi], exactly for any finite x. int64. The caller
+    passes the literal s = 1 for power-of-two divisors (the branch-free ``_shift_parts``)."""
+    neg, m, e, special = unpack64(bits)
+    d = e - e_s
+    q, rem, sticky, huge = _shift_parts(m, d) if s == 1 else quotient(m, d, s)
+    q += rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
+    if wrap:
+        mask = hi - lo
+        # huge: an exact integer m * 2**d, d >= 10, so its residue is (m mod 2**(bits - d)) * 2**d
+        q = (((m & (mask >> min(d, 62))) << min(d, 62)) if huge else q) & mask
+        return lo + (((-q if neg else q) - lo) & mask)
+    k = -q if neg else q
+    return (lo if neg else hi) if huge | special else min(max(k, lo), hi)
 
 
 @nb.njit(inline="always")
 def round_fixed_one(s, mode, lo, hi, wrap, rnd, two_k, sr_nearest):
-    """The integer nearest (in ``mode``) to the float64 s, saturated to [lo, hi] or, with
-    ``wrap``, reduced modulo hi - lo + 1 into [lo, hi], as a float64. Stochastic rounding (mode SR)
-    moves away from zero iff d + rnd >= two_k = 2**k, d = floor or (``sr_nearest``) RNE of the
-    fraction times 2**k."""
-    t = np.trunc(s)
-    f = abs(s - t)
-    sign = 1.0 if s >= 0 else -1.0
-    odd = np.fmod(t, 2.0) != 0
-    if mode == RNE:
-        away = f > 0.5 or (f == 0.5 and odd)
-    elif mode == RNA:
-        away = f >= 0.5
-    elif mode == RUP:
-        away = f > 0 and s > 0
-    elif mode == RDN:
-        away = f > 0 and s < 0
-    elif mode == RTO:
-        away = f > 0 and not odd
-    elif mode == SR:
-        d = np.rint(f * two_k) if sr_nearest else np.floor(f * two_k)
-        away = d + rnd >= two_k
-    else:
-        away = False
-    k = t + sign if away else t
-    if wrap:
-        span = float(hi - lo + 1)
-        return lo + np.fmod(np.fmod(k - lo, span) + span, span)
-    return min(max(k, float(lo)), float(hi))
+    """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels,
+    which pass two_k = 2.0**sr_bits."""
+    sr_bits = ((np.float64(two_k).view(np.int64) >> 52) & 0x7FF) - 1023
+    return np.float64(round_fixed_bits(np.float64(s).view(np.int64), 1, np.int64(0), mode,
+                                       lo, hi, wrap, rnd, sr_bits, sr_nearest))
 
 
 @nb.njit(cache=True, nogil=True)
-def round_fixed(x, out, start, scale, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
-    """out[i] = the integer of x[i] * scale rounded in ``mode`` (see ``round_fixed_one``);
-    stochastic rounding uses random number start + i."""
-    two_k = float(np.int64(1) << sr_bits)
+def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """out[i] = the integer of x[i] / (s * 2**e_s) rounded in ``mode`` (``round_fixed_bits``);
+    s and e_s (int64 arrays) have one element, or one per element of x. Stochastic rounding
+    uses random number start + i."""
+    bits = x.view(np.int64)
+    if s.size == 1 and s[0] == 1:                      # a power-of-two divisor: shifts only
+        for i in range(x.size):
+            rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
+            out[i] = round_fixed_bits(bits[i], 1, e_s[0], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+        return
+    one = s.size == 1
     for i in range(x.size):
         rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
-        out[i] = np.int64(round_fixed_one(x[i] * scale, mode, lo, hi, wrap, rnd, two_k, sr_nearest))
+        j = 0 if one else i
+        out[i] = round_fixed_bits(bits[i], s[j], e_s[j], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)

@@ -51,6 +51,7 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from ..rounding import ModeFlags, Rounding, mode_flags, rounding_bias, rounds_away
 from . import exact
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
@@ -59,11 +60,11 @@ EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all 
 EXP64 = 0x7FF << 52
 
 
-def mode_params(mode: int, stochastic: bool) -> tuple:
-    """The ``p`` tuple of ``round_exact``: (nearest, ties_away, away_pos, away_neg, odd, stochastic)
-    from a ``numfmt.rounding.Rounding`` number (0 ne, 1 na, 2 tz, 3 tp, 4 tn, 5 odd, 6 sr)."""
-    return (int(mode in (0, 1)), int(mode == 1), int(mode == 3), int(mode == 4), int(mode == 5),
-            int(stochastic))
+def mode_params(mode: int, stochastic: bool) -> ModeFlags:
+    """The ``p`` record of ``round_exact``: the ``ModeFlags`` of a ``numfmt.rounding.Rounding``
+    number (the stochastic parameters travel separately, as ``sr``)."""
+    assert stochastic == (mode == Rounding.STOCHASTIC)
+    return mode_flags(Rounding(mode))
 
 
 @nb.njit(inline="always")
@@ -105,7 +106,6 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     ``p`` is ``mode_params(...)``; ``sr`` is (k, rule_nearest) and ``rnd`` the k random bits
     (both unused unless p[5]). See the module docstring for the modes.
     """
-    nearest, ties_away, away_pos, away_neg, odd, stochastic = p
     if sig == 0:
         return np.int64(0)
     k_sr, rule_nearest = sr
@@ -113,15 +113,14 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     s = exp + 61                                  # 2**s <= |x| < 2**(s+1)
     frac = sig - (np.int64(1) << 61)
     frac = (frac >> 3) | np.int64((frac & 7) != 0)   # FRAC bits, jammed
-    away = away_neg if neg else away_pos
     if s >= max_scale:                            # |x| >= maxpos
         mag = (np.int64(1) << (n - 1)) - 1
     elif s < -max_scale:                          # 0 < |x| < minpos: between codes 0 and 1
-        if stochastic:
+        if p.stochastic:
             up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, 1, k_sr,
                                 rule_nearest, rnd)
-        else:
-            up = 1 if (nearest | odd) != 0 else away
+        else:                                     # never to zero, except toward zero
+            up = 1 if (p.nearest | p.odd) != 0 else (p.away_neg if neg else p.away_pos)
         mag = np.int64(up)
     else:
         kr = s >> es                              # regime value; s = kr * 2**es + e
@@ -135,7 +134,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
         drop = es + FRAC - avail                  # >= 29
         lo = (regime << avail) | (tail >> drop)
         rem = tail & ((np.int64(1) << drop) - 1)
-        if stochastic:
+        if p.stochastic:
             if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
                 A, t, D = rem, drop, np.int64(1)
             else:                                 # exponent bits cut: lo = 2**a, hi = 2**(a + 2**cut)
@@ -144,11 +143,8 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
                 A = (np.int64(1) << FRAC) + frac - (np.int64(1) << t)
                 D = (np.int64(1) << (np.int64(1) << cut)) - 1
             up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
-        elif nearest:
-            half = np.int64(1) << (drop - 1)
-            up = np.int64((rem > half) | ((rem == half) & (((lo & 1) | ties_away) != 0)))
         else:
-            up = np.int64(rem != 0) * ((1 - (lo & 1)) if odd else away)
+            up = rounds_away(neg, lo & 1, rem, drop, 0, p, 0)
         mag = lo + up
     return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
 
@@ -210,7 +206,7 @@ def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom64):
     special, neg, sig, exp = _unpack_float(bits, dom64)
     if special:
         return np.int64(1) << (n - 1)
-    rnd = element_bits(rand, seed, start + i, sr[0]) if p[5] else np.int64(0)
+    rnd = element_bits(rand, seed, start + i, sr[0]) if p.stochastic else np.int64(0)
     return round_exact(neg, sig, exp, n, es, p, rnd, sr)
 
 
@@ -257,16 +253,6 @@ def _fast_range(n, es, dom64):
 
 
 @nb.njit(inline="always")
-def _fast_up(rem, half, lsb, neg, p):
-    """1 if the magnitude rounds up, from the discarded bits rem (half: the weight of the
-    first one) and the kept last bit; deterministic modes (see the module docstring)."""
-    nearest, ties_away, away_pos, away_neg, odd, _ = p
-    if nearest:
-        return np.int64((rem > half) | ((rem == half) & (half > 0) & ((lsb | ties_away) != 0)))
-    return np.int64(rem != 0) * ((1 - lsb) if odd else (away_neg if neg else away_pos))
-
-
-@nb.njit(inline="always")
 def _fast_one(bits, n, es, p, dom64, want_code):
     """The code (want_code) or the float bits of the rounded value, in the input's own format,
     of an input in a binade of ``_fast_range`` (or a zero); garbage, but defined, elsewhere."""
@@ -279,25 +265,18 @@ def _fast_one(bits, n, es, p, dom64, want_code):
     avail = n - 1 - length
     fb = avail - es
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
-    half = (np.int64(1) << sh) >> 1
     if want_code:
         rem = a & ((np.int64(1) << sh) - 1)
         regime = (((np.int64(1) << min(max(kr + 1, 0), 62)) - 1) << 1) if kr >= 0 else np.int64(1)
         e = s - (kr << es)
         frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
         lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
-        mag = lo + _fast_up(rem, half, lo & 1, sign != 0, p)
+        mag = lo + rounds_away(sign != 0, lo & 1, rem, sh, 0, p, 0)
         out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
     else:                                         # the float trick: r = (a + bias) & -2**sh
-        nearest, ties_away, away_pos, away_neg, odd, _ = p
-        full = np.int64(1) << sh
         last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
         lsb = ((a >> sh) & 1) if fb > 0 else last
-        if nearest:
-            bias = max(half - 1 + (lsb | ties_away), 0)
-        else:
-            bias = (full - 1) * ((1 - lsb) if odd else (away_neg if sign != 0 else away_pos))
-        out = ((a + bias) & -full) | sign
+        out = ((a + rounding_bias(sign != 0, lsb, sh, p)) & -(np.int64(1) << sh)) | sign
     return out if a != 0 else np.int64(0)
 
 
@@ -425,7 +404,7 @@ def arith(a, b, c, out, op, n, es, p, sr, rand, seed, table):
         else:
             s = exp + 61
             beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
-            rnd = element_bits(rand, seed, i, sr[0]) if p[5] else np.int64(0)
+            rnd = element_bits(rand, seed, i, sr[0]) if p.stochastic else np.int64(0)
             code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
         out[i] = table[code] if table.size else posit_float_bits(code, n, es, True)
     return beyond

@@ -50,6 +50,6 @@ def dot_rows(a, b, out, limbs, lsb_exp, n, es, p, sr, rand, seed):
         if _accumulate(acc, lsb_exp, a[r], b[r], 0, n, es):
             out[r] = np.int64(1) << (n - 1)
             continue
-        rnd = element_bits(rand, seed, r, sr[0]) if p[5] else np.int64(0)
+        rnd = element_bits(rand, seed, r, sr[0]) if p.stochastic else np.int64(0)
         neg, sig, exp = longacc_value(acc, lsb_exp)
         out[r] = round_exact(neg, sig, exp, n, es, p, rnd, sr)
