@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arithmetic.floating import products_exact_in_float64
 from .casts import stochastic_args
 from .casts.common import as_float_array, run_chunked
 from .casts.floating import _overflow_mark, fits_float32, kernel_params, sr_params
@@ -15,22 +16,30 @@ from .formats.registry import format as _format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import PARAM_NAMES
-from .ops import _representable
+from .ops import _representable, _round_operands
 from .quire import quire_dot, quire_sum
 from .rounding import Rounding, overflow_policy, rounding_mode
 
 __all__ = ["sum", "dot", "matmul", "ORDERS"]
 
-ORDERS = tuple(kern.ORDER_CODES)
+ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
+_CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
+_EXACT_TERMS = np.empty((0, 3), np.int64)    # tx_proto of the kernels: products as exact triples
+_NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed draws them
+
+# what each argument that takes a format accepts, for the error message
+_EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire')",
+             "accumulator": "a float format (e.g. 'binary32', 'bfloat16', a FloatFormat or a dtype), "
+                            "or 'quire' with a posit fmt",
+             "product": "a float format"}
 
 
 def _float_format(value, argument: str):
-    """A FloatFormat from a name / Format / dtype."""
+    """A FloatFormat from a name / Format / dtype, or ValueError saying what ``argument`` takes."""
     fmt = _format(value)
     if fmt.family != "float":
-        raise ValueError(f"{argument} must be a float format; got {fmt.name} ({fmt.family}); posit "
-                         "inputs accumulate in the quire: accumulator='quire'")
+        raise ValueError(f"{argument} must be {_EXPECTED[argument]}; got {fmt.name}, a {fmt.family} format")
     return fmt
 
 
@@ -46,13 +55,6 @@ def _quire_call(fmt, product, order, options: dict):
     return _format(fmt)
 
 
-def _quire_result(values: np.ndarray, fmt, float32: bool):
-    """quire_dot's float64 values as the other reductions return them."""
-    if float32 and fmt.fits_float32():
-        values = values.astype(np.float32)
-    return values[()] if values.ndim == 0 else values
-
-
 def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -> int:
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
     if not ok or (high is not None and value > high):
@@ -62,14 +64,21 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
 
 
 def _check_values(x: np.ndarray, fmt, argument: str) -> None:
-    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN)."""
-    bad = ~_representable(x, fmt)
-    count = int(np.count_nonzero(bad))
+    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN).
+    A contiguous x is checked in chunks, so the check needs little memory of its own."""
+    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+    count, first = 0, None
+    for lo in range(0, flat.size, _CHECK_CHUNK):
+        bad = ~_representable(flat[lo:lo + _CHECK_CHUNK], fmt)
+        found = int(np.count_nonzero(bad))
+        if found and first is None:
+            first = lo + int(np.argmax(bad))
+        count += found
     if count:
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = tuple(int(i) for i in np.unravel_index(first, x.shape))
         raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
-                         f"first: {float(x[first])!r} at index {first}; round them first with "
-                         f"numfmt.round({argument}, {fmt.name!r})")
+                         f"first: {float(flat[first])!r} at index {index}; round them first with "
+                         f"numfmt.round({argument}, {fmt.name!r}) or pass inputs='round'")
 
 
 def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
@@ -86,13 +95,15 @@ class _Plan:
     """The checked arguments of one call: formats, order configuration and rounders."""
 
     def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
-                 promote_every, rounding, overflow, seed, sr_bits, sr_rule, products: bool):
+                 promote_every, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs,
+                 products: bool):
         if accumulator is None and fmt is None:
             raise ValueError("give fmt (the inputs' format) or accumulator (or both)")
-        self.acc = _float_format(fmt if accumulator is None else accumulator, "accumulator")
+        self.acc = (_float_format(fmt, "fmt") if accumulator is None
+                    else _float_format(accumulator, "accumulator"))
         self.fmt = self.acc if fmt is None else _float_format(fmt, "fmt")
         self.product = None if product is None else _float_format(product, "product")
-        if order not in kern.ORDER_CODES:
+        if order not in kern.KERNELS:
             raise ValueError(f"order must be one of {ORDERS}; got {order!r}")
         if (block is not None) != (order == "blocked"):
             raise ValueError("block=B (a positive block length) goes with order='blocked' and only "
@@ -111,36 +122,54 @@ class _Plan:
         b = 0 if alignment_bits is None else _positive_int(
             alignment_bits, "alignment_bits", 0, 61 - max(k, 1).bit_length())
         promote = 0 if promote_every is None else _positive_int(promote_every, "promote_every")
-        self.cfg = (kern.ORDER_CODES[order], block, k, b, promote)
+        self.kernel = kern.KERNELS[order]
+        self.cfg = tuple(np.int64(v) for v in (block, k, b, promote))
+        # the exponents of every product lie in the long accumulator's range (2**-1074 .. 2**1024)
         if products and (2 * (self.fmt.emin - self.fmt.man_bits) < -1074 or 2 * self.fmt.info.maxexp > 1024):
-            raise ValueError(f"products of {self.fmt.name} values are not all float64 numbers; "
-                             "dot and matmul take formats whose squares fit float64")
+            raise ValueError(f"products of {self.fmt.name} values do not all lie in float64's range; "
+                             "dot and matmul take formats whose squares do")
+        # products go through the exact core unless float64 provably holds them exactly
+        self.tx_proto = None if not products or products_exact_in_float64(self.fmt) else _EXACT_TERMS
         self.mode = rounding_mode(rounding)
         self.overflow = overflow_policy(overflow)
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
-        self._stochastic_args = (seed, sr_bits, sr_rule)
+        self._stochastic_args = (seed, sr_bits, sr_rule, random_bits)
+        self.inputs = inputs
 
-    def run(self, a3: np.ndarray, bt3: np.ndarray, shape: tuple, float32: bool):
-        """The reduction of a3 x bt3 (see kernels.accumulate.reduce_products) shaped to shape."""
-        stochastic = stochastic_args(self.mode, shape, *self._stochastic_args, None)
+    def operands(self, arrays: dict) -> dict:
+        """The input arrays (name -> float array), rounded to fmt for inputs="round", and
+        checked to hold values of fmt."""
+        arrays = _round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
+        for name, arr in arrays.items():
+            _check_values(arr, self.fmt, name)
+        return arrays
+
+    def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool):
+        """The reduction of the terms of a3 (bt3 None) or of a3 x bt3 (see
+        ``kernels.accumulate._reduce_rows``), shaped to shape."""
+        n = a3.shape[2]
+        seed, sr_bits, sr_rule, random_bits = self._stochastic_args
+        stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
+                                     sr_bits, sr_rule, random_bits, name="the reduction's random numbers")
         rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
         for fmt in rounded:
             if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
                 raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
                                  f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
                                  f"most {SR_LIMIT - fmt.man_bits - 1} here")
-        seed = 0 if stochastic is None else stochastic[0]
+        seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
+        rand = _NO_RANDOM_BITS if rand is None else rand
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
                                                                   stochastic)
         promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None)
         mark = _overflow_mark(True) if self.overflow == "raise" else -1
-        G = max(a3.shape[0], bt3.shape[0])
-        size = G * a3.shape[1] * bt3.shape[1]
+        G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
+        size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
-        run_chunked(kern.reduce_products, out, status, a3, bt3, self.cfg, acc, prod, promote,
-                    np.uint64(seed), np.int64(mark), pass_start=True)
+        run_chunked(self.kernel, out, status, a3, bt3, self.tx_proto, self.cfg, acc, prod, promote,
+                    np.uint64(seed), np.int64(mark), rand, pass_start=True)
         if status.any():
             first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
             raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "
@@ -172,7 +201,9 @@ _DOC_ARGS = """
       format: y = t - c, u = s + y, c = (u - s) - y, s = u (four roundings per term).
     - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator).
     - ``accumulator="quire"`` (``fmt`` a posit format): the posit standard's quire, exact,
-      rounded once (``numfmt.quire``); order, product and the hardware models do not apply.
+      rounded once (``numfmt.quire``); order, product and the hardware models do not apply;
+      stochastic rounding takes one random number per output element (``random_bits``
+      broadcastable to the result's shape).
     - ``"fused"`` with ``fused_terms=k`` and ``alignment_bits=b``: a fused multi-term adder as in
       tensor cores (Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA tensor
       cores", PeerJ CS 2021; Khattak & Mikaitis, "Accurate models of NVIDIA tensor cores",
@@ -199,6 +230,13 @@ _DOC_ARGS = """
     ``seed`` (``numfmt.random``), n the number of terms; ``sr_bits`` and ``sr_rule`` as in
     ``numfmt.round`` (exact while precision + sr_bits <= 60: ValueError beyond). The promotion
     adds are always round-to-nearest-even.
+    random_bits: explicit random integers in [0, 2**sr_bits) instead of the seeded ones,
+    broadcastable to the result's shape + (8 * n,): rounding j of output element o uses
+    ``random_bits[o][j]``, so ``numfmt.random.random_bits(seed, shape + (8 * n,), sr_bits)``
+    reproduces ``seed=seed``.
+    inputs: ``"exact"`` (default): inputs must be values of ``fmt``, else ValueError;
+    ``"round"``: round them to ``fmt`` first, as ``numfmt.add`` does (in ``rounding``, under
+    stochastic rounding to nearest even, with ``overflow``).
     overflow: ``ieee``, ``saturate`` (applied at every rounding) or ``raise`` (OverflowError if
     any rounding overflows).
 
@@ -209,7 +247,8 @@ _DOC_ARGS = """
 def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential",  # noqa: A001
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
-        seed=None, sr_bits: int | None = None, sr_rule: str = "add", keepdims: bool = False):
+        seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+        inputs: str = "exact", keepdims: bool = False):
     """Sum of x's elements over ``axis`` (None: all; an int or a tuple) with an emulated
     accumulator; the terms are taken in C order of the reduced axes.
     {args}
@@ -229,21 +268,25 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
                                                      alignment_bits=alignment_bits, promote_every=promote_every))
-        total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
+        arr = _round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
+        total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                          random_bits=random_bits)
         if keepdims:
             axes = _axes(axis, arr.ndim)
             total = total.reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
-        return _quire_result(total, posit, arr.dtype != np.float64)
+        return total
     plan = _Plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, products=False)
-    _check_values(arr, plan.fmt, "x")
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False)
+    float32 = arr.dtype != np.float64
     axes = _axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
-    moved = np.transpose(arr, kept + list(axes))
     out_shape = tuple(arr.shape[d] for d in kept)
     n = int(np.prod([arr.shape[d] for d in axes], dtype=np.int64))
-    a3 = np.ascontiguousarray(moved, np.float64).reshape(int(np.prod(out_shape, dtype=np.int64)), 1, n)
-    result = plan.run(a3, np.ones((1, 1, n)), out_shape, arr.dtype != np.float64)
+    # the terms of each output contiguous, in their own dtype: a view where arr already is so
+    moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
+    moved = plan.operands({"x": moved})["x"]
+    a3 = moved.reshape(int(np.prod(out_shape, dtype=np.int64)), 1, n)
+    result = plan.run(a3, None, out_shape, float32)
     if keepdims:
         result = np.asarray(result).reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
     return result
@@ -266,14 +309,22 @@ def _axes(axis, ndim: int) -> tuple:
 
 
 def _operands(a, b, plan):
-    arrays = []
+    arrays = {}
     for value, name in ((a, "a"), (b, "b")):
         arr = as_float_array(value, name)
         if arr.ndim == 0:
             raise ValueError(f"{name} must have at least one dimension; got a scalar")
-        _check_values(arr, plan.fmt, name)
-        arrays.append(arr)
-    return arrays
+        arrays[name] = arr
+    float32 = all(arr.dtype != np.float64 for arr in arrays.values())
+    arrays = plan.operands(arrays)
+    return arrays["a"], arrays["b"], float32
+
+
+def _quire_operands(a, b, posit, rounding, inputs: str):
+    """a and b as float arrays for the quire, rounded to the posit format for inputs="round"."""
+    arrays = {"a": as_float_array(a, "a"), "b": as_float_array(b, "b")}
+    arrays = _round_operands(arrays, posit, rounding_mode(rounding), "ieee", inputs)
+    return arrays["a"], arrays["b"]
 
 
 def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int) -> np.ndarray:
@@ -287,7 +338,8 @@ def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int) -> np.ndarray:
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
-        seed=None, sr_bits: int | None = None, sr_rule: str = "add"):
+        seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+        inputs: str = "exact"):
     """Inner products over the last axis of a and b, broadcast against each other (numpy.vecdot;
     for 1-D inputs numpy.dot): the terms are the products a[..., k] * b[..., k], exact, or
     each rounded once to ``product`` when given.
@@ -304,12 +356,12 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
-        a, b = as_float_array(a, "a"), as_float_array(b, "b")
-        values = quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
-        return _quire_result(values, posit, a.dtype != np.float64 and b.dtype != np.float64)
+        a, b = _quire_operands(a, b, posit, rounding, inputs)
+        return quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                         random_bits=random_bits)
     plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, products=True)
-    a, b = _operands(a, b, plan)
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+    a, b, float32 = _operands(a, b, plan)
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
     n = a.shape[-1]
@@ -319,13 +371,14 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
     a3 = _stack(a[..., None, :], batch, 1, n)
     b3 = _stack(b[..., None, :], batch, 1, n)
-    return plan.run(a3, b3, batch, a.dtype != np.float64 and b.dtype != np.float64)
+    return plan.run(a3, b3, batch, float32)
 
 
 def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
            block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
            promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
-           seed=None, sr_bits: int | None = None, sr_rule: str = "add"):
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           inputs: str = "exact"):
     """Matrix product with numpy.matmul's shapes (1-D operands promoted and their axis removed,
     stacks of matrices broadcast); element (i, j) reduces the products a[..., i, k] * b[..., k, j]
     over k, exact, or each rounded once to ``product`` when given.
@@ -341,11 +394,11 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     if quire:
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
-        a, b = as_float_array(a, "a"), as_float_array(b, "b")
+        a, b = _quire_operands(a, b, posit, rounding, inputs)
     else:
         plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                     rounding, overflow, seed, sr_bits, sr_rule, products=True)
-        a, b = _operands(a, b, plan)
+                     rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+        a, b, float32 = _operands(a, b, plan)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     m, n = a2.shape[-2:]
@@ -358,11 +411,11 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     except ValueError:
         raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
     shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
-    float32 = a.dtype != np.float64 and b.dtype != np.float64
     if quire:     # element (i, j): the quire dot product of row i of a and column j of b
         values = quire_dot(a2[..., :, None, :], np.swapaxes(b2, -1, -2)[..., None, :, :], posit, rounding,
-                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule)
-        return _quire_result(values.reshape(shape), posit, float32)
+                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits)
+        values = np.reshape(values, shape)
+        return values[()] if values.ndim == 0 else values
     a3 = _stack(a2, batch, m, n)
     bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n)
     return plan.run(a3, bt3, shape, float32)

@@ -80,6 +80,23 @@ def _not_values(name: str, a: np.ndarray, fmt) -> ValueError | None:
                       f"first: {float(a[bad][0])!r} (pass inputs='round' to round them to {fmt.name} first)")
 
 
+def _check_inputs(inputs: str) -> None:
+    """Raise ValueError unless ``inputs`` is one of INPUTS."""
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
+
+
+def _round_operands(arrays: dict, fmt, mode: Rounding, overflow: str, inputs: str) -> dict:
+    """The operands (name -> float array) as an operation takes them: unchanged for
+    inputs="exact"; for inputs="round" each rounded to fmt in ``mode`` (under stochastic
+    rounding to nearest even, so that the random bits serve the operation only)."""
+    _check_inputs(inputs)
+    if inputs == "exact":
+        return arrays
+    rnd = Rounding.NEAREST_EVEN if mode == Rounding.STOCHASTIC else mode
+    return {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
+
+
 def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs):
     """Check the arguments, broadcast, check (or round) the operands, dispatch to the family's
     elementwise, shape the result."""
@@ -87,17 +104,14 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     module = _family_module(fmt)
     mode = rounding_mode(rounding)
     overflow = overflow_policy(overflow)
-    if inputs not in INPUTS:
-        raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
+    _check_inputs(inputs)
     arrays = {name: as_float_array(v, name) for name, v in values.items()}
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
         shapes = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
         raise ValueError(f"operands do not broadcast together: {shapes}") from None
-    if inputs == "round":
-        rnd = "nearest_even" if mode == Rounding.STOCHASTIC else mode
-        arrays = {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
+    arrays = _round_operands(arrays, fmt, mode, overflow, inputs)
     wide = any(a.dtype == np.float64 for a in arrays.values())
     out32 = not wide and _fits_float32(fmt)
     # a family that checks its operands itself (in the kernel's pass) also takes float32
@@ -242,8 +256,7 @@ def _sign_op(function, a, fmt, rounding, overflow, inputs):
     """function (negative or absolute value) of a, exact; rounding it to fmt maps -0 and the
     negatives of unsigned formats as ``numfmt.round`` does."""
     fmt = _format(fmt)
-    if inputs not in INPUTS:
-        raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
+    _check_inputs(inputs)
     x = as_float_array(a, "a")
     if inputs == "round":
         x = np.asarray(_round(x, fmt, rounding, overflow_policy(overflow)))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .casts import decode, encode, stochastic_args
+from .casts.common import as_float_array
 from .formats.posit import PositFormat
 from .formats.registry import format as _format
 from .kernels import posit as pkern
@@ -55,9 +56,8 @@ def quire_layout(fmt: PositFormat) -> tuple[int, int]:
     return -2 * fmt.max_scale, 4 * fmt.max_scale + 32
 
 
-def _codes(x, fmt: PositFormat, argument: str) -> np.ndarray:
-    """Codes of x (int64), which must hold values of fmt (NaN for NaR)."""
-    arr = np.asarray(x, dtype=np.float64)
+def _codes(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
+    """Codes of the float array arr (int64), which must hold values of fmt (NaN for NaR)."""
     codes = encode(arr, fmt)
     back = decode(codes, fmt, np.float64)
     bad = ~((back == arr) | (np.isnan(back) & np.isnan(arr)))
@@ -79,15 +79,22 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     """sum(a * b) over the last axis, exact in the quire and rounded once to fmt.
 
     a and b broadcast against each other; the result has their broadcast shape without the
-    last axis, as float64 values of fmt (NaN where a term is NaR; an empty sum is 0). Stochastic rounding takes seed / sr_bits / sr_rule /
-    random_bits as ``numfmt.round`` does, one random number per output element.
+    last axis and holds values of fmt (NaN where a term is NaR; an empty sum is 0), with the
+    result type of ``numfmt.dot``: float32 where float32 holds every value of fmt and neither
+    input is float64, else float64; a numpy scalar for a single result. Stochastic rounding
+    takes seed / sr_bits / sr_rule / random_bits as ``numfmt.round`` does, one random number
+    per output element.
 
     Example:
         >>> quire_dot([[1.0, 2.0], [3.0, 4.0]], [1.0, 0.5], "posit8").tolist()
         [2.0, 5.0]
+        >>> quire_dot(np.float32([1.0, 2.0]), np.float32([3.0, 0.5]), "posit16")
+        np.float32(4.0)
     """
     fmt = _posit(fmt)
     mode = rounding_mode(rounding)
+    a, b = as_float_array(a, "a"), as_float_array(b, "b")
+    float32 = a.dtype != np.float64 and b.dtype != np.float64 and fmt.fits_float32()
     ca, cb = np.broadcast_arrays(np.atleast_1d(_codes(a, fmt, "a")), np.atleast_1d(_codes(b, fmt, "b")))
     shape, k = ca.shape[:-1], ca.shape[-1]
     rows = int(np.prod(shape))
@@ -98,18 +105,19 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     out = np.empty(rows, np.int64)
     limbs = new_longacc(lsb_exp, width).size
     kern.dot_rows(ca, cb, out, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed)
-    return decode(out, fmt, np.float64).reshape(shape)
+    values = decode(out, fmt, np.float32 if float32 else np.float64).reshape(shape)
+    return values[()] if values.ndim == 0 else values
 
 
 def quire_sum(x, fmt, axis=None, rounding: str = "nearest_even", **stochastic) -> np.ndarray:
     """The sum of x over ``axis`` (None: every axis; an int or a tuple), exact in the quire and
-    rounded once to fmt; float64 values of fmt. Keywords as ``quire_dot``.
+    rounded once to fmt; result type as ``quire_dot``. Keywords as ``quire_dot``.
 
     Example:
         >>> quire_sum([[2.0 ** 20, 1.0, -2.0 ** 20]] * 2, "posit16", axis=1).tolist()
         [1.0, 1.0]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_float_array(x)
     if x.ndim == 0:
         x = x.reshape(1)
     axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
@@ -119,7 +127,7 @@ def quire_sum(x, fmt, axis=None, rounding: str = "nearest_even", **stochastic) -
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, keep + list(axes))
     terms = moved.reshape(moved.shape[:len(keep)] + (-1,))
-    return quire_dot(terms, 1.0, fmt, rounding, **stochastic)
+    return quire_dot(terms, np.ones((), x.dtype), fmt, rounding, **stochastic)
 
 
 class Quire:
@@ -151,7 +159,8 @@ class Quire:
         return self
 
     def _accumulate(self, a, b, negate: int) -> "Quire":
-        ca, cb = np.broadcast_arrays(_codes(a, self.fmt, "a"), _codes(b, self.fmt, "b"))
+        ca, cb = np.broadcast_arrays(_codes(as_float_array(a, "a"), self.fmt, "a"),
+                                     _codes(as_float_array(b, "b"), self.fmt, "b"))
         if not self.is_nar:
             self.is_nar = kern.accumulate(self._acc, self.lsb_exp, np.ascontiguousarray(ca).reshape(-1),
                                           np.ascontiguousarray(cb).reshape(-1), negate,

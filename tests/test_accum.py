@@ -142,7 +142,7 @@ class Ref:
             if not nonzero:
                 s = self.zero(self.rounding == "toward_negative")
                 continue
-            emax = max(math.frexp(float(abs(v)))[1] - 1 for v in nonzero)
+            emax = max(_floor_log2(abs(v)) for v in nonzero)
             q = Fraction(2) ** (emax - b)
             total = sum(int(abs(v) / q) * q * (1 if v > 0 else -1) for v in nonzero)
             s = self.round(total) if total else self.zero(self.rounding == "toward_negative")
@@ -156,6 +156,12 @@ class Ref:
             v = inner(chunk)
             total = promote.round(v) if total is None else promote.add(total, v)
         return total
+
+
+def _floor_log2(v: Fraction) -> int:
+    """floor(log2(v)) of a positive Fraction, exactly (float(v) may round up to a power of 2)."""
+    e = v.numerator.bit_length() - v.denominator.bit_length()
+    return e - 1 if Fraction(2) ** e > v else e
 
 
 def _ieee_sum(specials) -> float:
@@ -599,3 +605,179 @@ def test_float64_add_route_is_bit_exact_on_hard_cases(acc):
                              overflow=overflow)
                 ref = Ref(acc, rounding, overflow)
                 _assert_same(got, [getattr(ref, order)(t) for t in terms], (acc, rounding, overflow, order))
+
+
+# ----------------------------------------------------------------------------- issue 12
+WIDE = ["e4m27", "e5m26", "e3m28"]      # products of more than 53 bits: the exact core forms them
+
+
+def _wide_samples(fmt: str, rows: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """rows x n operand pairs of fmt whose products need more than 53 bits, with cancellation:
+    1 + k ulp times 1 + l ulp (k, l small or full width), and pairs whose product nearly
+    cancels a neighbour's."""
+    f = nf.format(fmt)
+    ulp = 2.0 ** -f.man_bits
+    rng = np.random.default_rng(seed)
+
+    def significands():
+        small, wide = rng.integers(1, 64, (rows, n)), rng.integers(1, 1 << f.man_bits, (rows, n))
+        return 1 + np.where(rng.random((rows, n)) < 0.5, small, wide) * ulp
+    a = significands() * np.exp2(rng.integers(-1, 2, (rows, n)))
+    b = significands() * rng.choice([-1.0, 1.0], (rows, n))
+    b[:, 1::2] = -np.asarray(nf.round(a[:, ::2][:, :n // 2] * b[:, ::2][:, :n // 2] / a[:, 1::2][:, :n // 2], f,
+                                      "toward_zero"), np.float64)
+    return np.asarray(nf.round(a, f), np.float64), b
+
+
+@pytest.mark.parametrize("fmt", WIDE)
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+def test_dot_of_wide_formats_rounds_exact_products_once(fmt, order, kw):
+    """Issue 12: formats of more than 26 significand bits had their products formed in float64
+    (rounded, then rounded again to the accumulator). Every order, with and without
+    promote_every and product=, in every deterministic mode, equals the reference on the
+    exact (Fraction) products."""
+    a, b = _wide_samples(fmt, 6, 10, seed=len(fmt))
+    products = [[Fraction(x) * Fraction(y) for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+    assert any(abs(p.numerator).bit_length() > 53 for row in products for p in row)   # not float64 numbers
+    for rounding in DETERMINISTIC_ROUNDINGS:
+        ref = Ref(fmt, rounding)
+        got = nf.dot(a, b, fmt, order=order, rounding=rounding, **kw)
+        _assert_same(got, [_reference(ref, order, kw, row) for row in products], (rounding, "exact products"))
+        got = nf.dot(a, b, fmt, order=order, rounding=rounding, promote_every=3, **kw)
+        expected = [Ref(fmt, rounding).promoted(row, 3, lambda t: _reference(ref, order, kw, t)) for row in products]
+        _assert_same(got, expected, (rounding, "promote_every"))
+        for product in (fmt, "binary32"):
+            terms = [[ref.round(p, nf.format(product)) for p in row] for row in products]
+            got = nf.dot(a, b, fmt, product=product, order=order, rounding=rounding, **kw)
+            _assert_same(got, [_reference(ref, order, kw, row) for row in terms], (rounding, product))
+
+
+def test_dot_of_wide_formats_issue_example():
+    """The issue's example: (1 + 2**-27)**2 - (1 + 2**-26) = 2**-54 exactly; rounded up once it
+    is e4m27's smallest subnormal 2**-33 (as nf.fma gives); sequential rounds the first
+    product up to 1 + 2**-26 + 2**-27 first. matmul and stochastic rounding agree."""
+    x, y = [1 + 2**-27, 1.0], [1 + 2**-27, -(1 + 2**-26)]
+    assert float(nf.dot(x, y, "e4m27", order="exact", rounding="toward_positive")) == 2.0 ** -33
+    assert float(nf.fma(x[0], y[0], y[1], "e4m27", rounding="toward_positive")) == 2.0 ** -33
+    assert float(nf.dot(x, y, "e4m27", rounding="toward_positive")) == 2.0 ** -27
+    assert float(nf.dot(x, y, "e4m27", rounding="toward_negative")) == 0.0
+    assert float(nf.matmul(x, np.array(y)[:, None], "e4m27", order="exact", rounding="rup")[0]) == 2.0 ** -33
+    sr = nf.dot(x, y, "e4m27", order="exact", rounding="stochastic", random_bits=np.arange(16), sr_bits=4)
+    assert float(sr) == 0.0                              # 2**-54 is far below half of 2**-33
+
+
+def test_wide_dot_stochastic_uses_the_documented_random_numbers():
+    a, b = _wide_samples("e4m27", 4, 9, seed=3)
+    products = [[Fraction(x) * Fraction(y) for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+    for order, kw in ORDER_CASES:
+        got = nf.dot(a, b, "e4m27", order=order, rounding="stochastic", seed=7, sr_bits=20, **kw)
+        expected = [_reference(Ref("e4m27", "stochastic", sr=(7, 20, o, 9)), order, kw, row)
+                    for o, row in enumerate(products)]
+        _assert_same(got, expected, order)
+
+
+def test_sum_memory_is_at_most_one_extra_copy():
+    """Issue 12: nf.sum of float32 took 24 bytes per element besides its input (a float64
+    copy, a float64 term buffer and the value check's full-size masks). The input is read in
+    place now and checked in chunks."""
+    import tracemalloc
+    x = np.ones(1 << 22, np.float32)
+    nf.sum(x[:10], "bfloat16")                           # compile outside the measurement
+    tracemalloc.start()
+    try:
+        assert float(nf.sum(x, "bfloat16")) == 256.0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes, f"{peak / x.size:.2f} bytes per element"      # less than one copy
+
+
+def test_quire_results_follow_dots_type_rule():
+    """Issue 12: quire_dot gave a 0-d float64 array for float32 inputs, dot(accumulator=
+    "quire") a float32 scalar. Both: float32 where the posit's values fit and no input is
+    float64; a numpy scalar for one result."""
+    a32, b32 = np.float32([1.0, 2.0]), np.float32([3.0, 0.5])
+    for got in (nf.quire_dot(a32, b32, "posit16"), nf.dot(a32, b32, "posit16", accumulator="quire"),
+                nf.quire_sum(a32, "posit16"), nf.sum(a32, "posit16", accumulator="quire")):
+        assert type(got) is np.float32, type(got)
+    for got in (nf.quire_dot(a32, [3.0, 0.5], "posit16"), nf.dot(a32, np.float64([3.0, 0.5]), "posit16",
+                                                                   accumulator="quire"),
+                nf.quire_dot(a32, b32, "posit32")):         # posit32 has values float32 lacks
+        assert type(got) is np.float64, type(got)
+    rows = nf.quire_dot(np.float32([[1.0], [2.0]]), np.float32([1.0]), "posit8")
+    assert rows.dtype == np.float32 and rows.shape == (2,)
+    assert type(nf.matmul(a32, b32, "posit16", accumulator="quire")) is np.float32
+
+
+@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+def test_random_bits_reproduce_the_seeded_numbers(order, kw):
+    """Issue 12: sum / dot / matmul take random_bits= like the element-wise ops: rounding j of
+    output o uses random_bits[o][j], in place of SplitMix64 number o * 8n + j."""
+    x = _samples("e4m3", 3, 12, seed=4)
+    k = 10
+    bits = random_bits(9, (3, 8 * 12), k)
+    seeded = nf.sum(x, "e4m3", axis=1, accumulator="bfloat16", order=order, rounding="sr", seed=9, sr_bits=k, **kw)
+    given_ = nf.sum(x, "e4m3", axis=1, accumulator="bfloat16", order=order, rounding="sr", random_bits=bits,
+                    sr_bits=k, **kw)
+    np.testing.assert_array_equal(seeded, given_)
+    a, b = _samples("e4m3", 2, 12, seed=5), _samples("e4m3", 12, 2, seed=6, cancel=False)
+    kw2 = dict(product="e4m3", accumulator="bfloat16", order=order, rounding="sr", sr_bits=k, **kw)
+    np.testing.assert_array_equal(nf.matmul(a, b, "e4m3", seed=3, **kw2),
+                                  nf.matmul(a, b, "e4m3", random_bits=random_bits(3, (2, 2, 96), k), **kw2))
+    np.testing.assert_array_equal(nf.dot(a, b.T, "e4m3", seed=3, **kw2),
+                                  nf.dot(a, b.T, "e4m3", random_bits=random_bits(3, (2, 96), k), **kw2))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        nf.sum(x, "e4m3", axis=1, rounding="sr", random_bits=np.zeros((3, 5), np.int64))
+    with pytest.raises(ValueError, match="apply to rounding='stochastic' only"):
+        nf.sum(x, "e4m3", random_bits=bits)
+
+
+def test_inputs_round_rounds_the_inputs_first():
+    """Issue 12: sum / dot / matmul take inputs="round" like the element-wise ops."""
+    x = np.array([[0.1, 0.3, 1000.0], [-0.7, 2.2, 3.3]])
+    for rounding in ("nearest_even", "toward_zero", "toward_positive"):
+        xr = np.asarray(nf.round(x, "e4m3", rounding), np.float64)
+        _assert_same(nf.sum(x, "e4m3", axis=1, rounding=rounding, inputs="round", accumulator="binary32"),
+                     nf.sum(xr, "e4m3", axis=1, rounding=rounding, accumulator="binary32"))
+        _assert_same(nf.dot(x, x[::-1], "e4m3", rounding=rounding, inputs="round"),
+                     nf.dot(xr, xr[::-1], "e4m3", rounding=rounding))
+        _assert_same(nf.matmul(x, x.T, "e4m3", rounding=rounding, inputs="round"),
+                     nf.matmul(xr, xr.T, "e4m3", rounding=rounding))
+    # stochastic: the inputs round to nearest even, the random numbers serve the sum only
+    _assert_same(nf.sum(x, "e4m3", rounding="sr", seed=1, inputs="round"),
+                 nf.sum(nf.round(x, "e4m3"), "e4m3", rounding="sr", seed=1))
+    _assert_same(nf.sum(x, "posit8", accumulator="quire", inputs="round"),
+                 nf.sum(nf.round(x, "posit8"), "posit8", accumulator="quire"))
+    with pytest.raises(ValueError, match="inputs must be one of"):
+        nf.sum(x, "e4m3", inputs="nearest")
+
+
+def test_accumulator_of_another_family_names_the_accepted_ones():
+    """Issue 12: accumulator="int8" got an error about posit inputs and the quire."""
+    with pytest.raises(ValueError, match=r"accumulator must be a float format .*or 'quire' with a posit "
+                                         r"fmt; got int8, a fixed format"):
+        nf.sum([1.0], "e4m3", accumulator="int8")
+    with pytest.raises(ValueError, match="product must be a float format; got posit8"):
+        nf.dot([1.0], [1.0], "e4m3", product="posit8")
+    with pytest.raises(ValueError, match="fmt must be a float format .posit inputs accumulate in the quire"):
+        nf.sum([1.0], "posit8")
+
+
+def test_each_order_compiles_on_its_first_use_only_once():
+    """Issue 11 (compile time): one kernel per order, compiled when that order is first used;
+    int64 arguments throughout, so no helper compiles a second time for a literal int."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, numfmt as nf\n"
+            "from numfmt.kernels import accumulate as k\n"
+            "nf.sum(np.ones(10, np.float32), 'bfloat16')\n"
+            "print(sorted(n for n, f in k.KERNELS.items() if f.signatures))\n"
+            "nf.sum(np.ones((3, 300)), 'bfloat16', axis=1, order='blocked', block=7, promote_every=20)\n"
+            "nf.sum(np.ones(300), 'bfloat16', order='pairwise')\n"
+            "nf.sum(np.ones(30), 'bfloat16', order='exact')\n"
+            "nf.sum(np.ones(30), 'bfloat16', order='fused', fused_terms=4, alignment_bits=5)\n"
+            "helpers = [v for v in vars(k).values() if hasattr(v, 'signatures')]\n"
+            "print(sum('Literal' in str(s) for f in helpers for s in f.signatures))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "['sequential']"
+    assert out[1] == "0"

@@ -1,21 +1,34 @@
-"""Numba kernels of numfmt.sum / dot / matmul: one reduction kernel for every order.
+"""Numba kernels of numfmt.sum / dot / matmul: one entry point per summation order.
 
-Every output element is the reduction of n *terms*. The kernel forms them as float64 products
-``a[g, i, k] * bt[g, j, k]`` (exact: the Python side checks that products of the input format
-are float64 numbers; ``numfmt.sum`` passes ``bt = 1``), optionally rounds each to the product
-format, and reduces them in the requested order. Values travel as float64 bit patterns (int64):
-the accumulator's values, and Inf / NaN, are float64 numbers.
+Every output element is the reduction of n *terms*: the inputs themselves (``numfmt.sum``,
+``bt`` None) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
+format, reduced in the requested order. Each order has its own compiled entry point
+(``KERNELS[order]``), so a call compiles only the order it uses.
 
-Every rounding is one call of the float family's rounding: ``kernels.floating._round_one`` on
-a float64 value (a term, a special), ``kernels.arith.round_exact`` on an exact sum in the
-62-bit odd-jammed form of ``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the
-target's parameter tuple (``casts.floating.kernel_params``), whether an exact zero sum is -0
-(round toward negative), whether to round stochastically, and the target's stochastic
-parameters (``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base)`` holds
-the stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
-overflow="raise", else -1) and the first random-number index of the output element; the
-per-element state ``st`` counts the stochastic roundings (``st[0]``: rounding j uses random
-number base + j) and flags an overflow (``st[1]``).
+Terms come in one of two forms, chosen by the Python side per call:
+
+- float64 values (``tx`` None): the inputs (float32 or float64, read in place), or products
+  formed in float64 where ``numfmt.arithmetic.floating.products_exact_in_float64`` proves them
+  exact (at most 53 bits, in float64's normal range);
+- exact triples ``tx[k] = (neg, sig, exp)`` of ``kernels.exact`` (``tx_proto`` an array): the
+  integer product of the unpacked operands (sig < 2**62, never rounded), used wherever a
+  float64 product could be inexact (formats of more than 26 significand bits). ``sig == -1``
+  marks a special (Inf / NaN), whose float64 bits are in ``exp``; sig == 0 is a zero of sign neg.
+
+Accumulator values, and Inf / NaN, travel as float64 bit patterns (int64): every value of an
+accumulator format is a float64 number. Every rounding is one call of the float family's
+rounding: ``kernels.floating._round_one`` on a float64 value (a term, a special),
+``kernels.arith.round_exact`` on an exact value in the 62-bit odd-jammed form of
+``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the target's parameter tuple
+(``casts.floating.kernel_params``), whether an exact zero sum is -0 (round toward negative,
+as an int64), whether to round stochastically, and the target's stochastic parameters
+(``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base, rand)`` holds the
+stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
+overflow="raise", else -1), the first random-number index of the output element and the
+explicit random numbers (int64; empty: SplitMix64 number j of seed); the per-element state ``st`` counts the
+stochastic roundings (``st[0]``: rounding j uses random number base + j) and flags an
+overflow (``st[1]``). Integer arguments are int64 throughout (no literal ints), so each
+helper compiles once.
 """
 import numba as nb
 import numpy as np
@@ -26,21 +39,20 @@ from .exact import add, bit_length, normalize, unpack_float64
 from .floating import _round_one
 from .longacc import longacc_add, longacc_value
 
-SEQUENTIAL, PAIRWISE, BLOCKED, KAHAN, EXACT, FUSED = range(6)
-ORDER_CODES = {"sequential": SEQUENTIAL, "pairwise": PAIRWISE, "blocked": BLOCKED,
-               "kahan": KAHAN, "exact": EXACT, "fused": FUSED}
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
 _SIGN = np.int64(-(1 << 63))
 _ABS = np.int64((1 << 63) - 1)
 _INF = np.int64(0x7FF << 52)
 _NAN = np.int64(0x7FF8 << 48)
+_ZERO = np.int64(0)
+_SPECIAL_TERM = np.int64(-1)    # sig of an exact triple that stands for Inf / NaN
 # x + y takes the float64 route (TwoSum, ``kernels.arith.odd_sum_bits``) when both magnitudes
 # are below 2**1022: the sum stays below 2**1023, so no step of TwoSum overflows
 _FAST_MAG = np.int64((1022 + 1023) << 52)
 _PW_BLOCK = 128                 # numpy's PW_BLOCKSIZE
-# the long accumulator of the "exact" order: float64 terms (2**-1074 .. 2**1024), up to 2**63 of them
-_LSB = -1074
+# the long accumulator of the "exact" order: terms from 2**-1074 to 2**1024, up to 2**63 of them
+_LSB = np.int64(-1074)
 _LIMBS = 1 + (1024 + 1074 + 64 + 31) // 32
 
 
@@ -63,10 +75,10 @@ def _special_sum(xb, yb):
 def _draw(rounder, st, ctx):
     """The random number of the next rounding (0 when not stochastic); counts it in st."""
     stochastic, sr = rounder[2], rounder[3]
-    seed, base = ctx[0], ctx[2]
     rnd = np.int64(0)
     if stochastic:
-        rnd = splitmix_bits(seed, base + st[0], sr[0])
+        rand, j = ctx[3], ctx[2] + st[0]
+        rnd = rand[j] if rand.size else splitmix_bits(ctx[0], j, sr[0])
         st[0] += 1
     return rnd
 
@@ -90,11 +102,36 @@ def _round(bits, rounder, st, ctx):
 @nb.njit(cache=True, nogil=True)
 def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     """An exact value in the 62-bit form rounded once (``kernels.arith.round_exact``); an
-    exact zero (sig == 0) is -0 iff zero_neg."""
+    exact zero (sig == 0) is -0 iff zero_neg (int64)."""
     p, _, stochastic, sr = rounder
     rnd = _draw(rounder, st, ctx)
     out = round_exact(zero_neg if sig == 0 else neg, sig, exp, p, False, stochastic, rnd, sr)
     return _check(out, st, ctx)
+
+
+@nb.njit(cache=True, nogil=True)
+def _add_exact(xb, ny, sy, ey, rounder, st, ctx):
+    """x + y rounded once by the exact core: x float64 bits, y an exact triple (sy < 2**62;
+    sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
+    p, rdn, stochastic, sr = rounder
+    rnd = _draw(rounder, st, ctx)
+    if _special(xb) or sy < 0:
+        out = _round_one(_special_sum(xb, ey if sy < 0 else _ZERO), p, False, 52, 1023, stochastic, rnd, sr)
+    else:
+        nx, sx, ex = unpack_float64(xb)
+        n, s, e = add(nx, sx, ex, ny, sy, ey)
+        if s == 0:
+            n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
+        out = round_exact(n, s, e, p, False, stochastic, rnd, sr)
+    return _check(out, st, ctx)
+
+
+@nb.njit(inline="always")
+def _unpack_bits(b):
+    """A float64 bit pattern as an exact triple (sig -1 for a special, bits in exp)."""
+    if _special(b):
+        return _ZERO, _SPECIAL_TERM, b
+    return unpack_float64(b)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -107,20 +144,11 @@ def _add(xb, yb, rounder, st, ctx):
     exact sum rounded to odd at 53 bits, bit for bit what ``round_exact`` makes of the exact
     core's sum (signs of zero sums included), and ``_round_one`` rounds it once to the
     format. Stochastic rounding, specials and huge magnitudes take the exact core."""
-    p, rdn, stochastic, sr = rounder
+    p, rdn, stochastic, _ = rounder
     if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
         return _check(_round_one(odd_sum_bits(xb, yb, rdn), p, False, 52, 1023), st, ctx)
-    rnd = _draw(rounder, st, ctx)
-    if _special(xb) or _special(yb):
-        out = _round_one(_special_sum(xb, yb), p, False, 52, 1023, stochastic, rnd, sr)
-    else:
-        nx, sx, ex = unpack_float64(xb)
-        ny, sy, ey = unpack_float64(yb)
-        n, s, e = add(nx, sx, ex, ny, sy, ey)
-        if s == 0:
-            n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
-        out = round_exact(n, s, e, p, False, stochastic, rnd, sr)
-    return _check(out, st, ctx)
+    ny, sy, ey = _unpack_bits(yb)
+    return _add_exact(xb, ny, sy, ey, rounder, st, ctx)
 
 
 @nb.njit(inline="always")
@@ -131,36 +159,74 @@ def _step(xb, yb, rounder, st, ctx):
     return _add(xb, yb, rounder, st, ctx)
 
 
+# ----- terms: ta[i] (float64 values, tx None) or the exact triples tx[i]
+
+@nb.njit(inline="always")
+def _term_bits(ta, i):
+    return np.float64(ta[i]).view(np.int64)
+
+
+@nb.njit(inline="always")
+def _term(ta, tx, i):
+    """Term i as an exact triple (see the module docstring)."""
+    if tx is None:
+        return _unpack_bits(_term_bits(ta, i))
+    return tx[i, 0], tx[i, 1], tx[i, 2]
+
+
+@nb.njit(inline="always")
+def _round_term(ta, tx, i, rounder, st, ctx):
+    """Term i rounded once."""
+    if tx is None:
+        return _round(_term_bits(ta, i), rounder, st, ctx)
+    neg, sig, exp = tx[i, 0], tx[i, 1], tx[i, 2]
+    if sig < 0:
+        return _round(exp, rounder, st, ctx)
+    neg, sig, exp = normalize(neg, sig, exp, _ZERO)
+    return _round_sum(neg, sig, exp, neg, rounder, st, ctx)
+
+
+@nb.njit(inline="always")
+def _add_term(s, ta, tx, i, rounder, st, ctx):
+    """s (float64 bits) + term i, rounded once."""
+    if tx is None:
+        return _step(s, _term_bits(ta, i), rounder, st, ctx)
+    return _add_exact(s, tx[i, 0], tx[i, 1], tx[i, 2], rounder, st, ctx)
+
+
+# ----- the orders: reduce terms lo .. hi - 1 (cfg = (block, fused_terms, align, promote))
+
 @nb.njit(cache=True, nogil=True)
-def _sequential(tb, lo, hi, rounder, st, ctx):
+def _sequential(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """s = round(t[lo]); s = round(s + t[i]) for i = lo + 1 .. hi - 1; +0 when empty."""
     if hi <= lo:
-        return _round(np.int64(0), rounder, st, ctx)
-    s = _round(tb[lo], rounder, st, ctx)
+        return _round(_ZERO, rounder, st, ctx)
+    s = _round_term(ta, tx, lo, rounder, st, ctx)
     for i in range(lo + 1, hi):
-        s = _step(s, tb[i], rounder, st, ctx)
+        s = _add_term(s, ta, tx, i, rounder, st, ctx)
     return s
 
 
 @nb.njit(cache=True, nogil=True)
-def _blocked(tb, lo, hi, block, rounder, st, ctx):
-    """Sequential sums of consecutive blocks of ``block`` terms, then their sequential sum."""
-    s = _sequential(tb, lo, min(lo + block, hi), rounder, st, ctx)
+def _blocked(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+    """Sequential sums of consecutive blocks of cfg[0] terms, then their sequential sum."""
+    block = cfg[0]
+    s = _sequential(ta, tx, lo, min(lo + block, hi), cfg, acc, rounder, st, ctx)
     for b0 in range(lo + block, hi, block):
-        s = _add(s, _sequential(tb, b0, min(b0 + block, hi), rounder, st, ctx), rounder, st, ctx)
+        s = _add(s, _sequential(ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx), rounder, st, ctx)
     return s
 
 
 @nb.njit(cache=True, nogil=True)
-def _kahan(tb, lo, hi, rounder, st, ctx):
+def _kahan(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Kahan's compensated sum, every operation rounded: y = t - c; u = s + y;
     c = (u - s) - y; s = u; starting from s = round(t[lo]), c = +0."""
     if hi <= lo:
-        return _round(np.int64(0), rounder, st, ctx)
-    s = _round(tb[lo], rounder, st, ctx)
-    c = np.int64(0)
+        return _round(_ZERO, rounder, st, ctx)
+    s = _round_term(ta, tx, lo, rounder, st, ctx)
+    c = _ZERO
     for i in range(lo + 1, hi):
-        y = _step(tb[i], c ^ _SIGN, rounder, st, ctx)
+        y = _add_term(c ^ _SIGN, ta, tx, i, rounder, st, ctx)      # t - c = (-c) + t
         u = _step(s, y, rounder, st, ctx)
         c = _step(_step(u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
         s = u
@@ -168,32 +234,32 @@ def _kahan(tb, lo, hi, rounder, st, ctx):
 
 
 @nb.njit(cache=True, nogil=True)
-def _pairwise_leaf(tb, lo, n, rounder, st, ctx):
+def _pairwise_leaf(ta, tx, lo, n, rounder, st, ctx):
     """numpy's pairwise_sum for n <= 128 terms (8 partial sums, then the rest)."""
     if n < 8:
         s = _SIGN                                  # numpy starts from -0.0
         for i in range(lo, lo + n):
-            s = _step(s, tb[i], rounder, st, ctx)
+            s = _add_term(s, ta, tx, i, rounder, st, ctx)
         return s
     r = np.empty(8, np.int64)
     for k in range(8):
-        r[k] = _round(tb[lo + k], rounder, st, ctx)
+        r[k] = _round_term(ta, tx, lo + k, rounder, st, ctx)
     i = 8
     while i < n - n % 8:
         for k in range(8):
-            r[k] = _step(r[k], tb[lo + i + k], rounder, st, ctx)
+            r[k] = _add_term(r[k], ta, tx, lo + i + k, rounder, st, ctx)
         i += 8
     for w in (1, 2, 4):             # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
         for k in range(0, 8, 2 * w):
             r[k] = _add(r[k], r[k + w], rounder, st, ctx)
     s = r[0]
     for k in range(lo + i, lo + n):
-        s = _step(s, tb[k], rounder, st, ctx)
+        s = _add_term(s, ta, tx, k, rounder, st, ctx)
     return s
 
 
 @nb.njit(cache=True, nogil=True)
-def _pairwise(tb, lo, hi, rounder, st, ctx):
+def _pairwise(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """+0 + numpy's pairwise_sum (numpy/_core/src/umath/loops_utils.h.src; np.add.reduce
     starts from its identity +0): above 128 terms split at n2 = n // 2 - (n // 2) % 8 and add
     the two halves' sums. The recursion runs on an explicit stack, in the same order (left
@@ -202,7 +268,6 @@ def _pairwise(tb, lo, hi, rounder, st, ctx):
     ns = np.empty(64, np.int64)
     stage = np.empty(64, np.int64)
     vals = np.empty(64, np.int64)
-    sp = 0
     nv = 0
     los[0] = lo
     ns[0] = hi - lo
@@ -212,7 +277,7 @@ def _pairwise(tb, lo, hi, rounder, st, ctx):
         f = sp - 1
         n = ns[f]
         if n <= _PW_BLOCK:
-            vals[nv] = _pairwise_leaf(tb, los[f], n, rounder, st, ctx)
+            vals[nv] = _pairwise_leaf(ta, tx, los[f], n, rounder, st, ctx)
             nv += 1
             sp -= 1
             continue
@@ -229,66 +294,74 @@ def _pairwise(tb, lo, hi, rounder, st, ctx):
             nv -= 1
             vals[nv - 1] = _add(vals[nv - 1], vals[nv], rounder, st, ctx)
             sp -= 1
-    return _add(np.int64(0), vals[0], rounder, st, ctx)
+    return _add(_ZERO, vals[0], rounder, st, ctx)
+
+
+@nb.njit(inline="always")
+def _addend(s, ta, tx, i, lo):
+    """The fused step's addend i: the running sum s for i == lo - 1, else term i."""
+    if i < lo:
+        return _unpack_bits(s)
+    return _term(ta, tx, i)
 
 
 @nb.njit(cache=True, nogil=True)
-def _fused_step(s, tb, lo, hi, align, rounder, st, ctx):
+def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     """One fused multi-term addition: s + t[lo] + ... + t[hi - 1], each addend truncated
     toward zero to a multiple of 2**(emax - align) (emax: the exponent of the largest
     addend's leading bit), the exact sum of the truncated addends rounded once."""
-    sp = s
-    has_sp = _special(s)
-    for i in range(lo, hi):
-        if has_sp or _special(tb[i]):
-            sp = _special_sum(sp, tb[i])
+    sp = _ZERO
+    has_sp = False
+    for i in range(lo - 1, hi):
+        _, sig, e = _addend(s, ta, tx, i, lo)
+        if sig < 0:
+            sp = _special_sum(sp, e) if has_sp else e
             has_sp = True
     if has_sp:
         return _round(sp, rounder, st, ctx)
     emax = np.int64(-(1 << 40))
     for i in range(lo - 1, hi):
-        _, sig, e = unpack_float64(s if i < lo else tb[i])
+        _, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:
             emax = max(emax, e + bit_length(sig) - 1)
     q = emax - align
-    total = np.int64(0)
+    total = _ZERO
     for i in range(lo - 1, hi):
-        neg, sig, e = unpack_float64(s if i < lo else tb[i])
+        neg, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
             sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
             total += -sig if neg else sig
-    neg, sig, e = normalize(np.int64(total < 0), abs(total), q, 0)
+    neg, sig, e = normalize(np.int64(total < 0), abs(total), q, _ZERO)
     return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
-def _fused(tb, lo, hi, k, align, rounder, st, ctx):
-    """Fused steps over groups of k terms, starting from s = +0."""
-    s = np.int64(0)
+def _fused(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+    """Fused steps over groups of cfg[1] terms (cfg[2] alignment bits), starting from s = +0."""
+    k, align = cfg[1], cfg[2]
+    s = _ZERO
     for g0 in range(lo, hi, k):
-        s = _fused_step(s, tb, g0, min(g0 + k, hi), align, rounder, st, ctx)
+        s = _fused_step(s, ta, tx, g0, min(g0 + k, hi), align, rounder, st, ctx)
     return s
 
 
 @nb.njit(cache=True, nogil=True)
-def _exact(tb, lo, hi, acc, rounder, st, ctx):
+def _exact(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """One rounding of the exact sum (long accumulator). An exact zero is -0 when every term
     is -0 (or, rounding toward negative, when the terms are all zeros and one is -0, or the
     nonzero terms cancel), else +0; Inf and NaN as IEEE addition gives them."""
     acc[:] = 0
-    sp = np.int64(0)
+    sp = _ZERO
     has_sp = False
     all_zero = True
     all_neg_zero = True
     any_neg_zero = False
     for i in range(lo, hi):
-        b = tb[i]
-        if _special(b):
-            sp = _special_sum(sp, b) if has_sp else b
+        neg, sig, e = _term(ta, tx, i)
+        if sig < 0:
+            sp = _special_sum(sp, e) if has_sp else e
             has_sp = True
-            continue
-        neg, sig, e = unpack_float64(b)
-        if sig == 0:
+        elif sig == 0:
             all_neg_zero &= neg != 0
             any_neg_zero |= neg != 0
         else:
@@ -299,68 +372,122 @@ def _exact(tb, lo, hi, acc, rounder, st, ctx):
         return _round(sp, rounder, st, ctx)
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
-    zero_neg = (hi > lo and all_neg_zero) or (rdn and (any_neg_zero or not all_zero))
+    zero_neg = np.int64((hi > lo and all_neg_zero) or (rdn and (any_neg_zero or not all_zero)))
     return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
-def _reduce(tb, lo, hi, cfg, acc, rounder, st, ctx):
-    """t[lo:hi] reduced in the order of cfg = (order, block, fused_terms, align, promote)."""
-    order, block, k, align, _ = cfg
-    if order == SEQUENTIAL:
-        return _sequential(tb, lo, hi, rounder, st, ctx)
-    if order == PAIRWISE:
-        return _pairwise(tb, lo, hi, rounder, st, ctx)
-    if order == BLOCKED:
-        return _blocked(tb, lo, hi, block, rounder, st, ctx)
-    if order == KAHAN:
-        return _kahan(tb, lo, hi, rounder, st, ctx)
-    if order == EXACT:
-        return _exact(tb, lo, hi, acc, rounder, st, ctx)
-    return _fused(tb, lo, hi, k, align, rounder, st, ctx)
+# ----- the entry points
+
+@nb.njit(inline="always")
+def _new_triples(tx_proto, n):
+    """Room for n exact triples, or None (float64 terms) when tx_proto is None."""
+    if tx_proto is None:
+        return None
+    return np.empty((n, 3), np.int64)
 
 
-@nb.njit(cache=True, nogil=True)
-def reduce_products(out, status, start, a, bt, cfg, acc_rounder, prod_rounder, promote_rounder,
-                    seed, mark):
+@nb.njit(inline="always")
+def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
+    """The terms arow[k] * brow[k]: float64 products (tx None; exact there), else exact
+    triples; each rounded once by prod_rounder unless its parameters start with -1."""
+    tb = terms.view(np.int64)
+    round_products = prod_rounder[0][0] >= 0
+    for k in range(arow.size):
+        x, y = np.float64(arow[k]), np.float64(brow[k])
+        if tx is None:
+            terms[k] = x * y
+            if round_products:
+                tb[k] = _round(tb[k], prod_rounder, st, ctx)
+        else:
+            nx, sx, ex = _unpack_bits(np.float64(x).view(np.int64))
+            ny, sy, ey = _unpack_bits(np.float64(y).view(np.int64))
+            if sx <= 0 or sy <= 0:          # a special or a zero: float64 gets it right
+                tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(np.float64(x * y).view(np.int64))
+            else:
+                tx[k, 0], tx[k, 1], tx[k, 2] = nx ^ ny, sx * sy, ex + ey
+            if round_products:              # the rounded product, again as a triple
+                tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(_round_term(terms, tx, k, prod_rounder, st, ctx))
+
+
+@nb.njit(inline="always")
+def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder,
+                 promote_rounder, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
-    out[o] = bits of the reduction over k of a[g, i, k] * bt[g, j, k]. ``a`` / ``bt`` may have
-    a batch length of 1 (broadcast). The products are rounded by ``prod_rounder`` unless its
-    parameter tuple starts with -1. With cfg's promote > 0 the terms are reduced in chunks of
-    that many and the chunks' results added in sequence by ``promote_rounder``.
+    out[o] = bits of the reduction by ``reduce`` of the terms of output o: a[g, i, :] when bt
+    is None (P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
+    may have a batch length of 1 (broadcast). With cfg's promote > 0 the terms are reduced in
+    chunks of that many and the chunks' results added in sequence by ``promote_rounder``.
     status[o] = 1 if a rounding overflowed under overflow="raise"."""
     M = a.shape[1]
-    P = bt.shape[1]
-    n = a.shape[2]
-    promote = cfg[4]
-    round_products = prod_rounder[0][0] >= 0
+    P = 1 if bt is None else bt.shape[1]
+    n = np.int64(a.shape[2])
+    promote = cfg[3]
     stride = ROUNDINGS_PER_TERM * max(n, 1)
-    terms = np.empty(n, np.float64)
-    tb = terms.view(np.int64)
+    terms = np.empty(0 if bt is None else n, np.float64)
+    tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = np.zeros(2, np.int64)
     for idx in range(out.size):
-        o = start + idx
+        o = np.int64(start + idx)
         g = o // (M * P)
         i = (o // P) % M
-        j = o % P
         ga = g if a.shape[0] > 1 else 0
-        gb = g if bt.shape[0] > 1 else 0
         st[0] = 0
         st[1] = 0
-        ctx = (seed, mark, np.int64(o) * stride)
-        for k in range(n):
-            terms[k] = a[ga, i, k] * bt[gb, j, k]
-        if round_products:
-            for k in range(n):
-                tb[k] = _round(tb[k], prod_rounder, st, ctx)
+        ctx = (seed, mark, o * stride, rand)
+        if bt is None:
+            ta = a[ga, i]
+        else:
+            ta = terms
+            _products(terms, tx, a[ga, i], bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
         if promote > 0:
-            total = np.int64(0)
-            for c0 in range(0, max(n, 1), promote):
-                v = _reduce(tb, c0, min(c0 + promote, n), cfg, acc, acc_rounder, st, ctx)
+            total = _ZERO
+            for c0 in range(_ZERO, max(n, 1), promote):
+                v = reduce(ta, tx, c0, min(c0 + promote, n), cfg, acc, acc_rounder, st, ctx)
                 total = _round(v, promote_rounder, st, ctx) if c0 == 0 else _add(
                     total, v, promote_rounder, st, ctx)
         else:
-            total = _reduce(tb, 0, n, cfg, acc, acc_rounder, st, ctx)
+            total = reduce(ta, tx, _ZERO, n, cfg, acc, acc_rounder, st, ctx)
         out[idx] = total
         status[idx] = st[1]
+
+
+# One kernel per order (compiled on its first use), each
+#   kernel(out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder, promote_rounder,
+#          seed, mark, rand)
+# as ``_reduce_rows`` describes: a (G, M, n) float32 or float64 array; bt None (sum) or a
+# (G', P, n) float64 array; tx_proto None (float64 terms) or any int64 array (exact products);
+# cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
+# numbers (int64, indexed like SplitMix64's), empty for the seeded ones.
+@nb.njit(cache=True, nogil=True)
+def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_sequential, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def reduce_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_pairwise, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def reduce_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_blocked, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def reduce_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_kahan, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def reduce_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_exact, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def reduce_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_fused, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+
+
+KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocked": reduce_blocked,
+           "kahan": reduce_kahan, "exact": reduce_exact, "fused": reduce_fused}
