@@ -68,7 +68,7 @@ ENTRY_POINTS = {
     "matmul e4m3 -> binary32": 'nf.matmul(m, m, "e4m3", accumulator="binary32")',
     "matmul fused": 'nf.matmul(m, m, "e4m3", accumulator="binary32", order="fused", fused_terms=4, alignment_bits=8)',
     "matmul promote_every": 'nf.matmul(m, m, "e4m3", accumulator="bfloat16", promote_every=4)',
-    "quire_dot posit16": 'nf.quire_dot(x32[:8], x32[:8], "posit16")',
+    "quire_dot posit16": 'nf.quire_dot(e4, e4, "posit16")',
     "sum quire posit16": 'nf.sum(e4, "posit16", accumulator="quire")',
     "quantize_affine": 'nf.quantize_affine(x32, "int8", 0.05, 3)',
     "quantize_affine exact": 'nf.quantize_affine(x32, "int8", 0.05, 3, exact=True, rounding="toward_zero")',

@@ -38,3 +38,7 @@ def test_kernel_recompiles_when_an_inlined_helper_in_another_file_changes(tmp_pa
     hits, misses, changed = _probe(tmp_path)
     assert (hits, misses) == (0, 1)                     # the stale entry was not used
     assert changed != first                             # and the new random numbers took effect
+    # the pure-Python front end holds no compiled code: changing it keeps the cache
+    cli_py = tmp_path / "numfmt" / "cli.py"
+    cli_py.write_text(cli_py.read_text() + "\n# a comment\n")
+    assert _probe(tmp_path) == (1, 0, changed)

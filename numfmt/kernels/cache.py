@@ -1,13 +1,15 @@
-"""Numba's disk cache for numfmt's kernels, keyed on the whole package's source.
+"""Numba's disk cache for numfmt's kernels, keyed on every numfmt module that holds compiled code.
 
 Numba decides whether a cached kernel is fresh from the stamp of the one file that defines it.
 numfmt's kernels inline helpers from other files (the rounding of ``kernels/floating.py`` runs
 inside the arithmetic, accumulation and block kernels), so a change to a helper, or an upgrade
 of numfmt, would leave the dependent kernels returning the old code's results. Here every
-kernel defined inside the package gets one stamp instead: a hash of every ``.py`` file of the
-package (numfmt's version included) and the Numba version. Any source change therefore recompiles
-every kernel once; nothing else about Numba's caching changes (same cache folders, and
-``NUMBA_CACHE_DIR`` is still honoured). Kernels of other packages are not affected.
+kernel defined inside the package gets one stamp instead: a hash of every module of the package
+that imports Numba (the kernels, ``rounding.py``, ``random.py``: the only modules whose code or
+constants a kernel can compile in; keep it that way) and the Numba version. A change to any of
+them recompiles every kernel once; a change to the pure-Python front end (argument checks, the
+command line) recompiles nothing. Nothing else about Numba's caching changes (same cache
+folders, and ``NUMBA_CACHE_DIR`` is still honoured). Kernels of other packages are not affected.
 
 ``install()`` runs when ``numfmt.kernels`` is imported, before any kernel is defined.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from pathlib import Path
 
 import numba
@@ -25,16 +28,18 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 @functools.lru_cache(maxsize=None)
 def source_stamp() -> str:
-    """sha256 over the path and bytes of every .py file of the package (numfmt's version is in
-    ``__init__.py``) and Numba's version.
+    """sha256 over the path and bytes of every .py file of the package that imports Numba, and
+    over Numba's version.
 
     >>> len(source_stamp())
     64
     """
     digest = hashlib.sha256(f"numba {numba.__version__}".encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
+        source = path.read_bytes()
+        if re.search(rb"^(import numba|from numba)", source, re.MULTILINE):
+            digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+            digest.update(source)
     return digest.hexdigest()
 
 
