@@ -130,7 +130,7 @@ def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, w
     if elem.family == "fixed":
         sr = None if stochastic is None else (k, int(rule == "nearest"), 0)
         fx = (2.0 ** elem.frac_bits, int(mode), fmt.element_min_int, elem.max_int,
-              float(1 << k), rule == "nearest", (1 << elem.bits) - 1)
+              k, rule == "nearest", (1 << elem.bits) - 1)
         placeholder = floating.kernel_params(fmt.scale, dom64, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
         return placeholder, sr, fx
     p = floating.kernel_params(elem, dom64, mode, "saturate", "raise")[int(want_code)]

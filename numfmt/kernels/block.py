@@ -85,9 +85,9 @@ def _unscaled32(v, inv, scl):
 @nb.njit(inline="always")
 def _fixed_element(y, scl, rnd, fx):
     """(code, value) of the float64 y = x / 2**s rounded to a fixed-point element; fx =
-    (2**frac_bits, mode, lo, hi, 2**k, sr_nearest, code mask). NaN gives code 0, value NaN * scl."""
-    fscale, fmode, flo, fhi, two_k, sr_nearest, code_mask = fx
-    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, two_k, sr_nearest) + 0.0
+    (2**frac_bits, mode, lo, hi, sr_bits, sr_nearest, code mask). NaN gives code 0, value NaN * scl."""
+    fscale, fmode, flo, fhi, sr_bits, sr_nearest, code_mask = fx
+    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, sr_bits, sr_nearest) + 0.0
     k = 0.0 if y != y else k
     return np.int64(k) & code_mask, k / fscale * scl
 

@@ -103,10 +103,8 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 
 
 @nb.njit(inline="always")
-def round_fixed_one(s, mode, lo, hi, wrap, rnd, two_k, sr_nearest):
-    """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels,
-    which pass two_k = 2.0**sr_bits."""
-    sr_bits = ((np.float64(two_k).view(np.int64) >> 52) & 0x7FF) - 1023
+def round_fixed_one(s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+    """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
     return np.float64(round_fixed_bits(np.float64(s).view(np.int64), 1, np.int64(0), mode,
                                        lo, hi, wrap, rnd, sr_bits, sr_nearest))
 
