@@ -35,7 +35,7 @@ from .kernels import posit as pkern
 from .kernels import quire as kern
 from .kernels.longacc import new_longacc
 from .random import random_bits as _random_ints
-from .rounding import Rounding, rounding_mode
+from .rounding import Rounding, mode_flags, rounding_mode
 
 __all__ = ["Quire", "quire_dot", "quire_sum"]
 
@@ -71,7 +71,7 @@ def _codes(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
 def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits):
     sr = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result")
     seed, k, rule, rand = sr if sr is not None else (0, 1, "add", None)
-    return pkern.mode_params(int(mode), sr is not None), (k, int(rule == "nearest")), rand, np.uint64(seed)
+    return mode_flags(mode), (k, int(rule == "nearest")), rand, np.uint64(seed)
 
 
 def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: int | None = None,

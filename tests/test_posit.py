@@ -25,7 +25,7 @@ import numfmt as nf
 from numfmt import reference_posit as ref
 from numfmt.formats.posit import PositFormat, posit_value
 from numfmt.random import random_bits
-from numfmt.rounding import DETERMINISTIC_ROUNDINGS
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS, mode_flags
 from numfmt.testing import posit_formats, posit_rounding_cases, posit_values
 
 ES = range(6)
@@ -317,7 +317,7 @@ def test_fast_path_equals_general_kernel(fmt):
         bits = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True)
         bits[:4] = [0, info.min, 1, -1]                          # +0, -0, smallest subnormal, NaN
         for mode in range(6):
-            p = kern.mode_params(mode, False)
+            p = mode_flags(mode)
             args = (None, np.uint64(0), fmt.nbits, fmt.es, p, (1, 0))
             codes, expected = np.empty(bits.size, np.int64), np.empty(bits.size, np.int64)
             fast_encode(bits, codes, fmt.nbits, fmt.es, p)

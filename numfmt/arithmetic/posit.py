@@ -26,7 +26,7 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..casts.posit import decode_table
 from ..kernels import posit as kern
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 
@@ -51,7 +51,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     bits = [np.ascontiguousarray(x, dtype=np.float64).view(np.int64) for x in operands]
     a, b, c = (bits + [bits[0]] * 2)[:3]
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
-    p = kern.mode_params(int(mode), stochastic is not None)
+    p = mode_flags(mode)
     out = np.empty(a.size, np.float64)
     table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
     beyond = kern.arith(a, b, c, out.view(np.int64), kern.OPS[op], fmt.nbits, fmt.es, p,

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..formats.posit import PositFormat
 from ..kernels import posit as kern
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
 
 _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
@@ -46,7 +46,7 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
     flat = kernel_input(x, ftype)
     if overflow == "raise":
         _check_overflow(flat, fmt)
-    p = kern.mode_params(int(mode), stochastic is not None)
+    p = mode_flags(mode)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else ftype)
     target = out if want_code else out.view(itype)
     if stochastic is None:

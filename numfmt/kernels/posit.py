@@ -51,20 +51,13 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
-from ..rounding import ModeFlags, Rounding, mode_flags, rounding_bias, rounds_away
+from ..rounding import rounding_bias, rounds_away
 from . import exact
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 LOW31 = (1 << 31) - 1
 EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
 EXP64 = 0x7FF << 52
-
-
-def mode_params(mode: int, stochastic: bool) -> ModeFlags:
-    """The ``p`` record of ``round_exact``: the ``ModeFlags`` of a ``numfmt.rounding.Rounding``
-    number (the stochastic parameters travel separately, as ``sr``)."""
-    assert stochastic == (mode == Rounding.STOCHASTIC)
-    return mode_flags(Rounding(mode))
 
 
 @nb.njit(inline="always")
@@ -103,8 +96,8 @@ def _stochastic_up(A, t, D, k, rule_nearest, rnd):
 def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
 
-    ``p`` is ``mode_params(...)``; ``sr`` is (k, rule_nearest) and ``rnd`` the k random bits
-    (both unused unless p[5]). See the module docstring for the modes.
+    ``p`` is the mode's ``numfmt.rounding.ModeFlags``; ``sr`` is (k, rule_nearest) and ``rnd``
+    the k random bits (both unused unless p.stochastic). See the module docstring for the modes.
     """
     if sig == 0:
         return np.int64(0)
