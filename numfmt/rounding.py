@@ -151,7 +151,7 @@ def mode_flags(mode: Rounding | int, sr_bits: int = 0, sr_rule: str = "add") -> 
     ModeFlags(nearest=0, ties_even=0, away_pos=1, away_neg=0, odd=0, stochastic=0, stochastic_bits=0, stochastic_nearest=0)
     """
     mode = int(mode) if isinstance(mode, int) else int(rounding_mode(mode))
-    return ModeFlags(*map(int, flags_of.py_func(mode, sr_bits, int(sr_rule == "nearest"))))
+    return ModeFlags(*map(int, getattr(flags_of, "py_func", flags_of)(mode, sr_bits, int(sr_rule == "nearest"))))
 
 
 @nb.njit(inline="always")

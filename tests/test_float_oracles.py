@@ -356,3 +356,24 @@ def test_nan_sign_matches_ml_dtypes(name):
         assert (np.signbit(got) == np.signbit(want)).all(), (dtype, got, want)
         back = nf.decode(nf.encode(x.astype(dtype), fmt, nan=_nan(fmt)), fmt)
         assert (np.signbit(back) == np.signbit(want)).all(), (dtype, back, want)
+
+
+# ---------------------------------------------------------------- NaN payloads (no int64 overflow)
+@pytest.mark.parametrize("name", ["e8m0", "e4m3", "bfloat16", "e5m2"])
+def test_nan_payloads_stay_nan_in_every_mode(name):
+    """Regression: a float64 NaN with high payload bits plus the rounding bias passed 2**63
+    inside the kernel (e8m0 rounds a NaN's exponent field with a bias of 2**51). Signed
+    overflow is undefined in compiled code, so the result depended on how the kernel was
+    inlined. Every NaN, both signs, every payload, every mode gives NaN (or the format's NaN
+    code); Inf stays Inf where the format has it."""
+    fmt = nf.format(name)
+    payloads = np.array([0x7FF8000000000000, 0x7FFFFFFFFFFFFFFF, 0x7FF0000000000001, 0x7FFC000000000001],
+                        np.int64)
+    x = np.concatenate([payloads, payloads | np.int64(-1 << 63)]).view(np.float64)
+    for mode in DETERMINISTIC_ROUNDINGS:
+        assert np.isnan(nf.round(x, fmt, mode)).all(), mode
+        assert np.isnan(nf.decode(nf.encode(x, fmt, mode), fmt)).all(), mode
+    for seed in range(4):
+        assert np.isnan(nf.round(np.repeat(x, 16), fmt, "stochastic", seed=seed)).all()
+    if fmt.has_inf:
+        assert nf.round([math.inf, -math.inf], fmt).tolist() == [math.inf, -math.inf]

@@ -159,9 +159,10 @@ def _check_against_reference(fmt, codes, modes=DETERMINISTIC_ROUNDINGS):
                                       _reference_codes(narrow.astype(np.float64), fmt, mode))
 
 
-@pytest.mark.parametrize("fmt", [PositFormat(n, es) for n in (3, 8) for es in (0, 2, 4)], ids=str)
+@pytest.mark.parametrize("fmt", [PositFormat(n, es) for n in (3, 8) for es in (0, 2, 4, 5)], ids=str)
 def test_rounding_equals_reference(fmt):
-    """Every code's value, tie and midpoint (and their float64 neighbours), every mode."""
+    """Every code's value, tie and midpoint (and their float64 neighbours), every mode.
+    es = 5 covers the extreme regimes, where 63 bits are cut (a mask there overflowed int64)."""
     _check_against_reference(fmt, range(1 << (fmt.nbits - 1)))
 
 

@@ -43,7 +43,7 @@ _F64_MAX = np.int64(0x7FEFFFFFFFFFFFFF)   # odd: stands for any value >= 2**1023
 _FRAC = (np.int64(1) << 52) - 1
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def odd_float64_bits(neg, sig, exp):
     """The 62-bit form (sig > 0) rounded to odd at 53 bits, as a float64 bit pattern (int64)."""
     E = exp + 1084                            # the biased float64 exponent of sig * 2**exp
@@ -57,7 +57,7 @@ def odd_float64_bits(neg, sig, exp):
     return mag | (_SIGN if neg else 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _stochastic_bits(neg, sig, exp, p, rnd, sr):
     """The 62-bit form (sig > 0) rounded stochastically to the format's grid, as the float64
     bits of the exact neighbour (or an odd float64 >= 2**1023 that overflows every format)."""
@@ -86,7 +86,7 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
     return mag | (_SIGN if neg else 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     """The float64 bits ``round_exact`` hands to ``_round_one`` (see there)."""
     if sig == 0:
@@ -96,7 +96,7 @@ def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     return odd_float64_bits(neg, sig, exp)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 0)):
     """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
     format once: float64 bits of the result (``want_code=False``) or its code.
@@ -108,7 +108,7 @@ def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 
     return _round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, want_code, 52, 1023)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _zero(neg):
     return _SIGN if neg else np.int64(0)
 
@@ -120,17 +120,17 @@ def _zero(neg):
 _NONE = np.int64(0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _special(bits):
     return True, bits, _NONE, _NONE, _NONE
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _exact(n, s, e, rdn):
     return False, _NONE, (np.int64(rdn) if s == 0 else n), s, e
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _add(x, y, z, rdn):
     ax, ay = x & _MAG, y & _MAG
     if (ax > _INF) | (ay > _INF):
@@ -147,12 +147,12 @@ def _add(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _sub(x, y, z, rdn):
     return _add(x, y ^ _SIGN, z, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _mul(x, y, z, rdn):
     ax, ay = x & _MAG, y & _MAG
     neg = (x ^ y) < 0
@@ -168,7 +168,7 @@ def _mul(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _div(x, y, z, rdn):
     ax, ay = x & _MAG, y & _MAG
     neg = (x ^ y) < 0
@@ -184,7 +184,7 @@ def _div(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _sqrt(x, y, z, rdn):
     ax = x & _MAG
     if (ax > _INF) | ((x < 0) & (ax != 0)):
@@ -196,7 +196,7 @@ def _sqrt(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fma(x, y, z, rdn):
     ax, ay, az = x & _MAG, y & _MAG, z & _MAG
     neg = (x ^ y) < 0                          # the product's sign
@@ -215,7 +215,7 @@ def _fma(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def odd_sum_bits(x, y, rdn):
     """float64 bits of the exact x + y rounded to odd at 53 bits (x, y: float64 bit patterns of
     values below 2**1023 in magnitude, or specials), as ``odd_float64_bits`` gives it from the
@@ -239,7 +239,7 @@ def odd_sum_bits(x, y, rdn):
     return _NAN if mag > _INF else mag | sign      # one NaN, as the exact route gives
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fast_mul(x, y, z, rdn):
     """The float64 product: exact when the format's products stay in float64's normal range
     and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
@@ -247,13 +247,13 @@ def _fast_mul(x, y, z, rdn):
     return _NAN if (bits & _MAG) > _INF else bits
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _bits(v):
     """The float64 bit pattern (int64) of a float32 or float64 value."""
     return np.float64(v).view(np.int64)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _not_value(bits, pc):
     """Whether float64 bits are not a value of the format: rounding them (``pc``: the
     parameters of toward_zero, overflow "ieee", nan "ml_dtypes") changes them, apart from the
@@ -264,7 +264,7 @@ def _not_value(bits, pc):
     return not ((r == bits) | both_zero | both_nan)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _store(out, i, result, p, sr, rand, seed, j):
     """out[i] = ``result`` (an operation's return value) rounded once, as a float; element
     index j picks the random integer under stochastic rounding (sr not None)."""

@@ -24,7 +24,7 @@ GROUP = 256                   # blocks whose scales are computed together (last-
 MAX32 = 3.4028234663852886e38
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def shared_exponent(amax_bits, rule, emax_elem, msig_frac, frac_bits, s_lo, s_hi):
     """The shared exponent of a block whose largest magnitude has the float64 bits amax_bits
     (NAN_EXP for a NaN scale).
@@ -54,7 +54,7 @@ def shared_exponent(amax_bits, rule, emax_elem, msig_frac, frac_bits, s_lo, s_hi
     return NAN_EXP if (s > s_hi) | (field == 2047) else s
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _unscaled64(v, inv, scl):
     """v * inv = v / 2**s (float64), exact; where that underflows float64's normal range
     (float64 inputs only) the quotient rounded to odd, which rounds on to the element exactly:
@@ -68,7 +68,7 @@ def _unscaled64(v, inv, scl):
     return jam if back != v else y
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _unscaled32(v, inv, scl):
     """The float32 bits of v / 2**s for float32 v, inv = 2**-s, scl = 2**s, as ``_unscaled64``
     in float32 arithmetic: exact where float32 holds the quotient, else (float32's subnormal
@@ -82,7 +82,7 @@ def _unscaled32(v, inv, scl):
     return jam if back != v else yb
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fixed_element(y, scl, rnd, fx):
     """(code, value) of the float64 y = x / 2**s rounded to a fixed-point element; fx =
     (2**frac_bits, mode, lo, hi, sr_bits, sr_nearest, code mask). NaN gives code 0, value NaN * scl."""
@@ -92,7 +92,7 @@ def _fixed_element(y, scl, rnd, fx):
     return np.int64(k) & code_mask, k / fscale * scl
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
     """One element in the float32 domain: (code, value) of v / 2**s (v float32) rounded once.
     ``sr`` None: a deterministic mode; ``fx`` None: float elements (``_round_one`` with ``p``),
@@ -107,7 +107,7 @@ def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
     """``_mx_element32`` in the float64 domain (values exact in float64)."""
     y = _unscaled64(np.float64(v), inv, scl)
@@ -118,7 +118,7 @@ def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
     return q, np.int64(q).view(np.float64) * scl
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _powers(s):
     """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
     if s == NAN_EXP:
@@ -126,13 +126,13 @@ def _powers(s):
     return np.int64((1023 - s) << 52).view(np.float64), np.int64((1023 + s) << 52).view(np.float64)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _abs_bits(v):
     """|v| as int64 bits of float64: ordered like |v|, NaN above Inf."""
     return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
@@ -198,7 +198,7 @@ def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx,
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _mx_element64)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
     """(block scale, total scale) of an NVFP4-style block with largest magnitude bits amax_bits
     (float32): both NaN when amax is not finite."""
@@ -211,7 +211,7 @@ def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
     return sv, np.float32(ts * sv)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _element32(v, tot, index, rand, seed, p, sr, codes):
     """One NVFP4-style element: (code, value) of fl32(v / tot) rounded with ``p`` (float32
     domain, saturating: the same as torchao's clamp to +-max before its cast); value

@@ -10,7 +10,7 @@ _MASK32 = (1 << 32) - 1
 _BIG = np.int64(1) << 62
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _round_quotient(q, rem, c, negative, rounding):
     """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
     is the sign of p; ``rounding`` a ``Rounding`` number or ``NEAREST_UP``. The magnitude

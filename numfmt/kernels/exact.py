@@ -28,7 +28,7 @@ SIG_BITS = 62
 _TOP = np.int64(1) << 61          # the smallest sig of the 62-bit form
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def bit_length(x):
     """Number of bits of 0 <= x < 2**63 (0 for 0), by binary search."""
     n = np.int64(0)
@@ -39,7 +39,7 @@ def bit_length(x):
     return n + x
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _strip_zeros(sig, exp):
     """(sig, exp) with the trailing zero bits of sig > 0 moved into exp."""
     for s in (32, 16, 8, 4, 2, 1):
@@ -49,7 +49,7 @@ def _strip_zeros(sig, exp):
     return sig, exp
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def normalize(neg, sig, exp, sticky):
     """(neg, sig, exp) plus a sticky flag to the 62-bit form; 0 <= sig < 2**63.
 
@@ -68,7 +68,7 @@ def normalize(neg, sig, exp, sticky):
     return neg, (sig << s) | sticky, exp - s
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def add(na, sa, ea, nb, sb, eb):
     """a + b (subtraction: flip nb); sa, sb < 2**62.
 
@@ -114,17 +114,17 @@ def add(na, sa, ea, nb, sb, eb):
     return normalize(na, A + B, eA, sticky)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def mul(na, sa, ea, nb, sb, eb):
-    """a * b; sa * sb < 2**64 (the int64 product wraps; bit 63 is recovered)."""
-    p = sa * sb
+    """a * b; sa * sb < 2**64 (formed in uint64: signed overflow is undefined in compiled code)."""
+    p = np.uint64(sa) * np.uint64(sb)
     neg = na ^ nb
-    if p < 0:                        # the product has 64 bits: halve it, keep the dropped bit
-        return normalize(neg, (p >> 1) & ((np.int64(1) << 63) - 1), ea + eb + 1, p & 1)
-    return normalize(neg, p, ea + eb, 0)
+    if p >> np.uint64(63):           # the product has 64 bits: halve it, keep the dropped bit
+        return normalize(neg, np.int64(p >> np.uint64(1)), ea + eb + 1, np.int64(p & np.uint64(1)))
+    return normalize(neg, np.int64(p), ea + eb, 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def div(na, sa, ea, nb, sb, eb):
     """a / b; sa < 2**62, 0 < sb < 2**32.
 
@@ -144,11 +144,11 @@ def div(na, sa, ea, nb, sb, eb):
     y = r1 << k2
     q2 = y // sb
     r2 = y - q2 * sb
-    q = (q1 << k2) + q2
+    q = (q1 << k2) | q2                  # q2 < 2**k2 (r1 < sb): no carry, no int64 overflow
     return normalize(neg, q, ea - eb - (62 - la + lb), np.int64(r2 != 0))
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def sqrt(sa, ea):
     """sqrt(sa * 2**ea) with neg = 0 (the sign is the caller's); sa < 2**62.
 
@@ -183,17 +183,19 @@ def sqrt(sa, ea):
     return np.int64(0), (r << 1) | np.int64(rem != 0), (ea - t - 2) // 2
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
     """a * b + c with one rounding; sa * sb < 2**62, sc < 2**62.
 
     The product is exact (at most 62 bits), so this is ``add`` of two operands of at most
     62 bits, whose jamming argument covers any exponent gap and any cancellation.
     """
-    return add(na ^ nb, sa * sb, ea + eb, nc, sc, ec)
+    # uint64: operands that are not values of the format (their result is discarded) may
+    # exceed the bound, and signed overflow is undefined in compiled code
+    return add(na ^ nb, np.int64(np.uint64(sa) * np.uint64(sb)), ea + eb, nc, sc, ec)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def unpack_float64(bits):
     """(neg, sig, exp) of a finite float64 bit pattern (int64), exactly; sig is odd (trailing
     zeros moved into exp, so a value with p significant bits has sig < 2**p) or 0 (exp 0)."""

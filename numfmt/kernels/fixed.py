@@ -19,7 +19,7 @@ SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def unpack64(bits):
     """(neg, m, e, special) of the float64 with these bits: |x| = m * 2**e, m < 2**53;
     special for Inf and NaN."""
@@ -29,7 +29,7 @@ def unpack64(bits):
     return neg, m, max(ex, 1) - 1075, ex == 0x7FF
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _div_bits(r, s, n):
     """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s < 2**53 and n >= 0, where the
     quotient is below 2**63: long division, 10 bits a step."""
@@ -43,7 +43,7 @@ def _div_bits(r, s, n):
     return q << min(n, 62), r                    # r == 0 left n zero bits (q < 2**63)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _shift_parts(m, d):
     """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize).
     With s = 1, d >= 10 only occurs for m >= 2**52 or m = 0 (a float64 exponent is at least
@@ -59,7 +59,7 @@ def _shift_parts(m, d):
     return q, rem, sticky, (d >= 10) & (m != 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def quotient(m, d, s):
     """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
     sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
@@ -83,7 +83,7 @@ def quotient(m, d, s):
     return np.int64(0), q0 >> drop, np.int64(sticky), False
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
     saturated to [lo, hi] (Inf too) or, with ``wrap``, reduced modulo hi - lo + 1 (a power of
@@ -102,7 +102,7 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
     return (lo if neg else hi) if huge | special else min(max(k, lo), hi)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def round_fixed_one(s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
     return np.float64(round_fixed_bits(np.float64(s).view(np.int64), 1, np.int64(0), mode,

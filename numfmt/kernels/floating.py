@@ -46,7 +46,7 @@ PARAM_NAMES = (
 _NO_SR = (0, 0, 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
 
@@ -61,7 +61,7 @@ def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     return inc * q_bits if below_quantum else (a & -full) + inc * full
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=_NO_SR):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
 
@@ -74,24 +74,25 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
     dom_exp = 11 if dom_m == 52 else 8
     neg = bits < 0
-    a = bits & ((np.int64(1) << (dom_exp + dom_m)) - 1)
+    a = bits & ~(np.int64(-1) << (dom_exp + dom_m))   # no 2**63 - 1: signed overflow is UB
     inf_bits = ((np.int64(1) << dom_exp) - 1) << dom_m
     mant_mask = (np.int64(1) << dom_m) - 1
+    ar = min(a, inf_bits)             # NaN payloads clamped: a + bias stays below 2**63
 
     # discarded bits: fixed in normal binades, more below the smallest normal binade
-    E = a >> dom_m
+    E = ar >> dom_m
     shift = min(max(dom_m - M, sub_shift_base - max(E, 1)), dom_m)
     full = np.int64(1) << shift
-    sig = (a & mant_mask) | (min(E, 1) << dom_m)
+    sig = (ar & mant_mask) | (min(E, 1) << dom_m)
     lsb = ((sig >> shift) if lsb_parity < 0 else (E + lsb_parity)) & 1
-    r = (a + rounding_bias(neg, lsb, shift, flags)) & -full
+    r = (ar + rounding_bias(neg, lsb, shift, flags)) & -full
     # below one quantum: 0 (an even code) or the quantum, from a guard bit (a >= half a
     # quantum) and a sticky bit (a is neither half a quantum nor 0)
     up_from_zero = rounds_away(neg, 0, np.int64(a >= half_q_bits), 1,
                                np.int64((a != half_q_bits) & (a != 0)), flags, 0)
     r = (q_bits if up_from_zero else 0) if a < q_bits else r
     if stochastic:
-        r = _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr)
+        r = _stochastic_magnitude(ar, E, sig, shift, q_bits, rnd, sr)
     overflow = r > max_bits
     r = max(r, min_bits)
 
@@ -106,7 +107,7 @@ def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=
     return (nan1 if neg else nan0) if no_image else out
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
     """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
     float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.

@@ -60,13 +60,13 @@ EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all 
 EXP64 = 0x7FF << 52
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _shift(a, s):
     """floor(a * 2**s) for 0 <= a < 2**63 and s <= 62 (modulo 2**64 where the result is larger)."""
     return a << s if s >= 0 else a >> min(-s, 63)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     """1 iff the magnitude moves to hi: f = A / (D * 2**t) in [0, 1), d = floor or RNE of
     f * 2**k, up iff d + rnd >= 2**k. D < 2**32 is 1 or 2**J - 1 (odd); A < 2**63.
@@ -92,7 +92,7 @@ def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     return (d + rnd) >> k
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
 
@@ -126,7 +126,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
         tail = (e << FRAC) | frac                 # exponent, then fraction: es + FRAC bits
         drop = es + FRAC - avail                  # >= 29
         lo = (regime << avail) | (tail >> drop)
-        rem = tail & ((np.int64(1) << drop) - 1)
+        rem = tail & ~(np.int64(-1) << drop)     # drop can be 63 (es = 5)
         if p.stochastic:
             if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
                 A, t, D = rem, drop, np.int64(1)
@@ -142,7 +142,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def unpack_posit(code, n, es):
     """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
     sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR."""
@@ -163,7 +163,7 @@ def unpack_posit(code, n, es):
     return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def posit_float_bits(code, n, es, dom64):
     """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
     values are normal float64 numbers, and float32 ones for the formats that fit it."""
@@ -178,7 +178,7 @@ def posit_float_bits(code, n, es, dom64):
     return bits | (np.int64(neg) << (63 if dom64 else 31))
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _unpack_float(bits, dom64):
     """(special, neg, sig, exp) of a float32 (dom64 False) or float64 bit pattern in the 62-bit
     form (sig == 0 for zeros); special for NaN and +-Inf."""
@@ -194,7 +194,7 @@ def _unpack_float(bits, dom64):
     return special, neg, sig, exp
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom64):
     special, neg, sig, exp = _unpack_float(bits, dom64)
     if special:
@@ -233,7 +233,7 @@ def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
         out_bits[i] = posit_float_bits(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es, True)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fast_range(n, es, dom64):
     """(e_lo, e_hi): the float exponent fields of the binades 2**s <= |x| < 2**(s+1) that hold
     posit values with a fixed number fb >= 0 of fraction bits: -(n-2-es) * 2**es <= s <
@@ -245,13 +245,13 @@ def _fast_range(n, es, dom64):
     return max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fast_one(bits, n, es, p, dom64, want_code):
     """The code (want_code) or the float bits of the rounded value, in the input's own format,
     of an input in a binade of ``_fast_range`` (or a zero); garbage, but defined, elsewhere."""
     dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
     sign = bits & (np.int64(-1) << (63 if dom64 else 31))
-    a = bits ^ sign
+    a = min(bits ^ sign, EXP64 if dom64 else EXP32)   # NaN payloads clamped (no int64 overflow)
     s = (a >> dom_m) - dom_bias
     kr = s >> es                                  # regime value, its length, the bits after it
     length = kr + 2 if kr >= 0 else 1 - kr
@@ -260,7 +260,7 @@ def _fast_one(bits, n, es, p, dom64, want_code):
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     if want_code:
         rem = a & ((np.int64(1) << sh) - 1)
-        regime = (((np.int64(1) << min(max(kr + 1, 0), 62)) - 1) << 1) if kr >= 0 else np.int64(1)
+        regime = (((np.int64(1) << min(max(kr + 1, 0), 60)) - 1) << 1) if kr >= 0 else np.int64(1)
         e = s - (kr << es)
         frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
         lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
@@ -273,7 +273,7 @@ def _fast_one(bits, n, es, p, dom64, want_code):
     return out if a != 0 else np.int64(0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
     """Two passes: the branch-free fast path for every element (vectorizable), then the general
     routine for the elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and
@@ -344,7 +344,7 @@ def decode(codes, out_bits, n, es, out64):
 OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "fma": 4, "sqrt": 5}
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _unpack_value(bits):
     """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
     nar = (bits & EXP64) == EXP64
@@ -352,7 +352,7 @@ def _unpack_value(bits):
     return nar, neg, sig, exp
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _exact_op(op, a, b, c):
     """(nar, neg, sig, exp): the exact result of op in the 62-bit form, or nar for NaR
     (a NaR operand, x / 0, sqrt of a negative). a, b, c are float64 bit patterns of posit

@@ -13,7 +13,7 @@ from .longacc import longacc_add, longacc_value
 from .posit import round_exact, unpack_posit
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _accumulate(acc, lsb_exp, a, b, negate, n, es):
     """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D arrays of codes; True if a NaR was met
     (the accumulator is then left as it is: the caller marks the quire NaR)."""

@@ -1,0 +1,84 @@
+"""The kernels never overflow a signed integer, on special and extreme inputs of every family.
+
+Numba compiles signed ``+ - *`` with LLVM's ``nsw`` flag: an int64 overflow is undefined
+behaviour, and LLVM may then fold a later comparison either way, so the result changes with
+inlining and compiler version (a NaN payload plus a rounding bias passing 2**63 made
+``nf.div(1, 0, "binary16", overflow="raise")`` raise and ``nf.mul(inf, 2)`` reject its operand
+once helpers were inlined by LLVM instead of Numba). Compiled code cannot be checked for it, but
+the same kernels run as Python under ``NUMBA_DISABLE_JIT=1``, where numpy's int64 scalars report
+every overflow. This test runs a tour of special inputs that way in a subprocess and fails on the
+first overflow, naming the line. The uint64 hash of the random numbers (``splitmix_bits``) wraps
+by definition and is exempt.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+TOUR = textwrap.dedent('''
+    import math, os, sys
+    import numpy as np
+    import numfmt as nf
+    from numfmt import dyadic
+    from numfmt.formats import PositFormat
+
+    def on_error(kind, flag):
+        frame = sys._getframe(1)
+        path = frame.f_code.co_filename.replace(os.sep, "/")
+        compiled = "/numfmt/kernels/" in path or path.endswith(("/numfmt/rounding.py", "/numfmt/random.py"))
+        if kind != "overflow" or not compiled or frame.f_code.co_name == "splitmix_bits":
+            return
+        raise FloatingPointError(f"{kind} at {frame.f_code.co_filename}:{frame.f_lineno} "
+                                 f"({frame.f_code.co_name})")
+
+    np.seterrcall(on_error)
+    np.seterr(all="call")
+    payloads = np.array([0x7FF8000000000000, 0x7FFFFFFFFFFFFFFF, 0x7FF0000000000001], np.int64)
+    nans = np.concatenate([payloads, payloads | np.int64(-1 << 63)]).view(np.float64)
+    x = np.concatenate([nans, [math.inf, -math.inf, 0.0, -0.0, 1e300, -1e300, 1e50, 5e-324,
+                               1e-50, 3.0, -2.5, 0.1]])
+    modes = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
+    without_nan = ["e2m1", "int8", nf.FixedFormat(16, 4)]     # NaN into them raises, by design
+    for fmt in ["e8m0", "e4m3", "e5m2", "bfloat16", "binary16", PositFormat(8, 5),
+                PositFormat(16, 1), "posit32"] + without_nan:
+        xs = x[6:] if fmt in without_nan else x
+        for mode in modes:
+            nf.round(xs, fmt, mode, overflow="saturate")
+            nf.encode(xs, fmt, mode, overflow="saturate")
+        nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate")
+    nf.round(x[6:][np.isfinite(x[6:])], "int8", overflow="wrap")
+    blocks = np.tile(x[:32] if x.size >= 32 else np.resize(x, 32), (2, 1))
+    for name in ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"]:
+        for mode in ["nearest_even", "toward_positive", "odd"]:
+            nf.round(blocks, name, mode, axis=1)
+    v = nf.round(x[6:], "bfloat16")
+    w = v[::-1].copy()
+    for op in (nf.add, nf.sub, nf.mul, nf.div):
+        for mode in modes:
+            op(v, w, "bfloat16", mode)
+    nf.fma(v, w, v, "bfloat16")
+    nf.sqrt(np.abs(v), "bfloat16")
+    p = nf.round(x[6:], "posit16")
+    for op in (nf.add, nf.mul, nf.div):
+        op(p, p[::-1].copy(), "posit16")
+    finite = v[np.isfinite(v)]
+    for order in ("sequential", "pairwise", "kahan", "exact"):
+        nf.sum(finite, "bfloat16", order=order)
+    nf.dot(finite, finite[::-1].copy(), "bfloat16", accumulator="binary32", order="exact")
+    nf.quire_dot(p[np.isfinite(p)], p[np.isfinite(p)], "posit16")
+    nf.quantize_affine(x[6:], "int8", 0.05, 3, exact=True, rounding="toward_positive")
+    acc = np.array([-(2**31), 2**31 - 1, -5, 7, 0], np.int32)
+    for shift in (0, 31, 62):
+        dyadic.requantize(acc, 1 << 30, shift)
+    dyadic.requantize(acc, 2**31 - 1, 31, rounding="gemmlowp")
+    print("no overflow")
+''')
+
+
+def test_no_signed_overflow_in_any_kernel():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    run = subprocess.run([sys.executable, "-c", TOUR], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0 and "no overflow" in run.stdout, run.stderr[-3000:]
