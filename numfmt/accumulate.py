@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from .arithmetic.floating import products_exact_in_float64
-from .casts import stochastic_args
+from .stochastic import stochastic_args
 from .casts.common import as_float_array, run_chunked
-from .casts.floating import _overflow_mark, fits_float32, kernel_params, sr_params
+from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import PARAM_NAMES
-from .ops import _representable, _round_operands
+from .ops import representable, round_operands
 from .quire import quire_dot, quire_sum
 from .rounding import Rounding, overflow_policy, rounding_mode
 
@@ -69,7 +69,7 @@ def _check_values(x: np.ndarray, fmt, argument: str) -> None:
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
     count, first = 0, None
     for lo in range(0, flat.size, _CHECK_CHUNK):
-        bad = ~_representable(flat[lo:lo + _CHECK_CHUNK], fmt)
+        bad = ~representable(flat[lo:lo + _CHECK_CHUNK], fmt)
         found = int(np.count_nonzero(bad))
         if found and first is None:
             first = lo + int(np.argmax(bad))
@@ -139,7 +139,7 @@ class _Plan:
     def operands(self, arrays: dict) -> dict:
         """The input arrays (name -> float array), rounded to fmt for inputs="round", and
         checked to hold values of fmt."""
-        arrays = _round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
+        arrays = round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
         for name, arr in arrays.items():
             _check_values(arr, self.fmt, name)
         return arrays
@@ -163,7 +163,7 @@ class _Plan:
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
                                                                   stochastic)
         promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None)
-        mark = _overflow_mark(True) if self.overflow == "raise" else -1
+        mark = overflow_mark(True) if self.overflow == "raise" else -1
         G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
@@ -268,7 +268,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
                                                      alignment_bits=alignment_bits, promote_every=promote_every))
-        arr = _round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
+        arr = round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
         total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                           random_bits=random_bits)
         if keepdims:
@@ -323,7 +323,7 @@ def _operands(a, b, plan):
 def _quire_operands(a, b, posit, rounding, inputs: str):
     """a and b as float arrays for the quire, rounded to the posit format for inputs="round"."""
     arrays = {"a": as_float_array(a, "a"), "b": as_float_array(b, "b")}
-    arrays = _round_operands(arrays, posit, rounding_mode(rounding), "ieee", inputs)
+    arrays = round_operands(arrays, posit, rounding_mode(rounding), "ieee", inputs)
     return arrays["a"], arrays["b"]
 
 

@@ -16,14 +16,13 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numba as nb
 import numpy as np
 
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import dyadic as kern
 from .rounding import NEAREST_UP, ROUNDING_NAMES, Rounding
-from .quantize import TORCH_EPS, _axis, quantize_affine, storage_dtype
+from .quantize import TORCH_EPS, checked_axis, quantize_affine, storage_dtype
 
 # requantize's own names, and the library's names (numfmt.rounding) for the same roundings
 # requantize's rounding names (kept as aliases) and the library's, as the kernels' mode numbers
@@ -90,7 +89,7 @@ def _per_channel(z: np.ndarray, axis, *params):
     """params as flat int64 arrays: one element for a scalar, else broadcast against z
     (1-d arrays lie along ``axis``: per channel)."""
     if axis is not None:
-        axis = _axis(axis, z.ndim)
+        axis = checked_axis(axis, z.ndim)
     out = []
     for p in params:
         p = np.asarray(p, dtype=np.int64)
@@ -194,16 +193,6 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
     return out.reshape(x.shape).astype(np.int32)
 
 
-@nb.njit(cache=True, nogil=True)
-def _int8_matmul(x, w_t, zx, zw, acc):
-    """acc[n, o] += sum_i (x[n, i] - zx) * (w_t[i, o] - zw[o]) in int64."""
-    for n in range(x.shape[0]):
-        for i in range(x.shape[1]):
-            xv = np.int64(x[n, i]) - zx
-            for o in range(w_t.shape[1]):
-                acc[n, o] += xv * (np.int64(w_t[i, o]) - zw[o])
-
-
 def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0,
            out_zero_point: int = 0, out="int8", rounding: str = "half_even") -> np.ndarray:
     """Integer-only linear layer: int8 x (N, I) times int8 w (O, I), int32 accumulation plus
@@ -226,7 +215,7 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
     zw = np.broadcast_to(_int_array(w_zero_point, "w_zero_point", -128, 127), (w_q.shape[0],)).copy()
     _int_array(out_zero_point, "out_zero_point", fmt.min_int, fmt.max_int)
     acc = np.zeros((x_q.shape[0], w_q.shape[0]), np.int64)
-    _int8_matmul(np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T), np.int64(x_zero_point), zw, acc)
+    kern.int8_matmul(np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T), np.int64(x_zero_point), zw, acc)
     if bias_q is not None:
         acc += _int_array(bias_q, "bias_q", -(1 << 31), (1 << 31) - 1)
     if acc.size and (acc.min() < -(1 << 31) or acc.max() >= 1 << 31):

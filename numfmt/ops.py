@@ -31,13 +31,13 @@ Results are float32 where float32 holds every value of the format and no input w
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from .arithmetic import NotValuesError
+from .arithmetic import floating as float_arithmetic
+from .arithmetic import posit as posit_arithmetic
 from .casts import round as _round
-from .casts import stochastic_args
+from .stochastic import stochastic_args
 from .casts.common import as_float_array, finish
 from .casts.floating import fits_float32
 from .formats.registry import format as _format
@@ -47,23 +47,23 @@ __all__ = ["add", "sub", "mul", "div", "fma", "sqrt", "neg", "abs"]
 
 INPUTS = ("exact", "round")
 # family -> module with elementwise(op, operands, fmt, mode, overflow, stochastic) and
-# fits_float32(fmt), imported when first used
-FAMILIES = {"float": "numfmt.arithmetic.floating", "posit": "numfmt.arithmetic.posit"}
+# fits_float32(fmt)
+FAMILIES = {"float": float_arithmetic, "posit": posit_arithmetic}
 
 
 def _family_module(fmt):
-    name = FAMILIES.get(fmt.family)
-    if name is None:
+    module = FAMILIES.get(fmt.family)
+    if module is None:
         raise TypeError(f"element-wise arithmetic supports float and posit formats; {fmt.name} "
                         f"is a {fmt.family} format")
-    return importlib.import_module(name)
+    return module
 
 
 def _fits_float32(fmt) -> bool:
     return fits_float32(fmt) if fmt.family == "float" else _family_module(fmt).fits_float32(fmt)
 
 
-def _representable(v: np.ndarray, fmt) -> np.ndarray:
+def representable(v: np.ndarray, fmt) -> np.ndarray:
     """Mask of the elements of v that are values of fmt (NaN where fmt has NaN; -0 as 0):
     those that rounding toward zero leaves unchanged (a NaN without NaN becomes 0)."""
     with np.errstate(invalid="ignore"):
@@ -73,7 +73,7 @@ def _representable(v: np.ndarray, fmt) -> np.ndarray:
 
 def _not_values(name: str, a: np.ndarray, fmt) -> ValueError | None:
     """The error for operand ``name`` if some of its elements are not values of fmt."""
-    bad = ~_representable(a, fmt)
+    bad = ~representable(a, fmt)
     if not bad.any():
         return None
     return ValueError(f"{int(bad.sum())} of {a.size} elements of {name} are not values of {fmt.name}; "
@@ -86,7 +86,7 @@ def _check_inputs(inputs: str) -> None:
         raise ValueError(f"inputs must be one of {INPUTS}; got {inputs!r}")
 
 
-def _round_operands(arrays: dict, fmt, mode: Rounding, overflow: str, inputs: str) -> dict:
+def round_operands(arrays: dict, fmt, mode: Rounding, overflow: str, inputs: str) -> dict:
     """The operands (name -> float array) as an operation takes them: unchanged for
     inputs="exact"; for inputs="round" each rounded to fmt in ``mode`` (under stochastic
     rounding to nearest even, so that the random bits serve the operation only)."""
@@ -111,7 +111,7 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     except ValueError:
         shapes = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
         raise ValueError(f"operands do not broadcast together: {shapes}") from None
-    arrays = _round_operands(arrays, fmt, mode, overflow, inputs)
+    arrays = round_operands(arrays, fmt, mode, overflow, inputs)
     wide = any(a.dtype == np.float64 for a in arrays.values())
     out32 = not wide and _fits_float32(fmt)
     # a family that checks its operands itself (in the kernel's pass) also takes float32

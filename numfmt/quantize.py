@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts import round as _round, stochastic_args
+from .casts import round as _round
+from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .casts.fixed import divide_round
 from .formats.integer import FixedFormat
@@ -33,7 +34,7 @@ def _native(x) -> np.ndarray:
     return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
 
 
-def _axis(axis, ndim: int):
+def checked_axis(axis, ndim: int):
     """axis checked against ndim and made non-negative (None stays None)."""
     if axis is None:
         return None
@@ -97,7 +98,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     """
     fmt = _integer_format(fmt)
     x = as_float_array(_native(x))
-    axis = _axis(axis, x.ndim)
+    axis = checked_axis(axis, x.ndim)
     scale = _along(scale, x.shape, axis, "scale").astype(np.float64 if exact else np.float32)
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise ValueError(f"scale must be positive and finite{'' if exact else ' in float32'}; got {scale!r}")
@@ -128,7 +129,7 @@ def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.nda
     [1.0, -0.5]
     """
     q = _native(q)
-    axis = _axis(axis, q.ndim)
+    axis = checked_axis(axis, q.ndim)
     scale = _along(scale, q.shape, axis, "scale").astype(np.float32)
     zero_point = _zero_point(zero_point, q.shape, axis, None)
     return ((q.astype(np.int64) - zero_point).astype(np.float32) * scale).astype(np.float32)
@@ -151,7 +152,7 @@ def choose_qparams(x, fmt, *, symmetric: bool = False, axis: int | None = None):
     """
     fmt = _integer_format(fmt)
     x = as_float_array(_native(x)).astype(np.float64)
-    axis = _axis(axis, x.ndim)
+    axis = checked_axis(axis, x.ndim)
     if x.size == 0:
         raise ValueError(f"x is empty (shape {x.shape}); choose_qparams needs values to take the range of")
     if not np.all(np.isfinite(x)):

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts import decode, encode, stochastic_args
+from .casts import decode, encode
+from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .formats.posit import PositFormat
 from .formats.registry import format as _format

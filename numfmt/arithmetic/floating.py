@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..casts.common import run_chunked
-from ..casts.floating import _overflow_mark, kernel_params, sr_params
+from ..casts.floating import overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
 from . import NotValuesError
@@ -65,7 +65,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
     if overflow == "raise":
-        bad = out.view(np.int64) == _overflow_mark(True)
+        bad = out.view(np.int64) == overflow_mark(True)
         if bad.any():
             raise OverflowError(f"{int(bad.sum())} of {out.size} results of {op} overflow {fmt.name} "
                                 f"(max {fmt.info.max}) under rounding={mode.name.lower()}; first at "

@@ -43,7 +43,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     values of fmt, NaN for NaR), each result rounded once to fmt; a 1-D float64 array.
 
     ``stochastic`` is None or ``(seed, sr_bits, sr_rule, random_bits_or_None)`` as
-    ``numfmt.casts._stochastic`` returns it; element i uses random number i.
+    ``numfmt.stochastic.stochastic_args`` returns it; element i uses random number i.
     """
     if ARITIES.get(op) != len(operands):
         raise ValueError(f"op must be one of {sorted(ARITIES)} with its number of operands; got {op!r} "

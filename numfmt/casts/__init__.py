@@ -4,23 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..formats.registry import format as _format
+from ..formats.values import use_decoder
 from ..rounding import Rounding, overflow_policy, rounding_mode
-from ..random import resolve_seed
 from . import block, fixed, floating, posit
 from .block import BlockCodes
 from .common import as_float_array, finish, get_num_threads, set_num_threads
+from ..stochastic import last_seed, stochastic_args  # noqa: F401 (public: numfmt.last_seed)
 
 __all__ = ["BlockCodes", "round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
-
-SR_RULES = ("add", "nearest")
-DEFAULT_SR_BITS = 32
-_last_seed: int | None = None
-
-
-def last_seed() -> int | None:
-    """The seed the most recent stochastic ``round``/``encode`` call used (drawn from the OS
-    when no seed was given), so that a result can be reproduced."""
-    return _last_seed
 
 _FAMILIES = {"float": floating, "fixed": fixed, "posit": posit, "block": block}
 
@@ -35,37 +26,6 @@ def _overflow(overflow: str, fmt) -> str:
     if fmt.family == "fixed" and overflow == "wrap":
         return overflow
     return overflow_policy(overflow)
-
-
-def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
-    """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
-    names the input in messages): None for deterministic modes, else (seed, k, rule, flat
-    int64 random bits or None). Also what ``numfmt.ops`` uses."""
-    global _last_seed
-    if mode != Rounding.STOCHASTIC:
-        if random_bits is not None or sr_bits is not None:
-            raise ValueError("sr_bits and random_bits apply to rounding='stochastic' only; "
-                             f"got rounding={mode.name.lower()!r}")
-        return None
-    k = DEFAULT_SR_BITS if sr_bits is None else sr_bits
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 62):
-        raise ValueError(f"sr_bits must be an integer from 1 to 62; got {sr_bits!r}")
-    if sr_rule not in SR_RULES:
-        raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
-    if random_bits is None:
-        _last_seed = resolve_seed(seed)
-        return _last_seed, int(k), sr_rule, None
-    rand = np.asarray(random_bits)
-    if rand.dtype.kind not in "iu":
-        raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
-    try:
-        rand = np.broadcast_to(rand, shape)
-    except ValueError:
-        raise ValueError(f"random_bits of shape {rand.shape} does not broadcast to {name} of shape {shape}") from None
-    if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
-        raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
-                         f"got values from {rand.min()} to {rand.max()}")
-    return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
 
 
 def _block_options(fmt, **options) -> dict:
@@ -199,3 +159,6 @@ def decode(codes, fmt=None, dtype=np.float32):
 
 
 round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC)
+
+
+use_decoder(decode)   # the formats' values() decode through the casts

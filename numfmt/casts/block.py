@@ -122,7 +122,7 @@ def _run_rows(kernel, x3: np.ndarray, *args) -> int:
 
 # ----------------------------------------------------------------------------- kernels' numbers
 def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, want_code: bool):
-    """(p, sr, fx) for the kernels: the float element's ``_round_one`` parameters (the scale
+    """(p, sr, fx) for the kernels: the float element's ``round_one`` parameters (the scale
     format's, unused, for fixed-point elements), the stochastic tuple (None for deterministic modes) and the
     fixed-point tuple (None for float elements)."""
     elem = fmt.element
@@ -153,12 +153,12 @@ def _fits_float32(fmt: BlockFormat) -> bool:
     return precision <= 24 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -149
 
 
-def _float32_domain(fmt: BlockFormat) -> bool:
+def float32_domain(fmt: BlockFormat) -> bool:
     """Whether float32 inputs can be rounded in float32 arithmetic: the element rounds in the
     float32 domain, every value fits float32, and the element's quantum times 2**-62 (the finest
     stochastic bit) lies above float32's smallest subnormal (see ``kernels.block._unscaled``)."""
     elem = fmt.element
-    usable = elem.family == "fixed" or floating._float32_domain(elem)
+    usable = elem.family == "fixed" or floating.float32_domain(elem)
     return usable and _fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
 
 
@@ -189,7 +189,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     x3, padded_shape = _blocks(x, fmt, axis, pad)
     rand = kernel_random_bits(_random(x, padded_shape, axis, stochastic) if stochastic is not None else None)
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
-    dom64 = not (pow2 and x.dtype == np.float32 and _float32_domain(fmt)) if pow2 else False
+    dom64 = not (pow2 and x.dtype == np.float32 and float32_domain(fmt)) if pow2 else False
     p, sr, fx = _element_params(fmt, dom64, mode, stochastic, want_code)
     codes = out = None
     if want_code:

@@ -54,7 +54,7 @@ def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: b
 
     x: flat contiguous float64 without NaN; scale: positive finite float64, one or one per
     element of x; stochastic: None or (seed, sr_bits, sr_rule, random bits or None) as
-    ``numfmt.casts.stochastic_args`` gives it (element i uses random number i).
+    ``numfmt.stochastic.stochastic_args`` gives it (element i uses random number i).
 
     >>> divide_round(np.array([3 - 2**-30, -2.5, 2.0**60]), 1.0, Rounding.TOWARD_ZERO, -128, 127).tolist()
     [2, -2, 127]

@@ -20,7 +20,7 @@ def fits_float32(fmt: FloatFormat) -> bool:
     return fmt.man_bits <= 23 and fmt.emin - fmt.man_bits >= -149 and fmt.info.maxexp <= 128
 
 
-def _float32_domain(fmt: FloatFormat) -> bool:
+def float32_domain(fmt: FloatFormat) -> bool:
     """Whether float32 inputs can be rounded on their own bits (float32 subnormals < 2**emin)."""
     return fits_float32(fmt) and fmt.emin >= -126
 
@@ -30,21 +30,21 @@ def _bits(value: float, dom64: bool) -> int:
     return int(np.array(value, ftype).view(itype))
 
 
-def _overflow_mark(dom64: bool) -> int:
+def overflow_mark(dom64: bool) -> int:
     """Output bits that only an overflow produces under overflow="raise" (a NaN payload)."""
     return _bits(np.nan, dom64) | 1
 
 
 @functools.lru_cache(maxsize=None)
 def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, nan: str):
-    """(bits_params, code_params): the tuples ``kernels.floating._round_one`` reads.
+    """(bits_params, code_params): the tuples ``kernels.floating.round_one`` reads.
 
     They differ in what a result is: bit patterns of the float domain (round) or codes
     (encode). overflow="raise" marks every overflow with NaN bits so the caller can count them.
     """
     dom_m, dom_bias, _, _ = _DOMAINS[dom64]
     info = fmt.info
-    overflow_mark = _overflow_mark(dom64)
+    mark = overflow_mark(dom64)
     max_code = fmt.max_magnitude_code
     signed_nan = fmt.special in ("ieee", "fn") and fmt.signed
     specials = {}
@@ -69,9 +69,9 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         else:
             ovf_entry = max_entry
         if overflow == "raise":
-            ovf_entry = (overflow_mark, 0)
+            ovf_entry = (mark, 0)
             if not fmt.has_inf:
-                inf_entry = (overflow_mark, 0)
+                inf_entry = (mark, 0)
         specials[neg] = (nan_entry, inf_entry, ovf_entry)
     M = fmt.man_bits
     qsub = fmt.emin - M if fmt.subnormals else fmt.emin
@@ -129,7 +129,7 @@ def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
 
 def _domain_input(x: np.ndarray, fmt: FloatFormat):
     """(flat contiguous input in its rounding domain, dom64)."""
-    dom64 = x.dtype == np.float64 or not _float32_domain(fmt)
+    dom64 = x.dtype == np.float64 or not float32_domain(fmt)
     return kernel_input(x, np.float64 if dom64 else np.float32), dom64
 
 
@@ -159,7 +159,7 @@ def _check_overflow(flat: np.ndarray, fmt, dom64, mode, sr) -> None:
     marked = np.empty_like(flat)
     _run(flat, dom64, False, bits_params, marked, sr)
     itype = _DOMAINS[dom64][3]
-    bad = marked.view(itype) == _overflow_mark(dom64)
+    bad = marked.view(itype) == overflow_mark(dom64)
     if bad.any():
         raise OverflowError(f"{int(bad.sum())} of {flat.size} elements of x overflow {fmt.name} "
                             f"(max {fmt.info.max}) under rounding={mode.name.lower()}; "

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 from .floating import FloatFormat
 from .integer import FixedFormat
+from .names import resolve
 
 SCALE_RULES = ("floor", "ceil", "even", "rceil")
 
@@ -101,10 +102,8 @@ class BlockFormat:
     family = "block"
 
     def __post_init__(self) -> None:
-        from .registry import format as lookup
-
-        object.__setattr__(self, "element", lookup(self.element))
-        object.__setattr__(self, "scale", lookup(self.scale))
+        object.__setattr__(self, "element", resolve(self.element))
+        object.__setattr__(self, "scale", resolve(self.scale))
         if self.element.family not in ("float", "fixed"):
             raise ValueError(f"element must be a float or fixed-point format; got {self.element.name}")
         if not (isinstance(self.block_size, int) and not isinstance(self.block_size, bool)

@@ -23,6 +23,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .values import every_value
+
 SPECIALS = ("ieee", "fn", "fnuz", "p3109", "finite")
 
 
@@ -245,12 +247,7 @@ class FloatFormat:
         >>> FloatFormat(2, 1, bias=1, special="finite").values()[:8].tolist()
         [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
         """
-        if self.bits > 16:
-            raise ValueError(f"values() enumerates formats of at most 16 bits; {self.name} has {self.bits}")
-        from ..casts import decode
-
-        codes = np.arange(1 << self.bits, dtype=np.uint32)
-        return decode(codes, self, dtype=dtype)
+        return every_value(self, self.bits, dtype)
 
     def __str__(self) -> str:
         return self.name

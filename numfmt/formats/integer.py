@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .values import every_value
+
 
 @dataclass(frozen=True)
 class FixedInfo:
@@ -74,11 +76,7 @@ class FixedFormat:
         >>> IntFormat(3).values().tolist()
         [0.0, 1.0, 2.0, 3.0, -4.0, -3.0, -2.0, -1.0]
         """
-        if self.bits > 16:
-            raise ValueError(f"values() enumerates formats of at most 16 bits; {self.name} has {self.bits}")
-        from ..casts import decode
-
-        return decode(np.arange(1 << self.bits, dtype=np.uint32), self, dtype=dtype)
+        return every_value(self, self.bits, dtype)
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .values import every_value
+
 MAX_NBITS = 32
 MAX_ES = 5          # keeps every posit<n, es> value a normal float64 (maxpos <= 2**960)
 
@@ -125,11 +127,7 @@ class PositFormat:
         >>> PositFormat(3, 0).values().tolist()
         [0.0, 0.5, 1.0, 2.0, nan, -2.0, -1.0, -0.5]
         """
-        if self.nbits > 16:
-            raise ValueError(f"values() enumerates formats of at most 16 bits; {self.name} has {self.nbits}")
-        from ..casts import decode
-
-        return decode(np.arange(1 << self.nbits, dtype=np.uint32), self, dtype=dtype)
+        return every_value(self, self.nbits, dtype)
 
     def __str__(self) -> str:
         return self.name

@@ -5,7 +5,7 @@ are read as float64 bit patterns. Specials are settled first (IEEE 754 rules, se
 ``numfmt.ops``); finite operands are unpacked
 (``exact.unpack_float64``), combined exactly by ``numfmt.kernels.exact`` into the 62-bit
 odd-jammed form, and rounded once by ``round_exact``, which reuses the float family's one
-rounding routine ``kernels.floating._round_one`` with the parameter tuple of
+rounding routine ``kernels.floating.round_one`` with the parameter tuple of
 ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)``:
 
 - deterministic modes: the 62-bit form is rounded to odd at 53 bits, a float64 bit pattern
@@ -18,7 +18,7 @@ rounding routine ``kernels.floating._round_one`` with the parameter tuple of
 - stochastic rounding works on the 62-bit form itself (``float64`` would keep too few bits of
   the discarded fraction f): the format's quantum at the result's binade gives the kept bits
   and f, ``numfmt.rounding.stochastic_away`` decides, and the exact neighbour, a float64, goes
-  through ``_round_one`` (in the stochastic mode's parameters that only packs it and applies
+  through ``round_one`` (in the stochastic mode's parameters that only packs it and applies
   the overflow policy). f is exact to k bits while p + k <= 60:
   ``numfmt.arithmetic.floating`` enforces it.
 - deterministic add, sub and mul take a float64 route that yields the same odd-jammed float64
@@ -31,7 +31,7 @@ import numpy as np
 from ..random import element_bits
 from . import exact
 from ..rounding import stochastic_away
-from .floating import _round_one
+from .floating import round_one
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
 
@@ -88,7 +88,7 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
 
 @nb.njit(forceinline=True)
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
-    """The float64 bits ``round_exact`` hands to ``_round_one`` (see there)."""
+    """The float64 bits ``round_exact`` hands to ``round_one`` (see there)."""
     if sig == 0:
         return _SIGN if neg else np.int64(0)
     if stochastic:
@@ -105,7 +105,7 @@ def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 
     ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
     the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
     """
-    return _round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, want_code, 52, 1023)
+    return round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, want_code, 52, 1023)
 
 
 @nb.njit(forceinline=True)
@@ -258,7 +258,7 @@ def _not_value(bits, pc):
     """Whether float64 bits are not a value of the format: rounding them (``pc``: the
     parameters of toward_zero, overflow "ieee", nan "ml_dtypes") changes them, apart from the
     sign of zero (a NaN in a format without NaN rounds to 0)."""
-    r = _round_one(bits, pc, False, 52, 1023)
+    r = round_one(bits, pc, False, 52, 1023)
     both_zero = ((r | bits) & _MAG) == 0
     both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
     return not ((r == bits) | both_zero | both_nan)
@@ -275,7 +275,7 @@ def _store(out, i, result, p, sr, rand, seed, j):
         bits = _exact_bits(n, s, e, p, False, 0, (0, 0, 0))
     else:
         bits = _exact_bits(n, s, e, p, True, element_bits(rand, seed, j, sr[0]), sr)
-    out[i] = np.int64(_round_one(bits, p, False, 52, 1023)).view(np.float64)   # one rounding
+    out[i] = np.int64(round_one(bits, p, False, 52, 1023)).view(np.float64)   # one rounding
 
 
 # One kernel per operation, each serving every FloatFormat and every rounding mode:
@@ -297,7 +297,7 @@ def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(_round_one(odd_sum_bits(a, b, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(odd_sum_bits(a, b, rdn), p, False, 52, 1023)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
@@ -315,7 +315,7 @@ def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(_round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, False, 52, 1023)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
@@ -333,7 +333,7 @@ def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(_round_one(_fast_mul(a, b, a, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(_fast_mul(a, b, a, rdn), p, False, 52, 1023)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])

@@ -1,6 +1,6 @@
 """Numba kernels of the block family: one pass per block computes the block's amax, its scale,
 and rounds every element with the element family's inlined rounding
-(``kernels.floating._round_one``, ``kernels.fixed.round_fixed_one``).
+(``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``).
 
 The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``x[row, :, j]``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..random import element_bits
 from .fixed import round_fixed_one
-from .floating import _NO_SR, _round_one
+from .floating import NO_SR, round_one
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -95,7 +95,7 @@ def _fixed_element(y, scl, rnd, fx):
 @nb.njit(forceinline=True)
 def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
     """One element in the float32 domain: (code, value) of v / 2**s (v float32) rounded once.
-    ``sr`` None: a deterministic mode; ``fx`` None: float elements (``_round_one`` with ``p``),
+    ``sr`` None: a deterministic mode; ``fx`` None: float elements (``round_one`` with ``p``),
     else fixed point; ``codes`` None: the value is wanted. Each None is its own compiled
     specialization, so the loops carry no branches on them. The value element * 2**s is exact
     float32 arithmetic (Inf where float32 overflows), returned as float64."""
@@ -103,7 +103,7 @@ def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
     bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
     if fx is not None:
         return _fixed_element(np.float64(np.int32(bits).view(np.float32)), scl, rnd, fx)
-    q = _round_one(bits, p, codes is not None, 23, 127, sr is not None, rnd, _NO_SR if sr is None else sr)
+    q = round_one(bits, p, codes is not None, 23, 127, sr is not None, rnd, NO_SR if sr is None else sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
@@ -113,8 +113,8 @@ def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
     y = _unscaled64(np.float64(v), inv, scl)
     if fx is not None:
         return _fixed_element(y, scl, rnd, fx)
-    q = _round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, sr is not None, rnd,
-                   _NO_SR if sr is None else sr)
+    q = round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, sr is not None, rnd,
+                   NO_SR if sr is None else sr)
     return q, np.int64(q).view(np.float64) * scl
 
 
@@ -205,7 +205,7 @@ def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
     a = np.int32(amax_bits).view(np.float32)
     b = np.float32(np.float32(a / emax32) / ts)
     b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-    sv = np.int32(_round_one(np.int64(np.float32(b).view(np.int32)), p_scale, False, 23, 127)).view(np.float32)
+    sv = np.int32(round_one(np.int64(np.float32(b).view(np.int32)), p_scale, False, 23, 127)).view(np.float32)
     if not a <= MAX32:
         return np.float32(np.nan), np.float32(np.nan)
     return sv, np.float32(ts * sv)
@@ -218,9 +218,9 @@ def _element32(v, tot, index, rand, seed, p, sr, codes):
     fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
     bits = np.int64(np.float32(v / tot).view(np.int32))
     if sr is None:
-        q = _round_one(bits, p, codes is not None, 23, 127)
+        q = round_one(bits, p, codes is not None, 23, 127)
     else:
-        q = _round_one(bits, p, codes is not None, 23, 127, True, element_bits(rand, seed, index, sr[0]), sr)
+        q = round_one(bits, p, codes is not None, 23, 127, True, element_bits(rand, seed, index, sr[0]), sr)
     return q, np.float32(np.int32(q).view(np.float32) * tot)
 
 

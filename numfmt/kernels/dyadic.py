@@ -116,3 +116,13 @@ def gemmlowp_requantize(z, multiplier, shift, zero_point, lo, hi, out):
         x = np.int64(z[i]) << left      # the caller checked that it stays in int32
         q = _rdbpot(_srdhm(x, np.int64(multiplier[_at(multiplier, i)])), right)
         out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)
+
+
+@nb.njit(cache=True, nogil=True)
+def int8_matmul(x, w_t, zx, zw, acc):
+    """acc[n, o] += sum_i (x[n, i] - zx) * (w_t[i, o] - zw[o]) in int64."""
+    for n in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            xv = np.int64(x[n, i]) - zx
+            for o in range(w_t.shape[1]):
+                acc[n, o] += xv * (np.int64(w_t[i, o]) - zw[o])

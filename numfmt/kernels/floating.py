@@ -27,7 +27,7 @@ import numpy as np
 from ..random import element_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
-# The parameter tuple ``p`` of _round_one, built by numfmt.casts.floating.kernel_params.
+# The parameter tuple ``p`` of round_one, built by numfmt.casts.floating.kernel_params.
 PARAM_NAMES = (
     "M",                          # target fraction bits
     "sub_shift_base",             # shift = max(dom_m - M, sub_shift_base - max(E, 1)) (subnormals)
@@ -43,7 +43,7 @@ PARAM_NAMES = (
 )
 
 
-_NO_SR = (0, 0, 0)
+NO_SR = (0, 0, 0)
 
 
 @nb.njit(forceinline=True)
@@ -62,7 +62,7 @@ def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
 
 
 @nb.njit(forceinline=True)
-def _round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=_NO_SR):
+def round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=NO_SR):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
 
     NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
@@ -134,28 +134,28 @@ def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
 def round_bits32(x_bits, out_bits, p):
     """out_bits[i] = float32 bit pattern of x rounded to the format (x as int32 bits)."""
     for i in range(x_bits.size):
-        out_bits[i] = _round_one(np.int64(x_bits[i]), p, False, 23, 127)
+        out_bits[i] = round_one(np.int64(x_bits[i]), p, False, 23, 127)
 
 
 @nb.njit(cache=True, nogil=True)
 def round_bits64(x_bits, out_bits, p):
     """out_bits[i] = float64 bit pattern of x rounded to the format (x as int64 bits)."""
     for i in range(x_bits.size):
-        out_bits[i] = _round_one(x_bits[i], p, False, 52, 1023)
+        out_bits[i] = round_one(x_bits[i], p, False, 52, 1023)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode32(x_bits, out_codes, p):
     """out_codes[i] = code of x rounded to the format (x as float32 bits)."""
     for i in range(x_bits.size):
-        out_codes[i] = _round_one(np.int64(x_bits[i]), p, True, 23, 127)
+        out_codes[i] = round_one(np.int64(x_bits[i]), p, True, 23, 127)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode64(x_bits, out_codes, p):
     """out_codes[i] = code of x rounded to the format (x as float64 bits)."""
     for i in range(x_bits.size):
-        out_codes[i] = _round_one(x_bits[i], p, True, 52, 1023)
+        out_codes[i] = round_one(x_bits[i], p, True, 52, 1023)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -178,7 +178,7 @@ def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = _round_one(np.int64(x_bits[i]), p, False, 23, 127, True, rnd, sr)
+        out_bits[i] = round_one(np.int64(x_bits[i]), p, False, 23, 127, True, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -186,7 +186,7 @@ def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = _round_one(x_bits[i], p, False, 52, 1023, True, rnd, sr)
+        out_bits[i] = round_one(x_bits[i], p, False, 52, 1023, True, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -194,7 +194,7 @@ def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
     """encode32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = _round_one(np.int64(x_bits[i]), p, True, 23, 127, True, rnd, sr)
+        out_codes[i] = round_one(np.int64(x_bits[i]), p, True, 23, 127, True, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -202,7 +202,7 @@ def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     """encode64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = _round_one(x_bits[i], p, True, 52, 1023, True, rnd, sr)
+        out_codes[i] = round_one(x_bits[i], p, True, 52, 1023, True, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -1,0 +1,57 @@
+"""The arguments of stochastic rounding, shared by every public function that takes them:
+``seed``, ``sr_bits``, ``sr_rule`` and ``random_bits`` checked into one tuple, and the last
+seed drawn (per thread, so that concurrent callers each reproduce their own results).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .random import resolve_seed
+from .rounding import Rounding
+
+SR_RULES = ("add", "nearest")
+DEFAULT_SR_BITS = 32
+_thread = threading.local()         # the last seed, per thread
+
+
+def last_seed() -> int | None:
+    """The seed the most recent stochastic call of this thread used (drawn from the OS when no
+    seed was given), so that a result can be reproduced; None before the first.
+
+    >>> import numfmt as nf
+    >>> _ = nf.round([0.3], "e4m3", "stochastic", seed=7); nf.last_seed()
+    7
+    """
+    return getattr(_thread, "seed", None)
+
+
+def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
+    """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
+    names the input in messages): None for deterministic modes, else (seed, k, rule, flat
+    int64 random bits or None). Every public function with stochastic rounding calls it."""
+    if mode != Rounding.STOCHASTIC:
+        if random_bits is not None or sr_bits is not None:
+            raise ValueError("sr_bits and random_bits apply to rounding='stochastic' only; "
+                             f"got rounding={mode.name.lower()!r}")
+        return None
+    k = DEFAULT_SR_BITS if sr_bits is None else sr_bits
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 62):
+        raise ValueError(f"sr_bits must be an integer from 1 to 62; got {sr_bits!r}")
+    if sr_rule not in SR_RULES:
+        raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
+    if random_bits is None:
+        _thread.seed = resolve_seed(seed)
+        return _thread.seed, int(k), sr_rule, None
+    rand = np.asarray(random_bits)
+    if rand.dtype.kind not in "iu":
+        raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
+    try:
+        rand = np.broadcast_to(rand, shape)
+    except ValueError:
+        raise ValueError(f"random_bits of shape {rand.shape} does not broadcast to {name} of shape {shape}") from None
+    if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
+        raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
+                         f"got values from {rand.min()} to {rand.max()}")
+    return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
