@@ -10,7 +10,8 @@ import numpy as np
 
 from .arithmetic.floating import products_exact_in_float64
 from .stochastic import stochastic_args
-from .casts.common import as_float_array, run_chunked
+from .casts.common import as_float_array
+from .parallel import run_chunked
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .kernels import accumulate as kern
@@ -27,6 +28,7 @@ _PROMOTE_FORMAT = "binary32"
 _CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
 _EXACT_TERMS = np.empty((0, 3), np.int64)    # tx_proto of the kernels: products as exact triples
 _NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed draws them
+WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
 # what each argument that takes a format accepts, for the error message
 _EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire')",
@@ -169,7 +171,7 @@ class _Plan:
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
         run_chunked(self.kernel, out, status, a3, bt3, self.tx_proto, self.cfg, acc, prod, promote,
-                    np.uint64(seed), np.int64(mark), rand, pass_start=True)
+                    np.uint64(seed), np.int64(mark), rand, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
         if status.any():
             first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
             raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "

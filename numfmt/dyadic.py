@@ -21,6 +21,7 @@ import numpy as np
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import dyadic as kern
+from .parallel import run_ranges
 from .rounding import NEAREST_UP, ROUNDING_NAMES, Rounding
 from .quantize import TORCH_EPS, checked_axis, quantize_affine, storage_dtype
 
@@ -109,6 +110,15 @@ def _per_channel(z: np.ndarray, axis, *params):
     return out
 
 
+def _elementwise(kernel, arrays: tuple, *scalars, out: np.ndarray) -> None:
+    """``kernel(*arrays, *scalars, out)`` over ranges of out (``numfmt.parallel.run_ranges``):
+    each array is out's size (cut with it) or of size 1 (one value for every element)."""
+    def task(lo, hi):
+        kernel(*(a if a.size == 1 else a[lo:hi] for a in arrays), *scalars, out[lo:hi])
+
+    run_ranges(task, out.size)
+
+
 def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", axis=None) -> np.ndarray:
     """clamp(round(z * b / 2**c) + zero_point) to the integer format ``out``, exactly.
 
@@ -154,14 +164,16 @@ def requantize(z, b, c, zero_point=0, out="int8", rounding: str = "half_even", a
             raise ValueError("rounding='gemmlowp' is TFLite's int32 arithmetic: z must be int32 and, for c < 31, "
                              f"z * 2**(31 - c) must fit int32; got z = {wide[i]} with c = {cc[i if cc.size > 1 else 0]}; "
                              "use an exact rounding (half_up is TFLite's single-rounding result) instead")
-        kern.gemmlowp_requantize(flat, bb, 31 - cc, zp, fmt.min_int, fmt.max_int, result)
+        _elementwise(kern.gemmlowp_requantize, (flat, bb, 31 - cc, zp), fmt.min_int, fmt.max_int, out=result)
     else:
         if rounding not in ROUNDINGS:
             raise ValueError(f"rounding must be one of {list(ROUNDINGS) + ['gemmlowp']}; got {rounding!r}")
         if bb.size == cc.size == zp.size == 1 and z.dtype.itemsize <= 4 and z.dtype != np.uint32:
-            kern.requantize_int32(flat, bb[0], cc[0], zp[0], fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
+            _elementwise(kern.requantize_int32, (flat,), bb[0], cc[0], zp[0], fmt.min_int, fmt.max_int,
+                         ROUNDINGS[rounding], out=result)
         else:
-            kern.requantize(flat, bb, cc, zp, fmt.min_int, fmt.max_int, ROUNDINGS[rounding], result)
+            _elementwise(kern.requantize, (flat, bb, cc, zp), fmt.min_int, fmt.max_int, ROUNDINGS[rounding],
+                         out=result)
     return result.reshape(z.shape).astype(storage_dtype(fmt))
 
 
@@ -175,7 +187,7 @@ def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
     a, b = np.broadcast_arrays(_int_array(a, "a", -(1 << 31), (1 << 31) - 1),
                                _int_array(b, "b", -(1 << 31), (1 << 31) - 1))
     out = np.empty(a.size, np.int64)
-    kern.srdhm(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), out)
+    _elementwise(kern.srdhm, (np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1)), out=out)
     return out.reshape(a.shape).astype(np.int32)
 
 
@@ -189,7 +201,7 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
     x, e = np.broadcast_arrays(_int_array(x, "x", -(1 << 31), (1 << 31) - 1),
                                _int_array(exponent, "exponent", 0, 31))
     out = np.empty(x.size, np.int64)
-    kern.rdbpot(np.ascontiguousarray(x).reshape(-1), np.ascontiguousarray(e).reshape(-1), out)
+    _elementwise(kern.rdbpot, (np.ascontiguousarray(x).reshape(-1), np.ascontiguousarray(e).reshape(-1)), out=out)
     return out.reshape(x.shape).astype(np.int32)
 
 
@@ -215,7 +227,9 @@ def linear(x_q, w_q, bias_q=None, *, b, c, x_zero_point: int = 0, w_zero_point=0
     zw = np.broadcast_to(_int_array(w_zero_point, "w_zero_point", -128, 127), (w_q.shape[0],)).copy()
     _int_array(out_zero_point, "out_zero_point", fmt.min_int, fmt.max_int)
     acc = np.zeros((x_q.shape[0], w_q.shape[0]), np.int64)
-    kern.int8_matmul(np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T), np.int64(x_zero_point), zw, acc)
+    x_c, w_t = np.ascontiguousarray(x_q), np.ascontiguousarray(w_q.T)
+    run_ranges(lambda lo, hi: kern.int8_matmul(x_c[lo:hi], w_t, np.int64(x_zero_point), zw, acc[lo:hi]),
+               x_c.shape[0], w_t.size)
     if bias_q is not None:
         acc += _int_array(bias_q, "bias_q", -(1 << 31), (1 << 31) - 1)
     if acc.size and (acc.min() < -(1 << 31) or acc.max() >= 1 << 31):

@@ -36,7 +36,10 @@ from .kernels import posit as pkern
 from .kernels import quire as kern
 from .kernels.longacc import new_longacc
 from .random import random_bits as _random_ints
+from .parallel import run_chunked
 from .rounding import Rounding, mode_flags, rounding_mode
+
+QUIRE_WORK_PER_TERM = 10          # ``numfmt.parallel`` units per product added to a quire
 
 __all__ = ["Quire", "quire_dot", "quire_sum"]
 
@@ -105,7 +108,8 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     lsb_exp, width = quire_layout(fmt)
     out = np.empty(rows, np.int64)
     limbs = new_longacc(lsb_exp, width).size
-    kern.dot_rows(ca, cb, out, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed)
+    run_chunked(kern.dot_rows, ca, out, cb, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed,
+                pass_start=True, work_per_item=QUIRE_WORK_PER_TERM * k)
     values = decode(out, fmt, np.float32 if float32 else np.float64).reshape(shape)
     return values[()] if values.ndim == 0 else values
 

@@ -394,7 +394,7 @@ def test_decode_of_bare_codes_says_what_to_pass():
 
 
 def test_threads_do_not_change_results(monkeypatch):
-    monkeypatch.setattr("numfmt.casts.common._CPUS", 2)    # two threads even on a one-CPU machine
+    monkeypatch.setattr("numfmt.parallel.CPUS", 2)    # two threads even on a one-CPU machine
     x = np.random.default_rng(5).standard_normal((512, 512)).astype(np.float32)
     old = nf.get_num_threads()
     try:

@@ -97,7 +97,7 @@ def test_bfloat16_sum_of_small_increments_is_unbiased():
 
 
 def test_reproducible_across_threads_and_seed_forms(monkeypatch):
-    monkeypatch.setattr("numfmt.casts.common._CPUS", 4)    # allow four threads on fewer CPUs
+    monkeypatch.setattr("numfmt.parallel.CPUS", 4)    # allow four threads on fewer CPUs
     x = np.random.default_rng(0).standard_normal(3 * (1 << 17)).astype(np.float32)
     threads = nf.get_num_threads()
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..casts.common import run_chunked
+from ..parallel import run_chunked
 from ..casts.floating import overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
@@ -17,6 +17,9 @@ from . import NotValuesError
 from ..rounding import Rounding
 
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+# work of one result through the exact integer core, in ``numfmt.parallel`` units (about 1 ns);
+# the float64 route of deterministic add / sub / mul costs about 4
+WORK_EXACT = {"add": 15, "sub": 15, "mul": 15, "div": 60, "fma": 20, "sqrt": 40}
 CHECKS_INPUTS = True      # the kernels check that the operands are values of the format
 
 
@@ -60,8 +63,9 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
     fast = op in ("add", "sub") or (op == "mul" and products_exact_in_float64(fmt))
     not_values = np.zeros(1, np.int64)
+    work = 4 if fast and sr is None else WORK_EXACT[op]
     run_chunked(KERNELS[op], x, out, y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
-                sr, rand, np.uint64(seed), int(fast), check, not_values, pass_start=True)
+                sr, rand, np.uint64(seed), int(fast), check, not_values, pass_start=True, work_per_item=work)
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
     if overflow == "raise":

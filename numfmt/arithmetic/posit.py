@@ -26,9 +26,12 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..casts.posit import decode_table
 from ..kernels import posit as kern
+from ..parallel import run_chunked
 from ..rounding import Rounding, mode_flags
 
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+# work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
+WORK = {"add": 40, "sub": 40, "mul": 40, "div": 80, "fma": 60, "sqrt": 60}
 
 
 def fits_float32(fmt: PositFormat) -> bool:
@@ -54,8 +57,9 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     p = mode_flags(mode)
     out = np.empty(a.size, np.float64)
     table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
-    beyond = kern.arith(a, b, c, out.view(np.int64), kern.OPS[op], fmt.nbits, fmt.es, p,
-                        (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table)
+    beyond = sum(run_chunked(kern.arith, a, out.view(np.int64), b, c, kern.OPS[op], fmt.nbits, fmt.es, p,
+                             (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table,
+                             pass_start=True, work_per_item=WORK[op]))
     if overflow == "raise" and beyond:
         raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "
                             f"({fmt.info.maxpos})")

@@ -8,7 +8,8 @@ from ..formats.values import use_decoder
 from ..rounding import Rounding, overflow_policy, rounding_mode
 from . import block, fixed, floating, posit
 from .block import BlockCodes
-from .common import as_float_array, finish, get_num_threads, set_num_threads
+from .common import as_float_array, finish
+from ..parallel import get_num_threads, set_num_threads
 from ..stochastic import last_seed, stochastic_args  # noqa: F401 (public: numfmt.last_seed)
 
 __all__ = ["BlockCodes", "round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]

@@ -20,7 +20,6 @@ A short tail is padded with zero codes.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +30,8 @@ from ..random import random_bits as _random_bits
 from ..rounding import Rounding
 from . import fixed as fixed_casts
 from . import floating
-from .common import PARALLEL_MIN_PER_THREAD, code_dtype, get_num_threads, kernel_input, kernel_random_bits
+from ..parallel import run_ranges
+from .common import code_dtype, kernel_input, kernel_random_bits
 
 __all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
 
@@ -101,23 +101,14 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
     return np.ascontiguousarray(np.pad(rand.reshape(x.shape), widths)).reshape(-1)
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None     # (size, pool)
+WORK_PER_ELEMENT = 2          # ``numfmt.parallel`` units per element of a block cast
 
 
 def _run_rows(kernel, x3: np.ndarray, *args) -> int:
-    """kernel(x3, lo, hi, *args) over row ranges, in threads for large arrays (blocks never
-    straddle a range, so ``common.run_chunked``'s flat chunks do not fit); the sum of the
-    kernel's return values (0 for None)."""
-    global _pool
-    rows = x3.shape[0]
-    threads = min(get_num_threads(), x3.size // PARALLEL_MIN_PER_THREAD, rows)
-    if threads <= 1:
-        return kernel(x3, 0, rows, *args) or 0
-    if _pool is None or _pool[0] != get_num_threads():
-        _pool = (get_num_threads(), ThreadPoolExecutor(max_workers=get_num_threads()))
-    bounds = [rows * i // threads for i in range(threads + 1)]
-    futures = [_pool[1].submit(kernel, x3, a, b, *args) for a, b in zip(bounds, bounds[1:])]
-    return sum(f.result() or 0 for f in futures)
+    """kernel(x3, lo, hi, *args) over row ranges (``numfmt.parallel.run_ranges``: blocks never
+    straddle a range); the sum of the kernel's return values (0 for None)."""
+    per_row = WORK_PER_ELEMENT * x3.shape[1] * x3.shape[2]
+    return sum(run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args) or 0, x3.shape[0], per_row))
 
 
 # ----------------------------------------------------------------------------- kernels' numbers

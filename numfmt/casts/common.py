@@ -1,60 +1,11 @@
-"""What every family's casts share: input checks, output dtypes, and the threaded chunk runner."""
+"""What every family's casts share: input checks and output dtypes."""
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import ml_dtypes
 import numpy as np
 
 _ML_FLOATS = {np.dtype(getattr(ml_dtypes, n)) for n in dir(ml_dtypes)
               if n.startswith(("float", "bfloat")) and isinstance(getattr(ml_dtypes, n), type)}
-
-_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-_threads = _CPUS
-_pool: ThreadPoolExecutor | None = None
-PARALLEL_MIN_PER_THREAD = 1 << 16
-
-
-def set_num_threads(n: int) -> None:
-    """Set how many threads the kernels use for large arrays: 1 to the number of CPUs this
-    process may run on (the default), as ``numba.set_num_threads`` allows; else ValueError.
-
-    >>> set_num_threads(1)
-    """
-    global _threads, _pool
-    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= _CPUS):
-        raise ValueError(f"n must be an integer from 1 to {_CPUS} (the CPUs available); got {n!r}")
-    n = int(n)
-    _threads = n
-    _pool = None
-
-
-def get_num_threads() -> int:
-    """How many threads the kernels use for large arrays."""
-    return _threads
-
-
-def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args, pass_start: bool = False) -> None:
-    """Call ``kernel(x[a:b], out[a:b], *args)`` over contiguous chunks of flat arrays.
-
-    Chunks run in parallel threads (the kernels release the GIL) when the array is large;
-    every kernel is elementwise, so the result does not depend on the split. With
-    ``pass_start`` the kernel gets the chunk's first index: ``kernel(x[a:b], out[a:b], a, *args)``.
-    """
-    global _pool
-    n = x.size
-    threads = min(_threads, n // PARALLEL_MIN_PER_THREAD)
-    if threads <= 1:
-        kernel(x, out, *((0,) if pass_start else ()), *args)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads)
-    bounds = [n * k // threads for k in range(threads + 1)]
-    futures = [_pool.submit(kernel, x[a:b], out[a:b], *((a,) if pass_start else ()), *args)
-               for a, b in zip(bounds, bounds[1:])]
-    for f in futures:
-        f.result()
 
 
 def as_float_array(x, argument: str = "x") -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 from ..formats.integer import FixedFormat
 from ..kernels import fixed as kern
 from ..rounding import Rounding
-from .common import as_code_array, code_dtype, run_chunked
+from ..parallel import run_chunked
+from .common import as_code_array, code_dtype
 
 OVERFLOW_POLICIES = ("saturate", "wrap", "raise")
 

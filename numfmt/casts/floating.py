@@ -8,7 +8,8 @@ import numpy as np
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
 from ..rounding import Rounding, mode_flags, overflows_to_infinity
-from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
+from ..parallel import run_chunked
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
 NAN_POLICIES = ("raise", "ml_dtypes")
 

@@ -14,7 +14,8 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..kernels import posit as kern
 from ..rounding import Rounding, mode_flags
-from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits, run_chunked
+from ..parallel import run_chunked
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
 _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
             True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by dom64 (float64 input)

@@ -383,11 +383,13 @@ def _exact_op(op, a, b, c):
 
 
 @nb.njit(cache=True, nogil=True)
-def arith(a, b, c, out, op, n, es, p, sr, rand, seed, table):
-    """out[i] = float64 bits of op(a[i], b[i], c[i]) rounded once to posit<n, es> (float64 bit
-    patterns in, op numbers in ``OPS``; ``table``: float64 bits by code for n <= 16, else
-    empty); element i uses random number i. Returns how many exact results lie beyond maxpos
-    (they saturate), for overflow="raise"."""
+def arith(a, out, start, b, c, op, n, es, p, sr, rand, seed, table):
+    """out[i] = float64 bits of op(a[i], b[start + i], c[start + i]) rounded once to
+    posit<n, es> (float64 bit patterns in, op numbers in ``OPS``; ``table``: float64 bits by
+    code for n <= 16, else empty); element i uses random number start + i. Returns how many
+    exact results lie beyond maxpos (they saturate), for overflow="raise"."""
+    b = b[start:start + a.size]
+    c = c[start:start + a.size]
     beyond = 0
     max_scale = (n - 2) << es
     for i in range(a.size):
@@ -397,7 +399,7 @@ def arith(a, b, c, out, op, n, es, p, sr, rand, seed, table):
         else:
             s = exp + 61
             beyond += (sig != 0) & ((s > max_scale) | ((s == max_scale) & (sig != np.int64(1) << 61)))
-            rnd = element_bits(rand, seed, i, sr[0]) if p.stochastic else np.int64(0)
+            rnd = element_bits(rand, seed, start + i, sr[0]) if p.stochastic else np.int64(0)
             code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
         out[i] = table[code] if table.size else posit_float_bits(code, n, es, True)
     return beyond

@@ -41,15 +41,16 @@ def round_quire(acc, lsb_exp, n, es, p, sr, rnd):
 
 
 @nb.njit(cache=True, nogil=True)
-def dot_rows(a, b, out, limbs, lsb_exp, n, es, p, sr, rand, seed):
-    """out[r] = code of sum_k a[r, k] * b[r, k] rounded once (NaR if any code is NaR);
-    row r uses random number r under stochastic rounding."""
+def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
+    """out[r] = code of sum_k a[r, k] * b[start + r, k] rounded once (NaR if any code is NaR);
+    row r uses random number start + r under stochastic rounding."""
+    b = b[start:start + a.shape[0]]
     acc = np.zeros(limbs, np.int64)
     for r in range(a.shape[0]):
         acc[:] = 0
         if _accumulate(acc, lsb_exp, a[r], b[r], 0, n, es):
             out[r] = np.int64(1) << (n - 1)
             continue
-        rnd = element_bits(rand, seed, r, sr[0]) if p.stochastic else np.int64(0)
+        rnd = element_bits(rand, seed, start + r, sr[0]) if p.stochastic else np.int64(0)
         neg, sig, exp = longacc_value(acc, lsb_exp)
         out[r] = round_exact(neg, sig, exp, n, es, p, rnd, sr)

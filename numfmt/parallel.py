@@ -1,0 +1,76 @@
+"""The one parallel runner: every kernel call that can be split runs through ``run_ranges``.
+
+Work is split by its estimated cost, not by element count: a caller says how much work one item
+is (``work_per_item``, in units of one element of a float cast, about a nanosecond), and the
+items are cut into contiguous ranges, one per thread, once there are at least ``MIN_WORK`` units
+per thread (below that a thread costs more than it saves). So a 256 x 256 matmul with k = 256
+(65,536 outputs of 256 multiply-adds each) uses every thread that ``set_num_threads`` allows,
+and so do posit arithmetic, the quire, block casts and dyadic requantization. The kernels
+release the GIL (``nogil=True``). Results never depend on the split: every item is computed
+on its own, and stochastic rounding draws counter-based random numbers by global index (item
+i uses number i wherever its range starts), so any thread count gives the same bits.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+MIN_WORK = 1 << 16               # units of work per thread before a second thread pays off
+
+_threads = CPUS
+_pool: ThreadPoolExecutor | None = None
+
+
+def set_num_threads(n: int) -> None:
+    """Set how many threads the kernels use for large work: 1 to the number of CPUs this
+    process may run on (the default), as ``numba.set_num_threads`` allows; else ValueError.
+
+    >>> set_num_threads(1)
+    """
+    global _threads, _pool
+    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= CPUS):
+        raise ValueError(f"n must be an integer from 1 to {CPUS} (the CPUs available); got {n!r}")
+    _threads = int(n)
+    _pool = None
+
+
+def get_num_threads() -> int:
+    """How many threads the kernels use for large work."""
+    return _threads
+
+
+def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
+    """``task(lo, hi)`` over contiguous ranges that cover 0 .. n - 1, in parallel threads when
+    the work (n * work_per_item) is large; the tasks' results in order.
+
+    >>> run_ranges(lambda lo, hi: hi - lo, 10)
+    [10]
+    """
+    global _pool
+    threads = int(min(_threads, n, n * work_per_item // MIN_WORK))
+    if threads <= 1:
+        return [task(0, n)]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_threads)
+    bounds = [n * k // threads for k in range(threads + 1)]
+    futures = [_pool.submit(task, lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+    return [f.result() for f in futures]
+
+
+def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args, pass_start: bool = False,
+                work_per_item: float = 1.0) -> list:
+    """``kernel(x[a:b], out[a:b], *args)`` over contiguous chunks of flat arrays (``run_ranges``);
+    with ``pass_start`` the kernel also gets the chunk's first index:
+    ``kernel(x[a:b], out[a:b], a, *args)``. The kernels' results in order.
+
+    >>> def double(x, out, start): out[:] = 2 * x; return start
+    >>> out = np.empty(3); run_chunked(double, np.arange(3.0), out, pass_start=True), out.tolist()
+    ([0], [0.0, 2.0, 4.0])
+    """
+    def task(lo, hi):
+        return kernel(x[lo:hi], out[lo:hi], *((lo,) if pass_start else ()), *args)
+
+    return run_ranges(task, x.shape[0] if x.ndim else 1, work_per_item)
