@@ -49,13 +49,13 @@ from pathlib import Path
 import numpy as np
 
 from .casts import decode, encode, round as _round
-from .formats import BlockFormat, FloatFormat, PositFormat
+from .formats import FloatFormat, PositFormat
 from .formats.registry import format as _format, registered
 
 GROUPS = ("float", "posit", "int", "block")
 DEFAULT_BITS = (4, 6, 8)
 BITS_RANGE = (3, 16)
-MAX_SPLIT_EXP_BITS = 8          # wider exponents would leave float64's range (e9m6 and up)
+MAX_SPLIT_EXP_BITS = 8          # up to bfloat16's exponent; wider ones soon leave float64's range
 POSIT_ES = (0, 1, 2, 3)
 SIZES = {False: 1 << 18, True: 1 << 14}      # synthetic tensor size: full, --quick
 SEED = 0
@@ -137,7 +137,7 @@ def _named(fmt) -> StudyFormat:
 
 def study_formats(bits, formats) -> list[StudyFormat]:
     """The formats of a study: each group in ``formats`` at every width in ``bits``, and each
-    format named in ``formats`` at its own width.
+    format named in ``formats`` at its own width (in place of a split with the same label).
 
     Groups: ``float`` (every split eXmY of the width with X <= 8, all codes numbers, with and
     without subnormals where Y > 0), ``posit`` (es 0..3), ``int`` (intN), ``block`` (the
@@ -161,7 +161,8 @@ def study_formats(bits, formats) -> list[StudyFormat]:
         found = []
         if "float" in groups:
             for e in range(1, min(n - 1, MAX_SPLIT_EXP_BITS) + 1):
-                found += [_split(e, n - 1 - e, True)] + ([_split(e, n - 1 - e, False)] if e > 1 and n - 1 - e > 0 else [])
+                m = n - 1 - e
+                found += [_split(e, m, True)] + ([_split(e, m, False)] if e > 1 and m > 0 else [])
         if "posit" in groups:
             found += [StudyFormat(p.name, p, n, "posit", "rms->1", es=es)
                       for es in POSIT_ES for p in [PositFormat(n, es)]]
@@ -364,7 +365,13 @@ class Mlp:
         return [self.x_test, h]
 
     def accuracy(self, cast_weight=None, cast_input=None) -> float:
-        """Test accuracy, with each weight matrix and/or each layer's input cast (biases stay)."""
+        """Test accuracy, with each weight matrix and/or each layer's input cast (biases stay).
+
+        >>> import numfmt as nf
+        >>> mlp = train_mlp()
+        >>> mlp.accuracy() > 0.95, mlp.accuracy(cast_weight=lambda w: nf.round(w, "e2m1")) < mlp.accuracy()
+        (True, True)
+        """
         h = self.x_test
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = (cast_input(h) if cast_input else h) @ (cast_weight(w) if cast_weight else w) + b
@@ -375,7 +382,11 @@ class Mlp:
 
 def train_mlp(seed: int = SEED) -> Mlp:
     """A 64-64-10 ReLU MLP trained on scikit-learn's digits (pixels / 16; 70/30 split, stratified),
-    fixed seed; about a second on a CPU. Needs scikit-learn."""
+    fixed seed; about a second on a CPU. Needs scikit-learn.
+
+    >>> [w.shape for w in train_mlp().weights]
+    [(64, 64), (64, 10)]
+    """
     datasets = _require("sklearn.datasets")
     selection = _require("sklearn.model_selection")
     neural = _require("sklearn.neural_network")
@@ -416,6 +427,8 @@ def load_data(paths) -> list[Tensor]:
             a = a.astype(np.float64)
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"--data {path}: {name} has {int(np.sum(~np.isfinite(a)))} NaN or infinite elements")
+            if np.max(np.abs(a)) > 1e300:      # scaled_to_odd's exact product needs room above
+                raise ValueError(f"--data {path}: {name} has magnitudes above 1e300")
             tensors.append(Tensor(name, a))
     return tensors
 
@@ -454,7 +467,7 @@ def _cell(value: float, digits: int = 1) -> str:
     return "inf" if value == math.inf else ("-inf" if value == -math.inf else f"{value:.{digits}f}")
 
 
-def tables(result: StudyResult, markdown: bool = False) -> dict[int, str]:
+def _tables(result: StudyResult, markdown: bool = False) -> dict[int, str]:
     """One table per bit width: SQNR (dB) of each format (rows) on each tensor (columns), the best
     per tensor marked with ``*``; with an MLP, its test accuracy (%) with weights and with
     activations in the format."""
@@ -577,7 +590,7 @@ def _report(result: StudyResult, out: Path, settings: str, plots: list[Path]) ->
     md += ["## Findings", "", *_findings(result), ""]
     if result.baseline_accuracy is not None:
         md += [f"MLP test accuracy in float64: {100 * result.baseline_accuracy:.1f} %.", ""]
-    for bits, table in tables(result, markdown=True).items():
+    for bits, table in _tables(result, markdown=True).items():
         md += [f"## {bits} bits", "", "SQNR in dB (higher is better), `*` the best per column.", "", table, ""]
     path = out / "report.md"
     path.write_text("\n".join(md))
@@ -639,7 +652,7 @@ def run(data=None, bits=DEFAULT_BITS, formats=GROUPS, out="numfmt-study", quick:
                 f"{', '.join(map(str, sorted({f.bits for f in chosen})))}; {time.perf_counter() - start:.1f} s.")
     result.files += plots + [_report(result, out, settings, plots)]
     if verbose:
-        for width, table in tables(result).items():
+        for width, table in _tables(result).items():
             print(f"\n{width} bits: SQNR (dB), * = best per tensor"
                   + (f"; MLP accuracy in float64 {100 * result.baseline_accuracy:.1f} %" if mlp else "") + "\n")
             print(table)

@@ -139,7 +139,8 @@ def test_missing_extra_names_it(capsys, tmp_path, monkeypatch):
 
 def test_data_files_and_named_formats(capsys, tmp_path):
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "acts.npz", a=rng.standard_normal((4, 40)).astype(np.float32), b=np.array([-8, -4, -2, -1, 0, 1, 2, 4, 8]))
+    np.savez(tmp_path / "acts.npz", a=rng.standard_normal((4, 40)).astype(np.float32),
+             b=np.array([-8, -4, -2, -1, 0, 1, 2, 4, 8]))
     np.save(tmp_path / "w.npy", rng.laplace(size=100))
     out = tmp_path / "out"
     assert main(["study", "--data", str(tmp_path / "acts.npz"), str(tmp_path / "w.npy"),
