@@ -560,19 +560,19 @@ def _plots(result: StudyResult, out: Path) -> list[Path]:
 
 
 def _findings(result: StudyResult) -> list[str]:
-    """One line per width: the best split of each tensor, and the best format overall."""
-    lines = []
-    for bits in sorted({r["bits"] for r in result.measurements}):
-        rows = [r for r in result.measurements if r["bits"] == bits]
-        tensors = list(dict.fromkeys(r["tensor"] for r in rows))
-        splits = [r for r in rows if r["exp_bits"] is not None]
-        parts = []
-        for t in tensors:
-            best = _best([r for r in rows if r["tensor"] == t], "sqnr_db")
-            split = [r for r in splits if r["tensor"] == t]
-            parts.append(f"{t}: {best['format']} ({_cell(best['sqnr_db'])} dB)"
-                         + (f", best split {_best(split, 'sqnr_db')['format']}" if split else ""))
-        lines.append(f"- {bits} bits: " + "; ".join(parts))
+    """A Markdown table: per tensor and width, the best format and the best float split (SQNR, dB)."""
+    widths = sorted({r["bits"] for r in result.measurements})
+    tensors = list(dict.fromkeys(r["tensor"] for r in result.measurements))
+    lines = ["| tensor | " + " | ".join(f"{b} bits: best | {b} bits: best split" for b in widths) + " |",
+             "| --- " * (1 + 2 * len(widths)) + "|"]
+    for t in tensors:
+        cells = []
+        for bits in widths:
+            rows = [r for r in result.measurements if r["bits"] == bits and r["tensor"] == t]
+            splits = [r for r in rows if r["exp_bits"] is not None]
+            cells += [f"{r['format']} ({_cell(r['sqnr_db'])})" if r else "-"
+                      for r in (_best(rows, "sqnr_db"), _best(splits, "sqnr_db") if splits else None)]
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -587,7 +587,8 @@ def _report(result: StudyResult, out: Path, settings: str, plots: list[Path]) ->
           + (", MLP accuracy: [accuracy.csv](accuracy.csv)" if result.accuracy else "") + ".", ""]
     for p in plots:
         md += [f"![{p.stem}]({p.name})", ""]
-    md += ["## Findings", "", *_findings(result), ""]
+    md += ["## Best formats", "", "SQNR in dB of the best format and of the best eXmY split.", "",
+           *_findings(result), ""]
     if result.baseline_accuracy is not None:
         md += [f"MLP test accuracy in float64: {100 * result.baseline_accuracy:.1f} %.", ""]
     for bits, table in _tables(result, markdown=True).items():
