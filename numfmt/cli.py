@@ -1,4 +1,5 @@
-"""The ``numfmt`` command line: list formats, show one, round, encode and decode values, run the demo.
+"""The ``numfmt`` command line: list formats, show one, round, encode and decode values, run the demo
+and the study.
 
 Commands::
 
@@ -9,6 +10,8 @@ Commands::
     numfmt encode FORMAT VALUES... [same options]   the codes, in hex
     numfmt decode FORMAT CODES...        the values of codes (0x-prefixed hex or decimal)
     numfmt demo                          a short showcase (also what plain ``numfmt`` runs)
+    numfmt study [--data FILE ...] [--bits 4,6,8] [--formats ...] [--out DIR] [--quick]
+                                         which format suits which tensor: errors, MLP accuracy, plots, report
     numfmt warmup [--jobs N]             compile every kernel ahead, into Numba's disk cache
     numfmt --version
 
@@ -56,7 +59,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import __version__, accumulate, ops, warmup
+from . import __version__, accumulate, ops, study, warmup
 from .casts import decode, encode, round as _round
 from .formats.registry import format as _format, registered
 from .random import random_bits, resolve_seed
@@ -584,8 +587,29 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_option(parse):
+    """An argparse type from one of numfmt.study's parsers (its message without the option name)."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    """Run ``numfmt.study.run`` with the command line's options (one-line errors, exit status 2)."""
+    try:
+        study.run(args.data, args.bits, args.formats, args.out, args.quick)
+    except study.MissingExtra as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the command line (subcommands list, info, round, encode, decode, demo).
+    """The argument parser of the command line (subcommands list, info, round, encode, decode, demo,
+    study, warmup).
 
     >>> args = build_parser().parse_args(["round", "e4m3", "0.1", "-r", "sr", "--seed", "7"])
     >>> args.func.__name__, args.values, args.rounding, args.seed, args.sr_bits
@@ -596,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, runs `numfmt demo`. `python -m numfmt` runs the same program (GNU coreutils "
                "ships another numfmt, which may come first on PATH).")
     parser.add_argument("--version", action="version", version=f"numfmt {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo,warmup}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo,study,warmup}")
     sub.add_parser("list", help="every registered format",
                    description="Every registered format, one line each: name, aliases, family, bits (bits per "
                                "element for block formats), the largest value, and the smallest positive value "
@@ -633,6 +657,23 @@ def build_parser() -> argparse.ArgumentParser:
                                "rounding mode, and exact arithmetic, accumulation, posits and MX blocks. The "
                                "first run compiles the kernels (minutes on a small machine).",
                    ).set_defaults(func=cmd_demo)
+    p = sub.add_parser("study", help="which format suits which tensor: errors, MLP accuracy, plots, a report",
+                       description="Cast tensors to every eXmY split, posits (es 0..3), intN and the MX/NVFP4 "
+                                   "block formats of each width; measure MSE, SQNR, max relative error, the "
+                                   "fractions clipped and flushed to zero, and the accuracy of an MLP on "
+                                   "scikit-learn's digits with its weights or activations in each format. Prints "
+                                   "a table per width and writes measurements.csv, accuracy.csv, PNG plots and "
+                                   "report.md to --out. Needs the study extra: pip install \"numfmt[study]\".")
+    p.add_argument("--data", nargs="+", action="extend", metavar="FILE",
+                   help=".npy or .npz files to study instead of the built-in tensors (synthetic ones and an MLP)")
+    p.add_argument("--bits", type=_study_option(study.parse_bits), default=study.DEFAULT_BITS, metavar="B,B",
+                   help="widths of the format groups, 3 to 16 (default 4,6,8)")
+    p.add_argument("--formats", type=_study_option(study.parse_formats), default=list(study.GROUPS),
+                   metavar="F,F", help="groups float, posit, int, block (default: all) and format names "
+                                       "(e4m3, posit8, nvfp4, ...: studied at their own width)")
+    p.add_argument("--out", default="numfmt-study", metavar="DIR", help="output directory (default ./numfmt-study)")
+    p.add_argument("--quick", action="store_true", help="small synthetic tensors (2**14 elements): seconds")
+    p.set_defaults(func=cmd_study)
     p = sub.add_parser("warmup", help="compile every kernel ahead (once after installing)",
                        description="Compile the kernels of every public entry point now, in several processes, "
                                    "into Numba's disk cache, so that later first calls answer at once.")
