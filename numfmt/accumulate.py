@@ -16,7 +16,7 @@ from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_param
 from .formats.registry import format as _format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
-from .kernels.floating import PARAM_NAMES
+from .kernels.floating import FloatParams
 from .ops import representable, round_operands
 from .quire import quire_dot, quire_sum
 from .rounding import Rounding, overflow_policy, rounding_mode
@@ -90,7 +90,7 @@ def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
     return params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr
 
 
-_NO_ROUNDING = ((-1,) * len(PARAM_NAMES), 0, False, (0, 0, 0))     # products stay exact
+_NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0))   # products stay exact
 
 
 class _Plan:

@@ -91,11 +91,11 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         for row in range(3):
             table += [specials[False][row][k], specials[True][row][k]]
         # the sign applies to a zero result only where -0 exists; without zero, code 0 is a number
-        return (*common, out_sign, int(fmt.has_negative_zero or not fmt.zero), int(not fmt.signed), *table)
+        return kern.FloatParams(*common, out_sign, int(fmt.has_negative_zero or not fmt.zero),
+                                int(not fmt.signed), *table)
 
     sign_in = -(1 << 63) if dom64 else 1 << 31      # the sign bit, as an int64
     params = variant(0, sign_in), variant(1, fmt.sign_bit)
-    assert len(params[0]) == len(kern.PARAM_NAMES)
     return params
 
 
@@ -107,8 +107,9 @@ def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
         return None
     clamp = fmt.info.max if overflow == "saturate" else np.inf
     bits_params, _ = kernel_params(fmt, False, mode, overflow, "raise")
-    rounding = bits_params[kern.PARAM_NAMES.index("nearest"):kern.PARAM_NAMES.index("odd") + 1]
-    return (23 - fmt.man_bits, *rounding, _bits(clamp, False), _bits(np.nan, False))
+    p = bits_params
+    return (23 - fmt.man_bits, p.nearest, p.ties_even, p.away_pos, p.away_neg, p.odd, _bits(clamp, False),
+            _bits(np.nan, False))
 
 
 def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:

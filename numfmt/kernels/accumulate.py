@@ -389,9 +389,9 @@ def _new_triples(tx_proto, n):
 @nb.njit(inline="always")
 def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
     """The terms arow[k] * brow[k]: float64 products (tx None; exact there), else exact
-    triples; each rounded once by prod_rounder unless its parameters start with -1."""
+    triples; each rounded once by prod_rounder unless its parameters have M = -1."""
     tb = terms.view(np.int64)
-    round_products = prod_rounder[0][0] >= 0
+    round_products = prod_rounder[0].M >= 0
     for k in range(arow.size):
         x, y = np.float64(arow[k]), np.float64(brow[k])
         if tx is None:

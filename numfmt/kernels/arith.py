@@ -62,8 +62,8 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
     """The 62-bit form (sig > 0) rounded stochastically to the format's grid, as the float64
     bits of the exact neighbour (or an odd float64 >= 2**1023 that overflows every format)."""
     k, rule_nearest, q_shift_base = sr
-    M = p[0]
-    emin = (p[13] >> 52) - 1023               # normal_bits: the bits of 2**emin
+    M = p.M
+    emin = (p.normal_bits >> 52) - 1023       # the exponent of the smallest normal
     qsub = q_shift_base - 1075                # the exponent of the smallest quantum
     B = exp + 61                              # the result lies in [2**B, 2**(B+1))
     if B >= 1023:

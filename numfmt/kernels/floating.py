@@ -1,9 +1,9 @@
 """Numba kernels of the float family: round (values to values), encode (values to codes), decode.
 
 The kernels read the *bit patterns* of their float input. The input "domain" is float32
-(dom_m = 23, dom_bias = 127) or float64 (52, 1023). The target format comes in as plain integers
-(the tuple built by ``numfmt.casts.floating.kernel_params``), so one compiled kernel serves every
-FloatFormat and every deterministic rounding mode.
+(dom_m = 23, dom_bias = 127) or float64 (52, 1023). The target format comes in as plain
+integers (a ``FloatParams`` built by ``numfmt.casts.floating.kernel_params``), so one compiled
+kernel serves every FloatFormat and every deterministic rounding mode.
 
 Rounding works on the magnitude bits ``a`` of the input, as SoftFloat's roundPack does on its
 significand: find the quantum of the target binade (``shift`` bits of the input's significand
@@ -20,6 +20,7 @@ selects instead of branches so that LLVM vectorizes the loops. "Even" and "odd" 
 target *code*, which differs from the significand's last bit only for formats with M = 0 (E8M0).
 """
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -27,20 +28,33 @@ import numpy as np
 from ..random import element_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
-# The parameter tuple ``p`` of round_one, built by numfmt.casts.floating.kernel_params.
-PARAM_NAMES = (
-    "M",                          # target fraction bits
-    "sub_shift_base",             # shift = max(dom_m - M, sub_shift_base - max(E, 1)) (subnormals)
-    "q_bits", "half_q_bits",      # bits of the smallest quantum 2**qsub and of half of it
-    "max_bits", "min_bits",       # bits of the largest finite value; of the smallest (no-zero formats)
-    "lsb_parity",                 # -1: code parity is the significand's; else (E + lsb_parity) & 1
-    "nearest", "ties_even",       # the deterministic fields of numfmt.rounding.ModeFlags
-    "away_pos", "away_neg", "odd",
-    "code_normal_sub",            # code = (r >> (dom_m - M)) - code_normal_sub for r >= 2**emin
-    "normal_bits",                # bits of 2**emin
-    "out_sign", "negzero", "unsigned",  # output sign bit; whether -0 exists; unsigned format
-    "nan0", "nan1", "inf0", "inf1", "ovf0", "ovf1",  # outputs for NaN, Inf, overflow by sign
-)
+class FloatParams(NamedTuple):
+    """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
+    as integers (bit patterns in the input domain); built by
+    ``numfmt.casts.floating.kernel_params``. Kernels read the fields by name."""
+    M: int                  # target fraction bits
+    sub_shift_base: int     # shift = max(dom_m - M, sub_shift_base - max(E, 1)) (subnormals)
+    q_bits: int             # bits of the smallest quantum 2**qsub
+    half_q_bits: int        # ... and of half of it
+    max_bits: int           # bits of the largest finite value
+    min_bits: int           # bits of the smallest value (formats without zero), else 0
+    lsb_parity: int         # -1: code parity is the significand's; else (E + lsb_parity) & 1
+    nearest: int            # nearest .. odd: the deterministic fields of numfmt.rounding.ModeFlags
+    ties_even: int
+    away_pos: int
+    away_neg: int
+    odd: int
+    code_normal_sub: int    # code = (r >> (dom_m - M)) - code_normal_sub for r >= 2**emin
+    normal_bits: int        # bits of 2**emin
+    out_sign: int           # the output's sign bit
+    negzero: int            # whether -0 exists
+    unsigned: int           # unsigned format
+    nan0: int               # outputs for NaN, Inf and overflow, by sign (0: +, 1: -)
+    nan1: int
+    inf0: int
+    inf1: int
+    ovf0: int
+    ovf1: int
 
 
 NO_SR = (0, 0, 0)
