@@ -36,7 +36,7 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import odd_sum_bits, round_exact
 from .exact import add, bit_length, normalize, unpack_float64
-from .floating import round_one
+from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
 from .longacc import longacc_add, longacc_value
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
@@ -96,7 +96,7 @@ def _round(bits, rounder, st, ctx):
     """The float64 value ``bits`` (a term, or Inf / NaN / a zero) rounded once."""
     p, _, stochastic, sr = rounder
     rnd = _draw(rounder, st, ctx)
-    return _check(round_one(bits, p, False, 52, 1023, stochastic, rnd, sr), st, ctx)
+    return _check(round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr), st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -116,7 +116,7 @@ def _add_exact(xb, ny, sy, ey, rounder, st, ctx):
     p, rdn, stochastic, sr = rounder
     rnd = _draw(rounder, st, ctx)
     if _special(xb) or sy < 0:
-        out = round_one(_special_sum(xb, ey if sy < 0 else _ZERO), p, False, 52, 1023, stochastic, rnd, sr)
+        out = round_one(_special_sum(xb, ey if sy < 0 else _ZERO), p, VALUE, DOM64, stochastic, rnd, sr)
     else:
         nx, sx, ex = unpack_float64(xb)
         n, s, e = add(nx, sx, ex, ny, sy, ey)
@@ -146,7 +146,7 @@ def _add(xb, yb, rounder, st, ctx):
     format. Stochastic rounding, specials and huge magnitudes take the exact core."""
     p, rdn, stochastic, _ = rounder
     if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
-        return _check(round_one(odd_sum_bits(xb, yb, rdn), p, False, 52, 1023), st, ctx)
+        return _check(round_one(odd_sum_bits(xb, yb, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR), st, ctx)
     ny, sy, ey = _unpack_bits(yb)
     return _add_exact(xb, ny, sy, ey, rounder, st, ctx)
 
@@ -155,7 +155,8 @@ def _add(xb, yb, rounder, st, ctx):
 def _step(xb, yb, rounder, st, ctx):
     """``_add`` with its float64 route inlined into the caller's loop (no call per step)."""
     if not rounder[2] and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
-        return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], False, 52, 1023), st, ctx)
+        return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND,
+                                NO_SR), st, ctx)
     return _add(xb, yb, rounder, st, ctx)
 
 

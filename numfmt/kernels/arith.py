@@ -31,7 +31,7 @@ import numpy as np
 from ..random import element_bits
 from . import exact
 from ..rounding import stochastic_away
-from .floating import round_one
+from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
 
@@ -105,7 +105,8 @@ def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 
     ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
     the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
     """
-    return round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, want_code, 52, 1023)
+    return round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, np.bool_(want_code), DOM64,
+                     DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(forceinline=True)
@@ -258,7 +259,7 @@ def _not_value(bits, pc):
     """Whether float64 bits are not a value of the format: rounding them (``pc``: the
     parameters of toward_zero, overflow "ieee", nan "ml_dtypes") changes them, apart from the
     sign of zero (a NaN in a format without NaN rounds to 0)."""
-    r = round_one(bits, pc, False, 52, 1023)
+    r = round_one(bits, pc, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
     both_zero = ((r | bits) & _MAG) == 0
     both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
     return not ((r == bits) | both_zero | both_nan)
@@ -275,7 +276,7 @@ def _store(out, i, result, p, sr, rand, seed, j):
         bits = _exact_bits(n, s, e, p, False, 0, (0, 0, 0))
     else:
         bits = _exact_bits(n, s, e, p, True, element_bits(rand, seed, j, sr[0]), sr)
-    out[i] = np.int64(round_one(bits, p, False, 52, 1023)).view(np.float64)   # one rounding
+    out[i] = np.int64(round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)   # one rounding
 
 
 # One kernel per operation, each serving every FloatFormat and every rounding mode:
@@ -297,7 +298,8 @@ def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(odd_sum_bits(a, b, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(odd_sum_bits(a, b, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
+                                        NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
@@ -315,7 +317,8 @@ def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
+                                        NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
@@ -333,7 +336,8 @@ def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])
             found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(_fast_mul(a, b, a, rdn), p, False, 52, 1023)).view(np.float64)
+            out[i] = np.int64(round_one(_fast_mul(a, b, a, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
+                                        NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
             a, b = _bits(x[i]), _bits(y[i])

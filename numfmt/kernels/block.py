@@ -16,7 +16,7 @@ import numpy as np
 
 from ..random import element_bits
 from .fixed import round_fixed_one
-from .floating import NO_SR, round_one
+from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -103,7 +103,8 @@ def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
     bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
     if fx is not None:
         return _fixed_element(np.float64(np.int32(bits).view(np.float32)), scl, rnd, fx)
-    q = round_one(bits, p, codes is not None, 23, 127, sr is not None, rnd, NO_SR if sr is None else sr)
+    q = round_one(bits, p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
+                  NO_SR if sr is None else sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
@@ -113,8 +114,8 @@ def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
     y = _unscaled64(np.float64(v), inv, scl)
     if fx is not None:
         return _fixed_element(y, scl, rnd, fx)
-    q = round_one(np.float64(y).view(np.int64), p, codes is not None, 52, 1023, sr is not None, rnd,
-                   NO_SR if sr is None else sr)
+    q = round_one(np.float64(y).view(np.int64), p, np.bool_(codes is not None), DOM64, np.bool_(sr is not None),
+                  np.int64(rnd), NO_SR if sr is None else sr)
     return q, np.int64(q).view(np.float64) * scl
 
 
@@ -205,7 +206,8 @@ def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
     a = np.int32(amax_bits).view(np.float32)
     b = np.float32(np.float32(a / emax32) / ts)
     b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-    sv = np.int32(round_one(np.int64(np.float32(b).view(np.int32)), p_scale, False, 23, 127)).view(np.float32)
+    sv = np.int32(round_one(np.int64(np.float32(b).view(np.int32)), p_scale, VALUE, DOM32, DETERMINISTIC, NO_RND,
+                            NO_SR)).view(np.float32)
     if not a <= MAX32:
         return np.float32(np.nan), np.float32(np.nan)
     return sv, np.float32(ts * sv)
@@ -218,9 +220,9 @@ def _element32(v, tot, index, rand, seed, p, sr, codes):
     fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
     bits = np.int64(np.float32(v / tot).view(np.int32))
     if sr is None:
-        q = round_one(bits, p, codes is not None, 23, 127)
+        q = round_one(bits, p, np.bool_(codes is not None), DOM32, DETERMINISTIC, NO_RND, NO_SR)
     else:
-        q = round_one(bits, p, codes is not None, 23, 127, True, element_bits(rand, seed, index, sr[0]), sr)
+        q = round_one(bits, p, np.bool_(codes is not None), DOM32, STOCHASTIC, element_bits(rand, seed, index, sr[0]), sr)
     return q, np.float32(np.int32(q).view(np.float32) * tot)
 
 

@@ -57,7 +57,14 @@ class FloatParams(NamedTuple):
     ovf1: int
 
 
-NO_SR = (0, 0, 0)
+NO_SR = (np.int64(0), np.int64(0), np.int64(0))   # "no stochastic parameters", typed as the real ones
+# round_one's arguments as typed constants (np.int64 / np.bool_, not Python literals): every
+# call site then has the same argument types and shares one compiled specialization, and LLVM
+# still folds the constants once it inlines the call.
+DOM32, DOM64 = np.int64(23), np.int64(52)            # dom_m: float32 or float64 input bits
+VALUE, CODE = np.bool_(False), np.bool_(True)        # want_code
+DETERMINISTIC, STOCHASTIC = np.bool_(False), np.bool_(True)
+NO_RND = np.int64(0)
 
 
 @nb.njit(forceinline=True)
@@ -76,8 +83,11 @@ def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
 
 
 @nb.njit(forceinline=True)
-def round_one(bits, p, want_code, dom_m, dom_bias, stochastic=False, rnd=0, sr=NO_SR):
+def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
+
+    Pass the module's constants, not literals (``round_one(b, p, VALUE, DOM32, DETERMINISTIC,
+    NO_RND, NO_SR)``): see ``DOM32``. ``stochastic`` rounds with the k = sr[0] random bits rnd.
 
     NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
     output; zeros otherwise follow the main path (-0 only where the format has it).
@@ -148,28 +158,28 @@ def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
 def round_bits32(x_bits, out_bits, p):
     """out_bits[i] = float32 bit pattern of x rounded to the format (x as int32 bits)."""
     for i in range(x_bits.size):
-        out_bits[i] = round_one(np.int64(x_bits[i]), p, False, 23, 127)
+        out_bits[i] = round_one(np.int64(x_bits[i]), p, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(cache=True, nogil=True)
 def round_bits64(x_bits, out_bits, p):
     """out_bits[i] = float64 bit pattern of x rounded to the format (x as int64 bits)."""
     for i in range(x_bits.size):
-        out_bits[i] = round_one(x_bits[i], p, False, 52, 1023)
+        out_bits[i] = round_one(x_bits[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode32(x_bits, out_codes, p):
     """out_codes[i] = code of x rounded to the format (x as float32 bits)."""
     for i in range(x_bits.size):
-        out_codes[i] = round_one(np.int64(x_bits[i]), p, True, 23, 127)
+        out_codes[i] = round_one(np.int64(x_bits[i]), p, CODE, DOM32, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode64(x_bits, out_codes, p):
     """out_codes[i] = code of x rounded to the format (x as float64 bits)."""
     for i in range(x_bits.size):
-        out_codes[i] = round_one(x_bits[i], p, True, 52, 1023)
+        out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -192,7 +202,7 @@ def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(np.int64(x_bits[i]), p, False, 23, 127, True, rnd, sr)
+        out_bits[i] = round_one(np.int64(x_bits[i]), p, VALUE, DOM32, STOCHASTIC, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -200,7 +210,7 @@ def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(x_bits[i], p, False, 52, 1023, True, rnd, sr)
+        out_bits[i] = round_one(x_bits[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -208,7 +218,7 @@ def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
     """encode32 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(np.int64(x_bits[i]), p, True, 23, 127, True, rnd, sr)
+        out_codes[i] = round_one(np.int64(x_bits[i]), p, CODE, DOM32, STOCHASTIC, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -216,7 +226,7 @@ def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     """encode64 under stochastic rounding; element i uses random number start + i."""
     for i in range(x_bits.size):
         rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(x_bits[i], p, True, 52, 1023, True, rnd, sr)
+        out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, STOCHASTIC, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
