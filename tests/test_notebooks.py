@@ -2,8 +2,9 @@
 makes) at a small size, and are stored without outputs.
 
 Each notebook reads its problem size from NUMFMT_NB_SIZE (set small here: the whole file takes
-about 30 s on a 2-core machine with warm Numba caches, under 2 minutes with empty ones). They run in a fresh ``python3`` Jupyter kernel started by
-nbclient, with this checkout first on PYTHONPATH so that the kernel imports the numfmt under test.
+about 30 s on a 2-core machine with warm Numba caches, under 2 minutes with empty ones). They
+run in a fresh ``python3`` Jupyter kernel started by nbclient, with this checkout first on
+PYTHONPATH so that the kernel imports the numfmt under test.
 """
 import os
 from pathlib import Path
