@@ -191,7 +191,10 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
     ts = np.float32(1.0)
     if pow2:
-        kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
+        if fx is not None:
+            kernel = kern.quantize_pow2_fixed
+        else:
+            kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
         too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, p, sr, fx, _rule(fmt))
         if too_big and out is not None and out.dtype == np.float32:
             raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "

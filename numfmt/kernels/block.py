@@ -82,41 +82,41 @@ def _unscaled32(v, inv, scl):
     return jam if back != v else yb
 
 
-@nb.njit(forceinline=True)
-def _fixed_element(y, scl, rnd, fx):
-    """(code, value) of the float64 y = x / 2**s rounded to a fixed-point element; fx =
-    (2**frac_bits, mode, lo, hi, sr_bits, sr_nearest, code mask). NaN gives code 0, value NaN * scl."""
-    fscale, fmode, flo, fhi, sr_bits, sr_nearest, code_mask = fx
-    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, sr_bits, sr_nearest) + 0.0
-    k = 0.0 if y != y else k
-    return np.int64(k) & code_mask, k / fscale * scl
-
+# The element functions of ``_pow2_rows``: (code, value) of one element v / 2**s rounded once,
+# given inv = 2**-s and scl = 2**s; the value element * 2**s as float64. ``sr`` None: a
+# deterministic mode; ``codes`` None: the value is wanted. Float elements round with
+# ``round_one`` and ``p`` (``fx`` unused); fixed-point elements with ``fx`` = (2**frac_bits,
+# mode, lo, hi, sr_bits, sr_nearest, code mask) (``p`` unused). Each has its own kernel, so a
+# format compiles only its own element's code.
 
 @nb.njit(forceinline=True)
-def _mx_element32(v, inv, scl, rnd, p, sr, fx, codes):
-    """One element in the float32 domain: (code, value) of v / 2**s (v float32) rounded once.
-    ``sr`` None: a deterministic mode; ``fx`` None: float elements (``round_one`` with ``p``),
-    else fixed point; ``codes`` None: the value is wanted. Each None is its own compiled
-    specialization, so the loops carry no branches on them. The value element * 2**s is exact
-    float32 arithmetic (Inf where float32 overflows), returned as float64."""
+def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
+    """Float element, float32 domain (v float32): the value is exact float32 arithmetic (Inf
+    where float32 overflows)."""
     scl32 = np.float32(scl)
     bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
-    if fx is not None:
-        return _fixed_element(np.float64(np.int32(bits).view(np.float32)), scl, rnd, fx)
     q = round_one(bits, p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
                   NO_SR if sr is None else sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
 @nb.njit(forceinline=True)
-def _mx_element64(v, inv, scl, rnd, p, sr, fx, codes):
-    """``_mx_element32`` in the float64 domain (values exact in float64)."""
+def _float_element64(v, inv, scl, rnd, p, sr, fx, codes):
+    """Float element, float64 domain (values exact in float64)."""
     y = _unscaled64(np.float64(v), inv, scl)
-    if fx is not None:
-        return _fixed_element(y, scl, rnd, fx)
     q = round_one(np.float64(y).view(np.int64), p, np.bool_(codes is not None), DOM64, np.bool_(sr is not None),
                   np.int64(rnd), NO_SR if sr is None else sr)
     return q, np.int64(q).view(np.float64) * scl
+
+
+@nb.njit(forceinline=True)
+def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
+    """Fixed-point element (float64 domain): NaN gives code 0, value NaN * scl."""
+    y = _unscaled64(np.float64(v), inv, scl)
+    fscale, fmode, flo, fhi, sr_bits, sr_nearest, code_mask = fx
+    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, sr_bits, sr_nearest) + 0.0
+    k = 0.0 if y != y else k
+    return np.int64(k) & code_mask, k / fscale * scl
 
 
 @nb.njit(forceinline=True)
@@ -137,8 +137,8 @@ def _abs_bits(v):
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
-    frac_bits, s_lo, s_hi)), then every element rounded once by ``element`` (``_mx_element32``
-    or ``_mx_element64``: the rounding domain, which ``p`` and ``sr`` are for), saturating. Writes ``codes`` (when not
+    frac_bits, s_lo, s_hi)), then every element rounded once by ``element`` (one of the element
+    functions above), saturating. Writes ``codes`` (when not
     None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
     element's NaN code, or 0 without one). Returns how many finite values exceed float32's
     range (the caller's concern when out is float32).
@@ -189,14 +189,20 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
-    """``_pow2_rows`` in the float32 rounding domain (float32 x)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _mx_element32)
+    """``_pow2_rows`` of float elements in the float32 rounding domain (float32 x)."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _float_element32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
-    """``_pow2_rows`` in the float64 rounding domain."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _mx_element64)
+    """``_pow2_rows`` of float elements in the float64 rounding domain."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _float_element64)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+    """``_pow2_rows`` of fixed-point elements (MXINT8, BFP)."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _fixed_element)
 
 
 @nb.njit(forceinline=True)

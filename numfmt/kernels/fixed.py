@@ -86,12 +86,27 @@ def quotient(m, d, s):
 @nb.njit(forceinline=True)
 def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
-    saturated to [lo, hi] (Inf too) or, with ``wrap``, reduced modulo hi - lo + 1 (a power of
-    two; x finite and s == 1) into [lo, hi], exactly for any finite x. int64. The caller
-    passes the literal s = 1 for power-of-two divisors (the branch-free ``_shift_parts``)."""
+    saturated to [lo, hi] (Inf too), exactly for any finite x; int64. Any divisor s (long
+    division); ``round_pow2_bits`` is the case s = 1."""
     neg, m, e, special = unpack64(bits)
-    d = e - e_s
-    q, rem, sticky, huge = _shift_parts(m, d) if s == 1 else quotient(m, d, s)
+    return _round_parts(neg, m, e - e_s, special, quotient(m, e - e_s, s), mode, lo, hi, wrap, rnd,
+                        sr_bits, sr_nearest)
+
+
+@nb.njit(forceinline=True)
+def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+    """``round_fixed_bits`` with s = 1, by shifts and selects only (the loops vectorize); with
+    ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi]."""
+    neg, m, e, special = unpack64(bits)
+    return _round_parts(neg, m, e - e_s, special, _shift_parts(m, e - e_s), mode, lo, hi, wrap, rnd,
+                        sr_bits, sr_nearest)
+
+
+@nb.njit(forceinline=True)
+def _round_parts(neg, m, d, special, parts, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+    """The rounding and the saturation or wrap of ``round_fixed_bits`` and ``round_pow2_bits``,
+    from the parts (Q, rem, sticky, huge) of m * 2**d / s (see ``quotient``)."""
+    q, rem, sticky, huge = parts
     q += rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
     if wrap:
         mask = hi - lo
@@ -104,9 +119,9 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 
 @nb.njit(forceinline=True)
 def round_fixed_one(s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
-    """``round_fixed_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
-    return np.float64(round_fixed_bits(np.float64(s).view(np.int64), 1, np.int64(0), mode,
-                                       lo, hi, wrap, rnd, sr_bits, sr_nearest))
+    """``round_pow2_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
+    return np.float64(round_pow2_bits(np.float64(s).view(np.int64), np.int64(0), mode, lo, hi, wrap, rnd,
+                                      sr_bits, sr_nearest))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -118,7 +133,7 @@ def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, 
     if s.size == 1 and s[0] == 1:                      # a power-of-two divisor: shifts only
         for i in range(x.size):
             rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
-            out[i] = round_fixed_bits(bits[i], 1, e_s[0], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+            out[i] = round_pow2_bits(bits[i], e_s[0], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
         return
     one = s.size == 1
     for i in range(x.size):
