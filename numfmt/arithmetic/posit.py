@@ -57,7 +57,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     p = mode_flags(mode)
     out = np.empty(a.size, np.float64)
     table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
-    beyond = sum(run_chunked(kern.arith, a, out.view(np.int64), b, c, kern.OPS[op], fmt.nbits, fmt.es, p,
+    beyond = sum(run_chunked(kern.KERNELS[op], a, out.view(np.int64), b, c, fmt.nbits, fmt.es, p,
                              (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table,
                              pass_start=True, work_per_item=WORK[op]))
     if overflow == "raise" and beyond:

@@ -55,6 +55,9 @@ from ..rounding import rounding_bias, rounds_away
 from . import exact
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
+# the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
+# (np.int64, not literals) so that both share one compiled specialization
+NO_SR = (np.int64(1), np.int64(0))
 LOW31 = (1 << 31) - 1
 EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
 EXP64 = 0x7FF << 52
@@ -298,7 +301,7 @@ def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
                 k += 1
         for j in range(k):
             i = where[j]
-            code = _cast_one(np.int64(x_bits[i]), i, 0, None, np.uint64(0), n, es, p, (1, 0), dom64)
+            code = _cast_one(np.int64(x_bits[i]), i, 0, None, np.uint64(0), n, es, p, NO_SR, dom64)
             out[i] = code if want_code else posit_float_bits(code, n, es, dom64)
 
 
@@ -341,9 +344,6 @@ def decode(codes, out_bits, n, es, out64):
 
 
 # ----------------------------------------------------------------------------- arithmetic
-OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "fma": 4, "sqrt": 5}
-
-
 @nb.njit(forceinline=True)
 def _unpack_value(bits):
     """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
@@ -352,48 +352,65 @@ def _unpack_value(bits):
     return nar, neg, sig, exp
 
 
+# The operations: (nar, neg, sig, exp), the exact result in the 62-bit form of ``kernels.exact``,
+# or nar for NaR (a NaR operand, x / 0, sqrt of a negative); a, b, c are float64 bit patterns
+# of posit values (NaN for NaR), unused operands ignored. One kernel per operation below, so
+# that each compiles only its own.
+_NAR = (True, np.int64(0), np.int64(0), np.int64(0))
+
+
 @nb.njit(forceinline=True)
-def _exact_op(op, a, b, c):
-    """(nar, neg, sig, exp): the exact result of op in the 62-bit form, or nar for NaR
-    (a NaR operand, x / 0, sqrt of a negative). a, b, c are float64 bit patterns of posit
-    values (NaN for NaR); unused operands are ignored."""
+def _add(a, b, c):
+    nar_a, na, sa, ea = _unpack_value(a)
+    nar_b, nb_, sb, eb = _unpack_value(b)
+    return _NAR if nar_a | nar_b else (False, *exact.add(na, sa, ea, nb_, sb, eb))
+
+
+@nb.njit(forceinline=True)
+def _sub(a, b, c):
+    return _add(a, b ^ (np.int64(-1) << 63), c)
+
+
+@nb.njit(forceinline=True)
+def _mul(a, b, c):
+    nar_a, na, sa, ea = _unpack_value(a)
+    nar_b, nb_, sb, eb = _unpack_value(b)
+    return _NAR if nar_a | nar_b else (False, *exact.mul(na, sa, ea, nb_, sb, eb))
+
+
+@nb.njit(forceinline=True)
+def _div(a, b, c):
+    nar_a, na, sa, ea = _unpack_value(a)
+    nar_b, nb_, sb, eb = _unpack_value(b)
+    return _NAR if nar_a | nar_b | (sb == 0) else (False, *exact.div(na, sa, ea, nb_, sb, eb))
+
+
+@nb.njit(forceinline=True)
+def _fma(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     nar_b, nb_, sb, eb = _unpack_value(b)
     nar_c, nc, sc, ec = _unpack_value(c)
-    nar = nar_a | (nar_b & (op != 5)) | (nar_c & (op == 4))
-    if op == 3:
-        nar |= sb == 0
-    if op == 5:
-        nar |= (na != 0) & (sa != 0)
-    if nar:
-        return True, np.int64(0), np.int64(0), np.int64(0)
-    if op == 0:
-        neg, sig, exp = exact.add(na, sa, ea, nb_, sb, eb)
-    elif op == 1:
-        neg, sig, exp = exact.add(na, sa, ea, 1 - nb_, sb, eb)
-    elif op == 2:
-        neg, sig, exp = exact.mul(na, sa, ea, nb_, sb, eb)
-    elif op == 3:
-        neg, sig, exp = exact.div(na, sa, ea, nb_, sb, eb)
-    elif op == 4:
-        neg, sig, exp = exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec)
-    else:
-        neg, sig, exp = exact.sqrt(sa, ea)
-    return False, neg, sig, exp
+    return _NAR if nar_a | nar_b | nar_c else (False, *exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec))
 
 
-@nb.njit(cache=True, nogil=True)
-def arith(a, out, start, b, c, op, n, es, p, sr, rand, seed, table):
+@nb.njit(forceinline=True)
+def _sqrt(a, b, c):
+    nar_a, na, sa, ea = _unpack_value(a)
+    return _NAR if nar_a | ((na != 0) & (sa != 0)) else (False, *exact.sqrt(sa, ea))
+
+
+@nb.njit(forceinline=True)
+def _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, op):
     """out[i] = float64 bits of op(a[i], b[start + i], c[start + i]) rounded once to
-    posit<n, es> (float64 bit patterns in, op numbers in ``OPS``; ``table``: float64 bits by
-    code for n <= 16, else empty); element i uses random number start + i. Returns how many
-    exact results lie beyond maxpos (they saturate), for overflow="raise"."""
+    posit<n, es> (float64 bit patterns in; ``table``: float64 bits by code for n <= 16, else
+    empty); element i uses random number start + i. Returns how many exact results lie beyond
+    maxpos (they saturate), for overflow="raise"."""
     b = b[start:start + a.size]
     c = c[start:start + a.size]
     beyond = 0
     max_scale = (n - 2) << es
     for i in range(a.size):
-        nar, neg, sig, exp = _exact_op(op, a[i], b[i], c[i])
+        nar, neg, sig, exp = op(a[i], b[i], c[i])
         if nar:
             code = np.int64(1) << (n - 1)
         else:
@@ -403,3 +420,37 @@ def arith(a, out, start, b, c, op, n, es, p, sr, rand, seed, table):
             code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
         out[i] = table[code] if table.size else posit_float_bits(code, n, es, True)
     return beyond
+
+
+@nb.njit(cache=True, nogil=True)
+def add_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _add)
+
+
+@nb.njit(cache=True, nogil=True)
+def sub_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _sub)
+
+
+@nb.njit(cache=True, nogil=True)
+def mul_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _mul)
+
+
+@nb.njit(cache=True, nogil=True)
+def div_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _div)
+
+
+@nb.njit(cache=True, nogil=True)
+def fma_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _fma)
+
+
+@nb.njit(cache=True, nogil=True)
+def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
+    return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _sqrt)
+
+
+KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,
+           "sqrt": sqrt_kernel}
