@@ -83,8 +83,9 @@ class CheckResult:
 # ----------------------------------------------------------------------------- helpers
 def _same(got, want) -> np.ndarray:
     """Bitwise equality as float64 (NaN == NaN whatever its payload; -0 != +0)."""
-    g = np.asarray(got, np.float64)
-    w = np.asarray(want, np.float64)
+    with np.errstate(invalid="ignore"):        # signalling NaNs among float32 bit patterns
+        g = np.asarray(got, np.float64)
+        w = np.asarray(want, np.float64)
     return (g.view(np.int64) == w.view(np.int64)) | (np.isnan(g) & np.isnan(w))
 
 
@@ -106,10 +107,15 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
                    next((o.first for o in outcomes if o.first), ""))
 
 
-def _float64_inputs(fmt, n: int, rng: np.random.Generator, signed: bool = True) -> np.ndarray:
+def float64_inputs(fmt, n: int, rng: np.random.Generator, signed: bool = True) -> np.ndarray:
     """n finite float64 inputs for casts to fmt: grid midpoints of the format, a few float64 ulps
     apart, points near max and the overflow threshold, subnormals and below, random magnitudes
-    over the range and beyond. Negative for about half of them if ``signed``."""
+    over the range and beyond. Negative for about half of them if ``signed``.
+
+    >>> x = float64_inputs(_format("e4m3"), 1000, np.random.default_rng(0))
+    >>> x.shape, bool((np.abs(x) > 448).any()), bool((np.abs(x) < 2.0 ** -6).any())
+    ((1000,), True, True)
+    """
     M, info = fmt.man_bits, fmt.info
     k = max(n // 5, 1)
     lo, hi = math.log2(info.smallest_subnormal), math.log2(info.max) + 1
@@ -126,8 +132,13 @@ def _float64_inputs(fmt, n: int, rng: np.random.Generator, signed: bool = True) 
     return np.where(rng.random(x.size) < 0.5, -x, x) if signed else x
 
 
-def _ml_dtype(ml, name: str):
-    """The ml_dtypes (or numpy) dtype of a numfmt format name."""
+def ml_dtype(ml, name: str) -> type:
+    """The ml_dtypes (or numpy) dtype of a numfmt format name.
+
+    >>> import ml_dtypes
+    >>> ml_dtype(ml_dtypes, "e4m3"), ml_dtype(ml_dtypes, "binary16")
+    (<class 'ml_dtypes.float8_e4m3fn'>, <class 'numpy.float16'>)
+    """
     attr = ML_DTYPES[name]
     if attr == "float16":
         return np.float16
@@ -163,8 +174,13 @@ def compare_ml_dtypes(ml, name: str, x: np.ndarray) -> Outcome:
     """numfmt's round and encode of float32 inputs x against ml_dtypes' cast (round to nearest
     even, non-saturating), value for value (bitwise, NaN == NaN) and code for code where the
     result is not NaN (ml_dtypes keeps NaN payloads). Formats without NaN (FP6, FP4) map NaN as
-    ml_dtypes does (``nan="ml_dtypes"``). e8m0: the inputs of ``e8m0_quirks`` are left out."""
-    fmt, dt = _format(name), _ml_dtype(ml, name)
+    ml_dtypes does (``nan="ml_dtypes"``). e8m0: the inputs of ``e8m0_quirks`` are left out.
+
+    >>> import ml_dtypes
+    >>> compare_ml_dtypes(ml_dtypes, "e4m3", np.array([1.06, 465.0, np.nan], np.float32))
+    Outcome(compared=3, mismatches=0, first='')
+    """
+    fmt, dt = _format(name), ml_dtype(ml, name)
     nan = "raise" if fmt.has_nan else "ml_dtypes"
     with np.errstate(all="ignore"):
         cast = x.astype(dt)
@@ -196,31 +212,41 @@ def _ml_sweep(name: str):
     return run
 
 
-def check_ml_decode(ml, batch: int, size: int) -> Outcome:
-    """decode of every code of the formats ml_dtypes has, against its view of the code, bitwise
-    and with the sign of NaN (``size`` is unused: always every code)."""
-    outcomes = []
-    for name in ML_DTYPES:
-        fmt, dt = _format(name), _ml_dtype(ml, name)
-        codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
-        got = decode(codes, fmt, np.float64)
-        with np.errstate(invalid="ignore"):
-            want = codes.view(dt).astype(np.float64)
-        bad = ~_same(got, want) | (np.signbit(got) != np.signbit(want))
-        outcomes.append(_outcome(bad, lambda i: f"{name}: code 0x{int(codes[i]):02x}: numfmt {_r(got[i])}, "
-                                                f"ml_dtypes {_r(want[i])}"))
-    return _merge(outcomes)
+def _all_codes(fmt) -> np.ndarray:
+    return np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
+
+
+def compare_ml_decode(ml, name: str) -> Outcome:
+    """decode of every code of a format against ml_dtypes' view of the code, bitwise and with
+    the sign of NaN.
+
+    >>> import ml_dtypes
+    >>> compare_ml_decode(ml_dtypes, "e2m1")
+    Outcome(compared=16, mismatches=0, first='')
+    """
+    fmt, dt = _format(name), ml_dtype(ml, name)
+    codes = _all_codes(fmt)
+    got = decode(codes, fmt, np.float64)
+    with np.errstate(invalid="ignore"):
+        want = codes.view(dt).astype(np.float64)
+    bad = ~_same(got, want) | (np.signbit(got) != np.signbit(want))
+    return _outcome(bad, lambda i: f"{name}: code 0x{int(codes[i]):02x}: numfmt {_r(got[i])}, ml_dtypes {_r(want[i])}")
+
+
+def _check_ml_decode(ml, batch: int, size: int) -> Outcome:
+    """``compare_ml_decode`` for every format ml_dtypes has (``size`` is unused: every code)."""
+    return _merge([compare_ml_decode(ml, name) for name in ML_DTYPES])
 
 
 # ----------------------------------------------------------------------------- numpy float16
-def check_numpy_float16(np_, batch: int, size: int) -> Outcome:
+def _check_numpy_float16(np_, batch: int, size: int) -> Outcome:
     """round(x, "binary16") of float64 inputs against numpy's x.astype(float16), which is
     correctly rounded (nearest even): random float64 bit patterns, then inputs near ties, max
     and subnormals."""
     rng = np.random.default_rng(batch)
     fmt = _format("binary16")
     x = np.concatenate([rng.integers(0, 1 << 64, size // 4, dtype=np.uint64).view(np.float64),
-                        _float64_inputs(fmt, size - size // 4, rng)])
+                        float64_inputs(fmt, size - size // 4, rng)])
     with np.errstate(all="ignore"):
         want = x.astype(np_.float16).astype(np.float64)
     got = _round(x, fmt)
@@ -240,7 +266,13 @@ def mpfr_cast_expected(gmpy2, x: np.ndarray, fmt) -> dict[str, np.ndarray]:
     = emin - man_bits + 1, emax = floor(log2 max) + 1, subnormalize). MPFR has no ties-away and
     no round-to-odd: they are derived from the exact midpoint and from toward-zero's result and
     code parity. Overflow: Inf where the mode goes to infinity and the format has it, else NaN
-    where it has one, else max; round-to-odd stops at max (SoftFloat) except in P3109 formats."""
+    where it has one, else max; round-to-odd stops at max (SoftFloat) except in P3109 formats.
+
+    >>> import gmpy2
+    >>> want = mpfr_cast_expected(gmpy2, np.array([1.0625, -500.0]), _format("e4m3"))
+    >>> want["nearest_even"].tolist(), want["nearest_away"].tolist(), want["toward_zero"].tolist()
+    ([1.0, nan], [1.125, nan], [1.0, -448.0])
+    """
     M, mx = fmt.man_bits, fmt.info.max
     kw = dict(precision=M + 1, emin=fmt.emin - M + 1, emax=math.floor(math.log2(mx)) + 1, subnormalize=True)
     a = np.abs(x)
@@ -269,18 +301,28 @@ def mpfr_cast_expected(gmpy2, x: np.ndarray, fmt) -> dict[str, np.ndarray]:
             "toward_negative": finish(np.where(neg, hi, rz), neg)}
 
 
+def compare_mpfr_cast(gmpy2, x: np.ndarray, fmt) -> Outcome:
+    """numfmt's round of float64 x to fmt in all six deterministic modes against MPFR
+    (``mpfr_cast_expected``); an input counts once per mode.
+
+    >>> import gmpy2
+    >>> compare_mpfr_cast(gmpy2, np.array([0.1, -1e9]), _format("e5m2"))
+    Outcome(compared=12, mismatches=0, first='')
+    """
+    outcomes = []
+    for mode, want in mpfr_cast_expected(gmpy2, x, fmt).items():
+        got = _round(x, fmt, mode)
+        outcomes.append(_outcome(~_same(got, want), lambda i: f"{fmt.name} {mode}: float64 {_r(x[i])}: "
+                                                              f"numfmt {_r(got[i])}, MPFR {_r(want[i])}"))
+    return _merge(outcomes)
+
+
 def _mpfr_cast(name: str):
     def run(gmpy2, batch: int, size: int) -> Outcome:
-        """float64 inputs near ties, max, the overflow threshold and among subnormals, rounded
-        in all six deterministic modes, against MPFR (``mpfr_cast_expected``)."""
+        """float64 inputs near ties, max, the overflow threshold and among subnormals
+        (``float64_inputs``), in all six deterministic modes, against MPFR."""
         fmt = _format(name)
-        x = _float64_inputs(fmt, size, np.random.default_rng(batch), signed=fmt.signed)
-        outcomes = []
-        for mode, want in mpfr_cast_expected(gmpy2, x, fmt).items():
-            got = _round(x, fmt, mode)
-            outcomes.append(_outcome(~_same(got, want), lambda i: f"{name} {mode}: float64 {_r(x[i])}: "
-                                                                  f"numfmt {_r(got[i])}, MPFR {_r(want[i])}"))
-        return _merge(outcomes)
+        return compare_mpfr_cast(gmpy2, float64_inputs(fmt, size, np.random.default_rng(batch), fmt.signed), fmt)
     return run
 
 
@@ -301,6 +343,11 @@ class MpfrOracle:
 
     Quirk: Python operators on gmpy2 numbers (abs(), +) round to the *global* context's 53 bits;
     the oracle calls the exact context's methods.
+
+    >>> import gmpy2
+    >>> r = MpfrOracle(gmpy2, "e4m3").results("add", [1.0, 0.0625])      # a tie: 1.0625
+    >>> r["nearest_even"], r["nearest_away"], r["odd"]
+    (1.0, 1.125, 1.125)
     """
 
     def __init__(self, gmpy2, fmt):
@@ -369,7 +416,7 @@ class MpfrOracle:
         return {mode: self._finish(r, mode) for mode, r in raw.items()}
 
 
-def float_operands(fmt, n: int, arity: int, rng: np.random.Generator) -> list[np.ndarray]:
+def _float_operands(fmt, n: int, arity: int, rng: np.random.Generator) -> list[np.ndarray]:
     """n operand tuples of a float format: values of random codes (NaN left out), a third of the
     second operands within a few ulps of the first or its negative (ties, cancellation), and for
     fma half of the addends near -a*b (cancellation of the product)."""
@@ -391,26 +438,38 @@ def float_operands(fmt, n: int, arity: int, rng: np.random.Generator) -> list[np
 ARITH_FORMATS = ("e4m3", "e5m2", "e2m1", "binary16", "bfloat16")
 
 
+def compare_mpfr_op(gmpy2, op: str, fmt, operands: list[np.ndarray], modes=MODES) -> Outcome:
+    """numfmt's ``op`` ("add", "sub", "mul", "div", "fma", "sqrt") on operand arrays of a float
+    format against ``MpfrOracle`` in each of ``modes``; an operand tuple counts once per mode.
+    Invalid results (0/0, sqrt of a negative) in formats without NaN raise in numfmt: left out.
+
+    >>> import gmpy2
+    >>> compare_mpfr_op(gmpy2, "add", "e4m3", [np.array([1.0, 448.0]), np.array([0.0625, 32.0])])
+    Outcome(compared=12, mismatches=0, first='')
+    """
+    fmt = _format(fmt)
+    oracle = MpfrOracle(gmpy2, fmt)
+    want = [oracle.results(op, args) for args in zip(*(np.asarray(x, np.float64).tolist() for x in operands))]
+    outcomes = []
+    for mode in modes:
+        w = np.array([r[mode] for r in want])
+        keep = np.ones(w.size, bool) if fmt.has_nan else ~np.isnan(w)
+        args, w = [x[keep] for x in operands], w[keep]
+        got = OPS[op](*args, fmt, mode)
+        outcomes.append(_outcome(~_same(got, w), lambda i: f"{op} {fmt.name} {mode} {[float(a[i]) for a in args]}: "
+                                                           f"numfmt {_r(got[i])}, MPFR {_r(w[i])}"))
+    return _merge(outcomes)
+
+
 def _mpfr_arith(op: str):
     def run(gmpy2, batch: int, size: int) -> Outcome:
-        """``op`` on operands of e4m3, e5m2, e2m1, binary16 and bfloat16 (``float_operands``)
-        in all six deterministic modes against ``MpfrOracle``. Invalid results (0/0, sqrt of a
-        negative) in formats without NaN raise in numfmt and are left out."""
+        """``op`` on operands of e4m3, e5m2, e2m1, binary16 and bfloat16 (``_float_operands``)
+        in all six deterministic modes against ``MpfrOracle``."""
         rng = np.random.default_rng(batch)
         arity = 1 if op == "sqrt" else 3 if op == "fma" else 2
-        outcomes = []
-        for name in ARITH_FORMATS:
-            fmt, oracle = _format(name), MpfrOracle(gmpy2, name)
-            xs = float_operands(fmt, max(size // len(ARITH_FORMATS), 1), arity, rng)
-            want = [oracle.results(op, args) for args in zip(*(x.tolist() for x in xs))]
-            for mode in MODES:
-                w = np.array([r[mode] for r in want])
-                keep = np.ones(w.size, bool) if fmt.has_nan else ~np.isnan(w)
-                args, w = [x[keep] for x in xs], w[keep]
-                got = OPS[op](*args, fmt, mode)
-                outcomes.append(_outcome(~_same(got, w), lambda i: f"{op} {name} {mode} "
-                                         f"{[float(a[i]) for a in args]}: numfmt {_r(got[i])}, MPFR {_r(w[i])}"))
-        return _merge(outcomes)
+        m = max(size // len(ARITH_FORMATS), 1)
+        return _merge([compare_mpfr_op(gmpy2, op, name, _float_operands(name, m, arity, rng))
+                       for name in ARITH_FORMATS])
     return run
 
 
@@ -423,7 +482,13 @@ GFLOAT_MX = {"mxfp8_e4m3": "format_info_mxfp8_e4m3", "mxfp8_e5m2": "format_info_
              "mxfp4": "format_info_mxfp4_e2m1", "mxint8": "format_info_mxint8"}
 
 
-def _gfloat_modes(gfloat) -> dict[str, Any]:
+def gfloat_modes(gfloat) -> dict[str, Any]:
+    """{numfmt rounding: gfloat RoundMode} of the five deterministic modes gfloat has (no odd).
+
+    >>> import gfloat
+    >>> gfloat_modes(gfloat)["nearest_even"]
+    <RoundMode.TiesToEven: 4>
+    """
     R = gfloat.RoundMode
     return {"nearest_even": R.TiesToEven, "nearest_away": R.TiesToAway, "toward_zero": R.TowardZero,
             "toward_positive": R.TowardPositive, "toward_negative": R.TowardNegative}
@@ -439,7 +504,7 @@ def _gfloat_formats(family: str) -> dict[str, Any]:
 
 def _gfloat_cast(family: str):
     def run(gfloat, batch: int, size: int) -> Outcome:
-        """float64 inputs (``_float64_inputs`` plus ±0, ±Inf, NaN) rounded by gfloat's
+        """float64 inputs (``float64_inputs`` plus ±0, ±Inf, NaN) rounded by gfloat's
         round_ndarray in its five deterministic modes (it has no round-to-odd), non-saturating,
         except formats with neither Inf nor NaN (FP6, FP4), where gfloat raises on overflow and
         numfmt's default saturates: there gfloat runs with sat=True and NaN is left out.
@@ -450,10 +515,10 @@ def _gfloat_cast(family: str):
         infos = _gfloat_formats(family)
         for name, fi in infos.items():
             fmt = _format(name)
-            x = np.concatenate([_float64_inputs(fmt, max(size // len(infos), 1), rng),
+            x = np.concatenate([float64_inputs(fmt, max(size // len(infos), 1), rng),
                                 [0.0, -0.0, math.inf, -math.inf] + ([math.nan] if fmt.has_nan else [])])
             sat = not (fmt.has_inf or fmt.has_nan)
-            for mode, rnd in _gfloat_modes(gfloat).items():
+            for mode, rnd in gfloat_modes(gfloat).items():
                 want = gfloat.round_ndarray(fi, x, rnd, sat)
                 got = _round(x, fmt, mode)
                 outcomes.append(_outcome(~_same(got, want), lambda i: f"{name} {mode}: float64 {_r(x[i])}: "
@@ -462,7 +527,7 @@ def _gfloat_cast(family: str):
     return run
 
 
-def check_gfloat_stochastic(gfloat, batch: int, size: int) -> Outcome:
+def _check_gfloat_stochastic(gfloat, batch: int, size: int) -> Outcome:
     """Stochastic rounding with the same explicit random bits (k = 1 to 13 bits, by batch) on
     the OCP formats: gfloat's StochasticFastest is numfmt's sr_rule="add", its Stochastic is
     sr_rule="nearest", and its StochasticFast (compares with 2r+1 over k+1 bits) is "add" with
@@ -476,7 +541,7 @@ def check_gfloat_stochastic(gfloat, batch: int, size: int) -> Outcome:
     infos = _gfloat_formats("ocp")
     for name, fi in infos.items():
         fmt = _format(name)
-        x = _float64_inputs(fmt, max(size // len(infos), 1), rng)
+        x = float64_inputs(fmt, max(size // len(infos), 1), rng)
         x = x[np.abs(x) <= fmt.info.max]
         r = rng.integers(0, 1 << k, x.size)
         for rnd, rule, bits, rand in [(R.StochasticFastest, "add", k, r), (R.Stochastic, "nearest", k, r),
@@ -488,7 +553,7 @@ def check_gfloat_stochastic(gfloat, batch: int, size: int) -> Outcome:
     return _merge(outcomes)
 
 
-def mx_blocks(fmt, n: int, rng: np.random.Generator) -> np.ndarray:
+def _mx_blocks(fmt, n: int, rng: np.random.Generator) -> np.ndarray:
     """n finite float32 blocks of an MX format: normal values at random scales, a quarter of
     them with one large element (the others flush or round small), a quarter with elements at
     the element format's values times a power of two (ties and the clamp above max)."""
@@ -504,31 +569,43 @@ def mx_blocks(fmt, n: int, rng: np.random.Generator) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def check_gfloat_mx(gfloat, batch: int, size: int) -> Outcome:
-    """The six MX formats on finite float32 blocks (``mx_blocks``): gfloat's quantize_block and
-    encode_block with compute_scale_amax, against numfmt's values, element codes and scale
-    codes, one of gfloat's five deterministic modes per format and batch. gfloat differs from
-    the spec on blocks with Inf or NaN (it saturates Inf and clips the scale exponent) and on
-    float64 inputs (floor of a floating-point log2, its issue 49): both are left out."""
+def gfloat_blocks(gfloat, name: str, x: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """gfloat's (values, element codes, scale codes) of the blocks (rows) of x in an MX format:
+    quantize_block and encode_block with compute_scale_amax, block by block, in float64.
+
+    >>> import gfloat
+    >>> values, codes, scales = gfloat_blocks(gfloat, "mxfp4", [[0.1, 3.0, -7.0] + [0.0] * 29], "nearest_even")
+    >>> values[0, :3].tolist(), codes[0, :3].tolist(), scales.tolist()     # amax 7: scale 2**0, -7 clamps
+    ([0.0, 3.0, -6.0], [0, 5, 15], [127])
+    """
     from gfloat import formats
+    fi, rnd = getattr(formats, GFLOAT_MX[name]), gfloat_modes(gfloat)[mode]
+    values, codes, scales = [], [], []
+    for block in np.asarray(x, np.float64):
+        scale = gfloat.compute_scale_amax(fi.etype.emax, block)
+        values.append(gfloat.quantize_block(fi, block, gfloat.compute_scale_amax, rnd))
+        enc = list(gfloat.encode_block(fi, scale, block / scale, rnd))
+        scales.append(enc[0])
+        codes.append(enc[1:])
+    return np.array(values), np.array(codes), np.array(scales)
+
+
+def _check_gfloat_mx(gfloat, batch: int, size: int) -> Outcome:
+    """The six MX formats on finite float32 blocks (``_mx_blocks``) against ``gfloat_blocks``:
+    values, element codes and scale codes, one of gfloat's five deterministic modes per format
+    and batch. gfloat differs from the spec on blocks with Inf or NaN (it saturates Inf and
+    clips the scale exponent) and on float64 inputs (floor of a floating-point log2, its issue
+    49): both are left out."""
     rng = np.random.default_rng(batch)
-    modes = list(_gfloat_modes(gfloat).items())
+    modes = list(gfloat_modes(gfloat))
     outcomes = []
-    for j, (name, attr) in enumerate(GFLOAT_MX.items()):
-        fmt, fi = _format(name), getattr(formats, attr)
-        mode, rnd = modes[(batch + j) % len(modes)]
-        x = mx_blocks(fmt, max(size // len(GFLOAT_MX), 1), rng)
-        want_v, want_c, want_s = [], [], []
-        for block in x.astype(np.float64):
-            scale = gfloat.compute_scale_amax(fi.etype.emax, block)
-            want_v.append(gfloat.quantize_block(fi, block, gfloat.compute_scale_amax, rnd))
-            enc = list(gfloat.encode_block(fi, scale, block / scale, rnd))
-            want_s.append(enc[0])
-            want_c.append(enc[1:])
+    for j, name in enumerate(GFLOAT_MX):
+        fmt, mode = _format(name), modes[(batch + j) % len(modes)]
+        x = _mx_blocks(fmt, max(size // len(GFLOAT_MX), 1), rng)
+        want_v, want_c, want_s = gfloat_blocks(gfloat, name, x, mode)
         got, enc = _round(x, fmt, mode), encode(x, fmt, mode)
-        want_v = np.array(want_v, np.float32)
-        bad = (~_same(got, want_v)).any(axis=1) | (enc.codes != np.array(want_c)).any(axis=1) | (
-            enc.scales[:, 0] != np.array(want_s))
+        want_v = want_v.astype(np.float32)
+        bad = (~_same(got, want_v)).any(axis=1) | (enc.codes != want_c).any(axis=1) | (enc.scales[:, 0] != want_s)
         outcomes.append(_outcome(bad, lambda i: f"{name} {mode}: block {x[i].tolist()}: numfmt scale "
                                  f"0x{int(enc.scales[i, 0]):02x} values {got[i].tolist()}, gfloat scale "
                                  f"0x{int(want_s[i]):02x} values {want_v[i].tolist()}"))
@@ -543,7 +620,7 @@ def _softposit_code(sp, x: float, n: int) -> int:
     return sp.convertDoubleToPX2(x, n).v >> (32 - n)
 
 
-def check_softposit_cast(sp, batch: int, size: int) -> Outcome:
+def _check_softposit_cast(sp, batch: int, size: int) -> Outcome:
     """encode of float64 inputs to posit8 / posit16 against softposit's convertDoubleToPX2 (its
     ``pX2`` functions are posit<n,2> of the 2022 standard; its ``posit8`` / ``posit16`` types are
     the older es = 0 / 1 posits and are not used). Inputs: midpoints of neighbouring values and
@@ -602,22 +679,28 @@ def _softposit_arith(op: str):
 
 
 # ----------------------------------------------------------------------------- no oracle
-def check_roundtrip(_, batch: int, size: int) -> Outcome:
-    """encode(decode(c)) == c for every code c of every registered float, posit, integer and
-    fixed-point format of at most 16 bits, except the NaN codes (several NaN codes encode back
-    to one); no oracle (``size`` is unused: always every code)."""
-    outcomes = []
-    for name, _aliases, fmt in registered():
-        if fmt.family == "block" or fmt.bits > 16:
-            continue
-        codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
-        v = decode(codes, fmt, np.float64)
-        keep = ~np.isnan(v)
-        back = encode(v[keep], fmt).astype(np.int64)
-        c = codes[keep].astype(np.int64)
-        outcomes.append(_outcome(back != c, lambda i: f"{name}: code 0x{int(c[i]):x} decodes to "
-                                                      f"{_r(v[keep][i])}, which encodes to 0x{int(back[i]):x}"))
-    return _merge(outcomes)
+def roundtrip(fmt) -> Outcome:
+    """encode(decode(c)) == c for every code c of a format of at most 16 bits (float, posit,
+    integer, fixed point), except the NaN codes (several NaN codes encode back to one).
+
+    >>> roundtrip("e4m3"), roundtrip("posit8").mismatches
+    (Outcome(compared=254, mismatches=0, first=''), 0)
+    """
+    fmt = _format(fmt)
+    codes = _all_codes(fmt)
+    v = decode(codes, fmt, np.float64)
+    keep = ~np.isnan(v)
+    v, c = v[keep], codes[keep].astype(np.int64)
+    back = encode(v, fmt).astype(np.int64)
+    return _outcome(back != c, lambda i: f"{fmt.name}: code 0x{int(c[i]):x} decodes to {_r(v[i])}, which encodes "
+                                         f"to 0x{int(back[i]):x}")
+
+
+def _check_roundtrip(_, batch: int, size: int) -> Outcome:
+    """``roundtrip`` of every registered float, posit, integer and fixed-point format of at most
+    16 bits; no oracle (``size`` is unused: every code)."""
+    return _merge([roundtrip(fmt) for _name, _aliases, fmt in registered()
+                   if fmt.family != "block" and fmt.bits <= 16])
 
 
 # ----------------------------------------------------------------------------- the list
@@ -625,18 +708,18 @@ CHECKS: list[Check] = [
     *[Check(f"ml_dtypes.cast.{name}", "ml_dtypes", _ml_cast(name), (1 << 20, 4), (1 << 22, 16)) for name in ML_DTYPES],
     *[Check(f"ml_dtypes.sweep.{name}", "ml_dtypes", _ml_sweep(name), (1 << 20, 4), (1 << 24, 256))
       for name in ("bfloat16", "e4m3")],
-    Check("ml_dtypes.decode", "ml_dtypes", check_ml_decode, (1, 1), (1, 1)),
-    Check("numpy.cast.binary16", "numpy", check_numpy_float16, (1 << 18, 4), (1 << 22, 16)),
+    Check("ml_dtypes.decode", "ml_dtypes", _check_ml_decode, (1, 1), (1, 1)),
+    Check("numpy.cast.binary16", "numpy", _check_numpy_float16, (1 << 18, 4), (1 << 22, 16)),
     *[Check(f"mpfr.cast.{name}", "gmpy2", _mpfr_cast(name), (200_000, 4), (1_000_000, 20))
       for name in ("e4m3", "e5m2", "binary16", "bfloat16")],
     *[Check(f"mpfr.{op}", "gmpy2", _mpfr_arith(op), (25_000, 4), (200_000, 20)) for op in OPS],
     Check("gfloat.cast.p3109", "gfloat", _gfloat_cast("p3109"), (100_000, 4), (200_000, 20)),
     Check("gfloat.cast.ocp", "gfloat", _gfloat_cast("ocp"), (100_000, 4), (200_000, 20)),
-    Check("gfloat.stochastic", "gfloat", check_gfloat_stochastic, (100_000, 4), (200_000, 26)),
-    Check("gfloat.mx", "gfloat", check_gfloat_mx, (600, 4), (6000, 20)),
-    Check("softposit.cast", "softposit", check_softposit_cast, (50_000, 4), (500_000, 20)),
+    Check("gfloat.stochastic", "gfloat", _check_gfloat_stochastic, (100_000, 4), (200_000, 26)),
+    Check("gfloat.mx", "gfloat", _check_gfloat_mx, (600, 4), (6000, 20)),
+    Check("softposit.cast", "softposit", _check_softposit_cast, (50_000, 4), (500_000, 20)),
     *[Check(f"softposit.{op}", "softposit", _softposit_arith(op), (20_000, 4), (200_000, 20)) for op in OPS],
-    Check("roundtrip", "", check_roundtrip, (1, 1), (1, 1)),
+    Check("roundtrip", "", _check_roundtrip, (1, 1), (1, 1)),
 ]
 
 
