@@ -16,6 +16,7 @@ import pytest
 
 import numfmt as nf
 from numfmt import reference_posit as ref
+from numfmt import verify
 from numfmt.arithmetic.posit import elementwise
 from numfmt.formats.posit import PositFormat
 from numfmt.random import random_bits
@@ -167,21 +168,20 @@ def softposit():
 
 
 def _softposit_codes(softposit, op, operands, n):
-    """softposit's result codes: pX2_<op>(..., n) for n < 32, p32_<op> (its posit32 type) for
-    n = 32, whose pX2 functions misround near minpos / maxpos (see the test below)."""
-    name = {"fma": "mulAdd"}.get(op, op)
-    if n == 32:
-        fn, make = getattr(softposit, f"p32_{name}"), softposit.posit32_t
-    else:
-        fn, make = getattr(softposit, f"pX2_{name}"), softposit.posit_2_t
+    """softposit's result codes: numfmt.verify.softposit_op (pX2_<op>) for n < 32, p32_<op> (its
+    posit32 type) for n = 32, whose pX2 functions misround near minpos / maxpos (see the test below)."""
+    codes = np.array([nf.encode(x, PositFormat(n, 2)) for x in operands], np.int64)
+    if n < 32:
+        return verify.softposit_op(softposit, op, codes, n)
+    fn = getattr(softposit, f"p32_{ {'fma': 'mulAdd'}.get(op, op) }")
     out = []
-    for xs in zip(*operands):
+    for cs in codes.T.tolist():
         args = []
-        for x in xs:
-            p = make()
-            p.v = int(nf.encode(float(x), PositFormat(n, 2))) << (32 - n)
+        for c in cs:
+            p = softposit.posit32_t()
+            p.v = c
             args.append(p)
-        out.append(fn(*args, n).v >> (32 - n) if n < 32 else fn(*args).v)
+        out.append(fn(*args).v)
     return np.array(out)
 
 
