@@ -235,7 +235,13 @@ def compare_ml_decode(ml, name: str) -> Outcome:
 
 def _check_ml_decode(ml, batch: int, size: int) -> Outcome:
     """``compare_ml_decode`` for every format ml_dtypes has (``size`` is unused: every code)."""
-    return _merge([compare_ml_decode(ml, name) for name in ML_DTYPES])
+    outcomes = []
+    for name in ML_DTYPES:
+        try:
+            outcomes.append(compare_ml_decode(ml, name))
+        except Skip:            # an older ml_dtypes without the format: its cast check says so
+            continue
+    return _merge(outcomes)
 
 
 # ----------------------------------------------------------------------------- numpy float16
