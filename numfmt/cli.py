@@ -624,7 +624,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """
     start = time.perf_counter()
     results = verify.run_checks(full=args.full, only=args.only)
-    rows = [[r.name, r.oracle, str(r.inputs), str(r.mismatches), f"{r.seconds:.1f}", r.status] for r in results]
+    rows = [[r.name, r.oracle, str(r.compared), str(r.mismatches), f"{r.seconds:.1f}", r.status] for r in results]
     print(_table(["check", "oracle", "compared", "mismatches", "seconds", "status"], rows))
     print()
     for r in results:
