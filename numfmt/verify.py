@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .casts import decode, encode, round as _round
+from .formats.posit import PositFormat
 from .formats.registry import format as _format, registered
 from .ops import add, div, fma, mul, sqrt, sub
 
@@ -665,7 +666,8 @@ def _check_softposit_cast(sp, batch: int, size: int) -> Outcome:
 def softposit_op(sp, op: str, codes: np.ndarray, n: int) -> np.ndarray:
     """softposit's result codes of ``op`` (a key of ``OPS``; fma is its mulAdd a*b + c) on the
     posit<n,2> codes ``codes`` (one row per operand), with its pX2_* functions (n < 32; at 32
-    bits they misround near minpos and maxpos: use its p32_* there).
+    bits they misround near minpos and maxpos: use its p32_* there), and its fma corrected
+    where it drops a tiny addend (``_mul_add_tiny_addend``).
 
     >>> import softposit
     >>> softposit_op(softposit, "add", np.array([[0x40], [0x40]]), 8).tolist()      # 1 + 1 = 2
@@ -680,14 +682,36 @@ def softposit_op(sp, op: str, codes: np.ndarray, n: int) -> np.ndarray:
             p.v = c << (32 - n)
             args.append(p)
         out.append(fn(*args, n).v >> (32 - n))
-    return np.array(out, np.int64)
+    out = np.array(out, np.int64)
+    if op == "fma":
+        fmt = PositFormat(n, 2)
+        a, b, c = (decode(np.asarray(x), fmt, np.float64) for x in codes)
+        at = _mul_add_tiny_addend(a, b, c, n)
+        out[at] = [_softposit_code(sp, v, n) for v in np.nextafter(a * b, np.copysign(np.inf, c))[at].tolist()]
+    return out
+
+
+def _mul_add_tiny_addend(a: np.ndarray, b: np.ndarray, c: np.ndarray, n: int) -> np.ndarray:
+    """Where softposit's pX2_mulAdd misrounds: a*b exactly halfway between two posit<n,2> values
+    (a posit<n+1,2> value with an odd code: the tie in encoding space) and c nonzero but far below
+    it (|c| < 2**-20 |a*b|). softposit drops such an addend, sticky bit included, and rounds the
+    tie to even, as if c were 0: posit16 maxpos * 0x00a1 + minpos gives 0x7f90, the exact sum
+    0x7f91. There the right code is softposit's conversion of the float64 next to a*b on c's
+    side (a*b is exact in float64 for n <= 16; c cannot cross a neighbour)."""
+    with np.errstate(all="ignore"):
+        p = a * b
+        wide = PositFormat(n + 1, 2)
+        code = encode(np.where(np.isfinite(p), p, 0.0), wide).astype(np.int64)
+        tie = (decode(code, wide, np.float64) == p) & (code % 2 == 1)
+        return tie & (c != 0) & (np.abs(c) < np.abs(p) * 2.0 ** -20)
 
 
 def _softposit_arith(op: str):
     def run(sp, batch: int, size: int) -> Outcome:
         """``op`` on posit8 and posit16 operands (random codes, NaR, zero, minpos and maxpos
         among them, a third of the pairs nearly cancelling) against ``softposit_op`` (posit<n,2>,
-        round to nearest even), code for code."""
+        round to nearest even; its mulAdd corrected where it drops a tiny addend at a tie), code
+        for code."""
         rng = np.random.default_rng(batch)
         arity = 1 if op == "sqrt" else 3 if op == "fma" else 2
         outcomes = []

@@ -209,6 +209,24 @@ def test_softposit_pX2_at_32_bits_misrounds_near_the_extremes(softposit):
     assert int(nf.encode(_run("mul", ([x], [y]), nf.format("posit32")), "posit32")[0]) == 0xFFFFFFFC
 
 
+def test_softposit_mulAdd_drops_a_tiny_addend_at_a_tie(softposit):
+    """Oracle quirk (found by ``numfmt verify --full``): maxpos * code 0x00a1 is exactly halfway
+    between the posit16 codes 0x7f90 and 0x7f91; adding minpos makes it round up, but softposit's
+    pX2_mulAdd drops the addend and rounds the tie to even. numfmt (and the exact reference) give
+    0x7f91; verify.softposit_op corrects softposit there."""
+    fmt = PositFormat(16, 2)
+    a, b, c = (nf.decode(np.array([code]), fmt, np.float64) for code in (0x7FFF, 0x00A1, 0x0001))
+    args = []
+    for code in (0x7FFF, 0x00A1, 0x0001):
+        p = softposit.posit_2_t()
+        p.v = code << 16
+        args.append(p)
+    assert softposit.pX2_mulAdd(*args, 16).v >> 16 == 0x7F90
+    assert ref.round_code(Fraction(a[0]) * Fraction(b[0]) + Fraction(c[0]), fmt) == 0x7F91
+    assert int(nf.encode(_run("fma", (a, b, c), fmt), fmt)[0]) == 0x7F91
+    assert verify.softposit_op(softposit, "fma", np.array([[0x7FFF], [0x00A1], [0x0001]]), 16).tolist() == [0x7F91]
+
+
 def test_public_functions_dispatch_to_posits():
     """numfmt.add / sub / mul / div / fma / sqrt with a posit format: the same results as
     elementwise, float32 where float32 holds the format, inputs checked or rounded."""
