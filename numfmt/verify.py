@@ -4,11 +4,11 @@ Each check is a small function ``run(oracle, batch, size) -> Outcome``: it compa
 one independent oracle (the imported module ``oracle``; None for the checks that need none) on
 batch number ``batch`` of ``size`` inputs (random checks seed their generator with the batch
 number, sweeps take the batch-th slice), and returns how many comparisons it made (an input
-checked in six rounding modes counts six times), how many differ and the first difference. A check whose oracle does not import is skipped with the
-reason. ``run_checks`` runs them, in quick mode (small fixed-seed samples, a time budget of about
-30 seconds: the first batch of every check always runs, further batches only while they fit in
-the check's share of what is left) or in full mode (exhaustive sweeps where feasible, large
-samples elsewhere). This is how a new platform, Numba or LLVM version is checked.
+checked in six rounding modes counts six times), how many differ and the first difference. A
+check whose oracle does not import is skipped with the reason. ``run_checks`` runs them, in
+quick mode (small fixed-seed samples, a time budget of about 30 seconds: the first batch of
+every check always runs, further batches only while they fit in the check's share of what is
+left) or in full mode (exhaustive sweeps where feasible, large samples elsewhere). This is how a new platform, Numba or LLVM version is checked.
 
 The oracles and their quirks are described in each check's docstring (and in SPEC_NOTES):
 ml_dtypes (float32 inputs, round to nearest even, non-saturating), numpy float16, gmpy2 / MPFR
@@ -390,7 +390,7 @@ class MpfrOracle:
         neg = g.is_signed(r)
         sign = -1.0 if neg else 1.0
         if g.is_infinite(r) or abs(r) > self.max:
-            to_inf = mode in ("nearest_even", "nearest_away") or mode == ("toward_negative" if neg else "toward_positive")
+            to_inf = mode in ("nearest_even", "nearest_away", "toward_negative" if neg else "toward_positive")
             to_inf = to_inf or (mode == "odd" and f.special == "p3109")
             if g.is_finite(r) and not to_inf:
                 return sign * f.info.max
