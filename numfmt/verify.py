@@ -8,7 +8,8 @@ checked in six rounding modes counts six times), how many differ and the first d
 check whose oracle does not import is skipped with the reason. ``run_checks`` runs them, in
 quick mode (small fixed-seed samples, a time budget of about 30 seconds: the first batch of
 every check always runs, further batches only while they fit in the check's share of what is
-left) or in full mode (exhaustive sweeps where feasible, large samples elsewhere). This is how a new platform, Numba or LLVM version is checked.
+left) or in full mode (exhaustive sweeps where feasible, large samples elsewhere). This is how
+a new platform, Numba or LLVM version is checked.
 
 The oracles and their quirks are described in each check's docstring (and in SPEC_NOTES):
 ml_dtypes (float32 inputs, round to nearest even, non-saturating), numpy float16, gmpy2 / MPFR
