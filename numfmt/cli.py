@@ -13,6 +13,8 @@ Commands::
     numfmt study [--data FILE ...] [--bits 4,6,8] [--formats ...] [--out DIR] [--quick]
                                          which format suits which tensor: errors, MLP accuracy, plots, report
     numfmt warmup [--jobs N]             compile every kernel ahead, into Numba's disk cache
+    numfmt verify [--quick | --full] [--only SUBSTRING]
+                                         compare with the installed oracles; exit status 1 on a mismatch
     numfmt --version
 
 ``python -m numfmt`` runs the same program (GNU coreutils ships another ``numfmt``, which may come
@@ -54,12 +56,13 @@ import difflib
 import math
 import re
 import sys
+import time
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
-from . import __version__, accumulate, ops, study, warmup
+from . import __version__, accumulate, ops, study, verify, warmup
 from .casts import decode, encode, round as _round
 from .formats.registry import format as _format, registered
 from .random import random_bits, resolve_seed
@@ -607,9 +610,37 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the conformance checks (``numfmt.verify``), print a table of them and the first
+    mismatch of each failing one; exit status 1 on any mismatch or error, else 0.
+
+    >>> cmd_verify(_parse(["verify", "--only", "roundtrip"]))      # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    check      oracle  compared  mismatches  seconds  status
+    ---------  ------  --------  ----------  -------  ------
+    roundtrip  -       ...       0           ...      ok
+    <BLANKLINE>
+    1 check: 1 ok, 0 skipped, 0 failed (quick mode, ... s)
+    0
+    """
+    start = time.perf_counter()
+    results = verify.run_checks(full=args.full, only=args.only)
+    rows = [[r.name, r.oracle, str(r.compared), str(r.mismatches), f"{r.seconds:.1f}", r.status] for r in results]
+    print(_table(["check", "oracle", "compared", "mismatches", "seconds", "status"], rows))
+    print()
+    for r in results:
+        if r.first:
+            print(f"{r.name}: first mismatch: {r.first}" if r.status == "MISMATCH" else f"{r.name}: {r.first}")
+    failed = sum(r.failed for r in results)
+    skipped = sum(r.status.startswith("skipped") for r in results)
+    print(f"{len(results)} check{'s' if len(results) != 1 else ''}: {len(results) - failed - skipped} ok, "
+          f"{skipped} skipped, {failed} failed ({'full' if args.full else 'quick'} mode, "
+          f"{time.perf_counter() - start:.1f} s)")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the command line (subcommands list, info, round, encode, decode, demo,
-    study, warmup).
+    study, warmup, verify).
 
     >>> args = build_parser().parse_args(["round", "e4m3", "0.1", "-r", "sr", "--seed", "7"])
     >>> args.func.__name__, args.values, args.rounding, args.seed, args.sr_bits
@@ -620,7 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, runs `numfmt demo`. `python -m numfmt` runs the same program (GNU coreutils "
                "ships another numfmt, which may come first on PATH).")
     parser.add_argument("--version", action="version", version=f"numfmt {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo,study,warmup}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,info,round,encode,decode,demo,study,warmup,verify}")
     sub.add_parser("list", help="every registered format",
                    description="Every registered format, one line each: name, aliases, family, bits (bits per "
                                "element for block formats), the largest value, and the smallest positive value "
@@ -679,6 +710,22 @@ def build_parser() -> argparse.ArgumentParser:
                                    "into Numba's disk cache, so that later first calls answer at once.")
     p.add_argument("--jobs", type=int, default=None, help="processes (default: the number of cores)")
     p.set_defaults(func=cmd_warmup)
+    p = sub.add_parser("verify", help="compare numfmt with the installed oracles (exit 1 on a mismatch)",
+                       description="Compare numfmt bit for bit with the oracles installed here (ml_dtypes, numpy "
+                                   "float16, gmpy2/MPFR, gfloat, softposit): casts in every rounding mode, "
+                                   "arithmetic, MX blocks, posits, and a decode/encode round trip of every code. "
+                                   "Prints a table of checks, comparisons and mismatches; a check whose oracle is "
+                                   "missing is skipped. Exit status 1 on any mismatch. Run it on a new platform or "
+                                   "after upgrading Numba or LLVM.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="fixed-seed samples within about 30 seconds (the default)")
+    mode.add_argument("--full", action="store_true",
+                      help="exhaustive sweeps (every float32 to bfloat16 and e4m3) and large samples: about "
+                           "20 minutes on 2 cores")
+    p.add_argument("--only", metavar="SUBSTRING",
+                   help="run only the checks whose name contains SUBSTRING (e.g. mpfr, e4m3, softposit.add)")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

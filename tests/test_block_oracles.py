@@ -34,32 +34,15 @@ import pytest
 
 import numfmt as nf
 from numfmt import reference as ref
+from numfmt import verify
 from numfmt.testing import MX_FORMATS, hard_blocks
 
 gfloat = pytest.importorskip("gfloat")
-from gfloat import RoundMode  # noqa: E402
 from gfloat import formats as gf  # noqa: E402
 
-GFLOAT = {"mxfp8_e4m3": gf.format_info_mxfp8_e4m3, "mxfp8_e5m2": gf.format_info_mxfp8_e5m2,
-          "mxfp6_e3m2": gf.format_info_mxfp6_e3m2, "mxfp6_e2m3": gf.format_info_mxfp6_e2m3,
-          "mxfp4": gf.format_info_mxfp4_e2m1, "mxint8": gf.format_info_mxint8}
-MODES = {"nearest_even": RoundMode.TiesToEven, "nearest_away": RoundMode.TiesToAway,
-         "toward_zero": RoundMode.TowardZero, "toward_positive": RoundMode.TowardPositive,
-         "toward_negative": RoundMode.TowardNegative}
+GFLOAT = {name: getattr(gf, attr) for name, attr in verify.GFLOAT_MX.items()}
+MODES = list(verify.gfloat_modes(gfloat))      # the five deterministic modes gfloat has
 DETERMINISTIC = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
-
-
-def _gfloat_blocks(name, x, mode):
-    """(values, element codes, scale codes) of gfloat's block functions, block by block."""
-    fi = GFLOAT[name]
-    values, codes, scales = [], [], []
-    for block in x.astype(np.float64):
-        scale = gfloat.compute_scale_amax(fi.etype.emax, block)
-        values.append(gfloat.quantize_block(fi, block, gfloat.compute_scale_amax, MODES[mode]))
-        enc = list(gfloat.encode_block(fi, scale, block / scale, MODES[mode]))
-        scales.append(enc[0])
-        codes.append(enc[1:])
-    return np.array(values), np.array(codes), np.array(scales)
 
 
 def _finite_blocks(name, n, seed):
@@ -68,13 +51,13 @@ def _finite_blocks(name, n, seed):
 
 
 @pytest.mark.parametrize("name", MX_FORMATS)
-@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("blocks", [490, pytest.param(14000, marks=pytest.mark.slow)])
 def test_mx_equals_gfloat(name, mode, blocks):
     """Random and hard float32 blocks (the finite kinds; 420 of 490 in CI, 12000 of 14000 under
     ``-m slow``): zero mismatches."""
     x = _finite_blocks(name, blocks, seed=len(name) + len(mode) + blocks)
-    values, codes, scales = _gfloat_blocks(name, x, mode)
+    values, codes, scales = verify.gfloat_blocks(gfloat, name, x, mode)
     got = nf.encode(x, name, mode)
     np.testing.assert_array_equal(nf.round(x, name, mode), values.astype(np.float32))
     np.testing.assert_array_equal(got.scales[:, 0], scales)
@@ -97,7 +80,7 @@ def test_mx_nonfinite_blocks_are_nan(name):
         assert np.isnan(nf.decode(enc.codes[bad], elem)).all()
     else:
         assert (enc.codes[bad] == 0).all()
-    values, _, _ = _gfloat_blocks(name, x[~bad], "nearest_even")
+    values, _, _ = verify.gfloat_blocks(gfloat, name, x[~bad], "nearest_even")
     np.testing.assert_array_equal(got[~bad], values.astype(np.float32))
     inf_block = x[bad][np.isinf(x[bad]).any(axis=1)][0].astype(np.float64)
     gval = gfloat.quantize_block(GFLOAT[name], inf_block, gfloat.compute_scale_amax)

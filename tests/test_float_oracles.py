@@ -12,6 +12,8 @@
   max, the overflow threshold and among subnormals; 2*10**6 per format under ``-m slow``.
 - numpy float16 (correctly rounded float64 -> float16 RNE) on 10**6 float64 inputs.
 - The double-rounding cases of SPEC_NOTES.
+
+The ml_dtypes and MPFR comparisons are numfmt.verify's (``numfmt verify`` runs them on samples).
 """
 from __future__ import annotations
 
@@ -24,16 +26,11 @@ import pytest
 
 import numfmt as nf
 from numfmt import reference as ref
+from numfmt import verify
 from numfmt.formats.floating import FloatFormat
 from numfmt.rounding import DETERMINISTIC_ROUNDINGS
 
-ML = {
-    "binary16": np.float16, "bfloat16": ml_dtypes.bfloat16, "e4m3": ml_dtypes.float8_e4m3fn,
-    "e5m2": ml_dtypes.float8_e5m2, "e4m3fnuz": ml_dtypes.float8_e4m3fnuz,
-    "e5m2fnuz": ml_dtypes.float8_e5m2fnuz, "e4m3b11fnuz": ml_dtypes.float8_e4m3b11fnuz,
-    "e4m3ieee": ml_dtypes.float8_e4m3, "e3m4": ml_dtypes.float8_e3m4, "e3m2": ml_dtypes.float6_e3m2fn,
-    "e2m3": ml_dtypes.float6_e2m3fn, "e2m1": ml_dtypes.float4_e2m1fn, "e8m0": ml_dtypes.float8_e8m0fnu,
-}
+ML = {name: verify.ml_dtype(ml_dtypes, name) for name in verify.ML_DTYPES}
 CHUNK = 1 << 20
 
 
@@ -41,34 +38,10 @@ def _nan(fmt) -> str:
     return "raise" if fmt.has_nan else "ml_dtypes"
 
 
-def _e8m0_quirks(x: np.ndarray) -> np.ndarray:
-    """Inputs where ml_dtypes' e8m0 differs from the rule, excluded from the comparison:
-    (1) ties 1.5 * 2**k: ml_dtypes rounds upward, we go to the even code (SPEC_NOTES);
-    (2) float32 subnormal inputs in (2**-127, 2**-126): ml_dtypes gives 2**-126, the nearest
-    is 2**-127 below 1.5 * 2**-127. Zero and negative inputs give NaN in both."""
-    with np.errstate(invalid="ignore"):
-        a = np.abs(x.astype(np.float64))
-    m, _ = np.frexp(a)
-    tie = (m == 0.75)
-    sub = (a > 2.0**-127) & (a < 2.0**-126)
-    return tie | sub
-
-
 def _compare_ml(name: str, x: np.ndarray) -> None:
-    fmt = nf.format(name)
-    dt = ML[name]
-    with np.errstate(all="ignore"):
-        want = x.astype(dt).astype(np.float32)
-        want_codes = x.astype(dt).view(np.uint16 if np.dtype(dt).itemsize == 2 else np.uint8)
-    got = nf.round(x, fmt, nan=_nan(fmt))
-    codes = nf.encode(x, fmt, nan=_nan(fmt))
-    keep = ~_e8m0_quirks(x) if name == "e8m0" else np.ones(x.size, bool)
-    both_nan = np.isnan(got) & np.isnan(want)
-    same = (got.view(np.int32) == want.view(np.int32)) | both_nan
-    bad = ~same & keep
-    assert not bad.any(), (name, x[bad][:5], got[bad][:5], want[bad][:5])
-    bad = (codes != want_codes) & ~np.isnan(want) & keep
-    assert not bad.any(), (name, x[bad][:5], codes[bad][:5], want_codes[bad][:5])
+    """Values and codes against ml_dtypes (the e8m0 quirks left out: verify.e8m0_quirks)."""
+    outcome = verify.compare_ml_dtypes(ml_dtypes, name, x)
+    assert outcome.mismatches == 0, outcome
 
 
 @pytest.mark.parametrize("name", list(ML))
@@ -107,15 +80,11 @@ SMALL = [fmt for _, _, fmt in nf.registered() if fmt.family == "float" and fmt.b
 
 @pytest.mark.parametrize("fmt", SMALL, ids=[f.name for f in SMALL])
 def test_decode_and_roundtrip(fmt):
-    codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
-    got = nf.decode(codes, fmt, dtype=np.float64)
     if fmt.name in ML:
-        want = codes.view(ML[fmt.name]).astype(np.float64)
-        assert np.array_equal(got, want, equal_nan=True)
-        assert np.array_equal(np.signbit(got) & ~np.isnan(got), np.signbit(want) & ~np.isnan(want))
-    finite = ~np.isnan(got)
-    back = nf.encode(got[finite], fmt)
-    assert np.array_equal(back.astype(np.int64), codes[finite].astype(np.int64))
+        outcome = verify.compare_ml_decode(ml_dtypes, fmt.name)
+        assert outcome.mismatches == 0, outcome
+    outcome = verify.roundtrip(fmt)
+    assert outcome.mismatches == 0, outcome
 
 
 # ---------------------------------------------------------------- MPFR
@@ -128,92 +97,12 @@ MPFR_FORMATS = [fmt for _, _, fmt in nf.registered()
 ]
 
 
-def _mpfr_contexts(fmt):
-    M = fmt.man_bits
-    emax_ieee = math.floor(math.log2(fmt.info.max))
-    kw = dict(precision=M + 1, emin=fmt.emin - M + 1, emax=emax_ieee + 1, subnormalize=True)
-    return {r: gmpy2.context(round=r, **kw)
-            for r in (gmpy2.RoundToZero, gmpy2.RoundUp, gmpy2.RoundToNearest)}
-
-
-def _mpfr_inputs(fmt, n, seed):
-    """Positive float64 inputs near ties, max, the overflow threshold and among subnormals."""
-    rng = np.random.default_rng(seed)
-    M, info = fmt.man_bits, fmt.info
-    k = n // 5
-    # random grid points of the unbounded grid, their midpoints, perturbed by a few float64 ulps
-    lo, hi = math.log2(info.smallest_subnormal), math.log2(info.max) + 1
-    v = np.exp2(rng.uniform(lo, hi, k))
-    e = np.maximum(np.floor(np.log2(v)), fmt.emin)
-    q = np.exp2(e - M)
-    grid = np.floor(v / q) * q
-    mid = grid + q / 2
-    ulps = rng.integers(-3, 4, k)
-    near_mid = mid + ulps * np.spacing(mid)
-    # near max and the overflow threshold
-    mx = info.max
-    step = 2.0 ** (math.floor(math.log2(mx)) - M)
-    near_max = mx + rng.uniform(-2, 2, k) * step
-    near_max_exact = mx + rng.integers(-4, 4, k) * step / 2
-    # subnormals and below
-    sub = rng.uniform(0, 2.0 ** fmt.emin * 1.01, k)
-    rand = np.exp2(rng.uniform(lo - 3, hi + 2, n - 4 * k))
-    x = np.concatenate([near_mid, near_max, near_max_exact, sub, rand])
-    x = x[x > 0]
-    return x
-
-
-def _parity(t, fmt):
-    """Parity of the magnitude code of format values t >= 0 (man_bits >= 1: the fraction's)."""
-    e = np.maximum(np.floor(np.log2(np.where(t > 0, t, 1.0))), fmt.emin)
-    return (np.round(t / np.exp2(e - fmt.man_bits)).astype(np.int64)) & 1
-
-
-def _expected(x, fmt, ctx):
-    """Expected round(x) for all six modes from MPFR's RZ, RU, RN on |x|."""
-    a = np.abs(x)
-    rz = np.array([float(ctx[gmpy2.RoundToZero].plus(v)) for v in a.tolist()])
-    ru = np.array([float(ctx[gmpy2.RoundUp].plus(v)) for v in a.tolist()])
-    rn = np.array([float(ctx[gmpy2.RoundToNearest].plus(v)) for v in a.tolist()])
-    exact = rz == a
-    # the unbounded next point where MPFR overflowed to inf
-    e = np.floor(np.log2(np.where(rz > 0, rz, 1.0)))
-    hi = np.where(np.isinf(ru), rz + np.exp2(e - fmt.man_bits), ru)
-    mid = (rz + hi) / 2
-    rna = np.where(exact, rz, np.where(a >= mid, hi, rz))
-    rto = np.where(exact | (_parity(rz, fmt) == 1), rz, hi)
-    mx = fmt.info.max
-    inf_val = math.inf if fmt.has_inf else (math.nan if fmt.has_nan else mx)
-    neg = np.signbit(x)
-    sgn = np.where(neg, -1.0, 1.0)
-
-    def finish(mag, to_inf):
-        over = mag > mx
-        out = np.where(over, np.where(to_inf, inf_val, mx), mag) * sgn
-        if not fmt.has_negative_zero:
-            out = np.where(out == 0, 0.0, out)
-        return out
-
-    t, f = np.ones(x.size, bool), np.zeros(x.size, bool)
-    odd_to_inf = t if fmt.special == "p3109" else f     # P3109's overflow rule; elsewhere SoftFloat's
-    return {
-        "nearest_even": finish(rn, t), "nearest_away": finish(rna, t),
-        "toward_zero": finish(rz, f), "odd": finish(rto, odd_to_inf),
-        "toward_positive": finish(np.where(neg, rz, hi), ~neg),
-        "toward_negative": finish(np.where(neg, hi, rz), neg),
-    }
-
-
 def _check_mpfr(fmt, n, seed):
-    x = _mpfr_inputs(fmt, n, seed)
-    if fmt.signed:
-        x = np.where(np.random.default_rng(seed + 1).random(x.size) < 0.5, -x, x)
-    ctx = _mpfr_contexts(fmt)
-    expected = _expected(x, fmt, ctx)
-    for mode, want in expected.items():
-        got = nf.round(x, fmt, mode)
-        ok = (got.view(np.int64) == want.view(np.int64)) | (np.isnan(got) & np.isnan(want))
-        assert ok.all(), (fmt.name, mode, x[~ok][:5], got[~ok][:5], want[~ok][:5])
+    """Inputs near ties, max, the overflow threshold and among subnormals, all six modes
+    (verify.mpfr_cast_expected: ties-away and round-to-odd derived from MPFR's RZ, RU, RN)."""
+    x = verify.float64_inputs(fmt, n, np.random.default_rng(seed), signed=fmt.signed)
+    outcome = verify.compare_mpfr_cast(gmpy2, x, fmt)
+    assert outcome.mismatches == 0, outcome
 
 
 @pytest.mark.parametrize("fmt", MPFR_FORMATS, ids=[f.name for f in MPFR_FORMATS])

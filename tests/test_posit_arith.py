@@ -16,6 +16,7 @@ import pytest
 
 import numfmt as nf
 from numfmt import reference_posit as ref
+from numfmt import verify
 from numfmt.arithmetic.posit import elementwise
 from numfmt.formats.posit import PositFormat
 from numfmt.random import random_bits
@@ -167,21 +168,20 @@ def softposit():
 
 
 def _softposit_codes(softposit, op, operands, n):
-    """softposit's result codes: pX2_<op>(..., n) for n < 32, p32_<op> (its posit32 type) for
-    n = 32, whose pX2 functions misround near minpos / maxpos (see the test below)."""
-    name = {"fma": "mulAdd"}.get(op, op)
-    if n == 32:
-        fn, make = getattr(softposit, f"p32_{name}"), softposit.posit32_t
-    else:
-        fn, make = getattr(softposit, f"pX2_{name}"), softposit.posit_2_t
+    """softposit's result codes: numfmt.verify.softposit_op (pX2_<op>) for n < 32, p32_<op> (its
+    posit32 type) for n = 32, whose pX2 functions misround near minpos / maxpos (see the test below)."""
+    codes = np.array([nf.encode(x, PositFormat(n, 2)) for x in operands], np.int64)
+    if n < 32:
+        return verify.softposit_op(softposit, op, codes, n)
+    fn = getattr(softposit, f"p32_{ {'fma': 'mulAdd'}.get(op, op) }")
     out = []
-    for xs in zip(*operands):
+    for cs in codes.T.tolist():
         args = []
-        for x in xs:
-            p = make()
-            p.v = int(nf.encode(float(x), PositFormat(n, 2))) << (32 - n)
+        for c in cs:
+            p = softposit.posit32_t()
+            p.v = c
             args.append(p)
-        out.append(fn(*args, n).v >> (32 - n) if n < 32 else fn(*args).v)
+        out.append(fn(*args).v)
     return np.array(out)
 
 
@@ -207,6 +207,24 @@ def test_softposit_pX2_at_32_bits_misrounds_near_the_extremes(softposit):
     assert softposit.convertDoubleToPX2(x * y, 32).v == 0xFFFFFFFC
     assert softposit.p32_mul(softposit.convertDoubleToP32(x), softposit.convertDoubleToP32(y)).v == 0xFFFFFFFC
     assert int(nf.encode(_run("mul", ([x], [y]), nf.format("posit32")), "posit32")[0]) == 0xFFFFFFFC
+
+
+def test_softposit_mulAdd_drops_a_tiny_addend_at_a_tie(softposit):
+    """Oracle quirk (found by ``numfmt verify --full``): maxpos * code 0x00a1 is exactly halfway
+    between the posit16 codes 0x7f90 and 0x7f91; adding minpos makes it round up, but softposit's
+    pX2_mulAdd drops the addend and rounds the tie to even. numfmt (and the exact reference) give
+    0x7f91; verify.softposit_op corrects softposit there."""
+    fmt = PositFormat(16, 2)
+    a, b, c = (nf.decode(np.array([code]), fmt, np.float64) for code in (0x7FFF, 0x00A1, 0x0001))
+    args = []
+    for code in (0x7FFF, 0x00A1, 0x0001):
+        p = softposit.posit_2_t()
+        p.v = code << 16
+        args.append(p)
+    assert softposit.pX2_mulAdd(*args, 16).v >> 16 == 0x7F90
+    assert ref.round_code(Fraction(a[0]) * Fraction(b[0]) + Fraction(c[0]), fmt) == 0x7F91
+    assert int(nf.encode(_run("fma", (a, b, c), fmt), fmt)[0]) == 0x7F91
+    assert verify.softposit_op(softposit, "fma", np.array([[0x7FFF], [0x00A1], [0x0001]]), 16).tolist() == [0x7F91]
 
 
 def test_public_functions_dispatch_to_posits():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import numfmt as nf
+from numfmt import verify
 from numfmt.random import random_bits
 
 FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m3", "e2m1", "e8m0",
@@ -59,20 +60,14 @@ def test_away_count_is_the_rule_exactly(fmt, rule, k):
 @pytest.mark.parametrize("name", ["e4m3", "e5m2", "bfloat16", "binary16", "e3m2", "e2m3", "e2m1"])
 @pytest.mark.parametrize("k", [1, 4, 8, 13])
 def test_equals_gfloat_with_the_same_bits(name, k):
-    """sr_rule="add" is gfloat's StochasticFastest, "nearest" its Stochastic (srnumbits = k)."""
+    """sr_rule="add" is gfloat's StochasticFastest (and its StochasticFast with one more bit),
+    "nearest" its Stochastic (srnumbits = k): numfmt.verify.compare_gfloat_stochastic."""
     gfloat = pytest.importorskip("gfloat")
-    from gfloat import RoundMode, formats
-    info = {"e4m3": formats.format_info_ocp_e4m3, "e5m2": formats.format_info_ocp_e5m2,
-            "bfloat16": formats.format_info_bfloat16, "binary16": formats.format_info_binary16,
-            "e3m2": formats.format_info_ocp_e3m2, "e2m3": formats.format_info_ocp_e2m3,
-            "e2m1": formats.format_info_ocp_e2m1}[name]
     x = _sample(name, 20000, seed=k)
     x = x[np.abs(x) <= nf.format(name).info.max]   # gfloat's non-saturating overflow differs in kind
     rand = np.random.default_rng(k).integers(0, 1 << k, x.size)
-    for mode, rule in [(RoundMode.StochasticFastest, "add"), (RoundMode.Stochastic, "nearest")]:
-        expected = gfloat.round_ndarray(info, x, mode, False, rand, k)
-        got = nf.round(x, name, "stochastic", sr_bits=k, sr_rule=rule, random_bits=rand)
-        np.testing.assert_array_equal(got, expected)
+    outcome = verify.compare_gfloat_stochastic(gfloat, name, x, k, rand)
+    assert outcome.mismatches == 0, outcome
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
