@@ -19,7 +19,7 @@ Accumulator values, and Inf / NaN, travel as float64 bit patterns (int64): every
 accumulator format is a float64 number. Every rounding is one call of the float family's
 rounding: ``kernels.floating.round_one`` on a float64 value (a term, a special),
 ``kernels.arith.round_exact`` on an exact value in the 62-bit odd-jammed form of
-``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the target's parameter tuple
+``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the target's ``FloatParams``
 (``casts.floating.kernel_params``), whether an exact zero sum is -0 (round toward negative,
 as an int64), whether to round stochastically, and the target's stochastic parameters
 (``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base, rand)`` holds the

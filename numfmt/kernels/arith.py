@@ -5,7 +5,7 @@ are read as float64 bit patterns. Specials are settled first (IEEE 754 rules, se
 ``numfmt.ops``); finite operands are unpacked
 (``exact.unpack_float64``), combined exactly by ``numfmt.kernels.exact`` into the 62-bit
 odd-jammed form, and rounded once by ``round_exact``, which reuses the float family's one
-rounding routine ``kernels.floating.round_one`` with the parameter tuple of
+rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
 ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)``:
 
 - deterministic modes: the 62-bit form is rounded to odd at 53 bits, a float64 bit pattern
