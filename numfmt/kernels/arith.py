@@ -290,96 +290,72 @@ def _store(out, i, result, p, sr, rand, seed, j):
 #   fraction of the cost (div, sqrt and fma ignore it). Every operand is checked to be a value
 #   of the format on the way (pc = kernel_params(fmt, True, toward_zero, "ieee",
 #   "ml_dtypes")[0]); bad[0] is set to 1 if one is not (its result is then meaningless).
-@nb.njit(cache=True, nogil=True)
-def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    y = y[start:start + x.size]
+@nb.njit(forceinline=True)
+def _fast_add(x, y, z, rdn):
+    return odd_sum_bits(x, y, rdn)
+
+
+@nb.njit(forceinline=True)
+def _fast_sub(x, y, z, rdn):
+    return odd_sum_bits(x, y ^ _SIGN, rdn)
+
+
+@nb.njit(forceinline=True)
+def _no_fast_route(x, y, z, rdn):
+    """div, sqrt and fma have no float64 route (the caller passes fast = 0)."""
+    return _NAN
+
+
+@nb.njit(forceinline=True)
+def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, exact_op, fast_op):
+    """The loop of every operation kernel: ``exact_op`` (exact core) or, where ``fast`` allows,
+    ``fast_op`` (float64 route) on the float64 bits of x[i], y[start + i], z[start + i] (the
+    first ``arity`` of them checked to be values of the format), rounded once into out[i]."""
+    y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
     if sr is None and fast:
         for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(odd_sum_bits(a, b, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
+            a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
+            found |= _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
+            out[i] = np.int64(round_one(fast_op(a, b, c, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
                                         NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            _store(out, i, _add(a, b, a, rdn), p, sr, rand, seed, start + i)
+            a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
+            found |= _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
+            _store(out, i, exact_op(a, b, c, rdn), p, sr, rand, seed, start + i)
     if found:
         bad[0] = 1
+
+
+@nb.njit(cache=True, nogil=True)
+def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _add, _fast_add)
 
 
 @nb.njit(cache=True, nogil=True)
 def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    y = y[start:start + x.size]
-    found = False
-    if sr is None and fast:
-        for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(odd_sum_bits(a, b ^ _SIGN, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
-                                        NO_SR)).view(np.float64)
-    else:
-        for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            _store(out, i, _sub(a, b, a, rdn), p, sr, rand, seed, start + i)
-    if found:
-        bad[0] = 1
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _sub, _fast_sub)
 
 
 @nb.njit(cache=True, nogil=True)
 def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    y = y[start:start + x.size]
-    found = False
-    if sr is None and fast:
-        for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            out[i] = np.int64(round_one(_fast_mul(a, b, a, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
-                                        NO_SR)).view(np.float64)
-    else:
-        for i in range(x.size):
-            a, b = _bits(x[i]), _bits(y[i])
-            found |= _not_value(a, pc) | _not_value(b, pc)
-            _store(out, i, _mul(a, b, a, rdn), p, sr, rand, seed, start + i)
-    if found:
-        bad[0] = 1
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _mul, _fast_mul)
 
 
 @nb.njit(cache=True, nogil=True)
 def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    y = y[start:start + x.size]
-    found = False
-    for i in range(x.size):
-        a, b = _bits(x[i]), _bits(y[i])
-        found |= _not_value(a, pc) | _not_value(b, pc)
-        _store(out, i, _div(a, b, a, rdn), p, sr, rand, seed, start + i)
-    if found:
-        bad[0] = 1
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _div, _no_fast_route)
 
 
 @nb.njit(cache=True, nogil=True)
 def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    found = False
-    for i in range(x.size):
-        a = _bits(x[i])
-        found |= _not_value(a, pc)
-        _store(out, i, _sqrt(a, a, a, rdn), p, sr, rand, seed, start + i)
-    if found:
-        bad[0] = 1
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 1, _sqrt, _no_fast_route)
 
 
 @nb.njit(cache=True, nogil=True)
 def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    y, z = y[start:start + x.size], z[start:start + x.size]
-    found = False
-    for i in range(x.size):
-        a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-        found |= _not_value(a, pc) | _not_value(b, pc) | _not_value(c, pc)
-        _store(out, i, _fma(a, b, c, rdn), p, sr, rand, seed, start + i)
-    if found:
-        bad[0] = 1
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 3, _fma, _no_fast_route)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
