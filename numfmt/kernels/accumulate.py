@@ -105,7 +105,7 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     exact zero (sig == 0) is -0 iff zero_neg (int64)."""
     p, _, stochastic, sr = rounder
     rnd = _draw(rounder, st, ctx)
-    out = round_exact(zero_neg if sig == 0 else neg, sig, exp, p, False, stochastic, rnd, sr)
+    out = round_exact(zero_neg if sig == 0 else neg, sig, exp, p, VALUE, stochastic, rnd, sr)
     return _check(out, st, ctx)
 
 
@@ -122,7 +122,7 @@ def _add_exact(xb, ny, sy, ey, rounder, st, ctx):
         n, s, e = add(nx, sx, ex, ny, sy, ey)
         if s == 0:
             n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
-        out = round_exact(n, s, e, p, False, stochastic, rnd, sr)
+        out = round_exact(n, s, e, p, VALUE, stochastic, rnd, sr)
     return _check(out, st, ctx)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from ..random import element_bits
 from . import exact
 from ..rounding import stochastic_away
-from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
+from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
 
@@ -97,7 +97,7 @@ def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
 
 
 @nb.njit(forceinline=True)
-def round_exact(neg, sig, exp, p, want_code, stochastic=False, rnd=0, sr=(0, 0, 0)):
+def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
     format once: float64 bits of the result (``want_code=False``) or its code.
 
@@ -273,9 +273,9 @@ def _store(out, i, result, p, sr, rand, seed, j):
     if special:
         pass
     elif sr is None:
-        bits = _exact_bits(n, s, e, p, False, 0, (0, 0, 0))
+        bits = _exact_bits(n, s, e, p, DETERMINISTIC, NO_RND, NO_SR)
     else:
-        bits = _exact_bits(n, s, e, p, True, element_bits(rand, seed, j, sr[0]), sr)
+        bits = _exact_bits(n, s, e, p, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
     out[i] = np.int64(round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)   # one rounding
 
 

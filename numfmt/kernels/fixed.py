@@ -89,8 +89,8 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
     saturated to [lo, hi] (Inf too), exactly for any finite x; int64. Any divisor s (long
     division); ``round_pow2_bits`` is the case s = 1."""
     neg, m, e, special = unpack64(bits)
-    return _round_parts(neg, m, e - e_s, special, quotient(m, e - e_s, s), mode, lo, hi, wrap, rnd,
-                        sr_bits, sr_nearest)
+    d = e - e_s
+    return _round_parts(neg, m, d, special, quotient(m, d, s), mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 
 
 @nb.njit(forceinline=True)
@@ -98,8 +98,8 @@ def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """``round_fixed_bits`` with s = 1, by shifts and selects only (the loops vectorize); with
     ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi]."""
     neg, m, e, special = unpack64(bits)
-    return _round_parts(neg, m, e - e_s, special, _shift_parts(m, e - e_s), mode, lo, hi, wrap, rnd,
-                        sr_bits, sr_nearest)
+    d = e - e_s
+    return _round_parts(neg, m, d, special, _shift_parts(m, d), mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 
 
 @nb.njit(forceinline=True)
