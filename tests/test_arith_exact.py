@@ -1,8 +1,8 @@
 """numfmt.kernels.exact against Python integers and fractions: the result must be the exact
 value rounded to 62 significant bits to odd (sig == 0 for an exact zero), bit for bit.
 
-Operands are drawn by hypothesis with significands below 2**32 (and up to 2**62 where the
-operation allows it) and exponents in a wide range, with strategies aimed at the hard cases:
+Operands are drawn by hypothesis with significands below 2**32 (and up to 2**62, or 2**53 for
+divisors, where the operation allows it) and exponents in a wide range, with strategies aimed at the hard cases:
 cancellation (equal tops, nearly equal values), exact zeros, huge exponent gaps, division
 remainders, square roots of non-squares and of exact squares.
 """
@@ -135,10 +135,12 @@ def test_mul(a, b):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(operand(), operand(62)), operand().filter(lambda b: b[1] > 0))
+@given(st.one_of(operand(), operand(62)), st.one_of(operand(), operand(53)).filter(lambda b: b[1] > 0))
 @example((0, 1, 0), (0, 3, 0))
 @example((0, (1 << 62) - 1, 0), (1, (1 << 32) - 1, 5))
 @example((0, 1, 0), (0, (1 << 32) - 1, 0))
+@example((0, (1 << 62) - 1, 0), (0, (1 << 53) - 1, 0))     # float64 divisors: six steps of long division
+@example((1, 1, 0), (0, (1 << 52) + 1, -3))
 def test_div(a, b):
     check(_div(*a, *b), val(*a) / val(*b))
 

@@ -16,10 +16,12 @@ from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
 from . import NotValuesError
 from ..rounding import Rounding
 
-ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+# "quotient" is div for any float64 operands, not only values of the format (the scaled
+# quantization of ``numfmt.scaling``); its operands are not checked
+ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1, "quotient": 2}
 # work of one result through the exact integer core, in ``numfmt.parallel`` units (about 1 ns);
 # the float64 route of deterministic add / sub / mul costs about 4
-WORK_EXACT = {"add": 15, "sub": 15, "mul": 15, "div": 60, "fma": 20, "sqrt": 40}
+WORK_EXACT = {"add": 15, "sub": 15, "mul": 15, "div": 60, "fma": 20, "sqrt": 40, "quotient": 60}
 CHECKS_INPUTS = True      # the kernels check that the operands are values of the format
 
 

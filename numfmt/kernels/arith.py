@@ -310,7 +310,8 @@ def _no_fast_route(x, y, z, rdn):
 def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, exact_op, fast_op):
     """The loop of every operation kernel: ``exact_op`` (exact core) or, where ``fast`` allows,
     ``fast_op`` (float64 route) on the float64 bits of x[i], y[start + i], z[start + i] (the
-    first ``arity`` of them checked to be values of the format), rounded once into out[i]."""
+    first ``arity`` of them checked to be values of the format; arity 0: none, the quotient
+    kernel's operands are any float64), rounded once into out[i]."""
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
     if sr is None and fast:
@@ -322,7 +323,8 @@ def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, e
     else:
         for i in range(x.size):
             a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-            found |= _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
+            found |= (((arity >= 1) & _not_value(a, pc)) | ((arity >= 2) & _not_value(b, pc))
+                      | ((arity >= 3) & _not_value(c, pc)))
             _store(out, i, exact_op(a, b, c, rdn), p, sr, rand, seed, start + i)
     if found:
         bad[0] = 1
@@ -358,5 +360,12 @@ def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
     _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 3, _fma, _no_fast_route)
 
 
+@nb.njit(cache=True, nogil=True)
+def quotient_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+    """x / y for any float64 operands, not only values of the format (``numfmt.scaling``
+    divides data by scales): the exact core's division takes any float64 significand."""
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 0, _div, _no_fast_route)
+
+
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
-           "sqrt": sqrt_kernel, "fma": fma_kernel}
+           "sqrt": sqrt_kernel, "fma": fma_kernel, "quotient": quotient_kernel}

@@ -12,7 +12,8 @@ Operand ranges (|exp| < 2**20 everywhere; the bounds are on the significands):
 
 - ``add``: sa, sb < 2**62 (so the 62-bit form itself, and products, can be added).
 - ``mul``: sa * sb < 2**64 (e.g. both < 2**32).
-- ``div``: sa < 2**62, 0 < sb < 2**32.
+- ``div``: sa < 2**62, 0 < sb < 2**53 (a float64 significand; one step of long division
+  below 2**32).
 - ``sqrt``: sa < 2**62.
 - ``fma``: sa * sb < 2**62 (e.g. both < 2**31, which every format of up to 32 bits satisfies:
   float significands have at most 24 bits, posit32 at most 28) and sc < 2**62.
@@ -125,12 +126,28 @@ def mul(na, sa, ea, nb, sb, eb):
 
 
 @nb.njit(forceinline=True)
-def div(na, sa, ea, nb, sb, eb):
-    """a / b; sa < 2**62, 0 < sb < 2**32.
+def div_bits(r, s, n, step):
+    """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s, n >= 0 and a quotient below
+    2**63, by long division ``step`` bits at a time (s < 2**(63 - step) keeps r << step below
+    2**63); stops early once the remainder is 0."""
+    q = np.int64(0)
+    while n > 0 and r != 0:
+        c = min(n, step)
+        r <<= c
+        q = (q << c) | (r // s)
+        r %= s
+        n -= c
+    return q << min(n, 62), r                    # r == 0 left n zero bits (q < 2**63)
 
-    q = floor(sa * 2**k / sb) with k = 62 - la + lb lies in [2**61, 2**63). Two steps of
-    64-bit division: X = sa << (63 - la) in [2**62, 2**63) gives q1, r1 = divmod(X, sb);
-    then the remaining lb - 1 bits: (r1 << (lb - 1)) < 2**(2 lb - 1) <= 2**63.
+
+@nb.njit(forceinline=True)
+def div(na, sa, ea, nb, sb, eb):
+    """a / b; sa < 2**62, 0 < sb < 2**53.
+
+    q = floor(sa * 2**k / sb) with k = 62 - la + lb lies in [2**61, 2**63). First step:
+    X = sa << (63 - la) in [2**62, 2**63) gives q1, r1 = divmod(X, sb); then the remaining
+    lb - 1 bits by ``div_bits``, 63 - lb bits a step (r1 < sb < 2**lb), which is one step
+    for sb < 2**32 (every format's significand) and at most six for a float64 significand.
     """
     neg = na ^ nb
     if sa == 0:
@@ -141,9 +158,7 @@ def div(na, sa, ea, nb, sb, eb):
     q1 = X // sb
     r1 = X - q1 * sb
     k2 = lb - 1
-    y = r1 << k2
-    q2 = y // sb
-    r2 = y - q2 * sb
+    q2, r2 = div_bits(r1, sb, k2, 63 - lb)
     q = (q1 << k2) | q2                  # q2 < 2**k2 (r1 < sb): no carry, no int64 overflow
     return normalize(neg, q, ea - eb - (62 - la + lb), np.int64(r2 != 0))
 

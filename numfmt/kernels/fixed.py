@@ -13,7 +13,7 @@ import numpy as np
 
 from ..random import element_bits
 from ..rounding import flags_of, rounds_away
-from .exact import bit_length
+from .exact import bit_length, div_bits
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -27,20 +27,6 @@ def unpack64(bits):
     ex = (bits >> 52) & 0x7FF
     m = (bits & ((np.int64(1) << 52) - 1)) | (np.int64(ex != 0) << 52)
     return neg, m, max(ex, 1) - 1075, ex == 0x7FF
-
-
-@nb.njit(forceinline=True)
-def _div_bits(r, s, n):
-    """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s < 2**53 and n >= 0, where the
-    quotient is below 2**63: long division, 10 bits a step."""
-    q = np.int64(0)
-    while n > 0 and r != 0:
-        c = min(n, 10)
-        r <<= c
-        q = (q << c) | (r // s)
-        r %= s
-        n -= c
-    return q << min(n, 62), r                    # r == 0 left n zero bits (q < 2**63)
 
 
 @nb.njit(forceinline=True)
@@ -70,13 +56,13 @@ def quotient(m, d, s):
         return np.int64(0), np.int64(0), 0, True
     q0, r0 = m // s, m % s
     if d >= 0:                                   # Q = q0 * 2**d + floor(r0 * 2**d / s)
-        qq, r1 = _div_bits(r0, s, d)
-        rem, r2 = _div_bits(r1, s, FRACTION_BITS)
+        qq, r1 = div_bits(r0, s, d, 10)
+        rem, r2 = div_bits(r1, s, FRACTION_BITS, 10)
         return (q0 << min(d, 62)) + qq, rem, np.int64(r2 != 0), False
     n = -d                                       # fraction = (q0 mod 2**n + r0 / s) / 2**n
     if n <= FRACTION_BITS:
         low = q0 & ((np.int64(1) << min(n, 62)) - 1)
-        hi, r2 = _div_bits(r0, s, FRACTION_BITS - n)
+        hi, r2 = div_bits(r0, s, FRACTION_BITS - n, 10)
         return q0 >> min(n, 62), (low << (FRACTION_BITS - n)) + hi, np.int64(r2 != 0), False
     drop = min(n - FRACTION_BITS, 62)            # q0 < 2**53: every bit of it is fraction
     sticky = ((q0 & ((np.int64(1) << drop) - 1)) != 0) | (r0 != 0)
