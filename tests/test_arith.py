@@ -346,10 +346,11 @@ def test_exact_float64_results_round_like_numfmt_round(fv, mode, op):
 
 
 @pytest.mark.parametrize("fmt", ["bfloat16", "binary16", "binary32", "e4m3", "e2m1", "p3109_p1"])
-@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_float64_route_equals_exact_core(op, fmt):
-    """Deterministic add / sub / mul take the float64 route (TwoSum; exact products): it must
-    give bit for bit what the exact core gives, specials and signed zeros included."""
+    """Deterministic add / sub / mul / div take the float64 route (TwoSum; exact products; the
+    quotient's exact remainder): it must give bit for bit what the exact core gives, specials
+    and signed zeros included."""
     from numfmt.casts.floating import kernel_params
     from numfmt.kernels.arith import KERNELS
     from numfmt.rounding import rounding_mode

@@ -20,7 +20,7 @@ from ..rounding import Rounding
 # quantization of ``numfmt.scaling``); its operands are not checked
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1, "quotient": 2}
 # work of one result through the exact integer core, in ``numfmt.parallel`` units (about 1 ns);
-# the float64 route of deterministic add / sub / mul costs about 4
+# the float64 route of deterministic add / sub / mul / div costs about 4
 WORK_EXACT = {"add": 15, "sub": 15, "mul": 15, "div": 60, "fma": 20, "sqrt": 40, "quotient": 60}
 CHECKS_INPUTS = True      # the kernels check that the operands are values of the format
 
@@ -63,7 +63,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
-    fast = op in ("add", "sub") or (op == "mul" and products_exact_in_float64(fmt))
+    fast = op in ("add", "sub", "div", "quotient") or (op == "mul" and products_exact_in_float64(fmt))
     not_values = np.zeros(1, np.int64)
     work = 4 if fast and sr is None else WORK_EXACT[op]
     run_chunked(KERNELS[op], x, out, y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),

@@ -21,9 +21,10 @@ rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
   through ``round_one`` (in the stochastic mode's parameters that only packs it and applies
   the overflow policy). f is exact to k bits while p + k <= 60:
   ``numfmt.arithmetic.floating`` enforces it.
-- deterministic add, sub and mul take a float64 route that yields the same odd-jammed float64
-  (``odd_sum_bits``: TwoSum; products exact in float64 where the format allows), several
-  times faster than the integer core.
+- deterministic add, sub, mul and div take a float64 route that yields the same odd-jammed
+  float64 (``odd_sum_bits``: TwoSum; products exact in float64 where the format allows;
+  ``odd_quotient_bits``: the float64 quotient and its exact remainder), several times faster
+  than the integer core.
 """
 import numba as nb
 import numpy as np
@@ -248,6 +249,50 @@ def _fast_mul(x, y, z, rdn):
     return _NAN if (bits & _MAG) > _INF else bits
 
 
+_SPLIT = 134217729.0                      # 2**27 + 1: Veltkamp's split of a float64
+_SAFE_LO = np.int64(123) << 52            # the fast quotient's range: 2**-900 .. 2**900,
+_SAFE_HI = np.int64(1924) << 52           # where the remainder below is exact
+
+
+@nb.njit(forceinline=True)
+def _two_product_error(a, b, p):
+    """a * b - p exactly for p = fl(a * b) (Dekker's product with Veltkamp's split; exact when
+    |a|, |b| < 2**995 and nothing underflows)."""
+    t = a * _SPLIT
+    ah = t - (t - a)
+    al = a - ah
+    t = b * _SPLIT
+    bh = t - (t - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+@nb.njit(forceinline=True)
+def odd_quotient_bits(x, y, rdn):
+    """float64 bits of the exact x / y rounded to odd at 53 bits, as ``odd_float64_bits`` gives
+    it from the exact core. Where x, y and q = fl(x / y) lie in [2**-900, 2**900] in magnitude:
+    the remainder r = x - q * y is a float64 and (x - p) - e computes it exactly (p + e = q * y
+    by Dekker's product, x - p exact by Sterbenz's lemma); the exact quotient is q + r / y, so
+    for r != 0 the result is q or its neighbour toward q + r / y, whichever is odd. Elsewhere
+    (zeros, specials, extreme exponents) the exact core's division."""
+    ax, ay = x & _MAG, y & _MAG
+    if (ax >= _SAFE_LO) & (ax <= _SAFE_HI) & (ay >= _SAFE_LO) & (ay <= _SAFE_HI):
+        a = np.int64(x).view(np.float64)
+        b = np.int64(y).view(np.float64)
+        q = a / b
+        bits = np.float64(q).view(np.int64)
+        mag = bits & _MAG
+        if (mag >= _SAFE_LO) & (mag <= _SAFE_HI):
+            p = q * b
+            r = (a - p) - _two_product_error(q, b, p)
+            if r != 0:
+                away = ((r > 0) == (b > 0)) == (q > 0)     # q + r / y is farther from zero than q
+                mag = (mag if away else mag - 1) | 1
+            return mag | (bits & _SIGN)
+    special, bits, n, s, e = _div(x, y, 0, rdn)
+    return bits if special else odd_float64_bits(n, s, e)
+
+
 @nb.njit(forceinline=True)
 def _bits(v):
     """The float64 bit pattern (int64) of a float32 or float64 value."""
@@ -263,6 +308,14 @@ def _not_value(bits, pc):
     both_zero = ((r | bits) & _MAG) == 0
     both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
     return not ((r == bits) | both_zero | both_nan)
+
+
+@nb.njit(forceinline=True)
+def _not_values(a, b, c, pc, arity):
+    """Whether one of the first ``arity`` operands (float64 bits) is not a value of the format
+    (``_not_value``); arity 0 checks none."""
+    return (((arity >= 1) & _not_value(a, pc)) | ((arity >= 2) & _not_value(b, pc))
+            | ((arity >= 3) & _not_value(c, pc)))
 
 
 @nb.njit(forceinline=True)
@@ -285,11 +338,12 @@ def _store(out, i, result, p, sr, rand, seed, j):
 #   index start), out float32 or float64; p = kernel_params(fmt, True, mode, overflow, nan)[0];
 #   rdn = 1 under toward_negative; sr None (deterministic) or sr_params(fmt, True, k, rule),
 #   the random integer of element i being element_bits(rand, seed, start + i, k) (rand None:
-#   the seeded generator). fast = 1 lets deterministic add / sub / mul take the float64 route
-#   (TwoSum; exact products), which gives the same odd-jammed float64 as the exact core at a
-#   fraction of the cost (div, sqrt and fma ignore it). Every operand is checked to be a value
-#   of the format on the way (pc = kernel_params(fmt, True, toward_zero, "ieee",
-#   "ml_dtypes")[0]); bad[0] is set to 1 if one is not (its result is then meaningless).
+#   the seeded generator). fast = 1 lets deterministic add / sub / mul / div take the float64
+#   route (TwoSum; exact products; the quotient's exact remainder), which gives the same
+#   odd-jammed float64 as the exact core at a fraction of the cost (sqrt and fma ignore it).
+#   Every operand is checked to be a value of the format on the way (pc = kernel_params(fmt,
+#   True, toward_zero, "ieee", "ml_dtypes")[0]); bad[0] is set to 1 if one is not (its result
+#   is then meaningless). ``quotient_kernel`` (div of any float64 operands) checks none.
 @nb.njit(forceinline=True)
 def _fast_add(x, y, z, rdn):
     return odd_sum_bits(x, y, rdn)
@@ -301,8 +355,13 @@ def _fast_sub(x, y, z, rdn):
 
 
 @nb.njit(forceinline=True)
+def _fast_div(x, y, z, rdn):
+    return odd_quotient_bits(x, y, rdn)
+
+
+@nb.njit(forceinline=True)
 def _no_fast_route(x, y, z, rdn):
-    """div, sqrt and fma have no float64 route (the caller passes fast = 0)."""
+    """sqrt and fma have no float64 route (the caller passes fast = 0)."""
     return _NAN
 
 
@@ -317,14 +376,13 @@ def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, e
     if sr is None and fast:
         for i in range(x.size):
             a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-            found |= _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
+            found |= _not_values(a, b, c, pc, arity)
             out[i] = np.int64(round_one(fast_op(a, b, c, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
                                         NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
             a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-            found |= (((arity >= 1) & _not_value(a, pc)) | ((arity >= 2) & _not_value(b, pc))
-                      | ((arity >= 3) & _not_value(c, pc)))
+            found |= _not_values(a, b, c, pc, arity)
             _store(out, i, exact_op(a, b, c, rdn), p, sr, rand, seed, start + i)
     if found:
         bad[0] = 1
@@ -347,7 +405,7 @@ def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
 
 @nb.njit(cache=True, nogil=True)
 def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _div, _no_fast_route)
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _div, _fast_div)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -364,7 +422,7 @@ def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
 def quotient_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
     """x / y for any float64 operands, not only values of the format (``numfmt.scaling``
     divides data by scales): the exact core's division takes any float64 significand."""
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 0, _div, _no_fast_route)
+    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 0, _div, _fast_div)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,

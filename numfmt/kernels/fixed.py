@@ -51,18 +51,20 @@ def quotient(m, d, s):
     sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
     division. ``huge``: the quotient is at least 2**61 (then Q, rem and sticky are not
     computed); else Q < 2**62."""
-    huge = (m != 0) & (bit_length(m) + d - bit_length(s) >= 62)
+    ls = bit_length(s)
+    huge = (m != 0) & (bit_length(m) + d - ls >= 62)
     if huge:
         return np.int64(0), np.int64(0), 0, True
     q0, r0 = m // s, m % s
+    step = 63 - ls                               # bits of long division per step (>= 10)
     if d >= 0:                                   # Q = q0 * 2**d + floor(r0 * 2**d / s)
-        qq, r1 = div_bits(r0, s, d, 10)
-        rem, r2 = div_bits(r1, s, FRACTION_BITS, 10)
+        qq, r1 = div_bits(r0, s, d, step)
+        rem, r2 = div_bits(r1, s, FRACTION_BITS, step)
         return (q0 << min(d, 62)) + qq, rem, np.int64(r2 != 0), False
     n = -d                                       # fraction = (q0 mod 2**n + r0 / s) / 2**n
     if n <= FRACTION_BITS:
         low = q0 & ((np.int64(1) << min(n, 62)) - 1)
-        hi, r2 = div_bits(r0, s, FRACTION_BITS - n, 10)
+        hi, r2 = div_bits(r0, s, FRACTION_BITS - n, step)
         return q0 >> min(n, 62), (low << (FRACTION_BITS - n)) + hi, np.int64(r2 != 0), False
     drop = min(n - FRACTION_BITS, 62)            # q0 < 2**53: every bit of it is fraction
     sticky = ((q0 & ((np.int64(1) << drop) - 1)) != 0) | (r0 != 0)
