@@ -334,10 +334,12 @@ def _rows(x: np.ndarray, axis) -> np.ndarray:
 
 class _Groups:
     """The groups of a fit: rows X (C, n) and, when asymmetric, the sides of each row
-    (values >= 0, values < 0); a group is a (side, row) pair."""
+    (values >= 0, values < 0); a group is a (side, row) pair. ``weight`` (C, n): how many
+    elements of the data each element of a sample stands for (None: all the data)."""
 
-    def __init__(self, X: np.ndarray, asymmetric: bool):
+    def __init__(self, X: np.ndarray, asymmetric: bool, weight: np.ndarray | None = None):
         self.X = X
+        self.weight = weight
         self.neg = X < 0 if asymmetric else None
         self.sides = (None,) if self.neg is None else (~self.neg, self.neg)
 
@@ -351,22 +353,34 @@ class _Groups:
         return self.X[row] if m is None else self.X[row][m[row]]
 
     def sample(self, size: int | None) -> _Groups:
-        """Every k-th column, k the smallest step that leaves at most ``size`` (self if None)."""
-        n = self.X.shape[1]
+        """About ``size`` elements of each row standing for it (self where that is all): the
+        size // 8 largest magnitudes (at least one), each for itself, and every k-th of the
+        others, each for (n - those) / (how many), k the smallest step that leaves size - size // 8."""
+        C, n = self.X.shape
         if size is None or n <= size:
             return self
-        return _Groups(np.ascontiguousarray(self.X[:, ::-(-n // size)]), self.neg is not None)
+        tail = max(1, size // 8)
+        top = np.argpartition(np.abs(self.X), n - tail, axis=1)[:, n - tail:]
+        in_top = np.zeros(self.X.shape, bool)
+        np.put_along_axis(in_top, top, True, axis=1)
+        stride = np.arange(0, n, -(-n // max(size - tail, 1)))
+        rest = ~in_top[:, stride]
+        count = np.maximum(rest.sum(axis=1, keepdims=True), 1)
+        X = np.concatenate([np.take_along_axis(self.X, top, 1), self.X[:, stride]], axis=1)
+        weight = np.concatenate([np.ones((C, tail)), np.where(rest, (n - tail) / count, 0.0)], axis=1)
+        return _Groups(np.ascontiguousarray(X), self.neg is not None, weight)
 
     def sse(self, fmt, scales: np.ndarray, pow2: bool) -> np.ndarray:
         """Float64 sums of squared errors per group under scales (sides, C), quantized to
-        nearest (ties to even) with saturation; within ``_tolerance`` of the exact sums."""
+        nearest (ties to even) with saturation (weighted for a sample); on all the data,
+        within ``_tolerance`` of the exact sums."""
         X = self.X
         if self.neg is None:
             S = np.broadcast_to(scales[0][:, None], X.shape)
         else:
             S = np.where(self.neg, scales[1][:, None], scales[0][:, None])
         e = X - _quotient(X, S, fmt, Rounding.NEAREST_EVEN, "saturate", None, pow2) * S
-        sq = e * e
+        sq = e * e if self.weight is None else e * e * self.weight
         return np.stack([sq.sum(axis=1) if m is None else np.where(m, sq, 0.0).sum(axis=1) for m in self.sides])
 
 
@@ -510,10 +524,11 @@ def fit(x, fmt, axis: int | None = None, objective: str = "max", asymmetric: boo
         asymmetric: separate scales for values >= 0 and < 0 (AFPQ).
         power_of_two: powers of two only.
         percentile: for objective="percentile", in (0, 100].
-        sample: for objective="mse": search the grid on every k-th element of each row (tensor
-            or channel) only, k the smallest step that leaves at most ``sample`` elements; the
-            final comparison with s_max and the baselines still uses all of x, so the
-            guarantees hold. None (the default): search on all of x.
+        sample: for objective="mse": search the grid on about ``sample`` elements of each
+            tensor or channel only: its sample // 8 largest magnitudes, and a regular stride
+            through the others, weighted to stand for them. The final comparison with s_max
+            and the baselines still uses all of x, so the guarantees hold. None (the default):
+            search on all of x.
 
     Returns:
         A ``Scale`` (per-channel scales are 1-d along ``axis``).

@@ -376,3 +376,48 @@ def test_float64_route_equals_exact_core(op, fmt):
             assert bad[0] == 0
             outs.append(out.view(np.int64))
         assert np.array_equal(outs[0], outs[1]), (op, fmt, mode)
+
+
+@pytest.mark.parametrize("fmt", ["binary32", "e4m3", "e2m1"])
+def test_quotient_route_equals_exact_core(fmt):
+    """The quotient kernel (div of any float64 operands, for ``numfmt.scaling``) takes the
+    float64 route where x, y and x / y lie in [2**-900, 2**900] and the exact core elsewhere:
+    bit for bit what the exact core gives, across the edges of that range, for 53-bit
+    operands, zeros, infinities, NaN and subnormals."""
+    from numfmt.casts.floating import kernel_params
+    from numfmt.kernels.arith import KERNELS
+    from numfmt.rounding import rounding_mode
+
+    f = nf.format(fmt)
+    rng = np.random.default_rng(f.bits)
+    n = 30_000
+    edges = np.array([-1200, -1074, -1022, -960, -901, -900, -899, -450, -60, 0, 60, 450, 899, 900, 901, 960, 1023])
+    x = rng.uniform(1, 2, n) * 2.0 ** rng.choice(edges, n) * rng.choice([-1, 1], n)
+    y = rng.uniform(1, 2, n) * 2.0 ** rng.choice(edges, n) * rng.choice([-1, 1], n)
+    m, e = np.frexp(y[::5])
+    y[::5] = np.ldexp(np.round(np.ldexp(m, 24)), e - 24)      # 24-bit divisors, as fit's scales
+    # quotients next to values of the format and to midpoints, where the odd bit decides
+    grid = np.asarray(f.values() if f.bits <= 16 else nf.round(rng.standard_normal(999), f), np.float64)
+    grid = grid[np.isfinite(grid)]
+    v = rng.choice(grid, n) * (1 + rng.choice([0.0, 2.0 ** -(f.man_bits + 1)], n)) * 2.0 ** rng.choice(edges // 2, n)
+    near = rng.random(n) < 0.5
+    far = rng.random(n) < 0.2                     # tiny or huge operands, quotients near the grid
+    far_exp = np.where(rng.random(n) < 0.5, rng.integers(-1070, -940, n), rng.integers(880, 1010, n))
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = np.where(near, v * y, x)
+        y = np.where(far, np.float32(rng.uniform(1, 2, n)) * 2.0 ** far_exp, y)
+        x = np.where(far, rng.choice(grid, n) * y, x)
+    x = np.where(near & (rng.random(n) < 0.6), np.nextafter(x, rng.choice([-inf, inf], n)), x)
+    x[::13] = rng.choice([0.0, -0.0, inf, -inf, nan, 5e-324], x[::13].size)
+    y[::17] = rng.choice([0.0, -0.0, inf, nan, 5e-324, 1.0], y[::17].size)
+    check = kernel_params(f, True, rounding_mode("toward_zero"), "ieee", "ml_dtypes")[0]
+    for mode in MODES:
+        p = kernel_params(f, True, rounding_mode(mode), "saturate", "ml_dtypes")[0]
+        outs = []
+        for fast in (1, 0):
+            out, bad = np.empty(x.size), np.zeros(1, np.int64)
+            KERNELS["quotient"](x, out, 0, y, y, p, int(mode == "toward_negative"), None, None, np.uint64(0),
+                                fast, check, bad)
+            assert bad[0] == 0                          # the quotient kernel checks no operand
+            outs.append(out.view(np.int64))
+        assert np.array_equal(outs[0], outs[1]), (fmt, mode)
