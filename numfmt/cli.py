@@ -692,8 +692,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Cast tensors to every eXmY split, posits (es 0..3), intN and the MX/NVFP4 "
                                    "block formats of each width; measure MSE, SQNR, max relative error, the "
                                    "fractions clipped and flushed to zero, and the accuracy of an MLP on "
-                                   "scikit-learn's digits with its weights or activations in each format. Prints "
-                                   "a table per width and writes measurements.csv, accuracy.csv, PNG plots and "
+                                   "scikit-learn's digits with its weights or activations in each format; beside "
+                                   "each per-tensor max scale, the SQNR with the scale an MSE search picks "
+                                   "(numfmt.scaling.fit). Prints tables per width and writes measurements.csv, "
+                                   "accuracy.csv, PNG plots and "
                                    "report.md to --out. Needs the study extra: pip install \"numfmt[study]\".")
     p.add_argument("--data", nargs="+", action="extend", metavar="FILE",
                    help=".npy or .npz files to study instead of the built-in tensors (synthetic ones and an MLP)")

@@ -46,6 +46,7 @@ OCTAVES = 5               # how far below the max scale the grid reaches (a fact
 FINE_STEPS = 16           # "mse": the refinement's points per octave around the best coarse point
 MAX_MAGNITUDE = 2.0 ** 480    # fit: larger data would overflow float64 squared errors
 MIN_SCALE = 2.0 ** -1000      # fit: scales stay normal float64 numbers with room below
+BATCH = 1 << 20               # fit: elements quantized in one call when candidates go together
 
 
 # ----------------------------------------------------------------------------- Scale
@@ -347,41 +348,66 @@ class _Groups:
         """|X| of each side, NaN elsewhere: (sides, C, n)."""
         return np.stack([np.abs(self.X) if m is None else np.where(m, np.abs(self.X), np.nan) for m in self.sides])
 
+    def amax(self) -> np.ndarray:
+        """The largest magnitude of each group (0 for none): (sides, C)."""
+        if self.neg is None:
+            return np.abs(self.X).max(axis=1, initial=0.0)[None]
+        return np.stack([np.where(self.neg, 0.0, self.X).max(axis=1, initial=0.0),
+                         np.where(self.neg, -self.X, 0.0).max(axis=1, initial=0.0)])
+
     def values(self, side: int, row: int) -> np.ndarray:
         """The values of one group."""
         m = self.sides[side]
         return self.X[row] if m is None else self.X[row][m[row]]
 
     def sample(self, size: int | None) -> _Groups:
-        """About ``size`` elements of each row standing for it (self where that is all): the
-        size // 8 largest magnitudes (at least one), each for itself, and every k-th of the
-        others, each for (n - those) / (how many), k the smallest step that leaves size - size // 8."""
+        """About ``size`` elements of each row standing for it (self where that is all): its
+        largest magnitudes (about size // 8: those at least the magnitude that many of them
+        reach in the stride below; ties may add more), each for itself, and every k-th element,
+        k the smallest step that leaves size - size // 8, each of those outside the largest
+        standing for an equal share of the others."""
         C, n = self.X.shape
         if size is None or n <= size:
             return self
         tail = max(1, size // 8)
-        top = np.argpartition(np.abs(self.X), n - tail, axis=1)[:, n - tail:]
-        in_top = np.zeros(self.X.shape, bool)
-        np.put_along_axis(in_top, top, True, axis=1)
-        stride = np.arange(0, n, -(-n // max(size - tail, 1)))
-        rest = ~in_top[:, stride]
-        count = np.maximum(rest.sum(axis=1, keepdims=True), 1)
-        X = np.concatenate([np.take_along_axis(self.X, top, 1), self.X[:, stride]], axis=1)
-        weight = np.concatenate([np.ones((C, tail)), np.where(rest, (n - tail) / count, 0.0)], axis=1)
-        return _Groups(np.ascontiguousarray(X), self.neg is not None, weight)
+        step = -(-n // max(size - tail, 1))
+        mags = np.abs(self.X)
+        stride = mags[:, ::step]
+        k = stride.shape[1] - min(stride.shape[1], -(-tail // step))
+        top = mags >= np.partition(stride, k, axis=1)[:, k:k + 1]
+        counts = top.sum(axis=1)
+        rows, cols = np.nonzero(top)
+        slots = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        largest, ones = np.zeros((C, counts.max())), np.zeros((C, counts.max()))
+        largest[rows, slots], ones[rows, slots] = self.X[rows, cols], 1.0      # zero-padded rows: weight 0
+        rest = ~top[:, ::step]
+        share = (n - counts[:, None]) / np.maximum(rest.sum(axis=1, keepdims=True), 1)
+        X = np.concatenate([largest, self.X[:, ::step]], axis=1)
+        return _Groups(X, self.neg is not None, np.concatenate([ones, np.where(rest, share, 0.0)], axis=1))
 
-    def sse(self, fmt, scales: np.ndarray, pow2: bool) -> np.ndarray:
-        """Float64 sums of squared errors per group under scales (sides, C), quantized to
-        nearest (ties to even) with saturation (weighted for a sample); on all the data,
-        within ``_tolerance`` of the exact sums."""
-        X = self.X
-        if self.neg is None:
-            S = np.broadcast_to(scales[0][:, None], X.shape)
-        else:
-            S = np.where(self.neg, scales[1][:, None], scales[0][:, None])
-        e = X - _quotient(X, S, fmt, Rounding.NEAREST_EVEN, "saturate", None, pow2) * S
-        sq = e * e if self.weight is None else e * e * self.weight
-        return np.stack([sq.sum(axis=1) if m is None else np.where(m, sq, 0.0).sum(axis=1) for m in self.sides])
+    def sse(self, fmt, candidates: list, pow2: bool) -> list:
+        """Float64 sums of squared errors per group, (sides, C), under each candidate's scales
+        (sides, C), quantized to nearest (ties to even) with saturation (weighted for a sample);
+        on all the data, within ``_tolerance`` of the exact sums. Candidates are quantized
+        together, up to BATCH elements a call."""
+        C, n = self.X.shape
+        per = max(1, BATCH // max(C * n, 1))
+        out = []
+        for i in range(0, len(candidates), per):
+            k = len(candidates[i:i + per])
+            scales = np.concatenate(candidates[i:i + per], axis=1)           # (sides, k * C)
+            X = np.tile(self.X, (k, 1)) if k > 1 else self.X
+            if self.neg is None:
+                S = np.broadcast_to(scales[0][:, None], X.shape)
+            else:
+                neg = np.tile(self.neg, (k, 1))
+                S = np.where(neg, scales[1][:, None], scales[0][:, None])
+            e = X - _quotient(X, S, fmt, Rounding.NEAREST_EVEN, "saturate", None, pow2) * S
+            sq = e * e if self.weight is None else e * e * np.tile(self.weight, (k, 1))
+            sums = np.stack([sq.sum(axis=1) if m is None else np.where(np.tile(m, (k, 1)), sq, 0.0).sum(axis=1)
+                             for m in self.sides])
+            out += np.split(sums, k, axis=1)
+        return out
 
 
 def _tolerance(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -443,14 +469,13 @@ def _search(x, fmt, axis, asymmetric: bool, pow2: bool, baselines: list, sample:
     baselines ((sides, C) arrays), exactly, on all the data."""
     groups = _Groups(_rows(x, axis), asymmetric)
     bits = scale_bits(fmt)
-    amax = np.nanmax(groups.magnitudes(), axis=2, initial=0.0)
-    fixed = [_cover(amax, float(fmt.info.max), bits, pow2)] + baselines
+    fixed = [_cover(groups.amax(), float(fmt.info.max), bits, pow2)] + baselines
     searched = groups.sample(sample)
     if pow2:
         grid = _grid(fixed[0], bits, True, 1, range(1, OCTAVES + 1))
     else:
         grid = _grid(fixed[0], bits, False, COARSE_STEPS, range(1, OCTAVES * COARSE_STEPS + 1))
-    errors = [searched.sse(fmt, c, pow2) for c in fixed + grid]
+    errors = searched.sse(fmt, fixed + grid, pow2)
     if not pow2:                                           # refine around the best coarse point
         coarse = np.stack(fixed[:1] + grid)
         pick = np.argmin(np.stack(errors[:1] + errors[len(fixed):]), axis=0)
@@ -458,15 +483,15 @@ def _search(x, fmt, axis, asymmetric: bool, pow2: bool, baselines: list, sample:
         spread = FINE_STEPS // COARSE_STEPS
         fine = _grid(best, bits, False, FINE_STEPS, [k for k in range(-spread + 1, spread) if k])
         grid += fine
-        errors += [searched.sse(fmt, c, pow2) for c in fine]
+        errors += searched.sse(fmt, fine, pow2)
     pick = np.argmin(np.stack(errors), axis=0)             # ties: the first (the max scale)
     chosen = np.take_along_axis(np.stack(fixed + grid), pick[None], 0)[0]
     if searched is groups:
         fixed_sse = errors[:len(fixed)]
         chosen_sse = np.take_along_axis(np.stack(errors), pick[None], 0)[0]
     else:
-        fixed_sse = [groups.sse(fmt, c, pow2) for c in fixed]
-        chosen_sse = groups.sse(fmt, chosen, pow2)
+        fixed_sse = groups.sse(fmt, fixed, pow2)
+        chosen_sse = fixed_sse[0] if np.array_equal(chosen, fixed[0]) else groups.sse(fmt, [chosen], pow2)[0]
     return _never_worse(groups, fmt, chosen, chosen_sse, fixed, fixed_sse)
 
 
@@ -525,8 +550,8 @@ def fit(x, fmt, axis: int | None = None, objective: str = "max", asymmetric: boo
         power_of_two: powers of two only.
         percentile: for objective="percentile", in (0, 100].
         sample: for objective="mse": search the grid on about ``sample`` elements of each
-            tensor or channel only: its sample // 8 largest magnitudes, and a regular stride
-            through the others, weighted to stand for them. The final comparison with s_max
+            tensor or channel only: its largest magnitudes (about sample // 8) and a regular
+            stride through the others, weighted to stand for them. The final comparison with s_max
             and the baselines still uses all of x, so the guarantees hold. None (the default):
             search on all of x.
 
@@ -563,12 +588,12 @@ def fit(x, fmt, axis: int | None = None, objective: str = "max", asymmetric: boo
     if objective == "mse":
         scales = _mse_scales(x, fmt, axis, asymmetric, power_of_two, sample, {})
     else:
-        mags = _Groups(_rows(x, axis), asymmetric).magnitudes()
-        p = np.nanmax(mags, axis=2, initial=0.0)
+        groups = _Groups(_rows(x, axis), asymmetric)
+        p = groups.amax()
         if objective == "percentile":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)        # a side without values
-                level = np.nanpercentile(mags, percentile, axis=2)
+                level = np.nanpercentile(groups.magnitudes(), percentile, axis=2)
             p = np.where(level > 0, level, p)
         scales = _cover(p, float(fmt.info.max), scale_bits(fmt), power_of_two)
     shaped = (lambda v: v[0]) if axis is None else (lambda v: v)

@@ -19,6 +19,11 @@ Scaling, per family (the ``scaling`` column of the CSV):
   bits near maxpos, so amax->maxpos would waste them.
 - ``block`` (MX, NVFP4): only the format's own block scales (and NVFP4's per-tensor scale).
 
+Side by side with ``amax->max``, the study measures the per-tensor scale that
+``numfmt.scaling.fit(objective="mse")`` searches for (the ``search_*`` columns of the CSV,
+searched on a sample of ``SEARCH_SAMPLE`` elements of each tensor, compared with the max scale
+on all of it): the SQNR, the fraction clipped and the searched scale over fit's max scale.
+
 Every cast is one rounding of an exact value: the product x * c is formed exactly (Dekker's
 two-product) and rounded to odd at float64's 53 bits, which the format's rounding to nearest
 (at most 51 bits) then rounds as it would round x * c itself; the value is the rounded number
@@ -48,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import scaling
 from .casts import decode, encode, round as _round
 from .formats import FloatFormat, PositFormat
 from .formats.registry import format as _format, registered
@@ -62,9 +68,13 @@ SEED = 0
 OUTLIER_FRACTION, OUTLIER_SIGMA = 1e-3, 50.0
 EXTRA = 'pip install "numfmt[study]"'
 MEASURES = ("mse", "sqnr_db", "max_rel_error", "frac_clipped", "frac_flushed")
+SEARCH_MEASURES = ("search_sqnr_db", "search_frac_clipped", "search_scale_ratio")
+SEARCH_SAMPLE = 1 << 12         # the mse search's sample of each tensor (scaling.fit's ``sample``)
+SEARCH_TITLE = ("SQNR (dB) with the max scale / with the MSE-searched scale (numfmt.scaling.fit, "
+                "per tensor); clipped %: the most the searched scale clips")
 FORMAT_COLUMNS = ("bits", "format", "family", "exp_bits", "man_bits", "subnormals", "es", "scaling",
                   "bits_per_element")
-MEASUREMENT_COLUMNS = FORMAT_COLUMNS + ("tensor", "size") + MEASURES
+MEASUREMENT_COLUMNS = FORMAT_COLUMNS + ("tensor", "size") + MEASURES + SEARCH_MEASURES
 ACCURACY_COLUMNS = FORMAT_COLUMNS + ("quantized", "accuracy")
 
 
@@ -320,6 +330,30 @@ def measure(x: np.ndarray, values: np.ndarray, clipped: np.ndarray) -> dict[str,
             "frac_flushed": float(np.mean(nonzero & (values.ravel() == 0))) if x.size else 0.0}
 
 
+def search_measures(x: np.ndarray, sf: StudyFormat) -> dict:
+    """The ``search_*`` columns: for formats scaled ``amax->max``, x cast with the per-tensor
+    scale s of ``numfmt.scaling.fit(objective="mse", sample=SEARCH_SAMPLE)`` (its SQNR, the
+    fraction of elements with |x| / s beyond the format's max, which saturate, and s over
+    fit's max scale); None for the other scalings and for tensors beyond fit's range.
+
+    >>> x = np.random.default_rng(0).standard_t(3, 4096)
+    >>> int4 = study_formats([4], ["int"])[0]
+    >>> m = search_measures(x, int4)
+    >>> m["search_sqnr_db"] > measure(x, *quantize(x, int4))["sqnr_db"] + 3, m["search_scale_ratio"] < 0.5
+    (True, True)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if sf.scaling != "amax->max" or np.max(np.abs(x), initial=0.0) > scaling.MAX_MAGNITUDE:
+        return dict.fromkeys(SEARCH_MEASURES)
+    scale = scaling.fit(x, sf.fmt, objective="mse", sample=SEARCH_SAMPLE)
+    s = float(scale.values)
+    err = scaling.quantize(x, sf.fmt, scale) - x
+    noise, signal = float(np.sum(err * err)), float(np.sum(x * x))
+    sqnr = math.inf if noise == 0 else (10 * math.log10(signal / noise) if signal else -math.inf)
+    return {"search_sqnr_db": sqnr, "search_frac_clipped": float(np.mean(np.abs(x) > sf.fmt.info.max * s)),
+            "search_scale_ratio": s / float(scaling.fit(x, sf.fmt).values)}
+
+
 # ----------------------------------------------------------------------------- tensors
 @dataclass(frozen=True)
 class Tensor:
@@ -450,7 +484,7 @@ def _study(tensors: list[Tensor], formats: list[StudyFormat], mlp: Mlp | None, p
     for sf in progress(formats):
         for t in tensors:
             measurements.append({**sf.row(), "tensor": t.name, "size": t.data.size,
-                                 **measure(t.data, *quantize(t.data, sf, t.axis))})
+                                 **measure(t.data, *quantize(t.data, sf, t.axis)), **search_measures(t.data, sf)})
         if mlp is not None:
             for quantized, kwargs in (("weights", {"cast_weight": lambda w: quantize(w, sf, 0)[0]}),
                                       ("activations", {"cast_input": lambda a: quantize(a, sf, 1)[0]})):
@@ -489,14 +523,40 @@ def _tables(result: StudyResult, markdown: bool = False) -> dict[int, str]:
             line += [_cell(cells[(label, t)]["sqnr_db"]) + ("*" if best[t] == label else " ") for t in tensors]
             line += [_cell(100 * acc_cells[(label, k)]) + ("*" if best_acc[k] == label else " ") for k in kinds]
             body.append(line)
-        if markdown:
-            text = "\n".join("| " + " | ".join(c.strip() for c in line) + " |"
-                             for line in [header, ["---"] * len(header)] + body)
-        else:
-            widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
-            text = "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
-                                       enumerate(zip(line, widths))).rstrip() for line in [header] + body)
-        out[bits] = text
+        out[bits] = _render(header, body, markdown)
+    return out
+
+
+def _render(header: list[str], body: list[list[str]], markdown: bool) -> str:
+    """A table as Markdown or as aligned text (the first two columns left-aligned)."""
+    if markdown:
+        return "\n".join("| " + " | ".join(c.strip() for c in line) + " |"
+                         for line in [header, ["---"] * len(header)] + body)
+    widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
+                               enumerate(zip(line, widths))).rstrip() for line in [header] + body)
+
+
+def _search_tables(result: StudyResult, markdown: bool = False) -> dict[int, str]:
+    """One table per bit width, for the formats scaled amax->max: SQNR (dB) with the max scale
+    and with the MSE-searched scale side by side (``max / search``) on each tensor, and the
+    largest fraction of elements the searched scales clip."""
+    out = {}
+    for bits in sorted({r["bits"] for r in result.measurements}):
+        rows = [r for r in result.measurements if r["bits"] == bits and r["search_sqnr_db"] is not None]
+        if not rows:
+            continue
+        tensors = list(dict.fromkeys(r["tensor"] for r in rows))
+        cells = {(r["format"], r["tensor"]): r for r in rows}
+        header = ["format", "clipped %"] + tensors
+        body = []
+        for label in dict.fromkeys(r["format"] for r in rows):
+            mine = [cells[(label, t)] for t in tensors if (label, t) in cells]
+            line = [label, _cell(100 * max(r["search_frac_clipped"] for r in mine), 2)]
+            line += [f"{_cell(c['sqnr_db'])} / {_cell(c['search_sqnr_db'])}" if c else "-"
+                     for c in (cells.get((label, t)) for t in tensors)]
+            body.append(line)
+        out[bits] = _render(header, body, markdown)
     return out
 
 
@@ -582,7 +642,11 @@ def _report(result: StudyResult, out: Path, settings: str, plots: list[Path]) ->
           "the tensor's largest magnitude (amax) to the format's largest finite value (`amax->max`; for intN "
           "the symmetric scale amax / (2^(N-1) - 1)); posits map the tensor's RMS to 1 (`rms->1`, where posits "
           "are most precise); MX and NVFP4 formats use only their own block scales (`block`). Every cast rounds "
-          "the exact scaled value once, to nearest, ties to even; the measures are computed in float64.",
+          "the exact scaled value once, to nearest, ties to even; the measures are computed in float64. "
+          "Side by side with `amax->max`, each table's second part gives the SQNR with the per-tensor scale "
+          "that minimizes the squared error (`numfmt.scaling.fit(objective=\"mse\")`, searched on "
+          f"{SEARCH_SAMPLE} elements of each tensor, never worse than its max scale on all of it): the "
+          "`search_*` columns of the CSV.",
           "", "Measurements: [measurements.csv](measurements.csv)"
           + (", MLP accuracy: [accuracy.csv](accuracy.csv)" if result.accuracy else "") + ".", ""]
     for p in plots:
@@ -591,8 +655,11 @@ def _report(result: StudyResult, out: Path, settings: str, plots: list[Path]) ->
            *_findings(result), ""]
     if result.baseline_accuracy is not None:
         md += [f"MLP test accuracy in float64: {100 * result.baseline_accuracy:.1f} %.", ""]
+    searched = _search_tables(result, markdown=True)
     for bits, table in _tables(result, markdown=True).items():
         md += [f"## {bits} bits", "", "SQNR in dB (higher is better), `*` the best per column.", "", table, ""]
+        if bits in searched:
+            md += [SEARCH_TITLE, "", searched[bits], ""]
     path = out / "report.md"
     path.write_text("\n".join(md))
     return path
@@ -659,9 +726,13 @@ def run(data=None, bits=DEFAULT_BITS, formats=GROUPS, out="numfmt-study", quick:
                 f"{', '.join(map(str, sorted({f.bits for f in chosen})))}; {time.perf_counter() - start:.1f} s.")
     result.files += plots + [_report(result, out, settings, plots)]
     if verbose:
+        searched = _search_tables(result)
         for width, table in _tables(result).items():
             print(f"\n{width} bits: SQNR (dB), * = best per tensor"
                   + (f"; MLP accuracy in float64 {100 * result.baseline_accuracy:.1f} %" if mlp else "") + "\n")
             print(table)
+            if width in searched:
+                print(f"\n{width} bits: {SEARCH_TITLE}\n")
+                print(searched[width])
         print(f"\nwrote {', '.join(str(p) for p in result.files)}")
     return result

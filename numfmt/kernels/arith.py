@@ -314,8 +314,9 @@ def _not_value(bits, pc):
 def _not_values(a, b, c, pc, arity):
     """Whether one of the first ``arity`` operands (float64 bits) is not a value of the format
     (``_not_value``); arity 0 checks none."""
-    return (((arity >= 1) & _not_value(a, pc)) | ((arity >= 2) & _not_value(b, pc))
-            | ((arity >= 3) & _not_value(c, pc)))
+    if arity == 0:
+        return False
+    return _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
 
 
 @nb.njit(forceinline=True)
@@ -374,11 +375,13 @@ def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, e
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
     if sr is None and fast:
+        odd = np.empty(x.size, np.int64)         # separate passes: the checks and the rounding vectorize
         for i in range(x.size):
-            a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-            found |= _not_values(a, b, c, pc, arity)
-            out[i] = np.int64(round_one(fast_op(a, b, c, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND,
-                                        NO_SR)).view(np.float64)
+            odd[i] = fast_op(_bits(x[i]), _bits(y[i]), _bits(z[i]), rdn)
+        for i in range(x.size):
+            found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
+        for i in range(x.size):
+            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
     else:
         for i in range(x.size):
             a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
