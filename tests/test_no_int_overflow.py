@@ -69,6 +69,11 @@ TOUR = textwrap.dedent('''
     nf.dot(finite, finite[::-1].copy(), "bfloat16", accumulator="binary32", order="exact")
     nf.quire_dot(p[np.isfinite(p)], p[np.isfinite(p)], "posit16")
     nf.quantize_affine(x[6:], "int8", 0.05, 3, exact=True, rounding="toward_positive")
+    for fmt in ("e4m3", "int8"):
+        for s in (0.1, 2.0 ** -40, 3.0 * 2.0 ** 900):
+            for mode in modes:
+                nf.scaling.quantize(x[6:], fmt, s, mode)
+    nf.scaling.fit(x[12:], "e4m3", objective="mse")
     acc = np.array([-(2**31), 2**31 - 1, -5, 7, 0], np.int32)
     for shift in (0, 31, 62):
         dyadic.requantize(acc, 1 << 30, shift)
