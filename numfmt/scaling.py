@@ -428,6 +428,7 @@ def _exact_sse(x: np.ndarray, fmt, s: float) -> Fraction:
     """The exact sum of (x - q * s)**2 with q = x / s rounded to fmt (nearest even, saturated),
     in Python integers."""
     q = _quotient(x, np.full(x.shape, s), fmt, Rounding.NEAREST_EVEN, "saturate", None, False)
+    x, q = x[(x != 0) | (q != 0)], q[(x != 0) | (q != 0)]          # zeros quantized to zero add nothing
     ms, es = _integer_parts(np.float64(s))
     mx, ex = _integer_parts(x)
     mq, eq = _integer_parts(q)

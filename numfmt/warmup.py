@@ -72,6 +72,8 @@ ENTRY_POINTS = {
     "sum quire posit16": 'nf.sum(e4, "posit16", accumulator="quire")',
     "quantize_affine": 'nf.quantize_affine(x32, "int8", 0.05, 3)',
     "quantize_affine exact": 'nf.quantize_affine(x32, "int8", 0.05, 3, exact=True, rounding="toward_zero")',
+    "scaling fit mse e4m3": 'nf.scaling.fit(x64, "e4m3", objective="mse")',
+    "scaling quantize e4m3 stochastic": 'nf.scaling.quantize(x32, "e4m3", 0.3, "stochastic", seed=1)',
     "requantize": 'dyadic.requantize(np.arange(-50, 50, dtype=np.int32), 1 << 30, 31)',
     "requantize gemmlowp": 'dyadic.requantize(np.arange(-50, 50, dtype=np.int32), 1 << 30, 31, rounding="gemmlowp")',
 }

@@ -381,7 +381,7 @@ def test_float64_route_equals_exact_core(op, fmt):
 @pytest.mark.parametrize("fmt", ["binary32", "e4m3", "e2m1"])
 def test_quotient_route_equals_exact_core(fmt):
     """The quotient kernel (div of any float64 operands, for ``numfmt.scaling``) takes the
-    float64 route where x, y and x / y lie in [2**-900, 2**900] and the exact core elsewhere:
+    float64 route where x, y and x / y lie in [2**-900, 2**901] and the exact core elsewhere:
     bit for bit what the exact core gives, across the edges of that range, for 53-bit
     operands, zeros, infinities, NaN and subnormals."""
     from numfmt.casts.floating import kernel_params

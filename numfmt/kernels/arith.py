@@ -250,7 +250,7 @@ def _fast_mul(x, y, z, rdn):
 
 
 _SPLIT = 134217729.0                      # 2**27 + 1: Veltkamp's split of a float64
-_SAFE_LO = np.int64(123) << 52            # the fast quotient's range: 2**-900 .. 2**900,
+_SAFE_LO = np.int64(123) << 52            # the fast quotient's range: 2**-900 .. 2**901,
 _SAFE_HI = np.int64(1924) << 52           # where the remainder below is exact
 
 
@@ -270,7 +270,7 @@ def _two_product_error(a, b, p):
 @nb.njit(forceinline=True)
 def odd_quotient_bits(x, y, rdn):
     """float64 bits of the exact x / y rounded to odd at 53 bits, as ``odd_float64_bits`` gives
-    it from the exact core. Where x, y and q = fl(x / y) lie in [2**-900, 2**900] in magnitude:
+    it from the exact core. Where x, y and q = fl(x / y) lie in [2**-900, 2**901] in magnitude:
     the remainder r = x - q * y is a float64 and (x - p) - e computes it exactly (p + e = q * y
     by Dekker's product, x - p exact by Sterbenz's lemma); the exact quotient is q + r / y, so
     for r != 0 the result is q or its neighbour toward q + r / y, whichever is odd. Elsewhere
