@@ -64,9 +64,22 @@ def random_bits(seed: int, shape, sr_bits: int, start: int = 0) -> np.ndarray:
     [145, 190, 248]
     """
     n = int(np.prod(shape))
+    return counter_bits(seed, np.arange(start, start + n, dtype=np.uint64), sr_bits).reshape(shape)
+
+
+def counter_bits(seed: int, index: np.ndarray, sr_bits: int) -> np.ndarray:
+    """The random integers of the elements with these C-order indices (any integer array; the
+    result has its shape): SplitMix64 number index[...] of seed, as ``random_bits``.
+
+    >>> counter_bits(1, np.array([[2], [0]]), 8).tolist()
+    [[248], [145]]
+    """
     with np.errstate(over="ignore"):
-        z = np.uint64(seed) + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(64 - sr_bits)).astype(np.int64).reshape(shape)
+        z = np.uint64(seed) + (np.asarray(index).astype(np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(MIX1)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(MIX2)
+        z ^= z >> np.uint64(31)
+        z >>= np.uint64(64 - sr_bits)
+    return z.astype(np.int64)

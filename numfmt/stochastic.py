@@ -27,10 +27,27 @@ def last_seed() -> int | None:
     return getattr(_thread, "seed", None)
 
 
-def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
+class StochasticArgs(tuple):
+    """The checked arguments ``(seed, sr_bits, sr_rule, random_bits)`` (a 4-tuple, unpacked as
+    such), plus ``start``: the counter of the call's element 0, so that element i draws random
+    number start + i. Only a part of a larger array (a chunk of a dask array,
+    ``numfmt.distributed``) has start > 0, and only with seeded bits (explicit random bits are
+    sliced to the part instead)."""
+
+    start: int
+
+    def __new__(cls, seed: int, sr_bits: int, sr_rule: str, random_bits, start: int = 0):
+        self = super().__new__(cls, (seed, sr_bits, sr_rule, random_bits))
+        self.start = start
+        return self
+
+
+def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x",
+                    start: int = 0):
     """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
-    names the input in messages): None for deterministic modes, else (seed, k, rule, flat
-    int64 random bits or None). Every public function with stochastic rounding calls it."""
+    names the input in messages): None for deterministic modes, else a ``StochasticArgs``
+    (seed, k, rule, flat int64 random bits or None; ``start`` the counter of element 0).
+    Every public function with stochastic rounding calls it."""
     if mode != Rounding.STOCHASTIC:
         if random_bits is not None or sr_bits is not None:
             raise ValueError("sr_bits and random_bits apply to rounding='stochastic' only; "
@@ -43,7 +60,9 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
     if random_bits is None:
         _thread.seed = resolve_seed(seed)
-        return _thread.seed, int(k), sr_rule, None
+        return StochasticArgs(_thread.seed, int(k), sr_rule, None, int(start))
+    if start:
+        raise ValueError("explicit random_bits are sliced to the part of the array, which starts at 0")
     rand = np.asarray(random_bits)
     if rand.dtype.kind not in "iu":
         raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
@@ -54,4 +73,4 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
     if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
         raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
                          f"got values from {rand.min()} to {rand.max()}")
-    return 0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
+    return StochasticArgs(0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1))
