@@ -6,8 +6,11 @@ and every operation of the chosen order is rounded once to the accumulator forma
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import backend
 from .arithmetic.floating import products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
@@ -172,6 +175,10 @@ class _Plan:
         status = np.zeros(size, np.int8)
         run_chunked(self.kernel, out, status, a3, bt3, self.tx_proto, self.cfg, acc, prod, promote,
                     np.uint64(seed), np.int64(mark), rand, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+        return self._values(out, status, shape, float32)
+
+    def _values(self, out: np.ndarray, status: np.ndarray, shape: tuple, float32: bool):
+        """The rounded bits as values shaped to shape; OverflowError where status flags one."""
         if status.any():
             first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
             raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "
@@ -180,6 +187,57 @@ class _Plan:
         if float32 and fits_float32(self.out_fmt):
             values = values.astype(np.float32)
         return values[()] if values.ndim == 0 else values
+
+    # order="exact" in parts (``numfmt.distributed``): exact partial sums, merged by the caller
+    def partials(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple) -> np.ndarray:
+        """The exact sums of the terms of each output element of a3 (x bt3) as int64 rows of
+        ``kernels.accumulate.PARTIAL_WIDTH`` (products rounded to ``product``, which takes a
+        deterministic mode here), shaped shape + (PARTIAL_WIDTH,). Two parts' rows merge by
+        ``merge_partials``."""
+        size = math.prod(shape)
+        states = np.empty((size, kern.PARTIAL_WIDTH), np.int64)
+        status = np.zeros(size, np.int8)
+        prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
+        mark = overflow_mark(True) if self.overflow == "raise" else -1
+        run_chunked(kern.exact_partials, states, status, a3, bt3, self.tx_proto, prod, np.int64(mark),
+                    pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
+        self._values(np.zeros(size, np.int64), status, shape, False)
+        return states.reshape(shape + (kern.PARTIAL_WIDTH,))
+
+    def round_partials(self, states: np.ndarray, index: np.ndarray, n: int, float32: bool):
+        """The merged exact sums ``states`` (shape + (PARTIAL_WIDTH,)) rounded once, as ``run``
+        rounds output elements ``index`` (their C-order indices, shaped shape) of a reduction
+        of n terms (stochastic rounding draws the same random numbers)."""
+        shape = states.shape[:-1]
+        seed, sr_bits, sr_rule, random_bits = self._stochastic_args
+        stochastic = stochastic_args(self.mode, (), seed, sr_bits, sr_rule, random_bits)
+        acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
+        mark = overflow_mark(True) if self.overflow == "raise" else -1
+        out = np.empty(index.size, np.int64)
+        status = np.zeros(index.size, np.int8)
+        kern.round_partials(np.ascontiguousarray(states).reshape(-1, kern.PARTIAL_WIDTH), out, status,
+                            np.ascontiguousarray(index, np.int64).reshape(-1), np.int64(kern.ROUNDINGS_PER_TERM * max(n, 1)),
+                            acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), _NO_RANDOM_BITS)
+        return self._values(out, status, shape, float32)
+
+
+def merge_partials(states: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:
+    """Rows of ``_Plan.partials`` (shape + (PARTIAL_WIDTH,)) merged exactly over ``axis``
+    (an int or a tuple of axes of shape): the limbs added (the rounding normalizes them), the
+    flags or-ed, the special sums combined as IEEE addition combines Inf and NaN."""
+    limbs, special, flags = states[..., :-2], states[..., -2], states[..., -1]
+    has = (flags & kern.HAS_SPECIAL) != 0
+    values = np.where(has, special, 0).view(np.float64)
+    nan = (has & np.isnan(values)).any(axis, keepdims=keepdims)
+    pos = (values == np.inf).any(axis, keepdims=keepdims)
+    neg = (values == -np.inf).any(axis, keepdims=keepdims)
+    pos_inf, neg_inf = np.array([np.inf, -np.inf]).view(np.int64)
+    single = has.sum(axis, keepdims=keepdims) == 1      # then that part's special sum, as it is
+    merged_special = np.where(single, np.where(has, special, 0).sum(axis, keepdims=keepdims),
+                              np.where(nan | (pos & neg), kern.NAN_BITS, np.where(neg, neg_inf, pos_inf)))
+    return np.concatenate([limbs.sum(axis, keepdims=keepdims),
+                           merged_special[..., None].astype(np.int64),
+                           np.bitwise_or.reduce(flags, axis, keepdims=keepdims)[..., None]], axis=-1)
 
 
 _DOC_ARGS = """
@@ -243,7 +301,13 @@ _DOC_ARGS = """
     any rounding overflows).
 
     Returns float32 when no input is float64 and float32 holds the result format, else float64;
-    a numpy scalar for a single result."""
+    a numpy scalar for a single result.
+
+    Dask arrays (``sum`` and ``dot``) give a lazy dask array: ``order="exact"`` sums each
+    chunk exactly, merges the chunks' sums exactly and rounds once (bit for bit the NumPy
+    result); ``"pairwise"`` reduces each chunk, then the chunk results, by numpy's pairwise
+    tree; ``"blocked"`` gives each chunk's block sums and adds them all in sequence (bit for
+    bit); the other orders take the reduced axes in one chunk. See ``numfmt.distributed``."""
 
 
 def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential",  # noqa: A001
@@ -266,6 +330,11 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         >>> nf.sum(np.ones((2, 3), np.float32), "e4m3", axis=1, accumulator="binary32").tolist()
         [3.0, 3.0]
     """
+    if backend.is_dask(x):
+        return backend.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
+                                  fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
+                                  rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                  random_bits=random_bits, inputs=inputs, keepdims=keepdims)
     arr = as_float_array(x)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
@@ -283,15 +352,21 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     axes = _axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
     out_shape = tuple(arr.shape[d] for d in kept)
-    n = int(np.prod([arr.shape[d] for d in axes], dtype=np.int64))
-    # the terms of each output contiguous, in their own dtype: a view where arr already is so
-    moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
-    moved = plan.operands({"x": moved})["x"]
-    a3 = moved.reshape(int(np.prod(out_shape, dtype=np.int64)), 1, n)
-    result = plan.run(a3, None, out_shape, float32)
+    result = plan.run(sum_terms(arr, axes, plan), None, out_shape, float32)
     if keepdims:
         result = np.asarray(result).reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
     return result
+
+
+def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
+    """The terms of the sum of arr over axes as the kernels' (outputs, 1, terms) array, checked
+    (or rounded) by ``plan.operands``; outputs in C order of the kept axes."""
+    kept = [d for d in range(arr.ndim) if d not in axes]
+    n = math.prod(arr.shape[d] for d in axes)
+    # the terms of each output contiguous, in their own dtype: a view where arr already is so
+    moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
+    moved = plan.operands({"x": moved})["x"]
+    return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
 
 
 def _axes(axis, ndim: int) -> tuple:
@@ -355,6 +430,11 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         ...  for p in (None, "e4m3")]
         [2.53125, 2.5]
     """
+    if backend.is_dask(a, b):
+        return backend.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
+                                  fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
+                                  rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                  random_bits=random_bits, inputs=inputs)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
