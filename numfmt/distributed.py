@@ -39,13 +39,16 @@ Reductions (``sum``, ``dot``) over chunked axes, by ``order``:
   reduced axes are rechunked into one chunk (memory per task: the whole reduced extent) and
   reduced by the NumPy code, bit for bit.
 
-Stochastic rounding in reductions: ``order="exact"`` without ``product`` (one rounding per
-output) and the one-chunk orders; explicit ``random_bits`` are for NumPy inputs.
+Stochastic rounding in reductions: ``order="exact"`` without ``product`` and ``promote_every``
+(one rounding per output, the random number NumPy draws for it); the other orders raise
+ValueError (their random numbers are numbered along the whole reduction). Explicit
+``random_bits`` of reductions are for NumPy inputs; ``accumulator="quire"`` too.
 """
 from __future__ import annotations
 
 import math
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -63,6 +66,9 @@ from .rounding import Rounding, rounding_mode
 from .stochastic import stochastic_args
 
 __all__ = ["cast", "decode", "quantize_affine", "sum", "dot"]
+
+if TYPE_CHECKING:
+    import dask.array
 
 
 def _da():
@@ -134,17 +140,23 @@ def _along_chunks(rand, x):
 
 
 # ----------------------------------------------------------------------------- casts
-def _aligned(x, fmt, axis: int, rechunk: bool):
-    """x with its blocked axis chunked in multiples of the block size."""
-    bs = fmt.block_size
+def _aligned(x, axis: int, size: int, rechunk: bool = True, what: str = ""):
+    """x with the axis chunked in multiples of size (but its last chunk), rechunked where it
+    is not (``rechunk=False``: ValueError naming ``what`` has that size)."""
     chunks = x.chunks[axis]
-    if all(c % bs == 0 for c in chunks[:-1]):
+    if all(c % size == 0 for c in chunks[:-1]):
         return x
+    target = max(size, max(chunks) // size * size)
     if not rechunk:
-        raise ValueError(f"the chunks {chunks} of axis {axis} are not multiples of the block size {bs} of "
-                         f"{fmt.name}, so blocks would straddle chunks; rechunk that axis (e.g. "
-                         f"x.rechunk({{{axis}: {max(bs, max(chunks) // bs * bs)}}})) or pass rechunk=True")
-    return x.rechunk({axis: max(bs, max(chunks) // bs * bs)})
+        raise ValueError(f"the chunks {chunks} of axis {axis} are not multiples of {what} {size}, so blocks "
+                         f"would straddle chunks; rechunk that axis (e.g. x.rechunk({{{axis}: {target}}})) or "
+                         "pass rechunk=True")
+    return x.rechunk({axis: target})
+
+
+def _per_block(chunks: tuple, axis: int, size: int) -> tuple:
+    """The chunks of an array with one element per block of size along axis."""
+    return tuple(tuple(-(-c // size) for c in cs) if d == axis else cs for d, cs in enumerate(chunks))
 
 
 def _cast_chunk(block, rand, amax, *, operation, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, stochastic,
@@ -171,10 +183,18 @@ def _field(holder, name):
     return getattr(holder[(0,) * holder.ndim], name)
 
 
-def cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, *, axis=None,
-         pad: bool = False, packed: bool = False, rechunk: bool = True):
+def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, sr_bits, sr_rule: str, random_bits,
+         *, axis=None, pad: bool = False, packed: bool = False,
+         rechunk: bool = True) -> dask.array.Array | BlockCodes:
     """``numfmt.round`` (operation "round_float") or ``numfmt.encode`` ("encode_float") of a
-    dask array, lazily (see the module docstring)."""
+    dask array, lazily: a dask array (a BlockCodes of dask arrays for ``encode`` with a block
+    format), equal bit for bit to the NumPy result (see the module docstring).
+
+    >>> import dask.array as da
+    >>> x = da.from_array(np.float32([1.06, 300.0, -2.5, 0.1]), chunks=2)
+    >>> cast("round_float", x, "e4m3", "nearest_even", "ieee", "raise", None, None, "add", None).compute().tolist()
+    [1.0, 288.0, -2.5, 0.1015625]
+    """
     da = _da()
     x = da.asarray(x)
     fmt = _format(fmt)
@@ -190,7 +210,7 @@ def cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule
     if fmt.family == "block":
         axis = _block.blocked_axis(fmt, x.ndim, axis)
         _block.check_length(x.shape[axis], fmt, axis, pad)
-        x = _aligned(x, fmt, axis, rechunk)
+        x = _aligned(x, axis, fmt.block_size, rechunk, f"{fmt.name}'s block size")
         sample_shape = tuple(fmt.block_size if d == axis else 1 for d in range(x.ndim))
         if fmt.tensor_scale is not None:      # the first pass: the tensor's finite amax
             amax = da.reduction(x, _amax_chunk, np.max, axis=None, dtype=np.float32, concatenate=True)
@@ -207,9 +227,8 @@ def cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule
                             meta=np.empty((0,) * x.ndim, object), **kwargs)
     codes = holders.map_blocks(_field, "codes", dtype=sample.codes.dtype, chunks=x.chunks,
                                meta=np.empty((0,) * x.ndim, sample.codes.dtype))
-    scale_chunks = tuple(tuple(-(-c // fmt.block_size) for c in cs) if d == axis else cs
-                         for d, cs in enumerate(x.chunks))
-    scales = holders.map_blocks(_field, "scales", dtype=sample.scales.dtype, chunks=scale_chunks,
+    scales = holders.map_blocks(_field, "scales", dtype=sample.scales.dtype, chunks=_per_block(x.chunks, axis,
+                                                                                               fmt.block_size),
                                 meta=np.empty((0,) * x.ndim, sample.scales.dtype))
     tensor_scale = None
     if amax is not None:
@@ -226,8 +245,13 @@ def _decode_blocks(codes, scales, tensor_scale, *, fmt, axis, out_dtype):
     return _decode(BlockCodes(codes, scales, ts, fmt, axis, codes.shape), None, out_dtype)
 
 
-def decode(codes, fmt=None, dtype=np.float32):
-    """``numfmt.decode`` of dask codes, or of a BlockCodes of dask arrays, lazily."""
+def decode(codes, fmt=None, dtype=np.float32) -> dask.array.Array:
+    """``numfmt.decode`` of dask codes, or of a BlockCodes of dask arrays, lazily: a dask array.
+
+    >>> import dask.array as da
+    >>> decode(da.from_array(np.uint8([0x38, 0x7E, 0x7F]), chunks=2), "e4m3").compute().tolist()
+    [1.0, 448.0, nan]
+    """
     da = _da()
     if not isinstance(codes, BlockCodes):
         codes = da.asarray(codes)
@@ -240,9 +264,8 @@ def decode(codes, fmt=None, dtype=np.float32):
     if fmt is not None and _format(fmt) != obj.fmt:
         raise ValueError(f"fmt {_format(fmt).name} does not match the BlockCodes' format {obj.fmt.name}")
     bfmt, axis, bs = obj.fmt, obj.axis, obj.fmt.block_size
-    elem = _aligned(da.asarray(obj.codes), bfmt, axis, rechunk=True)
-    scale_chunks = tuple(tuple(-(-c // bs) for c in cs) if d == axis else cs for d, cs in enumerate(elem.chunks))
-    scales = da.asarray(obj.scales).rechunk(scale_chunks)
+    elem = _aligned(da.asarray(obj.codes), axis, bs)
+    scales = da.asarray(obj.scales).rechunk(_per_block(elem.chunks, axis, bs))
     sample_shape = tuple(bs if d == axis else 1 for d in range(elem.ndim))
     ts = obj.tensor_scale
     sample = _decode(BlockCodes(np.zeros(sample_shape, elem.dtype), np.zeros((1,) * elem.ndim, scales.dtype),
@@ -273,9 +296,14 @@ def _affine_chunk(block, rand, *, fmt, scale, zero_point, mode, exact, seed, sr_
 
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis=None, *, exact: bool = False, rounding: str = "nearest_even",
-                    seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None):
-    """``numfmt.quantize_affine`` of a dask array, lazily; scale and zero_point are NumPy
-    values (per channel: 1-d along ``axis``)."""
+                    seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None) -> dask.array.Array:
+    """``numfmt.quantize_affine`` of a dask array, lazily: a dask array of integers; scale and
+    zero_point are NumPy values (per channel: 1-d along ``axis``).
+
+    >>> import dask.array as da
+    >>> quantize_affine(da.from_array(np.array([0.5, 1.5, 2.5, -1.0]), chunks=3), "uint8", 1.0, 10).compute().tolist()
+    [10, 12, 12, 9]
+    """
     da = _da()
     x = da.asarray(x)
     fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
@@ -421,19 +449,18 @@ def _stage(order: str, promote_every) -> str:
     return {"exact": "exact", "blocked": "blocks"}.get(order, "order")
 
 
-def _blocked_chunks(arr, axis: int, B: int):
-    """arr with the axis chunked in multiples of B, and the chunks of its block sums."""
-    chunks = arr.chunks[axis]
-    if not all(c % B == 0 for c in chunks[:-1]):
-        arr = arr.rechunk({axis: max(B, max(chunks) // B * B)})
-    return arr, tuple(-(-c // B) for c in arr.chunks[axis])
-
-
 def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", block=None,  # noqa: A001
         fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
         overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", keepdims: bool = False):
-    """``numfmt.sum`` of a dask array, lazily (the orders as the module docstring says)."""
+        inputs: str = "exact", keepdims: bool = False) -> dask.array.Array:
+    """``numfmt.sum`` of a dask array, lazily: a dask array (the orders as the module
+    docstring says).
+
+    >>> import dask.array as da
+    >>> x = da.from_array(np.ones(1000), chunks=300)
+    >>> [float(sum(x, "bfloat16", order=o).compute()) for o in ("sequential", "exact")]
+    [256.0, 1000.0]
+    """
     da = _da()
     x = da.asarray(x)
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
@@ -451,8 +478,8 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     else:
         chunks = tuple((1,) * len(c) if d in axes else c for d, c in enumerate(x.chunks))
         if stage == "blocks":
-            x, sums = _blocked_chunks(x, axes[0], block)
-            chunks = tuple(sums if d == axes[0] else c for d, c in enumerate(x.chunks))
+            x = _aligned(x, axes[0], block)
+            chunks = _per_block(x.chunks, axes[0], block)
         part_dtype = _STATE if stage == "exact" else dtype
         parts = x.map_blocks(_sum_chunk, args=args, axes=axes, stage=stage, chunks=chunks, dtype=part_dtype,
                              meta=np.empty((0,) * x.ndim, part_dtype))
@@ -463,9 +490,14 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential", block=None,
         fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
         overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact"):
-    """``numfmt.dot`` of dask arrays (or one dask, one NumPy), lazily: inner products over the
-    last axis, which the two share chunk for chunk."""
+        inputs: str = "exact") -> dask.array.Array:
+    """``numfmt.dot`` of dask arrays (or one dask, one NumPy), lazily: a dask array of the
+    inner products over the last axis (b rechunked like a).
+
+    >>> import dask.array as da
+    >>> float(dot(da.from_array(np.ones(64), chunks=10), np.full(64, 0.5), "bfloat16", order="exact").compute())
+    32.0
+    """
     da = _da()
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, product, order, options, rounding, overflow, seed, sr_bits, sr_rule,
@@ -489,12 +521,13 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     if stage == "whole":
         a, b = a.rechunk({k: -1}), b.rechunk({k: -1})
     if stage == "blocks":
-        a, sums = _blocked_chunks(a, k, block)
+        a = _aligned(a, k, block)
     b = b.rechunk(a.chunks)
     index = tuple(range(k + 1))
     part_dtype = _STATE if stage == "exact" else dtype
     parts = da.blockwise(_dot_chunk, index, a, index, b, index, args=args, stage=stage, dtype=part_dtype,
-                         adjust_chunks={k: sums if stage == "blocks" else (1,) * a.numblocks[k]},
+                         adjust_chunks={k: _per_block(a.chunks, k, block)[k] if stage == "blocks"
+                                        else (1,) * a.numblocks[k]},
                          meta=np.empty((0,) * (k + 1), part_dtype))
     if stage == "whole":
         return parts.squeeze(axis=k)
