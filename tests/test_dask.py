@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import numfmt as nf
+from numfmt import parallel
 from numfmt.casts.fixed import divide_round
 from numfmt.random import random_bits
 from numfmt.rounding import Rounding
@@ -129,7 +130,7 @@ def test_nvfp4_tensor_scale_comes_from_the_whole_tensor():
 
 
 # ----------------------------------------------------------------------------- quantize_affine
-@pytest.mark.parametrize("chunks", [(24, 96), (7, 10)])
+@pytest.mark.parametrize("chunks", [(24, 96), (5, 96), (7, 10)])
 def test_quantize_affine_equals_numpy(chunks):
     d = da.from_array(X, chunks=chunks)
     scale = np.abs(RNG.standard_normal(96)) + 0.01
@@ -144,10 +145,12 @@ def test_quantize_affine_equals_numpy(chunks):
         assert same(expected, got.compute()), rounding
 
 
-def test_divide_round_per_element_scales_with_threads():
+def test_divide_round_per_element_scales_with_threads(monkeypatch):
     """Regression: with several threads, per-element scales (quantize_affine per channel,
     exact=True) were read from the start of the scale array in every thread's range, so the
     second half of a large array used the first half's scales."""
+    monkeypatch.setattr(parallel, "_threads", 2)        # two ranges, whatever the machine
+    monkeypatch.setattr(parallel, "_pool", None)
     x = np.ones((2, 1 << 17))
     q = nf.quantize_affine(x, "int8", np.array([0.5, 0.25]), axis=0, exact=True)
     assert (q[0] == 2).all() and (q[1] == 4).all()
