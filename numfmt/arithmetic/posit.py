@@ -7,9 +7,10 @@ the posit rounding routine (``kernels.posit.round_exact``), in any rounding mode
 The float64 route (``float64_route``): deterministic add, sub, mul and fma need no exact core.
 Posit values are normal float64 numbers; a sum's exact value is s + e (TwoSum), a product is
 exact in float64 where the significands are short enough, and the result rounded to odd at
-53 bits (``kernels.posit._sum_to_odd``) rounds to the same posit as the exact value, in every
+53 bits (``kernels.arith.odd_sum_bits``) rounds to the same posit as the exact value, in every
 deterministic mode. The posit cast's fast path then rounds it (about 10x the exact core's
-speed); tests/test_posit_arith.py checks the route against the exact reference.
+speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
+overflow="raise" take the exact core, which counts the exact results beyond maxpos.
 
 Posit special cases: a NaR operand gives NaR; x / 0 gives NaR (0 / 0 too); sqrt of a negative
 gives NaR; an exact zero is 0 (posits have no -0). Results beyond maxpos saturate to ±maxpos
@@ -82,19 +83,6 @@ def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, o
                     work_per_item=FLOAT64_ROUTE_WORK)
 
 
-def _beyond(op: str, operands: tuple, fmt: PositFormat) -> int:
-    """How many exact results lie beyond maxpos: from the float64 result s and its exact error
-    e (TwoSum; products are exact), |s + e| > maxpos iff |s| > maxpos, or |s| == maxpos and e
-    points away from zero (maxpos is a power of two: float64 holds it)."""
-    a, b, c = (operands + operands[:1] * 2)[:3]
-    x, y = {"add": (a, b), "sub": (a, -b), "mul": (a * b, 0.0), "fma": (a * b, c)}[op]
-    with np.errstate(invalid="ignore"):
-        s = x + y
-        yy = s - x
-        e = (x - (s - yy)) + (y - yy)
-        return int(np.count_nonzero((np.abs(s) > fmt.info.maxpos) | ((np.abs(s) == fmt.info.maxpos) & (s * e > 0))))
-
-
 def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str,
                 stochastic, out_dtype=np.float64) -> np.ndarray:
     """op applied to the operands (1-D C-contiguous float32 or float64 arrays of equal length
@@ -113,10 +101,8 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
         if sum(run_ranges(lambda lo, hi: kern.count_not_values(bits[lo:hi], fmt.nbits, fmt.es), bits.size)):
             raise NotValuesError(f"some operands are not values of {fmt.name}")
     out = np.empty(operands[0].size, np.float64)
-    if float64_route(op, fmt, mode):
+    if float64_route(op, fmt, mode) and overflow != "raise":    # the exact core counts overflows
         _float64_route(op, operands, fmt, mode, out)
-        if overflow == "raise":
-            _raise_beyond(_beyond(op, operands, fmt), op, out.size, fmt)
         return out.astype(out_dtype, copy=False)
     a, b, c = ([x.view(np.int64) for x in operands] + [operands[0].view(np.int64)] * 2)[:3]
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)

@@ -53,7 +53,7 @@ import numpy as np
 from ..random import element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
-from .bitcast import float64_bits
+from .arith import odd_sum_bits
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -488,40 +488,27 @@ def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
 
 
 # ----------------------------------------------------------------------------- float64 route
-# A deterministic result can be rounded to a posit from any value that rounds to odd at 53 bits
-# (truncated toward zero, last bit set where inexact): every posit<n <= 32> keeps at most 29
-# fraction bits, so its guard and sticky bits lie above float64's last bit, which carries the
-# sticky information. The exact value of x + y is s + e (Knuth's TwoSum: exact barring
-# overflow, subnormals included); RO53 of it is s stepped toward zero where e points there,
-# then made odd. Products of short significands are exact in float64 (the caller checks).
-@nb.njit(forceinline=True)
-def _sum_to_odd(x, y):
-    """float64 bits of RO53(x + y) (NaN stays NaN)."""
-    s = x + y
-    yy = s - x
-    e = (x - (s - yy)) + (y - yy)
-    sb, eb = float64_bits(s), float64_bits(e)
-    inexact = np.int64(((eb & ~(np.int64(-1) << 63)) != 0) & ((sb & EXP64) != EXP64))
-    toward_zero = inexact & np.int64((sb ^ eb) < 0)    # e and s of opposite signs: s is too large
-    return (sb - toward_zero) | inexact
-
-
+# A deterministic result rounds to the same posit from its value rounded to odd at 53 bits
+# (every posit<n <= 32> keeps at most 29 fraction bits: its guard and sticky bits lie above
+# float64's last bit, which carries the sticky information). Sums get that value from TwoSum
+# (``kernels.arith.odd_sum_bits``, the float family's route); products of short significands
+# are exact in float64 (the caller checks). NaN (NaR) operands give NaN.
 @nb.njit(forceinline=True)
 def _sum_input(src, i):
     a, b, sign = src
-    return _sum_to_odd(a[i], sign * b[i])
+    return odd_sum_bits(np.float64(a[i]).view(np.int64), np.float64(sign * b[i]).view(np.int64), False)
 
 
 @nb.njit(forceinline=True)
 def _product_input(src, i):
     a, b = src
-    return float64_bits(a[i] * b[i])
+    return np.float64(a[i] * b[i]).view(np.int64)
 
 
 @nb.njit(forceinline=True)
 def _fma_input(src, i):
     a, b, c = src
-    return _sum_to_odd(a[i] * b[i], c[i])
+    return odd_sum_bits(np.float64(a[i] * b[i]).view(np.int64), np.float64(c[i]).view(np.int64), False)
 
 
 # The kernels below run on a chunk: a and out_bits are the chunk's, b and c whole (the chunk
