@@ -1,16 +1,17 @@
 """Multi-component floats (MCF): a value held as the unevaluated sum of k values of one format.
 
 This is the number representation of Collage (T. Yu et al., "Collage: Light-Weight Low-Precision
-Strategy for LLM Training", ICML 2024): a bfloat16 pair (k = 2) holds a weight to about 16
+Strategy for LLM Training", ICML 2024, arXiv:2405.03637): a bfloat16 pair (k = 2) holds a weight to about 16
 significant bits, so that tiny updates are not lost, with bfloat16 arithmetic only and no float32
 master copy. Here any signed float format with subnormals and at least 3 significand bits serves
 (bfloat16 by default), with k = 2 or 3.
 
 An MCF is a float64 array whose trailing axis holds the k components c[0], c[1], ..., each a value
 of the format. Results are *ulp-nonoverlapping*: |c[j+1]| <= ulp(c[j]), the nonzero components
-come first, and |c[0] - value| < ulp(c[0]). Operands may be any arrays of values of the format
-with a trailing axis of 1 to 3 components (a plain array ``v`` is the 1-component MCF
-``v[..., None]``); their exact sum is what they mean, normalized or not.
+come first, and |c[0] - exact| < ulp(c[0]) for the exact result of the operation. Operands may
+be any arrays of values of the format with a trailing axis of 1 to 3 components (a plain array
+``v`` is the 1-component MCF ``v[..., None]``); their exact sum is what they mean, normalized
+or not.
 
 Every component operation is ``numfmt.add``, ``sub``, ``mul`` or ``fma`` in the format, rounded
 to nearest even. The building blocks (RN = round to nearest even in the format):
@@ -35,10 +36,12 @@ Every operation (1) writes its exact result as a list of terms (add: the compone
 operands; mul: the exact products of every pair of components; fma: both), (2) grows the terms,
 one at a time, into an exact nonoverlapping expansion, (3) renormalizes that expansion from the
 largest term down with Fast2Sum, emitting a component each time the rounding error is nonzero
-(the "VecSumErrBranch" idea of M. Joldes, J.-M. Muller, V. Popescu, IEEE Trans. Comput. 66(12),
-2017, and CAMPARY), and keeps the first k. Steps 1 and 2 are exact (step 1 for products only
-without underflow); step 3 is exact up to the dropped tail, which is below ulp(c[k-1]) and
-vanishes when fewer than k components are emitted or c[k-1] is subnormal.
+(the idea of VecSumErrBranch in CAMPARY's renormalization: M. Joldes, O. Marty, J.-M. Muller,
+V. Popescu, IEEE Trans. Comput. 2016; N. Fabiano, J.-M. Muller, J. Picot, IEEE Trans. Comput.
+2019), and keeps the first k. Steps 1 and 2 are exact (step 1 for products only without
+underflow); step 3 is exact up to the dropped tail, which is below ulp(c[k-1]) and vanishes
+when fewer than k components are emitted or c[k-1] is subnormal. The bounds below follow from
+that (the argument is in ``_renormalize``); the tests check them against exact fractions.
 
 Error bounds. p = man_bits + 1, u = 2**-p, eta as above, eps_k = (2u)**k / (1 - 2u) (bfloat16:
 eps_2 = 2**-14 / (1 - 2**-7), about 4u**2; eps_3 about 8u**3); "exact" is the exact result of
@@ -194,10 +197,18 @@ def _expansion(terms: list, ctx: _Context) -> list:
 
 def _renormalize(expansion: list, k: int, shape: tuple, ctx: _Context) -> np.ndarray:
     """The first k components of the ulp-nonoverlapping renormalization of a nonoverlapping
-    expansion (largest first): accumulate with Fast2Sum, emit the sum when the error is nonzero.
+    expansion e[0], e[1], ... (largest first, zeros anywhere): accumulate with Fast2Sum, and
+    emit the sum s whenever the error t is nonzero (the accumulator restarts from t).
 
-    Each accumulator is a multiple of the last bit of the terms in it, so it exceeds every later
-    term (Fast2Sum applies), and what remains after an emitted s is below 2|t| <= ulp(s).
+    Why this is exact and ulp-nonoverlapping. Let 2**L be the last bit of the latest nonzero
+    term added, e[i]. The accumulator is a sum (or a rounding error) of terms that are all
+    multiples of 2**L, so it is one too, and as every later term lies below 2**L (nonoverlapping),
+    |acc| > |e[i+1]| unless acc = 0: Fast2Sum is exact. An emitted s has a nonzero error t, a
+    multiple of 2**L, so |t| >= 2**L > |e[i+1] + e[i+2] + ...|; the remainder R = t + e[i+1] + ...
+    is below 2|t| <= ulp(s), and so is every partial sum of it: the next emitted component, RN
+    of such a partial sum, is at most ulp(s). Keeping k components drops R after c[k-1]:
+    |R| < ulp(c[k-1]) <= 2u |c[k-1]| <= (2u)**k |c[0]|, and |exact| > |c[0]| - ulp(c[0]) >=
+    (1 - 2u) |c[0]|, hence eps_k (for a subnormal c[k-1], R is a multiple of eta below eta: 0).
     """
     out = np.zeros(shape + (k,))
     emitted = np.zeros(shape, dtype=np.int64)
@@ -268,8 +279,8 @@ def to_float(x) -> np.ndarray:
     """The value of an MCF as float64: its components summed in float64 from the smallest.
 
     Exact when the components' bits span at most 53 positions (a bfloat16 MCF with k <= 3 whose
-    components are contiguous, say); otherwise within a relative 2**-52. Use ``to_fraction``
-    for the exact value.
+    components are contiguous, say); otherwise, for ulp-nonoverlapping components (every
+    result of this module), within a relative 2**-52. Use ``to_fraction`` for the exact value.
 
     Example:
         >>> import numfmt as nf
@@ -430,7 +441,7 @@ def sum(x, fmt="bfloat16", axis: int | None = None, terms: int = 2) -> np.ndarra
             acc = np.concatenate([acc, np.zeros_like(acc[..., :1, :])], axis=-2)
         pairs = acc[..., 0::2, :], acc[..., 1::2, :]
         acc = _result(_components(pairs[0]) + _components(pairs[1]), k, pairs[0].shape[:-1], ctx,
-                      lambda: to_float(pairs[0]) + to_float(pairs[1]))
+                      lambda pairs=pairs: to_float(pairs[0]) + to_float(pairs[1]))
     out = np.zeros(acc.shape[:-2] + (k,))
     out[..., :acc.shape[-1]] = acc[..., 0, :]
     return out

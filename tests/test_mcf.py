@@ -82,6 +82,8 @@ def test_add_sub_error_bound(data, fmt, k, n, kx, ky, cancel, subtract):
     _check_result(r, fmt, k)
     exact = _exact(x) - _exact(y) if subtract else _exact(x) + _exact(y)
     _assert_relative(_exact(r), exact, mcf.error_bound(fmt, k))
+    lead = r[..., 0].reshape(-1)
+    assert all(abs(Fraction(c) - e) < Fraction(ulp) for c, e, ulp in zip(lead, exact, _ulp(lead, fmt)))
 
 
 @settings(max_examples=25)
@@ -225,8 +227,7 @@ def test_sum_shapes_and_axes():
     x = np.asarray(nf.round(np.arange(24.0).reshape(2, 3, 4) / 7, "bfloat16"), dtype=np.float64)
     for axis in (0, 1, 2, -1):
         r = mcf.sum(x, axis=axis, terms=3)
-        assert r.shape == np.delete(np.array(x.shape), axis).tolist() + [3] or r.shape == tuple(
-            s for i, s in enumerate(x.shape) if i != axis % 3) + (3,)
+        assert r.shape == tuple(np.delete(x.shape, axis)) + (3,)
         assert np.array_equal(mcf.to_float(r), x.sum(axis=axis))   # these few terms fit 24 bits
     assert mcf.sum(x).shape == (2,) and mcf.sum([]).tolist() == [0.0, 0.0]
     assert mcf.sum([3.0]).tolist() == [3.0, 0.0]
