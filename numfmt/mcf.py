@@ -61,10 +61,11 @@ the operation on the exact values of the operands; r is the value of the result:
 Special values and overflow: NaN or Inf in gives the IEEE result of the operation on the
 components' sums (NaN, +-Inf; Inf - Inf is NaN) as (value, 0, ..., 0). A result that overflows,
 or whose computation overflows an intermediate sum or product, is (+-Inf, 0, ...), NaN in
-formats without Inf (e4m3); formats with neither Inf nor NaN (e3m2) raise OverflowError. With
-normalized operands an intermediate overflows only where an operand, a component product or
-the result lies within a few ulps of the largest finite value; components that cancel each
-other, such as (max, -max), can overflow earlier.
+formats without Inf (e4m3); formats with neither Inf nor NaN (e3m2) raise OverflowError. The terms
+are summed largest first, so with normalized operands (every result of this module is one) an
+intermediate overflows only where the exact result, an operand or a product of components lies
+within a few ulps of the largest finite value; components that cancel each other can overflow
+earlier: (max, -max) times 2 gives Inf.
 
 Cost in format operations: growing and renormalizing m terms takes 3 * (m(m-1)/2 + m - 1)
 additions; add has m = k_x + k_y terms (27 operations for two 2-term MCFs, 60 for 3-term
@@ -228,8 +229,10 @@ def _renormalize(expansion: list, k: int, shape: tuple, ctx: _Context) -> np.nda
 def _result(terms: list, k: int, shape: tuple, ctx: _Context, reference) -> np.ndarray:
     """k components of the exact sum of the terms; where the computation met Inf or NaN (special
     operands, overflow), (v, 0, ...) with v = reference() rounded as an overflow to the format."""
-    terms = [np.broadcast_to(t, shape) for t in terms]
-    out = _renormalize(_expansion(terms, ctx)[::-1], k, shape, ctx)
+    stacked = np.stack(np.broadcast_arrays(*terms), axis=-1).reshape(shape + (len(terms),))
+    # the largest first: partial sums then stay near the result (no needless overflow)
+    stacked = np.take_along_axis(stacked, np.argsort(-np.abs(stacked), axis=-1, kind="stable"), axis=-1)
+    out = _renormalize(_expansion(_components(stacked), ctx)[::-1], k, shape, ctx)
     special = ~np.isfinite(out).all(axis=-1)
     if special.any():
         with np.errstate(all="ignore"):

@@ -144,8 +144,8 @@ def test_sum_error_bound(data, fmt, k, n):
     assert abs(mcf.to_fraction(r) - exact) <= gamma * sum(abs(Fraction(v)) for v in x.tolist())
 
 
-def _all_values(name):
-    fmt = nf.format(name)
+def _all_values(fmt):
+    fmt = nf.format(fmt)
     v = np.asarray(fmt.values(), dtype=np.float64)
     return fmt, v[np.isfinite(v)]
 
@@ -178,6 +178,29 @@ def test_exact_product_every_pair(name):
     err = np.abs(r[:, 0] + r[:, 1] - p[ok])
     assert (err[multiple] == 0).all()
     assert (err[~multiple] > 0).any() and (err <= eta / 2).all()
+
+
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_every_triple_at_three_bits(op):
+    """FloatFormat(3, 2) (p = 3, the least precision the algorithms allow): x = (a, b) * c for
+    every normalized x (a = RN(a + b)) and every c, all finite values. Finite results meet the
+    bounds (float64 is exact here), and a result overflows only within an ulp of max (14; the
+    overflow threshold is 15): before the terms were summed largest first, (-12, 1) + 14 = 3
+    overflowed (14 + 1 rounds to 16)."""
+    fmt, v = _all_values(FloatFormat(3, 2))
+    a, b, c = (g.ravel() for g in np.meshgrid(v, v, v))
+    normalized = np.asarray(nf.add(a, b, fmt), dtype=np.float64) == a
+    a, b, c = a[normalized], b[normalized], c[normalized]
+    r = getattr(mcf, op)(np.stack([a, b], axis=-1), c[:, None], fmt)
+    exact = a + b + c if op == "add" else (a + b) * c
+    finite = np.isfinite(r).all(axis=-1)
+    _check_result(r[finite], fmt, 2)
+    eps = mcf.error_bound(fmt, 2)             # |r - exact| <= eps |exact| + (1 + eps) 2 eta / 2
+    err = np.abs(r[:, 0] + r[:, 1] - exact)
+    bound = eps.numerator * np.abs(exact) + (0 if op == "add" else (eps.denominator + eps.numerator)
+                                             * fmt.info.smallest_subnormal)
+    assert (err[finite] * eps.denominator <= bound[finite]).all()
+    assert (np.abs(exact[~finite]) >= 13.5).all()
 
 
 def test_bfloat16_product_error_below_eta_is_lost():
