@@ -72,7 +72,7 @@ def _assert_relative(got, exact, eps):
        kx=st.integers(1, 3), ky=st.integers(1, 3), cancel=st.booleans(), subtract=st.booleans())
 def test_add_sub_error_bound(data, fmt, k, n, kx, ky, cancel, subtract):
     """add and sub: |r - exact| < eps_k |exact| for any components, cancelling or not."""
-    top = _emax(fmt) - 3
+    top = _emax(fmt) - 3                # |x + y| < 6 * 2**(emax - 2) < max: no overflow
     x = data.draw(_values(fmt, (n, kx), top))
     y = data.draw(_values(fmt, (n, ky), top))
     if cancel:                        # y = (+-)x but for its smallest component
@@ -92,7 +92,7 @@ def test_add_sub_error_bound(data, fmt, k, n, kx, ky, cancel, subtract):
 def test_mul_fma_error_bound(data, fmt, k, n, kx, ky, with_z):
     """mul and fma: the bound eps_k |exact| + (1 + eps_k) n eta / 2 always, and eps_k |exact|
     alone for the elements whose component products are all multiples of eta."""
-    top = _emax(fmt) // 2 - 2
+    top = _emax(fmt) // 2 - 3           # |x y| < 9 * 2**(emax - 4): no overflow
     low = data.draw(st.integers(fmt.emin - fmt.man_bits, top))   # often above the underflow zone
     x = data.draw(_values(fmt, (n, kx), top))
     y = data.draw(_values(fmt, (n, ky), top))
