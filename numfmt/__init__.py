@@ -7,6 +7,7 @@
 from .accumulate import dot, matmul, sum
 from .casts import BlockCodes, decode, encode, get_num_threads, last_seed, round, set_num_threads
 from . import dyadic
+from . import mcf
 from .formats import BlockFormat, FixedFormat, FloatFormat, FloatInfo, IntFormat, PositFormat, format, registered
 from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quire import Quire, quire_dot, quire_sum
