@@ -18,6 +18,6 @@ __version__ = "0.1.0"
 
 __all__ = ["BlockCodes", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat",
            "Quire", "Rounding", "choose_qparams", "dequantize_affine", "dyadic", "quantize_affine", "decode", "dot",
-           "encode", "format", "get_num_threads", "last_seed", "matmul", "quire_dot", "quire_sum", "registered",
+           "encode", "format", "get_num_threads", "last_seed", "matmul", "mcf", "quire_dot", "quire_sum", "registered",
            "round", "set_num_threads", "sum",
            "abs", "add", "div", "fma", "mul", "neg", "sqrt", "sub"]
