@@ -69,7 +69,7 @@ ENTRY_POINTS = {
     "matmul e4m3 -> binary32": 'nf.matmul(m, m, "e4m3", accumulator="binary32")',
     "matmul fused": 'nf.matmul(m, m, "e4m3", accumulator="binary32", order="fused", fused_terms=4, alignment_bits=8)',
     "matmul promote_every": 'nf.matmul(m, m, "e4m3", accumulator="bfloat16", promote_every=4)',
-    "sum int16 accumulator": 'nf.sum(x32 * 50, "int8", accumulator="int16", inputs="round")',
+    "sum int16 accumulator": 'nf.sum(np.arange(-64, 64), "int8", accumulator="int16")',
     "matmul int8 -> int16": 'nf.matmul(np.arange(64).reshape(8, 8) - 32, np.eye(8), "int8", accumulator="int16")',
     "quire_dot posit16": 'nf.quire_dot(e4, e4, "posit16")',
     "sum quire posit16": 'nf.sum(e4, "posit16", accumulator="quire")',
