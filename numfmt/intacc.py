@@ -26,6 +26,7 @@ INTEGER_ORDERS = tuple(kern.ORDER_CODES)
 INTEGER_OVERFLOWS = ("wrap", "saturate", "ieee", "raise")
 WORK_PER_TERM = 2               # ``numfmt.parallel`` units per term of an integer reduction
 _INT64_LIMIT = 1 << 63
+_PREFIX_CHUNK = 1 << 22         # products held at a time by accumulator_bits(x=...)
 
 
 def is_integer_format(value) -> bool:
@@ -184,8 +185,9 @@ def accumulator_bits(w, input_fmt=None, axis: int = -1, *, bound: str = "exact",
         if input_fmt is None:
             raise ValueError("give input_fmt (the integer format of the inputs) or the inputs x")
         fmt = _integer_format(input_fmt, "input_fmt")
-        pos = np.where(wint > 0, wint, 0).sum(axis=-1).astype(object)      # W+ (exact: < 2**62 * n)
-        neg = np.where(wint < 0, wint, 0).sum(axis=-1).astype(object)      # W-
+        dtype = _exact_dtype(int(np.abs(wint).max(initial=0)) * wint.shape[-1])
+        pos = np.asarray(np.where(wint > 0, wint, 0).astype(dtype).sum(axis=-1)).astype(object)   # W+
+        neg = np.asarray(np.where(wint < 0, wint, 0).astype(dtype).sum(axis=-1)).astype(object)   # W-
         if bound == "exact":
             high = pos * fmt.max_int + neg * fmt.min_int
             low = pos * fmt.min_int + neg * fmt.max_int
@@ -213,10 +215,18 @@ def _bits_for_inputs(wint: np.ndarray, x, input_fmt) -> np.ndarray:
     n = wint.shape[-1]
     xs = xint.reshape(-1, n)
     ws = wint.reshape(-1, n)
-    exact_int64 = int(np.abs(ws).max(initial=0)) * int(np.abs(xs).max(initial=0)) * n < _INT64_LIMIT
-    dtype = np.int64 if exact_int64 else object
-    prefix = np.cumsum(xs.astype(dtype)[:, None, :] * ws.astype(dtype)[None, :, :], axis=-1)
-    high = prefix.max(axis=(0, 2), initial=0)
-    low = prefix.min(axis=(0, 2), initial=0)
+    dtype = _exact_dtype(int(np.abs(ws).max(initial=0)) * int(np.abs(xs).max(initial=0)) * n)
+    high = np.zeros(ws.shape[0], dtype)
+    low = np.zeros(ws.shape[0], dtype)
+    rows = max(1, _PREFIX_CHUNK // max(ws.size, 1))       # input vectors per step (bounded memory)
+    for r0 in range(0, xs.shape[0], rows):
+        prefix = np.cumsum(xs[r0:r0 + rows].astype(dtype)[:, None, :] * ws.astype(dtype)[None, :, :], axis=-1)
+        high = np.maximum(high, prefix.max(axis=(0, 2), initial=0))
+        low = np.minimum(low, prefix.min(axis=(0, 2), initial=0))
     widths = np.array([_width(int(h), int(lo)) for h, lo in zip(high, low)], np.int64)
     return widths.reshape(wint.shape[:-1])
+
+
+def _exact_dtype(bound: int):
+    """int64 where every value (in magnitude at most bound) fits, else Python ints (object)."""
+    return np.int64 if bound < _INT64_LIMIT else object

@@ -169,6 +169,10 @@ def test_accumulator_bits_axis_shapes_and_large_weights():
     assert bits.shape == (4, 5)
     assert bits.tolist() == nf.accumulator_bits(np.moveaxis(w, 1, -1), "int8").tolist()
     assert int(nf.accumulator_bits(np.full(1000, -(1 << 31)), "int32")) == 1 + (1000 << 62).bit_length()
+    # sums of weights beyond int64 (2048 * 2**52 = 2**63) are exact Python integers
+    big = np.full(2048, 2.0 ** 52)
+    assert int(nf.accumulator_bits(big, "int32")) == 1 + (2**94 - 1).bit_length() == 95
+    assert int(nf.accumulator_bits(big, x=np.full((2, 2048), -2.0 ** 31))) == 95
     with pytest.raises(ValueError, match="w must hold integers"):
         nf.accumulator_bits([0.5], "int8")
     with pytest.raises(ValueError, match="input_fmt must be an integer format"):
