@@ -198,3 +198,18 @@ def test_accumulator_bits_for_given_inputs_is_what_the_accumulation_needs():
         nf.accumulator_bits(w, x=x, bound="a2q")
     with pytest.raises(ValueError, match="last axis"):
         nf.accumulator_bits(w, x=x[:, :5])
+
+
+def test_same_integers_for_any_thread_count():
+    from numfmt.parallel import CPUS
+    rng = np.random.default_rng(11)
+    a, b = _ints(rng, "int8", (300, 64)), _ints(rng, "int8", (64, 300))
+    before, results = nf.get_num_threads(), []
+    try:
+        for threads in (1, CPUS):
+            nf.set_num_threads(threads)
+            results.append(nf.matmul(a, b, "int8", accumulator="int16", overflow="saturate"))
+    finally:
+        nf.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    assert results[0].tolist()[7][:3] == [reference(a[7] * b[:, j], 16, "saturate") for j in range(3)]
