@@ -82,7 +82,7 @@ class IntegerPlan:
                              f"{', '.join(f'{n}={others[n]!r}' for n in given) or f'rounding={rounding!r}'})")
         if order not in kern.ORDER_CODES:
             raise ValueError(f"order must be one of {INTEGER_ORDERS} with an integer accumulator (pairwise, "
-                             f"kahan and fused model float adders); got {order!r}")
+                             f"kahan and fused are offered for float accumulators only); got {order!r}")
         if (block is not None) != (order == "blocked"):
             raise ValueError("block=B (a positive block length) goes with order='blocked' and only "
                              f"with it; got order={order!r}, block={block!r}")
