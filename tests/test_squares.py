@@ -189,3 +189,16 @@ def test_squares_stochastic_rounding_is_unbiased(x, fmt):
     assert abs(bias) <= 5 * se, (bias, se)
     biased, _ = _mean_bias(x, fmt, "toward_zero", n)
     assert abs(biased) > 50 * se
+
+
+def test_against_randomgen_when_installed():
+    """randomgen's C Squares (pip install randomgen; not a dependency), both variants, keyed by
+    our derived keys, at arbitrary counters."""
+    randomgen = pytest.importorskip("randomgen")
+    for seed in (0, 1, 2**64 - 1):
+        key, start = squares_key(seed), seed % 1000 * 7919
+        want = randomgen.Squares(key=key, counter=start, variant=64).random_raw(200).tolist()
+        assert random_bits(seed, 200, 63, start=start, rng="squares").tolist() == [v >> 1 for v in want]
+        pairs = randomgen.Squares(key=key, counter=start, variant=32).random_raw(100).tolist()
+        ours = random_bits(seed, 200, 32, start=start, rng="squares").tolist()
+        assert [ours[2 * i] | ours[2 * i + 1] << 32 for i in range(100)] == pairs
