@@ -70,7 +70,7 @@ def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.n
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
                     rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
-                    sr_rule: str = "add", random_bits=None) -> np.ndarray:
+                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64") -> np.ndarray:
     """Integers q = saturate(round(x / scale) + zero_point) of the integer format ``fmt``.
 
     Args:
@@ -86,7 +86,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
             rounded once in ``rounding``; every mode, stochastic included.
         rounding: a numfmt rounding mode or alias (nearest_even, nearest_away, toward_zero,
             toward_positive, toward_negative, odd, stochastic).
-        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as ``numfmt.round``.
+        seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as ``numfmt.round``.
 
     Returns:
         The integers in the smallest numpy dtype that holds fmt (int8, uint8, ...), shaped like x.
@@ -108,7 +108,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     if np.isnan(x).any():
         raise ValueError(f"{int(np.isnan(x).sum())} elements of x are NaN; integer formats have no NaN")
     if exact:
-        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng)
         flat = np.ascontiguousarray(x).reshape(-1)
         s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
         q = divide_round(flat, s, mode, -(1 << 62), 1 << 62, stochastic=sr).reshape(x.shape)

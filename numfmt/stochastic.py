@@ -1,5 +1,5 @@
 """The arguments of stochastic rounding, shared by every public function that takes them:
-``seed``, ``sr_bits``, ``sr_rule`` and ``random_bits`` checked into one tuple, and the last
+``seed``, ``sr_bits``, ``sr_rule``, ``random_bits`` and ``rng`` checked into one tuple, and the last
 seed drawn (per thread, so that concurrent callers each reproduce their own results).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from .random import resolve_seed
+from .random import RNGS, random_bits as _generate, resolve_seed
 from .rounding import Rounding
 
 SR_RULES = ("add", "nearest")
@@ -27,10 +27,17 @@ def last_seed() -> int | None:
     return getattr(_thread, "seed", None)
 
 
-def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
+def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x",
+                    rng: str = "splitmix64"):
     """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
     names the input in messages): None for deterministic modes, else (seed, k, rule, flat
-    int64 random bits or None). Every public function with stochastic rounding calls it."""
+    int64 random bits or None). Every public function with stochastic rounding calls it.
+
+    ``rng="squares"`` generates the random bits here (``numfmt.random.random_bits``: element i
+    gets Squares number i of the key of the seed) and returns them as explicit bits, so every
+    kernel takes them as it takes ``random_bits``."""
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
     if mode != Rounding.STOCHASTIC:
         if random_bits is not None or sr_bits is not None:
             raise ValueError("sr_bits and random_bits apply to rounding='stochastic' only; "
@@ -43,7 +50,11 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
     if random_bits is None:
         _thread.seed = resolve_seed(seed)
+        if rng == "squares":
+            return _thread.seed, int(k), sr_rule, _generate(_thread.seed, int(np.prod(shape)), int(k), rng=rng)
         return _thread.seed, int(k), sr_rule, None
+    if rng != "splitmix64":
+        raise ValueError(f"rng={rng!r} chooses the seeded generator; random_bits replaces it: give one of them")
     rand = np.asarray(random_bits)
     if rand.dtype.kind not in "iu":
         raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")

@@ -40,13 +40,13 @@ def _block_options(fmt, **options) -> dict:
     return {}
 
 
-def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, **options):
+def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, **options):
     """Check the arguments and call the family's round_float or encode_float."""
     fmt, family = _family(fmt)
     options = _block_options(fmt, **options)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
-    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng)
     out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr, **options)
     return finish(out, x)
 
@@ -63,13 +63,15 @@ _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed 
             probability 1/4). With k at least the number of discarded bits both give P(away) = f.
         random_bits: explicit random integers in [0, 2**sr_bits), broadcastable to x, used
             instead of the seeded generator (element i of the flattened x uses element i).
+        rng: the seeded generator: ``"splitmix64"`` (default) or ``"squares"`` (Widynski's
+            Squares, keyed by ``numfmt.random.squares_key(seed)``).
         The random integer of element i is a pure function of (seed, i) (``numfmt.random``), so
         results do not depend on threads or chunking."""
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          axis: int | None = None, pad: bool = False):
+          axis: int | None = None, pad: bool = False, rng: str = "splitmix64"):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -106,13 +108,13 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
         [0.0, 0.0, 8.0, 96.0]
     """
-    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           axis: int | None = None, pad: bool = False, packed: bool = False):
+           axis: int | None = None, pad: bool = False, packed: bool = False, rng: str = "splitmix64"):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
@@ -128,7 +130,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         >>> enc.scales.tolist(), enc.codes[-4:].tolist()
         ([129], [7, 7, 7, 7])
     """
-    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad, packed=packed)
 
 
