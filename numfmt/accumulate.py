@@ -17,6 +17,7 @@ from .casts.common import as_float_array
 from .parallel import run_chunked
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
+from .intacc import IntegerPlan, is_integer_format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import FloatParams
@@ -34,9 +35,10 @@ _NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed 
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
 # what each argument that takes a format accepts, for the error message
-_EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire')",
+_EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire'; "
+                    "integer inputs in an integer accumulator, e.g. accumulator='int16')",
              "accumulator": "a float format (e.g. 'binary32', 'bfloat16', a FloatFormat or a dtype), "
-                            "or 'quire' with a posit fmt",
+                            "an integer format (e.g. 'int16'), or 'quire' with a posit fmt",
              "product": "a float format"}
 
 
@@ -96,12 +98,27 @@ def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
 _NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0))   # products stay exact
 
 
+def _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
+          overflow, seed, sr_bits, sr_rule, random_bits, inputs, products: bool, rng: str):
+    """The plan of a reduction: an integer accumulator (``numfmt.intacc``) when the accumulator
+    (or, without one, fmt) is an integer format, else a float accumulator."""
+    target = fmt if accumulator is None else accumulator
+    if target is not None and is_integer_format(target):
+        return IntegerPlan(fmt, accumulator if accumulator is not None else fmt, product, order, block,
+                           fused_terms, alignment_bits, promote_every, rounding, overflow, sr_bits,
+                           random_bits, inputs, products)
+    return _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
+                 overflow, seed, sr_bits, sr_rule, random_bits, inputs, products, rng)
+
+
 class _Plan:
     """The checked arguments of one call: formats, order configuration and rounders."""
 
+    dtype = np.float64          # what the terms are passed to the kernels as
+
     def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
                  promote_every, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs,
-                 products: bool):
+                 products: bool, rng: str = "splitmix64"):
         if accumulator is None and fmt is None:
             raise ValueError("give fmt (the inputs' format) or accumulator (or both)")
         self.acc = (_float_format(fmt, "fmt") if accumulator is None
@@ -139,6 +156,7 @@ class _Plan:
         self.overflow = overflow_policy(overflow)
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
         self._stochastic_args = (seed, sr_bits, sr_rule, random_bits)
+        self.rng = rng
         self.inputs = inputs
 
     def operands(self, arrays: dict) -> dict:
@@ -155,7 +173,8 @@ class _Plan:
         n = a3.shape[2]
         seed, sr_bits, sr_rule, random_bits = self._stochastic_args
         stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
-                                     sr_bits, sr_rule, random_bits, name="the reduction's random numbers")
+                                     sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
+                                     rng=self.rng)
         rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
         for fmt in rounded:
             if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
@@ -279,6 +298,16 @@ _DOC_ARGS = """
       registers every 128 products (DeepSeek-V3 report, section 3.3.2; DeepGEMM also applies
       its block scales there, which numfmt leaves to the caller). The result is binary32.
 
+    Integer accumulators (``accumulator="int16"``, "int12", "int32", any integer format; fmt
+    defaults to it; ``numfmt.intacc``): the inputs are values of the integer format ``fmt``
+    (float or integer arrays, at most 32 bits), the products exact, and every addition into the
+    accumulator wraps (``overflow="wrap"``: two's complement, what hardware does) or saturates
+    (``"saturate"``, and ``"ieee"`` as ``numfmt.round`` treats integer formats; ``"raise"``:
+    OverflowError if an addition leaves the range), in the order ``"sequential"`` (from 0),
+    ``"blocked"`` or ``"exact"`` (one wrap or clamp of the exact sum). Wrapping gives the same
+    result in every order; saturation does not. The result is int64 integers; rounding,
+    product and the stochastic arguments do not apply.
+
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under
     overflow="saturate"). An exact zero sum is +0 (-0 rounding toward negative, or when every
@@ -294,6 +323,9 @@ _DOC_ARGS = """
     broadcastable to the result's shape + (8 * n,): rounding j of output element o uses
     ``random_bits[o][j]``, so ``numfmt.random.random_bits(seed, shape + (8 * n,), sr_bits)``
     reproduces ``seed=seed``.
+    rng: the seeded generator, ``"splitmix64"`` (default) or ``"squares"`` (``numfmt.round``);
+    with "squares" the 8 * n numbers per output element are generated before the reduction
+    (memory: 64 bytes per term and output element).
     inputs: ``"exact"`` (default): inputs must be values of ``fmt``, else ValueError;
     ``"round"``: round them to ``fmt`` first, as ``numfmt.add`` does (in ``rounding``, under
     stochastic rounding to nearest even, with ``overflow``).
@@ -314,7 +346,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", keepdims: bool = False):
+        inputs: str = "exact", keepdims: bool = False, rng: str = "splitmix64"):
     """Sum of x's elements over ``axis`` (None: all; an int or a tuple) with an emulated
     accumulator; the terms are taken in C order of the reduced axes.
     {args}
@@ -329,25 +361,27 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         [1.0, 1.0078125]
         >>> nf.sum(np.ones((2, 3), np.float32), "e4m3", axis=1, accumulator="binary32").tolist()
         [3.0, 3.0]
+        >>> [int(nf.sum([100, 100, -100], "int8", overflow=o)) for o in ("wrap", "saturate")]
+        [100, 27]
     """
     if backend.is_dask(x):
         return backend.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                                  random_bits=random_bits, inputs=inputs, keepdims=keepdims)
+                                  random_bits=random_bits, inputs=inputs, keepdims=keepdims, rng=rng)
     arr = as_float_array(x)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
                                                      alignment_bits=alignment_bits, promote_every=promote_every))
         arr = round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
         total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                          random_bits=random_bits)
+                          random_bits=random_bits, rng=rng)
         if keepdims:
             axes = _axes(axis, arr.ndim)
             total = total.reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
         return total
-    plan = _Plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False)
+    plan = _plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False, rng=rng)
     float32 = arr.dtype != np.float64
     axes = _axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
@@ -404,19 +438,19 @@ def _quire_operands(a, b, posit, rounding, inputs: str):
     return arrays["a"], arrays["b"]
 
 
-def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int) -> np.ndarray:
+def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.ndarray:
     """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
-    float64 array; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
+    array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
-        return np.ascontiguousarray(arr, np.float64).reshape(1, rows, n)
-    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), np.float64).reshape(-1, rows, n)
+        return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
+    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(-1, rows, n)
 
 
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact"):
+        inputs: str = "exact", rng: str = "splitmix64"):
     """Inner products over the last axis of a and b, broadcast against each other (numpy.vecdot;
     for 1-D inputs numpy.dot): the terms are the products a[..., k] * b[..., k], exact, or
     each rounded once to ``product`` when given.
@@ -434,15 +468,15 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         return backend.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                                  random_bits=random_bits, inputs=inputs)
+                                  random_bits=random_bits, inputs=inputs, rng=rng)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
         return quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                         random_bits=random_bits)
-    plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+                         random_bits=random_bits, rng=rng)
+    plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
     a, b, float32 = _operands(a, b, plan)
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
@@ -451,8 +485,8 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
     except ValueError:
         raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
-    a3 = _stack(a[..., None, :], batch, 1, n)
-    b3 = _stack(b[..., None, :], batch, 1, n)
+    a3 = _stack(a[..., None, :], batch, 1, n, plan.dtype)
+    b3 = _stack(b[..., None, :], batch, 1, n, plan.dtype)
     return plan.run(a3, b3, batch, float32)
 
 
@@ -460,7 +494,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
            block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
            promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           inputs: str = "exact"):
+           inputs: str = "exact", rng: str = "splitmix64"):
     """Matrix product with numpy.matmul's shapes (1-D operands promoted and their axis removed,
     stacks of matrices broadcast); element (i, j) reduces the products a[..., i, k] * b[..., k, j]
     over k, exact, or each rounded once to ``product`` when given.
@@ -478,8 +512,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
     else:
-        plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                     rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+        plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                     rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
         a, b, float32 = _operands(a, b, plan)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
@@ -495,11 +529,11 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
     if quire:     # element (i, j): the quire dot product of row i of a and column j of b
         values = quire_dot(a2[..., :, None, :], np.swapaxes(b2, -1, -2)[..., None, :, :], posit, rounding,
-                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits)
+                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)
         values = np.reshape(values, shape)
         return values[()] if values.ndim == 0 else values
-    a3 = _stack(a2, batch, m, n)
-    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n)
+    a3 = _stack(a2, batch, m, n, plan.dtype)
+    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
     return plan.run(a3, bt3, shape, float32)
 
 

@@ -53,12 +53,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import backend
-from .accumulate import _axes, _operands, _Plan, _stack, dot as _dot, merge_partials, sum as _sum, sum_terms
+from .accumulate import _axes, _operands, _plan as _make_plan, _stack, dot as _dot, merge_partials, sum as _sum, sum_terms
 from .casts import BlockCodes, _block_options, _cast, decode as _decode
 from .casts import block as _block
 from .casts.common import as_float_array
 from .casts.floating import fits_float32
 from .formats.registry import format as _format
+from .intacc import is_integer_format
 from .quantize import _native, affine_integers, affine_params, storage_dtype
 from .kernels.accumulate import PARTIAL_WIDTH
 from .random import counter_bits
@@ -108,24 +109,27 @@ def chunk_indices(location, shape) -> np.ndarray:
     return index
 
 
-def _chunk_random(info: dict, seed: int, sr_bits: int, rand):
-    """(random bits, start) of a chunk: explicit bits as given (start 0); seeded bits by a
-    counter offset where the chunk is consecutive in C order, else drawn for its indices."""
+def _chunk_random(info: dict, seed: int, sr_bits: int, rand, rng: str):
+    """(random bits, start, rng) of a chunk's call: explicit bits as given (start 0); seeded
+    bits by a counter offset where the chunk is consecutive in C order, else drawn for its
+    indices (as explicit bits)."""
     if rand is not None:
-        return rand, 0
+        return rand, 0, "splitmix64"
     location, shape = info["array-location"], info["shape"]
     start = chunk_start(location, shape)
     if start is not None:
-        return None, start
-    return counter_bits(seed, chunk_indices(location, shape), sr_bits), 0
+        return None, start, rng
+    return counter_bits(seed, chunk_indices(location, shape), sr_bits, rng), 0, "splitmix64"
 
 
-def _stochastic(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
+def _stochastic(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, rng: str):
     """Check the stochastic arguments on the client (the seed drawn once, here, for
     ``numfmt.last_seed``): (seed, sr_bits, random bits as a dask array or None)."""
+    if random_bits is None:             # nothing to check against the shape; no Squares bits drawn here
+        shape = ()
     dask_bits = backend.is_dask(random_bits)
     checked = stochastic_args(mode, shape, seed, sr_bits, sr_rule,
-                              np.zeros((), np.int64) if dask_bits else random_bits, name)
+                              np.zeros((), np.int64) if dask_bits else random_bits, rng=rng)
     if checked is None:
         return None, sr_bits, None
     rand = None
@@ -159,14 +163,14 @@ def _per_block(chunks: tuple, axis: int, size: int) -> tuple:
     return tuple(tuple(-(-c // size) for c in cs) if d == axis else cs for d, cs in enumerate(chunks))
 
 
-def _cast_chunk(block, rand, amax, *, operation, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, stochastic,
-                options, block_info=None):
+def _cast_chunk(block, rand, amax, *, operation, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, rng,
+                stochastic, options, block_info=None):
     start = 0
     if stochastic:
-        rand, start = _chunk_random(block_info[0], seed, sr_bits, rand)
+        rand, start, rng = _chunk_random(block_info[0], seed, sr_bits, rand, rng)
     if amax is not None:
         options = dict(options, amax=amax)
-    out = _cast(operation, block, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, rand, start=start,
+    out = _cast(operation, block, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, rand, rng, start=start,
                 **options)
     if isinstance(out, BlockCodes):     # one object per chunk; ``cast`` takes its fields apart
         holder = np.empty((1,) * block.ndim, object)
@@ -184,7 +188,7 @@ def _field(holder, name):
 
 
 def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, sr_bits, sr_rule: str, random_bits,
-         *, axis=None, pad: bool = False, packed: bool = False,
+         rng: str = "splitmix64", *, axis=None, pad: bool = False, packed: bool = False,
          rechunk: bool = True) -> dask.array.Array | BlockCodes:
     """``numfmt.round`` (operation "round_float") or ``numfmt.encode`` ("encode_float") of a
     dask array, lazily: a dask array (a BlockCodes of dask arrays for ``encode`` with a block
@@ -204,7 +208,7 @@ def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, s
     if packed:
         raise ValueError("packed=True packs the codes of the whole array in C order; encode a dask array "
                          "unpacked and pack the computed codes (numfmt.casts.block.pack)")
-    seed, sr_bits, rand = _stochastic(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+    seed, sr_bits, rand = _stochastic(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng)
     sample_shape = (1,) * x.ndim
     amax = None
     if fmt.family == "block":
@@ -216,9 +220,9 @@ def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, s
             amax = da.reduction(x, _amax_chunk, np.max, axis=None, dtype=np.float32, concatenate=True)
     # the arguments checked, and the result's type, on a sample of zeros
     sample = _cast(operation, np.zeros(sample_shape, x.dtype), fmt, rounding, overflow, nan, seed, sr_bits,
-                   sr_rule, None if rand is None else np.zeros((), np.int64), **options)
+                   sr_rule, None if rand is None else np.zeros((), np.int64), rng, **options)
     kwargs = dict(operation=operation, fmt=fmt, rounding=rounding, overflow=overflow, nan=nan, seed=seed,
-                  sr_bits=sr_bits, sr_rule=sr_rule, stochastic=mode == Rounding.STOCHASTIC, options=options)
+                  sr_bits=sr_bits, sr_rule=sr_rule, rng=rng, stochastic=mode == Rounding.STOCHASTIC, options=options)
     args = (x, _along_chunks(rand, x), amax)
     if not isinstance(sample, BlockCodes):
         return da.map_blocks(_cast_chunk, *args, dtype=sample.dtype, meta=np.empty((0,) * x.ndim, sample.dtype),
@@ -282,21 +286,22 @@ def _chunk_of(param: np.ndarray, location):
     return param[tuple(slice(lo, hi) if n > 1 else slice(None) for (lo, hi), n in zip(location, param.shape))]
 
 
-def _affine_chunk(block, rand, *, fmt, scale, zero_point, mode, exact, seed, sr_bits, sr_rule, block_info=None):
+def _affine_chunk(block, rand, *, fmt, scale, zero_point, mode, exact, seed, sr_bits, sr_rule, rng, block_info=None):
     info = block_info[0]
     x = as_float_array(_native(block))
     sr = None
     if exact:
         start = 0
         if mode == Rounding.STOCHASTIC:
-            rand, start = _chunk_random(info, seed, sr_bits, rand)
-        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, rand, start=start)
+            rand, start, rng = _chunk_random(info, seed, sr_bits, rand, rng)
+        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, rand, rng=rng, start=start)
     location = info["array-location"]
     return affine_integers(x, fmt, _chunk_of(scale, location), _chunk_of(zero_point, location), mode, exact, sr)
 
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis=None, *, exact: bool = False, rounding: str = "nearest_even",
-                    seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None) -> dask.array.Array:
+                    seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
+                    rng: str = "splitmix64") -> dask.array.Array:
     """``numfmt.quantize_affine`` of a dask array, lazily: a dask array of integers; scale and
     zero_point are NumPy values (per channel: 1-d along ``axis``).
 
@@ -309,10 +314,10 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis=None, *, exact: bool = Fal
     fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
     seed_, bits, rand = (None, sr_bits, None)
     if exact:
-        seed_, bits, rand = _stochastic(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+        seed_, bits, rand = _stochastic(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng)
     dtype = storage_dtype(fmt)
     return da.map_blocks(_affine_chunk, x, _along_chunks(rand, x), fmt=fmt, scale=scale, zero_point=zero_point,
-                         mode=mode, exact=exact, seed=seed_, sr_bits=bits, sr_rule=sr_rule, dtype=dtype,
+                         mode=mode, exact=exact, seed=seed_, sr_bits=bits, sr_rule=sr_rule, rng=rng, dtype=dtype,
                          meta=np.empty((0,) * x.ndim, dtype))
 
 
@@ -322,8 +327,8 @@ _ONE_CHUNK = ("sequential", "kahan", "fused")
 
 
 def _plan_args(fmt, accumulator, product, order, options: dict, rounding, overflow, seed, sr_bits, sr_rule,
-               random_bits, inputs) -> dict:
-    """The checked arguments of ``accumulate._Plan`` (the seed drawn here, once)."""
+               random_bits, inputs, rng) -> dict:
+    """The checked arguments of the reduction's plan (the seed drawn here, once)."""
     if isinstance(accumulator, str) and accumulator == "quire":
         raise ValueError("accumulator='quire' takes NumPy arrays; for a dask array use order='exact' with a "
                          "float accumulator, or compute the array first")
@@ -331,22 +336,34 @@ def _plan_args(fmt, accumulator, product, order, options: dict, rounding, overfl
     if mode == Rounding.STOCHASTIC:
         if random_bits is not None:
             raise ValueError("random_bits of a reduction are for NumPy inputs; give a dask array a seed")
-        if order != "exact" or product is not None or options["promote_every"] is not None:
+        if order != "exact" or product is not None or options["promote_every"] is not None or rng != "splitmix64":
             raise ValueError("stochastic rounding of a reduction over a dask array needs order='exact' without "
-                             "product= or promote_every= (one rounding per output, the random number NumPy "
-                             f"draws for it); got order={order!r}")
+                             "product= or promote_every=, and rng='splitmix64' (one rounding per output, the "
+                             f"random number NumPy draws for it); got order={order!r}, rng={rng!r}")
         seed = stochastic_args(mode, (), seed, sr_bits, sr_rule, None)[0]
     args = dict(fmt=fmt, accumulator=accumulator, order=order, **options, rounding=rounding, overflow=overflow,
-                seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, inputs=inputs)
+                seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, inputs=inputs, rng=rng)
     if product is not None:         # dot's keyword (sum has none)
         args["product"] = product
     _plan(args, products=product is not None)          # checks them
     return args
 
 
-def _plan(args: dict, products: bool) -> _Plan:
-    """The ``accumulate._Plan`` of the arguments (built where it is used: it holds kernels)."""
-    return _Plan(**{"product": None, **args}, products=products)
+def _plan(args: dict, products: bool):
+    """The plan of the arguments (``accumulate._plan``: float or integer accumulator; built
+    where it is used: it holds kernels)."""
+    return _make_plan(**{"product": None, **args}, products=products)
+
+
+def _integer(args: dict) -> bool:
+    """Whether the reduction accumulates in an integer format (``numfmt.intacc``)."""
+    return is_integer_format(args["fmt"] if args["accumulator"] is None else args["accumulator"])
+
+
+def _result_dtype(args: dict, products: bool, float32: bool) -> np.dtype:
+    if _integer(args):
+        return np.dtype(np.int64)
+    return np.dtype(np.float32 if float32 and fits_float32(_plan(args, products).out_fmt) else np.float64)
 
 
 def _as_state(states: np.ndarray) -> np.ndarray:
@@ -403,7 +420,8 @@ def _dot_chunk(a, b, *, args, stage):
         plan = _plan(args, True)
         x, y, _ = _operands(a, b, plan)
         batch, k = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]), x.shape[-1]
-        states = plan.partials(_stack(x[..., None, :], batch, 1, k), _stack(y[..., None, :], batch, 1, k), batch)
+        states = plan.partials(_stack(x[..., None, :], batch, 1, k, plan.dtype),
+                               _stack(y[..., None, :], batch, 1, k, plan.dtype), batch)
         return _as_state(states.reshape(batch + (1, PARTIAL_WIDTH)))
     if stage == "blocks":
         return _block_sums([a, b], args["block"], lambda s, t: _dot(s, t, **_sequential(args)))
@@ -441,10 +459,11 @@ def _reduce(parts, axes: tuple, args: dict, products: bool, n: int, float32: boo
     return _whole(parts, axes, lambda v: _sum(v, axis=axes, keepdims=True, **across), dtype)
 
 
-def _stage(order: str, promote_every) -> str:
+def _stage(args: dict) -> str:
     """How a chunk takes part: "exact" partial sums, "blocks" sums, its own "pairwise" sum, or
-    "whole" (the reduced axes in one chunk)."""
-    if promote_every is not None or order in _ONE_CHUNK:
+    "whole" (the reduced axes in one chunk; integer accumulators too)."""
+    order = args["order"]
+    if args["promote_every"] is not None or order in _ONE_CHUNK or _integer(args):
         return "whole"
     return {"exact": "exact", "blocked": "blocks"}.get(order, "order")
 
@@ -452,7 +471,7 @@ def _stage(order: str, promote_every) -> str:
 def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", block=None,  # noqa: A001
         fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
         overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", keepdims: bool = False) -> dask.array.Array:
+        inputs: str = "exact", keepdims: bool = False, rng: str = "splitmix64") -> dask.array.Array:
     """``numfmt.sum`` of a dask array, lazily: a dask array (the orders as the module
     docstring says).
 
@@ -465,11 +484,11 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     x = da.asarray(x)
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, None, order, options, rounding, overflow, seed, sr_bits, sr_rule,
-                      random_bits, inputs)
+                      random_bits, inputs, rng)
     axes = _axes(axis, x.ndim)
     float32 = as_float_array(np.zeros(0, x.dtype)).dtype != np.float64
-    dtype = np.dtype(np.float32 if float32 and fits_float32(_plan(args, False).out_fmt) else np.float64)
-    stage = _stage(order, promote_every)
+    dtype = _result_dtype(args, False, float32)
+    stage = _stage(args)
     if stage == "blocks" and len(axes) != 1:
         raise ValueError(f"order='blocked' over a dask array reduces one axis; got axis={axis!r} of a "
                          f"{x.ndim}-d array")
@@ -490,7 +509,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential", block=None,
         fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
         overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact") -> dask.array.Array:
+        inputs: str = "exact", rng: str = "splitmix64") -> dask.array.Array:
     """``numfmt.dot`` of dask arrays (or one dask, one NumPy), lazily: a dask array of the
     inner products over the last axis (b rechunked like a).
 
@@ -501,7 +520,7 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     da = _da()
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, product, order, options, rounding, overflow, seed, sr_bits, sr_rule,
-                      random_bits, inputs)
+                      random_bits, inputs, rng)
     a, b = da.asarray(a), da.asarray(b)
     for arr, name in ((a, "a"), (b, "b")):
         if arr.ndim == 0:
@@ -514,10 +533,10 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     except ValueError:
         raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
     float32 = all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
-    dtype = np.dtype(np.float32 if float32 and fits_float32(_plan(args, True).out_fmt) else np.float64)
+    dtype = _result_dtype(args, product is not None, float32)
     a, b = da.broadcast_to(a, batch + (n,)), da.broadcast_to(b, batch + (n,))
     k = len(batch)
-    stage = _stage(order, promote_every)
+    stage = _stage(args)
     if stage == "whole":
         a, b = a.rechunk({k: -1}), b.rechunk({k: -1})
     if stage == "blocks":

@@ -71,7 +71,7 @@ def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.n
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
                     rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
-                    sr_rule: str = "add", random_bits=None) -> np.ndarray:
+                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64") -> np.ndarray:
     """Integers q = saturate(round(x / scale) + zero_point) of the integer format ``fmt``.
 
     Args:
@@ -87,7 +87,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
             rounded once in ``rounding``; every mode, stochastic included.
         rounding: a numfmt rounding mode or alias (nearest_even, nearest_away, toward_zero,
             toward_positive, toward_negative, odd, stochastic).
-        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as ``numfmt.round``.
+        seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as ``numfmt.round``.
 
     A dask x gives a lazy dask array equal bit for bit to the NumPy result (random numbers
     included) for any chunking (``numfmt.distributed``).
@@ -102,10 +102,11 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     """
     if backend.is_dask(x, random_bits):
         return backend.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
-                                              seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits)
+                                              seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
+                                              rng=rng)
     x = as_float_array(_native(x))
     fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
-    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits) if exact else None
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng) if exact else None
     return affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
 
 

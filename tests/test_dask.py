@@ -68,6 +68,20 @@ def test_stochastic_chunks_offset_their_counter_in_every_family():
             assert same(expected, got), (fmt, chunks)
 
 
+@pytest.mark.parametrize("chunks", [(24, 96), (5, 96), (7, 10)])
+def test_squares_generator_equals_numpy_for_any_chunking(chunks):
+    """rng="squares": a consecutive chunk draws Squares numbers from its offset, any other
+    chunk for its indices; every family, quantize_affine included."""
+    d = da.from_array(X, chunks=chunks)
+    for fmt, kw in (("e4m3", {}), ("posit8", {}), ("int8", {}), ("mxfp4", {"axis": 0, "pad": True}), ("nvfp4", {})):
+        expected = nf.round(X, fmt, "stochastic", seed=8, rng="squares", sr_bits=9, **kw)
+        got = nf.round(d, fmt, "stochastic", seed=8, rng="squares", sr_bits=9, **kw).compute()
+        assert same(expected, got), fmt
+    expected = nf.quantize_affine(X, "int8", 0.1, exact=True, rounding="stochastic", seed=2, rng="squares")
+    got = nf.quantize_affine(d, "int8", 0.1, exact=True, rounding="stochastic", seed=2, rng="squares")
+    assert same(expected, got.compute())
+
+
 @pytest.mark.parametrize("chunks", [(24, 96), (7, 10)])
 def test_explicit_random_bits_are_sliced_per_chunk(chunks):
     bits = RNG.integers(0, 1 << 8, X.shape)
@@ -224,6 +238,19 @@ def test_blocked_and_one_chunk_orders_equal_numpy():
             assert same(expected, nf.dot(d, d[::-1], "e4m3", accumulator="bfloat16", order=order, **kw).compute())
 
 
+def test_integer_accumulators_equal_numpy():
+    """Integer accumulators (``numfmt.intacc``) take the reduced axis in one chunk."""
+    x = RNG.integers(-128, 128, (24, 96)).astype(np.float32)
+    d = da.from_array(x, chunks=(7, 10))
+    for order, kw in (("sequential", {}), ("exact", {}), ("blocked", {"block": 8})):
+        for overflow in ("wrap", "saturate"):
+            expected = nf.sum(x, "int8", axis=1, accumulator="int12", overflow=overflow, order=order, **kw)
+            got = nf.sum(d, "int8", axis=1, accumulator="int12", overflow=overflow, order=order, **kw)
+            assert same(expected, got.compute()), (order, overflow)
+        expected = nf.dot(x, x[0], "int8", accumulator="int16", order=order, **kw)
+        assert same(expected, nf.dot(d, x[0], "int8", accumulator="int16", order=order, **kw).compute())
+
+
 def test_pairwise_is_per_chunk_then_across_chunks():
     """The stated tree: each chunk by numpy's pairwise tree, then the chunk sums (C order of the
     chunk grid) by the same tree."""
@@ -242,6 +269,8 @@ def test_reduction_arguments_are_checked_when_the_graph_is_built():
     d = da.from_array(SPECIAL[9:], chunks=(5, 7))
     with pytest.raises(ValueError, match="order='exact'"):
         nf.sum(d, "e4m3", accumulator="bfloat16", rounding="stochastic", seed=1)
+    with pytest.raises(ValueError, match="rng='splitmix64'"):
+        nf.sum(d, "e4m3", accumulator="bfloat16", order="exact", rounding="stochastic", seed=1, rng="squares")
     with pytest.raises(ValueError, match="NumPy inputs"):
         nf.sum(d, "e4m3", order="exact", rounding="stochastic", random_bits=np.zeros(1, np.int64))
     with pytest.raises(ValueError, match="order must be one of"):

@@ -41,7 +41,7 @@ def _block_options(fmt, **options) -> dict:
     return {}
 
 
-def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, start: int = 0,
+def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, start: int = 0,
           **options):
     """Check the arguments and call the family's round_float or encode_float. ``start``: the
     counter of x's element 0 in the array x is a chunk of (``numfmt.distributed``)."""
@@ -49,7 +49,7 @@ def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rul
     options = _block_options(fmt, **options)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
-    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, start=start)
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr, **options)
     return finish(out, x)
 
@@ -66,6 +66,8 @@ _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed 
             probability 1/4). With k at least the number of discarded bits both give P(away) = f.
         random_bits: explicit random integers in [0, 2**sr_bits), broadcastable to x, used
             instead of the seeded generator (element i of the flattened x uses element i).
+        rng: the seeded generator: ``"splitmix64"`` (default) or ``"squares"`` (Widynski's
+            Squares, keyed by ``numfmt.random.squares_key(seed)``).
         The random integer of element i is a pure function of (seed, i) (``numfmt.random``), so
         results do not depend on threads or chunking (of a dask array either)."""
 
@@ -77,7 +79,7 @@ _DASK_DOC = """A dask array x gives a lazy dask array, chunk by chunk, equal bit
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          axis: int | None = None, pad: bool = False, rechunk: bool = True):
+          axis: int | None = None, pad: bool = False, rng: str = "splitmix64", rechunk: bool = True):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -119,14 +121,15 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     """
     if backend.is_dask(x, random_bits):
         return backend.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
-                                   random_bits, axis=axis, pad=pad, rechunk=rechunk)
-    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                                   random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
+    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           axis: int | None = None, pad: bool = False, packed: bool = False, rechunk: bool = True):
+           axis: int | None = None, pad: bool = False, packed: bool = False, rng: str = "splitmix64",
+           rechunk: bool = True):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
@@ -146,8 +149,8 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     """
     if backend.is_dask(x, random_bits):
         return backend.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
-                                   random_bits, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
-    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                                   random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
+    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad, packed=packed)
 
 
