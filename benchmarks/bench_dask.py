@@ -10,7 +10,8 @@ size. "generate only" times the same graph without the cast; Melem/s counts elem
 array over the wall time of ``compute`` (best of N, after a warm-up that compiles the kernels).
 Peak memory per worker is the largest peak resident set (VmHWM, reset before each task) of the
 worker processes, and above idle its part beyond the worker's resident set when the task
-started: it stays near a few chunk sizes, not the array size. Workers run numfmt on one thread (``set_num_threads(1)``).
+started: it stays near a few chunk sizes, not the array size (the last row of each cluster
+encodes a quarter of the array: the same peak). Workers run numfmt on one thread (``set_num_threads(1)``).
 """
 from __future__ import annotations
 
@@ -82,17 +83,21 @@ def measure(workers: int, n: int, chunk: int, repeats: int) -> list:
         client.run(nf.set_num_threads, 1)
         for fmt in (None,) + FORMATS:                   # warm-up: compile the kernels in every worker
             graph(workers * 4 * 4096, 4096, fmt).compute()
-        for fmt in (None,) + FORMATS:
+        # the last row: a quarter of the array, to show that memory follows the chunk, not the array
+        for fmt, size in [(f, n) for f in (None,) + FORMATS] + [(FORMATS[-1], n // 4)]:
             idle = client.run(reset_peak_rss)
             best = float("inf")
             for _ in range(repeats):
                 start = time.perf_counter()
-                graph(n, chunk, fmt).compute()
+                graph(size, chunk, fmt).compute()
                 best = min(best, time.perf_counter() - start)
             peaks = client.run(peak_rss_mb)
             peak = max(peaks.values())
             above = max(peaks[w] - idle[w] for w in peaks)
-            rows.append((workers, "generate only" if fmt is None else f"to {fmt}", best, n / best / 1e6, peak, above))
+            task = "generate only" if fmt is None else f"to {fmt}"
+            if size != n:
+                task += f" (a {size * 4 / 2 ** 20:.0f} MiB array)"
+            rows.append((workers, task, best, size / best / 1e6, peak, above))
     return rows
 
 

@@ -14,7 +14,8 @@ array) draws random number i. A chunk whose elements are consecutive in that ord
 span every axis after their first long one, e.g. row chunks) offsets its counter by its first
 element's index; any other chunk draws its numbers for the global indices of its elements
 (``numfmt.random.counter_bits``), which costs an index array the size of the chunk. Explicit
-``random_bits`` (NumPy or dask, broadcastable to x) are sliced to each chunk.
+``random_bits`` (NumPy or dask, broadcastable to x) are sliced to each chunk; ``rng="squares"``
+works the same way (a chunk's Squares numbers from its offset, or for its indices).
 
 Block formats (MX, NVFP4, bfp) quantize along an axis; blocks never straddle chunks: the axis is
 rechunked to a multiple of the block size (``rechunk=False``: ValueError instead). NVFP4's
@@ -37,10 +38,11 @@ Reductions (``sum``, ``dot``) over chunked axes, by ``order``:
   chunks are added in sequence: the blocked order itself, bit for bit the NumPy result.
 - ``"sequential"``, ``"kahan"``, ``"fused"`` and ``promote_every`` are inherently sequential: the
   reduced axes are rechunked into one chunk (memory per task: the whole reduced extent) and
-  reduced by the NumPy code, bit for bit.
+  reduced by the NumPy code, bit for bit. Integer accumulators (``numfmt.intacc``) too.
 
-Stochastic rounding in reductions: ``order="exact"`` without ``product`` and ``promote_every``
-(one rounding per output, the random number NumPy draws for it); the other orders raise
+Stochastic rounding in reductions: ``order="exact"`` without ``product`` and ``promote_every``,
+with ``rng="splitmix64"`` (one rounding per output, the random number NumPy draws for it); the
+other cases raise
 ValueError (their random numbers are numbered along the whole reduction). Explicit
 ``random_bits`` of reductions are for NumPy inputs; ``accumulator="quire"`` too.
 """
