@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import array_libraries
 from .arithmetic.floating import products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
@@ -364,8 +364,8 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         >>> [int(nf.sum([100, 100, -100], "int8", overflow=o)) for o in ("wrap", "saturate")]
         [100, 27]
     """
-    if backend.is_dask(x):
-        return backend.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
+    if array_libraries.is_dask(x):
+        return array_libraries.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                                   random_bits=random_bits, inputs=inputs, keepdims=keepdims, rng=rng)
@@ -464,8 +464,8 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         ...  for p in (None, "e4m3")]
         [2.53125, 2.5]
     """
-    if backend.is_dask(a, b):
-        return backend.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
+    if array_libraries.is_dask(a, b):
+        return array_libraries.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                                   random_bits=random_bits, inputs=inputs, rng=rng)

@@ -1,7 +1,7 @@
 """numfmt on Dask arrays: ``round``, ``encode``, ``decode``, ``quantize_affine``, ``sum`` and
 ``dot`` take a dask array and return a lazy one, equal bit for bit to the NumPy result.
 
-The public functions hand a dask array here (``numfmt.backend``); dask is imported only then
+The public functions hand a dask array here (``numfmt.array_libraries``); dask is imported only then
 (``pip install "numfmt[dask]"``). Each chunk runs the NumPy code path, so any scheduler works:
 threads, processes, ``dask.distributed`` clusters. Arguments are checked when the graph is
 built (the same errors as NumPy); errors that depend on the data (NaN into a format without
@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import backend
+from . import array_libraries
 from .accumulate import _axes, _operands, _plan as _make_plan, _stack, dot as _dot, merge_partials, sum as _sum, sum_terms
 from .casts import BlockCodes, _block_options, _cast, decode as _decode
 from .casts import block as _block
@@ -129,7 +129,7 @@ def _stochastic(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, rng:
     ``numfmt.last_seed``): (seed, sr_bits, random bits as a dask array or None)."""
     if random_bits is None:             # nothing to check against the shape; no Squares bits drawn here
         shape = ()
-    dask_bits = backend.is_dask(random_bits)
+    dask_bits = array_libraries.is_dask(random_bits)
     checked = stochastic_args(mode, shape, seed, sr_bits, sr_rule,
                               np.zeros((), np.int64) if dask_bits else random_bits, rng=rng)
     if checked is None:
@@ -555,4 +555,4 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     return _reduce(parts, (k,), args, True, n, float32, dtype).squeeze(axis=k)
 
 
-backend.register("dask", sys.modules[__name__])
+array_libraries.register("dask", sys.modules[__name__])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import array_libraries
 from .casts import round as _round
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
@@ -100,8 +100,8 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     >>> quantize_affine([3 - 2**-30, -2.5], "int8", 1.0, exact=True, rounding="toward_zero").tolist()
     [2, -2]
     """
-    if backend.is_dask(x, random_bits):
-        return backend.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
                                               seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
                                               rng=rng)
     x = as_float_array(_native(x))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import array_libraries
 from ..formats.registry import format as _format
 from ..formats.values import use_decoder
 from ..rounding import Rounding, overflow_policy, rounding_mode
@@ -119,8 +119,8 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
         [0.0, 0.0, 8.0, 96.0]
     """
-    if backend.is_dask(x, random_bits):
-        return backend.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
     return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad)
@@ -147,8 +147,8 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         >>> enc.scales.tolist(), enc.codes[-4:].tolist()
         ([129], [7, 7, 7, 7])
     """
-    if backend.is_dask(x, random_bits):
-        return backend.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
     return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad, packed=packed)
@@ -170,8 +170,8 @@ def decode(codes, fmt=None, dtype=np.float32):
         >>> nf.decode(nf.encode([0.5, 3.0, 7.0, -1.0], "mxfp4", pad=True)).tolist()
         [0.5, 3.0, 6.0, -1.0]
     """
-    if backend.is_dask(codes.codes if isinstance(codes, BlockCodes) else codes):
-        return backend.dask().decode(codes, fmt, dtype)
+    if array_libraries.is_dask(codes.codes if isinstance(codes, BlockCodes) else codes):
+        return array_libraries.dask().decode(codes, fmt, dtype)
     if isinstance(codes, BlockCodes):
         return block.decode_codes(codes, None if fmt is None else _format(fmt), dtype)
     if fmt is None:
