@@ -194,7 +194,7 @@ def _quotient(x: np.ndarray, s: np.ndarray, fmt, mode: Rounding, overflow: str, 
     return out.reshape(x.shape)
 
 
-def _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits):
+def _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits, rng):
     """(fmt, x as float64, q, the scale of each element) of ``quantize`` and ``encode``."""
     fmt = _target(fmt)
     scale = _scale(scale)
@@ -203,7 +203,7 @@ def _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_b
     overflow = overflow_policy(overflow)
     if np.isnan(x).any() and not (fmt.family == "float" and fmt.has_nan):
         raise ValueError(f"{int(np.isnan(x).sum())} elements of x are NaN, and {fmt.name} has no NaN")
-    stochastic = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+    stochastic = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng)
     if stochastic is not None and fmt.family == "float":
         limit = SR_MAX_PRECISION_PLUS_BITS - fmt.man_bits - 1
         if stochastic[1] > limit:
@@ -218,13 +218,14 @@ _ROUNDING_DOC = """rounding: a numfmt rounding mode (nearest_even, nearest_away,
             toward_positive, toward_negative, odd, stochastic, or their aliases).
         overflow: ``saturate`` (the default: quotients beyond the format's range give ±max, as
             LLM-FP4 and MX clamp), ``ieee`` or ``raise``, as in ``numfmt.round``.
-        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as ``numfmt.round`` (element
-            i of the flattened x uses random number i); sr_bits is at most 59 - man_bits for
-            float formats."""
+        seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as ``numfmt.round``
+            (element i of the flattened x uses random number i); sr_bits is at most
+            59 - man_bits for float formats."""
 
 
 def quantize(x, fmt, scale, rounding: str = "nearest_even", overflow: str = "saturate", *, seed=None,
-             sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> np.ndarray:
+             sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+             rng: str = "splitmix64") -> np.ndarray:
     """x / scale rounded once to fmt, times the scale: the values q * s that x is stored as.
 
     The quotient x / s is never formed in floating point: it is the exact quotient of the
@@ -251,12 +252,13 @@ def quantize(x, fmt, scale, rounding: str = "nearest_even", overflow: str = "sat
     >>> quantize([x, -x], "e2m1", s, "toward_zero").tolist()
     [1.9999999999999998, -1.9999999999999998]
     """
-    fmt, x, q, s = _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits)
+    fmt, x, q, s = _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits, rng)
     return q * s
 
 
 def encode(x, fmt, scale, rounding: str = "nearest_even", overflow: str = "saturate", *, seed=None,
-           sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> np.ndarray:
+           sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           rng: str = "splitmix64") -> np.ndarray:
     """The codes of x / scale rounded once to fmt (unsigned integers, as ``numfmt.encode``);
     keep the scale to decode them with ``dequantize``. Arguments as ``quantize``.
 
@@ -267,7 +269,7 @@ def encode(x, fmt, scale, rounding: str = "nearest_even", overflow: str = "satur
     >>> encode([1.0, 1.25, -7.0], "int4", 0.5).tolist()
     [2, 2, 8]
     """
-    fmt, _, q, _ = _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits)
+    fmt, _, q, _ = _rounded(x, fmt, scale, rounding, overflow, seed, sr_bits, sr_rule, random_bits, rng)
     return np.asarray(_encode(q, fmt, "toward_zero"))
 
 

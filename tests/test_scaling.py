@@ -12,6 +12,7 @@ from hypothesis import example, given, settings, strategies as st
 import numfmt as nf
 from numfmt import reference, scaling
 from numfmt.rounding import Rounding, rounding_mode
+from numfmt.stochastic import StochasticArgs
 
 MODES = ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd")
 FLOATS = ("e4m3", "e2m1", "e3m2", "e5m2", "bfloat16")
@@ -121,10 +122,12 @@ def test_power_of_two_route_equals_general_route(fmt):
     s[::101] = 2.0 ** 60
     for mode in MODES + ("stochastic",):
         m = rounding_mode(mode)
-        sr = (123, 20, "add", None) if m == Rounding.STOCHASTIC else None
+        sr = StochasticArgs(123, 20, "add", None) if m == Rounding.STOCHASTIC else None
         fast = scaling._quotient(x, s, f, m, "saturate", sr, True)
         general = scaling._quotient(x, s, f, m, "saturate", sr, False)
         assert np.array_equal(fast.view(np.int64), general.view(np.int64)), mode
+    squares, splitmix = (scaling.quantize(x, f, 0.75, "stochastic", seed=5, rng=rng) for rng in ("squares", "splitmix64"))
+    assert not np.array_equal(squares, splitmix)          # rng chooses the generator
 
 
 def test_values_codes_and_dequantize_agree():
