@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from fractions import Fraction
 import sys
 import time
 from dataclasses import dataclass
@@ -370,13 +371,14 @@ class MpfrOracle:
 
     def _code(self, v) -> int:
         """The magnitude code of |v| on the format's grid (extended beyond max)."""
-        v = abs(float(v))
+        v = abs(Fraction(*v.as_integer_ratio()))     # exact: v may lie beyond float64's range
         if v == 0:
             return 0
         f = self.fmt
-        be = max(math.frexp(v)[1] - 1, f.emin)
-        m = int(v / 2.0 ** (be - self.M))
-        return m if v < 2.0 ** f.emin else ((be - f.emin + 1) << self.M) + m - (1 << self.M)
+        e = v.numerator.bit_length() - v.denominator.bit_length()
+        be = max(e - (Fraction(2) ** e > v), f.emin)
+        m = math.floor(v / Fraction(2) ** (be - self.M))
+        return m if v < Fraction(2) ** f.emin else ((be - f.emin + 1) << self.M) + m - (1 << self.M)
 
     @staticmethod
     def _apply(ctx, op, xs):
