@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import gmpy2
@@ -212,3 +213,84 @@ def test_stochastic_rounding_bits_limit():
     r = nf.add(np.full(4, 1.0), np.full(4, 2.0**-54), B64, "stochastic", sr_bits=7,   # f = 1/4
                random_bits=[0, 95, 96, 127])
     assert r.tolist() == [1.0, 1.0, 1 + 2.0**-52, 1 + 2.0**-52]
+
+
+# ---------------------------------------------------------------- accumulation
+MODERATE = st.one_of(st.floats(-1e300, 1e300, allow_nan=False),
+                     st.builds(lambda m, e: float(np.ldexp(m, e)), st.integers(-(1 << 53) + 1, (1 << 53) - 1),
+                               st.integers(-1126, -1000)))
+GMPY2_MODES = {"nearest_even": gmpy2.RoundToNearest, "toward_zero": gmpy2.RoundToZero,
+               "toward_positive": gmpy2.RoundUp, "toward_negative": gmpy2.RoundDown}
+
+
+def _context(mode: str):
+    return gmpy2.context(precision=53, emin=-1073, emax=1024, subnormalize=True, round=GMPY2_MODES[mode])
+
+
+def _kahan(x) -> float:
+    s, c = x[0], 0.0
+    for t in x[1:]:
+        y = t - c
+        u = s + y
+        c = (u - s) - y
+        s = u
+    return s
+
+
+def test_sum_does_not_take_the_float64_route():
+    """The float64 route of narrow accumulators (TwoSum, then round-to-odd at 53 bits) would
+    round twice in binary64: 1 + 2**-54 became 1 + 2**-52."""
+    assert float(nf.sum([1.0, 2.0**-54], B64)) == 1.0
+    assert float(nf.sum([1.0, 2.0**-54], B64, rounding="odd")) == 1 + 2.0**-52
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(MODERATE, min_size=1, max_size=300))
+def test_sum_orders_against_float64_hardware(values):
+    """Round to nearest even in binary64 is what float64 hardware does: every order against
+    its loop in Python floats (pairwise: np.sum; exact: math.fsum, correctly rounded)."""
+    x = np.array(values, np.float64)
+    s = x[0]
+    for t in x[1:]:
+        s += t
+    seq = [float(sum(x[i:i + 7].tolist()[1:], x[i])) for i in range(0, x.size, 7)]
+    blocked = seq[0]
+    for v in seq[1:]:
+        blocked += v
+    assert _same(nf.sum(x, B64), s)
+    assert _same(nf.sum(x, B64, order="pairwise"), np.sum(x))
+    assert _same(nf.sum(x, B64, order="kahan"), _kahan(x))
+    assert _same(nf.sum(x, B64, order="blocked", block=7), blocked)
+    assert _same(nf.sum(x, B64, order="exact"), math.fsum(x))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(MODERATE, MODERATE), min_size=1, max_size=60),
+       st.sampled_from(sorted(GMPY2_MODES)))
+def test_dot_exact_products_against_mpfr(pairs, mode):
+    """Each step adds the exact 106-bit product and rounds once: MPFR's fma at 53 bits."""
+    a, b = (np.array(v, np.float64) for v in zip(*pairs))
+    ctx = _context(mode)
+    s = ctx.mul(gmpy2.mpfr(a[0], 53), gmpy2.mpfr(b[0], 53))
+    for x, y in zip(a[1:], b[1:]):
+        s = ctx.fma(gmpy2.mpfr(x, 53), gmpy2.mpfr(y, 53), s)
+    assert _same(nf.dot(a, b, B64, rounding=mode), float(s))
+    m = nf.matmul(np.stack([a, -a]), np.stack([b, b], axis=1), B64, rounding=mode)
+    assert _same(m[0, 0], float(s))
+
+
+def test_dot_orders_with_wide_products():
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(200), rng.standard_normal(200)
+    for order, kw in (("exact", {}), ("fused", {"fused_terms": 4, "alignment_bits": 40})):
+        with pytest.raises(ValueError, match="at most 62 significant bits"):
+            nf.dot(a, b, B64, order=order, **kw)
+    # rounded products fit: the correctly rounded sum of the float64 products
+    assert _same(nf.dot(a, b, B64, order="exact", product=B64), math.fsum(a * b))
+    # binary32 inputs into a binary64 accumulator: 48-bit products, exact, every order
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    p = a32.astype(np.float64) * b32
+    assert _same(nf.dot(a32, b32, "binary32", accumulator=B64, order="exact"), math.fsum(p))
+    assert _same(nf.dot(a32, b32, "binary32", accumulator=B64, order="pairwise"), np.sum(p))
+    f = nf.dot(a32, b32, "binary32", accumulator=B64, order="fused", fused_terms=200, alignment_bits=50)
+    assert abs(float(f) - math.fsum(p)) <= 201 * 2.0 ** (4 - 50)      # truncation below 2**(emax - 50)

@@ -38,7 +38,8 @@ def narrow_format(fmt: FloatFormat) -> bool:
     >>> narrow_format(FloatFormat(8, 23)), narrow_format(FloatFormat(11, 52))
     (True, False)
     """
-    return bool(narrow.py_func(kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]))
+    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
+    return bool(getattr(narrow, "py_func", narrow)(p))
 
 
 def _first(operands, mask) -> str:

@@ -154,6 +154,8 @@ def _run(flat, dom64, want_code, params, out, sr) -> None:
     itype = _DOMAINS[dom64][3]
     kernel = _KERNELS[dom64, want_code, sr is not None]
     target = out if want_code else out.view(itype)
+    if target.dtype == np.uint64:          # 64-bit codes: round_one's int64, the same bits
+        target = target.view(np.int64)
     if sr is None:
         run_chunked(kernel, flat.view(itype), target, params)
     else:

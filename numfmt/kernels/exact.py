@@ -283,15 +283,23 @@ def add_wide(na, ha, la_, ea, nb, hb, lb_, eb):
         sticky = False
     else:
         hb, lb_, sticky = _shr_w(hb, lb_, d)
+    # the low words' carry and borrow without wrapping around (the overflow tour runs this as
+    # numpy scalars, which report every wrap)
     if not sub:
-        lo = la_ + lb_
-        return normalize_wide(na, ha + hb + np.uint64(lo < la_), lo, eA, np.int64(sticky))
+        carry = lb_ > ~la_
+        lo = (lb_ - ~la_ - _U1) if carry else la_ + lb_
+        return normalize_wide(na, ha + hb + np.uint64(carry), lo, eA, np.int64(sticky))
     neg = na
     if (hb > ha) | ((hb == ha) & (lb_ > la_)):      # only without dropped bits
         ha, la_, hb, lb_ = hb, lb_, ha, la_
         neg = 1 - na
-    lo = la_ - lb_ - np.uint64(sticky)              # uint64: wraps, the borrow is taken below
+    s = np.uint64(sticky)
     borrow = (lb_ > la_) | ((lb_ == la_) & sticky)
+    if borrow:                                      # 2**64 - d - s with d = lb_ - la_
+        d = lb_ - la_
+        lo = (~d + (_U1 - s)) if d != _U0 else ~_U0
+    else:
+        lo = la_ - lb_ - s
     return normalize_wide(neg, ha - hb - np.uint64(borrow), lo, eA, np.int64(sticky))
 
 
@@ -303,9 +311,16 @@ def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
     any exponent gap and any cancellation), else the 128-bit product goes to ``add_wide``.
     """
     hi, lo = mul_wide(sa, sb)
-    if hi == _U0 and (lo >> np.uint64(62)) == _U0:
-        return add(na ^ nb, np.int64(lo), ea + eb, nc, sc, ec)
-    return add_wide(na ^ nb, hi, lo, ea + eb, nc, _U0, np.uint64(sc), ec)
+    return add_words(na ^ nb, hi, lo, ea + eb, nc, sc, ec)
+
+
+@nb.njit(forceinline=True)
+def add_words(na, ha, la_, ea, nb, sb, eb):
+    """a + b for a significand (ha, la_) < 2**124 in uint64 words and sb < 2**62: ``add`` where
+    a's significand is below 2**62, else ``add_wide``."""
+    if ha == _U0 and (la_ >> np.uint64(62)) == _U0:
+        return add(na, np.int64(la_), ea, nb, sb, eb)
+    return add_wide(na, ha, la_, ea, nb, _U0, np.uint64(sb), eb)
 
 
 @nb.njit(forceinline=True)
