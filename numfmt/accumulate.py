@@ -292,7 +292,8 @@ _DOC_ARGS = """
       sequential sum of the block sums.
     - ``"kahan"``: Kahan's compensated sum with the compensation c kept in the accumulator
       format: y = t - c, u = s + y, c = (u - s) - y, s = u (four roundings per term).
-    - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator).
+    - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator over float64's
+      range, 2**-1074 to 2**1024).
     - ``accumulator="quire"`` (``fmt`` a posit format): the posit standard's quire, exact,
       rounded once (``numfmt.quire``); order, product and the hardware models do not apply;
       stochastic rounding takes one random number per output element (``random_bits``
@@ -321,6 +322,11 @@ _DOC_ARGS = """
     ``"blocked"`` or ``"exact"`` (one wrap or clamp of the exact sum). Wrapping gives the same
     result in every order; saturation does not. The result is int64 integers; rounding,
     product and the stochastic arguments do not apply.
+
+    Products wider than 62 significant bits (inputs of more than 31, e.g. binary64's 106-bit
+    products) are exact in the orders sequential, pairwise, blocked and kahan; "exact" and
+    "fused" refuse them (ValueError) unless ``product=`` rounds them first, and "exact" also
+    refuses products beyond its range. binary64 as the accumulator takes every order.
 
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under

@@ -339,7 +339,7 @@ class MpfrOracle:
     """Correctly rounded results of one float format in the six deterministic modes, from MPFR
     at precision man_bits + 1 with subnormalize=True, emin = emin - man_bits + 1 and an unbounded
     exponent range above (emax = 2**20), in RoundToZero, RoundAwayZero, RoundUp and RoundDown,
-    plus the exact result at 4000 bits (exact for + - * fma of formats up to 32 bits; for div and
+    plus the exact result at 4000 bits (exact for + - * fma of formats up to 64 bits; for div and
     sqrt a result inexact at 4000 bits is no tie). Derived on top of MPFR, which lacks them:
 
     - nearest_even / nearest_away: MPFR's "even" is the significand's parity, not the code's for

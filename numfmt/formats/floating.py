@@ -80,6 +80,13 @@ class FloatFormat:
         448.0
         >>> FloatFormat(5, 2).info.smallest_subnormal == 2.0 ** -16
         True
+        >>> FloatFormat(11, 52).info.max == np.finfo(np.float64).max    # binary64
+        True
+
+    Every value must be a float64 number with the format's normal binades inside float64's:
+    at most 52 fraction bits, smallest normal at least 2**-1022, max below 2**1024 (ValueError
+    otherwise), so formats of 33 to 64 bits such as e8m40 or e11m52 (binary64) work, and codes
+    of more than 32 bits are uint64.
     """
 
     exp_bits: int
