@@ -80,7 +80,7 @@ class FloatFormat:
         448.0
         >>> FloatFormat(5, 2).info.smallest_subnormal == 2.0 ** -16
         True
-        >>> FloatFormat(11, 52).info.max == np.finfo(np.float64).max    # binary64
+        >>> FloatFormat(11, 52).info.max == float(np.finfo(np.float64).max)    # binary64
         True
 
     Every value must be a float64 number with the format's normal binades inside float64's:
