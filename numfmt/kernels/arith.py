@@ -114,6 +114,20 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
 
 
 @nb.njit(forceinline=True)
+def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
+    """(done, bits) for ``round_exact``: the float64 bits that ``round_one`` rounds once (done
+    False), or the output itself (done True: an overflow beyond every float64)."""
+    if sig == 0:
+        return False, _SIGN if neg else np.int64(0)
+    if stochastic or not narrow(p):
+        overflow, bits = _grid_bits(neg, sig, exp, p, stochastic, rnd, sr)
+        if overflow:                          # round_one's outputs for an overflow
+            return True, p.nan1 if neg and p.unsigned else (p.ovf1 if neg else p.ovf0)
+        return False, bits
+    return False, odd_float64_bits(neg, sig, exp)
+
+
+@nb.njit(forceinline=True)
 def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
     format once: float64 bits of the result (``want_code=False``) or its code.
@@ -125,15 +139,8 @@ def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     rounding and the wide formats round on the grid (``_grid_bits``); either way
     ``kernels.floating.round_one`` packs the result once.
     """
-    bits = _SIGN if neg else np.int64(0)
-    if sig != 0:
-        if stochastic or not narrow(p):
-            overflow, bits = _grid_bits(neg, sig, exp, p, stochastic, rnd, sr)
-            if overflow:                      # round_one's outputs for an overflow
-                return p.nan1 if neg and p.unsigned else (p.ovf1 if neg else p.ovf0)
-        else:
-            bits = odd_float64_bits(neg, sig, exp)
-    return round_one(bits, p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
+    done, bits = _exact_bits(neg, sig, exp, p, stochastic, rnd, sr)
+    return bits if done else round_one(bits, p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(forceinline=True)
@@ -297,12 +304,15 @@ def _store(out, i, result, p, sr, rand, seed, j):
     """out[i] = ``result`` (an operation's return value) rounded once, as a float; element
     index j picks the random integer under stochastic rounding (sr not None)."""
     special, bits, n, s, e = result
+    done = False
     if special:
-        bits = round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
+        pass
     elif sr is None:
-        bits = round_exact(n, s, e, p, VALUE, DETERMINISTIC, NO_RND, NO_SR)
+        done, bits = _exact_bits(n, s, e, p, DETERMINISTIC, NO_RND, NO_SR)
     else:
-        bits = round_exact(n, s, e, p, VALUE, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
+        done, bits = _exact_bits(n, s, e, p, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
+    if not done:
+        bits = round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
     out[i] = np.int64(bits).view(np.float64)   # one rounding
 
 
