@@ -9,7 +9,7 @@ rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
 ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)``:
 
 - deterministic modes in the *narrow* formats (``narrow``: p <= 51, smallest quantum at least
-  2**-1072, max below 2**1023; every format of up to 32 bits): the 62-bit form is rounded to
+  2**-1072, max below 2**1023; every registered format but binary64): the 62-bit form is rounded to
   odd at 53 bits, a float64 bit pattern (``odd_float64_bits``); rounding that once more to
   p <= 51 bits in any deterministic mode is the correct rounding of the exact value
   (round-to-odd with two spare bits). Exact results below 2**-1022 become odd-jammed float64
@@ -64,8 +64,9 @@ def odd_float64_bits(neg, sig, exp):
 @nb.njit(forceinline=True)
 def narrow(p):
     """Whether ``odd_float64_bits`` serves the format of the ``FloatParams`` p: precision at most
-    51 bits, smallest quantum at least 2**-1072 and max below 2**1023 (every format of up to 32
-    bits). Wider formats (binary64, e8m40) round on their own grid (``_grid_bits``)."""
+    51 bits, smallest quantum at least 2**-1072 and max below 2**1023 (every registered format
+    but binary64). The wide ones (binary64, e8m40, e11m10) round on their own grid
+    (``_grid_bits``)."""
     return (p.M <= 50) & (p.q_bits >= 4) & (p.max_bits < _F64_HALF_OVERFLOW)
 
 

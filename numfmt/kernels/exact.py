@@ -22,8 +22,8 @@ Operand ranges (|exp| < 2**20 everywhere; the bounds are on the significands):
   most 28) it is added by ``add``, else by ``add_wide`` in 128 bits.
 
 No operation ever sees NaN, Inf or NaR: each family handles those before and after.
-Numba has no 128-bit integers: wide values are pairs ``(hi, lo)`` of uint64 words (``_W``
-helpers; unsigned, so wrap-around is defined), and long division and the integer square root
+Numba has no 128-bit integers: wide values are pairs ``(hi, lo)`` of uint64 words (``mul_wide``,
+``normalize_wide``, ``add_wide`` and the ``_w`` helpers; no word ever wraps around), and long division and the integer square root
 work in 64-bit steps; the comments give the bounds that keep every signed intermediate below
 2**63.
 """
@@ -121,7 +121,7 @@ def add(na, sa, ea, nb, sb, eb):
 
 
 _U32 = np.uint64(0xFFFFFFFF)
-_U0, _U1, _U32S, _U63, _U64S = np.uint64(0), np.uint64(1), np.uint64(32), np.uint64(63), np.uint64(64)
+_U0, _U1, _U32S, _U63 = np.uint64(0), np.uint64(1), np.uint64(32), np.uint64(63)
 
 
 @nb.njit(forceinline=True)
