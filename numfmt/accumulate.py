@@ -30,7 +30,7 @@ __all__ = ["sum", "dot", "matmul", "ORDERS"]
 ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
 _CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
-_EXACT_TERMS = np.empty((0, 3), np.int64)    # tx_proto of the kernels: products as exact triples
+_EXACT_TERMS = np.empty((0, 4), np.int64)    # tx_proto of the kernels: products as exact terms
 _NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed draws them
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
@@ -146,10 +146,8 @@ class _Plan:
         promote = 0 if promote_every is None else _positive_int(promote_every, "promote_every")
         self.kernel = kern.KERNELS[order]
         self.cfg = tuple(np.int64(v) for v in (block, k, b, promote))
-        # the exponents of every product lie in the long accumulator's range (2**-1074 .. 2**1024)
-        if products and (2 * (self.fmt.emin - self.fmt.man_bits) < -1074 or 2 * self.fmt.info.maxexp > 1024):
-            raise ValueError(f"products of {self.fmt.name} values do not all lie in float64's range; "
-                             "dot and matmul take formats whose squares do")
+        if products and order in ("exact", "fused") and self.product is None:
+            self._check_exact_products(order)
         # products go through the exact core unless float64 provably holds them exactly
         self.tx_proto = None if not products or products_exact_in_float64(self.fmt) else _EXACT_TERMS
         self.mode = rounding_mode(rounding)
@@ -158,6 +156,22 @@ class _Plan:
         self._stochastic_args = (seed, sr_bits, sr_rule, random_bits)
         self.rng = rng
         self.inputs = inputs
+
+    def _check_exact_products(self, order: str) -> None:
+        """Products must fit what the orders "exact" and "fused" take: significands of at most
+        62 bits (precision at most 31), and for the long accumulator exponents within its range
+        2**-1074 .. 2**1024. binary64's products (106 bits, 2**-2148 .. 2**2048) are refused
+        there; the other orders add them exactly."""
+        fmt = self.fmt
+        qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+        if 2 * (fmt.man_bits + 1) > 62:
+            raise ValueError(f"order={order!r} takes products of at most 62 significant bits; products "
+                             f"of {fmt.name} values have {2 * (fmt.man_bits + 1)}: use order='sequential', "
+                             "'pairwise', 'blocked' or 'kahan' (exact products too), or product=")
+        if order == "exact" and (2 * qsub < -1074 or 2 * fmt.info.maxexp > 1024):
+            raise ValueError(f"order='exact' sums in a long accumulator over float64's range (2**-1074 to "
+                             f"2**1024); products of {fmt.name} values reach 2**{2 * qsub} and "
+                             f"2**{2 * fmt.info.maxexp}: use another order")
 
     def operands(self, arrays: dict) -> dict:
         """The input arrays (name -> float array), rounded to fmt for inputs="round", and
@@ -278,7 +292,8 @@ _DOC_ARGS = """
       sequential sum of the block sums.
     - ``"kahan"``: Kahan's compensated sum with the compensation c kept in the accumulator
       format: y = t - c, u = s + y, c = (u - s) - y, s = u (four roundings per term).
-    - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator).
+    - ``"exact"``: one rounding of the exact sum (a long fixed-point accumulator over float64's
+      range, 2**-1074 to 2**1024).
     - ``accumulator="quire"`` (``fmt`` a posit format): the posit standard's quire, exact,
       rounded once (``numfmt.quire``); order, product and the hardware models do not apply;
       stochastic rounding takes one random number per output element (``random_bits``
@@ -307,6 +322,11 @@ _DOC_ARGS = """
     ``"blocked"`` or ``"exact"`` (one wrap or clamp of the exact sum). Wrapping gives the same
     result in every order; saturation does not. The result is int64 integers; rounding,
     product and the stochastic arguments do not apply.
+
+    Products wider than 62 significant bits (inputs of more than 31, e.g. binary64's 106-bit
+    products) are exact in the orders sequential, pairwise, blocked and kahan; "exact" and
+    "fused" refuse them (ValueError) unless ``product=`` rounds them first, and "exact" also
+    refuses products beyond its range. binary64 as the accumulator takes every order.
 
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under

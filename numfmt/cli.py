@@ -63,7 +63,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import __version__, accumulate, ops, study, verify, warmup
+from . import __version__, accumulate, ops, reference, study, verify, warmup
+from .arithmetic.floating import narrow_format
 from .casts import decode, encode, round as _round
 from .formats.registry import format as _format, registered
 from .random import RNGS, random_bits, resolve_seed
@@ -143,16 +144,13 @@ def _odd_float64(q: Fraction) -> float:
     return -f if q < 0 else f
 
 
-def _parse_value(text: str) -> float:
-    """A value: a decimal, ``inf``/``nan``, a fraction ``a/b`` or a hex float ``0x1.8p+1``, read
-    exactly and rounded to odd at float64's precision (see ``_odd_float64``).
+def _parse_exact(text: str) -> Fraction | float:
+    """The exact value of a value argument (see ``_parse_value``): a Fraction, or a float for
+    inf, nan and zeros; decimals and hex floats far beyond float64's range are clamped to
+    2**±1100, beyond every format's range.
 
-    >>> _parse_value("1/3") == 1 / 3, _parse_value("0x1.8p1"), _parse_value("-2.5"), _parse_value("1e-400")
-    (True, 3.0, -2.5, 5e-324)
-    >>> _parse_value("abc")
-    Traceback (most recent call last):
-    ...
-    numfmt.cli.CliError: not a value: 'abc' (expected a decimal such as 0.1 or -2.5e-3, inf, nan, a fraction a/b, or a hex float such as 0x1.8p+1)
+    >>> _parse_exact("0.1"), _parse_exact("-0"), _parse_exact("1/3")
+    (Fraction(1, 10), -0.0, Fraction(1, 3))
     """
     s = text.strip()
     if s.lower() in _SPECIAL:
@@ -161,14 +159,15 @@ def _parse_value(text: str) -> float:
         d = Decimal(s)
         if d.is_zero():
             return -0.0 if d.is_signed() else 0.0
-        if abs(d.adjusted()) > 400:         # beyond float64's range: its odd rounding is ±max or ±min
-            return math.copysign(float(_FLOAT64_MAX) if d.adjusted() > 0 else 5e-324, -1.0 if d.is_signed() else 1.0)
-        return _odd_float64(Fraction(d))
+        if abs(d.adjusted()) > 400:
+            q = Fraction(2) ** (1100 if d.adjusted() > 0 else -1100)
+            return -q if d.is_signed() else q
+        return Fraction(d)
     match = _RATIO.fullmatch(s)
     if match:
         if int(match[2]) == 0:
             raise CliError(f"not a value: {text!r} divides by zero")
-        return _odd_float64(Fraction(int(match[1]), int(match[2])))
+        return Fraction(int(match[1]), int(match[2]))
     match = _HEX_FLOAT.fullmatch(s)
     if match and (match[2] or match[3]):
         sign, whole, frac, exp = match[1], match[2], match[3] or "", int(match[4])
@@ -180,12 +179,42 @@ def _parse_value(text: str) -> float:
             q = Fraction(2) ** (1100 if lead > 0 else -1100)
         else:
             q = mantissa * Fraction(2) ** (exp - 4 * len(frac))
-        return _odd_float64(-q if sign == "-" else q)
+        return -q if sign == "-" else q
     if _HEX_INT.fullmatch(s):
         raise CliError(f"not a value: {text!r} (a hex float needs a p exponent, such as 0x1.cp+5; "
                        "codes go to `numfmt decode`)")
     raise CliError(f"not a value: {text!r} (expected a decimal such as 0.1 or -2.5e-3, inf, nan, "
                    "a fraction a/b, or a hex float such as 0x1.8p+1)")
+
+
+def _parse_value(text: str) -> float:
+    """A value: a decimal, ``inf``/``nan``, a fraction ``a/b`` or a hex float ``0x1.8p+1``, read
+    exactly and rounded to odd at float64's precision (see ``_odd_float64``).
+
+    >>> _parse_value("1/3") == 1 / 3, _parse_value("0x1.8p1"), _parse_value("-2.5"), _parse_value("1e-400")
+    (True, 3.0, -2.5, 5e-324)
+    >>> _parse_value("abc")
+    Traceback (most recent call last):
+    ...
+    numfmt.cli.CliError: not a value: 'abc' (expected a decimal such as 0.1 or -2.5e-3, inf, nan, a fraction a/b, or a hex float such as 0x1.8p+1)
+    """
+    q = _parse_exact(text)
+    return q if isinstance(q, float) else _odd_float64(q)
+
+
+def _exact_code(text: str, q: Fraction, fmt, mode: Rounding, args: argparse.Namespace) -> int:
+    """The code of the exact value q in a wide float format (binary64, e8m40: more than 51 bits
+    of precision or float64's exponent limits), where rounding the odd float64 once more would
+    round twice: ``numfmt.reference`` rounds the Fraction itself. Under overflow="raise" an
+    overflow to Inf or NaN raises (one that rounds to ±max in a directed mode does not)."""
+    if mode == Rounding.STOCHASTIC:
+        raise CliError(f"{text} is not a float64 number: stochastic rounding to {fmt.name} reads "
+                       "float64 values only (give one of its float64 neighbours)")
+    code = reference.encode_value(q, fmt, mode, "ieee" if args.overflow == "raise" else args.overflow, args.nan)
+    if args.overflow == "raise" and code != reference.encode_value(q, fmt, mode, "saturate", args.nan):
+        raise CliError(f"{text} overflows {fmt.name} (range {_num(fmt.info.min)} to {_num(fmt.info.max)}) "
+                       f"under --rounding {args.rounding} and --overflow raise")
+    return code
 
 
 def _parse_code(text: str, fmt) -> int:
@@ -445,7 +474,9 @@ def _codes(args: argparse.Namespace, command: str) -> tuple[object, list[tuple[s
     i of the seed, as one call on the whole array would."""
     fmt = _element_format(args.format, command)
     mode = _check_options(fmt, args)
-    values = [_parse_value(v) for v in args.values]
+    exact = [_parse_exact(v) for v in args.values]
+    values = [q if isinstance(q, float) else _odd_float64(q) for q in exact]
+    wide = fmt.family == "float" and not narrow_format(fmt)
     sr = {}
     if mode == Rounding.STOCHASTIC:
         seed = resolve_seed(args.seed)
@@ -462,6 +493,9 @@ def _codes(args: argparse.Namespace, command: str) -> tuple[object, list[tuple[s
         if math.isinf(x) and args.overflow == "wrap":
             raise CliError(f"{text}: an infinity has no two's-complement wrap in {fmt.name}")
         options = {k: (v[i] if k == "random_bits" else v) for k, v in sr.items()}
+        if wide and not isinstance(exact[i], float) and Fraction(x) != exact[i]:
+            out.append((text, _exact_code(text, exact[i], fmt, mode, args)))
+            continue
         try:
             code = encode(np.float64(x), fmt, mode, args.overflow, nan=args.nan, **options)
         except OverflowError:
@@ -480,7 +514,7 @@ def cmd_round(args: argparse.Namespace) -> int:
     0
     """
     fmt, codes = _codes(args, "round")
-    values = decode([c for _, c in codes], fmt, np.float64)
+    values = decode(np.array([c for _, c in codes], np.uint64), fmt, np.float64)
     for (text, code), value in zip(codes, values):
         print(f"{text} -> {_num(value)} (code {_hex(code, fmt.bits)})")
     return 0

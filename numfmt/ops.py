@@ -145,7 +145,8 @@ _ARGS_DOC = """fmt: a format name or alias, a Format, or a numpy / ml_dtypes dty
         overflow: ``ieee``, ``saturate`` or ``raise``, as in ``numfmt.round``.
         seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as in ``numfmt.round``; element i
             of the (broadcast, C-order) result uses random number i. sr_bits is at most
-            60 - precision (36 for binary32), where the exact core keeps every bit that matters.
+            60 - precision (36 for binary32, 7 for binary64: the default 32 raises there), where the
+            exact core keeps every bit that matters.
         inputs: ``exact`` (default): operands must be values of fmt, else ValueError; ``round``:
             round them to fmt first.
     Returns float32 where float32 holds every value of fmt and no operand is float64, else float64."""

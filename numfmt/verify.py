@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from fractions import Fraction
 import sys
 import time
 from dataclasses import dataclass
@@ -338,7 +339,7 @@ class MpfrOracle:
     """Correctly rounded results of one float format in the six deterministic modes, from MPFR
     at precision man_bits + 1 with subnormalize=True, emin = emin - man_bits + 1 and an unbounded
     exponent range above (emax = 2**20), in RoundToZero, RoundAwayZero, RoundUp and RoundDown,
-    plus the exact result at 4000 bits (exact for + - * fma of formats up to 32 bits; for div and
+    plus the exact result at 4000 bits (exact for + - * fma of formats up to 64 bits; for div and
     sqrt a result inexact at 4000 bits is no tie). Derived on top of MPFR, which lacks them:
 
     - nearest_even / nearest_away: MPFR's "even" is the significand's parity, not the code's for
@@ -370,13 +371,14 @@ class MpfrOracle:
 
     def _code(self, v) -> int:
         """The magnitude code of |v| on the format's grid (extended beyond max)."""
-        v = abs(float(v))
+        v = abs(Fraction(*v.as_integer_ratio()))     # exact: v may lie beyond float64's range
         if v == 0:
             return 0
         f = self.fmt
-        be = max(math.frexp(v)[1] - 1, f.emin)
-        m = int(v / 2.0 ** (be - self.M))
-        return m if v < 2.0 ** f.emin else ((be - f.emin + 1) << self.M) + m - (1 << self.M)
+        e = v.numerator.bit_length() - v.denominator.bit_length()
+        be = max(e - (Fraction(2) ** e > v), f.emin)
+        m = math.floor(v / Fraction(2) ** (be - self.M))
+        return m if v < Fraction(2) ** f.emin else ((be - f.emin + 1) << self.M) + m - (1 << self.M)
 
     @staticmethod
     def _apply(ctx, op, xs):
@@ -429,12 +431,13 @@ def _float_operands(fmt, n: int, arity: int, rng: np.random.Generator) -> list[n
     second operands within a few ulps of the first or its negative (ties, cancellation), and for
     fma half of the addends near -a*b (cancellation of the product)."""
     fmt = _format(fmt)
-    codes = rng.integers(0, 1 << fmt.bits, (arity, n))
+    codes = rng.integers(0, 1 << fmt.bits, (arity, n), dtype=np.uint64)      # up to 64 bits
     v = decode(codes, fmt, np.float64)
     v = np.where(np.isnan(v), 0.0, v)
     if arity >= 2:
         step = 1 + rng.integers(-4, 5, n) * 2.0 ** -fmt.man_bits
-        near = _round(v[0] * step * rng.choice([-1.0, 1.0], n), fmt, "toward_zero", "saturate", nan="ml_dtypes")
+        with np.errstate(over="ignore"):             # binary64's max times step: inf, saturated
+            near = _round(v[0] * step * rng.choice([-1.0, 1.0], n), fmt, "toward_zero", "saturate", nan="ml_dtypes")
         v[1] = np.where((rng.random(n) < 0.3) & np.isfinite(v[0]), near, v[1])
     if arity == 3:
         with np.errstate(all="ignore"):
@@ -443,7 +446,7 @@ def _float_operands(fmt, n: int, arity: int, rng: np.random.Generator) -> list[n
     return list(v)
 
 
-ARITH_FORMATS = ("e4m3", "e5m2", "e2m1", "binary16", "bfloat16")
+ARITH_FORMATS = ("e4m3", "e5m2", "e2m1", "binary16", "bfloat16", "binary64")
 
 
 def compare_mpfr_op(gmpy2, op: str, fmt, operands: list[np.ndarray], modes=MODES) -> Outcome:
@@ -471,7 +474,7 @@ def compare_mpfr_op(gmpy2, op: str, fmt, operands: list[np.ndarray], modes=MODES
 
 def _mpfr_arith(op: str):
     def run(gmpy2, batch: int, size: int) -> Outcome:
-        """``op`` on operands of e4m3, e5m2, e2m1, binary16 and bfloat16 (``_float_operands``)
+        """``op`` on operands of e4m3, e5m2, e2m1, binary16, bfloat16 and binary64 (``_float_operands``)
         in all six deterministic modes against ``MpfrOracle``."""
         rng = np.random.default_rng(batch)
         arity = 1 if op == "sqrt" else 3 if op == "fma" else 2

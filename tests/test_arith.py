@@ -201,7 +201,7 @@ def _exact(op, a, b) -> Fraction:
     return x + y if op == "add" else x - y if op == "sub" else x * y if op == "mul" else x / y
 
 
-@pytest.mark.parametrize("fmt", ["bfloat16", "e4m3", "binary32", "e2m1", "p3109_p3"])
+@pytest.mark.parametrize("fmt", ["bfloat16", "e4m3", "binary32", "e2m1", "p3109_p3", "binary64"])
 @pytest.mark.parametrize("op", ["add", "mul", "div"])
 @pytest.mark.parametrize("rule", ["add", "nearest"])
 def test_stochastic_probability_is_exact(fmt, op, rule):
@@ -247,6 +247,15 @@ def test_stochastic_matches_round_of_exact_product(fmt, k, rule):
     got = nf.mul(a, b, fmt, "stochastic", seed=123, sr_bits=k, sr_rule=rule)
     want = nf.round(a * b, fmt, "stochastic", seed=123, sr_bits=k, sr_rule=rule)
     assert _same(got, want)
+
+
+def test_stochastic_below_the_smallest_value_of_a_format_without_zero():
+    """Regression: e8m0 has no zero, and every mode rounds a positive result below its smallest
+    value 2**-127 up to it; stochastic rounding gave NaN there (its zero has no image)."""
+    a, b = np.array([2.0**-127, 2.0**-100]), np.array([2.0**-127, 2.0**-27])
+    for k in (1, 8):
+        got = nf.mul(a, b, "e8m0", "stochastic", sr_bits=k, random_bits=np.zeros(2, np.int64))
+        assert got.tolist() == [2.0**-127, 2.0**-127]
 
 
 def test_stochastic_is_reproducible_and_unbiased():

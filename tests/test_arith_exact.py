@@ -1,8 +1,9 @@
 """numfmt.kernels.exact against Python integers and fractions: the result must be the exact
 value rounded to 62 significant bits to odd (sig == 0 for an exact zero), bit for bit.
 
-Operands are drawn by hypothesis with significands below 2**32 (and up to 2**62, or 2**53 for
-divisors, where the operation allows it) and exponents in a wide range, with strategies aimed at the hard cases:
+Operands are drawn by hypothesis with significands below 2**32 (and up to 2**62 or 2**63 where
+the operation allows it: binary64's 53-bit significands take the 128-bit paths of mul, div and
+fma) and exponents in a wide range, with strategies aimed at the hard cases:
 cancellation (equal tops, nearly equal values), exact zeros, huge exponent gaps, division
 remainders, square roots of non-squares and of exact squares.
 """
@@ -128,18 +129,27 @@ def test_add(pair):
 
 
 @settings(max_examples=500, deadline=None)
-@given(operand(), operand())
-@example((0, (1 << 32) - 1, 0), (1, (1 << 32) - 1, 0))   # 64-bit product
-def test_mul(a, b):
+@given(st.one_of(st.tuples(operand(), operand()), st.tuples(operand(53), operand(53)),
+                 st.tuples(operand(63), operand(63))))
+@example(((0, (1 << 32) - 1, 0), (1, (1 << 32) - 1, 0)))   # 64-bit product
+@example(((0, (1 << 53) - 1, 0), (1, (1 << 53) - 1, 0)))   # 106-bit product (binary64)
+@example(((0, (1 << 63) - 1, 0), (0, (1 << 63) - 1, 0)))   # 126 bits: the largest
+@example(((0, 1 << 40, 0), (0, (1 << 30) + 1, 0)))         # 71 bits, only one of them >= 2**32
+def test_mul(pair):
+    a, b = pair
     check(_mul(*a, *b), val(*a) * val(*b))
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(operand(), operand(62)), st.one_of(operand(), operand(53)).filter(lambda b: b[1] > 0))
+@given(st.one_of(operand(), operand(62)),
+       st.one_of(operand(), operand(53), operand(62)).filter(lambda b: b[1] > 0))
 @example((0, 1, 0), (0, 3, 0))
 @example((0, (1 << 62) - 1, 0), (1, (1 << 32) - 1, 5))
 @example((0, 1, 0), (0, (1 << 32) - 1, 0))
-@example((0, (1 << 62) - 1, 0), (0, (1 << 53) - 1, 0))     # float64 divisors: six steps of long division
+@example((0, 1, 0), (0, (1 << 53) - 1, 0))                # binary64 divisor: six steps
+@example((0, (1 << 62) - 1, 0), (0, (1 << 62) - 1, 0))    # the widest divisor: 1 bit per step
+@example((0, (1 << 53) - 1, 0), (0, (1 << 52) + 1, 0))
+@example((0, (1 << 62) - 1, 0), (0, (1 << 53) - 1, 0))
 @example((1, 1, 0), (0, (1 << 52) + 1, -3))
 def test_div(a, b):
     check(_div(*a, *b), val(*a) / val(*b))
@@ -185,6 +195,27 @@ def test_fma(a, b, c, near):
             sig = int(abs(prod) / Fraction(2) ** exp)
             c = (1 - int(prod < 0), sig, exp)
     check(_fma(*a, *b, *c), val(*a) * val(*b) + val(*c))
+
+
+@settings(max_examples=700, deadline=None)
+@given(operand(53, SMALL_EXP), operand(53, SMALL_EXP),
+       st.one_of(operand(53, st.integers(-400, 400)), operand(62, EXP)), st.integers(0, 3))
+@example((0, (1 << 53) - 1, 0), (0, (1 << 53) - 1, 0), (1, (1 << 53) - 2, 53), 0)   # cancels 53 bits
+@example((0, 3, 0), (0, (1 << 53) - 1, 0), (0, 1, -300), 0)      # a tiny addend: only its sticky bit
+@example((0, (1 << 52) + 1, 0), (0, (1 << 52) + 1, 0), (1, 1, 0), 0)   # 2**104 + 2**53 + 1 - 1
+@example((0, (1 << 53) - 1, 0), (1, (1 << 53) - 1, 0), (0, 1, 400), 0)  # the product far below c
+def test_fma_wide(a, b, c, near):
+    """fma with products of up to 106 bits (binary64): add_wide. ``near`` puts c (of the
+    opposite sign) on the product's top bits, so that the sum cancels them: the product
+    truncated to 53 bits (1) or to 62 bits (2: the round-to-odd form of the product would
+    lose what remains), or that plus one unit of its last bit (3)."""
+    prod = val(*a) * val(*b)
+    if near and prod:
+        keep = 53 if near == 1 else 62
+        exp = prod.numerator.bit_length() - prod.denominator.bit_length() - keep
+        sig = min(int(abs(prod) / Fraction(2) ** exp) + (near == 3), (1 << 62) - 1)
+        c = (1 - int(prod < 0), sig, exp)
+    check(_fma(*a, *b, *c), prod + val(*c))
 
 
 @settings(max_examples=500, deadline=None)

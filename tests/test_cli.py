@@ -187,6 +187,26 @@ def test_values_are_read_exactly(capsys):
     assert capsys.readouterr().out.split()[2] == "0.001953125"
 
 
+def test_binary64_values_are_rounded_once(capsys):
+    """Regression: the command line reads a value exactly and rounds it to odd at float64's 53
+    bits, which is one rounding too many for binary64: 0.1 became 0.09999999999999999 (code
+    0x3fb9999999999999), 1e400 the largest float64 instead of inf; and several codes of more
+    than 63 bits reached decode as a float64 array (error)."""
+    assert main(["round", "binary64", "0.1", "1e400", "1e-400", "--", "-0.0", "-1e-320"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "0.1 -> 0.1 (code 0x3fb999999999999a)", "1e400 -> inf (code 0x7ff0000000000000)",
+        "1e-400 -> 0 (code 0x0000000000000000)", "-0.0 -> -0 (code 0x8000000000000000)",
+        "-1e-320 -> -1e-320 (code 0x80000000000007e8)"]
+    assert main(["round", "binary64", "0.1", "1e400", "-r", "rtz"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "0.1 -> 0.09999999999999999 (code 0x3fb9999999999999)",
+        "1e400 -> 1.7976931348623157e+308 (code 0x7fefffffffffffff)"]
+    assert main(["round", "binary64", "1e400", "--overflow", "raise"]) == 2
+    assert "1e400 overflows binary64" in _error(capsys)
+    assert main(["round", "binary64", "0.1", "-r", "sr", "--seed", "1", "--sr-bits", "7"]) == 2
+    assert "reads float64 values only" in _error(capsys)
+
+
 def test_errors_are_phrased_for_the_command_line(capsys):
     assert main(["round", "e2m1", "nan"]) == 2
     err = _error(capsys)

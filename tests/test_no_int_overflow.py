@@ -61,6 +61,20 @@ TOUR = textwrap.dedent('''
             op(v, w, "bfloat16", mode)
     nf.fma(v, w, v, "bfloat16")
     nf.sqrt(np.abs(v), "bfloat16")
+    b = np.concatenate([x, [1.7976931348623157e308, -2.2250738585072014e-308, 1.5e-323, 1 + 2**-52]])
+    for mode in modes:                       # binary64: 128-bit products, long division, grid rounding
+        nf.round(b, "binary64", mode)
+        nf.encode(b, "binary64", mode)
+        for op in (nf.add, nf.sub, nf.mul, nf.div):
+            op(b, b[::-1].copy(), "binary64", mode)
+        nf.fma(b, b[::-1].copy(), np.roll(b, 3), "binary64", mode)
+        nf.fma(b, b, -b * b, "binary64", mode)
+    nf.sqrt(np.abs(b), "binary64")
+    nf.mul(b, b[::-1].copy(), "binary64", "stochastic", seed=1, sr_bits=7)
+    fb = b[np.isfinite(b)]
+    for order in ("sequential", "kahan", "exact"):
+        nf.sum(fb, "binary64", order=order)
+    nf.dot(fb, fb[::-1].copy(), "binary64")
     p = nf.round(x[6:], "posit16")
     for op in (nf.add, nf.mul, nf.div):
         op(p, p[::-1].copy(), "posit16")

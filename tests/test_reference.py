@@ -28,6 +28,15 @@ CUSTOM = [
     FloatFormat(4, 2, special="finite", subnormals=False),
     FloatFormat(5, 0, signed=False, subnormals=False, zero=False, special="fn", bias=10),
     FloatFormat(6, 1, bias=40, special="p3109"),
+    # wider than 32 bits, or reaching float64's limits (codes in uint64, the exact core's
+    # grid rounding in arithmetic): binary64 is registered
+    FloatFormat(8, 40),
+    FloatFormat(9, 50, special="fn"),
+    FloatFormat(11, 10),                                      # float64's exponent range, 22 bits
+    FloatFormat(11, 0),
+    FloatFormat(10, 30, subnormals=False),
+    FloatFormat(10, 51, signed=False, special="fn"),
+
 ]
 ALL = FLOAT_FORMATS + CUSTOM
 IDS = [f.name for f in ALL]
@@ -43,6 +52,14 @@ def _magnitude_codes(fmt: FloatFormat, rng: np.random.Generator) -> list[int]:
     return sorted({c for c in sample + edges if 0 <= c <= top})
 
 
+def _float(q: Fraction) -> float:
+    """q as a float; inf where it lies beyond float64's range (next to binary64's max)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf
+
+
 def _inputs(fmt: FloatFormat, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     codes = _magnitude_codes(fmt, rng)
@@ -51,18 +68,18 @@ def _inputs(fmt: FloatFormat, seed: int = 0) -> np.ndarray:
         v, w = ref.decode_exact(c, fmt), ref.decode_exact(c + 1, fmt)   # w may lie past max
         mid = (v + w) / 2
         for q in (v, mid, w) if c == codes[-1] else (v, mid):
-            f = float(q)
+            f = _float(q)
             pts += [f, math.nextafter(f, math.inf), math.nextafter(f, -math.inf)]
         pts.append(float(v + (w - v) / 4))
     if fmt.zero:                                   # 0, below the smallest value, half of it
         first = ref.decode_exact(1 if fmt.subnormals else 1 << fmt.man_bits, fmt)
         for q in (first / 2, first / 3, first / 4, 2 * first / 3, first / 1024):
-            f = float(q)
+            f = _float(q)
             pts += [f, math.nextafter(f, 0), math.nextafter(f, 1)]
     else:
         pts += [float(ref.decode_exact(0, fmt) / k) for k in (2, 3, 1024)]
     big = ref.decode_exact(fmt.max_magnitude_code, fmt)
-    pts += [float(big * k) for k in (2, 4, Fraction(3, 2), 1024)] + [1e300, math.inf]
+    pts += [_float(big * k) for k in (2, 4, Fraction(3, 2), 1024)] + [1e300, math.inf]
     pts += [0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 1.0, 3.0, 6.0]
     info = fmt.info
     lo = math.log2(info.smallest_subnormal) - 4
@@ -89,7 +106,7 @@ def _ref_round(x, fmt, mode, overflow, nan):
 
 
 def _ref_encode(x, fmt, mode, overflow, nan):
-    return np.array([ref.encode_value(float(v), fmt, mode, overflow, nan) for v in x], np.int64)
+    return np.array([ref.encode_value(float(v), fmt, mode, overflow, nan) for v in x], np.uint64)
 
 
 def _nan_policy(fmt) -> str:
@@ -108,7 +125,7 @@ def test_round_encode_float64(fmt):
             want = _ref_round(x, fmt, mode, overflow, nan)
             bad = _bits(got) != _bits(want)
             assert not bad.any(), (mode, overflow, x[bad][:5], got[bad][:5], want[bad][:5])
-            codes = nf.encode(x, fmt, mode, overflow, nan=nan).astype(np.int64)
+            codes = nf.encode(x, fmt, mode, overflow, nan=nan).astype(np.uint64)
             want_codes = _ref_encode(x, fmt, mode, overflow, nan)
             bad = codes != want_codes
             assert not bad.any(), (mode, overflow, x[bad][:5], codes[bad][:5], want_codes[bad][:5])
@@ -134,7 +151,7 @@ def test_round_encode_float32(fmt):
             want = _ref_round(x, fmt, mode, overflow, nan).astype(np.float32)
             bad = got.view(np.int32) != want.view(np.int32)
             assert not bad.any(), (mode, overflow, x[bad][:5], got[bad][:5], want[bad][:5])
-            codes = nf.encode(x, fmt, mode, overflow, nan=nan).astype(np.int64)
+            codes = nf.encode(x, fmt, mode, overflow, nan=nan).astype(np.uint64)
             want_codes = _ref_encode(x, fmt, mode, overflow, nan)
             bad = codes != want_codes
             assert not bad.any(), (mode, overflow, x[bad][:5], codes[bad][:5], want_codes[bad][:5])

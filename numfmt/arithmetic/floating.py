@@ -12,7 +12,7 @@ import numpy as np
 from ..parallel import run_chunked
 from ..casts.floating import overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
-from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS
+from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -30,6 +30,18 @@ def products_exact_in_float64(fmt: FloatFormat) -> bool:
     53 significant bits, at least 2**-1022 and below 2**1024 in magnitude."""
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     return 2 * (fmt.man_bits + 1) <= 53 and 2 * qsub >= -1022 and 2 * fmt.info.maxexp <= 1024
+
+
+def narrow_format(fmt: FloatFormat) -> bool:
+    """Whether fmt is narrow (``kernels.arith.narrow``: at most 51 significand bits, smallest
+    quantum at least 2**-1072, max below 2**1023), where deterministic results may take the
+    odd-jammed float64 route; binary64 is not.
+
+    >>> narrow_format(FloatFormat(8, 23)), narrow_format(FloatFormat(11, 52))
+    (True, False)
+    """
+    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
+    return bool(getattr(narrow, "py_func", narrow)(p))
 
 
 def _first(operands, mask) -> str:
@@ -63,7 +75,8 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
-    fast = op in ("add", "sub", "div", "quotient") or (op == "mul" and products_exact_in_float64(fmt))
+    fast = narrow_format(fmt) and (op in ("add", "sub", "div", "quotient")
+                                   or (op == "mul" and products_exact_in_float64(fmt)))
     not_values = np.zeros(1, np.int64)
     work = 4 if fast and sr is None else WORK_EXACT[op]
     run_chunked(KERNELS[op], x, out, y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),

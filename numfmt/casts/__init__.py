@@ -130,7 +130,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
            axis: int | None = None, pad: bool = False, packed: bool = False, rng: str = "splitmix64",
            rechunk: bool = True):
-    """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
+    """The codes of x rounded to fmt: unsigned integers (uint8, uint16, uint32 or uint64 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
     NaNs are signed); -0 gives the -0 code where there is one. Block formats give a

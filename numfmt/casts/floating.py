@@ -31,6 +31,12 @@ def _bits(value: float, dom64: bool) -> int:
     return int(np.array(value, ftype).view(itype))
 
 
+def as_int64(value: int) -> int:
+    """A code of up to 64 bits as the int64 with the same bits (kernels take int64 only: a
+    Python int of 2**63 or more would make Numba type the argument uint64)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def overflow_mark(dom64: bool) -> int:
     """Output bits that only an overflow produces under overflow="raise" (a NaN payload)."""
     return _bits(np.nan, dom64) | 1
@@ -76,9 +82,9 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         specials[neg] = (nan_entry, inf_entry, ovf_entry)
     M = fmt.man_bits
     qsub = fmt.emin - M if fmt.subnormals else fmt.emin
-    half_q = 2.0 ** (qsub - 1)
-    # below one quantum only 0 remains when half a quantum is not a domain number: never a tie
-    half_q_bits = _bits(half_q, dom64) if float(np.array(half_q, _DOMAINS[dom64][2])) == half_q else 1
+    # below one quantum only 0 remains when half a quantum is not a domain number (below the
+    # smallest subnormal 2**-149 or 2**-1074): never a tie
+    half_q_bits = _bits(2.0 ** (qsub - 1), dom64) if qsub - 1 >= (-1074 if dom64 else -149) else 1
     lsb_parity = -1 if M else (1 - dom_bias - fmt.emin + fmt.code_offset) % 2
     rounding = mode_flags(mode)[:5]         # the deterministic fields; stochastic is the kernel's
     common = (M, qsub + dom_bias + dom_m if fmt.subnormals else 0,
@@ -91,8 +97,8 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
         for row in range(3):
             table += [specials[False][row][k], specials[True][row][k]]
         # the sign applies to a zero result only where -0 exists; without zero, code 0 is a number
-        return kern.FloatParams(*common, out_sign, int(fmt.has_negative_zero or not fmt.zero),
-                                int(not fmt.signed), *table)
+        return kern.FloatParams(*common, as_int64(out_sign), int(fmt.has_negative_zero or not fmt.zero),
+                                int(not fmt.signed), *map(as_int64, table))
 
     sign_in = -(1 << 63) if dom64 else 1 << 31      # the sign bit, as an int64
     params = variant(0, sign_in), variant(1, fmt.sign_bit)
@@ -148,6 +154,8 @@ def _run(flat, dom64, want_code, params, out, sr) -> None:
     itype = _DOMAINS[dom64][3]
     kernel = _KERNELS[dom64, want_code, sr is not None]
     target = out if want_code else out.view(itype)
+    if target.dtype == np.uint64:          # 64-bit codes: round_one's int64, the same bits
+        target = target.view(np.int64)
     if sr is None:
         run_chunked(kernel, flat.view(itype), target, params)
     else:
@@ -230,7 +238,7 @@ def _decode_params(fmt: FloatFormat, dtype: np.dtype):
     fields = np.arange((1 << fmt.exp_bits) + 1)
     with np.errstate(over="ignore"):
         pow2 = np.ldexp(1.0, np.maximum(fields - 1, 0) + fmt.emin - M).astype(dtype)
-    return M, fmt.code_offset, fmt.sign_bit, nan_above, nan_code, inf_mag, pow2
+    return M, fmt.code_offset, as_int64(fmt.sign_bit), nan_above, as_int64(nan_code), inf_mag, pow2
 
 
 def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:

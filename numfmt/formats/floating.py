@@ -1,4 +1,5 @@
-"""FloatFormat: one frozen dataclass for every binary floating-point format of 2 to 32 bits.
+"""FloatFormat: one frozen dataclass for every binary floating-point format of 2 to 64 bits
+whose values are float64 numbers (binary64 included).
 
 A value is sign * significand * 2**exponent with ``man_bits`` stored fraction bits. The
 special-value convention says where Inf and NaN live:
@@ -79,6 +80,13 @@ class FloatFormat:
         448.0
         >>> FloatFormat(5, 2).info.smallest_subnormal == 2.0 ** -16
         True
+        >>> FloatFormat(11, 52).info.max == float(np.finfo(np.float64).max)    # binary64
+        True
+
+    Every value must be a float64 number with the format's normal binades inside float64's:
+    at most 52 fraction bits, smallest normal at least 2**-1022, max below 2**1024 (ValueError
+    otherwise), so formats of 33 to 64 bits such as e8m40 or e11m52 (binary64) work, and codes
+    of more than 32 bits are uint64.
     """
 
     exp_bits: int
@@ -120,8 +128,8 @@ class FloatFormat:
         return base + ("_" + "_".join(extras) if extras else "")
 
     def _validate(self) -> None:
-        if not 2 <= self.bits <= 32:
-            raise ValueError(f"a FloatFormat has 2 to 32 bits, got {self.bits} ({self.name})")
+        if not 2 <= self.bits <= 64:
+            raise ValueError(f"a FloatFormat has 2 to 64 bits, got {self.bits} ({self.name})")
         if self.special not in SPECIALS:
             raise ValueError(f"special must be one of {SPECIALS}, got {self.special!r}")
         if self.special in ("fnuz", "p3109") and not self.signed:
@@ -133,8 +141,14 @@ class FloatFormat:
                              "and negatives of unsigned formats); use special='fn' or 'ieee'")
         if self.max_magnitude_code < 1:
             raise ValueError(f"{self.name} has no positive finite value")
-        if self.emin - self.man_bits < -1022 or self.info.maxexp > 1023:
-            raise ValueError(f"{self.name}: values must be normal float64 numbers")
+        # from the integers alone (a Fraction of 2**bias could exhaust memory for wide exponents);
+        # subnormals then lie at or above 2**(-1022 - 52) = 2**-1074, float64's smallest value
+        top = self.emin + ((self.max_magnitude_code - self.code_offset) >> self.man_bits)  # max < 2**top
+        if self.man_bits > 52 or self.emin < -1022 or top > 1024:
+            raise ValueError(f"{self.name}: the format must lie within binary64 (at most 52 fraction "
+                             f"bits, the smallest normal at least 2**-1022, max below 2**1024); got "
+                             f"{self.man_bits} fraction bits, smallest normal 2**{self.emin}, max below "
+                             f"2**{top}")
 
     # ----- code geometry (used by the kernels and the reference) -----
     @property

@@ -41,6 +41,7 @@ def _float(name, e, m, aliases=(), **kw) -> None:
 _float("binary16", 5, 10, ("fp16", "half", "float16"))
 _float("bfloat16", 8, 7, ("bf16",))
 _float("binary32", 8, 23, ("fp32", "float32", "single"))
+_float("binary64", 11, 52, ("fp64", "float64", "double"))
 _float("tf32", 8, 10, ("tensorfloat32",))
 _float("e4m3", 4, 3, ("float8_e4m3fn", "e4m3fn", "fp8_e4m3"), special="fn")
 _float("e5m2", 5, 2, ("float8_e5m2", "fp8_e5m2"))

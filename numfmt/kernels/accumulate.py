@@ -10,10 +10,13 @@ Terms come in one of two forms, chosen by the Python side per call:
 - float64 values (``tx`` None): the inputs (float32 or float64, read in place), or products
   formed in float64 where ``numfmt.arithmetic.floating.products_exact_in_float64`` proves them
   exact (at most 53 bits, in float64's normal range);
-- exact triples ``tx[k] = (neg, sig, exp)`` of ``kernels.exact`` (``tx_proto`` an array): the
-  integer product of the unpacked operands (sig < 2**62, never rounded), used wherever a
-  float64 product could be inexact (formats of more than 26 significand bits). ``sig == -1``
-  marks a special (Inf / NaN), whose float64 bits are in ``exp``; sig == 0 is a zero of sign neg.
+- exact products ``tx[k] = (neg, sig, exp, hi)`` (``tx_proto`` an array): the integer product
+  of the unpacked operands, never rounded, is ``(hi * 2**62 + sig) * 2**exp`` (sig < 2**62;
+  hi > 0 only for significands of more than 31 bits: binary64's products have 106 bits, which
+  ``kernels.exact.add_words`` adds exactly); used wherever a float64 product could be inexact
+  (formats of more than 26 significand bits). ``sig == -1`` marks a special (Inf / NaN), whose
+  float64 bits are in ``exp``; sig == 0 is a zero of sign neg. The orders "exact" and "fused"
+  take products of at most 62 bits (hi == 0; ``numfmt.accumulate`` refuses wider ones).
 
 Accumulator values, and Inf / NaN, travel as float64 bit patterns (int64): every value of an
 accumulator format is a float64 number. Every rounding is one call of the float family's
@@ -34,8 +37,8 @@ import numba as nb
 import numpy as np
 
 from ..random import splitmix_bits
-from .arith import odd_sum_bits, round_exact
-from .exact import add, bit_length, normalize, unpack_float64
+from .arith import narrow, odd_sum_bits, round_exact
+from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, unpack_float64
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
 from .longacc import longacc_add, longacc_value
 
@@ -47,6 +50,7 @@ _INF = np.int64(0x7FF << 52)
 _NAN = np.int64(0x7FF8 << 48)
 _ZERO = np.int64(0)
 _SPECIAL_TERM = np.int64(-1)    # sig of an exact triple that stands for Inf / NaN
+_LOW62 = np.uint64((1 << 62) - 1)
 # x + y takes the float64 route (TwoSum, ``kernels.arith.odd_sum_bits``) when both magnitudes
 # are below 2**1022: the sum stays below 2**1023, so no step of TwoSum overflows
 _FAST_MAG = np.int64((1022 + 1023) << 52)
@@ -109,17 +113,24 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
+@nb.njit(forceinline=True)
+def _words(sig, hi):
+    """The uint64 words of the significand hi * 2**62 + sig (sig < 2**62) of an exact term."""
+    return np.uint64(hi) >> np.uint64(2), (np.uint64(hi) << np.uint64(62)) | np.uint64(sig)
+
+
 @nb.njit(cache=True, nogil=True)
-def _add_exact(xb, ny, sy, ey, rounder, st, ctx):
-    """x + y rounded once by the exact core: x float64 bits, y an exact triple (sy < 2**62;
-    sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
+def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
+    """x + y rounded once by the exact core: x float64 bits, y an exact term (significand
+    hy * 2**62 + sy; sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
     p, rdn, stochastic, sr = rounder
     rnd = _draw(rounder, st, ctx)
     if _special(xb) or sy < 0:
         out = round_one(_special_sum(xb, ey if sy < 0 else _ZERO), p, VALUE, DOM64, stochastic, rnd, sr)
     else:
         nx, sx, ex = unpack_float64(xb)
-        n, s, e = add(nx, sx, ex, ny, sy, ey)
+        h, lo = _words(sy, hy)
+        n, s, e = add_words(ny, h, lo, ey, nx, sx, ex)
         if s == 0:
             n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
         out = round_exact(n, s, e, p, VALUE, stochastic, rnd, sr)
@@ -138,23 +149,24 @@ def _unpack_bits(b):
 def _add(xb, yb, rounder, st, ctx):
     """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN).
 
-    Deterministic rounding of finite x, y below 2**1022 in magnitude (every accumulator
-    value and term of the formats numfmt has, and Kahan's compensations, which are values of
-    the accumulator format) takes the float64 route: ``odd_sum_bits`` gives by TwoSum the
+    Deterministic rounding to a narrow format (``kernels.arith.narrow``) of finite x, y below
+    2**1022 in magnitude (every accumulator value and term of those formats, and Kahan's
+    compensations, which are values of the accumulator format) takes the float64 route: ``odd_sum_bits`` gives by TwoSum the
     exact sum rounded to odd at 53 bits, bit for bit what ``round_exact`` makes of the exact
     core's sum (signs of zero sums included), and ``round_one`` rounds it once to the
-    format. Stochastic rounding, specials and huge magnitudes take the exact core."""
+    format. Stochastic rounding, wide formats (binary64), specials and huge magnitudes take
+    the exact core."""
     p, rdn, stochastic, _ = rounder
-    if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
+    if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG and narrow(p):
         return _check(round_one(odd_sum_bits(xb, yb, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR), st, ctx)
     ny, sy, ey = _unpack_bits(yb)
-    return _add_exact(xb, ny, sy, ey, rounder, st, ctx)
+    return _add_exact(xb, ny, sy, ey, _ZERO, rounder, st, ctx)
 
 
 @nb.njit(inline="always")
 def _step(xb, yb, rounder, st, ctx):
     """``_add`` with its float64 route inlined into the caller's loop (no call per step)."""
-    if not rounder[2] and max(xb & _ABS, yb & _ABS) < _FAST_MAG:
+    if not rounder[2] and max(xb & _ABS, yb & _ABS) < _FAST_MAG and narrow(rounder[0]):
         return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND,
                                 NO_SR), st, ctx)
     return _add(xb, yb, rounder, st, ctx)
@@ -183,7 +195,8 @@ def _round_term(ta, tx, i, rounder, st, ctx):
     neg, sig, exp = tx[i, 0], tx[i, 1], tx[i, 2]
     if sig < 0:
         return _round(exp, rounder, st, ctx)
-    neg, sig, exp = normalize(neg, sig, exp, _ZERO)
+    h, lo = _words(sig, tx[i, 3])
+    neg, sig, exp = normalize_wide(neg, h, lo, exp, _ZERO)
     return _round_sum(neg, sig, exp, neg, rounder, st, ctx)
 
 
@@ -192,7 +205,7 @@ def _add_term(s, ta, tx, i, rounder, st, ctx):
     """s (float64 bits) + term i, rounded once."""
     if tx is None:
         return _step(s, _term_bits(ta, i), rounder, st, ctx)
-    return _add_exact(s, tx[i, 0], tx[i, 1], tx[i, 2], rounder, st, ctx)
+    return _add_exact(s, tx[i, 0], tx[i, 1], tx[i, 2], tx[i, 3], rounder, st, ctx)
 
 
 # ----- the orders: reduce terms lo .. hi - 1 (cfg = (block, fused_terms, align, promote))
@@ -400,16 +413,17 @@ def _exact(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
 
 @nb.njit(inline="always")
 def _new_triples(tx_proto, n):
-    """Room for n exact triples, or None (float64 terms) when tx_proto is None."""
+    """Room for n exact products, or None (float64 terms) when tx_proto is None."""
     if tx_proto is None:
         return None
-    return np.empty((n, 3), np.int64)
+    return np.empty((n, 4), np.int64)
 
 
 @nb.njit(inline="always")
 def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
     """The terms arow[k] * brow[k]: float64 products (tx None; exact there), else exact
-    triples; each rounded once by prod_rounder unless its parameters have M = -1."""
+    products (hi * 2**62 + sig, see the module docstring); each rounded once by prod_rounder
+    unless its parameters have M = -1."""
     tb = terms.view(np.int64)
     round_products = prod_rounder[0].M >= 0
     for k in range(arow.size):
@@ -421,12 +435,16 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
         else:
             nx, sx, ex = _unpack_bits(np.float64(x).view(np.int64))
             ny, sy, ey = _unpack_bits(np.float64(y).view(np.int64))
+            tx[k, 3] = 0
             if sx <= 0 or sy <= 0:          # a special or a zero: float64 gets it right
                 tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(np.float64(x * y).view(np.int64))
             else:
-                tx[k, 0], tx[k, 1], tx[k, 2] = nx ^ ny, sx * sy, ex + ey
-            if round_products:              # the rounded product, again as a triple
+                h, lo = mul_wide(sx, sy)
+                tx[k, 0], tx[k, 1], tx[k, 2] = nx ^ ny, np.int64(lo & _LOW62), ex + ey
+                tx[k, 3] = np.int64((h << np.uint64(2)) | (lo >> np.uint64(62)))
+            if round_products:              # the rounded product, again as an exact term
                 tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(_round_term(terms, tx, k, prod_rounder, st, ctx))
+                tx[k, 3] = 0
 
 
 @nb.njit(inline="always")

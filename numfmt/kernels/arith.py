@@ -8,30 +8,33 @@ odd-jammed form, and rounded once by ``round_exact``, which reuses the float fam
 rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
 ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)``:
 
-- deterministic modes: the 62-bit form is rounded to odd at 53 bits, a float64 bit pattern
-  (``odd_float64_bits``); rounding that once more to p <= 51 bits in any deterministic mode is
-  the correct rounding of the exact value (round-to-odd with two spare bits). Every FloatFormat
-  has p <= 31 and values inside float64's normal range; exact results below 2**-1022 become
-  odd-jammed float64 subnormals (the format's grid there is coarser), results of 2**1023 or more
-  (products and quotients can go that far) overflow every format in every mode and become the
-  largest float64, odd.
-- stochastic rounding works on the 62-bit form itself (``float64`` would keep too few bits of
-  the discarded fraction f): the format's quantum at the result's binade gives the kept bits
-  and f, ``numfmt.rounding.stochastic_away`` decides, and the exact neighbour, a float64, goes
-  through ``round_one`` (in the stochastic mode's parameters that only packs it and applies
-  the overflow policy). f is exact to k bits while p + k <= 60:
+- deterministic modes in the *narrow* formats (``narrow``: p <= 51, smallest quantum at least
+  2**-1072, max below 2**1023; every registered format but binary64): the 62-bit form is rounded to
+  odd at 53 bits, a float64 bit pattern (``odd_float64_bits``); rounding that once more to
+  p <= 51 bits in any deterministic mode is the correct rounding of the exact value
+  (round-to-odd with two spare bits). Exact results below 2**-1022 become odd-jammed float64
+  subnormals (the format's grid there is coarser by two bits or more), results of 2**1023 or
+  more (products and quotients can go that far) overflow every narrow format in every mode
+  and become the largest float64, odd.
+- stochastic rounding, and every mode in the wide formats (binary64, e8m40, e11m10, ...),
+  work on the 62-bit form itself (``_grid_bits``): the format's quantum at the result's
+  binade gives the kept bits and the discarded fraction f, ``numfmt.rounding.rounds_away``
+  decides, and the neighbour, a float64, goes through ``round_one``, which only packs it and
+  applies the overflow policy (a neighbour of 2**1024 or more takes the overflow output
+  directly). Deterministic modes are exact for p <= 59 (binary64: 53); stochastic rounding
+  keeps f exact to k bits while p + k <= 60 (binary64: k <= 7):
   ``numfmt.arithmetic.floating`` enforces it.
-- deterministic add, sub, mul and div take a float64 route that yields the same odd-jammed
-  float64 (``odd_sum_bits``: TwoSum; products exact in float64 where the format allows;
-  ``odd_quotient_bits``: the float64 quotient and its exact remainder), several times faster
-  than the integer core.
+- deterministic add, sub, mul and div in narrow formats take a float64 route that yields the
+  same odd-jammed float64 (``odd_sum_bits``: TwoSum; products exact in float64 where the format
+  allows; ``odd_quotient_bits``: the float64 quotient and its exact remainder), several times
+  faster than the integer core.
 """
 import numba as nb
 import numpy as np
 
 from ..random import element_bits
 from . import exact
-from ..rounding import stochastic_away
+from ..rounding import ModeFlags, rounds_away
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
@@ -41,6 +44,7 @@ _INF = np.int64(0x7FF) << 52
 _NAN = np.int64(0x7FF8) << 48
 _SIGN = np.int64(-1) << 63
 _F64_MAX = np.int64(0x7FEFFFFFFFFFFFFF)   # odd: stands for any value >= 2**1023
+_F64_HALF_OVERFLOW = np.int64(2046) << 52   # 2**1023
 _FRAC = (np.int64(1) << 52) - 1
 
 
@@ -48,7 +52,7 @@ _FRAC = (np.int64(1) << 52) - 1
 def odd_float64_bits(neg, sig, exp):
     """The 62-bit form (sig > 0) rounded to odd at 53 bits, as a float64 bit pattern (int64)."""
     E = exp + 1084                            # the biased float64 exponent of sig * 2**exp
-    if E >= 2046:                             # >= 2**1023: beyond every format's overflow threshold
+    if E >= 2046:                             # >= 2**1023: beyond every narrow format's overflow threshold
         mag = _F64_MAX
     elif E >= 1:
         mag = ((E - 1) << 52) + ((sig >> 9) | np.int64((sig & 511) != 0))
@@ -59,18 +63,33 @@ def odd_float64_bits(neg, sig, exp):
 
 
 @nb.njit(forceinline=True)
-def _stochastic_bits(neg, sig, exp, p, rnd, sr):
-    """The 62-bit form (sig > 0) rounded stochastically to the format's grid, as the float64
-    bits of the exact neighbour (or an odd float64 >= 2**1023 that overflows every format)."""
-    k, rule_nearest, q_shift_base = sr
-    M = p.M
-    emin = (p.normal_bits >> 52) - 1023       # the exponent of the smallest normal
-    qsub = q_shift_base - 1075                # the exponent of the smallest quantum
+def narrow(p):
+    """Whether ``odd_float64_bits`` serves the format of the ``FloatParams`` p: precision at most
+    51 bits, smallest quantum at least 2**-1072 and max below 2**1023 (every registered format
+    but binary64). The wide ones (binary64, e8m40, e11m10) round on their own grid
+    (``_grid_bits``)."""
+    return (p.M <= 50) & (p.q_bits >= 4) & (p.max_bits < _F64_HALF_OVERFLOW)
+
+
+@nb.njit(forceinline=True)
+def _pow2_exponent(bits):
+    """e for the float64 bit pattern of 2**e (normal or subnormal)."""
+    return (bits >> 52) - 1023 if bits >= (np.int64(1) << 52) else exact.bit_length(bits) - 1075
+
+
+@nb.njit(forceinline=True)
+def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
+    """The 62-bit form (sig > 0) rounded once onto the format's grid (extended above max), in
+    p's deterministic mode or, with ``stochastic``, with the k = sr[0] random bits rnd:
+    (overflow, bits). bits: the float64 pattern of the grid value (``round_one`` then only
+    packs it and applies the overflow policy above max); overflow: the grid value is 2**1024
+    or more, which no float64 holds (bits 0). A zero result of a format without zero is its
+    smallest value, as ``round_one`` rounds every tiny value."""
+    emin = _pow2_exponent(p.normal_bits)      # the exponent of the smallest normal
+    qsub = _pow2_exponent(p.q_bits)           # the exponent of the smallest quantum
     B = exp + 61                              # the result lies in [2**B, 2**(B+1))
-    if B >= 1023:
-        return _F64_MAX | (_SIGN if neg else 0)
-    qe = B - M if B >= emin else qsub         # the format's quantum at this magnitude
-    t = qe - exp                              # discarded bits of sig (>= 31)
+    qe = B - p.M if B >= emin else qsub       # the format's quantum at this magnitude
+    t = qe - exp                              # discarded bits of sig (>= 61 - M >= 9)
     if t > 62:                                # f < 2**-(t-62): keep its 62 leading bits, odd
         s = min(t - 62, 63)
         rem = (sig >> s) | np.int64(((sig >> s) << s) != sig)
@@ -79,22 +98,35 @@ def _stochastic_bits(neg, sig, exp, p, rnd, sr):
     else:
         rem = sig & ((np.int64(1) << t) - 1)
         kept = sig >> t
-    y = kept + stochastic_away(rem, t, 0, k, rule_nearest, rnd)
+    # the code's last bit: the significand's, or for M = 0 the exponent field's (round_one's rule)
+    lsb = (kept & 1) if p.lsb_parity < 0 else ((B + 1023 + p.lsb_parity) & 1) * np.int64(kept != 0)
+    flags = ModeFlags(p.nearest, p.ties_even, p.away_pos, p.away_neg, p.odd, np.int64(stochastic), sr[0], sr[1])
+    y = kept + rounds_away(neg, lsb, rem, t, 0, flags, rnd)
+    sign = _SIGN if neg else np.int64(0)
     if y == 0:
-        return _SIGN if neg else np.int64(0)
+        return False, p.min_bits | sign
     n = exact.bit_length(y)
-    mag = ((qe + n - 1 + 1023) << 52) | ((y << (53 - n)) & _FRAC)
-    return mag | (_SIGN if neg else 0)
+    top = qe + n - 1                          # y * 2**qe lies in [2**top, 2**(top+1))
+    if top >= 1024:
+        return True, np.int64(0)
+    if top < -1022:                           # a float64 subnormal: bits = value / 2**-1074
+        return False, (y << (qe + 1074)) | sign
+    frac = (y << (53 - n)) if n <= 53 else (y >> (n - 53))   # y = 2**(M+1) after a carry: exact
+    return False, ((top + 1023) << 52) | (frac & _FRAC) | sign
 
 
 @nb.njit(forceinline=True)
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
-    """The float64 bits ``round_exact`` hands to ``round_one`` (see there)."""
+    """(done, bits) for ``round_exact``: the float64 bits that ``round_one`` rounds once (done
+    False), or the output itself (done True: an overflow beyond every float64)."""
     if sig == 0:
-        return _SIGN if neg else np.int64(0)
-    if stochastic:
-        return _stochastic_bits(neg, sig, exp, p, rnd, sr)
-    return odd_float64_bits(neg, sig, exp)
+        return False, _SIGN if neg else np.int64(0)
+    if stochastic or not narrow(p):
+        overflow, bits = _grid_bits(neg, sig, exp, p, stochastic, rnd, sr)
+        if overflow:                          # round_one's outputs for an overflow
+            return True, p.nan1 if neg and p.unsigned else (p.ovf1 if neg else p.ovf0)
+        return False, bits
+    return False, odd_float64_bits(neg, sig, exp)
 
 
 @nb.njit(forceinline=True)
@@ -105,9 +137,12 @@ def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     ``p``: ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)[want_code]``;
     ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
     the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
+    Narrow formats under deterministic rounding go through ``odd_float64_bits``; stochastic
+    rounding and the wide formats round on the grid (``_grid_bits``); either way
+    ``kernels.floating.round_one`` packs the result once.
     """
-    return round_one(_exact_bits(neg, sig, exp, p, stochastic, rnd, sr), p, np.bool_(want_code), DOM64,
-                     DETERMINISTIC, NO_RND, NO_SR)
+    done, bits = _exact_bits(neg, sig, exp, p, stochastic, rnd, sr)
+    return bits if done else round_one(bits, p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @nb.njit(forceinline=True)
@@ -324,13 +359,16 @@ def _store(out, i, result, p, sr, rand, seed, j):
     """out[i] = ``result`` (an operation's return value) rounded once, as a float; element
     index j picks the random integer under stochastic rounding (sr not None)."""
     special, bits, n, s, e = result
+    done = False
     if special:
         pass
     elif sr is None:
-        bits = _exact_bits(n, s, e, p, DETERMINISTIC, NO_RND, NO_SR)
+        done, bits = _exact_bits(n, s, e, p, DETERMINISTIC, NO_RND, NO_SR)
     else:
-        bits = _exact_bits(n, s, e, p, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
-    out[i] = np.int64(round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)   # one rounding
+        done, bits = _exact_bits(n, s, e, p, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
+    if not done:
+        bits = round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
+    out[i] = np.int64(bits).view(np.float64)   # one rounding
 
 
 # One kernel per operation, each serving every FloatFormat and every rounding mode:

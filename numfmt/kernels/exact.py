@@ -5,22 +5,27 @@ Every operation returns its exact result in the *odd-jammed 62-bit form*: sig ==
 exact zero (whose sign is the caller's business: it depends on the rounding mode), else
 ``2**61 <= sig < 2**62`` and ``sig * 2**exp`` is the exact result rounded to 62 significant
 bits to odd (truncated toward zero, bit 0 set if anything nonzero was dropped). Rounding that
-form once to p <= 59 bits in any deterministic mode gives the correctly rounded exact result;
-stochastic rounding with k random bits is exact for p + k <= 60.
+form once to p <= 59 bits in any deterministic mode gives the correctly rounded exact result
+(binary64's p = 53 included); stochastic rounding with k random bits is exact for p + k <= 60.
 
 Operand ranges (|exp| < 2**20 everywhere; the bounds are on the significands):
 
-- ``add``: sa, sb < 2**62 (so the 62-bit form itself, and products, can be added).
-- ``mul``: sa * sb < 2**64 (e.g. both < 2**32).
-- ``div``: sa < 2**62, 0 < sb < 2**53 (a float64 significand; one step of long division
-  below 2**32).
+- ``add``: sa, sb < 2**62 (so the 62-bit form itself can be added).
+- ``mul``: sa, sb < 2**63 (the product is formed in 128 bits, as two uint64 words; operands
+  below 2**32 take one 64-bit multiplication).
+- ``div``: sa < 2**62, 0 < sb < 2**62 (binary64's 53 bits: the quotient by ``div_bits``, in
+  steps of 63 - bit_length(sb) bits).
 - ``sqrt``: sa < 2**62.
-- ``fma``: sa * sb < 2**62 (e.g. both < 2**31, which every format of up to 32 bits satisfies:
-  float significands have at most 24 bits, posit32 at most 28) and sc < 2**62.
+- ``fma``: sa, sb < 2**63 with sa * sb < 2**124 (float64 significands: < 2**106) and
+  sc < 2**62. The product is kept exact:
+  below 2**62 (formats of up to 32 bits: float significands have at most 24 bits, posit32 at
+  most 28) it is added by ``add``, else by ``add_wide`` in 128 bits.
 
 No operation ever sees NaN, Inf or NaR: each family handles those before and after.
-Long division and the integer square root work in two 64-bit steps and bit by bit (Numba has
-no 128-bit integers); the comments give the bounds that keep every intermediate below 2**63.
+Numba has no 128-bit integers: wide values are pairs ``(hi, lo)`` of uint64 words (``mul_wide``,
+``normalize_wide``, ``add_wide`` and the ``_w`` helpers; no word ever wraps around), and long division and the integer square root
+work in 64-bit steps; the comments give the bounds that keep every signed intermediate below
+2**63.
 """
 import numba as nb
 import numpy as np
@@ -115,14 +120,75 @@ def add(na, sa, ea, nb, sb, eb):
     return normalize(na, A + B, eA, sticky)
 
 
+_U32 = np.uint64(0xFFFFFFFF)
+_U0, _U1, _U32S, _U63 = np.uint64(0), np.uint64(1), np.uint64(32), np.uint64(63)
+
+
+@nb.njit(forceinline=True)
+def mul_wide(a, b):
+    """(hi, lo): the uint64 words of the exact product of 0 <= a, b < 2**63 (hi < 2**62), from
+    32-bit limbs; one multiplication when both are below 2**32."""
+    ua, ub = np.uint64(a), np.uint64(b)
+    a1, b1 = ua >> _U32S, ub >> _U32S
+    if (a1 | b1) == _U0:
+        return _U0, ua * ub
+    a0, b0 = ua & _U32, ub & _U32
+    p00, p01, p10 = a0 * b0, a0 * b1, a1 * b0
+    mid = (p00 >> _U32S) + (p01 & _U32) + (p10 & _U32)            # < 3 * 2**32
+    hi = a1 * b1 + (p01 >> _U32S) + (p10 >> _U32S) + (mid >> _U32S)
+    return hi, (p00 & _U32) | (mid << _U32S)
+
+
+@nb.njit(forceinline=True)
+def _shl_w(hi, lo, s):
+    """(hi, lo) << s for 0 <= s <= 127 (the caller keeps the result below 2**128)."""
+    if s >= 64:
+        return lo << np.uint64(s - 64), _U0
+    if s == 0:
+        return hi, lo
+    return (hi << np.uint64(s)) | (lo >> np.uint64(64 - s)), lo << np.uint64(s)
+
+
+@nb.njit(forceinline=True)
+def _shr_w(hi, lo, s):
+    """((hi, lo) >> s, whether a nonzero bit was dropped) for s >= 0 (all bits beyond 127)."""
+    if s >= 128:
+        return _U0, _U0, (hi | lo) != _U0
+    if s > 64:
+        return _U0, hi >> np.uint64(s - 64), (lo != _U0) | ((hi << np.uint64(128 - s)) != _U0)
+    if s == 64:
+        return _U0, hi, lo != _U0
+    if s == 0:
+        return hi, lo, False
+    u = np.uint64(s)
+    return hi >> u, (lo >> u) | (hi << np.uint64(64 - s)), (lo << np.uint64(64 - s)) != _U0
+
+
+@nb.njit(forceinline=True)
+def _bit_length_w(hi, lo):
+    """Number of bits of (hi, lo) with hi < 2**63."""
+    if hi != _U0:
+        return 64 + bit_length(np.int64(hi))
+    if lo >> _U63:
+        return np.int64(64)
+    return bit_length(np.int64(lo))
+
+
+@nb.njit(forceinline=True)
+def normalize_wide(neg, hi, lo, exp, sticky):
+    """``normalize`` for a significand (hi, lo) < 2**127 (uint64 words)."""
+    if hi == _U0 and (lo >> _U63) == _U0:
+        return normalize(neg, np.int64(lo), exp, sticky)
+    s = _bit_length_w(hi, lo) - SIG_BITS            # >= 2 bits to drop
+    _, sig, dropped = _shr_w(hi, lo, s)
+    return neg, np.int64(sig) | sticky | np.int64(dropped), exp + s
+
+
 @nb.njit(forceinline=True)
 def mul(na, sa, ea, nb, sb, eb):
-    """a * b; sa * sb < 2**64 (formed in uint64: signed overflow is undefined in compiled code)."""
-    p = np.uint64(sa) * np.uint64(sb)
-    neg = na ^ nb
-    if p >> np.uint64(63):           # the product has 64 bits: halve it, keep the dropped bit
-        return normalize(neg, np.int64(p >> np.uint64(1)), ea + eb + 1, np.int64(p & np.uint64(1)))
-    return normalize(neg, np.int64(p), ea + eb, 0)
+    """a * b; sa, sb < 2**63 (the exact product in 128 bits, ``mul_wide``)."""
+    hi, lo = mul_wide(sa, sb)
+    return normalize_wide(na ^ nb, hi, lo, ea + eb, 0)
 
 
 @nb.njit(forceinline=True)
@@ -142,12 +208,12 @@ def div_bits(r, s, n, step):
 
 @nb.njit(forceinline=True)
 def div(na, sa, ea, nb, sb, eb):
-    """a / b; sa < 2**62, 0 < sb < 2**53.
+    """a / b; sa < 2**62, 0 < sb < 2**62.
 
     q = floor(sa * 2**k / sb) with k = 62 - la + lb lies in [2**61, 2**63). First step:
     X = sa << (63 - la) in [2**62, 2**63) gives q1, r1 = divmod(X, sb); then the remaining
     lb - 1 bits by ``div_bits``, 63 - lb bits a step (r1 < sb < 2**lb), which is one step
-    for sb < 2**32 (every format's significand) and at most six for a float64 significand.
+    for sb < 2**32 (every format of up to 32 bits) and six for binary64's 53 bits.
     """
     neg = na ^ nb
     if sa == 0:
@@ -199,15 +265,71 @@ def sqrt(sa, ea):
 
 
 @nb.njit(forceinline=True)
-def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
-    """a * b + c with one rounding; sa * sb < 2**62, sc < 2**62.
-
-    The product is exact (at most 62 bits), so this is ``add`` of two operands of at most
-    62 bits, whose jamming argument covers any exponent gap and any cancellation.
+def add_wide(na, ha, la_, ea, nb, hb, lb_, eb):
+    """a + b for significands (ha, la_) and (hb, lb_) below 2**124 (uint64 word pairs): ``add``'s
+    algorithm in 128 bits. A (the higher top bit) is placed with its top bit at bit w = 125
+    (addition) or 126 (subtraction) and B aligned to A's last bit, its bits below jammed into
+    a sticky bit. B loses bits only if its last bit lies below A's window, and then the aligned
+    B < 2**123 (B has at most 124 bits): a sum stays below 2**127 and a difference is at least
+    2**126 - 2**123 - 1 > 2**125, so ``normalize_wide`` drops at least 64 bits and the jam
+    never reaches a kept bit. Without dropped bits everything is exact.
     """
-    # uint64: operands that are not values of the format (their result is discarded) may
-    # exceed the bound, and signed overflow is undefined in compiled code
-    return add(na ^ nb, np.int64(np.uint64(sa) * np.uint64(sb)), ea + eb, nc, sc, ec)
+    if (ha | la_) == _U0:
+        return normalize_wide(nb, hb, lb_, eb, 0)
+    if (hb | lb_) == _U0:
+        return normalize_wide(na, ha, la_, ea, 0)
+    lena = _bit_length_w(ha, la_)
+    lenb = _bit_length_w(hb, lb_)
+    if eb + lenb > ea + lena:
+        na, ha, la_, ea, lena, nb, hb, lb_, eb, lenb = nb, hb, lb_, eb, lenb, na, ha, la_, ea, lena
+    sub = na != nb
+    up = (127 if sub else 126) - lena
+    ha, la_ = _shl_w(ha, la_, up)
+    eA = ea - up
+    d = eA - eb
+    if d <= 0:
+        hb, lb_ = _shl_w(hb, lb_, -d)
+        sticky = False
+    else:
+        hb, lb_, sticky = _shr_w(hb, lb_, d)
+    # the low words' carry and borrow without wrapping around (the overflow tour runs this as
+    # numpy scalars, which report every wrap)
+    if not sub:
+        carry = lb_ > ~la_
+        lo = (lb_ - ~la_ - _U1) if carry else la_ + lb_
+        return normalize_wide(na, ha + hb + np.uint64(carry), lo, eA, np.int64(sticky))
+    neg = na
+    if (hb > ha) | ((hb == ha) & (lb_ > la_)):      # only without dropped bits
+        ha, la_, hb, lb_ = hb, lb_, ha, la_
+        neg = 1 - na
+    s = np.uint64(sticky)
+    borrow = (lb_ > la_) | ((lb_ == la_) & sticky)
+    if borrow:                                      # 2**64 - d - s with d = lb_ - la_
+        d = lb_ - la_
+        lo = (~d + (_U1 - s)) if d != _U0 else ~_U0
+    else:
+        lo = la_ - lb_ - s
+    return normalize_wide(neg, ha - hb - np.uint64(borrow), lo, eA, np.int64(sticky))
+
+
+@nb.njit(forceinline=True)
+def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
+    """a * b + c with one rounding; sa * sb < 2**124 (float64 significands: < 2**106), sc < 2**62.
+
+    The product is exact: below 2**62 it is ``add``'s operand (whose jamming argument covers
+    any exponent gap and any cancellation), else the 128-bit product goes to ``add_wide``.
+    """
+    hi, lo = mul_wide(sa, sb)
+    return add_words(na ^ nb, hi, lo, ea + eb, nc, sc, ec)
+
+
+@nb.njit(forceinline=True)
+def add_words(na, ha, la_, ea, nb, sb, eb):
+    """a + b for a significand (ha, la_) < 2**124 in uint64 words and sb < 2**62: ``add`` where
+    a's significand is below 2**62, else ``add_wide``."""
+    if ha == _U0 and (la_ >> np.uint64(62)) == _U0:
+        return add(na, np.int64(la_), ea, nb, sb, eb)
+    return add_wide(na, ha, la_, ea, nb, _U0, np.uint64(sb), eb)
 
 
 @nb.njit(forceinline=True)
