@@ -152,9 +152,9 @@ class Backend:
     def to_float32(self, x):
         raise NotImplementedError
 
-    def float_dtype(self, dtype) -> np.dtype:
-        """The numpy float dtype for a ``decode(dtype=...)`` argument (float32/float64), or the
-        framework float dtype itself (checked against the format by the caller)."""
+    def float_dtype(self, dtype):
+        """A ``decode(dtype=...)`` argument as a numpy dtype where it is float32 or float64,
+        else as given (a framework dtype, checked against the format by the caller)."""
         raise NotImplementedError
 
     def format_of(self, dtype):
@@ -274,12 +274,14 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     dtype whose format is fmt."""
     fmt = float_format(fmt)
     target = backend.float_dtype(dtype)
-    if isinstance(target, np.dtype):
-        if target not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64; got {target}")
+    if isinstance(target, np.dtype) and target in (np.float32, np.float64):
         compute, native = target, None
     else:   # a framework dtype: only the one that is this format
-        held = float_format(backend.format_of(target))
+        try:
+            held = float_format(backend.format_of(target))
+        except (ValueError, TypeError):
+            raise ValueError(f"dtype must be float32, float64 or the {backend.name} dtype of {fmt.name}; "
+                             f"got {dtype}") from None
         if held != fmt:
             raise ValueError(f"dtype {dtype} holds {held.name}, not {fmt.name}; "
                              "decode into float32, float64 or the dtype of the format itself")
