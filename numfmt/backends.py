@@ -37,7 +37,7 @@ from .formats.registry import format as _format
 from .kernels import floating as _kern
 from .random import splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
-from .stochastic import stochastic_args
+from .stochastic import stochastic_args, use_seed
 
 VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "copysign")
 
@@ -98,6 +98,7 @@ class Backend:
 
     name = "?"
     float32_lane_bits = 64   # the lanes of the float32 domain (32 where int64 is slow or absent)
+    flushes_subnormals = False   # float32 arithmetic flushes subnormals (XLA on CPU)
 
     def namespace(self, lane_bits: int) -> dict:
         raise NotImplementedError
@@ -164,15 +165,28 @@ class Backend:
     def cast_to(self, values, dtype):
         raise NotImplementedError
 
+    def plan(self, *args) -> "Plan":
+        """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
+        overrides this with its constant-result wrapper."""
+        return cast_plan(*args)
+
     # -- shared: the family code, rebound ------------------------------------------------------
 
-    def kernel(self, func: Callable, lane_bits: int) -> Callable:
-        """``func`` rebound to this backend's namespace for lanes of lane_bits."""
-        return rebind(func, self.namespace(lane_bits))
+    def kernel(self, name: str, lane_bits: int) -> Callable:
+        """The family function ``name`` (one of ``KERNELS``) rebound to this backend's namespace
+        for lanes of lane_bits (built once, before any tracing)."""
+        kernels = self.__dict__.get("_kernels")
+        if kernels is None:
+            kernels = self._kernels = {(n, bits): rebind(f, self.namespace(bits))
+                                       for n, f in KERNELS.items() for bits in self.lane_widths()}
+        return kernels[name, lane_bits]
 
-    def splitmix(self, seed, index, k: int, lane_bits: int):
-        """``numfmt.random.splitmix_bits`` of the index tensor, rebound (the same numbers as NumPy)."""
-        return self.kernel(splitmix_bits, lane_bits)(seed, index, k)
+    def lane_widths(self) -> tuple:
+        """The lane widths this backend can use."""
+        return (64,)
+
+
+KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits}
 
 
 class Plan(NamedTuple):
@@ -188,6 +202,7 @@ class Plan(NamedTuple):
     mark: int
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     float64_out: bool
+    code_dtype: str          # the numpy name of the codes' dtype
 
 
 def float_format(fmt) -> FloatFormat:
@@ -225,11 +240,12 @@ def cast_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, wan
     params = wrapped(kernel_params(fmt, dom64, mode, "ieee" if overflow == "raise" else overflow, nan)[want_code])
     raise_params = wrapped(kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")[0]) if overflow == "raise" else ()
     return Plan(fmt, mode, overflow, dom64, lane_bits, params, raise_params,
-                wrap(overflow_mark(dom64), lane_bits), sr, dom64 and (input64 or not fits_float32(fmt)))
+                wrap(overflow_mark(dom64), lane_bits), sr, dom64 and (input64 or not fits_float32(fmt)),
+                code_dtype(fmt.bits).name)
 
 
 def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, rnd):
-    round_one = backend.kernel(_kern.round_one, plan.lane_bits)
+    round_one = backend.kernel("round_one", plan.lane_bits)
     dom_m = 52 if plan.dom64 else 23
     return round_one(lanes, params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
 
@@ -239,7 +255,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
     """round (want_code False) or encode x to a float format on the backend: the public
     functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
     x = backend.as_float(x)
-    plan = cast_plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
+    plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt
     traced = backend.traced(x)
@@ -253,7 +269,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
                 raise ValueError("pass either seed or random_bits, not both")
             rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
         else:
-            rnd = backend.random(stochastic_args(plan.mode, (), seed, k, sr_rule, None)[0], x, k, plan.lane_bits)
+            rnd = backend.random(use_seed(seed), x, k, plan.lane_bits)
     elif random_bits is not None:
         stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)
@@ -264,7 +280,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
             raise overflow_error(fmt, plan.mode, count, _size(x), x[marked][0].item())
     out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
     if want_code:
-        return backend.to_codes(out, code_dtype(fmt.bits))
+        return backend.to_codes(out, plan.code_dtype)
     values = backend.from_lanes(out, plan.dom64)
     return values if plan.float64_out else backend.to_float32(values)
 
@@ -288,11 +304,14 @@ def float_decode(backend: Backend, codes, fmt, dtype):
         compute, native = np.dtype(np.float32) if fits_float32(fmt) else np.dtype(np.float64), dtype
     if compute == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
+    if backend.flushes_subnormals and compute == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
+        raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
+                         "to zero in arithmetic; decode into float64 (x64 mode)")
     lane_bits = 64 if compute == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
     lanes = backend.from_codes(codes, fmt.bits, lane_bits)
     M, offset, sign_bit, nan_above, nan_code, inf_mag, pow2 = decode_params(fmt, compute)
     args = [wrap(v, lane_bits) for v in (M, offset, sign_bit, nan_above, nan_code, inf_mag)]
-    values = backend.kernel(_kern.decode_one, lane_bits)(lanes, *args, backend.table(pow2, lanes))
+    values = backend.kernel("decode_one", lane_bits)(lanes, *args, backend.table(pow2, lanes))
     return values if native is None else backend.cast_to(values, native)
 
 

@@ -7,7 +7,9 @@ same random integer for element i), with JAX's own integer operations, under ``j
 JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
 int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
 pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormals beyond
-float32, such as e8m0) need x64 enabled; float64 inputs exist only then.
+float32, such as e8m0) need x64 enabled; float64 inputs exist only then. XLA flushes float32
+subnormals in arithmetic, so ``decode`` of a format with values below 2**-126 into float32
+raises (decode into float64 in x64 mode); round and encode work on bits and are unaffected.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
@@ -169,8 +171,7 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away}
                for bits in (32, 64)}
-_CODES = {np.dtype(np.uint8): jnp.uint8, np.dtype(np.uint16): jnp.uint16, np.dtype(np.uint32): jnp.uint32,
-          np.dtype(np.uint64): "uint64"}
+_CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
 class JaxBackend(backends.Backend):
@@ -178,9 +179,13 @@ class JaxBackend(backends.Backend):
 
     name = "jax"
     float32_lane_bits = 32
+    flushes_subnormals = True
 
     def namespace(self, lane_bits):
         return _NAMESPACES[lane_bits]
+
+    def lane_widths(self):
+        return (32, 64)
 
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))
@@ -214,7 +219,7 @@ class JaxBackend(backends.Backend):
         return jax.lax.bitcast_convert_type(lanes.astype(jnp.int32), jnp.float32)
 
     def to_codes(self, lanes, dtype):
-        if dtype.itemsize == 4 and lanes.dtype == jnp.int32:
+        if dtype == "uint32" and lanes.dtype == jnp.int32:
             return jax.lax.bitcast_convert_type(lanes, jnp.uint32)
         return lanes.astype(_CODES[dtype])
 
@@ -233,7 +238,7 @@ class JaxBackend(backends.Backend):
 
     def random(self, seed, like, k, lane_bits):
         index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
-        return self.splitmix(seed, index, k, lane_bits)
+        return self.kernel("splitmix_bits", lane_bits)(seed, index, k)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         if isinstance(random_bits, jax.Array):

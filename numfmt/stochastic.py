@@ -27,6 +27,12 @@ def last_seed() -> int | None:
     return getattr(_thread, "seed", None)
 
 
+def use_seed(seed) -> int:
+    """The 64-bit seed of a stochastic call (``resolve_seed``), recorded for ``last_seed``."""
+    _thread.seed = resolve_seed(seed)
+    return _thread.seed
+
+
 def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random_bits, name: str = "x"):
     """Check the stochastic-rounding arguments of a call whose result has this shape (``name``
     names the input in messages): None for deterministic modes, else (seed, k, rule, flat
@@ -42,8 +48,7 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
     if sr_rule not in SR_RULES:
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
     if random_bits is None:
-        _thread.seed = resolve_seed(seed)
-        return _thread.seed, int(k), sr_rule, None
+        return use_seed(seed), int(k), sr_rule, None
     rand = np.asarray(random_bits)
     if rand.dtype.kind not in "iu":
         raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
