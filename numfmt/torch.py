@@ -8,7 +8,7 @@ Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are wid
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
 
-Works under ``torch.compile(fullgraph=True)``. There the data-dependent checks cannot raise:
+round and encode work under ``torch.compile(fullgraph=True)`` (decode not yet). There the data-dependent checks cannot raise:
 NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative inputs of
 unsigned formats likewise, codes outside the format are not checked, and overflow="raise"
 acts as overflow="ieee". Stochastic rounding there takes explicit ``random_bits`` (a seed
