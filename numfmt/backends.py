@@ -24,6 +24,7 @@ a two-word unsigned type there (``numfmt.jax``).
 from __future__ import annotations
 
 import functools
+import sys
 import types
 from typing import Callable, NamedTuple
 
@@ -71,12 +72,17 @@ class _Key:
 @functools.lru_cache(maxsize=None)
 def _rebind(py_func: Callable, key: _Key) -> Callable:
     namespace = key.namespace
-    globals_ = dict(py_func.__globals__)
+    # the globals are a module registered in sys.modules, as tracers (torch.compile's guards)
+    # look a function's globals up by their module name
+    module = types.ModuleType(f"numfmt._rebound_{id(namespace):x}.{py_func.__module__}.{py_func.__name__}")
+    globals_ = module.__dict__
+    globals_.update({k: v for k, v in py_func.__globals__.items() if k != "__name__"})
     for name in py_func.__code__.co_names:
         if name in namespace:
             globals_[name] = namespace[name]
         elif hasattr(globals_.get(name), "py_func") and globals_[name].py_func.__module__.startswith("numfmt."):
             globals_[name] = _rebind(globals_[name].py_func, key)
+    sys.modules[module.__name__] = module
     return types.FunctionType(py_func.__code__, globals_, py_func.__name__, py_func.__defaults__,
                               py_func.__closure__)
 
@@ -146,8 +152,8 @@ class Backend:
         """User-given random integers, broadcast to ``like`` and checked, as ``random`` gives them."""
         raise NotImplementedError
 
-    def table(self, array: np.ndarray, like):
-        """A small constant table on like's device."""
+    def table(self, values: tuple, dtype: str, like):
+        """A small constant table (floats of the numpy dtype name) on like's device."""
         raise NotImplementedError
 
     def to_float32(self, x):
@@ -167,8 +173,12 @@ class Backend:
 
     def plan(self, *args) -> "Plan":
         """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
-        overrides this with its constant-result wrapper."""
+        overrides this and ``decode_plan`` with constant-result wrappers."""
         return cast_plan(*args)
+
+    def decode_plan(self, fmt, dtype) -> "DecodePlan":
+        """``decode_plan(self, fmt, dtype)``."""
+        return decode_plan(self, fmt, dtype)
 
     # -- shared: the family code, rebound ------------------------------------------------------
 
@@ -285,14 +295,24 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
     return values if plan.float64_out else backend.to_float32(values)
 
 
-def float_decode(backend: Backend, codes, fmt, dtype):
-    """decode on the backend: values of codes as float32 (default), float64 or a framework float
-    dtype whose format is fmt."""
+class DecodePlan(NamedTuple):
+    """The checked arguments of a float decode as plain values (``decode_plan``)."""
+
+    bits: int                # the code width
+    lane_bits: int
+    args: tuple              # decode_one's integer arguments, wrapped to the lanes
+    pow2: tuple              # its table of powers of two (floats of ``compute``)
+    compute: str             # "float32" or "float64"
+    native: bool             # cast the values to the framework dtype asked for
+
+
+@functools.lru_cache(maxsize=None)
+def decode_plan(backend: Backend, fmt, dtype) -> DecodePlan:
+    """Every check and parameter of a float decode, as the NumPy path computes them."""
     fmt = float_format(fmt)
     target = backend.float_dtype(dtype)
-    if isinstance(target, np.dtype) and target in (np.float32, np.float64):
-        compute, native = target, None
-    else:   # a framework dtype: only the one that is this format
+    native = not (isinstance(target, np.dtype) and target in (np.float32, np.float64))
+    if native:   # a framework dtype: only the one that is this format
         try:
             held = float_format(backend.format_of(target))
         except (ValueError, TypeError):
@@ -301,18 +321,26 @@ def float_decode(backend: Backend, codes, fmt, dtype):
         if held != fmt:
             raise ValueError(f"dtype {dtype} holds {held.name}, not {fmt.name}; "
                              "decode into float32, float64 or the dtype of the format itself")
-        compute, native = np.dtype(np.float32) if fits_float32(fmt) else np.dtype(np.float64), dtype
-    if compute == np.float32 and not fits_float32(fmt):
+        target = np.dtype(np.float32) if fits_float32(fmt) else np.dtype(np.float64)
+    if target == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
-    if backend.flushes_subnormals and compute == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
+    if backend.flushes_subnormals and target == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
         raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
                          "to zero in arithmetic; decode into float64 (x64 mode)")
-    lane_bits = 64 if compute == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
-    lanes = backend.from_codes(codes, fmt.bits, lane_bits)
-    M, offset, sign_bit, nan_above, nan_code, inf_mag, pow2 = decode_params(fmt, compute)
-    args = [wrap(v, lane_bits) for v in (M, offset, sign_bit, nan_above, nan_code, inf_mag)]
-    values = backend.kernel("decode_one", lane_bits)(lanes, *args, backend.table(pow2, lanes))
-    return values if native is None else backend.cast_to(values, native)
+    lane_bits = 64 if target == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
+    *ints, pow2 = decode_params(fmt, target)
+    return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints),
+                      tuple(float(v) for v in pow2), target.name, native)
+
+
+def float_decode(backend: Backend, codes, fmt, dtype):
+    """decode on the backend: values of codes as float32 (default), float64 or a framework float
+    dtype whose format is fmt."""
+    plan = backend.decode_plan(fmt, dtype)
+    lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
+    table = backend.table(plan.pow2, plan.compute, lanes)
+    values = backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
+    return backend.cast_to(values, dtype) if plan.native else values
 
 
 def _size(x) -> int:

@@ -163,10 +163,11 @@ _WIDE = {"lane": Wide.of, "u64": Wide.of, "minimum": _minimum, "maximum": _maxim
 def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
     """``numfmt.rounding.stochastic_away`` itself, evaluated on ``Wide`` numbers (its d + rnd
     needs k + 1 bits, up to 63), the 0/1 result back in the lanes."""
-    away = backends.rebind(stochastic_away, _WIDE)(Wide.of(rem), t, sticky, k, rule_nearest, Wide.of(rnd))
+    away = _STOCHASTIC_AWAY_WIDE(Wide.of(rem), t, sticky, k, rule_nearest, Wide.of(rnd))
     return away.lo.astype(rem.dtype)
 
 
+_STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away}
@@ -268,8 +269,8 @@ class JaxBackend(backends.Backend):
                              f"{tuple(like.shape)}")
         return Wide(jnp.broadcast_to(rand.hi, shape), jnp.broadcast_to(rand.lo, shape))
 
-    def table(self, array, like):
-        return jnp.asarray(array)
+    def table(self, values, dtype, like):
+        return jnp.asarray(np.array(values, dtype))
 
     def to_float32(self, x):
         return x.astype(jnp.float32)

@@ -16,11 +16,11 @@ raises NotImplementedError: inductor's fused SplitMix64 does not reproduce the r
 """
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 import torch
 
 from . import backends
+from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode"]
 
@@ -82,40 +82,55 @@ def _maximum(a, b):
     return max(a, b)
 
 
-def _lane(v):
-    if isinstance(v, U64):
-        return v.v
-    if isinstance(v, torch.Tensor):
-        return v if v.dtype == torch.int64 else v.to(torch.int64)
-    return int(v)
+def _lane_function(dtype):
+    def lane(v):
+        if isinstance(v, U64):
+            return v.v
+        if isinstance(v, torch.Tensor):
+            return v if v.dtype == dtype else v.to(dtype)
+        return backends.wrap(v, 32 if dtype == torch.int32 else 64)
+    return lane
 
 
-NAMESPACE = {"where": _where, "minimum": _minimum, "maximum": _maximum, "lane": _lane, "u64": U64.of,
-             "copysign": torch.copysign}
+def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
+    """``numfmt.rounding.stochastic_away`` itself in int64 (its d + rnd needs k + 1 bits, up to
+    63), for the int32 lanes of the float32 domain; the 0/1 result back in int32."""
+    away = _STOCHASTIC_AWAY64(rem.to(torch.int64), t.to(torch.int64), sticky, k, rule_nearest, rnd)
+    return away.to(torch.int32)
 
-_FLOAT8 = {"float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
-           "float4_e2m1fn_x2"}
+
+_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+                    "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign}}
+_STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
+_NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
 _CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
 
 
+_DTYPE_NAMES = {dtype: str(dtype).removeprefix("torch.") for dtype in
+                (getattr(torch, name) for name in dir(torch)) if isinstance(dtype, torch.dtype)}
+
+
 def _format_of(fmt):
-    """A torch float dtype as the numfmt format it is (others unchanged)."""
+    """A torch float dtype as the name of the numfmt format it is (others unchanged)."""
     if isinstance(fmt, torch.dtype):
         if not fmt.is_floating_point:
             raise ValueError(f"fmt must be a format or a float dtype; got {fmt}")
-        name = str(fmt).removeprefix("torch.")
-        return np.dtype(getattr(ml_dtypes, name)) if hasattr(ml_dtypes, name) else np.dtype(name)
+        return _DTYPE_NAMES[fmt]
     return fmt
 
 
 class TorchBackend(backends.Backend):
-    """numfmt's float kernels on torch tensors, in int64 lanes."""
+    """numfmt's float kernels on torch tensors: int32 lanes for the float32 domain (int64
+    tensor operations run at a fifth of their speed on CPU), int64 for float64."""
 
     name = "torch"
-    float32_lane_bits = 64
+    float32_lane_bits = 32
 
     def namespace(self, lane_bits: int) -> dict:
-        return NAMESPACE
+        return _NAMESPACES[lane_bits]
+
+    def lane_widths(self):
+        return (32, 64)
 
     def as_float(self, x, argument: str = "x"):
         if not isinstance(x, torch.Tensor):
@@ -139,12 +154,14 @@ class TorchBackend(backends.Backend):
     def to_lanes(self, x, dom64, lane_bits):
         if dom64:
             return x.to(torch.float64).view(torch.int64)
-        return x.view(torch.int32).to(torch.int64)
+        return x.view(torch.int32).to(torch.int64 if lane_bits == 64 else torch.int32)
 
     def from_lanes(self, lanes, dom64):
         return lanes.view(torch.float64) if dom64 else lanes.to(torch.int32).view(torch.float32)
 
     def to_codes(self, lanes, dtype):
+        if dtype == "uint32" and lanes.dtype == torch.int32:
+            return lanes.view(torch.uint32)
         return lanes.to(_CODES[dtype])
 
     def from_codes(self, codes, bits, lane_bits, argument="codes"):
@@ -156,16 +173,10 @@ class TorchBackend(backends.Backend):
         if not self.traced(codes) and lanes.numel() and (int(lanes.min()) < 0 or int(lanes.max()) >= 1 << bits):
             raise ValueError(f"{argument} must lie in [0, 2**{bits}) for a {bits}-bit format; got values "
                              f"from {int(lanes.min())} to {int(lanes.max())}")
-        return lanes
+        return lanes if lane_bits == 64 else lanes.to(torch.int32)
 
     def random(self, seed, like, k, lane_bits):
-        if torch.compiler.is_compiling():
-            raise NotImplementedError(
-                "stochastic rounding from a seed under torch.compile does not yet give the NumPy path's "
-                "random numbers (inductor's fused SplitMix64 differs); pass random_bits, or call eagerly")
-        index = torch.arange(like.numel(), dtype=torch.int64, device=like.device)
-        index = index.reshape(like.shape)
-        return self.kernel("splitmix_bits", lane_bits)(seed, index, k)
+        return _splitmix_op(backends.wrap(seed, 64), like.numel(), k, like.device).reshape(like.shape)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         rand = random_bits if isinstance(random_bits, torch.Tensor) else torch.as_tensor(np.asarray(random_bits))
@@ -181,8 +192,8 @@ class TorchBackend(backends.Backend):
                              f"got values from {int(rand.min())} to {int(rand.max())}")
         return rand
 
-    def table(self, array, like):
-        return torch.as_tensor(array, device=like.device)
+    def table(self, values, dtype, like):
+        return torch.tensor(values, dtype=getattr(torch, dtype), device=like.device)
 
     def to_float32(self, x):
         return x.to(torch.float32)
@@ -199,11 +210,30 @@ class TorchBackend(backends.Backend):
     def plan(*args):
         return backends.cast_plan(*args)
 
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def decode_plan(fmt, dtype):
+        return backends.decode_plan(BACKEND, fmt, dtype)
+
     def format_of(self, dtype):
         return _format_of(dtype)
 
     def cast_to(self, values, dtype):
         return values.to(dtype)
+
+
+@torch.library.custom_op("numfmt::splitmix_bits", mutates_args=())
+def _splitmix_op(seed: int, n: int, k: int, device: torch.device) -> torch.Tensor:
+    """The k-bit SplitMix64 numbers 0 .. n-1 of seed (``numfmt.random.splitmix_bits``, rebound).
+    An opaque op to torch.compile: inductor (2.13, CPU) miscompiles this hash of an arange fused
+    into its loop (wrong numbers, or a crash), so it runs as the eager tensor code."""
+    index = torch.arange(n, dtype=torch.int64, device=device)
+    return BACKEND.kernel("splitmix_bits", 64)(U64(seed), index, k)
+
+
+@_splitmix_op.register_fake
+def _(seed, n, k, device):
+    return torch.empty(n, dtype=torch.int64, device=device)
 
 
 BACKEND = TorchBackend()
