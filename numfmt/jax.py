@@ -30,6 +30,7 @@ __all__ = ["round", "encode", "decode"]
 _U32 = jnp.uint32
 
 
+@jax.tree_util.register_pytree_node_class
 class Wide:
     """An unsigned 64-bit integer as two uint32 arrays (hi, lo), for JAX without x64: wrapping
     ``+ - *`` (the 32x32 -> 64 product from 16-bit limbs), ``& | ^``, shifts by 0..63 (a Python
@@ -113,6 +114,13 @@ class Wide:
 
     __hash__ = None
 
+    def tree_flatten(self):
+        return (self.hi, self.lo), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
 
 def _count(s):
     """A shift count (Python int, int32 array or a small Wide) as uint32."""
@@ -175,6 +183,9 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,)}
+
+
 class JaxBackend(backends.Backend):
     """numfmt's float kernels on JAX arrays: int32 lanes for the float32 domain."""
 
@@ -187,6 +198,14 @@ class JaxBackend(backends.Backend):
 
     def lane_widths(self):
         return (32, 64)
+
+    def kernel(self, name, lane_bits):
+        """The rebound function as one jitted XLA computation (the parameters static): eager
+        JAX would dispatch each of its hundred operations separately."""
+        jitted = self.__dict__.setdefault("_jitted", {})
+        if (name, lane_bits) not in jitted:
+            jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
+        return jitted[name, lane_bits]
 
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))
@@ -239,7 +258,7 @@ class JaxBackend(backends.Backend):
 
     def random(self, seed, like, k, lane_bits):
         index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
-        return self.kernel("splitmix_bits", lane_bits)(seed, index, k)
+        return self.kernel("splitmix_bits", lane_bits)(Wide.of(seed), index, k)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         if isinstance(random_bits, jax.Array):
