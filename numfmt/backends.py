@@ -13,13 +13,20 @@ view a float tensor as integer lanes and back, the random numbers' index tensor,
 data checks. Everything else, the argument checks and the parameters, is the NumPy path's own
 (``numfmt.casts.floating.kernel_params``, ``numfmt.stochastic``), in ``cast_plan`` here.
 
-Lanes: torch computes in int64 lanes, as Numba does. JAX's default mode (x64 off) has no
-int64, so the float32 domain runs in int32 lanes: ``round_one`` keeps every intermediate a
+Lanes: the float32 domain runs in int32 lanes (JAX's default mode has no int64, and torch's
+int64 operations run at a fifth of the int32 speed), the float64 domain in int64 lanes, as
+Numba does. int32 lanes are exact because ``round_one`` keeps every intermediate a
 non-negative magnitude of at most 0x7F800000 + 2**23 - 1 < 2**31 (NaN payloads are clamped to
 the Inf bits before a bias is added), and the few parameters that do not fit (the sign bit
 2**31, codes of 32-bit formats, negative NaN bits) arrive wrapped to the lane width (``wrap``)
-and only meet ``| & == where``. The 64-bit random numbers and the stochastic comparison run in
-a two-word unsigned type there (``numfmt.jax``).
+and only meet ``| & == where``. The 64-bit random numbers and the stochastic comparison
+(d + rnd needs up to 63 bits) run in 64-bit numbers: torch's int64 with a logical shift
+(``numfmt.torch.U64``), JAX's pairs of uint32 words (``numfmt.jax.Wide``).
+
+Tracing: ``cast_plan`` and ``decode_plan`` hold everything that is not tensor work, so a
+tracer can treat them as constants (torch.compile: ``assume_constant_result``), and the
+rebound functions are built before any tracing, each with a module of its own in
+``sys.modules`` as its globals (torch.compile's guards look globals up by module name).
 """
 from __future__ import annotations
 
@@ -40,7 +47,7 @@ from .random import splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "copysign")
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "copysign")   # numfmt.lanes' names
 
 
 def rebind(func: Callable, namespace: dict) -> Callable:
@@ -99,7 +106,7 @@ def wrap(value: int, bits: int) -> int:
 
 class Backend:
     """What an array library supplies. Subclasses set ``name`` and implement the methods; the
-    namespaces map the names of ``numfmt.lanes.VOCABULARY`` (and, where a backend needs it,
+    namespaces map every name of ``VOCABULARY`` (and, where a backend needs it,
     a helper such as ``stochastic_away``) to tensor operations for lanes of 32 or 64 bits."""
 
     name = "?"
@@ -187,6 +194,10 @@ class Backend:
         for lanes of lane_bits (built once, before any tracing)."""
         kernels = self.__dict__.get("_kernels")
         if kernels is None:
+            for bits in self.lane_widths():
+                missing = set(VOCABULARY) - set(self.namespace(bits))
+                if missing:
+                    raise TypeError(f"the {self.name} namespace for {bits}-bit lanes lacks {sorted(missing)}")
             kernels = self._kernels = {(n, bits): rebind(f, self.namespace(bits))
                                        for n, f in KERNELS.items() for bits in self.lane_widths()}
         return kernels[name, lane_bits]
