@@ -47,7 +47,7 @@ from .random import splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "copysign")   # numfmt.lanes' names
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign")   # numfmt.lanes' names
 
 
 def rebind(func: Callable, namespace: dict) -> Callable:
@@ -120,7 +120,7 @@ class Backend:
         """Whether int64 and float64 tensors are available (JAX: only with x64 enabled)."""
         return True
 
-    def as_float(self, x, argument: str = "x"):
+    def float_input(self, x, argument: str = "x"):
         """x as a float32 or float64 tensor of the framework (exact), else TypeError."""
         raise NotImplementedError
 
@@ -275,7 +275,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
                want_code: bool):
     """round (want_code False) or encode x to a float format on the backend: the public
     functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
-    x = backend.as_float(x)
+    x = backend.float_input(x)
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt

@@ -178,7 +178,8 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 _STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
-                      "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away}
+                      "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
+                      "as_float": lambda x, table: x.astype(table.dtype) if isinstance(x, jax.Array) else x}
                for bits in (32, 64)}
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
@@ -210,7 +211,7 @@ class JaxBackend(backends.Backend):
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))
 
-    def as_float(self, x, argument="x"):
+    def float_input(self, x, argument="x"):
         x = jnp.asarray(x)
         if x.dtype in (jnp.float32, jnp.float64):
             return x

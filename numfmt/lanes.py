@@ -4,7 +4,7 @@ The element-wise code that rounds (``kernels.floating.round_one`` and the helper
 ``numfmt.rounding`` and ``numfmt.random``) makes every data-dependent choice with these names
 instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``, ``maximum``,
 ``lane`` (an integer of the lane type), ``u64`` (an unsigned 64-bit integer, for the random
-numbers) and ``copysign``; the rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles
+numbers), ``as_float`` and ``copysign``; the rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles
 these definitions per element, exactly as if the code said ``a if c else b``; the torch and JAX
 backends (``numfmt.backends``) evaluate the same functions on whole tensors with these names
 rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
@@ -35,6 +35,12 @@ def minimum(a, b):
 def maximum(a, b):
     """The larger of a and b."""
     return max(a, b)
+
+
+@nb.njit(forceinline=True)
+def as_float(x, table):
+    """x as a float of the element type of the array ``table``."""
+    return table.dtype.type(x)
 
 
 @nb.njit(forceinline=True)

@@ -100,7 +100,8 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 
 _NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
-                    "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign}}
+                    "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
+                    "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
 _NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
 _CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
@@ -132,7 +133,7 @@ class TorchBackend(backends.Backend):
     def lane_widths(self):
         return (32, 64)
 
-    def as_float(self, x, argument: str = "x"):
+    def float_input(self, x, argument: str = "x"):
         if not isinstance(x, torch.Tensor):
             x = torch.as_tensor(np.asarray(x) if not isinstance(x, (float, int)) else x)
         if x.dtype in (torch.float32, torch.float64):

@@ -253,6 +253,26 @@ def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    out = np.empty(arr.size, dtype)
-    run_chunked(kern.decode, kernel_input(arr, code_dtype(fmt.bits)), out, *decode_params(fmt, dtype))
+    flat = kernel_input(arr, code_dtype(fmt.bits))
+    if fmt.bits > TABLE_BITS:
+        return _decode(flat, fmt, dtype).reshape(arr.shape)
+    out = np.empty(flat.size, dtype)
+    run_chunked(kern.lookup, flat, out, _decode_table(fmt, dtype))
     return out.reshape(arr.shape)
+
+
+TABLE_BITS = 16   # formats up to this width decode by looking their codes up in a table of values
+
+
+def _decode(flat: np.ndarray, fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
+    out = np.empty(flat.size, dtype)
+    run_chunked(kern.decode, flat, out, *decode_params(fmt, dtype))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _decode_table(fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
+    """The value of every code (the decode kernel over all codes), read-only."""
+    table = _decode(np.arange(1 << fmt.bits, dtype=code_dtype(fmt.bits)), fmt, dtype)
+    table.flags.writeable = False
+    return table

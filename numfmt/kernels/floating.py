@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ..lanes import copysign, lane, maximum, minimum, where
+from ..lanes import as_float, copysign, lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
@@ -242,7 +242,7 @@ def decode_one(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_
 
     A magnitude ``c - code_offset`` splits into field and fraction; the value is
     ``sig * pow2[field]`` with ``sig`` the fraction plus the implicit bit for field > 0, so every
-    value is one exact multiplication. NaN: magnitude above ``nan_above`` or code == ``nan_code``;
+    value is one exact multiplication (in pow2's type: sig < 2**24 where that is float32). NaN: magnitude above ``nan_above`` or code == ``nan_code``;
     Inf: magnitude == ``inf_mag`` (use -1 where there is none). The code's sign bit gives the
     sign, NaNs included (by copysign: Numba's -nan keeps the sign bit clear).
     """
@@ -251,9 +251,16 @@ def decode_one(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_
     c = mag - code_offset
     field = c >> mant_bits
     sig = (c & frac_mask) + where(field > 0, frac_mask + 1, 0)
-    v = where(mag == inf_mag, math.inf, sig * pow2[field])
-    v = where((mag > nan_above) | (code == nan_code), math.nan, v)
-    return copysign(v, where((code & sign_bit) != 0, -1.0, 1.0))
+    v = where(mag == inf_mag, as_float(math.inf, pow2), as_float(sig, pow2) * pow2[field])
+    v = where((mag > nan_above) | (code == nan_code), as_float(math.nan, pow2), v)
+    return copysign(v, where((code & sign_bit) != 0, as_float(-1.0, pow2), as_float(1.0, pow2)))
+
+
+@nb.njit(cache=True, nogil=True)
+def lookup(codes, out, table):
+    """out[i] = table[codes[i]] (decode through a table of every code's value)."""
+    for i in range(codes.size):
+        out[i] = table[codes[i]]
 
 
 @nb.njit(cache=True, nogil=True)
