@@ -38,8 +38,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .casts.common import code_dtype
-from .casts.floating import (NAN_POLICIES, check_domain, decode_params, fits_float32, float32_domain,
-                             kernel_params, overflow_error, overflow_mark, sr_params)
+from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
+                             float32_domain, kernel_params, overflow_error, overflow_mark, sr_params)
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import floating as _kern
@@ -159,8 +159,9 @@ class Backend:
         """User-given random integers, broadcast to ``like`` and checked, as ``random`` gives them."""
         raise NotImplementedError
 
-    def table(self, values: tuple, dtype: str, like):
-        """A small constant table (floats of the numpy dtype name) on like's device."""
+    def table(self, bits: tuple, dtype: str, like):
+        """A constant table of floats of the numpy dtype name, given as their bit patterns
+        (exact, NaN signs included), on like's device."""
         raise NotImplementedError
 
     def to_float32(self, x):
@@ -312,7 +313,8 @@ class DecodePlan(NamedTuple):
     bits: int                # the code width
     lane_bits: int
     args: tuple              # decode_one's integer arguments, wrapped to the lanes
-    pow2: tuple              # its table of powers of two (floats of ``compute``)
+    table: tuple             # bit patterns: every code's value (formats of up to TABLE_BITS
+                             # bits, as the NumPy path decodes them), else decode_one's powers of 2
     compute: str             # "float32" or "float64"
     native: bool             # cast the values to the framework dtype asked for
 
@@ -335,22 +337,31 @@ def decode_plan(backend: Backend, fmt, dtype) -> DecodePlan:
         target = np.dtype(np.float32) if fits_float32(fmt) else np.dtype(np.float64)
     if target == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
-    if backend.flushes_subnormals and target == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
-        raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
-                         "to zero in arithmetic; decode into float64 (x64 mode)")
     lane_bits = 64 if target == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
     *ints, pow2 = decode_params(fmt, target)
+    if fmt.bits <= TABLE_BITS:      # a lookup: no float arithmetic at all
+        table = decode_table(fmt, target)
+    elif backend.flushes_subnormals and target == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
+        raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
+                         "to zero in arithmetic; decode into float64 (x64 mode)")
+    else:
+        table = pow2
+    itype = np.int32 if target == np.float32 else np.int64
     return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints),
-                      tuple(float(v) for v in pow2), target.name, native)
+                      tuple(table.view(itype).tolist()), target.name, native)
 
 
 def float_decode(backend: Backend, codes, fmt, dtype):
     """decode on the backend: values of codes as float32 (default), float64 or a framework float
-    dtype whose format is fmt."""
+    dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
+    NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
     plan = backend.decode_plan(fmt, dtype)
     lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
-    table = backend.table(plan.pow2, plan.compute, lanes)
-    values = backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
+    table = backend.table(plan.table, plan.compute, lanes)
+    if plan.bits <= TABLE_BITS:
+        values = table[lanes]
+    else:
+        values = backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
     return backend.cast_to(values, dtype) if plan.native else values
 
 

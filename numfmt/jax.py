@@ -7,9 +7,10 @@ same random integer for element i), with JAX's own integer operations, under ``j
 JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
 int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
 pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormals beyond
-float32, such as e8m0) need x64 enabled; float64 inputs exist only then. XLA flushes float32
-subnormals in arithmetic, so ``decode`` of a format with values below 2**-126 into float32
-raises (decode into float64 in x64 mode); round and encode work on bits and are unaffected.
+float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
+of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
+arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
+float64 in x64 mode). round and encode work on bits.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
@@ -289,8 +290,8 @@ class JaxBackend(backends.Backend):
                              f"{tuple(like.shape)}")
         return Wide(jnp.broadcast_to(rand.hi, shape), jnp.broadcast_to(rand.lo, shape))
 
-    def table(self, values, dtype, like):
-        return jnp.asarray(np.array(values, dtype))
+    def table(self, bits, dtype, like):
+        return jnp.asarray(np.array(bits, {"float32": np.int32, "float64": np.int64}[dtype]).view(dtype))
 
     def to_float32(self, x):
         return x.astype(jnp.float32)

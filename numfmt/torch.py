@@ -193,8 +193,9 @@ class TorchBackend(backends.Backend):
                              f"got values from {int(rand.min())} to {int(rand.max())}")
         return rand
 
-    def table(self, values, dtype, like):
-        return torch.tensor(values, dtype=getattr(torch, dtype), device=like.device)
+    def table(self, bits, dtype, like):
+        itype = torch.int32 if dtype == "float32" else torch.int64
+        return torch.tensor(bits, dtype=itype, device=like.device).view(getattr(torch, dtype))
 
     def to_float32(self, x):
         return x.to(torch.float32)

@@ -121,10 +121,6 @@ def test_decode_every_code_matches_numpy(fw, fmt):
             expected = nf.decode(codes, fmt, dtype)
         except ValueError:
             continue
-        if fw.name == "jax" and fmt.info.smallest_subnormal < 2.0 ** -126:    # XLA flushes them
-            with pytest.raises(ValueError, match="subnormal"):
-                fw.module.decode(fw.to(codes), fmt, dtype)
-            continue
         assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, dtype)))
 
 

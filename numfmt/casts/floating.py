@@ -257,7 +257,7 @@ def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
     if fmt.bits > TABLE_BITS:
         return _decode(flat, fmt, dtype).reshape(arr.shape)
     out = np.empty(flat.size, dtype)
-    run_chunked(kern.lookup, flat, out, _decode_table(fmt, dtype))
+    run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
     return out.reshape(arr.shape)
 
 
@@ -271,8 +271,9 @@ def _decode(flat: np.ndarray, fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _decode_table(fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
-    """The value of every code (the decode kernel over all codes), read-only."""
+def decode_table(fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
+    """The value of every code (the decode kernel over all codes), read-only; the backends
+    look their codes up in it too."""
     table = _decode(np.arange(1 << fmt.bits, dtype=code_dtype(fmt.bits)), fmt, dtype)
     table.flags.writeable = False
     return table
