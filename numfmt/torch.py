@@ -8,11 +8,14 @@ Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are wid
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
 
-round and encode work under ``torch.compile(fullgraph=True)`` (decode not yet). There the data-dependent checks cannot raise:
-NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative inputs of
-unsigned formats likewise, codes outside the format are not checked, and overflow="raise"
-acts as overflow="ieee". Stochastic rounding there takes explicit ``random_bits`` (a seed
-raises NotImplementedError: inductor's fused SplitMix64 does not reproduce the random numbers yet).
+round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
+them into one loop (eager, each of the kernel's operations is a separate pass over memory:
+for speed, call them inside a compiled function). There the data-dependent checks cannot
+raise: NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative
+inputs of unsigned formats likewise, codes outside the format are not checked, and
+overflow="raise" acts as overflow="ieee". The random numbers come from an opaque custom op
+(``numfmt::splitmix_bits``), so compiled and eager stochastic rounding agree; a ``seed=None``
+is drawn when the function is traced, so pass a seed there.
 """
 from __future__ import annotations
 
