@@ -13,6 +13,7 @@ are always a script's output and never copied by hand::
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import re
@@ -54,9 +55,13 @@ def cpu_model() -> str:
 
 
 def machine_line(command: str) -> str:
-    """The first line of every table: cores, CPU, Python and numpy versions, and the command."""
+    """The first line of every table: cores, CPU, Python and numpy versions, numfmt's default
+    thread count (columns that say "1 thread" set it to 1), the date (UTC) and the command."""
+    import numfmt
+
     return (f"Machine: {os.cpu_count() or 1} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
-            f"numpy {np.__version__}. Command: `{command}`.")
+            f"numpy {np.__version__}; numfmt threads: {numfmt.get_num_threads()}; "
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}. Command: `{command}`.")
 
 
 def command(script: str, args: argparse.Namespace) -> str:

@@ -15,6 +15,8 @@ Peers (each one that fails to import or run is reported as n/a; the run goes on)
   IEEE-style layouts only (top exponent reserved for Inf/NaN), so e4m3 (fn), e3m2 and e2m1
   (finite) are not expressible: n/a;
 - numpy ``x.astype(float16).astype(float32)`` (binary16 only);
+- torch (CPU): ``t.to(dtype).to(torch.float32)`` on a tensor sharing x's memory, for the formats
+  torch has (float16, bfloat16, float8_e4m3fn, float8_e5m2), with torch's default threads;
 - ``x.copy()``: the memory-bandwidth floor.
 
 Results that differ from numfmt's are flagged in the table (``*``).
@@ -35,6 +37,7 @@ GFLOAT = {"binary16": "format_info_binary16", "bfloat16": "format_info_bfloat16"
           "e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2",
           "e3m2": "format_info_ocp_e3m2", "e2m1": "format_info_ocp_e2m1"}
 PYCHOP = {"binary16": (5, 10), "bfloat16": (8, 7), "e5m2": (5, 2)}   # IEEE-style layouts only
+TORCH = {"binary16": "float16", "bfloat16": "bfloat16", "e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2"}
 
 
 def main(argv=None) -> int:
@@ -73,6 +76,11 @@ def render(args) -> str:
     except Exception as exc:  # noqa: BLE001
         pychop = None
         notes.append(f"pychop unavailable ({type(exc).__name__}: {exc})")
+    try:
+        import torch
+    except Exception as exc:  # noqa: BLE001
+        torch = None
+        notes.append(f"torch unavailable ({type(exc).__name__}: {exc})")
 
     copy_rate, _ = measure(lambda: x.copy(), n, repeats)
     old_threads = nf.get_num_threads()
@@ -115,7 +123,12 @@ def render(args) -> str:
             if name == "binary16":
                 f16 = measure(lambda: x.astype(np.float16).astype(np.float32), n, repeats,
                               check=lambda r: same(r, ref), note=notes)
-            rows.append((name, nf1, nfa, mld, gfl, pyc, f16))
+            tch = (None, "")
+            if torch is not None and hasattr(torch, TORCH.get(name, "-")):
+                t, dt = torch.from_numpy(x), getattr(torch, TORCH[name])
+                tch = measure(lambda: t.to(dt).to(torch.float32), n, repeats,
+                              check=lambda r: same(r.numpy(), ref), note=notes)
+            rows.append((name, nf1, nfa, mld, gfl, pyc, f16, tch))
     finally:
         nf.set_num_threads(old_threads)
 
@@ -126,16 +139,18 @@ def render(args) -> str:
         f"round to nearest even of {n:,} float32 values (standard normal x 10, seed 0) to float32 results; "
         f"gfloat on the first {n_gfloat:,}, pychop on the first {n_pychop:,}. "
         "n/a: no such format in that library (pychop: IEEE-style layouts only; ml_dtypes: no float16 type "
-        "of its own, see the numpy column) or it failed. * marks results that differ from numfmt's.",
+        "of its own, see the numpy column; torch: no 6- or 4-bit float dtype) or it failed. * marks results that differ from numfmt's.",
         "",
     ]
     table = []
-    for name, nf1, nfa, mld, gfl, pyc, f16 in rows:
+    for name, nf1, nfa, mld, gfl, pyc, f16, tch in rows:
         best_nf = max([r for r in (nf1, nfa) if r is not None], default=None)
         table.append([name, fmt_rate(nf1), fmt_rate(nfa), fmt_rate(*mld), fmt_rate(*gfl), fmt_rate(*pyc),
-                      fmt_rate(*f16), fmt_rate(copy_rate), fmt_ratio(best_nf, mld[0]), fmt_ratio(copy_rate, best_nf)])
+                      fmt_rate(*f16), fmt_rate(*tch), fmt_rate(copy_rate), fmt_ratio(best_nf, mld[0]),
+                      fmt_ratio(best_nf, tch[0]), fmt_ratio(copy_rate, best_nf)])
     lines += markdown_table(["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
-                             "numpy float16", "copy", "numfmt/ml_dtypes", "copy/numfmt"], table)
+                             "numpy float16", "torch", "copy", "numfmt/ml_dtypes", "numfmt/torch", "copy/numfmt"],
+                            table)
     lines.append("")
     lines.append("Ratios use the faster numfmt column. copy/numfmt near 1 means numfmt runs at memory bandwidth.")
     if notes:

@@ -12,7 +12,6 @@ Results go to benchmarks/results/compile.md (``--only`` runs are printed, not sa
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import subprocess
 import sys
@@ -98,7 +97,7 @@ def render(args) -> str:
         table.append(["`numfmt warmup` (whole process, all cores)", f"{warmup_time():.1f}", ""])
     worst = max(rows, key=lambda r: r[1])
     lines = [machine_line(command("bench_compile.py", args) + (f" --jobs {args.jobs}" if args.jobs > 1 else "")),
-             "", f"{datetime.date.today()}. Seconds, each entry point in a fresh process with an empty "
+             "", "Seconds, each entry point in a fresh process with an empty "
              f"Numba cache; slowest first call: {worst[0]}, {worst[1]:.2f} s.", ""]
     lines += markdown_table(["entry point", "first call (s)", "warm (s)"], table)
     return "\n".join(lines) + "\n"

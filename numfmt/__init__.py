@@ -6,7 +6,9 @@
 """
 from .accumulate import dot, matmul, sum
 from .casts import BlockCodes, decode, encode, get_num_threads, last_seed, round, set_num_threads
-from . import dyadic
+from . import distributed, dyadic   # distributed: dask arrays (dask imported only when one comes in)
+from . import mcf
+from .intacc import accumulator_bits
 from .formats import BlockFormat, FixedFormat, FloatFormat, FloatInfo, IntFormat, PositFormat, format, registered
 from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quire import Quire, quire_dot, quire_sum
@@ -16,7 +18,8 @@ from .rounding import Rounding
 __version__ = "0.1.0"
 
 __all__ = ["BlockCodes", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat",
-           "Quire", "Rounding", "choose_qparams", "dequantize_affine", "dyadic", "quantize_affine", "decode", "dot",
-           "encode", "format", "get_num_threads", "last_seed", "matmul", "quire_dot", "quire_sum", "registered",
+           "Quire", "Rounding", "accumulator_bits", "choose_qparams", "dequantize_affine", "distributed", "dyadic",
+           "quantize_affine", "decode", "dot", "encode", "format", "get_num_threads", "last_seed", "matmul", "mcf",
+           "quire_dot", "quire_sum", "registered",
            "round", "set_num_threads", "sum",
            "abs", "add", "div", "fma", "mul", "neg", "sqrt", "sub"]

@@ -6,14 +6,18 @@ and every operation of the chosen order is rounded once to the accumulator forma
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import array_libraries
 from .arithmetic.floating import products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .parallel import run_chunked
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
+from .intacc import IntegerPlan, is_integer_format
 from .kernels import accumulate as kern
 from .kernels.arith import SR_MAX_PRECISION_PLUS_BITS as SR_LIMIT
 from .kernels.floating import FloatParams
@@ -31,9 +35,10 @@ _NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed 
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
 # what each argument that takes a format accepts, for the error message
-_EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire')",
+_EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire'; "
+                    "integer inputs in an integer accumulator, e.g. accumulator='int16')",
              "accumulator": "a float format (e.g. 'binary32', 'bfloat16', a FloatFormat or a dtype), "
-                            "or 'quire' with a posit fmt",
+                            "an integer format (e.g. 'int16'), or 'quire' with a posit fmt",
              "product": "a float format"}
 
 
@@ -93,12 +98,27 @@ def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
 _NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0))   # products stay exact
 
 
+def _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
+          overflow, seed, sr_bits, sr_rule, random_bits, inputs, products: bool, rng: str):
+    """The plan of a reduction: an integer accumulator (``numfmt.intacc``) when the accumulator
+    (or, without one, fmt) is an integer format, else a float accumulator."""
+    target = fmt if accumulator is None else accumulator
+    if target is not None and is_integer_format(target):
+        return IntegerPlan(fmt, accumulator if accumulator is not None else fmt, product, order, block,
+                           fused_terms, alignment_bits, promote_every, rounding, overflow, sr_bits,
+                           random_bits, inputs, products)
+    return _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
+                 overflow, seed, sr_bits, sr_rule, random_bits, inputs, products, rng)
+
+
 class _Plan:
     """The checked arguments of one call: formats, order configuration and rounders."""
 
+    dtype = np.float64          # what the terms are passed to the kernels as
+
     def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
                  promote_every, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs,
-                 products: bool):
+                 products: bool, rng: str = "splitmix64"):
         if accumulator is None and fmt is None:
             raise ValueError("give fmt (the inputs' format) or accumulator (or both)")
         self.acc = (_float_format(fmt, "fmt") if accumulator is None
@@ -136,6 +156,7 @@ class _Plan:
         self.overflow = overflow_policy(overflow)
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
         self._stochastic_args = (seed, sr_bits, sr_rule, random_bits)
+        self.rng = rng
         self.inputs = inputs
 
     def operands(self, arrays: dict) -> dict:
@@ -152,7 +173,8 @@ class _Plan:
         n = a3.shape[2]
         seed, sr_bits, sr_rule, random_bits = self._stochastic_args
         stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
-                                     sr_bits, sr_rule, random_bits, name="the reduction's random numbers")
+                                     sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
+                                     rng=self.rng)
         rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
         for fmt in rounded:
             if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
@@ -172,6 +194,10 @@ class _Plan:
         status = np.zeros(size, np.int8)
         run_chunked(self.kernel, out, status, a3, bt3, self.tx_proto, self.cfg, acc, prod, promote,
                     np.uint64(seed), np.int64(mark), rand, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+        return self._values(out, status, shape, float32)
+
+    def _values(self, out: np.ndarray, status: np.ndarray, shape: tuple, float32: bool):
+        """The rounded bits as values shaped to shape; OverflowError where status flags one."""
         if status.any():
             first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
             raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "
@@ -180,6 +206,57 @@ class _Plan:
         if float32 and fits_float32(self.out_fmt):
             values = values.astype(np.float32)
         return values[()] if values.ndim == 0 else values
+
+    # order="exact" in parts (``numfmt.distributed``): exact partial sums, merged by the caller
+    def partials(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple) -> np.ndarray:
+        """The exact sums of the terms of each output element of a3 (x bt3) as int64 rows of
+        ``kernels.accumulate.PARTIAL_WIDTH`` (products rounded to ``product``, which takes a
+        deterministic mode here), shaped shape + (PARTIAL_WIDTH,). Two parts' rows merge by
+        ``merge_partials``."""
+        size = math.prod(shape)
+        states = np.empty((size, kern.PARTIAL_WIDTH), np.int64)
+        status = np.zeros(size, np.int8)
+        prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
+        mark = overflow_mark(True) if self.overflow == "raise" else -1
+        run_chunked(kern.exact_partials, states, status, a3, bt3, self.tx_proto, prod, np.int64(mark),
+                    pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
+        self._values(np.zeros(size, np.int64), status, shape, False)
+        return states.reshape(shape + (kern.PARTIAL_WIDTH,))
+
+    def round_partials(self, states: np.ndarray, index: np.ndarray, n: int, float32: bool):
+        """The merged exact sums ``states`` (shape + (PARTIAL_WIDTH,)) rounded once, as ``run``
+        rounds output elements ``index`` (their C-order indices, shaped shape) of a reduction
+        of n terms (stochastic rounding draws the same random numbers)."""
+        shape = states.shape[:-1]
+        seed, sr_bits, sr_rule, random_bits = self._stochastic_args
+        stochastic = stochastic_args(self.mode, (), seed, sr_bits, sr_rule, random_bits)
+        acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
+        mark = overflow_mark(True) if self.overflow == "raise" else -1
+        out = np.empty(index.size, np.int64)
+        status = np.zeros(index.size, np.int8)
+        kern.round_partials(np.ascontiguousarray(states).reshape(-1, kern.PARTIAL_WIDTH), out, status,
+                            np.ascontiguousarray(index, np.int64).reshape(-1), np.int64(kern.ROUNDINGS_PER_TERM * max(n, 1)),
+                            acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), _NO_RANDOM_BITS)
+        return self._values(out, status, shape, float32)
+
+
+def merge_partials(states: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:
+    """Rows of ``_Plan.partials`` (shape + (PARTIAL_WIDTH,)) merged exactly over ``axis``
+    (an int or a tuple of axes of shape): the limbs added (the rounding normalizes them), the
+    flags or-ed, the special sums combined as IEEE addition combines Inf and NaN."""
+    limbs, special, flags = states[..., :-2], states[..., -2], states[..., -1]
+    has = (flags & kern.HAS_SPECIAL) != 0
+    values = np.where(has, special, 0).view(np.float64)
+    nan = (has & np.isnan(values)).any(axis, keepdims=keepdims)
+    pos = (values == np.inf).any(axis, keepdims=keepdims)
+    neg = (values == -np.inf).any(axis, keepdims=keepdims)
+    pos_inf, neg_inf = np.array([np.inf, -np.inf]).view(np.int64)
+    single = has.sum(axis, keepdims=keepdims) == 1      # then that part's special sum, as it is
+    merged_special = np.where(single, np.where(has, special, 0).sum(axis, keepdims=keepdims),
+                              np.where(nan | (pos & neg), kern.NAN_BITS, np.where(neg, neg_inf, pos_inf)))
+    return np.concatenate([limbs.sum(axis, keepdims=keepdims),
+                           merged_special[..., None].astype(np.int64),
+                           np.bitwise_or.reduce(flags, axis, keepdims=keepdims)[..., None]], axis=-1)
 
 
 _DOC_ARGS = """
@@ -221,6 +298,16 @@ _DOC_ARGS = """
       registers every 128 products (DeepSeek-V3 report, section 3.3.2; DeepGEMM also applies
       its block scales there, which numfmt leaves to the caller). The result is binary32.
 
+    Integer accumulators (``accumulator="int16"``, "int12", "int32", any integer format; fmt
+    defaults to it; ``numfmt.intacc``): the inputs are values of the integer format ``fmt``
+    (float or integer arrays, at most 32 bits), the products exact, and every addition into the
+    accumulator wraps (``overflow="wrap"``: two's complement, what hardware does) or saturates
+    (``"saturate"``, and ``"ieee"`` as ``numfmt.round`` treats integer formats; ``"raise"``:
+    OverflowError if an addition leaves the range), in the order ``"sequential"`` (from 0),
+    ``"blocked"`` or ``"exact"`` (one wrap or clamp of the exact sum). Wrapping gives the same
+    result in every order; saturation does not. The result is int64 integers; rounding,
+    product and the stochastic arguments do not apply.
+
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under
     overflow="saturate"). An exact zero sum is +0 (-0 rounding toward negative, or when every
@@ -236,6 +323,9 @@ _DOC_ARGS = """
     broadcastable to the result's shape + (8 * n,): rounding j of output element o uses
     ``random_bits[o][j]``, so ``numfmt.random.random_bits(seed, shape + (8 * n,), sr_bits)``
     reproduces ``seed=seed``.
+    rng: the seeded generator, ``"splitmix64"`` (default) or ``"squares"`` (``numfmt.round``);
+    with "squares" the 8 * n numbers per output element are generated before the reduction
+    (memory: 64 bytes per term and output element).
     inputs: ``"exact"`` (default): inputs must be values of ``fmt``, else ValueError;
     ``"round"``: round them to ``fmt`` first, as ``numfmt.add`` does (in ``rounding``, under
     stochastic rounding to nearest even, with ``overflow``).
@@ -243,14 +333,20 @@ _DOC_ARGS = """
     any rounding overflows).
 
     Returns float32 when no input is float64 and float32 holds the result format, else float64;
-    a numpy scalar for a single result."""
+    a numpy scalar for a single result.
+
+    Dask arrays (``sum`` and ``dot``) give a lazy dask array: ``order="exact"`` sums each
+    chunk exactly, merges the chunks' sums exactly and rounds once (bit for bit the NumPy
+    result); ``"pairwise"`` reduces each chunk, then the chunk results, by numpy's pairwise
+    tree; ``"blocked"`` gives each chunk's block sums and adds them all in sequence (bit for
+    bit); the other orders take the reduced axes in one chunk. See ``numfmt.distributed``."""
 
 
 def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential",  # noqa: A001
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", keepdims: bool = False):
+        inputs: str = "exact", keepdims: bool = False, rng: str = "splitmix64"):
     """Sum of x's elements over ``axis`` (None: all; an int or a tuple) with an emulated
     accumulator; the terms are taken in C order of the reduced axes.
     {args}
@@ -265,33 +361,46 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         [1.0, 1.0078125]
         >>> nf.sum(np.ones((2, 3), np.float32), "e4m3", axis=1, accumulator="binary32").tolist()
         [3.0, 3.0]
+        >>> [int(nf.sum([100, 100, -100], "int8", overflow=o)) for o in ("wrap", "saturate")]
+        [100, 27]
     """
+    if array_libraries.is_dask(x):
+        return array_libraries.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
+                                  fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
+                                  rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                  random_bits=random_bits, inputs=inputs, keepdims=keepdims, rng=rng)
     arr = as_float_array(x)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
                                                      alignment_bits=alignment_bits, promote_every=promote_every))
         arr = round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
         total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                          random_bits=random_bits)
+                          random_bits=random_bits, rng=rng)
         if keepdims:
             axes = _axes(axis, arr.ndim)
             total = total.reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
         return total
-    plan = _Plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False)
+    plan = _plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False, rng=rng)
     float32 = arr.dtype != np.float64
     axes = _axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
     out_shape = tuple(arr.shape[d] for d in kept)
-    n = int(np.prod([arr.shape[d] for d in axes], dtype=np.int64))
-    # the terms of each output contiguous, in their own dtype: a view where arr already is so
-    moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
-    moved = plan.operands({"x": moved})["x"]
-    a3 = moved.reshape(int(np.prod(out_shape, dtype=np.int64)), 1, n)
-    result = plan.run(a3, None, out_shape, float32)
+    result = plan.run(sum_terms(arr, axes, plan), None, out_shape, float32)
     if keepdims:
         result = np.asarray(result).reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
     return result
+
+
+def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
+    """The terms of the sum of arr over axes as the kernels' (outputs, 1, terms) array, checked
+    (or rounded) by ``plan.operands``; outputs in C order of the kept axes."""
+    kept = [d for d in range(arr.ndim) if d not in axes]
+    n = math.prod(arr.shape[d] for d in axes)
+    # the terms of each output contiguous, in their own dtype: a view where arr already is so
+    moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
+    moved = plan.operands({"x": moved})["x"]
+    return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
 
 
 def _axes(axis, ndim: int) -> tuple:
@@ -329,19 +438,19 @@ def _quire_operands(a, b, posit, rounding, inputs: str):
     return arrays["a"], arrays["b"]
 
 
-def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int) -> np.ndarray:
+def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.ndarray:
     """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
-    float64 array; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
+    array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
-        return np.ascontiguousarray(arr, np.float64).reshape(1, rows, n)
-    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), np.float64).reshape(-1, rows, n)
+        return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
+    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(-1, rows, n)
 
 
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact"):
+        inputs: str = "exact", rng: str = "splitmix64"):
     """Inner products over the last axis of a and b, broadcast against each other (numpy.vecdot;
     for 1-D inputs numpy.dot): the terms are the products a[..., k] * b[..., k], exact, or
     each rounded once to ``product`` when given.
@@ -355,14 +464,19 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         ...  for p in (None, "e4m3")]
         [2.53125, 2.5]
     """
+    if array_libraries.is_dask(a, b):
+        return array_libraries.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
+                                  fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
+                                  rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                  random_bits=random_bits, inputs=inputs, rng=rng)
     if isinstance(accumulator, str) and accumulator == "quire":
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
         return quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
-                         random_bits=random_bits)
-    plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+                         random_bits=random_bits, rng=rng)
+    plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                 rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
     a, b, float32 = _operands(a, b, plan)
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
@@ -371,8 +485,8 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
     except ValueError:
         raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
-    a3 = _stack(a[..., None, :], batch, 1, n)
-    b3 = _stack(b[..., None, :], batch, 1, n)
+    a3 = _stack(a[..., None, :], batch, 1, n, plan.dtype)
+    b3 = _stack(b[..., None, :], batch, 1, n, plan.dtype)
     return plan.run(a3, b3, batch, float32)
 
 
@@ -380,7 +494,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
            block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
            promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           inputs: str = "exact"):
+           inputs: str = "exact", rng: str = "splitmix64"):
     """Matrix product with numpy.matmul's shapes (1-D operands promoted and their axis removed,
     stacks of matrices broadcast); element (i, j) reduces the products a[..., i, k] * b[..., k, j]
     over k, exact, or each rounded once to ``product`` when given.
@@ -398,8 +512,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
     else:
-        plan = _Plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
-                     rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True)
+        plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+                     rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
         a, b, float32 = _operands(a, b, plan)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
@@ -415,11 +529,11 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
     if quire:     # element (i, j): the quire dot product of row i of a and column j of b
         values = quire_dot(a2[..., :, None, :], np.swapaxes(b2, -1, -2)[..., None, :, :], posit, rounding,
-                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits)
+                           seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)
         values = np.reshape(values, shape)
         return values[()] if values.ndim == 0 else values
-    a3 = _stack(a2, batch, m, n)
-    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n)
+    a3 = _stack(a2, batch, m, n, plan.dtype)
+    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
     return plan.run(a3, bt3, shape, float32)
 
 

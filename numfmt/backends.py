@@ -43,7 +43,7 @@ from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_para
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import floating as _kern
-from .random import splitmix_bits
+from .random import RNGS, splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
@@ -273,13 +273,18 @@ def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, r
 
 
 def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-               want_code: bool):
+               want_code: bool, rng: str = "splitmix64"):
     """round (want_code False) or encode x to a float format on the backend: the public
     functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
     x = backend.float_input(x)
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if rng != "splitmix64" and plan.sr and random_bits is None:
+        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
+                                  "use rng='splitmix64' (the default) or random_bits")
     traced = backend.traced(x)
     if not traced:
         check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))

@@ -6,7 +6,7 @@ Commands::
     numfmt list                          every registered format: name, aliases, bits, max, smallest subnormal
     numfmt info FORMAT                   all properties and aliases; every value by code (at most 8 bits),
                                          the regimes of a posit, the element x scale breakdown of a block format
-    numfmt round FORMAT VALUES... [-r R] [-o O] [--nan N] [--seed S] [--sr-bits K]
+    numfmt round FORMAT VALUES... [-r R] [-o O] [--nan N] [--seed S] [--sr-bits K] [--rng G]
     numfmt encode FORMAT VALUES... [same options]   the codes, in hex
     numfmt decode FORMAT CODES...        the values of codes (0x-prefixed hex or decimal)
     numfmt demo                          a short showcase (also what plain ``numfmt`` runs)
@@ -25,7 +25,8 @@ every bit a deterministic rounding to at most 51 bits needs (the discarded fract
 stochastic rounding compares with its random bits is exact to 52 - precision bits).
 ``round -r sr`` encodes each value once and decodes that code, so value and code belong to the
 same random draw; element i uses random number i of ``--seed`` (drawn from the OS and printed on
-stderr when not given), as ``numfmt.round(x, fmt, "sr", seed=S)`` does.
+stderr when not given) from the generator ``--rng`` (splitmix64 or squares), as
+``numfmt.round(x, fmt, "sr", seed=S, rng=G)`` does.
 
 Bad input (an unknown name, a value that is not a number, a code out of range, an option the
 format does not take, an overflow under ``--overflow raise``) prints a one-line error on stderr
@@ -65,7 +66,7 @@ import numpy as np
 from . import __version__, accumulate, ops, study, verify, warmup
 from .casts import decode, encode, round as _round
 from .formats.registry import format as _format, registered
-from .random import random_bits, resolve_seed
+from .random import RNGS, random_bits, resolve_seed
 from .rounding import DETERMINISTIC_ROUNDINGS, OVERFLOW_POLICIES, ROUNDING_NAMES, Rounding, rounding_mode
 
 DEMO_VALUES = (("0.1", 0.1), ("1/3", 1 / 3), ("300", 300.0), ("465", 465.0), ("1e-5", 1e-5), ("-2.5", -2.5))
@@ -419,7 +420,7 @@ def _element_format(name: str, command: str):
 
 
 def _check_options(fmt, args: argparse.Namespace) -> Rounding:
-    """The rounding mode, after checking that fmt takes --overflow, --nan, --seed and --sr-bits."""
+    """The rounding mode, after checking that fmt takes --overflow, --nan, --seed, --sr-bits and --rng."""
     mode = rounding_mode(args.rounding)
     if args.overflow == "wrap" and fmt.family != "fixed":
         raise CliError(f"--overflow wrap applies to integer and fixed-point formats; {fmt.name} is a "
@@ -428,7 +429,7 @@ def _check_options(fmt, args: argparse.Namespace) -> Rounding:
         raise CliError(f"--nan {args.nan} does not apply to {fmt.name} ({fmt.family} format): it takes "
                        + " or ".join(f"--nan {c}" for c in NAN_CHOICES[fmt.family]))
     if mode != Rounding.STOCHASTIC:
-        for option, value in (("--seed", args.seed), ("--sr-bits", args.sr_bits)):
+        for option, value in (("--seed", args.seed), ("--sr-bits", args.sr_bits), ("--rng", args.rng)):
             if value is not None:
                 raise CliError(f"{option} applies to --rounding stochastic (sr) only; got --rounding {args.rounding}")
     return mode
@@ -451,7 +452,7 @@ def _codes(args: argparse.Namespace, command: str) -> tuple[object, list[tuple[s
         if args.seed is None:
             print(f"numfmt: stochastic rounding with --seed {seed}", file=sys.stderr)
         sr_bits = 32 if args.sr_bits is None else args.sr_bits
-        sr = {"sr_bits": sr_bits, "random_bits": random_bits(seed, len(values), sr_bits)}
+        sr = {"sr_bits": sr_bits, "random_bits": random_bits(seed, len(values), sr_bits, rng=args.rng or RNGS[0])}
     out = []
     for i, (text, x) in enumerate(zip(args.values, values)):
         if math.isnan(x) and not _has_nan(fmt) and args.nan == "raise":
@@ -580,6 +581,8 @@ def _add_rounding_options(p: argparse.ArgumentParser) -> None:
                         "from the OS and printed on stderr")
     p.add_argument("--sr-bits", type=_sr_bits, metavar="K",
                    help="stochastic rounding: the number of random bits, 1 to 62 (default 32)")
+    p.add_argument("--rng", choices=RNGS, metavar="G",
+                   help=f"stochastic rounding: the counter-based generator, {' or '.join(RNGS)} (default {RNGS[0]})")
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:

@@ -310,7 +310,8 @@ BACKEND = JaxBackend()
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
-          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> jax.Array:
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+          rng: str = "splitmix64") -> jax.Array:
     """x rounded to fmt as a JAX array: float64 for float64 inputs and for formats whose values
     float32 cannot hold (x64 mode), else float32; bit-identical to ``numfmt.round``. fmt may be
     a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...).
@@ -322,11 +323,12 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     dtype('float32')
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False)
+                               random_bits, want_code=False, rng=rng)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
-           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> jax.Array:
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           rng: str = "splitmix64") -> jax.Array:
     """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
     bit-identical to ``numfmt.encode``.
 
@@ -335,7 +337,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     [56, 254, 127]
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True)
+                               random_bits, want_code=True, rng=rng)
 
 
 def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:

@@ -97,7 +97,7 @@ def round_operands(arrays: dict, fmt, mode: Rounding, overflow: str, inputs: str
     return {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
 
 
-def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs):
+def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng):
     """Check the arguments, broadcast, check (or round) the operands, dispatch to the family's
     elementwise, shape the result."""
     fmt = _format(fmt)
@@ -126,7 +126,7 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     dtype = np.float32 if checks and out32 and overflow != "raise" and mode != Rounding.STOCHASTIC else np.float64
     operands = tuple(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1)
                      for a in arrays.values())
-    stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result")
+    stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     if checks:
         try:
             out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)
@@ -143,7 +143,7 @@ _ARGS_DOC = """fmt: a format name or alias, a Format, or a numpy / ml_dtypes dty
         rounding: ``nearest_even`` (default), ``nearest_away``, ``toward_zero``, ``toward_positive``,
             ``toward_negative``, ``odd``, ``stochastic`` (and the short aliases of ``numfmt.round``).
         overflow: ``ieee``, ``saturate`` or ``raise``, as in ``numfmt.round``.
-        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as in ``numfmt.round``; element i
+        seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as in ``numfmt.round``; element i
             of the (broadcast, C-order) result uses random number i. sr_bits is at most
             60 - precision (36 for binary32), where the exact core keeps every bit that matters.
         inputs: ``exact`` (default): operands must be values of fmt, else ValueError; ``round``:
@@ -152,7 +152,8 @@ _ARGS_DOC = """fmt: a format name or alias, a Format, or a numpy / ml_dtypes dty
 
 
 def add(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """a + b, exact, rounded once to fmt.
 
     Args:
@@ -166,11 +167,12 @@ def add(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> nf.add([1.0, 448.0], [0.0625, 32.0], "e4m3", "toward_positive", overflow="saturate").tolist()
         [1.125, 448.0]
     """
-    return _apply("add", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs)
+    return _apply("add", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
 
 
 def sub(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """a - b, exact, rounded once to fmt; x - x is +0 (-0 under toward_negative).
 
     Args:
@@ -182,11 +184,12 @@ def sub(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> [float(nf.sub(1.5, 1.5, "bfloat16", r)) for r in ("nearest_even", "toward_negative")]
         [0.0, -0.0]
     """
-    return _apply("sub", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs)
+    return _apply("sub", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
 
 
 def mul(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """a * b, exact, rounded once to fmt.
 
     Args:
@@ -198,11 +201,12 @@ def mul(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> nf.mul([1.5, 3.0], 1.5, "e2m1", "toward_zero").tolist()
         [2.0, 4.0]
     """
-    return _apply("mul", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs)
+    return _apply("mul", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
 
 
 def div(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """a / b, exact, rounded once to fmt; x / 0 is ±Inf (NaN or ±max without Inf), 0 / 0 NaN.
 
     Args:
@@ -214,11 +218,12 @@ def div(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> nf.div([1.0, 1.0, 1.0], [3.0, 0.0, -0.0], "binary16").tolist()
         [0.333251953125, inf, -inf]
     """
-    return _apply("div", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs)
+    return _apply("div", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
 
 
 def fma(a, b, c, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+        sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """a * b + c with a single rounding (the product is not rounded).
 
     Args:
@@ -233,11 +238,12 @@ def fma(a, b, c, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *,
         (6.103515625e-05, 0.0)
     """
     return _apply("fma", {"a": a, "b": b, "c": c}, fmt, rounding, overflow, seed, sr_bits, sr_rule,
-                  random_bits, inputs)
+                  random_bits, inputs, rng)
 
 
 def sqrt(a, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
-         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact"):
+         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
+        rng: str = "splitmix64"):
     """The square root of a, exact, rounded once to fmt; sqrt(-0) = -0, sqrt(x < 0) = NaN.
 
     Args:
@@ -249,7 +255,7 @@ def sqrt(a, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed
         >>> nf.sqrt([2.0, 2.0], "e4m3", "toward_zero").tolist(), float(nf.sqrt(2.0, "e4m3", "rup"))
         ([1.375, 1.375], 1.5)
     """
-    return _apply("sqrt", {"a": a}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs)
+    return _apply("sqrt", {"a": a}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
 
 
 def _sign_op(function, a, fmt, rounding, overflow, inputs):

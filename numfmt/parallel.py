@@ -61,16 +61,17 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
 
 
 def run_chunked(kernel, x: np.ndarray, out: np.ndarray, *args, pass_start: bool = False,
-                work_per_item: float = 1.0) -> list:
+                work_per_item: float = 1.0, offset: int = 0) -> list:
     """``kernel(x[a:b], out[a:b], *args)`` over contiguous chunks of flat arrays (``run_ranges``);
-    with ``pass_start`` the kernel also gets the chunk's first index:
-    ``kernel(x[a:b], out[a:b], a, *args)``. The kernels' results in order.
+    with ``pass_start`` the kernel also gets the chunk's first index plus ``offset`` (the
+    index of x[0] in a larger array): ``kernel(x[a:b], out[a:b], offset + a, *args)``. The
+    kernels' results in order.
 
     >>> def double(x, out, start): out[:] = 2 * x; return start
     >>> out = np.empty(3); run_chunked(double, np.arange(3.0), out, pass_start=True), out.tolist()
     ([0], [0.0, 2.0, 4.0])
     """
     def task(lo, hi):
-        return kernel(x[lo:hi], out[lo:hi], *((lo,) if pass_start else ()), *args)
+        return kernel(x[lo:hi], out[lo:hi], *((offset + lo,) if pass_start else ()), *args)
 
     return run_ranges(task, x.shape[0] if x.ndim else 1, work_per_item)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import array_libraries
 from .casts import round as _round
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
@@ -70,7 +71,7 @@ def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.n
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
                     rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
-                    sr_rule: str = "add", random_bits=None) -> np.ndarray:
+                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64") -> np.ndarray:
     """Integers q = saturate(round(x / scale) + zero_point) of the integer format ``fmt``.
 
     Args:
@@ -86,7 +87,10 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
             rounded once in ``rounding``; every mode, stochastic included.
         rounding: a numfmt rounding mode or alias (nearest_even, nearest_away, toward_zero,
             toward_positive, toward_negative, odd, stochastic).
-        seed, sr_bits, sr_rule, random_bits: stochastic rounding, as ``numfmt.round``.
+        seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as ``numfmt.round``.
+
+    A dask x gives a lazy dask array equal bit for bit to the NumPy result (random numbers
+    included) for any chunking (``numfmt.distributed``).
 
     Returns:
         The integers in the smallest numpy dtype that holds fmt (int8, uint8, ...), shaped like x.
@@ -96,26 +100,45 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     >>> quantize_affine([3 - 2**-30, -2.5], "int8", 1.0, exact=True, rounding="toward_zero").tolist()
     [2, -2]
     """
-    fmt = _integer_format(fmt)
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
+                                              seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
+                                              rng=rng)
     x = as_float_array(_native(x))
-    axis = checked_axis(axis, x.ndim)
-    scale = _along(scale, x.shape, axis, "scale").astype(np.float64 if exact else np.float32)
+    fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng) if exact else None
+    return affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
+
+
+def affine_params(shape: tuple, fmt, scale, zero_point, axis, exact: bool, rounding: str):
+    """(fmt, axis, scale, zero_point, mode) of ``quantize_affine`` checked for an x of this
+    shape; scale (float64 for ``exact``, else float32) and zero_point (int64) broadcast
+    against x."""
+    fmt = _integer_format(fmt)
+    axis = checked_axis(axis, len(shape))
+    scale = _along(scale, shape, axis, "scale").astype(np.float64 if exact else np.float32)
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise ValueError(f"scale must be positive and finite{'' if exact else ' in float32'}; got {scale!r}")
-    zero_point = _zero_point(zero_point, x.shape, axis, fmt)
+    zero_point = _zero_point(zero_point, shape, axis, fmt)
     mode = rounding_mode(rounding)
+    if not exact and mode != Rounding.NEAREST_EVEN:
+        raise ValueError(f"exact=False is ONNX QuantizeLinear's float32 recipe, which rounds half to even "
+                         f"only; pass exact=True for rounding={rounding!r}")
+    return fmt, axis, scale, zero_point, mode
+
+
+def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_point: np.ndarray, mode: Rounding,
+                    exact: bool, sr) -> np.ndarray:
+    """The integers of ``quantize_affine`` for the float array x and the ``affine_params``;
+    ``sr`` the ``numfmt.stochastic.stochastic_args`` of x (exact only, else None)."""
     x = x.astype(np.float64 if exact else np.float32)
     if np.isnan(x).any():
         raise ValueError(f"{int(np.isnan(x).sum())} elements of x are NaN; integer formats have no NaN")
     if exact:
-        sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
         flat = np.ascontiguousarray(x).reshape(-1)
         s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
         q = divide_round(flat, s, mode, -(1 << 62), 1 << 62, stochastic=sr).reshape(x.shape)
     else:
-        if mode != Rounding.NEAREST_EVEN:
-            raise ValueError(f"exact=False is ONNX QuantizeLinear's float32 recipe, which rounds half to even "
-                             f"only; pass exact=True for rounding={rounding!r}")
         with np.errstate(over="ignore", divide="ignore"):
             ratio = x / scale
         q = _round(ratio, "int32", "nearest_even", overflow="saturate").astype(np.int64)

@@ -72,21 +72,21 @@ def _codes(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
-def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits):
-    sr = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result")
+def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, rng):
+    sr = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     seed, k, rule, rand = sr if sr is not None else (0, 1, "add", None)
     return mode_flags(mode), (k, int(rule == "nearest")), rand, np.uint64(seed)
 
 
 def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: int | None = None,
-              sr_rule: str = "add", random_bits=None) -> np.ndarray:
+              sr_rule: str = "add", random_bits=None, rng: str = "splitmix64") -> np.ndarray:
     """sum(a * b) over the last axis, exact in the quire and rounded once to fmt.
 
     a and b broadcast against each other; the result has their broadcast shape without the
     last axis and holds values of fmt (NaN where a term is NaR; an empty sum is 0), with the
     result type of ``numfmt.dot``: float32 where float32 holds every value of fmt and neither
     input is float64, else float64; a numpy scalar for a single result. Stochastic rounding
-    takes seed / sr_bits / sr_rule / random_bits as ``numfmt.round`` does, one random number
+    takes seed / sr_bits / sr_rule / random_bits / rng as ``numfmt.round`` does, one random number
     per output element.
 
     Example:
@@ -104,7 +104,7 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     rows = int(np.prod(shape))
     ca = np.ascontiguousarray(ca).reshape(rows, k)
     cb = np.ascontiguousarray(cb).reshape(rows, k)
-    p, sr, rand, seed = _round_params(mode, shape, seed, sr_bits, sr_rule, random_bits)
+    p, sr, rand, seed = _round_params(mode, shape, seed, sr_bits, sr_rule, random_bits, rng)
     lsb_exp, width = quire_layout(fmt)
     out = np.empty(rows, np.int64)
     limbs = new_longacc(lsb_exp, width).size
@@ -209,8 +209,9 @@ class Quire:
 
 
 def _sr_keywords(stochastic: dict) -> dict:
-    unknown = set(stochastic) - {"seed", "sr_bits", "sr_rule", "random_bits"}
+    unknown = set(stochastic) - {"seed", "sr_bits", "sr_rule", "random_bits", "rng"}
     if unknown:
         raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
     return {"seed": stochastic.get("seed"), "sr_bits": stochastic.get("sr_bits"),
-            "sr_rule": stochastic.get("sr_rule", "add"), "random_bits": stochastic.get("random_bits")}
+            "sr_rule": stochastic.get("sr_rule", "add"), "random_bits": stochastic.get("random_bits"),
+            "rng": stochastic.get("rng", "splitmix64")}

@@ -11,6 +11,12 @@ The bits of element ``i`` (its index in the C-order flattening of the input) are
 
 SplitMix64 passes BigCrush; being a function of the counter, the bits do not depend on how
 the array is chunked, on the thread count, or on the backend (NumPy, Torch, JAX).
+
+``rng="squares"`` selects Widynski's Squares instead ("Squares: A Fast Counter-Based RNG",
+arXiv 2004.06278), also a pure function of (key, counter): element ``i`` gets the top
+``sr_bits`` bits of ``squares64(i, key)``. For sr_bits <= 32 these are the top bits of
+``squares32(i, key)`` (the fifth round of squares64 only changes its low 32 bits), which is
+what is computed there (four rounds instead of five). The key is ``squares_key(seed)``.
 """
 from __future__ import annotations
 
@@ -18,10 +24,14 @@ import numba as nb
 import numpy as np
 
 from .lanes import lane, u64
+from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
 MIX1 = 0xBF58476D1CE4E5B9
 MIX2 = 0x94D049BB133111EB
+RNGS = ("splitmix64", "squares")
+SQUARES_KEY_SALT = 0x5371756172657321     # "Squares!": the key's draws are not the SR numbers
+_M64 = (1 << 64) - 1
 
 
 def resolve_seed(seed) -> int:
@@ -60,16 +70,116 @@ def element_bits(rand, seed, index, nbits):
     return rand[index] if rand.size != 0 else splitmix_bits(seed, index, nbits)
 
 
-def random_bits(seed: int, shape, sr_bits: int, start: int = 0) -> np.ndarray:
-    """The random integers stochastic rounding uses for an array of this shape (NumPy reference).
+def squares_key(seed: int) -> int:
+    """The Squares key of a 64-bit seed: 16 hex digits drawn as the paper's key generator
+    (``keys.h``) does, from SplitMix64 numbers 0..15 of ``seed ^ SQUARES_KEY_SALT`` (draw j,
+    r_j, picks digit j, counting from the least significant):
+
+    - digit 0: an odd digit, (1, 3, ..., 15)[r_0 % 8];
+    - digits 1..7: distinct nonzero digits, different from digit 0: from the remaining ones
+      in increasing order, the one at r_j % (number left), removed once taken;
+    - digits 8..15: nonzero, each different from the one before it: from the 14 candidates in
+      increasing order, the one at r_j % 14.
+
+    So the key is odd, its low half has eight distinct nonzero digits and no digit is zero,
+    the properties the paper asks of a key; the map is fixed, so a seed always gives the same key.
+
+    >>> hex(squares_key(0)), squares_key(1) % 2
+    ('0x413be9b6dab1c8ef', 1)
+    """
+    draws = [int(r) for r in random_bits((int(seed) ^ SQUARES_KEY_SALT) & _M64, 16, 62)]
+    digits = [(1, 3, 5, 7, 9, 11, 13, 15)[draws[0] % 8]]
+    pool = [d for d in range(1, 16) if d != digits[0]]
+    for j in range(1, 8):
+        digits.append(pool.pop(draws[j] % len(pool)))
+    for j in range(8, 16):
+        candidates = [d for d in range(1, 16) if d != digits[-1]]
+        digits.append(candidates[draws[j] % 14])
+    return sum(d << (4 * j) for j, d in enumerate(digits))
+
+
+_HALF = np.uint64(32)
+
+
+@nb.njit(inline="always")
+def _rot32(x):
+    return (x >> _HALF) | (x << _HALF)
+
+
+@nb.njit(inline="always")
+def squares_bits(key, ctr, nbits):
+    """The top ``nbits`` (1..63) bits of squares64(ctr, key) (uint64 arithmetic mod 2**64), as
+    int64; for nbits <= 32 computed as the top bits of squares32, which are the same."""
+    x = y = ctr * key
+    z = y + key
+    x = _rot32(x * x + y)             # round 1
+    x = _rot32(x * x + z)             # round 2
+    x = _rot32(x * x + y)             # round 3
+    t = x * x + z                     # round 4: squares32 is t >> 32
+    if nbits <= 32:
+        return np.int64(t >> np.uint64(64 - nbits))
+    x = _rot32(t)
+    return np.int64((t ^ ((x * x + y) >> _HALF)) >> np.uint64(64 - nbits))   # round 5
+
+
+@nb.njit(cache=True, nogil=True)
+def _squares_fill(out, start, key, nbits):
+    """out[i] = squares_bits(key, start + i, nbits)."""
+    for i in range(out.size):
+        out[i] = squares_bits(key, np.uint64(start + i), nbits)
+
+
+@nb.njit(cache=True, nogil=True)
+def _squares_at(out, index, key, nbits):
+    """out[i] = squares_bits(key, index[i], nbits) (``counter_bits``)."""
+    for i in range(out.size):
+        out[i] = squares_bits(key, index[i], nbits)
+
+
+SQUARES_WORK = 2                # ``numfmt.parallel`` units (about 1 ns) per Squares number
+
+
+def random_bits(seed: int, shape, sr_bits: int, start: int = 0, rng: str = "splitmix64") -> np.ndarray:
+    """The random integers stochastic rounding uses for an array of this shape: number
+    start + i of the generator for element i (C order); ``rng`` "splitmix64" (NumPy
+    reference of the kernels' generator) or "squares" (key ``squares_key(seed)``, computed by
+    a compiled loop in threads: the bits do not depend on the thread count).
 
     >>> random_bits(1, 3, 8).tolist()
     [145, 190, 248]
+    >>> random_bits(1, 3, 8, rng="squares").tolist()
+    [44, 14, 227]
     """
     n = int(np.prod(shape))
+    if rng == "squares":
+        out = np.empty(n, np.int64)
+        key = np.uint64(squares_key(seed))
+        run_ranges(lambda lo, hi: _squares_fill(out[lo:hi], np.uint64(start + lo), key, np.int64(sr_bits)),
+                   n, SQUARES_WORK)
+        return out.reshape(shape)
+    if rng != "splitmix64":
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    return counter_bits(seed, np.arange(start, start + n, dtype=np.uint64), sr_bits).reshape(shape)
+
+
+def counter_bits(seed: int, index: np.ndarray, sr_bits: int, rng: str = "splitmix64") -> np.ndarray:
+    """The random integers of the elements with these C-order indices (any integer array; the
+    result has its shape): number index[...] of the generator, as ``random_bits``.
+
+    >>> counter_bits(1, np.array([[2], [0]]), 8).tolist(), counter_bits(1, np.array([1]), 8, rng="squares").tolist()
+    ([[248], [145]], [14])
+    """
+    if rng == "squares":
+        out = np.empty(np.shape(index), np.int64)
+        _squares_at(out.reshape(-1), np.ascontiguousarray(index, np.uint64).reshape(-1), np.uint64(squares_key(seed)),
+                    np.int64(sr_bits))
+        return out
     with np.errstate(over="ignore"):
-        z = np.uint64(seed) + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(64 - sr_bits)).astype(np.int64).reshape(shape)
+        z = np.uint64(seed) + (np.asarray(index).astype(np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(MIX1)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(MIX2)
+        z ^= z >> np.uint64(31)
+        z >>= np.uint64(64 - sr_bits)
+    return z.astype(np.int64)

@@ -246,7 +246,8 @@ BACKEND.kernel("round_one", 64)     # rebind now: torch.compile must not trace t
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
-          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> torch.Tensor:
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+          rng: str = "splitmix64") -> torch.Tensor:
     """x rounded to fmt, as a tensor on x's device: float64 for float64 inputs and for formats
     whose values float32 cannot hold, else float32; bit-identical to ``numfmt.round``.
 
@@ -257,11 +258,12 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     torch.float32
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False)
+                               random_bits, want_code=False, rng=rng)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
-           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None) -> torch.Tensor:
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           rng: str = "splitmix64") -> torch.Tensor:
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
     x's device; bit-identical to ``numfmt.encode``.
 
@@ -270,7 +272,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     [56, 254, 127]
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True)
+                               random_bits, want_code=True, rng=rng)
 
 
 def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:

@@ -171,3 +171,11 @@ def test_errors_match_numpy(fw):
         fw.module.decode(fw.to(np.uint16([300])), "e4m3")
     with pytest.raises(ValueError, match="random_bits must lie"):
         fw.module.round(fw.to(x[:1]), "e4m3", "stochastic", sr_bits=4, random_bits=np.int64([16]))
+
+
+def test_rng_squares_is_not_there_yet(fw):
+    x = fw.to(np.float32([1.3]))
+    with pytest.raises(NotImplementedError, match="squares"):
+        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="squares")
+    with pytest.raises(ValueError, match="rng must be one of"):
+        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="mt19937")

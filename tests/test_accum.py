@@ -763,10 +763,15 @@ def test_inputs_round_rounds_the_inputs_first():
 
 
 def test_accumulator_of_another_family_names_the_accepted_ones():
-    """Issue 12: accumulator="int8" got an error about posit inputs and the quire."""
-    with pytest.raises(ValueError, match=r"accumulator must be a float format .*or 'quire' with a posit "
-                                         r"fmt; got int8, a fixed format"):
+    """Issue 12: accumulator="int8" got an error about posit inputs and the quire. Issue 19
+    made integer accumulators a feature: int8 now asks for integer inputs, and a fixed-point
+    accumulator names what is accepted."""
+    with pytest.raises(ValueError, match=r"fmt must be an integer format .* with an integer accumulator; "
+                                         r"got e4m3, a float format"):
         nf.sum([1.0], "e4m3", accumulator="int8")
+    with pytest.raises(ValueError, match=r"accumulator must be a float format .*an integer format .*or "
+                                         r"'quire' with a posit fmt; got q3.4, a fixed format"):
+        nf.sum([1.0], "e4m3", accumulator="q3.4")
     with pytest.raises(ValueError, match="product must be a float format; got posit8"):
         nf.dot([1.0], [1.0], "e4m3", product="posit8")
     with pytest.raises(ValueError, match="fmt must be a float format .posit inputs accumulate in the quire"):

@@ -26,11 +26,11 @@ def test_bench_cast_quick(tmp_path):
     header = next(line for line in text.splitlines() if line.startswith("| format"))
     columns = [c.strip() for c in header.strip("|").split("|")]
     assert columns == ["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
-                       "numpy float16", "copy", "numfmt/ml_dtypes", "copy/numfmt"]
+                       "numpy float16", "torch", "copy", "numfmt/ml_dtypes", "numfmt/torch", "copy/numfmt"]
     assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
 
 
-SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile"]
+SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
@@ -130,3 +130,18 @@ def test_bench_compile_times_one_entry_point():
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| decode e4m3 |")]
     assert len(rows) == 1 and float(rows[0].split("|")[2]) > 0
+
+
+def test_run_all_runs_the_scripts_and_leaves_the_readme_alone_when_quick():
+    """run_all.py --quick runs the named scripts on small inputs; quick figures never reach the README."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        before = f.read()
+    path = os.path.join(os.path.dirname(BENCH), "run_all.py")
+    result = subprocess.run([sys.executable, path, "--quick", "--only", "dyadic"], capture_output=True, text=True,
+                            timeout=600, env=CHECKOUT_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "== dyadic" in result.stdout and "numfmt threads:" in result.stdout
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert f.read() == before
+    bad = subprocess.run([sys.executable, path, "--only", "nosuch"], capture_output=True, text=True, env=CHECKOUT_ENV)
+    assert bad.returncode == 2 and "unknown benchmark nosuch" in bad.stderr

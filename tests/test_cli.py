@@ -151,6 +151,17 @@ def test_sr_bits_and_seed_options(capsys):
     assert "--sr-bits" in _error(capsys)
 
 
+def test_rng_option(capsys):
+    x = np.linspace(1, 2, 17)
+    assert main(["round", "e4m3", *[repr(float(v)) for v in x], "-r", "sr", "--seed", "5", "--rng", "squares"]) == 0
+    printed = [float(line.split()[2]) for line in capsys.readouterr().out.splitlines()]
+    assert printed == nf.round(x, "e4m3", "sr", seed=5, rng="squares").tolist()
+    assert main(["round", "e4m3", "1", "--rng", "squares"]) == 2
+    assert "--rng applies to --rounding stochastic" in _error(capsys)
+    assert main(["round", "e4m3", "1", "-r", "sr", "--rng", "mt"]) == 2
+    assert "--rng" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("text", ["abc", "1f", "ff", "1/0", "0x38", "1e", "", "1.2.3", "0x1.8", "nan1", "1/-2"])
 def test_a_bad_value_is_a_one_line_error(capsys, text):
     """Regression: bare hex (abc, 1f) was read as a hex float (2748, 31) and 1/0 printed a traceback."""

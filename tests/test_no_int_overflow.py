@@ -7,8 +7,8 @@ inlining and compiler version (a NaN payload plus a rounding bias passing 2**63 
 once helpers were inlined by LLVM instead of Numba). Compiled code cannot be checked for it, but
 the same kernels run as Python under ``NUMBA_DISABLE_JIT=1``, where numpy's int64 scalars report
 every overflow. This test runs a tour of special inputs that way in a subprocess and fails on the
-first overflow, naming the line. The uint64 hash of the random numbers (``splitmix_bits``) wraps
-by definition and is exempt.
+first overflow, naming the line. The uint64 hashes of the random numbers (``splitmix_bits``,
+``squares_bits``) wrap by definition and are exempt.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ TOUR = textwrap.dedent('''
         frame = sys._getframe(1)
         path = frame.f_code.co_filename.replace(os.sep, "/")
         compiled = "/numfmt/kernels/" in path or path.endswith(("/numfmt/rounding.py", "/numfmt/random.py"))
-        if kind != "overflow" or not compiled or frame.f_code.co_name == "splitmix_bits":
+        if kind != "overflow" or not compiled or frame.f_code.co_name in ("splitmix_bits", "squares_bits"):
             return
         raise FloatingPointError(f"{kind} at {frame.f_code.co_filename}:{frame.f_lineno} "
                                  f"({frame.f_code.co_name})")
@@ -48,6 +48,7 @@ TOUR = textwrap.dedent('''
             nf.round(xs, fmt, mode, overflow="saturate")
             nf.encode(xs, fmt, mode, overflow="saturate")
         nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate")
+        nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate", rng="squares", sr_bits=40 if fmt == "e4m3" else 8)
     nf.round(x[6:][np.isfinite(x[6:])], "int8", overflow="wrap")
     blocks = np.tile(x[:32] if x.size >= 32 else np.resize(x, 32), (2, 1))
     for name in ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"]:
@@ -68,6 +69,14 @@ TOUR = textwrap.dedent('''
         nf.sum(finite, "bfloat16", order=order)
     nf.dot(finite, finite[::-1].copy(), "bfloat16", accumulator="binary32", order="exact")
     nf.quire_dot(p[np.isfinite(p)], p[np.isfinite(p)], "posit16")
+    extremes = np.array([-(2**31), -(2**31), 2**31 - 1, -(2**31), 5, -(2**31)] * 3)
+    for order in ("sequential", "blocked", "exact"):
+        for acc in ("int32", "uint32", "int2"):
+            for overflow in ("wrap", "saturate"):
+                nf.dot(extremes, extremes, "int32", accumulator=acc, overflow=overflow, order=order,
+                       block=4 if order == "blocked" else None)
+                nf.sum(extremes, "int32", accumulator=acc, overflow=overflow, order=order,
+                       block=4 if order == "blocked" else None)
     nf.quantize_affine(x[6:], "int8", 0.05, 3, exact=True, rounding="toward_positive")
     acc = np.array([-(2**31), 2**31 - 1, -5, 7, 0], np.int32)
     for shift in (0, 31, 62):

@@ -160,6 +160,57 @@ def test_special_cases_and_overflow():
         _run("pow", ([1.0], [2.0]), fmt)
 
 
+def test_overflow_raise_sees_exact_results_just_beyond_maxpos():
+    """maxpos + minpos is beyond maxpos although float64 rounds it to maxpos (the float64 route
+    counts with TwoSum's error); maxpos - minpos is not."""
+    fmt = nf.format("posit16")
+    big, tiny = fmt.info.maxpos, fmt.info.minpos
+    for op, operands in (("add", ([big], [tiny])), ("sub", ([big], [-tiny])), ("fma", ([big], [1.0], [tiny]))):
+        with pytest.raises(OverflowError, match="1 of 1 results"):
+            _run(op, operands, fmt, overflow="raise")
+    assert _run("add", ([big], [-tiny]), fmt, overflow="raise")[0] == big
+    assert _run("fma", ([big], [1.0], [-tiny]), fmt, "toward_zero", overflow="raise")[0] < big
+
+
+@pytest.mark.parametrize("n, es", [(8, 0), (8, 5), (16, 1), (16, 2), (12, 5), (32, 2), (32, 0), (20, 3), (3, 1)])
+def test_float64_route_equals_the_exact_core(n, es, monkeypatch):
+    """The float64 route (TwoSum, rounded to odd at 53 bits, then the posit cast's fast path)
+    gives the exact core's results bit for bit, in every deterministic mode, with cancellation."""
+    from numfmt.arithmetic import posit as arith
+
+    fmt = PositFormat(n, es)
+    operands = _random_operands(fmt, 5000, 3, seed=7 * n + es)
+    for op in ("add", "sub", "mul", "fma"):
+        args = operands[:ARITY[op]]
+        for mode in DETERMINISTIC_ROUNDINGS:
+            if not arith.float64_route(op, fmt, rounding_mode(mode)):
+                continue
+            fast = _run(op, args, fmt, mode)
+            with monkeypatch.context() as m:
+                m.setattr(arith, "float64_route", lambda *_: False)
+                exact = _run(op, args, fmt, mode)
+            np.testing.assert_array_equal(fast, exact, err_msg=f"{fmt.name} {op} {mode}")
+
+
+@pytest.mark.parametrize("n, es", [(2, 0), (5, 1), (8, 2), (16, 1), (16, 5), (32, 2)])
+def test_operands_must_be_posit_values(n, es):
+    """The kernels' value check (``kernels.posit.is_value``) accepts exactly the values (NaN is
+    NaR, -0 is 0) and rejects neighbours, Inf and float64 subnormals."""
+    from numfmt.kernels.posit import count_not_values
+
+    fmt = PositFormat(n, es)
+    v = _random_operands(fmt, 2000, 1, seed=n)[0]
+    assert count_not_values(np.concatenate([v, [-0.0]]).view(np.int64), n, es) == 0
+    finite = v[np.isfinite(v) & (v != 0)]
+    for bad in (np.nextafter(finite, np.inf), finite * (1 + 2.0 ** -40), [np.inf, -np.inf, 5e-324, fmt.info.maxpos * 2,
+                                                                          fmt.info.minpos / 2]):
+        bad = np.asarray(bad, np.float64)
+        assert count_not_values(bad.view(np.int64), n, es) == bad.size
+    with pytest.raises(ValueError, match="1 of 2 elements of b are not values of"):
+        nf.add([fmt.info.maxpos, fmt.info.minpos], [0.0, fmt.info.maxpos * 2], fmt)
+    assert nf.add([-0.0, np.nan], [0.0, 1.0], fmt).tolist()[0] == 0.0
+
+
 # ----------------------------------------------------------------------------- softposit
 @pytest.fixture(scope="module")
 def softposit():

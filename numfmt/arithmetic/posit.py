@@ -4,6 +4,14 @@
 calls ``elementwise``. Each result is computed exactly by ``kernels.exact`` and rounded once by
 the posit rounding routine (``kernels.posit.round_exact``), in any rounding mode.
 
+The float64 route (``float64_route``): deterministic add, sub, mul and fma need no exact core.
+Posit values are normal float64 numbers; a sum's exact value is s + e (TwoSum), a product is
+exact in float64 where the significands are short enough, and the result rounded to odd at
+53 bits (``kernels.arith.odd_sum_bits``) rounds to the same posit as the exact value, in every
+deterministic mode. The posit cast's fast path then rounds it (about 10x the exact core's
+speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
+overflow="raise" take the exact core, which counts the exact results beyond maxpos.
+
 Posit special cases: a NaR operand gives NaR; x / 0 gives NaR (0 / 0 too); sqrt of a negative
 gives NaR; an exact zero is 0 (posits have no -0). Results beyond maxpos saturate to ±maxpos
 and below minpos go to ±minpos in the nearest modes (see ``kernels.posit`` for every mode);
@@ -26,12 +34,15 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..casts.posit import decode_table
 from ..kernels import posit as kern
-from ..parallel import run_chunked
+from ..parallel import run_chunked, run_ranges
 from ..rounding import Rounding, mode_flags
+from . import NotValuesError
 
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 # work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
+CHECKS_INPUTS = True      # elementwise checks that the operands are values of the format
 WORK = {"add": 40, "sub": 40, "mul": 40, "div": 80, "fma": 60, "sqrt": 60}
+FLOAT64_ROUTE_WORK = 4
 
 
 def fits_float32(fmt: PositFormat) -> bool:
@@ -40,10 +51,43 @@ def fits_float32(fmt: PositFormat) -> bool:
     return fmt.fits_float32()
 
 
+def float64_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
+    """Whether op's results in fmt can be rounded from float64 (see the module docstring):
+    deterministic modes; add and sub always (sums of posit values stay below 2**1024);
+    mul and fma where products of two values are exact normal float64 numbers: at most 53
+    significand bits and 2 * (n - 2) * 2**es <= 1022.
+
+    >>> from numfmt.formats.registry import format
+    >>> float64_route("mul", format("posit16"), Rounding.TOWARD_ZERO), float64_route("mul", format("posit32"), Rounding.TOWARD_ZERO)
+    (True, False)
+    """
+    if mode == Rounding.STOCHASTIC or op not in ("add", "sub", "mul", "fma"):
+        return False
+    if op in ("add", "sub"):
+        return True
+    significand = max(fmt.nbits - 2 - fmt.es, 1)
+    return 2 * significand <= 53 and 2 * (fmt.nbits - 2) << fmt.es <= 1022
+
+
+def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
+    """out := float64 values of op's results rounded once to fmt (``float64_route`` holds)."""
+    a, b, c = (operands + operands[:1] * 2)[:3]
+    posit = (fmt.nbits, fmt.es, mode_flags(mode))
+    bits = out.view(np.int64)
+    if op == "mul":
+        run_chunked(kern.product_round, a, bits, b, *posit, pass_start=True, work_per_item=FLOAT64_ROUTE_WORK)
+    elif op == "fma":
+        run_chunked(kern.fma_round, a, bits, b, c, *posit, pass_start=True, work_per_item=FLOAT64_ROUTE_WORK)
+    else:
+        run_chunked(kern.sum_round, a, bits, b, -1.0 if op == "sub" else 1.0, *posit, pass_start=True,
+                    work_per_item=FLOAT64_ROUTE_WORK)
+
+
 def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str,
-                stochastic) -> np.ndarray:
-    """op applied to the operands (1-D C-contiguous float64 arrays of equal length holding
-    values of fmt, NaN for NaR), each result rounded once to fmt; a 1-D float64 array.
+                stochastic, out_dtype=np.float64) -> np.ndarray:
+    """op applied to the operands (1-D C-contiguous float32 or float64 arrays of equal length
+    holding values of fmt, NaN for NaR), each result rounded once to fmt; a 1-D array of
+    out_dtype. Raises NotValuesError if an operand holds a number that is not a value of fmt.
 
     ``stochastic`` is None or ``(seed, sr_bits, sr_rule, random_bits_or_None)`` as
     ``numfmt.stochastic.stochastic_args`` returns it; element i uses random number i.
@@ -51,16 +95,28 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     if ARITIES.get(op) != len(operands):
         raise ValueError(f"op must be one of {sorted(ARITIES)} with its number of operands; got {op!r} "
                          f"with {len(operands)}")
-    bits = [np.ascontiguousarray(x, dtype=np.float64).view(np.int64) for x in operands]
-    a, b, c = (bits + [bits[0]] * 2)[:3]
+    operands = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in operands)
+    for x in operands:
+        bits = x.view(np.int64)
+        if sum(run_ranges(lambda lo, hi: kern.count_not_values(bits[lo:hi], fmt.nbits, fmt.es), bits.size)):
+            raise NotValuesError(f"some operands are not values of {fmt.name}")
+    out = np.empty(operands[0].size, np.float64)
+    if float64_route(op, fmt, mode) and overflow != "raise":    # the exact core counts overflows
+        _float64_route(op, operands, fmt, mode, out)
+        return out.astype(out_dtype, copy=False)
+    a, b, c = ([x.view(np.int64) for x in operands] + [operands[0].view(np.int64)] * 2)[:3]
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     p = mode_flags(mode)
-    out = np.empty(a.size, np.float64)
     table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
     beyond = sum(run_chunked(kern.KERNELS[op], a, out.view(np.int64), b, c, fmt.nbits, fmt.es, p,
                              (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table,
                              pass_start=True, work_per_item=WORK[op]))
-    if overflow == "raise" and beyond:
-        raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "
+    if overflow == "raise":
+        _raise_beyond(beyond, op, a.size, fmt)
+    return out.astype(out_dtype, copy=False)
+
+
+def _raise_beyond(beyond: int, op: str, size: int, fmt: PositFormat) -> None:
+    if beyond:
+        raise OverflowError(f"{beyond} of {size} results of {op} exceed maxpos of {fmt.name} "
                             f"({fmt.info.maxpos})")
-    return out

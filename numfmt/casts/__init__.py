@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import array_libraries
 from ..formats.registry import format as _format
 from ..formats.values import use_decoder
 from ..rounding import Rounding, overflow_policy, rounding_mode
@@ -40,13 +41,15 @@ def _block_options(fmt, **options) -> dict:
     return {}
 
 
-def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, **options):
-    """Check the arguments and call the family's round_float or encode_float."""
+def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, start: int = 0,
+          **options):
+    """Check the arguments and call the family's round_float or encode_float. ``start``: the
+    counter of x's element 0 in the array x is a chunk of (``numfmt.distributed``)."""
     fmt, family = _family(fmt)
     options = _block_options(fmt, **options)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
-    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits)
+    sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr, **options)
     return finish(out, x)
 
@@ -63,13 +66,20 @@ _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed 
             probability 1/4). With k at least the number of discarded bits both give P(away) = f.
         random_bits: explicit random integers in [0, 2**sr_bits), broadcastable to x, used
             instead of the seeded generator (element i of the flattened x uses element i).
+        rng: the seeded generator: ``"splitmix64"`` (default) or ``"squares"`` (Widynski's
+            Squares, keyed by ``numfmt.random.squares_key(seed)``).
         The random integer of element i is a pure function of (seed, i) (``numfmt.random``), so
-        results do not depend on threads or chunking."""
+        results do not depend on threads or chunking (of a dask array either)."""
+
+_DASK_DOC = """A dask array x gives a lazy dask array, chunk by chunk, equal bit for bit to the
+    NumPy result for any chunking (``numfmt.distributed``); block formats need the blocked axis
+    chunked in multiples of the block size: ``rechunk=True`` (the default) rechunks it,
+    ``rechunk=False`` raises ValueError instead (NumPy inputs ignore ``rechunk``)."""
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          axis: int | None = None, pad: bool = False):
+          axis: int | None = None, pad: bool = False, rng: str = "splitmix64", rechunk: bool = True):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -87,6 +97,9 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         {sr}
         axis: block formats only: the axis the blocks run along (default: the format's axis).
         pad: block formats only: zero-pad a last partial block instead of raising ValueError.
+        rechunk: dask arrays with block formats only (see below).
+
+    {dask}
 
     Returns:
         float64 for float64 inputs and for formats whose values float32 cannot hold, else
@@ -106,19 +119,25 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
         [0.0, 0.0, 8.0, 96.0]
     """
-    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                   random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
+    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           axis: int | None = None, pad: bool = False, packed: bool = False):
+           axis: int | None = None, pad: bool = False, packed: bool = False, rng: str = "splitmix64",
+           rechunk: bool = True):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16 or uint32 by width).
 
     Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
     NaNs are signed); -0 gives the -0 code where there is one. Block formats give a
     ``BlockCodes`` (``.codes``, ``.scales``, ``.tensor_scale``); ``packed=True`` packs 4-bit
-    and 6-bit element codes into bytes (bit order in ``numfmt.casts.block``).
+    and 6-bit element codes into bytes (bit order in ``numfmt.casts.block``). A dask x gives
+    lazy codes (block formats: a ``BlockCodes`` whose codes, scales and tensor scale are dask
+    arrays; ``packed`` is for NumPy inputs), as ``round`` says.
 
     Example:
         >>> import numfmt as nf
@@ -128,7 +147,10 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         >>> enc.scales.tolist(), enc.codes[-4:].tolist()
         ([129], [7, 7, 7, 7])
     """
-    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+    if array_libraries.is_dask(x, random_bits):
+        return array_libraries.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                   random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
+    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad, packed=packed)
 
 
@@ -138,7 +160,8 @@ def decode(codes, fmt=None, dtype=np.float32):
     Raises ValueError for codes outside [0, 2**bits) and for dtype=float32 when the format
     has values float32 cannot hold. A ``BlockCodes`` (from ``encode`` with a block format)
     carries its format: ``decode(obj)``; bare codes with a block format raise TypeError. NaN
-    codes decode to NaN with the code's sign bit, as in ml_dtypes.
+    codes decode to NaN with the code's sign bit, as in ml_dtypes. Dask codes (or a BlockCodes
+    of dask arrays) give a lazy dask array.
 
     Example:
         >>> import numfmt as nf
@@ -147,6 +170,8 @@ def decode(codes, fmt=None, dtype=np.float32):
         >>> nf.decode(nf.encode([0.5, 3.0, 7.0, -1.0], "mxfp4", pad=True)).tolist()
         [0.5, 3.0, 6.0, -1.0]
     """
+    if array_libraries.is_dask(codes.codes if isinstance(codes, BlockCodes) else codes):
+        return array_libraries.dask().decode(codes, fmt, dtype)
     if isinstance(codes, BlockCodes):
         return block.decode_codes(codes, None if fmt is None else _format(fmt), dtype)
     if fmt is None:
@@ -159,7 +184,7 @@ def decode(codes, fmt=None, dtype=np.float32):
     return finish(family.decode_float(codes, fmt, dtype), codes)
 
 
-round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC)
+round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC).replace("{dask}", _DASK_DOC)
 
 
 use_decoder(decode)   # the formats' values() decode through the casts

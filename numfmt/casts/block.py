@@ -63,7 +63,8 @@ class BlockCodes:
 
 
 # ----------------------------------------------------------------------------- layout
-def _axis(fmt: BlockFormat, ndim: int, axis) -> int:
+def blocked_axis(fmt: BlockFormat, ndim: int, axis) -> int:
+    """The axis the blocks run along (the format's default for None), checked, non-negative."""
     axis = fmt.axis if axis is None else axis
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"axis must be an integer; got {axis!r}")
@@ -74,13 +75,20 @@ def _axis(fmt: BlockFormat, ndim: int, axis) -> int:
     return int(axis) % ndim
 
 
-def _blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
-    """x as the kernels' C-contiguous (rows, block_size, inner) array (zero-padded with pad)."""
-    bs, length = fmt.block_size, x.shape[axis]
+def check_length(length: int, fmt: BlockFormat, axis: int, pad: bool) -> int:
+    """How many zeros pad the blocked axis of this length (ValueError unless 0 or ``pad``)."""
+    bs = fmt.block_size
     tail = -length % bs
     if tail and not pad:
         raise ValueError(f"the length {length} of axis {axis} is not a multiple of the block size {bs} "
                          f"of {fmt.name}; pass pad=True to pad the last block with zeros")
+    return tail
+
+
+def _blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
+    """x as the kernels' C-contiguous (rows, block_size, inner) array (zero-padded with pad)."""
+    bs = fmt.block_size
+    tail = check_length(x.shape[axis], fmt, axis, pad)
     if tail:
         widths = [(0, 0)] * x.ndim
         widths[axis] = (0, tail)
@@ -94,8 +102,8 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
     seed, k, _, rand = stochastic
     if padded_shape == x.shape:
         return rand
-    if rand is None:      # element i of the unpadded x keeps random number i
-        rand = _random_bits(seed, x.shape, k)
+    if rand is None:      # element i of the unpadded x keeps random number start + i
+        rand = _random_bits(seed, x.shape, k, stochastic.start)
     widths = [(0, 0)] * x.ndim
     widths[axis] = (0, padded_shape[axis] - x.shape[axis])
     return np.ascontiguousarray(np.pad(rand.reshape(x.shape), widths)).reshape(-1)
@@ -162,23 +170,37 @@ def _check(fmt: BlockFormat, overflow: str, nan: str) -> None:
                          f"above the element maximum are clamped, as the OCP MX spec says); got {overflow!r}")
 
 
-def _tensor_scale(x: np.ndarray, fmt: BlockFormat) -> np.float32:
+def finite_amax(x: np.ndarray) -> np.float32:
+    """The largest magnitude of the finite values of x in float32 (0 when there is none)."""
+    return np.int32(kern.finite_amax32(kernel_input(x, np.float32).view(np.int32))).view(np.float32)
+
+
+def _tensor_scale(x: np.ndarray, fmt: BlockFormat, amax=None) -> np.float32:
+    """The per-tensor scale from x's ``finite_amax``, or from ``amax`` when x is a chunk of the
+    tensor whose finite amax that is (``numfmt.distributed``)."""
     if fmt.tensor_scale is None:
         return np.float32(1.0)
-    amax = np.int32(kern.finite_amax32(kernel_input(x, np.float32).view(np.int32))).view(np.float32)
-    ts = amax / np.float32(fmt.element_max * fmt.scale.info.max)
+    return tensor_scale_of(fmt, finite_amax(x) if amax is None else amax)
+
+
+def tensor_scale_of(fmt: BlockFormat, amax) -> np.float32:
+    """The per-tensor scale of a tensor whose ``finite_amax`` is amax: fl32(amax / fl32(max_elem
+    * max_scale)), 1.0 where that is 0."""
+    ts = np.float32(amax) / np.float32(fmt.element_max * fmt.scale.info.max)
     return ts if ts > 0 else np.float32(1.0)
 
 
-def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code):
+def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
     _check(fmt, overflow, nan)
-    axis = _axis(fmt, x.ndim, axis)
+    axis = blocked_axis(fmt, x.ndim, axis)
     pow2 = fmt.power_of_two
     if not pow2:
         x = x.astype(np.float32, copy=False)
     x3, padded_shape = _blocks(x, fmt, axis, pad)
-    rand = kernel_random_bits(_random(x, padded_shape, axis, stochastic) if stochastic is not None else None)
+    rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
+    start = stochastic.start if stochastic is not None and rand is None else 0     # explicit bits: from 0
+    rand = kernel_random_bits(rand)
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
     dom64 = not (pow2 and x.dtype == np.float32 and float32_domain(fmt)) if pow2 else False
     p, sr, fx = _element_params(fmt, dom64, mode, stochastic, want_code)
@@ -195,14 +217,14 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             kernel = kern.quantize_pow2_fixed
         else:
             kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, p, sr, fx, _rule(fmt))
+        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, start, p, sr, fx, _rule(fmt))
         if too_big and out is not None and out.dtype == np.float32:
             raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
                                 "pass x as float64")
     else:
-        ts = _tensor_scale(x, fmt)
+        ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, p, sr, scale_p, ts,
+        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, start, p, sr, scale_p, ts,
                   fmt.element_max, _SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
@@ -211,20 +233,23 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
 
 
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                stochastic=None, *, axis=None, pad: bool = False) -> np.ndarray:
+                stochastic=None, *, axis=None, pad: bool = False, amax=None) -> np.ndarray:
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
-    "raise"): every scale format has NaN, and their block's scale is NaN."""
-    values, _, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False)
+    "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
+    tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale)."""
+    values, _, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False, amax=amax)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
     return values
 
 
 def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                 stochastic=None, *, axis=None, pad: bool = False, packed: bool = False) -> BlockCodes:
-    """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4)."""
-    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True)
+                 stochastic=None, *, axis=None, pad: bool = False, packed: bool = False, amax=None) -> BlockCodes:
+    """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4); ``amax`` as
+    for ``round_float``."""
+    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
+                                           amax=amax)
     if fmt.power_of_two:
         scale_values = np.where(per_block == kern.NAN_EXP, np.nan, np.ldexp(1.0, per_block))
     else:

@@ -6,7 +6,7 @@ import numpy as np
 from ..formats.integer import FixedFormat
 from ..kernels import fixed as kern
 from ..rounding import Rounding
-from ..parallel import run_chunked
+from ..parallel import run_ranges
 from .common import as_code_array, code_dtype
 
 OVERFLOW_POLICIES = ("saturate", "wrap", "raise")
@@ -54,8 +54,8 @@ def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: b
     of two), reduced modulo hi - lo + 1. int64.
 
     x: flat contiguous float64 without NaN; scale: positive finite float64, one or one per
-    element of x; stochastic: None or (seed, sr_bits, sr_rule, random bits or None) as
-    ``numfmt.stochastic.stochastic_args`` gives it (element i uses random number i).
+    element of x; stochastic: None or a ``numfmt.stochastic.StochasticArgs`` as
+    ``numfmt.stochastic.stochastic_args`` gives it (element i uses random number start + i).
 
     >>> divide_round(np.array([3 - 2**-30, -2.5, 2.0**60]), 1.0, Rounding.TOWARD_ZERO, -128, 127).tolist()
     [2, -2, 127]
@@ -63,8 +63,14 @@ def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: b
     s, e = _significands(np.ascontiguousarray(scale, dtype=np.float64).reshape(-1))
     out = np.empty(x.size, np.int64)
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
-    run_chunked(kern.round_fixed, x, out, s, e, int(mode), lo, hi, wrap, rand, np.uint64(seed), sr_bits,
-                sr_rule == "nearest", pass_start=True)
+    start = stochastic.start if stochastic is not None else 0
+    one = s.size == 1
+
+    def task(a, b):       # per-element scales are sliced with x
+        kern.round_fixed(x[a:b], out[a:b], start + a, s if one else s[a:b], e if one else e[a:b],
+                         int(mode), lo, hi, wrap, rand, np.uint64(seed), sr_bits, sr_rule == "nearest")
+
+    run_ranges(task, x.size)
     return out
 
 

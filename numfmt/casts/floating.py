@@ -158,9 +158,9 @@ def _run(flat, dom64, want_code, params, out, sr) -> None:
     if sr is None:
         run_chunked(kernel, flat.view(itype), target, params)
     else:
-        seed, sr_params, rand = sr
+        seed, sr_params, rand, start = sr
         run_chunked(kernel, flat.view(itype), target, rand, np.uint64(seed), params, sr_params,
-                    pass_start=True)
+                    pass_start=True, offset=start)
 
 
 def overflow_error(fmt: FloatFormat, mode: Rounding, count: int, size: int, first) -> OverflowError:
@@ -187,14 +187,15 @@ def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tupl
 
 
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
-    """Shared body of round_float and encode_float; stochastic is None or (seed, k, rule, rand)."""
+    """Shared body of round_float and encode_float; stochastic is None or a
+    ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start)."""
     _check_domain(x, fmt, nan)
     flat, dom64 = _domain_input(x, fmt)
     sr = sr_rule = None
     if stochastic is not None:
         seed, sr_bits, sr_rule, rand = stochastic
         rand = kernel_random_bits(rand)
-        sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand)
+        sr = (seed, sr_params(fmt, dom64, sr_bits, sr_rule), rand, stochastic.start)
     if overflow == "raise":
         _check_overflow(flat, fmt, dom64, mode, sr)
         overflow = "ieee"
@@ -208,7 +209,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
         run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
     elif fast is not None and sr_rule == "add":
         run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
-                    np.uint64(seed), fast, sr_bits, pass_start=True)
+                    np.uint64(seed), fast, sr_bits, pass_start=True, offset=stochastic.start)
     else:
         _run(flat, dom64, False, kernel_params(fmt, dom64, mode, overflow, nan)[0], out, sr)
     if dom64 and x.dtype != np.float64 and fits_float32(fmt):

@@ -58,7 +58,7 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
         seed, sr_bits, sr_rule, rand = stochastic
         run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target,
                     kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p,
-                    (int(sr_bits), int(sr_rule == "nearest")), pass_start=True)
+                    (int(sr_bits), int(sr_rule == "nearest")), pass_start=True, offset=stochastic.start)
     return out.reshape(x.shape)
 
 

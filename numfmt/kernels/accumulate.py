@@ -346,35 +346,54 @@ def _fused(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     return s
 
 
+# what a part of an exact sum knows besides its long accumulator: bits that merge by OR
+HAS_SPECIAL = np.int64(1)       # a term is Inf or NaN (the IEEE sum of those is kept apart)
+HAS_TERMS = np.int64(2)         # a term at all
+NOT_NEG_ZERO = np.int64(4)      # a term that is not -0
+NEG_ZERO = np.int64(8)          # a term that is -0
+NONZERO = np.int64(16)          # a nonzero finite term
+NAN_BITS = _NAN                 # the NaN of a sum with a NaN term or Inf - Inf
+
+
 @nb.njit(cache=True, nogil=True)
-def _exact(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
-    """One rounding of the exact sum (long accumulator). An exact zero is -0 when every term
-    is -0 (or, rounding toward negative, when the terms are all zeros and one is -0, or the
-    nonzero terms cancel), else +0; Inf and NaN as IEEE addition gives them."""
+def _exact_sum(ta, tx, lo, hi, acc):
+    """The exact sum of the finite terms lo .. hi - 1 into ``acc`` (zeroed first); returns
+    (the IEEE sum of the special terms, the flags above)."""
     acc[:] = 0
     sp = _ZERO
-    has_sp = False
-    all_zero = True
-    all_neg_zero = True
-    any_neg_zero = False
+    flags = np.int64(HAS_TERMS if hi > lo else 0)
     for i in range(lo, hi):
         neg, sig, e = _term(ta, tx, i)
         if sig < 0:
-            sp = _special_sum(sp, e) if has_sp else e
-            has_sp = True
+            sp = _special_sum(sp, e) if flags & HAS_SPECIAL else e
+            flags |= HAS_SPECIAL | NOT_NEG_ZERO
         elif sig == 0:
-            all_neg_zero &= neg != 0
-            any_neg_zero |= neg != 0
+            flags |= NEG_ZERO if neg != 0 else NOT_NEG_ZERO
         else:
-            all_zero = False
-            all_neg_zero = False
+            flags |= NONZERO | NOT_NEG_ZERO
             longacc_add(acc, _LSB, neg, sig, e)
-    if has_sp:
+    return sp, flags
+
+
+@nb.njit(cache=True, nogil=True)
+def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
+    """The exact sum of ``_exact_sum`` rounded once. An exact zero is -0 when every term is -0
+    (or, rounding toward negative, when the terms are all zeros and one is -0, or the nonzero
+    terms cancel), else +0; Inf and NaN as IEEE addition gives them."""
+    if flags & HAS_SPECIAL:
         return _round(sp, rounder, st, ctx)
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
-    zero_neg = np.int64((hi > lo and all_neg_zero) or (rdn and (any_neg_zero or not all_zero)))
+    zero_neg = np.int64(((flags & HAS_TERMS) != 0 and (flags & NOT_NEG_ZERO) == 0)
+                        or (rdn and (flags & (NEG_ZERO | NONZERO)) != 0))
     return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
+
+
+@nb.njit(cache=True, nogil=True)
+def _exact(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+    """One rounding of the exact sum (long accumulator): ``_exact_sum``, ``_round_exact_sum``."""
+    sp, flags = _exact_sum(ta, tx, lo, hi, acc)
+    return _round_exact_sum(acc, sp, flags, rounder, st, ctx)
 
 
 # ----- the entry points
@@ -411,6 +430,21 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
 
 
 @nb.njit(inline="always")
+def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
+    """The terms of output element o: the row a[g, i] (bt None), else its products written
+    into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
+    M = a.shape[1]
+    P = 1 if bt is None else bt.shape[1]
+    g = o // (M * P)
+    i = (o // P) % M
+    ga = g if a.shape[0] > 1 else 0
+    if bt is None:
+        return a[ga, i]
+    _products(terms, tx, a[ga, i], bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
+    return terms
+
+
+@nb.njit(inline="always")
 def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder,
                  promote_rounder, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
@@ -419,8 +453,6 @@ def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, 
     may have a batch length of 1 (broadcast). With cfg's promote > 0 the terms are reduced in
     chunks of that many and the chunks' results added in sequence by ``promote_rounder``.
     status[o] = 1 if a rounding overflowed under overflow="raise"."""
-    M = a.shape[1]
-    P = 1 if bt is None else bt.shape[1]
     n = np.int64(a.shape[2])
     promote = cfg[3]
     stride = ROUNDINGS_PER_TERM * max(n, 1)
@@ -430,17 +462,10 @@ def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, 
     st = np.zeros(2, np.int64)
     for idx in range(out.size):
         o = np.int64(start + idx)
-        g = o // (M * P)
-        i = (o // P) % M
-        ga = g if a.shape[0] > 1 else 0
         st[0] = 0
         st[1] = 0
         ctx = (seed, mark, o * stride, rand)
-        if bt is None:
-            ta = a[ga, i]
-        else:
-            ta = terms
-            _products(terms, tx, a[ga, i], bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
+        ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
         if promote > 0:
             total = _ZERO
             for c0 in range(_ZERO, max(n, 1), promote):
@@ -492,3 +517,48 @@ def reduce_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promot
 
 KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocked": reduce_blocked,
            "kahan": reduce_kahan, "exact": reduce_exact, "fused": reduce_fused}
+
+
+# The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
+# merged exactly elsewhere, then rounded once. A part's state is a row of PARTIAL_WIDTH int64:
+# the long accumulator's limbs (normalized; a merge adds them limb by limb, which the rounding
+# normalizes again: exact for fewer than 2**30 parts), the special sum and the flags.
+PARTIAL_WIDTH = _LIMBS - 1 + 2
+
+
+@nb.njit(cache=True, nogil=True)
+def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
+    """states[idx] = the exact sum of the terms of output element start + idx (as
+    ``_reduce_rows`` forms them; products rounded by ``prod_r``, deterministically);
+    status[idx] = 1 where a product overflowed under overflow="raise" (mark as there)."""
+    n = np.int64(a.shape[2])
+    terms = np.empty(0 if bt is None else n, np.float64)
+    tx = _new_triples(tx_proto, n)
+    acc = np.zeros(_LIMBS, np.int64)
+    st = np.zeros(2, np.int64)
+    ctx = (np.uint64(0), mark, np.int64(0), np.empty(0, np.int64))
+    for idx in range(states.shape[0]):
+        st[1] = 0
+        ta = _output_terms(np.int64(start + idx), a, bt, terms, tx, prod_r, st, ctx)
+        sp, flags = _exact_sum(ta, tx, _ZERO, n, acc)
+        longacc_value(acc, _LSB)        # normalizes the limbs
+        states[idx, :_LIMBS - 1] = acc[1:]
+        states[idx, _LIMBS - 1] = sp
+        states[idx, _LIMBS] = flags
+        status[idx] = st[1]
+
+
+@nb.njit(cache=True, nogil=True)
+def round_partials(states, out, status, index, stride, acc_r, seed, mark, rand):
+    """out[idx] = the merged exact sum states[idx] rounded once by acc_r, as ``_exact`` rounds
+    it for output element index[idx] of a reduction with random-number stride ``stride``;
+    status[idx] = 1 where it overflowed under overflow="raise"."""
+    acc = np.zeros(_LIMBS, np.int64)
+    st = np.zeros(2, np.int64)
+    for idx in range(states.shape[0]):
+        acc[1:] = states[idx, :_LIMBS - 1]
+        st[0] = 0
+        st[1] = 0
+        ctx = (seed, mark, index[idx] * stride, rand)
+        out[idx] = _round_exact_sum(acc, states[idx, _LIMBS - 1], states[idx, _LIMBS], acc_r, st, ctx)
+        status[idx] = st[1]

@@ -6,7 +6,8 @@ The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
 so any axis is blocked without a transpose). Element (row, t, j) is element
 ``(row * block_size + t) * inner + j`` of the C-order flattening, the index its stochastic
-random number is drawn for. Kernels take a row range so callers can split the work. They use
+random number is drawn for, plus ``start`` (the counter of element 0: nonzero for a chunk of
+a larger array, with seeded bits only). Kernels take a row range so callers can split the work. They use
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
@@ -134,7 +135,7 @@ def _abs_bits(v):
 
 
 @nb.njit(forceinline=True)
-def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, element):
+def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
     frac_bits, s_lo, s_hi)), then every element rounded once by ``element`` (one of the element
@@ -159,7 +160,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             sexp[r, 0] = s
             inv0, scl0 = _powers(s)
             for t in range(bs):
-                rnd = 0 if sr is None else element_bits(rand, seed, r * bs + t, sr[0])
+                rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
                 q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
                 if out is not None:           # each store is pruned where its array is None
                     out[r, t, 0] = v
@@ -177,7 +178,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
             inv[j], scl[j] = _powers(s)
         for t in range(bs):
             for j in range(inner):
-                rnd = 0 if sr is None else element_bits(rand, seed, (r * bs + t) * inner + j, sr[0])
+                rnd = 0 if sr is None else element_bits(rand, seed, start + (r * bs + t) * inner + j, sr[0])
                 q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
                 if out is not None:
                     out[r, t, j] = v
@@ -188,21 +189,21 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule,
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float32 rounding domain (float32 x)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _float_element32)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float64 rounding domain."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _float_element64)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule):
+def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of fixed-point elements (MXINT8, BFP)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, p, sr, fx, rule, _fixed_element)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element)
 
 
 @nb.njit(forceinline=True)
@@ -233,7 +234,7 @@ def _element32(v, tot, index, rand, seed, p, sr, codes):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr, p_scale, ts,
+def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, sr, p_scale, ts,
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
     block scale = round_to_scale(clamp(fl32(fl32(amax / elem_max) / ts), scale_tiny, scale_max))
@@ -261,7 +262,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr
                 r = g + i
                 tot0 = total[i]
                 for t in range(bs):
-                    q, v = _element32(x[r, t, 0], tot0, r * bs + t, rand, seed, p, sr, codes)
+                    q, v = _element32(x[r, t, 0], tot0, start + r * bs + t, rand, seed, p, sr, codes)
                     if out is not None:
                         out[r, t, 0] = v
                     if codes is not None:
@@ -276,7 +277,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, p, sr
             svals[r, j], total[j] = _scale32(amax[j], p_scale, ts, emax32, scale_tiny, scale_max)
         for t in range(bs):
             for j in range(inner):
-                q, v = _element32(x[r, t, j], total[j], (r * bs + t) * inner + j, rand, seed, p, sr, codes)
+                q, v = _element32(x[r, t, j], total[j], start + (r * bs + t) * inner + j, rand, seed, p, sr, codes)
                 if out is not None:
                     out[r, t, j] = v
                 if codes is not None:

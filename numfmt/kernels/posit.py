@@ -53,6 +53,7 @@ import numpy as np
 from ..random import element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
+from .arith import odd_sum_bits
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -277,56 +278,63 @@ def _fast_one(bits, n, es, p, dom64, want_code):
 
 
 @nb.njit(forceinline=True)
-def _fast_cast(x_bits, out, n, es, p, dom64, want_code):
-    """Two passes: the branch-free fast path for every element (vectorizable), then the general
-    routine for the elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and
-    the extreme binades are not). Rounded values come out in the input's float format."""
+def _float_input(x_bits, i):
+    """Element i of a cast's input bits (float32 as int32, float64 as int64), as int64."""
+    return np.int64(x_bits[i])
+
+
+@nb.njit(forceinline=True)
+def _fast_cast(source, src, out, n, es, p, dom64, want_code):
+    """Two passes over the inputs ``source(src, i)`` (float bit patterns as int64): the
+    branch-free fast path for every element (vectorizable), then the general routine for the
+    elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and the extreme
+    binades are not). Rounded values come out in the input's float format."""
     dom_m, top = (52, 0x7FF) if dom64 else (23, 0xFF)
     magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
     e_lo, e_hi = _fast_range(n, es, dom64)
     left = 0
-    for i in range(x_bits.size):
-        bits = np.int64(x_bits[i])
+    for i in range(out.size):
+        bits = source(src, i)
         out[i] = _fast_one(bits, n, es, p, dom64, want_code)
         E = (bits >> dom_m) & top
         left += np.int64((E < e_lo) | (E > e_hi)) & np.int64((bits & magnitude) != 0)
     if left:                                      # find them (a small loop), then round them
         where = np.empty(left, np.int64)
         k = 0
-        for i in range(x_bits.size):
-            bits = np.int64(x_bits[i])
+        for i in range(out.size):
+            bits = source(src, i)
             E = (bits >> dom_m) & top
             if (E < e_lo or E > e_hi) and (bits & magnitude) != 0:
                 where[k] = i
                 k += 1
         for j in range(k):
             i = where[j]
-            code = _cast_one(np.int64(x_bits[i]), i, 0, None, np.uint64(0), n, es, p, NO_SR, dom64)
+            code = _cast_one(source(src, i), i, 0, None, np.uint64(0), n, es, p, NO_SR, dom64)
             out[i] = code if want_code else posit_float_bits(code, n, es, dom64)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round32(x_bits, out_bits, n, es, p):
     """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
-    _fast_cast(x_bits, out_bits, n, es, p, False, False)
+    _fast_cast(_float_input, x_bits, out_bits, n, es, p, False, False)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round64(x_bits, out_bits, n, es, p):
     """round64 for deterministic modes."""
-    _fast_cast(x_bits, out_bits, n, es, p, True, False)
+    _fast_cast(_float_input, x_bits, out_bits, n, es, p, True, False)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode32(x_bits, out, n, es, p):
     """encode32 for deterministic modes."""
-    _fast_cast(x_bits, out, n, es, p, False, True)
+    _fast_cast(_float_input, x_bits, out, n, es, p, False, True)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode64(x_bits, out, n, es, p):
     """encode64 for deterministic modes."""
-    _fast_cast(x_bits, out, n, es, p, True, True)
+    _fast_cast(_float_input, x_bits, out, n, es, p, True, True)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -344,6 +352,33 @@ def decode(codes, out_bits, n, es, out64):
 
 
 # ----------------------------------------------------------------------------- arithmetic
+@nb.njit(forceinline=True)
+def is_value(bits, n, es):
+    """Whether a float64 bit pattern is a posit<n, es> value: 0 (either sign), NaN (NaR), or
+    a normal float 2**s * (1 + f) with |s| <= (n - 2) * 2**es whose fraction and exponent
+    bits below those the posit keeps at scale s are zero."""
+    a = bits & ~(np.int64(-1) << 63)
+    E = a >> 52
+    s = E - 1023
+    max_scale = (n - 2) << es
+    kr = s >> es                                  # regime value; s = kr * 2**es + e
+    length = kr + 2 if kr >= 0 else 1 - kr
+    fb = n - 1 - length - es                      # fraction bits kept (< 0: exponent bits cut)
+    frac_ok = (a & ~(np.int64(-1) << (52 - min(max(fb, 0), 52)))) == 0
+    e_ok = ((s - (kr << es)) & ~(np.int64(-1) << min(max(-fb, 0), es))) == 0
+    in_range = (E != 0) & (s >= -max_scale) & (s <= max_scale)
+    return (a == 0) | (a > EXP64) | (in_range & frac_ok & e_ok)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_not_values(x_bits, n, es):
+    """How many of the float64 bit patterns x_bits are not posit<n, es> values (``is_value``)."""
+    count = 0
+    for i in range(x_bits.size):
+        count += np.int64(not is_value(x_bits[i], n, es))
+    return count
+
+
 @nb.njit(forceinline=True)
 def _unpack_value(bits):
     """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
@@ -450,6 +485,52 @@ def fma_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
 @nb.njit(cache=True, nogil=True)
 def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
     return _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, _sqrt)
+
+
+# ----------------------------------------------------------------------------- float64 route
+# A deterministic result rounds to the same posit from its value rounded to odd at 53 bits
+# (every posit<n <= 32> keeps at most 29 fraction bits: its guard and sticky bits lie above
+# float64's last bit, which carries the sticky information). Sums get that value from TwoSum
+# (``kernels.arith.odd_sum_bits``, the float family's route); products of short significands
+# are exact in float64 (the caller checks). NaN (NaR) operands give NaN.
+@nb.njit(forceinline=True)
+def _sum_input(src, i):
+    a, b, sign = src
+    return odd_sum_bits(np.float64(a[i]).view(np.int64), np.float64(sign * b[i]).view(np.int64), False)
+
+
+@nb.njit(forceinline=True)
+def _product_input(src, i):
+    a, b = src
+    return np.float64(a[i] * b[i]).view(np.int64)
+
+
+@nb.njit(forceinline=True)
+def _fma_input(src, i):
+    a, b, c = src
+    return odd_sum_bits(np.float64(a[i] * b[i]).view(np.int64), np.float64(c[i]).view(np.int64), False)
+
+
+# The kernels below run on a chunk: a and out_bits are the chunk's, b and c whole (the chunk
+# starts at ``start``), as in ``_arith``.
+@nb.njit(cache=True, nogil=True)
+def sum_round(a, out_bits, start, b, sign, n, es, p):
+    """out_bits[i] = float64 bits of a[i] + sign * b[start + i] (float64 values, sign +-1.0)
+    rounded once to posit<n, es>, deterministic mode p."""
+    _fast_cast(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, True, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def product_round(a, out_bits, start, b, n, es, p):
+    """out_bits[i] = float64 bits of a[i] * b[start + i] rounded once (products exact in float64)."""
+    _fast_cast(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, True, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def fma_round(a, out_bits, start, b, c, n, es, p):
+    """out_bits[i] = float64 bits of a[i] * b[start + i] + c[start + i] rounded once (products
+    exact in float64)."""
+    _fast_cast(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, True, False)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,
