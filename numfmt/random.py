@@ -23,6 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .lanes import lane, u64
 from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -50,12 +51,13 @@ def resolve_seed(seed) -> int:
 
 @nb.njit(inline="always")
 def splitmix_bits(seed, index, nbits):
-    """The top ``nbits`` (1..63) bits of SplitMix64 output ``index`` for ``seed``, as int64."""
-    z = np.uint64(seed) + (np.uint64(index) + np.uint64(1)) * np.uint64(GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
-    z = z ^ (z >> np.uint64(31))
-    return np.int64(z >> np.uint64(64 - nbits))
+    """The top ``nbits`` (1..63) bits of SplitMix64 output ``index`` for ``seed``, as int64
+    (written in the ops vocabulary of ``numfmt.lanes``: the backends evaluate it on tensors)."""
+    z = u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN)
+    z = (z ^ (z >> u64(30))) * u64(MIX1)
+    z = (z ^ (z >> u64(27))) * u64(MIX2)
+    z = z ^ (z >> u64(31))
+    return lane(z >> u64(64 - nbits))
 
 
 @nb.njit(inline="always")

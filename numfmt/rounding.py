@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from .lanes import lane, maximum, minimum, where
+
 
 class Rounding(IntEnum):
     """Rounding modes; the numbers are those the kernels use."""
@@ -164,13 +166,13 @@ def stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
     2**k) ("nearest"), and the magnitude moves away iff d + rnd >= 2**k for the k random bits
     rnd. Exact when sticky is 0 or t > k. With k >= t both rules give P(away) = f.
     """
-    drop = min(max(t - k, 0), 62)           # bits of f beyond the k compared ones
-    d = (rem >> drop) << max(k - t, 0)
+    drop = minimum(maximum(t - k, 0), 62)     # bits of f beyond the k compared ones
+    d = (rem >> drop) << maximum(k - t, 0)
     if rule_nearest:
-        half = (np.int64(1) << drop) >> 1
-        low = rem & ((np.int64(1) << drop) - 1)
+        half = (lane(1) << drop) >> 1
+        low = rem & ((lane(1) << drop) - 1)
         above = (low > half) | ((low == half) & (half > 0) & (sticky != 0))
-        d += 1 if above | ((low == half) & (half > 0) & (sticky == 0) & ((d & 1) != 0)) else 0
+        d = d + lane(above | ((low == half) & (half > 0) & (sticky == 0) & ((d & 1) != 0)))
     return (d + rnd) >> k
 
 
@@ -187,14 +189,14 @@ def rounds_away(neg, lsb, rem, t, sticky, flags, rnd):
     """
     if flags.stochastic:
         return stochastic_away(rem, t, sticky, flags.stochastic_bits, flags.stochastic_nearest, rnd)
-    away = flags.away_neg if neg else flags.away_pos
+    away = where(neg, flags.away_neg, flags.away_pos)
     if flags.nearest:
-        half = (np.int64(1) << max(t - 1, 0)) if t > 0 else np.int64(0)   # 0: exact, never a tie
+        half = where(t > 0, lane(1) << maximum(t - 1, 0), lane(0))   # 0: exact, never a tie
         tie = (rem == half) & (half > 0)
         tie_away = ((flags.ties_even & lsb) | away) != 0
-        return np.int64((rem > half) | (tie & ((sticky != 0) | tie_away)))
+        return lane((rem > half) | (tie & ((sticky != 0) | tie_away)))
     inexact = (rem != 0) | (sticky != 0)
-    return np.int64(inexact) * ((1 - lsb) if flags.odd else away)
+    return lane(inexact) * ((1 - lsb) if flags.odd else away)
 
 
 @nb.njit(inline="always")
@@ -204,8 +206,8 @@ def rounding_bias(neg, lsb, t, flags):
     >> t == (a >> t) + rounds_away(neg, lsb, a & (2**t - 1), t, 0, flags, 0)``, the carry
     walking into the next binade by itself. tests/test_rounding.py checks the identity.
     """
-    full = np.int64(1) << t
-    away = flags.away_neg if neg else flags.away_pos
+    full = lane(1) << t
+    away = where(neg, flags.away_neg, flags.away_pos)
     if flags.nearest:
-        return max((full >> 1) - 1 + ((flags.ties_even & lsb) | away), 0)   # 0 when nothing is discarded
+        return maximum((full >> 1) - 1 + ((flags.ties_even & lsb) | away), 0)   # 0 when nothing is discarded
     return (full - 1) * ((1 - lsb) if flags.odd else away)

@@ -27,6 +27,12 @@ def last_seed() -> int | None:
     return getattr(_thread, "seed", None)
 
 
+def use_seed(seed) -> int:
+    """The 64-bit seed of a stochastic call (``resolve_seed``), recorded for ``last_seed``."""
+    _thread.seed = resolve_seed(seed)
+    return _thread.seed
+
+
 class StochasticArgs(tuple):
     """The checked arguments ``(seed, sr_bits, sr_rule, random_bits)`` (a 4-tuple, unpacked as
     such), plus ``start``: the counter of the call's element 0, so that element i draws random
@@ -65,11 +71,11 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
     if sr_rule not in SR_RULES:
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")
     if random_bits is None:
-        _thread.seed = resolve_seed(seed)
+        seed = use_seed(seed)
         if rng == "squares":
-            bits = _generate(_thread.seed, int(np.prod(shape)), int(k), start=int(start), rng=rng)
-            return StochasticArgs(_thread.seed, int(k), sr_rule, bits)
-        return StochasticArgs(_thread.seed, int(k), sr_rule, None, int(start))
+            bits = _generate(seed, int(np.prod(shape)), int(k), start=int(start), rng=rng)
+            return StochasticArgs(seed, int(k), sr_rule, bits)
+        return StochasticArgs(seed, int(k), sr_rule, None, int(start))
     if rng != "splitmix64":
         raise ValueError(f"rng={rng!r} chooses the seeded generator; random_bits replaces it: give one of them")
     if start:

@@ -202,3 +202,23 @@ def test_set_num_threads_limit():
         assert nf.get_num_threads() == cpus
     finally:
         nf.set_num_threads(old)
+
+
+def test_decode_table_is_the_kernel():
+    """Formats of up to 16 bits decode through a table of every code's value; the table is the
+    decode kernel's output, and a lookup gives the kernel's bits for every code."""
+    import numpy as np
+
+    from numfmt.casts.floating import TABLE_BITS, _decode
+    from numfmt.kernels.floating import lookup  # noqa: F401 (the kernel under test)
+    for name in ("e4m3", "e2m1", "bfloat16", "binary16", "e8m0", "e5m2fnuz"):
+        fmt = nf.format(name)
+        assert fmt.bits <= TABLE_BITS
+        codes = np.arange(1 << fmt.bits, dtype=np.uint16 if fmt.bits > 8 else np.uint8)
+        for dtype in (np.float32, np.float64):
+            if dtype == np.float32 and not nf.casts.floating.fits_float32(fmt):
+                continue
+            direct = _decode(codes, fmt, np.dtype(dtype))
+            via_table = nf.decode(codes[::-1], fmt, dtype)[::-1]
+            itype = np.uint32 if dtype == np.float32 else np.uint64
+            assert np.array_equal(direct.view(itype), via_table.view(itype))

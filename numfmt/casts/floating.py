@@ -118,21 +118,28 @@ def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
             _bits(np.nan, False))
 
 
-def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
-    """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats."""
+def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negative) -> None:
+    """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats.
+    ``count_nan()`` and ``count_negative()`` count them (called only where they matter), so
+    every backend raises the same errors."""
     if nan not in NAN_POLICIES:
         raise ValueError(f"nan must be one of {NAN_POLICIES}; got {nan!r}")
     if not fmt.has_nan:
         if nan == "raise":
-            count = int(np.count_nonzero(np.isnan(x)))
+            count = count_nan()
             if count:
-                raise ValueError(f"{count} of {x.size} elements of x are NaN, and {fmt.name} has no NaN; "
+                raise ValueError(f"{count} of {size} elements of x are NaN, and {fmt.name} has no NaN; "
                                  "pass nan='ml_dtypes' to map NaN to zero as ml_dtypes does")
         if not fmt.signed:
-            count = int(np.count_nonzero(x < 0))
+            count = count_negative()
             if count:
                 raise ValueError(f"{count} elements of x are negative, and the unsigned format "
                                  f"{fmt.name} has no NaN to map them to")
+
+
+def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
+    check_domain(fmt, nan, x.size, lambda: int(np.count_nonzero(np.isnan(x))),
+                 lambda: int(np.count_nonzero(x < 0)))
 
 
 def _domain_input(x: np.ndarray, fmt: FloatFormat):
@@ -164,6 +171,12 @@ def _run(flat, dom64, want_code, params, out, sr) -> None:
                     pass_start=True, offset=start)
 
 
+def overflow_error(fmt: FloatFormat, mode: Rounding, count: int, size: int, first) -> OverflowError:
+    """The error of overflow="raise" (every backend raises this one)."""
+    return OverflowError(f"{count} of {size} elements of x overflow {fmt.name} "
+                         f"(max {fmt.info.max}) under rounding={mode.name.lower()}; first: {first!r}")
+
+
 def _check_overflow(flat: np.ndarray, fmt, dom64, mode, sr) -> None:
     bits_params, _ = kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")
     marked = np.empty_like(flat)
@@ -171,9 +184,7 @@ def _check_overflow(flat: np.ndarray, fmt, dom64, mode, sr) -> None:
     itype = _DOMAINS[dom64][3]
     bad = marked.view(itype) == overflow_mark(dom64)
     if bad.any():
-        raise OverflowError(f"{int(bad.sum())} of {flat.size} elements of x overflow {fmt.name} "
-                            f"(max {fmt.info.max}) under rounding={mode.name.lower()}; "
-                            f"first: {flat[bad][0]!r}")
+        raise overflow_error(fmt, mode, int(bad.sum()), flat.size, flat[bad][0])
 
 
 def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tuple:
@@ -227,7 +238,8 @@ def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str,
 
 
 @functools.lru_cache(maxsize=None)
-def _decode_params(fmt: FloatFormat, dtype: np.dtype):
+def decode_params(fmt: FloatFormat, dtype: np.dtype):
+    """The arguments of ``kernels.floating.decode_one`` after the code, for values of dtype."""
     M = fmt.man_bits
     top = (1 << fmt.magnitude_bits) - 1
     nan_above = {"ieee": fmt.inf_magnitude_code, "fn": top - 1}.get(fmt.special, top)
@@ -250,6 +262,27 @@ def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:
     if dtype == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
     arr = as_code_array(codes, fmt.bits)
-    out = np.empty(arr.size, dtype)
-    run_chunked(kern.decode, kernel_input(arr, code_dtype(fmt.bits)), out, *_decode_params(fmt, dtype))
+    flat = kernel_input(arr, code_dtype(fmt.bits))
+    if fmt.bits > TABLE_BITS:
+        return _decode(flat, fmt, dtype).reshape(arr.shape)
+    out = np.empty(flat.size, dtype)
+    run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
     return out.reshape(arr.shape)
+
+
+TABLE_BITS = 16   # formats up to this width decode by looking their codes up in a table of values
+
+
+def _decode(flat: np.ndarray, fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
+    out = np.empty(flat.size, dtype)
+    run_chunked(kern.decode, flat, out, *decode_params(fmt, dtype))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def decode_table(fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
+    """The value of every code (the decode kernel over all codes), read-only; the backends
+    look their codes up in it too."""
+    table = _decode(np.arange(1 << fmt.bits, dtype=code_dtype(fmt.bits)), fmt, dtype)
+    table.flags.writeable = False
+    return table

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from ..lanes import as_float, copysign, lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
@@ -75,11 +76,11 @@ def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     """
     k, rule_nearest, q_shift_base = sr
     below_quantum = a < q_bits
-    full = np.int64(1) << shift
-    rem = sig if below_quantum else sig & (full - 1)
-    t = (q_shift_base - max(E, 1)) if below_quantum else shift
+    full = lane(1) << shift
+    rem = where(below_quantum, sig, sig & (full - 1))
+    t = where(below_quantum, q_shift_base - maximum(E, 1), shift)
     inc = stochastic_away(rem, t, 0, k, rule_nearest, rnd)
-    return inc * q_bits if below_quantum else (a & -full) + inc * full
+    return where(below_quantum, inc * q_bits, (a & -full) + inc * full)
 
 
 @nb.njit(forceinline=True)
@@ -91,6 +92,11 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
 
     NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
     output; zeros otherwise follow the main path (-0 only where the format has it).
+
+    Written in the ops vocabulary of ``numfmt.lanes`` (the backends evaluate it on tensors):
+    every intermediate is a non-negative magnitude below 2**(dom_exp + dom_m) plus at most
+    2**dom_m, so for float32 inputs (dom_m = 23) everything but the sign bit and the codes
+    of 32-bit formats fits an int32 lane, the parameters arriving already wrapped to the lane.
     """
     (M, sub_shift_base, q_bits, half_q_bits, max_bits, min_bits, lsb_parity,
      nearest, ties_even, away_pos, away_neg, odd, code_normal_sub, normal_bits,
@@ -98,37 +104,38 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
     dom_exp = 11 if dom_m == 52 else 8
     neg = bits < 0
-    a = bits & ~(np.int64(-1) << (dom_exp + dom_m))   # no 2**63 - 1: signed overflow is UB
-    inf_bits = ((np.int64(1) << dom_exp) - 1) << dom_m
-    mant_mask = (np.int64(1) << dom_m) - 1
-    ar = min(a, inf_bits)             # NaN payloads clamped: a + bias stays below 2**63
+    a = bits & ~(lane(-1) << (dom_exp + dom_m))     # no 2**63 - 1: signed overflow is UB
+    inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
+    mant_mask = (lane(1) << dom_m) - 1
+    ar = minimum(a, inf_bits)         # NaN payloads clamped: a + bias stays below 2**(dom_exp + dom_m)
 
     # discarded bits: fixed in normal binades, more below the smallest normal binade
     E = ar >> dom_m
-    shift = min(max(dom_m - M, sub_shift_base - max(E, 1)), dom_m)
-    full = np.int64(1) << shift
-    sig = (ar & mant_mask) | (min(E, 1) << dom_m)
+    shift = minimum(maximum(dom_m - M, sub_shift_base - maximum(E, 1)), dom_m)
+    full = lane(1) << shift
+    sig = (ar & mant_mask) | (minimum(E, 1) << dom_m)
     lsb = ((sig >> shift) if lsb_parity < 0 else (E + lsb_parity)) & 1
     r = (ar + rounding_bias(neg, lsb, shift, flags)) & -full
     # below one quantum: 0 (an even code) or the quantum, from a guard bit (a >= half a
     # quantum) and a sticky bit (a is neither half a quantum nor 0)
-    up_from_zero = rounds_away(neg, 0, np.int64(a >= half_q_bits), 1,
-                               np.int64((a != half_q_bits) & (a != 0)), flags, 0)
-    r = (q_bits if up_from_zero else 0) if a < q_bits else r
+    up_from_zero = rounds_away(neg, 0, lane(a >= half_q_bits), 1,
+                               lane((a != half_q_bits) & (a != 0)), flags, 0)
+    r = where(a < q_bits, up_from_zero * q_bits, r)
     if stochastic:
         r = _stochastic_magnitude(ar, E, sig, shift, q_bits, rnd, sr)
     overflow = r > max_bits
-    r = max(r, min_bits)
+    r = maximum(r, min_bits)
 
     if want_code:  # the code of the rounded magnitude r
         Er = r >> dom_m
-        sub_code = ((r & mant_mask) | (min(Er, 1) << dom_m)) >> min(max(sub_shift_base - max(Er, 1), 0), dom_m)
-        r = ((r >> (dom_m - M)) - code_normal_sub) if r >= normal_bits else sub_code
-    out = r | (out_sign if neg & ((r != 0) | (negzero != 0)) else 0)
-    out = (ovf1 if neg else ovf0) if overflow else out
-    out = (inf1 if neg else inf0) if a == inf_bits else out
+        sub_code = (((r & mant_mask) | (minimum(Er, 1) << dom_m))
+                    >> minimum(maximum(sub_shift_base - maximum(Er, 1), 0), dom_m))
+        r = where(r >= normal_bits, (r >> (dom_m - M)) - code_normal_sub, sub_code)
+    out = r | where(neg & ((r != 0) | (negzero != 0)), out_sign, 0)
+    out = where(overflow, where(neg, ovf1, ovf0), out)
+    out = where(a == inf_bits, where(neg, inf1, inf0), out)
     no_image = (a > inf_bits) | (neg & (unsigned != 0) & (a != 0)) | ((a == 0) & (min_bits != 0))
-    return (nan1 if neg else nan0) if no_image else out
+    return where(no_image, where(neg, nan1, nan0), out)
 
 
 @nb.njit(forceinline=True)
@@ -229,29 +236,36 @@ def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
         out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, STOCHASTIC, rnd, sr)
 
 
-@nb.njit(cache=True, nogil=True)
-def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
-    """out[i] = value of codes[i] (unsigned, the format's code dtype).
+@nb.njit(forceinline=True)
+def decode_one(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
+    """The value of one code (an integer lane), with the element type of ``pow2``.
 
     A magnitude ``c - code_offset`` splits into field and fraction; the value is
     ``sig * pow2[field]`` with ``sig`` the fraction plus the implicit bit for field > 0, so every
-    value is one exact multiplication. NaN: magnitude above ``nan_above`` or code == ``nan_code``;
+    value is one exact multiplication (in pow2's type: sig < 2**24 where that is float32). NaN: magnitude above ``nan_above`` or code == ``nan_code``;
     Inf: magnitude == ``inf_mag`` (use -1 where there is none). The code's sign bit gives the
     sign, NaNs included (by copysign: Numba's -nan keeps the sign bit clear).
     """
-    frac_mask = (np.int64(1) << mant_bits) - 1
+    frac_mask = (lane(1) << mant_bits) - 1
+    mag = code & ~sign_bit
+    c = mag - code_offset
+    field = c >> mant_bits
+    sig = (c & frac_mask) + where(field > 0, frac_mask + 1, 0)
+    v = where(mag == inf_mag, as_float(math.inf, pow2), as_float(sig, pow2) * pow2[field])
+    v = where((mag > nan_above) | (code == nan_code), as_float(math.nan, pow2), v)
+    return copysign(v, where((code & sign_bit) != 0, as_float(-1.0, pow2), as_float(1.0, pow2)))
+
+
+@nb.njit(cache=True, nogil=True)
+def lookup(codes, out, table):
+    """out[i] = table[codes[i]] (decode through a table of every code's value)."""
     for i in range(codes.size):
-        code = np.int64(codes[i])
-        mag = code & ~sign_bit
-        neg = (code & sign_bit) != 0
-        if mag > nan_above or code == nan_code:
-            out[i] = math.copysign(np.nan, -1.0 if neg else 1.0)
-            continue
-        if mag == inf_mag:
-            v = np.inf
-        else:
-            c = mag - code_offset
-            field = c >> mant_bits
-            sig = (c & frac_mask) + ((frac_mask + 1) if field > 0 else 0)
-            v = sig * pow2[field]
-        out[i] = -v if neg else v
+        out[i] = table[codes[i]]
+
+
+@nb.njit(cache=True, nogil=True)
+def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
+    """out[i] = value of codes[i] (unsigned, the format's code dtype); see ``decode_one``."""
+    for i in range(codes.size):
+        out[i] = decode_one(np.int64(codes[i]), mant_bits, code_offset, sign_bit, nan_above, nan_code,
+                            inf_mag, pow2)

@@ -1,0 +1,104 @@
+"""Throughput of numfmt.torch.round and numfmt.jax.round against the frameworks' own casts.
+
+    python benchmarks/bench_backends.py [--quick] [--from-results] [--write-readme] [--repeats N]
+
+Input: 4M float32 values, standard normal times 10 (seed 0); --quick uses 64K. Melem/s, best of
+N timed calls after a warm-up, with 1 thread and with all cores (torch.set_num_threads; JAX
+and XLA choose their own threads: one column). numfmt.torch runs eagerly (one torch operation
+after another) and inside ``torch.compile`` (inductor fuses them into one loop; compile time
+not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
+``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
+(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``). Results that differ
+from numfmt's are flagged ``*``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from _common import command, fmt_rate, machine_line, markdown_table, measure, parse_args, publish, same
+
+GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloat16": "format_info_bfloat16",
+          "binary16": "format_info_binary16"}
+FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
+           "binary16": ("float16", 5, 10)}
+
+
+def main(argv=None) -> int:
+    args = parse_args(__doc__, "backends", argv, repeats=3)
+    return publish(args, "backends", lambda: render(args))
+
+
+def render(args) -> str:
+    import jax
+    import jax.numpy as jnp
+    import ml_dtypes
+    import torch
+
+    import numfmt as nf
+    import numfmt.jax as nfj
+    import numfmt.torch as nft
+
+    n = 1 << 16 if args.quick else 4 << 20
+    repeats = args.repeats or (2 if args.quick else 3)
+    cores = os.cpu_count() or 1
+    x = (np.random.default_rng(0).standard_normal(n, dtype=np.float32) * np.float32(10)).astype(np.float32)
+    xt, xj = torch.from_numpy(x), jnp.asarray(x)
+    notes: list[str] = []
+    try:
+        import gfloat
+        import gfloat.formats as gformats
+    except Exception as exc:  # noqa: BLE001
+        gfloat = None
+        notes.append(f"gfloat unavailable ({type(exc).__name__}: {exc})")
+    n_gfloat = min(n, 1 << 18)
+    rows = []
+    for name, (dtype, e, m) in FORMATS.items():
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        ref = nf.round(x, name)
+        check = lambda r: same(np.asarray(r), ref)  # noqa: E731
+        tcheck = lambda r: check(r.numpy())  # noqa: E731
+        tdt = getattr(torch, dtype)
+        compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
+        cells = []
+        for threads in (1, cores):
+            torch.set_num_threads(threads)
+            nf.set_num_threads(threads)
+            cells.append(measure(lambda: nft.round(xt, name), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: compiled(xt), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: xt.to(tdt).to(torch.float32), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: nf.round(x, name), n, repeats))
+        gfl = (None, "")
+        if gfloat is not None:
+            fi = getattr(gformats, GFLOAT[name])
+            xg = xt[:n_gfloat].clone()
+            gfl = measure(lambda: gfloat.round_ndarray(fi, xg), n_gfloat, repeats,
+                          check=lambda r: same(r.numpy(), ref[:n_gfloat]), note=notes)
+        cells.append(gfl)
+        fj = jax.jit(lambda v: nfj.round(v, name))
+        rp = jax.jit(lambda v: jax.lax.reduce_precision(v, exponent_bits=e, mantissa_bits=m))
+        cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
+        cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes))
+        mld = getattr(ml_dtypes, dtype, None) or np.float16
+        cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes))
+        rows.append([name] + [fmt_rate(*c) for c in cells])
+    torch.set_num_threads(cores)
+    lines = [machine_line(command("bench_backends.py", args)), "",
+             f"Melem/s (higher is better), best of {repeats} after a warm-up, round to nearest even of {n:,} "
+             "float32 values (standard normal x 10, seed 0), float32 results. * marks results that differ "
+             "from numfmt's (reduce_precision and torch's float8 casts do not saturate/NaN the same way).", ""]
+    header = ["format"]
+    for threads in (1, cores):
+        header += [f"numfmt.torch eager {threads}t", f"numfmt.torch compiled {threads}t", f"torch .to() {threads}t",
+                   f"numfmt NumPy {threads}t"]
+    header += [f"gfloat torch {cores}t", "numfmt.jax jit", "lax.reduce_precision jit", "ml_dtypes astype"]
+    lines += markdown_table(header, rows)
+    if notes:
+        lines += ["", "Notes: " + "; ".join(sorted(set(notes)))]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""Where an array library plugs in: the kernels' own code, evaluated on whole tensors.
+
+The element-wise code of a family (for floats ``kernels.floating.round_one``, ``decode_one``
+and the helpers they call: ``numfmt.rounding``, ``numfmt.random.splitmix_bits``) is written
+once, in the ops vocabulary of ``numfmt.lanes``. Numba compiles it per element. A backend
+evaluates the *same* Python functions per tensor: ``rebind`` copies each function with its
+global names pointing at the backend's ``namespace`` (``where`` -> ``torch.where``, ``lane`` ->
+the lane integer type, ...) and at the rebound versions of the helpers it calls, so no
+rounding logic is written twice. Choices on the parameters stay Python ``if``s.
+
+A backend (``numfmt.torch``, ``numfmt.jax``) supplies a ``Backend``: the namespace, how to
+view a float tensor as integer lanes and back, the random numbers' index tensor, and the eager
+data checks. Everything else, the argument checks and the parameters, is the NumPy path's own
+(``numfmt.casts.floating.kernel_params``, ``numfmt.stochastic``), in ``cast_plan`` here.
+
+Lanes: the float32 domain runs in int32 lanes (JAX's default mode has no int64, and torch's
+int64 operations run at a fifth of the int32 speed), the float64 domain in int64 lanes, as
+Numba does. int32 lanes are exact because ``round_one`` keeps every intermediate a
+non-negative magnitude of at most 0x7F800000 + 2**23 - 1 < 2**31 (NaN payloads are clamped to
+the Inf bits before a bias is added), and the few parameters that do not fit (the sign bit
+2**31, codes of 32-bit formats, negative NaN bits) arrive wrapped to the lane width (``wrap``)
+and only meet ``| & == where``. The 64-bit random numbers and the stochastic comparison
+(d + rnd needs up to 63 bits) run in 64-bit numbers: torch's int64 with a logical shift
+(``numfmt.torch.U64``), JAX's pairs of uint32 words (``numfmt.jax.Wide``).
+
+Tracing: ``cast_plan`` and ``decode_plan`` hold everything that is not tensor work, so a
+tracer can treat them as constants (torch.compile: ``assume_constant_result``), and the
+rebound functions are built before any tracing, each with a module of its own in
+``sys.modules`` as its globals (torch.compile's guards look globals up by module name).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+import types
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .casts.common import code_dtype
+from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
+                             float32_domain, kernel_params, overflow_error, overflow_mark, sr_params)
+from .formats.floating import FloatFormat
+from .formats.registry import format as _format
+from .kernels import floating as _kern
+from .random import RNGS, splitmix_bits
+from .rounding import Rounding, overflow_policy, rounding_mode
+from .stochastic import stochastic_args, use_seed
+
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign")   # numfmt.lanes' names
+
+
+def rebind(func: Callable, namespace: dict) -> Callable:
+    """``func`` (a Numba dispatcher or a plain function) as a plain Python function whose global
+    names come from ``namespace`` first, whose calls to other Numba-compiled numfmt helpers go
+    to their rebound versions, and everything else as before. Cached per namespace object.
+
+    >>> import math
+    >>> from numfmt.lanes import maximum
+    >>> rebind(maximum, {"max": lambda a, b: ("max of", a, b)})(1, 2)
+    ('max of', 1, 2)
+    """
+    return _rebind(getattr(func, "py_func", func), _Key(namespace))
+
+
+class _Key:
+    """A namespace dict hashed by identity (the cache key of ``rebind``)."""
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+
+    def __hash__(self):
+        return id(self.namespace)
+
+    def __eq__(self, other):
+        return self.namespace is other.namespace
+
+
+@functools.lru_cache(maxsize=None)
+def _rebind(py_func: Callable, key: _Key) -> Callable:
+    namespace = key.namespace
+    # the globals are a module registered in sys.modules, as tracers (torch.compile's guards)
+    # look a function's globals up by their module name
+    module = types.ModuleType(f"numfmt._rebound_{id(namespace):x}.{py_func.__module__}.{py_func.__name__}")
+    globals_ = module.__dict__
+    globals_.update({k: v for k, v in py_func.__globals__.items() if k != "__name__"})
+    for name in py_func.__code__.co_names:
+        if name in namespace:
+            globals_[name] = namespace[name]
+        elif hasattr(globals_.get(name), "py_func") and globals_[name].py_func.__module__.startswith("numfmt."):
+            globals_[name] = _rebind(globals_[name].py_func, key)
+    sys.modules[module.__name__] = module
+    return types.FunctionType(py_func.__code__, globals_, py_func.__name__, py_func.__defaults__,
+                              py_func.__closure__)
+
+
+def wrap(value: int, bits: int) -> int:
+    """An integer wrapped to a ``bits``-bit two's-complement lane.
+
+    >>> wrap(1 << 31, 32), wrap(-5, 32), wrap(1 << 31, 64)
+    (-2147483648, -5, 2147483648)
+    """
+    half = 1 << (bits - 1)
+    return (int(value) + half) % (1 << bits) - half
+
+
+class Backend:
+    """What an array library supplies. Subclasses set ``name`` and implement the methods; the
+    namespaces map every name of ``VOCABULARY`` (and, where a backend needs it,
+    a helper such as ``stochastic_away``) to tensor operations for lanes of 32 or 64 bits."""
+
+    name = "?"
+    float32_lane_bits = 64   # the lanes of the float32 domain (32 where int64 is slow or absent)
+    flushes_subnormals = False   # float32 arithmetic flushes subnormals (XLA on CPU)
+
+    def namespace(self, lane_bits: int) -> dict:
+        raise NotImplementedError
+
+    def has_int64(self) -> bool:
+        """Whether int64 and float64 tensors are available (JAX: only with x64 enabled)."""
+        return True
+
+    def float_input(self, x, argument: str = "x"):
+        """x as a float32 or float64 tensor of the framework (exact), else TypeError."""
+        raise NotImplementedError
+
+    def is_float64(self, x) -> bool:
+        raise NotImplementedError
+
+    def traced(self, x) -> bool:
+        """Whether x is being traced or compiled (no data-dependent Python check possible)."""
+        raise NotImplementedError
+
+    def count(self, mask) -> int:
+        raise NotImplementedError
+
+    def to_lanes(self, x, dom64: bool, lane_bits: int):
+        """The bit patterns of x in its rounding domain, as integer lanes (float32 bits
+        sign-extended where the lanes are wider)."""
+        raise NotImplementedError
+
+    def from_lanes(self, lanes, dom64: bool):
+        """The floats whose bit patterns the lanes hold (inverse of ``to_lanes``)."""
+        raise NotImplementedError
+
+    def to_codes(self, lanes, dtype: np.dtype):
+        """Codes in lanes as the framework's unsigned integer type nearest to ``dtype``."""
+        raise NotImplementedError
+
+    def from_codes(self, codes, bits: int, lane_bits: int, argument: str = "codes"):
+        """An integer tensor of codes (checked to lie in [0, 2**bits) where not traced) as lanes."""
+        raise NotImplementedError
+
+    def random(self, seed: int, like, k: int, lane_bits: int):
+        """SplitMix64's k-bit numbers for the elements of ``like`` (C-order index)."""
+        raise NotImplementedError
+
+    def explicit_random(self, random_bits, like, k: int, lane_bits: int):
+        """User-given random integers, broadcast to ``like`` and checked, as ``random`` gives them."""
+        raise NotImplementedError
+
+    def table(self, bits: tuple, dtype: str, like):
+        """A constant table of floats of the numpy dtype name, given as their bit patterns
+        (exact, NaN signs included), on like's device."""
+        raise NotImplementedError
+
+    def to_float32(self, x):
+        raise NotImplementedError
+
+    def float_dtype(self, dtype):
+        """A ``decode(dtype=...)`` argument as a numpy dtype where it is float32 or float64,
+        else as given (a framework dtype, checked against the format by the caller)."""
+        raise NotImplementedError
+
+    def format_of(self, dtype):
+        """The numfmt format (or an argument ``numfmt.format`` takes) of a framework dtype."""
+        raise NotImplementedError
+
+    def cast_to(self, values, dtype):
+        raise NotImplementedError
+
+    def plan(self, *args) -> "Plan":
+        """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
+        overrides this and ``decode_plan`` with constant-result wrappers."""
+        return cast_plan(*args)
+
+    def decode_plan(self, fmt, dtype) -> "DecodePlan":
+        """``decode_plan(self, fmt, dtype)``."""
+        return decode_plan(self, fmt, dtype)
+
+    # -- shared: the family code, rebound ------------------------------------------------------
+
+    def kernel(self, name: str, lane_bits: int) -> Callable:
+        """The family function ``name`` (one of ``KERNELS``) rebound to this backend's namespace
+        for lanes of lane_bits (built once, before any tracing)."""
+        kernels = self.__dict__.get("_kernels")
+        if kernels is None:
+            for bits in self.lane_widths():
+                missing = set(VOCABULARY) - set(self.namespace(bits))
+                if missing:
+                    raise TypeError(f"the {self.name} namespace for {bits}-bit lanes lacks {sorted(missing)}")
+            kernels = self._kernels = {(n, bits): rebind(f, self.namespace(bits))
+                                       for n, f in KERNELS.items() for bits in self.lane_widths()}
+        return kernels[name, lane_bits]
+
+    def lane_widths(self) -> tuple:
+        """The lane widths this backend can use."""
+        return (64,)
+
+
+KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits}
+
+
+class Plan(NamedTuple):
+    """The checked arguments of a float cast as plain values (what ``cast_plan`` returns)."""
+
+    fmt: FloatFormat
+    mode: Rounding
+    overflow: str
+    dom64: bool
+    lane_bits: int
+    params: tuple            # FloatParams, wrapped to the lanes
+    raise_params: tuple      # the same with overflow marks (overflow="raise"), else ()
+    mark: int
+    sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
+    float64_out: bool
+    code_dtype: str          # the numpy name of the codes' dtype
+
+
+def float_format(fmt) -> FloatFormat:
+    """fmt resolved (a name, a Format, an ml_dtypes or framework dtype name) and checked to be
+    of the float family, which the torch and JAX backends support so far."""
+    fmt = _format(fmt)
+    if not isinstance(fmt, FloatFormat):
+        raise ValueError(f"fmt must be a float format for the torch and JAX backends (so far); "
+                         f"{fmt.name} is a {fmt.family} format: use numfmt.round on NumPy arrays")
+    return fmt
+
+
+@functools.lru_cache(maxsize=None)
+def cast_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, want_code: bool,
+              input64: bool, float32_lane_bits: int, has_int64: bool) -> Plan:
+    """Every check and parameter of a float round/encode that does not depend on the data, as
+    the NumPy path computes them, for a backend with these lanes (``Backend``)."""
+    fmt = float_format(fmt)
+    mode = rounding_mode(rounding)
+    overflow_policy(overflow)
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"nan must be one of {NAN_POLICIES}; got {nan!r}")
+    dom64 = input64 or not float32_domain(fmt)
+    if dom64 and not has_int64:
+        raise ValueError(f"{fmt.name} needs float64 to round exactly (its values or its subnormal range "
+                         "go beyond float32); enable 64-bit mode (jax.config.update('jax_enable_x64', True))")
+    lane_bits = 64 if dom64 else float32_lane_bits
+    sr = ()
+    if mode == Rounding.STOCHASTIC:
+        k = stochastic_args(mode, (), 0, sr_bits, sr_rule, None)[1]
+        sr = tuple(wrap(v, lane_bits) for v in sr_params(fmt, dom64, k, sr_rule))
+    elif sr_bits is not None:
+        stochastic_args(mode, (), None, sr_bits, sr_rule, None)        # the NumPy path's error
+    wrapped = lambda p: type(p)(*(wrap(v, lane_bits) for v in p))  # noqa: E731
+    params = wrapped(kernel_params(fmt, dom64, mode, "ieee" if overflow == "raise" else overflow, nan)[want_code])
+    raise_params = wrapped(kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")[0]) if overflow == "raise" else ()
+    return Plan(fmt, mode, overflow, dom64, lane_bits, params, raise_params,
+                wrap(overflow_mark(dom64), lane_bits), sr, dom64 and (input64 or not fits_float32(fmt)),
+                code_dtype(fmt.bits).name)
+
+
+def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, rnd):
+    round_one = backend.kernel("round_one", plan.lane_bits)
+    dom_m = 52 if plan.dom64 else 23
+    return round_one(lanes, params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
+
+
+def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+               want_code: bool, rng: str = "splitmix64"):
+    """round (want_code False) or encode x to a float format on the backend: the public
+    functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
+    x = backend.float_input(x)
+    plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
+                     backend.float32_lane_bits, backend.has_int64())
+    fmt = plan.fmt
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if rng != "splitmix64" and plan.sr and random_bits is None:
+        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
+                                  "use rng='splitmix64' (the default) or random_bits")
+    traced = backend.traced(x)
+    if not traced:
+        check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
+    rnd = 0
+    if plan.sr:
+        k = plan.sr[0]
+        if random_bits is not None:
+            if seed is not None:
+                raise ValueError("pass either seed or random_bits, not both")
+            rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
+        else:
+            rnd = backend.random(use_seed(seed), x, k, plan.lane_bits)
+    elif random_bits is not None:
+        stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
+    lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)
+    if plan.raise_params and not traced:
+        marked = _round_lanes(backend, lanes, plan, plan.raise_params, False, rnd) == plan.mark
+        count = backend.count(marked)
+        if count:
+            raise overflow_error(fmt, plan.mode, count, _size(x), x[marked][0].item())
+    out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
+    if want_code:
+        return backend.to_codes(out, plan.code_dtype)
+    values = backend.from_lanes(out, plan.dom64)
+    return values if plan.float64_out else backend.to_float32(values)
+
+
+class DecodePlan(NamedTuple):
+    """The checked arguments of a float decode as plain values (``decode_plan``)."""
+
+    bits: int                # the code width
+    lane_bits: int
+    args: tuple              # decode_one's integer arguments, wrapped to the lanes
+    table: tuple             # bit patterns: every code's value (formats of up to TABLE_BITS
+                             # bits, as the NumPy path decodes them), else decode_one's powers of 2
+    compute: str             # "float32" or "float64"
+    native: bool             # cast the values to the framework dtype asked for
+
+
+@functools.lru_cache(maxsize=None)
+def decode_plan(backend: Backend, fmt, dtype) -> DecodePlan:
+    """Every check and parameter of a float decode, as the NumPy path computes them."""
+    fmt = float_format(fmt)
+    target = backend.float_dtype(dtype)
+    native = not (isinstance(target, np.dtype) and target in (np.float32, np.float64))
+    if native:   # a framework dtype: only the one that is this format
+        try:
+            held = float_format(backend.format_of(target))
+        except (ValueError, TypeError):
+            raise ValueError(f"dtype must be float32, float64 or the {backend.name} dtype of {fmt.name}; "
+                             f"got {dtype}") from None
+        if held != fmt:
+            raise ValueError(f"dtype {dtype} holds {held.name}, not {fmt.name}; "
+                             "decode into float32, float64 or the dtype of the format itself")
+        target = np.dtype(np.float32) if fits_float32(fmt) else np.dtype(np.float64)
+    if target == np.float32 and not fits_float32(fmt):
+        raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
+    lane_bits = 64 if target == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
+    *ints, pow2 = decode_params(fmt, target)
+    if fmt.bits <= TABLE_BITS:      # a lookup: no float arithmetic at all
+        table = decode_table(fmt, target)
+    elif backend.flushes_subnormals and target == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
+        raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
+                         "to zero in arithmetic; decode into float64 (x64 mode)")
+    else:
+        table = pow2
+    itype = np.int32 if target == np.float32 else np.int64
+    return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints),
+                      tuple(table.view(itype).tolist()), target.name, native)
+
+
+def float_decode(backend: Backend, codes, fmt, dtype):
+    """decode on the backend: values of codes as float32 (default), float64 or a framework float
+    dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
+    NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
+    plan = backend.decode_plan(fmt, dtype)
+    lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
+    table = backend.table(plan.table, plan.compute, lanes)
+    if plan.bits <= TABLE_BITS:
+        values = table[lanes]
+    else:
+        values = backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
+    return backend.cast_to(values, dtype) if plan.native else values
+
+
+def _size(x) -> int:
+    return int(np.prod(tuple(x.shape), dtype=np.int64))
+

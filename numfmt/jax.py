@@ -1,0 +1,357 @@
+"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family, bit-identical to
+``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
+same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
+``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
+(``numfmt.backends``).
+
+JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
+int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
+pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormals beyond
+float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
+of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
+arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
+float64 in x64 mode). round and encode work on bits.
+
+Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
+format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
+formats likewise, codes are not range-checked, and overflow="raise" acts as overflow="ieee".
+Pass a seed under jit: a ``seed=None`` is drawn once, when the function is traced.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import backends
+from .rounding import stochastic_away
+
+__all__ = ["round", "encode", "decode"]
+
+_U32 = jnp.uint32
+
+
+@jax.tree_util.register_pytree_node_class
+class Wide:
+    """An unsigned 64-bit integer as two uint32 arrays (hi, lo), for JAX without x64: wrapping
+    ``+ - *`` (the 32x32 -> 64 product from 16-bit limbs), ``& | ^``, shifts by 0..63 (a Python
+    int or an int32 array) and unsigned comparisons, which is what ``splitmix_bits`` and
+    ``stochastic_away`` use."""
+
+    __slots__ = ("hi", "lo")
+
+    def __init__(self, hi, lo):
+        self.hi, self.lo = hi, lo
+
+    @staticmethod
+    def of(v) -> "Wide":
+        """A Python int (mod 2**64), a bool array, an int32 array (sign-extended) or a Wide."""
+        if isinstance(v, Wide):
+            return v
+        if isinstance(v, (int, np.integer, bool)):
+            v = int(v) % (1 << 64)
+            return Wide(_U32(v >> 32), _U32(v & 0xFFFFFFFF))
+        v = jnp.asarray(v)
+        if v.dtype == jnp.bool_:
+            return Wide(jnp.zeros_like(v, _U32), v.astype(_U32))
+        if v.dtype.itemsize == 8:
+            return Wide((v >> 32).astype(_U32), (v & 0xFFFFFFFF).astype(_U32))
+        lo = v.astype(_U32) if v.dtype == _U32 else jax.lax.bitcast_convert_type(v.astype(jnp.int32), _U32)
+        hi = jnp.where(v < 0, _U32(0xFFFFFFFF), _U32(0)) if jnp.issubdtype(v.dtype, jnp.signedinteger) else 0 * lo
+        return Wide(hi, lo)
+
+    def __add__(self, other):
+        o = Wide.of(other)
+        lo = self.lo + o.lo
+        return Wide(self.hi + o.hi + (lo < self.lo).astype(_U32), lo)
+
+    def __sub__(self, other):
+        o = Wide.of(other)
+        return Wide(self.hi - o.hi - (self.lo < o.lo).astype(_U32), self.lo - o.lo)
+
+    def __mul__(self, other):
+        o = Wide.of(other)
+        hi, lo = _mul32(self.lo, o.lo)
+        return Wide(hi + self.hi * o.lo + self.lo * o.hi, lo)
+
+    def __and__(self, other):
+        o = Wide.of(other)
+        return Wide(self.hi & o.hi, self.lo & o.lo)
+
+    def __or__(self, other):
+        o = Wide.of(other)
+        return Wide(self.hi | o.hi, self.lo | o.lo)
+
+    def __xor__(self, other):
+        o = Wide.of(other)
+        return Wide(self.hi ^ o.hi, self.lo ^ o.lo)
+
+    def __rshift__(self, s):
+        s = _count(s)
+        small = s < 32
+        s_lo, s_hi = jnp.where(small, s, 0), jnp.where(small, 0, s - 32)
+        carry = jnp.where(s_lo == 0, _U32(0), self.hi << (32 - s_lo))   # XLA: shifts >= 32 give 0
+        return Wide(jnp.where(small, self.hi >> s_lo, _U32(0)),
+                    jnp.where(small, (self.lo >> s_lo) | carry, self.hi >> s_hi))
+
+    def __lshift__(self, s):
+        s = _count(s)
+        small = s < 32
+        s_lo, s_hi = jnp.where(small, s, 0), jnp.where(small, 0, s - 32)
+        carry = jnp.where(s_lo == 0, _U32(0), self.lo >> (32 - s_lo))
+        return Wide(jnp.where(small, (self.hi << s_lo) | carry, self.lo << s_hi),
+                    jnp.where(small, self.lo << s_lo, _U32(0)))
+
+    def __gt__(self, other):
+        o = Wide.of(other)
+        return (self.hi > o.hi) | ((self.hi == o.hi) & (self.lo > o.lo))
+
+    def __eq__(self, other):
+        o = Wide.of(other)
+        return (self.hi == o.hi) & (self.lo == o.lo)
+
+    def __ne__(self, other):
+        return ~(self == other)
+
+    __hash__ = None
+
+    def tree_flatten(self):
+        return (self.hi, self.lo), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+def _count(s):
+    """A shift count (Python int, int32 array or a small Wide) as uint32."""
+    if isinstance(s, Wide):
+        return s.lo
+    return _U32(s) if isinstance(s, (int, np.integer)) else jnp.asarray(s).astype(_U32)
+
+
+def _mul32(a, b):
+    """The 64-bit product of two uint32 arrays as (hi, lo), from 16-bit limbs."""
+    a0, a1, b0, b1 = a & 0xFFFF, a >> 16, b & 0xFFFF, b >> 16
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    mid = (p00 >> 16) + (p01 & 0xFFFF) + (p10 & 0xFFFF)
+    return p11 + (p01 >> 16) + (p10 >> 16) + (mid >> 16), (p00 & 0xFFFF) | (mid << 16)
+
+
+def _where(c, a, b):
+    if isinstance(c, (bool, np.bool_, int)):
+        return a if c else b
+    if not isinstance(a, jax.Array) and not isinstance(b, jax.Array) and a == b:
+        return a
+    return jnp.where(c, a, b)
+
+
+def _minimum(a, b):
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else jnp.minimum(a, b)
+
+
+def _maximum(a, b):
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else jnp.maximum(a, b)
+
+
+def _lane_function(dtype):
+    bits = jnp.iinfo(dtype).bits
+
+    def lane(v):
+        if isinstance(v, Wide):
+            return v                     # the random numbers stay wide up to stochastic_away
+        if isinstance(v, (int, np.integer, bool)):
+            return backends.wrap(v, bits)
+        return v if v.dtype == dtype else v.astype(dtype)
+    return lane
+
+
+_WIDE = {"lane": Wide.of, "u64": Wide.of, "minimum": _minimum, "maximum": _maximum, "where": _where}
+
+
+def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
+    """``numfmt.rounding.stochastic_away`` itself, evaluated on ``Wide`` numbers (its d + rnd
+    needs k + 1 bits, up to 63), the 0/1 result back in the lanes."""
+    away = _STOCHASTIC_AWAY_WIDE(Wide.of(rem), t, sticky, k, rule_nearest, Wide.of(rnd))
+    return away.lo.astype(rem.dtype)
+
+
+_STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
+_NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+                      "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
+                      "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
+                      "as_float": lambda x, table: x.astype(table.dtype) if isinstance(x, jax.Array) else x}
+               for bits in (32, 64)}
+_CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
+
+
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,)}
+
+
+class JaxBackend(backends.Backend):
+    """numfmt's float kernels on JAX arrays: int32 lanes for the float32 domain."""
+
+    name = "jax"
+    float32_lane_bits = 32
+    flushes_subnormals = True
+
+    def namespace(self, lane_bits):
+        return _NAMESPACES[lane_bits]
+
+    def lane_widths(self):
+        return (32, 64)
+
+    def kernel(self, name, lane_bits):
+        """The rebound function as one jitted XLA computation (the parameters static): eager
+        JAX would dispatch each of its hundred operations separately."""
+        jitted = self.__dict__.setdefault("_jitted", {})
+        if (name, lane_bits) not in jitted:
+            jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
+        return jitted[name, lane_bits]
+
+    def has_int64(self):
+        return bool(jax.config.read("jax_enable_x64"))
+
+    def float_input(self, x, argument="x"):
+        x = jnp.asarray(x)
+        if x.dtype in (jnp.float32, jnp.float64):
+            return x
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            return x.astype(jnp.float32)
+        raise TypeError(f"{argument} must be a floating-point array (float16, bfloat16, float8, float32 "
+                        f"or float64); got dtype {x.dtype}")
+
+    def is_float64(self, x):
+        return x.dtype == jnp.float64
+
+    def traced(self, x):
+        return isinstance(x, jax.core.Tracer)
+
+    def count(self, mask):
+        return int(jnp.count_nonzero(mask))
+
+    def to_lanes(self, x, dom64, lane_bits):
+        if dom64:
+            return jax.lax.bitcast_convert_type(x.astype(jnp.float64), jnp.int64)
+        return jax.lax.bitcast_convert_type(x, jnp.int32).astype(jnp.int64 if lane_bits == 64 else jnp.int32)
+
+    def from_lanes(self, lanes, dom64):
+        if dom64:
+            return jax.lax.bitcast_convert_type(lanes, jnp.float64)
+        return jax.lax.bitcast_convert_type(lanes.astype(jnp.int32), jnp.float32)
+
+    def to_codes(self, lanes, dtype):
+        if dtype == "uint32" and lanes.dtype == jnp.int32:
+            return jax.lax.bitcast_convert_type(lanes, jnp.uint32)
+        return lanes.astype(_CODES[dtype])
+
+    def from_codes(self, codes, bits, lane_bits, argument="codes"):
+        codes = jnp.asarray(codes)
+        if not jnp.issubdtype(codes.dtype, jnp.integer):
+            raise TypeError(f"{argument} must be an integer array of codes; got dtype {codes.dtype}")
+        if not self.traced(codes) and codes.size:
+            lo, hi = int(codes.min()), int(codes.max())
+            if lo < 0 or hi >= 1 << bits:
+                raise ValueError(f"{argument} must lie in [0, 2**{bits}) for a {bits}-bit format; got values "
+                                 f"from {lo} to {hi}")
+        if lane_bits == 32 and codes.dtype.itemsize == 4:
+            return jax.lax.bitcast_convert_type(codes, jnp.int32)
+        return codes.astype(jnp.int32 if lane_bits == 32 else jnp.int64)
+
+    def random(self, seed, like, k, lane_bits):
+        index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
+        return self.kernel("splitmix_bits", lane_bits)(Wide.of(seed), index, k)
+
+    def explicit_random(self, random_bits, like, k, lane_bits):
+        if isinstance(random_bits, jax.Array):
+            if not jnp.issubdtype(random_bits.dtype, jnp.integer):
+                raise TypeError(f"random_bits must be an integer array; got dtype {random_bits.dtype}")
+            rand = Wide.of(random_bits)
+            if not self.traced(random_bits) and random_bits.size and (
+                    int(random_bits.min()) < 0 or int(random_bits.max()) >= 1 << k):
+                raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << k}); got values "
+                                 f"from {int(random_bits.min())} to {int(random_bits.max())}")
+        else:   # host integers (up to 62 bits): split into words here
+            host = np.asarray(random_bits)
+            if host.dtype.kind not in "iu":
+                raise TypeError(f"random_bits must be an integer array; got dtype {host.dtype}")
+            if host.size and (host.min() < 0 or int(host.max()) >= 1 << k):
+                raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << k}); "
+                                 f"got values from {host.min()} to {host.max()}")
+            host = host.astype(np.uint64)
+            rand = Wide(jnp.asarray((host >> np.uint64(32)).astype(np.uint32)),
+                        jnp.asarray((host & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
+        try:
+            shape = jnp.broadcast_shapes(rand.lo.shape, like.shape)
+        except ValueError:
+            shape = None
+        if shape != tuple(like.shape):
+            raise ValueError(f"random_bits of shape {tuple(rand.lo.shape)} does not broadcast to x of shape "
+                             f"{tuple(like.shape)}")
+        return Wide(jnp.broadcast_to(rand.hi, shape), jnp.broadcast_to(rand.lo, shape))
+
+    def table(self, bits, dtype, like):
+        return jnp.asarray(np.array(bits, {"float32": np.int32, "float64": np.int64}[dtype]).view(dtype))
+
+    def to_float32(self, x):
+        return x.astype(jnp.float32)
+
+    def float_dtype(self, dtype):
+        return np.dtype(dtype)
+
+    def format_of(self, dtype):
+        return np.dtype(dtype)
+
+    def cast_to(self, values, dtype):
+        return values.astype(dtype)
+
+
+BACKEND = JaxBackend()
+
+
+def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+          rng: str = "splitmix64") -> jax.Array:
+    """x rounded to fmt as a JAX array: float64 for float64 inputs and for formats whose values
+    float32 cannot hold (x64 mode), else float32; bit-identical to ``numfmt.round``. fmt may be
+    a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...).
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> nfj.round(jnp.array([464.0, 1 + 2**-8]), "e4m3").tolist()
+    [448.0, 1.0]
+    >>> nfj.round(jnp.array([1.25, 1.25]), jnp.float8_e4m3fn, "stochastic", seed=1).dtype
+    dtype('float32')
+    """
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=False, rng=rng)
+
+
+def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           rng: str = "splitmix64") -> jax.Array:
+    """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
+    bit-identical to ``numfmt.encode``.
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()
+    [56, 254, 127]
+    """
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=True, rng=rng)
+
+
+def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:
+    """The values of codes (an integer array) of fmt, as float32 (default), float64 (x64 mode)
+    or the jnp dtype of the format itself (``jnp.float8_e4m3fn`` for "e4m3", ...); NaN codes
+    give NaN with the code's sign bit, as ``numfmt.decode``.
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> nfj.decode(jnp.array([0x38, 0x7E], jnp.uint8), "e4m3", jnp.float8_e4m3fn).astype(jnp.float32).tolist()
+    [1.0, 448.0]
+    """
+    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def _format_of(fmt):
+    """A jnp dtype (an ml_dtypes type) as a numpy dtype, which ``numfmt.format`` takes."""
+    return np.dtype(fmt) if isinstance(fmt, type) and issubclass(fmt, np.generic) else fmt

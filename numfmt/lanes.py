@@ -1,0 +1,49 @@
+"""The ops vocabulary of the branch-free kernel code, as Numba scalar functions.
+
+The element-wise code that rounds (``kernels.floating.round_one`` and the helpers it calls in
+``numfmt.rounding`` and ``numfmt.random``) makes every data-dependent choice with these names
+instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``, ``maximum``,
+``lane`` (an integer of the lane type), ``u64`` (an unsigned 64-bit integer, for the random
+numbers), ``as_float`` and ``copysign``; the rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles
+these definitions per element, exactly as if the code said ``a if c else b``; the torch and JAX
+backends (``numfmt.backends``) evaluate the same functions on whole tensors with these names
+rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
+``if``s: they are Python ints in a backend, runtime ints in the one compiled Numba kernel.
+"""
+import math
+
+import numba as nb
+import numpy as np
+
+lane = np.int64          # an integer lane (int64 in Numba, torch; int32 or int64 in JAX)
+u64 = np.uint64          # an unsigned 64-bit integer (wrapping)
+
+
+@nb.njit(forceinline=True)
+def where(c, a, b):
+    """a where c holds, else b (a select: both sides are evaluated)."""
+    return a if c else b
+
+
+@nb.njit(forceinline=True)
+def minimum(a, b):
+    """The smaller of a and b."""
+    return min(a, b)
+
+
+@nb.njit(forceinline=True)
+def maximum(a, b):
+    """The larger of a and b."""
+    return max(a, b)
+
+
+@nb.njit(forceinline=True)
+def as_float(x, table):
+    """x as a float of the element type of the array ``table``."""
+    return table.dtype.type(x)
+
+
+@nb.njit(forceinline=True)
+def copysign(v, s):
+    """|v| with the sign of s (NaNs included)."""
+    return math.copysign(v, s)

@@ -1,0 +1,287 @@
+"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family, bit-identical
+to ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives
+the same random integer for element i), computed on the input's device with torch's integer
+operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
+evaluated per tensor (``numfmt.backends``).
+
+Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
+float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
+torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+
+round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
+them into one loop (eager, each of the kernel's operations is a separate pass over memory:
+for speed, call them inside a compiled function). There the data-dependent checks cannot
+raise: NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative
+inputs of unsigned formats likewise, codes outside the format are not checked, and
+overflow="raise" acts as overflow="ieee". The random numbers come from an opaque custom op
+(``numfmt::splitmix_bits``), so compiled and eager stochastic rounding agree; a ``seed=None``
+is drawn when the function is traced, so pass a seed there.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import backends
+from .rounding import stochastic_away
+
+__all__ = ["round", "encode", "decode"]
+
+_MASKS = [(1 << (64 - s)) - 1 for s in range(65)]
+
+
+class U64:
+    """An unsigned 64-bit integer (wrapping) in an int64 tensor or a Python int, for the
+    random numbers (``numfmt.random.splitmix_bits``): ``>>`` is the logical shift."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = backends.wrap(v, 64) if isinstance(v, int) else v
+
+    @staticmethod
+    def of(v) -> "U64":
+        return v if isinstance(v, U64) else U64(v)
+
+    def __add__(self, other):
+        return U64(self.v + U64.of(other).v)
+
+    def __mul__(self, other):
+        return U64(self.v * U64.of(other).v)
+
+    def __xor__(self, other):
+        return U64(self.v ^ U64.of(other).v)
+
+    def __rshift__(self, other):
+        s = int(U64.of(other).v)           # shift counts are constants here
+        return U64((self.v >> s) & _MASKS[s])
+
+
+def _where(c, a, b):
+    if isinstance(c, (bool, np.bool_, int)):
+        return a if c else b
+    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor) and a == b:
+        return a
+    return torch.where(c, a, b)
+
+
+def _minimum(a, b):
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return torch.minimum(a, b)
+    if isinstance(a, torch.Tensor):
+        return torch.clamp(a, max=b)
+    if isinstance(b, torch.Tensor):
+        return torch.clamp(b, max=a)
+    return min(a, b)
+
+
+def _maximum(a, b):
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return torch.maximum(a, b)
+    if isinstance(a, torch.Tensor):
+        return torch.clamp(a, min=b)
+    if isinstance(b, torch.Tensor):
+        return torch.clamp(b, min=a)
+    return max(a, b)
+
+
+def _lane_function(dtype):
+    def lane(v):
+        if isinstance(v, U64):
+            return v.v
+        if isinstance(v, torch.Tensor):
+            return v if v.dtype == dtype else v.to(dtype)
+        return backends.wrap(v, 32 if dtype == torch.int32 else 64)
+    return lane
+
+
+def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
+    """``numfmt.rounding.stochastic_away`` itself in int64 (its d + rnd needs k + 1 bits, up to
+    63), for the int32 lanes of the float32 domain; the 0/1 result back in int32."""
+    away = _STOCHASTIC_AWAY64(rem.to(torch.int64), t.to(torch.int64), sticky, k, rule_nearest, rnd)
+    return away.to(torch.int32)
+
+
+_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+                    "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
+                    "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
+_STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
+_NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
+_CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
+
+
+_DTYPE_NAMES = {dtype: str(dtype).removeprefix("torch.") for dtype in
+                (getattr(torch, name) for name in dir(torch)) if isinstance(dtype, torch.dtype)}
+
+
+def _format_of(fmt):
+    """A torch float dtype as the name of the numfmt format it is (others unchanged)."""
+    if isinstance(fmt, torch.dtype):
+        if not fmt.is_floating_point:
+            raise ValueError(f"fmt must be a format or a float dtype; got {fmt}")
+        return _DTYPE_NAMES[fmt]
+    return fmt
+
+
+class TorchBackend(backends.Backend):
+    """numfmt's float kernels on torch tensors: int32 lanes for the float32 domain (int64
+    tensor operations run at a fifth of their speed on CPU), int64 for float64."""
+
+    name = "torch"
+    float32_lane_bits = 32
+
+    def namespace(self, lane_bits: int) -> dict:
+        return _NAMESPACES[lane_bits]
+
+    def lane_widths(self):
+        return (32, 64)
+
+    def float_input(self, x, argument: str = "x"):
+        if not isinstance(x, torch.Tensor):
+            x = torch.as_tensor(np.asarray(x) if not isinstance(x, (float, int)) else x)
+        if x.dtype in (torch.float32, torch.float64):
+            return x
+        if x.is_floating_point():
+            return x.to(torch.float32)
+        raise TypeError(f"{argument} must be a floating-point tensor (float16, bfloat16, float8, float32 "
+                        f"or float64); got dtype {x.dtype}")
+
+    def is_float64(self, x) -> bool:
+        return x.dtype == torch.float64
+
+    def traced(self, x) -> bool:
+        return torch.compiler.is_compiling()
+
+    def count(self, mask) -> int:
+        return int(mask.sum())
+
+    def to_lanes(self, x, dom64, lane_bits):
+        if dom64:
+            return x.to(torch.float64).view(torch.int64)
+        return x.view(torch.int32).to(torch.int64 if lane_bits == 64 else torch.int32)
+
+    def from_lanes(self, lanes, dom64):
+        return lanes.view(torch.float64) if dom64 else lanes.to(torch.int32).view(torch.float32)
+
+    def to_codes(self, lanes, dtype):
+        if dtype == "uint32" and lanes.dtype == torch.int32:
+            return lanes.view(torch.uint32)
+        return lanes.to(_CODES[dtype])
+
+    def from_codes(self, codes, bits, lane_bits, argument="codes"):
+        if not isinstance(codes, torch.Tensor):
+            codes = torch.as_tensor(np.asarray(codes))
+        if codes.is_floating_point() or codes.is_complex() or codes.dtype == torch.bool:
+            raise TypeError(f"{argument} must be an integer tensor of codes; got dtype {codes.dtype}")
+        lanes = codes.to(torch.int64)
+        if not self.traced(codes) and lanes.numel() and (int(lanes.min()) < 0 or int(lanes.max()) >= 1 << bits):
+            raise ValueError(f"{argument} must lie in [0, 2**{bits}) for a {bits}-bit format; got values "
+                             f"from {int(lanes.min())} to {int(lanes.max())}")
+        return lanes if lane_bits == 64 else lanes.to(torch.int32)
+
+    def random(self, seed, like, k, lane_bits):
+        return _splitmix_op(backends.wrap(seed, 64), like.numel(), k, like.device).reshape(like.shape)
+
+    def explicit_random(self, random_bits, like, k, lane_bits):
+        rand = random_bits if isinstance(random_bits, torch.Tensor) else torch.as_tensor(np.asarray(random_bits))
+        if rand.is_floating_point() or rand.dtype == torch.bool:
+            raise TypeError(f"random_bits must be an integer array; got dtype {rand.dtype}")
+        try:
+            rand = torch.broadcast_to(rand.to(device=like.device, dtype=torch.int64), like.shape)
+        except RuntimeError:
+            raise ValueError(f"random_bits of shape {tuple(rand.shape)} does not broadcast to x of shape "
+                             f"{tuple(like.shape)}") from None
+        if not self.traced(like) and rand.numel() and (int(rand.min()) < 0 or int(rand.max()) >= 1 << k):
+            raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << k}); "
+                             f"got values from {int(rand.min())} to {int(rand.max())}")
+        return rand
+
+    def table(self, bits, dtype, like):
+        itype = torch.int32 if dtype == "float32" else torch.int64
+        return torch.tensor(bits, dtype=itype, device=like.device).view(getattr(torch, dtype))
+
+    def to_float32(self, x):
+        return x.to(torch.float32)
+
+    def float_dtype(self, dtype):
+        if isinstance(dtype, torch.dtype) and dtype in (torch.float32, torch.float64):
+            return np.dtype(str(dtype).removeprefix("torch."))
+        if isinstance(dtype, torch.dtype):
+            return dtype
+        return np.dtype(dtype)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result      # a constant to torch.compile, never traced
+    def plan(*args):
+        return backends.cast_plan(*args)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def decode_plan(fmt, dtype):
+        return backends.decode_plan(BACKEND, fmt, dtype)
+
+    def format_of(self, dtype):
+        return _format_of(dtype)
+
+    def cast_to(self, values, dtype):
+        return values.to(dtype)
+
+
+@torch.library.custom_op("numfmt::splitmix_bits", mutates_args=())
+def _splitmix_op(seed: int, n: int, k: int, device: torch.device) -> torch.Tensor:
+    """The k-bit SplitMix64 numbers 0 .. n-1 of seed (``numfmt.random.splitmix_bits``, rebound).
+    An opaque op to torch.compile: inductor (2.13, CPU) miscompiles this hash of an arange fused
+    into its loop (wrong numbers, or a crash), so it runs as the eager tensor code."""
+    index = torch.arange(n, dtype=torch.int64, device=device)
+    return BACKEND.kernel("splitmix_bits", 64)(U64(seed), index, k)
+
+
+@_splitmix_op.register_fake
+def _(seed, n, k, device):
+    return torch.empty(n, dtype=torch.int64, device=device)
+
+
+BACKEND = TorchBackend()
+BACKEND.kernel("round_one", 64)     # rebind now: torch.compile must not trace the rebinding
+
+
+def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
+          seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+          rng: str = "splitmix64") -> torch.Tensor:
+    """x rounded to fmt, as a tensor on x's device: float64 for float64 inputs and for formats
+    whose values float32 cannot hold, else float32; bit-identical to ``numfmt.round``.
+
+    >>> import torch, numfmt.torch as nft
+    >>> nft.round(torch.tensor([464.0, 1 + 2**-8]), "e4m3").tolist()
+    [448.0, 1.0]
+    >>> nft.round(torch.tensor([1.25, 1.25]), torch.float8_e4m3fn, "stochastic", seed=1).dtype
+    torch.float32
+    """
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=False, rng=rng)
+
+
+def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
+           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
+           rng: str = "splitmix64") -> torch.Tensor:
+    """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
+    x's device; bit-identical to ``numfmt.encode``.
+
+    >>> import torch, numfmt.torch as nft
+    >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
+    [56, 254, 127]
+    """
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=True, rng=rng)
+
+
+def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
+    """The values of codes (an integer tensor) of fmt, as float32 (default), float64 or the
+    torch dtype of the format itself (``torch.float8_e4m3fn`` for "e4m3", ...); NaN codes give
+    NaN with the code's sign bit, as ``numfmt.decode``.
+
+    >>> import torch, numfmt.torch as nft
+    >>> nft.decode(torch.tensor([0x38, 0x7E], dtype=torch.uint8), "e4m3", torch.float8_e4m3fn).float().tolist()
+    [1.0, 448.0]
+    """
+    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)

@@ -1,0 +1,181 @@
+"""The tests every array backend (numfmt.torch, numfmt.jax) passes: results bit-identical to the
+NumPy path. A test module defines a module-scoped fixture ``fw`` (a ``Framework``) and imports
+these test functions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numfmt as nf
+from numfmt import testing as nft
+from numfmt.casts.floating import float32_domain
+
+
+@dataclass
+class Framework:
+    """How a test reaches a backend: its module, array conversion both ways, and whether it
+    has float64 (JAX: x64 mode)."""
+
+    name: str
+    module: object
+    to: Callable            # numpy array -> framework array (on the device under test)
+    back: Callable          # framework array -> numpy array
+    has_float64: bool = True
+
+    def usable(self, fmt, x: np.ndarray) -> bool:
+        return self.has_float64 or (x.dtype == np.float32 and float32_domain(fmt))
+
+
+def bits_of(a: np.ndarray) -> np.ndarray:
+    """Values as their bit patterns (NaN payloads and signed zeros compared); codes as ints."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return a.view({4: np.uint32, 8: np.uint64}[a.dtype.itemsize])
+    return a.astype(np.uint64)
+
+
+def assert_same(expected: np.ndarray, got) -> None:
+    got = np.asarray(got)
+    assert got.dtype == expected.dtype and got.shape == expected.shape, (got.dtype, got.shape, expected.dtype)
+    mismatch = bits_of(expected) != bits_of(got)
+    assert not mismatch.any(), (f"{int(mismatch.sum())} mismatches, first at {np.argwhere(mismatch)[0]}: "
+                                f"expected {expected[mismatch][:3]}, got {got[mismatch][:3]}")
+
+
+def same_call(fw: Framework, op: str, x: np.ndarray, *args, strided: bool = False, **kwargs) -> None:
+    """op on NumPy and on the backend: the same bits, or the same error."""
+    try:
+        expected = np.asarray(getattr(nf, op)(x, *args, **kwargs))
+    except (ValueError, TypeError, OverflowError) as exc:
+        with pytest.raises(type(exc)) as info:
+            getattr(fw.module, op)(_layout(fw, x, strided), *args, **kwargs)
+        assert str(info.value).split(";")[0] == str(exc).split(";")[0]
+        return
+    assert_same(expected, fw.back(getattr(fw.module, op)(_layout(fw, x, strided), *args, **kwargs)))
+
+
+def _layout(fw: Framework, x: np.ndarray, strided: bool):
+    """x on the backend; strided: a non-contiguous view holding the same values."""
+    if not strided or x.ndim != 2:
+        return fw.to(x)
+    return fw.to(np.ascontiguousarray(x.T)).T
+
+
+@st.composite
+def cases(draw, float64: bool = True):
+    fmt = draw(nft.formats(max_bits=16))
+    values = draw(st.lists(nft.rounding_cases(fmt, allow_special=True), min_size=1, max_size=24))
+    dtype = draw(st.sampled_from([np.float32, np.float64] if float64 else [np.float32]))
+    with np.errstate(over="ignore"):
+        x = np.array(values, np.float64).astype(dtype)
+    if x.size % 2 == 0 and draw(st.booleans()):
+        x = x.reshape(2, -1)
+    return fmt, x
+
+
+@settings(max_examples=60)
+@given(data=st.data(), mode=nft.rounding_modes(), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
+       nan=st.sampled_from(["raise", "ml_dtypes"]), strided=st.booleans())
+def test_round_encode_match_numpy(fw, data, mode, overflow, nan, strided):
+    fmt, x = data.draw(cases(fw.has_float64))
+    if not fw.usable(fmt, x):
+        return
+    for op in ("round", "encode"):
+        same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided)
+
+
+@settings(max_examples=40)
+@given(data=st.data(), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
+       sr_rule=st.sampled_from(["add", "nearest"]), strided=st.booleans())
+def test_stochastic_matches_numpy(fw, data, seed, sr_bits, sr_rule, strided):
+    fmt, x = data.draw(cases(fw.has_float64))
+    if not fw.usable(fmt, x):
+        return
+    for op in ("round", "encode"):
+        same_call(fw, op, x, fmt, "stochastic", nan="ml_dtypes", seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                  strided=strided)
+
+
+@settings(max_examples=20)
+@given(data=st.data(), sr_bits=st.integers(1, 62))
+def test_explicit_random_bits_match_numpy(fw, data, sr_bits):
+    fmt, x = data.draw(cases(False))
+    if not fw.usable(fmt, x):
+        return
+    rand = np.array(data.draw(st.lists(st.integers(0, 2**sr_bits - 1), min_size=x.size, max_size=x.size)),
+                    np.int64).reshape(x.shape)
+    same_call(fw, "round", x, fmt, "stochastic", nan="ml_dtypes", sr_bits=sr_bits, random_bits=rand)
+
+
+@settings(max_examples=30)
+@given(fmt=nft.formats(max_bits=12))
+def test_decode_every_code_matches_numpy(fw, fmt):
+    codes = np.arange(1 << fmt.bits).astype(nf.encode(np.float32([0]), fmt).dtype)
+    for dtype in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
+        try:
+            expected = nf.decode(codes, fmt, dtype)
+        except ValueError:
+            continue
+        assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, dtype)))
+
+
+# the exhaustive slices: every float32 whose top 16 bits are given, low bits random
+SLICE_FORMATS = ["e4m3", "e5m2", "e3m2", "e2m1", "bfloat16", "binary16", "e4m3fnuz", "p3109_k8p3"]
+
+
+def slice_inputs(step: int) -> np.ndarray:
+    top = np.arange(0, 1 << 16, step, dtype=np.uint32) << np.uint32(16)
+    low = np.random.default_rng(0).integers(0, 1 << 16, top.size, dtype=np.uint32)
+    return (top | low).view(np.float32)
+
+
+def check_slice(fw, step: int) -> None:
+    x = slice_inputs(step)
+    for name in SLICE_FORMATS:
+        try:
+            fmt = nf.format(name)
+        except ValueError:
+            continue
+        for mode in ("nearest_even", "toward_negative", "odd"):
+            same_call(fw, "encode", x, fmt, mode, nan="ml_dtypes")
+        same_call(fw, "round", x, fmt, "nearest_away", "saturate", nan="ml_dtypes")
+        same_call(fw, "round", x, fmt, "stochastic", nan="ml_dtypes", seed=7)
+
+
+def test_float32_slice_sample(fw):
+    check_slice(fw, 61)
+
+
+@pytest.mark.slow
+def test_float32_slice_exhaustive(fw):
+    check_slice(fw, 1)
+
+
+def test_errors_match_numpy(fw):
+    x = np.float32([1.0, np.nan, 1e6])
+    same_call(fw, "round", x, "e2m1")                       # NaN into a format without NaN
+    same_call(fw, "round", x, "e9m9x")                      # unknown format
+    same_call(fw, "round", x, "e4m3", overflow="raise", nan="ml_dtypes")
+    same_call(fw, "round", x, "e4m3", "stochastic", sr_bits=63)
+    same_call(fw, "round", x, "e4m3", "sideways")
+    same_call(fw, "round", x, "e4m3", sr_bits=8)
+    same_call(fw, "round", np.float32([-1.0]), nf.FloatFormat(4, 3, signed=False, special="fn"))
+    with pytest.raises(ValueError, match="float format"):
+        fw.module.round(fw.to(x), "int8")
+    with pytest.raises(ValueError, match="must lie in"):
+        fw.module.decode(fw.to(np.uint16([300])), "e4m3")
+    with pytest.raises(ValueError, match="random_bits must lie"):
+        fw.module.round(fw.to(x[:1]), "e4m3", "stochastic", sr_bits=4, random_bits=np.int64([16]))
+
+
+def test_rng_squares_is_not_there_yet(fw):
+    x = fw.to(np.float32([1.3]))
+    with pytest.raises(NotImplementedError, match="squares"):
+        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="squares")
+    with pytest.raises(ValueError, match="rng must be one of"):
+        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="mt19937")

@@ -1,0 +1,82 @@
+"""numfmt.jax in JAX's default 32-bit mode: bit-identical to the NumPy path
+(tests/backend_cases.py), the random numbers included; jnp dtypes as formats; jax.jit, jax.vmap."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+import jax.numpy as jnp  # noqa: E402
+
+import numfmt as nf  # noqa: E402
+import numfmt.jax as nfj  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
+                           test_errors_match_numpy, test_explicit_random_bits_match_numpy,
+                           test_float32_slice_exhaustive, test_float32_slice_sample,
+                           test_rng_squares_is_not_there_yet, test_round_encode_match_numpy,
+                           test_stochastic_matches_numpy)
+
+
+@pytest.fixture(scope="module")
+def fw():
+    assert not jax.config.read("jax_enable_x64")
+    return Framework("jax", nfj, jnp.asarray, np.asarray, has_float64=False)
+
+
+def test_wide_arithmetic_is_uint64():
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2**63, 64, dtype=np.uint64) * np.uint64(2) + np.uint64(1), \
+        rng.integers(0, 2**64 - 1, 64, dtype=np.uint64)
+    wide = lambda v: nfj.Wide(jnp.asarray((v >> np.uint64(32)).astype(np.uint32)),  # noqa: E731
+                              jnp.asarray((v & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
+    join = lambda w: (np.asarray(w.hi).astype(np.uint64) << np.uint64(32)) | np.asarray(w.lo)  # noqa: E731
+    with np.errstate(over="ignore"):
+        assert np.array_equal(join(wide(a) * wide(b)), a * b)
+        assert np.array_equal(join(wide(a) + wide(b)), a + b)
+        assert np.array_equal(join(wide(a) - wide(b)), a - b)
+    for s in (0, 1, 31, 32, 33, 63):
+        assert np.array_equal(join(wide(a) >> s), a >> np.uint64(s))
+        assert np.array_equal(join(wide(a) << s), a << np.uint64(s))
+    assert np.array_equal(np.asarray(wide(a) > wide(b)), a > b)
+
+
+def test_jnp_dtypes_are_formats():
+    x = (np.random.default_rng(1).standard_normal(1000) * 100).astype(np.float32)
+    for dtype, name in [(jnp.float8_e4m3fn, "e4m3"), (jnp.float8_e5m2, "e5m2"), (jnp.bfloat16, "bfloat16")]:
+        assert_same(nf.round(x, name), np.asarray(nfj.round(jnp.asarray(x), dtype)))
+        codes = nfj.encode(jnp.asarray(x), dtype)
+        decoded = nfj.decode(codes, name, dtype)
+        assert decoded.dtype == dtype
+        assert_same(np.asarray(nfj.decode(codes, name)), np.asarray(decoded.astype(jnp.float32)))
+
+
+def test_jit_and_vmap_give_the_eager_bits():
+    x = jnp.asarray((np.random.default_rng(2).standard_normal((4, 64)) * 64).astype(np.float32))
+    f = lambda x: nfj.round(x, "e4m3", "stochastic", seed=11)  # noqa: E731
+    eager = np.asarray(f(x))
+    assert_same(nf.round(np.asarray(x), "e4m3", "stochastic", seed=11), eager)
+    assert_same(eager, np.asarray(jax.jit(f)(x)))
+    g = jax.jit(lambda x: nfj.decode(nfj.encode(x, "e5m2", "toward_positive"), "e5m2"))
+    assert_same(nf.round(np.asarray(x), "e5m2", "toward_positive"), np.asarray(g(x)))
+    rows = jax.vmap(lambda r: nfj.round(r, "bfloat16", "odd"))(x)
+    assert_same(nf.round(np.asarray(x), "bfloat16", "odd"), np.asarray(rows))
+
+
+def test_formats_beyond_float32_need_x64():
+    with pytest.raises(ValueError, match="jax_enable_x64"):
+        nfj.round(jnp.float32([1.0]), "e8m0")
+    # decode of a wide format with float32 subnormals would meet XLA's flush to zero
+    with pytest.raises(ValueError, match="subnormal"):
+        nfj.decode(jnp.uint32([1]), nf.FloatFormat(8, 20))
+
+
+def test_decode_of_float32_subnormals_is_exact():
+    """bfloat16 has values below 2**-126; XLA flushes them in arithmetic, the table lookup not."""
+    codes = np.arange(1 << 16).astype(np.uint16)
+    assert_same(nf.decode(codes, "bfloat16"), np.asarray(nfj.decode(jnp.asarray(codes), "bfloat16")))
+    assert_same(nf.decode(codes, "bfloat16"), np.asarray(jax.jit(lambda c: nfj.decode(c, "bfloat16"))(codes)))

@@ -1,0 +1,72 @@
+"""numfmt.torch: bit-identical to the NumPy path (tests/backend_cases.py), on CPU and, where
+present, CUDA; framework dtypes as formats; torch.compile(fullgraph=True)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import numfmt as nf  # noqa: E402
+import numfmt.torch as nft  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
+                           test_errors_match_numpy, test_explicit_random_bits_match_numpy,
+                           test_float32_slice_exhaustive, test_float32_slice_sample,
+                           test_rng_squares_is_not_there_yet, test_round_encode_match_numpy,
+                           test_stochastic_matches_numpy)
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(scope="module", params=DEVICES)
+def fw(request):
+    device = request.param
+    return Framework("torch", nft, lambda a: torch.from_numpy(np.array(a)).to(device),
+                     lambda t: t.cpu().numpy())
+
+
+@pytest.mark.parametrize("dtype, name", [("float8_e4m3fn", "e4m3"), ("float8_e5m2", "e5m2"),
+                                         ("bfloat16", "bfloat16"), ("float16", "binary16")])
+def test_torch_dtypes_are_formats(dtype, name):
+    x = (np.random.default_rng(1).standard_normal(1000) * 100).astype(np.float32)
+    tdtype = getattr(torch, dtype)
+    assert_same(nf.round(x, name), nft.round(torch.from_numpy(x), tdtype).numpy())
+    # torch's own cast agrees (round to nearest even, float32 input)
+    native = torch.from_numpy(x).to(tdtype).to(torch.float32)
+    finite = np.abs(x) < nf.format(name).info.max
+    assert_same(native.numpy()[finite], nft.round(torch.from_numpy(x), tdtype).numpy()[finite])
+    codes = nft.encode(torch.from_numpy(x), tdtype)
+    decoded = nft.decode(codes, name, tdtype)
+    assert decoded.dtype == tdtype
+    assert torch.equal(decoded.to(torch.float32), nft.decode(codes, name))
+    with pytest.raises(ValueError, match="holds"):
+        nft.decode(codes, "e5m2" if name != "e5m2" else "e4m3", tdtype)
+
+
+def test_inputs_of_other_float_dtypes_widen_exactly():
+    x = torch.tensor([1.5, -3.25, 448.0], dtype=torch.bfloat16)
+    assert_same(nf.round(x.float().numpy(), "e4m3"), nft.round(x, "e4m3").numpy())
+    with pytest.raises(TypeError, match="floating-point"):
+        nft.round(torch.tensor([1, 2]), "e4m3")
+
+
+def test_torch_compile_fullgraph():
+    """round, encode and decode compile without graph breaks and give the eager bits, seeded
+    stochastic rounding included."""
+    x = torch.from_numpy((np.random.default_rng(2).standard_normal(256) * 64).astype(np.float32))
+    rand = torch.randint(0, 1 << 20, (256,))
+
+    def f(x, rand):
+        codes = nft.encode(x, "e4m3", "toward_zero")
+        return (nft.round(x, "e5m2", "stochastic", sr_bits=20, random_bits=rand), codes,
+                nft.decode(codes, "e4m3"), nft.encode(x, "bfloat16", "stochastic", seed=3))
+
+    compiled = torch.compile(f, fullgraph=True)
+    for got, expected in zip(compiled(x, rand), f(x, rand)):
+        assert got.dtype == expected.dtype
+        assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
+                           expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
