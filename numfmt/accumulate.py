@@ -98,7 +98,7 @@ def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
 _NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0))   # products stay exact
 
 
-def _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
+def make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
           overflow, seed, sr_bits, sr_rule, random_bits, inputs, products: bool, rng: str):
     """The plan of a reduction: an integer accumulator (``numfmt.intacc``) when the accumulator
     (or, without one, fmt) is an integer format, else a float accumulator."""
@@ -397,13 +397,13 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         total = quire_sum(arr, posit, axis, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                           random_bits=random_bits, rng=rng)
         if keepdims:
-            axes = _axes(axis, arr.ndim)
+            axes = reduced_axes(axis, arr.ndim)
             total = total.reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
         return total
-    plan = _plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
+    plan = make_plan(fmt, accumulator, None, order, block, fused_terms, alignment_bits, promote_every,
                  rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=False, rng=rng)
     float32 = arr.dtype != np.float64
-    axes = _axes(axis, arr.ndim)
+    axes = reduced_axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
     out_shape = tuple(arr.shape[d] for d in kept)
     result = plan.run(sum_terms(arr, axes, plan), None, out_shape, float32)
@@ -423,7 +423,7 @@ def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
     return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
 
 
-def _axes(axis, ndim: int) -> tuple:
+def reduced_axes(axis, ndim: int) -> tuple:
     """The reduced axes: all for None, else an int or a tuple of distinct ints (negative
     counting from the end)."""
     if axis is None:
@@ -439,7 +439,7 @@ def _axes(axis, ndim: int) -> tuple:
     return tuple(sorted(axes))
 
 
-def _operands(a, b, plan):
+def dot_operands(a, b, plan):
     arrays = {}
     for value, name in ((a, "a"), (b, "b")):
         arr = as_float_array(value, name)
@@ -458,12 +458,27 @@ def _quire_operands(a, b, posit, rounding, inputs: str):
     return arrays["a"], arrays["b"]
 
 
-def _stack(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.ndarray:
+def stack_rows(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.ndarray:
     """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
     array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
         return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
     return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(-1, rows, n)
+
+
+def dot_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, tuple]:
+    """(n, batch) of ``dot``: the common length n of the last axes and the broadcast shape of
+    the others; ValueError naming both shapes otherwise.
+
+    >>> dot_shape((2, 3), (3,))
+    (3, (2,))
+    """
+    if a_shape[-1] != b_shape[-1]:
+        raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a_shape} and {b_shape}")
+    try:
+        return a_shape[-1], np.broadcast_shapes(a_shape[:-1], b_shape[:-1])
+    except ValueError:
+        raise ValueError(f"dot: a and b do not broadcast: shapes {a_shape} and {b_shape}") from None
 
 
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
@@ -495,18 +510,12 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         a, b = _quire_operands(a, b, posit, rounding, inputs)
         return quire_dot(a, b, posit, rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                          random_bits=random_bits, rng=rng)
-    plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+    plan = make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
                  rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
-    a, b, float32 = _operands(a, b, plan)
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
-    n = a.shape[-1]
-    try:
-        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
-    except ValueError:
-        raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
-    a3 = _stack(a[..., None, :], batch, 1, n, plan.dtype)
-    b3 = _stack(b[..., None, :], batch, 1, n, plan.dtype)
+    a, b, float32 = dot_operands(a, b, plan)
+    n, batch = dot_shape(a.shape, b.shape)
+    a3 = stack_rows(a[..., None, :], batch, 1, n, plan.dtype)
+    b3 = stack_rows(b[..., None, :], batch, 1, n, plan.dtype)
     return plan.run(a3, b3, batch, float32)
 
 
@@ -532,9 +541,9 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
     else:
-        plan = _plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
+        plan = make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
                      rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
-        a, b, float32 = _operands(a, b, plan)
+        a, b, float32 = dot_operands(a, b, plan)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     m, n = a2.shape[-2:]
@@ -552,8 +561,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                            seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)
         values = np.reshape(values, shape)
         return values[()] if values.ndim == 0 else values
-    a3 = _stack(a2, batch, m, n, plan.dtype)
-    bt3 = _stack(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
+    a3 = stack_rows(a2, batch, m, n, plan.dtype)
+    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
     return plan.run(a3, bt3, shape, float32)
 
 

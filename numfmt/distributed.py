@@ -55,14 +55,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import array_libraries
-from .accumulate import _axes, _operands, _plan as _make_plan, _stack, dot as _dot, merge_partials, sum as _sum, sum_terms
-from .casts import BlockCodes, _block_options, _cast, decode as _decode
+from .accumulate import (dot as _dot, dot_operands, dot_shape, make_plan as _make_plan, merge_partials, reduced_axes,
+                         stack_rows, sum as _sum, sum_terms)
+from .casts import BlockCodes, block_options, checked_cast, decode as _decode
 from .casts import block as _block
 from .casts.common import as_float_array
 from .casts.floating import fits_float32
 from .formats.registry import format as _format
 from .intacc import is_integer_format
-from .quantize import _native, affine_integers, affine_params, storage_dtype
+from .quantize import affine_integers, affine_params, native_array, storage_dtype
 from .kernels.accumulate import PARTIAL_WIDTH
 from .random import counter_bits
 from .rounding import Rounding, rounding_mode
@@ -172,7 +173,7 @@ def _cast_chunk(block, rand, amax, *, operation, fmt, rounding, overflow, nan, s
         rand, start, rng = _chunk_random(block_info[0], seed, sr_bits, rand, rng)
     if amax is not None:
         options = dict(options, amax=amax)
-    out = _cast(operation, block, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, rand, rng, start=start,
+    out = checked_cast(operation, block, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, rand, rng, start=start,
                 **options)
     if isinstance(out, BlockCodes):     # one object per chunk; ``cast`` takes its fields apart
         holder = np.empty((1,) * block.ndim, object)
@@ -206,7 +207,7 @@ def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, s
     fmt = _format(fmt)
     mode = rounding_mode(rounding)
     options = {"axis": axis, "pad": pad} | ({"packed": packed} if operation == "encode_float" else {})
-    _block_options(fmt, **options)
+    block_options(fmt, **options)
     if packed:
         raise ValueError("packed=True packs the codes of the whole array in C order; encode a dask array "
                          "unpacked and pack the computed codes (numfmt.casts.block.pack)")
@@ -221,7 +222,7 @@ def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, s
         if fmt.tensor_scale is not None:      # the first pass: the tensor's finite amax
             amax = da.reduction(x, _amax_chunk, np.max, axis=None, dtype=np.float32, concatenate=True)
     # the arguments checked, and the result's type, on a sample of zeros
-    sample = _cast(operation, np.zeros(sample_shape, x.dtype), fmt, rounding, overflow, nan, seed, sr_bits,
+    sample = checked_cast(operation, np.zeros(sample_shape, x.dtype), fmt, rounding, overflow, nan, seed, sr_bits,
                    sr_rule, None if rand is None else np.zeros((), np.int64), rng, **options)
     kwargs = dict(operation=operation, fmt=fmt, rounding=rounding, overflow=overflow, nan=nan, seed=seed,
                   sr_bits=sr_bits, sr_rule=sr_rule, rng=rng, stochastic=mode == Rounding.STOCHASTIC, options=options)
@@ -290,7 +291,7 @@ def _chunk_of(param: np.ndarray, location):
 
 def _affine_chunk(block, rand, *, fmt, scale, zero_point, mode, exact, seed, sr_bits, sr_rule, rng, block_info=None):
     info = block_info[0]
-    x = as_float_array(_native(block))
+    x = as_float_array(native_array(block))
     sr = None
     if exact:
         start = 0
@@ -352,7 +353,7 @@ def _plan_args(fmt, accumulator, product, order, options: dict, rounding, overfl
 
 
 def _plan(args: dict, products: bool):
-    """The plan of the arguments (``accumulate._plan``: float or integer accumulator; built
+    """The plan of the arguments (``accumulate.make_plan``: float or integer accumulator; built
     where it is used: it holds kernels)."""
     return _make_plan(**{"product": None, **args}, products=products)
 
@@ -420,10 +421,10 @@ def _dot_chunk(a, b, *, args, stage):
     sums for stage "blocks"), as ``_sum_chunk``."""
     if stage == "exact":
         plan = _plan(args, True)
-        x, y, _ = _operands(a, b, plan)
+        x, y, _ = dot_operands(a, b, plan)
         batch, k = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]), x.shape[-1]
-        states = plan.partials(_stack(x[..., None, :], batch, 1, k, plan.dtype),
-                               _stack(y[..., None, :], batch, 1, k, plan.dtype), batch)
+        states = plan.partials(stack_rows(x[..., None, :], batch, 1, k, plan.dtype),
+                               stack_rows(y[..., None, :], batch, 1, k, plan.dtype), batch)
         return _as_state(states.reshape(batch + (1, PARTIAL_WIDTH)))
     if stage == "blocks":
         return _block_sums([a, b], args["block"], lambda s, t: _dot(s, t, **_sequential(args)))
@@ -487,7 +488,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, None, order, options, rounding, overflow, seed, sr_bits, sr_rule,
                       random_bits, inputs, rng)
-    axes = _axes(axis, x.ndim)
+    axes = reduced_axes(axis, x.ndim)
     float32 = as_float_array(np.zeros(0, x.dtype)).dtype != np.float64
     dtype = _result_dtype(args, False, float32)
     stage = _stage(args)
@@ -527,13 +528,7 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     for arr, name in ((a, "a"), (b, "b")):
         if arr.ndim == 0:
             raise ValueError(f"{name} must have at least one dimension; got a scalar")
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"dot: the last axes of a and b differ in length: shapes {a.shape} and {b.shape}")
-    n = a.shape[-1]
-    try:
-        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
-    except ValueError:
-        raise ValueError(f"dot: a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
+    n, batch = dot_shape(a.shape, b.shape)
     float32 = all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
     dtype = _result_dtype(args, product is not None, float32)
     a, b = da.broadcast_to(a, batch + (n,)), da.broadcast_to(b, batch + (n,))

@@ -29,7 +29,7 @@ def _integer_format(fmt) -> FixedFormat:
     return fmt
 
 
-def _native(x) -> np.ndarray:
+def native_array(x) -> np.ndarray:
     """x as an array in native byte order (the kernels take nothing else)."""
     x = np.asarray(x)
     return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
@@ -46,7 +46,7 @@ def checked_axis(axis, ndim: int):
 
 def _along(param, shape: tuple, axis, argument: str) -> np.ndarray:
     """A scalar, or a 1-d per-channel array reshaped to broadcast along ``axis`` (checked)."""
-    p = _native(param)
+    p = native_array(param)
     if p.ndim == 0:
         return p
     if axis is None:
@@ -104,7 +104,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
         return array_libraries.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
                                               seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
                                               rng=rng)
-    x = as_float_array(_native(x))
+    x = as_float_array(native_array(x))
     fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng) if exact else None
     return affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
@@ -151,7 +151,7 @@ def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.nda
     >>> dequantize_affine([12, 9], 0.5, 10).tolist()
     [1.0, -0.5]
     """
-    q = _native(q)
+    q = native_array(q)
     axis = checked_axis(axis, q.ndim)
     scale = _along(scale, q.shape, axis, "scale").astype(np.float32)
     zero_point = _zero_point(zero_point, q.shape, axis, None)
@@ -174,7 +174,7 @@ def choose_qparams(x, fmt, *, symmetric: bool = False, axis: int | None = None):
     (1.1920928955078125e-07, -128)
     """
     fmt = _integer_format(fmt)
-    x = as_float_array(_native(x)).astype(np.float64)
+    x = as_float_array(native_array(x)).astype(np.float64)
     axis = checked_axis(axis, x.ndim)
     if x.size == 0:
         raise ValueError(f"x is empty (shape {x.shape}); choose_qparams needs values to take the range of")

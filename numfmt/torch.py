@@ -65,24 +65,22 @@ def _where(c, a, b):
     return torch.where(c, a, b)
 
 
-def _minimum(a, b):
+def _extremum(a, b, both, bound: str, scalar):
+    """min or max of a and b, tensors or Python numbers (a tensor with a number: a clamp)."""
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
-        return torch.minimum(a, b)
-    if isinstance(a, torch.Tensor):
-        return torch.clamp(a, max=b)
-    if isinstance(b, torch.Tensor):
-        return torch.clamp(b, max=a)
-    return min(a, b)
+        return both(a, b)
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        tensor, number = (a, b) if isinstance(a, torch.Tensor) else (b, a)
+        return torch.clamp(tensor, **{bound: number})
+    return scalar(a, b)
+
+
+def _minimum(a, b):
+    return _extremum(a, b, torch.minimum, "max", min)
 
 
 def _maximum(a, b):
-    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
-        return torch.maximum(a, b)
-    if isinstance(a, torch.Tensor):
-        return torch.clamp(a, min=b)
-    if isinstance(b, torch.Tensor):
-        return torch.clamp(b, min=a)
-    return max(a, b)
+    return _extremum(a, b, torch.maximum, "min", max)
 
 
 def _lane_function(dtype):

@@ -30,7 +30,7 @@ def _overflow(overflow: str, fmt) -> str:
     return overflow_policy(overflow)
 
 
-def _block_options(fmt, **options) -> dict:
+def block_options(fmt, **options) -> dict:
     """The block-only keywords (axis, pad, packed) for block formats; an error if another
     family's format gets one."""
     if fmt.family == "block":
@@ -41,12 +41,12 @@ def _block_options(fmt, **options) -> dict:
     return {}
 
 
-def _cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, start: int = 0,
-          **options):
+def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, start: int = 0,
+                 **options):
     """Check the arguments and call the family's round_float or encode_float. ``start``: the
     counter of x's element 0 in the array x is a chunk of (``numfmt.distributed``)."""
     fmt, family = _family(fmt)
-    options = _block_options(fmt, **options)
+    options = block_options(fmt, **options)
     x = as_float_array(x)
     mode = rounding_mode(rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
@@ -122,7 +122,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     if array_libraries.is_dask(x, random_bits):
         return array_libraries.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
-    return _cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
+    return checked_cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad)
 
 
@@ -150,7 +150,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     if array_libraries.is_dask(x, random_bits):
         return array_libraries.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
-    return _cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
+    return checked_cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
                  axis=axis, pad=pad, packed=packed)
 
 
