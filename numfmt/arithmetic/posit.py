@@ -39,8 +39,8 @@ from ..rounding import Rounding, mode_flags
 from . import NotValuesError
 
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
-# work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
 CHECKS_INPUTS = True      # elementwise checks that the operands are values of the format
+# work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
 WORK = {"add": 40, "sub": 40, "mul": 40, "div": 80, "fma": 60, "sqrt": 60}
 FLOAT64_ROUTE_WORK = 4
 
@@ -71,16 +71,11 @@ def float64_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
 
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
     """out := float64 values of op's results rounded once to fmt (``float64_route`` holds)."""
-    a, b, c = (operands + operands[:1] * 2)[:3]
-    posit = (fmt.nbits, fmt.es, mode_flags(mode))
-    bits = out.view(np.int64)
-    if op == "mul":
-        run_chunked(kern.product_round, a, bits, b, *posit, pass_start=True, work_per_item=FLOAT64_ROUTE_WORK)
-    elif op == "fma":
-        run_chunked(kern.fma_round, a, bits, b, c, *posit, pass_start=True, work_per_item=FLOAT64_ROUTE_WORK)
-    else:
-        run_chunked(kern.sum_round, a, bits, b, -1.0 if op == "sub" else 1.0, *posit, pass_start=True,
-                    work_per_item=FLOAT64_ROUTE_WORK)
+    a, *rest = operands
+    kernel, args = {"mul": (kern.product_round, rest), "fma": (kern.fma_round, rest),
+                    "add": (kern.sum_round, [*rest, 1.0]), "sub": (kern.sum_round, [*rest, -1.0])}[op]
+    run_chunked(kernel, a, out.view(np.int64), *args, fmt.nbits, fmt.es, mode_flags(mode), pass_start=True,
+                work_per_item=FLOAT64_ROUTE_WORK)
 
 
 def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str,
@@ -111,12 +106,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     beyond = sum(run_chunked(kern.KERNELS[op], a, out.view(np.int64), b, c, fmt.nbits, fmt.es, p,
                              (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table,
                              pass_start=True, work_per_item=WORK[op]))
-    if overflow == "raise":
-        _raise_beyond(beyond, op, a.size, fmt)
-    return out.astype(out_dtype, copy=False)
-
-
-def _raise_beyond(beyond: int, op: str, size: int, fmt: PositFormat) -> None:
-    if beyond:
-        raise OverflowError(f"{beyond} of {size} results of {op} exceed maxpos of {fmt.name} "
+    if overflow == "raise" and beyond:
+        raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "
                             f"({fmt.info.maxpos})")
+    return out.astype(out_dtype, copy=False)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..formats.posit import PositFormat
 from ..kernels import posit as kern
+from ..kernels.floating import lookup
 from ..rounding import Rounding, mode_flags
 from ..parallel import run_chunked
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
@@ -86,7 +87,7 @@ def decode_float(codes, fmt: PositFormat, dtype) -> np.ndarray:
     flat = kernel_input(arr, code_dtype(fmt.bits))
     out = np.empty(flat.size, dtype)
     if fmt.nbits <= 16:
-        run_chunked(kern.lookup, flat, out, decode_table(fmt, dtype))
+        run_chunked(lookup, flat, out, decode_table(fmt, dtype))
     else:
         run_chunked(kern.decode, flat, out.view(np.int64 if dtype == np.float64 else np.int32), fmt.nbits,
                     fmt.es, dtype == np.float64)

@@ -258,7 +258,8 @@ def decode_one(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_
 
 @nb.njit(cache=True, nogil=True)
 def lookup(codes, out, table):
-    """out[i] = table[codes[i]] (decode through a table of every code's value)."""
+    """out[i] = table[codes[i]]: decode through a table of every code's value (the float and
+    posit families' formats of at most 16 bits)."""
     for i in range(codes.size):
         out[i] = table[codes[i]]
 

@@ -338,13 +338,6 @@ def fast_encode64(x_bits, out, n, es, p):
 
 
 @nb.njit(cache=True, nogil=True)
-def lookup(codes, out, table):
-    """out[i] = table[codes[i]]: decode of formats of at most 16 bits by their value table."""
-    for i in range(codes.size):
-        out[i] = table[codes[i]]
-
-
-@nb.njit(cache=True, nogil=True)
 def decode(codes, out_bits, n, es, out64):
     """out_bits[i] = float64 (out64) or float32 bits of the value of code codes[i] (NaR: NaN)."""
     for i in range(codes.size):
