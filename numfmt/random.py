@@ -123,13 +123,6 @@ def squares_bits(key, ctr, nbits):
 
 
 @nb.njit(cache=True, nogil=True)
-def _squares_fill(out, start, key, nbits):
-    """out[i] = squares_bits(key, start + i, nbits)."""
-    for i in range(out.size):
-        out[i] = squares_bits(key, np.uint64(start + i), nbits)
-
-
-@nb.njit(cache=True, nogil=True)
 def _squares_at(out, index, key, nbits):
     """out[i] = squares_bits(key, index[i], nbits) (``counter_bits``)."""
     for i in range(out.size):
@@ -151,29 +144,26 @@ def random_bits(seed: int, shape, sr_bits: int, start: int = 0, rng: str = "spli
     [44, 14, 227]
     """
     n = int(np.prod(shape))
-    if rng == "squares":
-        out = np.empty(n, np.int64)
-        key = np.uint64(squares_key(seed))
-        run_ranges(lambda lo, hi: _squares_fill(out[lo:hi], np.uint64(start + lo), key, np.int64(sr_bits)),
-                   n, SQUARES_WORK)
-        return out.reshape(shape)
-    if rng != "splitmix64":
-        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
-    return counter_bits(seed, np.arange(start, start + n, dtype=np.uint64), sr_bits).reshape(shape)
+    return counter_bits(seed, np.arange(start, start + n, dtype=np.uint64), sr_bits, rng).reshape(shape)
 
 
 def counter_bits(seed: int, index: np.ndarray, sr_bits: int, rng: str = "splitmix64") -> np.ndarray:
     """The random integers of the elements with these C-order indices (any integer array; the
-    result has its shape): number index[...] of the generator, as ``random_bits``.
+    result has its shape): number index[...] of the generator, as ``random_bits`` (Squares
+    computed by a compiled loop in threads: the bits do not depend on the thread count).
 
     >>> counter_bits(1, np.array([[2], [0]]), 8).tolist(), counter_bits(1, np.array([1]), 8, rng="squares").tolist()
     ([[248], [145]], [14])
     """
     if rng == "squares":
-        out = np.empty(np.shape(index), np.int64)
-        _squares_at(out.reshape(-1), np.ascontiguousarray(index, np.uint64).reshape(-1), np.uint64(squares_key(seed)),
-                    np.int64(sr_bits))
-        return out
+        flat = np.ascontiguousarray(index, np.uint64).reshape(-1)
+        out = np.empty(flat.size, np.int64)
+        key = np.uint64(squares_key(seed))
+        run_ranges(lambda lo, hi: _squares_at(out[lo:hi], flat[lo:hi], key, np.int64(sr_bits)), flat.size,
+                   SQUARES_WORK)
+        return out.reshape(np.shape(index))
+    if rng != "splitmix64":
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
     with np.errstate(over="ignore"):
         z = np.uint64(seed) + (np.asarray(index).astype(np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
         z ^= z >> np.uint64(30)

@@ -54,9 +54,9 @@ def test_transcription_matches_published_outputs():
 
 
 def _kernel_bits(key: int, start: int, n: int, k: int) -> list:
-    from numfmt.random import _squares_fill
+    from numfmt.random import _squares_at
     out = np.empty(n, np.int64)
-    _squares_fill(out, np.uint64(start), np.uint64(key), np.int64(k))
+    _squares_at(out, np.arange(n, dtype=np.uint64) + np.uint64(start), np.uint64(key), np.int64(k))
     return out.tolist()
 
 
