@@ -187,6 +187,12 @@ class _Torch:
     def jit(self, name, fn):
         return fn
 
+    @staticmethod
+    def loop(lo: int, hi: int, body, init):
+        for kk in range(lo, hi):
+            init = body(kk, init)
+        return init
+
 
 class _Jax:
     """What the steps need of JAX beyond the backend; each step is one jitted computation."""
@@ -211,6 +217,9 @@ class _Jax:
 
     def seed(self, seed: int):
         return self.Wide.of(seed)
+
+    def loop(self, lo, hi, body, init):
+        return self.jax.lax.fori_loop(lo, hi, body, init)
 
     def jit(self, name, fn):
         """fn jitted (once): the context static, and the fused step's size."""
@@ -248,9 +257,10 @@ def _round(c: _Ctx, x, params, sr, rnd):
     return c.backend.from_lanes(out, dom.dom64)
 
 
-def _odd_sum(c: _Ctx, s, t):
+def _odd_sum(c: _Ctx, s, t, rdn: bool):
     """s + t rounded to odd at the domain's precision (TwoSum; specials and zero signs as
-    IEEE addition, -0 for cancellation rounding toward negative; one positive NaN), as domain floats."""
+    IEEE addition, -0 for cancellation where ``rdn``: rounding toward negative; one positive
+    NaN), as domain floats."""
     where = c.backend.namespace(c.dp.lane_bits)["where"]
     dom = c.dp.dom
     x = s + t
@@ -262,20 +272,23 @@ def _odd_sum(c: _Ctx, s, t):
     sign = bits ^ mag
     inf = _INF[dom.dom64]
     mag = where((mag < inf) & (e != 0), where((e > 0) == (x > 0), mag, mag - 1) | 1, mag)
-    if c.dp.rdn:
+    if rdn:
         sign = where(mag == 0, (lanes(s) | lanes(t)) & ~_MAG[dom.dom64], sign)
     return c.backend.from_lanes(where(mag > inf, _NAN[dom.dom64], mag | sign), dom.dom64)
 
 
-def _sum(c: _Ctx, s, t, params, sr, rnd, float_add: bool):
+def _positive_nan(c: _Ctx, x):
+    """x with every NaN the positive one (what the NumPy kernel's sums give)."""
+    return c.backend.namespace(c.dp.lane_bits)["where"](x != x, float("nan"), x)
+
+
+def _sum(c: _Ctx, s, t, params, sr, rnd, float_add: bool, rdn: bool):
     """s + t rounded once (``kernels.accumulate._add``): in plain float32 for a binary32 grid in
-    nearest even (NaN made the positive one, as the NumPy kernel gives it; saturation applied
-    by one more rounding), else rounded to odd and rounded by round_one."""
+    nearest even (saturation applied by one more rounding; without it the caller makes NaNs
+    positive once, ``_positive_nan``), else rounded to odd and rounded by round_one."""
     if float_add:
-        x = s + t
-        x = c.backend.namespace(c.dp.lane_bits)["where"](x != x, float("nan"), x)
-        return _round(c, x, params, sr, rnd) if c.dp.saturate else x
-    return _round(c, _odd_sum(c, s, t), params, sr, rnd)
+        return _round(c, _positive_nan(c, s + t), params, sr, rnd) if c.dp.saturate else s + t
+    return _round(c, _odd_sum(c, s, t, rdn), params, sr, rnd)
 
 
 def _rnd(c: _Ctx, seed, base, j):
@@ -299,7 +312,14 @@ def _first_term(c: _Ctx, a, b, kk, seed, base, j):
 
 
 def _add_term(c: _Ctx, s, a, b, kk, seed, base, j):
-    return _sum(c, s, _term(c, a, b, kk, seed, base), c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add)
+    t = _term(c, a, b, kk, seed, base)
+    return _sum(c, s, t, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add, c.dp.rdn)
+
+
+def _add_terms(c: _Ctx, s, a, b, lo, hi, seed, base, j0):
+    """s + term lo + ... + term hi - 1, each addition rounded (rounding j0 + kk - lo for term kk):
+    one loop of the framework (``lax.fori_loop`` in JAX: one computation, no dispatch per k)."""
+    return c.fw.loop(lo, hi, lambda kk, s: _add_term(c, s, a, b, kk, seed, base, j0 + kk - lo), s)
 
 
 def _round_value(c: _Ctx, v, seed, base, j):
@@ -307,7 +327,7 @@ def _round_value(c: _Ctx, v, seed, base, j):
 
 
 def _add_value(c: _Ctx, s, v, seed, base, j):
-    return _sum(c, s, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add)
+    return _sum(c, s, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add, c.dp.rdn)
 
 
 def _promote_first(c: _Ctx, v):
@@ -315,7 +335,7 @@ def _promote_first(c: _Ctx, v):
 
 
 def _promote_add(c: _Ctx, s, v):
-    return _sum(c, s, v, c.dp.promote, (), 0, not c.dp.dom.dom64)
+    return _sum(c, s, v, c.dp.promote, (), 0, not c.dp.dom.dom64, False)     # nearest even
 
 
 def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
@@ -362,8 +382,8 @@ def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
     return _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j))
 
 
-_STEPS = {f.__name__: f for f in (_first_term, _add_term, _round_value, _add_value, _promote_first,
-                                  _promote_add, _fused_step)}
+_STEPS = {f.__name__: f for f in (_first_term, _add_terms, _round_value, _add_value, _promote_first,
+                                  _promote_add, _fused_step, _positive_nan)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -392,8 +412,8 @@ def _reduce(c: _Ctx, a, b, n: int, shape: tuple, seed, base):
         if hi <= lo:
             return st["_round_value"](c.fw.zeros(shape, a), seed, base, draw())
         s = st["_first_term"](a, b, lo, seed, base, draw())
-        for kk in range(lo + 1, hi):
-            s = st["_add_term"](s, a, b, kk, seed, base, draw())
+        s = st["_add_terms"](s, a, b, lo + 1, hi, seed, base, counter[0])
+        counter[0] += hi - lo - 1
         return s
 
     def blocked(lo, hi):
@@ -408,14 +428,19 @@ def _reduce(c: _Ctx, a, b, n: int, shape: tuple, seed, base):
             s = st["_fused_step"](min(g0 + fused_terms, hi) - g0, s, a, b, g0, seed, base, draw())
         return s
 
-    reduce = {"sequential": sequential, "blocked": blocked, "fused": fused}[dp.order]
+    order = {"sequential": sequential, "blocked": blocked, "fused": fused}[dp.order]
+
+    def reduce(lo, hi):
+        s = order(lo, hi)
+        return st["_positive_nan"](s) if dp.float_add and not dp.saturate else s
+
     if not promote:
         return reduce(0, n)
     total = None
     for c0 in range(0, max(n, 1), promote):
         v = reduce(c0, min(c0 + promote, n))
         total = st["_promote_first"](v) if total is None else st["_promote_add"](total, v)
-    return total
+    return total if dp.dom.dom64 or dp.saturate else st["_positive_nan"](total)
 
 
 def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",

@@ -174,6 +174,17 @@ def test_errors_name_the_argument():
         nfj.matmul(jnp.ones((2, 3)), jnp.ones((3, 2)), "bfloat16", accumulator="binary32")
 
 
+def test_promotion_adds_in_nearest_even():
+    """Regression: the promotion's binary32 adds are round-to-nearest-even whatever the
+    accumulator's mode, so chunks 1 and -1 cancel to +0 (not -0) under toward_negative."""
+    a, b = np.array([[1.0, -1.0]], np.float32), np.array([[1.0], [1.0]], np.float32)
+    for fmt in ("e4m3", "bfloat16"):        # the float32 and the float64 domain
+        options = dict(accumulator="binary16", rounding="toward_negative", promote_every=1)
+        ref = nf.matmul(a, b, fmt, **options)
+        assert not np.signbit(ref).any()
+        assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), fmt, **options).numpy())
+
+
 def test_inputs_round():
     x = np.array([[1.1, 2.3], [0.3, -7.7]], np.float32)
     ref = nf.matmul(x, x, "e4m3", accumulator="bfloat16", inputs="round")
