@@ -65,9 +65,12 @@ def _qsub(fmt: FloatFormat) -> int:
     return fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
 
 
-def _binary32_grid(fmt: FloatFormat) -> bool:
-    """Whether fmt's finite values and their grid are binary32's (float32 RNE addition rounds to it)."""
-    return fmt.man_bits == 23 and fmt.emin == -126 and fmt.subnormals and fmt.info.maxexp == 128
+def _float_add(acc: FloatFormat, mode: Rounding, order: str, dom64: bool) -> bool:
+    """Whether the accumulator adds in plain float32: its values and grid are binary32's, it
+    rounds to nearest even (float32 addition is then the rounded exact sum) and the order adds
+    two numbers at a time (not "fused")."""
+    return (not dom64 and acc.man_bits == 23 and acc.emin == -126 and acc.subnormals and acc.info.maxexp == 128
+            and mode == Rounding.NEAREST_EVEN and order != "fused")
 
 
 class DevicePlan(NamedTuple):
@@ -100,7 +103,7 @@ def _domain_problem(plan, order: str, dom: Domain, k_sr: int | None) -> str | No
     for argument, f in (("accumulator", acc), ("product", prod)):
         if f is not None and not dom.dom64 and not fits_float32(f):
             return f"{argument}: {f.name} has values float32 cannot hold"
-    float_add = not dom.dom64 and _binary32_grid(acc) and k_sr is None and plan.mode == Rounding.NEAREST_EVEN
+    float_add = _float_add(acc, plan.mode, order, dom.dom64)
     odd_p = dom.P - 2 - (0 if k_sr is None else k_sr)   # round to odd at P bits, then to these
     fused_exact = order == "fused" and align + 1 + max(fk, 1).bit_length() <= dom.P
     if not (float_add or fused_exact or acc.man_bits + 1 <= odd_p):
@@ -109,7 +112,8 @@ def _domain_problem(plan, order: str, dom: Domain, k_sr: int | None) -> str | No
                 f"rounding={plan.mode.name.lower()!r} to {acc.name} needs a precision <= {dom.P - 2}")
         return f"accumulator: {what} in {name}"
     term_max = Fraction(fmt.info.max) ** 2 if prod is None else Fraction(prod.info.max)
-    if not float_add and Fraction(acc.info.max) + term_max > dom.max:
+    terms = max(fk, 1) if order == "fused" else 1           # terms added to an accumulator value at once
+    if not float_add and Fraction(acc.info.max) + terms * term_max > dom.max:
         return f"accumulator: sums of {acc.name} values and the terms may overflow {name}"
     if order == "fused":
         if not dom.dom64 and align + 1 + max(fk, 1).bit_length() > 31:
@@ -155,9 +159,10 @@ def _make_device_plan(backend, plan, order, dom, k_sr, sr_rule) -> DevicePlan:
     acc, sr = params(plan.acc, plan.mode, stochastic)
     prod, prod_sr = params(plan.product, plan.mode, stochastic) if plan.product is not None else (None, ())
     promote, _ = params(_format("binary32"), Rounding.NEAREST_EVEN, False)
-    float_add = not dom.dom64 and _binary32_grid(plan.acc) and plan.mode == Rounding.NEAREST_EVEN
+    float_add = _float_add(plan.acc, plan.mode, order, dom.dom64)
     return DevicePlan(dom, lane_bits, acc, prod, promote, float_add, sr, prod_sr,
-                      plan.mode == Rounding.TOWARD_NEGATIVE, plan.overflow == "saturate", order, tuple(int(v) for v in plan.cfg))
+                      plan.mode == Rounding.TOWARD_NEGATIVE, plan.overflow == "saturate", order,
+                      tuple(int(v) for v in plan.cfg))
 
 
 # ----- the steps: tensor functions of one rounding for every output element at once
@@ -167,8 +172,7 @@ class _Torch:
 
     def __init__(self):
         import torch
-        from .torch import U64
-        self.torch, self.U64 = torch, U64
+        self.torch = torch
 
     def zeros(self, shape, like):
         return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
@@ -176,13 +180,8 @@ class _Torch:
     def cast(self, x, dtype: str):
         return x.to(getattr(self.torch, dtype))
 
-    def index(self, shape, stride: int, like):
-        """The random-number index o * stride of each output element o (C order)."""
-        n = math.prod(shape)
-        return (self.torch.arange(n, dtype=self.torch.int64, device=like.device) * stride).reshape(shape)
-
-    def seed(self, seed: int):
-        return self.U64(seed)
+    def arange(self, n: int, like):
+        return self.torch.arange(n, dtype=self.torch.int64, device=like.device)
 
     def jit(self, name, fn):
         return fn
@@ -200,8 +199,7 @@ class _Jax:
     def __init__(self):
         import jax
         import jax.numpy as jnp
-        from .jax import Wide
-        self.jax, self.jnp, self.Wide = jax, jnp, Wide
+        self.jax, self.jnp = jax, jnp
 
     def zeros(self, shape, like):
         return self.jnp.zeros(shape, like.dtype)
@@ -209,14 +207,8 @@ class _Jax:
     def cast(self, x, dtype: str):
         return x.astype(getattr(self.jnp, dtype))
 
-    def index(self, shape, stride: int, like):
-        n = math.prod(shape)
-        o = np.arange(n, dtype=np.uint64).reshape(shape) * np.uint64(stride)
-        return self.Wide(self.jnp.asarray((o >> np.uint64(32)).astype(np.uint32)),
-                         self.jnp.asarray((o & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
-
-    def seed(self, seed: int):
-        return self.Wide.of(seed)
+    def arange(self, n: int, like):
+        return self.jnp.arange(n, dtype=self.jnp.int32)     # (u64 below widens it)
 
     def loop(self, lo, hi, body, init):
         return self.jax.lax.fori_loop(lo, hi, body, init)
@@ -493,7 +485,11 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
     fw = _framework(backend.name)
     a2, b2 = (_operand(backend, fw, x, plan, name, dp) for x, name in ((a2, "a"), (b2, "b")))
     c = _Ctx(backend, fw, dp, k)
-    seed_u, base = (0, 0) if not k else (fw.seed(stochastic[0]), fw.index(shape, ROUNDINGS_PER_TERM * max(n, 1), a2))
+    seed_u = base = 0
+    if k:           # rounding j of output element o (C order) draws number o * 8 * n + j
+        u64 = backend.namespace(dp.lane_bits)["u64"]
+        seed_u = u64(stochastic[0])
+        base = u64(fw.arange(math.prod(shape), a2).reshape(shape)) * (ROUNDINGS_PER_TERM * max(n, 1))
     out = _reduce(c, a2, b2, n, shape, seed_u, base).reshape(out_shape)
     if not float64_in and fits_float32(plan.out_fmt):
         return fw.cast(out, "float32")
