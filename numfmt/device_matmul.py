@@ -480,6 +480,7 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
     out_shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
     stochastic = stochastic_args(plan.mode, out_shape + (ROUNDINGS_PER_TERM * max(n, 1),), seed, sr_bits,
                                  sr_rule, None, name="the reduction's random numbers")
+    plan.check_sr_bits(stochastic)
     k = 0 if stochastic is None else stochastic[1]
     dp = device_plan(backend, plan, order, k or None, sr_rule)
     fw = _framework(backend.name)

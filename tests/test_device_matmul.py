@@ -175,6 +175,8 @@ def test_errors_name_the_argument():
         nft.matmul(a * 1.1, a.T, "e4m3", accumulator="binary32")
     with pytest.raises(ValueError, match="a has 3 columns"):
         nft.matmul(a, a, "e4m3", accumulator="binary32")
+    with pytest.raises(ValueError, match="sr_bits=47 is too many for binary32"):     # as numfmt.matmul
+        nft.matmul(a, a.T, "e4m3", accumulator="e4m3", product="binary32", rounding="stochastic", sr_bits=47)
     with pytest.raises(ValueError, match="integer accumulators"):
         nft.matmul(a, a.T, "int8", accumulator="int16")
     with pytest.raises(ValueError, match="fmt: products of binary64"):
