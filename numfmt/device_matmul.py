@@ -112,8 +112,8 @@ def _domain_problem(plan, order: str, dom: Domain, k_sr: int | None) -> str | No
                 f"rounding={plan.mode.name.lower()!r} to {acc.name} needs a precision <= {dom.P - 2}")
         return f"accumulator: {what} in {name}"
     term_max = Fraction(fmt.info.max) ** 2 if prod is None else Fraction(prod.info.max)
-    terms = max(fk, 1) if order == "fused" else 1           # terms added to an accumulator value at once
-    if not float_add and Fraction(acc.info.max) + terms * term_max > dom.max:
+    # (a fused step's sum is an integer: its overflow is caught, ``_fused_step``)
+    if not float_add and order != "fused" and Fraction(acc.info.max) + term_max > dom.max:
         return f"accumulator: sums of {acc.name} values and the terms may overflow {name}"
     if order == "fused":
         if not dom.dom64 and align + 1 + max(fk, 1).bit_length() > 31:
@@ -367,11 +367,16 @@ def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
         length = where((lead > 0) & ((mag >> maximum(length - 1, 0)) == 0), length - 1, length)
         shift = maximum(length - dom.P, 0)
         mag = (mag >> shift) | where(((mag >> shift) << shift) != mag, 1, 0)
-    scale = backend.from_lanes(maximum(grid + shift, 1) << dom.m, dom.dom64)    # 2**(grid + shift - bias)
+    # 2**(grid + shift - bias); a sum at or above the domain's 2**(bias + 1) overflows every
+    # accumulator the domain holds, whatever the mode: the accumulator's overflow value
+    scale = backend.from_lanes(minimum(maximum(grid + shift, 1), 2 * dom.bias) << dom.m, dom.dom64)
     value = c.fw.cast(mag, _FLOAT[dom.dom64]) * scale
+    over = (grid + shift > 2 * dom.bias) | (value == float("inf"))
     zero = -0.0 if dp.rdn else 0.0
     value = where(total == 0, zero, where(total < 0, -value, value))
-    return _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j))
+    out = _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j))
+    overflow = backend.from_lanes(where(total < 0, dp.acc.ovf1, dp.acc.ovf0), dom.dom64)
+    return where((count == 0) & (total != 0) & over, overflow, out)
 
 
 _STEPS = {f.__name__: f for f in (_first_term, _add_terms, _round_value, _add_value, _promote_first,

@@ -211,6 +211,22 @@ def test_fused_binary32_wide_sum_rounds_once():
         nfj.matmul(jnp.asarray(a), jnp.asarray(b), "e4m3", **options)
 
 
+def test_fused_sum_beyond_float32_overflows():
+    """A fused step's integer sum at or above 2**128 (products of a format with maxexp 64)
+    gives the accumulator's overflow value in every mode, not the rounding of Inf."""
+    from numfmt.formats.floating import FloatFormat
+    fmt = FloatFormat(7, 1, subnormals=False)
+    m = np.float32(fmt.info.max)
+    a, b = np.full((1, 3), m, np.float32), np.full((3, 1), m, np.float32)
+    for mode in ("nearest_even", "toward_zero", "stochastic"):
+        options = dict(accumulator="binary32", order="fused", fused_terms=4, alignment_bits=1, rounding=mode, seed=1)
+        options = {k: v for k, v in options.items() if k != "seed" or mode == "stochastic"}
+        ref = nf.matmul(a, b, fmt, **options)
+        assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), fmt, **options).numpy())
+        if mode == "toward_zero":
+            assert_bits(ref, nfj.matmul(jnp.asarray(a), jnp.asarray(b), fmt, **options))
+
+
 def test_inputs_round():
     x = np.array([[1.1, 2.3], [0.3, -7.7]], np.float32)
     ref = nf.matmul(x, x, "e4m3", accumulator="bfloat16", inputs="round")
