@@ -2,9 +2,10 @@
 bit-identical to ``numfmt.matmul`` for the orders "sequential", "blocked" and "fused" and for
 ``promote_every``, written once for both frameworks.
 
-Vectorized over the output elements: a Python loop over k of tensor operations, each step
-one of the roundings the NumPy kernel (``numfmt.kernels.accumulate``) performs for every
-output element at once. The rounding is the float family's ``round_one`` (rebound by the
+Vectorized over the output elements: a loop over k of tensor operations (torch: Python;
+JAX: jitted steps, a sequential run of adds one ``lax.fori_loop``), each step one of the
+roundings the NumPy kernel (``numfmt.kernels.accumulate``) performs, for every output element
+at once. The rounding is the float family's ``round_one`` (rebound by the
 backend, ``numfmt.backends``); what comes before it is exact:
 
 - products: a[..., i, k] * b[..., k, j] in the float domain, exact where the domain holds every
@@ -33,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .accumulate import make_plan
-from .backends import Backend, wrap
+from .backends import Backend, float_cast, wrap
 from .casts.floating import fits_float32, kernel_params, sr_params
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
@@ -504,7 +505,6 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
 
 def _operand(backend: Backend, fw, x, plan, name: str, dp: DevicePlan):
     """x checked to hold values of fmt (rounded to it for inputs="round"), in the domain's float type."""
-    from .backends import float_cast
     mode = Rounding.NEAREST_EVEN if plan.mode == Rounding.STOCHASTIC else plan.mode
     where = backend.namespace(dp.lane_bits)["where"]
     fmt = plan.fmt

@@ -286,12 +286,15 @@ def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
 
 
 def matmul(a, b, fmt=None, **options) -> torch.Tensor:
-    """``numfmt.matmul`` on torch tensors, bit for bit, on a's device (``numfmt.device_matmul``:
-    the orders sequential, blocked, fused and promote_every; the options of numfmt.matmul).
+    """``numfmt.matmul(a, b, fmt, **options)`` on torch tensors, bit for bit, on a's device:
+    numpy.matmul's shapes (batched, 1-D operands), the orders sequential, blocked and fused,
+    promote_every, every rounding mode (stochastic: the same seed, the same bits). fmt may be a
+    torch float dtype. What float64 cannot compute exactly, overflow="raise", random_bits and
+    the quire raise ValueError (``numfmt.device_matmul``).
 
     >>> import torch, numfmt.torch as nft
     >>> a = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
     >>> nft.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
     [[14.0, 1344.0], [1344.0, 200704.0]]
     """
-    return device_matmul.matmul(BACKEND, a, b, fmt, **options)
+    return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
