@@ -448,9 +448,10 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
     """``numfmt.matmul`` of two tensors on the backend (``numfmt.torch.BACKEND``,
     ``numfmt.jax.BACKEND``): the same arguments and results, bit for bit, for float formats in
     the orders "sequential", "blocked" and "fused", with or without ``promote_every``, every
-    rounding mode (stochastic: the same seed gives the same bits). ``overflow="raise"``,
-    ``random_bits``, rng="squares", integer accumulators and the quire are NumPy's only; so are
-    combinations the float domain cannot hold exactly (ValueError says which argument).
+    rounding mode (stochastic: the same seed gives the same bits). The other orders,
+    ``overflow="raise"``, integer accumulators and the quire are NumPy's only (ValueError), as
+    are combinations the float domain cannot hold exactly (ValueError says which argument);
+    ``random_bits`` and ``rng`` are not arguments here (seeded SplitMix64 only).
 
     >>> import torch, numfmt as nf, numfmt.torch as nft
     >>> from numfmt.device_matmul import matmul

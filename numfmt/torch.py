@@ -289,8 +289,8 @@ def matmul(a, b, fmt=None, **options) -> torch.Tensor:
     """``numfmt.matmul(a, b, fmt, **options)`` on torch tensors, bit for bit, on a's device:
     numpy.matmul's shapes (batched, 1-D operands), the orders sequential, blocked and fused,
     promote_every, every rounding mode (stochastic: the same seed, the same bits). fmt may be a
-    torch float dtype. What float64 cannot compute exactly, overflow="raise", random_bits and
-    the quire raise ValueError (``numfmt.device_matmul``).
+    torch float dtype. What float64 cannot compute exactly, the other orders, overflow="raise"
+    and the quire raise ValueError; random_bits and rng are not taken (``numfmt.device_matmul``).
 
     >>> import torch, numfmt.torch as nft
     >>> a = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
