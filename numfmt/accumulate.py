@@ -193,12 +193,7 @@ class _Plan:
         stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
-        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
-        for fmt in rounded:
-            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
-                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
-                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
-                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
+        self.check_sr_bits(stochastic)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
         rand = _NO_RANDOM_BITS if rand is None else rand
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
@@ -220,6 +215,16 @@ class _Plan:
             if not (status & kern.LEFT_ROUTE).any():
                 break
         return self._values(out, status, shape, float32)
+
+    def check_sr_bits(self, stochastic) -> None:
+        """ValueError unless the stochastic roundings (``stochastic_args``' result, None for
+        deterministic modes) to the accumulator and product formats are exact."""
+        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
+        for fmt in rounded:
+            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
+                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
+                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
+                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
 
     def _values(self, out: np.ndarray, status: np.ndarray, shape: tuple, float32: bool):
         """The rounded bits as values shaped to shape; OverflowError where status flags one."""

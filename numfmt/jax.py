@@ -23,10 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backends
+from . import backends, device_matmul
 from .rounding import stochastic_away
 
-__all__ = ["round", "encode", "decode"]
+__all__ = ["round", "encode", "decode", "matmul"]
 
 _U32 = jnp.uint32
 
@@ -355,3 +355,19 @@ def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:
 def _format_of(fmt):
     """A jnp dtype (an ml_dtypes type) as a numpy dtype, which ``numfmt.format`` takes."""
     return np.dtype(fmt) if isinstance(fmt, type) and issubclass(fmt, np.generic) else fmt
+
+
+def matmul(a, b, fmt=None, **options) -> jax.Array:
+    """``numfmt.matmul(a, b, fmt, **options)`` on JAX arrays, bit for bit: numpy.matmul's
+    shapes, the orders sequential, blocked and fused, promote_every, every rounding mode. In
+    32-bit mode the float32 domain must hold the case exactly (e4m3, e5m2, binary16 and smaller
+    inputs; a binary32 accumulator in nearest even or in fused steps; stochastic rounding with
+    precision + sr_bits + 2 <= 24); beyond it ValueError says what to change (x64 mode, or the
+    argument) (``numfmt.device_matmul``).
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> a = jnp.array([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
+    >>> nfj.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
+    [[14.0, 1344.0], [1344.0, 200704.0]]
+    """
+    return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)

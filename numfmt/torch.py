@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import backends
+from . import backends, device_matmul
 from .rounding import stochastic_away
 
-__all__ = ["round", "encode", "decode"]
+__all__ = ["round", "encode", "decode", "matmul"]
 
 _MASKS = [(1 << (64 - s)) - 1 for s in range(65)]
 
@@ -283,3 +283,18 @@ def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
     [1.0, 448.0]
     """
     return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def matmul(a, b, fmt=None, **options) -> torch.Tensor:
+    """``numfmt.matmul(a, b, fmt, **options)`` on torch tensors, bit for bit, on a's device:
+    numpy.matmul's shapes (batched, 1-D operands), the orders sequential, blocked and fused,
+    promote_every, every rounding mode (stochastic: the same seed, the same bits). fmt may be a
+    torch float dtype. What float64 cannot compute exactly, the other orders, overflow="raise"
+    and the quire raise ValueError; random_bits and rng are not taken (``numfmt.device_matmul``).
+
+    >>> import torch, numfmt.torch as nft
+    >>> a = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
+    >>> nft.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
+    [[14.0, 1344.0], [1344.0, 200704.0]]
+    """
+    return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
