@@ -355,3 +355,11 @@ def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:
 def _format_of(fmt):
     """A jnp dtype (an ml_dtypes type) as a numpy dtype, which ``numfmt.format`` takes."""
     return np.dtype(fmt) if isinstance(fmt, type) and issubclass(fmt, np.generic) else fmt
+
+
+# the training layer (quantize, quantized_dense): it rounds through this module, handed over by install
+from . import jax_training  # noqa: E402
+from .jax_training import quantize, quantized_dense  # noqa: E402
+from .training import Quant  # noqa: E402
+jax_training.install(__name__)
+__all__ += ["quantize", "quantized_dense", "Quant"]

@@ -283,3 +283,12 @@ def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
     [1.0, 448.0]
     """
     return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+# the training layer (quantize, numfmt.torch.nn): it rounds through this module, handed over by install
+from . import torch_nn as nn  # noqa: E402
+from .torch_nn import quantize_model  # noqa: E402
+from .torch_training import quantize  # noqa: E402
+from .training import Quant  # noqa: E402
+nn.install(__name__)
+__all__ += ["quantize", "Quant", "quantize_model", "nn"]

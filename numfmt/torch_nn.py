@@ -1,0 +1,172 @@
+"""``numfmt.torch.nn``: torch layers with emulated formats, and ``quantize_model``.
+
+``QuantLinear`` and ``QuantConv2d`` are ``nn.Linear`` / ``nn.Conv2d`` (same parameters, same
+state_dict) whose forward pass rounds, each with its own format (a format, or a ``Quant`` with
+its rounding and round's options; None: not rounded):
+
+- ``weight``: the weight, on every forward pass (the float32 master weight is what the
+  optimizer updates); block formats (MX, NVFP4) get their blocks along the reduction axis
+  (Linear: in_features; Conv2d: in_channels x kernel, flattened), the last one zero-padded;
+- ``act``: the input activation (block formats: along the last axis for Linear, the channel
+  axis for Conv2d);
+- ``output``: the output, bias included;
+- ``grad``: the gradient arriving at the output (the error the layer passes back is computed
+  from it) and the weight's gradient, each rounded by ``numfmt.torch.round``;
+- ``accumulator``: the matmul's accumulation emulated by ``numfmt.torch.matmul(x, w.T,
+  accumulator=...)`` (its rounding and options from the ``Quant``); the bias is added after, in
+  float32; the backward pass uses float matmuls (straight-through for the accumulator).
+
+The backward pass is the straight-through estimator of ``numfmt.torch.quantize`` (``ste``).
+"""
+from __future__ import annotations
+
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import torch_training
+from .torch_training import format_of, matmul_with, quantize_with
+from .training import Quant, along, as_quant, check_ste
+
+__all__ = ["QuantLinear", "QuantConv2d", "quantize_model"]
+
+
+class QuantLayer:
+    """The formats of a quantized layer (a mixin of ``QuantLinear`` and ``QuantConv2d``)."""
+
+    def set_formats(self, weight=None, act=None, output=None, grad=None, accumulator=None,
+                    ste: str = "identity") -> None:
+        """Check and store the formats (see the module's docstring)."""
+        self.ste = check_ste(ste)
+        self.weight_q = along(as_quant(weight, "weight", format_of), 1, format_of)
+        self.act_q = along(as_quant(act, "act", format_of), self.act_axis, format_of)
+        self.output_q = as_quant(output, "output", format_of)
+        self.grad_q = as_quant(grad, "grad", format_of)
+        self.accumulator_q = as_quant(accumulator, "accumulator", format_of)
+
+    def quantized_weight(self) -> torch.Tensor:
+        """The weight as the forward pass uses it, with the reduction axes flattened into axis 1."""
+        w = self.weight.reshape(self.weight.shape[0], -1)
+        return quantize_with(w, self.weight_q, self.grad_q, self.ste)
+
+    def quantized_output(self, y: torch.Tensor) -> torch.Tensor:
+        return quantize_with(y, self.output_q, self.grad_q, self.ste)
+
+    def extra_repr(self) -> str:
+        named = [(n, getattr(self, f"{n}_q")) for n in ("weight", "act", "output", "grad", "accumulator")]
+        return ", ".join([super().extra_repr()] + [f"{n}={q!r}" for n, q in named if q is not None])
+
+
+class QuantLinear(QuantLayer, nn.Linear):
+    """``nn.Linear`` with emulated formats (see ``numfmt.torch.nn``).
+
+    >>> import torch, numfmt.torch as nft
+    >>> layer = nft.nn.QuantLinear(4, 2, weight="e4m3", act="e4m3", grad=nft.Quant("e5m2", "stochastic"))
+    >>> layer(torch.ones(3, 4)).shape
+    torch.Size([3, 2])
+    """
+
+    act_axis = -1
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None, *,
+                 weight=None, act=None, output=None, grad=None, accumulator=None, ste: str = "identity"):
+        super().__init__(in_features, out_features, bias, device, dtype)
+        self.set_formats(weight, act, output, grad, accumulator, ste)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = quantize_with(x, self.act_q, None, self.ste)
+        w = self.quantized_weight()
+        y = matmul_with(x.reshape(-1, x.shape[-1]), w.t(), self.accumulator_q)
+        y = y.reshape(*x.shape[:-1], self.out_features)
+        return self.quantized_output(y if self.bias is None else y + self.bias)
+
+
+class QuantConv2d(QuantLayer, nn.Conv2d):
+    """``nn.Conv2d`` with emulated formats (see ``numfmt.torch.nn``); with an ``accumulator``,
+    the convolution is an emulated matmul of the unfolded input (groups=1 only).
+
+    >>> import torch, numfmt.torch as nft
+    >>> conv = nft.nn.QuantConv2d(1, 2, 3, padding=1, weight="e4m3", act="bfloat16")
+    >>> conv(torch.ones(1, 1, 5, 5)).shape
+    torch.Size([1, 2, 5, 5])
+    """
+
+    act_axis = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None, *,
+                 weight=None, act=None, output=None, grad=None, accumulator=None, ste: str = "identity"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+        if accumulator is not None and groups != 1:
+            raise ValueError(f"accumulator= needs groups=1 (the convolution as one matmul); got groups={groups}")
+        self.set_formats(weight, act, output, grad, accumulator, ste)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = quantize_with(x, self.act_q, None, self.ste)
+        w = self.quantized_weight().reshape(self.weight.shape)
+        if self.accumulator_q is None:
+            return self.quantized_output(self._conv_forward(x, w, self.bias))
+        padding = self.padding
+        if self.padding_mode != "zeros" or isinstance(padding, str):   # nn.Conv2d's own padding first
+            x = F.pad(x, self._reversed_padding_repeated_twice,
+                      mode=self.padding_mode if self.padding_mode != "zeros" else "constant")
+            padding = 0
+        cols = F.unfold(x, self.kernel_size, self.dilation, padding, self.stride)     # (n, c*kh*kw, L)
+        n, _, length = cols.shape
+        y = matmul_with(cols.transpose(1, 2).reshape(n * length, -1), w.reshape(w.shape[0], -1).t(),
+                        self.accumulator_q)
+        out_h, out_w = (_out_size(x.shape[2 + i], padding, self, i) for i in (0, 1))
+        y = y.reshape(n, out_h, out_w, -1).permute(0, 3, 1, 2)
+        return self.quantized_output(y if self.bias is None else y + self.bias.reshape(1, -1, 1, 1))
+
+
+def _out_size(size: int, padding, conv: nn.Conv2d, i: int) -> int:
+    pad = padding if isinstance(padding, int) else padding[i]
+    span = conv.dilation[i] * (conv.kernel_size[i] - 1) + 1
+    return (size + 2 * pad - span) // conv.stride[i] + 1
+
+
+def quantize_model(model: nn.Module, *, weight=None, act=None, output=None, grad=None, accumulator=None,
+                   ste: str = "identity") -> nn.Module:
+    """model with every ``nn.Linear`` and ``nn.Conv2d`` (its own, and its submodules' at any
+    depth) replaced in place by ``QuantLinear`` / ``QuantConv2d`` with these formats, sharing
+    the original parameters (an optimizer built before keeps working); returns the model (the
+    new layer where model itself is a Linear or Conv2d). Layers already quantized are given
+    the new formats.
+
+    >>> import torch, numfmt.torch as nft
+    >>> model = nft.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU()), weight="e4m3")
+    >>> type(model[0]).__name__, model[0].weight_q.fmt
+    ('QuantLinear', 'e4m3')
+    """
+    formats = dict(weight=weight, act=act, output=output, grad=grad, accumulator=accumulator, ste=ste)
+    if isinstance(model, (nn.Linear, nn.Conv2d)):
+        return _quantized(model, formats)
+    for name, child in model.named_children():
+        setattr(model, name, quantize_model(child, **formats))
+    return model
+
+
+def _quantized(layer: nn.Module, formats: dict) -> nn.Module:
+    if isinstance(layer, QuantLayer):
+        layer.set_formats(**formats)
+        return layer
+    if isinstance(layer, nn.Conv2d):
+        if formats["accumulator"] is not None and layer.groups != 1:
+            raise ValueError(f"accumulator= needs groups=1 in every Conv2d; {layer} has groups={layer.groups}")
+        new = QuantConv2d.__new__(QuantConv2d)
+    else:
+        new = QuantLinear.__new__(QuantLinear)
+    new.__dict__.update(layer.__dict__)       # the same parameters, buffers, hooks and settings
+    new.set_formats(**formats)
+    return new
+
+
+def install(facade: str) -> None:
+    """Make the module named ``facade`` (numfmt.torch, which imports this one) the ``API`` of
+    ``numfmt.torch_training``, and this module importable as ``facade.nn``."""
+    torch_training.API = sys.modules[facade]
+    sys.modules[f"{facade}.nn"] = sys.modules[__name__]
