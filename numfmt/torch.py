@@ -24,6 +24,7 @@ import torch
 
 from . import backends
 from .rounding import stochastic_away
+from .stochastic import use_seed
 
 __all__ = ["round", "encode", "decode"]
 
@@ -212,6 +213,11 @@ class TorchBackend(backends.Backend):
     @torch.compiler.assume_constant_result      # a constant to torch.compile, never traced
     def plan(*args):
         return backends.cast_plan(*args)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result      # recorded when traced: a constant, no side effect in the graph
+    def use_seed(seed):
+        return use_seed(seed)
 
     @staticmethod
     @torch.compiler.assume_constant_result
