@@ -17,7 +17,7 @@ import types
 import jax
 import jax.numpy as jnp
 
-from .training import Quant, along, as_quant, check_ste, clip_range, quantizers
+from .training import Quant, along, as_quant, check_ste, clip_range, inputs_format, quantizers
 
 API: types.ModuleType | None = None      # numfmt.jax, set by install
 
@@ -80,16 +80,17 @@ def quantize(t: jax.Array, fmt, rounding: str = "nearest_even", *, ste: str = "i
     return quantize_with(t, fwd, grad, check_ste(ste))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _emulated_matmul(a, b, acc):
-    return API.matmul(a, b, accumulator=acc.fmt, rounding=acc.rounding, **acc.kwargs()).astype(a.dtype)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _emulated_matmul(a, b, acc, fmt):
+    options = {"fmt": fmt, **acc.kwargs()}      # fmt: the inputs' format, unless acc's options give one
+    return API.matmul(a, b, accumulator=acc.fmt, rounding=acc.rounding, **options).astype(a.dtype)
 
 
-def _emulated_matmul_fwd(a, b, acc):
-    return _emulated_matmul(a, b, acc), (a, b)
+def _emulated_matmul_fwd(a, b, acc, fmt):
+    return _emulated_matmul(a, b, acc, fmt), (a, b)
 
 
-def _emulated_matmul_bwd(acc, res, g):
+def _emulated_matmul_bwd(acc, fmt, res, g):
     a, b = res          # the float gradients of a @ b: straight through the accumulator's roundings
     return g @ b.T, a.T @ g
 
@@ -125,5 +126,6 @@ def quantized_dense(x: jax.Array, w: jax.Array, b: jax.Array | None = None, *, w
         raise NotImplementedError("accumulator= needs numfmt.jax.matmul (the emulated matmul on device), "
                                   "which this numfmt does not have yet")
     else:
-        y = _emulated_matmul(x.reshape(-1, x.shape[-1]), w, acc_q).reshape(*x.shape[:-1], w.shape[-1])
+        fmt = inputs_format(act_q, weight_q, x.dtype == jnp.float64)
+        y = _emulated_matmul(x.reshape(-1, x.shape[-1]), w, acc_q, fmt).reshape(*x.shape[:-1], w.shape[-1])
     return quantize_with(y if b is None else y + b, as_quant(output, "output"), grad_q, ste)

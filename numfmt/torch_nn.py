@@ -12,9 +12,11 @@ its rounding and round's options; None: not rounded):
 - ``output``: the output, bias included;
 - ``grad``: the gradient arriving at the output (the error the layer passes back is computed
   from it) and the weight's gradient, each rounded by ``numfmt.torch.round``;
-- ``accumulator``: the matmul's accumulation emulated by ``numfmt.torch.matmul(x, w.T,
-  accumulator=...)`` (its rounding and options from the ``Quant``); the bias is added after, in
-  float32; the backward pass uses float matmuls (straight-through for the accumulator).
+- ``accumulator``: the matmul's accumulation emulated by ``numfmt.torch.matmul(x, w.T, fmt,
+  accumulator=...)`` (its rounding and options from the ``Quant``; fmt, the inputs' format, is
+  act's where act and weight have one float format, else binary32, unless the options give
+  one); the bias is added after, in float32; the backward pass uses float matmuls
+  (straight-through for the accumulator).
 
 The backward pass is the straight-through estimator of ``numfmt.torch.quantize`` (``ste``).
 """
@@ -28,7 +30,7 @@ from torch import nn
 
 from . import torch_training
 from .torch_training import format_of, matmul_with, quantize_with
-from .training import Quant, along, as_quant, check_ste
+from .training import along, as_quant, check_ste, inputs_format
 
 __all__ = ["QuantLinear", "QuantConv2d", "quantize_model"]
 
@@ -50,6 +52,13 @@ class QuantLayer:
         """The weight as the forward pass uses it, with the reduction axes flattened into axis 1."""
         w = self.weight.reshape(self.weight.shape[0], -1)
         return quantize_with(w, self.weight_q, self.grad_q, self.ste)
+
+    def matmul(self, x: torch.Tensor, w_t: torch.Tensor) -> torch.Tensor:
+        """x @ w_t (2-D), through the emulated accumulator where there is one."""
+        fmt = None
+        if self.accumulator_q is not None:
+            fmt = inputs_format(self.act_q, self.weight_q, x.dtype == torch.float64, format_of)
+        return matmul_with(x, w_t, self.accumulator_q, fmt)
 
     def quantized_output(self, y: torch.Tensor) -> torch.Tensor:
         return quantize_with(y, self.output_q, self.grad_q, self.ste)
@@ -78,7 +87,7 @@ class QuantLinear(QuantLayer, nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = quantize_with(x, self.act_q, None, self.ste)
         w = self.quantized_weight()
-        y = matmul_with(x.reshape(-1, x.shape[-1]), w.t(), self.accumulator_q)
+        y = self.matmul(x.reshape(-1, x.shape[-1]), w.t())
         y = y.reshape(*x.shape[:-1], self.out_features)
         return self.quantized_output(y if self.bias is None else y + self.bias)
 
@@ -116,8 +125,7 @@ class QuantConv2d(QuantLayer, nn.Conv2d):
             padding = 0
         cols = F.unfold(x, self.kernel_size, self.dilation, padding, self.stride)     # (n, c*kh*kw, L)
         n, _, length = cols.shape
-        y = matmul_with(cols.transpose(1, 2).reshape(n * length, -1), w.reshape(w.shape[0], -1).t(),
-                        self.accumulator_q)
+        y = self.matmul(cols.transpose(1, 2).reshape(n * length, -1), w.reshape(w.shape[0], -1).t())
         out_h, out_w = (_out_size(x.shape[2 + i], padding, self, i) for i in (0, 1))
         y = y.reshape(n, out_h, out_w, -1).permute(0, 3, 1, 2)
         return self.quantized_output(y if self.bias is None else y + self.bias.reshape(1, -1, 1, 1))

@@ -91,31 +91,33 @@ def quantize(t: torch.Tensor, fmt, rounding: str = "nearest_even", *, ste: str =
 
 
 class EmulatedMatmul(torch.autograd.Function):
-    """Forward: ``numfmt.torch.matmul(a, b, accumulator=acc.fmt, rounding=acc.rounding,
-    **acc options)`` (the emulated accumulation); backward: the float gradients of a @ b (a
+    """Forward: ``numfmt.torch.matmul(a, b, fmt, accumulator=acc.fmt, rounding=acc.rounding,
+    **acc options)`` (the emulated accumulation; fmt the inputs' format); backward: the float gradients of a @ b (a
     straight-through estimator for the accumulator's roundings)."""
 
     @staticmethod
-    def forward(a, b, acc):
-        return API.matmul(a, b, accumulator=acc.fmt, rounding=acc.rounding, **acc.kwargs()).to(a.dtype)
+    def forward(a, b, acc, fmt):
+        options = {"fmt": fmt, **acc.kwargs()}
+        return API.matmul(a, b, accumulator=acc.fmt, rounding=acc.rounding, **options).to(a.dtype)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        a, b, _ = inputs
+        a, b, _, _ = inputs
         ctx.save_for_backward(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g @ b.transpose(-1, -2), a.transpose(-1, -2) @ g, None
+        return g @ b.transpose(-1, -2), a.transpose(-1, -2) @ g, None, None
 
 
-def matmul_with(a: torch.Tensor, b: torch.Tensor, acc: Quant | None) -> torch.Tensor:
+def matmul_with(a: torch.Tensor, b: torch.Tensor, acc: Quant | None, fmt=None) -> torch.Tensor:
     """a @ b (2-D), with the emulated accumulator acc where given (``numfmt.torch.matmul``,
-    which the device-matmul part of numfmt.torch provides: a clear error where it is absent)."""
+    which the device-matmul part of numfmt.torch provides: a clear error where it is absent);
+    fmt: the inputs' format (``numfmt.training.inputs_format``), unless acc's options give one."""
     if acc is None:
         return a @ b
     if not hasattr(API, "matmul"):
         raise NotImplementedError("accumulator= needs numfmt.torch.matmul (the emulated matmul on device), "
                                   "which this numfmt does not have yet")
-    return EmulatedMatmul.apply(a, b, acc)
+    return EmulatedMatmul.apply(a, b, acc, fmt)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .formats import BlockFormat
+from .formats import BlockFormat, FloatFormat
 from .formats.registry import format as _format
 from .rounding import rounding_mode
 
@@ -129,3 +129,21 @@ def along(quant: Quant | None, axis: int, format_of=None) -> Quant | None:
         return quant
     options = {"axis": axis, "pad": True, **dict(quant.options)}
     return quant._replace(options=tuple(sorted(options.items())))
+
+
+def inputs_format(act: Quant | None, weight: Quant | None, float64: bool, format_of=None):
+    """The format of a layer's matmul inputs for the emulated accumulator (``fmt`` of
+    ``numfmt.matmul``, which requires the inputs to be its values): the activations' and the
+    weight's format where it is one float format, else binary32 (binary64 for float64
+    tensors), which holds every value of the tensors.
+
+    >>> inputs_format(as_quant("e4m3", "act"), as_quant("e4m3", "weight"), False).name
+    'e4m3'
+    >>> inputs_format(as_quant("e4m3", "act"), None, False)
+    'binary32'
+    """
+    if act is not None and weight is not None:
+        fmt = resolve(act.fmt, "act", format_of)
+        if isinstance(fmt, FloatFormat) and fmt == resolve(weight.fmt, "weight", format_of):
+            return fmt
+    return "binary64" if float64 else "binary32"

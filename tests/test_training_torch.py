@@ -215,7 +215,7 @@ def test_quantize_model_swaps_in_place_and_keeps_parameters():
 def _numpy_matmul(calls):
     """A stand-in for numfmt.torch.matmul: numfmt.matmul on the host (bit-identical by contract)."""
     def matmul(a, b, fmt=None, **kwargs):
-        calls.append(kwargs)
+        calls.append(dict(kwargs, fmt=fmt))
         return torch.from_numpy(nf.matmul(a.detach().numpy(), b.detach().numpy(), fmt, **kwargs).astype(np.float32))
     return matmul
 
@@ -231,10 +231,10 @@ def test_accumulator_goes_through_numfmt_torch_matmul(monkeypatch):
     t = torch.from_numpy(x).requires_grad_()
     y = layer(t)
     w = layer.weight.detach().numpy()
-    expected = nf.matmul(nf.round(x, "e4m3"), nf.round(w, "e4m3").T, accumulator="bfloat16",
+    expected = nf.matmul(nf.round(x, "e4m3"), nf.round(w, "e4m3").T, "e4m3", accumulator="bfloat16",
                          rounding="stochastic", seed=4).astype(np.float32) + layer.bias.detach().numpy()
     assert_bits(expected, y)
-    assert calls == [{"accumulator": "bfloat16", "rounding": "stochastic", "seed": 4}]
+    assert calls == [{"accumulator": "bfloat16", "rounding": "stochastic", "seed": 4, "fmt": nf.format("e4m3")}]
     y.sum().backward()      # straight through the accumulator: the float gradient of the matmul
     assert_bits(np.ones((5, 3), np.float32) @ nf.round(w, "e4m3"), t.grad)
     # Conv2d: the unfolded input as one matmul (binary32 accumulation: close to conv2d's own order)
