@@ -71,7 +71,7 @@ def variants(quant, has_matmul: bool, rounds_blocks: bool) -> list:
 def rounds_blocks(module, zeros) -> bool:
     """Whether the framework module (numfmt.torch / numfmt.jax) rounds MX formats."""
     try:
-        module.round(zeros, "mxfp4", axis=0)
+        module.round(zeros, "mxfp4", axis=0, pad=True)   # as the layers call it
     except (TypeError, ValueError):
         return False
     return True

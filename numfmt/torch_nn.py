@@ -41,12 +41,13 @@ class QuantLayer:
     def set_formats(self, weight=None, act=None, output=None, grad=None, accumulator=None,
                     ste: str = "identity") -> None:
         """Check and store the formats (see the module's docstring)."""
-        self.ste = check_ste(ste)
-        self.weight_q = along(as_quant(weight, "weight", format_of), 1, format_of)
-        self.act_q = along(as_quant(act, "act", format_of), self.act_axis, format_of)
-        self.output_q = as_quant(output, "output", format_of)
-        self.grad_q = as_quant(grad, "grad", format_of)
-        self.accumulator_q = as_quant(accumulator, "accumulator", format_of)
+        if accumulator is not None and getattr(self, "groups", 1) != 1:
+            raise ValueError(f"accumulator= needs groups=1 (the convolution as one matmul); got groups={self.groups}")
+        checked = (check_ste(ste), along(as_quant(weight, "weight", format_of), 1, format_of),
+                   along(as_quant(act, "act", format_of), self.act_axis, format_of),
+                   as_quant(output, "output", format_of), as_quant(grad, "grad", format_of),
+                   as_quant(accumulator, "accumulator", format_of))
+        self.ste, self.weight_q, self.act_q, self.output_q, self.grad_q, self.accumulator_q = checked
 
     def quantized_weight(self) -> torch.Tensor:
         """The weight as the forward pass uses it, with the reduction axes flattened into axis 1."""
@@ -109,8 +110,6 @@ class QuantConv2d(QuantLayer, nn.Conv2d):
                  weight=None, act=None, output=None, grad=None, accumulator=None, ste: str = "identity"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype)
-        if accumulator is not None and groups != 1:
-            raise ValueError(f"accumulator= needs groups=1 (the convolution as one matmul); got groups={groups}")
         self.set_formats(weight, act, output, grad, accumulator, ste)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -142,8 +141,8 @@ def quantize_model(model: nn.Module, *, weight=None, act=None, output=None, grad
     """model with every ``nn.Linear`` and ``nn.Conv2d`` (its own, and its submodules' at any
     depth) replaced in place by ``QuantLinear`` / ``QuantConv2d`` with these formats, sharing
     the original parameters (an optimizer built before keeps working); returns the model (the
-    new layer where model itself is a Linear or Conv2d). Layers already quantized are given
-    the new formats.
+    new layer where model itself is a Linear or Conv2d). Layers already quantized are replaced
+    by ones with the new formats. A bad format raises before anything is replaced.
 
     >>> import torch, numfmt.torch as nft
     >>> model = nft.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU()), weight="e4m3")
@@ -153,21 +152,21 @@ def quantize_model(model: nn.Module, *, weight=None, act=None, output=None, grad
     formats = dict(weight=weight, act=act, output=output, grad=grad, accumulator=accumulator, ste=ste)
     if isinstance(model, (nn.Linear, nn.Conv2d)):
         return _quantized(model, formats)
-    for name, child in model.named_children():
-        setattr(model, name, quantize_model(child, **formats))
+    new = {}      # every new layer is made (and checked) before any is put in: an error changes nothing
+    places = [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
+              if isinstance(child, (nn.Linear, nn.Conv2d))]
+    for _, _, child in places:
+        if id(child) not in new:         # a layer used in two places stays one layer
+            new[id(child)] = _quantized(child, formats)
+    for parent, name, child in places:
+        setattr(parent, name, new[id(child)])
     return model
 
 
 def _quantized(layer: nn.Module, formats: dict) -> nn.Module:
-    if isinstance(layer, QuantLayer):
-        layer.set_formats(**formats)
-        return layer
-    if isinstance(layer, nn.Conv2d):
-        if formats["accumulator"] is not None and layer.groups != 1:
-            raise ValueError(f"accumulator= needs groups=1 in every Conv2d; {layer} has groups={layer.groups}")
-        new = QuantConv2d.__new__(QuantConv2d)
-    else:
-        new = QuantLinear.__new__(QuantLinear)
+    """A QuantLinear / QuantConv2d with layer's state (the same parameters) and these formats."""
+    cls = QuantConv2d if isinstance(layer, nn.Conv2d) else QuantLinear
+    new = cls.__new__(cls)
     new.__dict__.update(layer.__dict__)       # the same parameters, buffers, hooks and settings
     new.set_formats(**formats)
     return new

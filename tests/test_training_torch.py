@@ -35,7 +35,7 @@ def _data(seed: int, shape, scale: float = 100.0) -> np.ndarray:
 def _skip_without(fmt: str) -> None:
     """Skip where numfmt.torch does not round fmt yet (block formats until the block backend)."""
     try:
-        nft.round(torch.zeros(32), fmt, axis=0)
+        nft.round(torch.zeros(32), fmt, axis=0, pad=True)     # as the layers call it
     except (TypeError, ValueError) as err:
         pytest.skip(f"numfmt.torch does not round {fmt} yet ({err})")
 
@@ -208,6 +208,12 @@ def test_quantize_model_swaps_in_place_and_keeps_parameters():
     assert model(torch.ones(1, 1, 4, 4)).shape == (1, 2)
     nft.quantize_model(model, weight="e5m2")          # new formats for layers already quantized
     assert model[2].weight_q.fmt == "e5m2" and model[2].act_q is None
+    with pytest.raises(ValueError, match="act must be a numfmt format"):
+        nft.quantize_model(model, weight="e4m3", act="e4m3x")
+    assert model[2].weight_q.fmt == "e5m2" and [id(p) for p in model.parameters()] == params   # unchanged
+    shared = torch.nn.Linear(3, 3)
+    twice = nft.quantize_model(torch.nn.Sequential(shared, torch.nn.ReLU(), shared), weight="e4m3")
+    assert twice[0] is twice[2] and type(twice[0]) is QuantLinear
     single = nft.quantize_model(torch.nn.Linear(2, 2), weight=torch.float8_e4m3fn)
     assert type(single) is QuantLinear and "weight=Quant(fmt=torch.float8_e4m3fn" in repr(single)
 
@@ -241,6 +247,10 @@ def test_accumulator_goes_through_numfmt_torch_matmul(monkeypatch):
     conv = QuantConv2d(2, 3, 3, stride=2, padding=1, accumulator="binary32")
     xc = torch.from_numpy(_data(9, (2, 2, 5, 5), 1.0))
     torch.testing.assert_close(conv(xc), torch.nn.functional.conv2d(xc, conv.weight, conv.bias, 2, 1))
+    conv = QuantConv2d(2, 3, 3, padding="same", padding_mode="reflect", dilation=2, accumulator="binary32")
+    torch.testing.assert_close(conv(xc), conv._conv_forward(xc, conv.weight, conv.bias))
+    with pytest.raises(ValueError, match="groups=1"):
+        nft.quantize_model(torch.nn.Conv2d(2, 2, 3, groups=2), accumulator="bfloat16")
 
 
 def test_accumulator_with_the_device_matmul():
