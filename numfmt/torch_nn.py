@@ -153,8 +153,9 @@ def quantize_model(model: nn.Module, *, weight=None, act=None, output=None, grad
     if isinstance(model, (nn.Linear, nn.Conv2d)):
         return _quantized(model, formats)
     new = {}      # every new layer is made (and checked) before any is put in: an error changes nothing
-    places = [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
-              if isinstance(child, (nn.Linear, nn.Conv2d))]
+    places = [(model.get_submodule(path.rpartition(".")[0]), path.rpartition(".")[2], child)
+              for path, child in model.named_modules(remove_duplicate=False)
+              if path and isinstance(child, (nn.Linear, nn.Conv2d))]
     for _, _, child in places:
         if id(child) not in new:         # a layer used in two places stays one layer
             new[id(child)] = _quantized(child, formats)
