@@ -11,7 +11,9 @@ its rounding and round's options; None: not rounded):
   axis for Conv2d);
 - ``output``: the output, bias included;
 - ``grad``: the gradient arriving at the output (the error the layer passes back is computed
-  from it) and the weight's gradient, each rounded by ``numfmt.torch.round``;
+  from it) and the weight's gradient, each rounded by ``numfmt.torch.round`` (stochastic
+  rounding with a ``seed`` in the options uses the same random numbers for both and on every
+  step; without one, each rounding draws its own seed);
 - ``accumulator``: the matmul's accumulation emulated by ``numfmt.torch.matmul(x, w.T, fmt,
   accumulator=...)`` (its rounding and options from the ``Quant``; fmt, the inputs' format, is
   act's where act and weight have one float format, else binary32, unless the options give
@@ -62,6 +64,7 @@ class QuantLayer:
         return matmul_with(x, w_t, self.accumulator_q, fmt)
 
     def quantized_output(self, y: torch.Tensor) -> torch.Tensor:
+        """The output rounded to ``output`` (its gradient to ``grad``)."""
         return quantize_with(y, self.output_q, self.grad_q, self.ste)
 
     def extra_repr(self) -> str:

@@ -18,8 +18,13 @@ from .training import Quant, check_ste, clip_range, quantizers
 API: types.ModuleType | None = None      # numfmt.torch, set by numfmt.torch when it imports this module
 
 
-def format_of(fmt):
-    """A torch float dtype as the numfmt format name it is (others unchanged)."""
+def format_of(fmt) -> object:
+    """A torch float dtype as the numfmt format name it is (others unchanged).
+
+    >>> import torch, numfmt.torch  # numfmt.torch installs itself as API
+    >>> format_of(torch.float8_e5m2), format_of("e4m3")
+    ('float8_e5m2', 'e4m3')
+    """
     return API.BACKEND.format_of(fmt)
 
 
