@@ -179,6 +179,12 @@ class Backend:
     def cast_to(self, values, dtype):
         raise NotImplementedError
 
+    def use_seed(self, seed) -> int:
+        """``numfmt.stochastic.use_seed(seed)``: the 64-bit seed of a stochastic call, recorded
+        for ``numfmt.last_seed``; a backend whose tracer must not see that record as a side
+        effect in the graph (torch.compile, inside an autograd.Function) overrides it."""
+        return use_seed(seed)
+
     def plan(self, *args) -> "Plan":
         """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
         overrides this and ``decode_plan`` with constant-result wrappers."""
@@ -296,7 +302,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
                 raise ValueError("pass either seed or random_bits, not both")
             rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
         else:
-            rnd = backend.random(use_seed(seed), x, k, plan.lane_bits)
+            rnd = backend.random(backend.use_seed(seed), x, k, plan.lane_bits)
     elif random_bits is not None:
         stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)

@@ -371,3 +371,11 @@ def matmul(a, b, fmt=None, **options) -> jax.Array:
     [[14.0, 1344.0], [1344.0, 200704.0]]
     """
     return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
+
+
+# the training layer (quantize, quantized_dense): it rounds through this module, handed over by install
+from . import jax_training  # noqa: E402
+from .jax_training import quantize, quantized_dense  # noqa: E402
+from .training import Quant  # noqa: E402
+jax_training.install(__name__)
+__all__ += ["quantize", "quantized_dense", "Quant"]

@@ -24,6 +24,7 @@ import torch
 
 from . import backends, device_matmul
 from .rounding import stochastic_away
+from .stochastic import use_seed
 
 __all__ = ["round", "encode", "decode", "matmul"]
 
@@ -214,6 +215,11 @@ class TorchBackend(backends.Backend):
         return backends.cast_plan(*args)
 
     @staticmethod
+    @torch.compiler.assume_constant_result      # recorded when traced: a constant, no side effect in the graph
+    def use_seed(seed):
+        return use_seed(seed)
+
+    @staticmethod
     @torch.compiler.assume_constant_result
     def decode_plan(fmt, dtype):
         return backends.decode_plan(BACKEND, fmt, dtype)
@@ -298,3 +304,12 @@ def matmul(a, b, fmt=None, **options) -> torch.Tensor:
     [[14.0, 1344.0], [1344.0, 200704.0]]
     """
     return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
+
+
+# the training layer (quantize, numfmt.torch.nn): it rounds through this module, handed over by install
+from . import torch_nn as nn  # noqa: E402
+from .torch_nn import quantize_model  # noqa: E402
+from .torch_training import quantize  # noqa: E402
+from .training import Quant  # noqa: E402
+nn.install(__name__)
+__all__ += ["quantize", "Quant", "quantize_model", "nn"]
