@@ -121,7 +121,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng) if exact else None
     q = affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
     if report or _report.active():
-        rep = integer_report(x, fmt.min_int, fmt.max_int, mode, sr, scale=scale, zero_point=zero_point, result=q)
+        rep = integer_report(x, q, fmt.min_int, fmt.max_int, mode, sr, scale=scale, zero_point=zero_point)
         _report.record(f"numfmt.quantize_affine({fmt.name})", rep, x)
         if report:
             return q, rep

@@ -59,23 +59,30 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     overflow = _overflow(overflow, fmt)
     out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
     if report or _report.active():
-        rep = cast_report(operation, x, fmt, mode, overflow, sr, out, per_block, options)
+        rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options)
         _report.record(f"numfmt.{operation.split('_')[0]}({fmt.name})", rep, x)
         if report:
             return finish(out, x), rep
     return finish(out, x)
 
 
-def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: str, sr, out, per_block: bool,
-                options: dict) -> _report.CastReport:
+def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, sr, out,
+                per_block: bool, options: dict) -> _report.CastReport:
     """The CastReport of the cast of x to fmt that gave ``out`` (values or codes)."""
     family = _FAMILIES[fmt.family]
     if fmt.family == "block":
         return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options)
     if fmt.family == "fixed":
-        return _counts.integer_report(x, fmt.min_int, fmt.max_int, mode, sr, scale=2.0 ** -fmt.frac_bits,
+        if operation == "round_float" and fmt.bits > 53:      # values of more than 53 bits are not exact
+            out, operation = family.encode_float(x, fmt, mode, overflow, nan, sr), "encode_float"
+        if operation == "round_float":
+            k = np.rint(out * 2.0 ** fmt.frac_bits).astype(np.int64)
+        else:
+            k = out.astype(np.int64) - np.where(fmt.signed & (out > fmt.max_int), 1 << fmt.bits, 0)
+        return _counts.integer_report(x, k, fmt.min_int, fmt.max_int, mode, sr, scale=2.0 ** -fmt.frac_bits,
                                       wrap=overflow == "wrap")
-    y = out if operation == "round_float" else family.decode_float(out, fmt, np.float64)
+    dtype = np.float32 if (fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)) else np.float64
+    y = out if operation == "round_float" else family.decode_float(out, fmt, dtype)
     if fmt.family == "posit":
         return _counts.posit_report(x, y, fmt)
     return _counts.float_report(x, y, fmt, mode, sr)

@@ -91,33 +91,22 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     return CastReport.from_counts(combine(chunks), flat.size)
 
 
-def _significands(scale: np.ndarray):
-    """(s, e) int64 arrays with scale = s * 2**e, 1 <= s < 2**53, for positive finite scales."""
-    m, e = np.frexp(np.asarray(scale, np.float64).reshape(-1))
-    return (m * 2.0 ** 53).astype(np.int64), (e - 53).astype(np.int64)
-
-
-def integer_report(x: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0, zero_point=0,
-                   result=None, wrap: bool = False) -> CastReport:
-    """The report of the integers q = policy(round(x / scale) + zero_point) in [lo, hi]
-    (saturate, or ``wrap``): scale and zero_point scalars or broadcast to x; ``result`` the
-    cast's integers where they do not follow from the exact rounding (``quantize_affine``'s
-    float32 recipe), else None."""
-    flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-    s, e = _significands(scale if np.ndim(scale) == 0 else np.broadcast_to(scale, x.shape))
+def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0,
+                   zero_point=0, wrap: bool = False) -> CastReport:
+    """The report of the integers ``result`` = policy(round(x / scale) + zero_point) in [lo, hi]
+    (saturate, or ``wrap``); scale and zero_point scalars or broadcast to x."""
+    flat = kernel_input(x, np.float64)
+    sc = kernel_input(np.broadcast_to(scale, x.shape) if np.ndim(scale) else np.array([scale]), np.float64)
     zp = kernel_input(np.broadcast_to(zero_point, x.shape) if np.ndim(zero_point) else np.array([zero_point]),
                       np.int64)
-    res = kernel_input(result, np.int64) if result is not None else np.empty(0, np.int64)
+    res = kernel_input(result, np.int64)
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     start = stochastic.start if isinstance(stochastic, StochasticArgs) else 0
     rand = kernel_random_bits(rand)
 
-    def part(arr, a, b):            # per-element arrays are sliced with x
-        return arr if arr.size == 1 else arr[a:b]
-
-    def task(a, b):
-        return kern.count_fixed(flat[a:b], res[a:b] if res.size else res, start + a, part(s, a, b),
-                                part(e, a, b), part(zp, a, b), int(mode), int(lo), int(hi), bool(wrap),
+    def task(a, b):             # per-element scales and zero points are sliced with x
+        return kern.count_fixed(flat[a:b], res[a:b], start + a, sc if sc.size == 1 else sc[a:b],
+                                zp if zp.size == 1 else zp[a:b], int(mode), int(lo), int(hi), bool(wrap),
                                 rand, np.uint64(seed), int(sr_bits), sr_rule == "nearest")
 
     return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size)

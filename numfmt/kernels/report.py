@@ -9,18 +9,21 @@ unbounded exponent range exceeds the largest finite value) and tininess after ro
 family's own scalar rounding runs once more, with the same precision, a wider exponent range
 and the element's same random number (``numfmt.random`` draws it by element index).
 """
+import math
+
 import numba as nb
 import numpy as np
 
 from ..random import element_bits
 from .block import shared_exponent
-from .fixed import quotient, round_fixed_bits, unpack64
+from .fixed import round_fixed_bits
 from .floating import DOM64, VALUE, round_one
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
 MAG = np.int64(0x7FFFFFFFFFFFFFFF)          # the magnitude bits of a float64
 INF_BITS = np.int64(0x7FF0000000000000)
+FLUSHED_AT = 4                              # flushed_to_zero's place in the counts
 WIDE = np.int64(1) << 62                    # the unbounded integer range of ``count_fixed``
 
 
@@ -47,15 +50,20 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
 
 
 @nb.njit(forceinline=True)
-def _tally(c, m, seen, index):
-    """Add the flags m of element ``index`` to the counts c; note first indices; the new seen."""
+def _tally(c, m, index):
+    """Add the flags m of element ``index`` to the counts c and note first indices (the rare
+    elements: the common ones only count INEXACT, in the kernels' own accumulators)."""
     for k in range(NFLAGS):
-        c[k] += (m >> k) & 1
-    if m & ~seen:
-        for k in range(NFLAGS):
-            if (m >> k) & 1 and c[NFLAGS + k] < 0:
-                c[NFLAGS + k] = index
-    return seen | m
+        if (m >> k) & 1:
+            c[k] += 1
+            _first(c, k, index)
+
+
+@nb.njit(forceinline=True)
+def _first(c, k, index):
+    """Note index as the first that set count k, unless an earlier one did."""
+    if c[NFLAGS + k] < 0 or index < c[NFLAGS + k]:
+        c[NFLAGS + k] = index
 
 
 @nb.njit(forceinline=True)
@@ -81,72 +89,178 @@ def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     return _flags(x, y, ovf, tiny, maxv, minv, normal)
 
 
+@nb.njit(forceinline=True)
+def _rare(x, y, lo, hi):
+    """Whether an element needs more than the inexact test: a NaN in or out, or |x| outside
+    [lo, hi] but nonzero (zeros that stay zero set no flag)."""
+    ax = abs(x)
+    return (not (ax <= hi)) | ((ax < lo) & (x != 0)) | (y != y)
+
+
+@nb.njit(forceinline=True)
+def _common(c, x, y, start, lo, hi):
+    """Count the inexact common elements (not ``_rare``) in a branch-free pass that vectorizes,
+    with the first one's index; the number of rare elements."""
+    rare = 0
+    inexact = 0
+    for i in range(x.size):
+        xi = np.float64(x[i])
+        yi = np.float64(y[i])
+        r = _rare(xi, yi, lo, hi)
+        rare += r
+        inexact += (yi != xi) & (not r)
+    if inexact:
+        for i in range(x.size):
+            xi = np.float64(x[i])
+            yi = np.float64(y[i])
+            if (yi != xi) and not _rare(xi, yi, lo, hi):
+                c[0] += inexact
+                _first(c, 0, start + i)
+                break
+    return rare
+
+
+@nb.njit
+def _float_rare(c, xi, yi, index, rand, seed, p, sr, stochastic, lim):
+    """Tally one rare element of a float cast (a call, so that the scan's loop stays small)."""
+    rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
+    _tally(c, _float_flags(xi, yi, rnd, p, sr, stochastic, lim), index)
+
+
 @nb.njit(cache=True, nogil=True)
 def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
-    """Counts of a float-family cast of x (float32 or float64) with result values y."""
+    """Counts of a float-family cast of x (float32 or float64) with result values y. Elements
+    of normal magnitude up to the largest value only count as inexact (``_common``); a scan
+    whose branch is rarely taken handles the others."""
     c = _new_counts()
-    seen = 0
+    maxv, normal = lim[0], lim[2]
+    rare = _common(c, x, y, start, normal, maxv)
     for i in range(x.size):
-        rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-        m = _float_flags(np.float64(x[i]), np.float64(y[i]), rnd, p, sr, stochastic, lim)
-        seen = _tally(c, m, seen, start + i)
+        if not rare:
+            break
+        xi = np.float64(x[i])
+        yi = np.float64(y[i])
+        if _rare(xi, yi, normal, maxv):
+            _float_rare(c, xi, yi, start + i, rand, seed, p, sr, stochastic, lim)
+            rare -= 1
     return c
+
+
+@nb.njit
+def _posit_rare(c, xi, yi, index, maxpos, minpos):
+    """Tally one rare element of a posit cast."""
+    ax = abs(xi)
+    _tally(c, _flags(xi, yi, (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos, minpos, 0.0), index)
 
 
 @nb.njit(cache=True, nogil=True)
 def count_posit(x, y, start, maxpos, minpos):
     """Counts of a posit cast: overflow and saturation above maxpos, underflow and saturation
-    below minpos (posits round neither to zero nor to infinity)."""
+    below minpos (posits round neither to zero nor to infinity); passes as ``count_float``."""
     c = _new_counts()
-    seen = 0
+    rare = _common(c, x, y, start, minpos, maxpos)
     for i in range(x.size):
+        if not rare:
+            break
         xi = np.float64(x[i])
-        ax = abs(xi)
-        m = _flags(xi, np.float64(y[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos,
-                   minpos, 0.0)
-        seen = _tally(c, m, seen, start + i)
+        yi = np.float64(y[i])
+        if _rare(xi, yi, minpos, maxpos):
+            _posit_rare(c, xi, yi, start + i, maxpos, minpos)
+            rare -= 1
     return c
 
 
+@nb.njit(forceinline=True)
+def _split(a):
+    """Veltkamp's split of a float64: (hi, lo) with a = hi + lo, each of at most 26 bits."""
+    t = a * 134217729.0                     # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+@nb.njit(forceinline=True)
+def _is_product(x, v, scale):
+    """Whether x == v * scale exactly (v an integer below 2**53, all finite, no underflow):
+    the rounded product and Dekker's exact error term."""
+    p = v * scale
+    vh, vl = _split(v)
+    sh, sl = _split(scale)
+    err = ((vh * sh - p) + vh * sl + vl * sh) + vl * sl
+    return (p == x) & (err == 0)
+
+
+@nb.njit(forceinline=True)
+def _inside(t, lo, hi):
+    """Whether x / scale + zp = t (rounded) lies clearly inside [lo, hi]: no overflow possible."""
+    return (t >= lo + 2) & (t <= hi - 2)
+
+
+@nb.njit
+def _fixed_rare(c, xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """Tally one element of an integer cast near or beyond its range (or NaN): x / scale is
+    rounded once more with an unbounded range and the element's random number."""
+    if xi != xi:
+        _tally(c, NAN_IN, index)
+        return
+    v = q - z
+    frac, ex = math.frexp(sc)
+    rnd = element_bits(rand, seed, index, sr_bits) if mode == 6 else np.int64(0)
+    k = round_fixed_bits(np.float64(xi).view(np.int64), np.int64(frac * 9007199254740992.0), np.int64(ex - 53),
+                         mode, -WIDE, WIDE, False, rnd, sr_bits, sr_nearest) + z
+    special = abs(xi) == np.inf
+    ovf = ((k < lo) | (k > hi)) and not special
+    exact = not special and abs(np.float64(v)) < 9007199254740992.0 and _is_product(xi, np.float64(v), sc)
+    f = 0 if exact else INEXACT
+    clamped = (not wrap) and (q == lo or q == hi)
+    f |= (OVERFLOW | (SATURATED if clamped else 0)) if ovf else 0
+    f |= SATURATED if special and clamped else 0
+    f |= FLUSHED if (xi != 0) & (v == 0) else 0
+    _tally(c, f, index)
+
+
 @nb.njit(cache=True, nogil=True)
-def count_fixed(x, res, start, s, e_s, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
-    """Counts of an integer cast q = policy(round(x / (s * 2**e_s)) + zp) to [lo, hi] (saturate,
-    or ``wrap``), x float64 (NaN counts as nan_in only). s, e_s, zp:
-    int64 arrays of size 1 or x.size; res: the cast's integers q where given (size x.size),
-    else empty (then q follows from the policy). Exact: the quotient's remainder decides."""
+def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """Counts of an integer cast res = policy(round(x / scale) + zp) in [lo, hi] (saturate, or
+    ``wrap``): x float64, res the cast's integers (int64), scale (float64) and zp (int64) of
+    size 1 or x.size. Elements whose x / scale + zp lies clearly inside the range count inexact
+    (res - zp times scale is not x, tested exactly) and flushed_to_zero in a branch-free pass;
+    a scan handles the others (``_fixed_rare``)."""
     c = _new_counts()
-    seen = 0
-    one_s = s.size == 1
+    one_s = scale.size == 1
     one_z = zp.size == 1
+    rare = 0
+    inexact = 0
+    flushed = 0
     for i in range(x.size):
         xi = x[i]
-        if xi != xi:
-            seen = _tally(c, NAN_IN, seen, start + i)
-            continue
-        si = s[0] if one_s else s[i]
-        ei = e_s[0] if one_s else e_s[i]
+        sc = scale[0] if one_s else scale[i]
         z = zp[0] if one_z else zp[i]
-        bits = np.float64(xi).view(np.int64)
-        rnd = element_bits(rand, seed, start + i, sr_bits) if mode == 6 else np.int64(0)
-        k = round_fixed_bits(bits, si, ei, mode, -WIDE, WIDE, False, rnd, sr_bits, sr_nearest) + z
-        ovf = (k < lo) | (k > hi)
-        if res.size:
-            q = res[i]
-        elif wrap:
-            q = lo + ((k - lo) & (hi - lo))
-        else:
-            q = min(max(k, lo), hi)
-        neg, m, e, special = unpack64(bits)
-        whole, rem, sticky, huge = quotient(m, e - ei, si)
-        v = q - z
-        exact = (not special and not huge and rem == 0 and sticky == 0 and whole == abs(v)
-                 and (v == 0 or (v < 0) == neg))
-        f = 0 if exact else INEXACT
-        clamped = (not wrap) and (q == lo or q == hi)
-        f |= (OVERFLOW | (SATURATED if clamped else 0)) if ovf and not special else 0
-        f |= SATURATED if special and clamped else 0
-        f |= FLUSHED if (xi != 0) & (v == 0) else 0
-        seen = _tally(c, f, seen, start + i)
+        v = res[i] - z
+        inside = _inside(xi / sc + z, lo, hi)
+        rare += not inside
+        inexact += inside & (not _is_product(xi, np.float64(v), sc))
+        flushed += inside & (v == 0) & (xi != 0)
+    c[0] += inexact
+    c[FLUSHED_AT] += flushed
+    need_inexact = inexact > 0
+    need_flushed = flushed > 0
+    for i in range(x.size):         # the rare elements, and the first common inexact and flushed
+        if not (rare or need_inexact or need_flushed):
+            break
+        xi = x[i]
+        sc = scale[0] if one_s else scale[i]
+        z = zp[0] if one_z else zp[i]
+        v = res[i] - z
+        if not _inside(xi / sc + z, lo, hi):
+            _fixed_rare(c, xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+            rare -= 1
+            continue
+        if need_inexact and not _is_product(xi, np.float64(v), sc):
+            _first(c, 0, start + i)
+            need_inexact = False
+        if need_flushed and (v == 0) & (xi != 0):
+            _first(c, FLUSHED_AT, start + i)
+            need_flushed = False
     return c
 
 
