@@ -8,6 +8,7 @@ rounding come from its own ``round_one`` with parameters for an unbounded expone
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -57,29 +58,37 @@ def unbounded_params(fmt: FloatFormat, mode: Rounding):
                          max_bits=_DBL_MAX_BITS, min_bits=0, ovf0=inf, ovf1=inf | -(1 << 63))
 
 
-def _limits(fmt: FloatFormat, scale: float = 1.0) -> tuple:
-    """(maxv, minv, normal, max_bits, normal_bits) of ``kernels.report._float_flags``."""
+def _limits(fmt: FloatFormat) -> tuple:
+    """(maxv, minv, normal, max_bits, normal_bits, below, above) of
+    ``kernels.report._float_flags``: below = 2**emin - 2**(emin - 1 - M) (0 where float64 does
+    not hold it), above = max plus a unit in its last place (Inf beyond float64), the values of
+    fmt's precision next to the limits."""
     info = fmt.info
-    return (float(info.max * scale), float(info.smallest_normal * scale) if not fmt.zero else -1.0,
-            float(info.smallest_normal * scale), _bits64(info.max), _bits64(info.smallest_normal))
+    quantum = fmt.emin - 1 - fmt.man_bits
+    below = info.smallest_normal - 2.0 ** quantum if quantum >= -1074 else 0.0
+    with np.errstate(over="ignore"):
+        above = float(np.float64(info.max) + 2.0 ** (math.frexp(info.max)[1] - 1 - fmt.man_bits))
+    return (float(info.max), float(info.smallest_normal) if not fmt.zero else -1.0, float(info.smallest_normal),
+            _bits64(info.max), _bits64(info.smallest_normal), float(below), above)
 
 
-def _stochastic(fmt: FloatFormat, mode: Rounding, stochastic):
-    """(start, rand, seed, sr, stochastic) for the float counting kernels."""
+def _stochastic(fmt: FloatFormat, stochastic):
+    """(start, rand, seed, sr) for the float counting kernels; sr None for the deterministic
+    modes, else the ``sr_params`` of the unbounded rounding (``unbounded_params``)."""
     if stochastic is None:
-        return 0, NO_RANDOM_BITS, np.uint64(0), (np.int64(1), np.int64(0), np.int64(0)), np.bool_(False)
+        return 0, NO_RANDOM_BITS, np.uint64(0), None
     seed, sr_bits, sr_rule, rand = stochastic
     qsub = max(fmt.emin - 2 - fmt.man_bits, -1074)
     sr = (np.int64(sr_bits), np.int64(sr_rule == "nearest"), np.int64(qsub + 1023 + 52))
-    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr, np.bool_(True)
+    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr
 
 
 def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding, stochastic) -> CastReport:
     """The report of x (float32/float64) cast to the float format fmt with result values y."""
-    start, rand, seed, sr, sto = _stochastic(fmt, mode, stochastic)
+    start, rand, seed, sr = _stochastic(fmt, stochastic)
     flat = kernel_input(x, x.dtype)
     chunks = run_chunked(kern.count_float, flat, kernel_input(y, y.dtype), rand, seed, unbounded_params(fmt, mode),
-                         sr, sto, _limits(fmt), pass_start=True, offset=start)
+                         sr, _limits(fmt), pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size)
 
 
@@ -171,13 +180,14 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     elem = fmt.element
     fixed = elem.family == "fixed"
     like = fmt.scale if fixed else elem          # a float format's numbers (unused for fixed elements)
-    start, rand, seed, sr, sto = _stochastic(like, mode, stochastic)
+    start, rand, seed, sr = _stochastic(like, stochastic)
+    k, nearest = (np.int64(1), np.int64(0)) if sr is None else sr[:2]
     fx = (np.int64(-elem.frac_bits if fixed else 0), np.int64(fmt.element_min_int if fixed else 0),
-          np.int64(elem.max_int if fixed else 0), np.int64(mode), sr[0], sr[1])
+          np.int64(elem.max_int if fixed else 0), np.int64(mode), k, nearest)
     flat = [kernel_input(a, np.float64) for a in (x, y, v, ye)]
     nan_scale = kernel_input(np.isnan(scale), np.bool_)
     mask = np.empty(flat[0].size, np.uint16)
-    args = (rand, seed, unbounded_params(like, mode), sr, sto, _limits(like), fixed, fx)
+    args = (rand, seed, unbounded_params(like, mode), sr, _limits(like), fixed, fx)
 
     def task(a, b):
         kern.block_element_flags(flat[0][a:b], mask[a:b], start + a, *(f[a:b] for f in flat[1:]), nan_scale[a:b],

@@ -17,7 +17,7 @@ import numpy as np
 from ..random import element_bits
 from .block import shared_exponent
 from .fixed import round_fixed_bits
-from .floating import DOM64, VALUE, round_one
+from .floating import DOM64, NO_SR, VALUE, round_one
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -74,16 +74,20 @@ def _new_counts():
 
 
 @nb.njit(forceinline=True)
-def _float_flags(x, y, rnd, p, sr, stochastic, lim):
-    """The flags of one float element (x, y float64), with ``p`` the element format's
+def _float_flags(x, y, rnd, p, sr, lim):
+    """The flags of one float element (x, y float64; sr None for the deterministic modes: a
+    compiled specialization of its own), with ``p`` the element format's
     ``round_one`` parameters for an unbounded exponent range (``numfmt.casts.report``) and
-    lim = (maxv, minv, normal, max_bits, normal_bits)."""
-    maxv, minv, normal, max_bits, normal_bits = lim
+    lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
+    fmt's precision under the smallest normal, above the smallest over the largest finite value
+    (between them and the limits only the rounding decides)."""
+    maxv, minv, normal, max_bits, normal_bits, below, above = lim
     ax = abs(x)
-    ovf = False
-    tiny = False
-    if ((ax > maxv) & (ax != np.inf)) | ((ax < normal) & (x != 0)):
-        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
+    ovf = (ax >= above) & (ax != np.inf)
+    tiny = (ax <= below) & (x != 0)
+    if ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal)):   # rounding decides
+        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, np.bool_(sr is not None), rnd,
+                      NO_SR if sr is None else sr) & MAG
         ovf = (r > max_bits) & (r <= INF_BITS)
         tiny = r < normal_bits
     return _flags(x, y, ovf, tiny, maxv, minv, normal)
@@ -100,17 +104,23 @@ def _rare(x, y, lo, hi):
 @nb.njit(forceinline=True)
 def _common(c, x, y, start, lo, hi):
     """Count the inexact common elements (not ``_rare``) in a branch-free pass that vectorizes,
-    with the first one's index; the number of rare elements."""
-    rare = 0
+    with the first one's index; a byte per element (padded to whole 8-byte words) that marks
+    the rare ones, for ``_rare_indices``."""
+    n = x.size
+    rare = np.zeros((n + 7) // 8 * 8, np.uint8)
     inexact = 0
-    for i in range(x.size):
+    count = 0
+    for i in range(n):              # reductions only: this loop vectorizes
         xi = np.float64(x[i])
         yi = np.float64(y[i])
         r = _rare(xi, yi, lo, hi)
-        rare += r
+        count += r
         inexact += (yi != xi) & (not r)
+    if count:
+        for i in range(n):          # stores only: vectorizes too
+            rare[i] = _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
     if inexact:
-        for i in range(x.size):
+        for i in range(n):
             xi = np.float64(x[i])
             yi = np.float64(y[i])
             if (yi != xi) and not _rare(xi, yi, lo, hi):
@@ -120,37 +130,31 @@ def _common(c, x, y, start, lo, hi):
     return rare
 
 
-@nb.njit
-def _float_rare(c, xi, yi, index, rand, seed, p, sr, stochastic, lim):
-    """Tally one rare element of a float cast (a call, so that the scan's loop stays small)."""
-    rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
-    _tally(c, _float_flags(xi, yi, rnd, p, sr, stochastic, lim), index)
+@nb.njit(forceinline=True)
+def _rare_indices(rare):
+    """The indices of the marked bytes, found eight at a time (rare elements are few)."""
+    words = rare.view(np.uint64)
+    found = []
+    for w in range(words.size):
+        if words[w]:
+            for i in range(8 * w, 8 * w + 8):
+                if rare[i]:
+                    found.append(i)
+    return found
 
 
 @nb.njit(cache=True, nogil=True)
-def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
+def count_float(x, y, start, rand, seed, p, sr, lim):
     """Counts of a float-family cast of x (float32 or float64) with result values y. Elements
-    of normal magnitude up to the largest value only count as inexact (``_common``); a scan
-    whose branch is rarely taken handles the others."""
+    of normal magnitude up to the largest value only count as inexact (``_common``); the
+    others are visited one by one."""
     c = _new_counts()
     maxv, normal = lim[0], lim[2]
-    rare = _common(c, x, y, start, normal, maxv)
-    for i in range(x.size):
-        if not rare:
-            break
+    for i in _rare_indices(_common(c, x, y, start, normal, maxv)):
         xi = np.float64(x[i])
-        yi = np.float64(y[i])
-        if _rare(xi, yi, normal, maxv):
-            _float_rare(c, xi, yi, start + i, rand, seed, p, sr, stochastic, lim)
-            rare -= 1
+        rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
+        _tally(c, _float_flags(xi, np.float64(y[i]), rnd, p, sr, lim), start + i)
     return c
-
-
-@nb.njit
-def _posit_rare(c, xi, yi, index, maxpos, minpos):
-    """Tally one rare element of a posit cast."""
-    ax = abs(xi)
-    _tally(c, _flags(xi, yi, (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos, minpos, 0.0), index)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -158,15 +162,12 @@ def count_posit(x, y, start, maxpos, minpos):
     """Counts of a posit cast: overflow and saturation above maxpos, underflow and saturation
     below minpos (posits round neither to zero nor to infinity); passes as ``count_float``."""
     c = _new_counts()
-    rare = _common(c, x, y, start, minpos, maxpos)
-    for i in range(x.size):
-        if not rare:
-            break
+    for i in _rare_indices(_common(c, x, y, start, minpos, maxpos)):
         xi = np.float64(x[i])
-        yi = np.float64(y[i])
-        if _rare(xi, yi, minpos, maxpos):
-            _posit_rare(c, xi, yi, start + i, maxpos, minpos)
-            rare -= 1
+        ax = abs(xi)
+        m = _flags(xi, np.float64(y[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos, minpos,
+                   0.0)
+        _tally(c, m, start + i)
     return c
 
 
@@ -277,7 +278,7 @@ def _fixed_element_flags(v, ye, rnd, fx):
 
 
 @nb.njit(cache=True, nogil=True)
-def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, stochastic, lim, fixed, fx):
+def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, lim, fixed, fx):
     """mask[i] = the flags of element i of a block cast: x the input, y its result value, v the
     element's exact value x / scale (the input of the element rounding), ye the element's
     result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
@@ -291,11 +292,11 @@ def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, 
         if nan_scale[i]:
             mask[i] = INVALID
             continue
-        rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+        rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
         if fixed:
             m = _fixed_element_flags(v[i], ye[i], rnd, fx)
         else:
-            m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
+            m = _float_flags(v[i], ye[i], rnd, p, sr, lim) & ~INEXACT
         mask[i] = m | (INEXACT if y[i] != xi else 0)
 
 
