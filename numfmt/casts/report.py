@@ -121,16 +121,6 @@ def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Ro
     return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size)
 
 
-def _mask_report(mask: np.ndarray, **extra) -> CastReport:
-    """A report from per-element flag masks (bits in ``FLAGS`` order)."""
-    c = np.empty(2 * kern.NFLAGS, np.int64)
-    for k in range(kern.NFLAGS):
-        hits = (mask & (1 << k)) != 0
-        c[k] = np.count_nonzero(hits)
-        c[kern.NFLAGS + k] = int(np.argmax(hits)) if c[k] else -1
-    return CastReport.from_counts(c, mask.size, **extra)
-
-
 def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dict:
     """Every count per block, shaped like the scales."""
     m3, padded = block_casts.as_blocks(mask.reshape(shape), fmt, axis, pad)
@@ -184,16 +174,11 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     k, nearest = (np.int64(1), np.int64(0)) if sr is None else sr[:2]
     fx = (np.int64(-elem.frac_bits if fixed else 0), np.int64(fmt.element_min_int if fixed else 0),
           np.int64(elem.max_int if fixed else 0), np.int64(mode), k, nearest)
-    flat = [kernel_input(a, np.float64) for a in (x, y, v, ye)]
+    flat = [kernel_input(a, a.dtype) for a in (x, y, v, ye)]
     nan_scale = kernel_input(np.isnan(scale), np.bool_)
     mask = np.empty(flat[0].size, np.uint16)
-    args = (rand, seed, unbounded_params(like, mode), sr, _limits(like), fixed, fx)
-
-    def task(a, b):
-        kern.block_element_flags(flat[0][a:b], mask[a:b], start + a, *(f[a:b] for f in flat[1:]), nan_scale[a:b],
-                                 *args)
-
-    run_ranges(task, mask.size)
+    chunks = run_chunked(kern.block_element_flags, flat[0], mask, *flat[1:], nan_scale, rand, seed,
+                         unbounded_params(like, mode), sr, _limits(like), fixed, fx, pass_start=True, offset=start)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
     if per_block:
@@ -201,4 +186,4 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         shape = next(iter(blocks.values())).shape
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
-    return _mask_report(mask, **extra)
+    return CastReport.from_counts(combine(chunks), mask.size, **extra)

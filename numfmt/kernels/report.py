@@ -101,13 +101,14 @@ def _rare(x, y, lo, hi):
     return (not (ax <= hi)) | ((ax < lo) & (x != 0)) | (y != y)
 
 
+TILE = 8192      # elements per tile: the rare elements are visited while the tile is in cache
+
+
 @nb.njit(forceinline=True)
 def _common(c, x, y, start, lo, hi):
     """Count the inexact common elements (not ``_rare``) in a branch-free pass that vectorizes,
-    with the first one's index; a byte per element (padded to whole 8-byte words) that marks
-    the rare ones, for ``_rare_indices``."""
+    with the first one's index; the indices of the rare elements."""
     n = x.size
-    rare = np.zeros((n + 7) // 8 * 8, np.uint8)
     inexact = 0
     count = 0
     for i in range(n):              # reductions only: this loop vectorizes
@@ -116,9 +117,6 @@ def _common(c, x, y, start, lo, hi):
         r = _rare(xi, yi, lo, hi)
         count += r
         inexact += (yi != xi) & (not r)
-    if count:
-        for i in range(n):          # stores only: vectorizes too
-            rare[i] = _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
     if inexact:
         for i in range(n):
             xi = np.float64(x[i])
@@ -127,33 +125,35 @@ def _common(c, x, y, start, lo, hi):
                 c[0] += inexact
                 _first(c, 0, start + i)
                 break
-    return rare
-
-
-@nb.njit(forceinline=True)
-def _rare_indices(rare):
-    """The indices of the marked bytes, found eight at a time (rare elements are few)."""
-    words = rare.view(np.uint64)
-    found = []
-    for w in range(words.size):
-        if words[w]:
-            for i in range(8 * w, 8 * w + 8):
-                if rare[i]:
-                    found.append(i)
+    found = np.empty(count, np.int64)
+    if count:
+        marks = np.zeros((n + 7) // 8 * 8, np.uint8)
+        for i in range(n):          # stores only: vectorizes too
+            marks[i] = _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
+        words = marks.view(np.uint64)
+        j = 0
+        for w in range(words.size):     # eight at a time: rare elements are few
+            if words[w]:
+                for i in range(8 * w, 8 * w + 8):
+                    if marks[i]:
+                        found[j] = i
+                        j += 1
     return found
 
 
 @nb.njit(cache=True, nogil=True)
 def count_float(x, y, start, rand, seed, p, sr, lim):
-    """Counts of a float-family cast of x (float32 or float64) with result values y. Elements
-    of normal magnitude up to the largest value only count as inexact (``_common``); the
-    others are visited one by one."""
+    """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
+    tile. Elements of normal magnitude up to the largest value only count as inexact
+    (``_common``); the others are visited one by one."""
     c = _new_counts()
     maxv, normal = lim[0], lim[2]
-    for i in _rare_indices(_common(c, x, y, start, normal, maxv)):
-        xi = np.float64(x[i])
-        rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
-        _tally(c, _float_flags(xi, np.float64(y[i]), rnd, p, sr, lim), start + i)
+    for a in range(0, x.size, TILE):
+        xs, ys = x[a:a + TILE], y[a:a + TILE]
+        for i in _common(c, xs, ys, start + a, normal, maxv):
+            index = start + a + i
+            rnd = np.int64(0) if sr is None else element_bits(rand, seed, index, sr[0])
+            _tally(c, _float_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, lim), index)
     return c
 
 
@@ -162,12 +162,14 @@ def count_posit(x, y, start, maxpos, minpos):
     """Counts of a posit cast: overflow and saturation above maxpos, underflow and saturation
     below minpos (posits round neither to zero nor to infinity); passes as ``count_float``."""
     c = _new_counts()
-    for i in _rare_indices(_common(c, x, y, start, minpos, maxpos)):
-        xi = np.float64(x[i])
-        ax = abs(xi)
-        m = _flags(xi, np.float64(y[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos, minpos,
-                   0.0)
-        _tally(c, m, start + i)
+    for a in range(0, x.size, TILE):
+        xs, ys = x[a:a + TILE], y[a:a + TILE]
+        for i in _common(c, xs, ys, start + a, minpos, maxpos):
+            xi = np.float64(xs[i])
+            ax = abs(xi)
+            m = _flags(xi, np.float64(ys[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos,
+                       minpos, 0.0)
+            _tally(c, m, start + a + i)
     return c
 
 
@@ -223,10 +225,22 @@ def _fixed_rare(c, xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits,
 def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Counts of an integer cast res = policy(round(x / scale) + zp) in [lo, hi] (saturate, or
     ``wrap``): x float64, res the cast's integers (int64), scale (float64) and zp (int64) of
-    size 1 or x.size. Elements whose x / scale + zp lies clearly inside the range count inexact
-    (res - zp times scale is not x, tested exactly) and flushed_to_zero in a branch-free pass;
-    a scan handles the others (``_fixed_rare``)."""
+    size 1 or x.size, tile by tile (``_fixed_tile``)."""
     c = _new_counts()
+    one_s = scale.size == 1
+    one_z = zp.size == 1
+    for a in range(0, x.size, TILE):
+        b = min(a + TILE, x.size)
+        _fixed_tile(c, x[a:b], res[a:b], start + a, scale if one_s else scale[a:b], zp if one_z else zp[a:b],
+                    mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+    return c
+
+
+@nb.njit(forceinline=True)
+def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """Add the counts of one tile to c. Elements whose x / scale + zp lies clearly inside the
+    range count inexact (res - zp times scale is not x, tested exactly) and flushed_to_zero in a
+    branch-free pass; a scan handles the others (``_fixed_rare``) and finds the first indices."""
     one_s = scale.size == 1
     one_z = zp.size == 1
     rare = 0
@@ -262,7 +276,6 @@ def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bit
         if need_flushed and (v == 0) & (xi != 0):
             _first(c, FLUSHED_AT, start + i)
             need_flushed = False
-    return c
 
 
 @nb.njit(forceinline=True)
@@ -283,21 +296,36 @@ def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, 
     element's exact value x / scale (the input of the element rounding), ye the element's
     result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
     random number start + i). INEXACT compares y with x; the other flags come from the element
-    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``)."""
+    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``). Returns
+    the counts (a histogram of the masks, then the first index of each flag)."""
+    hist = np.zeros(1 << NFLAGS, np.int64)
+    c = _new_counts()
+    seen = 0
     for i in range(x.size):
-        xi = x[i]
+        xi = np.float64(x[i])
         if xi != xi:
-            mask[i] = NAN_IN
-            continue
-        if nan_scale[i]:
-            mask[i] = INVALID
-            continue
-        rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
-        if fixed:
-            m = _fixed_element_flags(v[i], ye[i], rnd, fx)
+            m = NAN_IN
+        elif nan_scale[i]:
+            m = INVALID
         else:
-            m = _float_flags(v[i], ye[i], rnd, p, sr, lim) & ~INEXACT
-        mask[i] = m | (INEXACT if y[i] != xi else 0)
+            rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
+            if fixed:
+                m = _fixed_element_flags(v[i], ye[i], rnd, fx)
+            else:
+                m = _float_flags(v[i], ye[i], rnd, p, sr, lim) & ~INEXACT
+            m |= INEXACT if np.float64(y[i]) != xi else 0
+        mask[i] = m
+        hist[m] += 1
+        if m & ~seen:
+            for k in range(NFLAGS):
+                if (m >> k) & 1:
+                    _first(c, k, start + i)
+            seen |= m
+    for m in range(1, 1 << NFLAGS):
+        if hist[m]:
+            for k in range(NFLAGS):
+                c[k] += hist[m] * ((m >> k) & 1)
+    return c
 
 
 @nb.njit(cache=True, nogil=True)
