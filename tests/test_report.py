@@ -17,7 +17,10 @@ import numfmt as nf
 from numfmt.report import FLAGS
 from numfmt.testing import arrays, fixed_formats, fixed_rounding_cases, formats, posit_formats, posit_rounding_cases
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# small example counts: the suite's time budget (the reference sweeps are cheap, compiling the
+# counting kernels is not)
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
 
 
@@ -159,11 +162,11 @@ _GMPY_MODES = {"nearest_even": gmpy2.RoundToNearest, "toward_zero": gmpy2.RoundT
 @given(st.data())
 def test_ieee_flags_equal_mpfr(data):
     """MPFR (gmpy2) with precision p, emin = IEEE emin - M + 1, emax = IEEE emax + 1 and
-    subnormalize. Quirk of the oracle: MPFR also raises underflow for *exact* tiny results
+    subnormalize (formats with a normal binade: MPFR's model has one). Quirk of the oracle: MPFR also raises underflow for *exact* tiny results
     (a subnormal input that is representable), where IEEE 754's default underflow needs the
     result to be inexact too; so ours is compared with MPFR's underflow and inexact."""
     fmt = data.draw(formats(max_bits=16, specials=["ieee"], signed=True).filter(
-        lambda f: f.subnormals and f.zero and f.man_bits > 0))
+        lambda f: f.subnormals and f.zero and f.man_bits > 0 and f.exp_bits > 1))
     x = data.draw(arrays(fmt, st.integers(1, 12).map(lambda n: (n,))))
     mode = data.draw(st.sampled_from(sorted(_GMPY_MODES)))
     _, rep = nf.round(x, fmt, mode, report=True)
@@ -182,7 +185,7 @@ def test_ieee_flags_equal_mpfr(data):
 
 
 # ----------------------------------------------------------------------------- posits, integers
-@FAST
+@FEW
 @given(st.data())
 def test_posit_counts_equal_the_reference(data):
     fmt = data.draw(posit_formats(max_bits=16))
@@ -227,7 +230,7 @@ def integer_reference(x, q, scale: Fraction, zp, lo, hi, mode, rand, k, rule, wr
     return counts(sets)
 
 
-@FAST
+@FEW
 @given(st.data())
 def test_fixed_counts_equal_the_reference(data):
     fmt = data.draw(fixed_formats(max_bits=16))
@@ -406,7 +409,7 @@ def block_reference(x: np.ndarray, fmt, mode: str, axis: int) -> tuple[dict, dic
     return counts(sets), blocks
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FEW
 @given(st.data())
 def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp4", "mxint8"]))

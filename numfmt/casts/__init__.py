@@ -81,8 +81,8 @@ def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: st
             k = out.astype(np.int64) - np.where(fmt.signed & (out > fmt.max_int), 1 << fmt.bits, 0)
         return _counts.integer_report(x, k, fmt.min_int, fmt.max_int, mode, sr, scale=2.0 ** -fmt.frac_bits,
                                       wrap=overflow == "wrap")
-    dtype = np.float32 if (fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)) else np.float64
-    y = out if operation == "round_float" else family.decode_float(out, fmt, dtype)
+    fits = fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)
+    y = out if operation == "round_float" else family.decode_float(out, fmt, x.dtype if fits else np.float64)
     if fmt.family == "posit":
         return _counts.posit_report(x, y, fmt)
     return _counts.float_report(x, y, fmt, mode, sr)

@@ -73,29 +73,37 @@ def _limits(fmt: FloatFormat) -> tuple:
 
 
 def _stochastic(fmt: FloatFormat, stochastic):
-    """(start, rand, seed, sr) for the float counting kernels; sr None for the deterministic
-    modes, else the ``sr_params`` of the unbounded rounding (``unbounded_params``)."""
+    """(start, rand, seed, sr, stochastic) for the float counting kernels: sr the ``sr_params``
+    of the unbounded rounding (``unbounded_params``), placeholders for the deterministic modes
+    (one compiled kernel serves both)."""
     if stochastic is None:
-        return 0, NO_RANDOM_BITS, np.uint64(0), None
+        return 0, NO_RANDOM_BITS, np.uint64(0), (np.int64(1), np.int64(0), np.int64(0)), np.bool_(False)
     seed, sr_bits, sr_rule, rand = stochastic
     qsub = max(fmt.emin - 2 - fmt.man_bits, -1074)
     sr = (np.int64(sr_bits), np.int64(sr_rule == "nearest"), np.int64(qsub + 1023 + 52))
-    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr
+    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr, np.bool_(True)
+
+
+def _same_dtype(x: np.ndarray, y: np.ndarray) -> tuple:
+    """x and y flat in one float dtype (float64 unless both are float32): each counting kernel
+    then compiles for two array types only."""
+    dtype = np.float32 if x.dtype == y.dtype == np.float32 else np.float64
+    return kernel_input(x, dtype), kernel_input(y, dtype)
 
 
 def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding, stochastic) -> CastReport:
     """The report of x (float32/float64) cast to the float format fmt with result values y."""
-    start, rand, seed, sr = _stochastic(fmt, stochastic)
-    flat = kernel_input(x, x.dtype)
-    chunks = run_chunked(kern.count_float, flat, kernel_input(y, y.dtype), rand, seed, unbounded_params(fmt, mode),
-                         sr, _limits(fmt), pass_start=True, offset=start)
+    start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
+    flat, values = _same_dtype(x, y)
+    chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
+                         _limits(fmt), pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size)
 
 
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     """The report of x cast to the posit format fmt with result values y."""
-    flat = kernel_input(x, x.dtype)
-    chunks = run_chunked(kern.count_posit, flat, kernel_input(y, y.dtype), float(fmt.info.maxpos),
+    flat, values = _same_dtype(x, y)
+    chunks = run_chunked(kern.count_posit, flat, values, float(fmt.info.maxpos),
                          float(fmt.info.minpos), pass_start=True)
     return CastReport.from_counts(combine(chunks), flat.size)
 
@@ -170,15 +178,15 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     elem = fmt.element
     fixed = elem.family == "fixed"
     like = fmt.scale if fixed else elem          # a float format's numbers (unused for fixed elements)
-    start, rand, seed, sr = _stochastic(like, stochastic)
-    k, nearest = (np.int64(1), np.int64(0)) if sr is None else sr[:2]
+    start, rand, seed, sr, sto = _stochastic(like, stochastic)
     fx = (np.int64(-elem.frac_bits if fixed else 0), np.int64(fmt.element_min_int if fixed else 0),
-          np.int64(elem.max_int if fixed else 0), np.int64(mode), k, nearest)
-    flat = [kernel_input(a, a.dtype) for a in (x, y, v, ye)]
+          np.int64(elem.max_int if fixed else 0), np.int64(mode), sr[0], sr[1])
+    flat = [kernel_input(a, np.float64) for a in (x, y, v, ye)]     # one compiled kernel
     nan_scale = kernel_input(np.isnan(scale), np.bool_)
     mask = np.empty(flat[0].size, np.uint16)
     chunks = run_chunked(kern.block_element_flags, flat[0], mask, *flat[1:], nan_scale, rand, seed,
-                         unbounded_params(like, mode), sr, _limits(like), fixed, fx, pass_start=True, offset=start)
+                         unbounded_params(like, mode), sr, sto, _limits(like), fixed, fx, pass_start=True,
+                         offset=start)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
     if per_block:

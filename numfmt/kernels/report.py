@@ -17,7 +17,7 @@ import numpy as np
 from ..random import element_bits
 from .block import shared_exponent
 from .fixed import round_fixed_bits
-from .floating import DOM64, NO_SR, VALUE, round_one
+from .floating import DOM64, VALUE, round_one
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -74,9 +74,8 @@ def _new_counts():
 
 
 @nb.njit(forceinline=True)
-def _float_flags(x, y, rnd, p, sr, lim):
-    """The flags of one float element (x, y float64; sr None for the deterministic modes: a
-    compiled specialization of its own), with ``p`` the element format's
+def _float_flags(x, y, rnd, p, sr, stochastic, lim):
+    """The flags of one float element (x, y float64), with ``p`` the element format's
     ``round_one`` parameters for an unbounded exponent range (``numfmt.casts.report``) and
     lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
     fmt's precision under the smallest normal, above the smallest over the largest finite value
@@ -86,8 +85,7 @@ def _float_flags(x, y, rnd, p, sr, lim):
     ovf = (ax >= above) & (ax != np.inf)
     tiny = (ax <= below) & (x != 0)
     if ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal)):   # rounding decides
-        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, np.bool_(sr is not None), rnd,
-                      NO_SR if sr is None else sr) & MAG
+        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
         ovf = (r > max_bits) & (r <= INF_BITS)
         tiny = r < normal_bits
     return _flags(x, y, ovf, tiny, maxv, minv, normal)
@@ -142,7 +140,7 @@ def _common(c, x, y, start, lo, hi):
 
 
 @nb.njit(cache=True, nogil=True)
-def count_float(x, y, start, rand, seed, p, sr, lim):
+def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are visited one by one."""
@@ -152,8 +150,8 @@ def count_float(x, y, start, rand, seed, p, sr, lim):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
         for i in _common(c, xs, ys, start + a, normal, maxv):
             index = start + a + i
-            rnd = np.int64(0) if sr is None else element_bits(rand, seed, index, sr[0])
-            _tally(c, _float_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, lim), index)
+            rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
+            _tally(c, _float_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim), index)
     return c
 
 
@@ -291,7 +289,7 @@ def _fixed_element_flags(v, ye, rnd, fx):
 
 
 @nb.njit(cache=True, nogil=True)
-def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, lim, fixed, fx):
+def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, stochastic, lim, fixed, fx):
     """mask[i] = the flags of element i of a block cast: x the input, y its result value, v the
     element's exact value x / scale (the input of the element rounding), ye the element's
     result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
@@ -308,11 +306,11 @@ def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, 
         elif nan_scale[i]:
             m = INVALID
         else:
-            rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + i, sr[0])
+            rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
             if fixed:
                 m = _fixed_element_flags(v[i], ye[i], rnd, fx)
             else:
-                m = _float_flags(v[i], ye[i], rnd, p, sr, lim) & ~INEXACT
+                m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
             m |= INEXACT if np.float64(y[i]) != xi else 0
         mask[i] = m
         hist[m] += 1
