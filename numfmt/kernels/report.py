@@ -109,10 +109,12 @@ def _common(c, x, y, start, lo, hi):
     n = x.size
     inexact = 0
     count = 0
-    for i in range(n):              # reductions only: this loop vectorizes
+    marks = np.zeros((n + 7) // 8 * 8, np.uint8)
+    for i in range(n):              # one branch-free pass: it vectorizes
         xi = np.float64(x[i])
         yi = np.float64(y[i])
         r = _rare(xi, yi, lo, hi)
+        marks[i] = r
         count += r
         inexact += (yi != xi) & (not r)
     if inexact:
@@ -125,9 +127,6 @@ def _common(c, x, y, start, lo, hi):
                 break
     found = np.empty(count, np.int64)
     if count:
-        marks = np.zeros((n + 7) // 8 * 8, np.uint8)
-        for i in range(n):          # stores only: vectorizes too
-            marks[i] = _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
         words = marks.view(np.uint64)
         j = 0
         for w in range(words.size):     # eight at a time: rare elements are few
