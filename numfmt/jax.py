@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backends
+from . import backend_families, backends  # noqa: F401 (backend_families: the posit and fixed families)
 from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode"]
@@ -185,7 +185,8 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,)}
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
+           "posit_cast": (1, 2, 3, 4, 5, 7), "posit_decode": (1, 2, 3)}
 
 
 class JaxBackend(backends.Backend):
@@ -208,6 +209,9 @@ class JaxBackend(backends.Backend):
         if (name, lane_bits) not in jitted:
             jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
         return jitted[name, lane_bits]
+
+    def random64(self, rnd):
+        return (rnd.hi.astype(jnp.int64) << 32) | rnd.lo.astype(jnp.int64) if isinstance(rnd, Wide) else rnd
 
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import backends
+from . import backend_families, backends  # noqa: F401 (backend_families: the posit and fixed families)
 from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode"]
@@ -217,6 +217,11 @@ class TorchBackend(backends.Backend):
     @torch.compiler.assume_constant_result
     def decode_plan(fmt, dtype):
         return backends.decode_plan(BACKEND, fmt, dtype)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def constant(func, *args):
+        return func(*args)
 
     def format_of(self, dtype):
         return _format_of(dtype)

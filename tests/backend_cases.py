@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import numfmt as nf
 from numfmt import testing as nft
 from numfmt.casts.floating import float32_domain
+from numfmt.casts.posit import cast_domain64
 
 
 @dataclass
@@ -179,3 +180,105 @@ def test_rng_squares_is_not_there_yet(fw):
         fw.module.round(x, "e4m3", "stochastic", seed=1, rng="squares")
     with pytest.raises(ValueError, match="rng must be one of"):
         fw.module.round(x, "e4m3", "stochastic", seed=1, rng="mt19937")
+
+
+# -- the posit family ---------------------------------------------------------------------------
+POSIT_MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd",
+               "stochastic"]
+
+
+def posit_usable(fw: Framework, fmt, x: np.ndarray, op: str, mode: str) -> bool:
+    """Without 64-bit integers (JAX x64 off) posits run float32 inputs in the float32 domain,
+    deterministic modes only (the backend raises ValueError otherwise: tested apart)."""
+    return fw.has_float64 or not (cast_domain64(fmt, x.dtype == np.float64, op == "encode") or mode == "stochastic")
+
+
+@st.composite
+def posit_cases(draw, float64: bool = True):
+    fmt = draw(nft.posit_formats(max_bits=32))
+    values = draw(st.lists(nft.posit_rounding_cases(fmt, allow_special=True), min_size=1, max_size=24))
+    dtype = draw(st.sampled_from([np.float32, np.float64] if float64 else [np.float32]))
+    with np.errstate(over="ignore"):
+        x = np.array(values + [0.0, -0.0], np.float64).astype(dtype)
+    if x.size % 2 == 0 and draw(st.booleans()):
+        x = x.reshape(2, -1)
+    return fmt, x
+
+
+@settings(max_examples=10)
+@given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
+       seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62), sr_rule=st.sampled_from(["add", "nearest"]),
+       strided=st.booleans())
+def test_posit_round_encode_match_numpy(fw, data, mode, overflow, seed, sr_bits, sr_rule, strided):
+    fmt, x = data.draw(posit_cases(fw.has_float64))
+    sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
+    for op in ("round", "encode"):
+        if posit_usable(fw, fmt, x, op, mode):
+            same_call(fw, op, x, fmt, mode, overflow, strided=strided, **sr)
+
+
+@settings(max_examples=4)
+@given(data=st.data(), sr_bits=st.integers(1, 62))
+def test_posit_explicit_random_bits_match_numpy(fw, data, sr_bits):
+    fmt, x = data.draw(posit_cases(fw.has_float64))
+    if not posit_usable(fw, fmt, x, "encode", "stochastic"):
+        return
+    rand = np.array(data.draw(st.lists(st.integers(0, 2**sr_bits - 1), min_size=x.size, max_size=x.size)),
+                    np.int64).reshape(x.shape)
+    same_call(fw, "encode", x, fmt, "stochastic", sr_bits=sr_bits, random_bits=rand)
+
+
+@settings(max_examples=6)
+@given(fmt=nft.posit_formats(max_bits=32), seed=st.integers(0, 2**32))
+def test_posit_decode_matches_numpy(fw, fmt, seed):
+    """Every code of formats up to 12 bits (the table), 2000 random codes of wider ones."""
+    dtype = nf.encode(np.float32([0]), fmt).dtype
+    if fmt.nbits <= 12:
+        codes = np.arange(1 << fmt.nbits).astype(dtype)
+    else:
+        codes = np.random.default_rng(seed).integers(0, 1 << fmt.nbits, 2000).astype(dtype)
+        codes[:3] = [0, 1 << (fmt.nbits - 1), (1 << fmt.nbits) - 1]
+    for out in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
+        try:
+            expected = nf.decode(codes, fmt, out)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc).split(";")[0]):
+                fw.module.decode(fw.to(codes), fmt, out)
+            continue
+        assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, out)))
+
+
+POSIT_SLICE_FORMATS = ["posit8", "posit16", "posit32", "posit<16,1>", "posit<8,0>", "posit<16,3>"]
+
+
+def check_posit_slice(fw, step: int, formats=POSIT_SLICE_FORMATS, modes=POSIT_MODES) -> None:
+    """Every float32 whose top 16 bits are given (low bits random): encode in every mode,
+    round in two, stochastic rounding (where the backend has 64-bit integers)."""
+    x = slice_inputs(step)
+    for name in formats:
+        fmt = nf.format(name)
+        for mode in modes:
+            sr = dict(seed=5, sr_bits=13) if mode == "stochastic" else {}
+            for op in ("encode",) + (("round",) if mode in ("nearest_even", "stochastic") else ()):
+                if posit_usable(fw, fmt, x, op, mode):
+                    same_call(fw, op, x, fmt, mode, **sr)
+
+
+def test_posit_float32_slice_sample(fw):
+    check_posit_slice(fw, 257, ["posit16", "posit<8,0>"], ["nearest_even", "toward_negative", "stochastic"])
+
+
+@pytest.mark.slow
+def test_posit_float32_slice_exhaustive(fw):
+    check_posit_slice(fw, 1)
+
+
+def test_posit_errors_match_numpy(fw):
+    x = np.float32([1.0, np.nan, 1e30, -np.inf])
+    same_call(fw, "round", x, "posit8", overflow="raise")       # finite beyond maxpos
+    same_call(fw, "round", x[[0, 1, 3]], "posit8", overflow="raise")   # NaN, Inf: NaR, no error
+    same_call(fw, "encode", x, "posit16", "sideways")
+    same_call(fw, "encode", x, "posit16", sr_bits=8)
+    same_call(fw, "encode", x, "posit16", overflow="wrap")
+    with pytest.raises(ValueError, match="must lie in"):
+        fw.module.decode(fw.to(np.uint16([300])), "posit8")

@@ -19,7 +19,10 @@ from backend_cases import (Framework, assert_same, test_decode_every_code_matche
                            test_errors_match_numpy, test_explicit_random_bits_match_numpy,
                            test_float32_slice_exhaustive, test_float32_slice_sample,
                            test_rng_squares_is_not_there_yet, test_round_encode_match_numpy,
-                           test_stochastic_matches_numpy)
+                           test_stochastic_matches_numpy, test_posit_round_encode_match_numpy,
+                           test_posit_explicit_random_bits_match_numpy, test_posit_decode_matches_numpy,
+                           test_posit_float32_slice_sample, test_posit_float32_slice_exhaustive,
+                           test_posit_errors_match_numpy)
 
 
 @pytest.fixture(scope="module")

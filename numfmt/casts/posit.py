@@ -32,11 +32,22 @@ def float32_domain(fmt: PositFormat) -> bool:
     return fmt.max_scale <= 126
 
 
+def cast_domain64(fmt: PositFormat, input64: bool, want_code: bool) -> bool:
+    """Whether a cast runs on float64 bits: float64 inputs, values that float32 cannot hold,
+    codes of formats beyond ``float32_domain``."""
+    return input64 or not (fmt.fits_float32() or (want_code and float32_domain(fmt)))
+
+
+def overflow_error(fmt: PositFormat, count: int, size: int, first) -> OverflowError:
+    """overflow="raise": count of the size elements of x are finite and beyond maxpos."""
+    return OverflowError(f"{count} of {size} elements of x exceed maxpos of {fmt.name} ({fmt.info.maxpos}); "
+                         f"first: {first!r}")
+
+
 def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
     big = np.isfinite(flat) & (np.abs(flat) > fmt.info.maxpos)
     if big.any():
-        raise OverflowError(f"{int(big.sum())} of {flat.size} elements of x exceed maxpos of {fmt.name} "
-                            f"({fmt.info.maxpos}); first: {flat[big][0]!r}")
+        raise overflow_error(fmt, int(big.sum()), flat.size, flat[big][0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,7 +64,7 @@ def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
 def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stochastic, want_code: bool):
     """Deterministic modes take the two-pass fast kernels, stochastic rounding the general ones.
     Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
-    dom64 = x.dtype == np.float64 or not (fmt.fits_float32() or (want_code and float32_domain(fmt)))
+    dom64 = cast_domain64(fmt, x.dtype == np.float64, want_code)
     ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
     flat = kernel_input(x, ftype)
     if overflow == "raise":

@@ -54,6 +54,7 @@ from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import rounds_away
 from . import exact
+from .exact import bit_length
 from .arith import odd_sum_bits
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
@@ -150,37 +151,37 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
 @nb.njit(forceinline=True)
 def unpack_posit(code, n, es):
     """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
-    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR."""
-    mask = (np.int64(1) << n) - 1
+    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR.
+    In the ops vocabulary of ``numfmt.lanes`` (codes below 2**31 fit int32 lanes)."""
+    mask = (lane(1) << n) - 1
     neg = (code >> (n - 1)) & 1
-    mag = ((-code) & mask) if neg else code
-    if mag == 0 or code == (np.int64(1) << (n - 1)):
-        return code != 0, 0, np.int64(0), np.int64(0)
+    mag = where(neg != 0, (-code) & mask, code)
+    special = (mag == 0) | (code == (lane(1) << (n - 1)))
     body = n - 1                                  # bits after the sign
     first = (mag >> (body - 1)) & 1
-    run = body - exact.bit_length(mag ^ (((np.int64(1) << body) - 1) if first else 0))
-    kr = run - 1 if first else -run
-    rest = max(body - run - 1, 0)                 # bits after the regime's terminating bit
-    bits = mag & ((np.int64(1) << rest) - 1)
-    fb = max(rest - es, 0)
-    e = (bits >> fb) if rest >= es else (bits << (es - rest))
-    frac = bits & ((np.int64(1) << fb) - 1)
-    return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
+    run = body - bit_length(mag ^ where(first != 0, (lane(1) << body) - 1, lane(0)))
+    kr = where(first != 0, run - 1, -run)
+    rest = maximum(body - run - 1, 0)             # bits after the regime's terminating bit
+    bits = mag & ((lane(1) << rest) - 1)
+    fb = maximum(rest - es, 0)
+    e = where(rest >= es, bits >> fb, bits << maximum(es - rest, 0))
+    frac = bits & ((lane(1) << fb) - 1)
+    return (special & (code != 0), where(special, lane(0), neg), where(special, lane(0), (lane(1) << fb) | frac),
+            where(special, lane(0), (kr << es) + e - fb))
 
 
 @nb.njit(forceinline=True)
 def posit_float_bits(code, n, es, dom64):
     """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
-    values are normal float64 numbers, and float32 ones for the formats that fit it."""
+    values are normal float64 numbers, and float32 ones for the formats that fit it.
+    In the ops vocabulary of ``numfmt.lanes``."""
     nar, neg, sig, exp = unpack_posit(code, n, es)
     dom_m, bias = (52, 1023) if dom64 else (23, 127)
-    if nar:
-        return np.int64(0x7FF8) << 48 if dom64 else np.int64(0x7FC00000)
-    if sig == 0:
-        return np.int64(0)
-    fb = exact.bit_length(sig) - 1
-    bits = ((exp + fb + bias) << dom_m) | ((sig - (np.int64(1) << fb)) << (dom_m - fb))
-    return bits | (np.int64(neg) << (63 if dom64 else 31))
+    fb = bit_length(sig) - 1
+    bits = ((exp + fb + bias) << dom_m) | ((sig - (lane(1) << maximum(fb, 0))) << maximum(dom_m - fb, 0))
+    bits = bits | (neg << (63 if dom64 else 31))
+    nan_bits = (0x7FF8 << 48) if dom64 else 0x7FC00000
+    return where(nar, lane(nan_bits), where(sig == 0, lane(0), bits))
 
 
 @nb.njit(forceinline=True)
