@@ -49,11 +49,17 @@ def _no_x64(fmt, why: str) -> ValueError:
                       "(jax.config.update('jax_enable_x64', True))")
 
 
-@functools.lru_cache(maxsize=None)
-def posit_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, want_code: bool, input64: bool,
-               float32_lane_bits: int, has_int64: bool) -> PositPlan:
+def posit_plan(backend: backends.Backend, fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str,
+               want_code: bool, input64: bool) -> PositPlan:
     """Every check and parameter of a posit round/encode that does not depend on the data, as
-    the NumPy path computes them (``numfmt.casts.posit``), for a backend with these lanes."""
+    the NumPy path computes them (``numfmt.casts.posit``), for this backend's lanes."""
+    return _posit_plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, input64,
+                       backend.float32_lane_bits, backend.has_int64())
+
+
+@functools.lru_cache(maxsize=None)
+def _posit_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, want_code: bool, input64: bool,
+               float32_lane_bits: int, has_int64: bool) -> PositPlan:
     fmt = _format(fmt)
     mode = rounding_mode(rounding)
     overflow_policy(overflow)
@@ -80,8 +86,8 @@ def posit_cast(backend: backends.Backend, x, fmt, rounding, overflow, nan, seed,
     give NaR, every value saturates at +-maxpos (overflow="raise" raises for finite inputs
     beyond maxpos, where not traced)."""
     x = backend.float_input(x)
-    plan = backend.constant(posit_plan, fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code,
-                            backend.is_float64(x), backend.float32_lane_bits, backend.has_int64())
+    plan = backend.constant("posit_plan", fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code,
+                            backend.is_float64(x))
     rnd = backends.random_numbers(backend, x, plan.mode, plan.sr[0] if plan.stochastic else None, seed,
                                   random_bits, sr_rule, rng, plan.lane_bits)
     if plan.overflow_raise and not backend.traced(x):
@@ -108,7 +114,7 @@ class PositDecodePlan(NamedTuple):
 
 
 @functools.lru_cache(maxsize=None)
-def posit_decode_plan(backend: backends.Backend, fmt, dtype) -> PositDecodePlan:
+def posit_decode_plan(backend: backends.Backend, fmt, dtype, has_int64: bool) -> PositDecodePlan:
     """Every check and parameter of a posit decode, as the NumPy path computes them."""
     fmt = _format(fmt)
     target = backend.float_dtype(dtype)
@@ -116,7 +122,7 @@ def posit_decode_plan(backend: backends.Backend, fmt, dtype) -> PositDecodePlan:
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
     if target == np.float32 and not fmt.fits_float32():
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
-    if target == np.float64 and not backend.has_int64():
+    if target == np.float64 and not has_int64:
         raise _no_x64(fmt, "decoding into float64")
     lane_bits = 64 if target == np.float64 else backend.float32_lane_bits
     table = ()
@@ -128,7 +134,7 @@ def posit_decode_plan(backend: backends.Backend, fmt, dtype) -> PositDecodePlan:
 def posit_decode(backend: backends.Backend, codes, fmt, dtype):
     """The values of posit codes as float32 or float64 (NaR: NaN): a lookup in the NumPy
     path's table for formats of up to 16 bits, else ``posit_float_bits`` on the lanes."""
-    plan = backend.constant(posit_decode_plan, backend, fmt, dtype)
+    plan = backend.constant("posit_decode_plan", fmt, dtype, backend.has_int64())
     lanes = backend.from_codes(codes, plan.nbits, plan.lane_bits)
     if plan.table:
         return backend.table(plan.table, plan.compute, lanes)[lanes]
@@ -137,3 +143,4 @@ def posit_decode(backend: backends.Backend, codes, fmt, dtype):
 
 
 backends.FAMILIES["posit"] = (posit_cast, posit_decode)
+backends.PLANS.update(posit_plan=posit_plan, posit_decode_plan=posit_decode_plan)

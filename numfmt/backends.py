@@ -189,10 +189,11 @@ class Backend:
         """``decode_plan(self, fmt, dtype)``."""
         return decode_plan(self, fmt, dtype)
 
-    def constant(self, func: Callable, *args):
-        """``func(*args)``, a function of the parameters only (a family's plan): a backend whose
-        tracer must not trace it (torch.compile) overrides this with a constant-result wrapper."""
-        return func(*args)
+    def constant(self, name: str, *args):
+        """``PLANS[name](self, *args)``, a function of the parameters only (a family's plan): a
+        backend whose tracer must not trace it (torch.compile) overrides this with a
+        constant-result wrapper."""
+        return PLANS[name](self, *args)
 
     def random64(self, rnd):
         """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
@@ -226,10 +227,14 @@ FAMILIES: dict = {}
 arguments of ``float_cast`` and ``float_decode`` (``numfmt.backend_families`` fills it)."""
 
 
-@functools.lru_cache(maxsize=None)
-def format_family(fmt) -> str:
+def format_family(backend: Backend, fmt) -> str:
     """The family of a format (or of a name ``numfmt.format`` takes): float, posit, fixed, block."""
     return _format(fmt).family
+
+
+PLANS: dict = {"format_family": format_family}
+"""What ``Backend.constant`` evaluates: name -> a function (backend, *parameters) of the
+parameters only (the families add their plans)."""
 
 
 class Plan(NamedTuple):
@@ -317,7 +322,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
                want_code: bool, rng: str = "splitmix64"):
     """round (want_code False) or encode x to a float format on the backend: the public
     functions of ``numfmt.torch`` and ``numfmt.jax`` call this (other families: ``FAMILIES``)."""
-    family = backend.constant(format_family, fmt)
+    family = backend.constant("format_family", fmt)
     if family in FAMILIES:
         return FAMILIES[family][0](backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
                                    want_code, rng)
@@ -391,7 +396,7 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     """decode on the backend: values of codes as float32 (default), float64 or a framework float
     dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
     NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
-    family = backend.constant(format_family, fmt)
+    family = backend.constant("format_family", fmt)
     if family in FAMILIES:
         return FAMILIES[family][1](backend, codes, fmt, dtype)
     plan = backend.decode_plan(fmt, dtype)

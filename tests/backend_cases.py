@@ -205,7 +205,7 @@ def posit_cases(draw, float64: bool = True):
     return fmt, x
 
 
-@settings(max_examples=10)
+@settings(max_examples=5)
 @given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
        seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62), sr_rule=st.sampled_from(["add", "nearest"]),
        strided=st.booleans())
@@ -228,7 +228,7 @@ def test_posit_explicit_random_bits_match_numpy(fw, data, sr_bits):
     same_call(fw, "encode", x, fmt, "stochastic", sr_bits=sr_bits, random_bits=rand)
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(fmt=nft.posit_formats(max_bits=32), seed=st.integers(0, 2**32))
 def test_posit_decode_matches_numpy(fw, fmt, seed):
     """Every code of formats up to 12 bits (the table), 2000 random codes of wider ones."""

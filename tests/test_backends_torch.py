@@ -73,3 +73,33 @@ def test_torch_compile_fullgraph():
         assert got.dtype == expected.dtype
         assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
                            expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
+
+
+def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
+    compiled = torch.compile(f, fullgraph=True, backend=backend)
+    for got, expected in zip(compiled(x), f(x)):
+        assert got.dtype == expected.dtype
+        assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
+                           expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
+
+
+POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).astype(np.float32))
+
+
+def _posit_encode_decode(x):
+    codes = nft.encode(x, "posit16", "toward_zero")
+    return codes, nft.decode(codes, "posit16")
+
+
+def test_torch_compile_fullgraph_posit():
+    """Posit encode and decode trace without graph breaks and give the eager bits (aot_eager:
+    inductor's code generation takes seconds; the slow test below runs it)."""
+    _compiled_matches_eager(_posit_encode_decode, POSIT_X, backend="aot_eager")
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph_posit_inductor():
+    """Inductor: encode / decode, seeded stochastic rounding, posit32 (int64 lanes)."""
+    _compiled_matches_eager(_posit_encode_decode, POSIT_X)
+    _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
+                                       nft.encode(x, "posit32")), POSIT_X)
