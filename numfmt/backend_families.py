@@ -84,7 +84,15 @@ def posit_cast(backend: backends.Backend, x, fmt, rounding, overflow, nan, seed,
                want_code: bool, rng: str = "splitmix64"):
     """round (want_code False) or encode x to a posit format on the backend: NaN and +-Inf
     give NaR, every value saturates at +-maxpos (overflow="raise" raises for finite inputs
-    beyond maxpos, where not traced)."""
+    beyond maxpos, where not traced). ``numfmt.torch.round`` / ``encode`` and their JAX
+    twins call it (through ``backends.float_cast``) for posit formats.
+
+    >>> import torch, numfmt.torch as nft
+    >>> nft.encode(torch.tensor([1.0, -1.0, 1e30, float("nan")]), "posit8").tolist()
+    [64, 192, 127, 128]
+    >>> nft.round(torch.tensor([3.3, 1e-30]), "posit8", "toward_zero").tolist()
+    [3.25, 0.0]
+    """
     x = backend.float_input(x)
     plan = backend.constant("posit_plan", fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code,
                             backend.is_float64(x))
@@ -133,7 +141,12 @@ def posit_decode_plan(backend: backends.Backend, fmt, dtype, has_int64: bool) ->
 
 def posit_decode(backend: backends.Backend, codes, fmt, dtype):
     """The values of posit codes as float32 or float64 (NaR: NaN): a lookup in the NumPy
-    path's table for formats of up to 16 bits, else ``posit_float_bits`` on the lanes."""
+    path's table for formats of up to 16 bits, else ``posit_float_bits`` on the lanes.
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> nfj.decode(jnp.array([64, 192, 127, 128], jnp.uint8), "posit8").tolist()
+    [1.0, -1.0, 16777216.0, nan]
+    """
     plan = backend.constant("posit_decode_plan", fmt, dtype, backend.has_int64())
     lanes = backend.from_codes(codes, plan.nbits, plan.lane_bits)
     if plan.table:

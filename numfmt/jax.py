@@ -10,7 +10,10 @@ pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormal
 float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
 of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
 arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
-float64 in x64 mode). round and encode work on bits.
+float64 in x64 mode). round and encode work on bits. Posit formats
+(``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
+mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
+x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned

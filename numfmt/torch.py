@@ -7,6 +7,7 @@ evaluated per tensor (``numfmt.backends``).
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+Posit formats (any posit<n, es>) go through ``numfmt.backend_families``, the same way.
 
 round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
 them into one loop (eager, each of the kernel's operations is a separate pass over memory:

@@ -68,9 +68,16 @@ def _layout(fw: Framework, x: np.ndarray, strided: bool):
 
 
 @st.composite
-def cases(draw, float64: bool = True):
-    fmt = draw(nft.formats(max_bits=16))
-    values = draw(st.lists(nft.rounding_cases(fmt, allow_special=True), min_size=1, max_size=24))
+def cases(draw, float64: bool = True, family: str = "float"):
+    """(fmt, x): a format of the family and inputs that stress its rounding (specials and
+    signed zeros included), float32 or float64, 1-d or 2-d."""
+    if family == "posit":
+        fmt = draw(nft.posit_formats(max_bits=32))
+        value = st.one_of(nft.posit_rounding_cases(fmt, allow_special=True), st.sampled_from([0.0, -0.0]))
+    else:
+        fmt = draw(nft.formats(max_bits=16))
+        value = nft.rounding_cases(fmt, allow_special=True)
+    values = draw(st.lists(value, min_size=1, max_size=24))
     dtype = draw(st.sampled_from([np.float32, np.float64] if float64 else [np.float32]))
     with np.errstate(over="ignore"):
         x = np.array(values, np.float64).astype(dtype)
@@ -193,24 +200,12 @@ def posit_usable(fw: Framework, fmt, x: np.ndarray, op: str, mode: str) -> bool:
     return fw.has_float64 or not (cast_domain64(fmt, x.dtype == np.float64, op == "encode") or mode == "stochastic")
 
 
-@st.composite
-def posit_cases(draw, float64: bool = True):
-    fmt = draw(nft.posit_formats(max_bits=32))
-    values = draw(st.lists(nft.posit_rounding_cases(fmt, allow_special=True), min_size=1, max_size=24))
-    dtype = draw(st.sampled_from([np.float32, np.float64] if float64 else [np.float32]))
-    with np.errstate(over="ignore"):
-        x = np.array(values + [0.0, -0.0], np.float64).astype(dtype)
-    if x.size % 2 == 0 and draw(st.booleans()):
-        x = x.reshape(2, -1)
-    return fmt, x
-
-
 @settings(max_examples=5)
 @given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
        seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62), sr_rule=st.sampled_from(["add", "nearest"]),
        strided=st.booleans())
 def test_posit_round_encode_match_numpy(fw, data, mode, overflow, seed, sr_bits, sr_rule, strided):
-    fmt, x = data.draw(posit_cases(fw.has_float64))
+    fmt, x = data.draw(cases(fw.has_float64, "posit"))
     sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
     for op in ("round", "encode"):
         if posit_usable(fw, fmt, x, op, mode):
@@ -220,7 +215,7 @@ def test_posit_round_encode_match_numpy(fw, data, mode, overflow, seed, sr_bits,
 @settings(max_examples=4)
 @given(data=st.data(), sr_bits=st.integers(1, 62))
 def test_posit_explicit_random_bits_match_numpy(fw, data, sr_bits):
-    fmt, x = data.draw(posit_cases(fw.has_float64))
+    fmt, x = data.draw(cases(fw.has_float64, "posit"))
     if not posit_usable(fw, fmt, x, "encode", "stochastic"):
         return
     rand = np.array(data.draw(st.lists(st.integers(0, 2**sr_bits - 1), min_size=x.size, max_size=x.size)),
