@@ -43,6 +43,7 @@ from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_para
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import floating as _kern
+from .kernels import fixed as _fixed
 from .kernels import posit as _posit
 from .random import RNGS, splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
@@ -220,7 +221,8 @@ class Backend:
 
 
 KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
-           "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits}
+           "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
+           "fixed_round": _fixed.round_pow2_bits}
 
 FAMILIES: dict = {}
 """The other families on the backends: family name -> (cast, decode), which take the
@@ -334,13 +336,13 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
     traced = backend.traced(x)
     rnd = random_numbers(backend, x, plan.mode, k, seed, random_bits, sr_rule, rng, plan.lane_bits)
     if not traced:
-        check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
+        check_domain(fmt, nan, size_of(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)
     if plan.raise_params and not traced:
         marked = _round_lanes(backend, lanes, plan, plan.raise_params, False, rnd) == plan.mark
         count = backend.count(marked)
         if count:
-            raise overflow_error(fmt, plan.mode, count, _size(x), x[marked][0].item())
+            raise overflow_error(fmt, plan.mode, count, size_of(x), x[marked][0].item())
     out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
     if want_code:
         return backend.to_codes(out, plan.code_dtype)
@@ -409,6 +411,7 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     return backend.cast_to(values, dtype) if plan.native else values
 
 
-def _size(x) -> int:
+def size_of(x) -> int:
+    """The number of elements of a tensor (from its shape)."""
     return int(np.prod(tuple(x.shape), dtype=np.int64))
 

@@ -189,7 +189,8 @@ _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint6
 
 
 _STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
-           "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,)}   # posit: n, es traced (one program for all)
+           "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
+           "fixed_round": (2, 5, 7, 8)}
 
 
 class JaxBackend(backends.Backend):

@@ -3,6 +3,7 @@ NumPy path. A test module defines a module-scoped fixture ``fw`` (a ``Framework`
 these test functions."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -74,6 +75,9 @@ def cases(draw, float64: bool = True, family: str = "float"):
     if family == "posit":
         fmt = draw(nft.posit_formats(max_bits=32))
         value = st.one_of(nft.posit_rounding_cases(fmt, allow_special=True), st.sampled_from([0.0, -0.0]))
+    elif family == "fixed":
+        fmt = draw(nft.fixed_formats(max_bits=32))
+        value = st.one_of(nft.fixed_rounding_cases(fmt), st.sampled_from([0.0, -0.0, math.inf, -math.inf]))
     else:
         fmt = draw(nft.formats(max_bits=16))
         value = nft.rounding_cases(fmt, allow_special=True)
@@ -277,3 +281,83 @@ def test_posit_errors_match_numpy(fw):
     same_call(fw, "encode", x, "posit16", overflow="wrap")
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "posit8")
+
+
+# -- the fixed-point family ----------------------------------------------------------------------
+@settings(max_examples=6)
+@given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "wrap",
+                                                                                     "raise"]),
+       nan=st.sampled_from(["raise", "zero"]), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
+       sr_rule=st.sampled_from(["add", "nearest"]), strided=st.booleans())
+def test_fixed_round_encode_match_numpy(fw, data, mode, overflow, nan, seed, sr_bits, sr_rule, strided):
+    """Integers and fixed point (round and encode need 64-bit integers: JAX x64 off raises,
+    tested apart)."""
+    if not fw.has_float64:
+        return
+    fmt, x = data.draw(cases(True, "fixed"))
+    if nan == "zero" and data.draw(st.booleans()):
+        x.flat[0] = np.nan
+    sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
+    for op in ("round", "encode"):
+        same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided, **sr)
+
+
+@settings(max_examples=3)
+@given(fmt=nft.fixed_formats(max_bits=32), seed=st.integers(0, 2**32))
+def test_fixed_decode_matches_numpy(fw, fmt, seed):
+    """Every code of formats up to 12 bits, 2000 random codes of wider ones."""
+    dtype = nf.encode(np.float32([0]), fmt).dtype
+    if fmt.bits <= 12:
+        codes = np.arange(1 << fmt.bits).astype(dtype)
+    else:
+        codes = np.random.default_rng(seed).integers(0, 1 << fmt.bits, 2000).astype(dtype)
+    for out in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
+        try:
+            expected = nf.decode(codes, fmt, out)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc).split(";")[0]):
+                fw.module.decode(fw.to(codes), fmt, out)
+            continue
+        assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, out)))
+
+
+FIXED_SLICE_FORMATS = ["int8", "uint8", "int16", "q3.4", "int32", "uint32", "fixed<16,40>"]
+
+
+def check_fixed_slice(fw, step: int, formats=FIXED_SLICE_FORMATS, modes=POSIT_MODES) -> None:
+    """Every float32 whose top 16 bits are given (low bits random; NaN mapped to 0): encode in
+    every mode (saturating), round and wrap in two."""
+    if not fw.has_float64:
+        return
+    x = slice_inputs(step)
+    for name in formats:
+        for mode in modes:
+            sr = dict(seed=5, sr_bits=13) if mode == "stochastic" else {}
+            same_call(fw, "encode", x, name, mode, nan="zero", **sr)
+            if mode in ("nearest_even", "stochastic"):
+                same_call(fw, "round", x, name, mode, nan="zero", **sr)
+                same_call(fw, "encode", x[np.isfinite(x)], name, mode, "wrap", **sr)
+
+
+def test_fixed_float32_slice_sample(fw):
+    check_fixed_slice(fw, 257, ["int8", "q3.4"], ["nearest_even", "odd", "stochastic"])
+
+
+@pytest.mark.slow
+def test_fixed_float32_slice_exhaustive(fw):
+    check_fixed_slice(fw, 1)
+
+
+def test_fixed_errors_match_numpy(fw):
+    x = np.float32([1.0, np.nan, 1e6, -np.inf])
+    if not fw.has_float64:
+        with pytest.raises(ValueError, match="jax_enable_x64"):
+            fw.module.round(fw.to(x), "int8")
+        return
+    same_call(fw, "round", x, "int8")                                   # NaN
+    same_call(fw, "round", x, "int8", overflow="wrap", nan="zero")      # Inf under wrap
+    same_call(fw, "encode", x[:3], "int8", overflow="raise", nan="zero")
+    same_call(fw, "encode", x, "int8", overflow="sideways")
+    same_call(fw, "encode", x, "uint4", "stochastic", sr_bits=0)
+    with pytest.raises(ValueError, match="must lie in"):
+        fw.module.decode(fw.to(np.uint16([300])), "int8")

@@ -24,7 +24,9 @@ from backend_cases import (Framework, assert_same, test_decode_every_code_matche
                            test_stochastic_matches_numpy, test_posit_round_encode_match_numpy,
                            test_posit_explicit_random_bits_match_numpy, test_posit_decode_matches_numpy,
                            test_posit_float32_slice_sample, test_posit_float32_slice_exhaustive,
-                           test_posit_errors_match_numpy)
+                           test_posit_errors_match_numpy, test_fixed_round_encode_match_numpy,
+                           test_fixed_decode_matches_numpy, test_fixed_float32_slice_sample,
+                           test_fixed_float32_slice_exhaustive, test_fixed_errors_match_numpy)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,8 @@ def test_posit_jit_and_vmap_give_the_eager_bits():
     assert_same(nf.round(np.asarray(x), "posit16", "nearest_away"), np.asarray(f(x)))
     rows = jax.vmap(lambda r: nfj.encode(r, "posit32", "odd"))(x)
     assert_same(nf.encode(np.asarray(x), "posit32", "odd"), np.asarray(rows))
+    codes = np.arange(256).astype(np.uint8)
+    assert_same(nf.decode(codes, "q3.4"), np.asarray(jax.jit(lambda c: nfj.decode(c, "q3.4"))(codes)))
 
 
 def test_posit_stochastic_needs_x64():
@@ -107,7 +111,7 @@ def test_posit_stochastic_needs_x64():
 @pytest.mark.slow
 def test_posit_with_x64_matches_numpy():
     """With x64 (a subprocess: the mode is process-wide) posit stochastic rounding, float64
-    inputs and posit32 decode into float64 equal NumPy."""
+    inputs, posit32 decode into float64 and fixed-point round / encode (jitted) equal NumPy."""
     code = ("import jax; jax.config.update('jax_enable_x64', True)\n"
             "import numpy as np, jax.numpy as jnp, numfmt as nf, numfmt.jax as nfj\n"
             "x = (np.random.default_rng(6).standard_normal(500) * 2.0 ** np.arange(-60, 65, 0.25)).astype(np.float32)\n"
@@ -117,6 +121,10 @@ def test_posit_with_x64_matches_numpy():
             "    a = getattr(nf, op)(x, fmt, 'stochastic', **kw)\n"
             "    b = np.asarray(getattr(nfj, op)(jnp.asarray(x), fmt, 'stochastic', **kw))\n"
             "    assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (fmt, op, rule)\n"
+            "for op, fmt, mode in (('round', 'int8', 'stochastic'), ('encode', 'q3.4', 'odd')):\n"
+            "    a = getattr(nf, op)(x, fmt, mode, 'saturate', seed=4)if mode == 'stochastic' else getattr(nf, op)(x, fmt, mode)\n"
+            "    f = jax.jit(lambda v: getattr(nfj, op)(v, fmt, mode, **(dict(seed=4) if mode == 'stochastic' else {})))\n"
+            "    assert a.tobytes() == np.asarray(f(jnp.asarray(x))).tobytes(), (op, fmt)\n"
             "c = nf.encode(x, 'posit32')\n"
             "assert nf.decode(c, 'posit32', np.float64).tobytes() == np.asarray(nfj.decode(jnp.asarray(c), 'posit32', "
             "jnp.float64)).tobytes()\n")

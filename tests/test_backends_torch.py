@@ -20,7 +20,9 @@ from backend_cases import (Framework, assert_same, test_decode_every_code_matche
                            test_stochastic_matches_numpy, test_posit_round_encode_match_numpy,
                            test_posit_explicit_random_bits_match_numpy, test_posit_decode_matches_numpy,
                            test_posit_float32_slice_sample, test_posit_float32_slice_exhaustive,
-                           test_posit_errors_match_numpy)
+                           test_posit_errors_match_numpy, test_fixed_round_encode_match_numpy,
+                           test_fixed_decode_matches_numpy, test_fixed_float32_slice_sample,
+                           test_fixed_float32_slice_exhaustive, test_fixed_errors_match_numpy)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -86,20 +88,22 @@ def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
 POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).astype(np.float32))
 
 
-def _posit_encode_decode(x):
+def _posit_and_fixed(x):
     codes = nft.encode(x, "posit16", "toward_zero")
-    return codes, nft.decode(codes, "posit16")
+    ints = nft.encode(x, "int8", overflow="wrap")
+    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8")
 
 
-def test_torch_compile_fullgraph_posit():
-    """Posit encode and decode trace without graph breaks and give the eager bits (aot_eager:
-    inductor's code generation takes seconds; the slow test below runs it)."""
-    _compiled_matches_eager(_posit_encode_decode, POSIT_X, backend="aot_eager")
+def test_torch_compile_fullgraph_posit_and_fixed():
+    """Posit and int8 encode and decode trace without graph breaks and give the eager bits
+    (aot_eager: inductor's code generation takes seconds; the slow test below runs it)."""
+    _compiled_matches_eager(_posit_and_fixed, POSIT_X, backend="aot_eager")
 
 
 @pytest.mark.slow
-def test_torch_compile_fullgraph_posit_inductor():
-    """Inductor: encode / decode, seeded stochastic rounding, posit32 (int64 lanes)."""
-    _compiled_matches_eager(_posit_encode_decode, POSIT_X)
+def test_torch_compile_fullgraph_posit_and_fixed_inductor():
+    """Inductor: encode / decode, seeded stochastic rounding, posit32 (int64 lanes), q3.4."""
+    _compiled_matches_eager(_posit_and_fixed, POSIT_X)
     _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
-                                       nft.encode(x, "posit32")), POSIT_X)
+                                       nft.encode(x, "posit32"), nft.round(x, "q3.4", "stochastic", seed=2)),
+                            POSIT_X)
