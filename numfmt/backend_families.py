@@ -205,7 +205,8 @@ def _fixed_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, i
     overflow = _fixed.fixed_overflow(fmt, overflow)
     if not has_int64:
         raise _no_x64(fmt, "rounding to fixed point (exact on float64 bits)")
-    return FixedPlan(fmt, fmt.bits, fmt.frac_bits, fmt.min_int, fmt.max_int, int(mode), overflow, nan == "zero", *_fixed.kernel_range(fmt, overflow), sr, stochastic,
+    return FixedPlan(fmt, fmt.bits, fmt.frac_bits, fmt.min_int, fmt.max_int, int(mode), overflow, nan == "zero",
+                     *_fixed.kernel_range(fmt, overflow), sr, stochastic,
                      not input64 and fmt.bits <= 24, code_dtype(fmt.bits).name)
 
 
@@ -269,7 +270,8 @@ def fixed_decode_plan(backend: backends.Backend, fmt, dtype, has_int64: bool) ->
     target = _fixed.decode_dtype(fmt, backend.float_dtype(dtype))
     if target == np.float64 and not has_int64:
         raise _no_x64(fmt, "decoding into float64")
-    return FixedDecodePlan(fmt.bits, fmt.frac_bits, fmt.signed, fmt.max_int, 64 if target == np.float64 else backend.float32_lane_bits, target.name)
+    lane_bits = 64 if target == np.float64 else backend.float32_lane_bits
+    return FixedDecodePlan(fmt.bits, fmt.frac_bits, fmt.signed, fmt.max_int, lane_bits, target.name)
 
 
 def fixed_decode(backend: backends.Backend, codes, fmt, dtype):

@@ -32,7 +32,6 @@ from enum import IntEnum
 from typing import NamedTuple
 
 import numba as nb
-import numpy as np
 
 from .lanes import lane, maximum, minimum, where
 

@@ -18,6 +18,18 @@ from numfmt.casts.floating import float32_domain
 from numfmt.casts.posit import cast_domain64
 
 
+# what the backend test modules import (from backend_cases import *)
+__all__ = ["Framework", "assert_same",
+           "test_round_encode_match_numpy", "test_stochastic_matches_numpy",
+           "test_explicit_random_bits_match_numpy", "test_decode_every_code_matches_numpy",
+           "test_float32_slice_sample", "test_float32_slice_exhaustive",
+           "test_errors_match_numpy", "test_rng_squares_is_not_there_yet",
+           "test_family_round_encode_match_numpy", "test_posit_explicit_random_bits_match_numpy",
+           "test_posit_decode_matches_numpy", "test_posit_errors_match_numpy",
+           "test_fixed_decode_matches_numpy", "test_family_float32_slice_sample",
+           "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy"]
+
+
 @dataclass
 class Framework:
     """How a test reaches a backend: its module, array conversion both ways, and whether it
@@ -204,16 +216,22 @@ def posit_usable(fw: Framework, fmt, x: np.ndarray, op: str, mode: str) -> bool:
     return fw.has_float64 or not (cast_domain64(fmt, x.dtype == np.float64, op == "encode") or mode == "stochastic")
 
 
+@pytest.mark.parametrize("family", ["posit", "fixed"])
 @settings(max_examples=5)
-@given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
+@given(data=st.data(), mode=st.sampled_from(POSIT_MODES),
+       overflow=st.sampled_from(["ieee", "saturate", "wrap", "raise"]), nan=st.sampled_from(["raise", "zero"]),
        seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62), sr_rule=st.sampled_from(["add", "nearest"]),
        strided=st.booleans())
-def test_posit_round_encode_match_numpy(fw, data, mode, overflow, seed, sr_bits, sr_rule, strided):
-    fmt, x = data.draw(cases(fw.has_float64, "posit"))
+def test_family_round_encode_match_numpy(fw, family, data, mode, overflow, nan, seed, sr_bits, sr_rule, strided):
+    """Posits and fixed point, every mode and policy (fixed-point round and encode need 64-bit
+    integers: without them, and where ``posit_usable`` says no, the backend raises: tested apart)."""
+    fmt, x = data.draw(cases(fw.has_float64, family))
+    if nan == "zero" and data.draw(st.booleans()):
+        x.flat[0] = np.nan
     sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
     for op in ("round", "encode"):
-        if posit_usable(fw, fmt, x, op, mode):
-            same_call(fw, op, x, fmt, mode, overflow, strided=strided, **sr)
+        if posit_usable(fw, fmt, x, op, mode) if family == "posit" else fw.has_float64:
+            same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided, **sr)
 
 
 @settings(max_examples=4)
@@ -227,16 +245,15 @@ def test_posit_explicit_random_bits_match_numpy(fw, data, sr_bits):
     same_call(fw, "encode", x, fmt, "stochastic", sr_bits=sr_bits, random_bits=rand)
 
 
-@settings(max_examples=4)
-@given(fmt=nft.posit_formats(max_bits=32), seed=st.integers(0, 2**32))
-def test_posit_decode_matches_numpy(fw, fmt, seed):
-    """Every code of formats up to 12 bits (the table), 2000 random codes of wider ones."""
+def check_decode(fw: Framework, fmt, bits: int, seed: int) -> None:
+    """Every code of formats up to 12 bits, 2000 random codes of wider ones (with the extreme
+    ones): the NumPy values, or its ValueError."""
     dtype = nf.encode(np.float32([0]), fmt).dtype
-    if fmt.nbits <= 12:
-        codes = np.arange(1 << fmt.nbits).astype(dtype)
+    if bits <= 12:
+        codes = np.arange(1 << bits).astype(dtype)
     else:
-        codes = np.random.default_rng(seed).integers(0, 1 << fmt.nbits, 2000).astype(dtype)
-        codes[:3] = [0, 1 << (fmt.nbits - 1), (1 << fmt.nbits) - 1]
+        codes = np.random.default_rng(seed).integers(0, 1 << bits, 2000).astype(dtype)
+        codes[:3] = [0, 1 << (bits - 1), (1 << bits) - 1]
     for out in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
         try:
             expected = nf.decode(codes, fmt, out)
@@ -245,6 +262,12 @@ def test_posit_decode_matches_numpy(fw, fmt, seed):
                 fw.module.decode(fw.to(codes), fmt, out)
             continue
         assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, out)))
+
+
+@settings(max_examples=4)
+@given(fmt=nft.posit_formats(max_bits=32), seed=st.integers(0, 2**32))
+def test_posit_decode_matches_numpy(fw, fmt, seed):
+    check_decode(fw, fmt, fmt.nbits, seed)
 
 
 POSIT_SLICE_FORMATS = ["posit8", "posit16", "posit32", "posit<16,1>", "posit<8,0>", "posit<16,3>"]
@@ -263,15 +286,6 @@ def check_posit_slice(fw, step: int, formats=POSIT_SLICE_FORMATS, modes=POSIT_MO
                     same_call(fw, op, x, fmt, mode, **sr)
 
 
-def test_posit_float32_slice_sample(fw):
-    check_posit_slice(fw, 257, ["posit16", "posit<8,0>"], ["nearest_even", "toward_negative", "stochastic"])
-
-
-@pytest.mark.slow
-def test_posit_float32_slice_exhaustive(fw):
-    check_posit_slice(fw, 1)
-
-
 def test_posit_errors_match_numpy(fw):
     x = np.float32([1.0, np.nan, 1e30, -np.inf])
     same_call(fw, "round", x, "posit8", overflow="raise")       # finite beyond maxpos
@@ -284,41 +298,10 @@ def test_posit_errors_match_numpy(fw):
 
 
 # -- the fixed-point family ----------------------------------------------------------------------
-@settings(max_examples=6)
-@given(data=st.data(), mode=st.sampled_from(POSIT_MODES), overflow=st.sampled_from(["ieee", "saturate", "wrap",
-                                                                                     "raise"]),
-       nan=st.sampled_from(["raise", "zero"]), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
-       sr_rule=st.sampled_from(["add", "nearest"]), strided=st.booleans())
-def test_fixed_round_encode_match_numpy(fw, data, mode, overflow, nan, seed, sr_bits, sr_rule, strided):
-    """Integers and fixed point (round and encode need 64-bit integers: JAX x64 off raises,
-    tested apart)."""
-    if not fw.has_float64:
-        return
-    fmt, x = data.draw(cases(True, "fixed"))
-    if nan == "zero" and data.draw(st.booleans()):
-        x.flat[0] = np.nan
-    sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
-    for op in ("round", "encode"):
-        same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided, **sr)
-
-
 @settings(max_examples=3)
 @given(fmt=nft.fixed_formats(max_bits=32), seed=st.integers(0, 2**32))
 def test_fixed_decode_matches_numpy(fw, fmt, seed):
-    """Every code of formats up to 12 bits, 2000 random codes of wider ones."""
-    dtype = nf.encode(np.float32([0]), fmt).dtype
-    if fmt.bits <= 12:
-        codes = np.arange(1 << fmt.bits).astype(dtype)
-    else:
-        codes = np.random.default_rng(seed).integers(0, 1 << fmt.bits, 2000).astype(dtype)
-    for out in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
-        try:
-            expected = nf.decode(codes, fmt, out)
-        except ValueError as exc:
-            with pytest.raises(ValueError, match=str(exc).split(";")[0]):
-                fw.module.decode(fw.to(codes), fmt, out)
-            continue
-        assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, out)))
+    check_decode(fw, fmt, fmt.bits, seed)
 
 
 FIXED_SLICE_FORMATS = ["int8", "uint8", "int16", "q3.4", "int32", "uint32", "fixed<16,40>"]
@@ -339,13 +322,22 @@ def check_fixed_slice(fw, step: int, formats=FIXED_SLICE_FORMATS, modes=POSIT_MO
                 same_call(fw, "encode", x[np.isfinite(x)], name, mode, "wrap", **sr)
 
 
-def test_fixed_float32_slice_sample(fw):
-    check_fixed_slice(fw, 257, ["int8", "q3.4"], ["nearest_even", "odd", "stochastic"])
+FAMILY_SLICES = {"posit": (check_posit_slice, ["posit16", "posit<8,0>"], ["nearest_even", "toward_negative",
+                                                                              "stochastic"]),
+                 "fixed": (check_fixed_slice, ["int8", "q3.4"], ["nearest_even", "odd", "stochastic"])}
+
+
+@pytest.mark.parametrize("family", FAMILY_SLICES)
+def test_family_float32_slice_sample(fw, family):
+    """A sample of the exhaustive slices below: every 257th top half, two formats, three modes."""
+    check, formats, modes = FAMILY_SLICES[family]
+    check(fw, 257, formats, modes)
 
 
 @pytest.mark.slow
-def test_fixed_float32_slice_exhaustive(fw):
-    check_fixed_slice(fw, 1)
+@pytest.mark.parametrize("family", FAMILY_SLICES)
+def test_family_float32_slice_exhaustive(fw, family):
+    FAMILY_SLICES[family][0](fw, 1)
 
 
 def test_fixed_errors_match_numpy(fw):

@@ -13,16 +13,7 @@ import numfmt as nf  # noqa: E402
 import numfmt.torch as nft  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
-                           test_errors_match_numpy, test_explicit_random_bits_match_numpy,
-                           test_float32_slice_exhaustive, test_float32_slice_sample,
-                           test_rng_squares_is_not_there_yet, test_round_encode_match_numpy,
-                           test_stochastic_matches_numpy, test_posit_round_encode_match_numpy,
-                           test_posit_explicit_random_bits_match_numpy, test_posit_decode_matches_numpy,
-                           test_posit_float32_slice_sample, test_posit_float32_slice_exhaustive,
-                           test_posit_errors_match_numpy, test_fixed_round_encode_match_numpy,
-                           test_fixed_decode_matches_numpy, test_fixed_float32_slice_sample,
-                           test_fixed_float32_slice_exhaustive, test_fixed_errors_match_numpy)
+from backend_cases import *  # noqa: E402,F401,F403 (Framework, assert_same and the shared tests: __all__)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
