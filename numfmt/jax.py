@@ -1,4 +1,5 @@
-"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family, bit-identical to
+"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
+families (``numfmt.backend_families``), bit-identical to
 ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
 same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
 ``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
@@ -13,7 +14,8 @@ arithmetic, come out right); wider formats with values below 2**-126 raise there
 float64 in x64 mode). round and encode work on bits. Posit formats
 (``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
 mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
-x64 mode.
+x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
+on float64 bits) need x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned

@@ -1,13 +1,15 @@
-"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family, bit-identical
-to ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives
-the same random integer for element i), computed on the input's device with torch's integer
+"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
+fixed-point families (``numfmt.backend_families``), bit-identical to ``numfmt.round`` /
+``encode`` / ``decode`` (stochastic rounding included: the same seed gives the same random
+integer for element i), computed on the input's device with torch's integer
 operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
 evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
-Posit formats (any posit<n, es>) go through ``numfmt.backend_families``, the same way.
+Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
+go through ``numfmt.backend_families``, the same way.
 
 round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
 them into one loop (eager, each of the kernel's operations is a separate pass over memory:

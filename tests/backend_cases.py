@@ -189,8 +189,8 @@ def test_errors_match_numpy(fw):
     same_call(fw, "round", x, "e4m3", "sideways")
     same_call(fw, "round", x, "e4m3", sr_bits=8)
     same_call(fw, "round", np.float32([-1.0]), nf.FloatFormat(4, 3, signed=False, special="fn"))
-    with pytest.raises(ValueError, match="float format"):
-        fw.module.round(fw.to(x), "int8")
+    if fw.has_float64:     # int8 was "not a float format" before the fixed family came (issue 13)
+        same_call(fw, "round", x, "int8")
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "e4m3")
     with pytest.raises(ValueError, match="random_bits must lie"):
