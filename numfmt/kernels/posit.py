@@ -46,6 +46,8 @@ routine written in the ops vocabulary of ``numfmt.lanes``, so LLVM vectorizes th
 deterministic loops and the torch and JAX backends (``numfmt.backend_posit``) evaluate the
 same code on tensors. It decides exactly as ``round_exact`` (which arithmetic and the quire
 call on their exact results); tests/test_posit.py compares the two on random bit patterns.
+The NumPy value casts take a cheaper first pass where the posits are a float grid
+(``_fast_value``: the float trick) and ``cast_one`` for the rest.
 """
 import numba as nb
 import numpy as np
