@@ -8,8 +8,8 @@ and XLA choose their own threads: one column). numfmt.torch runs eagerly (one to
 after another) and inside ``torch.compile`` (inductor fuses them into one loop; compile time
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
-(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 has numfmt's
-columns only. Results that differ from numfmt's are flagged ``*``.
+(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
+numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are flagged ``*``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from _common import command, fmt_rate, machine_line, markdown_table, measure, pa
 GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloat16": "format_info_bfloat16",
           "binary16": "format_info_binary16"}
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
-           "binary16": ("float16", 5, 10), "posit16": None}     # posit16: no framework peer
+           "binary16": ("float16", 5, 10), "posit16": None, "int8": None}     # no framework peer
 NO_PEER = (None, "")
 
 
@@ -83,7 +83,13 @@ def render(args) -> str:
         cells.append(gfl)
         fj = jax.jit(lambda v: nfj.round(v, name))
         rp = jax.jit(lambda v: jax.lax.reduce_precision(v, exponent_bits=e, mantissa_bits=m))
-        cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
+        try:
+            fj(xj)
+        except ValueError as exc:      # int8 rounds on float64 bits: JAX needs x64 mode for it
+            notes.append(f"numfmt.jax: {str(exc).split(';')[0]}")
+            cells.append(NO_PEER)
+        else:
+            cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
         cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes) if peer
                      else NO_PEER)
         mld = peer and (getattr(ml_dtypes, dtype, None) or np.float16)
