@@ -8,8 +8,8 @@ and XLA choose their own threads: one column). numfmt.torch runs eagerly (one to
 after another) and inside ``torch.compile`` (inductor fuses them into one loop; compile time
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
-(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``). Results that differ
-from numfmt's are flagged ``*``.
+(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
+numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are flagged ``*``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from _common import command, fmt_rate, machine_line, markdown_table, measure, pa
 GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloat16": "format_info_bfloat16",
           "binary16": "format_info_binary16"}
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
-           "binary16": ("float16", 5, 10)}
+           "binary16": ("float16", 5, 10), "posit16": None, "int8": None}     # no framework peer
+NO_PEER = (None, "")
 
 
 def main(argv=None) -> int:
@@ -55,12 +56,14 @@ def render(args) -> str:
         notes.append(f"gfloat unavailable ({type(exc).__name__}: {exc})")
     n_gfloat = min(n, 1 << 18)
     rows = []
-    for name, (dtype, e, m) in FORMATS.items():
+    for name, peer in FORMATS.items():
         print(f"{name} ...", file=sys.stderr, flush=True)
+        dtype, e, m = peer or (None, 0, 0)
         ref = nf.round(x, name)
         check = lambda r: same(np.asarray(r), ref)  # noqa: E731
         tcheck = lambda r: check(r.numpy())  # noqa: E731
-        tdt = getattr(torch, dtype)
+        tdt = getattr(torch, dtype) if peer else None
+        torch._dynamo.reset()     # a fresh cache per format: the lambdas share one code object
         compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
         cells = []
         for threads in (1, cores):
@@ -68,10 +71,11 @@ def render(args) -> str:
             nf.set_num_threads(threads)
             cells.append(measure(lambda: nft.round(xt, name), n, repeats, check=tcheck, note=notes))
             cells.append(measure(lambda: compiled(xt), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: xt.to(tdt).to(torch.float32), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: xt.to(tdt).to(torch.float32), n, repeats, check=tcheck, note=notes)
+                         if peer else NO_PEER)
             cells.append(measure(lambda: nf.round(x, name), n, repeats))
-        gfl = (None, "")
-        if gfloat is not None:
+        gfl = NO_PEER
+        if gfloat is not None and peer:
             fi = getattr(gformats, GFLOAT[name])
             xg = xt[:n_gfloat].clone()
             gfl = measure(lambda: gfloat.round_ndarray(fi, xg), n_gfloat, repeats,
@@ -79,10 +83,18 @@ def render(args) -> str:
         cells.append(gfl)
         fj = jax.jit(lambda v: nfj.round(v, name))
         rp = jax.jit(lambda v: jax.lax.reduce_precision(v, exponent_bits=e, mantissa_bits=m))
-        cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
-        cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes))
-        mld = getattr(ml_dtypes, dtype, None) or np.float16
-        cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes))
+        try:
+            fj(xj)
+        except ValueError as exc:      # int8 rounds on float64 bits: JAX needs x64 mode for it
+            notes.append(f"numfmt.jax: {str(exc).split(';')[0]}")
+            cells.append(NO_PEER)
+        else:
+            cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
+        cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes) if peer
+                     else NO_PEER)
+        mld = peer and (getattr(ml_dtypes, dtype, None) or np.float16)
+        cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes) if peer
+                     else NO_PEER)
         rows.append([name] + [fmt_rate(*c) for c in cells])
     torch.set_num_threads(cores)
     lines = [machine_line(command("bench_backends.py", args)), "",

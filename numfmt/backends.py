@@ -43,6 +43,8 @@ from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_para
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import floating as _kern
+from .kernels import fixed as _fixed
+from .kernels import posit as _posit
 from .random import RNGS, splitmix_bits
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
@@ -194,6 +196,16 @@ class Backend:
         """``decode_plan(self, fmt, dtype)``."""
         return decode_plan(self, fmt, dtype)
 
+    def constant(self, name: str, *args):
+        """``PLANS[name](self, *args)``, a function of the parameters only (a family's plan): a
+        backend whose tracer must not trace it (torch.compile) overrides this with a
+        constant-result wrapper."""
+        return PLANS[name](self, *args)
+
+    def random64(self, rnd):
+        """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
+        return rnd
+
     # -- shared: the family code, rebound ------------------------------------------------------
 
     def kernel(self, name: str, lane_bits: int) -> Callable:
@@ -214,7 +226,23 @@ class Backend:
         return (64,)
 
 
-KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits}
+KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
+           "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
+           "fixed_round": _fixed.round_pow2_bits}
+
+FAMILIES: dict = {}
+"""The other families on the backends: family name -> (cast, decode), which take the
+arguments of ``float_cast`` and ``float_decode`` (``numfmt.backend_families`` fills it)."""
+
+
+def format_family(backend: Backend, fmt) -> str:
+    """The family of a format (or of a name ``numfmt.format`` takes): float, posit, fixed, block."""
+    return _format(fmt).family
+
+
+PLANS: dict = {"format_family": format_family}
+"""What ``Backend.constant`` evaluates: name -> a function (backend, *parameters) of the
+parameters only (the families add their plans)."""
 
 
 class Plan(NamedTuple):
@@ -278,39 +306,49 @@ def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, r
     return round_one(lanes, params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
 
 
+def random_numbers(backend: Backend, x, mode: Rounding, k, seed, random_bits, sr_rule: str, rng: str,
+                   lane_bits: int):
+    """The k random bits of each element of x for stochastic rounding (k None: a deterministic
+    mode, 0 comes back), from random_bits or the seed, with the NumPy path's errors."""
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if k is None:
+        if random_bits is not None:
+            stochastic_args(mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
+        return 0
+    if rng != "splitmix64" and random_bits is None:
+        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
+                                  "use rng='splitmix64' (the default) or random_bits")
+    if random_bits is not None:
+        if seed is not None:
+            raise ValueError("pass either seed or random_bits, not both")
+        return backend.explicit_random(random_bits, x, k, lane_bits)
+    return backend.random(backend.use_seed(seed), x, k, lane_bits)
+
+
 def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
                want_code: bool, rng: str = "splitmix64"):
     """round (want_code False) or encode x to a float format on the backend: the public
-    functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
+    functions of ``numfmt.torch`` and ``numfmt.jax`` call this (other families: ``FAMILIES``)."""
+    family = backend.constant("format_family", fmt)
+    if family in FAMILIES:
+        return FAMILIES[family][0](backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                                   want_code, rng)
     x = backend.float_input(x)
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt
-    if rng not in RNGS:
-        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
-    if rng != "splitmix64" and plan.sr and random_bits is None:
-        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
-                                  "use rng='splitmix64' (the default) or random_bits")
+    k = plan.sr[0] if plan.sr else None
     traced = backend.traced(x)
+    rnd = random_numbers(backend, x, plan.mode, k, seed, random_bits, sr_rule, rng, plan.lane_bits)
     if not traced:
-        check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
-    rnd = 0
-    if plan.sr:
-        k = plan.sr[0]
-        if random_bits is not None:
-            if seed is not None:
-                raise ValueError("pass either seed or random_bits, not both")
-            rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
-        else:
-            rnd = backend.random(backend.use_seed(seed), x, k, plan.lane_bits)
-    elif random_bits is not None:
-        stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
+        check_domain(fmt, nan, size_of(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)
     if plan.raise_params and not traced:
         marked = _round_lanes(backend, lanes, plan, plan.raise_params, False, rnd) == plan.mark
         count = backend.count(marked)
         if count:
-            raise overflow_error(fmt, plan.mode, count, _size(x), x[marked][0].item())
+            raise overflow_error(fmt, plan.mode, count, size_of(x), x[marked][0].item())
     out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
     if want_code:
         return backend.to_codes(out, plan.code_dtype)
@@ -366,6 +404,9 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     """decode on the backend: values of codes as float32 (default), float64 or a framework float
     dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
     NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
+    family = backend.constant("format_family", fmt)
+    if family in FAMILIES:
+        return FAMILIES[family][1](backend, codes, fmt, dtype)
     plan = backend.decode_plan(fmt, dtype)
     lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
     table = backend.table(plan.table, plan.compute, lanes)
@@ -376,6 +417,7 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     return backend.cast_to(values, dtype) if plan.native else values
 
 
-def _size(x) -> int:
+def size_of(x) -> int:
+    """The number of elements of a tensor (from its shape)."""
     return int(np.prod(tuple(x.shape), dtype=np.int64))
 

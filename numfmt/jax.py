@@ -1,4 +1,5 @@
-"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family, bit-identical to
+"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
+families (``numfmt.backend_families``), bit-identical to
 ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
 same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
 ``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
@@ -10,7 +11,11 @@ pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormal
 float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
 of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
 arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
-float64 in x64 mode). round and encode work on bits.
+float64 in x64 mode). round and encode work on bits. Posit formats
+(``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
+mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
+x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
+on float64 bits) need x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
@@ -23,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backends, device_matmul
+from . import backend_families, backends, device_matmul  # noqa: F401 (backend_families: the posit and fixed families)
 from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode", "matmul"]
@@ -185,7 +190,9 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,)}
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
+           "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
+           "fixed_round": (2, 5, 7, 8)}
 
 
 class JaxBackend(backends.Backend):
@@ -208,6 +215,9 @@ class JaxBackend(backends.Backend):
         if (name, lane_bits) not in jitted:
             jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
         return jitted[name, lane_bits]
+
+    def random64(self, rnd):
+        return (rnd.hi.astype(jnp.int64) << 32) | rnd.lo.astype(jnp.int64) if isinstance(rnd, Wide) else rnd
 
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))

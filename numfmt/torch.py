@@ -1,12 +1,15 @@
-"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family, bit-identical
-to ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives
-the same random integer for element i), computed on the input's device with torch's integer
+"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
+fixed-point families (``numfmt.backend_families``), bit-identical to ``numfmt.round`` /
+``encode`` / ``decode`` (stochastic rounding included: the same seed gives the same random
+integer for element i), computed on the input's device with torch's integer
 operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
 evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
+go through ``numfmt.backend_families``, the same way.
 
 round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
 them into one loop (eager, each of the kernel's operations is a separate pass over memory:
@@ -22,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import backends, device_matmul
+from . import backend_families, backends, device_matmul  # noqa: F401 (backend_families: the posit and fixed families)
 from .rounding import stochastic_away
 from .stochastic import use_seed
 
@@ -223,6 +226,11 @@ class TorchBackend(backends.Backend):
     @torch.compiler.assume_constant_result
     def decode_plan(fmt, dtype):
         return backends.decode_plan(BACKEND, fmt, dtype)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def constant(name, *args):
+        return backends.PLANS[name](BACKEND, *args)
 
     def format_of(self, dtype):
         return _format_of(dtype)
