@@ -381,19 +381,21 @@ def test_float64_route_equals_exact_core(op, fmt):
         p = kernel_params(f, True, rounding_mode(mode), "ieee", "raise")[0]
         rdn = int(mode == "toward_negative")
         route, core = np.empty(x.size), np.empty(x.size)
-        bad = np.zeros(2, np.int64)
-        ROUTE_KERNELS[op](x, route, 0, y, z, p, rdn, check, bad[:1])
-        KERNELS[op](x, core, 0, y, z, p, rdn, None, None, np.uint64(0), check, bad[1:])
+        bad = np.zeros(3, np.int64)             # route: [not values, left the route]; core: [not values]
+        ROUTE_KERNELS[op](x, route, 0, y, z, p, rdn, check, bad[:2])
+        KERNELS[op](x, core, 0, y, z, p, rdn, None, None, np.uint64(0), check, bad[2:])
         assert not bad.any()
         assert np.array_equal(route.view(np.int64), core.view(np.int64)), (op, fmt, mode)
 
 
 @pytest.mark.parametrize("fmt", ["binary32", "e4m3", "e2m1"])
 def test_quotient_route_equals_exact_core(fmt):
-    """The quotient kernel (div of any float64 operands, for ``numfmt.scaling``) takes the
-    float64 route where x, y and x / y lie in [2**-900, 2**901] and the exact core elsewhere:
-    bit for bit what the exact core gives, across the edges of that range, for 53-bit
-    operands, zeros, infinities, NaN and subnormals."""
+    """The quotient kernels (div of any float64 operands, for ``numfmt.scaling``): the float64
+    route serves zeros, specials and x, y, x / y in [2**-900, 2**901], bit for bit what the
+    exact core gives, across the edges of that range, for 53-bit operands, infinities, NaN and
+    subnormals; elsewhere it flags the call for the exact core (bad[1]), and numfmt.div's
+    results there are the exact core's."""
+    from numfmt.arithmetic.floating import elementwise
     from numfmt.casts.floating import kernel_params
     from numfmt.kernels.arith import KERNELS, ROUTE_KERNELS
     from numfmt.rounding import rounding_mode
@@ -420,13 +422,28 @@ def test_quotient_route_equals_exact_core(fmt):
     x = np.where(near & (rng.random(n) < 0.6), np.nextafter(x, rng.choice([-inf, inf], n)), x)
     x[::13] = rng.choice([0.0, -0.0, inf, -inf, nan, 5e-324], x[::13].size)
     y[::17] = rng.choice([0.0, -0.0, inf, nan, 5e-324, 1.0], y[::17].size)
+    # the route serves zeros, specials, and operands and quotients in [2**-900, 2**901]
+    with np.errstate(all="ignore"):
+        q = np.abs(x / y)
+    in_range = [(np.abs(v) >= 2.0 ** -900) & (np.abs(v) <= 2.0 ** 901) for v in (x, y, q)]
+    served = (x == 0) | (y == 0) | ~np.isfinite(x) | ~np.isfinite(y) | (in_range[0] & in_range[1] & in_range[2])
+    assert served.any() and (~served).any()
     check = kernel_params(f, True, rounding_mode("toward_zero"), "ieee", "ml_dtypes")[0]
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "saturate", "ml_dtypes")[0]
         rdn = int(mode == "toward_negative")
-        route, core = np.empty(x.size), np.empty(x.size)
-        bad = np.zeros(2, np.int64)
-        ROUTE_KERNELS["quotient"](x, route, 0, y, y, p, rdn, check, bad[:1])
-        KERNELS["quotient"](x, core, 0, y, y, p, rdn, None, None, np.uint64(0), check, bad[1:])
-        assert not bad.any()                            # the quotient kernels check no operand
-        assert np.array_equal(route.view(np.int64), core.view(np.int64)), (fmt, mode)
+        for part, left in ((served, 0), (~served, 1)):
+            xs, ys = x[part], y[part]
+            route, core = np.empty(xs.size), np.empty(xs.size)
+            bad = np.zeros(3, np.int64)
+            ROUTE_KERNELS["quotient"](xs, route, 0, ys, ys, p, rdn, check, bad[:2])
+            KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, bad[2:])
+            assert bad[0] == bad[2] == 0                 # the quotient kernels check no operand
+            assert bad[1] == left, (fmt, mode)           # the route flags what it leaves to the core
+            if not left:
+                assert np.array_equal(route.view(np.int64), core.view(np.int64)), (fmt, mode)
+        xs, ys = x[~np.isnan(q)], y[~np.isnan(q)]       # (e2m1 has no NaN: elementwise refuses one)
+        whole = elementwise("quotient", (xs, ys), f, rounding_mode(mode), "saturate", None)
+        core = np.empty(xs.size)
+        KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, np.zeros(1, np.int64))
+        assert np.array_equal(whole.view(np.int64), core.view(np.int64)), (fmt, mode)

@@ -87,12 +87,12 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
     route = sr is None and _takes_float64_route(op, fmt)
-    not_values = np.zeros(1, np.int64)
+    not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     if route:           # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], x, out, y, z, params, rdn, check, not_values, pass_start=True,
                     work_per_item=4)
-    else:
+    if not route or not_values[1]:
         run_chunked(KERNELS[op], x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values,
                     pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:

@@ -206,15 +206,24 @@ def _mul(x, y, z, rdn):
 
 
 @nb.njit(forceinline=True)
-def _div(x, y, z, rdn):
+def _div_special(x, y):
+    """(True, bits of x / y) where x or y is a zero, Inf or NaN (IEEE 754), else (False, 0)."""
     ax, ay = x & _MAG, y & _MAG
     neg = (x ^ y) < 0
     if (ax > _INF) | (ay > _INF) | ((ax == _INF) & (ay == _INF)) | ((ax == 0) & (ay == 0)):
-        return _special(_NAN)
+        return True, _NAN
     if (ax == _INF) | (ay == 0):
-        return _special(_INF | _zero(neg))
+        return True, _INF | _zero(neg)
     if (ay == _INF) | (ax == 0):
-        return _special(_zero(neg))
+        return True, _zero(neg)
+    return False, _NONE
+
+
+@nb.njit(forceinline=True)
+def _div(x, y, z, rdn):
+    special, bits = _div_special(x, y)
+    if special:
+        return _special(bits)
     na, sa, ea = exact.unpack_float64(x)
     nb_, sb, eb = exact.unpack_float64(y)
     n, s, e = exact.div(na, sa, ea, nb_, sb, eb)
@@ -302,18 +311,22 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+# what a float64-route operation returns where it cannot serve (a signalling NaN: never a result)
+LEFT_ROUTE = np.int64(0x7FF0000000000001)
+
+
 @nb.njit(forceinline=True)
 def odd_quotient_bits(x, y, rdn):
     """float64 bits of the exact x / y rounded to odd at 53 bits, as ``odd_float64_bits`` gives
     it from the exact core. Where x, y and q = fl(x / y) lie in [2**-900, 2**901] in magnitude:
     the remainder r = x - q * y is a float64 and (x - p) - e computes it exactly (p + e = q * y
     by Dekker's product, x - p exact by Sterbenz's lemma); the exact quotient is q + r / y, so
-    for r != 0 the result is q or its neighbour toward q + r / y, whichever is odd. Elsewhere
-    (zeros, specials, extreme exponents) the exact core's division."""
+    for r != 0 the result is q or its neighbour toward q + r / y, whichever is odd. Zeros and
+    specials: IEEE 754's result. Elsewhere (extreme exponents) LEFT_ROUTE, for the exact core."""
     ax, ay = x & _MAG, y & _MAG
+    a = np.int64(x).view(np.float64)
+    b = np.int64(y).view(np.float64)
     if (ax >= _SAFE_LO) & (ax <= _SAFE_HI) & (ay >= _SAFE_LO) & (ay <= _SAFE_HI):
-        a = np.int64(x).view(np.float64)
-        b = np.int64(y).view(np.float64)
         q = a / b
         bits = np.float64(q).view(np.int64)
         mag = bits & _MAG
@@ -324,8 +337,8 @@ def odd_quotient_bits(x, y, rdn):
                 away = ((r > 0) == (b > 0)) == (q > 0)     # q + r / y is farther from zero than q
                 mag = (mag if away else mag - 1) | 1
             return mag | (bits & _SIGN)
-    special, bits, n, s, e = _div(x, y, 0, rdn)
-    return bits if special else odd_float64_bits(n, s, e)
+    special, bits = _div_special(x, y)
+    return bits if special else LEFT_ROUTE
 
 
 @nb.njit(forceinline=True)
@@ -384,8 +397,9 @@ def _store(out, i, result, p, sr, rand, seed, j):
 # True, k, rule), the random integer of element i being element_bits(rand, seed, start + i, k)
 # (rand None: the seeded generator). Every operand is checked to be a value of the format on
 # the way (pc = kernel_params(fmt, True, toward_zero, "ieee", "ml_dtypes")[0]); bad[0] is set to
-# 1 if one is not (its result is then meaningless). The quotient kernels (div of any float64
-# operands) check none.
+# 1 if one is not (its result is then meaningless); the route kernels set bad[1] = 1 where
+# the route cannot serve (division at extreme exponents). The quotient kernels (div of any
+# float64 operands) check none.
 @nb.njit(forceinline=True)
 def _fast_add(x, y, z, rdn):
     return odd_sum_bits(x, y, rdn)
@@ -412,18 +426,23 @@ def _fast_fma(x, y, z, rdn):
 def _run_route(x, out, start, y, z, p, rdn, pc, bad, arity, fast_op):
     """The loop of every float64-route kernel: ``fast_op`` on the float64 bits of x[i],
     y[start + i], z[start + i] (the first ``arity`` of them checked to be values of the
-    format; arity 0: none), rounded once into out[i]."""
+    format; arity 0: none), rounded once into out[i]; bad[1] = 1 where fast_op left the route
+    (its results are then meaningless: run the exact-core kernel)."""
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
+    left = False
     odd = np.empty(x.size, np.int64)             # separate passes: the checks and the rounding vectorize
     for i in range(x.size):
         odd[i] = fast_op(_bits(x[i]), _bits(y[i]), _bits(z[i]), rdn)
+        left |= odd[i] == LEFT_ROUTE
     for i in range(x.size):
         found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
     for i in range(x.size):
         out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
     if found:
         bad[0] = 1
+    if left:
+        bad[1] = 1
 
 
 @nb.njit(forceinline=True)
