@@ -86,9 +86,9 @@ def test_quantized_dense_forward_and_gradients():
 
 
 def test_accumulator_goes_through_numfmt_jax_matmul(monkeypatch):
-    """The accumulator path, wired to a host stand-in of numfmt.jax.matmul (numfmt.matmul; the
-    device one comes from another part of numfmt), outside jit; the gradient goes straight
-    through the accumulator."""
+    """The accumulator path, wired to a host stand-in of numfmt.jax.matmul (numfmt.matmul,
+    recording its arguments), outside jit; the gradient goes straight through the
+    accumulator (test_accumulator_with_the_device_matmul runs the device one)."""
     calls = []
 
     def matmul(a, b, fmt=None, **kwargs):
@@ -107,8 +107,6 @@ def test_accumulator_goes_through_numfmt_jax_matmul(monkeypatch):
 
 
 def test_accumulator_with_the_device_matmul():
-    if not hasattr(nfj, "matmul"):
-        pytest.skip("numfmt.jax.matmul (the emulated device matmul) is not in this numfmt yet")
     x, w = _data(8, (4, 32), 1.0), _data(9, (32, 5), 1.0)
     y = jax.jit(lambda x, w: nfj.quantized_dense(x, w, weight="e4m3", act="e4m3", accumulator="bfloat16"))(x, w)
     expected = nf.matmul(nf.round(x, "e4m3"), nf.round(w, "e4m3"), accumulator="bfloat16")
