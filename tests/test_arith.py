@@ -357,11 +357,12 @@ def test_exact_float64_results_round_like_numfmt_round(fv, mode, op):
 @pytest.mark.parametrize("fmt", ["bfloat16", "binary16", "binary32", "e4m3", "e2m1", "p3109_p1"])
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "fma"])
 def test_float64_route_equals_exact_core(op, fmt):
-    """Deterministic add / sub / mul / div / fma take the float64 route (TwoSum; exact
-    products; the quotient's exact remainder): it must give bit for bit what the exact core
-    gives, specials, signed zeros and (fma) cancellation of the product included."""
-    from numfmt.casts.floating import kernel_params
-    from numfmt.kernels.arith import KERNELS, ROUTE_KERNELS
+    """add / sub / mul / div / fma take the float64 route (TwoSum; exact products; the
+    quotient's exact remainder): it must give bit for bit what the exact core gives, specials,
+    signed zeros and (fma) cancellation of the product included, in the deterministic modes
+    and under stochastic rounding (explicit and seeded random bits, both rules, k up to the
+    route's limit)."""
+    from numfmt.casts.floating import kernel_params, sr_params
     from numfmt.rounding import rounding_mode
 
     f = nf.format(fmt)
@@ -380,12 +381,27 @@ def test_float64_route_equals_exact_core(op, fmt):
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "ieee", "raise")[0]
         rdn = int(mode == "toward_negative")
-        route, core = np.empty(x.size), np.empty(x.size)
-        bad = np.zeros(3, np.int64)             # route: [not values, left the route]; core: [not values]
-        ROUTE_KERNELS[op](x, route, 0, y, z, p, rdn, check, bad[:2])
-        KERNELS[op](x, core, 0, y, z, p, rdn, None, None, np.uint64(0), check, bad[2:])
-        assert not bad.any()
-        assert np.array_equal(route.view(np.int64), core.view(np.int64)), (op, fmt, mode)
+        _assert_route_equals_core(op, x, y, z, p, rdn, None, None, check)
+    # stochastic rounding: the route needs precision + k <= 51; explicit and seeded bits
+    for k in sorted({1, 7, 32, 51 - f.man_bits - 1}):
+        for rule in ("add", "nearest"):
+            p = kernel_params(f, True, rounding_mode("stochastic"), "ieee", "raise")[0]
+            sr = sr_params(f, True, k, rule)
+            rand = rng.integers(0, 1 << k, x.size)
+            _assert_route_equals_core(op, x, y, z, p, 0, sr, rand, check)
+            _assert_route_equals_core(op, x, y, z, p, 0, sr, np.empty(0, np.int64), check)
+
+
+def _assert_route_equals_core(op, x, y, z, p, rdn, sr, rand, check):
+    """The float64 route's kernel and the exact core's give the same bits (no operand flagged)."""
+    from numfmt.kernels.arith import KERNELS, ROUTE_KERNELS
+
+    route, core = np.empty(x.size), np.empty(x.size)
+    bad = np.zeros(3, np.int64)             # route: [not values, left the route]; core: [not values]
+    ROUTE_KERNELS[op](x, route, 0, y, z, p, rdn, sr, rand, np.uint64(5), check, bad[:2])
+    KERNELS[op](x, core, 0, y, z, p, rdn, sr, rand, np.uint64(5), check, bad[2:])
+    assert not bad.any()
+    assert np.array_equal(route.view(np.int64), core.view(np.int64)), (op, p, sr)
 
 
 @pytest.mark.parametrize("fmt", ["binary32", "e4m3", "e2m1"])
@@ -436,7 +452,7 @@ def test_quotient_route_equals_exact_core(fmt):
             xs, ys = x[part], y[part]
             route, core = np.empty(xs.size), np.empty(xs.size)
             bad = np.zeros(3, np.int64)
-            ROUTE_KERNELS["quotient"](xs, route, 0, ys, ys, p, rdn, check, bad[:2])
+            ROUTE_KERNELS["quotient"](xs, route, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, bad[:2])
             KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, bad[2:])
             assert bad[0] == bad[2] == 0                 # the quotient kernels check no operand
             assert bad[1] == left, (fmt, mode)           # the route flags what it leaves to the core

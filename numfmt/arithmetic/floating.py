@@ -44,11 +44,16 @@ def narrow_format(fmt: FloatFormat) -> bool:
     return bool(getattr(narrow, "py_func", narrow)(p))
 
 
-def _takes_float64_route(op: str, fmt: FloatFormat) -> bool:
-    """Whether op's deterministic results in fmt may take the float64 route
-    (``kernels.arith.ROUTE_KERNELS``): narrow formats; for mul and fma, products exact in
-    float64; for fma, products below 2**1023 too (TwoSum's range)."""
+def _takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -> bool:
+    """Whether op's results in fmt may take the float64 route (``kernels.arith.ROUTE_KERNELS``):
+    narrow formats; for mul and fma, products exact in float64; for fma, products below
+    2**1023 too (TwoSum's range). Stochastic rounding with k = sr_bits random bits needs the
+    discarded fraction exact to k bits and one more: precision + k <= 51, and the smallest
+    quantum at least 2**(k - 1072) (odd-jammed float64 subnormals)."""
     if not narrow_format(fmt):
+        return False
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    if sr_bits is not None and (fmt.man_bits + 1 + sr_bits > 51 or qsub < sr_bits - 1072):
         return False
     if op in ("mul", "fma"):
         return products_exact_in_float64(fmt) and (op == "mul" or 2 * fmt.info.maxexp <= 1023)
@@ -86,15 +91,14 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
-    route = sr is None and _takes_float64_route(op, fmt)
+    route = _takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
+    args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
     if route:           # the float64 route's kernel (see kernels.arith)
-        run_chunked(ROUTE_KERNELS[op], x, out, y, z, params, rdn, check, not_values, pass_start=True,
-                    work_per_item=4)
+        run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
     if not route or not_values[1]:
-        run_chunked(KERNELS[op], x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values,
-                    pass_start=True, work_per_item=WORK_EXACT[op])
+        run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
     if overflow == "raise":

@@ -384,13 +384,14 @@ def _store(out, i, result, p, sr, rand, seed, j):
     out[i] = np.int64(bits).view(np.float64)   # one rounding
 
 
-# Two kernels per operation, each serving every FloatFormat and every rounding mode:
-#   KERNELS[op](x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad): the exact core.
-#   ROUTE_KERNELS[op](x, out, start, y, z, p, rdn, pc, bad): the float64 route (TwoSum; exact
-#   products; the quotient's exact remainder) of deterministic add / sub / mul / div / fma in
-#   narrow formats (mul and fma: where float64 holds the products exactly, and for fma below
-#   2**1023), which gives the same odd-jammed float64 as the exact core at a fraction of the
-#   cost, and compiles without it.
+# Two kernels per operation, each serving every FloatFormat and every rounding mode, both
+#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+#   KERNELS[op]: the exact core.
+#   ROUTE_KERNELS[op]: the float64 route (TwoSum; exact products; the quotient's exact
+#   remainder) of add / sub / mul / div / fma in narrow formats (mul and fma: where float64
+#   holds the products exactly, and for fma below 2**1023; stochastic rounding with p + k <=
+#   51), which gives the same odd-jammed float64 as the exact core at a fraction of the cost,
+#   and compiles without it.
 # x, y, z: float32 or float64 arrays of equal dtype (ops with fewer operands ignore y, z; they
 # are read from index start), out float32 or float64; p = kernel_params(fmt, True, mode,
 # overflow, nan)[0]; rdn = 1 under toward_negative; sr None (deterministic) or sr_params(fmt,
@@ -423,11 +424,13 @@ def _fast_fma(x, y, z, rdn):
 
 
 @nb.njit(forceinline=True)
-def _run_route(x, out, start, y, z, p, rdn, pc, bad, arity, fast_op):
+def _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, fast_op):
     """The loop of every float64-route kernel: ``fast_op`` on the float64 bits of x[i],
     y[start + i], z[start + i] (the first ``arity`` of them checked to be values of the
-    format; arity 0: none), rounded once into out[i]; bad[1] = 1 where fast_op left the route
-    (its results are then meaningless: run the exact-core kernel)."""
+    format; arity 0: none), rounded once into out[i] (stochastically where sr says: the
+    odd-jammed float64 keeps the discarded fraction exact to 51 - p bits, enough for k random
+    bits where p + k <= 51); bad[1] = 1 where fast_op left the route (its results are then
+    meaningless: run the exact-core kernel)."""
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
     left = False
@@ -437,8 +440,13 @@ def _run_route(x, out, start, y, z, p, rdn, pc, bad, arity, fast_op):
         left |= odd[i] == LEFT_ROUTE
     for i in range(x.size):
         found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
-    for i in range(x.size):
-        out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
+    if sr is None:
+        for i in range(x.size):
+            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
+    else:
+        for i in range(x.size):
+            rnd = element_bits(rand, seed, start + i, sr[0])
+            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)).view(np.float64)
     if found:
         bad[0] = 1
     if left:
@@ -497,35 +505,35 @@ def quotient_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
 
 
 @nb.njit(cache=True, nogil=True)
-def add_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_add)
+def add_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _fast_add)
 
 
 @nb.njit(cache=True, nogil=True)
-def sub_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_sub)
+def sub_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _fast_sub)
 
 
 @nb.njit(cache=True, nogil=True)
-def mul_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_mul)
+def mul_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _fast_mul)
 
 
 @nb.njit(cache=True, nogil=True)
-def div_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_div)
+def div_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _fast_div)
 
 
 @nb.njit(cache=True, nogil=True)
-def fma_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 3, _fast_fma)
+def fma_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 3, _fast_fma)
 
 
 @nb.njit(cache=True, nogil=True)
-def quotient_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+def quotient_route_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
     """The float64 route of ``quotient_kernel`` (``odd_quotient_bits`` takes the exact core's
     answer where x, y or x / y leave its range)."""
-    _run_route(x, out, start, y, z, p, rdn, pc, bad, 0, _fast_div)
+    _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 0, _fast_div)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
