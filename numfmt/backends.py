@@ -43,7 +43,7 @@ from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_para
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import floating as _kern
-from .random import RNGS, splitmix_bits
+from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
@@ -151,8 +151,9 @@ class Backend:
         """An integer tensor of codes (checked to lie in [0, 2**bits) where not traced) as lanes."""
         raise NotImplementedError
 
-    def random(self, seed: int, like, k: int, lane_bits: int):
-        """SplitMix64's k-bit numbers for the elements of ``like`` (C-order index)."""
+    def random(self, seed: int, like, k: int, lane_bits: int, rng: str = "splitmix64"):
+        """The k-bit numbers of the generator ``rng`` (``numfmt.random.RNGS``; ``random_seed``
+        gives its seed or key) for the elements of ``like`` (C-order index)."""
         raise NotImplementedError
 
     def explicit_random(self, random_bits, like, k: int, lane_bits: int):
@@ -208,7 +209,28 @@ class Backend:
         return (64,)
 
 
-KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits}
+KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
+           "squares_bits": squares_bits}
+
+
+def random_seed(seed, rng: str) -> int:
+    """The 64-bit number a backend's ``random`` hashes with the counter: the seed for
+    SplitMix64, ``squares_key(seed)`` for Squares (the NumPy path's ``random_bits``); the seed
+    is recorded for ``numfmt.last_seed``.
+
+    >>> hex(random_seed(0, "squares"))
+    '0x413be9b6dab1c8ef'
+    """
+    seed = use_seed(seed)
+    return squares_key(seed) if rng == "squares" else seed
+
+
+def check_rng(rng: str, stochastic: bool, random_bits) -> None:
+    """The NumPy path's errors for ``rng`` (``numfmt.stochastic.stochastic_args``)."""
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if stochastic and rng != "splitmix64" and random_bits is not None:
+        raise ValueError(f"rng={rng!r} chooses the seeded generator; random_bits replaces it: give one of them")
 
 
 class Plan(NamedTuple):
@@ -280,11 +302,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt
-    if rng not in RNGS:
-        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
-    if rng != "splitmix64" and plan.sr and random_bits is None:
-        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
-                                  "use rng='splitmix64' (the default) or random_bits")
+    check_rng(rng, bool(plan.sr), random_bits)
     traced = backend.traced(x)
     if not traced:
         check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
@@ -296,7 +314,7 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
                 raise ValueError("pass either seed or random_bits, not both")
             rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
         else:
-            rnd = backend.random(use_seed(seed), x, k, plan.lane_bits)
+            rnd = backend.random(random_seed(seed, rng), x, k, plan.lane_bits, rng)
     elif random_bits is not None:
         stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)

@@ -185,7 +185,7 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,)}
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,), "squares_bits": (2,)}
 
 
 class JaxBackend(backends.Backend):
@@ -258,9 +258,9 @@ class JaxBackend(backends.Backend):
             return jax.lax.bitcast_convert_type(codes, jnp.int32)
         return codes.astype(jnp.int32 if lane_bits == 32 else jnp.int64)
 
-    def random(self, seed, like, k, lane_bits):
+    def random(self, seed, like, k, lane_bits, rng="splitmix64"):
         index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
-        return self.kernel("splitmix_bits", lane_bits)(Wide.of(seed), index, k)
+        return self.kernel("splitmix_bits" if rng == "splitmix64" else "squares_bits", lane_bits)(Wide.of(seed), index, k)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         if isinstance(random_bits, jax.Array):

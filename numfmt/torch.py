@@ -15,7 +15,8 @@ raise: NaN into a format without NaN gives the format's NaN output (NaN; code 0)
 inputs of unsigned formats likewise, codes outside the format are not checked, and
 overflow="raise" acts as overflow="ieee". The random numbers come from an opaque custom op
 (``numfmt::splitmix_bits``), so compiled and eager stochastic rounding agree; a ``seed=None``
-is drawn when the function is traced, so pass a seed there.
+is drawn when the function is traced, so pass a seed there. ``rng="squares"`` gives the NumPy
+path's Squares numbers, as the same custom op.
 """
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ class U64:
 
     def __xor__(self, other):
         return U64(self.v ^ U64.of(other).v)
+
+    def __or__(self, other):
+        return U64(self.v | U64.of(other).v)
+
+    def __lshift__(self, other):
+        return U64(self.v << int(U64.of(other).v))
 
     def __rshift__(self, other):
         s = int(U64.of(other).v)           # shift counts are constants here
@@ -177,8 +184,8 @@ class TorchBackend(backends.Backend):
                              f"from {int(lanes.min())} to {int(lanes.max())}")
         return lanes if lane_bits == 64 else lanes.to(torch.int32)
 
-    def random(self, seed, like, k, lane_bits):
-        return _splitmix_op(backends.wrap(seed, 64), like.numel(), k, like.device).reshape(like.shape)
+    def random(self, seed, like, k, lane_bits, rng="splitmix64"):
+        return _counter_op(backends.wrap(seed, 64), like.numel(), k, rng, like.device).reshape(like.shape)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         rand = random_bits if isinstance(random_bits, torch.Tensor) else torch.as_tensor(np.asarray(random_bits))
@@ -225,17 +232,18 @@ class TorchBackend(backends.Backend):
         return values.to(dtype)
 
 
-@torch.library.custom_op("numfmt::splitmix_bits", mutates_args=())
-def _splitmix_op(seed: int, n: int, k: int, device: torch.device) -> torch.Tensor:
-    """The k-bit SplitMix64 numbers 0 .. n-1 of seed (``numfmt.random.splitmix_bits``, rebound).
-    An opaque op to torch.compile: inductor (2.13, CPU) miscompiles this hash of an arange fused
-    into its loop (wrong numbers, or a crash), so it runs as the eager tensor code."""
+@torch.library.custom_op("numfmt::counter_bits", mutates_args=())
+def _counter_op(seed: int, n: int, k: int, rng: str, device: torch.device) -> torch.Tensor:
+    """The k-bit numbers 0 .. n-1 of the generator rng for seed (its key for Squares):
+    ``numfmt.random.splitmix_bits`` or ``squares_bits``, rebound. An opaque op to torch.compile:
+    inductor (2.13, CPU) miscompiles this hash of an arange fused into its loop (wrong numbers,
+    or a crash), so it runs as the eager tensor code."""
     index = torch.arange(n, dtype=torch.int64, device=device)
-    return BACKEND.kernel("splitmix_bits", 64)(U64(seed), index, k)
+    return BACKEND.kernel("splitmix_bits" if rng == "splitmix64" else "squares_bits", 64)(U64(seed), index, k)
 
 
-@_splitmix_op.register_fake
-def _(seed, n, k, device):
+@_counter_op.register_fake
+def _(seed, n, k, rng, device):
     return torch.empty(n, dtype=torch.int64, device=device)
 
 

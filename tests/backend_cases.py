@@ -173,9 +173,20 @@ def test_errors_match_numpy(fw):
         fw.module.round(fw.to(x[:1]), "e4m3", "stochastic", sr_bits=4, random_bits=np.int64([16]))
 
 
-def test_rng_squares_is_not_there_yet(fw):
-    x = fw.to(np.float32([1.3]))
-    with pytest.raises(NotImplementedError, match="squares"):
-        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="squares")
-    with pytest.raises(ValueError, match="rng must be one of"):
-        fw.module.round(x, "e4m3", "stochastic", seed=1, rng="mt19937")
+@settings(max_examples=8)
+@given(data=st.data(), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
+       sr_rule=st.sampled_from(["add", "nearest"]))
+def test_rng_squares_matches_numpy(fw, data, seed, sr_bits, sr_rule):
+    """rng="squares": Widynski's Squares numbers (key squares_key(seed)), the same as NumPy's."""
+    fmt, x = data.draw(cases(False))
+    if not fw.usable(fmt, x):
+        return
+    for op in ("round", "encode"):
+        same_call(fw, op, x, fmt, "stochastic", nan="ml_dtypes", seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                  rng="squares")
+
+
+def test_rng_errors_match_numpy(fw):
+    x = np.float32([1.3])
+    same_call(fw, "round", x, "e4m3", "stochastic", seed=1, rng="mt19937")
+    same_call(fw, "round", x, "e4m3", "stochastic", rng="squares", random_bits=np.int64([3]))

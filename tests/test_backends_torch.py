@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
                            test_errors_match_numpy, test_explicit_random_bits_match_numpy,
                            test_float32_slice_exhaustive, test_float32_slice_sample,
-                           test_rng_squares_is_not_there_yet, test_round_encode_match_numpy,
+                           test_rng_errors_match_numpy, test_rng_squares_matches_numpy,
+                           test_round_encode_match_numpy,
                            test_stochastic_matches_numpy)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
