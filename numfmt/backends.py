@@ -37,11 +37,14 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .casts import block_options
+from .casts.block import BlockCodes
 from .casts.common import code_dtype
 from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
                              float32_domain, kernel_params, overflow_error, overflow_mark, sr_params)
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
+from .kernels import block as _block_kern
 from .kernels import floating as _kern
 from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
@@ -180,6 +183,11 @@ class Backend:
     def cast_to(self, values, dtype):
         raise NotImplementedError
 
+    def is_block(self, fmt) -> bool:
+        """Whether fmt (a name, a Format, a framework dtype name) is a block format; a backend
+        whose tracer must not trace the format lookup (torch.compile) overrides it as ``plan``."""
+        return is_block(fmt)
+
     def plan(self, *args) -> "Plan":
         """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
         overrides this and ``decode_plan`` with constant-result wrappers."""
@@ -188,6 +196,11 @@ class Backend:
     def decode_plan(self, fmt, dtype) -> "DecodePlan":
         """``decode_plan(self, fmt, dtype)``."""
         return decode_plan(self, fmt, dtype)
+
+    def block_plan(self, *args):
+        """``numfmt.backend_block.block_plan(*args)`` (the block family's ``plan``)."""
+        from .backend_block import block_plan
+        return block_plan(*args)
 
     # -- shared: the family code, rebound ------------------------------------------------------
 
@@ -210,7 +223,8 @@ class Backend:
 
 
 KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
-           "squares_bits": squares_bits}
+           "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
+           "ldexp_bits": _block_kern.ldexp_bits}
 
 
 def random_seed(seed, rng: str) -> int:
@@ -247,6 +261,12 @@ class Plan(NamedTuple):
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     float64_out: bool
     code_dtype: str          # the numpy name of the codes' dtype
+
+
+@functools.lru_cache(maxsize=None)
+def is_block(fmt) -> bool:
+    """Whether fmt names a block format (errors of unknown formats as ``numfmt.format``'s)."""
+    return _format(fmt).family == "block"
 
 
 def float_format(fmt) -> FloatFormat:
@@ -292,6 +312,33 @@ def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, r
     round_one = backend.kernel("round_one", plan.lane_bits)
     dom_m = 52 if plan.dom64 else 23
     return round_one(lanes, params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
+
+
+def cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
+         rng: str = "splitmix64", axis=None, pad: bool = False, packed: bool = False):
+    """round (want_code False) or encode x on the backend, by the format's family: the public
+    functions of ``numfmt.torch`` and ``numfmt.jax`` call this. Block formats take ``axis``,
+    ``pad`` and ``packed`` (``numfmt.backend_block``), the others none of them."""
+    from . import backend_block
+    if backend.is_block(fmt):
+        return backend_block.block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                        random_bits, want_code, rng, axis, pad, packed)
+    if axis is not None or pad or packed:
+        block_options(_format(fmt), axis=axis, pad=pad, packed=packed)
+    return float_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code, rng)
+
+
+def decode(backend: Backend, codes, fmt, dtype):
+    """decode on the backend: a ``BlockCodes`` (``numfmt.backend_block``), else float codes."""
+    from . import backend_block
+    if isinstance(codes, BlockCodes):
+        return backend_block.block_decode(backend, codes, fmt, dtype)
+    if fmt is None:
+        raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
+    if backend.is_block(fmt):
+        raise TypeError(f"decode of the block format {_format(fmt).name} needs the BlockCodes that encode "
+                        "returned (it carries the scales)")
+    return float_decode(backend, codes, fmt, dtype)
 
 
 def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import backends
+from .casts.block import BlockCodes
 from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode"]
@@ -185,7 +186,8 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,), "squares_bits": (2,)}
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,), "squares_bits": (2,),
+           "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,)}
 
 
 class JaxBackend(backends.Backend):
@@ -307,14 +309,18 @@ class JaxBackend(backends.Backend):
 
 
 BACKEND = JaxBackend()
+jax.tree_util.register_pytree_node(
+    BlockCodes, lambda b: ((b.codes, b.scales, b.tensor_scale), (b.fmt, b.axis, b.shape, b.packed)),
+    lambda aux, children: BlockCodes(*children, *aux))
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          rng: str = "splitmix64") -> jax.Array:
+          rng: str = "splitmix64", axis: int | None = None, pad: bool = False) -> jax.Array:
     """x rounded to fmt as a JAX array: float64 for float64 inputs and for formats whose values
     float32 cannot hold (x64 mode), else float32; bit-identical to ``numfmt.round``. fmt may be
-    a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...).
+    a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...). Block formats (MX, nvfp4)
+    quantize blocks along ``axis`` with ``pad`` as in NumPy (``numfmt.backend_block``).
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.round(jnp.array([464.0, 1 + 2**-8]), "e4m3").tolist()
@@ -322,34 +328,37 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     >>> nfj.round(jnp.array([1.25, 1.25]), jnp.float8_e4m3fn, "stochastic", seed=1).dtype
     dtype('float32')
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng)
+    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                         want_code=False, rng=rng, axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           rng: str = "splitmix64") -> jax.Array:
+           rng: str = "splitmix64", axis: int | None = None, pad: bool = False, packed: bool = False):
     """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
-    bit-identical to ``numfmt.encode``.
+    bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes`` of arrays
+    (a pytree: it passes through ``jax.jit``), ``axis`` and ``pad`` as for ``round``
+    (``packed=True`` is NumPy's only).
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng)
+    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                         want_code=True, rng=rng, axis=axis, pad=pad, packed=packed)
 
 
-def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:
+def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:
     """The values of codes (an integer array) of fmt, as float32 (default), float64 (x64 mode)
     or the jnp dtype of the format itself (``jnp.float8_e4m3fn`` for "e4m3", ...); NaN codes
-    give NaN with the code's sign bit, as ``numfmt.decode``.
+    give NaN with the code's sign bit, as ``numfmt.decode``. A ``BlockCodes`` from ``encode``
+    carries its format.
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.decode(jnp.array([0x38, 0x7E], jnp.uint8), "e4m3", jnp.float8_e4m3fn).astype(jnp.float32).tolist()
     [1.0, 448.0]
     """
-    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+    return backends.decode(BACKEND, codes, _format_of(fmt), dtype)
 
 
 def _format_of(fmt):

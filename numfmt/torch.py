@@ -225,6 +225,16 @@ class TorchBackend(backends.Backend):
     def decode_plan(fmt, dtype):
         return backends.decode_plan(BACKEND, fmt, dtype)
 
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def block_plan(*args):
+        return backends.Backend.block_plan(BACKEND, *args)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result
+    def is_block(fmt):
+        return backends.is_block(fmt)
+
     def format_of(self, dtype):
         return _format_of(dtype)
 
@@ -253,9 +263,12 @@ BACKEND.kernel("round_one", 64)     # rebind now: torch.compile must not trace t
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          rng: str = "splitmix64") -> torch.Tensor:
+          rng: str = "splitmix64", axis: int | None = None, dim: int | None = None,
+          pad: bool = False) -> torch.Tensor:
     """x rounded to fmt, as a tensor on x's device: float64 for float64 inputs and for formats
     whose values float32 cannot hold, else float32; bit-identical to ``numfmt.round``.
+    Block formats (MX, nvfp4) quantize blocks along ``axis`` (or its alias ``dim``; default
+    the format's) with ``pad`` as in NumPy (``numfmt.backend_block``).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.round(torch.tensor([464.0, 1 + 2**-8]), "e4m3").tolist()
@@ -263,31 +276,42 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     >>> nft.round(torch.tensor([1.25, 1.25]), torch.float8_e4m3fn, "stochastic", seed=1).dtype
     torch.float32
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng)
+    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                         want_code=False, rng=rng, axis=_axis(axis, dim), pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           rng: str = "splitmix64") -> torch.Tensor:
+           rng: str = "splitmix64", axis: int | None = None, dim: int | None = None, pad: bool = False,
+           packed: bool = False):
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
-    x's device; bit-identical to ``numfmt.encode``.
+    x's device; bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes``
+    of tensors (element codes, scale codes, the tensor scale of nvfp4 as a 0-d float32 tensor);
+    ``axis`` / ``dim`` and ``pad`` as for ``round`` (``packed=True`` is NumPy's only).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng)
+    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                         want_code=True, rng=rng, axis=_axis(axis, dim), pad=pad, packed=packed)
 
 
-def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
+def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:
     """The values of codes (an integer tensor) of fmt, as float32 (default), float64 or the
     torch dtype of the format itself (``torch.float8_e4m3fn`` for "e4m3", ...); NaN codes give
-    NaN with the code's sign bit, as ``numfmt.decode``.
+    NaN with the code's sign bit, as ``numfmt.decode``. A ``BlockCodes`` from ``encode``
+    carries its format (float32 or float64 values).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.decode(torch.tensor([0x38, 0x7E], dtype=torch.uint8), "e4m3", torch.float8_e4m3fn).float().tolist()
     [1.0, 448.0]
     """
-    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+    return backends.decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def _axis(axis, dim):
+    """``axis`` or its torch name ``dim`` (not both, unless equal)."""
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"pass axis or dim (its alias), not both; got axis={axis!r}, dim={dim!r}")
+    return axis if dim is None else dim

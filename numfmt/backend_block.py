@@ -1,0 +1,282 @@
+"""The block family (MX, BFP with power-of-two scales; NVFP4) on the torch and JAX backends:
+``numfmt.torch`` / ``numfmt.jax`` ``round``, ``encode`` and ``decode`` of a ``BlockFormat``,
+bit-identical to the NumPy path (``numfmt.casts.block``).
+
+Power-of-two scales, the same three steps as the Numba kernel ``kernels.block._pow2_rows``,
+with its own functions rebound to the framework (``numfmt.backends``):
+
+1. the largest magnitude of each block: a framework reduction (max of the magnitude bits,
+   NaN above Inf) over the blocked axis, zero-padded with ``pad``;
+2. its shared exponent: ``kernels.block.shared_exponent`` on the bits (float32 bits for
+   float32 inputs: ``casts.block.block_rule`` states the rule's thresholds for either width);
+3. each element x / 2**s rounded once by ``kernels.floating.round_one`` (saturating), the
+   quotient formed on the bits by ``kernels.block.ldexp_bits`` (exact, rounded to odd below
+   the normal range, as the NumPy kernel's float arithmetic does) and the value q * 2**s
+   likewise: no float arithmetic, so XLA's flush of float32 subnormals never meets it.
+
+A NaN scale (a NaN or Inf in the block, or a shared exponent above the scale format's) gives
+the NaN value and the element format's positive NaN output (code), as the NumPy kernel does.
+Element i draws random number i of x's C-order flattening, as in NumPy.
+
+Scales with fraction bits (nvfp4) follow torchao's float32 recipe, as ``casts.block`` does,
+in float32 tensor arithmetic with the scale and the elements rounded by ``round_one``.
+XLA flushes float32 subnormals, so on JAX blocks whose quotients x / scale, inputs or tensor
+scale are float32 subnormals would differ from NumPy: eagerly that raises ValueError, under
+``jax.jit`` it is documented here (such inputs lie below about 2**-100 times the tensor's
+largest magnitude).
+
+Fixed-point elements (mxint8, bfp) are not on the backends yet: they raise ValueError.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from . import backends
+from .casts import block as casts
+from .casts.common import code_dtype
+from .casts.floating import decode_table, kernel_params
+from .formats.block import BlockFormat
+from .formats.registry import format as _format
+from .kernels.block import NAN_EXP
+from .rounding import Rounding, overflow_policy, rounding_mode
+from .stochastic import stochastic_args
+
+_NAN_BITS = {23: 0x7FC00000, 52: 0x7FF8 << 48}     # the canonical quiet NaN of each domain
+
+
+class BlockPlan(NamedTuple):
+    """The checked arguments of a block round/encode as plain values (``block_plan``)."""
+
+    fmt: BlockFormat
+    mode: Rounding
+    axis: int                # the blocked axis, non-negative
+    tail: int                # zeros padding the blocked axis
+    dom_m: int               # 23 or 52: the rounding domain's fraction bits
+    lane_bits: int
+    params: tuple            # round_one's FloatParams of the element, wrapped to the lanes
+    sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
+    rule: tuple              # shared_exponent's rule numbers (power-of-two scales)
+    float64_out: bool        # round: float64 values, else float32
+    code_dtype: str          # element codes' numpy dtype name
+    scale_offset: int        # power-of-two scales: code = s + scale_offset ...
+    scale_nan: int           # ... and this code for the NaN scale; nvfp4: the scale's RNE params
+    scale_params: tuple      # nvfp4: round_one's FloatParams of the scale (nearest even)
+
+
+def block_format(fmt) -> BlockFormat | None:
+    """fmt resolved, if it is a block format, else None (the float family takes it)."""
+    fmt = _format(fmt)
+    return fmt if isinstance(fmt, BlockFormat) else None
+
+
+def _scale_codes(fmt: BlockFormat) -> tuple[int, int]:
+    """(offset, NaN code) of a power-of-two scale format: the code of 2**s is s + offset."""
+    table = decode_table(fmt.scale, np.dtype(np.float64))
+    finite = np.isfinite(table) & (table > 0)
+    exps = np.frexp(table[finite])[1] - 1
+    codes = np.flatnonzero(finite)
+    if not np.array_equal(codes - exps, np.full(codes.size, codes[0] - exps[0])):
+        raise ValueError(f"the scale format {fmt.scale.name} does not number its powers of two in order")
+    return int(codes[0] - exps[0]), int(np.flatnonzero(np.isnan(table))[0])
+
+
+@functools.lru_cache(maxsize=None)
+def block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rng: str, has_random_bits: bool,
+               want_code: bool, input64: bool, shape: tuple, axis, pad: bool, float32_lane_bits: int,
+               has_int64: bool) -> BlockPlan:
+    """Every check and parameter of a block round/encode that does not depend on the data, in
+    the NumPy path's order (``numfmt.casts.checked_cast``, ``casts.block._quantize``)."""
+    fmt = _format(fmt)
+    mode = rounding_mode(rounding)
+    backends.check_rng(rng, mode == Rounding.STOCHASTIC, None)
+    stochastic = mode == Rounding.STOCHASTIC
+    if stochastic:
+        k = stochastic_args(mode, (), 0, sr_bits, sr_rule, None)[1]
+        backends.check_rng(rng, True, True if has_random_bits else None)
+    elif sr_bits is not None or has_random_bits:
+        stochastic_args(mode, (), None, sr_bits, sr_rule, 0 if has_random_bits else None)  # the NumPy error
+    overflow_policy(overflow)
+    casts.check_options(fmt, overflow, nan)
+    axis = casts.blocked_axis(fmt, len(shape), axis)
+    tail = casts.check_length(shape[axis], fmt, axis, pad)
+    if fmt.element.family != "float":
+        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
+                         "do not quantize yet: use numfmt.round on NumPy arrays")
+    if fmt.power_of_two:
+        dom64 = input64 or not casts.float32_domain(fmt)
+    else:
+        dom64 = False                  # the nvfp4 recipe is float32 throughout
+    if dom64 and not has_int64:
+        raise ValueError(f"{fmt.name} needs float64 to round exactly; enable 64-bit mode "
+                         "(jax.config.update('jax_enable_x64', True))")
+    lane_bits = 64 if dom64 else float32_lane_bits
+    wrapped = lambda p: type(p)(*(backends.wrap(v, lane_bits) for v in p))  # noqa: E731
+    sr = ()
+    if stochastic:
+        sr = tuple(backends.wrap(v, lane_bits) for v in
+                   casts.element_params(fmt, dom64, mode, (None, k, sr_rule, None), want_code)[1])
+    params = wrapped(casts.element_params(fmt, dom64, mode, None, want_code)[0])
+    dom_m = 52 if dom64 else 23
+    offset = nan_code = 0
+    scale_params = ()
+    if fmt.power_of_two:
+        offset, nan_code = _scale_codes(fmt)
+    else:
+        scale_params = wrapped(kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0])
+    float64_out = fmt.power_of_two and (input64 or not casts.fits_float32(fmt))
+    return BlockPlan(fmt, mode, axis, tail, dom_m, lane_bits, params, sr,
+                     casts.block_rule(fmt, dom_m) if fmt.power_of_two else (), float64_out,
+                     code_dtype(fmt.element.bits).name, offset, nan_code, scale_params)
+
+
+def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
+               rng: str, axis, pad: bool, packed: bool):
+    """round (want_code False) or encode (a ``BlockCodes`` of framework tensors) x to the
+    block format fmt on the backend."""
+    x = backend.float_input(x)
+    plan = backend.block_plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, rng, random_bits is not None,
+                              want_code, backend.is_float64(x), tuple(int(n) for n in x.shape), axis, bool(pad),
+                              backend.float32_lane_bits, backend.has_int64())
+    if packed:
+        raise ValueError("packed=True is for NumPy arrays; on the torch and JAX backends encode gives one code "
+                         "per element")
+    ops = tensor_ops(backend)
+    rnd = 0
+    if plan.sr:
+        if random_bits is not None:
+            if seed is not None:
+                raise ValueError("pass either seed or random_bits, not both")
+            rnd = backend.explicit_random(random_bits, x, plan.sr[0], plan.lane_bits)
+        else:
+            rnd = backend.random(backends.random_seed(seed, rng), x, plan.sr[0], plan.lane_bits, rng)
+    fmt, bs, lane_bits, dom_m = plan.fmt, plan.fmt.block_size, plan.lane_bits, plan.dom_m
+    if not fmt.power_of_two:
+        return _nvfp4(backend, ops, x, plan, rnd, want_code)
+    lanes = backend.to_lanes(x, dom_m == 52, lane_bits)
+    mag = lanes & backends.wrap((1 << (dom_m + (11 if dom_m == 52 else 8))) - 1, lane_bits)
+    amax = ops.block_max(ops.pad(mag, plan.axis, plan.tail), plan.axis, bs)
+    s_blocks = backend.kernel("shared_exponent", lane_bits)(amax, *plan.rule, dom_m)
+    s = ops.repeat(s_blocks, bs, plan.axis, x.shape[plan.axis])
+    nan_scale = s == NAN_EXP
+    where = backend.namespace(lane_bits)["where"]
+    d = where(nan_scale, 0, s)
+    ldexp = backend.kernel("ldexp_bits", lane_bits)
+    y = where(nan_scale, backends.wrap(_NAN_BITS[dom_m], lane_bits), ldexp(lanes, -d, dom_m))
+    q = backend.kernel("round_one", lane_bits)(y, plan.params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
+    if want_code:
+        scales = where(s_blocks == NAN_EXP, plan.scale_nan, s_blocks + plan.scale_offset)
+        return casts.BlockCodes(backend.to_codes(q, plan.code_dtype),
+                                backend.to_codes(scales, code_dtype(fmt.scale.bits).name), None, fmt, plan.axis,
+                                tuple(x.shape))
+    v = where(nan_scale, backends.wrap(_NAN_BITS[dom_m], lane_bits), ldexp(q, d, dom_m))
+    values = backend.from_lanes(v, dom_m == 52)
+    if not plan.float64_out and dom_m == 52:
+        values = backend.to_float32(values)
+    if not plan.float64_out and not backend.traced(x):
+        too_big = backend.count(abs(values) == math.inf)
+        if too_big:
+            raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
+                                "pass x as float64")
+    return values
+
+
+def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool):
+    raise ValueError(f"{plan.fmt.name} is not on the {backend.name} backend yet")
+
+
+def block_decode(backend, obj, fmt, dtype):
+    """The values of a ``BlockCodes`` of framework tensors (``encode``'s result), as
+    ``numfmt.decode`` gives them: float32 (default) or float64."""
+    target = np.dtype(backend.float_dtype(dtype))
+    if target not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if fmt is not None and _format(fmt) != obj.fmt:
+        raise ValueError(f"fmt {_format(fmt).name} does not match the BlockCodes' format {obj.fmt.name}")
+    fmt = obj.fmt
+    if obj.packed:
+        raise ValueError("packed codes are for NumPy arrays; decode them with numfmt.decode")
+    if fmt.element.family != "float":
+        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
+                         "do not decode yet: use numfmt.decode on NumPy arrays")
+    ops = tensor_ops(backend)
+    if not fmt.power_of_two:
+        raise ValueError(f"{fmt.name} is not on the {backend.name} backend yet")
+    dom64 = target == np.float64 or not casts.fits_float32(fmt)
+    if dom64 and not backend.has_int64():
+        raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
+                         "(jax.config.update('jax_enable_x64', True))")
+    lane_bits, dom_m = (64, 52) if dom64 else (backend.float32_lane_bits, 23)
+    offset, nan_code = _scale_codes(fmt)
+    elements = backends.float_decode(backend, obj.codes, fmt.element, np.dtype(np.float64 if dom64 else np.float32))
+    lanes = backend.to_lanes(elements, dom64, lane_bits)
+    scales = backend.from_codes(obj.scales, fmt.scale.bits, lane_bits, "scales")
+    s = ops.repeat(scales, fmt.block_size, obj.axis, obj.shape[obj.axis])
+    where = backend.namespace(lane_bits)["where"]
+    nan_scale = s == nan_code
+    v = backend.kernel("ldexp_bits", lane_bits)(lanes, where(nan_scale, 0, s - offset), dom_m)
+    elem_nan = (lanes & backends.wrap((1 << (dom_m + (11 if dom64 else 8))) - 1, lane_bits)) > \
+        backends.wrap(((1 << (11 if dom64 else 8)) - 1) << dom_m, lane_bits)
+    v = where(nan_scale & ~elem_nan, backends.wrap(_NAN_BITS[dom_m], lane_bits), v)
+    values = backend.from_lanes(v, dom64)
+    if target == np.float32:
+        values = backend.to_float32(values)
+        if not backend.traced(values) and backend.count(abs(values) == math.inf) > backend.count(
+                abs(elements) == math.inf):
+            raise OverflowError(f"values of these {fmt.name} codes exceed float32's range; pass dtype=np.float64")
+    return values
+
+
+# ------------------------------------------------------------------------- framework shapes
+class _TorchOps:
+    """Padding, block maxima and the repetition of block scales, in torch."""
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+
+    def pad(self, a, axis: int, n: int):
+        if not n:
+            return a
+        shape = list(a.shape)
+        shape[axis] = n
+        return self.torch.cat([a, a.new_zeros(shape)], dim=axis)
+
+    def block_max(self, a, axis: int, bs: int):
+        shape = tuple(a.shape)
+        return a.reshape(shape[:axis] + (shape[axis] // bs, bs) + shape[axis + 1:]).amax(dim=axis + 1)
+
+    def repeat(self, s, bs: int, axis: int, n: int):
+        return self.torch.repeat_interleave(s, bs, dim=axis).narrow(axis, 0, n)
+
+
+class _JaxOps:
+    """Padding, block maxima and the repetition of block scales, in JAX."""
+
+    def __init__(self):
+        import jax
+        import jax.numpy as jnp
+        self.jax, self.jnp = jax, jnp
+
+    def pad(self, a, axis: int, n: int):
+        if not n:
+            return a
+        shape = list(a.shape)
+        shape[axis] = n
+        return self.jnp.concatenate([a, self.jnp.zeros(shape, a.dtype)], axis=axis)
+
+    def block_max(self, a, axis: int, bs: int):
+        shape = tuple(a.shape)
+        return a.reshape(shape[:axis] + (shape[axis] // bs, bs) + shape[axis + 1:]).max(axis=axis + 1)
+
+    def repeat(self, s, bs: int, axis: int, n: int):
+        return self.jax.lax.slice_in_dim(self.jnp.repeat(s, bs, axis=axis), 0, n, axis=axis)
+
+
+@functools.lru_cache(maxsize=None)
+def tensor_ops(backend):
+    """The shape operations of the block casts for a backend (by its name)."""
+    return {"torch": _TorchOps, "jax": _JaxOps}[backend.name]()
