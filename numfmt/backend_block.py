@@ -185,7 +185,49 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
 
 
 def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool):
-    raise ValueError(f"{plan.fmt.name} is not on the {backend.name} backend yet")
+    """Scales with fraction bits: ``kernels.block.nvfp4_scale`` per block and ``nvfp4_element``
+    per element (as ``quantize_fp32_scaled``), in float32 tensor arithmetic."""
+    fmt, lane_bits = plan.fmt, plan.lane_bits
+    ns = backend.namespace(lane_bits)
+    x32 = backend.to_float32(x)
+    mag = backend.to_lanes(x32, False, lane_bits) & 0x7FFFFFFF
+    consts = backend.table(tuple(int(np.float32(v).view(np.int32)) for v in
+                                 (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4,
+                                  fmt.scale.info.max)), "float32", x32)
+    ts = consts[1]
+    if fmt.tensor_scale is not None:      # casts.block.tensor_scale_of, on the finite amax
+        amax = ops.all_max(ns["where"](mag < 0x7F800000, mag, 0))
+        ts = ns["f32_value"](amax) / consts[0]
+        ts = ns["where"](ts > 0, ts, consts[1])
+    flush_check = backend.flushes_subnormals and not backend.traced(x)
+    if flush_check and fmt.tensor_scale is not None:
+        _check_flush(backend, fmt, backend.count((amax > 0) & (amax < _TINY_AMAX)))
+    amax = ns["f32_value"](ops.block_max(ops.pad(mag, plan.axis, plan.tail), plan.axis, fmt.block_size))
+    svals, total = backend.kernel("nvfp4_scale", lane_bits)(amax, plan.scale_params, ts, *consts[2:])
+    total = ops.repeat(total, fmt.block_size, plan.axis, x.shape[plan.axis])
+    if flush_check and plan.mode in (Rounding.TOWARD_POSITIVE, Rounding.TOWARD_NEGATIVE, Rounding.ODD):
+        _check_flush(backend, fmt, backend.count((mag != 0) & (abs(x32 / total) < 2.0 ** -126)))
+    q, v = backend.kernel("nvfp4_element", lane_bits)(x32, total, plan.params, want_code, bool(plan.sr), rnd, plan.sr)
+    if not want_code:
+        return ops.to_float64(v) if backend.is_float64(x) else v
+    scale_codes = backends.float_cast(backend, svals, fmt.scale, "nearest_even", "ieee", "raise", None, None, "add",
+                                      None, True)
+    return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), scale_codes,
+                            None if fmt.tensor_scale is None else ts, fmt, plan.axis, tuple(x.shape))
+
+
+_TINY_AMAX = int(np.float32(2.0 ** -119 * 2688).view(np.int32))    # tensor scales below 2**-119
+
+
+def _check_flush(backend, fmt: BlockFormat, count: int) -> None:
+    """ValueError where XLA's flush of float32 subnormals would change an nvfp4 result (count
+    > 0): a tensor whose finite amax is nonzero and below 2688 * 2**-119 (its tensor scale, block
+    scales or values would be subnormal), or, in the modes that round a tiny nonzero quotient
+    away from zero (toward_positive, toward_negative, odd), an element whose quotient x /
+    scale is below 2**-126 (a subnormal input included)."""
+    if count:
+        raise ValueError(f"{fmt.name} on {backend.name}: {count} values meet float32 subnormals, which XLA "
+                         "flushes to zero, changing the result; use numfmt.round (NumPy) for them")
 
 
 def block_decode(backend, obj, fmt, dtype):
@@ -204,7 +246,7 @@ def block_decode(backend, obj, fmt, dtype):
                          "do not decode yet: use numfmt.decode on NumPy arrays")
     ops = tensor_ops(backend)
     if not fmt.power_of_two:
-        raise ValueError(f"{fmt.name} is not on the {backend.name} backend yet")
+        return _nvfp4_decode(backend, ops, obj, target)
     dom64 = target == np.float64 or not casts.fits_float32(fmt)
     if dom64 and not backend.has_int64():
         raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
@@ -230,6 +272,22 @@ def block_decode(backend, obj, fmt, dtype):
     return values
 
 
+def _nvfp4_decode(backend, ops, obj, target: np.dtype):
+    """fl32(element * fl32(tensor_scale * block scale)), as ``casts.block.decode_codes``."""
+    fmt = obj.fmt
+    f32 = np.dtype(np.float32)
+    elements = backends.float_decode(backend, obj.codes, fmt.element, f32)
+    scales = backends.float_decode(backend, obj.scales, fmt.scale, f32)
+    if obj.tensor_scale is not None:
+        scales = obj.tensor_scale * scales
+    total = ops.repeat(scales, fmt.block_size, obj.axis, obj.shape[obj.axis])
+    values = elements * total
+    if backend.flushes_subnormals and not backend.traced(values):
+        _check_flush(backend, fmt, backend.count(((scales != 0) & (abs(scales) < 2.0 ** -126))) + backend.count(
+            (elements != 0) & (abs(total) >= 2.0 ** -126) & (abs(values) < 2.0 ** -126)))
+    return ops.to_float64(values) if target == np.float64 else values
+
+
 # ------------------------------------------------------------------------- framework shapes
 class _TorchOps:
     """Padding, block maxima and the repetition of block scales, in torch."""
@@ -251,6 +309,12 @@ class _TorchOps:
 
     def repeat(self, s, bs: int, axis: int, n: int):
         return self.torch.repeat_interleave(s, bs, dim=axis).narrow(axis, 0, n)
+
+    def all_max(self, a):
+        return self.torch.nn.functional.pad(a.reshape(-1), (0, 1)).amax()
+
+    def to_float64(self, v):
+        return v.to(self.torch.float64)
 
 
 class _JaxOps:
@@ -274,6 +338,12 @@ class _JaxOps:
 
     def repeat(self, s, bs: int, axis: int, n: int):
         return self.jax.lax.slice_in_dim(self.jnp.repeat(s, bs, axis=axis), 0, n, axis=axis)
+
+    def all_max(self, a):
+        return self.jnp.max(a, initial=0)
+
+    def to_float64(self, v):
+        return v.astype(self.jnp.float64)
 
 
 @functools.lru_cache(maxsize=None)

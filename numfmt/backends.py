@@ -50,7 +50,7 @@ from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign")   # numfmt.lanes' names
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign", "f32_bits", "f32_value")   # numfmt.lanes' names
 
 
 def rebind(func: Callable, namespace: dict) -> Callable:
@@ -95,6 +95,15 @@ def _rebind(py_func: Callable, key: _Key) -> Callable:
     sys.modules[module.__name__] = module
     return types.FunctionType(py_func.__code__, globals_, py_func.__name__, py_func.__defaults__,
                               py_func.__closure__)
+
+
+def float32_of_bits(bits: int) -> float:
+    """The float32 with these bits as a Python float (exact; NaN payloads are not kept).
+
+    >>> float32_of_bits(0x3FC00000)
+    1.5
+    """
+    return float(np.int32(wrap(bits, 32)).view(np.float32))
 
 
 def wrap(value: int, bits: int) -> int:
@@ -224,7 +233,8 @@ class Backend:
 
 KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
            "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
-           "ldexp_bits": _block_kern.ldexp_bits}
+           "ldexp_bits": _block_kern.ldexp_bits,
+           "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element}
 
 
 def random_seed(seed, rng: str) -> int:

@@ -181,13 +181,17 @@ _STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
+                      "f32_bits": lambda v: jax.lax.bitcast_convert_type(v, jnp.int32),
+                      "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
+                                              jax.lax.bitcast_convert_type(b.astype(jnp.int32), jnp.float32)),
                       "as_float": lambda x, table: x.astype(table.dtype) if isinstance(x, jax.Array) else x}
                for bits in (32, 64)}
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
 _STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,), "squares_bits": (2,),
-           "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,)}
+           "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
+           "nvfp4_element": (2, 3, 4, 6)}
 
 
 class JaxBackend(backends.Backend):

@@ -109,6 +109,8 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 _NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                     "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
+                    "f32_bits": lambda v: v.view(torch.int32), "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
+                                                         b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
 _NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)

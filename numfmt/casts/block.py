@@ -35,7 +35,7 @@ from .common import code_dtype, kernel_input, kernel_random_bits
 
 __all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
 
-_SCALE_MIN_NVFP4 = 2.0 ** -6    # torchao's E4M3_EPS = torch.finfo(float8_e4m3fn).tiny
+SCALE_MIN_NVFP4 = 2.0 ** -6    # torchao's E4M3_EPS = torch.finfo(float8_e4m3fn).tiny
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
         _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, start, p, sr, scale_p, ts,
-                  fmt.element_max, _SCALE_MIN_NVFP4, fmt.scale.info.max)
+                  fmt.element_max, SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]

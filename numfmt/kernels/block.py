@@ -15,7 +15,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..lanes import lane, maximum, minimum, where
+from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits
 from .fixed import round_fixed_one
 from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
@@ -243,45 +243,46 @@ def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, 
 
 
 @nb.njit(forceinline=True)
-def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
-    """(block scale, total scale) of an NVFP4-style block with largest magnitude bits amax_bits
-    (float32): both NaN when amax is not finite."""
-    a = np.int32(amax_bits).view(np.float32)
-    b = np.float32(np.float32(a / emax32) / ts)
-    b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-    sv = np.int32(round_one(np.int64(np.float32(b).view(np.int32)), p_scale, VALUE, DOM32, DETERMINISTIC, NO_RND,
-                            NO_SR)).view(np.float32)
-    if not a <= MAX32:
-        return np.float32(np.nan), np.float32(np.nan)
-    return sv, np.float32(ts * sv)
+def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
+    """(block scale, total scale) of an NVFP4-style block with largest magnitude amax (float32),
+    torchao's float32 steps: scale = round_to_scale(clamp(fl32(fl32(amax / emax32) / ts),
+    scale_tiny, scale_max)) (``p_scale``: nearest-even parameters of the scale format, float32
+    domain), total = fl32(ts * scale); both NaN when amax is not finite. ts, emax32 and the
+    bounds are float32. In the ops vocabulary of ``numfmt.lanes`` (the backends rebind it)."""
+    b = minimum(maximum((amax / emax32) / ts, scale_tiny), scale_max)
+    sv = f32_value(round_one(f32_bits(b), p_scale, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR))
+    finite = amax <= MAX32
+    nan = f32_value(lane(0x7FC00000))
+    return where(finite, sv, nan), where(finite, ts * sv, nan)
+
+
+@nb.njit(forceinline=True)
+def nvfp4_element(v, tot, p, want_code, stochastic, rnd, sr):
+    """One NVFP4-style element: (code, or float32 bits, of fl32(v / tot) rounded with ``p``
+    (float32 domain, saturating: the same as torchao's clamp to +-max before its cast), value
+    fl32(element * tot)). A NaN tot (NaN scale) gives NaN. In the ops vocabulary."""
+    q = round_one(f32_bits(v / tot), p, want_code, DOM32, stochastic, rnd, sr)
+    return q, f32_value(q) * tot
 
 
 @nb.njit(forceinline=True)
 def _element32(v, tot, index, rand, seed, p, sr, codes):
-    """One NVFP4-style element: (code, value) of fl32(v / tot) rounded with ``p`` (float32
-    domain, saturating: the same as torchao's clamp to +-max before its cast); value
-    fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
-    bits = np.int64(np.float32(v / tot).view(np.int32))
-    if sr is None:
-        q = round_one(bits, p, np.bool_(codes is not None), DOM32, DETERMINISTIC, NO_RND, NO_SR)
-    else:
-        q = round_one(bits, p, np.bool_(codes is not None), DOM32, STOCHASTIC, element_bits(rand, seed, index, sr[0]), sr)
-    return q, np.float32(np.int32(q).view(np.float32) * tot)
+    """``nvfp4_element`` of one element of the kernel below (its random bits drawn here)."""
+    rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
+    return nvfp4_element(np.float32(v), tot, p, np.bool_(codes is not None), np.bool_(sr is not None),
+                         np.int64(rnd), NO_SR if sr is None else sr)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, sr, p_scale, ts,
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
-    block scale = round_to_scale(clamp(fl32(fl32(amax / elem_max) / ts), scale_tiny, scale_max))
-    (``p_scale``: nearest-even parameters of the scale format, float32 domain), total =
-    fl32(ts * block scale), elements by ``_element32`` (element = round(clamp(fl32(x / total),
-    +-elem_max)), the clamp being the saturation of ``p``). A non-finite amax gives the NaN scale
+    block scales by ``nvfp4_scale``, elements by ``nvfp4_element``. A non-finite amax gives the NaN scale
     (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
     """
     bs = x.shape[1]
     inner = x.shape[2]
-    emax32 = np.float32(elem_max)
+    emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
     amax = np.zeros(max(inner, GROUP), np.int32)
     total = np.zeros(max(inner, GROUP), np.float32)
     if inner == 1:      # blocks along the last axis: per group of rows, amax, then scales, then elements
@@ -293,7 +294,8 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                     m = max(m, np.float32(x[g + i, t, 0]).view(np.int32) & np.int32(0x7FFFFFFF))
                 amax[i] = m
             for i in range(rows):         # a vectorized loop over blocks
-                svals[g + i, 0], total[i] = _scale32(amax[i], p_scale, ts, emax32, scale_tiny, scale_max)
+                svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
+                                                        tiny32, max32)
             for i in range(rows):
                 r = g + i
                 tot0 = total[i]
@@ -310,7 +312,8 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
             for j in range(inner):
                 amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
         for j in range(inner):
-            svals[r, j], total[j] = _scale32(amax[j], p_scale, ts, emax32, scale_tiny, scale_max)
+            svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
+                                                max32)
         for t in range(bs):
             for j in range(inner):
                 q, v = _element32(x[r, t, j], total[j], start + (r * bs + t) * inner + j, rand, seed, p, sr, codes)
