@@ -51,7 +51,11 @@ _NAN_BITS = {23: 0x7FC00000, 52: 0x7FF8 << 48}     # the canonical quiet NaN of 
 class BlockPlan(NamedTuple):
     """The checked arguments of a block round/encode as plain values (``block_plan``)."""
 
-    fmt: BlockFormat
+    fmt: BlockFormat         # (its properties are read here, not in the traced code: see below)
+    name: str
+    block_size: int
+    power_of_two: bool
+    tensor_scale: bool       # nvfp4's per-tensor scale
     mode: Rounding
     axis: int                # the blocked axis, non-negative
     tail: int                # zeros padding the blocked axis
@@ -62,9 +66,13 @@ class BlockPlan(NamedTuple):
     rule: tuple              # shared_exponent's rule numbers (power-of-two scales)
     float64_out: bool        # round: float64 values, else float32
     code_dtype: str          # element codes' numpy dtype name
+    scale_code_dtype: str
+    scale_name: str          # the scale format's name
     scale_offset: int        # power-of-two scales: code = s + scale_offset ...
-    scale_nan: int           # ... and this code for the NaN scale; nvfp4: the scale's RNE params
+    scale_nan: int           # ... and this code for the NaN scale
     scale_params: tuple      # nvfp4: round_one's FloatParams of the scale (nearest even)
+    consts: tuple            # nvfp4: float32 bits of max_elem * max_scale, 1, max_elem, the
+                             # smallest and the largest block scale
 
 
 def block_format(fmt) -> BlockFormat | None:
@@ -128,9 +136,13 @@ def block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rn
     else:
         scale_params = wrapped(kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0])
     float64_out = fmt.power_of_two and (input64 or not casts.fits_float32(fmt))
-    return BlockPlan(fmt, mode, axis, tail, dom_m, lane_bits, params, sr,
-                     casts.block_rule(fmt, dom_m) if fmt.power_of_two else (), float64_out,
-                     code_dtype(fmt.element.bits).name, offset, nan_code, scale_params)
+    consts = () if fmt.power_of_two else tuple(
+        int(np.float32(v).view(np.int32))
+        for v in (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4, fmt.scale.info.max))
+    return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
+                     dom_m, lane_bits, params, sr, casts.block_rule(fmt, dom_m) if fmt.power_of_two else (),
+                     float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name, fmt.scale.name, offset,
+                     nan_code, scale_params, consts)
 
 
 def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
@@ -153,8 +165,8 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
             rnd = backend.explicit_random(random_bits, x, plan.sr[0], plan.lane_bits)
         else:
             rnd = backend.random(backends.random_seed(seed, rng), x, plan.sr[0], plan.lane_bits, rng)
-    fmt, bs, lane_bits, dom_m = plan.fmt, plan.fmt.block_size, plan.lane_bits, plan.dom_m
-    if not fmt.power_of_two:
+    bs, lane_bits, dom_m = plan.block_size, plan.lane_bits, plan.dom_m
+    if not plan.power_of_two:
         return _nvfp4(backend, ops, x, plan, rnd, want_code)
     lanes = backend.to_lanes(x, dom_m == 52, lane_bits)
     mag = lanes & backends.wrap((1 << (dom_m + (11 if dom_m == 52 else 8))) - 1, lane_bits)
@@ -169,9 +181,8 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
     q = backend.kernel("round_one", lane_bits)(y, plan.params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
     if want_code:
         scales = where(s_blocks == NAN_EXP, plan.scale_nan, s_blocks + plan.scale_offset)
-        return casts.BlockCodes(backend.to_codes(q, plan.code_dtype),
-                                backend.to_codes(scales, code_dtype(fmt.scale.bits).name), None, fmt, plan.axis,
-                                tuple(x.shape))
+        return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), backend.to_codes(scales, plan.scale_code_dtype),
+                                None, plan.fmt, plan.axis, tuple(x.shape))
     v = where(nan_scale, backends.wrap(_NAN_BITS[dom_m], lane_bits), ldexp(q, d, dom_m))
     values = backend.from_lanes(v, dom_m == 52)
     if not plan.float64_out and dom_m == 52:
@@ -179,7 +190,7 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
     if not plan.float64_out and not backend.traced(x):
         too_big = backend.count(abs(values) == math.inf)
         if too_big:
-            raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
+            raise OverflowError(f"{too_big} values of x quantized to {plan.name} exceed float32's range; "
                                 "pass x as float64")
     return values
 
@@ -187,105 +198,124 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
 def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool):
     """Scales with fraction bits: ``kernels.block.nvfp4_scale`` per block and ``nvfp4_element``
     per element (as ``quantize_fp32_scaled``), in float32 tensor arithmetic."""
-    fmt, lane_bits = plan.fmt, plan.lane_bits
+    lane_bits = plan.lane_bits
     ns = backend.namespace(lane_bits)
     x32 = backend.to_float32(x)
     mag = backend.to_lanes(x32, False, lane_bits) & 0x7FFFFFFF
-    consts = backend.table(tuple(int(np.float32(v).view(np.int32)) for v in
-                                 (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4,
-                                  fmt.scale.info.max)), "float32", x32)
+    consts = backend.table(plan.consts, "float32", x32)
     ts = consts[1]
-    if fmt.tensor_scale is not None:      # casts.block.tensor_scale_of, on the finite amax
+    if plan.tensor_scale:      # casts.block.tensor_scale_of, on the finite amax
         amax = ops.all_max(ns["where"](mag < 0x7F800000, mag, 0))
         ts = ns["f32_value"](amax) / consts[0]
         ts = ns["where"](ts > 0, ts, consts[1])
     flush_check = backend.flushes_subnormals and not backend.traced(x)
-    if flush_check and fmt.tensor_scale is not None:
-        _check_flush(backend, fmt, backend.count((amax > 0) & (amax < _TINY_AMAX)))
-    amax = ns["f32_value"](ops.block_max(ops.pad(mag, plan.axis, plan.tail), plan.axis, fmt.block_size))
+    if flush_check and plan.tensor_scale:
+        _check_flush(backend, plan.name, backend.count((amax > 0) & (amax < _TINY_AMAX)))
+    amax = ns["f32_value"](ops.block_max(ops.pad(mag, plan.axis, plan.tail), plan.axis, plan.block_size))
     svals, total = backend.kernel("nvfp4_scale", lane_bits)(amax, plan.scale_params, ts, *consts[2:])
-    total = ops.repeat(total, fmt.block_size, plan.axis, x.shape[plan.axis])
+    total = ops.repeat(total, plan.block_size, plan.axis, x.shape[plan.axis])
     if flush_check and plan.mode in (Rounding.TOWARD_POSITIVE, Rounding.TOWARD_NEGATIVE, Rounding.ODD):
-        _check_flush(backend, fmt, backend.count((mag != 0) & (abs(x32 / total) < 2.0 ** -126)))
+        _check_flush(backend, plan.name, backend.count((mag != 0) & (abs(x32 / total) < 2.0 ** -126)))
     q, v = backend.kernel("nvfp4_element", lane_bits)(x32, total, plan.params, want_code, bool(plan.sr), rnd, plan.sr)
     if not want_code:
         return ops.to_float64(v) if backend.is_float64(x) else v
-    scale_codes = backends.float_cast(backend, svals, fmt.scale, "nearest_even", "ieee", "raise", None, None, "add",
-                                      None, True)
-    return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), scale_codes,
-                            None if fmt.tensor_scale is None else ts, fmt, plan.axis, tuple(x.shape))
+    scale_codes = backends.float_cast(backend, svals, plan.scale_name, "nearest_even", "ieee", "raise", None, None,
+                                      "add", None, True)
+    return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), scale_codes, ts if plan.tensor_scale else None,
+                            plan.fmt, plan.axis, tuple(x.shape))
 
 
 _TINY_AMAX = int(np.float32(2.0 ** -119 * 2688).view(np.int32))    # tensor scales below 2**-119
 
 
-def _check_flush(backend, fmt: BlockFormat, count: int) -> None:
+def _check_flush(backend, name: str, count: int) -> None:
     """ValueError where XLA's flush of float32 subnormals would change an nvfp4 result (count
     > 0): a tensor whose finite amax is nonzero and below 2688 * 2**-119 (its tensor scale, block
     scales or values would be subnormal), or, in the modes that round a tiny nonzero quotient
     away from zero (toward_positive, toward_negative, odd), an element whose quotient x /
     scale is below 2**-126 (a subnormal input included)."""
     if count:
-        raise ValueError(f"{fmt.name} on {backend.name}: {count} values meet float32 subnormals, which XLA "
+        raise ValueError(f"{name} on {backend.name}: {count} values meet float32 subnormals, which XLA "
                          "flushes to zero, changing the result; use numfmt.round (NumPy) for them")
+
+
+class BlockDecodePlan(NamedTuple):
+    """The checked arguments of a block decode as plain values (``block_decode_plan``)."""
+
+    name: str
+    element: object          # the element's FloatFormat
+    scale: object            # the scale's FloatFormat
+    block_size: int
+    power_of_two: bool
+    dom64: bool              # power-of-two scales: values formed on float64 bits
+    lane_bits: int
+    scale_offset: int        # power-of-two scales: code = s + scale_offset; NaN code
+    scale_nan: int
+    float64_out: bool
+
+
+@functools.lru_cache(maxsize=None)
+def block_decode_plan(backend, fmt_given, fmt: BlockFormat, packed: bool, dtype) -> BlockDecodePlan:
+    """Every check and parameter of a block decode, as ``casts.block.decode_codes`` has them."""
+    target = np.dtype(backend.float_dtype(dtype))
+    if target not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if fmt_given is not None and _format(fmt_given) != fmt:
+        raise ValueError(f"fmt {_format(fmt_given).name} does not match the BlockCodes' format {fmt.name}")
+    if packed:
+        raise ValueError("packed codes are for NumPy arrays; decode them with numfmt.decode")
+    if fmt.element.family != "float":
+        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
+                         "do not decode yet: use numfmt.decode on NumPy arrays")
+    dom64 = fmt.power_of_two and (target == np.float64 or not casts.fits_float32(fmt))
+    if dom64 and not backend.has_int64():
+        raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
+                         "(jax.config.update('jax_enable_x64', True))")
+    offset, nan_code = _scale_codes(fmt) if fmt.power_of_two else (0, 0)
+    return BlockDecodePlan(fmt.name, fmt.element, fmt.scale, fmt.block_size, fmt.power_of_two, dom64,
+                           64 if dom64 else backend.float32_lane_bits, offset, nan_code, target == np.float64)
 
 
 def block_decode(backend, obj, fmt, dtype):
     """The values of a ``BlockCodes`` of framework tensors (``encode``'s result), as
     ``numfmt.decode`` gives them: float32 (default) or float64."""
-    target = np.dtype(backend.float_dtype(dtype))
-    if target not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    if fmt is not None and _format(fmt) != obj.fmt:
-        raise ValueError(f"fmt {_format(fmt).name} does not match the BlockCodes' format {obj.fmt.name}")
-    fmt = obj.fmt
-    if obj.packed:
-        raise ValueError("packed codes are for NumPy arrays; decode them with numfmt.decode")
-    if fmt.element.family != "float":
-        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
-                         "do not decode yet: use numfmt.decode on NumPy arrays")
+    plan = backend.block_decode_plan(fmt, obj.fmt, obj.packed, dtype)
     ops = tensor_ops(backend)
-    if not fmt.power_of_two:
-        return _nvfp4_decode(backend, ops, obj, target)
-    dom64 = target == np.float64 or not casts.fits_float32(fmt)
-    if dom64 and not backend.has_int64():
-        raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
-                         "(jax.config.update('jax_enable_x64', True))")
-    lane_bits, dom_m = (64, 52) if dom64 else (backend.float32_lane_bits, 23)
-    offset, nan_code = _scale_codes(fmt)
-    elements = backends.float_decode(backend, obj.codes, fmt.element, np.dtype(np.float64 if dom64 else np.float32))
+    if not plan.power_of_two:
+        return _nvfp4_decode(backend, ops, obj, plan)
+    dom64, lane_bits = plan.dom64, plan.lane_bits
+    dom_m, dom_exp = (52, 11) if dom64 else (23, 8)
+    elements = backends.float_decode(backend, obj.codes, plan.element, "float64" if dom64 else "float32")
     lanes = backend.to_lanes(elements, dom64, lane_bits)
-    scales = backend.from_codes(obj.scales, fmt.scale.bits, lane_bits, "scales")
-    s = ops.repeat(scales, fmt.block_size, obj.axis, obj.shape[obj.axis])
+    scales = backend.from_codes(obj.scales, plan.scale.bits, lane_bits, "scales")
+    s = ops.repeat(scales, plan.block_size, obj.axis, obj.shape[obj.axis])
     where = backend.namespace(lane_bits)["where"]
-    nan_scale = s == nan_code
-    v = backend.kernel("ldexp_bits", lane_bits)(lanes, where(nan_scale, 0, s - offset), dom_m)
-    elem_nan = (lanes & backends.wrap((1 << (dom_m + (11 if dom64 else 8))) - 1, lane_bits)) > \
-        backends.wrap(((1 << (11 if dom64 else 8)) - 1) << dom_m, lane_bits)
+    nan_scale = s == plan.scale_nan
+    v = backend.kernel("ldexp_bits", lane_bits)(lanes, where(nan_scale, 0, s - plan.scale_offset), dom_m)
+    elem_nan = (lanes & backends.wrap((1 << (dom_m + dom_exp)) - 1, lane_bits)) > \
+        backends.wrap(((1 << dom_exp) - 1) << dom_m, lane_bits)
     v = where(nan_scale & ~elem_nan, backends.wrap(_NAN_BITS[dom_m], lane_bits), v)
     values = backend.from_lanes(v, dom64)
-    if target == np.float32:
+    if not plan.float64_out:
         values = backend.to_float32(values)
         if not backend.traced(values) and backend.count(abs(values) == math.inf) > backend.count(
                 abs(elements) == math.inf):
-            raise OverflowError(f"values of these {fmt.name} codes exceed float32's range; pass dtype=np.float64")
+            raise OverflowError(f"values of these {plan.name} codes exceed float32's range; pass dtype=np.float64")
     return values
 
 
-def _nvfp4_decode(backend, ops, obj, target: np.dtype):
+def _nvfp4_decode(backend, ops, obj, plan: BlockDecodePlan):
     """fl32(element * fl32(tensor_scale * block scale)), as ``casts.block.decode_codes``."""
-    fmt = obj.fmt
-    f32 = np.dtype(np.float32)
-    elements = backends.float_decode(backend, obj.codes, fmt.element, f32)
-    scales = backends.float_decode(backend, obj.scales, fmt.scale, f32)
+    elements = backends.float_decode(backend, obj.codes, plan.element, "float32")
+    scales = backends.float_decode(backend, obj.scales, plan.scale, "float32")
     if obj.tensor_scale is not None:
         scales = obj.tensor_scale * scales
-    total = ops.repeat(scales, fmt.block_size, obj.axis, obj.shape[obj.axis])
+    total = ops.repeat(scales, plan.block_size, obj.axis, obj.shape[obj.axis])
     values = elements * total
     if backend.flushes_subnormals and not backend.traced(values):
-        _check_flush(backend, fmt, backend.count(((scales != 0) & (abs(scales) < 2.0 ** -126))) + backend.count(
+        _check_flush(backend, plan.name, backend.count(((scales != 0) & (abs(scales) < 2.0 ** -126))) + backend.count(
             (elements != 0) & (abs(total) >= 2.0 ** -126) & (abs(values) < 2.0 ** -126)))
-    return ops.to_float64(values) if target == np.float64 else values
+    return ops.to_float64(values) if plan.float64_out else values
 
 
 # ------------------------------------------------------------------------- framework shapes

@@ -211,6 +211,11 @@ class Backend:
         from .backend_block import block_plan
         return block_plan(*args)
 
+    def block_decode_plan(self, *args):
+        """``numfmt.backend_block.block_decode_plan(self, *args)``."""
+        from .backend_block import block_decode_plan
+        return block_decode_plan(self, *args)
+
     # -- shared: the family code, rebound ------------------------------------------------------
 
     def kernel(self, name: str, lane_bits: int) -> Callable:

@@ -234,6 +234,11 @@ class TorchBackend(backends.Backend):
 
     @staticmethod
     @torch.compiler.assume_constant_result
+    def block_decode_plan(*args):
+        return backends.Backend.block_decode_plan(BACKEND, *args)
+
+    @staticmethod
+    @torch.compiler.assume_constant_result
     def is_block(fmt):
         return backends.is_block(fmt)
 
