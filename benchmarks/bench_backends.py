@@ -9,7 +9,9 @@ after another) and inside ``torch.compile`` (inductor fuses them into one loop; 
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
 (jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``). Results that differ
-from numfmt's are flagged ``*``.
+from numfmt's are flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the
+same values (blocks along the last axis of a (n / 1024, 1024) matrix), numfmt.torch eager and
+compiled, NumPy, numfmt.jax jitted.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from _common import command, fmt_rate, machine_line, markdown_table, measure, pa
 
 GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloat16": "format_info_bfloat16",
           "binary16": "format_info_binary16"}
+BLOCK_FORMATS = ("mxfp8_e4m3", "mxfp4")
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
            "binary16": ("float16", 5, 10)}
 
@@ -84,6 +87,25 @@ def render(args) -> str:
         mld = getattr(ml_dtypes, dtype, None) or np.float16
         cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes))
         rows.append([name] + [fmt_rate(*c) for c in cells])
+    block_rows = []
+    for name in BLOCK_FORMATS:          # blocks along the last axis of a (n / 1024, 1024) matrix
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        x2 = x.reshape(-1, 1024)
+        xt2, xj2 = torch.from_numpy(x2), jnp.asarray(x2)
+        ref = nf.round(x2, name)
+        tcheck = lambda r: same(r.numpy(), ref)  # noqa: E731
+        compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
+        cells = []
+        for threads in (1, cores):
+            torch.set_num_threads(threads)
+            nf.set_num_threads(threads)
+            cells.append(measure(lambda: nft.round(xt2, name), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: compiled(xt2), n, repeats, check=tcheck, note=notes))
+            cells.append(measure(lambda: nf.round(x2, name), n, repeats))
+        fj = jax.jit(lambda v: nfj.round(v, name))
+        cells.append(measure(lambda: fj(xj2).block_until_ready(), n, repeats,
+                             check=lambda r: same(np.asarray(r), ref), note=notes))
+        block_rows.append([name] + [fmt_rate(*c) for c in cells])
     torch.set_num_threads(cores)
     lines = [machine_line(command("bench_backends.py", args)), "",
              f"Melem/s (higher is better), best of {repeats} after a warm-up, round to nearest even of {n:,} "
@@ -95,6 +117,12 @@ def render(args) -> str:
                    f"numfmt NumPy {threads}t"]
     header += [f"gfloat torch {cores}t", "numfmt.jax jit", "lax.reduce_precision jit", "ml_dtypes astype"]
     lines += markdown_table(header, rows)
+    block_header = ["block format"]
+    for threads in (1, cores):
+        block_header += [f"numfmt.torch eager {threads}t", f"numfmt.torch compiled {threads}t", f"numfmt NumPy {threads}t"]
+    lines += ["", "Block formats, the same values as a (n / 1024, 1024) matrix, blocks along the last axis, "
+              "round to nearest even (MX: E8M0 scales, floor rule; the same units):", ""]
+    lines += markdown_table(block_header + ["numfmt.jax jit"], block_rows)
     if notes:
         lines += ["", "Notes: " + "; ".join(sorted(set(notes)))]
     return "\n".join(lines) + "\n"

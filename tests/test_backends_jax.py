@@ -15,7 +15,9 @@ import numfmt as nf  # noqa: E402
 import numfmt.jax as nfj  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
+from backend_cases import (Framework, assert_same, test_block_errors_match_numpy,  # noqa: E402,F401
+                           test_block_formats_match_numpy, test_block_formats_match_numpy_long,
+                           test_decode_every_code_matches_numpy,
                            test_errors_match_numpy, test_explicit_random_bits_match_numpy,
                            test_float32_slice_exhaustive, test_float32_slice_sample,
                            test_rng_errors_match_numpy, test_rng_squares_matches_numpy,
@@ -81,3 +83,16 @@ def test_decode_of_float32_subnormals_is_exact():
     codes = np.arange(1 << 16).astype(np.uint16)
     assert_same(nf.decode(codes, "bfloat16"), np.asarray(nfj.decode(jnp.asarray(codes), "bfloat16")))
     assert_same(nf.decode(codes, "bfloat16"), np.asarray(jax.jit(lambda c: nfj.decode(c, "bfloat16"))(codes)))
+
+
+def test_jit_and_vmap_blocks():
+    """Block formats under jax.jit (a BlockCodes is a pytree) and jax.vmap, as NumPy."""
+    x = (np.random.default_rng(5).standard_normal((4, 64)) * 64).astype(np.float32)
+    f = jax.jit(lambda x: nfj.round(x, "mxfp8_e5m2", "stochastic", seed=9, rng="squares"))
+    assert_same(nf.round(x, "mxfp8_e5m2", "stochastic", seed=9, rng="squares"), np.asarray(f(jnp.asarray(x))))
+    enc = jax.jit(lambda x: nfj.encode(x, "nvfp4", axis=0, pad=True))(jnp.asarray(x))
+    expected = nf.encode(x, "nvfp4", axis=0, pad=True)
+    assert_same(expected.codes, np.asarray(enc.codes))
+    assert_same(nf.decode(expected), np.asarray(jax.jit(nfj.decode)(enc)))
+    rows = jax.vmap(lambda r: nfj.round(r, "mxfp4", "toward_positive"))(jnp.asarray(x))
+    assert_same(nf.round(x, "mxfp4", "toward_positive"), np.asarray(rows))

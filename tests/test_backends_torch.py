@@ -13,7 +13,9 @@ import numfmt as nf  # noqa: E402
 import numfmt.torch as nft  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_cases import (Framework, assert_same, test_decode_every_code_matches_numpy,  # noqa: E402,F401
+from backend_cases import (Framework, assert_same, test_block_errors_match_numpy,  # noqa: E402,F401
+                           test_block_formats_match_numpy, test_block_formats_match_numpy_long,
+                           test_decode_every_code_matches_numpy,
                            test_errors_match_numpy, test_explicit_random_bits_match_numpy,
                            test_float32_slice_exhaustive, test_float32_slice_sample,
                            test_rng_errors_match_numpy, test_rng_squares_matches_numpy,
@@ -71,3 +73,11 @@ def test_torch_compile_fullgraph():
         assert got.dtype == expected.dtype
         assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
                            expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
+
+
+def test_torch_compile_fullgraph_blocks():
+    """A block round compiles without graph breaks and gives NumPy's bits (the block maxima are
+    torch reductions, the rest the kernels' own functions)."""
+    x = (np.random.default_rng(4).standard_normal((64, 32)) * 64).astype(np.float32)
+    compiled = torch.compile(lambda x: nft.round(x, "mxfp4", "toward_zero", dim=0), fullgraph=True)
+    assert_same(nf.round(x, "mxfp4", "toward_zero", axis=0), compiled(torch.from_numpy(x)).numpy())
