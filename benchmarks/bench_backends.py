@@ -34,6 +34,28 @@ def main(argv=None) -> int:
     return publish(args, "backends", lambda: render(args))
 
 
+def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, native=None) -> list:
+    """(rate, flag) of numfmt.torch eager and compiled, ``native`` (a torch peer, if given) and
+    the NumPy path, rounding x to name with 1 thread and with all cores."""
+    import torch
+
+    import numfmt as nf
+    import numfmt.torch as nft
+
+    torch._dynamo.reset()          # one lambda for every format: past the recompile limit otherwise
+    compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
+    cells = []
+    for threads in (1, os.cpu_count() or 1):
+        torch.set_num_threads(threads)
+        nf.set_num_threads(threads)
+        cells.append(measure(lambda: nft.round(xt, name), x.size, repeats, check=check, note=notes))
+        cells.append(measure(lambda: compiled(xt), x.size, repeats, check=check, note=notes))
+        if native is not None:
+            cells.append(measure(native, x.size, repeats, check=check, note=notes))
+        cells.append(measure(lambda: nf.round(x, name), x.size, repeats))
+    return cells
+
+
 def render(args) -> str:
     import jax
     import jax.numpy as jnp
@@ -42,7 +64,6 @@ def render(args) -> str:
 
     import numfmt as nf
     import numfmt.jax as nfj
-    import numfmt.torch as nft
 
     n = 1 << 16 if args.quick else 4 << 20
     repeats = args.repeats or (2 if args.quick else 3)
@@ -64,15 +85,7 @@ def render(args) -> str:
         check = lambda r: same(np.asarray(r), ref)  # noqa: E731
         tcheck = lambda r: check(r.numpy())  # noqa: E731
         tdt = getattr(torch, dtype)
-        compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
-        cells = []
-        for threads in (1, cores):
-            torch.set_num_threads(threads)
-            nf.set_num_threads(threads)
-            cells.append(measure(lambda: nft.round(xt, name), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: compiled(xt), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: xt.to(tdt).to(torch.float32), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: nf.round(x, name), n, repeats))
+        cells = torch_cells(name, x, xt, tcheck, repeats, notes, lambda: xt.to(tdt).to(torch.float32))
         gfl = (None, "")
         if gfloat is not None:
             fi = getattr(gformats, GFLOAT[name])
@@ -94,14 +107,7 @@ def render(args) -> str:
         xt2, xj2 = torch.from_numpy(x2), jnp.asarray(x2)
         ref = nf.round(x2, name)
         tcheck = lambda r: same(r.numpy(), ref)  # noqa: E731
-        compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
-        cells = []
-        for threads in (1, cores):
-            torch.set_num_threads(threads)
-            nf.set_num_threads(threads)
-            cells.append(measure(lambda: nft.round(xt2, name), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: compiled(xt2), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: nf.round(x2, name), n, repeats))
+        cells = torch_cells(name, x2, xt2, tcheck, repeats, notes)
         fj = jax.jit(lambda v: nfj.round(v, name))
         cells.append(measure(lambda: fj(xj2).block_until_ready(), n, repeats,
                              check=lambda r: same(np.asarray(r), ref), note=notes))
