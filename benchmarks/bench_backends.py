@@ -125,7 +125,8 @@ def render(args) -> str:
     lines += markdown_table(header, rows)
     block_header = ["block format"]
     for threads in (1, cores):
-        block_header += [f"numfmt.torch eager {threads}t", f"numfmt.torch compiled {threads}t", f"numfmt NumPy {threads}t"]
+        block_header += [f"numfmt.torch eager {threads}t", f"numfmt.torch compiled {threads}t",
+                         f"numfmt NumPy {threads}t"]
     lines += ["", "Block formats, the same values as a (n / 1024, 1024) matrix, blocks along the last axis, "
               "round to nearest even (MX: E8M0 scales, floor rule; the same units):", ""]
     lines += markdown_table(block_header + ["numfmt.jax jit"], block_rows)

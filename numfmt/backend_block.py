@@ -138,11 +138,12 @@ def block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rn
     float64_out = fmt.power_of_two and (input64 or not casts.fits_float32(fmt))
     consts = () if fmt.power_of_two else tuple(
         int(np.float32(v).view(np.int32))
-        for v in (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4, fmt.scale.info.max))
+        for v in (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4,
+                  fmt.scale.info.max))
     return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
                      dom_m, lane_bits, params, sr, casts.block_rule(fmt, dom_m) if fmt.power_of_two else (),
-                     float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name, fmt.scale.name, offset,
-                     nan_code, scale_params, consts)
+                     float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
+                     fmt.scale.name, offset, nan_code, scale_params, consts)
 
 
 def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,

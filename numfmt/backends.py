@@ -50,7 +50,8 @@ from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign", "f32_bits", "f32_value")   # numfmt.lanes' names
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign", "f32_bits",
+              "f32_value")   # numfmt.lanes' names
 
 
 def rebind(func: Callable, namespace: dict) -> Callable:

@@ -1,4 +1,5 @@
-"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family, bit-identical to
+"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family and of the block
+formats with float elements (MX, nvfp4: ``numfmt.backend_block``), bit-identical to
 ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
 same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
 ``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
@@ -189,7 +190,8 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,), "squares_bits": (2,),
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
+           "squares_bits": (2,),
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
            "nvfp4_element": (2, 3, 4, 6)}
 
@@ -266,7 +268,8 @@ class JaxBackend(backends.Backend):
 
     def random(self, seed, like, k, lane_bits, rng="splitmix64"):
         index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
-        return self.kernel("splitmix_bits" if rng == "splitmix64" else "squares_bits", lane_bits)(Wide.of(seed), index, k)
+        name = "splitmix_bits" if rng == "splitmix64" else "squares_bits"
+        return self.kernel(name, lane_bits)(Wide.of(seed), index, k)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         if isinstance(random_bits, jax.Array):

@@ -4,10 +4,10 @@ The element-wise code that rounds (``kernels.floating.round_one`` and the helper
 ``numfmt.rounding`` and ``numfmt.random``) makes every data-dependent choice with these names
 instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``, ``maximum``,
 ``lane`` (an integer of the lane type), ``u64`` (an unsigned 64-bit integer, for the random
-numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles
-these definitions per element, exactly as if the code said ``a if c else b``; the torch and JAX
-backends (``numfmt.backends``) evaluate the same functions on whole tensors with these names
-rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
+numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the
+rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles these definitions per element,
+exactly as if the code said ``a if c else b``; the torch and JAX backends (``numfmt.backends``)
+evaluate the same functions on whole tensors with these names rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
 ``if``s: they are Python ints in a backend, runtime ints in the one compiled Numba kernel.
 """
 import math

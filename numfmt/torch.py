@@ -1,6 +1,7 @@
-"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family, bit-identical
-to ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives
-the same random integer for element i), computed on the input's device with torch's integer
+"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family and of the block
+formats with float elements (MX, nvfp4: ``numfmt.backend_block``), bit-identical to
+``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
+same random integer for element i), computed on the input's device with torch's integer
 operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
 evaluated per tensor (``numfmt.backends``).
 
@@ -14,9 +15,10 @@ for speed, call them inside a compiled function). There the data-dependent check
 raise: NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative
 inputs of unsigned formats likewise, codes outside the format are not checked, and
 overflow="raise" acts as overflow="ieee". The random numbers come from an opaque custom op
-(``numfmt::splitmix_bits``), so compiled and eager stochastic rounding agree; a ``seed=None``
-is drawn when the function is traced, so pass a seed there. ``rng="squares"`` gives the NumPy
-path's Squares numbers, as the same custom op.
+(``numfmt::counter_bits``, SplitMix64 or, with ``rng="squares"``, Squares), so compiled and
+eager stochastic rounding agree; a ``seed=None`` is drawn when the function is traced, so pass a
+seed there. Block round and encode compile too; decode of a ``BlockCodes`` built inside the same
+compiled function does not (dynamo cannot guard its format): decode it outside.
 """
 from __future__ import annotations
 
@@ -109,8 +111,9 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 _NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                     "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
-                    "f32_bits": lambda v: v.view(torch.int32), "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
-                                                         b.to(torch.int32).view(torch.float32)),
+                    "f32_bits": lambda v: v.view(torch.int32),
+                    "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
+                                            b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
 _NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)

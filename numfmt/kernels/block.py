@@ -174,9 +174,9 @@ def _abs_bits(v):
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` of the float64 bits of amax, with ``rule`` = (rule,
-    emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element rounded once by ``element`` (one of the element
-    functions above), saturating. Writes ``codes`` (when not
-    None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
+    emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element
+    rounded once by ``element`` (one of the element functions above), saturating. Writes
+    ``codes`` (when not None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
     element's NaN code, or 0 without one). Returns how many finite values exceed float32's
     range (the caller's concern when out is float32).
     """
