@@ -7,8 +7,9 @@ instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``,
 numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the
 rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles these definitions per element,
 exactly as if the code said ``a if c else b``; the torch and JAX backends (``numfmt.backends``)
-evaluate the same functions on whole tensors with these names rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
-``if``s: they are Python ints in a backend, runtime ints in the one compiled Numba kernel.
+evaluate the same functions on whole tensors with these names rebound to tensor operations.
+Choices on the *parameters* (the format, the mode) may stay ``if``s: they are Python ints in a
+backend, runtime ints in the one compiled Numba kernel.
 """
 import math
 
