@@ -8,10 +8,11 @@ and XLA choose their own threads: one column). numfmt.torch runs eagerly (one to
 after another) and inside ``torch.compile`` (inductor fuses them into one loop; compile time
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
-(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``). Results that differ
-from numfmt's are flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the
-same values (blocks along the last axis of a (n / 1024, 1024) matrix), numfmt.torch eager and
-compiled, NumPy, numfmt.jax jitted.
+(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
+numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are
+flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the same values (blocks
+along the last axis of a (n / 1024, 1024) matrix), numfmt.torch eager and compiled, NumPy,
+numfmt.jax jitted.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloa
           "binary16": "format_info_binary16"}
 BLOCK_FORMATS = ("mxfp8_e4m3", "mxfp4")
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
-           "binary16": ("float16", 5, 10)}
+           "binary16": ("float16", 5, 10), "posit16": None, "int8": None}     # no framework peer
+NO_PEER = (None, "")
 
 
 def main(argv=None) -> int:
@@ -34,15 +36,16 @@ def main(argv=None) -> int:
     return publish(args, "backends", lambda: render(args))
 
 
-def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, native=None) -> list:
-    """(rate, flag) of numfmt.torch eager and compiled, ``native`` (a torch peer, if given) and
-    the NumPy path, rounding x to name with 1 thread and with all cores."""
+def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, natives=()) -> list:
+    """(rate, flag) of numfmt.torch eager and compiled, the ``natives`` (torch peers' columns:
+    a function, or None for no peer) and the NumPy path, rounding x to name with 1 thread and
+    with all cores."""
     import torch
 
     import numfmt as nf
     import numfmt.torch as nft
 
-    torch._dynamo.reset()          # one lambda for every format: past the recompile limit otherwise
+    torch._dynamo.reset()     # a fresh cache per format: the lambdas share one code object
     compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
     cells = []
     for threads in (1, os.cpu_count() or 1):
@@ -50,8 +53,7 @@ def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, 
         nf.set_num_threads(threads)
         cells.append(measure(lambda: nft.round(xt, name), x.size, repeats, check=check, note=notes))
         cells.append(measure(lambda: compiled(xt), x.size, repeats, check=check, note=notes))
-        if native is not None:
-            cells.append(measure(native, x.size, repeats, check=check, note=notes))
+        cells += [measure(f, x.size, repeats, check=check, note=notes) if f else NO_PEER for f in natives]
         cells.append(measure(lambda: nf.round(x, name), x.size, repeats))
     return cells
 
@@ -79,15 +81,17 @@ def render(args) -> str:
         notes.append(f"gfloat unavailable ({type(exc).__name__}: {exc})")
     n_gfloat = min(n, 1 << 18)
     rows = []
-    for name, (dtype, e, m) in FORMATS.items():
+    for name, peer in FORMATS.items():
         print(f"{name} ...", file=sys.stderr, flush=True)
+        dtype, e, m = peer or (None, 0, 0)
         ref = nf.round(x, name)
         check = lambda r: same(np.asarray(r), ref)  # noqa: E731
         tcheck = lambda r: check(r.numpy())  # noqa: E731
-        tdt = getattr(torch, dtype)
-        cells = torch_cells(name, x, xt, tcheck, repeats, notes, lambda: xt.to(tdt).to(torch.float32))
-        gfl = (None, "")
-        if gfloat is not None:
+        tdt = getattr(torch, dtype) if peer else None
+        cells = torch_cells(name, x, xt, tcheck, repeats, notes, [(lambda: xt.to(tdt).to(torch.float32)) if peer
+                                                                   else None])
+        gfl = NO_PEER
+        if gfloat is not None and peer:
             fi = getattr(gformats, GFLOAT[name])
             xg = xt[:n_gfloat].clone()
             gfl = measure(lambda: gfloat.round_ndarray(fi, xg), n_gfloat, repeats,
@@ -95,10 +99,18 @@ def render(args) -> str:
         cells.append(gfl)
         fj = jax.jit(lambda v: nfj.round(v, name))
         rp = jax.jit(lambda v: jax.lax.reduce_precision(v, exponent_bits=e, mantissa_bits=m))
-        cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
-        cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes))
-        mld = getattr(ml_dtypes, dtype, None) or np.float16
-        cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes))
+        try:
+            fj(xj)
+        except ValueError as exc:      # int8 rounds on float64 bits: JAX needs x64 mode for it
+            notes.append(f"numfmt.jax: {str(exc).split(';')[0]}")
+            cells.append(NO_PEER)
+        else:
+            cells.append(measure(lambda: fj(xj).block_until_ready(), n, repeats, check=check, note=notes))
+        cells.append(measure(lambda: rp(xj).block_until_ready(), n, repeats, check=check, note=notes) if peer
+                     else NO_PEER)
+        mld = peer and (getattr(ml_dtypes, dtype, None) or np.float16)
+        cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes) if peer
+                     else NO_PEER)
         rows.append([name] + [fmt_rate(*c) for c in cells])
     block_rows = []
     for name in BLOCK_FORMATS:          # blocks along the last axis of a (n / 1024, 1024) matrix

@@ -14,11 +14,12 @@ from .formats import BlockFormat, FixedFormat, FloatFormat, FloatInfo, IntFormat
 from .ops import abs, add, div, fma, mul, neg, sqrt, sub  # noqa: A004 (abs: numfmt.abs)
 from .quire import Quire, quire_dot, quire_sum
 from .quantize import choose_qparams, dequantize_affine, quantize_affine
+from .report import CastReport, FlagError, flags
 from .rounding import Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["BlockCodes", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat",
+__all__ = ["BlockCodes", "CastReport", "FlagError", "flags", "BlockFormat", "FixedFormat", "FloatFormat", "FloatInfo", "IntFormat", "PositFormat",
            "Quire", "Rounding", "accumulator_bits", "choose_qparams", "dequantize_affine", "distributed", "dyadic",
            "quantize_affine", "decode", "dot", "encode", "format", "get_num_threads", "last_seed", "matmul", "mcf",
            "quire_dot", "quire_sum", "registered", "scaling",

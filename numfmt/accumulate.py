@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import array_libraries
-from .arithmetic.floating import products_exact_in_float64
+from .arithmetic.floating import narrow_format, products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .parallel import run_chunked
@@ -150,6 +150,10 @@ class _Plan:
             self._check_exact_products(order)
         # products go through the exact core unless float64 provably holds them exactly
         self.tx_proto = None if not products or products_exact_in_float64(self.fmt) else _EXACT_TERMS
+        # deterministic reductions of float64 terms into narrow formats try the kernel without
+        # the exact core first (it compiles in a third of the time; see kernels.accumulate)
+        narrow = all(narrow_format(f) for f in (self.acc, self.product) if f is not None)
+        self.route_kernel = kern.ROUTE_KERNELS.get(order) if self.tx_proto is None and narrow else None
         self.mode = rounding_mode(rounding)
         self.overflow = overflow_policy(overflow)
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
@@ -189,12 +193,7 @@ class _Plan:
         stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
-        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
-        for fmt in rounded:
-            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
-                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
-                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
-                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
+        self.check_sr_bits(stochastic)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
         rand = _NO_RANDOM_BITS if rand is None else rand
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
@@ -206,15 +205,33 @@ class _Plan:
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
-        run_chunked(self.kernel, out, status, a3, bt3, self.tx_proto, self.cfg, acc, prod, promote,
-                    np.uint64(seed), np.int64(mark), rand, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+        args = (a3, bt3, self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed), np.int64(mark), rand)
+        kernels = [self.kernel]
+        if self.route_kernel is not None and stochastic is None:
+            kernels.insert(0, self.route_kernel)
+        for kernel in kernels:      # the float64 route's kernel first, if it serves
+            status[:] = 0
+            run_chunked(kernel, out, status, *args, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+            if not (status & kern.LEFT_ROUTE).any():
+                break
         return self._values(out, status, shape, float32)
+
+    def check_sr_bits(self, stochastic) -> None:
+        """ValueError unless the stochastic roundings (``stochastic_args``' result, None for
+        deterministic modes) to the accumulator and product formats are exact."""
+        rounded = [f for f in (self.acc, self.product) if f is not None and stochastic is not None]
+        for fmt in rounded:
+            if fmt.man_bits + 1 + stochastic[1] > SR_LIMIT:
+                raise ValueError(f"sr_bits={stochastic[1]} is too many for {fmt.name}: stochastic "
+                                 f"rounding is exact for precision + sr_bits <= {SR_LIMIT}, so at "
+                                 f"most {SR_LIMIT - fmt.man_bits - 1} here")
 
     def _values(self, out: np.ndarray, status: np.ndarray, shape: tuple, float32: bool):
         """The rounded bits as values shaped to shape; OverflowError where status flags one."""
-        if status.any():
-            first = np.unravel_index(int(np.argmax(status)), shape) if shape else ()
-            raise OverflowError(f"{int(status.sum())} of {status.size} results overflow during the "
+        overflowed = (status & kern.OVERFLOWED) != 0
+        if overflowed.any():
+            first = np.unravel_index(int(np.argmax(overflowed)), shape) if shape else ()
+            raise OverflowError(f"{int(overflowed.sum())} of {status.size} results overflow during the "
                                 f"accumulation (overflow='raise'); first at output index {first}")
         values = out.view(np.float64).reshape(shape)
         if float32 and fits_float32(self.out_fmt):

@@ -8,7 +8,7 @@ with its own functions rebound to the framework (``numfmt.backends``):
 1. the largest magnitude of each block: a framework reduction (max of the magnitude bits,
    NaN above Inf) over the blocked axis, zero-padded with ``pad``;
 2. its shared exponent: ``kernels.block.shared_exponent`` on the bits (float32 bits for
-   float32 inputs: ``casts.block.block_rule`` states the rule's thresholds for either width);
+   float32 inputs: ``casts.block.rule_params`` states the rule's thresholds for either width);
 3. each element x / 2**s rounded once by ``kernels.floating.round_one`` (saturating), the
    quotient formed on the bits by ``kernels.block.ldexp_bits`` (exact, rounded to odd below
    the normal range, as the NumPy kernel's float arithmetic does) and the value q * 2**s
@@ -92,12 +92,17 @@ def _scale_codes(fmt: BlockFormat) -> tuple[int, int]:
     return int(codes[0] - exps[0]), int(np.flatnonzero(np.isnan(table))[0])
 
 
-@functools.lru_cache(maxsize=None)
-def block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rng: str, has_random_bits: bool,
-               want_code: bool, input64: bool, shape: tuple, axis, pad: bool, float32_lane_bits: int,
-               has_int64: bool) -> BlockPlan:
+def block_plan(backend, *args) -> BlockPlan:
     """Every check and parameter of a block round/encode that does not depend on the data, in
-    the NumPy path's order (``numfmt.casts.checked_cast``, ``casts.block._quantize``)."""
+    the NumPy path's order (``numfmt.casts.checked_cast``, ``casts.block._quantize``), for
+    this backend's lanes (``Backend.constant("block_plan", ...)``)."""
+    return _block_plan(*args, backend.float32_lane_bits, backend.has_int64())
+
+
+@functools.lru_cache(maxsize=None)
+def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rng: str, has_random_bits: bool,
+                want_code: bool, input64: bool, shape: tuple, axis, pad: bool, float32_lane_bits: int,
+                has_int64: bool) -> BlockPlan:
     fmt = _format(fmt)
     mode = rounding_mode(rounding)
     backends.check_rng(rng, mode == Rounding.STOCHASTIC, None)
@@ -141,31 +146,25 @@ def block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, rn
         for v in (fmt.element_max * fmt.scale.info.max, 1.0, fmt.element_max, casts.SCALE_MIN_NVFP4,
                   fmt.scale.info.max))
     return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
-                     dom_m, lane_bits, params, sr, casts.block_rule(fmt, dom_m) if fmt.power_of_two else (),
+                     dom_m, lane_bits, params, sr, casts.rule_params(fmt, dom_m) if fmt.power_of_two else (),
                      float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
                      fmt.scale.name, offset, nan_code, scale_params, consts)
 
 
 def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
-               rng: str, axis, pad: bool, packed: bool):
+               rng: str = "splitmix64", axis=None, pad: bool = False, packed: bool = False):
     """round (want_code False) or encode (a ``BlockCodes`` of framework tensors) x to the
-    block format fmt on the backend."""
+    block format fmt on the backend (``backends.FAMILIES["block"]``)."""
     x = backend.float_input(x)
-    plan = backend.block_plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, rng, random_bits is not None,
-                              want_code, backend.is_float64(x), tuple(int(n) for n in x.shape), axis, bool(pad),
-                              backend.float32_lane_bits, backend.has_int64())
+    plan = backend.constant("block_plan", fmt, rounding, overflow, nan, sr_bits, sr_rule, rng,
+                            random_bits is not None, want_code, backend.is_float64(x),
+                            tuple(int(n) for n in x.shape), axis, bool(pad))
     if packed:
         raise ValueError("packed=True is for NumPy arrays; on the torch and JAX backends encode gives one code "
                          "per element")
     ops = tensor_ops(backend)
-    rnd = 0
-    if plan.sr:
-        if random_bits is not None:
-            if seed is not None:
-                raise ValueError("pass either seed or random_bits, not both")
-            rnd = backend.explicit_random(random_bits, x, plan.sr[0], plan.lane_bits)
-        else:
-            rnd = backend.random(backends.random_seed(seed, rng), x, plan.sr[0], plan.lane_bits, rng)
+    rnd = backends.random_numbers(backend, x, plan.mode, plan.sr[0] if plan.sr else None, seed, random_bits,
+                                  sr_rule, rng, plan.lane_bits)
     bs, lane_bits, dom_m = plan.block_size, plan.lane_bits, plan.dom_m
     if not plan.power_of_two:
         return _nvfp4(backend, ops, x, plan, rnd, want_code)
@@ -279,8 +278,12 @@ def block_decode_plan(backend, fmt_given, fmt: BlockFormat, packed: bool, dtype)
 
 def block_decode(backend, obj, fmt, dtype):
     """The values of a ``BlockCodes`` of framework tensors (``encode``'s result), as
-    ``numfmt.decode`` gives them: float32 (default) or float64."""
-    plan = backend.block_decode_plan(fmt, obj.fmt, obj.packed, dtype)
+    ``numfmt.decode`` gives them: float32 (default) or float64 (``backends.FAMILIES["block"]``;
+    bare codes with a block format: TypeError, as in NumPy)."""
+    if not isinstance(obj, casts.BlockCodes):
+        raise TypeError(f"decode of the block format {_format(fmt).name} needs the BlockCodes that encode "
+                        "returned (it carries the scales)")
+    plan = backend.constant("block_decode_plan", fmt, obj.fmt, obj.packed, dtype)
     ops = tensor_ops(backend)
     if not plan.power_of_two:
         return _nvfp4_decode(backend, ops, obj, plan)
@@ -381,3 +384,7 @@ class _JaxOps:
 def tensor_ops(backend):
     """The shape operations of the block casts for a backend (by its name)."""
     return {"torch": _TorchOps, "jax": _JaxOps}[backend.name]()
+
+
+backends.FAMILIES.update(block=(block_cast, block_decode))
+backends.PLANS.update(block_plan=block_plan, block_decode_plan=block_decode_plan)

@@ -46,6 +46,8 @@ from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import block as _block_kern
 from .kernels import floating as _kern
+from .kernels import fixed as _fixed
+from .kernels import posit as _posit
 from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
@@ -193,10 +195,11 @@ class Backend:
     def cast_to(self, values, dtype):
         raise NotImplementedError
 
-    def is_block(self, fmt) -> bool:
-        """Whether fmt (a name, a Format, a framework dtype name) is a block format; a backend
-        whose tracer must not trace the format lookup (torch.compile) overrides it as ``plan``."""
-        return is_block(fmt)
+    def use_seed(self, seed) -> int:
+        """``numfmt.stochastic.use_seed(seed)``: the 64-bit seed of a stochastic call, recorded
+        for ``numfmt.last_seed``; a backend whose tracer must not see that record as a side
+        effect in the graph (torch.compile, inside an autograd.Function) overrides it."""
+        return use_seed(seed)
 
     def plan(self, *args) -> "Plan":
         """``cast_plan(*args)``; a backend whose tracer must not trace it (torch.compile)
@@ -207,15 +210,15 @@ class Backend:
         """``decode_plan(self, fmt, dtype)``."""
         return decode_plan(self, fmt, dtype)
 
-    def block_plan(self, *args):
-        """``numfmt.backend_block.block_plan(*args)`` (the block family's ``plan``)."""
-        from .backend_block import block_plan
-        return block_plan(*args)
+    def constant(self, name: str, *args):
+        """``PLANS[name](self, *args)``, a function of the parameters only (a family's plan): a
+        backend whose tracer must not trace it (torch.compile) overrides this with a
+        constant-result wrapper."""
+        return PLANS[name](self, *args)
 
-    def block_decode_plan(self, *args):
-        """``numfmt.backend_block.block_decode_plan(self, *args)``."""
-        from .backend_block import block_decode_plan
-        return block_decode_plan(self, *args)
+    def random64(self, rnd):
+        """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
+        return rnd
 
     # -- shared: the family code, rebound ------------------------------------------------------
 
@@ -240,18 +243,31 @@ class Backend:
 KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
            "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
            "ldexp_bits": _block_kern.ldexp_bits,
-           "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element}
+           "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element,
+           "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
+           "fixed_round": _fixed.round_pow2_bits}
+
+FAMILIES: dict = {}
+"""The other families on the backends: family name -> (cast, decode), which take the
+arguments of ``float_cast`` and ``float_decode`` (``numfmt.backend_families`` and
+``numfmt.backend_block`` fill it)."""
 
 
-def random_seed(seed, rng: str) -> int:
+def format_family(backend: Backend, fmt) -> str:
+    """The family of a format (or of a name ``numfmt.format`` takes): float, posit, fixed, block."""
+    return _format(fmt).family
+
+
+PLANS: dict = {"format_family": format_family}
+"""What ``Backend.constant`` evaluates: name -> a function (backend, *parameters) of the
+parameters only (the families add their plans)."""
+
+
+def random_seed(backend: Backend, seed, rng: str) -> int:
     """The 64-bit number a backend's ``random`` hashes with the counter: the seed for
     SplitMix64, ``squares_key(seed)`` for Squares (the NumPy path's ``random_bits``); the seed
-    is recorded for ``numfmt.last_seed``.
-
-    >>> hex(random_seed(0, "squares"))
-    '0x413be9b6dab1c8ef'
-    """
-    seed = use_seed(seed)
+    is recorded for ``numfmt.last_seed`` (``Backend.use_seed``)."""
+    seed = backend.use_seed(seed)
     return squares_key(seed) if rng == "squares" else seed
 
 
@@ -277,12 +293,6 @@ class Plan(NamedTuple):
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     float64_out: bool
     code_dtype: str          # the numpy name of the codes' dtype
-
-
-@functools.lru_cache(maxsize=None)
-def is_block(fmt) -> bool:
-    """Whether fmt names a block format (errors of unknown formats as ``numfmt.format``'s)."""
-    return _format(fmt).family == "block"
 
 
 def float_format(fmt) -> FloatFormat:
@@ -330,62 +340,48 @@ def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, r
     return round_one(lanes, params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
 
 
-def cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
-         rng: str = "splitmix64", axis=None, pad: bool = False, packed: bool = False):
-    """round (want_code False) or encode x on the backend, by the format's family: the public
-    functions of ``numfmt.torch`` and ``numfmt.jax`` call this. Block formats take ``axis``,
-    ``pad`` and ``packed`` (``numfmt.backend_block``), the others none of them."""
-    from . import backend_block
-    if backend.is_block(fmt):
-        return backend_block.block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
-                                        random_bits, want_code, rng, axis, pad, packed)
-    if axis is not None or pad or packed:
-        block_options(_format(fmt), axis=axis, pad=pad, packed=packed)
-    return float_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code, rng)
-
-
-def decode(backend: Backend, codes, fmt, dtype):
-    """decode on the backend: a ``BlockCodes`` (``numfmt.backend_block``), else float codes."""
-    from . import backend_block
-    if isinstance(codes, BlockCodes):
-        return backend_block.block_decode(backend, codes, fmt, dtype)
-    if fmt is None:
-        raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
-    if backend.is_block(fmt):
-        raise TypeError(f"decode of the block format {_format(fmt).name} needs the BlockCodes that encode "
-                        "returned (it carries the scales)")
-    return float_decode(backend, codes, fmt, dtype)
+def random_numbers(backend: Backend, x, mode: Rounding, k, seed, random_bits, sr_rule: str, rng: str,
+                   lane_bits: int):
+    """The k random bits of each element of x for stochastic rounding (k None: a deterministic
+    mode, 0 comes back), from random_bits or the seed, with the NumPy path's errors."""
+    check_rng(rng, k is not None, random_bits)
+    if k is None:
+        if random_bits is not None:
+            stochastic_args(mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
+        return 0
+    if random_bits is not None:
+        if seed is not None:
+            raise ValueError("pass either seed or random_bits, not both")
+        return backend.explicit_random(random_bits, x, k, lane_bits)
+    return backend.random(random_seed(backend, seed, rng), x, k, lane_bits, rng)
 
 
 def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-               want_code: bool, rng: str = "splitmix64"):
+               want_code: bool, rng: str = "splitmix64", **options):
     """round (want_code False) or encode x to a float format on the backend: the public
-    functions of ``numfmt.torch`` and ``numfmt.jax`` call this."""
+    functions of ``numfmt.torch`` and ``numfmt.jax`` call this (other families: ``FAMILIES``;
+    ``options``: the block formats' axis, pad and packed)."""
+    family = backend.constant("format_family", fmt)
+    if family != "block" and any(v is not None and v is not False for v in options.values()):
+        block_options(_format(fmt), **options)      # the NumPy path's TypeError
+    if family in FAMILIES:
+        return FAMILIES[family][0](backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                                   want_code, rng, **(options if family == "block" else {}))
     x = backend.float_input(x)
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
     fmt = plan.fmt
-    check_rng(rng, bool(plan.sr), random_bits)
+    k = plan.sr[0] if plan.sr else None
     traced = backend.traced(x)
+    rnd = random_numbers(backend, x, plan.mode, k, seed, random_bits, sr_rule, rng, plan.lane_bits)
     if not traced:
-        check_domain(fmt, nan, _size(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
-    rnd = 0
-    if plan.sr:
-        k = plan.sr[0]
-        if random_bits is not None:
-            if seed is not None:
-                raise ValueError("pass either seed or random_bits, not both")
-            rnd = backend.explicit_random(random_bits, x, k, plan.lane_bits)
-        else:
-            rnd = backend.random(random_seed(seed, rng), x, k, plan.lane_bits, rng)
-    elif random_bits is not None:
-        stochastic_args(plan.mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
+        check_domain(fmt, nan, size_of(x), lambda: backend.count(x != x), lambda: backend.count(x < 0))
     lanes = backend.to_lanes(x, plan.dom64, plan.lane_bits)
     if plan.raise_params and not traced:
         marked = _round_lanes(backend, lanes, plan, plan.raise_params, False, rnd) == plan.mark
         count = backend.count(marked)
         if count:
-            raise overflow_error(fmt, plan.mode, count, _size(x), x[marked][0].item())
+            raise overflow_error(fmt, plan.mode, count, size_of(x), x[marked][0].item())
     out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
     if want_code:
         return backend.to_codes(out, plan.code_dtype)
@@ -441,6 +437,13 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     """decode on the backend: values of codes as float32 (default), float64 or a framework float
     dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
     NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
+    if isinstance(codes, BlockCodes):            # it carries its format
+        return FAMILIES["block"][1](backend, codes, fmt, dtype)
+    if fmt is None:
+        raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
+    family = backend.constant("format_family", fmt)
+    if family in FAMILIES:
+        return FAMILIES[family][1](backend, codes, fmt, dtype)
     plan = backend.decode_plan(fmt, dtype)
     lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
     table = backend.table(plan.table, plan.compute, lanes)
@@ -451,6 +454,7 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     return backend.cast_to(values, dtype) if plan.native else values
 
 
-def _size(x) -> int:
+def size_of(x) -> int:
+    """The number of elements of a tensor (from its shape)."""
     return int(np.prod(tuple(x.shape), dtype=np.int64))
 

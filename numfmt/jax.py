@@ -1,5 +1,6 @@
-"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float family and of the block
-formats with float elements (MX, nvfp4: ``numfmt.backend_block``), bit-identical to
+"""numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
+families (``numfmt.backend_families``) and of the block formats with float elements (MX,
+nvfp4: ``numfmt.backend_block``), bit-identical to
 ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
 same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
 ``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
@@ -11,7 +12,11 @@ pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormal
 float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
 of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
 arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
-float64 in x64 mode). round and encode work on bits.
+float64 in x64 mode). round and encode work on bits. Posit formats
+(``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
+mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
+x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
+on float64 bits) need x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
@@ -24,11 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backends
+from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
 from .casts.block import BlockCodes
 from .rounding import stochastic_away
 
-__all__ = ["round", "encode", "decode"]
+__all__ = ["round", "encode", "decode", "matmul"]
 
 _U32 = jnp.uint32
 
@@ -193,7 +198,9 @@ _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint6
 _STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
            "squares_bits": (2,),
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
-           "nvfp4_element": (2, 3, 4, 6)}
+           "nvfp4_element": (2, 3, 4, 6),
+           "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
+           "fixed_round": (2, 5, 7, 8)}
 
 
 class JaxBackend(backends.Backend):
@@ -216,6 +223,9 @@ class JaxBackend(backends.Backend):
         if (name, lane_bits) not in jitted:
             jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
         return jitted[name, lane_bits]
+
+    def random64(self, rnd):
+        return (rnd.hi.astype(jnp.int64) << 32) | rnd.lo.astype(jnp.int64) if isinstance(rnd, Wide) else rnd
 
     def has_int64(self):
         return bool(jax.config.read("jax_enable_x64"))
@@ -335,8 +345,8 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     >>> nfj.round(jnp.array([1.25, 1.25]), jnp.float8_e4m3fn, "stochastic", seed=1).dtype
     dtype('float32')
     """
-    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-                         want_code=False, rng=rng, axis=axis, pad=pad)
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=False, rng=rng, axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
@@ -351,8 +361,8 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-                         want_code=True, rng=rng, axis=axis, pad=pad, packed=packed)
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=True, rng=rng, axis=axis, pad=pad, packed=packed)
 
 
 def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:
@@ -365,9 +375,33 @@ def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:
     >>> nfj.decode(jnp.array([0x38, 0x7E], jnp.uint8), "e4m3", jnp.float8_e4m3fn).astype(jnp.float32).tolist()
     [1.0, 448.0]
     """
-    return backends.decode(BACKEND, codes, _format_of(fmt), dtype)
+    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
 
 
 def _format_of(fmt):
     """A jnp dtype (an ml_dtypes type) as a numpy dtype, which ``numfmt.format`` takes."""
     return np.dtype(fmt) if isinstance(fmt, type) and issubclass(fmt, np.generic) else fmt
+
+
+def matmul(a, b, fmt=None, **options) -> jax.Array:
+    """``numfmt.matmul(a, b, fmt, **options)`` on JAX arrays, bit for bit: numpy.matmul's
+    shapes, the orders sequential, blocked and fused, promote_every, every rounding mode. In
+    32-bit mode the float32 domain must hold the case exactly (e4m3, e5m2, binary16 and smaller
+    inputs; a binary32 accumulator in nearest even or in fused steps; stochastic rounding with
+    precision + sr_bits + 2 <= 24); beyond it ValueError says what to change (x64 mode, or the
+    argument) (``numfmt.device_matmul``).
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> a = jnp.array([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
+    >>> nfj.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
+    [[14.0, 1344.0], [1344.0, 200704.0]]
+    """
+    return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
+
+
+# the training layer (quantize, quantized_dense): it rounds through this module, handed over by install
+from . import jax_training  # noqa: E402
+from .jax_training import quantize, quantized_dense  # noqa: E402
+from .training import Quant  # noqa: E402
+jax_training.install(__name__)
+__all__ += ["quantize", "quantized_dense", "Quant"]

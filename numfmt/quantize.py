@@ -14,6 +14,8 @@ from .casts import round as _round
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .casts.fixed import divide_round
+from .casts.report import integer_report
+from . import report as _report
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .rounding import Rounding, rounding_mode
@@ -71,7 +73,7 @@ def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.n
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
                     rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
-                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64") -> np.ndarray:
+                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64", report: bool = False):
     """Integers q = saturate(round(x / scale) + zero_point) of the integer format ``fmt``.
 
     Args:
@@ -88,26 +90,42 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
         rounding: a numfmt rounding mode or alias (nearest_even, nearest_away, toward_zero,
             toward_positive, toward_negative, odd, stochastic).
         seed, sr_bits, sr_rule, random_bits, rng: stochastic rounding, as ``numfmt.round``.
+        report: also return a ``numfmt.CastReport`` (``(q, report)``): its counts compare q - zero_point
+            with the exact x / scale (inexact, overflow: the rounded integer plus zero_point
+            outside fmt's range, saturated, flushed_to_zero: nonzero x giving the zero point).
+            NumPy inputs only; inside ``numfmt.flags`` every call counts.
 
     A dask x gives a lazy dask array equal bit for bit to the NumPy result (random numbers
     included) for any chunking (``numfmt.distributed``).
 
     Returns:
-        The integers in the smallest numpy dtype that holds fmt (int8, uint8, ...), shaped like x.
+        The integers in the smallest numpy dtype that holds fmt (int8, uint8, ...), shaped like x
+        (and the report with ``report=True``).
 
     >>> quantize_affine([0.5, 1.5, 2.5, 300.0, -1.0], "uint8", 1.0, 10).tolist()
     [10, 12, 12, 255, 9]
     >>> quantize_affine([3 - 2**-30, -2.5], "int8", 1.0, exact=True, rounding="toward_zero").tolist()
     [2, -2]
+    >>> q, rep = quantize_affine([0.5, 1.5, 300.0], "uint8", 1.0, 10, report=True)
+    >>> rep.inexact, rep.overflow, rep.saturated
+    (3, 1, 1)
     """
     if array_libraries.is_dask(x, random_bits):
+        if report:
+            raise TypeError("report=True needs NumPy input (a dask array is lazy)")
         return array_libraries.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
                                               seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
                                               rng=rng)
     x = as_float_array(native_array(x))
     fmt, axis, scale, zero_point, mode = affine_params(x.shape, fmt, scale, zero_point, axis, exact, rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng) if exact else None
-    return affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
+    q = affine_integers(x, fmt, scale, zero_point, mode, exact, sr)
+    if report or _report.active():
+        rep = integer_report(x, q, fmt.min_int, fmt.max_int, mode, sr, scale=scale, zero_point=zero_point)
+        _report.record(f"numfmt.quantize_affine({fmt.name})", rep, x)
+        if report:
+            return q, rep
+    return q
 
 
 def affine_params(shape: tuple, fmt, scale, zero_point, axis, exact: bool, rounding: str):
@@ -141,7 +159,8 @@ def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
     else:
         with np.errstate(over="ignore", divide="ignore"):
             ratio = x / scale
-        q = _round(ratio, "int32", "nearest_even", overflow="saturate").astype(np.int64)
+        with _report.suspended():           # quantize_affine counts itself
+            q = _round(ratio, "int32", "nearest_even", overflow="saturate").astype(np.int64)
     return np.clip(q + zero_point, fmt.min_int, fmt.max_int).astype(storage_dtype(fmt))
 
 

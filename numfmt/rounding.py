@@ -32,7 +32,6 @@ from enum import IntEnum
 from typing import NamedTuple
 
 import numba as nb
-import numpy as np
 
 from .lanes import lane, maximum, minimum, where
 
@@ -138,11 +137,12 @@ NEAREST_UP = 7   # nearest, ties toward +inf: requantize's "half_up" (TFLite); n
 
 @nb.njit
 def flags_of(mode, sr_bits, sr_nearest):
-    """The ``ModeFlags`` of a ``Rounding`` number (or ``NEAREST_UP``); usable inside kernels."""
-    return ModeFlags(np.int64((mode == 0) | (mode == 1) | (mode == NEAREST_UP)), np.int64(mode == 0),
-                     np.int64((mode == 1) | (mode == 3) | (mode == NEAREST_UP)),
-                     np.int64((mode == 1) | (mode == 4)), np.int64(mode == 5), np.int64(mode == 6),
-                     np.int64(sr_bits) * (mode == 6), np.int64(sr_nearest) * (mode == 6))
+    """The ``ModeFlags`` of a ``Rounding`` number (or ``NEAREST_UP``); usable inside kernels
+    (and, rebound by ``numfmt.backends``, on Python ints: ``lane`` gives Python ints there)."""
+    return ModeFlags(lane((mode == 0) | (mode == 1) | (mode == NEAREST_UP)), lane(mode == 0),
+                     lane((mode == 1) | (mode == 3) | (mode == NEAREST_UP)),
+                     lane((mode == 1) | (mode == 4)), lane(mode == 5), lane(mode == 6),
+                     lane(sr_bits) * (mode == 6), lane(sr_nearest) * (mode == 6))
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,13 +1,16 @@
-"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float family and of the block
-formats with float elements (MX, nvfp4: ``numfmt.backend_block``), bit-identical to
-``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
-same random integer for element i), computed on the input's device with torch's integer
+"""numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
+fixed-point families (``numfmt.backend_families``) and of the block formats with float elements
+(MX, nvfp4: ``numfmt.backend_block``), bit-identical to ``numfmt.round`` / ``encode`` /
+``decode`` (stochastic rounding included: the same seed gives the same random integer for
+element i), computed on the input's device with torch's integer
 operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
 evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
+go through ``numfmt.backend_families``, the same way.
 
 round, encode and decode work under ``torch.compile(fullgraph=True)``, where inductor fuses
 them into one loop (eager, each of the kernel's operations is a separate pass over memory:
@@ -25,10 +28,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import backends
+from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
 from .rounding import stochastic_away
+from .stochastic import use_seed
 
-__all__ = ["round", "encode", "decode"]
+__all__ = ["round", "encode", "decode", "matmul"]
 
 _MASKS = [(1 << (64 - s)) - 1 for s in range(65)]
 
@@ -226,24 +230,19 @@ class TorchBackend(backends.Backend):
         return backends.cast_plan(*args)
 
     @staticmethod
+    @torch.compiler.assume_constant_result      # recorded when traced: a constant, no side effect in the graph
+    def use_seed(seed):
+        return use_seed(seed)
+
+    @staticmethod
     @torch.compiler.assume_constant_result
     def decode_plan(fmt, dtype):
         return backends.decode_plan(BACKEND, fmt, dtype)
 
     @staticmethod
     @torch.compiler.assume_constant_result
-    def block_plan(*args):
-        return backends.Backend.block_plan(BACKEND, *args)
-
-    @staticmethod
-    @torch.compiler.assume_constant_result
-    def block_decode_plan(*args):
-        return backends.Backend.block_decode_plan(BACKEND, *args)
-
-    @staticmethod
-    @torch.compiler.assume_constant_result
-    def is_block(fmt):
-        return backends.is_block(fmt)
+    def constant(name, *args):
+        return backends.PLANS[name](BACKEND, *args)
 
     def format_of(self, dtype):
         return _format_of(dtype)
@@ -286,8 +285,8 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     >>> nft.round(torch.tensor([1.25, 1.25]), torch.float8_e4m3fn, "stochastic", seed=1).dtype
     torch.float32
     """
-    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-                         want_code=False, rng=rng, axis=_axis(axis, dim), pad=pad)
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=False, rng=rng, axis=_axis(axis, dim), pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
@@ -303,8 +302,8 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-                         want_code=True, rng=rng, axis=_axis(axis, dim), pad=pad, packed=packed)
+    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                               random_bits, want_code=True, rng=rng, axis=_axis(axis, dim), pad=pad, packed=packed)
 
 
 def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:
@@ -317,7 +316,7 @@ def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:
     >>> nft.decode(torch.tensor([0x38, 0x7E], dtype=torch.uint8), "e4m3", torch.float8_e4m3fn).float().tolist()
     [1.0, 448.0]
     """
-    return backends.decode(BACKEND, codes, _format_of(fmt), dtype)
+    return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
 
 
 def _axis(axis, dim):
@@ -325,3 +324,27 @@ def _axis(axis, dim):
     if dim is not None and axis is not None and dim != axis:
         raise TypeError(f"pass axis or dim (its alias), not both; got axis={axis!r}, dim={dim!r}")
     return axis if dim is None else dim
+
+
+def matmul(a, b, fmt=None, **options) -> torch.Tensor:
+    """``numfmt.matmul(a, b, fmt, **options)`` on torch tensors, bit for bit, on a's device:
+    numpy.matmul's shapes (batched, 1-D operands), the orders sequential, blocked and fused,
+    promote_every, every rounding mode (stochastic: the same seed, the same bits). fmt may be a
+    torch float dtype. What float64 cannot compute exactly, the other orders, overflow="raise"
+    and the quire raise ValueError; random_bits and rng are not taken (``numfmt.device_matmul``).
+
+    >>> import torch, numfmt.torch as nft
+    >>> a = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 448.0]])
+    >>> nft.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
+    [[14.0, 1344.0], [1344.0, 200704.0]]
+    """
+    return device_matmul.matmul(BACKEND, a, b, _format_of(fmt), **options)
+
+
+# the training layer (quantize, numfmt.torch.nn): it rounds through this module, handed over by install
+from . import torch_nn as nn  # noqa: E402
+from .torch_nn import quantize_model  # noqa: E402
+from .torch_training import quantize  # noqa: E402
+from .training import Quant  # noqa: E402
+nn.install(__name__)
+__all__ += ["quantize", "Quant", "quantize_model", "nn"]

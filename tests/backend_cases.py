@@ -3,6 +3,7 @@ NumPy path. A test module defines a module-scoped fixture ``fw`` (a ``Framework`
 these test functions."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,6 +15,20 @@ from hypothesis import strategies as st
 import numfmt as nf
 from numfmt import testing as nft
 from numfmt.casts.floating import float32_domain
+from numfmt.casts.posit import cast_domain64
+
+
+# what the backend test modules import (from backend_cases import *)
+__all__ = ["Framework", "assert_same",
+           "test_round_encode_match_numpy", "test_stochastic_matches_numpy",
+           "test_explicit_random_bits_match_numpy", "test_decode_every_code_matches_numpy",
+           "test_float32_slice_sample", "test_float32_slice_exhaustive",
+           "test_errors_match_numpy", "test_rng_squares_matches_numpy", "test_rng_errors_match_numpy",
+           "test_family_round_encode_match_numpy", "test_posit_explicit_random_bits_match_numpy",
+           "test_posit_decode_matches_numpy", "test_posit_errors_match_numpy",
+           "test_fixed_decode_matches_numpy", "test_family_float32_slice_sample",
+           "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy",
+           "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy"]
 
 
 @dataclass
@@ -67,9 +82,19 @@ def _layout(fw: Framework, x: np.ndarray, strided: bool):
 
 
 @st.composite
-def cases(draw, float64: bool = True):
-    fmt = draw(nft.formats(max_bits=16))
-    values = draw(st.lists(nft.rounding_cases(fmt, allow_special=True), min_size=1, max_size=24))
+def cases(draw, float64: bool = True, family: str = "float"):
+    """(fmt, x): a format of the family and inputs that stress its rounding (specials and
+    signed zeros included), float32 or float64, 1-d or 2-d."""
+    if family == "posit":
+        fmt = draw(nft.posit_formats(max_bits=32))
+        value = st.one_of(nft.posit_rounding_cases(fmt, allow_special=True), st.sampled_from([0.0, -0.0]))
+    elif family == "fixed":
+        fmt = draw(nft.fixed_formats(max_bits=32))
+        value = st.one_of(nft.fixed_rounding_cases(fmt), st.sampled_from([0.0, -0.0, math.inf, -math.inf]))
+    else:
+        fmt = draw(nft.formats(max_bits=16))
+        value = nft.rounding_cases(fmt, allow_special=True)
+    values = draw(st.lists(value, min_size=1, max_size=24))
     dtype = draw(st.sampled_from([np.float32, np.float64] if float64 else [np.float32]))
     with np.errstate(over="ignore"):
         x = np.array(values, np.float64).astype(dtype)
@@ -165,8 +190,8 @@ def test_errors_match_numpy(fw):
     same_call(fw, "round", x, "e4m3", "sideways")
     same_call(fw, "round", x, "e4m3", sr_bits=8)
     same_call(fw, "round", np.float32([-1.0]), nf.FloatFormat(4, 3, signed=False, special="fn"))
-    with pytest.raises(ValueError, match="float format"):
-        fw.module.round(fw.to(x), "int8")
+    if fw.has_float64:     # int8 was "not a float format" before the fixed family came (issue 13)
+        same_call(fw, "round", x, "int8")
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "e4m3")
     with pytest.raises(ValueError, match="random_bits must lie"):
@@ -313,3 +338,153 @@ def test_block_errors_match_numpy(fw):
         fw.module.decode(fw.to(np.uint8([1])), "mxfp4")
     with pytest.raises(TypeError, match="block formats only"):
         fw.module.round(fw.to(x), "e4m3", axis=0)
+
+
+# -- the posit family ---------------------------------------------------------------------------
+POSIT_MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd",
+               "stochastic"]
+
+
+def posit_usable(fw: Framework, fmt, x: np.ndarray, op: str, mode: str) -> bool:
+    """Without 64-bit integers (JAX x64 off) posits run float32 inputs in the float32 domain,
+    deterministic modes only (the backend raises ValueError otherwise: tested apart)."""
+    return fw.has_float64 or not (cast_domain64(fmt, x.dtype == np.float64, op == "encode") or mode == "stochastic")
+
+
+@pytest.mark.parametrize("family", ["posit", "fixed"])
+@settings(max_examples=5)
+@given(data=st.data(), mode=st.sampled_from(POSIT_MODES),
+       overflow=st.sampled_from(["ieee", "saturate", "wrap", "raise"]), nan=st.sampled_from(["raise", "zero"]),
+       seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62), sr_rule=st.sampled_from(["add", "nearest"]),
+       strided=st.booleans())
+def test_family_round_encode_match_numpy(fw, family, data, mode, overflow, nan, seed, sr_bits, sr_rule, strided):
+    """Posits and fixed point, every mode and policy (fixed-point round and encode need 64-bit
+    integers: without them, and where ``posit_usable`` says no, the backend raises: tested apart)."""
+    fmt, x = data.draw(cases(fw.has_float64, family))
+    if nan == "zero" and data.draw(st.booleans()):
+        x.flat[0] = np.nan
+    sr = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
+    for op in ("round", "encode"):
+        if posit_usable(fw, fmt, x, op, mode) if family == "posit" else fw.has_float64:
+            same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided, **sr)
+
+
+@settings(max_examples=4)
+@given(data=st.data(), sr_bits=st.integers(1, 62))
+def test_posit_explicit_random_bits_match_numpy(fw, data, sr_bits):
+    fmt, x = data.draw(cases(fw.has_float64, "posit"))
+    if not posit_usable(fw, fmt, x, "encode", "stochastic"):
+        return
+    rand = np.array(data.draw(st.lists(st.integers(0, 2**sr_bits - 1), min_size=x.size, max_size=x.size)),
+                    np.int64).reshape(x.shape)
+    same_call(fw, "encode", x, fmt, "stochastic", sr_bits=sr_bits, random_bits=rand)
+
+
+def check_decode(fw: Framework, fmt, bits: int, seed: int) -> None:
+    """Every code of formats up to 12 bits, 2000 random codes of wider ones (with the extreme
+    ones): the NumPy values, or its ValueError."""
+    dtype = nf.encode(np.float32([0]), fmt).dtype
+    if bits <= 12:
+        codes = np.arange(1 << bits).astype(dtype)
+    else:
+        codes = np.random.default_rng(seed).integers(0, 1 << bits, 2000).astype(dtype)
+        codes[:3] = [0, 1 << (bits - 1), (1 << bits) - 1]
+    for out in ([np.float32, np.float64] if fw.has_float64 else [np.float32]):
+        try:
+            expected = nf.decode(codes, fmt, out)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc).split(";")[0]):
+                fw.module.decode(fw.to(codes), fmt, out)
+            continue
+        assert_same(expected, fw.back(fw.module.decode(fw.to(codes), fmt, out)))
+
+
+@settings(max_examples=4)
+@given(fmt=nft.posit_formats(max_bits=32), seed=st.integers(0, 2**32))
+def test_posit_decode_matches_numpy(fw, fmt, seed):
+    check_decode(fw, fmt, fmt.nbits, seed)
+
+
+POSIT_SLICE_FORMATS = ["posit8", "posit16", "posit32", "posit<16,1>", "posit<8,0>", "posit<16,3>"]
+
+
+def check_posit_slice(fw, step: int, formats=POSIT_SLICE_FORMATS, modes=POSIT_MODES) -> None:
+    """Every float32 whose top 16 bits are given (low bits random): encode in every mode,
+    round in two, stochastic rounding (where the backend has 64-bit integers)."""
+    x = slice_inputs(step)
+    for name in formats:
+        fmt = nf.format(name)
+        for mode in modes:
+            sr = dict(seed=5, sr_bits=13) if mode == "stochastic" else {}
+            for op in ("encode",) + (("round",) if mode in ("nearest_even", "stochastic") else ()):
+                if posit_usable(fw, fmt, x, op, mode):
+                    same_call(fw, op, x, fmt, mode, **sr)
+
+
+def test_posit_errors_match_numpy(fw):
+    x = np.float32([1.0, np.nan, 1e30, -np.inf])
+    same_call(fw, "round", x, "posit8", overflow="raise")       # finite beyond maxpos
+    same_call(fw, "round", x[[0, 1, 3]], "posit8", overflow="raise")   # NaN, Inf: NaR, no error
+    same_call(fw, "encode", x, "posit16", "sideways")
+    same_call(fw, "encode", x, "posit16", sr_bits=8)
+    same_call(fw, "encode", x, "posit16", overflow="wrap")
+    with pytest.raises(ValueError, match="must lie in"):
+        fw.module.decode(fw.to(np.uint16([300])), "posit8")
+
+
+# -- the fixed-point family ----------------------------------------------------------------------
+@settings(max_examples=3)
+@given(fmt=nft.fixed_formats(max_bits=32), seed=st.integers(0, 2**32))
+def test_fixed_decode_matches_numpy(fw, fmt, seed):
+    check_decode(fw, fmt, fmt.bits, seed)
+
+
+FIXED_SLICE_FORMATS = ["int8", "uint8", "int16", "q3.4", "int32", "uint32", "fixed<16,40>"]
+
+
+def check_fixed_slice(fw, step: int, formats=FIXED_SLICE_FORMATS, modes=POSIT_MODES) -> None:
+    """Every float32 whose top 16 bits are given (low bits random; NaN mapped to 0): encode in
+    every mode (saturating), round and wrap in two."""
+    if not fw.has_float64:
+        return
+    x = slice_inputs(step)
+    for name in formats:
+        for mode in modes:
+            sr = dict(seed=5, sr_bits=13) if mode == "stochastic" else {}
+            same_call(fw, "encode", x, name, mode, nan="zero", **sr)
+            if mode in ("nearest_even", "stochastic"):
+                same_call(fw, "round", x, name, mode, nan="zero", **sr)
+                same_call(fw, "encode", x[np.isfinite(x)], name, mode, "wrap", **sr)
+
+
+FAMILY_SLICES = {"posit": (check_posit_slice, ["posit16", "posit<8,0>"], ["nearest_even", "toward_negative",
+                                                                              "stochastic"]),
+                 "fixed": (check_fixed_slice, ["int8", "q3.4"], ["nearest_even", "odd", "stochastic"])}
+
+
+@pytest.mark.parametrize("family", FAMILY_SLICES)
+def test_family_float32_slice_sample(fw, family):
+    """A sample of the exhaustive slices below: every 257th top half, two formats, three modes."""
+    check, formats, modes = FAMILY_SLICES[family]
+    check(fw, 257, formats, modes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILY_SLICES)
+def test_family_float32_slice_exhaustive(fw, family):
+    FAMILY_SLICES[family][0](fw, 1)
+
+
+def test_fixed_errors_match_numpy(fw):
+    x = np.float32([1.0, np.nan, 1e6, -np.inf])
+    if not fw.has_float64:
+        with pytest.raises(ValueError, match="jax_enable_x64"):
+            fw.module.round(fw.to(x), "int8")
+        return
+    same_call(fw, "round", x, "int8")                                   # NaN
+    same_call(fw, "round", x, "int8", overflow="wrap", nan="zero")      # Inf under wrap
+    same_call(fw, "encode", x[:3], "int8", overflow="raise", nan="zero")
+    same_call(fw, "encode", x, "int8", overflow="sideways")
+    same_call(fw, "encode", x, "uint4", "stochastic", sr_bits=0)
+    with pytest.raises(ValueError, match="must lie in"):
+        fw.module.decode(fw.to(np.uint16([300])), "int8")

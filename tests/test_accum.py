@@ -320,6 +320,19 @@ def test_order_equals_reference(order, kw, case, rounding, overflow):
     assert _same(got, expected), (fmt, terms, got, expected)
 
 
+@pytest.mark.parametrize("order,kw", ORDER_CASES[:4], ids=[o for o, _ in ORDER_CASES[:4]])
+@pytest.mark.parametrize("rounding", ["nearest_even", "toward_zero"])
+def test_huge_terms_leave_the_float64_route(order, kw, rounding):
+    """Deterministic narrow reductions run a kernel without the exact core first; finite terms
+    of 2**1022 or more (binary64 inputs) are beyond its float64 route (TwoSum could overflow),
+    so it flags them and the full kernel reruns the reduction."""
+    terms = [1.5 * 2.0**1022, 2.0**1023, -1.75 * 2.0**1023, 3.0, -(2.0**1022), 1.0]
+    got = nf.sum(np.array(terms), "binary64", accumulator="bfloat16", order=order, rounding=rounding,
+                 overflow="saturate", **kw)
+    expected = _reference(Ref("bfloat16", rounding, "saturate"), order, kw, terms)
+    assert _same(got, expected), (got, expected)
+
+
 @pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
 @pytest.mark.parametrize("every", [1, 5, 64])
 def test_promote_every_equals_reference(order, kw, every):

@@ -355,13 +355,13 @@ def test_exact_float64_results_round_like_numfmt_round(fv, mode, op):
 
 
 @pytest.mark.parametrize("fmt", ["bfloat16", "binary16", "binary32", "e4m3", "e2m1", "p3109_p1"])
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "fma"])
 def test_float64_route_equals_exact_core(op, fmt):
-    """Deterministic add / sub / mul / div take the float64 route (TwoSum; exact products; the
-    quotient's exact remainder): it must give bit for bit what the exact core gives, specials
-    and signed zeros included."""
+    """Deterministic add / sub / mul / div / fma take the float64 route (TwoSum; exact
+    products; the quotient's exact remainder): it must give bit for bit what the exact core
+    gives, specials, signed zeros and (fma) cancellation of the product included."""
     from numfmt.casts.floating import kernel_params
-    from numfmt.kernels.arith import KERNELS
+    from numfmt.kernels.arith import KERNELS, ROUTE_KERNELS
     from numfmt.rounding import rounding_mode
 
     f = nf.format(fmt)
@@ -374,17 +374,18 @@ def test_float64_route_equals_exact_core(op, fmt):
     with np.errstate(invalid="ignore"):
         y = np.where(rng.random(n) < 0.4, -x * (1 + 2.0 ** -f.man_bits * rng.integers(-2, 3, n)), np.roll(x, 3))
     y = np.where(np.isfinite(y), np.asarray(nf.round(np.nan_to_num(y), f, "toward_zero", "saturate"), np.float64), y)
+    with np.errstate(invalid="ignore", over="ignore"):   # fma's z: -x * y rounded (cancels), or y
+        z = np.where(np.arange(n) % 3 == 0, -np.asarray(nf.round(x * y, f, overflow="saturate"), np.float64), y)
     check = kernel_params(f, True, rounding_mode("toward_zero"), "ieee", "ml_dtypes")[0]
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "ieee", "raise")[0]
         rdn = int(mode == "toward_negative")
-        outs = []
-        for fast in (1, 0):
-            out, bad = np.empty(x.size), np.zeros(1, np.int64)
-            KERNELS[op](x, out, 0, y, y, p, rdn, None, None, np.uint64(0), fast, check, bad)
-            assert bad[0] == 0
-            outs.append(out.view(np.int64))
-        assert np.array_equal(outs[0], outs[1]), (op, fmt, mode)
+        route, core = np.empty(x.size), np.empty(x.size)
+        bad = np.zeros(2, np.int64)
+        ROUTE_KERNELS[op](x, route, 0, y, z, p, rdn, check, bad[:1])
+        KERNELS[op](x, core, 0, y, z, p, rdn, None, None, np.uint64(0), check, bad[1:])
+        assert not bad.any()
+        assert np.array_equal(route.view(np.int64), core.view(np.int64)), (op, fmt, mode)
 
 
 @pytest.mark.parametrize("fmt", ["binary32", "e4m3", "e2m1"])
@@ -394,7 +395,7 @@ def test_quotient_route_equals_exact_core(fmt):
     bit for bit what the exact core gives, across the edges of that range, for 53-bit
     operands, zeros, infinities, NaN and subnormals."""
     from numfmt.casts.floating import kernel_params
-    from numfmt.kernels.arith import KERNELS
+    from numfmt.kernels.arith import KERNELS, ROUTE_KERNELS
     from numfmt.rounding import rounding_mode
 
     f = nf.format(fmt)
@@ -422,11 +423,10 @@ def test_quotient_route_equals_exact_core(fmt):
     check = kernel_params(f, True, rounding_mode("toward_zero"), "ieee", "ml_dtypes")[0]
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "saturate", "ml_dtypes")[0]
-        outs = []
-        for fast in (1, 0):
-            out, bad = np.empty(x.size), np.zeros(1, np.int64)
-            KERNELS["quotient"](x, out, 0, y, y, p, int(mode == "toward_negative"), None, None, np.uint64(0),
-                                fast, check, bad)
-            assert bad[0] == 0                          # the quotient kernel checks no operand
-            outs.append(out.view(np.int64))
-        assert np.array_equal(outs[0], outs[1]), (fmt, mode)
+        rdn = int(mode == "toward_negative")
+        route, core = np.empty(x.size), np.empty(x.size)
+        bad = np.zeros(2, np.int64)
+        ROUTE_KERNELS["quotient"](x, route, 0, y, y, p, rdn, check, bad[:1])
+        KERNELS["quotient"](x, core, 0, y, y, p, rdn, None, None, np.uint64(0), check, bad[1:])
+        assert not bad.any()                            # the quotient kernels check no operand
+        assert np.array_equal(route.view(np.int64), core.view(np.int64)), (fmt, mode)

@@ -2,6 +2,8 @@
 (tests/backend_cases.py), the random numbers included; jnp dtypes as formats; jax.jit, jax.vmap."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,14 +17,7 @@ import numfmt as nf  # noqa: E402
 import numfmt.jax as nfj  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_cases import (Framework, assert_same, test_block_errors_match_numpy,  # noqa: E402,F401
-                           test_block_formats_match_numpy, test_block_formats_match_numpy_long,
-                           test_decode_every_code_matches_numpy,
-                           test_errors_match_numpy, test_explicit_random_bits_match_numpy,
-                           test_float32_slice_exhaustive, test_float32_slice_sample,
-                           test_rng_errors_match_numpy, test_rng_squares_matches_numpy,
-                           test_round_encode_match_numpy,
-                           test_stochastic_matches_numpy)
+from backend_cases import *  # noqa: E402,F401,F403 (Framework, assert_same and the shared tests: __all__)
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +91,46 @@ def test_jit_and_vmap_blocks():
     assert_same(nf.decode(expected), np.asarray(jax.jit(nfj.decode)(enc)))
     rows = jax.vmap(lambda r: nfj.round(r, "mxfp4", "toward_positive"))(jnp.asarray(x))
     assert_same(nf.round(x, "mxfp4", "toward_positive"), np.asarray(rows))
+def test_posit_jit_and_vmap_give_the_eager_bits():
+    x = jnp.asarray((np.random.default_rng(5).standard_normal((4, 64)) * 64).astype(np.float32))
+    f = jax.jit(lambda x: nfj.decode(nfj.encode(x, "posit16", "nearest_away"), "posit16"))
+    assert_same(nf.round(np.asarray(x), "posit16", "nearest_away"), np.asarray(f(x)))
+    rows = jax.vmap(lambda r: nfj.encode(r, "posit32", "odd"))(x)
+    assert_same(nf.encode(np.asarray(x), "posit32", "odd"), np.asarray(rows))
+    codes = np.arange(256).astype(np.uint8)
+    assert_same(nf.decode(codes, "q3.4"), np.asarray(jax.jit(lambda c: nfj.decode(c, "q3.4"))(codes)))
+
+
+def test_posit_stochastic_needs_x64():
+    """Without x64: posit stochastic rounding (64-bit integers) and posit32's round (float64
+    values) raise."""
+    with pytest.raises(ValueError, match="jax_enable_x64"):
+        nfj.round(jnp.float32([1.0]), "posit16", "stochastic", seed=1)
+    with pytest.raises(ValueError, match="jax_enable_x64"):
+        nfj.round(jnp.float32([1.0]), "posit32")
+
+
+@pytest.mark.slow
+def test_posit_with_x64_matches_numpy():
+    """With x64 (a subprocess: the mode is process-wide) posit stochastic rounding, float64
+    inputs, posit32 decode into float64 and fixed-point round / encode (jitted) equal NumPy."""
+    code = ("import jax; jax.config.update('jax_enable_x64', True)\n"
+            "import numpy as np, jax.numpy as jnp, numfmt as nf, numfmt.jax as nfj\n"
+            "x = (np.random.default_rng(6).standard_normal(500) * 2.0 ** np.arange(-60, 65, 0.25)).astype(np.float32)\n"
+            "for op, fmt, x, rule in (('round', 'posit16', x, 'add'), ('encode', 'posit<9,3>', x, 'nearest'),\n"
+            "                         ('encode', 'posit32', x.astype(np.float64), 'add')):\n"
+            "    kw = dict(seed=3, sr_bits=20, sr_rule=rule)\n"
+            "    a = getattr(nf, op)(x, fmt, 'stochastic', **kw)\n"
+            "    b = np.asarray(getattr(nfj, op)(jnp.asarray(x), fmt, 'stochastic', **kw))\n"
+            "    assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (fmt, op, rule)\n"
+            "for op, fmt, mode in (('round', 'int8', 'stochastic'), ('encode', 'q3.4', 'odd')):\n"
+            "    a = getattr(nf, op)(x, fmt, mode, 'saturate', seed=4)if mode == 'stochastic' else getattr(nf, op)(x, fmt, mode)\n"
+            "    f = jax.jit(lambda v: getattr(nfj, op)(v, fmt, mode, **(dict(seed=4) if mode == 'stochastic' else {})))\n"
+            "    assert a.tobytes() == np.asarray(f(jnp.asarray(x))).tobytes(), (op, fmt)\n"
+            "c = nf.encode(x, 'posit32')\n"
+            "assert nf.decode(c, 'posit32', np.float64).tobytes() == np.asarray(nfj.decode(jnp.asarray(c), 'posit32', "
+            "jnp.float64)).tobytes()\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
+                                                                     os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]

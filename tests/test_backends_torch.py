@@ -13,14 +13,7 @@ import numfmt as nf  # noqa: E402
 import numfmt.torch as nft  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_cases import (Framework, assert_same, test_block_errors_match_numpy,  # noqa: E402,F401
-                           test_block_formats_match_numpy, test_block_formats_match_numpy_long,
-                           test_decode_every_code_matches_numpy,
-                           test_errors_match_numpy, test_explicit_random_bits_match_numpy,
-                           test_float32_slice_exhaustive, test_float32_slice_sample,
-                           test_rng_errors_match_numpy, test_rng_squares_matches_numpy,
-                           test_round_encode_match_numpy,
-                           test_stochastic_matches_numpy)
+from backend_cases import *  # noqa: E402,F401,F403 (Framework, assert_same and the shared tests: __all__)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -81,3 +74,33 @@ def test_torch_compile_fullgraph_blocks():
     x = (np.random.default_rng(4).standard_normal((64, 32)) * 64).astype(np.float32)
     compiled = torch.compile(lambda x: nft.round(x, "mxfp4", "toward_zero", dim=0), fullgraph=True)
     assert_same(nf.round(x, "mxfp4", "toward_zero", axis=0), compiled(torch.from_numpy(x)).numpy())
+def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
+    compiled = torch.compile(f, fullgraph=True, backend=backend)
+    for got, expected in zip(compiled(x), f(x)):
+        assert got.dtype == expected.dtype
+        assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
+                           expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
+
+
+POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).astype(np.float32))
+
+
+def _posit_and_fixed(x):
+    codes = nft.encode(x, "posit16", "toward_zero")
+    ints = nft.encode(x, "int8", overflow="wrap")
+    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8")
+
+
+def test_torch_compile_fullgraph_posit_and_fixed():
+    """Posit and int8 encode and decode trace without graph breaks and give the eager bits
+    (aot_eager: inductor's code generation takes seconds; the slow test below runs it)."""
+    _compiled_matches_eager(_posit_and_fixed, POSIT_X, backend="aot_eager")
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph_posit_and_fixed_inductor():
+    """Inductor: encode / decode, seeded stochastic rounding, posit32 (int64 lanes), q3.4."""
+    _compiled_matches_eager(_posit_and_fixed, POSIT_X)
+    _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
+                                       nft.encode(x, "posit32"), nft.round(x, "q3.4", "stochastic", seed=2)),
+                            POSIT_X)

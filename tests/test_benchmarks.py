@@ -30,7 +30,8 @@ def test_bench_cast_quick(tmp_path):
     assert all(len(row.strip("|").split("|")) == len(columns) for row in rows)
 
 
-SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask", "backends"]
+SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask", "backends",
+           "device_matmul"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 

@@ -17,12 +17,16 @@ import subprocess
 import sys
 from fractions import Fraction
 
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
 from numfmt import reference_posit as ref
+from numfmt.casts.posit import float32_domain
+from numfmt.kernels import exact
+from numfmt.kernels import posit as kern
 from numfmt.formats.posit import PositFormat, posit_value
 from numfmt.random import random_bits
 from numfmt.rounding import DETERMINISTIC_ROUNDINGS, mode_flags
@@ -303,32 +307,63 @@ def test_values_round_to_themselves(fmt_v):
     assert got == v or (math.isnan(got) and math.isnan(v))
 
 
-@pytest.mark.parametrize("fmt", [PositFormat(8, 2), PositFormat(16, 2), PositFormat(32, 2), PositFormat(16, 0),
-                                 PositFormat(12, 5), PositFormat(4, 1), PositFormat(26, 0)], ids=str)
-def test_fast_path_equals_general_kernel(fmt):
-    """The two-pass fast kernels (deterministic modes) against the general routine on random
-    float32 / float64 bit patterns of every exponent (NaN, Inf, subnormals, zeros included)."""
-    from numfmt.kernels import posit as kern
+@nb.njit(cache=True)
+def _round_exact_codes(bits64, out, rand, n, es, p, sr):
+    """The reference: ``kernels.posit.round_exact`` of each float64 bit pattern (NaN, Inf: NaR)."""
+    for i in range(bits64.size):
+        b = bits64[i]
+        if (b & kern.EXP64) == kern.EXP64:
+            out[i] = np.int64(1) << (n - 1)
+        else:
+            neg, sig, e = exact.unpack_float64(b)
+            neg, sig, e = exact.normalize(neg, sig, e, 0)
+            out[i] = kern.round_exact(neg, sig, e, n, es, p, rand[i], sr)
 
+
+@pytest.mark.parametrize("fmt", [PositFormat(16, 2), PositFormat(9, 4)] + [
+    pytest.param(f, marks=pytest.mark.slow) for f in (PositFormat(8, 2), PositFormat(32, 2), PositFormat(16, 0),
+                                                     PositFormat(12, 5), PositFormat(4, 1), PositFormat(26, 0))],
+                         ids=str)
+def test_cast_kernels_equal_round_exact(fmt):
+    """The cast kernels (``cast_one``: one branch-free routine, the backends' code too) against
+    the general routine ``round_exact`` that arithmetic uses, on random float32 / float64 bit
+    patterns of every exponent (NaN, Inf, subnormals, zeros included), every mode, stochastic
+    rounding with explicit random numbers of 3 and 40 bits under both rules included."""
     rng = np.random.default_rng(fmt.nbits)
-    for itype, fast_encode, encode, fast_round, rnd in (
-            (np.int32, kern.fast_encode32, kern.encode32, kern.fast_round32, kern.round32),
-            (np.int64, kern.fast_encode64, kern.encode64, kern.fast_round64, kern.round64)):
+    for itype, ftype, fast_encode, encode, fast_round, rnd in (
+            (np.int32, np.float32, kern.fast_encode32, kern.encode32, kern.fast_round32, kern.round32),
+            (np.int64, np.float64, kern.fast_encode64, kern.encode64, kern.fast_round64, kern.round64)):
+        if itype == np.int32 and not float32_domain(fmt):
+            continue
         info = np.iinfo(itype)
-        bits = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True)
+        bits = rng.integers(info.min, info.max, 4000, dtype=itype, endpoint=True)
         bits[:4] = [0, info.min, 1, -1]                          # +0, -0, smallest subnormal, NaN
-        for mode in range(6):
-            p = mode_flags(mode)
-            args = (None, np.uint64(0), fmt.nbits, fmt.es, p, (1, 0))
-            codes, expected = np.empty(bits.size, np.int64), np.empty(bits.size, np.int64)
-            fast_encode(bits, codes, fmt.nbits, fmt.es, p)
-            encode(bits, expected, 0, *args)
-            np.testing.assert_array_equal(codes, expected)
-            if itype == np.int64 or fmt.fits_float32():
-                values, expected = np.empty_like(bits), np.empty_like(bits)
-                fast_round(bits, values, fmt.nbits, fmt.es, p)
-                rnd(bits, expected, 0, *args)
-                np.testing.assert_array_equal(values, expected)
+        if itype == np.int32:   # also values near the format's range and between its values
+            scales = rng.integers(-fmt.max_scale - 3, fmt.max_scale + 3, 2000)
+            bits[4:2004] = (np.ldexp(1 + rng.random(2000), scales) * rng.choice([-1, 1], 2000)).astype(
+                np.float32).view(np.int32)
+        with np.errstate(invalid="ignore"):     # signalling NaNs widen to quiet ones
+            bits64 = bits.view(ftype).astype(np.float64).view(np.int64)
+        for mode in range(7):
+            for k, rule in ((3, 0), (40, 1)) if mode == 6 else ((1, 0),):
+                p = mode_flags(mode, k, "nearest" if rule else "add")
+                rand = rng.integers(0, 1 << k, bits.size) if mode == 6 else np.zeros(bits.size, np.int64)
+                expected = np.empty(bits.size, np.int64)
+                _round_exact_codes(bits64, expected, rand, fmt.nbits, fmt.es, p, (k, rule))
+                codes = np.empty(bits.size, np.int64)
+                values = np.empty_like(bits)
+                if mode == 6:
+                    encode(bits, codes, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule))
+                else:
+                    fast_encode(bits, codes, fmt.nbits, fmt.es, p)
+                np.testing.assert_array_equal(codes, expected, err_msg=f"mode {mode} k {k}")
+                if itype == np.int64 or fmt.fits_float32():
+                    if mode == 6:
+                        rnd(bits, values, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule))
+                    else:
+                        fast_round(bits, values, fmt.nbits, fmt.es, p)
+                    want = nf.decode(expected.astype(np.uint64 if fmt.nbits > 16 else np.uint16), fmt, ftype)
+                    np.testing.assert_array_equal(values, want.view(itype), err_msg=f"mode {mode} k {k}")
 
 
 def test_only_the_softposit_tests_need_softposit():

@@ -12,7 +12,7 @@ import numpy as np
 from ..parallel import run_chunked
 from ..casts.floating import overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
-from ..kernels.arith import KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
+from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -42,6 +42,17 @@ def narrow_format(fmt: FloatFormat) -> bool:
     """
     p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
     return bool(getattr(narrow, "py_func", narrow)(p))
+
+
+def _takes_float64_route(op: str, fmt: FloatFormat) -> bool:
+    """Whether op's deterministic results in fmt may take the float64 route
+    (``kernels.arith.ROUTE_KERNELS``): narrow formats; for mul and fma, products exact in
+    float64; for fma, products below 2**1023 too (TwoSum's range)."""
+    if not narrow_format(fmt):
+        return False
+    if op in ("mul", "fma"):
+        return products_exact_in_float64(fmt) and (op == "mul" or 2 * fmt.info.maxexp <= 1023)
+    return op in ("add", "sub", "div", "quotient")
 
 
 def _first(operands, mask) -> str:
@@ -75,12 +86,15 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
-    fast = narrow_format(fmt) and (op in ("add", "sub", "div", "quotient")
-                                   or (op == "mul" and products_exact_in_float64(fmt)))
+    route = sr is None and _takes_float64_route(op, fmt)
     not_values = np.zeros(1, np.int64)
-    work = 4 if fast and sr is None else WORK_EXACT[op]
-    run_chunked(KERNELS[op], x, out, y, z, params, int(mode == Rounding.TOWARD_NEGATIVE),
-                sr, rand, np.uint64(seed), int(fast), check, not_values, pass_start=True, work_per_item=work)
+    rdn = int(mode == Rounding.TOWARD_NEGATIVE)
+    if route:           # the float64 route's kernel (see kernels.arith)
+        run_chunked(ROUTE_KERNELS[op], x, out, y, z, params, rdn, check, not_values, pass_start=True,
+                    work_per_item=4)
+    else:
+        run_chunked(KERNELS[op], x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values,
+                    pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
     if overflow == "raise":

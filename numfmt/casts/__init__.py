@@ -12,6 +12,8 @@ from .block import BlockCodes
 from .common import as_float_array, finish
 from ..parallel import get_num_threads, set_num_threads
 from ..stochastic import last_seed, stochastic_args  # noqa: F401 (public: numfmt.last_seed)
+from .. import report as _report
+from . import report as _counts
 
 __all__ = ["BlockCodes", "round", "encode", "decode", "last_seed", "set_num_threads", "get_num_threads"]
 
@@ -42,16 +44,48 @@ def block_options(fmt, **options) -> dict:
 
 
 def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng, start: int = 0,
-                 **options):
+                 report: bool = False, per_block: bool = False, **options):
     """Check the arguments and call the family's round_float or encode_float. ``start``: the
-    counter of x's element 0 in the array x is a chunk of (``numfmt.distributed``)."""
+    counter of x's element 0 in the array x is a chunk of (``numfmt.distributed``). With
+    ``report`` (or inside ``numfmt.flags``) the cast is counted (``numfmt.report``); ``report``
+    returns (result, CastReport)."""
     fmt, family = _family(fmt)
     options = block_options(fmt, **options)
+    if per_block and fmt.family != "block":
+        raise TypeError(f"per_block applies to block formats only; {fmt.name} is a {fmt.family} format")
     x = as_float_array(x)
     mode = rounding_mode(rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
-    out = getattr(family, operation)(x, fmt, mode, _overflow(overflow, fmt), nan, sr, **options)
+    overflow = _overflow(overflow, fmt)
+    out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
+    if report or _report.active():
+        rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options)
+        _report.record(f"numfmt.{operation.split('_')[0]}({fmt.name})", rep, x)
+        if report:
+            return finish(out, x), rep
     return finish(out, x)
+
+
+def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, sr, out,
+                per_block: bool, options: dict) -> _report.CastReport:
+    """The CastReport of the cast of x to fmt that gave ``out`` (values or codes)."""
+    family = _FAMILIES[fmt.family]
+    if fmt.family == "block":
+        return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options)
+    if fmt.family == "fixed":
+        if operation == "round_float" and fmt.bits > 53:      # values of more than 53 bits are not exact
+            out, operation = family.encode_float(x, fmt, mode, overflow, nan, sr), "encode_float"
+        if operation == "round_float":
+            k = np.rint(out * 2.0 ** fmt.frac_bits).astype(np.int64)
+        else:
+            k = out.astype(np.int64) - np.where(fmt.signed & (out > fmt.max_int), 1 << fmt.bits, 0)
+        return _counts.integer_report(x, k, fmt.min_int, fmt.max_int, mode, sr, scale=2.0 ** -fmt.frac_bits,
+                                      wrap=overflow == "wrap")
+    fits = fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)
+    y = out if operation == "round_float" else family.decode_float(out, fmt, x.dtype if fits else np.float64)
+    if fmt.family == "posit":
+        return _counts.posit_report(x, y, fmt)
+    return _counts.float_report(x, y, fmt, mode, sr)
 
 
 _SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed is drawn from it) or
@@ -79,7 +113,8 @@ _DASK_DOC = """A dask array x gives a lazy dask array, chunk by chunk, equal bit
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          axis: int | None = None, pad: bool = False, rng: str = "splitmix64", rechunk: bool = True):
+          axis: int | None = None, pad: bool = False, rng: str = "splitmix64", rechunk: bool = True,
+          report: bool = False, per_block: bool = False):
     """x rounded to the nearest values of fmt (or the directed neighbour), as floats.
 
     Args:
@@ -98,6 +133,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         axis: block formats only: the axis the blocks run along (default: the format's axis).
         pad: block formats only: zero-pad a last partial block instead of raising ValueError.
         rechunk: dask arrays with block formats only (see below).
+        {report}
 
     {dask}
 
@@ -118,21 +154,25 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         [2.0, 127.0]
         >>> nf.round([[0.3, 1.0, 5.0, 100.0]] * 2, nf.BlockFormat("e2m1", 4, "e8m0"), axis=1).tolist()[0]
         [0.0, 0.0, 8.0, 96.0]
+        >>> y, rep = nf.round([1.0, 1.06, 500.0], "e4m3", overflow="saturate", report=True)
+        >>> y.tolist(), rep.inexact, rep.overflow, rep.saturated
+        ([1.0, 1.0, 448.0], 2, 1, 1)
     """
     if array_libraries.is_dask(x, random_bits):
+        _no_dask_report(report)
         return array_libraries.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
     return checked_cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
-                 axis=axis, pad=pad)
+                        report=report, per_block=per_block, axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
            axis: int | None = None, pad: bool = False, packed: bool = False, rng: str = "splitmix64",
-           rechunk: bool = True):
+           rechunk: bool = True, report: bool = False, per_block: bool = False):
     """The codes of x rounded to fmt: unsigned integers (uint8, uint16, uint32 or uint64 by width).
 
-    Arguments as for ``round``. NaN gives the format's canonical NaN code (sign kept where
+    Arguments as for ``round`` (``report=True`` returns (codes, CastReport)). NaN gives the format's canonical NaN code (sign kept where
     NaNs are signed); -0 gives the -0 code where there is one. Block formats give a
     ``BlockCodes`` (``.codes``, ``.scales``, ``.tensor_scale``); ``packed=True`` packs 4-bit
     and 6-bit element codes into bytes (bit order in ``numfmt.casts.block``). A dask x gives
@@ -148,10 +188,11 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         ([129], [7, 7, 7, 7])
     """
     if array_libraries.is_dask(x, random_bits):
+        _no_dask_report(report)
         return array_libraries.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
     return checked_cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
-                 axis=axis, pad=pad, packed=packed)
+                        report=report, per_block=per_block, axis=axis, pad=pad, packed=packed)
 
 
 def decode(codes, fmt=None, dtype=np.float32):
@@ -184,7 +225,21 @@ def decode(codes, fmt=None, dtype=np.float32):
     return finish(family.decode_float(codes, fmt, dtype), codes)
 
 
-round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC).replace("{dask}", _DASK_DOC)
+_REPORT_DOC = """report: also return a ``numfmt.CastReport``: ``(result, report)``, the counts of what the
+            cast did over the whole array (inexact, overflow, saturated, underflow,
+            flushed_to_zero, subnormal, invalid, nan_in; see ``numfmt.report``). NumPy inputs
+            only. Inside ``with numfmt.flags()`` every call counts, and adds its report there.
+        per_block: block formats with ``report``: keep every count per block too
+            (``report.per_block``: arrays shaped like the scales)."""
+
+
+def _no_dask_report(report: bool) -> None:
+    if report:
+        raise TypeError("report=True needs NumPy input (a dask array is lazy); call numfmt.round on the "
+                        "computed chunks to count them")
+
+
+round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC).replace("{dask}", _DASK_DOC).replace("{report}", _REPORT_DOC)
 
 
 use_decoder(decode)   # the formats' values() decode through the casts

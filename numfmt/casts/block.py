@@ -85,7 +85,7 @@ def check_length(length: int, fmt: BlockFormat, axis: int, pad: bool) -> int:
     return tail
 
 
-def _blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
+def as_blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
     """x as the kernels' C-contiguous (rows, block_size, inner) array (zero-padded with pad)."""
     bs = fmt.block_size
     tail = check_length(x.shape[axis], fmt, axis, pad)
@@ -137,7 +137,7 @@ def element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, wa
     return p, sr, None
 
 
-def block_rule(fmt: BlockFormat, dom_m: int = 52) -> tuple:
+def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
     """``kernels.block.shared_exponent``'s (rule, emax_elem, msig_frac, even_frac, s_lo, s_hi)
     for amax given as a float with dom_m fraction bits (52: float64, 23: float32). The two
     fractions are the thresholds of "rceil" and "even" in units of 2**-dom_m, exact: with
@@ -145,7 +145,7 @@ def block_rule(fmt: BlockFormat, dom_m: int = 52) -> tuple:
     frac >= ceil(m / 2**k).
 
     >>> from numfmt.formats.registry import format
-    >>> block_rule(format("mxfp8_e4m3"), 23)
+    >>> rule_params(format("mxfp8_e4m3"), 23)
     (0, 8, 6291456, 7864320, -127, 127)
     """
     emax = fmt.info.emax_elem
@@ -211,7 +211,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     pow2 = fmt.power_of_two
     if not pow2:
         x = x.astype(np.float32, copy=False)
-    x3, padded_shape = _blocks(x, fmt, axis, pad)
+    x3, padded_shape = as_blocks(x, fmt, axis, pad)
     rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
     start = stochastic.start if stochastic is not None and rand is None else 0     # explicit bits: from 0
     rand = kernel_random_bits(rand)
@@ -231,7 +231,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             kernel = kern.quantize_pow2_fixed
         else:
             kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, start, p, sr, fx, block_rule(fmt))
+        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, start, p, sr, fx, rule_params(fmt))
         if too_big and out is not None and out.dtype == np.float32:
             raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
                                 "pass x as float64")
@@ -306,6 +306,17 @@ def unpack(packed: np.ndarray, bits: int, shape) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- decode
+def element_values(obj: BlockCodes) -> tuple[np.ndarray, np.ndarray]:
+    """(element values, scale values) of a BlockCodes, float64, both shaped like the encoded x:
+    every element with its block's scale value (NaN for NaN scales)."""
+    fmt = obj.fmt
+    codes = unpack(obj.codes, fmt.element.bits, obj.shape) if obj.packed else obj.codes
+    family = fixed_casts if fmt.element.family == "fixed" else floating
+    elements = family.decode_float(codes, fmt.element, np.float64)
+    scales = floating.decode_float(obj.scales, fmt.scale, np.float64)
+    return elements, np.repeat(scales, fmt.block_size, axis=obj.axis)[tuple(slice(0, n) for n in obj.shape)]
+
+
 def decode_codes(obj: BlockCodes, fmt, dtype) -> np.ndarray:
     """The values of a BlockCodes (float32 or float64): element * scale, NaN for NaN scales.
     nvfp4: fl32(element * fl32(tensor_scale * block scale)), as its encoding computed it."""
@@ -315,11 +326,7 @@ def decode_codes(obj: BlockCodes, fmt, dtype) -> np.ndarray:
     if fmt is not None and fmt != obj.fmt:
         raise ValueError(f"fmt {fmt.name} does not match the BlockCodes' format {obj.fmt.name}")
     fmt = obj.fmt
-    codes = unpack(obj.codes, fmt.element.bits, obj.shape) if obj.packed else obj.codes
-    family = fixed_casts if fmt.element.family == "fixed" else floating
-    elements = family.decode_float(codes, fmt.element, np.float64)
-    scales = floating.decode_float(obj.scales, fmt.scale, np.float64)
-    scales = np.repeat(scales, fmt.block_size, axis=obj.axis)[tuple(slice(0, n) for n in obj.shape)]
+    elements, scales = element_values(obj)
     if fmt.power_of_two:
         values = elements * scales
         if dtype == np.float32 and np.any(np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max):

@@ -12,29 +12,53 @@ from .common import as_code_array, code_dtype
 OVERFLOW_POLICIES = ("saturate", "wrap", "raise")
 
 
-def _integers(x: np.ndarray, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic):
-    """The rounded integers k (int64, shaped like x); values are k * 2**-frac_bits."""
-    if overflow == "ieee":          # integers have no Inf: IEEE's invalid conversion saturates here
+def fixed_overflow(fmt: FixedFormat, overflow: str) -> str:
+    """The overflow policy of a cast to fmt: "ieee" saturates (integers have no Inf: IEEE's
+    invalid conversion saturates here); else one of ``OVERFLOW_POLICIES`` (ValueError)."""
+    if overflow == "ieee":
         overflow = "saturate"
     if overflow not in OVERFLOW_POLICIES:
         raise ValueError(f"overflow must be one of {OVERFLOW_POLICIES} for {fmt.name}; got {overflow!r}")
+    return overflow
+
+
+def kernel_range(fmt: FixedFormat, overflow: str) -> tuple:
+    """(lo, hi) the kernel saturates to: under "raise" it clamps only far outside the range,
+    so that overflows stay visible."""
+    return (-(1 << 62), 1 << 62) if overflow == "raise" else (fmt.min_int, fmt.max_int)
+
+
+def nan_error(fmt: FixedFormat, count: int, size: int) -> ValueError:
+    return ValueError(f"{count} of {size} elements of x are NaN, and {fmt.name} has no NaN; "
+                      "pass nan='zero' to map them to 0")
+
+
+def wrap_error(fmt: FixedFormat) -> ValueError:
+    return ValueError(f"x holds infinities, which have no two's-complement wrap in {fmt.name}")
+
+
+def overflow_error(fmt: FixedFormat, count: int, size: int, first) -> OverflowError:
+    return OverflowError(f"{count} of {size} elements of x overflow {fmt.name} (range {fmt.info.min} to "
+                         f"{fmt.info.max}); first: {first!r}")
+
+
+def _integers(x: np.ndarray, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic):
+    """The rounded integers k (int64, shaped like x); values are k * 2**-frac_bits."""
+    overflow = fixed_overflow(fmt, overflow)
     flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
     bad = np.isnan(flat)
     if bad.any():
         if nan != "zero":
-            raise ValueError(f"{int(bad.sum())} of {flat.size} elements of x are NaN, and {fmt.name} "
-                             "has no NaN; pass nan='zero' to map them to 0")
+            raise nan_error(fmt, int(bad.sum()), flat.size)
         flat = np.where(bad, 0.0, flat)
     if overflow == "wrap" and np.isinf(flat).any():
-        raise ValueError(f"x holds infinities, which have no two's-complement wrap in {fmt.name}")
-    # under "raise" the kernel clamps only far outside the range, so overflows stay visible
-    lo, hi = (-(1 << 62), 1 << 62) if overflow == "raise" else (fmt.min_int, fmt.max_int)
+        raise wrap_error(fmt)
+    lo, hi = kernel_range(fmt, overflow)
     out = divide_round(flat, np.float64(2.0 ** -fmt.frac_bits), mode, lo, hi, overflow == "wrap", stochastic)
     if overflow == "raise":
         exceeds = (out < fmt.min_int) | (out > fmt.max_int)
         if exceeds.any():
-            raise OverflowError(f"{int(exceeds.sum())} of {flat.size} elements of x overflow {fmt.name} "
-                                f"(range {fmt.info.min} to {fmt.info.max}); first: {flat[exceeds][0]!r}")
+            raise overflow_error(fmt, int(exceeds.sum()), flat.size, flat[exceeds][0])
     return out.reshape(x.shape)
 
 
@@ -87,13 +111,19 @@ def encode_float(x, fmt: FixedFormat, mode, overflow, nan, stochastic=None) -> n
     return (k & ((1 << fmt.bits) - 1)).astype(code_dtype(fmt.bits))
 
 
-def decode_float(codes, fmt: FixedFormat, dtype) -> np.ndarray:
-    """Values of codes: k * 2**-frac_bits with k the (two's-complement) integer of the code."""
+def decode_dtype(fmt: FixedFormat, dtype) -> np.dtype:
+    """The decode dtype, checked: float32 (formats of up to 24 bits) or float64."""
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
     if dtype == np.float32 and fmt.bits > 24:
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=np.float64")
+    return dtype
+
+
+def decode_float(codes, fmt: FixedFormat, dtype) -> np.ndarray:
+    """Values of codes: k * 2**-frac_bits with k the (two's-complement) integer of the code."""
+    dtype = decode_dtype(fmt, dtype)
     k = as_code_array(codes, fmt.bits).astype(np.int64)
     if fmt.signed:
         k = np.where(k > fmt.max_int, k - (1 << fmt.bits), k)

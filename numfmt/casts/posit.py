@@ -22,11 +22,32 @@ _DOMAINS = {False: (np.float32, np.int32, kern.encode32, kern.round32),
             True: (np.float64, np.int64, kern.encode64, kern.round64)}   # by dom64 (float64 input)
 
 
+def float32_domain(fmt: PositFormat) -> bool:
+    """Whether float32 inputs can be encoded in the float32 domain (``kernels.posit.cast_one``
+    needs minpos and maxpos to be normal float32 numbers); else they go through float64.
+
+    >>> float32_domain(PositFormat(32, 2)), float32_domain(PositFormat(12, 5))
+    (True, False)
+    """
+    return fmt.max_scale <= 126
+
+
+def cast_domain64(fmt: PositFormat, input64: bool, want_code: bool) -> bool:
+    """Whether a cast runs on float64 bits: float64 inputs, values that float32 cannot hold,
+    codes of formats beyond ``float32_domain``."""
+    return input64 or not (fmt.fits_float32() or (want_code and float32_domain(fmt)))
+
+
+def overflow_error(fmt: PositFormat, count: int, size: int, first) -> OverflowError:
+    """overflow="raise": count of the size elements of x are finite and beyond maxpos."""
+    return OverflowError(f"{count} of {size} elements of x exceed maxpos of {fmt.name} ({fmt.info.maxpos}); "
+                         f"first: {first!r}")
+
+
 def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
     big = np.isfinite(flat) & (np.abs(flat) > fmt.info.maxpos)
     if big.any():
-        raise OverflowError(f"{int(big.sum())} of {flat.size} elements of x exceed maxpos of {fmt.name} "
-                            f"({fmt.info.maxpos}); first: {flat[big][0]!r}")
+        raise overflow_error(fmt, int(big.sum()), flat.size, flat[big][0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -43,7 +64,7 @@ def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
 def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stochastic, want_code: bool):
     """Deterministic modes take the two-pass fast kernels, stochastic rounding the general ones.
     Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
-    dom64 = x.dtype == np.float64 or not (want_code or fmt.fits_float32())
+    dom64 = cast_domain64(fmt, x.dtype == np.float64, want_code)
     ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
     flat = kernel_input(x, ftype)
     if overflow == "raise":

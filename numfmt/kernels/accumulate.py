@@ -30,7 +30,7 @@ stochastic-rounding seed, the overflow mark (the rounding's output for an overfl
 overflow="raise", else -1), the first random-number index of the output element and the
 explicit random numbers (int64; empty: SplitMix64 number j of seed); the per-element state ``st`` counts the
 stochastic roundings (``st[0]``: rounding j uses random number base + j) and flags an
-overflow (``st[1]``). Integer arguments are int64 throughout (no literal ints), so each
+overflow and an addition that left the float64 route (``st[1]``: OVERFLOWED, LEFT_ROUTE). Integer arguments are int64 throughout (no literal ints), so each
 helper compiles once.
 """
 import numba as nb
@@ -87,11 +87,16 @@ def _draw(rounder, st, ctx):
     return rnd
 
 
+# st[1] (and the kernels' status) bits
+OVERFLOWED = np.int64(1)        # a rounding overflowed under overflow="raise"
+LEFT_ROUTE = np.int64(2)        # an addition the float64 route cannot take (``add_route``)
+
+
 @nb.njit(inline="always")
 def _check(out, st, ctx):
     """Flag an overflow under overflow="raise" (the rounding returned the mark)."""
     if out == ctx[1]:
-        st[1] = 1
+        st[1] |= OVERFLOWED
     return out
 
 
@@ -145,31 +150,53 @@ def _unpack_bits(b):
     return unpack_float64(b)
 
 
-@nb.njit(cache=True, nogil=True)
-def _add(xb, yb, rounder, st, ctx):
-    """x + y rounded once (IEEE 754 signs of zero sums, Inf and NaN).
+# x + y rounded once, the addition of every order: an *adder* (xb, yb, rounder, st, ctx) ->
+# bits. Deterministic rounding to a narrow format (``kernels.arith.narrow``) of x, y below
+# 2**1022 in magnitude (every accumulator value and term of those formats, and Kahan's
+# compensations, which are values of the accumulator format), or where one is Inf or NaN,
+# takes the float64 route:
+# ``odd_sum_bits`` gives by TwoSum the exact sum rounded to odd at 53 bits, bit for bit what
+# ``round_exact`` makes of the exact core's sum (signs of zero sums, Inf and NaN included), and
+# ``round_one`` rounds it once to the format. ``add_any`` takes the exact core for everything
+# else (stochastic rounding, wide formats such as binary64, huge magnitudes); ``add_route``
+# does not contain it (the kernels built on it compile in a third of the time) and flags
+# LEFT_ROUTE instead, for the caller to run the full kernel.
+@nb.njit(inline="always")
+def _takes_route(xb, yb, rounder):
+    big = max(xb & _ABS, yb & _ABS)
+    return not rounder[2] and (big < _FAST_MAG or big >= _INF) and narrow(rounder[0])
 
-    Deterministic rounding to a narrow format (``kernels.arith.narrow``) of finite x, y below
-    2**1022 in magnitude (every accumulator value and term of those formats, and Kahan's
-    compensations, which are values of the accumulator format) takes the float64 route: ``odd_sum_bits`` gives by TwoSum the
-    exact sum rounded to odd at 53 bits, bit for bit what ``round_exact`` makes of the exact
-    core's sum (signs of zero sums included), and ``round_one`` rounds it once to the
-    format. Stochastic rounding, wide formats (binary64), specials and huge magnitudes take
-    the exact core."""
-    p, rdn, stochastic, _ = rounder
-    if not stochastic and max(xb & _ABS, yb & _ABS) < _FAST_MAG and narrow(p):
-        return _check(round_one(odd_sum_bits(xb, yb, rdn), p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR), st, ctx)
+
+@nb.njit(inline="always")
+def _route(xb, yb, rounder, st, ctx):
+    return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND,
+                            NO_SR), st, ctx)
+
+
+@nb.njit(cache=True, nogil=True)
+def add_any(xb, yb, rounder, st, ctx):
+    """x + y rounded once, by the float64 route or the exact core."""
+    if _takes_route(xb, yb, rounder):
+        return _route(xb, yb, rounder, st, ctx)
     ny, sy, ey = _unpack_bits(yb)
     return _add_exact(xb, ny, sy, ey, _ZERO, rounder, st, ctx)
 
 
+@nb.njit(cache=True, nogil=True)
+def add_route(xb, yb, rounder, st, ctx):
+    """x + y rounded once by the float64 route; where it cannot, flags LEFT_ROUTE (result +0)."""
+    if _takes_route(xb, yb, rounder):
+        return _route(xb, yb, rounder, st, ctx)
+    st[1] |= LEFT_ROUTE
+    return _ZERO
+
+
 @nb.njit(inline="always")
-def _step(xb, yb, rounder, st, ctx):
-    """``_add`` with its float64 route inlined into the caller's loop (no call per step)."""
-    if not rounder[2] and max(xb & _ABS, yb & _ABS) < _FAST_MAG and narrow(rounder[0]):
-        return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND,
-                                NO_SR), st, ctx)
-    return _add(xb, yb, rounder, st, ctx)
+def _step(add, xb, yb, rounder, st, ctx):
+    """``add`` with its float64 route inlined into the caller's loop (no call per step)."""
+    if _takes_route(xb, yb, rounder):
+        return _route(xb, yb, rounder, st, ctx)
+    return add(xb, yb, rounder, st, ctx)
 
 
 # ----- terms: ta[i] (float64 values, tx None) or the exact triples tx[i]
@@ -201,38 +228,38 @@ def _round_term(ta, tx, i, rounder, st, ctx):
 
 
 @nb.njit(inline="always")
-def _add_term(s, ta, tx, i, rounder, st, ctx):
-    """s (float64 bits) + term i, rounded once."""
+def _add_term(add, s, ta, tx, i, rounder, st, ctx):
+    """s (float64 bits) + term i, rounded once (by ``add`` for float64 terms)."""
     if tx is None:
-        return _step(s, _term_bits(ta, i), rounder, st, ctx)
+        return _step(add, s, _term_bits(ta, i), rounder, st, ctx)
     return _add_exact(s, tx[i, 0], tx[i, 1], tx[i, 2], tx[i, 3], rounder, st, ctx)
 
 
 # ----- the orders: reduce terms lo .. hi - 1 (cfg = (block, fused_terms, align, promote))
 
-@nb.njit(cache=True, nogil=True)
-def _sequential(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _sequential(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """s = round(t[lo]); s = round(s + t[i]) for i = lo + 1 .. hi - 1; +0 when empty."""
     if hi <= lo:
         return _round(_ZERO, rounder, st, ctx)
     s = _round_term(ta, tx, lo, rounder, st, ctx)
     for i in range(lo + 1, hi):
-        s = _add_term(s, ta, tx, i, rounder, st, ctx)
+        s = _add_term(add, s, ta, tx, i, rounder, st, ctx)
     return s
 
 
-@nb.njit(cache=True, nogil=True)
-def _blocked(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _blocked(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Sequential sums of consecutive blocks of cfg[0] terms, then their sequential sum."""
     block = cfg[0]
-    s = _sequential(ta, tx, lo, min(lo + block, hi), cfg, acc, rounder, st, ctx)
+    s = _sequential(add, ta, tx, lo, min(lo + block, hi), cfg, acc, rounder, st, ctx)
     for b0 in range(lo + block, hi, block):
-        s = _add(s, _sequential(ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx), rounder, st, ctx)
+        s = add(s, _sequential(add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx), rounder, st, ctx)
     return s
 
 
-@nb.njit(cache=True, nogil=True)
-def _kahan(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _kahan(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Kahan's compensated sum, every operation rounded: y = t - c; u = s + y;
     c = (u - s) - y; s = u; starting from s = round(t[lo]), c = +0."""
     if hi <= lo:
@@ -240,20 +267,20 @@ def _kahan(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     s = _round_term(ta, tx, lo, rounder, st, ctx)
     c = _ZERO
     for i in range(lo + 1, hi):
-        y = _add_term(c ^ _SIGN, ta, tx, i, rounder, st, ctx)      # t - c = (-c) + t
-        u = _step(s, y, rounder, st, ctx)
-        c = _step(_step(u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
+        y = _add_term(add, c ^ _SIGN, ta, tx, i, rounder, st, ctx)      # t - c = (-c) + t
+        u = _step(add, s, y, rounder, st, ctx)
+        c = _step(add, _step(add, u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
         s = u
     return s
 
 
-@nb.njit(cache=True, nogil=True)
-def _pairwise_leaf(ta, tx, lo, n, rounder, st, ctx):
+@nb.njit(inline="always")
+def _pairwise_leaf(add, ta, tx, lo, n, rounder, st, ctx):
     """numpy's pairwise_sum for n <= 128 terms (8 partial sums, then the rest)."""
     if n < 8:
         s = _SIGN                                  # numpy starts from -0.0
         for i in range(lo, lo + n):
-            s = _add_term(s, ta, tx, i, rounder, st, ctx)
+            s = _add_term(add, s, ta, tx, i, rounder, st, ctx)
         return s
     r = np.empty(8, np.int64)
     for k in range(8):
@@ -261,19 +288,19 @@ def _pairwise_leaf(ta, tx, lo, n, rounder, st, ctx):
     i = 8
     while i < n - n % 8:
         for k in range(8):
-            r[k] = _add_term(r[k], ta, tx, lo + i + k, rounder, st, ctx)
+            r[k] = _add_term(add, r[k], ta, tx, lo + i + k, rounder, st, ctx)
         i += 8
     for w in (1, 2, 4):             # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
         for k in range(0, 8, 2 * w):
-            r[k] = _add(r[k], r[k + w], rounder, st, ctx)
+            r[k] = add(r[k], r[k + w], rounder, st, ctx)
     s = r[0]
     for k in range(lo + i, lo + n):
-        s = _add_term(s, ta, tx, k, rounder, st, ctx)
+        s = _add_term(add, s, ta, tx, k, rounder, st, ctx)
     return s
 
 
-@nb.njit(cache=True, nogil=True)
-def _pairwise(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _pairwise(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """+0 + numpy's pairwise_sum (numpy/_core/src/umath/loops_utils.h.src; np.add.reduce
     starts from its identity +0): above 128 terms split at n2 = n // 2 - (n // 2) % 8 and add
     the two halves' sums. The recursion runs on an explicit stack, in the same order (left
@@ -291,7 +318,7 @@ def _pairwise(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
         f = sp - 1
         n = ns[f]
         if n <= _PW_BLOCK:
-            vals[nv] = _pairwise_leaf(ta, tx, los[f], n, rounder, st, ctx)
+            vals[nv] = _pairwise_leaf(add, ta, tx, los[f], n, rounder, st, ctx)
             nv += 1
             sp -= 1
             continue
@@ -306,9 +333,9 @@ def _pairwise(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
             sp += 1
         else:
             nv -= 1
-            vals[nv - 1] = _add(vals[nv - 1], vals[nv], rounder, st, ctx)
+            vals[nv - 1] = add(vals[nv - 1], vals[nv], rounder, st, ctx)
             sp -= 1
-    return _add(_ZERO, vals[0], rounder, st, ctx)
+    return add(_ZERO, vals[0], rounder, st, ctx)
 
 
 @nb.njit(inline="always")
@@ -349,8 +376,8 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
-def _fused(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _fused(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Fused steps over groups of cfg[1] terms (cfg[2] alignment bits), starting from s = +0."""
     k, align = cfg[1], cfg[2]
     s = _ZERO
@@ -402,8 +429,8 @@ def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
     return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
-def _exact(ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+@nb.njit(inline="always")
+def _exact(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """One rounding of the exact sum (long accumulator): ``_exact_sum``, ``_round_exact_sum``."""
     sp, flags = _exact_sum(ta, tx, lo, hi, acc)
     return _round_exact_sum(acc, sp, flags, rounder, st, ctx)
@@ -463,7 +490,7 @@ def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
 
 
 @nb.njit(inline="always")
-def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder,
+def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder,
                  promote_rounder, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
     out[o] = bits of the reduction by ``reduce`` of the terms of output o: a[g, i, :] when bt
@@ -487,11 +514,11 @@ def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, 
         if promote > 0:
             total = _ZERO
             for c0 in range(_ZERO, max(n, 1), promote):
-                v = reduce(ta, tx, c0, min(c0 + promote, n), cfg, acc, acc_rounder, st, ctx)
-                total = _round(v, promote_rounder, st, ctx) if c0 == 0 else _add(
+                v = reduce(add, ta, tx, c0, min(c0 + promote, n), cfg, acc, acc_rounder, st, ctx)
+                total = _round(v, promote_rounder, st, ctx) if c0 == 0 else add(
                     total, v, promote_rounder, st, ctx)
         else:
-            total = reduce(ta, tx, _ZERO, n, cfg, acc, acc_rounder, st, ctx)
+            total = reduce(add, ta, tx, _ZERO, n, cfg, acc, acc_rounder, st, ctx)
         out[idx] = total
         status[idx] = st[1]
 
@@ -502,39 +529,77 @@ def _reduce_rows(reduce, out, status, start, a, bt, tx_proto, cfg, acc_rounder, 
 # as ``_reduce_rows`` describes: a (G, M, n) float32 or float64 array; bt None (sum) or a
 # (G', P, n) float64 array; tx_proto None (float64 terms) or any int64 array (exact products);
 # cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
-# numbers (int64, indexed like SplitMix64's), empty for the seeded ones.
+# numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
+# st[1] bits of output o (OVERFLOWED, LEFT_ROUTE).
+#
+# KERNELS add with ``add_any``. ROUTE_KERNELS, for the orders whose additions are all adder
+# calls, add with ``add_route``: they serve deterministic rounding to narrow formats with
+# float64 terms (tx_proto None) and flag LEFT_ROUTE where an addition needs the exact core
+# (the caller then runs the KERNELS one).
 @nb.njit(cache=True, nogil=True)
 def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_sequential, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_pairwise, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_pairwise, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_blocked, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_blocked, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_kahan, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_kahan, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_exact, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_exact, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_fused, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand)
+    _reduce_rows(_fused, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def route_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_sequential, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def route_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_pairwise, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def route_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_blocked, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def route_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    _reduce_rows(_kahan, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
 
 
 KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocked": reduce_blocked,
            "kahan": reduce_kahan, "exact": reduce_exact, "fused": reduce_fused}
+ROUTE_KERNELS = {"sequential": route_sequential, "pairwise": route_pairwise, "blocked": route_blocked,
+                 "kahan": route_kahan}
 
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,

@@ -24,9 +24,9 @@ rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
   directly). Deterministic modes are exact for p <= 59 (binary64: 53); stochastic rounding
   keeps f exact to k bits while p + k <= 60 (binary64: k <= 7):
   ``numfmt.arithmetic.floating`` enforces it.
-- deterministic add, sub, mul and div in narrow formats take a float64 route that yields the
-  same odd-jammed float64 (``odd_sum_bits``: TwoSum; products exact in float64 where the format
-  allows; ``odd_quotient_bits``: the float64 quotient and its exact remainder), several times
+- deterministic add, sub, mul, div and fma in narrow formats take a float64 route that yields
+  the same odd-jammed float64 (``odd_sum_bits``: TwoSum; products exact in float64 where the
+  format allows; ``odd_quotient_bits``: the float64 quotient and its exact remainder), several times
   faster than the integer core.
 """
 import numba as nb
@@ -371,18 +371,21 @@ def _store(out, i, result, p, sr, rand, seed, j):
     out[i] = np.int64(bits).view(np.float64)   # one rounding
 
 
-# One kernel per operation, each serving every FloatFormat and every rounding mode:
-#   kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad): x, y, z float32 or
-#   float64 arrays of equal dtype (ops with fewer operands ignore y, z; they are read from
-#   index start), out float32 or float64; p = kernel_params(fmt, True, mode, overflow, nan)[0];
-#   rdn = 1 under toward_negative; sr None (deterministic) or sr_params(fmt, True, k, rule),
-#   the random integer of element i being element_bits(rand, seed, start + i, k) (rand None:
-#   the seeded generator). fast = 1 lets deterministic add / sub / mul / div take the float64
-#   route (TwoSum; exact products; the quotient's exact remainder), which gives the same
-#   odd-jammed float64 as the exact core at a fraction of the cost (sqrt and fma ignore it).
-#   Every operand is checked to be a value of the format on the way (pc = kernel_params(fmt,
-#   True, toward_zero, "ieee", "ml_dtypes")[0]); bad[0] is set to 1 if one is not (its result
-#   is then meaningless). ``quotient_kernel`` (div of any float64 operands) checks none.
+# Two kernels per operation, each serving every FloatFormat and every rounding mode:
+#   KERNELS[op](x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad): the exact core.
+#   ROUTE_KERNELS[op](x, out, start, y, z, p, rdn, pc, bad): the float64 route (TwoSum; exact
+#   products; the quotient's exact remainder) of deterministic add / sub / mul / div / fma in
+#   narrow formats (mul and fma: where float64 holds the products exactly, and for fma below
+#   2**1023), which gives the same odd-jammed float64 as the exact core at a fraction of the
+#   cost, and compiles without it.
+# x, y, z: float32 or float64 arrays of equal dtype (ops with fewer operands ignore y, z; they
+# are read from index start), out float32 or float64; p = kernel_params(fmt, True, mode,
+# overflow, nan)[0]; rdn = 1 under toward_negative; sr None (deterministic) or sr_params(fmt,
+# True, k, rule), the random integer of element i being element_bits(rand, seed, start + i, k)
+# (rand None: the seeded generator). Every operand is checked to be a value of the format on
+# the way (pc = kernel_params(fmt, True, toward_zero, "ieee", "ml_dtypes")[0]); bad[0] is set to
+# 1 if one is not (its result is then meaningless). The quotient kernels (div of any float64
+# operands) check none.
 @nb.njit(forceinline=True)
 def _fast_add(x, y, z, rdn):
     return odd_sum_bits(x, y, rdn)
@@ -399,72 +402,114 @@ def _fast_div(x, y, z, rdn):
 
 
 @nb.njit(forceinline=True)
-def _no_fast_route(x, y, z, rdn):
-    """sqrt and fma have no float64 route (the caller passes fast = 0)."""
-    return _NAN
+def _fast_fma(x, y, z, rdn):
+    """x * y + z by TwoSum of the float64 product (exact, ``_fast_mul``; below 2**1023 in
+    magnitude where ``numfmt.arithmetic.floating`` takes this route) and z."""
+    return odd_sum_bits(_fast_mul(x, y, z, rdn), z, rdn)
 
 
 @nb.njit(forceinline=True)
-def _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, arity, exact_op, fast_op):
-    """The loop of every operation kernel: ``exact_op`` (exact core) or, where ``fast`` allows,
-    ``fast_op`` (float64 route) on the float64 bits of x[i], y[start + i], z[start + i] (the
-    first ``arity`` of them checked to be values of the format; arity 0: none, the quotient
-    kernel's operands are any float64), rounded once into out[i]."""
+def _run_route(x, out, start, y, z, p, rdn, pc, bad, arity, fast_op):
+    """The loop of every float64-route kernel: ``fast_op`` on the float64 bits of x[i],
+    y[start + i], z[start + i] (the first ``arity`` of them checked to be values of the
+    format; arity 0: none), rounded once into out[i]."""
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
-    if sr is None and fast:
-        odd = np.empty(x.size, np.int64)         # separate passes: the checks and the rounding vectorize
-        for i in range(x.size):
-            odd[i] = fast_op(_bits(x[i]), _bits(y[i]), _bits(z[i]), rdn)
-        for i in range(x.size):
-            found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
-        for i in range(x.size):
-            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
-    else:
-        for i in range(x.size):
-            a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
-            found |= _not_values(a, b, c, pc, arity)
-            _store(out, i, exact_op(a, b, c, rdn), p, sr, rand, seed, start + i)
+    odd = np.empty(x.size, np.int64)             # separate passes: the checks and the rounding vectorize
+    for i in range(x.size):
+        odd[i] = fast_op(_bits(x[i]), _bits(y[i]), _bits(z[i]), rdn)
+    for i in range(x.size):
+        found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
+    for i in range(x.size):
+        out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
+    if found:
+        bad[0] = 1
+
+
+@nb.njit(forceinline=True)
+def _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, exact_op):
+    """The loop of every exact-core kernel: ``exact_op`` as ``_run_route`` runs its fast_op,
+    rounded once by ``_store`` (stochastically where sr says)."""
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    found = False
+    for i in range(x.size):
+        a, b, c = _bits(x[i]), _bits(y[i]), _bits(z[i])
+        found |= _not_values(a, b, c, pc, arity)
+        _store(out, i, exact_op(a, b, c, rdn), p, sr, rand, seed, start + i)
     if found:
         bad[0] = 1
 
 
 @nb.njit(cache=True, nogil=True)
-def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _add, _fast_add)
+def add_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _add)
 
 
 @nb.njit(cache=True, nogil=True)
-def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _sub, _fast_sub)
+def sub_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _sub)
 
 
 @nb.njit(cache=True, nogil=True)
-def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _mul, _fast_mul)
+def mul_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _mul)
 
 
 @nb.njit(cache=True, nogil=True)
-def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 2, _div, _fast_div)
+def div_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 2, _div)
 
 
 @nb.njit(cache=True, nogil=True)
-def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 1, _sqrt, _no_fast_route)
+def sqrt_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 1, _sqrt)
 
 
 @nb.njit(cache=True, nogil=True)
-def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 3, _fma, _no_fast_route)
+def fma_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 3, _fma)
 
 
 @nb.njit(cache=True, nogil=True)
-def quotient_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad):
+def quotient_kernel(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad):
     """x / y for any float64 operands, not only values of the format (``numfmt.scaling``
     divides data by scales): the exact core's division takes any float64 significand."""
-    _run_op(x, out, start, y, z, p, rdn, sr, rand, seed, fast, pc, bad, 0, _div, _fast_div)
+    _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, 0, _div)
+
+
+@nb.njit(cache=True, nogil=True)
+def add_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_add)
+
+
+@nb.njit(cache=True, nogil=True)
+def sub_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_sub)
+
+
+@nb.njit(cache=True, nogil=True)
+def mul_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_mul)
+
+
+@nb.njit(cache=True, nogil=True)
+def div_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 2, _fast_div)
+
+
+@nb.njit(cache=True, nogil=True)
+def fma_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 3, _fast_fma)
+
+
+@nb.njit(cache=True, nogil=True)
+def quotient_route_kernel(x, out, start, y, z, p, rdn, pc, bad):
+    """The float64 route of ``quotient_kernel`` (``odd_quotient_bits`` takes the exact core's
+    answer where x, y or x / y leave its range)."""
+    _run_route(x, out, start, y, z, p, rdn, pc, bad, 0, _fast_div)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel,
            "sqrt": sqrt_kernel, "fma": fma_kernel, "quotient": quotient_kernel}
+ROUTE_KERNELS = {"add": add_route_kernel, "sub": sub_route_kernel, "mul": mul_route_kernel,
+                 "div": div_route_kernel, "fma": fma_route_kernel, "quotient": quotient_route_kernel}

@@ -30,18 +30,22 @@ work in 64-bit steps; the comments give the bounds that keep every signed interm
 import numba as nb
 import numpy as np
 
+from ..lanes import lane, where
+
 SIG_BITS = 62
 _TOP = np.int64(1) << 61          # the smallest sig of the 62-bit form
 
 
 @nb.njit(forceinline=True)
 def bit_length(x):
-    """Number of bits of 0 <= x < 2**63 (0 for 0), by binary search."""
-    n = np.int64(0)
+    """Number of bits of 0 <= x < 2**63 (0 for 0), by binary search (in the ops vocabulary of
+    ``numfmt.lanes``: the backends evaluate it on tensors, where shifts by the lane width or
+    more give 0)."""
+    n = lane(0)
     for s in (32, 16, 8, 4, 2, 1):
         big = (x >> s) != 0
-        x = (x >> s) if big else x
-        n += s if big else 0
+        x = where(big, x >> s, x)
+        n = n + where(big, lane(s), lane(0))
     return n + x
 
 

@@ -11,6 +11,7 @@ rounding decision) decides once whether to move away from zero.
 import numba as nb
 import numpy as np
 
+from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_bits
@@ -25,8 +26,8 @@ def unpack64(bits):
     special for Inf and NaN."""
     neg = bits < 0
     ex = (bits >> 52) & 0x7FF
-    m = (bits & ((np.int64(1) << 52) - 1)) | (np.int64(ex != 0) << 52)
-    return neg, m, max(ex, 1) - 1075, ex == 0x7FF
+    m = (bits & ((lane(1) << 52) - 1)) | (lane(ex != 0) << 52)
+    return neg, m, maximum(ex, 1) - 1075, ex == 0x7FF
 
 
 @nb.njit(forceinline=True)
@@ -34,14 +35,14 @@ def _shift_parts(m, d):
     """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize).
     With s = 1, d >= 10 only occurs for m >= 2**52 or m = 0 (a float64 exponent is at least
     -1074), so d >= 10 is huge unless m = 0."""
-    n = min(max(-d, 0), 126)                           # the number of fraction bits of m
-    q = (m << min(max(d, 0), 10)) >> min(n, 63)
-    low = min(n, 63)
-    rem_near = (m & ~(np.int64(-1) << low)) << (FRACTION_BITS - low)  # n <= 63: all of them
-    k = min(max(n - FRACTION_BITS, 0), 63)             # n > 63: only the top 63 of 2**n
+    n = minimum(maximum(-d, 0), 126)                   # the number of fraction bits of m
+    q = (m << minimum(maximum(d, 0), 10)) >> minimum(n, 63)
+    low = minimum(n, 63)
+    rem_near = (m & ~(lane(-1) << low)) << (FRACTION_BITS - low)  # n <= 63: all of them
+    k = minimum(maximum(n - FRACTION_BITS, 0), 63)     # n > 63: only the top 63 of 2**n
     far = n > FRACTION_BITS
-    rem = (m >> k) if far else rem_near
-    sticky = np.int64(far & ((m & ~(np.int64(-1) << k)) != 0))
+    rem = where(far, m >> k, rem_near)
+    sticky = lane(far & ((m & ~(lane(-1) << k)) != 0))
     return q, rem, sticky, (d >= 10) & (m != 0)
 
 
@@ -84,7 +85,9 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 @nb.njit(forceinline=True)
 def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """``round_fixed_bits`` with s = 1, by shifts and selects only (the loops vectorize); with
-    ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi]."""
+    ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi].
+    Written in the ops vocabulary of ``numfmt.lanes`` (int64 lanes): the torch and JAX
+    backends evaluate it on tensors (``numfmt.backend_families``)."""
     neg, m, e, special = unpack64(bits)
     d = e - e_s
     return _round_parts(neg, m, d, special, _shift_parts(m, d), mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
@@ -95,14 +98,15 @@ def _round_parts(neg, m, d, special, parts, mode, lo, hi, wrap, rnd, sr_bits, sr
     """The rounding and the saturation or wrap of ``round_fixed_bits`` and ``round_pow2_bits``,
     from the parts (Q, rem, sticky, huge) of m * 2**d / s (see ``quotient``)."""
     q, rem, sticky, huge = parts
-    q += rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
+    q = q + rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
     if wrap:
         mask = hi - lo
         # huge: an exact integer m * 2**d, d >= 10, so its residue is (m mod 2**(bits - d)) * 2**d
-        q = (((m & (mask >> min(d, 62))) << min(d, 62)) if huge else q) & mask
-        return lo + (((-q if neg else q) - lo) & mask)
-    k = -q if neg else q
-    return (lo if neg else hi) if huge | special else min(max(k, lo), hi)
+        dd = minimum(maximum(d, 0), 62)
+        q = where(huge, (m & (mask >> dd)) << dd, q) & mask
+        return lo + ((where(neg, -q, q) - lo) & mask)
+    k = where(neg, -q, q)
+    return where(huge | special, where(neg, lo, hi), minimum(maximum(k, lo), hi))
 
 
 @nb.njit(forceinline=True)

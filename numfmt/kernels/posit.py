@@ -41,18 +41,22 @@ of more significant bits the jammed form decides d exactly while the k random bi
 its sticky bit: fb + k <= 57 for fb kept fraction bits (the float family's bound is of the
 same kind, p + k <= 60), and (s - log2 lo) + k <= 57 where hi - lo is an exponent step.
 
-Speed: the deterministic casts run ``_fast_cast``: a branch-free pass rounds every input whose
-binade holds posit values with a fixed number fb >= 0 of fraction bits (there the posits are a
-float grid, ties in encoding space are value midpoints, and the float trick
-``(a + bias) & -2**shift`` rounds), then the general routine takes the rest (extreme regimes,
-NaN, Inf). Stochastic casts and arithmetic call ``round_exact`` for every element.
+Casts: ``cast_one`` rounds one float32 or float64 input, every mode, in one branch-free
+routine written in the ops vocabulary of ``numfmt.lanes``, so LLVM vectorizes the
+deterministic loops and the torch and JAX backends (``numfmt.backend_posit``) evaluate the
+same code on tensors. It decides exactly as ``round_exact`` (which arithmetic and the quire
+call on their exact results); tests/test_posit.py compares the two on random bit patterns.
+The NumPy value casts take a cheaper first pass where the posits are a float grid
+(``_fast_value``: the float trick) and ``cast_one`` for the rest.
 """
 import numba as nb
 import numpy as np
 
+from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
+from .exact import bit_length
 from .arith import odd_sum_bits
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
@@ -67,7 +71,7 @@ EXP64 = 0x7FF << 52
 @nb.njit(forceinline=True)
 def _shift(a, s):
     """floor(a * 2**s) for 0 <= a < 2**63 and s <= 62 (modulo 2**64 where the result is larger)."""
-    return a << s if s >= 0 else a >> min(-s, 63)
+    return where(s >= 0, a << minimum(maximum(s, 0), 62), a >> minimum(maximum(-s, 0), 63))
 
 
 @nb.njit(forceinline=True)
@@ -75,7 +79,8 @@ def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     """1 iff the magnitude moves to hi: f = A / (D * 2**t) in [0, 1), d = floor or RNE of
     f * 2**k, up iff d + rnd >= 2**k. D < 2**32 is 1 or 2**J - 1 (odd); A < 2**63.
 
-    The quotient floor(A * 2**(k - t)) / D is done in two 31-bit steps so nothing overflows.
+    The quotient floor(A * 2**(k - t)) / D is done in two 31-bit steps so nothing overflows
+    (64-bit lanes; written in the ops vocabulary of ``numfmt.lanes``).
     """
     sh = k - t
     ph = _shift(A, sh - 31)
@@ -86,13 +91,12 @@ def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     rem = low - ql * D
     d = (qh << 31) + ql
     if rule_nearest:
-        m = min(max(-sh, 0), 63)              # bits of A below the integer part of A * 2**sh
-        tail = A & ((np.int64(1) << m) - 1) if m < 63 else A
-        half = (np.int64(1) << m) >> 1        # 0 when m == 0: no bits below, never a tie
+        m = minimum(maximum(-sh, 0), 63)          # bits of A below the integer part of A * 2**sh
+        tail = where(m < 63, A & ((lane(1) << minimum(m, 62)) - 1), A)
+        half = (lane(1) << m) >> 1                # 0 when m == 0: no bits below, never a tie
         above = (tail > half) & (half > 0)
         tie = (tail == half) & (half > 0)
-        if (2 * rem > D) | ((2 * rem + 1 == D) & (above | (tie & ((d & 1) != 0)))):
-            d += 1
+        d = d + lane((2 * rem > D) | ((2 * rem + 1 == D) & (above | (tie & ((d & 1) != 0)))))
     return (d + rnd) >> k
 
 
@@ -149,92 +153,127 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
 @nb.njit(forceinline=True)
 def unpack_posit(code, n, es):
     """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
-    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR."""
-    mask = (np.int64(1) << n) - 1
+    sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR.
+    In the ops vocabulary of ``numfmt.lanes`` (codes below 2**31 fit int32 lanes)."""
+    mask = (lane(1) << n) - 1
     neg = (code >> (n - 1)) & 1
-    mag = ((-code) & mask) if neg else code
-    if mag == 0 or code == (np.int64(1) << (n - 1)):
-        return code != 0, 0, np.int64(0), np.int64(0)
+    mag = where(neg != 0, (-code) & mask, code)
+    special = (mag == 0) | (code == (lane(1) << (n - 1)))
     body = n - 1                                  # bits after the sign
     first = (mag >> (body - 1)) & 1
-    run = body - exact.bit_length(mag ^ (((np.int64(1) << body) - 1) if first else 0))
-    kr = run - 1 if first else -run
-    rest = max(body - run - 1, 0)                 # bits after the regime's terminating bit
-    bits = mag & ((np.int64(1) << rest) - 1)
-    fb = max(rest - es, 0)
-    e = (bits >> fb) if rest >= es else (bits << (es - rest))
-    frac = bits & ((np.int64(1) << fb) - 1)
-    return False, neg, (np.int64(1) << fb) | frac, (kr << es) + e - fb
+    run = body - bit_length(mag ^ where(first != 0, (lane(1) << body) - 1, lane(0)))
+    kr = where(first != 0, run - 1, -run)
+    rest = maximum(body - run - 1, 0)             # bits after the regime's terminating bit
+    bits = mag & ((lane(1) << rest) - 1)
+    fb = maximum(rest - es, 0)
+    e = where(rest >= es, bits >> fb, bits << maximum(es - rest, 0))
+    frac = bits & ((lane(1) << fb) - 1)
+    return (special & (code != 0), where(special, lane(0), neg), where(special, lane(0), (lane(1) << fb) | frac),
+            where(special, lane(0), (kr << es) + e - fb))
 
 
 @nb.njit(forceinline=True)
 def posit_float_bits(code, n, es, dom64):
     """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
-    values are normal float64 numbers, and float32 ones for the formats that fit it."""
+    values are normal float64 numbers, and float32 ones for the formats that fit it.
+    In the ops vocabulary of ``numfmt.lanes``."""
     nar, neg, sig, exp = unpack_posit(code, n, es)
     dom_m, bias = (52, 1023) if dom64 else (23, 127)
-    if nar:
-        return np.int64(0x7FF8) << 48 if dom64 else np.int64(0x7FC00000)
-    if sig == 0:
-        return np.int64(0)
-    fb = exact.bit_length(sig) - 1
-    bits = ((exp + fb + bias) << dom_m) | ((sig - (np.int64(1) << fb)) << (dom_m - fb))
-    return bits | (np.int64(neg) << (63 if dom64 else 31))
+    fb = bit_length(sig) - 1
+    bits = ((exp + fb + bias) << dom_m) | ((sig - (lane(1) << maximum(fb, 0))) << maximum(dom_m - fb, 0))
+    bits = bits | (neg << (63 if dom64 else 31))
+    nan_bits = (0x7FF8 << 48) if dom64 else 0x7FC00000
+    return where(nar, lane(nan_bits), where(sig == 0, lane(0), bits))
 
 
 @nb.njit(forceinline=True)
-def _unpack_float(bits, dom64):
-    """(special, neg, sig, exp) of a float32 (dom64 False) or float64 bit pattern in the 62-bit
-    form (sig == 0 for zeros); special for NaN and +-Inf."""
-    if dom64:
-        special = (bits & EXP64) == EXP64
-        neg, sig, exp = exact.unpack_float64(bits & ~EXP64 if special else bits)
-    else:
-        special = (bits & EXP32) == EXP32
-        E = (bits >> 23) & 0xFF
-        sig = (bits & ((np.int64(1) << 23) - 1)) | (np.int64(E != 0) << 23)
-        neg, exp = np.int64(bits < 0), max(E, 1) - 150
-    neg, sig, exp = exact.normalize(neg, sig, exp, 0)
-    return special, neg, sig, exp
+def cast_params(n, es):
+    """(n, es, max_scale, mask, nar, maxmag) of posit<n, es>: what ``cast_one`` reads (the
+    backends wrap them to their lanes: mask and nar of posit32 do not fit int32 otherwise)."""
+    one = np.int64(1)
+    return (np.int64(n), np.int64(es), np.int64((n - 2) << es), (one << n) - 1, one << (n - 1),
+            (one << (n - 1)) - 1)
 
 
 @nb.njit(forceinline=True)
-def _cast_one(bits, i, start, rand, seed, n, es, p, sr, dom64):
-    special, neg, sig, exp = _unpack_float(bits, dom64)
-    if special:
-        return np.int64(1) << (n - 1)
-    rnd = element_bits(rand, seed, start + i, sr[0]) if p.stochastic else np.int64(0)
-    return round_exact(neg, sig, exp, n, es, p, rnd, sr)
+def cast_one(bits, q, p, dom_m, want_code, stochastic, rnd, sr):
+    """The posit code (want_code) or the float bits of the rounded value, in the input's float
+    format, of one float32 (dom_m 23) or float64 (dom_m 52) input given by its bit pattern.
+
+    q: ``cast_params``; p: the mode's ``ModeFlags``; with ``stochastic`` the k = sr[0] random
+    bits rnd decide as ``round_exact`` does (``_stochastic_up``, its 58-bit fraction), so every
+    cast equals ``round_exact`` of the input (tests/test_posit.py checks it on random bits).
+
+    Needs maxpos and minpos to be normal numbers of the input format ((n - 2) * 2**es <= 126
+    for float32, always for float64): subnormal inputs then lie below minpos.
+
+    Written in the ops vocabulary of ``numfmt.lanes`` (the backends evaluate it on tensors).
+    Lanes: every deterministic intermediate is below 2**31 for float32 inputs (the magnitude
+    bits, the regime, at most es + 23 tail bits, a magnitude code < 2**(n-1)), so int32 lanes
+    are exact there, mask and nar arriving wrapped; stochastic rounding needs 64-bit lanes
+    (its fraction has 58 bits).
+    """
+    n, es, max_scale, mask, nar, maxmag = q
+    dom_exp = 11 if dom_m == 52 else 8
+    bias = (1 << (dom_exp - 1)) - 1
+    neg = bits < 0
+    a = bits & ~(lane(-1) << (dom_exp + dom_m))
+    inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
+    mant = a & ((lane(1) << dom_m) - 1)
+    E = a >> dom_m
+    s = E - bias                                  # 2**s <= |x| < 2**(s+1) for normal x
+    big = s >= max_scale                          # |x| >= maxpos
+    small = s < -max_scale                        # |x| < minpos (subnormals and zeros too)
+    sc = minimum(maximum(s, -max_scale), max_scale - 1)   # clamped: the other lanes stay defined
+    kr = sc >> es                                 # regime value; sc = kr * 2**es + e
+    e = sc - (kr << es)
+    pos = kr >= 0
+    avail = where(pos, n - 3 - kr, n - 2 + kr)    # bits after sign and regime (>= 0)
+    tail = (e << dom_m) | mant                    # exponent, then fraction: es + dom_m bits
+    drop = es + dom_m - avail                     # bits of the tail beyond the code (< 0: none)
+    cut = maximum(drop, 0)
+    lsb = where(avail > 0, (tail >> cut) & 1, lane(kr < 0))   # the code's last bit (the regime's where avail = 0)
+    rem = tail & ((lane(1) << cut) - 1)
+    in_frac = avail >= es                         # the cut lies in the fraction bits
+    ecut = maximum(es - avail, 0)                 # else: exponent bits cut, lo = 2**a, hi = 2**(a + 2**ecut)
+    if stochastic:                                # f = A / (D * 2**t), as round_exact has it
+        k, rule_nearest = sr
+        sig = (mant | (minimum(E, 1) << dom_m)) << (FRAC - dom_m)
+        t_exp = FRAC - (e & ((lane(1) << ecut) - 1))
+        A = where(small, sig, where(in_frac, rem, sig - (lane(1) << t_exp)))
+        t = where(small, FRAC - (maximum(E, 1) - bias) - max_scale, where(in_frac, cut, t_exp))
+        D = where(small | in_frac, lane(1), (lane(1) << (lane(1) << ecut)) - 1)
+        up = _stochastic_up(A, t, D, k, rule_nearest, rnd)
+        up_small = up
+    else:                                         # below minpos: never to zero, except toward zero
+        up = (rem + rounding_bias(neg, lsb, cut, p)) >> cut       # rounds_away(neg, lsb, rem, cut, 0, p, 0)
+        up_small = lane(1) if (p.nearest | p.odd) != 0 else where(neg, lane(p.away_neg), lane(p.away_pos))
+    if want_code:
+        regime = where(pos, ((lane(1) << maximum(kr + 1, 0)) - 1) << 1, lane(1))
+        lo = (regime << avail) | where(drop >= 0, tail >> cut, tail << maximum(-drop, 0))
+        mag = where(big, maxmag, where(small, up_small, lo + up))
+        out = where(neg, (-mag) & mask, mag)
+        return where(a >= inf_bits, nar, where(a == 0, lane(0), out))
+    sh = minimum(cut, dom_m)                      # in_frac: the discarded fraction bits
+    v = where(in_frac, (a & -(lane(1) << sh)) + (up << sh),            # lo or hi: a float grid here
+              ((sc & -(lane(1) << ecut)) + bias + (up << ecut)) << dom_m)   # 2**a or 2**(a + 2**ecut)
+    v = where(big, (bias + max_scale) << dom_m, where(small, up_small * ((bias - max_scale) << dom_m), v))
+    out = v | where(neg & (v != 0), lane(-1) << (dom_exp + dom_m), lane(0))
+    nan_bits = (0x7FF8 << 48) if dom_m == 52 else 0x7FC00000
+    return where(a >= inf_bits, lane(nan_bits), where(a == 0, lane(0), out))
 
 
-@nb.njit(cache=True, nogil=True)
-def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
-    """out[i] = posit<n, es> code of float32 x (as int32 bits); element i uses random number start + i."""
-    for i in range(x_bits.size):
-        out[i] = _cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False)
+# cast_one's arguments as typed constants, so that every kernel shares one specialization
+DOM32, DOM64 = np.int64(23), np.int64(52)
+VALUE, CODE = np.bool_(False), np.bool_(True)
+DETERMINISTIC, STOCHASTIC = np.bool_(False), np.bool_(True)
+NO_RND = np.int64(0)
 
 
-@nb.njit(cache=True, nogil=True)
-def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
-    """out[i] = posit<n, es> code of float64 x (as int64 bits)."""
-    for i in range(x_bits.size):
-        out[i] = _cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True)
-
-
-@nb.njit(cache=True, nogil=True)
-def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
-    """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded to posit<n, es> (a
-    format whose values float32 holds)."""
-    for i in range(x_bits.size):
-        out_bits[i] = posit_float_bits(_cast_one(np.int64(x_bits[i]), i, start, rand, seed, n, es, p, sr, False),
-                                       n, es, False)
-
-
-@nb.njit(cache=True, nogil=True)
-def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
-    """out_bits[i] = float64 bits of float64 x (as int64 bits) rounded to posit<n, es>."""
-    for i in range(x_bits.size):
-        out_bits[i] = posit_float_bits(_cast_one(x_bits[i], i, start, rand, seed, n, es, p, sr, True), n, es, True)
+@nb.njit(forceinline=True)
+def _float_input(x_bits, i):
+    """Element i of a cast's input bits (float32 as int32, float64 as int64), as int64."""
+    return np.int64(x_bits[i])
 
 
 @nb.njit(forceinline=True)
@@ -250,91 +289,115 @@ def _fast_range(n, es, dom64):
 
 
 @nb.njit(forceinline=True)
-def _fast_one(bits, n, es, p, dom64, want_code):
-    """The code (want_code) or the float bits of the rounded value, in the input's own format,
-    of an input in a binade of ``_fast_range`` (or a zero); garbage, but defined, elsewhere."""
+def _fast_value(bits, n, es, p, dom64):
+    """The float bits of the rounded value of an input in a binade of ``_fast_range`` (or a
+    zero) by the float trick r = (a + bias) & -2**sh, the deterministic value casts' first
+    pass (NumPy only: a third fewer operations than ``cast_one``, which decides the same
+    there); garbage, but defined, elsewhere."""
     dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
     sign = bits & (np.int64(-1) << (63 if dom64 else 31))
     a = min(bits ^ sign, EXP64 if dom64 else EXP32)   # NaN payloads clamped (no int64 overflow)
     s = (a >> dom_m) - dom_bias
-    kr = s >> es                                  # regime value, its length, the bits after it
-    length = kr + 2 if kr >= 0 else 1 - kr
-    avail = n - 1 - length
-    fb = avail - es
+    kr = s >> es                                  # regime value and length
+    fb = n - 1 - (kr + 2 if kr >= 0 else 1 - kr) - es
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
-    if want_code:
-        rem = a & ((np.int64(1) << sh) - 1)
-        regime = (((np.int64(1) << min(max(kr + 1, 0), 60)) - 1) << 1) if kr >= 0 else np.int64(1)
-        e = s - (kr << es)
-        frac = ((a & ((np.int64(1) << dom_m) - 1)) >> sh) << min(max(fb - dom_m, 0), 62)
-        lo = (regime << min(max(avail, 0), 62)) | (e << min(max(fb, 0), 62)) | frac
-        mag = lo + rounds_away(sign != 0, lo & 1, rem, sh, 0, p, 0)
-        out = ((-mag) & ((np.int64(1) << n) - 1)) if sign != 0 else mag
-    else:                                         # the float trick: r = (a + bias) & -2**sh
-        last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
-        lsb = ((a >> sh) & 1) if fb > 0 else last
-        out = ((a + rounding_bias(sign != 0, lsb, sh, p)) & -(np.int64(1) << sh)) | sign
+    last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
+    lsb = ((a >> sh) & 1) if fb > 0 else last
+    out = ((a + rounding_bias(sign != 0, lsb, sh, p)) & -(np.int64(1) << sh)) | sign
     return out if a != 0 else np.int64(0)
 
 
 @nb.njit(forceinline=True)
-def _float_input(x_bits, i):
-    """Element i of a cast's input bits (float32 as int32, float64 as int64), as int64."""
-    return np.int64(x_bits[i])
-
-
-@nb.njit(forceinline=True)
-def _fast_cast(source, src, out, n, es, p, dom64, want_code):
-    """Two passes over the inputs ``source(src, i)`` (float bit patterns as int64): the
-    branch-free fast path for every element (vectorizable), then the general routine for the
-    elements outside ``_fast_range`` (zeros are fast; NaN, Inf, subnormals and the extreme
-    binades are not). Rounded values come out in the input's float format."""
-    dom_m, top = (52, 0x7FF) if dom64 else (23, 0xFF)
+def _cast_all(source, src, out, n, es, p, dom_m, want_code):
+    """out[i] = ``cast_one`` of the input ``source(src, i)`` (float bit patterns as int64) in
+    the deterministic mode p, branch-free (LLVM vectorizes it). Values take two passes: the
+    float trick (``_fast_value``) for every element, then ``cast_one`` for the elements
+    outside ``_fast_range`` (NaN, Inf, subnormals, the extreme binades; zeros are fast)."""
+    q = cast_params(n, es)
+    if want_code:
+        for i in range(out.size):
+            out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
+        return
+    dom64 = dom_m == 52
+    top = 0x7FF if dom64 else 0xFF
     magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
     e_lo, e_hi = _fast_range(n, es, dom64)
     left = 0
     for i in range(out.size):
         bits = source(src, i)
-        out[i] = _fast_one(bits, n, es, p, dom64, want_code)
+        out[i] = _fast_value(bits, n, es, p, dom64)
         E = (bits >> dom_m) & top
         left += np.int64((E < e_lo) | (E > e_hi)) & np.int64((bits & magnitude) != 0)
     if left:                                      # find them (a small loop), then round them
-        where = np.empty(left, np.int64)
+        where_ = np.empty(left, np.int64)
         k = 0
         for i in range(out.size):
             bits = source(src, i)
             E = (bits >> dom_m) & top
             if (E < e_lo or E > e_hi) and (bits & magnitude) != 0:
-                where[k] = i
+                where_[k] = i
                 k += 1
         for j in range(k):
-            i = where[j]
-            code = _cast_one(source(src, i), i, 0, None, np.uint64(0), n, es, p, NO_SR, dom64)
-            out[i] = code if want_code else posit_float_bits(code, n, es, dom64)
+            i = where_[j]
+            out[i] = cast_one(source(src, i), q, p, dom_m, VALUE, DETERMINISTIC, NO_RND, NO_SR)
+
+
+@nb.njit(forceinline=True)
+def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code):
+    q = cast_params(n, es)
+    for i in range(x_bits.size):
+        rnd = element_bits(rand, seed, start + i, sr[0])
+        out[i] = cast_one(np.int64(x_bits[i]), q, p, dom_m, want_code, STOCHASTIC, rnd, sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
+    """out[i] = posit<n, es> code of float32 x (as int32 bits) under stochastic rounding;
+    element i uses random number start + i."""
+    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
+    """encode32 for float64 x (as int64 bits)."""
+    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM64, CODE)
+
+
+@nb.njit(cache=True, nogil=True)
+def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded stochastically to
+    posit<n, es> (a format whose values float32 holds)."""
+    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE)
+
+
+@nb.njit(cache=True, nogil=True)
+def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+    """round32 for float64 x (as int64 bits)."""
+    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round32(x_bits, out_bits, n, es, p):
     """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
-    _fast_cast(_float_input, x_bits, out_bits, n, es, p, False, False)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM32, VALUE)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round64(x_bits, out_bits, n, es, p):
     """round64 for deterministic modes."""
-    _fast_cast(_float_input, x_bits, out_bits, n, es, p, True, False)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM64, VALUE)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode32(x_bits, out, n, es, p):
-    """encode32 for deterministic modes."""
-    _fast_cast(_float_input, x_bits, out, n, es, p, False, True)
+    """encode32 for deterministic modes (formats with (n - 2) * 2**es <= 126)."""
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode64(x_bits, out, n, es, p):
     """encode64 for deterministic modes."""
-    _fast_cast(_float_input, x_bits, out, n, es, p, True, True)
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM64, CODE)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -510,20 +573,20 @@ def _fma_input(src, i):
 def sum_round(a, out_bits, start, b, sign, n, es, p):
     """out_bits[i] = float64 bits of a[i] + sign * b[start + i] (float64 values, sign +-1.0)
     rounded once to posit<n, es>, deterministic mode p."""
-    _fast_cast(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, True, False)
+    _cast_all(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, DOM64, VALUE)
 
 
 @nb.njit(cache=True, nogil=True)
 def product_round(a, out_bits, start, b, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] rounded once (products exact in float64)."""
-    _fast_cast(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, True, False)
+    _cast_all(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE)
 
 
 @nb.njit(cache=True, nogil=True)
 def fma_round(a, out_bits, start, b, c, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] + c[start + i] rounded once (products
     exact in float64)."""
-    _fast_cast(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, True, False)
+    _cast_all(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,

@@ -1,0 +1,197 @@
+"""The ``CastReport`` of a cast, per family: the numbers the counting kernels
+(``numfmt.kernels.report``) take, and one counting pass over (input, result).
+
+The casts' own kernels run unchanged (``report=False`` costs nothing); with a report the
+result is compared with the input, and the float family's IEEE overflow and tininess after
+rounding come from its own ``round_one`` with parameters for an unbounded exponent range.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..formats.floating import FloatFormat
+from ..kernels import report as kern
+from ..parallel import run_chunked, run_ranges
+from ..report import FLAGS as FLAG_NAMES
+from ..report import CastReport
+from ..rounding import Rounding
+from ..stochastic import StochasticArgs
+from . import block as block_casts
+from . import floating
+from .common import NO_RANDOM_BITS, kernel_input, kernel_random_bits
+
+_DBL_MAX_BITS = int(np.array(np.finfo(np.float64).max).view(np.int64))
+_INF_BITS = int(np.array(np.inf).view(np.int64))
+
+
+def _bits64(value: float) -> int:
+    return int(np.array(value, np.float64).view(np.int64))
+
+
+def combine(chunks: list) -> np.ndarray:
+    """The counts of a call from its chunks' counts: summed, and the first index of the first
+    chunk that has one (chunks come in order)."""
+    k = kern.NFLAGS
+    total = np.sum([c[:k] for c in chunks], axis=0)
+    first = np.full(k, -1, np.int64)
+    for c in reversed(chunks):
+        first = np.where(c[k:] >= 0, c[k:], first)
+    return np.concatenate([total, first])
+
+
+@functools.lru_cache(maxsize=None)
+def unbounded_params(fmt: FloatFormat, mode: Rounding):
+    """``round_one`` parameters (float64 domain) that round to fmt's precision with an
+    unbounded exponent range: no largest value (only float64's overflow, which lies above
+    every format's maximum), and normal binades two below fmt's smallest (two keep the code
+    parity that ties of formats without fraction bits go by), so that a value of magnitude
+    at least 2**(emin - 2) rounds as if every exponent existed. A nonzero result below 2**emin
+    is IEEE's tininess after rounding."""
+    base = floating.kernel_params(fmt, True, mode, "ieee", "raise")[0]
+    qsub = max(fmt.emin - 2 - fmt.man_bits, -1074)
+    half = _bits64(2.0 ** (qsub - 1)) if qsub - 1 >= -1074 else 1
+    inf = floating.as_int64(_INF_BITS)
+    return base._replace(sub_shift_base=qsub + 1023 + 52, q_bits=_bits64(2.0 ** qsub), half_q_bits=half,
+                         max_bits=_DBL_MAX_BITS, min_bits=0, ovf0=inf, ovf1=inf | -(1 << 63))
+
+
+def _limits(fmt: FloatFormat) -> tuple:
+    """(maxv, minv, normal, max_bits, normal_bits, below, above) of
+    ``kernels.report._float_flags``: below = 2**emin - 2**(emin - 1 - M) (0 where float64 does
+    not hold it), above = max plus a unit in its last place (Inf beyond float64), the values of
+    fmt's precision next to the limits."""
+    info = fmt.info
+    quantum = fmt.emin - 1 - fmt.man_bits
+    below = info.smallest_normal - 2.0 ** quantum if quantum >= -1074 else 0.0
+    with np.errstate(over="ignore"):
+        above = float(np.float64(info.max) + 2.0 ** (math.frexp(info.max)[1] - 1 - fmt.man_bits))
+    return (float(info.max), float(info.smallest_normal) if not fmt.zero else -1.0, float(info.smallest_normal),
+            _bits64(info.max), _bits64(info.smallest_normal), float(below), above)
+
+
+def _stochastic(fmt: FloatFormat, stochastic):
+    """(start, rand, seed, sr, stochastic) for the float counting kernels: sr the ``sr_params``
+    of the unbounded rounding (``unbounded_params``), placeholders for the deterministic modes
+    (one compiled kernel serves both)."""
+    if stochastic is None:
+        return 0, NO_RANDOM_BITS, np.uint64(0), (np.int64(1), np.int64(0), np.int64(0)), np.bool_(False)
+    seed, sr_bits, sr_rule, rand = stochastic
+    qsub = max(fmt.emin - 2 - fmt.man_bits, -1074)
+    sr = (np.int64(sr_bits), np.int64(sr_rule == "nearest"), np.int64(qsub + 1023 + 52))
+    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr, np.bool_(True)
+
+
+def _same_dtype(x: np.ndarray, y: np.ndarray) -> tuple:
+    """x and y flat in one float dtype (float64 unless both are float32): each counting kernel
+    then compiles for two array types only."""
+    dtype = np.float32 if x.dtype == y.dtype == np.float32 else np.float64
+    return kernel_input(x, dtype), kernel_input(y, dtype)
+
+
+def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding, stochastic) -> CastReport:
+    """The report of x (float32/float64) cast to the float format fmt with result values y."""
+    start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
+    flat, values = _same_dtype(x, y)
+    chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
+                         _limits(fmt), pass_start=True, offset=start)
+    return CastReport.from_counts(combine(chunks), flat.size)
+
+
+def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
+    """The report of x cast to the posit format fmt with result values y."""
+    flat, values = _same_dtype(x, y)
+    chunks = run_chunked(kern.count_posit, flat, values, float(fmt.info.maxpos),
+                         float(fmt.info.minpos), pass_start=True)
+    return CastReport.from_counts(combine(chunks), flat.size)
+
+
+def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0,
+                   zero_point=0, wrap: bool = False) -> CastReport:
+    """The report of the integers ``result`` = policy(round(x / scale) + zero_point) in [lo, hi]
+    (saturate, or ``wrap``); scale and zero_point scalars or broadcast to x."""
+    flat = kernel_input(x, np.float64)
+    sc = kernel_input(np.broadcast_to(scale, x.shape) if np.ndim(scale) else np.array([scale]), np.float64)
+    zp = kernel_input(np.broadcast_to(zero_point, x.shape) if np.ndim(zero_point) else np.array([zero_point]),
+                      np.int64)
+    res = kernel_input(result, np.int64)
+    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
+    start = stochastic.start if isinstance(stochastic, StochasticArgs) else 0
+    rand = kernel_random_bits(rand)
+
+    def task(a, b):             # per-element scales and zero points are sliced with x
+        return kern.count_fixed(flat[a:b], res[a:b], start + a, sc if sc.size == 1 else sc[a:b],
+                                zp if zp.size == 1 else zp[a:b], int(mode), int(lo), int(hi), bool(wrap),
+                                rand, np.uint64(seed), int(sr_bits), sr_rule == "nearest")
+
+    return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size)
+
+
+def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dict:
+    """Every count per block, shaped like the scales."""
+    m3, padded = block_casts.as_blocks(mask.reshape(shape), fmt, axis, pad)
+    scales_shape = padded[:axis] + (padded[axis] // fmt.block_size,) + padded[axis + 1:]
+    return {name: (((m3 >> k) & 1).sum(axis=1, dtype=np.int64)).reshape(scales_shape)
+            for k, name in enumerate(FLAG_NAMES)}
+
+
+def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool):
+    """(scale_top, scale_bottom) per block (rows, inner) as bool arrays: blocks of finite values whose
+    scale exceeded the scale format's largest (a NaN scale for power-of-two scales, 448 for
+    nvfp4) or, nonzero, fell below its smallest."""
+    a3, _ = block_casts.as_blocks(np.abs(x), fmt, axis, pad)
+    amax = a3.max(axis=1)
+    finite = np.isfinite(amax)
+    amax = np.where(finite, amax, 0.0)
+    if fmt.power_of_two:
+        s = np.empty(amax.size, np.int64)
+        kern.unclamped_exponents(kernel_input(amax, np.float64), s, block_casts.rule_params(fmt))
+        s = s.reshape(amax.shape)
+        s_lo, s_hi = fmt.scale_exp_range
+        return finite & (s > s_hi), finite & (amax > 0) & (s < s_lo)
+    s = (amax.astype(np.float32) / np.float32(fmt.element_max)) / ts
+    return finite & (s > fmt.scale.info.max), finite & (amax > 0) & (s < fmt.scale.info.smallest_normal)
+
+
+def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
+                 options: dict) -> CastReport:
+    """The report of x cast to the block format fmt with result ``out`` (values, or the
+    BlockCodes). Elements count against their own exact value x / scale (nvfp4: the recipe's
+    fl32(x / total), the input of its element rounding); inexact compares the values. A round
+    encodes once more to see the elements and scales."""
+    axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
+    pad = bool(options.get("pad"))
+    if isinstance(out, block_casts.BlockCodes):
+        enc, y = out, block_casts.decode_codes(out, None, np.float64)
+    else:
+        enc, y = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad), out
+    ye, scale = block_casts.element_values(enc)
+    ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
+    if fmt.power_of_two:
+        with np.errstate(invalid="ignore"):
+            v = x.astype(np.float64) / scale
+    else:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            v = (x.astype(np.float32) / (ts * scale.astype(np.float32))).astype(np.float64)
+    elem = fmt.element
+    fixed = elem.family == "fixed"
+    like = fmt.scale if fixed else elem          # a float format's numbers (unused for fixed elements)
+    start, rand, seed, sr, sto = _stochastic(like, stochastic)
+    fx = (np.int64(-elem.frac_bits if fixed else 0), np.int64(fmt.element_min_int if fixed else 0),
+          np.int64(elem.max_int if fixed else 0), np.int64(mode), sr[0], sr[1])
+    flat = [kernel_input(a, np.float64) for a in (x, y, v, ye)]     # one compiled kernel
+    nan_scale = kernel_input(np.isnan(scale), np.bool_)
+    mask = np.empty(flat[0].size, np.uint16)
+    chunks = run_chunked(kern.block_element_flags, flat[0], mask, *flat[1:], nan_scale, rand, seed,
+                         unbounded_params(like, mode), sr, sto, _limits(like), fixed, fx, pass_start=True,
+                         offset=start)
+    top, bottom = _scale_limits(x, fmt, ts, axis, pad)
+    extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
+    if per_block:
+        blocks = _per_block(mask, x.shape, fmt, axis, pad)
+        shape = next(iter(blocks.values())).shape
+        blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
+        extra["per_block"] = blocks
+    return CastReport.from_counts(combine(chunks), mask.size, **extra)

@@ -1,0 +1,228 @@
+"""What a cast did: IEEE 754-style exception counts (``CastReport``) and the ``flags`` context.
+
+``numfmt.round``, ``numfmt.encode`` and ``numfmt.quantize_affine`` take ``report=True`` and
+then return ``(result, CastReport)``. The counts run over the whole array, one element at a
+time (an element sets any number of flags):
+
+=================  ===========================================================================
+count              an element counts when
+=================  ===========================================================================
+inexact            its result differs from its exact value (an infinite input clamped to a
+                   finite result too; not a NaN result of an infinite or NaN input)
+overflow           its exact value is finite and, rounded in the mode with an unbounded
+                   exponent range, exceeds the largest finite value (IEEE 754's definition,
+                   whatever the overflow policy made of it); posits: |x| > maxpos; integers:
+                   the rounded integer lies outside the format's range
+saturated          its result is ±max although it overflowed or the input is infinite (the
+                   ``saturate`` policy; IEEE's directed modes and formats without infinity
+                   saturate under ``ieee`` too); posits also count 0 < |x| < minpos giving
+                   ±minpos
+underflow          tiny and inexact: nonzero exact value that, rounded with an unbounded
+                   exponent range (same precision, same random bits), lies below the smallest
+                   normal (IEEE's tininess after rounding); posits: 0 < |x| < minpos; integer
+                   formats have no normal range and never underflow
+flushed_to_zero    nonzero exact value, zero result
+subnormal          nonzero result below the smallest normal (float formats with subnormals)
+invalid            NaN result of a non-NaN input (Inf into a format without Inf, an overflow
+                   to NaN, a negative into an unsigned format, a block whose scale is NaN)
+nan_in             NaN input
+div_by_zero        division of a nonzero by zero (the arithmetic; always 0 for a cast)
+=================  ===========================================================================
+
+Block formats count the elements against their own element value x / scale (limits scaled by
+the block's scale) and add ``blocks``, ``scale_top`` (blocks whose shared exponent exceeds the
+scale format's largest: the scale is NaN) and ``scale_bottom`` (blocks whose shared exponent
+was raised to the scale format's smallest); ``per_block=True`` keeps every count per block, as
+arrays shaped like the scales (``CastReport.per_block``).
+
+``with numfmt.flags() as f:`` accumulates the report of every numfmt call inside it (``f.report``),
+per thread and per asyncio task (a ``contextvars`` variable, as ``numpy.errstate``); contexts nest
+and each one in force receives every report. ``flags(raise_on=("overflow",))`` raises
+``FlagError`` at the first call that sets one of those counts, naming the call and the element.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+__all__ = ["CastReport", "FlagError", "flags", "FLAGS"]
+
+FLAGS = ("inexact", "overflow", "saturated", "underflow", "flushed_to_zero", "subnormal", "invalid",
+         "nan_in", "div_by_zero")
+"""The per-element counts, in the order the counting kernels return them."""
+
+_BLOCK_COUNTS = ("blocks", "scale_top", "scale_bottom")
+
+
+@dataclass(frozen=True)
+class CastReport:
+    """Counts of what one or more casts did (see ``numfmt.report`` for each count's meaning).
+
+    ``n`` is the number of elements; block formats add ``blocks``, ``scale_top`` and
+    ``scale_bottom``, and with ``per_block=True`` ``per_block`` maps every count of ``FLAGS``
+    to an int64 array shaped like the scales. Reports add (``r1 + r2``: counts summed,
+    ``per_block`` kept only where one side has none), so a sweep can accumulate them.
+
+    Example:
+        >>> import numfmt as nf
+        >>> y, rep = nf.round([1.0, 1.06, 500.0, 1e-4, float("nan")], "e4m3", report=True)
+        >>> rep.n, rep.inexact, rep.overflow, rep.flushed_to_zero, rep.nan_in, rep.invalid
+        (5, 3, 1, 1, 1, 1)
+        >>> (rep + rep).as_dict()["overflow"]
+        2
+    """
+
+    n: int = 0
+    inexact: int = 0
+    overflow: int = 0
+    saturated: int = 0
+    underflow: int = 0
+    flushed_to_zero: int = 0
+    subnormal: int = 0
+    invalid: int = 0
+    nan_in: int = 0
+    div_by_zero: int = 0
+    blocks: int = 0
+    scale_top: int = 0
+    scale_bottom: int = 0
+    per_block: dict | None = field(default=None, compare=False, repr=False)
+    first: dict = field(default_factory=dict, compare=False, repr=False)
+    """The flat index of the first element that set each count (counts that are nonzero)."""
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray, n: int, **extra) -> CastReport:
+        """A report from the kernels' output: counts (``FLAGS`` order) then first indices (-1:
+        none)."""
+        k = len(FLAGS)
+        first = {name: int(i) for name, i in zip(FLAGS, counts[k:2 * k]) if i >= 0}
+        return cls(n=int(n), **{name: int(c) for name, c in zip(FLAGS, counts[:k])}, first=first, **extra)
+
+    def counts(self) -> dict:
+        """Every count (no ``per_block``), by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("per_block", "first")}
+
+    def as_dict(self) -> dict:
+        """The counts by name, plus ``per_block`` (a dict of arrays) where there is one."""
+        out = self.counts()
+        if self.per_block is not None:
+            out["per_block"] = dict(self.per_block)
+        return out
+
+    def __add__(self, other: CastReport) -> CastReport:
+        if not isinstance(other, CastReport):
+            return NotImplemented
+        first = dict(other.first)
+        first.update(self.first)
+        per_block = self.per_block if other.per_block is None else other.per_block if self.per_block is None else None
+        return CastReport(**{name: a + other.counts()[name] for name, a in self.counts().items()},
+                          per_block=per_block, first=first)
+
+    def __str__(self) -> str:
+        counts = self.counts()
+        shown = [name for name in counts if name != "n" and (counts[name] or name in FLAGS[:6])]
+        width = max(len(name) for name in shown)
+        n = max(self.n, 1)
+        lines = [f"CastReport of {self.n} elements"]
+        lines += [f"  {name:<{width}}  {counts[name]:>12}  {100.0 * counts[name] / n:7.3f} %"
+                  if name not in _BLOCK_COUNTS else f"  {name:<{width}}  {counts[name]:>12}" for name in shown]
+        return "\n".join(lines)
+
+
+class FlagError(FloatingPointError):
+    """Raised inside ``numfmt.flags(raise_on=...)`` by the first call that sets one of the counts."""
+
+
+_ACTIVE: contextvars.ContextVar[tuple] = contextvars.ContextVar("numfmt_flags", default=())
+
+
+class flags:  # noqa: N801 (a context manager used like numpy.errstate)
+    """Accumulate the ``CastReport`` of every numfmt call made inside ``with``.
+
+    Args:
+        raise_on: names from ``FLAGS`` (or ``"scale_top"``, ``"scale_bottom"``): the first call
+            whose report has one of them nonzero raises ``FlagError`` naming the call, the count
+            and the first such element (its index and input value); its report is still added.
+
+    The context is per thread (a ``contextvars`` variable: a new thread starts with none;
+    ``contextvars.copy_context().run`` carries it into a worker). One ``flags`` object may
+    receive reports from several threads at once: adding is under a lock. Nested contexts
+    each receive every report made inside them.
+
+    Example:
+        >>> import numfmt as nf
+        >>> with nf.flags() as f:
+        ...     _ = nf.round([1.0, 1e6], "e4m3")
+        ...     _ = nf.round([0.1], "e4m3")
+        >>> f.report.n, f.report.overflow, f.report.inexact
+        (3, 1, 2)
+        >>> with nf.flags(raise_on=("overflow",)):
+        ...     _ = nf.round([1.0, 1e6], "e4m3")
+        Traceback (most recent call last):
+        ...
+        numfmt.report.FlagError: numfmt.round(e4m3) set overflow (1 of 2 elements); first: element 1 (index (1,)), x = 1000000.0
+    """
+
+    def __init__(self, raise_on=()):
+        raise_on = (raise_on,) if isinstance(raise_on, str) else tuple(raise_on)
+        known = FLAGS + _BLOCK_COUNTS[1:]
+        unknown = [name for name in raise_on if name not in known]
+        if unknown:
+            raise ValueError(f"raise_on must name counts from {known}; got {unknown}")
+        self.raise_on = raise_on
+        self.report = CastReport()
+        self._lock = threading.Lock()
+        self._token = None
+
+    def __enter__(self) -> flags:
+        self._token = _ACTIVE.set(_ACTIVE.get() + (self,))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _ACTIVE.reset(self._token)
+        self._token = None
+
+    def _add(self, rep: CastReport) -> None:
+        with self._lock:
+            self.report = self.report + replace(rep, per_block=None)
+
+
+@contextlib.contextmanager
+def suspended():
+    """No ``flags`` context inside (for numfmt's own calls of its public casts, which the
+    caller counts once itself)."""
+    token = _ACTIVE.set(())
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active() -> bool:
+    """Whether a ``flags`` context is in force here (then every call computes its report)."""
+    return bool(_ACTIVE.get())
+
+
+def record(call: str, rep: CastReport, x) -> None:
+    """Add rep to every ``flags`` context in force; raise ``FlagError`` where one of them asks
+    for a count that rep sets. ``x``: the call's input, to name the first element."""
+    contexts = _ACTIVE.get()
+    for ctx in contexts:
+        ctx._add(rep)
+    for ctx in contexts:
+        for name in ctx.raise_on:
+            count = getattr(rep, name)
+            if count:
+                raise FlagError(f"{call} set {name} ({count} of {rep.n} elements){_first(rep, name, x)}")
+
+
+def _first(rep: CastReport, name: str, x) -> str:
+    index = rep.first.get(name)
+    if index is None:
+        return ""
+    arr = np.asarray(x)
+    where = np.unravel_index(index, arr.shape) if arr.ndim else ()
+    return f"; first: element {index} (index {tuple(int(i) for i in where)}), x = {float(arr.reshape(-1)[index])!r}"

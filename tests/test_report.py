@@ -1,0 +1,439 @@
+"""CastReport and numfmt.flags: the counts of round / encode / quantize_affine against a plain
+reference (Fractions, rounding with an unbounded exponent range) and MPFR's flags (gmpy2)."""
+from __future__ import annotations
+
+import contextvars
+import math
+import threading
+from fractions import Fraction
+
+import gmpy2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import numfmt as nf
+from numfmt.report import FLAGS
+from numfmt.testing import arrays, fixed_formats, fixed_rounding_cases, formats, posit_formats, posit_rounding_cases
+
+# small example counts: the suite's time budget (the reference sweeps are cheap, compiling the
+# counting kernels is not)
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
+
+
+# ----------------------------------------------------------------------------- the reference
+def _pow2(k: int) -> Fraction:
+    return Fraction(2) ** k
+
+
+def _floor_log2(m: Fraction) -> int:
+    e = m.numerator.bit_length() - m.denominator.bit_length()
+    return e if m >= _pow2(e) else e - 1
+
+
+def _round_up(n: int, f: Fraction, mode: str, neg: bool, odd_n: bool, rnd: int, k: int, rule: str) -> bool:
+    """Whether n + f (0 < f < 1) rounds to n + 1 in magnitude."""
+    if mode == "nearest_even":
+        return f > Fraction(1, 2) or (f == Fraction(1, 2) and odd_n)
+    if mode == "nearest_away":
+        return f >= Fraction(1, 2)
+    if mode == "toward_zero":
+        return False
+    if mode == "toward_positive":
+        return not neg
+    if mode == "toward_negative":
+        return neg
+    if mode == "odd":
+        return not odd_n
+    scaled = f * (1 << k)
+    d = math.floor(scaled) if rule == "add" else round(scaled)    # round(): half to even
+    return d + rnd >= 1 << k
+
+
+def unbounded(m: Fraction, fmt, mode: str, neg: bool, rnd: int = 0, k: int = 1, rule: str = "add") -> Fraction:
+    """m > 0 rounded to fmt's precision with an unbounded exponent range (IEEE 754's "as if
+    the exponent range were unbounded"); ties and odd go by the code's parity."""
+    e = _floor_log2(m)
+    quantum = _pow2(e - fmt.man_bits)
+    t = m / quantum
+    n = math.floor(t)
+    if t == n:
+        return m
+    # the code parity: the significand's for M > 0; for M = 0 that of the code of 2**e
+    odd_n = (n & 1) if fmt.man_bits else ((e - fmt.emin + 1 + fmt.code_offset) & 1)
+    return (n + _round_up(n, t - n, mode, neg, bool(odd_n), rnd, k, rule)) * quantum
+
+
+def reference_flags(x: float, y: float, overflowed: bool, tiny: bool, maxv: float, minv: float,
+                    normal: float) -> set:
+    """The flags of one element, from the definitions in ``numfmt.report``."""
+    if math.isnan(x):
+        return {"nan_in"}
+    if math.isnan(y):
+        return {"invalid"} | ({"overflow", "inexact"} if overflowed else set())
+    if math.isinf(x):
+        return {"inexact", "saturated"} if not math.isinf(y) else set()
+    out = set()
+    if y != x:
+        out.add("inexact")
+    if overflowed:
+        out.add("overflow")
+        if abs(y) == maxv:
+            out.add("saturated")
+    if tiny:
+        if y != x:
+            out.add("underflow")
+        if abs(y) == minv:
+            out.add("saturated")
+    if x != 0 and y == 0:
+        out.add("flushed_to_zero")
+    if y != 0 and abs(y) < normal:
+        out.add("subnormal")
+    return out
+
+
+def counts(flag_sets) -> dict:
+    return {name: sum(name in s for s in flag_sets) for name in FLAGS}
+
+
+def float_reference(x, y, fmt, mode, rand, k, rule) -> dict:
+    info = fmt.info
+    minv = info.smallest_normal if not fmt.zero else -1.0
+    sets = []
+    for i, (xi, yi) in enumerate(zip(np.asarray(x, np.float64).reshape(-1), np.asarray(y, np.float64).reshape(-1))):
+        xi, yi = float(xi), float(yi)
+        overflowed = tiny = False
+        if math.isfinite(xi) and xi != 0 and not (xi < 0 and not fmt.signed):
+            r = unbounded(abs(Fraction(xi)), fmt, mode, xi < 0, int(rand[i]) if rand is not None else 0, k, rule)
+            overflowed = r > Fraction(info.max)
+            tiny = r < Fraction(info.smallest_normal)
+        sets.append(reference_flags(xi, yi, overflowed, tiny, info.max, minv, info.smallest_normal))
+    return counts(sets)
+
+
+def report_counts(rep) -> dict:
+    return {name: getattr(rep, name) for name in FLAGS}
+
+
+# ----------------------------------------------------------------------------- float family
+@FAST
+@given(st.data())
+def test_float_counts_equal_the_reference(data):
+    fmt = data.draw(formats(max_bits=16))
+    x = data.draw(arrays(fmt, st.integers(0, 12).map(lambda n: (n,)), allow_special=True))
+    mode = data.draw(st.sampled_from(MODES))
+    overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    k, rule, rand = 4, data.draw(st.sampled_from(["add", "nearest"])), None
+    kwargs = {}
+    if mode == "stochastic":
+        rand = np.array(data.draw(st.lists(st.integers(0, 15), min_size=x.size, max_size=x.size)), np.int64)
+        kwargs = dict(random_bits=rand, sr_bits=k, sr_rule=rule)
+    y, rep = nf.round(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
+    assert rep.n == x.size
+    assert report_counts(rep) == float_reference(x, y, fmt, mode, rand, k, rule)
+    codes, rep_codes = nf.encode(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
+    assert rep_codes == rep
+    # float32 inputs count the same way
+    with np.errstate(over="ignore"):
+        x32 = x.astype(np.float32)
+    y32, rep32 = nf.round(x32, fmt, mode, overflow, nan=nan, report=True, **kwargs)
+    assert report_counts(rep32) == float_reference(x32, y32, fmt, mode, rand, k, rule)
+
+
+def test_float_counts_with_seeded_stochastic_rounding_use_the_casts_random_numbers():
+    """Seeded bits: the report's unbounded rounding draws element i's number, as the cast did."""
+    fmt = nf.format("e4m3")
+    x = np.array([440.0, 450.0, 460.0, 470.0, 2.0 ** -10 * 1.3, 2.0 ** -7 * 1.9] * 20)
+    y, rep = nf.round(x, fmt, "stochastic", seed=5, sr_bits=8, report=True)
+    rand = nf.random.random_bits(5, x.shape, 8)
+    assert report_counts(rep) == float_reference(x, y, fmt, "stochastic", rand, 8, "add")
+    assert 0 < rep.overflow < 40
+
+
+_GMPY_MODES = {"nearest_even": gmpy2.RoundToNearest, "toward_zero": gmpy2.RoundToZero,
+               "toward_positive": gmpy2.RoundUp, "toward_negative": gmpy2.RoundDown}
+
+
+@FAST
+@given(st.data())
+def test_ieee_flags_equal_mpfr(data):
+    """MPFR (gmpy2) with precision p, emin = IEEE emin - M + 1, emax = IEEE emax + 1 and
+    subnormalize (formats with a normal binade: MPFR's model has one). Quirk of the oracle: MPFR also raises underflow for *exact* tiny results
+    (a subnormal input that is representable), where IEEE 754's default underflow needs the
+    result to be inexact too; so ours is compared with MPFR's underflow and inexact."""
+    fmt = data.draw(formats(max_bits=16, specials=["ieee"], signed=True).filter(
+        lambda f: f.subnormals and f.zero and f.man_bits > 0 and f.exp_bits > 1))
+    x = data.draw(arrays(fmt, st.integers(1, 12).map(lambda n: (n,))))
+    mode = data.draw(st.sampled_from(sorted(_GMPY_MODES)))
+    _, rep = nf.round(x, fmt, mode, report=True)
+    emax = fmt.info.maxexp - 1
+    ctx = dict(precision=fmt.man_bits + 1, emin=fmt.emin - fmt.man_bits + 1, emax=emax + 1, subnormalize=True,
+               round=_GMPY_MODES[mode])
+    expected = {"overflow": 0, "underflow": 0, "inexact": 0}
+    for xi in x:
+        v = gmpy2.mpfr(float(xi), 64)
+        with gmpy2.context(**ctx) as c:
+            c.plus(v)
+            expected["overflow"] += c.overflow
+            expected["underflow"] += c.underflow and c.inexact
+            expected["inexact"] += c.inexact
+    assert {name: getattr(rep, name) for name in expected} == expected
+
+
+# ----------------------------------------------------------------------------- posits, integers
+@FEW
+@given(st.data())
+def test_posit_counts_equal_the_reference(data):
+    fmt = data.draw(posit_formats(max_bits=16))
+    x = np.array(data.draw(st.lists(posit_rounding_cases(fmt, allow_special=True), max_size=10)), np.float64)
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    y, rep = nf.round(x, fmt, mode, report=True)
+    maxpos, minpos = fmt.info.maxpos, fmt.info.minpos
+    sets = [reference_flags(xi, yi, math.isfinite(xi) and abs(xi) > maxpos, 0 < abs(xi) < minpos,
+                            maxpos, minpos, 0.0) for xi, yi in zip(x.tolist(), np.asarray(y).tolist())]
+    assert report_counts(rep) == counts(sets)
+    assert nf.encode(x, fmt, mode, report=True)[1] == rep
+
+
+def integer_reference(x, q, scale: Fraction, zp, lo, hi, mode, rand, k, rule, wrap=False):
+    """Flags of q = policy(round(x / scale) + zp): q the cast's integers."""
+    sets = []
+    for i, xi in enumerate(x.tolist()):
+        if math.isnan(xi):
+            sets.append({"nan_in"})
+            continue
+        qi, z = int(q[i]), int(np.broadcast_to(zp, x.shape)[i])
+        s = Fraction(np.broadcast_to(scale, x.shape)[i]) if not isinstance(scale, Fraction) else scale
+        out = set()
+        if math.isinf(xi):
+            out |= {"inexact"} | ({"saturated"} if not wrap else set())
+        else:
+            t = Fraction(xi) / s
+            n = math.floor(abs(t))
+            f = abs(t) - n
+            mag = n + (_round_up(n, f, mode, t < 0, bool(n & 1), int(rand[i]) if rand is not None else 0, k, rule)
+                       if f else 0)
+            kk = (-mag if t < 0 else mag) + z
+            if Fraction(qi - z) != t:
+                out.add("inexact")
+            if not lo <= kk <= hi:
+                out.add("overflow")
+                if not wrap:
+                    out.add("saturated")
+            if xi != 0 and qi == z:
+                out.add("flushed_to_zero")
+        sets.append(out)
+    return counts(sets)
+
+
+@FEW
+@given(st.data())
+def test_fixed_counts_equal_the_reference(data):
+    fmt = data.draw(fixed_formats(max_bits=16))
+    x = np.array(data.draw(st.lists(fixed_rounding_cases(fmt), max_size=10)), np.float64)
+    mode = data.draw(st.sampled_from(MODES))
+    overflow = data.draw(st.sampled_from(["saturate", "wrap"]))
+    k, rule, rand, kwargs = 4, data.draw(st.sampled_from(["add", "nearest"])), None, {}
+    if mode == "stochastic":
+        rand = np.array(data.draw(st.lists(st.integers(0, 15), min_size=x.size, max_size=x.size)), np.int64)
+        kwargs = dict(random_bits=rand, sr_bits=k, sr_rule=rule)
+    codes, rep = nf.encode(x, fmt, mode, overflow, report=True, **kwargs)
+    q = codes.astype(np.int64)
+    if fmt.signed:
+        q = np.where(q > fmt.max_int, q - (1 << fmt.bits), q)
+    expected = integer_reference(x, q, _pow2(-fmt.frac_bits), 0, fmt.min_int, fmt.max_int, mode, rand, k, rule,
+                                 wrap=overflow == "wrap")
+    assert report_counts(rep) == expected
+    assert nf.round(x, fmt, mode, overflow, report=True, **kwargs)[1] == rep
+
+
+@FAST
+@given(st.data())
+def test_quantize_affine_counts_equal_the_reference(data):
+    fmt = data.draw(st.sampled_from(["int8", "uint8", "int4"]))
+    f = nf.format(fmt)
+    x = np.array(data.draw(st.lists(st.floats(-300, 300, allow_nan=False), min_size=1, max_size=8)), np.float64)
+    scale = data.draw(st.floats(0.01, 4.0))
+    zp = data.draw(st.integers(f.min_int, f.max_int))
+    exact = data.draw(st.booleans())
+    mode = data.draw(st.sampled_from(MODES[:-1])) if exact else "nearest_even"
+    q, rep = nf.quantize_affine(x, fmt, scale, zp, exact=exact, rounding=mode, report=True)
+    s = Fraction(float(scale) if exact else float(np.float32(scale)))
+    assert report_counts(rep) == integer_reference(x, q.astype(np.int64), s, zp, f.min_int, f.max_int, mode,
+                                                   None, 1, "add")
+
+
+def test_quantize_affine_per_channel_counts():
+    x = np.array([[1.0, 2.5, 1000.0], [0.1, -0.3, 7.0]])
+    q, rep = nf.quantize_affine(x, "int8", np.array([1.0, 0.5]), np.array([0, 3]), axis=0, exact=True,
+                                report=True)
+    assert (rep.n, rep.inexact, rep.overflow, rep.saturated, rep.flushed_to_zero) == (6, 4, 1, 1, 1)
+
+
+# ----------------------------------------------------------------------------- threads, the type, flags()
+def test_counts_do_not_depend_on_the_thread_count():
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(300_000) * 10.0 ** rng.integers(-6, 4, 300_000)).astype(np.float32)
+    x[[7, 150_001]] = np.nan
+    old = nf.get_num_threads()
+    try:
+        reports = []
+        for threads in (1, min(2, old)):
+            nf.set_num_threads(threads)
+            reports.append([nf.round(x, fmt, "stochastic", seed=9, nan=nan, report=True)[1]
+                            for fmt, nan in (("e4m3", "raise"), ("posit8", "raise"), ("int8", "zero"))])
+    finally:
+        nf.set_num_threads(old)
+    assert reports[0] == reports[1]
+    assert [r.first for r in reports[0]] == [r.first for r in reports[1]]
+    assert reports[0][0].first["nan_in"] == 7
+
+
+def test_cast_report_adds_prints_and_converts():
+    _, a = nf.round([1.0, 1e6, 0.01], "e4m3", report=True)
+    _, b = nf.round([np.nan, 3.3], "e4m3", report=True)
+    total = a + b
+    assert total.n == 5 and total.nan_in == 1 and total.overflow == 1 and total.inexact == 3
+    d = total.as_dict()
+    assert d["n"] == 5 and set(FLAGS) <= set(d) and "per_block" not in d
+    text = str(total)
+    assert text.startswith("CastReport of 5 elements") and "overflow" in text and "20.000 %" in text
+    assert sum([a, b], nf.CastReport()) == total
+
+
+def test_report_false_returns_the_plain_result():
+    x = np.linspace(-500, 500, 128)
+    for fmt in ("e4m3", "posit8", "int8", "mxfp8", "nvfp4"):
+        for cast in (nf.round, nf.encode):
+            out, _ = cast(x, fmt, report=True)
+            plain = cast(x, fmt)
+            if fmt in ("mxfp8", "nvfp4") and cast is nf.encode:
+                out, plain = nf.decode(out), nf.decode(plain)
+            np.testing.assert_array_equal(plain, out)
+    assert isinstance(nf.round(1.0, "e4m3"), np.floating)
+
+
+def test_flags_accumulates_nests_and_stays_in_its_thread():
+    with nf.flags() as outer:
+        nf.round([1.0, 1e6], "e4m3")
+        with nf.flags() as inner:
+            nf.encode([0.1], "e4m3")
+            nf.quantize_affine([1000.0], "int8", 1.0)
+        seen_in_thread = []
+
+        def work():          # a plain new thread starts without the context
+            with nf.flags() as mine:
+                nf.round([1e6], "e4m3")
+            seen_in_thread.append(mine.report.n)
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    assert (inner.report.n, inner.report.overflow, inner.report.inexact) == (2, 1, 2)
+    assert (outer.report.n, outer.report.overflow) == (4, 2)
+    assert seen_in_thread == [1]
+    nf.round([1e6], "e4m3")           # outside: nothing is added
+    assert outer.report.n == 4
+
+
+def test_flags_shared_across_threads_adds_every_report():
+    with nf.flags() as f:
+        ctx = contextvars.copy_context()
+        threads = [threading.Thread(target=ctx.copy().run, args=(nf.round, [1e6] * 10, "e4m3")) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert (f.report.n, f.report.overflow) == (80, 80)
+
+
+def test_flags_raise_on_names_the_call_and_the_first_element():
+    x = np.array([[1.0, 2.0], [1e6, -1e7]])
+    with pytest.raises(nf.FlagError, match=r"numfmt\.round\(e4m3\) set overflow \(2 of 4 elements\); "
+                                           r"first: element 2 \(index \(1, 0\)\), x = 1000000\.0"):
+        with nf.flags(raise_on=("overflow",)) as f:
+            nf.round([1.0], "e4m3")
+            nf.round(x, "e4m3")
+    assert f.report.n == 5
+    with nf.flags(raise_on="nan_in"):
+        nf.round([1.0, 1e6], "e4m3")           # no NaN in: no error
+    with pytest.raises(ValueError, match="raise_on must name counts"):
+        nf.flags(raise_on=("overflows",))
+
+
+def test_bad_report_arguments():
+    with pytest.raises(TypeError, match="per_block applies to block formats only"):
+        nf.round([1.0], "e4m3", report=True, per_block=True)
+
+
+# ----------------------------------------------------------------------------- block formats
+def block_reference(x: np.ndarray, fmt, mode: str, axis: int) -> tuple[dict, dict]:
+    """(counts, per-block counts) from the definitions: every element against x / scale with
+    the element format's unbounded rounding; inexact compares the values."""
+    enc = nf.encode(x, fmt, mode, axis=axis)
+    y = nf.decode(enc, dtype=np.float64)
+    ye, scale = nf.casts.block.element_values(enc)
+    elem = fmt.element
+    sets = []
+    for xi, yi, ei, si in zip(x.reshape(-1).tolist(), y.reshape(-1).tolist(), ye.reshape(-1).tolist(),
+                              scale.reshape(-1).tolist()):
+        if math.isnan(xi):
+            sets.append({"nan_in"})
+            continue
+        if math.isnan(si):
+            sets.append({"invalid"})
+            continue
+        v = Fraction(xi) / Fraction(si)
+        if elem.family == "fixed":
+            q = Fraction(ei) * (1 << elem.frac_bits)
+            t = v * (1 << elem.frac_bits)
+            n = math.floor(abs(t))
+            f = abs(t) - n
+            mag = n + (_round_up(n, f, mode, t < 0, bool(n & 1), 0, 1, "add") if f else 0)
+            k = -mag if t < 0 else mag
+            flags = {"overflow", "saturated"} if not fmt.element_min_int <= k <= elem.max_int else set()
+            flags |= {"flushed_to_zero"} if v != 0 and q == 0 else set()
+        else:
+            r = unbounded(abs(v), elem, mode, v < 0) if v != 0 else Fraction(0)
+            info = elem.info
+            flags = reference_flags(float(v), ei, r > Fraction(info.max), v != 0 and r < Fraction(info.smallest_normal),
+                                    info.max, -1.0, info.smallest_normal) - {"inexact"}
+        sets.append(flags | ({"inexact"} if yi != xi else set()))
+    per_block = {name: np.array([name in s for s in sets]).reshape(x.shape) for name in FLAGS}
+    moved = {name: np.moveaxis(a, axis, -1) for name, a in per_block.items()}
+    blocks = {name: np.moveaxis(a.reshape(a.shape[:-1] + (-1, fmt.block_size)).sum(axis=-1), -1, axis)
+              for name, a in moved.items()}
+    return counts(sets), blocks
+
+
+@FEW
+@given(st.data())
+def test_mx_counts_and_per_block_counts_equal_the_reference(data):
+    name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp4", "mxint8"]))
+    fmt = nf.format(name)
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    kind = data.draw(st.sampled_from(nf.testing.HARD_BLOCK_KINDS))
+    x = nf.testing.hard_block(fmt, kind, np.random.default_rng(data.draw(st.integers(0, 99))), np.float64)
+    x = np.stack([x, x[::-1] * 3.0], axis=1)              # blocks along axis 0, two columns
+    y, rep = nf.round(x, fmt, mode, axis=0, report=True, per_block=True)
+    expected, blocks = block_reference(x, fmt, mode, 0)
+    assert report_counts(rep) == expected
+    assert rep.blocks == 2 and rep.per_block["inexact"].shape == nf.encode(x, fmt, mode, axis=0).scales.shape
+    for name in FLAGS:
+        np.testing.assert_array_equal(rep.per_block[name], blocks[name], err_msg=name)
+    assert nf.encode(x, fmt, mode, axis=0, report=True)[1] == rep
+
+
+def test_block_scale_top_and_bottom_and_nvfp4():
+    fmt = nf.format("mxfp8_e4m3")
+    x = np.concatenate([np.full(32, 2.0 ** 140), np.full(32, 2.0 ** -140), np.full(32, 1.0), np.zeros(32)])
+    _, rep = nf.round(x, fmt, report=True, per_block=True)
+    assert (rep.blocks, rep.scale_top, rep.scale_bottom, rep.invalid) == (4, 1, 1, 32)
+    assert rep.per_block["scale_top"].tolist() == [1, 0, 0, 0] and rep.per_block["scale_bottom"].tolist() == [0, 1, 0, 0]
+    x = np.linspace(-3, 3, 64).astype(np.float32)
+    x[:16] *= 1e-12                                                   # a block whose scale is below 2**-6
+    y, rep = nf.round(x, "nvfp4", report=True)
+    assert rep.scale_bottom == 1 and rep.n == 64 and rep.inexact == np.count_nonzero(y != x)
