@@ -25,7 +25,8 @@ scale are float32 subnormals would differ from NumPy: eagerly that raises ValueE
 ``jax.jit`` it is documented here (such inputs lie below about 2**-100 times the tensor's
 largest magnitude).
 
-Fixed-point elements (mxint8, bfp) are not on the backends yet: they raise ValueError.
+Fixed-point elements (mxint8, bfp) round with ``kernels.fixed.round_pow2_bits`` (the fixed
+family's backend kernel) on float64 bits, as the NumPy kernel does: on JAX they need x64 mode.
 """
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ class BlockPlan(NamedTuple):
     scale_params: tuple      # nvfp4: round_one's FloatParams of the scale (nearest even)
     consts: tuple            # nvfp4: float32 bits of max_elem * max_scale, 1, max_elem, the
                              # smallest and the largest block scale
+    fixed: tuple             # fixed-point elements: (frac_bits, mode, lo, hi, k, rule_nearest,
+                             # code mask), else ()
 
 
 def block_format(fmt) -> BlockFormat | None:
@@ -116,11 +119,9 @@ def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, r
     casts.check_options(fmt, overflow, nan)
     axis = casts.blocked_axis(fmt, len(shape), axis)
     tail = casts.check_length(shape[axis], fmt, axis, pad)
-    if fmt.element.family != "float":
-        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
-                         "do not quantize yet: use numfmt.round on NumPy arrays")
-    if fmt.power_of_two:
-        dom64 = input64 or not casts.float32_domain(fmt)
+    fixed_elements = fmt.element.family == "fixed"
+    if fmt.power_of_two:     # fixed-point elements round on float64 bits, as the NumPy kernel does
+        dom64 = input64 or fixed_elements or not casts.float32_domain(fmt)
     else:
         dom64 = False                  # the nvfp4 recipe is float32 throughout
     if dom64 and not has_int64:
@@ -132,7 +133,12 @@ def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, r
     if stochastic:
         sr = tuple(backends.wrap(v, lane_bits) for v in
                    casts.element_params(fmt, dom64, mode, (None, k, sr_rule, None), want_code)[1])
-    params = wrapped(casts.element_params(fmt, dom64, mode, None, want_code)[0])
+    params, _, fx = casts.element_params(fmt, dom64, mode, None if not stochastic else (None, k, sr_rule, None),
+                                         want_code)
+    params = wrapped(params)
+    fixed = ()
+    if fixed_elements:       # kernels.fixed.round_pow2_bits' numbers (fx: casts.block.element_params)
+        fixed = (fmt.element.frac_bits, int(mode), int(fx[2]), int(fx[3]), int(fx[4]), int(fx[5]), int(fx[6]))
     dom_m = 52 if dom64 else 23
     offset = nan_code = 0
     scale_params = ()
@@ -148,7 +154,7 @@ def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, r
     return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
                      dom_m, lane_bits, params, sr, casts.rule_params(fmt, dom_m) if fmt.power_of_two else (),
                      float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
-                     fmt.scale.name, offset, nan_code, scale_params, consts)
+                     fmt.scale.name, offset, nan_code, scale_params, consts, fixed)
 
 
 def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code: bool,
@@ -178,7 +184,17 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
     d = where(nan_scale, 0, s)
     ldexp = backend.kernel("ldexp_bits", lane_bits)
     y = where(nan_scale, backends.wrap(_NAN_BITS[dom_m], lane_bits), ldexp(lanes, -d, dom_m))
-    q = backend.kernel("round_one", lane_bits)(y, plan.params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
+    if plan.fixed:
+        frac_bits, fmode, lo, hi, k, nearest, mask = plan.fixed
+        q = backend.kernel("fixed_round", 64)(y, -frac_bits, fmode, lo, hi, False, backend.random64(rnd), k, nearest)
+        q = where(nan_scale, 0, q)
+        if want_code:
+            q = q & mask
+        else:                # the value k * 2**-frac_bits as float64 bits (exact)
+            q = backend.to_lanes(backend.namespace(64)["as_float"](q, backend.table((0,), "float64", q))
+                                 * 2.0 ** -frac_bits, True, 64)
+    else:
+        q = backend.kernel("round_one", lane_bits)(y, plan.params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
     if want_code:
         scales = where(s_blocks == NAN_EXP, plan.scale_nan, s_blocks + plan.scale_offset)
         return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), backend.to_codes(scales, plan.scale_code_dtype),
@@ -264,9 +280,6 @@ def block_decode_plan(backend, fmt_given, fmt: BlockFormat, packed: bool, dtype)
         raise ValueError(f"fmt {_format(fmt_given).name} does not match the BlockCodes' format {fmt.name}")
     if packed:
         raise ValueError("packed codes are for NumPy arrays; decode them with numfmt.decode")
-    if fmt.element.family != "float":
-        raise ValueError(f"{fmt.name} has {fmt.element.family}-point elements, which the torch and JAX backends "
-                         "do not decode yet: use numfmt.decode on NumPy arrays")
     dom64 = fmt.power_of_two and (target == np.float64 or not casts.fits_float32(fmt))
     if dom64 and not backend.has_int64():
         raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
