@@ -393,10 +393,15 @@ class _JaxOps:
         return v.astype(self.jnp.float64)
 
 
-@functools.lru_cache(maxsize=None)
+_OPS: dict = {}
+
+
 def tensor_ops(backend):
-    """The shape operations of the block casts for a backend (by its name)."""
-    return {"torch": _TorchOps, "jax": _JaxOps}[backend.name]()
+    """The shape operations of the block casts for a backend (by its name; a dict, not an
+    lru_cache, which torch.compile would trace through)."""
+    if backend.name not in _OPS:
+        _OPS[backend.name] = {"torch": _TorchOps, "jax": _JaxOps}[backend.name]()
+    return _OPS[backend.name]
 
 
 backends.FAMILIES.update(block=(block_cast, block_decode))
