@@ -9,7 +9,10 @@ after another) and inside ``torch.compile`` (inductor fuses them into one loop; 
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
 (jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
-numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are flagged ``*``.
+numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are
+flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the same values (blocks
+along the last axis of a (n / 1024, 1024) matrix), numfmt.torch eager and compiled, NumPy,
+numfmt.jax jitted.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from _common import command, fmt_rate, machine_line, markdown_table, measure, pa
 
 GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloat16": "format_info_bfloat16",
           "binary16": "format_info_binary16"}
+BLOCK_FORMATS = ("mxfp8_e4m3", "mxfp4")
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
            "binary16": ("float16", 5, 10), "posit16": None, "int8": None}     # no framework peer
 NO_PEER = (None, "")
@@ -32,6 +36,28 @@ def main(argv=None) -> int:
     return publish(args, "backends", lambda: render(args))
 
 
+def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, natives=()) -> list:
+    """(rate, flag) of numfmt.torch eager and compiled, the ``natives`` (torch peers' columns:
+    a function, or None for no peer) and the NumPy path, rounding x to name with 1 thread and
+    with all cores."""
+    import torch
+
+    import numfmt as nf
+    import numfmt.torch as nft
+
+    torch._dynamo.reset()     # a fresh cache per format: the lambdas share one code object
+    compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
+    cells = []
+    for threads in (1, os.cpu_count() or 1):
+        torch.set_num_threads(threads)
+        nf.set_num_threads(threads)
+        cells.append(measure(lambda: nft.round(xt, name), x.size, repeats, check=check, note=notes))
+        cells.append(measure(lambda: compiled(xt), x.size, repeats, check=check, note=notes))
+        cells += [measure(f, x.size, repeats, check=check, note=notes) if f else NO_PEER for f in natives]
+        cells.append(measure(lambda: nf.round(x, name), x.size, repeats))
+    return cells
+
+
 def render(args) -> str:
     import jax
     import jax.numpy as jnp
@@ -40,7 +66,6 @@ def render(args) -> str:
 
     import numfmt as nf
     import numfmt.jax as nfj
-    import numfmt.torch as nft
 
     n = 1 << 16 if args.quick else 4 << 20
     repeats = args.repeats or (2 if args.quick else 3)
@@ -63,17 +88,8 @@ def render(args) -> str:
         check = lambda r: same(np.asarray(r), ref)  # noqa: E731
         tcheck = lambda r: check(r.numpy())  # noqa: E731
         tdt = getattr(torch, dtype) if peer else None
-        torch._dynamo.reset()     # a fresh cache per format: the lambdas share one code object
-        compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
-        cells = []
-        for threads in (1, cores):
-            torch.set_num_threads(threads)
-            nf.set_num_threads(threads)
-            cells.append(measure(lambda: nft.round(xt, name), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: compiled(xt), n, repeats, check=tcheck, note=notes))
-            cells.append(measure(lambda: xt.to(tdt).to(torch.float32), n, repeats, check=tcheck, note=notes)
-                         if peer else NO_PEER)
-            cells.append(measure(lambda: nf.round(x, name), n, repeats))
+        cells = torch_cells(name, x, xt, tcheck, repeats, notes, [(lambda: xt.to(tdt).to(torch.float32)) if peer
+                                                                   else None])
         gfl = NO_PEER
         if gfloat is not None and peer:
             fi = getattr(gformats, GFLOAT[name])
@@ -96,6 +112,18 @@ def render(args) -> str:
         cells.append(measure(lambda: x.astype(mld).astype(np.float32), n, repeats, check=check, note=notes) if peer
                      else NO_PEER)
         rows.append([name] + [fmt_rate(*c) for c in cells])
+    block_rows = []
+    for name in BLOCK_FORMATS:          # blocks along the last axis of a (n / 1024, 1024) matrix
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        x2 = x.reshape(-1, 1024)
+        xt2, xj2 = torch.from_numpy(x2), jnp.asarray(x2)
+        ref = nf.round(x2, name)
+        tcheck = lambda r: same(r.numpy(), ref)  # noqa: E731
+        cells = torch_cells(name, x2, xt2, tcheck, repeats, notes)
+        fj = jax.jit(lambda v: nfj.round(v, name))
+        cells.append(measure(lambda: fj(xj2).block_until_ready(), n, repeats,
+                             check=lambda r: same(np.asarray(r), ref), note=notes))
+        block_rows.append([name] + [fmt_rate(*c) for c in cells])
     torch.set_num_threads(cores)
     lines = [machine_line(command("bench_backends.py", args)), "",
              f"Melem/s (higher is better), best of {repeats} after a warm-up, round to nearest even of {n:,} "
@@ -107,6 +135,13 @@ def render(args) -> str:
                    f"numfmt NumPy {threads}t"]
     header += [f"gfloat torch {cores}t", "numfmt.jax jit", "lax.reduce_precision jit", "ml_dtypes astype"]
     lines += markdown_table(header, rows)
+    block_header = ["block format"]
+    for threads in (1, cores):
+        block_header += [f"numfmt.torch eager {threads}t", f"numfmt.torch compiled {threads}t",
+                         f"numfmt NumPy {threads}t"]
+    lines += ["", "Block formats, the same values as a (n / 1024, 1024) matrix, blocks along the last axis, "
+              "round to nearest even (MX: E8M0 scales, floor rule; the same units):", ""]
+    lines += markdown_table(block_header + ["numfmt.jax jit"], block_rows)
     if notes:
         lines += ["", "Notes: " + "; ".join(sorted(set(notes)))]
     return "\n".join(lines) + "\n"

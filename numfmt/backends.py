@@ -37,19 +37,23 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .casts import block_options
+from .casts.block import BlockCodes
 from .casts.common import code_dtype
 from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
                              float32_domain, kernel_params, overflow_error, overflow_mark, sr_params)
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
+from .kernels import block as _block_kern
 from .kernels import floating as _kern
 from .kernels import fixed as _fixed
 from .kernels import posit as _posit
-from .random import RNGS, splitmix_bits
+from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign")   # numfmt.lanes' names
+VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign", "f32_bits",
+              "f32_value")   # numfmt.lanes' names
 
 
 def rebind(func: Callable, namespace: dict) -> Callable:
@@ -94,6 +98,15 @@ def _rebind(py_func: Callable, key: _Key) -> Callable:
     sys.modules[module.__name__] = module
     return types.FunctionType(py_func.__code__, globals_, py_func.__name__, py_func.__defaults__,
                               py_func.__closure__)
+
+
+def float32_of_bits(bits: int) -> float:
+    """The float32 with these bits as a Python float (exact; NaN payloads are not kept).
+
+    >>> float32_of_bits(0x3FC00000)
+    1.5
+    """
+    return float(np.int32(wrap(bits, 32)).view(np.float32))
 
 
 def wrap(value: int, bits: int) -> int:
@@ -153,8 +166,9 @@ class Backend:
         """An integer tensor of codes (checked to lie in [0, 2**bits) where not traced) as lanes."""
         raise NotImplementedError
 
-    def random(self, seed: int, like, k: int, lane_bits: int):
-        """SplitMix64's k-bit numbers for the elements of ``like`` (C-order index)."""
+    def random(self, seed: int, like, k: int, lane_bits: int, rng: str = "splitmix64"):
+        """The k-bit numbers of the generator ``rng`` (``numfmt.random.RNGS``; ``random_seed``
+        gives its seed or key) for the elements of ``like`` (C-order index)."""
         raise NotImplementedError
 
     def explicit_random(self, random_bits, like, k: int, lane_bits: int):
@@ -227,12 +241,16 @@ class Backend:
 
 
 KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
+           "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
+           "ldexp_bits": _block_kern.ldexp_bits,
+           "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element,
            "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
            "fixed_round": _fixed.round_pow2_bits}
 
 FAMILIES: dict = {}
 """The other families on the backends: family name -> (cast, decode), which take the
-arguments of ``float_cast`` and ``float_decode`` (``numfmt.backend_families`` fills it)."""
+arguments of ``float_cast`` and ``float_decode`` (``numfmt.backend_families`` and
+``numfmt.backend_block`` fill it)."""
 
 
 def format_family(backend: Backend, fmt) -> str:
@@ -243,6 +261,22 @@ def format_family(backend: Backend, fmt) -> str:
 PLANS: dict = {"format_family": format_family}
 """What ``Backend.constant`` evaluates: name -> a function (backend, *parameters) of the
 parameters only (the families add their plans)."""
+
+
+def random_seed(backend: Backend, seed, rng: str) -> int:
+    """The 64-bit number a backend's ``random`` hashes with the counter: the seed for
+    SplitMix64, ``squares_key(seed)`` for Squares (the NumPy path's ``random_bits``); the seed
+    is recorded for ``numfmt.last_seed`` (``Backend.use_seed``)."""
+    seed = backend.use_seed(seed)
+    return squares_key(seed) if rng == "squares" else seed
+
+
+def check_rng(rng: str, stochastic: bool, random_bits) -> None:
+    """The NumPy path's errors for ``rng`` (``numfmt.stochastic.stochastic_args``)."""
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if stochastic and rng != "splitmix64" and random_bits is not None:
+        raise ValueError(f"rng={rng!r} chooses the seeded generator; random_bits replaces it: give one of them")
 
 
 class Plan(NamedTuple):
@@ -310,30 +344,29 @@ def random_numbers(backend: Backend, x, mode: Rounding, k, seed, random_bits, sr
                    lane_bits: int):
     """The k random bits of each element of x for stochastic rounding (k None: a deterministic
     mode, 0 comes back), from random_bits or the seed, with the NumPy path's errors."""
-    if rng not in RNGS:
-        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    check_rng(rng, k is not None, random_bits)
     if k is None:
         if random_bits is not None:
             stochastic_args(mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
         return 0
-    if rng != "splitmix64" and random_bits is None:
-        raise NotImplementedError(f"rng={rng!r} is not available on the {backend.name} backend yet; "
-                                  "use rng='splitmix64' (the default) or random_bits")
     if random_bits is not None:
         if seed is not None:
             raise ValueError("pass either seed or random_bits, not both")
         return backend.explicit_random(random_bits, x, k, lane_bits)
-    return backend.random(backend.use_seed(seed), x, k, lane_bits)
+    return backend.random(random_seed(backend, seed, rng), x, k, lane_bits, rng)
 
 
 def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-               want_code: bool, rng: str = "splitmix64"):
+               want_code: bool, rng: str = "splitmix64", **options):
     """round (want_code False) or encode x to a float format on the backend: the public
-    functions of ``numfmt.torch`` and ``numfmt.jax`` call this (other families: ``FAMILIES``)."""
+    functions of ``numfmt.torch`` and ``numfmt.jax`` call this (other families: ``FAMILIES``;
+    ``options``: the block formats' axis, pad and packed)."""
     family = backend.constant("format_family", fmt)
+    if family != "block" and any(v is not None and v is not False for v in options.values()):
+        block_options(_format(fmt), **options)      # the NumPy path's TypeError
     if family in FAMILIES:
         return FAMILIES[family][0](backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
-                                   want_code, rng)
+                                   want_code, rng, **(options if family == "block" else {}))
     x = backend.float_input(x)
     plan = backend.plan(fmt, rounding, overflow, nan, sr_bits, sr_rule, want_code, backend.is_float64(x),
                      backend.float32_lane_bits, backend.has_int64())
@@ -404,6 +437,10 @@ def float_decode(backend: Backend, codes, fmt, dtype):
     """decode on the backend: values of codes as float32 (default), float64 or a framework float
     dtype whose format is fmt. Formats of up to ``TABLE_BITS`` bits look the values up in the
     NumPy path's table (``decode_one`` made it), wider ones evaluate ``decode_one``."""
+    if isinstance(codes, BlockCodes):            # it carries its format
+        return FAMILIES["block"][1](backend, codes, fmt, dtype)
+    if fmt is None:
+        raise TypeError("decode needs fmt (only a BlockCodes carries its own format)")
     family = backend.constant("format_family", fmt)
     if family in FAMILIES:
         return FAMILIES[family][1](backend, codes, fmt, dtype)

@@ -1,5 +1,6 @@
 """numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
-families (``numfmt.backend_families``), bit-identical to
+families (``numfmt.backend_families``) and of the block formats with float elements (MX,
+nvfp4: ``numfmt.backend_block``), bit-identical to
 ``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
 same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
 ``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
@@ -28,7 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backend_families, backends, device_matmul  # noqa: F401 (backend_families: the posit and fixed families)
+from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
+from .casts.block import BlockCodes
 from .rounding import stochastic_away
 
 __all__ = ["round", "encode", "decode", "matmul"]
@@ -185,12 +187,18 @@ _STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
+                      "f32_bits": lambda v: jax.lax.bitcast_convert_type(v, jnp.int32),
+                      "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
+                                              jax.lax.bitcast_convert_type(b.astype(jnp.int32), jnp.float32)),
                       "as_float": lambda x, table: x.astype(table.dtype) if isinstance(x, jax.Array) else x}
                for bits in (32, 64)}
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
 _STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
+           "squares_bits": (2,),
+           "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
+           "nvfp4_element": (2, 3, 4, 6),
            "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
            "fixed_round": (2, 5, 7, 8)}
 
@@ -268,9 +276,10 @@ class JaxBackend(backends.Backend):
             return jax.lax.bitcast_convert_type(codes, jnp.int32)
         return codes.astype(jnp.int32 if lane_bits == 32 else jnp.int64)
 
-    def random(self, seed, like, k, lane_bits):
+    def random(self, seed, like, k, lane_bits, rng="splitmix64"):
         index = jnp.arange(like.size, dtype=jnp.int32).reshape(like.shape)
-        return self.kernel("splitmix_bits", lane_bits)(Wide.of(seed), index, k)
+        name = "splitmix_bits" if rng == "splitmix64" else "squares_bits"
+        return self.kernel(name, lane_bits)(Wide.of(seed), index, k)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         if isinstance(random_bits, jax.Array):
@@ -317,14 +326,18 @@ class JaxBackend(backends.Backend):
 
 
 BACKEND = JaxBackend()
+jax.tree_util.register_pytree_node(
+    BlockCodes, lambda b: ((b.codes, b.scales, b.tensor_scale), (b.fmt, b.axis, b.shape, b.packed)),
+    lambda aux, children: BlockCodes(*children, *aux))
 
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          rng: str = "splitmix64") -> jax.Array:
+          rng: str = "splitmix64", axis: int | None = None, pad: bool = False) -> jax.Array:
     """x rounded to fmt as a JAX array: float64 for float64 inputs and for formats whose values
     float32 cannot hold (x64 mode), else float32; bit-identical to ``numfmt.round``. fmt may be
-    a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...).
+    a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...). Block formats (MX, nvfp4)
+    quantize blocks along ``axis`` with ``pad`` as in NumPy (``numfmt.backend_block``).
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.round(jnp.array([464.0, 1 + 2**-8]), "e4m3").tolist()
@@ -333,27 +346,30 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     dtype('float32')
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng)
+                               random_bits, want_code=False, rng=rng, axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           rng: str = "splitmix64") -> jax.Array:
+           rng: str = "splitmix64", axis: int | None = None, pad: bool = False, packed: bool = False):
     """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
-    bit-identical to ``numfmt.encode``.
+    bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes`` of arrays
+    (a pytree: it passes through ``jax.jit``), ``axis`` and ``pad`` as for ``round``
+    (``packed=True`` is NumPy's only).
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng)
+                               random_bits, want_code=True, rng=rng, axis=axis, pad=pad, packed=packed)
 
 
-def decode(codes, fmt, dtype=jnp.float32) -> jax.Array:
+def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:
     """The values of codes (an integer array) of fmt, as float32 (default), float64 (x64 mode)
     or the jnp dtype of the format itself (``jnp.float8_e4m3fn`` for "e4m3", ...); NaN codes
-    give NaN with the code's sign bit, as ``numfmt.decode``.
+    give NaN with the code's sign bit, as ``numfmt.decode``. A ``BlockCodes`` from ``encode``
+    carries its format.
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.decode(jnp.array([0x38, 0x7E], jnp.uint8), "e4m3", jnp.float8_e4m3fn).astype(jnp.float32).tolist()

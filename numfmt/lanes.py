@@ -4,11 +4,12 @@ The element-wise code that rounds (``kernels.floating.round_one`` and the helper
 ``numfmt.rounding`` and ``numfmt.random``) makes every data-dependent choice with these names
 instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``, ``maximum``,
 ``lane`` (an integer of the lane type), ``u64`` (an unsigned 64-bit integer, for the random
-numbers), ``as_float`` and ``copysign``; the rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles
-these definitions per element, exactly as if the code said ``a if c else b``; the torch and JAX
-backends (``numfmt.backends``) evaluate the same functions on whole tensors with these names
-rebound to tensor operations. Choices on the *parameters* (the format, the mode) may stay
-``if``s: they are Python ints in a backend, runtime ints in the one compiled Numba kernel.
+numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the
+rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles these definitions per element,
+exactly as if the code said ``a if c else b``; the torch and JAX backends (``numfmt.backends``)
+evaluate the same functions on whole tensors with these names rebound to tensor operations.
+Choices on the *parameters* (the format, the mode) may stay ``if``s: they are Python ints in a
+backend, runtime ints in the one compiled Numba kernel.
 """
 import math
 
@@ -41,6 +42,18 @@ def maximum(a, b):
 def as_float(x, table):
     """x as a float of the element type of the array ``table``."""
     return table.dtype.type(x)
+
+
+@nb.njit(forceinline=True)
+def f32_bits(v):
+    """The bit pattern of the float32 v, as an integer lane (int32 range)."""
+    return np.int64(np.float32(v).view(np.int32))
+
+
+@nb.njit(forceinline=True)
+def f32_value(b):
+    """The float32 whose bit pattern is the integer b (int32 range)."""
+    return np.int32(b).view(np.float32)
 
 
 @nb.njit(forceinline=True)

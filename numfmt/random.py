@@ -98,28 +98,26 @@ def squares_key(seed: int) -> int:
     return sum(d << (4 * j) for j, d in enumerate(digits))
 
 
-_HALF = np.uint64(32)
-
-
 @nb.njit(inline="always")
 def _rot32(x):
-    return (x >> _HALF) | (x << _HALF)
+    return (x >> u64(32)) | (x << u64(32))
 
 
 @nb.njit(inline="always")
 def squares_bits(key, ctr, nbits):
     """The top ``nbits`` (1..63) bits of squares64(ctr, key) (uint64 arithmetic mod 2**64), as
-    int64; for nbits <= 32 computed as the top bits of squares32, which are the same."""
-    x = y = ctr * key
-    z = y + key
+    int64; for nbits <= 32 computed as the top bits of squares32, which are the same. Written in
+    the ops vocabulary of ``numfmt.lanes``, as ``splitmix_bits``."""
+    x = y = u64(ctr) * u64(key)
+    z = y + u64(key)
     x = _rot32(x * x + y)             # round 1
     x = _rot32(x * x + z)             # round 2
     x = _rot32(x * x + y)             # round 3
     t = x * x + z                     # round 4: squares32 is t >> 32
     if nbits <= 32:
-        return np.int64(t >> np.uint64(64 - nbits))
+        return lane(t >> u64(64 - nbits))
     x = _rot32(t)
-    return np.int64((t ^ ((x * x + y) >> _HALF)) >> np.uint64(64 - nbits))   # round 5
+    return lane((t ^ ((x * x + y) >> u64(32))) >> u64(64 - nbits))   # round 5
 
 
 @nb.njit(cache=True, nogil=True)

@@ -1,7 +1,8 @@
 """numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
-fixed-point families (``numfmt.backend_families``), bit-identical to ``numfmt.round`` /
-``encode`` / ``decode`` (stochastic rounding included: the same seed gives the same random
-integer for element i), computed on the input's device with torch's integer
+fixed-point families (``numfmt.backend_families``) and of the block formats with float elements
+(MX, nvfp4: ``numfmt.backend_block``), bit-identical to ``numfmt.round`` / ``encode`` /
+``decode`` (stochastic rounding included: the same seed gives the same random integer for
+element i), computed on the input's device with torch's integer
 operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
 evaluated per tensor (``numfmt.backends``).
 
@@ -17,15 +18,17 @@ for speed, call them inside a compiled function). There the data-dependent check
 raise: NaN into a format without NaN gives the format's NaN output (NaN; code 0), negative
 inputs of unsigned formats likewise, codes outside the format are not checked, and
 overflow="raise" acts as overflow="ieee". The random numbers come from an opaque custom op
-(``numfmt::splitmix_bits``), so compiled and eager stochastic rounding agree; a ``seed=None``
-is drawn when the function is traced, so pass a seed there.
+(``numfmt::counter_bits``, SplitMix64 or, with ``rng="squares"``, Squares), so compiled and
+eager stochastic rounding agree; a ``seed=None`` is drawn when the function is traced, so pass a
+seed there. Block round and encode compile too; decode of a ``BlockCodes`` built inside the same
+compiled function does not (dynamo cannot guard its format): decode it outside.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import backend_families, backends, device_matmul  # noqa: F401 (backend_families: the posit and fixed families)
+from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
 from .rounding import stochastic_away
 from .stochastic import use_seed
 
@@ -55,6 +58,12 @@ class U64:
 
     def __xor__(self, other):
         return U64(self.v ^ U64.of(other).v)
+
+    def __or__(self, other):
+        return U64(self.v | U64.of(other).v)
+
+    def __lshift__(self, other):
+        return U64(self.v << int(U64.of(other).v))
 
     def __rshift__(self, other):
         s = int(U64.of(other).v)           # shift counts are constants here
@@ -106,6 +115,9 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 _NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                     "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
+                    "f32_bits": lambda v: v.view(torch.int32),
+                    "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
+                                            b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
 _NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
@@ -181,8 +193,8 @@ class TorchBackend(backends.Backend):
                              f"from {int(lanes.min())} to {int(lanes.max())}")
         return lanes if lane_bits == 64 else lanes.to(torch.int32)
 
-    def random(self, seed, like, k, lane_bits):
-        return _splitmix_op(backends.wrap(seed, 64), like.numel(), k, like.device).reshape(like.shape)
+    def random(self, seed, like, k, lane_bits, rng="splitmix64"):
+        return _counter_op(backends.wrap(seed, 64), like.numel(), k, rng, like.device).reshape(like.shape)
 
     def explicit_random(self, random_bits, like, k, lane_bits):
         rand = random_bits if isinstance(random_bits, torch.Tensor) else torch.as_tensor(np.asarray(random_bits))
@@ -239,17 +251,18 @@ class TorchBackend(backends.Backend):
         return values.to(dtype)
 
 
-@torch.library.custom_op("numfmt::splitmix_bits", mutates_args=())
-def _splitmix_op(seed: int, n: int, k: int, device: torch.device) -> torch.Tensor:
-    """The k-bit SplitMix64 numbers 0 .. n-1 of seed (``numfmt.random.splitmix_bits``, rebound).
-    An opaque op to torch.compile: inductor (2.13, CPU) miscompiles this hash of an arange fused
-    into its loop (wrong numbers, or a crash), so it runs as the eager tensor code."""
+@torch.library.custom_op("numfmt::counter_bits", mutates_args=())
+def _counter_op(seed: int, n: int, k: int, rng: str, device: torch.device) -> torch.Tensor:
+    """The k-bit numbers 0 .. n-1 of the generator rng for seed (its key for Squares):
+    ``numfmt.random.splitmix_bits`` or ``squares_bits``, rebound. An opaque op to torch.compile:
+    inductor (2.13, CPU) miscompiles this hash of an arange fused into its loop (wrong numbers,
+    or a crash), so it runs as the eager tensor code."""
     index = torch.arange(n, dtype=torch.int64, device=device)
-    return BACKEND.kernel("splitmix_bits", 64)(U64(seed), index, k)
+    return BACKEND.kernel("splitmix_bits" if rng == "splitmix64" else "squares_bits", 64)(U64(seed), index, k)
 
 
-@_splitmix_op.register_fake
-def _(seed, n, k, device):
+@_counter_op.register_fake
+def _(seed, n, k, rng, device):
     return torch.empty(n, dtype=torch.int64, device=device)
 
 
@@ -259,9 +272,12 @@ BACKEND.kernel("round_one", 64)     # rebind now: torch.compile must not trace t
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          rng: str = "splitmix64") -> torch.Tensor:
+          rng: str = "splitmix64", axis: int | None = None, dim: int | None = None,
+          pad: bool = False) -> torch.Tensor:
     """x rounded to fmt, as a tensor on x's device: float64 for float64 inputs and for formats
     whose values float32 cannot hold, else float32; bit-identical to ``numfmt.round``.
+    Block formats (MX, nvfp4) quantize blocks along ``axis`` (or its alias ``dim``; default
+    the format's) with ``pad`` as in NumPy (``numfmt.backend_block``).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.round(torch.tensor([464.0, 1 + 2**-8]), "e4m3").tolist()
@@ -270,33 +286,44 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
     torch.float32
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng)
+                               random_bits, want_code=False, rng=rng, axis=_axis(axis, dim), pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           rng: str = "splitmix64") -> torch.Tensor:
+           rng: str = "splitmix64", axis: int | None = None, dim: int | None = None, pad: bool = False,
+           packed: bool = False):
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
-    x's device; bit-identical to ``numfmt.encode``.
+    x's device; bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes``
+    of tensors (element codes, scale codes, the tensor scale of nvfp4 as a 0-d float32 tensor);
+    ``axis`` / ``dim`` and ``pad`` as for ``round`` (``packed=True`` is NumPy's only).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
     return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng)
+                               random_bits, want_code=True, rng=rng, axis=_axis(axis, dim), pad=pad, packed=packed)
 
 
-def decode(codes, fmt, dtype=torch.float32) -> torch.Tensor:
+def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:
     """The values of codes (an integer tensor) of fmt, as float32 (default), float64 or the
     torch dtype of the format itself (``torch.float8_e4m3fn`` for "e4m3", ...); NaN codes give
-    NaN with the code's sign bit, as ``numfmt.decode``.
+    NaN with the code's sign bit, as ``numfmt.decode``. A ``BlockCodes`` from ``encode``
+    carries its format (float32 or float64 values).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.decode(torch.tensor([0x38, 0x7E], dtype=torch.uint8), "e4m3", torch.float8_e4m3fn).float().tolist()
     [1.0, 448.0]
     """
     return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def _axis(axis, dim):
+    """``axis`` or its torch name ``dim`` (not both, unless equal)."""
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"pass axis or dim (its alias), not both; got axis={axis!r}, dim={dim!r}")
+    return axis if dim is None else dim
 
 
 def matmul(a, b, fmt=None, **options) -> torch.Tensor:

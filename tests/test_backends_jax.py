@@ -80,6 +80,17 @@ def test_decode_of_float32_subnormals_is_exact():
     assert_same(nf.decode(codes, "bfloat16"), np.asarray(jax.jit(lambda c: nfj.decode(c, "bfloat16"))(codes)))
 
 
+def test_jit_and_vmap_blocks():
+    """Block formats under jax.jit (a BlockCodes is a pytree) and jax.vmap, as NumPy."""
+    x = (np.random.default_rng(5).standard_normal((4, 64)) * 64).astype(np.float32)
+    f = jax.jit(lambda x: nfj.round(x, "mxfp8_e5m2", "stochastic", seed=9, rng="squares"))
+    assert_same(nf.round(x, "mxfp8_e5m2", "stochastic", seed=9, rng="squares"), np.asarray(f(jnp.asarray(x))))
+    enc = jax.jit(lambda x: nfj.encode(x, "nvfp4", axis=0, pad=True))(jnp.asarray(x))
+    expected = nf.encode(x, "nvfp4", axis=0, pad=True)
+    assert_same(expected.codes, np.asarray(enc.codes))
+    assert_same(nf.decode(expected), np.asarray(jax.jit(nfj.decode)(enc)))
+    rows = jax.vmap(lambda r: nfj.round(r, "mxfp4", "toward_positive"))(jnp.asarray(x))
+    assert_same(nf.round(x, "mxfp4", "toward_positive"), np.asarray(rows))
 def test_posit_jit_and_vmap_give_the_eager_bits():
     x = jnp.asarray((np.random.default_rng(5).standard_normal((4, 64)) * 64).astype(np.float32))
     f = jax.jit(lambda x: nfj.decode(nfj.encode(x, "posit16", "nearest_away"), "posit16"))

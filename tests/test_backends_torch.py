@@ -68,6 +68,12 @@ def test_torch_compile_fullgraph():
                            expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
 
 
+def test_torch_compile_fullgraph_blocks():
+    """A block round compiles without graph breaks and gives NumPy's bits (the block maxima are
+    torch reductions, the rest the kernels' own functions)."""
+    x = (np.random.default_rng(4).standard_normal((64, 32)) * 64).astype(np.float32)
+    compiled = torch.compile(lambda x: nft.round(x, "mxfp4", "toward_zero", dim=0), fullgraph=True)
+    assert_same(nf.round(x, "mxfp4", "toward_zero", axis=0), compiled(torch.from_numpy(x)).numpy())
 def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
     compiled = torch.compile(f, fullgraph=True, backend=backend)
     for got, expected in zip(compiled(x), f(x)):

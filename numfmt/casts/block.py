@@ -35,7 +35,7 @@ from .common import code_dtype, kernel_input, kernel_random_bits
 
 __all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
 
-_SCALE_MIN_NVFP4 = 2.0 ** -6    # torchao's E4M3_EPS = torch.finfo(float8_e4m3fn).tiny
+SCALE_MIN_NVFP4 = 2.0 ** -6    # torchao's E4M3_EPS = torch.finfo(float8_e4m3fn).tiny
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _run_rows(kernel, x3: np.ndarray, *args) -> int:
 
 
 # ----------------------------------------------------------------------------- kernels' numbers
-def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, want_code: bool):
+def element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, want_code: bool):
     """(p, sr, fx) for the kernels: the float element's ``round_one`` parameters (the scale
     format's, unused, for fixed-point elements), the stochastic tuple (None for deterministic modes) and the
     fixed-point tuple (None for float elements)."""
@@ -137,16 +137,27 @@ def _element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, w
     return p, sr, None
 
 
-def rule_params(fmt: BlockFormat) -> tuple:
-    """The ``rule`` tuple of ``kernels.block.shared_exponent``: (rule, emax_elem, msig_frac,
-    frac_bits, s_lo, s_hi)."""
+def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
+    """``kernels.block.shared_exponent``'s (rule, emax_elem, msig_frac, even_frac, s_lo, s_hi)
+    for amax given as a float with dom_m fraction bits (52: float64, 23: float32). The two
+    fractions are the thresholds of "rceil" and "even" in units of 2**-dom_m, exact: with
+    frac an integer, frac > m / 2**k iff frac > floor(m / 2**k), and frac >= m / 2**k iff
+    frac >= ceil(m / 2**k).
+
+    >>> from numfmt.formats.registry import format
+    >>> rule_params(format("mxfp8_e4m3"), 23)
+    (0, 8, 6291456, 7864320, -127, 127)
+    """
     emax = fmt.info.emax_elem
     s_lo, s_hi = fmt.scale_exp_range
-    msig_frac = (fmt.element_max / 2.0 ** emax - 1.0) * 2.0 ** 52     # exact: max has few bits
-    return (SCALE_RULES.index(fmt.scale_rule), emax, int(msig_frac), fmt.element_frac_bits, s_lo, s_hi)
+    msig_frac = int((fmt.element_max / 2.0 ** emax - 1.0) * 2.0 ** 52)     # exact: max has few bits
+    fb = fmt.element_frac_bits
+    even52 = (1 << 52) - (1 << (51 - fb)) if fb <= 51 else 1 << 52        # 2**52: never
+    drop = 52 - dom_m
+    return (SCALE_RULES.index(fmt.scale_rule), emax, msig_frac >> drop, -(-even52 >> drop), s_lo, s_hi)
 
 
-def _fits_float32(fmt: BlockFormat) -> bool:
+def fits_float32(fmt: BlockFormat) -> bool:
     """Whether float32 holds every value float32 inputs can produce, up to overflow at the top
     (which ``round`` reports): element precision <= 24 bits, smallest value >= 2**-149."""
     elem = fmt.element
@@ -160,10 +171,11 @@ def float32_domain(fmt: BlockFormat) -> bool:
     stochastic bit) lies above float32's smallest subnormal (see ``kernels.block._unscaled``)."""
     elem = fmt.element
     usable = elem.family == "fixed" or floating.float32_domain(elem)
-    return usable and _fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
+    return usable and fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
 
 
-def _check(fmt: BlockFormat, overflow: str, nan: str) -> None:
+def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:
+    """The overflow and nan policies a block format takes (ValueError for others)."""
     if nan != "raise":
         raise ValueError(f"nan applies to element formats; a NaN in a block of {fmt.name} makes the block's "
                          f"scale NaN (leave nan at its default); got nan={nan!r}")
@@ -194,7 +206,7 @@ def tensor_scale_of(fmt: BlockFormat, amax) -> np.float32:
 
 def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
-    _check(fmt, overflow, nan)
+    check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
     pow2 = fmt.power_of_two
     if not pow2:
@@ -205,12 +217,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     rand = kernel_random_bits(rand)
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
     dom64 = not (pow2 and x.dtype == np.float32 and float32_domain(fmt)) if pow2 else False
-    p, sr, fx = _element_params(fmt, dom64, mode, stochastic, want_code)
+    p, sr, fx = element_params(fmt, dom64, mode, stochastic, want_code)
     codes = out = None
     if want_code:
         codes = np.empty(x3.shape, code_dtype(fmt.element.bits))
     else:
-        wide = pow2 and (x.dtype == np.float64 or not _fits_float32(fmt))
+        wide = pow2 and (x.dtype == np.float64 or not fits_float32(fmt))
         out = np.empty(x3.shape, np.float64 if wide else np.float32)
     per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
     ts = np.float32(1.0)
@@ -227,7 +239,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
         _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, start, p, sr, scale_p, ts,
-                  fmt.element_max, _SCALE_MIN_NVFP4, fmt.scale.info.max)
+                  fmt.element_max, SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]

@@ -15,6 +15,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits
 from .fixed import round_fixed_one
 from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
@@ -26,33 +27,68 @@ MAX32 = 3.4028234663852886e38
 
 
 @nb.njit(forceinline=True)
-def shared_exponent(amax_bits, rule, emax_elem, msig_frac, frac_bits, s_lo, s_hi):
-    """The shared exponent of a block whose largest magnitude has the float64 bits amax_bits
-    (NAN_EXP for a NaN scale).
+def normalized(a, dom_m):
+    """(F, frac) of the bits a > 0 of a positive finite float (float32: dom_m = 23, float64:
+    52): its value is (1 + frac / 2**dom_m) * 2**(F - bias), F the exponent field of a normal
+    float, below 1 for a subnormal (normalized by a binary search for the leading bit).
+    Written in the ops vocabulary of ``numfmt.lanes`` (the backends evaluate it on tensors)."""
+    field = a >> dom_m
+    sig = where(field > 0, (a & ((lane(1) << dom_m) - 1)) | (lane(1) << dom_m), a)
+    lz = lane(0)
+    for s in (32, 16, 8, 4, 2, 1):
+        if s <= dom_m:
+            small = (sig >> (dom_m + 1 - s)) == 0     # the top s of the dom_m + 1 bits are 0
+            sig = where(small, sig << s, sig)
+            lz = lz + where(small, s, 0)
+    return maximum(field, 1) - lz, sig & ((lane(1) << dom_m) - 1)
 
-    With amax = sig * 2**e, 1 <= sig < 2, read from the bits (exact; frexp for subnormals):
-    floor: e - emax_elem; ceil: ceil(log2 amax) - emax_elem; even: e + (amax rounded to
-    frac_bits fraction bits, ties away, reached 2**(e+1)) - emax_elem; rceil: the smallest s with
-    amax <= max_elem * 2**s, where max_elem = (1 + msig_frac / 2**52) * 2**emax_elem.
-    Results above s_hi give NAN_EXP, below s_lo s_lo; amax = 0 gives s_lo.
+
+@nb.njit(forceinline=True)
+def shared_exponent(amax_bits, rule, emax_elem, msig_frac, even_frac, s_lo, s_hi, dom_m):
+    """The shared exponent of a block whose largest magnitude has the bits amax_bits (a float
+    with dom_m fraction bits, see ``normalized``; NAN_EXP for a NaN scale).
+
+    With amax = (1 + frac / 2**dom_m) * 2**e, exact for subnormals too:
+    floor: e - emax_elem; ceil: ceil(log2 amax) - emax_elem; even: e + (frac >= even_frac: amax
+    rounded to the element's fraction bits, ties away, reaches 2**(e+1)) - emax_elem; rceil:
+    the smallest s with amax <= max_elem * 2**s, i.e. e - emax_elem + (frac > msig_frac) where
+    max_elem = (1 + msig_frac / 2**dom_m) * 2**emax_elem. ``numfmt.casts.block.block_rule``
+    gives these numbers for a format and a domain. Results above s_hi give NAN_EXP (so do Inf
+    and NaN), below s_lo s_lo; amax = 0 gives s_lo. In the ops vocabulary of ``numfmt.lanes``.
     """
-    field = amax_bits >> 52
-    frac = amax_bits & ((np.int64(1) << 52) - 1)
-    e = field - 1023
-    if field == 0 and frac != 0:           # subnormal amax: normalize with frexp
-        m, e1 = math.frexp(np.int64(amax_bits).view(np.float64))
-        e = e1 - 1
-        frac = np.int64((2.0 * m - 1.0) * 2.0 ** 52)
-    s = e - emax_elem
+    dom_exp = 11 if dom_m == 52 else 8
+    e, frac = normalized(maximum(amax_bits, 1), dom_m)
+    s = e - ((1 << (dom_exp - 1)) - 1) - emax_elem
     if rule == CEIL:
-        s += 1 if frac != 0 else 0
+        s = s + lane(frac != 0)
     elif rule == EVEN:
-        s += 1 if frac >= (np.int64(1) << 52) - (np.int64(1) << (51 - frac_bits)) else 0
+        s = s + lane(frac >= even_frac)
     elif rule == RCEIL:
-        s += 1 if frac > msig_frac else 0
-    s = max(s, s_lo)
-    s = s_lo if amax_bits == 0 else s
-    return NAN_EXP if (s > s_hi) | (field == 2047) else s
+        s = s + lane(frac > msig_frac)
+    s = where(amax_bits == 0, s_lo, maximum(s, s_lo))
+    return where((s > s_hi) | (amax_bits >= ((lane(1) << dom_exp) - 1) << dom_m), NAN_EXP, s)
+
+
+@nb.njit(forceinline=True)
+def ldexp_bits(bits, d, dom_m):
+    """The bits of x * 2**d, x the float (dom_m fraction bits, see ``normalized``) with these
+    bits and d an integer: exact where that is a float; below the normal range, where it is
+    not, rounded to odd (truncated, the last bit set), which rounds on exactly to any format
+    with fewer bits below it; Inf beyond the largest finite float; zeros, Inf and NaN keep
+    their bits. The backends scale block elements with it (XLA flushes float subnormals).
+    In the ops vocabulary of ``numfmt.lanes``."""
+    dom_exp = 11 if dom_m == 52 else 8
+    sign = bits & (lane(-1) << (dom_exp + dom_m))
+    a = bits ^ sign
+    inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
+    f, frac = normalized(maximum(a, 1), dom_m)
+    f = f + d
+    sig = frac | (lane(1) << dom_m)
+    sh = minimum(maximum(1 - f, 0), dom_m + 2)
+    below = (sig >> sh) | lane((sig & ((lane(1) << sh) - 1)) != 0)
+    out = where(f >= 1, (minimum(f, (1 << dom_exp) - 1) << dom_m) | frac, below)
+    out = where(f >= (1 << dom_exp) - 1, inf_bits, out)
+    return where((a == 0) | (a >= inf_bits), a, out) | sign
 
 
 @nb.njit(forceinline=True)
@@ -137,14 +173,14 @@ def _abs_bits(v):
 @nb.njit(forceinline=True)
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
-    ``sexp[row, j]`` (``shared_exponent`` with ``rule`` = (rule, emax_elem, msig_frac,
-    frac_bits, s_lo, s_hi)), then every element rounded once by ``element`` (one of the element
-    functions above), saturating. Writes ``codes`` (when not
-    None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
+    ``sexp[row, j]`` (``shared_exponent`` of the float64 bits of amax, with ``rule`` = (rule,
+    emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element
+    rounded once by ``element`` (one of the element functions above), saturating. Writes
+    ``codes`` (when not None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
     element's NaN code, or 0 without one). Returns how many finite values exceed float32's
     range (the caller's concern when out is float32).
     """
-    rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi = rule
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     bs = x.shape[1]
     inner = x.shape[2]
     amax = np.zeros(inner, np.int64)
@@ -156,7 +192,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             m = np.int64(0)
             for t in range(bs):
                 m = max(m, _abs_bits(x[r, t, 0]))
-            s = shared_exponent(m, rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi)
+            s = shared_exponent(m, rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
             sexp[r, 0] = s
             inv0, scl0 = _powers(s)
             for t in range(bs):
@@ -173,7 +209,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             for j in range(inner):
                 amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
         for j in range(inner):
-            s = shared_exponent(amax[j], rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi)
+            s = shared_exponent(amax[j], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
             sexp[r, j] = s
             inv[j], scl[j] = _powers(s)
         for t in range(bs):
@@ -207,45 +243,47 @@ def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, 
 
 
 @nb.njit(forceinline=True)
-def _scale32(amax_bits, p_scale, ts, emax32, scale_tiny, scale_max):
-    """(block scale, total scale) of an NVFP4-style block with largest magnitude bits amax_bits
-    (float32): both NaN when amax is not finite."""
-    a = np.int32(amax_bits).view(np.float32)
-    b = np.float32(np.float32(a / emax32) / ts)
-    b = min(max(b, np.float32(scale_tiny)), np.float32(scale_max))
-    sv = np.int32(round_one(np.int64(np.float32(b).view(np.int32)), p_scale, VALUE, DOM32, DETERMINISTIC, NO_RND,
-                            NO_SR)).view(np.float32)
-    if not a <= MAX32:
-        return np.float32(np.nan), np.float32(np.nan)
-    return sv, np.float32(ts * sv)
+def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
+    """(block scale, total scale) of an NVFP4-style block with largest magnitude amax (float32),
+    torchao's float32 steps: scale = round_to_scale(clamp(fl32(fl32(amax / emax32) / ts),
+    scale_tiny, scale_max)) (``p_scale``: nearest-even parameters of the scale format, float32
+    domain), total = fl32(ts * scale); both NaN when amax is not finite. ts, emax32 and the
+    bounds are float32. In the ops vocabulary of ``numfmt.lanes`` (the backends rebind it)."""
+    b = minimum(maximum((amax / emax32) / ts, scale_tiny), scale_max)
+    # literal arguments, not the np.int64 constants: torch.compile traces this function
+    sv = f32_value(round_one(f32_bits(b), p_scale, False, 23, False, 0, NO_SR))
+    finite = amax <= MAX32
+    nan = f32_value(lane(0x7FC00000))
+    return where(finite, sv, nan), where(finite, ts * sv, nan)
+
+
+@nb.njit(forceinline=True)
+def nvfp4_element(v, tot, p, want_code, stochastic, rnd, sr):
+    """One NVFP4-style element: (code, or float32 bits, of fl32(v / tot) rounded with ``p``
+    (float32 domain, saturating: the same as torchao's clamp to +-max before its cast), value
+    fl32(element * tot)). A NaN tot (NaN scale) gives NaN. In the ops vocabulary."""
+    q = round_one(f32_bits(v / tot), p, want_code, 23, stochastic, rnd, sr)
+    return q, f32_value(q) * tot
 
 
 @nb.njit(forceinline=True)
 def _element32(v, tot, index, rand, seed, p, sr, codes):
-    """One NVFP4-style element: (code, value) of fl32(v / tot) rounded with ``p`` (float32
-    domain, saturating: the same as torchao's clamp to +-max before its cast); value
-    fl32(element * tot). A NaN tot (NaN scale) gives NaN."""
-    bits = np.int64(np.float32(v / tot).view(np.int32))
-    if sr is None:
-        q = round_one(bits, p, np.bool_(codes is not None), DOM32, DETERMINISTIC, NO_RND, NO_SR)
-    else:
-        q = round_one(bits, p, np.bool_(codes is not None), DOM32, STOCHASTIC, element_bits(rand, seed, index, sr[0]), sr)
-    return q, np.float32(np.int32(q).view(np.float32) * tot)
+    """``nvfp4_element`` of one element of the kernel below (its random bits drawn here)."""
+    rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
+    return nvfp4_element(np.float32(v), tot, p, np.bool_(codes is not None), np.bool_(sr is not None),
+                         np.int64(rnd), NO_SR if sr is None else sr)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, sr, p_scale, ts,
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
-    block scale = round_to_scale(clamp(fl32(fl32(amax / elem_max) / ts), scale_tiny, scale_max))
-    (``p_scale``: nearest-even parameters of the scale format, float32 domain), total =
-    fl32(ts * block scale), elements by ``_element32`` (element = round(clamp(fl32(x / total),
-    +-elem_max)), the clamp being the saturation of ``p``). A non-finite amax gives the NaN scale
+    block scales by ``nvfp4_scale``, elements by ``nvfp4_element``. A non-finite amax gives the NaN scale
     (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
     """
     bs = x.shape[1]
     inner = x.shape[2]
-    emax32 = np.float32(elem_max)
+    emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
     amax = np.zeros(max(inner, GROUP), np.int32)
     total = np.zeros(max(inner, GROUP), np.float32)
     if inner == 1:      # blocks along the last axis: per group of rows, amax, then scales, then elements
@@ -257,7 +295,8 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                     m = max(m, np.float32(x[g + i, t, 0]).view(np.int32) & np.int32(0x7FFFFFFF))
                 amax[i] = m
             for i in range(rows):         # a vectorized loop over blocks
-                svals[g + i, 0], total[i] = _scale32(amax[i], p_scale, ts, emax32, scale_tiny, scale_max)
+                svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
+                                                        tiny32, max32)
             for i in range(rows):
                 r = g + i
                 tot0 = total[i]
@@ -274,7 +313,8 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
             for j in range(inner):
                 amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
         for j in range(inner):
-            svals[r, j], total[j] = _scale32(amax[j], p_scale, ts, emax32, scale_tiny, scale_max)
+            svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
+                                                max32)
         for t in range(bs):
             for j in range(inner):
                 q, v = _element32(x[r, t, j], total[j], start + (r * bs + t) * inner + j, rand, seed, p, sr, codes)

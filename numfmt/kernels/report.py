@@ -329,7 +329,7 @@ def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, 
 def unclamped_exponents(amax, out, rule):
     """out[b] = the shared exponent of a block with largest magnitude amax[b] (finite, float64)
     before the scale format's limits: ``shared_exponent`` with an unbounded scale range."""
-    rule_id, emax_elem, msig_frac, frac_bits, s_lo, s_hi = rule
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     for b in range(amax.size):
-        out[b] = shared_exponent(np.float64(amax[b]).view(np.int64), rule_id, emax_elem, msig_frac, frac_bits,
-                                 -(1 << 30), 1 << 30)
+        out[b] = shared_exponent(np.float64(amax[b]).view(np.int64), rule_id, emax_elem, msig_frac, even_frac,
+                                 -(1 << 30), 1 << 30, np.int64(52))
