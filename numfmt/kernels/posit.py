@@ -219,8 +219,11 @@ def cast_one(bits, q, p, dom_m, want_code, stochastic, rnd, sr):
     neg = bits < 0
     a = bits & ~(lane(-1) << (dom_exp + dom_m))
     inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
-    mant = a & ((lane(1) << dom_m) - 1)
-    E = a >> dom_m
+    # Inf and NaN (NaR in the end) computed as the largest finite input, so that no lane's
+    # rounding increment overflows the lane (a + 2**dom_m reaches 2**63 from Inf's bits)
+    ar = minimum(a, inf_bits - 1)
+    mant = ar & ((lane(1) << dom_m) - 1)
+    E = ar >> dom_m
     s = E - bias                                  # 2**s <= |x| < 2**(s+1) for normal x
     big = s >= max_scale                          # |x| >= maxpos
     small = s < -max_scale                        # |x| < minpos (subnormals and zeros too)
@@ -255,7 +258,7 @@ def cast_one(bits, q, p, dom_m, want_code, stochastic, rnd, sr):
         out = where(neg, (-mag) & mask, mag)
         return where(a >= inf_bits, nar, where(a == 0, lane(0), out))
     sh = minimum(cut, dom_m)                      # in_frac: the discarded fraction bits
-    v = where(in_frac, (a & -(lane(1) << sh)) + (up << sh),            # lo or hi: a float grid here
+    v = where(in_frac, (ar & -(lane(1) << sh)) + (up << sh),           # lo or hi: a float grid here
               ((sc & -(lane(1) << ecut)) + bias + (up << ecut)) << dom_m)   # 2**a or 2**(a + 2**ecut)
     v = where(big, (bias + max_scale) << dom_m, where(small, up_small * ((bias - max_scale) << dom_m), v))
     out = v | where(neg & (v != 0), lane(-1) << (dom_exp + dom_m), lane(0))
