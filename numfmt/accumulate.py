@@ -498,6 +498,26 @@ def dot_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, tuple]:
         raise ValueError(f"dot: a and b do not broadcast: shapes {a_shape} and {b_shape}") from None
 
 
+def matmul_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, int, int, tuple, tuple]:
+    """(m, n, p, batch, shape) of ``matmul`` by numpy.matmul's rules (a 1-D a is one row, a 1-D
+    b one column, and their axes are left out of the result's shape); ValueError naming both
+    shapes otherwise.
+
+    >>> matmul_shape((4, 2, 3), (3,))
+    (2, 3, 1, (4,), (4, 2))
+    """
+    a2 = (1,) + a_shape if len(a_shape) == 1 else a_shape
+    b2 = b_shape + (1,) if len(b_shape) == 1 else b_shape
+    (m, n), p = a2[-2:], b2[-1]
+    if b2[-2] != n:
+        raise ValueError(f"matmul: a has {n} columns but b has {b2[-2]} rows: shapes {a_shape} and {b_shape}")
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {a_shape} and {b_shape}") from None
+    return m, n, p, batch, batch + ((m,) if len(a_shape) > 1 else ()) + ((p,) if len(b_shape) > 1 else ())
+
+
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
@@ -561,18 +581,9 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         plan = make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every,
                      rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
         a, b, float32 = dot_operands(a, b, plan)
+    m, n, p, batch, shape = matmul_shape(a.shape, b.shape)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    m, n = a2.shape[-2:]
-    p = b2.shape[-1]
-    if b2.shape[-2] != n:
-        raise ValueError(f"matmul: a has {n} columns but b has {b2.shape[-2]} rows: shapes "
-                         f"{a.shape} and {b.shape}")
-    try:
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {a.shape} and {b.shape}") from None
-    shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
     if quire:     # element (i, j): the quire dot product of row i of a and column j of b
         values = quire_dot(a2[..., :, None, :], np.swapaxes(b2, -1, -2)[..., None, :, :], posit, rounding,
                            seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)

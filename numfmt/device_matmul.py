@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .accumulate import make_plan
+from .accumulate import make_plan, matmul_shape
 from .backends import Backend, float_cast, wrap
 from .casts.floating import fits_float32, kernel_params, sr_params
 from .formats.floating import FloatFormat
@@ -471,20 +471,10 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
         if x.ndim == 0:
             raise ValueError(f"{name} must have at least one dimension; got a scalar")
     float64_in = backend.is_float64(a) or backend.is_float64(b)
+    m, n, p, batch, out_shape = matmul_shape(tuple(a.shape), tuple(b.shape))
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    m, n = a2.shape[-2:]
-    p = b2.shape[-1]
-    if b2.shape[-2] != n:
-        raise ValueError(f"matmul: a has {n} columns but b has {b2.shape[-2]} rows: shapes "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-    try:
-        batch = np.broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
-    except ValueError:
-        raise ValueError(f"matmul: the stacks of a and b do not broadcast: shapes {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}") from None
     shape = batch + (m, p)
-    out_shape = batch + ((m,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
     stochastic = stochastic_args(plan.mode, out_shape + (ROUNDINGS_PER_TERM * max(n, 1),), seed, sr_bits,
                                  sr_rule, None, name="the reduction's random numbers")
     plan.check_sr_bits(stochastic)
