@@ -320,17 +320,18 @@ def test_order_equals_reference(order, kw, case, rounding, overflow):
     assert _same(got, expected), (fmt, terms, got, expected)
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES[:4], ids=[o for o, _ in ORDER_CASES[:4]])
-@pytest.mark.parametrize("rounding", ["nearest_even", "toward_zero"])
-def test_huge_terms_leave_the_float64_route(order, kw, rounding):
+@pytest.mark.parametrize("order,kw", [pytest.param(o, k, id=o, marks=() if o in ("sequential", "pairwise")
+                                                   else pytest.mark.slow) for o, k in ORDER_CASES[:4]])
+def test_huge_terms_leave_the_float64_route(order, kw):
     """Deterministic narrow reductions run a kernel without the exact core first; finite terms
     of 2**1022 or more (binary64 inputs) are beyond its float64 route (TwoSum could overflow),
     so it flags them and the full kernel reruns the reduction."""
     terms = [1.5 * 2.0**1022, 2.0**1023, -1.75 * 2.0**1023, 3.0, -(2.0**1022), 1.0]
-    got = nf.sum(np.array(terms), "binary64", accumulator="bfloat16", order=order, rounding=rounding,
-                 overflow="saturate", **kw)
-    expected = _reference(Ref("bfloat16", rounding, "saturate"), order, kw, terms)
-    assert _same(got, expected), (got, expected)
+    for rounding in ("nearest_even", "toward_zero"):
+        got = nf.sum(np.array(terms), "binary64", accumulator="bfloat16", order=order, rounding=rounding,
+                     overflow="saturate", **kw)
+        expected = _reference(Ref("bfloat16", rounding, "saturate"), order, kw, terms)
+        assert _same(got, expected), (rounding, got, expected)
 
 
 @pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
@@ -732,7 +733,14 @@ def test_quire_results_follow_dots_type_rule():
     assert type(nf.matmul(a32, b32, "posit16", accumulator="quire")) is np.float32
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+# the random number of a rounding is drawn in one place for every order (``_draw``): CI runs two
+# orders (one with its own rounding code, fused), the slow set all of them
+_RANDOM_BITS_CASES = [pytest.param(o, k, id=f"{o}{sorted(k.values())}",
+                                   marks=() if o in ("sequential", "fused") else pytest.mark.slow)
+                      for o, k in ORDER_CASES]
+
+
+@pytest.mark.parametrize("order,kw", _RANDOM_BITS_CASES)
 def test_random_bits_reproduce_the_seeded_numbers(order, kw):
     """Issue 12: sum / dot / matmul take random_bits= like the element-wise ops: rounding j of
     output o uses random_bits[o][j], in place of SplitMix64 number o * 8n + j."""
