@@ -109,6 +109,25 @@ def float32_of_bits(bits: int) -> float:
     return float(np.int32(wrap(bits, 32)).view(np.float32))
 
 
+def where_of(array_type: type, where: Callable) -> Callable:
+    """The vocabulary's ``where`` for a framework whose arrays are ``array_type`` and whose
+    element-wise select is ``where``: a Python condition (a choice on the format or the mode)
+    picks its operand without a tensor operation, and two equal Python operands come back as
+    they are; anything else is ``where(c, a, b)``.
+
+    >>> pick = where_of(np.ndarray, np.where)
+    >>> pick(True, 1, 2), pick(np.array([True, False]), 3, 3), pick(np.array([True, False]), 1, 2).tolist()
+    (1, 3, [1, 2])
+    """
+    def select(c, a, b):
+        if isinstance(c, (bool, np.bool_, int)):
+            return a if c else b
+        if not isinstance(a, array_type) and not isinstance(b, array_type) and a == b:
+            return a
+        return where(c, a, b)
+    return select
+
+
 def wrap(value: int, bits: int) -> int:
     """An integer wrapped to a ``bits``-bit two's-complement lane.
 

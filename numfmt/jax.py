@@ -145,12 +145,7 @@ def _mul32(a, b):
     return p11 + (p01 >> 16) + (p10 >> 16) + (mid >> 16), (p00 & 0xFFFF) | (mid << 16)
 
 
-def _where(c, a, b):
-    if isinstance(c, (bool, np.bool_, int)):
-        return a if c else b
-    if not isinstance(a, jax.Array) and not isinstance(b, jax.Array) and a == b:
-        return a
-    return jnp.where(c, a, b)
+_where = backends.where_of(jax.Array, jnp.where)
 
 
 def _minimum(a, b):

@@ -70,12 +70,7 @@ class U64:
         return U64((self.v >> s) & _MASKS[s])
 
 
-def _where(c, a, b):
-    if isinstance(c, (bool, np.bool_, int)):
-        return a if c else b
-    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor) and a == b:
-        return a
-    return torch.where(c, a, b)
+_where = backends.where_of(torch.Tensor, torch.where)
 
 
 def _extremum(a, b, both, bound: str, scalar):
