@@ -10,10 +10,8 @@ Variants (every Linear layer; ``numfmt.torch.quantize_model`` / ``numfmt.jax.qua
 - e4m3 weights and activations (saturating), the gradients rounded stochastically to e5m2
   (the error arriving at each layer's output and the weight gradients), float32 accumulation;
 - the same with the matmuls accumulated in bfloat16 (``numfmt.torch.matmul`` /
-  ``numfmt.jax.matmul``, the emulated device matmul: the row is skipped with a note where the
-  installed numfmt does not have it);
-- MXFP4 weights (blocks of 32 along the reduction axis; skipped with a note where the
-  framework backend does not round block formats yet).
+  ``numfmt.jax.matmul``, the emulated device matmul);
+- MXFP4 weights (blocks of 32 along the reduction axis).
 
 The float32 master weights are what Adam updates; the forward pass rounds them each step.
 Stochastic rounding draws a new seed per call in torch; under ``jax.jit`` the seed is drawn
@@ -54,27 +52,16 @@ def load_digits_split(seed: int = 0):
     return x[~test], y[~test], x[test], y[test]
 
 
-def variants(quant, has_matmul: bool, rounds_blocks: bool) -> list:
-    """(label, layer formats or None, note) per row; None: the row is skipped, the note says why."""
+def variants(quant) -> list:
+    """(label, layer formats) per row."""
     e4m3 = quant("e4m3", "nearest_even", {"overflow": "saturate"})
     fp8 = {"weight": e4m3, "act": e4m3, "grad": quant("e5m2", "stochastic")}
     return [
-        ("float32", {}, ""),
-        ("e4m3 w/a, SR e5m2 grads", fp8, ""),
-        ("e4m3 w/a, bf16 acc, SR e5m2 grads", dict(fp8, accumulator="bfloat16") if has_matmul else None,
-         "" if has_matmul else "skipped: this numfmt has no emulated device matmul (matmul) yet"),
-        ("MXFP4 weights", {"weight": "mxfp4"} if rounds_blocks else None,
-         "" if rounds_blocks else "skipped: this numfmt's backend does not round block formats yet"),
+        ("float32", {}),
+        ("e4m3 w/a, SR e5m2 grads", fp8),
+        ("e4m3 w/a, bf16 acc, SR e5m2 grads", dict(fp8, accumulator="bfloat16")),
+        ("MXFP4 weights", {"weight": "mxfp4"}),
     ]
-
-
-def rounds_blocks(module, zeros) -> bool:
-    """Whether the framework module (numfmt.torch / numfmt.jax) rounds MX formats."""
-    try:
-        module.round(zeros, "mxfp4", axis=0, pad=True)   # as the layers call it
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def train_torch(formats: dict, data, epochs: int, seed: int = 0) -> float:
@@ -148,23 +135,21 @@ def train_jax(formats: dict, data, epochs: int, seed: int = 0) -> float:
 
 
 def run(framework: str = "torch", epochs: int = 30) -> list:
-    """[(label, accuracy or None, note, seconds)] for every variant."""
+    """[(label, accuracy, seconds)] for every variant."""
     if framework == "torch":
-        import torch
         import numfmt.torch as module
-        train, blocks = train_torch, rounds_blocks(module, torch.zeros(32))
+        train = train_torch
     elif framework == "jax":
-        import jax.numpy as jnp
         import numfmt.jax as module
-        train, blocks = train_jax, rounds_blocks(module, jnp.zeros(32))
+        train = train_jax
     else:
         raise ValueError(f"framework must be 'torch' or 'jax'; got {framework!r}")
     data = load_digits_split()
     rows = []
-    for label, formats, note in variants(module.Quant, hasattr(module, "matmul"), blocks):
+    for label, formats in variants(module.Quant):
         start = time.perf_counter()
-        accuracy = None if formats is None else train(formats, data, epochs)
-        rows.append((label, accuracy, note, time.perf_counter() - start))
+        accuracy = train(formats, data, epochs)
+        rows.append((label, accuracy, time.perf_counter() - start))
     return rows
 
 
@@ -172,11 +157,8 @@ def table(rows: list, framework: str) -> str:
     """The rows as a Markdown table, accuracy in percent next to float32's."""
     base = rows[0][1]
     lines = [f"| {framework}: variant | test accuracy | vs float32 | time |", "|---|---|---|---|"]
-    for label, accuracy, note, seconds in rows:
-        if accuracy is None:
-            lines.append(f"| {label} | - | {note} | |")
-        else:
-            lines.append(f"| {label} | {100 * accuracy:.1f} % | {100 * (accuracy - base):+.1f} | {seconds:.0f} s |")
+    for label, accuracy, seconds in rows:
+        lines.append(f"| {label} | {100 * accuracy:.1f} % | {100 * (accuracy - base):+.1f} | {seconds:.0f} s |")
     return "\n".join(lines)
 
 
