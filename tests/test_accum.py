@@ -653,8 +653,12 @@ def _wide_samples(fmt: str, rows: int, n: int, seed: int) -> tuple[np.ndarray, n
     return np.asarray(nf.round(a, f), np.float64), b
 
 
+# every order's exact products go through the same product code (``_products``): CI runs the
+# sequential order and the two with their own adders (exact, fused), the slow set all of them
 @pytest.mark.parametrize("fmt", WIDE)
-@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+@pytest.mark.parametrize("order,kw", [pytest.param(o, k, id=f"{o}{sorted(k.values())}",
+                                                   marks=() if o in ("sequential", "exact", "fused") else pytest.mark.slow)
+                                      for o, k in ORDER_CASES])
 def test_dot_of_wide_formats_rounds_exact_products_once(fmt, order, kw):
     """Issue 12: formats of more than 26 significand bits had their products formed in float64
     (rounded, then rounded again to the accumulator). Every order, with and without
