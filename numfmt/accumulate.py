@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import array_libraries
+from . import array_libraries, machine_sum
 from .arithmetic.floating import narrow_format, products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
@@ -160,6 +160,7 @@ class _Plan:
         self._stochastic_args = (seed, sr_bits, sr_rule, random_bits)
         self.rng = rng
         self.inputs = inputs
+        self.machine = machine_sum.machine_dtype(self, order)     # the machine's own addition serves
 
     def _check_exact_products(self, order: str) -> None:
         """Products must fit what the orders "exact" and "fused" take: significands of at most
@@ -194,6 +195,12 @@ class _Plan:
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
         self.check_sr_bits(stochastic)
+        if self.machine is not None and stochastic is None:
+            values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
+            if values is not None:
+                values = values.reshape(shape)
+                values = values.astype(np.float32 if float32 and fits_float32(self.out_fmt) else np.float64)
+                return values[()] if values.ndim == 0 else values
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
         rand = _NO_RANDOM_BITS if rand is None else rand
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic)

@@ -7,6 +7,7 @@ import sys
 
 import ml_dtypes
 import numpy as np
+import pytest
 
 from numfmt import verify
 from numfmt.cli import main
@@ -21,7 +22,10 @@ def _rows(out: str) -> dict[str, str]:
     return {line.split()[0]: line.split(None, 5)[5] for line in lines}
 
 
+@pytest.mark.slow
 def test_quick_passes_and_lists_every_check():
+    """Every check in quick mode, as users run it (slow: about 25 s of the CI budget; the
+    checks' oracles are the suite's own, and ``test_only_filters`` runs the command in CI)."""
     proc = subprocess.run([sys.executable, "-m", "numfmt", "verify", "--quick"], capture_output=True, text=True,
                           env=CHECKOUT_ENV, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr

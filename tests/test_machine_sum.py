@@ -1,0 +1,102 @@
+"""The machine's own float32 / float64 loop (``numfmt.machine_sum``) gives the emulating
+kernels' bits for sequential binary32 / binary64 accumulation under round to nearest even."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numfmt as nf
+from numfmt import machine_sum
+from numfmt.testing import values
+
+FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "binary32", "e2m1")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts the calls that the machine loop answered."""
+    answered = []
+    original = machine_sum.reduce
+
+    def counting(*args):
+        out = original(*args)
+        answered.append(out is not None)
+        return out
+
+    monkeypatch.setattr(machine_sum, "reduce", counting)
+    return answered
+
+
+def emulated(function, *args, **kwargs):
+    """function's result from the emulating kernels alone."""
+    original = machine_sum.reduce
+    machine_sum.reduce = lambda *a: None
+    try:
+        return function(*args, **kwargs)
+    finally:
+        machine_sum.reduce = original
+
+
+def same_bits(x, y) -> None:
+    x, y = np.asarray(x), np.asarray(y)
+    assert x.dtype == y.dtype and x.shape == y.shape
+    np.testing.assert_array_equal(x.view(np.uint8), y.view(np.uint8))
+
+
+@st.composite
+def matmul_cases(draw):
+    fmt = draw(st.sampled_from(FORMATS))
+    m, n, p = (draw(st.integers(0 if i == 1 else 1, 6)) for i in range(3))
+    elements = values(nf.format(fmt))
+    a = np.array(draw(st.lists(elements, min_size=m * n, max_size=m * n)), np.float64).reshape(m, n)
+    b = np.array(draw(st.lists(elements, min_size=n * p, max_size=n * p)), np.float64).reshape(n, p)
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    return fmt, a.astype(dtype), b.astype(dtype), draw(st.sampled_from(("binary32", "binary64")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(matmul_cases(), st.sampled_from(("ieee", "saturate")))
+def test_matmul_and_sum_equal_the_emulating_kernels(case, overflow):
+    """Random values of each format (subnormals, both zeros, the largest values; binary32's
+    sums overflow and its subnormal sums are exact), every shape down to k = 0."""
+    fmt, a, b, acc = case
+    options = dict(accumulator=acc, overflow=overflow)
+    same_bits(nf.matmul(a, b, fmt, **options), emulated(nf.matmul, a, b, fmt, **options))
+    same_bits(nf.sum(a, fmt, axis=1, **options), emulated(nf.sum, a, fmt, axis=1, **options))
+
+
+def test_the_machine_answers_and_equals_numpys_float32_loop(calls):
+    """512 x 64 x 96 e4m3 products into binary32: numfmt's answer is the machine loop's, bit
+    for bit numpy's own float32 k-loop (an independent sequential binary32 sum)."""
+    rng = np.random.default_rng(0)
+    a = nf.round(rng.standard_normal((2, 64, 96)).astype(np.float32) * 30, "e4m3")
+    b = nf.round(rng.standard_normal((96, 48)).astype(np.float32), "e4m3")
+    got = nf.matmul(a, b, "e4m3", accumulator="binary32")
+    ref = a[..., :, :1] * b[:1, :]
+    for k in range(1, 96):
+        ref = ref + a[..., :, k:k + 1] * b[k:k + 1, :]
+    same_bits(got, ref)
+    assert calls == [True]
+
+
+def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
+    """Inf inputs, bfloat16 products below float32's normal range, an overflow under
+    "saturate", another order or mode: the emulating kernels answer."""
+    tiny = float(nf.format("bfloat16").info.smallest_normal)
+    nf.matmul([[np.inf, 1.0]], [[1.0], [1.0]], "bfloat16", accumulator="binary32")
+    nf.matmul([[tiny, 1.0]], [[tiny], [1.0]], "bfloat16", accumulator="binary32")
+    big = float(np.finfo(np.float32).max)
+    assert float(nf.sum([big, big], "binary32", accumulator="binary32", overflow="saturate")) == big
+    assert float(nf.sum([big, big], "binary32", accumulator="binary32")) == np.inf
+    assert calls == [False, False, False, True]
+    nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", order="pairwise")
+    nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", rounding="toward_zero")
+    assert len(calls) == 4
+
+
+def test_flush_to_zero_threads_fall_back():
+    """A thread that flushes subnormals (seen as tiny + tiny == 0) makes the kernel refuse."""
+    out = np.empty(1, np.float32)
+    a = np.ones((1, 1, 2), np.float32)
+    assert not machine_sum.kern.sequential_terms(out, 0, a, np.float32(0))
+    assert machine_sum.kern.sequential_terms(out, 0, a, np.float32(1e-45)) and out[0] == 2
