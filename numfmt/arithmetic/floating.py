@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..parallel import run_chunked
-from ..casts.floating import overflow_mark, kernel_params, sr_params
+from ..casts.floating import fits_float32, overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
+from ..kernels.machine_arith import OPS as MACHINE_OPS
+from ..kernels.machine_arith import machine_kernel
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -60,6 +62,27 @@ def _takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) 
     return op in ("add", "sub", "div", "quotient")
 
 
+def machine_format(fmt: FloatFormat) -> bool:
+    """Whether round-to-nearest-even arithmetic in fmt may be float32's own arithmetic rounded
+    once more (``kernels.machine_arith``): precision p <= 11, every value a float32, and a
+    smallest quantum of at least 2**(p + 2 - 149), so that float32 keeps p + 2 bits below the
+    format's last place at every magnitude (e4m3, e5m2, bfloat16, binary16, the FP6 and FP4
+    formats; not tf32 or binary32).
+
+    >>> [machine_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (5, 10), (8, 10))]
+    [True, True, True, False]
+    """
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    return fmt.man_bits + 1 <= 11 and fits_float32(fmt) and qsub >= fmt.man_bits + 3 - 149
+
+
+def _takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, x, out) -> bool:
+    """Whether op takes ``machine_kernel``: round to nearest even, float32 operands and
+    results, no overflow="raise" (which needs the overflow mark of float64 results)."""
+    return (op in MACHINE_OPS and stochastic is None and mode == Rounding.NEAREST_EVEN and overflow != "raise"
+            and x.dtype == out.dtype == np.float32 and machine_format(fmt))
+
+
 def _first(operands, mask) -> str:
     """The operands of the first element where mask holds, for error messages."""
     i = int(np.flatnonzero(mask)[0])
@@ -95,7 +118,12 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
-    if route:           # the float64 route's kernel (see kernels.arith)
+    if _takes_machine(op, fmt, mode, overflow, stochastic, x, out):
+        route = True            # float32's own arithmetic, rounded once more (never leaves)
+        run_chunked(machine_kernel, x, out, y, np.int64(MACHINE_OPS[op]), kernel_params(fmt, False, mode, overflow,
+                    "raise")[0], kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
+                    not_values, pass_start=True, work_per_item=2)
+    elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
     if not route or not_values[1]:
         run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])

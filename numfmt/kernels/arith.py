@@ -348,23 +348,28 @@ def _bits(v):
 
 
 @nb.njit(forceinline=True)
-def _not_value(bits, pc):
-    """Whether float64 bits are not a value of the format: rounding them (``pc``: the
-    parameters of toward_zero, overflow "ieee", nan "ml_dtypes") changes them, apart from the
-    sign of zero (a NaN in a format without NaN rounds to 0)."""
-    r = round_one(bits, pc, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
-    both_zero = ((r | bits) & _MAG) == 0
-    both_nan = ((r & _MAG) > _INF) & ((bits & _MAG) > _INF)
-    return not ((r == bits) | both_zero | both_nan)
+def not_value(bits, pc, dom_m):
+    """Whether the float64 (dom_m = DOM64) or float32 (DOM32) bits are not a value of the
+    format: rounding them (``pc``: the parameters of toward_zero, overflow "ieee", nan
+    "ml_dtypes", for that domain) changes them, apart from the sign of zero (a NaN in a format
+    without NaN rounds to 0)."""
+    r = round_one(bits, pc, VALUE, dom_m, DETERMINISTIC, NO_RND, NO_SR)
+    mag = ~(np.int64(-1) << (dom_m + (11 if dom_m == DOM64 else 8)))
+    inf = mag - ((np.int64(1) << dom_m) - 1)
+    width = np.int64(-1) if dom_m == DOM64 else np.int64(0xFFFFFFFF)     # float32 results come unsigned
+    both_zero = ((r | bits) & mag) == 0
+    both_nan = ((r & mag) > inf) & ((bits & mag) > inf)
+    return not ((((r ^ bits) & width) == 0) | both_zero | both_nan)
 
 
 @nb.njit(forceinline=True)
 def _not_values(a, b, c, pc, arity):
     """Whether one of the first ``arity`` operands (float64 bits) is not a value of the format
-    (``_not_value``); arity 0 checks none."""
+    (``not_value``); arity 0 checks none."""
     if arity == 0:
         return False
-    return _not_value(a, pc) | ((arity >= 2) & _not_value(b, pc)) | ((arity >= 3) & _not_value(c, pc))
+    return (not_value(a, pc, DOM64) | ((arity >= 2) & not_value(b, pc, DOM64))
+            | ((arity >= 3) & not_value(c, pc, DOM64)))
 
 
 @nb.njit(forceinline=True)
