@@ -181,6 +181,9 @@ def add(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         [1.0, nan]
         >>> nf.add([1.0, 448.0], [0.0625, 32.0], "e4m3", "toward_positive", overflow="saturate").tolist()
         [1.125, 448.0]
+        >>> y, rep = nf.add([1.0, 448.0], [0.0625, 32.0], "e4m3", report=True)
+        >>> rep.n, rep.inexact, rep.overflow, rep.invalid     # 480 overflows to NaN: invalid too
+        (2, 2, 1, 1)
     """
     return _apply("add", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
                   report)

@@ -105,7 +105,7 @@ def _call(op, operands, fmt, mode, **kwargs):
 @given(st.data())
 def test_float_op_counts_equal_the_reference(data):
     op = data.draw(st.sampled_from(sorted(OPS)))
-    fmt = data.draw(formats(max_bits=12).filter(lambda f: _fits(op, f, 4)))
+    fmt = data.draw(formats(max_bits=16).filter(lambda f: _fits(op, f, 4)))
     n = data.draw(st.integers(1, 8))
     operands = [np.array(data.draw(st.lists(values(fmt, allow_special=True), min_size=n, max_size=n)))
                 for _ in range(OPS[op])]
@@ -137,6 +137,14 @@ def test_float_op_counts_at_the_limits_and_with_seeded_stochastic_rounding():
     assert rep.underflow > 0 and rep.subnormal > 0
     _, rep = nf.add(a, b, fmt, "stochastic", overflow="saturate", seed=11, sr_bits=6, report=True)
     assert 0 < rep.overflow < 24 and rep.saturated == rep.overflow
+    # 448 + 30 = 478: the discarded fraction 15/16 of an ulp overflows with every random number but 0,
+    # which needs the stand-in's sr_bits extra bits (at p + 2 bits it would read 12/16)
+    y, rep = nf.add(448.0, np.full(16, 30.0), fmt, "stochastic", random_bits=np.arange(16), sr_bits=4, report=True)
+    assert rep.overflow == 15 and rep.invalid == 15 and np.isnan(y).sum() == 15
+    # 0.021484375 * 0.6875 lies just below the midpoint under 2**-6 (e4m3's smallest normal): tiny
+    # after rounding to nearest, which a stand-in with one extra bit there would turn into a tie
+    y, rep = nf.mul(0.021484375, 0.6875, fmt, report=True)
+    assert float(y) == 2.0 ** -6 and (rep.underflow, rep.inexact, rep.subnormal) == (1, 1, 0)
 
 
 _GMPY_OPS = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "fma": "fma", "sqrt": "sqrt"}
@@ -153,7 +161,7 @@ def test_ieee_op_flags_equal_mpfr(data):
     fmt = data.draw(formats(max_bits=16, specials=["ieee"], signed=True).filter(
         lambda f: f.subnormals and f.zero and f.man_bits > 0 and f.exp_bits > 1 and _fits(op, f)))
     n = data.draw(st.integers(1, 6))
-    finite_or_inf = values(fmt, allow_special=True).filter(lambda v: not math.isnan(v))
+    finite_or_inf = st.one_of(values(fmt), st.sampled_from([math.inf, -math.inf]))
     operands = [np.array(data.draw(st.lists(finite_or_inf, min_size=n, max_size=n))) for _ in range(OPS[op])]
     mode = data.draw(st.sampled_from(sorted(_GMPY_MODES)))
     _, rep = _call(op, operands, fmt, mode)
@@ -215,16 +223,28 @@ def test_report_returns_the_plain_result_and_refuses_formats_beyond_float64():
     a, b = np.linspace(-3, 3, 50), np.linspace(0.5, 2, 50)
     for op in ("add", "div"):
         for fmt in ("bfloat16", "posit16"):
-            a_, b_ = nf.round(a, fmt), nf.round(b, fmt)
+            a_, b_ = (nf.round(v, fmt).astype(np.float64) for v in (a, b))
             y, _ = nf.__dict__[op](a_, b_, fmt, report=True)
             np.testing.assert_array_equal(y, nf.__dict__[op](a_, b_, fmt))
     with pytest.raises(NotImplementedError, match=r"report=True for add in binary64: .* 54 fraction bits"):
         nf.add(1.0, 1.0, "binary64", report=True)
     with pytest.raises(NotImplementedError, match=r"sr_bits=32 \(at most 27 here\)"):
         nf.add(1.0, 1.0, "binary32", "stochastic", seed=1, report=True)
-    with pytest.raises(NotImplementedError, match=r"mul in e10m5: .* beyond float64's normal range"):
-        nf.mul(1.0, 1.0, nf.FloatFormat(10, 5), report=True)
-    assert nf.add(1.0, 1.0, "binary32", "stochastic", seed=1, sr_bits=27, report=True)[1].n == 1
+    with pytest.raises(NotImplementedError, match=r"mul in e11m5: .* beyond float64's"):
+        nf.mul(1.0, 1.0, nf.FloatFormat(11, 5), report=True)
+    with pytest.raises(NotImplementedError), nf.flags():      # inside flags too: every call counts
+        nf.add(1.0, 1.0, "binary64")
+    fmt = nf.FloatFormat(8, 50)                                # the widest: a stand-in of 52 fraction bits
+    assert nf.add(1.0, 2.0 ** -51, fmt, "toward_positive", report=True)[1].inexact == 1
+
+
+@pytest.mark.slow
+def test_stochastic_binary32_counts_with_the_widest_stand_in():
+    x = np.array([3.0e38, 1.0, 2.0 ** -126, 1.5 * 2.0 ** -127], np.float32)
+    y_ = np.array([4.0e37, 2.0 ** -30, -2.0 ** -150, 2.0 ** -140], np.float32)
+    y, rep = nf.add(x, y_, "binary32", "stochastic", seed=3, sr_bits=27, report=True)
+    rand = nf.random.random_bits(3, x.shape, 27)
+    assert report_counts(rep) == op_reference("add", (x, y_), y, nf.format("binary32"), "stochastic", rand, 27)
 
 
 # ----------------------------------------------------------------------------- the wider sweep
@@ -233,3 +253,17 @@ def test_report_returns_the_plain_result_and_refuses_formats_beyond_float64():
 @given(st.data())
 def test_float_op_counts_equal_the_reference_wide(data):
     test_float_op_counts_equal_the_reference.hypothesis.inner_test(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_posit_op_counts_equal_the_reference_wide(data):
+    test_posit_op_counts_equal_the_reference.hypothesis.inner_test(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_ieee_op_flags_equal_mpfr_wide(data):
+    test_ieee_op_flags_equal_mpfr.hypothesis.inner_test(data)

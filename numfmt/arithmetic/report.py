@@ -3,17 +3,18 @@
 The operation's counts are those of a cast (``numfmt.casts.report``) of its exact result to
 the format, with the exact result replaced by a stand-in: the same operation in a wider float
 format W (``stand_in_format``: p + 2 significand bits, p + sr_bits + 2 under stochastic
-rounding, and an exponent range that holds every result of the operation as a normal number),
+rounding, and an exponent range from just below fmt's normal ones to above every result),
 rounded to odd. Rounding to odd at two or more extra bits keeps everything the counts look at:
 the stand-in is exact iff the exact value is, lies on the same side of every value of p bits
 (the limits, the ties), rounds to p bits as the exact value does in every mode, and keeps the
-first sr_bits + 1 bits of the discarded fraction that stochastic rounding compares with its
+first sr_bits + 2 bits of the discarded fraction that stochastic rounding compares with its
 random bits. The cast's counting pass then runs on (stand-in, result) with the operation's
 random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
 
 Formats whose stand-in float64 cannot hold raise NotImplementedError: more than 50 fraction
-bits (more than 50 - sr_bits under stochastic rounding), or results of the operation beyond
-float64's normal exponents (formats with 10 or 11 exponent bits; posits with large es).
+bits (more than 50 - sr_bits under stochastic rounding), a smallest normal below 2**-1020, or
+results of the operation beyond float64's range (mul, fma in formats with 10 or 11 exponent
+bits, div in formats with 11; posits with large es).
 """
 from __future__ import annotations
 
@@ -27,41 +28,43 @@ from ..report import CastReport
 from ..rounding import Rounding
 from . import floating
 
-# the exponents (lo, hi) with 2**lo <= |r| < 2**hi for every nonzero finite result r of each
-# operation on values in [2**q, 2**m)
-_RANGES = {"add": lambda q, m: (q, m + 1), "sub": lambda q, m: (q, m + 1), "mul": lambda q, m: (2 * q, 2 * m),
-           "div": lambda q, m: (q - m, m - q + 1), "fma": lambda q, m: (2 * q, 2 * m + 1),
-           "sqrt": lambda q, m: (q, m)}
+# the exponent hi with |r| < 2**hi for every finite result r of each operation on values in
+# [2**q, 2**m)
+_TOP = {"add": lambda q, m: m + 1, "sub": lambda q, m: m + 1, "mul": lambda q, m: 2 * m,
+        "div": lambda q, m: m - q + 1, "fma": lambda q, m: 2 * m + 1, "sqrt": lambda q, m: m}
 
 
-def _shape(fmt) -> tuple[int, int, int]:
-    """(fraction bits, exponent of the smallest positive value, maxexp: every value is below
-    2**maxexp) of a float or posit format."""
+def _shape(fmt) -> tuple[int, int, int, int]:
+    """(fraction bits, exponent of the smallest normal (posits: of minpos), exponent of the
+    smallest positive value, maxexp: every value is below 2**maxexp) of a float or posit format."""
     info = fmt.info
     if fmt.family == "posit":
-        return info.fraction_bits, info.minexp, info.maxexp
-    return fmt.man_bits, fmt.emin - (fmt.man_bits if fmt.subnormals else 0), info.maxexp
+        return info.fraction_bits, info.minexp, info.minexp, info.maxexp
+    return fmt.man_bits, fmt.emin, fmt.emin - (fmt.man_bits if fmt.subnormals else 0), info.maxexp
 
 
 def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
-    """The float format W whose round-to-odd result of op stands in for the exact one: every
-    value of fmt and every nonzero finite result of op on them is a normal number of W, with
-    ``2 + sr_bits`` more fraction bits than fmt (none for sr_bits=None, a deterministic mode).
-    NotImplementedError where float64 cannot hold W.
+    """The float format W whose round-to-odd result of op stands in for the exact one:
+    ``2 + sr_bits`` more fraction bits than fmt (sr_bits=None: a deterministic mode), normal
+    from two binades below fmt's smallest normal (where IEEE's tininess after rounding is
+    decided; below, W's subnormal quantum is 4 + sr_bits bits below fmt's, which keeps the
+    round-to-odd argument) to above every result of op, so that only exact infinities are
+    infinite. NotImplementedError where float64 cannot hold W.
 
-    >>> stand_in_format("mul", FloatFormat(4, 3, special="fn"))
-    FloatFormat(exp_bits=6, man_bits=5, bias=18, signed=True, subnormals=True, special='ieee', zero=True, name='e6m5b18')
+    >>> w = stand_in_format("mul", FloatFormat(4, 3, special="fn"))    # e4m3: products below 448**2
+    >>> w.name, w.info.minexp, w.info.maxexp
+    ('e5m5_b9', -8, 22)
     """
-    frac, q, m = _shape(fmt)
+    frac, emin, q, m = _shape(fmt)
     man_bits = frac + 2 + (sr_bits or 0)
-    lo, hi = _RANGES[op](q, m)
+    lo, hi = emin - 2, _TOP[op](q, m)
     if man_bits > 52:
         extra = f" with sr_bits={sr_bits} (at most {50 - frac} here)" if sr_bits else ""
         raise NotImplementedError(f"report=True for {op} in {fmt.name}{extra}: the exact results need "
                                   f"{man_bits} fraction bits, float64 holds 52")
     if lo < -1022 or hi > 1024:
-        raise NotImplementedError(f"report=True for {op} in {fmt.name}: its exact results reach 2**{lo} .. "
-                                  f"2**{hi}, beyond float64's normal range")
+        raise NotImplementedError(f"report=True for {op} in {fmt.name}: its exact results need the exponents "
+                                  f"2**{lo} .. 2**{hi}, beyond float64's")
     exp_bits = max(2, (hi - lo + 1).bit_length())         # 2**exp_bits - 2 binades hold [lo, hi)
     bias = max(1 - lo, (1 << exp_bits) - 2 - 1023)        # emin = lo unless that puts max beyond float64's
     return FloatFormat(exp_bits, man_bits, bias=bias)
