@@ -36,7 +36,7 @@ import numpy as np
 from .arithmetic import NotValuesError
 from .arithmetic import floating as float_arithmetic
 from .arithmetic import posit as posit_arithmetic
-from .arithmetic.report import op_report
+from .arithmetic.report import op_report, stand_in
 from . import report as _report
 from .casts import round as _round
 from .stochastic import stochastic_args
@@ -132,6 +132,8 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     operands = tuple(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1)
                      for a in arrays.values())
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
+    counted = report or _report.active()
+    wide = stand_in(op, fmt, stochastic) if counted else None     # NotImplementedError before the work
     if checks:
         try:
             out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)
@@ -140,8 +142,8 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
             raise next(e for e in errors if e is not None) from None
     else:
         out = module.elementwise(op, operands, fmt, mode, overflow, stochastic)
-    if report or _report.active():
-        rep, exact = op_report(op, operands, fmt, mode, stochastic, out)
+    if counted:
+        rep, exact = op_report(op, operands, fmt, mode, stochastic, out, wide)
         _report.record(f"numfmt.{op}({fmt.name})", rep, exact.reshape(shape))
     out = out.reshape(shape).astype(np.float32 if out32 else np.float64, copy=False)
     return (finish(out, out), rep) if report else finish(out, out)

@@ -70,13 +70,26 @@ def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
     return FloatFormat(exp_bits, man_bits, bias=bias)
 
 
-def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np.ndarray) -> tuple:
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """a, marked read-only (a private copy or view): the stand-in's kernels then get the
+    operands as an unbroadcast float64 call does, whatever broadcasting or conversion made of
+    them (Numba compiles a kernel once per read-only pattern)."""
+    a.flags.writeable = False
+    return a
+
+
+def stand_in(op: str, fmt, stochastic) -> FloatFormat:
+    """``stand_in_format`` for op in fmt under ``stochastic`` (None or the operation's
+    ``StochasticArgs``: the float family needs sr_bits more bits; posit counts need none)."""
+    return stand_in_format(op, fmt, stochastic[1] if stochastic is not None and fmt.family == "float" else None)
+
+
+def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np.ndarray, wide: FloatFormat) -> tuple:
     """(report, stand-in) of op's results ``out`` (flat) in fmt from the flat, broadcast
-    operands, rounded in ``mode`` with ``stochastic`` (the operation's own random bits); the
-    stand-in (flat float64) names the exact results in ``numfmt.flags`` errors."""
-    sr_bits = stochastic[1] if stochastic is not None and fmt.family == "float" else None
-    wide = stand_in_format(op, fmt, sr_bits)
-    operands = tuple(np.ascontiguousarray(a, np.float64) for a in operands)
+    operands, rounded in ``mode`` with ``stochastic`` (the operation's own random bits); wide
+    is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
+    in ``numfmt.flags`` errors."""
+    operands = tuple(_read_only(np.ascontiguousarray(a, np.float64)) for a in operands)
     exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None)
     counted = exact
     nan = np.isnan(exact)
