@@ -237,6 +237,9 @@ def test_report_returns_the_plain_result_and_refuses_formats_beyond_float64():
         nf.mul(1.0, 1.0, nf.FloatFormat(11, 5), report=True)
     with pytest.raises(NotImplementedError), nf.flags():      # inside flags too: every call counts
         nf.add(1.0, 1.0, "binary64")
+    tiny = nf.FloatFormat(1, 1, bias=3, signed=False, subnormals=False, zero=False)    # values 0.125, 0.1875
+    y, rep = nf.fma([0.125, 0.125], [0.1875, np.inf], [0.125, np.inf], tiny, report=True)   # operands above products
+    assert y.tolist() == [0.125, np.inf] and (rep.inexact, rep.underflow) == (1, 0)
     fmt = nf.FloatFormat(8, 50)                                # the widest: a stand-in of 52 fraction bits
     assert nf.add(1.0, 2.0 ** -51, fmt, "toward_positive", report=True)[1].inexact == 1
 

@@ -48,8 +48,8 @@ def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
     ``2 + sr_bits`` more fraction bits than fmt (sr_bits=None: a deterministic mode), normal
     from two binades below fmt's smallest normal (where IEEE's tininess after rounding is
     decided; below, W's subnormal quantum is 4 + sr_bits bits below fmt's, which keeps the
-    round-to-odd argument) to above every result of op, so that only exact infinities are
-    infinite. NotImplementedError where float64 cannot hold W.
+    round-to-odd argument) to above every operand and every result of op, so that only exact
+    infinities are infinite. NotImplementedError where float64 cannot hold W.
 
     >>> w = stand_in_format("mul", FloatFormat(4, 3, special="fn"))    # e4m3: products below 448**2
     >>> w.name, w.info.minexp, w.info.maxexp
@@ -57,7 +57,7 @@ def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
     """
     frac, emin, q, m = _shape(fmt)
     man_bits = frac + 2 + (sr_bits or 0)
-    lo, hi = emin - 2, _TOP[op](q, m)
+    lo, hi = emin - 2, max(_TOP[op](q, m), m)            # the operands too (formats below 1: products)
     if man_bits > 52:
         extra = f" with sr_bits={sr_bits} (at most {50 - frac} here)" if sr_bits else ""
         raise NotImplementedError(f"report=True for {op} in {fmt.name}{extra}: the exact results need "
