@@ -36,6 +36,8 @@ import numpy as np
 from .arithmetic import NotValuesError
 from .arithmetic import floating as float_arithmetic
 from .arithmetic import posit as posit_arithmetic
+from .arithmetic.report import op_report, stand_in
+from . import report as _report
 from .casts import round as _round
 from .stochastic import stochastic_args
 from .casts.common import as_float_array, finish
@@ -66,7 +68,7 @@ def _fits_float32(fmt) -> bool:
 def representable(v: np.ndarray, fmt) -> np.ndarray:
     """Mask of the elements of v that are values of fmt (NaN where fmt has NaN; -0 as 0):
     those that rounding toward zero leaves unchanged (a NaN without NaN becomes 0)."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), _report.suspended():
         r = _round(v, fmt, "toward_zero", "ieee", nan="ml_dtypes" if fmt.family == "float" else "raise")
     return (r == v) | (np.isnan(v) & np.isnan(r))
 
@@ -94,12 +96,15 @@ def round_operands(arrays: dict, fmt, mode: Rounding, overflow: str, inputs: str
     if inputs == "exact":
         return arrays
     rnd = Rounding.NEAREST_EVEN if mode == Rounding.STOCHASTIC else mode
-    return {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
+    with _report.suspended():           # the operation counts, not the rounding of its operands
+        return {n: np.asarray(_round(a, fmt, rnd, overflow)) for n, a in arrays.items()}
 
 
-def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng):
+def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+           report: bool = False):
     """Check the arguments, broadcast, check (or round) the operands, dispatch to the family's
-    elementwise, shape the result."""
+    elementwise, shape the result; with ``report`` (or inside ``numfmt.flags``) count it
+    (``numfmt.arithmetic.report``) and, for ``report``, return (result, CastReport)."""
     fmt = _format(fmt)
     module = _family_module(fmt)
     mode = rounding_mode(rounding)
@@ -127,6 +132,8 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     operands = tuple(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1)
                      for a in arrays.values())
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
+    counted = report or _report.active()
+    wide = stand_in(op, fmt, stochastic) if counted else None     # NotImplementedError before the work
     if checks:
         try:
             out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)
@@ -135,8 +142,11 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
             raise next(e for e in errors if e is not None) from None
     else:
         out = module.elementwise(op, operands, fmt, mode, overflow, stochastic)
+    if counted:
+        rep, exact = op_report(op, operands, fmt, mode, stochastic, out, wide)
+        _report.record(f"numfmt.{op}({fmt.name})", rep, exact.reshape(shape))
     out = out.reshape(shape).astype(np.float32 if out32 else np.float64, copy=False)
-    return finish(out, out)
+    return (finish(out, out), rep) if report else finish(out, out)
 
 
 _ARGS_DOC = """fmt: a format name or alias, a Format, or a numpy / ml_dtypes dtype (float or posit family).
@@ -149,12 +159,18 @@ _ARGS_DOC = """fmt: a format name or alias, a Format, or a numpy / ml_dtypes dty
             exact core keeps every bit that matters.
         inputs: ``exact`` (default): operands must be values of fmt, else ValueError; ``round``:
             round them to fmt first.
+        report: also return a ``numfmt.CastReport``: ``(result, report)``, the counts of what the
+            rounding did to the exact results (see ``numfmt.report``; broadcast: one element per
+            result). Inside ``with numfmt.flags()`` every call counts, and adds its report there
+            (``raise_on`` names the element and its exact result, to p + 2 bits rounded to odd).
+            With inputs="round" the rounding of the operands is not counted. NotImplementedError
+            where the exact results do not fit float64 (``numfmt.arithmetic.report``).
     Returns float32 where float32 holds every value of fmt and no operand is float64, else float64."""
 
 
 def add(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """a + b, exact, rounded once to fmt.
 
     Args:
@@ -167,13 +183,17 @@ def add(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         [1.0, nan]
         >>> nf.add([1.0, 448.0], [0.0625, 32.0], "e4m3", "toward_positive", overflow="saturate").tolist()
         [1.125, 448.0]
+        >>> y, rep = nf.add([1.0, 448.0], [0.0625, 32.0], "e4m3", report=True)
+        >>> rep.n, rep.inexact, rep.overflow, rep.invalid     # 480 overflows to NaN: invalid too
+        (2, 2, 1, 1)
     """
-    return _apply("add", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
+    return _apply("add", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+                  report)
 
 
 def sub(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """a - b, exact, rounded once to fmt; x - x is +0 (-0 under toward_negative).
 
     Args:
@@ -185,12 +205,13 @@ def sub(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> [float(nf.sub(1.5, 1.5, "bfloat16", r)) for r in ("nearest_even", "toward_negative")]
         [0.0, -0.0]
     """
-    return _apply("sub", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
+    return _apply("sub", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+                  report)
 
 
 def mul(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """a * b, exact, rounded once to fmt.
 
     Args:
@@ -202,12 +223,13 @@ def mul(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> nf.mul([1.5, 3.0], 1.5, "e2m1", "toward_zero").tolist()
         [2.0, 4.0]
     """
-    return _apply("mul", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
+    return _apply("mul", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+                  report)
 
 
 def div(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """a / b, exact, rounded once to fmt; x / 0 is ±Inf (NaN or ±max without Inf), 0 / 0 NaN.
 
     Args:
@@ -219,12 +241,13 @@ def div(a, b, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, se
         >>> nf.div([1.0, 1.0, 1.0], [3.0, 0.0, -0.0], "binary16").tolist()
         [0.333251953125, inf, -inf]
     """
-    return _apply("div", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
+    return _apply("div", {"a": a, "b": b}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+                  report)
 
 
 def fma(a, b, c, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
         sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """a * b + c with a single rounding (the product is not rounded).
 
     Args:
@@ -239,12 +262,12 @@ def fma(a, b, c, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *,
         (6.103515625e-05, 0.0)
     """
     return _apply("fma", {"a": a, "b": b, "c": c}, fmt, rounding, overflow, seed, sr_bits, sr_rule,
-                  random_bits, inputs, rng)
+                  random_bits, inputs, rng, report)
 
 
 def sqrt(a, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed=None,
          sr_bits: int | None = None, sr_rule: str = "add", random_bits=None, inputs: str = "exact",
-        rng: str = "splitmix64"):
+        rng: str = "splitmix64", report: bool = False):
     """The square root of a, exact, rounded once to fmt; sqrt(-0) = -0, sqrt(x < 0) = NaN.
 
     Args:
@@ -256,7 +279,8 @@ def sqrt(a, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, seed
         >>> nf.sqrt([2.0, 2.0], "e4m3", "toward_zero").tolist(), float(nf.sqrt(2.0, "e4m3", "rup"))
         ([1.375, 1.375], 1.5)
     """
-    return _apply("sqrt", {"a": a}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng)
+    return _apply("sqrt", {"a": a}, fmt, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, rng,
+                  report)
 
 
 def _sign_op(function, a, fmt, rounding, overflow, inputs):
@@ -265,13 +289,14 @@ def _sign_op(function, a, fmt, rounding, overflow, inputs):
     fmt = _format(fmt)
     _check_inputs(inputs)
     x = as_float_array(a, "a")
-    if inputs == "round":
-        x = np.asarray(_round(x, fmt, rounding, overflow_policy(overflow)))
-    error = _not_values("a", x, fmt)
-    if error is not None:
-        raise error
-    with np.errstate(invalid="ignore"):
-        out = np.asarray(_round(function(x), fmt, "toward_zero", "ieee"))
+    with _report.suspended():           # exact: nothing to count
+        if inputs == "round":
+            x = np.asarray(_round(x, fmt, rounding, overflow_policy(overflow)))
+        error = _not_values("a", x, fmt)
+        if error is not None:
+            raise error
+        with np.errstate(invalid="ignore"):
+            out = np.asarray(_round(function(x), fmt, "toward_zero", "ieee"))
     return finish(out, out)
 
 

@@ -1,8 +1,10 @@
 """What a cast did: IEEE 754-style exception counts (``CastReport``) and the ``flags`` context.
 
-``numfmt.round``, ``numfmt.encode`` and ``numfmt.quantize_affine`` take ``report=True`` and
-then return ``(result, CastReport)``. The counts run over the whole array, one element at a
-time (an element sets any number of flags):
+``numfmt.round``, ``numfmt.encode``, ``numfmt.quantize_affine`` and the element-wise operations
+``numfmt.add``, ``sub``, ``mul``, ``div``, ``fma``, ``sqrt`` take ``report=True`` and then return
+``(result, CastReport)``. The counts run over the whole array, one element at a time (an element
+sets any number of flags); an operation counts each (broadcast) result element against the
+operation's exact result, as a cast counts against its input (``numfmt.arithmetic.report``):
 
 =================  ===========================================================================
 count              an element counts when
@@ -24,9 +26,11 @@ underflow          tiny and inexact: nonzero exact value that, rounded with an u
 flushed_to_zero    nonzero exact value, zero result
 subnormal          nonzero result below the smallest normal (float formats with subnormals)
 invalid            NaN result of a non-NaN input (Inf into a format without Inf, an overflow
-                   to NaN, a negative into an unsigned format, a block whose scale is NaN)
-nan_in             NaN input
-div_by_zero        division of a nonzero by zero (the arithmetic; always 0 for a cast)
+                   to NaN, a negative into an unsigned format, a block whose scale is NaN);
+                   operations also: Inf - Inf, 0 * Inf, 0 / 0, Inf / Inf, sqrt of a negative,
+                   x / 0 where it gives NaN (formats without Inf but with NaN; posits' NaR)
+nan_in             NaN input (operations: some operand NaN)
+div_by_zero        division of a nonzero finite number by zero (always 0 for a cast)
 =================  ===========================================================================
 
 Block formats count the elements against their own element value x / scale (limits scaled by

@@ -1,0 +1,110 @@
+"""The ``CastReport`` of an element-wise operation (``numfmt.add(..., report=True)`` ...).
+
+The operation's counts are those of a cast (``numfmt.casts.report``) of its exact result to
+the format, with the exact result replaced by a stand-in: the same operation in a wider float
+format W (``stand_in_format``: p + 2 significand bits, p + sr_bits + 2 under stochastic
+rounding, and an exponent range from just below fmt's normal ones to above every result),
+rounded to odd. Rounding to odd at two or more extra bits keeps everything the counts look at:
+the stand-in is exact iff the exact value is, lies on the same side of every value of p bits
+(the limits, the ties), rounds to p bits as the exact value does in every mode, and keeps the
+first sr_bits + 2 bits of the discarded fraction that stochastic rounding compares with its
+random bits. The cast's counting pass then runs on (stand-in, result) with the operation's
+random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
+
+Formats whose stand-in float64 cannot hold raise NotImplementedError: more than 50 fraction
+bits (more than 50 - sr_bits under stochastic rounding), a smallest normal below 2**-1020, or
+results of the operation beyond float64's range (mul, fma in formats with 10 or 11 exponent
+bits, div in formats with 11; posits with large es).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..casts import report as cast_report
+from ..formats.floating import FloatFormat
+from ..report import CastReport
+from ..rounding import Rounding
+from . import floating
+
+# the exponent hi with |r| < 2**hi for every finite result r of each operation on values in
+# [2**q, 2**m)
+_TOP = {"add": lambda q, m: m + 1, "sub": lambda q, m: m + 1, "mul": lambda q, m: 2 * m,
+        "div": lambda q, m: m - q + 1, "fma": lambda q, m: 2 * m + 1, "sqrt": lambda q, m: m}
+
+
+def _shape(fmt) -> tuple[int, int, int, int]:
+    """(fraction bits, exponent of the smallest normal (posits: of minpos), exponent of the
+    smallest positive value, maxexp: every value is below 2**maxexp) of a float or posit format."""
+    info = fmt.info
+    if fmt.family == "posit":
+        return info.fraction_bits, info.minexp, info.minexp, info.maxexp
+    return fmt.man_bits, fmt.emin, fmt.emin - (fmt.man_bits if fmt.subnormals else 0), info.maxexp
+
+
+def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
+    """The float format W whose round-to-odd result of op stands in for the exact one:
+    ``2 + sr_bits`` more fraction bits than fmt (sr_bits=None: a deterministic mode), normal
+    from two binades below fmt's smallest normal (where IEEE's tininess after rounding is
+    decided; below, W's subnormal quantum is 4 + sr_bits bits below fmt's, which keeps the
+    round-to-odd argument) to above every operand and every result of op, so that only exact
+    infinities are infinite. NotImplementedError where float64 cannot hold W.
+
+    >>> w = stand_in_format("mul", FloatFormat(4, 3, special="fn"))    # e4m3: products below 448**2
+    >>> w.name, w.info.minexp, w.info.maxexp
+    ('e5m5_b9', -8, 22)
+    """
+    frac, emin, q, m = _shape(fmt)
+    man_bits = frac + 2 + (sr_bits or 0)
+    lo, hi = emin - 2, max(_TOP[op](q, m), m)            # the operands too (formats below 1: products)
+    if man_bits > 52:
+        extra = f" with sr_bits={sr_bits} (at most {50 - frac} here)" if sr_bits else ""
+        raise NotImplementedError(f"report=True for {op} in {fmt.name}{extra}: the exact results need "
+                                  f"{man_bits} fraction bits, float64 holds 52")
+    if lo < -1022 or hi > 1024:
+        raise NotImplementedError(f"report=True for {op} in {fmt.name}: its exact results need the exponents "
+                                  f"2**{lo} .. 2**{hi}, beyond float64's")
+    exp_bits = max(2, (hi - lo + 1).bit_length())         # 2**exp_bits - 2 binades hold [lo, hi)
+    bias = max(1 - lo, (1 << exp_bits) - 2 - 1023)        # emin = lo unless that puts max beyond float64's
+    return FloatFormat(exp_bits, man_bits, bias=bias)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """a, marked read-only (a private copy or view): the stand-in's kernels then get the
+    operands as an unbroadcast float64 call does, whatever broadcasting or conversion made of
+    them (Numba compiles a kernel once per read-only pattern)."""
+    a.flags.writeable = False
+    return a
+
+
+def stand_in(op: str, fmt, stochastic) -> FloatFormat:
+    """``stand_in_format`` for op in fmt under ``stochastic`` (None or the operation's
+    ``StochasticArgs``: the float family needs sr_bits more bits; posit counts need none)."""
+    return stand_in_format(op, fmt, stochastic[1] if stochastic is not None and fmt.family == "float" else None)
+
+
+def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np.ndarray, wide: FloatFormat) -> tuple:
+    """(report, stand-in) of op's results ``out`` (flat) in fmt from the flat, broadcast
+    operands, rounded in ``mode`` with ``stochastic`` (the operation's own random bits); wide
+    is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
+    in ``numfmt.flags`` errors."""
+    operands = tuple(_read_only(np.ascontiguousarray(a, np.float64)) for a in operands)
+    exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None)
+    counted = exact
+    nan = np.isnan(exact)
+    if nan.any():               # a NaN from non-NaN operands counts as invalid (as a zero: no other count)
+        nan_in = np.logical_or.reduce([np.isnan(a) for a in operands])
+        counted = np.where(nan & ~nan_in, 0.0, exact)
+    if fmt.family == "posit":
+        rep = cast_report.posit_report(counted, out, fmt)
+    else:
+        rep = cast_report.float_report(counted, out, fmt, mode, stochastic)
+    if op != "div":
+        return rep, exact
+    a, b = operands
+    by_zero = np.isfinite(a) & (a != 0) & (b == 0)
+    count = int(by_zero.sum())
+    if count:
+        rep = dataclasses.replace(rep, div_by_zero=count, first={**rep.first, "div_by_zero": int(by_zero.argmax())})
+    return rep, exact
