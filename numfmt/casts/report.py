@@ -103,8 +103,9 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     """The report of x cast to the posit format fmt with result values y."""
     flat, values = _same_dtype(x, y)
-    chunks = run_chunked(kern.count_posit, flat, values, float(fmt.info.maxpos),
-                         float(fmt.info.minpos), pass_start=True)
+    maxpos, minpos = float(fmt.info.maxpos), float(fmt.info.minpos)
+    lim = (maxpos, minpos, 0.0, 0, 0, float(np.nextafter(minpos, 0.0)), float(np.nextafter(maxpos, np.inf)))
+    chunks = run_chunked(kern.count_posit, flat, values, lim, pass_start=True)
     return CastReport.from_counts(combine(chunks), flat.size)
 
 

@@ -32,20 +32,22 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     """The flags (bits: INEXACT, ...) of one element: exact value x, result y (float64), ``ovf``
     and ``tiny`` as the family decided them (only asked where |x| > maxv or 0 < |x| < normal),
     maxv the largest finite value, minv the smallest value where results below it are clamped
-    to it (formats without zero, posits; else -1), normal the smallest normal (0: none)."""
-    if x != x:
-        return NAN_IN
+    to it (formats without zero, posits; else -1), normal the smallest normal (0: none).
+    Branch-free (selects only): on random data branches would mispredict."""
     ax = abs(x)
     ay = abs(y)
-    if y != y:                  # NaN from a non-NaN: invalid; from an overflow also inexact
-        return INVALID | ((OVERFLOW | INEXACT) if ovf else 0)
-    if ax == np.inf:
-        return (INEXACT | SATURATED) if ay != np.inf else 0
-    m = INEXACT if y != x else 0
-    m |= (OVERFLOW | (SATURATED if ay == maxv else 0)) if ovf else 0
-    m |= (UNDERFLOW if y != x else 0) | (SATURATED if ay == minv else 0) if tiny else 0
+    ne = y != x
+    nan_x = x != x
+    nan_y = (y != y) & (not nan_x)      # NaN from a non-NaN: invalid; from an overflow also inexact
+    inf_x = ax == np.inf
+    m = (INEXACT if ne else 0) | ((OVERFLOW | (SATURATED if ay == maxv else 0)) if ovf else 0)
+    m |= ((UNDERFLOW if ne else 0) | (SATURATED if ay == minv else 0)) if tiny else 0
     m |= FLUSHED if (x != 0) & (y == 0) else 0
     m |= SUBNORMAL if (y != 0) & (ay < normal) else 0
+    m = 0 if nan_x | nan_y | inf_x else m
+    m |= NAN_IN if nan_x else 0
+    m |= (INVALID | ((OVERFLOW | INEXACT) if ovf else 0)) if nan_y else 0
+    m |= (INEXACT | SATURATED) if inf_x & (ay != np.inf) & (not nan_y) else 0
     return m
 
 
@@ -74,21 +76,111 @@ def _new_counts():
 
 
 @nb.njit(forceinline=True)
+def _spread(m):
+    """The flags m (bits 0-7) as two integers of four 16-bit fields each (flags 0-3 and 4-7):
+    summed over up to 65535 elements in registers, they count every flag at once (``_unpack``);
+    a histogram or array of counts would go through memory for every element."""
+    return ((m & 1) | ((m & 2) << 15) | ((m & 4) << 30) | ((m & 8) << 45),
+            ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
+
+
+@nb.njit(forceinline=True)
+def _unpack(c, lo, hi):
+    """Add the counts summed in ``_spread``'s fields to c."""
+    for k in range(4):
+        c[k] += (lo >> (16 * k)) & 0xFFFF
+        c[4 + k] += (hi >> (16 * k)) & 0xFFFF
+
+
+@nb.njit(forceinline=True)
+def _firsts(c, m, index, seen):
+    """Note index as the first of the flags m not yet ``seen`` (checked once per element, the
+    loop over flags only for new ones); the flags seen now."""
+    if m & ~seen:
+        for k in range(NFLAGS):
+            if (m >> k) & 1:
+                _first(c, k, index)
+        seen |= m
+    return seen
+
+
+@nb.njit(forceinline=True)
 def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     """The flags of one float element (x, y float64), with ``p`` the element format's
     ``round_one`` parameters for an unbounded exponent range (``numfmt.casts.report``) and
     lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
     fmt's precision under the smallest normal, above the smallest over the largest finite value
     (between them and the limits only the rounding decides)."""
+    ovf, tiny, band = _bounds(x, lim)
+    if band:                                # rounding decides
+        return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
+    return _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])
+
+
+@nb.njit(forceinline=True)
+def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
+    """``_float_flags`` of an element in a band: overflow and tininess from x rounded with the
+    unbounded exponent range (branch-free)."""
+    maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
+    return _flags(x, y, (r > max_bits) & (r <= INF_BITS), r < normal_bits, maxv, minv, normal)
+
+
+@nb.njit(forceinline=True)
+def _bounds(x, lim):
+    """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim; in the band (|x| in (maxv,
+    above) or in (below, normal)) ovf and tiny are the rounding's to decide."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
     ax = abs(x)
-    ovf = (ax >= above) & (ax != np.inf)
-    tiny = (ax <= below) & (x != 0)
-    if ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal)):   # rounding decides
-        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
-        ovf = (r > max_bits) & (r <= INF_BITS)
-        tiny = r < normal_bits
-    return _flags(x, y, ovf, tiny, maxv, minv, normal)
+    band = ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal))
+    return (ax >= above) & (ax != np.inf), (ax <= below) & (x != 0), band
+
+
+@nb.njit(forceinline=True)
+def _outside_bands(x, y, lim):
+    """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
+    ovf, tiny, band = _bounds(x, lim)
+    return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
+
+
+@nb.njit(forceinline=True)
+def _present(lo, hi):
+    """The flags whose ``_spread`` fields in lo, hi are nonzero."""
+    m = 0
+    for k in range(4):
+        m |= (1 << k) if (lo >> (16 * k)) & 0xFFFF else 0
+        m |= (1 << (4 + k)) if (hi >> (16 * k)) & 0xFFFF else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _rare_counts(c, x, y, rare, start, lim, seen):
+    """Add the flags of the tile's elements ``rare`` (indices into x, y) to c, but of those in
+    a band (``_bounds``), in a branch-free pass that vectorizes; then their first indices (a
+    scan only while a flag of the tile is not in ``seen``), and the band elements moved to
+    the front of ``rare``. Returns (seen, the number of band elements)."""
+    lo = hi = 0
+    bands = 0
+    for j in range(rare.size):
+        m, band = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)
+        bands += band
+        f_lo, f_hi = _spread(m)
+        lo += f_lo
+        hi += f_hi
+    _unpack(c, lo, hi)
+    need = _present(lo, hi) & ~seen
+    for j in range(rare.size):
+        if not need:
+            break
+        hit = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)[0] & need
+        if hit:
+            _firsts(c, hit, start + rare[j], 0)
+            need &= ~hit
+    k = 0
+    for j in range(rare.size if bands else 0):
+        rare[k] = rare[j]
+        k += _bounds(np.float64(x[rare[j]]), lim)[2]
+    return seen | _present(lo, hi), bands
 
 
 @nb.njit(forceinline=True)
@@ -144,29 +236,36 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are visited one by one."""
     c = _new_counts()
+    seen = 0
     maxv, normal = lim[0], lim[2]
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        for i in _common(c, xs, ys, start + a, normal, maxv):
+        rare = _common(c, xs, ys, start + a, normal, maxv)
+        seen, bands = _rare_counts(c, xs, ys, rare, start + a, lim, seen)
+        lo = hi = 0
+        for i in rare[:bands]:
             index = start + a + i
             rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
-            _tally(c, _float_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim), index)
+            m = _rounded_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim)
+            f_lo, f_hi = _spread(m)
+            lo += f_lo
+            hi += f_hi
+            seen = _firsts(c, m, index, seen)
+        _unpack(c, lo, hi)
     return c
 
 
 @nb.njit(cache=True, nogil=True)
-def count_posit(x, y, start, maxpos, minpos):
+def count_posit(x, y, start, lim):
     """Counts of a posit cast: overflow and saturation above maxpos, underflow and saturation
-    below minpos (posits round neither to zero nor to infinity); passes as ``count_float``."""
+    below minpos (posits round neither to zero nor to infinity); passes as ``count_float``,
+    with lim = (maxpos, minpos, 0, 0, 0, below, above), below and above the float64 neighbours
+    of minpos toward 0 and of maxpos toward infinity: no band, |x| alone decides."""
     c = _new_counts()
+    seen = 0
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        for i in _common(c, xs, ys, start + a, minpos, maxpos):
-            xi = np.float64(xs[i])
-            ax = abs(xi)
-            m = _flags(xi, np.float64(ys[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos,
-                       minpos, 0.0)
-            _tally(c, m, start + a + i)
+        seen = _rare_counts(c, xs, ys, _common(c, xs, ys, start + a, lim[1], lim[0]), start + a, lim, seen)[0]
     return c
 
 
@@ -294,34 +393,30 @@ def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, 
     result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
     random number start + i). INEXACT compares y with x; the other flags come from the element
     (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``). Returns
-    the counts (a histogram of the masks, then the first index of each flag)."""
-    hist = np.zeros(1 << NFLAGS, np.int64)
+    the counts (then the first index of each flag)."""
     c = _new_counts()
     seen = 0
-    for i in range(x.size):
-        xi = np.float64(x[i])
-        if xi != xi:
-            m = NAN_IN
-        elif nan_scale[i]:
-            m = INVALID
-        else:
-            rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-            if fixed:
-                m = _fixed_element_flags(v[i], ye[i], rnd, fx)
+    for a in range(0, x.size, TILE):
+        lo = hi = 0
+        for i in range(a, min(a + TILE, x.size)):
+            xi = np.float64(x[i])
+            if xi != xi:
+                m = NAN_IN
+            elif nan_scale[i]:
+                m = INVALID
             else:
-                m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
-            m |= INEXACT if np.float64(y[i]) != xi else 0
-        mask[i] = m
-        hist[m] += 1
-        if m & ~seen:
-            for k in range(NFLAGS):
-                if (m >> k) & 1:
-                    _first(c, k, start + i)
-            seen |= m
-    for m in range(1, 1 << NFLAGS):
-        if hist[m]:
-            for k in range(NFLAGS):
-                c[k] += hist[m] * ((m >> k) & 1)
+                rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+                if fixed:
+                    m = _fixed_element_flags(v[i], ye[i], rnd, fx)
+                else:
+                    m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
+                m |= INEXACT if np.float64(y[i]) != xi else 0
+            mask[i] = m
+            f_lo, f_hi = _spread(m)
+            lo += f_lo
+            hi += f_hi
+            seen = _firsts(c, m, start + i, seen)
+        _unpack(c, lo, hi)
     return c
 
 
