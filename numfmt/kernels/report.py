@@ -386,37 +386,66 @@ def _fixed_element_flags(v, ye, rnd, fx):
     return m | (FLUSHED if (v != 0) & (ye == 0) else 0)
 
 
-@nb.njit(cache=True, nogil=True)
-def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, stochastic, lim, fixed, fx):
-    """mask[i] = the flags of element i of a block cast: x the input, y its result value, v the
-    element's exact value x / scale (the input of the element rounding), ye the element's
-    result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
-    random number start + i). INEXACT compares y with x; the other flags come from the element
-    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``). Returns
-    the counts (then the first index of each flag)."""
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def block_element_flags(x, mask, lo, hi, start, y, codes, table, scales, geometry, ts, nvfp4, rand, seed, p, sr,
+                        stochastic, lim, fixed, fx):
+    """mask[i] = the flags of element i of a block cast, for i in [lo, hi): x the input (flat, x's
+    order), y its result values (empty for an encode: then the codes' values), codes the element
+    codes and table the element value of each code, scales the block scale values (flat, in
+    the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked axis'
+    length, the product of the axes after it, the block size, the blocks along the axis
+    (padded); ts the tensor scale (float32; nvfp4). Element i drew random number start + i.
+    The element's exact value v is x / scale (nvfp4: the recipe's fl32(x / fl32(ts * scale))),
+    its result the element's value; INEXACT compares x with the cast's value (power-of-two
+    scales: element * scale; nvfp4: fl32(element * fl32(ts * scale))); the other flags come
+    from the element (``_float_flags`` with the element format's limits, or
+    ``_fixed_element_flags``); a NaN scale makes an element INVALID. Returns the counts."""
+    n, inner, bs, blocks = geometry
     c = _new_counts()
     seen = 0
-    for a in range(0, x.size, TILE):
-        lo = hi = 0
-        for i in range(a, min(a + TILE, x.size)):
-            xi = np.float64(x[i])
-            if xi != xi:
-                m = NAN_IN
-            elif nan_scale[i]:
-                m = INVALID
+    row, rest = divmod(lo, n * inner)
+    k, j = divmod(rest, inner)
+    base = row * blocks * inner
+    kb, kr = divmod(k, bs)
+    acc_lo = acc_hi = 0
+    for i in range(lo, hi):
+        s = scales[base + kb * inner + j]
+        xi = np.float64(x[i])
+        e = table[codes[i]]
+        total = ts * np.float32(s)
+        v = np.float64(np.float32(x[i]) / total) if nvfp4 else xi / s
+        yi = np.float64(y[i]) if y.size else np.float64(np.float32(e) * total) if nvfp4 else e * s
+        if xi != xi:
+            m = NAN_IN
+        elif s != s:
+            m = INVALID
+        else:
+            rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+            if fixed:
+                m = _fixed_element_flags(v, e, rnd, fx)
             else:
-                rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-                if fixed:
-                    m = _fixed_element_flags(v[i], ye[i], rnd, fx)
-                else:
-                    m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
-                m |= INEXACT if np.float64(y[i]) != xi else 0
-            mask[i] = m
-            f_lo, f_hi = _spread(m)
-            lo += f_lo
-            hi += f_hi
-            seen = _firsts(c, m, start + i, seen)
-        _unpack(c, lo, hi)
+                m = _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT
+            m |= INEXACT if yi != xi else 0
+        mask[i] = m
+        f_lo, f_hi = _spread(m)
+        acc_lo += f_lo
+        acc_hi += f_hi
+        seen = _firsts(c, m, start + i, seen)
+        if (i - lo) % TILE == TILE - 1:         # the 16-bit fields hold up to 65535 elements
+            _unpack(c, acc_lo, acc_hi)
+            acc_lo = acc_hi = 0
+        j += 1                                  # the next element's place: (row, k, j)
+        if j == inner:
+            j = 0
+            k += 1
+            kr += 1
+            if kr == bs:
+                kr = 0
+                kb += 1
+            if k == n:
+                k = kr = kb = 0
+                base += blocks * inner
+    _unpack(c, acc_lo, acc_hi)
     return c
 
 
