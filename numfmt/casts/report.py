@@ -185,7 +185,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
     pad = bool(options.get("pad"))
     if isinstance(out, block_casts.BlockCodes):
-        enc, y = out, np.empty(0, x.dtype)
+        enc, y = out, None
     else:
         enc, y = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad), out
     codes, table = _element_table(enc)
@@ -198,12 +198,14 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
           np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
     flat = kernel_input(x, x.dtype)
-    mask = np.empty(flat.size, np.uint16)
-    n = x.shape[axis]
-    geometry = (n, math.prod(x.shape[axis + 1:]), fmt.block_size, -(-n // fmt.block_size))
-    args = (start, kernel_input(y, y.dtype), codes, table, scales, geometry, ts, not fmt.power_of_two, rand, seed,
+    mask = np.empty(flat.size if per_block else 0, np.uint16)
+    n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
+    blocks = -(-n // fmt.block_size)
+    geometry = (n, inner, fmt.block_size, blocks)
+    args = (start, flat if y is None else kernel_input(y, y.dtype), y is not None, codes, table, scales, geometry, ts, not fmt.power_of_two, rand, seed,
             unbounded_params(like, mode), sr, sto, _limits(like), is_fixed, fx)
-    chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, lo, hi, *args), flat.size)
+    runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
+    chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
     if per_block:
@@ -211,4 +213,4 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         shape = next(iter(blocks.values())).shape
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
-    return CastReport.from_counts(combine(chunks), mask.size, **extra)
+    return CastReport.from_counts(combine(chunks), flat.size, **extra)

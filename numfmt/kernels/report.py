@@ -386,65 +386,128 @@ def _fixed_element_flags(v, ye, rnd, fx):
     return m | (FLUSHED if (v != 0) & (ye == 0) else 0)
 
 
+BAND = 1 << 15       # a mark in a block mask: the element's rounding decides its flags
+
+
+@nb.njit(forceinline=True)
+def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
+    """(x, v, y) of block element i as float64: its input, its exact element value v = x / s
+    (nvfp4: the recipe's fl32(x / fl32(ts * s))) and the cast's value (y[i] if has_y, else
+    from the element value e: e * s; nvfp4: fl32(e * fl32(ts * s))). Selects only: y is read
+    either way (pass x when there is no y), so that a loop of it vectorizes."""
+    xi = np.float64(x[i])
+    total = ts * np.float32(s)
+    v_nvfp4 = np.float64(np.float32(x[i]) / total)     # every operand computed first: then the
+    v_pow2 = xi / s                                     # choices below are selects, no branches
+    y_nvfp4 = np.float64(np.float32(e) * total)
+    y_pow2 = e * s
+    given = np.float64(y[i])
+    y_codes = y_nvfp4 if nvfp4 else y_pow2
+    return xi, v_nvfp4 if nvfp4 else v_pow2, given if has_y else y_codes
+
+
+@nb.njit(forceinline=True)
+def _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max):
+    """The flags of a block element (branch-free), or BAND where the element's rounding must
+    decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
+    element)."""
+    ovf, tiny, band = _bounds(v, lim)
+    m = _flags(v, e, ovf, tiny, lim[0], lim[1], lim[2]) & ~INEXACT
+    fixed_band = abs(v) > fixed_max
+    fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
+    band = fixed_band if fixed else band
+    m = fixed_m if fixed else m
+    m = (BAND if band else m) | (INEXACT if yi != xi else 0)
+    m = INVALID if s != s else m
+    return NAN_IN if xi != xi else m
+
+
+@nb.njit(forceinline=True)
+def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed,
+               fixed_max):
+    """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
+    ``_spread`` counts of its elements but the BAND ones, and how many are BAND; with ``keep``
+    each element's ``_block_mask`` goes to mask."""
+    lo = hi = 0
+    bands = 0
+    for t in range(length):
+        i = i0 + t
+        s = scales[sbase + t * sstep]
+        e = table[codes[i]]
+        xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+        m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+        if keep:
+            mask[i] = m
+        bands += m >> 15
+        f_lo, f_hi = _spread(0 if m & BAND else m)
+        lo += f_lo
+        hi += f_hi
+    return lo, hi, bands
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def block_element_flags(x, mask, lo, hi, start, y, codes, table, scales, geometry, ts, nvfp4, rand, seed, p, sr,
-                        stochastic, lim, fixed, fx):
-    """mask[i] = the flags of element i of a block cast, for i in [lo, hi): x the input (flat, x's
-    order), y its result values (empty for an encode: then the codes' values), codes the element
-    codes and table the element value of each code, scales the block scale values (flat, in
-    the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked axis'
-    length, the product of the axes after it, the block size, the blocks along the axis
-    (padded); ts the tensor scale (float32; nvfp4). Element i drew random number start + i.
-    The element's exact value v is x / scale (nvfp4: the recipe's fl32(x / fl32(ts * scale))),
-    its result the element's value; INEXACT compares x with the cast's value (power-of-two
-    scales: element * scale; nvfp4: fl32(element * fl32(ts * scale))); the other flags come
-    from the element (``_float_flags`` with the element format's limits, or
-    ``_fixed_element_flags``); a NaN scale makes an element INVALID. Returns the counts."""
+def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, scales, geometry, ts, nvfp4, rand, seed, p,
+                        sr, stochastic, lim, fixed, fx):
+    """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
+    of element i (for the counts per block; unwritten, the pass vectorizes): x the input
+    (flat, x's order), y its result values where has_y (an encode passes x: the codes' values count), codes
+    the element codes and table the element value of each code, scales the block scale values
+    (flat, in the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked
+    axis' length, the product of the axes after it, the block size, the blocks along the axis
+    (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or one place
+    along the axis (inner > 1: inner elements, as many blocks). Element i drew random number
+    start + i. The element's exact value and result, and the cast's value, as ``_block_values``;
+    INEXACT compares x with the cast's value, the other flags come from the element
+    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
+    scale makes an element INVALID. A branch-free pass per run (``_block_mask``), then the
+    elements whose rounding decides and the first indices. Returns the counts."""
     n, inner, bs, blocks = geometry
+    per_row = blocks if inner == 1 else n
+    fixed_max = fx[2] * 2.0 ** fx[0]
     c = _new_counts()
     seen = 0
-    row, rest = divmod(lo, n * inner)
-    k, j = divmod(rest, inner)
-    base = row * blocks * inner
-    kb, kr = divmod(k, bs)
     acc_lo = acc_hi = 0
-    for i in range(lo, hi):
-        s = scales[base + kb * inner + j]
-        xi = np.float64(x[i])
-        e = table[codes[i]]
-        total = ts * np.float32(s)
-        v = np.float64(np.float32(x[i]) / total) if nvfp4 else xi / s
-        yi = np.float64(y[i]) if y.size else np.float64(np.float32(e) * total) if nvfp4 else e * s
-        if xi != xi:
-            m = NAN_IN
-        elif s != s:
-            m = INVALID
+    pending = 0
+    for r in range(ra, rb):
+        row, q = divmod(r, per_row)
+        k0 = q * bs if inner == 1 else q
+        length = min(bs, n - k0) if inner == 1 else inner
+        sbase = (row * blocks + k0 // bs) * inner
+        sstep = 0 if inner == 1 else 1
+        i0 = (row * n + k0) * inner
+        args = (x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed, fixed_max)
+        if keep:        # two inlined copies: the one without stores vectorizes
+            lo, hi, bands = _block_run(mask, True, *args)
         else:
-            rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-            if fixed:
-                m = _fixed_element_flags(v, e, rnd, fx)
-            else:
-                m = _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT
-            m |= INEXACT if yi != xi else 0
-        mask[i] = m
-        f_lo, f_hi = _spread(m)
-        acc_lo += f_lo
-        acc_hi += f_hi
-        seen = _firsts(c, m, start + i, seen)
-        if (i - lo) % TILE == TILE - 1:         # the 16-bit fields hold up to 65535 elements
+            lo, hi, bands = _block_run(mask, False, *args)
+        need = _present(lo, hi) & ~seen
+        for t in range(length if need or bands else 0):
+            i = i0 + t
+            s = scales[sbase + t * sstep]
+            e = table[codes[i]]
+            xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+            m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+            hit = m & need
+            if m & BAND:
+                rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+                m = (m & INEXACT) | (_fixed_element_flags(v, e, rnd, fx) if fixed else
+                                     _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT)
+                if keep:
+                    mask[i] = m
+                f_lo, f_hi = _spread(m)
+                lo += f_lo
+                hi += f_hi
+                hit = m & ~seen
+            if hit:
+                _firsts(c, hit, start + i, 0)
+                seen |= hit
+                need &= ~hit
+        acc_lo += lo
+        acc_hi += hi
+        pending += length
+        if pending > 60000:                 # the 16-bit fields hold up to 65535 elements
             _unpack(c, acc_lo, acc_hi)
-            acc_lo = acc_hi = 0
-        j += 1                                  # the next element's place: (row, k, j)
-        if j == inner:
-            j = 0
-            k += 1
-            kr += 1
-            if kr == bs:
-                kr = 0
-                kb += 1
-            if k == n:
-                k = kr = kb = 0
-                base += blocks * inner
+            acc_lo = acc_hi = pending = 0
     _unpack(c, acc_lo, acc_hi)
     return c
 
