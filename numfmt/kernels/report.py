@@ -294,58 +294,55 @@ def _inside(t, lo, hi):
     return (t >= lo + 2) & (t <= hi - 2)
 
 
-@nb.njit
-def _fixed_rare(c, xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
-    """Tally one element of an integer cast near or beyond its range (or NaN): x / scale is
-    rounded once more with an unbounded range and the element's random number."""
-    if xi != xi:
-        _tally(c, NAN_IN, index)
-        return
+@nb.njit(forceinline=True)
+def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """The flags of one element of an integer cast near or beyond its range (or NaN): x / scale
+    is rounded once more with an unbounded range and the element's random number (selects
+    only, but for drawing the random number)."""
     v = q - z
     frac, ex = math.frexp(sc)
     rnd = element_bits(rand, seed, index, sr_bits) if mode == 6 else np.int64(0)
     k = round_fixed_bits(np.float64(xi).view(np.int64), np.int64(frac * 9007199254740992.0), np.int64(ex - 53),
                          mode, -WIDE, WIDE, False, rnd, sr_bits, sr_nearest) + z
     special = abs(xi) == np.inf
-    ovf = ((k < lo) | (k > hi)) and not special
-    exact = not special and abs(np.float64(v)) < 9007199254740992.0 and _is_product(xi, np.float64(v), sc)
-    f = 0 if exact else INEXACT
-    clamped = (not wrap) and (q == lo or q == hi)
-    f |= (OVERFLOW | (SATURATED if clamped else 0)) if ovf else 0
-    f |= SATURATED if special and clamped else 0
+    ovf = ((k < lo) | (k > hi)) & (not special)
+    exact = (not special) & (abs(np.float64(v)) < 9007199254740992.0) & _is_product(xi, np.float64(v), sc)
+    clamped = (not wrap) & ((q == lo) | (q == hi))
+    f = (0 if exact else INEXACT) | ((OVERFLOW | (SATURATED if clamped else 0)) if ovf else 0)
+    f |= SATURATED if special & clamped else 0
     f |= FLUSHED if (xi != 0) & (v == 0) else 0
-    _tally(c, f, index)
+    return NAN_IN if xi != xi else f
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Counts of an integer cast res = policy(round(x / scale) + zp) in [lo, hi] (saturate, or
     ``wrap``): x float64, res the cast's integers (int64), scale (float64) and zp (int64) of
     size 1 or x.size, tile by tile (``_fixed_tile``)."""
     c = _new_counts()
-    one_s = scale.size == 1
-    one_z = zp.size == 1
+    s_step = 0 if scale.size == 1 else 1
+    z_step = 0 if zp.size == 1 else 1
     for a in range(0, x.size, TILE):
         b = min(a + TILE, x.size)
-        _fixed_tile(c, x[a:b], res[a:b], start + a, scale if one_s else scale[a:b], zp if one_z else zp[a:b],
+        _fixed_tile(c, x[a:b], res[a:b], start + a, scale[a * s_step:], s_step, zp[a * z_step:], z_step,
                     mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
     return c
 
 
 @nb.njit(forceinline=True)
-def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Add the counts of one tile to c. Elements whose x / scale + zp lies clearly inside the
     range count inexact (res - zp times scale is not x, tested exactly) and flushed_to_zero in a
-    branch-free pass; a scan handles the others (``_fixed_rare``) and finds the first indices."""
-    one_s = scale.size == 1
-    one_z = zp.size == 1
+    branch-free pass (element i's scale and zero point: scale[i * s_step], zp[i * z_step], the
+    steps 0 or 1: no branch); a scan handles the others (``_fixed_rare``) and finds the first
+    indices."""
     rare = 0
     inexact = 0
     flushed = 0
     for i in range(x.size):
         xi = x[i]
-        sc = scale[0] if one_s else scale[i]
-        z = zp[0] if one_z else zp[i]
+        sc = scale[i * s_step]
+        z = zp[i * z_step]
         v = res[i] - z
         inside = _inside(xi / sc + z, lo, hi)
         rare += not inside
@@ -355,15 +352,20 @@ def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_
     c[FLUSHED_AT] += flushed
     need_inexact = inexact > 0
     need_flushed = flushed > 0
+    acc_lo = acc_hi = seen = 0
     for i in range(x.size):         # the rare elements, and the first common inexact and flushed
         if not (rare or need_inexact or need_flushed):
             break
         xi = x[i]
-        sc = scale[0] if one_s else scale[i]
-        z = zp[0] if one_z else zp[i]
+        sc = scale[i * s_step]
+        z = zp[i * z_step]
         v = res[i] - z
         if not _inside(xi / sc + z, lo, hi):
-            _fixed_rare(c, xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+            m = _fixed_rare(xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+            f_lo, f_hi = _spread(m)
+            acc_lo += f_lo
+            acc_hi += f_hi
+            seen = _firsts(c, m, start + i, seen)
             rare -= 1
             continue
         if need_inexact and not _is_product(xi, np.float64(v), sc):
@@ -372,6 +374,7 @@ def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_
         if need_flushed and (v == 0) & (xi != 0):
             _first(c, FLUSHED_AT, start + i)
             need_flushed = False
+    _unpack(c, acc_lo, acc_hi)
 
 
 @nb.njit(forceinline=True)
