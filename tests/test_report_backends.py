@@ -16,11 +16,9 @@ FINITE = np.where(np.isfinite(X), X, 1.0).astype(np.float32)
 FRAMEWORKS = {"torch": (nft, torch.from_numpy), "jax": (nfj, jnp.asarray)}
 CASES = [   # (family, format, x, keywords); JAX rounds fixed point in x64 mode only (not here)
     ("float", "e4m3", X, {}),
-    ("float", "e2m1", X, {"overflow": "saturate"}),
-    ("float", "bfloat16", X, {"rounding": "toward_zero"}),
+    ("float", "e2m1", X, {"overflow": "saturate", "rounding": "toward_zero"}),
     ("float", "e5m2", X, {"rounding": "stochastic", "seed": 3}),
     ("posit", "posit8", X, {}),
-    ("fixed", "int8", FINITE, {}),
     ("fixed", "uint4", np.abs(FINITE), {"rounding": "nearest_away"}),
     ("block", "mxfp8_e4m3", X.reshape(2, 32), {}),
     ("block", "mxfp4", FINITE.reshape(2, 32), {"axis": 0, "pad": True}),

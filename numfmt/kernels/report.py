@@ -8,6 +8,11 @@ of a cast), and only where IEEE's definitions need more -- overflow (the value r
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own scalar rounding runs once more, with the same precision, a wider exponent range
 and the element's same random number (``numfmt.random`` draws it by element index).
+
+Cost: every pass over elements is branch-free (selects) and sums the flags in registers
+(``_spread``: four 16-bit counters in each of two integers), so that it vectorizes; the first
+index of each count, and the elements whose rounding decides a count, are found by a scan
+after it, only while a count has no first index yet.
 """
 import math
 
@@ -234,7 +239,8 @@ def _common(c, x, y, start, lo, hi):
 def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
-    (``_common``); the others are visited one by one."""
+    (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
+    which the element's rounding with an unbounded exponent range decides."""
     c = _new_counts()
     seen = 0
     maxv, normal = lim[0], lim[2]
@@ -294,7 +300,7 @@ def _inside(t, lo, hi):
     return (t >= lo + 2) & (t <= hi - 2)
 
 
-@nb.njit(forceinline=True)
+@nb.njit
 def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """The flags of one element of an integer cast near or beyond its range (or NaN): x / scale
     is rounded once more with an unbounded range and the element's random number (selects
@@ -425,6 +431,13 @@ def _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max):
     return NAN_IN if xi != xi else m
 
 
+@nb.njit
+def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
+    """The flags of a block element from its rounding, but INEXACT: ``_fixed_element_flags``
+    or ``_float_flags`` (not inlined: a kernel of its own compiles faster)."""
+    return _fixed_element_flags(v, e, rnd, fx) if fixed else _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT
+
+
 @nb.njit(forceinline=True)
 def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed,
                fixed_max):
@@ -493,8 +506,7 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, sc
             hit = m & need
             if m & BAND:
                 rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-                m = (m & INEXACT) | (_fixed_element_flags(v, e, rnd, fx) if fixed else
-                                     _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT)
+                m = (m & INEXACT) | _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx)
                 if keep:
                     mask[i] = m
                 f_lo, f_hi = _spread(m)
