@@ -37,7 +37,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .casts import block_options
+from . import report as _report
+from .casts import block_options, checked_cast
 from .casts.block import BlockCodes
 from .casts.common import code_dtype
 from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
@@ -235,6 +236,10 @@ class Backend:
         constant-result wrapper."""
         return PLANS[name](self, *args)
 
+    def to_host(self, tensor) -> np.ndarray:
+        """A tensor's values as a NumPy array (a copy on the host where the tensor lives elsewhere)."""
+        return np.asarray(tensor)
+
     def random64(self, rnd):
         """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
         return rnd
@@ -406,6 +411,41 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
         return backend.to_codes(out, plan.code_dtype)
     values = backend.from_lanes(out, plan.dom64)
     return values if plan.float64_out else backend.to_float32(values)
+
+
+def reported_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                  want_code: bool, rng: str = "splitmix64", report: bool = False, per_block: bool = False,
+                  **options):
+    """``float_cast``, counted as ``numfmt.round`` / ``encode`` count (``numfmt.report``): with
+    ``report`` it returns ``(result, CastReport)``, and inside ``numfmt.flags`` every call adds
+    its report there. The counts come from a host copy of the input, cast and counted by the
+    NumPy path's own code (``numfmt.casts.checked_cast``, the same seed and random bits: its
+    result is the device's bit for bit), so the report is numfmt.round's by construction, as
+    host integers. A traced call (``jax.jit``, ``torch.compile``) has no values to count:
+    ``report=True`` raises TypeError there, and ``numfmt.flags`` contexts do not see it."""
+    if per_block and not report:
+        raise TypeError("per_block=True keeps the counts of report=True per block: pass report=True too")
+    if backend.traced(x):
+        if report:
+            raise TypeError(f"report=True needs concrete values: a traced call ({backend.name} jit or "
+                            "compile) cannot return a host CastReport; call it outside the traced function")
+        return float_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                          want_code, rng, **options)
+    if not (report or _report.active()):
+        return float_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits,
+                          want_code, rng, **options)
+    if random_bits is None and rounding_mode(rounding) == Rounding.STOCHASTIC:
+        seed = backend.use_seed(seed)           # one seed for the device cast and its host count
+    out = float_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, want_code,
+                     rng, **options)
+    host_x = backend.to_host(backend.float_input(x))
+    host_bits = None if random_bits is None else backend.to_host(random_bits)
+    operation = "encode_float" if want_code else "round_float"
+    with _report.suspended():
+        _, rep = checked_cast(operation, host_x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, host_bits,
+                              rng, report=True, per_block=per_block, **options)
+    _report.record(f"numfmt.{backend.name}.{operation.split('_')[0]}({_format(fmt).name})", rep, host_x)
+    return (out, rep) if report else out
 
 
 class DecodePlan(NamedTuple):

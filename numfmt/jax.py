@@ -328,36 +328,48 @@ jax.tree_util.register_pytree_node(
 
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-          rng: str = "splitmix64", axis: int | None = None, pad: bool = False) -> jax.Array:
+          rng: str = "splitmix64", axis: int | None = None, pad: bool = False, report: bool = False,
+          per_block: bool = False):
     """x rounded to fmt as a JAX array: float64 for float64 inputs and for formats whose values
     float32 cannot hold (x64 mode), else float32; bit-identical to ``numfmt.round``. fmt may be
     a jnp float dtype (``jnp.float8_e4m3fn``, ``jnp.bfloat16``, ...). Block formats (MX, nvfp4)
     quantize blocks along ``axis`` with ``pad`` as in NumPy (``numfmt.backend_block``).
+    ``report=True`` returns ``(array, numfmt.CastReport)``, numfmt.round's report
+    (``per_block`` as there), counted on the host from a copy of x by the NumPy path's own code
+    (``backends.reported_cast``); calls inside ``numfmt.flags`` add their report there. A
+    traced x (``jax.jit``, ``jax.vmap``) has no values to count: report=True raises TypeError
+    there and ``numfmt.flags`` does not see the call; report outside the traced function.
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.round(jnp.array([464.0, 1 + 2**-8]), "e4m3").tolist()
     [448.0, 1.0]
+    >>> y, rep = nfj.round(jnp.array([464.0, 1e6, 1e-4]), "e4m3", report=True)
+    >>> rep.overflow, rep.inexact, rep.flushed_to_zero
+    (1, 3, 1)
     >>> nfj.round(jnp.array([1.25, 1.25]), jnp.float8_e4m3fn, "stochastic", seed=1).dtype
     dtype('float32')
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng, axis=axis, pad=pad)
+    return backends.reported_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                  random_bits, want_code=False, rng=rng, report=report, per_block=per_block,
+                                  axis=axis, pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           rng: str = "splitmix64", axis: int | None = None, pad: bool = False, packed: bool = False):
+           rng: str = "splitmix64", axis: int | None = None, pad: bool = False, packed: bool = False,
+           report: bool = False, per_block: bool = False):
     """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
     bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes`` of arrays
-    (a pytree: it passes through ``jax.jit``), ``axis`` and ``pad`` as for ``round``
-    (``packed=True`` is NumPy's only).
+    (a pytree: it passes through ``jax.jit``), ``axis``, ``pad``, ``report`` and ``per_block``
+    as for ``round`` (``packed=True`` is NumPy's only).
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng, axis=axis, pad=pad, packed=packed)
+    return backends.reported_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                  random_bits, want_code=True, rng=rng, report=report, per_block=per_block,
+                                  axis=axis, pad=pad, packed=packed)
 
 
 def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:

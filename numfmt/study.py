@@ -27,7 +27,8 @@ on all of it): the SQNR, the fraction clipped and the searched scale over fit's 
 Every cast is one rounding of an exact value: the product x * c is formed exactly (Dekker's
 two-product) and rounded to odd at float64's 53 bits, which the format's rounding to nearest
 (at most 51 bits) then rounds as it would round x * c itself; the value is the rounded number
-divided by c. The measures are computed in float64.
+divided by c. The measures are computed in float64; the fractions clipped and flushed are the
+cast's ``numfmt.CastReport`` counts (``measure``).
 
 Example (one format, one tensor):
     >>> import numpy as np
@@ -57,6 +58,7 @@ from . import scaling
 from .casts import decode, encode, round as _round
 from .formats import FloatFormat, PositFormat
 from .formats.registry import format as _format, registered
+from .report import CastReport
 
 GROUPS = ("float", "posit", "int", "block")
 DEFAULT_BITS = (4, 6, 8)
@@ -284,38 +286,37 @@ def scale_factor(x: np.ndarray, sf: StudyFormat) -> float:
     return c
 
 
-def quantize(x: np.ndarray, sf: StudyFormat, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """x cast to a study format with its scaling: (values, clipped), both shaped like x.
+def quantize(x: np.ndarray, sf: StudyFormat, axis: int = -1) -> tuple[np.ndarray, CastReport]:
+    """x cast to a study format with its scaling: (values, report).
 
-    ``values`` are the format's numbers, scaled back (float64); ``clipped`` marks the elements
-    beyond the largest magnitude their scale can represent (they saturated). Block formats block
-    along ``axis``, zero-padding a last partial block.
+    ``values`` are the format's numbers, scaled back (float64), shaped like x; ``report`` is
+    the cast's ``numfmt.CastReport`` (of the scaled x, or of the block elements). Block formats
+    block along ``axis``, zero-padding a last partial block.
 
     >>> sf = study_formats([4], ["int"])[0]
-    >>> values, clipped = quantize(np.array([-1.0, 0.1, 0.3, 0.7]), sf)
-    >>> (values * 7).round(12).tolist(), bool(clipped.any())
-    ([-7.0, 1.0, 2.0, 5.0], False)
+    >>> values, report = quantize(np.array([-1.0, 0.1, 0.3, 0.7]), sf)
+    >>> (values * 7).round(12).tolist(), report.overflow, report.inexact
+    ([-7.0, 1.0, 2.0, 5.0], 0, 3)
     """
     x = np.asarray(x, dtype=np.float64)
     fmt = sf.fmt
     if sf.family == "block":
-        enc = encode(x, fmt, axis=axis, pad=True)
-        scales = decode(enc.scales, fmt.scale, np.float64)
-        if enc.tensor_scale is not None:     # NVFP4's two levels, as its decode multiplies them
-            scales = (np.float32(enc.tensor_scale) * scales.astype(np.float32)).astype(np.float64)
-        limit = np.repeat(scales, fmt.block_size, axis=enc.axis)[tuple(slice(0, n) for n in x.shape)]
-        return decode(enc, fmt, np.float64), np.abs(x) > fmt.element_max * limit
+        enc, report = encode(x, fmt, axis=axis, pad=True, report=True)
+        return decode(enc, fmt, np.float64), report
     c = scale_factor(x, sf)
-    scaled = scaled_to_odd(x, c)
-    return _round(scaled, fmt, overflow="saturate") / c, np.abs(scaled) > fmt.info.max
+    values, report = _round(scaled_to_odd(x, c), fmt, overflow="saturate", report=True)
+    return values / c, report
 
 
-def measure(x: np.ndarray, values: np.ndarray, clipped: np.ndarray) -> dict[str, float]:
+def measure(x: np.ndarray, values: np.ndarray, report: CastReport) -> dict[str, float]:
     """The error measures of a cast of x: mse, sqnr_db (10 log10 of signal over error energy),
-    max_rel_error (over the non-zero elements), frac_clipped, frac_flushed (non-zero elements
-    that became 0).
+    max_rel_error (over the non-zero elements), and from the cast's report: frac_clipped
+    (``overflow``: exact values beyond the largest finite value after rounding, which the
+    study's ``saturate`` policy and the block formats clamp to ±max; ``saturated`` would also
+    count posits' minpos clamps) and frac_flushed (``flushed_to_zero``: non-zero values that
+    became 0), each over the report's ``n``.
 
-    >>> m = measure(np.array([1.0, 2.0, 0.1]), np.array([1.0, 2.0, 0.0]), np.zeros(3, bool))
+    >>> m = measure(np.array([1.0, 2.0, 0.1]), np.array([1.0, 2.0, 0.0]), CastReport(n=3, flushed_to_zero=1))
     >>> round(m["sqnr_db"], 2), m["max_rel_error"], round(m["frac_flushed"], 3)
     (27.0, 1.0, 0.333)
     """
@@ -323,11 +324,11 @@ def measure(x: np.ndarray, values: np.ndarray, clipped: np.ndarray) -> dict[str,
     err = np.asarray(values, np.float64).ravel() - x
     noise, signal = float(np.sum(err * err)), float(np.sum(x * x))
     nonzero = x != 0
+    n = max(report.n, 1)
     return {"mse": noise / max(x.size, 1),
             "sqnr_db": math.inf if noise == 0 else (10 * math.log10(signal / noise) if signal else -math.inf),
             "max_rel_error": float(np.max(np.abs(err[nonzero]) / np.abs(x[nonzero]), initial=0.0)),
-            "frac_clipped": float(np.mean(clipped)) if x.size else 0.0,
-            "frac_flushed": float(np.mean(nonzero & (values.ravel() == 0))) if x.size else 0.0}
+            "frac_clipped": report.overflow / n, "frac_flushed": report.flushed_to_zero / n}
 
 
 def search_measures(x: np.ndarray, sf: StudyFormat) -> dict:
@@ -646,7 +647,9 @@ def _report(result: StudyResult, out: Path, settings: str, plots: list[Path]) ->
           "Side by side with `amax->max`, each table's second part gives the SQNR with the per-tensor scale "
           "that minimizes the squared error (`numfmt.scaling.fit(objective=\"mse\")`, searched on "
           f"{SEARCH_SAMPLE} elements of each tensor, never worse than its max scale on all of it): the "
-          "`search_*` columns of the CSV.",
+          "`search_*` columns of the CSV. The CSV's `frac_clipped` and `frac_flushed` are the cast's "
+          "`numfmt.CastReport` counts over its elements: `overflow` (exact values beyond the largest finite "
+          "value after rounding, clamped to it) and `flushed_to_zero` (non-zero values that became 0).",
           "", "Measurements: [measurements.csv](measurements.csv)"
           + (", MLP accuracy: [accuracy.csv](accuracy.csv)" if result.accuracy else "") + ".", ""]
     for p in plots:

@@ -164,6 +164,9 @@ class TorchBackend(backends.Backend):
     def count(self, mask) -> int:
         return int(mask.sum())
 
+    def to_host(self, tensor) -> np.ndarray:
+        return tensor.detach().cpu().numpy() if isinstance(tensor, torch.Tensor) else np.asarray(tensor)
+
     def to_lanes(self, x, dom64, lane_bits):
         if dom64:
             return x.to(torch.float64).view(torch.int64)
@@ -268,37 +271,47 @@ BACKEND.kernel("round_one", 64)     # rebind now: torch.compile must not trace t
 def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",  # noqa: A001
           seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
           rng: str = "splitmix64", axis: int | None = None, dim: int | None = None,
-          pad: bool = False) -> torch.Tensor:
+          pad: bool = False, report: bool = False, per_block: bool = False):
     """x rounded to fmt, as a tensor on x's device: float64 for float64 inputs and for formats
     whose values float32 cannot hold, else float32; bit-identical to ``numfmt.round``.
     Block formats (MX, nvfp4) quantize blocks along ``axis`` (or its alias ``dim``; default
-    the format's) with ``pad`` as in NumPy (``numfmt.backend_block``).
+    the format's) with ``pad`` as in NumPy (``numfmt.backend_block``). ``report=True`` returns
+    ``(tensor, numfmt.CastReport)``, numfmt.round's report (``per_block`` as there), counted on
+    the host from a copy of x by the NumPy path's own code (``backends.reported_cast``); calls
+    inside ``numfmt.flags`` add their report there. Under ``torch.compile`` report=True raises
+    TypeError and nothing is counted.
 
     >>> import torch, numfmt.torch as nft
     >>> nft.round(torch.tensor([464.0, 1 + 2**-8]), "e4m3").tolist()
     [448.0, 1.0]
+    >>> y, rep = nft.round(torch.tensor([464.0, 1e6, 1e-4]), "e4m3", report=True)
+    >>> rep.overflow, rep.inexact, rep.flushed_to_zero
+    (1, 3, 1)
     >>> nft.round(torch.tensor([1.25, 1.25]), torch.float8_e4m3fn, "stochastic", seed=1).dtype
     torch.float32
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=False, rng=rng, axis=_axis(axis, dim), pad=pad)
+    return backends.reported_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                  random_bits, want_code=False, rng=rng, report=report, per_block=per_block,
+                                  axis=_axis(axis, dim), pad=pad)
 
 
 def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan: str = "raise",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
            rng: str = "splitmix64", axis: int | None = None, dim: int | None = None, pad: bool = False,
-           packed: bool = False):
+           packed: bool = False, report: bool = False, per_block: bool = False):
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
     x's device; bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes``
     of tensors (element codes, scale codes, the tensor scale of nvfp4 as a 0-d float32 tensor);
-    ``axis`` / ``dim`` and ``pad`` as for ``round`` (``packed=True`` is NumPy's only).
+    ``axis`` / ``dim``, ``pad``, ``report`` and ``per_block`` as for ``round`` (``packed=True``
+    is NumPy's only).
 
     >>> import torch, numfmt.torch as nft
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
     [56, 254, 127]
     """
-    return backends.float_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
-                               random_bits, want_code=True, rng=rng, axis=_axis(axis, dim), pad=pad, packed=packed)
+    return backends.reported_cast(BACKEND, x, _format_of(fmt), rounding, overflow, nan, seed, sr_bits, sr_rule,
+                                  random_bits, want_code=True, rng=rng, report=report, per_block=per_block,
+                                  axis=_axis(axis, dim), pad=pad, packed=packed)
 
 
 def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:

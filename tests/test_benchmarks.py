@@ -31,7 +31,7 @@ def test_bench_cast_quick(tmp_path):
 
 
 SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask", "backends",
-           "device_matmul"]
+           "device_matmul", "report"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
@@ -113,6 +113,14 @@ def test_bench_arith_quick(tmp_path):
     assert [(r[0].strip(), r[1].strip()) for r in rows] == [
         (op, f) for f in ("binary16", "bfloat16", "e4m3") for op in ("add", "mul")]
     assert all("*" not in cell for r in rows for cell in r)      # the peers agree with numfmt's RNE
+
+
+@pytest.mark.slow
+def test_bench_report_quick(tmp_path):
+    text = _run_quick("bench_report.py", tmp_path / "report.md")
+    rows = [line.split("|")[1:3] for line in text.splitlines() if line.startswith("| ") and "format" not in line]
+    formats = ["e4m3", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
+    assert [(f.strip(), k.strip()) for f, k in rows] == [(f, k) for k in ("normal", "wide") for f in formats]
 
 
 @pytest.mark.slow

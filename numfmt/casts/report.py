@@ -20,7 +20,7 @@ from ..report import CastReport
 from ..rounding import Rounding
 from ..stochastic import StochasticArgs
 from . import block as block_casts
-from . import floating
+from . import fixed, floating
 from .common import NO_RANDOM_BITS, kernel_input, kernel_random_bits
 
 _DBL_MAX_BITS = int(np.array(np.finfo(np.float64).max).view(np.int64))
@@ -103,8 +103,9 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     """The report of x cast to the posit format fmt with result values y."""
     flat, values = _same_dtype(x, y)
-    chunks = run_chunked(kern.count_posit, flat, values, float(fmt.info.maxpos),
-                         float(fmt.info.minpos), pass_start=True)
+    maxpos, minpos = float(fmt.info.maxpos), float(fmt.info.minpos)
+    lim = (maxpos, minpos, 0.0, 0, 0, float(np.nextafter(minpos, 0.0)), float(np.nextafter(maxpos, np.inf)))
+    chunks = run_chunked(kern.count_posit, flat, values, lim, pass_start=True)
     return CastReport.from_counts(combine(chunks), flat.size)
 
 
@@ -137,61 +138,79 @@ def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dic
             for k, name in enumerate(FLAG_NAMES)}
 
 
-def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool):
+def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, scales: np.ndarray):
     """(scale_top, scale_bottom) per block (rows, inner) as bool arrays: blocks of finite values whose
     scale exceeded the scale format's largest (a NaN scale for power-of-two scales, 448 for
-    nvfp4) or, nonzero, fell below its smallest."""
-    a3, _ = block_casts.as_blocks(np.abs(x), fmt, axis, pad)
-    amax = a3.max(axis=1)
+    nvfp4) or, nonzero, fell below its smallest. ``scales``: the blocks' scale values (flat);
+    only the blocks whose scale lies at a limit (or is NaN) can be either, and only theirs
+    are looked at."""
+    info = fmt.scale.info
+    with np.errstate(invalid="ignore"):
+        at_limit = np.isnan(scales) | (scales >= info.max) | (scales <= info.smallest_normal)
+    x3, _ = block_casts.as_blocks(x, fmt, axis, pad)
+    top, bottom = np.zeros((2, x3.shape[0], x3.shape[2]), bool)
+    rows, cols = np.divmod(np.flatnonzero(at_limit), x3.shape[2])
+    amax = np.abs(x3[rows, :, cols]).max(axis=1, initial=0.0).astype(np.float64)
     finite = np.isfinite(amax)
     amax = np.where(finite, amax, 0.0)
     if fmt.power_of_two:
         s = np.empty(amax.size, np.int64)
         kern.unclamped_exponents(kernel_input(amax, np.float64), s, block_casts.rule_params(fmt))
-        s = s.reshape(amax.shape)
         s_lo, s_hi = fmt.scale_exp_range
-        return finite & (s > s_hi), finite & (amax > 0) & (s < s_lo)
-    s = (amax.astype(np.float32) / np.float32(fmt.element_max)) / ts
-    return finite & (s > fmt.scale.info.max), finite & (amax > 0) & (s < fmt.scale.info.smallest_normal)
+        top[rows, cols], bottom[rows, cols] = finite & (s > s_hi), finite & (amax > 0) & (s < s_lo)
+    else:
+        s = (amax.astype(np.float32) / np.float32(fmt.element_max)) / ts
+        top[rows, cols], bottom[rows, cols] = finite & (s > info.max), finite & (amax > 0) & (s < info.smallest_normal)
+    return top, bottom
+
+
+def _element_table(enc) -> tuple:
+    """(codes, table) of a BlockCodes: flat element codes and every code's element value
+    (float64), so that table[codes] are the element values; elements of more than 16 bits
+    give their values and indices instead."""
+    elem = enc.fmt.element
+    codes = block_casts.unpack(enc.codes, elem.bits, enc.shape) if enc.packed else enc.codes
+    family = fixed if elem.family == "fixed" else floating
+    if elem.bits > 16:
+        values = family.decode_float(codes, elem, np.float64).reshape(-1)
+        return np.arange(values.size), values
+    return kernel_input(codes, codes.dtype), family.decode_float(np.arange(1 << elem.bits), elem, np.float64)
 
 
 def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
                  options: dict) -> CastReport:
     """The report of x cast to the block format fmt with result ``out`` (values, or the
-    BlockCodes). Elements count against their own exact value x / scale (nvfp4: the recipe's
-    fl32(x / total), the input of its element rounding); inexact compares the values. A round
+    BlockCodes): one pass over the elements (``kernels.report.block_element_flags``). A round
     encodes once more to see the elements and scales."""
     axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
     pad = bool(options.get("pad"))
     if isinstance(out, block_casts.BlockCodes):
-        enc, y = out, block_casts.decode_codes(out, None, np.float64)
+        enc, y = out, None
     else:
         enc, y = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad), out
-    ye, scale = block_casts.element_values(enc)
+    codes, table = _element_table(enc)
+    scales = floating.decode_float(enc.scales, fmt.scale, np.float64).reshape(-1)
     ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
-    if fmt.power_of_two:
-        with np.errstate(invalid="ignore"):
-            v = x.astype(np.float64) / scale
-    else:
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            v = (x.astype(np.float32) / (ts * scale.astype(np.float32))).astype(np.float64)
     elem = fmt.element
-    fixed = elem.family == "fixed"
-    like = fmt.scale if fixed else elem          # a float format's numbers (unused for fixed elements)
+    is_fixed = elem.family == "fixed"
+    like = fmt.scale if is_fixed else elem          # a float format's numbers (unused for fixed elements)
     start, rand, seed, sr, sto = _stochastic(like, stochastic)
-    fx = (np.int64(-elem.frac_bits if fixed else 0), np.int64(fmt.element_min_int if fixed else 0),
-          np.int64(elem.max_int if fixed else 0), np.int64(mode), sr[0], sr[1])
-    flat = [kernel_input(a, np.float64) for a in (x, y, v, ye)]     # one compiled kernel
-    nan_scale = kernel_input(np.isnan(scale), np.bool_)
-    mask = np.empty(flat[0].size, np.uint16)
-    chunks = run_chunked(kern.block_element_flags, flat[0], mask, *flat[1:], nan_scale, rand, seed,
-                         unbounded_params(like, mode), sr, sto, _limits(like), fixed, fx, pass_start=True,
-                         offset=start)
-    top, bottom = _scale_limits(x, fmt, ts, axis, pad)
+    fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
+          np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
+    flat = kernel_input(x, x.dtype)
+    mask = np.empty(flat.size if per_block else 0, np.uint16)
+    n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
+    blocks = -(-n // fmt.block_size)
+    geometry = (n, inner, fmt.block_size, blocks)
+    args = (start, flat if y is None else kernel_input(y, y.dtype), y is not None, codes, table, scales, geometry, ts, not fmt.power_of_two, rand, seed,
+            unbounded_params(like, mode), sr, sto, _limits(like), is_fixed, fx)
+    runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
+    chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
+    top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
     if per_block:
         blocks = _per_block(mask, x.shape, fmt, axis, pad)
         shape = next(iter(blocks.values())).shape
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
-    return CastReport.from_counts(combine(chunks), mask.size, **extra)
+    return CastReport.from_counts(combine(chunks), flat.size, **extra)

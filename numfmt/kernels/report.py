@@ -8,6 +8,11 @@ of a cast), and only where IEEE's definitions need more -- overflow (the value r
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own scalar rounding runs once more, with the same precision, a wider exponent range
 and the element's same random number (``numfmt.random`` draws it by element index).
+
+Cost: every pass over elements is branch-free (selects) and sums the flags in registers
+(``_spread``: four 16-bit counters in each of two integers), so that it vectorizes; the first
+index of each count, and the elements whose rounding decides a count, are found by a scan
+after it, only while a count has no first index yet.
 """
 import math
 
@@ -32,20 +37,22 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     """The flags (bits: INEXACT, ...) of one element: exact value x, result y (float64), ``ovf``
     and ``tiny`` as the family decided them (only asked where |x| > maxv or 0 < |x| < normal),
     maxv the largest finite value, minv the smallest value where results below it are clamped
-    to it (formats without zero, posits; else -1), normal the smallest normal (0: none)."""
-    if x != x:
-        return NAN_IN
+    to it (formats without zero, posits; else -1), normal the smallest normal (0: none).
+    Branch-free (selects only): on random data branches would mispredict."""
     ax = abs(x)
     ay = abs(y)
-    if y != y:                  # NaN from a non-NaN: invalid; from an overflow also inexact
-        return INVALID | ((OVERFLOW | INEXACT) if ovf else 0)
-    if ax == np.inf:
-        return (INEXACT | SATURATED) if ay != np.inf else 0
-    m = INEXACT if y != x else 0
-    m |= (OVERFLOW | (SATURATED if ay == maxv else 0)) if ovf else 0
-    m |= (UNDERFLOW if y != x else 0) | (SATURATED if ay == minv else 0) if tiny else 0
+    ne = y != x
+    nan_x = x != x
+    nan_y = (y != y) & (not nan_x)      # NaN from a non-NaN: invalid; from an overflow also inexact
+    inf_x = ax == np.inf
+    m = (INEXACT if ne else 0) | ((OVERFLOW | (SATURATED if ay == maxv else 0)) if ovf else 0)
+    m |= ((UNDERFLOW if ne else 0) | (SATURATED if ay == minv else 0)) if tiny else 0
     m |= FLUSHED if (x != 0) & (y == 0) else 0
     m |= SUBNORMAL if (y != 0) & (ay < normal) else 0
+    m = 0 if nan_x | nan_y | inf_x else m
+    m |= NAN_IN if nan_x else 0
+    m |= (INVALID | ((OVERFLOW | INEXACT) if ovf else 0)) if nan_y else 0
+    m |= (INEXACT | SATURATED) if inf_x & (ay != np.inf) & (not nan_y) else 0
     return m
 
 
@@ -74,21 +81,111 @@ def _new_counts():
 
 
 @nb.njit(forceinline=True)
+def _spread(m):
+    """The flags m (bits 0-7) as two integers of four 16-bit fields each (flags 0-3 and 4-7):
+    summed over up to 65535 elements in registers, they count every flag at once (``_unpack``);
+    a histogram or array of counts would go through memory for every element."""
+    return ((m & 1) | ((m & 2) << 15) | ((m & 4) << 30) | ((m & 8) << 45),
+            ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
+
+
+@nb.njit(forceinline=True)
+def _unpack(c, lo, hi):
+    """Add the counts summed in ``_spread``'s fields to c."""
+    for k in range(4):
+        c[k] += (lo >> (16 * k)) & 0xFFFF
+        c[4 + k] += (hi >> (16 * k)) & 0xFFFF
+
+
+@nb.njit(forceinline=True)
+def _firsts(c, m, index, seen):
+    """Note index as the first of the flags m not yet ``seen`` (checked once per element, the
+    loop over flags only for new ones); the flags seen now."""
+    if m & ~seen:
+        for k in range(NFLAGS):
+            if (m >> k) & 1:
+                _first(c, k, index)
+        seen |= m
+    return seen
+
+
+@nb.njit(forceinline=True)
 def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     """The flags of one float element (x, y float64), with ``p`` the element format's
     ``round_one`` parameters for an unbounded exponent range (``numfmt.casts.report``) and
     lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
     fmt's precision under the smallest normal, above the smallest over the largest finite value
     (between them and the limits only the rounding decides)."""
+    ovf, tiny, band = _bounds(x, lim)
+    if band:                                # rounding decides
+        return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
+    return _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])
+
+
+@nb.njit(forceinline=True)
+def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
+    """``_float_flags`` of an element in a band: overflow and tininess from x rounded with the
+    unbounded exponent range (branch-free)."""
+    maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
+    return _flags(x, y, (r > max_bits) & (r <= INF_BITS), r < normal_bits, maxv, minv, normal)
+
+
+@nb.njit(forceinline=True)
+def _bounds(x, lim):
+    """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim; in the band (|x| in (maxv,
+    above) or in (below, normal)) ovf and tiny are the rounding's to decide."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
     ax = abs(x)
-    ovf = (ax >= above) & (ax != np.inf)
-    tiny = (ax <= below) & (x != 0)
-    if ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal)):   # rounding decides
-        r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
-        ovf = (r > max_bits) & (r <= INF_BITS)
-        tiny = r < normal_bits
-    return _flags(x, y, ovf, tiny, maxv, minv, normal)
+    band = ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal))
+    return (ax >= above) & (ax != np.inf), (ax <= below) & (x != 0), band
+
+
+@nb.njit(forceinline=True)
+def _outside_bands(x, y, lim):
+    """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
+    ovf, tiny, band = _bounds(x, lim)
+    return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
+
+
+@nb.njit(forceinline=True)
+def _present(lo, hi):
+    """The flags whose ``_spread`` fields in lo, hi are nonzero."""
+    m = 0
+    for k in range(4):
+        m |= (1 << k) if (lo >> (16 * k)) & 0xFFFF else 0
+        m |= (1 << (4 + k)) if (hi >> (16 * k)) & 0xFFFF else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _rare_counts(c, x, y, rare, start, lim, seen):
+    """Add the flags of the tile's elements ``rare`` (indices into x, y) to c, but of those in
+    a band (``_bounds``), in a branch-free pass that vectorizes; then their first indices (a
+    scan only while a flag of the tile is not in ``seen``), and the band elements moved to
+    the front of ``rare``. Returns (seen, the number of band elements)."""
+    lo = hi = 0
+    bands = 0
+    for j in range(rare.size):
+        m, band = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)
+        bands += band
+        f_lo, f_hi = _spread(m)
+        lo += f_lo
+        hi += f_hi
+    _unpack(c, lo, hi)
+    need = _present(lo, hi) & ~seen
+    for j in range(rare.size):
+        if not need:
+            break
+        hit = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)[0] & need
+        if hit:
+            _firsts(c, hit, start + rare[j], 0)
+            need &= ~hit
+    k = 0
+    for j in range(rare.size if bands else 0):
+        rare[k] = rare[j]
+        k += _bounds(np.float64(x[rare[j]]), lim)[2]
+    return seen | _present(lo, hi), bands
 
 
 @nb.njit(forceinline=True)
@@ -142,31 +239,39 @@ def _common(c, x, y, start, lo, hi):
 def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
-    (``_common``); the others are visited one by one."""
+    (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
+    which the element's rounding with an unbounded exponent range decides."""
     c = _new_counts()
+    seen = 0
     maxv, normal = lim[0], lim[2]
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        for i in _common(c, xs, ys, start + a, normal, maxv):
+        rare = _common(c, xs, ys, start + a, normal, maxv)
+        seen, bands = _rare_counts(c, xs, ys, rare, start + a, lim, seen)
+        lo = hi = 0
+        for i in rare[:bands]:
             index = start + a + i
             rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
-            _tally(c, _float_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim), index)
+            m = _rounded_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim)
+            f_lo, f_hi = _spread(m)
+            lo += f_lo
+            hi += f_hi
+            seen = _firsts(c, m, index, seen)
+        _unpack(c, lo, hi)
     return c
 
 
 @nb.njit(cache=True, nogil=True)
-def count_posit(x, y, start, maxpos, minpos):
+def count_posit(x, y, start, lim):
     """Counts of a posit cast: overflow and saturation above maxpos, underflow and saturation
-    below minpos (posits round neither to zero nor to infinity); passes as ``count_float``."""
+    below minpos (posits round neither to zero nor to infinity); passes as ``count_float``,
+    with lim = (maxpos, minpos, 0, 0, 0, below, above), below and above the float64 neighbours
+    of minpos toward 0 and of maxpos toward infinity: no band, |x| alone decides."""
     c = _new_counts()
+    seen = 0
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        for i in _common(c, xs, ys, start + a, minpos, maxpos):
-            xi = np.float64(xs[i])
-            ax = abs(xi)
-            m = _flags(xi, np.float64(ys[i]), (ax > maxpos) & (ax != np.inf), (ax < minpos) & (xi != 0), maxpos,
-                       minpos, 0.0)
-            _tally(c, m, start + a + i)
+        seen = _rare_counts(c, xs, ys, _common(c, xs, ys, start + a, lim[1], lim[0]), start + a, lim, seen)[0]
     return c
 
 
@@ -196,57 +301,54 @@ def _inside(t, lo, hi):
 
 
 @nb.njit
-def _fixed_rare(c, xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
-    """Tally one element of an integer cast near or beyond its range (or NaN): x / scale is
-    rounded once more with an unbounded range and the element's random number."""
-    if xi != xi:
-        _tally(c, NAN_IN, index)
-        return
+def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+    """The flags of one element of an integer cast near or beyond its range (or NaN): x / scale
+    is rounded once more with an unbounded range and the element's random number (selects
+    only, but for drawing the random number)."""
     v = q - z
     frac, ex = math.frexp(sc)
     rnd = element_bits(rand, seed, index, sr_bits) if mode == 6 else np.int64(0)
     k = round_fixed_bits(np.float64(xi).view(np.int64), np.int64(frac * 9007199254740992.0), np.int64(ex - 53),
                          mode, -WIDE, WIDE, False, rnd, sr_bits, sr_nearest) + z
     special = abs(xi) == np.inf
-    ovf = ((k < lo) | (k > hi)) and not special
-    exact = not special and abs(np.float64(v)) < 9007199254740992.0 and _is_product(xi, np.float64(v), sc)
-    f = 0 if exact else INEXACT
-    clamped = (not wrap) and (q == lo or q == hi)
-    f |= (OVERFLOW | (SATURATED if clamped else 0)) if ovf else 0
-    f |= SATURATED if special and clamped else 0
+    ovf = ((k < lo) | (k > hi)) & (not special)
+    exact = (not special) & (abs(np.float64(v)) < 9007199254740992.0) & _is_product(xi, np.float64(v), sc)
+    clamped = (not wrap) & ((q == lo) | (q == hi))
+    f = (0 if exact else INEXACT) | ((OVERFLOW | (SATURATED if clamped else 0)) if ovf else 0)
+    f |= SATURATED if special & clamped else 0
     f |= FLUSHED if (xi != 0) & (v == 0) else 0
-    _tally(c, f, index)
+    return NAN_IN if xi != xi else f
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Counts of an integer cast res = policy(round(x / scale) + zp) in [lo, hi] (saturate, or
     ``wrap``): x float64, res the cast's integers (int64), scale (float64) and zp (int64) of
     size 1 or x.size, tile by tile (``_fixed_tile``)."""
     c = _new_counts()
-    one_s = scale.size == 1
-    one_z = zp.size == 1
+    s_step = 0 if scale.size == 1 else 1
+    z_step = 0 if zp.size == 1 else 1
     for a in range(0, x.size, TILE):
         b = min(a + TILE, x.size)
-        _fixed_tile(c, x[a:b], res[a:b], start + a, scale if one_s else scale[a:b], zp if one_z else zp[a:b],
+        _fixed_tile(c, x[a:b], res[a:b], start + a, scale[a * s_step:], s_step, zp[a * z_step:], z_step,
                     mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
     return c
 
 
 @nb.njit(forceinline=True)
-def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
+def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Add the counts of one tile to c. Elements whose x / scale + zp lies clearly inside the
     range count inexact (res - zp times scale is not x, tested exactly) and flushed_to_zero in a
-    branch-free pass; a scan handles the others (``_fixed_rare``) and finds the first indices."""
-    one_s = scale.size == 1
-    one_z = zp.size == 1
+    branch-free pass (element i's scale and zero point: scale[i * s_step], zp[i * z_step], the
+    steps 0 or 1: no branch); a scan handles the others (``_fixed_rare``) and finds the first
+    indices."""
     rare = 0
     inexact = 0
     flushed = 0
     for i in range(x.size):
         xi = x[i]
-        sc = scale[0] if one_s else scale[i]
-        z = zp[0] if one_z else zp[i]
+        sc = scale[i * s_step]
+        z = zp[i * z_step]
         v = res[i] - z
         inside = _inside(xi / sc + z, lo, hi)
         rare += not inside
@@ -256,15 +358,20 @@ def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_
     c[FLUSHED_AT] += flushed
     need_inexact = inexact > 0
     need_flushed = flushed > 0
+    acc_lo = acc_hi = seen = 0
     for i in range(x.size):         # the rare elements, and the first common inexact and flushed
         if not (rare or need_inexact or need_flushed):
             break
         xi = x[i]
-        sc = scale[0] if one_s else scale[i]
-        z = zp[0] if one_z else zp[i]
+        sc = scale[i * s_step]
+        z = zp[i * z_step]
         v = res[i] - z
         if not _inside(xi / sc + z, lo, hi):
-            _fixed_rare(c, xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+            m = _fixed_rare(xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
+            f_lo, f_hi = _spread(m)
+            acc_lo += f_lo
+            acc_hi += f_hi
+            seen = _firsts(c, m, start + i, seen)
             rare -= 1
             continue
         if need_inexact and not _is_product(xi, np.float64(v), sc):
@@ -273,6 +380,7 @@ def _fixed_tile(c, x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_
         if need_flushed and (v == 0) & (xi != 0):
             _first(c, FLUSHED_AT, start + i)
             need_flushed = False
+    _unpack(c, acc_lo, acc_hi)
 
 
 @nb.njit(forceinline=True)
@@ -287,41 +395,135 @@ def _fixed_element_flags(v, ye, rnd, fx):
     return m | (FLUSHED if (v != 0) & (ye == 0) else 0)
 
 
-@nb.njit(cache=True, nogil=True)
-def block_element_flags(x, mask, start, y, v, ye, nan_scale, rand, seed, p, sr, stochastic, lim, fixed, fx):
-    """mask[i] = the flags of element i of a block cast: x the input, y its result value, v the
-    element's exact value x / scale (the input of the element rounding), ye the element's
-    result, nan_scale whether its block's scale is NaN (flat, in x's order; element i drew
-    random number start + i). INEXACT compares y with x; the other flags come from the element
-    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``). Returns
-    the counts (a histogram of the masks, then the first index of each flag)."""
-    hist = np.zeros(1 << NFLAGS, np.int64)
+BAND = 1 << 15       # a mark in a block mask: the element's rounding decides its flags
+
+
+@nb.njit(forceinline=True)
+def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
+    """(x, v, y) of block element i as float64: its input, its exact element value v = x / s
+    (nvfp4: the recipe's fl32(x / fl32(ts * s))) and the cast's value (y[i] if has_y, else
+    from the element value e: e * s; nvfp4: fl32(e * fl32(ts * s))). Selects only: y is read
+    either way (pass x when there is no y), so that a loop of it vectorizes."""
+    xi = np.float64(x[i])
+    total = ts * np.float32(s)
+    v_nvfp4 = np.float64(np.float32(x[i]) / total)     # every operand computed first: then the
+    v_pow2 = xi / s                                     # choices below are selects, no branches
+    y_nvfp4 = np.float64(np.float32(e) * total)
+    y_pow2 = e * s
+    given = np.float64(y[i])
+    y_codes = y_nvfp4 if nvfp4 else y_pow2
+    return xi, v_nvfp4 if nvfp4 else v_pow2, given if has_y else y_codes
+
+
+@nb.njit(forceinline=True)
+def _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max):
+    """The flags of a block element (branch-free), or BAND where the element's rounding must
+    decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
+    element)."""
+    ovf, tiny, band = _bounds(v, lim)
+    m = _flags(v, e, ovf, tiny, lim[0], lim[1], lim[2]) & ~INEXACT
+    fixed_band = abs(v) > fixed_max
+    fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
+    band = fixed_band if fixed else band
+    m = fixed_m if fixed else m
+    m = (BAND if band else m) | (INEXACT if yi != xi else 0)
+    m = INVALID if s != s else m
+    return NAN_IN if xi != xi else m
+
+
+@nb.njit
+def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
+    """The flags of a block element from its rounding, but INEXACT: ``_fixed_element_flags``
+    or ``_float_flags`` (not inlined: a kernel of its own compiles faster)."""
+    return _fixed_element_flags(v, e, rnd, fx) if fixed else _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT
+
+
+@nb.njit(forceinline=True)
+def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed,
+               fixed_max):
+    """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
+    ``_spread`` counts of its elements but the BAND ones, and how many are BAND; with ``keep``
+    each element's ``_block_mask`` goes to mask."""
+    lo = hi = 0
+    bands = 0
+    for t in range(length):
+        i = i0 + t
+        s = scales[sbase + t * sstep]
+        e = table[codes[i]]
+        xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+        m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+        if keep:
+            mask[i] = m
+        bands += m >> 15
+        f_lo, f_hi = _spread(0 if m & BAND else m)
+        lo += f_lo
+        hi += f_hi
+    return lo, hi, bands
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, scales, geometry, ts, nvfp4, rand, seed, p,
+                        sr, stochastic, lim, fixed, fx):
+    """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
+    of element i (for the counts per block; unwritten, the pass vectorizes): x the input
+    (flat, x's order), y its result values where has_y (an encode passes x: the codes' values count), codes
+    the element codes and table the element value of each code, scales the block scale values
+    (flat, in the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked
+    axis' length, the product of the axes after it, the block size, the blocks along the axis
+    (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or one place
+    along the axis (inner > 1: inner elements, as many blocks). Element i drew random number
+    start + i. The element's exact value and result, and the cast's value, as ``_block_values``;
+    INEXACT compares x with the cast's value, the other flags come from the element
+    (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
+    scale makes an element INVALID. A branch-free pass per run (``_block_mask``), then the
+    elements whose rounding decides and the first indices. Returns the counts."""
+    n, inner, bs, blocks = geometry
+    per_row = blocks if inner == 1 else n
+    fixed_max = fx[2] * 2.0 ** fx[0]
     c = _new_counts()
     seen = 0
-    for i in range(x.size):
-        xi = np.float64(x[i])
-        if xi != xi:
-            m = NAN_IN
-        elif nan_scale[i]:
-            m = INVALID
+    acc_lo = acc_hi = 0
+    pending = 0
+    for r in range(ra, rb):
+        row, q = divmod(r, per_row)
+        k0 = q * bs if inner == 1 else q
+        length = min(bs, n - k0) if inner == 1 else inner
+        sbase = (row * blocks + k0 // bs) * inner
+        sstep = 0 if inner == 1 else 1
+        i0 = (row * n + k0) * inner
+        args = (x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed, fixed_max)
+        if keep:        # two inlined copies: the one without stores vectorizes
+            lo, hi, bands = _block_run(mask, True, *args)
         else:
-            rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-            if fixed:
-                m = _fixed_element_flags(v[i], ye[i], rnd, fx)
-            else:
-                m = _float_flags(v[i], ye[i], rnd, p, sr, stochastic, lim) & ~INEXACT
-            m |= INEXACT if np.float64(y[i]) != xi else 0
-        mask[i] = m
-        hist[m] += 1
-        if m & ~seen:
-            for k in range(NFLAGS):
-                if (m >> k) & 1:
-                    _first(c, k, start + i)
-            seen |= m
-    for m in range(1, 1 << NFLAGS):
-        if hist[m]:
-            for k in range(NFLAGS):
-                c[k] += hist[m] * ((m >> k) & 1)
+            lo, hi, bands = _block_run(mask, False, *args)
+        need = _present(lo, hi) & ~seen
+        for t in range(length if need or bands else 0):
+            i = i0 + t
+            s = scales[sbase + t * sstep]
+            e = table[codes[i]]
+            xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+            m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+            hit = m & need
+            if m & BAND:
+                rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+                m = (m & INEXACT) | _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx)
+                if keep:
+                    mask[i] = m
+                f_lo, f_hi = _spread(m)
+                lo += f_lo
+                hi += f_hi
+                hit = m & ~seen
+            if hit:
+                _firsts(c, hit, start + i, 0)
+                seen |= hit
+                need &= ~hit
+        acc_lo += lo
+        acc_hi += hi
+        pending += length
+        if pending > 60000:                 # the 16-bit fields hold up to 65535 elements
+            _unpack(c, acc_lo, acc_hi)
+            acc_lo = acc_hi = pending = 0
+    _unpack(c, acc_lo, acc_hi)
     return c
 
 

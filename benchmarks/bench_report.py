@@ -1,0 +1,67 @@
+"""The cost of a cast's report: ``numfmt.round(x, fmt, report=True)`` against ``numfmt.round(x, fmt)``.
+
+    python benchmarks/bench_report.py [--quick] [--repeats N] [--from-results] [--write-readme]
+
+4M float32 inputs, each format on 1 thread and on every core, two kinds of inputs: ``normal``
+(standard normal: what a scaled tensor looks like; few elements need more than the inexact
+test) and ``wide`` (normal times a log-uniform factor over 2**-20 .. 2**20: most elements of
+the narrow formats overflow, underflow or flush, the counting kernels' slow path). The ratio is
+the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
+timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
+it), every core in wall time.
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+from _common import best_of, command, machine_line, markdown_table, parse_args, publish
+import numfmt as nf
+
+FORMATS = ["e4m3", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
+
+
+def inputs(n: int, kind: str) -> np.ndarray:
+    """n float32 values, standard normal or spread over 40 binades (deterministic)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n)
+    return (x if kind == "normal" else x * 2.0 ** rng.uniform(-20, 20, n)).astype(np.float32)
+
+
+def main(argv=None) -> int:
+    args = parse_args(__doc__, "report", argv, repeats=5)
+    return publish(args, "report", lambda: render(args))
+
+
+def render(args) -> str:
+    """Time the plain and the reporting call per format and thread count; the table as markdown."""
+    n = 1 << 16 if args.quick else 1 << 22
+    repeats = args.repeats or (1 if args.quick else 5)
+    cores = os.cpu_count() or 1
+    old = nf.get_num_threads()
+    rows = []
+    try:
+        for kind in ("normal", "wide"):
+            x = inputs(n, kind)
+            for name in FORMATS:
+                row = [name, kind]
+                for threads in (1, cores):
+                    nf.set_num_threads(threads)
+                    clock = time.process_time if threads == 1 else time.perf_counter
+                    plain = best_of(lambda: nf.round(x, name), repeats, clock)
+                    counted = best_of(lambda: nf.round(x, name, report=True), repeats, clock)
+                    row += [f"{plain * 1e3:.1f}", f"{counted * 1e3:.1f}", f"{counted / plain:.2f}x"]
+                rows.append(row)
+    finally:
+        nf.set_num_threads(old)
+    header = ["format", "inputs"] + [f"{what} ({t})" for t in ("1 thread, CPU", f"{cores} threads, wall")
+                           for what in ("round ms", "report=True ms", "ratio")]
+    lines = [machine_line(command("bench_report.py", args)), "",
+             f"{n:,} float32 inputs; best of {repeats}. 1 thread: this process' CPU time (other processes on "
+             f"a shared machine do not inflate it); {cores} threads: wall time.", ""]
+    return "\n".join(lines + markdown_table(header, rows, left=2)) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
