@@ -385,6 +385,17 @@ _DOC_ARGS = """
     stochastic rounding to nearest even, with ``overflow``).
     overflow: ``ieee``, ``saturate`` (applied at every rounding) or ``raise`` (OverflowError if
     any rounding overflows).
+    report: also return a ``numfmt.CastReport``: ``(result, report)``, IEEE 754's flags of every
+    rounding the reduction performs (``numfmt.report``): ``n`` roundings (those stochastic
+    rounding numbers: a sequential sum of n terms has n, "exact" one per output, a product
+    rounding one per product), each counted as a cast of its exact result (for "fused": the
+    sum of the step's truncated addends; for "exact" and "fused" a NaN from Inf - Inf among
+    the terms counts as nan_in); integer accumulators: every fit, ``overflow`` the additions
+    whose exact value left the accumulator, ``saturated`` the clamped ones. Counted in the
+    kernels (a compiled variant of its own: ``report=False`` runs the plain kernel, unchanged)
+    and independent of the thread count; ``report.first`` names the first output element.
+    Inside ``numfmt.flags()`` every call counts. Not for ``accumulator="quire"`` or dask
+    arrays (NotImplementedError).
 
     Returns float32 when no input is float64 and float32 holds the result format, else float64;
     a numpy scalar for a single result.
@@ -453,7 +464,8 @@ def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
     n = math.prod(arr.shape[d] for d in axes)
     # the terms of each output contiguous, in their own dtype: a view where arr already is so
     moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
-    moved = plan.operands({"x": moved})["x"]
+    with _report.suspended():       # the check's (or inputs="round"'s) casts are no rounding of the reduction
+        moved = plan.operands({"x": moved})["x"]
     return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
 
 
@@ -501,7 +513,8 @@ def dot_operands(a, b, plan):
             raise ValueError(f"{name} must have at least one dimension; got a scalar")
         arrays[name] = arr
     float32 = all(arr.dtype != np.float64 for arr in arrays.values())
-    arrays = plan.operands(arrays)
+    with _report.suspended():
+        arrays = plan.operands(arrays)
     return arrays["a"], arrays["b"], float32
 
 
@@ -517,7 +530,7 @@ def stack_rows(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.nd
     array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
         return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
-    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(-1, rows, n)
+    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(math.prod(batch), rows, n)
 
 
 def dot_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, tuple]:
