@@ -122,7 +122,7 @@ def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
     p, sr_unbounded, lim = rep
     m = rep_kern.value_flags(nan_in, np.int64(xb).view(np.float64), np.int64(yb).view(np.float64), rnd, p,
                              sr_unbounded, stochastic, lim)
-    rep_kern.count_event(st[_COUNTS:], m, st[_OUTPUT])
+    rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -133,7 +133,7 @@ def _count_exact(rep, neg, sig, exp, yb, rnd, stochastic, st):
         return
     p, sr_unbounded, lim = rep
     m = rep_kern.exact_flags(neg, sig, exp, np.int64(yb).view(np.float64), rnd, p, sr_unbounded, stochastic, lim)
-    rep_kern.count_event(st[_COUNTS:], m, st[_OUTPUT])
+    rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 
 @nb.njit(inline="always")

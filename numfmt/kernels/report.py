@@ -339,11 +339,19 @@ def unclamped_exponents(amax, out, rule):
 # ----- the roundings of a reduction (``numfmt.kernels.accumulate``): one event per rounding
 
 @nb.njit(forceinline=True)
-def count_event(c, m, index):
-    """One more rounding (c[0]) with flags m, of output element ``index``, into the counts
-    c[1:] (counts in ``FLAGS`` order, then first indices)."""
-    c[0] += 1
-    _tally(c[1:], m, index)
+def count_event(c, at, m, index):
+    """One more rounding (c[at]) with flags m, of output element ``index``, into c[at + 1:]
+    (counts in ``FLAGS`` order, then first indices; ``_first`` of count at + 1 + k is that
+    of count k there), indexing c in place (a view would cost reference counting per event)."""
+    c[at] += 1
+    if m == INEXACT:            # the common event
+        c[at + 1] += 1
+        _first(c, at + 1, index)
+    elif m:
+        for k in range(NFLAGS):
+            if (m >> k) & 1:
+                c[at + 1 + k] += 1
+                _first(c, at + 1 + k, index)
 
 
 @nb.njit(forceinline=True)
@@ -352,6 +360,9 @@ def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
     at 53 bits from a value of fmt's precision of at most 51 bits; NaN for an invalid
     operation such as Inf - Inf) to y: NAN_IN where an operand was NaN (``nan_in``), INVALID
     for a NaN x of other operands, else ``_float_flags`` (p, sr, lim as there)."""
+    ax, ay, maxv, normal = abs(x), abs(y), lim[0], lim[2]
+    if (ax >= normal) & (ax <= maxv) & (ay >= normal):      # the common case: normal in, normal out
+        return INEXACT if y != x else 0
     if nan_in:
         return NAN_IN
     if x != x:
