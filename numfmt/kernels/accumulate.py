@@ -22,10 +22,14 @@ Accumulator values, and Inf / NaN, travel as float64 bit patterns (int64): every
 accumulator format is a float64 number. Every rounding is one call of the float family's
 rounding: ``kernels.floating.round_one`` on a float64 value (a term, a special),
 ``kernels.arith.round_exact`` on an exact value in the 62-bit odd-jammed form of
-``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the target's ``FloatParams``
+``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr, rep)``: the target's ``FloatParams``
 (``casts.floating.kernel_params``), whether an exact zero sum is -0 (round toward negative,
-as an int64), whether to round stochastically, and the target's stochastic parameters
-(``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base, rand)`` holds the
+as an int64), whether to round stochastically, the target's stochastic parameters
+(``casts.floating.sr_params``), and how its roundings are counted for ``report=True``
+(``casts.report.rounding_report``; None: not counted, and the counting is not compiled in: a
+report is a compiled variant of its own, and ``report=False`` runs the plain kernel). Every
+rounding is counted where it happens (``_round``, ``_round_sum``, ``_add_exact``, ``_route``)
+from its exact value, or that rounded to odd at 53 bits, by ``kernels.report``. The run context ``ctx = (seed, mark, base, rand)`` holds the
 stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
 overflow="raise", else -1), the first random-number index of the output element and the
 explicit random numbers (int64; empty: SplitMix64 number j of seed); the per-element state ``st`` counts the
@@ -581,7 +585,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 # One kernel per order (compiled on its first use), each
 #   kernel(out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder, promote_rounder,
 #          seed, mark, rand)
-# as ``_reduce_rows`` describes: a (G, M, n) float32 or float64 array; bt None (sum) or a
+# as ``_reduce_rows`` describes, returning the counts of the chunk's roundings (``_new_state``'s
+# st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt None (sum) or a
 # (G', P, n) float64 array; tx_proto None (float64 terms) or any int64 array (exact products);
 # cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
