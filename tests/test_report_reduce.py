@@ -24,7 +24,7 @@ _cast_reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cast_reference)
 counts, reference_flags, unbounded = _cast_reference.counts, _cast_reference.reference_flags, _cast_reference.unbounded
 
-FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DETERMINISTIC = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
 K, RULE = 6, "add"              # the stochastic cases' sr_bits and sr_rule
 
@@ -199,7 +199,7 @@ def integer_reference(terms: list, order: str, block: int, lo: int, hi: int, wra
     return (s, *stats)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_integer_accumulator_counts_equal_the_reference(data):
     bits = data.draw(st.integers(4, 12))
