@@ -395,7 +395,7 @@ _DOC_ARGS = """
     kernels (a compiled variant of its own: ``report=False`` runs the plain kernel, unchanged)
     and independent of the thread count; ``report.first`` names the first output element.
     Inside ``numfmt.flags()`` every call counts. Not for ``accumulator="quire"`` or dask
-    arrays (NotImplementedError).
+    arrays (NotImplementedError; ``numfmt.flags()`` does not count them).
 
     Returns float32 when no input is float64 and float32 holds the result format, else float64;
     a numpy scalar for a single result.
