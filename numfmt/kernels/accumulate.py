@@ -123,9 +123,18 @@ def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
     ``casts.report.rounding_report``; None: nothing, and nothing compiled)."""
     if rep is None:
         return
+    x, y = np.int64(xb).view(np.float64), np.int64(yb).view(np.float64)
+    if rep_kern.common(x, y, rep[2]):       # decided here; the rest in a function of its own
+        rep_kern.count_event(st, _COUNTS, rep_kern.INEXACT if y != x else 0, st[_OUTPUT])
+    else:
+        _count_rare(rep, nan_in, x, y, rnd, stochastic, st)
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_rare(rep, nan_in, x, y, rnd, stochastic, st):
+    """``_count_value`` of the roundings that are not ``kernels.report.common``."""
     p, sr_unbounded, lim = rep
-    m = rep_kern.value_flags(nan_in, np.int64(xb).view(np.float64), np.int64(yb).view(np.float64), rnd, p,
-                             sr_unbounded, stochastic, lim)
+    m = rep_kern.value_flags(nan_in, x, y, rnd, p, sr_unbounded, stochastic, lim)
     rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 

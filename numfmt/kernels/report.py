@@ -355,14 +355,19 @@ def count_event(c, at, m, index):
 
 
 @nb.njit(forceinline=True)
-def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
-    """The flags of one rounding of an operation's result x (float64: exact, or rounded to odd
-    at 53 bits from a value of fmt's precision of at most 51 bits; NaN for an invalid
-    operation such as Inf - Inf) to y: NAN_IN where an operand was NaN (``nan_in``), INVALID
-    for a NaN x of other operands, else ``_float_flags`` (p, sr, lim as there)."""
+def common(x, y, lim):
+    """Whether the rounding of x (float64) to y can set INEXACT only: x of normal magnitude up
+    to the largest value (``_float_flags``' lim), y of normal magnitude (neither is NaN)."""
     ax, ay, maxv, normal = abs(x), abs(y), lim[0], lim[2]
-    if (ax >= normal) & (ax <= maxv) & (ay >= normal):      # the common case: normal in, normal out
-        return INEXACT if y != x else 0
+    return (ax >= normal) & (ax <= maxv) & (ay >= normal)
+
+
+@nb.njit(forceinline=True)
+def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
+    """The flags of one rounding of an operation's result x (float64: exact, or the exact
+    result rounded to odd at 53 bits where fmt's precision is at most 51 bits; NaN for an
+    invalid operation such as Inf - Inf) to y: NAN_IN where an operand was NaN (``nan_in``), INVALID
+    for a NaN x of other operands, else ``_float_flags`` (p, sr, lim as there)."""
     if nan_in:
         return NAN_IN
     if x != x:
