@@ -14,6 +14,8 @@ from . import array_libraries, machine_sum
 from .arithmetic.floating import narrow_format, products_exact_in_float64
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
+from . import report as _report
+from .casts.report import combine, rounding_report
 from .parallel import run_chunked
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
@@ -88,14 +90,24 @@ def _check_values(x: np.ndarray, fmt, argument: str) -> None:
                          f"numfmt.round({argument}, {fmt.name!r}) or pass inputs='round'")
 
 
-def _rounder(fmt, mode: Rounding, overflow: str, stochastic) -> tuple:
-    """(p, rdn, stochastic, sr): how the kernel rounds to fmt (see kernels.accumulate)."""
+def _rounder(fmt, mode: Rounding, overflow: str, stochastic, report: bool = False) -> tuple:
+    """(p, rdn, stochastic, sr, rep): how the kernel rounds to fmt (see kernels.accumulate);
+    rep: how it counts those roundings (``casts.report.rounding_report``), None for no report."""
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     sr = (0, 0, 0) if stochastic is None else sr_params(fmt, True, stochastic[1], stochastic[2])
-    return params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr
+    rep = rounding_report(fmt, mode, stochastic) if report else None
+    return params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr, rep
 
 
-_NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0))   # products stay exact
+_NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0), None)   # products stay exact
+
+
+def chunks_report(chunks: list) -> _report.CastReport:
+    """The CastReport of a reduction from its kernel's chunks (each: the number of roundings,
+    the counts and the first output elements, ``kernels.accumulate``)."""
+    if not chunks:
+        return _report.CastReport()
+    return _report.CastReport.from_counts(combine([c[1:] for c in chunks]), int(np.sum([c[0] for c in chunks])))
 
 
 def make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,
@@ -186,16 +198,17 @@ class _Plan:
             _check_values(arr, self.fmt, name)
         return arrays
 
-    def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool):
+    def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool, report: bool = False):
         """The reduction of the terms of a3 (bt3 None) or of a3 x bt3 (see
-        ``kernels.accumulate._reduce_rows``), shaped to shape."""
+        ``kernels.accumulate._reduce_rows``), shaped to shape; with ``report``
+        (result, CastReport): the counts of every rounding (``numfmt.report``)."""
         n = a3.shape[2]
         seed, sr_bits, sr_rule, random_bits = self._stochastic_args
         stochastic = stochastic_args(self.mode, shape + (kern.ROUNDINGS_PER_TERM * max(n, 1),), seed,
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
         self.check_sr_bits(stochastic)
-        if self.machine is not None and stochastic is None:
+        if self.machine is not None and stochastic is None and not report:     # the machine does not count
             values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
             if values is not None:
                 values = values.reshape(shape)
@@ -203,10 +216,10 @@ class _Plan:
                 return values[()] if values.ndim == 0 else values
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
         rand = _NO_RANDOM_BITS if rand is None else rand
-        acc = _rounder(self.acc, self.mode, self.overflow, stochastic)
+        acc = _rounder(self.acc, self.mode, self.overflow, stochastic, report)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
-                                                                  stochastic)
-        promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None)
+                                                                  stochastic, report)
+        promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None, report)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
         G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
@@ -218,10 +231,14 @@ class _Plan:
             kernels.insert(0, self.route_kernel)
         for kernel in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0
-            run_chunked(kernel, out, status, *args, pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+            chunks = run_chunked(kernel, out, status, *args, pass_start=True,
+                                 work_per_item=WORK_PER_TERM * max(n, 1))
             if not (status & kern.LEFT_ROUTE).any():
                 break
-        return self._values(out, status, shape, float32)
+        values = self._values(out, status, shape, float32)
+        if not report:
+            return values
+        return values, chunks_report(chunks)
 
     def check_sr_bits(self, stochastic) -> None:
         """ValueError unless the stochastic roundings (``stochastic_args``' result, None for
@@ -375,6 +392,17 @@ _DOC_ARGS = """
     stochastic rounding to nearest even, with ``overflow``).
     overflow: ``ieee``, ``saturate`` (applied at every rounding) or ``raise`` (OverflowError if
     any rounding overflows).
+    report: also return a ``numfmt.CastReport``: ``(result, report)``, IEEE 754's flags of every
+    rounding the reduction performs (``numfmt.report``): ``n`` roundings (those stochastic
+    rounding numbers: a sequential sum of n terms has n, "exact" one per output, a product
+    rounding one per product), each counted as a cast of its exact result (for "fused": the
+    sum of the step's truncated addends; for "exact" and "fused" a NaN from Inf - Inf among
+    the terms counts as nan_in); integer accumulators: every fit, ``overflow`` the additions
+    whose exact value left the accumulator, ``saturated`` the clamped ones. Counted in the
+    kernels (a compiled variant of its own: ``report=False`` runs the plain kernel, unchanged)
+    and independent of the thread count; ``report.first`` names the first output element.
+    Inside ``numfmt.flags()`` every call counts. Not for ``accumulator="quire"`` or dask
+    arrays (NotImplementedError; ``numfmt.flags()`` does not count them).
 
     Returns float32 when no input is float64 and float32 holds the result format, else float64;
     a numpy scalar for a single result.
@@ -390,7 +418,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", keepdims: bool = False, rng: str = "splitmix64"):
+        inputs: str = "exact", keepdims: bool = False, rng: str = "splitmix64", report: bool = False):
     """Sum of x's elements over ``axis`` (None: all; an int or a tuple) with an emulated
     accumulator; the terms are taken in C order of the reduced axes.
     {args}
@@ -409,12 +437,14 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         [100, 27]
     """
     if array_libraries.is_dask(x):
+        _no_report(report, "dask arrays (they are lazy): call numfmt.sum on NumPy arrays")
         return array_libraries.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                                   random_bits=random_bits, inputs=inputs, keepdims=keepdims, rng=rng)
     arr = as_float_array(x)
     if isinstance(accumulator, str) and accumulator == "quire":
+        _no_report(report, "accumulator='quire'")
         posit = _quire_call(fmt, None, order, dict(block=block, fused_terms=fused_terms,
                                                      alignment_bits=alignment_bits, promote_every=promote_every))
         arr = round_operands({"x": arr}, posit, rounding_mode(rounding), "ieee", inputs)["x"]
@@ -430,10 +460,8 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     axes = reduced_axes(axis, arr.ndim)
     kept = [d for d in range(arr.ndim) if d not in axes]
     out_shape = tuple(arr.shape[d] for d in kept)
-    result = plan.run(sum_terms(arr, axes, plan), None, out_shape, float32)
-    if keepdims:
-        result = np.asarray(result).reshape([1 if d in axes else arr.shape[d] for d in range(arr.ndim)])
-    return result
+    reshape = [1 if d in axes else arr.shape[d] for d in range(arr.ndim)] if keepdims else None
+    return run_reported("sum", plan, sum_terms(arr, axes, plan), None, out_shape, float32, report, reshape)
 
 
 def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
@@ -443,8 +471,29 @@ def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
     n = math.prod(arr.shape[d] for d in axes)
     # the terms of each output contiguous, in their own dtype: a view where arr already is so
     moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
-    moved = plan.operands({"x": moved})["x"]
+    with _report.suspended():       # the check's (or inputs="round"'s) casts are no rounding of the reduction
+        moved = plan.operands({"x": moved})["x"]
     return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
+
+
+def run_reported(call: str, plan, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool,
+                 report: bool, reshape=None):
+    """``plan.run``, counted where ``report`` asks or a ``numfmt.flags`` context is in force (the
+    report recorded there, naming ``call`` and the first output element); the result reshaped
+    to ``reshape`` if given; (result, CastReport) for ``report``."""
+    if not (report or _report.active()):
+        result = plan.run(a3, bt3, shape, float32)
+        return result if reshape is None else np.asarray(result).reshape(reshape)
+    result, rep = plan.run(a3, bt3, shape, float32, report=True)
+    if reshape is not None:
+        result = np.asarray(result).reshape(reshape)
+    _report.record(f"numfmt.{call}(accumulator={plan.acc.name})", rep, result)
+    return (result, rep) if report else result
+
+
+def _no_report(report: bool, why: str) -> None:
+    if report:
+        raise NotImplementedError(f"report=True is not implemented for {why}")
 
 
 def reduced_axes(axis, ndim: int) -> tuple:
@@ -471,7 +520,8 @@ def dot_operands(a, b, plan):
             raise ValueError(f"{name} must have at least one dimension; got a scalar")
         arrays[name] = arr
     float32 = all(arr.dtype != np.float64 for arr in arrays.values())
-    arrays = plan.operands(arrays)
+    with _report.suspended():
+        arrays = plan.operands(arrays)
     return arrays["a"], arrays["b"], float32
 
 
@@ -487,7 +537,7 @@ def stack_rows(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.nd
     array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
         return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
-    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(-1, rows, n)
+    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(math.prod(batch), rows, n)
 
 
 def dot_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, tuple]:
@@ -529,7 +579,7 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
         promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
         seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-        inputs: str = "exact", rng: str = "splitmix64"):
+        inputs: str = "exact", rng: str = "splitmix64", report: bool = False):
     """Inner products over the last axis of a and b, broadcast against each other (numpy.vecdot;
     for 1-D inputs numpy.dot): the terms are the products a[..., k] * b[..., k], exact, or
     each rounded once to ``product`` when given.
@@ -544,11 +594,13 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         [2.53125, 2.5]
     """
     if array_libraries.is_dask(a, b):
+        _no_report(report, "dask arrays (they are lazy): call numfmt.dot on NumPy arrays")
         return array_libraries.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
                                   random_bits=random_bits, inputs=inputs, rng=rng)
     if isinstance(accumulator, str) and accumulator == "quire":
+        _no_report(report, "accumulator='quire'")
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
@@ -560,14 +612,14 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     n, batch = dot_shape(a.shape, b.shape)
     a3 = stack_rows(a[..., None, :], batch, 1, n, plan.dtype)
     b3 = stack_rows(b[..., None, :], batch, 1, n, plan.dtype)
-    return plan.run(a3, b3, batch, float32)
+    return run_reported("dot", plan, a3, b3, batch, float32, report)
 
 
 def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
            block: int | None = None, fused_terms: int | None = None, alignment_bits: int | None = None,
            promote_every: int | None = None, rounding: str = "nearest_even", overflow: str = "ieee",
            seed=None, sr_bits: int | None = None, sr_rule: str = "add", random_bits=None,
-           inputs: str = "exact", rng: str = "splitmix64"):
+           inputs: str = "exact", rng: str = "splitmix64", report: bool = False):
     """Matrix product with numpy.matmul's shapes (1-D operands promoted and their axis removed,
     stacks of matrices broadcast); element (i, j) reduces the products a[..., i, k] * b[..., k, j]
     over k, exact, or each rounded once to ``product`` when given.
@@ -581,6 +633,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     """
     quire = isinstance(accumulator, str) and accumulator == "quire"
     if quire:
+        _no_report(report, "accumulator='quire'")
         posit = _quire_call(fmt, product, order, dict(block=block, fused_terms=fused_terms,
                                                         alignment_bits=alignment_bits, promote_every=promote_every))
         a, b = _quire_operands(a, b, posit, rounding, inputs)
@@ -598,7 +651,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         return values[()] if values.ndim == 0 else values
     a3 = stack_rows(a2, batch, m, n, plan.dtype)
     bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
-    return plan.run(a3, bt3, shape, float32)
+    return run_reported("matmul", plan, a3, bt3, shape, float32, report)
 
 
 for _f in (sum, dot, matmul):

@@ -18,6 +18,7 @@ from .formats.registry import format as _format
 from .kernels import intacc as kern
 from .ops import round_operands
 from .parallel import run_chunked
+from .report import CastReport
 from .rounding import Rounding, rounding_mode
 
 __all__ = ["accumulator_bits"]
@@ -107,17 +108,20 @@ class IntegerPlan:
                                 Rounding.NEAREST_EVEN, "saturate", self.inputs)
         return {name: as_integers(arr, self.fmt, name) for name, arr in arrays.items()}
 
-    def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool = False):
+    def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool = False,
+            report: bool = False):
         """The accumulations of the terms of a3 (bt3 None) or of a3 x bt3 (int64 arrays; see
-        ``kernels.intacc.reduce_integer``) as int64 integers shaped to shape."""
+        ``kernels.intacc.reduce_integer``) as int64 integers shaped to shape; with ``report``
+        (result, CastReport) (``additions_report``)."""
         n = a3.shape[2]
         G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
-        overflows = np.zeros(size, np.int64)
-        run_chunked(kern.reduce_integer, out, overflows, a3, bt3, self.order, self.block,
+        status = np.zeros((size, 2), np.int64)
+        run_chunked(kern.reduce_integer, out, status, a3, bt3, self.order, self.block,
                     np.int64(self.acc.min_int), np.int64(self.acc.max_int), self.overflow == "wrap",
                     pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
+        overflows = status[:, 0]
         if self.overflow == "raise" and overflows.any():
             first = np.unravel_index(int(np.argmax(overflows > 0)), shape) if shape else ()
             raise OverflowError(f"{int(np.count_nonzero(overflows))} of {size} results overflow the "
@@ -125,7 +129,21 @@ class IntegerPlan:
                                 f"{self.acc.max_int}]; overflow='raise'); first at output index "
                                 f"{tuple(int(i) for i in first)}")
         values = out.reshape(shape)
-        return values[()] if values.ndim == 0 else values
+        values = values[()] if values.ndim == 0 else values
+        return (values, self.additions_report(status, n)) if report else values
+
+    def additions_report(self, status: np.ndarray, n: int) -> CastReport:
+        """The report of the fits (``kernels.intacc``: each addition of sequential and blocked,
+        the one fit of exact) of the outputs whose status rows (overflows, of them zeros) are
+        ``status``: n the number of fits, overflow (= inexact) those that left the range,
+        saturated those clamped (not wrapped), flushed_to_zero those that gave 0."""
+        fits = {kern.SEQUENTIAL: n, kern.BLOCKED: n + -(-n // int(self.block)), kern.EXACT: 1}[int(self.order)]
+        overflows, zeros = status[:, 0], status[:, 1]
+        counts = {"inexact": overflows, "overflow": overflows, "flushed_to_zero": zeros,
+                  "saturated": overflows if self.overflow != "wrap" else np.zeros_like(overflows)}
+        first = {name: int(np.argmax(c > 0)) for name, c in counts.items() if c.any()}
+        return CastReport(n=fits * status.shape[0], **{name: int(c.sum()) for name, c in counts.items()},
+                          first=first)
 
 
 def _width(high: int, low: int) -> int:

@@ -39,6 +39,19 @@ scale format's largest: the scale is NaN) and ``scale_bottom`` (blocks whose sha
 was raised to the scale format's smallest); ``per_block=True`` keeps every count per block, as
 arrays shaped like the scales (``CastReport.per_block``).
 
+Reductions (``numfmt.sum``, ``numfmt.dot``, ``numfmt.matmul`` with ``report=True``) count IEEE
+754's flags of the rounding steps they perform: every rounding is one event (``n`` is their
+number), counted as a cast of the operation's exact result would be -- the rounding of a
+sequential order's first term, each rounded addition, each product rounded to ``product=``, the
+additions of ``promote_every``, the one rounding of order "exact" (the roundings that stochastic
+rounding numbers). ``nan_in`` counts roundings with a NaN operand, ``invalid`` NaN results of
+other operands (Inf - Inf; an overflow into a format whose overflow is NaN). Integer
+accumulators count their fits: every addition (orders sequential and blocked) or the one fit of
+the exact sum (order exact); ``overflow`` those whose exact value left the accumulator's range
+(whatever wrap or saturate made of it), ``saturated`` those clamped, ``inexact`` the same as
+``overflow`` (no other fit changes a value), ``flushed_to_zero`` those that gave 0. ``first``
+holds the index of the output element (C order) of the first event that set a count.
+
 ``with numfmt.flags() as f:`` accumulates the report of every numfmt call inside it (``f.report``),
 per thread and per asyncio task (a ``contextvars`` variable, as ``numpy.errstate``); contexts nest
 and each one in force receives every report. ``flags(raise_on=("overflow",))`` raises

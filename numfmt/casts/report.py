@@ -214,3 +214,11 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
     return CastReport.from_counts(combine(chunks), flat.size, **extra)
+
+
+def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:
+    """(p, sr, lim): how the reduction kernels count a rounding to fmt
+    (``numfmt.kernels.accumulate``): ``unbounded_params``, their stochastic parameters (for
+    ``stochastic``, the reduction's ``StochasticArgs`` or None) and the limits of
+    ``kernels.report._float_flags``."""
+    return unbounded_params(fmt, mode), _stochastic(fmt, stochastic)[3], _limits(fmt)

@@ -22,10 +22,14 @@ Accumulator values, and Inf / NaN, travel as float64 bit patterns (int64): every
 accumulator format is a float64 number. Every rounding is one call of the float family's
 rounding: ``kernels.floating.round_one`` on a float64 value (a term, a special),
 ``kernels.arith.round_exact`` on an exact value in the 62-bit odd-jammed form of
-``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr)``: the target's ``FloatParams``
+``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr, rep)``: the target's ``FloatParams``
 (``casts.floating.kernel_params``), whether an exact zero sum is -0 (round toward negative,
-as an int64), whether to round stochastically, and the target's stochastic parameters
-(``casts.floating.sr_params``). The run context ``ctx = (seed, mark, base, rand)`` holds the
+as an int64), whether to round stochastically, the target's stochastic parameters
+(``casts.floating.sr_params``), and how its roundings are counted for ``report=True``
+(``casts.report.rounding_report``; None: not counted, and the counting is not compiled in: a
+report is a compiled variant of its own, and ``report=False`` runs the plain kernel). Every
+rounding is counted where it happens (``_round``, ``_round_sum``, ``_add_exact``, ``_route``)
+from its exact value, or that rounded to odd at 53 bits, by ``kernels.report``. The run context ``ctx = (seed, mark, base, rand)`` holds the
 stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
 overflow="raise", else -1), the first random-number index of the output element and the
 explicit random numbers (int64; empty: SplitMix64 number j of seed); the per-element state ``st`` counts the
@@ -41,6 +45,7 @@ from .arith import narrow, odd_sum_bits, round_exact
 from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, unpack_float64
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
 from .longacc import longacc_add, longacc_value
+from . import report as rep_kern
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
@@ -90,6 +95,58 @@ def _draw(rounder, st, ctx):
 # st[1] (and the kernels' status) bits
 OVERFLOWED = np.int64(1)        # a rounding overflowed under overflow="raise"
 LEFT_ROUTE = np.int64(2)        # an addition the float64 route cannot take (``add_route``)
+# the rest of st: st[2] the output element being reduced; from st[3] on the counts of the
+# roundings of the chunk (``kernels.report.count_event``: their number, the counts in
+# ``numfmt.report.FLAGS`` order, the first output elements that set them), which the kernels return
+_OUTPUT = 2
+_COUNTS = 3
+ST_SIZE = _COUNTS + 1 + 2 * rep_kern.NFLAGS
+
+
+@nb.njit(inline="always")
+def _new_state():
+    st = np.zeros(ST_SIZE, np.int64)
+    st[_COUNTS + 1 + rep_kern.NFLAGS:] = -1
+    return st
+
+
+@nb.njit(inline="always")
+def _is_nan(b):
+    return (b & _ABS) > _INF
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
+    """Count a rounding of the float64 value xb (an operation's result: exact, or rounded to
+    odd at 53 bits for a narrow format; NaN for an invalid operation) that gave yb, where the
+    rounder reports (``rep`` = (unbounded params, their sr, limits) of
+    ``casts.report.rounding_report``; None: nothing, and nothing compiled)."""
+    if rep is None:
+        return
+    x, y = np.int64(xb).view(np.float64), np.int64(yb).view(np.float64)
+    if rep_kern.common(x, y, rep[2]):       # decided here; the rest in a function of its own
+        rep_kern.count_event(st, _COUNTS, rep_kern.INEXACT if y != x else 0, st[_OUTPUT])
+    else:
+        _count_rare(rep, nan_in, x, y, rnd, stochastic, st)
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_rare(rep, nan_in, x, y, rnd, stochastic, st):
+    """``_count_value`` of the roundings that are not ``kernels.report.common``."""
+    p, sr_unbounded, lim = rep
+    m = rep_kern.value_flags(nan_in, x, y, rnd, p, sr_unbounded, stochastic, lim)
+    rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_exact(rep, neg, sig, exp, yb, rnd, stochastic, st):
+    """Count a rounding of the exact value (neg, sig, exp) in the 62-bit form that gave yb
+    (``_count_value``'s rep)."""
+    if rep is None:
+        return
+    p, sr_unbounded, lim = rep
+    m = rep_kern.exact_flags(neg, sig, exp, np.int64(yb).view(np.float64), rnd, p, sr_unbounded, stochastic, lim)
+    rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 
 @nb.njit(inline="always")
@@ -103,18 +160,22 @@ def _check(out, st, ctx):
 @nb.njit(cache=True, nogil=True)
 def _round(bits, rounder, st, ctx):
     """The float64 value ``bits`` (a term, or Inf / NaN / a zero) rounded once."""
-    p, _, stochastic, sr = rounder
+    p, _, stochastic, sr, rep = rounder
     rnd = _draw(rounder, st, ctx)
-    return _check(round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr), st, ctx)
+    out = round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr)
+    _count_value(rep, _is_nan(bits), bits, out, rnd, stochastic, st)
+    return _check(out, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
 def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     """An exact value in the 62-bit form rounded once (``kernels.arith.round_exact``); an
     exact zero (sig == 0) is -0 iff zero_neg (int64)."""
-    p, _, stochastic, sr = rounder
+    p, _, stochastic, sr, rep = rounder
     rnd = _draw(rounder, st, ctx)
-    out = round_exact(zero_neg if sig == 0 else neg, sig, exp, p, VALUE, stochastic, rnd, sr)
+    neg = zero_neg if sig == 0 else neg
+    out = round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr)
+    _count_exact(rep, neg, sig, exp, out, rnd, stochastic, st)
     return _check(out, st, ctx)
 
 
@@ -128,10 +189,12 @@ def _words(sig, hi):
 def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
     """x + y rounded once by the exact core: x float64 bits, y an exact term (significand
     hy * 2**62 + sy; sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
-    p, rdn, stochastic, sr = rounder
+    p, rdn, stochastic, sr, rep = rounder
     rnd = _draw(rounder, st, ctx)
     if _special(xb) or sy < 0:
-        out = round_one(_special_sum(xb, ey if sy < 0 else _ZERO), p, VALUE, DOM64, stochastic, rnd, sr)
+        v = _special_sum(xb, ey if sy < 0 else _ZERO)
+        out = round_one(v, p, VALUE, DOM64, stochastic, rnd, sr)
+        _count_value(rep, _is_nan(xb) or (sy < 0 and _is_nan(ey)), v, out, rnd, stochastic, st)
     else:
         nx, sx, ex = unpack_float64(xb)
         h, lo = _words(sy, hy)
@@ -139,6 +202,7 @@ def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
         if s == 0:
             n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
         out = round_exact(n, s, e, p, VALUE, stochastic, rnd, sr)
+        _count_exact(rep, n, s, e, out, rnd, stochastic, st)
     return _check(out, st, ctx)
 
 
@@ -169,8 +233,10 @@ def _takes_route(xb, yb, rounder):
 
 @nb.njit(inline="always")
 def _route(xb, yb, rounder, st, ctx):
-    return _check(round_one(odd_sum_bits(xb, yb, rounder[1]), rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND,
-                            NO_SR), st, ctx)
+    v = odd_sum_bits(xb, yb, rounder[1])
+    out = round_one(v, rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
+    _count_value(rounder[4], _is_nan(xb) or _is_nan(yb), v, out, NO_RND, DETERMINISTIC, st)
+    return _check(out, st, ctx)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -504,11 +570,12 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
     terms = np.empty(0 if bt is None else n, np.float64)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
-    st = np.zeros(2, np.int64)
+    st = _new_state()
     for idx in range(out.size):
         o = np.int64(start + idx)
         st[0] = 0
         st[1] = 0
+        st[_OUTPUT] = o
         ctx = (seed, mark, o * stride, rand)
         ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
         if promote > 0:
@@ -521,12 +588,14 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
             total = reduce(add, ta, tx, _ZERO, n, cfg, acc, acc_rounder, st, ctx)
         out[idx] = total
         status[idx] = st[1]
+    return st[_COUNTS:].copy()
 
 
 # One kernel per order (compiled on its first use), each
 #   kernel(out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder, promote_rounder,
 #          seed, mark, rand)
-# as ``_reduce_rows`` describes: a (G, M, n) float32 or float64 array; bt None (sum) or a
+# as ``_reduce_rows`` describes, returning the counts of the chunk's roundings (``_new_state``'s
+# st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt None (sum) or a
 # (G', P, n) float64 array; tx_proto None (float64 terms) or any int64 array (exact products);
 # cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
@@ -538,61 +607,61 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 # (the caller then runs the KERNELS one).
 @nb.njit(cache=True, nogil=True)
 def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_pairwise, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_pairwise, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_blocked, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_blocked, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_kahan, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_kahan, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_exact, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_exact, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def reduce_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_fused, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_fused, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def route_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_sequential, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_sequential, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def route_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_pairwise, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_pairwise, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def route_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_blocked, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_blocked, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
 @nb.njit(cache=True, nogil=True)
 def route_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    _reduce_rows(_kahan, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+    return _reduce_rows(_kahan, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
                  mark, rand)
 
 
@@ -618,7 +687,7 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
     terms = np.empty(0 if bt is None else n, np.float64)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
-    st = np.zeros(2, np.int64)
+    st = _new_state()
     ctx = (np.uint64(0), mark, np.int64(0), np.empty(0, np.int64))
     for idx in range(states.shape[0]):
         st[1] = 0
@@ -637,7 +706,7 @@ def round_partials(states, out, status, index, stride, acc_r, seed, mark, rand):
     it for output element index[idx] of a reduction with random-number stride ``stride``;
     status[idx] = 1 where it overflowed under overflow="raise"."""
     acc = np.zeros(_LIMBS, np.int64)
-    st = np.zeros(2, np.int64)
+    st = _new_state()
     for idx in range(states.shape[0]):
         acc[1:] = states[idx, :_LIMBS - 1]
         st[0] = 0

@@ -22,11 +22,18 @@ _32 = np.int64(32)
 @nb.njit(inline="always")
 def _fit(v, lo, hi, wrap, st):
     """v brought into [lo, hi]: modulo hi - lo + 1 (a power of two) for wrap, else clamped;
-    st[0] counts the values that were outside."""
+    st[0] counts the values that were outside, st[1] those of them that became 0."""
     if v < lo or v > hi:
-        st[0] += 1
         v = (((v - lo) & (hi - lo)) + lo) if wrap else max(lo, min(v, hi))
+        _outside(v, st)
     return v
+
+
+@nb.njit(inline="always")
+def _outside(fitted, st):
+    """Count a value outside the range that was fitted to ``fitted`` (see ``_fit``)."""
+    st[0] += 1
+    st[1] += fitted == 0
 
 
 @nb.njit(inline="always")
@@ -52,10 +59,9 @@ def _exact(t, lo_k, hi_k, lo, hi, wrap, st):
         L &= _LOW32
     if H == 0 or H == -1:
         return _fit(L + (H << _32), lo, hi, wrap, st)
-    st[0] += 1
-    if wrap:
-        return ((L - lo) & (hi - lo)) + lo
-    return hi if H > 0 else lo
+    fitted = (((L - lo) & (hi - lo)) + lo) if wrap else (hi if H > 0 else lo)
+    _outside(fitted, st)
+    return fitted
 
 
 @nb.njit(cache=True, nogil=True)
@@ -65,12 +71,13 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
     else the products a[g, i, k] * bt[g, j, k] (a and bt int64; a batch length of 1
     broadcasts), in ``order``: SEQUENTIAL (s = 0, s = fit(s + t) term by term), BLOCKED
     (sequential sums of consecutive blocks of ``block`` terms, then their sequential sum) or
-    EXACT (one fit of the exact sum). status[o] = the number of fits that overflowed."""
+    EXACT (one fit of the exact sum). status[o] = (the number of fits that overflowed, the
+    number of them that gave 0)."""
     M = a.shape[1]
     P = 1 if bt is None else bt.shape[1]
     n = a.shape[2]
     terms = np.empty(n, np.int64)
-    st = np.zeros(1, np.int64)
+    st = np.zeros(2, np.int64)
     for idx in range(out.size):
         o = start + idx
         g = o // (M * P)
@@ -82,7 +89,7 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
             col = bt[g if bt.shape[0] > 1 else 0, o % P]
             for k in range(n):
                 terms[k] = row[k] * col[k]
-        st[0] = 0
+        st[:] = 0
         if order == EXACT:
             s = _exact(terms, 0, n, lo, hi, wrap, st)
         elif order == BLOCKED:
@@ -92,4 +99,5 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
         else:
             s = _sequential(terms, 0, n, lo, hi, wrap, st)
         out[idx] = s
-        status[idx] = st[0]
+        status[idx, 0] = st[0]
+        status[idx, 1] = st[1]

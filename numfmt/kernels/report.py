@@ -21,6 +21,7 @@ import numpy as np
 
 from ..random import element_bits
 from .block import shared_exponent
+from .arith import odd_float64_bits, round_exact
 from .fixed import round_fixed_bits
 from .floating import DOM64, VALUE, round_one
 
@@ -54,16 +55,6 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     m |= (INVALID | ((OVERFLOW | INEXACT) if ovf else 0)) if nan_y else 0
     m |= (INEXACT | SATURATED) if inf_x & (ay != np.inf) & (not nan_y) else 0
     return m
-
-
-@nb.njit(forceinline=True)
-def _tally(c, m, index):
-    """Add the flags m of element ``index`` to the counts c and note first indices (the rare
-    elements: the common ones only count INEXACT, in the kernels' own accumulators)."""
-    for k in range(NFLAGS):
-        if (m >> k) & 1:
-            c[k] += 1
-            _first(c, k, index)
 
 
 @nb.njit(forceinline=True)
@@ -535,3 +526,66 @@ def unclamped_exponents(amax, out, rule):
     for b in range(amax.size):
         out[b] = shared_exponent(np.float64(amax[b]).view(np.int64), rule_id, emax_elem, msig_frac, even_frac,
                                  -(1 << 30), 1 << 30, np.int64(52))
+
+
+# ----- the roundings of a reduction (``numfmt.kernels.accumulate``): one event per rounding
+
+@nb.njit(forceinline=True)
+def count_event(c, at, m, index):
+    """One more rounding (c[at]) with flags m, of output element ``index``, into c[at + 1:]
+    (counts in ``FLAGS`` order, then first indices; ``_first`` of count at + 1 + k is that
+    of count k there), indexing c in place (a view would cost reference counting per event)."""
+    c[at] += 1
+    if m == INEXACT:            # the common event
+        c[at + 1] += 1
+        _first(c, at + 1, index)
+    elif m:
+        for k in range(NFLAGS):
+            if (m >> k) & 1:
+                c[at + 1 + k] += 1
+                _first(c, at + 1 + k, index)
+
+
+@nb.njit(forceinline=True)
+def common(x, y, lim):
+    """Whether the rounding of x (float64) to y can set INEXACT only: x of normal magnitude up
+    to the largest value (``_float_flags``' lim), y of normal magnitude (neither is NaN)."""
+    ax, ay, maxv, normal = abs(x), abs(y), lim[0], lim[2]
+    return (ax >= normal) & (ax <= maxv) & (ay >= normal)
+
+
+@nb.njit(forceinline=True)
+def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
+    """The flags of one rounding of an operation's result x (float64: exact, or the exact
+    result rounded to odd at 53 bits where fmt's precision is at most 51 bits; NaN for an
+    invalid operation such as Inf - Inf) to y: NAN_IN where an operand was NaN (``nan_in``), INVALID
+    for a NaN x of other operands, else ``_float_flags`` (p, sr, lim as there)."""
+    if nan_in:
+        return NAN_IN
+    if x != x:
+        return INVALID
+    return _float_flags(x, y, rnd, p, sr, stochastic, lim)
+
+
+@nb.njit(forceinline=True)
+def exact_flags(neg, sig, exp, y, rnd, p, sr, stochastic, lim):
+    """The flags of one rounding of the exact value (neg, sig, exp) in the 62-bit form of
+    ``kernels.exact`` (sig 0: a zero) to y (float64), with the same random number ``rnd``.
+    A value that float64 holds is x for ``_float_flags``; any other one is inexact, its
+    overflow and tininess come from ``round_exact`` with the unbounded parameters p and sr,
+    and it stands for itself in the other tests as its rounding to odd at 53 bits (which keeps
+    its order with every limit in lim; beyond 2**1023 it is float64's largest value)."""
+    if sig == 0:
+        return _float_flags(0.0, y, rnd, p, sr, stochastic, lim)
+    biased = exp + 1084                     # float64's biased exponent of sig * 2**exp
+    lost = min(max(10 - biased, 9), 63)     # the bits below float64's last place
+    sign = ~MAG if neg else np.int64(0)
+    if biased < 2047 and (sig >> lost) << lost == sig:        # float64 holds it
+        mag = ((biased - 1) << 52) + (sig >> 9) if biased >= 1 else sig >> lost
+        return _float_flags(np.int64(mag | sign).view(np.float64), y, rnd, p, sr, stochastic, lim)
+    maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    r = round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr) & MAG
+    ovf = (r > max_bits) & (r <= INF_BITS)
+    tiny = r < normal_bits
+    v = np.int64(odd_float64_bits(neg, sig, exp)).view(np.float64)
+    return _flags(v, y, ovf, tiny, maxv, minv, normal) | INEXACT | (UNDERFLOW if tiny else 0)
