@@ -100,3 +100,14 @@ def test_flush_to_zero_threads_fall_back():
     a = np.ones((1, 1, 2), np.float32)
     assert not machine_sum.kern.sequential_terms(out, 0, a, np.float32(0))
     assert machine_sum.kern.sequential_terms(out, 0, a, np.float32(1e-45)) and out[0] == 2
+
+
+def test_counted_reductions_take_the_emulating_kernels(calls):
+    """report=True (and numfmt.flags) need the kernels' counts: the machine loop steps aside,
+    and the result is the same."""
+    rng = np.random.default_rng(3)
+    a = nf.round(rng.standard_normal((4, 30)).astype(np.float32), "e4m3")
+    plain = nf.matmul(a, a.T, "e4m3", accumulator="binary32")
+    counted, rep = nf.matmul(a, a.T, "e4m3", accumulator="binary32", report=True)
+    same_bits(counted, plain)
+    assert rep.n == 16 * 30 and calls == [True]
