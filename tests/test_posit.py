@@ -366,8 +366,9 @@ def test_cast_kernels_equal_round_exact(fmt):
                     np.testing.assert_array_equal(values, want.view(itype), err_msg=f"mode {mode} k {k}")
 
 
+@pytest.mark.slow
 def test_only_the_softposit_tests_need_softposit():
-    """Regression: a module-level importorskip("softposit") below the other tests skipped every
+    """(Slow: three pytest runs in subprocesses.) Regression: a module-level importorskip("softposit") below the other tests skipped every
     test of the posit modules where softposit is missing. Without it (blocked in a subprocess)
     every test is still collected, and the softposit tests skip."""
     here = os.path.dirname(os.path.abspath(__file__))

@@ -78,8 +78,11 @@ def _check(op, operands, fmt, mode):
 
 
 # ----------------------------------------------------------------------------- exhaustive 8 bits
+@pytest.mark.slow
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_posit8_every_pair_nearest_even(op):
+    """(Slow: about 8 s an operation against the Python reference. CI runs 400 random pairs of
+    every es, operation and mode in ``test_posit8_random_operands_every_mode``.)"""
     fmt = nf.format("posit8")
     _check(op, _all_pairs(fmt), fmt, "nearest_even")
 

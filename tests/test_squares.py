@@ -128,35 +128,48 @@ def test_round_with_squares_is_round_with_its_bits():
                               nf.round(x * 0 + 0.3, "e2m1", "sr", seed=5))
 
 
+SR = {"rounding": "stochastic", "sr_bits": 16}
+
+
+def _same(function, shape, *args, **kwargs) -> None:
+    """function with rng="squares" equals it with the same Squares numbers as random_bits."""
+    bits = random_bits(8, shape, 16, rng="squares")
+    np.testing.assert_array_equal(function(*args, **kwargs, **SR, seed=8, rng="squares"),
+                                  function(*args, **kwargs, **SR, random_bits=bits))
+
+
+def _operands():
+    rng = np.random.default_rng(2)
+    return rng, nf.round(rng.standard_normal((3, 4)), "e4m3"), nf.round(rng.standard_normal((3, 4)), "e4m3")
+
+
 def test_every_stochastic_function_takes_rng():
     """Each public function with stochastic rounding: rng="squares" equals its explicit
-    random_bits with the same Squares numbers."""
-    rng = np.random.default_rng(2)
-    a = nf.round(rng.standard_normal((3, 4)), "e4m3")
-    b = nf.round(rng.standard_normal((3, 4)), "e4m3")
-    sr = {"rounding": "stochastic", "sr_bits": 16}
-
-    def same(function, shape, *args, **kwargs):
-        bits = random_bits(8, shape, 16, rng="squares")
-        np.testing.assert_array_equal(function(*args, **kwargs, **sr, seed=8, rng="squares"),
-                                      function(*args, **kwargs, **sr, random_bits=bits))
-
+    random_bits with the same Squares numbers (the element-wise ones, blocks and a sum here;
+    the rest in ``test_every_stochastic_reduction_takes_rng``, slow: their kernels compile
+    only for it)."""
+    rng, a, b = _operands()
     for op in (nf.add, nf.sub, nf.mul, nf.div):
-        same(op, (3, 4), a, b, "e4m3")
-    same(nf.fma, (3, 4), a, b, a, "e4m3")
-    same(nf.sqrt, (3, 4), np.abs(a), "e4m3")
-    same(nf.add, (3, 4), nf.round(a, "posit8"), nf.round(b, "posit8"), "posit8")
-    same(nf.round, (2, 32), rng.standard_normal((2, 32)), "mxfp4", axis=1)
-    same(nf.sum, (3, 8 * 4), a, "e4m3", axis=1, accumulator="bfloat16")
-    same(nf.dot, (3, 8 * 4), a, b, "e4m3", accumulator="e5m2")
-    same(nf.matmul, (3, 3, 8 * 4), a, b.T, "e4m3", accumulator="bfloat16")
+        _same(op, (3, 4), a, b, "e4m3")
+    _same(nf.fma, (3, 4), a, b, a, "e4m3")
+    _same(nf.sqrt, (3, 4), np.abs(a), "e4m3")
+    _same(nf.add, (3, 4), nf.round(a, "posit8"), nf.round(b, "posit8"), "posit8")
+    _same(nf.round, (2, 32), rng.standard_normal((2, 32)), "mxfp4", axis=1)
+    _same(nf.sum, (3, 8 * 4), a, "e4m3", axis=1, accumulator="bfloat16")
+
+
+@pytest.mark.slow
+def test_every_stochastic_reduction_takes_rng():
+    rng, a, b = _operands()
+    _same(nf.dot, (3, 8 * 4), a, b, "e4m3", accumulator="e5m2")
+    _same(nf.matmul, (3, 3, 8 * 4), a, b.T, "e4m3", accumulator="bfloat16")
     p8a, p8b = nf.round(a, "posit8"), nf.round(b, "posit8")
-    same(nf.dot, (3,), p8a, p8b, "posit8", accumulator="quire")
-    same(nf.quire_dot, (3,), p8a, p8b, "posit8")
-    same(nf.quire_sum, (3,), p8a, "posit8", 1)
+    _same(nf.dot, (3,), p8a, p8b, "posit8", accumulator="quire")
+    _same(nf.quire_dot, (3,), p8a, p8b, "posit8")
+    _same(nf.quire_sum, (3,), p8a, "posit8", 1)
     q = nf.Quire("posit8").add_product(p8a, p8b)
-    assert q.value(**sr, seed=8, rng="squares") == q.value(**sr, random_bits=random_bits(8, (), 16, rng="squares"))
-    same(nf.quantize_affine, (3, 4), a, "int8", 0.1, exact=True)
+    assert q.value(**SR, seed=8, rng="squares") == q.value(**SR, random_bits=random_bits(8, (), 16, rng="squares"))
+    _same(nf.quantize_affine, (3, 4), a, "int8", 0.1, exact=True)
 
 
 def test_rng_argument_errors():

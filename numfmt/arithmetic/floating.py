@@ -66,11 +66,11 @@ def machine_format(fmt: FloatFormat) -> bool:
     """Whether round-to-nearest-even arithmetic in fmt may be float32's own arithmetic rounded
     once more (``kernels.machine_arith``): precision p <= 11, every value a float32, and a
     smallest quantum of at least 2**(p + 2 - 149), so that float32 keeps p + 2 bits below the
-    format's last place at every magnitude (e4m3, e5m2, bfloat16, binary16, the FP6 and FP4
-    formats; not tf32 or binary32).
+    format's last place at every magnitude (e4m3, e5m2, bfloat16, binary16, tf32 just, the
+    FP6 and FP4 formats; not binary32).
 
-    >>> [machine_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (5, 10), (8, 10))]
-    [True, True, True, False]
+    >>> [machine_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (5, 10), (8, 10), (8, 11))]
+    [True, True, True, True, False]
     """
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     return fmt.man_bits + 1 <= 11 and fits_float32(fmt) and qsub >= fmt.man_bits + 3 - 149
