@@ -73,3 +73,19 @@ def test_which_formats_take_the_machine():
     assert all(machine_format(nf.format(f)) for f in SMALL + WIDE)
     low_tf32 = nf.FloatFormat(8, 10, bias=128)
     assert not any(machine_format(f) for f in (nf.format("binary32"), nf.format("e5m11"), low_tf32))
+
+
+def test_a_thread_that_flushes_subnormals_refuses():
+    """The kernel sees FTZ / DAZ as tiny + tiny == 0: it computes nothing and flags bad[1], so
+    elementwise runs the exact core."""
+    from numfmt.kernels.machine_arith import machine_kernel
+    from numfmt.casts.floating import kernel_params
+    from numfmt.rounding import Rounding
+    f = nf.format("e4m3")
+    p = kernel_params(f, False, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
+    pc = kernel_params(f, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
+    x = np.ones(3, np.float32)
+    for tiny, flagged, result in ((np.float32(0), 1, 0.0), (np.float32(2.0 ** -149), 0, 2.0)):
+        out, bad = np.zeros(3, np.float32), np.zeros(2, np.int64)
+        machine_kernel(x, out, 0, x, np.int64(0), p, pc, bad, tiny)
+        assert bad[1] == flagged and (out == result).all()

@@ -62,6 +62,9 @@ def _takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) 
     return op in ("add", "sub", "div", "quotient")
 
 
+_FLOAT32_TINY = np.float32(2.0 ** -149)     # machine_kernel's check for flushed subnormals
+
+
 def machine_format(fmt: FloatFormat) -> bool:
     """Whether round-to-nearest-even arithmetic in fmt may be float32's own arithmetic rounded
     once more (``kernels.machine_arith``): precision p <= 11, every value a float32, and a
@@ -122,7 +125,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         route = True            # float32's own arithmetic, rounded once more (never leaves)
         run_chunked(machine_kernel, x, out, y, np.int64(MACHINE_OPS[op]), kernel_params(fmt, False, mode, overflow,
                     "raise")[0], kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
-                    not_values, pass_start=True, work_per_item=2)
+                    not_values, _FLOAT32_TINY, pass_start=True, work_per_item=2)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
     if not route or not_values[1]:

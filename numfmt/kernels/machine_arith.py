@@ -19,10 +19,16 @@ _NAN32 = np.int64(0x7FC00000)   # one NaN (positive, quiet), as the exact route 
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")     # x / 0 is IEEE's, no exception
-def machine_kernel(x, out, start, y, op, p, pc, bad):
+def machine_kernel(x, out, start, y, op, p, pc, bad, tiny):
     """out[i] = op(x[i], y[start + i]) in float32, rounded by ``p`` (kernel_params of the
     format for float32 bits); x, y, out float32 (sqrt reads x only). bad[0] = 1 where an
-    operand is not a value of the format (checked with ``pc``, the toward_zero parameters)."""
+    operand is not a value of the format (checked with ``pc``, the toward_zero parameters).
+    ``tiny`` is float32's smallest subnormal, passed at run time: where ``tiny + tiny`` is 0
+    the thread flushes subnormals (FTZ / DAZ), nothing is computed and bad[1] = 1 (the caller
+    then runs the exact core)."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
     y = y[start:start + x.size]
     if op == 0:
         for i in range(x.size):
