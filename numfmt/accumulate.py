@@ -211,9 +211,7 @@ class _Plan:
         if self.machine is not None and stochastic is None and not report:     # the machine does not count
             values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
             if values is not None:
-                values = values.reshape(shape)
-                values = values.astype(np.float32 if float32 and fits_float32(self.out_fmt) else np.float64)
-                return values[()] if values.ndim == 0 else values
+                return self._shaped(values, shape, float32)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
         rand = _NO_RANDOM_BITS if rand is None else rand
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic, report)
@@ -257,9 +255,13 @@ class _Plan:
             first = np.unravel_index(int(np.argmax(overflowed)), shape) if shape else ()
             raise OverflowError(f"{int(overflowed.sum())} of {status.size} results overflow during the "
                                 f"accumulation (overflow='raise'); first at output index {first}")
-        values = out.view(np.float64).reshape(shape)
-        if float32 and fits_float32(self.out_fmt):
-            values = values.astype(np.float32)
+        return self._shaped(out.view(np.float64), shape, float32)
+
+    def _shaped(self, values: np.ndarray, shape: tuple, float32: bool):
+        """values (float64 or float32, of shape's size) shaped to shape: float32 where no input was float64
+        and float32 holds the result format, else float64; a numpy scalar for one result."""
+        values = values.reshape(shape)
+        values = values.astype(np.float32 if float32 and fits_float32(self.out_fmt) else np.float64, copy=False)
         return values[()] if values.ndim == 0 else values
 
     # order="exact" in parts (``numfmt.distributed``): exact partial sums, merged by the caller
