@@ -121,14 +121,14 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
-    if _takes_machine(op, fmt, mode, overflow, stochastic, x, out):
-        route = True            # float32's own arithmetic, rounded once more (never leaves)
+    machine = _takes_machine(op, fmt, mode, overflow, stochastic, x, out)
+    if machine:         # float32's own arithmetic, rounded once more (not where a thread flushes subnormals)
         run_chunked(machine_kernel, x, out, y, np.int64(MACHINE_OPS[op]), kernel_params(fmt, False, mode, overflow,
                     "raise")[0], kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
                     not_values, _FLOAT32_TINY, pass_start=True, work_per_item=2)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
-    if not route or not_values[1]:
+    if not (machine or route) or not_values[1]:      # the exact core, also where a faster kernel could not serve
         run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
