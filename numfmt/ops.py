@@ -40,7 +40,7 @@ from .arithmetic.report import op_report, stand_in
 from . import report as _report
 from .casts import round as _round
 from .stochastic import stochastic_args
-from .casts.common import as_float_array, finish
+from .casts.common import as_float_array, finish, kernel_input
 from .casts.floating import fits_float32
 from .formats.registry import format as _format
 from .rounding import Rounding, overflow_policy, rounding_mode
@@ -129,7 +129,8 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     # float32 operands stay float32 (read by the kernel directly) for deterministic results
     # that are float32 too; every other case runs in float64 (fewer compiled variants)
     dtype = np.float32 if checks and out32 and overflow != "raise" and mode != Rounding.STOCHASTIC else np.float64
-    operands = tuple(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1)
+    # (broadcast_to gives read-only views, which would compile a kernel variant of their own)
+    operands = tuple(kernel_input(a if a.shape == shape else np.broadcast_to(a, shape), dtype)
                      for a in arrays.values())
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     counted = report or _report.active()

@@ -318,9 +318,10 @@ def _sequential(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
 def _blocked(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Sequential sums of consecutive blocks of cfg[0] terms, then their sequential sum."""
     block = cfg[0]
-    s = _sequential(add, ta, tx, lo, min(lo + block, hi), cfg, acc, rounder, st, ctx)
-    for b0 in range(lo + block, hi, block):
-        s = add(s, _sequential(add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx), rounder, st, ctx)
+    s = _ZERO
+    for b0 in range(lo, max(hi, lo + 1), block):       # one call site of the inlined _sequential
+        v = _sequential(add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx)
+        s = v if b0 == lo else add(s, v, rounder, st, ctx)
     return s
 
 
@@ -566,6 +567,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
     status[o] = 1 if a rounding overflowed under overflow="raise"."""
     n = np.int64(a.shape[2])
     promote = cfg[3]
+    chunk = promote if promote > 0 else max(n, 1)
     stride = ROUNDINGS_PER_TERM * max(n, 1)
     terms = np.empty(0 if bt is None else n, np.float64)
     tx = _new_triples(tx_proto, n)
@@ -578,14 +580,16 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
         st[_OUTPUT] = o
         ctx = (seed, mark, o * stride, rand)
         ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
-        if promote > 0:
-            total = _ZERO
-            for c0 in range(_ZERO, max(n, 1), promote):
-                v = reduce(add, ta, tx, c0, min(c0 + promote, n), cfg, acc, acc_rounder, st, ctx)
-                total = _round(v, promote_rounder, st, ctx) if c0 == 0 else add(
-                    total, v, promote_rounder, st, ctx)
-        else:
-            total = reduce(add, ta, tx, _ZERO, n, cfg, acc, acc_rounder, st, ctx)
+        total = _ZERO
+        # one call site of ``reduce`` (it is inlined: two would compile the order twice)
+        for c0 in range(_ZERO, max(n, 1), chunk):
+            v = reduce(add, ta, tx, c0, min(c0 + chunk, n), cfg, acc, acc_rounder, st, ctx)
+            if promote <= 0:
+                total = v
+            elif c0 == 0:
+                total = _round(v, promote_rounder, st, ctx)
+            else:
+                total = add(total, v, promote_rounder, st, ctx)
         out[idx] = total
         status[idx] = st[1]
     return st[_COUNTS:].copy()
@@ -601,10 +605,10 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
 # st[1] bits of output o (OVERFLOWED, LEFT_ROUTE).
 #
-# KERNELS add with ``add_any``. ROUTE_KERNELS, for the orders whose additions are all adder
-# calls, add with ``add_route``: they serve deterministic rounding to narrow formats with
-# float64 terms (tx_proto None) and flag LEFT_ROUTE where an addition needs the exact core
-# (the caller then runs the KERNELS one).
+# KERNELS add with ``add_any``. ROUTE_KERNELS add with ``add_route``: they serve deterministic
+# rounding to narrow formats with float64 terms (tx_proto None) and flag LEFT_ROUTE where an
+# addition needs the exact core (the caller then runs the KERNELS one). The orders "exact" and
+# "fused" add only to promote (promote_every); their route kernels leave ``add_any`` out.
 @nb.njit(cache=True, nogil=True)
 def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
     return _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
@@ -665,10 +669,22 @@ def route_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote
                  mark, rand)
 
 
+@nb.njit(cache=True, nogil=True)
+def route_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    return _reduce_rows(_exact, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
+@nb.njit(cache=True, nogil=True)
+def route_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
+    return _reduce_rows(_fused, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
+                 mark, rand)
+
+
 KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocked": reduce_blocked,
            "kahan": reduce_kahan, "exact": reduce_exact, "fused": reduce_fused}
 ROUTE_KERNELS = {"sequential": route_sequential, "pairwise": route_pairwise, "blocked": route_blocked,
-                 "kahan": route_kahan}
+                 "kahan": route_kahan, "exact": route_exact, "fused": route_fused}
 
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
@@ -694,7 +710,8 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
         ta = _output_terms(np.int64(start + idx), a, bt, terms, tx, prod_r, st, ctx)
         sp, flags = _exact_sum(ta, tx, _ZERO, n, acc)
         longacc_value(acc, _LSB)        # normalizes the limbs
-        states[idx, :_LIMBS - 1] = acc[1:]
+        for j in range(_LIMBS - 1):     # not a slice copy (see ``kernels.intacc``)
+            states[idx, j] = acc[j + 1]
         states[idx, _LIMBS - 1] = sp
         states[idx, _LIMBS] = flags
         status[idx] = st[1]
@@ -708,7 +725,8 @@ def round_partials(states, out, status, index, stride, acc_r, seed, mark, rand):
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
     for idx in range(states.shape[0]):
-        acc[1:] = states[idx, :_LIMBS - 1]
+        for j in range(_LIMBS - 1):
+            acc[j + 1] = states[idx, j]
         st[0] = 0
         st[1] = 0
         ctx = (seed, mark, index[idx] * stride, rand)

@@ -33,6 +33,7 @@ import numpy as np
 from ..lanes import lane, where
 
 SIG_BITS = 62
+_NO_STICKY = np.int64(0)    # not a literal 0: that would compile normalize a second time
 _TOP = np.int64(1) << 61          # the smallest sig of the 62-bit form
 
 
@@ -94,9 +95,9 @@ def add(na, sa, ea, nb, sb, eb):
     Without dropped bits everything is exact: |R| < 2**63.
     """
     if sa == 0:
-        return normalize(nb, sb, eb, 0)
+        return normalize(nb, sb, eb, _NO_STICKY)
     if sb == 0:
-        return normalize(na, sa, ea, 0)
+        return normalize(na, sa, ea, _NO_STICKY)
     la = bit_length(sa)
     lb = bit_length(sb)
     if eb + lb > ea + la:            # A: the operand with the higher top bit
@@ -192,7 +193,7 @@ def normalize_wide(neg, hi, lo, exp, sticky):
 def mul(na, sa, ea, nb, sb, eb):
     """a * b; sa, sb < 2**63 (the exact product in 128 bits, ``mul_wide``)."""
     hi, lo = mul_wide(sa, sb)
-    return normalize_wide(na ^ nb, hi, lo, ea + eb, 0)
+    return normalize_wide(na ^ nb, hi, lo, ea + eb, _NO_STICKY)
 
 
 @nb.njit(forceinline=True)
@@ -279,9 +280,9 @@ def add_wide(na, ha, la_, ea, nb, hb, lb_, eb):
     never reaches a kept bit. Without dropped bits everything is exact.
     """
     if (ha | la_) == _U0:
-        return normalize_wide(nb, hb, lb_, eb, 0)
+        return normalize_wide(nb, hb, lb_, eb, _NO_STICKY)
     if (hb | lb_) == _U0:
-        return normalize_wide(na, ha, la_, ea, 0)
+        return normalize_wide(na, ha, la_, ea, _NO_STICKY)
     lena = _bit_length_w(ha, la_)
     lenb = _bit_length_w(hb, lb_)
     if eb + lenb > ea + lena:

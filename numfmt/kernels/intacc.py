@@ -84,7 +84,8 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
         i = (o // P) % M
         row = a[g if a.shape[0] > 1 else 0, i]
         if bt is None:
-            terms[:] = row
+            for k in range(n):          # a loop, not terms[:] = row: Numba's array copy
+                terms[k] = row[k]       # compiles its shape-mismatch message (2 s)
         else:
             col = bt[g if bt.shape[0] > 1 else 0, o % P]
             for k in range(n):
