@@ -256,7 +256,8 @@ class _Jax:
         return self.jnp.arange(n, dtype=self.jnp.int32)     # (u64 below widens it)
 
     def casts(self, x) -> dict:
-        """None: XLA may keep a float32 value where a conversion to bfloat16 asks to round it."""
+        """None: XLA may keep a float32 value where a conversion asks to round it (its flag
+        ``xla_allow_excess_precision``, on by default), so JAX rounds with round_one."""
         return {}
 
     def loop(self, lo, hi, body, init):
@@ -385,7 +386,7 @@ def _promote_first(c: _Ctx, v):
 
 
 def _promote_add(c: _Ctx, s, v):
-    """binary32 sums in nearest even: float32's own, or near in float64 (24 <= (53 - 1) / 2)."""
+    """binary32 sums in nearest even: float32's own, or "near" in float64 (2 * 24 + 1 <= 53)."""
     return _sum(c, s, v, c.dp.promote, (), 0, "near" if c.dp.dom.dom64 else "float", False)
 
 
