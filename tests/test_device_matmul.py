@@ -329,6 +329,8 @@ def test_torch_fast_additions_flushing_subnormals():
             values = _finite_values(fmt)
             a, b = (rng.choice(values, shape).astype(np.float32) for shape in ((6, 40), (40, 5)))
             a[0, :3] = [np.nan, np.inf, -np.inf] if fmt == "e5m2" else [np.nan, 448.0, -448.0]
+            tiny = values[np.abs(values) <= 32 * np.abs(values[values != 0]).min()]    # row 1, column 0: tiny sums
+            a[1], b[:, 0] = rng.choice(tiny, 40), rng.choice(tiny, 40)
             for order in ({}, {"order": "blocked", "block": 7}):
                 ref = nf.matmul(a, b, fmt, accumulator=acc, **order)
                 assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), fmt, accumulator=acc,
