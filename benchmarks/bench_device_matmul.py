@@ -10,7 +10,9 @@ counted), with 1 thread for torch and numfmt's NumPy path (XLA chooses its own).
 - numfmt.torch / numfmt.jax ``matmul(a, b, "e4m3", accumulator=ACC)``: every add rounded to
   ACC in nearest even, sequential order; bit for bit numfmt.matmul (checked; * where not).
   binary32 in nearest even is plain float32 addition of the exact float32 products; bfloat16
-  rounds every sum to odd (TwoSum) and then with the float family's round_one.
+  and binary16 round the float32 sum once (double rounding is innocuous there), e5m2 rounds
+  every sum to odd (TwoSum) first; the rounding is torch's ``.to`` on eager CPU, else the
+  float family's round_one.
 - numfmt.matmul: the NumPy (Numba) path, 1 thread.
 - torch k-loop: ``c = c + a[:, k, None] * b[None, k, :]`` in float32, eager; jax k-loop: the
   same in ``lax.fori_loop`` under ``jax.jit``. Both equal the binary32 emulation for e4m3
@@ -26,7 +28,7 @@ import numpy as np
 
 from _common import best_of, command, machine_line, markdown_table, parse_args, publish, same
 
-ACCUMULATORS = ("binary32", "bfloat16")
+ACCUMULATORS = ("binary32", "bfloat16", "binary16", "e5m2")
 
 
 def main(argv=None) -> int:

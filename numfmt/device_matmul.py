@@ -15,7 +15,19 @@ backend, ``numfmt.backends``); what comes before it is exact:
   exact sum rounded to odd at the domain's precision P, which ``round_one`` then rounds
   correctly to any format of precision <= P - 2 (and stochastically with k random bits while
   precision + k + 2 <= P). The NumPy kernel's float64 route (``kernels.arith.odd_sum_bits``)
-  is the same construction. A binary32 accumulator in nearest_even adds in float32;
+  is the same construction. A binary32 accumulator in nearest_even adds in float32
+  (``machine_sum.machine_add``); in a nearest mode, an accumulator of precision p with
+  2p + 1 <= P whose terms have at most p bits and lie on its grid of subnormals adds in the
+  domain and rounds once (``_near``): the domain's rounding then never lands on a tie or on
+  the overflow threshold (points of p + 1 bits, multiples of 2**(e - p), e their exponent)
+  unless the exact sum x + y is that point m. Were RN_P(x + y) = m != x + y, then
+  |x + y - m| <= 2**(e - P), so the addend with the lower last bit, say y, has it at or below
+  2**(e - P): |y| < 2**(e - P + p); and x, a multiple of 2**(e - p) (|x| > 2**(e - 1)) of at
+  most p bits, is not m: |x + y - m| > 2**(e - p) - 2**(e - P + p) >= 2**(e - P), a
+  contradiction. (Below the accumulator's smallest normal, where ties have fewer bits, both
+  addends lie on its grid and their sum is exact.) On eager CPU torch, roundings to bfloat16, binary16 and e5m2 in
+  nearest_even with overflow "ieee" are torch's own conversions (``.to``, the bits of
+  round_one on the values the float32 domain holds: 0 and normal numbers; ``_Torch.casts``);
 - a fused step: every addend's integer significand truncated to the step's grid, summed in
   integer lanes, rounded to odd at P bits, rounded once.
 
@@ -41,6 +53,7 @@ from .formats.registry import format as _format
 from .intacc import IntegerPlan
 from .kernels.accumulate import ROUNDINGS_PER_TERM
 from .kernels.floating import NO_SR
+from .machine_sum import machine_add
 from .rounding import Rounding
 from .stochastic import stochastic_args
 
@@ -66,12 +79,28 @@ def _qsub(fmt: FloatFormat) -> int:
     return fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
 
 
-def _float_add(acc: FloatFormat, mode: Rounding, order: str, dom64: bool) -> bool:
-    """Whether the accumulator adds in plain float32: its values and grid are binary32's, it
-    rounds to nearest even (float32 addition is then the rounded exact sum) and the order adds
-    two numbers at a time (not "fused")."""
-    return (not dom64 and acc.man_bits == 23 and acc.emin == -126 and acc.subnormals and acc.info.maxexp == 128
-            and mode == Rounding.NEAREST_EVEN and order != "fused")
+def _near(plan, dom: Domain) -> bool:
+    """Whether rounding the domain's sum of two addends (an accumulator value and a term, or two
+    accumulator values) to the accumulator is rounding their exact sum: a nearest mode, the
+    domain's precision at least 2p + 1 for the accumulator's p, terms of at most p bits on
+    the accumulator's grid of subnormals (the module docstring's proof)."""
+    acc, fmt, prod = plan.acc, plan.fmt, plan.product
+    p = acc.man_bits + 1
+    bits, low = (2 * (fmt.man_bits + 1), 2 * _qsub(fmt)) if prod is None else (prod.man_bits + 1, _qsub(prod))
+    return (plan.mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY) and dom.P >= 2 * p + 1
+            and bits <= p and low >= _qsub(acc))
+
+
+def _addition(plan, order: str, dom: Domain) -> str:
+    """How the reduction adds (``_sum``): "float", the domain's own addition is the
+    accumulator's (binary32 in float32, binary64 in float64, nearest even); "near", the
+    domain's addition rounded once (``_near``); else "odd", rounded to odd first (fused steps
+    add their own way)."""
+    if order == "fused":
+        return "odd"
+    if machine_add(plan.acc, plan.mode) == (np.float64 if dom.dom64 else np.float32):
+        return "float"
+    return "near" if _near(plan, dom) else "odd"
 
 
 class DevicePlan(NamedTuple):
@@ -82,11 +111,12 @@ class DevicePlan(NamedTuple):
     acc: tuple                 # round_one parameters of the accumulator
     prod: tuple | None         # ... of product=, or None (exact products)
     promote: tuple             # ... of the promotion's binary32 (nearest even)
-    float_add: bool            # the accumulator adds in plain float32 (binary32, nearest even)
+    add: str                   # how sums are rounded: "float", "near", "odd" (``_addition``)
+    cast: str | None           # the framework dtype whose conversion rounds to the accumulator, or None
     sr: tuple                  # stochastic parameters of the accumulator, () if deterministic
     prod_sr: tuple
     rdn: bool                  # rounding toward negative: an exact zero sum is -0
-    saturate: bool             # overflow="saturate" (float_add then rounds its sums once more)
+    saturate: bool             # overflow="saturate" ("float" then rounds its sums once more)
     order: str
     cfg: tuple                 # (block, fused_terms, alignment_bits, promote_every)
 
@@ -104,7 +134,7 @@ def _domain_problem(plan, order: str, dom: Domain, k_sr: int | None) -> str | No
     for argument, f in (("accumulator", acc), ("product", prod)):
         if f is not None and not dom.dom64 and not fits_float32(f):
             return f"{argument}: {f.name} has values float32 cannot hold"
-    float_add = _float_add(acc, plan.mode, order, dom.dom64)
+    float_add = _addition(plan, order, dom) == "float"
     odd_p = dom.P - 2 - (0 if k_sr is None else k_sr)   # round to odd at P bits, then to these
     fused_exact = order == "fused" and align + 1 + max(fk, 1).bit_length() <= dom.P
     if not (float_add or fused_exact or acc.man_bits + 1 <= odd_p):
@@ -127,8 +157,11 @@ def _domain_problem(plan, order: str, dom: Domain, k_sr: int | None) -> str | No
     return None
 
 
-def device_plan(backend: Backend, plan, order: str, k_sr: int | None, sr_rule: str) -> DevicePlan:
-    """The domain and parameters of a device matmul, or ValueError (what to change)."""
+def device_plan(backend: Backend, plan, order: str, k_sr: int | None, sr_rule: str,
+                casts: dict | None = None) -> DevicePlan:
+    """The domain and parameters of a device matmul, or ValueError (what to change); ``casts``
+    maps accumulator formats to the framework dtypes whose conversion from float32 rounds to
+    them in nearest even with overflow to Inf (``_Torch.casts``)."""
     if order not in DEVICE_ORDERS:
         raise ValueError(f"order must be one of {DEVICE_ORDERS} on the {backend.name} backend "
                          f"(promote_every combines with each); got {order!r}: use numfmt.matmul")
@@ -142,13 +175,13 @@ def device_plan(backend: Backend, plan, order: str, k_sr: int | None, sr_rule: s
             break
         problem = _domain_problem(plan, order, _DOMAINS[dom64], k_sr)
         if problem is None:
-            return _make_device_plan(backend, plan, order, _DOMAINS[dom64], k_sr, sr_rule)
+            return _make_device_plan(backend, plan, order, _DOMAINS[dom64], k_sr, sr_rule, casts or {})
         problems.append(problem)
     raise ValueError(f"the {backend.name} matmul cannot be exact here: " + "; ".join(dict.fromkeys(problems))
                      + ". numfmt.matmul (NumPy) computes every case")
 
 
-def _make_device_plan(backend, plan, order, dom, k_sr, sr_rule) -> DevicePlan:
+def _make_device_plan(backend, plan, order, dom, k_sr, sr_rule, casts) -> DevicePlan:
     lane_bits = 64 if dom.dom64 else backend.float32_lane_bits
 
     def params(fmt, mode, stochastic):
@@ -160,8 +193,10 @@ def _make_device_plan(backend, plan, order, dom, k_sr, sr_rule) -> DevicePlan:
     acc, sr = params(plan.acc, plan.mode, stochastic)
     prod, prod_sr = params(plan.product, plan.mode, stochastic) if plan.product is not None else (None, ())
     promote, _ = params(_format("binary32"), Rounding.NEAREST_EVEN, False)
-    float_add = _float_add(plan.acc, plan.mode, order, dom.dom64)
-    return DevicePlan(dom, lane_bits, acc, prod, promote, float_add, sr, prod_sr,
+    # every value the float32 domain holds here is 0 or normal (``_domain_problem``), as casts need
+    cast = (casts.get(plan.acc) if not dom.dom64 and plan.mode == Rounding.NEAREST_EVEN and plan.overflow == "ieee"
+            else None)
+    return DevicePlan(dom, lane_bits, acc, prod, promote, _addition(plan, order, dom), cast, sr, prod_sr,
                       plan.mode == Rounding.TOWARD_NEGATIVE, plan.overflow == "saturate", order,
                       tuple(int(v) for v in plan.cfg))
 
@@ -174,6 +209,15 @@ class _Torch:
     def __init__(self):
         import torch
         self.torch = torch
+
+    def casts(self, x) -> dict:
+        """The accumulators whose rounding of normal float32 values in nearest_even with overflow
+        "ieee" is ``.to`` on x's device, whatever ``torch.set_flush_denormal`` says: eager CPU
+        (tested there bit for bit; compiled graphs may skip a rounding)."""
+        if x.device.type != "cpu" or self.torch.compiler.is_compiling():
+            return {}
+        return {_format(name): dtype for name, dtype in (("bfloat16", "bfloat16"), ("binary16", "float16"),
+                                                         ("e5m2", "float8_e5m2"))}
 
     def zeros(self, shape, like):
         return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
@@ -211,6 +255,11 @@ class _Jax:
     def arange(self, n: int, like):
         return self.jnp.arange(n, dtype=self.jnp.int32)     # (u64 below widens it)
 
+    def casts(self, x) -> dict:
+        """None: XLA may keep a float32 value where a conversion asks to round it (its flag
+        ``xla_allow_excess_precision``, on by default), so JAX rounds with round_one."""
+        return {}
+
     def loop(self, lo, hi, body, init):
         return self.jax.lax.fori_loop(lo, hi, body, init)
 
@@ -225,7 +274,6 @@ class _Jax:
 _FRAMEWORKS = {"torch": _Torch, "jax": _Jax}
 _MAG = {False: (1 << 31) - 1, True: (1 << 63) - 1}          # the magnitude bits of the domain
 _INF = {False: 0xFF << 23, True: 0x7FF << 52}
-_NAN = {False: 0x1FF << 22, True: 0xFFF << 51}             # the positive quiet NaN
 
 
 _FLOAT = {False: "float32", True: "float64"}
@@ -241,8 +289,11 @@ class _Ctx(NamedTuple):
     k: int                     # random bits per rounding (0: deterministic)
 
 
-def _round(c: _Ctx, x, params, sr, rnd):
-    """x (domain floats, exact) rounded once by round_one with these parameters."""
+def _round(c: _Ctx, x, params, sr, rnd, cast: str | None = None):
+    """x (domain floats, exact) rounded once by round_one with these parameters, or by the
+    framework's conversion to ``cast`` and back, which rounds the same (``DevicePlan.cast``)."""
+    if cast:
+        return c.fw.cast(c.fw.cast(x, cast), _FLOAT[False])
     dom = c.dp.dom
     lanes = c.backend.to_lanes(x, dom.dom64, c.dp.lane_bits)
     out = c.backend.kernel("round_one", c.dp.lane_bits)(lanes, params, False, dom.m, bool(sr), rnd if sr else 0,
@@ -252,36 +303,43 @@ def _round(c: _Ctx, x, params, sr, rnd):
 
 def _odd_sum(c: _Ctx, s, t, rdn: bool):
     """s + t rounded to odd at the domain's precision (TwoSum; specials and zero signs as
-    IEEE addition, -0 for cancellation where ``rdn``: rounding toward negative; one positive
-    NaN), as domain floats."""
-    where = c.backend.namespace(c.dp.lane_bits)["where"]
+    IEEE addition, -0 for cancellation where ``rdn``: rounding toward negative; NaNs as the
+    domain makes them), as domain floats. Where e != 0 the magnitude's last bit is set, after
+    a step down where e points toward zero (never from 0: x != 0), in 0/1 lanes (no select)."""
+    ns = c.backend.namespace(c.dp.lane_bits)
     dom = c.dp.dom
     x = s + t
     z = x - s
     e = (s - (x - z)) + (t - z)
     lanes = lambda v: c.backend.to_lanes(v, dom.dom64, c.dp.lane_bits)  # noqa: E731
     bits = lanes(x)
-    mag = bits & _MAG[dom.dom64]
-    sign = bits ^ mag
-    inf = _INF[dom.dom64]
-    mag = where((mag < inf) & (e != 0), where((e > 0) == (x > 0), mag, mag - 1) | 1, mag)
+    inexact = ns["lane"]((e != 0) & ((bits & _MAG[dom.dom64]) < _INF[dom.dom64]))
+    bits = (bits - (inexact & ns["lane"]((e > 0) != (x > 0)))) | inexact
     if rdn:
-        sign = where(mag == 0, (lanes(s) | lanes(t)) & ~_MAG[dom.dom64], sign)
-    return c.backend.from_lanes(where(mag > inf, _NAN[dom.dom64], mag | sign), dom.dom64)
+        bits = ns["where"]((bits & _MAG[dom.dom64]) == 0, (lanes(s) | lanes(t)) & ~_MAG[dom.dom64], bits)
+    return c.backend.from_lanes(bits, dom.dom64)
 
 
 def _positive_nan(c: _Ctx, x):
-    """x with every NaN the positive one (what the NumPy kernel's sums give)."""
+    """x with every NaN the positive one (what the NumPy kernel's binary32 sums give)."""
     return c.backend.namespace(c.dp.lane_bits)["where"](x != x, float("nan"), x)
 
 
-def _sum(c: _Ctx, s, t, params, sr, rnd, float_add: bool, rdn: bool):
-    """s + t rounded once (``kernels.accumulate._add``): in plain float32 for a binary32 grid in
-    nearest even (saturation applied by one more rounding; without it the caller makes NaNs
-    positive once, ``_positive_nan``), else rounded to odd and rounded by round_one."""
-    if float_add:
-        return _round(c, _positive_nan(c, s + t), params, sr, rnd) if c.dp.saturate else s + t
-    return _round(c, _odd_sum(c, s, t, rdn), params, sr, rnd)
+def _acc_nan(c: _Ctx, x):
+    """x with every NaN the accumulator's NaN value (what the NumPy kernel's sums give)."""
+    lanes = c.backend.to_lanes(x, c.dp.dom.dom64, c.dp.lane_bits)
+    return c.backend.from_lanes(c.backend.namespace(c.dp.lane_bits)["where"](x != x, c.dp.acc.nan0, lanes),
+                                c.dp.dom.dom64)
+
+
+def _sum(c: _Ctx, s, t, params, sr, rnd, add: str, rdn: bool, cast: str | None = None):
+    """s + t rounded once (``kernels.accumulate._add``) the ``add`` way (``_addition``): "float",
+    the domain's sum (saturation applied by one more rounding); "near", the domain's sum
+    rounded; "odd", the sum rounded to odd, then rounded. NaNs come out as the domain makes
+    them: the caller gives them the NumPy kernel's sign once (``_acc_nan``)."""
+    if add == "float" and not c.dp.saturate:
+        return s + t
+    return _round(c, _odd_sum(c, s, t, rdn) if add == "odd" else s + t, params, sr, rnd, cast)
 
 
 def _rnd(c: _Ctx, seed, base, j):
@@ -301,12 +359,12 @@ def _term(c: _Ctx, a, b, kk, seed, base):
 
 
 def _first_term(c: _Ctx, a, b, kk, seed, base, j):
-    return _round(c, _term(c, a, b, kk, seed, base), c.dp.acc, c.dp.sr, _rnd(c, seed, base, j))
+    return _round(c, _term(c, a, b, kk, seed, base), c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.cast)
 
 
 def _add_term(c: _Ctx, s, a, b, kk, seed, base, j):
     t = _term(c, a, b, kk, seed, base)
-    return _sum(c, s, t, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add, c.dp.rdn)
+    return _sum(c, s, t, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.add, c.dp.rdn, c.dp.cast)
 
 
 def _add_terms(c: _Ctx, s, a, b, lo, hi, seed, base, j0):
@@ -316,11 +374,11 @@ def _add_terms(c: _Ctx, s, a, b, lo, hi, seed, base, j0):
 
 
 def _round_value(c: _Ctx, v, seed, base, j):
-    return _round(c, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j))
+    return _round(c, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.cast)
 
 
 def _add_value(c: _Ctx, s, v, seed, base, j):
-    return _sum(c, s, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.float_add, c.dp.rdn)
+    return _sum(c, s, v, c.dp.acc, c.dp.sr, _rnd(c, seed, base, j), c.dp.add, c.dp.rdn, c.dp.cast)
 
 
 def _promote_first(c: _Ctx, v):
@@ -328,7 +386,8 @@ def _promote_first(c: _Ctx, v):
 
 
 def _promote_add(c: _Ctx, s, v):
-    return _sum(c, s, v, c.dp.promote, (), 0, not c.dp.dom.dom64, False)     # nearest even
+    """binary32 sums in nearest even: float32's own, or "near" in float64 (2 * 24 + 1 <= 53)."""
+    return _sum(c, s, v, c.dp.promote, (), 0, "near" if c.dp.dom.dom64 else "float", False)
 
 
 def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
@@ -375,13 +434,13 @@ def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
     over = (grid + shift > 2 * dom.bias) | (value == float("inf"))
     zero = -0.0 if dp.rdn else 0.0
     value = where(total == 0, zero, where(total < 0, -value, value))
-    out = _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j))
+    out = _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j), dp.cast)
     overflow = backend.from_lanes(where(total < 0, dp.acc.ovf1, dp.acc.ovf0), dom.dom64)
     return where((count == 0) & (total != 0) & over, overflow, out)
 
 
 _STEPS = {f.__name__: f for f in (_first_term, _add_terms, _round_value, _add_value, _promote_first,
-                                  _promote_add, _fused_step, _positive_nan)}
+                                  _promote_add, _fused_step, _positive_nan, _acc_nan)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -429,8 +488,7 @@ def _reduce(c: _Ctx, a, b, n: int, shape: tuple, seed, base):
     order = {"sequential": sequential, "blocked": blocked, "fused": fused}[dp.order]
 
     def reduce(lo, hi):
-        s = order(lo, hi)
-        return st["_positive_nan"](s) if dp.float_add and not dp.saturate else s
+        return st["_acc_nan"](order(lo, hi))
 
     if not promote:
         return reduce(0, n)
@@ -438,7 +496,7 @@ def _reduce(c: _Ctx, a, b, n: int, shape: tuple, seed, base):
     for c0 in range(0, max(n, 1), promote):
         v = reduce(c0, min(c0 + promote, n))
         total = st["_promote_first"](v) if total is None else st["_promote_add"](total, v)
-    return total if dp.dom.dom64 or dp.saturate else st["_positive_nan"](total)
+    return st["_positive_nan"](total)
 
 
 def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential",
@@ -479,8 +537,8 @@ def matmul(backend: Backend, a, b, fmt=None, *, product=None, accumulator=None, 
                                  sr_rule, None, name="the reduction's random numbers")
     plan.check_sr_bits(stochastic)
     k = 0 if stochastic is None else stochastic[1]
-    dp = device_plan(backend, plan, order, k or None, sr_rule)
     fw = _framework(backend.name)
+    dp = device_plan(backend, plan, order, k or None, sr_rule, fw.casts(a))
     a2, b2 = (_operand(backend, fw, x, plan, name, dp) for x, name in ((a2, "a"), (b2, "b")))
     c = _Ctx(backend, fw, dp, k)
     seed_u = base = 0

@@ -24,19 +24,27 @@ BINARY64 = FloatFormat(11, 52)
 WORK_PER_TERM = 0.5             # ``numfmt.parallel`` units per term (a vectorized add)
 
 
+def machine_add(acc: FloatFormat, mode: Rounding):
+    """The dtype (np.float32 / np.float64) whose IEEE addition of two values of acc is their
+    exact sum rounded to acc in mode, or None: binary32 (binary64) in nearest even.
+
+    >>> machine_add(FloatFormat(8, 23), Rounding.NEAREST_EVEN), machine_add(FloatFormat(8, 7), Rounding.NEAREST_EVEN)
+    (<class 'numpy.float32'>, None)
+    """
+    if mode != Rounding.NEAREST_EVEN:
+        return None
+    return {BINARY32: np.float32, BINARY64: np.float64}.get(acc)
+
+
 def machine_dtype(plan, order: str):
     """The dtype (np.float32 / np.float64) whose addition is the plan's accumulation, or None:
-    the sequential order, round to nearest even, no product format, no promotion, a binary32
-    accumulator with inputs that float32 holds, or a binary64 accumulator with float64 terms
-    (products exact in float64)."""
-    if (order != "sequential" or plan.mode != Rounding.NEAREST_EVEN or plan.product is not None
-            or int(plan.cfg[3]) or plan.tx_proto is not None):
+    the sequential order, no product format, no promotion, the accumulator's own addition
+    (``machine_add``) with inputs that float32 holds for binary32, with float64 terms (products
+    exact in float64) for binary64."""
+    if order != "sequential" or plan.product is not None or int(plan.cfg[3]) or plan.tx_proto is not None:
         return None
-    if plan.acc == BINARY32 and fits_float32(plan.fmt):
-        return np.float32
-    if plan.acc == BINARY64:
-        return np.float64
-    return None
+    dtype = machine_add(plan.acc, plan.mode)
+    return None if dtype == np.float32 and not fits_float32(plan.fmt) else dtype
 
 
 def _exact_products_32(a: np.ndarray, b: np.ndarray) -> bool:

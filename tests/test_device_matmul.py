@@ -232,3 +232,117 @@ def test_inputs_round():
     ref = nf.matmul(x, x, "e4m3", accumulator="bfloat16", inputs="round")
     assert_bits(ref, nft.matmul(torch.from_numpy(x), torch.from_numpy(x), "e4m3", accumulator="bfloat16",
                                 inputs="round").numpy())
+
+
+def _finite_values(fmt: str) -> np.ndarray:
+    values = nf.format(fmt).values()
+    return values[np.isfinite(values)]
+
+
+@pytest.mark.parametrize("acc", ["bfloat16", "binary16"])
+def test_near_sums_round_once(acc):
+    """The proof behind "near" additions (``device_matmul._near``) checked where float32 rounds:
+    an accumulator value plus an e4m3 product or a second accumulator value, 0 to 30 binades
+    apart (float64 holds the sum), rounded from the float32 sum as from the exact one in both
+    nearest modes. e5m2 (3 bits, terms of 8) is excluded: 576 + 2**-16 rounds to 576 first."""
+    rng = np.random.default_rng(5)
+    e4m3 = _finite_values("e4m3")
+    terms = rng.choice(e4m3, 5000) * rng.choice(e4m3, 5000)
+    scale = 2.0 ** rng.integers(-30, 31, terms.size) * rng.uniform(1, 2, terms.size)
+    values = nf.round(terms * scale, acc, overflow="saturate")
+    terms = np.where(rng.random(terms.size) < 0.3, rng.choice(values, terms.size), terms)   # acc + acc
+    exact = values + terms
+    inexact = (exact.astype(np.float32) != exact).sum()
+    assert inexact > 500
+    for mode in ("nearest_even", "nearest_away"):
+        assert_bits(nf.round(exact, acc, rounding=mode).astype(np.float32),
+                    nf.round(values.astype(np.float32) + terms.astype(np.float32), acc, rounding=mode))
+    assert nf.round(np.float32(576) + np.float32(2.0 ** -16), "e5m2") == 512 != nf.round(576 + 2.0 ** -16, "e5m2")
+
+
+def _plan(fmt, acc, rounding="nearest_even", product=None):
+    from numfmt.accumulate import make_plan
+    return make_plan(fmt, acc, product, "sequential", None, None, None, None, rounding, "ieee", None, None, "add",
+                     None, "exact", products=True, rng="splitmix64")
+
+
+def test_additions_take_the_fast_ways():
+    """How each accumulator adds (``device_matmul._addition``) and where torch's conversion rounds:
+    the fast ways are taken where the proofs allow, not elsewhere."""
+    from numfmt.device_matmul import _DOMAINS, _addition, _framework, device_plan
+    f32, f64 = _DOMAINS[False], _DOMAINS[True]
+    cases = [(("e4m3", "binary32"), f32, "float"), (("e4m3", "bfloat16"), f32, "near"),
+             (("e4m3", "binary16"), f32, "near"), (("e4m3", "binary16", "nearest_away"), f32, "near"),
+             (("e4m3", "e5m2"), f32, "odd"), (("e5m2", "binary16"), f32, "odd"),     # 8-bit terms; 2**-32
+             (("e4m3", "bfloat16", "toward_zero"), f32, "odd"), (("bfloat16", "binary32"), f64, "odd"),
+             (("binary16", "binary32", "nearest_away"), f64, "near"),
+             (("bfloat16", "binary32", "nearest_away"), f64, "odd"),     # products below binary32's subnormals
+             (("binary32", "binary64"), f64, "float"),
+             (("e4m3", "bfloat16", "nearest_even", "binary16"), f32, "odd")]      # product= of 11 bits
+    for args, dom, add in cases:
+        assert _addition(_plan(*args), "sequential", dom) == add, args
+    casts = _framework("torch").casts(torch.ones(1))
+    for args, cast in ((("e4m3", "bfloat16"), "bfloat16"), (("e5m2", "binary16"), "float16"),
+                       (("e4m3", "e5m2"), "float8_e5m2"), (("e4m3", "bfloat16", "nearest_away"), None)):
+        assert device_plan(nft.BACKEND, _plan(*args), "sequential", None, "add", casts).cast == cast
+
+
+def _cast_probes(fmt: str) -> np.ndarray:
+    """float32 values at and one float32 step around each value of fmt, each midpoint of two
+    neighbours and the overflow threshold, both signs, with the infinities; zero or normal,
+    as the device matmul's float32 domain holds them."""
+    values = _finite_values(fmt)
+    values = values[values >= 0]
+    points = np.concatenate([values, (values[1:] + values[:-1]) / 2,
+                             [1.5 * values[-1] - 0.5 * values[-2], np.inf]]).astype(np.float32)
+    points = np.concatenate([points, np.nextafter(points, np.float32(0)), np.nextafter(points, np.float32(np.inf))])
+    points = np.concatenate([points, -points])
+    return points[(np.abs(points) >= np.finfo(np.float32).tiny) | (points == 0)]
+
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_torch_casts_round_as_numfmt(flush):
+    """The conversions the torch matmul rounds with (``_Torch.casts``: eager CPU, nearest_even,
+    overflow "ieee") give numfmt.round's bits on normal float32 values, also while the thread
+    flushes subnormals (float32's; binary16's and bfloat16's subnormals are kept)."""
+    from numfmt.device_matmul import _framework
+    casts = _framework("torch").casts(torch.ones(1))
+    assert len(casts) == 3
+    previous = torch.tensor([2.0 ** -149]).item() == 0
+    torch.set_flush_denormal(flush)
+    try:
+        for fmt, dtype in casts.items():
+            x = _cast_probes(fmt.name)
+            assert_bits(nf.round(x, fmt), torch.from_numpy(x).to(getattr(torch, dtype)).float().numpy())
+    finally:
+        torch.set_flush_denormal(previous)
+
+
+def test_torch_fast_additions_flushing_subnormals():
+    """bfloat16, binary16 and e5m2 accumulation on torch ("near" and "odd" sums converted by
+    torch) while the thread flushes subnormals: ties, sums in binary16's subnormal range (e5m2
+    terms), overflow, infinities and NaNs as numfmt.matmul."""
+    rng = np.random.default_rng(11)
+    torch.set_flush_denormal(True)
+    try:
+        for fmt, acc in (("e4m3", "bfloat16"), ("e4m3", "binary16"), ("e5m2", "binary16"), ("e4m3", "e5m2")):
+            values = _finite_values(fmt)
+            a, b = (rng.choice(values, shape).astype(np.float32) for shape in ((6, 40), (40, 5)))
+            a[0, :3] = [np.nan, np.inf, -np.inf] if fmt == "e5m2" else [np.nan, 448.0, -448.0]
+            tiny = values[np.abs(values) <= 32 * np.abs(values[values != 0]).min()]    # row 1, column 0: tiny sums
+            a[1], b[:, 0] = rng.choice(tiny, 40), rng.choice(tiny, 40)
+            for order in ({}, {"order": "blocked", "block": 7}):
+                ref = nf.matmul(a, b, fmt, accumulator=acc, **order)
+                assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), fmt, accumulator=acc,
+                                            **order).numpy())
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def test_binary64_accumulator_on_torch():
+    """binary64 in nearest_even adds as float64 does (``machine_sum.machine_add``), in torch's
+    float64 domain too."""
+    rng = np.random.default_rng(12)
+    a, b = rng.standard_normal((3, 30)).astype(np.float32), rng.standard_normal((30, 4)).astype(np.float32)
+    ref = nf.matmul(a, b, "binary32", accumulator="binary64")
+    assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), "binary32", accumulator="binary64").numpy())
