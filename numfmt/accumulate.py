@@ -483,12 +483,13 @@ def run_reported(call: str, plan, a3: np.ndarray, bt3: np.ndarray | None, shape:
     """``plan.run``, counted where ``report`` asks or a ``numfmt.flags`` context is in force (the
     report recorded there, naming ``call`` and the first output element); the result reshaped
     to ``reshape`` if given; (result, CastReport) for ``report``."""
-    if not (report or _report.active()):
-        result = plan.run(a3, bt3, shape, float32)
-        return result if reshape is None else np.asarray(result).reshape(reshape)
-    result, rep = plan.run(a3, bt3, shape, float32, report=True)
+    counted = report or _report.active()
+    result, rep = plan.run(a3, bt3, shape, float32, report=True) if counted else (
+        plan.run(a3, bt3, shape, float32), None)
     if reshape is not None:
         result = np.asarray(result).reshape(reshape)
+    if not counted:
+        return result
     _report.record(f"numfmt.{call}(accumulator={plan.acc.name})", rep, result)
     return (result, rep) if report else result
 

@@ -344,24 +344,22 @@ def _kahan(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
 @nb.njit(inline="always")
 def _pairwise_leaf(add, ta, tx, lo, n, rounder, st, ctx):
     """numpy's pairwise_sum for n <= 128 terms (8 partial sums, then the rest)."""
-    if n < 8:
-        s = _SIGN                                  # numpy starts from -0.0
-        for i in range(lo, lo + n):
-            s = _add_term(add, s, ta, tx, i, rounder, st, ctx)
-        return s
-    r = np.empty(8, np.int64)
-    for k in range(8):
-        r[k] = _round_term(ta, tx, lo + k, rounder, st, ctx)
-    i = 8
-    while i < n - n % 8:
+    s = _SIGN                       # below 8 terms numpy starts from -0.0 and adds them all
+    i = 0
+    if n >= 8:
+        r = np.empty(8, np.int64)
         for k in range(8):
-            r[k] = _add_term(add, r[k], ta, tx, lo + i + k, rounder, st, ctx)
-        i += 8
-    for w in (1, 2, 4):             # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
-        for k in range(0, 8, 2 * w):
-            r[k] = add(r[k], r[k + w], rounder, st, ctx)
-    s = r[0]
-    for k in range(lo + i, lo + n):
+            r[k] = _round_term(ta, tx, lo + k, rounder, st, ctx)
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                r[k] = _add_term(add, r[k], ta, tx, lo + i + k, rounder, st, ctx)
+            i += 8
+        for w in (1, 2, 4):         # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
+            for k in range(0, 8, 2 * w):
+                r[k] = add(r[k], r[k + w], rounder, st, ctx)
+        s = r[0]
+    for k in range(lo + i, lo + n):     # the rest (one call site: this step is inlined)
         s = _add_term(add, s, ta, tx, k, rounder, st, ctx)
     return s
 
