@@ -97,7 +97,7 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     flat, values = _same_dtype(x, y)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
                          _limits(fmt), pass_start=True, offset=start)
-    return CastReport.from_counts(combine(chunks), flat.size)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
@@ -106,7 +106,7 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     maxpos, minpos = float(fmt.info.maxpos), float(fmt.info.minpos)
     lim = (maxpos, minpos, 0.0, 0, 0, float(np.nextafter(minpos, 0.0)), float(np.nextafter(maxpos, np.inf)))
     chunks = run_chunked(kern.count_posit, flat, values, lim, pass_start=True)
-    return CastReport.from_counts(combine(chunks), flat.size)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0,
@@ -127,7 +127,7 @@ def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Ro
                                 zp if zp.size == 1 else zp[a:b], int(mode), int(lo), int(hi), bool(wrap),
                                 rand, np.uint64(seed), int(sr_bits), sr_rule == "nearest")
 
-    return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size)
+    return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size, unit="elements")
 
 
 def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dict:
@@ -213,7 +213,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         shape = next(iter(blocks.values())).shape
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
-    return CastReport.from_counts(combine(chunks), flat.size, **extra)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements", **extra)
 
 
 def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:
