@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -72,6 +73,27 @@ def _limits(fmt: FloatFormat) -> tuple:
             _bits64(info.max), _bits64(info.smallest_normal), float(below), above)
 
 
+@functools.lru_cache(maxsize=None)
+def _midpoints(fmt: FloatFormat) -> tuple:
+    """(lower, upper): the midpoints of ``_limits``' bands (below, normal) and (max, above),
+    where float64 holds each exactly with a float64 number between it and either end (then the
+    counting kernels decide a deterministic rounding in the band by one rounding of a number
+    on each side and of the midpoint: ``kernels.report._band_ups``), else NaN (every element
+    in the band is rounded).
+
+    >>> _midpoints(FloatFormat(2, 1, special="finite"))         # e2m1: (0.75, 1), (6, 8)
+    (0.875, 7.0)
+    """
+    _, _, normal, _, _, below, above = _limits(fmt)
+
+    def mid(a: float, b: float) -> float:
+        m = (a + b) / 2
+        inside = 0 < a < float(np.nextafter(m, 0.0)) and float(np.nextafter(m, np.inf)) < b < np.inf
+        return m if inside and Fraction(m) == (Fraction(a) + Fraction(b)) / 2 else math.nan
+
+    return mid(below, normal), mid(float(fmt.info.max), above)
+
+
 def _stochastic(fmt: FloatFormat, stochastic):
     """(start, rand, seed, sr, stochastic) for the float counting kernels: sr the ``sr_params``
     of the unbounded rounding (``unbounded_params``), placeholders for the deterministic modes
@@ -96,7 +118,7 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), pass_start=True, offset=start)
+                         _limits(fmt), _midpoints(fmt), pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
@@ -178,19 +200,26 @@ def _element_table(enc) -> tuple:
 
 
 def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
-                 options: dict) -> CastReport:
+                 options: dict, scales=None) -> CastReport:
     """The report of x cast to the block format fmt with result ``out`` (values, or the
     BlockCodes): one pass over the elements (``kernels.report.block_element_flags``). A round
+    gives its scale values (power-of-two scales: the elements are the values over them) or
     encodes once more to see the elements and scales."""
     axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
     pad = bool(options.get("pad"))
-    if isinstance(out, block_casts.BlockCodes):
-        enc, y = out, None
+    ts = np.float32(1.0)
+    if scales is not None:                  # element value = value / scale: no codes
+        y, y_mode, codes, table = out, 2, np.zeros(1, np.uint8), np.zeros(1)
     else:
-        enc, y = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad), out
-    codes, table = _element_table(enc)
-    scales = floating.decode_float(enc.scales, fmt.scale, np.float64).reshape(-1)
-    ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
+        if isinstance(out, block_casts.BlockCodes):
+            enc, y, y_mode = out, None, 0
+        else:
+            enc = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad)
+            y, y_mode = out, 1
+        codes, table = _element_table(enc)
+        scales = floating.decode_float(enc.scales, fmt.scale, np.float64)
+        ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
+    scales = scales.reshape(-1)
     elem = fmt.element
     is_fixed = elem.family == "fixed"
     like = fmt.scale if is_fixed else elem          # a float format's numbers (unused for fixed elements)
@@ -202,8 +231,9 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
     blocks = -(-n // fmt.block_size)
     geometry = (n, inner, fmt.block_size, blocks)
-    args = (start, flat if y is None else kernel_input(y, y.dtype), y is not None, codes, table, scales, geometry, ts, not fmt.power_of_two, rand, seed,
-            unbounded_params(like, mode), sr, sto, _limits(like), is_fixed, fx)
+    args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
+            not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like), _midpoints(like),
+            is_fixed, fx)
     runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
     chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
