@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..formats.floating import FloatFormat
+from ..kernels import floating as float_kernels
 from ..kernels import report as kern
 from ..parallel import run_chunked, run_ranges
 from ..report import FLAGS as FLAG_NAMES
@@ -76,10 +77,8 @@ def _limits(fmt: FloatFormat) -> tuple:
 @functools.lru_cache(maxsize=None)
 def _midpoints(fmt: FloatFormat) -> tuple:
     """(lower, upper): the midpoints of ``_limits``' bands (below, normal) and (max, above),
-    where float64 holds each exactly with a float64 number between it and either end (then the
-    counting kernels decide a deterministic rounding in the band by one rounding of a number
-    on each side and of the midpoint: ``kernels.report._band_ups``), else NaN (every element
-    in the band is rounded).
+    where float64 holds each exactly with a float64 number between it and either end (then
+    ``band_ups`` decides the band), else NaN (every element in the band is rounded).
 
     >>> _midpoints(FloatFormat(2, 1, special="finite"))         # e2m1: (0.75, 1), (6, 8)
     (0.875, 7.0)
@@ -92,6 +91,36 @@ def _midpoints(fmt: FloatFormat) -> tuple:
         return m if inside and Fraction(m) == (Fraction(a) + Fraction(b)) / 2 else math.nan
 
     return mid(below, normal), mid(float(fmt.info.max), above)
+
+
+@functools.lru_cache(maxsize=None)
+def band_ups(fmt: FloatFormat, mode: Rounding, stochastic: bool) -> tuple:
+    """``kernels.report._bounds``' ups: how fmt's rounding with an unbounded exponent range
+    (``unbounded_params``) rounds in each band of ``_limits``. There it gives one of the
+    band's two ends, and the same one for every |x| on one side of the band's midpoint
+    (``_midpoints``; the kept bits, round bit and sticky bit are the same there) and per sign:
+    so the roundings of the midpoint and of the float64 numbers next to it, of both signs,
+    decide every element of the band (deterministic modes; -1 under stochastic rounding or
+    without a midpoint: each element is rounded).
+
+    >>> lo, hi, *_ = band_ups(FloatFormat(2, 1, special="finite"), Rounding.NEAREST_EVEN, False)
+    >>> f"{hi & 63:06b}", f"{lo >> 6:06b}"        # e2m1: 7 ties to 8 (overflow), 0.875 to 1
+    ('110110', '001001')
+    """
+    p = unbounded_params(fmt, mode)
+    mids = _midpoints(fmt)
+    ups = []
+    for mid in mids:
+        if stochastic or math.isnan(mid):
+            ups.append(-1)
+            continue
+        mb = _bits64(mid)
+        points = np.array([(mb + j % 3 - 1) | (-(1 << 63) if j >= 3 else 0) for j in range(6)], np.int64)
+        r = np.empty(6, np.int64)
+        float_kernels.round_bits64(points, r, p)
+        r &= np.int64(kern.MAG)
+        ups.append(sum((int(mb < r[j] <= _INF_BITS) << j) | (int(r[j] < mb) << (6 + j)) for j in range(6)))
+    return np.int64(ups[0]), np.int64(ups[1]), np.float64(mids[0]), np.float64(mids[1]), np.bool_(not p.unsigned)
 
 
 def _stochastic(fmt: FloatFormat, stochastic):
@@ -118,7 +147,7 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), _midpoints(fmt), pass_start=True, offset=start)
+                         _limits(fmt), band_ups(fmt, mode, stochastic is not None), pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
@@ -232,8 +261,8 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     blocks = -(-n // fmt.block_size)
     geometry = (n, inner, fmt.block_size, blocks)
     args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
-            not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like), _midpoints(like),
-            is_fixed, fx)
+            not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
+            band_ups(like, mode, stochastic is not None), is_fixed, fx)
     runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
     chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)

@@ -6,13 +6,18 @@ first chunk that has one, so the report does not depend on the thread count.
 The cast's own kernels are not touched: the result is compared with the input (the exact value
 of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
-family's own scalar rounding runs once more, with the same precision, a wider exponent range
-and the element's same random number (``numfmt.random`` draws it by element index).
+family's own rounding decides, with the same precision and a wider exponent range: in the
+deterministic modes three roundings per band next to a limit decide every element there
+(``numfmt.casts.report.band_ups``, read by ``_bounds``); under stochastic rounding the scalar
+rounding runs once more per element in a band, with the element's same random number
+(``numfmt.random`` draws it by element index).
 
 Cost: every pass over elements is branch-free (selects) and sums the flags in registers
 (``_spread``: four 16-bit counters in each of two integers), so that it vectorizes; the first
 index of each count, and the elements whose rounding decides a count, are found by a scan
-after it, only while a count has no first index yet.
+after it, only while a count has no first index yet. Tiles of mostly common elements (normal,
+in range) count those by the inexact test alone and visit the others by index; a tile after
+one with many others counts every element in one pass.
 """
 import math
 
@@ -126,8 +131,12 @@ def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
 def _bounds(x, lim, ups):
     """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim. In a band (|x| in (maxv,
     above) or in (below, normal)) the rounding with an unbounded exponent range gives one of
-    the band's two ends: ``ups`` (``_band_ups``) tells which where it can, else the element is
-    in ``band`` and its rounding must decide."""
+    the band's two ends: ups = (lo_ups, hi_ups, lo_mid, hi_mid, signed) tells which where it
+    can (``numfmt.casts.report.band_ups``: bit 3 * negative + k of hi_ups, k = 0, 1, 2 for |x|
+    below, at, above the band's midpoint, set where it gives the upper end; bit 6 + ... of
+    lo_ups where it gives the lower end; -1: undecided), else the element is in ``band`` and
+    its rounding must decide. A negative into an unsigned format (``signed`` false) is
+    invalid, never an overflow."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
     lo_ups, hi_ups, lo_mid, hi_mid, signed = ups
     ax = abs(x)
@@ -141,37 +150,7 @@ def _bounds(x, lim, ups):
     return ovf, tiny, (in_lo & (lo_ups < 0)) | (in_hi & (hi_ups < 0))
 
 
-NO_UPS = (np.int64(-1), np.int64(-1), np.float64(np.nan), np.float64(np.nan), True)  # every band element rounds
-
-
-@nb.njit(forceinline=True)
-def _side_ups(p, mid, stochastic, sr):
-    """How the deterministic rounding ``p`` (unbounded exponent range) rounds inside the band
-    whose midpoint is mid (positive float64; NaN: not decided here): bit j = 3 * negative + k
-    set where it gives the band's upper end for |x| below the midpoint (k = 0), at it (1),
-    above it (2), bit 6 + j where it gives the lower end (neither: a NaN, a negative into an
-    unsigned format); the same for every |x| of each part (the kept bits, the round bit and
-    the sticky bit are the same there), so one rounding of a float64 number in each part
-    decides them all. -1 for stochastic rounding or a NaN mid."""
-    if stochastic or mid != mid:
-        return np.int64(-1)
-    mb = np.float64(mid).view(np.int64)
-    ups = np.int64(0)
-    for j in range(6):
-        b = (mb + j % 3 - 1) | (~MAG if j >= 3 else np.int64(0))
-        r = round_one(b, p, VALUE, DOM64, np.bool_(False), np.int64(0), sr) & MAG
-        ups |= (np.int64((r > mb) & (r <= INF_BITS)) << j) | (np.int64(r < mb) << (6 + j))
-    return ups
-
-
-@nb.njit(forceinline=True)
-def _band_ups(p, mids, stochastic, sr):
-    """``_bounds``' ups: (``_side_ups`` of the band under the smallest normal, of the band
-    over the largest value, their midpoints, whether the format is signed: a negative into
-    an unsigned one is invalid, never an overflow) for mids = (lower, upper) from
-    ``numfmt.casts.report``."""
-    return (_side_ups(p, mids[0], stochastic, sr), _side_ups(p, mids[1], stochastic, sr), mids[0], mids[1],
-            p.unsigned == 0)
+NO_UPS = (np.int64(-1), np.int64(-1), np.float64(np.nan), np.float64(np.nan), np.bool_(True))  # bands round
 
 
 @nb.njit(forceinline=True)
@@ -290,16 +269,15 @@ def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, ups, seen):
 
 
 @nb.njit(cache=True, nogil=True)
-def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, mids):
+def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, ups):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
     which the element's rounding with an unbounded exponent range decides (under stochastic
-    rounding, or where ``mids`` has no midpoint; else ``_band_ups`` decides them)."""
+    rounding, or where ``ups`` leaves them undecided; else ``_bounds`` decides them)."""
     c = _new_counts()
     seen = 0
     maxv, normal = lim[0], lim[2]
-    ups = _band_ups(p, mids, stochastic, sr)
     idx = np.empty(TILE + 8, np.int64)
     dense = False
     for a in range(0, x.size, TILE):
@@ -532,7 +510,7 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
-                        p, sr, stochastic, lim, mids, fixed, fx):
+                        p, sr, stochastic, lim, ups, fixed, fx):
     """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
     of element i (for the counts per block; unwritten, the pass vectorizes): x the input
     (flat, x's order), y its result values where y_mode > 0 (an encode, 0, passes x: the
@@ -552,7 +530,6 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
     has_y, derive = y_mode > 0, y_mode == 2
     per_row = blocks if inner == 1 else n
     fixed_max = fx[2] * 2.0 ** fx[0]
-    ups = _band_ups(p, mids, stochastic, sr)
     c = _new_counts()
     seen = 0
     acc_lo = acc_hi = 0
