@@ -78,7 +78,7 @@ def _limits(fmt: FloatFormat) -> tuple:
 def _midpoints(fmt: FloatFormat) -> tuple:
     """(lower, upper): the midpoints of ``_limits``' bands (below, normal) and (max, above),
     where float64 holds each exactly with a float64 number between it and either end (then
-    ``band_ups`` decides the band), else NaN (every element in the band is rounded).
+    ``band_thresholds`` decides the band), else NaN (every element in the band is rounded).
 
     >>> _midpoints(FloatFormat(2, 1, special="finite"))         # e2m1: (0.75, 1), (6, 8)
     (0.875, 7.0)
@@ -94,33 +94,47 @@ def _midpoints(fmt: FloatFormat) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
-def band_ups(fmt: FloatFormat, mode: Rounding, stochastic: bool) -> tuple:
-    """``kernels.report._bounds``' ups: how fmt's rounding with an unbounded exponent range
-    (``unbounded_params``) rounds in each band of ``_limits``. There it gives one of the
-    band's two ends, and the same one for every |x| on one side of the band's midpoint
-    (``_midpoints``; the kept bits, round bit and sticky bit are the same there) and per sign:
-    so the roundings of the midpoint and of the float64 numbers next to it, of both signs,
-    decide every element of the band (deterministic modes; -1 under stochastic rounding or
-    without a midpoint: each element is rounded).
+def band_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool) -> tuple:
+    """``kernels.report._bounds``' thresholds: how fmt's rounding with an unbounded exponent
+    range (``unbounded_params``) rounds in the bands of ``_limits``. There it gives one of the
+    band's two ends, the same one for every |x| of one sign on one side of the band's midpoint
+    (``_midpoints``; the kept bits, round bit and sticky bit are the same there), so the
+    roundings of the midpoint and of the float64 numbers next to it, of both signs, decide the
+    whole band: an element under the smallest normal is tiny iff |x| < t_lo, one over the
+    largest value overflows iff |x| >= t_hi. Returns (t_lo for x > 0, for x < 0, t_hi for
+    x > 0, for x < 0, whether the lower band, the upper band, is rounded element by element
+    instead: stochastic rounding, no midpoint; whether fmt is signed).
 
-    >>> lo, hi, *_ = band_ups(FloatFormat(2, 1, special="finite"), Rounding.NEAREST_EVEN, False)
-    >>> f"{hi & 63:06b}", f"{lo >> 6:06b}"        # e2m1: 7 ties to 8 (overflow), 0.875 to 1
-    ('110110', '001001')
+    >>> e2m1 = FloatFormat(2, 1, special="finite")     # 0.875 ties to 1 (not tiny), 7 to 8 (overflow)
+    >>> [float(t) for t in band_thresholds(e2m1, Rounding.NEAREST_EVEN, False)[:4]]
+    [0.875, 0.875, 7.0, 7.0]
     """
     p = unbounded_params(fmt, mode)
-    mids = _midpoints(fmt)
-    ups = []
-    for mid in mids:
+    out = []
+    for mid, lower in zip(_midpoints(fmt), (True, False)):
+        never, always = (-math.inf, math.inf) if lower else (math.inf, -math.inf)
         if stochastic or math.isnan(mid):
-            ups.append(-1)
+            out.append((never, never, True))
             continue
         mb = _bits64(mid)
-        points = np.array([(mb + j % 3 - 1) | (-(1 << 63) if j >= 3 else 0) for j in range(6)], np.int64)
+        points = np.array([(mb + k - 1) | sign for sign in (0, -(1 << 63)) for k in range(3)], np.int64)
         r = np.empty(6, np.int64)
         float_kernels.round_bits64(points, r, p)
         r &= np.int64(kern.MAG)
-        ups.append(sum((int(mb < r[j] <= _INF_BITS) << j) | (int(r[j] < mb) << (6 + j)) for j in range(6)))
-    return np.int64(ups[0]), np.int64(ups[1]), np.float64(mids[0]), np.float64(mids[1]), np.bool_(not p.unsigned)
+        # per sign, for |x| below, at, above mid: whether it rounds to the end that sets the flag
+        sets = [tuple(bool(r[k] < mb) if lower else bool(mb < r[k] <= _INF_BITS) for k in range(j, j + 3))
+                for j in (0, 3)]
+        after = float(np.nextafter(mid, math.inf))
+        table = ({(True,) * 3: always, (True, True, False): after, (True, False, False): mid, (False,) * 3: never}
+                 if lower else
+                 {(True,) * 3: always, (False, True, True): mid, (False, False, True): after, (False,) * 3: never})
+        if not all(flags in table for flags in sets):       # never for a monotone rounding
+            out.append((never, never, True))
+            continue
+        out.append((table[sets[0]], table[sets[1]], False))
+    (lo_pos, lo_neg, lo_rounds), (hi_pos, hi_neg, hi_rounds) = out
+    return (np.float64(lo_pos), np.float64(lo_neg), np.float64(hi_pos), np.float64(hi_neg), np.bool_(lo_rounds),
+            np.bool_(hi_rounds), np.bool_(not p.unsigned))
 
 
 def _stochastic(fmt: FloatFormat, stochastic):
@@ -147,7 +161,7 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), band_ups(fmt, mode, stochastic is not None), pass_start=True, offset=start)
+                         _limits(fmt), band_thresholds(fmt, mode, stochastic is not None), pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
@@ -262,7 +276,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     geometry = (n, inner, fmt.block_size, blocks)
     args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
             not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
-            band_ups(like, mode, stochastic is not None), is_fixed, fx)
+            band_thresholds(like, mode, stochastic is not None), is_fixed, fx)
     runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
     chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)

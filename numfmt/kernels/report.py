@@ -8,7 +8,7 @@ of a cast), and only where IEEE's definitions need more -- overflow (the value r
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own rounding decides, with the same precision and a wider exponent range: in the
 deterministic modes three roundings per band next to a limit decide every element there
-(``numfmt.casts.report.band_ups``, read by ``_bounds``); under stochastic rounding the scalar
+(``numfmt.casts.report.band_thresholds``, read by ``_bounds``); under stochastic rounding the
 rounding runs once more per element in a band, with the element's same random number
 (``numfmt.random`` draws it by element index).
 
@@ -112,7 +112,7 @@ def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
     fmt's precision under the smallest normal, above the smallest over the largest finite value
     (between them and the limits only the rounding decides)."""
-    ovf, tiny, band = _bounds(x, lim, NO_UPS)
+    ovf, tiny, band = _bounds(x, lim, ROUND_BANDS)
     if band:                                # rounding decides
         return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
     return _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])
@@ -128,35 +128,34 @@ def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
 
 
 @nb.njit(forceinline=True)
-def _bounds(x, lim, ups):
+def _bounds(x, lim, thr):
     """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim. In a band (|x| in (maxv,
     above) or in (below, normal)) the rounding with an unbounded exponent range gives one of
-    the band's two ends: ups = (lo_ups, hi_ups, lo_mid, hi_mid, signed) tells which where it
-    can (``numfmt.casts.report.band_ups``: bit 3 * negative + k of hi_ups, k = 0, 1, 2 for |x|
-    below, at, above the band's midpoint, set where it gives the upper end; bit 6 + ... of
-    lo_ups where it gives the lower end; -1: undecided), else the element is in ``band`` and
-    its rounding must decide. A negative into an unsigned format (``signed`` false) is
+    the band's two ends: thr = (t_lo+, t_lo-, t_hi+, t_hi-, lo_rounds, hi_rounds, signed)
+    (``numfmt.casts.report.band_thresholds``) decides it by |x| < t_lo (tiny) and |x| >= t_hi
+    (overflow), per sign, but where the band is ``*_rounds``: then the element is in ``band``
+    and its rounding must decide. A negative into an unsigned format (``signed`` false) is
     invalid, never an overflow."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
-    lo_ups, hi_ups, lo_mid, hi_mid, signed = ups
+    lo_pos, lo_neg, hi_pos, hi_neg, lo_rounds, hi_rounds, signed = thr
     ax = abs(x)
     in_lo = (ax > below) & (ax < normal)
     in_hi = (ax > maxv) & (ax < above)
-    side = 3 if x < 0 else 0
-    down_lo = (lo_ups >> (6 + side + (ax >= lo_mid) + (ax > lo_mid))) & 1
-    up_hi = (hi_ups >> (side + (ax >= hi_mid) + (ax > hi_mid))) & 1
-    ovf = ((ax >= above) & (ax != np.inf) & (signed | (x > 0))) | (in_hi & (hi_ups >= 0) & (up_hi == 1))
-    tiny = ((ax <= below) & (x != 0)) | (in_lo & (lo_ups >= 0) & (down_lo == 1))
-    return ovf, tiny, (in_lo & (lo_ups < 0)) | (in_hi & (hi_ups < 0))
+    neg = x < 0
+    t_lo = lo_neg if neg else lo_pos
+    t_hi = hi_neg if neg else hi_pos
+    ovf = ((ax >= above) & (ax != np.inf) & (signed | (x > 0))) | (in_hi & (ax >= t_hi))
+    tiny = ((ax <= below) & (x != 0)) | (in_lo & (ax < t_lo))
+    return ovf, tiny, (in_lo & lo_rounds) | (in_hi & hi_rounds)
 
 
-NO_UPS = (np.int64(-1), np.int64(-1), np.float64(np.nan), np.float64(np.nan), np.bool_(True))  # bands round
+ROUND_BANDS = (-np.inf, -np.inf, np.inf, np.inf, np.bool_(True), np.bool_(True), np.bool_(True))  # the bands round
 
 
 @nb.njit(forceinline=True)
-def _outside_bands(x, y, lim, ups):
+def _outside_bands(x, y, lim, thr):
     """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
-    ovf, tiny, band = _bounds(x, lim, ups)
+    ovf, tiny, band = _bounds(x, lim, thr)
     return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
 
 
@@ -171,7 +170,7 @@ def _present(lo, hi):
 
 
 @nb.njit(forceinline=True)
-def _rare_counts(c, x, y, idx, count, dense, start, lim, ups, seen):
+def _rare_counts(c, x, y, idx, count, dense, start, lim, thr, seen):
     """Add the flags of the tile's elements idx[:count] (indices into x, y; ``dense``, a
     literal: every element of the tile, no index read) to c, but of those in a band
     (``_bounds``), in a branch-free pass that vectorizes; then their first indices (a scan
@@ -182,7 +181,7 @@ def _rare_counts(c, x, y, idx, count, dense, start, lim, ups, seen):
     size = x.size if dense else count
     for j in range(size):
         i = j if dense else idx[j]
-        m, band = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, ups)
+        m, band = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, thr)
         bands += band
         f_lo, f_hi = _spread(m)
         lo += f_lo
@@ -193,7 +192,7 @@ def _rare_counts(c, x, y, idx, count, dense, start, lim, ups, seen):
         if not need:
             break
         i = j if dense else idx[j]
-        hit = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, ups)[0] & need
+        hit = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, thr)[0] & need
         if hit:
             _firsts(c, hit, start + i, 0)
             need &= ~hit
@@ -201,7 +200,7 @@ def _rare_counts(c, x, y, idx, count, dense, start, lim, ups, seen):
     for j in range(size if bands else 0):
         i = j if dense else idx[j]
         idx[k] = i
-        k += _bounds(np.float64(x[i]), lim, ups)[2]
+        k += _bounds(np.float64(x[i]), lim, thr)[2]
     return seen | _present(lo, hi), bands
 
 
@@ -253,28 +252,28 @@ def _common(c, x, y, start, lo, hi, found):
 
 
 @nb.njit(forceinline=True)
-def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, ups, seen):
+def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, thr, seen):
     """Add a tile's counts to c (``_common`` and ``_rare_counts``, or where ``dense`` the latter
     over every element: cheaper where rare elements are many); returns (seen, the number of
     band elements, whose indices lead idx, whether the next tile should go dense)."""
     if dense:       # two inlined copies: the dense one reads no index
-        seen, bands = _rare_counts(c, x, y, idx, 0, True, start, lim, ups, seen)
+        seen, bands = _rare_counts(c, x, y, idx, 0, True, start, lim, thr, seen)
         count = 0
         for i in range(x.size):
             count += _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
     else:
         count = _common(c, x, y, start, lo, hi, idx)
-        seen, bands = _rare_counts(c, x, y, idx, count, False, start, lim, ups, seen)
+        seen, bands = _rare_counts(c, x, y, idx, count, False, start, lim, thr, seen)
     return seen, bands, count > x.size // DENSE
 
 
 @nb.njit(cache=True, nogil=True)
-def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, ups):
+def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
     which the element's rounding with an unbounded exponent range decides (under stochastic
-    rounding, or where ``ups`` leaves them undecided; else ``_bounds`` decides them)."""
+    rounding, or where ``thr`` leaves them undecided; else ``_bounds`` decides them)."""
     c = _new_counts()
     seen = 0
     maxv, normal = lim[0], lim[2]
@@ -282,7 +281,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, ups):
     dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        seen, bands, dense = _tile_counts(c, xs, ys, idx, dense, start + a, normal, maxv, lim, ups, seen)
+        seen, bands, dense = _tile_counts(c, xs, ys, idx, dense, start + a, normal, maxv, lim, thr, seen)
         lo = hi = 0
         for i in idx[:bands]:
             index = start + a + i
@@ -308,7 +307,7 @@ def count_posit(x, y, start, lim):
     dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        seen, _, dense = _tile_counts(c, xs, ys, idx, dense, start + a, lim[1], lim[0], lim, NO_UPS, seen)
+        seen, _, dense = _tile_counts(c, xs, ys, idx, dense, start + a, lim[1], lim[0], lim, ROUND_BANDS, seen)
     return c
 
 
@@ -463,11 +462,11 @@ def _element(y, codes, table, i, s, derive):
 
 
 @nb.njit(forceinline=True)
-def _block_mask(xi, v, yi, e, s, lim, ups, fixed, fixed_max):
+def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max):
     """The flags of a block element (branch-free), or BAND where the element's rounding must
     decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
     element)."""
-    ovf, tiny, band = _bounds(v, lim, ups)
+    ovf, tiny, band = _bounds(v, lim, thr)
     m = _flags(v, e, ovf, tiny, lim[0], lim[1], lim[2]) & ~INEXACT
     fixed_band = abs(v) > fixed_max
     fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
@@ -486,7 +485,7 @@ def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
 
 
 @nb.njit(forceinline=True)
-def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, ups,
+def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr,
                fixed, fixed_max):
     """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
     ``_spread`` counts of its elements but the BAND ones, and how many are BAND; with ``keep``
@@ -498,7 +497,7 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
         s = scales[sbase + t * sstep]
         e = _element(y, codes, table, i, s, derive)
         xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-        m = _block_mask(xi, v, yi, e, s, lim, ups, fixed, fixed_max)
+        m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
         if keep:
             mask[i] = m
         bands += m >> 15
@@ -510,7 +509,7 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
-                        p, sr, stochastic, lim, ups, fixed, fx):
+                        p, sr, stochastic, lim, thr, fixed, fx):
     """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
     of element i (for the counts per block; unwritten, the pass vectorizes): x the input
     (flat, x's order), y its result values where y_mode > 0 (an encode, 0, passes x: the
@@ -541,7 +540,7 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
         sbase = (row * blocks + k0 // bs) * inner
         sstep = 0 if inner == 1 else 1
         i0 = (row * n + k0) * inner
-        args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, ups, fixed,
+        args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
                 fixed_max)
         if keep:        # two inlined copies: the one without stores vectorizes
             lo, hi, bands = _block_run(mask, True, *args)
@@ -553,7 +552,7 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
             s = scales[sbase + t * sstep]
             e = _element(y, codes, table, i, s, derive)
             xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-            m = _block_mask(xi, v, yi, e, s, lim, ups, fixed, fixed_max)
+            m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
             hit = m & need
             if m & BAND:
                 rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
