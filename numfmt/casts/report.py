@@ -160,8 +160,9 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     """The report of x (float32/float64) cast to the float format fmt with result values y."""
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
+    thresholds = band_thresholds(fmt, mode, stochastic is not None)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), band_thresholds(fmt, mode, stochastic is not None), pass_start=True, offset=start)
+                         _limits(fmt), thresholds, pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
