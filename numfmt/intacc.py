@@ -143,7 +143,7 @@ class IntegerPlan:
                   "saturated": overflows if self.overflow != "wrap" else np.zeros_like(overflows)}
         first = {name: int(np.argmax(c > 0)) for name, c in counts.items() if c.any()}
         return CastReport(n=fits * status.shape[0], **{name: int(c.sum()) for name, c in counts.items()},
-                          first=first)
+                          unit="roundings", first=first)
 
 
 def _width(high: int, low: int) -> int:

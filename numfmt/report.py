@@ -79,10 +79,13 @@ _BLOCK_COUNTS = ("blocks", "scale_top", "scale_bottom")
 class CastReport:
     """Counts of what one or more casts did (see ``numfmt.report`` for each count's meaning).
 
-    ``n`` is the number of elements; block formats add ``blocks``, ``scale_top`` and
-    ``scale_bottom``, and with ``per_block=True`` ``per_block`` maps every count of ``FLAGS``
-    to an int64 array shaped like the scales. Reports add (``r1 + r2``: counts summed,
-    ``per_block`` kept only where one side has none), so a sweep can accumulate them.
+    ``n`` is the number of what was counted, named by ``unit``: "elements" for casts and
+    element-wise operations (one result element each), "roundings" for reductions (every
+    rounding they perform; integer accumulators: every fit). Block formats add ``blocks``,
+    ``scale_top`` and ``scale_bottom``, and with ``per_block=True`` ``per_block`` maps every
+    count of ``FLAGS`` to an int64 array shaped like the scales. Reports add (``r1 + r2``:
+    counts summed, ``per_block`` kept only where one side has none, units joined where they
+    differ: "elements and roundings"), so a sweep can accumulate them.
 
     Example:
         >>> import numfmt as nf
@@ -106,21 +109,25 @@ class CastReport:
     blocks: int = 0
     scale_top: int = 0
     scale_bottom: int = 0
+    unit: str = "elements"
     per_block: dict | None = field(default=None, compare=False, repr=False)
     first: dict = field(default_factory=dict, compare=False, repr=False)
-    """The flat index of the first element that set each count (counts that are nonzero)."""
+    """The flat index of the first element that set each count (counts that are nonzero;
+    reductions: of the output element whose roundings set it first)."""
 
     @classmethod
-    def from_counts(cls, counts: np.ndarray, n: int, **extra) -> CastReport:
+    def from_counts(cls, counts: np.ndarray, n: int, unit: str = "roundings", **extra) -> CastReport:
         """A report from the kernels' output: counts (``FLAGS`` order) then first indices (-1:
-        none)."""
+        none); n of ``unit`` (the reductions' kernels count roundings, the casts' pass
+        "elements")."""
         k = len(FLAGS)
         first = {name: int(i) for name, i in zip(FLAGS, counts[k:2 * k]) if i >= 0}
-        return cls(n=int(n), **{name: int(c) for name, c in zip(FLAGS, counts[:k])}, first=first, **extra)
+        return cls(n=int(n), **{name: int(c) for name, c in zip(FLAGS, counts[:k])}, unit=unit, first=first,
+                   **extra)
 
     def counts(self) -> dict:
         """Every count (no ``per_block``), by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("per_block", "first")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("unit", "per_block", "first")}
 
     def as_dict(self) -> dict:
         """The counts by name, plus ``per_block`` (a dict of arrays) where there is one."""
@@ -136,17 +143,26 @@ class CastReport:
         first.update(self.first)
         per_block = self.per_block if other.per_block is None else other.per_block if self.per_block is None else None
         return CastReport(**{name: a + other.counts()[name] for name, a in self.counts().items()},
-                          per_block=per_block, first=first)
+                          unit=_joined(self, other), per_block=per_block, first=first)
 
     def __str__(self) -> str:
         counts = self.counts()
         shown = [name for name in counts if name != "n" and (counts[name] or name in FLAGS[:6])]
         width = max(len(name) for name in shown)
         n = max(self.n, 1)
-        lines = [f"CastReport of {self.n} elements"]
+        lines = [f"CastReport of {self.n} {self.unit}"]
         lines += [f"  {name:<{width}}  {counts[name]:>12}  {100.0 * counts[name] / n:7.3f} %"
                   if name not in _BLOCK_COUNTS else f"  {name:<{width}}  {counts[name]:>12}" for name in shown]
         return "\n".join(lines)
+
+
+def _joined(a: CastReport, b: CastReport) -> str:
+    """The unit of a + b: the one of a side that counted something, or both named."""
+    if a.unit == b.unit or not b.n:
+        return a.unit
+    if not a.n:
+        return b.unit
+    return " and ".join(sorted(set(a.unit.split(" and ")) | set(b.unit.split(" and "))))
 
 
 class FlagError(FloatingPointError):
@@ -233,13 +249,18 @@ def record(call: str, rep: CastReport, x) -> None:
         for name in ctx.raise_on:
             count = getattr(rep, name)
             if count:
-                raise FlagError(f"{call} set {name} ({count} of {rep.n} elements){_first(rep, name, x)}")
+                raise FlagError(f"{call} set {name} ({count} of {rep.n} {rep.unit}){_first(rep, name, x)}")
 
 
 def _first(rep: CastReport, name: str, x) -> str:
+    """Where count ``name`` was first set: element ``rep.first[name]`` of x, the call's input
+    (a reduction: its result, whose output element's roundings set it first)."""
     index = rep.first.get(name)
     if index is None:
         return ""
     arr = np.asarray(x)
-    where = np.unravel_index(index, arr.shape) if arr.ndim else ()
-    return f"; first: element {index} (index {tuple(int(i) for i in where)}), x = {float(arr.reshape(-1)[index])!r}"
+    where = tuple(int(i) for i in np.unravel_index(index, arr.shape)) if arr.ndim else ()
+    value = float(arr.reshape(-1)[index])
+    if rep.unit == "roundings":
+        return f"; first: a rounding of output element {index} (index {where}), result = {value!r}"
+    return f"; first: element {index} (index {where}), x = {value!r}"

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import numfmt as nf
+from numfmt.casts import report as cast_report
 from numfmt.report import FLAGS
 from numfmt.testing import arrays, fixed_formats, fixed_rounding_cases, formats, posit_formats, posit_rounding_cases
 
@@ -142,6 +143,25 @@ def test_float_counts_equal_the_reference(data):
         x32 = x.astype(np.float32)
     y32, rep32 = nf.round(x32, fmt, mode, overflow, nan=nan, report=True, **kwargs)
     assert report_counts(rep32) == float_reference(x32, y32, fmt, mode, rand, k, rule)
+
+
+@FAST
+@given(st.data())
+def test_band_counts_decided_from_the_midpoints_equal_the_reference(data):
+    """Values in the bands under the smallest normal and over the largest value (their
+    midpoints, the float64 numbers next to those, the ends, random ones), both signs: the
+    deterministic modes decide them from three roundings per band (``kernels.report._band_ups``)."""
+    fmt = data.draw(formats(max_bits=16))
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    _, _, normal, _, _, below, above = cast_report._limits(fmt)
+    bands = [(a, m, b) for a, m, b in zip((below, fmt.info.max), cast_report._midpoints(fmt), (normal, above))
+             if not math.isnan(m)]
+    values = [v for a, m, b in bands
+              for v in (a, m, b, np.nextafter(m, 0.0), np.nextafter(m, np.inf), np.nextafter(a, np.inf),
+                        np.nextafter(b, 0.0), a + (b - a) * data.draw(st.floats(0, 1)))]
+    x = np.array(values + [-v for v in values if fmt.signed or fmt.has_nan] + [1.0], np.float64)
+    y, rep = nf.round(x, fmt, mode, "saturate", nan="raise" if fmt.has_nan else "ml_dtypes", report=True)
+    assert report_counts(rep) == float_reference(x, y, fmt, mode, None, 1, "add")
 
 
 def test_float_counts_with_seeded_stochastic_rounding_use_the_casts_random_numbers():
@@ -303,6 +323,10 @@ def test_cast_report_adds_prints_and_converts():
     text = str(total)
     assert text.startswith("CastReport of 5 elements") and "overflow" in text and "20.000 %" in text
     assert sum([a, b], nf.CastReport()) == total
+    c = nf.CastReport(n=2, inexact=1, unit="roundings")           # a reduction's (test_report_reduce)
+    assert (a.unit, c.unit, (a + c).unit, (c + a + c).unit) == ("elements", "roundings", "elements and roundings",
+                                                                "elements and roundings")
+    assert str(a + c).startswith("CastReport of 5 elements and roundings\n")
 
 
 def test_report_false_returns_the_plain_result():
@@ -425,6 +449,9 @@ def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     for name in FLAGS:
         np.testing.assert_array_equal(rep.per_block[name], blocks[name], err_msg=name)
     assert nf.encode(x, fmt, mode, axis=0, report=True)[1] == rep
+    # a round counts its elements as value / scale, an encode from the codes: the same on float32
+    x32 = x.astype(np.float32)
+    assert nf.round(x32, fmt, mode, axis=0, report=True)[1] == nf.encode(x32, fmt, mode, axis=0, report=True)[1]
 
 
 def test_block_scale_top_and_bottom_and_nvfp4():

@@ -242,10 +242,12 @@ def test_flags_accumulate_reductions_and_raise_naming_the_output():
     with nf.flags() as f:
         nf.matmul(a, a.T, "e4m3", accumulator="bfloat16")
         nf.sum(np.array([100, 100], np.int8), "int8", overflow="wrap")
-    assert (f.report.n, f.report.overflow) == (9 * 4 + 2, 1)
-    with pytest.raises(nf.FlagError, match=r"numfmt\.matmul\(accumulator=e4m3\) set invalid .*index \(1, 0\)"):
-        with nf.flags(raise_on=("invalid",)):
-            nf.matmul(np.array([[1.0, 1.0], [448.0, 448.0]]), np.ones((2, 2)), "e4m3")
+    assert (f.report.n, f.report.overflow, f.report.unit) == (9 * 4 + 2, 1, "roundings")
+    assert str(f.report).startswith(f"CastReport of {9 * 4 + 2} roundings\n")
+    message = (r"numfmt\.matmul\(accumulator=e4m3\) set invalid \(2 of 8 roundings\); first: a rounding of output "
+               r"element 2 \(index \(1, 0\)\), result = nan")
+    with pytest.raises(nf.FlagError, match=message), nf.flags(raise_on=("invalid",)):
+        nf.matmul(np.array([[1.0, 1.0], [448.0, 448.0]]), np.ones((2, 2)), "e4m3")
 
 
 def test_counts_do_not_depend_on_the_thread_count(monkeypatch):

@@ -57,9 +57,14 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     mode = rounding_mode(rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     overflow = _overflow(overflow, fmt)
-    out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
-    if report or _report.active():
-        rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options)
+    counting = report or _report.active()
+    scales = None
+    if counting and operation == "round_float" and fmt.family == "block" and fmt.power_of_two:
+        out, scales = family.round_float(x, fmt, mode, overflow, nan, sr, with_scales=True, **options)
+    else:
+        out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
+    if counting:
+        rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options, scales)
         _report.record(f"numfmt.{operation.split('_')[0]}({fmt.name})", rep, x)
         if report:
             return finish(out, x), rep
@@ -67,11 +72,12 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
 
 
 def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, sr, out,
-                per_block: bool, options: dict) -> _report.CastReport:
-    """The CastReport of the cast of x to fmt that gave ``out`` (values or codes)."""
+                per_block: bool, options: dict, scales=None) -> _report.CastReport:
+    """The CastReport of the cast of x to fmt that gave ``out`` (values or codes; ``scales``:
+    a block round's scale values, where it kept them)."""
     family = _FAMILIES[fmt.family]
     if fmt.family == "block":
-        return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options)
+        return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options, scales)
     if fmt.family == "fixed":
         if operation == "round_float" and fmt.bits > 53:      # values of more than 53 bits are not exact
             out, operation = family.encode_float(x, fmt, mode, overflow, nan, sr), "encode_float"

@@ -247,15 +247,23 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
 
 
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                stochastic=None, *, axis=None, pad: bool = False, amax=None) -> np.ndarray:
+                stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False):
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
     "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
-    tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale)."""
-    values, _, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False, amax=amax)
+    tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale).
+    ``with_scales`` (power-of-two scales): (values, the blocks' scale values as float64,
+    shaped like the scales), for the cast's report."""
+    values, per_block, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
+                                        amax=amax)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
-    return values
+    return (values, _pow2_scales(per_block)) if with_scales else values
+
+
+def _pow2_scales(exponents: np.ndarray) -> np.ndarray:
+    """The scale values (float64) of power-of-two scales from their exponents (NaN: ``NAN_EXP``)."""
+    return np.where(exponents == kern.NAN_EXP, np.nan, np.ldexp(1.0, exponents))
 
 
 def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
@@ -265,7 +273,7 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
     codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
                                            amax=amax)
     if fmt.power_of_two:
-        scale_values = np.where(per_block == kern.NAN_EXP, np.nan, np.ldexp(1.0, per_block))
+        scale_values = _pow2_scales(per_block)
     else:
         scale_values = per_block
     scales = floating.encode_float(scale_values, fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from ..formats.floating import FloatFormat
+from ..kernels import floating as float_kernels
 from ..kernels import report as kern
 from ..parallel import run_chunked, run_ranges
 from ..report import FLAGS as FLAG_NAMES
@@ -72,6 +74,69 @@ def _limits(fmt: FloatFormat) -> tuple:
             _bits64(info.max), _bits64(info.smallest_normal), float(below), above)
 
 
+@functools.lru_cache(maxsize=None)
+def _midpoints(fmt: FloatFormat) -> tuple:
+    """(lower, upper): the midpoints of ``_limits``' bands (below, normal) and (max, above),
+    where float64 holds each exactly with a float64 number between it and either end (then
+    ``band_thresholds`` decides the band), else NaN (every element in the band is rounded).
+
+    >>> _midpoints(FloatFormat(2, 1, special="finite"))         # e2m1: (0.75, 1), (6, 8)
+    (0.875, 7.0)
+    """
+    _, _, normal, _, _, below, above = _limits(fmt)
+
+    def mid(a: float, b: float) -> float:
+        m = (a + b) / 2
+        inside = 0 < a < float(np.nextafter(m, 0.0)) and float(np.nextafter(m, np.inf)) < b < np.inf
+        return m if inside and Fraction(m) == (Fraction(a) + Fraction(b)) / 2 else math.nan
+
+    return mid(below, normal), mid(float(fmt.info.max), above)
+
+
+@functools.lru_cache(maxsize=None)
+def band_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool) -> tuple:
+    """``kernels.report._bounds``' thresholds: how fmt's rounding with an unbounded exponent
+    range (``unbounded_params``) rounds in the bands of ``_limits``. There it gives one of the
+    band's two ends, the same one for every |x| of one sign on one side of the band's midpoint
+    (``_midpoints``; the kept bits, round bit and sticky bit are the same there), so the
+    roundings of the midpoint and of the float64 numbers next to it, of both signs, decide the
+    whole band: an element under the smallest normal is tiny iff |x| < t_lo, one over the
+    largest value overflows iff |x| >= t_hi. Returns (t_lo for x > 0, for x < 0, t_hi for
+    x > 0, for x < 0, whether the lower band, the upper band, is rounded element by element
+    instead: stochastic rounding, no midpoint; whether fmt is signed).
+
+    >>> e2m1 = FloatFormat(2, 1, special="finite")     # 0.875 ties to 1 (not tiny), 7 to 8 (overflow)
+    >>> [float(t) for t in band_thresholds(e2m1, Rounding.NEAREST_EVEN, False)[:4]]
+    [0.875, 0.875, 7.0, 7.0]
+    """
+    p = unbounded_params(fmt, mode)
+    out = []
+    for mid, lower in zip(_midpoints(fmt), (True, False)):
+        never, always = (-math.inf, math.inf) if lower else (math.inf, -math.inf)
+        if stochastic or math.isnan(mid):
+            out.append((never, never, True))
+            continue
+        mb = _bits64(mid)
+        points = np.array([(mb + k - 1) | sign for sign in (0, -(1 << 63)) for k in range(3)], np.int64)
+        r = np.empty(6, np.int64)
+        float_kernels.round_bits64(points, r, p)
+        r &= np.int64(kern.MAG)
+        # per sign, for |x| below, at, above mid: whether it rounds to the end that sets the flag
+        sets = [tuple(bool(r[k] < mb) if lower else bool(mb < r[k] <= _INF_BITS) for k in range(j, j + 3))
+                for j in (0, 3)]
+        after = float(np.nextafter(mid, math.inf))
+        table = ({(True,) * 3: always, (True, True, False): after, (True, False, False): mid, (False,) * 3: never}
+                 if lower else
+                 {(True,) * 3: always, (False, True, True): mid, (False, False, True): after, (False,) * 3: never})
+        if not all(flags in table for flags in sets):       # never for a monotone rounding
+            out.append((never, never, True))
+            continue
+        out.append((table[sets[0]], table[sets[1]], False))
+    (lo_pos, lo_neg, lo_rounds), (hi_pos, hi_neg, hi_rounds) = out
+    return (np.float64(lo_pos), np.float64(lo_neg), np.float64(hi_pos), np.float64(hi_neg), np.bool_(lo_rounds),
+            np.bool_(hi_rounds), np.bool_(not p.unsigned))
+
+
 def _stochastic(fmt: FloatFormat, stochastic):
     """(start, rand, seed, sr, stochastic) for the float counting kernels: sr the ``sr_params``
     of the unbounded rounding (``unbounded_params``), placeholders for the deterministic modes
@@ -95,9 +160,10 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     """The report of x (float32/float64) cast to the float format fmt with result values y."""
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
+    thresholds = band_thresholds(fmt, mode, stochastic is not None)
     chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), pass_start=True, offset=start)
-    return CastReport.from_counts(combine(chunks), flat.size)
+                         _limits(fmt), thresholds, pass_start=True, offset=start)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
@@ -106,7 +172,7 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     maxpos, minpos = float(fmt.info.maxpos), float(fmt.info.minpos)
     lim = (maxpos, minpos, 0.0, 0, 0, float(np.nextafter(minpos, 0.0)), float(np.nextafter(maxpos, np.inf)))
     chunks = run_chunked(kern.count_posit, flat, values, lim, pass_start=True)
-    return CastReport.from_counts(combine(chunks), flat.size)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0,
@@ -127,7 +193,7 @@ def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Ro
                                 zp if zp.size == 1 else zp[a:b], int(mode), int(lo), int(hi), bool(wrap),
                                 rand, np.uint64(seed), int(sr_bits), sr_rule == "nearest")
 
-    return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size)
+    return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size, unit="elements")
 
 
 def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dict:
@@ -178,19 +244,26 @@ def _element_table(enc) -> tuple:
 
 
 def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
-                 options: dict) -> CastReport:
+                 options: dict, scales=None) -> CastReport:
     """The report of x cast to the block format fmt with result ``out`` (values, or the
     BlockCodes): one pass over the elements (``kernels.report.block_element_flags``). A round
+    gives its scale values (power-of-two scales: the elements are the values over them) or
     encodes once more to see the elements and scales."""
     axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
     pad = bool(options.get("pad"))
-    if isinstance(out, block_casts.BlockCodes):
-        enc, y = out, None
+    ts = np.float32(1.0)
+    if scales is not None:                  # element value = value / scale: no codes
+        y, y_mode, codes, table = out, 2, np.zeros(1, np.uint8), np.zeros(1)
     else:
-        enc, y = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad), out
-    codes, table = _element_table(enc)
-    scales = floating.decode_float(enc.scales, fmt.scale, np.float64).reshape(-1)
-    ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
+        if isinstance(out, block_casts.BlockCodes):
+            enc, y, y_mode = out, None, 0
+        else:
+            enc = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis, pad=pad)
+            y, y_mode = out, 1
+        codes, table = _element_table(enc)
+        scales = floating.decode_float(enc.scales, fmt.scale, np.float64)
+        ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
+    scales = scales.reshape(-1)
     elem = fmt.element
     is_fixed = elem.family == "fixed"
     like = fmt.scale if is_fixed else elem          # a float format's numbers (unused for fixed elements)
@@ -202,8 +275,9 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
     blocks = -(-n // fmt.block_size)
     geometry = (n, inner, fmt.block_size, blocks)
-    args = (start, flat if y is None else kernel_input(y, y.dtype), y is not None, codes, table, scales, geometry, ts, not fmt.power_of_two, rand, seed,
-            unbounded_params(like, mode), sr, sto, _limits(like), is_fixed, fx)
+    args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
+            not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
+            band_thresholds(like, mode, stochastic is not None), is_fixed, fx)
     runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
     chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
@@ -213,7 +287,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         shape = next(iter(blocks.values())).shape
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
-    return CastReport.from_counts(combine(chunks), flat.size, **extra)
+    return CastReport.from_counts(combine(chunks), flat.size, unit="elements", **extra)
 
 
 def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:

@@ -6,13 +6,18 @@ first chunk that has one, so the report does not depend on the thread count.
 The cast's own kernels are not touched: the result is compared with the input (the exact value
 of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
-family's own scalar rounding runs once more, with the same precision, a wider exponent range
-and the element's same random number (``numfmt.random`` draws it by element index).
+family's own rounding decides, with the same precision and a wider exponent range: in the
+deterministic modes three roundings per band next to a limit decide every element there
+(``numfmt.casts.report.band_thresholds``, read by ``_bounds``); under stochastic rounding the
+rounding runs once more per element in a band, with the element's same random number
+(``numfmt.random`` draws it by element index).
 
 Cost: every pass over elements is branch-free (selects) and sums the flags in registers
 (``_spread``: four 16-bit counters in each of two integers), so that it vectorizes; the first
 index of each count, and the elements whose rounding decides a count, are found by a scan
-after it, only while a count has no first index yet.
+after it, only while a count has no first index yet. Tiles of mostly common elements (normal,
+in range) count those by the inexact test alone and visit the others by index; a tile after
+one with many others counts every element in one pass.
 """
 import math
 
@@ -107,7 +112,7 @@ def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     lim = (maxv, minv, normal, max_bits, normal_bits, below, above): below the largest value of
     fmt's precision under the smallest normal, above the smallest over the largest finite value
     (between them and the limits only the rounding decides)."""
-    ovf, tiny, band = _bounds(x, lim)
+    ovf, tiny, band = _bounds(x, lim, ROUND_BANDS)
     if band:                                # rounding decides
         return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
     return _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])
@@ -123,19 +128,34 @@ def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
 
 
 @nb.njit(forceinline=True)
-def _bounds(x, lim):
-    """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim; in the band (|x| in (maxv,
-    above) or in (below, normal)) ovf and tiny are the rounding's to decide."""
+def _bounds(x, lim, thr):
+    """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim. In a band (|x| in (maxv,
+    above) or in (below, normal)) the rounding with an unbounded exponent range gives one of
+    the band's two ends: thr = (t_lo+, t_lo-, t_hi+, t_hi-, lo_rounds, hi_rounds, signed)
+    (``numfmt.casts.report.band_thresholds``) decides it by |x| < t_lo (tiny) and |x| >= t_hi
+    (overflow), per sign, but where the band is ``*_rounds``: then the element is in ``band``
+    and its rounding must decide. A negative into an unsigned format (``signed`` false) is
+    invalid, never an overflow."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    lo_pos, lo_neg, hi_pos, hi_neg, lo_rounds, hi_rounds, signed = thr
     ax = abs(x)
-    band = ((ax > maxv) & (ax < above)) | ((ax > below) & (ax < normal))
-    return (ax >= above) & (ax != np.inf), (ax <= below) & (x != 0), band
+    in_lo = (ax > below) & (ax < normal)
+    in_hi = (ax > maxv) & (ax < above)
+    neg = x < 0
+    t_lo = lo_neg if neg else lo_pos
+    t_hi = hi_neg if neg else hi_pos
+    ovf = ((ax >= above) & (ax != np.inf) & (signed | (x > 0))) | (in_hi & (ax >= t_hi))
+    tiny = ((ax <= below) & (x != 0)) | (in_lo & (ax < t_lo))
+    return ovf, tiny, (in_lo & lo_rounds) | (in_hi & hi_rounds)
+
+
+ROUND_BANDS = (-np.inf, -np.inf, np.inf, np.inf, np.bool_(True), np.bool_(True), np.bool_(True))  # the bands round
 
 
 @nb.njit(forceinline=True)
-def _outside_bands(x, y, lim):
+def _outside_bands(x, y, lim, thr):
     """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
-    ovf, tiny, band = _bounds(x, lim)
+    ovf, tiny, band = _bounds(x, lim, thr)
     return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
 
 
@@ -150,32 +170,37 @@ def _present(lo, hi):
 
 
 @nb.njit(forceinline=True)
-def _rare_counts(c, x, y, rare, start, lim, seen):
-    """Add the flags of the tile's elements ``rare`` (indices into x, y) to c, but of those in
-    a band (``_bounds``), in a branch-free pass that vectorizes; then their first indices (a
-    scan only while a flag of the tile is not in ``seen``), and the band elements moved to
-    the front of ``rare``. Returns (seen, the number of band elements)."""
+def _rare_counts(c, x, y, idx, count, dense, start, lim, thr, seen):
+    """Add the flags of the tile's elements idx[:count] (indices into x, y; ``dense``, a
+    literal: every element of the tile, no index read) to c, but of those in a band
+    (``_bounds``), in a branch-free pass that vectorizes; then their first indices (a scan
+    only while a flag of the tile is not in ``seen``), and the band elements' indices written
+    to the front of idx. Returns (seen, the number of band elements)."""
     lo = hi = 0
     bands = 0
-    for j in range(rare.size):
-        m, band = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)
+    size = x.size if dense else count
+    for j in range(size):
+        i = j if dense else idx[j]
+        m, band = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, thr)
         bands += band
         f_lo, f_hi = _spread(m)
         lo += f_lo
         hi += f_hi
     _unpack(c, lo, hi)
     need = _present(lo, hi) & ~seen
-    for j in range(rare.size):
+    for j in range(size):
         if not need:
             break
-        hit = _outside_bands(np.float64(x[rare[j]]), np.float64(y[rare[j]]), lim)[0] & need
+        i = j if dense else idx[j]
+        hit = _outside_bands(np.float64(x[i]), np.float64(y[i]), lim, thr)[0] & need
         if hit:
-            _firsts(c, hit, start + rare[j], 0)
+            _firsts(c, hit, start + i, 0)
             need &= ~hit
     k = 0
-    for j in range(rare.size if bands else 0):
-        rare[k] = rare[j]
-        k += _bounds(np.float64(x[rare[j]]), lim)[2]
+    for j in range(size if bands else 0):
+        i = j if dense else idx[j]
+        idx[k] = i
+        k += _bounds(np.float64(x[i]), lim, thr)[2]
     return seen | _present(lo, hi), bands
 
 
@@ -188,12 +213,14 @@ def _rare(x, y, lo, hi):
 
 
 TILE = 8192      # elements per tile: the rare elements are visited while the tile is in cache
+DENSE = 4        # a tile with more than 1 / DENSE rare elements: the next one counts every element
 
 
 @nb.njit(forceinline=True)
-def _common(c, x, y, start, lo, hi):
+def _common(c, x, y, start, lo, hi, found):
     """Count the inexact common elements (not ``_rare``) in a branch-free pass that vectorizes,
-    with the first one's index; the indices of the rare elements."""
+    with the first one's index; the indices of the rare elements go to found (TILE + 8 long),
+    their number is returned."""
     n = x.size
     inexact = 0
     count = 0
@@ -213,34 +240,50 @@ def _common(c, x, y, start, lo, hi):
                 c[0] += inexact
                 _first(c, 0, start + i)
                 break
-    found = np.empty(count, np.int64)
     if count:
         words = marks.view(np.uint64)
         j = 0
-        for w in range(words.size):     # eight at a time: rare elements are few
-            if words[w]:
+        for w in range(words.size):     # eight at a time (rare elements are often few), no branch
+            if words[w]:                # per element (they are not always few)
                 for i in range(8 * w, 8 * w + 8):
-                    if marks[i]:
-                        found[j] = i
-                        j += 1
-    return found
+                    found[j] = i
+                    j += marks[i]
+    return count
+
+
+@nb.njit(forceinline=True)
+def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, thr, seen):
+    """Add a tile's counts to c (``_common`` and ``_rare_counts``, or where ``dense`` the latter
+    over every element: cheaper where rare elements are many); returns (seen, the number of
+    band elements, whose indices lead idx, whether the next tile should go dense)."""
+    if dense:       # two inlined copies: the dense one reads no index
+        seen, bands = _rare_counts(c, x, y, idx, 0, True, start, lim, thr, seen)
+        count = 0
+        for i in range(x.size):
+            count += _rare(np.float64(x[i]), np.float64(y[i]), lo, hi)
+    else:
+        count = _common(c, x, y, start, lo, hi, idx)
+        seen, bands = _rare_counts(c, x, y, idx, count, False, start, lim, thr, seen)
+    return seen, bands, count > x.size // DENSE
 
 
 @nb.njit(cache=True, nogil=True)
-def count_float(x, y, start, rand, seed, p, sr, stochastic, lim):
+def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
-    which the element's rounding with an unbounded exponent range decides."""
+    which the element's rounding with an unbounded exponent range decides (under stochastic
+    rounding, or where ``thr`` leaves them undecided; else ``_bounds`` decides them)."""
     c = _new_counts()
     seen = 0
     maxv, normal = lim[0], lim[2]
+    idx = np.empty(TILE + 8, np.int64)
+    dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        rare = _common(c, xs, ys, start + a, normal, maxv)
-        seen, bands = _rare_counts(c, xs, ys, rare, start + a, lim, seen)
+        seen, bands, dense = _tile_counts(c, xs, ys, idx, dense, start + a, normal, maxv, lim, thr, seen)
         lo = hi = 0
-        for i in rare[:bands]:
+        for i in idx[:bands]:
             index = start + a + i
             rnd = element_bits(rand, seed, index, sr[0]) if stochastic else np.int64(0)
             m = _rounded_flags(np.float64(xs[i]), np.float64(ys[i]), rnd, p, sr, stochastic, lim)
@@ -260,9 +303,11 @@ def count_posit(x, y, start, lim):
     of minpos toward 0 and of maxpos toward infinity: no band, |x| alone decides."""
     c = _new_counts()
     seen = 0
+    idx = np.empty(TILE + 8, np.int64)
+    dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
-        seen = _rare_counts(c, xs, ys, _common(c, xs, ys, start + a, lim[1], lim[0]), start + a, lim, seen)[0]
+        seen, _, dense = _tile_counts(c, xs, ys, idx, dense, start + a, lim[1], lim[0], lim, ROUND_BANDS, seen)
     return c
 
 
@@ -407,11 +452,21 @@ def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
 
 
 @nb.njit(forceinline=True)
-def _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max):
+def _element(y, codes, table, i, s, derive):
+    """The element value of block element i: its result over the scale where ``derive`` (a
+    power-of-two round: y[i] / s is exact, and codes is a placeholder read at 0), else its
+    code's value."""
+    from_code = table[codes[i * (1 - derive)]]
+    from_y = np.float64(y[i]) / s
+    return from_y if derive else from_code
+
+
+@nb.njit(forceinline=True)
+def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max):
     """The flags of a block element (branch-free), or BAND where the element's rounding must
     decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
     element)."""
-    ovf, tiny, band = _bounds(v, lim)
+    ovf, tiny, band = _bounds(v, lim, thr)
     m = _flags(v, e, ovf, tiny, lim[0], lim[1], lim[2]) & ~INEXACT
     fixed_band = abs(v) > fixed_max
     fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
@@ -430,8 +485,8 @@ def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
 
 
 @nb.njit(forceinline=True)
-def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed,
-               fixed_max):
+def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr,
+               fixed, fixed_max):
     """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
     ``_spread`` counts of its elements but the BAND ones, and how many are BAND; with ``keep``
     each element's ``_block_mask`` goes to mask."""
@@ -440,9 +495,9 @@ def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, 
     for t in range(length):
         i = i0 + t
         s = scales[sbase + t * sstep]
-        e = table[codes[i]]
+        e = _element(y, codes, table, i, s, derive)
         xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-        m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+        m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
         if keep:
             mask[i] = m
         bands += m >> 15
@@ -453,12 +508,14 @@ def _block_run(mask, keep, x, y, has_y, codes, table, scales, i0, sbase, sstep, 
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, scales, geometry, ts, nvfp4, rand, seed, p,
-                        sr, stochastic, lim, fixed, fx):
+def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
+                        p, sr, stochastic, lim, thr, fixed, fx):
     """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
     of element i (for the counts per block; unwritten, the pass vectorizes): x the input
-    (flat, x's order), y its result values where has_y (an encode passes x: the codes' values count), codes
-    the element codes and table the element value of each code, scales the block scale values
+    (flat, x's order), y its result values where y_mode > 0 (an encode, 0, passes x: the
+    codes' values count), codes the element codes and table the element value of each code
+    (y_mode 2, a power-of-two round: placeholders, the element value is y / scale), scales
+    the block scale values
     (flat, in the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked
     axis' length, the product of the axes after it, the block size, the blocks along the axis
     (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or one place
@@ -469,6 +526,7 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, sc
     scale makes an element INVALID. A branch-free pass per run (``_block_mask``), then the
     elements whose rounding decides and the first indices. Returns the counts."""
     n, inner, bs, blocks = geometry
+    has_y, derive = y_mode > 0, y_mode == 2
     per_row = blocks if inner == 1 else n
     fixed_max = fx[2] * 2.0 ** fx[0]
     c = _new_counts()
@@ -482,7 +540,8 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, sc
         sbase = (row * blocks + k0 // bs) * inner
         sstep = 0 if inner == 1 else 1
         i0 = (row * n + k0) * inner
-        args = (x, y, has_y, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, fixed, fixed_max)
+        args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
+                fixed_max)
         if keep:        # two inlined copies: the one without stores vectorizes
             lo, hi, bands = _block_run(mask, True, *args)
         else:
@@ -491,9 +550,9 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, has_y, codes, table, sc
         for t in range(length if need or bands else 0):
             i = i0 + t
             s = scales[sbase + t * sstep]
-            e = table[codes[i]]
+            e = _element(y, codes, table, i, s, derive)
             xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-            m = _block_mask(xi, v, yi, e, s, lim, fixed, fixed_max)
+            m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
             hit = m & need
             if m & BAND:
                 rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
