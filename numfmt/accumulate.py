@@ -106,8 +106,9 @@ def chunks_report(chunks: list) -> _report.CastReport:
     """The CastReport of a reduction from its kernel's chunks (each: the number of roundings,
     the counts and the first output elements, ``kernels.accumulate``)."""
     if not chunks:
-        return _report.CastReport()
-    return _report.CastReport.from_counts(combine([c[1:] for c in chunks]), int(np.sum([c[0] for c in chunks])))
+        return _report.CastReport(unit="roundings")
+    return _report.CastReport.from_counts(combine([c[1:] for c in chunks]), int(np.sum([c[0] for c in chunks])),
+                                            unit="roundings")
 
 
 def make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bits, promote_every, rounding,

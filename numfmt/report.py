@@ -116,10 +116,9 @@ class CastReport:
     reductions: of the output element whose roundings set it first)."""
 
     @classmethod
-    def from_counts(cls, counts: np.ndarray, n: int, unit: str = "roundings", **extra) -> CastReport:
+    def from_counts(cls, counts: np.ndarray, n: int, unit: str, **extra) -> CastReport:
         """A report from the kernels' output: counts (``FLAGS`` order) then first indices (-1:
-        none); n of ``unit`` (the reductions' kernels count roundings, the casts' pass
-        "elements")."""
+        none); n of ``unit`` ("elements" for casts, "roundings" for reductions)."""
         k = len(FLAGS)
         first = {name: int(i) for name, i in zip(FLAGS, counts[k:2 * k]) if i >= 0}
         return cls(n=int(n), **{name: int(c) for name, c in zip(FLAGS, counts[:k])}, unit=unit, first=first,
