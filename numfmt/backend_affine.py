@@ -130,11 +130,10 @@ def affine_scalars(backend: backends.Backend, fmt, scale, zero_point, exact: boo
 
 
 def _float32(backend: backends.Backend, v):
-    """A float tensor as float32, rounded to nearest even (subnormals too, where the
+    """A tensor as float32, rounded to nearest even (float64 subnormals too, where the
     framework's own cast flushes them)."""
-    v = backend.float_input(v, "scale")
     if not (backend.is_float64(v) and backend.flushes_subnormals):
-        return backend.to_float32(v)
+        return backend.as_dtype(v, "float32")
     codes = backends.float_cast(backend, v, "binary32", "nearest_even", "ieee", "raise", None, None, "add", None,
                                 want_code=True)
     return backend.from_lanes(backend.from_codes(codes, 32, 32), False)
@@ -199,14 +198,15 @@ def _ratio_lanes(backend: backends.Backend, x, scale, plan: AffinePlan):
     return backend.to_lanes(x32 / scale, False, plan.lane_bits)
 
 
-def _divisor(backend: backends.Backend, scale, x):
+def _divisor(backend: backends.Backend, scale, x, narrow: bool):
     """(s, e_s, steps) of the float64 scale for ``round_fixed_bits``: Python ints for a host
-    scalar, else tensors (s odd) with a ``quotient`` step bound."""
+    scalar, else tensors (s odd) with a ``quotient`` step bound (``narrow``: the scale tensor
+    was a float of at most 32 bits, so s has at most 24)."""
     if not backend.is_tensor(scale):
         s, e, steps = _host_divisor(np.asarray(scale, np.float64))
         return (s, e, steps) if isinstance(s, int) else (backend.parameter(s, x), backend.parameter(e, x), steps)
     s, e = backend.kernel("odd_divisor", 64)(backend.to_lanes(scale, True, 64))
-    return s, e, quotient_steps(53)
+    return s, e, quotient_steps(24 if narrow else 53)
 
 
 def affine_cast(backend: backends.Backend, x, fmt, scale, zero_point=0, axis=None, *, exact: bool = False,
@@ -223,6 +223,7 @@ def affine_cast(backend: backends.Backend, x, fmt, scale, zero_point=0, axis=Non
     plan = backend.constant("affine_plan", fmt, rounding, exact, sr_bits, sr_rule)
     axis = checked_axis(axis, len(x.shape))
     divisor = None
+    narrow = backend.is_tensor(scale) and backend.kind(scale) == "f" and not backend.is_float64(scale)
     if isinstance(scale, NUMBERS) and isinstance(zero_point, NUMBERS):
         scale, zp, divisor = backend.constant("affine_scalars", fmt, scale, zero_point, plan.exact)
     else:
@@ -244,7 +245,7 @@ def affine_cast(backend: backends.Backend, x, fmt, scale, zero_point=0, axis=Non
     lo, hi = plan.min_int - zp, plan.max_int - zp
     if plan.exact:
         lanes = backend.to_lanes(x, True, 64)
-        s, e, steps = divisor or _divisor(backend, scale, x)
+        s, e, steps = divisor or _divisor(backend, scale, x, narrow)
         args = (mode, lo, hi, False, backend.random64(rnd), *plan.sr)
         if isinstance(s, int) and s == 1:
             k = backend.kernel("fixed_round", 64)(lanes, e, *args)

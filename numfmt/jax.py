@@ -1,10 +1,10 @@
 """numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
 families (``numfmt.backend_families``) and of the block formats with float elements (MX,
-nvfp4: ``numfmt.backend_block``), bit-identical to
-``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
-same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
-``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
-(``numfmt.backends``).
+nvfp4: ``numfmt.backend_block``), and ``quantize_affine`` (``numfmt.backend_affine``),
+bit-identical to ``numfmt.round`` / ``encode`` / ``decode`` / ``quantize_affine`` (stochastic
+rounding included: the same seed gives the same random integer for element i), with JAX's own
+integer operations, under ``jax.jit`` and ``jax.vmap`` too. The rounding code is the Numba
+kernels' own, evaluated per array (``numfmt.backends``).
 
 JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
 int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
@@ -16,7 +16,8 @@ float64 in x64 mode). round and encode work on bits. Posit formats
 (``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
 mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
 x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
-on float64 bits) need x64 mode.
+on float64 bits) need x64 mode. ``quantize_affine``'s default float32 recipe works in 32-bit
+mode (formats of up to 31 bits); ``exact=True`` and 32-bit formats need x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned

@@ -1,10 +1,10 @@
 """numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
 fixed-point families (``numfmt.backend_families``) and of the block formats with float elements
-(MX, nvfp4: ``numfmt.backend_block``), bit-identical to ``numfmt.round`` / ``encode`` /
-``decode`` (stochastic rounding included: the same seed gives the same random integer for
-element i), computed on the input's device with torch's integer
-operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
-evaluated per tensor (``numfmt.backends``).
+(MX, nvfp4: ``numfmt.backend_block``), and ``quantize_affine`` (``numfmt.backend_affine``),
+bit-identical to ``numfmt.round`` / ``encode`` / ``decode`` / ``quantize_affine`` (stochastic
+rounding included: the same seed gives the same random integer for element i), computed on the
+input's device with torch's integer operations: no NumPy, no host round trip. The rounding code
+is the Numba kernels' own, evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a

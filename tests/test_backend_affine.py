@@ -47,10 +47,10 @@ def cases(draw, jax_32bit: bool):
     exact = not jax_32bit and draw(st.booleans())
     axis = draw(st.sampled_from([None, 0, 1, -1]))
     n = 1 if axis is None else SHAPE[axis]
-    scale = np.array(draw(st.lists(_SCALES, min_size=n, max_size=n)))
+    scale = np.array(draw(st.lists(_SCALES, min_size=n, max_size=n)), draw(st.sampled_from([np.float64, np.float32])))
     zero_point = np.array(draw(st.lists(st.integers(fmt.min_int, fmt.max_int), min_size=n, max_size=n)))
     if axis is None:
-        scale, zero_point = float(scale[0]), int(zero_point[0])
+        scale, zero_point = scale[0], int(zero_point[0])
     options = {"exact": exact}
     if exact:
         options["rounding"] = draw(st.sampled_from(MODES))
@@ -77,7 +77,7 @@ def test_torch_matches_numpy(device, case):
     _check(nft, lambda a: torch.from_numpy(np.array(a)).to(device), lambda t: t.cpu().numpy(), case)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(case=cases(jax_32bit=True))
 def test_jax_32bit_matches_numpy(case):
     assert not jax.config.read("jax_enable_x64")
@@ -121,6 +121,7 @@ def test_torch_compile_fullgraph():
 
 def test_jax_jit_and_vmap():
     x = (np.random.default_rng(4).standard_normal(SHAPE) * 50).astype(np.float32)
+    x[3, :3] = [1.5 * 2.0 ** -127, -(2.0 ** -149), 2.0 ** -130]      # XLA flushes these in arithmetic
     scale, zp = np.array([0.5, 0.3, 2.0, 2.0 ** -140]), np.array([-3, 0, 7, 1])
     f = jax.jit(lambda x, s, z: nfj.quantize_affine(x, "int8", s, z, axis=0))
     assert np.array_equal(nf.quantize_affine(x, "int8", scale, zp, 0),
