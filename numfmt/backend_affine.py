@@ -95,7 +95,11 @@ def _scale(backend: backends.Backend, scale, x, axis, exact: bool):
         s = _host_scale(scale, tuple(x.shape), axis, exact)
         return float(s) if s.ndim == 0 else s
     s = scale.reshape(along_shape(scale.shape, tuple(x.shape), axis, "scale"))
-    s = backend.as_dtype(s, "float64") if exact else _float32(backend, s)
+    if exact:      # floats widened through their bits (XLA's float32 -> float64 convert flushes subnormals)
+        s = (backend.from_lanes(backend.to_lanes(backend.float_input(s, "scale"), True, 64), True)
+             if backend.kind(s) == "f" else backend.as_dtype(s, "float64"))
+    else:
+        s = _float32(backend, s)
     bits = backend.to_lanes(s, exact, 64 if exact else 32)      # compared as bits: XLA flushes subnormals
     if not backend.traced(s) and backend.count(~((bits > 0) & (bits < (0x7FF << 52 if exact else 0x7F800000)))):
         raise scale_error(scale, exact)

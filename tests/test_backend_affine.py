@@ -192,7 +192,10 @@ def test_jax_x64_matches_numpy():
             "f = jax.jit(lambda v: nfj.quantize_affine(v, 'uint32', 0.7, 5, exact=True, rounding='stochastic',\n"
             "                                          seed=2))\n"
             "assert (np.asarray(f(jnp.asarray(x))) == t.nf.quantize_affine(x, 'uint32', 0.7, 5, exact=True, "
-            "rounding='stochastic', seed=2)).all()\n") % str(Path(__file__).parent)
+            "rounding='stochastic', seed=2)).all()\n"
+            "tiny = np.float32([2.0 ** -140, -1.5 * 2.0 ** -127])   # XLA's float32 -> float64 convert flushes these\n"
+            "assert (np.asarray(nfj.round(jnp.asarray(tiny), 'binary64')) == tiny.astype(np.float64)).all()\n"
+            ) % str(Path(__file__).parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
                                                                      os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
