@@ -11,7 +11,10 @@ arithmetic flushes subnormals (XLA on CPU) divides the operands normalized to [1
 operations and puts the exponent back on the quotient's bits, so subnormal x and scales give
 NumPy's result too. ``exact=True``: the exact quotient of the float64 values by integer long
 division (``kernels.fixed.quotient``, a fixed number of steps per tensor) in int64 lanes (JAX:
-x64 mode), every rounding mode, stochastic rounding with NumPy's random numbers.
+x64 mode), every rounding mode, stochastic rounding with NumPy's random numbers. The step
+count is a bound for the scale's significand (``quotient_steps``): 12 for a float64 scale of
+53 bits such as 0.1, 3 for a float32 value, none for a power of two (``round_pow2_bits``);
+many steps make eager torch slow and inductor's compilation take minutes.
 
 The saturation and the zero point are one clamp inside the kernel: its range is
 [min_int - zero_point, max_int - zero_point] (intersected with int32's for ``exact=False``,
@@ -21,7 +24,8 @@ Scale and zero point: Python numbers and NumPy arrays are checked by NumPy's own
 (``numfmt.quantize``); tensors of the framework are checked on the device with the same
 messages, except under tracing (``torch.compile``, ``jax.jit``), where no value can be checked:
 there a NaN in x gives the zero point, and a scale that is not positive and finite or a zero
-point outside the format give unspecified integers (pass Python numbers to keep the checks).
+point outside the format give unspecified integers (pass Python numbers to keep the checks;
+NumPy arrays break a torch.compile graph).
 """
 from __future__ import annotations
 
@@ -118,7 +122,7 @@ def _host_divisor(scale: np.ndarray) -> tuple:
     """(s, e_s, steps) of a host float64 scale for ``round_fixed_bits`` (NumPy's own
     ``_significands``: s odd), Python ints for a scalar, and a ``quotient`` step bound."""
     s, e = _significands(scale.reshape(-1))
-    steps = quotient_steps(max(bit_length.py_func(int(v)) for v in s))
+    steps = quotient_steps(max(int(bit_length.py_func(int(v))) for v in s))
     if scale.ndim == 0:
         return int(s[0]), int(e[0]), steps
     return s.reshape(scale.shape), e.reshape(scale.shape), steps

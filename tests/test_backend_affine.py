@@ -109,12 +109,12 @@ def test_torch_compile_fullgraph():
 
     def f(x, scale, zp):
         return (nft.quantize_affine(x, "int8", scale, zp, dim=0, exact=True, rounding="stochastic", seed=7),
-                nft.quantize_affine(x, "uint8", 0.1, 128))
+                nft.quantize_affine(x, "uint8", 0.1, 128), nft.quantize_affine(x, "int4", 0.75, 1, exact=True))
 
     args = (torch.from_numpy(x), torch.from_numpy(scale), torch.from_numpy(zp))
     compiled = torch.compile(f, fullgraph=True, backend="aot_eager")(*args)
     expected = (nf.quantize_affine(x, "int8", scale, zp, 0, exact=True, rounding="stochastic", seed=7),
-                nf.quantize_affine(x, "uint8", 0.1, 128))
+                nf.quantize_affine(x, "uint8", 0.1, 128), nf.quantize_affine(x, "int4", 0.75, 1, exact=True))
     for got, eager, want in zip(compiled, f(*args), expected):
         assert np.array_equal(got.numpy(), want) and torch.equal(got, eager)
 
