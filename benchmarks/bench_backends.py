@@ -9,8 +9,10 @@ after another) and inside ``torch.compile`` (inductor fuses them into one loop; 
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
 (jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
-numfmt's columns only (int8 on JAX needs x64 mode: n/a). Results that differ from numfmt's are
-flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the same values (blocks
+numfmt's columns only (int8 on JAX needs x64 mode: n/a). The row "affine int8" is
+``quantize_affine(x, "int8", 0.1, 3)`` (ONNX's float32 recipe), against the recipe in torch's
+own operations (``clamp(round(x / 0.1) + 3).to(int8)``) in the torch .to() column. Results that differ
+from numfmt's are flagged ``*``. A second table: the block formats mxfp8_e4m3 and mxfp4 on the same values (blocks
 along the last axis of a (n / 1024, 1024) matrix), numfmt.torch eager and compiled, NumPy,
 numfmt.jax jitted.
 """
@@ -27,7 +29,9 @@ GFLOAT = {"e4m3": "format_info_ocp_e4m3", "e5m2": "format_info_ocp_e5m2", "bfloa
           "binary16": "format_info_binary16"}
 BLOCK_FORMATS = ("mxfp8_e4m3", "mxfp4")
 FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bfloat16": ("bfloat16", 8, 7),
-           "binary16": ("float16", 5, 10), "posit16": None, "int8": None}     # no framework peer
+           "binary16": ("float16", 5, 10), "posit16": None, "int8": None,     # no framework peer
+           "affine int8": None}      # quantize_affine(x, "int8", 0.1, 3): its torch peer is in render
+AFFINE, AFFINE_SCALE, AFFINE_ZERO_POINT = "affine int8", 0.1, 3
 NO_PEER = (None, "")
 
 
@@ -36,26 +40,33 @@ def main(argv=None) -> int:
     return publish(args, "backends", lambda: render(args))
 
 
-def torch_cells(name: str, x: np.ndarray, xt, check, repeats: int, notes: list, natives=()) -> list:
+def torch_cells(op, x: np.ndarray, xt, check, repeats: int, notes: list, natives=()) -> list:
     """(rate, flag) of numfmt.torch eager and compiled, the ``natives`` (torch peers' columns:
-    a function, or None for no peer) and the NumPy path, rounding x to name with 1 thread and
-    with all cores."""
+    a function, or None for no peer) and the NumPy path, computing ``op(module, x)`` (module:
+    numfmt.torch or numfmt) with 1 thread and with all cores."""
     import torch
 
     import numfmt as nf
     import numfmt.torch as nft
 
     torch._dynamo.reset()     # a fresh cache per format: the lambdas share one code object
-    compiled = torch.compile(lambda v: nft.round(v, name), fullgraph=True)
+    compiled = torch.compile(lambda v: op(nft, v), fullgraph=True)
     cells = []
     for threads in (1, os.cpu_count() or 1):
         torch.set_num_threads(threads)
         nf.set_num_threads(threads)
-        cells.append(measure(lambda: nft.round(xt, name), x.size, repeats, check=check, note=notes))
+        cells.append(measure(lambda: op(nft, xt), x.size, repeats, check=check, note=notes))
         cells.append(measure(lambda: compiled(xt), x.size, repeats, check=check, note=notes))
         cells += [measure(f, x.size, repeats, check=check, note=notes) if f else NO_PEER for f in natives]
-        cells.append(measure(lambda: nf.round(x, name), x.size, repeats))
+        cells.append(measure(lambda: op(nf, x), x.size, repeats))
     return cells
+
+
+def _rounding(name: str):
+    """The op of a format row: round to nearest even, or the affine row's quantize_affine."""
+    if name == AFFINE:
+        return lambda module, v: module.quantize_affine(v, "int8", AFFINE_SCALE, AFFINE_ZERO_POINT)
+    return lambda module, v: module.round(v, name)
 
 
 def render(args) -> str:
@@ -84,12 +95,16 @@ def render(args) -> str:
     for name, peer in FORMATS.items():
         print(f"{name} ...", file=sys.stderr, flush=True)
         dtype, e, m = peer or (None, 0, 0)
-        ref = nf.round(x, name)
+        op = _rounding(name)
+        ref = op(nf, x)
         check = lambda r: same(np.asarray(r), ref)  # noqa: E731
         tcheck = lambda r: check(r.numpy())  # noqa: E731
         tdt = getattr(torch, dtype) if peer else None
-        cells = torch_cells(name, x, xt, tcheck, repeats, notes, [(lambda: xt.to(tdt).to(torch.float32)) if peer
-                                                                   else None])
+        native = (lambda: xt.to(tdt).to(torch.float32)) if peer else None
+        if name == AFFINE:         # the recipe in torch's own operations (torch.round: half to even)
+            native = lambda: torch.clamp(torch.round(xt / AFFINE_SCALE) + AFFINE_ZERO_POINT,  # noqa: E731
+                                         -128, 127).to(torch.int8)
+        cells = torch_cells(op, x, xt, tcheck, repeats, notes, [native])
         gfl = NO_PEER
         if gfloat is not None and peer:
             fi = getattr(gformats, GFLOAT[name])
@@ -97,7 +112,7 @@ def render(args) -> str:
             gfl = measure(lambda: gfloat.round_ndarray(fi, xg), n_gfloat, repeats,
                           check=lambda r: same(r.numpy(), ref[:n_gfloat]), note=notes)
         cells.append(gfl)
-        fj = jax.jit(lambda v: nfj.round(v, name))
+        fj = jax.jit(lambda v: op(nfj, v))
         rp = jax.jit(lambda v: jax.lax.reduce_precision(v, exponent_bits=e, mantissa_bits=m))
         try:
             fj(xj)
@@ -119,7 +134,7 @@ def render(args) -> str:
         xt2, xj2 = torch.from_numpy(x2), jnp.asarray(x2)
         ref = nf.round(x2, name)
         tcheck = lambda r: same(r.numpy(), ref)  # noqa: E731
-        cells = torch_cells(name, x2, xt2, tcheck, repeats, notes)
+        cells = torch_cells(_rounding(name), x2, xt2, tcheck, repeats, notes)
         fj = jax.jit(lambda v: nfj.round(v, name))
         cells.append(measure(lambda: fj(xj2).block_until_ready(), n, repeats,
                              check=lambda r: same(np.asarray(r), ref), note=notes))

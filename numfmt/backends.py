@@ -240,6 +240,22 @@ class Backend:
         """A tensor's values as a NumPy array (a copy on the host where the tensor lives elsewhere)."""
         return np.asarray(tensor)
 
+    def is_tensor(self, value) -> bool:
+        """Whether value is an array of the framework (else a Python number or a NumPy array)."""
+        raise NotImplementedError
+
+    def parameter(self, array: np.ndarray, like):
+        """A small host array (a per-channel parameter) as a tensor of its dtype on like's device."""
+        raise NotImplementedError
+
+    def kind(self, tensor) -> str:
+        """The NumPy dtype kind of a tensor: "f", "i", "u", "b" or "c"."""
+        raise NotImplementedError
+
+    def as_dtype(self, tensor, name: str):
+        """A tensor converted to the framework dtype of this NumPy dtype name."""
+        raise NotImplementedError
+
     def random64(self, rnd):
         """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
         return rnd
@@ -269,7 +285,8 @@ KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitm
            "ldexp_bits": _block_kern.ldexp_bits,
            "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element,
            "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
-           "fixed_round": _fixed.round_pow2_bits}
+           "fixed_round": _fixed.round_pow2_bits, "fixed_divide": _fixed.round_fixed_bits,
+           "odd_divisor": _fixed.odd_divisor}
 
 FAMILIES: dict = {}
 """The other families on the backends: family name -> (cast, decode), which take the

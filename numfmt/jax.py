@@ -1,10 +1,10 @@
 """numfmt on JAX arrays: ``round``, ``encode``, ``decode`` of the float, posit and fixed-point
 families (``numfmt.backend_families``) and of the block formats with float elements (MX,
-nvfp4: ``numfmt.backend_block``), bit-identical to
-``numfmt.round`` / ``encode`` / ``decode`` (stochastic rounding included: the same seed gives the
-same random integer for element i), with JAX's own integer operations, under ``jax.jit`` and
-``jax.vmap`` too. The rounding code is the Numba kernels' own, evaluated per array
-(``numfmt.backends``).
+nvfp4: ``numfmt.backend_block``), and ``quantize_affine`` (``numfmt.backend_affine``),
+bit-identical to ``numfmt.round`` / ``encode`` / ``decode`` / ``quantize_affine`` (stochastic
+rounding included: the same seed gives the same random integer for element i), with JAX's own
+integer operations, under ``jax.jit`` and ``jax.vmap`` too. The rounding code is the Numba
+kernels' own, evaluated per array (``numfmt.backends``).
 
 JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
 int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
@@ -16,7 +16,8 @@ float64 in x64 mode). round and encode work on bits. Posit formats
 (``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
 mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
 x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
-on float64 bits) need x64 mode.
+on float64 bits) need x64 mode. ``quantize_affine``'s default float32 recipe works in 32-bit
+mode (formats of up to 31 bits); ``exact=True`` and 32-bit formats need x64 mode.
 
 Under tracing (``jax.jit``, ``jax.vmap``) the data-dependent checks cannot raise: NaN into a
 format without NaN gives the format's NaN output (NaN; code 0), negative inputs of unsigned
@@ -29,11 +30,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
+from . import backend_affine, backend_block, backend_families, backends, device_matmul  # noqa: F401 (families)
 from .casts.block import BlockCodes
 from .rounding import stochastic_away
 
-__all__ = ["round", "encode", "decode", "matmul"]
+__all__ = ["round", "encode", "decode", "quantize_affine", "matmul"]
 
 _U32 = jnp.uint32
 
@@ -195,7 +196,8 @@ _STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "spli
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
            "nvfp4_element": (2, 3, 4, 6),
            "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
-           "fixed_round": (2, 5, 7, 8)}
+           "fixed_round": (2, 5, 7, 8, 9), "fixed_divide": (3, 6, 8, 9, 10), "odd_divisor": (),
+           "float32_quotient_bits": ()}
 
 
 class JaxBackend(backends.Backend):
@@ -243,9 +245,21 @@ class JaxBackend(backends.Backend):
     def count(self, mask):
         return int(jnp.count_nonzero(mask))
 
+    def is_tensor(self, value):
+        return isinstance(value, jax.Array)
+
+    def parameter(self, array, like):
+        return jnp.asarray(array)
+
+    def kind(self, tensor):
+        return np.dtype(tensor.dtype).kind
+
+    def as_dtype(self, tensor, name):
+        return tensor.astype(name)
+
     def to_lanes(self, x, dom64, lane_bits):
         if dom64:
-            return jax.lax.bitcast_convert_type(x.astype(jnp.float64), jnp.int64)
+            return jax.lax.bitcast_convert_type(_float64(x), jnp.int64)
         return jax.lax.bitcast_convert_type(x, jnp.int32).astype(jnp.int64 if lane_bits == 64 else jnp.int32)
 
     def from_lanes(self, lanes, dom64):
@@ -320,6 +334,16 @@ class JaxBackend(backends.Backend):
         return values.astype(dtype)
 
 
+def _float64(x):
+    """x as float64, exactly: XLA's float32 -> float64 conversion flushes float32 subnormals,
+    so those are rebuilt from their bits (mantissa * 2**-149, a normal float64)."""
+    if x.dtype == jnp.float64:
+        return x
+    bits = jax.lax.bitcast_convert_type(x, jnp.int32)
+    tiny = (bits & 0x7FFFFF).astype(jnp.float64) * 2.0 ** -149
+    return jnp.where((bits & 0x7F800000) == 0, jnp.where(bits < 0, -tiny, tiny), x.astype(jnp.float64))
+
+
 BACKEND = JaxBackend()
 jax.tree_util.register_pytree_node(
     BlockCodes, lambda b: ((b.codes, b.scales, b.tensor_scale), (b.fmt, b.axis, b.shape, b.packed)),
@@ -383,6 +407,26 @@ def decode(codes, fmt=None, dtype=jnp.float32) -> jax.Array:
     [1.0, 448.0]
     """
     return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
+                    rounding: str = "nearest_even", seed=None, sr_bits: int | None = None, sr_rule: str = "add",
+                    random_bits=None, rng: str = "splitmix64", report: bool = False) -> jax.Array:
+    """``numfmt.quantize_affine`` on a JAX array, bit for bit: the integers
+    saturate(round(x / scale) + zero_point) of the integer format fmt in NumPy's dtype (int8,
+    uint8, ...). scale and zero_point: Python numbers, NumPy or JAX arrays, per channel along
+    ``axis``; ``exact``, ``rounding``, the stochastic arguments and ``report`` as there
+    (``numfmt.backend_affine``). The default float32 recipe works in 32-bit mode (formats of up
+    to 31 bits); ``exact=True`` and 32-bit formats need x64 mode. Under ``jax.jit`` array
+    parameters and x are not value-checked (a NaN gives the zero point).
+
+    >>> import jax.numpy as jnp, numfmt.jax as nfj
+    >>> nfj.quantize_affine(jnp.array([0.5, 1.5, 2.5, 300.0, -1.0]), "uint8", 1.0, 10).tolist()
+    [10, 12, 12, 255, 9]
+    """
+    return backend_affine.reported_affine(BACKEND, x, fmt, scale, zero_point, axis, report=report, exact=exact,
+                                          rounding=rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                          random_bits=random_bits, rng=rng)
 
 
 def _format_of(fmt):

@@ -24,7 +24,8 @@ from .rounding import Rounding, rounding_mode
 TORCH_EPS = float(np.finfo(np.float32).eps)
 
 
-def _integer_format(fmt) -> FixedFormat:
+def integer_format(fmt) -> FixedFormat:
+    """fmt resolved and checked to be an integer format (ValueError otherwise)."""
     fmt = _format(fmt)
     if fmt.family != "fixed" or fmt.frac_bits != 0:
         raise ValueError(f"fmt must be an integer format such as 'int8' or 'uint8'; got {fmt.name}")
@@ -46,29 +47,60 @@ def checked_axis(axis, ndim: int):
     return int(axis) % ndim
 
 
+def along_shape(pshape: tuple, shape: tuple, axis, argument: str) -> tuple:
+    """The shape that a parameter of shape ``pshape`` (a scalar, or 1-d per channel) takes to
+    broadcast along ``axis`` of an x of this shape (checked; the backends share it)."""
+    pshape = tuple(pshape)
+    if not pshape:
+        return ()
+    if axis is None:
+        raise ValueError(f"{argument} has shape {pshape}; per-channel parameters need axis=")
+    if len(pshape) != 1 or pshape[0] != shape[axis]:
+        raise ValueError(f"{argument} must be a scalar or a 1-d array of {shape[axis]} elements (x.shape[{axis}]); "
+                         f"got shape {pshape}")
+    return tuple(pshape[0] if i == axis else 1 for i in range(len(shape)))
+
+
 def _along(param, shape: tuple, axis, argument: str) -> np.ndarray:
     """A scalar, or a 1-d per-channel array reshaped to broadcast along ``axis`` (checked)."""
     p = native_array(param)
-    if p.ndim == 0:
-        return p
-    if axis is None:
-        raise ValueError(f"{argument} has shape {p.shape}; per-channel parameters need axis=")
-    if p.ndim != 1 or p.size != shape[axis]:
-        raise ValueError(f"{argument} must be a scalar or a 1-d array of {shape[axis]} elements (x.shape[{axis}]); "
-                         f"got shape {p.shape}")
-    reshaped = [1] * len(shape)
-    reshaped[axis] = p.size
-    return p.reshape(reshaped)
+    return p.reshape(along_shape(p.shape, shape, axis, argument))
 
 
 def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.ndarray:
     """The zero point(s) as int64, checked to be integers (inside fmt's range, if given)."""
     zp = _along(zero_point, shape, axis, "zero_point")
     if zp.dtype.kind not in "iuf" or (zp.dtype.kind == "f" and not np.all(np.isfinite(zp) & (zp == np.round(zp)))):
-        raise ValueError(f"zero_point must hold integers; got {zero_point!r}")
+        raise zero_point_error(zero_point)
     if fmt is not None and zp.size and (zp.min() < fmt.min_int or zp.max() > fmt.max_int):
-        raise ValueError(f"zero_point must lie in {fmt.name}'s range [{fmt.min_int}, {fmt.max_int}]; got {zero_point!r}")
+        raise zero_point_error(zero_point, fmt)
     return zp.astype(np.int64)
+
+
+def zero_point_error(zero_point, fmt: FixedFormat | None = None) -> ValueError:
+    """The error of a zero point that is not an integer (fmt None) or lies outside fmt's range."""
+    if fmt is None:
+        return ValueError(f"zero_point must hold integers; got {zero_point!r}")
+    return ValueError(f"zero_point must lie in {fmt.name}'s range [{fmt.min_int}, {fmt.max_int}]; got {zero_point!r}")
+
+
+def nan_error(count: int) -> ValueError:
+    """The error of an x with ``count`` NaN elements."""
+    return ValueError(f"{count} elements of x are NaN; integer formats have no NaN")
+
+
+def scale_error(scale, exact: bool) -> ValueError:
+    """The error of a scale that is not positive and finite (in float32 for ``exact=False``)."""
+    return ValueError(f"scale must be positive and finite{'' if exact else ' in float32'}; got {scale!r}")
+
+
+def affine_mode(exact: bool, rounding) -> Rounding:
+    """The rounding mode of ``quantize_affine``, checked against ``exact``."""
+    mode = rounding_mode(rounding)
+    if not exact and mode != Rounding.NEAREST_EVEN:
+        raise ValueError(f"exact=False is ONNX QuantizeLinear's float32 recipe, which rounds half to even "
+                         f"only; pass exact=True for rounding={rounding!r}")
+    return mode
 
 
 def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exact: bool = False,
@@ -132,17 +164,13 @@ def affine_params(shape: tuple, fmt, scale, zero_point, axis, exact: bool, round
     """(fmt, axis, scale, zero_point, mode) of ``quantize_affine`` checked for an x of this
     shape; scale (float64 for ``exact``, else float32) and zero_point (int64) broadcast
     against x."""
-    fmt = _integer_format(fmt)
+    fmt = integer_format(fmt)
     axis = checked_axis(axis, len(shape))
     scale = _along(scale, shape, axis, "scale").astype(np.float64 if exact else np.float32)
     if not np.all(np.isfinite(scale) & (scale > 0)):
-        raise ValueError(f"scale must be positive and finite{'' if exact else ' in float32'}; got {scale!r}")
+        raise scale_error(scale, exact)
     zero_point = _zero_point(zero_point, shape, axis, fmt)
-    mode = rounding_mode(rounding)
-    if not exact and mode != Rounding.NEAREST_EVEN:
-        raise ValueError(f"exact=False is ONNX QuantizeLinear's float32 recipe, which rounds half to even "
-                         f"only; pass exact=True for rounding={rounding!r}")
-    return fmt, axis, scale, zero_point, mode
+    return fmt, axis, scale, zero_point, affine_mode(exact, rounding)
 
 
 def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_point: np.ndarray, mode: Rounding,
@@ -151,7 +179,7 @@ def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
     ``sr`` the ``numfmt.stochastic.stochastic_args`` of x (exact only, else None)."""
     x = x.astype(np.float64 if exact else np.float32)
     if np.isnan(x).any():
-        raise ValueError(f"{int(np.isnan(x).sum())} elements of x are NaN; integer formats have no NaN")
+        raise nan_error(int(np.isnan(x).sum()))
     if exact:
         flat = np.ascontiguousarray(x).reshape(-1)
         s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
@@ -192,7 +220,7 @@ def choose_qparams(x, fmt, *, symmetric: bool = False, axis: int | None = None):
     >>> choose_qparams(np.zeros(4), "int8")
     (1.1920928955078125e-07, -128)
     """
-    fmt = _integer_format(fmt)
+    fmt = integer_format(fmt)
     x = as_float_array(native_array(x)).astype(np.float64)
     axis = checked_axis(axis, x.ndim)
     if x.size == 0:

@@ -1,10 +1,10 @@
 """numfmt on torch tensors: ``round``, ``encode``, ``decode`` of the float, posit and
 fixed-point families (``numfmt.backend_families``) and of the block formats with float elements
-(MX, nvfp4: ``numfmt.backend_block``), bit-identical to ``numfmt.round`` / ``encode`` /
-``decode`` (stochastic rounding included: the same seed gives the same random integer for
-element i), computed on the input's device with torch's integer
-operations: no NumPy, no host round trip. The rounding code is the Numba kernels' own,
-evaluated per tensor (``numfmt.backends``).
+(MX, nvfp4: ``numfmt.backend_block``), and ``quantize_affine`` (``numfmt.backend_affine``),
+bit-identical to ``numfmt.round`` / ``encode`` / ``decode`` / ``quantize_affine`` (stochastic
+rounding included: the same seed gives the same random integer for element i), computed on the
+input's device with torch's integer operations: no NumPy, no host round trip. The rounding code
+is the Numba kernels' own, evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
@@ -28,11 +28,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import backend_block, backend_families, backends, device_matmul  # noqa: F401 (the other families)
+from . import backend_affine, backend_block, backend_families, backends, device_matmul  # noqa: F401 (families)
 from .rounding import stochastic_away
 from .stochastic import use_seed
 
-__all__ = ["round", "encode", "decode", "matmul"]
+__all__ = ["round", "encode", "decode", "quantize_affine", "matmul"]
 
 _MASKS = [(1 << (64 - s)) - 1 for s in range(65)]
 
@@ -166,6 +166,22 @@ class TorchBackend(backends.Backend):
 
     def to_host(self, tensor) -> np.ndarray:
         return tensor.detach().cpu().numpy() if isinstance(tensor, torch.Tensor) else np.asarray(tensor)
+
+    def is_tensor(self, value):
+        return isinstance(value, torch.Tensor)
+
+    def parameter(self, array, like):
+        return torch.from_numpy(np.ascontiguousarray(array)).to(like.device)
+
+    def kind(self, tensor):
+        if tensor.dtype == torch.bool:
+            return "b"
+        if tensor.is_floating_point() or tensor.is_complex():
+            return "c" if tensor.is_complex() else "f"
+        return "u" if tensor.dtype in _CODES.values() else "i"
+
+    def as_dtype(self, tensor, name):
+        return tensor.to(getattr(torch, name))
 
     def to_lanes(self, x, dom64, lane_bits):
         if dom64:
@@ -325,6 +341,27 @@ def decode(codes, fmt=None, dtype=torch.float32) -> torch.Tensor:
     [1.0, 448.0]
     """
     return backends.float_decode(BACKEND, codes, _format_of(fmt), dtype)
+
+
+def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, dim: int | None = None,
+                    exact: bool = False, rounding: str = "nearest_even", seed=None, sr_bits: int | None = None,
+                    sr_rule: str = "add", random_bits=None, rng: str = "splitmix64", report: bool = False):
+    """``numfmt.quantize_affine`` on a torch tensor, on x's device, bit for bit: the integers
+    saturate(round(x / scale) + zero_point) of the integer format fmt in NumPy's dtype (int8,
+    uint8, ...). scale and zero_point: Python numbers, NumPy arrays or tensors, per channel
+    along ``axis`` (or its alias ``dim``); ``exact``, ``rounding``, the stochastic arguments and
+    ``report`` as there (``numfmt.backend_affine``). Under ``torch.compile`` tensor parameters
+    and x are not value-checked (a NaN gives the zero point).
+
+    >>> import torch, numfmt.torch as nft
+    >>> nft.quantize_affine(torch.tensor([[0.5, -1.5], [2.5, 300.0]]), "int8", torch.tensor([1.0, 2.0]), dim=1).tolist()
+    [[0, -1], [2, 127]]
+    >>> nft.quantize_affine(torch.tensor([2.5, -2.5]), "int8", 1.0, exact=True, rounding="stochastic", seed=3).tolist()
+    [2, -3]
+    """
+    return backend_affine.reported_affine(BACKEND, x, fmt, scale, zero_point, _axis(axis, dim), report=report,
+                                          exact=exact, rounding=rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
+                                          random_bits=random_bits, rng=rng)
 
 
 def _axis(axis, dim):

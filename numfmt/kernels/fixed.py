@@ -14,91 +14,135 @@ import numpy as np
 from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import flags_of, rounds_away
-from .exact import bit_length, div_bits
+from .exact import bit_length
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
 
 
 @nb.njit(forceinline=True)
-def unpack64(bits):
-    """(neg, m, e, special) of the float64 with these bits: |x| = m * 2**e, m < 2**53;
-    special for Inf and NaN."""
+def unpack_float(bits, dom_m):
+    """(neg, m, e, special) of the float64 (dom_m = 52, int64 lanes) or float32 (dom_m = 23,
+    lanes of 32 bits or more) with these bits: |x| = m * 2**e, m < 2**(dom_m + 1); special
+    for Inf and NaN."""
+    top = lane(0x7FF if dom_m == 52 else 0xFF)          # the exponent field of Inf and NaN
     neg = bits < 0
-    ex = (bits >> 52) & 0x7FF
-    m = (bits & ((lane(1) << 52) - 1)) | (lane(ex != 0) << 52)
-    return neg, m, maximum(ex, 1) - 1075, ex == 0x7FF
+    ex = (bits >> dom_m) & top
+    m = (bits & ((lane(1) << dom_m) - 1)) | (lane(ex != 0) << dom_m)
+    return neg, m, maximum(ex, 1) - (top >> 1) - dom_m, ex == top
 
 
 @nb.njit(forceinline=True)
-def _shift_parts(m, d):
-    """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize).
-    With s = 1, d >= 10 only occurs for m >= 2**52 or m = 0 (a float64 exponent is at least
-    -1074), so d >= 10 is huge unless m = 0."""
+def _shift_parts(m, d, dom_m):
+    """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize),
+    for F fraction bits (63 for float64 inputs, 31 for float32 ones, so that int32 lanes hold
+    every intermediate). With s = 1, d >= w (10 for float64, 8 for float32) only occurs for
+    m >= 2**dom_m or m = 0 (an exponent is at least -1074, or -149), so d >= w is huge (at
+    least 2**62, or 2**31: beyond any saturation range) unless m = 0; below it
+    m << d < 2**F."""
+    F = FRACTION_BITS if dom_m == 52 else 31
+    w = 10 if dom_m == 52 else 8
     n = minimum(maximum(-d, 0), 126)                   # the number of fraction bits of m
-    q = (m << minimum(maximum(d, 0), 10)) >> minimum(n, 63)
-    low = minimum(n, 63)
-    rem_near = (m & ~(lane(-1) << low)) << (FRACTION_BITS - low)  # n <= 63: all of them
-    k = minimum(maximum(n - FRACTION_BITS, 0), 63)     # n > 63: only the top 63 of 2**n
-    far = n > FRACTION_BITS
+    q = (m << minimum(maximum(d, 0), w - 1)) >> minimum(n, F)
+    low = minimum(n, F)
+    rem_near = (m & ~(lane(-1) << low)) << (F - low)  # n <= F: all of them
+    k = minimum(maximum(n - F, 0), F)                  # n > F: only the top F of 2**n
+    far = n > F
     rem = where(far, m >> k, rem_near)
     sticky = lane(far & ((m & ~(lane(-1) << k)) != 0))
-    return q, rem, sticky, (d >= 10) & (m != 0)
+    return q, rem, sticky, (d >= w) & (m != 0)
 
 
 @nb.njit(forceinline=True)
-def quotient(m, d, s):
+def div_steps(r, s, n, step, steps):
+    """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s, n >= 0 and a quotient below
+    2**63, by long division ``step`` bits at a time (s < 2**(63 - step)), in the ops vocabulary
+    of ``numfmt.lanes``: ``steps`` steps, at least ceil(n / step) for every element (a backend
+    passes a bound), or 0 for exactly ceil(n / step) each (Numba: a per-element loop count)."""
+    count = (n + step - 1) // step if steps == 0 else steps
+    q = r * 0
+    for _ in range(count):
+        c = minimum(n, step)
+        r = r << c
+        q = (q << c) | (r // s)
+        r = r % s
+        n = n - c
+    return q, r
+
+
+@nb.njit(forceinline=True)
+def quotient(m, d, s, steps=0):
     """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
     sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
-    division. ``huge``: the quotient is at least 2**61 (then Q, rem and sticky are not
-    computed); else Q < 2**62."""
+    division, branch-free (the backends evaluate it on tensors). ``huge``: the quotient is at
+    least 2**61 (then Q, rem and sticky mean nothing); else Q < 2**62. ``steps``: 0, or at least
+    ``quotient_steps(bit_length(s))`` (see ``div_steps``)."""
     ls = bit_length(s)
     huge = (m != 0) & (bit_length(m) + d - ls >= 62)
-    if huge:
-        return np.int64(0), np.int64(0), 0, True
+    d = where(huge, lane(0), d)
     q0, r0 = m // s, m % s
     step = 63 - ls                               # bits of long division per step (>= 10)
-    if d >= 0:                                   # Q = q0 * 2**d + floor(r0 * 2**d / s)
-        qq, r1 = div_bits(r0, s, d, step)
-        rem, r2 = div_bits(r1, s, FRACTION_BITS, step)
-        return (q0 << min(d, 62)) + qq, rem, np.int64(r2 != 0), False
-    n = -d                                       # fraction = (q0 mod 2**n + r0 / s) / 2**n
-    if n <= FRACTION_BITS:
-        low = q0 & ((np.int64(1) << min(n, 62)) - 1)
-        hi, r2 = div_bits(r0, s, FRACTION_BITS - n, step)
-        return q0 >> min(n, 62), (low << (FRACTION_BITS - n)) + hi, np.int64(r2 != 0), False
-    drop = min(n - FRACTION_BITS, 62)            # q0 < 2**53: every bit of it is fraction
-    sticky = ((q0 & ((np.int64(1) << drop) - 1)) != 0) | (r0 != 0)
-    return np.int64(0), q0 >> drop, np.int64(sticky), False
+    n = maximum(-d, 0)
+    # d >= 0: Q = q0 * 2**d + floor(r0 * 2**d / s), then 63 fraction bits of the remainder;
+    # d < 0: fraction = (q0 mod 2**n + r0 / s) / 2**n, whose r0 / s part has 63 - n bits
+    qq, r1 = div_steps(r0, s, maximum(d, 0), step, steps)
+    hi, r2 = div_steps(r1, s, where(d >= 0, lane(FRACTION_BITS), maximum(FRACTION_BITS - n, 0)), step, steps)
+    low = q0 & ~(lane(-1) << minimum(n, 62))
+    q = where(d >= 0, (q0 << minimum(d, 62)) + qq, q0 >> minimum(n, 62))
+    rem = where(d >= 0, hi, (low << maximum(FRACTION_BITS - n, 0)) + hi)
+    drop = minimum(maximum(n - FRACTION_BITS, 0), 62)    # n > 63: every bit of q0 is fraction
+    far = n > FRACTION_BITS
+    rem = where(far, q0 >> drop, rem)
+    sticky = (far & ((q0 & ~(lane(-1) << drop)) != 0)) | (r2 != 0)    # far: r2 is r0
+    return q, rem, lane(sticky), huge
+
+
+def quotient_steps(ls: int) -> int:
+    """A ``steps`` bound of ``quotient`` for divisors of at most ls bits: its first division
+    takes up to 61 + ls bits (a larger quotient is huge), its second 63."""
+    return -(-max(61 + ls, 63) // (63 - ls))
 
 
 @nb.njit(forceinline=True)
-def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+def odd_divisor(bits):
+    """(s, e_s) with s odd and s * 2**e_s the positive finite float64 with these bits, as
+    ``round_fixed_bits`` takes a divisor (the ops vocabulary: the backends' quantize_affine)."""
+    _, m, e, _ = unpack_float(bits, 52)
+    zeros = bit_length(m & -m) - 1
+    return m >> zeros, e + zeros
+
+
+@nb.njit(forceinline=True)
+def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, steps=0):
     """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
     saturated to [lo, hi] (Inf too), exactly for any finite x; int64. Any divisor s (long
-    division); ``round_pow2_bits`` is the case s = 1."""
-    neg, m, e, special = unpack64(bits)
+    division; ``steps`` as ``quotient``); ``round_pow2_bits`` is the case s = 1. Written in
+    the ops vocabulary of ``numfmt.lanes`` (int64 lanes): the backends evaluate it on tensors."""
+    neg, m, e, special = unpack_float(bits, 52)
     d = e - e_s
-    return _round_parts(neg, m, d, special, quotient(m, d, s), mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+    return _round_parts(neg, m, d, special, quotient(m, d, s, steps), FRACTION_BITS, mode, lo, hi, wrap, rnd,
+                        sr_bits, sr_nearest)
 
 
 @nb.njit(forceinline=True)
-def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, dom_m=52):
     """``round_fixed_bits`` with s = 1, by shifts and selects only (the loops vectorize); with
     ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi].
-    Written in the ops vocabulary of ``numfmt.lanes`` (int64 lanes): the torch and JAX
-    backends evaluate it on tensors (``numfmt.backend_families``)."""
-    neg, m, e, special = unpack64(bits)
+    ``dom_m`` 23 reads float32 bits (then lo, hi and every intermediate fit in int32 lanes).
+    Written in the ops vocabulary of ``numfmt.lanes``: the torch and JAX backends evaluate it
+    on tensors (``numfmt.backend_families``, ``numfmt.backend_affine``)."""
+    neg, m, e, special = unpack_float(bits, dom_m)
     d = e - e_s
-    return _round_parts(neg, m, d, special, _shift_parts(m, d), mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+    return _round_parts(neg, m, d, special, _shift_parts(m, d, dom_m), FRACTION_BITS if dom_m == 52 else 31,
+                        mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
 
 
 @nb.njit(forceinline=True)
-def _round_parts(neg, m, d, special, parts, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
+def _round_parts(neg, m, d, special, parts, F, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """The rounding and the saturation or wrap of ``round_fixed_bits`` and ``round_pow2_bits``,
-    from the parts (Q, rem, sticky, huge) of m * 2**d / s (see ``quotient``)."""
+    from the parts (Q, rem, sticky, huge) of m * 2**d / s (see ``quotient``), rem having F bits."""
     q, rem, sticky, huge = parts
-    q = q + rounds_away(neg, q & 1, rem, FRACTION_BITS, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
+    q = q + rounds_away(neg, q & 1, rem, F, sticky, flags_of(mode, sr_bits, sr_nearest), rnd)
     if wrap:
         mask = hi - lo
         # huge: an exact integer m * 2**d, d >= 10, so its residue is (m mod 2**(bits - d)) * 2**d
