@@ -13,7 +13,7 @@ Operand ranges (|exp| < 2**20 everywhere; the bounds are on the significands):
 - ``add``: sa, sb < 2**62 (so the 62-bit form itself can be added).
 - ``mul``: sa, sb < 2**63 (the product is formed in 128 bits, as two uint64 words; operands
   below 2**32 take one 64-bit multiplication).
-- ``div``: sa < 2**62, 0 < sb < 2**62 (binary64's 53 bits: the quotient by ``div_bits``, in
+- ``div``: sa < 2**62, 0 < sb < 2**62 (binary64's 53 bits: the quotient by ``div_steps``, in
   steps of 63 - bit_length(sb) bits).
 - ``sqrt``: sa < 2**62.
 - ``fma``: sa, sb < 2**63 with sa * sb < 2**124 (float64 significands: < 2**106) and
@@ -30,7 +30,7 @@ work in 64-bit steps; the comments give the bounds that keep every signed interm
 import numba as nb
 import numpy as np
 
-from ..lanes import lane, where
+from ..lanes import lane, minimum, where
 
 SIG_BITS = 62
 _NO_STICKY = np.int64(0)    # not a literal 0: that would compile normalize a second time
@@ -197,18 +197,20 @@ def mul(na, sa, ea, nb, sb, eb):
 
 
 @nb.njit(forceinline=True)
-def div_bits(r, s, n, step):
+def div_steps(r, s, n, step, steps):
     """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s, n >= 0 and a quotient below
-    2**63, by long division ``step`` bits at a time (s < 2**(63 - step) keeps r << step below
-    2**63); stops early once the remainder is 0."""
-    q = np.int64(0)
-    while n > 0 and r != 0:
-        c = min(n, step)
-        r <<= c
+    2**63, by long division ``step`` bits at a time (s < 2**(63 - step)), in the ops vocabulary
+    of ``numfmt.lanes``: ``steps`` steps, at least ceil(n / step) for every element (a backend
+    passes a bound), or 0 for exactly ceil(n / step) each (Numba: a per-element loop count)."""
+    count = (n + step - 1) // step if steps == 0 else steps
+    q = r * 0
+    for _ in range(count):
+        c = minimum(n, step)
+        r = r << c
         q = (q << c) | (r // s)
-        r %= s
-        n -= c
-    return q << min(n, 62), r                    # r == 0 left n zero bits (q < 2**63)
+        r = r % s
+        n = n - c
+    return q, r
 
 
 @nb.njit(forceinline=True)
@@ -217,7 +219,7 @@ def div(na, sa, ea, nb, sb, eb):
 
     q = floor(sa * 2**k / sb) with k = 62 - la + lb lies in [2**61, 2**63). First step:
     X = sa << (63 - la) in [2**62, 2**63) gives q1, r1 = divmod(X, sb); then the remaining
-    lb - 1 bits by ``div_bits``, 63 - lb bits a step (r1 < sb < 2**lb), which is one step
+    lb - 1 bits by ``div_steps``, 63 - lb bits a step (r1 < sb < 2**lb), which is one step
     for sb < 2**32 (every format of up to 32 bits) and six for binary64's 53 bits.
     """
     neg = na ^ nb
@@ -229,7 +231,7 @@ def div(na, sa, ea, nb, sb, eb):
     q1 = X // sb
     r1 = X - q1 * sb
     k2 = lb - 1
-    q2, r2 = div_bits(r1, sb, k2, 63 - lb)
+    q2, r2 = div_steps(r1, sb, k2, 63 - lb, 0)
     q = (q1 << k2) | q2                  # q2 < 2**k2 (r1 < sb): no carry, no int64 overflow
     return normalize(neg, q, ea - eb - (62 - la + lb), np.int64(r2 != 0))
 

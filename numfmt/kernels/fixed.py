@@ -14,7 +14,7 @@ import numpy as np
 from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import flags_of, rounds_away
-from .exact import bit_length
+from .exact import bit_length, div_steps
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -51,23 +51,6 @@ def _shift_parts(m, d, dom_m):
     rem = where(far, m >> k, rem_near)
     sticky = lane(far & ((m & ~(lane(-1) << k)) != 0))
     return q, rem, sticky, (d >= w) & (m != 0)
-
-
-@nb.njit(forceinline=True)
-def div_steps(r, s, n, step, steps):
-    """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s, n >= 0 and a quotient below
-    2**63, by long division ``step`` bits at a time (s < 2**(63 - step)), in the ops vocabulary
-    of ``numfmt.lanes``: ``steps`` steps, at least ceil(n / step) for every element (a backend
-    passes a bound), or 0 for exactly ceil(n / step) each (Numba: a per-element loop count)."""
-    count = (n + step - 1) // step if steps == 0 else steps
-    q = r * 0
-    for _ in range(count):
-        c = minimum(n, step)
-        r = r << c
-        q = (q << c) | (r // s)
-        r = r % s
-        n = n - c
-    return q, r
 
 
 @nb.njit(forceinline=True)
