@@ -39,11 +39,10 @@ from . import backends
 from . import report as _report
 from .casts.fixed import _significands
 from .formats.integer import FixedFormat
-from .kernels.exact import bit_length
 from .kernels.fixed import quotient_steps
 from .lanes import as_float, f32_bits, f32_value, lane, where
-from .quantize import (affine_mode, along_shape, checked_axis, integer_format, nan_error, quantize_affine,
-                       scale_error, storage_dtype, zero_point_error, _along, _zero_point)
+from .quantize import (affine_mode, along_shape, checked_axis, checked_scale, checked_zero_point, integer_format,
+                       nan_error, quantize_affine, scale_error, storage_dtype, zero_point_error)
 from .rounding import Rounding, rounding_mode
 from .stochastic import stochastic_args
 
@@ -96,7 +95,7 @@ def _scale(backend: backends.Backend, scale, x, axis, exact: bool):
     device tensor (checked there where not traced), float32 or float64 (``exact``), shaped to
     broadcast against x."""
     if not backend.is_tensor(scale):
-        s = _host_scale(scale, tuple(x.shape), axis, exact)
+        s = checked_scale(scale, tuple(x.shape), axis, exact)
         return float(s) if s.ndim == 0 else s
     s = scale.reshape(along_shape(scale.shape, tuple(x.shape), axis, "scale"))
     if exact:      # floats widened through their bits (XLA's float32 -> float64 convert flushes subnormals)
@@ -110,19 +109,11 @@ def _scale(backend: backends.Backend, scale, x, axis, exact: bool):
     return s
 
 
-def _host_scale(scale, shape: tuple, axis, exact: bool) -> np.ndarray:
-    """A scale of Python numbers or NumPy, checked by NumPy's code, as float64 or float32."""
-    s = _along(scale, shape, axis, "scale").astype("float64" if exact else "float32")
-    if not np.all(np.isfinite(s) & (s > 0)):
-        raise scale_error(s, exact)
-    return s
-
-
 def _host_divisor(scale: np.ndarray) -> tuple:
     """(s, e_s, steps) of a host float64 scale for ``round_fixed_bits`` (NumPy's own
     ``_significands``: s odd), Python ints for a scalar, and a ``quotient`` step bound."""
     s, e = _significands(scale.reshape(-1))
-    steps = quotient_steps(max(int(bit_length.py_func(int(v))) for v in s))
+    steps = quotient_steps(max(int(v).bit_length() for v in s))
     if scale.ndim == 0:
         return int(s[0]), int(e[0]), steps
     return s.reshape(scale.shape), e.reshape(scale.shape), steps
@@ -132,8 +123,8 @@ def affine_scalars(backend: backends.Backend, fmt, scale, zero_point, exact: boo
     """(scale, zero point, divisor) of a scale and a zero point that are Python numbers,
     checked by NumPy's code (a constant to tracers): the scale as a float (its float32 value
     for ``exact=False``), the zero point an int, the divisor ``_host_divisor``'s (exact only)."""
-    s = _host_scale(scale, (), None, exact)
-    zp = int(_zero_point(zero_point, (), None, integer_format(fmt)))
+    s = checked_scale(scale, (), None, exact)
+    zp = int(checked_zero_point(zero_point, (), None, integer_format(fmt)))
     return float(s), zp, _host_divisor(s) if exact else None
 
 
@@ -151,7 +142,7 @@ def _zero_point_of(backend: backends.Backend, zero_point, x, axis, fmt: FixedFor
     """The zero point as a Python int (a host scalar) or integer lanes shaped to broadcast
     against x, checked as NumPy checks it (a device tensor: where not traced)."""
     if not backend.is_tensor(zero_point):
-        zp = _zero_point(zero_point, tuple(x.shape), axis, fmt)
+        zp = checked_zero_point(zero_point, tuple(x.shape), axis, fmt)
         return int(zp) if zp.ndim == 0 else backend.parameter(zp.astype(f"int{lane_bits}"), x)
     zp = zero_point.reshape(along_shape(zero_point.shape, tuple(x.shape), axis, "zero_point"))
     kind = backend.kind(zp)

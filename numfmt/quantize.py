@@ -67,7 +67,7 @@ def _along(param, shape: tuple, axis, argument: str) -> np.ndarray:
     return p.reshape(along_shape(p.shape, shape, axis, argument))
 
 
-def _zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.ndarray:
+def checked_zero_point(zero_point, shape: tuple, axis, fmt: FixedFormat | None) -> np.ndarray:
     """The zero point(s) as int64, checked to be integers (inside fmt's range, if given)."""
     zp = _along(zero_point, shape, axis, "zero_point")
     if zp.dtype.kind not in "iuf" or (zp.dtype.kind == "f" and not np.all(np.isfinite(zp) & (zp == np.round(zp)))):
@@ -166,11 +166,18 @@ def affine_params(shape: tuple, fmt, scale, zero_point, axis, exact: bool, round
     against x."""
     fmt = integer_format(fmt)
     axis = checked_axis(axis, len(shape))
+    scale = checked_scale(scale, shape, axis, exact)
+    zero_point = checked_zero_point(zero_point, shape, axis, fmt)
+    return fmt, axis, scale, zero_point, affine_mode(exact, rounding)
+
+
+def checked_scale(scale, shape: tuple, axis, exact: bool) -> np.ndarray:
+    """The scale(s) as float64 (``exact``) or float32, shaped to broadcast along ``axis`` of an
+    x of this shape, checked to be positive and finite in that dtype (ValueError)."""
     scale = _along(scale, shape, axis, "scale").astype(np.float64 if exact else np.float32)
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise scale_error(scale, exact)
-    zero_point = _zero_point(zero_point, shape, axis, fmt)
-    return fmt, axis, scale, zero_point, affine_mode(exact, rounding)
+    return scale
 
 
 def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_point: np.ndarray, mode: Rounding,
@@ -201,7 +208,7 @@ def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.nda
     q = native_array(q)
     axis = checked_axis(axis, q.ndim)
     scale = _along(scale, q.shape, axis, "scale").astype(np.float32)
-    zero_point = _zero_point(zero_point, q.shape, axis, None)
+    zero_point = checked_zero_point(zero_point, q.shape, axis, None)
     return ((q.astype(np.int64) - zero_point).astype(np.float32) * scale).astype(np.float32)
 
 
