@@ -11,9 +11,9 @@ import math
 import numpy as np
 
 from . import array_libraries, machine_sum
-from .arithmetic.floating import narrow_format, products_exact_in_float64
+from .arithmetic.floating import narrow_format, products_exact_in_float32, products_exact_in_float64
 from .stochastic import stochastic_args
-from .casts.common import as_float_array
+from .casts.common import as_float_array, kernel_products, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked
@@ -127,8 +127,6 @@ def make_plan(fmt, accumulator, product, order, block, fused_terms, alignment_bi
 class _Plan:
     """The checked arguments of one call: formats, order configuration and rounders."""
 
-    dtype = np.float64          # what the terms are passed to the kernels as
-
     def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
                  promote_every, rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs,
                  products: bool, rng: str = "splitmix64"):
@@ -162,6 +160,7 @@ class _Plan:
         if products and order in ("exact", "fused") and self.product is None:
             self._check_exact_products(order)
         # products go through the exact core unless float64 provably holds them exactly
+        self.products = products
         self.tx_proto = None if not products or products_exact_in_float64(self.fmt) else _EXACT_TERMS
         # deterministic reductions of float64 terms into narrow formats try the kernel without
         # the exact core first (it compiles in a third of the time; see kernels.accumulate)
@@ -174,6 +173,18 @@ class _Plan:
         self.rng = rng
         self.inputs = inputs
         self.machine = machine_sum.machine_dtype(self, order)     # the machine's own addition serves
+
+    def terms_dtype(self, float32: bool):
+        """The dtype of the kernels' operand arrays: float32 where every input is float32 and
+        every term is a float32 value (the inputs; products of narrow formats, rounded to a
+        product format that float32 holds, or exact triples), else float64. Sums and products
+        of one dtype share their compiled kernels."""
+        if not float32:
+            return np.float64
+        if self.tx_proto is not None or not self.products:
+            return np.float32
+        exact = products_exact_in_float32(self.fmt) if self.product is None else fits_float32(self.product)
+        return np.float32 if exact else np.float64
 
     def _check_exact_products(self, order: str) -> None:
         """Products must fit what the orders "exact" and "fused" take: significands of at most
@@ -224,7 +235,8 @@ class _Plan:
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
-        args = (a3, bt3, self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed), np.int64(mark), rand)
+        args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed),
+                np.int64(mark), rand)
         kernels = [self.kernel]
         if self.route_kernel is not None and stochastic is None:
             kernels.insert(0, self.route_kernel)
@@ -276,7 +288,8 @@ class _Plan:
         status = np.zeros(size, np.int8)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
-        run_chunked(kern.exact_partials, states, status, a3, bt3, self.tx_proto, prod, np.int64(mark),
+        run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, prod,
+                    np.int64(mark),
                     pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
         self._values(np.zeros(size, np.int64), status, shape, False)
         return states.reshape(shape + (kern.PARTIAL_WIDTH,))
@@ -476,7 +489,7 @@ def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
     moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
     with _report.suspended():       # the check's (or inputs="round"'s) casts are no rounding of the reduction
         moved = plan.operands({"x": moved})["x"]
-    return moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n)
+    return writable(moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n))
 
 
 def run_reported(call: str, plan, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool,
@@ -540,8 +553,9 @@ def stack_rows(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.nd
     """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
     array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
     if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
-        return np.ascontiguousarray(arr, dtype).reshape(1, rows, n)
-    return np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype).reshape(math.prod(batch), rows, n)
+        return writable(np.ascontiguousarray(arr, dtype).reshape(1, rows, n))
+    stacked = np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype)
+    return writable(stacked.reshape(math.prod(batch), rows, n))
 
 
 def dot_shape(a_shape: tuple, b_shape: tuple) -> tuple[int, tuple]:
@@ -614,8 +628,8 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
                  rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
     a, b, float32 = dot_operands(a, b, plan)
     n, batch = dot_shape(a.shape, b.shape)
-    a3 = stack_rows(a[..., None, :], batch, 1, n, plan.dtype)
-    b3 = stack_rows(b[..., None, :], batch, 1, n, plan.dtype)
+    a3 = stack_rows(a[..., None, :], batch, 1, n, plan.terms_dtype(float32))
+    b3 = stack_rows(b[..., None, :], batch, 1, n, plan.terms_dtype(float32))
     return run_reported("dot", plan, a3, b3, batch, float32, report)
 
 
@@ -653,8 +667,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                            seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)
         values = np.reshape(values, shape)
         return values[()] if values.ndim == 0 else values
-    a3 = stack_rows(a2, batch, m, n, plan.dtype)
-    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, plan.dtype)
+    a3 = stack_rows(a2, batch, m, n, plan.terms_dtype(float32))
+    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, plan.terms_dtype(float32))
     return run_reported("matmul", plan, a3, bt3, shape, float32, report)
 
 

@@ -421,10 +421,10 @@ def _dot_chunk(a, b, *, args, stage):
     sums for stage "blocks"), as ``_sum_chunk``."""
     if stage == "exact":
         plan = _plan(args, True)
-        x, y, _ = dot_operands(a, b, plan)
+        x, y, float32 = dot_operands(a, b, plan)
         batch, k = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]), x.shape[-1]
-        states = plan.partials(stack_rows(x[..., None, :], batch, 1, k, plan.dtype),
-                               stack_rows(y[..., None, :], batch, 1, k, plan.dtype), batch)
+        states = plan.partials(stack_rows(x[..., None, :], batch, 1, k, plan.terms_dtype(float32)),
+                               stack_rows(y[..., None, :], batch, 1, k, plan.terms_dtype(float32)), batch)
         return _as_state(states.reshape(batch + (1, PARTIAL_WIDTH)))
     if stage == "blocks":
         return _block_sums([a, b], args["block"], lambda s, t: _dot(s, t, **_sequential(args)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts.common import as_float_array
+from .casts.common import as_float_array, kernel_products
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import intacc as kern
@@ -66,9 +66,12 @@ def as_integers(arr, fmt: FixedFormat, argument: str) -> np.ndarray:
 
 class IntegerPlan:
     """The checked arguments of a sum / dot / matmul with an integer accumulator (the same
-    interface as ``numfmt.accumulate._Plan``: ``dtype``, ``operands``, ``run``)."""
+    interface as ``numfmt.accumulate._Plan``: ``terms_dtype``, ``operands``, ``run``)."""
 
-    dtype = np.int64
+    @staticmethod
+    def terms_dtype(float32: bool):
+        """The kernel's operand dtype: int64 whatever the inputs."""
+        return np.int64
 
     def __init__(self, fmt, accumulator, product, order, block, fused_terms, alignment_bits,
                  promote_every, rounding, overflow, sr_bits, random_bits, inputs, products: bool):
@@ -118,7 +121,7 @@ class IntegerPlan:
         size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
         out = np.empty(size, np.int64)
         status = np.zeros((size, 2), np.int64)
-        run_chunked(kern.reduce_integer, out, status, a3, bt3, self.order, self.block,
+        run_chunked(kern.reduce_integer, out, status, a3, kernel_products(a3, bt3), self.order, self.block,
                     np.int64(self.acc.min_int), np.int64(self.acc.max_int), self.overflow == "wrap",
                     pass_start=True, work_per_item=WORK_PER_TERM * max(n, 1))
         overflows = status[:, 0]

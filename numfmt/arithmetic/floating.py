@@ -34,6 +34,18 @@ def products_exact_in_float64(fmt: FloatFormat) -> bool:
     return 2 * (fmt.man_bits + 1) <= 53 and 2 * qsub >= -1022 and 2 * fmt.info.maxexp <= 1024
 
 
+def products_exact_in_float32(fmt: FloatFormat) -> bool:
+    """Whether every product of two values of fmt is a float32 value exactly: at most 24
+    significant bits, their lowest bit (2**(2 * (emin - man_bits)) at least float32's smallest
+    subnormal 2**-149, and below 2**128 in magnitude.
+
+    >>> products_exact_in_float32(FloatFormat(4, 3)), products_exact_in_float32(FloatFormat(8, 7))
+    (True, False)
+    """
+    quantum = fmt.emin - fmt.man_bits
+    return 2 * (fmt.man_bits + 1) <= 24 and 2 * quantum >= -149 and 2 * fmt.info.maxexp <= 128
+
+
 def narrow_format(fmt: FloatFormat) -> bool:
     """Whether fmt is narrow (``kernels.arith.narrow``: at most 51 significand bits, smallest
     quantum at least 2**-1072, max below 2**1023), where deterministic results may take the

@@ -49,8 +49,28 @@ def kernel_input(arr: np.ndarray, dtype) -> np.ndarray:
     >>> kernel_input(np.arange(4, dtype=">u2").reshape(2, 2), np.int64).dtype.str
     '<i8'
     """
-    flat = np.ascontiguousarray(arr, dtype=dtype).reshape(-1)
-    return flat if flat.flags.writeable else flat.copy()
+    return writable(np.ascontiguousarray(arr, dtype=dtype).reshape(-1))
+
+
+def writable(arr: np.ndarray) -> np.ndarray:
+    """arr, or a copy of it where it is read-only (a read-only array compiles a kernel variant
+    of its own).
+
+    >>> writable(np.broadcast_to(np.zeros(1), (3,))).flags.writeable
+    True
+    """
+    return arr if arr.flags.writeable else arr.copy()
+
+
+def kernel_products(a3: np.ndarray, bt3: np.ndarray | None) -> np.ndarray:
+    """The second operand of the reduction kernels (``kernels.accumulate``, ``kernels.intacc``):
+    bt3, or for a sum (None) an array of a3's dtype without rows, so that sums and products of
+    one dtype share their compiled kernels.
+
+    >>> kernel_products(np.zeros((2, 3, 4), np.float32), None).shape
+    (1, 0, 0)
+    """
+    return np.empty((1, 0, 0), a3.dtype) if bt3 is None else bt3
 
 
 NO_RANDOM_BITS = np.empty(0, np.int64)

@@ -1,15 +1,16 @@
 """Numba kernels of numfmt.sum / dot / matmul: one entry point per summation order.
 
 Every output element is the reduction of n *terms*: the inputs themselves (``numfmt.sum``,
-``bt`` None) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
+``bt`` without rows) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
 format, reduced in the requested order. Each order has its own compiled entry point
 (``KERNELS[order]``), so a call compiles only the order it uses.
 
 Terms come in one of two forms, chosen by the Python side per call:
 
-- float64 values (``tx`` None): the inputs (float32 or float64, read in place), or products
-  formed in float64 where ``numfmt.arithmetic.floating.products_exact_in_float64`` proves them
-  exact (at most 53 bits, in float64's normal range);
+- values (``tx`` None) in the operands' dtype (float32 or float64): the inputs, read in place,
+  or products formed in float64 where ``numfmt.arithmetic.floating.products_exact_in_float64``
+  proves them exact (at most 53 bits, in float64's normal range), and stored in the operands'
+  dtype (float32 only where the caller knows them to be float32 values);
 - exact products ``tx[k] = (neg, sig, exp, hi)`` (``tx_proto`` an array): the integer product
   of the unpacked operands, never rounded, is ``(hi * 2**62 + sig) * 2**exp`` (sig < 2**62;
   hi > 0 only for significands of more than 31 bits: binary64's products have 106 bits, which
@@ -265,7 +266,7 @@ def _step(add, xb, yb, rounder, st, ctx):
     return add(xb, yb, rounder, st, ctx)
 
 
-# ----- terms: ta[i] (float64 values, tx None) or the exact triples tx[i]
+# ----- terms: ta[i] (values, tx None) or the exact triples tx[i]
 
 @nb.njit(inline="always")
 def _term_bits(ta, i):
@@ -513,17 +514,18 @@ def _new_triples(tx_proto, n):
 
 @nb.njit(inline="always")
 def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
-    """The terms arow[k] * brow[k]: float64 products (tx None; exact there), else exact
-    products (hi * 2**62 + sig, see the module docstring); each rounded once by prod_rounder
-    unless its parameters have M = -1."""
-    tb = terms.view(np.int64)
+    """The terms arow[k] * brow[k]: values in ``terms`` (tx None; formed in float64, exact
+    there, and exact in terms' dtype: the caller's rule), else exact products (hi * 2**62 +
+    sig, see the module docstring); each rounded once by prod_rounder unless its parameters
+    have M = -1."""
     round_products = prod_rounder[0].M >= 0
     for k in range(arow.size):
         x, y = np.float64(arow[k]), np.float64(brow[k])
         if tx is None:
-            terms[k] = x * y
+            p = x * y
             if round_products:
-                tb[k] = _round(tb[k], prod_rounder, st, ctx)
+                p = np.int64(_round(np.float64(p).view(np.int64), prod_rounder, st, ctx)).view(np.float64)
+            terms[k] = p
         else:
             nx, sx, ex = _unpack_bits(np.float64(x).view(np.int64))
             ny, sy, ey = _unpack_bits(np.float64(y).view(np.int64))
@@ -541,16 +543,16 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
 
 @nb.njit(inline="always")
 def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
-    """The terms of output element o: the row a[g, i] (bt None), else its products written
-    into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
+    """The terms of output element o: the row a[g, i] (a sum: bt has no rows), else its
+    products written into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
     M = a.shape[1]
-    P = 1 if bt is None else bt.shape[1]
+    P = max(bt.shape[1], 1)
     g = o // (M * P)
     i = (o // P) % M
-    ga = g if a.shape[0] > 1 else 0
-    if bt is None:
-        return a[ga, i]
-    _products(terms, tx, a[ga, i], bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
+    row = a[g if a.shape[0] > 1 else 0, i]
+    if bt.shape[1] == 0:
+        return row
+    _products(terms, tx, row, bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
     return terms
 
 
@@ -559,7 +561,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
                  promote_rounder, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
     out[o] = bits of the reduction by ``reduce`` of the terms of output o: a[g, i, :] when bt
-    is None (P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
+    has no rows (a sum, P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
     may have a batch length of 1 (broadcast). With cfg's promote > 0 the terms are reduced in
     chunks of that many and the chunks' results added in sequence by ``promote_rounder``.
     status[o] = 1 if a rounding overflowed under overflow="raise"."""
@@ -567,7 +569,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
     promote = cfg[3]
     chunk = promote if promote > 0 else max(n, 1)
     stride = ROUNDINGS_PER_TERM * max(n, 1)
-    terms = np.empty(0 if bt is None else n, np.float64)
+    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
@@ -597,8 +599,9 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 #   kernel(out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder, promote_rounder,
 #          seed, mark, rand)
 # as ``_reduce_rows`` describes, returning the counts of the chunk's roundings (``_new_state``'s
-# st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt None (sum) or a
-# (G', P, n) float64 array; tx_proto None (float64 terms) or any int64 array (exact products);
+# st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt
+# an array of a's dtype: (1, 0, 0) for a sum (``casts.common.kernel_products``), else (G', P, n);
+# tx_proto None (terms as values) or any int64 array (exact products);
 # cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
 # st[1] bits of output o (OVERFLOWED, LEFT_ROUTE).
@@ -698,7 +701,7 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
     ``_reduce_rows`` forms them; products rounded by ``prod_r``, deterministically);
     status[idx] = 1 where a product overflowed under overflow="raise" (mark as there)."""
     n = np.int64(a.shape[2])
-    terms = np.empty(0 if bt is None else n, np.float64)
+    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()

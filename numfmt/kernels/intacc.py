@@ -1,6 +1,6 @@
 """Numba kernel of numfmt.sum / dot / matmul with an integer accumulator.
 
-The terms are int64 integers: the inputs (``bt`` None) or the exact products
+The terms are int64 integers: the inputs (``bt`` without rows) or the exact products
 ``a[g, i, k] * bt[g, j, k]``. The caller guarantees that no product and no sum of the
 accumulator and a term leaves int64 (``numfmt.intacc``: inputs of at most 32 bits whose
 products' magnitudes plus the accumulator's fit below 2**63). The accumulator is an integer
@@ -67,14 +67,15 @@ def _exact(t, lo_k, hi_k, lo, hi, wrap, st):
 @nb.njit(cache=True, nogil=True)
 def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
-    out[o] = the accumulation of the terms of output o, a[g, i, :] when bt is None (P = 1),
+    out[o] = the accumulation of the terms of output o, a[g, i, :] when bt has no rows (a sum:
+    pass an empty (1, 0, 0) array, P = 1),
     else the products a[g, i, k] * bt[g, j, k] (a and bt int64; a batch length of 1
     broadcasts), in ``order``: SEQUENTIAL (s = 0, s = fit(s + t) term by term), BLOCKED
     (sequential sums of consecutive blocks of ``block`` terms, then their sequential sum) or
     EXACT (one fit of the exact sum). status[o] = (the number of fits that overflowed, the
     number of them that gave 0)."""
     M = a.shape[1]
-    P = 1 if bt is None else bt.shape[1]
+    P = max(bt.shape[1], 1)
     n = a.shape[2]
     terms = np.empty(n, np.int64)
     st = np.zeros(2, np.int64)
@@ -83,7 +84,7 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
         g = o // (M * P)
         i = (o // P) % M
         row = a[g if a.shape[0] > 1 else 0, i]
-        if bt is None:
+        if bt.shape[1] == 0:
             for k in range(n):          # a loop, not terms[:] = row: Numba's array copy
                 terms[k] = row[k]       # compiles its shape-mismatch message (2 s)
         else:
