@@ -151,7 +151,7 @@ def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
     """Fixed-point element (float64 domain): NaN gives code 0, value NaN * scl."""
     y = _unscaled64(np.float64(v), inv, scl)
     fscale, fmode, flo, fhi, sr_bits, sr_nearest, code_mask = fx
-    k = round_fixed_one(y * fscale, fmode, flo, fhi, False, rnd, sr_bits, sr_nearest) + 0.0
+    k = round_fixed_one(y * fscale, fmode, flo, fhi, np.bool_(False), np.int64(rnd), sr_bits, sr_nearest) + 0.0
     k = 0.0 if y != y else k
     return np.int64(k) & code_mask, k / fscale * scl
 

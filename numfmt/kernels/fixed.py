@@ -103,8 +103,8 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest,
     the ops vocabulary of ``numfmt.lanes`` (int64 lanes): the backends evaluate it on tensors."""
     neg, m, e, special = unpack_float(bits, 52)
     d = e - e_s
-    return _round_parts(neg, m, d, special, quotient(m, d, s, steps), FRACTION_BITS, mode, lo, hi, wrap, rnd,
-                        sr_bits, sr_nearest)
+    return _round_parts(neg, m, d, special, quotient(m, d, s, steps), lane(FRACTION_BITS), mode, lo, hi,
+                        wrap, rnd, sr_bits, sr_nearest)
 
 
 @nb.njit(forceinline=True)
@@ -116,8 +116,9 @@ def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, dom
     on tensors (``numfmt.backend_families``, ``numfmt.backend_affine``)."""
     neg, m, e, special = unpack_float(bits, dom_m)
     d = e - e_s
-    return _round_parts(neg, m, d, special, _shift_parts(m, d, dom_m), FRACTION_BITS if dom_m == 52 else 31,
-                        mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+    F = lane(FRACTION_BITS if dom_m == 52 else 31)     # (not a literal: one compiled _round_parts)
+    return _round_parts(neg, m, d, special, _shift_parts(m, d, dom_m), F, mode, lo, hi, wrap, rnd, sr_bits,
+                        sr_nearest)
 
 
 @nb.njit(forceinline=True)
