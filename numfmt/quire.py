@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arithmetic.posit import count_not_values
 from .casts import decode, encode
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .formats.posit import PositFormat
 from .formats.registry import format as _format
-from .kernels import posit as pkern
 from .kernels import quire as kern
 from .kernels.longacc import new_longacc
 from .random import random_bits as _random_ints
@@ -60,16 +60,17 @@ def quire_layout(fmt: PositFormat) -> tuple[int, int]:
     return -2 * fmt.max_scale, 4 * fmt.max_scale + 32
 
 
-def _codes(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
-    """Codes of the float array arr (int64), which must hold values of fmt (NaN for NaR)."""
-    codes = encode(arr, fmt)
-    back = decode(codes, fmt, np.float64)
-    bad = ~((back == arr) | (np.isnan(back) & np.isnan(arr)))
-    if bad.any():
+def _values(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
+    """The float array arr as float64, which must hold values of fmt (NaN for NaR), checked
+    without compiling the posit cast."""
+    x = np.ascontiguousarray(arr, np.float64)
+    if count_not_values(x, fmt):
+        back = decode(encode(x, fmt), fmt, np.float64)       # (only to name the first one)
+        bad = ~((back == x) | (np.isnan(back) & np.isnan(x)))
         raise ValueError(f"{argument} holds {int(bad.sum())} values that are not {fmt.name} values "
-                         f"(first: {arr[bad][0]!r}); round them first with numfmt.round({argument}, "
+                         f"(first: {x[bad][0]!r}); round them first with numfmt.round({argument}, "
                          f"{fmt.name!r})")
-    return np.asarray(codes, dtype=np.int64)
+    return x
 
 
 def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, rng):
@@ -99,16 +100,16 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     mode = rounding_mode(rounding)
     a, b = as_float_array(a, "a"), as_float_array(b, "b")
     float32 = a.dtype != np.float64 and b.dtype != np.float64 and fmt.fits_float32()
-    ca, cb = np.broadcast_arrays(np.atleast_1d(_codes(a, fmt, "a")), np.atleast_1d(_codes(b, fmt, "b")))
-    shape, k = ca.shape[:-1], ca.shape[-1]
+    va, vb = np.broadcast_arrays(np.atleast_1d(_values(a, fmt, "a")), np.atleast_1d(_values(b, fmt, "b")))
+    shape, k = va.shape[:-1], va.shape[-1]
     rows = int(np.prod(shape))
-    ca = np.ascontiguousarray(ca).reshape(rows, k)
-    cb = np.ascontiguousarray(cb).reshape(rows, k)
+    va = np.ascontiguousarray(va).reshape(rows, k)
+    vb = np.ascontiguousarray(vb).reshape(rows, k)
     p, sr, rand, seed = _round_params(mode, shape, seed, sr_bits, sr_rule, random_bits, rng)
     lsb_exp, width = quire_layout(fmt)
     out = np.empty(rows, np.int64)
     limbs = new_longacc(lsb_exp, width).size
-    run_chunked(kern.dot_rows, ca, out, cb, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed,
+    run_chunked(kern.dot_rows, va, out, vb, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed,
                 pass_start=True, work_per_item=QUIRE_WORK_PER_TERM * k)
     values = decode(out, fmt, np.float32 if float32 else np.float64).reshape(shape)
     return values[()] if values.ndim == 0 else values
@@ -164,12 +165,11 @@ class Quire:
         return self
 
     def _accumulate(self, a, b, negate: int) -> "Quire":
-        ca, cb = np.broadcast_arrays(_codes(as_float_array(a, "a"), self.fmt, "a"),
-                                     _codes(as_float_array(b, "b"), self.fmt, "b"))
+        va, vb = np.broadcast_arrays(_values(as_float_array(a, "a"), self.fmt, "a"),
+                                     _values(as_float_array(b, "b"), self.fmt, "b"))
         if not self.is_nar:
-            self.is_nar = kern.accumulate(self._acc, self.lsb_exp, np.ascontiguousarray(ca).reshape(-1),
-                                          np.ascontiguousarray(cb).reshape(-1), negate,
-                                          self.fmt.nbits, self.fmt.es)
+            self.is_nar = kern.accumulate(self._acc, self.lsb_exp, np.ascontiguousarray(va).reshape(-1),
+                                          np.ascontiguousarray(vb).reshape(-1), np.int64(negate))
         return self
 
     def add(self, x) -> "Quire":

@@ -78,6 +78,17 @@ def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, o
                 work_per_item=FLOAT64_ROUTE_WORK)
 
 
+def count_not_values(x: np.ndarray, fmt: PositFormat) -> int:
+    """How many elements of the C-contiguous float64 array x are not values of fmt (NaN is NaR,
+    a value; ``kernels.posit.is_value``), counted on every core.
+
+    >>> count_not_values(np.array([1.0, 3.0, 0.1, np.nan, np.inf]), PositFormat(8, 0))
+    2
+    """
+    bits = x.reshape(-1).view(np.int64)
+    return int(sum(run_ranges(lambda lo, hi: kern.count_not_values(bits[lo:hi], fmt.nbits, fmt.es), bits.size)))
+
+
 def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str,
                 stochastic, out_dtype=np.float64) -> np.ndarray:
     """op applied to the operands (1-D C-contiguous float32 or float64 arrays of equal length
@@ -91,10 +102,8 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
         raise ValueError(f"op must be one of {sorted(ARITIES)} with its number of operands; got {op!r} "
                          f"with {len(operands)}")
     operands = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in operands)
-    for x in operands:
-        bits = x.view(np.int64)
-        if sum(run_ranges(lambda lo, hi: kern.count_not_values(bits[lo:hi], fmt.nbits, fmt.es), bits.size)):
-            raise NotValuesError(f"some operands are not values of {fmt.name}")
+    if any(count_not_values(x, fmt) for x in operands):
+        raise NotValuesError(f"some operands are not values of {fmt.name}")
     out = np.empty(operands[0].size, np.float64)
     if float64_route(op, fmt, mode) and overflow != "raise":    # the exact core counts overflows
         _float64_route(op, operands, fmt, mode, out)

@@ -1,36 +1,45 @@
-"""Numba kernels of the quire: exact sums of products of posit<n, es> codes on the long
+"""Numba kernels of the quire: exact sums of products of posit<n, es> values on the long
 accumulator (``kernels.longacc``), rounded once by ``kernels.posit.round_exact``.
 
-Every posit value is an integer multiple of minpos = 2**-maxscale, so every product is a
-multiple of 2**(-2 * maxscale): that is the accumulator's least significant bit (``lsb_exp``).
-A product of two unpacked posits has a significand below 2**58 (at most 29 bits each).
+The inputs are float64 arrays of posit values (the caller checks them with
+``kernels.posit.count_not_values``; NaN stands for NaR): every posit value of at most 32 bits
+is a normal float64 number with at most 29 significant bits, so a product of two has a
+significand below 2**58. Every posit value is an integer multiple of minpos = 2**-maxscale,
+so every product is a multiple of 2**(-2 * maxscale): that is the accumulator's least
+significant bit (``lsb_exp``).
 """
 import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from .exact import unpack_float64
 from .longacc import longacc_add, longacc_value
-from .posit import round_exact, unpack_posit
+from .posit import EXP64, round_exact
+
+_ABS = np.int64((1 << 63) - 1)
+_EXP64 = np.int64(EXP64)
 
 
 @nb.njit(forceinline=True)
-def _accumulate(acc, lsb_exp, a, b, negate, n, es):
-    """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D arrays of codes; True if a NaR was met
-    (the accumulator is then left as it is: the caller marks the quire NaR)."""
+def _accumulate(acc, lsb_exp, a, b, negate):
+    """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D float64 arrays of posit values; True if
+    a NaR (NaN) was met (the accumulator is then left as it is: the caller marks the quire NaR)."""
+    xa = a.view(np.int64)
+    xb = b.view(np.int64)
     for i in range(a.size):
-        nar_a, neg_a, sig_a, exp_a = unpack_posit(np.int64(a[i]), n, es)
-        nar_b, neg_b, sig_b, exp_b = unpack_posit(np.int64(b[i]), n, es)
-        if nar_a or nar_b:
+        if (xa[i] & _ABS) > _EXP64 or (xb[i] & _ABS) > _EXP64:
             return True
+        neg_a, sig_a, exp_a = unpack_float64(xa[i])
+        neg_b, sig_b, exp_b = unpack_float64(xb[i])
         if sig_a != 0 and sig_b != 0:
             longacc_add(acc, lsb_exp, neg_a ^ neg_b ^ negate, sig_a * sig_b, exp_a + exp_b)
     return False
 
 
 @nb.njit(cache=True, nogil=True)
-def accumulate(acc, lsb_exp, a, b, negate, n, es):
+def accumulate(acc, lsb_exp, a, b, negate):
     """``_accumulate`` as a kernel (the Quire object's add_product / sub_product)."""
-    return _accumulate(acc, lsb_exp, a, b, negate, n, es)
+    return _accumulate(acc, lsb_exp, a, b, negate)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -42,13 +51,13 @@ def round_quire(acc, lsb_exp, n, es, p, sr, rnd):
 
 @nb.njit(cache=True, nogil=True)
 def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
-    """out[r] = code of sum_k a[r, k] * b[start + r, k] rounded once (NaR if any code is NaR);
-    row r uses random number start + r under stochastic rounding."""
+    """out[r] = code of sum_k a[r, k] * b[start + r, k] (float64 posit values) rounded once (NaR
+    if any value is NaR); row r uses random number start + r under stochastic rounding."""
     b = b[start:start + a.shape[0]]
     acc = np.zeros(limbs, np.int64)
     for r in range(a.shape[0]):
         acc[:] = 0
-        if _accumulate(acc, lsb_exp, a[r], b[r], 0, n, es):
+        if _accumulate(acc, lsb_exp, a[r], b[r], np.int64(0)):
             out[r] = np.int64(1) << (n - 1)
             continue
         rnd = element_bits(rand, seed, start + r, sr[0]) if p.stochastic else np.int64(0)
