@@ -171,8 +171,8 @@ def _domain_value(v: float, ftype, up: bool):
     below it (v >= 0): |x| < t, |x| >= t, |x| > t keep their truth for x of that type."""
     with np.errstate(over="ignore"):
         d = ftype(v)
-    if (float(d) < v) if up else (float(d) > v):
-        d = np.nextafter(d, ftype(np.inf if up else 0.0))
+        if (float(d) < v) if up else (float(d) > v):
+            d = np.nextafter(d, ftype(np.inf if up else 0.0))
     return d
 
 
