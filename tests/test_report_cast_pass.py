@@ -1,5 +1,5 @@
-"""The float casts' counts taken in the cast's own pass (``kernels.report.round_count32`` and
-``round_count64``, behind ``numfmt.round(..., report=True)``) against the separate counting
+"""The float casts' counts taken in the cast's own pass (``kernels.report.round_count``, behind
+``numfmt.round(..., report=True)``) against the separate counting
 pass over (x, result) (``casts.report.float_report``, the reference the other report tests
 check), counts and first indices, for random formats, modes, policies and inputs."""
 from __future__ import annotations

@@ -178,7 +178,7 @@ def _domain_value(v: float, ftype, up: bool):
 
 @functools.lru_cache(maxsize=None)
 def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: bool) -> tuple:
-    """(ft, has_bands, bands) of ``kernels.report.round_count32``/``64`` for inputs of the
+    """(ft, has_bands, bands) of ``kernels.report.round_count`` for inputs of the
     domain (float64, or float32): ``_bounds``' tests as one comparison each. An element is tiny
     iff 0 < |x| < l: l = t_lo of ``band_thresholds`` within [next above ``below``, normal]; it
     overflows iff h <= |x| < Inf: h = t_hi within [next above maxv, above] (never for
@@ -204,7 +204,7 @@ def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: b
 
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
     """(``floating.round_float``'s result, its CastReport), counted as the cast runs
-    (``kernels.report.round_count32``/``64``: the plain kernels round tile by tile); fmt
+    (``kernels.report.round_count``: the plain kernels round tile by tile); fmt
     signed and with a zero (``kernels.report._cast_tile_counts``)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
@@ -219,7 +219,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         kind = (0 if fast is None else 2) + (sr is not None)
         fast_p = tuple(np.int64(v) for v in (fast if fast is not None else (0,) * 8))
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
-        chunks = run_chunked(kern.round_count64 if dom64 else kern.round_count32, flat, out, kind, rand, seed, p,
+        chunks = run_chunked(kern.round_count, flat, out, kind, rand, seed, p,
                              srp, fast_p, has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
                              pass_start=True, offset=start)
         counts.append(combine(chunks))

@@ -415,48 +415,52 @@ def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands,
     return seen, not common
 
 
-@nb.njit(cache=True, nogil=True)
-def round_count32(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu, sru, ft, lim):
-    """A float cast of float32 inputs x into y that counts (``numfmt.report``) as it goes,
-    tile by tile: each tile is rounded by the plain kernel of ``kind`` (0 ``round_bits32``,
-    1 ``round_sr32``, 2 ``round_same_range32``, 3 ``round_same_range_sr32``; p, sr, fast their
-    parameters, element i drawing random number start + i) and counted while in cache
-    (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim; ft the
-    thresholds of ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
-    c = _new_counts()
-    tile = np.zeros(NFLAGS, np.int64)
-    seen, dense = 0, False
-    for a in range(0, x.size, CAST_TILE):
-        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
-        xb, yb = xs.view(np.int32), ys.view(np.int32)
-        if kind == 0:
-            round_bits32(xb, yb, p)
-        elif kind == 1:
-            round_sr32(xb, yb, start + a, rand, seed, p, sr)
-        elif kind == 2:
-            round_same_range32(xb, yb, fast)
-        else:
-            round_same_range_sr32(xb, yb, start + a, rand, seed, fast, sr[0])
-        seen, dense = _count_tile(c, tile, xs, ys, start + a, seen, dense, rand, seed, has_bands, bands, pu, sru,
-                                  kind % 2 == 1, ft, lim)
-    return c
+def _round_tile(xs, ys, kind, start, rand, seed, p, sr, fast):
+    """Round the tile xs into ys with the plain kernel of ``kind`` (``round_count``)."""
 
 
-@nb.njit(cache=True, nogil=True)
-def round_count64(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu, sru, ft, lim):
-    """``round_count32`` for float64 inputs: kind 0 ``round_bits64``, 1 ``round_sr64``."""
-    c = _new_counts()
-    tile = np.zeros(NFLAGS, np.int64)
-    seen, dense = 0, False
-    for a in range(0, x.size, CAST_TILE):
-        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
+@nb.extending.overload(_round_tile, inline="always")
+def _round_tile_for(xs, ys, kind, start, rand, seed, p, sr, fast):
+    """``_round_tile`` for the input's type: each compiles calls to its own kernels only."""
+    if xs.dtype == nb.types.float32:
+        def round_tile32(xs, ys, kind, start, rand, seed, p, sr, fast):
+            xb, yb = xs.view(np.int32), ys.view(np.int32)
+            if kind == 0:
+                round_bits32(xb, yb, p)
+            elif kind == 1:
+                round_sr32(xb, yb, start, rand, seed, p, sr)
+            elif kind == 2:
+                round_same_range32(xb, yb, fast)
+            else:
+                round_same_range_sr32(xb, yb, start, rand, seed, fast, sr[0])
+        return round_tile32
+
+    def round_tile64(xs, ys, kind, start, rand, seed, p, sr, fast):
         xb, yb = xs.view(np.int64), ys.view(np.int64)
         if kind == 0:
             round_bits64(xb, yb, p)
         else:
-            round_sr64(xb, yb, start + a, rand, seed, p, sr)
+            round_sr64(xb, yb, start, rand, seed, p, sr)
+    return round_tile64
+
+
+@nb.njit(cache=True, nogil=True)
+def round_count(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu, sru, ft, lim):
+    """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
+    goes, tile by tile: each tile is rounded by the plain kernel of ``kind`` (float32: 0
+    ``round_bits32``, 1 ``round_sr32``, 2 ``round_same_range32``, 3 ``round_same_range_sr32``;
+    float64: 0 ``round_bits64``, 1 ``round_sr64``; p, sr, fast their parameters, element i
+    drawing random number start + i) and counted while in cache (``_count_tile``: the counts
+    of ``count_float``, with pu, sru, lim its p, sr, lim; ft the thresholds of
+    ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
+    c = _new_counts()
+    tile = np.zeros(NFLAGS, np.int64)
+    seen, dense = 0, False
+    for a in range(0, x.size, CAST_TILE):
+        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
+        _round_tile(xs, ys, kind, start + a, rand, seed, p, sr, fast)
         seen, dense = _count_tile(c, tile, xs, ys, start + a, seen, dense, rand, seed, has_bands, bands, pu, sru,
-                                  kind == 1, ft, lim)
+                                  kind % 2 == 1, ft, lim)
     return c
 
 
