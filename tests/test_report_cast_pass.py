@@ -46,9 +46,10 @@ def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
                                 min_size=1, max_size=40))
     if not fmt.has_nan:
         values = [v for v in values if v == v]
-    # repeated past a tile (4096 elements) and shifted: tiles of common elements and dense ones
-    reps = data.draw(st.sampled_from([1, 150]))
-    x = np.array(values * reps + [1.0] * data.draw(st.integers(0, 5000)) + values, np.float64)
+    # repeated past a tile (``kernels.report.CAST_TILE``) and shifted: tiles of common elements
+    # (all 1.0) and dense ones
+    reps = data.draw(st.sampled_from([1, 900]))
+    x = np.array(values * reps + [1.0] * data.draw(st.integers(0, 40000)) + values, np.float64)
     dtype = data.draw(st.sampled_from([np.float32, np.float64]))
     with np.errstate(over="ignore"):
         x = x.astype(dtype)

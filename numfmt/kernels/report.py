@@ -297,7 +297,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     return c
 
 
-CAST_TILE = 4096     # elements per tile of a counting cast: its input and result stay in L1
+CAST_TILE = 32768    # elements per tile of a counting cast: its input and result stay in L2
 
 
 @nb.njit(forceinline=True)
