@@ -72,3 +72,4 @@ def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
         nf.set_num_threads(old)
     assert one == many and one.first == many.first
     _check(x, nf.format(fmt), "stochastic", "ieee", seed=7)
+

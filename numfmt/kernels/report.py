@@ -505,6 +505,17 @@ def _inside(t, lo, hi):
     return (t >= lo + 2) & (t <= hi - 2)
 
 
+@nb.njit(forceinline=True)
+def _far_flags(xi, t, q, z, lo, hi, wrap):
+    """The flags of an element of an integer cast whose x / scale + zp = t (rounded) lies
+    clearly outside [lo, hi] (x finite; a range within 2**50, where t is off by less than 2),
+    else 0: it overflows and is inexact, saturated where clamped, flushed where wrapped to zp."""
+    far = ((t < np.float64(lo) - 2) | (t > np.float64(hi) + 2)) & (abs(xi) < np.inf) & (hi < 1 << 50) & (lo > -(1 << 50))
+    clamped = (not wrap) & ((q == lo) | (q == hi))
+    m = INEXACT | OVERFLOW | (SATURATED if clamped else 0) | (FLUSHED if (q == z) & (xi != 0) else 0)
+    return m if far else 0
+
+
 @nb.njit
 def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """The flags of one element of an integer cast near or beyond its range (or NaN): x / scale
@@ -550,27 +561,41 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
     rare = 0
     inexact = 0
     flushed = 0
+    far_lo = far_hi = 0
     for i in range(x.size):
         xi = x[i]
         sc = scale[i * s_step]
         z = zp[i * z_step]
         v = res[i] - z
-        inside = _inside(xi / sc + z, lo, hi)
-        rare += not inside
+        t = xi / sc + z
+        inside = _inside(t, lo, hi)
+        far = _far_flags(xi, t, res[i], z, lo, hi, wrap)
+        f_lo, f_hi = _spread(far)
+        far_lo += f_lo
+        far_hi += f_hi
+        rare += (not inside) & (far == 0)
         inexact += inside & (not _is_product(xi, np.float64(v), sc))
         flushed += inside & (v == 0) & (xi != 0)
     c[0] += inexact
     c[FLUSHED_AT] += flushed
+    _unpack(c, far_lo, far_hi)
     need_inexact = inexact > 0
     need_flushed = flushed > 0
+    need_far = _present(far_lo, far_hi)
     acc_lo = acc_hi = seen = 0
-    for i in range(x.size):         # the rare elements, and the first common inexact and flushed
-        if not (rare or need_inexact or need_flushed):
+    for i in range(x.size):         # the rare elements, the first far ones, common inexact and flushed
+        if not (rare or need_inexact or need_flushed or need_far):
             break
         xi = x[i]
         sc = scale[i * s_step]
         z = zp[i * z_step]
         v = res[i] - z
+        far = _far_flags(xi, xi / sc + z, res[i], z, lo, hi, wrap)
+        if far:
+            if far & need_far:
+                _firsts(c, far & need_far, start + i, 0)
+                need_far &= ~far
+            continue
         if not _inside(xi / sc + z, lo, hi):
             m = _fixed_rare(xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
             f_lo, f_hi = _spread(m)
