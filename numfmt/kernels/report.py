@@ -365,17 +365,24 @@ def _common_tile_counts(c, x, y, normal, maxv):
     return True
 
 
+@nb.njit(cache=True, nogil=True)
+def _band_flags(x, y, rnd, p, sr, stochastic, lim):
+    """``_rounded_flags`` (x, y float64) as a function of its own: the counting casts call it
+    for the rare elements of a band, in two places (inlined, each would compile a rounding)."""
+    return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
+
+
 @nb.njit(forceinline=True)
 def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
     """The elements of a tile in a band that rounds (bands = (lo, lo_end, hi, hi_end), open
     intervals of |x|): their counts from ``_rounded_flags`` with the element's random number
-    instead of ``_cast_cases``'."""
+    instead of ``_cast_cases``' (``_band_flags``)."""
     b_lo, b_lo_end, b_hi, b_hi_end = bands
     for i in range(x.size):
         ax = abs(x[i])
         if ((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end)):
             rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-            m = _rounded_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
             f = _cast_cases(x[i], y[i], ft)
             for k in range(8):
                 c[k] += ((m >> k) & 1) - f[k]
@@ -404,7 +411,7 @@ def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands,
         ax = abs(x[i])
         if has_bands and (((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end))):
             rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-            m = _rounded_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
         hit = m & need
         if hit:
             _firsts(c, hit, start + i, 0)
