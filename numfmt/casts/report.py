@@ -192,7 +192,8 @@ def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: b
         return _domain_value(min(max(float(t), float(np.nextafter(below, math.inf))), normal), ftype, True)
 
     def high(t, positive):
-        h = min(max(float(t), float(np.nextafter(maxv, math.inf))), above)
+        with np.errstate(over="ignore"):          # the next above float64's largest: Inf
+            h = min(max(float(t), float(np.nextafter(maxv, math.inf))), above)
         return _domain_value(h if signed or positive else math.inf, ftype, True)
 
     ft = (low(lo_pos), low(lo_neg), high(hi_pos, True), high(hi_neg, False), ftype(maxv), ftype(minv), ftype(normal))
