@@ -273,6 +273,27 @@ def test_fixed_counts_equal_the_reference(data):
 
 @FAST
 @given(st.data())
+def test_integer_counts_of_values_far_outside_the_range_equal_the_reference(data):
+    """Integer casts count the elements far outside the range in their branch-free pass
+    (``kernels.report._far_flags``): against the Fraction reference."""
+    fmt = data.draw(fixed_formats(max_bits=16))
+    scale = 2.0 ** fmt.frac_bits
+    x = np.array(data.draw(st.lists(fixed_rounding_cases(fmt) | st.floats(-1e6, 1e6).map(lambda v: v / scale)
+                                    | st.sampled_from([1e300, -1e300, np.inf, -np.inf]), min_size=1, max_size=30)))
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    overflow = data.draw(st.sampled_from(["saturate", "wrap"]))
+    if overflow == "wrap":                          # Inf has no wrap
+        x = x[np.isfinite(x)]
+    codes, rep = nf.encode(x, fmt, mode, overflow, report=True)
+    q = codes.astype(np.int64)
+    if fmt.signed:
+        q = np.where(q > fmt.max_int, q - (1 << fmt.bits), q)
+    assert report_counts(rep) == integer_reference(x, q, _pow2(-fmt.frac_bits), 0, fmt.min_int, fmt.max_int, mode,
+                                                   None, 1, "add", wrap=overflow == "wrap")
+
+
+@FAST
+@given(st.data())
 def test_quantize_affine_counts_equal_the_reference(data):
     fmt = data.draw(st.sampled_from(["int8", "uint8", "int4"]))
     f = nf.format(fmt)

@@ -58,13 +58,16 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     overflow = _overflow(overflow, fmt)
     counting = report or _report.active()
-    scales = None
+    scales = rep = None
     if counting and operation == "round_float" and fmt.family == "block" and fmt.power_of_two:
         out, scales = family.round_float(x, fmt, mode, overflow, nan, sr, with_scales=True, **options)
+    elif counting and operation == "round_float" and fmt.family == "float" and fmt.signed and fmt.zero:
+        out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr)     # counted in the cast's pass
     else:
         out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
     if counting:
-        rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options, scales)
+        if rep is None:
+            rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options, scales)
         _report.record(f"numfmt.{operation.split('_')[0]}({fmt.name})", rep, x)
         if report:
             return finish(out, x), rep

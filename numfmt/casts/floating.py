@@ -194,9 +194,11 @@ def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tupl
     return sr_bits, int(sr_rule == "nearest"), qsub + dom_bias + dom_m
 
 
-def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
+def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     """Shared body of round_float and encode_float; stochastic is None or a
-    ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start)."""
+    ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count`` (values
+    only): ``count(flat, out, params, fast, sr)`` rounds in place of the plain kernels and
+    counts (``numfmt.casts.report.round_counted``)."""
     _check_domain(x, fmt, nan)
     flat, dom64 = _domain_input(x, fmt)
     sr = sr_rule = None
@@ -213,7 +215,10 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
     fast = None if dom64 else same_range_params(fmt, mode, overflow)
-    if fast is not None and stochastic is None:
+    if count is not None:
+        count(flat, out, kernel_params(fmt, dom64, mode, overflow, nan)[0],
+              fast if stochastic is None or sr_rule == "add" else None, sr)
+    elif fast is not None and stochastic is None:
         run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
     elif fast is not None and sr_rule == "add":
         run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
@@ -226,9 +231,10 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code):
 
 
 def round_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str,
-                stochastic=None) -> np.ndarray:
-    """x rounded to fmt, as float64 for float64 inputs or formats beyond float32, else float32."""
-    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=False)
+                stochastic=None, count=None) -> np.ndarray:
+    """x rounded to fmt, as float64 for float64 inputs or formats beyond float32, else float32
+    (``count``: see ``_cast``)."""
+    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=False, count=count)
 
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str,

@@ -166,6 +166,69 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
+def _domain_value(v: float, ftype, up: bool):
+    """The nearest number of type ftype (float32, float64) at or above v (``up``) or at or
+    below it (v >= 0): |x| < t, |x| >= t, |x| > t keep their truth for x of that type."""
+    with np.errstate(over="ignore"):
+        d = ftype(v)
+        if (float(d) < v) if up else (float(d) > v):
+            d = np.nextafter(d, ftype(np.inf if up else 0.0))
+    return d
+
+
+@functools.lru_cache(maxsize=None)
+def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: bool) -> tuple:
+    """(ft, has_bands, bands) of ``kernels.report.round_count`` for inputs of the
+    domain (float64, or float32): ``_bounds``' tests as one comparison each. An element is tiny
+    iff 0 < |x| < l: l = t_lo of ``band_thresholds`` within [next above ``below``, normal]; it
+    overflows iff h <= |x| < Inf: h = t_hi within [next above maxv, above] (never for
+    negatives into unsigned formats); ft = (l+, l-, h+, h-, maxv, minv, normal). ``bands``:
+    the bands that round (``*_rounds``) as open intervals of |x| (lo, lo_end, hi, hi_end)."""
+    ftype = np.float64 if dom64 else np.float32
+    maxv, minv, normal, _, _, below, above = _limits(fmt)
+    lo_pos, lo_neg, hi_pos, hi_neg, lo_rounds, hi_rounds, signed = band_thresholds(fmt, mode, stochastic)
+
+    def low(t):
+        return _domain_value(min(max(float(t), float(np.nextafter(below, math.inf))), normal), ftype, True)
+
+    def high(t, positive):
+        with np.errstate(over="ignore"):          # the next above float64's largest: Inf
+            h = min(max(float(t), float(np.nextafter(maxv, math.inf))), above)
+        return _domain_value(h if signed or positive else math.inf, ftype, True)
+
+    ft = (low(lo_pos), low(lo_neg), high(hi_pos, True), high(hi_neg, False), ftype(maxv), ftype(minv), ftype(normal))
+    none = (ftype(0), ftype(0))
+    bands = ((_domain_value(below, ftype, False), _domain_value(normal, ftype, True)) if lo_rounds else none) + \
+        ((_domain_value(maxv, ftype, False), _domain_value(above, ftype, True)) if hi_rounds else none)
+    return ft, bool(lo_rounds or hi_rounds), bands
+
+
+def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
+    """(``floating.round_float``'s result, its CastReport), counted as the cast runs
+    (``kernels.report.round_count``: the plain kernels round tile by tile); fmt
+    signed and with a zero (``kernels.report._cast_tile_counts``)."""
+    counts = []
+    _, _, _, sru, sto = _stochastic(fmt, stochastic)
+
+    def count(flat, out, p, fast, sr):
+        dom64 = flat.dtype == np.float64
+        if sr is None:
+            start, rand, seed, srp = 0, NO_RANDOM_BITS, np.uint64(0), sru
+        else:
+            seed, srp, rand, start = sr
+            srp, seed = tuple(np.int64(v) for v in srp), np.uint64(seed)
+        kind = (0 if fast is None else 2) + (sr is not None)
+        fast_p = tuple(np.int64(v) for v in (fast if fast is not None else (0,) * 8))
+        ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
+        chunks = run_chunked(kern.round_count, flat, out, kind, rand, seed, p,
+                             srp, fast_p, has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
+                             pass_start=True, offset=start)
+        counts.append(combine(chunks))
+
+    y = floating.round_float(x, fmt, mode, overflow, nan, stochastic, count=count)
+    return y, CastReport.from_counts(counts[0], y.size, unit="elements")
+
+
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     """The report of x cast to the posit format fmt with result values y."""
     flat, values = _same_dtype(x, y)

@@ -28,7 +28,8 @@ from ..random import element_bits
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import round_fixed_bits
-from .floating import DOM64, VALUE, round_one
+from .floating import (DOM64, VALUE, round_bits32, round_bits64, round_one, round_same_range32,
+                       round_same_range_sr32, round_sr32, round_sr64)
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -290,8 +291,183 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
             f_lo, f_hi = _spread(m)
             lo += f_lo
             hi += f_hi
-            seen = _firsts(c, m, index, seen)
+            _firsts(c, m, index, 0)        # an earlier band element may follow a first set in the scan
+        seen |= m
         _unpack(c, lo, hi)
+    return c
+
+
+CAST_TILE = 32768    # elements per tile of a counting cast: its input and result stay in L2
+
+
+@nb.njit(forceinline=True)
+def _cast_flags(xi, yi, ft):
+    """``_outside_bands``' flags of an element of a float cast (x, y of the input's float
+    type) from thresholds on |x|, ft = (l_pos, l_neg, h_pos, h_neg, maxv, minv, normal) in
+    that type (``numfmt.casts.report.cast_thresholds``): tiny iff x != 0 and |x| < l, overflow
+    iff h <= |x| < Inf (l, h of x's sign); an element of a band that rounds is neither."""
+    l_pos, l_neg, h_pos, h_neg, maxv, minv, normal = ft
+    ax = abs(xi)
+    neg = xi < 0
+    ovf = (ax >= (h_neg if neg else h_pos)) & (ax < np.inf)
+    tiny = (ax < (l_neg if neg else l_pos)) & (xi != 0)
+    return _flags(xi, yi, ovf, tiny, maxv, minv, normal)
+
+
+@nb.njit(forceinline=True)
+def _cast_cases(xi, yi, ft):
+    """``_cast_flags`` as eight booleans (FLAGS order), each a few comparisons: the cases of
+    ``_flags`` for a signed format with zero, where a finite x gives a NaN only by overflowing
+    (an element of a band that rounds: provisionally), a tiny one never."""
+    l_pos, l_neg, h_pos, h_neg, maxv, minv, normal = ft
+    ax = abs(xi)
+    ay = abs(yi)
+    neg = xi < 0
+    ne = xi != yi
+    ovf = (ax >= (h_neg if neg else h_pos)) & (ax < np.inf)
+    tiny = (ax < (l_neg if neg else l_pos)) & (ax > 0)
+    inf_sat = (ax == np.inf) & (ay < np.inf)     # Inf in, a number out
+    return ((ne & (ax < np.inf)) | inf_sat, ovf, (ovf & (ay == maxv)) | inf_sat, tiny & ne, (ax > 0) & (yi == 0),
+            (yi != 0) & (ay < normal), (yi != yi) & (xi == xi), xi != xi)
+
+
+@nb.njit(forceinline=True)
+def _cast_tile_counts(c, x, y, ft):
+    """Add ``_cast_cases``' counts over a tile to c in a branch-free pass that vectorizes."""
+    inexact = ovf = saturated = underflow = flushed = subnormal = invalid = nan_in = 0
+    for i in range(x.size):
+        f = _cast_cases(x[i], y[i], ft)
+        inexact += f[0]
+        ovf += f[1]
+        saturated += f[2]
+        underflow += f[3]
+        flushed += f[4]
+        subnormal += f[5]
+        invalid += f[6]
+        nan_in += f[7]
+    counts = (inexact, ovf, saturated, underflow, flushed, subnormal, invalid, nan_in)
+    for k in range(8):
+        c[k] += counts[k]
+
+
+@nb.njit(forceinline=True)
+def _common_tile_counts(c, x, y, normal, maxv):
+    """Where every element of a tile has normal magnitude up to maxv (only INEXACT can be set,
+    ``common``), add its inexact count to c and return True; else (a cheap pass) False."""
+    inexact = common = 0
+    for i in range(x.size):
+        ax = abs(x[i])
+        inexact += x[i] != y[i]
+        common += (ax >= normal) & (ax <= maxv)
+    if common < x.size:
+        return False
+    c[0] += inexact
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _band_flags(x, y, rnd, p, sr, stochastic, lim):
+    """``_rounded_flags`` (x, y float64) as a function of its own: the counting casts call it
+    for the rare elements of a band, in two places (inlined, each would compile a rounding)."""
+    return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
+
+
+@nb.njit(forceinline=True)
+def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
+    """The elements of a tile in a band that rounds (bands = (lo, lo_end, hi, hi_end), open
+    intervals of |x|): their counts from ``_rounded_flags`` with the element's random number
+    instead of ``_cast_cases``' (``_band_flags``)."""
+    b_lo, b_lo_end, b_hi, b_hi_end = bands
+    for i in range(x.size):
+        ax = abs(x[i])
+        if ((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end)):
+            rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
+            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+            f = _cast_cases(x[i], y[i], ft)
+            for k in range(8):
+                c[k] += ((m >> k) & 1) - f[k]
+
+
+@nb.njit(forceinline=True)
+def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands, pu, sru, stochastic, ft, lim):
+    """Add the counts of a rounded tile x -> y (elements start, start + 1, ...) to c, with
+    ``tile`` as scratch: ``_common_tile_counts`` (unless the tile before was ``dense``: not
+    all common), else ``_cast_tile_counts`` and ``_band_fixups``; then a scan for the first
+    indices of counts not yet ``seen``. Returns (seen, dense)."""
+    tile[:NFLAGS] = 0
+    common = False if dense else _common_tile_counts(tile, x, y, ft[6], ft[4])
+    if not common:
+        _cast_tile_counts(tile, x, y, ft)
+        if has_bands:
+            _band_fixups(tile, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim)
+    need = 0
+    for k in range(NFLAGS):
+        c[k] += tile[k]
+        need |= (1 << k) if tile[k] else 0
+    need &= ~seen
+    b_lo, b_lo_end, b_hi, b_hi_end = bands
+    for i in range(x.size if need else 0):
+        m = _cast_flags(x[i], y[i], ft)
+        ax = abs(x[i])
+        if has_bands and (((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end))):
+            rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
+            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+        hit = m & need
+        if hit:
+            _firsts(c, hit, start + i, 0)
+            need &= ~hit
+            seen |= hit
+            if not need:
+                break
+    return seen, not common
+
+
+def _round_tile(xs, ys, kind, start, rand, seed, p, sr, fast):
+    """Round the tile xs into ys with the plain kernel of ``kind`` (``round_count``)."""
+
+
+@nb.extending.overload(_round_tile, inline="always")
+def _round_tile_for(xs, ys, kind, start, rand, seed, p, sr, fast):
+    """``_round_tile`` for the input's type: each compiles calls to its own kernels only."""
+    if xs.dtype == nb.types.float32:
+        def round_tile32(xs, ys, kind, start, rand, seed, p, sr, fast):
+            xb, yb = xs.view(np.int32), ys.view(np.int32)
+            if kind == 0:
+                round_bits32(xb, yb, p)
+            elif kind == 1:
+                round_sr32(xb, yb, start, rand, seed, p, sr)
+            elif kind == 2:
+                round_same_range32(xb, yb, fast)
+            else:
+                round_same_range_sr32(xb, yb, start, rand, seed, fast, sr[0])
+        return round_tile32
+
+    def round_tile64(xs, ys, kind, start, rand, seed, p, sr, fast):
+        xb, yb = xs.view(np.int64), ys.view(np.int64)
+        if kind == 0:
+            round_bits64(xb, yb, p)
+        else:
+            round_sr64(xb, yb, start, rand, seed, p, sr)
+    return round_tile64
+
+
+@nb.njit(cache=True, nogil=True)
+def round_count(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu, sru, ft, lim):
+    """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
+    goes, tile by tile: each tile is rounded by the plain kernel of ``kind`` (float32: 0
+    ``round_bits32``, 1 ``round_sr32``, 2 ``round_same_range32``, 3 ``round_same_range_sr32``;
+    float64: 0 ``round_bits64``, 1 ``round_sr64``; p, sr, fast their parameters, element i
+    drawing random number start + i) and counted while in cache (``_count_tile``: the counts
+    of ``count_float``, with pu, sru, lim its p, sr, lim; ft the thresholds of
+    ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
+    c = _new_counts()
+    tile = np.zeros(NFLAGS, np.int64)
+    seen, dense = 0, False
+    for a in range(0, x.size, CAST_TILE):
+        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
+        _round_tile(xs, ys, kind, start + a, rand, seed, p, sr, fast)
+        seen, dense = _count_tile(c, tile, xs, ys, start + a, seen, dense, rand, seed, has_bands, bands, pu, sru,
+                                  kind % 2 == 1, ft, lim)
     return c
 
 
@@ -334,6 +510,17 @@ def _is_product(x, v, scale):
 def _inside(t, lo, hi):
     """Whether x / scale + zp = t (rounded) lies clearly inside [lo, hi]: no overflow possible."""
     return (t >= lo + 2) & (t <= hi - 2)
+
+
+@nb.njit(forceinline=True)
+def _far_flags(xi, t, q, z, lo, hi, wrap):
+    """The flags of an element of an integer cast whose x / scale + zp = t (rounded) lies
+    clearly outside [lo, hi] (x finite; a range within 2**50, where t is off by less than 2),
+    else 0: it overflows and is inexact, saturated where clamped, flushed where wrapped to zp."""
+    far = ((t < np.float64(lo) - 2) | (t > np.float64(hi) + 2)) & (abs(xi) < np.inf) & (hi < 1 << 50) & (lo > -(1 << 50))
+    clamped = (not wrap) & ((q == lo) | (q == hi))
+    m = INEXACT | OVERFLOW | (SATURATED if clamped else 0) | (FLUSHED if (q == z) & (xi != 0) else 0)
+    return m if far else 0
 
 
 @nb.njit
@@ -381,27 +568,41 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
     rare = 0
     inexact = 0
     flushed = 0
+    far_lo = far_hi = 0
     for i in range(x.size):
         xi = x[i]
         sc = scale[i * s_step]
         z = zp[i * z_step]
         v = res[i] - z
-        inside = _inside(xi / sc + z, lo, hi)
-        rare += not inside
+        t = xi / sc + z
+        inside = _inside(t, lo, hi)
+        far = _far_flags(xi, t, res[i], z, lo, hi, wrap)
+        f_lo, f_hi = _spread(far)
+        far_lo += f_lo
+        far_hi += f_hi
+        rare += (not inside) & (far == 0)
         inexact += inside & (not _is_product(xi, np.float64(v), sc))
         flushed += inside & (v == 0) & (xi != 0)
     c[0] += inexact
     c[FLUSHED_AT] += flushed
+    _unpack(c, far_lo, far_hi)
     need_inexact = inexact > 0
     need_flushed = flushed > 0
+    need_far = _present(far_lo, far_hi)
     acc_lo = acc_hi = seen = 0
-    for i in range(x.size):         # the rare elements, and the first common inexact and flushed
-        if not (rare or need_inexact or need_flushed):
+    for i in range(x.size):         # the rare elements, the first far ones, common inexact and flushed
+        if not (rare or need_inexact or need_flushed or need_far):
             break
         xi = x[i]
         sc = scale[i * s_step]
         z = zp[i * z_step]
         v = res[i] - z
+        far = _far_flags(xi, xi / sc + z, res[i], z, lo, hi, wrap)
+        if far:
+            if far & need_far:
+                _firsts(c, far & need_far, start + i, 0)
+                need_far &= ~far
+            continue
         if not _inside(xi / sc + z, lo, hi):
             m = _fixed_rare(xi, res[i], sc, z, start + i, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
             f_lo, f_hi = _spread(m)

@@ -1,0 +1,75 @@
+"""The float casts' counts taken in the cast's own pass (``kernels.report.round_count``, behind
+``numfmt.round(..., report=True)``) against the separate counting
+pass over (x, result) (``casts.report.float_report``, the reference the other report tests
+check), counts and first indices, for random formats, modes, policies and inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import numfmt as nf
+from numfmt.casts import report as cast_report
+from numfmt.rounding import rounding_mode
+from numfmt.stochastic import stochastic_args
+from numfmt.testing import formats, rounding_cases
+
+MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
+EXTREMES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300, 3e38, 1e-300, -1e-45, 5e-324, 2.0 ** -126]
+
+
+def _reference(x, y, fmt, mode: str, seed, sr_bits, sr_rule):
+    sto = mode == "stochastic"
+    sr = stochastic_args(rounding_mode(mode), x.shape, seed if sto else None, sr_bits if sto else None, sr_rule, None)
+    return cast_report.float_report(x, y, fmt, rounding_mode(mode), sr)
+
+
+def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
+    kwargs = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    y, rep = nf.round(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
+    plain = nf.round(x, fmt, mode, overflow, nan=nan, **kwargs)
+    np.testing.assert_array_equal(y, plain)
+    ref = _reference(x, plain, fmt, mode, seed, sr_bits, sr_rule)
+    assert rep == ref
+    assert rep.first == ref.first
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
+    fmt = data.draw(formats(max_bits=32, signed=True).filter(lambda f: f.zero))
+    mode = data.draw(st.sampled_from(MODES))
+    overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
+    values = data.draw(st.lists(rounding_cases(fmt, allow_special=True) | st.sampled_from(EXTREMES),
+                                min_size=1, max_size=40))
+    if not fmt.has_nan:
+        values = [v for v in values if v == v]
+    # repeated past a tile (``kernels.report.CAST_TILE``) and shifted: tiles of common elements
+    # (all 1.0) and dense ones
+    reps = data.draw(st.sampled_from([1, 900]))
+    x = np.array(values * reps + [1.0] * data.draw(st.integers(0, 40000)) + values, np.float64)
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    _check(x, fmt, mode, overflow, sr_bits=data.draw(st.sampled_from([None, 3, 12])),
+           sr_rule=data.draw(st.sampled_from(["add", "nearest"])))
+
+
+@pytest.mark.parametrize("fmt", ["e4m3", "bfloat16", "e2m1"])
+def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(300_000) * 2.0 ** rng.uniform(-20, 20, 300_000)).astype(np.float32)
+    x[rng.integers(0, x.size, 50)] = np.inf
+    old = nf.get_num_threads()
+    try:
+        nf.set_num_threads(1)
+        one = nf.round(x, fmt, "stochastic", seed=7, report=True)[1]
+        nf.set_num_threads(old)
+        many = nf.round(x, fmt, "stochastic", seed=7, report=True)[1]
+    finally:
+        nf.set_num_threads(old)
+    assert one == many and one.first == many.first
+    _check(x, nf.format(fmt), "stochastic", "ieee", seed=7)
+
