@@ -349,17 +349,25 @@ def _bits(v):
 
 @nb.njit(forceinline=True)
 def not_value(bits, pc, dom_m):
-    """Whether the float64 (dom_m = DOM64) or float32 (DOM32) bits are not a value of the
-    format: rounding them (``pc``: the parameters of toward_zero, overflow "ieee", nan
-    "ml_dtypes", for that domain) changes them, apart from the sign of zero (a NaN in a format
-    without NaN rounds to 0)."""
-    r = round_one(bits, pc, VALUE, dom_m, DETERMINISTIC, NO_RND, NO_SR)
-    mag = ~(np.int64(-1) << (dom_m + (11 if dom_m == DOM64 else 8)))
+    """Whether the float64 (dom_m = DOM64) or float32 (DOM32; int64, sign-extended) bits are
+    not a value of the format: those that rounding them (``pc``: the parameters of
+    toward_zero, overflow "ieee", nan "ml_dtypes", for that domain) would change, apart from
+    the sign of zero (a NaN in a format without NaN rounds to 0). Read from the grid instead
+    of rounding (cheaper; tests/test_machine_arith.py checks it against ``round_one``): a
+    finite magnitude a is a value iff it is at most max, a multiple of the quantum of its
+    binade (``round_one``'s ``shift``) and, below the smallest quantum, zero where the format
+    has zero; Inf and NaN iff the format rounds them to themselves; negatives of unsigned
+    formats are not values (zeros are)."""
+    dom_exp = 11 if dom_m == DOM64 else 8
+    mag = ~(np.int64(-1) << (dom_exp + dom_m))
     inf = mag - ((np.int64(1) << dom_m) - 1)
-    width = np.int64(-1) if dom_m == DOM64 else np.int64(0xFFFFFFFF)     # float32 results come unsigned
-    both_zero = ((r | bits) & mag) == 0
-    both_nan = ((r & mag) > inf) & ((bits & mag) > inf)
-    return not ((((r ^ bits) & width) == 0) | both_zero | both_nan)
+    a = bits & mag
+    shift = min(max(dom_m - pc.M, pc.sub_shift_base - max(a >> dom_m, 1)), dom_m)
+    sign_ok = (bits >= 0) | (pc.unsigned == 0) | (a == 0)
+    finite = ((a <= pc.max_bits) & ((a & ((np.int64(1) << shift) - 1)) == 0)
+              & ((a >= pc.q_bits) | ((a == 0) & (pc.min_bits == 0))))
+    special = ((a == inf) & ((pc.inf0 & mag) == inf)) | ((a > inf) & ((pc.nan0 & mag) > inf))
+    return not ((finite & sign_ok) | special & (sign_ok | (a > inf)))
 
 
 @nb.njit(forceinline=True)
