@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
-from numfmt.arithmetic.floating import INNOCUOUS_OPS, exact_in_float64, innocuous_format, takes_machine
+from numfmt.arithmetic.floating import exact_in_float64, innocuous_format, takes_machine
 from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
@@ -97,6 +97,18 @@ def test_a_thread_that_flushes_subnormals_refuses():
         assert bad[1] == flagged and (out == result).all()
 
 
+def test_which_operations_take_the_machine():
+    """Every mode where float64's result is exact, div and sqrt (round to odd) in every
+    deterministic mode and under stochastic rounding with p + k <= 51, other sums under RNE."""
+    f = nf.format("bfloat16")
+    cases = set(machine_cases("bfloat16"))
+    assert ("add", Rounding.NEAREST_EVEN) in cases and ("add", Rounding.TOWARD_ZERO) not in cases
+    assert all((op, m) in cases for op in ("mul", "div", "sqrt") for m in MODES)
+    assert not takes_machine("div", f, Rounding.STOCHASTIC, "ieee", (0, 44, "add", None), np.float32, np.float32)
+    assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "raise", None, np.float32, np.float32)
+    assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "ieee", None, np.float64, np.float64)
+
+
 def test_which_operations_are_exact_in_float64():
     """e4m3: sums 19 bits, products 8, fma 37; e5m2 and binary16 sums 33 and 41 bits, but e5m2's
     fma 65; bfloat16 products 16 bits down to 2**-266, its sums span 260 bits."""
@@ -166,12 +178,13 @@ def check_machine(op: str, fmt: str, operands, mode: Rounding) -> None:
     same_bits(got, exact_core(op, [o.astype(np.float64) for o in x32], f, mode, 7 if kwargs else None))
 
 
-def machine_cases(fmt: str, ops=tuple(FUNCTIONS)):
-    """(op, mode) pairs of these operations that take a machine kernel in fmt."""
+def machine_cases(fmt: str, ops=tuple(FUNCTIONS), modes=tuple(MODES)):
+    """(op, mode) pairs of these operations and modes that take a machine kernel in fmt."""
     f = nf.format(fmt)
     for op in ops:
-        for mode in MODES:
-            if exact_in_float64(op, f) or (mode == Rounding.NEAREST_EVEN and op in INNOCUOUS_OPS):
+        for mode in modes:
+            stochastic = None if mode != Rounding.STOCHASTIC else (7, 32, "add", None)
+            if takes_machine(op, f, mode, "ieee", stochastic, np.float32, np.float32):
                 yield op, mode
 
 
@@ -188,16 +201,22 @@ def operands_of(op, a, b, c):
     return {"sqrt": (a,), "fma": (a, b, c)}.get(op, (a, b))
 
 
+DETERMINISTIC = tuple(m for m in MODES if m != Rounding.STOCHASTIC)
+CI_CASES = [*machine_cases("e4m3", ("add", "fma")), *machine_cases("e4m3", ("div", "sqrt"), DETERMINISTIC)]
+
+
 def test_machine_kernels_are_the_exact_core_in_every_mode():
-    """e4m3 add and fma, every mode (stochastic rounding included), on a fixed sample of 3,000
-    operand pairs (every code, NaN included, and x + (-x)); every other case: the slow tests."""
+    """e4m3 add and fma in every mode (stochastic rounding included), div and sqrt in every
+    deterministic mode, on a fixed sample of 3,000 operand pairs (every code, NaN included, and
+    x + (-x)); every other case: the slow tests."""
+    assert len(CI_CASES) == 26
     a, b, c = pair_sample("e4m3", 3000)
-    for op, mode in machine_cases("e4m3", ("add", "fma")):
+    for op, mode in CI_CASES:
         check_machine(op, "e4m3", operands_of(op, a, b, c), mode)
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(list(machine_cases("e4m3", ("add", "fma")))))
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(CI_CASES))
 def test_machine_kernels_hypothesis(seed, case):
     """Hypothesis draws the operands' codes and the (operation, mode) case."""
     a, b, c = pair_sample("e4m3", 64, seed)

@@ -15,7 +15,7 @@ from ..casts.floating import fits_float32, float32_domain, overflow_mark, kernel
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
-from ..kernels.machine_arith import machine_div_kernel, machine_kernel, machine_sr_kernel
+from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -91,9 +91,9 @@ def exact_in_float64(op: str, fmt: FloatFormat) -> bool:
 
 
 def innocuous_format(fmt: FloatFormat) -> bool:
-    """Whether round-to-nearest-even add, sub, mul, div and sqrt in fmt may be float64's own
-    arithmetic rounded once more (``kernels.machine_arith``): precision p <= 25 (53 >= 2p + 2)
-    and float32 bits round in fmt (every value a float32; ``float32_domain``).
+    """Whether round-to-nearest-even sums in fmt may be float64's own sums rounded once more
+    (``kernels.machine_arith``): precision p <= 25 (53 >= 2p + 2) and float32 bits round in
+    fmt (every value a float32; ``float32_domain``).
 
     >>> [innocuous_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (8, 23), (11, 52))]
     [True, True, True, False]
@@ -101,18 +101,20 @@ def innocuous_format(fmt: FloatFormat) -> bool:
     return fmt.man_bits + 1 <= 25 and float32_domain(fmt)
 
 
-INNOCUOUS_OPS = ("add", "sub", "mul", "div", "sqrt")
-
-
 def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype) -> bool:
     """Whether op takes a ``kernels.machine_arith`` kernel: float32 operands (dtype) and results, a
     format that float32 bits round in, no overflow="raise" (which needs the overflow mark of
-    float64 results); then where op's float64 result is exact (every mode), or under round to
-    nearest even where double rounding is innocuous."""
+    float64 results); then where op's float64 result is exact (every mode); div and sqrt
+    (rounded to odd at 53 bits: every deterministic mode, and stochastic rounding with k
+    random bits where p + k <= 51); other sums under round to nearest even (innocuous double
+    rounding)."""
     if not (overflow != "raise" and dtype == out_dtype == np.float32 and float32_domain(fmt)):
         return False
-    return exact_in_float64(op, fmt) or (op in INNOCUOUS_OPS and mode == Rounding.NEAREST_EVEN
-                                               and stochastic is None and innocuous_format(fmt))
+    if exact_in_float64(op, fmt):
+        return True
+    if op in ("div", "sqrt"):
+        return stochastic is None or fmt.man_bits + 1 + stochastic[1] <= 51
+    return op in ("add", "sub") and mode == Rounding.NEAREST_EVEN and stochastic is None and innocuous_format(fmt)
 
 
 def _first(operands, mask) -> str:
@@ -158,11 +160,11 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     if machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
                  "ml_dtypes")[0], not_values, _FLOAT32_TINY, np.int64(rdn))
+        kernel = MACHINE_KERNELS[op][sr is not None]
         if sr is None:
-            kernel = machine_div_kernel if op in ("div", "sqrt") else machine_kernel
             run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
         else:
-            run_chunked(machine_sr_kernel, x, out, y, z, *margs, sr, kernel_random_bits(rand), np.uint64(seed),
+            run_chunked(kernel, x, out, y, z, *margs, sr, kernel_random_bits(rand), np.uint64(seed),
                         pass_start=True, work_per_item=4)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)

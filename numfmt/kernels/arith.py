@@ -311,6 +311,25 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+@nb.njit(forceinline=True)
+def residual(a, b, q):
+    """a - q * b exactly, for q = fl(a / b) (or q = fl(sqrt(a)) = b: a - q * q) where a, b and
+    q lie in [2**-900, 2**901] in magnitude: (a - p) - e with p + e = q * b (Dekker's product),
+    a - p exact by Sterbenz's lemma."""
+    p = q * b
+    return (a - p) - _two_product_error(q, b, p)
+
+
+@nb.njit(forceinline=True)
+def odd_bits(q, away, inexact):
+    """float64 bits of an exact value rounded to odd at 53 bits, from q = its rounding to
+    nearest: q where exact, else q or its neighbour toward the exact value (farther from zero
+    iff ``away``), whichever is odd."""
+    bits = np.float64(q).view(np.int64)
+    mag = bits & _MAG
+    return (((mag if away else mag - 1) | 1) if inexact else mag) | (bits & _SIGN)
+
+
 # what a float64-route operation returns where it cannot serve (a signalling NaN: never a result)
 LEFT_ROUTE = np.int64(0x7FF0000000000001)
 
@@ -328,15 +347,10 @@ def odd_quotient_bits(x, y, rdn):
     b = np.int64(y).view(np.float64)
     if (ax >= _SAFE_LO) & (ax <= _SAFE_HI) & (ay >= _SAFE_LO) & (ay <= _SAFE_HI):
         q = a / b
-        bits = np.float64(q).view(np.int64)
-        mag = bits & _MAG
+        mag = np.float64(q).view(np.int64) & _MAG
         if (mag >= _SAFE_LO) & (mag <= _SAFE_HI):
-            p = q * b
-            r = (a - p) - _two_product_error(q, b, p)
-            if r != 0:
-                away = ((r > 0) == (b > 0)) == (q > 0)     # q + r / y is farther from zero than q
-                mag = (mag if away else mag - 1) | 1
-            return mag | (bits & _SIGN)
+            r = residual(a, b, q)
+            return odd_bits(q, ((r > 0) == (b > 0)) == (q > 0), r != 0)   # away: q + r / y is farther from zero
     special, bits = _div_special(x, y)
     return bits if special else LEFT_ROUTE
 

@@ -1,7 +1,7 @@
 """Element-wise arithmetic that the machine's own float64 arithmetic performs as emulated,
-rounded once by the cast's ``round_one``: float32 operands and results, one kernel for every
-format and deterministic mode of add, sub, mul and fma (``OPS``), one of div and sqrt, one of
-add, sub, mul and fma under stochastic rounding.
+rounded once by the cast's ``round_one``: float32 operands and results; one kernel serves add,
+sub, mul and fma (``OPS``) in every format and deterministic mode, one each div and sqrt, and
+each has a stochastic-rounding twin (``KERNELS``).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -16,14 +16,19 @@ The float64 result m of an operation on values of a format is rounded once to th
   and the bounds are within its range: e4m3's sums (19 bits), products (8 bits, 2**-18 ..
   2**18) and fma results (37 bits), e5m2's and binary16's sums (33 and 41 bits), bfloat16's
   products (16 bits, 2**-266 .. 2**256); not bfloat16's sums (260 bits).
-- *innocuous double rounding* (``innocuous_format``): under round to nearest even, x + y,
-  x - y, x * y, x / y and sqrt(x) rounded to nearest at float64's 53 bits and then once more to
-  the format's p bits is their correct rounding when 53 >= 2p + 2 (Figueroa, "When is double
-  rounding innocuous?", SIGNUM Newsletter 30(3), 1995), i.e. p <= 25: binary32 included. For
-  values of formats that float32 holds the exact results lie within 2**-298 .. 2**277, far
-  inside float64's normal range, so the first rounding is at 53 bits everywhere (and the
-  format's own subnormals and overflow threshold only lower its p). Not fma: its exact value
-  can lie next to a midpoint.
+- *round to odd* (div, sqrt): as ``kernels.arith.odd_quotient_bits``, the exact quotient or
+  root rounded to odd at 53 bits from float64's own result and its exact residual
+  (``kernels.arith.residual``: Dekker's product); rounding that once more to p <= 51 bits is the correct rounding
+  in every deterministic mode, and keeps the discarded fraction exact to 51 - p bits, enough
+  for stochastic rounding with k random bits where p + k <= 51 (as the float64 route of
+  ``kernels.arith``). Values of formats that float32 holds, their quotients and roots lie
+  within 2**-298 .. 2**277, where the residual is exact.
+- *innocuous double rounding* (``innocuous_format``): under round to nearest even, a sum x + y
+  rounded to nearest at float64's 53 bits and then once more to the format's p bits is its
+  correct rounding when 53 >= 2p + 2 (Figueroa, "When is double rounding innocuous?", SIGNUM
+  Newsletter 30(3), 1995), i.e. p <= 25: bfloat16, binary32. Sums of values of formats that
+  float32 holds lie far inside float64's normal range, so the first rounding is at 53 bits
+  everywhere (the format's own subnormals and overflow threshold only lower its p).
 
 The machine computes in round to nearest even; under toward_negative (``rdn``) a sum is taken
 as -((-a) + (-b)): the same number (the sums taken here are exact or rounded to nearest, which
@@ -36,7 +41,7 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
-from .arith import not_value
+from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
 
@@ -48,18 +53,37 @@ OPS = {"add": 0, "sub": 1, "mul": 2, "fma": 3, "div": 4, "sqrt": 5}
 
 @nb.njit(forceinline=True)
 def _add_mul_fma(a, b, c, op, rdn):
-    """OPS[op] (add, sub, mul or fma) of the float32 operands in float64, branch-free (every
-    candidate is computed, one selected: they cost less than a branch)."""
+    """The float64 bits of OPS[op] (add, sub, mul or fma) of the float32 operands in float64
+    (one NaN for every NaN), branch-free (every candidate is computed, one selected: they cost
+    less than a branch)."""
     x, y, z = np.float64(a), np.float64(b), np.float64(c)
     prod = x * y
     u, w = prod if op == 3 else x, -y if op == 1 else (z if op == 3 else y)
-    return prod if op == 2 else (-((-u) + (-w)) if rdn else u + w)
+    v = prod if op == 2 else (-((-u) + (-w)) if rdn else u + w)
+    return _NAN64 if v != v else np.float64(v).view(np.int64)
 
 
 @nb.njit(forceinline=True)
-def _div_sqrt(a, b, c, op, rdn):
-    """OPS[op] (div or sqrt) of the float32 operands in float64."""
-    return np.float64(a) / np.float64(b) if op == 4 else np.sqrt(np.float64(a))
+def _div(a, b, c, op, rdn):
+    """The exact a / b rounded to odd at 53 bits (as ``kernels.arith.odd_quotient_bits``,
+    branch-free: values of formats that float32 holds, and their quotients, lie in its range;
+    q finite and nonzero means finite nonzero operands)."""
+    x, y = np.float64(a), np.float64(b)
+    q = x / y
+    r = residual(x, y, q)
+    bits = odd_bits(q, ((r > 0) == (y > 0)) == (q > 0), (q != 0) & (np.abs(q) < np.inf) & (r != 0))
+    return _NAN64 if q != q else bits
+
+
+@nb.njit(forceinline=True)
+def _sqrt(a, b, c, op, rdn):
+    """The exact sqrt(a) rounded to odd at 53 bits: sqrt(a) > q = fl(sqrt(a)) iff the residual
+    a - q * q is positive."""
+    x = np.float64(a)
+    q = np.sqrt(x)
+    r = residual(x, q, q)
+    bits = odd_bits(q, r > 0, (q > 0) & (q < np.inf) & (r != 0))
+    return _NAN64 if q != q else bits
 
 
 @nb.njit(forceinline=True)
@@ -85,8 +109,7 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
             found |= not_value(np.int64(zb[i]), pc, DOM32)
     for i in range(x.size):
         found |= not_value(np.int64(xb[i]), pc, DOM32) | ((op != 5) & not_value(np.int64(yb[i]), pc, DOM32))
-        v = compute(x[i], y[i], z[i], op, rdn)
-        bits = _NAN64 if v != v else np.float64(v).view(np.int64)
+        bits = compute(x[i], y[i], z[i], op, rdn)
         r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr[0]), sr)
         out[i] = np.float32(np.int64(r).view(np.float64))
     if found:
@@ -105,9 +128,16 @@ def machine_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def machine_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
-    """``machine_kernel`` for div and sqrt (round to nearest even: innocuous double rounding)."""
+    """``machine_kernel`` for div (op 4; every deterministic mode: rounded to odd first)."""
     _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
-          _no_draw, _div_sqrt)
+          _no_draw, _div)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
+    """``machine_kernel`` for sqrt (op 5; every deterministic mode: rounded to odd first)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
+          _no_draw, _sqrt)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -115,3 +145,22 @@ def machine_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, 
     """``machine_kernel`` under stochastic rounding: sr = sr_params(fmt, True, k, rule), rand
     and seed as the casts take them (only where the float64 result is exact)."""
     _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _add_mul_fma)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_div_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
+    """``machine_div_kernel`` under stochastic rounding (p + k <= 51: the odd-jammed float64
+    keeps the discarded fraction exact to k bits and one more)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _div)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
+    """``machine_sqrt_kernel`` under stochastic rounding (p + k <= 51)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _sqrt)
+
+
+# name -> (deterministic kernel, stochastic kernel)
+KERNELS = {"add": (machine_kernel, machine_sr_kernel), "sub": (machine_kernel, machine_sr_kernel),
+           "mul": (machine_kernel, machine_sr_kernel), "fma": (machine_kernel, machine_sr_kernel),
+           "div": (machine_div_kernel, machine_div_sr_kernel), "sqrt": (machine_sqrt_kernel, machine_sqrt_sr_kernel)}
