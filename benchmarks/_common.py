@@ -79,13 +79,14 @@ def same(a, b) -> bool:
                                               | (np.isnan(a) & np.isnan(b))))
 
 
-def measure(fn, n: int, repeats: int, check=None, note: list | None = None):
+def measure(fn, n: int, repeats: int, check=None, note: list | None = None,
+            clock: Callable[[], float] = time.perf_counter):
     """(Melem/s of fn, flag): None if it fails (the error goes to ``note``); the flag is '*' when
-    ``check(result)`` is False."""
+    ``check(result)`` is False. ``clock`` as ``best_of``."""
     try:
         result = fn()
         flag = "*" if check is not None and not check(result) else ""
-        return n / best_of(fn, repeats) / 1e6, flag
+        return n / best_of(fn, repeats, clock) / 1e6, flag
     except Exception as exc:  # noqa: BLE001 - a failing peer is reported, never fatal
         if note is not None:
             note.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}")

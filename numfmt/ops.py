@@ -126,9 +126,9 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
             error = _not_values(name, a, fmt)
             if error is not None:
                 raise error
-    # float32 operands stay float32 (read by the kernel directly) for deterministic results
-    # that are float32 too; every other case runs in float64 (fewer compiled variants)
-    dtype = np.float32 if checks and out32 and overflow != "raise" and mode != Rounding.STOCHASTIC else np.float64
+    # float32 operands stay float32 (read by the kernel directly) for results that are float32
+    # too; every other case runs in float64 (fewer compiled variants)
+    dtype = np.float32 if checks and out32 and overflow != "raise" else np.float64
     # (broadcast_to gives read-only views, which would compile a kernel variant of their own)
     operands = tuple(kernel_input(a if a.shape == shape else np.broadcast_to(a, shape), dtype)
                      for a in arrays.values())

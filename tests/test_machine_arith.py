@@ -1,15 +1,24 @@
-"""float32's own arithmetic rounded once more (``kernels.machine_arith``) gives the exact
-route's bits: round to nearest even of add, sub, mul, div and sqrt in formats of precision at
-most 11 (double rounding innocuous, Figueroa 1995). float32 operands take the machine kernel,
-float64 operands the float64 route / exact core: the two are compared bit for bit."""
+"""The machine's own arithmetic rounded once (``kernels.machine_arith``) gives the exact core's
+bits: round to nearest even of add, sub, mul, div and sqrt in formats of precision at most 11
+(double rounding innocuous, Figueroa 1995), and every mode, stochastic rounding included, where
+the machine result is exact (``exact_type``). float32 operands take the machine kernels, float64
+operands the float64 route / exact core: the two are compared bit for bit."""
+import numba as nb
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
-from numfmt.arithmetic.floating import machine_format
+from numfmt.arithmetic.floating import exact_in_float64, innocuous_format, takes_machine
+from numfmt.casts.floating import float32_domain, kernel_params, sr_params
+from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
+from numfmt.kernels.arith import not_value
+from numfmt.kernels.floating import DOM32, DOM64
+from numfmt.ops import representable
+from numfmt.rounding import Rounding
 
 SMALL = ("e4m3", "e5m2", "e4m3fnuz", "e2m1", "e3m2", "e2m3", "e5m2fnuz")
-WIDE = ("bfloat16", "binary16", "tf32")
+WIDE = ("bfloat16", "binary16", "tf32", "binary32")
 OPS = {"add": nf.add, "sub": nf.sub, "mul": nf.mul, "div": nf.div}
 
 
@@ -67,25 +76,181 @@ def test_random_pairs_over_every_binade(fmt):
 
 
 def test_which_formats_take_the_machine():
-    """Precision at most 11 with p + 2 bits of float32 below every quantum (tf32 just: its
-    smallest quantum 2**-136 is float32's 2**-149 times 2**13); not binary32, not p = 12, not
-    a tf32 whose subnormals go one binade lower."""
-    assert all(machine_format(nf.format(f)) for f in SMALL + WIDE)
+    """Precision at most 25 (53 >= 2p + 2) in formats that float32 bits round in: binary32
+    too; not a tf32 whose subnormals go one binade below float32's normal range."""
+    assert all(innocuous_format(nf.format(f)) for f in SMALL + WIDE + ("e5m11",))
     low_tf32 = nf.FloatFormat(8, 10, bias=128)
-    assert not any(machine_format(f) for f in (nf.format("binary32"), nf.format("e5m11"), low_tf32))
+    assert not any(innocuous_format(f) for f in (nf.format("binary64"), low_tf32))
 
 
 def test_a_thread_that_flushes_subnormals_refuses():
     """The kernel sees FTZ / DAZ as tiny + tiny == 0: it computes nothing and flags bad[1], so
     elementwise runs the exact core."""
     from numfmt.kernels.machine_arith import machine_kernel
-    from numfmt.casts.floating import kernel_params
-    from numfmt.rounding import Rounding
     f = nf.format("e4m3")
-    p = kernel_params(f, False, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
+    p = kernel_params(f, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
     pc = kernel_params(f, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     x = np.ones(3, np.float32)
     for tiny, flagged, result in ((np.float32(0), 1, 0.0), (np.float32(2.0 ** -149), 0, 2.0)):
         out, bad = np.zeros(3, np.float32), np.zeros(2, np.int64)
-        machine_kernel(x, out, 0, x, np.int64(0), p, pc, bad, tiny)
+        machine_kernel(x, out, 0, x, x, np.int64(0), p, pc, bad, tiny, np.int64(0))
         assert bad[1] == flagged and (out == result).all()
+
+
+def test_which_operations_take_the_machine():
+    """Every mode where float64's result is exact, div and sqrt (round to odd) in every
+    deterministic mode and under stochastic rounding with p + k <= 51, other sums under RNE."""
+    f = nf.format("bfloat16")
+    cases = set(machine_cases("bfloat16"))
+    assert ("add", Rounding.NEAREST_EVEN) in cases and ("add", Rounding.TOWARD_ZERO) not in cases
+    assert all((op, m) in cases for op in ("mul", "div", "sqrt") for m in MODES)
+    assert not takes_machine("div", f, Rounding.STOCHASTIC, "ieee", (0, 44, "add", None), np.float32, np.float32)
+    assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "raise", None, np.float32, np.float32)
+    assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "ieee", None, np.float64, np.float64)
+
+
+def test_which_operations_are_exact_in_float64():
+    """e4m3: sums 19 bits, products 8, fma 37; e5m2 and binary16 sums 33 and 41 bits, but e5m2's
+    fma 65; bfloat16 products 16 bits down to 2**-266, its sums span 260 bits."""
+    exact = {f: [op for op in ("add", "sub", "mul", "fma", "div", "sqrt") if exact_in_float64(op, nf.format(f))]
+             for f in ("e4m3", "e5m2", "bfloat16", "binary16", "binary32")}
+    assert exact == {"e4m3": ["add", "sub", "mul", "fma"], "e5m2": ["add", "sub", "mul"], "bfloat16": ["mul"],
+                     "binary16": ["add", "sub", "mul"], "binary32": ["mul"]}
+
+
+@nb.njit
+def _not_values(bits, pc, dom64):
+    out = np.empty(bits.size, np.bool_)
+    for i in range(bits.size):
+        out[i] = not_value(bits[i], pc, DOM64 if dom64 else DOM32)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["e4m3", "e5m2", "e4m3fnuz", "e2m1", "bfloat16", "binary16", "e8m0", "p3109_p3"])
+def test_not_value_is_rounding_toward_zero_leaving_it(fmt):
+    """``not_value`` reads the grid; its definition is "rounding toward zero changes it" (apart
+    from the sign of zero): compared on every value, its float32 neighbours, random bit
+    patterns, zeros, Inf and NaN, in both domains."""
+    f = nf.format(fmt)
+    v = nf.decode(np.arange(1 << min(f.bits, 16)).astype(np.uint16 if f.bits > 8 else np.uint8), f,
+                  dtype=np.float32)
+    b = v.view(np.int32)
+    rng = np.random.default_rng(0)
+    bits = np.concatenate([b, b + 1, b - 1, rng.integers(-2 ** 31, 2 ** 31, 100_000),
+                           np.float32([0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 2.0 ** -140]).view(np.int32)])
+    x32 = bits.astype(np.int32).view(np.float32)
+    with np.errstate(invalid="ignore"):         # signalling NaNs
+        x64 = x32.astype(np.float64)
+    for x, dom64 in ((x32, False), (x64, True)):
+        if not dom64 and not float32_domain(f):
+            continue
+        pc = kernel_params(f, dom64, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
+        got = _not_values(x.view(np.int32 if not dom64 else np.int64).astype(np.int64), pc, dom64)
+        np.testing.assert_array_equal(got, ~representable(x, f))
+
+
+def exact_core(op: str, operands, fmt, mode: Rounding, seed=None) -> np.ndarray:
+    """The generic exact kernel (``kernels.arith.KERNELS``) on float64 operands: the reference."""
+    f = nf.format(fmt)
+    x, y, z = (np.ascontiguousarray(operands[min(i, len(operands) - 1)], np.float64) for i in range(3))
+    out, bad = np.empty(x.size), np.zeros(2, np.int64)
+    sr, rand = (None, None) if seed is None else (sr_params(f, True, 32, "add"), np.empty(0, np.int64))
+    EXACT_KERNELS[op](x, out, 0, y, z, kernel_params(f, True, mode, "ieee", "raise")[0],
+                      int(mode == Rounding.TOWARD_NEGATIVE), sr, rand, np.uint64(seed or 0),
+                      kernel_params(f, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0], bad)
+    assert bad[0] == 0
+    return out
+
+
+MODES = list(Rounding)
+FUNCTIONS = {"add": nf.add, "sub": nf.sub, "mul": nf.mul, "div": nf.div, "fma": nf.fma, "sqrt": nf.sqrt}
+
+
+def check_machine(op: str, fmt: str, operands, mode: Rounding) -> None:
+    """The machine kernel's results (float32 operands) equal the exact core's bit for bit, and
+    the machine kernel is the one that ran."""
+    f = nf.format(fmt)
+    x32 = [np.asarray(o, np.float32) for o in operands]
+    stochastic = None if mode != Rounding.STOCHASTIC else (7, 32, "add", None)
+    assert takes_machine(op, f, mode, "ieee", stochastic, np.float32, np.float32)
+    kwargs = {"seed": 7} if mode == Rounding.STOCHASTIC else {}
+    got = FUNCTIONS[op](*x32, f, mode.name.lower(), **kwargs)
+    same_bits(got, exact_core(op, [o.astype(np.float64) for o in x32], f, mode, 7 if kwargs else None))
+
+
+def machine_cases(fmt: str, ops=tuple(FUNCTIONS), modes=tuple(MODES)):
+    """(op, mode) pairs of these operations and modes that take a machine kernel in fmt."""
+    f = nf.format(fmt)
+    for op in ops:
+        for mode in modes:
+            stochastic = None if mode != Rounding.STOCHASTIC else (7, 32, "add", None)
+            if takes_machine(op, f, mode, "ieee", stochastic, np.float32, np.float32):
+                yield op, mode
+
+
+def pair_sample(fmt: str, n: int, seed: int = 0):
+    """Random pairs (and triples) of every code of fmt, and pairs x, -x (exact cancellation)."""
+    v = codes_values(fmt).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    a, b, c = (v[rng.integers(0, v.size, n)] for _ in range(3))
+    b[::5] = -a[::5]
+    return a, b, c
+
+
+def operands_of(op, a, b, c):
+    return {"sqrt": (a,), "fma": (a, b, c)}.get(op, (a, b))
+
+
+DETERMINISTIC = tuple(m for m in MODES if m != Rounding.STOCHASTIC)
+CI_CASES = [*machine_cases("e4m3", ("add", "fma")), *machine_cases("e4m3", ("div", "sqrt"), DETERMINISTIC)]
+
+
+def test_machine_kernels_are_the_exact_core_in_every_mode():
+    """e4m3 add and fma in every mode (stochastic rounding included), div and sqrt in every
+    deterministic mode, on a fixed sample of 3,000 operand pairs (every code, NaN included, and
+    x + (-x)); every other case: the slow tests."""
+    assert len(CI_CASES) == 26
+    a, b, c = pair_sample("e4m3", 3000)
+    for op, mode in CI_CASES:
+        check_machine(op, "e4m3", operands_of(op, a, b, c), mode)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(CI_CASES))
+def test_machine_kernels_hypothesis(seed, case):
+    """Hypothesis draws the operands' codes and the (operation, mode) case."""
+    a, b, c = pair_sample("e4m3", 64, seed)
+    check_machine(case[0], "e4m3", operands_of(case[0], a, b, c), case[1])
+
+
+def wide_sample(fmt: str, n: int, seed: int):
+    """Random codes of a 16- to 32-bit format (every binade, subnormals, Inf, NaN), x and -x."""
+    f = nf.format(fmt)
+    rng = np.random.default_rng(seed)
+    dtype = np.uint16 if f.bits <= 16 else np.uint32
+    a, b, c = (nf.decode(rng.integers(0, 1 << f.bits, n).astype(dtype), f) for _ in range(3))
+    b[::5] = -a[::5]
+    return a, b, c
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["e4m3", "e5m2"])
+def test_machine_kernels_every_pair_of_codes(fmt):
+    """Every pair of 8-bit codes (fma: with a random addend), every case, every mode."""
+    v = codes_values(fmt).astype(np.float32)
+    a, b = np.repeat(v, v.size), np.tile(v, v.size)
+    c = np.random.default_rng(0).permutation(a)
+    for op, mode in machine_cases(fmt):
+        check_machine(op, fmt, operands_of(op, a, b, c), mode)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["bfloat16", "binary16", "tf32", "binary32", "e2m1", "e3m2"])
+def test_machine_kernels_other_formats(fmt):
+    """200,000 random operands of every case and mode (16- and 32-bit formats: every binade;
+    binary32: RNE sums through float64, p = 24 <= 25)."""
+    f = nf.format(fmt)
+    a, b, c = pair_sample(fmt, 200_000) if f.bits <= 8 else wide_sample(fmt, 200_000, 0)
+    for op, mode in machine_cases(fmt):
+        if f.has_nan or op not in ("div", "sqrt"):      # invalid operations raise without NaN
+            check_machine(op, fmt, operands_of(op, a, b, c), mode)

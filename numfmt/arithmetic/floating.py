@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..parallel import run_chunked
-from ..casts.floating import fits_float32, overflow_mark, kernel_params, sr_params
+from ..casts.common import kernel_random_bits
+from ..casts.floating import fits_float32, float32_domain, overflow_mark, kernel_params, sr_params
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
-from ..kernels.machine_arith import machine_kernel
+from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -74,28 +75,58 @@ def _takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) 
     return op in ("add", "sub", "div", "quotient")
 
 
-_FLOAT32_TINY = np.float32(2.0 ** -149)     # machine_kernel's check for flushed subnormals
+_FLOAT32_TINY = np.float32(2.0 ** -149)     # the machine kernels' check for flushed subnormals
 
 
-def machine_format(fmt: FloatFormat) -> bool:
-    """Whether round-to-nearest-even arithmetic in fmt may be float32's own arithmetic rounded
-    once more (``kernels.machine_arith``): precision p <= 11, every value a float32, and a
-    smallest quantum of at least 2**(p + 2 - 149), so that float32 keeps p + 2 bits below the
-    format's last place at every magnitude (e4m3, e5m2, bfloat16, binary16, tf32 just, the
-    FP6 and FP4 formats; not binary32).
+def exact_in_float64(op: str, fmt: FloatFormat) -> bool:
+    """Whether float64's own op on values of fmt is always the exact result
+    (``kernels.machine_arith`` gives the bounds): sums have maxexp + 1 - qsub bits, fma
+    results max(2 maxexp, maxexp) + 1 - min(2 qsub, qsub), products 2p
+    (``products_exact_in_float64``).
 
-    >>> [machine_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (5, 10), (8, 10), (8, 11))]
-    [True, True, True, True, False]
+    >>> [exact_in_float64(op, FloatFormat(4, 3)) for op in ("add", "mul", "fma", "div")]
+    [True, True, True, False]
+    >>> [exact_in_float64(op, FloatFormat(8, 7)) for op in ("add", "mul", "fma")]
+    [False, True, False]
     """
+    if op == "mul":
+        return products_exact_in_float64(fmt)
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
-    return fmt.man_bits + 1 <= 11 and fits_float32(fmt) and qsub >= fmt.man_bits + 3 - 149
+    top = fmt.info.maxexp
+    if op in ("add", "sub"):
+        high, low = top + 1, qsub
+    elif op == "fma":
+        high, low = max(2 * top, top) + 1, min(2 * qsub, qsub)
+    else:
+        return False
+    return high - low <= 53 and low >= -1074 and high <= 1024
 
 
-def _takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, x, out) -> bool:
-    """Whether op takes ``machine_kernel``: round to nearest even, float32 operands and
-    results, no overflow="raise" (which needs the overflow mark of float64 results)."""
-    return (op in MACHINE_OPS and stochastic is None and mode == Rounding.NEAREST_EVEN and overflow != "raise"
-            and x.dtype == out.dtype == np.float32 and machine_format(fmt))
+def innocuous_format(fmt: FloatFormat) -> bool:
+    """Whether round-to-nearest-even sums in fmt may be float64's own sums rounded once more
+    (``kernels.machine_arith``): precision p <= 25 (53 >= 2p + 2) and float32 bits round in
+    fmt (every value a float32; ``float32_domain``).
+
+    >>> [innocuous_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (8, 23), (11, 52))]
+    [True, True, True, False]
+    """
+    return fmt.man_bits + 1 <= 25 and float32_domain(fmt)
+
+
+def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype) -> bool:
+    """Whether op takes a ``kernels.machine_arith`` kernel: float32 operands (dtype) and results, a
+    format that float32 bits round in, no overflow="raise" (which needs the overflow mark of
+    float64 results); then where op's float64 result is exact (every mode); div and sqrt
+    (rounded to odd at 53 bits: every deterministic mode, and stochastic rounding with k
+    random bits where p + k <= 51); other sums under round to nearest even (innocuous double
+    rounding)."""
+    if not (overflow != "raise" and dtype == out_dtype == np.float32 and float32_domain(fmt)):
+        return False
+    if exact_in_float64(op, fmt):
+        return True
+    if op in ("div", "sqrt"):
+        return stochastic is None or fmt.man_bits + 1 + stochastic[1] <= 51
+    return op in ("add", "sub") and mode == Rounding.NEAREST_EVEN and stochastic is None and innocuous_format(fmt)
 
 
 def _first(operands, mask) -> str:
@@ -128,16 +159,25 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         sr = sr_params(fmt, True, k, rule)
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
-    out = np.empty(x.size, np.float64 if overflow == "raise" else out_dtype)
+    out_type = np.float64 if overflow == "raise" else out_dtype
+    machine = takes_machine(op, fmt, mode, overflow, stochastic, x.dtype, out_type)
+    if sr is not None and not machine and x.dtype == np.float32:   # the other SR kernels take float64 only
+        x, y, z = (a.astype(np.float64) for a in (x, y, z))
+        out_type = np.float64
+    out = np.empty(x.size, out_type)
     route = _takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
-    machine = _takes_machine(op, fmt, mode, overflow, stochastic, x, out)
-    if machine:         # float32's own arithmetic, rounded once more (not where a thread flushes subnormals)
-        run_chunked(machine_kernel, x, out, y, np.int64(MACHINE_OPS[op]), kernel_params(fmt, False, mode, overflow,
-                    "raise")[0], kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0],
-                    not_values, _FLOAT32_TINY, pass_start=True, work_per_item=2)
+    if machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
+        margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
+                 "ml_dtypes")[0], not_values, _FLOAT32_TINY, np.int64(rdn))
+        kernel = MACHINE_KERNELS[op][sr is not None]
+        if sr is None:
+            run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
+        else:
+            run_chunked(kernel, x, out, y, z, *margs, sr, kernel_random_bits(rand), np.uint64(seed),
+                        pass_start=True, work_per_item=4)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
     if not (machine or route) or not_values[1]:      # the exact core, also where a faster kernel could not serve
@@ -150,7 +190,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
             raise OverflowError(f"{int(bad.sum())} of {out.size} results of {op} overflow {fmt.name} "
                                 f"(max {fmt.info.max}) under rounding={mode.name.lower()}; first at "
                                 f"{_first(operands, bad)}")
-        out = out.astype(out_dtype, copy=False)
+    out = out.astype(out_dtype, copy=False)
     if not fmt.has_nan:
         bad = np.isnan(out)
         if bad.any():

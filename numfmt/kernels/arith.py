@@ -311,6 +311,25 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+@nb.njit(forceinline=True)
+def residual(a, b, q):
+    """a - q * b exactly, for q = fl(a / b) (or q = fl(sqrt(a)) = b: a - q * q) where a, b and
+    q lie in [2**-900, 2**901] in magnitude: (a - p) - e with p + e = q * b (Dekker's product),
+    a - p exact by Sterbenz's lemma."""
+    p = q * b
+    return (a - p) - _two_product_error(q, b, p)
+
+
+@nb.njit(forceinline=True)
+def odd_bits(q, away, inexact):
+    """float64 bits of an exact value rounded to odd at 53 bits, from q = its rounding to
+    nearest: q where exact, else q or its neighbour toward the exact value (farther from zero
+    iff ``away``), whichever is odd."""
+    bits = np.float64(q).view(np.int64)
+    mag = bits & _MAG
+    return (((mag if away else mag - 1) | 1) if inexact else mag) | (bits & _SIGN)
+
+
 # what a float64-route operation returns where it cannot serve (a signalling NaN: never a result)
 LEFT_ROUTE = np.int64(0x7FF0000000000001)
 
@@ -328,15 +347,10 @@ def odd_quotient_bits(x, y, rdn):
     b = np.int64(y).view(np.float64)
     if (ax >= _SAFE_LO) & (ax <= _SAFE_HI) & (ay >= _SAFE_LO) & (ay <= _SAFE_HI):
         q = a / b
-        bits = np.float64(q).view(np.int64)
-        mag = bits & _MAG
+        mag = np.float64(q).view(np.int64) & _MAG
         if (mag >= _SAFE_LO) & (mag <= _SAFE_HI):
-            p = q * b
-            r = (a - p) - _two_product_error(q, b, p)
-            if r != 0:
-                away = ((r > 0) == (b > 0)) == (q > 0)     # q + r / y is farther from zero than q
-                mag = (mag if away else mag - 1) | 1
-            return mag | (bits & _SIGN)
+            r = residual(a, b, q)
+            return odd_bits(q, ((r > 0) == (b > 0)) == (q > 0), r != 0)   # away: q + r / y is farther from zero
     special, bits = _div_special(x, y)
     return bits if special else LEFT_ROUTE
 
@@ -349,17 +363,25 @@ def _bits(v):
 
 @nb.njit(forceinline=True)
 def not_value(bits, pc, dom_m):
-    """Whether the float64 (dom_m = DOM64) or float32 (DOM32) bits are not a value of the
-    format: rounding them (``pc``: the parameters of toward_zero, overflow "ieee", nan
-    "ml_dtypes", for that domain) changes them, apart from the sign of zero (a NaN in a format
-    without NaN rounds to 0)."""
-    r = round_one(bits, pc, VALUE, dom_m, DETERMINISTIC, NO_RND, NO_SR)
-    mag = ~(np.int64(-1) << (dom_m + (11 if dom_m == DOM64 else 8)))
+    """Whether the float64 (dom_m = DOM64) or float32 (DOM32; int64, sign-extended) bits are
+    not a value of the format: those that rounding them (``pc``: the parameters of
+    toward_zero, overflow "ieee", nan "ml_dtypes", for that domain) would change, apart from
+    the sign of zero (a NaN in a format without NaN rounds to 0). Read from the grid instead
+    of rounding (cheaper; tests/test_machine_arith.py checks it against ``round_one``): a
+    finite magnitude a is a value iff it is at most max, a multiple of the quantum of its
+    binade (``round_one``'s ``shift``) and, below the smallest quantum, zero where the format
+    has zero; Inf and NaN iff the format rounds them to themselves; negatives of unsigned
+    formats are not values (zeros are)."""
+    dom_exp = 11 if dom_m == DOM64 else 8
+    mag = ~(np.int64(-1) << (dom_exp + dom_m))
     inf = mag - ((np.int64(1) << dom_m) - 1)
-    width = np.int64(-1) if dom_m == DOM64 else np.int64(0xFFFFFFFF)     # float32 results come unsigned
-    both_zero = ((r | bits) & mag) == 0
-    both_nan = ((r & mag) > inf) & ((bits & mag) > inf)
-    return not ((((r ^ bits) & width) == 0) | both_zero | both_nan)
+    a = bits & mag
+    shift = min(max(dom_m - pc.M, pc.sub_shift_base - max(a >> dom_m, 1)), dom_m)
+    sign_ok = (bits >= 0) | (pc.unsigned == 0) | (a == 0)
+    finite = ((a <= pc.max_bits) & ((a & ((np.int64(1) << shift) - 1)) == 0)
+              & ((a >= pc.q_bits) | ((a == 0) & (pc.min_bits == 0))))
+    special = ((a == inf) & ((pc.inf0 & mag) == inf)) | ((a > inf) & ((pc.nan0 & mag) > inf))
+    return not ((finite & sign_ok) | special & (sign_ok | (a > inf)))
 
 
 @nb.njit(forceinline=True)

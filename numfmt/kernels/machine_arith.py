@@ -1,57 +1,166 @@
-"""Element-wise arithmetic that float32 hardware performs exactly as emulated, then rounded.
+"""Element-wise arithmetic that the machine's own float64 arithmetic performs as emulated,
+rounded once by the cast's ``round_one``: float32 operands and results; one kernel serves add,
+sub, mul and fma (``OPS``) in every format and deterministic mode, one each div and sqrt, and
+each has a stochastic-rounding twin (``KERNELS``).
 
-For a float format of precision p <= 11 whose values float32 holds with p + 2 bits to spare at
-every magnitude (``numfmt.arithmetic.floating.machine_format``), round to nearest even of
-x + y, x - y, x * y, x / y and sqrt(x) is the float32 result (IEEE: correctly rounded to
-24 bits) rounded once more to the format: rounding to nearest twice is innocuous when the
-first precision is at least 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995),
-and float32 overflows only where the format does. fma is not among them (its exact value can
-lie next to a midpoint). One kernel serves the five operations (``op``, ``OPS``).
+The float64 result m of an operation on values of a format is rounded once to the format;
+``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
+
+- *exact* (``exact_in_float64``): m is the exact result, so rounding m is the one rounding, in every
+  mode, stochastic rounding included (the discarded fraction is exact). A sum of two values
+  (multiples of the smallest quantum 2**qsub below 2**maxexp) is a multiple of 2**qsub below
+  2**(maxexp + 1): maxexp + 1 - qsub bits; a product of two p-bit significands has at most 2p
+  bits, is a multiple of 2**(2 qsub) and lies below 2**(2 maxexp); an fma's exact value is a
+  multiple of 2**min(2 qsub, qsub) below 2**(max(2 maxexp, maxexp) + 1). float64 (53 bits,
+  quantum 2**-1074, overflow 2**1024) holds every such number when the bit count is at most 53
+  and the bounds are within its range: e4m3's sums (19 bits), products (8 bits, 2**-18 ..
+  2**18) and fma results (37 bits), e5m2's and binary16's sums (33 and 41 bits), bfloat16's
+  products (16 bits, 2**-266 .. 2**256); not bfloat16's sums (260 bits).
+- *round to odd* (div, sqrt): as ``kernels.arith.odd_quotient_bits``, the exact quotient or
+  root rounded to odd at 53 bits from float64's own result and its exact residual
+  (``kernels.arith.residual``: Dekker's product); rounding that once more to p <= 51 bits is the correct rounding
+  in every deterministic mode, and keeps the discarded fraction exact to 51 - p bits, enough
+  for stochastic rounding with k random bits where p + k <= 51 (as the float64 route of
+  ``kernels.arith``). Values of formats that float32 holds, their quotients and roots lie
+  within 2**-298 .. 2**277, where the residual is exact.
+- *innocuous double rounding* (``innocuous_format``): under round to nearest even, a sum x + y
+  rounded to nearest at float64's 53 bits and then once more to the format's p bits is its
+  correct rounding when 53 >= 2p + 2 (Figueroa, "When is double rounding innocuous?", SIGNUM
+  Newsletter 30(3), 1995), i.e. p <= 25: bfloat16, binary32. Sums of values of formats that
+  float32 holds lie far inside float64's normal range, so the first rounding is at 53 bits
+  everywhere (the format's own subnormals and overflow threshold only lower its p).
+
+The machine computes in round to nearest even; under toward_negative (``rdn``) a sum is taken
+as -((-a) + (-b)): the same number (the sums taken here are exact or rounded to nearest, which
+is symmetric), but an exact zero is -0 unless both operands are +0, as IEEE 754 asks. ``tiny``
+is float32's smallest subnormal, passed at run time: where ``tiny + tiny`` is 0 the thread
+flushes subnormals (FTZ / DAZ), nothing is computed and bad[1] = 1 (the caller then runs the
+exact core).
 """
 import numba as nb
 import numpy as np
 
-from .arith import not_value
-from .floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, VALUE, round_one
+from ..random import element_bits
+from .arith import not_value, odd_bits, residual
+from ..casts.common import NO_RANDOM_BITS
+from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
 
-OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "sqrt": 4}
-_NAN32 = np.int64(0x7FC00000)   # one NaN (positive, quiet), as the exact route gives
+_NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")     # x / 0 is IEEE's, no exception
-def machine_kernel(x, out, start, y, op, p, pc, bad, tiny):
-    """out[i] = op(x[i], y[start + i]) in float32, rounded by ``p`` (kernel_params of the
-    format for float32 bits); x, y, out float32 (sqrt reads x only). bad[0] = 1 where an
-    operand is not a value of the format (checked with ``pc``, the toward_zero parameters).
-    ``tiny`` is float32's smallest subnormal, passed at run time: where ``tiny + tiny`` is 0
-    the thread flushes subnormals (FTZ / DAZ), nothing is computed and bad[1] = 1 (the caller
-    then runs the exact core)."""
+OPS = {"add": 0, "sub": 1, "mul": 2, "fma": 3, "div": 4, "sqrt": 5}
+
+
+@nb.njit(forceinline=True)
+def _add_mul_fma(a, b, c, op, rdn):
+    """The float64 bits of OPS[op] (add, sub, mul or fma) of the float32 operands in float64
+    (one NaN for every NaN), branch-free (every candidate is computed, one selected: they cost
+    less than a branch)."""
+    x, y, z = np.float64(a), np.float64(b), np.float64(c)
+    prod = x * y
+    u, w = prod if op == 3 else x, -y if op == 1 else (z if op == 3 else y)
+    v = prod if op == 2 else (-((-u) + (-w)) if rdn else u + w)
+    return _NAN64 if v != v else np.float64(v).view(np.int64)
+
+
+@nb.njit(forceinline=True)
+def _div(a, b, c, op, rdn):
+    """The exact a / b rounded to odd at 53 bits (as ``kernels.arith.odd_quotient_bits``,
+    branch-free: values of formats that float32 holds, and their quotients, lie in its range;
+    q finite and nonzero means finite nonzero operands)."""
+    x, y = np.float64(a), np.float64(b)
+    q = x / y
+    r = residual(x, y, q)
+    bits = odd_bits(q, ((r > 0) == (y > 0)) == (q > 0), (q != 0) & (np.abs(q) < np.inf) & (r != 0))
+    return _NAN64 if q != q else bits
+
+
+@nb.njit(forceinline=True)
+def _sqrt(a, b, c, op, rdn):
+    """The exact sqrt(a) rounded to odd at 53 bits: sqrt(a) > q = fl(sqrt(a)) iff the residual
+    a - q * q is positive."""
+    x = np.float64(a)
+    q = np.sqrt(x)
+    r = residual(x, q, q)
+    bits = odd_bits(q, r > 0, (q > 0) & (q < np.inf) & (r != 0))
+    return _NAN64 if q != q else bits
+
+
+@nb.njit(forceinline=True)
+def _no_draw(rand, seed, index, nbits):
+    """No random bits (the deterministic kernel: ``element_bits`` is not even compiled)."""
+    return NO_RND
+
+
+@nb.njit(forceinline=True)
+def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stochastic, draw, compute):
+    """out[i] = round_one(compute: OPS[op] of x[i], y[start + i], z[start + i]) in p's mode (float64
+    domain; stochastically with the k = sr[0] random bits ``draw`` gives element start + i
+    where ``stochastic``); the operands are checked to be values of the format (pc:
+    toward_zero parameters for float32 bits; as many as the op takes), bad[0] = 1 if one is not."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
-    y = y[start:start + x.size]
-    if op == 0:
-        for i in range(x.size):
-            out[i] = x[i] + y[i]
-    elif op == 1:
-        for i in range(x.size):
-            out[i] = x[i] - y[i]
-    elif op == 2:
-        for i in range(x.size):
-            out[i] = x[i] * y[i]
-    elif op == 3:
-        for i in range(x.size):
-            out[i] = x[i] / y[i]
-    else:
-        for i in range(x.size):
-            out[i] = np.sqrt(x[i])
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
     found = False
-    xb, yb = x.view(np.int32), y.view(np.int32)
+    if op == 3:                 # fma's third operand (a loop of its own: add's costs nothing)
+        for i in range(x.size):
+            found |= not_value(np.int64(zb[i]), pc, DOM32)
     for i in range(x.size):
-        found |= not_value(np.int64(xb[i]), pc, DOM32) | ((op != 4) & not_value(np.int64(yb[i]), pc, DOM32))
-    bits = out.view(np.int32)
-    for i in range(x.size):
-        v = np.int64(bits[i]) if out[i] == out[i] else _NAN32
-        bits[i] = round_one(v, p, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR)
+        found |= not_value(np.int64(xb[i]), pc, DOM32) | ((op != 5) & not_value(np.int64(yb[i]), pc, DOM32))
+        bits = compute(x[i], y[i], z[i], op, rdn)
+        r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr[0]), sr)
+        out[i] = np.float32(np.int64(r).view(np.float64))
     if found:
         bad[0] = 1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")     # x / 0 is IEEE's, no exception
+def machine_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
+    """The deterministic kernel of add, sub, mul and fma: x, y, z float32 (read from index start; unused ones any
+    float32 array of the length), out float32; op = OPS[name]; p = kernel_params(fmt, True,
+    mode, overflow, "raise")[0]; pc = kernel_params(fmt, False, toward_zero, "ieee",
+    "ml_dtypes")[0]; rdn = 1 under toward_negative."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
+          _no_draw, _add_mul_fma)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
+    """``machine_kernel`` for div (op 4; every deterministic mode: rounded to odd first)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
+          _no_draw, _div)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
+    """``machine_kernel`` for sqrt (op 5; every deterministic mode: rounded to odd first)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
+          _no_draw, _sqrt)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
+    """``machine_kernel`` under stochastic rounding: sr = sr_params(fmt, True, k, rule), rand
+    and seed as the casts take them (only where the float64 result is exact)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _add_mul_fma)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_div_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
+    """``machine_div_kernel`` under stochastic rounding (p + k <= 51: the odd-jammed float64
+    keeps the discarded fraction exact to k bits and one more)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _div)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
+    """``machine_sqrt_kernel`` under stochastic rounding (p + k <= 51)."""
+    _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, element_bits, _sqrt)
+
+
+# name -> (deterministic kernel, stochastic kernel)
+KERNELS = {"add": (machine_kernel, machine_sr_kernel), "sub": (machine_kernel, machine_sr_kernel),
+           "mul": (machine_kernel, machine_sr_kernel), "fma": (machine_kernel, machine_sr_kernel),
+           "div": (machine_div_kernel, machine_div_sr_kernel), "sqrt": (machine_sqrt_kernel, machine_sqrt_sr_kernel)}
