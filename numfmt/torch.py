@@ -73,6 +73,14 @@ class U64:
 _where = backends.where_of(torch.Tensor, torch.where)
 
 
+def _where32(c, a, b):
+    """``where`` for int32 lanes: a select between two Python ints makes an int32 tensor (torch
+    would make int64, and the int64 values would widen the lanes after it)."""
+    if isinstance(a, int) and isinstance(b, int) and isinstance(c, torch.Tensor) and a != b:
+        return torch.where(c, torch.scalar_tensor(a, dtype=torch.int32, device=c.device), b)
+    return _where(c, a, b)
+
+
 def _extremum(a, b, both, bound: str, scalar):
     """min or max of a and b, tensors or Python numbers (a tensor with a number: a clamp)."""
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
@@ -115,7 +123,8 @@ _NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
                                             b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
-_NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
+_NAMESPACES[32] = dict(_NAMESPACES[64], where=_where32, lane=_lane_function(torch.int32),
+                       stochastic_away=_wide_stochastic_away)
 _CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
 
 
