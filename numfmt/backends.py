@@ -156,7 +156,9 @@ class Backend:
         return True
 
     def float_input(self, x, argument: str = "x"):
-        """x as a float32 or float64 tensor of the framework (exact), else TypeError."""
+        """x as a float32 or float64 tensor of the framework (exact: integers widen to float64,
+        as ``numfmt.casts.common.as_float_array`` does, ValueError where that is inexact),
+        else TypeError."""
         raise NotImplementedError
 
     def is_float64(self, x) -> bool:
@@ -390,9 +392,7 @@ def random_numbers(backend: Backend, x, mode: Rounding, k, seed, random_bits, sr
         if random_bits is not None:
             stochastic_args(mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
         return 0
-    if random_bits is not None:
-        if seed is not None:
-            raise ValueError("pass either seed or random_bits, not both")
+    if random_bits is not None:         # they replace the seed, as in NumPy (which ignores it)
         return backend.explicit_random(random_bits, x, k, lane_bits)
     return backend.random(random_seed(backend, seed, rng), x, k, lane_bits, rng)
 

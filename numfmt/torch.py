@@ -7,7 +7,8 @@ input's device with torch's integer operations: no NumPy, no host round trip. Th
 is the Numba kernels' own, evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
-float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
+float32, exactly); float64 inputs are rounded directly; integer tensors widen to float64, as
+NumPy's do (exactly, else ValueError; not checked under ``torch.compile``). Formats: any numfmt float format, or a
 torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
 Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
 go through ``numfmt.backend_families``, the same way.
@@ -161,8 +162,13 @@ class TorchBackend(backends.Backend):
             return x
         if x.is_floating_point():
             return x.to(torch.float32)
-        raise TypeError(f"{argument} must be a floating-point tensor (float16, bfloat16, float8, float32 "
-                        f"or float64); got dtype {x.dtype}")
+        if x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"{argument} must hold real numbers (float16, bfloat16, float8, float32, float64 "
+                            f"or integers); got dtype {x.dtype}")
+        wide = x.to(torch.float64)          # integers widen to float64, as in NumPy: exactly or not at all
+        if not self.traced(x) and bool((wide.to(x.dtype) != x).any()):
+            raise ValueError(f"{argument} holds integers that float64 cannot represent exactly")
+        return wide
 
     def is_float64(self, x) -> bool:
         return x.dtype == torch.float64
@@ -327,8 +333,9 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
     x's device; bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes``
     of tensors (element codes, scale codes, the tensor scale of nvfp4 as a 0-d float32 tensor);
-    ``axis`` / ``dim``, ``pad``, ``report`` and ``per_block`` as for ``round`` (``packed=True``
-    is NumPy's only).
+    ``axis`` / ``dim``, ``pad``, ``report`` and ``per_block`` as for ``round``; ``packed=True``
+    packs 4-bit and 6-bit element codes into bytes as NumPy does (``numfmt.casts.block.pack``),
+    and ``decode`` unpacks them.
 
     >>> import torch, numfmt.torch as nft
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()
