@@ -67,6 +67,7 @@ class BlockPlan(NamedTuple):
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     rule: tuple              # shared_exponent's rule numbers (power-of-two scales)
     float64_out: bool        # round: float64 values, else float32
+    element_bits: int        # the element codes' width (packed=True)
     code_dtype: str          # element codes' numpy dtype name
     scale_code_dtype: str
     scale_name: str          # the scale format's name
@@ -154,7 +155,7 @@ def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, r
                   fmt.scale.info.max))
     return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
                      dom_m, lane_bits, params, sr, casts.rule_params(fmt, dom_m) if fmt.power_of_two else (),
-                     float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
+                     float64_out, fmt.element.bits, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
                      fmt.scale.name, offset, nan_code, scale_params, consts, fixed)
 
 
@@ -213,7 +214,7 @@ def _codes(ops, codes, scales, tensor_scale, plan: BlockPlan, shape: tuple, pack
     """The BlockCodes of encode, its element codes packed as ``casts.block.pack`` packs them
     (``packed=True``: 4-bit and 6-bit elements)."""
     if packed:
-        codes = casts.pack(codes, plan.fmt.element.bits, ops)
+        codes = casts.pack(codes, plan.element_bits, ops)
     return casts.BlockCodes(codes, scales, tensor_scale, plan.fmt, plan.axis, shape, packed)
 
 

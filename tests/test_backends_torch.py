@@ -104,3 +104,10 @@ def test_torch_compile_fullgraph_posit_and_fixed_inductor():
     _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
                                        nft.encode(x, "posit32"), nft.round(x, "q3.4", "stochastic", seed=2)),
                             POSIT_X)
+
+
+def test_torch_compile_fullgraph_packed_and_integers():
+    """Packed block codes and integer inputs trace without graph breaks (aot_eager, as above)."""
+    _compiled_matches_eager(lambda x: (nft.encode(x, "mxfp6_e3m2", pad=True, packed=True).codes,
+                                       nft.round(x.to(torch.int32), "bfloat16")),
+                            (POSIT_X[:62] * 4).reshape(2, 31), backend="aot_eager")
