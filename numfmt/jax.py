@@ -184,6 +184,7 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 _STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+                      "narrow_min": _minimum if bits == 32 else (lambda a, b: a),
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
                       "f32_bits": lambda v: jax.lax.bitcast_convert_type(v, jnp.int32),
@@ -194,8 +195,8 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
-           "squares_bits": (2,),
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "round_same_range": (1, 2, 3, 5), "decode_one": (1, 2, 3, 4, 5, 6),
+           "splitmix_bits": (2,), "squares_bits": (2,),
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
            "nvfp4_element": (2, 3, 4, 6),
            "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)

@@ -117,14 +117,14 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
     return away.to(torch.int32)
 
 
-_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum, "narrow_min": lambda a, b: a,
                     "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
                     "f32_bits": lambda v: v.view(torch.int32),
                     "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
                                             b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
-_NAMESPACES[32] = dict(_NAMESPACES[64], where=_where32, lane=_lane_function(torch.int32),
+_NAMESPACES[32] = dict(_NAMESPACES[64], where=_where32, narrow_min=_minimum, lane=_lane_function(torch.int32),
                        stochastic_away=_wide_stochastic_away)
 _CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
 

@@ -29,8 +29,8 @@ __all__ = ["Framework", "assert_same",
            "test_fixed_decode_matches_numpy", "test_family_float32_slice_sample",
            "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy",
            "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy",
-           "test_integer_inputs_match_numpy", "test_integer_input_errors_match_numpy", "test_seed_with_random_bits_matches_numpy",
-           "test_packed_block_codes_match_numpy"]
+           "test_integer_inputs_match_numpy", "test_integer_input_errors_match_numpy",
+           "test_seed_with_random_bits_matches_numpy", "test_packed_block_codes_match_numpy", "test_same_range_fast_path_matches_round_one"]
 
 
 @dataclass
@@ -181,6 +181,18 @@ def test_float32_slice_sample(fw):
 @pytest.mark.slow
 def test_float32_slice_exhaustive(fw):
     check_slice(fw, 1)
+
+
+def test_same_range_fast_path_matches_round_one(fw):
+    """round of float32 to a format with float32's exponent field (bfloat16) takes the fixed-shift
+    fast path (``kernels.floating._round_same_range``); encode takes round_one (decoded by NumPy): the
+    same bits, in every deterministic mode, NaN and overflow included."""
+    x = np.concatenate([slice_inputs(61), np.float32([np.inf, -np.inf, 3.4e38, -3.4e38, 1e-45, -0.0])])
+    for fmt in ("bfloat16", nf.FloatFormat(8, 10)):
+        for mode in ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"):
+            for overflow in ("ieee", "saturate"):
+                codes = fw.back(fw.module.encode(fw.to(x), fmt, mode, overflow))
+                assert_same(nf.decode(codes, fmt), fw.back(fw.module.round(fw.to(x), fmt, mode, overflow)))
 
 
 def test_errors_match_numpy(fw):
