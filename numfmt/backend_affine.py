@@ -193,7 +193,7 @@ def _ratio_lanes(backend: backends.Backend, x, scale, plan: AffinePlan):
     if isinstance(scale, np.ndarray) or (backend.flushes_subnormals and isinstance(scale, float)):
         scale = backend.parameter(np.asarray(scale, np.float32), x)
     if backend.flushes_subnormals:
-        return backend.kernel("float32_quotient_bits", plan.lane_bits)(x32, scale)
+        return backend.kernel("float32_quotient_bits", plan.lane_bits)(x32, backend.divisor(scale, x32))
     return backend.to_lanes(x32 / scale, False, plan.lane_bits)
 
 

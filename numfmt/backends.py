@@ -259,6 +259,12 @@ class Backend:
         """A tensor converted to the framework dtype of this NumPy dtype name."""
         raise NotImplementedError
 
+    def divisor(self, value, like):
+        """value (broadcasting against like) as the divisor of an exact division: the JAX backend
+        broadcasts it to like's shape behind an optimization barrier, as XLA turns a division by
+        a broadcast value into a multiplication by its reciprocal (not correctly rounded)."""
+        return value
+
     def random64(self, rnd):
         """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
         return rnd

@@ -225,6 +225,9 @@ class JaxBackend(backends.Backend):
             jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
         return jitted[name, lane_bits]
 
+    def divisor(self, value, like):
+        return jax.lax.optimization_barrier(jnp.broadcast_to(value, like.shape))
+
     def random64(self, rnd):
         return (rnd.hi.astype(jnp.int64) << 32) | rnd.lo.astype(jnp.int64) if isinstance(rnd, Wide) else rnd
 
