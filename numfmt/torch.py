@@ -8,8 +8,9 @@ is the Numba kernels' own, evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
 float32, exactly); float64 inputs are rounded directly; integer tensors widen to float64, as
-NumPy's do (exactly, else ValueError; not checked under ``torch.compile``). Formats: any numfmt float format, or a
-torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+NumPy's do (exactly, else ValueError; not checked under ``torch.compile``). Formats: any numfmt
+float format, or a torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``,
+``torch.bfloat16``, ...).
 Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
 go through ``numfmt.backend_families``, the same way.
 
