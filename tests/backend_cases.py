@@ -30,7 +30,8 @@ __all__ = ["Framework", "assert_same",
            "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy",
            "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy",
            "test_integer_inputs_match_numpy", "test_integer_input_errors_match_numpy",
-           "test_seed_with_random_bits_matches_numpy", "test_packed_block_codes_match_numpy", "test_same_range_fast_path_matches_round_one"]
+           "test_seed_with_random_bits_matches_numpy", "test_packed_block_codes_match_numpy",
+           "test_same_range_fast_path_matches_round_one"]
 
 
 @dataclass
@@ -188,8 +189,9 @@ def test_same_range_fast_path_matches_round_one(fw):
     fast path (``kernels.floating._round_same_range``); encode takes round_one (decoded by NumPy): the
     same bits, in every deterministic mode, NaN and overflow included."""
     x = np.concatenate([slice_inputs(61), np.float32([np.inf, -np.inf, 3.4e38, -3.4e38, 1e-45, -0.0])])
-    for fmt in ("bfloat16", nf.FloatFormat(8, 10)):
-        for mode in ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"):
+    modes = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
+    for fmt in ("bfloat16", nf.FloatFormat(8, 10)) if fw.name == "torch" else ("bfloat16",):   # JAX compiles
+        for mode in modes if fw.name == "torch" else modes[::2]:                                # each: fewer
             for overflow in ("ieee", "saturate"):
                 codes = fw.back(fw.module.encode(fw.to(x), fmt, mode, overflow))
                 assert_same(nf.decode(codes, fmt), fw.back(fw.module.round(fw.to(x), fmt, mode, overflow)))
@@ -510,9 +512,8 @@ def test_fixed_errors_match_numpy(fw):
 INTEGER_DTYPES = ["int8", "uint8", "int16", "int32", "int64", "uint16", "uint32"]
 
 
-@settings(max_examples=15)
-@given(dtype=st.sampled_from(INTEGER_DTYPES), data=st.data(),
-       fmt=st.sampled_from(["e4m3", "bfloat16", "e2m1", "posit8", "int8"]))
+@settings(max_examples=6)
+@given(dtype=st.sampled_from(INTEGER_DTYPES), data=st.data(), fmt=st.sampled_from(["e4m3", "posit8", "int8"]))
 def test_integer_inputs_match_numpy(fw, dtype, data, fmt):
     """Integer arrays widen to float64 as NumPy's do (exactly, else ValueError); JAX's 32-bit
     mode widens them to float32 (exactly, else ValueError): the same values as NumPy's."""
@@ -539,18 +540,17 @@ def test_integer_input_errors_match_numpy(fw):
 
 
 def test_seed_with_random_bits_matches_numpy(fw):
-    """random_bits replace the seed (NumPy ignores a seed given with them), in every family."""
-    x = np.float32([1.3, -2.7, 0.01, 5.5])
-    rand = np.int64([1, 9, 15, 0])
-    for fmt in ("e4m3", "posit8") if fw.has_float64 else ("e4m3",):     # posits: x64 on JAX
-        same_call(fw, "encode", x, fmt, "stochastic", seed=5, sr_bits=4, random_bits=rand)
-    xb = np.float32(np.linspace(-3, 3, 32))
-    same_block_call(fw, "round", xb, "mxfp4", "stochastic", seed=5, sr_bits=4, random_bits=np.arange(32) % 16)
+    """random_bits replace the seed (NumPy ignores a seed given with them; every family draws
+    its numbers through ``backends.random_numbers``)."""
+    same_call(fw, "round", np.float32([1.3, -2.7, 0.01, 5.5]), "e4m3", "stochastic", seed=5, sr_bits=4,
+              random_bits=np.int64([1, 9, 15, 0]))
 
 
-@pytest.mark.parametrize("fmt, shape, pad", [("mxfp4", (2, 32), False), ("mxfp6_e3m2", (2, 31), True),
+@pytest.mark.parametrize("fmt, shape, pad", [("mxfp6_e3m2", (2, 31), True),
+                                             pytest.param("mxfp4", (2, 32), False, marks=pytest.mark.slow),
                                              pytest.param("nvfp4", (1, 18), True, marks=pytest.mark.slow)])
 def test_packed_block_codes_match_numpy(fw, fmt, shape, pad):
-    """encode(packed=True): NumPy's bytes (a short tail zero-padded), decoded back to its values."""
+    """encode(packed=True): NumPy's bytes (a short tail zero-padded), decoded back to its values
+    (CI: 6-bit codes with a tail; 4-bit ones in the slow run, and in the torch.compile test)."""
     x = (np.random.default_rng(5).standard_normal(shape) * 8).astype(np.float32)
     same_block_call(fw, "encode", x, fmt, pad=pad, packed=True)

@@ -88,12 +88,14 @@ POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).
 def _posit_and_fixed(x):
     codes = nft.encode(x, "posit16", "toward_zero")
     ints = nft.encode(x, "int8", overflow="wrap")
-    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8")
+    packed = nft.encode(x, "mxfp4", packed=True).codes
+    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8"), packed
 
 
 def test_torch_compile_fullgraph_posit_and_fixed():
-    """Posit and int8 encode and decode trace without graph breaks and give the eager bits
-    (aot_eager: inductor's code generation takes seconds; the slow test below runs it)."""
+    """Posit and int8 encode and decode, and packed mxfp4 codes, trace without graph breaks and
+    give the eager bits (aot_eager: inductor's code generation takes seconds; the slow test
+    below runs it)."""
     _compiled_matches_eager(_posit_and_fixed, POSIT_X, backend="aot_eager")
 
 
@@ -105,9 +107,3 @@ def test_torch_compile_fullgraph_posit_and_fixed_inductor():
                                        nft.encode(x, "posit32"), nft.round(x, "q3.4", "stochastic", seed=2)),
                             POSIT_X)
 
-
-def test_torch_compile_fullgraph_packed_and_integers():
-    """Packed block codes and integer inputs trace without graph breaks (aot_eager, as above)."""
-    _compiled_matches_eager(lambda x: (nft.encode(x, "mxfp6_e3m2", pad=True, packed=True).codes,
-                                       nft.round(x.to(torch.int32), "bfloat16")),
-                            (POSIT_X[:62] * 4).reshape(2, 31), backend="aot_eager")
