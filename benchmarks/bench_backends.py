@@ -8,7 +8,9 @@ and XLA choose their own threads: one column). numfmt.torch runs eagerly (one to
 after another) and inside ``torch.compile`` (inductor fuses them into one loop; compile time
 not counted). Peers: torch's ``.to(dtype).to(float32)`` round trip, gfloat's
 ``round_ndarray`` on torch tensors (on a 2**18 subset: slow), ``jax.lax.reduce_precision``
-(jitted), ml_dtypes ``astype``, and the NumPy path (``numfmt.round``); posit16 and int8 have
+(jitted; after a warm-up of JAX itself: a process's first JAX calls run slowly, which
+made the first row's numfmt.jax figure 10x low), ml_dtypes ``astype``, and the NumPy path
+(``numfmt.round``); posit16 and int8 have
 numfmt's columns only (int8 on JAX needs x64 mode: n/a). The row "affine int8" is
 ``quantize_affine(x, "int8", 0.1, 3)`` (ONNX's float32 recipe), against the recipe in torch's
 own operations (``clamp(round(x / 0.1) + 3).to(int8)``) in the torch .to() column. Results that differ
@@ -33,6 +35,7 @@ FORMATS = {"e4m3": ("float8_e4m3fn", 4, 3), "e5m2": ("float8_e5m2", 5, 2), "bflo
            "affine int8": None}      # quantize_affine(x, "int8", 0.1, 3): its torch peer is in render
 AFFINE, AFFINE_SCALE, AFFINE_ZERO_POINT = "affine int8", 0.1, 3
 NO_PEER = (None, "")
+JAX_WARMUP = 20    # calls of a trivial jitted function before the first timed JAX call
 
 
 def main(argv=None) -> int:
@@ -91,6 +94,9 @@ def render(args) -> str:
         gfloat = None
         notes.append(f"gfloat unavailable ({type(exc).__name__}: {exc})")
     n_gfloat = min(n, 1 << 18)
+    warm = jax.jit(lambda v: v * 2)       # the first JAX executions of a process run slowly
+    for _ in range(JAX_WARMUP):
+        warm(xj).block_until_ready()
     rows = []
     for name, peer in FORMATS.items():
         print(f"{name} ...", file=sys.stderr, flush=True)

@@ -9,7 +9,8 @@ quotient's float32 bits in the backend's float32 lanes (int32: JAX's 32-bit mode
 32-bit formats, whose zero-point sums need more, use int64 lanes). A backend whose float32
 arithmetic flushes subnormals (XLA on CPU) divides the operands normalized to [1, 2) by bit
 operations and puts the exponent back on the quotient's bits, so subnormal x and scales give
-NumPy's result too. ``exact=True``: the exact quotient of the float64 values by integer long
+NumPy's result too (the scale reaches the division through ``Backend.divisor``: XLA would
+multiply by its reciprocal instead, one ulp off). ``exact=True``: the exact quotient of the float64 values by integer long
 division (``kernels.fixed.quotient``, a fixed number of steps per tensor) in int64 lanes (JAX:
 x64 mode), every rounding mode, stochastic rounding with NumPy's random numbers. The step
 count is a bound for the scale's significand (``quotient_steps``): 12 for a float64 scale of
@@ -193,7 +194,7 @@ def _ratio_lanes(backend: backends.Backend, x, scale, plan: AffinePlan):
     if isinstance(scale, np.ndarray) or (backend.flushes_subnormals and isinstance(scale, float)):
         scale = backend.parameter(np.asarray(scale, np.float32), x)
     if backend.flushes_subnormals:
-        return backend.kernel("float32_quotient_bits", plan.lane_bits)(x32, scale)
+        return backend.kernel("float32_quotient_bits", plan.lane_bits)(x32, backend.divisor(scale, x32))
     return backend.to_lanes(x32 / scale, False, plan.lane_bits)
 
 

@@ -30,6 +30,7 @@ family's backend kernel) on float64 bits, as the NumPy kernel does: on JAX they 
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import NamedTuple
@@ -66,6 +67,7 @@ class BlockPlan(NamedTuple):
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     rule: tuple              # shared_exponent's rule numbers (power-of-two scales)
     float64_out: bool        # round: float64 values, else float32
+    element_bits: int        # the element codes' width (packed=True)
     code_dtype: str          # element codes' numpy dtype name
     scale_code_dtype: str
     scale_name: str          # the scale format's name
@@ -153,7 +155,7 @@ def _block_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, r
                   fmt.scale.info.max))
     return BlockPlan(fmt, fmt.name, fmt.block_size, fmt.power_of_two, fmt.tensor_scale is not None, mode, axis, tail,
                      dom_m, lane_bits, params, sr, casts.rule_params(fmt, dom_m) if fmt.power_of_two else (),
-                     float64_out, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
+                     float64_out, fmt.element.bits, code_dtype(fmt.element.bits).name, code_dtype(fmt.scale.bits).name,
                      fmt.scale.name, offset, nan_code, scale_params, consts, fixed)
 
 
@@ -165,15 +167,12 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
     plan = backend.constant("block_plan", fmt, rounding, overflow, nan, sr_bits, sr_rule, rng,
                             random_bits is not None, want_code, backend.is_float64(x),
                             tuple(int(n) for n in x.shape), axis, bool(pad))
-    if packed:
-        raise ValueError("packed=True is for NumPy arrays; on the torch and JAX backends encode gives one code "
-                         "per element")
     ops = tensor_ops(backend)
     rnd = backends.random_numbers(backend, x, plan.mode, plan.sr[0] if plan.sr else None, seed, random_bits,
                                   sr_rule, rng, plan.lane_bits)
     bs, lane_bits, dom_m = plan.block_size, plan.lane_bits, plan.dom_m
     if not plan.power_of_two:
-        return _nvfp4(backend, ops, x, plan, rnd, want_code)
+        return _nvfp4(backend, ops, x, plan, rnd, want_code, packed)
     lanes = backend.to_lanes(x, dom_m == 52, lane_bits)
     mag = lanes & backends.wrap((1 << (dom_m + (11 if dom_m == 52 else 8))) - 1, lane_bits)
     amax = ops.block_max(ops.pad(mag, plan.axis, plan.tail), plan.axis, bs)
@@ -197,8 +196,8 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
         q = backend.kernel("round_one", lane_bits)(y, plan.params, want_code, dom_m, bool(plan.sr), rnd, plan.sr)
     if want_code:
         scales = where(s_blocks == NAN_EXP, plan.scale_nan, s_blocks + plan.scale_offset)
-        return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), backend.to_codes(scales, plan.scale_code_dtype),
-                                None, plan.fmt, plan.axis, tuple(x.shape))
+        return _codes(ops, backend.to_codes(q, plan.code_dtype), backend.to_codes(scales, plan.scale_code_dtype),
+                      None, plan, tuple(x.shape), packed)
     v = where(nan_scale, backends.wrap(_NAN_BITS[dom_m], lane_bits), ldexp(q, d, dom_m))
     values = backend.from_lanes(v, dom_m == 52)
     if not plan.float64_out and dom_m == 52:
@@ -211,7 +210,15 @@ def block_cast(backend, x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
     return values
 
 
-def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool):
+def _codes(ops, codes, scales, tensor_scale, plan: BlockPlan, shape: tuple, packed: bool) -> casts.BlockCodes:
+    """The BlockCodes of encode, its element codes packed as ``casts.block.pack`` packs them
+    (``packed=True``: 4-bit and 6-bit elements)."""
+    if packed:
+        codes = casts.pack(codes, plan.element_bits, ops)
+    return casts.BlockCodes(codes, scales, tensor_scale, plan.fmt, plan.axis, shape, packed)
+
+
+def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool, packed: bool):
     """Scales with fraction bits: ``kernels.block.nvfp4_scale`` per block and ``nvfp4_element``
     per element (as ``quantize_fp32_scaled``), in float32 tensor arithmetic."""
     lane_bits = plan.lane_bits
@@ -237,8 +244,8 @@ def _nvfp4(backend, ops, x, plan: BlockPlan, rnd, want_code: bool):
         return ops.to_float64(v) if backend.is_float64(x) else v
     scale_codes = backends.float_cast(backend, svals, plan.scale_name, "nearest_even", "ieee", "raise", None, None,
                                       "add", None, True)
-    return casts.BlockCodes(backend.to_codes(q, plan.code_dtype), scale_codes, ts if plan.tensor_scale else None,
-                            plan.fmt, plan.axis, tuple(x.shape))
+    return _codes(ops, backend.to_codes(q, plan.code_dtype), scale_codes, ts if plan.tensor_scale else None, plan,
+                  tuple(x.shape), packed)
 
 
 _TINY_AMAX = int(np.float32(2.0 ** -119 * 2688).view(np.int32))    # tensor scales below 2**-119
@@ -271,15 +278,13 @@ class BlockDecodePlan(NamedTuple):
 
 
 @functools.lru_cache(maxsize=None)
-def block_decode_plan(backend, fmt_given, fmt: BlockFormat, packed: bool, dtype) -> BlockDecodePlan:
+def block_decode_plan(backend, fmt_given, fmt: BlockFormat, dtype) -> BlockDecodePlan:
     """Every check and parameter of a block decode, as ``casts.block.decode_codes`` has them."""
     target = np.dtype(backend.float_dtype(dtype))
     if target not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
     if fmt_given is not None and _format(fmt_given) != fmt:
         raise ValueError(f"fmt {_format(fmt_given).name} does not match the BlockCodes' format {fmt.name}")
-    if packed:
-        raise ValueError("packed codes are for NumPy arrays; decode them with numfmt.decode")
     dom64 = fmt.power_of_two and (target == np.float64 or not casts.fits_float32(fmt))
     if dom64 and not backend.has_int64():
         raise ValueError(f"decoding {fmt.name} into {target} needs float64; enable 64-bit mode "
@@ -296,8 +301,10 @@ def block_decode(backend, obj, fmt, dtype):
     if not isinstance(obj, casts.BlockCodes):
         raise TypeError(f"decode of the block format {_format(fmt).name} needs the BlockCodes that encode "
                         "returned (it carries the scales)")
-    plan = backend.constant("block_decode_plan", fmt, obj.fmt, obj.packed, dtype)
+    plan = backend.constant("block_decode_plan", fmt, obj.fmt, dtype)
     ops = tensor_ops(backend)
+    if obj.packed:
+        obj = dataclasses.replace(obj, codes=casts.unpack(obj.codes, plan.element.bits, obj.shape, ops), packed=False)
     if not plan.power_of_two:
         return _nvfp4_decode(backend, ops, obj, plan)
     dom64, lane_bits = plan.dom64, plan.lane_bits
@@ -337,7 +344,8 @@ def _nvfp4_decode(backend, ops, obj, plan: BlockDecodePlan):
 
 # ------------------------------------------------------------------------- framework shapes
 class _TorchOps:
-    """Padding, block maxima and the repetition of block scales, in torch."""
+    """Padding, block maxima, the repetition of block scales and what ``casts.block.pack``
+    needs, in torch."""
 
     def __init__(self):
         import torch
@@ -363,9 +371,16 @@ class _TorchOps:
     def to_float64(self, v):
         return v.to(self.torch.float64)
 
+    def stack(self, arrays, axis: int):
+        return self.torch.stack(arrays, dim=axis)
+
+    def astype(self, a, name: str):
+        return a.to(getattr(self.torch, name))
+
 
 class _JaxOps:
-    """Padding, block maxima and the repetition of block scales, in JAX."""
+    """Padding, block maxima, the repetition of block scales and what ``casts.block.pack``
+    needs, in JAX."""
 
     def __init__(self):
         import jax
@@ -391,6 +406,12 @@ class _JaxOps:
 
     def to_float64(self, v):
         return v.astype(self.jnp.float64)
+
+    def stack(self, arrays, axis: int):
+        return self.jnp.stack(arrays, axis=axis)
+
+    def astype(self, a, name: str):
+        return a.astype(name)
 
 
 _OPS: dict = {}

@@ -42,7 +42,8 @@ from .casts import block_options, checked_cast
 from .casts.block import BlockCodes
 from .casts.common import code_dtype
 from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
-                             float32_domain, kernel_params, overflow_error, overflow_mark, sr_params)
+                             float32_domain, kernel_params, overflow_error, overflow_mark, same_range_params,
+                             sr_params)
 from .formats.floating import FloatFormat
 from .formats.registry import format as _format
 from .kernels import block as _block_kern
@@ -53,7 +54,7 @@ from .random import RNGS, splitmix_bits, squares_bits, squares_key
 from .rounding import Rounding, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
-VOCABULARY = ("where", "minimum", "maximum", "lane", "u64", "as_float", "copysign", "f32_bits",
+VOCABULARY = ("where", "minimum", "maximum", "narrow_min", "lane", "u64", "as_float", "copysign", "f32_bits",
               "f32_value")   # numfmt.lanes' names
 
 
@@ -156,7 +157,9 @@ class Backend:
         return True
 
     def float_input(self, x, argument: str = "x"):
-        """x as a float32 or float64 tensor of the framework (exact), else TypeError."""
+        """x as a float32 or float64 tensor of the framework (exact: integers widen to float64,
+        as ``numfmt.casts.common.as_float_array`` does, ValueError where that is inexact),
+        else TypeError."""
         raise NotImplementedError
 
     def is_float64(self, x) -> bool:
@@ -256,6 +259,12 @@ class Backend:
         """A tensor converted to the framework dtype of this NumPy dtype name."""
         raise NotImplementedError
 
+    def divisor(self, value, like):
+        """value (broadcasting against like) as the divisor of an exact division: the JAX backend
+        broadcasts it to like's shape behind an optimization barrier, as XLA turns a division by
+        a broadcast value into a multiplication by its reciprocal (not correctly rounded)."""
+        return value
+
     def random64(self, rnd):
         """Random numbers of ``random`` or ``explicit_random`` as int64 lanes (JAX: from Wide)."""
         return rnd
@@ -280,7 +289,8 @@ class Backend:
         return (64,)
 
 
-KERNELS = {"round_one": _kern.round_one, "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
+KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern._round_same_range,
+           "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
            "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
            "ldexp_bits": _block_kern.ldexp_bits,
            "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element,
@@ -334,6 +344,9 @@ class Plan(NamedTuple):
     sr: tuple                # (k, rule_nearest, q_shift_base), or () for deterministic modes
     float64_out: bool
     code_dtype: str          # the numpy name of the codes' dtype
+    same_range: tuple        # round of float32 inputs in a deterministic mode to a format with
+                             # float32's exponent field (bfloat16): the NumPy path's fast path
+                             # (``kernels.floating._round_same_range``), its parameters; else ()
 
 
 def float_format(fmt) -> FloatFormat:
@@ -370,9 +383,11 @@ def cast_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, wan
     wrapped = lambda p: type(p)(*(wrap(v, lane_bits) for v in p))  # noqa: E731
     params = wrapped(kernel_params(fmt, dom64, mode, "ieee" if overflow == "raise" else overflow, nan)[want_code])
     raise_params = wrapped(kernel_params(fmt, dom64, mode, "raise", "ml_dtypes")[0]) if overflow == "raise" else ()
+    same_range = None if dom64 or want_code or sr else same_range_params(
+        fmt, mode, "ieee" if overflow == "raise" else overflow)
     return Plan(fmt, mode, overflow, dom64, lane_bits, params, raise_params,
                 wrap(overflow_mark(dom64), lane_bits), sr, dom64 and (input64 or not fits_float32(fmt)),
-                code_dtype(fmt.bits).name)
+                code_dtype(fmt.bits).name, tuple(wrap(v, lane_bits) for v in same_range or ()))
 
 
 def _round_lanes(backend: Backend, lanes, plan: Plan, params, want_code: bool, rnd):
@@ -390,9 +405,7 @@ def random_numbers(backend: Backend, x, mode: Rounding, k, seed, random_bits, sr
         if random_bits is not None:
             stochastic_args(mode, (), None, None, sr_rule, random_bits)  # the NumPy path's error
         return 0
-    if random_bits is not None:
-        if seed is not None:
-            raise ValueError("pass either seed or random_bits, not both")
+    if random_bits is not None:         # they replace the seed, as in NumPy (which ignores it)
         return backend.explicit_random(random_bits, x, k, lane_bits)
     return backend.random(random_seed(backend, seed, rng), x, k, lane_bits, rng)
 
@@ -423,7 +436,10 @@ def float_cast(backend: Backend, x, fmt, rounding, overflow, nan, seed, sr_bits,
         count = backend.count(marked)
         if count:
             raise overflow_error(fmt, plan.mode, count, size_of(x), x[marked][0].item())
-    out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
+    if plan.same_range:
+        out = backend.kernel("round_same_range", plan.lane_bits)(lanes, plan.same_range, 23, False, 0, 0)
+    else:
+        out = _round_lanes(backend, lanes, plan, plan.params, want_code, rnd)
     if want_code:
         return backend.to_codes(out, plan.code_dtype)
     values = backend.from_lanes(out, plan.dom64)

@@ -6,7 +6,10 @@ rounding included: the same seed gives the same random integer for element i), w
 integer operations, under ``jax.jit`` and ``jax.vmap`` too. The rounding code is the Numba
 kernels' own, evaluated per array (``numfmt.backends``).
 
-JAX's default 32-bit mode (x64 off) is enough for float32 inputs: the float32 domain runs in
+Integer arrays widen to float64 as NumPy's do (x64 mode; in 32-bit mode to float32, the
+same values), exactly, else ValueError (under ``jit`` not checked: an integer beyond the
+float's precision is rounded on the way in). JAX's default 32-bit mode (x64 off) is enough
+for float32 inputs: the float32 domain runs in
 int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic comparison in
 pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormals beyond
 float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
@@ -181,6 +184,7 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
 
 _STOCHASTIC_AWAY_WIDE = backends.rebind(stochastic_away, _WIDE)
 _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+                      "narrow_min": _minimum if bits == 32 else (lambda a, b: a),
                       "lane": _lane_function(jnp.int32 if bits == 32 else jnp.int64), "u64": Wide.of,
                       "copysign": jnp.copysign, "stochastic_away": _wide_stochastic_away,
                       "f32_bits": lambda v: jax.lax.bitcast_convert_type(v, jnp.int32),
@@ -191,8 +195,8 @@ _NAMESPACES = {bits: {"where": _where, "minimum": _minimum, "maximum": _maximum,
 _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint64": "uint64"}
 
 
-_STATIC = {"round_one": (1, 2, 3, 4, 6), "decode_one": (1, 2, 3, 4, 5, 6), "splitmix_bits": (2,),
-           "squares_bits": (2,),
+_STATIC = {"round_one": (1, 2, 3, 4, 6), "round_same_range": (1, 2, 3, 5), "decode_one": (1, 2, 3, 4, 5, 6),
+           "splitmix_bits": (2,), "squares_bits": (2,),
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
            "nvfp4_element": (2, 3, 4, 6),
            "posit_cast": (2, 3, 4, 5, 7), "posit_decode": (3,),   # posit: n, es traced (one program for all)
@@ -221,6 +225,9 @@ class JaxBackend(backends.Backend):
             jitted[name, lane_bits] = jax.jit(super().kernel(name, lane_bits), static_argnums=_STATIC[name])
         return jitted[name, lane_bits]
 
+    def divisor(self, value, like):
+        return jax.lax.optimization_barrier(jnp.broadcast_to(value, like.shape))
+
     def random64(self, rnd):
         return (rnd.hi.astype(jnp.int64) << 32) | rnd.lo.astype(jnp.int64) if isinstance(rnd, Wide) else rnd
 
@@ -233,8 +240,15 @@ class JaxBackend(backends.Backend):
             return x
         if jnp.issubdtype(x.dtype, jnp.floating):
             return x.astype(jnp.float32)
-        raise TypeError(f"{argument} must be a floating-point array (float16, bfloat16, float8, float32 "
-                        f"or float64); got dtype {x.dtype}")
+        if not jnp.issubdtype(x.dtype, jnp.integer):
+            raise TypeError(f"{argument} must hold real numbers (float16, bfloat16, float8, float32, float64 "
+                            f"or integers); got dtype {x.dtype}")
+        # integers widen to float64 as in NumPy (float32 in 32-bit mode), exactly or not at all
+        wide = x.astype(jnp.float64 if self.has_int64() else jnp.float32)
+        if not self.traced(x) and bool((wide.astype(x.dtype) != x).any()):
+            raise ValueError(f"{argument} holds integers that {wide.dtype} cannot represent exactly"
+                             + ("" if self.has_int64() else "; enable 64-bit mode for float64"))
+        return wide
 
     def is_float64(self, x):
         return x.dtype == jnp.float64
@@ -385,7 +399,8 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     """The codes of x rounded to fmt: uint8 / uint16 / uint32 by the format's width;
     bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes`` of arrays
     (a pytree: it passes through ``jax.jit``), ``axis``, ``pad``, ``report`` and ``per_block``
-    as for ``round`` (``packed=True`` is NumPy's only).
+    as for ``round``; ``packed=True`` packs 4-bit and 6-bit element codes into bytes as NumPy
+    does (``numfmt.casts.block.pack``), and ``decode`` unpacks them.
 
     >>> import jax.numpy as jnp, numfmt.jax as nfj
     >>> nfj.encode(jnp.array([1.0, -448.0, 1e9]), "e4m3").tolist()

@@ -3,8 +3,8 @@
 The element-wise code that rounds (``kernels.floating.round_one`` and the helpers it calls in
 ``numfmt.rounding`` and ``numfmt.random``) makes every data-dependent choice with these names
 instead of ``if``/``min``/``max``/``np.int64``: ``where(c, a, b)``, ``minimum``, ``maximum``,
-``lane`` (an integer of the lane type), ``u64`` (an unsigned 64-bit integer, for the random
-numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the
+``narrow_min`` (a bound that only int32 lanes need), ``lane`` (an integer of the lane type),
+``u64`` (an unsigned 64-bit integer, for the random numbers), ``as_float``, ``copysign``, ``f32_bits`` and ``f32_value`` (float32 bit casts); the
 rest is ``+ - * & | ^ ~ << >>`` and comparisons. Numba compiles these definitions per element,
 exactly as if the code said ``a if c else b``; the torch and JAX backends (``numfmt.backends``)
 evaluate the same functions on whole tensors with these names rebound to tensor operations.
@@ -36,6 +36,13 @@ def minimum(a, b):
 def maximum(a, b):
     """The larger of a and b."""
     return max(a, b)
+
+
+@nb.njit(forceinline=True)
+def narrow_min(a, b):
+    """a itself in 64-bit lanes (Numba), the smaller of a and b in narrower lanes (int32): a bound
+    that keeps a later sum inside a narrow lane, for values whose result the caller discards."""
+    return a
 
 
 @nb.njit(forceinline=True)

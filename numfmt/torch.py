@@ -7,8 +7,10 @@ input's device with torch's integer operations: no NumPy, no host round trip. Th
 is the Numba kernels' own, evaluated per tensor (``numfmt.backends``).
 
 Inputs: float32 or float64 tensors (float16, bfloat16 and float8 tensors are widened to
-float32, exactly); float64 inputs are rounded directly. Formats: any numfmt float format, or a
-torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``, ``torch.bfloat16``, ...).
+float32, exactly); float64 inputs are rounded directly; integer tensors widen to float64, as
+NumPy's do (exactly, else ValueError; not checked under ``torch.compile``). Formats: any numfmt
+float format, or a torch float dtype (``torch.float8_e4m3fn``, ``torch.float8_e5m2``,
+``torch.bfloat16``, ...).
 Posit formats (any posit<n, es>) and integer / fixed-point formats (int8, uint4, q3.4, ...)
 go through ``numfmt.backend_families``, the same way.
 
@@ -73,6 +75,14 @@ class U64:
 _where = backends.where_of(torch.Tensor, torch.where)
 
 
+def _where32(c, a, b):
+    """``where`` for int32 lanes: a select between two Python ints makes an int32 tensor (torch
+    would make int64, and the int64 values would widen the lanes after it)."""
+    if isinstance(a, int) and isinstance(b, int) and isinstance(c, torch.Tensor) and a != b:
+        return torch.where(c, torch.scalar_tensor(a, dtype=torch.int32, device=c.device), b)
+    return _where(c, a, b)
+
+
 def _extremum(a, b, both, bound: str, scalar):
     """min or max of a and b, tensors or Python numbers (a tensor with a number: a clamp)."""
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
@@ -108,14 +118,15 @@ def _wide_stochastic_away(rem, t, sticky, k, rule_nearest, rnd):
     return away.to(torch.int32)
 
 
-_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum,
+_NAMESPACES = {64: {"where": _where, "minimum": _minimum, "maximum": _maximum, "narrow_min": lambda a, b: a,
                     "lane": _lane_function(torch.int64), "u64": U64.of, "copysign": torch.copysign,
                     "f32_bits": lambda v: v.view(torch.int32),
                     "f32_value": lambda b: (backends.float32_of_bits(b) if isinstance(b, int) else
                                             b.to(torch.int32).view(torch.float32)),
                     "as_float": lambda x, table: x.to(table.dtype) if isinstance(x, torch.Tensor) else x}}
 _STOCHASTIC_AWAY64 = backends.rebind(stochastic_away, _NAMESPACES[64])
-_NAMESPACES[32] = dict(_NAMESPACES[64], lane=_lane_function(torch.int32), stochastic_away=_wide_stochastic_away)
+_NAMESPACES[32] = dict(_NAMESPACES[64], where=_where32, narrow_min=_minimum, lane=_lane_function(torch.int32),
+                       stochastic_away=_wide_stochastic_away)
 _CODES = {"uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64}
 
 
@@ -152,8 +163,13 @@ class TorchBackend(backends.Backend):
             return x
         if x.is_floating_point():
             return x.to(torch.float32)
-        raise TypeError(f"{argument} must be a floating-point tensor (float16, bfloat16, float8, float32 "
-                        f"or float64); got dtype {x.dtype}")
+        if x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"{argument} must hold real numbers (float16, bfloat16, float8, float32, float64 "
+                            f"or integers); got dtype {x.dtype}")
+        wide = x.to(torch.float64)          # integers widen to float64, as in NumPy: exactly or not at all
+        if not self.traced(x) and bool((wide.to(x.dtype) != x).any()):
+            raise ValueError(f"{argument} holds integers that float64 cannot represent exactly")
+        return wide
 
     def is_float64(self, x) -> bool:
         return x.dtype == torch.float64
@@ -318,8 +334,9 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
     """The codes of x rounded to fmt: torch.uint8 / uint16 / uint32 by the format's width, on
     x's device; bit-identical to ``numfmt.encode``. Block formats give a ``numfmt.BlockCodes``
     of tensors (element codes, scale codes, the tensor scale of nvfp4 as a 0-d float32 tensor);
-    ``axis`` / ``dim``, ``pad``, ``report`` and ``per_block`` as for ``round`` (``packed=True``
-    is NumPy's only).
+    ``axis`` / ``dim``, ``pad``, ``report`` and ``per_block`` as for ``round``; ``packed=True``
+    packs 4-bit and 6-bit element codes into bytes as NumPy does (``numfmt.casts.block.pack``),
+    and ``decode`` unpacks them.
 
     >>> import torch, numfmt.torch as nft
     >>> nft.encode(torch.tensor([1.0, -448.0, 1e9]), "e4m3").tolist()

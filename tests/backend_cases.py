@@ -28,7 +28,10 @@ __all__ = ["Framework", "assert_same",
            "test_posit_decode_matches_numpy", "test_posit_errors_match_numpy",
            "test_fixed_decode_matches_numpy", "test_family_float32_slice_sample",
            "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy",
-           "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy"]
+           "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy",
+           "test_integer_inputs_match_numpy", "test_integer_input_errors_match_numpy",
+           "test_seed_with_random_bits_matches_numpy", "test_packed_block_codes_match_numpy",
+           "test_same_range_fast_path_matches_round_one"]
 
 
 @dataclass
@@ -181,6 +184,19 @@ def test_float32_slice_exhaustive(fw):
     check_slice(fw, 1)
 
 
+def test_same_range_fast_path_matches_round_one(fw):
+    """round of float32 to a format with float32's exponent field (bfloat16) takes the fixed-shift
+    fast path (``kernels.floating._round_same_range``); encode takes round_one (decoded by NumPy): the
+    same bits, in every deterministic mode, NaN and overflow included."""
+    x = np.concatenate([slice_inputs(61), np.float32([np.inf, -np.inf, 3.4e38, -3.4e38, 1e-45, -0.0])])
+    modes = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
+    for fmt in ("bfloat16", nf.FloatFormat(8, 10)) if fw.name == "torch" else ("bfloat16",):   # JAX compiles
+        for mode in modes if fw.name == "torch" else modes[::2]:                                # each: fewer
+            for overflow in ("ieee", "saturate"):
+                codes = fw.back(fw.module.encode(fw.to(x), fmt, mode, overflow))
+                assert_same(nf.decode(codes, fmt), fw.back(fw.module.round(fw.to(x), fmt, mode, overflow)))
+
+
 def test_errors_match_numpy(fw):
     x = np.float32([1.0, np.nan, 1e6])
     same_call(fw, "round", x, "e2m1")                       # NaN into a format without NaN
@@ -331,8 +347,8 @@ def test_block_errors_match_numpy(fw):
     same_block_call(fw, "round", x, "mxfp4", "stochastic", sr_bits=0)
     same_block_call(fw, "round", x, "mxfp4", sr_bits=8)
     same_block_call(fw, "round", x, "mxfp4", "stochastic", rng="squares", random_bits=np.int64([3]))
-    with pytest.raises(ValueError, match="packed=True"):
-        fw.module.encode(fw.to(x), "mxfp4", packed=True)
+    same_block_call(fw, "encode", x, "mxfp8_e4m3", packed=True)               # 8-bit elements: not packed
+    same_block_call(fw, "round", x, "mxfp4", packed=True)                     # encode's option only
     if not fw.has_float64:      # fixed-point elements round on float64 bits
         with pytest.raises(ValueError, match="64-bit mode"):
             fw.module.round(fw.to(x), "mxint8")
@@ -490,3 +506,51 @@ def test_fixed_errors_match_numpy(fw):
     same_call(fw, "encode", x, "uint4", "stochastic", sr_bits=0)
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "int8")
+
+
+# -- integer inputs, seed with random_bits, packed block codes (issue 13's leftovers) ------------
+INTEGER_DTYPES = ["int8", "uint8", "int16", "int32", "int64", "uint16", "uint32"]
+
+
+@settings(max_examples=6)
+@given(dtype=st.sampled_from(INTEGER_DTYPES), data=st.data(), fmt=st.sampled_from(["e4m3", "posit8", "int8"]))
+def test_integer_inputs_match_numpy(fw, dtype, data, fmt):
+    """Integer arrays widen to float64 as NumPy's do (exactly, else ValueError); JAX's 32-bit
+    mode widens them to float32 (exactly, else ValueError): the same values as NumPy's."""
+    info = np.iinfo(dtype)
+    x = np.array(data.draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=8, max_size=8)), dtype)
+    x[:3] = [0, 1, max(int(info.min), -100)]
+    if not fw.has_float64 and (fmt == "int8" or np.abs(x.astype(np.float64)).max() > 2**24):
+        return                          # fixed point rounds on float64 bits; inexact in float32: below
+    for op in ("round", "encode"):
+        expected = getattr(nf, op)(x, fmt)
+        got = fw.back(getattr(fw.module, op)(fw.to(x), fmt))
+        assert_same(expected if fw.has_float64 or op == "encode" else expected.astype(np.float32), got)
+
+
+def test_integer_input_errors_match_numpy(fw):
+    big = np.array([2**60 + 1, 3])
+    if fw.has_float64:
+        same_call(fw, "round", big, "e4m3")
+    else:
+        with pytest.raises(ValueError, match="float32 cannot represent exactly"):
+            fw.module.round(fw.to(np.int32([2**24 + 1])), "e4m3")
+    with pytest.raises(TypeError, match="real numbers"):
+        fw.module.round(fw.to(np.array([True, False])), "e4m3")
+
+
+def test_seed_with_random_bits_matches_numpy(fw):
+    """random_bits replace the seed (NumPy ignores a seed given with them; every family draws
+    its numbers through ``backends.random_numbers``)."""
+    same_call(fw, "round", np.float32([1.3, -2.7, 0.01, 5.5]), "e4m3", "stochastic", seed=5, sr_bits=4,
+              random_bits=np.int64([1, 9, 15, 0]))
+
+
+@pytest.mark.parametrize("fmt, shape, pad", [("mxfp6_e3m2", (2, 31), True),
+                                             pytest.param("mxfp4", (2, 32), False, marks=pytest.mark.slow),
+                                             pytest.param("nvfp4", (1, 18), True, marks=pytest.mark.slow)])
+def test_packed_block_codes_match_numpy(fw, fmt, shape, pad):
+    """encode(packed=True): NumPy's bytes (a short tail zero-padded), decoded back to its values
+    (CI: 6-bit codes with a tail; 4-bit ones in the slow run, and in the torch.compile test)."""
+    x = (np.random.default_rng(5).standard_normal(shape) * 8).astype(np.float32)
+    same_block_call(fw, "encode", x, fmt, pad=pad, packed=True)

@@ -130,6 +130,17 @@ def test_jax_jit_and_vmap():
     assert np.array_equal(nf.quantize_affine(x, "uint8", 0.25, 9), np.asarray(rows))
 
 
+def test_jax_quotients_near_ties_are_numpys():
+    """x / scale next to a tie of the integer rounding: XLA would divide by a broadcast scale as a
+    multiplication by its reciprocal (one ulp off, the other integer); the backend keeps the division."""
+    ties = ((np.arange(-120, 120) + 0.5) * np.float32(0.37)).astype(np.float32)
+    x = np.concatenate([ties] + [np.nextafter(ties, np.float32(d)) for d in (-np.inf, np.inf)])
+    expected = nf.quantize_affine(x, "int8", 0.37, 3)
+    assert np.array_equal(expected, np.asarray(nfj.quantize_affine(jnp.asarray(x), "int8", 0.37, 3)))
+    f = jax.jit(lambda v, s: nfj.quantize_affine(v, "int8", s, 3))
+    assert np.array_equal(expected, np.asarray(f(jnp.asarray(x), jnp.float32(0.37))))
+
+
 def _errors(module, to):
     """The NumPy path's errors (same types and messages) for a backend."""
     x = to(np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))

@@ -46,8 +46,8 @@ def test_torch_dtypes_are_formats(dtype, name):
 def test_inputs_of_other_float_dtypes_widen_exactly():
     x = torch.tensor([1.5, -3.25, 448.0], dtype=torch.bfloat16)
     assert_same(nf.round(x.float().numpy(), "e4m3"), nft.round(x, "e4m3").numpy())
-    with pytest.raises(TypeError, match="floating-point"):
-        nft.round(torch.tensor([1, 2]), "e4m3")
+    with pytest.raises(TypeError, match="real numbers"):
+        nft.round(torch.tensor([1 + 2j]), "e4m3")
 
 
 def test_torch_compile_fullgraph():
@@ -88,12 +88,14 @@ POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).
 def _posit_and_fixed(x):
     codes = nft.encode(x, "posit16", "toward_zero")
     ints = nft.encode(x, "int8", overflow="wrap")
-    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8")
+    packed = nft.encode(x, "mxfp4", packed=True).codes
+    return codes, nft.decode(codes, "posit16"), ints, nft.decode(ints, "int8"), packed
 
 
 def test_torch_compile_fullgraph_posit_and_fixed():
-    """Posit and int8 encode and decode trace without graph breaks and give the eager bits
-    (aot_eager: inductor's code generation takes seconds; the slow test below runs it)."""
+    """Posit and int8 encode and decode, and packed mxfp4 codes, trace without graph breaks and
+    give the eager bits (aot_eager: inductor's code generation takes seconds; the slow test
+    below runs it)."""
     _compiled_matches_eager(_posit_and_fixed, POSIT_X, backend="aot_eager")
 
 
@@ -104,3 +106,4 @@ def test_torch_compile_fullgraph_posit_and_fixed_inductor():
     _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
                                        nft.encode(x, "posit32"), nft.round(x, "q3.4", "stochastic", seed=2)),
                             POSIT_X)
+

@@ -284,33 +284,56 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
 
 
 # ----------------------------------------------------------------------------- packing
-def pack(codes: np.ndarray, bits: int) -> np.ndarray:
+def pack(codes, bits: int, ops=None):
     """4-bit codes two per byte (low nibble first), 6-bit codes four per three bytes (24-bit
     little-endian words, first code in the low bits), C order; a short tail is zero-padded.
+    ``ops``: the array operations (``pad``, ``stack``, ``astype``) of the array library of
+    ``codes`` (``numfmt.backend_block`` has torch's and JAX's); NumPy's by default.
 
     >>> pack(np.array([1, 2, 3], np.uint8), 4).tolist()
     [33, 3]
     """
-    flat = np.ascontiguousarray(codes, dtype=np.uint32).reshape(-1)
-    per = {4: 2, 6: 4}.get(bits)
-    if per is None:
+    ops = ops or NUMPY_OPS
+    per, nbytes = _packing(bits)
+    flat = ops.astype(codes.reshape(-1), "int32")
+    flat = ops.pad(flat, 0, -flat.shape[0] % per).reshape(-1, per)
+    word = sum(flat[:, i] << (bits * i) for i in range(per))
+    return ops.astype(ops.stack([(word >> (8 * b)) & 0xFF for b in range(nbytes)], 1), "uint8").reshape(-1)
+
+
+def unpack(packed, bits: int, shape, ops=None):
+    """The inverse of ``pack``: uint8 codes of the given shape (``ops`` as there)."""
+    ops = ops or NUMPY_OPS
+    per, nbytes = _packing(bits)
+    data = ops.astype(packed, "int32").reshape(-1, nbytes)
+    word = sum(data[:, b] << (8 * b) for b in range(nbytes))
+    codes = ops.stack([(word >> (bits * i)) & ((1 << bits) - 1) for i in range(per)], 1)
+    return ops.astype(codes.reshape(-1)[:math.prod(shape)], "uint8").reshape(shape)
+
+
+def _packing(bits: int) -> tuple[int, int]:
+    """(codes per word, bytes per word) of packed codes of this width."""
+    if bits not in (4, 6):
         raise ValueError(f"packed=True packs 4-bit and 6-bit element codes; these have {bits} bits")
-    flat = np.concatenate([flat, np.zeros(-flat.size % per, np.uint32)]).reshape(-1, per)
-    word = sum(flat[:, i] << np.uint32(bits * i) for i in range(per))
-    nbytes = bits * per // 8
-    return np.stack([(word >> np.uint32(8 * b)) & np.uint32(0xFF) for b in range(nbytes)], axis=1) \
-        .astype(np.uint8).reshape(-1)
+    return (2, 1) if bits == 4 else (4, 3)
 
 
-def unpack(packed: np.ndarray, bits: int, shape) -> np.ndarray:
-    """The inverse of ``pack``: uint8 codes of the given shape."""
-    per = {4: 2, 6: 4}[bits]
-    nbytes = bits * per // 8
-    data = np.asarray(packed, np.uint32).reshape(-1, nbytes)
-    word = sum(data[:, b] << np.uint32(8 * b) for b in range(nbytes))
-    codes = np.stack([(word >> np.uint32(bits * i)) & np.uint32((1 << bits) - 1) for i in range(per)], axis=1)
-    n = math.prod(shape)
-    return codes.reshape(-1)[:n].astype(np.uint8).reshape(shape)
+class _NumpyOps:
+    """The array operations ``pack`` and ``unpack`` use, in NumPy."""
+
+    @staticmethod
+    def pad(a: np.ndarray, axis: int, n: int) -> np.ndarray:
+        """a with n zeros appended along axis."""
+        return np.pad(a, [(0, n if i == axis else 0) for i in range(a.ndim)])
+
+    stack = staticmethod(np.stack)
+
+    @staticmethod
+    def astype(a, name: str) -> np.ndarray:
+        return np.asarray(a).astype(name)
+
+
+NUMPY_OPS = _NumpyOps()
 
 
 # ----------------------------------------------------------------------------- decode

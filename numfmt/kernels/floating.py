@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ..lanes import as_float, copysign, lane, maximum, minimum, where
+from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, where
 from ..random import element_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
@@ -147,18 +147,23 @@ def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
     five flags those of ``numfmt.rounding.ModeFlags``.
     With ``stochastic`` the bias is the k random bits ``rnd`` aligned under the kept bits
     (sr_rule="add": away iff floor(f * 2**k) + rnd >= 2**k).
+    Written in the ops vocabulary of ``numfmt.lanes``, as ``round_one`` (the backends evaluate
+    it on int32 lanes, where ``narrow_min`` clamps NaN magnitudes to Inf's before the bias is
+    added; Numba's int64 needs no clamp).
     """
     shift, nearest, ties_even, away_pos, away_neg, odd, clamp_bits, nan_bits = p
     dom_exp = 11 if dom_m == 52 else 8
-    sign = bits & (np.int64(-1) << (dom_exp + dom_m))
+    sign = bits & (lane(-1) << (dom_exp + dom_m))
     a = bits ^ sign
-    full = np.int64(1) << shift
+    inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
+    ar = narrow_min(a, inf_bits)
+    full = lane(1) << shift
     flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
-    bias = rounding_bias(sign != 0, (a >> shift) & 1, shift, flags)
+    bias = rounding_bias(sign != 0, (ar >> shift) & 1, shift, flags)
     if stochastic:
         bias = (rnd << (shift - k)) if k <= shift else (rnd >> (k - shift))
-    r = min((a + bias) & -full, clamp_bits) | sign
-    return nan_bits | sign if a > (((np.int64(1) << dom_exp) - 1) << dom_m) else r
+    r = minimum((ar + bias) & -full, clamp_bits) | sign
+    return where(a > inf_bits, nan_bits | sign, r)
 
 
 @nb.njit(cache=True, nogil=True)
