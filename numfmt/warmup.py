@@ -39,6 +39,7 @@ ENTRY_POINTS = {
     "encode e4m3 stochastic": 'nf.encode(x32, "e4m3", "stochastic", seed=1)',
     "decode e4m3": 'nf.decode(np.arange(256, dtype=np.uint8), "e4m3")',
     "decode binary16": 'nf.decode(np.arange(65536, dtype=np.uint16), "binary16")',
+    "round e4m3 report": 'nf.round(x32, "e4m3", report=True)',
     "round posit16": 'nf.round(x32, "posit16")',
     "encode posit16": 'nf.encode(x32, "posit16")',
     "decode posit16": 'nf.decode(np.arange(65536, dtype=np.uint16), "posit16")',

@@ -92,7 +92,7 @@ def _no_draw(rand, seed, index, nbits):
     return NO_RND
 
 
-@nb.njit(forceinline=True)
+@nb.njit(inline="always")          # (forceinline compiled it apart: +0.8 s on a first nf.add)
 def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stochastic, draw, compute):
     """out[i] = round_one(compute: OPS[op] of x[i], y[start + i], z[start + i]) in p's mode (float64
     domain; stochastically with the k = sr[0] random bits ``draw`` gives element start + i
