@@ -280,7 +280,8 @@ class Backend:
                 missing = set(VOCABULARY) - set(self.namespace(bits))
                 if missing:
                     raise TypeError(f"the {self.name} namespace for {bits}-bit lanes lacks {sorted(missing)}")
-            kernels = self._kernels = {(n, bits): rebind(f, self.namespace(bits))
+            namespaces = {bits: {**KERNEL_CONSTANTS, **self.namespace(bits)} for bits in self.lane_widths()}
+            kernels = self._kernels = {(n, bits): rebind(f, namespaces[bits])
                                        for n, f in KERNELS.items() for bits in self.lane_widths()}
         return kernels[name, lane_bits]
 
@@ -288,6 +289,11 @@ class Backend:
         """The lane widths this backend can use."""
         return (64,)
 
+
+# ``kernels.floating``'s typed constants (np.bool_ / np.int64, so that Numba compiles one variant
+# of the helpers they are passed to) as the Python values a tracer takes
+KERNEL_CONSTANTS = {"VALUE": False, "CODE": True, "DETERMINISTIC": False, "STOCHASTIC": True, "DOM32": 23,
+                    "DOM64": 52, "NO_RND": 0}
 
 KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern._round_same_range,
            "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,

@@ -250,8 +250,8 @@ def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
     domain), total = fl32(ts * scale); both NaN when amax is not finite. ts, emax32 and the
     bounds are float32. In the ops vocabulary of ``numfmt.lanes`` (the backends rebind it)."""
     b = minimum(maximum((amax / emax32) / ts, scale_tiny), scale_max)
-    # literal arguments, not the np.int64 constants: torch.compile traces this function
-    sv = f32_value(round_one(f32_bits(b), p_scale, False, 23, False, 0, NO_SR))
+    # the typed constants (one compiled round_one); the backends rebind them to Python literals
+    sv = f32_value(round_one(f32_bits(b), p_scale, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR))
     finite = amax <= MAX32
     nan = f32_value(lane(0x7FC00000))
     return where(finite, sv, nan), where(finite, ts * sv, nan)
@@ -262,7 +262,7 @@ def nvfp4_element(v, tot, p, want_code, stochastic, rnd, sr):
     """One NVFP4-style element: (code, or float32 bits, of fl32(v / tot) rounded with ``p``
     (float32 domain, saturating: the same as torchao's clamp to +-max before its cast), value
     fl32(element * tot)). A NaN tot (NaN scale) gives NaN. In the ops vocabulary."""
-    q = round_one(f32_bits(v / tot), p, want_code, 23, stochastic, rnd, sr)
+    q = round_one(f32_bits(v / tot), p, want_code, DOM32, stochastic, rnd, sr)
     return q, f32_value(q) * tot
 
 
