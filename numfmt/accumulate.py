@@ -289,8 +289,7 @@ class _Plan:
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
         run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, prod,
-                    np.int64(mark),
-                    pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
+                    np.int64(mark), pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
         self._values(np.zeros(size, np.int64), status, shape, False)
         return states.reshape(shape + (kern.PARTIAL_WIDTH,))
 
@@ -628,8 +627,9 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
                  rounding, overflow, seed, sr_bits, sr_rule, random_bits, inputs, products=True, rng=rng)
     a, b, float32 = dot_operands(a, b, plan)
     n, batch = dot_shape(a.shape, b.shape)
-    a3 = stack_rows(a[..., None, :], batch, 1, n, plan.terms_dtype(float32))
-    b3 = stack_rows(b[..., None, :], batch, 1, n, plan.terms_dtype(float32))
+    dtype = plan.terms_dtype(float32)
+    a3 = stack_rows(a[..., None, :], batch, 1, n, dtype)
+    b3 = stack_rows(b[..., None, :], batch, 1, n, dtype)
     return run_reported("dot", plan, a3, b3, batch, float32, report)
 
 
@@ -667,8 +667,9 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
                            seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits, rng=rng)
         values = np.reshape(values, shape)
         return values[()] if values.ndim == 0 else values
-    a3 = stack_rows(a2, batch, m, n, plan.terms_dtype(float32))
-    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, plan.terms_dtype(float32))
+    dtype = plan.terms_dtype(float32)
+    a3 = stack_rows(a2, batch, m, n, dtype)
+    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, dtype)
     return run_reported("matmul", plan, a3, bt3, shape, float32, report)
 
 

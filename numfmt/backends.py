@@ -292,8 +292,8 @@ class Backend:
 
 # ``kernels.floating``'s typed constants (np.bool_ / np.int64, so that Numba compiles one variant
 # of the helpers they are passed to) as the Python values a tracer takes
-KERNEL_CONSTANTS = {"VALUE": False, "CODE": True, "DETERMINISTIC": False, "STOCHASTIC": True, "DOM32": 23,
-                    "DOM64": 52, "NO_RND": 0}
+KERNEL_CONSTANTS = {name: getattr(_kern, name).item()
+                    for name in ("VALUE", "CODE", "DETERMINISTIC", "STOCHASTIC", "DOM32", "DOM64", "NO_RND")}
 
 KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern._round_same_range,
            "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,

@@ -423,8 +423,9 @@ def _dot_chunk(a, b, *, args, stage):
         plan = _plan(args, True)
         x, y, float32 = dot_operands(a, b, plan)
         batch, k = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]), x.shape[-1]
-        states = plan.partials(stack_rows(x[..., None, :], batch, 1, k, plan.terms_dtype(float32)),
-                               stack_rows(y[..., None, :], batch, 1, k, plan.terms_dtype(float32)), batch)
+        dtype = plan.terms_dtype(float32)
+        states = plan.partials(stack_rows(x[..., None, :], batch, 1, k, dtype),
+                               stack_rows(y[..., None, :], batch, 1, k, dtype), batch)
         return _as_state(states.reshape(batch + (1, PARTIAL_WIDTH)))
     if stage == "blocks":
         return _block_sums([a, b], args["block"], lambda s, t: _dot(s, t, **_sequential(args)))
