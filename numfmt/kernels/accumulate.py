@@ -281,7 +281,7 @@ def _term(ta, tx, i):
     return tx[i, 0], tx[i, 1], tx[i, 2]
 
 
-@nb.njit(inline="always")
+@nb.njit(cache=True, nogil=True)
 def _round_term(ta, tx, i, rounder, st, ctx):
     """Term i rounded once."""
     if tx is None:
@@ -512,7 +512,7 @@ def _new_triples(tx_proto, n):
     return np.empty((n, 4), np.int64)
 
 
-@nb.njit(inline="always")
+@nb.njit(cache=True, nogil=True)
 def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
     """The terms arow[k] * brow[k]: values in ``terms`` (tx None; formed in float64, exact
     there, and exact in terms' dtype: the caller's rule), else exact products (hi * 2**62 +

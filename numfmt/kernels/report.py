@@ -428,27 +428,30 @@ def _round_tile(xs, ys, kind, start, rand, seed, p, sr, fast):
 
 @nb.extending.overload(_round_tile, inline="always")
 def _round_tile_for(xs, ys, kind, start, rand, seed, p, sr, fast):
-    """``_round_tile`` for the input's type: each compiles calls to its own kernels only."""
-    if xs.dtype == nb.types.float32:
-        def round_tile32(xs, ys, kind, start, rand, seed, p, sr, fast):
-            xb, yb = xs.view(np.int32), ys.view(np.int32)
-            if kind == 0:
-                round_bits32(xb, yb, p)
-            elif kind == 1:
-                round_sr32(xb, yb, start, rand, seed, p, sr)
-            elif kind == 2:
-                round_same_range32(xb, yb, fast)
-            else:
-                round_same_range_sr32(xb, yb, start, rand, seed, fast, sr[0])
-        return round_tile32
+    """``_round_tile`` for the input's type and the literal ``kind`` (``round_count`` asks for
+    it): each compiles the call of its own kernel only."""
+    if not isinstance(kind, nb.types.IntegerLiteral):
+        return None
+    k = kind.literal_value if xs.dtype == nb.types.float32 else 4 + kind.literal_value
 
-    def round_tile64(xs, ys, kind, start, rand, seed, p, sr, fast):
-        xb, yb = xs.view(np.int64), ys.view(np.int64)
-        if kind == 0:
-            round_bits64(xb, yb, p)
-        else:
-            round_sr64(xb, yb, start, rand, seed, p, sr)
-    return round_tile64
+    def bits32(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_bits32(xs.view(np.int32), ys.view(np.int32), p)
+
+    def sr32(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_sr32(xs.view(np.int32), ys.view(np.int32), start, rand, seed, p, sr)
+
+    def same_range32(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_same_range32(xs.view(np.int32), ys.view(np.int32), fast)
+
+    def same_range_sr32(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_same_range_sr32(xs.view(np.int32), ys.view(np.int32), start, rand, seed, fast, sr[0])
+
+    def bits64(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_bits64(xs.view(np.int64), ys.view(np.int64), p)
+
+    def sr64(xs, ys, kind, start, rand, seed, p, sr, fast):
+        round_sr64(xs.view(np.int64), ys.view(np.int64), start, rand, seed, p, sr)
+    return (bits32, sr32, same_range32, same_range_sr32, bits64, sr64)[k]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -460,6 +463,7 @@ def round_count(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu
     drawing random number start + i) and counted while in cache (``_count_tile``: the counts
     of ``count_float``, with pu, sru, lim its p, sr, lim; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
+    nb.literally(kind)          # one compiled variant per kind: it calls only its own kernel
     c = _new_counts()
     tile = np.zeros(NFLAGS, np.int64)
     seen, dense = 0, False
