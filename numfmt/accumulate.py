@@ -13,7 +13,7 @@ import numpy as np
 from . import array_libraries, machine_sum
 from .arithmetic.floating import narrow_format, products_exact_in_float32, products_exact_in_float64
 from .stochastic import stochastic_args
-from .casts.common import as_float_array, kernel_products, writable
+from .casts.common import as_float_array, kernel_products, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked
@@ -231,8 +231,7 @@ class _Plan:
                                                                   stochastic, report)
         promote = _rounder(_format(_PROMOTE_FORMAT), Rounding.NEAREST_EVEN, self.overflow, None, report)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
-        G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
-        size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
+        size = output_size(a3, bt3)
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
         args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .casts.common import as_float_array, kernel_products
+from .casts.common import as_float_array, kernel_products, output_size
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import intacc as kern
@@ -117,8 +117,7 @@ class IntegerPlan:
         ``kernels.intacc.reduce_integer``) as int64 integers shaped to shape; with ``report``
         (result, CastReport) (``additions_report``)."""
         n = a3.shape[2]
-        G = a3.shape[0] if bt3 is None else max(a3.shape[0], bt3.shape[0])
-        size = G * a3.shape[1] * (1 if bt3 is None else bt3.shape[1])
+        size = output_size(a3, bt3)
         out = np.empty(size, np.int64)
         status = np.zeros((size, 2), np.int64)
         run_chunked(kern.reduce_integer, out, status, a3, kernel_products(a3, bt3), self.order, self.block,

@@ -73,6 +73,18 @@ def kernel_products(a3: np.ndarray, bt3: np.ndarray | None) -> np.ndarray:
     return np.empty((1, 0, 0), a3.dtype) if bt3 is None else bt3
 
 
+def output_size(a3: np.ndarray, bt3: np.ndarray | None) -> int:
+    """The number of results of a reduction of a3 (G, M, n) alone (bt3 None: G * M sums) or of
+    a3 by bt3 (G', P, n) (max(G, G') * M * P dot products; a batch length of 1 broadcasts).
+
+    >>> output_size(np.zeros((2, 3, 4)), None), output_size(np.zeros((1, 3, 4)), np.zeros((5, 6, 4)))
+    (6, 90)
+    """
+    if bt3 is None:
+        return a3.shape[0] * a3.shape[1]
+    return max(a3.shape[0], bt3.shape[0]) * a3.shape[1] * bt3.shape[1]
+
+
 NO_RANDOM_BITS = np.empty(0, np.int64)
 """The kernels' ``rand`` argument when the random bits come from the seed (``random.element_bits``)."""
 
