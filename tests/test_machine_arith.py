@@ -149,12 +149,14 @@ def test_not_value_is_rounding_toward_zero_leaving_it(fmt):
         np.testing.assert_array_equal(got, ~representable(x, f))
 
 
-def exact_core(op: str, operands, fmt, mode: Rounding, seed=None) -> np.ndarray:
-    """The generic exact kernel (``kernels.arith.KERNELS``) on float64 operands: the reference."""
+def exact_core(op: str, operands, fmt, mode: Rounding, seed=None, rand=None) -> np.ndarray:
+    """The generic exact kernel (``kernels.arith.KERNELS``) on float64 operands: the reference
+    (stochastic with the seed's random numbers, or the explicit 32-bit ones ``rand``)."""
     f = nf.format(fmt)
     x, y, z = (np.ascontiguousarray(operands[min(i, len(operands) - 1)], np.float64) for i in range(3))
     out, bad = np.empty(x.size), np.zeros(2, np.int64)
-    sr, rand = (None, None) if seed is None else (sr_params(f, True, 32, "add"), np.empty(0, np.int64))
+    sr = None if seed is None else sr_params(f, True, 32, "add")
+    rand = None if seed is None else (np.empty(0, np.int64) if rand is None else rand.astype(np.int64))
     EXACT_KERNELS[op](x, out, 0, y, z, kernel_params(f, True, mode, "ieee", "raise")[0],
                       int(mode == Rounding.TOWARD_NEGATIVE), sr, rand, np.uint64(seed or 0),
                       kernel_params(f, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0], bad)
@@ -221,6 +223,20 @@ def test_machine_kernels_hypothesis(seed, case):
     """Hypothesis draws the operands' codes and the (operation, mode) case."""
     a, b, c = pair_sample("e4m3", 64, seed)
     check_machine(case[0], "e4m3", operands_of(case[0], a, b, c), case[1])
+
+
+def test_machine_kernels_with_explicit_random_bits():
+    """Explicit random bits take the stochastic kernels' second loop (the seeded one never
+    reads them): the same bits as the exact core's, element by element."""
+    a, b, c = pair_sample("e4m3", 500, 3)
+    bits = np.random.default_rng(5).integers(0, 1 << 32, a.size, dtype=np.uint64)
+    for op in ("add", "div", "sqrt"):
+        operands = operands_of(op, a, b, c)
+        got = FUNCTIONS[op](*operands, "e4m3", "stochastic", sr_bits=32, random_bits=bits)
+        same_bits(got, exact_core(op, [o.astype(np.float64) for o in operands], "e4m3", Rounding.STOCHASTIC, 0,
+                                  bits))
+        seeded = FUNCTIONS[op](*operands, "e4m3", "stochastic", sr_bits=32, seed=1)
+        assert not np.array_equal(got, seeded, equal_nan=True)      # the bits were used
 
 
 def wide_sample(fmt: str, n: int, seed: int):
