@@ -89,6 +89,22 @@ def test_sample_of_every_float32(fmt):
     _check(x, fmt, k=5, rand=np.random.default_rng(0).integers(0, 32, x.size))
 
 
+@pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
+def test_blocks_in_the_normal_range(fmt):
+    """round_sr_add32's blocks whose magnitudes are all normal and at most the largest value
+    take a fixed bias: such blocks (the largest value and the smallest normal included), and
+    blocks where one element is not."""
+    info = fmt.info
+    rng = np.random.default_rng(1)
+    x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 1 << 12)).astype(np.float32)
+    x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max)) * rng.choice([-1, 1], x.size)
+    x[:2] = info.max, info.smallest_normal
+    x[700] = info.smallest_normal / 2
+    x[1500] = np.float32(info.max) * 2
+    x[2100] = np.nan
+    _check(x.astype(np.float32), fmt, k=32, seed=9, start=3)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
 def test_every_float32(fmt):

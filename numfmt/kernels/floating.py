@@ -248,21 +248,41 @@ def _sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
+SR_BLOCK = 64     # elements per block of round_sr_add32's seeded loop
+
+
 @nb.njit(cache=True, nogil=True)
 def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
-    A seeded call's loop never reads ``rand``: a loop that does must check at run time that
-    out does not overlap rand[start:start + n], and an empty rand can fail that check by its
-    address alone (then the loop runs one element at a time)."""
+
+    Seeded, it goes by blocks of SR_BLOCK elements: a block whose magnitudes all lie from the
+    smallest normal to the largest value (normal binades, no overflow) rounds with the fixed
+    bias zk >> (32 - s); any other block by ``_sr_add_one``. That loop never reads ``rand``:
+    a loop that does must check at run time that out does not overlap rand[start:start + n],
+    and an empty rand can fail that check by its address alone (then it runs one element at
+    a time)."""
     nans = 0
+    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
     if rand.size == 0:
-        z = u64(seed) + (u64(start) + u64(1)) * u64(GOLDEN)
-        for i in range(x_bits.size):
-            zk = U32(U32(splitmix_output(z, 32)) & U32(U32(0xFFFFFFFF) << U32(32 - k)))
-            out_bits[i] = _sr_add_one(x_bits[i], zk, p)
-            nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
-            z += u64(GOLDEN)
+        z0 = u64(seed) + (u64(start) + u64(1)) * u64(GOLDEN)
+        to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
+        span = U32(p.max_bits - p.normal_bits)
+        for lo in range(0, x_bits.size, SR_BLOCK):
+            xs, outs = x_bits[lo:lo + SR_BLOCK], out_bits[lo:lo + SR_BLOCK]
+            z = z0 + u64(lo) * u64(GOLDEN)
+            plain = True
+            for j in range(xs.size):
+                plain &= U32(U32(xs[j] & U32(0x7FFFFFFF)) - p.normal_bits) <= span
+            for j in range(xs.size if plain else 0):
+                a = U32(xs[j] & U32(0x7FFFFFFF))
+                zk = U32(U32(splitmix_output(z, 32)) & topk)
+                outs[j] = U32(U32(U32(a + U32(zk >> to_bias)) & p.keep) | U32(xs[j] ^ a))
+                z += u64(GOLDEN)
+            for j in range(0 if plain else xs.size):
+                outs[j] = _sr_add_one(xs[j], U32(U32(splitmix_output(z, 32)) & topk), p)
+                nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+                z += u64(GOLDEN)
     else:
         rand = rand[start:start + x_bits.size]
         for i in range(x_bits.size):
