@@ -33,7 +33,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, u64, where
-from ..random import GOLDEN, element_bits, splitmix_output
+from ..random import GOLDEN, splitmix_bits, splitmix_output
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
 class FloatParams(NamedTuple):
@@ -326,44 +326,60 @@ def round_same_range32(x_bits, out_bits, p):
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
 
 
+@nb.njit(inline="always")
+def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
+    """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
+    i: rand[start + i], or where rand is empty SplitMix64 number start + i of seed. The seeded
+    loop never reads rand: a loop that does must check at run time that out does not
+    overlap rand[start:start + n], and an empty rand can fail that check by its address
+    alone (the loop then runs one element at a time, four times slower)."""
+    if rand.size == 0:
+        for i in range(x_bits.size):
+            out[i] = one(np.int64(x_bits[i]), splitmix_bits(seed, start + i, k), *args)
+    else:
+        rand = rand[start:start + x_bits.size]
+        for i in range(x_bits.size):
+            out[i] = one(np.int64(x_bits[i]), rand[i], *args)
+
+
+@nb.njit(forceinline=True)
+def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
+    return round_one(bits, p, want_code, dom_m, STOCHASTIC, rnd, sr)
+
+
+@nb.njit(forceinline=True)
+def _same_range_sr(bits, rnd, p, k):
+    return _round_same_range(bits, p, 23, True, rnd, k)
+
+
 @nb.njit(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32)."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, k)
-        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, True, rnd, k)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, k, _same_range_sr, (p, k))
 
 
 @nb.njit(cache=True, nogil=True)
 def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits32 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(np.int64(x_bits[i]), p, VALUE, DOM32, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, sr[0], _round_one_sr, (p, VALUE, DOM32, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits64 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(x_bits[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, sr[0], _round_one_sr, (p, VALUE, DOM64, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
     """encode32 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(np.int64(x_bits[i]), p, CODE, DOM32, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_codes, start, rand, seed, sr[0], _round_one_sr, (p, CODE, DOM32, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     """encode64 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_codes, start, rand, seed, sr[0], _round_one_sr, (p, CODE, DOM64, sr))
 
 
 @nb.njit(forceinline=True)
