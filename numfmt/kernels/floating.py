@@ -326,7 +326,7 @@ def round_same_range32(x_bits, out_bits, p):
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
 
 
-@nb.njit(inline="always")
+@nb.njit(forceinline=True)
 def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
     i: rand[start + i], or where rand is empty SplitMix64 number start + i of seed. The seeded
