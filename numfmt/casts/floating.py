@@ -127,16 +127,20 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
     ``round_sr_add32``), or None where they do not apply. They take float32-domain formats
     that are signed, have a zero and 1 to 22 fraction bits, under overflow "ieee" or
     "saturate" (where overflow and Inf give the same result, in nearest and stochastic
-    modes alike), with a smallest quantum 2**qsub of at least 2**FAST32_MIN_QUANTUM: float32
-    subnormal inputs, which a flush-to-zero floating-point mode would read as 0, then round
-    to 0 at any distance from the quantum that 32 random bits resolve."""
+    modes alike), with a smallest quantum 2**qsub of at least 2**FAST32_MIN_QUANTUM: then a
+    float32 subnormal input rounds to 0 whether or not the hardware flushes it to zero (it
+    lies below half the quantum, and below 2**-32 of it, where round_sr_add32's fraction of
+    the quantum is 0)."""
     M = fmt.man_bits
     qsub = fmt.emin - M if fmt.subnormals else fmt.emin
     if not (float32_domain(fmt) and fmt.signed and fmt.zero and 1 <= M <= 22 and qsub >= FAST32_MIN_QUANTUM
             and overflow in ("ieee", "saturate")):
         return None
     p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]
-    u32 = lambda v: np.uint32(v & 0xFFFFFFFF)     # noqa: E731  (bits as int64 -> uint32)
+
+    def u32(bits: int) -> np.uint32:
+        return np.uint32(bits & 0xFFFFFFFF)       # (round_one's bits are int64: signs wrapped)
+
     s = 23 - M
     t_cap = fmt.emin + 127 if fmt.subnormals else 1
     return kern.Fast32Params(u32(1 << s), u32((1 << (s - 1)) - 1), u32(-(1 << s)), u32(p.normal_bits),
@@ -225,10 +229,12 @@ def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tupl
 def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic):
     """``fast32_params`` where a fast kernel does this cast of float32 inputs (nearest_even, or
     stochastic with sr_rule="add" and at most 32 random bits), else None."""
-    sr_add = stochastic is not None and stochastic[2] == "add" and stochastic[1] <= 32
-    if nan in NAN_POLICIES and (mode == Rounding.NEAREST_EVEN or sr_add):
-        return fast32_params(fmt, overflow, nan)
-    return None
+    if stochastic is None:
+        fits = mode == Rounding.NEAREST_EVEN
+    else:
+        _, sr_bits, sr_rule, _ = stochastic
+        fits = sr_rule == "add" and sr_bits <= 32
+    return fast32_params(fmt, overflow, nan) if fits and nan in NAN_POLICIES else None
 
 
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
