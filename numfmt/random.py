@@ -53,7 +53,13 @@ def resolve_seed(seed) -> int:
 def splitmix_bits(seed, index, nbits):
     """The top ``nbits`` (1..63) bits of SplitMix64 output ``index`` for ``seed``, as int64
     (written in the ops vocabulary of ``numfmt.lanes``: the backends evaluate it on tensors)."""
-    z = u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN)
+    return splitmix_output(u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN), nbits)
+
+
+@nb.njit(inline="always")
+def splitmix_output(z, nbits):
+    """The top ``nbits`` (1..63) bits of SplitMix64's output for the state z (a uint64: seed +
+    (index + 1) * GOLDEN; a loop may step it by GOLDEN), as int64."""
     z = (z ^ (z >> u64(30))) * u64(MIX1)
     z = (z ^ (z >> u64(27))) * u64(MIX2)
     z = z ^ (z >> u64(31))

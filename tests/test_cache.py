@@ -12,7 +12,7 @@ import numpy as np, numfmt as nf
 from numfmt.kernels import floating
 x = np.linspace(-3, 3, 1001, dtype=np.float32)
 y = nf.round(x, "e4m3", "stochastic", seed=5)
-stats = floating.round_sr32.stats
+stats = floating.round_sr_add32.stats
 print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()), y.tobytes().hex())
 """
 
@@ -30,7 +30,7 @@ def test_kernel_recompiles_when_an_inlined_helper_in_another_file_changes(tmp_pa
     assert (hits, misses) == (0, 1)                     # compiled and written to the cache
     hits, misses, again = _probe(tmp_path)
     assert (hits, misses, again) == (1, 0, first)       # loaded from the cache
-    # round_sr32 lives in kernels/floating.py and inlines splitmix_bits from random.py
+    # round_sr_add32 lives in kernels/floating.py and inlines splitmix_output from random.py
     random_py = tmp_path / "numfmt" / "random.py"
     source = random_py.read_text()
     assert "GOLDEN = 0x9E3779B97F4A7C15" in source

@@ -118,6 +118,37 @@ def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
             _bits(np.nan, False))
 
 
+FAST32_MIN_QUANTUM = -94     # log2 of the smallest quantum the float32 fast kernels take
+
+
+@functools.lru_cache(maxsize=None)
+def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
+    """Parameters of the float32 fast kernels (``kernels.floating.round_nearest32``,
+    ``round_sr_add32``), or None where they do not apply. They take float32-domain formats
+    that are signed, have a zero and 1 to 22 fraction bits, under overflow "ieee" or
+    "saturate" (where overflow and Inf give the same result, in nearest and stochastic
+    modes alike), with a smallest quantum 2**qsub of at least 2**FAST32_MIN_QUANTUM: then a
+    float32 subnormal input rounds to 0 whether or not the hardware flushes it to zero (it
+    lies below half the quantum, and below 2**-32 of it, where round_sr_add32's fraction of
+    the quantum is 0)."""
+    M = fmt.man_bits
+    qsub = fmt.emin - M if fmt.subnormals else fmt.emin
+    if not (float32_domain(fmt) and fmt.signed and fmt.zero and 1 <= M <= 22 and qsub >= FAST32_MIN_QUANTUM
+            and overflow in ("ieee", "saturate")):
+        return None
+    p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]
+
+    def u32(bits: int) -> np.uint32:
+        return np.uint32(bits & 0xFFFFFFFF)       # (round_one's bits are int64: signs wrapped)
+
+    s = 23 - M
+    t_cap = fmt.emin + 127 if fmt.subnormals else 1
+    return kern.Fast32Params(u32(1 << s), u32((1 << (s - 1)) - 1), u32(-(1 << s)), u32(p.normal_bits),
+                             np.float32(2.0 ** (qsub + 23)), u32(s + t_cap), u32(t_cap), u32(p.q_bits),
+                             np.float32(2.0 ** (32 - qsub)), u32(p.max_bits), u32(p.out_sign if p.negzero else 0),
+                             u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
+
+
 def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negative) -> None:
     """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats.
     ``count_nan()`` and ``count_negative()`` count them (called only where they matter), so
@@ -137,8 +168,9 @@ def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negativ
                                  f"{fmt.name} has no NaN to map them to")
 
 
-def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str) -> None:
-    check_domain(fmt, nan, x.size, lambda: int(np.count_nonzero(np.isnan(x))),
+def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str, nans: int | None = None) -> None:
+    """``check_domain`` for the array x; ``nans``: its NaN count where a kernel counted them."""
+    check_domain(fmt, nan, x.size, lambda: int(np.count_nonzero(np.isnan(x))) if nans is None else nans,
                  lambda: int(np.count_nonzero(x < 0)))
 
 
@@ -194,13 +226,26 @@ def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tupl
     return sr_bits, int(sr_rule == "nearest"), qsub + dom_bias + dom_m
 
 
+def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic):
+    """``fast32_params`` where a fast kernel does this cast of float32 inputs (nearest_even, or
+    stochastic with sr_rule="add" and at most 32 random bits), else None."""
+    if stochastic is None:
+        fits = mode == Rounding.NEAREST_EVEN
+    else:
+        _, sr_bits, sr_rule, _ = stochastic
+        fits = sr_rule == "add" and sr_bits <= 32
+    return fast32_params(fmt, overflow, nan) if fits and nan in NAN_POLICIES else None
+
+
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     """Shared body of round_float and encode_float; stochastic is None or a
     ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count`` (values
     only): ``count(flat, out, params, fast, sr)`` rounds in place of the plain kernels and
     counts (``numfmt.casts.report.round_counted``)."""
-    _check_domain(x, fmt, nan)
     flat, dom64 = _domain_input(x, fmt)
+    fast32 = None if dom64 or want_code or count is not None else _fast32(fmt, mode, overflow, nan, stochastic)
+    if fast32 is None:
+        _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
     if stochastic is not None:
         seed, sr_bits, sr_rule, rand = stochastic
@@ -215,7 +260,14 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
     fast = None if dom64 else same_range_params(fmt, mode, overflow)
-    if count is not None:
+    if fast32 is not None and stochastic is None:
+        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),
+                                                   out.view(np.uint32), fast32)))
+    elif fast32 is not None:
+        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
+                                                   rand, np.uint64(seed), fast32, np.int64(sr_bits),
+                                                   pass_start=True, offset=stochastic.start)))
+    elif count is not None:
         count(flat, out, kernel_params(fmt, dom64, mode, overflow, nan)[0],
               fast if stochastic is None or sr_rule == "add" else None, sr)
     elif fast is not None and stochastic is None:

@@ -18,6 +18,13 @@ A carry out of the significand walks into the exponent by itself. Inputs below o
 the smallest binade round between 0 and that quantum by comparison. Everything is written with
 selects instead of branches so that LLVM vectorizes the loops. "Even" and "odd" refer to the
 target *code*, which differs from the significand's last bit only for formats with M = 0 (E8M0).
+
+``round_one`` keeps int64 lanes (8 to an AVX-512 register) and is what the torch and JAX
+backends evaluate. The float32 casts of most formats of up to 22 fraction bits take two
+Numba-only kernels instead, in uint32 lanes (16 to a register) and checked bit for bit
+against it (tests/test_fast32.py): ``round_nearest32`` (nearest_even) and ``round_sr_add32``
+(stochastic, sr_rule="add", at most 32 random bits); bfloat16 and tf32 take
+``_round_same_range``.
 """
 import math
 from typing import NamedTuple
@@ -25,8 +32,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, where
-from ..random import element_bits
+from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, u64, where
+from ..random import GOLDEN, splitmix_bits, splitmix_output
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
 class FloatParams(NamedTuple):
@@ -166,6 +173,124 @@ def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
     return where(a > inf_bits, nan_bits | sign, r)
 
 
+U32 = np.uint32
+
+
+class Fast32Params(NamedTuple):
+    """The numbers of the float32 fast kernels (``round_nearest32``, ``round_sr_add32``):
+    np.uint32 bit patterns of float32 values or masks, two np.float32 scales; built by
+    ``numfmt.casts.floating.fast32_params``."""
+    lsb: np.uint32          # the last kept bit of a normal binade: 1 << s, s = 23 - M
+    half: np.uint32         # 2**(s - 1) - 1: the nearest-even bias without the last kept bit
+    keep: np.uint32         # ~(lsb - 1)
+    normal_bits: np.uint32  # bits of the smallest normal 2**emin
+    magic: np.float32       # 2**(qsub + 23): (|x| + magic) - magic is |x| < 2**emin rounded to 2**qsub
+    t_top: np.uint32        # s + t_cap: discarded bits t = t_top - min(max(E, 1), t_cap), E = |x|'s field
+    t_cap: np.uint32        # the biased exponent of 2**emin (1 without subnormals: t = s)
+    q_bits: np.uint32       # bits of the smallest quantum 2**qsub
+    q_scale: np.float32     # 2**(32 - qsub): |x| * q_scale is |x| / 2**qsub as a 32-bit fraction
+    max_bits: np.uint32     # bits of the largest finite value
+    zero_sign: np.uint32    # the sign bit where -0 exists, else 0
+    ovf0: np.uint32         # results of overflow (and Inf) and NaN, by sign (0: +, 1: -)
+    ovf1: np.uint32
+    nan0: np.uint32
+    nan1: np.uint32
+
+
+@nb.njit(forceinline=True)
+def _finish32(a, sign, r, p):
+    """The float32 bits of the rounded magnitude r (bits) of the input magnitude a with sign
+    bit ``sign``: overflow, Inf and NaN inputs (r above the largest value) by their
+    results, the sign on everything else (on zero only where -0 exists)."""
+    neg = sign != 0
+    special = (p.nan1 if neg else p.nan0) if a > U32(0x7F800000) else (p.ovf1 if neg else p.ovf0)
+    return special if r > p.max_bits else U32(r | (sign if r != 0 else U32(sign & p.zero_sign)))
+
+
+@nb.njit(cache=True, nogil=True)
+def round_nearest32(x_bits, out_bits, p):
+    """round_bits32 for nearest_even (uint32 bits in and out; p: ``Fast32Params``); returns
+    the number of NaN inputs. In normal binades a fixed shift, below 2**emin float32
+    arithmetic ((|x| + magic) - magic rounds to nearest even in hardware). Every step stays
+    in uint32 lanes, so that the loop vectorizes 16 elements to an AVX-512 register."""
+    nans = 0
+    for i in range(x_bits.size):
+        b = x_bits[i]
+        a = U32(b & U32(0x7FFFFFFF))
+        normal = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
+        small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
+        out_bits[i] = _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
+        nans += a > U32(0x7F800000)
+    return nans
+
+
+@nb.njit(forceinline=True)
+def _sr_add_one(b, zk, p):
+    """The float32 bits of the float32 bits b rounded stochastically (sr_rule="add") with
+    random bits zk: the k random bits at the top of a uint32 (k <= 32).
+
+    With f the discarded fraction of a unit as a 32-bit fixed-point number (its bits cut to
+    k change nothing: zk and 2**32 are multiples of 2**(32 - k)), the magnitude moves away
+    iff f + zk carries out of 32 bits. At or above one quantum f is the t discarded bits
+    shifted to the top; below, |x| / 2**qsub * 2**32 (|x| * q_scale: exact, a power-of-two
+    scaling; truncated to an integer). The carry is spelled out bit by bit: as a comparison
+    (s < f), LLVM would make it an uadd.with.overflow, which its loop vectorizer refuses."""
+    a = U32(b & U32(0x7FFFFFFF))
+    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
+    keep = U32(U32(0xFFFFFFFF) << t)
+    small = a < p.q_bits
+    # (& 31: the shift stays below 32, which lets LLVM keep it in uint32 lanes)
+    f = U32(np.uint32(a).view(np.float32) * p.q_scale) if small else U32(a << U32(U32(U32(32) - t) & U32(31)))
+    s = U32(f + zk)
+    carry = U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
+    base = U32(0) if small else U32(a & keep)
+    r = U32(base + (p.q_bits if small else U32(U32(0) - keep))) if carry else base
+    return _finish32(a, U32(b ^ a), r, p)
+
+
+SR_BLOCK = 64     # elements per block of round_sr_add32's seeded loop
+
+
+@nb.njit(cache=True, nogil=True)
+def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
+    """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
+    ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
+
+    Seeded, it goes by blocks of SR_BLOCK elements: a block whose magnitudes all lie from the
+    smallest normal to the largest value (normal binades, no overflow) rounds with the fixed
+    bias zk >> (32 - s); any other block by ``_sr_add_one``. That loop never reads ``rand``:
+    a loop that does must check at run time that out does not overlap rand[start:start + n],
+    and an empty rand can fail that check by its address alone (then it runs one element at
+    a time)."""
+    nans = 0
+    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+    if rand.size == 0:
+        z0 = u64(seed) + (u64(start) + u64(1)) * u64(GOLDEN)
+        to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
+        span = U32(p.max_bits - p.normal_bits)
+        for lo in range(0, x_bits.size, SR_BLOCK):
+            xs, outs = x_bits[lo:lo + SR_BLOCK], out_bits[lo:lo + SR_BLOCK]
+            z = z0 + u64(lo) * u64(GOLDEN)
+            plain = True
+            for j in range(xs.size):
+                plain &= U32(U32(xs[j] & U32(0x7FFFFFFF)) - p.normal_bits) <= span
+            for j in range(xs.size if plain else 0):
+                a = U32(xs[j] & U32(0x7FFFFFFF))
+                zk = U32(U32(splitmix_output(z, 32)) & topk)
+                outs[j] = U32(U32(U32(a + U32(zk >> to_bias)) & p.keep) | U32(xs[j] ^ a))
+                z += u64(GOLDEN)
+            for j in range(0 if plain else xs.size):
+                outs[j] = _sr_add_one(xs[j], U32(U32(splitmix_output(z, 32)) & topk), p)
+                nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+                z += u64(GOLDEN)
+    else:
+        rand = rand[start:start + x_bits.size]
+        for i in range(x_bits.size):
+            out_bits[i] = _sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
+            nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+    return nans
+
+
 @nb.njit(cache=True, nogil=True)
 def round_bits32(x_bits, out_bits, p):
     """out_bits[i] = float32 bit pattern of x rounded to the format (x as int32 bits)."""
@@ -201,44 +326,60 @@ def round_same_range32(x_bits, out_bits, p):
         out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
 
 
+@nb.njit(forceinline=True)
+def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
+    """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
+    i: rand[start + i], or where rand is empty SplitMix64 number start + i of seed. The seeded
+    loop never reads rand: a loop that does must check at run time that out does not
+    overlap rand[start:start + n], and an empty rand can fail that check by its address
+    alone (the loop then runs one element at a time, four times slower)."""
+    if rand.size == 0:
+        for i in range(x_bits.size):
+            out[i] = one(np.int64(x_bits[i]), splitmix_bits(seed, start + i, k), *args)
+    else:
+        rand = rand[start:start + x_bits.size]
+        for i in range(x_bits.size):
+            out[i] = one(np.int64(x_bits[i]), rand[i], *args)
+
+
+@nb.njit(forceinline=True)
+def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
+    return round_one(bits, p, want_code, dom_m, STOCHASTIC, rnd, sr)
+
+
+@nb.njit(forceinline=True)
+def _same_range_sr(bits, rnd, p, k):
+    return _round_same_range(bits, p, 23, True, rnd, k)
+
+
 @nb.njit(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32)."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, k)
-        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, True, rnd, k)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, k, _same_range_sr, (p, k))
 
 
 @nb.njit(cache=True, nogil=True)
 def round_sr32(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits32 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(np.int64(x_bits[i]), p, VALUE, DOM32, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, sr[0], _round_one_sr, (p, VALUE, DOM32, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def round_sr64(x_bits, out_bits, start, rand, seed, p, sr):
     """round_bits64 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_bits[i] = round_one(x_bits[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_bits, start, rand, seed, sr[0], _round_one_sr, (p, VALUE, DOM64, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def encode_sr32(x_bits, out_codes, start, rand, seed, p, sr):
     """encode32 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(np.int64(x_bits[i]), p, CODE, DOM32, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_codes, start, rand, seed, sr[0], _round_one_sr, (p, CODE, DOM32, sr))
 
 
 @nb.njit(cache=True, nogil=True)
 def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     """encode64 under stochastic rounding; element i uses random number start + i."""
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, STOCHASTIC, rnd, sr)
+    _stochastic_loop(x_bits, out_codes, start, rand, seed, sr[0], _round_one_sr, (p, CODE, DOM64, sr))
 
 
 @nb.njit(forceinline=True)
