@@ -167,11 +167,12 @@ def fits_float32(fmt: BlockFormat) -> bool:
 
 def float32_domain(fmt: BlockFormat) -> bool:
     """Whether float32 inputs can be rounded in float32 arithmetic: the element rounds in the
-    float32 domain, every value fits float32, and the element's quantum times 2**-62 (the finest
-    stochastic bit) lies above float32's smallest subnormal (see ``kernels.block._unscaled``)."""
+    float32 domain, every value fits float32, and the element's quantum is at least
+    2**TINY_QUANTUM_EXP, so that quotients below float32's normal range round like 2**-149
+    (see ``kernels.block._unscaled32``)."""
     elem = fmt.element
     usable = elem.family == "fixed" or floating.float32_domain(elem)
-    return usable and fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
+    return usable and fits_float32(fmt) and fmt.element_quantum_exp >= kern.TINY_QUANTUM_EXP
 
 
 def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:

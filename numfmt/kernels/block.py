@@ -14,6 +14,8 @@ import math
 
 import numba as nb
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits
@@ -105,18 +107,20 @@ def _unscaled64(v, inv, scl):
     return jam if back != v else y
 
 
+TINY_QUANTUM_EXP = -63        # the smallest element quantum exponent ``_float_element32`` takes
+
+
 @nb.njit(forceinline=True)
-def _unscaled32(v, inv, scl):
-    """The float32 bits of v / 2**s for float32 v, inv = 2**-s, scl = 2**s, as ``_unscaled64``
-    in float32 arithmetic: exact where float32 holds the quotient, else (float32's subnormal
-    range) rounded to odd (the caller checks that the element's quantum times 2**-62 is above
-    2**-148)."""
-    y = v * inv
-    back = y * scl
-    yb = np.int64(np.float32(y).view(np.int32))
-    mag = yb & np.int64(0x7FFFFFFF)
-    jam = (yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1
-    return jam if back != v else yb
+def _unscaled32(v, inv):
+    """The float32 bits (int64) of v / 2**s for float32 v and inv = 2**-s, for an element whose
+    quantum is at least 2**TINY_QUANTUM_EXP: exact where float32's normal range holds the
+    quotient; a nonzero quotient below it becomes +-2**-149. Both lie below the element's
+    quantum times 2**-63, so every mode rounds them alike (stochastic rounding with k <= 62
+    random bits too: the k compared bits of both are 0). Branch-free (vectorizes)."""
+    yb = np.float32(np.float32(v) * np.float32(inv)).view(np.int32)
+    mag = yb & np.int32(0x7FFFFFFF)
+    tiny = (mag < np.int32(0x00800000)) & (v != 0)
+    return np.int64((yb ^ mag) | np.int32(1) if tiny else yb)
 
 
 # The element functions of ``_pow2_rows``: (code, value) of one element v / 2**s rounded once,
@@ -128,11 +132,10 @@ def _unscaled32(v, inv, scl):
 
 @nb.njit(forceinline=True)
 def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
-    """Float element, float32 domain (v float32): the value is exact float32 arithmetic (Inf
-    where float32 overflows)."""
+    """Float element, float32 domain (v float32, the element's quantum at least
+    2**TINY_QUANTUM_EXP): the value is exact float32 arithmetic (Inf where float32 overflows)."""
     scl32 = np.float32(scl)
-    bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
-    q = round_one(bits, p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
+    q = round_one(_unscaled32(v, inv), p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
                   NO_SR if sr is None else sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
@@ -171,6 +174,80 @@ def _abs_bits(v):
 
 
 @nb.njit(forceinline=True)
+def _strip(a, r, t):
+    """a[r, t] (a 1-D C-contiguous strip), or None where a is None (pruned at compile time)."""
+    if a is None:
+        return None
+    return a[r, t]
+
+
+@nb.njit(forceinline=True)
+def _matrix(a):
+    """A (rows, n, 1) array as (rows, n), or None where a is None."""
+    if a is None:
+        return None
+    return a.reshape(a.shape[0], a.shape[1])
+
+
+@nb.njit(forceinline=True)
+def _row(a, r):
+    """a[r] (a 1-D C-contiguous strip of a 2-D array), or None where a is None."""
+    if a is None:
+        return None
+    return a[r]
+
+
+def _at(a, j):
+    """a[j] of an array, a itself of a scalar (one value for a whole strip)."""
+
+
+@overload(_at, inline="always")
+def _at_impl(a, j):
+    if isinstance(a, types.Array):
+        return lambda a, j: a[j]
+    return lambda a, j: a
+
+
+@nb.njit(forceinline=True)
+def _scales(amax, n, sexp_row, inv, scl, rule):
+    """Shared exponents (into sexp_row) and powers (inv, scl) of n blocks with these amax bits;
+    whether a value of one of them may exceed float32's range (element * 2**s >= 2**128 needs
+    s > 127 - emax_elem). A loop over blocks, so it vectorizes."""
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    top = NAN_EXP
+    for i in range(n):
+        s = shared_exponent(amax[i], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
+        sexp_row[i] = s
+        inv[i], scl[i] = _powers(s)
+        top = max(top, s)
+    return top > 127 - emax_elem
+
+
+@nb.njit(forceinline=True)
+def _elements(xs, os, cs, inv, scl, index, rand, seed, p, sr, fx, element):
+    """Round the strip xs (elements index, index + 1, ... of the cast) with the powers inv[j],
+    scl[j] of element j (arrays, or scalars for one block), into os (values) or cs (codes)."""
+    for j in range(xs.size):
+        rnd = 0 if sr is None else element_bits(rand, seed, index + j, sr[0])
+        q, v = element(xs[j], _at(inv, j), _at(scl, j), rnd, p, sr, fx, cs)
+        if os is not None:           # each store is pruned where its array is None
+            os[j] = v
+        if cs is not None:
+            cs[j] = q
+
+
+@nb.njit(forceinline=True)
+def _too_big(os):
+    """How many values of the strip os exceed float32's range (0 for None)."""
+    if os is None:
+        return 0
+    n = 0
+    for j in range(os.size):
+        n += abs(os[j]) > MAX32
+    return n
+
+
+@nb.njit(forceinline=True)
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` of the float64 bits of amax, with ``rule`` = (rule,
@@ -178,49 +255,51 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     rounded once by ``element`` (one of the element functions above), saturating. Writes
     ``codes`` (when not None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
     element's NaN code, or 0 without one). Returns how many finite values exceed float32's
-    range (the caller's concern when out is float32).
+    range (the caller's concern when out is float32; counted only in blocks whose scale allows it).
+
+    Blocks along the last axis (inner == 1) go GROUP at a time: their amax, then their scales
+    in one vectorized loop, then their elements; otherwise per row the amax and scales of the
+    inner blocks side by side, then the elements strip by strip (contiguous reads).
     """
-    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     bs = x.shape[1]
     inner = x.shape[2]
-    amax = np.zeros(inner, np.int64)
-    inv = np.zeros(inner)
-    scl = np.zeros(inner)
+    n = max(inner, GROUP)
+    amax = np.zeros(n, np.int64)
+    inv = np.zeros(n)
+    scl = np.zeros(n)
     too_big = 0
+    if inner == 1:
+        x2, out2, codes2 = _matrix(x), _matrix(out), _matrix(codes)
+        for g in range(row_lo, row_hi, GROUP):
+            rows = min(GROUP, row_hi - g)
+            for i in range(rows):
+                xs = x2[g + i]
+                m = np.int64(0)
+                for t in range(bs):
+                    m = max(m, _abs_bits(xs[t]))
+                amax[i] = m
+            check = _scales(amax, rows, sexp[g:g + rows, 0], inv, scl, rule)
+            for i in range(rows):
+                r = g + i
+                os = _row(out2, r)
+                _elements(x2[r], os, _row(codes2, r), inv[i], scl[i], start + r * bs, rand, seed, p, sr, fx,
+                          element)
+                if check:
+                    too_big += _too_big(os)
+        return too_big
     for r in range(row_lo, row_hi):
-        if inner == 1:                    # blocks along the last axis: scalars, contiguous strips
-            m = np.int64(0)
-            for t in range(bs):
-                m = max(m, _abs_bits(x[r, t, 0]))
-            s = shared_exponent(m, rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
-            sexp[r, 0] = s
-            inv0, scl0 = _powers(s)
-            for t in range(bs):
-                rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
-                q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
-                if out is not None:           # each store is pruned where its array is None
-                    out[r, t, 0] = v
-                    too_big += abs(v) > MAX32
-                if codes is not None:
-                    codes[r, t, 0] = q
-            continue
-        amax[:] = 0
+        amax[:inner] = 0
         for t in range(bs):
+            xs = x[r, t]
             for j in range(inner):
-                amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
-        for j in range(inner):
-            s = shared_exponent(amax[j], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
-            sexp[r, j] = s
-            inv[j], scl[j] = _powers(s)
+                amax[j] = max(amax[j], _abs_bits(xs[j]))
+        check = _scales(amax, inner, sexp[r], inv, scl, rule)
         for t in range(bs):
-            for j in range(inner):
-                rnd = 0 if sr is None else element_bits(rand, seed, start + (r * bs + t) * inner + j, sr[0])
-                q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
-                if out is not None:
-                    out[r, t, j] = v
-                    too_big += abs(v) > MAX32
-                if codes is not None:
-                    codes[r, t, j] = q
+            os = _strip(out, r, t)
+            _elements(x[r, t], os, _strip(codes, r, t), inv, scl, start + (r * bs + t) * inner, rand, seed, p, sr,
+                      fx, element)
+            if check:
+                too_big += _too_big(os)
     return too_big
 
 
