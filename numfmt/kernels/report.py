@@ -708,6 +708,27 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
     return lo, hi, bands
 
 
+@nb.njit(forceinline=True)
+def _common_run(x, y, i0, length, s, normal, maxv):
+    """A cheap first pass over a block of a power-of-two round with float elements (elements
+    i0 .. i0 + length - 1, scale s): (inexact, rare), how many elements differ from their value
+    and how many are not common. A common element (normal <= |x / s| <= maxv, so neither NaN
+    nor in a band) can set INEXACT only; the thresholds are scaled instead of x (exact: s is a
+    power of two)."""
+    lo_t = normal * s
+    hi_t = maxv * s
+    xs = x[i0:i0 + length]
+    ys = y[i0:i0 + length]
+    inexact = 0
+    rare = 0
+    for t in range(length):
+        xi = np.float64(xs[t])
+        ax = abs(xi)
+        rare += not ((ax >= lo_t) & (ax <= hi_t))
+        inexact += np.float64(ys[t]) != xi
+    return inexact, rare
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
                         p, sr, stochastic, lim, thr, fixed, fx):
@@ -724,12 +745,15 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
     start + i. The element's exact value and result, and the cast's value, as ``_block_values``;
     INEXACT compares x with the cast's value, the other flags come from the element
     (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
-    scale makes an element INVALID. A branch-free pass per run (``_block_mask``), then the
-    elements whose rounding decides and the first indices. Returns the counts."""
+    scale makes an element INVALID. A branch-free pass per run (``_block_mask``; for blocks
+    along the last axis of a power-of-two round of float elements, without ``keep``, the
+    cheaper ``_common_run`` first, enough where every element is common), then the elements
+    whose rounding decides and the first indices. Returns the counts."""
     n, inner, bs, blocks = geometry
     has_y, derive = y_mode > 0, y_mode == 2
     per_row = blocks if inner == 1 else n
     fixed_max = fx[2] * 2.0 ** fx[0]
+    fast = derive and inner == 1 and not (fixed or nvfp4 or keep)
     c = _new_counts()
     seen = 0
     acc_lo = acc_hi = 0
@@ -743,7 +767,13 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
         i0 = (row * n + k0) * inner
         args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
                 fixed_max)
-        if keep:        # two inlined copies: the one without stores vectorizes
+        rare = 1
+        if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
+            lo, rare = _common_run(x, y, i0, length, scales[sbase], lim[2], lim[0])
+            hi = bands = 0
+        if rare == 0:
+            pass
+        elif keep:      # two inlined copies: the one without stores vectorizes
             lo, hi, bands = _block_run(mask, True, *args)
         else:
             lo, hi, bands = _block_run(mask, False, *args)
