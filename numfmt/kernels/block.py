@@ -14,8 +14,6 @@ import math
 
 import numba as nb
 import numpy as np
-from numba.core import types
-from numba.extending import overload
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits
@@ -174,77 +172,14 @@ def _abs_bits(v):
 
 
 @nb.njit(forceinline=True)
-def _strip(a, r, t):
-    """a[r, t] (a 1-D C-contiguous strip), or None where a is None (pruned at compile time)."""
-    if a is None:
-        return None
-    return a[r, t]
-
-
-@nb.njit(forceinline=True)
-def _matrix(a):
-    """A (rows, n, 1) array as (rows, n), or None where a is None."""
-    if a is None:
-        return None
-    return a.reshape(a.shape[0], a.shape[1])
-
-
-@nb.njit(forceinline=True)
-def _row(a, r):
-    """a[r] (a 1-D C-contiguous strip of a 2-D array), or None where a is None."""
-    if a is None:
-        return None
-    return a[r]
-
-
-def _at(a, j):
-    """a[j] of an array, a itself of a scalar (one value for a whole strip)."""
-
-
-@overload(_at, inline="always")
-def _at_impl(a, j):
-    if isinstance(a, types.Array):
-        return lambda a, j: a[j]
-    return lambda a, j: a
-
-
-@nb.njit(forceinline=True)
-def _scales(amax, n, sexp_row, inv, scl, rule):
-    """Shared exponents (into sexp_row) and powers (inv, scl) of n blocks with these amax bits;
-    whether a value of one of them may exceed float32's range (element * 2**s >= 2**128 needs
-    s > 127 - emax_elem). A loop over blocks, so it vectorizes."""
+def _scales(amax, n, sexp, r0, dr, inv, scl, rule):
+    """Shared exponents (block i's into sexp[r0 + i * dr, i * (1 - dr)]: a column or a row) and
+    powers (inv, scl) of n blocks with these amax bits; a loop over blocks, so it vectorizes."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
-    top = NAN_EXP
     for i in range(n):
         s = shared_exponent(amax[i], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
-        sexp_row[i] = s
+        sexp[r0 + i * dr, i * (1 - dr)] = s
         inv[i], scl[i] = _powers(s)
-        top = max(top, s)
-    return top > 127 - emax_elem
-
-
-@nb.njit(forceinline=True)
-def _elements(xs, os, cs, inv, scl, index, rand, seed, p, sr, fx, element):
-    """Round the strip xs (elements index, index + 1, ... of the cast) with the powers inv[j],
-    scl[j] of element j (arrays, or scalars for one block), into os (values) or cs (codes)."""
-    for j in range(xs.size):
-        rnd = 0 if sr is None else element_bits(rand, seed, index + j, sr[0])
-        q, v = element(xs[j], _at(inv, j), _at(scl, j), rnd, p, sr, fx, cs)
-        if os is not None:           # each store is pruned where its array is None
-            os[j] = v
-        if cs is not None:
-            cs[j] = q
-
-
-@nb.njit(forceinline=True)
-def _too_big(os):
-    """How many values of the strip os exceed float32's range (0 for None)."""
-    if os is None:
-        return 0
-    n = 0
-    for j in range(os.size):
-        n += abs(os[j]) > MAX32
-    return n
 
 
 @nb.njit(forceinline=True)
@@ -254,12 +189,12 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element
     rounded once by ``element`` (one of the element functions above), saturating. Writes
     ``codes`` (when not None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
-    element's NaN code, or 0 without one). Returns how many finite values exceed float32's
-    range (the caller's concern when out is float32; counted only in blocks whose scale allows it).
+    element's NaN code, or 0 without one), Inf where a float32 ``out`` cannot hold the value
+    (``numfmt.casts.block`` looks for those only where a scale allows them).
 
     Blocks along the last axis (inner == 1) go GROUP at a time: their amax, then their scales
-    in one vectorized loop, then their elements; otherwise per row the amax and scales of the
-    inner blocks side by side, then the elements strip by strip (contiguous reads).
+    in one vectorized loop (``_scales``), then their elements; otherwise per row the amax and
+    scales of the inner blocks side by side, then the elements.
     """
     bs = x.shape[1]
     inner = x.shape[2]
@@ -267,40 +202,41 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     amax = np.zeros(n, np.int64)
     inv = np.zeros(n)
     scl = np.zeros(n)
-    too_big = 0
     if inner == 1:
-        x2, out2, codes2 = _matrix(x), _matrix(out), _matrix(codes)
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             for i in range(rows):
-                xs = x2[g + i]
                 m = np.int64(0)
                 for t in range(bs):
-                    m = max(m, _abs_bits(xs[t]))
+                    m = max(m, _abs_bits(x[g + i, t, 0]))
                 amax[i] = m
-            check = _scales(amax, rows, sexp[g:g + rows, 0], inv, scl, rule)
+            _scales(amax, rows, sexp, g, 1, inv, scl, rule)
             for i in range(rows):
                 r = g + i
-                os = _row(out2, r)
-                _elements(x2[r], os, _row(codes2, r), inv[i], scl[i], start + r * bs, rand, seed, p, sr, fx,
-                          element)
-                if check:
-                    too_big += _too_big(os)
-        return too_big
+                inv0, scl0 = inv[i], scl[i]
+                for t in range(bs):
+                    rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
+                    q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
+                    if out is not None:           # each store is pruned where its array is None
+                        out[r, t, 0] = v
+                    if codes is not None:
+                        codes[r, t, 0] = q
+        return
     for r in range(row_lo, row_hi):
-        amax[:inner] = 0
+        for j in range(inner):
+            amax[j] = 0
         for t in range(bs):
-            xs = x[r, t]
             for j in range(inner):
-                amax[j] = max(amax[j], _abs_bits(xs[j]))
-        check = _scales(amax, inner, sexp[r], inv, scl, rule)
+                amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
+        _scales(amax, inner, sexp, r, 0, inv, scl, rule)
         for t in range(bs):
-            os = _strip(out, r, t)
-            _elements(x[r, t], os, _strip(codes, r, t), inv, scl, start + (r * bs + t) * inner, rand, seed, p, sr,
-                      fx, element)
-            if check:
-                too_big += _too_big(os)
-    return too_big
+            for j in range(inner):
+                rnd = 0 if sr is None else element_bits(rand, seed, start + (r * bs + t) * inner + j, sr[0])
+                q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
+                if out is not None:
+                    out[r, t, j] = v
+                if codes is not None:
+                    codes[r, t, j] = q
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -387,7 +323,8 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                         codes[r, t, 0] = q
         return
     for r in range(row_lo, row_hi):
-        amax[:] = 0
+        for j in range(inner):
+            amax[j] = 0
         for t in range(bs):
             for j in range(inner):
                 amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
