@@ -114,8 +114,8 @@ WORK_PER_ELEMENT = 2          # ``numfmt.parallel`` units per element of a block
 
 def _run_rows(kernel, x3: np.ndarray, *args) -> None:
     """kernel(x3, lo, hi, *args) over row ranges (``numfmt.parallel.run_ranges``: blocks never
-    straddle a range)."""
-    per_row = WORK_PER_ELEMENT * x3.shape[1] * x3.shape[2]
+    straddle a range); x3 (rows, block_size, inner), or 2-D (inner = 1)."""
+    per_row = WORK_PER_ELEMENT * math.prod(x3.shape[1:])
     run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
 
 
@@ -243,7 +243,9 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             kernel = kern.quantize_pow2_fixed
         else:
             kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        _run_rows(kernel, x3, out, codes, per_block, rand, seed, start, p, sr, fx, rule_params(fmt))
+        layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
+        _run_rows(kernel, layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes),
+                  per_block, rand, seed, start, p, sr, fx, rule_params(fmt))
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:

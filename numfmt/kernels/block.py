@@ -7,7 +7,9 @@ The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``
 so any axis is blocked without a transpose). Element (row, t, j) is element
 ``(row * block_size + t) * inner + j`` of the C-order flattening, the index its stochastic
 random number is drawn for, plus ``start`` (the counter of element 0: nonzero for a chunk of
-a larger array, with seeded bits only). Kernels take a row range so callers can split the work. They use
+a larger array, with seeded bits only). The power-of-two kernels take blocks along the last axis
+(inner = 1) as 2-D arrays ``x[row, t]`` (out and codes alike), so that each compiles the loops
+of one layout. Kernels take a row range so callers can split the work. They use
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
@@ -171,7 +173,7 @@ def _abs_bits(v):
     return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
 
 
-@nb.njit(forceinline=True)
+@nb.njit(inline="always")
 def _scales(amax, n, sexp, r0, dr, inv, scl, rule):
     """Shared exponents (block i's into sexp[r0 + i * dr, i * (1 - dr)]: a column or a row) and
     powers (inv, scl) of n blocks with these amax bits; a loop over blocks, so it vectorizes."""
@@ -192,23 +194,22 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     element's NaN code, or 0 without one), Inf where a float32 ``out`` cannot hold the value
     (``numfmt.casts.block`` looks for those only where a scale allows them).
 
-    Blocks along the last axis (inner == 1) go GROUP at a time: their amax, then their scales
-    in one vectorized loop (``_scales``), then their elements; otherwise per row the amax and
-    scales of the inner blocks side by side, then the elements.
+    Blocks along the last axis (x, out and codes 2-D: x[row, t]) go GROUP at a time: their
+    amax, then their scales in one vectorized loop (``_scales``), then their elements; otherwise
+    (3-D) per row the amax and scales of the inner blocks side by side, then the elements.
     """
     bs = x.shape[1]
-    inner = x.shape[2]
-    n = max(inner, GROUP)
+    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
     amax = np.zeros(n, np.int64)
     inv = np.zeros(n)
     scl = np.zeros(n)
-    if inner == 1:
+    if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             for i in range(rows):
                 m = np.int64(0)
                 for t in range(bs):
-                    m = max(m, _abs_bits(x[g + i, t, 0]))
+                    m = max(m, _abs_bits(x[g + i, t]))
                 amax[i] = m
             _scales(amax, rows, sexp, g, 1, inv, scl, rule)
             for i in range(rows):
@@ -216,12 +217,13 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                 inv0, scl0 = inv[i], scl[i]
                 for t in range(bs):
                     rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
-                    q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
+                    q, v = element(x[r, t], inv0, scl0, rnd, p, sr, fx, codes)
                     if out is not None:           # each store is pruned where its array is None
-                        out[r, t, 0] = v
+                        out[r, t] = v
                     if codes is not None:
-                        codes[r, t, 0] = q
+                        codes[r, t] = q
         return
+    inner = x.shape[2]
     for r in range(row_lo, row_hi):
         for j in range(inner):
             amax[j] = 0
