@@ -238,20 +238,20 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         out = np.empty(x3.shape, np.float64 if wide else np.float32)
     per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
     ts = np.float32(1.0)
+    layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
+    arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     if pow2:
         if fx is not None:
             kernel = kern.quantize_pow2_fixed
         else:
             kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
-        _run_rows(kernel, layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes),
-                  per_block, rand, seed, start, p, sr, fx, rule_params(fmt))
+        _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:
         ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, start, p, sr, scale_p, ts,
+        _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts,
                   fmt.element_max, SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]

@@ -7,9 +7,9 @@ The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``
 so any axis is blocked without a transpose). Element (row, t, j) is element
 ``(row * block_size + t) * inner + j`` of the C-order flattening, the index its stochastic
 random number is drawn for, plus ``start`` (the counter of element 0: nonzero for a chunk of
-a larger array, with seeded bits only). The power-of-two kernels take blocks along the last axis
-(inner = 1) as 2-D arrays ``x[row, t]`` (out and codes alike), so that each compiles the loops
-of one layout. Kernels take a row range so callers can split the work. They use
+a larger array, with seeded bits only). The quantize kernels take blocks along the last axis
+(inner = 1) as 2-D arrays ``x[row, t]`` (out and codes alike), so that each specialization
+compiles the loops of one layout. Kernels take a row range so callers can split the work. They use
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
@@ -296,20 +296,21 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
     block scales by ``nvfp4_scale``, elements by ``nvfp4_element``. A non-finite amax gives the NaN scale
-    (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
+    (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32 (2-D: blocks along
+    the last axis).
     """
     bs = x.shape[1]
-    inner = x.shape[2]
+    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
     emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
-    amax = np.zeros(max(inner, GROUP), np.int32)
-    total = np.zeros(max(inner, GROUP), np.float32)
-    if inner == 1:      # blocks along the last axis: per group of rows, amax, then scales, then elements
+    amax = np.zeros(n, np.int32)
+    total = np.zeros(n, np.float32)
+    if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             for i in range(rows):
                 m = np.int32(0)
                 for t in range(bs):
-                    m = max(m, np.float32(x[g + i, t, 0]).view(np.int32) & np.int32(0x7FFFFFFF))
+                    m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
                 amax[i] = m
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
@@ -318,12 +319,13 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                 r = g + i
                 tot0 = total[i]
                 for t in range(bs):
-                    q, v = _element32(x[r, t, 0], tot0, start + r * bs + t, rand, seed, p, sr, codes)
+                    q, v = _element32(x[r, t], tot0, start + r * bs + t, rand, seed, p, sr, codes)
                     if out is not None:
-                        out[r, t, 0] = v
+                        out[r, t] = v
                     if codes is not None:
-                        codes[r, t, 0] = q
+                        codes[r, t] = q
         return
+    inner = x.shape[2]
     for r in range(row_lo, row_hi):
         for j in range(inner):
             amax[j] = 0
