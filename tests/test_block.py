@@ -298,6 +298,36 @@ def test_elements_round_like_the_element_cast(name, mode):
     np.testing.assert_array_equal(nf.round(x, name, mode, **kw), expected.astype(np.float32))
 
 
+@pytest.mark.parametrize("fmt", ["mxfp8_e4m3", "mxfp4",
+                                 pytest.param(nf.BlockFormat(nf.FloatFormat(7, 3), 32, "e8m0"), marks=pytest.mark.slow)],
+                         ids=["mxfp8_e4m3", "mxfp4", "e7m3-quantum-below-tiny"])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_float32_quotients_below_the_normal_range(fmt, axis):
+    """Elements whose x / 2**s lies below float32's normal range (a large amax beside tiny
+    values, float32 subnormal inputs) round as the element cast rounds the exact x / 2**s, in
+    every mode and under stochastic rounding with up to 62 random bits, values and codes (the
+    float32 kernel takes such quotients as +-2**-149; an element quantum below 2**-63, e7m3's
+    2**-65, goes to the float64 kernel)."""
+    fmt = nf.format(fmt)
+    rng = np.random.default_rng(5)
+    mag = np.ldexp(rng.uniform(1, 2, (8, 32)), rng.integers(-149, -60, (8, 32)))
+    mag[:, 0] = np.ldexp(1.5, rng.integers(60, 120, 8))         # the block's amax
+    mag[:, 1] = 2.0 ** -149
+    x = (mag * rng.choice([-1, 1], mag.shape)).astype(np.float32)
+    x = np.ascontiguousarray(x.T) if axis == 0 else x
+    scales = nf.encode(x, fmt, axis=axis).scales.astype(np.int64)
+    scale = np.repeat(np.ldexp(1.0, scales - 127), fmt.block_size, axis=axis)
+    kws = [{"rounding": mode} for mode in ["nearest_even", "nearest_away", "toward_zero", "toward_positive",
+                                            "toward_negative", "odd"]]
+    kws += [{"rounding": "stochastic", "random_bits": rng.integers(0, 1 << k, x.shape), "sr_bits": k} for k in (8, 62)]
+    for kw in kws:
+        want = nf.round(x / scale, fmt.element, overflow="saturate", **kw) * scale
+        np.testing.assert_array_equal(nf.round(x, fmt, axis=axis, **kw), want.astype(np.float32))
+    for kw in kws[:6]:
+        np.testing.assert_array_equal(nf.encode(x, fmt, axis=axis, **kw).codes,
+                                      nf.encode(x / scale, fmt.element, overflow="saturate", **kw))
+
+
 def test_stochastic_seed_semantics():
     x = np.random.default_rng(1).standard_normal((3, 64)).astype(np.float32)
     bits = random_bits(7, x.shape, 32)

@@ -475,6 +475,28 @@ def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     assert nf.round(x32, fmt, mode, axis=0, report=True)[1] == nf.encode(x32, fmt, mode, axis=0, report=True)[1]
 
 
+@FEW
+@given(st.data())
+def test_mx_round_counts_in_the_cheap_pass_equal_the_reference(data):
+    """A round counts a run of elements (a block along the last axis, or up to 64 places of as
+    many blocks) in a cheap pass where all are common (normal, in range: INEXACT only) and in
+    the full pass elsewhere: the counts and first indices equal the reference's and those of
+    encode (always the full pass), along either axis."""
+    name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp6_e3m2", "mxfp4"]))
+    fmt = nf.format(name)
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    common = np.ldexp(rng.uniform(1, 1.7, (3, fmt.block_size)), rng.integers(0, 3, (3, fmt.block_size)))
+    x = np.concatenate([nf.testing.hard_blocks(fmt, 4, rng.integers(99), np.float64), common * rng.choice([-1, 1])])
+    x = x[rng.permutation(len(x))]
+    expected = block_reference(x, fmt, mode, 1)[0]
+    assert report_counts(nf.round(x, fmt, mode, report=True)[1]) == expected
+    xt = np.ascontiguousarray(np.tile(x.T, (1, 40)))              # 40 * 7 places: runs of 64 and a tail
+    assert report_counts(nf.round(xt, fmt, mode, axis=0, report=True)[1]) == {k: 40 * v for k, v in expected.items()}
+    for v, axis in [(x.astype(np.float32), -1), (xt.astype(np.float32), 0)]:
+        assert nf.round(v, fmt, mode, axis=axis, report=True)[1] == nf.encode(v, fmt, mode, axis=axis, report=True)[1]
+
+
 def test_block_scale_top_and_bottom_and_nvfp4():
     fmt = nf.format("mxfp8_e4m3")
     x = np.concatenate([np.full(32, 2.0 ** 140), np.full(32, 2.0 ** -140), np.full(32, 1.0), np.zeros(32)])

@@ -112,11 +112,11 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
 WORK_PER_ELEMENT = 2          # ``numfmt.parallel`` units per element of a block cast
 
 
-def _run_rows(kernel, x3: np.ndarray, *args) -> int:
+def _run_rows(kernel, x3: np.ndarray, *args) -> None:
     """kernel(x3, lo, hi, *args) over row ranges (``numfmt.parallel.run_ranges``: blocks never
-    straddle a range); the sum of the kernel's return values (0 for None)."""
-    per_row = WORK_PER_ELEMENT * x3.shape[1] * x3.shape[2]
-    return sum(run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args) or 0, x3.shape[0], per_row))
+    straddle a range); x3 (rows, block_size, inner), or 2-D (inner = 1)."""
+    per_row = WORK_PER_ELEMENT * math.prod(x3.shape[1:])
+    run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
 
 
 # ----------------------------------------------------------------------------- kernels' numbers
@@ -167,11 +167,12 @@ def fits_float32(fmt: BlockFormat) -> bool:
 
 def float32_domain(fmt: BlockFormat) -> bool:
     """Whether float32 inputs can be rounded in float32 arithmetic: the element rounds in the
-    float32 domain, every value fits float32, and the element's quantum times 2**-62 (the finest
-    stochastic bit) lies above float32's smallest subnormal (see ``kernels.block._unscaled``)."""
+    float32 domain, every value fits float32, and the element's quantum is at least
+    2**TINY_QUANTUM_EXP, so that quotients below float32's normal range round like 2**-149
+    (see ``kernels.block._unscaled32``)."""
     elem = fmt.element
     usable = elem.family == "fixed" or floating.float32_domain(elem)
-    return usable and fits_float32(fmt) and fmt.element_quantum_exp - 62 >= -148
+    return usable and fits_float32(fmt) and fmt.element_quantum_exp >= kern.TINY_QUANTUM_EXP
 
 
 def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:
@@ -204,6 +205,17 @@ def tensor_scale_of(fmt: BlockFormat, amax) -> np.float32:
     return ts if ts > 0 else np.float32(1.0)
 
 
+def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> None:
+    """OverflowError where the float32 values ``out`` of finite inputs overflowed (the kernel
+    left Inf there): only blocks with a shared exponent above 127 - emax_elem can (element
+    values lie below 2**(emax_elem + 1)), so out is searched only when there is one."""
+    if (exponents > 127 - fmt.info.emax_elem).any():
+        too_big = np.count_nonzero(np.isinf(out))      # Inf inputs give NaN scales, not Inf
+        if too_big:
+            raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
+                                "pass x as float64")
+
+
 def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
     check_options(fmt, overflow, nan)
@@ -226,19 +238,20 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         out = np.empty(x3.shape, np.float64 if wide else np.float32)
     per_block = np.empty((x3.shape[0], x3.shape[2]), np.int32 if pow2 else np.float32)
     ts = np.float32(1.0)
+    layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
+    arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     if pow2:
         if fx is not None:
             kernel = kern.quantize_pow2_fixed
         else:
             kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        too_big = _run_rows(kernel, x3, out, codes, per_block, rand, seed, start, p, sr, fx, rule_params(fmt))
-        if too_big and out is not None and out.dtype == np.float32:
-            raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
-                                "pass x as float64")
+        _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
+        if out is not None and out.dtype == np.float32:
+            _check_float32(out, per_block, fmt)
     else:
         ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        _run_rows(kern.quantize_fp32_scaled, x3, out, codes, per_block, rand, seed, start, p, sr, scale_p, ts,
+        _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts,
                   fmt.element_max, SCALE_MIN_NVFP4, fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]

@@ -341,7 +341,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
             not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
             band_thresholds(like, mode, stochastic is not None), is_fixed, fx)
-    runs = flat.size // (n * inner) * (blocks if inner == 1 else n) if flat.size else 0
+    runs = kern.block_runs(flat.size, geometry)
     chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))

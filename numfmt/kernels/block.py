@@ -7,7 +7,9 @@ The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``
 so any axis is blocked without a transpose). Element (row, t, j) is element
 ``(row * block_size + t) * inner + j`` of the C-order flattening, the index its stochastic
 random number is drawn for, plus ``start`` (the counter of element 0: nonzero for a chunk of
-a larger array, with seeded bits only). Kernels take a row range so callers can split the work. They use
+a larger array, with seeded bits only). The quantize kernels take blocks along the last axis
+(inner = 1) as 2-D arrays ``x[row, t]`` (out and codes alike), so that each specialization
+compiles the loops of one layout. Kernels take a row range so callers can split the work. They use
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
@@ -105,18 +107,20 @@ def _unscaled64(v, inv, scl):
     return jam if back != v else y
 
 
+TINY_QUANTUM_EXP = -63        # the smallest element quantum exponent ``_float_element32`` takes
+
+
 @nb.njit(forceinline=True)
-def _unscaled32(v, inv, scl):
-    """The float32 bits of v / 2**s for float32 v, inv = 2**-s, scl = 2**s, as ``_unscaled64``
-    in float32 arithmetic: exact where float32 holds the quotient, else (float32's subnormal
-    range) rounded to odd (the caller checks that the element's quantum times 2**-62 is above
-    2**-148)."""
-    y = v * inv
-    back = y * scl
-    yb = np.int64(np.float32(y).view(np.int32))
-    mag = yb & np.int64(0x7FFFFFFF)
-    jam = (yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1
-    return jam if back != v else yb
+def _unscaled32(v, inv):
+    """The float32 bits (int64) of v / 2**s for float32 v and inv = 2**-s, for an element whose
+    quantum is at least 2**TINY_QUANTUM_EXP: exact where float32's normal range holds the
+    quotient; a nonzero quotient below it becomes +-2**-149. Both lie below the element's
+    quantum times 2**-63, so every mode rounds them alike (stochastic rounding with k <= 62
+    random bits too: the k compared bits of both are 0). Branch-free (vectorizes)."""
+    yb = np.float32(np.float32(v) * np.float32(inv)).view(np.int32)
+    mag = yb & np.int32(0x7FFFFFFF)
+    tiny = (mag < np.int32(0x00800000)) & (v != 0)
+    return np.int64((yb ^ mag) | np.int32(1) if tiny else yb)
 
 
 # The element functions of ``_pow2_rows``: (code, value) of one element v / 2**s rounded once,
@@ -128,11 +132,10 @@ def _unscaled32(v, inv, scl):
 
 @nb.njit(forceinline=True)
 def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
-    """Float element, float32 domain (v float32): the value is exact float32 arithmetic (Inf
-    where float32 overflows)."""
+    """Float element, float32 domain (v float32, the element's quantum at least
+    2**TINY_QUANTUM_EXP): the value is exact float32 arithmetic (Inf where float32 overflows)."""
     scl32 = np.float32(scl)
-    bits = _unscaled32(np.float32(v), np.float32(inv), scl32)
-    q = round_one(bits, p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
+    q = round_one(_unscaled32(v, inv), p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
                   NO_SR if sr is None else sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
@@ -170,6 +173,17 @@ def _abs_bits(v):
     return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
 
 
+@nb.njit(inline="always")
+def _scales(amax, n, sexp, r0, dr, inv, scl, rule):
+    """Shared exponents (block i's into sexp[r0 + i * dr, i * (1 - dr)]: a column or a row) and
+    powers (inv, scl) of n blocks with these amax bits; a loop over blocks, so it vectorizes."""
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    for i in range(n):
+        s = shared_exponent(amax[i], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
+        sexp[r0 + i * dr, i * (1 - dr)] = s
+        inv[i], scl[i] = _powers(s)
+
+
 @nb.njit(forceinline=True)
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
@@ -177,51 +191,54 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element
     rounded once by ``element`` (one of the element functions above), saturating. Writes
     ``codes`` (when not None) or ``out``: values element * 2**s, NaN for NaN scales (whose elements take the
-    element's NaN code, or 0 without one). Returns how many finite values exceed float32's
-    range (the caller's concern when out is float32).
+    element's NaN code, or 0 without one), Inf where a float32 ``out`` cannot hold the value
+    (``numfmt.casts.block`` looks for those only where a scale allows them).
+
+    Blocks along the last axis (x, out and codes 2-D: x[row, t]) go GROUP at a time: their
+    amax, then their scales in one vectorized loop (``_scales``), then their elements; otherwise
+    (3-D) per row the amax and scales of the inner blocks side by side, then the elements.
     """
-    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     bs = x.shape[1]
+    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
+    amax = np.zeros(n, np.int64)
+    inv = np.zeros(n)
+    scl = np.zeros(n)
+    if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
+        for g in range(row_lo, row_hi, GROUP):
+            rows = min(GROUP, row_hi - g)
+            for i in range(rows):
+                m = np.int64(0)
+                for t in range(bs):
+                    m = max(m, _abs_bits(x[g + i, t]))
+                amax[i] = m
+            _scales(amax, rows, sexp, g, 1, inv, scl, rule)
+            for i in range(rows):
+                r = g + i
+                inv0, scl0 = inv[i], scl[i]
+                for t in range(bs):
+                    rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
+                    q, v = element(x[r, t], inv0, scl0, rnd, p, sr, fx, codes)
+                    if out is not None:           # each store is pruned where its array is None
+                        out[r, t] = v
+                    if codes is not None:
+                        codes[r, t] = q
+        return
     inner = x.shape[2]
-    amax = np.zeros(inner, np.int64)
-    inv = np.zeros(inner)
-    scl = np.zeros(inner)
-    too_big = 0
     for r in range(row_lo, row_hi):
-        if inner == 1:                    # blocks along the last axis: scalars, contiguous strips
-            m = np.int64(0)
-            for t in range(bs):
-                m = max(m, _abs_bits(x[r, t, 0]))
-            s = shared_exponent(m, rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
-            sexp[r, 0] = s
-            inv0, scl0 = _powers(s)
-            for t in range(bs):
-                rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
-                q, v = element(x[r, t, 0], inv0, scl0, rnd, p, sr, fx, codes)
-                if out is not None:           # each store is pruned where its array is None
-                    out[r, t, 0] = v
-                    too_big += abs(v) > MAX32
-                if codes is not None:
-                    codes[r, t, 0] = q
-            continue
-        amax[:] = 0
+        for j in range(inner):
+            amax[j] = 0
         for t in range(bs):
             for j in range(inner):
                 amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
-        for j in range(inner):
-            s = shared_exponent(amax[j], rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM64)
-            sexp[r, j] = s
-            inv[j], scl[j] = _powers(s)
+        _scales(amax, inner, sexp, r, 0, inv, scl, rule)
         for t in range(bs):
             for j in range(inner):
                 rnd = 0 if sr is None else element_bits(rand, seed, start + (r * bs + t) * inner + j, sr[0])
                 q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
                 if out is not None:
                     out[r, t, j] = v
-                    too_big += abs(v) > MAX32
                 if codes is not None:
                     codes[r, t, j] = q
-    return too_big
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -279,20 +296,21 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
     block scales by ``nvfp4_scale``, elements by ``nvfp4_element``. A non-finite amax gives the NaN scale
-    (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32.
+    (``svals`` NaN; values NaN, codes the element's NaN code or 0). x is float32 (2-D: blocks along
+    the last axis).
     """
     bs = x.shape[1]
-    inner = x.shape[2]
+    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
     emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
-    amax = np.zeros(max(inner, GROUP), np.int32)
-    total = np.zeros(max(inner, GROUP), np.float32)
-    if inner == 1:      # blocks along the last axis: per group of rows, amax, then scales, then elements
+    amax = np.zeros(n, np.int32)
+    total = np.zeros(n, np.float32)
+    if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             for i in range(rows):
                 m = np.int32(0)
                 for t in range(bs):
-                    m = max(m, np.float32(x[g + i, t, 0]).view(np.int32) & np.int32(0x7FFFFFFF))
+                    m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
                 amax[i] = m
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
@@ -301,14 +319,16 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                 r = g + i
                 tot0 = total[i]
                 for t in range(bs):
-                    q, v = _element32(x[r, t, 0], tot0, start + r * bs + t, rand, seed, p, sr, codes)
+                    q, v = _element32(x[r, t], tot0, start + r * bs + t, rand, seed, p, sr, codes)
                     if out is not None:
-                        out[r, t, 0] = v
+                        out[r, t] = v
                     if codes is not None:
-                        codes[r, t, 0] = q
+                        codes[r, t] = q
         return
+    inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        amax[:] = 0
+        for j in range(inner):
+            amax[j] = 0
         for t in range(bs):
             for j in range(inner):
                 amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))

@@ -712,6 +712,43 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
     return lo, hi, bands
 
 
+RUN = 64             # elements of a run along the axis (blocks not along the last axis)
+
+
+@nb.njit(forceinline=True)
+def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
+    """A cheap first pass over a run of a power-of-two round with float elements (elements
+    i0 .. i0 + length - 1, element t's scale scales[sbase + t * sstep], sstep 0 or 1):
+    (inexact, rare), how many elements differ from their value and how many are not common.
+    A common element (normal <= |x / s| <= maxv, so neither NaN nor in a band) can set INEXACT
+    only; the thresholds are scaled instead of x (exact: s is a power of two)."""
+    xs = x[i0:i0 + length]
+    ys = y[i0:i0 + length]
+    inexact = 0
+    rare = 0
+    if sstep == 0:          # one block: its thresholds once
+        lo_t, hi_t = normal * scales[sbase], maxv * scales[sbase]
+        for t in range(length):
+            xi = np.float64(xs[t])
+            ax = abs(xi)
+            rare += not ((ax >= lo_t) & (ax <= hi_t))
+            inexact += np.float64(ys[t]) != xi
+        return inexact, rare
+    ss = scales[sbase:sbase + length]
+    for t in range(length):
+        xi = np.float64(xs[t])
+        ax = abs(xi)
+        rare += not ((ax >= normal * ss[t]) & (ax <= maxv * ss[t]))
+        inexact += np.float64(ys[t]) != xi
+    return inexact, rare
+
+
+def block_runs(size: int, geometry: tuple) -> int:
+    """How many runs ``block_element_flags`` splits a cast of size elements into (geometry as there)."""
+    n, inner, bs, blocks = geometry
+    return size // (n * inner) * (blocks if inner == 1 else n * -(-inner // RUN)) if size else 0
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
                         p, sr, stochastic, lim, thr, fixed, fx):
@@ -723,31 +760,44 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
     the block scale values
     (flat, in the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked
     axis' length, the product of the axes after it, the block size, the blocks along the axis
-    (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or one place
-    along the axis (inner > 1: inner elements, as many blocks). Element i drew random number
+    (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or up to RUN
+    elements of one place along the axis (inner > 1: each of its own block; ``block_runs``
+    counts them). Element i drew random number
     start + i. The element's exact value and result, and the cast's value, as ``_block_values``;
     INEXACT compares x with the cast's value, the other flags come from the element
     (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
-    scale makes an element INVALID. A branch-free pass per run (``_block_mask``), then the
-    elements whose rounding decides and the first indices. Returns the counts."""
+    scale makes an element INVALID. A branch-free pass per run (``_block_mask``; for a
+    power-of-two round of float elements, without ``keep``, the cheaper ``_common_run`` first,
+    enough where every element of the run is common), then the elements whose rounding decides
+    and the first indices. Returns the counts."""
     n, inner, bs, blocks = geometry
     has_y, derive = y_mode > 0, y_mode == 2
     per_row = blocks if inner == 1 else n
+    chunks = -(-inner // RUN)
     fixed_max = fx[2] * 2.0 ** fx[0]
+    fast = derive and not (fixed or nvfp4 or keep)
     c = _new_counts()
     seen = 0
     acc_lo = acc_hi = 0
     pending = 0
     for r in range(ra, rb):
-        row, q = divmod(r, per_row)
+        run, c0 = divmod(r, chunks)
+        c0 *= RUN
+        row, q = divmod(run, per_row)
         k0 = q * bs if inner == 1 else q
-        length = min(bs, n - k0) if inner == 1 else inner
-        sbase = (row * blocks + k0 // bs) * inner
+        length = min(bs, n - k0) if inner == 1 else min(RUN, inner - c0)
+        sbase = (row * blocks + k0 // bs) * inner + c0
         sstep = 0 if inner == 1 else 1
-        i0 = (row * n + k0) * inner
+        i0 = (row * n + k0) * inner + c0
         args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
                 fixed_max)
-        if keep:        # two inlined copies: the one without stores vectorizes
+        rare = 1
+        if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
+            lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, lim[2], lim[0])
+            hi = bands = 0
+        if rare == 0:
+            pass
+        elif keep:      # two inlined copies: the one without stores vectorizes
             lo, hi, bands = _block_run(mask, True, *args)
         else:
             lo, hi, bands = _block_run(mask, False, *args)
