@@ -8,6 +8,8 @@ of the divisor, 1 for fixed point) is formed by integer long division into an in
 a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the library's one
 rounding decision) decides once whether to move away from zero.
 """
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
@@ -160,3 +162,124 @@ def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, 
         rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
         j = 0 if one else i
         out[i] = round_fixed_bits(bits[i], s[j], e_s[j], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+
+
+# ----- casts in the float domain: x * 2**frac_bits is exact, so the rounding works on floats
+
+class FloatCast(NamedTuple):
+    """The constants of ``cast_fast``, all of one float type, the work type: float32 where it
+    holds x * 2**frac_bits exactly and every integer of [lo, hi] (float32 inputs, formats of
+    at most 24 bits), else float64 (formats have at most 32 bits and 0 <= frac_bits <= 64, so
+    float64 holds both for float32 and float64 inputs). ``sr_scale`` is 2**sr_bits."""
+
+    scale: float        # 2**frac_bits
+    inv: float          # 2**-frac_bits
+    lo: float
+    hi: float
+    modulus: float      # 2**bits
+    inv_modulus: float
+    zero: float
+    half: float
+    one: float
+    sr_scale: float
+
+
+@nb.njit(forceinline=True)
+def fast_element(xi, c, flags, wrap, stochastic, rnd):
+    """(t, k_u, k) for x (of the work type): t = x * 2**frac_bits (exact: frac_bits >= 0, an
+    overflow to Inf only beyond every range, whose residues modulo 2**bits are 0), k_u its
+    integer rounded in the mode of ``flags`` without bounds, k the result: k_u saturated to
+    [lo, hi], or with ``wrap`` reduced modulo 2**bits into it, 0 for NaN. Floats of the work
+    type, each step exact: the fraction d = |t| - floor(|t|) is what ``rounds_away`` gets as
+    (rem, sticky) and the decision is its own (``stochastic`` a literal: then
+    floor(d * 2**k) or RNE(d * 2**k) plus the k random bits ``rnd`` carry into the unit), so
+    tests/test_integer.py compares it bit for bit with ``round_pow2_bits``. Selects only."""
+    t = xi * c.scale
+    a = abs(t)
+    r = np.floor(a)
+    d = a - r
+    h = r * c.half
+    lsb = h != np.floor(h)
+    neg = t < c.zero
+    if stochastic:
+        fk = d * c.sr_scale
+        q = where(flags.stochastic_nearest != 0, np.rint(fk), np.floor(fk))
+        q = where(fk < c.sr_scale, q, c.zero)            # Inf and NaN: no fraction
+        away = ((np.int64(q) + rnd) >> flags.stochastic_bits) != 0
+    else:
+        aw = where(neg, flags.away_neg, flags.away_pos) != 0
+        near = (d > c.half) | ((d == c.half) & (((flags.ties_even != 0) & lsb) | aw))
+        directed = (d != c.zero) & where(flags.odd != 0, not lsb, aw)
+        away = where(flags.nearest != 0, near, directed)
+    m = where(away, r + c.one, r)
+    k_u = where(neg, c.zero - m, m)
+    w = k_u - np.floor(k_u * c.inv_modulus) * c.modulus     # k_u mod 2**bits, exact
+    w = where(a - a == c.zero, w, c.zero)                    # an overflow to Inf: residue 0
+    k = where(wrap, where(w > c.hi, w - c.modulus, w), min(max(k_u, c.lo), c.hi))
+    return t, k_u, where(xi != xi, c.zero, k)
+
+
+def store(out, i, k, c):
+    """out[i] = the value k * 2**-frac_bits (float out) or the code of the integer k (k modulo
+    2**bits: unsigned integer out)."""
+
+
+@nb.extending.overload(store, inline="always")
+def _store_for(out, i, k, c):
+    if isinstance(out.dtype, nb.types.Float):
+        def store_value(out, i, k, c):
+            out[i] = k * c.inv
+        return store_value
+
+    def store_code(out, i, k, c):
+        out[i] = np.int64(k) & (np.int64(c.modulus) - 1)
+    return store_code
+
+
+@nb.njit(forceinline=True)
+def fast_tile(x, out, marks, start, c, flags, wrap, stochastic, full, bits, rand, seed, sr_bits):
+    """``fast_element`` over x into out (``store``), element i drawing random number start + i
+    where ``stochastic``; returns the counts (nan, inf, ovf, inexact, flushed) of NaN inputs,
+    infinite ones, finite ones whose k_u lies outside [lo, hi], and where ``full`` (a literal:
+    otherwise they are 0, and the loop does no more) of inexact results (not NaN) and flushed
+    ones (nonzero x, zero k), with marks[i] = the element's report flags, bits = (INEXACT,
+    OVERFLOW, SATURATED, FLUSHED, NAN_IN) (SATURATED: Inf or overflow, not ``wrap``). One
+    branch-free pass."""
+    inexact_b, ovf_b, sat_b, flushed_b, nan_b = bits
+    nan = inf = ovf = inexact = flushed = 0
+    for i in range(x.size):
+        xi = x[i] * c.one
+        rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
+        t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
+        store(out, i, k, c)
+        is_nan = xi != xi
+        is_inf = (xi - xi != c.zero) & (not is_nan)
+        is_ovf = ((k_u < c.lo) | (k_u > c.hi)) & (xi - xi == c.zero)
+        nan += is_nan
+        inf += is_inf
+        ovf += is_ovf
+        if full:
+            is_inexact = (k != t) & (not is_nan)
+            is_flushed = (xi != c.zero) & (k == c.zero) & (not is_nan)
+            inexact += is_inexact
+            flushed += is_flushed
+            marks[i] = (where(is_inexact, inexact_b, 0) | where(is_ovf, ovf_b, 0)
+                        | where((is_ovf | is_inf) & (not wrap), sat_b, 0) | where(is_flushed, flushed_b, 0)
+                        | where(is_nan, nan_b, 0))
+    return nan, inf, ovf, inexact, flushed
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """out[i] = x[i] rounded to the fixed-point format of ``c`` (a ``FloatCast``) in ``mode``,
+    saturated or wrapped (``fast_element``), as values (float out) or codes (unsigned out);
+    stochastic rounding uses random number start + i. Returns (nan, inf, ovf): the counts of
+    ``fast_tile``, for the caller's NaN and overflow policies."""
+    flags = flags_of(mode, sr_bits, sr_nearest)
+    marks = np.empty(0, np.uint8)
+    bits = (0, 0, 0, 0, 0)
+    if mode == SR:
+        r = fast_tile(x, out, marks, start, c, flags, wrap, True, False, bits, rand, seed, sr_bits)
+    else:
+        r = fast_tile(x, out, marks, start, c, flags, wrap, False, False, bits, rand, seed, sr_bits)
+    return np.array(r[:3])
