@@ -237,36 +237,39 @@ def _store_for(out, i, k, c):
 
 
 @nb.njit(forceinline=True)
-def fast_tile(x, out, marks, start, c, flags, wrap, stochastic, full, bits, rand, seed, sr_bits):
+def element_cases(xi, t, k_u, k, c):
+    """(nan, inf, ovf, inexact, flushed) of an element (``fast_element``'s t, k_u, k): a NaN
+    input, an infinite one, a finite one whose k_u lies outside [lo, hi], an inexact result
+    (not NaN), a flushed one (nonzero x, zero k)."""
+    is_nan = xi != xi
+    finite = xi - xi == c.zero
+    return (is_nan, (not finite) & (not is_nan), ((k_u < c.lo) | (k_u > c.hi)) & finite,
+            (k != t) & (not is_nan), (xi != c.zero) & (k == c.zero) & (not is_nan))
+
+
+@nb.njit(forceinline=True)
+def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits):
     """``fast_element`` over x into out (``store``), element i drawing random number start + i
-    where ``stochastic``; returns the counts (nan, inf, ovf, inexact, flushed) of NaN inputs,
-    infinite ones, finite ones whose k_u lies outside [lo, hi], and where ``full`` (a literal:
-    otherwise they are 0, and the loop does no more) of inexact results (not NaN) and flushed
-    ones (nonzero x, zero k), with marks[i] = the element's report flags, bits = (INEXACT,
-    OVERFLOW, SATURATED, FLUSHED, NAN_IN) (SATURATED: Inf or overflow, not ``wrap``). One
-    branch-free pass."""
-    inexact_b, ovf_b, sat_b, flushed_b, nan_b = bits
+    where ``stochastic``; returns the counts of ``element_cases`` (nan, inf, ovf, inexact,
+    flushed), the last two only where ``full`` (a literal: else 0, and the loop does no more).
+    One branch-free pass."""
     nan = inf = ovf = inexact = flushed = 0
     for i in range(x.size):
         xi = x[i] * c.one
         rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
         t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
         store(out, i, k, c)
-        is_nan = xi != xi
-        is_inf = (xi - xi != c.zero) & (not is_nan)
-        is_ovf = ((k_u < c.lo) | (k_u > c.hi)) & (xi - xi == c.zero)
+        is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
         nan += is_nan
         inf += is_inf
         ovf += is_ovf
         if full:
-            is_inexact = (k != t) & (not is_nan)
-            is_flushed = (xi != c.zero) & (k == c.zero) & (not is_nan)
             inexact += is_inexact
             flushed += is_flushed
-            marks[i] = (where(is_inexact, inexact_b, 0) | where(is_ovf, ovf_b, 0)
-                        | where((is_ovf | is_inf) & (not wrap), sat_b, 0) | where(is_flushed, flushed_b, 0)
-                        | where(is_nan, nan_b, 0))
     return nan, inf, ovf, inexact, flushed
+
+
+TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -276,10 +279,13 @@ def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
     stochastic rounding uses random number start + i. Returns (nan, inf, ovf): the counts of
     ``fast_tile``, for the caller's NaN and overflow policies."""
     flags = flags_of(mode, sr_bits, sr_nearest)
-    marks = np.empty(0, np.uint8)
-    bits = (0, 0, 0, 0, 0)
-    if mode == SR:
-        r = fast_tile(x, out, marks, start, c, flags, wrap, True, False, bits, rand, seed, sr_bits)
-    else:
-        r = fast_tile(x, out, marks, start, c, flags, wrap, False, False, bits, rand, seed, sr_bits)
-    return np.array(r[:3])
+    counts = np.zeros(3, np.int64)
+    for a in range(0, x.size, TILE):
+        xs, ys = x[a:a + TILE], out[a:a + TILE]
+        if mode == SR:
+            r = fast_tile(xs, ys, start + a, c, flags, wrap, True, False, rand, seed, sr_bits)
+        else:
+            r = fast_tile(xs, ys, start + a, c, flags, wrap, False, False, rand, seed, sr_bits)
+        for j in range(3):
+            counts[j] += r[j]
+    return counts
