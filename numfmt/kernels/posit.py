@@ -67,6 +67,8 @@ LOW31 = (1 << 31) - 1
 EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
 EXP64 = 0x7FF << 52
 I32 = np.int32
+K0, K1, K2, K23, K31, K127 = (np.int32(v) for v in (0, 1, 2, 23, 31, 127))   # int32 constants
+MAG32, SIGN32 = np.int32(LOW31), np.int32(-(1 << 31))
 
 
 @nb.njit(forceinline=True)
@@ -326,11 +328,11 @@ def _bias32(neg, lsb, t, flags):
     (nearest, ties_even, away_pos, away_neg, odd) of p as int32 (tests/test_posit.py checks
     the two equal)."""
     nearest, ties_even, away_pos, away_neg, odd = flags
-    full = I32(I32(1) << (t & I32(31)))
+    full = I32(K1 << (t & K31))
     away = away_neg if neg else away_pos
-    near = I32(max(I32(I32(I32(full >> I32(1)) - I32(1)) + I32((ties_even & lsb) | away)), I32(0)))
-    other = I32(I32(full - I32(1)) * (I32(I32(1) - lsb) if odd != I32(0) else away))
-    return near if nearest != I32(0) else other
+    near = I32(max(I32(I32(I32(full >> K1) - K1) + I32((ties_even & lsb) | away)), K0))
+    other = I32(I32(full - K1) * (I32(K1 - lsb) if odd != K0 else away))
+    return near if nearest != K0 else other
 
 
 @nb.njit(forceinline=True)
@@ -338,8 +340,8 @@ def _fast_args32(n, es, p, dom64):
     """The constants of ``_fast_value32``, as int32 (converted before the loop, so that LLVM
     keeps its lanes 32-bit)."""
     e_lo, e_hi = _fast_range(n, es, dom64)
-    return (I32(n), I32(es), (I32(p.nearest), I32(p.ties_even), I32(p.away_pos), I32(p.away_neg), I32(p.odd)),
-            I32(e_lo), I32(e_hi))
+    return (I32(n - 1 - es), I32(es), (I32(p.nearest), I32(p.ties_even), I32(p.away_pos), I32(p.away_neg),
+                                       I32(p.odd)), I32(e_lo), I32(e_hi))
 
 
 @nb.njit(forceinline=True)
@@ -347,19 +349,18 @@ def _fast_value32(bits, c):
     """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
     ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
     counts are masked to 31, so that LLVM keeps 32-bit lanes (twice as many per register)."""
-    n, es, flags, e_lo, e_hi = c
+    top, es, flags, e_lo, e_hi = c
     b = I32(bits)
-    a = I32(b & I32(0x7FFFFFFF))
-    E = I32(a >> I32(23))
-    s = I32(E - I32(127))
-    kr = I32(s >> (es & I32(31)))
-    fb = I32(I32(n - I32(1)) - I32((I32(kr + I32(2)) if kr >= I32(0) else I32(I32(1) - kr)) + es))
-    sh = I32(min(max(I32(I32(23) - fb), I32(0)), I32(23)))
-    last = I32(s & I32(1)) if es != I32(0) else I32(kr < I32(0))
-    lsb = I32(I32(a >> (sh & I32(31))) & I32(1)) if fb > I32(0) else last
-    out = I32(I32(a + _bias32(b < I32(0), lsb, sh, flags)) & I32(-(I32(1) << (sh & I32(31)))))
-    out = I32(out | I32(b & I32(-(1 << 31))))
-    return (out if a != I32(0) else I32(0)), ((E < e_lo) | (E > e_hi)) & (a != I32(0))
+    a = I32(b & MAG32)
+    E = I32(a >> K23)
+    s = I32(E - K127)
+    kr = I32(s >> (es & K31))
+    fb = I32(top - (I32(kr + K2) if kr >= K0 else I32(K1 - kr)))
+    sh = I32(min(max(I32(K23 - fb), K0), K23))
+    last = I32(s & K1) if es != K0 else I32(kr < K0)
+    lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
+    out = I32(I32(I32(a + _bias32(b < K0, lsb, sh, flags)) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    return (out if a != K0 else K0), ((E < e_lo) | (E > e_hi)) & (a != K0)
 
 
 @nb.njit(forceinline=True)
