@@ -203,14 +203,7 @@ def _exact_integers(x, fmt, mode, overflow, sr):
     return divide_round(flat, 2.0 ** -fmt.frac_bits, mode, fmt.min_int, fmt.max_int, overflow == "wrap", args)
 
 
-@settings(max_examples=150, deadline=None)
-@given(_fast_cases())
-def test_property_float_domain_cast_equals_exact_kernel(case):
-    """The float-domain casts (``kernels.fixed.cast_fast``) equal the exact integer kernel bit
-    for bit: values, codes, every mode, saturate and wrap, float32 and float64 inputs."""
-    fmt, x, mode, overflow, sr = case
-    if overflow == "wrap":
-        x = np.where(np.isinf(x), 0, x)
+def _check_float_domain(fmt, x, mode, overflow, sr):
     k = _exact_integers(x, fmt, mode, overflow, sr)
     codes = nf.encode(x, fmt, mode, overflow, nan="zero", **sr)
     np.testing.assert_array_equal(codes, (k & ((1 << fmt.bits) - 1)).astype(codes.dtype))
@@ -218,3 +211,37 @@ def test_property_float_domain_cast_equals_exact_kernel(case):
     assert values.dtype == (np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
     np.testing.assert_array_equal(values.view(f"u{values.itemsize}"),
                                   (k * 2.0 ** -fmt.frac_bits).astype(values.dtype).view(f"u{values.itemsize}"))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(_fast_cases())
+def test_property_float_domain_cast_equals_exact_kernel(case):
+    """The float-domain casts (``kernels.fixed.cast_fast``) equal the exact integer kernel bit
+    for bit: values, codes, every mode, saturate and wrap, float32 and float64 inputs, random
+    widths, fraction bits and signedness."""
+    fmt, x, mode, overflow, sr = case
+    if overflow == "wrap":
+        x = np.where(np.isinf(x), 0, x)
+    _check_float_domain(fmt, x, mode, overflow, sr)
+
+
+@pytest.mark.parametrize("name", ["int8", "uq4.4"])
+def test_float_domain_cast_equals_exact_kernel_sample(name):
+    """CI's sample of the property above (8-bit formats: the kernels the other tests compile):
+    steps' midpoints and their neighbours, both ends, NaN, huge and tiny values; every mode,
+    stochastic (float32) with 3 and 32 bits under both rules; saturate and wrap; float32 and
+    float64."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(5)
+    ulp = 2.0 ** -fmt.frac_bits
+    mids = (rng.integers(fmt.min_int - 3, fmt.max_int + 3, 200) + 0.5) * ulp
+    x = np.concatenate([mids, np.nextafter(mids, np.inf), np.nextafter(mids, -np.inf), mids - ulp / 2,
+                        rng.standard_normal(200) * fmt.info.max, rng.standard_normal(50) * 1e-3,
+                        [np.nan, 0.0, -0.0, 3e38, -3e38, 1e-45, -1e-40, 2.0 ** 30 + 2.0 ** 8]])
+    for dtype in (np.float32, np.float64):
+        for mode in _MODES[:-1] if dtype == np.float64 else _MODES:      # (float64 SR: the tests above)
+            for sr in ([dict(seed=7, sr_bits=3, sr_rule="nearest"), dict(seed=7, sr_bits=32)]
+                       if mode == "stochastic" else [{}]):
+                for overflow in ("saturate", "wrap"):
+                    _check_float_domain(fmt, x.astype(dtype), mode, overflow, sr)

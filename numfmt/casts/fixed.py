@@ -5,6 +5,7 @@ import numpy as np
 
 from ..formats.integer import FixedFormat
 from ..kernels import fixed as kern
+from ..kernels import report as count_kernels
 from ..rounding import Rounding
 from ..parallel import run_chunked, run_ranges
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
@@ -51,18 +52,21 @@ def float_cast(fmt: FixedFormat, work, sr_bits: int = 1) -> kern.FloatCast:
 
 
 def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool,
-         counter=None) -> np.ndarray:
+         counted: bool = False) -> tuple:
     """x (float32 or float64) rounded to fmt, as values (float32 for float32 inputs of formats of
     at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.cast_fast``, in
     float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
-    ``counter``: None, or the chunk kernel of ``numfmt.casts.report.fixed_counted`` (same
-    arguments, its counts returned in place of ``cast_fast``'s)."""
+    Returns (result, the chunks' counts): ``cast_fast``'s, or with ``counted`` those of
+    ``kernels.report.count_fixed_cast``, which counts the report in the same pass."""
     overflow = fixed_overflow(fmt, overflow)
     flat = kernel_input(x, x.dtype)
     work = np.dtype(np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else work)
-    chunks = run_chunked(counter or kern.cast_fast, flat, out, float_cast(fmt, work, sr_bits), int(mode),
+    kernel = {(False, False): kern.cast_fast, (False, True): kern.cast_fast_sr,
+              (True, False): count_kernels.count_fixed_cast,
+              (True, True): count_kernels.count_fixed_cast_sr}[counted, stochastic is not None]
+    chunks = run_chunked(kernel, flat, out, float_cast(fmt, work, sr_bits), int(mode),
                          overflow == "wrap", kernel_random_bits(rand), np.uint64(seed), int(sr_bits),
                          sr_rule == "nearest", pass_start=True,
                          offset=stochastic.start if stochastic is not None else 0)

@@ -241,7 +241,7 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
 def fixed_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:
     """(``fixed.round_float``'s or ``fixed.encode_float``'s result, its CastReport), counted in
     the cast's own pass (``kernels.report.count_fixed_cast``)."""
-    out, chunks = fixed.cast(x, fmt, mode, overflow, nan, stochastic, want_code, counter=kern.count_fixed_cast)
+    out, chunks = fixed.cast(x, fmt, mode, overflow, nan, stochastic, want_code, counted=True)
     return out, CastReport.from_counts(combine([c[:2 * kern.NFLAGS] for c in chunks]), out.size, unit="elements")
 
 

@@ -272,20 +272,30 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
 TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
 
 
-@nb.njit(cache=True, nogil=True)
-def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
-    """out[i] = x[i] rounded to the fixed-point format of ``c`` (a ``FloatCast``) in ``mode``,
-    saturated or wrapped (``fast_element``), as values (float out) or codes (unsigned out);
-    stochastic rounding uses random number start + i. Returns (nan, inf, ovf): the counts of
-    ``fast_tile``, for the caller's NaN and overflow policies."""
-    flags = flags_of(mode, sr_bits, sr_nearest)
+@nb.njit(forceinline=True)
+def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
+    """``cast_fast`` (``stochastic`` a literal)."""
     counts = np.zeros(3, np.int64)
+    flags = flags_of(mode, sr_bits, sr_nearest)
     for a in range(0, x.size, TILE):
-        xs, ys = x[a:a + TILE], out[a:a + TILE]
-        if mode == SR:
-            r = fast_tile(xs, ys, start + a, c, flags, wrap, True, False, rand, seed, sr_bits)
-        else:
-            r = fast_tile(xs, ys, start + a, c, flags, wrap, False, False, rand, seed, sr_bits)
+        r = fast_tile(x[a:a + TILE], out[a:a + TILE], start + a, c, flags, wrap, stochastic, False, rand, seed,
+                      sr_bits)
         for j in range(3):
             counts[j] += r[j]
     return counts
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """out[i] = x[i] rounded to the fixed-point format of ``c`` (a ``FloatCast``) in the
+    deterministic ``mode``, saturated or wrapped (``fast_element``), as values (float out) or
+    codes (unsigned out). Returns (nan, inf, ovf): the counts of ``fast_tile``, for the
+    caller's NaN and overflow policies."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``cast_fast`` under stochastic rounding (a kernel of its own: the deterministic one
+    compiles half the code); element i uses random number start + i."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)

@@ -28,7 +28,7 @@ from ..random import element_bits
 from ..rounding import flags_of
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
-from .fixed import SR, element_cases, fast_element, fast_tile, round_fixed_bits
+from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, VALUE, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64)
 
@@ -630,23 +630,16 @@ def _fixed_cast_flags(cases, wrap):
             | (NAN_IN if is_nan else 0))
 
 
-@nb.njit(cache=True, nogil=True)
-def count_fixed_cast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
-    """``kernels.fixed.cast_fast`` counting as it goes, in the same pass (``fast_tile``), tile by
-    tile: the counts (``numfmt.report.FLAGS`` order) and first indices of an integer cast, then
-    ``cast_fast``'s (nan, inf, ovf). The first indices come from a scan of the tile that
-    rounds its elements once more, only while a count of the tile has none yet."""
+@nb.njit(forceinline=True)
+def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
+    """``count_fixed_cast`` (``stochastic`` a literal)."""
     flags = flags_of(mode, sr_bits, sr_nearest)
-    stochastic = mode == SR
     cnt = _new_counts()
     seen = nan = inf = ovf = 0
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], out[a:a + CAST_TILE]
-        if stochastic:
-            r = fast_tile(xs, ys, start + a, c, flags, wrap, True, True, rand, seed, sr_bits)
-        else:
-            r = fast_tile(xs, ys, start + a, c, flags, wrap, False, True, rand, seed, sr_bits)
-        t_nan, t_inf, t_ovf, t_inexact, t_flushed = r
+        t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, True,
+                                                               rand, seed, sr_bits)
         t_sat = 0 if wrap else t_ovf + t_inf
         nan += t_nan
         inf += t_inf
@@ -669,6 +662,21 @@ def count_fixed_cast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_neare
                 if not need:
                     break
     return np.concatenate((cnt, np.array([nan, inf, ovf])))
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fixed_cast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``kernels.fixed.cast_fast`` counting as it goes, in the same pass (``fast_tile``), tile by
+    tile: the counts (``numfmt.report.FLAGS`` order) and first indices of an integer cast, then
+    ``cast_fast``'s (nan, inf, ovf). The first indices come from a scan of the tile that
+    rounds its elements once more, only while a count of the tile has none yet."""
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fixed_cast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``count_fixed_cast`` under stochastic rounding (``kernels.fixed.cast_fast_sr``)."""
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
 
 
 @nb.njit(forceinline=True)
