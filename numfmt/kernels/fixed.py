@@ -2,11 +2,16 @@
 affine quantization, the exact quotient x / scale) to an integer in any rounding mode, then
 saturate or wrap it to the format's range.
 
-Nothing is computed in floating point. A float64 x is unpacked from its bits into
-(sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer significand
-of the divisor, 1 for fixed point) is formed by integer long division into an integer part,
-a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the library's one
-rounding decision) decides once whether to move away from zero.
+The exact kernels compute nothing in floating point. A float64 x is unpacked from its bits
+into (sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer
+significand of the divisor, 1 for fixed point) is formed by integer long division into an
+integer part, a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the
+library's one rounding decision) decides once whether to move away from zero.
+
+The casts (``cast_fast``) work in floating point where every step is exact: x * 2**frac_bits
+(frac_bits >= 0), its floor and fraction, the candidates and the range are floats of the
+input's type (float32: 8 lanes per AVX2 register) or float64, and the decision on the
+fraction is ``rounds_away``'s (tests/test_integer.py compares them bit for bit).
 """
 from typing import NamedTuple
 
