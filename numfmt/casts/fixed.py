@@ -45,7 +45,11 @@ def overflow_error(fmt: FixedFormat, count: int, size: int, first) -> OverflowEr
 
 def float_cast(fmt: FixedFormat, work, sr_bits: int = 1) -> kern.FloatCast:
     """The ``kernels.fixed.FloatCast`` of a cast to fmt in the float type ``work`` (it
-    saturates to fmt's range; "raise" checks the counts after)."""
+    saturates to fmt's range; "raise" checks the counts after).
+
+    >>> float_cast(FixedFormat(8, 4), np.dtype(np.float32)).scale
+    np.float32(16.0)
+    """
     f = work.type
     return kern.FloatCast(f(2.0 ** fmt.frac_bits), f(2.0 ** -fmt.frac_bits), f(fmt.min_int), f(fmt.max_int),
                           f(2.0 ** fmt.bits), f(2.0 ** -fmt.bits), f(0.0), f(0.5), f(1.0), f(2.0 ** sr_bits))
@@ -57,7 +61,12 @@ def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochasti
     at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.cast_fast``, in
     float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
     Returns (result, the chunks' counts): ``cast_fast``'s, or with ``counted`` those of
-    ``kernels.report.count_fixed_cast``, which counts the report in the same pass."""
+    ``kernels.report.count_fixed_cast``, which counts the report in the same pass.
+
+    >>> x = np.array([2.5, -3.5, 300.0], np.float32)
+    >>> cast(x, FixedFormat(8), Rounding.NEAREST_EVEN, "saturate", "raise", None, want_code=False)[0].tolist()
+    [2.0, -4.0, 127.0]
+    """
     overflow = fixed_overflow(fmt, overflow)
     flat = kernel_input(x, x.dtype)
     work = np.dtype(np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
