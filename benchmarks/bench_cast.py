@@ -14,9 +14,11 @@ Peers (each one that fails to import or run is reported as n/a; the run goes on)
 - pychop ``Chop(exp_bits, sig_bits, rmode=1)`` on the NumPy backend (2**20 subset). It models
   IEEE-style layouts only (top exponent reserved for Inf/NaN), so e4m3 (fn), e3m2 and e2m1
   (finite) are not expressible: n/a;
-- numpy ``x.astype(float16).astype(float32)`` (binary16 only);
+- numpy ``x.astype(float16).astype(float32)`` (binary16) and ``np.clip(np.rint(x), -128, 127) + 0``
+  (int8: round to nearest even and saturate, float32 out; + 0 turns -0 into numfmt's +0);
 - torch (CPU): ``t.to(dtype).to(torch.float32)`` on a tensor sharing x's memory, for the formats
-  torch has (float16, bfloat16, float8_e4m3fn, float8_e5m2), with torch's default threads;
+  torch has (float16, bfloat16, float8_e4m3fn, float8_e5m2), with torch's default threads, and
+  ``torch.clamp(torch.round(t), -128, 127) + 0`` for int8;
 - ``x.copy()``: the memory-bandwidth floor.
 
 Results that differ from numfmt's are flagged in the table (``*``).
@@ -30,7 +32,7 @@ import numpy as np
 
 from _common import command, fmt_rate, fmt_ratio, machine_line, markdown_table, measure, parse_args, publish, same
 
-FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1"]
+FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e3m2", "e2m1", "int8"]
 ML_DTYPES = {"bfloat16": "bfloat16", "e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2",
              "e3m2": "float6_e3m2fn", "e2m1": "float4_e2m1fn"}
 GFLOAT = {"binary16": "format_info_binary16", "bfloat16": "format_info_bfloat16",
@@ -103,7 +105,7 @@ def render(args) -> str:
                                   check=lambda r: same(r, ref), note=notes)
 
             gfl = (None, "")
-            if gfloat is not None and hasattr(gformats, GFLOAT[name]):
+            if gfloat is not None and hasattr(gformats, GFLOAT.get(name, "-")):
                 fi = getattr(gformats, GFLOAT[name])
                 sat = name in ("e3m2", "e2m1")   # no Inf, no NaN: overflow saturates (as numfmt)
                 gfl = measure(lambda: gfloat.round_ndarray(fi, xg, sat=sat), n_gfloat, repeats,
@@ -123,11 +125,15 @@ def render(args) -> str:
             if name == "binary16":
                 f16 = measure(lambda: x.astype(np.float16).astype(np.float32), n, repeats,
                               check=lambda r: same(r, ref), note=notes)
+            elif name == "int8":
+                f16 = measure(lambda: np.clip(np.rint(x), -128, 127) + 0, n, repeats, check=lambda r: same(r, ref),
+                              note=notes)
             tch = (None, "")
-            if torch is not None and hasattr(torch, TORCH.get(name, "-")):
-                t, dt = torch.from_numpy(x), getattr(torch, TORCH[name])
-                tch = measure(lambda: t.to(dt).to(torch.float32), n, repeats,
-                              check=lambda r: same(r.numpy(), ref), note=notes)
+            if torch is not None and (hasattr(torch, TORCH.get(name, "-")) or name == "int8"):
+                t = torch.from_numpy(x)
+                cast = ((lambda: torch.clamp(torch.round(t), -128, 127) + 0) if name == "int8" else
+                        (lambda dt=getattr(torch, TORCH.get(name, "float32")): t.to(dt).to(torch.float32)))
+                tch = measure(cast, n, repeats, check=lambda r: same(r.numpy(), ref), note=notes)
             rows.append((name, nf1, nfa, mld, gfl, pyc, f16, tch))
     finally:
         nf.set_num_threads(old_threads)
@@ -139,7 +145,9 @@ def render(args) -> str:
         f"round to nearest even of {n:,} float32 values (standard normal x 10, seed 0) to float32 results; "
         f"gfloat on the first {n_gfloat:,}, pychop on the first {n_pychop:,}. "
         "n/a: no such format in that library (pychop: IEEE-style layouts only; ml_dtypes: no float16 type "
-        "of its own, see the numpy column; torch: no 6- or 4-bit float dtype) or it failed. * marks results that differ from numfmt's.",
+        "of its own, see the numpy column; torch: no 6- or 4-bit float dtype) or it failed. numpy and torch "
+        "round int8 as np.clip(np.rint(x), -128, 127) + 0 and torch.clamp(torch.round(t), -128, 127) + 0. "
+        "* marks results that differ from numfmt's.",
         "",
     ]
     table = []
@@ -149,7 +157,7 @@ def render(args) -> str:
                       fmt_rate(*f16), fmt_rate(*tch), fmt_rate(copy_rate), fmt_ratio(best_nf, mld[0]),
                       fmt_ratio(best_nf, tch[0]), fmt_ratio(copy_rate, best_nf)])
     lines += markdown_table(["format", "numfmt 1 thread", "numfmt all cores", "ml_dtypes", "gfloat", "pychop",
-                             "numpy float16", "torch", "copy", "numfmt/ml_dtypes", "numfmt/torch", "copy/numfmt"],
+                             "numpy", "torch", "copy", "numfmt/ml_dtypes", "numfmt/torch", "copy/numfmt"],
                             table)
     lines.append("")
     lines.append("Ratios use the faster numfmt column. copy/numfmt near 1 means numfmt runs at memory bandwidth.")

@@ -133,7 +133,7 @@ def render(args) -> str:
     lines += [
         "",
         f"posit16 round against numfmt's own casts, 1 thread: bfloat16 / posit16 = "
-        f"{fmt_ratio(rows['bfloat16 round (numfmt fast path)'][0], cast1)} (target: within 3x), "
+        f"{fmt_ratio(rows['bfloat16 round (numfmt fast path)'][0], cast1)} (issue 17's target: at most 2x), "
         f"e4m3 / posit16 = {fmt_ratio(rows['e4m3 round (numfmt generic kernel)'][0], cast1)}; "
         f"best of both thread counts: {fmt_ratio(bf16, cast)} and {fmt_ratio(e4m3, cast)}. "
         f"posit16 add and mul against the e4m3 cast, 1 thread (issue 17's target: at least 0.25x): "

@@ -167,3 +167,81 @@ def test_property_requantize_exact(case, rounding):
                     "half_away": r > half or (r == half and p >= 0), "toward_zero": r != 0 and p < 0,
                     "floor": False}[rounding]
     assert got == min(max(q + up, -(1 << 31)), (1 << 31) - 1)
+
+
+_MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
+
+
+@st.composite
+def _fast_cases(draw):
+    """(fmt, x, mode, overflow, stochastic keywords): inputs at and next to the steps' midpoints,
+    past both ends, and NaN, Inf, huge and tiny values, float32 or float64."""
+    fmt = nf.FixedFormat(draw(st.integers(2, 32)), draw(st.sampled_from([0, 0, 1, 4, 12, 40, 64])),
+                         draw(st.booleans()))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    special = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 3e38, -1e300, 1e-45, -1e-40, 5e-324,
+                               2.0 ** 40 + 2.0 ** 8, -(2.0 ** 62) - 2.0 ** 20])
+    finite = st.floats(width=32 if dtype == np.float32 else 64, allow_nan=False, allow_infinity=False)
+    x = draw(st.lists(st.one_of(testing.fixed_rounding_cases(fmt), special, finite), min_size=1, max_size=40))
+    mode = draw(st.sampled_from(_MODES))
+    sr = dict(seed=draw(st.integers(0, 2 ** 32)), sr_bits=draw(st.sampled_from([1, 5, 32, 62])),
+              sr_rule=draw(st.sampled_from(["add", "nearest"]))) if mode == "stochastic" else {}
+    with np.errstate(over="ignore"):           # float64 values beyond float32: Inf
+        x = np.array(x, dtype)
+    return fmt, x, mode, draw(st.sampled_from(["saturate", "wrap"])), sr
+
+
+def _exact_integers(x, fmt, mode, overflow, sr):
+    """The integers of the exact kernel (``divide_round`` on float64; NaN as 0)."""
+    from numfmt.casts.fixed import divide_round
+    from numfmt.rounding import rounding_mode
+    from numfmt.stochastic import stochastic_args
+
+    mode = rounding_mode(mode)
+    args = stochastic_args(mode, x.shape, sr.get("seed"), sr.get("sr_bits"), sr.get("sr_rule", "add"), None)
+    flat = np.where(np.isnan(x), 0.0, x.astype(np.float64))
+    return divide_round(flat, 2.0 ** -fmt.frac_bits, mode, fmt.min_int, fmt.max_int, overflow == "wrap", args)
+
+
+def _check_float_domain(fmt, x, mode, overflow, sr):
+    k = _exact_integers(x, fmt, mode, overflow, sr)
+    codes = nf.encode(x, fmt, mode, overflow, nan="zero", **sr)
+    np.testing.assert_array_equal(codes, (k & ((1 << fmt.bits) - 1)).astype(codes.dtype))
+    values = nf.round(x, fmt, mode, overflow, nan="zero", **sr)
+    assert values.dtype == (np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
+    np.testing.assert_array_equal(values.view(f"u{values.itemsize}"),
+                                  (k * 2.0 ** -fmt.frac_bits).astype(values.dtype).view(f"u{values.itemsize}"))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(_fast_cases())
+def test_property_float_domain_cast_equals_exact_kernel(case):
+    """The float-domain casts (``kernels.fixed.cast_fast``) equal the exact integer kernel bit
+    for bit: values, codes, every mode, saturate and wrap, float32 and float64 inputs, random
+    widths, fraction bits and signedness."""
+    fmt, x, mode, overflow, sr = case
+    if overflow == "wrap":
+        x = np.where(np.isinf(x), 0, x)
+    _check_float_domain(fmt, x, mode, overflow, sr)
+
+
+@pytest.mark.parametrize("name", ["int8", "uq4.4"])
+def test_float_domain_cast_equals_exact_kernel_sample(name):
+    """CI's sample of the property above (8-bit formats: the kernels the other tests compile):
+    steps' midpoints and their neighbours, both ends, NaN, huge and tiny values; every mode,
+    stochastic (float32) with 3 and 32 bits under both rules; saturate and wrap; float32 and
+    float64."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(5)
+    ulp = 2.0 ** -fmt.frac_bits
+    mids = (rng.integers(fmt.min_int - 3, fmt.max_int + 3, 200) + 0.5) * ulp
+    x = np.concatenate([mids, np.nextafter(mids, np.inf), np.nextafter(mids, -np.inf), mids - ulp / 2,
+                        rng.standard_normal(200) * fmt.info.max, rng.standard_normal(50) * 1e-3,
+                        [np.nan, 0.0, -0.0, 3e38, -3e38, 1e-45, -1e-40, 2.0 ** 30 + 2.0 ** 8]])
+    for dtype in (np.float32, np.float64):
+        for mode in _MODES[:-1] if dtype == np.float64 else _MODES:      # (float64 SR: the tests above)
+            for sr in ([dict(seed=7, sr_bits=3, sr_rule="nearest"), dict(seed=7, sr_bits=32)]
+                       if mode == "stochastic" else [{}]):
+                for overflow in ("saturate", "wrap"):
+                    _check_float_domain(fmt, x.astype(dtype), mode, overflow, sr)

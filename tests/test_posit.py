@@ -394,3 +394,17 @@ def test_only_the_softposit_tests_need_softposit():
     summary = pytest_run(True, "-q", "-p", "no:xdist", "-k", "softposit and not only_the_softposit")
     summary = summary.strip().splitlines()[-1]
     assert summary.startswith(f"{len(needing)} skipped"), summary
+
+
+def test_int32_rounding_bias_equals_rounding_bias():
+    """``kernels.posit._bias32`` (the float32 value casts' int32 lanes) is ``rounding_bias``."""
+    from numfmt.rounding import rounding_bias
+
+    for mode in range(6):
+        p = mode_flags(mode)
+        flags = tuple(np.int32(v) for v in (p.nearest, p.ties_even, p.away_pos, p.away_neg, p.odd))
+        for neg in (False, True):
+            for lsb in (0, 1):
+                for t in range(31):
+                    assert kern._bias32.py_func(neg, np.int32(lsb), np.int32(t), flags) == \
+                        rounding_bias.py_func(neg, lsb, t, p), (mode, neg, lsb, t)

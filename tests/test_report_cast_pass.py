@@ -73,3 +73,54 @@ def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
     assert one == many and one.first == many.first
     _check(x, nf.format(fmt), "stochastic", "ieee", seed=7)
 
+
+
+def _check_fixed(x, fmt, mode, overflow, sr):
+    codes, rep = nf.encode(x, fmt, mode, overflow, nan="zero", report=True, **sr)
+    np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow, nan="zero", **sr))
+    k = codes.astype(np.int64) - np.where(fmt.signed & (codes > fmt.max_int), 1 << fmt.bits, 0)
+    args = stochastic_args(rounding_mode(mode), x.shape, sr.get("seed"), sr.get("sr_bits"), sr.get("sr_rule", "add"),
+                           None)
+    ref = cast_report.integer_report(x, k, fmt.min_int, fmt.max_int, rounding_mode(mode), args,
+                                     scale=2.0 ** -fmt.frac_bits, wrap=overflow == "wrap")
+    assert rep == ref
+    assert rep.first == ref.first
+    assert nf.round(x, fmt, mode, overflow, nan="zero", report=True, **sr)[1] == rep
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fixed_counts_in_the_cast_pass_equal_the_counting_pass(data):
+    """Integer and fixed-point casts count in their own pass (``kernels.report.count_fixed_cast``):
+    counts and first indices equal those of the separate pass (``casts.report.integer_report``)."""
+    fmt = nf.FixedFormat(data.draw(st.integers(2, 32)), data.draw(st.sampled_from([0, 3, 40])),
+                         data.draw(st.booleans()))
+    mode = data.draw(st.sampled_from(MODES))
+    overflow = data.draw(st.sampled_from(["saturate", "wrap"]))
+    scale = 2.0 ** -fmt.frac_bits
+    values = data.draw(st.lists(st.integers(fmt.min_int - 3, fmt.max_int + 3).map(lambda k: k * scale / 2)
+                                | st.floats(-1e6, 1e6).map(lambda v: v * scale) | st.sampled_from(EXTREMES),
+                                min_size=1, max_size=40))
+    reps = data.draw(st.sampled_from([1, 900]))
+    with np.errstate(over="ignore"):
+        x = np.array([scale] * data.draw(st.sampled_from([0, 40000])) + values * reps
+                     + [scale] * data.draw(st.integers(0, 40000)) + values,
+                     data.draw(st.sampled_from([np.float32, np.float64])))
+    if overflow == "wrap":                          # Inf has no wrap
+        x = np.where(np.isinf(x), 0, x)
+    sr = dict(seed=3, sr_bits=data.draw(st.sampled_from([3, 32])),
+              sr_rule=data.draw(st.sampled_from(["add", "nearest"]))) if mode == "stochastic" else {}
+    _check_fixed(x, fmt, mode, overflow, sr)
+
+
+@pytest.mark.parametrize("mode", ["nearest_even", "stochastic"])
+def test_fixed_counts_in_the_cast_pass_sample(mode):
+    """CI's sample of the property above: int8, float32 inputs over 40 binades (most overflow
+    or flush) after a tile of exact ones, so that first indices lie in later tiles."""
+    rng = np.random.default_rng(6)
+    wide = rng.standard_normal(50000) * 2.0 ** rng.uniform(-20, 20, 50000)
+    x = np.concatenate([np.ones(40000), wide, [np.nan, np.inf, -np.inf]]).astype(np.float32)
+    sr = dict(seed=3) if mode == "stochastic" else {}
+    _check_fixed(x, nf.format("int8"), mode, "saturate", sr)
+    _check_fixed(x[:-2], nf.format("int8"), mode, "wrap", sr)

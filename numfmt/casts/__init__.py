@@ -63,6 +63,8 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
         out, scales = family.round_float(x, fmt, mode, overflow, nan, sr, with_scales=True, **options)
     elif counting and operation == "round_float" and fmt.family == "float" and fmt.signed and fmt.zero:
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr)     # counted in the cast's pass
+    elif counting and fmt.family == "fixed":
+        out, rep = _counts.fixed_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     else:
         out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
     if counting:
@@ -81,15 +83,6 @@ def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: st
     family = _FAMILIES[fmt.family]
     if fmt.family == "block":
         return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options, scales)
-    if fmt.family == "fixed":
-        if operation == "round_float" and fmt.bits > 53:      # values of more than 53 bits are not exact
-            out, operation = family.encode_float(x, fmt, mode, overflow, nan, sr), "encode_float"
-        if operation == "round_float":
-            k = np.rint(out * 2.0 ** fmt.frac_bits).astype(np.int64)
-        else:
-            k = out.astype(np.int64) - np.where(fmt.signed & (out > fmt.max_int), 1 << fmt.bits, 0)
-        return _counts.integer_report(x, k, fmt.min_int, fmt.max_int, mode, sr, scale=2.0 ** -fmt.frac_bits,
-                                      wrap=overflow == "wrap")
     fits = fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)
     y = out if operation == "round_float" else family.decode_float(out, fmt, x.dtype if fits else np.float64)
     if fmt.family == "posit":

@@ -5,9 +5,10 @@ import numpy as np
 
 from ..formats.integer import FixedFormat
 from ..kernels import fixed as kern
+from ..kernels import report as count_kernels
 from ..rounding import Rounding
-from ..parallel import run_ranges
-from .common import as_code_array, code_dtype
+from ..parallel import run_chunked, run_ranges
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
 OVERFLOW_POLICIES = ("saturate", "wrap", "raise")
 
@@ -42,24 +43,53 @@ def overflow_error(fmt: FixedFormat, count: int, size: int, first) -> OverflowEr
                          f"{fmt.info.max}); first: {first!r}")
 
 
-def _integers(x: np.ndarray, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic):
-    """The rounded integers k (int64, shaped like x); values are k * 2**-frac_bits."""
+def float_cast(fmt: FixedFormat, work, sr_bits: int = 1) -> kern.FloatCast:
+    """The ``kernels.fixed.FloatCast`` of a cast to fmt in the float type ``work`` (it
+    saturates to fmt's range; "raise" checks the counts after).
+
+    >>> float_cast(FixedFormat(8, 4), np.dtype(np.float32)).scale
+    np.float32(16.0)
+    """
+    f = work.type
+    return kern.FloatCast(f(2.0 ** fmt.frac_bits), f(2.0 ** -fmt.frac_bits), f(fmt.min_int), f(fmt.max_int),
+                          f(2.0 ** fmt.bits), f(2.0 ** -fmt.bits), f(0.0), f(0.5), f(1.0), f(2.0 ** sr_bits))
+
+
+def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool,
+         counted: bool = False) -> tuple:
+    """x (float32 or float64) rounded to fmt, as values (float32 for float32 inputs of formats of
+    at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.cast_fast``, in
+    float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
+    Returns (result, the chunks' counts): ``cast_fast``'s, or with ``counted`` those of
+    ``kernels.report.count_fixed_cast``, which counts the report in the same pass.
+
+    >>> x = np.array([2.5, -3.5, 300.0], np.float32)
+    >>> cast(x, FixedFormat(8), Rounding.NEAREST_EVEN, "saturate", "raise", None, want_code=False)[0].tolist()
+    [2.0, -4.0, 127.0]
+    """
     overflow = fixed_overflow(fmt, overflow)
-    flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-    bad = np.isnan(flat)
-    if bad.any():
-        if nan != "zero":
-            raise nan_error(fmt, int(bad.sum()), flat.size)
-        flat = np.where(bad, 0.0, flat)
-    if overflow == "wrap" and np.isinf(flat).any():
+    flat = kernel_input(x, x.dtype)
+    work = np.dtype(np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
+    seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
+    out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else work)
+    kernel = {(False, False): kern.cast_fast, (False, True): kern.cast_fast_sr,
+              (True, False): count_kernels.count_fixed_cast,
+              (True, True): count_kernels.count_fixed_cast_sr}[counted, stochastic is not None]
+    chunks = run_chunked(kernel, flat, out, float_cast(fmt, work, sr_bits), int(mode),
+                         overflow == "wrap", kernel_random_bits(rand), np.uint64(seed), int(sr_bits),
+                         sr_rule == "nearest", pass_start=True,
+                         offset=stochastic.start if stochastic is not None else 0)
+    nans, infs, ovfs = np.sum([c[-3:] for c in chunks], axis=0)
+    if nans and nan != "zero":
+        raise nan_error(fmt, int(nans), flat.size)
+    if overflow == "wrap" and infs:
         raise wrap_error(fmt)
-    lo, hi = kernel_range(fmt, overflow)
-    out = divide_round(flat, np.float64(2.0 ** -fmt.frac_bits), mode, lo, hi, overflow == "wrap", stochastic)
-    if overflow == "raise":
-        exceeds = (out < fmt.min_int) | (out > fmt.max_int)
-        if exceeds.any():
-            raise overflow_error(fmt, int(exceeds.sum()), flat.size, flat[exceeds][0])
-    return out.reshape(x.shape)
+    if overflow == "raise" and (ovfs or infs):      # the first one, by the exact kernel
+        flat = np.where(np.isnan(flat), 0.0, flat.astype(np.float64))
+        lo, hi = kernel_range(fmt, overflow)
+        k = divide_round(flat, np.float64(2.0 ** -fmt.frac_bits), mode, lo, hi, False, stochastic)
+        raise overflow_error(fmt, int(ovfs + infs), flat.size, flat[(k < fmt.min_int) | (k > fmt.max_int)][0])
+    return out.reshape(x.shape), chunks
 
 
 def _significands(scale: np.ndarray):
@@ -100,15 +130,12 @@ def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: b
 
 def round_float(x, fmt: FixedFormat, mode, overflow, nan, stochastic=None) -> np.ndarray:
     """x rounded to fmt, as float64 (float32 for float32 inputs of formats of <= 24 bits)."""
-    k = _integers(x, fmt, mode, overflow, nan, stochastic)
-    dtype = np.float32 if x.dtype != np.float64 and fmt.bits <= 24 else np.float64
-    return (k * 2.0 ** -fmt.frac_bits).astype(dtype)
+    return cast(x, fmt, mode, overflow, nan, stochastic, want_code=False)[0]
 
 
 def encode_float(x, fmt: FixedFormat, mode, overflow, nan, stochastic=None) -> np.ndarray:
     """Codes: the rounded integers modulo 2**bits (two's complement for signed formats)."""
-    k = _integers(x, fmt, mode, overflow, nan, stochastic)
-    return (k & ((1 << fmt.bits) - 1)).astype(code_dtype(fmt.bits))
+    return cast(x, fmt, mode, overflow, nan, stochastic, want_code=True)[0]
 
 
 def decode_dtype(fmt: FixedFormat, dtype) -> np.dtype:

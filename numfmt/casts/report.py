@@ -238,6 +238,13 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
+def fixed_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:
+    """(``fixed.round_float``'s or ``fixed.encode_float``'s result, its CastReport), counted in
+    the cast's own pass (``kernels.report.count_fixed_cast``)."""
+    out, chunks = fixed.cast(x, fmt, mode, overflow, nan, stochastic, want_code, counted=True)
+    return out, CastReport.from_counts(combine([c[:2 * kern.NFLAGS] for c in chunks]), out.size, unit="elements")
+
+
 def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Rounding, stochastic, *, scale=1.0,
                    zero_point=0, wrap: bool = False) -> CastReport:
     """The report of the integers ``result`` = policy(round(x / scale) + zero_point) in [lo, hi]

@@ -2,12 +2,19 @@
 affine quantization, the exact quotient x / scale) to an integer in any rounding mode, then
 saturate or wrap it to the format's range.
 
-Nothing is computed in floating point. A float64 x is unpacked from its bits into
-(sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer significand
-of the divisor, 1 for fixed point) is formed by integer long division into an integer part,
-a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the library's one
-rounding decision) decides once whether to move away from zero.
+The exact kernels compute nothing in floating point. A float64 x is unpacked from its bits
+into (sign, significand m < 2**53, exponent e); the quotient m * 2**d / s (s the integer
+significand of the divisor, 1 for fixed point) is formed by integer long division into an
+integer part, a 63-bit fraction and a sticky bit, and ``numfmt.rounding.rounds_away`` (the
+library's one rounding decision) decides once whether to move away from zero.
+
+The casts (``cast_fast``) work in floating point where every step is exact: x * 2**frac_bits
+(frac_bits >= 0), its floor and fraction, the candidates and the range are floats of the
+input's type (float32: 8 lanes per AVX2 register) or float64, and the decision on the
+fraction is ``rounds_away``'s (tests/test_integer.py compares them bit for bit).
 """
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
@@ -160,3 +167,140 @@ def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, 
         rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0
         j = 0 if one else i
         out[i] = round_fixed_bits(bits[i], s[j], e_s[j], mode, lo, hi, wrap, rnd, sr_bits, sr_nearest)
+
+
+# ----- casts in the float domain: x * 2**frac_bits is exact, so the rounding works on floats
+
+class FloatCast(NamedTuple):
+    """The constants of ``cast_fast``, all of one float type, the work type: float32 where it
+    holds x * 2**frac_bits exactly and every integer of [lo, hi] (float32 inputs, formats of
+    at most 24 bits), else float64 (formats have at most 32 bits and 0 <= frac_bits <= 64, so
+    float64 holds both for float32 and float64 inputs). ``sr_scale`` is 2**sr_bits."""
+
+    scale: float        # 2**frac_bits
+    inv: float          # 2**-frac_bits
+    lo: float
+    hi: float
+    modulus: float      # 2**bits
+    inv_modulus: float
+    zero: float
+    half: float
+    one: float
+    sr_scale: float
+
+
+@nb.njit(forceinline=True)
+def fast_element(xi, c, flags, wrap, stochastic, rnd):
+    """(t, k_u, k) for x (of the work type): t = x * 2**frac_bits (exact: frac_bits >= 0, an
+    overflow to Inf only beyond every range, whose residues modulo 2**bits are 0), k_u its
+    integer rounded in the mode of ``flags`` without bounds, k the result: k_u saturated to
+    [lo, hi], or with ``wrap`` reduced modulo 2**bits into it, 0 for NaN. Floats of the work
+    type, each step exact: the fraction d = |t| - floor(|t|) is what ``rounds_away`` gets as
+    (rem, sticky) and the decision is its own (``stochastic`` a literal: then
+    floor(d * 2**k) or RNE(d * 2**k) plus the k random bits ``rnd`` carry into the unit), so
+    tests/test_integer.py compares it bit for bit with ``round_pow2_bits``. Selects only."""
+    t = xi * c.scale
+    a = abs(t)
+    r = np.floor(a)
+    d = a - r
+    h = r * c.half
+    lsb = h != np.floor(h)
+    neg = t < c.zero
+    if stochastic:
+        fk = d * c.sr_scale
+        q = where(flags.stochastic_nearest != 0, np.rint(fk), np.floor(fk))
+        q = where(fk < c.sr_scale, q, c.zero)            # Inf and NaN: no fraction
+        away = ((np.int64(q) + rnd) >> flags.stochastic_bits) != 0
+    else:
+        aw = where(neg, flags.away_neg, flags.away_pos) != 0
+        near = (d > c.half) | ((d == c.half) & (((flags.ties_even != 0) & lsb) | aw))
+        directed = (d != c.zero) & where(flags.odd != 0, not lsb, aw)
+        away = where(flags.nearest != 0, near, directed)
+    m = where(away, r + c.one, r)
+    k_u = where(neg, c.zero - m, m)
+    w = k_u - np.floor(k_u * c.inv_modulus) * c.modulus     # k_u mod 2**bits, exact
+    w = where(a - a == c.zero, w, c.zero)                    # an overflow to Inf: residue 0
+    k = where(wrap, where(w > c.hi, w - c.modulus, w), min(max(k_u, c.lo), c.hi))
+    return t, k_u, where(xi != xi, c.zero, k)
+
+
+def store(out, i, k, c):
+    """out[i] = the value k * 2**-frac_bits (float out) or the code of the integer k (k modulo
+    2**bits: unsigned integer out)."""
+
+
+@nb.extending.overload(store, inline="always")
+def _store_for(out, i, k, c):
+    if isinstance(out.dtype, nb.types.Float):
+        def store_value(out, i, k, c):
+            out[i] = k * c.inv
+        return store_value
+
+    def store_code(out, i, k, c):
+        out[i] = np.int64(k) & (np.int64(c.modulus) - 1)
+    return store_code
+
+
+@nb.njit(forceinline=True)
+def element_cases(xi, t, k_u, k, c):
+    """(nan, inf, ovf, inexact, flushed) of an element (``fast_element``'s t, k_u, k): a NaN
+    input, an infinite one, a finite one whose k_u lies outside [lo, hi], an inexact result
+    (not NaN), a flushed one (nonzero x, zero k)."""
+    is_nan = xi != xi
+    finite = xi - xi == c.zero
+    return (is_nan, (not finite) & (not is_nan), ((k_u < c.lo) | (k_u > c.hi)) & finite,
+            (k != t) & (not is_nan), (xi != c.zero) & (k == c.zero) & (not is_nan))
+
+
+@nb.njit(forceinline=True)
+def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits):
+    """``fast_element`` over x into out (``store``), element i drawing random number start + i
+    where ``stochastic``; returns the counts of ``element_cases`` (nan, inf, ovf, inexact,
+    flushed), the last two only where ``full`` (a literal: else 0, and the loop does no more).
+    One branch-free pass."""
+    nan = inf = ovf = inexact = flushed = 0
+    for i in range(x.size):
+        xi = x[i] * c.one
+        rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
+        t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
+        store(out, i, k, c)
+        is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
+        nan += is_nan
+        inf += is_inf
+        ovf += is_ovf
+        if full:
+            inexact += is_inexact
+            flushed += is_flushed
+    return nan, inf, ovf, inexact, flushed
+
+
+TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
+
+
+@nb.njit(forceinline=True)
+def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
+    """``cast_fast`` (``stochastic`` a literal)."""
+    counts = np.zeros(3, np.int64)
+    flags = flags_of(mode, sr_bits, sr_nearest)
+    for a in range(0, x.size, TILE):
+        r = fast_tile(x[a:a + TILE], out[a:a + TILE], start + a, c, flags, wrap, stochastic, False, rand, seed,
+                      sr_bits)
+        for j in range(3):
+            counts[j] += r[j]
+    return counts
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """out[i] = x[i] rounded to the fixed-point format of ``c`` (a ``FloatCast``) in the
+    deterministic ``mode``, saturated or wrapped (``fast_element``), as values (float out) or
+    codes (unsigned out). Returns (nan, inf, ovf): the counts of ``fast_tile``, for the
+    caller's NaN and overflow policies."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``cast_fast`` under stochastic rounding (a kernel of its own: the deterministic one
+    compiles half the code); element i uses random number start + i."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)

@@ -66,6 +66,9 @@ NO_SR = (np.int64(1), np.int64(0))
 LOW31 = (1 << 31) - 1
 EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
 EXP64 = 0x7FF << 52
+I32 = np.int32
+K0, K1, K2, K23, K31, K127 = (np.int32(v) for v in (0, 1, 2, 23, 31, 127))   # int32 constants
+MAG32, SIGN32 = np.int32(LOW31), np.int32(-(1 << 31))
 
 
 @nb.njit(forceinline=True)
@@ -292,52 +295,96 @@ def _fast_range(n, es, dom64):
 
 
 @nb.njit(forceinline=True)
-def _fast_value(bits, n, es, p, dom64):
-    """The float bits of the rounded value of an input in a binade of ``_fast_range`` (or a
-    zero) by the float trick r = (a + bias) & -2**sh, the deterministic value casts' first
-    pass (NumPy only: a third fewer operations than ``cast_one``, which decides the same
-    there); garbage, but defined, elsewhere."""
+def _fast_args(n, es, p, dom64):
+    """The constants of ``_fast_value`` (computed once, before a loop)."""
+    return (n, es, p, dom64) + _fast_range(n, es, dom64)
+
+
+@nb.njit(forceinline=True)
+def _fast_value(bits, c):
+    """(r, outside): r the float bits of the rounded value of an input in a binade of
+    ``_fast_range`` (or a zero) by the float trick r = (a + bias) & -2**sh, the deterministic
+    value casts' first pass (NumPy only: a third fewer operations than ``cast_one``, which
+    decides the same there), garbage, but defined, elsewhere; ``outside``: a nonzero input
+    outside those binades (exponent field beyond [e_lo, e_hi]); c = ``_fast_args``."""
+    n, es, p, dom64, e_lo, e_hi = c
     dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
     sign = bits & (np.int64(-1) << (63 if dom64 else 31))
     a = min(bits ^ sign, EXP64 if dom64 else EXP32)   # NaN payloads clamped (no int64 overflow)
-    s = (a >> dom_m) - dom_bias
+    E = a >> dom_m
+    s = E - dom_bias
     kr = s >> es                                  # regime value and length
     fb = n - 1 - (kr + 2 if kr >= 0 else 1 - kr) - es
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
     lsb = ((a >> sh) & 1) if fb > 0 else last
     out = ((a + rounding_bias(sign != 0, lsb, sh, p)) & -(np.int64(1) << sh)) | sign
-    return out if a != 0 else np.int64(0)
+    return (out if a != 0 else np.int64(0)), ((E < e_lo) | (E > e_hi)) & (a != 0)
 
 
 @nb.njit(forceinline=True)
-def _cast_all(source, src, out, n, es, p, dom_m, want_code):
+def _bias32(neg, lsb, t, flags):
+    """``rounding_bias(neg, lsb, t, p)`` for 0 <= t <= 30 in int32 arithmetic, flags =
+    (nearest, ties_even, away_pos, away_neg, odd) of p as int32 (tests/test_posit.py checks
+    the two equal)."""
+    nearest, ties_even, away_pos, away_neg, odd = flags
+    full = I32(K1 << (t & K31))
+    away = away_neg if neg else away_pos
+    near = I32(max(I32(I32(I32(full >> K1) - K1) + I32((ties_even & lsb) | away)), K0))
+    other = I32(I32(full - K1) * (I32(K1 - lsb) if odd != K0 else away))
+    return near if nearest != K0 else other
+
+
+@nb.njit(forceinline=True)
+def _fast_args32(n, es, p, dom64):
+    """The constants of ``_fast_value32``, as int32 (converted before the loop, so that LLVM
+    keeps its lanes 32-bit)."""
+    e_lo, e_hi = _fast_range(n, es, dom64)
+    return (I32(n - 1 - es), I32(es), (I32(p.nearest), I32(p.ties_even), I32(p.away_pos), I32(p.away_neg),
+                                       I32(p.odd)), I32(e_lo), I32(e_hi))
+
+
+@nb.njit(forceinline=True)
+def _fast_value32(bits, c):
+    """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
+    ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
+    counts are masked to 31, so that LLVM keeps 32-bit lanes (twice as many per register)."""
+    top, es, flags, e_lo, e_hi = c
+    b = I32(bits)
+    a = I32(b & MAG32)
+    E = I32(a >> K23)
+    s = I32(E - K127)
+    kr = I32(s >> (es & K31))
+    fb = I32(top - (I32(kr + K2) if kr >= K0 else I32(K1 - kr)))
+    sh = I32(min(max(I32(K23 - fb), K0), K23))
+    last = I32(s & K1) if es != K0 else I32(kr < K0)
+    lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
+    out = I32(I32(I32(a + _bias32(b < K0, lsb, sh, flags)) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    return (out if a != K0 else K0), ((E < e_lo) | (E > e_hi)) & (a != K0)
+
+
+@nb.njit(forceinline=True)
+def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
     """out[i] = ``cast_one`` of the input ``source(src, i)`` (float bit patterns as int64) in
     the deterministic mode p, branch-free (LLVM vectorizes it). Values take two passes: the
-    float trick (``_fast_value``) for every element, then ``cast_one`` for the elements
-    outside ``_fast_range`` (NaN, Inf, subnormals, the extreme binades; zeros are fast)."""
+    float trick (``fast``: ``_fast_value`` or ``_fast_value32``, with the constants
+    ``fast_args``) for every element, then ``cast_one`` for the elements outside
+    ``_fast_range`` (NaN, Inf, subnormals, the extreme binades; zeros are fast)."""
     q = cast_params(n, es)
     if want_code:
         for i in range(out.size):
             out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
         return
-    dom64 = dom_m == 52
-    top = 0x7FF if dom64 else 0xFF
-    magnitude = ~(np.int64(-1) << (63 if dom64 else 31))
-    e_lo, e_hi = _fast_range(n, es, dom64)
+    c = fast_args(n, es, p, dom_m == 52)
     left = 0
     for i in range(out.size):
-        bits = source(src, i)
-        out[i] = _fast_value(bits, n, es, p, dom64)
-        E = (bits >> dom_m) & top
-        left += np.int64((E < e_lo) | (E > e_hi)) & np.int64((bits & magnitude) != 0)
+        out[i], outside = fast(source(src, i), c)
+        left += outside
     if left:                                      # find them (a small loop), then round them
         where_ = np.empty(left, np.int64)
         k = 0
         for i in range(out.size):
-            bits = source(src, i)
-            E = (bits >> dom_m) & top
-            if (E < e_lo or E > e_hi) and (bits & magnitude) != 0:
+            if fast(source(src, i), c)[1]:
                 where_[k] = i
                 k += 1
         for j in range(k):
@@ -382,25 +429,25 @@ def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
 @nb.njit(cache=True, nogil=True)
 def fast_round32(x_bits, out_bits, n, es, p):
     """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
-    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM32, VALUE)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM32, VALUE, _fast_value32, _fast_args32)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round64(x_bits, out_bits, n, es, p):
     """round64 for deterministic modes."""
-    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM64, VALUE)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM64, VALUE, _fast_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode32(x_bits, out, n, es, p):
     """encode32 for deterministic modes (formats with (n - 2) * 2**es <= 126)."""
-    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE)
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE, _fast_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode64(x_bits, out, n, es, p):
     """encode64 for deterministic modes."""
-    _cast_all(_float_input, x_bits, out, n, es, p, DOM64, CODE)
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM64, CODE, _fast_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -576,20 +623,23 @@ def _fma_input(src, i):
 def sum_round(a, out_bits, start, b, sign, n, es, p):
     """out_bits[i] = float64 bits of a[i] + sign * b[start + i] (float64 values, sign +-1.0)
     rounded once to posit<n, es>, deterministic mode p."""
-    _cast_all(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, DOM64, VALUE)
+    _cast_all(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, DOM64, VALUE, _fast_value,
+              _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def product_round(a, out_bits, start, b, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] rounded once (products exact in float64)."""
-    _cast_all(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE)
+    _cast_all(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE, _fast_value,
+              _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def fma_round(a, out_bits, start, b, c, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] + c[start + i] rounded once (products
     exact in float64)."""
-    _cast_all(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE)
+    _cast_all(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE,
+              _fast_value, _fast_args)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,

@@ -25,9 +25,10 @@ import numba as nb
 import numpy as np
 
 from ..random import element_bits
+from ..rounding import flags_of
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
-from .fixed import round_fixed_bits
+from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, VALUE, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64)
 
@@ -622,6 +623,64 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
             _first(c, FLUSHED_AT, start + i)
             need_flushed = False
     _unpack(c, acc_lo, acc_hi)
+
+
+@nb.njit(forceinline=True)
+def _fixed_cast_flags(cases, wrap):
+    """The flags of an element of an integer cast from its ``kernels.fixed.element_cases``."""
+    is_nan, is_inf, is_ovf, is_inexact, is_flushed = cases
+    return ((INEXACT if is_inexact else 0) | (OVERFLOW if is_ovf else 0)
+            | (SATURATED if (is_ovf | is_inf) & (not wrap) else 0) | (FLUSHED if is_flushed else 0)
+            | (NAN_IN if is_nan else 0))
+
+
+@nb.njit(forceinline=True)
+def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
+    """``count_fixed_cast`` (``stochastic`` a literal)."""
+    flags = flags_of(mode, sr_bits, sr_nearest)
+    cnt = _new_counts()
+    seen = nan = inf = ovf = 0
+    for a in range(0, x.size, CAST_TILE):
+        xs, ys = x[a:a + CAST_TILE], out[a:a + CAST_TILE]
+        t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, True,
+                                                               rand, seed, sr_bits)
+        t_sat = 0 if wrap else t_ovf + t_inf
+        nan += t_nan
+        inf += t_inf
+        ovf += t_ovf
+        tile = (t_inexact, t_ovf, t_sat, 0, t_flushed, 0, 0, t_nan)
+        need = 0
+        for k in range(8):
+            cnt[k] += tile[k]
+            need |= (1 << k) if tile[k] else 0
+        need &= ~seen
+        for i in range(xs.size if need else 0):
+            xi = xs[i] * c.one
+            rnd = element_bits(rand, seed, start + a + i, sr_bits) if stochastic else np.int64(0)
+            t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
+            hit = _fixed_cast_flags(element_cases(xi, t, k_u, k, c), wrap) & need
+            if hit:
+                _firsts(cnt, hit, start + a + i, 0)
+                need &= ~hit
+                seen |= hit
+                if not need:
+                    break
+    return np.concatenate((cnt, np.array([nan, inf, ovf])))
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fixed_cast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``kernels.fixed.cast_fast`` counting as it goes, in the same pass (``fast_tile``), tile by
+    tile: the counts (``numfmt.report.FLAGS`` order) and first indices of an integer cast, then
+    ``cast_fast``'s (nan, inf, ovf). The first indices come from a scan of the tile that
+    rounds its elements once more, only while a count of the tile has none yet."""
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fixed_cast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``count_fixed_cast`` under stochastic rounding (``kernels.fixed.cast_fast_sr``)."""
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
 
 
 @nb.njit(forceinline=True)
