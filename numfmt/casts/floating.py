@@ -240,10 +240,13 @@ def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochasti
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     """Shared body of round_float and encode_float; stochastic is None or a
     ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count`` (values
-    only): ``count(flat, out, params, fast, sr)`` rounds in place of the plain kernels and
-    counts (``numfmt.casts.report.round_counted``)."""
+    only): ``count(flat, out, p, k, sr)`` rounds in place of the plain kernels and counts
+    (``numfmt.casts.report.round_counted``): p and k are the parameters of the kernel that
+    would run (a ``FloatParams`` and its stochastic parameters, or the same-range or
+    ``Fast32Params`` ones and the random bits' count; k None for a deterministic cast); it
+    returns the number of NaN inputs."""
     flat, dom64 = _domain_input(x, fmt)
-    fast32 = None if dom64 or want_code or count is not None else _fast32(fmt, mode, overflow, nan, stochastic)
+    fast32 = None if dom64 or want_code else _fast32(fmt, mode, overflow, nan, stochastic)
     if fast32 is None:
         _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
@@ -260,16 +263,24 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
     fast = None if dom64 else same_range_params(fmt, mode, overflow)
-    if fast32 is not None and stochastic is None:
+    if count is not None:       # the kernel below, by tiles, each counted (its parameters name it)
+        k = None if stochastic is None else np.int64(sr_bits)
+        if fast32 is not None:
+            tile = (fast32, k)
+        elif fast is not None and (stochastic is None or sr_rule == "add"):
+            tile = (tuple(np.int64(v) for v in fast), k)
+        else:
+            tile = (kernel_params(fmt, dom64, mode, overflow, nan)[0], None if sr is None else sr[1])
+        nans = count(flat, out, *tile, sr)
+        if fast32 is not None:
+            _check_domain(x, fmt, nan, nans)
+    elif fast32 is not None and stochastic is None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),
                                                    out.view(np.uint32), fast32)))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
                                                    rand, np.uint64(seed), fast32, np.int64(sr_bits),
                                                    pass_start=True, offset=stochastic.start)))
-    elif count is not None:
-        count(flat, out, kernel_params(fmt, dom64, mode, overflow, nan)[0],
-              fast if stochastic is None or sr_rule == "add" else None, sr)
     elif fast is not None and stochastic is None:
         run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
     elif fast is not None and sr_rule == "add":

@@ -210,20 +210,21 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
 
-    def count(flat, out, p, fast, sr):
+    def count(flat, out, p, k, sr):
         dom64 = flat.dtype == np.float64
         if sr is None:
-            start, rand, seed, srp = 0, NO_RANDOM_BITS, np.uint64(0), sru
+            start, rand, seed = 0, NO_RANDOM_BITS, np.uint64(0)
         else:
-            seed, srp, rand, start = sr
-            srp, seed = tuple(np.int64(v) for v in srp), np.uint64(seed)
-        kind = (0 if fast is None else 2) + (sr is not None)
-        fast_p = tuple(np.int64(v) for v in (fast if fast is not None else (0,) * 8))
+            seed, _, rand, start = sr
+            seed = np.uint64(seed)
+        if isinstance(k, tuple):
+            k = tuple(np.int64(v) for v in k)
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
-        chunks = run_chunked(kern.round_count, flat, out, kind, rand, seed, p,
-                             srp, fast_p, has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
+        chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
+                             has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
                              pass_start=True, offset=start)
         counts.append(combine(chunks))
+        return int(counts[0][FLAG_NAMES.index("nan_in")])
 
     y = floating.round_float(x, fmt, mode, overflow, nan, stochastic, count=count)
     return y, CastReport.from_counts(counts[0], y.size, unit="elements")

@@ -29,8 +29,9 @@ from ..rounding import flags_of
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (DOM64, VALUE, round_bits32, round_bits64, round_one, round_same_range32,
-                       round_same_range_sr32, round_sr32, round_sr64)
+from .floating import (DOM64, VALUE, FloatParams, Fast32Params, round_bits32, round_bits64, round_nearest32,
+                       round_one, round_same_range32, round_same_range_sr32, round_sr32, round_sr64,
+                       round_sr_add32)
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -423,56 +424,57 @@ def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands,
     return seen, not common
 
 
-def _round_tile(xs, ys, kind, start, rand, seed, p, sr, fast):
-    """Round the tile xs into ys with the plain kernel of ``kind`` (``round_count``)."""
+def _round_tile(xs, ys, start, rand, seed, p, sr):
+    """Round the tile xs into ys with the plain kernel that the types of p and sr name
+    (``round_count``)."""
 
 
 @nb.extending.overload(_round_tile, inline="always")
-def _round_tile_for(xs, ys, kind, start, rand, seed, p, sr, fast):
-    """``_round_tile`` for the input's type and the literal ``kind`` (``round_count`` asks for
-    it): each compiles the call of its own kernel only."""
-    if not isinstance(kind, nb.types.IntegerLiteral):
-        return None
-    k = kind.literal_value if xs.dtype == nb.types.float32 else 4 + kind.literal_value
-
-    def bits32(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_bits32(xs.view(np.int32), ys.view(np.int32), p)
-
-    def sr32(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_sr32(xs.view(np.int32), ys.view(np.int32), start, rand, seed, p, sr)
-
-    def same_range32(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_same_range32(xs.view(np.int32), ys.view(np.int32), fast)
-
-    def same_range_sr32(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_same_range_sr32(xs.view(np.int32), ys.view(np.int32), start, rand, seed, fast, sr[0])
-
-    def bits64(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_bits64(xs.view(np.int64), ys.view(np.int64), p)
-
-    def sr64(xs, ys, kind, start, rand, seed, p, sr, fast):
-        round_sr64(xs.view(np.int64), ys.view(np.int64), start, rand, seed, p, sr)
-    return (bits32, sr32, same_range32, same_range_sr32, bits64, sr64)[k]
+def _round_tile_for(xs, ys, start, rand, seed, p, sr):
+    """``_round_tile`` for the input's type and the kernel's parameters: each compiles the call
+    of its own kernel only."""
+    deterministic = isinstance(sr, nb.types.NoneType)
+    if xs.dtype == nb.types.float64:
+        if deterministic:
+            return lambda xs, ys, start, rand, seed, p, sr: round_bits64(xs.view(np.int64), ys.view(np.int64), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_sr64(xs.view(np.int64), ys.view(np.int64), start,
+                                                                  rand, seed, p, sr)
+    if getattr(p, "instance_class", None) is Fast32Params:
+        if deterministic:
+            return lambda xs, ys, start, rand, seed, p, sr: round_nearest32(xs.view(np.uint32), ys.view(np.uint32), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_sr_add32(xs.view(np.uint32), ys.view(np.uint32),
+                                                                      start, rand, seed, p, sr)
+    if getattr(p, "instance_class", None) is FloatParams:
+        if deterministic:
+            return lambda xs, ys, start, rand, seed, p, sr: round_bits32(xs.view(np.int32), ys.view(np.int32), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_sr32(xs.view(np.int32), ys.view(np.int32), start,
+                                                                  rand, seed, p, sr)
+    if deterministic:
+        return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.int32), ys.view(np.int32), p)
+    return lambda xs, ys, start, rand, seed, p, sr: round_same_range_sr32(xs.view(np.int32), ys.view(np.int32),
+                                                                         start, rand, seed, p, sr)
 
 
 @nb.njit(cache=True, nogil=True)
-def round_count(x, y, start, kind, rand, seed, p, sr, fast, has_bands, bands, pu, sru, ft, lim):
+def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu, sru, ft, lim):
     """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
-    goes, tile by tile: each tile is rounded by the plain kernel of ``kind`` (float32: 0
-    ``round_bits32``, 1 ``round_sr32``, 2 ``round_same_range32``, 3 ``round_same_range_sr32``;
-    float64: 0 ``round_bits64``, 1 ``round_sr64``; p, sr, fast their parameters, element i
-    drawing random number start + i) and counted while in cache (``_count_tile``: the counts
-    of ``count_float``, with pu, sru, lim its p, sr, lim; ft the thresholds of
+    goes, tile by tile: each tile is rounded by the plain kernel whose parameters p and sr are
+    (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
+    ``round_bits32`` / ``round_sr32``, a ``Fast32Params`` for ``round_nearest32`` /
+    ``round_sr_add32``, else the parameters of ``round_same_range32`` /
+    ``round_same_range_sr32``; float64: ``round_bits64`` / ``round_sr64``; sr None for the
+    deterministic kernels; element i draws random number start + i) and counted while in cache
+    (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
+    ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
-    nb.literally(kind)          # one compiled variant per kind: it calls only its own kernel
     c = _new_counts()
     tile = np.zeros(NFLAGS, np.int64)
     seen, dense = 0, False
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
-        _round_tile(xs, ys, kind, start + a, rand, seed, p, sr, fast)
+        _round_tile(xs, ys, start + a, rand, seed, p, sr)
         seen, dense = _count_tile(c, tile, xs, ys, start + a, seen, dense, rand, seed, has_bands, bands, pu, sru,
-                                  kind % 2 == 1, ft, lim)
+                                  stochastic, ft, lim)
     return c
 
 
