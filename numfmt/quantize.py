@@ -194,8 +194,12 @@ def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
     else:
         with np.errstate(over="ignore", divide="ignore"):
             ratio = x / scale
+        # rounded and saturated to int24 where fmt has at most 16 bits (saturating at 2**23
+        # instead of 2**31 changes nothing once q + zero_point is clipped to fmt): float32
+        # holds every int24, so this is the float32 cast that nf.round(x, "int8") compiles
+        wide = "int32" if fmt.bits > 16 else "int24"
         with _report.suspended():           # quantize_affine counts itself
-            q = _round(ratio, "int32", "nearest_even", overflow="saturate").astype(np.int64)
+            q = _round(ratio, wide, "nearest_even", overflow="saturate").astype(np.int64)
     return np.clip(q + zero_point, fmt.min_int, fmt.max_int).astype(storage_dtype(fmt))
 
 
