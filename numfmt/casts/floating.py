@@ -268,7 +268,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         if fast32 is not None:
             tile = (fast32, k)
         elif fast is not None and (stochastic is None or sr_rule == "add"):
-            tile = (tuple(np.int64(v) for v in fast), k)
+            tile = (fast, k)
         else:
             tile = (kernel_params(fmt, dom64, mode, overflow, nan)[0], None if sr is None else sr[1])
         nans = count(flat, out, *tile, sr)

@@ -217,8 +217,6 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
-        if isinstance(k, tuple):
-            k = tuple(np.int64(v) for v in k)
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
                              has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),

@@ -94,7 +94,7 @@ def _no_draw(rand, seed, index, nbits):
 
 @nb.njit(forceinline=True)
 def _seeded(rand, seed, index, nbits):
-    """SplitMix64 number ``index`` of ``seed``; rand is not read (see ``_stochastic``)."""
+    """SplitMix64 number ``index`` of ``seed``; rand is not read (see ``_stochastic_loop``)."""
     return splitmix_bits(seed, index, nbits)
 
 
@@ -128,6 +128,18 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
         bad[0] = 1
 
 
+@nb.njit(forceinline=True)
+def _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, compute):
+    """``_loop`` under stochastic rounding, in two loops: the seeded one (rand empty) never
+    reads rand. A loop that does must check at run time that out does not overlap
+    rand[start:start + n], and an empty rand can fail that check by its address alone: the
+    loop then runs one element at a time, five times slower."""
+    if rand.size == 0:
+        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _seeded, compute)
+    else:
+        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _given, compute)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")     # x / 0 is IEEE's, no exception
 def machine_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
     """The deterministic kernel of add, sub, mul and fma: x, y, z float32 (read from index start; unused ones any
@@ -156,29 +168,20 @@ def machine_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
 def machine_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
     """``machine_kernel`` under stochastic rounding: sr = sr_params(fmt, True, k, rule), rand
     and seed as the casts take them (only where the float64 result is exact)."""
-    if rand.size == 0:      # two loops: the seeded one never reads rand (see ``_loop``)
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _seeded, _add_mul_fma)
-    else:
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _given, _add_mul_fma)
+    _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, _add_mul_fma)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def machine_div_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
     """``machine_div_kernel`` under stochastic rounding (p + k <= 51: the odd-jammed float64
     keeps the discarded fraction exact to k bits and one more)."""
-    if rand.size == 0:      # two loops: the seeded one never reads rand (see ``_loop``)
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _seeded, _div)
-    else:
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _given, _div)
+    _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, _div)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
     """``machine_sqrt_kernel`` under stochastic rounding (p + k <= 51)."""
-    if rand.size == 0:      # two loops: the seeded one never reads rand (see ``_loop``)
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _seeded, _sqrt)
-    else:
-        _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, STOCHASTIC, _given, _sqrt)
+    _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, _sqrt)
 
 
 # name -> (deterministic kernel, stochastic kernel)
