@@ -128,7 +128,7 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
         bad[0] = 1
 
 
-@nb.njit(forceinline=True)
+@nb.njit(inline="always")          # (forceinline: +0.8 s on a first stochastic nf.add, as _loop)
 def _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, compute):
     """``_loop`` under stochastic rounding, in two loops: the seeded one (rand empty) never
     reads rand. A loop that does must check at run time that out does not overlap
