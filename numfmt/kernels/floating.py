@@ -207,20 +207,26 @@ def _finish32(a, sign, r, p):
     return special if r > p.max_bits else U32(r | (sign if r != 0 else U32(sign & p.zero_sign)))
 
 
+@nb.njit(forceinline=True)
+def nearest32_one(b, p):
+    """The float32 bits b (uint32) rounded to nearest even (p: ``Fast32Params``). In normal
+    binades a fixed shift, below 2**emin float32 arithmetic ((|x| + magic) - magic rounds to
+    nearest even in hardware). Every step stays in uint32 lanes, so that a loop of it
+    vectorizes 16 elements to an AVX-512 register."""
+    a = U32(b & U32(0x7FFFFFFF))
+    normal = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
+    small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
+    return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
+
+
 @nb.njit(cache=True, nogil=True)
 def round_nearest32(x_bits, out_bits, p):
-    """round_bits32 for nearest_even (uint32 bits in and out; p: ``Fast32Params``); returns
-    the number of NaN inputs. In normal binades a fixed shift, below 2**emin float32
-    arithmetic ((|x| + magic) - magic rounds to nearest even in hardware). Every step stays
-    in uint32 lanes, so that the loop vectorizes 16 elements to an AVX-512 register."""
+    """round_bits32 for nearest_even (uint32 bits in and out; p: ``Fast32Params``), one
+    ``nearest32_one`` per element; returns the number of NaN inputs."""
     nans = 0
     for i in range(x_bits.size):
-        b = x_bits[i]
-        a = U32(b & U32(0x7FFFFFFF))
-        normal = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
-        small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
-        out_bits[i] = _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
-        nans += a > U32(0x7F800000)
+        out_bits[i] = nearest32_one(x_bits[i], p)
+        nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans
 
 
