@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from . import array_libraries, machine_sum
-from .arithmetic.floating import narrow_format, products_exact_in_float32, products_exact_in_float64
+from .arithmetic.floating import (narrow_format, products_exact_in_float32, products_exact_in_float64,
+                                  takes_float64_route)
 from .stochastic import stochastic_args
 from .casts.common import as_float_array, kernel_products, output_size, writable
 from . import report as _report
@@ -237,7 +238,8 @@ class _Plan:
         args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed),
                 np.int64(mark), rand)
         kernels = [self.kernel]
-        if self.route_kernel is not None and stochastic is None:
+        sr_bits = None if stochastic is None else stochastic[1]
+        if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
             kernels.insert(0, self.route_kernel)
         for kernel in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0

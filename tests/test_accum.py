@@ -447,6 +447,30 @@ def test_stochastic_uses_the_documented_random_numbers(order, kw, fmt, acc, k):
         _assert_same(got, expected, f"(seed {seed})")
 
 
+@pytest.mark.parametrize("sr_rule", ["add", "nearest"])
+@pytest.mark.parametrize("k", [43, 44])
+def test_stochastic_sums_on_both_sides_of_the_float64_route(k, sr_rule):
+    """Stochastic additions into bfloat16 (p = 8) take the float64 route (TwoSum's sum rounded
+    to odd at 53 bits) while p + k <= 51 (k = 43) and the exact core beyond (k = 44). Each row
+    adds b = (D + 2**-10) * 2**-(7 + k), D odd, to a in [1, 2): k fraction bits of D + 2**-10,
+    whose sticky part lies beyond 53 bits. With the random number 2**k - 1 - D the sum must
+    stay at a (D + r < 2**k) and with one more move to a + 2**-7; at k = 44 the rounded-to-odd
+    sum would read D + 1/2, which the "nearest" rule rounds up to the even D + 1."""
+    rng = np.random.default_rng(k)
+    rows = 32
+    a = 1 + rng.integers(0, 128, rows) / 128
+    d = 2 * rng.integers(0, 1 << 11, rows) + 1
+    b = (d + 2.0 ** -10) * 2.0 ** -(7 + k)
+    x = np.stack([a, b], axis=1).astype(np.float32)
+    assert np.array_equal(x.astype(np.float64), np.stack([a, b], axis=1))      # exact float32 terms
+    for extra, expected in ((0, a), (1, a + 2.0 ** -7)):
+        rand = np.zeros((rows, ROUNDINGS_PER_TERM * 2), np.int64)
+        rand[:, 1] = (1 << k) - 1 - d + extra          # the addition is rounding 1
+        got = nf.sum(x, "binary32", axis=1, accumulator="bfloat16", rounding="stochastic",
+                     sr_bits=k, sr_rule=sr_rule, random_bits=rand)
+        _assert_same(got, expected, f"(random number 2**k - 1 - D + {extra})")
+
+
 def test_stochastic_is_reproducible_and_rounds_products_first():
     a, b = _samples("e4m3", 3, 17, seed=1), _samples("e4m3", 17, 2, seed=2, cancel=False)
     kw = dict(product="e4m3", accumulator="bfloat16", rounding="stochastic", sr_bits=10)

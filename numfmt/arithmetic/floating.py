@@ -59,7 +59,7 @@ def narrow_format(fmt: FloatFormat) -> bool:
     return bool(getattr(narrow, "py_func", narrow)(p))
 
 
-def _takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -> bool:
+def takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -> bool:
     """Whether op's results in fmt may take the float64 route (``kernels.arith.ROUTE_KERNELS``):
     narrow formats; for mul and fma, products exact in float64; for fma, products below
     2**1023 too (TwoSum's range). Stochastic rounding with k = sr_bits random bits needs the
@@ -165,7 +165,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         x, y, z = (a.astype(np.float64) for a in (x, y, z))
         out_type = np.float64
     out = np.empty(x.size, out_type)
-    route = _takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
+    route = takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)

@@ -159,12 +159,13 @@ def _check(out, st, ctx):
 
 
 @nb.njit(cache=True, nogil=True)
-def _round(bits, rounder, st, ctx):
-    """The float64 value ``bits`` (a term, or Inf / NaN / a zero) rounded once."""
+def _round(bits, nan_in, rounder, st, ctx):
+    """The float64 value ``bits`` (a term, a sum rounded to odd, or Inf / NaN / a zero)
+    rounded once; nan_in: whether a NaN came in (the value's operands held one)."""
     p, _, stochastic, sr, rep = rounder
     rnd = _draw(rounder, st, ctx)
     out = round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr)
-    _count_value(rep, _is_nan(bits), bits, out, rnd, stochastic, st)
+    _count_value(rep, nan_in, bits, out, rnd, stochastic, st)
     return _check(out, st, ctx)
 
 
@@ -216,27 +217,41 @@ def _unpack_bits(b):
 
 
 # x + y rounded once, the addition of every order: an *adder* (xb, yb, rounder, st, ctx) ->
-# bits. Deterministic rounding to a narrow format (``kernels.arith.narrow``) of x, y below
-# 2**1022 in magnitude (every accumulator value and term of those formats, and Kahan's
-# compensations, which are values of the accumulator format), or where one is Inf or NaN,
-# takes the float64 route:
-# ``odd_sum_bits`` gives by TwoSum the exact sum rounded to odd at 53 bits, bit for bit what
-# ``round_exact`` makes of the exact core's sum (signs of zero sums, Inf and NaN included), and
-# ``round_one`` rounds it once to the format. ``add_any`` takes the exact core for everything
-# else (stochastic rounding, wide formats such as binary64, huge magnitudes); ``add_route``
-# does not contain it (the kernels built on it compile in a third of the time) and flags
-# LEFT_ROUTE instead, for the caller to run the full kernel.
+# bits. Rounding to a narrow format (``kernels.arith.narrow``) of x, y below 2**1022 in
+# magnitude (every accumulator value and term of those formats, and Kahan's compensations,
+# which are values of the accumulator format), or where one is Inf or NaN, takes the float64
+# route: ``odd_sum_bits`` gives by TwoSum the exact sum rounded to odd at 53 bits, bit for bit
+# what ``round_exact`` makes of the exact core's sum (signs of zero sums, Inf and NaN
+# included), and ``round_one`` rounds it once to the format. Stochastic rounding takes it too
+# where the odd-jammed float64 holds the discarded fraction exact to k bits and one more
+# (``_stochastic_fits_route``). ``add_any`` takes the exact core for everything else (wide
+# formats such as binary64, huge magnitudes, too many random bits); ``add_route`` does not
+# contain it (the kernels built on it compile in a third of the time) and flags LEFT_ROUTE
+# instead, for the caller to run the full kernel.
+@nb.njit(inline="always")
+def _stochastic_fits_route(rounder):
+    """Precision + k <= 51 and a smallest quantum of at least 2**(k - 1072) (sr[2] is its
+    exponent + 1075), as ``numfmt.arithmetic.floating.takes_float64_route`` decides for the
+    element-wise operations (which the caller asks before it runs a route kernel)."""
+    p, sr = rounder[0], rounder[3]
+    return (p.M + 1 + sr[0] <= 51) & (sr[2] >= sr[0] + 3)
+
+
 @nb.njit(inline="always")
 def _takes_route(xb, yb, rounder):
     big = max(xb & _ABS, yb & _ABS)
-    return not rounder[2] and (big < _FAST_MAG or big >= _INF) and narrow(rounder[0])
+    return ((not rounder[2] or _stochastic_fits_route(rounder)) and (big < _FAST_MAG or big >= _INF)
+            and narrow(rounder[0]))
 
 
 @nb.njit(inline="always")
 def _route(xb, yb, rounder, st, ctx):
     v = odd_sum_bits(xb, yb, rounder[1])
+    nan_in = _is_nan(xb) or _is_nan(yb)
+    if rounder[2]:          # stochastic: a call (the deterministic loops stay lean)
+        return _round(v, nan_in, rounder, st, ctx)
     out = round_one(v, rounder[0], VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
-    _count_value(rounder[4], _is_nan(xb) or _is_nan(yb), v, out, NO_RND, DETERMINISTIC, st)
+    _count_value(rounder[4], nan_in, v, out, NO_RND, DETERMINISTIC, st)
     return _check(out, st, ctx)
 
 
@@ -285,10 +300,11 @@ def _term(ta, tx, i):
 def _round_term(ta, tx, i, rounder, st, ctx):
     """Term i rounded once."""
     if tx is None:
-        return _round(_term_bits(ta, i), rounder, st, ctx)
+        b = _term_bits(ta, i)
+        return _round(b, _is_nan(b), rounder, st, ctx)
     neg, sig, exp = tx[i, 0], tx[i, 1], tx[i, 2]
     if sig < 0:
-        return _round(exp, rounder, st, ctx)
+        return _round(exp, _is_nan(exp), rounder, st, ctx)
     h, lo = _words(sig, tx[i, 3])
     neg, sig, exp = normalize_wide(neg, h, lo, exp, _ZERO)
     return _round_sum(neg, sig, exp, neg, rounder, st, ctx)
@@ -308,7 +324,7 @@ def _add_term(add, s, ta, tx, i, rounder, st, ctx):
 def _sequential(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """s = round(t[lo]); s = round(s + t[i]) for i = lo + 1 .. hi - 1; +0 when empty."""
     if hi <= lo:
-        return _round(_ZERO, rounder, st, ctx)
+        return _round(_ZERO, _is_nan(_ZERO), rounder, st, ctx)
     s = _round_term(ta, tx, lo, rounder, st, ctx)
     for i in range(lo + 1, hi):
         s = _add_term(add, s, ta, tx, i, rounder, st, ctx)
@@ -331,7 +347,7 @@ def _kahan(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Kahan's compensated sum, every operation rounded: y = t - c; u = s + y;
     c = (u - s) - y; s = u; starting from s = round(t[lo]), c = +0."""
     if hi <= lo:
-        return _round(_ZERO, rounder, st, ctx)
+        return _round(_ZERO, _is_nan(_ZERO), rounder, st, ctx)
     s = _round_term(ta, tx, lo, rounder, st, ctx)
     c = _ZERO
     for i in range(lo + 1, hi):
@@ -425,7 +441,7 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
             sp = _special_sum(sp, e) if has_sp else e
             has_sp = True
     if has_sp:
-        return _round(sp, rounder, st, ctx)
+        return _round(sp, _is_nan(sp), rounder, st, ctx)
     emax = np.int64(-(1 << 40))
     for i in range(lo - 1, hi):
         _, sig, e = _addend(s, ta, tx, i, lo)
@@ -487,7 +503,7 @@ def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
     (or, rounding toward negative, when the terms are all zeros and one is -0, or the nonzero
     terms cancel), else +0; Inf and NaN as IEEE addition gives them."""
     if flags & HAS_SPECIAL:
-        return _round(sp, rounder, st, ctx)
+        return _round(sp, _is_nan(sp), rounder, st, ctx)
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
     zero_neg = np.int64(((flags & HAS_TERMS) != 0 and (flags & NOT_NEG_ZERO) == 0)
@@ -524,7 +540,8 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
         if tx is None:
             p = x * y
             if round_products:
-                p = np.int64(_round(np.float64(p).view(np.int64), prod_rounder, st, ctx)).view(np.float64)
+                b = np.float64(p).view(np.int64)
+                p = np.int64(_round(b, _is_nan(b), prod_rounder, st, ctx)).view(np.float64)
             terms[k] = p
         else:
             nx, sx, ex = _unpack_bits(np.float64(x).view(np.int64))
@@ -587,7 +604,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
             if promote <= 0:
                 total = v
             elif c0 == 0:
-                total = _round(v, promote_rounder, st, ctx)
+                total = _round(v, _is_nan(v), promote_rounder, st, ctx)
             else:
                 total = add(total, v, promote_rounder, st, ctx)
         out[idx] = total
