@@ -345,7 +345,7 @@ def test_cast_kernels_equal_round_exact(fmt):
         with np.errstate(invalid="ignore"):     # signalling NaNs widen to quiet ones
             bits64 = bits.view(ftype).astype(np.float64).view(np.int64)
         for mode in range(7):
-            for k, rule in ((3, 0), (40, 1)) if mode == 6 else ((1, 0),):
+            for k, rule in ((3, 0), (40, 1), (40, 0)) if mode == 6 else ((1, 0),):
                 p = mode_flags(mode, k, "nearest" if rule else "add")
                 rand = rng.integers(0, 1 << k, bits.size) if mode == 6 else np.zeros(bits.size, np.int64)
                 expected = np.empty(bits.size, np.int64)
@@ -364,6 +364,12 @@ def test_cast_kernels_equal_round_exact(fmt):
                         fast_round(bits, values, fmt.nbits, fmt.es, p)
                     want = nf.decode(expected.astype(np.uint64 if fmt.nbits > 16 else np.uint16), fmt, ftype)
                     np.testing.assert_array_equal(values, want.view(itype), err_msg=f"mode {mode} k {k}")
+                    if mode == 6:   # seeded: SplitMix64 numbers start .. start + n - 1 of the seed
+                        seeded = np.empty_like(bits)
+                        rnd(bits, seeded, 77, np.empty(0, np.int64), np.uint64(9), fmt.nbits, fmt.es, p, (k, rule))
+                        rnd(bits, values, 0, random_bits(9, bits.size, k, start=77), np.uint64(0), fmt.nbits,
+                            fmt.es, p, (k, rule))
+                        np.testing.assert_array_equal(seeded, values, err_msg=f"seeded, k {k}")
 
 
 @pytest.mark.slow

@@ -53,7 +53,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import lane, maximum, minimum, where
-from ..random import element_bits
+from ..random import element_bits, splitmix_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
@@ -301,11 +301,10 @@ def _fast_args(n, es, p, dom64):
 
 
 @nb.njit(forceinline=True)
-def _fast_value(bits, c):
-    """(r, outside): r the float bits of the rounded value of an input in a binade of
-    ``_fast_range`` (or a zero) by the float trick r = (a + bias) & -2**sh, the deterministic
-    value casts' first pass (NumPy only: a third fewer operations than ``cast_one``, which
-    decides the same there), garbage, but defined, elsewhere; ``outside``: a nonzero input
+def _fast_grid(bits, c):
+    """(sign, a, sh, lsb, outside) of an input in a binade of ``_fast_range``, where the posits
+    are a float grid: its sign bit and magnitude bits, the sh bits of the magnitude below the
+    grid, the code's last bit; garbage, but defined, elsewhere; ``outside``: a nonzero input
     outside those binades (exponent field beyond [e_lo, e_hi]); c = ``_fast_args``."""
     n, es, p, dom64, e_lo, e_hi = c
     dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
@@ -318,8 +317,37 @@ def _fast_value(bits, c):
     sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
     lsb = ((a >> sh) & 1) if fb > 0 else last
-    out = ((a + rounding_bias(sign != 0, lsb, sh, p)) & -(np.int64(1) << sh)) | sign
-    return (out if a != 0 else np.int64(0)), ((E < e_lo) | (E > e_hi)) & (a != 0)
+    return sign, a, sh, lsb, ((E < e_lo) | (E > e_hi)) & (a != 0)
+
+
+@nb.njit(forceinline=True)
+def _grid_round(sign, a, sh, bias):
+    """The float bits of the magnitude a with bias added below its sh grid bits, truncated to
+    the grid (a carry out of a binade reaches the next posit), signed; 0 for a zero."""
+    out = ((a + bias) & -(np.int64(1) << sh)) | sign
+    return out if a != 0 else np.int64(0)
+
+
+@nb.njit(forceinline=True)
+def _fast_value(bits, c):
+    """(r, outside): r the float bits of the rounded value of an input in a binade of
+    ``_fast_range`` (or a zero) by the float trick r = (a + bias) & -2**sh, the deterministic
+    value casts' first pass (NumPy only: a third fewer operations than ``cast_one``, which
+    decides the same there), garbage, but defined, elsewhere; ``outside`` as ``_fast_grid``'s."""
+    sign, a, sh, lsb, outside = _fast_grid(bits, c)
+    return _grid_round(sign, a, sh, rounding_bias(sign != 0, lsb, sh, c[2])), outside
+
+
+@nb.njit(forceinline=True)
+def _fast_sr_value(bits, rnd, k, c):
+    """``_fast_value`` under stochastic rounding with sr_rule="add": the k random bits rnd,
+    aligned below the grid's last bit, are the bias, so the magnitude moves to the next grid
+    value iff floor(f * 2**k) + rnd >= 2**k for f the discarded fraction of a grid step:
+    ``_stochastic_up``'s rule where hi - lo is that step (bits of f beyond k fall off the
+    integer sum; with k > sh, rnd's low bits fall off the bias)."""
+    sign, a, sh, _, outside = _fast_grid(bits, c)
+    bias = where(sh >= k, rnd << maximum(sh - k, 0), rnd >> maximum(k - sh, 0))
+    return _grid_round(sign, a, sh, bias), outside
 
 
 @nb.njit(forceinline=True)
@@ -394,10 +422,40 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
 
 @nb.njit(forceinline=True)
 def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code):
+    """out[i] = ``cast_one`` of x_bits[i] under stochastic rounding with random number start +
+    i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
+    ``_cast_all``'s: the float trick with the random bits as the bias (``_fast_sr_value``)
+    for every element, then ``cast_one`` for those outside ``_fast_range`` (6x faster for
+    posit16). That first pass never reads rand (see ``kernels.floating._stochastic_loop``:
+    a loop that does can run one element at a time); explicit random bits, codes and
+    sr_rule="nearest" take ``cast_one`` for every element (a third copy of the fast pass
+    would cost its compile time for the rarer calls)."""
     q = cast_params(n, es)
-    for i in range(x_bits.size):
-        rnd = element_bits(rand, seed, start + i, sr[0])
-        out[i] = cast_one(np.int64(x_bits[i]), q, p, dom_m, want_code, STOCHASTIC, rnd, sr)
+    k, rule_nearest = sr
+    c = _fast_args(n, es, p, dom_m == 52)
+    fast = not (want_code or rule_nearest) and rand.size == 0
+    left = 0
+    for i in range(x_bits.size if fast else 0):
+        out[i], outside = _fast_sr_value(np.int64(x_bits[i]), splitmix_bits(seed, start + i, k), k, c)
+        left += outside
+    if not fast:
+        for i in range(x_bits.size):
+            out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
+    outside = np.empty(left, np.int64)          # their indices (a small loop), then round them
+    j = 0
+    for i in range(x_bits.size if left else 0):
+        if _fast_grid(np.int64(x_bits[i]), c)[4]:
+            outside[j] = i
+            j += 1
+    for i in outside:
+        out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
+
+
+@nb.njit(cache=True, nogil=True)
+def _cast_one_sr(bits, q, p, dom_m, want_code, rnd, sr):
+    """``cast_one`` under stochastic rounding, compiled once for both of
+    ``_cast_stochastic``'s loops (inlined into each, it doubled their compile time)."""
+    return cast_one(bits, q, p, dom_m, want_code, STOCHASTIC, rnd, sr)
 
 
 @nb.njit(cache=True, nogil=True)
