@@ -120,7 +120,9 @@ def parse_args(doc: str, name: str, argv=None, repeats: int | None = None) -> ar
     --repeats where the script has a default number of timed calls (``repeats``)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, for smoke tests")
-    parser.add_argument("--out", default=results_path(name), help="the results file (default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help=f"the results file (default: {results_path(name)}; none for --quick, whose "
+                             "figures are a smoke run's)")
     if repeats is not None:
         parser.add_argument("--repeats", type=int, default=None,
                             help=f"timed calls per measurement (default {repeats})")
@@ -130,6 +132,8 @@ def parse_args(doc: str, name: str, argv=None, repeats: int | None = None) -> ar
                         help=f"put the table between the <!-- bench:{name} --> markers of README "
                              "(default README.md of this checkout)")
     args = parser.parse_args(argv)
+    if args.out is None and (args.from_results or not args.quick):
+        args.out = results_path(name)
     if repeats is None:
         args.repeats = None
     return args
@@ -143,9 +147,10 @@ def publish(args: argparse.Namespace, name: str, render: Callable[[], str]) -> i
             text = f.read()
     else:
         text = render()
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text)
+        if args.out is not None:
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            with open(args.out, "w") as f:
+                f.write(text)
     print(text)
     if args.write_readme:
         write_readme_section(args.write_readme, name, text)

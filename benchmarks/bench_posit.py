@@ -61,6 +61,9 @@ def _softposit_rows(sp, xs, a, b):
     return {"round": cast, "encode": encode, "add": op(sp.pX2_add), "mul": op(sp.pX2_mul)}
 
 
+SR_ROW = "float32 -> posit16 -> float32 (round, stochastic)"
+
+
 def main(argv=None) -> int:
     args = parse_args(__doc__, "posit", argv, repeats=5)
     return publish(args, "posit", lambda: render(args))
@@ -81,6 +84,7 @@ def render(args) -> str:
     tasks = [   # (row, numfmt callable, softposit key, numfmt result on the softposit subset)
         ("float32 -> posit16 -> float32 (round)", lambda: nf.round(x, FMT), "round", lambda: nf.round(x[:n_sp], FMT)),
         ("float32 -> posit16 codes (encode)", lambda: nf.encode(x, FMT), "encode", lambda: nf.encode(x[:n_sp], FMT)),
+        (SR_ROW, lambda: nf.round(x, FMT, "stochastic", seed=1), None, None),
         ("posit16 codes -> float32 (decode)", lambda: nf.decode(codes, FMT), None, None),
         ("posit16 add", lambda: add(a, b), "add", lambda: add(a[:n_sp], b[:n_sp])),
         ("posit16 mul", lambda: mul(a, b), "mul", lambda: mul(a[:n_sp], b[:n_sp])),
@@ -136,6 +140,8 @@ def render(args) -> str:
         f"{fmt_ratio(rows['bfloat16 round (numfmt fast path)'][0], cast1)} (issue 17's target: at most 2x), "
         f"e4m3 / posit16 = {fmt_ratio(rows['e4m3 round (numfmt)'][0], cast1)}; "
         f"best of both thread counts: {fmt_ratio(bf16, cast)} and {fmt_ratio(e4m3, cast)}. "
+        f"Stochastic rounding (seeded, sr_rule=\"add\") against the nearest-even round, 1 thread: "
+        f"{fmt_ratio(rows[SR_ROW][0], cast1)} (issue 17's target: at least 0.8x). "
         f"posit16 add and mul against the e4m3 cast, 1 thread (issue 17's target: at least 0.25x): "
         f"{fmt_ratio(rows['posit16 add'][0], rows['e4m3 round (numfmt)'][0])} and "
         f"{fmt_ratio(rows['posit16 mul'][0], rows['e4m3 round (numfmt)'][0])}.",
