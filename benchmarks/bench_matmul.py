@@ -30,7 +30,9 @@ import numpy as np
 import numfmt as nf
 from _common import best_of, command, machine_line, markdown_table, parse_args, publish
 
-CASES = [("e4m3", "binary32"), ("bfloat16", "binary32"), ("e4m3", "bfloat16")]
+FUSED = dict(order="fused", fused_terms=16, alignment_bits=24)     # a wide tensor-core-like adder
+CASES = [("e4m3", "binary32", {}), ("bfloat16", "binary32", {}), ("e4m3", "binary32", FUSED),
+         ("e4m3", "bfloat16", {})]
 MACHINE_ACCUMULATOR = "binary32"    # the peers model this accumulator only
 
 
@@ -78,7 +80,7 @@ def render(args) -> str:
     old_threads = nf.get_num_threads()
     rows = []
     try:
-        for fmt, acc in CASES:
+        for fmt, acc, options in CASES:
             for n in sizes:
                 print(f"{fmt} n={n} ...", file=sys.stderr, flush=True)
                 rng = np.random.default_rng(0)
@@ -86,16 +88,17 @@ def render(args) -> str:
                 b = nf.round(rng.standard_normal((n, n)), fmt).astype(np.float32)
 
                 def emulate():
-                    return nf.matmul(a, b, fmt, accumulator=acc)
+                    return nf.matmul(a, b, fmt, accumulator=acc, **options)
                 nf.set_num_threads(1)
                 t1, ref = _timed(emulate, repeats)
                 nf.set_num_threads(cores)
                 tall, _ = _timed(emulate, repeats)
                 nf.set_num_threads(old_threads)
                 tloop, loop, tpy, py = None, None, None, None
-                if acc == MACHINE_ACCUMULATOR:
+                sequential32 = acc == MACHINE_ACCUMULATOR and not options
+                if sequential32:
                     tloop, loop = _timed(lambda: _k_loop(a, b), repeats)
-                if pychop is not None and acc == MACHINE_ACCUMULATOR:
+                if pychop is not None and sequential32:
                     def run_pychop():
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
@@ -104,7 +107,8 @@ def render(args) -> str:
                 tblas, _ = _timed(lambda: a @ b, repeats)
                 loop_flag = "" if loop is None or np.array_equal(loop, ref) else "*"
                 py_flag = "" if py is None or np.array_equal(np.asarray(py, np.float32), ref) else "*"
-                rows.append((f"{fmt} x {acc}", n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas))
+                name = f"{fmt} x {acc}" + (" fused (k = 16, 24 bits)" if options else "")
+                rows.append((name, n, t1, tall, tloop, loop_flag, tpy, py_flag, tblas))
     finally:
         nf.set_num_threads(old_threads)
 
@@ -113,7 +117,8 @@ def render(args) -> str:
         "",
         f"n x n x n matrix products, best of {repeats} after a warm-up: seconds (millions of "
         "multiply-adds per second). Inputs: standard normal values rounded to the input format; "
-        "accumulation: exact products, sequential, round to nearest even after every add. "
+        "accumulation: exact products, sequential, round to nearest even after every add (the fused "
+        "rows: order=\"fused\", fused_terms=16, alignment_bits=24). "
         "* marks results that differ from numfmt's (pychop rounds only the inputs and the "
         "float64 BLAS result, it does not model the accumulation).",
         "",
@@ -124,7 +129,8 @@ def render(args) -> str:
                              "numpy float32 k-loop", "pychop matmul", "numpy float32 BLAS"], table)
     lines += ["", "The numpy k-loop is exact only because these products fit float32 and the accumulator "
               "is binary32 under round-to-nearest-even; numfmt takes the same machine loop there "
-              "(`numfmt.machine_sum`, bit-identical to its emulating kernels) and emulates every other "
+              "(`numfmt.machine_sum`, bit-identical to its emulating kernels), and the machine's float64 "
+              "arithmetic for the fused adder into binary32 (the fused rows), and emulates every other "
               "accumulator format, order and rounding mode (the bfloat16 rows)."]
     return "\n".join(lines) + "\n"
 

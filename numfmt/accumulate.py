@@ -174,6 +174,7 @@ class _Plan:
         self.rng = rng
         self.inputs = inputs
         self.machine = machine_sum.machine_dtype(self, order)     # the machine's own addition serves
+        self.machine_fused = machine_sum.fused_config(self, order)  # ... or its float64 arithmetic
 
     def terms_dtype(self, float32: bool):
         """The dtype of the kernels' operand arrays: float32 where every input is float32 and
@@ -221,8 +222,12 @@ class _Plan:
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
         self.check_sr_bits(stochastic)
-        if self.machine is not None and stochastic is None and not report:     # the machine does not count
-            values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
+        if stochastic is None and not report:     # the machine does not count
+            values = None
+            if self.machine is not None:
+                values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
+            elif self.machine_fused is not None:
+                values = machine_sum.reduce_fused(self.machine_fused, a3, bt3)
             if values is not None:
                 return self._shaped(values, shape, float32)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arithmetic.floating import products_exact_in_float64
 from .casts.floating import fits_float32
 from .formats.floating import FloatFormat
 from .kernels import machine_sum as kern
@@ -22,6 +23,7 @@ from .rounding import Rounding
 BINARY32 = FloatFormat(8, 23)
 BINARY64 = FloatFormat(11, 52)
 WORK_PER_TERM = 0.5             # ``numfmt.parallel`` units per term (a vectorized add)
+WORK_PER_FUSED_TERM = 2         # ... of the fused adder (two passes over the products)
 
 
 def machine_add(acc: FloatFormat, mode: Rounding):
@@ -84,5 +86,42 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
         done = run_ranges(lambda lo, hi: kern.sequential_products(out[lo:hi], lo, a, b, tiny), rows,
                           WORK_PER_TERM * max(n, 1) * b.shape[2])
     if not all(done) or (overflow != "ieee" and not np.isfinite(out).all()):
+        return None
+    return out
+
+
+def fused_config(plan, order: str):
+    """(k, align, promote, toward_zero) where float64 arithmetic performs the plan's fused
+    adder into binary32 exactly (``kernels.machine_sum.fused_products``), or None: the order
+    "fused" of products exact in float64 (no product format), into binary32 in nearest_even
+    or toward_zero, with k + 1 truncated addends of align + 1 bits summing below 2**53 and
+    every alignment 2**(emax - align) a normal float64."""
+    if order != "fused" or plan.product is not None or plan.acc != BINARY32 or not products_exact_in_float64(plan.fmt):
+        return None
+    if plan.mode not in (Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO):
+        return None
+    _, k, align, promote = (int(v) for v in plan.cfg)
+    fmt = plan.fmt
+    smallest_product = 2 * (fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin)
+    if align + 1 + (k + 1).bit_length() > 53 or min(smallest_product, -149) - align < -1022:
+        return None
+    return np.int64(k), np.int64(align), np.int64(promote), plan.mode == Rounding.TOWARD_ZERO
+
+
+def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None):
+    """The products' reduction of ``accumulate._Plan.run`` (a3 (G, M, n) by bt3 (G', P, n)) in
+    the fused order of ``fused_config``'s config, as a (G * M, P) float32 array, or None where
+    the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input or result, a thread
+    that flushes subnormals."""
+    if bt3 is None or not (np.isfinite(a3).all() and np.isfinite(bt3).all()):
+        return None
+    a = np.ascontiguousarray(a3)
+    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
+    rows, n = max(a.shape[0], b.shape[0]) * a.shape[1], a.shape[2]
+    out = np.empty((rows, b.shape[2]), np.float32)
+    tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
+    done = run_ranges(lambda lo, hi: kern.fused_products(out[lo:hi], lo, a, b, *config, tiny), rows,
+                      WORK_PER_FUSED_TERM * max(n, 1) * b.shape[2])
+    if not all(done) or not np.isfinite(out).all():
         return None
     return out

@@ -1,5 +1,6 @@
 """The machine's own float32 / float64 loop (``numfmt.machine_sum``) gives the emulating
-kernels' bits for sequential binary32 / binary64 accumulation under round to nearest even."""
+kernels' bits for sequential binary32 / binary64 accumulation under round to nearest even, and
+its float64 arithmetic those of the fused adder into binary32 (nearest even, toward zero)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -29,12 +30,12 @@ def calls(monkeypatch):
 
 def emulated(function, *args, **kwargs):
     """function's result from the emulating kernels alone."""
-    original = machine_sum.reduce
-    machine_sum.reduce = lambda *a: None
+    originals = machine_sum.reduce, machine_sum.reduce_fused
+    machine_sum.reduce = machine_sum.reduce_fused = lambda *a: None
     try:
         return function(*args, **kwargs)
     finally:
-        machine_sum.reduce = original
+        machine_sum.reduce, machine_sum.reduce_fused = originals
 
 
 def same_bits(x, y) -> None:
@@ -111,3 +112,46 @@ def test_counted_reductions_take_the_emulating_kernels(calls):
     counted, rep = nf.matmul(a, a.T, "e4m3", accumulator="binary32", report=True)
     same_bits(counted, plain)
     assert rep.n == 16 * 30 and calls == [True]
+
+
+FUSED_FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "e2m1", "binary32")
+
+
+@settings(max_examples=80, deadline=None)
+@given(matmul_cases(), st.sampled_from(FUSED_FORMATS), st.integers(1, 9), st.integers(0, 40),
+       st.sampled_from((None, 1, 2, 5)), st.sampled_from(("nearest_even", "toward_zero")),
+       st.sampled_from(("ieee", "saturate")))
+def test_fused_matmul_equals_the_emulating_kernels(case, fmt, k, align, promote, rounding, overflow):
+    """The fused adder into binary32 on the machine's float64 (``machine_sum.reduce_fused``):
+    random values of formats whose products float64 holds (subnormals, both zeros, the largest
+    values: sums that overflow, cancel to zero or end below float32's normal range), any k,
+    alignment and promotion, both modes, every shape down to k = 0."""
+    _, a, b, _ = case
+    a, b = nf.round(a, fmt).astype(a.dtype), nf.round(b, fmt).astype(b.dtype)
+    options = dict(accumulator="binary32", order="fused", fused_terms=k, alignment_bits=align,
+                   promote_every=promote, rounding=rounding, overflow=overflow)
+    same_bits(nf.matmul(a, b, fmt, **options), emulated(nf.matmul, a, b, fmt, **options))
+
+
+def test_the_machine_answers_fused_matmuls(monkeypatch):
+    """64 x 200 x 48 e4m3 products (large and small, so that alignment truncates) in an FP8
+    tensor-core model and a wide adder: the machine answers, bit for bit the emulation."""
+    answered = []
+    original = machine_sum.reduce_fused
+    monkeypatch.setattr(machine_sum, "reduce_fused", lambda *args: answered.append(original(*args)) or answered[-1])
+    rng = np.random.default_rng(4)
+    a = nf.round(rng.standard_normal((64, 200)) * np.exp2(rng.integers(-6, 6, (64, 200))), "e4m3", overflow="saturate")
+    b = nf.round(rng.standard_normal((200, 48)), "e4m3")
+    for options in (dict(fused_terms=2, alignment_bits=13, rounding="toward_zero", promote_every=128),
+                    dict(fused_terms=32, alignment_bits=24)):
+        got = nf.matmul(a, b, "e4m3", accumulator="binary32", order="fused", **options)
+        assert answered[-1] is not None
+        same_bits(got, emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", order="fused", **options))
+
+
+def test_fused_flush_to_zero_threads_fall_back():
+    out = np.empty((1, 1), np.float32)
+    a, b = np.ones((1, 1, 2), np.float32), np.ones((1, 2, 1), np.float32)
+    args = (np.int64(2), np.int64(8), np.int64(0), False)
+    assert not machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(0))
+    assert machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(1e-45)) and out[0, 0] == 2

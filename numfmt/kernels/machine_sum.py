@@ -9,6 +9,7 @@ flushes subnormals to zero (FTZ / DAZ, which ``torch.set_flush_denormal(True)`` 
 the caller falls back to the emulating kernels.
 """
 import numba as nb
+import numpy as np
 
 
 @nb.njit(cache=True, nogil=True)
@@ -54,4 +55,84 @@ def sequential_products(out, start, a, b, tiny):
             yk = y[k]
             for j in range(row.size):
                 row[j] += xk * yk[j]
+    return True
+
+
+_LOW_EXP = -(1 << 20)       # the "exponent" of a zero addend: below every other
+
+
+@nb.njit(forceinline=True)
+def _exponent(v):
+    """The exponent of the leading bit of a normal float64 v; _LOW_EXP for a zero."""
+    e = ((np.float64(v).view(np.int64) >> 52) & 0x7FF) - 1023
+    return e if v != 0 else _LOW_EXP
+
+
+@nb.njit(forceinline=True)
+def _pow2(e):
+    """2.0**e for -1022 <= e <= 1023."""
+    return np.int64((e + 1023) << 52).view(np.float64)
+
+
+@nb.njit(forceinline=True)
+def _to_binary32(v, toward_zero):
+    """The float64 v rounded once to binary32: nearest even (the hardware's conversion), or
+    toward zero (that, stepped back one unit where it went past v; Inf becomes the largest
+    finite value)."""
+    f = np.float32(v)
+    if toward_zero and abs(np.float64(f)) > abs(v):
+        f = np.int32(np.float32(f).view(np.int32) - 1).view(np.float32)
+    return f
+
+
+@nb.njit(cache=True, nogil=True)
+def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
+    """``sequential_products``' rows reduced in the order "fused" into binary32: from s = +0,
+    each step takes s and the next k products, truncates every addend toward zero to a
+    multiple of 2**(emax - align) (emax: the largest addend's leading-bit exponent), adds the
+    truncated addends and rounds the sum once (``_to_binary32``); with promote > 0 the
+    products are reduced in chunks of that many from +0 and the chunks' results added in
+    binary32 (nearest even). Exact in float64 where the caller checked it: the products are
+    normal float64 numbers (or zeros) exactly, every truncated addend is an integer multiple
+    of 2**(emax - align) below 2**(align + 1) of them, and k + 1 of them sum below 2**53.
+    A zero sum is +0, as the exact core makes it: total starts from s's +0 or its
+    truncation, and the largest addend truncates to a nonzero multiple, so only a
+    cancellation (+0 in nearest even) or addends that are all zeros (+0 scaled) give zero.
+    False under FTZ."""
+    if tiny + tiny == 0:
+        return False
+    M, n = a.shape[1], a.shape[2]
+    P = out.shape[1]
+    s = np.empty(P)
+    total = np.empty(P)
+    emax = np.empty(P, np.int64)
+    chunk = promote if promote > 0 else max(n, 1)
+    for r in range(out.shape[0]):
+        o = start + r
+        g = o // M
+        x = a[g if a.shape[0] > 1 else 0, o % M]
+        y = b[g if b.shape[0] > 1 else 0]
+        row = out[r]
+        for c0 in range(0, max(n, 1), chunk):
+            s[:] = 0.0
+            for g0 in range(c0, min(c0 + chunk, n), k):
+                g1 = min(g0 + k, c0 + chunk, n)
+                for j in range(P):
+                    emax[j] = _exponent(s[j])
+                for i in range(g0, g1):
+                    xi = np.float64(x[i])
+                    for j in range(P):
+                        emax[j] = max(emax[j], _exponent(xi * np.float64(y[i, j])))
+                for j in range(P):
+                    scale = _pow2(min(align - emax[j], 1023))
+                    total[j] = np.trunc(s[j] * scale)
+                for i in range(g0, g1):
+                    xi = np.float64(x[i])
+                    for j in range(P):
+                        scale = _pow2(min(align - emax[j], 1023))
+                        total[j] += np.trunc(xi * np.float64(y[i, j]) * scale)
+                for j in range(P):
+                    s[j] = _to_binary32(total[j] * _pow2(max(emax[j] - align, -1022)), toward_zero)
+            for j in range(P):
+                row[j] = np.float32(s[j]) if c0 == 0 else np.float32(row[j]) + np.float32(s[j])
     return True
