@@ -30,6 +30,15 @@ def sequential_terms(out, start, a, tiny):
     return True
 
 
+@nb.njit(forceinline=True)
+def _operands(a, b, o):
+    """The row of a (G, M, n) and the matrix of b (G', n, P) of flat output row o = g * M + i
+    (a batch length of 1 broadcasts)."""
+    M = a.shape[1]
+    g = o // M
+    return a[g if a.shape[0] > 1 else 0, o % M], b[g if b.shape[0] > 1 else 0]
+
+
 @nb.njit(cache=True, nogil=True)
 def sequential_products(out, start, a, b, tiny):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
@@ -38,12 +47,9 @@ def sequential_products(out, start, a, b, tiny):
     vectorize); each sum still adds its products in k order. False under FTZ."""
     if tiny + tiny == 0:
         return False
-    M, n = a.shape[1], a.shape[2]
+    n = a.shape[2]
     for r in range(out.shape[0]):
-        o = start + r
-        g = o // M
-        x = a[g if a.shape[0] > 1 else 0, o % M]
-        y = b[g if b.shape[0] > 1 else 0]
+        x, y = _operands(a, b, start + r)
         row = out[r]
         if n == 0:
             row[:] = 0
@@ -101,17 +107,14 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
     False under FTZ."""
     if tiny + tiny == 0:
         return False
-    M, n = a.shape[1], a.shape[2]
+    n = a.shape[2]
     P = out.shape[1]
     s = np.empty(P)
     total = np.empty(P)
     emax = np.empty(P, np.int64)
     chunk = promote if promote > 0 else max(n, 1)
     for r in range(out.shape[0]):
-        o = start + r
-        g = o // M
-        x = a[g if a.shape[0] > 1 else 0, o % M]
-        y = b[g if b.shape[0] > 1 else 0]
+        x, y = _operands(a, b, start + r)
         row = out[r]
         for c0 in range(0, max(n, 1), chunk):
             s[:] = 0.0
