@@ -43,7 +43,8 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _round_same_range,
+                       _sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -188,3 +189,138 @@ def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, r
 KERNELS = {"add": (machine_kernel, machine_sr_kernel), "sub": (machine_kernel, machine_sr_kernel),
            "mul": (machine_kernel, machine_sr_kernel), "fma": (machine_kernel, machine_sr_kernel),
            "div": (machine_div_kernel, machine_div_sr_kernel), "sqrt": (machine_sqrt_kernel, machine_sqrt_sr_kernel)}
+
+
+# ---- float32 lanes: the operation in float32, rounded by the casts' uint32 steps ----------------
+
+_NAN32 = U32(0x7FC00000)     # one NaN (positive, quiet), as the exact route gives
+_INF32 = U32(0x7F800000)
+
+
+@nb.njit(forceinline=True)
+def _nearest32(b, zk, p):
+    return nearest32_one(b, p)
+
+
+@nb.njit(forceinline=True)
+def _same_range32(b, zk, p):
+    """``_round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
+    return U32(_round_same_range(np.int64(b), p, 23, False, 0, 0))
+
+
+@nb.njit(forceinline=True)
+def _sr_add32(b, zk, p):
+    return _sr_add_one(b, zk, p)
+
+
+@nb.njit(forceinline=True)
+def _value32(b, pc, rounder):
+    """Whether the float32 bits b (uint32) are a value of the format: rounding to nearest even
+    (``rounder`` with pc: parameters of overflow "ieee", nan "ml_dtypes") leaves them, apart from
+    the sign of zero; a NaN where the format has NaN (its NaN input rounds to a NaN)."""
+    a = U32(b & U32(0x7FFFFFFF))
+    nan_ok = U32(rounder(_NAN32, U32(0), pc) & U32(0x7FFFFFFF)) > _INF32
+    return (rounder(b, U32(0), pc) == b) | (a == U32(0)) | ((a > _INF32) & nan_ok)
+
+
+@nb.njit(forceinline=True)
+def _add_mul32(x, y, op):
+    """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
+    return x * y if op == 2 else x + (-y if op == 1 else y)
+
+
+@nb.njit(forceinline=True)
+def _div32(x, y, op):
+    return x / y
+
+
+@nb.njit(forceinline=True)
+def _sqrt32(x, y, op):
+    return np.sqrt(x)
+
+
+@nb.njit(forceinline=True)
+def _no_draw32(rand, seed, index, k):
+    return U32(0)
+
+
+@nb.njit(forceinline=True)
+def _seeded32(rand, seed, index, k):
+    """The k random bits of element ``index`` at the top of a uint32 (``_sr_add_one``'s zk)."""
+    return U32(U32(splitmix_bits(seed, index, k)) << U32(32 - k))
+
+
+@nb.njit(forceinline=True)
+def _given32(rand, seed, index, k):
+    return U32(U32(rand[index]) << U32(32 - k))
+
+
+@nb.njit(inline="always")
+def _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, unary):
+    """out[i] = compute(x[i], y[start + i]) in float32 (NaN made positive), rounded to the format
+    by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
+    an operand is not a value of the format (``_value32`` with pc and ``check``), bad[1] = 1
+    (nothing computed) where the thread flushes subnormals."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y = y[start:start + x.size]
+    xb, yb, ob = x.view(np.uint32), y.view(np.uint32), out.view(np.uint32)
+    found = False
+    for i in range(x.size):
+        found |= not (_value32(xb[i], pc, check) & (unary | _value32(yb[i], pc, check)))
+        v = compute(x[i], y[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
+    if found:
+        bad[0] = 1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_kernel(x, out, start, y, op, p, pc, bad, tiny):
+    """Round to nearest even of add, sub and mul (op = OPS[name]) in float32 lanes: x, y, out
+    float32 (y read from index start); p = casts.floating.fast32_params(fmt, overflow, "raise"),
+    pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's result rounded once
+    more is the correct rounding (``numfmt.arithmetic.floating.nearest_in_float32``)."""
+    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _add_mul32, _nearest32, _nearest32, False)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_div_kernel(x, out, start, y, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for div (op 4)."""
+    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _div32, _nearest32, _nearest32, False)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sqrt_kernel(x, out, start, y, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for sqrt (op 5; y unused, any float32 array of the length)."""
+    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _sqrt32, _nearest32, _nearest32, True)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_kernel(x, out, start, y, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
+    casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
+    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _add_mul32, _same_range32, _same_range32, False)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sr_kernel(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed):
+    """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 random bits (rand
+    and seed as the casts take them), where float32's result is exact; two loops as
+    ``_stochastic_loop`` (the seeded one never reads rand)."""
+    if rand.size == 0:
+        _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
+                _nearest32, False)
+    else:
+        _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
+                _nearest32, False)
+
+
+# name -> deterministic (round to nearest even) float32 kernel
+KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "div": fast32_div_kernel,
+             "sqrt": fast32_sqrt_kernel}
