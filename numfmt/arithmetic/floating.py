@@ -129,17 +129,21 @@ def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
     """Whether float32's own op (round to nearest even) on values of fmt, rounded to nearest even
     once more to fmt, is always the correct rounding (``kernels.machine_arith``, the float32
     kernels, gives the proof): exact results; sums and quotients of precision p <= 11 and roots
-    of p <= 10 (quotients within float32's normal range); products of p <= 12 whose lowest
-    where 2p <= qsub + 149 (products below float32's normal range).
+    of p <= 10 (quotients within float32's normal range); products of p <= 12 where 2p <= qsub
+    + 149 (products below float32's normal range); fma where products are exact in float32,
+    below 2**127 (TwoSum's range), and p <= 22 (its sum rounded to odd at 24 bits).
 
-    >>> [nearest_in_float32(op, FloatFormat(8, 7)) for op in ("add", "mul", "div", "sqrt")]
-    [True, True, False, True]
+    >>> [nearest_in_float32(op, FloatFormat(8, 7)) for op in ("add", "mul", "div", "sqrt", "fma")]
+    [True, True, False, True, False]
+    >>> [nearest_in_float32(op, FloatFormat(4, 3)) for op in ("add", "mul", "div", "sqrt", "fma")]
+    [True, True, True, True, True]
     """
     p = fmt.man_bits + 1
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     span = fmt.info.maxexp - qsub          # quotients lie in 2**-span .. 2**span
+    fma = products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127 and p <= 22
     return exact_in_float32(op, fmt) or {"add": p <= 11, "sub": p <= 11, "mul": p <= 12 and 2 * p <= qsub + 149,
-                                         "div": p <= 11 and span <= 126, "sqrt": p <= 10}.get(op, False)
+                                         "div": p <= 11 and span <= 126, "sqrt": p <= 10, "fma": fma}.get(op, False)
 
 
 def innocuous_format(fmt: FloatFormat) -> bool:
@@ -236,7 +240,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     if fast32 is not None:      # float32's own arithmetic, rounded in uint32 lanes
         kernel, p32, pc32 = fast32
         extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))
-        run_chunked(kernel, x, out, y, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, _FLOAT32_TINY, *extra,
+        run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, _FLOAT32_TINY, *extra,
                     pass_start=True, work_per_item=1)
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",

@@ -224,18 +224,34 @@ def _value32(b, pc, rounder):
 
 
 @nb.njit(forceinline=True)
-def _add_mul32(x, y, op):
+def _add_mul32(x, y, z, op):
     """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
     return x * y if op == 2 else x + (-y if op == 1 else y)
 
 
 @nb.njit(forceinline=True)
-def _div32(x, y, op):
+def _fma32(x, y, z, op):
+    """x * y + z rounded to odd at float32's 24 bits, where x * y is exact and the sum below
+    2**127: s = fl(x * y + z) and its exact error e (TwoSum); where e != 0 the magnitude of s
+    truncated (one ulp less where |s| > the exact |sum|, e's sign against s's) with its last
+    bit set. Rounding that once more to p <= 22 bits is the correct rounding (p + 2 <= 24)."""
+    prod = x * y
+    s = prod + z
+    back = s - prod
+    e = (prod - (s - back)) + (z - back)
+    b = np.float32(s).view(np.uint32)
+    mag = U32(b & U32(0x7FFFFFFF))
+    odd = U32(U32(mag - U32((e < 0) != (s < 0))) | U32(1))
+    return U32(U32(odd if (e != 0) & (mag < _INF32) else mag) | U32(b ^ mag)).view(np.float32)
+
+
+@nb.njit(forceinline=True)
+def _div32(x, y, z, op):
     return x / y
 
 
 @nb.njit(forceinline=True)
-def _sqrt32(x, y, op):
+def _sqrt32(x, y, z, op):
     return np.sqrt(x)
 
 
@@ -256,20 +272,22 @@ def _given32(rand, seed, index, k):
 
 
 @nb.njit(inline="always")
-def _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, unary):
-    """out[i] = compute(x[i], y[start + i]) in float32 (NaN made positive), rounded to the format
+def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, arity):
+    """out[i] = compute(x[i], y[start + i], z[start + i]) in float32 (NaN made positive), rounded to the format
     by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
-    an operand is not a value of the format (``_value32`` with pc and ``check``), bad[1] = 1
+    one of the ``arity`` operands is not a value of the format (``_value32`` with pc and
+    ``check``), bad[1] = 1
     (nothing computed) where the thread flushes subnormals."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
-    y = y[start:start + x.size]
-    xb, yb, ob = x.view(np.uint32), y.view(np.uint32), out.view(np.uint32)
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     found = False
     for i in range(x.size):
-        found |= not (_value32(xb[i], pc, check) & (unary | _value32(yb[i], pc, check)))
-        v = compute(x[i], y[i], op)
+        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
+                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        v = compute(x[i], y[i], z[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
     if found:
@@ -277,50 +295,57 @@ def _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, draw, compute
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_kernel(x, out, start, y, op, p, pc, bad, tiny):
+def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """Round to nearest even of add, sub and mul (op = OPS[name]) in float32 lanes: x, y, out
-    float32 (y read from index start); p = casts.floating.fast32_params(fmt, overflow, "raise"),
+    float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt, overflow, "raise"),
     pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's result rounded once
     more is the correct rounding (``numfmt.arithmetic.floating.nearest_in_float32``)."""
-    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _add_mul32, _nearest32, _nearest32, False)
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _add_mul32, _nearest32, _nearest32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_div_kernel(x, out, start, y, op, p, pc, bad, tiny):
+def fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for fma (op 3): float32's sum rounded to odd (``_fma32``)."""
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _fma32, _nearest32, _nearest32, 3)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for div (op 4)."""
-    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _div32, _nearest32, _nearest32, False)
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _div32, _nearest32, _nearest32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_sqrt_kernel(x, out, start, y, op, p, pc, bad, tiny):
+def fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for sqrt (op 5; y unused, any float32 array of the length)."""
-    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _sqrt32, _nearest32, _nearest32, True)
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _sqrt32, _nearest32, _nearest32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def same_range32_kernel(x, out, start, y, op, p, pc, bad, tiny):
+def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
     casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
-    _loop32(x, out, start, y, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _add_mul32, _same_range32, _same_range32, False)
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            _add_mul32, _same_range32, _same_range32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_sr_kernel(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed):
+def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 random bits (rand
     and seed as the casts take them), where float32's result is exact; two loops as
     ``_stochastic_loop`` (the seeded one never reads rand)."""
     if rand.size == 0:
-        _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
-                _nearest32, False)
+        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
+                _nearest32, 2)
     else:
-        _loop32(x, out, start, y, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
-                _nearest32, False)
+        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
+                _nearest32, 2)
 
 
 # name -> deterministic (round to nearest even) float32 kernel
-KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "div": fast32_div_kernel,
-             "sqrt": fast32_sqrt_kernel}
+KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_kernel,
+             "div": fast32_div_kernel, "sqrt": fast32_sqrt_kernel}
