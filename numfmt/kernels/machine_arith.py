@@ -1,7 +1,9 @@
-"""Element-wise arithmetic that the machine's own float64 arithmetic performs as emulated,
-rounded once by the cast's ``round_one``: float32 operands and results; one kernel serves add,
-sub, mul and fma (``OPS``) in every format and deterministic mode, one each div and sqrt, and
-each has a stochastic-rounding twin (``KERNELS``).
+"""Element-wise arithmetic that the machine's own float64 or float32 arithmetic performs as
+emulated: float32 operands and results. In float64, rounded once by the cast's ``round_one``:
+one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
+each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
+and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -36,6 +38,41 @@ is symmetric), but an exact zero is -0 unless both operands are +0, as IEEE 754 
 is float32's smallest subnormal, passed at run time: where ``tiny + tiny`` is 0 the thread
 flushes subnormals (FTZ / DAZ), nothing is computed and bad[1] = 1 (the caller then runs the
 exact core).
+
+float32 lanes (``numfmt.arithmetic.floating.nearest_in_float32`` and ``exact_in_float32`` pick
+them). A float32 x is a value of the format iff rounding it to nearest even leaves it (apart
+from the sign of zero; NaN where the format has one). The result is float32's own (round to
+nearest even, subnormals kept) rounded once more, to nearest even (``nearest32_one``; bfloat16:
+``_round_same_range``) or stochastically (``_sr_add_one``, where float32's result is exact: the
+same random number start + i for element i as the casts and the float64 kernels draw).
+Formats of precision p, smallest quantum 2**qsub >= 2**-149; a wrong double rounding needs
+float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits) with x != m:
+
+- *exact*: sums of values below 2**128 with at most 24 bits from 2**qsub (e4m3: 19 bits),
+  products of at most 24 bits from 2**(2 qsub) >= 2**-149, below 2**128 (e4m3, e5m2, binary16).
+- *sums*, p <= 11: below 2**-126 a sum of multiples of 2**qsub is exact in float32; above,
+  24 >= 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995). The format's rounding is
+  the unbounded-exponent rounding followed by the overflow test, so its subnormals (fewer bits)
+  and overflow threshold keep the argument; float32 overflows only where x is past the format's
+  (bfloat16: float32's Inf and the format's overflow are the same result in the casts' kernels).
+- *products*, p <= 12: at most 2p <= 24 bits, exact at or above 2**-126. Below, y is x rounded
+  to a multiple of 2**-149: x = AB * 2**e with A, B < 2**p. Where e >= -149, x - m is a nonzero
+  multiple of 2**-149 (m is, as qsub - 1 >= -149), more than half of it. Where e = -150, y = m
+  needs x = m +- 2**-150 with AB odd and AB = M * 2**(qsub + 149) +- 1 >= 2**(qsub + 149) - 1,
+  impossible where 2p <= qsub + 149 (AB <= (2**p - 1)**2 < 2**(2p) - 1). Where e <= -151,
+  x < 2**(2p - 151) <= 2**(qsub - 2), below every midpoint by more than 2**-150. bfloat16:
+  2p = 16 = qsub + 149.
+- *quotients*, p <= 11, every quotient in float32's normal range (|y - x| <= 2**(E - 24),
+  2**E <= x): a = A 2**alpha, b = B 2**beta, m = M 2**mu (A, B < 2**p, M < 2**(p + 1), any
+  scale: format subnormals included); x - m = (a - m b) / b is a nonzero multiple of
+  2**min(alpha, mu + beta) over b < 2**(beta + p): |x - m| > 2**(min(alpha - beta, mu) - p),
+  and E <= min(alpha - beta, mu) + p, so |x - m| > 2**(E - 2p) >= 2**(E - 22).
+- *roots*, p <= 10: x - m = (a - m**2) / (x + m), a - m**2 a nonzero multiple of
+  2**min(alpha, 2 mu), x + m < 2**(E + 2), E <= mu + p and 2E <= alpha + p: |x - m| >
+  2**(E - 24) where p <= 10.
+- *fma*, products exact in float32, sums below 2**127: s = RN24(x y + z) and its exact error
+  (TwoSum) give x y + z rounded to odd at 24 bits, which rounds once more correctly to p <= 22
+  bits (``_fma32``).
 """
 import numba as nb
 import numpy as np
