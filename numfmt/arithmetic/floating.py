@@ -11,7 +11,8 @@ import numpy as np
 
 from ..parallel import run_chunked
 from ..casts.common import kernel_random_bits
-from ..casts.floating import fast32_params, fits_float32, same_range_params, float32_domain, overflow_mark, kernel_params, sr_params
+from ..casts.floating import (fast32_params, fits_float32, float32_domain, kernel_params, overflow_mark,
+                              same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
@@ -253,7 +254,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
                         pass_start=True, work_per_item=4)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
-    if not (fast32 or machine or route) or not_values[1]:      # the exact core, also where a faster kernel could not serve
+    if not (fast32 or machine or route) or not_values[1]:      # the exact core, also where a faster one could not serve
         run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")

@@ -331,43 +331,39 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
         bad[0] = 1
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """Round to nearest even of add, sub and mul (op = OPS[name]) in float32 lanes: x, y, out
-    float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt, overflow, "raise"),
-    pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's result rounded once
-    more is the correct rounding (``numfmt.arithmetic.floating.nearest_in_float32``)."""
+@nb.njit(inline="always")
+def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
+    """``_loop32`` without random bits: round to nearest even by ``rounder``, checked by it."""
     _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _add_mul32, _nearest32, _nearest32, 2)
+            compute, rounder, rounder, arity)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_kernel`` for fma (op 3): float32's sum rounded to odd (``_fma32``)."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _fma32, _nearest32, _nearest32, 3)
+def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """Round to nearest even of add, sub and mul (op = OPS[name]) in float32 lanes: x, y, z,
+    out float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt,
+    overflow, "raise"), pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's
+    result rounded once more is the correct rounding (``arithmetic.floating.nearest_in_float32``)."""
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_kernel`` for div (op 4)."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _div32, _nearest32, _nearest32, 2)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_kernel`` for sqrt (op 5; y unused, any float32 array of the length)."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _sqrt32, _nearest32, _nearest32, 1)
+def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``_fma32``), div (4) and
+    sqrt (5; y unused): a loop each."""
+    if op == 3:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma32, _nearest32, 3)
+    elif op == 4:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
+    else:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
     casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            _add_mul32, _same_range32, _same_range32, 2)
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -384,5 +380,5 @@ def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
 
 
 # name -> deterministic (round to nearest even) float32 kernel
-KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_kernel,
-             "div": fast32_div_kernel, "sqrt": fast32_sqrt_kernel}
+KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_div_sqrt_kernel,
+             "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
