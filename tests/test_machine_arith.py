@@ -438,3 +438,17 @@ def test_operands_that_are_not_values_raise():
         with pytest.raises(ValueError, match=f"elements of {name} are not values of e4m3"):
             nf.fma(*operands, f)
     assert nf.add(np.float32([-0.0]), np.float32([1.0]), "e4m3fnuz").tolist() == [1.0]
+
+
+def test_float32_stochastic_with_few_random_bits():
+    """k < 32 random bits at the top of the uint32 (``_sr_add_one``), seeded and explicit: the
+    float64 operands' kernels' bits."""
+    a, b, _ = pair_sample("e4m3", 3000, 4)
+    bits = np.random.default_rng(6).integers(0, 1 << 5, a.size, dtype=np.uint64)
+    for k in (1, 5, 31):
+        assert fast32_args("add", nf.format("e4m3"), SR, "ieee", (3, k, "add", None), np.float32, np.float32)
+        for function in (nf.add, nf.sub, nf.mul):
+            kwargs = {"random_bits": bits} if k == 5 else {"seed": 3}
+            got = function(a, b, "e4m3", "stochastic", sr_bits=k, **kwargs)
+            same_bits(got, function(a.astype(np.float64), b.astype(np.float64), "e4m3", "stochastic", sr_bits=k,
+                                    **kwargs))
