@@ -242,7 +242,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         kernel, p32, pc32 = fast32
         extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))
         run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, _FLOAT32_TINY, *extra,
-                    pass_start=True, work_per_item=1)
+                    pass_start=True, work_per_item=2 if sr is None else 4)     # as the float64 kernels'
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
                  "ml_dtypes")[0], not_values, _FLOAT32_TINY, np.int64(rdn))
