@@ -6,14 +6,16 @@ operands the float64 route / exact core: the two are compared bit for bit."""
 import numba as nb
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
-from numfmt.arithmetic.floating import exact_in_float64, innocuous_format, takes_machine
+from numfmt.arithmetic.floating import exact_in_float64, fast32_args, innocuous_format, takes_machine
 from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
 from numfmt.kernels.floating import DOM32, DOM64
+from numfmt.kernels.machine_arith import (fast32_fma_div_sqrt_kernel, fast32_kernel, fast32_sr_kernel,
+                                         same_range32_kernel)
 from numfmt.ops import representable
 from numfmt.rounding import Rounding
 
@@ -270,3 +272,183 @@ def test_machine_kernels_other_formats(fmt):
     for op, mode in machine_cases(fmt):
         if f.has_nan or op not in ("div", "sqrt"):      # invalid operations raise without NaN
             check_machine(op, fmt, operands_of(op, a, b, c), mode)
+
+
+# ---- the float32 kernels (the operation in float32, rounded by the casts' uint32 steps): round
+# to nearest even of add, sub, mul, div, sqrt and fma where nearest_in_float32 (double rounding
+# innocuous, or fma rounded to odd), stochastic add, sub and mul where float32's result is exact;
+# every case asserts that a float32 kernel runs (fast32_args)
+
+RNE, SR = Rounding.NEAREST_EVEN, Rounding.STOCHASTIC
+SR_ARGS = (7, 32, "add", None)
+
+
+def fast_cases(f, overflow="ieee"):
+    """(op, mode) pairs that take a float32 kernel in the format f."""
+    for op in FUNCTIONS:
+        for mode in (RNE, SR):
+            if fast32_args(op, f, mode, overflow, SR_ARGS if mode == SR else None, np.float32, np.float32):
+                yield op, mode
+
+
+def check_fast(op, f, operands, mode, overflow="ieee"):
+    """The float32 kernel's results equal the exact core's (overflow "ieee") or the float64
+    operands' (which never take a float32 kernel), bit for bit."""
+    assert fast32_args(op, f, mode, overflow, SR_ARGS if mode == SR else None, np.float32, np.float32)
+    x32 = [np.asarray(o, np.float32) for o in operands]
+    if not f.has_nan:       # invalid operations raise without NaN
+        keep = ~np.isnan(FUNCTIONS[op](*(o.astype(np.float64) for o in x32), nf.format("binary64")))
+        x32 = [o[keep] for o in x32]
+    kwargs = {"seed": 7} if mode == SR else {}
+    got = FUNCTIONS[op](*x32, f, mode.name.lower(), overflow, **kwargs)
+    x64 = [o.astype(np.float64) for o in x32]
+    if overflow == "ieee":
+        want = exact_core(op, x64, f, mode, 7 if kwargs else None)
+    else:
+        want = FUNCTIONS[op](*x64, f, mode.name.lower(), overflow, **kwargs)
+    same_bits(got, want)
+
+
+def test_which_cases_take_a_float32_kernel():
+    """e4m3: every RNE operation, SR add / sub / mul (exact in float32); bfloat16: RNE add, sub,
+    mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
+    products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
+    not (2p = 22 > qsub + 149 = 13)."""
+    cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
+    ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
+    srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
+    every = ["add", "div", "fma", "mul", "sqrt", "sub"]
+    assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "mul", "sub"],
+                   "binary16": ["add", "div", "fma", "mul", "sub"], "tf32": ["add", "sub"]}
+    assert srs == {"e4m3": ["add", "mul", "sub"], "e5m2": ["mul"], "bfloat16": [], "binary16": ["mul"], "tf32": []}
+    e4m3 = nf.format("e4m3")
+    assert fast32_args("add", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_kernel
+    assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_div_sqrt_kernel
+    assert fast32_args("add", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_sr_kernel
+    bfloat16 = nf.format("bfloat16")
+    assert fast32_args("mul", bfloat16, RNE, "ieee", None, np.float32, np.float32)[0] is same_range32_kernel
+    for args in (("add", e4m3, RNE, "raise", None, np.float32, np.float32),
+                 ("add", e4m3, RNE, "ieee", None, np.float64, np.float64),
+                 ("add", e4m3, Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32),
+                 ("add", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
+                 ("add", e4m3, SR, "ieee", (7, 8, "nearest", None), np.float32, np.float32)):
+        assert fast32_args(*args) is None
+
+
+def test_bfloat16_products_at_float32s_subnormals():
+    """2p = qsub + 149 (16): bfloat16 products below 2**-126 are rounded by float32 to 2**-149
+    first; 100,000 products from 2**-152 to 2**-124, every sign, with ties of both grids."""
+    rng = np.random.default_rng(2)
+    n = 100_000
+    sig = lambda: (128 + rng.integers(0, 128, n)) * 2.0 ** -7
+    ea = rng.integers(-70, 60, n)
+    eb = rng.integers(-152, -124, n) - ea
+    a = nf.round(sig() * np.exp2(ea.astype(np.float64)) * rng.choice([-1, 1], n), "bfloat16")
+    b = nf.round(sig() * np.exp2(eb.astype(np.float64)), "bfloat16")
+    f = nf.format("bfloat16")
+    check_fast("mul", f, (a, b), RNE)
+    check_fast("mul", f, (a, b), RNE, "saturate")
+
+
+SPECIALS = np.float32([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz", "bfloat16", "binary16"])
+def test_float32_kernels_sample(name):
+    """Every case of the format on a fixed sample (8-bit formats: 3,000 triples of codes; 16-bit:
+    60,000 of every binade, subnormals, Inf, NaN), x + (-x), and every triple of specials,
+    overflow "ieee" and "saturate"."""
+    f = nf.format(name)
+    a, b, c = pair_sample(name, 3000) if f.bits <= 8 else wide_sample(name, 60_000, 1)
+    s = np.concatenate([SPECIALS, np.float32([f.info.max, -f.info.max, f.info.smallest_subnormal])])
+    s = s[np.isin(s, nf.decode(np.arange(1 << f.bits).astype(np.uint16), f))
+          | np.isnan(s) & f.has_nan]     # values of the format only
+    grid = np.meshgrid(s, s, s, indexing="ij")
+    a, b, c = (np.concatenate([v, g.ravel()]) for v, g in zip((a, b, c), grid))
+    for overflow in ("ieee", "saturate"):
+        for op, mode in fast_cases(f, overflow):
+            check_fast(op, f, operands_of(op, np.abs(a) if op == "sqrt" and not f.has_nan else a, b, c), mode,
+                       overflow)
+
+
+FORMATS = [nf.FloatFormat(e, m) for e in range(2, 9) for m in range(1, 11)] + [
+    nf.format(n) for n in ("e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz", "e2m1", "e3m2", "e2m3")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(FORMATS), st.sampled_from(list(FUNCTIONS)), st.sampled_from([RNE, SR]),
+       st.sampled_from(["ieee", "saturate"]), st.integers(0, 2 ** 32 - 1))
+def test_float32_kernels_hypothesis(f, op, mode, overflow, seed):
+    """Hypothesis draws the format (IEEE-style E2..E8 with 1 to 10 fraction bits, OCP, fnuz),
+    the case and the operands' codes."""
+    assume(fast32_args(op, f, mode, overflow, SR_ARGS if mode == SR else None, np.float32, np.float32))
+    rng = np.random.default_rng(seed)
+    v = nf.decode(rng.integers(0, 1 << f.bits, 3 * 256).astype(np.uint32 if f.bits > 16 else np.uint16), f,
+                  dtype=np.float32)
+    a, b, c = v.reshape(3, -1)
+    b[::5] = -a[::5]
+    check_fast(op, f, operands_of(op, np.abs(a) if op == "sqrt" and not f.has_nan else a, b, c), mode, overflow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz"])
+def test_float32_kernels_every_pair_of_codes(name):
+    """Every pair of 8-bit codes (fma: with a random addend), every case, both overflow
+    policies."""
+    f = nf.format(name)
+    v = codes_values(name).astype(np.float32)
+    a, b = np.repeat(v, v.size), np.tile(v, v.size)
+    c = np.random.default_rng(0).permutation(a)
+    for overflow in ("ieee", "saturate"):
+        for op, mode in fast_cases(f, overflow):
+            check_fast(op, f, operands_of(op, a, b, c), mode, overflow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bfloat16", "binary16"])
+def test_float32_kernels_wide_formats(name):
+    """2,000,000 random triples of codes of every binade, every case."""
+    f = nf.format(name)
+    a, b, c = wide_sample(name, 2_000_000, 3)
+    for op, mode in fast_cases(f):
+        check_fast(op, f, operands_of(op, a, b, c), mode)
+
+
+def test_a_thread_that_flushes_subnormals_refuses_float32():
+    """As the float64 kernels: tiny + tiny == 0 computes nothing and flags bad[1]."""
+    f = nf.format("e4m3")
+    _, p, pc = fast32_args("add", f, RNE, "ieee", None, np.float32, np.float32)
+    x = np.ones(3, np.float32)
+    for tiny, flagged, result in ((np.float32(0), 1, 0.0), (np.float32(2.0 ** -149), 0, 2.0)):
+        out, bad = np.zeros(3, np.float32), np.zeros(2, np.int64)
+        fast32_kernel(x, out, 0, x, x, np.int64(0), p, pc, bad, tiny)
+        assert bad[1] == flagged and (out == result).all()
+
+
+def test_operands_that_are_not_values_raise():
+    """The check reads every operand: a float32 that is no value of the format in any
+    position raises, naming the argument; -0 of a format without -0 does not (as the float64
+    kernels)."""
+    f = nf.format("e4m3")
+    ones = np.ones(100, np.float32)
+    for position, name in enumerate("abc"):
+        operands = [ones.copy() for _ in range(3)]
+        operands[position][57] = 1.0625
+        assert fast32_args("fma", f, RNE, "ieee", None, np.float32, np.float32)
+        with pytest.raises(ValueError, match=f"elements of {name} are not values of e4m3"):
+            nf.fma(*operands, f)
+    assert nf.add(np.float32([-0.0]), np.float32([1.0]), "e4m3fnuz").tolist() == [1.0]
+
+
+def test_float32_stochastic_with_few_random_bits():
+    """k < 32 random bits at the top of the uint32 (``_sr_add_one``), seeded and explicit: the
+    float64 operands' kernels' bits."""
+    a, b, _ = pair_sample("e4m3", 3000, 4)
+    bits = np.random.default_rng(6).integers(0, 1 << 5, a.size, dtype=np.uint64)
+    for k in (1, 5, 31):
+        assert fast32_args("add", nf.format("e4m3"), SR, "ieee", (3, k, "add", None), np.float32, np.float32)
+        for function in (nf.add, nf.sub, nf.mul):
+            kwargs = {"random_bits": bits} if k == 5 else {"seed": 3}
+            got = function(a, b, "e4m3", "stochastic", sr_bits=k, **kwargs)
+            same_bits(got, function(a.astype(np.float64), b.astype(np.float64), "e4m3", "stochastic", sr_bits=k,
+                                    **kwargs))

@@ -11,11 +11,13 @@ import numpy as np
 
 from ..parallel import run_chunked
 from ..casts.common import kernel_random_bits
-from ..casts.floating import fits_float32, float32_domain, overflow_mark, kernel_params, sr_params
+from ..casts.floating import (fast32_params, fits_float32, float32_domain, kernel_params, overflow_mark,
+                              same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
+from ..kernels.machine_arith import KERNELS32, fast32_sr_kernel, same_range32_kernel
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -78,11 +80,29 @@ def takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -
 _FLOAT32_TINY = np.float32(2.0 ** -149)     # the machine kernels' check for flushed subnormals
 
 
+def _exact_in(op: str, fmt: FloatFormat, digits: int, lowest: int, overflow: int) -> bool:
+    """Whether a binary type of ``digits`` significand bits, smallest quantum 2**lowest and
+    overflow threshold 2**overflow holds op's exact result on values of fmt: sums have
+    maxexp + 1 - qsub bits, fma results max(2 maxexp, maxexp) + 1 - min(2 qsub, qsub), products
+    2p, from 2**(2 qsub)."""
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    top = fmt.info.maxexp
+    if op == "mul":
+        high, low, bits = 2 * top, 2 * qsub, 2 * (fmt.man_bits + 1)
+    elif op in ("add", "sub"):
+        high, low = top + 1, qsub
+        bits = high - low
+    elif op == "fma":
+        high, low = max(2 * top, top) + 1, min(2 * qsub, qsub)
+        bits = high - low
+    else:
+        return False
+    return bits <= digits and low >= lowest and high <= overflow
+
+
 def exact_in_float64(op: str, fmt: FloatFormat) -> bool:
     """Whether float64's own op on values of fmt is always the exact result
-    (``kernels.machine_arith`` gives the bounds): sums have maxexp + 1 - qsub bits, fma
-    results max(2 maxexp, maxexp) + 1 - min(2 qsub, qsub), products 2p
-    (``products_exact_in_float64``).
+    (``kernels.machine_arith`` gives the bounds).
 
     >>> [exact_in_float64(op, FloatFormat(4, 3)) for op in ("add", "mul", "fma", "div")]
     [True, True, True, False]
@@ -91,15 +111,40 @@ def exact_in_float64(op: str, fmt: FloatFormat) -> bool:
     """
     if op == "mul":
         return products_exact_in_float64(fmt)
+    return _exact_in(op, fmt, 53, -1074, 1024)
+
+
+def exact_in_float32(op: str, fmt: FloatFormat) -> bool:
+    """Whether float32's own op on values of fmt is always the exact result (as
+    ``exact_in_float64``: 24 bits, quantum 2**-149, below 2**128).
+
+    >>> [exact_in_float32(op, FloatFormat(4, 3)) for op in ("add", "mul", "fma")]
+    [True, True, False]
+    >>> [exact_in_float32(op, FloatFormat(*f)) for op in ("add", "mul") for f in ((5, 2), (8, 7))]
+    [False, False, True, False]
+    """
+    return _exact_in(op, fmt, 24, -149, 128)
+
+
+def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
+    """Whether float32's own op (round to nearest even) on values of fmt, rounded to nearest even
+    once more to fmt, is always the correct rounding (``kernels.machine_arith``, the float32
+    kernels, gives the proof): exact results; sums and quotients of precision p <= 11 and roots
+    of p <= 10 (quotients within float32's normal range); products of p <= 12 where 2p <= qsub
+    + 149 (products below float32's normal range); fma where products are exact in float32,
+    below 2**127 (TwoSum's range), and p <= 22 (its sum rounded to odd at 24 bits).
+
+    >>> [nearest_in_float32(op, FloatFormat(8, 7)) for op in ("add", "mul", "div", "sqrt", "fma")]
+    [True, True, False, True, False]
+    >>> [nearest_in_float32(op, FloatFormat(4, 3)) for op in ("add", "mul", "div", "sqrt", "fma")]
+    [True, True, True, True, True]
+    """
+    p = fmt.man_bits + 1
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
-    top = fmt.info.maxexp
-    if op in ("add", "sub"):
-        high, low = top + 1, qsub
-    elif op == "fma":
-        high, low = max(2 * top, top) + 1, min(2 * qsub, qsub)
-    else:
-        return False
-    return high - low <= 53 and low >= -1074 and high <= 1024
+    span = fmt.info.maxexp - qsub          # quotients lie in 2**-span .. 2**span
+    fma = products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127 and p <= 22
+    return exact_in_float32(op, fmt) or {"add": p <= 11, "sub": p <= 11, "mul": p <= 12 and 2 * p <= qsub + 149,
+                                         "div": p <= 11 and span <= 126, "sqrt": p <= 10, "fma": fma}.get(op, False)
 
 
 def innocuous_format(fmt: FloatFormat) -> bool:
@@ -127,6 +172,29 @@ def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stoc
     if op in ("div", "sqrt"):
         return stochastic is None or fmt.man_bits + 1 + stochastic[1] <= 51
     return op in ("add", "sub") and mode == Rounding.NEAREST_EVEN and stochastic is None and innocuous_format(fmt)
+
+
+def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype):
+    """(kernel, p, pc) where op takes a float32 kernel of ``kernels.machine_arith`` (float32
+    operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
+    the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
+    fixed shift (``same_range_params``: bfloat16); stochastic rounding with sr_rule="add" and at
+    most 32 random bits where float32's result is exact (``fast32_params``); else None."""
+    if overflow == "raise" or not dtype == out_dtype == np.float32:
+        return None
+    p, pc = fast32_params(fmt, overflow, "raise"), fast32_params(fmt, "ieee", "ml_dtypes")
+    if stochastic is not None:
+        _, k, rule, _ = stochastic
+        fits = p is not None and rule == "add" and k <= 32 and op in ("add", "sub", "mul") and exact_in_float32(op, fmt)
+        return (fast32_sr_kernel, p, pc) if fits else None
+    if mode != Rounding.NEAREST_EVEN or op not in KERNELS32 or not nearest_in_float32(op, fmt):
+        return None
+    if p is not None:
+        return KERNELS32[op], p, pc
+    same = same_range_params(fmt, mode, overflow)
+    if same is None or op not in ("add", "sub", "mul"):
+        return None
+    return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
 
 
 def _first(operands, mask) -> str:
@@ -160,8 +228,9 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     check = kernel_params(fmt, True, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     out_type = np.float64 if overflow == "raise" else out_dtype
-    machine = takes_machine(op, fmt, mode, overflow, stochastic, x.dtype, out_type)
-    if sr is not None and not machine and x.dtype == np.float32:   # the other SR kernels take float64 only
+    fast32 = fast32_args(op, fmt, mode, overflow, stochastic, x.dtype, out_type)
+    machine = fast32 is None and takes_machine(op, fmt, mode, overflow, stochastic, x.dtype, out_type)
+    if sr is not None and not (machine or fast32) and x.dtype == np.float32:   # the other SR kernels take float64 only
         x, y, z = (a.astype(np.float64) for a in (x, y, z))
         out_type = np.float64
     out = np.empty(x.size, out_type)
@@ -169,7 +238,12 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
     args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
-    if machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
+    if fast32 is not None:      # float32's own arithmetic, rounded in uint32 lanes
+        kernel, p32, pc32 = fast32
+        extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))
+        run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, _FLOAT32_TINY, *extra,
+                    pass_start=True, work_per_item=2 if sr is None else 4)     # as the float64 kernels'
+    elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
                  "ml_dtypes")[0], not_values, _FLOAT32_TINY, np.int64(rdn))
         kernel = MACHINE_KERNELS[op][sr is not None]
@@ -180,7 +254,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
                         pass_start=True, work_per_item=4)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
-    if not (machine or route) or not_values[1]:      # the exact core, also where a faster kernel could not serve
+    if not (fast32 or machine or route) or not_values[1]:      # the exact core, also where a faster one could not serve
         run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")

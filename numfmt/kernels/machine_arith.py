@@ -1,7 +1,9 @@
-"""Element-wise arithmetic that the machine's own float64 arithmetic performs as emulated,
-rounded once by the cast's ``round_one``: float32 operands and results; one kernel serves add,
-sub, mul and fma (``OPS``) in every format and deterministic mode, one each div and sqrt, and
-each has a stochastic-rounding twin (``KERNELS``).
+"""Element-wise arithmetic that the machine's own float64 or float32 arithmetic performs as
+emulated: float32 operands and results. In float64, rounded once by the cast's ``round_one``:
+one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
+each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
+and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -36,6 +38,41 @@ is symmetric), but an exact zero is -0 unless both operands are +0, as IEEE 754 
 is float32's smallest subnormal, passed at run time: where ``tiny + tiny`` is 0 the thread
 flushes subnormals (FTZ / DAZ), nothing is computed and bad[1] = 1 (the caller then runs the
 exact core).
+
+float32 lanes (``numfmt.arithmetic.floating.nearest_in_float32`` and ``exact_in_float32`` pick
+them). A float32 x is a value of the format iff rounding it to nearest even leaves it (apart
+from the sign of zero; NaN where the format has one). The result is float32's own (round to
+nearest even, subnormals kept) rounded once more, to nearest even (``nearest32_one``; bfloat16:
+``_round_same_range``) or stochastically (``_sr_add_one``, where float32's result is exact: the
+same random number start + i for element i as the casts and the float64 kernels draw).
+Formats of precision p, smallest quantum 2**qsub >= 2**-149; a wrong double rounding needs
+float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits) with x != m:
+
+- *exact*: sums of values below 2**128 with at most 24 bits from 2**qsub (e4m3: 19 bits),
+  products of at most 24 bits from 2**(2 qsub) >= 2**-149, below 2**128 (e4m3, e5m2, binary16).
+- *sums*, p <= 11: below 2**-126 a sum of multiples of 2**qsub is exact in float32; above,
+  24 >= 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995). The format's rounding is
+  the unbounded-exponent rounding followed by the overflow test, so its subnormals (fewer bits)
+  and overflow threshold keep the argument; float32 overflows only where x is past the format's
+  (bfloat16: float32's Inf and the format's overflow are the same result in the casts' kernels).
+- *products*, p <= 12: at most 2p <= 24 bits, exact at or above 2**-126. Below, y is x rounded
+  to a multiple of 2**-149: x = AB * 2**e with A, B < 2**p. Where e >= -149, x - m is a nonzero
+  multiple of 2**-149 (m is, as qsub - 1 >= -149), more than half of it. Where e = -150, y = m
+  needs x = m +- 2**-150 with AB odd and AB = M * 2**(qsub + 149) +- 1 >= 2**(qsub + 149) - 1,
+  impossible where 2p <= qsub + 149 (AB <= (2**p - 1)**2 < 2**(2p) - 1). Where e <= -151,
+  x < 2**(2p - 151) <= 2**(qsub - 2), below every midpoint by more than 2**-150. bfloat16:
+  2p = 16 = qsub + 149.
+- *quotients*, p <= 11, every quotient in float32's normal range (|y - x| <= 2**(E - 24),
+  2**E <= x): a = A 2**alpha, b = B 2**beta, m = M 2**mu (A, B < 2**p, M < 2**(p + 1), any
+  scale: format subnormals included); x - m = (a - m b) / b is a nonzero multiple of
+  2**min(alpha, mu + beta) over b < 2**(beta + p): |x - m| > 2**(min(alpha - beta, mu) - p),
+  and E <= min(alpha - beta, mu) + p, so |x - m| > 2**(E - 2p) >= 2**(E - 22).
+- *roots*, p <= 10: x - m = (a - m**2) / (x + m), a - m**2 a nonzero multiple of
+  2**min(alpha, 2 mu), x + m < 2**(E + 2), E <= mu + p and 2E <= alpha + p: |x - m| >
+  2**(E - 24) where p <= 10.
+- *fma*, products exact in float32, sums below 2**127: s = RN24(x y + z) and its exact error
+  (TwoSum) give x y + z rounded to odd at 24 bits, which rounds once more correctly to p <= 22
+  bits (``_fma32``).
 """
 import numba as nb
 import numpy as np
@@ -43,7 +80,8 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _round_same_range,
+                       _sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -188,3 +226,159 @@ def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, r
 KERNELS = {"add": (machine_kernel, machine_sr_kernel), "sub": (machine_kernel, machine_sr_kernel),
            "mul": (machine_kernel, machine_sr_kernel), "fma": (machine_kernel, machine_sr_kernel),
            "div": (machine_div_kernel, machine_div_sr_kernel), "sqrt": (machine_sqrt_kernel, machine_sqrt_sr_kernel)}
+
+
+# ---- float32 lanes: the operation in float32, rounded by the casts' uint32 steps ----------------
+
+_NAN32 = U32(0x7FC00000)     # one NaN (positive, quiet), as the exact route gives
+_INF32 = U32(0x7F800000)
+
+
+@nb.njit(forceinline=True)
+def _nearest32(b, zk, p):
+    return nearest32_one(b, p)
+
+
+@nb.njit(forceinline=True)
+def _same_range32(b, zk, p):
+    """``_round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
+    return U32(_round_same_range(np.int64(b), p, 23, False, 0, 0))
+
+
+@nb.njit(forceinline=True)
+def _sr_add32(b, zk, p):
+    return _sr_add_one(b, zk, p)
+
+
+@nb.njit(forceinline=True)
+def _value32(b, pc, rounder):
+    """Whether the float32 bits b (uint32) are a value of the format: rounding to nearest even
+    (``rounder`` with pc: parameters of overflow "ieee", nan "ml_dtypes") leaves them, apart from
+    the sign of zero; a NaN where the format has NaN (its NaN input rounds to a NaN)."""
+    a = U32(b & U32(0x7FFFFFFF))
+    nan_ok = U32(rounder(_NAN32, U32(0), pc) & U32(0x7FFFFFFF)) > _INF32
+    return (rounder(b, U32(0), pc) == b) | (a == U32(0)) | ((a > _INF32) & nan_ok)
+
+
+@nb.njit(forceinline=True)
+def _add_mul32(x, y, z, op):
+    """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
+    return x * y if op == 2 else x + (-y if op == 1 else y)
+
+
+@nb.njit(forceinline=True)
+def _fma32(x, y, z, op):
+    """x * y + z rounded to odd at float32's 24 bits, where x * y is exact and the sum below
+    2**127: s = fl(x * y + z) and its exact error e (TwoSum); where e != 0 the magnitude of s
+    truncated (one ulp less where |s| > the exact |sum|, e's sign against s's) with its last
+    bit set. Rounding that once more to p <= 22 bits is the correct rounding (p + 2 <= 24)."""
+    prod = x * y
+    s = prod + z
+    back = s - prod
+    e = (prod - (s - back)) + (z - back)
+    b = np.float32(s).view(np.uint32)
+    mag = U32(b & U32(0x7FFFFFFF))
+    odd = U32(U32(mag - U32((e < 0) != (s < 0))) | U32(1))
+    return U32(U32(odd if (e != 0) & (mag < _INF32) else mag) | U32(b ^ mag)).view(np.float32)
+
+
+@nb.njit(forceinline=True)
+def _div32(x, y, z, op):
+    return x / y
+
+
+@nb.njit(forceinline=True)
+def _sqrt32(x, y, z, op):
+    return np.sqrt(x)
+
+
+@nb.njit(forceinline=True)
+def _no_draw32(rand, seed, index, k):
+    return U32(0)
+
+
+@nb.njit(forceinline=True)
+def _seeded32(rand, seed, index, k):
+    """The k random bits of element ``index`` at the top of a uint32 (``_sr_add_one``'s zk)."""
+    return U32(U32(splitmix_bits(seed, index, k)) << U32(32 - k))
+
+
+@nb.njit(forceinline=True)
+def _given32(rand, seed, index, k):
+    return U32(U32(rand[index]) << U32(32 - k))
+
+
+@nb.njit(inline="always")
+def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, arity):
+    """out[i] = compute(x[i], y[start + i], z[start + i]) in float32 (NaN made positive), rounded to the format
+    by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
+    one of the ``arity`` operands is not a value of the format (``_value32`` with pc and
+    ``check``), bad[1] = 1
+    (nothing computed) where the thread flushes subnormals."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    found = False
+    for i in range(x.size):
+        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
+                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        v = compute(x[i], y[i], z[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
+    if found:
+        bad[0] = 1
+
+
+@nb.njit(inline="always")
+def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
+    """``_loop32`` without random bits: round to nearest even by ``rounder``, checked by it."""
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            compute, rounder, rounder, arity)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """Round to nearest even of add, sub and mul (op = OPS[name]) in float32 lanes: x, y, z,
+    out float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt,
+    overflow, "raise"), pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's
+    result rounded once more is the correct rounding (``arithmetic.floating.nearest_in_float32``)."""
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``_fma32``), div (4) and
+    sqrt (5; y unused): a loop each."""
+    if op == 3:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma32, _nearest32, 3)
+    elif op == 4:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
+    else:
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
+    casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 random bits (rand
+    and seed as the casts take them), where float32's result is exact; two loops as
+    ``_stochastic_loop`` (the seeded one never reads rand)."""
+    if rand.size == 0:
+        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
+                _nearest32, 2)
+    else:
+        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
+                _nearest32, 2)
+
+
+# name -> deterministic (round to nearest even) float32 kernel
+KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_div_sqrt_kernel,
+             "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
