@@ -203,6 +203,15 @@ def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: b
     return ft, bool(lo_rounds or hi_rounds), bands
 
 
+def fast32_derive(p) -> tuple:
+    """``kernels.report._derive``'s k of a float cast by the fast kernels (p: ``Fast32Params``):
+    an overflow gives ``p.ovf0`` or ``p.ovf1``, which are of one magnitude (the nearest and
+    stochastic modes overflow alike in both directions): the largest value or NaN (or Inf)."""
+    mag0, mag1 = int(p.ovf0) & 0x7FFFFFFF, int(p.ovf1) & 0x7FFFFFFF
+    assert mag0 == mag1, "fast32 overflow results differ by sign"
+    return (np.int64(mag0 == int(p.max_bits)), np.int64(0), np.int64(mag0 > 0x7F800000), np.int64(1))
+
+
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
     """(``floating.round_float``'s result, its CastReport), counted as the cast runs
     (``kernels.report.round_count``: the plain kernels round tile by tile); fmt
@@ -217,6 +226,14 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
+        if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
+            bits, out_bits = flat.view(np.uint32), out.view(np.uint32)
+            derive = fast32_derive(p)
+            chunks = (run_chunked(kern.count_nearest32, bits, out_bits, p, derive, pass_start=True) if sr is None
+                      else run_chunked(kern.count_sr_add32, bits, out_bits, rand, seed, p, k, derive, pass_start=True,
+                                       offset=start))
+            counts.append(combine(chunks))
+            return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
                              has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
