@@ -27,6 +27,7 @@ import numpy as np
 from ..lanes import u64
 from ..random import GOLDEN, element_bits, splitmix_output
 from ..rounding import flags_of
+from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
@@ -655,6 +656,33 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
         return _count32(x_bits, out_bits, start, lim32, k, _seeded_step, _own_result,
                         (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - sr_bits))))
     return _count32(x_bits, out_bits, start, lim32, k, _given_step, _own_result, (p, rand, U32(32 - sr_bits)))
+
+
+@nb.njit(forceinline=True)
+def _posit_step(b, index, c, q, p):
+    """(the float trick's result bits (``kernels.posit._fast_value32``, c its constants), |b|,
+    whether b lies outside the trick's binades: then ``_posit_fix`` rounds it)."""
+    o, outside = posit_kernels._fast_value32(b, c)
+    return U32(o), U32(b & MAG32), outside
+
+
+@nb.njit(forceinline=True)
+def _posit_fix(b, index, o, c, q, p):
+    """The result bits of a float32 b outside the float trick's binades: ``cast_one`` (q its
+    ``cast_params``, p the mode's flags), as ``kernels.posit.fast_round32`` has it."""
+    return U32(posit_kernels.cast_one(np.int64(np.int32(b)), q, p, posit_kernels.DOM32, posit_kernels.VALUE,
+                                      posit_kernels.DETERMINISTIC, posit_kernels.NO_RND, posit_kernels.NO_SR))
+
+
+@nb.njit(cache=True, nogil=True)
+def count_posit_round32(x_bits, out_bits, start, n, es, p, lim32):
+    """``kernels.posit.fast_round32`` (float32 bits in and out as uint32, posit<n, es>, p the
+    deterministic mode's flags) counting as it goes (``_count32``): lim32 = (maxpos, minpos,
+    minpos, 0, 0) as float32 bits (``_cases32``); overflow and underflow saturate to maxpos
+    and minpos unless flushed (``_derive``'s k = (1, 1, 0, 0))."""
+    one, zero = np.int64(1), np.int64(0)
+    return _count32(x_bits, out_bits, start, lim32, (one, one, zero, zero), _posit_step, _posit_fix,
+                    (posit_kernels._fast_args32(n, es, p, False), posit_kernels.cast_params(n, es), p))
 
 @nb.njit(cache=True, nogil=True)
 def count_posit(x, y, start, lim):
