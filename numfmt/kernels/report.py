@@ -564,6 +564,15 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
 
 
 @nb.njit(forceinline=True)
+def _mask(f):
+    """The eight booleans f (a tuple or an array) as bits: bit k is f[k]."""
+    m = 0
+    for k in range(8):
+        m |= (1 << k) if f[k] else 0
+    return m
+
+
+@nb.njit(forceinline=True)
 def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     """Round x_bits into out_bits and count (``numfmt.report``), tile by tile (``_tile32``):
     the counts and first indices, found by a scan of a tile only while one of its counts has
@@ -573,22 +582,14 @@ def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     for lo in range(0, x_bits.size, CAST_TILE):
         xs, outs = x_bits[lo:lo + CAST_TILE], out_bits[lo:lo + CAST_TILE]
         counts = _tile32(c, xs, outs, start + lo, lim32, k, step, fix, args)
-        need = 0
-        for j in range(8):
-            need |= (1 << j) if counts[j] else 0
-        need &= ~seen
+        need = _mask(counts != 0) & ~seen
         for i in range(xs.size if need else 0):
-            f = _cases32(U32(xs[i]), U32(outs[i]), step(xs[i], start + lo + i, *args)[1], lim32)
-            m = 0
-            for j in range(8):
-                m |= (1 << j) if f[j] else 0
-            hit = m & need
+            hit = need & _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], start + lo + i, *args)[1], lim32))
             if hit:
                 _firsts(c, hit, start + lo + i, 0)
-                need &= ~hit
-                seen |= hit
-                if not need:
-                    break
+            need, seen = need & ~hit, seen | hit
+            if not need:
+                break
     return c
 
 
