@@ -1,9 +1,10 @@
 """The ``CastReport`` of a cast, per family: the numbers the counting kernels
 (``numfmt.kernels.report``) take, and one counting pass over (input, result).
 
-The casts' own kernels run unchanged (``report=False`` costs nothing); with a report the
-result is compared with the input, and the float family's IEEE overflow and tininess after
-rounding come from its own ``round_one`` with parameters for an unbounded exponent range.
+``report=False`` runs the casts' own kernels unchanged; with a report the fast float32 and
+posit casts round and count in one pass, the others' result is compared with the input, and
+the float family's IEEE overflow and tininess after rounding come from its own ``round_one``
+with parameters for an unbounded exponent range.
 """
 from __future__ import annotations
 
@@ -213,8 +214,10 @@ def fast32_derive(p) -> tuple:
 
 
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
-    """(``floating.round_float``'s result, its CastReport), counted as the cast runs
-    (``kernels.report.round_count``: the plain kernels round tile by tile); fmt
+    """(``floating.round_float``'s result, its CastReport), counted as the cast runs (the fast
+    float32 kernels' casts in their own pass, ``kernels.report.count_nearest32`` and
+    ``count_sr_add32``; the others by ``kernels.report.round_count``: the plain kernels round
+    tile by tile); fmt
     signed and with a zero (``kernels.report._cast_tile_counts``)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)

@@ -3,8 +3,10 @@ the cast's result, per chunk, returning the counts in ``numfmt.report.FLAGS`` or
 the global index (start + i) of the first element that set each count (-1: none). The caller sums the counts over chunks and keeps the first index of the
 first chunk that has one, so the report does not depend on the thread count.
 
-The cast's own kernels are not touched: the result is compared with the input (the exact value
-of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
+The float32 casts of the fast kernels (``count_nearest32``, ``count_sr_add32``) and of posits
+(``count_posit_round32``) round and count in one pass over uint32 lanes (``_count32``). The
+others' kernels are not touched: the result is compared with the input (the exact value of a
+cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own rounding decides, with the same precision and a wider exponent range: in the
 deterministic modes three roundings per band next to a limit decide every element there
