@@ -124,3 +124,91 @@ def test_fixed_counts_in_the_cast_pass_sample(mode):
     sr = dict(seed=3) if mode == "stochastic" else {}
     _check_fixed(x, nf.format("int8"), mode, "saturate", sr)
     _check_fixed(x[:-2], nf.format("int8"), mode, "wrap", sr)
+
+
+# ----- the one-pass float32 kernels (``kernels.report.count_nearest32``, ``count_sr_add32``,
+# ``count_posit_round32``) against the separate counting passes, on random bit patterns
+
+def _bit_patterns(seed: int, n: int) -> np.ndarray:
+    """n float32 values: random bit patterns (NaNs, Infs, subnormals, every binade), values
+    spread over 80 binades around 1, and the EXTREMES, in random order."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    spread = (rng.standard_normal(n) * 2.0 ** rng.uniform(-40, 40, n)).astype(np.float32)
+    with np.errstate(over="ignore"):
+        x = np.concatenate([bits, spread, np.array(EXTREMES * 20, np.float32)])
+    return rng.permutation(x)
+
+
+def _fast32(fmt, mode, overflow, nan, sr_rule="add", sr_bits=32):
+    from numfmt.casts import floating as float_casts
+    sto = None if mode == "nearest_even" else (3, sr_bits, sr_rule, None)
+    return float_casts._fast32(fmt, rounding_mode(mode), overflow, nan, sto)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_one_pass_float32_counts_equal_the_counting_pass(data):
+    """Formats that take the uint32-lane kernels, nearest_even and stochastic (seeded and given
+    random bits), both overflow policies: results, counts and first indices equal the separate
+    pass', on random bit patterns and spread values (tiles with and without non-finite inputs)."""
+    fmt = data.draw(formats(max_bits=32, signed=True).filter(lambda f: f.zero and 1 <= f.man_bits <= 22))
+    mode = data.draw(st.sampled_from(["nearest_even", "stochastic"]))
+    overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
+    sr_bits = data.draw(st.sampled_from([3, 12, 32]))
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    if _fast32(fmt, mode, overflow, nan, sr_bits=sr_bits) is None:
+        return
+    x = _bit_patterns(data.draw(st.integers(0, 1000)), data.draw(st.sampled_from([50, 40000])))
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    if data.draw(st.booleans()):                # a tile of finite values only
+        x = np.concatenate([np.where(np.isfinite(x), x, 1.0).astype(np.float32), x])
+    if mode == "stochastic" and data.draw(st.booleans()):
+        rand = np.random.default_rng(5).integers(0, 1 << sr_bits, x.size)
+        y, rep = nf.round(x, fmt, mode, overflow, nan=nan, random_bits=rand, sr_bits=sr_bits, report=True)
+        plain = nf.round(x, fmt, mode, overflow, nan=nan, random_bits=rand, sr_bits=sr_bits)
+        sr = stochastic_args(rounding_mode(mode), x.shape, None, sr_bits, "add", rand)
+        ref = cast_report.float_report(x, plain, fmt, rounding_mode(mode), sr)
+        np.testing.assert_array_equal(y, plain)
+        assert rep == ref and rep.first == ref.first
+    else:
+        _check(x, fmt, mode, overflow, seed=11, sr_bits=sr_bits)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_one_pass_posit_counts_equal_the_counting_pass(data):
+    """Posit formats that float32 holds, every deterministic mode: the one-pass kernel's results,
+    counts and first indices equal the plain cast's and the separate pass'
+    (``casts.report.posit_report``), on random bit patterns and spread values."""
+    from numfmt.testing import posit_formats
+    fmt = data.draw(posit_formats(max_bits=32).filter(lambda f: f.fits_float32()))
+    mode = data.draw(st.sampled_from(MODES[:-1]))
+    x = _bit_patterns(data.draw(st.integers(0, 1000)), data.draw(st.sampled_from([50, 40000])))
+    if data.draw(st.booleans()):
+        x = np.concatenate([np.ones(40000, np.float32), x])
+    y, rep = nf.round(x, fmt, mode, report=True)
+    plain = nf.round(x, fmt, mode)
+    np.testing.assert_array_equal(y, plain)
+    ref = cast_report.posit_report(x, plain, fmt)
+    assert rep == ref and rep.first == ref.first
+
+
+@pytest.mark.parametrize("fmt, mode", [("e4m3", "nearest_even"), ("e2m1", "nearest_even"), ("posit16", "nearest_even"),
+                                       ("e5m2", "stochastic")])
+def test_one_pass_counts_are_the_same_for_any_thread_count(fmt, mode):
+    x = _bit_patterns(2, 300_000)
+    x = x[~np.isnan(x)] if fmt == "e2m1" else x
+    nan = "ml_dtypes" if fmt == "e2m1" else "raise"
+    kwargs = dict(seed=7) if mode == "stochastic" else {}
+    old = nf.get_num_threads()
+    try:
+        nf.set_num_threads(1)
+        one = nf.round(x, fmt, mode, nan=nan, report=True, **kwargs)[1]
+        nf.set_num_threads(max(old, 2))
+        many = nf.round(x, fmt, mode, nan=nan, report=True, **kwargs)[1]
+    finally:
+        nf.set_num_threads(old)
+    assert one == many and one.first == many.first
+    assert one.inexact and one.overflow and one.underflow and (one.nan_in or fmt == "e2m1")

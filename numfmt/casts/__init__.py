@@ -63,6 +63,8 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
         out, scales = family.round_float(x, fmt, mode, overflow, nan, sr, with_scales=True, **options)
     elif counting and operation == "round_float" and fmt.family == "float" and fmt.signed and fmt.zero:
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr)     # counted in the cast's pass
+    elif counting and operation == "round_float" and fmt.family == "posit":
+        out, rep = _counts.posit_counted(x, fmt, mode, overflow, nan, sr)
     elif counting and fmt.family == "fixed":
         out, rep = _counts.fixed_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     else:

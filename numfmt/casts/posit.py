@@ -44,7 +44,8 @@ def overflow_error(fmt: PositFormat, count: int, size: int, first) -> OverflowEr
                          f"first: {first!r}")
 
 
-def _check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
+def check_overflow(flat: np.ndarray, fmt: PositFormat) -> None:
+    """overflow="raise": ``overflow_error`` if a finite element of flat exceeds maxpos."""
     big = np.isfinite(flat) & (np.abs(flat) > fmt.info.maxpos)
     if big.any():
         raise overflow_error(fmt, int(big.sum()), flat.size, flat[big][0])
@@ -68,7 +69,7 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
     ftype, itype, encode_kernel, round_kernel = _DOMAINS[dom64]
     flat = kernel_input(x, ftype)
     if overflow == "raise":
-        _check_overflow(flat, fmt)
+        check_overflow(flat, fmt)
     p = mode_flags(mode)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else ftype)
     target = out if want_code else out.view(itype)

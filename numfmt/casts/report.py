@@ -1,9 +1,10 @@
 """The ``CastReport`` of a cast, per family: the numbers the counting kernels
 (``numfmt.kernels.report``) take, and one counting pass over (input, result).
 
-The casts' own kernels run unchanged (``report=False`` costs nothing); with a report the
-result is compared with the input, and the float family's IEEE overflow and tininess after
-rounding come from its own ``round_one`` with parameters for an unbounded exponent range.
+``report=False`` runs the casts' own kernels unchanged; with a report the fast float32 and
+posit casts round and count in one pass, the others' result is compared with the input, and
+the float family's IEEE overflow and tininess after rounding come from its own ``round_one``
+with parameters for an unbounded exponent range.
 """
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from ..kernels import report as kern
 from ..parallel import run_chunked, run_ranges
 from ..report import FLAGS as FLAG_NAMES
 from ..report import CastReport
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 from ..stochastic import StochasticArgs
 from . import block as block_casts
-from . import fixed, floating
+from . import fixed, floating, posit
 from .common import NO_RANDOM_BITS, kernel_input, kernel_random_bits
 
 _DBL_MAX_BITS = int(np.array(np.finfo(np.float64).max).view(np.int64))
@@ -203,9 +204,20 @@ def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: b
     return ft, bool(lo_rounds or hi_rounds), bands
 
 
+def fast32_derive(p) -> tuple:
+    """``kernels.report._derive``'s k of a float cast by the fast kernels (p: ``Fast32Params``):
+    an overflow gives ``p.ovf0`` or ``p.ovf1``, which are of one magnitude (the nearest and
+    stochastic modes overflow alike in both directions): the largest value or NaN (or Inf)."""
+    mag0, mag1 = int(p.ovf0) & 0x7FFFFFFF, int(p.ovf1) & 0x7FFFFFFF
+    assert mag0 == mag1, "fast32 overflow results differ by sign"
+    return (np.int64(mag0 == int(p.max_bits)), np.int64(0), np.int64(mag0 > 0x7F800000), np.int64(1))
+
+
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
-    """(``floating.round_float``'s result, its CastReport), counted as the cast runs
-    (``kernels.report.round_count``: the plain kernels round tile by tile); fmt
+    """(``floating.round_float``'s result, its CastReport), counted as the cast runs (the fast
+    float32 kernels' casts in their own pass, ``kernels.report.count_nearest32`` and
+    ``count_sr_add32``; the others by ``kernels.report.round_count``: the plain kernels round
+    tile by tile); fmt
     signed and with a zero (``kernels.report._cast_tile_counts``)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
@@ -217,6 +229,14 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
+        if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
+            bits, out_bits = flat.view(np.uint32), out.view(np.uint32)
+            derive = fast32_derive(p)
+            chunks = (run_chunked(kern.count_nearest32, bits, out_bits, p, derive, pass_start=True) if sr is None
+                      else run_chunked(kern.count_sr_add32, bits, out_bits, rand, seed, p, k, derive, pass_start=True,
+                                       offset=start))
+            counts.append(combine(chunks))
+            return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
                              has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
@@ -235,6 +255,24 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     lim = (maxpos, minpos, 0.0, 0, 0, float(np.nextafter(minpos, 0.0)), float(np.nextafter(maxpos, np.inf)))
     chunks = run_chunked(kern.count_posit, flat, values, lim, pass_start=True)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
+
+
+def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
+    """(``posit.round_float``'s result, its CastReport): float32 inputs of a format float32
+    holds, in a deterministic mode, round and count in one pass
+    (``kernels.report.count_posit_round32``); the others count after the cast (``posit_report``)."""
+    if stochastic is not None or x.dtype != np.float32 or posit.cast_domain64(fmt, False, False):
+        y = posit.round_float(x, fmt, mode, overflow, nan, stochastic)
+        return y, posit_report(x, y, fmt)
+    flat = kernel_input(x, np.float32)
+    if overflow == "raise":
+        posit.check_overflow(flat, fmt)
+    out = np.empty(flat.size, np.float32)
+    lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
+                  for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
+    chunks = run_chunked(kern.count_posit_round32, flat.view(np.uint32), out.view(np.uint32), fmt.nbits, fmt.es,
+                         mode_flags(mode), lim32, pass_start=True)
+    return out.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def fixed_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:

@@ -3,8 +3,10 @@ the cast's result, per chunk, returning the counts in ``numfmt.report.FLAGS`` or
 the global index (start + i) of the first element that set each count (-1: none). The caller sums the counts over chunks and keeps the first index of the
 first chunk that has one, so the report does not depend on the thread count.
 
-The cast's own kernels are not touched: the result is compared with the input (the exact value
-of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
+The float32 casts of the fast kernels (``count_nearest32``, ``count_sr_add32``) and of posits
+(``count_posit_round32``) round and count in one pass over uint32 lanes (``_count32``). The
+others' kernels are not touched: the result is compared with the input (the exact value of a
+cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own rounding decides, with the same precision and a wider exponent range: in the
 deterministic modes three roundings per band next to a limit decide every element there
@@ -24,14 +26,15 @@ import math
 import numba as nb
 import numpy as np
 
-from ..random import element_bits
+from ..lanes import u64
+from ..random import GOLDEN, element_bits, splitmix_output
 from ..rounding import flags_of
+from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (DOM64, VALUE, FloatParams, Fast32Params, round_bits32, round_bits64, round_nearest32,
-                       round_one, round_same_range32, round_same_range_sr32, round_sr32, round_sr64,
-                       round_sr_add32)
+from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
+                       round_same_range_sr32, round_sr32, round_sr64, nearest32_one, _sr_add_one)
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -439,11 +442,6 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
             return lambda xs, ys, start, rand, seed, p, sr: round_bits64(xs.view(np.int64), ys.view(np.int64), p)
         return lambda xs, ys, start, rand, seed, p, sr: round_sr64(xs.view(np.int64), ys.view(np.int64), start,
                                                                   rand, seed, p, sr)
-    if getattr(p, "instance_class", None) is Fast32Params:
-        if deterministic:
-            return lambda xs, ys, start, rand, seed, p, sr: round_nearest32(xs.view(np.uint32), ys.view(np.uint32), p)
-        return lambda xs, ys, start, rand, seed, p, sr: round_sr_add32(xs.view(np.uint32), ys.view(np.uint32),
-                                                                      start, rand, seed, p, sr)
     if getattr(p, "instance_class", None) is FloatParams:
         if deterministic:
             return lambda xs, ys, start, rand, seed, p, sr: round_bits32(xs.view(np.int32), ys.view(np.int32), p)
@@ -460,8 +458,7 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
     goes, tile by tile: each tile is rounded by the plain kernel whose parameters p and sr are
     (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
-    ``round_bits32`` / ``round_sr32``, a ``Fast32Params`` for ``round_nearest32`` /
-    ``round_sr_add32``, else the parameters of ``round_same_range32`` /
+    ``round_bits32`` / ``round_sr32``, else the parameters of ``round_same_range32`` /
     ``round_same_range_sr32``; float64: ``round_bits64`` / ``round_sr64``; sr None for the
     deterministic kernels; element i draws random number start + i) and counted while in cache
     (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
@@ -477,6 +474,218 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
                                   stochastic, ft, lim)
     return c
 
+
+
+# ----- float32 casts that round and count in one pass over uint32 lanes
+
+MAG32 = U32(0x7FFFFFFF)
+INF32 = U32(0x7F800000)
+NEVER32 = U32(0xFFFFFFFF)       # a magnitude no result has (lim32's min_bits of formats with zero)
+
+
+@nb.njit(forceinline=True)
+def _cases32(b, o, r, lim32):
+    """``_cast_cases`` of a cast of the float32 bits b to the float32 bits o (uint32), in
+    uint32 compares only: r the magnitude bits of b rounded with an unbounded exponent range
+    (floats; posits: |b|, their overflow and tininess go by |x|), lim32 = (max_bits, min_bits,
+    tiny_bits, normal_bits, low_bits): the largest finite value, the value results below it
+    are clamped to (posits' minpos; else ``NEVER32``), tiny iff r < tiny_bits (the smallest
+    normal; posits: minpos), subnormal iff 0 < |o| < normal_bits (posits: 0), low_bits the
+    smallest nonzero result (``_lean32``; posits: 0). The reference of
+    ``_lean32``: the scans for first indices and the fixes of special elements use it."""
+    max_bits, min_bits, tiny_bits, normal_bits, low_bits = lim32
+    a = U32(b & MAG32)
+    ao = U32(o & MAG32)
+    fin = a < INF32
+    ok = fin & (ao <= INF32)                    # finite in, not NaN out
+    nan_y = ao > INF32
+    ne = (o != b) & (U32(a | ao) != U32(0))     # as floats: -0 == 0
+    ovf = fin & (r > max_bits)
+    tiny = r < tiny_bits                         # (for x = 0 it sets nothing: y = 0 is exact)
+    inf_in = (a == INF32) & (ao < INF32)        # Inf in, a number out
+    return ((ok & ne) | (fin & nan_y & ovf) | inf_in, ovf, (ok & ovf & (ao == max_bits)) | (tiny & (ao == min_bits))
+            | inf_in, ok & tiny & ne, fin & ne & (ao == U32(0)), fin & (ao != U32(0)) & (ao < normal_bits),
+            (a <= INF32) & nan_y, a > INF32)
+
+
+@nb.njit(forceinline=True)
+def _lean32(b, o, r, lim32):
+    """What ``_count32``'s vector pass counts of an element (uint32 bits as ``_cases32``), six
+    booleans, a few compares each: (inexact, overflow, underflow, flushed, low_bits <= |o| <
+    normal_bits (subnormal), b not finite). For a finite b with a result of the fast kernels
+    they decide ``_cases32`` (``_derive``). (Not |o| - 1 < normal_bits - 1: LLVM would fuse
+    it with |o| == 0 into a sub-with-overflow, which its loop vectorizer refuses.)"""
+    max_bits, min_bits, tiny_bits, normal_bits, low_bits = lim32
+    a = U32(b & MAG32)
+    ao = U32(o & MAG32)
+    ne = (o != b) & (U32(a | ao) != U32(0))
+    return ne, r > max_bits, ne & (r < tiny_bits), ne & (ao == U32(0)), U32(ao - low_bits) < U32(normal_bits - low_bits), \
+        a >= INF32
+
+
+@nb.njit(forceinline=True)
+def _derive(n, k):
+    """The eight counts (``FLAGS`` order, int64) of finite elements from their ``_lean32``
+    counts n, k = (sat, tiny_sat, inv, sub) as 0/1: an overflow's result is the largest
+    value (sat) or NaN (inv), whichever sign (the fast kernels' ``_finish32``); an underflow
+    that is not flushed gives the smallest value (posits: tiny_sat); subnormal results exist
+    (sub)."""
+    ne, ovf, und, flu, sub = np.int64(n[0]), np.int64(n[1]), np.int64(n[2]), np.int64(n[3]), np.int64(n[4])
+    sat, tiny_sat, inv, has_sub = k
+    return ne, ovf, ovf * sat + (und - flu) * tiny_sat, und, flu, sub * has_sub, ovf * inv, np.int64(0)
+
+
+@nb.njit(forceinline=True)
+def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
+    """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
+    ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
+    (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
+    uint32 lanes in one branch-free pass that vectorizes, then the special elements fixed
+    (only in a tile that has some). Returns the tile's eight counts."""
+    n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
+    for i in range(xs.size):
+        o, r, special = step(xs[i], start + i, *args)
+        outs[i] = o
+        f = _lean32(U32(xs[i]), o, r, lim32)
+        n0 = U32(n0 + U32(f[0]))
+        n1 = U32(n1 + U32(f[1]))
+        n2 = U32(n2 + U32(f[2]))
+        n3 = U32(n3 + U32(f[3]))
+        n4 = U32(n4 + U32(f[4]))
+        n5 = U32(n5 + U32(special))
+    counts = np.array(_derive((n0, n1, n2, n3, n4), k))
+    for i in range(xs.size if n5 else 0):
+        o, r, special = step(xs[i], start + i, *args)
+        if special:
+            counts -= np.array(_derive(_lean32(U32(xs[i]), o, r, lim32), k))
+            o = fix(xs[i], start + i, o, *args)
+            outs[i] = o
+            counts += np.array(_cases32(U32(xs[i]), U32(o), r, lim32))
+    c[:8] += counts
+    return counts
+
+
+@nb.njit(forceinline=True)
+def _mask(f):
+    """The eight booleans f (a tuple or an array) as bits: bit k is f[k]."""
+    m = 0
+    for k in range(8):
+        m |= (1 << k) if f[k] else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
+    """Round x_bits into out_bits and count (``numfmt.report``), tile by tile (``_tile32``):
+    the counts and first indices, found by a scan of a tile only while one of its counts has
+    none yet (``_cases32`` per element)."""
+    c = _new_counts()
+    seen = 0
+    for lo in range(0, x_bits.size, CAST_TILE):
+        xs, outs = x_bits[lo:lo + CAST_TILE], out_bits[lo:lo + CAST_TILE]
+        counts = _tile32(c, xs, outs, start + lo, lim32, k, step, fix, args)
+        need = _mask(counts != 0) & ~seen
+        for i in range(xs.size if need else 0):
+            hit = need & _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], start + lo + i, *args)[1], lim32))
+            if hit:
+                _firsts(c, hit, start + lo + i, 0)
+            need, seen = need & ~hit, seen | hit
+            if not need:
+                break
+    return c
+
+
+@nb.njit(forceinline=True)
+def _nearest_step(b, index, p):
+    """(``nearest32_one``, |b| rounded to nearest even at its precision in every binade (the
+    normal binades' shift, which float32's binades continue without bound), b not finite)."""
+    a = U32(b & MAG32)
+    r = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
+    return nearest32_one(b, p), r, a >= INF32
+
+
+@nb.njit(forceinline=True)
+def _sr_step(b, zk, p):
+    """``_nearest_step`` of ``_sr_add_one`` with the random bits zk: |b| rounded the same way
+    at its precision in every binade, away iff its s = 23 - M discarded bits, at the top of a
+    uint32, plus zk carry out (the carry spelled out as there)."""
+    a = U32(b & MAG32)
+    f = U32(a << U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31)))
+    s = U32(f + zk)
+    carry = U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
+    return _sr_add_one(b, zk, p), U32(U32(a & p.keep) + (p.lsb if carry else U32(0))), a >= INF32
+
+
+@nb.njit(forceinline=True)
+def _seeded_step(b, index, p, seed, topk):
+    """``_sr_step`` with SplitMix64 number ``index`` of seed, its top bits ``topk``."""
+    z = u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN)
+    return _sr_step(b, U32(U32(splitmix_output(z, 32)) & topk), p)
+
+
+@nb.njit(forceinline=True)
+def _given_step(b, index, p, rand, shift):
+    """``_sr_step`` with the given random bits rand[index] (k of them: shift = 32 - k)."""
+    return _sr_step(b, U32(U32(rand[index]) << shift), p)
+
+
+@nb.njit(forceinline=True)
+def _own_result(b, index, o, *args):
+    """The result of a special element of a float cast: its step's own, o."""
+    return o
+
+
+@nb.njit(forceinline=True)
+def _float_lim32(p):
+    """``_cases32``' lim32 of a float format with zero (p: ``Fast32Params``)."""
+    return p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits
+
+
+@nb.njit(cache=True, nogil=True)
+def count_nearest32(x_bits, out_bits, start, p, k):
+    """``floating.round_nearest32`` (uint32 bits in and out, p a ``Fast32Params``) counting as it
+    goes (``_count32``; k as ``_derive``): the counts (``numfmt.report.FLAGS`` order) and first
+    indices."""
+    return _count32(x_bits, out_bits, start, _float_lim32(p), k, _nearest_step, _own_result, (p,))
+
+
+@nb.njit(cache=True, nogil=True)
+def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
+    """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; element i draws
+    random number start + i: rand[start + i], or where rand is empty SplitMix64's) counting as
+    it goes, as ``count_nearest32``. The seeded loop never reads rand (``round_sr_add32``)."""
+    lim32 = _float_lim32(p)
+    if rand.size == 0:
+        return _count32(x_bits, out_bits, start, lim32, k, _seeded_step, _own_result,
+                        (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - sr_bits))))
+    return _count32(x_bits, out_bits, start, lim32, k, _given_step, _own_result, (p, rand, U32(32 - sr_bits)))
+
+
+@nb.njit(forceinline=True)
+def _posit_step(b, index, c, q, p):
+    """(the float trick's result bits (``kernels.posit._fast_value32``, c its constants), |b|,
+    whether b lies outside the trick's binades: then ``_posit_fix`` rounds it)."""
+    o, outside = posit_kernels._fast_value32(b, c)
+    return U32(o), U32(b & MAG32), outside
+
+
+@nb.njit(forceinline=True)
+def _posit_fix(b, index, o, c, q, p):
+    """The result bits of a float32 b outside the float trick's binades: ``cast_one`` (q its
+    ``cast_params``, p the mode's flags), as ``kernels.posit.fast_round32`` has it."""
+    return U32(posit_kernels.cast_one(np.int64(np.int32(b)), q, p, posit_kernels.DOM32, posit_kernels.VALUE,
+                                      posit_kernels.DETERMINISTIC, posit_kernels.NO_RND, posit_kernels.NO_SR))
+
+
+@nb.njit(cache=True, nogil=True)
+def count_posit_round32(x_bits, out_bits, start, n, es, p, lim32):
+    """``kernels.posit.fast_round32`` (float32 bits in and out as uint32, posit<n, es>, p the
+    deterministic mode's flags) counting as it goes (``_count32``): lim32 = (maxpos, minpos,
+    minpos, 0, 0) as float32 bits (``_cases32``); overflow and underflow saturate to maxpos
+    and minpos unless flushed (``_derive``'s k = (1, 1, 0, 0))."""
+    one, zero = np.int64(1), np.int64(0)
+    return _count32(x_bits, out_bits, start, lim32, (one, one, zero, zero), _posit_step, _posit_fix,
+                    (posit_kernels._fast_args32(n, es, p, False), posit_kernels.cast_params(n, es), p))
 
 @nb.njit(cache=True, nogil=True)
 def count_posit(x, y, start, lim):
