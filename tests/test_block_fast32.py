@@ -10,7 +10,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
 from numfmt.casts import block as block_casts, floating
@@ -24,19 +24,25 @@ CUSTOM = [nf.BlockFormat("e4m3", 16, "e8m0", scale_rule=rule, name=f"e4m3_16_{ru
 CUSTOM += [nf.BlockFormat(nf.FloatFormat(5, 6), 7, "e8m0", name="e5m6_7"),
            nf.BlockFormat("e2m1", 16, "e4m3", name="e2m1_16_e4m3"),        # one level: no tensor scale
            nf.BlockFormat("e3m2", 3, "e5m2", name="e3m2_3_e5m2")]
-FORMATS = [nf.format(name) for name in FLOAT_BLOCKS] + CUSTOM
+FIXED = [nf.format("mxint8"), nf.BlockFormat(nf.FixedFormat(8, 6), 32, "e8m0", symmetric=True, name="mxint8_sym"),
+         nf.BlockFormat(nf.FixedFormat(6, 2), 7, "e8m0", scale_rule="ceil", name="fixed62_7_ceil")]
+FORMATS = [nf.format(name) for name in FLOAT_BLOCKS] + CUSTOM + FIXED
+MODES = ["nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
 
 
 @contextmanager
 def generic():
     """The generic block kernels in place of the fast ones."""
-    with mock.patch.object(block_casts, "fast32_element", lambda *args: None):
+    with mock.patch.object(block_casts, "fast32_element", lambda *args: None), \
+            mock.patch.object(block_casts, "fixed32_element", lambda *args: None):
         yield
 
 
 def same(a, b) -> bool:
     """Equal bit for bit, NaN as NaN; BlockCodes by their codes (NaN codes of either sign alike:
     the sign of v * NaN, a NaN scale's element, is the operand order's) and scales."""
+    if isinstance(a, nf.BlockCodes) and a.fmt.element.family == "fixed":
+        return same(a.codes, b.codes) and same(a.scales, b.scales)
     if isinstance(a, nf.BlockCodes):
         nan = np.isnan(floating.decode_float(a.codes, a.fmt.element, np.float64))
         return (np.array_equal(nan, np.isnan(floating.decode_float(b.codes, a.fmt.element, np.float64)))
@@ -62,9 +68,10 @@ def check(x, fmt, **kw):
     (or raise the same error: float32 overflow of values)."""
     for op in (nf.round, nf.encode):
         with mock.patch.object(kern, "quantize_pow2_fast32", wraps=kern.quantize_pow2_fast32) as pow2, \
-                mock.patch.object(kern, "quantize_fp32_scaled_fast", wraps=kern.quantize_fp32_scaled_fast) as fp32:
+                mock.patch.object(kern, "quantize_fp32_scaled_fast", wraps=kern.quantize_fp32_scaled_fast) as fp32, \
+                mock.patch.object(kern, "quantize_pow2_fixed32", wraps=kern.quantize_pow2_fixed32) as fixed:
             fast = outcome(op, x, fmt, **kw)
-        assert pow2.called or fp32.called, "the fast path was not taken"
+        assert pow2.called or fp32.called or fixed.called, "the fast path was not taken"
         with generic():
             ref = outcome(op, x, fmt, **kw)
         assert fast == ref if isinstance(ref, tuple) else same(fast, ref), (op.__name__, fmt.name, kw)
@@ -88,12 +95,16 @@ def blocks_of(fmt, n, seed) -> np.ndarray:
 SR = st.one_of(st.just({}), st.builds(lambda k, seed: {"rounding": "stochastic", "sr_bits": k, "seed": seed},
                                       st.integers(1, 32), st.integers(0, 2 ** 63)),
                st.just("explicit"))
+FIXED_SR = st.builds(lambda k, rule, seed: {"rounding": "stochastic", "sr_bits": k, "sr_rule": rule, "seed": seed},
+                     st.integers(1, 62), st.sampled_from(["add", "nearest"]), st.integers(0, 2 ** 63))
 
 
 @settings(max_examples=60)
-@given(st.sampled_from(FORMATS), SR, st.integers(0, 2 ** 32 - 1), st.integers(1, 9), st.integers(1, 5),
-       st.booleans(), st.booleans())
+@given(st.sampled_from(FORMATS), st.one_of(SR, FIXED_SR), st.integers(0, 2 ** 32 - 1), st.integers(1, 9),
+       st.integers(1, 5), st.booleans(), st.booleans())
 def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
+    # float elements take sr_rule "add" with at most 32 bits; fixed-point ones any stochastic rounding
+    assume(fmt.element.family == "fixed" or kw == "explicit" or kw.get("sr_bits", 0) <= 32 and "sr_rule" not in kw)
     bs = fmt.block_size
     base = blocks_of(fmt, rows * inner, seed)                  # (rows * inner, bs)
     x = base.reshape(rows, inner, bs).transpose(0, 2, 1).reshape(rows * bs, inner) if axis0 else base
@@ -137,6 +148,16 @@ def test_takes_only_what_it_can():
     assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 8, "nearest", None)) is None
     assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 40, "add", None)) is None
     assert block_casts.fast32_element(nf.format("mxint8"), np.float32, Rounding.NEAREST_EVEN, None) is None
+
+
+@pytest.mark.parametrize("fmt", FIXED, ids=lambda f: f.name)
+@pytest.mark.parametrize("rounding", MODES)
+def test_fixed_directed_modes(fmt, rounding):
+    """Fixed-point elements take every mode in float32 (tiny quotients included)."""
+    x = blocks_of(fmt, 512, 3)
+    x[1::4] *= np.float32(2.0 ** -100)
+    check(x, fmt, axis=-1, rounding=rounding)
+    check(np.ascontiguousarray(x.T), fmt, axis=0, rounding=rounding)
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ import numpy as np
 from ..formats.block import SCALE_RULES, BlockFormat
 from ..kernels import block as kern
 from ..random import random_bits as _random_bits
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 from . import fixed as fixed_casts
 from . import floating
 from ..parallel import run_ranges
@@ -154,6 +154,16 @@ def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
     return p32, cp
 
 
+def fixed32_element(fmt: BlockFormat, mode: Rounding, stochastic) -> tuple:
+    """``kernels.block._fixed_element32``'s (``FloatCast`` in float32 with the block's lower
+    bound, ``ModeFlags``, code mask) of a fixed-point element."""
+    elem = fmt.element
+    k, rule = (stochastic[1], stochastic[2]) if stochastic is not None else (1, "add")
+    c = fixed_casts.float_cast(elem, np.dtype(np.float32), k)._replace(lo=np.float32(fmt.element_min_int))
+    flags = mode_flags(mode, k if stochastic is not None else 0, rule)
+    return c, type(flags)(*map(np.int64, flags)), np.int64((1 << elem.bits) - 1)
+
+
 def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
     """``kernels.block.shared_exponent``'s (rule, emax_elem, msig_frac, even_frac, s_lo, s_hi)
     for amax given as a float with dom_m fraction bits (52: float64, 23: float32). The two
@@ -264,8 +274,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         if fast is not None:
             _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23))
         else:
-            kernel = kern.quantize_pow2_fixed if fx is not None else kern.quantize_pow2_64 if dom64 else \
-                kern.quantize_pow2_32
+            fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
+            if fx32 is not None:
+                kernel, fx = kern.quantize_pow2_fixed32, fx32
+            else:
+                kernel = kern.quantize_pow2_fixed if fx is not None else kern.quantize_pow2_64 if dom64 else \
+                    kern.quantize_pow2_32
             _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)

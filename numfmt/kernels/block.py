@@ -20,7 +20,7 @@ import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, u64, where
 from ..random import GOLDEN, element_bits, splitmix_output
-from .fixed import round_fixed_one
+from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _sr_add_one,
                        nearest32_one, round_one)
 
@@ -162,6 +162,17 @@ def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
 
 
 @nb.njit(forceinline=True)
+def _fixed_element32(v, inv, scl, rnd, p, sr, fx, codes):
+    """Fixed-point element, float32 domain (v float32): ``kernels.fixed.fast_element`` in
+    float32 of v / 2**s (``_unscaled32``: exact, or below float32's normal range +-2**-149,
+    which every mode rounds alike), fx = (its ``FloatCast`` with the block's lower bound, the
+    ``ModeFlags``, the code mask) (``p`` unused). NaN gives code 0, value NaN * scl."""
+    c, flags, code_mask = fx
+    _, _, k = fast_element(np.int32(_unscaled32(v, inv)).view(np.float32), c, flags, False, sr is not None, rnd)
+    return np.int64(k) & code_mask, np.float64(k * c.inv * np.float32(scl))
+
+
+@nb.njit(forceinline=True)
 def _powers(s):
     """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
     if s == NAN_EXP:
@@ -259,6 +270,12 @@ def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, 
 def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of fixed-point elements (MXINT8, BFP)."""
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
+    """``_pow2_rows`` of fixed-point elements in float32 (float32 x, see ``_fixed_element32``)."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32)
 
 
 @nb.njit(forceinline=True)
