@@ -279,6 +279,27 @@ def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start
 
 
 @nb.njit(forceinline=True)
+def _amax32_rows(x, g, rows, amax):
+    """amax[i] = the largest magnitude of block g + i (i < rows) of the 2-D float32 x, as bits
+    (int32: ordered like the magnitudes, NaN above Inf)."""
+    for i in range(rows):
+        m = np.int32(0)
+        for t in range(x.shape[1]):
+            m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
+        amax[i] = m
+
+
+@nb.njit(forceinline=True)
+def _amax32_inner(x, r, amax):
+    """amax[j] = the largest magnitude bits (as ``_amax32_rows``) of block (r, j) of the 3-D x."""
+    for j in range(x.shape[2]):
+        amax[j] = 0
+    for t in range(x.shape[1]):
+        for j in range(x.shape[2]):
+            amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+
+
+@nb.njit(forceinline=True)
 def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
     """(block scale, total scale) of an NVFP4-style block with largest magnitude amax (float32),
     torchao's float32 steps: scale = round_to_scale(clamp(fl32(fl32(amax / emax32) / ts),
@@ -326,11 +347,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
-            for i in range(rows):
-                m = np.int32(0)
-                for t in range(bs):
-                    m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
-                amax[i] = m
+            _amax32_rows(x, g, rows, amax)
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
                                                         tiny32, max32)
@@ -346,11 +363,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        for j in range(inner):
-            amax[j] = 0
-        for t in range(bs):
-            for j in range(inner):
-                amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+        _amax32_inner(x, r, amax)
         for j in range(inner):
             svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
                                                 max32)
@@ -460,11 +473,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
-            for i in range(rows):
-                m = np.int32(0)
-                for t in range(bs):
-                    m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
-                amax[i] = m
+            _amax32_rows(x, g, rows, amax)
             scales(amax, rows, g, 1, s_in, s_out, *sargs)
             if k is not None:
                 _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
@@ -476,11 +485,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        for j in range(inner):
-            amax[j] = 0
-        for t in range(bs):
-            for j in range(inner):
-                amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+        _amax32_inner(x, r, amax)
         scales(amax, inner, r, 0, s_in, s_out, *sargs)
         for t in range(bs):
             if k is not None:
