@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ..lanes import f32_bits, f32_value, lane, maximum, minimum, u64, where
-from ..random import GOLDEN, element_bits, splitmix_output
+from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
+from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _sr_add_one,
                        nearest32_one, round_one)
@@ -449,10 +449,8 @@ def _draw32(zs, n, rand, seed, index, k):
     rand's where it is not empty, else SplitMix64's of seed (a loop that never reads rand)."""
     if rand.size == 0:
         topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
-        z = u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN)
         for i in range(n):
-            zs[i] = U32(U32(splitmix_output(z, 32)) & topk)
-            z += u64(GOLDEN)
+            zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
     else:
         for i in range(n):
             zs[i] = U32(U32(rand[index + i]) << U32(32 - k))
