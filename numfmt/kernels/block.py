@@ -1,6 +1,7 @@
 """Numba kernels of the block family: one pass per block computes the block's amax, its scale,
 and rounds every element with the element family's inlined rounding
-(``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``).
+(``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``); float32 inputs take the
+float32 fast path at the end of the module (the element casts' uint32 steps) where it applies.
 
 The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``x[row, :, j]``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
