@@ -27,7 +27,7 @@ import numpy as np
 from ..formats.block import SCALE_RULES, BlockFormat
 from ..kernels import block as kern
 from ..random import random_bits as _random_bits
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 from . import fixed as fixed_casts
 from . import floating
 from ..parallel import run_ranges
@@ -137,6 +137,33 @@ def element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, wa
     return p, sr, None
 
 
+def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
+    """(``Fast32Params``, ``kernels.block.Code32``) of the element where the float32 fast
+    kernels round the blocks of a float32 x (``kernels.block.quantize_pow2_fast32``,
+    ``quantize_fp32_scaled_fast``): a float element that the float32 cast's fast kernels
+    take in this mode (see ``casts.floating.fast32_params``), else None."""
+    elem = fmt.element
+    if dtype != np.float32 or elem.family == "fixed":
+        return None
+    p32 = floating._fast32(elem, mode, "saturate", "raise", stochastic)
+    if p32 is None:
+        return None
+    c = floating.kernel_params(elem, False, Rounding.NEAREST_EVEN, "saturate", "raise")[1]
+    cp = kern.Code32(*(np.uint32(v & 0xFFFFFFFF) for v in (23 - elem.man_bits, c.code_normal_sub, c.out_sign,
+                                                            c.nan0, c.nan1)))
+    return p32, cp
+
+
+def fixed32_element(fmt: BlockFormat, mode: Rounding, stochastic) -> tuple:
+    """``kernels.block._fixed_element32``'s (``FloatCast`` in float32 with the block's lower
+    bound, ``ModeFlags``, code mask) of a fixed-point element."""
+    elem = fmt.element
+    k, rule = (stochastic[1], stochastic[2]) if stochastic is not None else (1, "add")
+    c = fixed_casts.float_cast(elem, np.dtype(np.float32), k)._replace(lo=np.float32(fmt.element_min_int))
+    flags = mode_flags(mode, k if stochastic is not None else 0, rule)
+    return c, type(flags)(*map(np.int64, flags)), np.int64((1 << elem.bits) - 1)
+
+
 def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
     """``kernels.block.shared_exponent``'s (rule, emax_elem, msig_frac, even_frac, s_lo, s_hi)
     for amax given as a float with dom_m fraction bits (52: float64, 23: float32). The two
@@ -240,19 +267,29 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     ts = np.float32(1.0)
     layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
+    fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
+    if fast is not None:        # the element's float32 fast steps: (p32, cp, k) in place of (p, sr[, fx])
+        fast = (*fast, None if stochastic is None else np.int64(stochastic[1]))
     if pow2:
-        if fx is not None:
-            kernel = kern.quantize_pow2_fixed
+        if fast is not None:
+            _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23))
         else:
-            kernel = kern.quantize_pow2_64 if dom64 else kern.quantize_pow2_32
-        _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
+            fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
+            if fx32 is not None:
+                kernel, fx = kern.quantize_pow2_fixed32, fx32
+            else:
+                kernel = kern.quantize_pow2_fixed if fx is not None else kern.quantize_pow2_64 if dom64 else \
+                    kern.quantize_pow2_32
+            _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:
         ts = _tensor_scale(x, fmt, amax)
         scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts,
-                  fmt.element_max, SCALE_MIN_NVFP4, fmt.scale.info.max)
+        kernel, elem_args = (kern.quantize_fp32_scaled, (p, sr)) if fast is None else \
+            (kern.quantize_fp32_scaled_fast, fast)
+        _run_rows(kernel, *arrays, rand, seed, start, *elem_args, scale_p, ts, fmt.element_max, SCALE_MIN_NVFP4,
+                  fmt.scale.info.max)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]

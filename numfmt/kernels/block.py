@@ -1,6 +1,7 @@
 """Numba kernels of the block family: one pass per block computes the block's amax, its scale,
 and rounds every element with the element family's inlined rounding
-(``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``).
+(``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``); float32 inputs take the
+float32 fast path at the end of the module (the element casts' uint32 steps) where it applies.
 
 The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``x[row, :, j]``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
@@ -13,14 +14,16 @@ compiles the loops of one layout. Kernels take a row range so callers can split 
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import element_bits
-from .fixed import round_fixed_one
-from .floating import DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
+from ..random import element_bits, splitmix_bits
+from .fixed import fast_element, round_fixed_one
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _sr_add_one,
+                       nearest32_one, round_one)
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -160,6 +163,17 @@ def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
 
 
 @nb.njit(forceinline=True)
+def _fixed_element32(v, inv, scl, rnd, p, sr, fx, codes):
+    """Fixed-point element, float32 domain (v float32): ``kernels.fixed.fast_element`` in
+    float32 of v / 2**s (``_unscaled32``: exact, or below float32's normal range +-2**-149,
+    which every mode rounds alike), fx = (its ``FloatCast`` with the block's lower bound, the
+    ``ModeFlags``, the code mask) (``p`` unused). NaN gives code 0, value NaN * scl."""
+    c, flags, code_mask = fx
+    _, _, k = fast_element(np.int32(_unscaled32(v, inv)).view(np.float32), c, flags, False, sr is not None, rnd)
+    return np.int64(k) & code_mask, np.float64(k * c.inv * np.float32(scl))
+
+
+@nb.njit(forceinline=True)
 def _powers(s):
     """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
     if s == NAN_EXP:
@@ -259,6 +273,33 @@ def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, 
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element)
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
+    """``_pow2_rows`` of fixed-point elements in float32 (float32 x, see ``_fixed_element32``)."""
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32)
+
+
+@nb.njit(forceinline=True)
+def _amax32_rows(x, g, rows, amax):
+    """amax[i] = the largest magnitude of block g + i (i < rows) of the 2-D float32 x, as bits
+    (int32: ordered like the magnitudes, NaN above Inf)."""
+    for i in range(rows):
+        m = np.int32(0)
+        for t in range(x.shape[1]):
+            m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
+        amax[i] = m
+
+
+@nb.njit(forceinline=True)
+def _amax32_inner(x, r, amax):
+    """amax[j] = the largest magnitude bits (as ``_amax32_rows``) of block (r, j) of the 3-D x."""
+    for j in range(x.shape[2]):
+        amax[j] = 0
+    for t in range(x.shape[1]):
+        for j in range(x.shape[2]):
+            amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+
+
 @nb.njit(forceinline=True)
 def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
     """(block scale, total scale) of an NVFP4-style block with largest magnitude amax (float32),
@@ -307,11 +348,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
-            for i in range(rows):
-                m = np.int32(0)
-                for t in range(bs):
-                    m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
-                amax[i] = m
+            _amax32_rows(x, g, rows, amax)
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
                                                         tiny32, max32)
@@ -327,11 +364,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        for j in range(inner):
-            amax[j] = 0
-        for t in range(bs):
-            for j in range(inner):
-                amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+        _amax32_inner(x, r, amax)
         for j in range(inner):
             svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
                                                 max32)
@@ -353,3 +386,144 @@ def finite_amax32(bits):
         a = bits[i] & np.int32(0x7FFFFFFF)
         m = max(m, a if a < np.int32(0x7F800000) else np.int32(0))
     return m
+
+
+
+# ----------------------------------------------------------------------------- float32 fast path
+# Float elements of float32 inputs whose element format has ``Fast32Params`` (nearest_even, or
+# stochastic sr_rule="add" with at most 32 random bits) round in uint32 lanes with the float32
+# cast's steps (``nearest32_one``, ``_sr_add_one``), the amax in int32 lanes;
+# tests/test_block_fast32.py checks them bit for bit against the generic kernels above.
+
+class Code32(NamedTuple):
+    """How ``code32`` turns rounded float32 bits into element codes (np.uint32 fields)."""
+    shift: np.uint32        # 23 - M
+    normal_sub: np.uint32   # code = (r >> shift) - normal_sub at and above 2**emin
+    sign_bit: np.uint32     # the code's sign bit
+    nan0: np.uint32         # the NaN codes by sign (0 without NaN)
+    nan1: np.uint32
+
+
+@nb.njit(forceinline=True)
+def code32(r, p, cp):
+    """The element code of the float32 bits r of a rounded element (p: its ``Fast32Params``,
+    cp: ``Code32``). At and above 2**emin the shifted bits less the exponent offset; below,
+    r / 2**qsub: the low bits of r + 2**(qsub + 23) (float32 arithmetic, exact); NaN: the NaN
+    code by sign."""
+    a = U32(r & U32(0x7FFFFFFF))
+    neg = U32(r ^ a) != 0
+    small = U32(np.float32(np.uint32(a).view(np.float32) + p.magic).view(np.uint32)
+                - np.float32(p.magic).view(np.uint32))
+    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else small
+    code = U32(mag | (cp.sign_bit if neg else U32(0)))
+    return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
+
+
+@nb.njit(forceinline=True)
+def _mul32(v, s):
+    """v * s in float32 (a power-of-two scale: exact where the product is normal)."""
+    return np.float32(v) * s
+
+
+@nb.njit(forceinline=True)
+def _div32(v, s):
+    """v / s in float32 (NVFP4's total scale)."""
+    return np.float32(v) / s
+
+
+@nb.njit(forceinline=True)
+def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, scaled):
+    """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
+    ``nearest32_one`` (k None) or ``_sr_add_one`` with the random bits zk; stores its code
+    (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
+    y = np.float32(scaled(v, s_in)).view(np.uint32)
+    r = nearest32_one(y, p) if k is None else _sr_add_one(y, zk, p)
+    if codes is not None:
+        codes[idx] = code32(r, p, cp)
+    if out is not None:
+        out[idx] = np.uint32(r).view(np.float32) * s_out
+
+
+@nb.njit(forceinline=True)
+def _draw32(zs, n, rand, seed, index, k):
+    """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
+    rand's where it is not empty, else SplitMix64's of seed (a loop that never reads rand)."""
+    if rand.size == 0:
+        topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+        for i in range(n):
+            zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
+    else:
+        for i in range(n):
+            zs[i] = U32(U32(rand[index + i]) << U32(32 - k))
+
+
+@nb.njit(forceinline=True)
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, scaled, scales, sargs):
+    """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
+    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
+    s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors), the random bits
+    (k not None) into a scratch array, then every element by ``_fast32_store``."""
+    bs = x.shape[1]
+    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
+    amax = np.zeros(n, np.int32)
+    s_in = np.zeros(n, np.float32)
+    s_out = np.zeros(n, np.float32)
+    zs = np.zeros(GROUP * bs if x.ndim == 2 else n, np.uint32)
+    if x.ndim == 2:
+        for g in range(row_lo, row_hi, GROUP):
+            rows = min(GROUP, row_hi - g)
+            _amax32_rows(x, g, rows, amax)
+            scales(amax, rows, g, 1, s_in, s_out, *sargs)
+            if k is not None:
+                _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
+            for i in range(rows):
+                r = g + i
+                a_in, a_out = s_in[i], s_out[i]
+                for t in range(bs):
+                    _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t], p, cp, k, scaled)
+        return
+    inner = x.shape[2]
+    for r in range(row_lo, row_hi):
+        _amax32_inner(x, r, amax)
+        scales(amax, inner, r, 0, s_in, s_out, *sargs)
+        for t in range(bs):
+            if k is not None:
+                _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
+            for j in range(inner):
+                _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j], p, cp, k, scaled)
+
+
+@nb.njit(forceinline=True)
+def _pow2_scales32(amax, n, r0, dr, s_in, s_out, sexp, rule):
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers."""
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    for i in range(n):
+        s = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM32)
+        sexp[r0 + i * dr, i * (1 - dr)] = s
+        inv, scl = _powers(s)
+        s_in[i], s_out[i] = np.float32(inv), np.float32(scl)
+
+
+@nb.njit(forceinline=True)
+def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, tiny32, max32):
+    """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out."""
+    for i in range(n):
+        sv, tot = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32, tiny32, max32)
+        svals[r0 + i * dr, i * (1 - dr)] = sv
+        s_in[i] = s_out[i] = tot
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule):
+    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even, or with k not
+    None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23 fraction bits; out, when
+    not None, float32; codes by ``code32`` with cp."""
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _mul32, _pow2_scales32, (sexp, rule))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
+                              elem_max, scale_tiny, scale_max):
+    """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``)."""
+    sargs = (svals, p_scale, ts, np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max))
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _div32, _nvfp4_scales32, sargs)

@@ -1,0 +1,175 @@
+"""The float32 fast path of block formats (``kernels.block.quantize_pow2_fast32``,
+``quantize_fp32_scaled_fast``) bit for bit against the generic block kernels: values and codes,
+nearest_even and stochastic rounding (seeded and explicit bits), both layouts, padded shapes,
+hard blocks and spread samples of float32 bit patterns. NaN compares as NaN (its sign follows
+the order LLVM gives a NaN product's operands); zeros compare with their signs."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+import numfmt as nf
+from numfmt.casts import block as block_casts, floating
+from numfmt.kernels import block as kern
+from numfmt.rounding import Rounding
+from numfmt.testing import hard_blocks
+
+FLOAT_BLOCKS = ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "nvfp4"]
+CUSTOM = [nf.BlockFormat("e4m3", 16, "e8m0", scale_rule=rule, name=f"e4m3_16_{rule}")
+          for rule in ("ceil", "even", "rceil")]
+CUSTOM += [nf.BlockFormat(nf.FloatFormat(5, 6), 7, "e8m0", name="e5m6_7"),
+           nf.BlockFormat("e2m1", 16, "e4m3", name="e2m1_16_e4m3"),        # one level: no tensor scale
+           nf.BlockFormat("e3m2", 3, "e5m2", name="e3m2_3_e5m2")]
+FIXED = [nf.format("mxint8"), nf.BlockFormat(nf.FixedFormat(8, 6), 32, "e8m0", symmetric=True, name="mxint8_sym"),
+         nf.BlockFormat(nf.FixedFormat(6, 2), 7, "e8m0", scale_rule="ceil", name="fixed62_7_ceil")]
+FORMATS = [nf.format(name) for name in FLOAT_BLOCKS] + CUSTOM + FIXED
+MODES = ["nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
+
+
+@contextmanager
+def generic():
+    """The generic block kernels in place of the fast ones."""
+    with mock.patch.object(block_casts, "fast32_element", lambda *args: None), \
+            mock.patch.object(block_casts, "fixed32_element", lambda *args: None):
+        yield
+
+
+def same(a, b) -> bool:
+    """Equal bit for bit, NaN as NaN; BlockCodes by their codes (NaN codes of either sign alike:
+    the sign of v * NaN, a NaN scale's element, is the operand order's) and scales."""
+    if isinstance(a, nf.BlockCodes) and a.fmt.element.family == "fixed":
+        return same(a.codes, b.codes) and same(a.scales, b.scales)
+    if isinstance(a, nf.BlockCodes):
+        nan = np.isnan(floating.decode_float(a.codes, a.fmt.element, np.float64))
+        return (np.array_equal(nan, np.isnan(floating.decode_float(b.codes, a.fmt.element, np.float64)))
+                and same(a.codes[~nan], b.codes[~nan]) and same(a.scales, b.scales) and a.tensor_scale == b.tensor_scale)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind != "f":
+        return np.array_equal(a, b)
+    nan = np.isnan(a)
+    return np.array_equal(nan, np.isnan(b)) and np.array_equal(a[~nan].view(np.uint32), b[~nan].view(np.uint32))
+
+
+def outcome(op, *args, **kw):
+    """op's result, or its error as (type, message)."""
+    try:
+        return op(*args, **kw)
+    except (OverflowError, ValueError) as e:
+        return type(e), str(e)
+
+
+def check(x, fmt, **kw):
+    """round and encode of x through the fast path (asserted taken) equal the generic path
+    (or raise the same error: float32 overflow of values)."""
+    for op in (nf.round, nf.encode):
+        with mock.patch.object(kern, "quantize_pow2_fast32", wraps=kern.quantize_pow2_fast32) as pow2, \
+                mock.patch.object(kern, "quantize_fp32_scaled_fast", wraps=kern.quantize_fp32_scaled_fast) as fp32, \
+                mock.patch.object(kern, "quantize_pow2_fixed32", wraps=kern.quantize_pow2_fixed32) as fixed:
+            fast = outcome(op, x, fmt, **kw)
+        assert pow2.called or fp32.called or fixed.called, "the fast path was not taken"
+        with generic():
+            ref = outcome(op, x, fmt, **kw)
+        assert fast == ref if isinstance(ref, tuple) else same(fast, ref), (op.__name__, fmt.name, kw)
+
+
+def spread(n: int, seed: int) -> np.ndarray:
+    """n float32 bit patterns spread over the whole range (every exponent, both signs, NaN,
+    Inf, zeros, subnormals)."""
+    rng = np.random.default_rng(seed)
+    bits = (np.arange(n, dtype=np.uint64) * ((1 << 32) // n) + rng.integers(0, (1 << 32) // n, n)).astype(np.uint32)
+    return rng.permutation(bits).view(np.float32)
+
+
+def blocks_of(fmt, n, seed) -> np.ndarray:
+    """n hard blocks (zeros, subnormal, special, ties, clamps, ...) and a spread sample, (n, bs)."""
+    x = hard_blocks(fmt, n, seed)
+    x[::3] = spread(x[::3].size, seed).reshape(x[::3].shape)
+    return x
+
+
+SR = st.one_of(st.just({}), st.builds(lambda k, seed: {"rounding": "stochastic", "sr_bits": k, "seed": seed},
+                                      st.integers(1, 32), st.integers(0, 2 ** 63)),
+               st.just("explicit"))
+FIXED_SR = st.builds(lambda k, rule, seed: {"rounding": "stochastic", "sr_bits": k, "sr_rule": rule, "seed": seed},
+                     st.integers(1, 62), st.sampled_from(["add", "nearest"]), st.integers(0, 2 ** 63))
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(FORMATS), st.one_of(SR, FIXED_SR), st.integers(0, 2 ** 32 - 1), st.integers(1, 9),
+       st.integers(1, 5), st.booleans(), st.booleans())
+def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
+    # float elements take sr_rule "add" with at most 32 bits; fixed-point ones any stochastic rounding
+    assume(fmt.element.family == "fixed" or kw == "explicit" or kw.get("sr_bits", 0) <= 32 and "sr_rule" not in kw)
+    bs = fmt.block_size
+    base = blocks_of(fmt, rows * inner, seed)                  # (rows * inner, bs)
+    x = base.reshape(rows, inner, bs).transpose(0, 2, 1).reshape(rows * bs, inner) if axis0 else base
+    axis = 0 if axis0 else -1
+    pad = ragged and x.shape[axis] > 1
+    if pad:
+        x = x[:-1] if axis0 else x[:, :-1]
+    if kw == "explicit":
+        k = int(np.random.default_rng(seed).integers(1, 33))
+        kw = {"rounding": "stochastic", "sr_bits": k,
+              "random_bits": np.random.default_rng(seed).integers(0, 1 << k, x.shape)}
+    check(np.ascontiguousarray(x), fmt, axis=axis, pad=pad, **kw)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_spread_sample(fmt):
+    """2**16 float32 patterns over the whole range, normal data x 10, scales at the top and
+    the bottom of the scale range, along both axes and a middle axis (3-D)."""
+    rng = np.random.default_rng(1)
+    row = 8 * fmt.block_size
+    x = spread((1 << 16) // row * row, 2).reshape(-1, row)
+    scales = 2.0 ** rng.integers(-150, 125, (x.shape[0], 1))
+    normal = (rng.standard_normal(x.shape) * scales).astype(np.float32)
+    for data in (x, normal):
+        check(data, fmt, axis=-1)
+        check(np.ascontiguousarray(data.T), fmt, axis=0)
+        check(data.reshape(-1, 2 * fmt.block_size, 4), fmt, axis=1)
+        check(data, fmt, axis=-1, rounding="stochastic", seed=5, sr_bits=32)
+        check(np.ascontiguousarray(data.T), fmt, axis=0, rounding="stochastic", seed=6, sr_bits=3)
+
+
+def test_takes_only_what_it_can():
+    """Generic path for float64 inputs, directed modes, sr_rule "nearest", more than 32 random
+    bits and fixed-point elements."""
+    fmt = nf.format("mxfp8_e4m3")
+    sr = ("seed", 8, "add", None)
+    assert block_casts.fast32_element(fmt, np.float32, Rounding.NEAREST_EVEN, None) is not None
+    assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, sr) is not None
+    assert block_casts.fast32_element(fmt, np.float64, Rounding.NEAREST_EVEN, None) is None
+    assert block_casts.fast32_element(fmt, np.float32, Rounding.TOWARD_ZERO, None) is None
+    assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 8, "nearest", None)) is None
+    assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 40, "add", None)) is None
+    assert block_casts.fast32_element(nf.format("mxint8"), np.float32, Rounding.NEAREST_EVEN, None) is None
+
+
+@pytest.mark.parametrize("fmt", FIXED, ids=lambda f: f.name)
+@pytest.mark.parametrize("rounding", MODES)
+def test_fixed_directed_modes(fmt, rounding):
+    """Fixed-point elements take every mode in float32 (tiny quotients included)."""
+    x = blocks_of(fmt, 512, 3)
+    x[1::4] *= np.float32(2.0 ** -100)
+    check(x, fmt, axis=-1, rounding=rounding)
+    check(np.ascontiguousarray(x.T), fmt, axis=0, rounding=rounding)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FLOAT_BLOCKS + ["mxint8"])
+def test_float32_sweep(name):
+    """2**28 float32 bit patterns (16 sweeps of the whole range at a stride of 256, each at its
+    own offset), along the last axis, nearest_even and seeded stochastic rounding, values and
+    codes (about a minute a format)."""
+    fmt = nf.format(name)
+    offsets = np.random.default_rng(0).permutation(256)[:16]
+    for offset in offsets:
+        x = (np.arange(1 << 24, dtype=np.uint64) * 256 + offset).astype(np.uint32).view(np.float32)
+        x = x.reshape(-1, 32 * fmt.block_size)
+        check(x, fmt, axis=-1)
+        check(x, fmt, axis=-1, rounding="stochastic", seed=int(offset), sr_bits=32)
