@@ -295,7 +295,7 @@ class Backend:
 KERNEL_CONSTANTS = {name: getattr(_kern, name).item()
                     for name in ("VALUE", "CODE", "DETERMINISTIC", "STOCHASTIC", "DOM32", "DOM64", "NO_RND")}
 
-KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern._round_same_range,
+KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern.round_same_range,
            "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
            "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
            "ldexp_bits": _block_kern.ldexp_bits,
@@ -352,7 +352,7 @@ class Plan(NamedTuple):
     code_dtype: str          # the numpy name of the codes' dtype
     same_range: tuple        # round of float32 inputs in a deterministic mode to a format with
                              # float32's exponent field (bfloat16): the NumPy path's fast path
-                             # (``kernels.floating._round_same_range``), its parameters; else ()
+                             # (``kernels.floating.round_same_range``), its parameters; else ()
 
 
 def float_format(fmt) -> FloatFormat:

@@ -186,7 +186,7 @@ def test_float32_slice_exhaustive(fw):
 
 def test_same_range_fast_path_matches_round_one(fw):
     """round of float32 to a format with float32's exponent field (bfloat16) takes the fixed-shift
-    fast path (``kernels.floating._round_same_range``); encode takes round_one (decoded by NumPy): the
+    fast path (``kernels.floating.round_same_range``); encode takes round_one (decoded by NumPy): the
     same bits, in every deterministic mode, NaN and overflow included."""
     x = np.concatenate([slice_inputs(61), np.float32([np.inf, -np.inf, 3.4e38, -3.4e38, 1e-45, -0.0])])
     modes = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]

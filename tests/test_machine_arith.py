@@ -441,7 +441,7 @@ def test_operands_that_are_not_values_raise():
 
 
 def test_float32_stochastic_with_few_random_bits():
-    """k < 32 random bits at the top of the uint32 (``_sr_add_one``), seeded and explicit: the
+    """k < 32 random bits at the top of the uint32 (``sr_add_one``), seeded and explicit: the
     float64 operands' kernels' bits."""
     a, b, _ = pair_sample("e4m3", 3000, 4)
     bits = np.random.default_rng(6).integers(0, 1 << 5, a.size, dtype=np.uint64)

@@ -107,7 +107,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
 
 def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
     """Parameters of the float32 fast path, or None where it does not apply (see
-    ``kernels.floating._round_same_range``): IEEE formats with float32's exponent field."""
+    ``kernels.floating.round_same_range``): IEEE formats with float32's exponent field."""
     if not (fmt.exp_bits == 8 and fmt.bias == 127 and fmt.special == "ieee" and fmt.signed
             and fmt.subnormals and fmt.zero and overflow in ("ieee", "saturate")):
         return None

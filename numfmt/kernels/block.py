@@ -22,7 +22,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, sr_add_one,
                        nearest32_one, round_one)
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
@@ -392,7 +392,7 @@ def finite_amax32(bits):
 # ----------------------------------------------------------------------------- float32 fast path
 # Float elements of float32 inputs whose element format has ``Fast32Params`` (nearest_even, or
 # stochastic sr_rule="add" with at most 32 random bits) round in uint32 lanes with the float32
-# cast's steps (``nearest32_one``, ``_sr_add_one``), the amax in int32 lanes;
+# cast's steps (``nearest32_one``, ``sr_add_one``), the amax in int32 lanes;
 # tests/test_block_fast32.py checks them bit for bit against the generic kernels above.
 
 class Code32(NamedTuple):
@@ -434,10 +434,10 @@ def _div32(v, s):
 @nb.njit(forceinline=True)
 def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, scaled):
     """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
-    ``nearest32_one`` (k None) or ``_sr_add_one`` with the random bits zk; stores its code
+    ``nearest32_one`` (k None) or ``sr_add_one`` with the random bits zk; stores its code
     (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
-    r = nearest32_one(y, p) if k is None else _sr_add_one(y, zk, p)
+    r = nearest32_one(y, p) if k is None else sr_add_one(y, zk, p)
     if codes is not None:
         codes[idx] = code32(r, p, cp)
     if out is not None:

@@ -24,7 +24,7 @@ backends evaluate. The float32 casts of most formats of up to 22 fraction bits t
 Numba-only kernels instead, in uint32 lanes (16 to a register) and checked bit for bit
 against it (tests/test_fast32.py): ``round_nearest32`` (nearest_even) and ``round_sr_add32``
 (stochastic, sr_rule="add", at most 32 random bits); bfloat16 and tf32 take
-``_round_same_range``.
+``round_same_range``.
 """
 import math
 from typing import NamedTuple
@@ -146,7 +146,7 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
 
 
 @nb.njit(forceinline=True)
-def _round_same_range(bits, p, dom_m, stochastic, rnd, k):
+def round_same_range(bits, p, dom_m, stochastic, rnd, k):
     """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
     float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.
 
@@ -231,7 +231,7 @@ def round_nearest32(x_bits, out_bits, p):
 
 
 @nb.njit(forceinline=True)
-def _sr_add_one(b, zk, p):
+def sr_add_one(b, zk, p):
     """The float32 bits of the float32 bits b rounded stochastically (sr_rule="add") with
     random bits zk: the k random bits at the top of a uint32 (k <= 32).
 
@@ -264,7 +264,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
 
     Seeded, it goes by blocks of SR_BLOCK elements: a block whose magnitudes all lie from the
     smallest normal to the largest value (normal binades, no overflow) rounds with the fixed
-    bias zk >> (32 - s); any other block by ``_sr_add_one``. That loop never reads ``rand``:
+    bias zk >> (32 - s); any other block by ``sr_add_one``. That loop never reads ``rand``:
     a loop that does must check at run time that out does not overlap rand[start:start + n],
     and an empty rand can fail that check by its address alone (then it runs one element at
     a time)."""
@@ -286,13 +286,13 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
                 outs[j] = U32(U32(U32(a + U32(zk >> to_bias)) & p.keep) | U32(xs[j] ^ a))
                 z += u64(GOLDEN)
             for j in range(0 if plain else xs.size):
-                outs[j] = _sr_add_one(xs[j], U32(U32(splitmix_output(z, 32)) & topk), p)
+                outs[j] = sr_add_one(xs[j], U32(U32(splitmix_output(z, 32)) & topk), p)
                 nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
                 z += u64(GOLDEN)
     else:
         rand = rand[start:start + x_bits.size]
         for i in range(x_bits.size):
-            out_bits[i] = _sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
+            out_bits[i] = sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
             nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans
 
@@ -327,9 +327,9 @@ def encode64(x_bits, out_codes, p):
 
 @nb.njit(cache=True, nogil=True)
 def round_same_range32(x_bits, out_bits, p):
-    """round_bits32 for formats with float32's exponent field (see _round_same_range)."""
+    """round_bits32 for formats with float32's exponent field (see round_same_range)."""
     for i in range(x_bits.size):
-        out_bits[i] = _round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
+        out_bits[i] = round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
 
 
 @nb.njit(forceinline=True)
@@ -355,7 +355,7 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
 
 @nb.njit(forceinline=True)
 def _same_range_sr(bits, rnd, p, k):
-    return _round_same_range(bits, p, 23, True, rnd, k)
+    return round_same_range(bits, p, 23, True, rnd, k)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -43,7 +43,7 @@ float32 lanes (``numfmt.arithmetic.floating.nearest_in_float32`` and ``exact_in_
 them). A float32 x is a value of the format iff rounding it to nearest even leaves it (apart
 from the sign of zero; NaN where the format has one). The result is float32's own (round to
 nearest even, subnormals kept) rounded once more, to nearest even (``nearest32_one``; bfloat16:
-``_round_same_range``) or stochastically (``_sr_add_one``, where float32's result is exact: the
+``round_same_range``) or stochastically (``sr_add_one``, where float32's result is exact: the
 same random number start + i for element i as the casts and the float64 kernels draw).
 Formats of precision p, smallest quantum 2**qsub >= 2**-149; a wrong double rounding needs
 float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits) with x != m:
@@ -80,8 +80,8 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _round_same_range,
-                       _sr_add_one, nearest32_one, round_one)
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, round_same_range,
+                       sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -241,13 +241,13 @@ def _nearest32(b, zk, p):
 
 @nb.njit(forceinline=True)
 def _same_range32(b, zk, p):
-    """``_round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
-    return U32(_round_same_range(np.int64(b), p, 23, False, 0, 0))
+    """``round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
+    return U32(round_same_range(np.int64(b), p, 23, False, 0, 0))
 
 
 @nb.njit(forceinline=True)
 def _sr_add32(b, zk, p):
-    return _sr_add_one(b, zk, p)
+    return sr_add_one(b, zk, p)
 
 
 @nb.njit(forceinline=True)
@@ -299,7 +299,7 @@ def _no_draw32(rand, seed, index, k):
 
 @nb.njit(forceinline=True)
 def _seeded32(rand, seed, index, k):
-    """The k random bits of element ``index`` at the top of a uint32 (``_sr_add_one``'s zk)."""
+    """The k random bits of element ``index`` at the top of a uint32 (``sr_add_one``'s zk)."""
     return U32(U32(splitmix_bits(seed, index, k)) << U32(32 - k))
 
 
