@@ -74,20 +74,29 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
             return None
     a = np.ascontiguousarray(a3, dtype)
     tiny = dtype(np.finfo(dtype).smallest_subnormal)
-    rows, n = a.shape[0] * a.shape[1], a.shape[2]
     if bt3 is None:
+        rows, n = a.shape[0] * a.shape[1], a.shape[2]
         out = np.empty((rows, 1), dtype)
         done = run_ranges(lambda lo, hi: kern.sequential_terms(out[lo:hi, 0], lo, a, tiny), rows,
                           WORK_PER_TERM * max(n, 1))
+        out = out if all(done) else None
     else:
-        b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
-        rows = max(a.shape[0], b.shape[0]) * a.shape[1]
-        out = np.empty((rows, b.shape[2]), dtype)
-        done = run_ranges(lambda lo, hi: kern.sequential_products(out[lo:hi], lo, a, b, tiny), rows,
-                          WORK_PER_TERM * max(n, 1) * b.shape[2])
-    if not all(done) or (overflow != "ieee" and not np.isfinite(out).all()):
+        out = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny)
+    if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
         return None
     return out
+
+
+def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args):
+    """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
+    over ranges of its rows, a (G, M, n) by b = bt3 (G', P, n) as (G', n, P) in a's dtype, or
+    None where a kernel refused (a thread that flushes subnormals)."""
+    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
+    rows = max(a.shape[0], b.shape[0]) * a.shape[1]
+    out = np.empty((rows, b.shape[2]), out_dtype)
+    done = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
+                      work_per_product * max(a.shape[2], 1) * b.shape[2])
+    return out if all(done) else None
 
 
 def fused_config(plan, order: str):
@@ -115,13 +124,7 @@ def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None):
     that flushes subnormals."""
     if bt3 is None or not (np.isfinite(a3).all() and np.isfinite(bt3).all()):
         return None
-    a = np.ascontiguousarray(a3)
-    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
-    rows, n = max(a.shape[0], b.shape[0]) * a.shape[1], a.shape[2]
-    out = np.empty((rows, b.shape[2]), np.float32)
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    done = run_ranges(lambda lo, hi: kern.fused_products(out[lo:hi], lo, a, b, *config, tiny), rows,
-                      WORK_PER_FUSED_TERM * max(n, 1) * b.shape[2])
-    if not all(done) or not np.isfinite(out).all():
-        return None
-    return out
+    out = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM, *config,
+                    tiny)
+    return out if out is not None and np.isfinite(out).all() else None

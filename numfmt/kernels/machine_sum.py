@@ -87,7 +87,7 @@ def _to_binary32(v, toward_zero):
     finite value)."""
     f = np.float32(v)
     if toward_zero and abs(np.float64(f)) > abs(v):
-        f = np.int32(np.float32(f).view(np.int32) - 1).view(np.float32)
+        f = np.int32(f.view(np.int32) - 1).view(np.float32)
     return f
 
 
@@ -112,6 +112,7 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
     s = np.empty(P)
     total = np.empty(P)
     emax = np.empty(P, np.int64)
+    scale = np.empty(P)
     chunk = promote if promote > 0 else max(n, 1)
     for r in range(out.shape[0]):
         x, y = _operands(a, b, start + r)
@@ -127,13 +128,12 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
                     for j in range(P):
                         emax[j] = max(emax[j], _exponent(xi * np.float64(y[i, j])))
                 for j in range(P):
-                    scale = _pow2(min(align - emax[j], 1023))
-                    total[j] = np.trunc(s[j] * scale)
+                    scale[j] = _pow2(min(align - emax[j], 1023))
+                    total[j] = np.trunc(s[j] * scale[j])
                 for i in range(g0, g1):
                     xi = np.float64(x[i])
                     for j in range(P):
-                        scale = _pow2(min(align - emax[j], 1023))
-                        total[j] += np.trunc(xi * np.float64(y[i, j]) * scale)
+                        total[j] += np.trunc(xi * np.float64(y[i, j]) * scale[j])
                 for j in range(P):
                     s[j] = _to_binary32(total[j] * _pow2(max(emax[j] - align, -1022)), toward_zero)
             for j in range(P):
