@@ -208,13 +208,28 @@ def _finish32(a, sign, r, p):
 
 
 @nb.njit(forceinline=True)
+def nearest_grid32(a, p):
+    """The float32 magnitude bits a rounded to nearest even at the format's precision with an
+    unbounded exponent range: the normal binades' fixed shift (p: ``Fast32Params``)."""
+    return U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
+
+
+@nb.njit(forceinline=True)
+def carries32(f, zk):
+    """Whether f + zk (uint32) carries out of 32 bits, spelled out bit by bit: as a comparison
+    (f + zk < f), LLVM would make it an uadd.with.overflow, which its loop vectorizer refuses."""
+    s = U32(f + zk)
+    return U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
+
+
+@nb.njit(forceinline=True)
 def nearest32_one(b, p):
     """The float32 bits b (uint32) rounded to nearest even (p: ``Fast32Params``). In normal
     binades a fixed shift, below 2**emin float32 arithmetic ((|x| + magic) - magic rounds to
     nearest even in hardware). Every step stays in uint32 lanes, so that a loop of it
     vectorizes 16 elements to an AVX-512 register."""
     a = U32(b & U32(0x7FFFFFFF))
-    normal = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
+    normal = nearest_grid32(a, p)
     small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
     return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
 
@@ -239,18 +254,15 @@ def sr_add_one(b, zk, p):
     k change nothing: zk and 2**32 are multiples of 2**(32 - k)), the magnitude moves away
     iff f + zk carries out of 32 bits. At or above one quantum f is the t discarded bits
     shifted to the top; below, |x| / 2**qsub * 2**32 (|x| * q_scale: exact, a power-of-two
-    scaling; truncated to an integer). The carry is spelled out bit by bit: as a comparison
-    (s < f), LLVM would make it an uadd.with.overflow, which its loop vectorizer refuses."""
+    scaling; truncated to an integer). The carry: ``carries32``."""
     a = U32(b & U32(0x7FFFFFFF))
     t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
     keep = U32(U32(0xFFFFFFFF) << t)
     small = a < p.q_bits
     # (& 31: the shift stays below 32, which lets LLVM keep it in uint32 lanes)
     f = U32(np.uint32(a).view(np.float32) * p.q_scale) if small else U32(a << U32(U32(U32(32) - t) & U32(31)))
-    s = U32(f + zk)
-    carry = U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
     base = U32(0) if small else U32(a & keep)
-    r = U32(base + (p.q_bits if small else U32(U32(0) - keep))) if carry else base
+    r = U32(base + (p.q_bits if small else U32(U32(0) - keep))) if carries32(f, zk) else base
     return _finish32(a, U32(b ^ a), r, p)
 
 

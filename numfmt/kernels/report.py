@@ -34,7 +34,8 @@ from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
-                       round_same_range_sr32, round_sr32, round_sr64, nearest32_one, sr_add_one)
+                       round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
+                       nearest_grid32, sr_add_one)
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -600,20 +601,17 @@ def _nearest_step(b, index, p):
     """(``nearest32_one``, |b| rounded to nearest even at its precision in every binade (the
     normal binades' shift, which float32's binades continue without bound), b not finite)."""
     a = U32(b & MAG32)
-    r = U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
-    return nearest32_one(b, p), r, a >= INF32
+    return nearest32_one(b, p), nearest_grid32(a, p), a >= INF32
 
 
 @nb.njit(forceinline=True)
 def _sr_step(b, zk, p):
     """``_nearest_step`` of ``sr_add_one`` with the random bits zk: |b| rounded the same way
     at its precision in every binade, away iff its s = 23 - M discarded bits, at the top of a
-    uint32, plus zk carry out (the carry spelled out as there)."""
+    uint32, plus zk carry out (``carries32``)."""
     a = U32(b & MAG32)
     f = U32(a << U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31)))
-    s = U32(f + zk)
-    carry = U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
-    return sr_add_one(b, zk, p), U32(U32(a & p.keep) + (p.lsb if carry else U32(0))), a >= INF32
+    return sr_add_one(b, zk, p), U32(U32(a & p.keep) + (p.lsb if carries32(f, zk) else U32(0))), a >= INF32
 
 
 @nb.njit(forceinline=True)
