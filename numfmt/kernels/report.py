@@ -26,8 +26,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..lanes import u64
-from ..random import GOLDEN, element_bits, splitmix_output
+from ..random import element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
@@ -617,8 +616,7 @@ def _sr_step(b, zk, p):
 @nb.njit(forceinline=True)
 def _seeded_step(b, index, p, seed, topk):
     """``_sr_step`` with SplitMix64 number ``index`` of seed, its top bits ``topk``."""
-    z = u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN)
-    return _sr_step(b, U32(U32(splitmix_output(z, 32)) & topk), p)
+    return _sr_step(b, U32(U32(splitmix_bits(seed, index, 32)) & topk), p)
 
 
 @nb.njit(forceinline=True)
