@@ -195,6 +195,104 @@ def test_float64_route_equals_the_exact_core(n, es, monkeypatch):
             np.testing.assert_array_equal(fast, exact, err_msg=f"{fmt.name} {op} {mode}")
 
 
+def _run32(op, operands, fmt, mode):
+    """``elementwise`` on float32 operands with float32 results (the float32 route where it holds)."""
+    operands = tuple(np.ascontiguousarray(x, dtype=np.float32) for x in operands)
+    return elementwise(op, operands, fmt, rounding_mode(mode), "ieee", None, out_dtype=np.float32)
+
+
+@pytest.fixture
+def float32_route_calls(monkeypatch):
+    """The number of ``kernels.posit.product_sum32`` calls so far (a list of one count)."""
+    from numfmt.kernels import posit as kern
+
+    calls, kernel = [0], kern.product_sum32
+
+    def counted(*args):
+        calls[0] += 1
+        return kernel(*args)
+
+    monkeypatch.setattr(kern, "product_sum32", counted)
+    return calls
+
+
+FLOAT32_ROUTE_FORMATS = [(8, 0), (8, 1), (8, 2), (8, 3), (16, 2), (12, 2), (6, 1), (3, 0), (9, 3), (14, 1)]
+
+
+@pytest.mark.parametrize("n, es", FLOAT32_ROUTE_FORMATS)
+def test_float32_route_equals_the_float64_route(n, es, float32_route_calls):
+    """The float32 lanes (float32's TwoSum rounded to odd at 24 bits, then the cast's float
+    trick in int32 lanes) give the float64 route's results bit for bit, in every deterministic
+    mode: every pair of values of the 8-bit and smaller formats, random operands (cancellation,
+    NaR, zeros, the extreme regimes) of the others."""
+    from numfmt.arithmetic import posit as arith
+
+    fmt = PositFormat(n, es)
+    pairs = _all_pairs(fmt) if n <= 8 else _random_operands(fmt, 200_000, 2, seed=n + es)
+    third = _random_operands(fmt, pairs[0].size, 1, seed=es)[0]
+    for op in ("add", "sub", "mul", "fma"):
+        args = (pairs + (third,))[:ARITY[op]]
+        for mode in DETERMINISTIC_ROUNDINGS:
+            assert arith.float32_route(op, fmt, rounding_mode(mode))
+            calls = float32_route_calls[0]
+            got = _run32(op, args, fmt, mode)
+            assert float32_route_calls[0] > calls
+            np.testing.assert_array_equal(got, _run(op, args, fmt, mode).astype(np.float32),
+                                          err_msg=f"{fmt.name} {op} {mode}")
+
+
+@pytest.mark.parametrize("n, es", [(16, 2), (8, 3), (5, 1)])
+def test_float32_route_equals_the_exact_reference(n, es):
+    """Against the Fraction reference directly (``_reference``), with cancellation and fma."""
+    fmt = PositFormat(n, es)
+    operands = _random_operands(fmt, 1500, 3, seed=11 * n + es)
+    for op in ("add", "sub", "mul", "fma"):
+        args = operands[:ARITY[op]]
+        for mode in DETERMINISTIC_ROUNDINGS:
+            np.testing.assert_array_equal(_run32(op, args, fmt, mode), _reference(op, args, fmt, mode).astype(np.float32),
+                                          err_msg=f"{fmt.name} {op} {mode}")
+
+
+def test_float32_route_holds_where_products_are_float32_numbers():
+    """The route's condition: at most 11 fraction bits and scales within +-63 (products of two
+    values exact in float32), deterministic modes, add / sub / mul / fma."""
+    from numfmt.arithmetic.posit import float32_route
+
+    nearest = rounding_mode("nearest_even")
+    assert float32_route("fma", PositFormat(16, 2), nearest)
+    assert not float32_route("add", PositFormat(16, 1), nearest)      # 12 fraction bits
+    assert not float32_route("add", PositFormat(16, 3), nearest)      # scales to +-112
+    assert not float32_route("div", PositFormat(16, 2), nearest)
+    assert not float32_route("add", PositFormat(16, 2), rounding_mode("stochastic"))
+
+
+@pytest.mark.parametrize("n, es", [(16, 2), (8, 0)])
+def test_float32_route_rejects_what_is_not_a_value(n, es, float32_route_calls):
+    """Each float32 operand that is not a value (a neighbour of a value on either side, a bit
+    below its last, Inf, a float32 subnormal, beyond maxpos, below minpos) is found, alone, in
+    every operand position; -0 and NaN (NaR) are values."""
+    from numfmt.arithmetic import NotValuesError
+
+    fmt = PositFormat(n, es)
+    v = _random_operands(fmt, 400, 1, seed=3)[0].astype(np.float32)
+    finite = np.unique(np.abs(v[np.isfinite(v) & (v != 0)]))
+    bad = np.concatenate([np.nextafter(finite, np.float32(np.inf)), np.nextafter(finite, np.float32(0)),
+                          finite * np.float32(1 + 2.0 ** -12), [np.inf, 2.0 ** -149, fmt.info.maxpos * 2,
+                                                                 fmt.info.minpos / 2]]).astype(np.float32)
+    bad = np.concatenate([bad, -bad])
+    one = np.ones(1, np.float32)
+    for x in bad:
+        x = np.array([x])
+        for op, args in (("add", (one, x)), ("sub", (x, one)), ("mul", (one, x)), ("fma", (one, one, x))):
+            with pytest.raises(NotValuesError):
+                _run32(op, args, fmt, "nearest_even")
+    assert _run32("add", (np.float32([-0.0, np.nan, 1.0]), np.float32([0.0, 1.0, 1.0])), fmt,
+                  "nearest_even").tobytes() == np.float32([0.0, np.nan, 2.0]).tobytes()
+    assert float32_route_calls[0] > 4 * bad.size
+    with pytest.raises(ValueError, match="1 of 2 elements of b are not values of"):
+        nf.add(np.float32([1.0, 1.0]), np.float32([1.0, bad[0]]), fmt)
+
+
 @pytest.mark.parametrize("n, es", [(2, 0), (5, 1), (8, 2), (16, 1), (16, 5), (32, 2)])
 def test_operands_must_be_posit_values(n, es):
     """The kernels' value check (``kernels.posit.is_value``) accepts exactly the values (NaN is

@@ -12,6 +12,12 @@ deterministic mode. The posit cast's fast path then rounds it (about 10x the exa
 speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
 overflow="raise" take the exact core, which counts the exact results beyond maxpos.
 
+The float32 route (``float32_route``): float32 operands with float32 results skip float64
+altogether where every product of two values is an exact float32 number (posit16, posit8 and
+the smaller formats): float32's TwoSum gives the result rounded to odd at 24 bits, which
+rounds as the exact value in every deterministic mode (``kernels.posit.product_sum32``, one
+fused pass that also checks the operands; 6x the float64 route for posit16).
+
 Posit special cases: a NaR operand gives NaR; x / 0 gives NaR (0 / 0 too); sqrt of a negative
 gives NaR; an exact zero is 0 (posits have no -0). Results beyond maxpos saturate to ±maxpos
 and below minpos go to ±minpos in the nearest modes (see ``kernels.posit`` for every mode);
@@ -43,6 +49,7 @@ CHECKS_INPUTS = True      # elementwise checks that the operands are values of t
 # work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
 WORK = {"add": 40, "sub": 40, "mul": 40, "div": 80, "fma": 60, "sqrt": 60}
 FLOAT64_ROUTE_WORK = 4
+FLOAT32_ROUTE_WORK = 1.5
 
 
 def fits_float32(fmt: PositFormat) -> bool:
@@ -67,6 +74,35 @@ def float64_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
         return True
     significand = max(fmt.nbits - 2 - fmt.es, 1)
     return 2 * significand <= 53 and 2 * (fmt.nbits - 2) << fmt.es <= 1022
+
+
+def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
+    """Whether op's results in fmt can be rounded from float32 operands in float32 lanes
+    (``kernels.posit.product_sum32``): add, sub, mul and fma in deterministic modes, for formats
+    whose products are exact float32 numbers (at most 12 significant bits, scales within
+    +-63), so that float32's TwoSum gives every result rounded to odd at 24 bits.
+
+    >>> from numfmt.formats.registry import format
+    >>> float32_route("add", format("posit16"), Rounding.NEAREST_EVEN), float32_route("add", format("posit32"), Rounding.NEAREST_EVEN)
+    (True, False)
+    """
+    return (mode != Rounding.STOCHASTIC and op in ("add", "sub", "mul", "fma") and fmt.max_scale <= 63
+            and fmt.nbits - 3 - fmt.es <= 11)
+
+
+def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> np.ndarray:
+    """float32 values of op's results rounded once to fmt (``float32_route`` holds, float32
+    operands); raises NotValuesError if an operand is not a value of fmt."""
+    a, *rest = operands
+    b = rest[0] if rest else a
+    c = rest[1] if op == "fma" else a
+    out = np.empty(a.size, np.float32)
+    bad = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
+                      op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
+                      work_per_item=FLOAT32_ROUTE_WORK)
+    if sum(bad):
+        raise NotValuesError(f"some operands are not values of {fmt.name}")
+    return out
 
 
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
@@ -101,6 +137,9 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     if ARITIES.get(op) != len(operands):
         raise ValueError(f"op must be one of {sorted(ARITIES)} with its number of operands; got {op!r} "
                          f"with {len(operands)}")
+    if (out_dtype == np.float32 and overflow != "raise" and all(x.dtype == np.float32 for x in operands)
+            and float32_route(op, fmt, mode)):
+        return _float32_route(op, tuple(np.ascontiguousarray(x) for x in operands), fmt, mode)
     operands = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in operands)
     if any(count_not_values(x, fmt) for x in operands):
         raise NotValuesError(f"some operands are not values of {fmt.name}")

@@ -58,6 +58,7 @@ from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
+from .machine_arith import _fma32
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -373,22 +374,32 @@ def _fast_args32(n, es, p, dom64):
 
 
 @nb.njit(forceinline=True)
+def _grid32(a, c):
+    """(s, kr, fb, sh, outside) of a float32 magnitude a (int32 bits), c = ``_fast_args32``:
+    its scale s, regime value kr, the posit's fraction bits fb at that scale and the sh float32
+    fraction bits below them, and ``outside`` as ``_fast_grid``'s (sh garbage, but within
+    0..23, there)."""
+    top, es, flags, e_lo, e_hi = c
+    E = I32(a >> K23)
+    s = I32(E - K127)
+    kr = I32(s >> (es & K31))
+    fb = I32(I32(top - K2) - I32(kr ^ I32(kr >> K31)))  # the regime: kr + 2 bits, or 1 - kr = 2 + ~kr
+    sh = I32(min(max(I32(K23 - fb), K0), K23))
+    return s, kr, fb, sh, ((E < e_lo) | (E > e_hi)) & (a != K0)
+
+
+@nb.njit(forceinline=True)
 def _fast_value32(bits, c):
     """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
     ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
     counts are masked to 31, so that LLVM keeps 32-bit lanes (twice as many per register)."""
-    top, es, flags, e_lo, e_hi = c
     b = I32(bits)
     a = I32(b & MAG32)
-    E = I32(a >> K23)
-    s = I32(E - K127)
-    kr = I32(s >> (es & K31))
-    fb = I32(top - (I32(kr + K2) if kr >= K0 else I32(K1 - kr)))
-    sh = I32(min(max(I32(K23 - fb), K0), K23))
-    last = I32(s & K1) if es != K0 else I32(kr < K0)
+    s, kr, fb, sh, outside = _grid32(a, c)
+    last = I32(s & K1) if c[1] != K0 else I32(kr < K0)
     lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
-    out = I32(I32(I32(a + _bias32(b < K0, lsb, sh, flags)) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
-    return (out if a != K0 else K0), ((E < e_lo) | (E > e_hi)) & (a != K0)
+    out = I32(I32(I32(a + _bias32(b < K0, lsb, sh, c[2])) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    return (out if a != K0 else K0), outside
 
 
 @nb.njit(forceinline=True)
@@ -702,3 +713,68 @@ def fma_round(a, out_bits, start, b, c, n, es, p):
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,
            "sqrt": sqrt_kernel}
+
+
+# ----------------------------------------------------------------------------- float32 lanes
+# Float32 operands, float32 results, deterministic modes, where every product of two values is
+# exact in float32 and every sum below 2**127 (``numfmt.arithmetic.posit.float32_route``
+# decides): float32's own x * y + z and its exact error (TwoSum) give the result rounded to odd
+# at 24 bits (``kernels.machine_arith._fma32``), which decides every deterministic posit
+# rounding as the exact value does: the posit keeps at most 11 fraction bits, so its values,
+# its (value or encoding-space) midpoints, maxpos and minpos are float32 numbers of at most 13
+# bits. The float trick of the casts (``_fast_value32``) rounds that float32 in int32 lanes,
+# and also checks each operand (a value of the format is left as it is); the few elements
+# where an operand or the result lies outside the trick's binades (zeros aside: NaR, and the
+# extreme regimes) take ``is_value`` and ``cast_one``.
+@nb.njit(forceinline=True)
+def _off_grid32(x, c):
+    """Whether the float32 x (int32 bits) needs ``is_value``: it lies outside ``_fast_value32``'s
+    binades (zeros aside), or has fraction bits below the posit's there (not a value)."""
+    a = I32(x & MAG32)
+    _, _, _, sh, outside = _grid32(a, c)
+    return outside | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
+
+
+@nb.njit(forceinline=True)
+def _product_sum32(x, y, z, mul, fma, sign):
+    """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
+    add and sub (sign +-1), (y, 0) for mul, (y, z) for fma: one TwoSum serves the four."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    v = _fma32(x, y if mul else one, (z if fma else zero) if mul else np.float32(sign) * y, 3)
+    return np.float32(v).view(np.int32)
+
+
+@nb.njit(forceinline=True)
+def _product_sum_pass(x, out, y, z, c, mul, fma, sign, arity):
+    """``product_sum32``'s first pass, the float trick for every element (the arity operands
+    checked): whether an element needs the second."""
+    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
+    left = False
+    for i in range(x.size):
+        out[i], outside = _fast_value32(_product_sum32(x[i], y[i], z[i], mul, fma, sign), c)
+        off = outside | _off_grid32(xb[i], c) | _off_grid32(yb[i], c)
+        left |= (off | _off_grid32(zb[i], c)) if arity == 3 else off
+    return left
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign):
+    """out[i] = float32 bits of x[i] * P + Q (``_product_sum32``: add, sub, mul or fma of the
+    float32 operands x[i], y[start + i], z[start + i]) rounded once to posit<n, es> in the
+    deterministic mode p; out is x's chunk as int32. Returns how many operands are not values
+    of the format (z counted where fma is False too: it is then x): where it is nonzero, out
+    is garbage."""
+    c = _fast_args32(n, es, p, False)
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
+    left = _product_sum_pass(x, out, y, z, c, mul, fma, sign, 3) if fma else \
+        _product_sum_pass(x, out, y, z, c, mul, fma, sign, 2)
+    q = cast_params(n, es)
+    bad = 0
+    for i in range(x.size if left else 0):
+        r = _product_sum32(x[i], y[i], z[i], mul, fma, sign)
+        if _fast_value32(r, c)[1] | _off_grid32(xb[i], c) | _off_grid32(yb[i], c) | (_off_grid32(zb[i], c) & fma):
+            for v in (x[i], y[i], z[i]):
+                bad += np.int64(not is_value(np.float64(v).view(np.int64), n, es))
+            out[i] = cast_one(np.int64(r), q, p, DOM32, VALUE, DETERMINISTIC, NO_RND, NO_SR)
+    return bad
