@@ -92,16 +92,19 @@ def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
 
 def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> np.ndarray:
     """float32 values of op's results rounded once to fmt (``float32_route`` holds, float32
-    operands); raises NotValuesError if an operand is not a value of fmt."""
-    a, *rest = operands
-    b = rest[0] if rest else a
-    c = rest[1] if op == "fma" else a
+    operands); the elements the float32 lanes leave (``kernels.posit.UNDONE``: NaR, the
+    extreme regimes, operands that are not values) take the float64 route, which raises
+    NotValuesError for operands that are not values of fmt."""
+    bits = tuple(x.view(np.int32) for x in operands)
+    a, b = bits[0], bits[min(1, len(bits) - 1)]
+    c = bits[2] if op == "fma" else a
     out = np.empty(a.size, np.float32)
-    bad = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
-                      op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
-                      work_per_item=FLOAT32_ROUTE_WORK)
-    if sum(bad):
-        raise NotValuesError(f"some operands are not values of {fmt.name}")
+    left = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
+                       op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
+                       work_per_item=FLOAT32_ROUTE_WORK)
+    if any(left):
+        undone = np.flatnonzero(out.view(np.int32) == kern.UNDONE)
+        out[undone] = elementwise(op, tuple(x[undone] for x in operands), fmt, mode, "ieee", None)
     return out
 
 

@@ -722,59 +722,56 @@ KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_k
 # at 24 bits (``kernels.machine_arith._fma32``), which decides every deterministic posit
 # rounding as the exact value does: the posit keeps at most 11 fraction bits, so its values,
 # its (value or encoding-space) midpoints, maxpos and minpos are float32 numbers of at most 13
-# bits. The float trick of the casts (``_fast_value32``) rounds that float32 in int32 lanes,
-# and also checks each operand (a value of the format is left as it is); the few elements
-# where an operand or the result lies outside the trick's binades (zeros aside: NaR, and the
-# extreme regimes) take ``is_value`` and ``cast_one``.
+# bits. The float trick of the casts (``_fast_value32``) rounds that float32 in int32 lanes;
+# each operand's bits below the posit's are checked in the same pass. The few elements where an
+# operand or the result lies outside the trick's binades (zeros aside: NaR, Inf, the extreme
+# regimes), or an operand is not a value, are marked ``UNDONE`` for the caller.
+UNDONE = np.int32(0x7FA00001)          # a NaN pattern no result has (the results' NaN is 0x7FC00000)
+
+
 @nb.njit(forceinline=True)
 def _off_grid32(x, c):
     """Whether the float32 x (int32 bits) needs ``is_value``: it lies outside ``_fast_value32``'s
-    binades (zeros aside), or has fraction bits below the posit's there (not a value)."""
+    binades (zeros aside), or has fraction bits below the posit's there (not a value). As
+    ``_grid32``, leaner: sh unclamped (outside lanes are flagged anyway), one unsigned compare
+    for the binades."""
+    top, es, _, e_lo, e_hi = c
     a = I32(x & MAG32)
-    _, _, _, sh, outside = _grid32(a, c)
-    return outside | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
+    E = I32(a >> K23)
+    kr = I32(I32(E - K127) >> (es & K31))
+    sh = I32(I32(I32(K23 + K2) - top) + I32(kr ^ I32(kr >> K31)))
+    outside = np.uint32(E - e_lo) > np.uint32(e_hi - e_lo)
+    return (outside & (a != K0)) | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
 
 
 @nb.njit(forceinline=True)
 def _product_sum32(x, y, z, mul, fma, sign):
     """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
-    add and sub (sign +-1), (y, 0) for mul, (y, z) for fma: one TwoSum serves the four."""
+    add and sub (sign +-1), (y, 0) for mul, (y, z) for fma (x, y, z: int32 bits of float32
+    operands): one TwoSum serves the four."""
+    X, Y, Z = np.int32(x).view(np.float32), np.int32(y).view(np.float32), np.int32(z).view(np.float32)
     one, zero = np.float32(1.0), np.float32(0.0)
-    v = _fma32(x, y if mul else one, (z if fma else zero) if mul else np.float32(sign) * y, 3)
+    v = _fma32(X, Y if mul else one, (Z if fma else zero) if mul else np.float32(sign) * Y, 3)
     return np.float32(v).view(np.int32)
-
-
-@nb.njit(forceinline=True)
-def _product_sum_pass(x, out, y, z, c, mul, fma, sign, arity):
-    """``product_sum32``'s first pass, the float trick for every element (the arity operands
-    checked): whether an element needs the second."""
-    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
-    left = False
-    for i in range(x.size):
-        out[i], outside = _fast_value32(_product_sum32(x[i], y[i], z[i], mul, fma, sign), c)
-        off = outside | _off_grid32(xb[i], c) | _off_grid32(yb[i], c)
-        left |= (off | _off_grid32(zb[i], c)) if arity == 3 else off
-    return left
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign):
     """out[i] = float32 bits of x[i] * P + Q (``_product_sum32``: add, sub, mul or fma of the
-    float32 operands x[i], y[start + i], z[start + i]) rounded once to posit<n, es> in the
-    deterministic mode p; out is x's chunk as int32. Returns how many operands are not values
-    of the format (z counted where fma is False too: it is then x): where it is nonzero, out
-    is garbage."""
+    float32 operands, as int32 bits, x[i], y[start + i], z[start + i]; z read for fma only)
+    rounded once to posit<n, es> in the deterministic mode p, or ``UNDONE`` where an operand or
+    the result lies outside the float trick's binades or an operand is not a value (the caller
+    takes the float64 route there); out is x's chunk. Returns whether an element is UNDONE."""
     c = _fast_args32(n, es, p, False)
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
-    left = _product_sum_pass(x, out, y, z, c, mul, fma, sign, 3) if fma else \
-        _product_sum_pass(x, out, y, z, c, mul, fma, sign, 2)
-    q = cast_params(n, es)
-    bad = 0
-    for i in range(x.size if left else 0):
-        r = _product_sum32(x[i], y[i], z[i], mul, fma, sign)
-        if _fast_value32(r, c)[1] | _off_grid32(xb[i], c) | _off_grid32(yb[i], c) | (_off_grid32(zb[i], c) & fma):
-            for v in (x[i], y[i], z[i]):
-                bad += np.int64(not is_value(np.float64(v).view(np.int64), n, es))
-            out[i] = cast_one(np.int64(r), q, p, DOM32, VALUE, DETERMINISTIC, NO_RND, NO_SR)
-    return bad
+    left = False
+    for i in range(x.size if fma else 0):     # fma's addend: a pass of its own (one loop to compile)
+        undone = _off_grid32(z[i], c)
+        out[i] = UNDONE if undone else K0
+        left |= undone
+    for i in range(x.size):
+        r, outside = _fast_value32(_product_sum32(x[i], y[i], z[i], mul, fma, sign), c)
+        undone = outside | _off_grid32(x[i], c) | _off_grid32(y[i], c) | (fma & (out[i] == UNDONE))
+        out[i] = UNDONE if undone else r
+        left |= undone
+    return left
