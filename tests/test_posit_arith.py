@@ -203,16 +203,20 @@ def _run32(op, operands, fmt, mode):
 
 @pytest.fixture
 def float32_route_calls(monkeypatch):
-    """The number of ``kernels.posit.product_sum32`` calls so far (a list of one count)."""
+    """The number of float32-lane kernel calls (``kernels.posit.product_sum32`` and
+    ``quotient_root32``) so far (a list of one count)."""
     from numfmt.kernels import posit as kern
 
-    calls, kernel = [0], kern.product_sum32
+    calls = [0]
 
-    def counted(*args):
-        calls[0] += 1
-        return kernel(*args)
+    def counting(kernel):
+        def counted(*args):
+            calls[0] += 1
+            return kernel(*args)
+        return counted
 
-    monkeypatch.setattr(kern, "product_sum32", counted)
+    for name in ("product_sum32", "quotient_root32"):
+        monkeypatch.setattr(kern, name, counting(getattr(kern, name)))
     return calls
 
 
@@ -241,6 +245,35 @@ def test_float32_route_equals_the_float64_route(n, es, float32_route_calls):
                                           err_msg=f"{fmt.name} {op} {mode}")
 
 
+@pytest.mark.parametrize("n, es", [(16, 2), (8, 0), (8, 3), (12, 2), (14, 1), (3, 0)])
+def test_float32_route_div_and_sqrt_equal_the_exact_core(n, es, float32_route_calls):
+    """Quotients (float32's quotient and its exact residual in float64, rounded to odd at 24
+    bits) and roots in every deterministic mode equal the exact core's, with zeros (x / 0:
+    NaR), NaR and negative roots among the operands."""
+    fmt = PositFormat(n, es)
+    a, b = _random_operands(fmt, 20_000, 2, seed=5 * n + es)
+    for op, args in (("div", (a, b)), ("sqrt", (a,)), ("sqrt", (np.abs(a),))):
+        for mode in DETERMINISTIC_ROUNDINGS:
+            calls = float32_route_calls[0]
+            got = _run32(op, args, fmt, mode)
+            assert float32_route_calls[0] > calls
+            np.testing.assert_array_equal(got, _run(op, args, fmt, mode).astype(np.float32),
+                                          err_msg=f"{fmt.name} {op} {mode}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("es", range(4))
+@pytest.mark.parametrize("mode", DETERMINISTIC_ROUNDINGS)
+def test_float32_route_posit8_every_quotient_and_root(es, mode):
+    """Every pair of posit<8, es> values divided, every value's root, float32 route against
+    the exact core."""
+    fmt = PositFormat(8, es)
+    pairs = _all_pairs(fmt)
+    for op, args in (("div", pairs), ("sqrt", (fmt.values(),))):
+        np.testing.assert_array_equal(_run32(op, args, fmt, mode), _run(op, args, fmt, mode).astype(np.float32),
+                                      err_msg=f"{fmt.name} {op} {mode}")
+
+
 @pytest.mark.parametrize("n, es", [(16, 2), (8, 3), (5, 1)])
 def test_float32_route_equals_the_exact_reference(n, es):
     """Against the Fraction reference directly (``_reference``), with cancellation and fma."""
@@ -255,14 +288,14 @@ def test_float32_route_equals_the_exact_reference(n, es):
 
 def test_float32_route_holds_where_products_are_float32_numbers():
     """The route's condition: at most 11 fraction bits and scales within +-63 (products of two
-    values exact in float32), deterministic modes, add / sub / mul / fma."""
+    values exact in float32), deterministic modes, every operation."""
     from numfmt.arithmetic.posit import float32_route
 
     nearest = rounding_mode("nearest_even")
     assert float32_route("fma", PositFormat(16, 2), nearest)
     assert not float32_route("add", PositFormat(16, 1), nearest)      # 12 fraction bits
     assert not float32_route("add", PositFormat(16, 3), nearest)      # scales to +-112
-    assert not float32_route("div", PositFormat(16, 2), nearest)
+    assert float32_route("div", PositFormat(16, 2), nearest) and float32_route("sqrt", PositFormat(8, 3), nearest)
     assert not float32_route("add", PositFormat(16, 2), rounding_mode("stochastic"))
 
 

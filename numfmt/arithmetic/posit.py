@@ -86,7 +86,7 @@ def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
     >>> float32_route("add", format("posit16"), Rounding.NEAREST_EVEN), float32_route("add", format("posit32"), Rounding.NEAREST_EVEN)
     (True, False)
     """
-    return (mode != Rounding.STOCHASTIC and op in ("add", "sub", "mul", "fma") and fmt.max_scale <= 63
+    return (mode != Rounding.STOCHASTIC and op in ARITIES and fmt.max_scale <= 63
             and fmt.nbits - 3 - fmt.es <= 11)
 
 
@@ -99,9 +99,13 @@ def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -
     a, b = bits[0], bits[min(1, len(bits) - 1)]
     c = bits[2] if op == "fma" else a
     out = np.empty(a.size, np.float32)
-    left = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
-                       op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
-                       work_per_item=FLOAT32_ROUTE_WORK)
+    if op in ("div", "sqrt"):
+        left = run_chunked(kern.quotient_root32, a, out.view(np.int32), b, fmt.nbits, fmt.es, mode_flags(mode),
+                           op == "sqrt", pass_start=True, work_per_item=FLOAT32_ROUTE_WORK)
+    else:
+        left = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
+                           op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
+                           work_per_item=FLOAT32_ROUTE_WORK)
     if any(left):
         undone = np.flatnonzero(out.view(np.int32) == kern.UNDONE)
         out[undone] = elementwise(op, tuple(x[undone] for x in operands), fmt, mode, "ieee", None)

@@ -745,6 +745,18 @@ def _off_grid32(x, c):
 
 
 @nb.njit(forceinline=True)
+def _odd32(s, exact_above):
+    """The int32 bits of float32's result s of an operation, rounded to odd at 24 bits from the
+    exact result's side of s: ``exact_above`` is 1 where the exact result exceeds s, -1 where it
+    lies below, 0 where s is exact (the magnitude truncated toward zero, last bit set, where it
+    is inexact; Inf and NaN kept)."""
+    b = np.float32(s).view(np.int32)
+    mag = I32(b & MAG32)
+    odd = I32(I32(mag - I32((exact_above < 0) != (s < 0))) | K1)
+    return I32(odd if (exact_above != 0) & (mag < EXP32) else mag) | I32(b & SIGN32)
+
+
+@nb.njit(forceinline=True)
 def _product_sum32(x, y, z, mul, fma, sign):
     """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
     add and sub (sign +-1), (y, 0) for mul, (y, z) for fma (x, y, z: int32 bits of float32
@@ -755,6 +767,46 @@ def _product_sum32(x, y, z, mul, fma, sign):
     return np.float32(v).view(np.int32)
 
 
+@nb.njit(forceinline=True)
+def _quotient32(x, y, z, mul, fma, sign):
+    """The int32 bits of float32's x / y, which rounds as the exact quotient in every
+    deterministic mode: for values of p <= 12 bits (A 2**alpha / B 2**beta) and any number m of
+    p + 1 bits (M 2**mu: the posit's values, midpoints, powers of two), x / y - m is a nonzero
+    multiple of 2**min(alpha, mu + beta) over y < 2**(beta + p), so |x / y - m| > 2**(E - 2p)
+    >= 2**(E - 24) for 2**E <= x / y: more than float32's rounding error, which therefore
+    neither reaches nor crosses m (``kernels.machine_arith``'s quotient argument, in every
+    mode)."""
+    return np.float32(np.int32(x).view(np.float32) / np.int32(y).view(np.float32)).view(np.int32)
+
+
+@nb.njit(forceinline=True)
+def _root32(x, y, z, mul, fma, sign):
+    """The int32 bits of sqrt(x) rounded to odd at 24 bits: float32's root s and the exact
+    residual x - s * s in float64 (s * s has at most 48 bits): ``kernels.machine_arith``'s
+    argument that float32's root alone suffices holds for p <= 10 only (posit16 has 12)."""
+    X = np.int32(x).view(np.float32)
+    s = np.sqrt(X)
+    r = np.float64(X) - np.float64(s) * np.float64(s)
+    return _odd32(s, np.int32(r > 0.0) - np.int32(r < 0.0))
+
+
+@nb.njit(forceinline=True)
+def _pass32(x, out, y, z, c, mul, fma, sign, compute):
+    """out[i] = the float trick's rounding of compute(x[i], y[i], z[i], ...) (a result rounded
+    to odd at 24 bits), or ``UNDONE`` (see ``product_sum32``); whether an element is UNDONE."""
+    left = False
+    for i in range(x.size if fma else 0):     # fma's addend: a pass of its own (one loop to compile)
+        undone = _off_grid32(z[i], c)
+        out[i] = UNDONE if undone else K0
+        left |= undone
+    for i in range(x.size):
+        r, outside = _fast_value32(compute(x[i], y[i], z[i], mul, fma, sign), c)
+        undone = outside | _off_grid32(x[i], c) | _off_grid32(y[i], c) | (fma & (out[i] == UNDONE))
+        out[i] = UNDONE if undone else r
+        left |= undone
+    return left
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign):
     """out[i] = float32 bits of x[i] * P + Q (``_product_sum32``: add, sub, mul or fma of the
@@ -763,15 +815,15 @@ def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign):
     the result lies outside the float trick's binades or an operand is not a value (the caller
     takes the float64 route there); out is x's chunk. Returns whether an element is UNDONE."""
     c = _fast_args32(n, es, p, False)
-    y, z = y[start:start + x.size], z[start:start + x.size]
-    left = False
-    for i in range(x.size if fma else 0):     # fma's addend: a pass of its own (one loop to compile)
-        undone = _off_grid32(z[i], c)
-        out[i] = UNDONE if undone else K0
-        left |= undone
-    for i in range(x.size):
-        r, outside = _fast_value32(_product_sum32(x[i], y[i], z[i], mul, fma, sign), c)
-        undone = outside | _off_grid32(x[i], c) | _off_grid32(y[i], c) | (fma & (out[i] == UNDONE))
-        out[i] = UNDONE if undone else r
-        left |= undone
-    return left
+    return _pass32(x, out, y[start:start + x.size], z[start:start + x.size], c, mul, fma, sign, _product_sum32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quotient_root32(x, out, start, y, n, es, p, root):
+    """``product_sum32`` for x[i] / y[start + i], or sqrt(x[i]) where ``root`` (y then x's
+    chunk). Division by zero and roots of negative numbers (NaR) are UNDONE (Inf, NaN)."""
+    c = _fast_args32(n, es, p, False)
+    y = y[start:start + x.size]
+    if root:
+        return _pass32(x, out, y, y, c, False, False, 1.0, _root32)
+    return _pass32(x, out, y, y, c, False, False, 1.0, _quotient32)
