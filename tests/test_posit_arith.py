@@ -427,3 +427,43 @@ def test_public_functions_dispatch_to_posits():
     with pytest.raises(ValueError, match="not values of posit8"):
         nf.add([1.1], [1.0], "posit8")
     assert nf.add([1.1], [1.0], "posit8", inputs="round").tolist() == [2.0]
+
+
+@pytest.mark.parametrize("n, es", [(16, 2), (8, 2), (12, 1)])
+def test_counted_float32_route_equals_the_stand_in_report(n, es):
+    """``counted`` (the float32 lanes' results rounded to odd at 24 bits, rounded and counted
+    by the posit cast's counting pass) gives the results and the report (counts and first
+    indices) of ``elementwise`` followed by ``numfmt.arithmetic.report.op_report``, in every
+    deterministic mode; calls the lanes leave (NaR, x / 0, the extreme regimes) give None."""
+    from numfmt.arithmetic.posit import counted
+    from numfmt.arithmetic.report import op_report, stand_in
+
+    fmt = PositFormat(n, es)
+    codes = np.random.default_rng(n).integers(0, 1 << n, (3, 20_000))
+    v = [nf.decode(c, fmt, np.float32) for c in codes]
+    keep = np.ones(v[0].size, bool)
+    reach = (n - 2 - es) << es          # the float trick's binades: scales within +-reach
+    for x in v:                         # operands whose results stay inside: the lanes leave none
+        keep &= np.isfinite(x) & ((x == 0) | (np.abs(x) < 2.0 ** (reach // 2 - 1))
+                                  & (np.abs(x) >= 2.0 ** -(reach // 2 - 1)))
+    operands = [x[keep] for x in v]
+    for op in ARITY:
+        args = tuple(operands[:ARITY[op]]) if op != "sqrt" else (np.abs(operands[0]),)
+        if op == "div":
+            args = (args[0], np.where(args[1] == 0, np.float32(1), args[1]))
+        for mode in DETERMINISTIC_ROUNDINGS:
+            mode = rounding_mode(mode)
+            got = counted(op, args, fmt, mode)
+            assert got is not None, (op, mode)
+            out, rep, exact = got
+            want = elementwise(op, args, fmt, mode, "ieee", None, out_dtype=np.float32)
+            want_rep, want_exact = op_report(op, args, fmt, mode, None, want, stand_in(op, fmt, None))
+            np.testing.assert_array_equal(out, want, err_msg=f"{fmt.name} {op} {mode}")
+            assert rep == want_rep and rep.first == want_rep.first, (op, mode, rep, want_rep)
+            assert rep.inexact > 0
+    one = np.ones(2, np.float32)
+    nearest = rounding_mode("nearest_even")
+    assert counted("add", (one, np.float32([1.0, np.nan])), fmt, nearest) is None
+    assert counted("div", (one, np.float32([1.0, 0.0])), fmt, nearest) is None
+    assert counted("mul", (one, np.float32([1.0, fmt.info.maxpos])), fmt, nearest) is None
+    assert counted("add", (one, one), fmt, rounding_mode("stochastic")) is None

@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formats.posit import PositFormat
+from ..casts import report as cast_report
 from ..casts.posit import decode_table
 from ..kernels import posit as kern
 from ..parallel import run_chunked, run_ranges
@@ -90,26 +91,57 @@ def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
             and fmt.nbits - 3 - fmt.es <= 11)
 
 
-def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> np.ndarray:
-    """float32 values of op's results rounded once to fmt (``float32_route`` holds, float32
-    operands); the elements the float32 lanes leave (``kernels.posit.UNDONE``: NaR, the
-    extreme regimes, operands that are not values) take the float64 route, which raises
-    NotValuesError for operands that are not values of fmt."""
+def _float32_lanes(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, odd: bool) -> tuple:
+    """(out, left): out the float32 results of op in fmt (``float32_route`` holds, float32
+    operands), or with ``odd`` their stand-ins rounded to odd at 24 bits, and
+    ``kernels.posit.UNDONE`` where the float32 lanes leave an element; left: whether any is."""
     bits = tuple(x.view(np.int32) for x in operands)
     a, b = bits[0], bits[min(1, len(bits) - 1)]
     c = bits[2] if op == "fma" else a
     out = np.empty(a.size, np.float32)
     if op in ("div", "sqrt"):
         left = run_chunked(kern.quotient_root32, a, out.view(np.int32), b, fmt.nbits, fmt.es, mode_flags(mode),
-                           op == "sqrt", pass_start=True, work_per_item=FLOAT32_ROUTE_WORK)
+                           op == "sqrt", odd, pass_start=True, work_per_item=FLOAT32_ROUTE_WORK)
     else:
         left = run_chunked(kern.product_sum32, a, out.view(np.int32), b, c, fmt.nbits, fmt.es, mode_flags(mode),
-                           op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, pass_start=True,
+                           op in ("mul", "fma"), op == "fma", -1.0 if op == "sub" else 1.0, odd, pass_start=True,
                            work_per_item=FLOAT32_ROUTE_WORK)
-    if any(left):
+    return out, any(left)
+
+
+def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> np.ndarray:
+    """float32 values of op's results rounded once to fmt (``float32_route`` holds, float32
+    operands); the elements the float32 lanes leave (``kernels.posit.UNDONE``: NaR, the
+    extreme regimes, operands that are not values) take the float64 route, which raises
+    NotValuesError for operands that are not values of fmt."""
+    out, left = _float32_lanes(op, operands, fmt, mode, odd=False)
+    if left:
         undone = np.flatnonzero(out.view(np.int32) == kern.UNDONE)
         out[undone] = elementwise(op, tuple(x[undone] for x in operands), fmt, mode, "ieee", None)
     return out
+
+
+def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> tuple | None:
+    """(results, CastReport, stand-ins) of op on float32 operands in one pass and
+    the posit cast's counting pass: the results rounded to odd at 24 bits stand in for the
+    exact ones (they round as the exact results do, and lie on the same side of maxpos and
+    minpos) and ``casts.report.posit_counted`` rounds and counts them; None where
+    ``float32_route`` does not hold or the float32 lanes leave an element (NaR, division by
+    zero, the extreme regimes, operands that are not values: ``numfmt.arithmetic.report``
+    counts those calls).
+
+    >>> from numfmt.formats.registry import format
+    >>> out, rep, exact = counted("add", (np.float32([1.0, 3.0]), np.float32([2.0 ** -12, 2.0 ** 20])), format("posit16"), Rounding.NEAREST_EVEN)
+    >>> out.tolist(), rep.inexact
+    ([1.0, 1048576.0], 2)
+    """
+    if not (float32_route(op, fmt, mode) and all(x.dtype == np.float32 for x in operands)):
+        return None
+    stand, left = _float32_lanes(op, tuple(np.ascontiguousarray(x) for x in operands), fmt, mode, odd=True)
+    if left:
+        return None
+    out, rep = cast_report.posit_counted(stand, fmt, mode, "ieee", "ieee", None)
+    return out, rep, stand
 
 
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:

@@ -791,39 +791,44 @@ def _root32(x, y, z, mul, fma, sign):
 
 
 @nb.njit(forceinline=True)
-def _pass32(x, out, y, z, c, mul, fma, sign, compute):
-    """out[i] = the float trick's rounding of compute(x[i], y[i], z[i], ...) (a result rounded
-    to odd at 24 bits), or ``UNDONE`` (see ``product_sum32``); whether an element is UNDONE."""
+def _pass32(x, out, y, z, c, mul, fma, sign, odd, compute):
+    """out[i] = the float trick's rounding of v = compute(x[i], y[i], z[i], ...) (the result
+    rounded to odd at 24 bits), v itself where ``odd``, or ``UNDONE`` (see ``product_sum32``);
+    whether an element is UNDONE."""
     left = False
     for i in range(x.size if fma else 0):     # fma's addend: a pass of its own (one loop to compile)
         undone = _off_grid32(z[i], c)
         out[i] = UNDONE if undone else K0
         left |= undone
     for i in range(x.size):
-        r, outside = _fast_value32(compute(x[i], y[i], z[i], mul, fma, sign), c)
+        v = compute(x[i], y[i], z[i], mul, fma, sign)
+        r, outside = _fast_value32(v, c)
         undone = outside | _off_grid32(x[i], c) | _off_grid32(y[i], c) | (fma & (out[i] == UNDONE))
-        out[i] = UNDONE if undone else r
+        out[i] = UNDONE if undone else (v if odd else r)
         left |= undone
     return left
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign):
+def product_sum32(x, out, start, y, z, n, es, p, mul, fma, sign, odd):
     """out[i] = float32 bits of x[i] * P + Q (``_product_sum32``: add, sub, mul or fma of the
     float32 operands, as int32 bits, x[i], y[start + i], z[start + i]; z read for fma only)
     rounded once to posit<n, es> in the deterministic mode p, or ``UNDONE`` where an operand or
     the result lies outside the float trick's binades or an operand is not a value (the caller
-    takes the float64 route there); out is x's chunk. Returns whether an element is UNDONE."""
+    takes the float64 route there); out is x's chunk. Returns whether an element is UNDONE.
+    With ``odd`` the results are left rounded to odd at 24 bits (stand-ins of the exact results
+    for the counts of ``report=True``: they round as the exact results do)."""
     c = _fast_args32(n, es, p, False)
-    return _pass32(x, out, y[start:start + x.size], z[start:start + x.size], c, mul, fma, sign, _product_sum32)
+    return _pass32(x, out, y[start:start + x.size], z[start:start + x.size], c, mul, fma, sign, odd,
+                   _product_sum32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quotient_root32(x, out, start, y, n, es, p, root):
+def quotient_root32(x, out, start, y, n, es, p, root, odd):
     """``product_sum32`` for x[i] / y[start + i], or sqrt(x[i]) where ``root`` (y then x's
     chunk). Division by zero and roots of negative numbers (NaR) are UNDONE (Inf, NaN)."""
     c = _fast_args32(n, es, p, False)
     y = y[start:start + x.size]
     if root:
-        return _pass32(x, out, y, y, c, False, False, 1.0, _root32)
-    return _pass32(x, out, y, y, c, False, False, 1.0, _quotient32)
+        return _pass32(x, out, y, y, c, False, False, 1.0, odd, _root32)
+    return _pass32(x, out, y, y, c, False, False, 1.0, odd, _quotient32)
