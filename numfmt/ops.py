@@ -135,14 +135,6 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     counted = report or _report.active()
     wide = stand_in(op, fmt, stochastic) if counted else None     # NotImplementedError before the work
-    # a family that counts in its own passes (posits on float32 lanes); None: count below
-    done = module.counted(op, operands, fmt, mode) if counted and stochastic is None and hasattr(module, "counted") \
-        else None
-    if done is not None:
-        out, rep, exact = done
-        _report.record(f"numfmt.{op}({fmt.name})", rep, exact.reshape(shape))
-        out = out.reshape(shape).astype(np.float32 if out32 else np.float64, copy=False)
-        return (finish(out, out), rep) if report else finish(out, out)
     if checks:
         try:
             out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)

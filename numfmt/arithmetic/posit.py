@@ -121,27 +121,27 @@ def _float32_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -
     return out
 
 
-def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding) -> tuple | None:
-    """(results, CastReport, stand-ins) of op on float32 operands in one pass and
-    the posit cast's counting pass: the results rounded to odd at 24 bits stand in for the
-    exact ones (they round as the exact results do, and lie on the same side of maxpos and
-    minpos) and ``casts.report.posit_counted`` rounds and counts them; None where
-    ``float32_route`` does not hold or the float32 lanes leave an element (NaR, division by
+def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow: str, stochastic) -> tuple | None:
+    """(results, CastReport) of op on float32 operands in one pass and the posit cast's
+    counting pass: the results rounded to odd at 24 bits stand in for the exact ones (they
+    round as the exact results do, and lie on the same side of maxpos and minpos) and
+    ``casts.report.posit_counted`` rounds and counts them; None where ``float32_route`` does
+    not hold (or overflow is "raise") or the float32 lanes leave an element (NaR, division by
     zero, the extreme regimes, operands that are not values: ``numfmt.arithmetic.report``
     counts those calls).
 
     >>> from numfmt.formats.registry import format
-    >>> out, rep, exact = counted("add", (np.float32([1.0, 3.0]), np.float32([2.0 ** -12, 2.0 ** 20])), format("posit16"), Rounding.NEAREST_EVEN)
+    >>> out, rep = counted("add", (np.float32([1.0, 3.0]), np.float32([2.0 ** -12, 2.0 ** 20])), format("posit16"), Rounding.NEAREST_EVEN, "ieee", None)
     >>> out.tolist(), rep.inexact
     ([1.0, 1048576.0], 2)
     """
-    if not (float32_route(op, fmt, mode) and all(x.dtype == np.float32 for x in operands)):
+    if (stochastic is not None or overflow == "raise" or not float32_route(op, fmt, mode)
+            or any(x.dtype != np.float32 for x in operands)):
         return None
     stand, left = _float32_lanes(op, tuple(np.ascontiguousarray(x) for x in operands), fmt, mode, odd=True)
     if left:
         return None
-    out, rep = cast_report.posit_counted(stand, fmt, mode, "ieee", "ieee", None)
-    return out, rep, stand
+    return cast_report.posit_counted(stand, fmt, mode, "ieee", "ieee", None)
 
 
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
