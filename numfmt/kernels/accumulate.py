@@ -47,7 +47,7 @@ from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, u
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, FloatParams, round_one
 from .longacc import longacc_add, longacc_value
 from . import report as rep_kern
-from .inner import inner
+from .inner import inner, inner_inline
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
@@ -528,7 +528,7 @@ def _exact(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
 ROUNDER_WIDTH = len(FloatParams._fields) + 5
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def rounder(row, rep):
     """The rounder (p, rdn, stochastic, sr, rep) of a row (see ``ROUNDER_WIDTH``)."""
     p = FloatParams(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
