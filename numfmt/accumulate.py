@@ -14,7 +14,7 @@ from . import array_libraries, machine_sum
 from .arithmetic.floating import (narrow_format, products_exact_in_float32, products_exact_in_float64,
                                   takes_float64_route)
 from .stochastic import stochastic_args
-from .casts.common import as_float_array, kernel_products, output_size, writable
+from .casts.common import as_float_array, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked
@@ -92,15 +92,20 @@ def _check_values(x: np.ndarray, fmt, argument: str) -> None:
 
 
 def _rounder(fmt, mode: Rounding, overflow: str, stochastic, report: bool = False) -> tuple:
-    """(p, rdn, stochastic, sr, rep): how the kernel rounds to fmt (see kernels.accumulate);
-    rep: how it counts those roundings (``casts.report.rounding_report``), None for no report."""
+    """(row, rep): how the kernel rounds to fmt, as ``kernels.accumulate.rounder`` takes it: the
+    int64 row of (p, rdn, stochastic, sr) and rep, how it counts those roundings
+    (``casts.report.rounding_report``), None for no report."""
     params = kernel_params(fmt, True, mode, overflow, "raise")[0]
     sr = (0, 0, 0) if stochastic is None else sr_params(fmt, True, stochastic[1], stochastic[2])
     rep = rounding_report(fmt, mode, stochastic) if report else None
-    return params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr, rep
+    return _row(params, int(mode == Rounding.TOWARD_NEGATIVE), stochastic is not None, sr), rep
 
 
-_NO_ROUNDING = (FloatParams(*(-1,) * len(FloatParams._fields)), 0, False, (0, 0, 0), None)   # products stay exact
+def _row(params, rdn: int, stochastic: bool, sr) -> np.ndarray:
+    return np.array((*params, rdn, stochastic, *sr), np.int64)
+
+
+_NO_ROUNDING = (_row((-1,) * len(FloatParams._fields), 0, False, (0, 0, 0)), None)   # products stay exact
 
 
 def chunks_report(chunks: list) -> _report.CastReport:
@@ -240,8 +245,8 @@ class _Plan:
         size = output_size(a3, bt3)
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
-        args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, acc, prod, promote, np.uint64(seed),
-                np.int64(mark), rand)
+        rows, reps = zip(acc, prod, promote)
+        args = (a3, bt3, self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed), np.int64(mark), rand)
         kernels = [self.kernel]
         sr_bits = None if stochastic is None else stochastic[1]
         if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
@@ -294,8 +299,8 @@ class _Plan:
         status = np.zeros(size, np.int8)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
-        run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, prod,
-                    np.int64(mark), pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
+        run_chunked(kern.exact_partials, states, status, a3, bt3, self.tx_proto, *prod, np.int64(mark),
+                    pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
         self._values(np.zeros(size, np.int64), status, shape, False)
         return states.reshape(shape + (kern.PARTIAL_WIDTH,))
 
@@ -312,7 +317,7 @@ class _Plan:
         status = np.zeros(index.size, np.int8)
         kern.round_partials(np.ascontiguousarray(states).reshape(-1, kern.PARTIAL_WIDTH), out, status,
                             np.ascontiguousarray(index, np.int64).reshape(-1), np.int64(kern.ROUNDINGS_PER_TERM * max(n, 1)),
-                            acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), _NO_RANDOM_BITS)
+                            *acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), _NO_RANDOM_BITS)
         return self._values(out, status, shape, float32)
 
 

@@ -847,3 +847,22 @@ def test_each_order_compiles_on_its_first_use_only_once():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[] ['sequential']"      # deterministic: the float64 route's kernel only
     assert out[1] == "0"
+
+
+def test_a_sum_compiles_no_product_code(tmp_path):
+    """Issue 11 (compile time): a sum passes bt=None, so its kernel leaves out the products'
+    formation (``kernels.accumulate._products``), which a matmul's kernel compiles (an empty
+    cache: a kernel loaded from the cache loads none of its helpers)."""
+    import os
+    import subprocess
+    import sys
+    code = ("import numpy as np, numfmt as nf\n"
+            "from numfmt.kernels import accumulate as k\n"
+            "nf.sum(np.ones(10, np.float32), 'bfloat16')\n"
+            "print(len(k._products.signatures))\n"
+            "nf.matmul(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32), 'bfloat16')\n"
+            "print(len(k._products.signatures))\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout.split("\n")
+    assert out[:2] == ["0", "1"]

@@ -1,7 +1,7 @@
 """Numba kernels of numfmt.sum / dot / matmul: one entry point per summation order.
 
 Every output element is the reduction of n *terms*: the inputs themselves (``numfmt.sum``,
-``bt`` without rows) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
+``bt`` None) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
 format, reduced in the requested order. Each order has its own compiled entry point
 (``KERNELS[order]``), so a call compiles only the order it uses.
 
@@ -44,9 +44,10 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import narrow, odd_sum_bits, round_exact
 from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, unpack_float64
-from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, round_one
+from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, FloatParams, round_one
 from .longacc import longacc_add, longacc_value
 from . import report as rep_kern
+from .inner import inner, inner_inline
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
@@ -116,7 +117,7 @@ def _is_nan(b):
     return (b & _ABS) > _INF
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
     """Count a rounding of the float64 value xb (an operation's result: exact, or rounded to
     odd at 53 bits for a narrow format; NaN for an invalid operation) that gave yb, where the
@@ -131,7 +132,7 @@ def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
         _count_rare(rep, nan_in, x, y, rnd, stochastic, st)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _count_rare(rep, nan_in, x, y, rnd, stochastic, st):
     """``_count_value`` of the roundings that are not ``kernels.report.common``."""
     p, sr_unbounded, lim = rep
@@ -139,7 +140,7 @@ def _count_rare(rep, nan_in, x, y, rnd, stochastic, st):
     rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _count_exact(rep, neg, sig, exp, yb, rnd, stochastic, st):
     """Count a rounding of the exact value (neg, sig, exp) in the 62-bit form that gave yb
     (``_count_value``'s rep)."""
@@ -158,7 +159,7 @@ def _check(out, st, ctx):
     return out
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _round(bits, nan_in, rounder, st, ctx):
     """The float64 value ``bits`` (a term, a sum rounded to odd, or Inf / NaN / a zero)
     rounded once; nan_in: whether a NaN came in (the value's operands held one)."""
@@ -169,7 +170,7 @@ def _round(bits, nan_in, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     """An exact value in the 62-bit form rounded once (``kernels.arith.round_exact``); an
     exact zero (sig == 0) is -0 iff zero_neg (int64)."""
@@ -187,7 +188,7 @@ def _words(sig, hi):
     return np.uint64(hi) >> np.uint64(2), (np.uint64(hi) << np.uint64(62)) | np.uint64(sig)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
     """x + y rounded once by the exact core: x float64 bits, y an exact term (significand
     hy * 2**62 + sy; sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
@@ -255,7 +256,7 @@ def _route(xb, yb, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def add_any(xb, yb, rounder, st, ctx):
     """x + y rounded once, by the float64 route or the exact core."""
     if _takes_route(xb, yb, rounder):
@@ -264,7 +265,7 @@ def add_any(xb, yb, rounder, st, ctx):
     return _add_exact(xb, ny, sy, ey, _ZERO, rounder, st, ctx)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def add_route(xb, yb, rounder, st, ctx):
     """x + y rounded once by the float64 route; where it cannot, flags LEFT_ROUTE (result +0)."""
     if _takes_route(xb, yb, rounder):
@@ -296,7 +297,7 @@ def _term(ta, tx, i):
     return tx[i, 0], tx[i, 1], tx[i, 2]
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _round_term(ta, tx, i, rounder, st, ctx):
     """Term i rounded once."""
     if tx is None:
@@ -428,7 +429,7 @@ def _addend(s, ta, tx, i, lo):
     return _term(ta, tx, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     """One fused multi-term addition: s + t[lo] + ... + t[hi - 1], each addend truncated
     toward zero to a multiple of 2**(emax - align) (emax: the exponent of the largest
@@ -477,7 +478,7 @@ NONZERO = np.int64(16)          # a nonzero finite term
 NAN_BITS = _NAN                 # the NaN of a sum with a NaN term or Inf - Inf
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _exact_sum(ta, tx, lo, hi, acc):
     """The exact sum of the finite terms lo .. hi - 1 into ``acc`` (zeroed first); returns
     (the IEEE sum of the special terms, the flags above)."""
@@ -497,7 +498,7 @@ def _exact_sum(ta, tx, lo, hi, acc):
     return sp, flags
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
     """The exact sum of ``_exact_sum`` rounded once. An exact zero is -0 when every term is -0
     (or, rounding toward negative, when the terms are all zeros and one is -0, or the nonzero
@@ -520,6 +521,22 @@ def _exact(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
 
 # ----- the entry points
 
+# A rounder comes to the kernels as a row of ROUNDER_WIDTH int64: the ``FloatParams`` fields, rdn,
+# stochastic (0 / 1) and the three sr numbers, plus its rep apart (None, or the report's tuple):
+# Numba's Python wrapper of a kernel unboxes a tuple argument number by number, which for three
+# rounders was most of a kernel's compile time; an array it unboxes at once.
+ROUNDER_WIDTH = len(FloatParams._fields) + 5
+
+
+@inner_inline
+def rounder(row, rep):
+    """The rounder (p, rdn, stochastic, sr, rep) of a row (see ``ROUNDER_WIDTH``)."""
+    p = FloatParams(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
+                    row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20],
+                    row[21], row[22])
+    return p, row[23], row[24] != 0, (row[25], row[26], row[27]), rep
+
+
 @nb.njit(inline="always")
 def _new_triples(tx_proto, n):
     """Room for n exact products, or None (float64 terms) when tx_proto is None."""
@@ -528,7 +545,7 @@ def _new_triples(tx_proto, n):
     return np.empty((n, 4), np.int64)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
     """The terms arow[k] * brow[k]: values in ``terms`` (tx None; formed in float64, exact
     there, and exact in terms' dtype: the caller's rule), else exact products (hi * 2**62 +
@@ -560,33 +577,35 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
 
 @nb.njit(inline="always")
 def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
-    """The terms of output element o: the row a[g, i] (a sum: bt has no rows), else its
+    """The terms of output element o: the row a[g, i] (a sum: bt is None), else its
     products written into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
     M = a.shape[1]
-    P = max(bt.shape[1], 1)
+    if bt is None:
+        return a[o // M if a.shape[0] > 1 else 0, o % M]
+    P = bt.shape[1]
     g = o // (M * P)
-    i = (o // P) % M
-    row = a[g if a.shape[0] > 1 else 0, i]
-    if bt.shape[1] == 0:
-        return row
+    row = a[g if a.shape[0] > 1 else 0, (o // P) % M]
     _products(terms, tx, row, bt[g if bt.shape[0] > 1 else 0, o % P], prod_rounder, st, ctx)
     return terms
 
 
 @nb.njit(inline="always")
-def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder,
-                 promote_rounder, seed, mark, rand):
+def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
     out[o] = bits of the reduction by ``reduce`` of the terms of output o: a[g, i, :] when bt
-    has no rows (a sum, P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
+    is None (a sum, P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
     may have a batch length of 1 (broadcast). With cfg's promote > 0 the terms are reduced in
-    chunks of that many and the chunks' results added in sequence by ``promote_rounder``.
-    status[o] = 1 if a rounding overflowed under overflow="raise"."""
+    chunks of that many and the chunks' results added in sequence by the promotion's rounder.
+    rounders / reps: the rounders of the accumulator, the products and the promotion
+    (``rounder``). status[o] = 1 if a rounding overflowed under overflow="raise"."""
+    acc_rounder = rounder(rounders[0], reps[0])
+    prod_rounder = rounder(rounders[1], reps[1])
+    promote_rounder = rounder(rounders[2], reps[2])
     n = np.int64(a.shape[2])
     promote = cfg[3]
     chunk = promote if promote > 0 else max(n, 1)
     stride = ROUNDINGS_PER_TERM * max(n, 1)
-    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
+    terms = np.empty(0 if bt is None else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
@@ -613,12 +632,13 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 
 
 # One kernel per order (compiled on its first use), each
-#   kernel(out, status, start, a, bt, tx_proto, cfg, acc_rounder, prod_rounder, promote_rounder,
-#          seed, mark, rand)
+#   kernel(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand)
 # as ``_reduce_rows`` describes, returning the counts of the chunk's roundings (``_new_state``'s
 # st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt
-# an array of a's dtype: (1, 0, 0) for a sum (``casts.common.kernel_products``), else (G', P, n);
-# tx_proto None (terms as values) or any int64 array (exact products);
+# None for a sum (the products' code is then not compiled), else a (G', P, n) array of a's dtype;
+# tx_proto None (terms as values) or any int64 array (exact products); rounders the (3,
+# ROUNDER_WIDTH) int64 rows of the accumulator's, the products' and the promotion's rounders,
+# reps their three reps;
 # cfg = (block, fused_terms, alignment_bits, promote_every) int64; rand the explicit random
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
 # st[1] bits of output o (OVERFLOWED, LEFT_ROUTE).
@@ -628,75 +648,75 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, acc_roun
 # addition needs the exact core (the caller then runs the KERNELS one). The orders "exact" and
 # "fused" add only to promote (promote_every); their route kernels leave ``add_any`` out.
 @nb.njit(cache=True, nogil=True)
-def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def reduce_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_pairwise, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_pairwise(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_pairwise, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def reduce_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_blocked, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_blocked(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_blocked, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def reduce_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_kahan, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_kahan(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_kahan, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def reduce_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_exact, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_exact(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_exact, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def reduce_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_fused, add_any, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def reduce_fused(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_fused, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_sequential(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_sequential, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_sequential(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_sequential, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_pairwise(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_pairwise, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_pairwise(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_pairwise, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_blocked(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_blocked, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_blocked(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_blocked, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_kahan(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_kahan, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_kahan(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_kahan, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_exact(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_exact, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_exact(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_exact, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 @nb.njit(cache=True, nogil=True)
-def route_fused(out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed, mark, rand):
-    return _reduce_rows(_fused, add_route, out, status, start, a, bt, tx_proto, cfg, acc_r, prod_r, promote_r, seed,
-                 mark, rand)
+def route_fused(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
+    return _reduce_rows(_fused, add_route, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
+                        rand)
 
 
 KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocked": reduce_blocked,
@@ -713,16 +733,18 @@ PARTIAL_WIDTH = _LIMBS - 1 + 2
 
 
 @nb.njit(cache=True, nogil=True)
-def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
+def exact_partials(states, status, start, a, bt, tx_proto, prod_row, prod_rep, mark):
     """states[idx] = the exact sum of the terms of output element start + idx (as
-    ``_reduce_rows`` forms them; products rounded by ``prod_r``, deterministically);
+    ``_reduce_rows`` forms them; products rounded by ``rounder(prod_row, prod_rep)``,
+    deterministically);
     status[idx] = 1 where a product overflowed under overflow="raise" (mark as there)."""
     n = np.int64(a.shape[2])
-    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
+    terms = np.empty(0 if bt is None else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
     ctx = (np.uint64(0), mark, np.int64(0), np.empty(0, np.int64))
+    prod_r = rounder(prod_row, prod_rep)
     for idx in range(states.shape[0]):
         st[1] = 0
         ta = _output_terms(np.int64(start + idx), a, bt, terms, tx, prod_r, st, ctx)
@@ -736,12 +758,14 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_r, mark):
 
 
 @nb.njit(cache=True, nogil=True)
-def round_partials(states, out, status, index, stride, acc_r, seed, mark, rand):
-    """out[idx] = the merged exact sum states[idx] rounded once by acc_r, as ``_exact`` rounds
+def round_partials(states, out, status, index, stride, acc_row, acc_rep, seed, mark, rand):
+    """out[idx] = the merged exact sum states[idx] rounded once by ``rounder(acc_row,
+    acc_rep)``, as ``_exact`` rounds
     it for output element index[idx] of a reduction with random-number stride ``stride``;
     status[idx] = 1 where it overflowed under overflow="raise"."""
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
+    acc_r = rounder(acc_row, acc_rep)
     for idx in range(states.shape[0]):
         for j in range(_LIMBS - 1):
             acc[j + 1] = states[idx, j]

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..random import element_bits
 from .exact import unpack_float64
+from .inner import inner_inline
 from .longacc import longacc_add, longacc_value
 from .posit import EXP64, round_exact
 
@@ -20,7 +21,7 @@ _ABS = np.int64((1 << 63) - 1)
 _EXP64 = np.int64(EXP64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _accumulate(acc, lsb_exp, a, b, negate):
     """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D float64 arrays of posit values; True if
     a NaR (NaN) was met (the accumulator is then left as it is: the caller marks the quire NaR)."""
