@@ -274,8 +274,8 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
-    if fast is not None:        # the element's float32 fast steps: (p32, cp, k) in place of (p, sr[, fx])
-        fast = (*fast, None if stochastic is None else np.int64(stochastic[1]))
+    if fast is not None:        # the element's float32 fast steps: (p32, cp, k, nearest) in place of (p, sr[, fx])
+        fast = (*fast, None, True) if stochastic is None else (*fast, np.int64(stochastic[1]), None)
     work = functools.partial(kern.fast32_work, x3.shape, stochastic is not None)
     if pow2:
         if fast is not None:

@@ -432,12 +432,17 @@ def _div32(v, s):
 
 
 @nb.njit(forceinline=True)
-def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, scaled):
+def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, nearest, scaled):
     """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
-    ``nearest32_one`` (k None) or ``sr_add_one`` with the random bits zk; stores its code
+    ``nearest32_one`` (k None, nearest True) or ``sr_add_one`` with the random bits zk (k the
+    number of random bits, nearest None); stores its code
     (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
-    r = nearest32_one(y, p) if k is None else sr_add_one(y, zk, p)
+    r = U32(0)
+    if k is not None:         # Numba prunes a branch only on a None argument: one of k, nearest is None
+        r = sr_add_one(y, zk, p)
+    if nearest is not None:
+        r = nearest32_one(y, p)
     if codes is not None:
         codes[idx] = code32(r, p, cp)
     if out is not None:
@@ -469,7 +474,8 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
 
 
 @nb.njit(forceinline=True)
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, scaled, scales, sargs, work):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, scaled, scales, sargs,
+                 work):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
     s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors), the random bits
@@ -489,7 +495,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
                 a_in, a_out = s_in[i], s_out[i]
                 for t in range(bs):
                     _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t] if k is not None else U32(0),
-                                  p, cp, k, scaled)
+                                  p, cp, k, nearest, scaled)
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
@@ -500,7 +506,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
             for j in range(inner):
                 _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j] if k is not None else U32(0),
-                              p, cp, k, scaled)
+                              p, cp, k, nearest, scaled)
 
 
 @nb.njit(forceinline=True)
@@ -529,18 +535,18 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, ti
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, work):
-    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even, or with k not
-    None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23 fraction bits; out, when
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest, rule, work):
+    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even: k None, nearest
+    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23 fraction bits; out, when
     not None, float32; codes by ``code32`` with cp; ``work``: ``fast32_work``'s."""
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _mul32, _pow2_scales32, (sexp, rule),
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32, (sexp, rule),
                  work)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, nearest, p_scale, ts,
                               elem_max, scale_tiny, scale_max, work):
     """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``);
     p_scale: the scale format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _div32, _nvfp4_scales32, sargs, work)
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs, work)
