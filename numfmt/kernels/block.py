@@ -537,10 +537,11 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, ti
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest, rule, work):
     """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even: k None, nearest
-    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23 fraction bits; out, when
-    not None, float32; codes by ``code32`` with cp; ``work``: ``fast32_work``'s."""
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32, (sexp, rule),
-                 work)
+    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23
+    fraction bits; out, when not None, float32; codes by ``code32`` with cp; ``work``:
+    ``fast32_work``'s."""
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32,
+                 (sexp, rule), work)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -549,4 +550,5 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
     """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``);
     p_scale: the scale format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs, work)
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs,
+                 work)
