@@ -11,9 +11,10 @@ from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
 from numfmt import testing
+from numfmt.casts import block as block_casts, floating
 from numfmt.casts.block import pack, unpack
 from numfmt.random import random_bits
-from numfmt.rounding import DETERMINISTIC_ROUNDINGS
+from numfmt.rounding import DETERMINISTIC_ROUNDINGS, Rounding
 from numfmt.testing import MX_FORMATS, hard_blocks
 
 # ----------------------------------------------------------------------------- the spec's tables
@@ -73,6 +74,27 @@ def test_e8m0_scales():
     values = nf.decode(nf.BlockCodes(np.zeros((256, 32), np.uint8) + 0x38, np.arange(256, dtype=np.uint8)[:, None],
                                      None, nf.format("mxfp8_e4m3"), 1, (256, 32)), dtype=np.float64)[:, 0]
     assert (values[:255] == 2.0 ** np.arange(-127, 128)).all() and np.isnan(values[255])
+
+
+@pytest.mark.parametrize("scale", ["e8m0", nf.FloatFormat(5, 0, signed=False, special="fn")])
+def test_pow2_scale_codes_are_the_scale_casts(scale):
+    """Power-of-two scale codes and values, written in numpy, against the scale format's cast:
+    every exponent of the range and the NaN scale; decode takes the cast's path for codes that
+    encode never gives (zero, when the scale format has one)."""
+    fmt = nf.BlockFormat("e2m1", 32, scale, name="pow2_scale_test")
+    lo, hi = fmt.scale_exp_range
+    exps = np.array([*range(lo, hi + 1), block_casts.kern.NAN_EXP], np.int32).reshape(-1, 1)
+    codes = block_casts._pow2_codes(exps, fmt.scale)
+    want = floating.encode_float(block_casts._pow2_scales(exps), fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
+    assert codes.dtype == want.dtype and np.array_equal(codes, want)
+    values = block_casts._pow2_values(codes, fmt)
+    np.testing.assert_array_equal(values, floating.decode_float(codes, fmt.scale, np.float64))
+    every = np.arange(1 << fmt.scale.bits, dtype=codes.dtype)
+    if fmt.scale.code_offset >= 0:          # code 0 is zero: the cast's decode
+        assert block_casts._pow2_values(every, fmt) is None
+    bc = nf.BlockCodes(np.full((every.size, 32), 2, np.uint8), every[:, None], None, fmt, 1, (every.size, 32))
+    got = nf.decode(bc, dtype=np.float64)[:, 0]
+    np.testing.assert_array_equal(got, floating.decode_float(every, fmt.scale, np.float64) * 1.0)
 
 
 # ----------------------------------------------------------------------------- the scale rule

@@ -19,6 +19,7 @@ A short tail is padded with zero codes.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from ..rounding import Rounding, mode_flags
 from . import fixed as fixed_casts
 from . import floating
 from ..parallel import run_ranges
-from .common import code_dtype, kernel_input, kernel_random_bits
+from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
 __all__ = ["BlockCodes", "round_float", "encode_float", "decode_codes"]
 
@@ -112,11 +113,16 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
 WORK_PER_ELEMENT = 2          # ``numfmt.parallel`` units per element of a block cast
 
 
-def _run_rows(kernel, x3: np.ndarray, *args) -> None:
+def _run_rows(kernel, x3: np.ndarray, *args, work=None) -> None:
     """kernel(x3, lo, hi, *args) over row ranges (``numfmt.parallel.run_ranges``: blocks never
-    straddle a range); x3 (rows, block_size, inner), or 2-D (inner = 1)."""
+    straddle a range); x3 (rows, block_size, inner), or 2-D (inner = 1). ``work``: a function
+    of no arguments whose result, made anew for each range, is the kernel's last argument
+    (its scratch arrays)."""
     per_row = WORK_PER_ELEMENT * math.prod(x3.shape[1:])
-    run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
+    if work is None:
+        run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
+    else:
+        run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args, work()), x3.shape[0], per_row)
 
 
 # ----------------------------------------------------------------------------- kernels' numbers
@@ -268,11 +274,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
-    if fast is not None:        # the element's float32 fast steps: (p32, cp, k) in place of (p, sr[, fx])
-        fast = (*fast, None if stochastic is None else np.int64(stochastic[1]))
+    if fast is not None:        # the element's float32 fast steps: (p32, cp, k, nearest) in place of (p, sr[, fx])
+        fast = (*fast, None, True) if stochastic is None else (*fast, np.int64(stochastic[1]), None)
+    work = functools.partial(kern.fast32_work, x3.shape, stochastic is not None)
     if pow2:
         if fast is not None:
-            _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23))
+            _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), work=work)
         else:
             fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
             if fx32 is not None:
@@ -285,11 +292,14 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             _check_float32(out, per_block, fmt)
     else:
         ts = _tensor_scale(x, fmt, amax)
-        scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
-        kernel, elem_args = (kern.quantize_fp32_scaled, (p, sr)) if fast is None else \
-            (kern.quantize_fp32_scaled_fast, fast)
-        _run_rows(kernel, *arrays, rand, seed, start, *elem_args, scale_p, ts, fmt.element_max, SCALE_MIN_NVFP4,
-                  fmt.scale.info.max)
+        scale32 = floating.fast32_params(fmt.scale, "saturate", "raise") if fast is not None else None
+        if scale32 is None:
+            scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
+            _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
+                      SCALE_MIN_NVFP4, fmt.scale.info.max)
+        else:
+            _run_rows(kern.quantize_fp32_scaled_fast, *arrays, rand, seed, start, *fast, scale32, ts,
+                      fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), work=work)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
@@ -316,6 +326,30 @@ def _pow2_scales(exponents: np.ndarray) -> np.ndarray:
     return np.where(exponents == kern.NAN_EXP, np.nan, np.ldexp(1.0, exponents))
 
 
+def _pow2_offset(scale) -> int:
+    """code - s of the power-of-two scale 2**s in the scale format (no fraction bits, unsigned:
+    magnitude code c has the value 2**(emin + c - code_offset - 1), see ``magnitude_value``)."""
+    return scale.code_offset + 1 - scale.emin
+
+
+def _pow2_codes(exponents: np.ndarray, scale) -> np.ndarray:
+    """The scale codes of power-of-two scales from their exponents (``NAN_EXP``: the NaN code),
+    as ``floating.encode_float`` gives them (numpy: no kernel to compile)."""
+    codes = np.where(exponents == kern.NAN_EXP, scale.nan_code, exponents + _pow2_offset(scale))
+    return codes.astype(code_dtype(scale.bits))
+
+
+def _pow2_values(codes: np.ndarray, fmt: BlockFormat) -> np.ndarray | None:
+    """The float64 values of power-of-two scale codes that ``_pow2_codes`` can give (a scale
+    exponent in the format's range, or the NaN code); None where other codes occur."""
+    exponents = codes.astype(np.int64) - _pow2_offset(fmt.scale)
+    lo, hi = fmt.scale_exp_range
+    nan = codes == fmt.scale.nan_code
+    if not np.all(nan | ((exponents >= lo) & (exponents <= hi))):
+        return None
+    return np.where(nan, np.nan, np.ldexp(1.0, exponents))
+
+
 def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
                  stochastic=None, *, axis=None, pad: bool = False, packed: bool = False, amax=None) -> BlockCodes:
     """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4); ``amax`` as
@@ -323,10 +357,9 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
     codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
                                            amax=amax)
     if fmt.power_of_two:
-        scale_values = _pow2_scales(per_block)
+        scales = _pow2_codes(per_block, fmt.scale)
     else:
-        scale_values = per_block
-    scales = floating.encode_float(scale_values, fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
+        scales = floating.encode_float(per_block, fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
     shape = codes.shape
     if packed:
         codes = pack(codes, fmt.element.bits)
@@ -392,9 +425,15 @@ def element_values(obj: BlockCodes) -> tuple[np.ndarray, np.ndarray]:
     every element with its block's scale value (NaN for NaN scales)."""
     fmt = obj.fmt
     codes = unpack(obj.codes, fmt.element.bits, obj.shape) if obj.packed else obj.codes
-    family = fixed_casts if fmt.element.family == "fixed" else floating
-    elements = family.decode_float(codes, fmt.element, np.float64)
-    scales = floating.decode_float(obj.scales, fmt.scale, np.float64)
+    if fmt.element.family == "fixed":
+        elements = fixed_casts.decode_float(codes, fmt.element, np.float64)
+    elif fmt.element.bits <= floating.TABLE_BITS:     # numpy's gather: no lookup kernel to compile
+        elements = floating.decode_table(fmt.element, np.dtype(np.float64))[as_code_array(codes, fmt.element.bits)]
+    else:
+        elements = floating.decode_float(codes, fmt.element, np.float64)
+    scales = _pow2_values(obj.scales, fmt) if fmt.power_of_two else None
+    if scales is None:
+        scales = floating.decode_float(obj.scales, fmt.scale, np.float64)
     return elements, np.repeat(scales, fmt.block_size, axis=obj.axis)[tuple(slice(0, n) for n in obj.shape)]
 
 

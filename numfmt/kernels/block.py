@@ -432,12 +432,17 @@ def _div32(v, s):
 
 
 @nb.njit(forceinline=True)
-def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, scaled):
+def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, nearest, scaled):
     """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
-    ``nearest32_one`` (k None) or ``sr_add_one`` with the random bits zk; stores its code
+    ``nearest32_one`` (k None, nearest True) or ``sr_add_one`` with the random bits zk (k the
+    number of random bits, nearest None); stores its code
     (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
-    r = nearest32_one(y, p) if k is None else sr_add_one(y, zk, p)
+    r = U32(0)
+    if k is not None:         # Numba prunes a branch only on a None argument: one of k, nearest is None
+        r = sr_add_one(y, zk, p)
+    if nearest is not None:
+        r = nearest32_one(y, p)
     if codes is not None:
         codes[idx] = code32(r, p, cp)
     if out is not None:
@@ -457,18 +462,27 @@ def _draw32(zs, n, rand, seed, index, k):
             zs[i] = U32(U32(rand[index + i]) << U32(32 - k))
 
 
+def fast32_work(x3_shape, stochastic: bool) -> tuple:
+    """The scratch arrays of ``_fast32_rows`` for blocks (rows, block_size, inner) (allocated by
+    the caller, one set per row range, so that the kernels compile no allocation): amax bits
+    (int32), the scales in and out (float32), the random bits (uint32, empty when not
+    stochastic)."""
+    _, bs, inner = x3_shape
+    n = GROUP if inner == 1 else max(inner, GROUP)
+    draws = (GROUP * bs if inner == 1 else n) if stochastic else 0
+    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32))
+
+
 @nb.njit(forceinline=True)
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, scaled, scales, sargs):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, scaled, scales, sargs,
+                 work):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
     s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors), the random bits
-    (k not None) into a scratch array, then every element by ``_fast32_store``."""
+    (k not None) into a scratch array, then every element by ``_fast32_store``; ``work`` is
+    ``fast32_work``'s (amax, s_in, s_out, zs)."""
     bs = x.shape[1]
-    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
-    amax = np.zeros(n, np.int32)
-    s_in = np.zeros(n, np.float32)
-    s_out = np.zeros(n, np.float32)
-    zs = np.zeros(GROUP * bs if x.ndim == 2 else n, np.uint32)
+    amax, s_in, s_out, zs = work
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
@@ -480,7 +494,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
                 r = g + i
                 a_in, a_out = s_in[i], s_out[i]
                 for t in range(bs):
-                    _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t], p, cp, k, scaled)
+                    _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t] if k is not None else U32(0),
+                                  p, cp, k, nearest, scaled)
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
@@ -490,7 +505,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sca
             if k is not None:
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
             for j in range(inner):
-                _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j], p, cp, k, scaled)
+                _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j] if k is not None else U32(0),
+                              p, cp, k, nearest, scaled)
 
 
 @nb.njit(forceinline=True)
@@ -506,24 +522,33 @@ def _pow2_scales32(amax, n, r0, dr, s_in, s_out, sexp, rule):
 
 @nb.njit(forceinline=True)
 def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, tiny32, max32):
-    """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out."""
+    """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
+    rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
+    quotient lies inside its range, a NaN one gives the NaN scale)."""
     for i in range(n):
-        sv, tot = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32, tiny32, max32)
+        a = np.int32(amax[i]).view(np.float32)
+        b = min(max((a / emax32) / ts, tiny32), max32)
+        sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
+        sv = sv if a <= MAX32 else np.float32(np.nan)
         svals[r0 + i * dr, i * (1 - dr)] = sv
-        s_in[i] = s_out[i] = tot
+        s_in[i] = s_out[i] = ts * sv
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule):
-    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even, or with k not
-    None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23 fraction bits; out, when
-    not None, float32; codes by ``code32`` with cp."""
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _mul32, _pow2_scales32, (sexp, rule))
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest, rule, work):
+    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even: k None, nearest
+    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23
+    fraction bits; out, when not None, float32; codes by ``code32`` with cp; ``work``:
+    ``fast32_work``'s."""
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32,
+                 (sexp, rule), work)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
-                              elem_max, scale_tiny, scale_max):
-    """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``)."""
-    sargs = (svals, p_scale, ts, np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max))
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, _div32, _nvfp4_scales32, sargs)
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, nearest, p_scale, ts,
+                              elem_max, scale_tiny, scale_max, work):
+    """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``);
+    p_scale: the scale format's ``Fast32Params`` (nearest even); the bounds float32."""
+    sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs,
+                 work)
