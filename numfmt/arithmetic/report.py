@@ -155,7 +155,8 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
         seed, k, _, rand = stochastic
         extra = (np.int64(k), kernel_random_bits(rand), np.uint64(seed))
     chunks = run_chunked(COUNT_KERNELS32[kernel], x, out, y, z, np.int64(OPS[op]), p, pc, bad,
-                         floating.FLOAT32_TINY, lim32, derive, *extra, pass_start=True, work_per_item=4)
+                         floating.FLOAT32_TINY, lim32, derive,
+                         floating.exact_in_float32(op, fmt), *extra, pass_start=True, work_per_item=4)
     if bad[1]:
         return None
     if bad[0]:

@@ -484,106 +484,125 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     return _mask(_cases32(b, o, r, lim32)) | (256 if by_zero else 0)
 
 
+@nb.njit(forceinline=True)
+def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, check, arity):
+    """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
+    in one branch-free pass, then the elements whose float32 result is not finite by
+    ``_special``); returns (counts (``numfmt.report.FLAGS`` order), some operand not a value).
+    Its loops run over the tile from 0 (an index from an offset would need a wraparound test,
+    which keeps the loop from vectorizing)."""
+    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    found = False
+    n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
+    for i in range(xs.size):
+        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
+                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        v = compute(xs[i], ys[i], zs[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        o, r, special = step(b, start + i, *args)
+        ob[i] = o
+        f = _lean32(b, o, r, lim32)
+        n0 = U32(n0 + U32(f[0]))
+        n1 = U32(n1 + U32(f[1]))
+        n2 = U32(n2 + U32(f[2]))
+        n3 = U32(n3 + U32(f[3]))
+        n4 = U32(n4 + U32(f[4]))
+        n5 = U32(n5 + U32(special))
+    counts = np.zeros(NFLAGS, np.int64)
+    counts[:8] = np.array(_derive((n0, n1, n2, n3, n4), kd))
+    for i in range(xs.size if n5 else 0):
+        v = compute(xs[i], ys[i], zs[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        o, r, special = step(b, start + i, *args)
+        if special:
+            counts[:8] -= np.array(_derive(_lean32(b, o, r, lim32), kd))
+            m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
+            for k in range(NFLAGS):
+                counts[k] += (m >> k) & 1
+    return counts, found
+
+
 @nb.njit(inline="always")
-def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check):
-    """``_loop32`` counting as it goes: out[i] = the format's rounding (``step``) of the stand-in
-    compute(x[i], y[i], z[i]) (rounded to odd at 24 bits), counted as a cast of it
-    (``kernels.report._count32``: ``_lean32`` summed in uint32 lanes per tile, elements whose
-    float32 result is not finite by ``_special``, then the first indices by a scan while a count
-    has none). Returns the counts and first indices (``numfmt.report.FLAGS`` order)."""
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity):
+    """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
+    rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
+    counted as a cast of it; then the first indices by a scan of a tile while one of its
+    counts has none (``_flags32``). Returns the counts and first indices
+    (``numfmt.report.FLAGS`` order)."""
     c = _new_counts()
     if tiny + tiny == 0:
         bad[1] = 1
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
-    found = False
     seen = 0
     for lo in range(0, x.size, CAST_TILE):
-        hi = min(lo + CAST_TILE, x.size)
-        n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
-        for i in range(lo, hi):
-            found |= not (_value32(xb[i], pc, check) & _value32(yb[i], pc, check) & _value32(zb[i], pc, check))
-            v = compute(x[i], y[i], z[i], op)
-            b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-            o, r, special = step(b, start + i, *args)
-            ob[i] = o
-            f = _lean32(b, o, r, lim32)
-            n0 = U32(n0 + U32(f[0]))
-            n1 = U32(n1 + U32(f[1]))
-            n2 = U32(n2 + U32(f[2]))
-            n3 = U32(n3 + U32(f[3]))
-            n4 = U32(n4 + U32(f[4]))
-            n5 = U32(n5 + U32(special))
-        counts = np.zeros(NFLAGS, np.int64)
-        counts[:8] = np.array(_derive((n0, n1, n2, n3, n4), kd))
-        for i in range(lo, hi if n5 else lo):
-            v = compute(x[i], y[i], z[i], op)
-            b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-            o, r, special = step(b, start + i, *args)
-            if special:
-                counts[:8] -= np.array(_derive(_lean32(b, o, r, lim32), kd))
-                m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
-                for k in range(NFLAGS):
-                    counts[k] += (m >> k) & 1
+        xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
+        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, check,
+                                      arity)
+        if found:
+            bad[0] = 1
         c[:NFLAGS] += counts
         need = 0
         for k in range(NFLAGS):
             need |= (1 << k) if counts[k] != 0 else 0
         need &= ~seen
-        for i in range(lo, hi if need else lo):
-            v = compute(x[i], y[i], z[i], op)
-            hit = need & _flags32(xb[i], yb[i], zb[i], v, ob[i], op, start + i, lim32, step, args)
+        xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+        for i in range(xs.size if need else 0):
+            v = compute(xs[i], ys[i], zs[i], op)
+            hit = need & _flags32(xb[i], yb[i], zb[i], v, ob[i], op, start + lo + i, lim32, step, args)
             if hit:
-                _firsts(c, hit, start + i, 0)
+                _firsts(c, hit, start + lo + i, 0)
             need, seen = need & ~hit, seen | hit
             if not need:
                 break
-    if found:
-        bad[0] = 1
     return c
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
     """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``); lim32 and kd
-    as ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
-    indices; z must be x (its operands are checked too)."""
+    as ``kernels.report._cases32`` and ``_derive`` take them; ``exact``: float32's result is
+    exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
+    first indices; z must be x (``_special`` reads it)."""
+    if exact:
+        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _nearest_step, (p,),
+                             _nearest32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul_odd32, _nearest_step, (p,),
-                         _nearest32)
+                         _nearest32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
     """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
-    operands x)."""
+    operands x; ``exact`` not read: float32's results are rounded to odd)."""
     if op == 3:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _fma32, _nearest_step, (p,),
-                             _nearest32)
+                             _nearest32, 3)
     if op == 4:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _div_odd32, _nearest_step, (p,),
-                             _nearest32)
+                             _nearest32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sqrt_odd32, _nearest_step, (p,),
-                         _nearest32)
+                         _nearest32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
     """``same_range32_kernel`` (bfloat16 add, sub, mul) counting as it goes, as
-    ``count_fast32_kernel``."""
+    ``count_fast32_kernel`` (``exact`` not read: its sums and products are not all exact in
+    float32)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul_odd32, _same_range_step,
-                         (p,), _same_range32)
+                         (p,), _same_range32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, rand, seed):
+def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact, k, rand, seed):
     """``fast32_sr_kernel`` counting as it goes, as ``count_fast32_kernel`` (float32's result
-    is exact: its stand-in is itself); the seeded loop never reads rand."""
+    is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest32)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest32)
+                         (p, rand, U32(32 - k)), _nearest32, 2)
 
 
 # plain float32 kernel -> its counting twin
