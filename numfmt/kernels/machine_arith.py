@@ -415,13 +415,31 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 
 
 @nb.njit(forceinline=True)
-def _add_mul_odd32(x, y, z, op):
-    """x + y, x - y or x * y (OPS[op]) rounded to odd at float32's 24 bits (``_odd32``)."""
+def _sum_odd32(x, y, z, op):
+    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``_odd32``; TwoSum's error)."""
     w = -y if op == 1 else y
-    s = x * y if op == 2 else x + w
+    s = x + w
     back = s - x
-    err = np.float64(x) * np.float64(y) - np.float64(s) if op == 2 else np.float64((x - (s - back)) + (w - back))
-    return _odd32(s, err)
+    return _odd32(s, (x - (s - back)) + (w - back))
+
+
+@nb.njit(forceinline=True)
+def _mul_odd32(x, y, z, op):
+    """x * y rounded to odd at 24 bits (float32 subnormals: at the quantum 2**-149)."""
+    s = x * y
+    return _odd32(s, np.float64(x) * np.float64(y) - np.float64(s))
+
+
+@nb.njit(forceinline=True)
+def _add_mul_odd32(x, y, z, op):
+    """``_sum_odd32``, or for mul (op 2) a stand-in of x * y for the formats of
+    ``fast32_params`` (smallest quantum 2**-94 or more): below 2**-126 (where alone float32's
+    product can be inexact) only that the product is not zero matters (every rounding of it
+    is a flushed zero), so a nonzero product's last bit is set there."""
+    prod = x * y
+    b = np.float32(prod).view(np.uint32)
+    tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
+    return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
 
 
 @nb.njit(forceinline=True)
@@ -493,7 +511,7 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     which keeps the loop from vectorizing)."""
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
     found = False
-    n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
+    n0 = n1 = n2 = U32(0)
     for i in range(xs.size):
         found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
                       & ((arity < 3) | _value32(zb[i], pc, check)))
@@ -502,14 +520,14 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
         o, r, special = step(b, start + i, *args)
         ob[i] = o
         f = _lean32(b, o, r, lim32)
-        n0 = U32(n0 + U32(f[0]))
-        n1 = U32(n1 + U32(f[1]))
-        n2 = U32(n2 + U32(f[2]))
-        n3 = U32(n3 + U32(f[3]))
-        n4 = U32(n4 + U32(f[4]))
-        n5 = U32(n5 + U32(special))
+        n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
+        n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
+        n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
+    lo16 = U32(0xFFFF)
+    n5 = U32(n2 >> U32(16))
     counts = np.zeros(NFLAGS, np.int64)
-    counts[:8] = np.array(_derive((n0, n1, n2, n3, n4), kd))
+    counts[:8] = np.array(_derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
+                                   U32(n2 & lo16)), kd))
     for i in range(xs.size if n5 else 0):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
@@ -589,8 +607,11 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
 def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
     """``same_range32_kernel`` (bfloat16 add, sub, mul) counting as it goes, as
     ``count_fast32_kernel`` (``exact`` not read: its sums and products are not all exact in
-    float32)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul_odd32, _same_range_step,
+    float32; a loop each for sums and products, which need float64 for their error)."""
+    if op == 2:
+        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
+                             (p,), _same_range32, 2)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
                          (p,), _same_range32, 2)
 
 
