@@ -576,6 +576,13 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     return c
 
 
+@nb.njit(inline="always")
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
+    """``_count_loop32`` rounding to nearest even (``_nearest_step``), checked by ``_nearest32``."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest32,
+                         arity)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
     """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``); lim32 and kd
@@ -583,10 +590,8 @@ def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, ex
     exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
     first indices; z must be x (``_special`` reads it)."""
     if exact:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _nearest_step, (p,),
-                             _nearest32, 2)
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul_odd32, _nearest_step, (p,),
-                         _nearest32, 2)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -594,13 +599,10 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
     """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
     operands x; ``exact`` not read: float32's results are rounded to odd)."""
     if op == 3:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _fma32, _nearest_step, (p,),
-                             _nearest32, 3)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _fma32, 3)
     if op == 4:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _div_odd32, _nearest_step, (p,),
-                             _nearest32, 2)
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sqrt_odd32, _nearest_step, (p,),
-                         _nearest32, 1)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_odd32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt_odd32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
