@@ -3,7 +3,8 @@ emulated: float32 operands and results. In float64, rounded once by the cast's `
 one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
-``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below).
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below), and those have
+counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
