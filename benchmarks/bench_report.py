@@ -1,4 +1,5 @@
-"""The cost of a cast's report: ``numfmt.round(x, fmt, report=True)`` against ``numfmt.round(x, fmt)``.
+"""The cost of a cast's report: ``numfmt.round(x, fmt, report=True)`` against ``numfmt.round(x, fmt)``;
+and of an operation's: ``numfmt.add(a, b, "e4m3", report=True)`` (and mul) against the plain call.
 
     python benchmarks/bench_report.py [--quick] [--repeats N] [--from-results] [--write-readme]
 
@@ -8,7 +9,8 @@ test) and ``wide`` (normal times a log-uniform factor over 2**-20 .. 2**20: most
 the narrow formats overflow, underflow or flush, the counting kernels' slow path). The ratio is
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
-it), every core in wall time.
+it), every core in wall time. The operations' rows (``e4m3 add``, ``e4m3 mul``) take the
+inputs rounded to e4m3 (saturating: finite operands) and the same reversed as operands.
 """
 import os
 import sys
@@ -20,6 +22,7 @@ from _common import best_of, command, machine_line, markdown_table, parse_args, 
 import numfmt as nf
 
 FORMATS = ["e4m3", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
+OPERATIONS = [("e4m3", "add"), ("e4m3", "mul")]
 
 
 def inputs(n: int, kind: str) -> np.ndarray:
@@ -44,13 +47,19 @@ def render(args) -> str:
     try:
         for kind in ("normal", "wide"):
             x = inputs(n, kind)
-            for name in FORMATS:
+            calls = [(name, lambda report, name=name: nf.round(x, name, report=report)) for name in FORMATS]
+            for fmt, op in OPERATIONS:
+                a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
+                b = a[::-1].copy()
+                calls.append((f"{fmt} {op}", lambda report, f=getattr(nf, op), fmt=fmt, a=a, b=b:
+                              f(a, b, fmt, report=report)))
+            for name, call in calls:
                 row = [name, kind]
                 for threads in (1, cores):
                     nf.set_num_threads(threads)
                     clock = time.process_time if threads == 1 else time.perf_counter
-                    plain = best_of(lambda: nf.round(x, name), repeats, clock)
-                    counted = best_of(lambda: nf.round(x, name, report=True), repeats, clock)
+                    plain = best_of(lambda: call(False), repeats, clock)
+                    counted = best_of(lambda: call(True), repeats, clock)
                     row += [f"{plain * 1e3:.1f}", f"{counted * 1e3:.1f}", f"{counted / plain:.2f}x"]
                 rows.append(row)
     finally:

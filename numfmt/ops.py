@@ -36,7 +36,7 @@ import numpy as np
 from .arithmetic import NotValuesError
 from .arithmetic import floating as float_arithmetic
 from .arithmetic import posit as posit_arithmetic
-from .arithmetic.report import op_report, stand_in
+from .arithmetic.report import fused, op_report, stand_in
 from . import report as _report
 from .casts import round as _round
 from .stochastic import stochastic_args
@@ -135,15 +135,21 @@ def _apply(op: str, values: dict, fmt, rounding, overflow, seed, sr_bits, sr_rul
     stochastic = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     counted = report or _report.active()
     wide = stand_in(op, fmt, stochastic) if counted else None     # NotImplementedError before the work
+    done = None
     if checks:
         try:
-            out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype)
+            # report=True outside numfmt.flags (which names exact results): counted in the same pass where it can be
+            done = fused(op, operands, fmt, mode, overflow, stochastic, dtype) if report and not _report.active() else None
+            out = module.elementwise(op, operands, fmt, mode, overflow, stochastic, out_dtype=dtype) if done is None \
+                else done[0]
         except NotValuesError:
             errors = (_not_values(n, a, fmt) for n, a in arrays.items())
             raise next(e for e in errors if e is not None) from None
     else:
         out = module.elementwise(op, operands, fmt, mode, overflow, stochastic)
-    if counted:
+    if done is not None:
+        rep = done[1]
+    elif counted:
         rep, exact = op_report(op, operands, fmt, mode, stochastic, out, wide)
         _report.record(f"numfmt.{op}({fmt.name})", rep, exact.reshape(shape))
     out = out.reshape(shape).astype(np.float32 if out32 else np.float64, copy=False)

@@ -77,7 +77,7 @@ def takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -
     return op in ("add", "sub", "div", "quotient")
 
 
-_FLOAT32_TINY = np.float32(2.0 ** -149)     # the machine kernels' check for flushed subnormals
+FLOAT32_TINY = np.float32(2.0 ** -149)     # the machine kernels' check for flushed subnormals
 
 
 def _exact_in(op: str, fmt: FloatFormat, digits: int, lowest: int, overflow: int) -> bool:
@@ -241,11 +241,11 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     if fast32 is not None:      # float32's own arithmetic, rounded in uint32 lanes
         kernel, p32, pc32 = fast32
         extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))
-        run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, _FLOAT32_TINY, *extra,
+        run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, FLOAT32_TINY, *extra,
                     pass_start=True, work_per_item=2 if sr is None else 4)     # as the float64 kernels'
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
-                 "ml_dtypes")[0], not_values, _FLOAT32_TINY, np.int64(rdn))
+                 "ml_dtypes")[0], not_values, FLOAT32_TINY, np.int64(rdn))
         kernel = MACHINE_KERNELS[op][sr is not None]
         if sr is None:
             run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
@@ -258,6 +258,13 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         run_chunked(KERNELS[op], *args, pass_start=True, work_per_item=WORK_EXACT[op])
     if not_values[0]:
         raise NotValuesError(f"some operands are not values of {fmt.name}")
+    return checked(op, operands, fmt, mode, overflow, out, out_dtype)
+
+
+def checked(op: str, operands: tuple, fmt: FloatFormat, mode: Rounding, overflow: str, out: np.ndarray,
+            out_dtype) -> np.ndarray:
+    """out (op's results of the operands) as out_dtype, after raising for the results no value
+    of fmt stands for: overflows under overflow="raise", NaN in a format without NaN."""
     if overflow == "raise":
         bad = out.view(np.int64) == overflow_mark(True)
         if bad.any():

@@ -11,6 +11,11 @@ first sr_bits + 2 bits of the discarded fraction that stochastic rounding compar
 random bits. The cast's counting pass then runs on (stand-in, result) with the operation's
 random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
 
+Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
+results, ``floating.fast32_args``), ``fused`` rounds and counts in that kernel's one pass
+(its counting twin, ``COUNT_KERNELS32``: the stand-in there is float32's result rounded to
+odd at 24 bits), per chunk, the chunks' counts summed.
+
 Formats whose stand-in float64 cannot hold raise NotImplementedError: more than 50 fraction
 bits (more than 50 - sr_bits under stochastic rounding), a smallest normal below 2**-1020, or
 results of the operation beyond float64's range (mul, fma in formats with 10 or 11 exponent
@@ -23,10 +28,15 @@ import dataclasses
 import numpy as np
 
 from ..casts import report as cast_report
+from ..casts.common import kernel_random_bits
+from ..kernels.floating import Fast32Params
+from ..kernels.machine_arith import COUNT_KERNELS32, OPS
+from ..kernels.report import NEVER32
+from ..parallel import run_chunked
 from ..formats.floating import FloatFormat
 from ..report import CastReport
 from ..rounding import Rounding
-from . import floating
+from . import NotValuesError, floating
 
 # the exponent hi with |r| < 2**hi for every finite result r of each operation on values in
 # [2**q, 2**m)
@@ -108,3 +118,48 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     if count:
         rep = dataclasses.replace(rep, div_by_zero=count, first={**rep.first, "div_by_zero": int(by_zero.argmax())})
     return rep, exact
+
+
+def _limits32(fmt: FloatFormat, p) -> tuple:
+    """(lim32, k) of ``kernels.report._cases32`` and ``_derive`` for the float32 kernel's
+    parameters p (``Fast32Params`` or ``same_range_params``: overflow to Inf, or to the
+    largest value where it saturates)."""
+    if isinstance(p, Fast32Params):
+        return (p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits), cast_report.fast32_derive(p)
+    u32 = np.uint32
+    max_bits, normal = np.array(fmt.info.max, np.float32).view(u32), np.array(2.0 ** fmt.emin, np.float32).view(u32)
+    clamp = np.array(p[6], np.int64).astype(u32)
+    one = np.int64(1)
+    return ((u32(max_bits), NEVER32, u32(normal), u32(normal), u32(1 << int(p[0]))),
+            (np.int64(clamp == max_bits), np.int64(0), np.int64(0), one))
+
+
+def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochastic, out_dtype):
+    """(result, report) of op on the operands (as ``floating.elementwise`` takes them) rounded
+    and counted in one pass of a counting float32 kernel, or None where none applies (or the
+    thread flushes subnormals). Raises as ``floating.elementwise``."""
+    x = operands[0]
+    if fmt.family != "float" or x.dtype != np.float32:
+        return None
+    fast = floating.fast32_args(op, fmt, mode, overflow, stochastic, x.dtype, out_dtype)
+    if fast is None:
+        return None
+    kernel, p, pc = fast
+    y = operands[1] if len(operands) > 1 else x
+    z = operands[2] if len(operands) > 2 else x
+    lim32, derive = _limits32(fmt, p)
+    out = np.empty(x.size, np.float32)
+    bad = np.zeros(2, np.int64)
+    extra = ()
+    if stochastic is not None:
+        seed, k, _, rand = stochastic
+        extra = (np.int64(k), kernel_random_bits(rand), np.uint64(seed))
+    chunks = run_chunked(COUNT_KERNELS32[kernel], x, out, y, z, np.int64(OPS[op]), p, pc, bad,
+                         floating.FLOAT32_TINY, lim32, derive,
+                         floating.exact_in_float32(op, fmt), *extra, pass_start=True, work_per_item=4)
+    if bad[1]:
+        return None
+    if bad[0]:
+        raise NotValuesError(f"some operands are not values of {fmt.name}")
+    out = floating.checked(op, operands, fmt, mode, overflow, out, out_dtype)
+    return out, CastReport.from_counts(cast_report.combine(chunks), out.size, unit="elements")

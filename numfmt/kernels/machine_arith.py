@@ -3,7 +3,8 @@ emulated: float32 operands and results. In float64, rounded once by the cast's `
 one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
-``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below).
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below), and those have
+counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -80,6 +81,8 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
+from .report import (CAST_TILE, NFLAGS, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
+                     _new_counts, _seeded_step)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, round_same_range,
                        sr_add_one, nearest32_one, round_one)
 
@@ -275,11 +278,19 @@ def _fma32(x, y, z, op):
     prod = x * y
     s = prod + z
     back = s - prod
-    e = (prod - (s - back)) + (z - back)
+    return _odd32(s, (prod - (s - back)) + (z - back))
+
+
+@nb.njit(forceinline=True)
+def _odd32(s, e):
+    """The float32 s = fl(v) rounded to odd at 24 bits: e a number of the sign of v - s, 0
+    where s = v (NaN where s is not finite); where e != 0 the magnitude of s truncated (one
+    ulp less where |s| > |v|, e's sign against s's sign bit) with its last bit set."""
     b = np.float32(s).view(np.uint32)
     mag = U32(b & U32(0x7FFFFFFF))
-    odd = U32(U32(mag - U32((e < 0) != (s < 0))) | U32(1))
-    return U32(U32(odd if (e != 0) & (mag < _INF32) else mag) | U32(b ^ mag)).view(np.float32)
+    sign = U32(b ^ mag)
+    odd = U32(U32(mag - U32((e < 0) != (sign != U32(0)))) | U32(1))
+    return U32(U32(odd if (np.abs(e) > 0) & (mag < _INF32) else mag) | sign).view(np.float32)
 
 
 @nb.njit(forceinline=True)
@@ -382,3 +393,242 @@ def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
 # name -> deterministic (round to nearest even) float32 kernel
 KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_div_sqrt_kernel,
              "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
+
+
+# ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
+#
+# The counts of an operation are those of a cast of its exact value v to the format. Here v
+# stands in as float32's v rounded to odd at 24 bits (``_odd32``), as ``numfmt.arithmetic.report``
+# has it at p + 2 bits: it is v where v is a float32, else it lies strictly between the same
+# neighbours of p <= 22 bits as v, so that it is a value of the format iff v is, rounds as v
+# in every mode of p bits (the kernels' own result, the nearest-even result with an unbounded
+# exponent that decides overflow and tininess), and is zero iff v is. It comes from
+# float32's result s and the sign of v - s: a sum's TwoSum error, a product's float64
+# product (exact: 48 bits) minus s, a quotient's x - q * y and a root's x - q * q in float64
+# (exact products; the sign of their difference is exact, float64 does not underflow there),
+# divided by y's sign for the quotient. The one exception: float32's subnormal results, of
+# fewer bits; there (products only: sums of values and quotients or roots of the formats
+# taken are not below 2**-126) the rounding to odd is at the quantum 2**-149, at least two
+# bits below every such format's (bfloat16: 2**-133; the others' is 2**-94 or more: their
+# every rounding of such a stand-in is a flushed zero), and rounding to odd at an even grid
+# point's quantum keeps v's side of it (tininess for bfloat16: ``_same_range_step``).
+# Elements whose float32 result is not finite are counted from the operands (``_special``).
+
+
+@nb.njit(forceinline=True)
+def _sum_odd32(x, y, z, op):
+    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``_odd32``; TwoSum's error)."""
+    w = -y if op == 1 else y
+    s = x + w
+    back = s - x
+    return _odd32(s, (x - (s - back)) + (w - back))
+
+
+@nb.njit(forceinline=True)
+def _mul_odd32(x, y, z, op):
+    """x * y rounded to odd at 24 bits (float32 subnormals: at the quantum 2**-149)."""
+    s = x * y
+    return _odd32(s, np.float64(x) * np.float64(y) - np.float64(s))
+
+
+@nb.njit(forceinline=True)
+def _add_mul_odd32(x, y, z, op):
+    """``_sum_odd32``, or for mul (op 2) a stand-in of x * y for the formats of
+    ``fast32_params`` (smallest quantum 2**-94 or more): below 2**-126 (where alone float32's
+    product can be inexact) only that the product is not zero matters (every rounding of it
+    is a flushed zero), so a nonzero product's last bit is set there."""
+    prod = x * y
+    b = np.float32(prod).view(np.uint32)
+    tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
+    return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
+
+
+@nb.njit(forceinline=True)
+def _div_odd32(x, y, z, op):
+    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
+    q = x / y
+    r = np.float64(x) - np.float64(q) * np.float64(y)
+    return _odd32(q, r if y > 0 else -r)
+
+
+@nb.njit(forceinline=True)
+def _sqrt_odd32(x, y, z, op):
+    """sqrt(x) rounded to odd at 24 bits: sqrt(x) > q iff x - q * q > 0."""
+    q = np.sqrt(x)
+    return _odd32(q, np.float64(x) - np.float64(q) * np.float64(q))
+
+
+@nb.njit(forceinline=True)
+def _same_range_step(b, index, p):
+    """``kernels.report._nearest_step`` of ``_same_range32`` (p: ``same_range_params``, shift
+    s = p[0] >= 3): |b| rounded to nearest even at its precision with an unbounded exponent;
+    below 2**-126 only tininess asks for it, and |b| + 2**(s - 2) lies below 2**-126 iff
+    that rounding does (the midpoint under 2**-126 is 2**(s - 2) units of 2**-149 below it)."""
+    a = U32(b & U32(0x7FFFFFFF))
+    shift = U32(p[0])
+    lsb = U32(U32(1) << shift)
+    bias = U32(U32(U32(lsb >> U32(1)) - U32(1)) + U32(U32(a >> shift) & U32(1)))
+    grid = U32(U32(a + bias) & U32(U32(0) - lsb))
+    r = U32(a + U32(lsb >> U32(2))) if a < U32(0x00800000) else grid
+    return _same_range32(b, U32(0), p), r, a >= _INF32
+
+
+@nb.njit(forceinline=True)
+def _special(b, r, xb, yb, zb, op):
+    """(stand-in bits, r, x / 0) of an element whose float32 result b is not finite: a NaN
+    from non-NaN operands counts as invalid only (the stand-in 0 with a NaN result), an
+    infinity from finite operands is x / 0 (div: the exact Inf, div_by_zero) or an overflow
+    of a finite v (the stand-in float32's largest odd magnitude, r above every largest value);
+    the rest (NaN or infinite operands) are casts of b."""
+    ma, mb, mc = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
+    nan_op = (ma > _INF32) | (mb > _INF32) | (mc > _INF32)
+    inf_op = (ma == _INF32) | (mb == _INF32) | (mc == _INF32)
+    a = U32(b & U32(0x7FFFFFFF))
+    if (a > _INF32) & (not nan_op):
+        return U32(0), U32(0), False
+    if (a == _INF32) & (not inf_op) & (op != 4):
+        return U32(U32(b ^ a) | U32(0x7F7FFFFF)), _INF32, False
+    return b, r, (a == _INF32) & (not inf_op)
+
+
+@nb.njit(forceinline=True)
+def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
+    """The flags of one element as a bit mask (bit k: ``numfmt.report.FLAGS[k]``, div_by_zero
+    bit 8): v its stand-in (float32), o its result bits."""
+    b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+    _, r, special = step(b, index, *args)
+    by_zero = False
+    if special:
+        b, r, by_zero = _special(b, r, xb, yb, zb, op)
+    return _mask(_cases32(b, o, r, lim32)) | (256 if by_zero else 0)
+
+
+@nb.njit(forceinline=True)
+def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, check, arity):
+    """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
+    in one branch-free pass, then the elements whose float32 result is not finite by
+    ``_special``); returns (counts (``numfmt.report.FLAGS`` order), some operand not a value).
+    Its loops run over the tile from 0 (an index from an offset would need a wraparound test,
+    which keeps the loop from vectorizing)."""
+    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    found = False
+    n0 = n1 = n2 = U32(0)
+    for i in range(xs.size):
+        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
+                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        v = compute(xs[i], ys[i], zs[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        o, r, special = step(b, start + i, *args)
+        ob[i] = o
+        f = _lean32(b, o, r, lim32)
+        n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
+        n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
+        n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
+    lo16 = U32(0xFFFF)
+    n5 = U32(n2 >> U32(16))
+    counts = np.zeros(NFLAGS, np.int64)
+    counts[:8] = np.array(_derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
+                                   U32(n2 & lo16)), kd))
+    for i in range(xs.size if n5 else 0):
+        v = compute(xs[i], ys[i], zs[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        o, r, special = step(b, start + i, *args)
+        if special:
+            counts[:8] -= np.array(_derive(_lean32(b, o, r, lim32), kd))
+            m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
+            for k in range(NFLAGS):
+                counts[k] += (m >> k) & 1
+    return counts, found
+
+
+@nb.njit(inline="always")
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity):
+    """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
+    rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
+    counted as a cast of it; then the first indices by a scan of a tile while one of its
+    counts has none (``_flags32``). Returns the counts and first indices
+    (``numfmt.report.FLAGS`` order)."""
+    c = _new_counts()
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return c
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    seen = 0
+    for lo in range(0, x.size, CAST_TILE):
+        xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
+        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, check,
+                                      arity)
+        if found:
+            bad[0] = 1
+        c[:NFLAGS] += counts
+        need = 0
+        for k in range(NFLAGS):
+            need |= (1 << k) if counts[k] != 0 else 0
+        need &= ~seen
+        xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+        for i in range(xs.size if need else 0):
+            v = compute(xs[i], ys[i], zs[i], op)
+            hit = need & _flags32(xb[i], yb[i], zb[i], v, ob[i], op, start + lo + i, lim32, step, args)
+            if hit:
+                _firsts(c, hit, start + lo + i, 0)
+            need, seen = need & ~hit, seen | hit
+            if not need:
+                break
+    return c
+
+
+@nb.njit(inline="always")
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
+    """``_count_loop32`` rounding to nearest even (``_nearest_step``), checked by ``_nearest32``."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest32,
+                         arity)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``); lim32 and kd
+    as ``kernels.report._cases32`` and ``_derive`` take them; ``exact``: float32's result is
+    exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
+    first indices; z must be x (``_special`` reads it)."""
+    if exact:
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
+    operands x; ``exact`` not read: float32's results are rounded to odd)."""
+    if op == 3:
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _fma32, 3)
+    if op == 4:
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_odd32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt_odd32, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``same_range32_kernel`` (bfloat16 add, sub, mul) counting as it goes, as
+    ``count_fast32_kernel`` (``exact`` not read: its sums and products are not all exact in
+    float32; a loop each for sums and products, which need float64 for their error)."""
+    if op == 2:
+        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
+                             (p,), _same_range32, 2)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
+                         (p,), _same_range32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact, k, rand, seed):
+    """``fast32_sr_kernel`` counting as it goes, as ``count_fast32_kernel`` (float32's result
+    is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
+    if rand.size == 0:
+        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest32, 2)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
+                         (p, rand, U32(32 - k)), _nearest32, 2)
+
+
+# plain float32 kernel -> its counting twin
+COUNT_KERNELS32 = {fast32_kernel: count_fast32_kernel, fast32_fma_div_sqrt_kernel: count_fast32_fma_div_sqrt_kernel,
+                   same_range32_kernel: count_same_range32_kernel, fast32_sr_kernel: count_fast32_sr_kernel}

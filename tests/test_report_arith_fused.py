@@ -1,0 +1,164 @@
+"""report=True of the float32-lane arithmetic (``kernels.machine_arith``'s counting kernels,
+``numfmt.arithmetic.report.fused``): the counts, first indices and results equal those of the
+reference path (the plain kernel, then the stand-in rounded to odd by the exact core and the
+cast's counts: what ``numfmt.flags`` runs), bit for bit, whatever the thread count."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import numfmt as nf
+from numfmt import parallel
+from numfmt.arithmetic import floating
+from numfmt.arithmetic.report import fused
+from numfmt.rounding import Rounding
+from numfmt.testing import formats
+
+OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
+SOME = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _takes_fused(op, fmt, mode, overflow) -> bool:
+    stochastic = None if mode == "nearest_even" else (1, 8, "add", None)
+    mode = Rounding.NEAREST_EVEN if mode == "nearest_even" else Rounding.STOCHASTIC
+    return floating.fast32_args(op, fmt, mode, overflow, stochastic, np.float32, np.float32) is not None
+
+
+def _operands(rng, fmt, op, n):
+    """n values of fmt per operand as float32: random bit patterns rounded toward zero (every
+    binade, NaN and Inf where fmt has them), with zeros, -0, +-Inf, NaN, the largest and
+    smallest values sprinkled in."""
+    out = []
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fmt.info.max, -fmt.info.max, fmt.info.smallest_subnormal
+                         if fmt.subnormals else fmt.info.smallest_normal, 1.0, -1.0], np.float32)
+    for _ in range(OPS[op]):
+        raw = rng.integers(0, 2 ** 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+        # a narrower spread too: most operands within a few binades of 1 (sums that round, not overflow)
+        near = (rng.standard_normal(n) * 2.0 ** rng.integers(-4, 5, n)).astype(np.float32)
+        x = np.where(rng.random(n) < 0.5, raw, near)
+        x = np.where(rng.random(n) < 0.05, specials[rng.integers(0, specials.size, n)], x)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out.append(nf.round(x, fmt, "toward_zero", nan="ml_dtypes").astype(np.float32))
+    return out
+
+
+def _reference(op, operands, fmt, **kwargs):
+    """(result, report) of the reference path (inside numfmt.flags, which names exact results)."""
+    with nf.flags() as f:
+        y = getattr(nf, op)(*operands, fmt, **kwargs)
+    return y, f.report
+
+
+def _check(op, operands, fmt, **kwargs):
+    y, rep = getattr(nf, op)(*operands, fmt, report=True, **kwargs)
+    y0, rep0 = _reference(op, operands, fmt, **kwargs)
+    assert y.dtype == y0.dtype == np.float32
+    assert np.array_equal(y.view(np.uint32), y0.view(np.uint32))
+    assert rep.counts() == rep0.counts()
+    assert rep.first == rep0.first
+    return rep
+
+
+@SOME
+@given(st.data())
+def test_fused_counts_equal_the_reference(data):
+    op = data.draw(st.sampled_from(sorted(OPS)))
+    mode = data.draw(st.sampled_from(["nearest_even", "stochastic"]))
+    overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
+    fmt = data.draw(formats(max_bits=16).filter(lambda f: _takes_fused(op, f, mode, overflow)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    n = data.draw(st.sampled_from([1, 7, 1000, 40000]))
+    operands = _operands(rng, fmt, op, n)
+    kwargs = dict(rounding=mode, overflow=overflow)
+    if mode == "stochastic":
+        k = data.draw(st.integers(1, 32))
+        kwargs.update(sr_bits=k, seed=data.draw(st.integers(0, 2 ** 63)))
+        if data.draw(st.booleans()):
+            kwargs.update(seed=None, random_bits=rng.integers(0, 2 ** k, n, dtype=np.uint64).astype(np.uint32))
+    try:
+        assert fused(op, tuple(operands), fmt, Rounding.NEAREST_EVEN if mode == "nearest_even" else
+                     Rounding.STOCHASTIC, overflow, None if mode == "nearest_even" else
+                     (1, kwargs["sr_bits"], "add", np.zeros(0, np.uint32)), np.float32) is not None
+        _check(op, operands, fmt, **kwargs)
+    except ValueError as e:        # an invalid operation in a format without NaN has no result
+        assert "invalid operations" in str(e) and not fmt.has_nan
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "binary16", "bfloat16"])
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_fused_counts_in_the_named_formats_with_every_special(name, op):
+    """x / 0, 0 / 0, Inf - Inf, 0 * Inf, sqrt(-1), NaN operands, overflow (float32's own too:
+    bfloat16's sums and products beyond 2**128), subnormal and flushed results, under both
+    overflow policies and stochastic rounding where the fused kernels take it."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(18)
+    operands = _operands(rng, fmt, op, 50000)
+    for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=5)):
+        mode = kwargs.get("rounding", "nearest_even")
+        taken = _takes_fused(op, fmt, mode, kwargs.get("overflow", "ieee"))
+        rep = _check(op, operands, fmt, **kwargs)
+        if taken and name != "e5m2":
+            assert rep.nan_in and rep.inexact
+            assert rep.invalid or op not in ("div", "sqrt")
+
+
+def test_fused_e4m3_every_pair():
+    """Every pair of e4m3 values (and the triples with one third operand each), each op."""
+    fmt = nf.format("e4m3")
+    v = nf.decode(np.arange(256, dtype=np.uint8), fmt).astype(np.float32)
+    a, b = np.repeat(v, 256), np.tile(v, 256)
+    for op in OPS:
+        operands = (a, b, np.roll(a, 7))[:OPS[op]]
+        for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=1, sr_bits=3)):
+            if _takes_fused(op, fmt, kwargs.get("rounding", "nearest_even"), kwargs.get("overflow", "ieee")):
+                _check(op, operands, fmt, **kwargs)
+
+
+def test_fused_counts_do_not_depend_on_the_thread_count():
+    fmt = nf.format("binary16")
+    rng = np.random.default_rng(3)
+    n = 600000
+    before = parallel.get_num_threads()
+    for op in ("add", "mul", "div"):
+        operands = _operands(rng, fmt, op, n)
+        reps = []
+        for t in (1, 2):
+            parallel.set_num_threads(t)
+            try:
+                y, rep = getattr(nf, op)(*operands, fmt, report=True)
+            finally:
+                parallel.set_num_threads(before)
+            reps.append((y.view(np.uint32).copy(), rep.counts(), rep.first))
+        assert np.array_equal(reps[0][0], reps[1][0]) and reps[0][1:] == reps[1][1:]
+
+
+def test_fused_bad_operands_name_the_argument():
+    with pytest.raises(ValueError, match="elements of b are not values of e4m3"):
+        nf.add(np.ones(4, np.float32), np.full(4, 1.01, np.float32), "e4m3", report=True)
+
+
+@pytest.mark.slow
+def test_fused_bfloat16_and_binary16_wide_samples():
+    rng = np.random.default_rng(7)
+    for name in ("bfloat16", "binary16"):
+        fmt = nf.format(name)
+        for op in OPS:
+            operands = _operands(rng, fmt, op, 1 << 21)
+            for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=9)):
+                _check(op, operands, fmt, **kwargs)
+
+
+def test_fused_bfloat16_products_at_the_smallest_normal():
+    """Every product of two 8-bit significands scaled to just below 2**-126 (float32's
+    subnormals: tininess after rounding decides underflow) and to the binades around it."""
+    fmt = nf.format("bfloat16")
+    sig = np.arange(128, 256, dtype=np.float64)
+    a, b = np.repeat(sig, 128), np.tile(sig, 128)
+    for scale in (-141, -142, -143, -133, -150):
+        x = (a * 2.0 ** (scale + 64)).astype(np.float32)
+        y = (b * 2.0 ** -64).astype(np.float32)
+        for kwargs in (dict(), dict(overflow="saturate")):
+            rep = _check("mul", (x, -y if scale % 2 else y), fmt, **kwargs)
+            assert rep.inexact
