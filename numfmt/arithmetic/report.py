@@ -14,7 +14,9 @@ random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
 Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
 results, ``floating.fast32_args``), ``fused`` rounds and counts in that kernel's one pass
 (its counting twin, ``COUNT_KERNELS32``: the stand-in there is float32's result rounded to
-odd at 24 bits), per chunk, the chunks' counts summed.
+odd at 24 bits), per chunk, the chunks' counts summed. Posits on their float32 lanes
+(``posit.counted``): the lanes leave the results rounded to odd at 24 bits and the posit
+cast's counting pass rounds and counts them.
 
 Formats whose stand-in float64 cannot hold raise NotImplementedError: more than 50 fraction
 bits (more than 50 - sr_bits under stochastic rounding), a smallest normal below 2**-1020, or
@@ -36,7 +38,7 @@ from ..parallel import run_chunked
 from ..formats.floating import FloatFormat
 from ..report import CastReport
 from ..rounding import Rounding
-from . import NotValuesError, floating
+from . import NotValuesError, floating, posit
 
 # the exponent hi with |r| < 2**hi for every finite result r of each operation on values in
 # [2**q, 2**m)
@@ -139,7 +141,9 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     and counted in one pass of a counting float32 kernel, or None where none applies (or the
     thread flushes subnormals). Raises as ``floating.elementwise``."""
     x = operands[0]
-    if fmt.family != "float" or x.dtype != np.float32:
+    if fmt.family == "posit":
+        return posit.counted(op, operands, fmt, mode, overflow, stochastic)
+    if x.dtype != np.float32:
         return None
     fast = floating.fast32_args(op, fmt, mode, overflow, stochastic, x.dtype, out_dtype)
     if fast is None:

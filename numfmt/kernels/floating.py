@@ -434,3 +434,35 @@ def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, in
     for i in range(codes.size):
         out[i] = decode_one(np.int64(codes[i]), mant_bits, code_offset, sign_bit, nan_above, nan_code,
                             inf_mag, pow2)
+
+
+# ---- float32 results rounded to odd at 24 bits (exact stand-ins: element-wise arithmetic) ----
+@nb.njit(forceinline=True)
+def odd32(s, e):
+    """The float32 s = fl(v) rounded to odd at 24 bits: e a number of the sign of v - s, 0
+    where s = v (NaN where s is not finite); where e != 0 the magnitude of s truncated (one
+    ulp less where |s| > |v|, e's sign against s's sign bit) with its last bit set."""
+    b = np.float32(s).view(np.uint32)
+    mag = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ mag)
+    odd = U32(U32(mag - U32((e < 0) != (sign != U32(0)))) | U32(1))
+    return U32(U32(odd if (np.abs(e) > 0) & (mag < U32(0x7F800000)) else mag) | sign).view(np.float32)
+
+
+@nb.njit(forceinline=True)
+def fma_odd32(x, y, z, op):
+    """x * y + z rounded to odd at float32's 24 bits, where x * y is exact and the sum below
+    2**127: s = fl(x * y + z) and its exact error e (TwoSum); where e != 0 the magnitude of s
+    truncated (one ulp less where |s| > the exact |sum|, e's sign against s's) with its last
+    bit set. Rounding that once more to p <= 22 bits is the correct rounding (p + 2 <= 24)."""
+    prod = x * y
+    s = prod + z
+    back = s - prod
+    return odd32(s, (prod - (s - back)) + (z - back))
+
+
+@nb.njit(forceinline=True)
+def sqrt_odd32(x, y, z, op):
+    """sqrt(x) rounded to odd at 24 bits: sqrt(x) > q iff x - q * q > 0."""
+    q = np.sqrt(x)
+    return odd32(q, np.float64(x) - np.float64(q) * np.float64(q))

@@ -73,7 +73,7 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
   2**(E - 24) where p <= 10.
 - *fma*, products exact in float32, sums below 2**127: s = RN24(x y + z) and its exact error
   (TwoSum) give x y + z rounded to odd at 24 bits, which rounds once more correctly to p <= 22
-  bits (``_fma32``).
+  bits (``fma_odd32``).
 """
 import numba as nb
 import numpy as np
@@ -82,9 +82,9 @@ from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
-                     _new_counts, _seeded_step)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, round_same_range,
-                       sr_add_one, nearest32_one, round_one)
+                     _new_counts, _seeded_step, scan_firsts)
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, fma_odd32, odd32,
+                       round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -270,30 +270,6 @@ def _add_mul32(x, y, z, op):
 
 
 @nb.njit(forceinline=True)
-def _fma32(x, y, z, op):
-    """x * y + z rounded to odd at float32's 24 bits, where x * y is exact and the sum below
-    2**127: s = fl(x * y + z) and its exact error e (TwoSum); where e != 0 the magnitude of s
-    truncated (one ulp less where |s| > the exact |sum|, e's sign against s's) with its last
-    bit set. Rounding that once more to p <= 22 bits is the correct rounding (p + 2 <= 24)."""
-    prod = x * y
-    s = prod + z
-    back = s - prod
-    return _odd32(s, (prod - (s - back)) + (z - back))
-
-
-@nb.njit(forceinline=True)
-def _odd32(s, e):
-    """The float32 s = fl(v) rounded to odd at 24 bits: e a number of the sign of v - s, 0
-    where s = v (NaN where s is not finite); where e != 0 the magnitude of s truncated (one
-    ulp less where |s| > |v|, e's sign against s's sign bit) with its last bit set."""
-    b = np.float32(s).view(np.uint32)
-    mag = U32(b & U32(0x7FFFFFFF))
-    sign = U32(b ^ mag)
-    odd = U32(U32(mag - U32((e < 0) != (sign != U32(0)))) | U32(1))
-    return U32(U32(odd if (np.abs(e) > 0) & (mag < _INF32) else mag) | sign).view(np.float32)
-
-
-@nb.njit(forceinline=True)
 def _div32(x, y, z, op):
     return x / y
 
@@ -360,10 +336,10 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``_fma32``), div (4) and
+    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
     sqrt (5; y unused): a loop each."""
     if op == 3:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma32, _nearest32, 3)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3)
     elif op == 4:
         _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
     else:
@@ -398,7 +374,7 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
 #
 # The counts of an operation are those of a cast of its exact value v to the format. Here v
-# stands in as float32's v rounded to odd at 24 bits (``_odd32``), as ``numfmt.arithmetic.report``
+# stands in as float32's v rounded to odd at 24 bits (``odd32``), as ``numfmt.arithmetic.report``
 # has it at p + 2 bits: it is v where v is a float32, else it lies strictly between the same
 # neighbours of p <= 22 bits as v, so that it is a value of the format iff v is, rounds as v
 # in every mode of p bits (the kernels' own result, the nearest-even result with an unbounded
@@ -417,18 +393,18 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 
 @nb.njit(forceinline=True)
 def _sum_odd32(x, y, z, op):
-    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``_odd32``; TwoSum's error)."""
+    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``odd32``; TwoSum's error)."""
     w = -y if op == 1 else y
     s = x + w
     back = s - x
-    return _odd32(s, (x - (s - back)) + (w - back))
+    return odd32(s, (x - (s - back)) + (w - back))
 
 
 @nb.njit(forceinline=True)
 def _mul_odd32(x, y, z, op):
     """x * y rounded to odd at 24 bits (float32 subnormals: at the quantum 2**-149)."""
     s = x * y
-    return _odd32(s, np.float64(x) * np.float64(y) - np.float64(s))
+    return odd32(s, np.float64(x) * np.float64(y) - np.float64(s))
 
 
 @nb.njit(forceinline=True)
@@ -448,14 +424,7 @@ def _div_odd32(x, y, z, op):
     """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
     q = x / y
     r = np.float64(x) - np.float64(q) * np.float64(y)
-    return _odd32(q, r if y > 0 else -r)
-
-
-@nb.njit(forceinline=True)
-def _sqrt_odd32(x, y, z, op):
-    """sqrt(x) rounded to odd at 24 bits: sqrt(x) > q iff x - q * q > 0."""
-    q = np.sqrt(x)
-    return _odd32(q, np.float64(x) - np.float64(q) * np.float64(q))
+    return odd32(q, r if y > 0 else -r)
 
 
 @nb.njit(forceinline=True)
@@ -564,17 +533,18 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         need = 0
         for k in range(NFLAGS):
             need |= (1 << k) if counts[k] != 0 else 0
-        need &= ~seen
-        xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
-        for i in range(xs.size if need else 0):
-            v = compute(xs[i], ys[i], zs[i], op)
-            hit = need & _flags32(xb[i], yb[i], zb[i], v, ob[i], op, start + lo + i, lim32, step, args)
-            if hit:
-                _firsts(c, hit, start + lo + i, 0)
-            need, seen = need & ~hit, seen | hit
-            if not need:
-                break
+        bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32))
+        seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
+                           (xs, ys, zs, bits, op, start + lo, lim32, step, args, compute))
     return c
+
+
+@nb.njit(forceinline=True)
+def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
+    """The count bits of element i of a tile (``_flags32`` of its operands, stand-in and result;
+    bits: the operands' and results' uint32 views)."""
+    xb, yb, zb, ob = bits
+    return _flags32(xb[i], yb[i], zb[i], compute(xs[i], ys[i], zs[i], op), ob[i], op, base + i, lim32, step, args)
 
 
 @nb.njit(inline="always")
@@ -600,10 +570,10 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
     """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
     operands x; ``exact`` not read: float32's results are rounded to odd)."""
     if op == 3:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _fma32, 3)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
     if op == 4:
         return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_odd32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt_odd32, 1)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, sqrt_odd32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

@@ -58,7 +58,7 @@ from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
-from .machine_arith import _fma32
+from .floating import fma_odd32, sqrt_odd32
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -719,7 +719,7 @@ KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_k
 # Float32 operands, float32 results, deterministic modes, where every product of two values is
 # exact in float32 and every sum below 2**127 (``numfmt.arithmetic.posit.float32_route``
 # decides): float32's own x * y + z and its exact error (TwoSum) give the result rounded to odd
-# at 24 bits (``kernels.machine_arith._fma32``), which decides every deterministic posit
+# at 24 bits (``kernels.floating.fma_odd32``), which decides every deterministic posit
 # rounding as the exact value does: the posit keeps at most 11 fraction bits, so its values,
 # its (value or encoding-space) midpoints, maxpos and minpos are float32 numbers of at most 13
 # bits. The float trick of the casts (``_fast_value32``) rounds that float32 in int32 lanes;
@@ -745,25 +745,13 @@ def _off_grid32(x, c):
 
 
 @nb.njit(forceinline=True)
-def _odd32(s, exact_above):
-    """The int32 bits of float32's result s of an operation, rounded to odd at 24 bits from the
-    exact result's side of s: ``exact_above`` is 1 where the exact result exceeds s, -1 where it
-    lies below, 0 where s is exact (the magnitude truncated toward zero, last bit set, where it
-    is inexact; Inf and NaN kept)."""
-    b = np.float32(s).view(np.int32)
-    mag = I32(b & MAG32)
-    odd = I32(I32(mag - I32((exact_above < 0) != (s < 0))) | K1)
-    return I32(odd if (exact_above != 0) & (mag < EXP32) else mag) | I32(b & SIGN32)
-
-
-@nb.njit(forceinline=True)
 def _product_sum32(x, y, z, mul, fma, sign):
     """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
     add and sub (sign +-1), (y, 0) for mul, (y, z) for fma (x, y, z: int32 bits of float32
     operands): one TwoSum serves the four."""
     X, Y, Z = np.int32(x).view(np.float32), np.int32(y).view(np.float32), np.int32(z).view(np.float32)
     one, zero = np.float32(1.0), np.float32(0.0)
-    v = _fma32(X, Y if mul else one, (Z if fma else zero) if mul else np.float32(sign) * Y, 3)
+    v = fma_odd32(X, Y if mul else one, (Z if fma else zero) if mul else np.float32(sign) * Y, 3)
     return np.float32(v).view(np.int32)
 
 
@@ -781,13 +769,11 @@ def _quotient32(x, y, z, mul, fma, sign):
 
 @nb.njit(forceinline=True)
 def _root32(x, y, z, mul, fma, sign):
-    """The int32 bits of sqrt(x) rounded to odd at 24 bits: float32's root s and the exact
-    residual x - s * s in float64 (s * s has at most 48 bits): ``kernels.machine_arith``'s
-    argument that float32's root alone suffices holds for p <= 10 only (posit16 has 12)."""
+    """The int32 bits of sqrt(x) rounded to odd at 24 bits (``kernels.floating.sqrt_odd32``:
+    float32's root and its exact residual in float64); ``kernels.machine_arith``'s argument
+    that float32's root alone suffices holds for p <= 10 only (posit16 has 12)."""
     X = np.int32(x).view(np.float32)
-    s = np.sqrt(X)
-    r = np.float64(X) - np.float64(s) * np.float64(s)
-    return _odd32(s, np.int32(r > 0.0) - np.int32(r < 0.0))
+    return np.float32(sqrt_odd32(X, X, X, 5)).view(np.int32)
 
 
 @nb.njit(forceinline=True)

@@ -584,15 +584,31 @@ def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     for lo in range(0, x_bits.size, CAST_TILE):
         xs, outs = x_bits[lo:lo + CAST_TILE], out_bits[lo:lo + CAST_TILE]
         counts = _tile32(c, xs, outs, start + lo, lim32, k, step, fix, args)
-        need = _mask(counts != 0) & ~seen
-        for i in range(xs.size if need else 0):
-            hit = need & _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], start + lo + i, *args)[1], lim32))
-            if hit:
-                _firsts(c, hit, start + lo + i, 0)
-            need, seen = need & ~hit, seen | hit
-            if not need:
-                break
+        seen = scan_firsts(c, xs.size, _mask(counts != 0) & ~seen, seen, start + lo, _element_flags32,
+                           (xs, outs, start + lo, lim32, step, args))
     return c
+
+
+@nb.njit(forceinline=True)
+def _element_flags32(i, xs, outs, base, lim32, step, args):
+    """The count bits (``_mask``) of element i of a cast's tile (``_cases32``)."""
+    return _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], base + i, *args)[1], lim32))
+
+
+@nb.njit(forceinline=True)
+def scan_firsts(c, size, need, seen, base, flags, args):
+    """Record in c the first index, base + i, of each count whose bit is in need, scanning a
+    tile's elements i = 0, 1, ... (flags(i, *args): element i's count bits) until each is
+    found; returns seen with the found bits added. The tile passes find the counts, this scan
+    (run only while a count lacks its first index) where they start."""
+    for i in range(size if need else 0):
+        hit = need & flags(i, *args)
+        if hit:
+            _firsts(c, hit, base + i, 0)
+        need, seen = need & ~hit, seen | hit
+        if not need:
+            break
+    return seen
 
 
 @nb.njit(forceinline=True)
