@@ -4,13 +4,14 @@ numfmt's own bfloat16 and e4m3 casts for scale.
     python benchmarks/bench_posit.py [--quick] [--from-results] [--write-readme] [--out benchmarks/results/posit.md] [--repeats N]
 
 Input: 4M float32 values, standard normal times 10 (seed 0); --quick uses 64K. Operands of the
-arithmetic rows are those values rounded to posit16 (and a second such array, seed 1).
+arithmetic rows are those values rounded to posit16 (float32 arrays, as ``numfmt.round`` returns
+them; a second such array from seed 1).
 Melem/s, best of N timed calls after one warm-up call.
 
 - numfmt, 1 thread and all cores: ``round(x, "posit16")`` (float32 -> posit16 -> float32 in
   one kernel), ``encode`` (float32 -> codes), ``decode`` (codes -> float32), and posit16
   add / mul (``numfmt.add`` / ``numfmt.mul`` where ``numfmt.ops`` exists, else
-  ``numfmt.arithmetic.posit.elementwise`` on float64 operands, the call ``numfmt.ops`` makes);
+  ``numfmt.arithmetic.posit.elementwise``, the call ``numfmt.ops`` makes);
 - softposit (PyPI) scalar calls in a Python loop on the first 2**16 elements (2**12 with
   --quick): ``convertDoubleToPX2(x, 16)`` / ``convertPX2ToDouble`` and ``pX2_add`` /
   ``pX2_mul`` (posit<16,2>, the 2022 standard); results that differ from numfmt's are
@@ -32,7 +33,7 @@ FMT = "posit16"
 
 
 def _binary(op: str):
-    """numfmt's posit16 ``op`` on float64 operands: numfmt.ops if present, else the family call."""
+    """numfmt's posit16 ``op``: numfmt.ops if present, else the family call."""
     if hasattr(nf, op):
         return lambda a, b: getattr(nf, op)(a, b, FMT)
     from numfmt.arithmetic.posit import elementwise
@@ -78,7 +79,7 @@ def render(args) -> str:
     cores = os.cpu_count() or 1
     x = (np.random.default_rng(0).standard_normal(n, dtype=np.float32) * np.float32(10)).astype(np.float32)
     y = (np.random.default_rng(1).standard_normal(n, dtype=np.float32) * np.float32(10)).astype(np.float32)
-    a, b = nf.round(x, FMT).astype(np.float64), nf.round(y, FMT).astype(np.float64)
+    a, b = nf.round(x, FMT), nf.round(y, FMT)       # float32 arrays, as numfmt.round returns them
     codes = nf.encode(x, FMT)
     add, mul = _binary("add"), _binary("mul")
     tasks = [   # (row, numfmt callable, softposit key, numfmt result on the softposit subset)
