@@ -439,7 +439,7 @@ def test_counted_float32_route_equals_the_stand_in_report(n, es):
     from numfmt.arithmetic.report import op_report, stand_in
 
     fmt = PositFormat(n, es)
-    codes = np.random.default_rng(n).integers(0, 1 << n, (3, 20_000))
+    codes = np.random.default_rng(n).integers(0, 1 << n, (3, 6_000))
     v = [nf.decode(c, fmt, np.float32) for c in codes]
     keep = np.ones(v[0].size, bool)
     reach = (n - 2 - es) << es          # the float trick's binades: scales within +-reach
