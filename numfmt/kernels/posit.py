@@ -367,8 +367,12 @@ def _bias32(neg, lsb, t, flags):
 @nb.njit(forceinline=True)
 def _fast_args32(n, es, p, dom64):
     """The constants of ``_fast_value32``, as int32 (converted before the loop, so that LLVM
-    keeps its lanes 32-bit)."""
+    keeps its lanes 32-bit). Where the binades of ``_fast_range`` are none (posit<2, 0>) they
+    become the exponent field 256, which no float32 has, so that one unsigned compare
+    (``_grid32``) finds every nonzero magnitude outside."""
     e_lo, e_hi = _fast_range(n, es, dom64)
+    if e_hi < e_lo:
+        e_lo = e_hi = 256
     return (I32(n - 1 - es), I32(es), (I32(p.nearest), I32(p.ties_even), I32(p.away_pos), I32(p.away_neg),
                                        I32(p.odd)), I32(e_lo), I32(e_hi))
 
@@ -376,16 +380,17 @@ def _fast_args32(n, es, p, dom64):
 @nb.njit(forceinline=True)
 def _grid32(a, c):
     """(s, kr, fb, sh, outside) of a float32 magnitude a (int32 bits), c = ``_fast_args32``:
-    its scale s, regime value kr, the posit's fraction bits fb at that scale and the sh float32
-    fraction bits below them, and ``outside`` as ``_fast_grid``'s (sh garbage, but within
-    0..23, there)."""
+    its scale s, regime value kr, the posit's fraction bits fb at that scale and the sh = 23 -
+    fb float32 fraction bits below them (0..23 in the binades of ``_fast_range``; garbage
+    elsewhere, which callers mask to 31 bits), and ``outside`` as ``_fast_grid``'s (one
+    unsigned compare for the binades)."""
     top, es, flags, e_lo, e_hi = c
     E = I32(a >> K23)
     s = I32(E - K127)
     kr = I32(s >> (es & K31))
     fb = I32(I32(top - K2) - I32(kr ^ I32(kr >> K31)))  # the regime: kr + 2 bits, or 1 - kr = 2 + ~kr
-    sh = I32(min(max(I32(K23 - fb), K0), K23))
-    return s, kr, fb, sh, ((E < e_lo) | (E > e_hi)) & (a != K0)
+    outside = np.uint32(E - e_lo) > np.uint32(e_hi - e_lo)
+    return s, kr, fb, I32(K23 - fb), outside & (a != K0)
 
 
 @nb.njit(forceinline=True)
@@ -732,16 +737,10 @@ UNDONE = np.int32(0x7FA00001)          # a NaN pattern no result has (the result
 @nb.njit(forceinline=True)
 def _off_grid32(x, c):
     """Whether the float32 x (int32 bits) needs ``is_value``: it lies outside ``_fast_value32``'s
-    binades (zeros aside), or has fraction bits below the posit's there (not a value). As
-    ``_grid32``, leaner: sh unclamped (outside lanes are flagged anyway), one unsigned compare
-    for the binades."""
-    top, es, _, e_lo, e_hi = c
+    binades (zeros aside), or has fraction bits below the posit's there (not a value)."""
     a = I32(x & MAG32)
-    E = I32(a >> K23)
-    kr = I32(I32(E - K127) >> (es & K31))
-    sh = I32(I32(I32(K23 + K2) - top) + I32(kr ^ I32(kr >> K31)))
-    outside = np.uint32(E - e_lo) > np.uint32(e_hi - e_lo)
-    return (outside & (a != K0)) | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
+    _, _, _, sh, outside = _grid32(a, c)
+    return outside | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
 
 
 @nb.njit(forceinline=True)
