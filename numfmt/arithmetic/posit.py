@@ -14,9 +14,10 @@ overflow="raise" take the exact core, which counts the exact results beyond maxp
 
 The float32 route (``float32_route``): float32 operands with float32 results skip float64
 altogether where every product of two values is an exact float32 number (posit16, posit8 and
-the smaller formats): float32's TwoSum gives the result rounded to odd at 24 bits, which
-rounds as the exact value in every deterministic mode (``kernels.posit.product_sum32``, one
-fused pass that also checks the operands; 6x the float64 route for posit16).
+the smaller formats): float32's TwoSum (roots: the float64 residual) gives the result rounded
+to odd at 24 bits, which rounds as the exact value in every deterministic mode, and float32's
+quotient needs no correction (``kernels.posit.product_sum32`` and ``quotient_root32``, one
+fused pass that also checks the operands; 6x the float64 route for posit16 add).
 
 Posit special cases: a NaR operand gives NaR; x / 0 gives NaR (0 / 0 too); sqrt of a negative
 gives NaR; an exact zero is 0 (posits have no -0). Results beyond maxpos saturate to ±maxpos
@@ -79,9 +80,10 @@ def float64_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
 
 def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
     """Whether op's results in fmt can be rounded from float32 operands in float32 lanes
-    (``kernels.posit.product_sum32``): add, sub, mul and fma in deterministic modes, for formats
-    whose products are exact float32 numbers (at most 12 significant bits, scales within
-    +-63), so that float32's TwoSum gives every result rounded to odd at 24 bits.
+    (``kernels.posit.product_sum32``, ``quotient_root32``): every op in deterministic modes, for
+    formats whose products are exact float32 numbers (at most 12 significant bits, scales
+    within +-63), so that float32's TwoSum (roots: the float64 residual) gives every result
+    rounded to odd at 24 bits, and float32's quotient rounds as the exact one.
 
     >>> from numfmt.formats.registry import format
     >>> float32_route("add", format("posit16"), Rounding.NEAREST_EVEN), float32_route("add", format("posit32"), Rounding.NEAREST_EVEN)

@@ -530,9 +530,7 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         if found:
             bad[0] = 1
         c[:NFLAGS] += counts
-        need = 0
-        for k in range(NFLAGS):
-            need |= (1 << k) if counts[k] != 0 else 0
+        need = _mask(counts != 0)
         bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32))
         seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
                            (xs, ys, zs, bits, op, start + lo, lim32, step, args, compute))

@@ -567,9 +567,9 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
 
 @nb.njit(forceinline=True)
 def _mask(f):
-    """The eight booleans f (a tuple or an array) as bits: bit k is f[k]."""
+    """The booleans f (a tuple or an array) as bits: bit k is f[k]."""
     m = 0
-    for k in range(8):
+    for k in range(len(f)):
         m |= (1 << k) if f[k] else 0
     return m
 
