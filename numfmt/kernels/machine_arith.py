@@ -393,11 +393,9 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 
 @nb.njit(forceinline=True)
 def _sum_odd32(x, y, z, op):
-    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``odd32``; TwoSum's error)."""
-    w = -y if op == 1 else y
-    s = x + w
-    back = s - x
-    return odd32(s, (x - (s - back)) + (w - back))
+    """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``fma_odd32`` of x * 1:
+    TwoSum's error)."""
+    return fma_odd32(x, np.float32(1.0), -y if op == 1 else y, 3)
 
 
 @nb.njit(forceinline=True)
