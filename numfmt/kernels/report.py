@@ -481,6 +481,7 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
 MAG32 = U32(0x7FFFFFFF)
 INF32 = U32(0x7F800000)
 NEVER32 = U32(0xFFFFFFFF)       # a magnitude no result has (lim32's min_bits of formats with zero)
+ONE = np.int64(1)               # (an int64, where a literal 1 would be typed as a constant of its own)
 
 
 @nb.njit(forceinline=True)
@@ -541,7 +542,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
     uint32 lanes in one branch-free pass that vectorizes, then the special elements fixed
-    (only in a tile that has some). Returns the tile's eight counts."""
+    (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
         o, r, special = step(xs[i], start + i, *args)
@@ -553,21 +554,32 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
         n3 = U32(n3 + U32(f[3]))
         n4 = U32(n4 + U32(f[4]))
         n5 = U32(n5 + U32(special))
-    counts = np.array(_derive((n0, n1, n2, n3, n4), k))
+    counts = np.zeros(8, np.int64)
+    add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
         o, r, special = step(xs[i], start + i, *args)
         if special:
-            counts -= np.array(_derive(_lean32(U32(xs[i]), o, r, lim32), k))
+            f = _lean32(U32(xs[i]), o, r, lim32)
+            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
             o = fix(xs[i], start + i, o, *args)
             outs[i] = o
-            counts += np.array(_cases32(U32(xs[i]), U32(o), r, lim32))
-    c[:8] += counts
+            add_counts(counts, _cases32(U32(xs[i]), U32(o), r, lim32), ONE)
+    add_counts(c, counts, ONE)
     return counts
 
 
 @nb.njit(forceinline=True)
+def add_counts(c, t, sign):
+    """c[j] += sign * t[j] for each j of t (a tuple or an array of counts or booleans; sign an
+    int64, ``ONE`` or -``ONE``, not a literal, which would compile a copy per value): a loop of
+    scalars, not an array expression, whose broadcasting checks cost compile time."""
+    for j in range(len(t)):
+        c[j] += sign * np.int64(t[j])
+
+
+@nb.njit(forceinline=True)
 def _mask(f):
-    """The booleans f (a tuple or an array) as bits: bit k is f[k]."""
+    """The booleans f (a tuple or an array; numbers: whether nonzero) as bits: bit k is f[k]."""
     m = 0
     for k in range(len(f)):
         m |= (1 << k) if f[k] else 0
@@ -580,11 +592,11 @@ def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     the counts and first indices, found by a scan of a tile only while one of its counts has
     none yet (``_cases32`` per element)."""
     c = _new_counts()
-    seen = 0
+    seen = np.int64(0)
     for lo in range(0, x_bits.size, CAST_TILE):
         xs, outs = x_bits[lo:lo + CAST_TILE], out_bits[lo:lo + CAST_TILE]
         counts = _tile32(c, xs, outs, start + lo, lim32, k, step, fix, args)
-        seen = scan_firsts(c, xs.size, _mask(counts != 0) & ~seen, seen, start + lo, _element_flags32,
+        seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
                            (xs, outs, start + lo, lim32, step, args))
     return c
 
