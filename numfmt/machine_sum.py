@@ -49,15 +49,18 @@ def machine_dtype(plan, order: str):
     return None if dtype == np.float32 and not fits_float32(plan.fmt) else dtype
 
 
-def _exact_products_32(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether every product of an element of a and one of b is a float32 number exactly: the
-    significands have at most 24 bits together (checked by the caller) and the magnitudes stay
-    in float32's normal range (at least 2**-126, below 2**128)."""
-    def extremes(arr):
-        mag = np.abs(arr)
-        nonzero = mag[mag != 0]
-        return (float(nonzero.min()), float(nonzero.max())) if nonzero.size else (1.0, 1.0)
-    (a_lo, a_hi), (b_lo, b_hi) = extremes(a), extremes(b)
+def _magnitudes(arr: np.ndarray) -> tuple[float, float]:
+    """(the smallest nonzero magnitude, Inf where there is none; the largest magnitude, Inf or
+    NaN where arr holds one) of arr's elements, without a gathered copy."""
+    mag = np.abs(arr)
+    return float(np.min(mag, where=mag != 0, initial=np.inf)), float(mag.max(initial=0))
+
+
+def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
+    """Whether every product of an element of a and one of b is a float32 number exactly, from
+    their ``_magnitudes``: the significands have at most 24 bits together (checked by the
+    caller) and the magnitudes stay in float32's normal range (at least 2**-126, below 2**128)."""
+    (a_lo, a_hi), (b_lo, b_hi) = a_range, b_range
     return a_lo * b_lo >= 2.0 ** -126 and a_hi * b_hi < 2.0 ** 128
 
 
@@ -66,11 +69,14 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
     as a (G * M, P) array, or None where the machine cannot do it exactly: an Inf or NaN input,
     products that float32 may not hold, a result that overflowed under a policy other than
     "ieee" (those clamp or raise), a thread that flushes subnormals."""
-    arrays = (a3,) if bt3 is None else (a3, bt3)
-    if not all(np.isfinite(arr).all() for arr in arrays):
-        return None
-    if bt3 is not None and dtype == np.float32:
-        if 2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(a3, bt3):
+    if bt3 is None:
+        if not np.isfinite(a3).all():
+            return None
+    else:
+        ranges = _magnitudes(a3), _magnitudes(bt3)
+        if not all(np.isfinite(hi) for _, hi in ranges):
+            return None
+        if dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
             return None
     a = np.ascontiguousarray(a3, dtype)
     tiny = dtype(np.finfo(dtype).smallest_subnormal)

@@ -120,9 +120,9 @@ class CastReport:
         """A report from the kernels' output: counts (``FLAGS`` order) then first indices (-1:
         none); n of ``unit`` ("elements" for casts, "roundings" for reductions)."""
         k = len(FLAGS)
-        first = {name: int(i) for name, i in zip(FLAGS, counts[k:2 * k]) if i >= 0}
-        return cls(n=int(n), **{name: int(c) for name, c in zip(FLAGS, counts[:k])}, unit=unit, first=first,
-                   **extra)
+        values = np.asarray(counts).tolist()          # Python ints: one conversion, not one per count
+        first = {name: i for name, i in zip(FLAGS, values[k:2 * k]) if i >= 0}
+        return cls(n=int(n), **dict(zip(FLAGS, values[:k])), unit=unit, first=first, **extra)
 
     def counts(self) -> dict:
         """Every count (no ``per_block``), by name."""

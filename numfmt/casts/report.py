@@ -37,6 +37,8 @@ def _bits64(value: float) -> int:
 def combine(chunks: list) -> np.ndarray:
     """The counts of a call from its chunks' counts: summed, and the first index of the first
     chunk that has one (chunks come in order)."""
+    if len(chunks) == 1:
+        return chunks[0]
     k = kern.NFLAGS
     total = np.sum([c[:k] for c in chunks], axis=0)
     first = np.full(k, -1, np.int64)

@@ -302,7 +302,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     return c
 
 
-CAST_TILE = 32768    # elements per tile of a counting cast: its input and result stay in L2
+CAST_TILE = 32768    # elements per tile of a counting cast: its input and result stay in L2; < 2**16 (_tile32)
 
 
 @nb.njit(forceinline=True)
@@ -513,13 +513,14 @@ def _cases32(b, o, r, lim32):
 def _lean32(b, o, r, lim32):
     """What ``_count32``'s vector pass counts of an element (uint32 bits as ``_cases32``), six
     booleans, a few compares each: (inexact, overflow, underflow, flushed, low_bits <= |o| <
-    normal_bits (subnormal), b not finite). For a finite b with a result of the fast kernels
+    normal_bits (subnormal), b not finite). Inexact is o != b for b != 0 (zeros round to a
+    zero, of either sign, exactly). For a finite b with a result of the fast kernels
     they decide ``_cases32`` (``_derive``). (Not |o| - 1 < normal_bits - 1: LLVM would fuse
     it with |o| == 0 into a sub-with-overflow, which its loop vectorizer refuses.)"""
     max_bits, min_bits, tiny_bits, normal_bits, low_bits = lim32
     a = U32(b & MAG32)
     ao = U32(o & MAG32)
-    ne = (o != b) & (U32(a | ao) != U32(0))
+    ne = (o != b) & (a != U32(0))
     return ne, r > max_bits, ne & (r < tiny_bits), ne & (ao == U32(0)), U32(ao - low_bits) < U32(normal_bits - low_bits), \
         a >= INF32
 
@@ -541,19 +542,20 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
-    uint32 lanes in one branch-free pass that vectorizes, then the special elements fixed
-    (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
-    n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
+    uint32 lanes, two to a lane (fewer registers: six separate sums spilled to the stack), in
+    one branch-free pass that vectorizes, then the special elements fixed (only in a tile
+    that has some). Returns the tile's eight counts (an int64 array)."""
+    m0 = m1 = m2 = U32(0)             # two counts each, in 16-bit halves (CAST_TILE < 2**16)
     for i in range(xs.size):
         o, r, special = step(xs[i], start + i, *args)
         outs[i] = o
         f = _lean32(U32(xs[i]), o, r, lim32)
-        n0 = U32(n0 + U32(f[0]))
-        n1 = U32(n1 + U32(f[1]))
-        n2 = U32(n2 + U32(f[2]))
-        n3 = U32(n3 + U32(f[3]))
-        n4 = U32(n4 + U32(f[4]))
-        n5 = U32(n5 + U32(special))
+        m0 = U32(m0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
+        m1 = U32(m1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
+        m2 = U32(m2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
+    lo16 = U32(0xFFFF)
+    n0, n1, n2, n3 = U32(m0 & lo16), U32(m0 >> U32(16)), U32(m1 & lo16), U32(m1 >> U32(16))
+    n4, n5 = U32(m2 & lo16), U32(m2 >> U32(16))
     counts = np.zeros(8, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
@@ -607,17 +609,27 @@ def _element_flags32(i, xs, outs, base, lim32, step, args):
     return _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], base + i, *args)[1], lim32))
 
 
+SCAN_BLOCK = 512    # elements ``scan_firsts`` tests at once before it looks at them one by one
+
+
 @nb.njit(forceinline=True)
 def scan_firsts(c, size, need, seen, base, flags, args):
     """Record in c the first index, base + i, of each count whose bit is in need, scanning a
     tile's elements i = 0, 1, ... (flags(i, *args): element i's count bits) until each is
     found; returns seen with the found bits added. The tile passes find the counts, this scan
-    (run only while a count lacks its first index) where they start."""
-    for i in range(size if need else 0):
-        hit = need & flags(i, *args)
-        if hit:
-            _firsts(c, hit, base + i, 0)
-        need, seen = need & ~hit, seen | hit
+    (run only while a count lacks its first index) where they start: SCAN_BLOCK elements at
+    a time by a loop without exits (which vectorizes), one by one only in a block that has
+    a needed bit."""
+    for lo in range(0, size if need else 0, SCAN_BLOCK):
+        hi = min(lo + SCAN_BLOCK, size)
+        block = 0
+        for i in range(lo, hi):
+            block |= flags(i, *args)
+        for i in range(lo, hi if block & need else lo):
+            hit = need & flags(i, *args)
+            if hit:
+                _firsts(c, hit, base + i, 0)
+            need, seen = need & ~hit, seen | hit
         if not need:
             break
     return seen
