@@ -83,8 +83,8 @@ from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, scan_firsts)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, fma_odd32, odd32,
-                       round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
+                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -264,6 +264,13 @@ def _value32(b, pc, rounder):
 
 
 @nb.njit(forceinline=True)
+def _values32(xb, yb, zb, pc, check, arity):
+    """Whether the ``arity`` operands' float32 bits (x's, y's, z's) are values of the format
+    (``_value32``)."""
+    return _value32(xb, pc, check) & ((arity < 2) | _value32(yb, pc, check)) & ((arity < 3) | _value32(zb, pc, check))
+
+
+@nb.njit(forceinline=True)
 def _add_mul32(x, y, z, op):
     """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
     return x * y if op == 2 else x + (-y if op == 1 else y)
@@ -309,8 +316,7 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     found = False
     for i in range(x.size):
-        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
-                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(x[i], y[i], z[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
@@ -371,6 +377,154 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
              "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
 
 
+# ---- float32 lanes in the other modes: div, sqrt and fma from float32's result rounded to odd ----
+#
+# Directed modes (every deterministic mode: ``fast32_modes_kernel``): the stand-in o, float32's
+# result rounded to odd at 24 bits (``fma_odd32``, ``_div_odd32``, ``sqrt_odd32``), rounds once
+# more correctly to p <= 22 bits in every mode (it lies strictly between the same neighbours
+# of p + 1 bits as the exact v, or is v), by ``directed32_one``.
+#
+# Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
+# |v| to base + u iff floor(f 2**k) + r >= 2**k, with base = |v| truncated to the grid, u its
+# step and f = (|v| - base) / u: iff |v| - base >= u (2**k - r) / 2**k, i.e. iff |v| >= theta =
+# base + u (1 - r 2**-k), a multiple of u 2**-k below 2**(E + 1) (E: |v|'s exponent) of at most
+# p + k <= 53 bits, exact in float64. base and u are o's (o is v rounded to odd at 24 >= p + 1
+# bits: truncated to the grid of p bits it gives v's, in v's binade). The test |v| >= theta is
+# exact in float64:
+#
+# - *div*: |x| >= theta |y|, theta |y| of at most 2p + k <= 53 bits (quotients in float32's
+#   normal range, as the directed modes').
+# - *sqrt*: x >= theta**2, the sign of ``kernels.arith.residual(x, theta, theta)``: Dekker's
+#   product is exact (everything lies within 2**-200 .. 2**200), x - fl(theta**2) exact by
+#   Sterbenz's lemma where theta / sqrt(x) lies within 1 +- 2**(1 - p), i.e. p >= 3 and every
+#   root of a nonzero value in the format's normal binades (base >= 2**E, u = 2**(E + 1 - p):
+#   qsub >= 2 emin), and the last subtraction keeps the sign.
+# - *fma*: v = s + e exactly (TwoSum, as ``fma_odd32``); |v| >= theta iff |s| - theta >= -e
+#   (e's sign against s's), |s| - theta a multiple of u 2**-max(k, 24 - p) of magnitude at
+#   most u (|s| and theta both lie in [base, base + u]): exact in float64.
+
+
+@nb.njit(forceinline=True)
+def _div_odd32(x, y, z, op):
+    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
+    q = x / y
+    r = np.float64(x) - np.float64(q) * np.float64(y)
+    return odd32(q, r if y > 0 else -r)
+
+
+@nb.njit(forceinline=True)
+def _directed32(b, zk, p):
+    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
+    return directed32_one(b, p[0], p[1])
+
+
+@nb.njit(inline="always")
+def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
+    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``, checked by ``_nearest32``."""
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            compute, _directed32, _nearest32, arity)
+
+
+@nb.njit(forceinline=True)
+def _fma_odd_rdn32(x, y, z, op):
+    """``fma_odd32`` as -((-x) y + (-z)): the same number, but an exact zero is -0 unless x y
+    and z are +0, as IEEE 754 asks under toward_negative (as ``_add_mul_fma``'s rdn)."""
+    return -fma_odd32(-x, y, -z, op)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode: p = (``Fast32Params`` with the
+    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); only where
+    the stand-in rounded to odd at 24 bits rounds correctly (``arithmetic.floating.odd_in_float32``)."""
+    m = p[1]
+    if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, 3)
+    elif op == 3:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
+    elif op == 4:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_odd32, 2)
+    else:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, sqrt_odd32, 1)
+
+
+@nb.njit(forceinline=True)
+def _div_above(x, y, z, theta):
+    """|x / y| >= theta (theta |y| exact: at most 2p + k <= 53 bits)."""
+    return np.float64(np.abs(x)) >= theta * np.float64(np.abs(y))
+
+
+@nb.njit(forceinline=True)
+def _sqrt_above(x, y, z, theta):
+    """sqrt(x) >= theta: the sign of x - theta**2 (``residual``)."""
+    return residual(np.float64(x), theta, theta) >= 0
+
+
+@nb.njit(forceinline=True)
+def _fma_above(x, y, z, theta):
+    """|x y + z| >= theta: s + e = x y + z (TwoSum), |s| - theta >= -e (e's sign against s's)."""
+    prod = x * y
+    s = prod + z
+    back = s - prod
+    e = (prod - (s - back)) + (z - back)
+    return np.float64(np.abs(s)) - theta >= np.float64(-e if s > 0 else e)
+
+
+@nb.njit(forceinline=True)
+def _odd_sr32(x, y, z, o, r, scale, p, above):
+    """The float32 bits of v = OPS[op] of x, y, z rounded stochastically with the random
+    integer r (< 2**k; scale = 2**-k) from its stand-in o (v rounded to odd at 24 bits): one
+    step u up from base iff above(x, y, z, theta), theta = base + u (1 - r scale)."""
+    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    a = U32(b & U32(0x7FFFFFFF))
+    base, step, small = grid32(a, p)
+    up = U32(base + step)
+    lo = np.float64(np.uint32(base).view(np.float32))
+    theta = lo + (np.float64(np.uint32(up).view(np.float32)) - lo) * (1.0 - np.float64(r) * scale)
+    return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
+
+
+@nb.njit(inline="always")
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, above, arity):
+    """out[i] = ``_odd_sr32`` of compute(x[i], y[start + i], z[start + i]) with the k random bits
+    ``draw`` gives element start + i; operands checked as ``_loop32``'s."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    scale = 1.0 / np.float64(np.int64(1) << k)
+    found = False
+    for i in range(x.size):
+        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest32, arity)
+        o = compute(x[i], y[i], z[i], op)
+        ob[i] = _odd_sr32(x[i], y[i], z[i], o, draw(rand, seed, start + i, k), scale, p, above)
+    if found:
+        bad[0] = 1
+
+
+@nb.njit(inline="always")
+def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
+    """``_odd_sr_loop32`` of fma (op 3), div (4) or sqrt (5): a loop each."""
+    if op == 3:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
+    elif op == 4:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_odd32, _div_above, 2)
+    else:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, sqrt_odd32, _sqrt_above, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in
+    float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
+    (``arithmetic.floating.odd_sr_in_float32``). The seeded loops never read rand."""
+    if rand.size == 0:
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded)
+    else:
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given)
+
+
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
 #
 # The counts of an operation are those of a cast of its exact value v to the format. Here v
@@ -415,14 +569,6 @@ def _add_mul_odd32(x, y, z, op):
     b = np.float32(prod).view(np.uint32)
     tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
     return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
-
-
-@nb.njit(forceinline=True)
-def _div_odd32(x, y, z, op):
-    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
-    q = x / y
-    r = np.float64(x) - np.float64(q) * np.float64(y)
-    return odd32(q, r if y > 0 else -r)
 
 
 @nb.njit(forceinline=True)
@@ -481,8 +627,7 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     found = False
     n0 = n1 = n2 = U32(0)
     for i in range(xs.size):
-        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
-                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
