@@ -151,8 +151,9 @@ def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
 def odd_in_float32(op: str, fmt: FloatFormat) -> bool:
     """Whether float32's div, sqrt or fma on values of fmt, rounded to odd at 24 bits
     (``kernels.machine_arith``'s stand-ins), rounds once more correctly to fmt in every
-    deterministic mode: precision p <= 22; quotients within float32's normal range (where the
-    residual is exact); fma where products are exact in float32, below 2**127 (TwoSum's range).
+    deterministic mode: precision p <= 22; quotients within float32's normal range with
+    2 qsub - maxexp >= -103 (where float32's fma gives the remainder exactly); fma where
+    products are exact in float32, below 2**127 (TwoSum's range).
 
     >>> [odd_in_float32(op, FloatFormat(4, 3)) for op in ("add", "div", "sqrt", "fma")]
     [False, True, True, True]
@@ -160,7 +161,7 @@ def odd_in_float32(op: str, fmt: FloatFormat) -> bool:
     [False, True, False]
     """
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
-    fits = {"div": fmt.info.maxexp - qsub <= 126, "sqrt": True,
+    fits = {"div": fmt.info.maxexp - qsub <= 126 and 2 * qsub - fmt.info.maxexp >= -103, "sqrt": True,
             "fma": products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127}
     return fmt.man_bits + 1 <= 22 and fits.get(op, False)
 

@@ -77,6 +77,9 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 """
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
@@ -264,10 +267,30 @@ def _value32(b, pc, rounder):
 
 
 @nb.njit(forceinline=True)
+def _same_range_value32(b, pc):
+    """``_value32`` by ``_same_range32`` (pc: ``same_range_params``)."""
+    return _value32(b, pc, _same_range32)
+
+
+@nb.njit(forceinline=True)
+def _nearest_value32(b, pc):
+    """``_value32`` by ``_nearest32`` (pc: ``Fast32Params``) in fewer steps: a finite nonzero
+    magnitude a is a value iff it is at most the largest value and on the grid (in the normal
+    binades no bit below the last kept one; below 2**emin a multiple of 2**qsub, which
+    ``nearest32_one``'s (|x| + magic) - magic leaves); Inf and NaN as ``_value32`` has them."""
+    a = U32(b & U32(0x7FFFFFFF))
+    mag = np.uint32(a).view(np.float32)
+    grid = (U32(a & U32(pc.lsb - U32(1))) == U32(0)) if a >= pc.normal_bits else \
+        (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag)
+    special = _value32(_NAN32, pc, _nearest32) if a > _INF32 else _value32(_INF32, pc, _nearest32)
+    return (a == U32(0)) | ((a <= pc.max_bits) & grid) | ((a >= _INF32) & special)
+
+
+@nb.njit(forceinline=True)
 def _values32(xb, yb, zb, pc, check, arity):
     """Whether the ``arity`` operands' float32 bits (x's, y's, z's) are values of the format
-    (``_value32``)."""
-    return _value32(xb, pc, check) & ((arity < 2) | _value32(yb, pc, check)) & ((arity < 3) | _value32(zb, pc, check))
+    (check(bits, pc): ``_nearest_value32`` or ``_same_range_value32``)."""
+    return check(xb, pc) & ((arity < 2) | check(yb, pc)) & ((arity < 3) | check(zb, pc))
 
 
 @nb.njit(forceinline=True)
@@ -306,9 +329,8 @@ def _given32(rand, seed, index, k):
 def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, arity):
     """out[i] = compute(x[i], y[start + i], z[start + i]) in float32 (NaN made positive), rounded to the format
     by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
-    one of the ``arity`` operands is not a value of the format (``_value32`` with pc and
-    ``check``), bad[1] = 1
-    (nothing computed) where the thread flushes subnormals."""
+    one of the ``arity`` operands is not a value of the format (``_values32`` with pc and
+    ``check``), bad[1] = 1 (nothing computed) where the thread flushes subnormals."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -325,10 +347,10 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
 
 
 @nb.njit(inline="always")
-def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
-    """``_loop32`` without random bits: round to nearest even by ``rounder``, checked by it."""
+def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, check, arity):
+    """``_loop32`` without random bits: round to nearest even by ``rounder``."""
     _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            compute, rounder, rounder, arity)
+            compute, rounder, check, arity)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -337,7 +359,7 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     out float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt,
     overflow, "raise"), pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's
     result rounded once more is the correct rounding (``arithmetic.floating.nearest_in_float32``)."""
-    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, 2)
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, _nearest_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -345,18 +367,18 @@ def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
     sqrt (5; y unused): a loop each."""
     if op == 3:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, _nearest_value32, 3)
     elif op == 4:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, _nearest_value32, 2)
     else:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, _nearest_value32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
     casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
-    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, 2)
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -366,10 +388,10 @@ def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     ``_stochastic_loop`` (the seeded one never reads rand)."""
     if rand.size == 0:
         _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
-                _nearest32, 2)
+                _nearest_value32, 2)
     else:
         _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
-                _nearest32, 2)
+                _nearest_value32, 2)
 
 
 # name -> deterministic (round to nearest even) float32 kernel
@@ -420,9 +442,36 @@ def _directed32(b, zk, p):
 
 @nb.njit(inline="always")
 def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
-    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``, checked by ``_nearest32``."""
+    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``."""
     _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            compute, _directed32, _nearest32, arity)
+            compute, _directed32, _nearest_value32, arity)
+
+
+@intrinsic
+def _fma32(typingctx, a, b, c):
+    """a * b + c rounded once (float32: LLVM's fma, one instruction where the machine has FMA)."""
+    def codegen(context, builder, signature, args):
+        f = ir.FloatType()
+        return builder.call(builder.module.declare_intrinsic("llvm.fma", [f], ir.FunctionType(f, [f, f, f])), args)
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+@nb.njit(forceinline=True)
+def _div_odd_fma32(x, y, z, op):
+    """``_div_odd32`` with the remainder x - q y from one fma in float32: exact where q is normal
+    and no multiple of ulp(q) ulp(y) lies below 2**-149 (``arithmetic.floating.odd_in_float32``:
+    2 qsub - maxexp >= -103); rounded, it keeps its sign where it would underflow no further."""
+    q = x / y
+    r = _fma32(-q, y, x)
+    return odd32(q, r if y > 0 else -r)
+
+
+@nb.njit(forceinline=True)
+def _sqrt_odd_fma32(x, y, z, op):
+    """``sqrt_odd32`` with x - q * q from one fma in float32 (exact: a multiple of ulp(q)**2 >=
+    2**(qsub - 46) >= 2**-149 for the formats of ``fast32_params``, qsub >= -94)."""
+    q = np.sqrt(x)
+    return odd32(q, _fma32(-q, q, x))
 
 
 @nb.njit(forceinline=True)
@@ -443,9 +492,9 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     elif op == 3:
         _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
     elif op == 4:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_odd32, 2)
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_odd_fma32, 2)
     else:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, sqrt_odd32, 1)
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt_odd_fma32, 1)
 
 
 @nb.njit(forceinline=True)
@@ -496,7 +545,7 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, dra
     scale = 1.0 / np.float64(np.int64(1) << k)
     found = False
     for i in range(x.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest32, arity)
+        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity)
         o = compute(x[i], y[i], z[i], op)
         ob[i] = _odd_sr32(x[i], y[i], z[i], o, draw(rand, seed, start + i, k), scale, p, above)
     if found:
@@ -509,9 +558,9 @@ def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
     if op == 3:
         _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
     elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_odd32, _div_above, 2)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_odd_fma32, _div_above, 2)
     else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, sqrt_odd32, _sqrt_above, 1)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt_odd_fma32, _sqrt_above, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -690,8 +739,8 @@ def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
 
 @nb.njit(inline="always")
 def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
-    """``_count_loop32`` rounding to nearest even (``_nearest_step``), checked by ``_nearest32``."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest32,
+    """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest_value32,
                          arity)
 
 
@@ -724,9 +773,9 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     float32; a loop each for sums and products, which need float64 for their error)."""
     if op == 2:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range32, 2)
+                             (p,), _same_range_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range32, 2)
+                         (p,), _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -735,9 +784,9 @@ def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd,
     is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest32, 2)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest32, 2)
+                         (p, rand, U32(32 - k)), _nearest_value32, 2)
 
 
 # plain float32 kernel -> its counting twin
