@@ -27,20 +27,20 @@ MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
 SR = Rounding.STOCHASTIC
 
 
-@nb.njit(cache=True)
+@nb.njit
 def _directed(bits, out, p, m):
     for i in range(bits.size):
         out[i] = directed32_one(bits[i], p, m)
 
 
-@nb.njit(cache=True)
+@nb.njit
 def _round_one(bits, out, p):
     """round_one of the float32 bits (int32: its sign in the int64's), as uint32."""
     for i in range(bits.size):
         out[i] = U32(round_one(np.int64(bits[i]), p, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR) & 0xFFFFFFFF)
 
 
-@nb.njit(cache=True)
+@nb.njit
 def _checks(bits, pc):
     out = np.empty((2, bits.size), np.bool_)
     for i in range(bits.size):
