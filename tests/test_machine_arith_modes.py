@@ -50,15 +50,16 @@ def _checks(bits, pc):
 
 
 def spread_bits(f, n: int, seed: int) -> np.ndarray:
-    """float32 bit patterns around every grid point of f (values, midpoints and their
-    neighbours, one bit either side), random patterns, and the specials."""
+    """float32 bit patterns around every grid point of f (values, midpoints, half the smallest
+    quantum, and their neighbours, one bit either side), random patterns, and the specials."""
     rng = np.random.default_rng(seed)
     v = np.abs(nf.decode(rng.integers(0, 1 << f.bits, n).astype(np.uint32 if f.bits > 16 else np.uint16), f,
                          dtype=np.float32))
     v = v[np.isfinite(v)]
     ulp = np.spacing(v) if f.man_bits >= 23 else np.float32(2.0) ** (np.floor(np.log2(np.maximum(v, 1e-38)))
                                                                       - f.man_bits)
-    mids = (v + ulp.astype(np.float32) / 2).astype(np.float32)
+    quantum = f.info.smallest_subnormal if f.subnormals else f.info.smallest_normal
+    mids = np.concatenate([(v + ulp.astype(np.float32) / 2).astype(np.float32), np.float32([quantum / 2])])
     b = np.concatenate([v.view(np.uint32), mids.view(np.uint32), rng.integers(0, 1 << 32, n, dtype=np.uint64)
                         .astype(np.uint32), np.float32([0, np.inf, np.nan, 2.0 ** -149, 3.4e38]).view(np.uint32)])
     b = np.concatenate([b, b + 1, b - 1]).astype(np.uint32)
