@@ -3,6 +3,7 @@
 ``round_one``, the lean operand check against ``_value32``), and the kernels against the exact
 core bit for bit (the sample and hypothesis tests of tests/test_machine_arith.py take every mode
 through ``fast_cases``; here: random bits, few random bits, the cases that must not take them)."""
+import math
 import sys
 from pathlib import Path
 
@@ -157,3 +158,23 @@ def test_fma_toward_negative_exact_zeros():
                       Rounding.TOWARD_NEGATIVE)
     same_bits(got, want)
     assert np.signbit(got).tolist() == [True, True, False, True, True, True]
+
+
+def test_stochastic_sqrt_random_bits_at_the_root():
+    """Every positive binary16 x with the two random numbers whose thresholds theta lie next to
+    sqrt(x) (floor(f 2**32) + r = 2**32 or 2**32 - 1): the decision x >= theta**2 where theta**2
+    is not a float64 (43 + 43 bits; ``residual``'s exact sign), against the exact core."""
+    f = nf.format("binary16")
+    x = nf.decode(np.arange(1, 0x7C00, dtype=np.uint16), f, dtype=np.float64)
+    xs, bits = [], []
+    for v in x.tolist():
+        m, e = math.frexp(v)
+        shift = e - 53 + 64 - 2 * ((e - 1) // 2 - 10)      # x 2**64 / u**2, u = 2**(E - 10), E = floor(log2 sqrt(x))
+        n = math.isqrt(int(m * 2 ** 53) << shift) & 0xFFFFFFFF      # floor(f 2**32)
+        for r in (2 ** 32 - n, 2 ** 32 - n - 1):
+            if r < 2 ** 32:
+                xs.append(v)
+                bits.append(r)
+    xs, bits = np.array(xs, np.float32), np.array(bits, np.uint64)
+    got = _sr_check("sqrt", "binary16", (xs,), 32, random_bits=bits)
+    assert (got != np.sqrt(xs)).sum() > xs.size // 3      # (both directions taken)
