@@ -313,21 +313,20 @@ def test_which_cases_take_a_float32_kernel():
     """e4m3: every RNE operation, SR add / sub / mul (exact in float32); bfloat16: RNE add, sub,
     mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
     products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
-    not (2p = 22 > qsub + 149 = 13). In the other modes (stochastic: 32 random bits) div, sqrt
-    and fma rounded to odd first (``odd_in_float32``; binary16's RNE sqrt too): where
-    ``odd_sr_in_float32`` under SR (binary16 div: 2p + 32 = 54 > 53)."""
+    not (2p = 22 > qsub + 149 = 13). In the other deterministic modes the same div, sqrt and
+    fma; under SR (32 random bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
     every = ["add", "div", "fma", "mul", "sqrt", "sub"]
     assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "mul", "sub"],
-                   "binary16": every, "tf32": ["add", "sub"]}
+                   "binary16": ["add", "div", "fma", "mul", "sub"], "tf32": ["add", "sub"]}
     assert srs == {"e4m3": every, "e5m2": ["div", "fma", "mul", "sqrt"], "bfloat16": [],
-                   "binary16": ["fma", "mul", "sqrt"], "tf32": []}
+                   "binary16": ["fma", "mul"], "tf32": []}
     for mode in set(DETERMINISTIC) - {RNE}:
         others = {name: sorted(op for op, m in c if m == mode) for name, c in cases.items()}
         assert others == {"e4m3": ["div", "fma", "sqrt"], "e5m2": ["div", "fma", "sqrt"], "bfloat16": [],
-                          "binary16": ["div", "fma", "sqrt"], "tf32": []}
+                          "binary16": ["div", "fma"], "tf32": []}
     e4m3 = nf.format("e4m3")
     assert fast32_args("add", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_kernel
     assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_div_sqrt_kernel

@@ -130,8 +130,9 @@ def exact_in_float32(op: str, fmt: FloatFormat) -> bool:
 def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
     """Whether float32's own op (round to nearest even) on values of fmt, rounded to nearest even
     once more to fmt, is always the correct rounding (``kernels.machine_arith``, the float32
-    kernels, gives the proof): exact results; sums and quotients of precision p <= 11 and roots
-    of p <= 10 (quotients within float32's normal range); products of p <= 12 where 2p <= qsub
+    kernels, gives the proof; div, sqrt and fma: in every deterministic mode): exact results;
+    sums and quotients of precision p <= 11 and roots of p <= 10 (quotients within float32's
+    normal range); products of p <= 12 where 2p <= qsub
     + 149 (products below float32's normal range); fma where products are exact in float32,
     below 2**127 (TwoSum's range), and p <= 22 (its sum rounded to odd at 24 bits).
 
@@ -143,44 +144,26 @@ def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
     p = fmt.man_bits + 1
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     span = fmt.info.maxexp - qsub          # quotients lie in 2**-span .. 2**span
+    fma = products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127 and p <= 22
     return exact_in_float32(op, fmt) or {"add": p <= 11, "sub": p <= 11, "mul": p <= 12 and 2 * p <= qsub + 149,
-                                         "div": p <= 11 and span <= 126, "sqrt": p <= 10,
-                                         "fma": odd_in_float32("fma", fmt)}.get(op, False)
-
-
-def odd_in_float32(op: str, fmt: FloatFormat) -> bool:
-    """Whether float32's div, sqrt or fma on values of fmt, rounded to odd at 24 bits
-    (``kernels.machine_arith``'s stand-ins), rounds once more correctly to fmt in every
-    deterministic mode: precision p <= 22; quotients within float32's normal range with
-    2 qsub - maxexp >= -103 (where float32's fma gives the remainder exactly); fma where
-    products are exact in float32, below 2**127 (TwoSum's range).
-
-    >>> [odd_in_float32(op, FloatFormat(4, 3)) for op in ("add", "div", "sqrt", "fma")]
-    [False, True, True, True]
-    >>> [odd_in_float32(op, FloatFormat(8, 7)) for op in ("div", "sqrt", "fma")]
-    [False, True, False]
-    """
-    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
-    fits = {"div": fmt.info.maxexp - qsub <= 126 and 2 * qsub - fmt.info.maxexp >= -103, "sqrt": True,
-            "fma": products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127}
-    return fmt.man_bits + 1 <= 22 and fits.get(op, False)
+                                         "div": p <= 11 and span <= 126, "sqrt": p <= 10, "fma": fma}.get(op, False)
 
 
 def odd_sr_in_float32(op: str, fmt: FloatFormat, k: int) -> bool:
-    """Whether stochastic rounding with k random bits of op's results on values of fmt may
-    take ``kernels.machine_arith.fast32_odd_sr_kernel`` (its proof): ``odd_in_float32`` and
-    precision p + k <= 53 (the threshold exact in float64); div: 2p + k <= 53; sqrt: p >= 3 and
-    roots of nonzero values normal in fmt (qsub >= 2 emin).
+    """Whether stochastic rounding with k random bits of div, sqrt or fma results on values of
+    fmt may take ``kernels.machine_arith.fast32_odd_sr_kernel`` (its proof): ``nearest_in_float32``
+    (the stand-in) and precision p + k <= 53 (the threshold exact in float64); div: 2p + k <=
+    53; sqrt: p >= 3 and roots of nonzero values normal in fmt (qsub >= 2 emin).
 
-    >>> [odd_sr_in_float32(op, FloatFormat(4, 3), 32) for op in ("div", "sqrt", "fma")]
-    [True, True, True]
+    >>> [odd_sr_in_float32(op, FloatFormat(4, 3), 32) for op in ("add", "div", "sqrt", "fma")]
+    [False, True, True, True]
     >>> [odd_sr_in_float32("div", FloatFormat(5, 10), k) for k in (31, 32)]
     [True, False]
     """
     p = fmt.man_bits + 1
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     fits = {"div": 2 * p + k <= 53, "sqrt": p >= 3 and qsub >= 2 * fmt.emin, "fma": True}
-    return odd_in_float32(op, fmt) and p + k <= 53 and fits.get(op, False)
+    return fits.get(op, False) and nearest_in_float32(op, fmt) and p + k <= 53
 
 
 def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str):
@@ -229,8 +212,8 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     """(kernel, p, pc) where op takes a float32 kernel of ``kernels.machine_arith`` (float32
     operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
     the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
-    fixed shift (``same_range_params``: bfloat16); div, sqrt and fma in every other deterministic
-    case where ``odd_in_float32`` (``fast32_modes_kernel``); stochastic rounding with sr_rule="add" and at most 32 random
+    fixed shift (``same_range_params``: bfloat16); div, sqrt and fma there in the other
+    deterministic modes too (``fast32_modes_kernel``); stochastic rounding with sr_rule="add" and at most 32 random
     bits where float32's result is exact, or for div, sqrt and fma where ``odd_sr_in_float32``
     (``fast32_params``); else None."""
     if overflow == "raise" or not dtype == out_dtype == np.float32:
@@ -249,7 +232,7 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         same = same_range_params(fmt, mode, overflow)
         if same is not None and op in ("add", "sub", "mul"):
             return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
-    if p is not None and odd_in_float32(op, fmt):
+    if p is not None and op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt):
         return fast32_modes_kernel, directed32_args(fmt, mode, overflow), pc
     return None
 

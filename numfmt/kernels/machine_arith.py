@@ -77,9 +77,6 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 """
 import numba as nb
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
@@ -399,23 +396,23 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
              "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
 
 
-# ---- float32 lanes in the other modes: div, sqrt and fma from float32's result rounded to odd ----
+# ---- float32 lanes in the other modes: div, sqrt and fma from a stand-in of their exact v ----
 #
-# Directed modes (every deterministic mode: ``fast32_modes_kernel``): the stand-in o, float32's
-# result rounded to odd at 24 bits (``fma_odd32``, ``_div_odd32``, ``sqrt_odd32``), rounds once
-# more correctly to p <= 22 bits in every mode (it lies strictly between the same neighbours
-# of p + 1 bits as the exact v, or is v), by ``directed32_one``.
+# The stand-in o: float32's quotient or root (p <= 11 and p <= 10: by the proofs above it is
+# never a point of the format's grid of p + 1 bits unless v is, so it lies strictly between
+# the same neighbours on that grid as v, or is v) or fma's sum rounded to odd at 24 bits
+# (``fma_odd32``, p <= 22: the same). So it rounds once more correctly to p bits in every
+# mode (``fast32_modes_kernel``: ``directed32_one``), and truncated to the grid of p bits it
+# gives v's, in v's binade.
 #
 # Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
 # |v| to base + u iff floor(f 2**k) + r >= 2**k, with base = |v| truncated to the grid, u its
 # step and f = (|v| - base) / u: iff |v| - base >= u (2**k - r) / 2**k, i.e. iff |v| >= theta =
 # base + u (1 - r 2**-k), a multiple of u 2**-k below 2**(E + 1) (E: |v|'s exponent) of at most
-# p + k <= 53 bits, exact in float64. base and u are o's (o is v rounded to odd at 24 >= p + 1
-# bits: truncated to the grid of p bits it gives v's, in v's binade). The test |v| >= theta is
-# exact in float64:
+# p + k <= 53 bits, exact in float64; base and u are o's. The test |v| >= theta is exact in
+# float64:
 #
-# - *div*: |x| >= theta |y|, theta |y| of at most 2p + k <= 53 bits (quotients in float32's
-#   normal range, as the directed modes').
+# - *div*: |x| >= theta |y|, theta |y| of at most 2p + k <= 53 bits.
 # - *sqrt*: x >= theta**2, the sign of ``kernels.arith.residual(x, theta, theta)``: Dekker's
 #   product is exact (everything lies within 2**-200 .. 2**200), x - fl(theta**2) exact by
 #   Sterbenz's lemma where theta / sqrt(x) lies within 1 +- 2**(1 - p), i.e. p >= 3 and every
@@ -424,14 +421,6 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 # - *fma*: v = s + e exactly (TwoSum, as ``fma_odd32``); |v| >= theta iff |s| - theta >= -e
 #   (e's sign against s's), |s| - theta a multiple of u 2**-max(k, 24 - p) of magnitude at
 #   most u (|s| and theta both lie in [base, base + u]): exact in float64.
-
-
-@nb.njit(forceinline=True)
-def _div_odd32(x, y, z, op):
-    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
-    q = x / y
-    r = np.float64(x) - np.float64(q) * np.float64(y)
-    return odd32(q, r if y > 0 else -r)
 
 
 @nb.njit(forceinline=True)
@@ -447,33 +436,6 @@ def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
             compute, _directed32, _nearest_value32, arity)
 
 
-@intrinsic
-def _fma32(typingctx, a, b, c):
-    """a * b + c rounded once (float32: LLVM's fma, one instruction where the machine has FMA)."""
-    def codegen(context, builder, signature, args):
-        f = ir.FloatType()
-        return builder.call(builder.module.declare_intrinsic("llvm.fma", [f], ir.FunctionType(f, [f, f, f])), args)
-    return types.float32(types.float32, types.float32, types.float32), codegen
-
-
-@nb.njit(forceinline=True)
-def _div_odd_fma32(x, y, z, op):
-    """``_div_odd32`` with the remainder x - q y from one fma in float32: exact where q is normal
-    and no multiple of ulp(q) ulp(y) lies below 2**-149 (``arithmetic.floating.odd_in_float32``:
-    2 qsub - maxexp >= -103); rounded, it keeps its sign where it would underflow no further."""
-    q = x / y
-    r = _fma32(-q, y, x)
-    return odd32(q, r if y > 0 else -r)
-
-
-@nb.njit(forceinline=True)
-def _sqrt_odd_fma32(x, y, z, op):
-    """``sqrt_odd32`` with x - q * q from one fma in float32 (exact: a multiple of ulp(q)**2 >=
-    2**(qsub - 46) >= 2**-149 for the formats of ``fast32_params``, qsub >= -94)."""
-    q = np.sqrt(x)
-    return odd32(q, _fma32(-q, q, x))
-
-
 @nb.njit(forceinline=True)
 def _fma_odd_rdn32(x, y, z, op):
     """``fma_odd32`` as -((-x) y + (-z)): the same number, but an exact zero is -0 unless x y
@@ -484,17 +446,17 @@ def _fma_odd_rdn32(x, y, z, op):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_fma_div_sqrt_kernel`` in any deterministic mode: p = (``Fast32Params`` with the
-    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); only where
-    the stand-in rounded to odd at 24 bits rounds correctly (``arithmetic.floating.odd_in_float32``)."""
+    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
+    ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
     m = p[1]
     if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
         _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, 3)
     elif op == 3:
         _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
     elif op == 4:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_odd_fma32, 2)
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, 2)
     else:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt_odd_fma32, 1)
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, 1)
 
 
 @nb.njit(forceinline=True)
@@ -558,9 +520,9 @@ def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
     if op == 3:
         _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
     elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_odd_fma32, _div_above, 2)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div32, _div_above, 2)
     else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt_odd_fma32, _sqrt_above, 1)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt32, _sqrt_above, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -618,6 +580,14 @@ def _add_mul_odd32(x, y, z, op):
     b = np.float32(prod).view(np.uint32)
     tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
     return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
+
+
+@nb.njit(forceinline=True)
+def _div_odd32(x, y, z, op):
+    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
+    q = x / y
+    r = np.float64(x) - np.float64(q) * np.float64(y)
+    return odd32(q, r if y > 0 else -r)
 
 
 @nb.njit(forceinline=True)
