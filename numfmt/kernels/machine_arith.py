@@ -3,7 +3,8 @@ emulated: float32 operands and results. In float64, rounded once by the cast's `
 one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
-``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below), and those have
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
+the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and the first four have
 counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
@@ -274,12 +275,13 @@ def _nearest_value32(b, pc):
     """``_value32`` by ``_nearest32`` (pc: ``Fast32Params``) in fewer steps: a finite nonzero
     magnitude a is a value iff it is at most the largest value and on the grid (in the normal
     binades no bit below the last kept one; below 2**emin a multiple of 2**qsub, which
-    ``nearest32_one``'s (|x| + magic) - magic leaves); Inf and NaN as ``_value32`` has them."""
+    ``nearest32_one``'s (|x| + magic) - magic leaves); +-Inf iff ``nearest32_one`` gives it
+    back (its overflow result by sign), NaN iff it gives a NaN."""
     a = U32(b & U32(0x7FFFFFFF))
     mag = np.uint32(a).view(np.float32)
     grid = (U32(a & U32(pc.lsb - U32(1))) == U32(0)) if a >= pc.normal_bits else \
         (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag)
-    special = _value32(_NAN32, pc, _nearest32) if a > _INF32 else _value32(_INF32, pc, _nearest32)
+    special = (U32(pc.nan0 & U32(0x7FFFFFFF)) > _INF32) if a > _INF32 else ((pc.ovf0 if b == a else pc.ovf1) == b)
     return (a == U32(0)) | ((a <= pc.max_bits) & grid) | ((a >= _INF32) & special)
 
 
