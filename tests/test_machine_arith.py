@@ -14,8 +14,8 @@ from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
 from numfmt.kernels.floating import DOM32, DOM64
-from numfmt.kernels.machine_arith import (fast32_fma_div_sqrt_kernel, fast32_kernel, fast32_sr_kernel,
-                                         same_range32_kernel)
+from numfmt.kernels.machine_arith import (fast32_fma_div_sqrt_kernel, fast32_kernel, fast32_modes_kernel,
+                                         fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_kernel)
 from numfmt.ops import representable
 from numfmt.rounding import Rounding
 
@@ -284,9 +284,9 @@ SR_ARGS = (7, 32, "add", None)
 
 
 def fast_cases(f, overflow="ieee"):
-    """(op, mode) pairs that take a float32 kernel in the format f."""
+    """(op, mode) pairs that take a float32 kernel in the format f (every mode)."""
     for op in FUNCTIONS:
-        for mode in (RNE, SR):
+        for mode in MODES:
             if fast32_args(op, f, mode, overflow, SR_ARGS if mode == SR else None, np.float32, np.float32):
                 yield op, mode
 
@@ -313,25 +313,35 @@ def test_which_cases_take_a_float32_kernel():
     """e4m3: every RNE operation, SR add / sub / mul (exact in float32); bfloat16: RNE add, sub,
     mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
     products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
-    not (2p = 22 > qsub + 149 = 13)."""
+    not (2p = 22 > qsub + 149 = 13). In the other deterministic modes the same div, sqrt and
+    fma; under SR (32 random bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
     every = ["add", "div", "fma", "mul", "sqrt", "sub"]
     assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "mul", "sub"],
                    "binary16": ["add", "div", "fma", "mul", "sub"], "tf32": ["add", "sub"]}
-    assert srs == {"e4m3": ["add", "mul", "sub"], "e5m2": ["mul"], "bfloat16": [], "binary16": ["mul"], "tf32": []}
+    assert srs == {"e4m3": every, "e5m2": ["div", "fma", "mul", "sqrt"], "bfloat16": [],
+                   "binary16": ["fma", "mul"], "tf32": []}
+    for mode in set(DETERMINISTIC) - {RNE}:
+        others = {name: sorted(op for op, m in c if m == mode) for name, c in cases.items()}
+        assert others == {"e4m3": ["div", "fma", "sqrt"], "e5m2": ["div", "fma", "sqrt"], "bfloat16": [],
+                          "binary16": ["div", "fma"], "tf32": []}
     e4m3 = nf.format("e4m3")
     assert fast32_args("add", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_kernel
     assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_div_sqrt_kernel
     assert fast32_args("add", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_sr_kernel
+    assert fast32_args("div", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_odd_sr_kernel
+    assert fast32_args("div", e4m3, Rounding.ODD, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
     bfloat16 = nf.format("bfloat16")
     assert fast32_args("mul", bfloat16, RNE, "ieee", None, np.float32, np.float32)[0] is same_range32_kernel
     for args in (("add", e4m3, RNE, "raise", None, np.float32, np.float32),
                  ("add", e4m3, RNE, "ieee", None, np.float64, np.float64),
                  ("add", e4m3, Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32),
                  ("add", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
-                 ("add", e4m3, SR, "ieee", (7, 8, "nearest", None), np.float32, np.float32)):
+                 ("div", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
+                 ("add", e4m3, SR, "ieee", (7, 8, "nearest", None), np.float32, np.float32),
+                 ("div", e4m3, SR, "ieee", (7, 8, "nearest", None), np.float32, np.float32)):
         assert fast32_args(*args) is None
 
 
@@ -376,11 +386,11 @@ FORMATS = [nf.FloatFormat(e, m) for e in range(2, 9) for m in range(1, 11)] + [
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(FORMATS), st.sampled_from(list(FUNCTIONS)), st.sampled_from([RNE, SR]),
+@given(st.sampled_from(FORMATS), st.sampled_from(list(FUNCTIONS)), st.sampled_from(MODES),
        st.sampled_from(["ieee", "saturate"]), st.integers(0, 2 ** 32 - 1))
 def test_float32_kernels_hypothesis(f, op, mode, overflow, seed):
     """Hypothesis draws the format (IEEE-style E2..E8 with 1 to 10 fraction bits, OCP, fnuz),
-    the case and the operands' codes."""
+    the case (every mode) and the operands' codes."""
     assume(fast32_args(op, f, mode, overflow, SR_ARGS if mode == SR else None, np.float32, np.float32))
     rng = np.random.default_rng(seed)
     v = nf.decode(rng.integers(0, 1 << f.bits, 3 * 256).astype(np.uint32 if f.bits > 16 else np.uint16), f,

@@ -17,9 +17,10 @@ from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
-from ..kernels.machine_arith import KERNELS32, fast32_sr_kernel, same_range32_kernel
+from ..kernels.floating import Mode32
+from ..kernels.machine_arith import KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_kernel
 from . import NotValuesError
-from ..rounding import Rounding
+from ..rounding import Rounding, mode_flags
 
 # "quotient" is div for any float64 operands, not only values of the format (the scaled
 # quantization of ``numfmt.scaling``); its operands are not checked
@@ -129,8 +130,9 @@ def exact_in_float32(op: str, fmt: FloatFormat) -> bool:
 def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
     """Whether float32's own op (round to nearest even) on values of fmt, rounded to nearest even
     once more to fmt, is always the correct rounding (``kernels.machine_arith``, the float32
-    kernels, gives the proof): exact results; sums and quotients of precision p <= 11 and roots
-    of p <= 10 (quotients within float32's normal range); products of p <= 12 where 2p <= qsub
+    kernels, gives the proof; div, sqrt and fma: in every deterministic mode): exact results;
+    sums and quotients of precision p <= 11 and roots of p <= 10 (quotients within float32's
+    normal range); products of p <= 12 where 2p <= qsub
     + 149 (products below float32's normal range); fma where products are exact in float32,
     below 2**127 (TwoSum's range), and p <= 22 (its sum rounded to odd at 24 bits).
 
@@ -145,6 +147,38 @@ def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
     fma = products_exact_in_float32(fmt) and 2 * fmt.info.maxexp <= 127 and p <= 22
     return exact_in_float32(op, fmt) or {"add": p <= 11, "sub": p <= 11, "mul": p <= 12 and 2 * p <= qsub + 149,
                                          "div": p <= 11 and span <= 126, "sqrt": p <= 10, "fma": fma}.get(op, False)
+
+
+def odd_sr_in_float32(op: str, fmt: FloatFormat, k: int) -> bool:
+    """Whether stochastic rounding with k random bits of div, sqrt or fma results on values of
+    fmt may take ``kernels.machine_arith.fast32_odd_sr_kernel`` (its proof): ``nearest_in_float32``
+    (the stand-in) and precision p + k <= 53 (the threshold exact in float64); div: 2p + k <=
+    53; sqrt: p >= 3 and roots of nonzero values normal in fmt (qsub >= 2 emin).
+
+    >>> [odd_sr_in_float32(op, FloatFormat(4, 3), 32) for op in ("add", "div", "sqrt", "fma")]
+    [False, True, True, True]
+    >>> [odd_sr_in_float32("div", FloatFormat(5, 10), k) for k in (31, 32)]
+    [True, False]
+    """
+    p = fmt.man_bits + 1
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    fits = {"div": 2 * p + k <= 53, "sqrt": p >= 3 and qsub >= 2 * fmt.emin, "fma": True}
+    return fits.get(op, False) and nearest_in_float32(op, fmt) and p + k <= 53
+
+
+def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str):
+    """(``Fast32Params`` with mode's overflow results, ``Mode32``): the p of
+    ``kernels.machine_arith.fast32_modes_kernel``, or None where fmt has no ``fast32_params``."""
+    p = fast32_params(fmt, overflow, "raise")
+    if p is None:
+        return None
+    kp, f = kernel_params(fmt, False, mode, overflow, "raise")[0], mode_flags(mode)
+
+    def u32(bits: int) -> np.uint32:
+        return np.uint32(bits & 0xFFFFFFFF)
+    return (p._replace(ovf0=u32(kp.ovf0), ovf1=u32(kp.ovf1)),
+            Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)),
+                   u32(kp.inf0), u32(kp.inf1)))
 
 
 def innocuous_format(fmt: FloatFormat) -> bool:
@@ -178,23 +212,29 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     """(kernel, p, pc) where op takes a float32 kernel of ``kernels.machine_arith`` (float32
     operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
     the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
-    fixed shift (``same_range_params``: bfloat16); stochastic rounding with sr_rule="add" and at
-    most 32 random bits where float32's result is exact (``fast32_params``); else None."""
+    fixed shift (``same_range_params``: bfloat16); div, sqrt and fma there in the other
+    deterministic modes too (``fast32_modes_kernel``); stochastic rounding with sr_rule="add" and at most 32 random
+    bits where float32's result is exact, or for div, sqrt and fma where ``odd_sr_in_float32``
+    (``fast32_params``); else None."""
     if overflow == "raise" or not dtype == out_dtype == np.float32:
         return None
     p, pc = fast32_params(fmt, overflow, "raise"), fast32_params(fmt, "ieee", "ml_dtypes")
     if stochastic is not None:
         _, k, rule, _ = stochastic
-        fits = p is not None and rule == "add" and k <= 32 and op in ("add", "sub", "mul") and exact_in_float32(op, fmt)
-        return (fast32_sr_kernel, p, pc) if fits else None
-    if mode != Rounding.NEAREST_EVEN or op not in KERNELS32 or not nearest_in_float32(op, fmt):
-        return None
-    if p is not None:
-        return KERNELS32[op], p, pc
-    same = same_range_params(fmt, mode, overflow)
-    if same is None or op not in ("add", "sub", "mul"):
-        return None
-    return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
+        if p is None or rule != "add" or k > 32:
+            return None
+        if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
+            return fast32_sr_kernel, p, pc
+        return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
+    if mode == Rounding.NEAREST_EVEN and op in KERNELS32 and nearest_in_float32(op, fmt):
+        if p is not None:
+            return KERNELS32[op], p, pc
+        same = same_range_params(fmt, mode, overflow)
+        if same is not None and op in ("add", "sub", "mul"):
+            return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
+    if p is not None and op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt):
+        return fast32_modes_kernel, directed32_args(fmt, mode, overflow), pc
+    return None
 
 
 def _first(operands, mask) -> str:

@@ -466,3 +466,51 @@ def sqrt_odd32(x, y, z, op):
     """sqrt(x) rounded to odd at 24 bits: sqrt(x) > q iff x - q * q > 0."""
     q = np.sqrt(x)
     return odd32(q, np.float64(x) - np.float64(q) * np.float64(q))
+
+
+# ---- every deterministic mode in uint32 lanes (element-wise arithmetic's directed modes) ----
+class Mode32(NamedTuple):
+    """A deterministic rounding mode as ``directed32_one`` reads it: ``numfmt.rounding.ModeFlags``'
+    deterministic flags and the results of +-Inf inputs (bits), as np.uint32 (built by
+    ``numfmt.arithmetic.floating.directed32_args``)."""
+    nearest: np.uint32
+    ties_even: np.uint32
+    away_pos: np.uint32
+    away_neg: np.uint32
+    odd: np.uint32
+    inf0: np.uint32
+    inf1: np.uint32
+
+
+@nb.njit(forceinline=True)
+def grid32(a, p):
+    """(base, step, small) of the float32 magnitude bits a (p: ``Fast32Params``): base the bits of
+    a truncated to the format's grid, base + step (uint32) the bits of the next grid point up;
+    small: a lies below the smallest quantum (base 0, step its bits). As ``sr_add_one``."""
+    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
+    keep = U32(U32(0xFFFFFFFF) << t)
+    small = a < p.q_bits
+    return (U32(0) if small else U32(a & keep)), (p.q_bits if small else U32(U32(0) - keep)), small
+
+
+@nb.njit(forceinline=True)
+def directed32_one(b, p, m):
+    """The float32 bits b (uint32) rounded in the deterministic mode m (a ``Mode32``; p: a
+    ``Fast32Params`` whose ovf0 / ovf1 are the mode's overflow results), as ``round_one`` in
+    uint32 lanes: at or above one quantum ``rounding_bias`` on the t discarded bits (the last
+    kept bit: the code's parity, which is odd in the binade of the quantum, t = 23); below,
+    the result is 0 or the quantum 2**qsub, decided from |x| / 2**qsub * 2**32 (|x| *
+    q_scale, exact: a power-of-two scaling) against 2**31 for the nearest modes."""
+    a = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ a)
+    base, step, small = grid32(a, p)
+    lsb = U32((U32(a & step) != U32(0)) | (step == U32(0x00800000)))     # (qsub's binade: code 1)
+    away = m.away_neg if sign != U32(0) else m.away_pos
+    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
+            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
+    f = np.float32(np.uint32(a).view(np.float32) * p.q_scale)
+    half = np.float32(2147483648.0)
+    up = ((f > half) | ((f == half) & (away != U32(0)))) if m.nearest else ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
+    r = (p.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))
+    res = _finish32(a, sign, r, p)
+    return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res

@@ -3,7 +3,8 @@ emulated: float32 operands and results. In float64, rounded once by the cast's `
 one kernel serves add, sub, mul and fma (``OPS``) in every format and deterministic mode, one
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
-``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below), and those have
+``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
+the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and the first four have
 counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
@@ -83,8 +84,8 @@ from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, scan_firsts)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, fma_odd32, odd32,
-                       round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
+                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -264,6 +265,34 @@ def _value32(b, pc, rounder):
 
 
 @nb.njit(forceinline=True)
+def _same_range_value32(b, pc):
+    """``_value32`` by ``_same_range32`` (pc: ``same_range_params``)."""
+    return _value32(b, pc, _same_range32)
+
+
+@nb.njit(forceinline=True)
+def _nearest_value32(b, pc):
+    """``_value32`` by ``_nearest32`` (pc: ``Fast32Params``) in fewer steps: a finite nonzero
+    magnitude a is a value iff it is at most the largest value and on the grid (in the normal
+    binades no bit below the last kept one; below 2**emin a multiple of 2**qsub, which
+    ``nearest32_one``'s (|x| + magic) - magic leaves); +-Inf iff ``nearest32_one`` gives it
+    back (its overflow result by sign), NaN iff it gives a NaN."""
+    a = U32(b & U32(0x7FFFFFFF))
+    mag = np.uint32(a).view(np.float32)
+    grid = (U32(a & U32(pc.lsb - U32(1))) == U32(0)) if a >= pc.normal_bits else \
+        (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag)
+    special = (U32(pc.nan0 & U32(0x7FFFFFFF)) > _INF32) if a > _INF32 else ((pc.ovf0 if b == a else pc.ovf1) == b)
+    return (a == U32(0)) | ((a <= pc.max_bits) & grid) | ((a >= _INF32) & special)
+
+
+@nb.njit(forceinline=True)
+def _values32(xb, yb, zb, pc, check, arity):
+    """Whether the ``arity`` operands' float32 bits (x's, y's, z's) are values of the format
+    (check(bits, pc): ``_nearest_value32`` or ``_same_range_value32``)."""
+    return check(xb, pc) & ((arity < 2) | check(yb, pc)) & ((arity < 3) | check(zb, pc))
+
+
+@nb.njit(forceinline=True)
 def _add_mul32(x, y, z, op):
     """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
     return x * y if op == 2 else x + (-y if op == 1 else y)
@@ -299,9 +328,8 @@ def _given32(rand, seed, index, k):
 def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, rounder, check, arity):
     """out[i] = compute(x[i], y[start + i], z[start + i]) in float32 (NaN made positive), rounded to the format
     by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
-    one of the ``arity`` operands is not a value of the format (``_value32`` with pc and
-    ``check``), bad[1] = 1
-    (nothing computed) where the thread flushes subnormals."""
+    one of the ``arity`` operands is not a value of the format (``_values32`` with pc and
+    ``check``), bad[1] = 1 (nothing computed) where the thread flushes subnormals."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -309,8 +337,7 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     found = False
     for i in range(x.size):
-        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
-                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(x[i], y[i], z[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
@@ -319,10 +346,10 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
 
 
 @nb.njit(inline="always")
-def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
-    """``_loop32`` without random bits: round to nearest even by ``rounder``, checked by it."""
+def _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, check, arity):
+    """``_loop32`` without random bits: round to nearest even by ``rounder``."""
     _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            compute, rounder, rounder, arity)
+            compute, rounder, check, arity)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -331,7 +358,7 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     out float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt,
     overflow, "raise"), pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's
     result rounded once more is the correct rounding (``arithmetic.floating.nearest_in_float32``)."""
-    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, 2)
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, _nearest_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -339,18 +366,18 @@ def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
     sqrt (5; y unused): a loop each."""
     if op == 3:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, _nearest_value32, 3)
     elif op == 4:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, _nearest_value32, 2)
     else:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
+        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, _nearest_value32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for formats with float32's exponent field (bfloat16): p and pc
     casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
-    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, 2)
+    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -360,15 +387,155 @@ def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     ``_stochastic_loop`` (the seeded one never reads rand)."""
     if rand.size == 0:
         _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
-                _nearest32, 2)
+                _nearest_value32, 2)
     else:
         _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
-                _nearest32, 2)
+                _nearest_value32, 2)
 
 
 # name -> deterministic (round to nearest even) float32 kernel
 KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_div_sqrt_kernel,
              "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
+
+
+# ---- float32 lanes in the other modes: div, sqrt and fma from a stand-in of their exact v ----
+#
+# The stand-in o: float32's quotient or root (p <= 11 and p <= 10: by the proofs above it is
+# never a point of the format's grid of p + 1 bits unless v is, so it lies strictly between
+# the same neighbours on that grid as v, or is v) or fma's sum rounded to odd at 24 bits
+# (``fma_odd32``, p <= 22: the same). So it rounds once more correctly to p bits in every
+# mode (``fast32_modes_kernel``: ``directed32_one``), and truncated to the grid of p bits it
+# gives v's, in v's binade.
+#
+# Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
+# |v| to base + u iff floor(f 2**k) + r >= 2**k, with base = |v| truncated to the grid, u its
+# step and f = (|v| - base) / u: iff |v| - base >= u (2**k - r) / 2**k, i.e. iff |v| >= theta =
+# base + u (1 - r 2**-k), a multiple of u 2**-k below 2**(E + 1) (E: |v|'s exponent) of at most
+# p + k <= 53 bits, exact in float64; base and u are o's. The test |v| >= theta is exact in
+# float64:
+#
+# - *div*: |x| >= theta |y|, theta |y| of at most 2p + k <= 53 bits.
+# - *sqrt*: x >= theta**2, the sign of ``kernels.arith.residual(x, theta, theta)``: Dekker's
+#   product is exact (everything lies within 2**-200 .. 2**200), x - fl(theta**2) exact by
+#   Sterbenz's lemma where theta / sqrt(x) lies within 1 +- 2**(1 - p), i.e. p >= 3 and every
+#   root of a nonzero value in the format's normal binades (base >= 2**E, u = 2**(E + 1 - p):
+#   qsub >= 2 emin), and the last subtraction keeps the sign.
+# - *fma*: v = s + e exactly (TwoSum, as ``fma_odd32``); |v| >= theta iff |s| - theta >= -e
+#   (e's sign against s's), |s| - theta a multiple of u 2**-max(k, 24 - p) of magnitude at
+#   most u (|s| and theta both lie in [base, base + u]): exact in float64.
+
+
+@nb.njit(forceinline=True)
+def _directed32(b, zk, p):
+    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
+    return directed32_one(b, p[0], p[1])
+
+
+@nb.njit(inline="always")
+def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
+    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``."""
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
+            compute, _directed32, _nearest_value32, arity)
+
+
+@nb.njit(forceinline=True)
+def _fma_odd_rdn32(x, y, z, op):
+    """``fma_odd32`` as -((-x) y + (-z)): the same number, but an exact zero is -0 unless x y
+    and z are +0, as IEEE 754 asks under toward_negative (as ``_add_mul_fma``'s rdn)."""
+    return -fma_odd32(-x, y, -z, op)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode: p = (``Fast32Params`` with the
+    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
+    ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
+    m = p[1]
+    if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, 3)
+    elif op == 3:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
+    elif op == 4:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, 2)
+    else:
+        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, 1)
+
+
+@nb.njit(forceinline=True)
+def _div_above(x, y, z, theta):
+    """|x / y| >= theta (theta |y| exact: at most 2p + k <= 53 bits)."""
+    return np.float64(np.abs(x)) >= theta * np.float64(np.abs(y))
+
+
+@nb.njit(forceinline=True)
+def _sqrt_above(x, y, z, theta):
+    """sqrt(x) >= theta: the sign of x - theta**2 (``residual``)."""
+    return residual(np.float64(x), theta, theta) >= 0
+
+
+@nb.njit(forceinline=True)
+def _fma_above(x, y, z, theta):
+    """|x y + z| >= theta: s + e = x y + z (TwoSum), |s| - theta >= -e (e's sign against s's)."""
+    prod = x * y
+    s = prod + z
+    back = s - prod
+    e = (prod - (s - back)) + (z - back)
+    return np.float64(np.abs(s)) - theta >= np.float64(-e if s > 0 else e)
+
+
+@nb.njit(forceinline=True)
+def _odd_sr32(x, y, z, o, r, scale, p, above):
+    """The float32 bits of v = OPS[op] of x, y, z rounded stochastically with the random
+    integer r (< 2**k; scale = 2**-k) from its stand-in o (v rounded to odd at 24 bits): one
+    step u up from base iff above(x, y, z, theta), theta = base + u (1 - r scale)."""
+    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    a = U32(b & U32(0x7FFFFFFF))
+    base, step, small = grid32(a, p)
+    up = U32(base + step)
+    lo = np.float64(np.uint32(base).view(np.float32))
+    theta = lo + (np.float64(np.uint32(up).view(np.float32)) - lo) * (1.0 - np.float64(r) * scale)
+    return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
+
+
+@nb.njit(inline="always")
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, above, arity):
+    """out[i] = ``_odd_sr32`` of compute(x[i], y[start + i], z[start + i]) with the k random bits
+    ``draw`` gives element start + i; operands checked as ``_loop32``'s."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    scale = 1.0 / np.float64(np.int64(1) << k)
+    found = False
+    for i in range(x.size):
+        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity)
+        o = compute(x[i], y[i], z[i], op)
+        ob[i] = _odd_sr32(x[i], y[i], z[i], o, draw(rand, seed, start + i, k), scale, p, above)
+    if found:
+        bad[0] = 1
+
+
+@nb.njit(inline="always")
+def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
+    """``_odd_sr_loop32`` of fma (op 3), div (4) or sqrt (5): a loop each."""
+    if op == 3:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
+    elif op == 4:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div32, _div_above, 2)
+    else:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt32, _sqrt_above, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in
+    float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
+    (``arithmetic.floating.odd_sr_in_float32``). The seeded loops never read rand."""
+    if rand.size == 0:
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded)
+    else:
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given)
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
@@ -481,8 +648,7 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     found = False
     n0 = n1 = n2 = U32(0)
     for i in range(xs.size):
-        found |= not (_value32(xb[i], pc, check) & ((arity < 2) | _value32(yb[i], pc, check))
-                      & ((arity < 3) | _value32(zb[i], pc, check)))
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
@@ -545,8 +711,8 @@ def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
 
 @nb.njit(inline="always")
 def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
-    """``_count_loop32`` rounding to nearest even (``_nearest_step``), checked by ``_nearest32``."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest32,
+    """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest_value32,
                          arity)
 
 
@@ -579,9 +745,9 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     float32; a loop each for sums and products, which need float64 for their error)."""
     if op == 2:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range32, 2)
+                             (p,), _same_range_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range32, 2)
+                         (p,), _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -590,9 +756,9 @@ def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd,
     is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest32, 2)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest32, 2)
+                         (p, rand, U32(32 - k)), _nearest_value32, 2)
 
 
 # plain float32 kernel -> its counting twin

@@ -1,0 +1,181 @@
+"""div, sqrt and fma in float32 lanes in every mode (``kernels.machine_arith.fast32_modes_kernel``,
+``fast32_odd_sr_kernel``): their steps against the primitives (``directed32_one`` against
+``round_one``, the lean operand check against ``_value32``), and the kernels against the exact
+core bit for bit (the sample and hypothesis tests of tests/test_machine_arith.py take every mode
+through ``fast_cases``; here: random bits, few random bits, the cases that must not take them)."""
+import math
+import sys
+from pathlib import Path
+
+import numba as nb
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import numfmt as nf
+from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_float32
+from numfmt.casts.floating import fast32_params, kernel_params
+from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
+from numfmt.kernels.machine_arith import (_nearest32, _nearest_value32, _value32, fast32_modes_kernel,
+                                         fast32_odd_sr_kernel)
+from numfmt.rounding import Rounding
+
+sys.path.insert(0, str(Path(__file__).parent))
+# the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
+from test_machine_arith import FORMATS, FUNCTIONS, exact_core, pair_sample, same_bits, wide_sample  # noqa: E402
+
+MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
+SR = Rounding.STOCHASTIC
+
+
+@nb.njit
+def _directed(bits, out, p, m):
+    for i in range(bits.size):
+        out[i] = directed32_one(bits[i], p, m)
+
+
+@nb.njit
+def _round_one(bits, out, p):
+    """round_one of the float32 bits (int32: its sign in the int64's), as uint32."""
+    for i in range(bits.size):
+        out[i] = U32(round_one(np.int64(bits[i]), p, VALUE, DOM32, DETERMINISTIC, NO_RND, NO_SR) & 0xFFFFFFFF)
+
+
+@nb.njit
+def _checks(bits, pc):
+    out = np.empty((2, bits.size), np.bool_)
+    for i in range(bits.size):
+        out[0, i] = _nearest_value32(bits[i], pc)
+        out[1, i] = _value32(bits[i], pc, _nearest32)
+    return out
+
+
+def spread_bits(f, n: int, seed: int) -> np.ndarray:
+    """float32 bit patterns around every grid point of f (values, midpoints, half the smallest
+    quantum, and their neighbours, one bit either side), random patterns, and the specials."""
+    rng = np.random.default_rng(seed)
+    v = np.abs(nf.decode(rng.integers(0, 1 << f.bits, n).astype(np.uint32 if f.bits > 16 else np.uint16), f,
+                         dtype=np.float32))
+    v = v[np.isfinite(v)]
+    ulp = np.spacing(v) if f.man_bits >= 23 else np.float32(2.0) ** (np.floor(np.log2(np.maximum(v, 1e-38)))
+                                                                      - f.man_bits)
+    quantum = f.info.smallest_subnormal if f.subnormals else f.info.smallest_normal
+    mids = np.concatenate([(v + ulp.astype(np.float32) / 2).astype(np.float32), np.float32([quantum / 2])])
+    b = np.concatenate([v.view(np.uint32), mids.view(np.uint32), rng.integers(0, 1 << 32, n, dtype=np.uint64)
+                        .astype(np.uint32), np.float32([0, np.inf, np.nan, 2.0 ** -149, 3.4e38]).view(np.uint32)])
+    b = np.concatenate([b, b + 1, b - 1]).astype(np.uint32)
+    return np.concatenate([b, b | np.uint32(0x80000000)])
+
+
+FAST_FORMATS = [f for f in FORMATS if fast32_params(f, "ieee", "raise") is not None]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(FAST_FORMATS), st.sampled_from(MODES), st.sampled_from(["ieee", "saturate"]),
+       st.integers(0, 2 ** 32 - 1))
+def test_directed32_one_is_round_one(f, mode, overflow, seed):
+    """``directed32_one`` gives ``round_one``'s bits for every float32 pattern drawn (around
+    every grid point and random; Inf, NaN, float32 subnormals) in every deterministic mode."""
+    bits = spread_bits(f, 4000, seed)
+    got, want = np.empty_like(bits), np.empty_like(bits)
+    _directed(bits, got, *directed32_args(f, mode, overflow))
+    _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
+    bad = got != want
+    assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e4m3fnuz", "e2m1", "binary16"])
+def test_lean_operand_check_is_value32(name):
+    """``_nearest_value32`` (the operand check of the float32 kernels) agrees with ``_value32``
+    (a value iff rounding leaves it) on spread float32 patterns."""
+    f = nf.format(name)
+    bits = spread_bits(f, 20_000, 1)
+    lean, full = _checks(bits, fast32_params(f, "ieee", "ml_dtypes"))
+    np.testing.assert_array_equal(lean, full)
+    assert lean.sum() > bits.size // 10
+
+
+def test_which_cases_take_the_odd_kernels():
+    """The routing: div, sqrt and fma in the other modes take the odd stand-in's kernels where
+    their proofs hold, and not where they do not."""
+    e4m3, binary16 = nf.format("e4m3"), nf.format("binary16")
+    for mode in MODES[1:]:
+        for op in ("div", "sqrt", "fma"):
+            assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
+        assert fast32_args("add", e4m3, mode, "ieee", None, np.float32, np.float32) is None
+    for op in ("div", "sqrt", "fma"):
+        assert fast32_args(op, e4m3, SR, "ieee", (1, 32, "add", None), np.float32, np.float32)[0] \
+            is fast32_odd_sr_kernel
+    assert fast32_args("div", binary16, SR, "ieee", (1, 32, "add", None), np.float32, np.float32) is None
+    assert fast32_args("div", binary16, SR, "ieee", (1, 31, "add", None), np.float32, np.float32)[0] \
+        is fast32_odd_sr_kernel
+    for op in ("div", "sqrt", "fma"):       # no stand-in: bfloat16 (2p = 16 > 11), binary16 roots (p = 11 > 10)
+        assert fast32_args(op, nf.format("bfloat16"), Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32) \
+            is None
+    assert fast32_args("sqrt", binary16, Rounding.ODD, "ieee", None, np.float32, np.float32) is None
+    assert not odd_sr_in_float32("sqrt", nf.format("e2m3"), 8)     # qsub = -3 < 2 emin = 0: subnormal roots
+    assert not odd_sr_in_float32("sqrt", nf.format("e2m1"), 8) and odd_sr_in_float32("sqrt", nf.format("e5m2"), 8)
+    assert not odd_sr_in_float32("fma", nf.FloatFormat(5, 21), 32)   # p + k = 54 > 53
+
+
+def _sr_check(op, name, operands, k, **kwargs):
+    """The float32 SR kernel ran and gave the float64 operands' (exact core's) bits."""
+    f = nf.format(name)
+    assert fast32_args(op, f, SR, "ieee", (1, k, "add", None), np.float32, np.float32)[0] is fast32_odd_sr_kernel
+    got = FUNCTIONS[op](*operands, f, "stochastic", sr_bits=k, **kwargs)
+    x64 = [o.astype(np.float64) for o in operands]
+    same_bits(got, FUNCTIONS[op](*x64, f, "stochastic", sr_bits=k, **kwargs))
+    return got
+
+
+@pytest.mark.parametrize("op", ["div", "sqrt", "fma"])
+def test_stochastic_random_bits_and_few_bits(op):
+    """Explicit random bits (the kernel's second loop) and k = 1, 7, 20 seeded: the float64
+    operands' (exact core's) bits; the bits are used."""
+    a, b, c = pair_sample("e4m3", 3000, 8)
+    operands = {"div": (a, b), "sqrt": (np.abs(a),), "fma": (a, b, c)}[op]
+    bits = np.random.default_rng(2).integers(0, 1 << 32, a.size, dtype=np.uint64)
+    got = _sr_check(op, "e4m3", operands, 32, random_bits=bits)
+    assert not np.array_equal(got, _sr_check(op, "e4m3", operands, 32, seed=4), equal_nan=True)
+    for k in (1, 7, 20):
+        _sr_check(op, "e4m3", operands, k, seed=k)
+    _sr_check(op, "e4m3", operands, 6, random_bits=bits >> np.uint64(26))
+
+
+def test_stochastic_binary16_wide_sample():
+    """binary16 fma under SR (32 bits), div with 31: 60,000 operands of every binade."""
+    a, b, c = wide_sample("binary16", 60_000, 5)
+    _sr_check("fma", "binary16", (a, b, c), 32, seed=3)
+    _sr_check("div", "binary16", (a, b), 31, seed=3)
+
+
+def test_fma_toward_negative_exact_zeros():
+    """x y + z exactly zero is -0 under toward_negative unless x y and z are +0 (IEEE 754)."""
+    x = np.float32([1.0, -1.0, 0.0, -0.0, 0.0, 2.0])
+    y = np.float32([1.0, 1.0, 1.0, 1.0, 1.0, 0.5])
+    z = np.float32([-1.0, 1.0, 0.0, -0.0, -0.0, -1.0])
+    got = nf.fma(x, y, z, "e4m3", "toward_negative")
+    want = exact_core("fma", [x.astype(np.float64), y.astype(np.float64), z.astype(np.float64)], "e4m3",
+                      Rounding.TOWARD_NEGATIVE)
+    same_bits(got, want)
+    assert np.signbit(got).tolist() == [True, True, False, True, True, True]
+
+
+def test_stochastic_sqrt_random_bits_at_the_root():
+    """Every positive value x of E5M9 (p = 10) with the two random numbers whose thresholds theta
+    lie next to sqrt(x) (floor(f 2**32) + r = 2**32 or 2**32 - 1): the decision x >= theta**2
+    (theta**2 of up to 84 bits: ``residual``'s exact sign), against the exact core."""
+    f = nf.FloatFormat(5, 9)
+    x = nf.decode(np.arange(1, 0x3E00, dtype=np.uint16), f, dtype=np.float64)
+    xs, bits = [], []
+    for v in x.tolist():
+        m, e = math.frexp(v)
+        shift = e - 53 + 64 - 2 * ((e - 1) // 2 - 9)      # x 2**64 / u**2, u = 2**(E - 9), E = floor(log2 sqrt(x))
+        n = math.isqrt(int(m * 2 ** 53) << shift) & 0xFFFFFFFF      # floor(f 2**32)
+        for r in (2 ** 32 - n, 2 ** 32 - n - 1):
+            if r < 2 ** 32:
+                xs.append(v)
+                bits.append(r)
+    xs, bits = np.array(xs, np.float32), np.array(bits, np.uint64)
+    got = _sr_check("sqrt", f, (xs,), 32, random_bits=bits)
+    assert (got != np.sqrt(xs)).sum() > xs.size // 3      # (both directions taken)
