@@ -23,7 +23,7 @@ from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, sr_add_one,
-                       nearest32_one, round_one)
+                       nearest32_one, nearest_grid32, round_one)
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -431,22 +431,147 @@ def _div32(v, s):
     return np.float32(v) / s
 
 
+class Int32Params(NamedTuple):
+    """The numbers of ``int_element32`` (a fixed-point element, nearest even): 2**frac_bits
+    and 2**-frac_bits, the block's integer bounds (np.float32), the code mask (np.uint32)."""
+    scale: np.float32
+    inv: np.float32
+    lo: np.float32
+    hi: np.float32
+    mask: np.uint32
+
+
+# The element steps of ``_fast32_rows``: (r, code, ovf, tiny) of the float32 bits y of an
+# element's exact value x / scale (exact, or below float32's normal range: see ``_unscaled32``),
+# with the random bits zk (sr_rule="add") and the element's parameters p (and cp for codes):
+# r the rounded element's float32 bits, code its code, ovf and tiny whether y rounded with an
+# unbounded exponent range exceeds the largest value / lies below the smallest normal (what
+# the report counts; unused values compile away).
+
 @nb.njit(forceinline=True)
-def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, nearest, scaled):
-    """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
-    ``nearest32_one`` (k None, nearest True) or ``sr_add_one`` with the random bits zk (k the
-    number of random bits, nearest None); stores its code
-    (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
+def nearest_element32(y, zk, p, cp):
+    """A float element rounded to nearest even (``nearest32_one``; p: ``Fast32Params``)."""
+    r = nearest32_one(y, p)
+    g = nearest_grid32(U32(y & U32(0x7FFFFFFF)), p)
+    return r, code32(r, p, cp), g > p.max_bits, g < p.normal_bits
+
+
+@nb.njit(forceinline=True)
+def sr_element32(y, zk, p, cp):
+    """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
+    r = sr_add_one(y, zk, p)
+    return r, code32(r, p, cp), False, False
+
+
+@nb.njit(forceinline=True)
+def int_element32(y, zk, q, cp):
+    """A fixed-point element rounded to nearest even (q: ``Int32Params``): rint(y * 2**frac_bits)
+    clamped to [lo, hi] (exact float32 steps; + 0 makes -0 the integer 0); NaN gives 0. Never
+    tiny."""
+    t = np.uint32(y).view(np.float32) * q.scale
+    k_u = np.rint(t)
+    k = min(max(k_u, q.lo), q.hi) + np.float32(0)
+    k = np.float32(0) if t != t else k
+    return np.float32(k * q.inv).view(np.uint32), U32(U32(np.int32(k)) & q.mask), (k_u < q.lo) | (k_u > q.hi), False
+
+
+@nb.njit(forceinline=True)
+def _element_flags32(xv, y, r, o, ovf, tiny, valid, pow2, normal_bits, low_bits):
+    """The report flags (``numfmt.report.FLAGS`` bits 0-7) of one block element, branch-free:
+    xv the input (float32), y the bits of its element value (x / 2**s, or nvfp4's fl32(x /
+    total)), r the rounded element's bits, o the cast's value, ovf and tiny of the element
+    step; valid: the block's scale is not NaN (else INVALID, or NAN_IN for a NaN x). The
+    element is inexact where o != xv (power-of-two scales, ``pow2``: where y underflowed too)
+    or r != y (nvfp4); subnormal where low_bits <= |r| < normal_bits."""
+    ay = U32(y & U32(0x7FFFFFFF))
+    ar = U32(r & U32(0x7FFFFFFF))
+    ne_x = o != xv
+    ne_e = ne_x if pow2 else (r != y) & (U32(ay | ar) != U32(0))
+    m = (U32(1) if ne_x else U32(0)) | (U32(6) if ovf else U32(0)) | (U32(8) if tiny & ne_e else U32(0))
+    m |= (U32(16) if ne_e & (ar == U32(0)) else U32(0))
+    m |= U32(32) if U32(ar - low_bits) < U32(normal_bits - low_bits) else U32(0)
+    m = m if valid else U32(64)
+    return U32(128) if xv != xv else m
+
+
+NFLAGS = 9           # the counts of ``numfmt.report.FLAGS``
+BYTES = np.uint64(0x0101010101010101)
+PAIRS = np.uint64(0x00FF00FF00FF00FF)
+
+
+@nb.njit(forceinline=True)
+def _byte_total(a):
+    """The sum of the eight bytes of a (each at most 255)."""
+    h = (a & PAIRS) + ((a >> np.uint64(8)) & PAIRS)
+    return np.int64((h * np.uint64(0x0001000100010001)) >> np.uint64(48))
+
+
+@nb.njit(forceinline=True)
+def _tally(tally, n, base, limits):
+    """Add the flags of the n elements in tally's mask (element index base + position) to its
+    counts: bit k counted eight bytes at a time (in byte lanes, 255 words at most), the first
+    index of a count not seen before by a scan; and the blocks' (scale_top, scale_bottom)
+    ``limits``. tally = (mask, counts): counts as ``numfmt.kernels.report``'s (FLAGS order,
+    then first indices), then scale_top and scale_bottom."""
+    mask, c = tally[0], tally[1]
+    n8 = -(-n // 8) * 8
+    mask[n:n8] = 0
+    words = mask[:n8].view(np.uint64)
+    for w0 in range(0, words.size, 255):
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = np.uint64(0)
+        for w in range(w0, min(w0 + 255, words.size)):
+            v = words[w]
+            a0 += v & BYTES
+            a1 += (v >> np.uint64(1)) & BYTES
+            a2 += (v >> np.uint64(2)) & BYTES
+            a3 += (v >> np.uint64(3)) & BYTES
+            a4 += (v >> np.uint64(4)) & BYTES
+            a5 += (v >> np.uint64(5)) & BYTES
+            a6 += (v >> np.uint64(6)) & BYTES
+            a7 += (v >> np.uint64(7)) & BYTES
+        for k, a in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+            c[k] += _byte_total(a)
+    need = 0
+    for k in range(8):
+        need |= (1 << k) if c[k] and c[NFLAGS + k] < 0 else 0
+    for i in range(n if need else 0):
+        hit = need & mask[i]
+        if hit:
+            for k in range(8):
+                if (hit >> k) & 1:
+                    c[NFLAGS + k] = base + i
+            need &= ~hit
+            if not need:
+                break
+    c[2 * NFLAGS] += limits[0]
+    c[2 * NFLAGS + 1] += limits[1]
+
+
+def tally_arrays(x3_shape, base: int) -> tuple:
+    """The counting arrays of ``_fast32_rows`` for blocks (rows, block_size, inner): the flags
+    mask of a group of blocks (uint8) and the counts (int64: ``_tally``'s, first indices -1)
+    -- and base, the index of element 0 (for the first indices)."""
+    _, bs, inner = x3_shape
+    counts = np.zeros(2 * NFLAGS + 2, np.int64)
+    counts[NFLAGS:2 * NFLAGS] = -1
+    return np.empty((GROUP if inner == 1 else inner) * bs + 8, np.uint8), counts, np.int64(base)
+
+
+@nb.njit(forceinline=True)
+def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, element, scaled, tally, pos, lim):
+    """Round one element v with the block's scales: y = scaled(v, s_in), its ``element`` step
+    (zk its random bits); stores its code in codes or its value fl32(element * s_out) in out,
+    whichever is not None, and where ``tally`` is not None its flags (``_element_flags32``,
+    lim = (pow2, normal_bits, low_bits)) at mask[pos]."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
-    r = U32(0)
-    if k is not None:         # Numba prunes a branch only on a None argument: one of k, nearest is None
-        r = sr_add_one(y, zk, p)
-    if nearest is not None:
-        r = nearest32_one(y, p)
-    if codes is not None:
-        codes[idx] = code32(r, p, cp)
+    r, code, ovf, tiny = element(y, zk, p, cp)
+    o = np.uint32(r).view(np.float32) * s_out
+    if codes is not None:     # Numba prunes a branch only on a None argument
+        codes[idx] = code
     if out is not None:
-        out[idx] = np.uint32(r).view(np.float32) * s_out
+        out[idx] = o
+    if tally is not None:
+        tally[0][pos] = _element_flags32(np.float32(v), y, r, o, ovf, tiny, s_in == s_in, *lim)
 
 
 @nb.njit(forceinline=True)
@@ -474,20 +599,23 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
 
 
 @nb.njit(forceinline=True)
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, scaled, scales, sargs,
-                 work):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, scaled, scales, sargs,
+                 work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
-    s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors), the random bits
-    (k not None) into a scratch array, then every element by ``_fast32_store``; ``work`` is
-    ``fast32_work``'s (amax, s_in, s_out, zs)."""
+    s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors; it returns the
+    group's (scale_top, scale_bottom) counts), the random bits (k not None) into a scratch
+    array, then every element by ``_fast32_store``; ``work`` is ``fast32_work``'s (amax,
+    s_in, s_out, zs). With ``tally`` (``tally_arrays``': mask, counts, base) each group's
+    element flags are counted (``_tally``) while in cache; returns tally."""
     bs = x.shape[1]
     amax, s_in, s_out, zs = work
+    base = 0 if tally is None else tally[2]
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             _amax32_rows(x, g, rows, amax)
-            scales(amax, rows, g, 1, s_in, s_out, *sargs)
+            limits = scales(amax, rows, g, 1, s_in, s_out, *sargs)
             if k is not None:
                 _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
             for i in range(rows):
@@ -495,60 +623,84 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nea
                 a_in, a_out = s_in[i], s_out[i]
                 for t in range(bs):
                     _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t] if k is not None else U32(0),
-                                  p, cp, k, nearest, scaled)
-        return
+                                  p, cp, element, scaled, tally, i * bs + t, lim)
+            if tally is not None:
+                _tally(tally, rows * bs, base + g * bs, limits)
+        return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, amax)
-        scales(amax, inner, r, 0, s_in, s_out, *sargs)
+        limits = scales(amax, inner, r, 0, s_in, s_out, *sargs)
         for t in range(bs):
             if k is not None:
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
             for j in range(inner):
                 _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j] if k is not None else U32(0),
-                              p, cp, k, nearest, scaled)
+                              p, cp, element, scaled, tally, t * inner + j, lim)
+        if tally is not None:
+            _tally(tally, bs * inner, base + r * bs * inner, limits)
+    return tally
 
 
 @nb.njit(forceinline=True)
 def _pow2_scales32(amax, n, r0, dr, s_in, s_out, sexp, rule):
-    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers."""
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; the
+    exponent before the scale range's limits gives (scale_top, scale_bottom): the finite
+    blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    top = bottom = 0
     for i in range(n):
-        s = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM32)
+        e = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, -(1 << 30), 1 << 30, DOM32)
+        finite = e != NAN_EXP
+        top += finite & (e > s_hi)
+        bottom += finite & (amax[i] != 0) & (e < s_lo)
+        s = NAN_EXP if (e > s_hi) | (not finite) else max(e, s_lo)
         sexp[r0 + i * dr, i * (1 - dr)] = s
         inv, scl = _powers(s)
         s_in[i], s_out[i] = np.float32(inv), np.float32(scl)
+    return top, bottom
 
 
 @nb.njit(forceinline=True)
 def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
     rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
-    quotient lies inside its range, a NaN one gives the NaN scale)."""
+    quotient lies inside its range, a NaN one gives the NaN scale). Returns (scale_top,
+    scale_bottom): the finite blocks whose quotient lay above max32, the nonzero ones below
+    tiny32."""
+    top = bottom = 0
     for i in range(n):
         a = np.int32(amax[i]).view(np.float32)
-        b = min(max((a / emax32) / ts, tiny32), max32)
+        q = (a / emax32) / ts
+        finite = a <= MAX32
+        top += finite & (q > max32)
+        bottom += finite & (a > 0) & (q < tiny32)
+        b = min(max(q, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
-        sv = sv if a <= MAX32 else np.float32(np.nan)
+        sv = sv if finite else np.float32(np.nan)
         svals[r0 + i * dr, i * (1 - dr)] = sv
         s_in[i] = s_out[i] = ts * sv
+    return top, bottom
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest, rule, work):
-    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even: k None, nearest
-    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23
-    fraction bits; out, when not None, float32; codes by ``code32`` with cp; ``work``:
-    ``fast32_work``'s."""
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32,
-                 (sexp, rule), work)
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
+                         tally):
+    """``quantize_pow2_32`` of elements with the float32 ``element`` step (``nearest_element32``,
+    ``int_element32``; or with the k <= 32 random bits of sr_rule="add" ``sr_element32``) and its
+    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
+    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
+    (True, normal_bits, low_bits) of the element); returns tally."""
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,
+                        (sexp, rule), work, tally, lim)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, nearest, p_scale, ts,
-                              elem_max, scale_tiny, scale_max, work):
-    """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``);
-    p_scale: the scale format's ``Fast32Params`` (nearest even); the bounds float32."""
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, element, p_scale, ts,
+                              elem_max, scale_tiny, scale_max, lim, work, tally):
+    """``quantize_fp32_scaled`` of elements with a float32 ``element`` step (as
+    ``quantize_pow2_fast32``; lim = (False, normal_bits, low_bits)); p_scale: the scale
+    format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs,
-                 work)
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _div32, _nvfp4_scales32,
+                        sargs, work, tally, lim)
