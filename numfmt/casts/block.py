@@ -300,7 +300,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape
 
     def work():
-        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(x3.shape, count) if counted else None
+        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count) if counted else None
 
     tallies = None
     if pow2:
@@ -331,7 +331,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
-    counts = [t[1] for t in tallies] if counted and tallies is not None else None
+    counts = [t[0] for t in tallies] if counted and tallies is not None else None
     return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis, counts
 
 

@@ -476,102 +476,124 @@ def int_element32(y, zk, q, cp):
 
 
 @nb.njit(forceinline=True)
-def _element_flags32(xv, y, r, o, ovf, tiny, valid, pow2, normal_bits, low_bits):
-    """The report flags (``numfmt.report.FLAGS`` bits 0-7) of one block element, branch-free:
-    xv the input (float32), y the bits of its element value (x / 2**s, or nvfp4's fl32(x /
-    total)), r the rounded element's bits, o the cast's value, ovf and tiny of the element
-    step; valid: the block's scale is not NaN (else INVALID, or NAN_IN for a NaN x). The
-    element is inexact where o != xv (power-of-two scales, ``pow2``: where y underflowed too)
-    or r != y (nvfp4); subnormal where low_bits <= |r| < normal_bits."""
+def _cases32(v, s_in, y, r, o, ovf, tiny, lim, checked):
+    """The report's cases of one block element, branch-free, seven booleans: inexact, overflow
+    (the element saturates: also saturated), underflow, flushed_to_zero, subnormal, invalid,
+    nan_in (``numfmt.report.FLAGS``' first eight, saturated left out). v the input (float32),
+    s_in its block's scale in (NaN: the scale is NaN, every element invalid but NaN ones), y
+    the bits of its element value (x / 2**s; nvfp4: fl32(x / total)), r the rounded element's
+    bits, o the cast's value, ovf and tiny of the element step, lim = (pow2, normal_bits,
+    low_bits): the element is inexact where o != v (power-of-two scales, ``pow2``: where y
+    underflowed too) or r != y (nvfp4), subnormal where low_bits <= |r| < normal_bits.
+    ``checked`` False (a constant): the scale is known not to be NaN (then neither is v)."""
+    pow2, normal_bits, low_bits = lim
+    valid = (s_in == s_in) if checked else True
     ay = U32(y & U32(0x7FFFFFFF))
     ar = U32(r & U32(0x7FFFFFFF))
-    ne_x = o != xv
+    ne_x = o != v
     ne_e = ne_x if pow2 else (r != y) & (U32(ay | ar) != U32(0))
-    m = (U32(1) if ne_x else U32(0)) | (U32(6) if ovf else U32(0)) | (U32(8) if tiny & ne_e else U32(0))
-    m |= (U32(16) if ne_e & (ar == U32(0)) else U32(0))
-    m |= U32(32) if U32(ar - low_bits) < U32(normal_bits - low_bits) else U32(0)
-    m = m if valid else U32(64)
-    return U32(128) if xv != xv else m
+    sub = U32(ar - low_bits) < U32(normal_bits - low_bits)
+    return (valid & ne_x, valid & ovf, valid & tiny & ne_e, valid & ne_e & (ar == U32(0)), valid & sub,
+            (not valid) & (v == v), (v != v) if checked else False)
 
 
-NFLAGS = 9           # the counts of ``numfmt.report.FLAGS``
-BYTES = np.uint64(0x0101010101010101)
-PAIRS = np.uint64(0x00FF00FF00FF00FF)
+CASE_BITS = (1, 6, 8, 16, 32, 64, 128)      # each case's ``numfmt.report.FLAGS`` bits (overflow: saturated too)
+NFLAGS = 9                                  # the counts of ``numfmt.report.FLAGS``
 
 
 @nb.njit(forceinline=True)
-def _byte_total(a):
-    """The sum of the eight bytes of a (each at most 255)."""
-    h = (a & PAIRS) + ((a >> np.uint64(8)) & PAIRS)
-    return np.int64((h * np.uint64(0x0001000100010001)) >> np.uint64(48))
-
-
-@nb.njit(forceinline=True)
-def _tally(tally, n, base, limits):
-    """Add the flags of the n elements in tally's mask (element index base + position) to its
-    counts: bit k counted eight bytes at a time (in byte lanes, 255 words at most), the first
-    index of a count not seen before by a scan; and the blocks' (scale_top, scale_bottom)
-    ``limits``. tally = (mask, counts): counts as ``numfmt.kernels.report``'s (FLAGS order,
-    then first indices), then scale_top and scale_bottom."""
-    mask, c = tally[0], tally[1]
-    n8 = -(-n // 8) * 8
-    mask[n:n8] = 0
-    words = mask[:n8].view(np.uint64)
-    for w0 in range(0, words.size, 255):
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = np.uint64(0)
-        for w in range(w0, min(w0 + 255, words.size)):
-            v = words[w]
-            a0 += v & BYTES
-            a1 += (v >> np.uint64(1)) & BYTES
-            a2 += (v >> np.uint64(2)) & BYTES
-            a3 += (v >> np.uint64(3)) & BYTES
-            a4 += (v >> np.uint64(4)) & BYTES
-            a5 += (v >> np.uint64(5)) & BYTES
-            a6 += (v >> np.uint64(6)) & BYTES
-            a7 += (v >> np.uint64(7)) & BYTES
-        for k, a in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
-            c[k] += _byte_total(a)
-    need = 0
-    for k in range(8):
-        need |= (1 << k) if c[k] and c[NFLAGS + k] < 0 else 0
-    for i in range(n if need else 0):
-        hit = need & mask[i]
-        if hit:
-            for k in range(8):
-                if (hit >> k) & 1:
-                    c[NFLAGS + k] = base + i
-            need &= ~hit
-            if not need:
-                break
-    c[2 * NFLAGS] += limits[0]
-    c[2 * NFLAGS + 1] += limits[1]
-
-
-def tally_arrays(x3_shape, base: int) -> tuple:
-    """The counting arrays of ``_fast32_rows`` for blocks (rows, block_size, inner): the flags
-    mask of a group of blocks (uint8) and the counts (int64: ``_tally``'s, first indices -1)
-    -- and base, the index of element 0 (for the first indices)."""
-    _, bs, inner = x3_shape
-    counts = np.zeros(2 * NFLAGS + 2, np.int64)
-    counts[NFLAGS:2 * NFLAGS] = -1
-    return np.empty((GROUP if inner == 1 else inner) * bs + 8, np.uint8), counts, np.int64(base)
-
-
-@nb.njit(forceinline=True)
-def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, element, scaled, tally, pos, lim):
-    """Round one element v with the block's scales: y = scaled(v, s_in), its ``element`` step
-    (zk its random bits); stores its code in codes or its value fl32(element * s_out) in out,
-    whichever is not None, and where ``tally`` is not None its flags (``_element_flags32``,
-    lim = (pow2, normal_bits, low_bits)) at mask[pos]."""
+def _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled):
+    """One element v with its block's scales: y = scaled(v, s_in) (bits), then its ``element``
+    step (zk its random bits): (y, r, code, value fl32(element * s_out), ovf, tiny)."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
     r, code, ovf, tiny = element(y, zk, p, cp)
-    o = np.uint32(r).view(np.float32) * s_out
-    if codes is not None:     # Numba prunes a branch only on a None argument
-        codes[idx] = code
-    if out is not None:
-        out[idx] = o
-    if tally is not None:
-        tally[0][pos] = _element_flags32(np.float32(v), y, r, o, ovf, tiny, s_in == s_in, *lim)
+    return y, r, code, np.uint32(r).view(np.float32) * s_out, ovf, tiny
+
+
+def _at(s, i):
+    """s[i] of an array, s itself of a scalar (one scale for a whole slice)."""
+
+
+@nb.extending.overload(_at, inline="always")
+def _at_for(s, i):
+    if isinstance(s, nb.types.Array):
+        return lambda s, i: s[i]
+    return lambda s, i: s
+
+
+@nb.njit(forceinline=True)
+def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked):
+    """Round the 1-D slice xs (element i's scales s_in[i], s_out[i], or one pair of scalars for
+    all; random bits zs[i] where k is not None) into outs or codes (whichever is not None), in
+    one loop that vectorizes; with ``tally`` also the sums of ``_cases32`` over it (uint32
+    lanes; zeros without)."""
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
+    for i in range(xs.size):
+        v = np.float32(xs[i])
+        a_in = _at(s_in, i)
+        y, r, code, o, ovf, tiny = _scaled_element32(v, a_in, _at(s_out, i), zs[i] if k is not None else U32(0), p,
+                                                     cp, element, scaled)
+        if codes is not None:     # Numba prunes a branch only on a None argument
+            codes[i] = code
+        if outs is not None:
+            outs[i] = o
+        if tally is not None:
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, lim, checked)
+            n0 = U32(n0 + U32(f[0]))
+            n1 = U32(n1 + U32(f[1]))
+            n2 = U32(n2 + U32(f[2]))
+            n3 = U32(n3 + U32(f[3]))
+            n4 = U32(n4 + U32(f[4]))
+            n5 = U32(n5 + U32(f[5]))
+            n6 = U32(n6 + U32(f[6]))
+    return n0, n1, n2, n3, n4, n5, n6
+
+
+@nb.njit(forceinline=True)
+def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
+    """The ``numfmt.report.FLAGS`` bits of one element (deterministic: no random bits)."""
+    y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, U32(0), p, cp, element, scaled)
+    f = _cases32(v, s_in, y, r, o, ovf, tiny, lim, True)
+    m = 0
+    for j in range(7):
+        m |= CASE_BITS[j] if f[j] else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _add_sums(c, sums):
+    """Add ``_pass32``'s sums to the counts c (``numfmt.report.FLAGS`` order)."""
+    for j in range(7):
+        for b in range(8):
+            if (CASE_BITS[j] >> b) & 1:
+                c[b] += sums[j]
+
+
+@nb.njit(forceinline=True)
+def _need(c):
+    """The bits of the counts in c that are nonzero without a first index yet."""
+    m = 0
+    for b in range(8):
+        m |= (1 << b) if c[b] and c[NFLAGS + b] < 0 else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _note(c, need, m, index):
+    """Record index as the first of the bits of m in need; the bits still needed."""
+    hit = need & m
+    for b in range(8):
+        if (hit >> b) & 1:
+            c[NFLAGS + b] = index
+    return need & ~hit
+
+
+def tally_arrays(base: int) -> tuple:
+    """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
+    first indices (-1: none yet), scale_top, scale_bottom) and base, the index of element 0."""
+    counts = np.zeros(2 * NFLAGS + 2, np.int64)
+    counts[NFLAGS:2 * NFLAGS] = -1
+    return counts, np.int64(base)
 
 
 @nb.njit(forceinline=True)
@@ -591,11 +613,14 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
     """The scratch arrays of ``_fast32_rows`` for blocks (rows, block_size, inner) (allocated by
     the caller, one set per row range, so that the kernels compile no allocation): amax bits
     (int32), the scales in and out (float32), the random bits (uint32, empty when not
-    stochastic)."""
+    stochastic), and for blocks along the last axis (inner = 1) the scales in and out of every
+    element of a group (float32; else empty)."""
     _, bs, inner = x3_shape
     n = GROUP if inner == 1 else max(inner, GROUP)
     draws = (GROUP * bs if inner == 1 else n) if stochastic else 0
-    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32))
+    each = GROUP * bs if inner == 1 else 0
+    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32),
+            np.empty(each, np.float32), np.empty(each, np.float32))
 
 
 @nb.njit(forceinline=True)
@@ -604,41 +629,85 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
     s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors; it returns the
-    group's (scale_top, scale_bottom) counts), the random bits (k not None) into a scratch
-    array, then every element by ``_fast32_store``; ``work`` is ``fast32_work``'s (amax,
-    s_in, s_out, zs). With ``tally`` (``tally_arrays``': mask, counts, base) each group's
-    element flags are counted (``_tally``) while in cache; returns tally."""
+    group's (scale_top, scale_bottom)), the random bits (k not None) into a scratch array, then
+    the elements by ``_pass32``: over the whole group with every element's scales spread out
+    (blocks along the last axis), or per place along the blocked axis over the inner blocks.
+    ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
+    the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
+    without one. Returns tally."""
     bs = x.shape[1]
-    amax, s_in, s_out, zs = work
-    base = 0 if tally is None else tally[2]
+    amax, s_in, s_out, zs, e_in, e_out = work
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
+            n = rows * bs
             _amax32_rows(x, g, rows, amax)
             limits = scales(amax, rows, g, 1, s_in, s_out, *sargs)
             if k is not None:
-                _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
+                _draw32(zs, n, rand, seed, start + g * bs, k)
+            if tally is None:       # block by block, each scale a constant of its loop
+                for i in range(rows):
+                    r = g + i
+                    _pass32(x[r], s_in[i], s_out[i], None if out is None else out[r],
+                            None if codes is None else codes[r], zs[i * bs:(i + 1) * bs], p, cp, k, element, scaled,
+                            tally, lim, False)
+                continue
+            nan = False             # counted: the group in one loop, its scales spread out
             for i in range(rows):
-                r = g + i
-                a_in, a_out = s_in[i], s_out[i]
+                nan |= s_in[i] != s_in[i]
                 for t in range(bs):
-                    _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t] if k is not None else U32(0),
-                                  p, cp, element, scaled, tally, i * bs + t, lim)
+                    e_in[i * bs + t] = s_in[i]
+                    e_out[i * bs + t] = s_out[i]
+            xs = x[g:g + rows].reshape(n)
+            args = (None if out is None else out[g:g + rows].reshape(n),
+                    None if codes is None else codes[g:g + rows].reshape(n), zs, p, cp, k, element, scaled, tally, lim)
+            if nan:                 # two inlined copies: NaN scales are checked only where there is one
+                sums = _pass32(xs, e_in, e_out, *args, True)
+            else:
+                sums = _pass32(xs, e_in, e_out, *args, False)
             if tally is not None:
-                _tally(tally, rows * bs, base + g * bs, limits)
+                c = tally[0]
+                _add_sums(c, sums)
+                c[2 * NFLAGS] += limits[0]
+                c[2 * NFLAGS + 1] += limits[1]
+                need = _need(c)
+                for i in range(n if need else 0):
+                    need = _note(c, need, _flags32(xs[i], e_in[i], e_out[i], p, cp, element, scaled, lim),
+                                 tally[1] + g * bs + i)
+                    if not need:
+                        break
         return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, amax)
         limits = scales(amax, inner, r, 0, s_in, s_out, *sargs)
+        nan = False
+        for j in range(inner if tally is not None else 0):
+            nan |= s_in[j] != s_in[j]
         for t in range(bs):
             if k is not None:
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
-            for j in range(inner):
-                _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j] if k is not None else U32(0),
-                              p, cp, element, scaled, tally, t * inner + j, lim)
+            args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs, p, cp, k, element,
+                    scaled, tally, lim)
+            if nan:
+                sums = _pass32(x[r, t], s_in, s_out, *args, True)
+            else:
+                sums = _pass32(x[r, t], s_in, s_out, *args, False)
+            if tally is not None:
+                _add_sums(tally[0], sums)
         if tally is not None:
-            _tally(tally, bs * inner, base + r * bs * inner, limits)
+            c = tally[0]
+            c[2 * NFLAGS] += limits[0]
+            c[2 * NFLAGS + 1] += limits[1]
+            need = _need(c)
+            for t in range(bs if need else 0):
+                for j in range(inner):
+                    need = _note(c, need, _flags32(x[r, t, j], s_in[j], s_out[j], p, cp, element, scaled, lim),
+                                 tally[1] + (r * bs + t) * inner + j)
+                    if not need:
+                        break
+                if not need:
+                    break
     return tally
 
 
