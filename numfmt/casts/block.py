@@ -350,10 +350,10 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
                                                 amax=amax, count=count if counting else None)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
-    scales = _pow2_scales(per_block) if fmt.power_of_two else None
-    if count is not None:
-        return values, counts, scales
-    return (values, scales) if with_scales else values
+    if count is None and not with_scales:
+        return values
+    scales = _pow2_scales(per_block) if fmt.power_of_two and counts is None else None
+    return (values, counts, scales) if count is not None else (values, scales)
 
 
 def _pow2_scales(exponents: np.ndarray) -> np.ndarray:

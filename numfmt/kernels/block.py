@@ -628,8 +628,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                  work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
-    s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors; it returns the
-    group's (scale_top, scale_bottom)), the random bits (k not None) into a scratch array, then
+    s_out, tally, *sargs)`` (the blocks' scale per-block outputs and float32 factors; with
+    tally it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a scratch array, then
     the elements by ``_pass32``: over the whole group with every element's scales spread out
     (blocks along the last axis), or per place along the blocked axis over the inner blocks.
     ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
@@ -642,7 +642,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             rows = min(GROUP, row_hi - g)
             n = rows * bs
             _amax32_rows(x, g, rows, amax)
-            limits = scales(amax, rows, g, 1, s_in, s_out, *sargs)
+            limits = scales(amax, rows, g, 1, s_in, s_out, tally, *sargs)
             if k is not None:
                 _draw32(zs, n, rand, seed, start + g * bs, k)
             if tally is None:       # block by block, each scale a constant of its loop
@@ -680,7 +680,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, amax)
-        limits = scales(amax, inner, r, 0, s_in, s_out, *sargs)
+        limits = scales(amax, inner, r, 0, s_in, s_out, tally, *sargs)
         nan = False
         for j in range(inner if tally is not None else 0):
             nan |= s_in[j] != s_in[j]
@@ -712,43 +712,49 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
 
 
 @nb.njit(forceinline=True)
-def _pow2_scales32(amax, n, r0, dr, s_in, s_out, sexp, rule):
-    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; the
-    exponent before the scale range's limits gives (scale_top, scale_bottom): the finite
-    blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
+def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
+    ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
+    limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
-    top = bottom = 0
     for i in range(n):
-        e = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, -(1 << 30), 1 << 30, DOM32)
-        finite = e != NAN_EXP
-        top += finite & (e > s_hi)
-        bottom += finite & (amax[i] != 0) & (e < s_lo)
-        s = NAN_EXP if (e > s_hi) | (not finite) else max(e, s_lo)
+        s = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM32)
         sexp[r0 + i * dr, i * (1 - dr)] = s
         inv, scl = _powers(s)
         s_in[i], s_out[i] = np.float32(inv), np.float32(scl)
+    top = bottom = 0
+    if tally is not None:
+        for i in range(n):
+            e = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, -(1 << 30), 1 << 30,
+                                DOM32)
+            finite = e != NAN_EXP
+            top += finite & (e > s_hi)
+            bottom += finite & (amax[i] != 0) & (e < s_lo)
     return top, bottom
 
 
 @nb.njit(forceinline=True)
-def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, tiny32, max32):
+def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
     rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
-    quotient lies inside its range, a NaN one gives the NaN scale). Returns (scale_top,
-    scale_bottom): the finite blocks whose quotient lay above max32, the nonzero ones below
-    tiny32."""
-    top = bottom = 0
+    quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
+    (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
+    ones below tiny32."""
     for i in range(n):
         a = np.int32(amax[i]).view(np.float32)
-        q = (a / emax32) / ts
-        finite = a <= MAX32
-        top += finite & (q > max32)
-        bottom += finite & (a > 0) & (q < tiny32)
-        b = min(max(q, tiny32), max32)
+        b = min(max((a / emax32) / ts, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
-        sv = sv if finite else np.float32(np.nan)
+        sv = sv if a <= MAX32 else np.float32(np.nan)
         svals[r0 + i * dr, i * (1 - dr)] = sv
         s_in[i] = s_out[i] = ts * sv
+    top = bottom = 0
+    if tally is not None:
+        for i in range(n):
+            a = np.int32(amax[i]).view(np.float32)
+            q = (a / emax32) / ts
+            finite = a <= MAX32
+            top += finite & (q > max32)
+            bottom += finite & (a > 0) & (q < tiny32)
     return top, bottom
 
 
