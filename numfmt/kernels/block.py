@@ -476,22 +476,22 @@ def int_element32(y, zk, q, cp):
 
 
 @nb.njit(forceinline=True)
-def _cases32(v, s_in, y, r, o, ovf, tiny, lim, checked):
+def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits):
     """The report's cases of one block element, branch-free, seven booleans: inexact, overflow
     (the element saturates: also saturated), underflow, flushed_to_zero, subnormal, invalid,
     nan_in (``numfmt.report.FLAGS``' first eight, saturated left out). v the input (float32),
     s_in its block's scale in (NaN: the scale is NaN, every element invalid but NaN ones), y
     the bits of its element value (x / 2**s; nvfp4: fl32(x / total)), r the rounded element's
-    bits, o the cast's value, ovf and tiny of the element step, lim = (pow2, normal_bits,
-    low_bits): the element is inexact where o != v (power-of-two scales, ``pow2``: where y
-    underflowed too) or r != y (nvfp4), subnormal where low_bits <= |r| < normal_bits.
+    bits, o the cast's value, ovf and tiny of the element step; the element is inexact where
+    o != v (power-of-two scales, ``pow2`` True: where y underflowed too) or r != y (nvfp4,
+    pow2 None), subnormal where low_bits <= |r| < normal_bits.
     ``checked`` False (a constant): the scale is known not to be NaN (then neither is v)."""
-    pow2, normal_bits, low_bits = lim
     valid = (s_in == s_in) if checked else True
-    ay = U32(y & U32(0x7FFFFFFF))
     ar = U32(r & U32(0x7FFFFFFF))
     ne_x = o != v
-    ne_e = ne_x if pow2 else (r != y) & (U32(ay | ar) != U32(0))
+    ne_e = ne_x
+    if pow2 is None:        # nvfp4 (Numba prunes the branch on a None argument)
+        ne_e = (r != y) & (U32(U32(y & U32(0x7FFFFFFF)) | ar) != U32(0))
     sub = U32(ar - low_bits) < U32(normal_bits - low_bits)
     return (valid & ne_x, valid & ovf, valid & tiny & ne_e, valid & ne_e & (ar == U32(0)), valid & sub,
             (not valid) & (v == v), (v != v) if checked else False)
@@ -538,7 +538,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
         if outs is not None:
             outs[i] = o
         if tally is not None:
-            f = _cases32(v, a_in, y, r, o, ovf, tiny, lim, checked)
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
             n0 = U32(n0 + U32(f[0]))
             n1 = U32(n1 + U32(f[1]))
             n2 = U32(n2 + U32(f[2]))
@@ -553,7 +553,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
 def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
     """The ``numfmt.report.FLAGS`` bits of one element (deterministic: no random bits)."""
     y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, U32(0), p, cp, element, scaled)
-    f = _cases32(v, s_in, y, r, o, ovf, tiny, lim, True)
+    f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim)
     m = 0
     for j in range(7):
         m |= CASE_BITS[j] if f[j] else 0
@@ -765,7 +765,7 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
     ``int_element32``; or with the k <= 32 random bits of sr_rule="add" ``sr_element32``) and its
     parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
     ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
-    (True, normal_bits, low_bits) of the element); returns tally."""
+    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally."""
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,
                         (sexp, rule), work, tally, lim)
 
@@ -774,7 +774,7 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
 def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, element, p_scale, ts,
                               elem_max, scale_tiny, scale_max, lim, work, tally):
     """``quantize_fp32_scaled`` of elements with a float32 ``element`` step (as
-    ``quantize_pow2_fast32``; lim = (False, normal_bits, low_bits)); p_scale: the scale
+    ``quantize_pow2_fast32``; lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _div32, _nvfp4_scales32,
