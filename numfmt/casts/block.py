@@ -297,7 +297,9 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         q = int32_element(fmt, mode, stochastic)
         if q is not None:
             fast, lim = (q, q.mask, None, kern.int_element32), (True, np.uint32(0), np.uint32(0))
-    counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape
+    # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
+    bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
+    counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
 
     def work():
         return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count) if counted else None
