@@ -290,13 +290,15 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
     if fast is not None:        # the element's float32 step: (p32, cp, k, element) in place of (p, sr[, fx])
         p32, cp = fast
+        cp = cp if want_code else None
         lim = (True if pow2 else None, p32.normal_bits, p32.q_bits)
         fast = (p32, cp, None, kern.nearest_element32) if stochastic is None else \
             (p32, cp, np.int64(stochastic[1]), kern.sr_element32)
     elif pow2 and fx is not None and not dom64:
         q = int32_element(fmt, mode, stochastic)
         if q is not None:
-            fast, lim = (q, q.mask, None, kern.int_element32), (True, np.uint32(0), np.uint32(0))
+            fast = (q, q.mask if want_code else None, None, kern.int_element32)
+            lim = (True, np.uint32(0), np.uint32(0))
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
     counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom

@@ -443,7 +443,8 @@ class Int32Params(NamedTuple):
 
 # The element steps of ``_fast32_rows``: (r, code, ovf, tiny) of the float32 bits y of an
 # element's exact value x / scale (exact, or below float32's normal range: see ``_unscaled32``),
-# with the random bits zk (sr_rule="add") and the element's parameters p (and cp for codes):
+# with the random bits zk (sr_rule="add") and the element's parameters p (and cp for codes, None
+# where no code is wanted):
 # r the rounded element's float32 bits, code its code, ovf and tiny whether y rounded with an
 # unbounded exponent range exceeds the largest value / lies below the smallest normal (what
 # the report counts; unused values compile away).
@@ -453,14 +454,14 @@ def nearest_element32(y, zk, p, cp):
     """A float element rounded to nearest even (``nearest32_one``; p: ``Fast32Params``)."""
     r = nearest32_one(y, p)
     g = nearest_grid32(U32(y & U32(0x7FFFFFFF)), p)
-    return r, code32(r, p, cp), g > p.max_bits, g < p.normal_bits
+    return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
 
 
 @nb.njit(forceinline=True)
 def sr_element32(y, zk, p, cp):
     """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
     r = sr_add_one(y, zk, p)
-    return r, code32(r, p, cp), False, False
+    return r, U32(0) if cp is None else code32(r, p, cp), False, False
 
 
 @nb.njit(forceinline=True)
@@ -472,7 +473,8 @@ def int_element32(y, zk, q, cp):
     k_u = np.rint(t)
     k = min(max(k_u, q.lo), q.hi) + np.float32(0)
     k = np.float32(0) if t != t else k
-    return np.float32(k * q.inv).view(np.uint32), U32(U32(np.int32(k)) & q.mask), (k_u < q.lo) | (k_u > q.hi), False
+    code = U32(0) if cp is None else U32(U32(np.int32(k)) & q.mask)
+    return np.float32(k * q.inv).view(np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
 
 
 @nb.njit(forceinline=True)
@@ -651,21 +653,21 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                     _pass32(x[r], s_in[i], s_out[i], None if out is None else out[r],
                             None if codes is None else codes[r], zs[i * bs:(i + 1) * bs], p, cp, k, element, scaled,
                             tally, lim, False)
-                continue
-            nan = False             # counted: the group in one loop, its scales spread out
-            for i in range(rows):
-                nan |= s_in[i] != s_in[i]
-                for t in range(bs):
-                    e_in[i * bs + t] = s_in[i]
-                    e_out[i * bs + t] = s_out[i]
-            xs = x[g:g + rows].reshape(n)
-            args = (None if out is None else out[g:g + rows].reshape(n),
-                    None if codes is None else codes[g:g + rows].reshape(n), zs, p, cp, k, element, scaled, tally, lim)
-            if nan:                 # two inlined copies: NaN scales are checked only where there is one
-                sums = _pass32(xs, e_in, e_out, *args, True)
-            else:
-                sums = _pass32(xs, e_in, e_out, *args, False)
-            if tally is not None:
+            else:                   # counted: the group in one loop, its scales spread out
+                nan = False
+                for i in range(rows):
+                    nan |= s_in[i] != s_in[i]
+                    for t in range(bs):
+                        e_in[i * bs + t] = s_in[i]
+                        e_out[i * bs + t] = s_out[i]
+                xs = x[g:g + rows].reshape(n)
+                args = (None if out is None else out[g:g + rows].reshape(n),
+                        None if codes is None else codes[g:g + rows].reshape(n), zs, p, cp, k, element, scaled, tally,
+                        lim)
+                if nan:             # two inlined copies: NaN scales are checked only where there is one
+                    sums = _pass32(xs, e_in, e_out, *args, True)
+                else:
+                    sums = _pass32(xs, e_in, e_out, *args, False)
                 c = tally[0]
                 _add_sums(c, sums)
                 c[2 * NFLAGS] += limits[0]
@@ -689,12 +691,12 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
             args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs, p, cp, k, element,
                     scaled, tally, lim)
-            if nan:
-                sums = _pass32(x[r, t], s_in, s_out, *args, True)
+            if tally is None:       # (one inlined copy where nothing is counted)
+                _pass32(x[r, t], s_in, s_out, *args, False)
+            elif nan:
+                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, True))
             else:
-                sums = _pass32(x[r, t], s_in, s_out, *args, False)
-            if tally is not None:
-                _add_sums(tally[0], sums)
+                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, False))
         if tally is not None:
             c = tally[0]
             c[2 * NFLAGS] += limits[0]
