@@ -1,8 +1,8 @@
 """The ``CastReport`` of a cast, per family: the numbers the counting kernels
 (``numfmt.kernels.report``) take, and one counting pass over (input, result).
 
-``report=False`` runs the casts' own kernels unchanged; with a report the fast float32 and
-posit casts round and count in one pass, the others' result is compared with the input, and
+``report=False`` runs the casts' own kernels unchanged; with a report the fast float32, posit
+and block casts round and count in one pass, the others' result is compared with the input, and
 the float family's IEEE overflow and tininess after rounding come from its own ``round_one``
 with parameters for an unbounded exponent range.
 """
