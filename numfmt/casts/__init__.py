@@ -58,9 +58,9 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     overflow = _overflow(overflow, fmt)
     counting = report or _report.active()
-    scales = rep = None
-    if counting and operation == "round_float" and fmt.family == "block" and fmt.power_of_two:
-        out, scales = family.round_float(x, fmt, mode, overflow, nan, sr, with_scales=True, **options)
+    rep = None
+    if counting and operation == "round_float" and fmt.family == "block":
+        out, rep = _counts.block_counted(x, fmt, mode, overflow, nan, sr, per_block, options)
     elif counting and operation == "round_float" and fmt.family == "float" and fmt.signed and fmt.zero:
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr)     # counted in the cast's pass
     elif counting and operation == "round_float" and fmt.family == "posit":
@@ -71,7 +71,7 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
         out = getattr(family, operation)(x, fmt, mode, overflow, nan, sr, **options)
     if counting:
         if rep is None:
-            rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options, scales)
+            rep = cast_report(operation, x, fmt, mode, overflow, nan, sr, out, per_block, options)
         _report.record(f"numfmt.{operation.split('_')[0]}({fmt.name})", rep, x)
         if report:
             return finish(out, x), rep
@@ -79,12 +79,11 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
 
 
 def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, sr, out,
-                per_block: bool, options: dict, scales=None) -> _report.CastReport:
-    """The CastReport of the cast of x to fmt that gave ``out`` (values or codes; ``scales``:
-    a block round's scale values, where it kept them)."""
+                per_block: bool, options: dict) -> _report.CastReport:
+    """The CastReport of the cast of x to fmt that gave ``out`` (values or codes)."""
     family = _FAMILIES[fmt.family]
     if fmt.family == "block":
-        return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options, scales)
+        return _counts.block_report(x, fmt, mode, overflow, sr, out, per_block, options)
     fits = fmt.fits_float32() if fmt.family == "posit" else family.fits_float32(fmt)
     y = out if operation == "round_float" else family.decode_float(out, fmt, x.dtype if fits else np.float64)
     if fmt.family == "posit":

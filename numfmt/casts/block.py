@@ -19,7 +19,6 @@ A short tail is padded with zero codes.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -113,16 +112,15 @@ def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
 WORK_PER_ELEMENT = 2          # ``numfmt.parallel`` units per element of a block cast
 
 
-def _run_rows(kernel, x3: np.ndarray, *args, work=None) -> None:
+def _run_rows(kernel, x3: np.ndarray, *args, work=None) -> list:
     """kernel(x3, lo, hi, *args) over row ranges (``numfmt.parallel.run_ranges``: blocks never
     straddle a range); x3 (rows, block_size, inner), or 2-D (inner = 1). ``work``: a function
-    of no arguments whose result, made anew for each range, is the kernel's last argument
-    (its scratch arrays)."""
+    of no arguments whose result, a tuple made anew for each range, ends the kernel's arguments
+    (its scratch arrays). The kernels' results in order."""
     per_row = WORK_PER_ELEMENT * math.prod(x3.shape[1:])
     if work is None:
-        run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
-    else:
-        run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args, work()), x3.shape[0], per_row)
+        return run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args), x3.shape[0], per_row)
+    return run_ranges(lambda lo, hi: kernel(x3, lo, hi, *args, *work()), x3.shape[0], per_row)
 
 
 # ----------------------------------------------------------------------------- kernels' numbers
@@ -168,6 +166,19 @@ def fixed32_element(fmt: BlockFormat, mode: Rounding, stochastic) -> tuple:
     c = fixed_casts.float_cast(elem, np.dtype(np.float32), k)._replace(lo=np.float32(fmt.element_min_int))
     flags = mode_flags(mode, k if stochastic is not None else 0, rule)
     return c, type(flags)(*map(np.int64, flags)), np.int64((1 << elem.bits) - 1)
+
+
+def int32_element(fmt: BlockFormat, mode: Rounding, stochastic) -> tuple | None:
+    """``kernels.block.Int32Params`` of a fixed-point element whose float32 blocks round to
+    nearest even in the fast kernel (``kernels.block.int_element32``), else None."""
+    if mode != Rounding.NEAREST_EVEN or stochastic is not None:
+        return None
+    if fixed32_element(fmt, mode, stochastic) is None:     # (a test turns the float32 kernels off there)
+        return None
+    elem = fmt.element
+    f = np.float32
+    return kern.Int32Params(f(2.0 ** elem.frac_bits), f(2.0 ** -elem.frac_bits), f(fmt.element_min_int),
+                            f(elem.max_int), np.uint32((1 << elem.bits) - 1))
 
 
 def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
@@ -249,8 +260,11 @@ def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> 
                                 "pass x as float64")
 
 
-def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None):
-    """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis)."""
+def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None, count=None):
+    """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis,
+    counts): with ``count`` (the index of x's element 0) the float32 fast kernels count the
+    report as they round (``kernels.block.tally_arrays``' counts, one array per row range),
+    where they run and x is not padded; else counts is None."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
     pow2 = fmt.power_of_two
@@ -274,12 +288,29 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
-    if fast is not None:        # the element's float32 fast steps: (p32, cp, k, nearest) in place of (p, sr[, fx])
-        fast = (*fast, None, True) if stochastic is None else (*fast, np.int64(stochastic[1]), None)
-    work = functools.partial(kern.fast32_work, x3.shape, stochastic is not None)
+    if fast is not None:        # the element's float32 step: (p32, cp, k, element) in place of (p, sr[, fx])
+        p32, cp = fast
+        cp = cp if want_code else None
+        lim = (True if pow2 else None, p32.normal_bits, p32.q_bits)
+        fast = (p32, cp, None, kern.nearest_element32) if stochastic is None else \
+            (p32, cp, np.int64(stochastic[1]), kern.sr_element32)
+    elif pow2 and fx is not None and not dom64:
+        q = int32_element(fmt, mode, stochastic)
+        if q is not None:
+            fast = (q, q.mask if want_code else None, None, kern.int_element32)
+            lim = (True, np.uint32(0), np.uint32(0))
+    # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
+    bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
+    counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
+
+    def work():
+        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count) if counted else None
+
+    tallies = None
     if pow2:
         if fast is not None:
-            _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), work=work)
+            tallies = _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), lim,
+                                work=work)
         else:
             fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
             if fx32 is not None:
@@ -298,27 +329,35 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
                       SCALE_MIN_NVFP4, fmt.scale.info.max)
         else:
-            _run_rows(kern.quantize_fp32_scaled_fast, *arrays, rand, seed, start, *fast, scale32, ts,
-                      fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), work=work)
+            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *arrays, rand, seed, start, *fast, scale32, ts,
+                                fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), lim,
+                                work=work)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
-    return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis
+    counts = [t[0] for t in tallies] if counted and tallies is not None else None
+    return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis, counts
 
 
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False):
+                stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False, count=None):
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
     "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
     tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale).
-    ``with_scales`` (power-of-two scales): (values, the blocks' scale values as float64,
-    shaped like the scales), for the cast's report."""
-    values, per_block, _, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
-                                        amax=amax)
+    ``with_scales``: (values, the blocks' scale values as float64, shaped like the scales,
+    for power-of-two scales, else None), for the cast's report; ``count`` (the index of x's
+    element 0) adds the report's counts where the kernels count them for float32 x (see
+    ``_quantize``; else None): (values, counts, scales)."""
+    counting = count is not None and x.dtype == np.float32
+    values, per_block, _, _, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
+                                                amax=amax, count=count if counting else None)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
-    return (values, _pow2_scales(per_block)) if with_scales else values
+    if count is None and not with_scales:
+        return values
+    scales = _pow2_scales(per_block) if fmt.power_of_two and counts is None else None
+    return (values, counts, scales) if count is not None else (values, scales)
 
 
 def _pow2_scales(exponents: np.ndarray) -> np.ndarray:
@@ -354,7 +393,7 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
                  stochastic=None, *, axis=None, pad: bool = False, packed: bool = False, amax=None) -> BlockCodes:
     """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4); ``amax`` as
     for ``round_float``."""
-    codes, per_block, ts, axis = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
+    codes, per_block, ts, axis, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
                                            amax=amax)
     if fmt.power_of_two:
         scales = _pow2_codes(per_block, fmt.scale)

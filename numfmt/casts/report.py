@@ -1,8 +1,8 @@
 """The ``CastReport`` of a cast, per family: the numbers the counting kernels
 (``numfmt.kernels.report``) take, and one counting pass over (input, result).
 
-``report=False`` runs the casts' own kernels unchanged; with a report the fast float32 and
-posit casts round and count in one pass, the others' result is compared with the input, and
+``report=False`` runs the casts' own kernels unchanged; with a report the fast float32, posit
+and block casts round and count in one pass, the others' result is compared with the input, and
 the float family's IEEE overflow and tininess after rounding come from its own ``round_one``
 with parameters for an unbounded exponent range.
 """
@@ -397,6 +397,24 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
         extra["per_block"] = blocks
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements", **extra)
+
+
+def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, per_block: bool,
+                  options: dict) -> tuple:
+    """(``block.round_float``'s result, its CastReport): counted in the float32 fast kernels'
+    own pass where they take x (``kernels.block.tally_arrays``; not with ``per_block``), else
+    by ``block_report`` after the cast."""
+    if per_block:
+        out, scales = block_casts.round_float(x, fmt, mode, overflow, nan, stochastic, with_scales=True, **options)
+        return out, block_report(x, fmt, mode, overflow, stochastic, out, per_block, options, scales)
+    start = stochastic.start if stochastic is not None else 0
+    out, counts, scales = block_casts.round_float(x, fmt, mode, overflow, nan, stochastic, count=start, **options)
+    if counts is None:
+        return out, block_report(x, fmt, mode, overflow, stochastic, out, per_block, options, scales)
+    k = 2 * kern.NFLAGS
+    top, bottom = np.sum([c[k:] for c in counts], axis=0)
+    return out, CastReport.from_counts(combine([c[:k] for c in counts]), out.size, unit="elements",
+                                       blocks=out.size // fmt.block_size, scale_top=int(top), scale_bottom=int(bottom))
 
 
 def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:

@@ -23,7 +23,7 @@ from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, sr_add_one,
-                       nearest32_one, round_one)
+                       nearest32_one, nearest_grid32, round_one)
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -431,22 +431,171 @@ def _div32(v, s):
     return np.float32(v) / s
 
 
+class Int32Params(NamedTuple):
+    """The numbers of ``int_element32`` (a fixed-point element, nearest even): 2**frac_bits
+    and 2**-frac_bits, the block's integer bounds (np.float32), the code mask (np.uint32)."""
+    scale: np.float32
+    inv: np.float32
+    lo: np.float32
+    hi: np.float32
+    mask: np.uint32
+
+
+# The element steps of ``_fast32_rows``: (r, code, ovf, tiny) of the float32 bits y of an
+# element's exact value x / scale (exact, or below float32's normal range: see ``_unscaled32``),
+# with the random bits zk (sr_rule="add") and the element's parameters p (and cp for codes, None
+# where no code is wanted):
+# r the rounded element's float32 bits, code its code, ovf and tiny whether y rounded with an
+# unbounded exponent range exceeds the largest value / lies below the smallest normal (what
+# the report counts; unused values compile away).
+
 @nb.njit(forceinline=True)
-def _fast32_store(out, codes, idx, v, s_in, s_out, zk, p, cp, k, nearest, scaled):
-    """Round one element v with the block's scales: y = scaled(v, s_in) rounded by
-    ``nearest32_one`` (k None, nearest True) or ``sr_add_one`` with the random bits zk (k the
-    number of random bits, nearest None); stores its code
-    (``code32``) in codes or its value fl32(element * s_out) in out, whichever is not None."""
+def nearest_element32(y, zk, p, cp):
+    """A float element rounded to nearest even (``nearest32_one``; p: ``Fast32Params``)."""
+    r = nearest32_one(y, p)
+    g = nearest_grid32(U32(y & U32(0x7FFFFFFF)), p)
+    return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
+
+
+@nb.njit(forceinline=True)
+def sr_element32(y, zk, p, cp):
+    """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
+    r = sr_add_one(y, zk, p)
+    return r, U32(0) if cp is None else code32(r, p, cp), False, False
+
+
+@nb.njit(forceinline=True)
+def int_element32(y, zk, q, cp):
+    """A fixed-point element rounded to nearest even (q: ``Int32Params``): rint(y * 2**frac_bits)
+    clamped to [lo, hi] (exact float32 steps; + 0 makes -0 the integer 0); NaN gives 0. Never
+    tiny."""
+    t = np.uint32(y).view(np.float32) * q.scale
+    k_u = np.rint(t)
+    k = min(max(k_u, q.lo), q.hi) + np.float32(0)
+    k = np.float32(0) if t != t else k
+    code = U32(0) if cp is None else U32(U32(np.int32(k)) & q.mask)
+    return np.float32(k * q.inv).view(np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
+
+
+@nb.njit(forceinline=True)
+def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits):
+    """The report's cases of one block element, branch-free, seven booleans: inexact, overflow
+    (the element saturates: also saturated), underflow, flushed_to_zero, subnormal, invalid,
+    nan_in (``numfmt.report.FLAGS``' first eight, saturated left out). v the input (float32),
+    s_in its block's scale in (NaN: the scale is NaN, every element invalid but NaN ones), y
+    the bits of its element value (x / 2**s; nvfp4: fl32(x / total)), r the rounded element's
+    bits, o the cast's value, ovf and tiny of the element step; the element is inexact where
+    o != v (power-of-two scales, ``pow2`` True: where y underflowed too) or r != y (nvfp4,
+    pow2 None), subnormal where low_bits <= |r| < normal_bits.
+    ``checked`` False (a constant): the scale is known not to be NaN (then neither is v)."""
+    valid = (s_in == s_in) if checked else True
+    ar = U32(r & U32(0x7FFFFFFF))
+    ne_x = o != v
+    ne_e = ne_x
+    if pow2 is None:        # nvfp4 (Numba prunes the branch on a None argument)
+        ne_e = (r != y) & (U32(U32(y & U32(0x7FFFFFFF)) | ar) != U32(0))
+    sub = U32(ar - low_bits) < U32(normal_bits - low_bits)
+    return (valid & ne_x, valid & ovf, valid & tiny & ne_e, valid & ne_e & (ar == U32(0)), valid & sub,
+            (not valid) & (v == v), (v != v) if checked else False)
+
+
+CASE_BITS = (1, 6, 8, 16, 32, 64, 128)      # each case's ``numfmt.report.FLAGS`` bits (overflow: saturated too)
+NFLAGS = 9                                  # the counts of ``numfmt.report.FLAGS``
+
+
+@nb.njit(forceinline=True)
+def _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled):
+    """One element v with its block's scales: y = scaled(v, s_in) (bits), then its ``element``
+    step (zk its random bits): (y, r, code, value fl32(element * s_out), ovf, tiny)."""
     y = np.float32(scaled(v, s_in)).view(np.uint32)
-    r = U32(0)
-    if k is not None:         # Numba prunes a branch only on a None argument: one of k, nearest is None
-        r = sr_add_one(y, zk, p)
-    if nearest is not None:
-        r = nearest32_one(y, p)
-    if codes is not None:
-        codes[idx] = code32(r, p, cp)
-    if out is not None:
-        out[idx] = np.uint32(r).view(np.float32) * s_out
+    r, code, ovf, tiny = element(y, zk, p, cp)
+    return y, r, code, np.uint32(r).view(np.float32) * s_out, ovf, tiny
+
+
+def _at(s, i):
+    """s[i] of an array, s itself of a scalar (one scale for a whole slice)."""
+
+
+@nb.extending.overload(_at, inline="always")
+def _at_for(s, i):
+    if isinstance(s, nb.types.Array):
+        return lambda s, i: s[i]
+    return lambda s, i: s
+
+
+@nb.njit(forceinline=True)
+def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked):
+    """Round the 1-D slice xs (element i's scales s_in[i], s_out[i], or one pair of scalars for
+    all; random bits zs[i] where k is not None) into outs or codes (whichever is not None), in
+    one loop that vectorizes; with ``tally`` also the sums of ``_cases32`` over it (uint32
+    lanes; zeros without)."""
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
+    for i in range(xs.size):
+        v = np.float32(xs[i])
+        a_in = _at(s_in, i)
+        y, r, code, o, ovf, tiny = _scaled_element32(v, a_in, _at(s_out, i), zs[i] if k is not None else U32(0), p,
+                                                     cp, element, scaled)
+        if codes is not None:     # Numba prunes a branch only on a None argument
+            codes[i] = code
+        if outs is not None:
+            outs[i] = o
+        if tally is not None:
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+            n0 = U32(n0 + U32(f[0]))
+            n1 = U32(n1 + U32(f[1]))
+            n2 = U32(n2 + U32(f[2]))
+            n3 = U32(n3 + U32(f[3]))
+            n4 = U32(n4 + U32(f[4]))
+            n5 = U32(n5 + U32(f[5]))
+            n6 = U32(n6 + U32(f[6]))
+    return n0, n1, n2, n3, n4, n5, n6
+
+
+@nb.njit(forceinline=True)
+def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
+    """The ``numfmt.report.FLAGS`` bits of one element (deterministic: no random bits)."""
+    y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, U32(0), p, cp, element, scaled)
+    f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim)
+    m = 0
+    for j in range(7):
+        m |= CASE_BITS[j] if f[j] else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _add_sums(c, sums):
+    """Add ``_pass32``'s sums to the counts c (``numfmt.report.FLAGS`` order)."""
+    for j in range(7):
+        for b in range(8):
+            if (CASE_BITS[j] >> b) & 1:
+                c[b] += sums[j]
+
+
+@nb.njit(forceinline=True)
+def _need(c):
+    """The bits of the counts in c that are nonzero without a first index yet."""
+    m = 0
+    for b in range(8):
+        m |= (1 << b) if c[b] and c[NFLAGS + b] < 0 else 0
+    return m
+
+
+@nb.njit(forceinline=True)
+def _note(c, need, m, index):
+    """Record index as the first of the bits of m in need; the bits still needed."""
+    hit = need & m
+    for b in range(8):
+        if (hit >> b) & 1:
+            c[NFLAGS + b] = index
+    return need & ~hit
+
+
+def tally_arrays(base: int) -> tuple:
+    """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
+    first indices (-1: none yet), scale_top, scale_bottom) and base, the index of element 0."""
+    counts = np.zeros(2 * NFLAGS + 2, np.int64)
+    counts[NFLAGS:2 * NFLAGS] = -1
+    return counts, np.int64(base)
 
 
 @nb.njit(forceinline=True)
@@ -466,65 +615,133 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
     """The scratch arrays of ``_fast32_rows`` for blocks (rows, block_size, inner) (allocated by
     the caller, one set per row range, so that the kernels compile no allocation): amax bits
     (int32), the scales in and out (float32), the random bits (uint32, empty when not
-    stochastic)."""
+    stochastic), and for blocks along the last axis (inner = 1) the scales in and out of every
+    element of a group (float32; else empty)."""
     _, bs, inner = x3_shape
     n = GROUP if inner == 1 else max(inner, GROUP)
     draws = (GROUP * bs if inner == 1 else n) if stochastic else 0
-    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32))
+    each = GROUP * bs if inner == 1 else 0
+    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32),
+            np.empty(each, np.float32), np.empty(each, np.float32))
 
 
 @nb.njit(forceinline=True)
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, scaled, scales, sargs,
-                 work):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, scaled, scales, sargs,
+                 work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
-    s_out, *sargs)`` (the blocks' scale per-block outputs and float32 factors), the random bits
-    (k not None) into a scratch array, then every element by ``_fast32_store``; ``work`` is
-    ``fast32_work``'s (amax, s_in, s_out, zs)."""
+    s_out, tally, *sargs)`` (the blocks' scale per-block outputs and float32 factors; with
+    tally it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a scratch array, then
+    the elements by ``_pass32``: over the whole group with every element's scales spread out
+    (blocks along the last axis), or per place along the blocked axis over the inner blocks.
+    ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
+    the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
+    without one. Returns tally."""
     bs = x.shape[1]
-    amax, s_in, s_out, zs = work
+    amax, s_in, s_out, zs, e_in, e_out = work
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
+            n = rows * bs
             _amax32_rows(x, g, rows, amax)
-            scales(amax, rows, g, 1, s_in, s_out, *sargs)
+            limits = scales(amax, rows, g, 1, s_in, s_out, tally, *sargs)
             if k is not None:
-                _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
-            for i in range(rows):
-                r = g + i
-                a_in, a_out = s_in[i], s_out[i]
-                for t in range(bs):
-                    _fast32_store(out, codes, (r, t), x[r, t], a_in, a_out, zs[i * bs + t] if k is not None else U32(0),
-                                  p, cp, k, nearest, scaled)
-        return
+                _draw32(zs, n, rand, seed, start + g * bs, k)
+            if tally is None:       # block by block, each scale a constant of its loop
+                for i in range(rows):
+                    r = g + i
+                    _pass32(x[r], s_in[i], s_out[i], None if out is None else out[r],
+                            None if codes is None else codes[r], zs[i * bs:(i + 1) * bs], p, cp, k, element, scaled,
+                            tally, lim, False)
+            else:                   # counted: the group in one loop, its scales spread out
+                nan = False
+                for i in range(rows):
+                    nan |= s_in[i] != s_in[i]
+                    for t in range(bs):
+                        e_in[i * bs + t] = s_in[i]
+                        e_out[i * bs + t] = s_out[i]
+                xs = x[g:g + rows].reshape(n)
+                args = (None if out is None else out[g:g + rows].reshape(n),
+                        None if codes is None else codes[g:g + rows].reshape(n), zs, p, cp, k, element, scaled, tally,
+                        lim)
+                if nan:             # two inlined copies: NaN scales are checked only where there is one
+                    sums = _pass32(xs, e_in, e_out, *args, True)
+                else:
+                    sums = _pass32(xs, e_in, e_out, *args, False)
+                c = tally[0]
+                _add_sums(c, sums)
+                c[2 * NFLAGS] += limits[0]
+                c[2 * NFLAGS + 1] += limits[1]
+                need = _need(c)
+                for i in range(n if need else 0):
+                    need = _note(c, need, _flags32(xs[i], e_in[i], e_out[i], p, cp, element, scaled, lim),
+                                 tally[1] + g * bs + i)
+                    if not need:
+                        break
+        return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, amax)
-        scales(amax, inner, r, 0, s_in, s_out, *sargs)
+        limits = scales(amax, inner, r, 0, s_in, s_out, tally, *sargs)
+        nan = False
+        for j in range(inner if tally is not None else 0):
+            nan |= s_in[j] != s_in[j]
         for t in range(bs):
             if k is not None:
                 _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
-            for j in range(inner):
-                _fast32_store(out, codes, (r, t, j), x[r, t, j], s_in[j], s_out[j], zs[j] if k is not None else U32(0),
-                              p, cp, k, nearest, scaled)
+            args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs, p, cp, k, element,
+                    scaled, tally, lim)
+            if tally is None:       # (one inlined copy where nothing is counted)
+                _pass32(x[r, t], s_in, s_out, *args, False)
+            elif nan:
+                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, True))
+            else:
+                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, False))
+        if tally is not None:
+            c = tally[0]
+            c[2 * NFLAGS] += limits[0]
+            c[2 * NFLAGS + 1] += limits[1]
+            need = _need(c)
+            for t in range(bs if need else 0):
+                for j in range(inner):
+                    need = _note(c, need, _flags32(x[r, t, j], s_in[j], s_out[j], p, cp, element, scaled, lim),
+                                 tally[1] + (r * bs + t) * inner + j)
+                    if not need:
+                        break
+                if not need:
+                    break
+    return tally
 
 
 @nb.njit(forceinline=True)
-def _pow2_scales32(amax, n, r0, dr, s_in, s_out, sexp, rule):
-    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers."""
+def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
+    ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
+    limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     for i in range(n):
         s = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM32)
         sexp[r0 + i * dr, i * (1 - dr)] = s
         inv, scl = _powers(s)
         s_in[i], s_out[i] = np.float32(inv), np.float32(scl)
+    top = bottom = 0
+    if tally is not None:
+        for i in range(n):
+            e = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, -(1 << 30), 1 << 30,
+                                DOM32)
+            finite = e != NAN_EXP
+            top += finite & (e > s_hi)
+            bottom += finite & (amax[i] != 0) & (e < s_lo)
+    return top, bottom
 
 
 @nb.njit(forceinline=True)
-def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, tiny32, max32):
+def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
     rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
-    quotient lies inside its range, a NaN one gives the NaN scale)."""
+    quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
+    (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
+    ones below tiny32."""
     for i in range(n):
         a = np.int32(amax[i]).view(np.float32)
         b = min(max((a / emax32) / ts, tiny32), max32)
@@ -532,23 +749,35 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, svals, p_scale, ts, emax32, ti
         sv = sv if a <= MAX32 else np.float32(np.nan)
         svals[r0 + i * dr, i * (1 - dr)] = sv
         s_in[i] = s_out[i] = ts * sv
+    top = bottom = 0
+    if tally is not None:
+        for i in range(n):
+            a = np.int32(amax[i]).view(np.float32)
+            q = (a / emax32) / ts
+            finite = a <= MAX32
+            top += finite & (q > max32)
+            bottom += finite & (a > 0) & (q < tiny32)
+    return top, bottom
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest, rule, work):
-    """``quantize_pow2_32`` of elements with ``Fast32Params`` p (nearest even: k None, nearest
-    True; or with nearest None the k <= 32 random bits of sr_rule="add"); ``rule`` for 23
-    fraction bits; out, when not None, float32; codes by ``code32`` with cp; ``work``:
-    ``fast32_work``'s."""
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _mul32, _pow2_scales32,
-                 (sexp, rule), work)
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
+                         tally):
+    """``quantize_pow2_32`` of elements with the float32 ``element`` step (``nearest_element32``,
+    ``int_element32``; or with the k <= 32 random bits of sr_rule="add" ``sr_element32``) and its
+    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
+    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
+    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally."""
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,
+                        (sexp, rule), work, tally, lim)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, nearest, p_scale, ts,
-                              elem_max, scale_tiny, scale_max, work):
-    """``quantize_fp32_scaled`` of elements with ``Fast32Params`` p (as ``quantize_pow2_fast32``);
-    p_scale: the scale format's ``Fast32Params`` (nearest even); the bounds float32."""
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, element, p_scale, ts,
+                              elem_max, scale_tiny, scale_max, lim, work, tally):
+    """``quantize_fp32_scaled`` of elements with a float32 ``element`` step (as
+    ``quantize_pow2_fast32``; lim = (None, normal_bits, low_bits)); p_scale: the scale
+    format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
-    _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest, _div32, _nvfp4_scales32, sargs,
-                 work)
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _div32, _nvfp4_scales32,
+                        sargs, work, tally, lim)

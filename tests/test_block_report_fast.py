@@ -1,0 +1,139 @@
+"""The block report counted in the float32 fast kernels' own pass (``kernels.block._fast32_rows``
+with a tally, ``casts.report.block_counted``) against the report counted after the cast
+(``casts.report.block_report``, the reference that tests/test_report.py checks against the
+definitions): every count, blocks, scale_top, scale_bottom and every first index equal, the
+values bit for bit. Each check asserts which path counted."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import numfmt as nf
+from numfmt.casts import block as block_casts, report as report_casts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_block_fast32 import blocks_of, outcome, same  # noqa: E402
+
+E5M0 = nf.FloatFormat(5, 0, bias=15, signed=False, subnormals=False, special="fn", zero=False, name="e5m0")
+FORMATS = [nf.format(name) for name in ("mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8",
+                                        "nvfp4")]
+FORMATS += [nf.BlockFormat(nf.FixedFormat(8, 6), 16, "e8m0", symmetric=True, name="bfp8_16_sym"),   # a custom BFP
+            nf.BlockFormat(nf.FixedFormat(6, 2), 7, "e8m0", scale_rule="ceil", name="fixed62_7_ceil"),
+            nf.BlockFormat("e2m1", 8, E5M0, name="e2m1_8_e5m0"),          # scales reach the top and the bottom
+            nf.BlockFormat(nf.FloatFormat(5, 6), 7, "e8m0", scale_rule="rceil", name="e5m6_7_rceil"),
+            nf.BlockFormat("e2m1", 16, "e4m3", name="e2m1_16_e4m3"),      # a scale with fraction bits
+            nf.BlockFormat("e3m2", 3, "e5m2", name="e3m2_3_e5m2")]        # ... not nvfp4's smallest: after the cast
+
+
+def fast_count(fmt) -> bool:
+    """Whether float32 rounds to nearest even of fmt are counted in the kernels' pass: power-of-two
+    scales, or scales whose smallest normal is nvfp4's lower clamp 2**-6 (scale_bottom's bound)."""
+    return fmt.power_of_two or fmt.scale.info.smallest_normal == 2.0 ** -6
+
+
+@contextmanager
+def after_cast():
+    """The reference: no fast kernel, so the report is counted after the cast."""
+    with mock.patch.object(block_casts, "fast32_element", lambda *args: None), \
+            mock.patch.object(block_casts, "int32_element", lambda *args: None):
+        yield
+
+
+def check(x, fmt, fast: bool, **kw):
+    """round(x, fmt, report=True) counted in the kernels' pass (``fast``: asserted) or after the
+    cast equals the reference: values, every count and first index (or the same OverflowError);
+    returns the report."""
+    with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
+        got = outcome(nf.round, x, fmt, report=True, **kw)
+    with after_cast():
+        want = outcome(nf.round, x, fmt, report=True, **kw)
+    if isinstance(want[0], type):           # float32 overflow of values: the same error
+        assert got == want
+        return None
+    assert slow.called != fast, "the fast count was not taken" if fast else "the fast count was taken"
+    (y, rep), (y0, ref) = got, want
+    assert same(y, y0), (fmt.name, kw)
+    assert rep.as_dict() == ref.as_dict(), (fmt.name, kw, rep.as_dict(), ref.as_dict())
+    assert rep.first == ref.first, (fmt.name, kw, rep.first, ref.first)
+    return rep
+
+
+def special_rows(fmt, seed: int) -> np.ndarray:
+    """Rows of blocks that are all NaN, all Inf, all zero, one NaN, scaled to the top and the bottom
+    of E8M0, normal data, and a spread sample, (rows, 4 * block_size)."""
+    bs = fmt.block_size
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((16, 4 * bs)) * 2.0 ** rng.integers(-20, 20, (16, 1))).astype(np.float32)
+    x[0, :bs] = np.nan
+    x[1, bs:2 * bs] = np.inf
+    x[2, 2 * bs:3 * bs] = 0
+    x[3, 5] = np.nan
+    x[4] = np.float32(2.0 ** 127) * rng.uniform(1, 2, 4 * bs).astype(np.float32)
+    x[5] = np.float32(2.0 ** -140) * rng.uniform(-2, 2, 4 * bs).astype(np.float32)
+    x[6, ::3] = np.float32(2.0 ** -149)
+    return np.concatenate([x, blocks_of(fmt, 8, seed).reshape(-1, 4 * bs)[:8]])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+       st.sampled_from(["saturate", "ieee"]))
+def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow):
+    x = special_rows(fmt, seed)
+    if axis == 1:                              # a middle axis: blocks (4, bs, rows)
+        x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
+    elif axis == 0:
+        x = np.ascontiguousarray(x.T)
+    check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_spread_and_normal_samples(fmt):
+    """2**14 float32 patterns over the whole range and normal data, along both axes."""
+    rng = np.random.default_rng(3)
+    row = 8 * fmt.block_size
+    x = blocks_of(fmt, (1 << 14) // row * 8, 4).reshape(-1, row)
+    normal = (rng.standard_normal(x.shape) * 2.0 ** rng.integers(-30, 30, (x.shape[0], 1))).astype(np.float32)
+    for data in (x, normal):
+        check(data, fmt, fast_count(fmt), axis=-1)
+        check(np.ascontiguousarray(data.T), fmt, fast_count(fmt), axis=0)
+
+
+@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
+def test_other_calls_count_after_the_cast(name):
+    """float64 inputs, padding, per_block, directed and stochastic rounding keep the reference's
+    count after the cast (and the same report)."""
+    fmt = nf.format(name)
+    x = special_rows(fmt, 7)
+    check(x.astype(np.float64), fmt, False)
+    check(x[:, :-1], fmt, False, pad=True)
+    check(x, fmt, False, rounding="toward_zero")
+    check(x, fmt, False, rounding="stochastic", seed=3)
+    with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
+        _, rep = nf.round(x, fmt, report=True, per_block=True)
+    assert slow.called and rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape
+
+
+@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
+def test_counts_do_not_depend_on_threads(name):
+    """The same report on 1 and 2 threads (the kernels' row ranges are summed, first indices of
+    the first range that has one), along both axes."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((512, 512)) * 2.0 ** rng.integers(-40, 40, (512, 512))).astype(np.float32)
+    x[300, 7] = np.nan
+    old = nf.get_num_threads()
+    try:
+        for axis in (-1, 0):
+            reports = []
+            for threads in (1, 2):
+                nf.set_num_threads(threads)
+                reports.append(nf.round(x, fmt, axis=axis, report=True)[1])
+            assert reports[0].as_dict() == reports[1].as_dict() and reports[0].first == reports[1].first
+    finally:
+        nf.set_num_threads(old)
