@@ -172,6 +172,8 @@ class _Plan:
         # the exact core first (it compiles in a third of the time; see kernels.accumulate)
         narrow = all(narrow_format(f) for f in (self.acc, self.product) if f is not None)
         self.route_kernel = kern.ROUTE_KERNELS.get(order) if self.tx_proto is None and narrow else None
+        # ... and sums without a promotion a lean kernel of their own (it compiles faster)
+        self.lean_kernel = kern.LEAN_KERNELS.get(order) if narrow and not products and not promote else None
         self.mode = rounding_mode(rounding)
         self.overflow = overflow_policy(overflow)
         self.out_fmt = _format(_PROMOTE_FORMAT) if promote else self.acc
@@ -247,13 +249,15 @@ class _Plan:
         status = np.zeros(size, np.int8)
         rows, reps = zip(acc, prod, promote)
         args = (a3, bt3, self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed), np.int64(mark), rand)
-        kernels = [self.kernel]
+        kernels = [(self.kernel, args)]
         sr_bits = None if stochastic is None else stochastic[1]
         if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
-            kernels.insert(0, self.route_kernel)
-        for kernel in kernels:      # the float64 route's kernel first, if it serves
+            lean = self.lean_kernel is not None and not report
+            kernels.insert(0, (self.lean_kernel, (a3, self.cfg, rows[0], *args[-3:])) if lean
+                           else (self.route_kernel, args))
+        for kernel, kernel_args in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0
-            chunks = run_chunked(kernel, out, status, *args, pass_start=True,
+            chunks = run_chunked(kernel, out, status, *kernel_args, pass_start=True,
                                  work_per_item=WORK_PER_TERM * max(n, 1))
             if not (status & kern.LEFT_ROUTE).any():
                 break

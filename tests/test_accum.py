@@ -829,7 +829,7 @@ def test_accumulator_of_another_family_names_the_accepted_ones():
 
 def test_each_order_compiles_on_its_first_use_only_once():
     """Issue 11 (compile time): one kernel per order, compiled when that order is first used
-    (a deterministic narrow sum: only the float64 route's kernel, without the exact core);
+    (a deterministic narrow sum: only the float64 route's lean kernel, without the exact core);
     int64 arguments throughout, so no helper compiles a second time for a literal int."""
     import subprocess
     import sys
@@ -837,7 +837,7 @@ def test_each_order_compiles_on_its_first_use_only_once():
             "from numfmt.kernels import accumulate as k\n"
             "nf.sum(np.ones(10, np.float32), 'bfloat16')\n"
             "print(sorted(n for n, f in k.KERNELS.items() if f.signatures),\n"
-            "      sorted(n for n, f in k.ROUTE_KERNELS.items() if f.signatures))\n"
+            "      sorted(n for n, f in k.LEAN_KERNELS.items() if f.signatures))\n"
             "nf.sum(np.ones((3, 300)), 'bfloat16', axis=1, order='blocked', block=7, promote_every=20)\n"
             "nf.sum(np.ones(300), 'bfloat16', order='pairwise')\n"
             "nf.sum(np.ones(30), 'bfloat16', order='exact')\n"
@@ -866,3 +866,64 @@ def test_a_sum_compiles_no_product_code(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=env).stdout.split("\n")
     assert out[:2] == ["0", "1"]
+
+
+# ----------------------------------------------------------------------------- lean kernels
+LEAN_FORMATS = ["bfloat16", "binary16", "e4m3", "e5m2", "tf32", "e2m1"]
+
+
+@st.composite
+def _lean_cases(draw):
+    """A narrow accumulator, rows of binary64 values (or of its values, each followed by its
+    negation: zero sums) and of specials, zeros of both signs, the largest values (overflow) and
+    values beyond 2**1022 (additions that leave the float64 route), lengths around the
+    pairwise leaf (8, 128)."""
+    acc = draw(st.sampled_from(LEAN_FORMATS))
+    f = nf.format(acc)
+    n = draw(st.sampled_from([0, 1, 2, 7, 8, 9, 17, 128, 129, 300]))
+    rows = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32))
+    rng = np.random.default_rng(seed)
+    pool = np.array([0.0, -0.0, f.info.max, -f.info.max, f.info.smallest_subnormal, 1.0, -1.0, math.inf,
+                     -math.inf, math.nan, 2.0 ** 1023, -2.0 ** 1022])
+    x = rng.standard_normal((rows, n)) * np.exp2(rng.integers(-20, 20, (rows, n)))
+    if draw(st.booleans()):         # values of acc, each followed by its negation: zero sums
+        x = np.asarray(nf.round(x, f), np.float64)
+        x[:, 1::2] = -x[:, :n - n % 2:2]
+    special = rng.random((rows, n)) < draw(st.sampled_from([0.0, 0.05, 0.3]))
+    x = np.where(special, rng.choice(pool, (rows, n)), x)
+    return acc, x
+
+
+@settings(**SETTINGS)
+@given(case=_lean_cases(), order=st.sampled_from(["sequential", "pairwise", "blocked", "kahan", "exact", "fused"]),
+       k=st.sampled_from([3, 8, 20]))
+def test_lean_kernels_equal_the_full_kernels(case, order, k):
+    """The lean kernels (``kernels.accumulate.LEAN_KERNELS``, which sums run) give bit for bit
+    what the full KERNELS (with the exact core) give, their status (overflow, leaving the
+    float64 route) included, for every order, every mode and overflow policy."""
+    from numfmt.kernels import accumulate as k_acc
+    acc, x = case
+    kw = dict(accumulator=acc, order=order, axis=1, **({"block": 5} if order == "blocked" else {}),
+              **({"fused_terms": 3, "alignment_bits": 9} if order == "fused" else {}))
+
+    def run(rounding, overflow):
+        sr = {"seed": 7, "sr_bits": k} if rounding == "stochastic" else {}
+        try:
+            return np.asarray(nf.sum(x, "binary64", rounding=rounding, overflow=overflow, **sr, **kw), np.float64)
+        except OverflowError as e:
+            return str(e)
+    cases = [(r, o) for r in list(DETERMINISTIC_ROUNDINGS) + ["stochastic"] for o in ("ieee", "saturate", "raise")]
+    lean = [run(*c) for c in cases]
+    assert k_acc.LEAN_KERNELS[order].signatures          # the lean kernel ran
+    kernels = k_acc.LEAN_KERNELS, k_acc.ROUTE_KERNELS
+    k_acc.LEAN_KERNELS, k_acc.ROUTE_KERNELS = {}, {}     # the full kernel alone
+    try:
+        full = [run(*c) for c in cases]
+    finally:
+        k_acc.LEAN_KERNELS, k_acc.ROUTE_KERNELS = kernels
+    for c, got, expected in zip(cases, lean, full):
+        if isinstance(got, str) or isinstance(expected, str):
+            assert got == expected, c
+        else:
+            _assert_same(got, expected, (acc, order, c))

@@ -312,6 +312,14 @@ def _round_term(ta, tx, i, rounder, st, ctx):
 
 
 @nb.njit(inline="always")
+def _first_term(ta, tx, i, hi, rounder, st, ctx):
+    """Term i rounded once; +0 rounded once where i >= hi (no terms)."""
+    if i >= hi:
+        return _round(_ZERO, _is_nan(_ZERO), rounder, st, ctx)
+    return _round_term(ta, tx, i, rounder, st, ctx)
+
+
+@nb.njit(inline="always")
 def _add_term(add, s, ta, tx, i, rounder, st, ctx):
     """s (float64 bits) + term i, rounded once (by ``add`` for float64 terms)."""
     if tx is None:
@@ -320,70 +328,71 @@ def _add_term(add, s, ta, tx, i, rounder, st, ctx):
 
 
 # ----- the orders: reduce terms lo .. hi - 1 (cfg = (block, fused_terms, align, promote))
+#
+# Each order takes its roundings as four functions: first(ta, tx, i, hi, rounder, st, ctx)
+# (``_first_term``), term(add, s, ta, tx, i, rounder, st, ctx): s + term i (``_add_term``),
+# pair(add, x, y, rounder, st, ctx): x + y in a hot loop (``_step``), and the adder add (x + y
+# elsewhere). ``_reduce_rows`` passes those; the lean kernels below their own.
 
 @nb.njit(inline="always")
-def _sequential(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _sequential(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """s = round(t[lo]); s = round(s + t[i]) for i = lo + 1 .. hi - 1; +0 when empty."""
-    if hi <= lo:
-        return _round(_ZERO, _is_nan(_ZERO), rounder, st, ctx)
-    s = _round_term(ta, tx, lo, rounder, st, ctx)
+    s = first(ta, tx, lo, hi, rounder, st, ctx)
     for i in range(lo + 1, hi):
-        s = _add_term(add, s, ta, tx, i, rounder, st, ctx)
+        s = term(add, s, ta, tx, i, rounder, st, ctx)
     return s
 
 
 @nb.njit(inline="always")
-def _blocked(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _blocked(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Sequential sums of consecutive blocks of cfg[0] terms, then their sequential sum."""
     block = cfg[0]
     s = _ZERO
     for b0 in range(lo, max(hi, lo + 1), block):       # one call site of the inlined _sequential
-        v = _sequential(add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx)
+        v = _sequential(first, term, pair, add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx)
         s = v if b0 == lo else add(s, v, rounder, st, ctx)
     return s
 
 
 @nb.njit(inline="always")
-def _kahan(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _kahan(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Kahan's compensated sum, every operation rounded: y = t - c; u = s + y;
     c = (u - s) - y; s = u; starting from s = round(t[lo]), c = +0."""
-    if hi <= lo:
-        return _round(_ZERO, _is_nan(_ZERO), rounder, st, ctx)
-    s = _round_term(ta, tx, lo, rounder, st, ctx)
+    s = first(ta, tx, lo, hi, rounder, st, ctx)
     c = _ZERO
     for i in range(lo + 1, hi):
-        y = _add_term(add, c ^ _SIGN, ta, tx, i, rounder, st, ctx)      # t - c = (-c) + t
-        u = _step(add, s, y, rounder, st, ctx)
-        c = _step(add, _step(add, u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
+        y = term(add, c ^ _SIGN, ta, tx, i, rounder, st, ctx)      # t - c = (-c) + t
+        u = pair(add, s, y, rounder, st, ctx)
+        c = pair(add, pair(add, u, s ^ _SIGN, rounder, st, ctx), y ^ _SIGN, rounder, st, ctx)
         s = u
     return s
 
 
 @nb.njit(inline="always")
-def _pairwise_leaf(add, ta, tx, lo, n, rounder, st, ctx):
+def _pairwise_leaf(first, term, add, ta, tx, lo, n, rounder, st, ctx):
     """numpy's pairwise_sum for n <= 128 terms (8 partial sums, then the rest)."""
     s = _SIGN                       # below 8 terms numpy starts from -0.0 and adds them all
     i = 0
     if n >= 8:
         r = np.empty(8, np.int64)
         for k in range(8):
-            r[k] = _round_term(ta, tx, lo + k, rounder, st, ctx)
+            r[k] = first(ta, tx, lo + k, lo + n, rounder, st, ctx)
         i = 8
         while i < n - n % 8:
             for k in range(8):
-                r[k] = _add_term(add, r[k], ta, tx, lo + i + k, rounder, st, ctx)
+                r[k] = term(add, r[k], ta, tx, lo + i + k, rounder, st, ctx)
             i += 8
         for w in (1, 2, 4):         # ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), level by level
             for k in range(0, 8, 2 * w):
                 r[k] = add(r[k], r[k + w], rounder, st, ctx)
         s = r[0]
     for k in range(lo + i, lo + n):     # the rest (one call site: this step is inlined)
-        s = _add_term(add, s, ta, tx, k, rounder, st, ctx)
+        s = term(add, s, ta, tx, k, rounder, st, ctx)
     return s
 
 
 @nb.njit(inline="always")
-def _pairwise(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _pairwise(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """+0 + numpy's pairwise_sum (numpy/_core/src/umath/loops_utils.h.src; np.add.reduce
     starts from its identity +0): above 128 terms split at n2 = n // 2 - (n // 2) % 8 and add
     the two halves' sums. The recursion runs on an explicit stack, in the same order (left
@@ -401,17 +410,17 @@ def _pairwise(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
         f = sp - 1
         n = ns[f]
         if n <= _PW_BLOCK:
-            vals[nv] = _pairwise_leaf(add, ta, tx, los[f], n, rounder, st, ctx)
+            vals[nv] = _pairwise_leaf(first, term, add, ta, tx, los[f], n, rounder, st, ctx)
             nv += 1
             sp -= 1
             continue
         n2 = n // 2
         n2 -= n2 % 8
         if stage[f] < 2:
-            first = stage[f] == 0
+            left = stage[f] == 0
             stage[f] += 1
-            los[sp] = los[f] if first else los[f] + n2
-            ns[sp] = n2 if first else n - n2
+            los[sp] = los[f] if left else los[f] + n2
+            ns[sp] = n2 if left else n - n2
             stage[sp] = 0
             sp += 1
         else:
@@ -460,7 +469,7 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
 
 
 @nb.njit(inline="always")
-def _fused(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _fused(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """Fused steps over groups of cfg[1] terms (cfg[2] alignment bits), starting from s = +0."""
     k, align = cfg[1], cfg[2]
     s = _ZERO
@@ -513,7 +522,7 @@ def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
 
 
 @nb.njit(inline="always")
-def _exact(add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
+def _exact(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     """One rounding of the exact sum (long accumulator): ``_exact_sum``, ``_round_exact_sum``."""
     sp, flags = _exact_sum(ta, tx, lo, hi, acc)
     return _round_exact_sum(acc, sp, flags, rounder, st, ctx)
@@ -619,7 +628,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
         total = _ZERO
         # one call site of ``reduce`` (it is inlined: two would compile the order twice)
         for c0 in range(_ZERO, max(n, 1), chunk):
-            v = reduce(add, ta, tx, c0, min(c0 + chunk, n), cfg, acc, acc_rounder, st, ctx)
+            v = reduce(_first_term, _add_term, _step, add, ta, tx, c0, min(c0 + chunk, n), cfg, acc, acc_rounder,
+                       st, ctx)
             if promote <= 0:
                 total = v
             elif c0 == 0:
@@ -723,6 +733,105 @@ KERNELS = {"sequential": reduce_sequential, "pairwise": reduce_pairwise, "blocke
            "kahan": reduce_kahan, "exact": reduce_exact, "fused": reduce_fused}
 ROUTE_KERNELS = {"sequential": route_sequential, "pairwise": route_pairwise, "blocked": route_blocked,
                  "kahan": route_kahan, "exact": route_exact, "fused": route_fused}
+
+
+
+# ----- lean kernels: sums on the float64 route, each compiled on its own
+#
+# A sum (no products, no promotion, no report) into a narrow format whose rounder takes the
+# float64 route (``numfmt.arithmetic.floating.takes_float64_route``, which the caller asks) runs
+# one of these instead of a ROUTE_KERNELS kernel: one rounder, the route's addition inlined into
+# the hot loops without the per-addition test of the format (``_takes_route``) or a report,
+# the other roundings by calls (``_round``, ``_lean_add``), no exact core, no products, no
+# promotion; a first call compiles in about two thirds of the time. The same roundings in the
+# same order (the same random numbers), so the same bits; LEFT_ROUTE where an addition leaves
+# the route, as there.
+#   kernel(out, status, start, a, cfg, row, seed, mark, rand)
+# a: the (outputs, 1, n) terms (float32 or float64); cfg, row (the accumulator's rounder row),
+# seed, mark, rand as for KERNELS.
+
+@nb.njit(inline="always")
+def _lean_sum(xb, yb, r, st, ctx):
+    """x + y (float64 bits) rounded once on the float64 route, as ``_route`` rounds it (without
+    its report); LEFT_ROUTE (and any bits) where x + y leaves the route."""
+    big = max(xb & _ABS, yb & _ABS)
+    if big >= _FAST_MAG and big < _INF:
+        st[1] |= LEFT_ROUTE
+    v = odd_sum_bits(xb, yb, r[1])
+    if r[2]:                # stochastic: a call (the deterministic loops stay lean)
+        return _round(v, _is_nan(v), r, st, ctx)
+    return _check(round_one(v, r[0], VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR), st, ctx)
+
+
+# the lean kernels' four roundings of an order (see the orders above)
+@nb.njit(inline="always")
+def _lean_first(ta, tx, i, hi, r, st, ctx):
+    b = _term_bits(ta, i) if i < hi else _ZERO
+    return _round(b, _is_nan(b), r, st, ctx)
+
+
+@nb.njit(inline="always")
+def _lean_term(add, s, ta, tx, i, r, st, ctx):
+    return _lean_sum(s, _term_bits(ta, i), r, st, ctx)
+
+
+@nb.njit(inline="always")
+def _lean_pair(add, xb, yb, r, st, ctx):
+    return _lean_sum(xb, yb, r, st, ctx)
+
+
+@inner
+def _lean_add(xb, yb, r, st, ctx):      # a call: the additions outside the hot loops
+    return _lean_sum(xb, yb, r, st, ctx)
+
+
+@nb.njit(inline="always")
+def _lean_rows(reduce, out, start, a, cfg, row, seed, mark, rand, status):
+    """``_reduce_rows`` of a sum without promotion by ``reduce`` with the lean roundings."""
+    r, st, n = rounder(row, None), np.empty(2, np.int64), np.int64(a.shape[2])
+    acc = np.empty(_LIMBS, np.int64)        # the long accumulator of "exact" (which zeroes it)
+    for idx in range(out.size):
+        o = np.int64(start + idx)
+        st[0] = 0
+        st[1] = 0
+        ctx = (seed, mark, o * ROUNDINGS_PER_TERM * max(n, 1), rand)
+        out[idx] = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
+                          _ZERO, n, cfg, acc, r, st, ctx)
+        status[idx] = st[1]
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_sequential(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_sequential, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_blocked(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_blocked, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_pairwise(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_pairwise, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_kahan(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_kahan, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_exact(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_exact, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+@nb.njit(cache=True, nogil=True)
+def lean_fused(out, status, start, a, cfg, row, seed, mark, rand):
+    _lean_rows(_fused, out, start, a, cfg, row, seed, mark, rand, status)
+
+
+LEAN_KERNELS = {"sequential": lean_sequential, "blocked": lean_blocked, "pairwise": lean_pairwise,
+                "kahan": lean_kahan, "exact": lean_exact, "fused": lean_fused}
 
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
