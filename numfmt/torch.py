@@ -61,6 +61,9 @@ class U64:
     def __xor__(self, other):
         return U64(self.v ^ U64.of(other).v)
 
+    def __and__(self, other):
+        return U64(self.v & U64.of(other).v)
+
     def __or__(self, other):
         return U64(self.v | U64.of(other).v)
 

@@ -89,8 +89,10 @@ def test_sample_of_every_float32(fmt):
 @pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
 def test_blocks_in_the_normal_range(fmt):
     """round_sr_add32's blocks whose magnitudes are all normal and at most the largest value
-    take a fixed bias: such blocks (the largest value and the smallest normal included), and
-    blocks where one element is not."""
+    take a fixed bias, blocks without NaN a branch-free loop over every range, others
+    ``sr_add_one``: such blocks (the largest value and the smallest normal included), and
+    blocks where one element is not: subnormal, below the smallest quantum, beyond the
+    largest value, Inf, NaN (the quiet one, and the NaN next to Inf, 0x7F800001)."""
     info = fmt.info
     rng = np.random.default_rng(1)
     x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 1 << 12)).astype(np.float32)
@@ -99,7 +101,11 @@ def test_blocks_in_the_normal_range(fmt):
     x[700] = info.smallest_normal / 2
     x[1500] = np.float32(info.max) * 2
     x[2100] = np.nan
-    _check(x.astype(np.float32), fmt, k=32, seed=9, start=3)
+    x[2300] = np.inf
+    x[2500] = info.smallest_subnormal / 3
+    x = x.astype(np.float32)
+    x[2900:2902] = np.uint32([0x7F800001, 0x7F800000]).view(np.float32)
+    _check(x, fmt, k=32, seed=9, start=3)
 
 
 @pytest.mark.slow
