@@ -84,7 +84,7 @@ def splitmix_output(z, nbits):
     return lane(splitmix64(z) >> u64(64 - nbits))
 
 
-DRAW_BLOCK = 64     # elements per call of ``draw_words``: the loops' blocks
+DRAW_BLOCK = 256    # elements per call of ``draw_words``: the loops' blocks
 _LITTLE = sys.byteorder == "little"
 
 

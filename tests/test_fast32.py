@@ -9,6 +9,7 @@ import numfmt as nf
 from numfmt.casts import floating as cf
 from numfmt.casts.common import NO_RANDOM_BITS
 from numfmt.kernels import floating as kern
+from numfmt.random import DRAW_BLOCK
 from numfmt.rounding import Rounding
 from numfmt.testing import arrays, formats, registered_float_formats
 
@@ -95,16 +96,17 @@ def test_blocks_in_the_normal_range(fmt):
     largest value, Inf, NaN (the quiet one, and the NaN next to Inf, 0x7F800001)."""
     info = fmt.info
     rng = np.random.default_rng(1)
-    x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 1 << 12)).astype(np.float32)
+    b = DRAW_BLOCK
+    x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 9 * b)).astype(np.float32)
     x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max)) * rng.choice([-1, 1], x.size)
     x[:2] = info.max, info.smallest_normal
-    x[700] = info.smallest_normal / 2
-    x[1500] = np.float32(info.max) * 2
-    x[2100] = np.nan
-    x[2300] = np.inf
-    x[2500] = info.smallest_subnormal / 3
+    x[b + 7] = info.smallest_normal / 2     # one block each, as the kernel cuts them from the chunk
+    x[2 * b + 100] = np.float32(info.max) * 2
+    x[3 * b + 5] = np.nan
+    x[4 * b + 9] = np.inf
+    x[5 * b + 11] = info.smallest_subnormal / 3
     x = x.astype(np.float32)
-    x[2900:2902] = np.uint32([0x7F800001, 0x7F800000]).view(np.float32)
+    x[6 * b + 3:6 * b + 5] = np.uint32([0x7F800001, 0x7F800000]).view(np.float32)
     _check(x, fmt, k=32, seed=9, start=3)
 
 

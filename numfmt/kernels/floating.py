@@ -289,9 +289,10 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
     Seeded, it goes by blocks of DRAW_BLOCK elements, their random bits drawn first
-    (``draw_words``): a block whose magnitudes all lie from the smallest normal to the largest
-    value (normal binades, no overflow) rounds with the fixed bias zk >> (32 - s), a block
-    without NaN by ``_sr_add_finite``, any other by ``sr_add_one``. These loops never read
+    (``draw_words``): every block rounds with the fixed bias zk >> (32 - s), right where its
+    magnitudes all lie from the smallest normal to the largest value (normal binades, no
+    overflow), which the same loop checks; any other block again, by ``_sr_add_finite``
+    without NaN, else by ``sr_add_one``. These loops never read
     ``rand``: a loop that does must check at run time that out does not overlap
     rand[start:start + n], and an empty rand can fail that check by its address alone (then
     it runs one element at a time)."""
@@ -301,19 +302,20 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
         buf = np.empty(DRAW_BLOCK + 2, np.uint64)
         words = buf.view(np.uint32)
         to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
+        span = U32(p.max_bits - p.normal_bits)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
             off = draw_words(buf, seed, start + lo, xs.size, k)
             zs = words[off:off + xs.size]
-            least, most = U32(0xFFFFFFFF), U32(0)
+            plain, finite = True, True
             for j in range(xs.size):
-                least = minimum(least, U32(xs[j] & U32(0x7FFFFFFF)))
-                most = maximum(most, U32(xs[j] & U32(0x7FFFFFFF)))
-            if least >= p.normal_bits and most <= p.max_bits:
-                for j in range(xs.size):
-                    a = U32(xs[j] & U32(0x7FFFFFFF))
-                    outs[j] = U32(U32(U32(a + U32(U32(zs[j] & topk) >> to_bias)) & p.keep) | U32(xs[j] ^ a))
-            elif most <= U32(0x7F800000):
+                a = U32(xs[j] & U32(0x7FFFFFFF))
+                outs[j] = U32(U32(U32(a + U32(U32(zs[j] & topk) >> to_bias)) & p.keep) | U32(xs[j] ^ a))
+                plain &= U32(a - p.normal_bits) <= span
+                finite &= a <= U32(0x7F800000)
+            if plain:
+                continue
+            if finite:
                 for j in range(xs.size):
                     outs[j] = _sr_add_finite(xs[j], U32(zs[j] & topk), p)
             else:
