@@ -29,7 +29,7 @@ import sys
 import numba as nb
 import numpy as np
 
-from .lanes import lane, u64
+from .lanes import lane, u64, where
 from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -107,17 +107,18 @@ def draw_words(buf, seed, first, count, k):
 
 @nb.njit(inline="always")
 def drawn_bits(buf, words, off, j, k):
-    """The k random bits of element j of a block drawn by ``draw_words``, as int64."""
-    return lane(words[off + j] >> u64(32 - k)) if k <= 32 else lane(buf[j] >> u64(64 - k))
+    """The k random bits of element j of a block drawn by ``draw_words``, as int64 (a select,
+    not a branch, on k: a branch would have LLVM compile the caller's loop twice)."""
+    return lane(where(k <= 32, u64(words[off + j]) >> u64((32 - k) & 31), buf[j] >> u64((64 - k) & 63)))
 
 
 @nb.njit(inline="always")
 def drawn_word(buf, words, off, j, k):
     """The random bits of element j of a block drawn by ``draw_words`` at the top of a uint32:
-    the k bits for k <= 32 (the low 32 - k bits clear), the top 32 of them for k > 32."""
-    if k <= 32:
-        return np.uint32(words[off + j] & np.uint32(np.uint32(0xFFFFFFFF) << np.uint32(32 - k)))
-    return np.uint32(buf[j] >> u64(32))
+    the k bits for k <= 32 (the low 32 - k bits clear), the top 32 of them for k > 32 (a
+    select on k, as ``drawn_bits``)."""
+    topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32((32 - k) & 31))
+    return np.uint32(where(k <= 32, np.uint32(words[off + j] & topk), np.uint32(buf[j] >> u64(32))))
 
 
 @nb.njit(inline="always")
