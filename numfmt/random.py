@@ -1,13 +1,17 @@
 """Counter-based random bits for stochastic rounding: a pure function of (seed, element index).
 
-The bits of element ``i`` (its index in the C-order flattening of the input) are the top
-``sr_bits`` bits of SplitMix64's output number ``i``:
+The bits of element ``i`` (its index in the C-order flattening of the input) come from
+SplitMix64's output number ``c``, ``w(c)``:
 
-    z = (seed + (i + 1) * 0x9E3779B97F4A7C15) mod 2**64
+    z = (seed + (c + 1) * 0x9E3779B97F4A7C15) mod 2**64
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 mod 2**64
     z = (z ^ (z >> 27)) * 0x94D049BB133111EB mod 2**64
-    z = z ^ (z >> 31)
-    bits = z >> (64 - sr_bits)
+    w(c) = z ^ (z >> 31)
+
+For sr_bits <= 32 one output serves two elements: element ``i`` takes the 32-bit word
+``w(i >> 1) mod 2**32`` (even i: the low half) or ``w(i >> 1) >> 32`` (odd i: the high half),
+and its bits are the top sr_bits bits of that word, ``word >> (32 - sr_bits)``. For
+sr_bits > 32 element ``i`` takes the top sr_bits bits of ``w(i)``, ``w(i) >> (64 - sr_bits)``.
 
 SplitMix64 passes BigCrush; being a function of the counter, the bits do not depend on how
 the array is chunked, on the thread count, or on the backend (NumPy, Torch, JAX).
@@ -20,10 +24,12 @@ what is computed there (four rounds instead of five). The key is ``squares_key(s
 """
 from __future__ import annotations
 
+import sys
+
 import numba as nb
 import numpy as np
 
-from .lanes import lane, u64
+from .lanes import lane, u64, where
 from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -51,19 +57,68 @@ def resolve_seed(seed) -> int:
 
 @nb.njit(inline="always")
 def splitmix_bits(seed, index, nbits):
-    """The top ``nbits`` (1..63) bits of SplitMix64 output ``index`` for ``seed``, as int64
-    (written in the ops vocabulary of ``numfmt.lanes``: the backends evaluate it on tensors)."""
-    return splitmix_output(u64(seed) + (u64(index) + u64(1)) * u64(GOLDEN), nbits)
+    """The ``nbits`` (1..63) random bits of element ``index`` for ``seed`` (the module's
+    definition), as int64; written in the ops vocabulary of ``numfmt.lanes``: the backends
+    evaluate it on tensors."""
+    i = u64(index)
+    if nbits > 32:
+        return splitmix_output(u64(seed) + (i + u64(1)) * u64(GOLDEN), nbits)
+    w = splitmix64(u64(seed) + ((i >> u64(1)) + u64(1)) * u64(GOLDEN))
+    lo = w & u64(0xFFFFFFFF)
+    word = lo ^ ((lo ^ (w >> u64(32))) * (i & u64(1)))      # odd index: the high half
+    return lane(word >> u64(32 - nbits))
+
+
+@nb.njit(inline="always")
+def splitmix64(z):
+    """SplitMix64's output for the state z (a uint64: seed + (c + 1) * GOLDEN for output c; a
+    loop may step it by GOLDEN), as uint64."""
+    z = (z ^ (z >> u64(30))) * u64(MIX1)
+    z = (z ^ (z >> u64(27))) * u64(MIX2)
+    return z ^ (z >> u64(31))
 
 
 @nb.njit(inline="always")
 def splitmix_output(z, nbits):
-    """The top ``nbits`` (1..63) bits of SplitMix64's output for the state z (a uint64: seed +
-    (index + 1) * GOLDEN; a loop may step it by GOLDEN), as int64."""
-    z = (z ^ (z >> u64(30))) * u64(MIX1)
-    z = (z ^ (z >> u64(27))) * u64(MIX2)
-    z = z ^ (z >> u64(31))
-    return lane(z >> u64(64 - nbits))
+    """The top ``nbits`` (1..63) bits of SplitMix64's output for the state z, as int64."""
+    return lane(splitmix64(z) >> u64(64 - nbits))
+
+
+DRAW_BLOCK = 256    # elements per call of ``draw_words``: the loops' blocks
+_LITTLE = sys.byteorder == "little"
+
+
+@nb.njit(inline="always")
+def draw_words(buf, seed, first, count, k):
+    """Draw the random bits of elements first .. first + count - 1 (count <= DRAW_BLOCK) into
+    buf (uint64, DRAW_BLOCK + 2 long) and return off, so that ``drawn_bits(buf, words, off,
+    j, k)`` (words = buf.view(np.uint32)) is element first + j's. For k <= 32 one SplitMix64
+    output per pair of elements, stored whole: its halves are the two elements' words, in
+    order in ``words`` (off = first & 1: an odd first element is a high half); for k > 32 one
+    per element. The loops vectorize (a draw per element of a pair does not)."""
+    z = u64(seed) + ((u64(first) >> u64(1 if k <= 32 else 0)) + u64(1)) * u64(GOLDEN)
+    pairs = k <= 32
+    for m in range(((first & 1) + count + 1) >> 1 if pairs else count):
+        w = splitmix64(z)
+        buf[m] = w if _LITTLE or not pairs else (w >> u64(32)) | (w << u64(32))
+        z += u64(GOLDEN)
+    return first & 1 if pairs else 0
+
+
+@nb.njit(inline="always")
+def drawn_bits(buf, words, off, j, k):
+    """The k random bits of element j of a block drawn by ``draw_words``, as int64 (a select,
+    not a branch, on k: a branch would have LLVM compile the caller's loop twice)."""
+    return lane(where(k <= 32, u64(words[off + j]) >> u64((32 - k) & 31), buf[j] >> u64((64 - k) & 63)))
+
+
+@nb.njit(inline="always")
+def drawn_word(buf, words, off, j, k):
+    """The random bits of element j of a block drawn by ``draw_words`` at the top of a uint32:
+    the k bits for k <= 32 (the low 32 - k bits clear), the top 32 of them for k > 32 (a
+    select on k, as ``drawn_bits``)."""
+    topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32((32 - k) & 31))
+    return np.uint32(where(k <= 32, np.uint32(words[off + j] & topk), np.uint32(buf[j] >> u64(32))))
 
 
 @nb.njit(inline="always")
@@ -133,17 +188,24 @@ def _squares_at(out, index, key, nbits):
         out[i] = squares_bits(key, index[i], nbits)
 
 
+@nb.njit(cache=True, nogil=True)
+def _splitmix_at(out, index, seed, nbits):
+    """out[i] = splitmix_bits(seed, index[i], nbits) (``counter_bits``)."""
+    for i in range(out.size):
+        out[i] = splitmix_bits(seed, index[i], nbits)
+
+
 SQUARES_WORK = 2                # ``numfmt.parallel`` units (about 1 ns) per Squares number
 
 
 def random_bits(seed: int, shape, sr_bits: int, start: int = 0, rng: str = "splitmix64") -> np.ndarray:
     """The random integers stochastic rounding uses for an array of this shape: number
-    start + i of the generator for element i (C order); ``rng`` "splitmix64" (NumPy
-    reference of the kernels' generator) or "squares" (key ``squares_key(seed)``, computed by
-    a compiled loop in threads: the bits do not depend on the thread count).
+    start + i's bits for element i (C order; see the module docstring); ``rng`` "splitmix64"
+    (the kernels' generator) or "squares" (key ``squares_key(seed)``), computed by
+    ``counter_bits``.
 
     >>> random_bits(1, 3, 8).tolist()
-    [145, 190, 248]
+    [137, 145, 101]
     >>> random_bits(1, 3, 8, rng="squares").tolist()
     [44, 14, 227]
     """
@@ -153,27 +215,21 @@ def random_bits(seed: int, shape, sr_bits: int, start: int = 0, rng: str = "spli
 
 def counter_bits(seed: int, index: np.ndarray, sr_bits: int, rng: str = "splitmix64") -> np.ndarray:
     """The random integers of the elements with these C-order indices (any integer array; the
-    result has its shape): number index[...] of the generator, as ``random_bits`` (Squares
-    computed by a compiled loop in threads: the bits do not depend on the thread count).
+    result has its shape): the bits of elements index[...], as ``random_bits`` (computed by a
+    compiled loop in threads: the bits do not depend on the thread count).
 
     >>> counter_bits(1, np.array([[2], [0]]), 8).tolist(), counter_bits(1, np.array([1]), 8, rng="squares").tolist()
-    ([[248], [145]], [14])
+    ([[101], [137]], [14])
     """
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    flat = np.ascontiguousarray(index, np.uint64).reshape(-1)
+    out = np.empty(flat.size, np.int64)
     if rng == "squares":
-        flat = np.ascontiguousarray(index, np.uint64).reshape(-1)
-        out = np.empty(flat.size, np.int64)
         key = np.uint64(squares_key(seed))
         run_ranges(lambda lo, hi: _squares_at(out[lo:hi], flat[lo:hi], key, np.int64(sr_bits)), flat.size,
                    SQUARES_WORK)
-        return out.reshape(np.shape(index))
-    if rng != "splitmix64":
-        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) + (np.asarray(index).astype(np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
-        z ^= z >> np.uint64(30)
-        z *= np.uint64(MIX1)
-        z ^= z >> np.uint64(27)
-        z *= np.uint64(MIX2)
-        z ^= z >> np.uint64(31)
-        z >>= np.uint64(64 - sr_bits)
-    return z.astype(np.int64)
+    else:
+        run_ranges(lambda lo, hi: _splitmix_at(out[lo:hi], flat[lo:hi], np.uint64(seed), np.int64(sr_bits)),
+                   flat.size)
+    return out.reshape(np.shape(index))

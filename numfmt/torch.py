@@ -61,6 +61,9 @@ class U64:
     def __xor__(self, other):
         return U64(self.v ^ U64.of(other).v)
 
+    def __and__(self, other):
+        return U64(self.v & U64.of(other).v)
+
     def __or__(self, other):
         return U64(self.v | U64.of(other).v)
 
@@ -374,7 +377,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, dim
     >>> nft.quantize_affine(torch.tensor([[0.5, -1.5], [2.5, 300.0]]), "int8", torch.tensor([1.0, 2.0]), dim=1).tolist()
     [[0, -1], [2, 127]]
     >>> nft.quantize_affine(torch.tensor([2.5, -2.5]), "int8", 1.0, exact=True, rounding="stochastic", seed=3).tolist()
-    [2, -3]
+    [3, -2]
     """
     return backend_affine.reported_affine(BACKEND, x, fmt, scale, zero_point, _axis(axis, dim), report=report,
                                           exact=exact, rounding=rounding, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,

@@ -9,6 +9,7 @@ import numfmt as nf
 from numfmt.casts import floating as cf
 from numfmt.casts.common import NO_RANDOM_BITS
 from numfmt.kernels import floating as kern
+from numfmt.random import DRAW_BLOCK
 from numfmt.rounding import Rounding
 from numfmt.testing import arrays, formats, registered_float_formats
 
@@ -89,17 +90,24 @@ def test_sample_of_every_float32(fmt):
 @pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
 def test_blocks_in_the_normal_range(fmt):
     """round_sr_add32's blocks whose magnitudes are all normal and at most the largest value
-    take a fixed bias: such blocks (the largest value and the smallest normal included), and
-    blocks where one element is not."""
+    take a fixed bias, blocks without NaN a branch-free loop over every range, others
+    ``sr_add_one``: such blocks (the largest value and the smallest normal included), and
+    blocks where one element is not: subnormal, below the smallest quantum, beyond the
+    largest value, Inf, NaN (the quiet one, and the NaN next to Inf, 0x7F800001)."""
     info = fmt.info
     rng = np.random.default_rng(1)
-    x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 1 << 12)).astype(np.float32)
+    b = DRAW_BLOCK
+    x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 9 * b)).astype(np.float32)
     x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max)) * rng.choice([-1, 1], x.size)
     x[:2] = info.max, info.smallest_normal
-    x[700] = info.smallest_normal / 2
-    x[1500] = np.float32(info.max) * 2
-    x[2100] = np.nan
-    _check(x.astype(np.float32), fmt, k=32, seed=9, start=3)
+    x[b + 7] = info.smallest_normal / 2     # one block each, as the kernel cuts them from the chunk
+    x[2 * b + 100] = np.float32(info.max) * 2
+    x[3 * b + 5] = np.nan
+    x[4 * b + 9] = np.inf
+    x[5 * b + 11] = info.smallest_subnormal / 3
+    x = x.astype(np.float32)
+    x[6 * b + 3:6 * b + 5] = np.uint32([0x7F800001, 0x7F800000]).view(np.float32)
+    _check(x, fmt, k=32, seed=9, start=3)
 
 
 @pytest.mark.slow

@@ -6,7 +6,11 @@ import pytest
 
 import numfmt as nf
 from numfmt import verify
+from numfmt.casts import floating as cf
+from numfmt.casts.common import NO_RANDOM_BITS
+from numfmt.kernels import floating as kern
 from numfmt.random import random_bits
+from numfmt.rounding import Rounding
 
 FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m3", "e2m1", "e8m0",
            "p3109_p3", "tf32"]
@@ -89,6 +93,45 @@ def test_bfloat16_sum_of_small_increments_is_unbiased():
     assert np.all(nf.round(x, "bfloat16") == 1.0)
     y = nf.round(x, "bfloat16", "sr", seed=5)
     assert abs(y.mean() - (1 + 2.0 ** -10)) < 5 * 2.0 ** -7 * 0.5 / np.sqrt(x.size)
+
+
+def _splitmix64(seed: int, c: int) -> int:
+    """SplitMix64's output number c for seed, in Python integers (the published algorithm)."""
+    m = (1 << 64) - 1
+    z = (seed + (c + 1) * 0x9E3779B97F4A7C15) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    return z ^ (z >> 31)
+
+
+@pytest.mark.parametrize("k", [1, 7, 31, 32, 33, 62])
+def test_random_bits_follow_the_stream_definition(k):
+    """numfmt.random's definition, written out: for k <= 32 element i takes the low (even i)
+    or high (odd i) 32 bits of output i >> 1, then their top k bits; for k > 32 the top k bits
+    of output i. The kernels' seeded bits are these (the casts' tests compare seeded with
+    random_bits), from any start, odd ones included, and for any block of their draws."""
+    for seed, start in ((0, 0), (2**64 - 1, 5), (123456789, 2**40 + 1)):
+        want = []
+        for i in range(start, start + 203):
+            if k <= 32:
+                word = _splitmix64(seed, i >> 1) >> (32 * (i & 1)) & 0xFFFFFFFF
+                want.append(word >> (32 - k))
+            else:
+                want.append(_splitmix64(seed, i) >> (64 - k))
+        assert random_bits(seed, 203, k, start=start).tolist() == want
+    x = np.linspace(-3, 3, 203, dtype=np.float32)
+    fmt = nf.format("e4m3")
+    want = nf.round(x, fmt, "sr", random_bits=random_bits(7, x.size, k), sr_bits=k).view(np.uint32)
+    for lo in (0, 1, 64, 67):   # a part of the array (a chunk) starting at its own counter
+        out = np.empty(x.size - lo, np.uint32)
+        if k <= 32:
+            kern.round_sr_add32(x[lo:].view(np.uint32), out, lo, NO_RANDOM_BITS, np.uint64(7),
+                                cf.fast32_params(fmt, "ieee", "raise"), np.int64(k))
+        else:
+            kern.round_sr32(x[lo:].view(np.int32), out.view(np.int32), lo, NO_RANDOM_BITS, np.uint64(7),
+                            cf.kernel_params(fmt, False, Rounding.STOCHASTIC, "ieee", "raise")[0],
+                            cf.sr_params(fmt, False, k, "add"))
+        np.testing.assert_array_equal(out, want[lo:])
 
 
 def test_reproducible_across_threads_and_seed_forms(monkeypatch):

@@ -33,7 +33,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, u64, where
-from ..random import GOLDEN, splitmix_bits, splitmix_output
+from ..random import DRAW_BLOCK, draw_words, drawn_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 
 class FloatParams(NamedTuple):
@@ -266,7 +266,21 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-SR_BLOCK = 64     # elements per block of round_sr_add32's seeded loop
+@nb.njit(forceinline=True)
+def _sr_add_finite(b, zk, p):
+    """``sr_add_one`` for an input that is not NaN, branch-free over its range: the t
+    discarded bits of every binade (t > s below the smallest normal; at most 23 at or above
+    one quantum) as a variable shift, the random bits aligned under the kept bits as the
+    fixed-bias loop's, inputs below one quantum by their fraction of it (``sr_add_one``'s
+    carry), overflow and Inf by their results."""
+    a = U32(b & U32(0x7FFFFFFF))
+    t = minimum(U32(p.t_top - minimum(U32(a >> U32(23)), p.t_cap)), U32(24))
+    r = U32(U32(a + U32(zk >> U32(U32(U32(32) - t) & U32(31)))) & U32(U32(0xFFFFFFFF) << t))
+    f = U32(np.uint32(a).view(np.float32) * p.q_scale)
+    r = U32(p.q_bits if carries32(f, zk) else U32(0)) if a < p.q_bits else r
+    sign = U32(b ^ a)
+    ovf = p.ovf1 if sign != 0 else p.ovf0
+    return ovf if r > p.max_bits else U32(r | (sign if r != 0 else U32(sign & p.zero_sign)))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -274,33 +288,40 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
-    Seeded, it goes by blocks of SR_BLOCK elements: a block whose magnitudes all lie from the
-    smallest normal to the largest value (normal binades, no overflow) rounds with the fixed
-    bias zk >> (32 - s); any other block by ``sr_add_one``. That loop never reads ``rand``:
-    a loop that does must check at run time that out does not overlap rand[start:start + n],
-    and an empty rand can fail that check by its address alone (then it runs one element at
-    a time)."""
+    Seeded, it goes by blocks of DRAW_BLOCK elements, their random bits drawn first
+    (``draw_words``): every block rounds with the fixed bias zk >> (32 - s), right where its
+    magnitudes all lie from the smallest normal to the largest value (normal binades, no
+    overflow), which the same loop checks; any other block again, by ``_sr_add_finite``
+    without NaN, else by ``sr_add_one``. These loops never read
+    ``rand``: a loop that does must check at run time that out does not overlap
+    rand[start:start + n], and an empty rand can fail that check by its address alone (then
+    it runs one element at a time)."""
     nans = 0
     topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
     if rand.size == 0:
-        z0 = u64(seed) + (u64(start) + u64(1)) * u64(GOLDEN)
+        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+        words = buf.view(np.uint32)
         to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
         span = U32(p.max_bits - p.normal_bits)
-        for lo in range(0, x_bits.size, SR_BLOCK):
-            xs, outs = x_bits[lo:lo + SR_BLOCK], out_bits[lo:lo + SR_BLOCK]
-            z = z0 + u64(lo) * u64(GOLDEN)
-            plain = True
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
+            off = draw_words(buf, seed, start + lo, xs.size, k)
+            zs = words[off:off + xs.size]
+            plain, finite = True, True
             for j in range(xs.size):
-                plain &= U32(U32(xs[j] & U32(0x7FFFFFFF)) - p.normal_bits) <= span
-            for j in range(xs.size if plain else 0):
                 a = U32(xs[j] & U32(0x7FFFFFFF))
-                zk = U32(U32(splitmix_output(z, 32)) & topk)
-                outs[j] = U32(U32(U32(a + U32(zk >> to_bias)) & p.keep) | U32(xs[j] ^ a))
-                z += u64(GOLDEN)
-            for j in range(0 if plain else xs.size):
-                outs[j] = sr_add_one(xs[j], U32(U32(splitmix_output(z, 32)) & topk), p)
-                nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
-                z += u64(GOLDEN)
+                outs[j] = U32(U32(U32(a + U32(U32(zs[j] & topk) >> to_bias)) & p.keep) | U32(xs[j] ^ a))
+                plain &= U32(a - p.normal_bits) <= span
+                finite &= a <= U32(0x7F800000)
+            if plain:
+                continue
+            if finite:
+                for j in range(xs.size):
+                    outs[j] = _sr_add_finite(xs[j], U32(zs[j] & topk), p)
+            else:
+                for j in range(xs.size):
+                    outs[j] = sr_add_one(xs[j], U32(zs[j] & topk), p)
+                    nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     else:
         rand = rand[start:start + x_bits.size]
         for i in range(x_bits.size):
@@ -347,13 +368,18 @@ def round_same_range32(x_bits, out_bits, p):
 @nb.njit(forceinline=True)
 def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
-    i: rand[start + i], or where rand is empty SplitMix64 number start + i of seed. The seeded
-    loop never reads rand: a loop that does must check at run time that out does not
-    overlap rand[start:start + n], and an empty rand can fail that check by its address
-    alone (the loop then runs one element at a time, four times slower)."""
+    i: rand[start + i], or where rand is empty those of seed (``draw_words``, by blocks of
+    DRAW_BLOCK). The seeded loop never reads rand: a loop that does must check at run time that
+    out does not overlap rand[start:start + n], and an empty rand can fail that check by its
+    address alone (the loop then runs one element at a time, four times slower)."""
     if rand.size == 0:
-        for i in range(x_bits.size):
-            out[i] = one(np.int64(x_bits[i]), splitmix_bits(seed, start + i, k), *args)
+        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+        words = buf.view(np.uint32)
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
+            off = draw_words(buf, seed, start + lo, xs.size, k)
+            for j in range(xs.size):
+                outs[j] = one(np.int64(xs[j]), drawn_bits(buf, words, off, j, k), *args)
     else:
         rand = rand[start:start + x_bits.size]
         for i in range(x_bits.size):

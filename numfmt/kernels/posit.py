@@ -53,7 +53,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import lane, maximum, minimum, where
-from ..random import element_bits, splitmix_bits
+from ..random import DRAW_BLOCK, draw_words, drawn_bits, drawn_word, element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
@@ -340,12 +340,13 @@ def _fast_value(bits, c):
 
 
 @nb.njit(forceinline=True)
-def _fast_sr_value(bits, rnd, k, c):
+def _fast_sr_value(bits, rnd, zk, k, c):
     """``_fast_value`` under stochastic rounding with sr_rule="add": the k random bits rnd,
     aligned below the grid's last bit, are the bias, so the magnitude moves to the next grid
     value iff floor(f * 2**k) + rnd >= 2**k for f the discarded fraction of a grid step:
     ``_stochastic_up``'s rule where hi - lo is that step (bits of f beyond k fall off the
-    integer sum; with k > sh, rnd's low bits fall off the bias)."""
+    integer sum; with k > sh, rnd's low bits fall off the bias). (zk: unused, as in
+    ``_fast_sr_value32``'s signature.)"""
     sign, a, sh, _, outside = _fast_grid(bits, c)
     bias = where(sh >= k, rnd << maximum(sh - k, 0), rnd >> maximum(k - sh, 0))
     return _grid_round(sign, a, sh, bias), outside
@@ -437,30 +438,50 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
 
 
 @nb.njit(forceinline=True)
-def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code):
+def _fast_sr_value32(bits, rnd, zk, k, c):
+    """``_fast_sr_value`` of a float32 input in int32 lanes, as ``_fast_value32`` (c =
+    ``_fast_args32``): zk is rnd at the top of a uint32 (``numfmt.random.drawn_word``), whose
+    top sh bits are the bias (rnd unused)."""
+    b = I32(bits)
+    a = I32(b & MAG32)
+    _, _, _, sh, outside = _grid32(a, c)
+    bias = I32(np.uint32(np.uint32(zk) >> np.uint32(1)) >> np.uint32(np.uint32(K31 - sh) & np.uint32(31)))
+    out = I32(I32(I32(a + bias) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    return (out if a != K0 else K0), outside
+
+
+@nb.njit(forceinline=True)
+def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code, fast, fast_args):
     """out[i] = ``cast_one`` of x_bits[i] under stochastic rounding with random number start +
     i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
-    ``_cast_all``'s: the float trick with the random bits as the bias (``_fast_sr_value``)
-    for every element, then ``cast_one`` for those outside ``_fast_range`` (6x faster for
-    posit16). That first pass never reads rand (see ``kernels.floating._stochastic_loop``:
-    a loop that does can run one element at a time); explicit random bits, codes and
-    sr_rule="nearest" take ``cast_one`` for every element (a third copy of the fast pass
-    would cost its compile time for the rarer calls)."""
+    ``_cast_all``'s: the float trick with the random bits as the bias (``fast``:
+    ``_fast_sr_value`` or ``_fast_sr_value32``, with the constants ``fast_args``; the bits
+    drawn by blocks, ``numfmt.random.draw_words``) for every element, then ``cast_one`` for
+    those outside ``_fast_range``. That first pass never reads rand (see
+    ``kernels.floating._stochastic_loop``: a loop that does can run one element at a time);
+    explicit random bits, codes and sr_rule="nearest" take ``cast_one`` for every element (a
+    third copy of the fast pass would cost its compile time for the rarer calls)."""
     q = cast_params(n, es)
     k, rule_nearest = sr
-    c = _fast_args(n, es, p, dom_m == 52)
-    fast = not (want_code or rule_nearest) and rand.size == 0
+    c = fast_args(n, es, p, dom_m == 52)
     left = 0
-    for i in range(x_bits.size if fast else 0):
-        out[i], outside = _fast_sr_value(np.int64(x_bits[i]), splitmix_bits(seed, start + i, k), k, c)
-        left += outside
-    if not fast:
+    if not (want_code or rule_nearest) and rand.size == 0:
+        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+        words = buf.view(np.uint32)
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
+            off = draw_words(buf, seed, start + lo, xs.size, k)
+            for j in range(xs.size):
+                rnd, zk = drawn_bits(buf, words, off, j, k), drawn_word(buf, words, off, j, k)
+                outs[j], outside = fast(np.int64(xs[j]), rnd, zk, k, c)
+                left += outside
+    else:
         for i in range(x_bits.size):
             out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
     outside = np.empty(left, np.int64)          # their indices (a small loop), then round them
     j = 0
     for i in range(x_bits.size if left else 0):
-        if _fast_grid(np.int64(x_bits[i]), c)[4]:
+        if fast(np.int64(x_bits[i]), NO_RND, np.uint32(0), k, c)[1]:
             outside[j] = i
             j += 1
     for i in outside:
@@ -478,26 +499,26 @@ def _cast_one_sr(bits, q, p, dom_m, want_code, rnd, sr):
 def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = posit<n, es> code of float32 x (as int32 bits) under stochastic rounding;
     element i uses random number start + i."""
-    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE)
+    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE, _fast_sr_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
     """encode32 for float64 x (as int64 bits)."""
-    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM64, CODE)
+    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM64, CODE, _fast_sr_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
 def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
     """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded stochastically to
     posit<n, es> (a format whose values float32 holds)."""
-    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE)
+    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE, _fast_sr_value32, _fast_args32)
 
 
 @nb.njit(cache=True, nogil=True)
 def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
     """round32 for float64 x (as int64 bits)."""
-    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE)
+    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE, _fast_sr_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
