@@ -513,7 +513,9 @@ def _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled):
 
 
 def _at(s, i):
-    """s[i] of an array, s itself of a scalar (one scale for a whole slice)."""
+    """s[i] of an array, s itself of a scalar (one scale for a whole slice). (This body runs
+    under NUMBA_DISABLE_JIT; compiled, the overload below decides by type.)"""
+    return s[i] if isinstance(s, np.ndarray) else s
 
 
 @nb.extending.overload(_at, inline="always")
