@@ -92,7 +92,11 @@ def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow):
     check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow)
 
 
-@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+SAMPLED = [fmt if fmt.name in ("bfp8_16_sym", "e2m1_16_e4m3") or fmt in FORMATS[:7]
+           else pytest.param(fmt, marks=pytest.mark.slow) for fmt in FORMATS]    # CI: the named formats and two custom
+
+
+@pytest.mark.parametrize("fmt", SAMPLED, ids=lambda f: f.name)
 def test_spread_and_normal_samples(fmt):
     """2**14 float32 patterns over the whole range and normal data, along both axes."""
     rng = np.random.default_rng(3)
