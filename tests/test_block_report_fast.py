@@ -80,7 +80,7 @@ def special_rows(fmt, seed: int) -> np.ndarray:
     return np.concatenate([x, blocks_of(fmt, 8, seed).reshape(-1, 4 * bs)[:8]])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
        st.sampled_from(["saturate", "ieee"]))
 def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow):

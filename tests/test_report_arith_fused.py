@@ -18,7 +18,7 @@ from numfmt.rounding import Rounding
 from numfmt.testing import formats
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
-SOME = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _takes_fused(op, fmt, mode, overflow) -> bool:
