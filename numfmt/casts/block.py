@@ -292,12 +292,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         p32, cp = fast
         cp = cp if want_code else None
         lim = (True if pow2 else None, p32.normal_bits, p32.q_bits)
-        fast = (p32, cp, None, kern.nearest_element32) if stochastic is None else \
-            (p32, cp, np.int64(stochastic[1]), kern.sr_element32)
+        fast = (p32, cp, None if stochastic is None else np.int64(stochastic[1]))
+        fast_kernel = kern.quantize_pow2_fast32
     elif pow2 and fx is not None and not dom64:
         q = int32_element(fmt, mode, stochastic)
         if q is not None:
-            fast = (q, q.mask if want_code else None, None, kern.int_element32)
+            fast, fast_kernel = (q, q.mask if want_code else None, None), kern.quantize_pow2_int32
             lim = (True, np.uint32(0), np.uint32(0))
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
@@ -309,7 +309,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     tallies = None
     if pow2:
         if fast is not None:
-            tallies = _run_rows(kern.quantize_pow2_fast32, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), lim,
+            tallies = _run_rows(fast_kernel, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), lim,
                                 work=work)
         else:
             fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None

@@ -762,24 +762,46 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, ema
     return top, bottom
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
-                         tally):
-    """``quantize_pow2_32`` of elements with the float32 ``element`` step (``nearest_element32``,
-    ``int_element32``; or with the k <= 32 random bits of sr_rule="add" ``sr_element32``) and its
-    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
-    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
-    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally."""
+@nb.njit(forceinline=True)
+def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
+                    tally):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,
                         (sexp, rule), work, tally, lim)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, element, p_scale, ts,
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
+    """``quantize_pow2_32`` of float elements with the float32 step ``nearest_element32`` (k
+    None) or, with the k <= 32 random bits of sr_rule="add", ``sr_element32``, and its
+    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
+    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
+    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally. (The step
+    is chosen here, by k's type, not passed in: a function argument's type names its address,
+    and the cache would never find the kernel again.)"""
+    if k is None:
+        return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest_element32,
+                               rule, lim, work, tally)
+    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, rule, lim,
+                           work, tally)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
+    """``quantize_pow2_fast32`` of fixed-point elements rounded to nearest even by
+    ``int_element32`` (p: ``Int32Params``; k None)."""
+    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, int_element32, rule, lim,
+                           work, tally)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
                               elem_max, scale_tiny, scale_max, lim, work, tally):
-    """``quantize_fp32_scaled`` of elements with a float32 ``element`` step (as
-    ``quantize_pow2_fast32``; lim = (None, normal_bits, low_bits)); p_scale: the scale
+    """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
+    ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
-    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _div32, _nvfp4_scales32,
-                        sargs, work, tally, lim)
+    if k is None:
+        return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32, _div32,
+                            _nvfp4_scales32, sargs, work, tally, lim)
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, _div32,
+                        _nvfp4_scales32, sargs, work, tally, lim)
