@@ -20,7 +20,7 @@ from numfmt.testing import arrays, fixed_formats, fixed_rounding_cases, formats,
 
 # small example counts: the suite's time budget (the reference sweeps are cheap, compiling the
 # counting kernels is not)
-FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
 
