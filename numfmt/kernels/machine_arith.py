@@ -82,8 +82,8 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .report import (CAST_TILE, NFLAGS, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
-                     _new_counts, _seeded_step, scan_firsts)
+from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
+                     _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
                        fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
@@ -660,14 +660,15 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     lo16 = U32(0xFFFF)
     n5 = U32(n2 >> U32(16))
     counts = np.zeros(NFLAGS, np.int64)
-    counts[:8] = np.array(_derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
-                                   U32(n2 & lo16)), kd))
+    add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
+                                U32(n2 & lo16)), kd), ONE)
     for i in range(xs.size if n5 else 0):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         if special:
-            counts[:8] -= np.array(_derive(_lean32(b, o, r, lim32), kd))
+            f = _lean32(b, o, r, lim32)
+            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
             m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
             for k in range(NFLAGS):
                 counts[k] += (m >> k) & 1
@@ -686,15 +687,15 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         bad[1] = 1
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
-    seen = 0
+    seen = np.int64(0)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
         counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, check,
                                       arity)
         if found:
             bad[0] = 1
-        c[:NFLAGS] += counts
-        need = _mask(counts != 0)
+        add_counts(c, counts, ONE)
+        need = _mask(counts)
         bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32))
         seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
                            (xs, ys, zs, bits, op, start + lo, lim32, step, args, compute))
