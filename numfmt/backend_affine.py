@@ -46,6 +46,7 @@ from .quantize import (affine_mode, along_shape, checked_axis, checked_scale, ch
                        nan_error, quantize_affine, scale_error, storage_dtype, zero_point_error)
 from .rounding import Rounding, rounding_mode
 from .stochastic import stochastic_args
+from .kernels.inner import inner_inline
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 NUMBERS = (int, float, np.integer, np.floating)     # a scale or zero point that is a host scalar
@@ -155,7 +156,7 @@ def _zero_point_of(backend: backends.Backend, zero_point, x, axis, fmt: FixedFor
     return backend.as_dtype(zp, f"int{lane_bits}")
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def float32_quotient_bits(x, scale):
     """The bits of fl32(x / scale) (x float32 without NaN, scale positive finite float32) in
     lanes, computed without a float32 subnormal in the arithmetic (XLA flushes them): both
@@ -174,7 +175,7 @@ def float32_quotient_bits(x, scale):
     return bits | (xbits & lane(INT32_MIN))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _normalized(v):
     """(the float32 in [1, 2) with v's significand, v's exponent) for a float32 v > 0 given
     by its bits, subnormals included (their significand read by an exact int -> float32

@@ -15,55 +15,56 @@ import math
 
 import numba as nb
 import numpy as np
+from .kernels.inner import inner_inline
 
 lane = np.int64          # an integer lane (int64 in Numba, torch; int32 or int64 in JAX)
 u64 = np.uint64          # an unsigned 64-bit integer (wrapping)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def where(c, a, b):
     """a where c holds, else b (a select: both sides are evaluated)."""
     return a if c else b
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def minimum(a, b):
     """The smaller of a and b."""
     return min(a, b)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def maximum(a, b):
     """The larger of a and b."""
     return max(a, b)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def narrow_min(a, b):
     """a itself in 64-bit lanes (Numba), the smaller of a and b in narrower lanes (int32): a bound
     that keeps a later sum inside a narrow lane, for values whose result the caller discards."""
     return a
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def as_float(x, table):
     """x as a float of the element type of the array ``table``."""
     return table.dtype.type(x)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def f32_bits(v):
     """The bit pattern of the float32 v, as an integer lane (int32 range)."""
     return np.int64(np.float32(v).view(np.int32))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def f32_value(b):
     """The float32 whose bit pattern is the integer b (int32 range)."""
     return np.int32(b).view(np.float32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def copysign(v, s):
     """|v| with the sign of s (NaNs included)."""
     return math.copysign(v, s)

@@ -5,10 +5,12 @@ kernel module defines a cached kernel.
 
 Two rules every kernel module follows:
 
-- **Helpers are ``@nb.njit(forceinline=True)``**: Numba compiles a helper once per signature
-  and LLVM inlines it into each caller. Numba's own ``inline="always"`` instead copies the
-  helper's IR into every call site (a deep copy of the helper's whole variable scope per call
-  site), which was about 70% of the compile time of the large kernels (first ``nf.add`` on
+- **Helpers are ``@inner_inline``** (``kernels.inner``: ``@nb.njit(forceinline=True)`` without
+  the Python and C wrappers that only a call from Python needs): Numba compiles a helper once
+  per signature and LLVM inlines it into each caller. A cached helper that only kernels call
+  is ``@inner``; ``@nb.njit(cache=True, nogil=True)`` is for the kernels that Python calls.
+  Numba's own ``inline="always"`` instead copies the helper's IR into every call site (a deep
+  copy of the helper's whole variable scope per call site), which was about 70% of the compile time of the large kernels (first ``nf.add`` on
   posit16: 34 s with it, 7 s without). It stays only on small leaves where inlining before
   type inference was measured to matter at run time (``rounding.py``, ``random.py``) and on
   the summation steps of ``accumulate.py`` (sequential sums 2x slower without it).

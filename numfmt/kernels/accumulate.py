@@ -182,7 +182,7 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _words(sig, hi):
     """The uint64 words of the significand hi * 2**62 + sig (sig < 2**62) of an exact term."""
     return np.uint64(hi) >> np.uint64(2), (np.uint64(hi) << np.uint64(62)) | np.uint64(sig)

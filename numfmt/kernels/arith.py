@@ -36,6 +36,7 @@ from ..random import element_bits
 from . import exact
 from ..rounding import ModeFlags, rounds_away
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
+from .inner import inner_inline
 
 SR_MAX_PRECISION_PLUS_BITS = 60          # exact stochastic rounding needs p + k <= 60
 
@@ -48,7 +49,7 @@ _F64_HALF_OVERFLOW = np.int64(2046) << 52   # 2**1023
 _FRAC = (np.int64(1) << 52) - 1
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def odd_float64_bits(neg, sig, exp):
     """The 62-bit form (sig > 0) rounded to odd at 53 bits, as a float64 bit pattern (int64)."""
     E = exp + 1084                            # the biased float64 exponent of sig * 2**exp
@@ -62,7 +63,7 @@ def odd_float64_bits(neg, sig, exp):
     return mag | (_SIGN if neg else 0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def narrow(p):
     """Whether ``odd_float64_bits`` serves the format of the ``FloatParams`` p: precision at most
     51 bits, smallest quantum at least 2**-1072 and max below 2**1023 (every registered format
@@ -71,13 +72,13 @@ def narrow(p):
     return (p.M <= 50) & (p.q_bits >= 4) & (p.max_bits < _F64_HALF_OVERFLOW)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pow2_exponent(bits):
     """e for the float64 bit pattern of 2**e (normal or subnormal)."""
     return (bits >> 52) - 1023 if bits >= (np.int64(1) << 52) else exact.bit_length(bits) - 1075
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
     """The 62-bit form (sig > 0) rounded once onto the format's grid (extended above max), in
     p's deterministic mode or, with ``stochastic``, with the k = sr[0] random bits rnd:
@@ -115,7 +116,7 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
     return False, ((top + 1023) << 52) | (frac & _FRAC) | sign
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     """(done, bits) for ``round_exact``: the float64 bits that ``round_one`` rounds once (done
     False), or the output itself (done True: an overflow beyond every float64)."""
@@ -129,7 +130,7 @@ def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     return False, odd_float64_bits(neg, sig, exp)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     """Round the exact value (neg, sig, exp) in the 62-bit form of ``kernels.exact`` to the
     format once: float64 bits of the result (``want_code=False``) or its code.
@@ -145,7 +146,7 @@ def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     return bits if done else round_one(bits, p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _zero(neg):
     return _SIGN if neg else np.int64(0)
 
@@ -157,17 +158,17 @@ def _zero(neg):
 _NONE = np.int64(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _special(bits):
     return True, bits, _NONE, _NONE, _NONE
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _exact(n, s, e, rdn):
     return False, _NONE, (np.int64(rdn) if s == 0 else n), s, e
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add(x, y, z, rdn):
     ax, ay = x & _MAG, y & _MAG
     if (ax > _INF) | (ay > _INF):
@@ -184,12 +185,12 @@ def _add(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sub(x, y, z, rdn):
     return _add(x, y ^ _SIGN, z, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _mul(x, y, z, rdn):
     ax, ay = x & _MAG, y & _MAG
     neg = (x ^ y) < 0
@@ -205,7 +206,7 @@ def _mul(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div_special(x, y):
     """(True, bits of x / y) where x or y is a zero, Inf or NaN (IEEE 754), else (False, 0)."""
     ax, ay = x & _MAG, y & _MAG
@@ -219,7 +220,7 @@ def _div_special(x, y):
     return False, _NONE
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div(x, y, z, rdn):
     special, bits = _div_special(x, y)
     if special:
@@ -230,7 +231,7 @@ def _div(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sqrt(x, y, z, rdn):
     ax = x & _MAG
     if (ax > _INF) | ((x < 0) & (ax != 0)):
@@ -242,7 +243,7 @@ def _sqrt(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fma(x, y, z, rdn):
     ax, ay, az = x & _MAG, y & _MAG, z & _MAG
     neg = (x ^ y) < 0                          # the product's sign
@@ -261,7 +262,7 @@ def _fma(x, y, z, rdn):
     return _exact(n, s, e, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def odd_sum_bits(x, y, rdn):
     """float64 bits of the exact x + y rounded to odd at 53 bits (x, y: float64 bit patterns of
     values below 2**1023 in magnitude, or specials), as ``odd_float64_bits`` gives it from the
@@ -285,7 +286,7 @@ def odd_sum_bits(x, y, rdn):
     return _NAN if mag > _INF else mag | sign      # one NaN, as the exact route gives
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_mul(x, y, z, rdn):
     """The float64 product: exact when the format's products stay in float64's normal range
     and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
@@ -298,7 +299,7 @@ _SAFE_LO = np.int64(123) << 52            # the fast quotient's range: 2**-900 .
 _SAFE_HI = np.int64(1924) << 52           # where the remainder below is exact
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _two_product_error(a, b, p):
     """a * b - p exactly for p = fl(a * b) (Dekker's product with Veltkamp's split; exact when
     |a|, |b| < 2**995 and nothing underflows)."""
@@ -311,7 +312,7 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def residual(a, b, q):
     """a - q * b exactly, for q = fl(a / b) (or q = fl(sqrt(a)) = b: a - q * q) where a, b and
     q lie in [2**-900, 2**901] in magnitude: (a - p) - e with p + e = q * b (Dekker's product),
@@ -320,7 +321,7 @@ def residual(a, b, q):
     return (a - p) - _two_product_error(q, b, p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def odd_bits(q, away, inexact):
     """float64 bits of an exact value rounded to odd at 53 bits, from q = its rounding to
     nearest: q where exact, else q or its neighbour toward the exact value (farther from zero
@@ -334,7 +335,7 @@ def odd_bits(q, away, inexact):
 LEFT_ROUTE = np.int64(0x7FF0000000000001)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def odd_quotient_bits(x, y, rdn):
     """float64 bits of the exact x / y rounded to odd at 53 bits, as ``odd_float64_bits`` gives
     it from the exact core. Where x, y and q = fl(x / y) lie in [2**-900, 2**901] in magnitude:
@@ -355,13 +356,13 @@ def odd_quotient_bits(x, y, rdn):
     return bits if special else LEFT_ROUTE
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _bits(v):
     """The float64 bit pattern (int64) of a float32 or float64 value."""
     return np.float64(v).view(np.int64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def not_value(bits, pc, dom_m):
     """Whether the float64 (dom_m = DOM64) or float32 (DOM32; int64, sign-extended) bits are
     not a value of the format: those that rounding them (``pc``: the parameters of
@@ -384,7 +385,7 @@ def not_value(bits, pc, dom_m):
     return not ((finite & sign_ok) | special & (sign_ok | (a > inf)))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _not_values(a, b, c, pc, arity):
     """Whether one of the first ``arity`` operands (float64 bits) is not a value of the format
     (``not_value``); arity 0 checks none."""
@@ -394,7 +395,7 @@ def _not_values(a, b, c, pc, arity):
             | ((arity >= 3) & not_value(c, pc, DOM64)))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _store(out, i, result, p, sr, rand, seed, j):
     """out[i] = ``result`` (an operation's return value) rounded once, as a float; element
     index j picks the random integer under stochastic rounding (sr not None)."""
@@ -428,29 +429,29 @@ def _store(out, i, result, p, sr, rand, seed, j):
 # 1 if one is not (its result is then meaningless); the route kernels set bad[1] = 1 where
 # the route cannot serve (division at extreme exponents). The quotient kernels (div of any
 # float64 operands) check none.
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_add(x, y, z, rdn):
     return odd_sum_bits(x, y, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_sub(x, y, z, rdn):
     return odd_sum_bits(x, y ^ _SIGN, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_div(x, y, z, rdn):
     return odd_quotient_bits(x, y, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_fma(x, y, z, rdn):
     """x * y + z by TwoSum of the float64 product (exact, ``_fast_mul``; below 2**1023 in
     magnitude where ``numfmt.arithmetic.floating`` takes this route) and z."""
     return odd_sum_bits(_fast_mul(x, y, z, rdn), z, rdn)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, fast_op):
     """The loop of every float64-route kernel: ``fast_op`` on the float64 bits of x[i],
     y[start + i], z[start + i] (the first ``arity`` of them checked to be values of the
@@ -480,7 +481,7 @@ def _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, fast
         bad[1] = 1
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _run_exact(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, exact_op):
     """The loop of every exact-core kernel: ``exact_op`` as ``_run_route`` runs its fast_op,
     rounded once by ``_store`` (stochastically where sr says)."""

@@ -24,6 +24,7 @@ from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one)
+from .inner import inner_inline
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -31,7 +32,7 @@ GROUP = 256                   # blocks whose scales are computed together (last-
 MAX32 = 3.4028234663852886e38
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def normalized(a, dom_m):
     """(F, frac) of the bits a > 0 of a positive finite float (float32: dom_m = 23, float64:
     52): its value is (1 + frac / 2**dom_m) * 2**(F - bias), F the exponent field of a normal
@@ -48,7 +49,7 @@ def normalized(a, dom_m):
     return maximum(field, 1) - lz, sig & ((lane(1) << dom_m) - 1)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def shared_exponent(amax_bits, rule, emax_elem, msig_frac, even_frac, s_lo, s_hi, dom_m):
     """The shared exponent of a block whose largest magnitude has the bits amax_bits (a float
     with dom_m fraction bits, see ``normalized``; NAN_EXP for a NaN scale).
@@ -74,7 +75,7 @@ def shared_exponent(amax_bits, rule, emax_elem, msig_frac, even_frac, s_lo, s_hi
     return where((s > s_hi) | (amax_bits >= ((lane(1) << dom_exp) - 1) << dom_m), NAN_EXP, s)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def ldexp_bits(bits, d, dom_m):
     """The bits of x * 2**d, x the float (dom_m fraction bits, see ``normalized``) with these
     bits and d an integer: exact where that is a float; below the normal range, where it is
@@ -96,7 +97,7 @@ def ldexp_bits(bits, d, dom_m):
     return where((a == 0) | (a >= inf_bits), a, out) | sign
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _unscaled64(v, inv, scl):
     """v * inv = v / 2**s (float64), exact; where that underflows float64's normal range
     (float64 inputs only) the quotient rounded to odd, which rounds on to the element exactly:
@@ -113,7 +114,7 @@ def _unscaled64(v, inv, scl):
 TINY_QUANTUM_EXP = -63        # the smallest element quantum exponent ``_float_element32`` takes
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _unscaled32(v, inv):
     """The float32 bits (int64) of v / 2**s for float32 v and inv = 2**-s, for an element whose
     quantum is at least 2**TINY_QUANTUM_EXP: exact where float32's normal range holds the
@@ -133,7 +134,7 @@ def _unscaled32(v, inv):
 # mode, lo, hi, sr_bits, sr_nearest, code mask) (``p`` unused). Each has its own kernel, so a
 # format compiles only its own element's code.
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
     """Float element, float32 domain (v float32, the element's quantum at least
     2**TINY_QUANTUM_EXP): the value is exact float32 arithmetic (Inf where float32 overflows)."""
@@ -143,7 +144,7 @@ def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _float_element64(v, inv, scl, rnd, p, sr, fx, codes):
     """Float element, float64 domain (values exact in float64)."""
     y = _unscaled64(np.float64(v), inv, scl)
@@ -152,7 +153,7 @@ def _float_element64(v, inv, scl, rnd, p, sr, fx, codes):
     return q, np.int64(q).view(np.float64) * scl
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
     """Fixed-point element (float64 domain): NaN gives code 0, value NaN * scl."""
     y = _unscaled64(np.float64(v), inv, scl)
@@ -162,7 +163,7 @@ def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
     return np.int64(k) & code_mask, k / fscale * scl
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fixed_element32(v, inv, scl, rnd, p, sr, fx, codes):
     """Fixed-point element, float32 domain (v float32): ``kernels.fixed.fast_element`` in
     float32 of v / 2**s (``_unscaled32``: exact, or below float32's normal range +-2**-149,
@@ -173,7 +174,7 @@ def _fixed_element32(v, inv, scl, rnd, p, sr, fx, codes):
     return np.int64(k) & code_mask, np.float64(k * c.inv * np.float32(scl))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _powers(s):
     """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
     if s == NAN_EXP:
@@ -181,7 +182,7 @@ def _powers(s):
     return np.int64((1023 - s) << 52).view(np.float64), np.int64((1023 + s) << 52).view(np.float64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _abs_bits(v):
     """|v| as int64 bits of float64: ordered like |v|, NaN above Inf."""
     return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
@@ -198,7 +199,7 @@ def _scales(amax, n, sexp, r0, dr, inv, scl, rule):
         inv[i], scl[i] = _powers(s)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` of the float64 bits of amax, with ``rule`` = (rule,
@@ -279,7 +280,7 @@ def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _amax32_rows(x, g, rows, amax):
     """amax[i] = the largest magnitude of block g + i (i < rows) of the 2-D float32 x, as bits
     (int32: ordered like the magnitudes, NaN above Inf)."""
@@ -290,7 +291,7 @@ def _amax32_rows(x, g, rows, amax):
         amax[i] = m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _amax32_inner(x, r, amax):
     """amax[j] = the largest magnitude bits (as ``_amax32_rows``) of block (r, j) of the 3-D x."""
     for j in range(x.shape[2]):
@@ -300,7 +301,7 @@ def _amax32_inner(x, r, amax):
             amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
     """(block scale, total scale) of an NVFP4-style block with largest magnitude amax (float32),
     torchao's float32 steps: scale = round_to_scale(clamp(fl32(fl32(amax / emax32) / ts),
@@ -315,7 +316,7 @@ def nvfp4_scale(amax, p_scale, ts, emax32, scale_tiny, scale_max):
     return where(finite, sv, nan), where(finite, ts * sv, nan)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def nvfp4_element(v, tot, p, want_code, stochastic, rnd, sr):
     """One NVFP4-style element: (code, or float32 bits, of fl32(v / tot) rounded with ``p``
     (float32 domain, saturating: the same as torchao's clamp to +-max before its cast), value
@@ -324,7 +325,7 @@ def nvfp4_element(v, tot, p, want_code, stochastic, rnd, sr):
     return q, f32_value(q) * tot
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _element32(v, tot, index, rand, seed, p, sr, codes):
     """``nvfp4_element`` of one element of the kernel below (its random bits drawn here)."""
     rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
@@ -404,7 +405,7 @@ class Code32(NamedTuple):
     nan1: np.uint32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def code32(r, p, cp):
     """The element code of the float32 bits r of a rounded element (p: its ``Fast32Params``,
     cp: ``Code32``). At and above 2**emin the shifted bits less the exponent offset; below,
@@ -419,13 +420,13 @@ def code32(r, p, cp):
     return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _mul32(v, s):
     """v * s in float32 (a power-of-two scale: exact where the product is normal)."""
     return np.float32(v) * s
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div32(v, s):
     """v / s in float32 (NVFP4's total scale)."""
     return np.float32(v) / s
@@ -449,7 +450,7 @@ class Int32Params(NamedTuple):
 # unbounded exponent range exceeds the largest value / lies below the smallest normal (what
 # the report counts; unused values compile away).
 
-@nb.njit(forceinline=True)
+@inner_inline
 def nearest_element32(y, zk, p, cp):
     """A float element rounded to nearest even (``nearest32_one``; p: ``Fast32Params``)."""
     r = nearest32_one(y, p)
@@ -457,14 +458,14 @@ def nearest_element32(y, zk, p, cp):
     return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def sr_element32(y, zk, p, cp):
     """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
     r = sr_add_one(y, zk, p)
     return r, U32(0) if cp is None else code32(r, p, cp), False, False
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def int_element32(y, zk, q, cp):
     """A fixed-point element rounded to nearest even (q: ``Int32Params``): rint(y * 2**frac_bits)
     clamped to [lo, hi] (exact float32 steps; + 0 makes -0 the integer 0); NaN gives 0. Never
@@ -477,7 +478,7 @@ def int_element32(y, zk, q, cp):
     return np.float32(k * q.inv).view(np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits):
     """The report's cases of one block element, branch-free, seven booleans: inexact, overflow
     (the element saturates: also saturated), underflow, flushed_to_zero, subnormal, invalid,
@@ -503,7 +504,7 @@ CASE_BITS = (1, 6, 8, 16, 32, 64, 128)      # each case's ``numfmt.report.FLAGS`
 NFLAGS = 9                                  # the counts of ``numfmt.report.FLAGS``
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled):
     """One element v with its block's scales: y = scaled(v, s_in) (bits), then its ``element``
     step (zk its random bits): (y, r, code, value fl32(element * s_out), ovf, tiny)."""
@@ -525,7 +526,7 @@ def _at_for(s, i):
     return lambda s, i: s
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked):
     """Round the 1-D slice xs (element i's scales s_in[i], s_out[i], or one pair of scalars for
     all; random bits zs[i] where k is not None) into outs or codes (whichever is not None), in
@@ -553,7 +554,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     return n0, n1, n2, n3, n4, n5, n6
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
     """The ``numfmt.report.FLAGS`` bits of one element (deterministic: no random bits)."""
     y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, U32(0), p, cp, element, scaled)
@@ -564,7 +565,7 @@ def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
     return m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add_sums(c, sums):
     """Add ``_pass32``'s sums to the counts c (``numfmt.report.FLAGS`` order)."""
     for j in range(7):
@@ -573,7 +574,7 @@ def _add_sums(c, sums):
                 c[b] += sums[j]
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _need(c):
     """The bits of the counts in c that are nonzero without a first index yet."""
     m = 0
@@ -582,7 +583,7 @@ def _need(c):
     return m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _note(c, need, m, index):
     """Record index as the first of the bits of m in need; the bits still needed."""
     hit = need & m
@@ -600,7 +601,7 @@ def tally_arrays(base: int) -> tuple:
     return counts, np.int64(base)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _draw32(zs, n, rand, seed, index, k):
     """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
     rand's where it is not empty, else SplitMix64's of seed (a loop that never reads rand)."""
@@ -627,7 +628,7 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
             np.empty(each, np.float32), np.empty(each, np.float32))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, scaled, scales, sargs,
                  work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
@@ -715,7 +716,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     return tally
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
     """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
@@ -737,7 +738,7 @@ def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
     return top, bottom
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
     rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
@@ -762,7 +763,7 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, ema
     return top, bottom
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
                     tally):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,

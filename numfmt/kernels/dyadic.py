@@ -5,12 +5,13 @@ import numba as nb
 import numpy as np
 
 from ..rounding import flags_of, rounds_away
+from .inner import inner, inner_inline
 
 _MASK32 = (1 << 32) - 1
 _BIG = np.int64(1) << 62
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _round_quotient(q, rem, c, negative, rounding):
     """round(p / 2**c) from its floor quotient q and remainder 0 <= rem < 2**c; ``negative``
     is the sign of p; ``rounding`` a ``Rounding`` number or ``NEAREST_UP``. The magnitude
@@ -24,7 +25,7 @@ def _round_quotient(q, rem, c, negative, rounding):
     return trunc + (-away if negative else away)
 
 
-@nb.njit(cache=True)
+@inner
 def _mul_shift_round(z, b, c, rounding):
     """round(z * b / 2**c) for int64 z, 0 <= b < 2**31, 0 <= c <= 62; huge results saturate
     to +-2**62 (callers clamp to at most 32-bit ranges)."""

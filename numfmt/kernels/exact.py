@@ -31,13 +31,14 @@ import numba as nb
 import numpy as np
 
 from ..lanes import lane, minimum, where
+from .inner import inner_inline
 
 SIG_BITS = 62
 _NO_STICKY = np.int64(0)    # not a literal 0: that would compile normalize a second time
 _TOP = np.int64(1) << 61          # the smallest sig of the 62-bit form
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def bit_length(x):
     """Number of bits of 0 <= x < 2**63 (0 for 0), by binary search (in the ops vocabulary of
     ``numfmt.lanes``: the backends evaluate it on tensors, where shifts by the lane width or
@@ -50,7 +51,7 @@ def bit_length(x):
     return n + x
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _strip_zeros(sig, exp):
     """(sig, exp) with the trailing zero bits of sig > 0 moved into exp."""
     for s in (32, 16, 8, 4, 2, 1):
@@ -60,7 +61,7 @@ def _strip_zeros(sig, exp):
     return sig, exp
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def normalize(neg, sig, exp, sticky):
     """(neg, sig, exp) plus a sticky flag to the 62-bit form; 0 <= sig < 2**63.
 
@@ -79,7 +80,7 @@ def normalize(neg, sig, exp, sticky):
     return neg, (sig << s) | sticky, exp - s
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def add(na, sa, ea, nb, sb, eb):
     """a + b (subtraction: flip nb); sa, sb < 2**62.
 
@@ -129,7 +130,7 @@ _U32 = np.uint64(0xFFFFFFFF)
 _U0, _U1, _U32S, _U63 = np.uint64(0), np.uint64(1), np.uint64(32), np.uint64(63)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def mul_wide(a, b):
     """(hi, lo): the uint64 words of the exact product of 0 <= a, b < 2**63 (hi < 2**62), from
     32-bit limbs; one multiplication when both are below 2**32."""
@@ -144,7 +145,7 @@ def mul_wide(a, b):
     return hi, (p00 & _U32) | (mid << _U32S)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _shl_w(hi, lo, s):
     """(hi, lo) << s for 0 <= s <= 127 (the caller keeps the result below 2**128)."""
     if s >= 64:
@@ -154,7 +155,7 @@ def _shl_w(hi, lo, s):
     return (hi << np.uint64(s)) | (lo >> np.uint64(64 - s)), lo << np.uint64(s)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _shr_w(hi, lo, s):
     """((hi, lo) >> s, whether a nonzero bit was dropped) for s >= 0 (all bits beyond 127)."""
     if s >= 128:
@@ -169,7 +170,7 @@ def _shr_w(hi, lo, s):
     return hi >> u, (lo >> u) | (hi << np.uint64(64 - s)), (lo << np.uint64(64 - s)) != _U0
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _bit_length_w(hi, lo):
     """Number of bits of (hi, lo) with hi < 2**63."""
     if hi != _U0:
@@ -179,7 +180,7 @@ def _bit_length_w(hi, lo):
     return bit_length(np.int64(lo))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def normalize_wide(neg, hi, lo, exp, sticky):
     """``normalize`` for a significand (hi, lo) < 2**127 (uint64 words)."""
     if hi == _U0 and (lo >> _U63) == _U0:
@@ -189,14 +190,14 @@ def normalize_wide(neg, hi, lo, exp, sticky):
     return neg, np.int64(sig) | sticky | np.int64(dropped), exp + s
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def mul(na, sa, ea, nb, sb, eb):
     """a * b; sa, sb < 2**63 (the exact product in 128 bits, ``mul_wide``)."""
     hi, lo = mul_wide(sa, sb)
     return normalize_wide(na ^ nb, hi, lo, ea + eb, _NO_STICKY)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def div_steps(r, s, n, step, steps):
     """(floor(r * 2**n / s), r * 2**n mod s) for 0 <= r < s, n >= 0 and a quotient below
     2**63, by long division ``step`` bits at a time (s < 2**(63 - step)), in the ops vocabulary
@@ -213,7 +214,7 @@ def div_steps(r, s, n, step, steps):
     return q, r
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def div(na, sa, ea, nb, sb, eb):
     """a / b; sa < 2**62, 0 < sb < 2**62.
 
@@ -236,7 +237,7 @@ def div(na, sa, ea, nb, sb, eb):
     return normalize(neg, q, ea - eb - (62 - la + lb), np.int64(r2 != 0))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def sqrt(sa, ea):
     """sqrt(sa * 2**ea) with neg = 0 (the sign is the caller's); sa < 2**62.
 
@@ -271,7 +272,7 @@ def sqrt(sa, ea):
     return np.int64(0), (r << 1) | np.int64(rem != 0), (ea - t - 2) // 2
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def add_wide(na, ha, la_, ea, nb, hb, lb_, eb):
     """a + b for significands (ha, la_) and (hb, lb_) below 2**124 (uint64 word pairs): ``add``'s
     algorithm in 128 bits. A (the higher top bit) is placed with its top bit at bit w = 125
@@ -319,7 +320,7 @@ def add_wide(na, ha, la_, ea, nb, hb, lb_, eb):
     return normalize_wide(neg, ha - hb - np.uint64(borrow), lo, eA, np.int64(sticky))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
     """a * b + c with one rounding; sa * sb < 2**124 (float64 significands: < 2**106), sc < 2**62.
 
@@ -330,7 +331,7 @@ def fma(na, sa, ea, nb, sb, eb, nc, sc, ec):
     return add_words(na ^ nb, hi, lo, ea + eb, nc, sc, ec)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def add_words(na, ha, la_, ea, nb, sb, eb):
     """a + b for a significand (ha, la_) < 2**124 in uint64 words and sb < 2**62: ``add`` where
     a's significand is below 2**62, else ``add_wide``."""
@@ -339,7 +340,7 @@ def add_words(na, ha, la_, ea, nb, sb, eb):
     return add_wide(na, ha, la_, ea, nb, _U0, np.uint64(sb), eb)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def unpack_float64(bits):
     """(neg, sig, exp) of a finite float64 bit pattern (int64), exactly; sig is odd (trailing
     zeros moved into exp, so a value with p significant bits has sig < 2**p) or 0 (exp 0)."""

@@ -22,12 +22,13 @@ from ..lanes import lane, maximum, minimum, where
 from ..random import element_bits
 from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_steps
+from .inner import inner_inline
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def unpack_float(bits, dom_m):
     """(neg, m, e, special) of the float64 (dom_m = 52, int64 lanes) or float32 (dom_m = 23,
     lanes of 32 bits or more) with these bits: |x| = m * 2**e, m < 2**(dom_m + 1); special
@@ -39,7 +40,7 @@ def unpack_float(bits, dom_m):
     return neg, m, maximum(ex, 1) - (top >> 1) - dom_m, ex == top
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _shift_parts(m, d, dom_m):
     """``quotient(m, d, 1)`` by shifts and selects only (no branches, so the loops vectorize),
     for F fraction bits (63 for float64 inputs, 31 for float32 ones, so that int32 lanes hold
@@ -60,7 +61,7 @@ def _shift_parts(m, d, dom_m):
     return q, rem, sticky, (d >= w) & (m != 0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def quotient(m, d, s, steps=0):
     """(Q, rem, sticky, huge): m * 2**d / s = Q + (rem + t) / 2**63 exactly, 0 <= t < 1,
     sticky = (t > 0), for 0 <= m < 2**53, 1 <= s < 2**53 and any integer d, by integer long
@@ -93,7 +94,7 @@ def quotient_steps(ls: int) -> int:
     return -(-max(61 + ls, 63) // (63 - ls))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def odd_divisor(bits):
     """(s, e_s) with s odd and s * 2**e_s the positive finite float64 with these bits, as
     ``round_fixed_bits`` takes a divisor (the ops vocabulary: the backends' quantize_affine)."""
@@ -102,7 +103,7 @@ def odd_divisor(bits):
     return m >> zeros, e + zeros
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, steps=0):
     """The integer nearest (in ``mode``) to x / (s * 2**e_s), x the float64 with these bits,
     saturated to [lo, hi] (Inf too), exactly for any finite x; int64. Any divisor s (long
@@ -114,7 +115,7 @@ def round_fixed_bits(bits, s, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest,
                         wrap, rnd, sr_bits, sr_nearest)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, dom_m=52):
     """``round_fixed_bits`` with s = 1, by shifts and selects only (the loops vectorize); with
     ``wrap`` the integer is reduced modulo hi - lo + 1 (a power of two) into [lo, hi].
@@ -128,7 +129,7 @@ def round_pow2_bits(bits, e_s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest, dom
                         sr_nearest)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _round_parts(neg, m, d, special, parts, F, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """The rounding and the saturation or wrap of ``round_fixed_bits`` and ``round_pow2_bits``,
     from the parts (Q, rem, sticky, huge) of m * 2**d / s (see ``quotient``), rem having F bits."""
@@ -144,7 +145,7 @@ def _round_parts(neg, m, d, special, parts, F, mode, lo, hi, wrap, rnd, sr_bits,
     return where(huge | special, where(neg, lo, hi), minimum(maximum(k, lo), hi))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_fixed_one(s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """``round_pow2_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
     return np.float64(round_pow2_bits(np.float64(s).view(np.int64), np.int64(0), mode, lo, hi, wrap, rnd,
@@ -189,7 +190,7 @@ class FloatCast(NamedTuple):
     sr_scale: float
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def fast_element(xi, c, flags, wrap, stochastic, rnd):
     """(t, k_u, k) for x (of the work type): t = x * 2**frac_bits (exact: frac_bits >= 0, an
     overflow to Inf only beyond every range, whose residues modulo 2**bits are 0), k_u its
@@ -241,7 +242,7 @@ def _store_for(out, i, k, c):
     return store_code
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def element_cases(xi, t, k_u, k, c):
     """(nan, inf, ovf, inexact, flushed) of an element (``fast_element``'s t, k_u, k): a NaN
     input, an infinite one, a finite one whose k_u lies outside [lo, hi], an inexact result
@@ -252,7 +253,7 @@ def element_cases(xi, t, k_u, k, c):
             (k != t) & (not is_nan), (xi != c.zero) & (k == c.zero) & (not is_nan))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits):
     """``fast_element`` over x into out (``store``), element i drawing random number start + i
     where ``stochastic``; returns the counts of ``element_cases`` (nan, inf, ovf, inexact,
@@ -277,7 +278,7 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
 TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
     """``cast_fast`` (``stochastic`` a literal)."""
     counts = np.zeros(3, np.int64)

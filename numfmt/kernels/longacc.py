@@ -19,6 +19,7 @@ not change).
 """
 import numba as nb
 import numpy as np
+from .inner import inner_inline
 
 LIMB_BITS = 32
 _MASK = (1 << LIMB_BITS) - 1
@@ -40,7 +41,7 @@ def new_longacc(lsb_exp: int, nbits: int) -> np.ndarray:
     return np.zeros(1 + -(-int(nbits) // LIMB_BITS), np.int64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def longacc_normalize(acc):
     """Propagate the pending carries: every digit into [0, 2**32), the carry out of the top
     limb dropped (wrap-around); the value does not change."""
@@ -52,7 +53,7 @@ def longacc_normalize(acc):
     acc[0] = 0
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def longacc_add(acc, lsb_exp, neg, sig, exp):
     """acc += (-1)**neg * sig * 2**exp exactly, for 0 <= sig < 2**62 and exp >= lsb_exp.
 
@@ -81,7 +82,7 @@ def longacc_add(acc, lsb_exp, neg, sig, exp):
         acc[i + 2] += s * hi
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _negate(acc):
     """Two's complement negation of the normalized limbs, in place (wraps as the value does)."""
     carry = np.int64(1)
@@ -91,7 +92,7 @@ def _negate(acc):
         carry = v >> LIMB_BITS
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _top62(acc, lsb_exp):
     """(sig, exp) of a nonnegative normalized accumulator in the 62-bit odd-jammed form."""
     t = acc.size - 1
@@ -123,7 +124,7 @@ def _top62(acc, lsb_exp):
     return sig | (1 if sticky != 0 else 0), exp
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def longacc_value(acc, lsb_exp):
     """The accumulated value as (neg, sig, exp) in the 62-bit odd-jammed form: sig == 0 for
     zero (neg = 0 then), else 2**61 <= sig < 2**62 and sig * 2**exp is the value rounded to

@@ -10,6 +10,7 @@ the caller falls back to the emulating kernels.
 """
 import numba as nb
 import numpy as np
+from .inner import inner_inline
 
 
 @nb.njit(cache=True, nogil=True)
@@ -30,7 +31,7 @@ def sequential_terms(out, start, a, tiny):
     return True
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _operands(a, b, o):
     """The row of a (G, M, n) and the matrix of b (G', n, P) of flat output row o = g * M + i
     (a batch length of 1 broadcasts)."""
@@ -67,20 +68,20 @@ def sequential_products(out, start, a, b, tiny):
 _LOW_EXP = -(1 << 20)       # the "exponent" of a zero addend: below every other
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _exponent(v):
     """The exponent of the leading bit of a normal float64 v; _LOW_EXP for a zero."""
     e = ((np.float64(v).view(np.int64) >> 52) & 0x7FF) - 1023
     return e if v != 0 else _LOW_EXP
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pow2(e):
     """2.0**e for -1022 <= e <= 1023."""
     return np.int64((e + 1023) << 52).view(np.float64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _to_binary32(v, toward_zero):
     """The float64 v rounded once to binary32: nearest even (the hardware's conversion), or
     toward zero (that, stepped back one unit where it went past v; Inf becomes the largest

@@ -59,6 +59,7 @@ from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
 from .floating import fma_odd32, sqrt_odd32
+from .inner import inner, inner_inline
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -72,13 +73,13 @@ K0, K1, K2, K23, K31, K127 = (np.int32(v) for v in (0, 1, 2, 23, 31, 127))   # i
 MAG32, SIGN32 = np.int32(LOW31), np.int32(-(1 << 31))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _shift(a, s):
     """floor(a * 2**s) for 0 <= a < 2**63 and s <= 62 (modulo 2**64 where the result is larger)."""
     return where(s >= 0, a << minimum(maximum(s, 0), 62), a >> minimum(maximum(-s, 0), 63))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     """1 iff the magnitude moves to hi: f = A / (D * 2**t) in [0, 1), d = floor or RNE of
     f * 2**k, up iff d + rnd >= 2**k. D < 2**32 is 1 or 2**J - 1 (odd); A < 2**63.
@@ -104,7 +105,7 @@ def _stochastic_up(A, t, D, k, rule_nearest, rnd):
     return (d + rnd) >> k
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
 
@@ -154,7 +155,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     return ((-mag) & ((np.int64(1) << n) - 1)) if neg else mag
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def unpack_posit(code, n, es):
     """(nar, neg, sig, exp) of a posit<n, es> code: the value is (-1)**neg * sig * 2**exp with
     sig = 2**fb + fraction (fb fraction bits; sig == 0 for zero); nar is True for NaR.
@@ -176,7 +177,7 @@ def unpack_posit(code, n, es):
             where(special, lane(0), (kr << es) + e - fb))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def posit_float_bits(code, n, es, dom64):
     """The float64 (dom64) or float32 bit pattern of a code's value (NaR: NaN). Exact: posit
     values are normal float64 numbers, and float32 ones for the formats that fit it.
@@ -190,7 +191,7 @@ def posit_float_bits(code, n, es, dom64):
     return where(nar, lane(nan_bits), where(sig == 0, lane(0), bits))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def cast_params(n, es):
     """(n, es, max_scale, mask, nar, maxmag) of posit<n, es>: what ``cast_one`` reads (the
     backends wrap them to their lanes: mask and nar of posit32 do not fit int32 otherwise)."""
@@ -199,7 +200,7 @@ def cast_params(n, es):
             (one << (n - 1)) - 1)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def cast_one(bits, q, p, dom_m, want_code, stochastic, rnd, sr):
     """The posit code (want_code) or the float bits of the rounded value, in the input's float
     format, of one float32 (dom_m 23) or float64 (dom_m 52) input given by its bit pattern.
@@ -277,13 +278,13 @@ DETERMINISTIC, STOCHASTIC = np.bool_(False), np.bool_(True)
 NO_RND = np.int64(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _float_input(x_bits, i):
     """Element i of a cast's input bits (float32 as int32, float64 as int64), as int64."""
     return np.int64(x_bits[i])
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_range(n, es, dom64):
     """(e_lo, e_hi): the float exponent fields of the binades 2**s <= |x| < 2**(s+1) that hold
     posit values with a fixed number fb >= 0 of fraction bits: -(n-2-es) * 2**es <= s <
@@ -295,13 +296,13 @@ def _fast_range(n, es, dom64):
     return max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_args(n, es, p, dom64):
     """The constants of ``_fast_value`` (computed once, before a loop)."""
     return (n, es, p, dom64) + _fast_range(n, es, dom64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_grid(bits, c):
     """(sign, a, sh, lsb, outside) of an input in a binade of ``_fast_range``, where the posits
     are a float grid: its sign bit and magnitude bits, the sh bits of the magnitude below the
@@ -321,7 +322,7 @@ def _fast_grid(bits, c):
     return sign, a, sh, lsb, ((E < e_lo) | (E > e_hi)) & (a != 0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _grid_round(sign, a, sh, bias):
     """The float bits of the magnitude a with bias added below its sh grid bits, truncated to
     the grid (a carry out of a binade reaches the next posit), signed; 0 for a zero."""
@@ -329,7 +330,7 @@ def _grid_round(sign, a, sh, bias):
     return out if a != 0 else np.int64(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_value(bits, c):
     """(r, outside): r the float bits of the rounded value of an input in a binade of
     ``_fast_range`` (or a zero) by the float trick r = (a + bias) & -2**sh, the deterministic
@@ -339,7 +340,7 @@ def _fast_value(bits, c):
     return _grid_round(sign, a, sh, rounding_bias(sign != 0, lsb, sh, c[2])), outside
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_sr_value(bits, rnd, zk, k, c):
     """``_fast_value`` under stochastic rounding with sr_rule="add": the k random bits rnd,
     aligned below the grid's last bit, are the bias, so the magnitude moves to the next grid
@@ -352,7 +353,7 @@ def _fast_sr_value(bits, rnd, zk, k, c):
     return _grid_round(sign, a, sh, bias), outside
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _bias32(neg, lsb, t, flags):
     """``rounding_bias(neg, lsb, t, p)`` for 0 <= t <= 30 in int32 arithmetic, flags =
     (nearest, ties_even, away_pos, away_neg, odd) of p as int32 (tests/test_posit.py checks
@@ -365,7 +366,7 @@ def _bias32(neg, lsb, t, flags):
     return near if nearest != K0 else other
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_args32(n, es, p, dom64):
     """The constants of ``_fast_value32``, as int32 (converted before the loop, so that LLVM
     keeps its lanes 32-bit). Where the binades of ``_fast_range`` are none (posit<2, 0>) they
@@ -378,7 +379,7 @@ def _fast_args32(n, es, p, dom64):
                                        I32(p.odd)), I32(e_lo), I32(e_hi))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _grid32(a, c):
     """(s, kr, fb, sh, outside) of a float32 magnitude a (int32 bits), c = ``_fast_args32``:
     its scale s, regime value kr, the posit's fraction bits fb at that scale and the sh = 23 -
@@ -394,7 +395,7 @@ def _grid32(a, c):
     return s, kr, fb, I32(K23 - fb), outside & (a != K0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_value32(bits, c):
     """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
     ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
@@ -408,7 +409,7 @@ def _fast_value32(bits, c):
     return (out if a != K0 else K0), outside
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
     """out[i] = ``cast_one`` of the input ``source(src, i)`` (float bit patterns as int64) in
     the deterministic mode p, branch-free (LLVM vectorizes it). Values take two passes: the
@@ -437,7 +438,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
             out[i] = cast_one(source(src, i), q, p, dom_m, VALUE, DETERMINISTIC, NO_RND, NO_SR)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fast_sr_value32(bits, rnd, zk, k, c):
     """``_fast_sr_value`` of a float32 input in int32 lanes, as ``_fast_value32`` (c =
     ``_fast_args32``): zk is rnd at the top of a uint32 (``numfmt.random.drawn_word``), whose
@@ -450,7 +451,7 @@ def _fast_sr_value32(bits, rnd, zk, k, c):
     return (out if a != K0 else K0), outside
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code, fast, fast_args):
     """out[i] = ``cast_one`` of x_bits[i] under stochastic rounding with random number start +
     i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
@@ -488,7 +489,7 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
         out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _cast_one_sr(bits, q, p, dom_m, want_code, rnd, sr):
     """``cast_one`` under stochastic rounding, compiled once for both of
     ``_cast_stochastic``'s loops (inlined into each, it doubled their compile time)."""
@@ -553,7 +554,7 @@ def decode(codes, out_bits, n, es, out64):
 
 
 # ----------------------------------------------------------------------------- arithmetic
-@nb.njit(forceinline=True)
+@inner_inline
 def is_value(bits, n, es):
     """Whether a float64 bit pattern is a posit<n, es> value: 0 (either sign), NaN (NaR), or
     a normal float 2**s * (1 + f) with |s| <= (n - 2) * 2**es whose fraction and exponent
@@ -580,7 +581,7 @@ def count_not_values(x_bits, n, es):
     return count
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _unpack_value(bits):
     """(nar, neg, sig, exp) of the float64 bit pattern of a posit value (NaN: nar)."""
     nar = (bits & EXP64) == EXP64
@@ -595,33 +596,33 @@ def _unpack_value(bits):
 _NAR = (True, np.int64(0), np.int64(0), np.int64(0))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     nar_b, nb_, sb, eb = _unpack_value(b)
     return _NAR if nar_a | nar_b else (False, *exact.add(na, sa, ea, nb_, sb, eb))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sub(a, b, c):
     return _add(a, b ^ (np.int64(-1) << 63), c)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _mul(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     nar_b, nb_, sb, eb = _unpack_value(b)
     return _NAR if nar_a | nar_b else (False, *exact.mul(na, sa, ea, nb_, sb, eb))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     nar_b, nb_, sb, eb = _unpack_value(b)
     return _NAR if nar_a | nar_b | (sb == 0) else (False, *exact.div(na, sa, ea, nb_, sb, eb))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fma(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     nar_b, nb_, sb, eb = _unpack_value(b)
@@ -629,13 +630,13 @@ def _fma(a, b, c):
     return _NAR if nar_a | nar_b | nar_c else (False, *exact.fma(na, sa, ea, nb_, sb, eb, nc, sc, ec))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sqrt(a, b, c):
     nar_a, na, sa, ea = _unpack_value(a)
     return _NAR if nar_a | ((na != 0) & (sa != 0)) else (False, *exact.sqrt(sa, ea))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _arith(a, out, start, b, c, n, es, p, sr, rand, seed, table, op):
     """out[i] = float64 bits of op(a[i], b[start + i], c[start + i]) rounded once to
     posit<n, es> (float64 bit patterns in; ``table``: float64 bits by code for n <= 16, else
@@ -694,19 +695,19 @@ def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
 # float64's last bit, which carries the sticky information). Sums get that value from TwoSum
 # (``kernels.arith.odd_sum_bits``, the float family's route); products of short significands
 # are exact in float64 (the caller checks). NaN (NaR) operands give NaN.
-@nb.njit(forceinline=True)
+@inner_inline
 def _sum_input(src, i):
     a, b, sign = src
     return odd_sum_bits(np.float64(a[i]).view(np.int64), np.float64(sign * b[i]).view(np.int64), False)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _product_input(src, i):
     a, b = src
     return np.float64(a[i] * b[i]).view(np.int64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fma_input(src, i):
     a, b, c = src
     return odd_sum_bits(np.float64(a[i] * b[i]).view(np.int64), np.float64(c[i]).view(np.int64), False)
@@ -755,7 +756,7 @@ KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_k
 UNDONE = np.int32(0x7FA00001)          # a NaN pattern no result has (the results' NaN is 0x7FC00000)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _off_grid32(x, c):
     """Whether the float32 x (int32 bits) needs ``is_value``: it lies outside ``_fast_value32``'s
     binades (zeros aside), or has fraction bits below the posit's there (not a value)."""
@@ -764,7 +765,7 @@ def _off_grid32(x, c):
     return outside | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _product_sum32(x, y, z, mul, fma, sign):
     """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
     add and sub (sign +-1), (y, 0) for mul, (y, z) for fma (x, y, z: int32 bits of float32
@@ -775,7 +776,7 @@ def _product_sum32(x, y, z, mul, fma, sign):
     return np.float32(v).view(np.int32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _quotient32(x, y, z, mul, fma, sign):
     """The int32 bits of float32's x / y, which rounds as the exact quotient in every
     deterministic mode: for values of p <= 12 bits (A 2**alpha / B 2**beta) and any number m of
@@ -787,7 +788,7 @@ def _quotient32(x, y, z, mul, fma, sign):
     return np.float32(np.int32(x).view(np.float32) / np.int32(y).view(np.float32)).view(np.int32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _root32(x, y, z, mul, fma, sign):
     """The int32 bits of sqrt(x) rounded to odd at 24 bits (``kernels.floating.sqrt_odd32``:
     float32's root and its exact residual in float64); ``kernels.machine_arith``'s argument
@@ -796,7 +797,7 @@ def _root32(x, y, z, mul, fma, sign):
     return np.float32(sqrt_odd32(X, X, X, 5)).view(np.int32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _pass32(x, out, y, z, c, mul, fma, sign, odd, compute):
     """out[i] = the float trick's rounding of v = compute(x[i], y[i], z[i], ...) (the result
     rounded to odd at 24 bits), v itself where ``odd``, or ``UNDONE`` (see ``product_sum32``);

@@ -35,6 +35,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
                        nearest_grid32, sr_add_one)
+from .inner import inner, inner_inline
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -44,7 +45,7 @@ FLUSHED_AT = 4                              # flushed_to_zero's place in the cou
 WIDE = np.int64(1) << 62                    # the unbounded integer range of ``count_fixed``
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _flags(x, y, ovf, tiny, maxv, minv, normal):
     """The flags (bits: INEXACT, ...) of one element: exact value x, result y (float64), ``ovf``
     and ``tiny`` as the family decided them (only asked where |x| > maxv or 0 < |x| < normal),
@@ -68,21 +69,21 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     return m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _first(c, k, index):
     """Note index as the first that set count k, unless an earlier one did."""
     if c[NFLAGS + k] < 0 or index < c[NFLAGS + k]:
         c[NFLAGS + k] = index
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _new_counts():
     c = np.zeros(2 * NFLAGS, np.int64)
     c[NFLAGS:] = -1
     return c
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _spread(m):
     """The flags m (bits 0-7) as two integers of four 16-bit fields each (flags 0-3 and 4-7):
     summed over up to 65535 elements in registers, they count every flag at once (``_unpack``);
@@ -91,7 +92,7 @@ def _spread(m):
             ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _unpack(c, lo, hi):
     """Add the counts summed in ``_spread``'s fields to c."""
     for k in range(4):
@@ -99,7 +100,7 @@ def _unpack(c, lo, hi):
         c[4 + k] += (hi >> (16 * k)) & 0xFFFF
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _firsts(c, m, index, seen):
     """Note index as the first of the flags m not yet ``seen`` (checked once per element, the
     loop over flags only for new ones); the flags seen now."""
@@ -111,7 +112,7 @@ def _firsts(c, m, index, seen):
     return seen
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     """The flags of one float element (x, y float64), with ``p`` the element format's
     ``round_one`` parameters for an unbounded exponent range (``numfmt.casts.report``) and
@@ -124,7 +125,7 @@ def _float_flags(x, y, rnd, p, sr, stochastic, lim):
     return _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
     """``_float_flags`` of an element in a band: overflow and tininess from x rounded with the
     unbounded exponent range (branch-free)."""
@@ -133,7 +134,7 @@ def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
     return _flags(x, y, (r > max_bits) & (r <= INF_BITS), r < normal_bits, maxv, minv, normal)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _bounds(x, lim, thr):
     """(ovf, tiny, band) of x from |x| and ``_float_flags``'s lim. In a band (|x| in (maxv,
     above) or in (below, normal)) the rounding with an unbounded exponent range gives one of
@@ -158,14 +159,14 @@ def _bounds(x, lim, thr):
 ROUND_BANDS = (-np.inf, -np.inf, np.inf, np.inf, np.bool_(True), np.bool_(True), np.bool_(True))  # the bands round
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _outside_bands(x, y, lim, thr):
     """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
     ovf, tiny, band = _bounds(x, lim, thr)
     return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _present(lo, hi):
     """The flags whose ``_spread`` fields in lo, hi are nonzero."""
     m = 0
@@ -175,7 +176,7 @@ def _present(lo, hi):
     return m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _rare_counts(c, x, y, idx, count, dense, start, lim, thr, seen):
     """Add the flags of the tile's elements idx[:count] (indices into x, y; ``dense``, a
     literal: every element of the tile, no index read) to c, but of those in a band
@@ -210,7 +211,7 @@ def _rare_counts(c, x, y, idx, count, dense, start, lim, thr, seen):
     return seen | _present(lo, hi), bands
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _rare(x, y, lo, hi):
     """Whether an element needs more than the inexact test: a NaN in or out, or |x| outside
     [lo, hi] but nonzero (zeros that stay zero set no flag)."""
@@ -222,7 +223,7 @@ TILE = 8192      # elements per tile: the rare elements are visited while the ti
 DENSE = 4        # a tile with more than 1 / DENSE rare elements: the next one counts every element
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _common(c, x, y, start, lo, hi, found):
     """Count the inexact common elements (not ``_rare``) in a branch-free pass that vectorizes,
     with the first one's index; the indices of the rare elements go to found (TILE + 8 long),
@@ -257,7 +258,7 @@ def _common(c, x, y, start, lo, hi, found):
     return count
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, thr, seen):
     """Add a tile's counts to c (``_common`` and ``_rare_counts``, or where ``dense`` the latter
     over every element: cheaper where rare elements are many); returns (seen, the number of
@@ -305,7 +306,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
 CAST_TILE = 32768    # elements per tile of a counting cast: its input and result stay in L2; < 2**16 (_tile32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_flags(xi, yi, ft):
     """``_outside_bands``' flags of an element of a float cast (x, y of the input's float
     type) from thresholds on |x|, ft = (l_pos, l_neg, h_pos, h_neg, maxv, minv, normal) in
@@ -319,7 +320,7 @@ def _cast_flags(xi, yi, ft):
     return _flags(xi, yi, ovf, tiny, maxv, minv, normal)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_cases(xi, yi, ft):
     """``_cast_flags`` as eight booleans (FLAGS order), each a few comparisons: the cases of
     ``_flags`` for a signed format with zero, where a finite x gives a NaN only by overflowing
@@ -336,7 +337,7 @@ def _cast_cases(xi, yi, ft):
             (yi != 0) & (ay < normal), (yi != yi) & (xi == xi), xi != xi)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cast_tile_counts(c, x, y, ft):
     """Add ``_cast_cases``' counts over a tile to c in a branch-free pass that vectorizes."""
     inexact = ovf = saturated = underflow = flushed = subnormal = invalid = nan_in = 0
@@ -355,7 +356,7 @@ def _cast_tile_counts(c, x, y, ft):
         c[k] += counts[k]
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _common_tile_counts(c, x, y, normal, maxv):
     """Where every element of a tile has normal magnitude up to maxv (only INEXACT can be set,
     ``common``), add its inexact count to c and return True; else (a cheap pass) False."""
@@ -370,14 +371,14 @@ def _common_tile_counts(c, x, y, normal, maxv):
     return True
 
 
-@nb.njit(cache=True, nogil=True)
+@inner
 def _band_flags(x, y, rnd, p, sr, stochastic, lim):
     """``_rounded_flags`` (x, y float64) as a function of its own: the counting casts call it
     for the rare elements of a band, in two places (inlined, each would compile a rounding)."""
     return _rounded_flags(x, y, rnd, p, sr, stochastic, lim)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
     """The elements of a tile in a band that rounds (bands = (lo, lo_end, hi, hi_end), open
     intervals of |x|): their counts from ``_rounded_flags`` with the element's random number
@@ -393,7 +394,7 @@ def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim
                 c[k] += ((m >> k) & 1) - f[k]
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands, pu, sru, stochastic, ft, lim):
     """Add the counts of a rounded tile x -> y (elements start, start + 1, ...) to c, with
     ``tile`` as scratch: ``_common_tile_counts`` (unless the tile before was ``dense``: not
@@ -484,7 +485,7 @@ NEVER32 = U32(0xFFFFFFFF)       # a magnitude no result has (lim32's min_bits of
 ONE = np.int64(1)               # (an int64, where a literal 1 would be typed as a constant of its own)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cases32(b, o, r, lim32):
     """``_cast_cases`` of a cast of the float32 bits b to the float32 bits o (uint32), in
     uint32 compares only: r the magnitude bits of b rounded with an unbounded exponent range
@@ -509,7 +510,7 @@ def _cases32(b, o, r, lim32):
             (a <= INF32) & nan_y, a > INF32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _lean32(b, o, r, lim32):
     """What ``_count32``'s vector pass counts of an element (uint32 bits as ``_cases32``), six
     booleans, a few compares each: (inexact, overflow, underflow, flushed, low_bits <= |o| <
@@ -525,7 +526,7 @@ def _lean32(b, o, r, lim32):
         a >= INF32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _derive(n, k):
     """The eight counts (``FLAGS`` order, int64) of finite elements from their ``_lean32``
     counts n, k = (sat, tiny_sat, inv, sub) as 0/1: an overflow's result is the largest
@@ -537,7 +538,7 @@ def _derive(n, k):
     return ne, ovf, ovf * sat + (und - flu) * tiny_sat, und, flu, sub * has_sub, ovf * inv, np.int64(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
@@ -570,7 +571,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     return counts
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def add_counts(c, t, sign):
     """c[j] += sign * t[j] for each j of t (a tuple or an array of counts or booleans; sign an
     int64, ``ONE`` or -``ONE``, not a literal, which would compile a copy per value): a loop of
@@ -579,7 +580,7 @@ def add_counts(c, t, sign):
         c[j] += sign * np.int64(t[j])
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _mask(f):
     """The booleans f (a tuple or an array; numbers: whether nonzero) as bits: bit k is f[k]."""
     m = 0
@@ -588,7 +589,7 @@ def _mask(f):
     return m
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     """Round x_bits into out_bits and count (``numfmt.report``), tile by tile (``_tile32``):
     the counts and first indices, found by a scan of a tile only while one of its counts has
@@ -603,7 +604,7 @@ def _count32(x_bits, out_bits, start, lim32, k, step, fix, args):
     return c
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _element_flags32(i, xs, outs, base, lim32, step, args):
     """The count bits (``_mask``) of element i of a cast's tile (``_cases32``)."""
     return _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], base + i, *args)[1], lim32))
@@ -612,7 +613,7 @@ def _element_flags32(i, xs, outs, base, lim32, step, args):
 SCAN_BLOCK = 512    # elements ``scan_firsts`` tests at once before it looks at them one by one
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def scan_firsts(c, size, need, seen, base, flags, args):
     """Record in c the first index, base + i, of each count whose bit is in need, scanning a
     tile's elements i = 0, 1, ... (flags(i, *args): element i's count bits) until each is
@@ -635,7 +636,7 @@ def scan_firsts(c, size, need, seen, base, flags, args):
     return seen
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _nearest_step(b, index, p):
     """(``nearest32_one``, |b| rounded to nearest even at its precision in every binade (the
     normal binades' shift, which float32's binades continue without bound), b not finite)."""
@@ -643,7 +644,7 @@ def _nearest_step(b, index, p):
     return nearest32_one(b, p), nearest_grid32(a, p), a >= INF32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sr_step(b, zk, p):
     """``_nearest_step`` of ``sr_add_one`` with the random bits zk: |b| rounded the same way
     at its precision in every binade, away iff its s = 23 - M discarded bits, at the top of a
@@ -653,25 +654,25 @@ def _sr_step(b, zk, p):
     return sr_add_one(b, zk, p), U32(U32(a & p.keep) + (p.lsb if carries32(f, zk) else U32(0))), a >= INF32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _seeded_step(b, index, p, seed, topk):
     """``_sr_step`` with SplitMix64 number ``index`` of seed, its top bits ``topk``."""
     return _sr_step(b, U32(U32(splitmix_bits(seed, index, 32)) & topk), p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _given_step(b, index, p, rand, shift):
     """``_sr_step`` with the given random bits rand[index] (k of them: shift = 32 - k)."""
     return _sr_step(b, U32(U32(rand[index]) << shift), p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _own_result(b, index, o, *args):
     """The result of a special element of a float cast: its step's own, o."""
     return o
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _float_lim32(p):
     """``_cases32``' lim32 of a float format with zero (p: ``Fast32Params``)."""
     return p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits
@@ -697,7 +698,7 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     return _count32(x_bits, out_bits, start, lim32, k, _given_step, _own_result, (p, rand, U32(32 - sr_bits)))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _posit_step(b, index, c, q, p):
     """(the float trick's result bits (``kernels.posit._fast_value32``, c its constants), |b|,
     whether b lies outside the trick's binades: then ``_posit_fix`` rounds it)."""
@@ -705,7 +706,7 @@ def _posit_step(b, index, c, q, p):
     return U32(o), U32(b & MAG32), outside
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _posit_fix(b, index, o, c, q, p):
     """The result bits of a float32 b outside the float trick's binades: ``cast_one`` (q its
     ``cast_params``, p the mode's flags), as ``kernels.posit.fast_round32`` has it."""
@@ -739,7 +740,7 @@ def count_posit(x, y, start, lim):
     return c
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _split(a):
     """Veltkamp's split of a float64: (hi, lo) with a = hi + lo, each of at most 26 bits."""
     t = a * 134217729.0                     # 2**27 + 1
@@ -747,7 +748,7 @@ def _split(a):
     return hi, a - hi
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _is_product(x, v, scale):
     """Whether x == v * scale exactly (v an integer below 2**53, all finite, no underflow):
     the rounded product and Dekker's exact error term."""
@@ -758,13 +759,13 @@ def _is_product(x, v, scale):
     return (p == x) & (err == 0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _inside(t, lo, hi):
     """Whether x / scale + zp = t (rounded) lies clearly inside [lo, hi]: no overflow possible."""
     return (t >= lo + 2) & (t <= hi - 2)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _far_flags(xi, t, q, z, lo, hi, wrap):
     """The flags of an element of an integer cast whose x / scale + zp = t (rounded) lies
     clearly outside [lo, hi] (x finite; a range within 2**50, where t is off by less than 2),
@@ -775,7 +776,7 @@ def _far_flags(xi, t, q, z, lo, hi, wrap):
     return m if far else 0
 
 
-@nb.njit
+@inner
 def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """The flags of one element of an integer cast near or beyond its range (or NaN): x / scale
     is rounded once more with an unbounded range and the element's random number (selects
@@ -810,7 +811,7 @@ def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bit
     return c
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest):
     """Add the counts of one tile to c. Elements whose x / scale + zp lies clearly inside the
     range count inexact (res - zp times scale is not x, tested exactly) and flushed_to_zero in a
@@ -872,7 +873,7 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
     _unpack(c, acc_lo, acc_hi)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fixed_cast_flags(cases, wrap):
     """The flags of an element of an integer cast from its ``kernels.fixed.element_cases``."""
     is_nan, is_inf, is_ovf, is_inexact, is_flushed = cases
@@ -881,7 +882,7 @@ def _fixed_cast_flags(cases, wrap):
             | (NAN_IN if is_nan else 0))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
     """``count_fixed_cast`` (``stochastic`` a literal)."""
     flags = flags_of(mode, sr_bits, sr_nearest)
@@ -930,7 +931,7 @@ def count_fixed_cast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_ne
     return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fixed_element_flags(v, ye, rnd, fx):
     """Flags of a fixed-point block element (v the exact element value, ye its result), but
     INEXACT; fx = (e_s, lo, hi, mode, sr_bits, sr_nearest): the element integer is v * 2**-e_s
@@ -945,7 +946,7 @@ def _fixed_element_flags(v, ye, rnd, fx):
 BAND = 1 << 15       # a mark in a block mask: the element's rounding decides its flags
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
     """(x, v, y) of block element i as float64: its input, its exact element value v = x / s
     (nvfp4: the recipe's fl32(x / fl32(ts * s))) and the cast's value (y[i] if has_y, else
@@ -962,7 +963,7 @@ def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
     return xi, v_nvfp4 if nvfp4 else v_pow2, given if has_y else y_codes
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _element(y, codes, table, i, s, derive):
     """The element value of block element i: its result over the scale where ``derive`` (a
     power-of-two round: y[i] / s is exact, and codes is a placeholder read at 0), else its
@@ -972,7 +973,7 @@ def _element(y, codes, table, i, s, derive):
     return from_y if derive else from_code
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max):
     """The flags of a block element (branch-free), or BAND where the element's rounding must
     decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
@@ -988,14 +989,14 @@ def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max):
     return NAN_IN if xi != xi else m
 
 
-@nb.njit
+@inner
 def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
     """The flags of a block element from its rounding, but INEXACT: ``_fixed_element_flags``
     or ``_float_flags`` (not inlined: a kernel of its own compiles faster)."""
     return _fixed_element_flags(v, e, rnd, fx) if fixed else _float_flags(v, e, rnd, p, sr, stochastic, lim) & ~INEXACT
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr,
                fixed, fixed_max):
     """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
@@ -1021,7 +1022,7 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
 RUN = 64             # elements of a run along the axis (blocks not along the last axis)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
     """A cheap first pass over a run of a power-of-two round with float elements (elements
     i0 .. i0 + length - 1, element t's scale scales[sbase + t * sstep], sstep 0 or 1):
@@ -1150,7 +1151,7 @@ def unclamped_exponents(amax, out, rule):
 
 # ----- the roundings of a reduction (``numfmt.kernels.accumulate``): one event per rounding
 
-@nb.njit(forceinline=True)
+@inner_inline
 def count_event(c, at, m, index):
     """One more rounding (c[at]) with flags m, of output element ``index``, into c[at + 1:]
     (counts in ``FLAGS`` order, then first indices; ``_first`` of count at + 1 + k is that
@@ -1166,7 +1167,7 @@ def count_event(c, at, m, index):
                 _first(c, at + 1 + k, index)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def common(x, y, lim):
     """Whether the rounding of x (float64) to y can set INEXACT only: x of normal magnitude up
     to the largest value (``_float_flags``' lim), y of normal magnitude (neither is NaN)."""
@@ -1174,7 +1175,7 @@ def common(x, y, lim):
     return (ax >= normal) & (ax <= maxv) & (ay >= normal)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
     """The flags of one rounding of an operation's result x (float64: exact, or the exact
     result rounded to odd at 53 bits where fmt's precision is at most 51 bits; NaN for an
@@ -1187,7 +1188,7 @@ def value_flags(nan_in, x, y, rnd, p, sr, stochastic, lim):
     return _float_flags(x, y, rnd, p, sr, stochastic, lim)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def exact_flags(neg, sig, exp, y, rnd, p, sr, stochastic, lim):
     """The flags of one rounding of the exact value (neg, sig, exp) in the 62-bit form of
     ``kernels.exact`` (sig 0: a zero) to y (float64), with the same random number ``rnd``.
