@@ -1,6 +1,7 @@
 """The float32 fast kernels (``round_nearest32``, ``round_sr_add32``) against the generic
 kernels (``round_bits32``, ``round_sr32``: ``round_one``), bit for bit, and the casts that
 take them."""
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -9,7 +10,7 @@ import numfmt as nf
 from numfmt.casts import floating as cf
 from numfmt.casts.common import NO_RANDOM_BITS
 from numfmt.kernels import floating as kern
-from numfmt.random import DRAW_BLOCK
+from numfmt.random import DRAW_BLOCK, random_bits
 from numfmt.rounding import Rounding
 from numfmt.testing import arrays, formats, registered_float_formats
 
@@ -135,3 +136,142 @@ def test_casts_take_the_fast_kernels():
         nf.round(np.float32([1, np.nan, -np.nan, 2]), "e2m1")
     with pytest.raises(ValueError, match="1 of 2 elements of x are NaN"):
         nf.round(np.float32([1, np.nan]), "e2m1", "sr", seed=0)
+
+
+# ---- round_sr_add32's branch-free pass over every range (sr_add_range) ----
+
+@nb.njit  # not cached: numba would not see changes to the inlined helpers
+def _range_and_one(x, zk, p, out_range, out_one):
+    """sr_add_range and sr_add_one of every x[i] with zk[i] (inner helpers: called from a
+    kernel); returns sr_range_consts' fits."""
+    c = kern.sr_range_consts(p)
+    for i in range(x.size):
+        out_range[i] = kern.sr_add_range(x[i], zk[i], p, c)
+        out_one[i] = kern.sr_add_one(x[i], zk[i], p)
+    return c[5]
+
+
+def _edges(fmt) -> np.ndarray:
+    """float32 bit patterns at the edges of fmt's ranges: 0, float32 subnormals, around half
+    a quantum and one quantum, the smallest normal, the largest value and its overflow
+    threshold, Inf, each with its neighbours, both signs."""
+    info = fmt.info
+    qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
+    points = np.float32([0.0, 2.0 ** -149, 2.0 ** -126, 2.0 ** (qsub - 1), 2.0 ** qsub, 3 * 2.0 ** (qsub - 1),
+                         info.smallest_normal, info.max, np.float32(info.max) * np.float32(1 + 2.0 ** -fmt.man_bits),
+                         np.float32(3.0e38), np.inf])
+    bits = points.view(np.uint32).astype(np.int64)
+    bits = np.concatenate([bits - 1, bits, bits + 1])
+    bits = bits[(bits >= 0) & (bits <= 0x7F800000)].astype(np.uint32)
+    return np.concatenate([bits, bits | np.uint32(0x80000000)])
+
+
+def _check_range(x, zk, p):
+    """sr_add_range equals sr_add_one on the non-NaN x, bit for bit, and the format fits."""
+    x = x[(x & np.uint32(0x7FFFFFFF)) <= np.uint32(0x7F800000)]
+    zk = np.resize(zk, x.size)
+    got, want = np.empty_like(x), np.empty_like(x)
+    assert _range_and_one(x, zk, p, got, want)
+    bad = got != want
+    assert not bad.any(), (x[bad][:4], zk[bad][:4], got[bad][:4], want[bad][:4])
+
+
+@pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
+def test_sr_add_range_matches_sr_add_one(fmt):
+    """Every registered format of the fast kernels fits sr_add_range, which gives sr_add_one's
+    bits on 2**18 float32 patterns spread over all non-NaN ones and on the edges of the
+    format's ranges, with random bits cut to k = 1, 7, 32 bits and the extreme ones."""
+    rng = np.random.default_rng(2)
+    x = np.concatenate([_float32_sample(16411).view(np.uint32), np.repeat(_edges(fmt), 5)])
+    extremes = np.uint32([0, 1 << 31, 0xFFFFFFFF, 0xFFFFFFFF << 25 & 0xFFFFFFFF])
+    for overflow, nan in (("ieee", "raise"), ("saturate", "ml_dtypes")):
+        p = cf.fast32_params(fmt, overflow, nan)
+        for k in (1, 7, 32):
+            zk = rng.integers(0, 1 << 32, x.size, dtype=np.uint64).astype(np.uint32) & np.uint32(
+                (0xFFFFFFFF << (32 - k)) & 0xFFFFFFFF)
+            _check_range(x, zk, p)
+        _check_range(np.repeat(_edges(fmt), extremes.size), np.tile(extremes, _edges(fmt).size), p)
+
+
+@given(FAST_FORMATS, st.sampled_from(["ieee", "saturate"]), st.integers(0, (1 << 64) - 1))
+def test_sr_add_range_on_random_formats(fmt, overflow, seed):
+    """Random formats of the fast kernels: where sr_range_consts says the format fits (every
+    registered one), sr_add_range is sr_add_one on the edges and random patterns; where it
+    does not, round_sr_add32 takes sr_add_one (``test_fast_kernels_match_round_one``)."""
+    p = cf.fast32_params(fmt, overflow, "raise")
+    rng = np.random.default_rng(seed % (1 << 32))
+    x = np.concatenate([_edges(fmt), rng.integers(0, 1 << 32, 64, dtype=np.uint64).astype(np.uint32)])
+    zk = rng.integers(0, 1 << 32, x.size, dtype=np.uint64).astype(np.uint32)
+    finite = x[(x & np.uint32(0x7FFFFFFF)) <= np.uint32(0x7F800000)]
+    got, want = np.empty_like(finite), np.empty_like(finite)
+    if _range_and_one(finite, zk[:finite.size], p, got, want):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_sr_formats_that_the_range_pass_does_not_take():
+    """A smallest quantum above 2**31 (bias -40) and a largest value equal to the smallest
+    normal (E1M1 fn): sr_range_consts says they do not fit, and round_sr_add32 rounds them by
+    sr_add_one, bit for bit as the generic kernel."""
+    from numfmt.formats.floating import FloatFormat
+    rng = np.random.default_rng(3)
+    for fmt in (FloatFormat(3, 2, bias=-40), FloatFormat(1, 1, special="fn")):
+        p = cf.fast32_params(fmt, "ieee", "raise")
+        x = np.concatenate([np.repeat(_edges(fmt), 3), rng.integers(0, 1 << 32, 3000, dtype=np.uint64).astype(np.uint32)])
+        assert not _range_and_one(x[:1], x[:1], p, np.empty(1, np.uint32), np.empty(1, np.uint32))
+        _check(x.view(np.float32), fmt, k=32, seed=5, start=1)
+
+
+def test_sr_blocks_switch_between_passes():
+    """round_sr_add32's blocks in the order that switches it between its passes: clean blocks
+    (the fixed bias), a block with an element outside the normal range (both passes), the
+    blocks after it (the second pass, until FIXED_RUN clean blocks in a row), a NaN block
+    (sr_add_one), the fixed bias again; sizes that are no multiple of the block, odd
+    starts, k = 32 and 3: bit for bit as the generic kernel."""
+    b = DRAW_BLOCK
+    rng = np.random.default_rng(4)
+    for name in ("e4m3", "e2m1", "binary16"):
+        fmt = nf.format(name)
+        info = fmt.info
+        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 24 * b + 37)).astype(np.float32)
+        x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max))
+        x *= rng.choice(np.float32([-1, 1]), x.size)
+        odd = {1: info.smallest_normal / 3, 2: info.max * 3, 3: 0.0, 10: np.nan, 16: -np.inf, 17: 2.0 ** -140,
+               23: -info.smallest_subnormal / 2, 24: info.smallest_normal / 2}
+        for block, value in odd.items():
+            x[block * b + 5] = value
+        for k in (32, 3):
+            for start in (0, 7):
+                _check(x[start:], fmt, k=k, seed=k, start=start)
+                _check(x[start:], fmt, "saturate", "ml_dtypes", k=k, seed=k + 1, start=start)
+
+
+def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch):
+    """nf.round of float32 under seeded SR calls round_sr_add32, whose blocks (both passes)
+    give the bits the explicit random numbers of the same seed give (their loop is
+    ``sr_add_one``), with 1 or 2 threads; SR stays unbiased on inputs in every range of e2m1
+    (below one quantum, subnormal, normal, above the largest value: saturated)."""
+    calls = []
+    real = kern.round_sr_add32
+
+    def counted(*args):
+        calls.append(args[0].size)
+        return real(*args)
+    monkeypatch.setattr(kern, "round_sr_add32", counted)
+    monkeypatch.setattr("numfmt.parallel.CPUS", 2)
+    x = (np.random.default_rng(5).standard_normal(140_011) * 10).astype(np.float32)   # 2 threads: odd split
+    threads = nf.get_num_threads()
+    try:
+        for name in ("e4m3", "e2m1"):
+            explicit = nf.round(x, name, "sr", random_bits=random_bits(8, x.shape, 32))
+            for n in (1, 2):
+                nf.set_num_threads(n)
+                calls.clear()
+                seeded = nf.round(x, name, "sr", seed=8)
+                assert sum(calls) == x.size and len(calls) == n
+                np.testing.assert_array_equal(seeded.view(np.uint32), explicit.view(np.uint32))
+    finally:
+        nf.set_num_threads(threads)
+    values = np.float32([0.3, -0.7, 2.6, -5.2, 7.0])
+    y = nf.round(np.repeat(values, 20000), "e2m1", "sr", seed=3).reshape(values.size, -1)
+    want = np.float32([0.3, -0.7, 2.6, -5.2, 6.0])
+    assert np.all(np.abs(y.mean(axis=1, dtype=np.float64) - want) < 5 * 1.0 * 0.5 / np.sqrt(20000))

@@ -267,21 +267,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-@inner_inline
-def _sr_add_finite(b, zk, p):
-    """``sr_add_one`` for an input that is not NaN, branch-free over its range: the t
-    discarded bits of every binade (t > s below the smallest normal; at most 23 at or above
-    one quantum) as a variable shift, the random bits aligned under the kept bits as the
-    fixed-bias loop's, inputs below one quantum by their fraction of it (``sr_add_one``'s
-    carry), overflow and Inf by their results."""
-    a = U32(b & U32(0x7FFFFFFF))
-    t = minimum(U32(p.t_top - minimum(U32(a >> U32(23)), p.t_cap)), U32(24))
-    r = U32(U32(a + U32(zk >> U32(U32(U32(32) - t) & U32(31)))) & U32(U32(0xFFFFFFFF) << t))
-    f = U32(np.uint32(a).view(np.float32) * p.q_scale)
-    r = U32(p.q_bits if carries32(f, zk) else U32(0)) if a < p.q_bits else r
-    sign = U32(b ^ a)
-    ovf = p.ovf1 if sign != 0 else p.ovf0
-    return ovf if r > p.max_bits else U32(r | (sign if r != 0 else U32(sign & p.zero_sign)))
+FIXED_RUN = 4     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
 
 
 @nb.njit(cache=True, nogil=True)
@@ -290,13 +276,17 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
     Seeded, it goes by blocks of DRAW_BLOCK elements, their random bits drawn first
-    (``draw_words``): every block rounds with the fixed bias zk >> (32 - s), right where its
-    magnitudes all lie from the smallest normal to the largest value (normal binades, no
-    overflow), which the same loop checks; any other block again, by ``_sr_add_finite``
-    without NaN, else by ``sr_add_one``. These loops never read
-    ``rand``: a loop that does must check at run time that out does not overlap
-    rand[start:start + n], and an empty rand can fail that check by its address alone (then
-    it runs one element at a time)."""
+    (``draw_words``; for k < 32 cut to their top k bits in a loop of their own). A block
+    rounds with the fixed bias zk >> (32 - s), right where its magnitudes all lie from the
+    smallest normal to the largest value, which the same loop checks; a block that does not
+    in one branch-free pass over every range but NaN (``sr_add_range``), and a block with a
+    NaN (or of a format that pass does not take, ``sr_range_consts``) again by
+    ``sr_add_one``. After a block that needed the second pass, blocks take it right away
+    until FIXED_RUN blocks in a row would not have needed it (the first pass is faster
+    where the data rarely leave the normal range, the second where they often do). These loops never read ``rand``:
+    a loop that does must check at run time that out does not overlap rand[start:start + n],
+    and an empty rand can fail that check by its address alone (then it runs one element at
+    a time)."""
     nans = 0
     topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
     if rand.size == 0:
@@ -304,24 +294,32 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
         words = buf.view(np.uint32)
         to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
         span = U32(p.max_bits - p.normal_bits)
-        for lo in range(0, x_bits.size, DRAW_BLOCK):
-            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
-            off = draw_words(buf, seed, start + lo, xs.size, k)
+        c = sr_range_consts(p)
+        clean = FIXED_RUN        # blocks in a row that the fixed bias served (or could have)
+        for first in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[first:first + DRAW_BLOCK], out_bits[first:first + DRAW_BLOCK]
+            off = draw_words(buf, seed, start + first, xs.size, k)
             zs = words[off:off + xs.size]
-            plain, finite = True, True
+            if k < 32:
+                for j in range(zs.size):
+                    zs[j] &= topk
+            if clean >= FIXED_RUN:
+                fixed = True
+                for j in range(xs.size):
+                    a = U32(xs[j] & U32(0x7FFFFFFF))
+                    outs[j] = U32(U32(U32(a + U32(zs[j] >> to_bias)) & p.keep) | U32(xs[j] ^ a))
+                    fixed &= U32(a - p.normal_bits) <= span
+                if fixed:
+                    continue
+            low, high = U32(0xFFFFFFFF), U32(0)
             for j in range(xs.size):
+                outs[j] = sr_add_range(xs[j], zs[j], p, c)
                 a = U32(xs[j] & U32(0x7FFFFFFF))
-                outs[j] = U32(U32(U32(a + U32(U32(zs[j] & topk) >> to_bias)) & p.keep) | U32(xs[j] ^ a))
-                plain &= U32(a - p.normal_bits) <= span
-                finite &= a <= U32(0x7F800000)
-            if plain:
-                continue
-            if finite:
+                low, high = min(low, a), max(high, a)
+            clean = clean + 1 if (U32(high - p.normal_bits) <= span) & (low >= p.normal_bits) else 0
+            if (high > U32(0x7F800000)) | (not c[5]):
                 for j in range(xs.size):
-                    outs[j] = _sr_add_finite(xs[j], U32(zs[j] & topk), p)
-            else:
-                for j in range(xs.size):
-                    outs[j] = sr_add_one(xs[j], U32(zs[j] & topk), p)
+                    outs[j] = sr_add_one(xs[j], zs[j], p)
                     nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     else:
         rand = rand[start:start + x_bits.size]
@@ -541,3 +539,49 @@ def directed32_one(b, p, m):
     r = (p.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))
     res = _finish32(a, sign, r, p)
     return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res
+
+
+# ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----
+@inner_inline
+def sr_range_consts(p):
+    """The loop invariants of ``sr_add_range`` for p (a ``Fast32Params``): (ones, d, c2, maxp, ks,
+    fits). ones = 2**32 - 1 and d = t_top - 32, written so that LLVM cannot see their values
+    (it would otherwise fold ~zk into an overflow test that does not vectorize, and split
+    E - d into two steps in the loop); c2 = 32 - s (& 31: LLVM then keeps the shifts by
+    min(., c2) in uint32 lanes); maxp = the largest value's bits plus
+    2**s - 1; ks = (32 - qsub) << 23, which added to |x|'s bits scales it by 2**(32 - qsub).
+    fits: the format is one ``sr_add_range`` takes (every registered one is): overflow gives
+    ovf0 with the sign bit, the largest value is above the smallest normal, qsub <= 31."""
+    ones = U32(p.keep | U32(p.lsb - U32(1)))
+    s = U32(p.t_top - p.t_cap)
+    q_scale_bits = np.float32(p.q_scale).view(np.uint32)
+    fits = ((p.ovf1 == U32(p.ovf0 | U32(0x80000000))) & (p.max_bits > p.normal_bits)
+            & (q_scale_bits >= U32(0x40000000)))
+    return (ones, U32(U32(p.t_top - U32(32)) * U32(ones >> U32(31))), U32(U32(U32(32) - s) & U32(31)),
+            U32(p.max_bits + U32(p.lsb - U32(1))), U32(q_scale_bits - U32(0x3F800000)), fits)
+
+
+@inner_inline
+def sr_add_range(b, zk, p, c):
+    """``sr_add_one`` of the float32 bits b with the random bits zk (their top k bits, the rest
+    clear) for every b but NaN, where ``sr_range_consts(p)`` = c fits, in fewer steps. With t
+    the discarded bits of |x|'s binade (t = s at or above the smallest normal; one more per
+    binade below), the magnitude moves away iff f + zk carries out of 32 bits, f the t
+    discarded bits at the top of a uint32 (``sr_add_one``): so it is |x|'s bits plus zk >>
+    (32 - t), cut to t bits, the sign bit added back (|x| + the bias stays below 2**31).
+    Overflow (Inf included): that sum above maxp (the largest value is on the grid, and no
+    binade below 2**emin reaches maxp: the largest value is above the smallest normal); its
+    result is ovf0 with the sign bit. Below one quantum 2**qsub, f = |x| * 2**(32 - qsub)
+    truncated, which is exact: a power of two added to the exponent field, |x| * 2**(32 - qsub)
+    < 2**32 (and below 2**-126 it is below 1, as a subnormal x truly is: 32 - qsub <= 126);
+    f + zk carries iff f > ~zk."""
+    ones, d, c2, maxp, ks, fits = c
+    a = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ a)
+    sh = U32(minimum(U32(U32(a >> U32(23)) - d), c2) & U32(31))      # 32 - t (any, below one quantum)
+    v = U32(a + U32(zk >> sh))
+    r = U32(U32(v & U32(~U32(U32(0xFFFFFFFF) >> sh))) | sign)
+    r = U32(p.ovf0 | sign) if v > maxp else r
+    f = U32(np.uint32(U32(a + ks)).view(np.float32))
+    small = U32(p.q_bits | sign) if f > U32(zk ^ ones) else U32(sign & p.zero_sign)
+    return small if a < p.q_bits else r

@@ -79,13 +79,14 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 import numba as nb
 import numpy as np
 
-from ..random import splitmix_bits
+from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
-                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
+                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one,
+                       sr_add_range, sr_range_consts)
 from .inner import inner_inline
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
@@ -315,12 +316,6 @@ def _no_draw32(rand, seed, index, k):
 
 
 @inner_inline
-def _seeded32(rand, seed, index, k):
-    """The k random bits of element ``index`` at the top of a uint32 (``sr_add_one``'s zk)."""
-    return U32(U32(splitmix_bits(seed, index, k)) << U32(32 - k))
-
-
-@inner_inline
 def _given32(rand, seed, index, k):
     return U32(U32(rand[index]) << U32(32 - k))
 
@@ -381,14 +376,51 @@ def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, _same_range_value32, 2)
 
 
+@inner_inline
+def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
+    """``fast32_sr_kernel``'s seeded loop: by blocks of DRAW_BLOCK elements, their random bits
+    drawn first (``draw_words``, cut to their top k bits), float32's sum, difference or
+    product of x[i] and y[start + i] (exact) rounded by ``sr_add_range`` in the same pass as
+    the operands' check (``_loop32``'s), and a block with a NaN result (or of a format
+    sr_add_range does not take) again by ``sr_add_one``, its NaN made positive."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y = y[start:start + x.size]
+    buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+    words = buf.view(np.uint32)
+    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+    c = sr_range_consts(p)
+    found = False
+    for first in range(0, x.size, DRAW_BLOCK):
+        xs, ys, outs = x[first:first + DRAW_BLOCK], y[first:first + DRAW_BLOCK], out[first:first + DRAW_BLOCK]
+        xb, yb, ob = xs.view(np.uint32), ys.view(np.uint32), outs.view(np.uint32)
+        off = draw_words(buf, seed, start + first, xs.size, k)
+        zs = words[off:off + xs.size]
+        if k < 32:
+            for j in range(zs.size):
+                zs[j] &= topk
+        high = U32(0)
+        for j in range(xs.size):
+            found |= not _values32(xb[j], yb[j], xb[j], pc, _nearest_value32, 2)
+            b = np.float32(_add_mul32(xs[j], ys[j], xs[j], op)).view(np.uint32)     # (a NaN: any)
+            ob[j] = sr_add_range(b, zs[j], p, c)
+            high = max(high, U32(b & U32(0x7FFFFFFF)))
+        if (high > _INF32) | (not c[5]):
+            for j in range(xs.size):
+                v = _add_mul32(xs[j], ys[j], xs[j], op)
+                ob[j] = sr_add_one(_NAN32 if v != v else np.float32(v).view(np.uint32), zs[j], p)
+    if found:
+        bad[0] = 1
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 random bits (rand
     and seed as the casts take them), where float32's result is exact; two loops as
-    ``_stochastic_loop`` (the seeded one never reads rand)."""
+    ``_stochastic_loop`` (the seeded one, ``_sr_blocks32``, never reads rand)."""
     if rand.size == 0:
-        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded32, _add_mul32, _sr_add32,
-                _nearest_value32, 2)
+        _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed)
     else:
         _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
                 _nearest_value32, 2)
