@@ -79,11 +79,12 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 import numba as nb
 import numpy as np
 
-from ..random import splitmix_bits
+from ..random import DRAW_BLOCK, draw_words, drawn_bits, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
+from .inner import inner, inner_inline
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
                        fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
@@ -361,16 +362,70 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, _nearest_value32, 2)
 
 
+@inner_inline
+def _lean_value32(a, pc):
+    """Whether the float32 magnitude bits a are a finite value of the format, apart from the
+    check of its last bits that ``_lean_values32`` makes for every operand at once: at most
+    the largest value, and at or above 2**emin, or a multiple of 2**qsub ((|x| + magic) -
+    magic leaves it, as ``_nearest_value32``'s). Inf and NaN are not: ``_check_values32``
+    decides them."""
+    mag = np.uint32(a).view(np.float32)
+    return (a <= pc.max_bits) & ((a >= pc.normal_bits) | (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag))
+
+
+@inner_inline
+def _lean_values32(xb, yb, zb, pc, arity):
+    """Whether the ``arity`` operands' float32 bits are finite values of the format (pc:
+    ``Fast32Params``), in fewer steps than ``_values32``: no bit below the last kept one of a
+    normal binade (subnormal values have none either), tested on their OR at once, then
+    ``_lean_value32``. False for Inf and NaN operands, which may be values."""
+    xa, ya, za = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
+    ya, za = ya if arity >= 2 else U32(0), za if arity >= 3 else U32(0)
+    return ((U32(U32(xa | ya | za) & U32(pc.lsb - U32(1))) == U32(0)) & _lean_value32(xa, pc)
+            & _lean_value32(ya, pc) & _lean_value32(za, pc))
+
+
+@inner
+def _check_values32(xb, yb, zb, pc, bad, arity):
+    """bad[0] = 1 if one of the ``arity`` operands' float32 bits (uint32 arrays) is not a value
+    of the format (``_values32`` by ``_nearest_value32``): what a loop runs where
+    ``_lean_values32`` did not hold everywhere (Inf and NaN operands, or a bad one)."""
+    for i in range(xb.size):
+        if not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity):
+            bad[0] = 1
+            return
+
+
+@nb.njit(inline="always")
+def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
+    """``_nearest_loop32`` (``rounder`` with p: ``_nearest32`` or ``_directed32``) checking the
+    operands by ``_lean_values32`` as it goes, and by ``_check_values32`` after it where that
+    did not hold for every element."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    lean = True
+    for i in range(x.size):
+        lean &= _lean_values32(xb[i], yb[i], zb[i], pc, arity)
+        v = compute(x[i], y[i], z[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        ob[i] = rounder(b, U32(0), p)
+    if not lean:
+        _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
-    sqrt (5; y unused): a loop each."""
+    sqrt (5; y unused): a loop each (``_lean_loop32``)."""
     if op == 3:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, _nearest_value32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3)
     elif op == 4:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, _nearest_value32, 2)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
     else:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, _nearest_value32, 1)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -431,11 +486,6 @@ def _directed32(b, zk, p):
     return directed32_one(b, p[0], p[1])
 
 
-@nb.njit(inline="always")
-def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
-    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            compute, _directed32, _nearest_value32, arity)
 
 
 @nb.njit(forceinline=True)
@@ -452,13 +502,13 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
     m = p[1]
     if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, _directed32, 3)
     elif op == 3:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _directed32, 3)
     elif op == 4:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, 2)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _directed32, 2)
     else:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, 1)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _directed32, 1)
 
 
 @nb.njit(forceinline=True)
