@@ -547,23 +547,44 @@ def _odd_sr32(x, y, z, o, r, scale, p, above):
     return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
 
 
+@inner_inline
+def _drawn_block(buf, words, off, rs, j, k):
+    """The k random bits of element j of a block that ``draw_words`` drew into buf."""
+    return drawn_bits(buf, words, off, j, k)
+
+
+@inner_inline
+def _given_block(buf, words, off, rs, j, k):
+    """The explicit random number j of a block (rs: its slice of rand)."""
+    return rs[j]
+
+
 @nb.njit(inline="always")
 def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, above, arity):
     """out[i] = ``_odd_sr32`` of compute(x[i], y[start + i], z[start + i]) with the k random bits
-    ``draw`` gives element start + i; operands checked as ``_loop32``'s."""
+    of element start + i, by blocks of DRAW_BLOCK elements: ``draw`` (``_drawn_block``: seeded,
+    drawn for the block first by ``draw_words``; ``_given_block``: rand's); operands checked
+    as ``_lean_loop32``'s."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     scale = 1.0 / np.float64(np.int64(1) << k)
-    found = False
-    for i in range(x.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity)
-        o = compute(x[i], y[i], z[i], op)
-        ob[i] = _odd_sr32(x[i], y[i], z[i], o, draw(rand, seed, start + i, k), scale, p, above)
-    if found:
-        bad[0] = 1
+    buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+    words = buf.view(np.uint32)
+    lean = True
+    for lo in range(0, x.size, DRAW_BLOCK):
+        xs, ys, zs, obs = x[lo:lo + DRAW_BLOCK], y[lo:lo + DRAW_BLOCK], z[lo:lo + DRAW_BLOCK], ob[lo:lo + DRAW_BLOCK]
+        xbs, ybs, zbs = xb[lo:lo + DRAW_BLOCK], yb[lo:lo + DRAW_BLOCK], zb[lo:lo + DRAW_BLOCK]
+        rs = rand[start + lo:start + lo + xs.size]
+        off = draw_words(buf, seed, start + lo, xs.size, k) if rand.size == 0 else 0
+        for j in range(xs.size):
+            lean &= _lean_values32(xbs[j], ybs[j], zbs[j], pc, arity)
+            o = compute(xs[j], ys[j], zs[j], op)
+            obs[j] = _odd_sr32(xs[j], ys[j], zs[j], o, draw(buf, words, off, rs, j, k), scale, p, above)
+    if not lean:
+        _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
 
 @nb.njit(inline="always")
@@ -583,9 +604,9 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
     float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
     (``arithmetic.floating.odd_sr_in_float32``). The seeded loops never read rand."""
     if rand.size == 0:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded)
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _drawn_block)
     else:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given)
+        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given_block)
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
