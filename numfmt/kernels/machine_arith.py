@@ -79,14 +79,15 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 import numba as nb
 import numpy as np
 
-from ..random import DRAW_BLOCK, draw_words, drawn_bits, splitmix_bits
+from ..lanes import maximum, minimum
+from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .inner import inner, inner_inline
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
-                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
+                       carries32, fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -548,41 +549,109 @@ def _odd_sr32(x, y, z, o, r, scale, p, above):
 
 
 @inner_inline
-def _drawn_block(buf, words, off, rs, j, k):
-    """The k random bits of element j of a block that ``draw_words`` drew into buf."""
-    return drawn_bits(buf, words, off, j, k)
+def _drawn_block(ws, rs, j, topk, k):
+    """The k random bits of element j of a block that ``draw_words`` drew (ws: its words), at
+    the top of a uint32 (``sr_add_one``'s zk; k <= 32: uint32 lanes only)."""
+    return U32(ws[j] & topk)
 
 
 @inner_inline
-def _given_block(buf, words, off, rs, j, k):
-    """The explicit random number j of a block (rs: its slice of rand)."""
-    return rs[j]
+def _given_block(ws, rs, j, topk, k):
+    """The explicit random number j of a block (rs: its slice of rand) at the top of a uint32."""
+    return U32(U32(rs[j]) << U32(32 - k))
+
+
+@inner_inline
+def _sr_window32(o, zk, p):
+    """(bits, decided): v rounded stochastically (sr_rule "add", zk the k random bits at the top
+    of a uint32, p: ``Fast32Params``) from its stand-in o (v rounded to odd at 24 bits), as
+    ``sr_add_one`` rounds: where |o|'s bits a are odd, |v| lies strictly between the bits
+    a - 1 and a + 1 (o is v where they are even), in one cell of the format's grid; the fraction
+    f of the cell that ``sr_add_one`` adds zk to (32 bits) lies from a - 1's to a + 1's less
+    one, and the result is decided where both carry alike (below the smallest quantum: only
+    where o is v). Inf and NaN go as ``sr_add_one``'s."""
+    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    a = U32(b & U32(0x7FFFFFFF))
+    d = U32(a & U32(1))
+    base, step, small = grid32(a, p)
+    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
+    sh = U32(U32(U32(32) - t) & U32(31))
+    hi = np.float32(np.uint32(U32(a + d)).view(np.float32) * p.q_scale)
+    c = U32(np.minimum(hi, np.float32(4294967040.0)))       # (the largest float32 below 2**32)
+    g_small = U32(0xFFFFFFFF) if U32(a + d) >= p.q_bits else U32(c - U32(d & U32(np.float32(c) == hi)))
+    f = U32(np.uint32(U32(a - d)).view(np.float32) * p.q_scale) if small else U32(U32(U32(a - d) - base) << sh)
+    g = g_small if small else U32(U32(U32(U32(a + d) - base) << sh) - d)
+    up = carries32(f, zk)
+    decided = up == carries32(g, zk)
+    return _finish32(a, U32(b ^ a), U32(base + step) if up else base, p), decided
+
+
+@inner
+def _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k):
+    """obs[j] = ``_odd_sr32`` of OPS[op] (fma or sqrt) of xs[j], ys[j], zs[j] with the random
+    bits zks[j] (at the top of a uint32): the blocks that ``_sr_window32`` did not decide."""
+    scale = 1.0 / np.float64(np.int64(1) << k)
+    for j in range(xs.size):
+        x, y, z, r = xs[j], ys[j], zs[j], np.int64(zks[j] >> U32(32 - k))
+        if op == 3:
+            obs[j] = _odd_sr32(x, y, z, fma_odd32(x, y, z, op), r, scale, p, _fma_above)
+        else:
+            obs[j] = _odd_sr32(x, y, z, _sqrt32(x, y, z, op), r, scale, p, _sqrt_above)
+
+
+@inner_inline
+def _fma_window(x, y, z, op, zk, k, scale, p):
+    """(bits, decided) of x y + z rounded stochastically (zk: the k random bits at the top of a
+    uint32) by ``_sr_window32`` from ``fma_odd32``."""
+    return _sr_window32(fma_odd32(x, y, z, op), zk, p)
+
+
+@inner_inline
+def _sqrt_window(x, y, z, op, zk, k, scale, p):
+    """``_fma_window`` of sqrt(x), from ``sqrt_odd32``."""
+    return _sr_window32(sqrt_odd32(x, y, z, op), zk, p)
+
+
+@inner_inline
+def _div_threshold(x, y, z, op, zk, k, scale, p):
+    """(bits, True) of x / y rounded stochastically by ``_odd_sr32`` (its threshold, exact in
+    float64; scale = 2**-k): faster for div than ``_sr_window32`` of ``_div_odd32``."""
+    return _odd_sr32(x, y, z, _div32(x, y, z, op), np.int64(zk >> U32(32 - k)), scale, p, _div_above), True
 
 
 @nb.njit(inline="always")
-def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, above, arity):
-    """out[i] = ``_odd_sr32`` of compute(x[i], y[start + i], z[start + i]) with the k random bits
-    of element start + i, by blocks of DRAW_BLOCK elements: ``draw`` (``_drawn_block``: seeded,
-    drawn for the block first by ``draw_words``; ``_given_block``: rand's); operands checked
-    as ``_lean_loop32``'s."""
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, step, arity):
+    """out[i] = OPS[op] of x[i], y[start + i], z[start + i] rounded stochastically by ``step``
+    (``_fma_window``, ``_sqrt_window``, ``_div_threshold``) with the k random bits of element
+    start + i, by blocks of DRAW_BLOCK elements: ``draw`` (``_drawn_block``: seeded, drawn for
+    the block first by ``draw_words``; ``_given_block``: rand's); a block with an element the
+    step did not decide again by ``_odd_sr_exact``; operands checked as ``_lean_loop32``'s."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
-    scale = 1.0 / np.float64(np.int64(1) << k)
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
     words = buf.view(np.uint32)
+    zks = np.empty(DRAW_BLOCK, np.uint32)
+    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+    scale = 1.0 / np.float64(np.int64(1) << k)
     lean = True
     for lo in range(0, x.size, DRAW_BLOCK):
         xs, ys, zs, obs = x[lo:lo + DRAW_BLOCK], y[lo:lo + DRAW_BLOCK], z[lo:lo + DRAW_BLOCK], ob[lo:lo + DRAW_BLOCK]
         xbs, ybs, zbs = xb[lo:lo + DRAW_BLOCK], yb[lo:lo + DRAW_BLOCK], zb[lo:lo + DRAW_BLOCK]
         rs = rand[start + lo:start + lo + xs.size]
         off = draw_words(buf, seed, start + lo, xs.size, k) if rand.size == 0 else 0
+        ws = words[off:off + xs.size]
+        decided = True
         for j in range(xs.size):
             lean &= _lean_values32(xbs[j], ybs[j], zbs[j], pc, arity)
-            o = compute(xs[j], ys[j], zs[j], op)
-            obs[j] = _odd_sr32(xs[j], ys[j], zs[j], o, draw(buf, words, off, rs, j, k), scale, p, above)
+            obs[j], ok = step(xs[j], ys[j], zs[j], op, draw(ws, rs, j, topk, k), k, scale, p)
+            decided &= ok
+        if not decided:
+            for j in range(xs.size):
+                zks[j] = draw(ws, rs, j, topk, k)
+            _odd_sr_exact(xs, ys, zs, obs, zks[:xs.size], op, p, k)
     if not lean:
         _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
@@ -591,11 +660,11 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, dra
 def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
     """``_odd_sr_loop32`` of fma (op 3), div (4) or sqrt (5): a loop each."""
     if op == 3:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _fma_window, 3)
     elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div32, _div_above, 2)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_threshold, 2)
     else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt32, _sqrt_above, 1)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt_window, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
