@@ -566,24 +566,27 @@ def _sr_window32(o, zk, p):
     """(bits, decided): v rounded stochastically (sr_rule "add", zk the k random bits at the top
     of a uint32, p: ``Fast32Params``) from its stand-in o (v rounded to odd at 24 bits), as
     ``sr_add_one`` rounds: where |o|'s bits a are odd, |v| lies strictly between the bits
-    a - 1 and a + 1 (o is v where they are even), in one cell of the format's grid; the fraction
-    f of the cell that ``sr_add_one`` adds zk to (32 bits) lies from a - 1's to a + 1's less
-    one, and the result is decided where both carry alike (below the smallest quantum: only
-    where o is v). Inf and NaN go as ``sr_add_one``'s."""
+    a - 1 and a + 1 (o is v where they are even), in one cell of the format's grid (base,
+    step: ``grid32``, 2**t = step); the fraction f of the cell that ``sr_add_one`` adds zk to
+    (32 bits) lies from a - 1's to a + 1's less one, and the result is decided where both
+    carry alike. With zk = zh 2**(32 - t) + zl, f + zk carries for a fraction of the bits
+    c - base iff c + zh reaches the next grid point (less one where zl = 0 and f ends at
+    a + 1's less one), so that truncated to the grid it is the result. Below the smallest quantum only
+    where a is even (fma's and sqrt's stand-ins there are v: a root of a nonzero value is not
+    there; x y + z is a multiple of 2**(2 qsub), and below 2**qsub of at most 2p <= 24 bits).
+    Inf and NaN go as ``sr_add_one``'s."""
     b = _NAN32 if o != o else np.float32(o).view(np.uint32)
     a = U32(b & U32(0x7FFFFFFF))
     d = U32(a & U32(1))
     base, step, small = grid32(a, p)
     t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
-    sh = U32(U32(U32(32) - t) & U32(31))
-    hi = np.float32(np.uint32(U32(a + d)).view(np.float32) * p.q_scale)
-    c = U32(np.minimum(hi, np.float32(4294967040.0)))       # (the largest float32 below 2**32)
-    g_small = U32(0xFFFFFFFF) if U32(a + d) >= p.q_bits else U32(c - U32(d & U32(np.float32(c) == hi)))
-    f = U32(np.uint32(U32(a - d)).view(np.float32) * p.q_scale) if small else U32(U32(U32(a - d) - base) << sh)
-    g = g_small if small else U32(U32(U32(U32(a + d) - base) << sh) - d)
-    up = carries32(f, zk)
-    decided = up == carries32(g, zk)
-    return _finish32(a, U32(b ^ a), U32(base + step) if up else base, p), decided
+    zh = U32(zk >> U32(U32(U32(32) - t) & U32(31)))
+    keep = U32(U32(0) - step)
+    lo = U32(U32(U32(a - d) + zh) & keep)
+    hi = U32(U32(U32(U32(a + d) + zh) - U32(d & U32(U32(zk << U32(t & U32(31))) == U32(0)))) & keep)
+    up = carries32(U32(np.uint32(a).view(np.float32) * p.q_scale), zk)
+    r = (U32(base + step) if up else base) if small else lo
+    return _finish32(a, U32(b ^ a), r, p), (lo == hi) & ((not small) | (d == U32(0)))
 
 
 @inner
