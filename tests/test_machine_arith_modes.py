@@ -17,7 +17,7 @@ from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_f
 from numfmt.casts.floating import fast32_params, kernel_params
 from numfmt.kernels.floating import (DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, fma_odd32, round_one,
                                      sqrt_odd32)
-from numfmt.kernels.machine_arith import (_lean_values32, _nearest32, _nearest_value32, _sr_window32, _value32,
+from numfmt.kernels.machine_arith import (_lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32, _value32,
                                          fast32_modes_kernel, fast32_odd_sr_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
@@ -81,6 +81,28 @@ def test_directed32_one_is_round_one(f, mode, overflow, seed):
     bits = spread_bits(f, 4000, seed)
     got, want = np.empty_like(bits), np.empty_like(bits)
     _directed(bits, got, *directed32_args(f, mode, overflow))
+    _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
+    bad = got != want
+    assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
+
+
+@nb.njit
+def _lean_directed(bits, out, p, m):
+    for i in range(bits.size):
+        out[i] = _lean_directed32(bits[i], U32(0), (p, m))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(FAST_FORMATS), st.sampled_from(MODES[1:]), st.sampled_from(["ieee", "saturate"]),
+       st.integers(0, 2 ** 32 - 1))
+def test_lean_directed32_is_round_one(f, mode, overflow, seed):
+    """``_lean_directed32`` (fma's rounding in the modes kernel) gives ``round_one``'s bits in every
+    deterministic mode but nearest_even (which fma takes to the nearest-even kernel)."""
+    assert (fast32_args("fma", f, Rounding.NEAREST_EVEN, overflow, None, np.float32, np.float32) or (None,))[0] \
+        is not fast32_modes_kernel
+    bits = spread_bits(f, 3000, seed)
+    got, want = np.empty_like(bits), np.empty_like(bits)
+    _lean_directed(bits, got, *directed32_args(f, mode, overflow))
     _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
     bad = got != want
     assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])

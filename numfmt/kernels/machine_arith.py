@@ -481,6 +481,29 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 #   most u (|s| and theta both lie in [base, base + u]): exact in float64.
 
 
+@inner_inline
+def _lean_directed32(b, zk, p):
+    """``_directed32`` in every mode but nearest_even, in fewer steps: the bias below the kept
+    bits is half a step under nearest_away (m.nearest), else all of it less one or none (away
+    from zero by sign, or odd where the last kept bit is even: m's away flags are 0 under
+    odd); below the smallest quantum the result is the quantum iff a reaches half of it
+    (nearest_away: its bits less one binade's, a normal float32), else iff a != 0 and the
+    mode rounds away (odd: away from the even 0)."""
+    q, m = p
+    a = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ a)
+    base, step, small = grid32(a, q)
+    lsb = U32((U32(a & step) != U32(0)) | (step == U32(0x00800000)))     # (qsub's binade: code 1)
+    away = U32(m.away_neg if sign != U32(0) else m.away_pos)
+    full = U32(U32(step - U32(1)) & U32(U32(0) - U32(away | U32(m.odd & U32(U32(1) - lsb)))))
+    bias = U32(step >> U32(1)) if m.nearest != U32(0) else full
+    up = (a >= U32(q.q_bits - U32(0x00800000))) if m.nearest != U32(0) else \
+        ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
+    r = (q.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))
+    res = _finish32(a, sign, r, q)
+    return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res
+
+
 @nb.njit(forceinline=True)
 def _directed32(b, zk, p):
     """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
@@ -498,14 +521,15 @@ def _fma_odd_rdn32(x, y, z, op):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode: p = (``Fast32Params`` with the
-    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
+    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode (fma: but nearest_even, which
+    takes that kernel; ``_lean_directed32``): p = (``Fast32Params`` with the mode's overflow
+    results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
     ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
     m = p[1]
     if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, _directed32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, _lean_directed32, 3)
     elif op == 3:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _directed32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _lean_directed32, 3)
     elif op == 4:
         _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _directed32, 2)
     else:
