@@ -96,10 +96,11 @@ def _lean_directed(bits, out, p, m):
 @given(st.sampled_from(FAST_FORMATS), st.sampled_from(MODES[1:]), st.sampled_from(["ieee", "saturate"]),
        st.integers(0, 2 ** 32 - 1))
 def test_lean_directed32_is_round_one(f, mode, overflow, seed):
-    """``_lean_directed32`` (fma's rounding in the modes kernel) gives ``round_one``'s bits in every
-    deterministic mode but nearest_even (which fma takes to the nearest-even kernel)."""
-    assert (fast32_args("fma", f, Rounding.NEAREST_EVEN, overflow, None, np.float32, np.float32) or (None,))[0] \
-        is not fast32_modes_kernel
+    """``_lean_directed32`` (the modes kernel's rounding) gives ``round_one``'s bits in every
+    deterministic mode but nearest_even (which takes the nearest-even kernel)."""
+    for op in ("fma", "div", "sqrt"):
+        assert (fast32_args(op, f, Rounding.NEAREST_EVEN, overflow, None, np.float32, np.float32) or (None,))[0] \
+            is not fast32_modes_kernel
     bits = spread_bits(f, 3000, seed)
     got, want = np.empty_like(bits), np.empty_like(bits)
     _lean_directed(bits, got, *directed32_args(f, mode, overflow))

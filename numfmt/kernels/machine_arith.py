@@ -86,7 +86,7 @@ from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .inner import inner, inner_inline
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32,
                        carries32, fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
@@ -399,7 +399,7 @@ def _check_values32(xb, yb, zb, pc, bad, arity):
 
 @nb.njit(inline="always")
 def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
-    """``_nearest_loop32`` (``rounder`` with p: ``_nearest32`` or ``_directed32``) checking the
+    """``_nearest_loop32`` (``rounder`` with p: ``_nearest32`` or ``_lean_directed32``) checking the
     operands by ``_lean_values32`` as it goes, and by ``_check_values32`` after it where that
     did not hold for every element."""
     if tiny + tiny == 0:
@@ -460,7 +460,7 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 # never a point of the format's grid of p + 1 bits unless v is, so it lies strictly between
 # the same neighbours on that grid as v, or is v) or fma's sum rounded to odd at 24 bits
 # (``fma_odd32``, p <= 22: the same). So it rounds once more correctly to p bits in every
-# mode (``fast32_modes_kernel``: ``directed32_one``), and truncated to the grid of p bits it
+# mode (``fast32_modes_kernel``: ``_lean_directed32``), and truncated to the grid of p bits it
 # gives v's, in v's binade.
 #
 # Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
@@ -483,7 +483,8 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 
 @inner_inline
 def _lean_directed32(b, zk, p):
-    """``_directed32`` in every mode but nearest_even, in fewer steps: the bias below the kept
+    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``) in every mode but
+    nearest_even (which never takes ``fast32_modes_kernel``), in fewer steps: the bias below the kept
     bits is half a step under nearest_away (m.nearest), else all of it less one or none (away
     from zero by sign, or odd where the last kept bit is even: m's away flags are 0 under
     odd); below the smallest quantum the result is the quantum iff a reaches half of it
@@ -504,12 +505,6 @@ def _lean_directed32(b, zk, p):
     return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res
 
 
-@nb.njit(forceinline=True)
-def _directed32(b, zk, p):
-    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
-    return directed32_one(b, p[0], p[1])
-
-
 
 
 @nb.njit(forceinline=True)
@@ -521,8 +516,8 @@ def _fma_odd_rdn32(x, y, z, op):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode (fma: but nearest_even, which
-    takes that kernel; ``_lean_directed32``): p = (``Fast32Params`` with the mode's overflow
+    """``fast32_fma_div_sqrt_kernel`` in every deterministic mode but nearest_even (which takes
+    that kernel; ``_lean_directed32``): p = (``Fast32Params`` with the mode's overflow
     results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
     ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
     m = p[1]
@@ -531,9 +526,9 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     elif op == 3:
         _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _lean_directed32, 3)
     elif op == 4:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _directed32, 2)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _lean_directed32, 2)
     else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _directed32, 1)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _lean_directed32, 1)
 
 
 @nb.njit(forceinline=True)
