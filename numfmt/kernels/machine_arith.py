@@ -568,19 +568,6 @@ def _odd_sr32(x, y, z, o, r, scale, p, above):
 
 
 @inner_inline
-def _drawn_block(ws, rs, j, topk, k):
-    """The k random bits of element j of a block that ``draw_words`` drew (ws: its words), at
-    the top of a uint32 (``sr_add_one``'s zk; k <= 32: uint32 lanes only)."""
-    return U32(ws[j] & topk)
-
-
-@inner_inline
-def _given_block(ws, rs, j, topk, k):
-    """The explicit random number j of a block (rs: its slice of rand) at the top of a uint32."""
-    return U32(U32(rs[j]) << U32(32 - k))
-
-
-@inner_inline
 def _sr_window32(o, zk, p):
     """(bits, decided): v rounded stochastically (sr_rule "add", zk the k random bits at the top
     of a uint32, p: ``Fast32Params``) from its stand-in o (v rounded to odd at 24 bits), as
@@ -641,63 +628,68 @@ def _div_threshold(x, y, z, op, zk, k, scale, p):
     return _odd_sr32(x, y, z, _div32(x, y, z, op), np.int64(zk >> U32(32 - k)), scale, p, _div_above), True
 
 
+@inner
+def _block_words(zks, buf, seed, first, k, rand):
+    """zks[j] = the k random bits of element first + j (j < zks.size <= DRAW_BLOCK) at the top of
+    a uint32 (``sr_add_one``'s zk): rand's (explicit bits), or where rand is empty those of
+    seed, drawn by ``draw_words`` into buf (uint64, DRAW_BLOCK + 2 long). Each loop reads one
+    source only: a loop that read rand where it is empty might fail the run-time overlap check
+    by rand's address alone (and run one element at a time)."""
+    if rand.size == 0:
+        off = draw_words(buf, seed, first, zks.size, k)
+        words = buf.view(np.uint32)[off:off + zks.size]
+        topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+        for j in range(zks.size):
+            zks[j] = U32(words[j] & topk)
+    else:
+        rs = rand[first:first + zks.size]
+        for j in range(zks.size):
+            zks[j] = U32(U32(rs[j]) << U32(32 - k))
+
+
 @nb.njit(inline="always")
-def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, step, arity):
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, step, arity):
     """out[i] = OPS[op] of x[i], y[start + i], z[start + i] rounded stochastically by ``step``
     (``_fma_window``, ``_sqrt_window``, ``_div_threshold``) with the k random bits of element
-    start + i, by blocks of DRAW_BLOCK elements: ``draw`` (``_drawn_block``: seeded, drawn for
-    the block first by ``draw_words``; ``_given_block``: rand's); a block with an element the
-    step did not decide again by ``_odd_sr_exact``; operands checked as ``_lean_loop32``'s."""
+    start + i, by blocks of DRAW_BLOCK elements whose random bits ``_block_words`` gives first;
+    a block with an element the step did not decide again by ``_odd_sr_exact``; operands
+    checked as ``_lean_loop32``'s."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
-    words = buf.view(np.uint32)
-    zks = np.empty(DRAW_BLOCK, np.uint32)
-    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+    words = np.empty(DRAW_BLOCK, np.uint32)
     scale = 1.0 / np.float64(np.int64(1) << k)
     lean = True
     for lo in range(0, x.size, DRAW_BLOCK):
         xs, ys, zs, obs = x[lo:lo + DRAW_BLOCK], y[lo:lo + DRAW_BLOCK], z[lo:lo + DRAW_BLOCK], ob[lo:lo + DRAW_BLOCK]
         xbs, ybs, zbs = xb[lo:lo + DRAW_BLOCK], yb[lo:lo + DRAW_BLOCK], zb[lo:lo + DRAW_BLOCK]
-        rs = rand[start + lo:start + lo + xs.size]
-        off = draw_words(buf, seed, start + lo, xs.size, k) if rand.size == 0 else 0
-        ws = words[off:off + xs.size]
+        zks = words[:xs.size]
+        _block_words(zks, buf, seed, start + lo, k, rand)
         decided = True
         for j in range(xs.size):
             lean &= _lean_values32(xbs[j], ybs[j], zbs[j], pc, arity)
-            obs[j], ok = step(xs[j], ys[j], zs[j], op, draw(ws, rs, j, topk, k), k, scale, p)
+            obs[j], ok = step(xs[j], ys[j], zs[j], op, zks[j], k, scale, p)
             decided &= ok
         if not decided:
-            for j in range(xs.size):
-                zks[j] = draw(ws, rs, j, topk, k)
-            _odd_sr_exact(xs, ys, zs, obs, zks[:xs.size], op, p, k)
+            _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k)
     if not lean:
         _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
-
-
-@nb.njit(inline="always")
-def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
-    """``_odd_sr_loop32`` of fma (op 3), div (4) or sqrt (5): a loop each."""
-    if op == 3:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _fma_window, 3)
-    elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div_threshold, 2)
-    else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt_window, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     """fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in
     float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
-    (``arithmetic.floating.odd_sr_in_float32``). The seeded loops never read rand."""
-    if rand.size == 0:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _drawn_block)
+    (``arithmetic.floating.odd_sr_in_float32``): a loop each (``_odd_sr_loop32``)."""
+    if op == 3:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma_window, 3)
+    elif op == 4:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div_threshold, 2)
     else:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given_block)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt_window, 1)
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
