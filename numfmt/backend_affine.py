@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
 
 from . import backends

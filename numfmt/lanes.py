@@ -13,7 +13,6 @@ backend, runtime ints in the one compiled Numba kernel.
 """
 import math
 
-import numba as nb
 import numpy as np
 from .kernels.inner import inner_inline
 

@@ -15,14 +15,16 @@ from hypothesis import given, settings, strategies as st
 import numfmt as nf
 from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_float32
 from numfmt.casts.floating import fast32_params, kernel_params
-from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
-from numfmt.kernels.machine_arith import (_nearest32, _nearest_value32, _value32, fast32_modes_kernel,
-                                         fast32_odd_sr_kernel)
-from numfmt.rounding import Rounding
+from numfmt.kernels.floating import (DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, fma_odd32, round_one,
+                                     sqrt_odd32)
+from numfmt.kernels.machine_arith import (_lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32, _value32,
+                                         fast32_modes_kernel, fast32_odd_sr_kernel)
+from numfmt.rounding import Rounding, rounding_mode
 
 sys.path.insert(0, str(Path(__file__).parent))
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
-from test_machine_arith import FORMATS, FUNCTIONS, exact_core, pair_sample, same_bits, wide_sample  # noqa: E402
+from test_machine_arith import (FORMATS, FUNCTIONS, exact_core, operands_of, pair_sample, same_bits,  # noqa: E402
+                               wide_sample)  # noqa: E402
 
 MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
 SR = Rounding.STOCHASTIC
@@ -79,6 +81,29 @@ def test_directed32_one_is_round_one(f, mode, overflow, seed):
     bits = spread_bits(f, 4000, seed)
     got, want = np.empty_like(bits), np.empty_like(bits)
     _directed(bits, got, *directed32_args(f, mode, overflow))
+    _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
+    bad = got != want
+    assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
+
+
+@nb.njit
+def _lean_directed(bits, out, p, m):
+    for i in range(bits.size):
+        out[i] = _lean_directed32(bits[i], U32(0), (p, m))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(FAST_FORMATS), st.sampled_from(MODES[1:]), st.sampled_from(["ieee", "saturate"]),
+       st.integers(0, 2 ** 32 - 1))
+def test_lean_directed32_is_round_one(f, mode, overflow, seed):
+    """``_lean_directed32`` (the modes kernel's rounding) gives ``round_one``'s bits in every
+    deterministic mode but nearest_even (which takes the nearest-even kernel)."""
+    for op in ("fma", "div", "sqrt"):
+        assert (fast32_args(op, f, Rounding.NEAREST_EVEN, overflow, None, np.float32, np.float32) or (None,))[0] \
+            is not fast32_modes_kernel
+    bits = spread_bits(f, 3000, seed)
+    got, want = np.empty_like(bits), np.empty_like(bits)
+    _lean_directed(bits, got, *directed32_args(f, mode, overflow))
     _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
     bad = got != want
     assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
@@ -179,3 +204,91 @@ def test_stochastic_sqrt_random_bits_at_the_root():
     xs, bits = np.array(xs, np.float32), np.array(bits, np.uint64)
     got = _sr_check("sqrt", f, (xs,), 32, random_bits=bits)
     assert (got != np.sqrt(xs)).sum() > xs.size // 3      # (both directions taken)
+
+
+@nb.njit
+def _lean_checks(xb, pc):
+    out = np.empty((2, xb.size), np.bool_)
+    for i in range(xb.size):
+        out[0, i] = _lean_values32(xb[i], xb[i], xb[i], pc, 3)
+        out[1, i] = _value32(xb[i], pc, _nearest32)
+    return out
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1", "binary16", "e4m3fnuz"])
+def test_lean_values32_is_value32_on_finite_bits(name):
+    """``_lean_values32`` (the fma, div and sqrt loops' check) holds exactly where ``_value32`` does
+    for finite patterns, and never for Inf or NaN (``_check_values32`` decides those)."""
+    f = nf.format(name)
+    bits = spread_bits(f, 20_000, 2)
+    lean, full = _lean_checks(bits, fast32_params(f, "ieee", "ml_dtypes"))
+    finite = (bits & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)
+    np.testing.assert_array_equal(lean[finite], full[finite])
+    assert not lean[~finite].any() and lean.sum() > bits.size // 10
+
+
+@pytest.mark.parametrize("rounding", ["nearest_even", "toward_positive", "stochastic"])
+def test_inf_nan_and_bad_operands_take_the_full_check(rounding):
+    """Inf and NaN operands (values of e5m2) fail the lean check: the full check after the loop
+    accepts them (results as the exact core's); a non-value among them still raises."""
+    f = nf.format("e5m2")
+    a = np.float32([1.5, np.inf, -np.inf, np.nan, 0.0, 3.0, -0.25, 2.0 ** -16] * 40)
+    b, c = np.roll(a, 3), np.roll(a, 5)
+    kw = {"seed": 3} if rounding == "stochastic" else {}
+    for op in ("fma", "div", "sqrt"):
+        operands = operands_of(op, a, b, c)
+        assert fast32_args(op, f, rounding_mode(rounding), "ieee", (3, 32, "add", None) if kw else None,
+                           np.float32, np.float32) is not None
+        got = FUNCTIONS[op](*operands, f, rounding, **kw)
+        same_bits(got, FUNCTIONS[op](*[o.astype(np.float64) for o in operands], f, rounding, **kw))
+        bad = [o.copy() for o in operands]
+        bad[-1][7] = np.float32(1.1)
+        with pytest.raises(ValueError, match="not values of e5m2"):
+            FUNCTIONS[op](*bad, f, rounding, **kw)
+
+
+@nb.njit(error_model="numpy")
+def _windows(x, y, z, zk, p, op):
+    """(stand-in bits, decided) of ``_fma_window`` / ``_sqrt_window`` per element."""
+    out = np.empty((2, x.size), np.uint32)
+    for i in range(x.size):
+        o = fma_odd32(x[i], y[i], z[i], 3) if op == 3 else sqrt_odd32(x[i], y[i], z[i], 5)
+        out[0, i] = np.float32(o).view(np.uint32)
+        out[1, i] = _sr_window32(o, zk[i], p)[1]
+    return out
+
+
+@pytest.mark.parametrize("op", ["fma", "sqrt"])
+def test_stochastic_window_undecided_falls_back(op):
+    """binary16 (fma) and E5M9 (sqrt) with random bits set against each stand-in's window (its
+    fraction of the cell 2**32 - r, and one off either side): ``_sr_window32`` leaves some
+    elements undecided, their blocks go by ``_odd_sr_exact``, and every result (below the
+    smallest quantum too) is the exact core's."""
+    f = nf.format("binary16") if op == "fma" else nf.FloatFormat(5, 9)
+    a, b, c = wide_sample(f, 6000, 7) if op == "fma" else (np.abs(wide_sample(f, 6000, 7)[0]),) * 3
+    p = fast32_params(f, "ieee", "raise")
+    stand = _windows(a, b, c, np.zeros(a.size, np.uint32), p, 3 if op == "fma" else 5)[0]
+    mag = (stand & np.uint32(0x7FFFFFFF)).astype(np.int64)
+    t = np.minimum(int(p.t_top) - np.minimum(np.maximum(mag >> 23, 1), int(p.t_cap)), 24)
+    frac = ((mag - (mag & 1)) << (32 - t)) & 0xFFFFFFFF         # the fraction of a - 1 (a odd) or a
+    bits = ((1 << 32) - frac + np.random.default_rng(1).integers(-1, 2, a.size)) & 0xFFFFFFFF
+    bits = bits.astype(np.uint64)
+    undecided = _windows(a, b, c, bits.astype(np.uint32), p, 3 if op == "fma" else 5)[1] == 0
+    assert undecided.sum() > 20
+    _sr_check(op, f, operands_of(op, a, b, c), 32, random_bits=bits)
+
+
+def test_stochastic_one_and_two_threads():
+    """Seeded SR of fma, div and sqrt over chunks: 1 and 2 threads give the same bits."""
+    a, b, c = pair_sample("e4m3", 300_000, 9)
+    old = nf.get_num_threads()
+    try:
+        for op in ("fma", "div", "sqrt"):
+            operands = operands_of(op, np.abs(a) if op == "sqrt" else a, b, c)
+            got = []
+            for threads in (1, 2):
+                nf.set_num_threads(threads)
+                got.append(FUNCTIONS[op](*operands, "e4m3", "stochastic", seed=5))
+            np.testing.assert_array_equal(got[0].view(np.uint32), got[1].view(np.uint32))
+    finally:
+        nf.set_num_threads(old)

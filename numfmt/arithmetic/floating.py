@@ -11,7 +11,7 @@ import numpy as np
 
 from ..parallel import run_chunked
 from ..casts.common import kernel_random_bits
-from ..casts.floating import (fast32_params, fits_float32, float32_domain, kernel_params, overflow_mark,
+from ..casts.floating import (fast32_params, float32_domain, kernel_params, overflow_mark,
                               same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow

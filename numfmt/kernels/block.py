@@ -13,7 +13,6 @@ a larger array, with seeded bits only). The quantize kernels take blocks along t
 compiles the loops of one layout. Kernels take a row range so callers can split the work. They use
 Numba's numpy error model (no division-by-zero checks), without which the loops do not vectorize.
 """
-import math
 from typing import NamedTuple
 
 import numba as nb
@@ -22,7 +21,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one)
 from .inner import inner_inline
 

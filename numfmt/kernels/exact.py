@@ -27,7 +27,6 @@ Numba has no 128-bit integers: wide values are pairs ``(hi, lo)`` of uint64 word
 work in 64-bit steps; the comments give the bounds that keep every signed intermediate below
 2**63.
 """
-import numba as nb
 import numpy as np
 
 from ..lanes import lane, minimum, where

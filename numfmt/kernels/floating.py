@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, u64, where
+from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, where
 from ..random import DRAW_BLOCK, draw_words, drawn_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline

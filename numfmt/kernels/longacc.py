@@ -17,7 +17,6 @@ stay far from int64 overflow for ``_PENDING_MAX`` = 2**30 additions; the next ad
 propagates the carries first. ``longacc_value`` propagates them too (in place; the value does
 not change).
 """
-import numba as nb
 import numpy as np
 from .inner import inner_inline
 

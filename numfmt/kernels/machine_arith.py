@@ -79,15 +79,16 @@ float32's result y = RN24(x) to be a midpoint m of the format's grid (p + 1 bits
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
+from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
-                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one,
-                       sr_add_range, sr_range_consts)
-from .inner import inner_inline
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, carries32,
+                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one,
+                       round_one, sr_add_range, sr_range_consts)
+from .inner import inner, inner_inline
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -357,16 +358,70 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, _nearest_value32, 2)
 
 
+@inner_inline
+def _lean_value32(a, pc):
+    """Whether the float32 magnitude bits a are a finite value of the format, apart from the
+    check of its last bits that ``_lean_values32`` makes for every operand at once: at most
+    the largest value, and at or above 2**emin, or a multiple of 2**qsub ((|x| + magic) -
+    magic leaves it, as ``_nearest_value32``'s). Inf and NaN are not: ``_check_values32``
+    decides them."""
+    mag = np.uint32(a).view(np.float32)
+    return (a <= pc.max_bits) & ((a >= pc.normal_bits) | (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag))
+
+
+@inner_inline
+def _lean_values32(xb, yb, zb, pc, arity):
+    """Whether the ``arity`` operands' float32 bits are finite values of the format (pc:
+    ``Fast32Params``), in fewer steps than ``_values32``: no bit below the last kept one of a
+    normal binade (subnormal values have none either), tested on their OR at once, then
+    ``_lean_value32``. False for Inf and NaN operands, which may be values."""
+    xa, ya, za = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
+    ya, za = ya if arity >= 2 else U32(0), za if arity >= 3 else U32(0)
+    return ((U32(U32(xa | ya | za) & U32(pc.lsb - U32(1))) == U32(0)) & _lean_value32(xa, pc)
+            & _lean_value32(ya, pc) & _lean_value32(za, pc))
+
+
+@inner
+def _check_values32(xb, yb, zb, pc, bad, arity):
+    """bad[0] = 1 if one of the ``arity`` operands' float32 bits (uint32 arrays) is not a value
+    of the format (``_values32`` by ``_nearest_value32``): what a loop runs where
+    ``_lean_values32`` did not hold everywhere (Inf and NaN operands, or a bad one)."""
+    for i in range(xb.size):
+        if not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity):
+            bad[0] = 1
+            return
+
+
+@nb.njit(inline="always")
+def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, arity):
+    """``_nearest_loop32`` (``rounder`` with p: ``_nearest32`` or ``_lean_directed32``) checking the
+    operands by ``_lean_values32`` as it goes, and by ``_check_values32`` after it where that
+    did not hold for every element."""
+    if tiny + tiny == 0:
+        bad[1] = 1
+        return
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    lean = True
+    for i in range(x.size):
+        lean &= _lean_values32(xb[i], yb[i], zb[i], pc, arity)
+        v = compute(x[i], y[i], z[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        ob[i] = rounder(b, U32(0), p)
+    if not lean:
+        _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
-    sqrt (5; y unused): a loop each."""
+    sqrt (5; y unused): a loop each (``_lean_loop32``)."""
     if op == 3:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, _nearest_value32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3)
     elif op == 4:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, _nearest_value32, 2)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2)
     else:
-        _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, _nearest_value32, 1)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -437,7 +492,7 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 # never a point of the format's grid of p + 1 bits unless v is, so it lies strictly between
 # the same neighbours on that grid as v, or is v) or fma's sum rounded to odd at 24 bits
 # (``fma_odd32``, p <= 22: the same). So it rounds once more correctly to p bits in every
-# mode (``fast32_modes_kernel``: ``directed32_one``), and truncated to the grid of p bits it
+# mode (``fast32_modes_kernel``: ``_lean_directed32``), and truncated to the grid of p bits it
 # gives v's, in v's binade.
 #
 # Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
@@ -459,16 +514,29 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 
 
 @inner_inline
-def _directed32(b, zk, p):
-    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
-    return directed32_one(b, p[0], p[1])
+def _lean_directed32(b, zk, p):
+    """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``) in every mode but
+    nearest_even (which never takes ``fast32_modes_kernel``), in fewer steps: the bias below the kept
+    bits is half a step under nearest_away (m.nearest), else all of it less one or none (away
+    from zero by sign, or odd where the last kept bit is even: m's away flags are 0 under
+    odd); below the smallest quantum the result is the quantum iff a reaches half of it
+    (nearest_away: its bits less one binade's, a normal float32), else iff a != 0 and the
+    mode rounds away (odd: away from the even 0)."""
+    q, m = p
+    a = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ a)
+    base, step, small = grid32(a, q)
+    lsb = U32((U32(a & step) != U32(0)) | (step == U32(0x00800000)))     # (qsub's binade: code 1)
+    away = U32(m.away_neg if sign != U32(0) else m.away_pos)
+    full = U32(U32(step - U32(1)) & U32(U32(0) - U32(away | U32(m.odd & U32(U32(1) - lsb)))))
+    bias = U32(step >> U32(1)) if m.nearest != U32(0) else full
+    up = (a >= U32(q.q_bits - U32(0x00800000))) if m.nearest != U32(0) else \
+        ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
+    r = (q.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))
+    res = _finish32(a, sign, r, q)
+    return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res
 
 
-@nb.njit(inline="always")
-def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
-    """``_loop32`` rounding the stand-in compute(...) by ``_directed32``."""
-    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, np.int64(0), NO_RANDOM_BITS, np.uint64(0), _no_draw32,
-            compute, _directed32, _nearest_value32, arity)
 
 
 @inner_inline
@@ -480,18 +548,19 @@ def _fma_odd_rdn32(x, y, z, op):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_fma_div_sqrt_kernel`` in any deterministic mode: p = (``Fast32Params`` with the
-    mode's overflow results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
+    """``fast32_fma_div_sqrt_kernel`` in every deterministic mode but nearest_even (which takes
+    that kernel; ``_lean_directed32``): p = (``Fast32Params`` with the mode's overflow
+    results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
     ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
     m = p[1]
     if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, _lean_directed32, 3)
     elif op == 3:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, 3)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _lean_directed32, 3)
     elif op == 4:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, 2)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _lean_directed32, 2)
     else:
-        _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, 1)
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _lean_directed32, 1)
 
 
 @inner_inline
@@ -530,45 +599,129 @@ def _odd_sr32(x, y, z, o, r, scale, p, above):
     return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
 
 
+@inner_inline
+def _sr_window32(o, zk, p):
+    """(bits, decided): v rounded stochastically (sr_rule "add", zk the k random bits at the top
+    of a uint32, p: ``Fast32Params``) from its stand-in o (v rounded to odd at 24 bits), as
+    ``sr_add_one`` rounds: where |o|'s bits a are odd, |v| lies strictly between the bits
+    a - 1 and a + 1 (o is v where they are even), in one cell of the format's grid (base,
+    step: ``grid32``, 2**t = step); the fraction f of the cell that ``sr_add_one`` adds zk to
+    (32 bits) lies from a - 1's to a + 1's less one, and the result is decided where both
+    carry alike. With zk = zh 2**(32 - t) + zl, f + zk carries for a fraction of the bits
+    c - base iff c + zh reaches the next grid point (less one where zl = 0 and f ends at
+    a + 1's less one), so that truncated to the grid it is the result. Below the smallest quantum only
+    where a is even (fma's and sqrt's stand-ins there are v: a root of a nonzero value is not
+    there; x y + z is a multiple of 2**(2 qsub), and below 2**qsub of at most 2p <= 24 bits).
+    Inf and NaN go as ``sr_add_one``'s."""
+    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    a = U32(b & U32(0x7FFFFFFF))
+    d = U32(a & U32(1))
+    base, step, small = grid32(a, p)
+    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
+    zh = U32(zk >> U32(U32(U32(32) - t) & U32(31)))
+    keep = U32(U32(0) - step)
+    lo = U32(U32(U32(a - d) + zh) & keep)
+    hi = U32(U32(U32(U32(a + d) + zh) - U32(d & U32(U32(zk << U32(t & U32(31))) == U32(0)))) & keep)
+    up = carries32(U32(np.uint32(a).view(np.float32) * p.q_scale), zk)
+    r = (U32(base + step) if up else base) if small else lo
+    return _finish32(a, U32(b ^ a), r, p), (lo == hi) & ((not small) | (d == U32(0)))
+
+
+@inner
+def _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k):
+    """obs[j] = ``_odd_sr32`` of OPS[op] (fma or sqrt) of xs[j], ys[j], zs[j] with the random
+    bits zks[j] (at the top of a uint32): the blocks that ``_sr_window32`` did not decide."""
+    scale = 1.0 / np.float64(np.int64(1) << k)
+    for j in range(xs.size):
+        x, y, z, r = xs[j], ys[j], zs[j], np.int64(zks[j] >> U32(32 - k))
+        if op == 3:
+            obs[j] = _odd_sr32(x, y, z, fma_odd32(x, y, z, op), r, scale, p, _fma_above)
+        else:
+            obs[j] = _odd_sr32(x, y, z, _sqrt32(x, y, z, op), r, scale, p, _sqrt_above)
+
+
+@inner_inline
+def _fma_window(x, y, z, op, zk, k, scale, p):
+    """(bits, decided) of x y + z rounded stochastically (zk: the k random bits at the top of a
+    uint32) by ``_sr_window32`` from ``fma_odd32``."""
+    return _sr_window32(fma_odd32(x, y, z, op), zk, p)
+
+
+@inner_inline
+def _sqrt_window(x, y, z, op, zk, k, scale, p):
+    """``_fma_window`` of sqrt(x), from ``sqrt_odd32``."""
+    return _sr_window32(sqrt_odd32(x, y, z, op), zk, p)
+
+
+@inner_inline
+def _div_threshold(x, y, z, op, zk, k, scale, p):
+    """(bits, True) of x / y rounded stochastically by ``_odd_sr32`` (its threshold, exact in
+    float64; scale = 2**-k): faster for div than ``_sr_window32`` of ``_div_odd32``."""
+    return _odd_sr32(x, y, z, _div32(x, y, z, op), np.int64(zk >> U32(32 - k)), scale, p, _div_above), True
+
+
+@inner
+def _block_words(zks, buf, seed, first, k, rand):
+    """zks[j] = the k random bits of element first + j (j < zks.size <= DRAW_BLOCK) at the top of
+    a uint32 (``sr_add_one``'s zk): rand's (explicit bits), or where rand is empty those of
+    seed, drawn by ``draw_words`` into buf (uint64, DRAW_BLOCK + 2 long). Each loop reads one
+    source only: a loop that read rand where it is empty might fail the run-time overlap check
+    by rand's address alone (and run one element at a time)."""
+    if rand.size == 0:
+        off = draw_words(buf, seed, first, zks.size, k)
+        words = buf.view(np.uint32)[off:off + zks.size]
+        topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+        for j in range(zks.size):
+            zks[j] = U32(words[j] & topk)
+    else:
+        rs = rand[first:first + zks.size]
+        for j in range(zks.size):
+            zks[j] = U32(U32(rs[j]) << U32(32 - k))
+
+
 @nb.njit(inline="always")
-def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, compute, above, arity):
-    """out[i] = ``_odd_sr32`` of compute(x[i], y[start + i], z[start + i]) with the k random bits
-    ``draw`` gives element start + i; operands checked as ``_loop32``'s."""
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, step, arity):
+    """out[i] = OPS[op] of x[i], y[start + i], z[start + i] rounded stochastically by ``step``
+    (``_fma_window``, ``_sqrt_window``, ``_div_threshold``) with the k random bits of element
+    start + i, by blocks of DRAW_BLOCK elements whose random bits ``_block_words`` gives first;
+    a block with an element the step did not decide again by ``_odd_sr_exact``; operands
+    checked as ``_lean_loop32``'s."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+    words = np.empty(DRAW_BLOCK, np.uint32)
     scale = 1.0 / np.float64(np.int64(1) << k)
-    found = False
-    for i in range(x.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity)
-        o = compute(x[i], y[i], z[i], op)
-        ob[i] = _odd_sr32(x[i], y[i], z[i], o, draw(rand, seed, start + i, k), scale, p, above)
-    if found:
-        bad[0] = 1
-
-
-@nb.njit(inline="always")
-def _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw):
-    """``_odd_sr_loop32`` of fma (op 3), div (4) or sqrt (5): a loop each."""
-    if op == 3:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, fma_odd32, _fma_above, 3)
-    elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _div32, _div_above, 2)
-    else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, _sqrt32, _sqrt_above, 1)
+    lean = True
+    for lo in range(0, x.size, DRAW_BLOCK):
+        xs, ys, zs, obs = x[lo:lo + DRAW_BLOCK], y[lo:lo + DRAW_BLOCK], z[lo:lo + DRAW_BLOCK], ob[lo:lo + DRAW_BLOCK]
+        xbs, ybs, zbs = xb[lo:lo + DRAW_BLOCK], yb[lo:lo + DRAW_BLOCK], zb[lo:lo + DRAW_BLOCK]
+        zks = words[:xs.size]
+        _block_words(zks, buf, seed, start + lo, k, rand)
+        decided = True
+        for j in range(xs.size):
+            lean &= _lean_values32(xbs[j], ybs[j], zbs[j], pc, arity)
+            obs[j], ok = step(xs[j], ys[j], zs[j], op, zks[j], k, scale, p)
+            decided &= ok
+        if not decided:
+            _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k)
+    if not lean:
+        _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
     """fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in
     float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
-    (``arithmetic.floating.odd_sr_in_float32``). The seeded loops never read rand."""
-    if rand.size == 0:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _seeded)
+    (``arithmetic.floating.odd_sr_in_float32``): a loop each (``_odd_sr_loop32``)."""
+    if op == 3:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma_window, 3)
+    elif op == 4:
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div_threshold, 2)
     else:
-        _odd_sr_ops(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt_window, 1)
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
