@@ -83,9 +83,10 @@ from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
-                     _new_counts, _seeded_step, add_counts, scan_firsts)
+                     _new_counts, _seeded_step, _spread, _unpack, add_counts,
+                     scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
-                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one, round_one)
+                       fma_odd32, grid32, odd32, round_same_range, sr_add_one, nearest32_one, round_one)
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -547,9 +548,10 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
 # in every mode of p bits (the kernels' own result, the nearest-even result with an unbounded
 # exponent that decides overflow and tininess), and is zero iff v is. It comes from
 # float32's result s and the sign of v - s: a sum's TwoSum error, a product's float64
-# product (exact: 48 bits) minus s, a quotient's x - q * y and a root's x - q * q in float64
-# (exact products; the sign of their difference is exact, float64 does not underflow there),
-# divided by y's sign for the quotient. The one exception: float32's subnormal results, of
+# product (exact: 48 bits) minus s. Quotients and roots need none: where their kernel runs
+# (p <= 11, p <= 10), float32's own quotient or root is, by the proofs above, v or strictly
+# between the same neighbours on every grid of p + 1 bits as v, which is all the counts ask
+# of a stand-in (as the plain kernel's rounding). The one exception: float32's subnormal results, of
 # fewer bits; there (products only: sums of values and quotients or roots of the formats
 # taken are not below 2**-126) the rounding to odd is at the quantum 2**-149, at least two
 # bits below every such format's (bfloat16: 2**-133; the others' is 2**-94 or more: their
@@ -582,14 +584,6 @@ def _add_mul_odd32(x, y, z, op):
     b = np.float32(prod).view(np.uint32)
     tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
     return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
-
-
-@nb.njit(forceinline=True)
-def _div_odd32(x, y, z, op):
-    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
-    q = x / y
-    r = np.float64(x) - np.float64(q) * np.float64(y)
-    return odd32(q, r if y > 0 else -r)
 
 
 @nb.njit(forceinline=True)
@@ -638,7 +632,7 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
 
 
 @nb.njit(forceinline=True)
-def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, check, arity):
+def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step, args, check, arity):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
     in one branch-free pass, then the elements whose float32 result is not finite by
     ``_special``); returns (counts (``numfmt.report.FLAGS`` order), some operand not a value).
@@ -653,6 +647,7 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
+        sp[i] = special
         f = _lean32(b, o, r, lim32)
         n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
         n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
@@ -662,17 +657,38 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     counts = np.zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
                                 U32(n2 & lo16)), kd), ONE)
-    for i in range(xs.size if n5 else 0):
-        v = compute(xs[i], ys[i], zs[i], op)
-        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-        o, r, special = step(b, start + i, *args)
-        if special:
-            f = _lean32(b, o, r, lim32)
-            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
-            m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
-            for k in range(NFLAGS):
-                counts[k] += (m >> k) & 1
+    if n5 > (xs.size >> 4):
+        return _dense_counts(xs, ys, zs, ob, start, op, lim32, compute, step, args), found
+    words = sp.view(np.uint64)
+    for w in range((xs.size + 7) // 8 if n5 else 0):
+        for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
+            if sp[i]:
+                v = compute(xs[i], ys[i], zs[i], op)
+                b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+                o, r, special = step(b, start + i, *args)
+                f = _lean32(b, o, r, lim32)
+                add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
+                m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
+                for k in range(NFLAGS):
+                    counts[k] += (m >> k) & 1
     return counts, found
+
+
+@nb.njit(forceinline=True)
+def _dense_counts(xs, ys, zs, ob, start, op, lim32, compute, step, args):
+    """The counts of a tile (float32 operands xs, ys, zs; result bits ob) element by element
+    (``_element_flags``) in one branch-free pass: a tile with many elements whose float32
+    result is not finite, where visiting each of those costs more."""
+    bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), ob)
+    lo = hi = by_zero = np.int64(0)
+    for i in range(xs.size):
+        m = _element_flags(i, xs, ys, zs, bits, op, start, lim32, step, args, compute)
+        s = _spread(m)
+        lo, hi, by_zero = lo + s[0], hi + s[1], by_zero + (m >> 8)
+    counts = np.zeros(NFLAGS, np.int64)
+    _unpack(counts, lo, hi)
+    counts[8] = by_zero
+    return counts
 
 
 @nb.njit(inline="always")
@@ -688,9 +704,10 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
     seen = np.int64(0)
+    sp = np.empty(CAST_TILE, np.uint8)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, check,
+        counts, found = _count_tile32(xs, ys, zs, outs, sp, start + lo, op, pc, lim32, kd, compute, step, args, check,
                                       arity)
         if found:
             bad[0] = 1
@@ -735,8 +752,8 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
     if op == 3:
         return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
     if op == 4:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_odd32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, sqrt_odd32, 1)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
