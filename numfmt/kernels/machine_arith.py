@@ -83,8 +83,7 @@ from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
-                     _new_counts, _seeded_step, _spread, _unpack, add_counts,
-                     scan_firsts)
+                     _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
                        fma_odd32, grid32, odd32, round_same_range, sr_add_one, nearest32_one, round_one)
 
@@ -607,37 +606,48 @@ def _special(b, r, xb, yb, zb, op):
     from non-NaN operands counts as invalid only (the stand-in 0 with a NaN result), an
     infinity from finite operands is x / 0 (div: the exact Inf, div_by_zero) or an overflow
     of a finite v (the stand-in float32's largest odd magnitude, r above every largest value);
-    the rest (NaN or infinite operands) are casts of b."""
+    the rest (NaN or infinite operands) are casts of b. A finite b comes back as it is, with
+    r (selects, no branches: ``_full_tile32`` vectorizes)."""
     ma, mb, mc = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
     nan_op = (ma > _INF32) | (mb > _INF32) | (mc > _INF32)
     inf_op = (ma == _INF32) | (mb == _INF32) | (mc == _INF32)
     a = U32(b & U32(0x7FFFFFFF))
-    if (a > _INF32) & (not nan_op):
-        return U32(0), U32(0), False
-    if (a == _INF32) & (not inf_op) & (op != 4):
-        return U32(U32(b ^ a) | U32(0x7F7FFFFF)), _INF32, False
-    return b, r, (a == _INF32) & (not inf_op)
+    invalid = (a > _INF32) & (not nan_op)
+    from_finite = (a == _INF32) & (not inf_op)
+    over = from_finite & (op != 4)
+    b = U32(0) if invalid else (U32(U32(b ^ a) | U32(0x7F7FFFFF)) if over else b)
+    r = U32(0) if invalid else (_INF32 if over else r)
+    return b, r, from_finite & (op == 4)
+
+
+@nb.njit(forceinline=True)
+def _cases_of(xb, yb, zb, b, o, r, op, lim32):
+    """(``_cases32`` of one element, x / 0): b its stand-in's bits, o its result's, r as the
+    step gives it (``_special`` fixes both where b is not finite)."""
+    b, r, by_zero = _special(b, r, xb, yb, zb, op)
+    return _cases32(b, o, r, lim32), by_zero
 
 
 @nb.njit(forceinline=True)
 def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     """The flags of one element as a bit mask (bit k: ``numfmt.report.FLAGS[k]``, div_by_zero
-    bit 8): v its stand-in (float32), o its result bits."""
+    bit 8): v its stand-in (float32), o its result bits (``_cases_of``)."""
     b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-    _, r, special = step(b, index, *args)
-    by_zero = False
-    if special:
-        b, r, by_zero = _special(b, r, xb, yb, zb, op)
-    return _mask(_cases32(b, o, r, lim32)) | (256 if by_zero else 0)
+    cases, by_zero = _cases_of(xb, yb, zb, b, o, step(b, index, *args)[1], op, lim32)
+    return _mask(cases) | (256 if by_zero else 0)
 
 
 @nb.njit(forceinline=True)
-def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step, args, check, arity):
+def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step, args, check, arity, dense):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
-    in one branch-free pass, then the elements whose float32 result is not finite by
-    ``_special``); returns (counts (``numfmt.report.FLAGS`` order), some operand not a value).
-    Its loops run over the tile from 0 (an index from an offset would need a wraparound test,
-    which keeps the loop from vectorizing)."""
+    in one branch-free pass, then the elements whose float32 result is not finite (marked in
+    the uint8 array sp) by ``_flags32``; where more than a sixteenth of them are, or
+    ``dense`` (the tile before had as many), ``_full_tile32`` counts every element instead);
+    returns (counts (``numfmt.report.FLAGS`` order), some operand not a value, whether the
+    tile has that many). Its loops run over the tile from 0 (an index from an offset would
+    need a wraparound test, which keeps the loop from vectorizing)."""
+    if dense:
+        return _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity)
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
     found = False
     n0 = n1 = n2 = U32(0)
@@ -654,11 +664,11 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
         n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
     lo16 = U32(0xFFFF)
     n5 = U32(n2 >> U32(16))
+    if n5 > (xs.size >> 4):
+        return _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity)
     counts = np.zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
                                 U32(n2 & lo16)), kd), ONE)
-    if n5 > (xs.size >> 4):
-        return _dense_counts(xs, ys, zs, ob, start, op, lim32, compute, step, args), found
     words = sp.view(np.uint64)
     for w in range((xs.size + 7) // 8 if n5 else 0):
         for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
@@ -671,24 +681,37 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
                 m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
                 for k in range(NFLAGS):
                     counts[k] += (m >> k) & 1
-    return counts, found
+    return counts, found, False
 
 
 @nb.njit(forceinline=True)
-def _dense_counts(xs, ys, zs, ob, start, op, lim32, compute, step, args):
-    """The counts of a tile (float32 operands xs, ys, zs; result bits ob) element by element
-    (``_element_flags``) in one branch-free pass: a tile with many elements whose float32
-    result is not finite, where visiting each of those costs more."""
-    bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), ob)
-    lo = hi = by_zero = np.int64(0)
+def _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity):
+    """``_count_tile32`` counting every element by ``_cases_of`` in one branch-free pass, two
+    counts to a uint32 lane: a tile with many elements whose float32 result is not finite,
+    where visiting each of those costs more. Returns as ``_count_tile32``."""
+    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    found = False
+    m0 = m1 = m2 = m3 = m4 = U32(0)
+    sixteen = U32(16)
     for i in range(xs.size):
-        m = _element_flags(i, xs, ys, zs, bits, op, start, lim32, step, args, compute)
-        s = _spread(m)
-        lo, hi, by_zero = lo + s[0], hi + s[1], by_zero + (m >> 8)
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
+        v = compute(xs[i], ys[i], zs[i], op)
+        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        o, r, special = step(b, start + i, *args)
+        ob[i] = o
+        f, by_zero = _cases_of(xb[i], yb[i], zb[i], b, o, r, op, lim32)
+        m0 = U32(m0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
+        m1 = U32(m1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
+        m2 = U32(m2 + U32(U32(f[4]) | U32(U32(f[5]) << sixteen)))
+        m3 = U32(m3 + U32(U32(f[6]) | U32(U32(f[7]) << sixteen)))
+        m4 = U32(m4 + U32(U32(by_zero) | U32(U32(special) << sixteen)))
     counts = np.zeros(NFLAGS, np.int64)
-    _unpack(counts, lo, hi)
-    counts[8] = by_zero
-    return counts
+    lo16 = U32(0xFFFF)
+    for k, m in enumerate((m0, m1, m2, m3, m4)):
+        counts[2 * k] = U32(m & lo16)
+        if k < 4:
+            counts[2 * k + 1] = U32(m >> sixteen)
+    return counts, found, U32(m4 >> sixteen) > (xs.size >> 4)
 
 
 @nb.njit(inline="always")
@@ -705,10 +728,11 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     y, z = y[start:start + x.size], z[start:start + x.size]
     seen = np.int64(0)
     sp = np.empty(CAST_TILE, np.uint8)
+    dense = False
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found = _count_tile32(xs, ys, zs, outs, sp, start + lo, op, pc, lim32, kd, compute, step, args, check,
-                                      arity)
+        counts, found, dense = _count_tile32(xs, ys, zs, outs, sp, start + lo, op, pc, lim32, kd, compute, step, args,
+                                             check, arity, dense)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
