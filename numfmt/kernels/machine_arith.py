@@ -82,6 +82,7 @@ import numpy as np
 from ..random import splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
+from .inner import inner_inline
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _firsts, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, directed32_one,
@@ -620,7 +621,7 @@ def _special(b, r, xb, yb, zb, op):
     return b, r, from_finite & (op == 4)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _cases_of(xb, yb, zb, b, o, r, op, lim32):
     """(``_cases32`` of one element, x / 0): b its stand-in's bits, o its result's, r as the
     step gives it (``_special`` fixes both where b is not finite)."""
@@ -637,6 +638,17 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     return _mask(cases) | (256 if by_zero else 0)
 
 
+@inner_inline
+def _tile_not_values32(xb, yb, zb, pc, check, arity):
+    """Whether some operand of a tile (float32 bits) is not a value of the format
+    (``_values32``): a loop of its own, ahead of the counting pass (in the same loop the two
+    spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel 3.5)."""
+    found = False
+    for i in range(xb.size):
+        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
+    return found
+
+
 @nb.njit(forceinline=True)
 def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step, args, check, arity, dense):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
@@ -649,10 +661,9 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
     if dense:
         return _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity)
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
-    found = False
     n0 = n1 = n2 = U32(0)
+    found = _tile_not_values32(xb, yb, zb, pc, check, arity)
     for i in range(xs.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
@@ -684,17 +695,16 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
     return counts, found, False
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity):
     """``_count_tile32`` counting every element by ``_cases_of`` in one branch-free pass, two
     counts to a uint32 lane: a tile with many elements whose float32 result is not finite,
     where visiting each of those costs more. Returns as ``_count_tile32``."""
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
-    found = False
     m0 = m1 = m2 = m3 = m4 = U32(0)
     sixteen = U32(16)
+    found = _tile_not_values32(xb, yb, zb, pc, check, arity)
     for i in range(xs.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
