@@ -650,20 +650,21 @@ def _tile_not_values32(xb, yb, zb, pc, check, arity):
 
 
 @nb.njit(forceinline=True)
-def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step, args, check, arity, dense):
+def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, check, arity, full,
+                  dense):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
     in one branch-free pass, then the elements whose float32 result is not finite (marked in
-    the uint8 array sp) by ``_flags32``; where more than a sixteenth of them are, or
-    ``dense`` (the tile before had as many), ``_full_tile32`` counts every element instead);
+    the uint8 array sp, skipped by its uint64 view words 8 at a time) by ``_flags32``; where
+    more than a sixteenth of them are, or ``dense`` (the tile before had as many), full
+    (``_full_tile32``: div, whose finite operands often give them, x / 0 and 0 / 0; else
+    ``_no_full_tile32``, which costs no compile time) counts every element instead);
     returns (counts (``numfmt.report.FLAGS`` order), some operand not a value, whether the
     tile has that many). Its loops run over the tile from 0 (an index from an offset would
     need a wraparound test, which keeps the loop from vectorizing)."""
-    if dense:
-        return _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity)
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
     n0 = n1 = n2 = U32(0)
     found = _tile_not_values32(xb, yb, zb, pc, check, arity)
-    for i in range(xs.size):
+    for i in range(0 if dense else xs.size):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
@@ -675,12 +676,13 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
         n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
     lo16 = U32(0xFFFF)
     n5 = U32(n2 >> U32(16))
-    if n5 > (xs.size >> 4):
-        return _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity)
+    if dense | (n5 > (xs.size >> 4)):
+        counts, many, done = full(xs, ys, zs, (xb, yb, zb, ob), start, op, lim32, compute, step, args)
+        if done:
+            return counts, found, many
     counts = np.zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
                                 U32(n2 & lo16)), kd), ONE)
-    words = sp.view(np.uint64)
     for w in range((xs.size + 7) // 8 if n5 else 0):
         for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
             if sp[i]:
@@ -692,18 +694,18 @@ def _count_tile32(xs, ys, zs, outs, sp, start, op, pc, lim32, kd, compute, step,
                 m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
                 for k in range(NFLAGS):
                     counts[k] += (m >> k) & 1
-    return counts, found, False
+    return counts, found, np.bool_(False)
 
 
 @inner_inline
-def _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, check, arity):
+def _full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
     """``_count_tile32`` counting every element by ``_cases_of`` in one branch-free pass, two
     counts to a uint32 lane: a tile with many elements whose float32 result is not finite,
-    where visiting each of those costs more. Returns as ``_count_tile32``."""
-    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    where visiting each of those costs more. Returns (the counts, whether more than a sixteenth
+    are, done True; bits: the operands' and results' uint32 views)."""
+    xb, yb, zb, ob = bits
     m0 = m1 = m2 = m3 = m4 = U32(0)
     sixteen = U32(16)
-    found = _tile_not_values32(xb, yb, zb, pc, check, arity)
     for i in range(xs.size):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
@@ -715,17 +717,21 @@ def _full_tile32(xs, ys, zs, outs, start, op, pc, lim32, compute, step, args, ch
         m2 = U32(m2 + U32(U32(f[4]) | U32(U32(f[5]) << sixteen)))
         m3 = U32(m3 + U32(U32(f[6]) | U32(U32(f[7]) << sixteen)))
         m4 = U32(m4 + U32(U32(by_zero) | U32(U32(special) << sixteen)))
-    counts = np.zeros(NFLAGS, np.int64)
     lo16 = U32(0xFFFF)
-    for k, m in enumerate((m0, m1, m2, m3, m4)):
-        counts[2 * k] = U32(m & lo16)
-        if k < 4:
-            counts[2 * k + 1] = U32(m >> sixteen)
-    return counts, found, U32(m4 >> sixteen) > (xs.size >> 4)
+    counts = np.array([U32(m0 & lo16), U32(m0 >> sixteen), U32(m1 & lo16), U32(m1 >> sixteen), U32(m2 & lo16),
+                       U32(m2 >> sixteen), U32(m3 & lo16), U32(m3 >> sixteen), U32(m4 & lo16)], np.int64)
+    return counts, U32(m4 >> sixteen) > (xs.size >> 4), True
+
+
+@inner_inline
+def _no_full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
+    """``_full_tile32`` not compiled (operations whose non-finite float32 results come from
+    non-finite operands, rare): nothing counted, done False."""
+    return np.zeros(NFLAGS, np.int64), False, False
 
 
 @nb.njit(inline="always")
-def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity):
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity, full):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
     counted as a cast of it; then the first indices by a scan of a tile while one of its
@@ -737,12 +743,13 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
     seen = np.int64(0)
-    sp = np.empty(CAST_TILE, np.uint8)
-    dense = False
+    words = np.empty(CAST_TILE // 8, np.uint64)
+    sp = words.view(np.uint8)
+    dense = np.bool_(False)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found, dense = _count_tile32(xs, ys, zs, outs, sp, start + lo, op, pc, lim32, kd, compute, step, args,
-                                             check, arity, dense)
+        counts, found, dense = _count_tile32(xs, ys, zs, outs, sp, words, start + lo, op, pc, lim32, kd, compute, step,
+                                             args, check, arity, full, dense)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
@@ -762,10 +769,10 @@ def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
 
 
 @nb.njit(inline="always")
-def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity, full):
     """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest_value32,
-                         arity)
+                         arity, full)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -775,8 +782,8 @@ def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, ex
     exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
     first indices; z must be x (``_special`` reads it)."""
     if exact:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2, _no_full_tile32)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -784,10 +791,10 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
     """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
     operands x; ``exact`` not read: float32's results are rounded to odd)."""
     if op == 3:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3, _no_full_tile32)
     if op == 4:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2, _full_tile32)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -797,9 +804,9 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     float32; a loop each for sums and products, which need float64 for their error)."""
     if op == 2:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range_value32, 2)
+                             (p,), _same_range_value32, 2, _no_full_tile32)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range_value32, 2)
+                         (p,), _same_range_value32, 2, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -808,9 +815,9 @@ def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd,
     is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2, _no_full_tile32)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest_value32, 2)
+                         (p, rand, U32(32 - k)), _nearest_value32, 2, _no_full_tile32)
 
 
 # plain float32 kernel -> its counting twin
