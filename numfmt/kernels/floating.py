@@ -35,6 +35,7 @@ import numpy as np
 from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, u64, where
 from ..random import DRAW_BLOCK, draw_words, drawn_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
+from .inner import inner_inline
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -75,7 +76,7 @@ DETERMINISTIC, STOCHASTIC = np.bool_(False), np.bool_(True)
 NO_RND = np.int64(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     """Rounded magnitude bits under stochastic rounding with the k random bits ``rnd``.
 
@@ -90,7 +91,7 @@ def _stochastic_magnitude(a, E, sig, shift, q_bits, rnd, sr):
     return where(below_quantum, inc * q_bits, (a & -full) + inc * full)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
 
@@ -145,7 +146,7 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     return where(no_image, where(neg, nan1, nan0), out)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def round_same_range(bits, p, dom_m, stochastic, rnd, k):
     """Fast path for a target with the input domain's exponent field (bfloat16, tf32 from
     float32): a fixed shift, IEEE overflow to Inf falls out of the carry, subnormals included.
@@ -197,7 +198,7 @@ class Fast32Params(NamedTuple):
     nan1: np.uint32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _finish32(a, sign, r, p):
     """The float32 bits of the rounded magnitude r (bits) of the input magnitude a with sign
     bit ``sign``: overflow, Inf and NaN inputs (r above the largest value) by their
@@ -207,14 +208,14 @@ def _finish32(a, sign, r, p):
     return special if r > p.max_bits else U32(r | (sign if r != 0 else U32(sign & p.zero_sign)))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def nearest_grid32(a, p):
     """The float32 magnitude bits a rounded to nearest even at the format's precision with an
     unbounded exponent range: the normal binades' fixed shift (p: ``Fast32Params``)."""
     return U32(U32(a + (p.half + U32(1) if U32(a & p.lsb) != 0 else p.half)) & p.keep)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def carries32(f, zk):
     """Whether f + zk (uint32) carries out of 32 bits, spelled out bit by bit: as a comparison
     (f + zk < f), LLVM would make it an uadd.with.overflow, which its loop vectorizer refuses."""
@@ -222,7 +223,7 @@ def carries32(f, zk):
     return U32(U32(f & zk) | U32(U32(f | zk) & U32(~s))) >= U32(0x80000000)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def nearest32_one(b, p):
     """The float32 bits b (uint32) rounded to nearest even (p: ``Fast32Params``). In normal
     binades a fixed shift, below 2**emin float32 arithmetic ((|x| + magic) - magic rounds to
@@ -245,7 +246,7 @@ def round_nearest32(x_bits, out_bits, p):
     return nans
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def sr_add_one(b, zk, p):
     """The float32 bits of the float32 bits b rounded stochastically (sr_rule="add") with
     random bits zk: the k random bits at the top of a uint32 (k <= 32).
@@ -266,7 +267,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sr_add_finite(b, zk, p):
     """``sr_add_one`` for an input that is not NaN, branch-free over its range: the t
     discarded bits of every binade (t > s below the smallest normal; at most 23 at or above
@@ -365,7 +366,7 @@ def round_same_range32(x_bits, out_bits, p):
         out_bits[i] = round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
     i: rand[start + i], or where rand is empty those of seed (``draw_words``, by blocks of
@@ -386,12 +387,12 @@ def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
             out[i] = one(np.int64(x_bits[i]), rand[i], *args)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
     return round_one(bits, p, want_code, dom_m, STOCHASTIC, rnd, sr)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _same_range_sr(bits, rnd, p, k):
     return round_same_range(bits, p, 23, True, rnd, k)
 
@@ -426,7 +427,7 @@ def encode_sr64(x_bits, out_codes, start, rand, seed, p, sr):
     _stochastic_loop(x_bits, out_codes, start, rand, seed, sr[0], _round_one_sr, (p, CODE, DOM64, sr))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def decode_one(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, pow2):
     """The value of one code (an integer lane), with the element type of ``pow2``.
 
@@ -463,7 +464,7 @@ def decode(codes, out, mant_bits, code_offset, sign_bit, nan_above, nan_code, in
 
 
 # ---- float32 results rounded to odd at 24 bits (exact stand-ins: element-wise arithmetic) ----
-@nb.njit(forceinline=True)
+@inner_inline
 def odd32(s, e):
     """The float32 s = fl(v) rounded to odd at 24 bits: e a number of the sign of v - s, 0
     where s = v (NaN where s is not finite); where e != 0 the magnitude of s truncated (one
@@ -475,7 +476,7 @@ def odd32(s, e):
     return U32(U32(odd if (np.abs(e) > 0) & (mag < U32(0x7F800000)) else mag) | sign).view(np.float32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def fma_odd32(x, y, z, op):
     """x * y + z rounded to odd at float32's 24 bits, where x * y is exact and the sum below
     2**127: s = fl(x * y + z) and its exact error e (TwoSum); where e != 0 the magnitude of s
@@ -487,7 +488,7 @@ def fma_odd32(x, y, z, op):
     return odd32(s, (prod - (s - back)) + (z - back))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def sqrt_odd32(x, y, z, op):
     """sqrt(x) rounded to odd at 24 bits: sqrt(x) > q iff x - q * q > 0."""
     q = np.sqrt(x)
@@ -508,7 +509,7 @@ class Mode32(NamedTuple):
     inf1: np.uint32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def grid32(a, p):
     """(base, step, small) of the float32 magnitude bits a (p: ``Fast32Params``): base the bits of
     a truncated to the format's grid, base + step (uint32) the bits of the next grid point up;
@@ -519,7 +520,7 @@ def grid32(a, p):
     return (U32(0) if small else U32(a & keep)), (p.q_bits if small else U32(U32(0) - keep)), small
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def directed32_one(b, p, m):
     """The float32 bits b (uint32) rounded in the deterministic mode m (a ``Mode32``; p: a
     ``Fast32Params`` whose ovf0 / ovf1 are the mode's overflow results), as ``round_one`` in

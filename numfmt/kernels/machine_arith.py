@@ -94,7 +94,7 @@ _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact rout
 OPS = {"add": 0, "sub": 1, "mul": 2, "fma": 3, "div": 4, "sqrt": 5}
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add_mul_fma(a, b, c, op, rdn):
     """The float64 bits of OPS[op] (add, sub, mul or fma) of the float32 operands in float64
     (one NaN for every NaN), branch-free (every candidate is computed, one selected: they cost
@@ -106,7 +106,7 @@ def _add_mul_fma(a, b, c, op, rdn):
     return _NAN64 if v != v else np.float64(v).view(np.int64)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div(a, b, c, op, rdn):
     """The exact a / b rounded to odd at 53 bits (as ``kernels.arith.odd_quotient_bits``,
     branch-free: values of formats that float32 holds, and their quotients, lie in its range;
@@ -118,7 +118,7 @@ def _div(a, b, c, op, rdn):
     return _NAN64 if q != q else bits
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sqrt(a, b, c, op, rdn):
     """The exact sqrt(a) rounded to odd at 53 bits: sqrt(a) > q = fl(sqrt(a)) iff the residual
     a - q * q is positive."""
@@ -129,19 +129,19 @@ def _sqrt(a, b, c, op, rdn):
     return _NAN64 if q != q else bits
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _no_draw(rand, seed, index, nbits):
     """No random bits (the deterministic kernel: ``element_bits`` is not even compiled)."""
     return NO_RND
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _seeded(rand, seed, index, nbits):
     """SplitMix64 number ``index`` of ``seed``; rand is not read (see ``_stochastic_loop``)."""
     return splitmix_bits(seed, index, nbits)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _given(rand, seed, index, nbits):
     """The explicit random number ``index``."""
     return rand[index]
@@ -239,23 +239,23 @@ _NAN32 = U32(0x7FC00000)     # one NaN (positive, quiet), as the exact route giv
 _INF32 = U32(0x7F800000)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _nearest32(b, zk, p):
     return nearest32_one(b, p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _same_range32(b, zk, p):
     """``round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
     return U32(round_same_range(np.int64(b), p, 23, False, 0, 0))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sr_add32(b, zk, p):
     return sr_add_one(b, zk, p)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _value32(b, pc, rounder):
     """Whether the float32 bits b (uint32) are a value of the format: rounding to nearest even
     (``rounder`` with pc: parameters of overflow "ieee", nan "ml_dtypes") leaves them, apart from
@@ -265,13 +265,13 @@ def _value32(b, pc, rounder):
     return (rounder(b, U32(0), pc) == b) | (a == U32(0)) | ((a > _INF32) & nan_ok)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _same_range_value32(b, pc):
     """``_value32`` by ``_same_range32`` (pc: ``same_range_params``)."""
     return _value32(b, pc, _same_range32)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _nearest_value32(b, pc):
     """``_value32`` by ``_nearest32`` (pc: ``Fast32Params``) in fewer steps: a finite nonzero
     magnitude a is a value iff it is at most the largest value and on the grid (in the normal
@@ -286,41 +286,41 @@ def _nearest_value32(b, pc):
     return (a == U32(0)) | ((a <= pc.max_bits) & grid) | ((a >= _INF32) & special)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _values32(xb, yb, zb, pc, check, arity):
     """Whether the ``arity`` operands' float32 bits (x's, y's, z's) are values of the format
     (check(bits, pc): ``_nearest_value32`` or ``_same_range_value32``)."""
     return check(xb, pc) & ((arity < 2) | check(yb, pc)) & ((arity < 3) | check(zb, pc))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add_mul32(x, y, z, op):
     """x + y, x - y or x * y (OPS[op]) in float32, branch-free."""
     return x * y if op == 2 else x + (-y if op == 1 else y)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div32(x, y, z, op):
     return x / y
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sqrt32(x, y, z, op):
     return np.sqrt(x)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _no_draw32(rand, seed, index, k):
     return U32(0)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _seeded32(rand, seed, index, k):
     """The k random bits of element ``index`` at the top of a uint32 (``sr_add_one``'s zk)."""
     return U32(U32(splitmix_bits(seed, index, k)) << U32(32 - k))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _given32(rand, seed, index, k):
     return U32(U32(rand[index]) << U32(32 - k))
 
@@ -426,7 +426,7 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 #   most u (|s| and theta both lie in [base, base + u]): exact in float64.
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _directed32(b, zk, p):
     """``directed32_one`` with p = (its ``Fast32Params``, its ``Mode32``)."""
     return directed32_one(b, p[0], p[1])
@@ -439,7 +439,7 @@ def _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, arity):
             compute, _directed32, _nearest_value32, arity)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fma_odd_rdn32(x, y, z, op):
     """``fma_odd32`` as -((-x) y + (-z)): the same number, but an exact zero is -0 unless x y
     and z are +0, as IEEE 754 asks under toward_negative (as ``_add_mul_fma``'s rdn)."""
@@ -462,19 +462,19 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
         _modes_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, 1)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _div_above(x, y, z, theta):
     """|x / y| >= theta (theta |y| exact: at most 2p + k <= 53 bits)."""
     return np.float64(np.abs(x)) >= theta * np.float64(np.abs(y))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sqrt_above(x, y, z, theta):
     """sqrt(x) >= theta: the sign of x - theta**2 (``residual``)."""
     return residual(np.float64(x), theta, theta) >= 0
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _fma_above(x, y, z, theta):
     """|x y + z| >= theta: s + e = x y + z (TwoSum), |s| - theta >= -e (e's sign against s's)."""
     prod = x * y
@@ -484,7 +484,7 @@ def _fma_above(x, y, z, theta):
     return np.float64(np.abs(s)) - theta >= np.float64(-e if s > 0 else e)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _odd_sr32(x, y, z, o, r, scale, p, above):
     """The float32 bits of v = OPS[op] of x, y, z rounded stochastically with the random
     integer r (< 2**k; scale = 2**-k) from its stand-in o (v rounded to odd at 24 bits): one
@@ -560,21 +560,21 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
 # Elements whose float32 result is not finite are counted from the operands (``_special``).
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _sum_odd32(x, y, z, op):
     """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``fma_odd32`` of x * 1:
     TwoSum's error)."""
     return fma_odd32(x, np.float32(1.0), -y if op == 1 else y, 3)
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _mul_odd32(x, y, z, op):
     """x * y rounded to odd at 24 bits (float32 subnormals: at the quantum 2**-149)."""
     s = x * y
     return odd32(s, np.float64(x) * np.float64(y) - np.float64(s))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _add_mul_odd32(x, y, z, op):
     """``_sum_odd32``, or for mul (op 2) a stand-in of x * y for the formats of
     ``fast32_params`` (smallest quantum 2**-94 or more): below 2**-126 (where alone float32's
@@ -586,7 +586,7 @@ def _add_mul_odd32(x, y, z, op):
     return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _same_range_step(b, index, p):
     """``kernels.report._nearest_step`` of ``_same_range32`` (p: ``same_range_params``, shift
     s = p[0] >= 3): |b| rounded to nearest even at its precision with an unbounded exponent;
@@ -601,7 +601,7 @@ def _same_range_step(b, index, p):
     return _same_range32(b, U32(0), p), r, a >= _INF32
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _special(b, r, xb, yb, zb, op):
     """(stand-in bits, r, x / 0) of an element whose float32 result b is not finite: a NaN
     from non-NaN operands counts as invalid only (the stand-in 0 with a NaN result), an
@@ -629,7 +629,7 @@ def _cases_of(xb, yb, zb, b, o, r, op, lim32):
     return _cases32(b, o, r, lim32), by_zero
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     """The flags of one element as a bit mask (bit k: ``numfmt.report.FLAGS[k]``, div_by_zero
     bit 8): v its stand-in (float32), o its result bits (``_cases_of``)."""
@@ -649,7 +649,7 @@ def _tile_not_values32(xb, yb, zb, pc, check, arity):
     return found
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, check, arity, full,
                   dense):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
@@ -760,7 +760,7 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     return c
 
 
-@nb.njit(forceinline=True)
+@inner_inline
 def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
     """The count bits of element i of a tile (``_flags32`` of its operands, stand-in and result;
     bits: the operands' and results' uint32 views)."""
