@@ -9,8 +9,9 @@ test) and ``wide`` (normal times a log-uniform factor over 2**-20 .. 2**20: most
 the narrow formats overflow, underflow or flush, the counting kernels' slow path). The ratio is
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
-it), every core in wall time. The operations' rows (``e4m3 add``, ``e4m3 mul``) take the
-inputs rounded to e4m3 (saturating: finite operands) and the same reversed as operands.
+it), every core in wall time. The operations' rows (``e4m3 add`` ... ``e4m3 fma``) take the
+inputs rounded to e4m3 (saturating: finite operands) and the same reversed as operands (sqrt:
+their magnitudes; fma: x * reversed + x).
 """
 import os
 import sys
@@ -21,8 +22,8 @@ import numpy as np
 from _common import best_of, command, machine_line, markdown_table, parse_args, publish
 import numfmt as nf
 
-FORMATS = ["e4m3", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
-OPERATIONS = [("e4m3", "add"), ("e4m3", "mul")]
+FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
+OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma")]
 
 
 def inputs(n: int, kind: str) -> np.ndarray:
@@ -50,9 +51,9 @@ def render(args) -> str:
             calls = [(name, lambda report, name=name: nf.round(x, name, report=report)) for name in FORMATS]
             for fmt, op in OPERATIONS:
                 a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
-                b = a[::-1].copy()
-                calls.append((f"{fmt} {op}", lambda report, f=getattr(nf, op), fmt=fmt, a=a, b=b:
-                              f(a, b, fmt, report=report)))
+                operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))
+                calls.append((f"{fmt} {op}", lambda report, f=getattr(nf, op), fmt=fmt, operands=operands:
+                              f(*operands, fmt, report=report)))
             for name, call in calls:
                 row = [name, kind]
                 for threads in (1, cores):

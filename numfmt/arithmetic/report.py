@@ -31,6 +31,7 @@ import numpy as np
 
 from ..casts import report as cast_report
 from ..casts.common import kernel_random_bits
+from ..casts.floating import fits_float32
 from ..kernels.floating import Fast32Params
 from ..kernels.machine_arith import COUNT_KERNELS32, OPS
 from ..kernels.report import NEVER32
@@ -101,8 +102,9 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     operands, rounded in ``mode`` with ``stochastic`` (the operation's own random bits); wide
     is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
     in ``numfmt.flags`` errors."""
-    operands = tuple(_read_only(np.ascontiguousarray(a, np.float64)) for a in operands)
-    exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None)
+    dtype = np.float32 if all(a.dtype == np.float32 for a in operands) and fits_float32(wide) else np.float64
+    operands = tuple(_read_only(np.ascontiguousarray(a, dtype)) for a in operands)
+    exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, dtype).astype(np.float64)
     counted = exact
     nan = np.isnan(exact)
     if nan.any():               # a NaN from non-NaN operands counts as invalid (as a zero: no other count)

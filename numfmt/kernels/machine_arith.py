@@ -656,7 +656,7 @@ def _sqrt_window(x, y, z, op, zk, k, scale, p):
 @inner_inline
 def _div_threshold(x, y, z, op, zk, k, scale, p):
     """(bits, True) of x / y rounded stochastically by ``_odd_sr32`` (its threshold, exact in
-    float64; scale = 2**-k): faster for div than ``_sr_window32`` of ``_div_odd32``."""
+    float64; scale = 2**-k): faster for div than ``_sr_window32`` of an odd-rounded quotient."""
     return _odd_sr32(x, y, z, _div32(x, y, z, op), np.int64(zk >> U32(32 - k)), scale, p, _div_above), True
 
 
@@ -733,9 +733,10 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
 # in every mode of p bits (the kernels' own result, the nearest-even result with an unbounded
 # exponent that decides overflow and tininess), and is zero iff v is. It comes from
 # float32's result s and the sign of v - s: a sum's TwoSum error, a product's float64
-# product (exact: 48 bits) minus s, a quotient's x - q * y and a root's x - q * q in float64
-# (exact products; the sign of their difference is exact, float64 does not underflow there),
-# divided by y's sign for the quotient. The one exception: float32's subnormal results, of
+# product (exact: 48 bits) minus s. Quotients and roots need none: where their kernel runs
+# (p <= 11, p <= 10), float32's own quotient or root is, by the proofs above, v or strictly
+# between the same neighbours on every grid of p + 1 bits as v, which is all the counts ask
+# of a stand-in (as the plain kernel's rounding). The one exception: float32's subnormal results, of
 # fewer bits; there (products only: sums of values and quotients or roots of the formats
 # taken are not below 2**-126) the rounding to odd is at the quantum 2**-149, at least two
 # bits below every such format's (bfloat16: 2**-133; the others' is 2**-94 or more: their
@@ -771,14 +772,6 @@ def _add_mul_odd32(x, y, z, op):
 
 
 @inner_inline
-def _div_odd32(x, y, z, op):
-    """x / y rounded to odd at 24 bits: v - q has the sign of (x - q y) / y."""
-    q = x / y
-    r = np.float64(x) - np.float64(q) * np.float64(y)
-    return odd32(q, r if y > 0 else -r)
-
-
-@inner_inline
 def _same_range_step(b, index, p):
     """``kernels.report._nearest_step`` of ``_same_range32`` (p: ``same_range_params``, shift
     s = p[0] >= 3): |b| rounded to nearest even at its precision with an unbounded exponent;
@@ -799,70 +792,131 @@ def _special(b, r, xb, yb, zb, op):
     from non-NaN operands counts as invalid only (the stand-in 0 with a NaN result), an
     infinity from finite operands is x / 0 (div: the exact Inf, div_by_zero) or an overflow
     of a finite v (the stand-in float32's largest odd magnitude, r above every largest value);
-    the rest (NaN or infinite operands) are casts of b."""
+    the rest (NaN or infinite operands) are casts of b. A finite b comes back as it is, with
+    r (selects, no branches: ``_full_tile32`` vectorizes)."""
     ma, mb, mc = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
     nan_op = (ma > _INF32) | (mb > _INF32) | (mc > _INF32)
     inf_op = (ma == _INF32) | (mb == _INF32) | (mc == _INF32)
     a = U32(b & U32(0x7FFFFFFF))
-    if (a > _INF32) & (not nan_op):
-        return U32(0), U32(0), False
-    if (a == _INF32) & (not inf_op) & (op != 4):
-        return U32(U32(b ^ a) | U32(0x7F7FFFFF)), _INF32, False
-    return b, r, (a == _INF32) & (not inf_op)
+    invalid = (a > _INF32) & (not nan_op)
+    from_finite = (a == _INF32) & (not inf_op)
+    over = from_finite & (op != 4)
+    b = U32(0) if invalid else (U32(U32(b ^ a) | U32(0x7F7FFFFF)) if over else b)
+    r = U32(0) if invalid else (_INF32 if over else r)
+    return b, r, from_finite & (op == 4)
+
+
+@inner_inline
+def _cases_of(xb, yb, zb, b, o, r, op, lim32):
+    """(``_cases32`` of one element, x / 0): b its stand-in's bits, o its result's, r as the
+    step gives it (``_special`` fixes both where b is not finite)."""
+    b, r, by_zero = _special(b, r, xb, yb, zb, op)
+    return _cases32(b, o, r, lim32), by_zero
 
 
 @inner_inline
 def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     """The flags of one element as a bit mask (bit k: ``numfmt.report.FLAGS[k]``, div_by_zero
-    bit 8): v its stand-in (float32), o its result bits."""
+    bit 8): v its stand-in (float32), o its result bits (``_cases_of``)."""
     b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-    _, r, special = step(b, index, *args)
-    by_zero = False
-    if special:
-        b, r, by_zero = _special(b, r, xb, yb, zb, op)
-    return _mask(_cases32(b, o, r, lim32)) | (256 if by_zero else 0)
+    cases, by_zero = _cases_of(xb, yb, zb, b, o, step(b, index, *args)[1], op, lim32)
+    return _mask(cases) | (256 if by_zero else 0)
 
 
 @inner_inline
-def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, check, arity):
-    """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
-    in one branch-free pass, then the elements whose float32 result is not finite by
-    ``_special``); returns (counts (``numfmt.report.FLAGS`` order), some operand not a value).
-    Its loops run over the tile from 0 (an index from an offset would need a wraparound test,
-    which keeps the loop from vectorizing)."""
-    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+def _tile_not_values32(xb, yb, zb, pc, check, arity):
+    """Whether some operand of a tile (float32 bits) is not a value of the format
+    (``_values32``): a loop of its own, ahead of the counting pass (in the same loop the two
+    spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel 3.5)."""
     found = False
-    n0 = n1 = n2 = U32(0)
-    for i in range(xs.size):
+    for i in range(xb.size):
         found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
+    return found
+
+
+@inner_inline
+def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, check, arity, full,
+                  dense):
+    """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
+    in one branch-free pass, then the elements whose float32 result is not finite (marked in
+    the uint8 array sp, skipped by its uint64 view words 8 at a time) by ``_flags32``; where
+    more than a sixteenth of them are, or ``dense`` (the tile before had as many), full
+    (``_full_tile32``: div, whose finite operands often give them, x / 0 and 0 / 0; else
+    ``_no_full_tile32``, which costs no compile time) counts every element instead);
+    returns (counts (``numfmt.report.FLAGS`` order), some operand not a value, whether the
+    tile has that many). Its loops run over the tile from 0 (an index from an offset would
+    need a wraparound test, which keeps the loop from vectorizing)."""
+    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    n0 = n1 = n2 = U32(0)
+    found = _tile_not_values32(xb, yb, zb, pc, check, arity)
+    for i in range(0 if dense else xs.size):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
+        sp[i] = special
         f = _lean32(b, o, r, lim32)
         n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
         n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
         n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
     lo16 = U32(0xFFFF)
     n5 = U32(n2 >> U32(16))
+    if dense | (n5 > (xs.size >> 4)):
+        counts, many, done = full(xs, ys, zs, (xb, yb, zb, ob), start, op, lim32, compute, step, args)
+        if done:
+            return counts, found, many
     counts = np.zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
                                 U32(n2 & lo16)), kd), ONE)
-    for i in range(xs.size if n5 else 0):
+    for w in range((xs.size + 7) // 8 if n5 else 0):
+        for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
+            if sp[i]:
+                v = compute(xs[i], ys[i], zs[i], op)
+                b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+                o, r, special = step(b, start + i, *args)
+                f = _lean32(b, o, r, lim32)
+                add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
+                m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
+                for k in range(NFLAGS):
+                    counts[k] += (m >> k) & 1
+    return counts, found, np.bool_(False)
+
+
+@inner_inline
+def _full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
+    """``_count_tile32`` counting every element by ``_cases_of`` in one branch-free pass, two
+    counts to a uint32 lane: a tile with many elements whose float32 result is not finite,
+    where visiting each of those costs more. Returns (the counts, whether more than a sixteenth
+    are, done True; bits: the operands' and results' uint32 views)."""
+    xb, yb, zb, ob = bits
+    m0 = m1 = m2 = m3 = m4 = U32(0)
+    sixteen = U32(16)
+    for i in range(xs.size):
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
-        if special:
-            f = _lean32(b, o, r, lim32)
-            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
-            m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
-            for k in range(NFLAGS):
-                counts[k] += (m >> k) & 1
-    return counts, found
+        ob[i] = o
+        f, by_zero = _cases_of(xb[i], yb[i], zb[i], b, o, r, op, lim32)
+        m0 = U32(m0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
+        m1 = U32(m1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
+        m2 = U32(m2 + U32(U32(f[4]) | U32(U32(f[5]) << sixteen)))
+        m3 = U32(m3 + U32(U32(f[6]) | U32(U32(f[7]) << sixteen)))
+        m4 = U32(m4 + U32(U32(by_zero) | U32(U32(special) << sixteen)))
+    lo16 = U32(0xFFFF)
+    counts = np.array([U32(m0 & lo16), U32(m0 >> sixteen), U32(m1 & lo16), U32(m1 >> sixteen), U32(m2 & lo16),
+                       U32(m2 >> sixteen), U32(m3 & lo16), U32(m3 >> sixteen), U32(m4 & lo16)], np.int64)
+    return counts, U32(m4 >> sixteen) > (xs.size >> 4), True
+
+
+@inner_inline
+def _no_full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
+    """``_full_tile32`` not compiled (operations whose non-finite float32 results come from
+    non-finite operands, rare): nothing counted, done False."""
+    return np.zeros(NFLAGS, np.int64), False, False
 
 
 @nb.njit(inline="always")
-def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity):
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity, full):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
     counted as a cast of it; then the first indices by a scan of a tile while one of its
@@ -874,10 +928,13 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
     seen = np.int64(0)
+    words = np.empty(CAST_TILE // 8, np.uint64)
+    sp = words.view(np.uint8)
+    dense = np.bool_(False)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, check,
-                                      arity)
+        counts, found, dense = _count_tile32(xs, ys, zs, outs, sp, words, start + lo, op, pc, lim32, kd, compute, step,
+                                             args, check, arity, full, dense)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
@@ -897,10 +954,10 @@ def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
 
 
 @nb.njit(inline="always")
-def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity, full):
     """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest_value32,
-                         arity)
+                         arity, full)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -910,8 +967,8 @@ def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, ex
     exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
     first indices; z must be x (``_special`` reads it)."""
     if exact:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2, _no_full_tile32)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -919,10 +976,10 @@ def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, 
     """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
     operands x; ``exact`` not read: float32's results are rounded to odd)."""
     if op == 3:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3, _no_full_tile32)
     if op == 4:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_odd32, 2)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, sqrt_odd32, 1)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2, _full_tile32)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -932,9 +989,9 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     float32; a loop each for sums and products, which need float64 for their error)."""
     if op == 2:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range_value32, 2)
+                             (p,), _same_range_value32, 2, _no_full_tile32)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range_value32, 2)
+                         (p,), _same_range_value32, 2, _no_full_tile32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -943,9 +1000,9 @@ def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd,
     is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2, _no_full_tile32)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest_value32, 2)
+                         (p, rand, U32(32 - k)), _nearest_value32, 2, _no_full_tile32)
 
 
 # plain float32 kernel -> its counting twin
