@@ -67,9 +67,11 @@ def _fits_float32(fmt) -> bool:
 
 def representable(v: np.ndarray, fmt) -> np.ndarray:
     """Mask of the elements of v that are values of fmt (NaN where fmt has NaN; -0 as 0):
-    those that rounding toward zero leaves unchanged (a NaN without NaN becomes 0)."""
+    those that rounding to nearest even leaves unchanged (a NaN without NaN becomes 0). The
+    cast is the one users compile first (and float32 inputs take its fast kernel), so the
+    check seldom compiles a cast of its own."""
     with np.errstate(invalid="ignore"), _report.suspended():
-        r = _round(v, fmt, "toward_zero", "ieee", nan="ml_dtypes" if fmt.family == "float" else "raise")
+        r = _round(v, fmt, "nearest_even", "ieee", nan="ml_dtypes" if fmt.family == "float" else "raise")
     return (r == v) | (np.isnan(v) & np.isnan(r))
 
 

@@ -173,13 +173,24 @@ def _round(bits, nan_in, rounder, st, ctx):
 @inner
 def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     """An exact value in the 62-bit form rounded once (``kernels.arith.round_exact``); an
-    exact zero (sig == 0) is -0 iff zero_neg (int64)."""
+    exact zero (sig == 0) is -0 iff zero_neg (int64); sig == -1: the special of bits exp
+    (the exact orders round theirs here rather than by ``_round``, which would compile a
+    stochastic cast of its own for a value whose image no mode changes)."""
     p, _, stochastic, sr, rep = rounder
     rnd = _draw(rounder, st, ctx)
     neg = zero_neg if sig == 0 else neg
     out = round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr)
-    _count_exact(rep, neg, sig, exp, out, rnd, stochastic, st)
+    if sig < 0:
+        _count_value(rep, _is_nan(exp), exp, out, rnd, stochastic, st)
+    else:
+        _count_exact(rep, neg, sig, exp, out, rnd, stochastic, st)
     return _check(out, st, ctx)
+
+
+@inner_inline
+def _round_special(bits, rounder, st, ctx):
+    """``_round`` of an Inf or NaN (float64 bits) by ``_round_sum``."""
+    return _round_sum(_ZERO, _SPECIAL_TERM, bits, _ZERO, rounder, st, ctx)
 
 
 @inner_inline
@@ -451,7 +462,7 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
             sp = _special_sum(sp, e) if has_sp else e
             has_sp = True
     if has_sp:
-        return _round(sp, _is_nan(sp), rounder, st, ctx)
+        return _round_special(sp, rounder, st, ctx)
     emax = np.int64(-(1 << 40))
     for i in range(lo - 1, hi):
         _, sig, e = _addend(s, ta, tx, i, lo)
@@ -513,7 +524,7 @@ def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
     (or, rounding toward negative, when the terms are all zeros and one is -0, or the nonzero
     terms cancel), else +0; Inf and NaN as IEEE addition gives them."""
     if flags & HAS_SPECIAL:
-        return _round(sp, _is_nan(sp), rounder, st, ctx)
+        return _round_special(sp, rounder, st, ctx)
     neg, sig, e = longacc_value(acc, _LSB)
     rdn = rounder[1] != 0
     zero_neg = np.int64(((flags & HAS_TERMS) != 0 and (flags & NOT_NEG_ZERO) == 0)

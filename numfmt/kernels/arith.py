@@ -120,8 +120,8 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     """(done, bits) for ``round_exact``: the float64 bits that ``round_one`` rounds once (done
     False), or the output itself (done True: an overflow beyond every float64)."""
-    if sig == 0:
-        return False, _SIGN if neg else np.int64(0)
+    if sig <= 0:                            # a zero, or sig -1: the Inf / NaN of bits exp
+        return False, exp if sig < 0 else (_SIGN if neg else np.int64(0))
     if stochastic or not narrow(p):
         overflow, bits = _grid_bits(neg, sig, exp, p, stochastic, rnd, sr)
         if overflow:                          # round_one's outputs for an overflow
@@ -137,7 +137,8 @@ def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
 
     ``p``: ``casts.floating.kernel_params(fmt, True, mode, overflow, nan)[want_code]``;
     ``sr``: ``casts.floating.sr_params(fmt, True, k, rule)`` with ``stochastic``, and ``rnd``
-    the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``.
+    the k random bits (exact for p + k <= 60). sig == 0 is a zero of sign ``neg``; sig == -1
+    an Inf or NaN, its float64 bits in ``exp`` (``kernels.accumulate``'s special terms).
     Narrow formats under deterministic rounding go through ``odd_float64_bits``; stochastic
     rounding and the wide formats round on the grid (``_grid_bits``); either way
     ``kernels.floating.round_one`` packs the result once.
