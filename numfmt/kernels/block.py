@@ -280,13 +280,21 @@ def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start
 
 
 @inner_inline
+def _abs_bits32(v):
+    """The bits of |v| (float32) as an int32 (ordered like the magnitudes, NaN above Inf); int32
+    throughout, so that a max over them vectorizes in int32 lanes (Numba widens ``int32 & int32``
+    to int64)."""
+    return np.int32(np.float32(v).view(np.int32) & np.int32(0x7FFFFFFF))
+
+
+@inner_inline
 def _amax32_rows(x, g, rows, amax):
     """amax[i] = the largest magnitude of block g + i (i < rows) of the 2-D float32 x, as bits
     (int32: ordered like the magnitudes, NaN above Inf)."""
     for i in range(rows):
         m = np.int32(0)
         for t in range(x.shape[1]):
-            m = max(m, np.float32(x[g + i, t]).view(np.int32) & np.int32(0x7FFFFFFF))
+            m = max(m, _abs_bits32(x[g + i, t]))
         amax[i] = m
 
 
@@ -297,7 +305,7 @@ def _amax32_inner(x, r, amax):
         amax[j] = 0
     for t in range(x.shape[1]):
         for j in range(x.shape[2]):
-            amax[j] = max(amax[j], np.float32(x[r, t, j]).view(np.int32) & np.int32(0x7FFFFFFF))
+            amax[j] = max(amax[j], _abs_bits32(x[r, t, j]))
 
 
 @inner_inline
@@ -383,7 +391,7 @@ def finite_amax32(bits):
     bits (0 when there is none)."""
     m = np.int32(0)
     for i in range(bits.size):
-        a = bits[i] & np.int32(0x7FFFFFFF)
+        a = np.int32(bits[i] & np.int32(0x7FFFFFFF))
         m = max(m, a if a < np.int32(0x7F800000) else np.int32(0))
     return m
 
@@ -744,13 +752,14 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, ema
     quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
     (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
     ones below tiny32."""
-    for i in range(n):
+    for i in range(n):      # unit strides only: the loop vectorizes
         a = np.int32(amax[i]).view(np.float32)
         b = min(max((a / emax32) / ts, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
-        sv = sv if a <= MAX32 else np.float32(np.nan)
-        svals[r0 + i * dr, i * (1 - dr)] = sv
-        s_in[i] = s_out[i] = ts * sv
+        s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
+    for i in range(n):
+        svals[r0 + i * dr, i * (1 - dr)] = s_out[i]
+        s_in[i] = s_out[i] = ts * s_out[i]
     top = bottom = 0
     if tally is not None:
         for i in range(n):
