@@ -504,7 +504,8 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
     ``round_bits32`` / ``round_sr32``, else the parameters of ``round_same_range32`` /
     ``round_same_range_sr32``; float64: ``round_bits64`` / ``round_sr64``; sr None for the
-    deterministic kernels; element i draws random number start + i) and counted while in cache
+    deterministic kernels; element i draws random number start + i; ``round_same_range32``'s
+    loop also tells whether the tile is all common, ``_round_common``) and counted while in cache
     (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
