@@ -74,6 +74,24 @@ def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
     _check(x, nf.format(fmt), "stochastic", "ieee", seed=7)
 
 
+@pytest.mark.parametrize("fmt", ["bfloat16", "tf32"])
+@pytest.mark.parametrize("overflow", ["ieee", "saturate"])
+def test_same_range_counts_in_the_rounding_loop(fmt, overflow):
+    """Formats with float32's exponent field round and count their common tiles in one loop
+    (``kernels.report._same_range_common32``): tiles all common (inexact and exact elements),
+    then tiles with a few others (tiny, subnormal, overflowing, NaN), in either order."""
+    rng = np.random.default_rng(5)
+    n = 5 * 32768 + 123
+    x = rng.standard_normal(n).astype(np.float32)
+    x[::7] = np.float32(-0.75)                         # exact elements among the inexact
+    x[40000 + rng.integers(0, 20000, 30)] = np.float32(3e-39)
+    x[70000 + rng.integers(0, 9, 3)] = np.float32(-3.4e38)
+    x[100000 + rng.integers(0, 60000, 60)] = rng.choice(np.array([np.nan, 1e-45, -2.0 ** -126, 3.4e38], np.float32),
+                                                        60)
+    _check(x, nf.format(fmt), "nearest_even", overflow)
+    _check(x[::-1].copy(), nf.format(fmt), "nearest_even", overflow)
+
+
 
 def _check_fixed(x, fmt, mode, overflow, sr):
     codes, rep = nf.encode(x, fmt, mode, overflow, nan="zero", report=True, **sr)

@@ -32,8 +32,8 @@ from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
-                       round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
+from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range,
+                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
                        nearest_grid32, sr_add_one)
 from .inner import inner, inner_inline
 
@@ -357,18 +357,15 @@ def _cast_tile_counts(c, x, y, ft):
 
 
 @inner_inline
-def _common_tile_counts(c, x, y, normal, maxv):
-    """Where every element of a tile has normal magnitude up to maxv (only INEXACT can be set,
-    ``common``), add its inexact count to c and return True; else (a cheap pass) False."""
+def _common_counts(x, y, normal, maxv):
+    """(inexact, common) of a rounded tile x -> y: whether every element has normal magnitude
+    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass."""
     inexact = common = 0
     for i in range(x.size):
         ax = abs(x[i])
         inexact += x[i] != y[i]
         common += (ax >= normal) & (ax <= maxv)
-    if common < x.size:
-        return False
-    c[0] += inexact
-    return True
+    return inexact, common == x.size
 
 
 @inner
@@ -395,13 +392,14 @@ def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim
 
 
 @inner_inline
-def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands, pu, sru, stochastic, ft, lim):
+def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_bands, bands, pu, sru, stochastic, ft,
+                lim):
     """Add the counts of a rounded tile x -> y (elements start, start + 1, ...) to c, with
-    ``tile`` as scratch: ``_common_tile_counts`` (unless the tile before was ``dense``: not
-    all common), else ``_cast_tile_counts`` and ``_band_fixups``; then a scan for the first
-    indices of counts not yet ``seen``. Returns (seen, dense)."""
+    ``tile`` as scratch: where every element is ``common`` only its ``inexact`` count (both
+    from ``_round_common``), else ``_cast_tile_counts`` and ``_band_fixups``; then a scan for
+    the first indices of counts not yet ``seen``. Returns seen."""
     tile[:NFLAGS] = 0
-    common = False if dense else _common_tile_counts(tile, x, y, ft[6], ft[4])
+    tile[0] = inexact if common else 0
     if not common:
         _cast_tile_counts(tile, x, y, ft)
         if has_bands:
@@ -425,7 +423,7 @@ def _count_tile(c, tile, x, y, start, seen, dense, rand, seed, has_bands, bands,
             seen |= hit
             if not need:
                 break
-    return seen, not common
+    return seen
 
 
 def _round_tile(xs, ys, start, rand, seed, p, sr):
@@ -454,6 +452,51 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
                                                                          start, rand, seed, p, sr)
 
 
+@inner_inline
+def _round_then_count(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
+    """``_round_common`` by the plain kernel (``_round_tile``) and a pass of its own
+    (``_common_counts``), skipped after a ``dense`` tile (then (0, False))."""
+    _round_tile(xs, ys, start, rand, seed, p, sr)
+    return (0, False) if dense else _common_counts(xs, ys, normal, maxv)
+
+
+@inner_inline
+def _same_range_common32(xs, ys, p, normal, maxv):
+    """``_round_common`` of ``round_same_range32`` (deterministic): the tile rounded and its
+    (inexact, common) counted in the same loop (int64 lanes, as the rounding's), which
+    vectorizes; normal and maxv float32."""
+    x_bits, y_bits = xs.view(np.int32), ys.view(np.int32)
+    lo = np.int64(np.float32(normal).view(np.int32))
+    hi = np.int64(np.float32(maxv).view(np.int32))
+    inexact = common = 0
+    for i in range(x_bits.size):
+        b = np.int64(x_bits[i])
+        o = round_same_range(b, p, 23, False, 0, 0)
+        y_bits[i] = o
+        a = b & 0x7FFFFFFF
+        inexact += o != b
+        common += (a >= lo) & (a <= hi)
+    return inexact, common == x_bits.size
+
+
+def _round_common(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
+    """Round the tile xs into ys as ``_round_tile`` and return (inexact, common): whether every
+    element has normal magnitude up to maxv (only INEXACT can be set) and how many changed
+    (``_common_counts``); ``dense``: the tile before was not all common (then a kernel that
+    cannot count in its own loop does not look: (0, False))."""
+
+
+@nb.extending.overload(_round_common, inline="always")
+def _round_common_for(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
+    """``_round_common`` counted in the rounding's loop for ``round_same_range32``, else after it."""
+    if (xs.dtype == nb.types.float32 and isinstance(sr, nb.types.NoneType)
+            and getattr(p, "instance_class", None) is not FloatParams):
+        return lambda xs, ys, start, rand, seed, p, sr, normal, maxv, dense: _same_range_common32(xs, ys, p, normal,
+                                                                                                  maxv)
+    return lambda xs, ys, start, rand, seed, p, sr, normal, maxv, dense: _round_then_count(xs, ys, start, rand, seed,
+                                                                                           p, sr, normal, maxv, dense)
+
+
 @nb.njit(cache=True, nogil=True)
 def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu, sru, ft, lim):
     """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
@@ -461,7 +504,8 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
     ``round_bits32`` / ``round_sr32``, else the parameters of ``round_same_range32`` /
     ``round_same_range_sr32``; float64: ``round_bits64`` / ``round_sr64``; sr None for the
-    deterministic kernels; element i draws random number start + i) and counted while in cache
+    deterministic kernels; element i draws random number start + i; ``round_same_range32``'s
+    loop also tells whether the tile is all common, ``_round_common``) and counted while in cache
     (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
@@ -470,9 +514,10 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     seen, dense = 0, False
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
-        _round_tile(xs, ys, start + a, rand, seed, p, sr)
-        seen, dense = _count_tile(c, tile, xs, ys, start + a, seen, dense, rand, seed, has_bands, bands, pu, sru,
-                                  stochastic, ft, lim)
+        inexact, common = _round_common(xs, ys, start + a, rand, seed, p, sr, ft[6], ft[4], dense)
+        seen = _count_tile(c, tile, xs, ys, start + a, seen, common, inexact, rand, seed, has_bands, bands, pu, sru,
+                           stochastic, ft, lim)
+        dense = not common
     return c
 
 
