@@ -275,3 +275,15 @@ def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch)
     y = nf.round(np.repeat(values, 20000), "e2m1", "sr", seed=3).reshape(values.size, -1)
     want = np.float32([0.3, -0.7, 2.6, -5.2, 6.0])
     assert np.all(np.abs(y.mean(axis=1, dtype=np.float64) - want) < 5 * 1.0 * 0.5 / np.sqrt(20000))
+
+
+def test_nan_count_spans_count_blocks():
+    """round_nearest32 counts NaN inputs in uint32 lanes by blocks of COUNT_BLOCK: NaNs at both
+    ends of several blocks are all counted (the error for a format without NaN names them)."""
+    block = kern.COUNT_BLOCK
+    x = np.ones(3 * block + 5, np.float32)
+    idx = [0, block - 1, block, 2 * block - 1, 2 * block, x.size - 1]
+    x[idx] = np.nan
+    assert int(np.isnan(nf.round(x, "e4m3")).sum()) == len(idx)
+    with pytest.raises(ValueError, match=f"{len(idx)} of {x.size} elements of x are NaN"):
+        nf.round(x, "e2m1")

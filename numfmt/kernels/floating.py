@@ -235,14 +235,23 @@ def nearest32_one(b, p):
     return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
 
 
+COUNT_BLOCK = 1 << 16       # elements whose count a uint32 lane holds, with room to spare
+
+
 @nb.njit(cache=True, nogil=True)
 def round_nearest32(x_bits, out_bits, p):
     """round_bits32 for nearest_even (uint32 bits in and out; p: ``Fast32Params``), one
-    ``nearest32_one`` per element; returns the number of NaN inputs."""
+    ``nearest32_one`` per element; returns the number of NaN inputs. They are counted in
+    uint32 lanes by blocks of ``COUNT_BLOCK`` (an int64 count would hold AVX2's loop to 4
+    lanes: e4m3 on 1 thread, CPU time, 1,140 -> 1,660 Melem/s)."""
     nans = 0
-    for i in range(x_bits.size):
-        out_bits[i] = nearest32_one(x_bits[i], p)
-        nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+    for lo in range(0, x_bits.size, COUNT_BLOCK):
+        xs, outs = x_bits[lo:lo + COUNT_BLOCK], out_bits[lo:lo + COUNT_BLOCK]
+        block_nans = U32(0)
+        for i in range(xs.size):
+            outs[i] = nearest32_one(xs[i], p)
+            block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
+        nans += block_nans
     return nans
 
 
