@@ -419,3 +419,23 @@ def test_int32_rounding_bias_equals_rounding_bias():
                 for t in range(31):
                     assert bias32(neg, np.int32(lsb), np.int32(t), flags) == \
                         bias(neg, lsb, t, p), (mode, neg, lsb, t)
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_inputs_outside_the_fast_range_across_count_blocks(stochastic):
+    """The casts' first pass counts the inputs it leaves to ``cast_one`` in uint32 lanes by
+    blocks (``COUNT_BLOCK``): such inputs at both ends of later blocks are all rounded again,
+    as each alone is (stochastically: with its own random number, given explicitly there)."""
+    from numfmt.kernels.floating import COUNT_BLOCK
+    from numfmt.random import random_bits
+    x = np.full(3 * COUNT_BLOCK + 5, 1.5, np.float32)
+    idx = np.array([COUNT_BLOCK, 2 * COUNT_BLOCK - 1, 2 * COUNT_BLOCK, 3 * COUNT_BLOCK - 1, 3 * COUNT_BLOCK,
+                    x.size - 1])                       # none in the first block
+    x[idx] = np.float32([3e30, -1e-30, np.inf, 7e-39, -2e37, 1e-25])
+    sr = dict(rounding="stochastic", sr_bits=16) if stochastic else {}
+    got = nf.round(x, "posit16", **sr, **(dict(seed=5) if stochastic else {}))
+    bits = random_bits(5, x.shape, 16)
+    alone = [dict(random_bits=bits[i:i + 1]) if stochastic else {} for i in idx]
+    want = np.float32([nf.round(x[i:i + 1], "posit16", **sr, **given)[0] for i, given in zip(idx, alone)])
+    assert got[idx].view(np.uint32).tolist() == want.view(np.uint32).tolist()     # (Inf -> NaR: NaN)
+    assert np.all(np.delete(got, idx) == 1.5)

@@ -58,7 +58,7 @@ from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
-from .floating import fma_odd32, sqrt_odd32
+from .floating import COUNT_BLOCK, U32, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
@@ -423,9 +423,12 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
         return
     c = fast_args(n, es, p, dom_m == 52)
     left = 0
-    for i in range(out.size):
-        out[i], outside = fast(source(src, i), c)
-        left += outside
+    for lo in range(0, out.size, COUNT_BLOCK):    # counted in uint32 lanes (see round_nearest32)
+        block_left = U32(0)
+        for i in range(lo, min(lo + COUNT_BLOCK, out.size)):
+            out[i], outside = fast(source(src, i), c)
+            block_left = U32(block_left + U32(outside))
+        left += block_left
     if left:                                      # find them (a small loop), then round them
         where_ = np.empty(left, np.int64)
         k = 0
@@ -472,10 +475,12 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
             off = draw_words(buf, seed, start + lo, xs.size, k)
+            block_left = U32(0)
             for j in range(xs.size):
                 rnd, zk = drawn_bits(buf, words, off, j, k), drawn_word(buf, words, off, j, k)
                 outs[j], outside = fast(np.int64(xs[j]), rnd, zk, k, c)
-                left += outside
+                block_left = U32(block_left + U32(outside))
+            left += block_left
     else:
         for i in range(x_bits.size):
             out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
