@@ -287,3 +287,21 @@ def test_nan_count_spans_count_blocks():
     assert int(np.isnan(nf.round(x, "e4m3")).sum()) == len(idx)
     with pytest.raises(ValueError, match=f"{len(idx)} of {x.size} elements of x are NaN"):
         nf.round(x, "e2m1")
+
+
+_LOW_HALVES = np.array([0, 1, 0x0FFF, 0x1000, 0x1001, 0x7FFF, 0x8000, 0x8001, 0xFFFF], np.uint32)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "tf32"])
+@pytest.mark.parametrize("overflow", ["ieee", "saturate"])
+@pytest.mark.parametrize("mode", [m for m in Rounding if m != Rounding.STOCHASTIC])
+def test_same_range_kernel_matches_round_one(name, overflow, mode):
+    """``round_same_range32`` (uint32 lanes) against the generic kernel, bit for bit, on every
+    float32 top half with low halves at the ties and bounds of bfloat16's and tf32's quanta."""
+    fmt = nf.format(name)
+    bits = ((np.arange(1 << 16, dtype=np.uint32) << np.uint32(16))[:, None] | _LOW_HALVES).ravel()
+    fast, generic = np.empty_like(bits), np.empty_like(bits)
+    kern.round_same_range32(bits, fast, cf.same_range_params(fmt, mode, overflow))
+    kern.round_bits32(bits.view(np.int32), generic.view(np.int32),
+                      cf.kernel_params(fmt, False, mode, overflow, "raise")[0])
+    np.testing.assert_array_equal(fast, generic)

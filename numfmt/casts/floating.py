@@ -282,7 +282,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                                                    rand, np.uint64(seed), fast32, np.int64(sr_bits),
                                                    pass_start=True, offset=stochastic.start)))
     elif fast is not None and stochastic is None:
-        run_chunked(kern.round_same_range32, flat.view(np.int32), out.view(np.int32), fast)
+        run_chunked(kern.round_same_range32, flat.view(np.uint32), out.view(np.uint32), fast)
     elif fast is not None and sr_rule == "add":
         run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
                     np.uint64(seed), fast, sr_bits, pass_start=True, offset=stochastic.start)

@@ -24,7 +24,7 @@ backends evaluate. The float32 casts of most formats of up to 22 fraction bits t
 Numba-only kernels instead, in uint32 lanes (16 to a register) and checked bit for bit
 against it (tests/test_fast32.py): ``round_nearest32`` (nearest_even) and ``round_sr_add32``
 (stochastic, sr_rule="add", at most 32 random bits); bfloat16 and tf32 take
-``round_same_range``.
+``round_same_range``, deterministic modes in uint32 lanes (``same_range32_one``).
 """
 import math
 from typing import NamedTuple
@@ -366,11 +366,39 @@ def encode64(x_bits, out_codes, p):
         out_codes[i] = round_one(x_bits[i], p, CODE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
+@inner_inline
+def same_range32_params(p):
+    """``round_same_range``'s parameters p (deterministic modes) for ``same_range32_one``, as
+    uint32: the kept bits' mask, ``rounding_bias`` by sign and last kept bit (+ even, + odd,
+    - even, - odd), the clamp and the NaN bits."""
+    shift, nearest, ties_even, away_pos, away_neg, odd, clamp_bits, nan_bits = p
+    flags = ModeFlags(nearest, ties_even, away_pos, away_neg, odd, 0, 0, 0)
+    return (U32(-(lane(1) << shift)), U32(rounding_bias(False, lane(0), shift, flags)),
+            U32(rounding_bias(False, lane(1), shift, flags)), U32(rounding_bias(True, lane(0), shift, flags)),
+            U32(rounding_bias(True, lane(1), shift, flags)), U32(clamp_bits), U32(nan_bits))
+
+
+@inner_inline
+def same_range32_one(b, q):
+    """``round_same_range`` (deterministic, float32 domain) of the float32 bits b (uint32) in
+    uint32 lanes (q: ``same_range32_params``): int64 lanes hold AVX2's loop to 4 elements."""
+    keep, bias_even, bias_odd, neg_bias_even, neg_bias_odd, clamp_bits, nan_bits = q
+    sign = U32(b & U32(0x80000000))
+    a = U32(b ^ sign)
+    ar = min(a, U32(0x7F800000))
+    odd = U32(ar & U32(U32(~keep) + U32(1))) != 0
+    bias = (neg_bias_odd if odd else neg_bias_even) if sign != 0 else (bias_odd if odd else bias_even)
+    r = U32(min(U32(U32(ar + bias) & keep), clamp_bits) | sign)
+    return U32(nan_bits | sign) if a > U32(0x7F800000) else r
+
+
 @nb.njit(cache=True, nogil=True)
 def round_same_range32(x_bits, out_bits, p):
-    """round_bits32 for formats with float32's exponent field (see round_same_range)."""
+    """round_bits32 for formats with float32's exponent field (see round_same_range); uint32
+    bits in and out."""
+    q = same_range32_params(p)
     for i in range(x_bits.size):
-        out_bits[i] = round_same_range(np.int64(x_bits[i]), p, 23, False, 0, 0)
+        out_bits[i] = same_range32_one(x_bits[i], q)
 
 
 @inner_inline

@@ -86,8 +86,8 @@ from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, carries32,
-                       fma_odd32, grid32, odd32, round_same_range, sqrt_odd32, sr_add_one, nearest32_one,
-                       round_one, sr_add_range, sr_range_consts)
+                       fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sqrt_odd32, sr_add_one,
+                       nearest32_one, round_one, sr_add_range, sr_range_consts)
 from .inner import inner, inner_inline
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
@@ -248,8 +248,9 @@ def _nearest32(b, zk, p):
 
 @inner_inline
 def _same_range32(b, zk, p):
-    """``round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b."""
-    return U32(round_same_range(np.int64(b), p, 23, False, 0, 0))
+    """``round_same_range`` (nearest even; bfloat16's fixed shift) of the uint32 bits b, in
+    uint32 lanes (``same_range32_one``; LLVM hoists the parameters out of the loop)."""
+    return same_range32_one(b, same_range32_params(p))
 
 
 @inner_inline

@@ -32,9 +32,9 @@ from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range,
-                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
-                       nearest_grid32, sr_add_one)
+from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
+                       round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
+                       same_range32_one, same_range32_params, sr_add_one)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -447,7 +447,7 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
         return lambda xs, ys, start, rand, seed, p, sr: round_sr32(xs.view(np.int32), ys.view(np.int32), start,
                                                                   rand, seed, p, sr)
     if deterministic:
-        return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.int32), ys.view(np.int32), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.uint32), ys.view(np.uint32), p)
     return lambda xs, ys, start, rand, seed, p, sr: round_same_range_sr32(xs.view(np.int32), ys.view(np.int32),
                                                                          start, rand, seed, p, sr)
 
@@ -463,20 +463,21 @@ def _round_then_count(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
 @inner_inline
 def _same_range_common32(xs, ys, p, normal, maxv):
     """``_round_common`` of ``round_same_range32`` (deterministic): the tile rounded and its
-    (inexact, common) counted in the same loop (int64 lanes, as the rounding's), which
-    vectorizes; normal and maxv float32."""
-    x_bits, y_bits = xs.view(np.int32), ys.view(np.int32)
-    lo = np.int64(np.float32(normal).view(np.int32))
-    hi = np.int64(np.float32(maxv).view(np.int32))
-    inexact = common = 0
+    (inexact, common) counted in the same loop, which vectorizes in uint32 lanes (a tile has
+    at most CAST_TILE elements); normal and maxv float32."""
+    x_bits, y_bits = xs.view(np.uint32), ys.view(np.uint32)
+    lo = np.float32(normal).view(np.uint32)
+    hi = np.float32(maxv).view(np.uint32)
+    q = same_range32_params(p)
+    inexact = common = U32(0)
     for i in range(x_bits.size):
-        b = np.int64(x_bits[i])
-        o = round_same_range(b, p, 23, False, 0, 0)
+        b = x_bits[i]
+        o = same_range32_one(b, q)
         y_bits[i] = o
-        a = b & 0x7FFFFFFF
-        inexact += o != b
-        common += (a >= lo) & (a <= hi)
-    return inexact, common == x_bits.size
+        a = U32(b & U32(0x7FFFFFFF))
+        inexact = U32(inexact + U32(o != b))
+        common = U32(common + U32((a >= lo) & (a <= hi)))
+    return np.int64(inexact), common == x_bits.size
 
 
 def _round_common(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
