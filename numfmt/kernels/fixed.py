@@ -258,21 +258,22 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
     """``fast_element`` over x into out (``store``), element i drawing random number start + i
     where ``stochastic``; returns the counts of ``element_cases`` (nan, inf, ovf, inexact,
     flushed), the last two only where ``full`` (a literal: else 0, and the loop does no more).
-    One branch-free pass."""
-    nan = inf = ovf = inexact = flushed = 0
+    One branch-free pass; the counts in uint32 lanes (x has fewer than 2**32 elements: ``TILE``),
+    as an int64 count would hold AVX2's loop to 4 lanes."""
+    nan = inf = ovf = inexact = flushed = np.uint32(0)
     for i in range(x.size):
         xi = x[i] * c.one
         rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
         t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
         store(out, i, k, c)
         is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
-        nan += is_nan
-        inf += is_inf
-        ovf += is_ovf
+        nan = np.uint32(nan + np.uint32(is_nan))
+        inf = np.uint32(inf + np.uint32(is_inf))
+        ovf = np.uint32(ovf + np.uint32(is_ovf))
         if full:
-            inexact += is_inexact
-            flushed += is_flushed
-    return nan, inf, ovf, inexact, flushed
+            inexact = np.uint32(inexact + np.uint32(is_inexact))
+            flushed = np.uint32(flushed + np.uint32(is_flushed))
+    return np.int64(nan), np.int64(inf), np.int64(ovf), np.int64(inexact), np.int64(flushed)
 
 
 TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
