@@ -253,8 +253,9 @@ class _Plan:
         sr_bits = None if stochastic is None else stochastic[1]
         if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
             lean = self.lean_kernel is not None and not report
-            kernels.insert(0, (self.lean_kernel, (a3, self.cfg, rows[0], *args[-3:])) if lean
-                           else (self.route_kernel, args))
+            sr = None if stochastic is None else tuple(rows[0][-3:])    # None: compiles no stochastic code
+            lean_args = (a3, self.cfg, rows[0], sr, *args[-3:])
+            kernels.insert(0, (self.lean_kernel, lean_args) if lean else (self.route_kernel, args))
         for kernel, kernel_args in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0
             chunks = run_chunked(kernel, out, status, *kernel_args, pass_start=True,

@@ -26,9 +26,11 @@ rounding: ``kernels.floating.round_one`` on a float64 value (a term, a special),
 ``kernels.exact``. A *rounder* is ``(p, rdn, stochastic, sr, rep)``: the target's ``FloatParams``
 (``casts.floating.kernel_params``), whether an exact zero sum is -0 (round toward negative,
 as an int64), whether to round stochastically, the target's stochastic parameters
-(``casts.floating.sr_params``), and how its roundings are counted for ``report=True``
-(``casts.report.rounding_report``; None: not counted, and the counting is not compiled in: a
-report is a compiled variant of its own, and ``report=False`` runs the plain kernel). Every
+(``casts.floating.sr_params``; None for a deterministic rounder to a narrow format, whose
+roundings then compile without their stochastic code: ``_round_bits``), and how its
+roundings are counted for ``report=True`` (``casts.report.rounding_report``; None: not
+counted, and the counting is not compiled in: a report is a compiled variant of its own, and
+``report=False`` runs the plain kernel). Every
 rounding is counted where it happens (``_round``, ``_round_sum``, ``_add_exact``, ``_route``)
 from its exact value, or that rounded to odd at 53 bits, by ``kernels.report``. The run context ``ctx = (seed, mark, base, rand)`` holds the
 stochastic-rounding seed, the overflow mark (the rounding's output for an overflow under
@@ -42,7 +44,7 @@ import numba as nb
 import numpy as np
 
 from ..random import splitmix_bits
-from .arith import narrow, odd_sum_bits, round_exact
+from .arith import narrow, odd_sum_bits, round_exact, round_exact_narrow
 from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, unpack_float64
 from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, FloatParams, round_one
 from .longacc import longacc_add, longacc_value
@@ -82,11 +84,13 @@ def _special_sum(xb, yb):
     return xb if x_inf else yb
 
 
-@nb.njit(inline="always")
-def _draw(rounder, st, ctx):
-    """The random number of the next rounding (0 when not stochastic); counts it in st."""
-    stochastic, sr = rounder[2], rounder[3]
+@inner_inline
+def _draw(stochastic, sr, st, ctx):
+    """The random number of the next rounding (0 when not stochastic, and for a deterministic
+    rounder, sr None: then nothing of the draw is compiled); counts it in st."""
     rnd = np.int64(0)
+    if sr is None:
+        return rnd
     if stochastic:
         rand, j = ctx[3], ctx[2] + st[0]
         rnd = rand[j] if rand.size else splitmix_bits(ctx[0], j, sr[0])
@@ -159,13 +163,31 @@ def _check(out, st, ctx):
     return out
 
 
+# A deterministic rounder to a narrow format may come with sr None (the lean kernels'
+# ``_lean_rounder``): its roundings then compile without their stochastic and wide-format code.
+@inner_inline
+def _round_bits(bits, p, stochastic, rnd, sr):
+    """``round_one`` of the float64 bits ``bits`` (sr None: deterministically)."""
+    if sr is None:
+        return round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
+    return round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr)
+
+
+@inner_inline
+def _round_exact_form(neg, sig, exp, p, stochastic, rnd, sr):
+    """``round_exact`` of the 62-bit form (sr None: deterministically to a narrow format)."""
+    if sr is None:
+        return round_exact_narrow(neg, sig, exp, p, VALUE)
+    return round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr)
+
+
 @inner
 def _round(bits, nan_in, rounder, st, ctx):
     """The float64 value ``bits`` (a term, a sum rounded to odd, or Inf / NaN / a zero)
     rounded once; nan_in: whether a NaN came in (the value's operands held one)."""
     p, _, stochastic, sr, rep = rounder
-    rnd = _draw(rounder, st, ctx)
-    out = round_one(bits, p, VALUE, DOM64, stochastic, rnd, sr)
+    rnd = _draw(stochastic, sr, st, ctx)
+    out = _round_bits(bits, p, stochastic, rnd, sr)
     _count_value(rep, nan_in, bits, out, rnd, stochastic, st)
     return _check(out, st, ctx)
 
@@ -177,9 +199,9 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
     (the exact orders round theirs here rather than by ``_round``, which would compile a
     stochastic cast of its own for a value whose image no mode changes)."""
     p, _, stochastic, sr, rep = rounder
-    rnd = _draw(rounder, st, ctx)
+    rnd = _draw(stochastic, sr, st, ctx)
     neg = zero_neg if sig == 0 else neg
-    out = round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr)
+    out = _round_exact_form(neg, sig, exp, p, stochastic, rnd, sr)
     if sig < 0:
         _count_value(rep, _is_nan(exp), exp, out, rnd, stochastic, st)
     else:
@@ -204,7 +226,7 @@ def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
     """x + y rounded once by the exact core: x float64 bits, y an exact term (significand
     hy * 2**62 + sy; sy == -1: the special of bits ey). IEEE 754 signs of zero sums, Inf and NaN."""
     p, rdn, stochastic, sr, rep = rounder
-    rnd = _draw(rounder, st, ctx)
+    rnd = _draw(stochastic, sr, st, ctx)
     if _special(xb) or sy < 0:
         v = _special_sum(xb, ey if sy < 0 else _ZERO)
         out = round_one(v, p, VALUE, DOM64, stochastic, rnd, sr)
@@ -220,7 +242,7 @@ def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
     return _check(out, st, ctx)
 
 
-@nb.njit(inline="always")
+@inner_inline
 def _unpack_bits(b):
     """A float64 bit pattern as an exact triple (sig -1 for a special, bits in exp)."""
     if _special(b):
@@ -441,7 +463,7 @@ def _pairwise(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx
     return add(_ZERO, vals[0], rounder, st, ctx)
 
 
-@nb.njit(inline="always")
+@inner_inline
 def _addend(s, ta, tx, i, lo):
     """The fused step's addend i: the running sum s for i == lo - 1, else term i."""
     if i < lo:
@@ -757,9 +779,10 @@ ROUTE_KERNELS = {"sequential": route_sequential, "pairwise": route_pairwise, "bl
 # promotion; a first call compiles in about two thirds of the time. The same roundings in the
 # same order (the same random numbers), so the same bits; LEFT_ROUTE where an addition leaves
 # the route, as there.
-#   kernel(out, status, start, a, cfg, row, seed, mark, rand)
+#   kernel(out, status, start, a, cfg, row, sr, seed, mark, rand)
 # a: the (outputs, 1, n) terms (float32 or float64); cfg, row (the accumulator's rounder row),
-# seed, mark, rand as for KERNELS.
+# seed, mark, rand as for KERNELS; sr: row's stochastic parameters (an int64 3-tuple), or None
+# for a deterministic rounding, whose kernel then compiles without the stochastic code.
 
 @nb.njit(inline="always")
 def _lean_sum(xb, yb, r, st, ctx):
@@ -796,10 +819,18 @@ def _lean_add(xb, yb, r, st, ctx):      # a call: the additions outside the hot 
     return _lean_sum(xb, yb, r, st, ctx)
 
 
+@inner_inline
+def _lean_rounder(row, sr):
+    """The rounder of row with the stochastic parameters sr (None: a deterministic rounder,
+    see ``_round_bits``)."""
+    p, rdn, stochastic, _, rep = rounder(row, None)
+    return p, rdn, stochastic, sr, rep
+
+
 @nb.njit(inline="always")
-def _lean_rows(reduce, out, start, a, cfg, row, seed, mark, rand, status):
+def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
     """``_reduce_rows`` of a sum without promotion by ``reduce`` with the lean roundings."""
-    r, st, n = rounder(row, None), np.empty(2, np.int64), np.int64(a.shape[2])
+    r, st, n = _lean_rounder(row, sr), np.empty(2, np.int64), np.int64(a.shape[2])
     acc = np.empty(_LIMBS, np.int64)        # the long accumulator of "exact" (which zeroes it)
     for idx in range(out.size):
         o = np.int64(start + idx)
@@ -812,33 +843,33 @@ def _lean_rows(reduce, out, start, a, cfg, row, seed, mark, rand, status):
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_sequential(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_sequential, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_sequential(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_sequential, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_blocked(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_blocked, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_blocked(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_blocked, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_pairwise(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_pairwise, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_pairwise(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_pairwise, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_kahan(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_kahan, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_kahan(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_kahan, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_exact(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_exact, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_exact(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_exact, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 @nb.njit(cache=True, nogil=True)
-def lean_fused(out, status, start, a, cfg, row, seed, mark, rand):
-    _lean_rows(_fused, out, start, a, cfg, row, seed, mark, rand, status)
+def lean_fused(out, status, start, a, cfg, row, sr, seed, mark, rand):
+    _lean_rows(_fused, out, start, a, cfg, row, sr, seed, mark, rand, status)
 
 
 LEAN_KERNELS = {"sequential": lean_sequential, "blocked": lean_blocked, "pairwise": lean_pairwise,

@@ -117,17 +117,25 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
 
 
 @inner_inline
+def _narrow_bits(neg, sig, exp):
+    """The float64 bits that ``round_one`` rounds once, in a deterministic mode, to a narrow
+    format: the 62-bit form rounded to odd at 53 bits (``odd_float64_bits``), a zero (sig == 0,
+    of sign neg) or, for sig == -1, the Inf / NaN of bits exp."""
+    if sig <= 0:
+        return exp if sig < 0 else (_SIGN if neg else np.int64(0))
+    return odd_float64_bits(neg, sig, exp)
+
+
+@inner_inline
 def _exact_bits(neg, sig, exp, p, stochastic, rnd, sr):
     """(done, bits) for ``round_exact``: the float64 bits that ``round_one`` rounds once (done
     False), or the output itself (done True: an overflow beyond every float64)."""
-    if sig <= 0:                            # a zero, or sig -1: the Inf / NaN of bits exp
-        return False, exp if sig < 0 else (_SIGN if neg else np.int64(0))
-    if stochastic or not narrow(p):
+    if sig > 0 and (stochastic or not narrow(p)):
         overflow, bits = _grid_bits(neg, sig, exp, p, stochastic, rnd, sr)
         if overflow:                          # round_one's outputs for an overflow
             return True, p.nan1 if neg and p.unsigned else (p.ovf1 if neg else p.ovf0)
         return False, bits
-    return False, odd_float64_bits(neg, sig, exp)
+    return False, _narrow_bits(neg, sig, exp)
 
 
 @inner_inline
@@ -145,6 +153,14 @@ def round_exact(neg, sig, exp, p, want_code, stochastic, rnd, sr):
     """
     done, bits = _exact_bits(neg, sig, exp, p, stochastic, rnd, sr)
     return bits if done else round_one(bits, p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
+
+
+@inner_inline
+def round_exact_narrow(neg, sig, exp, p, want_code):
+    """``round_exact`` in a deterministic mode to a narrow format (``narrow(p)``), without the
+    grid rounding of the wide formats and of stochastic rounding (a caller that knows its
+    format and mode when it compiles compiles only this)."""
+    return round_one(_narrow_bits(neg, sig, exp), p, np.bool_(want_code), DOM64, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @inner_inline
