@@ -78,9 +78,13 @@ FAST_FORMATS = [f for f in FORMATS if fast32_params(f, "ieee", "raise") is not N
 def test_directed32_one_is_round_one(f, mode, overflow, seed):
     """``directed32_one`` gives ``round_one``'s bits for every float32 pattern drawn (around
     every grid point and random; Inf, NaN, float32 subnormals) in every deterministic mode."""
-    bits = spread_bits(f, 4000, seed)
+    _assert_rounds_as_round_one(_directed, f, mode, overflow, spread_bits(f, 4000, seed))
+
+
+def _assert_rounds_as_round_one(kernel, f, mode, overflow, bits):
+    """kernel(bits, out, *directed32_args(...)) gives ``round_one``'s bits for every element."""
     got, want = np.empty_like(bits), np.empty_like(bits)
-    _directed(bits, got, *directed32_args(f, mode, overflow))
+    kernel(bits, got, *directed32_args(f, mode, overflow))
     _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
     bad = got != want
     assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
@@ -101,12 +105,7 @@ def test_lean_directed32_is_round_one(f, mode, overflow, seed):
     for op in ("fma", "div", "sqrt"):
         assert (fast32_args(op, f, Rounding.NEAREST_EVEN, overflow, None, np.float32, np.float32) or (None,))[0] \
             is not fast32_modes_kernel
-    bits = spread_bits(f, 3000, seed)
-    got, want = np.empty_like(bits), np.empty_like(bits)
-    _lean_directed(bits, got, *directed32_args(f, mode, overflow))
-    _round_one(bits.view(np.int32), want, kernel_params(f, False, mode, overflow, "raise")[0])
-    bad = got != want
-    assert not bad.any(), (f, mode, bits[bad][:4], got[bad][:4], want[bad][:4])
+    _assert_rounds_as_round_one(_lean_directed, f, mode, overflow, spread_bits(f, 3000, seed))
 
 
 @pytest.mark.parametrize("name", ["e4m3", "e5m2", "e4m3fnuz", "e2m1", "binary16"])
