@@ -94,6 +94,14 @@ def _require(module: str):
                            f"{EXTRA}") from None
 
 
+def _one_blas_thread():
+    """BLAS limited to one thread while the study multiplies matrices. Its products are small (the
+    MLP: 1,257 x 64 by 64 x 64 at most), and more BLAS threads on them only wait on each other:
+    on a busy 2-core machine ``train_mlp`` took 37 s of CPU with OpenBLAS's two threads, 2.8 s with
+    one. threadpoolctl comes with scikit-learn."""
+    return _require("threadpoolctl").threadpool_limits(1, user_api="blas")
+
+
 # ----------------------------------------------------------------------------- formats
 @dataclass(frozen=True)
 class StudyFormat:
@@ -428,7 +436,7 @@ def train_mlp(seed: int = SEED) -> Mlp:
     x, y = datasets.load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = selection.train_test_split(x / 16.0, y, test_size=0.3, random_state=seed,
                                                                   stratify=y)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_blas_thread():
         warnings.simplefilter("ignore")     # ConvergenceWarning at max_iter: the accuracy is what counts
         clf = neural.MLPClassifier((64,), max_iter=300, random_state=seed).fit(x_train, y_train)
     return Mlp([w.astype(np.float64) for w in clf.coefs_], [b.astype(np.float64) for b in clf.intercepts_],
@@ -701,22 +709,23 @@ def run(data=None, bits=DEFAULT_BITS, formats=GROUPS, out="numfmt-study", quick:
     tqdm = _require("tqdm").tqdm
     chosen = study_formats(bits, formats)
     start = time.perf_counter()
-    if data:
-        tensors, mlp = load_data(data), None
-    else:
-        tensors = [Tensor(name, a) for name, a in synthetic_tensors(SIZES[quick]).items()]
-        mlp = train_mlp()
-        inputs = mlp.layer_inputs()
-        tensors += [Tensor("mlp.w1", mlp.weights[0], 0), Tensor("mlp.w2", mlp.weights[1], 0),
-                    Tensor("mlp.x1", inputs[0], 1), Tensor("mlp.x2", inputs[1], 1)]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with _one_blas_thread():
+        if data:
+            tensors, mlp = load_data(data), None
+        else:
+            tensors = [Tensor(name, a) for name, a in synthetic_tensors(SIZES[quick]).items()]
+            mlp = train_mlp()
+            inputs = mlp.layer_inputs()
+            tensors += [Tensor("mlp.w1", mlp.weights[0], 0), Tensor("mlp.w2", mlp.weights[1], 0),
+                        Tensor("mlp.x1", inputs[0], 1), Tensor("mlp.x2", inputs[1], 1)]
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
 
-    def progress(items):
-        return tqdm(items, desc="numfmt study", unit="format", disable=None if verbose else True, file=sys.stderr)
+        def progress(items):
+            return tqdm(items, desc="numfmt study", unit="format", disable=None if verbose else True, file=sys.stderr)
 
-    measurements, accuracy = _study(tensors, chosen, mlp, progress)
-    result = StudyResult(measurements, accuracy, mlp.accuracy() if mlp else None, [])
+        measurements, accuracy = _study(tensors, chosen, mlp, progress)
+        result = StudyResult(measurements, accuracy, mlp.accuracy() if mlp else None, [])
     _write_csv(out / "measurements.csv", measurements, MEASUREMENT_COLUMNS)
     result.files.append(out / "measurements.csv")
     if accuracy:
