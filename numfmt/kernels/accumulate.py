@@ -229,7 +229,7 @@ def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
     rnd = _draw(stochastic, sr, st, ctx)
     if _special(xb) or sy < 0:
         v = _special_sum(xb, ey if sy < 0 else _ZERO)
-        out = round_one(v, p, VALUE, DOM64, stochastic, rnd, sr)
+        out = _round_bits(v, p, stochastic, rnd, sr)
         _count_value(rep, _is_nan(xb) or (sy < 0 and _is_nan(ey)), v, out, rnd, stochastic, st)
     else:
         nx, sx, ex = unpack_float64(xb)
@@ -237,7 +237,7 @@ def _add_exact(xb, ny, sy, ey, hy, rounder, st, ctx):
         n, s, e = add_words(ny, h, lo, ey, nx, sx, ex)
         if s == 0:
             n = ((nx & ny) | (rdn & (nx | ny))) if (sx == 0 and sy == 0) else rdn
-        out = round_exact(n, s, e, p, VALUE, stochastic, rnd, sr)
+        out = _round_exact_form(n, s, e, p, stochastic, rnd, sr)
         _count_exact(rep, n, s, e, out, rnd, stochastic, st)
     return _check(out, st, ctx)
 
