@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import numfmt as nf
 from numfmt.casts import report as cast_report
+from numfmt.formats.floating import FloatFormat
 from numfmt.rounding import rounding_mode
 from numfmt.stochastic import stochastic_args
 from numfmt.testing import formats, rounding_cases
@@ -192,6 +193,64 @@ def test_one_pass_float32_counts_equal_the_counting_pass(data):
         assert rep == ref and rep.first == ref.first
     else:
         _check(x, fmt, mode, overflow, seed=11, sr_bits=sr_bits)
+
+
+def _added_limits(p) -> np.ndarray:
+    """The float32 numbers next to every limit ``kernels.report._added32`` and ``_added_lean``
+    compare with (p: ``Fast32Params``): the smallest quantum and its half (flush), the
+    smallest normal and the midpoint below it on the grid of fmt's precision (subnormal
+    results, tininess), the largest value and the midpoint above it (overflow), 2**(127 - s)
+    and 2**(128 - s) (the top of the range where the float32 addition holds), within 3 units in the last place
+    of float32 and of the format, both signs; Inf and NaN."""
+    half_lsb, s = int(p.lsb) >> 1, int(p.t_top) - int(p.t_cap)
+    limits = [int(p.q_bits), int(p.q_bits) >> 1, int(p.normal_bits), int(p.normal_bits) - half_lsb, int(p.max_bits),
+              int(p.max_bits) + half_lsb, (254 - s) << 23, (255 - s) << 23]
+    steps = [d * unit for unit in (1, int(p.lsb)) for d in range(-3, 4)]
+    bits = np.array([v + d for v in limits for d in steps if 0 <= v + d < 0x7F800000], np.uint32)
+    bits = np.concatenate([bits, bits | np.uint32(0x80000000), np.array([0x7F800000, 0x7FC00000], np.uint32)])
+    return bits.view(np.float32)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_added_counts_at_their_limits(data):
+    """``kernels.report.count_nearest_added32`` (the formats ``casts.report.adds32`` admits):
+    results, counts and first indices equal the plain cast's and the counting pass' on the
+    float32 numbers next to each limit it compares with (``_added_limits``), each alone in a
+    tile of ones (a count whose only element is off by one shows), and all together."""
+    fmt = data.draw(formats(max_bits=32, signed=True).filter(lambda f: f.zero and 1 <= f.man_bits <= 22))
+    overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    p = _fast32(fmt, "nearest_even", overflow, nan)
+    if p is None or not cast_report.adds32(p):
+        return
+    values = _added_limits(p)
+    if not fmt.has_nan:
+        values = values[~np.isnan(values)]
+    ones = np.ones(100, np.float32)
+    _check(np.concatenate([np.concatenate([ones, [v]]) for v in values] + [values]), fmt, "nearest_even", overflow)
+
+
+@pytest.mark.parametrize("man_bits", [1, 10, 22])
+@pytest.mark.parametrize("above", [-1, 0, 1])
+def test_added_counts_next_to_the_top_of_their_range(man_bits, above):
+    """Formats whose largest binade lies ``above`` binades over the last one below 2**(128 - s)
+    (s = 23 - man_bits; ``casts.report.adds32`` admits those at -1 and 0): counts equal the
+    counting pass' on the numbers next to their limits, so the admitted ones take the float32
+    addition where it holds and the others do not."""
+    s = 23 - man_bits
+    fmt = FloatFormat(7, man_bits, bias=s - 1 - above)       # emax = 126 - bias
+    p = _fast32(fmt, "nearest_even", "ieee", "raise")
+    assert cast_report.adds32(p) == (above <= 0)
+    _check(_added_limits(p), fmt, "nearest_even", "ieee")
+
+
+def test_added_counts_take_the_registered_formats():
+    """Every registered format of the nearest_even fast kernel counts by one float32 addition."""
+    for _, _, fmt in nf.registered():
+        if isinstance(fmt, FloatFormat) and fmt.bits <= 32:
+            p = _fast32(fmt, "nearest_even", "ieee", "raise" if fmt.has_nan else "ml_dtypes")
+            assert p is None or cast_report.adds32(p), fmt.name
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

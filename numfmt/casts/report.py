@@ -215,12 +215,22 @@ def fast32_derive(p) -> tuple:
     return (np.int64(mag0 == int(p.max_bits)), np.int64(0), np.int64(mag0 > 0x7F800000), np.int64(1))
 
 
+def adds32(p) -> bool:
+    """Whether ``kernels.report.count_nearest_added32`` takes the format of p (a
+    ``Fast32Params``): it has subnormals (p.magic, 2**(qsub + 23), is 2**(emin + 23 - M)), and
+    its largest value lies below 2**(128 - s), s = 23 - M, from where ``_added32``'s m is no
+    longer a float32 (every registered format; else ``count_nearest32``)."""
+    s = int(p.t_top) - int(p.t_cap)
+    magic = int(np.float32(p.magic).view(np.uint32))
+    return magic == (int(p.normal_bits) & 0x7F800000) + (s << 23) and int(p.max_bits) < (255 - s) << 23
+
+
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
     """(``floating.round_float``'s result, its CastReport), counted as the cast runs (the fast
-    float32 kernels' casts in their own pass, ``kernels.report.count_nearest32`` and
-    ``count_sr_add32``; the others by ``kernels.report.round_count``: the plain kernels round
-    tile by tile); fmt
-    signed and with a zero (``kernels.report._cast_tile_counts``)."""
+    float32 kernels' casts in their own pass, ``kernels.report.count_nearest_added32`` (or
+    ``count_nearest32``, see ``adds32``) and ``count_sr_add32``; the others by
+    ``kernels.report.round_count``: the plain kernels round tile by tile); fmt signed and
+    with a zero (``kernels.report._cast_tile_counts``)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
 
@@ -234,7 +244,8 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
             bits, out_bits = flat.view(np.uint32), out.view(np.uint32)
             derive = fast32_derive(p)
-            chunks = (run_chunked(kern.count_nearest32, bits, out_bits, p, derive, pass_start=True) if sr is None
+            nearest = kern.count_nearest_added32 if adds32(p) else kern.count_nearest32
+            chunks = (run_chunked(nearest, bits, out_bits, p, derive, pass_start=True) if sr is None
                       else run_chunked(kern.count_sr_add32, bits, out_bits, rand, seed, p, k, derive, pass_start=True,
                                        offset=start))
             counts.append(combine(chunks))
