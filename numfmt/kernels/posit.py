@@ -60,6 +60,7 @@ from .exact import bit_length
 from .arith import odd_sum_bits
 from .floating import COUNT_BLOCK, U32, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
+from .prefetch import prefetch_ahead
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -460,7 +461,8 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
     i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
     ``_cast_all``'s: the float trick with the random bits as the bias (``fast``:
     ``_fast_sr_value`` or ``_fast_sr_value32``, with the constants ``fast_args``; the bits
-    drawn by blocks, ``numfmt.random.draw_words``) for every element, then ``cast_one`` for
+    drawn by blocks, ``numfmt.random.draw_words``, the lines of a block further on prefetched
+    meanwhile, ``kernels.prefetch.prefetch_ahead``) for every element, then ``cast_one`` for
     those outside ``_fast_range``. That first pass never reads rand (see
     ``kernels.floating._stochastic_loop``: a loop that does can run one element at a time);
     explicit random bits, codes and sr_rule="nearest" take ``cast_one`` for every element (a
@@ -474,6 +476,7 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
         words = buf.view(np.uint32)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
+            prefetch_ahead(x_bits, out, lo, xs.size)
             off = draw_words(buf, seed, start + lo, xs.size, k)
             block_left = U32(0)
             for j in range(xs.size):
