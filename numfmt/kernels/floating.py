@@ -278,7 +278,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-FIXED_RUN = 4     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
+FIXED_RUN = 1     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
 
 
 @nb.njit(cache=True, nogil=True)
@@ -308,7 +308,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
         for first in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[first:first + DRAW_BLOCK], out_bits[first:first + DRAW_BLOCK]
             prefetch_ahead(x_bits, out_bits, first, xs.size)
-            zs = draw_tops(buf, tops, seed, start + first, xs.size, k)
+            zs, _ = draw_tops(buf, tops, seed, start + first, xs.size, k)
             if clean >= FIXED_RUN:
                 fixed = True
                 for j in range(xs.size):
@@ -458,7 +458,7 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
             prefetch_ahead(x_bits, out_bits, lo, xs.size)
-            zs = draw_tops(buf, tops, seed, start + lo, xs.size, k)
+            zs, _ = draw_tops(buf, tops, seed, start + lo, xs.size, k)
             for j in range(xs.size):
                 outs[j] = same_range_sr32_one(U32(xs[j]), zs[j], keep, to_bias, clamp_bits, nan_bits)
     else:
