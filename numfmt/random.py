@@ -106,19 +106,31 @@ def draw_words(buf, seed, first, count, k):
 
 
 @nb.njit(inline="always")
+def draw_tops(buf, tops, seed, first, count, k):
+    """(zs, off): zs the random bits of elements first .. first + count - 1 (count <=
+    DRAW_BLOCK) each at the top of a uint32, the k bits, the rest clear (the top 32 of them for
+    k > 32), as a uint32 array: a view of buf (uint64, DRAW_BLOCK + 2 long), where
+    ``draw_words`` draws them, or for k > 32 of tops (uint32, DRAW_BLOCK long); off is
+    draw_words', so that ``drawn_bits`` still reads all k bits. A loop that reads zs reads one
+    contiguous array (a select on k between two would keep LLVM's loop to 4 lanes on AVX2)."""
+    off = draw_words(buf, seed, first, count, k)
+    if k > 32:
+        for j in range(count):
+            tops[j] = np.uint32(buf[j] >> u64(32))
+        return tops[:count], off
+    zs = buf.view(np.uint32)[off:off + count]
+    if k < 32:
+        topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32(32 - k))
+        for j in range(count):
+            zs[j] &= topk
+    return zs, off
+
+
+@nb.njit(inline="always")
 def drawn_bits(buf, words, off, j, k):
     """The k random bits of element j of a block drawn by ``draw_words``, as int64 (a select,
     not a branch, on k: a branch would have LLVM compile the caller's loop twice)."""
     return lane(where(k <= 32, u64(words[off + j]) >> u64((32 - k) & 31), buf[j] >> u64((64 - k) & 63)))
-
-
-@nb.njit(inline="always")
-def drawn_word(buf, words, off, j, k):
-    """The random bits of element j of a block drawn by ``draw_words`` at the top of a uint32:
-    the k bits for k <= 32 (the low 32 - k bits clear), the top 32 of them for k > 32 (a
-    select on k, as ``drawn_bits``)."""
-    topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32((32 - k) & 31))
-    return np.uint32(where(k <= 32, np.uint32(words[off + j] & topk), np.uint32(buf[j] >> u64(32))))
 
 
 @nb.njit(inline="always")

@@ -24,7 +24,8 @@ backends evaluate. The float32 casts of most formats of up to 22 fraction bits t
 Numba-only kernels instead, in uint32 lanes (16 to a register) and checked bit for bit
 against it (tests/test_fast32.py): ``round_nearest32`` (nearest_even) and ``round_sr_add32``
 (stochastic, sr_rule="add", at most 32 random bits); bfloat16 and tf32 take
-``round_same_range``, deterministic modes in uint32 lanes (``same_range32_one``).
+``round_same_range``, deterministic modes in uint32 lanes (``same_range32_one``), stochastic
+ones (sr_rule="add") too (``same_range_sr32_one``).
 """
 import math
 from typing import NamedTuple
@@ -33,9 +34,10 @@ import numba as nb
 import numpy as np
 
 from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, where
-from ..random import DRAW_BLOCK, draw_words, drawn_bits
+from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
+from .prefetch import prefetch_ahead
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -276,7 +278,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-FIXED_RUN = 4     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
+FIXED_RUN = 1     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
 
 
 @nb.njit(cache=True, nogil=True)
@@ -285,7 +287,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
     Seeded, it goes by blocks of DRAW_BLOCK elements, their random bits drawn first
-    (``draw_words``; for k < 32 cut to their top k bits in a loop of their own). A block
+    (``draw_tops``), the lines of a block further on prefetched meanwhile (``prefetch_ahead``). A block
     rounds with the fixed bias zk >> (32 - s), right where its magnitudes all lie from the
     smallest normal to the largest value, which the same loop checks; a block that does not
     in one branch-free pass over every range but NaN (``sr_add_range``), and a block with a
@@ -297,21 +299,16 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     and an empty rand can fail that check by its address alone (then it runs one element at
     a time)."""
     nans = 0
-    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
     if rand.size == 0:
-        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
-        words = buf.view(np.uint32)
+        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
         to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
         span = U32(p.max_bits - p.normal_bits)
         c = sr_range_consts(p)
         clean = FIXED_RUN        # blocks in a row that the fixed bias served (or could have)
         for first in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[first:first + DRAW_BLOCK], out_bits[first:first + DRAW_BLOCK]
-            off = draw_words(buf, seed, start + first, xs.size, k)
-            zs = words[off:off + xs.size]
-            if k < 32:
-                for j in range(zs.size):
-                    zs[j] &= topk
+            prefetch_ahead(x_bits, out_bits, first, xs.size)
+            zs, _ = draw_tops(buf, tops, seed, start + first, xs.size, k)
             if clean >= FIXED_RUN:
                 fixed = True
                 for j in range(xs.size):
@@ -385,11 +382,31 @@ def same_range32_one(b, q):
     keep, bias_even, bias_odd, neg_bias_even, neg_bias_odd, clamp_bits, nan_bits = q
     sign = U32(b & U32(0x80000000))
     a = U32(b ^ sign)
-    ar = min(a, U32(0x7F800000))
-    odd = U32(ar & U32(U32(~keep) + U32(1))) != 0
+    odd = U32(min(a, U32(0x7F800000)) & U32(U32(~keep) + U32(1))) != 0
     bias = (neg_bias_odd if odd else neg_bias_even) if sign != 0 else (bias_odd if odd else bias_even)
-    r = U32(min(U32(U32(ar + bias) & keep), clamp_bits) | sign)
+    return same_range32_add(a, sign, bias, keep, clamp_bits, nan_bits)
+
+
+@inner_inline
+def same_range32_add(a, sign, bias, keep, clamp_bits, nan_bits):
+    """The float32 bits of the magnitude bits a (uint32; NaN payloads clamped to Inf's) plus
+    bias, cut to the kept bits ``keep``, at most clamp_bits, with the sign bit ``sign``; for a
+    NaN (a above Inf's bits) nan_bits with the sign."""
+    r = U32(min(U32(U32(min(a, U32(0x7F800000)) + bias) & keep), clamp_bits) | sign)
     return U32(nan_bits | sign) if a > U32(0x7F800000) else r
+
+
+@inner_inline
+def same_range_sr32_one(b, zk, keep, to_bias, clamp_bits, nan_bits):
+    """``round_same_range`` (float32 domain) of the float32 bits b (uint32) under stochastic
+    rounding, sr_rule="add", in uint32 lanes: zk holds the random bits at the top of a uint32
+    (the k bits, the rest clear; the top 32 of them for k > 32), of which the top 31 -
+    to_bias (the discarded bits' count, 0 to 31) are the bias, ``round_same_range``'s k-bit
+    bias (shifted in two steps, by 1 and by to_bias < 32, so that no discarded bit is none
+    of zk: & 31 lets LLVM keep the shifts in uint32 lanes)."""
+    sign = U32(b & U32(0x80000000))
+    a = U32(b ^ sign)
+    return same_range32_add(a, sign, U32(U32(zk >> U32(1)) >> U32(to_bias & U32(31))), keep, clamp_bits, nan_bits)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -427,15 +444,28 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
     return round_one(bits, p, want_code, dom_m, STOCHASTIC, rnd, sr)
 
 
-@inner_inline
-def _same_range_sr(bits, rnd, p, k):
-    return round_same_range(bits, p, 23, True, rnd, k)
-
-
 @nb.njit(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
-    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32)."""
-    _stochastic_loop(x_bits, out_bits, start, rand, seed, k, _same_range_sr, (p, k))
+    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32;
+    int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded, by blocks of
+    DRAW_BLOCK elements, their random bits drawn first (``draw_tops``), the lines of a block
+    further on prefetched meanwhile (``prefetch_ahead``). The seeded loop never reads rand
+    (see ``_stochastic_loop``)."""
+    shift, _, _, _, _, _, clamp_bits, nan_bits = p
+    keep, to_bias, clamp_bits, nan_bits = U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
+    if rand.size == 0:
+        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
+            prefetch_ahead(x_bits, out_bits, lo, xs.size)
+            zs, _ = draw_tops(buf, tops, seed, start + lo, xs.size, k)
+            for j in range(xs.size):
+                outs[j] = same_range_sr32_one(U32(xs[j]), zs[j], keep, to_bias, clamp_bits, nan_bits)
+    else:
+        rand = rand[start:start + x_bits.size]
+        for i in range(x_bits.size):
+            zk = U32(rand[i] << (32 - k)) if k <= 32 else U32(rand[i] >> (k - 32))
+            out_bits[i] = same_range_sr32_one(U32(x_bits[i]), zk, keep, to_bias, clamp_bits, nan_bits)
 
 
 @nb.njit(cache=True, nogil=True)

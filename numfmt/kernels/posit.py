@@ -53,13 +53,14 @@ import numba as nb
 import numpy as np
 
 from ..lanes import lane, maximum, minimum, where
-from ..random import DRAW_BLOCK, draw_words, drawn_bits, drawn_word, element_bits
+from ..random import DRAW_BLOCK, draw_tops, drawn_bits, element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
 from .floating import COUNT_BLOCK, U32, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
+from .prefetch import prefetch_ahead
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -444,7 +445,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
 @inner_inline
 def _fast_sr_value32(bits, rnd, zk, k, c):
     """``_fast_sr_value`` of a float32 input in int32 lanes, as ``_fast_value32`` (c =
-    ``_fast_args32``): zk is rnd at the top of a uint32 (``numfmt.random.drawn_word``), whose
+    ``_fast_args32``): zk is rnd at the top of a uint32 (``numfmt.random.draw_tops``), whose
     top sh bits are the bias (rnd unused)."""
     b = I32(bits)
     a = I32(b & MAG32)
@@ -460,7 +461,8 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
     i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
     ``_cast_all``'s: the float trick with the random bits as the bias (``fast``:
     ``_fast_sr_value`` or ``_fast_sr_value32``, with the constants ``fast_args``; the bits
-    drawn by blocks, ``numfmt.random.draw_words``) for every element, then ``cast_one`` for
+    drawn by blocks, ``numfmt.random.draw_tops``, the lines of a block further on prefetched
+    meanwhile, ``kernels.prefetch.prefetch_ahead``) for every element, then ``cast_one`` for
     those outside ``_fast_range``. That first pass never reads rand (see
     ``kernels.floating._stochastic_loop``: a loop that does can run one element at a time);
     explicit random bits, codes and sr_rule="nearest" take ``cast_one`` for every element (a
@@ -470,15 +472,15 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
     c = fast_args(n, es, p, dom_m == 52)
     left = 0
     if not (want_code or rule_nearest) and rand.size == 0:
-        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
         words = buf.view(np.uint32)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
-            off = draw_words(buf, seed, start + lo, xs.size, k)
+            prefetch_ahead(x_bits, out, lo, xs.size)
+            zs, off = draw_tops(buf, tops, seed, start + lo, xs.size, k)
             block_left = U32(0)
             for j in range(xs.size):
-                rnd, zk = drawn_bits(buf, words, off, j, k), drawn_word(buf, words, off, j, k)
-                outs[j], outside = fast(np.int64(xs[j]), rnd, zk, k, c)
+                outs[j], outside = fast(np.int64(xs[j]), drawn_bits(buf, words, off, j, k), zs[j], k, c)
                 block_left = U32(block_left + U32(outside))
             left += block_left
     else:
