@@ -829,8 +829,10 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
 
 @inner_inline
 def _same_range_values32(xb, yb, zb, pc, arity):
-    """``_values32`` by ``_same_range_value32``, as ``_lean_values32`` takes its arguments."""
-    return _values32(xb, yb, zb, pc, _same_range_value32, arity)
+    """Whether the operands are finite values (``_values32`` by ``_same_range_value32``), as
+    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN)."""
+    finite = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF))), U32(zb & U32(0x7FFFFFFF))) < _INF32
+    return finite & _values32(xb, yb, zb, pc, _same_range_value32, arity)
 
 
 @inner_inline
