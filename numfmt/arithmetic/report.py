@@ -13,7 +13,7 @@ random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
 
 Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
 results, ``floating.fast32_args``), ``fused`` rounds and counts in that kernel's one pass
-(its counting twin, ``COUNT_KERNELS32``: the stand-in there is float32's result rounded to
+(its counting twin for op, ``COUNT_KERNELS32``: the stand-in there is float32's result rounded to
 odd at 24 bits), per chunk, the chunks' counts summed. Posits on their float32 lanes
 (``posit.counted``): the lanes leave the results rounded to odd at 24 bits and the posit
 cast's counting pass rounds and counts them.
@@ -160,7 +160,7 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     if stochastic is not None:
         seed, k, _, rand = stochastic
         extra = (np.int64(k), kernel_random_bits(rand), np.uint64(seed))
-    chunks = run_chunked(COUNT_KERNELS32[kernel], x, out, y, z, np.int64(OPS[op]), p, pc, bad,
+    chunks = run_chunked(COUNT_KERNELS32[kernel][op], x, out, y, z, np.int64(OPS[op]), p, pc, bad,
                          floating.FLOAT32_TINY, lim32, derive,
                          floating.exact_in_float32(op, fmt), *extra, pass_start=True, work_per_item=4)
     if bad[1]:

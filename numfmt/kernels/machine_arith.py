@@ -746,6 +746,9 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
 # Elements whose float32 result is not finite are counted from the operands (``_special``).
 
 
+_NEG_INF32 = U32(0xFF800000)
+
+
 @inner_inline
 def _sum_odd32(x, y, z, op):
     """x + y or x - y (OPS[op]) rounded to odd at float32's 24 bits (``fma_odd32`` of x * 1:
@@ -794,7 +797,7 @@ def _special(b, r, xb, yb, zb, op):
     infinity from finite operands is x / 0 (div: the exact Inf, div_by_zero) or an overflow
     of a finite v (the stand-in float32's largest odd magnitude, r above every largest value);
     the rest (NaN or infinite operands) are casts of b. A finite b comes back as it is, with
-    r (selects, no branches: ``_full_tile32`` vectorizes)."""
+    r (selects, no branches: ``scan_firsts``' block loop vectorizes)."""
     ma, mb, mc = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
     nan_op = (ma > _INF32) | (mb > _INF32) | (mc > _INF32)
     inf_op = (ma == _INF32) | (mb == _INF32) | (mc == _INF32)
@@ -825,99 +828,90 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
 
 
 @inner_inline
-def _tile_not_values32(xb, yb, zb, pc, check, arity):
+def _same_range_values32(xb, yb, zb, pc, arity):
+    """Whether the operands are finite values (``_values32`` by ``_same_range_value32``), as
+    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN)."""
+    finite = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF))), U32(zb & U32(0x7FFFFFFF))) < _INF32
+    return finite & _values32(xb, yb, zb, pc, _same_range_value32, arity)
+
+
+@inner_inline
+def _tile_not_values32(xb, yb, zb, pc, lean, check, arity):
     """Whether some operand of a tile (float32 bits) is not a value of the format
     (``_values32``): a loop of its own, ahead of the counting pass (in the same loop the two
     spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel 3.5)."""
-    found = False
+    lean_ok = True
     for i in range(xb.size):
+        lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
+    found = False
+    for i in range(0 if lean_ok else xb.size):
         found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
     return found
 
 
+@inner
+def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
+    """Add to counts (int64) what n elements of the operands' bits xb, yb, zb and stand-in v
+    (float32) whose float32 result is not finite count beyond their ``_lean32`` counts: their
+    ``_flags32`` less ``_derive`` of those."""
+    b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+    o, r, special = step(b, index, *args)
+    f = _lean32(b, o, r, lim32)
+    add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -n)
+    m = _flags32(xb, yb, zb, v, o, op, index, lim32, step, args)
+    for k in range(NFLAGS):
+        counts[k] += n * ((m >> k) & 1)
+
+
 @inner_inline
-def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, check, arity, full,
-                  dense):
+def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
-    in one branch-free pass, then the elements whose float32 result is not finite (marked in
-    the uint8 array sp, skipped by its uint64 view words 8 at a time) by ``_flags32``; where
-    more than a sixteenth of them are, or ``dense`` (the tile before had as many), full
-    (``_full_tile32``: div, whose finite operands often give them, x / 0 and 0 / 0; else
-    ``_no_full_tile32``, which costs no compile time) counts every element instead);
-    returns (counts (``numfmt.report.FLAGS`` order), some operand not a value, whether the
-    tile has that many). Its loops run over the tile from 0 (an index from an offset would
-    need a wraparound test, which keeps the loop from vectorizing)."""
+    in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
+    whose float32 result is not finite (``_fix_special``). Where every operand is a finite
+    value (``lean``), their stand-ins are +Inf, -Inf or the NaN ``_NAN32`` and their flags
+    depend on that alone (their rounding reads no random bits): the pass counts each kind,
+    one ``_fix_special`` each counts them all (x / 0 and 0 / 0 cost a division's tile no
+    visit). Else (some operand not a value, or Inf or NaN) ``_tile_not_values32`` checks the
+    operands and ``_fix_special`` counts each such element, marked in the uint8 array sp,
+    skipped by its uint64 view words 8 at a time). Returns (counts (``numfmt.report.FLAGS``
+    order), some operand not a value). Its loops run over the tile from 0 (an index from an
+    offset would need a wraparound test, which keeps the loop from vectorizing)."""
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
-    n0 = n1 = n2 = U32(0)
-    found = _tile_not_values32(xb, yb, zb, pc, check, arity)
-    for i in range(0 if dense else xs.size):
+    n0 = n1 = n2 = n3 = U32(0)
+    lean_ok = True
+    sixteen = U32(16)
+    for i in range(xs.size):
+        lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
         v = compute(xs[i], ys[i], zs[i], op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
         sp[i] = special
         f = _lean32(b, o, r, lim32)
-        n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
-        n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
-        n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
+        n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
+        n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
+        n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << sixteen)))
+        n3 = U32(n3 + U32(U32(b == _NAN32) | U32(U32(b == _NEG_INF32) << sixteen)))
     lo16 = U32(0xFFFF)
-    n5 = U32(n2 >> U32(16))
-    if dense | (n5 > (xs.size >> 4)):
-        counts, many, done = full(xs, ys, zs, (xb, yb, zb, ob), start, op, lim32, compute, step, args)
-        if done:
-            return counts, found, many
     counts = np.zeros(NFLAGS, np.int64)
-    add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> U32(16)), U32(n1 & lo16), U32(n1 >> U32(16)),
+    add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> sixteen), U32(n1 & lo16), U32(n1 >> sixteen),
                                 U32(n2 & lo16)), kd), ONE)
+    n5, nan, neg = np.int64(n2 >> sixteen), np.int64(n3 & lo16), np.int64(n3 >> sixteen)
+    zero = U32(0)
+    if n5 and lean_ok:
+        for b, n in ((_INF32, n5 - nan - neg), (_NEG_INF32, neg), (_NAN32, nan)):
+            _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args)
+        return counts, False
     for w in range((xs.size + 7) // 8 if n5 else 0):
         for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
             if sp[i]:
-                v = compute(xs[i], ys[i], zs[i], op)
-                b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-                o, r, special = step(b, start + i, *args)
-                f = _lean32(b, o, r, lim32)
-                add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -ONE)
-                m = _flags32(xb[i], yb[i], zb[i], v, o, op, start + i, lim32, step, args)
-                for k in range(NFLAGS):
-                    counts[k] += (m >> k) & 1
-    return counts, found, np.bool_(False)
-
-
-@inner_inline
-def _full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
-    """``_count_tile32`` counting every element by ``_cases_of`` in one branch-free pass, two
-    counts to a uint32 lane: a tile with many elements whose float32 result is not finite,
-    where visiting each of those costs more. Returns (the counts, whether more than a sixteenth
-    are, done True; bits: the operands' and results' uint32 views)."""
-    xb, yb, zb, ob = bits
-    m0 = m1 = m2 = m3 = m4 = U32(0)
-    sixteen = U32(16)
-    for i in range(xs.size):
-        v = compute(xs[i], ys[i], zs[i], op)
-        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-        o, r, special = step(b, start + i, *args)
-        ob[i] = o
-        f, by_zero = _cases_of(xb[i], yb[i], zb[i], b, o, r, op, lim32)
-        m0 = U32(m0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
-        m1 = U32(m1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
-        m2 = U32(m2 + U32(U32(f[4]) | U32(U32(f[5]) << sixteen)))
-        m3 = U32(m3 + U32(U32(f[6]) | U32(U32(f[7]) << sixteen)))
-        m4 = U32(m4 + U32(U32(by_zero) | U32(U32(special) << sixteen)))
-    lo16 = U32(0xFFFF)
-    counts = np.array([U32(m0 & lo16), U32(m0 >> sixteen), U32(m1 & lo16), U32(m1 >> sixteen), U32(m2 & lo16),
-                       U32(m2 >> sixteen), U32(m3 & lo16), U32(m3 >> sixteen), U32(m4 & lo16)], np.int64)
-    return counts, U32(m4 >> sixteen) > (xs.size >> 4), True
-
-
-@inner_inline
-def _no_full_tile32(xs, ys, zs, bits, start, op, lim32, compute, step, args):
-    """``_full_tile32`` not compiled (operations whose non-finite float32 results come from
-    non-finite operands, rare): nothing counted, done False."""
-    return np.zeros(NFLAGS, np.int64), False, False
+                _fix_special(counts, xb[i], yb[i], zb[i], compute(xs[i], ys[i], zs[i], op), ONE, op, start + i, lim32,
+                             kd, step, args)
+    return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
 
 
 @nb.njit(inline="always")
-def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, check, arity, full):
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, lean, check, arity):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
     counted as a cast of it; then the first indices by a scan of a tile while one of its
@@ -931,11 +925,10 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     seen = np.int64(0)
     words = np.empty(CAST_TILE // 8, np.uint64)
     sp = words.view(np.uint8)
-    dense = np.bool_(False)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found, dense = _count_tile32(xs, ys, zs, outs, sp, words, start + lo, op, pc, lim32, kd, compute, step,
-                                             args, check, arity, full, dense)
+        counts, found = _count_tile32(xs, ys, zs, outs, sp, words, start + lo, op, pc, lim32, kd, compute, step, args,
+                                      lean, check, arity)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
@@ -955,10 +948,10 @@ def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
 
 
 @nb.njit(inline="always")
-def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity, full):
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
     """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _nearest_value32,
-                         arity, full)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _lean_values32,
+                         _nearest_value32, arity)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -968,19 +961,29 @@ def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, ex
     exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
     first indices; z must be x (``_special`` reads it)."""
     if exact:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2, _no_full_tile32)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2, _no_full_tile32)
+        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
-    """``fast32_fma_div_sqrt_kernel`` counting as it goes, as ``count_fast32_kernel`` (unused
-    operands x; ``exact`` not read: float32's results are rounded to odd)."""
-    if op == 3:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3, _no_full_tile32)
-    if op == 4:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2, _full_tile32)
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1, _no_full_tile32)
+def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``fast32_fma_div_sqrt_kernel``'s fma (op 3) counting as it goes, as ``count_fast32_kernel``
+    (``exact`` not read: float32's sums are rounded to odd). fma, div and sqrt have a counting
+    kernel each: a first call compiles one operation's loops (e4m3 div's first call, empty
+    cache, CPU time on a loaded 2-core machine: 19-25 -> 11-12 s)."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``count_fast32_fma_kernel`` for div (op 4)."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+    """``count_fast32_fma_kernel`` for sqrt (op 5; y unused: x)."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -990,9 +993,9 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     float32; a loop each for sums and products, which need float64 for their error)."""
     if op == 2:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range_value32, 2, _no_full_tile32)
+                             (p,), _same_range_values32, _same_range_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range_value32, 2, _no_full_tile32)
+                         (p,), _same_range_values32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1001,11 +1004,15 @@ def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd,
     is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
     if rand.size == 0:
         return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _nearest_value32, 2, _no_full_tile32)
+                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _nearest_value32, 2, _no_full_tile32)
+                         (p, rand, U32(32 - k)), _lean_values32, _nearest_value32, 2)
 
 
-# plain float32 kernel -> its counting twin
-COUNT_KERNELS32 = {fast32_kernel: count_fast32_kernel, fast32_fma_div_sqrt_kernel: count_fast32_fma_div_sqrt_kernel,
-                   same_range32_kernel: count_same_range32_kernel, fast32_sr_kernel: count_fast32_sr_kernel}
+# plain float32 kernel -> operation name -> its counting twin
+_ADD_SUB_MUL = ("add", "sub", "mul")
+COUNT_KERNELS32 = {fast32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_kernel),
+                   fast32_fma_div_sqrt_kernel: {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel,
+                                                "sqrt": count_fast32_sqrt_kernel},
+                   same_range32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_same_range32_kernel),
+                   fast32_sr_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_sr_kernel)}
