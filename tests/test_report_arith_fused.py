@@ -167,9 +167,10 @@ def test_fused_bfloat16_products_at_the_smallest_normal():
 
 
 def test_fused_tiles_with_many_special_results():
-    """Tiles (``kernels.report.CAST_TILE``) where many float32 results are not finite (x / 0,
-    0 / 0: counted in one full pass, and the tile after such a tile), then few, then many
-    again; an operand that is not a value in a full-pass tile is found."""
+    """Tiles (``kernels.report.CAST_TILE``) where many float32 results are not finite (x / 0 of
+    either sign, 0 / 0), then few, then many again: with Inf and NaN operands among them (each
+    such element counted by itself) and with finite operands only (counted by kind: +Inf, -Inf,
+    NaN); an operand that is not a value is found in either kind of tile."""
     from numfmt.kernels.report import CAST_TILE
     fmt = nf.format("e4m3")
     rng = np.random.default_rng(11)
@@ -177,16 +178,18 @@ def test_fused_tiles_with_many_special_results():
     b[:CAST_TILE // 2] = 0.0
     b[2 * CAST_TILE + 5:] = np.where(rng.random(CAST_TILE + 95) < 0.3, 0.0, b[2 * CAST_TILE + 5:])
     a[rng.random(a.size) < 0.1] = 0.0
+    finite = tuple(np.where(np.isfinite(v), v, np.float32(-1.5)) for v in (a, b))
     before = parallel.get_num_threads()
     parallel.set_num_threads(1)         # (the tiles as above: one chunk)
     try:
-        for kwargs in (dict(), dict(overflow="saturate")):
-            rep = _check("div", (a, b), fmt, **kwargs)
-            assert rep.div_by_zero > CAST_TILE // 4 and rep.invalid
-        for at in (7, CAST_TILE + 7, 2 * CAST_TILE + 7):
-            bad = b.copy()
-            bad[at] = 1.01
-            with pytest.raises(ValueError, match="elements of b are not values of e4m3"):
-                nf.div(a, bad, fmt, report=True)
+        for operands in ((a, b), finite):
+            for kwargs in (dict(), dict(overflow="saturate")):
+                rep = _check("div", operands, fmt, **kwargs)
+                assert rep.div_by_zero > CAST_TILE // 4 and rep.invalid
+            for at in (7, CAST_TILE + 7, 2 * CAST_TILE + 7):
+                bad = operands[1].copy()
+                bad[at] = 1.01
+                with pytest.raises(ValueError, match="elements of b are not values of e4m3"):
+                    nf.div(operands[0], bad, fmt, report=True)
     finally:
         parallel.set_num_threads(before)
