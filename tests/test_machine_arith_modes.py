@@ -15,10 +15,9 @@ from hypothesis import given, settings, strategies as st
 import numfmt as nf
 from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_float32
 from numfmt.casts.floating import fast32_params, kernel_params
-from numfmt.kernels.floating import (DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, fma_odd32, round_one,
-                                     sqrt_odd32)
-from numfmt.kernels.machine_arith import (_lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32, _value32,
-                                         fast32_modes_kernel, fast32_odd_sr_kernel)
+from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
+from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32,
+                                         _value32, _window_consts, fast32_modes_kernel, fast32_odd_sr_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -247,33 +246,57 @@ def test_inf_nan_and_bad_operands_take_the_full_check(rounding):
 
 
 @nb.njit(error_model="numpy")
-def _windows(x, y, z, zk, p, op):
-    """(stand-in bits, decided) of ``_fma_window`` / ``_sqrt_window`` per element."""
-    out = np.empty((2, x.size), np.uint32)
+def _undecided(x, y, z, zk, p, op):
+    """Whether ``_sr_window32`` leaves each element undecided (float32's result of OPS[op])."""
+    c = _window_consts(p)
+    out = np.empty(x.size, np.bool_)
     for i in range(x.size):
-        o = fma_odd32(x[i], y[i], z[i], 3) if op == 3 else sqrt_odd32(x[i], y[i], z[i], 5)
-        out[0, i] = np.float32(o).view(np.uint32)
-        out[1, i] = _sr_window32(o, zk[i], p)[1]
+        o = x[i] * y[i] + z[i] if op == 3 else (x[i] / y[i] if op == 4 else np.sqrt(x[i]))
+        out[i] = not _sr_window32(o, zk[i], p, c)[1]
     return out
 
 
-@pytest.mark.parametrize("op", ["fma", "sqrt"])
-def test_stochastic_window_undecided_falls_back(op):
-    """binary16 (fma) and E5M9 (sqrt) with random bits set against each stand-in's window (its
-    fraction of the cell 2**32 - r, and one off either side): ``_sr_window32`` leaves some
-    elements undecided, their blocks go by ``_odd_sr_exact``, and every result (below the
-    smallest quantum too) is the exact core's."""
-    f = nf.format("binary16") if op == "fma" else nf.FloatFormat(5, 9)
-    a, b, c = wide_sample(f, 6000, 7) if op == "fma" else (np.abs(wide_sample(f, 6000, 7)[0]),) * 3
-    p = fast32_params(f, "ieee", "raise")
-    stand = _windows(a, b, c, np.zeros(a.size, np.uint32), p, 3 if op == "fma" else 5)[0]
-    mag = (stand & np.uint32(0x7FFFFFFF)).astype(np.int64)
+def _edge_bits(o, p, rng):
+    """Random bits (k = 32) whose threshold lies at the window's edges: per block of 256, within
+    one last place of s above or below the fraction of |o|'s cell, one or two places off (give
+    or take 1), or anywhere (the units: s's last place, s = |o| or |o| + Q below 2Q)."""
+    mag = (o.view(np.uint32) & np.uint32(0x7FFFFFFF)).astype(np.int64)
     t = np.minimum(int(p.t_top) - np.minimum(np.maximum(mag >> 23, 1), int(p.t_cap)), 24)
-    frac = ((mag - (mag & 1)) << (32 - t)) & 0xFFFFFFFF         # the fraction of a - 1 (a odd) or a
-    bits = ((1 << 32) - frac + np.random.default_rng(1).integers(-1, 2, a.size)) & 0xFFFFFFFF
-    bits = bits.astype(np.uint64)
-    undecided = _windows(a, b, c, bits.astype(np.uint32), p, 3 if op == "fma" else 5)[1] == 0
-    assert undecided.sum() > 20
+    q = np.float64(np.uint32(p.q_bits).view(np.float32))
+    small = mag < int(p.q_bits)
+    with np.errstate(all="ignore"):
+        below = np.nan_to_num(np.floor(np.abs(o.astype(np.float64)) / q * 2.0 ** 32)).astype(np.int64)
+    frac = np.where(small, below & 0xFFFFFFFF, ((mag & ((1 << t) - 1)) << (32 - t)) & 0xFFFFFFFF)
+    unit = np.where(small, 1 << 9, np.where(mag < int(p.q_bits) + (1 << 23), 1 << 10, 1 << (32 - t)))
+    kind = (np.arange(o.size) // 256) % 6
+    e = rng.integers(-1, 2, o.size)
+    delta = np.select([kind == 0, kind == 1, kind == 2, kind == 3, kind == 4],
+                      [rng.integers(1, 1 << 62, o.size) % unit, -(rng.integers(0, 1 << 62, o.size) % unit),
+                       unit + e, -unit + e, 2 * unit * rng.choice([-1, 1], o.size) + e], 0)
+    bits = ((1 << 32) - frac - delta) & 0xFFFFFFFF
+    return np.where(kind == 5, rng.integers(0, 1 << 32, o.size), bits).astype(np.uint64)
+
+
+@pytest.mark.parametrize("op, name", [("fma", "binary16"), ("sqrt", "E5M9"), ("div", "e4m3"), ("div", "e2m1"),
+                                      ("fma", "e3m2"), ("sqrt", "e5m2"), ("div", "E4M3-nosub")])
+def test_stochastic_window_edges(op, name):
+    """Random bits at the edges of ``_sr_window32``'s window, blocks of one kind (so that a block
+    the window decides is not recomputed by ``_odd_sr_exact``; below the smallest quantum too;
+    a format without subnormals takes the exact step only): the exact core's bits, and some
+    elements are left undecided (their blocks go by ``_odd_sr_exact``)."""
+    f = {"E5M9": nf.FloatFormat(5, 9), "E4M3-nosub": nf.FloatFormat(4, 3, subnormals=False)}.get(name) or nf.format(name)
+    rng = np.random.default_rng(7)
+    v = nf.decode(rng.integers(0, 1 << f.bits, 3 * 12_000).astype(np.uint16), f, dtype=np.float32)
+    v = v[np.isfinite(v)]
+    a, b, c = (nf.round(w, f, overflow="ieee") for w in v[:3 * (v.size // 3)].reshape(3, -1))
+    a = np.abs(a) if op == "sqrt" else a
+    if op == "div" and not f.has_nan:       # (x / 0 has no result there)
+        a, b, c = a[b != 0], b[b != 0], c[b != 0]
+    with np.errstate(all="ignore"):
+        o = {"div": a / b, "sqrt": np.sqrt(a), "fma": a * b + c}[op]
+    p = fast32_params(f, "ieee", "raise")
+    bits = _edge_bits(o, p, rng)
+    assert _undecided(a, b, c, bits.astype(np.uint32), p, OPS[op]).sum() > 20
     _sr_check(op, f, operands_of(op, a, b, c), 32, random_bits=bits)
 
 

@@ -85,8 +85,8 @@ from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _given_step, _lean32, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, scan_firsts)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32, carries32,
-                       fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sqrt_odd32, sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32,
+                       fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts)
 from .inner import inner, inner_inline
 
@@ -356,7 +356,7 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     out float32 (y, z read from index start; z unused); p = casts.floating.fast32_params(fmt,
     overflow, "raise"), pc = fast32_params(fmt, "ieee", "ml_dtypes"). Only where float32's
     result rounded once more is the correct rounding (``arithmetic.floating.nearest_in_float32``)."""
-    _nearest_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, _nearest_value32, 2)
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _nearest32, 2)
 
 
 @inner_inline
@@ -447,7 +447,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
     words = buf.view(np.uint32)
     topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
     c = sr_range_consts(p)
-    found = False
+    lean = True
     for first in range(0, x.size, DRAW_BLOCK):
         xs, ys, outs = x[first:first + DRAW_BLOCK], y[first:first + DRAW_BLOCK], out[first:first + DRAW_BLOCK]
         xb, yb, ob = xs.view(np.uint32), ys.view(np.uint32), outs.view(np.uint32)
@@ -458,7 +458,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
                 zs[j] &= topk
         high = U32(0)
         for j in range(xs.size):
-            found |= not _values32(xb[j], yb[j], xb[j], pc, _nearest_value32, 2)
+            lean &= _lean_values32(xb[j], yb[j], xb[j], pc, 2)
             b = np.float32(_add_mul32(xs[j], ys[j], xs[j], op)).view(np.uint32)     # (a NaN: any)
             ob[j] = sr_add_range(b, zs[j], p, c)
             high = max(high, U32(b & U32(0x7FFFFFFF)))
@@ -466,8 +466,8 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
             for j in range(xs.size):
                 v = _add_mul32(xs[j], ys[j], xs[j], op)
                 ob[j] = sr_add_one(_NAN32 if v != v else np.float32(v).view(np.uint32), zs[j], p)
-    if found:
-        bad[0] = 1
+    if not lean:
+        _check_values32(x.view(np.uint32), y.view(np.uint32), x.view(np.uint32), pc, bad, np.int64(2))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -587,78 +587,89 @@ def _fma_above(x, y, z, theta):
 
 
 @inner_inline
-def _odd_sr32(x, y, z, o, r, scale, p, above):
-    """The float32 bits of v = OPS[op] of x, y, z rounded stochastically with the random
-    integer r (< 2**k; scale = 2**-k) from its stand-in o (v rounded to odd at 24 bits): one
-    step u up from base iff above(x, y, z, theta), theta = base + u (1 - r scale)."""
+def _word_fraction(zk):
+    """zk / 2**32 (zk a uint32) as float64, exact: through int32, which AVX2 converts to
+    float64 in its lanes (uint32 and int64 it does not)."""
+    return (np.float64(np.uint32(zk ^ U32(0x80000000)).view(np.int32)) + 2147483648.0) * (1.0 / 4294967296.0)
+
+
+@inner_inline
+def _odd_sr32(x, y, z, o, zk, p, above):
+    """The float32 bits of v = OPS[op] of x, y, z rounded stochastically with the k random
+    bits zk (at the top of a uint32: r = zk >> (32 - k)) from its stand-in o (v rounded to odd
+    at 24 bits): one step u up from base iff above(x, y, z, theta), theta = base + u (1 - r
+    2**-k) = base + u (1 - zk 2**-32)."""
     b = _NAN32 if o != o else np.float32(o).view(np.uint32)
     a = U32(b & U32(0x7FFFFFFF))
     base, step, small = grid32(a, p)
     up = U32(base + step)
     lo = np.float64(np.uint32(base).view(np.float32))
-    theta = lo + (np.float64(np.uint32(up).view(np.float32)) - lo) * (1.0 - np.float64(r) * scale)
+    theta = lo + (np.float64(np.uint32(up).view(np.float32)) - lo) * (1.0 - _word_fraction(zk))
     return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
 
 
 @inner_inline
-def _sr_window32(o, zk, p):
+def _window_consts(p):
+    """The loop invariants of ``_sr_window32`` for p (a ``Fast32Params``): (ones, d, c2, fits,
+    Q): ``sr_range_consts``' first three; fits where the smallest quantum Q = 2**qsub is a
+    normal float32 and the format's grid steps by Q from 0 to 4Q (t = 23 discarded bits in Q's
+    binade, 22 in 2Q's); Q as float32."""
+    ones, d, c2, maxp, ks, _ = sr_range_consts(p)
+    e = U32(p.q_bits >> U32(23))
+    fits = ((e >= U32(1)) & (U32(p.t_top - minimum(e, p.t_cap)) == U32(23))
+            & (U32(p.t_top - minimum(U32(e + U32(1)), p.t_cap)) == U32(22)))
+    return ones, d, c2, fits, np.uint32(p.q_bits).view(np.float32)
+
+
+@inner_inline
+def _sr_window32(o, zk, p, c):
     """(bits, decided): v rounded stochastically (sr_rule "add", zk the k random bits at the top
-    of a uint32, p: ``Fast32Params``) from its stand-in o (v rounded to odd at 24 bits), as
-    ``sr_add_one`` rounds: where |o|'s bits a are odd, |v| lies strictly between the bits
-    a - 1 and a + 1 (o is v where they are even), in one cell of the format's grid (base,
-    step: ``grid32``, 2**t = step); the fraction f of the cell that ``sr_add_one`` adds zk to
-    (32 bits) lies from a - 1's to a + 1's less one, and the result is decided where both
-    carry alike. With zk = zh 2**(32 - t) + zl, f + zk carries for a fraction of the bits
-    c - base iff c + zh reaches the next grid point (less one where zl = 0 and f ends at
-    a + 1's less one), so that truncated to the grid it is the result. Below the smallest quantum only
-    where a is even (fma's and sqrt's stand-ins there are v: a root of a nonzero value is not
-    there; x y + z is a multiple of 2**(2 qsub), and below 2**qsub of at most 2p <= 24 bits).
-    Inf and NaN go as ``sr_add_one``'s."""
+    of a uint32, p: ``Fast32Params``, c: ``_window_consts(p)``, where it fits) as
+    ``sr_add_one`` rounds, from float32's correctly rounded result o of v.
+
+    Where o is finite, |v| is |o| or lies strictly between its float32 neighbours; so |v|, or
+    below 2Q (Q = 2**qsub, the smallest quantum) |v| + Q, lies strictly between the bits s - 1
+    and s + 1 of s = |o| or of s = |o| + Q rounded to nearest (whose last place is at least
+    twice |o|'s). As the grid steps by Q from 0 to 4Q, v rounds as |v| + Q less Q. The result
+    is monotone in |v|: decided where it is the same at both ends, each rounded with the t
+    discarded bits of s's binade of float32 (32 - t = min(E - d, c2), E its exponent field, as
+    ``sr_add_range`` finds it): with zk = zh 2**(32 - t) + zl, the fraction of the cell of the
+    bits c plus zk carries iff c + zh reaches the next grid point, so that truncated to the
+    grid it is the result. Where s - 1 lies in the binade below (t there is as large or one
+    more), it gives s iff zh > 0, as it rounds there; else no grid point at or above s, and no
+    decision. Past the largest value every result overflows; Inf and NaN (made positive) are
+    v, and so is 0 (s = Q; the operations here do not underflow to 0)."""
+    ones, d, c2, fits, q = c
     b = _NAN32 if o != o else np.float32(o).view(np.uint32)
     a = U32(b & U32(0x7FFFFFFF))
-    d = U32(a & U32(1))
-    base, step, small = grid32(a, p)
-    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
-    zh = U32(zk >> U32(U32(U32(32) - t) & U32(31)))
-    keep = U32(U32(0) - step)
-    lo = U32(U32(U32(a - d) + zh) & keep)
-    hi = U32(U32(U32(U32(a + d) + zh) - U32(d & U32(U32(zk << U32(t & U32(31))) == U32(0)))) & keep)
-    up = carries32(U32(np.uint32(a).view(np.float32) * p.q_scale), zk)
-    r = (U32(base + step) if up else base) if small else lo
-    return _finish32(a, U32(b ^ a), r, p), (lo == hi) & ((not small) | (d == U32(0)))
+    small = a < U32(p.q_bits + U32(0x00800000))
+    s = np.float32(np.uint32(a).view(np.float32) + q).view(np.uint32) if small else a
+    sh = U32(minimum(U32(U32(s >> U32(23)) - d), c2) & U32(31))        # 32 - t
+    sz = U32(s + U32(zk >> sh))
+    keep = U32(~U32(ones >> sh))
+    lo, hi = U32(U32(sz - U32(1)) & keep), U32(U32(sz + U32(1)) & keep)
+    r = np.float32(np.uint32(lo).view(np.float32) - q).view(np.uint32) if small else lo
+    return _finish32(a, U32(b ^ a), r, p), fits & ((lo == hi) | ((lo > p.max_bits) & (not small)))
 
 
 @inner
-def _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k):
-    """obs[j] = ``_odd_sr32`` of OPS[op] (fma or sqrt) of xs[j], ys[j], zs[j] with the random
-    bits zks[j] (at the top of a uint32): the blocks that ``_sr_window32`` did not decide."""
-    scale = 1.0 / np.float64(np.int64(1) << k)
+def _odd_sr_exact(xs, ys, zs, obs, zks, op, p):
+    """obs[j] = ``_odd_sr32`` of OPS[op] of xs[j], ys[j], zs[j] with the random bits zks[j] (at
+    the top of a uint32): the blocks that ``_sr_window32`` did not decide."""
     for j in range(xs.size):
-        x, y, z, r = xs[j], ys[j], zs[j], np.int64(zks[j] >> U32(32 - k))
+        x, y, z, zk = xs[j], ys[j], zs[j], zks[j]
         if op == 3:
-            obs[j] = _odd_sr32(x, y, z, fma_odd32(x, y, z, op), r, scale, p, _fma_above)
+            obs[j] = _odd_sr32(x, y, z, fma_odd32(x, y, z, op), zk, p, _fma_above)
+        elif op == 4:
+            obs[j] = _odd_sr32(x, y, z, _div32(x, y, z, op), zk, p, _div_above)
         else:
-            obs[j] = _odd_sr32(x, y, z, _sqrt32(x, y, z, op), r, scale, p, _sqrt_above)
+            obs[j] = _odd_sr32(x, y, z, _sqrt32(x, y, z, op), zk, p, _sqrt_above)
 
 
 @inner_inline
-def _fma_window(x, y, z, op, zk, k, scale, p):
-    """(bits, decided) of x y + z rounded stochastically (zk: the k random bits at the top of a
-    uint32) by ``_sr_window32`` from ``fma_odd32``."""
-    return _sr_window32(fma_odd32(x, y, z, op), zk, p)
-
-
-@inner_inline
-def _sqrt_window(x, y, z, op, zk, k, scale, p):
-    """``_fma_window`` of sqrt(x), from ``sqrt_odd32``."""
-    return _sr_window32(sqrt_odd32(x, y, z, op), zk, p)
-
-
-@inner_inline
-def _div_threshold(x, y, z, op, zk, k, scale, p):
-    """(bits, True) of x / y rounded stochastically by ``_odd_sr32`` (its threshold, exact in
-    float64; scale = 2**-k): faster for div than ``_sr_window32`` of an odd-rounded quotient."""
-    return _odd_sr32(x, y, z, _div32(x, y, z, op), np.int64(zk >> U32(32 - k)), scale, p, _div_above), True
+def _fma32(x, y, z, op):
+    """x y + z in float32 (x y exact)."""
+    return x * y + z
 
 
 @inner
@@ -681,12 +692,12 @@ def _block_words(zks, buf, seed, first, k, rand):
 
 
 @nb.njit(inline="always")
-def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, step, arity):
-    """out[i] = OPS[op] of x[i], y[start + i], z[start + i] rounded stochastically by ``step``
-    (``_fma_window``, ``_sqrt_window``, ``_div_threshold``) with the k random bits of element
-    start + i, by blocks of DRAW_BLOCK elements whose random bits ``_block_words`` gives first;
-    a block with an element the step did not decide again by ``_odd_sr_exact``; operands
-    checked as ``_lean_loop32``'s."""
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, compute, arity):
+    """out[i] = OPS[op] of x[i], y[start + i], z[start + i] (float32's: ``compute``) rounded
+    stochastically by ``_sr_window32`` with the k random bits of element start + i, by blocks
+    of DRAW_BLOCK elements whose random bits ``_block_words`` gives first; a block with an
+    element the window did not decide again by ``_odd_sr_exact``; operands checked as
+    ``_lean_loop32``'s."""
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -694,7 +705,7 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, ste
     xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
     words = np.empty(DRAW_BLOCK, np.uint32)
-    scale = 1.0 / np.float64(np.int64(1) << k)
+    c = _window_consts(p)
     lean = True
     for lo in range(0, x.size, DRAW_BLOCK):
         xs, ys, zs, obs = x[lo:lo + DRAW_BLOCK], y[lo:lo + DRAW_BLOCK], z[lo:lo + DRAW_BLOCK], ob[lo:lo + DRAW_BLOCK]
@@ -704,10 +715,10 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, ste
         decided = True
         for j in range(xs.size):
             lean &= _lean_values32(xbs[j], ybs[j], zbs[j], pc, arity)
-            obs[j], ok = step(xs[j], ys[j], zs[j], op, zks[j], k, scale, p)
+            obs[j], ok = _sr_window32(compute(xs[j], ys[j], zs[j], op), zks[j], p, c)
             decided &= ok
         if not decided:
-            _odd_sr_exact(xs, ys, zs, obs, zks, op, p, k)
+            _odd_sr_exact(xs, ys, zs, obs, zks, op, p)
     if not lean:
         _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
@@ -718,11 +729,11 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
     float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
     (``arithmetic.floating.odd_sr_in_float32``): a loop each (``_odd_sr_loop32``)."""
     if op == 3:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma_window, 3)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma32, 3)
     elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div_threshold, 2)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div32, 2)
     else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt_window, 1)
+        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt32, 1)
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
