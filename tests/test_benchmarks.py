@@ -100,7 +100,8 @@ def test_bench_block_quick(tmp_path):
 def test_bench_matmul_quick(tmp_path):
     text = _run_quick("bench_matmul.py", tmp_path / "matmul.md")
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "inputs" not in line]
-    assert [row[1].strip() for row in rows] == ["e4m3 x binary32", "bfloat16 x binary32", "e4m3 x bfloat16"]
+    assert [row[1].strip() for row in rows] == ["e4m3 x binary32", "bfloat16 x binary32",
+                                               "e4m3 x binary32 fused (k = 16, 24 bits)", "e4m3 x bfloat16"]
     assert all(row[3].strip() != "n/a" and not row[5].strip().endswith("*") for row in rows)  # k-loop agrees
 
 
