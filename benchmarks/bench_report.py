@@ -9,9 +9,10 @@ test) and ``wide`` (normal times a log-uniform factor over 2**-20 .. 2**20: most
 the narrow formats overflow, underflow or flush, the counting kernels' slow path). The ratio is
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
-it), every core in wall time. The operations' rows (``e4m3 add`` ... ``e4m3 fma``) take the
-inputs rounded to e4m3 (saturating: finite operands) and the same reversed as operands (sqrt:
-their magnitudes; fma: x * reversed + x).
+it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
+sr_rule "add"). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 add``) take
+the inputs rounded to the format (saturating: finite operands) and the same reversed as
+operands (sqrt: their magnitudes; fma: x * reversed + x).
 """
 import os
 import sys
@@ -23,7 +24,9 @@ from _common import command, machine_line, markdown_table, parse_args, publish
 import numfmt as nf
 
 FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
-OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma")]
+STOCHASTIC = ["e4m3", "bfloat16"]
+OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
+              ("bfloat16", "add")]
 
 
 def inputs(n: int, kind: str) -> np.ndarray:
@@ -64,6 +67,8 @@ def render(args) -> str:
         for kind in ("normal", "wide"):
             x = inputs(n, kind)
             calls = [(name, lambda report, name=name: nf.round(x, name, report=report)) for name in FORMATS]
+            calls += [(f"{name} stochastic", lambda report, name=name:
+                       nf.round(x, name, rounding="stochastic", seed=1, report=report)) for name in STOCHASTIC]
             for fmt, op in OPERATIONS:
                 a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
                 operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))

@@ -124,7 +124,8 @@ def test_bench_report_quick(tmp_path):
     text = _run_quick("bench_report.py", tmp_path / "report.md")
     rows = [line.split("|")[1:3] for line in text.splitlines() if line.startswith("| ") and "format" not in line]
     formats = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
-    formats += [f"e4m3 {op}" for op in ("add", "mul", "div", "sqrt", "fma")]
+    formats += ["e4m3 stochastic", "bfloat16 stochastic"]
+    formats += [f"e4m3 {op}" for op in ("add", "mul", "div", "sqrt", "fma")] + ["bfloat16 add"]
     assert [(f.strip(), k.strip()) for f, k in rows] == [(f, k) for k in ("normal", "wide") for f in formats]
 
 

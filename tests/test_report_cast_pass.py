@@ -195,6 +195,31 @@ def test_one_pass_float32_counts_equal_the_counting_pass(data):
         _check(x, fmt, mode, overflow, seed=11, sr_bits=sr_bits)
 
 
+@pytest.mark.parametrize("sr_bits", [5, 32])
+def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
+    """``kernels.report.count_sr_add32`` draws a tile's random bits at once (pairs of elements
+    per SplitMix64 output): a chunk from an odd index (a thread's) rounds and counts as the
+    whole array does (results, counts, first indices: ``combine`` of the two chunks)."""
+    from numfmt.casts.common import NO_RANDOM_BITS
+    from numfmt.kernels import report as kern
+    fmt = nf.format("e4m3")
+    p = _fast32(fmt, "stochastic", "ieee", "raise", sr_bits=sr_bits)
+    x = _bit_patterns(4, 40000)
+    x = x[~np.isnan(x)].view(np.uint32)
+    # then ones up to the cut and halfway below the smallest normal (underflow iff rounded down:
+    # its first index depends on the random bits the scan for it reads)
+    halves = np.concatenate([np.ones(40001), np.full(30000, 2.0 ** -6 - 2.0 ** -11)]).astype(np.float32)
+    cut = 40001
+    args = (NO_RANDOM_BITS, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
+    for x in (x, halves.view(np.uint32)):
+        whole, parts = np.empty_like(x), np.empty_like(x)
+        counts = kern.count_sr_add32(x, whole, 0, *args)
+        chunks = [kern.count_sr_add32(x[:cut], parts[:cut], 0, *args),
+                  kern.count_sr_add32(x[cut:], parts[cut:], cut, *args)]
+        np.testing.assert_array_equal(parts, whole)
+        np.testing.assert_array_equal(cast_report.combine(chunks), cast_report.combine([counts]))
+
+
 def _added_limits(p) -> np.ndarray:
     """The float32 numbers next to every limit ``kernels.report._added32`` and ``_added_lean``
     compare with (p: ``Fast32Params``): the smallest quantum and its half (flush), the

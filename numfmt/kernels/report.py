@@ -27,7 +27,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..random import element_bits, splitmix_bits
+from ..random import draw_words, element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
@@ -833,16 +833,41 @@ def count_nearest_added32(x_bits, out_bits, start, p, k):
                     (p, _added_params(p), lim32, k))
 
 
+@inner_inline
+def _drawn_step(b, i, p, words, topk):
+    """``_sr_step`` with the random bits drawn for element i of the tile (``_drawn_tile32``)."""
+    return _sr_step(b, U32(words[i] & topk), p)
+
+
+@inner_inline
+def _drawn_scan_step(b, index, p, words, topk, start):
+    """``_drawn_step`` of element ``index`` (counted from start) of the tile just drawn."""
+    return _drawn_step(b, (index - start) % CAST_TILE, p, words, topk)
+
+
+@inner_inline
+def _drawn_tile32(c, xs, outs, start, lim32, k, p, buf, seed, topk):
+    """``_tile32`` of a seeded stochastic cast whose random bits are drawn first, for the whole
+    tile (``random.draw_words``: a SplitMix64 output per pair of elements, in a loop that
+    vectorizes, as ``round_sr_add32`` draws them) into buf (uint64, CAST_TILE // 2 + 1 long;
+    its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``)."""
+    draw_words(buf, seed, start, xs.size, 32)
+    return _tile32(c, xs, outs, np.int64(0), lim32, k, _drawn_step, _own_result,
+                   (p, buf.view(np.uint32)[start & 1:], topk))
+
+
 @nb.njit(cache=True, nogil=True)
 def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; element i draws
-    random number start + i: rand[start + i], or where rand is empty SplitMix64's) counting as
-    it goes, as ``count_nearest32``. The seeded loop never reads rand (``round_sr_add32``)."""
+    random number start + i: rand[start + i], or where rand is empty SplitMix64's, drawn by
+    tiles: ``_drawn_tile32``) counting as it goes, as ``count_nearest32``. The seeded loop
+    never reads rand (``round_sr_add32``)."""
     lim32 = _float_lim32(p)
     if rand.size == 0:
-        args = (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - sr_bits)))
-        return _count32(x_bits, out_bits, start, lim32, _seeded_step, args, _tile32,
-                        (lim32, k, _seeded_step, _own_result, args))
+        buf = np.empty(CAST_TILE // 2 + 1, np.uint64)
+        topk = U32(U32(0xFFFFFFFF) << U32(32 - sr_bits))
+        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step, (p, buf.view(np.uint32)[start & 1:], topk, start),
+                        _drawn_tile32, (lim32, k, p, buf, seed, topk))
     args = (p, rand, U32(32 - sr_bits))
     return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
 
