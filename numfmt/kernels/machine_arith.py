@@ -875,7 +875,7 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
 
 
 @inner_inline
-def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
+def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
     in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
     whose float32 result is not finite (``_fix_special``). Where every operand is a finite
@@ -883,8 +883,8 @@ def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute
     depend on that alone (their rounding reads no random bits): the pass counts each kind,
     one ``_fix_special`` each counts them all (x / 0 and 0 / 0 cost a division's tile no
     visit). Else (some operand not a value, or Inf or NaN) ``_tile_not_values32`` checks the
-    operands and ``_fix_special`` counts each such element, marked in the uint8 array sp,
-    skipped by its uint64 view words 8 at a time). Returns (counts (``numfmt.report.FLAGS``
+    operands and ``_fix_special`` counts each such element, found by a second pass over the
+    tile (a flag stored per element would cost the common tile a byte store each). Returns (counts (``numfmt.report.FLAGS``
     order), some operand not a value). Its loops run over the tile from 0 (an index from an
     offset would need a wraparound test, which keeps the loop from vectorizing)."""
     xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
@@ -897,7 +897,6 @@ def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
-        sp[i] = special
         f = _lean32(b, o, r, lim32)
         n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
         n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
@@ -913,11 +912,10 @@ def _count_tile32(xs, ys, zs, outs, sp, words, start, op, pc, lim32, kd, compute
         for b, n in ((_INF32, n5 - nan - neg), (_NEG_INF32, neg), (_NAN32, nan)):
             _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args)
         return counts, False
-    for w in range((xs.size + 7) // 8 if n5 else 0):
-        for i in range(8 * w, min(8 * w + 8, xs.size) if words[w] else 0):
-            if sp[i]:
-                _fix_special(counts, xb[i], yb[i], zb[i], compute(xs[i], ys[i], zs[i], op), ONE, op, start + i, lim32,
-                             kd, step, args)
+    for i in range(xs.size if n5 else 0):
+        v = compute(xs[i], ys[i], zs[i], op)
+        if not abs(v) < np.float32(np.inf):
+            _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args)
     return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
 
 
@@ -934,11 +932,9 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         return c
     y, z = y[start:start + x.size], z[start:start + x.size]
     seen = np.int64(0)
-    words = np.empty(CAST_TILE // 8, np.uint64)
-    sp = words.view(np.uint8)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found = _count_tile32(xs, ys, zs, outs, sp, words, start + lo, op, pc, lim32, kd, compute, step, args,
+        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args,
                                       lean, check, arity)
         if found:
             bad[0] = 1
