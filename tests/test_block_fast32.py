@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from unittest import mock
 
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -174,3 +175,27 @@ def test_float32_sweep(name):
         x = x.reshape(-1, 32 * fmt.block_size)
         check(x, fmt, axis=-1)
         check(x, fmt, axis=-1, rounding="stochastic", seed=int(offset), sr_bits=32)
+
+
+@nb.njit
+def _exponents(bits, rule):
+    """(shared_exponent32, shared_exponent) of each float32 amax bit pattern."""
+    ours, ref = np.empty(bits.size, np.int64), np.empty(bits.size, np.int64)
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    for i in range(bits.size):
+        ours[i] = kern.shared_exponent32(np.int32(bits[i]), rule)
+        ref[i] = kern.shared_exponent(np.int64(bits[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, 23)
+    return ours, ref
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f.power_of_two], ids=lambda f: f.name)
+def test_shared_exponent32(fmt):
+    """The int32 shared exponent of the fast kernels equals ``shared_exponent`` (binary search
+    normalization) for amax at every exponent field with the rules' threshold fractions around
+    them, every subnormal bit length, Inf and NaN."""
+    rule = block_casts.rule_params(fmt, 23)
+    fracs = {0, 1, 0x7FFFFF, 0x400000} | {max(0, min(f + d, 0x7FFFFF)) for f in rule[2:4] for d in (-1, 0, 1)}
+    bits = [(e << 23) | f for e in range(255) for f in fracs]
+    bits += [(1 << b) + d for b in range(23) for d in (0, 1, -1) if (1 << b) + d > 0] + [0, 0x7F800000, 0x7FC00000]
+    ours, ref = _exponents(np.array(bits, np.int32), rule)
+    assert np.array_equal(ours, ref)

@@ -27,6 +27,7 @@ from .inner import inner_inline
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
+LEAN_GROUP = 32               # nvfp4 blocks whose scales are computed together (values only, see ``_lean_rows``)
 GROUP = 256                   # blocks whose scales are computed together (last-axis blocks)
 MAX32 = 3.4028234663852886e38
 
@@ -466,6 +467,21 @@ def nearest_element32(y, zk, p, cp):
 
 
 @inner_inline
+def lean_element32(y, zk, p, cp):
+    """``nearest_element32``'s r where no code is wanted and nothing is counted (code 0, ovf
+    and tiny False), for the saturating elements of blocks: the rounded magnitude
+    (``nearest32_one``'s steps) clamped to the largest value (which is where overflow and Inf
+    go), given y's sign (on zero only where -0 exists); NaN by its sign. Fewer vector
+    instructions and constants than ``nearest32_one``'s general overflow handling."""
+    a = U32(y & U32(0x7FFFFFFF))
+    small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
+    r = min(small if a < p.normal_bits else nearest_grid32(a, p), p.max_bits)
+    sign = U32(y ^ a)
+    nan = p.nan1 if sign != 0 else p.nan0
+    return nan if a > U32(0x7F800000) else U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), False, False
+
+
+@inner_inline
 def sr_element32(y, zk, p, cp):
     """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
     r = sr_add_one(y, zk, p)
@@ -636,8 +652,8 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
 
 
 @inner_inline
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, scaled, scales, sargs,
-                 work, tally, lim):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, scaled, scales,
+                 sargs, work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
     s_out, tally, *sargs)`` (the blocks' scale per-block outputs and float32 factors; with
@@ -646,9 +662,16 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     (blocks along the last axis), or per place along the blocked axis over the inner blocks.
     ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
     the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
-    without one. Returns tally."""
+    without one. Where only values are wanted (codes, tally and k None), ``_lean_rows`` rounds
+    by ``lean`` (an element step of the same form; None: no such path), blocks along the last
+    axis ``group`` at a time. Returns tally."""
     bs = x.shape[1]
     amax, s_in, s_out, zs, e_in, e_out = work
+    if codes is None:       # nested tests of None arguments: a plain round compiles only _lean_rows
+        if tally is None:
+            if k is None:
+                _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group)
+                return tally
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
@@ -724,16 +747,75 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
 
 
 @inner_inline
+def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group):
+    """``_fast32_rows``' values without counts, deterministic, elements by ``lean``: per group of
+    blocks along the last axis (``group`` of them: 1 for power-of-two scales, whose scale is a
+    few integer steps, so that each block stays in L1 from its amax to its elements; nvfp4's
+    scale rounds, and goes ``LEAN_GROUP`` blocks at a time in one vectorized loop) their
+    amaxes, their scales, then block by block the elements; per row of inner blocks their
+    amaxes and scales, then the elements place by place."""
+    if lean is None:        # (Numba prunes a branch only where the argument tested is None)
+        return
+    if out is None:
+        return
+    amax, s_in, s_out, zs, _, _ = work
+    if x.ndim == 2:
+        for g in range(row_lo, row_hi, group):
+            rows = min(group, row_hi - g)
+            _amax32_rows(x, g, rows, amax)
+            scales(amax, rows, g, 1, s_in, s_out, None, *sargs)
+            for i in range(rows):
+                r = g + i
+                _pass32(x[r], s_in[i], s_out[i], out[r], None, zs, p, cp, None, lean, scaled, None, lim, False)
+        return
+    for r in range(row_lo, row_hi):
+        _amax32_inner(x, r, amax)
+        scales(amax, x.shape[2], r, 0, s_in, s_out, None, *sargs)
+        for t in range(x.shape[1]):
+            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False)
+
+
+@inner_inline
+def _pow2_of(k):
+    """2**k as a float32, -149 <= k <= 127 (int32 lanes)."""
+    return np.int32(np.int32((k + np.int32(127)) << np.int32(23)) if k >= np.int32(-126)
+                    else np.int32(np.int32(1) << np.int32(max(k + np.int32(149), np.int32(0)) & np.int32(31)))
+                    ).view(np.float32)
+
+
+@inner_inline
+def shared_exponent32(m, rule):
+    """``shared_exponent`` of float32 amax bits m (int32; ``rule`` for 23 fraction bits) in
+    int32 lanes: a subnormal amax is normalized by a product with 2**64 (exact) in place of
+    ``normalized``'s binary search; tests/test_block_fast32.py compares the two."""
+    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    small = m < np.int32(0x00800000)
+    a = np.int32(m).view(np.float32)
+    b = np.float32(a * np.float32(2.0 ** 64) if small else a).view(np.int32)
+    frac = np.int32(b & np.int32(0x7FFFFF))
+    s = np.int32(np.int32(b >> np.int32(23)) - (np.int32(64 + 127) if small else np.int32(127)) - np.int32(emax_elem))
+    if rule_id == CEIL:
+        s = np.int32(s + np.int32(frac != 0))
+    elif rule_id == EVEN:
+        s = np.int32(s + np.int32(frac >= np.int32(even_frac)))
+    elif rule_id == RCEIL:
+        s = np.int32(s + np.int32(frac > np.int32(msig_frac)))
+    s = np.int32(s_lo) if m == 0 else max(s, np.int32(s_lo))
+    return np.int32(NAN_EXP) if (s > np.int32(s_hi)) | (m >= np.int32(0x7F800000)) else s
+
+
+@inner_inline
 def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
     """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
     limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     for i in range(n):
-        s = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi, DOM32)
+        s = shared_exponent32(amax[i], rule)
         sexp[r0 + i * dr, i * (1 - dr)] = s
-        inv, scl = _powers(s)
-        s_in[i], s_out[i] = np.float32(inv), np.float32(scl)
+        nan = s == np.int32(NAN_EXP)
+        s_in[i] = np.float32(np.nan) if nan else _pow2_of(np.int32(-s))
+        s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
     top = bottom = 0
     if tally is not None:
         for i in range(n):
@@ -772,10 +854,10 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, ema
 
 
 @inner_inline
-def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, rule, lim, work,
-                    tally):
-    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, _mul32, _pow2_scales32,
-                        (sexp, rule), work, tally, lim)
+def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
+                    work, tally):
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, 1, _mul32,
+                        _pow2_scales32, (sexp, rule), work, tally, lim)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -789,17 +871,17 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
     and the cache would never find the kernel again.)"""
     if k is None:
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest_element32,
-                               rule, lim, work, tally)
-    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, rule, lim,
-                           work, tally)
+                               lean_element32, rule, lim, work, tally)
+    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, None,
+                           rule, lim, work, tally)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
     """``quantize_pow2_fast32`` of fixed-point elements rounded to nearest even by
     ``int_element32`` (p: ``Int32Params``; k None)."""
-    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, int_element32, rule, lim,
-                           work, tally)
+    return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, int_element32,
+                           int_element32, rule, lim, work, tally)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -810,7 +892,7 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
     format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     if k is None:
-        return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32, _div32,
-                            _nvfp4_scales32, sargs, work, tally, lim)
-    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, _div32,
-                        _nvfp4_scales32, sargs, work, tally, lim)
+        return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32,
+                            lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, None, LEAN_GROUP,
+                        _div32, _nvfp4_scales32, sargs, work, tally, lim)
