@@ -14,7 +14,7 @@ from . import array_libraries, machine_sum
 from .arithmetic.floating import (narrow_format, products_exact_in_float32, products_exact_in_float64,
                                   takes_float64_route)
 from .stochastic import stochastic_args
-from .casts.common import as_float_array, output_size, writable
+from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_random_bits, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked
@@ -34,7 +34,6 @@ ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
 _CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
 _EXACT_TERMS = np.empty((0, 4), np.int64)    # tx_proto of the kernels: products as exact terms
-_NO_RANDOM_BITS = np.empty(0, np.int64)       # the kernels' rand when the seed draws them
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
 # what each argument that takes a format accepts, for the error message
@@ -238,7 +237,7 @@ class _Plan:
             if values is not None:
                 return self._shaped(values, shape, float32)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
-        rand = _NO_RANDOM_BITS if rand is None else rand
+        rand = kernel_random_bits(rand)
         acc = _rounder(self.acc, self.mode, self.overflow, stochastic, report)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow,
                                                                   stochastic, report)
@@ -322,7 +321,7 @@ class _Plan:
         status = np.zeros(index.size, np.int8)
         kern.round_partials(np.ascontiguousarray(states).reshape(-1, kern.PARTIAL_WIDTH), out, status,
                             np.ascontiguousarray(index, np.int64).reshape(-1), np.int64(kern.ROUNDINGS_PER_TERM * max(n, 1)),
-                            *acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), _NO_RANDOM_BITS)
+                            *acc, np.uint64(0 if stochastic is None else stochastic[0]), np.int64(mark), NO_RANDOM_BITS)
         return self._values(out, status, shape, float32)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from .arithmetic.posit import count_not_values
 from .casts import decode, encode
 from .stochastic import stochastic_args
-from .casts.common import as_float_array
+from .casts.common import as_float_array, kernel_random_bits
 from .formats.posit import PositFormat
 from .formats.registry import format as _format
 from .kernels import quire as kern
@@ -76,7 +76,7 @@ def _values(arr: np.ndarray, fmt: PositFormat, argument: str) -> np.ndarray:
 def _round_params(mode: Rounding, shape, seed, sr_bits, sr_rule, random_bits, rng):
     sr = stochastic_args(mode, shape, seed, sr_bits, sr_rule, random_bits, name="the result", rng=rng)
     seed, k, rule, rand = sr if sr is not None else (0, 1, "add", None)
-    return mode_flags(mode), (k, int(rule == "nearest")), rand, np.uint64(seed)
+    return mode_flags(mode), (k, int(rule == "nearest")), kernel_random_bits(rand), np.uint64(seed)
 
 
 def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: int | None = None,

@@ -5,7 +5,9 @@
 The tour: e4m3, bfloat16, mxfp8_e4m3 and posit16; float32 and float64 inputs (also big-endian,
 read-only and Fortran-order ones unless --plain); round, encode, encode toward zero, and
 stochastic rounding with seeded and with explicit random bits; decode of uint8 and uint16 codes
-(also big-endian uint16 and int64 unless --plain), to float32 and float64. Prints one line per
+(also big-endian uint16 and int64 unless --plain), to float32 and float64; binary16 add and
+posit16 mul of float64 values, nearest, toward zero and stochastic (seeded, and explicit bits
+from a read-only broadcast view). Prints one line per
 kernel that compiled (signatures: len(kernel.signatures)) and the total, or with --json the
 counts as one JSON object keyed "module.kernel". Run it in a fresh process.
 """
@@ -49,6 +51,13 @@ def tour(plain: bool) -> None:
             for c in variants:
                 nf.decode(c, name)
                 nf.decode(c, name, dtype=np.float64)
+    for name, op in [("binary16", nf.add), ("posit16", nf.mul)]:
+        x, y = (nf.round(rng.standard_normal(64), name) for _ in range(2))
+        bits = np.broadcast_to(rng.integers(0, 1 << 20, 1), x.shape)        # read-only
+        op(x, y, name)
+        op(x, y, name, "toward_zero")
+        op(x, y, name, "stochastic", seed=1)
+        op(x, y, name, "stochastic", sr_bits=20, random_bits=bits)
 
 
 def counts() -> dict[str, int]:

@@ -277,7 +277,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     route = takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
-    args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
+    args = (x, out, y, z, params, rdn, sr, kernel_random_bits(rand), np.uint64(seed), check, not_values)
     if fast32 is not None:      # float32's own arithmetic, rounded in uint32 lanes
         kernel, p32, pc32 = fast32
         extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..formats.posit import PositFormat
 from ..casts import report as cast_report
+from ..casts.common import kernel_random_bits
 from ..casts.posit import decode_table
 from ..kernels import posit as kern
 from ..parallel import run_chunked, run_ranges
@@ -193,7 +194,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     p = mode_flags(mode)
     table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
     beyond = sum(run_chunked(kern.KERNELS[op], a, out.view(np.int64), b, c, fmt.nbits, fmt.es, p,
-                             (int(sr_bits), int(sr_rule == "nearest")), rand, np.uint64(seed), table,
+                             (int(sr_bits), int(sr_rule == "nearest")), kernel_random_bits(rand), np.uint64(seed), table,
                              pass_start=True, work_per_item=WORK[op]))
     if overflow == "raise" and beyond:
         raise OverflowError(f"{beyond} of {a.size} results of {op} exceed maxpos of {fmt.name} "

@@ -117,6 +117,7 @@ def divide_round(x: np.ndarray, scale, mode: Rounding, lo: int, hi: int, wrap: b
     s, e = _significands(np.ascontiguousarray(scale, dtype=np.float64).reshape(-1))
     out = np.empty(x.size, np.int64)
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
+    rand = kernel_random_bits(rand)
     start = stochastic.start if stochastic is not None else 0
     one = s.size == 1
 
