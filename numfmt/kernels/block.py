@@ -467,18 +467,28 @@ def nearest_element32(y, zk, p, cp):
 
 
 @inner_inline
-def lean_element32(y, zk, p, cp):
+def lean_finite32(y, zk, p, cp):
     """``nearest_element32``'s r where no code is wanted and nothing is counted (code 0, ovf
-    and tiny False), for the saturating elements of blocks: the rounded magnitude
-    (``nearest32_one``'s steps) clamped to the largest value (which is where overflow and Inf
-    go), given y's sign (on zero only where -0 exists); NaN by its sign. Fewer vector
-    instructions and constants than ``nearest32_one``'s general overflow handling."""
+    and tiny False), for the saturating elements of blocks whose y is NaN only where their
+    block's scale is NaN (power-of-two scales), whose value is then NaN whatever r is: the
+    rounded magnitude (``nearest32_one``'s steps) clamped to the largest value (which is where
+    overflow and Inf go), given y's sign (on zero only where -0 exists). Fewer vector
+    instructions and constants than ``nearest32_one``'s overflow and NaN handling; the
+    magnitudes compare as int32 (one AVX2 instruction; both lie below 2**31)."""
     a = U32(y & U32(0x7FFFFFFF))
     small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
-    r = min(small if a < p.normal_bits else nearest_grid32(a, p), p.max_bits)
+    r = min(small if np.int32(a) < np.int32(p.normal_bits) else nearest_grid32(a, p), p.max_bits)
     sign = U32(y ^ a)
-    nan = p.nan1 if sign != 0 else p.nan0
-    return nan if a > U32(0x7F800000) else U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), False, False
+    return U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), False, False
+
+
+@inner_inline
+def lean_element32(y, zk, p, cp):
+    """``lean_finite32`` with a NaN y by its sign, as ``nearest32_one`` gives it (nvfp4: v / tot
+    is NaN in a block of zeros whose total scale underflows to 0)."""
+    r = lean_finite32(y, zk, p, cp)[0]
+    a = U32(y & U32(0x7FFFFFFF))
+    return ((p.nan1 if U32(y ^ a) != 0 else p.nan0) if a > U32(0x7F800000) else r), U32(0), False, False
 
 
 @inner_inline
@@ -871,7 +881,7 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
     and the cache would never find the kernel again.)"""
     if k is None:
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest_element32,
-                               lean_element32, rule, lim, work, tally)
+                               lean_finite32, rule, lim, work, tally)
     return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, None,
                            rule, lim, work, tally)
 
