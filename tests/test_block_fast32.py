@@ -199,3 +199,15 @@ def test_shared_exponent32(fmt):
     bits += [(1 << b) + d for b in range(23) for d in (0, 1, -1) if (1 << b) + d > 0] + [0, 0x7F800000, 0x7FC00000]
     ours, ref = _exponents(np.array(bits, np.int32), rule)
     assert np.array_equal(ours, ref)
+
+
+def test_nvfp4_total_scale_underflow():
+    """A block of zeros whose total scale ts * scale underflows to 0 (a tensor amax near
+    2**-137: ts is 2**-149) divides 0 by 0, NaN, as torchao does; the fast path keeps it."""
+    fmt = nf.format("nvfp4")
+    x = np.zeros((2, 32), np.float32)
+    x[1] = np.float32(2.0 ** -139)
+    x[1, 3] = np.float32(2.0 ** -137)
+    assert np.isnan(nf.round(x, fmt)[0]).all()
+    check(x, fmt, axis=-1)
+    check(np.ascontiguousarray(x.T), fmt, axis=0)

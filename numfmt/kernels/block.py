@@ -467,18 +467,29 @@ def nearest_element32(y, zk, p, cp):
 
 
 @inner_inline
-def lean_element32(y, zk, p, cp):
-    """``nearest_element32``'s r where no code is wanted and nothing is counted (code 0, ovf
-    and tiny False), for the saturating elements of blocks: the rounded magnitude
-    (``nearest32_one``'s steps) clamped to the largest value (which is where overflow and Inf
-    go), given y's sign (on zero only where -0 exists); NaN by its sign. Fewer vector
-    instructions and constants than ``nearest32_one``'s general overflow handling."""
+def lean_finite32(y, zk, p, cp):
+    """``nearest_element32`` where no code is wanted (code 0), for the saturating elements of
+    blocks whose y is NaN only where their block's scale is NaN (power-of-two scales), whose
+    value is then NaN whatever r is: r the rounded magnitude (``nearest32_one``'s steps)
+    clamped to the largest value (which is where overflow and Inf go), given y's sign (on zero
+    only where -0 exists). Fewer vector instructions and constants than ``nearest32_one``'s
+    overflow and NaN handling; the magnitudes compare as int32 (one AVX2 instruction; both lie
+    below 2**31); ovf and tiny compile away where nothing is counted."""
     a = U32(y & U32(0x7FFFFFFF))
     small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
-    r = min(small if a < p.normal_bits else nearest_grid32(a, p), p.max_bits)
+    g = nearest_grid32(a, p)
+    r = min(small if np.int32(a) < np.int32(p.normal_bits) else g, p.max_bits)
     sign = U32(y ^ a)
-    nan = p.nan1 if sign != 0 else p.nan0
-    return nan if a > U32(0x7F800000) else U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), False, False
+    return U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), g > p.max_bits, g < p.normal_bits
+
+
+@inner_inline
+def lean_element32(y, zk, p, cp):
+    """``lean_finite32`` with a NaN y by its sign, as ``nearest32_one`` gives it (nvfp4: v / tot
+    is NaN in a block of zeros whose total scale underflows to 0)."""
+    r, _, ovf, tiny = lean_finite32(y, zk, p, cp)
+    a = U32(y & U32(0x7FFFFFFF))
+    return ((p.nan1 if U32(y ^ a) != 0 else p.nan0) if a > U32(0x7F800000) else r), U32(0), ovf, tiny
 
 
 @inner_inline
@@ -869,9 +880,12 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
     (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally. (The step
     is chosen here, by k's type, not passed in: a function argument's type names its address,
     and the cache would never find the kernel again.)"""
+    if k is None and codes is None:     # values (counted or not): the lean step
+        return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, lean_finite32,
+                               lean_finite32, rule, lim, work, tally)
     if k is None:
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest_element32,
-                               lean_element32, rule, lim, work, tally)
+                               lean_finite32, rule, lim, work, tally)
     return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, None,
                            rule, lim, work, tally)
 
@@ -891,6 +905,9 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    if k is None and codes is None:
+        return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
+                            lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, work, tally, lim)
     if k is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32,
                             lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, work, tally, lim)
