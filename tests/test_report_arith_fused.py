@@ -13,7 +13,7 @@ import numfmt as nf
 from numfmt import parallel
 from numfmt.arithmetic import floating
 from numfmt.arithmetic.report import fused
-from numfmt.kernels.machine_arith import COUNT_KERNELS32
+from numfmt.kernels.machine_arith import count_kernel32
 from numfmt.rounding import Rounding
 from numfmt.testing import formats
 
@@ -25,7 +25,8 @@ def _takes_fused(op, fmt, mode, overflow) -> bool:
     stochastic = None if mode == "nearest_even" else (1, 8, "add", None)
     mode = Rounding.NEAREST_EVEN if mode == "nearest_even" else Rounding.STOCHASTIC
     fast = floating.fast32_args(op, fmt, mode, overflow, stochastic, np.float32, np.float32)
-    return fast is not None and fast[0] in COUNT_KERNELS32      # (the other float32 kernels: no counting twin)
+    # (the other float32 kernels: no counting twin)
+    return fast is not None and count_kernel32(fast[0], op, floating.exact_in_float32(op, fmt), True) is not None
 
 
 def _operands(rng, fmt, op, n):

@@ -5,7 +5,7 @@ each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In flo
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
 ``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
 the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and the first four have
-counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
+counting twins for report=True (``count_kernel32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -962,64 +962,82 @@ def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compu
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
-    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``); lim32 and kd
-    as ``kernels.report._cases32`` and ``_derive`` take them; ``exact``: float32's result is
-    exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
-    first indices; z must be x (``_special`` reads it)."""
-    if exact:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``) where float32's
+    result is exact (``arithmetic.floating.exact_in_float32``): its own stand-in. lim32 and kd
+    as ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
+    indices; z must be x (``_special`` reads it). Each counting kernel compiles one loop (one
+    operation, one stand-in, one source of random bits), chosen in Python
+    (``count_kernel32``): a first call compiles only what it runs."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_odd_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_fast32_kernel`` where float32's result may be inexact: the stand-in is
+    ``_add_mul_odd32``'s."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``fast32_fma_div_sqrt_kernel``'s fma (op 3) counting as it goes, as ``count_fast32_kernel``
-    (``exact`` not read: float32's sums are rounded to odd). fma, div and sqrt have a counting
-    kernel each: a first call compiles one operation's loops (e4m3 div's first call, empty
-    cache, CPU time on a loaded 2-core machine: 19-25 -> 11-12 s)."""
+    (float32's sums rounded to odd)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for div (op 4)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for sqrt (op 5; y unused: x)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
-    """``same_range32_kernel`` (bfloat16 add, sub, mul) counting as it goes, as
-    ``count_fast32_kernel`` (``exact`` not read: its sums and products are not all exact in
-    float32; a loop each for sums and products, which need float64 for their error)."""
-    if op == 2:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range_values32, _same_range_value32, 2)
+def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
+    ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
                          (p,), _same_range_values32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact, k, rand, seed):
-    """``fast32_sr_kernel`` counting as it goes, as ``count_fast32_kernel`` (float32's result
-    is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
-    if rand.size == 0:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
+def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_same_range32_kernel`` for mul (op 2: ``_mul_odd32``, float64 for the error)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
+                         (p,), _same_range_values32, _same_range_value32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_seeded_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, seed):
+    """``fast32_sr_kernel`` with SplitMix64's random bits of seed (k <= 32 of them) counting as it
+    goes, as ``count_fast32_kernel`` (float32's result is exact: its own stand-in)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
+                         (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, rand):
+    """``count_fast32_seeded_kernel`` with the given random bits rand (rand[i] for element i)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
                          (p, rand, U32(32 - k)), _lean_values32, _nearest_value32, 2)
 
 
-# plain float32 kernel -> operation name -> its counting twin
-_ADD_SUB_MUL = ("add", "sub", "mul")
-COUNT_KERNELS32 = {fast32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_kernel),
-                   fast32_fma_div_sqrt_kernel: {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel,
-                                                "sqrt": count_fast32_sqrt_kernel},
-                   same_range32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_same_range32_kernel),
-                   fast32_sr_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_sr_kernel)}
+def count_kernel32(plain, op: str, exact: bool, seeded: bool):
+    """The counting twin of the float32 kernel ``plain`` for op, or None where it has none:
+    ``exact`` where float32's result is exact (``arithmetic.floating.exact_in_float32``),
+    ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones)."""
+    if plain is fast32_kernel:
+        return count_fast32_kernel if exact else count_fast32_odd_kernel
+    if plain is fast32_fma_div_sqrt_kernel:
+        return {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel, "sqrt": count_fast32_sqrt_kernel}[op]
+    if plain is same_range32_kernel:
+        return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
+    if plain is fast32_sr_kernel:
+        return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
+    return None
