@@ -164,8 +164,9 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     extra = ()
     if stochastic is not None:
         extra = (np.int64(stochastic[1]), np.uint64(stochastic[0]) if seeded else rand)
-    chunks = run_chunked(kernel, x, out, y, z, np.int64(OPS[op]), p, pc, bad, floating.FLOAT32_TINY, lim32, derive,
-                         *extra, pass_start=True, work_per_item=4)
+    u32 = np.uint32
+    chunks = run_chunked(kernel, x.view(u32), out.view(u32), y.view(u32), z.view(u32), np.int64(OPS[op]), p, pc, bad,
+                         floating.FLOAT32_TINY, lim32, derive, *extra, pass_start=True, work_per_item=4)
     if bad[1]:
         return None
     if bad[0]:

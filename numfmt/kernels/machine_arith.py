@@ -853,6 +853,12 @@ def _same_range_values32(xb, yb, zb, pc, arity):
 
 
 @inner_inline
+def _f32(b):
+    """The float32 of the bits b (uint32)."""
+    return np.uint32(b).view(np.float32)
+
+
+@inner_inline
 def _tile_not_values32(xb, yb, zb, pc, lean, check, arity):
     """Whether some operand of a tile (float32 bits) is not a value of the format
     (``_values32``): a loop of its own, ahead of the counting pass (in the same loop the two
@@ -881,7 +887,7 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
 
 
 @inner_inline
-def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
+def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
     in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
     whose float32 result is not finite (``_fix_special``). Where every operand is a finite
@@ -892,14 +898,14 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     operands and ``_fix_special`` counts each such element, found by a second pass over the
     tile (a flag stored per element would cost the common tile a byte store each). Returns (counts (``numfmt.report.FLAGS``
     order), some operand not a value). Its loops run over the tile from 0 (an index from an
-    offset would need a wraparound test, which keeps the loop from vectorizing)."""
-    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    offset would need a wraparound test, which keeps the loop from vectorizing). The operands
+    and results come as their float32 bits (uint32 arrays: no array views to compile)."""
     n0 = n1 = n2 = n3 = U32(0)
     lean_ok = True
     sixteen = U32(16)
-    for i in range(xs.size):
+    for i in range(xb.size):
         lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
-        v = compute(xs[i], ys[i], zs[i], op)
+        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
@@ -918,8 +924,8 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
         for b, n in ((_INF32, n5 - nan - neg), (_NEG_INF32, neg), (_NAN32, nan)):
             _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args)
         return counts, False
-    for i in range(xs.size if n5 else 0):
-        v = compute(xs[i], ys[i], zs[i], op)
+    for i in range(xb.size if n5 else 0):
+        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         if not abs(v) < np.float32(np.inf):
             _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args)
     return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
@@ -930,8 +936,8 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
     counted as a cast of it; then the first indices by a scan of a tile while one of its
-    counts has none (``_flags32``). Returns the counts and first indices
-    (``numfmt.report.FLAGS`` order)."""
+    counts has none (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns
+    the counts and first indices (``numfmt.report.FLAGS`` order)."""
     c = _new_counts()
     if tiny + tiny == 0:
         bad[1] = 1
@@ -946,18 +952,17 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
             bad[0] = 1
         add_counts(c, counts, ONE)
         need = _mask(counts)
-        bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32))
         seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
-                           (xs, ys, zs, bits, op, start + lo, lim32, step, args, compute))
+                           (xs, ys, zs, outs, op, start + lo, lim32, step, args, compute))
     return c
 
 
 @inner_inline
-def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
+def _element_flags(i, xb, yb, zb, ob, op, base, lim32, step, args, compute):
     """The count bits of element i of a tile (``_flags32`` of its operands, stand-in and result;
-    bits: the operands' and results' uint32 views)."""
-    xb, yb, zb, ob = bits
-    return _flags32(xb[i], yb[i], zb[i], compute(xs[i], ys[i], zs[i], op), ob[i], op, base + i, lim32, step, args)
+    all float32 bits)."""
+    v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
+    return _flags32(xb[i], yb[i], zb[i], v, ob[i], op, base + i, lim32, step, args)
 
 
 @nb.njit(inline="always")
@@ -970,8 +975,9 @@ def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compu
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``) where float32's
-    result is exact (``arithmetic.floating.exact_in_float32``): its own stand-in. lim32 and kd
-    as ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
+    result is exact (``arithmetic.floating.exact_in_float32``): its own stand-in. x, y, z and
+    out are the float32 operands' and results' bits (uint32 arrays), lim32 and kd as
+    ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
     indices; z must be x (``_special`` reads it). Each counting kernel compiles one loop (one
     operation, one stand-in, one source of random bits), chosen in Python
     (``count_kernel32``): a first call compiles only what it runs."""
