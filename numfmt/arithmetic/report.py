@@ -13,7 +13,7 @@ random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands.
 
 Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
 results, ``floating.fast32_args``), ``fused`` rounds and counts in that kernel's one pass
-(its counting twin for op, ``COUNT_KERNELS32``: the stand-in there is float32's result rounded to
+(its counting twin for op, ``count_kernel32``: the stand-in there is float32's result rounded to
 odd at 24 bits), per chunk, the chunks' counts summed. Posits on their float32 lanes
 (``posit.counted``): the lanes leave the results rounded to odd at 24 bits and the posit
 cast's counting pass rounds and counts them.
@@ -33,7 +33,7 @@ from ..casts import report as cast_report
 from ..casts.common import kernel_random_bits
 from ..casts.floating import fits_float32
 from ..kernels.floating import Fast32Params
-from ..kernels.machine_arith import COUNT_KERNELS32, OPS
+from ..kernels.machine_arith import OPS, count_kernel32
 from ..kernels.report import NEVER32
 from ..parallel import run_chunked
 from ..formats.floating import FloatFormat
@@ -148,9 +148,14 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     if x.dtype != np.float32:
         return None
     fast = floating.fast32_args(op, fmt, mode, overflow, stochastic, x.dtype, out_dtype)
-    if fast is None or fast[0] not in COUNT_KERNELS32:      # (no counting twin: the report's other path)
+    if fast is None:
         return None
-    kernel, p, pc = fast
+    plain, p, pc = fast
+    rand = None if stochastic is None else kernel_random_bits(stochastic[3])
+    seeded = rand is not None and rand.size == 0        # (an empty array of bits: drawn from the seed)
+    kernel = count_kernel32(plain, op, floating.exact_in_float32(op, fmt), seeded)
+    if kernel is None:          # (no counting twin: the report's other path)
+        return None
     y = operands[1] if len(operands) > 1 else x
     z = operands[2] if len(operands) > 2 else x
     lim32, derive = _limits32(fmt, p)
@@ -158,11 +163,10 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     bad = np.zeros(2, np.int64)
     extra = ()
     if stochastic is not None:
-        seed, k, _, rand = stochastic
-        extra = (np.int64(k), kernel_random_bits(rand), np.uint64(seed))
-    chunks = run_chunked(COUNT_KERNELS32[kernel][op], x, out, y, z, np.int64(OPS[op]), p, pc, bad,
-                         floating.FLOAT32_TINY, lim32, derive,
-                         floating.exact_in_float32(op, fmt), *extra, pass_start=True, work_per_item=4)
+        extra = (np.int64(stochastic[1]), np.uint64(stochastic[0]) if seeded else rand)
+    u32 = np.uint32
+    chunks = run_chunked(kernel, x.view(u32), out.view(u32), y.view(u32), z.view(u32), np.int64(OPS[op]), p, pc, bad,
+                         floating.FLOAT32_TINY, lim32, derive, *extra, pass_start=True, work_per_item=4)
     if bad[1]:
         return None
     if bad[0]:

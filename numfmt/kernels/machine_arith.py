@@ -5,7 +5,7 @@ each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In flo
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
 ``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
 the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and the first four have
-counting twins for report=True (``COUNT_KERNELS32``; see "report=True" near the end).
+counting twins for report=True (``count_kernel32``; see "report=True" near the end).
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -840,10 +840,22 @@ def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
 
 @inner_inline
 def _same_range_values32(xb, yb, zb, pc, arity):
-    """Whether the operands are finite values (``_values32`` by ``_same_range_value32``), as
-    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN)."""
-    finite = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF))), U32(zb & U32(0x7FFFFFFF))) < _INF32
-    return finite & _values32(xb, yb, zb, pc, _same_range_value32, arity)
+    """Whether the ``arity`` operands' float32 bits are finite values of a format of float32's
+    exponent field (pc: ``same_range_params``; IEEE formats with subnormals, whose every finite
+    float32 with no bit below the last kept one, pc[0] bits up, is a value), as
+    ``_lean_values32`` takes its arguments and decides (False for Inf and NaN): one test of
+    the operands' OR, where ``_values32`` would round each (bfloat16 add, 4M float32, 1
+    thread, CPU time: report=True 2.1-2.5x the plain call's -> 1.3-1.4x)."""
+    ya, za = yb if arity >= 2 else U32(0), zb if arity >= 3 else U32(0)
+    mag = maximum(maximum(U32(xb & U32(0x7FFFFFFF)), U32(ya & U32(0x7FFFFFFF))), U32(za & U32(0x7FFFFFFF)))
+    low = U32(U32(U32(1) << U32(pc[0])) - U32(1))
+    return (mag < _INF32) & (U32(U32(xb | ya | za) & low) == U32(0))
+
+
+@inner_inline
+def _f32(b):
+    """The float32 of the bits b (uint32)."""
+    return np.uint32(b).view(np.float32)
 
 
 @inner_inline
@@ -875,7 +887,7 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
 
 
 @inner_inline
-def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
+def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
     """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
     in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
     whose float32 result is not finite (``_fix_special``). Where every operand is a finite
@@ -886,14 +898,14 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
     operands and ``_fix_special`` counts each such element, found by a second pass over the
     tile (a flag stored per element would cost the common tile a byte store each). Returns (counts (``numfmt.report.FLAGS``
     order), some operand not a value). Its loops run over the tile from 0 (an index from an
-    offset would need a wraparound test, which keeps the loop from vectorizing)."""
-    xb, yb, zb, ob = xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32)
+    offset would need a wraparound test, which keeps the loop from vectorizing). The operands
+    and results come as their float32 bits (uint32 arrays: no array views to compile)."""
     n0 = n1 = n2 = n3 = U32(0)
     lean_ok = True
     sixteen = U32(16)
-    for i in range(xs.size):
+    for i in range(xb.size):
         lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
-        v = compute(xs[i], ys[i], zs[i], op)
+        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
         o, r, special = step(b, start + i, *args)
         ob[i] = o
@@ -912,8 +924,8 @@ def _count_tile32(xs, ys, zs, outs, start, op, pc, lim32, kd, compute, step, arg
         for b, n in ((_INF32, n5 - nan - neg), (_NEG_INF32, neg), (_NAN32, nan)):
             _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args)
         return counts, False
-    for i in range(xs.size if n5 else 0):
-        v = compute(xs[i], ys[i], zs[i], op)
+    for i in range(xb.size if n5 else 0):
+        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         if not abs(v) < np.float32(np.inf):
             _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args)
     return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
@@ -924,8 +936,8 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
     counted as a cast of it; then the first indices by a scan of a tile while one of its
-    counts has none (``_flags32``). Returns the counts and first indices
-    (``numfmt.report.FLAGS`` order)."""
+    counts has none (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns
+    the counts and first indices (``numfmt.report.FLAGS`` order)."""
     c = _new_counts()
     if tiny + tiny == 0:
         bad[1] = 1
@@ -940,18 +952,17 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
             bad[0] = 1
         add_counts(c, counts, ONE)
         need = _mask(counts)
-        bits = (xs.view(np.uint32), ys.view(np.uint32), zs.view(np.uint32), outs.view(np.uint32))
         seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
-                           (xs, ys, zs, bits, op, start + lo, lim32, step, args, compute))
+                           (xs, ys, zs, outs, op, start + lo, lim32, step, args, compute))
     return c
 
 
 @inner_inline
-def _element_flags(i, xs, ys, zs, bits, op, base, lim32, step, args, compute):
+def _element_flags(i, xb, yb, zb, ob, op, base, lim32, step, args, compute):
     """The count bits of element i of a tile (``_flags32`` of its operands, stand-in and result;
-    bits: the operands' and results' uint32 views)."""
-    xb, yb, zb, ob = bits
-    return _flags32(xb[i], yb[i], zb[i], compute(xs[i], ys[i], zs[i], op), ob[i], op, base + i, lim32, step, args)
+    all float32 bits)."""
+    v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
+    return _flags32(xb[i], yb[i], zb[i], v, ob[i], op, base + i, lim32, step, args)
 
 
 @nb.njit(inline="always")
@@ -962,64 +973,83 @@ def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compu
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
-    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``); lim32 and kd
-    as ``kernels.report._cases32`` and ``_derive`` take them; ``exact``: float32's result is
-    exact (``arithmetic.floating.exact_in_float32``), its own stand-in. Returns the counts and
-    first indices; z must be x (``_special`` reads it)."""
-    if exact:
-        return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``) where float32's
+    result is exact (``arithmetic.floating.exact_in_float32``): its own stand-in. x, y, z and
+    out are the float32 operands' and results' bits (uint32 arrays), lim32 and kd as
+    ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
+    indices; z must be x (``_special`` reads it). Each counting kernel compiles one loop (one
+    operation, one stand-in, one source of random bits), chosen in Python
+    (``count_kernel32``): a first call compiles only what it runs."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_odd_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_fast32_kernel`` where float32's result may be inexact: the stand-in is
+    ``_add_mul_odd32``'s."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``fast32_fma_div_sqrt_kernel``'s fma (op 3) counting as it goes, as ``count_fast32_kernel``
-    (``exact`` not read: float32's sums are rounded to odd). fma, div and sqrt have a counting
-    kernel each: a first call compiles one operation's loops (e4m3 div's first call, empty
-    cache, CPU time on a loaded 2-core machine: 19-25 -> 11-12 s)."""
+    (float32's sums rounded to odd)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for div (op 4)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
+def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for sqrt (op 5; y unused: x)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact):
-    """``same_range32_kernel`` (bfloat16 add, sub, mul) counting as it goes, as
-    ``count_fast32_kernel`` (``exact`` not read: its sums and products are not all exact in
-    float32; a loop each for sums and products, which need float64 for their error)."""
-    if op == 2:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                             (p,), _same_range_values32, _same_range_value32, 2)
+def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
+    ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
                          (p,), _same_range_values32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, exact, k, rand, seed):
-    """``fast32_sr_kernel`` counting as it goes, as ``count_fast32_kernel`` (float32's result
-    is exact: its stand-in is itself; ``exact`` not read); the seeded loop never reads rand."""
-    if rand.size == 0:
-        return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                             (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
+def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_same_range32_kernel`` for mul (op 2: ``_mul_odd32``, float64 for the error)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
+                         (p,), _same_range_values32, _same_range_value32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_seeded_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, seed):
+    """``fast32_sr_kernel`` with SplitMix64's random bits of seed (k <= 32 of them) counting as it
+    goes, as ``count_fast32_kernel`` (float32's result is exact: its own stand-in)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
+                         (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, rand):
+    """``count_fast32_seeded_kernel`` with the given random bits rand (rand[i] for element i)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
                          (p, rand, U32(32 - k)), _lean_values32, _nearest_value32, 2)
 
 
-# plain float32 kernel -> operation name -> its counting twin
-_ADD_SUB_MUL = ("add", "sub", "mul")
-COUNT_KERNELS32 = {fast32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_kernel),
-                   fast32_fma_div_sqrt_kernel: {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel,
-                                                "sqrt": count_fast32_sqrt_kernel},
-                   same_range32_kernel: dict.fromkeys(_ADD_SUB_MUL, count_same_range32_kernel),
-                   fast32_sr_kernel: dict.fromkeys(_ADD_SUB_MUL, count_fast32_sr_kernel)}
+def count_kernel32(plain, op: str, exact: bool, seeded: bool):
+    """The counting twin of the float32 kernel ``plain`` for op, or None where it has none:
+    ``exact`` where float32's result is exact (``arithmetic.floating.exact_in_float32``),
+    ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones)."""
+    if plain is fast32_kernel:
+        return count_fast32_kernel if exact else count_fast32_odd_kernel
+    if plain is fast32_fma_div_sqrt_kernel:
+        return {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel, "sqrt": count_fast32_sqrt_kernel}[op]
+    if plain is same_range32_kernel:
+        return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
+    if plain is fast32_sr_kernel:
+        return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
+    return None
