@@ -90,5 +90,4 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
     if rand.size and (rand.min() < 0 or int(rand.max()) >= 1 << int(k)):
         raise ValueError(f"random_bits must lie in [0, 2**sr_bits) = [0, {1 << int(k)}); "
                          f"got values from {rand.min()} to {rand.max()}")
-    flat = np.ascontiguousarray(rand, dtype=np.int64).reshape(-1)
-    return StochasticArgs(0, int(k), sr_rule, flat if flat.flags.writeable else flat.copy())   # one array type for the kernels
+    return StochasticArgs(0, int(k), sr_rule, np.ascontiguousarray(rand, dtype=np.int64).reshape(-1))

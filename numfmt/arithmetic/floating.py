@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..parallel import run_chunked
-from ..casts.common import kernel_random_bits
+from ..casts.common import NO_RANDOM_BITS, kernel_random_bits
 from ..casts.floating import (fast32_params, float32_domain, kernel_params, overflow_mark,
                               same_range_params, sr_params)
 from ..formats.floating import FloatFormat
@@ -256,9 +256,10 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     x = operands[0]
     y = operands[1] if len(operands) > 1 else x
     z = operands[2] if len(operands) > 2 else x
-    sr, rand, seed = None, None, 0
+    sr, rand, seed = None, NO_RANDOM_BITS, 0
     if stochastic is not None:
         seed, k, rule, rand = stochastic
+        rand = kernel_random_bits(rand)
         limit = SR_MAX_PRECISION_PLUS_BITS - fmt.man_bits - 1
         if k > limit:
             raise ValueError(f"sr_bits must be at most {limit} for exact stochastic arithmetic in "
@@ -277,10 +278,10 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     route = takes_float64_route(op, fmt, None if stochastic is None else stochastic[1])
     not_values = np.zeros(2, np.int64)     # [not values of fmt, left the float64 route]
     rdn = int(mode == Rounding.TOWARD_NEGATIVE)
-    args = (x, out, y, z, params, rdn, sr, kernel_random_bits(rand), np.uint64(seed), check, not_values)
+    args = (x, out, y, z, params, rdn, sr, rand, np.uint64(seed), check, not_values)
     if fast32 is not None:      # float32's own arithmetic, rounded in uint32 lanes
         kernel, p32, pc32 = fast32
-        extra = () if sr is None else (np.int64(sr[0]), kernel_random_bits(rand), np.uint64(seed))
+        extra = () if sr is None else (np.int64(sr[0]), rand, np.uint64(seed))
         run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, FLOAT32_TINY, *extra,
                     pass_start=True, work_per_item=2 if sr is None else 4)     # as the float64 kernels'
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
@@ -290,7 +291,7 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         if sr is None:
             run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
         else:
-            run_chunked(kernel, x, out, y, z, *margs, sr, kernel_random_bits(rand), np.uint64(seed),
+            run_chunked(kernel, x, out, y, z, *margs, sr, rand, np.uint64(seed),
                         pass_start=True, work_per_item=4)
     elif route:         # the float64 route's kernel (see kernels.arith)
         run_chunked(ROUTE_KERNELS[op], *args, pass_start=True, work_per_item=4 if sr is None else 12)
