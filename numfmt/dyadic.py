@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .casts.common import kernel_input
 from .formats.integer import FixedFormat
 from .formats.registry import format as _format
 from .kernels import dyadic as kern
@@ -95,7 +96,7 @@ def _per_channel(z: np.ndarray, axis, *params):
     for p in params:
         p = np.asarray(p, dtype=np.int64)
         if p.size == 1:
-            out.append(p.reshape(1))
+            out.append(kernel_input(p, np.int64))
             continue
         if p.ndim == 1 and axis is not None:
             if p.size != z.shape[axis]:
@@ -104,7 +105,7 @@ def _per_channel(z: np.ndarray, axis, *params):
             shape[axis] = p.size
             p = p.reshape(shape)
         try:
-            out.append(np.ascontiguousarray(np.broadcast_to(p, z.shape)).reshape(-1))
+            out.append(kernel_input(np.broadcast_to(p, z.shape), np.int64))
         except ValueError:
             raise ValueError(f"parameters of shape {p.shape} do not broadcast to z of shape {z.shape}") from None
     return out

@@ -29,7 +29,7 @@ import numpy as np
 
 from .arithmetic import floating as float_arithmetic
 from .casts import decode, encode as _encode
-from .casts.common import as_float_array
+from .casts.common import as_float_array, kernel_input
 from .casts.fixed import divide_round
 from .casts.floating import round_float
 from .formats.registry import format as _format
@@ -169,8 +169,7 @@ def _quotient(x: np.ndarray, s: np.ndarray, fmt, mode: Rounding, overflow: str, 
     overflow; checked: the quotient times s gives x back), then ``numfmt.round``; otherwise
     the exact division of the float arithmetic (float formats) or of
     ``quantize_affine(exact=True)`` (integer and fixed point)."""
-    flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-    sf = np.ascontiguousarray(s, dtype=np.float64).reshape(-1)
+    flat, sf = kernel_input(x, np.float64), kernel_input(s, np.float64)
     if fmt.family == "fixed":
         if overflow == "ieee":
             overflow = "saturate"

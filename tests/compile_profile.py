@@ -7,8 +7,9 @@ Every compile (a cache miss: cached kernels load without one) is recorded throug
 compiled on the way are their own records) and the test that caused it. At the end it prints
 the kernels and the tests that compiled longest; with ``COMPILE_PROFILE_OUT=path`` it also
 writes one JSON line per compile: [test, kernel, argument types, inclusive s, exclusive s,
-depth]. Run it in one process (``-n 0``) with an empty cache: each specialization then
-compiles once, where it is first needed.
+depth], from every process (xdist workers too). Run it in one process (``-n 0``) with an
+empty cache to see each specialization compile once, where it is first needed; under xdist the
+JSON lines show what each worker compiled, the duplicates included.
 """
 from __future__ import annotations
 
@@ -54,12 +55,16 @@ def _top(totals: dict, n: int = 15) -> list[tuple]:
     return sorted(totals.items(), key=lambda kv: -kv[1][0])[:n]
 
 
+def pytest_sessionfinish(session):
+    """Every process writes its own records: xdist workers too (their terminal summary does not run)."""
+    if _records and os.environ.get("COMPILE_PROFILE_OUT"):
+        with open(os.environ["COMPILE_PROFILE_OUT"], "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in _records)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not _records:
         return
-    if os.environ.get("COMPILE_PROFILE_OUT"):
-        with open(os.environ["COMPILE_PROFILE_OUT"], "a") as f:
-            f.writelines(json.dumps(r) + "\n" for r in _records)
     by_kernel, by_test = collections.defaultdict(lambda: [0.0, 0]), collections.defaultdict(lambda: [0.0, 0])
     for test, kernel, _, _, exclusive, _ in _records:
         for totals, key in ((by_kernel, kernel), (by_test, test)):

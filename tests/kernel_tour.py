@@ -7,7 +7,8 @@ read-only and Fortran-order ones unless --plain); round, encode, encode toward z
 stochastic rounding with seeded and with explicit random bits; decode of uint8 and uint16 codes
 (also big-endian uint16 and int64 unless --plain), to float32 and float64; binary16 add and
 posit16 mul of float64 values, nearest, toward zero and stochastic (seeded, and explicit bits
-from a read-only broadcast view). Prints one line per
+from a read-only broadcast view); binary16 add with report=True, posit32 mul, and stochastic
+encodes to posit8 and posit16. Prints one line per
 kernel that compiled (signatures: len(kernel.signatures)) and the total, or with --json the
 counts as one JSON object keyed "module.kernel". Run it in a fresh process.
 """
@@ -58,6 +59,12 @@ def tour(plain: bool) -> None:
         op(x, y, name, "toward_zero")
         op(x, y, name, "stochastic", seed=1)
         op(x, y, name, "stochastic", sr_bits=20, random_bits=bits)
+    x = rng.standard_normal(64)
+    h, p = nf.round(x, "binary16"), nf.round(x, "posit32")
+    nf.add(h, h, "binary16", report=True)                   # the report's stand-in: the same kernels
+    nf.mul(p, p, "posit32", "stochastic", seed=1)           # no decode table: the kernel of posit16
+    for name in ["posit8", "posit16"]:
+        nf.encode(x, name, "stochastic", seed=1)            # codes of either width: one kernel
 
 
 def counts() -> dict[str, int]:

@@ -47,6 +47,11 @@ from ..parallel import run_chunked, run_ranges
 from ..rounding import Rounding, mode_flags
 from . import NotValuesError
 
+# The kernels' table argument for posits beyond 16 bits (no decode table): read-only like the
+# tables (``decode_table``), so that every posit width shares one compiled kernel per op.
+NO_TABLE = np.empty(0, np.int64)
+NO_TABLE.flags.writeable = False
+
 ARITIES = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 CHECKS_INPUTS = True      # elementwise checks that the operands are values of the format
 # work of one result, in ``numfmt.parallel`` units (about 1 ns: one element of a float cast)
@@ -192,7 +197,7 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     a, b, c = ([x.view(np.int64) for x in operands] + [operands[0].view(np.int64)] * 2)[:3]
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     p = mode_flags(mode)
-    table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else np.empty(0, np.int64)
+    table = decode_table(fmt, np.dtype(np.float64)).view(np.int64) if fmt.nbits <= 16 else NO_TABLE
     beyond = sum(run_chunked(kern.KERNELS[op], a, out.view(np.int64), b, c, fmt.nbits, fmt.es, p,
                              (int(sr_bits), int(sr_rule == "nearest")), kernel_random_bits(rand), np.uint64(seed), table,
                              pass_start=True, work_per_item=WORK[op]))

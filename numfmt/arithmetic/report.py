@@ -30,7 +30,7 @@ import dataclasses
 import numpy as np
 
 from ..casts import report as cast_report
-from ..casts.common import kernel_random_bits
+from ..casts.common import kernel_input, kernel_random_bits
 from ..casts.floating import fits_float32
 from ..kernels.floating import Fast32Params
 from ..kernels.machine_arith import OPS, count_kernel32
@@ -83,14 +83,6 @@ def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
     return FloatFormat(exp_bits, man_bits, bias=bias)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """a, marked read-only (a private copy or view): the stand-in's kernels then get the
-    operands as an unbroadcast float64 call does, whatever broadcasting or conversion made of
-    them (Numba compiles a kernel once per read-only pattern)."""
-    a.flags.writeable = False
-    return a
-
-
 def stand_in(op: str, fmt, stochastic) -> FloatFormat:
     """``stand_in_format`` for op in fmt under ``stochastic`` (None or the operation's
     ``StochasticArgs``: the float family needs sr_bits more bits; posit counts need none)."""
@@ -103,7 +95,7 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
     in ``numfmt.flags`` errors."""
     dtype = np.float32 if all(a.dtype == np.float32 for a in operands) and fits_float32(wide) else np.float64
-    operands = tuple(_read_only(np.ascontiguousarray(a, dtype)) for a in operands)
+    operands = tuple(kernel_input(a, dtype) for a in operands)     # the plain call's array type: its kernels
     exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, dtype).astype(np.float64)
     counted = exact
     nan = np.isnan(exact)

@@ -79,9 +79,14 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
         run_chunked(fast, flat.view(itype), target, fmt.nbits, fmt.es, p)
     else:
         seed, sr_bits, sr_rule, rand = stochastic
+        narrow_codes = want_code and out.dtype.itemsize < 4
+        if narrow_codes:        # into uint32, then narrowed: one compiled kernel for every width
+            target = np.empty(flat.size, np.uint32)     # (per-element cast_one dominates the astype)
         run_chunked(encode_kernel if want_code else round_kernel, flat.view(itype), target,
                     kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p,
                     (int(sr_bits), int(sr_rule == "nearest")), pass_start=True, offset=stochastic.start)
+        if narrow_codes:
+            out = target.astype(out.dtype)
     return out.reshape(x.shape)
 
 
