@@ -167,8 +167,15 @@ def _inf_result(fmt: FloatFormat, negative: bool, nan: str):
     return _max_result(fmt, negative)
 
 
-def _cast(x, fmt: FloatFormat, rounding, overflow: str, nan: str):
-    """(value as a Python float, code) of x rounded to fmt."""
+def cast_value(x: Fraction | float | int, fmt: FloatFormat, rounding: str = "nearest_even",
+               overflow: str = "ieee", nan: str = "raise") -> tuple[float, int]:
+    """(``round_value``, ``encode_value``) of x: its rounding to fmt as a Python float and its
+    code, from one evaluation.
+
+    >>> from numfmt.formats.registry import format
+    >>> cast_value(1e9, format("e4m3"), "toward_zero")
+    (448.0, 126)
+    """
     mode = _mode_name(rounding)
     overflow = overflow_policy(overflow)
     if overflow == "raise":
@@ -217,7 +224,7 @@ def round_value(x: Fraction | float | int, fmt: FloatFormat, rounding: str = "ne
     >>> round_value(-1.25, format("e2m1"), "odd")
     -1.5
     """
-    return _cast(x, fmt, rounding, overflow, nan)[0]
+    return cast_value(x, fmt, rounding, overflow, nan)[0]
 
 
 def encode_value(x: Fraction | float | int, fmt: FloatFormat, rounding: str = "nearest_even",
@@ -228,7 +235,7 @@ def encode_value(x: Fraction | float | int, fmt: FloatFormat, rounding: str = "n
     >>> [encode_value(v, format("e4m3")) for v in (1.0, -448.0, 1e9, -1e9)]
     [56, 254, 127, 255]
     """
-    return _cast(x, fmt, rounding, overflow, nan)[1]
+    return cast_value(x, fmt, rounding, overflow, nan)[1]
 
 
 def decode_code(code: int, fmt: FloatFormat) -> float:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import numfmt as nf
+from numfmt.casts.common import NO_RANDOM_BITS
 from numfmt.testing import formats, rounding_modes, values
 
 SETTINGS = dict(deadline=None, max_examples=300,
@@ -382,7 +383,7 @@ def test_float64_route_equals_exact_core(op, fmt):
     for mode in MODES:
         p = kernel_params(f, True, rounding_mode(mode), "ieee", "raise")[0]
         rdn = int(mode == "toward_negative")
-        _assert_route_equals_core(op, x, y, z, p, rdn, None, None, check)
+        _assert_route_equals_core(op, x, y, z, p, rdn, None, NO_RANDOM_BITS, check)
     # stochastic rounding: the route needs precision + k <= 51; explicit and seeded bits (the
     # rounding step is common to every op's route: add and fma, a two- and a three-operand op)
     for k in sorted({1, 7, 32, 51 - f.man_bits - 1}) if op in ("add", "fma") else ():
@@ -454,8 +455,8 @@ def test_quotient_route_equals_exact_core(fmt):
             xs, ys = x[part], y[part]
             route, core = np.empty(xs.size), np.empty(xs.size)
             bad = np.zeros(3, np.int64)
-            ROUTE_KERNELS["quotient"](xs, route, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, bad[:2])
-            KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, bad[2:])
+            ROUTE_KERNELS["quotient"](xs, route, 0, ys, ys, p, rdn, None, NO_RANDOM_BITS, np.uint64(0), check, bad[:2])
+            KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, NO_RANDOM_BITS, np.uint64(0), check, bad[2:])
             assert bad[0] == bad[2] == 0                 # the quotient kernels check no operand
             assert bad[1] == left, (fmt, mode)           # the route flags what it leaves to the core
             if not left:
@@ -463,5 +464,5 @@ def test_quotient_route_equals_exact_core(fmt):
         xs, ys = x[~np.isnan(q)], y[~np.isnan(q)]       # (e2m1 has no NaN: elementwise refuses one)
         whole = elementwise("quotient", (xs, ys), f, rounding_mode(mode), "saturate", None)
         core = np.empty(xs.size)
-        KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, None, np.uint64(0), check, np.zeros(1, np.int64))
+        KERNELS["quotient"](xs, core, 0, ys, ys, p, rdn, None, NO_RANDOM_BITS, np.uint64(0), check, np.zeros(1, np.int64))
         assert np.array_equal(whole.view(np.int64), core.view(np.int64)), (fmt, mode)
