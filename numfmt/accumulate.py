@@ -14,7 +14,7 @@ from . import array_libraries, machine_sum
 from .arithmetic.floating import (narrow_format, products_exact_in_float32, products_exact_in_float64,
                                   takes_float64_route)
 from .stochastic import stochastic_args
-from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_random_bits, output_size, writable
+from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_products, kernel_random_bits, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked
@@ -247,7 +247,7 @@ class _Plan:
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
         rows, reps = zip(acc, prod, promote)
-        args = (a3, bt3, self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed), np.int64(mark), rand)
+        args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed), np.int64(mark), rand)
         kernels = [(self.kernel, args)]
         sr_bits = None if stochastic is None else stochastic[1]
         if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
@@ -303,7 +303,7 @@ class _Plan:
         status = np.zeros(size, np.int8)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
-        run_chunked(kern.exact_partials, states, status, a3, bt3, self.tx_proto, *prod, np.int64(mark),
+        run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, *prod, np.int64(mark),
                     pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
         self._values(np.zeros(size, np.int64), status, shape, False)
         return states.reshape(shape + (kern.PARTIAL_WIDTH,))

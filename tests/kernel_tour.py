@@ -8,7 +8,7 @@ stochastic rounding with seeded and with explicit random bits; decode of uint8 a
 (also big-endian uint16 and int64 unless --plain), to float32 and float64; binary16 add and
 posit16 mul of float64 values, nearest, toward zero and stochastic (seeded, and explicit bits
 from a read-only broadcast view); binary16 add with report=True, posit32 mul, and stochastic
-encodes to posit8 and posit16. Prints one line per
+encodes to posit8 and posit16, a bfloat16 sum and dot with report=True. Prints one line per
 kernel that compiled (signatures: len(kernel.signatures)) and the total, or with --json the
 counts as one JSON object keyed "module.kernel". Run it in a fresh process.
 """
@@ -65,6 +65,9 @@ def tour(plain: bool) -> None:
     nf.mul(p, p, "posit32", "stochastic", seed=1)           # no decode table: the kernel of posit16
     for name in ["posit8", "posit16"]:
         nf.encode(x, name, "stochastic", seed=1)            # codes of either width: one kernel
+    b = nf.round(x.reshape(4, 16), "bfloat16")
+    nf.sum(b, "bfloat16", axis=1, report=True)              # a sum and a dot: one kernel per order
+    nf.dot(b, b, "bfloat16", report=True)
 
 
 def counts() -> dict[str, int]:

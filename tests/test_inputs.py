@@ -64,11 +64,12 @@ def test_kernels_compile_once_per_argument_type():
     one writable int64 array, empty for the seed), and report=True's stand-in shares them
     (writable operands); posit arithmetic once per op for every width (a read-only empty table
     beyond 16 bits), stochastic posit encode once per input dtype (uint32 codes, narrowed
-    after). Before the normalization the tour compiled 39 specializations without the
+    after), and a sum shares each order's kernel with dots (its second operand an array without
+    rows). Before the normalization the tour compiled 39 specializations without the
     non-native inputs (which crashed), and binary16 add three (no random bits, seeded,
     read-only explicit bits), posit16 mul two; before stop 37 binary16 add with report=True
     added a third add_route_kernel, posit32 mul a second mul_kernel, posit8 and posit16
-    stochastic encodes two encode64. Runs in a fresh process: compiled signatures accumulate."""
+    stochastic encodes two encode64, and a sum and a dot two route_sequential. Runs in a fresh process: compiled signatures accumulate."""
     tour = Path(__file__).with_name("kernel_tour.py")
     out = subprocess.run([sys.executable, str(tour), "--json"], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])

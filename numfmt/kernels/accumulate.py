@@ -622,7 +622,7 @@ def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
     """The terms of output element o: the row a[g, i] (a sum: bt is None), else its
     products written into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
     M = a.shape[1]
-    if bt is None:
+    if bt.shape[1] == 0:
         return a[o // M if a.shape[0] > 1 else 0, o % M]
     P = bt.shape[1]
     g = o // (M * P)
@@ -647,7 +647,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     promote = cfg[3]
     chunk = promote if promote > 0 else max(n, 1)
     stride = ROUNDINGS_PER_TERM * max(n, 1)
-    terms = np.empty(0 if bt is None else n, a.dtype)
+    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
@@ -890,7 +890,7 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_row, prod_rep, m
     deterministically);
     status[idx] = 1 where a product overflowed under overflow="raise" (mark as there)."""
     n = np.int64(a.shape[2])
-    terms = np.empty(0 if bt is None else n, a.dtype)
+    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
     st = _new_state()
