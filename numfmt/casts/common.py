@@ -63,9 +63,9 @@ def writable(arr: np.ndarray) -> np.ndarray:
 
 
 def kernel_products(a3: np.ndarray, bt3: np.ndarray | None) -> np.ndarray:
-    """The second operand of the integer reduction kernels (``kernels.intacc``): bt3, or for a
-    sum (None) an array of a3's dtype without rows, so that sums and products of one dtype
-    share their compiled kernels.
+    """The second operand of the reduction kernels (``kernels.intacc``, ``kernels.accumulate``):
+    bt3, or for a sum (None) an array of a3's dtype without rows, so that sums and products of
+    one dtype share their compiled kernels.
 
     >>> kernel_products(np.zeros((2, 3, 4), np.float32), None).shape
     (1, 0, 0)

@@ -1,7 +1,7 @@
 """Numba kernels of numfmt.sum / dot / matmul: one entry point per summation order.
 
 Every output element is the reduction of n *terms*: the inputs themselves (``numfmt.sum``,
-``bt`` None) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
+``bt`` without rows) or the products ``a[g, i, k] * bt[g, j, k]``, optionally rounded to the product
 format, reduced in the requested order. Each order has its own compiled entry point
 (``KERNELS[order]``), so a call compiles only the order it uses.
 
@@ -619,7 +619,7 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
 
 @nb.njit(inline="always")
 def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
-    """The terms of output element o: the row a[g, i] (a sum: bt is None), else its
+    """The terms of output element o: the row a[g, i] (a sum: bt has no rows), else its
     products written into ``terms`` / ``tx`` by ``_products`` (see ``_reduce_rows``)."""
     M = a.shape[1]
     if bt.shape[1] == 0:
@@ -635,7 +635,7 @@ def _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx):
 def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
     """Output elements start .. start + out.size - 1 (flat, C order, of the (G, M, P) result):
     out[o] = bits of the reduction by ``reduce`` of the terms of output o: a[g, i, :] when bt
-    is None (a sum, P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
+    has no rows (a sum, P = 1), else the products a[g, i, k] * bt[g, j, k] (``_products``). ``a`` / ``bt``
     may have a batch length of 1 (broadcast). With cfg's promote > 0 the terms are reduced in
     chunks of that many and the chunks' results added in sequence by the promotion's rounder.
     rounders / reps: the rounders of the accumulator, the products and the promotion
@@ -678,7 +678,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
 #   kernel(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand)
 # as ``_reduce_rows`` describes, returning the counts of the chunk's roundings (``_new_state``'s
 # st[_COUNTS:]; zeros where the rounders do not count): a (G, M, n) float32 or float64 array; bt
-# None for a sum (the products' code is then not compiled), else a (G', P, n) array of a's dtype;
+# a (G', P, n) array of a's dtype, without rows (P = 0) for a sum (``casts.common.kernel_products``:
+# sums and dots of one dtype share the kernel; the product code is a call to the cached ``_products``);
 # tx_proto None (terms as values) or any int64 array (exact products); rounders the (3,
 # ROUNDER_WIDTH) int64 rows of the accumulator's, the products' and the promotion's rounders,
 # reps their three reps;
