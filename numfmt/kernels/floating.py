@@ -301,20 +301,20 @@ def fixed_pairs_params(s, k, keep, lo, hi):
 
 
 @inner_inline
-def sr_fixed_pairs(xs, outs, buf, z, q):
+def sr_fixed_pairs(xs, outs, buf, at, z, q):
     """Round the float32 pairs xs (uint64: two float32 bit patterns each) into outs with the
     fixed bias of ``fixed_pairs_params`` q, both halves at once in a uint64 lane (magnitudes
     below 2**31 plus biases below 2**23: no carry crosses the halves); pair j's random words
-    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[j]. Returns whether every
-    magnitude lay in q's range, where the fixed bias is the rounding: SplitMix64 in uint64
-    lanes and the rounding in one loop (in uint32 lanes the words would be stored and read
-    back, in a second loop)."""
+    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns whether
+    every magnitude lay in q's range, where the fixed bias is the rounding: SplitMix64 in
+    uint64 lanes and the rounding in one loop (in uint32 lanes the words would be stored and
+    read back, in a second loop)."""
     shift, mask, keep, lo, hi = q
     outside = U64(0)
     for j in range(xs.size):
         w = pair_word(z)
         z += U64(GOLDEN)
-        buf[j] = w
+        buf[at + j] = w
         b = xs[j]
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
@@ -323,14 +323,15 @@ def sr_fixed_pairs(xs, outs, buf, z, q):
 
 
 @inner_inline
-def _sr_single(x_bits, out_bits, i, buf, start, seed, k, topk, block_pass, args):
-    """``_sr_pairs_loop``'s element i alone, by block_pass; its NaN count."""
-    off = draw_words(buf, seed, start + i, 1, k)
-    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[off:off + 1], topk, *args)[0]
+def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args):
+    """``_sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
+    buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
+    draw_words(buf[at >> 1:], seed, start + i, 1, k)
+    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, *args)[0]
 
 
 @inner_inline
-def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, block_pass, args):
+def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, args):
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
     element i drawing number start + i: by blocks of DRAW_BLOCK elements, in pairs that share
     a SplitMix64 output, with the fixed bias (``sr_fixed_pairs``, q) where a block lies in its
@@ -338,9 +339,10 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, block_pass, args):
     ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
     range), words their random words (uint32; topk masks their top k bits). After a block
     that needed it, blocks take block_pass right away until FIXED_RUN blocks in a row would
-    not have (the fixed pass is wasted work where the data often leave its range). Returns
-    the NaN count."""
-    buf = np.empty(DRAW_BLOCK // 2 + 2, np.uint64)
+    not have (the fixed pass is wasted work where the data often leave its range). The words
+    go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
+    all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
+    long), as ``random.draw_words`` draws them. Returns the NaN count."""
     words = buf.view(np.uint32)
     topk = U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
     n = x_bits.size
@@ -348,21 +350,23 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, block_pass, args):
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
     nans = 0
     for i in range(lo_pair):        # the elements outside pairs: the first, the last
-        nans += _sr_single(x_bits, out_bits, i, buf, start, seed, k, topk, block_pass, args)
+        nans += _sr_single(x_bits, out_bits, i, buf, 1, start, seed, k, topk, block_pass, args)
     for i in range(hi_pair, n):
-        nans += _sr_single(x_bits, out_bits, i, buf, start, seed, k, topk, block_pass, args)
+        nans += _sr_single(x_bits, out_bits, i, buf, i + lo_pair if whole else 0, start, seed, k, topk, block_pass,
+                           args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
     clean = FIXED_RUN
     for first in range(lo_pair, hi_pair, DRAW_BLOCK):
+        at = (first + lo_pair) if whole else 0          # (even)
         if clean >= FIXED_RUN:
             pairs = (first - lo_pair) >> 1
-            if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf,
+            if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf, at >> 1,
                               pair_state(seed, start + first), q):
                 continue
         xs, outs = x_bits[first:min(first + DRAW_BLOCK, hi_pair)], out_bits[first:min(first + DRAW_BLOCK, hi_pair)]
         if clean < FIXED_RUN:
-            draw_words(buf, seed, start + first, xs.size, k)
-        block_nans, fixed = block_pass(xs, outs, words[:xs.size], topk, *args)
+            draw_words(buf[at >> 1:], seed, start + first, xs.size, k)
+        block_nans, fixed = block_pass(xs, outs, words[at:at + xs.size], topk, *args)
         nans += block_nans
         clean = clean + 1 if fixed else 0
     return nans
@@ -401,7 +405,8 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     its address alone (then it runs one element at a time)."""
     if rand.size == 0:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
-        return _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, _sr_add_block, (p, sr_range_consts(p)))
+        return _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+                              _sr_add_block, (p, sr_range_consts(p)))
     nans = 0
     rand = rand[start:start + x_bits.size]
     for i in range(x_bits.size):
@@ -545,7 +550,8 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
     if rand.size == 0 and k <= 32:
         q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-        _sr_pairs_loop(xu, ou, start, seed, k, q, _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
+        _sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, _same_range_block,
+                       (keep, to_bias, clamp_bits, nan_bits))
     elif rand.size == 0:
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
         for lo in range(0, xu.size, DRAW_BLOCK):
