@@ -361,13 +361,15 @@ def _cast_tile_counts(c, x, y, ft):
 @inner_inline
 def _common_counts(x, y, normal, maxv):
     """(inexact, common) of a rounded tile x -> y: whether every element has normal magnitude
-    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass."""
-    inexact = common = 0
+    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass: counted
+    in uint32 lanes (a tile has at most CAST_TILE elements; int64 sums would hold AVX2's loop
+    of float32 to 4 lanes)."""
+    inexact = common = U32(0)
     for i in range(x.size):
         ax = abs(x[i])
-        inexact += x[i] != y[i]
-        common += (ax >= normal) & (ax <= maxv)
-    return inexact, common == x.size
+        inexact = U32(inexact + U32(x[i] != y[i]))
+        common = U32(common + U32((ax >= normal) & (ax <= maxv)))
+    return np.int64(inexact), common == x.size
 
 
 @inner
