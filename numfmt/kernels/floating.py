@@ -278,7 +278,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-FIXED_RUN = 1     # pair-blocks in a row in the fixed bias' range before a seeded loop tries it again
+MISS_RUN = 2      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
 U64 = np.uint64
 MAG64, SIGN64 = U64(0x7FFFFFFF7FFFFFFF), U64(0x8000000080000000)
 
@@ -337,9 +337,10 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, 
     a SplitMix64 output, with the fixed bias (``sr_fixed_pairs``, q) where a block lies in its
     range; a block that does not, and an element whose pair straddles the chunk's edge, by
     ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
-    range), words their random words (uint32; topk masks their top k bits). After a block
-    that needed it, blocks take block_pass right away until FIXED_RUN blocks in a row would
-    not have (the fixed pass is wasted work where the data often leave its range). The words
+    range), words their random words (uint32; topk masks their top k bits). After MISS_RUN
+    blocks in a row that needed it, blocks take block_pass right away until one would not
+    have (the fixed pass is wasted work where the data often leave its range; a block that
+    needs it now and then, as e4m3's subnormals of normal data, keeps the fixed pass). The words
     go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
     all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
     long), as ``random.draw_words`` draws them. Returns the NaN count."""
@@ -355,20 +356,20 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, 
         nans += _sr_single(x_bits, out_bits, i, buf, i + lo_pair if whole else 0, start, seed, k, topk, block_pass,
                            args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
-    clean = FIXED_RUN
+    misses = 0
     for first in range(lo_pair, hi_pair, DRAW_BLOCK):
         at = (first + lo_pair) if whole else 0          # (even)
-        if clean >= FIXED_RUN:
+        if misses < MISS_RUN:
             pairs = (first - lo_pair) >> 1
             if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf, at >> 1,
                               pair_state(seed, start + first), q):
                 continue
         xs, outs = x_bits[first:min(first + DRAW_BLOCK, hi_pair)], out_bits[first:min(first + DRAW_BLOCK, hi_pair)]
-        if clean < FIXED_RUN:
+        if misses >= MISS_RUN:
             draw_words(buf[at >> 1:], seed, start + first, xs.size, k)
         block_nans, fixed = block_pass(xs, outs, words[at:at + xs.size], topk, *args)
         nans += block_nans
-        clean = clean + 1 if fixed else 0
+        misses = 0 if fixed else misses + 1
     return nans
 
 
