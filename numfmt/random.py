@@ -96,13 +96,27 @@ def draw_words(buf, seed, first, count, k):
     output per pair of elements, stored whole: its halves are the two elements' words, in
     order in ``words`` (off = first & 1: an odd first element is a high half); for k > 32 one
     per element. The loops vectorize (a draw per element of a pair does not)."""
-    z = u64(seed) + ((u64(first) >> u64(1 if k <= 32 else 0)) + u64(1)) * u64(GOLDEN)
     pairs = k <= 32
+    z = pair_state(seed, first) if pairs else u64(seed) + (u64(first) + u64(1)) * u64(GOLDEN)
     for m in range(((first & 1) + count + 1) >> 1 if pairs else count):
-        w = splitmix64(z)
-        buf[m] = w if _LITTLE or not pairs else (w >> u64(32)) | (w << u64(32))
+        buf[m] = pair_word(z) if pairs else splitmix64(z)
         z += u64(GOLDEN)
     return first & 1 if pairs else 0
+
+
+@nb.njit(inline="always")
+def pair_state(seed, first):
+    """SplitMix64's state for the output whose halves are the words of elements first & ~1 and
+    first | 1 (k <= 32); the next pair's state is GOLDEN further."""
+    return u64(seed) + ((u64(first) >> u64(1)) + u64(1)) * u64(GOLDEN)
+
+
+@nb.njit(inline="always")
+def pair_word(z):
+    """SplitMix64's output for the state z as a uint64 whose uint32 halves, in memory order,
+    are the words of its pair's two elements (the even one's first)."""
+    w = splitmix64(z)
+    return w if _LITTLE else (w >> u64(32)) | (w << u64(32))
 
 
 @nb.njit(inline="always")

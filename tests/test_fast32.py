@@ -223,9 +223,9 @@ def test_sr_formats_that_the_range_pass_does_not_take():
 
 def test_sr_blocks_switch_between_passes():
     """round_sr_add32's blocks in the order that switches it between its passes: clean blocks
-    (the fixed bias), a block with an element outside the normal range (both passes), the
-    blocks after it (the second pass, until FIXED_RUN clean blocks in a row), a NaN block
-    (sr_add_one), the fixed bias again; sizes that are no multiple of the block, odd
+    (the fixed bias), a block with an element outside the normal range (both passes), runs
+    of such blocks (after MISS_RUN of them the second pass alone, until a clean one), a NaN
+    block (sr_add_one), the fixed bias again; sizes that are no multiple of the block, odd
     starts, k = 32 and 3: bit for bit as the generic kernel."""
     b = DRAW_BLOCK
     rng = np.random.default_rng(4)

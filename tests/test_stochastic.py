@@ -9,7 +9,7 @@ from numfmt import verify
 from numfmt.casts import floating as cf
 from numfmt.casts.common import NO_RANDOM_BITS
 from numfmt.kernels import floating as kern
-from numfmt.random import random_bits
+from numfmt.random import DRAW_BLOCK, random_bits
 from numfmt.rounding import Rounding
 
 FORMATS = ["binary16", "bfloat16", "e4m3", "e5m2", "e4m3fnuz", "e3m2", "e2m3", "e2m1", "e8m0",
@@ -181,6 +181,27 @@ def test_float32_fast_path_equals_generic_kernel(fmt, overflow):
             fast = nf.round(x, fmt, "sr", overflow=overflow, sr_bits=k, **kwargs)
             generic = nf.round(x.astype(np.float64), fmt, "sr", overflow=overflow, sr_bits=k, **kwargs)
             np.testing.assert_array_equal(fast.view(np.uint32), generic.astype(np.float32).view(np.uint32))
+
+
+def test_same_range_seeded_pairs_match_explicit_bits():
+    """round_same_range_sr32's seeded loop (k <= 32: pairs of elements that share a SplitMix64
+    output, the fixed bias where a block lies at or below the clamp, else element by element)
+    gives the bits its explicit-bits loop gives: chunks of odd and even starts and sizes (an
+    element whose pair straddles the chunk's edge), blocks with +-Inf, NaN, a value above
+    bfloat16's largest (saturated) and clean blocks, k = 32, 9, 1."""
+    b = DRAW_BLOCK
+    x = (np.random.default_rng(11).standard_normal(6 * b + 3) * 100).astype(np.float32)
+    x[[b + 3, 2 * b + 8, 3 * b + 1, 4 * b]] = [np.inf, np.nan, 3.4e38, -np.inf]
+    for name, overflow in (("bfloat16", "saturate"), ("tf32", "ieee")):
+        p = cf.same_range_params(nf.format(name), Rounding.STOCHASTIC, overflow)
+        for k in (32, 9, 1):
+            for start, lo, hi in ((0, 0, x.size), (1, 1, x.size), (6, 1, x.size - 1), (3, 0, 1), (2, 5, 6)):
+                bits = x[lo:hi].view(np.int32)
+                seeded, explicit = np.empty_like(bits), np.empty_like(bits)
+                kern.round_same_range_sr32(bits, seeded, start, NO_RANDOM_BITS, np.uint64(k), p, k)
+                kern.round_same_range_sr32(bits, explicit, start, random_bits(k, start + bits.size, k), np.uint64(k),
+                                           p, k)
+                np.testing.assert_array_equal(seeded, explicit, err_msg=f"{name} k={k} start={start} [{lo}:{hi}]")
 
 
 def test_special_values_and_overflow_probability():

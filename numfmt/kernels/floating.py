@@ -34,7 +34,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, where
-from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits
+from ..random import DRAW_BLOCK, GOLDEN, draw_tops, draw_words, drawn_bits, pair_state, pair_word
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
 from .prefetch import prefetch_ahead
@@ -278,7 +278,118 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
-FIXED_RUN = 1     # round_sr_add32: blocks in a row in the normal range before it tries the fixed bias again
+MISS_RUN = 2      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
+U64 = np.uint64
+MAG64, SIGN64 = U64(0x7FFFFFFF7FFFFFFF), U64(0x8000000080000000)
+
+
+@inner_inline
+def twice32(v):
+    """The uint64 with the uint32 v in both halves."""
+    return U64(U64(U32(v)) * U64(0x100000001))
+
+
+@inner_inline
+def fixed_pairs_params(s, k, keep, lo, hi):
+    """``sr_fixed_pairs``' parameters, as uint64 pairs of uint32 halves: s the discarded bits
+    (1 to 23) of the magnitudes from lo to hi (bits, below 2**31), where the bias of k <= 32
+    random bits (the top k of a word, shifted down by 32 - s) added and cut to the kept bits
+    ``keep`` is the stochastic rounding."""
+    topk = U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
+    shift = U32(U32(32) - U32(s))
+    return U64(shift), twice32(U32(topk >> shift)), twice32(keep), twice32(lo), twice32(hi)
+
+
+@inner_inline
+def sr_fixed_pairs(xs, outs, buf, at, z, q):
+    """Round the float32 pairs xs (uint64: two float32 bit patterns each) into outs with the
+    fixed bias of ``fixed_pairs_params`` q, both halves at once in a uint64 lane (magnitudes
+    below 2**31 plus biases below 2**23: no carry crosses the halves); pair j's random words
+    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns whether
+    every magnitude lay in q's range, where the fixed bias is the rounding: SplitMix64 in
+    uint64 lanes and the rounding in one loop (in uint32 lanes the words would be stored and
+    read back, in a second loop)."""
+    shift, mask, keep, lo, hi = q
+    outside = U64(0)
+    for j in range(xs.size):
+        w = pair_word(z)
+        z += U64(GOLDEN)
+        buf[at + j] = w
+        b = xs[j]
+        outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
+        a = b & MAG64
+        outside |= U64(a - lo) | U64(hi - a)
+    return U64(outside & SIGN64) == 0
+
+
+@inner_inline
+def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args):
+    """``_sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
+    buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
+    draw_words(buf[at >> 1:], seed, start + i, 1, k)
+    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, *args)[0]
+
+
+@inner_inline
+def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, args):
+    """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
+    element i drawing number start + i: by blocks of DRAW_BLOCK elements, in pairs that share
+    a SplitMix64 output, with the fixed bias (``sr_fixed_pairs``, q) where a block lies in its
+    range; a block that does not, and an element whose pair straddles the chunk's edge, by
+    ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
+    range), words their random words (uint32; topk masks their top k bits). After MISS_RUN
+    blocks in a row that needed it, blocks take block_pass right away until one would not
+    have (the fixed pass is wasted work where the data often leave its range; a block that
+    needs it now and then, as e4m3's subnormals of normal data, keeps the fixed pass). The words
+    go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
+    all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
+    long), as ``random.draw_words`` draws them. Returns the NaN count."""
+    words = buf.view(np.uint32)
+    topk = U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
+    n = x_bits.size
+    lo_pair = min(start & 1, n)
+    hi_pair = lo_pair + ((n - lo_pair) & ~1)
+    nans = 0
+    for i in range(lo_pair):        # the elements outside pairs: the first, the last
+        nans += _sr_single(x_bits, out_bits, i, buf, 1, start, seed, k, topk, block_pass, args)
+    for i in range(hi_pair, n):
+        nans += _sr_single(x_bits, out_bits, i, buf, i + lo_pair if whole else 0, start, seed, k, topk, block_pass,
+                           args)
+    x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
+    misses = 0
+    for first in range(lo_pair, hi_pair, DRAW_BLOCK):
+        at = (first + lo_pair) if whole else 0          # (even)
+        if misses < MISS_RUN:
+            pairs = (first - lo_pair) >> 1
+            if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf, at >> 1,
+                              pair_state(seed, start + first), q):
+                continue
+        xs, outs = x_bits[first:min(first + DRAW_BLOCK, hi_pair)], out_bits[first:min(first + DRAW_BLOCK, hi_pair)]
+        if misses >= MISS_RUN:
+            draw_words(buf[at >> 1:], seed, start + first, xs.size, k)
+        block_nans, fixed = block_pass(xs, outs, words[at:at + xs.size], topk, *args)
+        nans += block_nans
+        misses = 0 if fixed else misses + 1
+    return nans
+
+
+@inner_inline
+def _sr_add_block(xs, outs, words, topk, p, c):
+    """``_sr_pairs_loop``'s block pass of ``round_sr_add32``: every element by ``sr_add_range``
+    (c: ``sr_range_consts(p)``), in uint32 lanes; a block with a NaN (or of a format that
+    does not fit c) again by ``sr_add_one``. Returns (NaN count, whether every magnitude lay
+    from the smallest normal to the largest value)."""
+    low, high = U32(0xFFFFFFFF), U32(0)
+    for j in range(xs.size):
+        outs[j] = sr_add_range(xs[j], U32(words[j] & topk), p, c)
+        a = U32(xs[j] & U32(0x7FFFFFFF))
+        low, high = min(low, a), max(high, a)
+    nans = 0
+    if (high > U32(0x7F800000)) | (not c[5]):
+        for j in range(xs.size):
+            outs[j] = sr_add_one(xs[j], U32(words[j] & topk), p)
+            nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+    return nans, (U32(high - p.normal_bits) <= U32(p.max_bits - p.normal_bits)) & (low >= p.normal_bits)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -286,52 +397,22 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
-    Seeded, it goes by blocks of DRAW_BLOCK elements, their random bits drawn first
-    (``draw_tops``), the lines of a block further on prefetched meanwhile (``prefetch_ahead``). A block
-    rounds with the fixed bias zk >> (32 - s), right where its magnitudes all lie from the
-    smallest normal to the largest value, which the same loop checks; a block that does not
-    in one branch-free pass over every range but NaN (``sr_add_range``), and a block with a
-    NaN (or of a format that pass does not take, ``sr_range_consts``) again by
-    ``sr_add_one``. After a block that needed the second pass, blocks take it right away
-    until FIXED_RUN blocks in a row would not have needed it (the first pass is faster
-    where the data rarely leave the normal range, the second where they often do). These loops never read ``rand``:
-    a loop that does must check at run time that out does not overlap rand[start:start + n],
-    and an empty rand can fail that check by its address alone (then it runs one element at
-    a time)."""
-    nans = 0
+    Seeded (``_sr_pairs_loop``), a block rounds with the fixed bias zk >> (32 - s) right where
+    its magnitudes all lie from the smallest normal to the largest value; a block that does
+    not in one branch-free pass over every range but NaN (``sr_add_range``), and a block with
+    a NaN (or of a format that pass does not take, ``sr_range_consts``) again by
+    ``sr_add_one``. These loops never read ``rand``: a loop that does must check at run time
+    that out does not overlap rand[start:start + n], and an empty rand can fail that check by
+    its address alone (then it runs one element at a time)."""
     if rand.size == 0:
-        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-        to_bias = U32(U32(32) - U32(p.t_top - p.t_cap))          # 32 - s
-        span = U32(p.max_bits - p.normal_bits)
-        c = sr_range_consts(p)
-        clean = FIXED_RUN        # blocks in a row that the fixed bias served (or could have)
-        for first in range(0, x_bits.size, DRAW_BLOCK):
-            xs, outs = x_bits[first:first + DRAW_BLOCK], out_bits[first:first + DRAW_BLOCK]
-            prefetch_ahead(x_bits, out_bits, first, xs.size)
-            zs, _ = draw_tops(buf, tops, seed, start + first, xs.size, k)
-            if clean >= FIXED_RUN:
-                fixed = True
-                for j in range(xs.size):
-                    a = U32(xs[j] & U32(0x7FFFFFFF))
-                    outs[j] = U32(U32(U32(a + U32(zs[j] >> to_bias)) & p.keep) | U32(xs[j] ^ a))
-                    fixed &= U32(a - p.normal_bits) <= span
-                if fixed:
-                    continue
-            low, high = U32(0xFFFFFFFF), U32(0)
-            for j in range(xs.size):
-                outs[j] = sr_add_range(xs[j], zs[j], p, c)
-                a = U32(xs[j] & U32(0x7FFFFFFF))
-                low, high = min(low, a), max(high, a)
-            clean = clean + 1 if (U32(high - p.normal_bits) <= span) & (low >= p.normal_bits) else 0
-            if (high > U32(0x7F800000)) | (not c[5]):
-                for j in range(xs.size):
-                    outs[j] = sr_add_one(xs[j], zs[j], p)
-                    nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
-    else:
-        rand = rand[start:start + x_bits.size]
-        for i in range(x_bits.size):
-            out_bits[i] = sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
-            nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+        q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
+        return _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+                              _sr_add_block, (p, sr_range_consts(p)))
+    nans = 0
+    rand = rand[start:start + x_bits.size]
+    for i in range(x_bits.size):
+        out_bits[i] = sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
+        nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans
 
 
@@ -444,28 +525,47 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
     return round_one(bits, p, want_code, dom_m, STOCHASTIC, rnd, sr)
 
 
+@inner_inline
+def _same_range_block(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits):
+    """``_sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
+    ``same_range_sr32_one``. Returns (0: NaNs are not counted, whether every magnitude lay
+    at or below clamp_bits)."""
+    high = U32(0)
+    for j in range(xs.size):
+        outs[j] = same_range_sr32_one(xs[j], U32(words[j] & topk), keep, to_bias, clamp_bits, nan_bits)
+        high = max(high, U32(xs[j] & U32(0x7FFFFFFF)))
+    return 0, high <= clamp_bits
+
+
 @nb.njit(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32;
-    int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded, by blocks of
-    DRAW_BLOCK elements, their random bits drawn first (``draw_tops``), the lines of a block
-    further on prefetched meanwhile (``prefetch_ahead``). The seeded loop never reads rand
-    (see ``_stochastic_loop``)."""
+    int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded with k <= 32
+    (``_sr_pairs_loop``), a block rounds with the fixed bias where its magnitudes all lie at
+    or below the clamp (no overflow, no NaN); with k > 32 by blocks of DRAW_BLOCK elements,
+    their random bits drawn first (``draw_tops``), the lines of a block further on
+    prefetched meanwhile (``prefetch_ahead``). The seeded loops never read rand (see
+    ``_stochastic_loop``)."""
     shift, _, _, _, _, _, clamp_bits, nan_bits = p
     keep, to_bias, clamp_bits, nan_bits = U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
-    if rand.size == 0:
+    xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
+    if rand.size == 0 and k <= 32:
+        q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
+        _sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, _same_range_block,
+                       (keep, to_bias, clamp_bits, nan_bits))
+    elif rand.size == 0:
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-        for lo in range(0, x_bits.size, DRAW_BLOCK):
-            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
-            prefetch_ahead(x_bits, out_bits, lo, xs.size)
+        for lo in range(0, xu.size, DRAW_BLOCK):
+            xs, outs = xu[lo:lo + DRAW_BLOCK], ou[lo:lo + DRAW_BLOCK]
+            prefetch_ahead(xu, ou, lo, xs.size)
             zs, _ = draw_tops(buf, tops, seed, start + lo, xs.size, k)
             for j in range(xs.size):
-                outs[j] = same_range_sr32_one(U32(xs[j]), zs[j], keep, to_bias, clamp_bits, nan_bits)
+                outs[j] = same_range_sr32_one(xs[j], zs[j], keep, to_bias, clamp_bits, nan_bits)
     else:
-        rand = rand[start:start + x_bits.size]
-        for i in range(x_bits.size):
+        rand = rand[start:start + xu.size]
+        for i in range(xu.size):
             zk = U32(rand[i] << (32 - k)) if k <= 32 else U32(rand[i] >> (k - 32))
-            out_bits[i] = same_range_sr32_one(U32(x_bits[i]), zk, keep, to_bias, clamp_bits, nan_bits)
+            ou[i] = same_range_sr32_one(xu[i], zk, keep, to_bias, clamp_bits, nan_bits)
 
 
 @nb.njit(cache=True, nogil=True)

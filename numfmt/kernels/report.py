@@ -27,7 +27,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..random import draw_words, element_bits, splitmix_bits
+from ..random import element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
@@ -35,7 +35,8 @@ from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
-                       same_range32_one, same_range32_params, sr_add_one, _finish32)
+                       same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
+                       _finish32, _sr_add_block, _sr_pairs_loop)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -360,13 +361,15 @@ def _cast_tile_counts(c, x, y, ft):
 @inner_inline
 def _common_counts(x, y, normal, maxv):
     """(inexact, common) of a rounded tile x -> y: whether every element has normal magnitude
-    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass."""
-    inexact = common = 0
+    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass: counted
+    in uint32 lanes (a tile has at most CAST_TILE elements; int64 sums would hold AVX2's loop
+    of float32 to 4 lanes)."""
+    inexact = common = U32(0)
     for i in range(x.size):
         ax = abs(x[i])
-        inexact += x[i] != y[i]
-        common += (ax >= normal) & (ax <= maxv)
-    return inexact, common == x.size
+        inexact = U32(inexact + U32(x[i] != y[i]))
+        common = U32(common + U32((ax >= normal) & (ax <= maxv)))
+    return np.int64(inexact), common == x.size
 
 
 @inner
@@ -838,7 +841,7 @@ def count_nearest_added32(x_bits, out_bits, start, p, k):
 
 @inner_inline
 def _drawn_step(b, i, p, words, topk):
-    """``_sr_step`` with the random bits drawn for element i of the tile (``_drawn_tile32``)."""
+    """``_sr_step`` with the random bits drawn for element i of the tile (``_rounded_tile32``)."""
     return _sr_step(b, U32(words[i] & topk), p)
 
 
@@ -849,28 +852,43 @@ def _drawn_scan_step(b, index, p, words, topk, start):
 
 
 @inner_inline
-def _drawn_tile32(c, xs, outs, start, lim32, k, p, buf, seed, topk):
-    """``_tile32`` of a seeded stochastic cast whose random bits are drawn first, for the whole
-    tile (``random.draw_words``: a SplitMix64 output per pair of elements, in a loop that
-    vectorizes, as ``round_sr_add32`` draws them) into buf (uint64, CAST_TILE // 2 + 1 long;
-    its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``)."""
-    draw_words(buf, seed, start, xs.size, 32)
-    return _tile32(c, xs, outs, np.int64(0), lim32, k, _drawn_step, _own_result,
-                   (p, buf.view(np.uint32)[start & 1:], topk))
+def _rounded_step(b, i, p, rounded, words, topk):
+    """``_sr_step`` of element i of a tile already rounded into ``rounded``, its random word
+    words[i] (``_rounded_tile32``): (rounded[i], |b| + the fixed bias cut to the kept bits,
+    which is |b| rounded at its precision in every binade, b not finite)."""
+    a = U32(b & MAG32)
+    sh = U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31))
+    return rounded[i], U32(U32(a + U32(U32(words[i] & topk) >> sh)) & p.keep), a >= INF32
+
+
+@inner_inline
+def _rounded_tile32(c, xs, outs, start, lim32, k, p, buf, rounded, seed, topk, sr_bits, q, cr):
+    """``_tile32`` of a seeded stochastic cast: the tile rounded first as ``round_sr_add32``
+    rounds it (``floating._sr_pairs_loop``: SplitMix64 and the fixed bias in one loop where a
+    block allows) into rounded (uint32, CAST_TILE long: a loop that reads outs and writes
+    them would not vectorize), its random words kept in buf (uint64, CAST_TILE // 2 + 2
+    long; its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``),
+    then counted and copied to outs (``_rounded_step``)."""
+    rounded = rounded[:xs.size]
+    _sr_pairs_loop(xs, rounded, start, seed, sr_bits, q, buf, True, _sr_add_block, (p, cr))
+    return _tile32(c, xs, outs, np.int64(0), lim32, k, _rounded_step, _own_result,
+                   (p, rounded, buf.view(np.uint32)[start & 1:], topk))
 
 
 @nb.njit(cache=True, nogil=True)
 def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; element i draws
     random number start + i: rand[start + i], or where rand is empty SplitMix64's, drawn by
-    tiles: ``_drawn_tile32``) counting as it goes, as ``count_nearest32``. The seeded loop
+    tiles: ``_rounded_tile32``) counting as it goes, as ``count_nearest32``. The seeded loop
     never reads rand (``round_sr_add32``)."""
     lim32 = _float_lim32(p)
     if rand.size == 0:
-        buf = np.empty(CAST_TILE // 2 + 1, np.uint64)
+        buf = np.empty(CAST_TILE // 2 + 2, np.uint64)
         topk = U32(U32(0xFFFFFFFF) << U32(32 - sr_bits))
+        q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
         return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step, (p, buf.view(np.uint32)[start & 1:], topk, start),
-                        _drawn_tile32, (lim32, k, p, buf, seed, topk))
+                        _rounded_tile32, (lim32, k, p, buf, np.empty(CAST_TILE, np.uint32), seed, topk, sr_bits, q,
+                                          sr_range_consts(p)))
     args = (p, rand, U32(32 - sr_bits))
     return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
 
