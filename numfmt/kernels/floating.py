@@ -363,6 +363,7 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, 
             pairs = (first - lo_pair) >> 1
             if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf, at >> 1,
                               pair_state(seed, start + first), q):
+                misses = 0
                 continue
         xs, outs = x_bits[first:min(first + DRAW_BLOCK, hi_pair)], out_bits[first:min(first + DRAW_BLOCK, hi_pair)]
         if misses >= MISS_RUN:
