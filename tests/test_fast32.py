@@ -224,10 +224,11 @@ def test_sr_formats_that_the_range_pass_does_not_take():
 def test_sr_blocks_switch_between_passes():
     """round_sr_add32's blocks in the order that switches it between its passes: clean blocks
     (the fixed bias), a block with an element outside the normal range (both passes), runs
-    of such blocks (after MISS_RUN of them the second pass alone, until a clean one), a NaN
-    block (sr_add_one), the fixed bias again; sizes that are no multiple of the block, odd
-    starts, k = 32 and 3: bit for bit as the generic kernel."""
-    b = DRAW_BLOCK
+    of such blocks (after MISS_RUN of them the second pass alone, by blocks of DRAW_BLOCK,
+    until a clean one), a NaN block (sr_add_one), the fixed bias again; blocks of the fixed
+    pass' size (FIXED_BLOCK), sizes that are no multiple of it, odd starts, k = 32 and 3: bit
+    for bit as the generic kernel."""
+    b = kern.FIXED_BLOCK
     rng = np.random.default_rng(4)
     for name in ("e4m3", "e2m1", "binary16"):
         fmt = nf.format(name)

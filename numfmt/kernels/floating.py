@@ -278,6 +278,7 @@ def sr_add_one(b, zk, p):
     return _finish32(a, U32(b ^ a), r, p)
 
 
+FIXED_BLOCK = 128     # elements per block of the fixed pass of round_sr_add32's pairs loop, whose data leave its range more often
 MISS_RUN = 2      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
 U64 = np.uint64
 MAG64, SIGN64 = U64(0x7FFFFFFF7FFFFFFF), U64(0x8000000080000000)
@@ -331,16 +332,18 @@ def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, a
 
 
 @inner_inline
-def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, args):
+def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, block_pass, args):
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
-    element i drawing number start + i: by blocks of DRAW_BLOCK elements, in pairs that share
+    element i drawing number start + i: by blocks of fixed_block elements (even, at most
+    DRAW_BLOCK), in pairs that share
     a SplitMix64 output, with the fixed bias (``sr_fixed_pairs``, q) where a block lies in its
     range; a block that does not, and an element whose pair straddles the chunk's edge, by
     ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
     range), words their random words (uint32; topk masks their top k bits). After MISS_RUN
-    blocks in a row that needed it, blocks take block_pass right away until one would not
-    have (the fixed pass is wasted work where the data often leave its range; a block that
-    needs it now and then, as e4m3's subnormals of normal data, keeps the fixed pass). The words
+    blocks in a row that needed it, blocks of DRAW_BLOCK take block_pass right away until one
+    would not have (the fixed pass is wasted work where the data often leave its range; a
+    block that needs it now and then, as e4m3's subnormals of normal data, keeps the fixed
+    pass: FIXED_BLOCK, shorter, has such a block redo less). The words
     go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
     all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
     long), as ``random.draw_words`` draws them. Returns the NaN count."""
@@ -357,19 +360,24 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, block_pass, 
                            args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
     misses = 0
-    for first in range(lo_pair, hi_pair, DRAW_BLOCK):
+    first = lo_pair
+    while first < hi_pair:
         at = (first + lo_pair) if whole else 0          # (even)
-        if misses < MISS_RUN:
+        fixed_pass = misses < MISS_RUN
+        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair)
+        if fixed_pass:
             pairs = (first - lo_pair) >> 1
-            if sr_fixed_pairs(x64[pairs:pairs + DRAW_BLOCK // 2], out64[pairs:pairs + DRAW_BLOCK // 2], buf, at >> 1,
+            if sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2], out64[pairs:pairs + fixed_block // 2], buf, at >> 1,
                               pair_state(seed, start + first), q):
+                misses = 0
+                first = end
                 continue
-        xs, outs = x_bits[first:min(first + DRAW_BLOCK, hi_pair)], out_bits[first:min(first + DRAW_BLOCK, hi_pair)]
-        if misses >= MISS_RUN:
-            draw_words(buf[at >> 1:], seed, start + first, xs.size, k)
-        block_nans, fixed = block_pass(xs, outs, words[at:at + xs.size], topk, *args)
+        else:
+            draw_words(buf[at >> 1:], seed, start + first, end - first, k)
+        block_nans, fixed = block_pass(x_bits[first:end], out_bits[first:end], words[at:at + end - first], topk, *args)
         nans += block_nans
         misses = 0 if fixed else misses + 1
+        first = end
     return nans
 
 
@@ -407,7 +415,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     if rand.size == 0:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
         return _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
-                              _sr_add_block, (p, sr_range_consts(p)))
+                              FIXED_BLOCK, _sr_add_block, (p, sr_range_consts(p)))
     nans = 0
     rand = rand[start:start + x_bits.size]
     for i in range(x_bits.size):
@@ -551,8 +559,8 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
     if rand.size == 0 and k <= 32:
         q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-        _sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, _same_range_block,
-                       (keep, to_bias, clamp_bits, nan_bits))
+        _sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, DRAW_BLOCK,
+                       _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
     elif rand.size == 0:
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
         for lo in range(0, xu.size, DRAW_BLOCK):
