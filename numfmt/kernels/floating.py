@@ -325,14 +325,14 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
 
 @inner_inline
 def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args):
-    """``_sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
+    """``sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
     buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
     draw_words(buf[at >> 1:], seed, start + i, 1, k)
     return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, *args)[0]
 
 
 @inner_inline
-def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, block_pass, args):
+def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, block_pass, args):
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
     DRAW_BLOCK), in pairs that share
@@ -382,8 +382,8 @@ def _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block,
 
 
 @inner_inline
-def _sr_add_block(xs, outs, words, topk, p, c):
-    """``_sr_pairs_loop``'s block pass of ``round_sr_add32``: every element by ``sr_add_range``
+def sr_add_block(xs, outs, words, topk, p, c):
+    """``sr_pairs_loop``'s block pass of ``round_sr_add32``: every element by ``sr_add_range``
     (c: ``sr_range_consts(p)``), in uint32 lanes; a block with a NaN (or of a format that
     does not fit c) again by ``sr_add_one``. Returns (NaN count, whether every magnitude lay
     from the smallest normal to the largest value)."""
@@ -405,7 +405,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
 
-    Seeded (``_sr_pairs_loop``), a block rounds with the fixed bias zk >> (32 - s) right where
+    Seeded (``sr_pairs_loop``), a block rounds with the fixed bias zk >> (32 - s) right where
     its magnitudes all lie from the smallest normal to the largest value; a block that does
     not in one branch-free pass over every range but NaN (``sr_add_range``), and a block with
     a NaN (or of a format that pass does not take, ``sr_range_consts``) again by
@@ -414,8 +414,8 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     its address alone (then it runs one element at a time)."""
     if rand.size == 0:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
-        return _sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
-                              FIXED_BLOCK, _sr_add_block, (p, sr_range_consts(p)))
+        return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))
     nans = 0
     rand = rand[start:start + x_bits.size]
     for i in range(x_bits.size):
@@ -535,7 +535,7 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
 
 @inner_inline
 def _same_range_block(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits):
-    """``_sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
+    """``sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
     ``same_range_sr32_one``. Returns (0: NaNs are not counted, whether every magnitude lay
     at or below clamp_bits)."""
     high = U32(0)
@@ -549,7 +549,7 @@ def _same_range_block(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32;
     int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded with k <= 32
-    (``_sr_pairs_loop``), a block rounds with the fixed bias where its magnitudes all lie at
+    (``sr_pairs_loop``), a block rounds with the fixed bias where its magnitudes all lie at
     or below the clamp (no overflow, no NaN); with k > 32 by blocks of DRAW_BLOCK elements,
     their random bits drawn first (``draw_tops``), the lines of a block further on
     prefetched meanwhile (``prefetch_ahead``). The seeded loops never read rand (see
@@ -559,7 +559,7 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
     if rand.size == 0 and k <= 32:
         q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-        _sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, DRAW_BLOCK,
+        sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, DRAW_BLOCK,
                        _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
     elif rand.size == 0:
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)

@@ -36,7 +36,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       _finish32, _sr_add_block, _sr_pairs_loop, FIXED_BLOCK)
+                       _finish32, sr_add_block, sr_pairs_loop, FIXED_BLOCK)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -864,13 +864,13 @@ def _rounded_step(b, i, p, rounded, words, topk):
 @inner_inline
 def _rounded_tile32(c, xs, outs, start, lim32, k, p, buf, rounded, seed, topk, sr_bits, q, cr):
     """``_tile32`` of a seeded stochastic cast: the tile rounded first as ``round_sr_add32``
-    rounds it (``floating._sr_pairs_loop``: SplitMix64 and the fixed bias in one loop where a
+    rounds it (``floating.sr_pairs_loop``: SplitMix64 and the fixed bias in one loop where a
     block allows) into rounded (uint32, CAST_TILE long: a loop that reads outs and writes
     them would not vectorize), its random words kept in buf (uint64, CAST_TILE // 2 + 2
     long; its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``),
     then counted and copied to outs (``_rounded_step``)."""
     rounded = rounded[:xs.size]
-    _sr_pairs_loop(xs, rounded, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, _sr_add_block, (p, cr))
+    sr_pairs_loop(xs, rounded, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, sr_add_block, (p, cr))
     return _tile32(c, xs, outs, np.int64(0), lim32, k, _rounded_step, _own_result,
                    (p, rounded, buf.view(np.uint32)[start & 1:], topk))
 
