@@ -247,7 +247,8 @@ class _Plan:
         out = np.empty(size, np.int64)
         status = np.zeros(size, np.int8)
         rows, reps = zip(acc, prod, promote)
-        args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed), np.int64(mark), rand)
+        args = (a3, kernel_products(a3, bt3), self.tx_proto, self.cfg, np.stack(rows), reps, np.uint64(seed),
+                np.int64(mark), rand)
         kernels = [(self.kernel, args)]
         sr_bits = None if stochastic is None else stochastic[1]
         if self.route_kernel is not None and takes_float64_route("add", self.acc, sr_bits):
@@ -303,8 +304,8 @@ class _Plan:
         status = np.zeros(size, np.int8)
         prod = _NO_ROUNDING if self.product is None else _rounder(self.product, self.mode, self.overflow, None)
         mark = overflow_mark(True) if self.overflow == "raise" else -1
-        run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, *prod, np.int64(mark),
-                    pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
+        run_chunked(kern.exact_partials, states, status, a3, kernel_products(a3, bt3), self.tx_proto, *prod,
+                    np.int64(mark), pass_start=True, work_per_item=WORK_PER_TERM * max(a3.shape[2], 1))
         self._values(np.zeros(size, np.int64), status, shape, False)
         return states.reshape(shape + (kern.PARTIAL_WIDTH,))
 

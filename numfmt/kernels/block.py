@@ -22,7 +22,7 @@ from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import element_bits, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, VALUE, sr_add_one,
-                       nearest32_one, nearest_grid32, round_one)
+                       nearest32_one, nearest_grid32, round_one, top_bits32)
 from .inner import inner_inline
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
@@ -640,7 +640,7 @@ def _draw32(zs, n, rand, seed, index, k):
     """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
     rand's where it is not empty, else SplitMix64's of seed (a loop that never reads rand)."""
     if rand.size == 0:
-        topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+        topk = top_bits32(k)
         for i in range(n):
             zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
     else:

@@ -179,6 +179,18 @@ def round_same_range(bits, p, dom_m, stochastic, rnd, k):
 U32 = np.uint32
 
 
+@inner_inline
+def top_bits32(k):
+    """The uint32 mask of the top k bits (1 <= k <= 32): a random word's k bits where they
+    sit at the top (``random.draw_tops``, ``draw_words``' words). Compiled code only; its
+    Python body:
+
+    >>> hex(top_bits32.py_func(3)), hex(top_bits32.py_func(32))
+    ('0xe0000000', '0xffffffff')
+    """
+    return U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
+
+
 class Fast32Params(NamedTuple):
     """The numbers of the float32 fast kernels (``round_nearest32``, ``round_sr_add32``):
     np.uint32 bit patterns of float32 values or masks, two np.float32 scales; built by
@@ -296,7 +308,7 @@ def fixed_pairs_params(s, k, keep, lo, hi):
     (1 to 23) of the magnitudes from lo to hi (bits, below 2**31), where the bias of k <= 32
     random bits (the top k of a word, shifted down by 32 - s) added and cut to the kept bits
     ``keep`` is the stochastic rounding."""
-    topk = U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
+    topk = top_bits32(k)
     shift = U32(U32(32) - U32(s))
     return U64(shift), twice32(U32(topk >> shift)), twice32(keep), twice32(lo), twice32(hi)
 
@@ -335,20 +347,18 @@ def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, a
 def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, block_pass, args):
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
-    DRAW_BLOCK), in pairs that share
-    a SplitMix64 output, with the fixed bias (``sr_fixed_pairs``, q) where a block lies in its
-    range; a block that does not, and an element whose pair straddles the chunk's edge, by
+    DRAW_BLOCK), in pairs that share a SplitMix64 output, with the fixed bias
+    (``sr_fixed_pairs``, q) where a block lies in its range; a block that does not, and an element whose pair straddles the chunk's edge, by
     ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
     range), words their random words (uint32; topk masks their top k bits). After MISS_RUN
     blocks in a row that needed it, blocks of DRAW_BLOCK take block_pass right away until one
     would not have (the fixed pass is wasted work where the data often leave its range; a
     block that needs it now and then, as e4m3's subnormals of normal data, keeps the fixed
-    pass: FIXED_BLOCK, shorter, has such a block redo less). The words
-    go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
+    pass: FIXED_BLOCK, shorter, has such a block redo less). The words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
     all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
     long), as ``random.draw_words`` draws them. Returns the NaN count."""
     words = buf.view(np.uint32)
-    topk = U32(U32(0xFFFFFFFF) << U32(U32(32 - k) & U32(31)))
+    topk = top_bits32(k)
     n = x_bits.size
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)

@@ -87,7 +87,7 @@ from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _given_step, _le
                      _new_counts, _seeded_step, add_counts, scan_firsts)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32,
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
-                       nearest32_one, round_one, sr_add_range, sr_range_consts)
+                       nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
 from .inner import inner, inner_inline
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
@@ -445,7 +445,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
     y = y[start:start + x.size]
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
     words = buf.view(np.uint32)
-    topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+    topk = top_bits32(k)
     c = sr_range_consts(p)
     lean = True
     for first in range(0, x.size, DRAW_BLOCK):
@@ -682,7 +682,7 @@ def _block_words(zks, buf, seed, first, k, rand):
     if rand.size == 0:
         off = draw_words(buf, seed, first, zks.size, k)
         words = buf.view(np.uint32)[off:off + zks.size]
-        topk = U32(U32(0xFFFFFFFF) << U32(32 - k))
+        topk = top_bits32(k)
         for j in range(zks.size):
             zks[j] = U32(words[j] & topk)
     else:
@@ -1030,7 +1030,7 @@ def count_fast32_seeded_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32,
     """``fast32_sr_kernel`` with SplitMix64's random bits of seed (k <= 32 of them) counting as it
     goes, as ``count_fast32_kernel`` (float32's result is exact: its own stand-in)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                         (p, seed, U32(U32(0xFFFFFFFF) << U32(32 - k))), _lean_values32, _nearest_value32, 2)
+                         (p, seed, top_bits32(k)), _lean_values32, _nearest_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

@@ -36,7 +36,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       _finish32, sr_add_block, sr_pairs_loop, FIXED_BLOCK)
+                       _finish32, sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -884,7 +884,7 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     lim32 = _float_lim32(p)
     if rand.size == 0:
         buf = np.empty(CAST_TILE // 2 + 2, np.uint64)
-        topk = U32(U32(0xFFFFFFFF) << U32(32 - sr_bits))
+        topk = top_bits32(sr_bits)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
         return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step, (p, buf.view(np.uint32)[start & 1:], topk, start),
                         _rounded_tile32, (lim32, k, p, buf, np.empty(CAST_TILE, np.uint32), seed, topk, sr_bits, q,
