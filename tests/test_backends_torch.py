@@ -50,22 +50,29 @@ def test_inputs_of_other_float_dtypes_widen_exactly():
         nft.round(torch.tensor([1 + 2j]), "e4m3")
 
 
-def test_torch_compile_fullgraph():
-    """round, encode and decode compile without graph breaks and give the eager bits, seeded
-    stochastic rounding included."""
-    x = torch.from_numpy((np.random.default_rng(2).standard_normal(256) * 64).astype(np.float32))
-    rand = torch.randint(0, 1 << 20, (256,))
-
-    def f(x, rand):
-        codes = nft.encode(x, "e4m3", "toward_zero")
-        return (nft.round(x, "e5m2", "stochastic", sr_bits=20, random_bits=rand), codes,
-                nft.decode(codes, "e4m3"), nft.encode(x, "bfloat16", "stochastic", seed=3))
-
-    compiled = torch.compile(f, fullgraph=True)
-    for got, expected in zip(compiled(x, rand), f(x, rand)):
+def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
+    compiled = torch.compile(f, fullgraph=True, backend=backend)
+    for got, expected in zip(compiled(x), f(x)):
         assert got.dtype == expected.dtype
         assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
                            expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
+
+
+def _casts_with_stochastic(x, rand):
+    codes = nft.encode(x, "e4m3", "toward_zero")
+    return (nft.round(x, "e5m2", "stochastic", sr_bits=20, random_bits=rand), codes,
+            nft.decode(codes, "e4m3"), nft.encode(x, "bfloat16", "stochastic", seed=3))
+
+
+CAST_X = torch.from_numpy((np.random.default_rng(2).standard_normal(256) * 64).astype(np.float32))
+CAST_RAND = torch.randint(0, 1 << 20, (256,), generator=torch.Generator().manual_seed(2))
+
+
+def test_torch_compile_fullgraph():
+    """round, encode and decode trace without graph breaks and give the eager bits, seeded
+    stochastic rounding included (aot_eager: inductor's code generation took 23 s of the test
+    run; the slow test below runs it)."""
+    _compiled_matches_eager(lambda x: _casts_with_stochastic(x, CAST_RAND), CAST_X, backend="aot_eager")
 
 
 BLOCK_X = (np.random.default_rng(4).standard_normal((64, 32)) * 64).astype(np.float32)
@@ -81,14 +88,6 @@ def test_torch_compile_fullgraph_blocks():
     for it took 161 s of the 2-core test run; the slow test below runs inductor."""
     compiled = torch.compile(_mxfp4_toward_zero, fullgraph=True, backend="aot_eager")
     assert_same(nf.round(BLOCK_X, "mxfp4", "toward_zero", axis=0), compiled(torch.from_numpy(BLOCK_X)).numpy())
-
-
-def _compiled_matches_eager(f, x, backend: str = "inductor") -> None:
-    compiled = torch.compile(f, fullgraph=True, backend=backend)
-    for got, expected in zip(compiled(x), f(x)):
-        assert got.dtype == expected.dtype
-        assert torch.equal(got.view(torch.int32) if got.dtype == torch.float32 else got,
-                           expected.view(torch.int32) if expected.dtype == torch.float32 else expected)
 
 
 POSIT_X = torch.from_numpy((np.random.default_rng(4).standard_normal(256) * 64).astype(np.float32))
@@ -110,8 +109,9 @@ def test_torch_compile_fullgraph_posit_and_fixed():
 
 @pytest.mark.slow
 def test_torch_compile_fullgraph_inductor():
-    """Inductor: encode / decode, seeded stochastic rounding, posit32 (int64 lanes), q3.4, a block
-    round."""
+    """Inductor: encode / decode, seeded and explicit-bits stochastic rounding, posit32 (int64
+    lanes), q3.4, a block round."""
+    _compiled_matches_eager(lambda x: _casts_with_stochastic(x, CAST_RAND), CAST_X)
     _compiled_matches_eager(_posit_and_fixed, POSIT_X)
     _compiled_matches_eager(lambda x: (_mxfp4_toward_zero(x),), torch.from_numpy(BLOCK_X))
     _compiled_matches_eager(lambda x: (nft.round(x, "posit8", "stochastic", seed=9, sr_bits=12),
