@@ -19,9 +19,9 @@ import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import element_bits, splitmix_bits
+from ..random import GOLDEN, element_bits, pair_state, splitmix64, splitmix_bits
 from .fixed import fast_element, round_fixed_one
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, VALUE, sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one, top_bits32)
 from .inner import inner_inline
 
@@ -638,14 +638,26 @@ def tally_arrays(base: int) -> tuple:
 @inner_inline
 def _draw32(zs, n, rand, seed, index, k):
     """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
-    rand's where it is not empty, else SplitMix64's of seed (a loop that never reads rand)."""
-    if rand.size == 0:
-        topk = top_bits32(k)
+    rand's where it is not empty, else SplitMix64's of seed, one output per pair of elements
+    (``numfmt.random``; a loop that never reads rand). Indices are uint64: a signed one's
+    negative-index wraparound made AVX-512 builds gather and scatter."""
+    if rand.size != 0:
         for i in range(n):
-            zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
-    else:
-        for i in range(n):
-            zs[i] = U32(U32(rand[index + i]) << U32(32 - k))
+            zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
+        return
+    topk = top_bits32(k)
+    head = min(index & 1, n)                  # an odd first element: the high half of its pair
+    pairs = (n - head) >> 1
+    z = pair_state(seed, index + head)
+    for m in range(pairs):
+        w = splitmix64(z)
+        z += U64(GOLDEN)
+        zs[U64(head + 2 * m)] = U32(U32(w & U64(0xFFFFFFFF)) & topk)
+        zs[U64(head + 2 * m + 1)] = U32(U32(w >> U64(32)) & topk)
+    for i in range(head):
+        zs[i] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
+    for i in range(head + 2 * pairs, n):      # an even last element: the low half of its pair
+        zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
 
 
 def fast32_work(x3_shape, stochastic: bool) -> tuple:

@@ -327,7 +327,7 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     for j in range(xs.size):
         w = pair_word(z)
         z += U64(GOLDEN)
-        buf[at + j] = w
+        buf[U64(at + j)] = w
         b = xs[j]
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
