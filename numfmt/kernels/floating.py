@@ -324,10 +324,11 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     read back, in a second loop)."""
     shift, mask, keep, lo, hi = q
     outside = U64(0)
+    ws = buf[at:at + xs.size]       # (indexed by j alone: buf[at + j] would be a scatter)
     for j in range(xs.size):
         w = pair_word(z)
         z += U64(GOLDEN)
-        buf[at + j] = w
+        ws[j] = w
         b = xs[j]
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
