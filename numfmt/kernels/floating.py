@@ -366,11 +366,10 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
     nans = 0
-    for i in range(lo_pair):        # the elements outside pairs: the first, the last
-        nans += _sr_single(x_bits, out_bits, i, buf, 1, start, seed, k, topk, block_pass, args)
-    for i in range(hi_pair, n):
-        nans += _sr_single(x_bits, out_bits, i, buf, i + lo_pair if whole else 0, start, seed, k, topk, block_pass,
-                           args)
+    for e in range(lo_pair + n - hi_pair):     # the elements outside pairs: the first, the last (one call
+        i = 0 if e < lo_pair else n - 1         # of block_pass, inlined, for both: compile time)
+        at = 1 if e < lo_pair else (i + lo_pair if whole else 0)
+        nans += _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
     misses = 0
     first = lo_pair
