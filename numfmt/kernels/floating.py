@@ -565,8 +565,8 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
 @inner_inline
 def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, nan_bits):
     """``sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
-    ``same_range_sr32_one``. Returns (0: NaNs are not counted, whether every magnitude lay
-    at or below clamp_bits)."""
+    ``same_range_sr32_one`` (missed or not). Returns (0: NaNs are not counted, whether every
+    magnitude lay at or below clamp_bits)."""
     high = U32(0)
     for j in range(xs.size):
         outs[j] = same_range_sr32_one(xs[j], U32(words[j] & topk), keep, to_bias, clamp_bits, nan_bits)
@@ -771,7 +771,7 @@ def sr_binade(a, zk, c):
     binade (v), and v cut to its kept bits (r), c: ``sr_range_consts``. r is the stochastic
     rounding of a (``sr_add_one``) for a from one quantum 2**qsub to the largest value: no
     overflow, one binade's fixed shift (``sr_add_range``)."""
-    ones, d, c2 = c[0], c[1], c[2]
+    d, c2 = c[1], c[2]
     sh = U32(minimum(U32(U32(a >> U32(23)) - d), c2) & U32(31))      # 32 - t (any, below one quantum)
     v = U32(a + U32(zk >> sh))
     return v, U32(v & U32(~U32(U32(0xFFFFFFFF) >> sh)))
