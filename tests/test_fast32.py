@@ -253,7 +253,8 @@ def test_sr_add_range_on_random_formats(fmt, overflow, seed):
 def test_sr_formats_that_the_range_pass_does_not_take():
     """A smallest quantum above 2**31 (bias -40) and a largest value equal to the smallest
     normal (E1M1 fn): sr_range_consts says they do not fit, and round_sr_add32 rounds them by
-    sr_add_one, bit for bit as the generic kernel."""
+    sr_add_one (or sr_binade, which still holds from one quantum to the largest value), bit
+    for bit as the generic kernel."""
     from numfmt.formats.floating import FloatFormat
     rng = np.random.default_rng(3)
     for fmt in (FloatFormat(3, 2, bias=-40), FloatFormat(1, 1, special="fn")):
@@ -261,6 +262,7 @@ def test_sr_formats_that_the_range_pass_does_not_take():
         x = np.concatenate([np.repeat(_edges(fmt), 3), rng.integers(0, 1 << 32, 3000, dtype=np.uint64).astype(np.uint32)])
         assert not _range_and_one(x[:1], x[:1], p, np.empty(1, np.uint32), np.empty(1, np.uint32))
         _check(x.view(np.float32), fmt, k=32, seed=5, start=1)
+        _check_binade(fmt, "ieee", rng)
 
 
 def test_sr_blocks_switch_between_passes():
