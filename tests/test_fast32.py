@@ -284,6 +284,7 @@ def test_sr_blocks_switch_between_passes():
                23: -info.smallest_subnormal / 2, 24: info.smallest_normal / 2}
         for block, value in odd.items():
             x[block * b + 5] = value
+        x[[block * b + 5 for block in range(4, 4 + kern.MISS_RUN)]] = info.smallest_normal / 3   # (a longer run)
         for k in (32, 3):
             for start in (0, 7):
                 _check(x[start:], fmt, k=k, seed=k, start=start)
