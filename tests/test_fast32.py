@@ -193,7 +193,6 @@ def test_sr_add_range_matches_sr_add_one(fmt):
         _check_range(np.repeat(_edges(fmt), extremes.size), np.tile(extremes, _edges(fmt).size), p)
 
 
-
 @nb.njit  # not cached, as _range_and_one
 def _binade_and_one(x, zk, p, out_binade, out_one):
     """sr_binade's bits (with x[i]'s sign) and sr_add_one's of every x[i] with zk[i]."""
@@ -234,6 +233,7 @@ def test_sr_binade_on_random_formats(fmt, overflow, seed):
     """sr_binade is sr_add_one from one quantum to the largest value for random formats of the
     fast kernels too, those sr_range_consts says do not fit included."""
     _check_binade(fmt, overflow, np.random.default_rng(seed))
+
 
 @given(FAST_FORMATS, st.sampled_from(["ieee", "saturate"]), st.integers(0, (1 << 64) - 1))
 def test_sr_add_range_on_random_formats(fmt, overflow, seed):
@@ -291,7 +291,6 @@ def test_sr_blocks_switch_between_passes():
                 _check(x[start:], fmt, "saturate", "ml_dtypes", k=k, seed=k + 1, start=start)
 
 
-
 def test_sr_blocks_the_fixed_pass_misses():
     """round_sr_add32's blocks that the fixed pass misses, bit for bit as the generic kernel:
     normal data with subnormals down to one quantum (sr_add_block's binade pass takes them),
@@ -316,7 +315,7 @@ def test_sr_blocks_the_fixed_pass_misses():
         for block, value in {7: 2.0 ** qsub * 0.75, 9: info.max * 1.5, 11: np.inf, 13: np.nan, 15: 0.0,
                              17: np.nextafter(np.float32(2.0 ** qsub), np.float32(0))}.items():
             x[block * b + 9] = value        # ... where one element sends the block to sr_add_range
-        x[21 * b:26 * b] = sub[21 * b:26 * b]   # a run of subnormal blocks
+        x[21 * b:(22 + kern.MISS_RUN) * b] = sub[21 * b:(22 + kern.MISS_RUN) * b]   # a run of subnormal blocks
         x *= rng.choice(np.float32([-1, 1]), x.size)
         for k in (32, 3):
             for start in (0, 1, 7):
@@ -324,6 +323,7 @@ def test_sr_blocks_the_fixed_pass_misses():
                 _check(x[start:], fmt, "saturate", "ml_dtypes", k=k, seed=k + 1, start=start)
         for lo in (b - 1, 3 * b + 1, 5 * b + 2):     # one-element chunks
             _check(x[lo:lo + 1], fmt, k=32, seed=2, start=lo)
+
 
 def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch):
     """nf.round of float32 under seeded SR calls round_sr_add32, whose blocks (both passes)

@@ -291,8 +291,8 @@ def sr_add_one(b, zk, p):
 
 
 FIXED_BLOCK = 128     # elements per block of the fixed pass of round_sr_add32's pairs loop, whose data leave its range more often
-MISS_RUN = 4      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it (a miss costs
-                  # about half a block more: e4m3's normal data, missing one block in seven, should keep trying)
+MISS_RUN = 4      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
+                  # (a miss costs about half a block more: e4m3's normal data, one block in seven missed, keep it)
 U64 = np.uint64
 MAG64, SIGN64 = U64(0x7FFFFFFF7FFFFFFF), U64(0x8000000080000000)
 
