@@ -193,6 +193,48 @@ def test_sr_add_range_matches_sr_add_one(fmt):
         _check_range(np.repeat(_edges(fmt), extremes.size), np.tile(extremes, _edges(fmt).size), p)
 
 
+@nb.njit  # not cached, as _range_and_one
+def _binade_and_one(x, zk, p, out_binade, out_one):
+    """sr_binade's bits (with x[i]'s sign) and sr_add_one's of every x[i] with zk[i]."""
+    c = kern.sr_range_consts(p)
+    for i in range(x.size):
+        a = x[i] & np.uint32(0x7FFFFFFF)
+        out_binade[i] = kern.sr_binade(a, zk[i], c)[1] | (x[i] ^ a)
+        out_one[i] = kern.sr_add_one(x[i], zk[i], p)
+
+
+def _check_binade(fmt, overflow, rng):
+    """sr_binade is sr_add_one on fmt's magnitudes from one quantum to the largest value
+    (the edges among them and random ones; random bits and the extreme ones)."""
+    p = cf.fast32_params(fmt, overflow, "raise")
+    lo, hi = int(p.q_bits), int(p.max_bits)
+    x = np.concatenate([_edges(fmt), rng.integers(lo, hi + 1, 4096, dtype=np.uint64).astype(np.uint32)])
+    x = x[((x & np.uint32(0x7FFFFFFF)) >= lo) & ((x & np.uint32(0x7FFFFFFF)) <= hi)]
+    x |= rng.integers(0, 2, x.size, dtype=np.uint32) << np.uint32(31)
+    x = np.repeat(x, 2)
+    zk = rng.integers(0, 1 << 32, x.size, dtype=np.uint64).astype(np.uint32)
+    zk[::2] = rng.choice(np.uint32([0, 1, 1 << 31, 0xFFFFFFFF]), x.size // 2)
+    got, want = np.empty_like(x), np.empty_like(x)
+    _binade_and_one(x, zk, p, got, want)
+    bad = got != want
+    assert not bad.any(), (fmt, x[bad][:4], zk[bad][:4], got[bad][:4], want[bad][:4])
+
+
+@pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
+def test_sr_binade_matches_sr_add_one(fmt):
+    """Every registered format of the fast kernels: sr_add_block's first pass of a block the
+    fixed pass missed (sr_binade) gives sr_add_one's bits from one quantum to the largest value."""
+    for overflow in ("ieee", "saturate"):
+        _check_binade(fmt, overflow, np.random.default_rng(6))
+
+
+@given(FAST_FORMATS, st.sampled_from(["ieee", "saturate"]), st.integers(0, (1 << 32) - 1))
+def test_sr_binade_on_random_formats(fmt, overflow, seed):
+    """sr_binade is sr_add_one from one quantum to the largest value for random formats of the
+    fast kernels too, those sr_range_consts says do not fit included."""
+    _check_binade(fmt, overflow, np.random.default_rng(seed))
+
+
 @given(FAST_FORMATS, st.sampled_from(["ieee", "saturate"]), st.integers(0, (1 << 64) - 1))
 def test_sr_add_range_on_random_formats(fmt, overflow, seed):
     """Random formats of the fast kernels: where sr_range_consts says the format fits (every
@@ -211,7 +253,8 @@ def test_sr_add_range_on_random_formats(fmt, overflow, seed):
 def test_sr_formats_that_the_range_pass_does_not_take():
     """A smallest quantum above 2**31 (bias -40) and a largest value equal to the smallest
     normal (E1M1 fn): sr_range_consts says they do not fit, and round_sr_add32 rounds them by
-    sr_add_one, bit for bit as the generic kernel."""
+    sr_add_one (or sr_binade, which still holds from one quantum to the largest value), bit
+    for bit as the generic kernel."""
     from numfmt.formats.floating import FloatFormat
     rng = np.random.default_rng(3)
     for fmt in (FloatFormat(3, 2, bias=-40), FloatFormat(1, 1, special="fn")):
@@ -219,6 +262,7 @@ def test_sr_formats_that_the_range_pass_does_not_take():
         x = np.concatenate([np.repeat(_edges(fmt), 3), rng.integers(0, 1 << 32, 3000, dtype=np.uint64).astype(np.uint32)])
         assert not _range_and_one(x[:1], x[:1], p, np.empty(1, np.uint32), np.empty(1, np.uint32))
         _check(x.view(np.float32), fmt, k=32, seed=5, start=1)
+        _check_binade(fmt, "ieee", rng)
 
 
 def test_sr_blocks_switch_between_passes():
@@ -240,10 +284,45 @@ def test_sr_blocks_switch_between_passes():
                23: -info.smallest_subnormal / 2, 24: info.smallest_normal / 2}
         for block, value in odd.items():
             x[block * b + 5] = value
+        x[[block * b + 5 for block in range(4, 4 + kern.MISS_RUN)]] = info.smallest_normal / 3   # (a longer run)
         for k in (32, 3):
             for start in (0, 7):
                 _check(x[start:], fmt, k=k, seed=k, start=start)
                 _check(x[start:], fmt, "saturate", "ml_dtypes", k=k, seed=k + 1, start=start)
+
+
+def test_sr_blocks_the_fixed_pass_misses():
+    """round_sr_add32's blocks that the fixed pass misses, bit for bit as the generic kernel:
+    normal data with subnormals down to one quantum (sr_add_block's binade pass takes them),
+    with one element below one quantum, above the largest value, Inf, NaN or 0 (the binade
+    pass redone by sr_add_range, NaN by sr_add_one), a run of subnormal blocks (after
+    MISS_RUN of them blocks of DRAW_BLOCK without the fixed pass, which take sr_add_range
+    even where the binade pass would do), all of it at odd starts, at the chunk's edges
+    (one-element chunks: a pair that straddles an edge), k = 32 and 3, both overflows."""
+    b = kern.FIXED_BLOCK
+    rng = np.random.default_rng(7)
+    for name in ("e4m3", "e2m1", "binary16", "e5m2"):
+        fmt = nf.format(name)
+        info = fmt.info
+        qsub = fmt.emin - fmt.man_bits
+        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 30 * b + 11)).astype(np.float32)
+        x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max))
+        sub = np.exp2(rng.uniform(qsub, np.log2(info.smallest_normal), x.size)).astype(np.float32)
+        for block in range(1, 20, 2):           # subnormals at or above one quantum: the binade pass
+            x[block * b + rng.integers(0, b, 3)] = sub[block * b:block * b + 3]
+        x[3 * b + 1] = np.float32(2.0 ** qsub)
+        x[5 * b + 2] = np.nextafter(np.float32(info.smallest_normal), np.float32(0))
+        for block, value in {7: 2.0 ** qsub * 0.75, 9: info.max * 1.5, 11: np.inf, 13: np.nan, 15: 0.0,
+                             17: np.nextafter(np.float32(2.0 ** qsub), np.float32(0))}.items():
+            x[block * b + 9] = value        # ... where one element sends the block to sr_add_range
+        x[21 * b:(22 + kern.MISS_RUN) * b] = sub[21 * b:(22 + kern.MISS_RUN) * b]   # a run of subnormal blocks
+        x *= rng.choice(np.float32([-1, 1]), x.size)
+        for k in (32, 3):
+            for start in (0, 1, 7):
+                _check(x[start:], fmt, k=k, seed=k, start=start)
+                _check(x[start:], fmt, "saturate", "ml_dtypes", k=k, seed=k + 1, start=start)
+        for lo in (b - 1, 3 * b + 1, 5 * b + 2):     # one-element chunks
+            _check(x[lo:lo + 1], fmt, k=32, seed=2, start=lo)
 
 
 def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch):

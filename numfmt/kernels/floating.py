@@ -291,7 +291,8 @@ def sr_add_one(b, zk, p):
 
 
 FIXED_BLOCK = 128     # elements per block of the fixed pass of round_sr_add32's pairs loop, whose data leave its range more often
-MISS_RUN = 2      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
+MISS_RUN = 4      # pair-blocks in a row outside the fixed bias' range after which a seeded loop stops trying it
+                  # (a miss costs about half a block more: e4m3's normal data, one block in seven missed, keep it)
 U64 = np.uint64
 MAG64, SIGN64 = U64(0x7FFFFFFF7FFFFFFF), U64(0x8000000080000000)
 
@@ -324,10 +325,11 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     read back, in a second loop)."""
     shift, mask, keep, lo, hi = q
     outside = U64(0)
+    ws = buf[at:at + xs.size]       # (indexed by j alone: buf[at + j] would be a scatter)
     for j in range(xs.size):
         w = pair_word(z)
         z += U64(GOLDEN)
-        buf[U64(at + j)] = w
+        ws[j] = w
         b = xs[j]
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
@@ -340,7 +342,7 @@ def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, a
     """``sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
     buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
     draw_words(buf[at >> 1:], seed, start + i, 1, k)
-    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, *args)[0]
+    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, False, *args)[0]
 
 
 @inner_inline
@@ -348,26 +350,27 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
     DRAW_BLOCK), in pairs that share a SplitMix64 output, with the fixed bias
-    (``sr_fixed_pairs``, q) where a block lies in its range; a block that does not, and an element whose pair straddles the chunk's edge, by
-    ``block_pass(xs, outs, words, topk, *args)`` -> (NaN count, whether the block lay in that
-    range), words their random words (uint32; topk masks their top k bits). After MISS_RUN
-    blocks in a row that needed it, blocks of DRAW_BLOCK take block_pass right away until one
-    would not have (the fixed pass is wasted work where the data often leave its range; a
-    block that needs it now and then, as e4m3's subnormals of normal data, keeps the fixed
-    pass: FIXED_BLOCK, shorter, has such a block redo less). The words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with ``whole``
-    all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size // 2 + 2
-    long), as ``random.draw_words`` draws them. Returns the NaN count."""
+    (``sr_fixed_pairs``, q) where a block lies in its range; a block that does not, and an
+    element whose pair straddles the chunk's edge, by ``block_pass(xs, outs, words, topk,
+    missed, *args)`` -> (NaN count, whether the block lay in that range), words their random
+    words (uint32; topk masks their top k bits), missed whether the fixed pass just missed
+    the block. After MISS_RUN blocks in a row that needed it, blocks of DRAW_BLOCK take
+    block_pass right away until one would not have (the fixed pass is wasted work where the
+    data often leave its range; a block that needs it now and then, as e4m3's subnormals of
+    normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such a block redo less). The
+    words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with
+    ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size
+    // 2 + 2 long), as ``random.draw_words`` draws them. Returns the NaN count."""
     words = buf.view(np.uint32)
     topk = top_bits32(k)
     n = x_bits.size
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
     nans = 0
-    for i in range(lo_pair):        # the elements outside pairs: the first, the last
-        nans += _sr_single(x_bits, out_bits, i, buf, 1, start, seed, k, topk, block_pass, args)
-    for i in range(hi_pair, n):
-        nans += _sr_single(x_bits, out_bits, i, buf, i + lo_pair if whole else 0, start, seed, k, topk, block_pass,
-                           args)
+    for e in range(lo_pair + n - hi_pair):     # the elements outside pairs: the first, the last (one call
+        i = 0 if e < lo_pair else n - 1         # of block_pass, inlined, for both: compile time)
+        at = 1 if e < lo_pair else (i + lo_pair if whole else 0)
+        nans += _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
     misses = 0
     first = lo_pair
@@ -384,7 +387,8 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
                 continue
         else:
             draw_words(buf[at >> 1:], seed, start + first, end - first, k)
-        block_nans, fixed = block_pass(x_bits[first:end], out_bits[first:end], words[at:at + end - first], topk, *args)
+        block_nans, fixed = block_pass(x_bits[first:end], out_bits[first:end], words[at:at + end - first], topk,
+                                       fixed_pass, *args)
         nans += block_nans
         misses = 0 if fixed else misses + 1
         first = end
@@ -392,16 +396,32 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
 
 
 @inner_inline
-def sr_add_block(xs, outs, words, topk, p, c):
-    """``sr_pairs_loop``'s block pass of ``round_sr_add32``: every element by ``sr_add_range``
-    (c: ``sr_range_consts(p)``), in uint32 lanes; a block with a NaN (or of a format that
-    does not fit c) again by ``sr_add_one``. Returns (NaN count, whether every magnitude lay
-    from the smallest normal to the largest value)."""
+def _widen(low, high, b):
+    """(low, high) widened to the magnitude of the float32 bits b."""
+    a = U32(b & U32(0x7FFFFFFF))
+    return min(low, a), max(high, a)
+
+
+@inner_inline
+def sr_add_block(xs, outs, words, topk, missed, p, c):
+    """``sr_pairs_loop``'s block pass of ``round_sr_add32``, in uint32 lanes (c:
+    ``sr_range_consts(p)``). A block the fixed pass ``missed`` (likely near its range: as
+    e4m3's subnormals of normal data) first by ``sr_binade`` alone, which is the rounding
+    where every magnitude lies from one quantum to the largest value; any other by
+    ``sr_add_range``, a block with a NaN (or of a format that does not fit c) again by
+    ``sr_add_one``. Returns (NaN count, whether every magnitude lay from the smallest normal
+    to the largest value)."""
     low, high = U32(0xFFFFFFFF), U32(0)
+    if missed:
+        for j in range(xs.size):
+            a = U32(xs[j] & U32(0x7FFFFFFF))
+            outs[j] = U32(sr_binade(a, U32(words[j] & topk), c)[1] | U32(xs[j] ^ a))
+            low, high = _widen(low, high, xs[j])
+        if (low >= p.q_bits) & (high <= p.max_bits):
+            return 0, False
     for j in range(xs.size):
         outs[j] = sr_add_range(xs[j], U32(words[j] & topk), p, c)
-        a = U32(xs[j] & U32(0x7FFFFFFF))
-        low, high = min(low, a), max(high, a)
+        low, high = _widen(low, high, xs[j])
     nans = 0
     if (high > U32(0x7F800000)) | (not c[5]):
         for j in range(xs.size):
@@ -544,10 +564,10 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
 
 
 @inner_inline
-def _same_range_block(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits):
+def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, nan_bits):
     """``sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
-    ``same_range_sr32_one``. Returns (0: NaNs are not counted, whether every magnitude lay
-    at or below clamp_bits)."""
+    ``same_range_sr32_one`` (missed or not). Returns (0: NaNs are not counted, whether every
+    magnitude lay at or below clamp_bits)."""
     high = U32(0)
     for j in range(xs.size):
         outs[j] = same_range_sr32_one(xs[j], U32(words[j] & topk), keep, to_bias, clamp_bits, nan_bits)
@@ -747,6 +767,18 @@ def sr_range_consts(p):
 
 
 @inner_inline
+def sr_binade(a, zk, c):
+    """(v, r): the float32 magnitude bits a plus zk >> (32 - t), t the discarded bits of a's
+    binade (v), and v cut to its kept bits (r), c: ``sr_range_consts``. r is the stochastic
+    rounding of a (``sr_add_one``) for a from one quantum 2**qsub to the largest value: no
+    overflow, one binade's fixed shift (``sr_add_range``)."""
+    d, c2 = c[1], c[2]
+    sh = U32(minimum(U32(U32(a >> U32(23)) - d), c2) & U32(31))      # 32 - t (any, below one quantum)
+    v = U32(a + U32(zk >> sh))
+    return v, U32(v & U32(~U32(U32(0xFFFFFFFF) >> sh)))
+
+
+@inner_inline
 def sr_add_range(b, zk, p, c):
     """``sr_add_one`` of the float32 bits b with the random bits zk (their top k bits, the rest
     clear) for every b but NaN, where ``sr_range_consts(p)`` = c fits, in fewer steps. With t
@@ -763,9 +795,8 @@ def sr_add_range(b, zk, p, c):
     ones, d, c2, maxp, ks, fits = c
     a = U32(b & U32(0x7FFFFFFF))
     sign = U32(b ^ a)
-    sh = U32(minimum(U32(U32(a >> U32(23)) - d), c2) & U32(31))      # 32 - t (any, below one quantum)
-    v = U32(a + U32(zk >> sh))
-    r = U32(U32(v & U32(~U32(U32(0xFFFFFFFF) >> sh))) | sign)
+    v, r = sr_binade(a, zk, c)
+    r = U32(r | sign)
     r = U32(p.ovf0 | sign) if v > maxp else r
     f = U32(np.uint32(U32(a + ks)).view(np.float32))
     small = U32(p.q_bits | sign) if f > U32(zk ^ ones) else U32(sign & p.zero_sign)
