@@ -24,6 +24,7 @@ import numpy as np
 
 import numfmt as nf
 from numfmt import kernels
+from numfmt.kernels.inner import InnerDispatcher
 
 
 def tour(plain: bool) -> None:
@@ -71,14 +72,15 @@ def tour(plain: bool) -> None:
 
 
 def counts() -> dict[str, int]:
-    """Signatures per kernel (the cached dispatchers). Inlined helpers are left out: they
-    compile only when a kernel does, so their counts depend on whether the kernels came from
-    the disk cache."""
+    """Signatures per kernel (the cached dispatchers that Python calls). Helpers
+    (``kernels.inner``'s, inlined or not) are left out: they compile only when a kernel does,
+    so their counts depend on whether the kernels came from the disk cache."""
     out = {}
     for info in pkgutil.iter_modules(kernels.__path__):
         module = importlib.import_module(f"numfmt.kernels.{info.name}")
         for attr, obj in vars(module).items():
             if (isinstance(obj, numba.core.registry.CPUDispatcher) and obj.signatures
+                    and not isinstance(obj, InnerDispatcher)
                     and not isinstance(obj._cache, numba.core.caching.NullCache)):
                 out[f"{info.name}.{attr}"] = len(obj.signatures)
     return out

@@ -24,6 +24,7 @@ from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one, top_bits32)
 from .inner import inner_inline
+from .pipeline import kernel
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -256,25 +257,25 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                     codes[r, t, j] = q
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float32 rounding domain (float32 x)."""
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element32)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float64 rounding domain."""
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of fixed-point elements (MXINT8, BFP)."""
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of fixed-point elements in float32 (float32 x, see ``_fixed_element32``)."""
     return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32)
@@ -341,7 +342,7 @@ def _element32(v, tot, index, rand, seed, p, sr, codes):
                          np.int64(rnd), NO_SR if sr is None else sr)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, sr, p_scale, ts,
                          elem_max, scale_tiny, scale_max):
     """Scales with fraction bits (NVFP4), every step in float32 as torchao's ``_nvfp4_quantize``:
@@ -386,7 +387,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                     codes[r, t, j] = q
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def finite_amax32(bits):
     """The largest |x| over the finite float32 values whose bit patterns (int32) are given, as
     bits (0 when there is none)."""
@@ -883,7 +884,7 @@ def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, c
                         _pow2_scales32, (sexp, rule), work, tally, lim)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
     """``quantize_pow2_32`` of float elements with the float32 step ``nearest_element32`` (k
     None) or, with the k <= 32 random bits of sr_rule="add", ``sr_element32``, and its
@@ -902,7 +903,7 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
                            rule, lim, work, tally)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
     """``quantize_pow2_fast32`` of fixed-point elements rounded to nearest even by
     ``int_element32`` (p: ``Int32Params``; k None)."""
@@ -910,7 +911,7 @@ def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, 
                            int_element32, rule, lim, work, tally)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
                               elem_max, scale_tiny, scale_max, lim, work, tally):
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in

@@ -8,7 +8,8 @@ the helper's own code and a fifth to a third of a first call's compile time. Ker
 a helper as usual; a call from Python raises ``TypeError`` (there is no wrapper to call: Numba
 itself would crash) and points to ``helper.py_func``, the plain Python function, which is what
 the torch and JAX backends evaluate. Keyword options (``@inner(error_model="numpy")``) pass on
-to Numba.
+to Numba. Both compile with ``kernels.pipeline.NumfmtCompiler`` (``arg is None`` decided from the
+argument's type, so a helper compiles only the branch it can run).
 
 >>> import numpy as np
 >>> @inner_inline
@@ -31,6 +32,8 @@ import numba as nb
 from numba.core import config
 from numba.core.registry import CPUDispatcher
 
+from .pipeline import NumfmtCompiler
+
 _NO_WRAPPERS = dict(no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
@@ -50,7 +53,8 @@ def _decorator(cache: bool, base: dict) -> Callable:
         if config.DISABLE_JIT:
             return py_func
         targetoptions = dict(nopython=True, **base, **options, **_NO_WRAPPERS)
-        dispatcher = InnerDispatcher(py_func=py_func, locals={}, targetoptions=targetoptions)
+        dispatcher = InnerDispatcher(py_func=py_func, locals={}, targetoptions=targetoptions,
+                                     pipeline_class=NumfmtCompiler)
         if cache:
             dispatcher.enable_caching()
         return dispatcher

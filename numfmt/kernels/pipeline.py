@@ -1,0 +1,94 @@
+"""numfmt's Numba compiler pipeline: Numba's own, plus one pass that decides ``arg is None``
+from the argument's type.
+
+The kernels choose their paths with ``if codes is None:``, ``if k is None:`` and the like on
+arguments that are None in some calls and arrays or numbers in others. Numba drops the branch
+that cannot run only where the argument *is* None (its dead-branch pruning resolves an argument
+to a constant only for the none type): where it is an array or a number, Numba types and
+compiles the ``is None`` branch too, with every helper specialization it calls, and LLVM throws
+the code away afterwards. A first block cast compiled three copies of its row loop that way.
+``NoneTestsOfArguments`` turns ``arg is None`` into False (``is not None`` into True) where
+the argument's type is neither none nor optional, before Numba's pruning runs, so that each
+specialization compiles only the code it can run. Results do not change: a value of such a
+type is never None.
+
+``NumfmtCompiler`` is the pipeline of ``kernels.inner``'s decorators and of ``kernel``.
+"""
+from __future__ import annotations
+
+import operator
+
+import numba as nb
+from numba.core import ir, types
+from numba.core.compiler import CompilerBase, DefaultPassBuilder
+from numba.core.compiler_machinery import FunctionPass, register_pass
+from numba.core.ir_utils import guard, get_definition
+from numba.core.untyped_passes import DeadBranchPrune
+
+_MAYBE_NONE = (types.NoneType, types.Optional, types.Omitted)
+
+
+def _argument_none_test(func_ir: ir.FunctionIR, expr: ir.Expr) -> int | None:
+    """The index of the argument that ``expr`` (a binop) tests with ``is None`` / ``is not
+    None``, or None when it is no such test."""
+    if not (expr.op == "binop" and expr.fn in (operator.is_, operator.is_not)):
+        return None
+    sides = [guard(get_definition, func_ir, v) for v in (expr.lhs, expr.rhs)]
+    args = [d for d in sides if isinstance(d, ir.Arg)]
+    nones = [d for d in sides if isinstance(d, (ir.Const, ir.Global, ir.FreeVar)) and d.value is None]
+    return args[0].index if len(args) == 1 and len(nones) == 1 else None
+
+
+@register_pass(mutates_CFG=False, analysis_only=False)
+class NoneTestsOfArguments(FunctionPass):
+    """``arg is None`` -> False and ``arg is not None`` -> True for an argument whose type is
+    neither none, optional nor omitted (Numba's ``DeadBranchPrune``, next, drops the branch)."""
+
+    _name = "numfmt_none_tests_of_arguments"
+
+    def __init__(self):
+        FunctionPass.__init__(self)
+
+    def run_pass(self, state) -> bool:
+        changed = False
+        for block in state.func_ir.blocks.values():
+            for stmt in block.body:
+                if not (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr)):
+                    continue
+                index = _argument_none_test(state.func_ir, stmt.value)
+                if index is None or isinstance(state.args[index], _MAYBE_NONE):
+                    continue
+                stmt.value = ir.Const(stmt.value.fn is operator.is_not, stmt.value.loc)
+                changed = True
+        return changed
+
+
+class NumfmtCompiler(CompilerBase):
+    """Numba's nopython pipeline with ``NoneTestsOfArguments`` before its dead-branch pruning."""
+
+    def define_pipelines(self):
+        pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
+        pm.add_pass_after(NoneTestsOfArguments, _first_pass_before(pm, DeadBranchPrune))
+        pm.finalize()
+        return [pm]
+
+
+def _first_pass_before(pm, target):
+    """The pass that runs right before the first ``target`` in the pass manager pm."""
+    names = [p for p, _ in pm.passes]
+    return names[names.index(target) - 1]
+
+
+def kernel(py_func=None, **options):
+    """``nb.njit(**options)`` with ``NumfmtCompiler``: the decorator of kernels that Python calls.
+
+    >>> import numpy as np
+    >>> @kernel
+    ... def first_or_zero(a, default):
+    ...     return default if a is None else a[0]
+    >>> int(first_or_zero(np.array([7]), 0)), first_or_zero(None, 0)
+    (7, 0)
+    """
+    if py_func is None:
+        return lambda f: kernel(f, **options)
+    return nb.njit(py_func, pipeline_class=NumfmtCompiler, **options)

@@ -1,0 +1,56 @@
+"""numfmt's compiler pipeline (``numfmt.kernels.pipeline``): a specialization compiles only the
+branch of ``arg is None`` / ``arg is not None`` that it can run, and optional arguments (None
+in some runs of the same specialization) keep both branches."""
+import numpy as np
+from numba import types
+
+from numfmt.kernels.inner import inner
+from numfmt.kernels.pipeline import kernel
+
+
+@inner
+def _plus(x, y):
+    return x + y
+
+
+@kernel
+def _choose(a, k):
+    if k is None:
+        return _plus(a[0], 0.5)
+    return _plus(a[0], k)
+
+
+@kernel
+def _choose_not(a, k):
+    if k is not None:
+        return _plus(a[1], k)
+    return _plus(a[1], np.float32(0.25))
+
+
+def test_the_branch_that_cannot_run_is_not_compiled():
+    a = np.arange(1, 4)
+    assert _choose(a, np.int64(2)) == 3
+    assert _plus.signatures == [(types.int64, types.int64)]          # not (int64, float64) too
+    assert _choose(a, None) == 1.5
+    assert _plus.signatures[1] == (types.int64, types.float64)
+    assert _choose_not(a, np.int64(2)) == 4
+    assert len(_plus.signatures) == 2                                 # not (int64, float32) too
+    assert _choose_not(a, None) == 2.25
+
+
+@inner
+def _first_plus(a, k):
+    if k is None:
+        return a[0]
+    return a[0] + k
+
+
+@kernel
+def _optional(a, flag):
+    return _first_plus(a, np.int64(10) if flag else None)
+
+
+def test_optional_arguments_keep_both_branches():
+    a = np.arange(5, 8)
+    assert (_optional(a, True), _optional(a, False)) == (15, 5)
+    assert isinstance(_first_plus.signatures[0][1], types.Optional)
