@@ -794,20 +794,58 @@ def _added_lean(b, o, r, q, max_bits):
 
 
 @inner_inline
+def added_tally(b, index, step, args, lim32, q):
+    """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish32`` (p = args[0],
+    ``_nearest_step``'s; q = ``_added_params(p)``), and what a vector pass counts of it: (result
+    bits, ``_lean32``'s six counts by ``_added_lean``: inexact, overflow, underflow, flushed,
+    subnormal, b not finite). (index, step, lim32: unused, ``step_tally``'s signature.)"""
+    p = args[0]
+    a = U32(b & MAG32)
+    r = _added32(b, q)
+    o = _finish32(a, U32(b ^ a), r, p)
+    exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
+    return o, (not exact, ovf, und, flu, sub, special)
+
+
+@inner_inline
+def sum_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of a sum or difference of two values (b exact, or rounded to odd where
+    float32's is not: ``kernels.machine_arith``), which is never tiny and inexact: below
+    2**emin a sum of multiples of the smallest quantum is a subnormal value (every format of
+    ``casts.report.adds32`` has subnormals), so it neither underflows nor flushes to zero and
+    the pass leaves those counts out."""
+    o, f = added_tally(b, index, step, args, lim32, q)
+    return o, (f[0], f[1], False, False, f[4], f[5])
+
+
+@inner_inline
+def normal_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of a result that is zero or at least 2**emin (the square root of a value
+    of a format whose smallest quantum is at least 2**(2 emin)): it neither underflows, nor
+    flushes to zero, nor is subnormal, and the pass leaves those counts out."""
+    o, f = added_tally(b, index, step, args, lim32, q)
+    return o, (f[0], f[1], False, False, False, f[5])
+
+
+@inner_inline
+def step_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of any step (``_nearest_step`` ...; q unused): (its result bits,
+    ``_lean32``)."""
+    o, r, special = step(b, index, *args)
+    return o, _lean32(b, o, r, lim32)
+
+
+@inner_inline
 def _added_tile32(c, xs, outs, start, p, q, lim32, k):
-    """``_tile32`` for ``count_nearest_added32``: each element rounded by ``_added32`` and
-    ``_finish32`` (``nearest32_one``'s result) and ``_added_lean`` summed in six uint32 lanes
-    (pairs in 16-bit halves, as ``_tile32`` packs them, cost more instructions than the
-    registers they free), then the non-finite elements' counts from ``_cases32`` (only in
-    a tile that has some). Returns the tile's eight counts."""
+    """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
+    ``added_tally``, its counts summed in six uint32 lanes (pairs in 16-bit halves, as
+    ``_tile32`` packs them, cost more instructions than the registers they free), then the
+    non-finite elements' counts from ``_cases32`` (only in a tile that has some). Returns the
+    tile's eight counts."""
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
-        b = xs[i]
-        a = U32(b & MAG32)
-        r = _added32(b, q)
-        o = _finish32(a, U32(b ^ a), r, p)
+        o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
-        f = _added_lean(b, o, r, q, p.max_bits)
         n0 = U32(n0 + U32(f[0]))
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
@@ -815,13 +853,13 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         n4 = U32(n4 + U32(f[4]))
         n5 = U32(n5 + U32(f[5]))
     counts = np.zeros(8, np.int64)
-    add_counts(counts, _derive((U32(xs.size - n0), n1, n2, n3, n4), k), ONE)
+    add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
         b = xs[i]
         a = U32(b & MAG32)
         if a >= INF32:
-            f = _added_lean(b, outs[i], _added32(b, q), q, p.max_bits)
-            add_counts(counts, _derive((U32(not f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
+            f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
+            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
             add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
