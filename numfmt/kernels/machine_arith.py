@@ -888,21 +888,22 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tal
 
 @inner_inline
 def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, tally, q, kinds, lean, check, arity):
-    """Round and count one tile (``kernels.report._tile32``): ``tally(b, index, step, args, lim32, q)``
-    rounds each stand-in b and gives its ``_lean32`` counts, summed in uint32 lanes in one
-    branch-free pass that checks the operands by ``lean`` as it goes, then the elements whose
-    float32 result is not finite (``_fix_special``). Where every operand is a finite value
-    (``lean``), their stand-ins are +Inf, -Inf or the NaN ``_NAN32`` and their flags depend on
-    that alone (their rounding reads no random bits): with ``kinds`` (div, where x / 0 and
-    0 / 0 are common; elsewhere a finite operand's result is seldom not finite) the pass counts
-    each kind, one ``_fix_special`` each counts them all (they cost a division's tile no
-    visit). Else (without ``kinds``, or some operand not a value, or Inf or NaN) ``_fix_special`` counts each such element, found
-    by a second pass over the tile (a flag stored per element would cost the common tile a
-    byte store each), and where some operand is not a finite value ``_tile_not_values32``
-    checks the operands. Returns (counts (``numfmt.report.FLAGS`` order), some operand not a
-    value). Its loops run over the tile from 0 (an index from an offset would need a
-    wraparound test, which keeps the loop from vectorizing). The operands and results come as
-    their float32 bits (uint32 arrays: no array views to compile)."""
+    """Round and count one tile (``kernels.report._tile32``): ``tally(b, index, step, args,
+    lim32, q)`` rounds each stand-in b and gives its ``_lean32`` counts, summed in uint32 lanes
+    in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
+    whose float32 result is not finite (``_fix_special``). Where every operand is a finite
+    value (``lean``), their stand-ins are +Inf, -Inf or the NaN ``_NAN32`` and their flags
+    depend on that alone (their rounding reads no random bits): with ``kinds`` (div, where
+    x / 0 and 0 / 0 are common; elsewhere a finite operand's result is seldom not finite) the
+    pass counts each kind, one ``_fix_special`` each counts them all (they cost a division's
+    tile no visit). Else (without ``kinds``, or some operand not a value, or Inf or NaN)
+    ``_fix_special`` counts each such element, found by a second pass over the tile (a flag
+    stored per element would cost the common tile a byte store each), and where some operand
+    is not a finite value ``_tile_not_values32`` checks the operands. Returns (counts
+    (``numfmt.report.FLAGS`` order), some operand not a value). Its loops run over the tile
+    from 0 (an index from an offset would need a wraparound test, which keeps the loop from
+    vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
+    array views to compile)."""
     n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = U32(0)
     lean_ok = True
     for i in range(xb.size):
@@ -939,10 +940,11 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
 def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, tally, q, kinds, lean, check,
                   arity):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
-    rounding (``step``; ``tally``, its twin that also counts, in the tile's pass) of the stand-in
-    compute(x[i], y[i], z[i]) (rounded to odd at 24 bits), counted as a cast of it; then the
-    first indices by a scan of a tile while one of its counts has none (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns
-    the counts and first indices (``numfmt.report.FLAGS`` order)."""
+    rounding (``step``; ``tally``, its twin that also counts, in the tile's pass) of the
+    stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits), counted as a cast of it;
+    then the first indices by a scan of a tile while one of its counts has none
+    (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns the counts and
+    first indices (``numfmt.report.FLAGS`` order)."""
     c = _new_counts()
     if tiny + tiny == 0:
         bad[1] = 1

@@ -36,7 +36,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       _finish32, sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
+                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -794,15 +794,29 @@ def _added_lean(b, o, r, q, max_bits):
 
 
 @inner_inline
+def _finish_added32(a, sign, r, p):
+    """``_finish32`` in fewer steps, for the formats of ``numfmt.casts.report.adds32`` (whose
+    overflow result for a negative is p.ovf0 with the sign bit set): the sign bit set on every
+    result but a zero of a format without -0 (sign & (zero_sign | r | -r): r | -r has the sign
+    bit for every r != 0, also for the NaN of the sign bit that ``_added32`` gives past its
+    range). Equal to ``_finish32`` but for a NaN of the sign bit where p.nan1 is not p.nan0
+    with it (the callers fix those: a cast's in its pass over the non-finite elements; an
+    operation's NaN stand-in is positive)."""
+    special = p.nan0 if a > INF32 else p.ovf0
+    return U32((special if r > p.max_bits else r) | U32(sign & U32(p.zero_sign | U32(r | U32(U32(0) - r)))))
+
+
+@inner_inline
 def added_tally(b, index, step, args, lim32, q):
-    """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish32`` (p = args[0],
-    ``_nearest_step``'s; q = ``_added_params(p)``), and what a vector pass counts of it: (result
-    bits, ``_lean32``'s six counts by ``_added_lean``: inexact, overflow, underflow, flushed,
-    subnormal, b not finite). (index, step, lim32: unused, ``step_tally``'s signature.)"""
+    """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32`` (p =
+    args[0], ``_nearest_step``'s; q = ``_added_params(p)``; a NaN b of the sign bit: see there),
+    and what a vector pass counts of it: (result bits, ``_lean32``'s six counts by
+    ``_added_lean``: inexact, overflow, underflow, flushed, subnormal, b not finite). (index,
+    step, lim32: unused, ``step_tally``'s signature.)"""
     p = args[0]
     a = U32(b & MAG32)
     r = _added32(b, q)
-    o = _finish32(a, U32(b ^ a), r, p)
+    o = _finish_added32(a, U32(b ^ a), r, p)
     exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
     return o, (not exact, ovf, und, flu, sub, special)
 
@@ -840,7 +854,8 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
     ``added_tally``, its counts summed in six uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
-    non-finite elements' counts from ``_cases32`` (only in a tile that has some). Returns the
+    non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
+    a tile that has some). Returns the
     tile's eight counts."""
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
@@ -860,6 +875,7 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         if a >= INF32:
             f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
             add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
+            outs[i] = nearest32_one(b, p)
             add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
