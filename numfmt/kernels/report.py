@@ -861,14 +861,14 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
-        n0 = U32(n0 + U32(f[0]))
+        n0 = U32(n0 + U32(not f[0]))        # the exact ones: one instruction fewer
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
         n3 = U32(n3 + U32(f[3]))
         n4 = U32(n4 + U32(f[4]))
         n5 = U32(n5 + U32(f[5]))
     counts = np.zeros(8, np.int64)
-    add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
+    add_counts(counts, _derive((U32(xs.size - n0), n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
         b = xs[i]
         a = U32(b & MAG32)
