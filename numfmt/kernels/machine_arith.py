@@ -83,6 +83,7 @@ from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
+from ..casts.report import adds32
 from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _given_step, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, added_tally, normal_tally, scan_firsts, step_tally,
                      sum_tally)
@@ -1075,7 +1076,6 @@ def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
     ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones);
     p the kernel's parameters (the nearest-even twins round by one float32 addition: the
     formats of ``casts.report.adds32``, every registered one)."""
-    from ..casts.report import adds32
     if plain in (fast32_kernel, fast32_fma_div_sqrt_kernel) and not adds32(p):
         return None
     if plain is fast32_kernel:

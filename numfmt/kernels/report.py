@@ -855,8 +855,7 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     ``added_tally``, its counts summed in six uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
     non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
-    a tile that has some). Returns the
-    tile's eight counts."""
+    a tile that has some). Returns the tile's eight counts."""
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
