@@ -270,6 +270,23 @@ def test_added_counts_next_to_the_top_of_their_range(man_bits, above):
     _check(_added_limits(p), fmt, "nearest_even", "ieee")
 
 
+@pytest.mark.parametrize("name", ["e2m1", "e2m3", "e3m2", "e4m3fnuz"])
+def test_added_casts_of_nan_of_either_sign(name):
+    """``kernels.report._finish_added32`` gives a NaN input p.nan0 with the input's sign, the
+    cast's pass fixes those where p.nan1 differs (formats without NaN under nan="ml_dtypes":
+    NaN to +0 or -0; fnuz: one NaN): the results equal the plain cast's bit for bit, the
+    counts the counting pass', NaN and Inf of either sign in tiles of ones."""
+    fmt = nf.format(name)
+    nan = "ml_dtypes" if not fmt.has_nan else "raise"
+    specials = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1e30, -1e30], np.float32)
+    x = np.concatenate([np.ones(50000, np.float32), specials, np.ones(20000, np.float32), -specials])
+    y, rep = nf.round(x, fmt, nan=nan, report=True)
+    plain = nf.round(x, fmt, nan=nan)
+    assert np.array_equal(y.view(np.uint32), plain.view(np.uint32))
+    ref = _reference(x, plain, fmt, "nearest_even", 3, None, "add")
+    assert rep == ref and rep.first == ref.first
+
+
 def test_added_counts_take_the_registered_formats():
     """Every registered format of the nearest_even fast kernel counts by one float32 addition."""
     for _, _, fmt in nf.registered():

@@ -145,7 +145,7 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     plain, p, pc = fast
     rand = None if stochastic is None else kernel_random_bits(stochastic[3])
     seeded = rand is not None and rand.size == 0        # (an empty array of bits: drawn from the seed)
-    kernel = count_kernel32(plain, op, floating.exact_in_float32(op, fmt), seeded)
+    kernel = count_kernel32(plain, op, floating.exact_in_float32(op, fmt), seeded, p)
     if kernel is None:          # (no counting twin: the report's other path)
         return None
     y = operands[1] if len(operands) > 1 else x

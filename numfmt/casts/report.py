@@ -217,12 +217,14 @@ def fast32_derive(p) -> tuple:
 
 def adds32(p) -> bool:
     """Whether ``kernels.report.count_nearest_added32`` takes the format of p (a
-    ``Fast32Params``): it has subnormals (p.magic, 2**(qsub + 23), is 2**(emin + 23 - M)), and
-    its largest value lies below 2**(128 - s), s = 23 - M, from where ``_added32``'s m is no
-    longer a float32 (every registered format; else ``count_nearest32``)."""
+    ``Fast32Params``): it has subnormals (p.magic, 2**(qsub + 23), is 2**(emin + 23 - M)), its
+    largest value lies below 2**(128 - s), s = 23 - M, from where ``_added32``'s m is no
+    longer a float32, and a negative overflows to p.ovf0 with the sign bit set
+    (``_finish_added32``; every registered format; else ``count_nearest32``)."""
     s = int(p.t_top) - int(p.t_cap)
     magic = int(np.float32(p.magic).view(np.uint32))
-    return magic == (int(p.normal_bits) & 0x7F800000) + (s << 23) and int(p.max_bits) < (255 - s) << 23
+    return (magic == (int(p.normal_bits) & 0x7F800000) + (s << 23) and int(p.max_bits) < (255 - s) << 23
+            and int(p.ovf1) == int(p.ovf0) | 0x80000000)
 
 
 def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:

@@ -83,8 +83,10 @@ from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, residual
 from ..casts.common import NO_RANDOM_BITS
-from .report import (CAST_TILE, NFLAGS, ONE, _cases32, _derive, _given_step, _lean32, _mask, _nearest_step,
-                     _new_counts, _seeded_step, add_counts, scan_firsts)
+from ..casts.report import adds32
+from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _given_step, _mask, _nearest_step,
+                     _new_counts, _seeded_step, add_counts, added_tally, normal_tally, scan_firsts, step_tally,
+                     sum_tally)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32,
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
@@ -873,13 +875,12 @@ def _tile_not_values32(xb, yb, zb, pc, lean, check, arity):
 
 
 @inner
-def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
+def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tally, q):
     """Add to counts (int64) what n elements of the operands' bits xb, yb, zb and stand-in v
-    (float32) whose float32 result is not finite count beyond their ``_lean32`` counts: their
+    (float32) whose float32 result is not finite count beyond their ``tally`` counts: their
     ``_flags32`` less ``_derive`` of those."""
     b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-    o, r, special = step(b, index, *args)
-    f = _lean32(b, o, r, lim32)
+    o, f = tally(b, index, step, args, lim32, q)
     add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -n)
     m = _flags32(xb, yb, zb, v, o, op, index, lim32, step, args)
     for k in range(NFLAGS):
@@ -887,57 +888,64 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args):
 
 
 @inner_inline
-def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, lean, check, arity):
-    """Round and count one tile (``kernels.report._tile32``: ``_lean32`` summed in uint32 lanes
+def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, tally, q, kinds, lean, check, arity):
+    """Round and count one tile (``kernels.report._tile32``): ``tally(b, index, step, args,
+    lim32, q)`` rounds each stand-in b and gives its ``_lean32`` counts, summed in uint32 lanes
     in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
     whose float32 result is not finite (``_fix_special``). Where every operand is a finite
     value (``lean``), their stand-ins are +Inf, -Inf or the NaN ``_NAN32`` and their flags
-    depend on that alone (their rounding reads no random bits): the pass counts each kind,
-    one ``_fix_special`` each counts them all (x / 0 and 0 / 0 cost a division's tile no
-    visit). Else (some operand not a value, or Inf or NaN) ``_tile_not_values32`` checks the
-    operands and ``_fix_special`` counts each such element, found by a second pass over the
-    tile (a flag stored per element would cost the common tile a byte store each). Returns (counts (``numfmt.report.FLAGS``
-    order), some operand not a value). Its loops run over the tile from 0 (an index from an
-    offset would need a wraparound test, which keeps the loop from vectorizing). The operands
-    and results come as their float32 bits (uint32 arrays: no array views to compile)."""
-    n0 = n1 = n2 = n3 = U32(0)
+    depend on that alone (their rounding reads no random bits): with ``kinds`` (div, where
+    x / 0 and 0 / 0 are common; elsewhere a finite operand's result is seldom not finite) the
+    pass counts each kind, one ``_fix_special`` each counts them all (they cost a division's
+    tile no visit). Else (without ``kinds``, or some operand not a value, or Inf or NaN)
+    ``_fix_special`` counts each such element, found by a second pass over the tile (a flag
+    stored per element would cost the common tile a byte store each), and where some operand
+    is not a finite value ``_tile_not_values32`` checks the operands. Returns (counts
+    (``numfmt.report.FLAGS`` order), some operand not a value). Its loops run over the tile
+    from 0 (an index from an offset would need a wraparound test, which keeps the loop from
+    vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
+    array views to compile)."""
+    n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = U32(0)
     lean_ok = True
-    sixteen = U32(16)
     for i in range(xb.size):
         lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
         v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         b = _NAN32 if v != v else np.float32(v).view(np.uint32)
-        o, r, special = step(b, start + i, *args)
+        o, f = tally(b, start + i, step, args, lim32, q)
         ob[i] = o
-        f = _lean32(b, o, r, lim32)
-        n0 = U32(n0 + U32(U32(f[0]) | U32(U32(f[1]) << sixteen)))
-        n1 = U32(n1 + U32(U32(f[2]) | U32(U32(f[3]) << sixteen)))
-        n2 = U32(n2 + U32(U32(f[4]) | U32(U32(special) << sixteen)))
-        n3 = U32(n3 + U32(U32(b == _NAN32) | U32(U32(b == _NEG_INF32) << sixteen)))
-    lo16 = U32(0xFFFF)
+        n0 = U32(n0 + U32(f[0]))
+        n1 = U32(n1 + U32(f[1]))
+        n2 = U32(n2 + U32(f[2]))
+        n3 = U32(n3 + U32(f[3]))
+        n4 = U32(n4 + U32(f[4]))
+        n5 = U32(n5 + U32(f[5]))
+        if kinds:
+            nan = U32(nan + U32(b == _NAN32))
+            neg = U32(neg + U32(b == _NEG_INF32))
     counts = np.zeros(NFLAGS, np.int64)
-    add_counts(counts, _derive((U32(n0 & lo16), U32(n0 >> sixteen), U32(n1 & lo16), U32(n1 >> sixteen),
-                                U32(n2 & lo16)), kd), ONE)
-    n5, nan, neg = np.int64(n2 >> sixteen), np.int64(n3 & lo16), np.int64(n3 >> sixteen)
+    add_counts(counts, _derive((n0, n1, n2, n3, n4), kd), ONE)
     zero = U32(0)
-    if n5 and lean_ok:
-        for b, n in ((_INF32, n5 - nan - neg), (_NEG_INF32, neg), (_NAN32, nan)):
-            _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args)
+    if n5 and lean_ok and kinds:
+        for b, n in ((_INF32, np.int64(n5 - nan - neg)), (_NEG_INF32, np.int64(neg)), (_NAN32, np.int64(nan))):
+            _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args,
+                         tally, q)
         return counts, False
     for i in range(xb.size if n5 else 0):
         v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         if not abs(v) < np.float32(np.inf):
-            _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args)
+            _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args, tally, q)
     return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
 
 
 @nb.njit(inline="always")
-def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, lean, check, arity):
+def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, tally, q, kinds, lean, check,
+                  arity):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
-    rounding (``step``) of the stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits),
-    counted as a cast of it; then the first indices by a scan of a tile while one of its
-    counts has none (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns
-    the counts and first indices (``numfmt.report.FLAGS`` order)."""
+    rounding (``step``; ``tally``, its twin that also counts, in the tile's pass) of the
+    stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits), counted as a cast of it;
+    then the first indices by a scan of a tile while one of its counts has none
+    (``_flags32``). x, y, z and out are float32 bits (uint32 arrays). Returns the counts and
+    first indices (``numfmt.report.FLAGS`` order)."""
     c = _new_counts()
     if tiny + tiny == 0:
         bad[1] = 1
@@ -946,8 +954,8 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     seen = np.int64(0)
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
-        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args,
-                                      lean, check, arity)
+        counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, tally, q,
+                                      kinds, lean, check, arity)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
@@ -966,63 +974,85 @@ def _element_flags(i, xb, yb, zb, ob, op, base, lim32, step, args, compute):
 
 
 @nb.njit(inline="always")
-def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, arity):
-    """``_count_loop32`` rounding to nearest even (``_nearest_step``)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), _lean_values32,
-                         _nearest_value32, arity)
+def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, tally, kinds, arity):
+    """``_count_loop32`` rounding to nearest even (``_nearest_step``), the tile's pass by one
+    float32 addition (``kernels.report.added_tally``, or ``sum_tally``: the formats of
+    ``casts.report.adds32``)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), tally,
+                         _added_params(p), kinds, _lean_values32, _nearest_value32, arity)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
-    """``fast32_kernel`` (add, sub, mul) counting as it goes (``_count_loop32``) where float32's
+    """``fast32_kernel``'s add and sub counting as it goes (``_count_loop32``) where float32's
     result is exact (``arithmetic.floating.exact_in_float32``): its own stand-in. x, y, z and
     out are the float32 operands' and results' bits (uint32 arrays), lim32 and kd as
     ``kernels.report._cases32`` and ``_derive`` take them. Returns the counts and first
     indices; z must be x (``_special`` reads it). Each counting kernel compiles one loop (one
     operation, one stand-in, one source of random bits), chosen in Python
     (``count_kernel32``): a first call compiles only what it runs."""
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, sum_tally, False, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_fast32_kernel`` for mul (op 2: products may underflow)."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul32, added_tally, False, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_odd_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_kernel`` where float32's result may be inexact: the stand-in is
     ``_add_mul_odd32``'s."""
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _add_mul_odd32, added_tally, False,
+                            2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``fast32_fma_div_sqrt_kernel``'s fma (op 3) counting as it goes, as ``count_fast32_kernel``
     (float32's sums rounded to odd)."""
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, 3)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, added_tally, False, 3)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for div (op 4)."""
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, 2)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div32, added_tally, True, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_fast32_fma_kernel`` for sqrt (op 5; y unused: x)."""
-    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, 1)
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, added_tally, False, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_root_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
+    """``count_fast32_sqrt_kernel`` where no root is tiny (``normal_roots``)."""
+    return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, normal_tally, False, 1)
+
+
+def normal_roots(p) -> bool:
+    """Whether the square root of every nonzero value of the format of p (a ``Fast32Params``)
+    is at least its smallest normal 2**emin: its smallest quantum is at least 2**(2 emin)."""
+    quantum, normal = (float(np.array(v, np.uint32).view(np.float32)) for v in (p.q_bits, p.normal_bits))
+    return quantum >= normal * normal
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
     ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step,
-                         (p,), _same_range_values32, _same_range_value32, 2)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step, (p,),
+                         step_tally, (), True, _same_range_values32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_same_range32_kernel`` for mul (op 2: ``_mul_odd32``, float64 for the error)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step,
-                         (p,), _same_range_values32, _same_range_value32, 2)
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step, (p,),
+                         step_tally, (), True, _same_range_values32, _same_range_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1030,24 +1060,30 @@ def count_fast32_seeded_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32,
     """``fast32_sr_kernel`` with SplitMix64's random bits of seed (k <= 32 of them) counting as it
     goes, as ``count_fast32_kernel`` (float32's result is exact: its own stand-in)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                         (p, seed, top_bits32(k)), _lean_values32, _nearest_value32, 2)
+                         (p, seed, top_bits32(k)), step_tally, (), True, _lean_values32, _nearest_value32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, rand):
     """``count_fast32_seeded_kernel`` with the given random bits rand (rand[i] for element i)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), _lean_values32, _nearest_value32, 2)
+                         (p, rand, U32(32 - k)), step_tally, (), True, _lean_values32, _nearest_value32, 2)
 
 
-def count_kernel32(plain, op: str, exact: bool, seeded: bool):
+def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
     """The counting twin of the float32 kernel ``plain`` for op, or None where it has none:
     ``exact`` where float32's result is exact (``arithmetic.floating.exact_in_float32``),
-    ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones)."""
+    ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones);
+    p the kernel's parameters (the nearest-even twins round by one float32 addition: the
+    formats of ``casts.report.adds32``, every registered one)."""
+    if plain in (fast32_kernel, fast32_fma_div_sqrt_kernel) and not adds32(p):
+        return None
     if plain is fast32_kernel:
-        return count_fast32_kernel if exact else count_fast32_odd_kernel
+        return count_fast32_odd_kernel if not exact else count_fast32_mul_kernel if op == "mul" else count_fast32_kernel
     if plain is fast32_fma_div_sqrt_kernel:
-        return {"fma": count_fast32_fma_kernel, "div": count_fast32_div_kernel, "sqrt": count_fast32_sqrt_kernel}[op]
+        if op == "sqrt":
+            return count_fast32_root_kernel if normal_roots(p) else count_fast32_sqrt_kernel
+        return count_fast32_fma_kernel if op == "fma" else count_fast32_div_kernel
     if plain is same_range32_kernel:
         return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
     if plain is fast32_sr_kernel:

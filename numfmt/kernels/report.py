@@ -36,7 +36,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       _finish32, sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
+                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
 from .inner import inner, inner_inline
 
 NFLAGS = 9
@@ -794,21 +794,73 @@ def _added_lean(b, o, r, q, max_bits):
 
 
 @inner_inline
+def _finish_added32(a, sign, r, p):
+    """``_finish32`` in fewer steps, for the formats of ``numfmt.casts.report.adds32`` (whose
+    overflow result for a negative is p.ovf0 with the sign bit set): the sign bit set on every
+    result but a zero of a format without -0 (sign & (zero_sign | r | -r): r | -r has the sign
+    bit for every r != 0, also for the NaN of the sign bit that ``_added32`` gives past its
+    range). Equal to ``_finish32`` but for a NaN of the sign bit where p.nan1 is not p.nan0
+    with it (the callers fix those: a cast's in its pass over the non-finite elements; an
+    operation's NaN stand-in is positive)."""
+    special = p.nan0 if a > INF32 else p.ovf0
+    return U32((special if r > p.max_bits else r) | U32(sign & U32(p.zero_sign | U32(r | U32(U32(0) - r)))))
+
+
+@inner_inline
+def added_tally(b, index, step, args, lim32, q):
+    """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32`` (p =
+    args[0], ``_nearest_step``'s; q = ``_added_params(p)``; a NaN b of the sign bit: see there),
+    and what a vector pass counts of it: (result bits, ``_lean32``'s six counts by
+    ``_added_lean``: inexact, overflow, underflow, flushed, subnormal, b not finite). (index,
+    step, lim32: unused, ``step_tally``'s signature.)"""
+    p = args[0]
+    a = U32(b & MAG32)
+    r = _added32(b, q)
+    o = _finish_added32(a, U32(b ^ a), r, p)
+    exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
+    return o, (not exact, ovf, und, flu, sub, special)
+
+
+@inner_inline
+def sum_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of a sum or difference of two values (b exact, or rounded to odd where
+    float32's is not: ``kernels.machine_arith``), which is never tiny and inexact: below
+    2**emin a sum of multiples of the smallest quantum is a subnormal value (every format of
+    ``casts.report.adds32`` has subnormals), so it neither underflows nor flushes to zero and
+    the pass leaves those counts out."""
+    o, f = added_tally(b, index, step, args, lim32, q)
+    return o, (f[0], f[1], False, False, f[4], f[5])
+
+
+@inner_inline
+def normal_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of a result that is zero or at least 2**emin (the square root of a value
+    of a format whose smallest quantum is at least 2**(2 emin)): it neither underflows, nor
+    flushes to zero, nor is subnormal, and the pass leaves those counts out."""
+    o, f = added_tally(b, index, step, args, lim32, q)
+    return o, (f[0], f[1], False, False, False, f[5])
+
+
+@inner_inline
+def step_tally(b, index, step, args, lim32, q):
+    """``added_tally`` of any step (``_nearest_step`` ...; q unused): (its result bits,
+    ``_lean32``)."""
+    o, r, special = step(b, index, *args)
+    return o, _lean32(b, o, r, lim32)
+
+
+@inner_inline
 def _added_tile32(c, xs, outs, start, p, q, lim32, k):
-    """``_tile32`` for ``count_nearest_added32``: each element rounded by ``_added32`` and
-    ``_finish32`` (``nearest32_one``'s result) and ``_added_lean`` summed in six uint32 lanes
-    (pairs in 16-bit halves, as ``_tile32`` packs them, cost more instructions than the
-    registers they free), then the non-finite elements' counts from ``_cases32`` (only in
+    """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
+    ``added_tally``, its counts summed in six uint32 lanes (pairs in 16-bit halves, as
+    ``_tile32`` packs them, cost more instructions than the registers they free), then the
+    non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
     a tile that has some). Returns the tile's eight counts."""
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
-        b = xs[i]
-        a = U32(b & MAG32)
-        r = _added32(b, q)
-        o = _finish32(a, U32(b ^ a), r, p)
+        o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
-        f = _added_lean(b, o, r, q, p.max_bits)
-        n0 = U32(n0 + U32(f[0]))
+        n0 = U32(n0 + U32(not f[0]))        # the exact ones: one instruction fewer
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
         n3 = U32(n3 + U32(f[3]))
@@ -820,8 +872,9 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         b = xs[i]
         a = U32(b & MAG32)
         if a >= INF32:
-            f = _added_lean(b, outs[i], _added32(b, q), q, p.max_bits)
-            add_counts(counts, _derive((U32(not f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
+            f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
+            add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
+            outs[i] = nearest32_one(b, p)
             add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
