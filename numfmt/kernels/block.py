@@ -528,7 +528,7 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits):
     ar = U32(r & U32(0x7FFFFFFF))
     ne_x = o != v
     ne_e = ne_x
-    if pow2 is None:        # nvfp4 (Numba prunes the branch on a None argument)
+    if pow2 is None:        # nvfp4 (the branch pruned either way: kernels.pipeline)
         ne_e = (r != y) & (U32(U32(y & U32(0x7FFFFFFF)) | ar) != U32(0))
     sub = U32(ar - low_bits) < U32(normal_bits - low_bits)
     return (valid & ne_x, valid & ovf, valid & tiny & ne_e, valid & ne_e & (ar == U32(0)), valid & sub,
@@ -573,7 +573,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
         a_in = _at(s_in, i)
         y, r, code, o, ovf, tiny = _scaled_element32(v, a_in, _at(s_out, i), zs[i] if k is not None else U32(0), p,
                                                      cp, element, scaled)
-        if codes is not None:     # Numba prunes a branch only on a None argument
+        if codes is not None:     # (either branch pruned: kernels.pipeline)
             codes[i] = code
         if outs is not None:
             outs[i] = o
@@ -691,7 +691,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     axis ``group`` at a time. Returns tally."""
     bs = x.shape[1]
     amax, s_in, s_out, zs, e_in, e_out = work
-    if codes is None:       # nested tests of None arguments: a plain round compiles only _lean_rows
+    if codes is None:       # a plain round compiles only _lean_rows (kernels.pipeline)
         if tally is None:
             if k is None:
                 _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group)
@@ -778,7 +778,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work,
     scale rounds, and goes ``LEAN_GROUP`` blocks at a time in one vectorized loop) their
     amaxes, their scales, then block by block the elements; per row of inner blocks their
     amaxes and scales, then the elements place by place."""
-    if lean is None:        # (Numba prunes a branch only where the argument tested is None)
+    if lean is None:        # (either branch pruned: kernels.pipeline)
         return
     if out is None:
         return
