@@ -151,10 +151,12 @@ def drawn_bits(buf, words, off, j, k):
 def element_bits(rand, seed, index, nbits):
     """The random integer of element ``index``: rand[index] for explicit bits, else (rand is
     an empty array, or None: a separate compiled specialization) SplitMix64 number ``index`` of
-    ``seed``. The casts pass an int64 array either way, so each kernel compiles once."""
+    ``seed``. The casts pass an int64 array either way, so each kernel compiles once. rand is
+    read at a uint64 index: with a signed one's negative-index wraparound, AVX-512 builds of
+    the kernels' loops gathered it."""
     if rand is None:
         return splitmix_bits(seed, index, nbits)
-    return rand[index] if rand.size != 0 else splitmix_bits(seed, index, nbits)
+    return rand[np.uint64(index)] if rand.size != 0 else splitmix_bits(seed, index, nbits)
 
 
 def squares_key(seed: int) -> int:

@@ -640,8 +640,10 @@ def tally_arrays(base: int) -> tuple:
 def _draw32(zs, n, rand, seed, index, k):
     """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
     rand's where it is not empty, else SplitMix64's of seed, one output per pair of elements
-    (``numfmt.random``; a loop that never reads rand). Indices are uint64: a signed one's
-    negative-index wraparound made AVX-512 builds gather and scatter."""
+    (``numfmt.random``; a loop that never reads rand). rand is read at uint64 indices: a signed
+    one's negative-index wraparound made AVX-512 builds gather; a pair's output is stored whole
+    into the uint64 view of its two words (little-endian: the low half is the first's), where
+    two stores a word apart were scattered."""
     if rand.size != 0:
         for i in range(n):
             zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
@@ -650,15 +652,15 @@ def _draw32(zs, n, rand, seed, index, k):
     head = min(index & 1, n)                  # an odd first element: the high half of its pair
     pairs = (n - head) >> 1
     z = pair_state(seed, index + head)
+    both = U64(U64(topk) * U64(0x100000001))  # topk in each half
+    ws = zs[head:head + 2 * pairs].view(np.uint64)
     for m in range(pairs):
-        w = splitmix64(z)
+        ws[m] = splitmix64(z) & both
         z += U64(GOLDEN)
-        zs[U64(head + 2 * m)] = U32(U32(w & U64(0xFFFFFFFF)) & topk)
-        zs[U64(head + 2 * m + 1)] = U32(U32(w >> U64(32)) & topk)
-    for i in range(head):
-        zs[i] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
-    for i in range(head + 2 * pairs, n):      # an even last element: the low half of its pair
-        zs[i] = U32(U32(splitmix_bits(seed, index + i, 32)) & topk)
+    if head:                                  # (tests, not loops of one element, which LLVM scattered)
+        zs[0] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
+    if head + 2 * pairs < n:                  # an even last element: the low half of its pair
+        zs[n - 1] = U32(U32(splitmix_bits(seed, index + n - 1, 32)) & topk)
 
 
 def fast32_work(x3_shape, stochastic: bool) -> tuple:

@@ -87,10 +87,11 @@ from ..casts.report import adds32
 from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _given_step, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, added_tally, normal_tally, scan_firsts, step_tally,
                      sum_tally)
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, VALUE, _finish32,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, U64, VALUE, _finish32,
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
 from .inner import inner, inner_inline
+from .vectors import wide_vectors
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -147,8 +148,8 @@ def _seeded(rand, seed, index, nbits):
 
 @inner_inline
 def _given(rand, seed, index, nbits):
-    """The explicit random number ``index``."""
-    return rand[index]
+    """The explicit random number ``index`` (at a uint64 index, as ``element_bits`` reads it)."""
+    return rand[U64(index)]
 
 
 @nb.njit(inline="always")          # (forceinline compiled it apart: +0.8 s on a first nf.add)
@@ -321,7 +322,7 @@ def _no_draw32(rand, seed, index, k):
 
 @inner_inline
 def _given32(rand, seed, index, k):
-    return U32(U32(rand[index]) << U32(32 - k))
+    return U32(U32(rand[U64(index)]) << U32(32 - k))
 
 
 @nb.njit(inline="always")
@@ -330,6 +331,7 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
     by ``rounder`` with p and the k random bits ``draw`` gives element start + i; bad[0] = 1 if
     one of the ``arity`` operands is not a value of the format (``_values32`` with pc and
     ``check``), bad[1] = 1 (nothing computed) where the thread flushes subnormals."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -400,6 +402,7 @@ def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, ar
     """``_nearest_loop32`` (``rounder`` with p: ``_nearest32`` or ``_lean_directed32``) checking the
     operands by ``_lean_values32`` as it goes, and by ``_check_values32`` after it where that
     did not hold for every element."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -441,6 +444,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
     product of x[i] and y[start + i] (exact) rounded by ``sr_add_range`` in the same pass as
     the operands' check (``_loop32``'s), and a block with a NaN result (or of a format
     sr_add_range does not take) again by ``sr_add_one``, its NaN made positive."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     if tiny + tiny == 0:
         bad[1] = 1
         return
@@ -700,6 +704,7 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, com
     of DRAW_BLOCK elements whose random bits ``_block_words`` gives first; a block with an
     element the window did not decide again by ``_odd_sr_exact``; operands checked as
     ``_lean_loop32``'s."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     if tiny + tiny == 0:
         bad[1] = 1
         return

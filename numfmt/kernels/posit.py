@@ -61,6 +61,7 @@ from .arith import odd_sum_bits
 from .floating import COUNT_BLOCK, U32, U64, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 from .prefetch import prefetch_ahead
+from .vectors import wide_vectors
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -811,6 +812,7 @@ def _pass32(x, out, y, z, c, mul, fma, sign, odd, compute):
     """out[i] = the float trick's rounding of v = compute(x[i], y[i], z[i], ...) (the result
     rounded to odd at 24 bits), v itself where ``odd``, or ``UNDONE`` (see ``product_sum32``);
     whether an element is UNDONE."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = False
     for i in range(x.size if fma else 0):     # fma's addend: a pass of its own (one loop to compile)
         undone = _off_grid32(z[i], c)

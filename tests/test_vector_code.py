@@ -1,0 +1,45 @@
+"""The hot element-wise loops load and store contiguous vectors: the machine code that Numba
+compiles for this host has no gather or scatter instruction in them.
+
+Numba's signed array index wraps a negative value around (``i < 0 ? i + n : i``). Where LLVM
+could not prove an index such as ``start + i`` non-negative, it vectorized the loop on AVX-512
+with a gather (vpgatherqd, ...) per load and a scatter per store, 1.5-3x slower: posit casts,
+the seeded SR casts' words, block SR's random bits, every read of explicit random bits
+(``numfmt.random.element_bits``). The loops index with uint64 or slice first; this test keeps
+them so. AVX2 has gathers (no scatters): the same kernels have none there either.
+
+Each kernel is compiled afresh, without the disk cache (cached code cannot be inspected), for
+the signature that a small call of its entry point gave it.
+"""
+import re
+
+import numba as nb
+import numpy as np
+import pytest
+
+import numfmt as nf
+from numfmt.kernels import block, fixed, floating, machine_arith, posit
+
+x = np.linspace(-3, 3, 64, dtype=np.float32)
+e4m3, binary16 = nf.round(x, "e4m3"), nf.round(x, "binary16")
+
+# kernel -> a call that compiles (or loads) it
+CASES = {
+    posit.fast_round32: lambda: nf.round(x, "posit16"),
+    posit.round32: lambda: nf.round(x, "posit16", "stochastic", seed=1),
+    floating.round_sr_add32: lambda: nf.round(x, "e4m3", "stochastic", seed=1),
+    fixed.cast_fast_sr: lambda: nf.round(x, nf.FixedFormat(16, 8), "stochastic", seed=1),
+    block.quantize_pow2_fast32: lambda: nf.round(x.reshape(2, 32), "mxfp8_e4m3", "stochastic", axis=1, seed=1),
+    machine_arith.fast32_sr_kernel: lambda: nf.add(e4m3, e4m3, "e4m3", "stochastic", seed=1),
+    machine_arith.machine_sr_kernel: lambda: nf.add(binary16, binary16, "binary16", "stochastic", seed=1),
+}
+
+
+@pytest.mark.parametrize("kernel", CASES, ids=lambda k: f"{k.__module__}.{k.__name__}")
+def test_no_gather_or_scatter(kernel):
+    CASES[kernel]()
+    fresh = nb.njit(**kernel.targetoptions)(kernel.py_func)
+    for sig in kernel.signatures:
+        fresh.compile(sig)
+        found = sorted(set(re.findall(r"\bv\w*(?:gather|scatter)\w*", fresh.inspect_asm(sig))))
+        assert not found, f"{kernel.__module__}.{kernel.__name__}{sig}: {found}"
