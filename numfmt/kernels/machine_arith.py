@@ -910,6 +910,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     from 0 (an index from an offset would need a wraparound test, which keeps the loop from
     vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
     array views to compile)."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = U32(0)
     lean_ok = True
     for i in range(xb.size):
