@@ -38,6 +38,7 @@ from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits6
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
                        sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
 from .inner import inner, inner_inline
+from .vectors import wide_vectors
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -600,6 +601,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     uint32 lanes, two to a lane (fewer registers: six separate sums spilled to the stack), in
     one branch-free pass that vectorizes, then the special elements fixed (only in a tile
     that has some). Returns the tile's eight counts (an int64 array)."""
+    wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     m0 = m1 = m2 = U32(0)             # two counts each, in 16-bit halves (CAST_TILE < 2**16)
     for i in range(xs.size):
         o, r, special = step(xs[i], start + i, *args)
@@ -856,6 +858,7 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
     non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
     a tile that has some). Returns the tile's eight counts."""
+    wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
