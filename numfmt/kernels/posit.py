@@ -424,6 +424,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
             out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
         return
     c = fast_args(n, es, p, dom_m == 52)
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = 0
     for lo in range(0, out.size, COUNT_BLOCK):    # counted in uint32 lanes (see round_nearest32)
         block_left = U32(0)
