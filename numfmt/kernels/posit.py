@@ -474,6 +474,7 @@ def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_c
     q = cast_params(n, es)
     k, rule_nearest = sr
     c = fast_args(n, es, p, dom_m == 52)
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = 0
     if not (want_code or rule_nearest) and rand.size == 0:
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
