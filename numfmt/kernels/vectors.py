@@ -13,15 +13,24 @@ loop into. It changes the choice of instructions only, never a result, and nothi
 host has no AVX-512 (the preference is a maximum).
 """
 from numba import types
+from numba.core import config
 from numba.extending import intrinsic
 
 
 @intrinsic
-def wide_vectors(typingctx):
-    """Let LLVM vectorize the calling function's loops in vectors up to 512 bits wide (its
-    function attribute "prefer-vector-width"="512"; llvmlite knows no string attributes, so
-    it goes in through the set itself)."""
+def _prefer_512_bit_vectors(typingctx):
     def codegen(context, builder, signature, args):
         set.add(builder.function.attributes, '"prefer-vector-width"="512"')
         return context.get_dummy_value()
     return types.none(), codegen
+
+
+def _nothing():
+    return None
+
+
+# Let LLVM vectorize the calling function's loops in vectors up to 512 bits wide (its function
+# attribute "prefer-vector-width"="512"; llvmlite knows no string attributes, so it goes in
+# through the set itself). With NUMBA_DISABLE_JIT (the kernels run as Python,
+# tests/test_no_int_overflow.py) a call does nothing: an intrinsic has no Python form.
+wide_vectors = _nothing if config.DISABLE_JIT else _prefer_512_bit_vectors
