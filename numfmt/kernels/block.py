@@ -19,10 +19,10 @@ import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import GOLDEN, element_bits, pair_state, splitmix64, splitmix_bits
+from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
-                       nearest32_one, nearest_grid32, round_one, top_bits32)
+                       nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
 
@@ -642,8 +642,8 @@ def _draw32(zs, n, rand, seed, index, k):
     rand's where it is not empty, else SplitMix64's of seed, one output per pair of elements
     (``numfmt.random``; a loop that never reads rand). rand is read at uint64 indices: a signed
     one's negative-index wraparound made AVX-512 builds gather; a pair's output is stored whole
-    into the uint64 view of its two words (little-endian: the low half is the first's), where
-    two stores a word apart were scattered."""
+    (``pair_word``) into the uint64 view of its two words, where two stores a word apart were
+    scattered."""
     if rand.size != 0:
         for i in range(n):
             zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
@@ -652,10 +652,10 @@ def _draw32(zs, n, rand, seed, index, k):
     head = min(index & 1, n)                  # an odd first element: the high half of its pair
     pairs = (n - head) >> 1
     z = pair_state(seed, index + head)
-    both = U64(U64(topk) * U64(0x100000001))  # topk in each half
+    both = twice32(topk)
     ws = zs[head:head + 2 * pairs].view(np.uint64)
     for m in range(pairs):
-        ws[m] = splitmix64(z) & both
+        ws[m] = pair_word(z) & both
         z += U64(GOLDEN)
     if head:                                  # (tests, not loops of one element, which LLVM scattered)
         zs[0] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
