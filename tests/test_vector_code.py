@@ -8,8 +8,8 @@ the seeded SR casts' words, block SR's random bits, every read of explicit rando
 (``numfmt.random.element_bits``). The loops index with uint64 or slice first; this test keeps
 them so. AVX2 has gathers (no scatters): the same kernels have none there either.
 
-Each kernel is compiled afresh, without the disk cache (cached code cannot be inspected), for
-the signature that a small call of its entry point gave it.
+Each kernel is compiled afresh, without the disk cache (cached code cannot be inspected), by its
+own compiler pipeline, for the signature that a small call of its entry point gave it.
 """
 import re
 
@@ -38,7 +38,8 @@ CASES = {
 @pytest.mark.parametrize("kernel", CASES, ids=lambda k: f"{k.__module__}.{k.__name__}")
 def test_no_gather_or_scatter(kernel):
     CASES[kernel]()
-    fresh = nb.njit(**kernel.targetoptions)(kernel.py_func)
+    # (with the kernel's own compiler pipeline: numfmt's, kernels.pipeline, for the block kernels)
+    fresh = nb.njit(pipeline_class=kernel._compiler.pipeline_class, **kernel.targetoptions)(kernel.py_func)
     for sig in kernel.signatures:
         fresh.compile(sig)
         found = sorted(set(re.findall(r"\bv\w*(?:gather|scatter)\w*", fresh.inspect_asm(sig))))
