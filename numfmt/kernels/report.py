@@ -845,8 +845,8 @@ def normal_tally(b, index, step, args, lim32, q):
 
 @inner_inline
 def step_tally(b, index, step, args, lim32, q):
-    """``added_tally`` of any step (``_nearest_step`` ...; q unused): (its result bits,
-    ``_lean32``)."""
+    """The tally of any step (``_nearest_step`` ...), in ``added_tally``'s signature (q unused):
+    (its result bits, ``_lean32``)."""
     o, r, special = step(b, index, *args)
     return o, _lean32(b, o, r, lim32)
 
