@@ -99,8 +99,6 @@ def _random_format(draw, max_bits: int, specials: Sequence[str], signed) -> Floa
                           special=special, zero=zero)
     except ValueError:
         reject()
-    if not is_reachable_code(fmt, fmt.max_magnitude_code):   # no normal value at all
-        reject()
     return fmt
 
 

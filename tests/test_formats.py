@@ -187,6 +187,19 @@ def test_format_errors_are_clear():
             call()
 
 
+def test_formats_without_a_normal_value():
+    """One exponent bit under special="ieee" leaves only subnormals (the field 1 is Inf and
+    NaN): such a format rounds to its subnormals, but without subnormals rounding would reach
+    no positive value at all (it gave 0 below 1.5 and 1.5 from 3.0 toward zero), so it is an error."""
+    fmt = nf.FloatFormat(1, 2)
+    assert not fmt.has_normals and fmt.info.max < fmt.info.smallest_normal
+    assert nf.round(np.float32([0.7, 1.2, 1.7, 3.0]), fmt, overflow="saturate").tolist() == [0.5, 1.0, 1.5, 1.5]
+    assert all(f.has_normals for f in (nf.FloatFormat(1, 2, special="finite"), nf.FloatFormat(1, 1, special="fn"),
+                                       nf.format("e4m3"), nf.format("e8m0")))
+    with pytest.raises(ValueError, match="e1m2_nosub has no normal value.*subnormals=True"):
+        nf.FloatFormat(1, 2, subnormals=False)
+
+
 def test_set_num_threads_limit():
     """Regression: set_num_threads(1000) was accepted on two CPUs. The limit is the number of
     CPUs this process may use, as numba.set_num_threads has it."""

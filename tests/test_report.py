@@ -75,8 +75,8 @@ def reference_flags(x: float, y: float, overflowed: bool, tiny: bool, maxv: floa
         return {"nan_in"}
     if math.isnan(y):
         return {"invalid"} | ({"overflow", "inexact"} if overflowed else set())
-    if math.isinf(x):
-        return {"inexact", "saturated"} if not math.isinf(y) else set()
+    if math.isinf(x):         # clamped to ±max: subnormal in formats without a normal value (e1m2)
+        return {"inexact", "saturated"} | ({"subnormal"} if abs(y) < normal else set()) if not math.isinf(y) else set()
     out = set()
     if y != x:
         out.add("inexact")
@@ -143,6 +143,25 @@ def test_float_counts_equal_the_reference(data):
         x32 = x.astype(np.float32)
     y32, rep32 = nf.round(x32, fmt, mode, overflow, nan=nan, report=True, **kwargs)
     assert report_counts(rep32) == float_reference(x32, y32, fmt, mode, rand, k, rule)
+
+
+@pytest.mark.parametrize("fmt", [nf.FloatFormat(1, 2), nf.FloatFormat(1, 7), nf.FloatFormat(1, 2, bias=-2),
+                                 nf.FloatFormat(1, 2, signed=False)], ids=str)
+def test_float_counts_of_formats_without_a_normal_value(fmt):
+    """Regression: in formats whose every nonzero value is subnormal (e1m2: 0.5 .. 1.5, Inf, NaN),
+    the float32 pass counted results clamped to max as normal and missed overflows such as 1.7
+    (1.75 with an unbounded exponent range, above max 1.5); an Inf clamped to max was no subnormal."""
+    x = np.random.default_rng(5).standard_normal(2000) * np.repeat([2.0, 0.3], 1000)
+    x = np.concatenate([x, [np.inf, -np.inf, 0.0, 1.7, -1.7, 1.2]])
+    x = np.abs(x) if not fmt.signed else x
+    for mode in MODES[:-1]:
+        for overflow in ("ieee", "saturate"):
+            for dtype in (np.float32, np.float64):
+                xs = x.astype(dtype)
+                y, rep = nf.round(xs, fmt, mode, overflow, report=True)
+                assert report_counts(rep) == float_reference(xs, y, fmt, mode, None, 1, "add"), (mode, overflow)
+                assert report_counts(cast_report.float_report(xs, y, fmt, nf.Rounding[mode.upper()], None)) == \
+                    report_counts(rep)
 
 
 @FAST

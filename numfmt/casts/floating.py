@@ -130,10 +130,11 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
     modes alike), with a smallest quantum 2**qsub of at least 2**FAST32_MIN_QUANTUM: then a
     float32 subnormal input rounds to 0 whether or not the hardware flushes it to zero (it
     lies below half the quantum, and below 2**-32 of it, where round_sr_add32's fraction of
-    the quantum is 0)."""
+    the quantum is 0). Formats without a normal value (``FloatFormat.has_normals``) take the
+    generic kernels: the fast ones' counts assume the largest value is normal."""
     M = fmt.man_bits
     qsub = fmt.emin - M if fmt.subnormals else fmt.emin
-    if not (float32_domain(fmt) and fmt.signed and fmt.zero and 1 <= M <= 22 and qsub >= FAST32_MIN_QUANTUM
+    if not (float32_domain(fmt) and fmt.has_normals and fmt.signed and fmt.zero and 1 <= M <= 22 and qsub >= FAST32_MIN_QUANTUM
             and overflow in ("ieee", "saturate")):
         return None
     p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]

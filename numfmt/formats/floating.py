@@ -141,6 +141,10 @@ class FloatFormat:
                              "and negatives of unsigned formats); use special='fn' or 'ieee'")
         if self.max_magnitude_code < 1:
             raise ValueError(f"{self.name} has no positive finite value")
+        if not (self.subnormals or self.has_normals):
+            raise ValueError(f"{self.name} has no normal value (its largest finite code lies in exponent field 0), "
+                             "so without subnormals rounding reaches no positive value; use subnormals=True, "
+                             "or special='fn' or 'finite' to free the top exponent field")
         # from the integers alone (a Fraction of 2**bias could exhaust memory for wide exponents);
         # subnormals then lie at or above 2**(-1022 - 52) = 2**-1074, float64's smallest value
         top = self.emin + ((self.max_magnitude_code - self.code_offset) >> self.man_bits)  # max < 2**top
@@ -190,6 +194,16 @@ class FloatFormat:
         if self.special in ("fn", "p3109"):
             return top - 1
         return top
+
+    @property
+    def has_normals(self) -> bool:
+        """Whether some finite value is normal: False where every nonzero code is subnormal
+        (one exponent bit under special="ieee": the field 1 holds Inf and NaN).
+
+        >>> FloatFormat(1, 2).has_normals, FloatFormat(1, 2, special="finite").has_normals
+        (False, True)
+        """
+        return self.max_magnitude_code - self.code_offset >= 1 << self.man_bits
 
     @property
     def inf_magnitude_code(self) -> int | None:

@@ -68,7 +68,7 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     m = 0 if nan_x | nan_y | inf_x else m
     m |= NAN_IN if nan_x else 0
     m |= (INVALID | ((OVERFLOW | INEXACT) if ovf else 0)) if nan_y else 0
-    m |= (INEXACT | SATURATED) if inf_x & (ay != np.inf) & (not nan_y) else 0
+    m |= (INEXACT | SATURATED | (SUBNORMAL if ay < normal else 0)) if inf_x & (ay != np.inf) & (not nan_y) else 0
     return m
 
 
