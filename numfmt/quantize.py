@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import array_libraries
-from .casts import round as _round
 from .stochastic import stochastic_args
 from .casts.common import as_float_array
 from .casts.fixed import divide_round
+from .kernels import fixed as kern
+from .parallel import run_ranges
 from .casts.report import integer_report
 from . import report as _report
 from .formats.integer import FixedFormat
@@ -184,23 +185,45 @@ def affine_integers(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
                     exact: bool, sr) -> np.ndarray:
     """The integers of ``quantize_affine`` for the float array x and the ``affine_params``;
     ``sr`` the ``numfmt.stochastic.stochastic_args`` of x (exact only, else None)."""
-    x = x.astype(np.float64 if exact else np.float32)
+    if not exact:
+        return _float32_recipe(x, fmt, scale, zero_point)
+    x = x.astype(np.float64)
     if np.isnan(x).any():
         raise nan_error(int(np.isnan(x).sum()))
-    if exact:
-        flat = np.ascontiguousarray(x).reshape(-1)
-        s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
-        q = divide_round(flat, s, mode, -(1 << 62), 1 << 62, stochastic=sr).reshape(x.shape)
-    else:
-        with np.errstate(over="ignore", divide="ignore"):
-            ratio = x / scale
-        # rounded and saturated to int24 where fmt has at most 16 bits (saturating at 2**23
-        # instead of 2**31 changes nothing once q + zero_point is clipped to fmt): float32
-        # holds every int24, so this is the float32 cast that nf.round(x, "int8") compiles
-        wide = "int32" if fmt.bits > 16 else "int24"
-        with _report.suspended():           # quantize_affine counts itself
-            q = _round(ratio, wide, "nearest_even", overflow="saturate").astype(np.int64)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    s = scale if scale.ndim == 0 else np.broadcast_to(scale, x.shape)
+    q = divide_round(flat, s, mode, -(1 << 62), 1 << 62, stochastic=sr).reshape(x.shape)
     return np.clip(q + zero_point, fmt.min_int, fmt.max_int).astype(storage_dtype(fmt))
+
+
+def _float32_recipe(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_point: np.ndarray) -> np.ndarray:
+    """``affine_integers`` for exact=False in one pass (``kernels.fixed.affine_nearest_even``):
+    x as float32 (shape (pre, C, post) around the channel axis, C = 1 per tensor), taken as
+    rows of post elements that share a channel, or for post = 1 as rows of the C channels."""
+    with np.errstate(over="ignore"):              # float64 beyond float32: Inf, as ONNX's cast
+        x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.size == 0:
+        return np.empty(x.shape, storage_dtype(fmt))
+    channels = max(scale.size, zero_point.size)
+    axis = next((i for i, n in enumerate(np.broadcast_shapes(scale.shape, zero_point.shape)) if n > 1), -1)
+    post = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    per_row = post > 1 or channels == 1
+    # rows that the threads share: one per channel run (or per element, one channel)
+    x2 = x.reshape((-1, 1) if channels == 1 else (-1, post) if per_row else (-1, channels))
+    work = np.float32 if fmt.bits <= 16 else np.float64
+    wide = 1 << (23 if fmt.bits <= 16 else 31)      # int24: exact in float32, and for formats of at
+    bounds = tuple(map(work, (-wide, wide - 1, fmt.min_int, fmt.max_int)))   # most 16 bits as good as int32
+    scale = np.ascontiguousarray(np.broadcast_to(scale.reshape(-1), (channels,)))
+    zero_point = np.broadcast_to(zero_point.reshape(-1), (channels,)).astype(work)
+    out = np.empty(x2.shape, storage_dtype(fmt))
+
+    def rows(a: int, b: int) -> bool:
+        xs, ys = (x2[a:b], out[a:b]) if channels > 1 else (x2[a:b].reshape(1, -1), out[a:b].reshape(1, -1))
+        return kern.affine_nearest_even(xs, ys, a, scale, zero_point, per_row, bounds)
+
+    if any(run_ranges(rows, x2.shape[0], work_per_item=x2.shape[1])):
+        raise nan_error(int(np.isnan(x).sum()))
+    return out.reshape(x.shape)
 
 
 def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.ndarray:

@@ -128,6 +128,38 @@ def test_quantize_affine_matches_onnxruntime():
                           <= np.broadcast_to(scale, x.shape)[(got > np.iinfo(np_type).min) & (got < np.iinfo(np_type).max)] / 2 * 1.0001)
 
 
+@pytest.mark.parametrize("name", ["int8", "uint8", "int4", "int16", "int32", "uint32"])
+def test_quantize_affine_float32_recipe_in_one_pass(name):
+    """``kernels.fixed.affine_nearest_even`` equals the recipe written in NumPy (float32 x and
+    scale, the float32 quotient rounded half to even, saturated to int32, plus the zero point,
+    saturated to fmt): per tensor, per channel with channels in rows (axis 0, 1) or in columns
+    (the last axis), chunks of several threads, float64 inputs beyond float32, huge quotients."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((6, 5, 40000)) * np.float64(fmt.max_int) / 4
+    x[0, 0, :8] = [np.inf, -np.inf, 1e39, -1e39, 3e38, 2.0 ** 40, 0.5, -0.5]
+    zp = lambda n: rng.integers(fmt.min_int, fmt.max_int, n, endpoint=True) // 3        # noqa: E731
+    for axis, scale, zero in [(None, 0.37, zp(1)[0]), (0, rng.uniform(0.01, 3, 6), zp(6)), (1, rng.uniform(0.01, 3, 5), 0),
+                              (2, rng.uniform(0.01, 3, 40000), zp(40000))]:
+        shape = [1, 1, 1]
+        if axis is not None:
+            shape[axis] = -1
+        with np.errstate(over="ignore", invalid="ignore"):
+            x32, s32 = x.astype(np.float32), np.reshape(scale, shape if axis is not None else ()).astype(np.float32)
+            r = np.clip(np.rint(x32 / s32).astype(np.float64), -2.0 ** 31, 2.0 ** 31 - 1)
+        expected = np.clip(r + np.reshape(zero, shape if axis is not None else ()), fmt.min_int, fmt.max_int)
+        old = nf.get_num_threads()
+        for threads in (1, 2):
+            nf.set_num_threads(threads)
+            try:
+                got = nf.quantize_affine(x, fmt, scale, zero, axis=axis)
+            finally:
+                nf.set_num_threads(old)
+            np.testing.assert_array_equal(got, expected.astype(got.dtype))
+    with pytest.raises(ValueError, match="NaN"):
+        nf.quantize_affine(np.array([1.0, np.nan]), fmt, 0.5)
+
+
 def test_quantize_affine_exact_differs_from_float32_only_when_float32_misrounds():
     x = np.array([2.5000002], np.float32)          # x / 1e-7 in float32 is not the exact quotient
     scale = np.float32(1e-7)

@@ -342,3 +342,51 @@ def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
     """``cast_fast`` under stochastic rounding (a kernel of its own: the deterministic one
     compiles half the code); element i uses random number start + i."""
     return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
+
+
+
+@inner_inline
+def _affine_nearest_even(xi, s, z, bounds):
+    """``quantize_affine``'s float32 recipe for one element: the float32 quotient xi / s rounded
+    half to even, saturated to the wide integer range, plus the zero point z, saturated to the
+    format's range; bounds = (wide_lo, wide_hi, lo, hi) and z of the work type, in which every
+    step is exact (float32 for formats of at most 16 bits and the wide range int24, else
+    float64 and int32)."""
+    wide_lo, wide_hi, lo, hi = bounds
+    r = min(max(np.rint(xi / s), wide_lo), wide_hi)
+    return min(max(r + z, lo), hi)
+
+
+def as_integer(q):
+    """The integer of the integral float q: int32 from float32 (packed conversions on AVX2
+    too), int64 from float64."""
+
+
+@nb.extending.overload(as_integer, inline="always")
+def _as_integer_for(q):
+    if q == nb.types.float32:
+        return lambda q: np.int32(q)
+    return lambda q: np.int64(q)
+
+
+@nb.njit(cache=True, nogil=True)
+def affine_nearest_even(x, out, row0, scale, zero_point, per_row, bounds):
+    """out = ``quantize_affine(x, fmt, scale, zero_point)`` for exact=False, rows of the 2-d
+    float32 x (C order; row0 the index of x's first row in the whole array): ``per_row``, row
+    r of the whole array has channel r % C (scale float32, zero_point of the work type, length
+    C), else column j has channel j. Returns whether x holds a NaN (the caller raises: the
+    results of NaN are undefined)."""
+    nan = False
+    for r in range(x.shape[0]):
+        xs, ys = x[r], out[r]
+        if per_row:
+            c = (row0 + r) % scale.size
+            s, z = scale[c], zero_point[c]
+            for j in range(xs.size):
+                ys[j] = as_integer(_affine_nearest_even(xs[j], s, z, bounds))
+                nan |= xs[j] != xs[j]
+        else:
+            for j in range(xs.size):
+                ys[j] = as_integer(_affine_nearest_even(xs[j], scale[j], zero_point[j], bounds))
+                nan |= xs[j] != xs[j]
+    return nan
