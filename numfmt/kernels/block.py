@@ -686,10 +686,11 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
 def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, chunk, scaled,
                  scales, sargs, work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
-    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, c0, dr, s_in,
-    s_out, tally, *sargs)`` (the n blocks' per-block outputs, block i's at [r0 + i * dr, c0 + i *
-    (1 - dr)], and float32 factors; with tally it returns the group's (scale_top,
-    scale_bottom)), the random bits (k not None) into a scratch array, then
+    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, b0, s_in, s_out,
+    tally, *sargs)`` (the n blocks' per-block outputs, block i's at the flat index b0 + i of the
+    per-block array, where a group's blocks are consecutive, and so are a row's, and their
+    float32 factors; with tally it returns the group's (scale_top, scale_bottom)), the random
+    bits (k not None) into a scratch array, then
     the elements by ``_pass32``: over the whole group with every element's scales spread out
     (blocks along the last axis), or per place along the blocked axis over the inner blocks.
     ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
@@ -709,7 +710,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             rows = min(GROUP, row_hi - g)
             n = rows * bs
             _amax32_rows(x, g, rows, amax)
-            limits = scales(amax, rows, g, 0, 1, s_in, s_out, tally, *sargs)
+            limits = scales(amax, rows, g, s_in, s_out, tally, *sargs)
             if k is not None:
                 _draw32(zs, n, rand, seed, start + g * bs, k)
             if tally is None:       # block by block, each scale a constant of its loop
@@ -747,7 +748,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, 0, inner, amax)
-        limits = scales(amax, inner, r, 0, 0, s_in, s_out, tally, *sargs)
+        limits = scales(amax, inner, r * inner, s_in, s_out, tally, *sargs)
         nan = False
         for j in range(inner if tally is not None else 0):
             nan |= s_in[j] != s_in[j]
@@ -797,7 +798,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work,
         for g in range(row_lo, row_hi, group):
             rows = min(group, row_hi - g)
             _amax32_rows(x, g, rows, amax)
-            scales(amax, rows, g, 0, 1, s_in, s_out, None, *sargs)
+            scales(amax, rows, g, s_in, s_out, None, *sargs)
             for i in range(rows):
                 r = g + i
                 _pass32(x[r], s_in[i], s_out[i], out[r], None, zs, p, cp, None, lean, scaled, None, lim, False)
@@ -807,7 +808,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work,
         for j0 in range(0, inner, chunk):
             n = min(chunk, inner - j0)
             _amax32_inner(x, r, j0, n, amax)
-            scales(amax, n, r, j0, 0, s_in, s_out, None, *sargs)
+            scales(amax, n, r * inner + j0, s_in, s_out, None, *sargs)
             for t in range(bs):
                 _pass32(x[r, t, j0:j0 + n], s_in, s_out, out[r, t, j0:j0 + n], None, zs, p, cp, None, lean, scaled,
                         None, lim, False)
@@ -843,14 +844,16 @@ def shared_exponent32(m, rule):
 
 
 @inner_inline
-def _pow2_scales32(amax, n, r0, c0, dr, s_in, s_out, tally, sexp, rule):
-    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
+def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits; block i's exponent
+    into sexp[b0 + i], sexp the exponents flattened), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
     limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    exps = sexp[b0:b0 + n]      # (a slice: b0 + i, a signed index, would scatter)
     for i in range(n):
         s = shared_exponent32(amax[i], rule)
-        sexp[r0 + i * dr, c0 + i * (1 - dr)] = s
+        exps[i] = s
         nan = s == np.int32(NAN_EXP)
         s_in[i] = np.float32(np.nan) if nan else _pow2_of(np.int32(-s))
         s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
@@ -866,10 +869,10 @@ def _pow2_scales32(amax, n, r0, c0, dr, s_in, s_out, tally, sexp, rule):
 
 
 @inner_inline
-def _nvfp4_scales32(amax, n, r0, c0, dr, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
-    """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
-    rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
-    quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
+def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
+    """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
+    scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
+    ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
     (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
     ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
@@ -877,8 +880,9 @@ def _nvfp4_scales32(amax, n, r0, c0, dr, s_in, s_out, tally, svals, p_scale, ts,
         b = min(max((a / emax32) / ts, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
+    vals = svals[b0:b0 + n]     # (a slice: as in _pow2_scales32)
     for i in range(n):
-        svals[r0 + i * dr, c0 + i * (1 - dr)] = s_out[i]
+        vals[i] = s_out[i]
         s_in[i] = s_out[i] = ts * s_out[i]
     top = bottom = 0
     if tally is not None:
@@ -895,7 +899,7 @@ def _nvfp4_scales32(amax, n, r0, c0, dr, s_in, s_out, tally, svals, p_scale, ts,
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
                     work, tally):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, POW2_GROUP,
-                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp, rule), work, tally, lim)
+                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp.reshape(-1), rule), work, tally, lim)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
@@ -931,7 +935,7 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32."""
-    sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    sargs = (svals.reshape(-1), p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
                             lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
