@@ -899,16 +899,17 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
                     work, tally):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, POW2_GROUP,
-                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp.reshape(-1), rule), work, tally, lim)
+                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp, rule), work, tally, lim)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
     """``quantize_pow2_32`` of float elements with the float32 step ``nearest_element32`` (k
     None) or, with the k <= 32 random bits of sr_rule="add", ``sr_element32``, and its
-    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
-    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
-    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally. (The step
+    parameters p, cp; ``rule`` for 23 fraction bits; sexp flat (1-D, the blocks in C order);
+    out, when not None, float32; ``work``: ``fast32_work``'s; ``tally``: None, or
+    ``tally_arrays``' to count the report (lim = (True, normal_bits, low_bits) of the element,
+    see ``_cases32``); returns tally. (The step
     is chosen here, by k's type, not passed in: a function argument's type names its address,
     and the cache would never find the kernel again.)"""
     if k is None and codes is None:     # values (counted or not): the lean step
@@ -934,8 +935,8 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
                               elem_max, scale_tiny, scale_max, lim, work, tally):
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
-    format's ``Fast32Params`` (nearest even); the bounds float32."""
-    sargs = (svals.reshape(-1), p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there."""
+    sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
                             lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
