@@ -690,9 +690,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     tally, *sargs)`` (the n blocks' per-block outputs, block i's at the flat index b0 + i of the
     per-block array, where a group's blocks are consecutive, and so are a row's, and their
     float32 factors; with tally it returns the group's (scale_top, scale_bottom)), the random
-    bits (k not None) into a scratch array, then
-    the elements by ``_pass32``: over the whole group with every element's scales spread out
-    (blocks along the last axis), or per place along the blocked axis over the inner blocks.
+    bits (k not None) into a scratch array, then the elements by ``_pass32``: over the whole
+    group with every element's scales spread out (blocks along the last axis), or per place
+    along the blocked axis over the inner blocks.
     ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
     the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
     without one. Where only values are wanted (codes, tally and k None), ``_lean_rows`` rounds
@@ -872,9 +872,9 @@ def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
 def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
     scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
-    ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
-    (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
-    ones below tiny32."""
+    ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN
+    scale). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
+    lay above max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = np.int32(amax[i]).view(np.float32)
         b = min(max((a / emax32) / ts, tiny32), max32)
@@ -909,9 +909,9 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
     parameters p, cp; ``rule`` for 23 fraction bits; sexp flat (1-D, the blocks in C order);
     out, when not None, float32; ``work``: ``fast32_work``'s; ``tally``: None, or
     ``tally_arrays``' to count the report (lim = (True, normal_bits, low_bits) of the element,
-    see ``_cases32``); returns tally. (The step
-    is chosen here, by k's type, not passed in: a function argument's type names its address,
-    and the cache would never find the kernel again.)"""
+    see ``_cases32``); returns tally. (The step is chosen here, by k's type, not passed in: a
+    function argument's type names its address, and the cache would never find the kernel
+    again.)"""
     if k is None and codes is None:     # values (counted or not): the lean step
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, lean_finite32,
                                lean_finite32, rule, lim, work, tally)
