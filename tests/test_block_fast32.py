@@ -122,6 +122,17 @@ def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_lean_groups_and_chunks(fmt):
+    """A plain round's last group of blocks along the last axis and last chunk of inner blocks
+    cut short (``kernels.block._lean_rows``): a block count 3 past a multiple of POW2_GROUP,
+    LEAN_GROUP and LEAN_CHUNK, along either axis."""
+    blocks = blocks_of(fmt, 2 * kern.LEAN_CHUNK + 3, 3)          # (n, bs)
+    assert blocks.shape[0] % kern.POW2_GROUP == blocks.shape[0] % kern.LEAN_GROUP == 3
+    check(blocks, fmt, axis=-1)
+    check(np.ascontiguousarray(blocks.T), fmt, axis=0)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_spread_sample(fmt):
     """2**16 float32 patterns over the whole range, normal data x 10, scales at the top and
     the bottom of the scale range, along both axes and a middle axis (3-D)."""

@@ -287,6 +287,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     ts = np.float32(1.0)
     layout = (lambda a: a.reshape(a.shape[:2])) if x3.shape[2] == 1 else (lambda a: a)   # see kernels.block
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
+    flat = arrays[:3] + (per_block.reshape(-1),)        # the fast kernels write the per-block array flat
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
     if fast is not None:        # the element's float32 step: (p32, cp, k, element) in place of (p, sr[, fx])
         p32, cp = fast
@@ -309,7 +310,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     tallies = None
     if pow2:
         if fast is not None:
-            tallies = _run_rows(fast_kernel, *arrays, rand, seed, start, *fast, rule_params(fmt, 23), lim,
+            tallies = _run_rows(fast_kernel, *flat, rand, seed, start, *fast, rule_params(fmt, 23), lim,
                                 work=work)
         else:
             fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
@@ -329,7 +330,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
                       SCALE_MIN_NVFP4, fmt.scale.info.max)
         else:
-            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *arrays, rand, seed, start, *fast, scale32, ts,
+            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, rand, seed, start, *fast, scale32, ts,
                                 fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), lim,
                                 work=work)
     result = (codes if want_code else out).reshape(padded_shape)

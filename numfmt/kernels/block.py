@@ -29,6 +29,9 @@ from .pipeline import kernel
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
 LEAN_GROUP = 32               # nvfp4 blocks whose scales are computed together (values only, see ``_lean_rows``)
+POW2_GROUP = 4                # the same for power-of-two scales
+LEAN_CHUNK = 256              # nvfp4's inner blocks rounded together (values only, see ``_lean_rows``)
+WHOLE_ROW = 1 << 62           # (power-of-two scales: all inner blocks of a row together)
 GROUP = 256                   # blocks whose scales are computed together (last-axis blocks)
 MAX32 = 3.4028234663852886e38
 
@@ -301,13 +304,15 @@ def _amax32_rows(x, g, rows, amax):
 
 
 @inner_inline
-def _amax32_inner(x, r, amax):
-    """amax[j] = the largest magnitude bits (as ``_amax32_rows``) of block (r, j) of the 3-D x."""
-    for j in range(x.shape[2]):
+def _amax32_inner(x, r, j0, n, amax):
+    """amax[j] = the largest magnitude bits (as ``_amax32_rows``) of block (r, j0 + j) of the
+    3-D x, j < n."""
+    for j in range(n):
         amax[j] = 0
     for t in range(x.shape[1]):
-        for j in range(x.shape[2]):
-            amax[j] = max(amax[j], _abs_bits32(x[r, t, j]))
+        xs = x[r, t, j0:j0 + n]         # (a slice: j0 + j, a signed index, would gather)
+        for j in range(n):
+            amax[j] = max(amax[j], _abs_bits32(xs[j]))
 
 
 @inner_inline
@@ -374,7 +379,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        _amax32_inner(x, r, amax)
+        _amax32_inner(x, r, 0, inner, amax)
         for j in range(inner):
             svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
                                                 max32)
@@ -678,32 +683,34 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
 
 
 @inner_inline
-def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, scaled, scales,
-                 sargs, work, tally, lim):
+def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, chunk, scaled,
+                 scales, sargs, work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
-    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, r0, dr, s_in,
-    s_out, tally, *sargs)`` (the blocks' scale per-block outputs and float32 factors; with
-    tally it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a scratch array, then
-    the elements by ``_pass32``: over the whole group with every element's scales spread out
-    (blocks along the last axis), or per place along the blocked axis over the inner blocks.
+    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, b0, s_in, s_out,
+    tally, *sargs)`` (the n blocks' per-block outputs, block i's at the flat index b0 + i of the
+    per-block array, where a group's blocks are consecutive, and so are a row's, and their
+    float32 factors; with tally it returns the group's (scale_top, scale_bottom)), the random
+    bits (k not None) into a scratch array, then the elements by ``_pass32``: over the whole
+    group with every element's scales spread out (blocks along the last axis), or per place
+    along the blocked axis over the inner blocks.
     ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
     the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
     without one. Where only values are wanted (codes, tally and k None), ``_lean_rows`` rounds
     by ``lean`` (an element step of the same form; None: no such path), blocks along the last
-    axis ``group`` at a time. Returns tally."""
+    axis ``group`` at a time, inner blocks ``chunk`` at a time. Returns tally."""
     bs = x.shape[1]
     amax, s_in, s_out, zs, e_in, e_out = work
     if codes is None:       # a plain round compiles only _lean_rows (kernels.pipeline)
         if tally is None:
             if k is None:
-                _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group)
+                _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group, chunk)
                 return tally
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             n = rows * bs
             _amax32_rows(x, g, rows, amax)
-            limits = scales(amax, rows, g, 1, s_in, s_out, tally, *sargs)
+            limits = scales(amax, rows, g, s_in, s_out, tally, *sargs)
             if k is not None:
                 _draw32(zs, n, rand, seed, start + g * bs, k)
             if tally is None:       # block by block, each scale a constant of its loop
@@ -740,8 +747,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
         return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        _amax32_inner(x, r, amax)
-        limits = scales(amax, inner, r, 0, s_in, s_out, tally, *sargs)
+        _amax32_inner(x, r, 0, inner, amax)
+        limits = scales(amax, inner, r * inner, s_in, s_out, tally, *sargs)
         nan = False
         for j in range(inner if tally is not None else 0):
             nan |= s_in[j] != s_in[j]
@@ -773,13 +780,15 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
 
 
 @inner_inline
-def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group):
+def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group, chunk):
     """``_fast32_rows``' values without counts, deterministic, elements by ``lean``: per group of
-    blocks along the last axis (``group`` of them: 1 for power-of-two scales, whose scale is a
-    few integer steps, so that each block stays in L1 from its amax to its elements; nvfp4's
-    scale rounds, and goes ``LEAN_GROUP`` blocks at a time in one vectorized loop) their
-    amaxes, their scales, then block by block the elements; per row of inner blocks their
-    amaxes and scales, then the elements place by place."""
+    blocks along the last axis (``group`` of them: ``POW2_GROUP`` for power-of-two scales,
+    ``LEAN_GROUP`` for nvfp4's, whose scale rounds: a few blocks, which stay in L1 from their
+    amax to their elements, with their scales in one vectorized loop) their amaxes, their
+    scales, then block by block the elements; per row, inner blocks ``chunk`` at a time
+    (``LEAN_CHUNK`` for nvfp4: in L1 from their amax to their elements; power-of-two scales
+    take the whole row, faster there on the Intel machine), their amaxes and scales, then the
+    elements place by place."""
     if lean is None:        # (either branch pruned: kernels.pipeline)
         return
     if out is None:
@@ -789,16 +798,20 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work,
         for g in range(row_lo, row_hi, group):
             rows = min(group, row_hi - g)
             _amax32_rows(x, g, rows, amax)
-            scales(amax, rows, g, 1, s_in, s_out, None, *sargs)
+            scales(amax, rows, g, s_in, s_out, None, *sargs)
             for i in range(rows):
                 r = g + i
                 _pass32(x[r], s_in[i], s_out[i], out[r], None, zs, p, cp, None, lean, scaled, None, lim, False)
         return
+    bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
-        _amax32_inner(x, r, amax)
-        scales(amax, x.shape[2], r, 0, s_in, s_out, None, *sargs)
-        for t in range(x.shape[1]):
-            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False)
+        for j0 in range(0, inner, chunk):
+            n = min(chunk, inner - j0)
+            _amax32_inner(x, r, j0, n, amax)
+            scales(amax, n, r * inner + j0, s_in, s_out, None, *sargs)
+            for t in range(bs):
+                _pass32(x[r, t, j0:j0 + n], s_in, s_out, out[r, t, j0:j0 + n], None, zs, p, cp, None, lean, scaled,
+                        None, lim, False)
 
 
 @inner_inline
@@ -831,14 +844,16 @@ def shared_exponent32(m, rule):
 
 
 @inner_inline
-def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
-    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits), float32 powers; with
+def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
+    """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits; block i's exponent
+    into sexp[b0 + i], sexp the exponents flattened), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
     limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    exps = sexp[b0:b0 + n]      # (a slice: b0 + i, a signed index, would scatter)
     for i in range(n):
         s = shared_exponent32(amax[i], rule)
-        sexp[r0 + i * dr, i * (1 - dr)] = s
+        exps[i] = s
         nan = s == np.int32(NAN_EXP)
         s_in[i] = np.float32(np.nan) if nan else _pow2_of(np.int32(-s))
         s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
@@ -854,19 +869,20 @@ def _pow2_scales32(amax, n, r0, dr, s_in, s_out, tally, sexp, rule):
 
 
 @inner_inline
-def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
-    """``nvfp4_scale`` of n blocks: svals (per block) and the total scale in and out; the scale
-    rounds by ``nearest32_one`` (p_scale: the scale format's ``Fast32Params``; the clamped
-    quotient lies inside its range, a NaN one gives the NaN scale). With ``tally`` returns
-    (scale_top, scale_bottom): the finite blocks whose quotient lay above max32, the nonzero
-    ones below tiny32."""
+def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
+    """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
+    scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
+    ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN
+    scale). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
+    lay above max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = np.int32(amax[i]).view(np.float32)
         b = min(max((a / emax32) / ts, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
+    vals = svals[b0:b0 + n]     # (a slice: as in _pow2_scales32)
     for i in range(n):
-        svals[r0 + i * dr, i * (1 - dr)] = s_out[i]
+        vals[i] = s_out[i]
         s_in[i] = s_out[i] = ts * s_out[i]
     top = bottom = 0
     if tally is not None:
@@ -882,19 +898,20 @@ def _nvfp4_scales32(amax, n, r0, dr, s_in, s_out, tally, svals, p_scale, ts, ema
 @inner_inline
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
                     work, tally):
-    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, 1, _mul32,
-                        _pow2_scales32, (sexp, rule), work, tally, lim)
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, POW2_GROUP,
+                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp, rule), work, tally, lim)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
     """``quantize_pow2_32`` of float elements with the float32 step ``nearest_element32`` (k
     None) or, with the k <= 32 random bits of sr_rule="add", ``sr_element32``, and its
-    parameters p, cp; ``rule`` for 23 fraction bits; out, when not None, float32; ``work``:
-    ``fast32_work``'s; ``tally``: None, or ``tally_arrays``' to count the report (lim =
-    (True, normal_bits, low_bits) of the element, see ``_cases32``); returns tally. (The step
-    is chosen here, by k's type, not passed in: a function argument's type names its address,
-    and the cache would never find the kernel again.)"""
+    parameters p, cp; ``rule`` for 23 fraction bits; sexp flat (1-D, the blocks in C order);
+    out, when not None, float32; ``work``: ``fast32_work``'s; ``tally``: None, or
+    ``tally_arrays``' to count the report (lim = (True, normal_bits, low_bits) of the element,
+    see ``_cases32``); returns tally. (The step is chosen here, by k's type, not passed in: a
+    function argument's type names its address, and the cache would never find the kernel
+    again.)"""
     if k is None and codes is None:     # values (counted or not): the lean step
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, lean_finite32,
                                lean_finite32, rule, lim, work, tally)
@@ -918,13 +935,13 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, 
                               elem_max, scale_tiny, scale_max, lim, work, tally):
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
-    format's ``Fast32Params`` (nearest even); the bounds float32."""
+    format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
-                            lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
     if k is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32,
-                            lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, None, LEAN_GROUP,
-                        _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                        LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
