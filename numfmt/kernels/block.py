@@ -25,6 +25,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VAL
                        nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
+from .vectors import wide_vectors
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -572,6 +573,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     all; random bits zs[i] where k is not None) into outs or codes (whichever is not None), in
     one loop that vectorizes; with ``tally`` also the sums of ``_cases32`` over it (uint32
     lanes; zeros without)."""
+    wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     for i in range(xs.size):
         v = np.float32(xs[i])
