@@ -319,12 +319,14 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     """Round the float32 pairs xs (uint64: two float32 bit patterns each) into outs with the
     fixed bias of ``fixed_pairs_params`` q, both halves at once in a uint64 lane (magnitudes
     below 2**31 plus biases below 2**23: no carry crosses the halves); pair j's random words
-    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns whether
-    every magnitude lay in q's range, where the fixed bias is the rounding: SplitMix64 in
-    uint64 lanes and the rounding in one loop (in uint32 lanes the words would be stored and
-    read back, in a second loop)."""
+    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns (whether
+    every magnitude lay in q's range, where the fixed bias is the rounding; the number of
+    inexact elements there: those with a discarded bit set, the random bits aside).
+    SplitMix64 in uint64 lanes and the rounding in one loop (in uint32 lanes the words would
+    be stored and read back, in a second loop)."""
     shift, mask, keep, lo, hi = q
     outside = U64(0)
+    inexact = U64(0)                # per half: a discarded bit set -> bit 31 of (those bits + 2**31 - 1)
     ws = buf[at:at + xs.size]       # (indexed by j alone: buf[at + j] would be a scatter)
     for j in range(xs.size):
         w = pair_word(z)
@@ -334,15 +336,8 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
         outside |= U64(a - lo) | U64(hi - a)
-    return U64(outside & SIGN64) == 0
-
-
-@inner_inline
-def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args):
-    """``sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
-    buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
-    draw_words(buf[at >> 1:], seed, start + i, 1, k)
-    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, False, *args)[0]
+        inexact += U64(U64(U64(U64(b & ~keep) + MAG64) >> U64(31)) & twice32(1))
+    return U64(outside & SIGN64) == 0, (inexact & U64(0xFFFFFFFF)) + (inexact >> U64(32))
 
 
 @inner_inline
@@ -351,37 +346,40 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
     DRAW_BLOCK), in pairs that share a SplitMix64 output, with the fixed bias
     (``sr_fixed_pairs``, q) where a block lies in its range; a block that does not, and an
-    element whose pair straddles the chunk's edge, by ``block_pass(xs, outs, words, topk,
-    missed, *args)`` -> (NaN count, whether the block lay in that range), words their random
-    words (uint32; topk masks their top k bits), missed whether the fixed pass just missed
-    the block. After MISS_RUN blocks in a row that needed it, blocks of DRAW_BLOCK take
-    block_pass right away until one would not have (the fixed pass is wasted work where the
-    data often leave its range; a block that needs it now and then, as e4m3's subnormals of
-    normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such a block redo less). The
-    words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with
-    ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size
-    // 2 + 2 long), as ``random.draw_words`` draws them. Returns the NaN count."""
+    element whose pair straddles the chunk's edge (a block of its own), by ``block_pass(xs,
+    outs, words, topk, missed, *args)`` -> (NaN count, whether the block lay in that range),
+    words their random words (uint32; topk masks their top k bits), missed whether the fixed
+    pass just missed the block. After MISS_RUN blocks in a row that needed it, blocks of
+    DRAW_BLOCK take block_pass right away until one would not have (the fixed pass is
+    wasted work where the data often leave its range; a block that needs it now and then,
+    as e4m3's subnormals of normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such
+    a block redo less). The words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2
+    + 2 long), or with ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start
+    & 1)] (x_bits.size // 2 + 2 long), as ``random.draw_words`` draws them. Returns (the NaN
+    count, the inexact elements of the blocks the fixed bias rounded: ``sr_fixed_pairs``).
+    block_pass has one call site: its body, inlined, is compiled once."""
     words = buf.view(np.uint32)
     topk = top_bits32(k)
     n = x_bits.size
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
-    nans = 0
-    for e in range(lo_pair + n - hi_pair):     # the elements outside pairs: the first, the last (one call
-        i = 0 if e < lo_pair else n - 1         # of block_pass, inlined, for both: compile time)
-        at = 1 if e < lo_pair else (i + lo_pair if whole else 0)
-        nans += _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args)
     x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
+    nans = 0
+    inexact = U64(0)
     misses = 0
-    first = lo_pair
-    while first < hi_pair:
-        at = (first + lo_pair) if whole else 0          # (even)
-        fixed_pass = misses < MISS_RUN
-        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair)
+    first = 0
+    while first < n:
+        paired = (first >= lo_pair) & (first < hi_pair)
+        fixed_pass = paired & (misses < MISS_RUN)
+        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair) if paired else first + 1
+        at = (first + lo_pair) if whole else (start + first) & 1     # where element first's word goes
         if fixed_pass:
             pairs = (first - lo_pair) >> 1
-            if sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2], out64[pairs:pairs + fixed_block // 2], buf, at >> 1,
-                              pair_state(seed, start + first), q):
+            fixed, block_inexact = sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2],
+                                                  out64[pairs:pairs + fixed_block // 2], buf, at >> 1,
+                                                  pair_state(seed, start + first), q)
+            if fixed:
+                inexact += block_inexact
                 misses = 0
                 first = end
                 continue
@@ -392,7 +390,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
         nans += block_nans
         misses = 0 if fixed else misses + 1
         first = end
-    return nans
+    return nans, np.int64(inexact)
 
 
 @inner_inline
@@ -445,7 +443,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     if rand.size == 0:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
         return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
-                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))
+                             FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
     nans = 0
     rand = rand[start:start + x_bits.size]
     for i in range(x_bits.size):
