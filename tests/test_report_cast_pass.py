@@ -200,7 +200,6 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     """``kernels.report.count_sr_add32`` draws a tile's random bits at once (pairs of elements
     per SplitMix64 output): a chunk from an odd index (a thread's) rounds and counts as the
     whole array does (results, counts, first indices: ``combine`` of the two chunks)."""
-    from numfmt.casts.common import NO_RANDOM_BITS
     from numfmt.kernels import report as kern
     fmt = nf.format("e4m3")
     p = _fast32(fmt, "stochastic", "ieee", "raise", sr_bits=sr_bits)
@@ -210,7 +209,7 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     # its first index depends on the random bits the scan for it reads)
     halves = np.concatenate([np.ones(40001), np.full(30000, 2.0 ** -6 - 2.0 ** -11)]).astype(np.float32)
     cut = 40001
-    args = (NO_RANDOM_BITS, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
+    args = (None, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
     for x in (x, halves.view(np.uint32)):
         whole, parts = np.empty_like(x), np.empty_like(x)
         counts = kern.count_sr_add32(x, whole, 0, *args)

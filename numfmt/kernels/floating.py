@@ -37,7 +37,9 @@ from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, wher
 from ..random import DRAW_BLOCK, GOLDEN, draw_tops, draw_words, drawn_bits, pair_state, pair_word
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
+from .pipeline import kernel
 from .prefetch import prefetch_ahead
+from .views import view_as
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -336,7 +338,7 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
         outside |= U64(a - lo) | U64(hi - a)
-        inexact += U64(U64(U64(U64(b & ~keep) + MAG64) >> U64(31)) & twice32(1))
+        inexact += U64(U64(U64(U64(b & ~keep) + MAG64) >> U64(31)) & U64(0x100000001))
     return U64(outside & SIGN64) == 0, (inexact & U64(0xFFFFFFFF)) + (inexact >> U64(32))
 
 
@@ -358,12 +360,12 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     & 1)] (x_bits.size // 2 + 2 long), as ``random.draw_words`` draws them. Returns (the NaN
     count, the inexact elements of the blocks the fixed bias rounded: ``sr_fixed_pairs``).
     block_pass has one call site: its body, inlined, is compiled once."""
-    words = buf.view(np.uint32)
+    words = view_as(buf, np.uint32)
     topk = top_bits32(k)
     n = x_bits.size
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
-    x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
+    x64, out64 = view_as(x_bits[lo_pair:hi_pair], np.uint64), view_as(out_bits[lo_pair:hi_pair], np.uint64)
     nans = 0
     inexact = U64(0)
     misses = 0
@@ -428,26 +430,27 @@ def sr_add_block(xs, outs, words, topk, missed, p, c):
     return nans, (U32(high - p.normal_bits) <= U32(p.max_bits - p.normal_bits)) & (low >= p.normal_bits)
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
+    rand: None (element i draws SplitMix64 number start + i of seed) or the random bits
+    (int64, element i's at rand[start + i]); each compiles only its own loop
+    (``kernels.pipeline``).
 
     Seeded (``sr_pairs_loop``), a block rounds with the fixed bias zk >> (32 - s) right where
     its magnitudes all lie from the smallest normal to the largest value; a block that does
     not in one branch-free pass over every range but NaN (``sr_add_range``), and a block with
     a NaN (or of a format that pass does not take, ``sr_range_consts``) again by
-    ``sr_add_one``. These loops never read ``rand``: a loop that does must check at run time
-    that out does not overlap rand[start:start + n], and an empty rand can fail that check by
-    its address alone (then it runs one element at a time)."""
-    if rand.size == 0:
+    ``sr_add_one``."""
+    if rand is None:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
         return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
     nans = 0
-    rand = rand[start:start + x_bits.size]
+    given = rand[start:start + x_bits.size]     # (a new name: an argument assigned to is not pruned on)
     for i in range(x_bits.size):
-        out_bits[i] = sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
+        out_bits[i] = sr_add_one(x_bits[i], U32(U32(given[i]) << U32(32 - k)), p)
         nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans
 
@@ -573,35 +576,34 @@ def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, 
     return 0, high <= clamp_bits
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
-    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32;
-    int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded with k <= 32
-    (``sr_pairs_loop``), a block rounds with the fixed bias where its magnitudes all lie at
-    or below the clamp (no overflow, no NaN); with k > 32 by blocks of DRAW_BLOCK elements,
-    their random bits drawn first (``draw_tops``), the lines of a block further on
-    prefetched meanwhile (``prefetch_ahead``). The seeded loops never read rand (see
-    ``_stochastic_loop``)."""
+    """round_same_range32 under stochastic rounding, sr_rule="add", in uint32 lanes
+    (``same_range_sr32_one``; uint32 bits in and out); rand: None (seeded) or the random bits,
+    as ``round_sr_add32``'s. Seeded with k <= 32 (``sr_pairs_loop``), a block rounds with the
+    fixed bias where its magnitudes all lie at or below the clamp (no overflow, no NaN); with
+    k > 32 by blocks of DRAW_BLOCK elements, their random bits drawn first (``draw_tops``), the
+    lines of a block further on prefetched meanwhile (``prefetch_ahead``)."""
     shift, _, _, _, _, _, clamp_bits, nan_bits = p
     keep, to_bias, clamp_bits, nan_bits = U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
-    xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
-    if rand.size == 0 and k <= 32:
-        q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-        sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, DRAW_BLOCK,
-                       _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
-    elif rand.size == 0:
+    if rand is None:
+        if k <= 32:
+            q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
+            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+                          DRAW_BLOCK, _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
+            return
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-        for lo in range(0, xu.size, DRAW_BLOCK):
-            xs, outs = xu[lo:lo + DRAW_BLOCK], ou[lo:lo + DRAW_BLOCK]
-            prefetch_ahead(xu, ou, lo, xs.size)
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
+            prefetch_ahead(x_bits, out_bits, lo, xs.size)
             zs, _ = draw_tops(buf, tops, seed, start + lo, xs.size, k)
             for j in range(xs.size):
                 outs[j] = same_range_sr32_one(xs[j], zs[j], keep, to_bias, clamp_bits, nan_bits)
-    else:
-        rand = rand[start:start + xu.size]
-        for i in range(xu.size):
-            zk = U32(rand[i] << (32 - k)) if k <= 32 else U32(rand[i] >> (k - 32))
-            ou[i] = same_range_sr32_one(xu[i], zk, keep, to_bias, clamp_bits, nan_bits)
+        return
+    given = rand[start:start + x_bits.size]     # (a new name: see round_sr_add32)
+    for i in range(x_bits.size):
+        zk = U32(given[i] << (32 - k)) if k <= 32 else U32(given[i] >> (k - 32))
+        out_bits[i] = same_range_sr32_one(x_bits[i], zk, keep, to_bias, clamp_bits, nan_bits)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -38,7 +38,9 @@ from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits6
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
                        sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
 from .inner import inner, inner_inline
+from .pipeline import kernel
 from .vectors import wide_vectors
+from .views import view_as
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -453,8 +455,9 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
                                                                   rand, seed, p, sr)
     if deterministic:
         return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.uint32), ys.view(np.uint32), p)
-    return lambda xs, ys, start, rand, seed, p, sr: round_same_range_sr32(xs.view(np.int32), ys.view(np.int32),
-                                                                         start, rand, seed, p, sr)
+    return lambda xs, ys, start, rand, seed, p, sr: (     # (rand: None where it is empty, the seeded loop)
+        round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, None, seed, p, sr) if rand.size == 0
+        else round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, rand, seed, p, sr))
 
 
 @inner_inline
@@ -968,18 +971,18 @@ def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     return counts
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
-    """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; element i draws
-    random number start + i: rand[start + i], or where rand is empty SplitMix64's, drawn by
-    tiles: ``_sr_tile32``) counting as it goes, as ``count_nearest32``. The seeded loop
-    never reads rand (``round_sr_add32``)."""
+    """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; rand None: element
+    i draws SplitMix64 number start + i of seed, by tiles: ``_sr_tile32``; else rand[start +
+    i]) counting as it goes, as ``count_nearest32``. Each of rand's types compiles only its
+    own loop (``kernels.pipeline``)."""
     lim32 = _float_lim32(p)
-    if rand.size == 0:
+    if rand is None:
         buf = np.empty(CAST_TILE // 2 + 2, np.uint64)
-        topk = top_bits32(sr_bits)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
-        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step, (p, buf.view(np.uint32)[start & 1:], topk, start),
+        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step,
+                        (p, view_as(buf, np.uint32)[start & 1:], top_bits32(sr_bits), start),
                         _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)))
     args = (p, rand, U32(32 - sr_bits))
     return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
