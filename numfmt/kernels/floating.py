@@ -430,6 +430,14 @@ def sr_add_block(xs, outs, words, topk, missed, p, c):
     return nans, (U32(high - p.normal_bits) <= U32(p.max_bits - p.normal_bits)) & (low >= p.normal_bits)
 
 
+@inner_inline
+def check_given_bits(rand, n):
+    """Raise where the given random bits end before element n (an empty array is no longer "draw
+    from the seed" for the kernels that take None for it: ``round_sr_add32``)."""
+    if rand.size < n:
+        raise ValueError("fewer random bits than elements (seeded: pass rand=None)")
+
+
 @kernel(cache=True, nogil=True)
 def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
@@ -447,6 +455,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
         return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
+    check_given_bits(rand, start + x_bits.size)
     nans = 0
     given = rand[start:start + x_bits.size]     # (a new name: an argument assigned to is not pruned on)
     for i in range(x_bits.size):
@@ -600,6 +609,7 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
             for j in range(xs.size):
                 outs[j] = same_range_sr32_one(xs[j], zs[j], keep, to_bias, clamp_bits, nan_bits)
         return
+    check_given_bits(rand, start + x_bits.size)
     given = rand[start:start + x_bits.size]     # (a new name: see round_sr_add32)
     for i in range(x_bits.size):
         zk = U32(given[i] << (32 - k)) if k <= 32 else U32(given[i] >> (k - 32))

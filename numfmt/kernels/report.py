@@ -36,7 +36,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
+                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK, check_given_bits)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -984,6 +984,7 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
         return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step,
                         (p, view_as(buf, np.uint32)[start & 1:], top_bits32(sr_bits), start),
                         _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)))
+    check_given_bits(rand, start + x_bits.size)
     args = (p, rand, U32(32 - sr_bits))
     return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
 
