@@ -923,11 +923,11 @@ def _drawn_scan_step(b, index, p, words, topk, start):
 
 
 @inner_inline
-def _sr_grid(b, zk, p):
-    """``_sr_step``'s r: |b| + the fixed bias of the random bits zk cut to the kept bits, which
-    is |b| rounded stochastically at its precision in every binade."""
+def _sr_biased(b, zk, p):
+    """|b| + the fixed bias of the random bits zk: cut to the kept bits (& p.keep), |b| rounded
+    stochastically at its precision in every binade (``_sr_step``'s r)."""
     sh = U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31))
-    return U32(U32(U32(b & MAG32) + U32(zk >> sh)) & p.keep)
+    return U32(U32(b & MAG32) + U32(zk >> sh))
 
 
 @inner_inline
@@ -936,16 +936,18 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
     fixed bias' range) counting the block as ``_tile32`` does: its ``_lean32`` counts added
     to lean (int64: inexact, overflow, underflow, flushed, subnormal), a non-finite
     element's taken back and its ``_cases32`` counts added to fix (``FLAGS`` order). The
-    counting loop reads the block just rounded (in L1)."""
+    counting loop reads the block just rounded (in L1); it compares r uncut (``_sr_biased``)
+    with the largest value plus 2**s - 1 (cr[3]) and the smallest normal, both on the grid."""
     nans, fixed = sr_add_block(xs, outs, words, topk, missed, p, cr)
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
+    uncut = (cr[3], lim32[1], lim32[2], lim32[3], lim32[4])
     m = (U32(0), U32(0), U32(0))
     for j in range(xs.size):
-        f = _lean32(xs[j], outs[j], _sr_grid(xs[j], U32(words[j] & topk), p), lim32)
+        f = _lean32(xs[j], outs[j], _sr_biased(xs[j], U32(words[j] & topk), p), uncut)
         m = _packed_add(m, f, f[5])
     n = _unpacked(m)
     for j in range(xs.size if n[5] else 0):
-        r = _sr_grid(xs[j], U32(words[j] & topk), p)
+        r = U32(_sr_biased(xs[j], U32(words[j] & topk), p) & p.keep)
         f = _lean32(xs[j], outs[j], r, lim32)
         if f[5]:
             add_counts(lean, (f[0], f[1], f[2], f[3], f[4]), -ONE)
