@@ -619,8 +619,8 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
-    uint32 lanes (``_packed_add``), in one branch-free pass that vectorizes, then the special elements fixed (only in a tile
-    that has some). Returns the tile's eight counts (an int64 array)."""
+    uint32 lanes (``_packed_add``), in one branch-free pass that vectorizes, then the special
+    elements fixed (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     m = (U32(0), U32(0), U32(0))
     for i in range(xs.size):
