@@ -36,8 +36,8 @@ def _fast(x, fmt, overflow, nan, k=0, rand=NO_RANDOM_BITS, seed=0, start=0):
     out = np.empty_like(x)
     p = cf.fast32_params(fmt, overflow, nan)
     if k:
-        nans = kern.round_sr_add32(x.view(np.uint32), out.view(np.uint32), start, rand, np.uint64(seed), p,
-                                   np.int64(k))
+        nans = kern.round_sr_add32(x.view(np.uint32), out.view(np.uint32), start, cf.given_bits(rand),
+                                   np.uint64(seed), p, np.int64(k))
     else:
         nans = kern.round_nearest32(x.view(np.uint32), out.view(np.uint32), p)
     return out.view(np.uint32), nans

@@ -200,7 +200,6 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     """``kernels.report.count_sr_add32`` draws a tile's random bits at once (pairs of elements
     per SplitMix64 output): a chunk from an odd index (a thread's) rounds and counts as the
     whole array does (results, counts, first indices: ``combine`` of the two chunks)."""
-    from numfmt.casts.common import NO_RANDOM_BITS
     from numfmt.kernels import report as kern
     fmt = nf.format("e4m3")
     p = _fast32(fmt, "stochastic", "ieee", "raise", sr_bits=sr_bits)
@@ -210,7 +209,7 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     # its first index depends on the random bits the scan for it reads)
     halves = np.concatenate([np.ones(40001), np.full(30000, 2.0 ** -6 - 2.0 ** -11)]).astype(np.float32)
     cut = 40001
-    args = (NO_RANDOM_BITS, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
+    args = (None, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
     for x in (x, halves.view(np.uint32)):
         whole, parts = np.empty_like(x), np.empty_like(x)
         counts = kern.count_sr_add32(x, whole, 0, *args)
@@ -218,6 +217,34 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
                   kern.count_sr_add32(x[cut:], parts[cut:], cut, *args)]
         np.testing.assert_array_equal(parts, whole)
         np.testing.assert_array_equal(cast_report.combine(chunks), cast_report.combine([counts]))
+
+
+def test_seeded_stochastic_counts_of_every_block_pass():
+    """``kernels.report.count_sr_add32`` counts a block the fixed bias rounds (only inexact
+    elements there) apart from one that ``floating.sr_add_block`` rounds (counted in its own
+    loop): normal data in range (exact and inexact elements), blocks with one element out of
+    range (subnormal, tiny, flushed, overflowing, Inf, NaN, zero) and runs of them (the loop
+    then skips the fixed pass), from odd and even starts, k = 32 and 3: counts and first
+    indices equal the separate pass'."""
+    from numfmt.kernels import floating as float_kernels
+    b = float_kernels.FIXED_BLOCK
+    rng = np.random.default_rng(8)
+    for name in ("e4m3", "e2m1", "binary16"):
+        fmt = nf.format(name)
+        info = fmt.info
+        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 40 * b + 37)).astype(np.float32)
+        x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max))
+        x[::5] = np.float32(info.smallest_normal)         # exact elements among the inexact
+        x *= rng.choice(np.float32([-1, 1]), x.size)
+        odd = {1: info.smallest_normal / 3, 2: info.max * 3, 3: 0.0, 4: -0.0, 10: np.nan, 16: -np.inf,
+               17: 2.0 ** -140, 23: -info.smallest_subnormal / 2, 24: info.smallest_normal / 2}
+        for block, value in odd.items():
+            x[block * b + 5] = value
+        x[30 * b:(31 + float_kernels.MISS_RUN) * b:7] = info.smallest_normal / 3     # a run
+        for k in (32, 3):
+            for start in (0, 1, 6):
+                _check(x[start:], fmt, "stochastic", "ieee", seed=k, sr_bits=k)
+                _check(x[start:], fmt, "stochastic", "saturate", seed=k + 1, sr_bits=k)
 
 
 def _added_limits(p) -> np.ndarray:

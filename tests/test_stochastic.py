@@ -125,7 +125,7 @@ def test_random_bits_follow_the_stream_definition(k):
     for lo in (0, 1, 64, 67):   # a part of the array (a chunk) starting at its own counter
         out = np.empty(x.size - lo, np.uint32)
         if k <= 32:
-            kern.round_sr_add32(x[lo:].view(np.uint32), out, lo, NO_RANDOM_BITS, np.uint64(7),
+            kern.round_sr_add32(x[lo:].view(np.uint32), out, lo, None, np.uint64(7),
                                 cf.fast32_params(fmt, "ieee", "raise"), np.int64(k))
         else:
             kern.round_sr32(x[lo:].view(np.int32), out.view(np.int32), lo, NO_RANDOM_BITS, np.uint64(7),
@@ -196,9 +196,9 @@ def test_same_range_seeded_pairs_match_explicit_bits():
         p = cf.same_range_params(nf.format(name), Rounding.STOCHASTIC, overflow)
         for k in (32, 9, 1):
             for start, lo, hi in ((0, 0, x.size), (1, 1, x.size), (6, 1, x.size - 1), (3, 0, 1), (2, 5, 6)):
-                bits = x[lo:hi].view(np.int32)
+                bits = x[lo:hi].view(np.uint32)
                 seeded, explicit = np.empty_like(bits), np.empty_like(bits)
-                kern.round_same_range_sr32(bits, seeded, start, NO_RANDOM_BITS, np.uint64(k), p, k)
+                kern.round_same_range_sr32(bits, seeded, start, None, np.uint64(k), p, k)
                 kern.round_same_range_sr32(bits, explicit, start, random_bits(k, start + bits.size, k), np.uint64(k),
                                            p, k)
                 np.testing.assert_array_equal(seeded, explicit, err_msg=f"{name} k={k} start={start} [{lo}:{hi}]")

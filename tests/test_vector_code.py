@@ -27,7 +27,8 @@ e4m3, binary16 = nf.round(x, "e4m3"), nf.round(x, "binary16")
 CASES = {
     posit.fast_round32: lambda: nf.round(x, "posit16"),
     posit.round32: lambda: nf.round(x, "posit16", "stochastic", seed=1),
-    floating.round_sr_add32: lambda: nf.round(x, "e4m3", "stochastic", seed=1),
+    floating.round_sr_add32: lambda: (nf.round(x, "e4m3", "stochastic", seed=1),    # seeded and given bits:
+                                      nf.round(x, "e4m3", "stochastic", random_bits=np.arange(64))),  # one loop each
     fixed.cast_fast_sr: lambda: nf.round(x, nf.FixedFormat(16, 8), "stochastic", seed=1),
     block.quantize_pow2_fast32: lambda: nf.round(x.reshape(2, 32), "mxfp8_e4m3", "stochastic", axis=1, seed=1),
     block.quantize_fp32_scaled_fast: lambda: nf.round(x.reshape(16, 4), "nvfp4", axis=0),

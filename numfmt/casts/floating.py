@@ -227,6 +227,13 @@ def sr_params(fmt: FloatFormat, dom64: bool, sr_bits: int, sr_rule: str) -> tupl
     return sr_bits, int(sr_rule == "nearest"), qsub + dom_bias + dom_m
 
 
+def given_bits(rand: np.ndarray):
+    """The ``rand`` argument of the uint32-lane SR kernels (``round_sr_add32``,
+    ``round_same_range_sr32``, ``kernels.report.count_sr_add32``): None where the random bits
+    come from the seed (``NO_RANDOM_BITS``), else the given bits; each compiles only its loop."""
+    return rand if rand.size else None
+
+
 def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic):
     """``fast32_params`` where a fast kernel does this cast of float32 inputs (nearest_even, or
     stochastic with sr_rule="add" and at most 32 random bits), else None."""
@@ -280,12 +287,12 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                                                    out.view(np.uint32), fast32)))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
-                                                   rand, np.uint64(seed), fast32, np.int64(sr_bits),
+                                                   given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),
                                                    pass_start=True, offset=stochastic.start)))
     elif fast is not None and stochastic is None:
         run_chunked(kern.round_same_range32, flat.view(np.uint32), out.view(np.uint32), fast)
     elif fast is not None and sr_rule == "add":
-        run_chunked(kern.round_same_range_sr32, flat.view(np.int32), out.view(np.int32), rand,
+        run_chunked(kern.round_same_range_sr32, flat.view(np.uint32), out.view(np.uint32), given_bits(rand),
                     np.uint64(seed), fast, sr_bits, pass_start=True, offset=stochastic.start)
     else:
         _run(flat, dom64, False, kernel_params(fmt, dom64, mode, overflow, nan)[0], out, sr)

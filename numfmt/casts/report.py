@@ -248,8 +248,8 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             derive = fast32_derive(p)
             nearest = kern.count_nearest_added32 if adds32(p) else kern.count_nearest32
             chunks = (run_chunked(nearest, bits, out_bits, p, derive, pass_start=True) if sr is None
-                      else run_chunked(kern.count_sr_add32, bits, out_bits, rand, seed, p, k, derive, pass_start=True,
-                                       offset=start))
+                      else run_chunked(kern.count_sr_add32, bits, out_bits, floating.given_bits(rand), seed, p, k,
+                                       derive, pass_start=True, offset=start))
             counts.append(combine(chunks))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)

@@ -37,7 +37,9 @@ from ..lanes import as_float, copysign, lane, maximum, minimum, narrow_min, wher
 from ..random import DRAW_BLOCK, GOLDEN, draw_tops, draw_words, drawn_bits, pair_state, pair_word
 from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
+from .pipeline import kernel
 from .prefetch import prefetch_ahead
+from .views import view_as
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -319,12 +321,14 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     """Round the float32 pairs xs (uint64: two float32 bit patterns each) into outs with the
     fixed bias of ``fixed_pairs_params`` q, both halves at once in a uint64 lane (magnitudes
     below 2**31 plus biases below 2**23: no carry crosses the halves); pair j's random words
-    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns whether
-    every magnitude lay in q's range, where the fixed bias is the rounding: SplitMix64 in
-    uint64 lanes and the rounding in one loop (in uint32 lanes the words would be stored and
-    read back, in a second loop)."""
+    are ``pair_word`` of the state z + j * GOLDEN, stored to buf[at + j]. Returns (whether
+    every magnitude lay in q's range, where the fixed bias is the rounding; the number of
+    inexact elements there: those with a discarded bit set, the random bits aside).
+    SplitMix64 in uint64 lanes and the rounding in one loop (in uint32 lanes the words would
+    be stored and read back, in a second loop)."""
     shift, mask, keep, lo, hi = q
     outside = U64(0)
+    inexact = U64(0)                # per half: a discarded bit set -> bit 31 of (those bits + 2**31 - 1)
     ws = buf[at:at + xs.size]       # (indexed by j alone: buf[at + j] would be a scatter)
     for j in range(xs.size):
         w = pair_word(z)
@@ -334,15 +338,8 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
         outside |= U64(a - lo) | U64(hi - a)
-    return U64(outside & SIGN64) == 0
-
-
-@inner_inline
-def _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args):
-    """``sr_pairs_loop``'s element i alone, by block_pass, its random word drawn to
-    buf.view(np.uint32)[at] (at even for an even start + i, else odd); its NaN count."""
-    draw_words(buf[at >> 1:], seed, start + i, 1, k)
-    return block_pass(x_bits[i:i + 1], out_bits[i:i + 1], buf.view(np.uint32)[at:at + 1], topk, False, *args)[0]
+        inexact += U64(U64(U64(U64(b & ~keep) + MAG64) >> U64(31)) & U64(0x100000001))
+    return U64(outside & SIGN64) == 0, (inexact & U64(0xFFFFFFFF)) + (inexact >> U64(32))
 
 
 @inner_inline
@@ -351,37 +348,40 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
     DRAW_BLOCK), in pairs that share a SplitMix64 output, with the fixed bias
     (``sr_fixed_pairs``, q) where a block lies in its range; a block that does not, and an
-    element whose pair straddles the chunk's edge, by ``block_pass(xs, outs, words, topk,
-    missed, *args)`` -> (NaN count, whether the block lay in that range), words their random
-    words (uint32; topk masks their top k bits), missed whether the fixed pass just missed
-    the block. After MISS_RUN blocks in a row that needed it, blocks of DRAW_BLOCK take
-    block_pass right away until one would not have (the fixed pass is wasted work where the
-    data often leave its range; a block that needs it now and then, as e4m3's subnormals of
-    normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such a block redo less). The
-    words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2 + 2 long), or with
-    ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start & 1)] (x_bits.size
-    // 2 + 2 long), as ``random.draw_words`` draws them. Returns the NaN count."""
-    words = buf.view(np.uint32)
+    element whose pair straddles the chunk's edge (a block of its own), by ``block_pass(xs,
+    outs, words, topk, missed, *args)`` -> (NaN count, whether the block lay in that range),
+    words their random words (uint32; topk masks their top k bits), missed whether the fixed
+    pass just missed the block. After MISS_RUN blocks in a row that needed it, blocks of
+    DRAW_BLOCK take block_pass right away until one would not have (the fixed pass is
+    wasted work where the data often leave its range; a block that needs it now and then,
+    as e4m3's subnormals of normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such
+    a block redo less). The words go to buf (uint64): a block's from buf[0] (DRAW_BLOCK // 2
+    + 2 long), or with ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start
+    & 1)] (x_bits.size // 2 + 2 long), as ``random.draw_words`` draws them. Returns (the NaN
+    count, the inexact elements of the blocks the fixed bias rounded: ``sr_fixed_pairs``).
+    block_pass has one call site: its body, inlined, is compiled once."""
+    words = view_as(buf, np.uint32)
     topk = top_bits32(k)
     n = x_bits.size
     lo_pair = min(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
+    x64, out64 = view_as(x_bits[lo_pair:hi_pair], np.uint64), view_as(out_bits[lo_pair:hi_pair], np.uint64)
     nans = 0
-    for e in range(lo_pair + n - hi_pair):     # the elements outside pairs: the first, the last (one call
-        i = 0 if e < lo_pair else n - 1         # of block_pass, inlined, for both: compile time)
-        at = 1 if e < lo_pair else (i + lo_pair if whole else 0)
-        nans += _sr_single(x_bits, out_bits, i, buf, at, start, seed, k, topk, block_pass, args)
-    x64, out64 = x_bits[lo_pair:hi_pair].view(np.uint64), out_bits[lo_pair:hi_pair].view(np.uint64)
+    inexact = U64(0)
     misses = 0
-    first = lo_pair
-    while first < hi_pair:
-        at = (first + lo_pair) if whole else 0          # (even)
-        fixed_pass = misses < MISS_RUN
-        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair)
+    first = 0
+    while first < n:
+        paired = (first >= lo_pair) & (first < hi_pair)
+        fixed_pass = paired & (misses < MISS_RUN)
+        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair) if paired else first + 1
+        at = (first + lo_pair) if whole else (start + first) & 1     # where element first's word goes
         if fixed_pass:
             pairs = (first - lo_pair) >> 1
-            if sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2], out64[pairs:pairs + fixed_block // 2], buf, at >> 1,
-                              pair_state(seed, start + first), q):
+            fixed, block_inexact = sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2],
+                                                  out64[pairs:pairs + fixed_block // 2], buf, at >> 1,
+                                                  pair_state(seed, start + first), q)
+            if fixed:
+                inexact += block_inexact
                 misses = 0
                 first = end
                 continue
@@ -392,7 +392,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
         nans += block_nans
         misses = 0 if fixed else misses + 1
         first = end
-    return nans
+    return nans, np.int64(inexact)
 
 
 @inner_inline
@@ -430,26 +430,36 @@ def sr_add_block(xs, outs, words, topk, missed, p, c):
     return nans, (U32(high - p.normal_bits) <= U32(p.max_bits - p.normal_bits)) & (low >= p.normal_bits)
 
 
-@nb.njit(cache=True, nogil=True)
+@inner_inline
+def check_given_bits(rand, n):
+    """Raise where the given random bits end before element n (an empty array is no longer "draw
+    from the seed" for the kernels that take None for it: ``round_sr_add32``)."""
+    if rand.size < n:
+        raise ValueError("fewer random bits than elements (seeded: pass rand=None)")
+
+
+@kernel(cache=True, nogil=True)
 def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     """round_sr32 for sr_rule="add" with k <= 32 random bits (uint32 bits in and out; p:
     ``Fast32Params``), in uint32 lanes but for SplitMix64; returns the number of NaN inputs.
+    rand: None (element i draws SplitMix64 number start + i of seed) or the random bits
+    (int64, element i's at rand[start + i]); each compiles only its own loop
+    (``kernels.pipeline``).
 
     Seeded (``sr_pairs_loop``), a block rounds with the fixed bias zk >> (32 - s) right where
     its magnitudes all lie from the smallest normal to the largest value; a block that does
     not in one branch-free pass over every range but NaN (``sr_add_range``), and a block with
     a NaN (or of a format that pass does not take, ``sr_range_consts``) again by
-    ``sr_add_one``. These loops never read ``rand``: a loop that does must check at run time
-    that out does not overlap rand[start:start + n], and an empty rand can fail that check by
-    its address alone (then it runs one element at a time)."""
-    if rand.size == 0:
+    ``sr_add_one``."""
+    if rand is None:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
         return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
-                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))
+                             FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
+    check_given_bits(rand, start + x_bits.size)
     nans = 0
-    rand = rand[start:start + x_bits.size]
+    given = rand[start:start + x_bits.size]     # (a new name: an argument assigned to is not pruned on)
     for i in range(x_bits.size):
-        out_bits[i] = sr_add_one(x_bits[i], U32(U32(rand[i]) << U32(32 - k)), p)
+        out_bits[i] = sr_add_one(x_bits[i], U32(U32(given[i]) << U32(32 - k)), p)
         nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans
 
@@ -575,35 +585,35 @@ def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, 
     return 0, high <= clamp_bits
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
-    """round_same_range32 under stochastic rounding, sr_rule="add" (random bits as round_sr32;
-    int32 bits in and out), in uint32 lanes (``same_range_sr32_one``). Seeded with k <= 32
-    (``sr_pairs_loop``), a block rounds with the fixed bias where its magnitudes all lie at
-    or below the clamp (no overflow, no NaN); with k > 32 by blocks of DRAW_BLOCK elements,
-    their random bits drawn first (``draw_tops``), the lines of a block further on
-    prefetched meanwhile (``prefetch_ahead``). The seeded loops never read rand (see
-    ``_stochastic_loop``)."""
+    """round_same_range32 under stochastic rounding, sr_rule="add", in uint32 lanes
+    (``same_range_sr32_one``; uint32 bits in and out); rand: None (seeded) or the random bits,
+    as ``round_sr_add32``'s. Seeded with k <= 32 (``sr_pairs_loop``), a block rounds with the
+    fixed bias where its magnitudes all lie at or below the clamp (no overflow, no NaN); with
+    k > 32 by blocks of DRAW_BLOCK elements, their random bits drawn first (``draw_tops``), the
+    lines of a block further on prefetched meanwhile (``prefetch_ahead``)."""
     shift, _, _, _, _, _, clamp_bits, nan_bits = p
     keep, to_bias, clamp_bits, nan_bits = U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
-    xu, ou = x_bits.view(np.uint32), out_bits.view(np.uint32)
-    if rand.size == 0 and k <= 32:
-        q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-        sr_pairs_loop(xu, ou, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False, DRAW_BLOCK,
-                       _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
-    elif rand.size == 0:
+    if rand is None:
+        if k <= 32:
+            q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
+            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+                          DRAW_BLOCK, _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
+            return
         buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-        for lo in range(0, xu.size, DRAW_BLOCK):
-            xs, outs = xu[lo:lo + DRAW_BLOCK], ou[lo:lo + DRAW_BLOCK]
-            prefetch_ahead(xu, ou, lo, xs.size)
+        for lo in range(0, x_bits.size, DRAW_BLOCK):
+            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
+            prefetch_ahead(x_bits, out_bits, lo, xs.size)
             zs, _ = draw_tops(buf, tops, seed, start + lo, xs.size, k)
             for j in range(xs.size):
                 outs[j] = same_range_sr32_one(xs[j], zs[j], keep, to_bias, clamp_bits, nan_bits)
-    else:
-        rand = rand[start:start + xu.size]
-        for i in range(xu.size):
-            zk = U32(rand[i] << (32 - k)) if k <= 32 else U32(rand[i] >> (k - 32))
-            ou[i] = same_range_sr32_one(xu[i], zk, keep, to_bias, clamp_bits, nan_bits)
+        return
+    check_given_bits(rand, start + x_bits.size)
+    given = rand[start:start + x_bits.size]     # (a new name: see round_sr_add32)
+    for i in range(x_bits.size):
+        zk = U32(given[i] << (32 - k)) if k <= 32 else U32(given[i] >> (k - 32))
+        out_bits[i] = same_range_sr32_one(x_bits[i], zk, keep, to_bias, clamp_bits, nan_bits)
 
 
 @nb.njit(cache=True, nogil=True)

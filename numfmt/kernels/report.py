@@ -36,9 +36,11 @@ from .fixed import element_cases, fast_element, fast_tile, nearest_even_cast, ne
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK)
+                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK, check_given_bits)
 from .inner import inner, inner_inline
+from .pipeline import kernel
 from .vectors import wide_vectors
+from .views import view_as
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -453,8 +455,9 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
                                                                   rand, seed, p, sr)
     if deterministic:
         return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.uint32), ys.view(np.uint32), p)
-    return lambda xs, ys, start, rand, seed, p, sr: round_same_range_sr32(xs.view(np.int32), ys.view(np.int32),
-                                                                         start, rand, seed, p, sr)
+    return lambda xs, ys, start, rand, seed, p, sr: (     # (rand: None where it is empty, the seeded loop)
+        round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, None, seed, p, sr) if rand.size == 0
+        else round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, rand, seed, p, sr))
 
 
 @inner_inline
@@ -594,25 +597,37 @@ def _derive(n, k):
 
 
 @inner_inline
+def _packed_add(m, f, special):
+    """m plus an element's ``_lean32`` counts f (f[5] aside) and ``special``: m holds the six
+    counts in three uint32, two to a lane in 16-bit halves (fewer registers: six separate sums
+    spilled to the stack; at most 2**16 - 1 elements: CAST_TILE)."""
+    return (U32(m[0] + U32(U32(f[0]) | U32(U32(f[1]) << U32(16)))),
+            U32(m[1] + U32(U32(f[2]) | U32(U32(f[3]) << U32(16)))),
+            U32(m[2] + U32(U32(f[4]) | U32(U32(special) << U32(16)))))
+
+
+@inner_inline
+def _unpacked(m):
+    """The six counts of ``_packed_add``'s m, uint32."""
+    lo16 = U32(0xFFFF)
+    return (U32(m[0] & lo16), U32(m[0] >> U32(16)), U32(m[1] & lo16), U32(m[1] >> U32(16)), U32(m[2] & lo16),
+            U32(m[2] >> U32(16)))
+
+
+@inner_inline
 def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
-    uint32 lanes, two to a lane (fewer registers: six separate sums spilled to the stack), in
-    one branch-free pass that vectorizes, then the special elements fixed (only in a tile
-    that has some). Returns the tile's eight counts (an int64 array)."""
+    uint32 lanes (``_packed_add``), in one branch-free pass that vectorizes, then the special
+    elements fixed (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    m0 = m1 = m2 = U32(0)             # two counts each, in 16-bit halves (CAST_TILE < 2**16)
+    m = (U32(0), U32(0), U32(0))
     for i in range(xs.size):
         o, r, special = step(xs[i], start + i, *args)
         outs[i] = o
-        f = _lean32(U32(xs[i]), o, r, lim32)
-        m0 = U32(m0 + U32(U32(f[0]) | U32(U32(f[1]) << U32(16))))
-        m1 = U32(m1 + U32(U32(f[2]) | U32(U32(f[3]) << U32(16))))
-        m2 = U32(m2 + U32(U32(f[4]) | U32(U32(special) << U32(16))))
-    lo16 = U32(0xFFFF)
-    n0, n1, n2, n3 = U32(m0 & lo16), U32(m0 >> U32(16)), U32(m1 & lo16), U32(m1 >> U32(16))
-    n4, n5 = U32(m2 & lo16), U32(m2 >> U32(16))
+        m = _packed_add(m, _lean32(U32(xs[i]), o, r, lim32), special)
+    n0, n1, n2, n3, n4, n5 = _unpacked(m)
     counts = np.zeros(8, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
@@ -897,7 +912,7 @@ def count_nearest_added32(x_bits, out_bits, start, p, k):
 
 @inner_inline
 def _drawn_step(b, i, p, words, topk):
-    """``_sr_step`` with the random bits drawn for element i of the tile (``_rounded_tile32``)."""
+    """``_sr_step`` with the random bits drawn for element i of the tile (``_sr_tile32``)."""
     return _sr_step(b, U32(words[i] & topk), p)
 
 
@@ -908,43 +923,70 @@ def _drawn_scan_step(b, index, p, words, topk, start):
 
 
 @inner_inline
-def _rounded_step(b, i, p, rounded, words, topk):
-    """``_sr_step`` of element i of a tile already rounded into ``rounded``, its random word
-    words[i] (``_rounded_tile32``): (rounded[i], |b| + the fixed bias cut to the kept bits,
-    which is |b| rounded at its precision in every binade, b not finite)."""
-    a = U32(b & MAG32)
+def _sr_biased(b, zk, p):
+    """|b| + the fixed bias of the random bits zk: cut to the kept bits (& p.keep), |b| rounded
+    stochastically at its precision in every binade (``_sr_step``'s r)."""
     sh = U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31))
-    return rounded[i], U32(U32(a + U32(U32(words[i] & topk) >> sh)) & p.keep), a >= INF32
+    return U32(U32(b & MAG32) + U32(zk >> sh))
 
 
 @inner_inline
-def _rounded_tile32(c, xs, outs, start, lim32, k, p, buf, rounded, seed, topk, sr_bits, q, cr):
-    """``_tile32`` of a seeded stochastic cast: the tile rounded first as ``round_sr_add32``
-    rounds it (``floating.sr_pairs_loop``: SplitMix64 and the fixed bias in one loop where a
-    block allows) into rounded (uint32, CAST_TILE long: a loop that reads outs and writes
-    them would not vectorize), its random words kept in buf (uint64, CAST_TILE // 2 + 2
-    long; its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``),
-    then counted and copied to outs (``_rounded_step``)."""
-    rounded = rounded[:xs.size]
-    sr_pairs_loop(xs, rounded, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, sr_add_block, (p, cr))
-    return _tile32(c, xs, outs, np.int64(0), lim32, k, _rounded_step, _own_result,
-                   (p, rounded, buf.view(np.uint32)[start & 1:], topk))
+def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
+    """``floating.sr_add_block`` (``sr_pairs_loop``'s block pass of a block outside the
+    fixed bias' range) counting the block as ``_tile32`` does: its ``_lean32`` counts added
+    to lean (int64: inexact, overflow, underflow, flushed, subnormal), a non-finite
+    element's taken back and its ``_cases32`` counts added to fix (``FLAGS`` order). The
+    counting loop reads the block just rounded (in L1); it compares r uncut (``_sr_biased``)
+    with the largest value plus 2**s - 1 (cr[3]) and the smallest normal, both on the grid."""
+    nans, fixed = sr_add_block(xs, outs, words, topk, missed, p, cr)
+    wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
+    uncut = (cr[3], lim32[1], lim32[2], lim32[3], lim32[4])
+    m = (U32(0), U32(0), U32(0))
+    for j in range(xs.size):
+        f = _lean32(xs[j], outs[j], _sr_biased(xs[j], U32(words[j] & topk), p), uncut)
+        m = _packed_add(m, f, f[5])
+    n = _unpacked(m)
+    for j in range(xs.size if n[5] else 0):
+        r = U32(_sr_biased(xs[j], U32(words[j] & topk), p) & p.keep)
+        f = _lean32(xs[j], outs[j], r, lim32)
+        if f[5]:
+            add_counts(lean, (f[0], f[1], f[2], f[3], f[4]), -ONE)
+            add_counts(fix, _cases32(xs[j], outs[j], r, lim32), ONE)
+    add_counts(lean, (n[0], n[1], n[2], n[3], n[4]), ONE)
+    return nans, fixed
 
 
-@nb.njit(cache=True, nogil=True)
+@inner_inline
+def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
+    """``_tile32`` of a seeded stochastic cast, counted as it rounds: ``round_sr_add32``'s loop
+    (``floating.sr_pairs_loop``), whose fixed pass counts the inexact elements of its blocks
+    (none of the others can happen there) and whose other blocks count themselves
+    (``_sr_counted_block``); the random words kept in buf (uint64, CAST_TILE // 2 + 2 long;
+    its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``)."""
+    lean, fix = np.zeros(5, np.int64), np.zeros(8, np.int64)
+    inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, _sr_counted_block,
+                            (p, cr, lim32, lean, fix))[1]
+    counts = np.zeros(8, np.int64)
+    add_counts(counts, _derive((lean[0] + inexact, lean[1], lean[2], lean[3], lean[4]), k), ONE)
+    add_counts(counts, fix, ONE)
+    add_counts(c, counts, ONE)
+    return counts
+
+
+@kernel(cache=True, nogil=True)
 def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
-    """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; element i draws
-    random number start + i: rand[start + i], or where rand is empty SplitMix64's, drawn by
-    tiles: ``_rounded_tile32``) counting as it goes, as ``count_nearest32``. The seeded loop
-    never reads rand (``round_sr_add32``)."""
+    """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; rand None: element
+    i draws SplitMix64 number start + i of seed, by tiles: ``_sr_tile32``; else rand[start +
+    i]) counting as it goes, as ``count_nearest32``. Each of rand's types compiles only its
+    own loop (``kernels.pipeline``)."""
     lim32 = _float_lim32(p)
-    if rand.size == 0:
+    if rand is None:
         buf = np.empty(CAST_TILE // 2 + 2, np.uint64)
-        topk = top_bits32(sr_bits)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
-        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step, (p, buf.view(np.uint32)[start & 1:], topk, start),
-                        _rounded_tile32, (lim32, k, p, buf, np.empty(CAST_TILE, np.uint32), seed, topk, sr_bits, q,
-                                          sr_range_consts(p)))
+        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step,
+                        (p, view_as(buf, np.uint32)[start & 1:], top_bits32(sr_bits), start),
+                        _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)))
+    check_given_bits(rand, start + x_bits.size)
     args = (p, rand, U32(32 - sr_bits))
     return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
 
