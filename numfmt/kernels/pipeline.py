@@ -10,7 +10,9 @@ the code away afterwards. A first block cast compiled three copies of its row lo
 ``NoneTestsOfArguments`` turns ``arg is None`` into False (``is not None`` into True) where
 the argument's type is neither none nor optional, before Numba's pruning runs, so that each
 specialization compiles only the code it can run. Results do not change: a value of such a
-type is never None.
+type is never None. The test must read the argument itself: where the kernel assigns to the
+argument's name (``rand = rand[a:b]``), its tests no longer resolve to the argument and both
+branches compile; slice into a new name instead.
 
 ``NumfmtCompiler`` is the pipeline of ``kernels.inner``'s decorators and of ``kernel``.
 """
