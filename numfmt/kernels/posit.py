@@ -112,11 +112,11 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
 
     ``p`` is the mode's ``numfmt.rounding.ModeFlags``; ``sr`` is (k, rule_nearest) and ``rnd``
-    the k random bits (both unused unless p.stochastic). See the module docstring for the modes.
+    the k random bits (both unused unless p.stochastic; sr None: a deterministic mode, and the
+    stochastic code is not compiled). See the module docstring for the modes.
     """
     if sig == 0:
         return np.int64(0)
-    k_sr, rule_nearest = sr
     max_scale = (n - 2) << es
     s = exp + 61                                  # 2**s <= |x| < 2**(s+1)
     frac = sig - (np.int64(1) << 61)
@@ -124,9 +124,9 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     if s >= max_scale:                            # |x| >= maxpos
         mag = (np.int64(1) << (n - 1)) - 1
     elif s < -max_scale:                          # 0 < |x| < minpos: between codes 0 and 1
-        if p.stochastic:
-            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, 1, k_sr,
-                                rule_nearest, rnd)
+        if sr is not None and p.stochastic:
+            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, np.int64(1), sr[0],
+                                sr[1], rnd)     # (an int64 1: the other call's specialization)
         else:                                     # never to zero, except toward zero
             up = 1 if (p.nearest | p.odd) != 0 else (p.away_neg if neg else p.away_pos)
         mag = np.int64(up)
@@ -142,7 +142,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
         drop = es + FRAC - avail                  # >= 29
         lo = (regime << avail) | (tail >> drop)
         rem = tail & ~(np.int64(-1) << drop)     # drop can be 63 (es = 5)
-        if p.stochastic:
+        if sr is not None and p.stochastic:
             if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
                 A, t, D = rem, drop, np.int64(1)
             else:                                 # exponent bits cut: lo = 2**a, hi = 2**(a + 2**cut)
@@ -150,7 +150,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
                 t = FRAC - (e & ((np.int64(1) << cut) - 1))      # FRAC - (s - a)
                 A = (np.int64(1) << FRAC) + frac - (np.int64(1) << t)
                 D = (np.int64(1) << (np.int64(1) << cut)) - 1
-            up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
+            up = _stochastic_up(A, t, D, sr[0], sr[1], rnd)
         else:
             up = rounds_away(neg, lo & 1, rem, drop, 0, p, 0)
         mag = lo + up
