@@ -17,7 +17,7 @@ from .stochastic import stochastic_args
 from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_products, kernel_random_bits, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
-from .parallel import run_chunked
+from .parallel import run_chunked, run_ranges
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .intacc import IntegerPlan, is_integer_format
@@ -32,7 +32,6 @@ __all__ = ["sum", "dot", "matmul", "ORDERS"]
 
 ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
-_CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
 _EXACT_TERMS = np.empty((0, 4), np.int64)    # tx_proto of the kernels: products as exact terms
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
@@ -73,17 +72,13 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
 
 
 def _check_values(x: np.ndarray, fmt, argument: str) -> None:
-    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN).
-    A contiguous x is checked in chunks, so the check needs little memory of its own."""
+    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
+    ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core)."""
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    count, first = 0, None
-    for lo in range(0, flat.size, _CHECK_CHUNK):
-        bad = ~representable(flat[lo:lo + _CHECK_CHUNK], fmt)
-        found = int(np.count_nonzero(bad))
-        if found and first is None:
-            first = lo + int(np.argmax(bad))
-        count += found
+    row = _row(kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0], 0, False, (0, 0, 0))
+    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], row), flat.size)))
     if count:
+        first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
         index = tuple(int(i) for i in np.unravel_index(first, x.shape))
         raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
                          f"first: {float(flat[first])!r} at index {index}; round them first with "

@@ -580,6 +580,35 @@ def test_specials():
     assert math.isnan(nf.dot([0.0], [inf], "binary16"))                             # 0 * Inf
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_value_check_is_representable(dtype):
+    """The inputs' check (``kernels.accumulate.count_not_values``, on float64 bits) counts the
+    elements that ``numfmt.ops.representable`` (the cast to nearest even) rejects, and rejects
+    the same ones, for every registered float format: its values, their neighbours, halfway
+    points, Inf, NaN, signed zeros and random bit patterns."""
+    from numfmt.accumulate import _row
+    from numfmt.casts.floating import kernel_params
+    from numfmt.kernels.accumulate import count_not_values
+    from numfmt.ops import representable
+    from numfmt.rounding import Rounding
+    from numfmt.testing import registered_float_formats
+    rng = np.random.default_rng(7)
+    itype = np.int32 if dtype == np.float32 else np.int64
+    info = np.iinfo(itype)
+    noise = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True).view(dtype)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e38], dtype)
+    for fmt in registered_float_formats():
+        codes = np.arange(min(1 << fmt.bits, 1 << 12), dtype=np.uint16 if fmt.bits <= 16 else np.uint32)
+        with np.errstate(all="ignore"):
+            vals = nf.decode(codes, fmt, np.float64).astype(dtype)
+            x = np.concatenate([vals, np.nextafter(vals, dtype(np.inf)), vals * dtype(1.5), -vals, specials, noise])
+            bad = ~representable(x, fmt)
+        row = _row(kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0], 0, False, (0, 0, 0))
+        assert count_not_values(x, row) == np.count_nonzero(bad), fmt.name
+        singles = [count_not_values(x[i:i + 1], row) for i in range(0, x.size, 37)]
+        np.testing.assert_array_equal(singles, bad[::37], err_msg=fmt.name)
+
+
 # ----------------------------------------------------------------------------- errors
 def test_errors():
     with pytest.raises(ValueError, match=r"2 of 3 elements of x are not values of e4m3; first: 0.1"):

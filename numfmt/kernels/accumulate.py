@@ -877,6 +877,22 @@ LEAN_KERNELS = {"sequential": lean_sequential, "blocked": lean_blocked, "pairwis
                 "kahan": lean_kahan, "exact": lean_exact, "fused": lean_fused}
 
 
+@nb.njit(cache=True, nogil=True)
+def count_not_values(x, row):
+    """How many elements of x (float32 or float64) are not values of the format: those that
+    ``round_one`` with the rounder row's parameters (``numfmt.ops.representable``'s rounding:
+    nearest_even, overflow "ieee", NaN as ml_dtypes has it) changes, NaN staying NaN. On float64
+    bits, with the rounder and the rounding the lean kernels compile (a first sum compiles no
+    cast of its own for its check)."""
+    p = rounder(row, None)[0]
+    count = 0
+    for i in range(x.size):
+        v = np.float64(x[i])
+        r = np.int64(round_one(v.view(np.int64), p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
+        count += not ((r == v) | ((r != r) & (v != v)))
+    return count
+
+
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
 # merged exactly elsewhere, then rounded once. A part's state is a row of PARTIAL_WIDTH int64:
 # the long accumulator's limbs (normalized; a merge adds them limb by limb, which the rounding
