@@ -71,12 +71,19 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
     return int(value)
 
 
+def _value_check(fmt) -> tuple:
+    """What ``kernels.accumulate.count_not_values`` needs of fmt (int64 numbers)."""
+    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0]
+    numbers = (p.M, p.sub_shift_base, p.q_bits, p.max_bits, p.min_bits, p.unsigned, fmt.has_nan, fmt.has_inf,
+               fmt.has_inf and fmt.signed)
+    return tuple(np.int64(v) for v in numbers)
+
+
 def _check_values(x: np.ndarray, fmt, argument: str) -> None:
     """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
     ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core)."""
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    row = _row(kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0], 0, False, (0, 0, 0))
-    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], row), flat.size)))
+    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], _value_check(fmt)), flat.size)))
     if count:
         first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
         index = tuple(int(i) for i in np.unravel_index(first, x.shape))

@@ -50,6 +50,7 @@ from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, FloatParams, r
 from .longacc import longacc_add, longacc_value
 from . import report as rep_kern
 from .inner import inner, inner_inline
+from .vectors import wide_vectors
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
@@ -878,18 +879,26 @@ LEAN_KERNELS = {"sequential": lean_sequential, "blocked": lean_blocked, "pairwis
 
 
 @nb.njit(cache=True, nogil=True)
-def count_not_values(x, row):
-    """How many elements of x (float32 or float64) are not values of the format: those that
-    ``round_one`` with the rounder row's parameters (``numfmt.ops.representable``'s rounding:
-    nearest_even, overflow "ieee", NaN as ml_dtypes has it) changes, NaN staying NaN. On float64
-    bits, with the rounder and the rounding the lean kernels compile (a first sum compiles no
-    cast of its own for its check)."""
-    p = rounder(row, None)[0]
+def count_not_values(x, c):
+    """How many elements of x (float32 or float64) are not values of the format, as
+    ``numfmt.ops.representable`` decides (the values that rounding to nearest even leaves
+    unchanged), on their float64 bits: c = (M, sub_shift_base, q_bits, max_bits, min_bits,
+    unsigned) of its float64 ``FloatParams``, then whether NaN, +Inf and -Inf are values (0 /
+    1). A finite magnitude a is a value iff it has no bit below the quantum of its binade
+    (``round_one``'s shift), lies within [q_bits, max_bits] or is 0, is at least min_bits
+    (formats without zero), and is not negative in an unsigned format (-0 aside)."""
+    M, sub_shift_base, q_bits, max_bits, min_bits, unsigned, nan_ok, inf_ok, neg_inf_ok = c
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     count = 0
     for i in range(x.size):
-        v = np.float64(x[i])
-        r = np.int64(round_one(v.view(np.int64), p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
-        count += not ((r == v) | ((r != r) & (v != v)))
+        b = np.float64(x[i]).view(np.int64)
+        neg, a = b < 0, b & _ABS
+        shift = min(max(52 - M, sub_shift_base - max(a >> 52, 1)), 52)
+        on_grid = (a & ~(np.int64(-1) << shift)) == 0
+        finite = (on_grid & (a <= max_bits) & (a >= min_bits) & ((a >= q_bits) | (a == 0))
+                  & ((not neg) | (unsigned == 0) | (a == 0)))
+        special = (neg_inf_ok if neg else inf_ok) if a == _INF else nan_ok
+        count += not (finite if a < _INF else special != 0)
     return count
 
 
