@@ -83,7 +83,8 @@ def _check_values(x: np.ndarray, fmt, argument: str) -> None:
     """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
     ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core)."""
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], _value_check(fmt)), flat.size)))
+    c = _value_check(fmt)
+    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], c), flat.size)))
     if count:
         first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
         index = tuple(int(i) for i in np.unravel_index(first, x.shape))

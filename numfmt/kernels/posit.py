@@ -493,8 +493,7 @@ def _cast_left_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code
     c, q = fast_args(n, es, p, dom_m == 52), cast_params(n, es)
     for i in range(x_bits.size):
         if fast(np.int64(x_bits[i]), NO_RND, np.uint32(0), sr[0], c)[1]:
-            out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, sr[0]),
-                                  sr)
+            out[i] = _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code)
 
 
 @inner_inline
@@ -504,14 +503,16 @@ def _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_cod
     pass for them would cost its compile time for the rarer calls)."""
     q = cast_params(n, es)
     for i in range(x_bits.size):
-        out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, sr[0]), sr)
+        out[i] = _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code)
 
 
 @inner
-def _cast_one_sr(bits, q, p, dom_m, want_code, rnd, sr):
-    """``cast_one`` under stochastic rounding, compiled once for both of ``_cast_left_sr``'s
-    and ``_cast_every_sr``'s loops (inlined into each, it doubled their compile time)."""
-    return cast_one(bits, q, p, dom_m, want_code, STOCHASTIC, rnd, sr)
+def _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code):
+    """``cast_one`` of x_bits[i] under stochastic rounding with random number start + i
+    (``element_bits``), compiled once for both of ``_cast_left_sr``'s and ``_cast_every_sr``'s
+    loops (inlined into each, it doubled their compile time)."""
+    return cast_one(np.int64(x_bits[i]), q, p, dom_m, want_code, STOCHASTIC, element_bits(rand, seed, start + i, sr[0]),
+                    sr)
 
 
 # The stochastic casts: encode32 / encode64 every element by ``cast_one``; the value casts in
