@@ -258,7 +258,8 @@ class _Plan:
             lean = self.lean_kernel is not None and not report
             sr = None if stochastic is None else tuple(rows[0][-3:])    # None: compiles no stochastic code
             lean_args = (a3, self.cfg, rows[0], sr, *args[-3:])
-            kernels.insert(0, (self.lean_kernel, lean_args) if lean else (self.route_kernel, args))
+            route_args = args[:-3] + (None if stochastic is None else args[-3], *args[-2:])   # (seed None)
+            kernels.insert(0, (self.lean_kernel, lean_args) if lean else (self.route_kernel, route_args))
         for kernel, kernel_args in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0
             chunks = run_chunked(kernel, out, status, *kernel_args, pass_start=True,
