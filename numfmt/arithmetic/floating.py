@@ -225,7 +225,7 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         if p is None or rule != "add" or k > 32:
             return None
         if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
-            return (fast32_sr_kernel if rand is None else fast32_sr_given_kernel), p, pc
+            return (fast32_sr_given_kernel if rand is not None and len(rand) else fast32_sr_kernel), p, pc
         return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
     if mode == Rounding.NEAREST_EVEN and op in KERNELS32 and nearest_in_float32(op, fmt):
         if p is not None:

@@ -1097,6 +1097,6 @@ def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
         return count_fast32_fma_kernel if op == "fma" else count_fast32_div_kernel
     if plain is same_range32_kernel:
         return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
-    if plain is fast32_sr_kernel:
+    if plain in (fast32_sr_kernel, fast32_sr_given_kernel):
         return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
     return None
