@@ -17,7 +17,7 @@ from .stochastic import stochastic_args
 from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_products, kernel_random_bits, output_size, writable
 from . import report as _report
 from .casts.report import combine, rounding_report
-from .parallel import run_chunked
+from .parallel import run_chunked, run_ranges
 from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .intacc import IntegerPlan, is_integer_format
@@ -32,7 +32,6 @@ __all__ = ["sum", "dot", "matmul", "ORDERS"]
 
 ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
-_CHECK_CHUNK = 1 << 20          # elements checked at a time (bounds the check's scratch memory)
 _EXACT_TERMS = np.empty((0, 4), np.int64)    # tx_proto of the kernels: products as exact terms
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
 
@@ -72,18 +71,22 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
     return int(value)
 
 
+def _value_check(fmt) -> tuple:
+    """What ``kernels.accumulate.count_not_values`` needs of fmt (int64 numbers)."""
+    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0]
+    numbers = (p.M, p.sub_shift_base, p.q_bits, p.max_bits, p.min_bits, p.unsigned, fmt.has_nan, fmt.has_inf,
+               fmt.has_inf and fmt.signed)
+    return tuple(np.int64(v) for v in numbers)
+
+
 def _check_values(x: np.ndarray, fmt, argument: str) -> None:
-    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN).
-    A contiguous x is checked in chunks, so the check needs little memory of its own."""
+    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
+    ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core)."""
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    count, first = 0, None
-    for lo in range(0, flat.size, _CHECK_CHUNK):
-        bad = ~representable(flat[lo:lo + _CHECK_CHUNK], fmt)
-        found = int(np.count_nonzero(bad))
-        if found and first is None:
-            first = lo + int(np.argmax(bad))
-        count += found
+    c = _value_check(fmt)
+    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], c), flat.size)))
     if count:
+        first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
         index = tuple(int(i) for i in np.unravel_index(first, x.shape))
         raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
                          f"first: {float(flat[first])!r} at index {index}; round them first with "
@@ -255,7 +258,8 @@ class _Plan:
             lean = self.lean_kernel is not None and not report
             sr = None if stochastic is None else tuple(rows[0][-3:])    # None: compiles no stochastic code
             lean_args = (a3, self.cfg, rows[0], sr, *args[-3:])
-            kernels.insert(0, (self.lean_kernel, lean_args) if lean else (self.route_kernel, args))
+            route_args = args[:-3] + (None if stochastic is None else args[-3], *args[-2:])   # (seed None)
+            kernels.insert(0, (self.lean_kernel, lean_args) if lean else (self.route_kernel, route_args))
         for kernel, kernel_args in kernels:      # the float64 route's kernel first, if it serves
             status[:] = 0
             chunks = run_chunked(kernel, out, status, *kernel_args, pass_start=True,

@@ -103,15 +103,15 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     va, vb = np.broadcast_arrays(np.atleast_1d(_values(a, fmt, "a")), np.atleast_1d(_values(b, fmt, "b")))
     shape, k = va.shape[:-1], va.shape[-1]
     rows = int(np.prod(shape))
-    va = np.ascontiguousarray(va).reshape(rows, k)
-    vb = np.ascontiguousarray(vb).reshape(rows, k)
+    va = np.ascontiguousarray(va).reshape(rows, k).view(np.int64)
+    vb = np.ascontiguousarray(vb).reshape(rows, k).view(np.int64)
     p, sr, rand, seed = _round_params(mode, shape, seed, sr_bits, sr_rule, random_bits, rng)
     lsb_exp, width = quire_layout(fmt)
-    out = np.empty(rows, np.int64)
+    out = np.empty(rows, np.float64)
     limbs = new_longacc(lsb_exp, width).size
-    run_chunked(kern.dot_rows, va, out, vb, limbs, lsb_exp, fmt.nbits, fmt.es, p, sr, rand, seed,
-                pass_start=True, work_per_item=QUIRE_WORK_PER_TERM * k)
-    values = decode(out, fmt, np.float32 if float32 else np.float64).reshape(shape)
+    run_chunked(kern.dot_rows, va, out.view(np.int64), vb, limbs, lsb_exp, fmt.nbits, fmt.es, p,
+                sr if p.stochastic else None, rand, seed, pass_start=True, work_per_item=QUIRE_WORK_PER_TERM * k)
+    values = out.astype(np.float32 if float32 else np.float64, copy=False).reshape(shape)
     return values[()] if values.ndim == 0 else values
 
 
@@ -168,8 +168,8 @@ class Quire:
         va, vb = np.broadcast_arrays(_values(as_float_array(a, "a"), self.fmt, "a"),
                                      _values(as_float_array(b, "b"), self.fmt, "b"))
         if not self.is_nar:
-            self.is_nar = kern.accumulate(self._acc, self.lsb_exp, np.ascontiguousarray(va).reshape(-1),
-                                          np.ascontiguousarray(vb).reshape(-1), np.int64(negate))
+            xa, xb = (np.ascontiguousarray(v).reshape(-1).view(np.int64) for v in (va, vb))
+            self.is_nar = kern.accumulate(self._acc, self.lsb_exp, xa, xb, np.int64(negate))
         return self
 
     def add(self, x) -> "Quire":

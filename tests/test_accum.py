@@ -580,6 +580,47 @@ def test_specials():
     assert math.isnan(nf.dot([0.0], [inf], "binary16"))                             # 0 * Inf
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_value_check_is_representable(dtype):
+    from numfmt.testing import registered_float_formats
+    for fmt in registered_float_formats():
+        _check_value_check(fmt, dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fmt=formats(registered=False, max_bits=16), dtype=st.sampled_from([np.float32, np.float64]))
+def test_value_check_is_representable_random_formats(fmt, dtype):
+    _check_value_check(fmt, dtype)
+
+
+def _check_value_check(fmt, dtype):
+    """The inputs' check (``kernels.accumulate.count_not_values``: bit tests on float64 bits)
+    counts the elements that ``numfmt.ops.representable`` (the cast to nearest even) rejects,
+    and rejects the same ones, for every registered float format and random ones: values,
+    their neighbours, halfway points, Inf, NaN, signed zeros and random bit patterns."""
+    from numfmt.accumulate import _value_check
+    from numfmt.kernels.accumulate import count_not_values
+    from numfmt.ops import representable
+    rng = np.random.default_rng(7)
+    itype = np.int32 if dtype == np.float32 else np.int64
+    info = np.iinfo(itype)
+    noise = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True).view(dtype)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e38], dtype)
+    codes = np.arange(min(1 << fmt.bits, 1 << 12), dtype=np.uint16 if fmt.bits <= 16 else np.uint32)
+    c = _value_check(fmt)
+    with np.errstate(all="ignore"):
+        vals = nf.decode(codes, fmt, np.float64).astype(dtype)
+        x = np.concatenate([vals, np.nextafter(vals, dtype(np.inf)), vals * dtype(1.5), -vals, specials, noise])
+        if not (fmt.signed or fmt.has_nan):     # the cast refuses negative numbers and NaN there
+            refused = (x < 0) | np.isnan(x)
+            assert count_not_values(x[refused], c) == np.count_nonzero(refused), fmt.name
+            x = x[~refused]
+        bad = ~representable(x, fmt)
+    assert count_not_values(x, c) == np.count_nonzero(bad), fmt.name
+    singles = [count_not_values(x[i:i + 1], c) for i in range(0, x.size, 37)]
+    np.testing.assert_array_equal(singles, bad[::37], err_msg=fmt.name)
+
+
 # ----------------------------------------------------------------------------- errors
 def test_errors():
     with pytest.raises(ValueError, match=r"2 of 3 elements of x are not values of e4m3; first: 0.1"):

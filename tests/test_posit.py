@@ -24,7 +24,7 @@ from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
 from numfmt import reference_posit as ref
-from numfmt.casts.posit import float32_domain
+from numfmt.casts.posit import float32_domain, round_sr
 from numfmt.kernels import exact
 from numfmt.kernels import posit as kern
 from numfmt.formats.posit import PositFormat, posit_value
@@ -331,8 +331,8 @@ def test_cast_kernels_equal_round_exact(fmt):
     rounding with explicit random numbers of 3 and 40 bits under both rules included."""
     rng = np.random.default_rng(fmt.nbits)
     for itype, ftype, fast_encode, encode, fast_round, rnd in (
-            (np.int32, np.float32, kern.fast_encode32, kern.encode32, kern.fast_round32, kern.round32),
-            (np.int64, np.float64, kern.fast_encode64, kern.encode64, kern.fast_round64, kern.round64)):
+            (np.int32, np.float32, kern.fast_encode32, kern.encode32, kern.fast_round32, round_sr),
+            (np.int64, np.float64, kern.fast_encode64, kern.encode64, kern.fast_round64, round_sr)):
         if itype == np.int32 and not float32_domain(fmt):
             continue
         info = np.iinfo(itype)

@@ -18,7 +18,8 @@ from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, 
 from ..kernels.machine_arith import OPS as MACHINE_OPS
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
 from ..kernels.floating import Mode32
-from ..kernels.machine_arith import KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_kernel
+from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
+                                     fast32_sr_kernel, same_range32_kernel)
 from . import NotValuesError
 from ..rounding import Rounding, mode_flags
 
@@ -214,17 +215,17 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
     fixed shift (``same_range_params``: bfloat16); div, sqrt and fma there in the other
     deterministic modes too (``fast32_modes_kernel``); stochastic rounding with sr_rule="add" and at most 32 random
-    bits where float32's result is exact, or for div, sqrt and fma where ``odd_sr_in_float32``
-    (``fast32_params``); else None."""
+    bits where float32's result is exact (seeded or explicit random bits: a kernel each), or
+    for div, sqrt and fma where ``odd_sr_in_float32`` (``fast32_params``); else None."""
     if overflow == "raise" or not dtype == out_dtype == np.float32:
         return None
     p, pc = fast32_params(fmt, overflow, "raise"), fast32_params(fmt, "ieee", "ml_dtypes")
     if stochastic is not None:
-        _, k, rule, _ = stochastic
+        _, k, rule, rand = stochastic
         if p is None or rule != "add" or k > 32:
             return None
         if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
-            return fast32_sr_kernel, p, pc
+            return (fast32_sr_given_kernel if rand is not None and len(rand) else fast32_sr_kernel), p, pc
         return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
     if mode == Rounding.NEAREST_EVEN and op in KERNELS32 and nearest_in_float32(op, fmt):
         if p is not None:

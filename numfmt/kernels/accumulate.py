@@ -50,6 +50,7 @@ from .floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, VALUE, FloatParams, r
 from .longacc import longacc_add, longacc_value
 from . import report as rep_kern
 from .inner import inner, inner_inline
+from .vectors import wide_vectors
 
 ROUNDINGS_PER_TERM = 8          # random numbers reserved per term and output element
 
@@ -262,19 +263,21 @@ def _unpack_bits(b):
 # formats such as binary64, huge magnitudes, too many random bits); ``add_route`` does not
 # contain it (the kernels built on it compile in a third of the time) and flags LEFT_ROUTE
 # instead, for the caller to run the full kernel.
-@nb.njit(inline="always")
-def _stochastic_fits_route(rounder):
-    """Precision + k <= 51 and a smallest quantum of at least 2**(k - 1072) (sr[2] is its
-    exponent + 1075), as ``numfmt.arithmetic.floating.takes_float64_route`` decides for the
-    element-wise operations (which the caller asks before it runs a route kernel)."""
-    p, sr = rounder[0], rounder[3]
-    return (p.M + 1 + sr[0] <= 51) & (sr[2] >= sr[0] + 3)
+@inner_inline
+def _rounding_fits_route(stochastic, p, sr):
+    """Deterministic rounding (always so for sr None), or stochastic rounding with precision +
+    k <= 51 and a smallest quantum of at least 2**(k - 1072) (sr[2] is its exponent + 1075), as
+    ``numfmt.arithmetic.floating.takes_float64_route`` decides for the element-wise operations
+    (which the caller asks before it runs a route kernel)."""
+    if sr is None:
+        return True
+    return not stochastic or ((p.M + 1 + sr[0] <= 51) & (sr[2] >= sr[0] + 3))
 
 
 @nb.njit(inline="always")
 def _takes_route(xb, yb, rounder):
     big = max(xb & _ABS, yb & _ABS)
-    return ((not rounder[2] or _stochastic_fits_route(rounder)) and (big < _FAST_MAG or big >= _INF)
+    return (_rounding_fits_route(rounder[2], rounder[0], rounder[3]) and (big < _FAST_MAG or big >= _INF)
             and narrow(rounder[0]))
 
 
@@ -579,6 +582,17 @@ def rounder(row, rep):
     return p, row[23], row[24] != 0, (row[25], row[26], row[27]), rep
 
 
+@inner_inline
+def _call_rounder(row, rep, seed):
+    """``rounder(row, rep)``, with sr None where seed is None: a deterministic call of a route
+    kernel (narrow formats only), whose roundings then compile without their stochastic code
+    (``_round_bits``)."""
+    p, rdn, stochastic, sr, rep = rounder(row, rep)
+    if seed is None:
+        return p, rdn, stochastic, None, rep
+    return p, rdn, stochastic, sr, rep
+
+
 @nb.njit(inline="always")
 def _new_triples(tx_proto, n):
     """Room for n exact products, or None (float64 terms) when tx_proto is None."""
@@ -640,9 +654,9 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     chunks of that many and the chunks' results added in sequence by the promotion's rounder.
     rounders / reps: the rounders of the accumulator, the products and the promotion
     (``rounder``). status[o] = 1 if a rounding overflowed under overflow="raise"."""
-    acc_rounder = rounder(rounders[0], reps[0])
-    prod_rounder = rounder(rounders[1], reps[1])
-    promote_rounder = rounder(rounders[2], reps[2])
+    acc_rounder = _call_rounder(rounders[0], reps[0], seed)
+    prod_rounder = _call_rounder(rounders[1], reps[1], seed)
+    promote_rounder = _call_rounder(rounders[2], reps[2], seed)
     n = np.int64(a.shape[2])
     promote = cfg[3]
     chunk = promote if promote > 0 else max(n, 1)
@@ -687,10 +701,11 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
 # numbers (int64, indexed like SplitMix64's), empty for the seeded ones. status[o] holds the
 # st[1] bits of output o (OVERFLOWED, LEFT_ROUTE).
 #
-# KERNELS add with ``add_any``. ROUTE_KERNELS add with ``add_route``: they serve deterministic
-# rounding to narrow formats with float64 terms (tx_proto None) and flag LEFT_ROUTE where an
-# addition needs the exact core (the caller then runs the KERNELS one). The orders "exact" and
-# "fused" add only to promote (promote_every); their route kernels leave ``add_any`` out.
+# KERNELS add with ``add_any``. ROUTE_KERNELS add with ``add_route``: they serve rounding to
+# narrow formats with float64 terms (tx_proto None) and flag LEFT_ROUTE where an addition needs
+# the exact core (the caller then runs the KERNELS one); a deterministic call passes seed None
+# (``_call_rounder``: no stochastic code compiled). The orders "exact" and "fused" add only to
+# promote (promote_every); their route kernels leave ``add_any`` out.
 @nb.njit(cache=True, nogil=True)
 def reduce_sequential(out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark, rand):
     return _reduce_rows(_sequential, add_any, out, status, start, a, bt, tx_proto, cfg, rounders, reps, seed, mark,
@@ -875,6 +890,30 @@ def lean_fused(out, status, start, a, cfg, row, sr, seed, mark, rand):
 
 LEAN_KERNELS = {"sequential": lean_sequential, "blocked": lean_blocked, "pairwise": lean_pairwise,
                 "kahan": lean_kahan, "exact": lean_exact, "fused": lean_fused}
+
+
+@nb.njit(cache=True, nogil=True)
+def count_not_values(x, c):
+    """How many elements of x (float32 or float64) are not values of the format, as
+    ``numfmt.ops.representable`` decides (the values that rounding to nearest even leaves
+    unchanged), on their float64 bits: c = (M, sub_shift_base, q_bits, max_bits, min_bits,
+    unsigned) of its float64 ``FloatParams``, then whether NaN, +Inf and -Inf are values (0 /
+    1). A finite magnitude a is a value iff it has no bit below the quantum of its binade
+    (``round_one``'s shift), lies within [q_bits, max_bits] or is 0, is at least min_bits
+    (formats without zero), and is not negative in an unsigned format (-0 aside)."""
+    M, sub_shift_base, q_bits, max_bits, min_bits, unsigned, nan_ok, inf_ok, neg_inf_ok = c
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
+    count = 0
+    for i in range(x.size):
+        b = np.float64(x[i]).view(np.int64)
+        neg, a = b < 0, b & _ABS
+        shift = min(max(52 - M, sub_shift_base - max(a >> 52, 1)), 52)
+        on_grid = (a & ~(np.int64(-1) << shift)) == 0
+        finite = (on_grid & (a <= max_bits) & (a >= min_bits) & ((a >= q_bits) | (a == 0))
+                  & ((not neg) | (unsigned == 0) | (a == 0)))
+        special = (neg_inf_ok if neg else inf_ok) if a == _INF else nan_ok
+        count += not (finite if a < _INF else special != 0)
+    return count
 
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,

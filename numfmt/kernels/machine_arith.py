@@ -478,14 +478,19 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
-    """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 random bits (rand
-    and seed as the casts take them), where float32's result is exact; two loops as
-    ``_stochastic_loop`` (the seeded one, ``_sr_blocks32``, never reads rand)."""
-    if rand.size == 0:
-        _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed)
-    else:
-        _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
-                _nearest_value32, 2)
+    """``fast32_kernel`` under stochastic rounding, sr_rule="add" with k <= 32 seeded random
+    bits (seed as the casts take it; rand empty, unread), where float32's result is exact:
+    ``_sr_blocks32``. Explicit random bits take ``fast32_sr_given_kernel`` (a kernel of its
+    own: as ``kernels.floating._stochastic_loop`` says, a loop that reads them is another
+    loop, and a first seeded call need not compile it)."""
+    _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sr_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """``fast32_sr_kernel`` with the explicit random bits rand (element i: rand[start + i])."""
+    _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _given32, _add_mul32, _sr_add32,
+            _nearest_value32, 2)
 
 
 # name -> deterministic (round to nearest even) float32 kernel
@@ -1092,6 +1097,6 @@ def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
         return count_fast32_fma_kernel if op == "fma" else count_fast32_div_kernel
     if plain is same_range32_kernel:
         return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
-    if plain is fast32_sr_kernel:
+    if plain in (fast32_sr_kernel, fast32_sr_given_kernel):
         return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
     return None

@@ -112,11 +112,11 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     """The posit<n, es> code of (-1)**neg * sig * 2**exp (62-bit odd-jammed form, or sig == 0).
 
     ``p`` is the mode's ``numfmt.rounding.ModeFlags``; ``sr`` is (k, rule_nearest) and ``rnd``
-    the k random bits (both unused unless p.stochastic). See the module docstring for the modes.
+    the k random bits (both unused unless p.stochastic; sr None: a deterministic mode, and the
+    stochastic code is not compiled). See the module docstring for the modes.
     """
     if sig == 0:
         return np.int64(0)
-    k_sr, rule_nearest = sr
     max_scale = (n - 2) << es
     s = exp + 61                                  # 2**s <= |x| < 2**(s+1)
     frac = sig - (np.int64(1) << 61)
@@ -124,9 +124,9 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
     if s >= max_scale:                            # |x| >= maxpos
         mag = (np.int64(1) << (n - 1)) - 1
     elif s < -max_scale:                          # 0 < |x| < minpos: between codes 0 and 1
-        if p.stochastic:
-            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, 1, k_sr,
-                                rule_nearest, rnd)
+        if sr is not None and p.stochastic:
+            up = _stochastic_up((np.int64(1) << FRAC) | frac, -max_scale - s + FRAC, np.int64(1), sr[0],
+                                sr[1], rnd)     # (an int64 1: the other call's specialization)
         else:                                     # never to zero, except toward zero
             up = 1 if (p.nearest | p.odd) != 0 else (p.away_neg if neg else p.away_pos)
         mag = np.int64(up)
@@ -142,7 +142,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
         drop = es + FRAC - avail                  # >= 29
         lo = (regime << avail) | (tail >> drop)
         rem = tail & ~(np.int64(-1) << drop)     # drop can be 63 (es = 5)
-        if p.stochastic:
+        if sr is not None and p.stochastic:
             if avail >= es:                       # the cut is in the fraction: hi - lo = 2**(s - fb)
                 A, t, D = rem, drop, np.int64(1)
             else:                                 # exponent bits cut: lo = 2**a, hi = 2**(a + 2**cut)
@@ -150,7 +150,7 @@ def round_exact(neg, sig, exp, n, es, p, rnd, sr):
                 t = FRAC - (e & ((np.int64(1) << cut) - 1))      # FRAC - (s - a)
                 A = (np.int64(1) << FRAC) + frac - (np.int64(1) << t)
                 D = (np.int64(1) << (np.int64(1) << cut)) - 1
-            up = _stochastic_up(A, t, D, k_sr, rule_nearest, rnd)
+            up = _stochastic_up(A, t, D, sr[0], sr[1], rnd)
         else:
             up = rounds_away(neg, lo & 1, rem, drop, 0, p, 0)
         mag = lo + up
@@ -460,78 +460,110 @@ def _fast_sr_value32(bits, rnd, zk, k, c):
 
 
 @inner_inline
-def _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code, fast, fast_args):
-    """out[i] = ``cast_one`` of x_bits[i] under stochastic rounding with random number start +
-    i (``element_bits``). Seeded values under sr_rule="add" take two passes, as
-    ``_cast_all``'s: the float trick with the random bits as the bias (``fast``:
-    ``_fast_sr_value`` or ``_fast_sr_value32``, with the constants ``fast_args``; the bits
-    drawn by blocks, ``numfmt.random.draw_tops``, the lines of a block further on prefetched
-    meanwhile, ``kernels.prefetch.prefetch_ahead``) for every element, then ``cast_one`` for
-    those outside ``_fast_range``. That first pass never reads rand (see
-    ``kernels.floating._stochastic_loop``: a loop that does can run one element at a time);
-    explicit random bits, codes and sr_rule="nearest" take ``cast_one`` for every element (a
-    third copy of the fast pass would cost its compile time for the rarer calls)."""
-    q = cast_params(n, es)
-    k, rule_nearest = sr
+def _fast_stochastic(x_bits, out, start, seed, n, es, p, k, dom_m, fast, fast_args):
+    """The first pass of the seeded value casts under stochastic rounding with sr_rule="add"
+    (k random bits): out[i] = the float trick with the random bits of number start + i as the
+    bias (``fast``: ``_fast_sr_value`` or ``_fast_sr_value32``, with the constants
+    ``fast_args``; the bits drawn by blocks, ``numfmt.random.draw_tops``, the lines of a block
+    further on prefetched meanwhile, ``kernels.prefetch.prefetch_ahead``), right for the
+    elements inside ``_fast_range``; returns how many are outside (``_cast_left_sr`` rounds
+    them). The pass never reads explicit random bits (see ``kernels.floating._stochastic_loop``:
+    a loop that does can run one element at a time)."""
     c = fast_args(n, es, p, dom_m == 52)
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = 0
-    if not (want_code or rule_nearest) and rand.size == 0:
-        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-        words = buf.view(np.uint32)
-        for lo in range(0, x_bits.size, DRAW_BLOCK):
-            xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
-            prefetch_ahead(x_bits, out, lo, xs.size)
-            zs, off = draw_tops(buf, tops, seed, start + lo, xs.size, k)
-            block_left = U32(0)
-            for j in range(xs.size):
-                outs[j], outside = fast(np.int64(xs[j]), drawn_bits(buf, words, off, j, k), zs[j], k, c)
-                block_left = U32(block_left + U32(outside))
-            left += block_left
-    else:
-        for i in range(x_bits.size):
-            out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
-    outside = np.empty(left, np.int64)          # their indices (a small loop), then round them
-    j = 0
-    for i in range(x_bits.size if left else 0):
-        if fast(np.int64(x_bits[i]), NO_RND, np.uint32(0), k, c)[1]:
-            outside[j] = i
-            j += 1
-    for i in outside:
-        out[i] = _cast_one_sr(np.int64(x_bits[i]), q, p, dom_m, want_code, element_bits(rand, seed, start + i, k), sr)
+    buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
+    words = buf.view(np.uint32)
+    for lo in range(0, x_bits.size, DRAW_BLOCK):
+        xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
+        prefetch_ahead(x_bits, out, lo, xs.size)
+        zs, off = draw_tops(buf, tops, seed, start + lo, xs.size, k)
+        block_left = U32(0)
+        for j in range(xs.size):
+            outs[j], outside = fast(np.int64(xs[j]), drawn_bits(buf, words, off, j, k), zs[j], k, c)
+            block_left = U32(block_left + U32(outside))
+        left += block_left
+    return left
+
+
+@inner_inline
+def _cast_left_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code, fast, fast_args):
+    """out[i] = ``cast_one`` under stochastic rounding (random number start + i,
+    ``element_bits``) of the elements that ``_fast_stochastic`` left (outside ``_fast_range``)."""
+    c, q = fast_args(n, es, p, dom_m == 52), cast_params(n, es)
+    for i in range(x_bits.size):
+        if fast(np.int64(x_bits[i]), NO_RND, np.uint32(0), sr[0], c)[1]:
+            out[i] = _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code)
+
+
+@inner_inline
+def _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code):
+    """out[i] = ``cast_one`` of x_bits[i] under stochastic rounding with random number start + i
+    (``element_bits``): codes, explicit random bits and sr_rule="nearest" (a copy of the fast
+    pass for them would cost its compile time for the rarer calls)."""
+    q = cast_params(n, es)
+    for i in range(x_bits.size):
+        out[i] = _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code)
 
 
 @inner
-def _cast_one_sr(bits, q, p, dom_m, want_code, rnd, sr):
-    """``cast_one`` under stochastic rounding, compiled once for both of
-    ``_cast_stochastic``'s loops (inlined into each, it doubled their compile time)."""
-    return cast_one(bits, q, p, dom_m, want_code, STOCHASTIC, rnd, sr)
+def _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code):
+    """``cast_one`` of x_bits[i] under stochastic rounding with random number start + i
+    (``element_bits``), compiled once for both of ``_cast_left_sr``'s and ``_cast_every_sr``'s
+    loops (inlined into each, it doubled their compile time)."""
+    return cast_one(np.int64(x_bits[i]), q, p, dom_m, want_code, STOCHASTIC, element_bits(rand, seed, start + i, sr[0]),
+                    sr)
 
 
+# The stochastic casts: encode32 / encode64 every element by ``cast_one``; the value casts in
+# two kernels (``casts.posit.round_sr`` runs them), so that a first seeded call compiles only
+# the fast pass until an input needs more: round32 / round64 the fast pass (seeded, sr_rule
+# "add"), returning how many elements it left, round32_rest / round64_rest those elements
+# (every=False) or every element (every=True: explicit random bits, sr_rule "nearest").
 @nb.njit(cache=True, nogil=True)
 def encode32(x_bits, out, start, rand, seed, n, es, p, sr):
     """out[i] = posit<n, es> code of float32 x (as int32 bits) under stochastic rounding;
     element i uses random number start + i."""
-    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE, _fast_sr_value, _fast_args)
+    _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE)
 
 
 @nb.njit(cache=True, nogil=True)
 def encode64(x_bits, out, start, rand, seed, n, es, p, sr):
     """encode32 for float64 x (as int64 bits)."""
-    _cast_stochastic(x_bits, out, start, rand, seed, n, es, p, sr, DOM64, CODE, _fast_sr_value, _fast_args)
+    _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, DOM64, CODE)
 
 
 @nb.njit(cache=True, nogil=True)
-def round32(x_bits, out_bits, start, rand, seed, n, es, p, sr):
-    """out_bits[i] = float32 bits of float32 x (as int32 bits) rounded stochastically to
-    posit<n, es> (a format whose values float32 holds)."""
-    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE, _fast_sr_value32, _fast_args32)
+def round32(x_bits, out_bits, start, seed, n, es, p, k):
+    """The fast pass of out_bits = float32 bits of float32 x (as int32 bits) rounded
+    stochastically (seeded, sr_rule "add", k bits) to posit<n, es> (a format whose values
+    float32 holds); returns the number of elements left to round32_rest."""
+    return _fast_stochastic(x_bits, out_bits, start, seed, n, es, p, k, DOM32, _fast_sr_value32, _fast_args32)
 
 
 @nb.njit(cache=True, nogil=True)
-def round64(x_bits, out_bits, start, rand, seed, n, es, p, sr):
+def round64(x_bits, out_bits, start, seed, n, es, p, k):
     """round32 for float64 x (as int64 bits)."""
-    _cast_stochastic(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE, _fast_sr_value, _fast_args)
+    return _fast_stochastic(x_bits, out_bits, start, seed, n, es, p, k, DOM64, _fast_sr_value, _fast_args)
+
+
+@nb.njit(cache=True, nogil=True)
+def round32_rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every):
+    """The elements round32 left (every=False), or every element, rounded as round32 rounds
+    them, element i with random number start + i."""
+    if every:
+        _cast_every_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE)
+    else:
+        _cast_left_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE, _fast_sr_value32, _fast_args32)
+
+
+@nb.njit(cache=True, nogil=True)
+def round64_rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every):
+    """round32_rest for float64 x (as int64 bits)."""
+    if every:
+        _cast_every_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE)
+    else:
+        _cast_left_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE, _fast_sr_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -15,19 +15,19 @@ from ..random import element_bits
 from .exact import unpack_float64
 from .inner import inner_inline
 from .longacc import longacc_add, longacc_value
-from .posit import EXP64, round_exact
+from .posit import EXP64, posit_float_bits, round_exact
 
 _ABS = np.int64((1 << 63) - 1)
 _EXP64 = np.int64(EXP64)
 
 
 @inner_inline
-def _accumulate(acc, lsb_exp, a, b, negate):
-    """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D float64 arrays of posit values; True if
-    a NaR (NaN) was met (the accumulator is then left as it is: the caller marks the quire NaR)."""
-    xa = a.view(np.int64)
-    xb = b.view(np.int64)
-    for i in range(a.size):
+def _accumulate(acc, lsb_exp, xa, xb, negate):
+    """acc += (-1)**negate * sum(a[i] * b[i]) for 1-D float64 arrays of posit values, as their
+    bits xa, xb (int64: a view taken in Python, not in the kernel, where each view is one more
+    compile); True if a NaR (NaN) was met (the accumulator is then left as it is: the caller
+    marks the quire NaR)."""
+    for i in range(xa.size):
         if (xa[i] & _ABS) > _EXP64 or (xb[i] & _ABS) > _EXP64:
             return True
         neg_a, sig_a, exp_a = unpack_float64(xa[i])
@@ -38,9 +38,9 @@ def _accumulate(acc, lsb_exp, a, b, negate):
 
 
 @nb.njit(cache=True, nogil=True)
-def accumulate(acc, lsb_exp, a, b, negate):
+def accumulate(acc, lsb_exp, xa, xb, negate):
     """``_accumulate`` as a kernel (the Quire object's add_product / sub_product)."""
-    return _accumulate(acc, lsb_exp, a, b, negate)
+    return _accumulate(acc, lsb_exp, xa, xb, negate)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -52,15 +52,19 @@ def round_quire(acc, lsb_exp, n, es, p, sr, rnd):
 
 @nb.njit(cache=True, nogil=True)
 def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
-    """out[r] = code of sum_k a[r, k] * b[start + r, k] (float64 posit values) rounded once (NaR
-    if any value is NaR); row r uses random number start + r under stochastic rounding."""
+    """out[r] = float64 bits of sum_k a[r, k] * b[start + r, k] (a, b: float64 posit values as
+    their int64 bits) rounded
+    once (NaN, NaR, if any value is NaR); row r uses random number start + r under stochastic
+    rounding (sr None: p is deterministic, and no stochastic code is compiled). (Values, not
+    codes: a first call compiles no decode of its own.)"""
     b = b[start:start + a.shape[0]]
     acc = np.zeros(limbs, np.int64)
+    nar = np.int64(1) << (n - 1)
     for r in range(a.shape[0]):
         acc[:] = 0
-        if _accumulate(acc, lsb_exp, a[r], b[r], np.int64(0)):
-            out[r] = np.int64(1) << (n - 1)
-            continue
-        rnd = element_bits(rand, seed, start + r, sr[0]) if p.stochastic else np.int64(0)
-        neg, sig, exp = longacc_value(acc, lsb_exp)
-        out[r] = round_exact(neg, sig, exp, n, es, p, rnd, sr)
+        code = nar
+        if not _accumulate(acc, lsb_exp, a[r], b[r], np.int64(0)):
+            rnd = np.int64(0) if sr is None else element_bits(rand, seed, start + r, sr[0])
+            neg, sig, exp = longacc_value(acc, lsb_exp)
+            code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
+        out[r] = posit_float_bits(code, n, es, np.bool_(True))
