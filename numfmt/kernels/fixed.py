@@ -325,7 +325,7 @@ def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, s
         nan += t_nan
         inf += t_inf
         ovf += t_ovf
-    return np.array([nan, inf, ovf], np.int64)
+    return nan, inf, ovf
 
 
 @nb.njit(cache=True, nogil=True)
