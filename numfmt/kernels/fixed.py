@@ -254,17 +254,25 @@ def element_cases(xi, t, k_u, k, c):
 
 
 @inner_inline
-def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits):
+def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits, nearest_even):
     """``fast_element`` over x into out (``store``), element i drawing random number start + i
     where ``stochastic``; returns the counts of ``element_cases`` (nan, inf, ovf, inexact,
     flushed), the last two only where ``full`` (a literal: else 0, and the loop does no more).
+    ``nearest_even`` (a literal; round to nearest even with saturation, no random bits) takes
+    the hardware's rint of the exact t = x * 2**frac_bits, the nearest-even integer (+ 0 makes
+    its -0 the +0 of ``fast_element``), in place of ``fast_element``'s steps for every mode.
     One branch-free pass; the counts in uint32 lanes (x has fewer than 2**32 elements: ``TILE``),
     as an int64 count would hold AVX2's loop to 4 lanes."""
     nan = inf = ovf = inexact = flushed = np.uint32(0)
     for i in range(x.size):
         xi = x[i] * c.one
-        rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
-        t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
+        if nearest_even:
+            t = xi * c.scale
+            k_u = np.rint(t) + c.zero
+            k = where(xi != xi, c.zero, min(max(k_u, c.lo), c.hi))
+        else:
+            rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
+            t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
         store(out, i, k, c)
         is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
         nan = np.uint32(nan + np.uint32(is_nan))
@@ -280,48 +288,27 @@ TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole
 
 
 @inner_inline
-def nearest_even_tile(x, out, c, full):
-    """``fast_tile`` for round to nearest even with saturation (no wrap, no random bits): the
-    hardware's rint of the exact t = x * 2**frac_bits is the nearest-even integer, and + 0
-    makes its -0 the +0 of ``fast_element``. Returns ``fast_tile``'s counts."""
-    nan = inf = ovf = inexact = flushed = np.uint32(0)
-    for i in range(x.size):
-        xi = x[i] * c.one
-        t = xi * c.scale
-        k_u = np.rint(t) + c.zero
-        k = where(xi != xi, c.zero, min(max(k_u, c.lo), c.hi))
-        store(out, i, k, c)
-        is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
-        nan = np.uint32(nan + np.uint32(is_nan))
-        inf = np.uint32(inf + np.uint32(is_inf))
-        ovf = np.uint32(ovf + np.uint32(is_ovf))
-        if full:
-            inexact = np.uint32(inexact + np.uint32(is_inexact))
-            flushed = np.uint32(flushed + np.uint32(is_flushed))
-    return np.int64(nan), np.int64(inf), np.int64(ovf), np.int64(inexact), np.int64(flushed)
-
-
-@inner_inline
 def nearest_even_cast(mode, wrap, stochastic):
-    """Whether ``nearest_even_tile`` does the cast (``stochastic`` a literal)."""
+    """Whether ``fast_tile``'s nearest-even steps do the cast (``stochastic`` a literal)."""
     return (not stochastic) and mode == 0 and not wrap
 
 
 @inner_inline
 def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
     """``cast_fast`` (``stochastic`` a literal); round to nearest even with saturation takes
-    ``nearest_even_tile``. The counts are summed in scalars: indexing the tile's tuple of
-    counts by a loop variable kept ``fast_tile``'s loop from vectorizing."""
+    ``fast_tile``'s nearest-even steps. The counts are summed in scalars: indexing the tile's
+    tuple of counts by a loop variable kept ``fast_tile``'s loop from vectorizing."""
     nan = inf = ovf = 0
     flags = flags_of(mode, sr_bits, sr_nearest)
     nearest_even = nearest_even_cast(mode, wrap, stochastic)
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], out[a:a + TILE]
-        if nearest_even:
-            t_nan, t_inf, t_ovf, _, _ = nearest_even_tile(xs, ys, c, False)
+        if nearest_even:       # (two inlined copies, each of one kind of step)
+            t_nan, t_inf, t_ovf, _, _ = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
+                                                  sr_bits, True)
         else:
             t_nan, t_inf, t_ovf, _, _ = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
-                                                  sr_bits)
+                                                  sr_bits, False)
         nan += t_nan
         inf += t_inf
         ovf += t_ovf
