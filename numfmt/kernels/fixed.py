@@ -331,7 +331,6 @@ def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
     return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
 
 
-
 @inner_inline
 def _affine_nearest_even(xi, s, z, bounds):
     """``quantize_affine``'s float32 recipe for one element: the float32 quotient xi / s rounded
