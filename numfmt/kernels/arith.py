@@ -101,7 +101,8 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
         kept = sig >> t
     # the code's last bit: the significand's, or for M = 0 the exponent field's (round_one's rule)
     lsb = (kept & 1) if p.lsb_parity < 0 else ((B + 1023 + p.lsb_parity) & 1) * np.int64(kept != 0)
-    flags = ModeFlags(p.nearest, p.ties_even, p.away_pos, p.away_neg, p.odd, np.int64(stochastic), sr[0], sr[1])
+    k, rule_nearest = (np.int64(0), np.int64(0)) if sr is None else (sr[0], sr[1])
+    flags = ModeFlags(p.nearest, p.ties_even, p.away_pos, p.away_neg, p.odd, np.int64(stochastic), k, rule_nearest)
     y = kept + rounds_away(neg, lsb, rem, t, 0, flags, rnd)
     sign = _SIGN if neg else np.int64(0)
     if y == 0:

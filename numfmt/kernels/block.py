@@ -145,7 +145,7 @@ def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
     2**TINY_QUANTUM_EXP): the value is exact float32 arithmetic (Inf where float32 overflows)."""
     scl32 = np.float32(scl)
     q = round_one(_unscaled32(v, inv), p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
-                  NO_SR if sr is None else sr)
+                  sr)
     return q, np.float64(np.int32(q).view(np.float32) * scl32)
 
 
@@ -154,7 +154,7 @@ def _float_element64(v, inv, scl, rnd, p, sr, fx, codes):
     """Float element, float64 domain (values exact in float64)."""
     y = _unscaled64(np.float64(v), inv, scl)
     q = round_one(np.float64(y).view(np.int64), p, np.bool_(codes is not None), DOM64, np.bool_(sr is not None),
-                  np.int64(rnd), NO_SR if sr is None else sr)
+                  np.int64(rnd), sr)
     return q, np.int64(q).view(np.float64) * scl
 
 
@@ -345,7 +345,7 @@ def _element32(v, tot, index, rand, seed, p, sr, codes):
     """``nvfp4_element`` of one element of the kernel below (its random bits drawn here)."""
     rnd = 0 if sr is None else element_bits(rand, seed, index, sr[0])
     return nvfp4_element(np.float32(v), tot, p, np.bool_(codes is not None), np.bool_(sr is not None),
-                         np.int64(rnd), NO_SR if sr is None else sr)
+                         np.int64(rnd), sr)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")

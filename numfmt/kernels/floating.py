@@ -70,7 +70,7 @@ class FloatParams(NamedTuple):
     ovf1: int
 
 
-NO_SR = (np.int64(0), np.int64(0), np.int64(0))   # "no stochastic parameters", typed as the real ones
+NO_SR = None    # "no stochastic parameters": round_one then compiles without its stochastic code
 # round_one's arguments as typed constants (np.int64 / np.bool_, not Python literals): every
 # call site then has the same argument types and shares one compiled specialization, and LLVM
 # still folds the constants once it inlines the call.
@@ -100,7 +100,8 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     """Round one input (its bit pattern as int64) to the format; return output bits or code.
 
     Pass the module's constants, not literals (``round_one(b, p, VALUE, DOM32, DETERMINISTIC,
-    NO_RND, NO_SR)``): see ``DOM32``. ``stochastic`` rounds with the k = sr[0] random bits rnd.
+    NO_RND, NO_SR)``): see ``DOM32``. ``stochastic`` rounds with the k = sr[0] random bits rnd;
+    sr None (``NO_SR``) rounds deterministically and compiles no stochastic code.
 
     NaN, negative inputs of unsigned formats and zeros of formats without zero give the NaN
     output; zeros otherwise follow the main path (-0 only where the format has it).
@@ -133,8 +134,9 @@ def round_one(bits, p, want_code, dom_m, stochastic, rnd, sr):
     up_from_zero = rounds_away(neg, 0, lane(a >= half_q_bits), 1,
                                lane((a != half_q_bits) & (a != 0)), flags, 0)
     r = where(a < q_bits, up_from_zero * q_bits, r)
-    if stochastic:
-        r = _stochastic_magnitude(ar, E, sig, shift, q_bits, rnd, sr)
+    if sr is not None:
+        if stochastic:
+            r = _stochastic_magnitude(ar, E, sig, shift, q_bits, rnd, sr)
     overflow = r > max_bits
     r = maximum(r, min_bits)
 

@@ -135,19 +135,20 @@ def _sqrt(a, b, c, op, rdn):
 
 
 @inner_inline
-def _no_draw(rand, seed, index, nbits):
+def _no_draw(rand, seed, index, sr):
     """No random bits (the deterministic kernel: ``element_bits`` is not even compiled)."""
     return NO_RND
 
 
 @inner_inline
-def _seeded(rand, seed, index, nbits):
-    """SplitMix64 number ``index`` of ``seed``; rand is not read (see ``_stochastic_loop``)."""
-    return splitmix_bits(seed, index, nbits)
+def _seeded(rand, seed, index, sr):
+    """SplitMix64 number ``index`` of ``seed`` (k = sr[0] bits); rand is not read (see
+    ``_stochastic_loop``)."""
+    return splitmix_bits(seed, index, sr[0])
 
 
 @inner_inline
-def _given(rand, seed, index, nbits):
+def _given(rand, seed, index, sr):
     """The explicit random number ``index`` (at a uint64 index, as ``element_bits`` reads it)."""
     return rand[U64(index)]
 
@@ -170,7 +171,7 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
     for i in range(x.size):
         found |= not_value(np.int64(xb[i]), pc, DOM32) | ((op != 5) & not_value(np.int64(yb[i]), pc, DOM32))
         bits = compute(x[i], y[i], z[i], op, rdn)
-        r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr[0]), sr)
+        r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr), sr)
         out[i] = np.float32(np.int64(r).view(np.float64))
     if found:
         bad[0] = 1
