@@ -28,14 +28,15 @@ def where(c, a, b):
 
 @inner_inline
 def minimum(a, b):
-    """The smaller of a and b."""
-    return min(a, b)
+    """The smaller of a and b (as ``min(a, b)``; a select, not Numba's ``min``, which compiles an
+    implementation of its own for every set of compiler flags of its callers)."""
+    return b if b < a else a
 
 
 @inner_inline
 def maximum(a, b):
-    """The larger of a and b."""
-    return max(a, b)
+    """The larger of a and b (as ``max(a, b)``; a select: see ``minimum``)."""
+    return b if b > a else a
 
 
 @inner_inline
