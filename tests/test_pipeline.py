@@ -54,3 +54,34 @@ def test_optional_arguments_keep_both_branches():
     a = np.arange(5, 8)
     assert (_optional(a, True), _optional(a, False)) == (15, 5)
     assert isinstance(_first_plus.signatures[0][1], types.Optional)
+
+
+def test_deterministic_round_one_types_no_stochastic_step():
+    """sr None (``NO_SR``) drops round_one's stochastic branch before typing: the deterministic
+    roundings of every kernel compile no stochastic code; a tuple sr keeps it."""
+    import numba as nb
+    from numfmt.casts.floating import kernel_params, sr_params
+    import numfmt
+    from numfmt.kernels.floating import DETERMINISTIC, DOM64, NO_RND, NO_SR, STOCHASTIC, VALUE, round_one
+    from numfmt.rounding import Rounding
+
+    fmt = numfmt.format("e4m3")
+    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "saturate", "ieee")[0]
+    sr = sr_params(fmt, True, 8, "add")
+
+    @nb.njit
+    def deterministic(b, p):
+        return round_one(b, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
+
+    @nb.njit
+    def stochastic(b, p, sr):
+        return round_one(b, p, VALUE, DOM64, STOCHASTIC, np.int64(0), sr)
+
+    deterministic(np.int64(0), p), stochastic(np.int64(0), p, sr)
+
+    def typed_names(dispatcher, sr_type):
+        sig = next(s for s in dispatcher.signatures if s[6] == sr_type)
+        return " ".join(map(str, dispatcher.overloads[sig].type_annotation.typemap.values()))
+
+    assert "_stochastic_magnitude" not in typed_names(round_one, types.none)
+    assert "_stochastic_magnitude" in typed_names(round_one, nb.typeof(sr))
