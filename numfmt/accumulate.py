@@ -689,7 +689,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         return values[()] if values.ndim == 0 else values
     dtype = plan.terms_dtype(float32)
     a3 = stack_rows(a2, batch, m, n, dtype)
-    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, dtype)
+    bt3 = np.swapaxes(stack_rows(b2, batch, n, p, dtype), 1, 2)     # (a view: kernel_products copies)
     return run_reported("matmul", plan, a3, bt3, shape, float32, report)
 
 

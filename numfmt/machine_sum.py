@@ -50,10 +50,18 @@ def machine_dtype(plan, order: str):
 
 
 def _magnitudes(arr: np.ndarray) -> tuple[float, float]:
-    """(the smallest nonzero magnitude, Inf where there is none; the largest magnitude, Inf or
-    NaN where arr holds one) of arr's elements, without a gathered copy."""
-    mag = np.abs(arr)
-    return float(np.min(mag, where=mag != 0, initial=np.inf)), float(mag.max(initial=0))
+    """(the smallest nonzero magnitude, Inf where there is none; the largest magnitude, Inf
+    where arr holds an Inf or a NaN) of the elements of the C-contiguous arr, in one pass
+    (``kernels.machine_sum.magnitude_bits``) over ranges of it on every thread."""
+    flat = arr.reshape(-1)
+    bits = run_ranges(lambda lo, hi: kern.magnitude_bits(flat[lo:hi]), flat.size, WORK_PER_TERM)
+    lo, hi = min(b[0] for b in bits), min(max(b[1] for b in bits), kern.INF_BITS)
+    return float(np.int64(lo).view(np.float64)), float(np.int64(hi).view(np.float64))
+
+
+def _finite(arr: np.ndarray) -> bool:
+    """Whether every element of the C-contiguous arr is finite."""
+    return bool(np.isfinite(_magnitudes(arr)[1]))
 
 
 def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
@@ -69,16 +77,17 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
     as a (G * M, P) array, or None where the machine cannot do it exactly: an Inf or NaN input,
     products that float32 may not hold, a result that overflowed under a policy other than
     "ieee" (those clamp or raise), a thread that flushes subnormals."""
+    a = np.ascontiguousarray(a3, dtype)
+    b = None if bt3 is None else np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
     if bt3 is None:
-        if not np.isfinite(a3).all():
+        if not _finite(a):
             return None
     else:
-        ranges = _magnitudes(a3), _magnitudes(bt3)
+        ranges = _magnitudes(a), _magnitudes(b)
         if not all(np.isfinite(hi) for _, hi in ranges):
             return None
         if dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
             return None
-    a = np.ascontiguousarray(a3, dtype)
     tiny = dtype(np.finfo(dtype).smallest_subnormal)
     if bt3 is None:
         rows, n = a.shape[0] * a.shape[1], a.shape[2]
@@ -87,17 +96,16 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                           WORK_PER_TERM * max(n, 1))
         out = out if all(done) else None
     else:
-        out = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny)
-    if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
+        out = _products(kern.sequential_products, a, b, dtype, WORK_PER_TERM, tiny)
+    if out is None or (overflow != "ieee" and not _finite(out)):
         return None
     return out
 
 
-def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args):
+def _products(kernel, a: np.ndarray, b: np.ndarray, out_dtype, work_per_product: float, *args):
     """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
-    over ranges of its rows, a (G, M, n) by b = bt3 (G', P, n) as (G', n, P) in a's dtype, or
-    None where a kernel refused (a thread that flushes subnormals)."""
-    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
+    over ranges of its rows, a (G, M, n) by b (G', n, P) (C-contiguous, of one dtype), or None
+    where a kernel refused (a thread that flushes subnormals)."""
     rows = max(a.shape[0], b.shape[0]) * a.shape[1]
     out = np.empty((rows, b.shape[2]), out_dtype)
     done = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
@@ -128,9 +136,11 @@ def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None):
     the fused order of ``fused_config``'s config, as a (G * M, P) float32 array, or None where
     the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input or result, a thread
     that flushes subnormals."""
-    if bt3 is None or not (np.isfinite(a3).all() and np.isfinite(bt3).all()):
+    if bt3 is None:
+        return None
+    a, b = np.ascontiguousarray(a3), np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a3.dtype)
+    if not (_finite(a) and _finite(b)):
         return None
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    out = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM, *config,
-                    tiny)
-    return out if out is not None and np.isfinite(out).all() else None
+    out = _products(kern.fused_products, a, b, np.float32, WORK_PER_FUSED_TERM, *config, tiny)
+    return out if out is not None and _finite(out) else None

@@ -95,6 +95,33 @@ def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
     assert len(calls) == 4
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_magnitudes_are_numpys(dtype, monkeypatch):
+    """``_magnitudes`` (one pass of ``kernels.machine_sum.magnitude_bits`` per range, on 1 and
+    2 threads): the smallest nonzero and the largest magnitude as numpy finds them, with
+    subnormals, both zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
+    monkeypatch.setattr(nf.parallel, "CPUS", 2)
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(1 << 18) * np.exp2(rng.integers(-160, 120, 1 << 18))).astype(dtype)
+    x[rng.integers(0, x.size, 1000)] = 0.0
+    x[7] = -np.finfo(dtype).smallest_subnormal * 3
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            nf.set_num_threads(threads)
+            for special in (None, np.inf, -np.inf, np.nan):
+                y = x.copy()
+                if special is not None:
+                    y[rng.integers(0, y.size)] = special
+                mag = np.abs(y.astype(np.float64))
+                expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
+                assert machine_sum._magnitudes(y) == expected
+            assert machine_sum._magnitudes(np.zeros(5, dtype) * -1) == (np.inf, 0.0)
+            assert machine_sum._magnitudes(np.zeros(0, dtype)) == (np.inf, 0.0)
+    finally:
+        nf.set_num_threads(old)
+
+
 def test_flush_to_zero_threads_fall_back():
     """A thread that flushes subnormals (seen as tiny + tiny == 0) makes the kernel refuse."""
     out = np.empty(1, np.float32)
