@@ -24,6 +24,7 @@ BINARY32 = FloatFormat(8, 23)
 BINARY64 = FloatFormat(11, 52)
 WORK_PER_TERM = 0.5             # ``numfmt.parallel`` units per term (a vectorized add)
 WORK_PER_FUSED_TERM = 2         # ... of the fused adder (two passes over the products)
+WORK_PER_CHECK = 0.25           # ... per element of the inputs' one-pass check (``_magnitudes``)
 
 
 def machine_add(acc: FloatFormat, mode: Rounding):
@@ -54,7 +55,7 @@ def _magnitudes(arr: np.ndarray) -> tuple[float, float]:
     where arr holds an Inf or a NaN) of the elements of the C-contiguous arr, in one pass
     (``kernels.machine_sum.magnitude_bits``) over ranges of it on every thread."""
     flat = arr.reshape(-1)
-    bits = run_ranges(lambda lo, hi: kern.magnitude_bits(flat[lo:hi]), flat.size, WORK_PER_TERM)
+    bits = run_ranges(lambda lo, hi: kern.magnitude_bits(flat[lo:hi]), flat.size, WORK_PER_CHECK)
     lo, hi = min(b[0] for b in bits), min(max(b[1] for b in bits), kern.INF_BITS)
     return float(np.int64(lo).view(np.float64)), float(np.int64(hi).view(np.float64))
 
