@@ -24,7 +24,6 @@ BINARY32 = FloatFormat(8, 23)
 BINARY64 = FloatFormat(11, 52)
 WORK_PER_TERM = 0.5             # ``numfmt.parallel`` units per term (a vectorized add)
 WORK_PER_FUSED_TERM = 2         # ... of the fused adder (two passes over the products)
-WORK_PER_CHECK = 0.25           # ... per element of the inputs' one-pass check (``_magnitudes``)
 
 
 def machine_add(acc: FloatFormat, mode: Rounding):
@@ -50,45 +49,27 @@ def machine_dtype(plan, order: str):
     return None if dtype == np.float32 and not fits_float32(plan.fmt) else dtype
 
 
-def _magnitudes(arr: np.ndarray) -> tuple[float, float]:
-    """(the smallest nonzero magnitude, Inf where there is none; the largest magnitude, Inf
-    where arr holds an Inf or a NaN) of the elements of the C-contiguous arr, in one pass
-    (``kernels.machine_sum.magnitude_bits``) over ranges of it on every thread."""
-    flat = arr.reshape(-1)
-    bits = run_ranges(lambda lo, hi: kern.magnitude_bits(flat[lo:hi]), flat.size, WORK_PER_CHECK)
-    lo, hi = min(b[0] for b in bits), min(max(b[1] for b in bits), kern.INF_BITS)
-    return float(np.int64(lo).view(np.float64)), float(np.int64(hi).view(np.float64))
-
-
-def _finite(arr: np.ndarray) -> bool:
-    """Whether every element of the C-contiguous arr is finite."""
-    return bool(np.isfinite(_magnitudes(arr)[1]))
-
-
 def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
     """Whether every product of an element of a and one of b is a float32 number exactly, from
-    their ``_magnitudes``: the significands have at most 24 bits together (checked by the
-    caller) and the magnitudes stay in float32's normal range (at least 2**-126, below 2**128)."""
+    their magnitudes (smallest nonzero, largest): the significands have at most 24 bits
+    together (checked by the caller) and the magnitudes stay in float32's normal range (at
+    least 2**-126, below 2**128)."""
     (a_lo, a_hi), (b_lo, b_hi) = a_range, b_range
     return a_lo * b_lo >= 2.0 ** -126 and a_hi * b_hi < 2.0 ** 128
 
 
-def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None):
+def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     """The reduction of ``accumulate._Plan.run`` (a3 (G, M, n), bt3 (G', P, n) or None) in dtype,
     as a (G * M, P) array, or None where the machine cannot do it exactly: an Inf or NaN input,
     products that float32 may not hold, a result that overflowed under a policy other than
-    "ieee" (those clamp or raise), a thread that flushes subnormals."""
+    "ieee" (those clamp or raise), a thread that flushes subnormals. ranges: the inputs'
+    magnitudes (smallest nonzero, largest: Inf for an Inf or NaN), one pair per operand
+    (``accumulate._check_values``)."""
+    if not all(np.isfinite(hi) for _, hi in ranges):
+        return None
+    if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
+        return None
     a = np.ascontiguousarray(a3, dtype)
-    b = None if bt3 is None else np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
-    if bt3 is None:
-        if not _finite(a):
-            return None
-    else:
-        ranges = _magnitudes(a), _magnitudes(b)
-        if not all(np.isfinite(hi) for _, hi in ranges):
-            return None
-        if dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
-            return None
     tiny = dtype(np.finfo(dtype).smallest_subnormal)
     if bt3 is None:
         rows, n = a.shape[0] * a.shape[1], a.shape[2]
@@ -97,8 +78,9 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                           WORK_PER_TERM * max(n, 1))
         out = out if all(done) else None
     else:
+        b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
         out = _products(kern.sequential_products, a, b, dtype, WORK_PER_TERM, tiny)
-    if out is None or (overflow != "ieee" and not _finite(out)):
+    if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
         return None
     return out
 
@@ -132,16 +114,14 @@ def fused_config(plan, order: str):
     return np.int64(k), np.int64(align), np.int64(promote), plan.mode == Rounding.TOWARD_ZERO
 
 
-def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None):
+def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     """The products' reduction of ``accumulate._Plan.run`` (a3 (G, M, n) by bt3 (G', P, n)) in
     the fused order of ``fused_config``'s config, as a (G * M, P) float32 array, or None where
-    the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input or result, a thread
-    that flushes subnormals."""
-    if bt3 is None:
+    the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input (ranges as
+    ``reduce`` takes them) or result, a thread that flushes subnormals."""
+    if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
         return None
     a, b = np.ascontiguousarray(a3), np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a3.dtype)
-    if not (_finite(a) and _finite(b)):
-        return None
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
     out = _products(kern.fused_products, a, b, np.float32, WORK_PER_FUSED_TERM, *config, tiny)
-    return out if out is not None and _finite(out) else None
+    return out if out is not None and np.isfinite(out).all() else None

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numfmt as nf
-from numfmt import machine_sum
+from numfmt import accumulate, machine_sum
 from numfmt.testing import values
 
 FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "binary32", "e2m1")
@@ -119,13 +119,15 @@ def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-def test_magnitudes_are_numpys(dtype, monkeypatch):
-    """``_magnitudes`` (one pass of ``kernels.machine_sum.magnitude_bits`` per range, on 1 and
-    2 threads): the smallest nonzero and the largest magnitude as numpy finds them, with
-    subnormals, both zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
+def test_the_inputs_check_gives_numpys_magnitudes(dtype, monkeypatch):
+    """The inputs' check (``accumulate._check_values``: ``kernels.accumulate.count_not_values``
+    per range, on 1 and 2 threads) gives the magnitudes that decide whether the machine's loop
+    serves: the smallest nonzero and the largest as numpy finds them, with subnormals, both
+    zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
     monkeypatch.setattr(nf.parallel, "CPUS", 2)
+    fmt = nf.format("binary32" if dtype == np.float32 else "binary64")
     rng = np.random.default_rng(5)
-    x = (rng.standard_normal(1 << 19) * np.exp2(rng.integers(-160, 120, 1 << 19))).astype(dtype)
+    x = (rng.standard_normal(1 << 18) * np.exp2(rng.integers(-160, 120, 1 << 18))).astype(dtype)
     x[rng.integers(0, x.size, 1000)] = 0.0
     x[7] = -np.finfo(dtype).smallest_subnormal * 3
     old = nf.get_num_threads()
@@ -138,9 +140,9 @@ def test_magnitudes_are_numpys(dtype, monkeypatch):
                     y[rng.integers(0, y.size)] = special
                 mag = np.abs(y.astype(np.float64))
                 expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
-                assert machine_sum._magnitudes(y) == expected
-            assert machine_sum._magnitudes(np.zeros(5, dtype) * -1) == (np.inf, 0.0)
-            assert machine_sum._magnitudes(np.zeros(0, dtype)) == (np.inf, 0.0)
+                assert accumulate._check_values(y, fmt, "x") == expected
+            assert accumulate._check_values(np.zeros(5, dtype) * -1, fmt, "x") == (np.inf, 0.0)
+            assert accumulate._check_values(np.zeros(0, dtype), fmt, "x") == (np.inf, 0.0)
     finally:
         nf.set_num_threads(old)
 

@@ -14,24 +14,6 @@ from .inner import inner_inline
 from .vectors import wide_vectors
 
 
-_ABS = np.int64(0x7FFF_FFFF_FFFF_FFFF)     # float64 bits without the sign
-INF_BITS = np.int64(0x7FF0_0000_0000_0000)     # +Inf's bits: finite magnitudes lie below, NaNs above
-
-
-@nb.njit(cache=True, nogil=True)
-def magnitude_bits(x):
-    """The float64 bits (int64) of the smallest nonzero magnitude of the elements of the flat
-    array x (+Inf's where there is none) and of the largest one (above +Inf's where x holds a
-    NaN), compared as integers: their order is the magnitudes'."""
-    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    lo, hi = INF_BITS, np.int64(0)
-    for i in range(x.size):
-        a = np.float64(x[i]).view(np.int64) & _ABS
-        hi = max(hi, a)
-        lo = min(lo, a if a != 0 else INF_BITS)
-    return lo, hi
-
-
 @nb.njit(cache=True, nogil=True)
 def sequential_terms(out, start, a, tiny):
     """out[r] = the sequential sum of a[start + r, 0, :] (+0 for no terms); False under FTZ."""
