@@ -34,6 +34,7 @@ ORDERS = tuple(kern.KERNELS)
 _PROMOTE_FORMAT = "binary32"
 _EXACT_TERMS = np.empty((0, 4), np.int64)    # tx_proto of the kernels: products as exact terms
 WORK_PER_TERM = 8               # ``numfmt.parallel`` units (about 1 ns) per term of a reduction
+_INF_BITS = np.int64(0x7FF << 52)   # float64 +Inf's bits
 
 # what each argument that takes a format accepts, for the error message
 _EXPECTED = {"fmt": "a float format (posit inputs accumulate in the quire: accumulator='quire'; "
@@ -79,18 +80,23 @@ def _value_check(fmt) -> tuple:
     return tuple(np.int64(v) for v in numbers)
 
 
-def _check_values(x: np.ndarray, fmt, argument: str) -> None:
+def _check_values(x: np.ndarray, fmt, argument: str) -> tuple[float, float]:
     """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
-    ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core)."""
+    ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core);
+    else, from the same pass, (the smallest nonzero magnitude, Inf where there is none; the
+    largest magnitude, Inf where x holds an Inf or a NaN) of its elements."""
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
     c = _value_check(fmt)
-    count = int(np.sum(run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], c), flat.size)))
+    parts = run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], c), flat.size)
+    count = int(np.sum([part[0] for part in parts]))
     if count:
         first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
         index = tuple(int(i) for i in np.unravel_index(first, x.shape))
         raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
                          f"first: {float(flat[first])!r} at index {index}; round them first with "
                          f"numfmt.round({argument}, {fmt.name!r}) or pass inputs='round'")
+    lo, hi = min(part[1] for part in parts), min(max(part[2] for part in parts), _INF_BITS)
+    return float(np.int64(lo).view(np.float64)), float(np.int64(hi).view(np.float64))
 
 
 def _rounder(fmt, mode: Rounding, overflow: str, stochastic, report: bool = False) -> tuple:
@@ -215,10 +221,10 @@ class _Plan:
 
     def operands(self, arrays: dict) -> dict:
         """The input arrays (name -> float array), rounded to fmt for inputs="round", and
-        checked to hold values of fmt."""
+        checked to hold values of fmt; their magnitudes (``_check_values``) kept for ``run``
+        (``self.magnitudes``, name -> (smallest nonzero, largest))."""
         arrays = round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
-        for name, arr in arrays.items():
-            _check_values(arr, self.fmt, name)
+        self.magnitudes = {name: _check_values(arr, self.fmt, name) for name, arr in arrays.items()}
         return arrays
 
     def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool, report: bool = False):
@@ -233,10 +239,11 @@ class _Plan:
         self.check_sr_bits(stochastic)
         if stochastic is None and not report:     # the machine does not count
             values = None
+            ranges = [self.magnitudes[name] for name in (("x",) if bt3 is None else ("a", "b"))]
             if self.machine is not None:
-                values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3)
+                values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3, ranges)
             elif self.machine_fused is not None:
-                values = machine_sum.reduce_fused(self.machine_fused, a3, bt3)
+                values = machine_sum.reduce_fused(self.machine_fused, a3, bt3, ranges)
             if values is not None:
                 return self._shaped(values, shape, float32)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])
@@ -689,7 +696,7 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         return values[()] if values.ndim == 0 else values
     dtype = plan.terms_dtype(float32)
     a3 = stack_rows(a2, batch, m, n, dtype)
-    bt3 = stack_rows(np.swapaxes(b2, -1, -2), batch, p, n, dtype)
+    bt3 = np.swapaxes(stack_rows(b2, batch, n, p, dtype), 1, 2)     # (a view: kernel_products copies)
     return run_reported("matmul", plan, a3, bt3, shape, float32, report)
 
 

@@ -49,35 +49,26 @@ def machine_dtype(plan, order: str):
     return None if dtype == np.float32 and not fits_float32(plan.fmt) else dtype
 
 
-def _magnitudes(arr: np.ndarray) -> tuple[float, float]:
-    """(the smallest nonzero magnitude, Inf where there is none; the largest magnitude, Inf or
-    NaN where arr holds one) of arr's elements, without a gathered copy."""
-    mag = np.abs(arr)
-    return float(np.min(mag, where=mag != 0, initial=np.inf)), float(mag.max(initial=0))
-
-
 def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
     """Whether every product of an element of a and one of b is a float32 number exactly, from
-    their ``_magnitudes``: the significands have at most 24 bits together (checked by the
-    caller) and the magnitudes stay in float32's normal range (at least 2**-126, below 2**128)."""
+    their magnitudes (smallest nonzero, largest): the significands have at most 24 bits
+    together (checked by the caller) and the magnitudes stay in float32's normal range (at
+    least 2**-126, below 2**128)."""
     (a_lo, a_hi), (b_lo, b_hi) = a_range, b_range
     return a_lo * b_lo >= 2.0 ** -126 and a_hi * b_hi < 2.0 ** 128
 
 
-def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None):
+def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     """The reduction of ``accumulate._Plan.run`` (a3 (G, M, n), bt3 (G', P, n) or None) in dtype,
     as a (G * M, P) array, or None where the machine cannot do it exactly: an Inf or NaN input,
     products that float32 may not hold, a result that overflowed under a policy other than
-    "ieee" (those clamp or raise), a thread that flushes subnormals."""
-    if bt3 is None:
-        if not np.isfinite(a3).all():
-            return None
-    else:
-        ranges = _magnitudes(a3), _magnitudes(bt3)
-        if not all(np.isfinite(hi) for _, hi in ranges):
-            return None
-        if dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
-            return None
+    "ieee" (those clamp or raise), a thread that flushes subnormals. ranges: the inputs'
+    magnitudes (smallest nonzero, largest: Inf for an Inf or NaN), one pair per operand
+    (``accumulate._check_values``)."""
+    if not all(np.isfinite(hi) for _, hi in ranges):
+        return None
+    if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
+        return None
     a = np.ascontiguousarray(a3, dtype)
     tiny = dtype(np.finfo(dtype).smallest_subnormal)
     if bt3 is None:
@@ -87,17 +78,17 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                           WORK_PER_TERM * max(n, 1))
         out = out if all(done) else None
     else:
-        out = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny)
+        b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
+        out = _products(kern.sequential_products, a, b, dtype, WORK_PER_TERM, tiny)
     if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
         return None
     return out
 
 
-def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args):
+def _products(kernel, a: np.ndarray, b: np.ndarray, out_dtype, work_per_product: float, *args):
     """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
-    over ranges of its rows, a (G, M, n) by b = bt3 (G', P, n) as (G', n, P) in a's dtype, or
-    None where a kernel refused (a thread that flushes subnormals)."""
-    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
+    over ranges of its rows, a (G, M, n) by b (G', n, P) (C-contiguous, of one dtype), or None
+    where a kernel refused (a thread that flushes subnormals)."""
     rows = max(a.shape[0], b.shape[0]) * a.shape[1]
     out = np.empty((rows, b.shape[2]), out_dtype)
     done = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
@@ -123,14 +114,14 @@ def fused_config(plan, order: str):
     return np.int64(k), np.int64(align), np.int64(promote), plan.mode == Rounding.TOWARD_ZERO
 
 
-def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None):
+def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     """The products' reduction of ``accumulate._Plan.run`` (a3 (G, M, n) by bt3 (G', P, n)) in
     the fused order of ``fused_config``'s config, as a (G * M, P) float32 array, or None where
-    the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input or result, a thread
-    that flushes subnormals."""
-    if bt3 is None or not (np.isfinite(a3).all() and np.isfinite(bt3).all()):
+    the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input (ranges as
+    ``reduce`` takes them) or result, a thread that flushes subnormals."""
+    if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
         return None
+    a, b = np.ascontiguousarray(a3), np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a3.dtype)
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    out = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM, *config,
-                    tiny)
+    out = _products(kern.fused_products, a, b, np.float32, WORK_PER_FUSED_TERM, *config, tiny)
     return out if out is not None and np.isfinite(out).all() else None

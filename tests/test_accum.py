@@ -594,10 +594,11 @@ def test_value_check_is_representable_random_formats(fmt, dtype):
 
 
 def _check_value_check(fmt, dtype):
-    """The inputs' check (``kernels.accumulate.count_not_values``: bit tests on float64 bits)
-    counts the elements that ``numfmt.ops.representable`` (the cast to nearest even) rejects,
-    and rejects the same ones, for every registered float format and random ones: values,
-    their neighbours, halfway points, Inf, NaN, signed zeros and random bit patterns."""
+    """The inputs' check (``kernels.accumulate.count_not_values``: bit tests on float64 bits; its
+    magnitudes: tests/test_machine_sum.py) counts the elements that ``numfmt.ops.representable``
+    (the cast to nearest even) rejects, and rejects the same ones, for every registered float
+    format and random ones: values, their neighbours, halfway points, Inf, NaN, signed zeros
+    and random bit patterns."""
     from numfmt.accumulate import _value_check
     from numfmt.kernels.accumulate import count_not_values
     from numfmt.ops import representable
@@ -613,11 +614,11 @@ def _check_value_check(fmt, dtype):
         x = np.concatenate([vals, np.nextafter(vals, dtype(np.inf)), vals * dtype(1.5), -vals, specials, noise])
         if not (fmt.signed or fmt.has_nan):     # the cast refuses negative numbers and NaN there
             refused = (x < 0) | np.isnan(x)
-            assert count_not_values(x[refused], c) == np.count_nonzero(refused), fmt.name
+            assert count_not_values(x[refused], c)[0] == np.count_nonzero(refused), fmt.name
             x = x[~refused]
         bad = ~representable(x, fmt)
-    assert count_not_values(x, c) == np.count_nonzero(bad), fmt.name
-    singles = [count_not_values(x[i:i + 1], c) for i in range(0, x.size, 37)]
+    assert count_not_values(x, c)[0] == np.count_nonzero(bad), fmt.name
+    singles = [count_not_values(x[i:i + 1], c)[0] for i in range(0, x.size, 37)]
     np.testing.assert_array_equal(singles, bad[::37], err_msg=fmt.name)
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numfmt as nf
-from numfmt import machine_sum
+from numfmt import accumulate, machine_sum
 from numfmt.testing import values
 
 FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "binary32", "e2m1")
@@ -80,6 +80,29 @@ def test_the_machine_answers_and_equals_numpys_float32_loop(calls):
     assert calls == [True]
 
 
+@pytest.mark.parametrize("shapes", [((3, 5, 7), (3, 7, 6)), ((3, 5, 9), (9, 4)), ((5, 4), (2, 4, 3)),
+                                    ((2, 1, 13), (2, 13, 17)), ((7, 1), (1, 5))])
+def test_paired_rows_of_stacks_equal_the_emulating_kernels(shapes, calls):
+    """``kernels.machine_sum.sequential_products`` takes two output rows at a time, four terms
+    at a time: stacks whose matrices have an odd number of rows (a pair would straddle two
+    matrices of b), a broadcast operand, term counts that leave a remainder, on 1 and 2
+    threads (ranges that start at an odd row): the emulating kernels' bits."""
+    rng = np.random.default_rng(6)
+    a, b = (nf.round(rng.standard_normal(s) * 8, "e4m3").astype(np.float32) for s in shapes)
+    expected = emulated(nf.matmul, a, b, "e4m3", accumulator="binary32")
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(nf.parallel, "CPUS", 2)
+                mp.setattr(nf.parallel, "MIN_WORK", 1)
+                nf.set_num_threads(threads)
+                same_bits(nf.matmul(a, b, "e4m3", accumulator="binary32"), expected)
+    finally:
+        nf.set_num_threads(old)
+    assert calls == [True, True]
+
+
 def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
     """Inf inputs, bfloat16 products below float32's normal range, an overflow under
     "saturate", another order or mode: the emulating kernels answer."""
@@ -93,6 +116,35 @@ def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
     nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", order="pairwise")
     nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", rounding="toward_zero")
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_the_inputs_check_gives_numpys_magnitudes(dtype, monkeypatch):
+    """The inputs' check (``accumulate._check_values``: ``kernels.accumulate.count_not_values``
+    per range, on 1 and 2 threads) gives the magnitudes that decide whether the machine's loop
+    serves: the smallest nonzero and the largest as numpy finds them, with subnormals, both
+    zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
+    monkeypatch.setattr(nf.parallel, "CPUS", 2)
+    fmt = nf.format("binary32" if dtype == np.float32 else "binary64")
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(1 << 18) * np.exp2(rng.integers(-160, 120, 1 << 18))).astype(dtype)
+    x[rng.integers(0, x.size, 1000)] = 0.0
+    x[7] = -np.finfo(dtype).smallest_subnormal * 3
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            nf.set_num_threads(threads)
+            for special in (None, np.inf, -np.inf, np.nan):
+                y = x.copy()
+                if special is not None:
+                    y[rng.integers(0, y.size)] = special
+                mag = np.abs(y.astype(np.float64))
+                expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
+                assert accumulate._check_values(y, fmt, "x") == expected
+            assert accumulate._check_values(np.zeros(5, dtype) * -1, fmt, "x") == (np.inf, 0.0)
+            assert accumulate._check_values(np.zeros(0, dtype), fmt, "x") == (np.inf, 0.0)
+    finally:
+        nf.set_num_threads(old)
 
 
 def test_flush_to_zero_threads_fall_back():

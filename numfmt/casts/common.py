@@ -64,13 +64,14 @@ def writable(arr: np.ndarray) -> np.ndarray:
 
 def kernel_products(a3: np.ndarray, bt3: np.ndarray | None) -> np.ndarray:
     """The second operand of the reduction kernels (``kernels.intacc``, ``kernels.accumulate``):
-    bt3, or for a sum (None) an array of a3's dtype without rows, so that sums and products of
-    one dtype share their compiled kernels.
+    bt3 C-contiguous (``matmul`` gives the transposed view of b's rows, which the machine's
+    loops take as they are), or for a sum (None) an array of a3's dtype without rows, so that
+    sums and products of one dtype share their compiled kernels.
 
     >>> kernel_products(np.zeros((2, 3, 4), np.float32), None).shape
     (1, 0, 0)
     """
-    return np.empty((1, 0, 0), a3.dtype) if bt3 is None else bt3
+    return np.empty((1, 0, 0), a3.dtype) if bt3 is None else np.ascontiguousarray(bt3)
 
 
 def output_size(a3: np.ndarray, bt3: np.ndarray | None) -> int:

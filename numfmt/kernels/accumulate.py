@@ -900,10 +900,13 @@ def count_not_values(x, c):
     unsigned) of its float64 ``FloatParams``, then whether NaN, +Inf and -Inf are values (0 /
     1). A finite magnitude a is a value iff it has no bit below the quantum of its binade
     (``round_one``'s shift), lies within [q_bits, max_bits] or is 0, is at least min_bits
-    (formats without zero), and is not negative in an unsigned format (-0 aside)."""
+    (formats without zero), and is not negative in an unsigned format (-0 aside). Also (count,
+    lo, hi): the float64 bits of the smallest nonzero magnitude (+Inf's where there is none)
+    and of the largest (above +Inf's for a NaN), compared as integers, whose order is the
+    magnitudes' (``numfmt.machine_sum`` decides from them whether the machine's loop serves)."""
     M, sub_shift_base, q_bits, max_bits, min_bits, unsigned, nan_ok, inf_ok, neg_inf_ok = c
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    count = 0
+    count, lo, hi = 0, _INF, np.int64(0)
     for i in range(x.size):
         b = np.float64(x[i]).view(np.int64)
         neg, a = b < 0, b & _ABS
@@ -913,7 +916,9 @@ def count_not_values(x, c):
                   & ((not neg) | (unsigned == 0) | (a == 0)))
         special = (neg_inf_ok if neg else inf_ok) if a == _INF else nan_ok
         count += not (finite if a < _INF else special != 0)
-    return count
+        hi = max(hi, a)
+        lo = min(lo, a if a != 0 else _INF)
+    return count, lo, hi
 
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,

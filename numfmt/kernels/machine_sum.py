@@ -11,6 +11,7 @@ the caller falls back to the emulating kernels.
 import numba as nb
 import numpy as np
 from .inner import inner_inline
+from .vectors import wide_vectors
 
 
 @nb.njit(cache=True, nogil=True)
@@ -40,28 +41,56 @@ def _operands(a, b, o):
     return a[g if a.shape[0] > 1 else 0, o % M], b[g if b.shape[0] > 1 else 0]
 
 
+@inner_inline(fastmath={"contract"})
+def _two_rows(o0, o1, x0, x1, y):
+    """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
+    (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
+    that each element of y is loaded once for eight products; each sum still adds its
+    products in k order. The products are exact in the dtype (the caller checked it), so a
+    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once."""
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
+    n = x0.size
+    for j in range(o0.size):
+        o0[j] = x0[0] * y[0, j]
+        o1[j] = x1[0] * y[0, j]
+    k = 1
+    while k + 4 <= n:
+        a0, a1, a2, a3 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
+        b0, b1, b2, b3 = x1[k], x1[k + 1], x1[k + 2], x1[k + 3]
+        y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
+        for j in range(o0.size):
+            u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
+            o0[j] = (((o0[j] + a0 * u0) + a1 * u1) + a2 * u2) + a3 * u3
+            o1[j] = (((o1[j] + b0 * u0) + b1 * u1) + b2 * u2) + b3 * u3
+        k += 4
+    for k in range(k, n):
+        a, b, yk = x0[k], x1[k], y[k]
+        for j in range(o0.size):
+            o0[j] += a * yk[j]
+            o1[j] += b * yk[j]
+
+
 @nb.njit(cache=True, nogil=True)
 def sequential_products(out, start, a, b, tiny):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
     o = start + r = g * M + i of a (G, M, n) by b (G', n, P) (a batch length of 1 broadcasts);
-    +0 for n = 0. The k loop is outside the j loop, so rows of P sums advance together (and
-    vectorize); each sum still adds its products in k order. False under FTZ."""
+    +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
+    pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
+    each sum still adds its products in k order. False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
-    for r in range(out.shape[0]):
+    if n == 0:
+        out[:] = 0
+        return True
+    scratch = np.empty(out.shape[1], out.dtype)
+    M, rows, r = a.shape[1], out.shape[0], 0
+    while r < rows:
         x, y = _operands(a, b, start + r)
-        row = out[r]
-        if n == 0:
-            row[:] = 0
-            continue
-        for j in range(row.size):
-            row[j] = x[0] * y[0, j]
-        for k in range(1, n):
-            xk = x[k]
-            yk = y[k]
-            for j in range(row.size):
-                row[j] += xk * yk[j]
+        pair = r + 1 < rows and (b.shape[0] == 1 or (start + r) // M == (start + r + 1) // M)
+        x1 = _operands(a, b, start + r + 1)[0] if pair else x
+        _two_rows(out[r], out[r + 1] if pair else scratch, x, x1, y)
+        r += 2 if pair else 1
     return True
 
 
