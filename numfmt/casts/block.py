@@ -323,14 +323,17 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:
-        ts = _tensor_scale(x, fmt, amax)
         scale32 = floating.fast32_params(fmt.scale, "saturate", "raise") if fast is not None else None
         if scale32 is None:
+            ts = _tensor_scale(x, fmt, amax)
             scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
             _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
                       SCALE_MIN_NVFP4, fmt.scale.info.max)
-        else:
-            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, rand, seed, start, *fast, scale32, ts,
+        else:       # a first pass: the blocks' amax bits, where their scales go next, and the finite amax
+            amaxes = flat[3].view(np.int32)
+            finite = _run_rows(kern.block_amax32, flat[0], amaxes, work=lambda: kern.tree_work(x3.shape))
+            ts = _tensor_scale(x, fmt, np.int32(max(finite)).view(np.float32) if amax is None else amax)
+            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, amaxes, rand, seed, start, *fast, scale32, ts,
                                 fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), lim,
                                 work=work)
     result = (codes if want_code else out).reshape(padded_shape)
