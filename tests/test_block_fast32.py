@@ -224,12 +224,11 @@ def test_nvfp4_total_scale_underflow():
     check(np.ascontiguousarray(x.T), fmt, axis=0)
 
 
-@pytest.mark.parametrize("bs", [1, 2, 3, 16, 24, 32, 48])
+@pytest.mark.parametrize("bs", [1, 3, 16, 32])
 def test_block_amax32(bs):
     """nvfp4's first pass (``kernels.block.block_amax32``) over a row range: every block's amax
-    bits (blocks along the last axis by the tree of pairwise maxima, an odd width left over
-    included, and inner blocks) and the largest finite magnitude, also where it shares its
-    block with an Inf or a NaN, against numpy."""
+    bits (blocks along the last axis and inner blocks) and the largest finite magnitude, also
+    where it shares its block with an Inf or a NaN, against numpy."""
     rng = np.random.default_rng(bs)
     x = spread(40 * bs * 3, bs).reshape(40, bs, 3)
     x[np.abs(x) > 1e30] = 1.0
@@ -241,7 +240,7 @@ def test_block_amax32(bs):
         inner = x3.shape[2]
         lo, hi = 3 * 3 // inner, x3.shape[0] - 2
         amax = np.full(x3.shape[0] * inner, -1, np.int32)
-        m = kern.block_amax32(data, lo, hi, amax, *kern.tree_work(x3.shape))
+        m = kern.block_amax32(data, lo, hi, amax)
         b = x3.view(np.int32)[lo:hi] & 0x7FFFFFFF
         assert np.array_equal(amax[lo * inner:hi * inner], b.max(axis=1).reshape(-1))
         assert (amax[:lo * inner] == -1).all() and (amax[hi * inner:] == -1).all()

@@ -19,7 +19,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
+from ..random import GOLDEN, element_bits, pair_state, pair_word
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
@@ -294,58 +294,14 @@ def _abs_bits32(v):
 
 
 @inner_inline
-def _amax32_rows(x, g, rows, amax, key):
-    """amax[i] = the largest key(v) over block g + i (i < rows) of the 2-D x: with
-    ``_abs_bits32`` its largest magnitude as bits (int32: ordered like the magnitudes, NaN
-    above Inf), with ``_same`` of int32 x the largest element."""
+def _amax32_rows(x, g, rows, amax):
+    """amax[i] = the largest magnitude of block g + i (i < rows) of the 2-D float32 x, as bits
+    (int32: ordered like the magnitudes, NaN above Inf)."""
     for i in range(rows):
         m = np.int32(0)
         for t in range(x.shape[1]):
-            m = max(m, key(x[g + i, t]))
+            m = max(m, _abs_bits32(x[g + i, t]))
         amax[i] = m
-
-
-@inner_inline
-def _same(v):
-    """v itself (the key of values that are already magnitude bits)."""
-    return v
-
-
-@inner_inline
-def _pairs_max(src, dst, n, key):
-    """dst[k] = max(key(src[2k]), key(src[2k + 1])) for k < n: one level of a tree of maxima,
-    in one loop that vectorizes (stride-2 loads)."""
-    for k in range(n):
-        dst[k] = max(key(src[2 * k]), key(src[2 * k + 1]))
-
-
-@inner_inline
-def _amax32_tree(x, g, rows, amax, half, quarter):
-    """``_amax32_rows`` of the 2-D float32 x by a tree of pairwise maxima while the width is
-    even (about half the instructions of a reduction loop per block, where blocks are short):
-    the magnitude bits of pairs into half, then levels that halve the width (half and quarter,
-    ``tree_work``'s, in turn); an odd width above 1 ends in a loop per block."""
-    if x.shape[1] % 2:
-        _amax32_rows(x, g, rows, amax, _abs_bits32)
-        return
-    width, n = x.shape[1] // 2, rows * x.shape[1] // 2
-    _pairs_max(x[g:g + rows].reshape(2 * n), half, n, _abs_bits32)
-    src, dst = half, quarter
-    while width % 2 == 0 and width > 2:
-        width, n = width // 2, n // 2
-        _pairs_max(src, dst, n, _same)
-        src, dst = dst, src
-    if width == 2:
-        _pairs_max(src, amax, rows, _same)
-    else:
-        _amax32_rows(src[:n].reshape(rows, width), 0, rows, amax, _same)
-
-
-def tree_work(x3_shape) -> tuple:
-    """The scratch arrays of ``_amax32_tree`` for blocks (rows, block_size, inner) along the
-    last axis (int32; allocated by the caller, as ``fast32_work``'s)."""
-    bs = x3_shape[1]
-    return np.empty(GROUP * bs // 2, np.int32), np.empty(GROUP * bs // 4, np.int32)
 
 
 @inner_inline
@@ -408,7 +364,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
-            _amax32_rows(x, g, rows, amax, _abs_bits32)
+            _amax32_rows(x, g, rows, amax)
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
                                                         tiny32, max32)
@@ -454,18 +410,15 @@ def finite_amax32(bits):
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
-def block_amax32(x, row_lo, row_hi, amax, half, quarter):
+def block_amax32(x, row_lo, row_hi, amax):
     """The amax bits (``_amax32_rows``') of the blocks of rows [row_lo, row_hi) of the float32
-    x (layouts as ``quantize_fp32_scaled``) into the flat amax (int32, the blocks in C order;
-    blocks along the last axis by ``_amax32_tree``, with ``tree_work``'s arrays), and the
-    largest finite magnitude of those rows as bits (``finite_amax32``'s): the first pass of
-    nvfp4's fast kernel, whose block pass then reads the amaxes."""
+    x (layouts as ``quantize_fp32_scaled``) into the flat amax (int32, the blocks in C order),
+    and the largest finite magnitude of those rows as bits (``finite_amax32``'s): the first
+    pass of nvfp4's fast kernel, whose block pass then reads the amaxes."""
     bs = x.shape[1]
     inner = 1
     if x.ndim == 2:
-        for g in range(row_lo, row_hi, GROUP):
-            rows = min(GROUP, row_hi - g)
-            _amax32_tree(x, g, rows, amax[g:g + rows], half, quarter)
+        _amax32_rows(x, row_lo, row_hi - row_lo, amax[row_lo:row_hi])
     else:
         inner = x.shape[2]
         for r in range(row_lo, row_hi):
@@ -657,7 +610,9 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     with element t's scales s_in[t], s_out[t] (or one pair of scalars for all), a 2-D xs (rows
     of blocks along the last axis: one call for several blocks) row i with s_in[i], s_out[i];
     random bits zs[m] for the m-th element in C order where k is not None. With ``tally`` also
-    the sums of ``_cases32`` over it (uint32 lanes; zeros without)."""
+    the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
+    tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
+    sums took a reduction per row and counter, a sixth of the counted kernel's time."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     w = xs.shape[xs.ndim - 1]
@@ -681,7 +636,17 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                     outs[i, t] = o
                 else:
                     outs[t] = o
-            if tally is not None:
+            if tally is not None and xs.ndim == 2:     # per place t of the rows: no reduction per row
+                f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+                acc = tally[2]
+                acc[0, t] = U32(acc[0, t] + U32(f[0]))
+                acc[1, t] = U32(acc[1, t] + U32(f[1]))
+                acc[2, t] = U32(acc[2, t] + U32(f[2]))
+                acc[3, t] = U32(acc[3, t] + U32(f[3]))
+                acc[4, t] = U32(acc[4, t] + U32(f[4]))
+                acc[5, t] = U32(acc[5, t] + U32(f[5]))
+                acc[6, t] = U32(acc[6, t] + U32(f[6]))
+            elif tally is not None:
                 f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
                 n0 = U32(n0 + U32(f[0]))
                 n1 = U32(n1 + U32(f[1]))
@@ -735,39 +700,36 @@ def _note(c, need, m, index):
     return need & ~hit
 
 
-def tally_arrays(base: int) -> tuple:
+def tally_arrays(base: int, width: int) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
-    first indices (-1: none yet), scale_top, scale_bottom) and base, the index of element 0."""
+    first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
+    ``_pass32``'s per-place sums of rows of this width (uint32, seven rows of zeros)."""
     counts = np.zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1
-    return counts, np.int64(base)
+    return counts, np.int64(base), np.zeros((7, width), np.uint32)
 
 
 @inner_inline
 def _draw32(zs, n, rand, seed, index, k):
-    """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
-    rand's where it is not empty, else SplitMix64's of seed, one output per pair of elements
-    (``numfmt.random``; a loop that never reads rand). rand is read at uint64 indices: a signed
-    one's negative-index wraparound made AVX-512 builds gather; a pair's output is stored whole
-    (``pair_word``) into the uint64 view of its two words, where two stores a word apart were
-    scattered."""
-    if rand.size != 0:
+    """The k random bits of elements index .. index + n - 1 at the top of a uint32, into zs from
+    zs[off] on; returns off. rand's where it is not None (off 0), else SplitMix64's of seed, one
+    output per pair of elements (``numfmt.random``), from the pair of element index (off = index
+    & 1: an odd first element is the high half of its pair), each stored whole (``pair_word``)
+    into the uint64 view of zs, where two stores a word apart were scattered (zs holds n + 2
+    words, an even count). rand is read at uint64 indices: a signed one's negative-index
+    wraparound made AVX-512 builds gather. (Seeded calls pass rand None: each compiles only its
+    own loop.)"""
+    if rand is not None:
         for i in range(n):
             zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
-        return
-    topk = top_bits32(k)
-    head = min(index & 1, n)                  # an odd first element: the high half of its pair
-    pairs = (n - head) >> 1
-    z = pair_state(seed, index + head)
-    both = twice32(topk)
-    ws = zs[head:head + 2 * pairs].view(np.uint64)
-    for m in range(pairs):
+        return 0
+    both = twice32(top_bits32(k))
+    z = pair_state(seed, index)
+    ws = zs.view(np.uint64)
+    for m in range(((index & 1) + n + 1) >> 1):
         ws[m] = pair_word(z) & both
         z += U64(GOLDEN)
-    if head:                                  # (tests, not loops of one element, which LLVM scattered)
-        zs[0] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
-    if head + 2 * pairs < n:                  # an even last element: the low half of its pair
-        zs[n - 1] = U32(U32(splitmix_bits(seed, index + n - 1, 32)) & topk)
+    return index & 1
 
 
 def fast32_work(x3_shape, stochastic: bool) -> tuple:
@@ -777,7 +739,7 @@ def fast32_work(x3_shape, stochastic: bool) -> tuple:
     stochastic)."""
     _, bs, inner = x3_shape
     n = GROUP if inner == 1 else max(inner, GROUP)
-    draws = (GROUP * bs if inner == 1 else n) if stochastic else 0
+    draws = 2 * ((GROUP * bs if inner == 1 else n) // 2 + 1) if stochastic else 0     # (see _draw32)
     return np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32)
 
 
@@ -789,7 +751,7 @@ def _amaxes(x, r, j0, n, amax, stored):
     if x.ndim == 2:
         if stored is not None:
             return stored[r:r + n]
-        _amax32_rows(x, r, n, amax, _abs_bits32)
+        _amax32_rows(x, r, n, amax)
         return amax
     if stored is not None:
         return stored[r * x.shape[2] + j0:r * x.shape[2] + j0 + n]
@@ -826,12 +788,13 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, *sargs)
-            if k is not None:
-                _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
-            _counted(x[g:g + rows], s_in, s_out, (None if out is None else out[g:g + rows],
-                     None if codes is None else codes[g:g + rows], zs, p, cp, k, element, scaled, tally, lim),
-                     tally, _any_nan(s_in, rows, tally))
-            if tally is not None:
+            off = 0 if k is None else _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
+            args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
+                    p, cp, k, element, scaled, tally, lim)
+            if tally is None:       # (one inlined copy where nothing is counted)
+                _pass32(x[g:g + rows], s_in, s_out, *args, False)
+            else:
+                _counted(x[g:g + rows], s_in, s_out, args, tally, _any_nan(s_in, rows))
                 need = _add_limits(tally[0], limits)
                 for i in range(rows * bs if need else 0):
                     b = i // bs
@@ -843,12 +806,15 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
         limits = scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, tally, *sargs)
-        nan = _any_nan(s_in, inner, tally)
+        nan = False if tally is None else _any_nan(s_in, inner)
         for t in range(bs):
-            if k is not None:
-                _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
-            _counted(x[r, t], s_in, s_out, (None if out is None else out[r, t], None if codes is None else codes[r, t],
-                     zs, p, cp, k, element, scaled, tally, lim), tally, nan)
+            off = 0 if k is None else _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
+            args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs[off:], p, cp, k,
+                    element, scaled, tally, lim)
+            if tally is None:
+                _pass32(x[r, t], s_in, s_out, *args, False)
+            else:
+                _counted(x[r, t], s_in, s_out, args, tally, nan)
         if tally is not None:
             need = _add_limits(tally[0], limits)
             for i in range(bs * inner if need else 0):
@@ -861,25 +827,42 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
 
 
 @inner_inline
-def _any_nan(s_in, n, tally):
-    """Whether one of the n scales s_in[:n] is NaN (False without tally: nothing to count)."""
+def _any_nan(s_in, n):
+    """Whether one of the n scales s_in[:n] is NaN."""
     nan = False
-    for j in range(n if tally is not None else 0):
+    for j in range(n):
         nan |= s_in[j] != s_in[j]
     return nan
 
 
 @inner_inline
 def _counted(xs, s_in, s_out, args, tally, nan):
-    """``_pass32(xs, s_in, s_out, *args, checked)``, its sums added to tally's counts; checked
-    (NaN scales) only where ``nan`` says there is one: two inlined copies where tally is not
-    None, one where it is."""
-    if tally is None:
-        _pass32(xs, s_in, s_out, *args, False)
-    elif nan:
+    """``_pass32(xs, s_in, s_out, *args, checked)`` (args ending in tally), its sums added to
+    tally's counts (a 2-D xs's per-place sums too); checked (NaN scales) only where ``nan``
+    says there is one: two inlined copies."""
+    if nan:
         _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, True))
     else:
         _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, False))
+    if xs.ndim == 2:
+        _add_sums(tally[0], _place_sums(tally[2], xs.shape[1]))
+
+
+@inner_inline
+def _place_sums(acc, w):
+    """The sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices), which are
+    cleared."""
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
+    for t in range(w):
+        n0 = U32(n0 + acc[0, t])
+        n1 = U32(n1 + acc[1, t])
+        n2 = U32(n2 + acc[2, t])
+        n3 = U32(n3 + acc[3, t])
+        n4 = U32(n4 + acc[4, t])
+        n5 = U32(n5 + acc[5, t])
+        n6 = U32(n6 + acc[6, t])
+    acc[:, :w] = 0
+    return n0, n1, n2, n3, n4, n5, n6
 
 
 @inner_inline
