@@ -647,15 +647,17 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                 acc[5, t] = U32(acc[5, t] + U32(f[5]))
                 acc[6, t] = U32(acc[6, t] + U32(f[6]))
             elif tally is not None:
-                f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
-                n0 = U32(n0 + U32(f[0]))
-                n1 = U32(n1 + U32(f[1]))
-                n2 = U32(n2 + U32(f[2]))
-                n3 = U32(n3 + U32(f[3]))
-                n4 = U32(n4 + U32(f[4]))
-                n5 = U32(n5 + U32(f[5]))
-                n6 = U32(n6 + U32(f[6]))
+                n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6),
+                                                   _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim))
     return n0, n1, n2, n3, n4, n5, n6
+
+
+@nb.njit(inline="always")
+def _add7(n, f):
+    """Seven uint32 counts plus seven booleans, lane by lane (unpacked: never indexed by a loop
+    variable)."""
+    return (U32(n[0] + U32(f[0])), U32(n[1] + U32(f[1])), U32(n[2] + U32(f[2])), U32(n[3] + U32(f[3])),
+            U32(n[4] + U32(f[4])), U32(n[5] + U32(f[5])), U32(n[6] + U32(f[6])))
 
 
 @inner_inline
