@@ -1,7 +1,9 @@
 """Numba kernels of the block family: one pass per block computes the block's amax, its scale,
 and rounds every element with the element family's inlined rounding
 (``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``); float32 inputs take the
-float32 fast path at the end of the module (the element casts' uint32 steps) where it applies.
+float32 fast path at the end of the module (the element casts' uint32 steps) where it applies
+(nvfp4's there after a first pass, ``block_amax32``: the blocks' amaxes and the tensor's
+finite amax).
 
 The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``x[row, :, j]``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
@@ -881,8 +883,9 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
     """``_fast32_rows``' values without counts, deterministic, elements by ``lean``: per group of
     blocks along the last axis (``group`` of them: ``POW2_GROUP`` for power-of-two scales,
     ``LEAN_GROUP`` for nvfp4's, whose scale rounds: a few blocks, which stay in L1 from their
-    amax to their elements, with their scales in one vectorized loop) their amaxes, their
-    scales, then block by block the elements; per row, inner blocks ``chunk`` at a time
+    amax to their elements, with their scales in one vectorized loop) their amaxes (nvfp4's
+    from ``stored``), their scales, then the elements in one call (the blocks as the rows of a
+    2-D slice); per row, inner blocks ``chunk`` at a time
     (``LEAN_CHUNK`` for nvfp4: in L1 from their amax to their elements; power-of-two scales
     take the whole row, faster there on the Intel machine), their amaxes and scales, then the
     elements place by place."""
