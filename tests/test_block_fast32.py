@@ -222,3 +222,45 @@ def test_nvfp4_total_scale_underflow():
     assert np.isnan(nf.round(x, fmt)[0]).all()
     check(x, fmt, axis=-1)
     check(np.ascontiguousarray(x.T), fmt, axis=0)
+
+
+@pytest.mark.parametrize("bs", [1, 3, 16, 32])
+def test_block_amax32(bs):
+    """nvfp4's first pass (``kernels.block.block_amax32``) over a row range: every block's amax
+    bits (blocks along the last axis and inner blocks) and the largest finite magnitude, also
+    where it shares its block with an Inf or a NaN, against numpy."""
+    rng = np.random.default_rng(bs)
+    x = spread(40 * bs * 3, bs).reshape(40, bs, 3)
+    x[np.abs(x) > 1e30] = 1.0
+    x[7, 0, 1], x[7, -1, 1], x[9, bs // 2, 2] = np.inf, np.float32(3e30), np.nan
+    x[2, 0, 0] = -np.float32(2e30)                    # outside the row range below
+    bits = x.view(np.int32) & 0x7FFFFFFF
+    for x3 in (x, np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(-1, bs, 1)):
+        data = x3.reshape(x3.shape[:2]) if x3.shape[2] == 1 else x3
+        inner = x3.shape[2]
+        lo, hi = 3 * 3 // inner, x3.shape[0] - 2
+        amax = np.full(x3.shape[0] * inner, -1, np.int32)
+        m = kern.block_amax32(data, lo, hi, amax)
+        b = x3.view(np.int32)[lo:hi] & 0x7FFFFFFF
+        assert np.array_equal(amax[lo * inner:hi * inner], b.max(axis=1).reshape(-1))
+        assert (amax[:lo * inner] == -1).all() and (amax[hi * inner:] == -1).all()
+        assert m == np.where(b < 0x7F800000, b, 0).max() == np.float32(3e30).view(np.int32)
+    assert bits.max() >= 0x7F800000
+
+
+def test_nvfp4_tensor_amax_beside_inf(monkeypatch):
+    """The tensor scale of nvfp4 comes from the largest finite magnitude, here in a block with
+    an Inf (whose scale is NaN), along either axis, on one thread and on two (row ranges)."""
+    monkeypatch.setattr("numfmt.parallel.CPUS", 2)    # two threads even on a one-CPU machine
+    fmt = nf.format("nvfp4")
+    x = np.random.default_rng(0).standard_normal((1024, 256)).astype(np.float32)
+    x[1000, 16], x[1000, 17], x[3, 40] = np.inf, np.float32(1e6), np.nan
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            nf.set_num_threads(threads)
+            for axis in (-1, 0):
+                assert nf.encode(x, fmt, axis=axis).tensor_scale == np.float32(1e6) / np.float32(6.0 * 448.0)
+                check(x, fmt, axis=axis)
+    finally:
+        nf.set_num_threads(old)

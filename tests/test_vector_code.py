@@ -31,7 +31,9 @@ CASES = {
                                       nf.round(x, "e4m3", "stochastic", random_bits=np.arange(64))),  # one loop each
     fixed.cast_fast_sr: lambda: nf.round(x, nf.FixedFormat(16, 8), "stochastic", seed=1),
     block.quantize_pow2_fast32: lambda: nf.round(x.reshape(2, 32), "mxfp8_e4m3", "stochastic", axis=1, seed=1),
-    block.quantize_fp32_scaled_fast: lambda: nf.round(x.reshape(16, 4), "nvfp4", axis=0),
+    block.quantize_fp32_scaled_fast: lambda: (nf.round(x.reshape(16, 4), "nvfp4", axis=0),
+                                              nf.round(x.reshape(2, 32), "nvfp4")),
+    block.block_amax32: lambda: (nf.round(x.reshape(16, 4), "nvfp4", axis=0), nf.round(x.reshape(2, 32), "nvfp4")),
     machine_arith.fast32_sr_kernel: lambda: nf.add(e4m3, e4m3, "e4m3", "stochastic", seed=1),
     machine_arith.machine_sr_kernel: lambda: nf.add(binary16, binary16, "binary16", "stochastic", seed=1),
 }

@@ -273,6 +273,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     x3, padded_shape = as_blocks(x, fmt, axis, pad)
     rand = _random(x, padded_shape, axis, stochastic) if stochastic is not None else None
     start = stochastic.start if stochastic is not None and rand is None else 0     # explicit bits: from 0
+    fast_rand = rand if rand is None else kernel_random_bits(rand)     # the fast kernels: None for a seed
     rand = kernel_random_bits(rand)
     seed = np.uint64(stochastic[0] if stochastic is not None else 0)
     dom64 = not (pow2 and x.dtype == np.float32 and float32_domain(fmt)) if pow2 else False
@@ -305,12 +306,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
 
     def work():
-        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count) if counted else None
+        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count, x3.shape[1]) if counted else None
 
     tallies = None
     if pow2:
         if fast is not None:
-            tallies = _run_rows(fast_kernel, *flat, rand, seed, start, *fast, rule_params(fmt, 23), lim,
+            tallies = _run_rows(fast_kernel, *flat, fast_rand, seed, start, *fast, rule_params(fmt, 23), lim,
                                 work=work)
         else:
             fx32 = fixed32_element(fmt, mode, stochastic) if fx is not None and not dom64 else None
@@ -323,16 +324,19 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:
-        ts = _tensor_scale(x, fmt, amax)
         scale32 = floating.fast32_params(fmt.scale, "saturate", "raise") if fast is not None else None
         if scale32 is None:
+            ts = _tensor_scale(x, fmt, amax)
             scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
             _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
                       SCALE_MIN_NVFP4, fmt.scale.info.max)
-        else:
-            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, rand, seed, start, *fast, scale32, ts,
-                                fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max), lim,
-                                work=work)
+        else:       # a first pass: the blocks' amax bits, where their scales go next, and the finite amax
+            amaxes = flat[3].view(np.int32)
+            finite = _run_rows(kern.block_amax32, flat[0], amaxes)
+            ts = _tensor_scale(x, fmt, np.int32(max(finite)).view(np.float32) if amax is None else amax)
+            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, amaxes, fast_rand, seed, start, *fast, scale32,
+                                ts, fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max),
+                                lim, work=work)
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]

@@ -1,7 +1,9 @@
 """Numba kernels of the block family: one pass per block computes the block's amax, its scale,
 and rounds every element with the element family's inlined rounding
 (``kernels.floating.round_one``, ``kernels.fixed.round_fixed_one``); float32 inputs take the
-float32 fast path at the end of the module (the element casts' uint32 steps) where it applies.
+float32 fast path at the end of the module (the element casts' uint32 steps) where it applies
+(nvfp4's there after a first pass, ``block_amax32``: the blocks' amaxes and the tensor's
+finite amax).
 
 The data come as a C-contiguous 3-D array ``x[row, t, j]``: block (row, j) is ``x[row, :, j]``
 (the blocked axis of length block_size in the middle, the axes after it flattened into ``j``,
@@ -19,7 +21,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
+from ..random import GOLDEN, element_bits, pair_state, pair_word
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
                        nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
@@ -393,14 +395,51 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
                     codes[r, t, j] = q
 
 
+@inner_inline
+def _finite32(a):
+    """Magnitude bits a (int32) where they are finite, else 0."""
+    return a if a < np.int32(0x7F800000) else np.int32(0)
+
+
 @kernel(cache=True, nogil=True)
 def finite_amax32(bits):
     """The largest |x| over the finite float32 values whose bit patterns (int32) are given, as
     bits (0 when there is none)."""
     m = np.int32(0)
     for i in range(bits.size):
-        a = np.int32(bits[i] & np.int32(0x7FFFFFFF))
-        m = max(m, a if a < np.int32(0x7F800000) else np.int32(0))
+        m = max(m, _finite32(np.int32(bits[i] & np.int32(0x7FFFFFFF))))
+    return m
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
+def block_amax32(x, row_lo, row_hi, amax):
+    """The amax bits (``_amax32_rows``') of the blocks of rows [row_lo, row_hi) of the float32
+    x (layouts as ``quantize_fp32_scaled``) into the flat amax (int32, the blocks in C order),
+    and the largest finite magnitude of those rows as bits (``finite_amax32``'s): the first
+    pass of nvfp4's fast kernel, whose block pass then reads the amaxes."""
+    bs = x.shape[1]
+    inner = 1
+    if x.ndim == 2:
+        _amax32_rows(x, row_lo, row_hi - row_lo, amax[row_lo:row_hi])
+    else:
+        inner = x.shape[2]
+        for r in range(row_lo, row_hi):
+            _amax32_inner(x, r, 0, inner, amax[r * inner:(r + 1) * inner])
+    blocks = amax[row_lo * inner:row_hi * inner]
+    m = top = np.int32(0)
+    for b in range(blocks.size):
+        m = max(m, _finite32(blocks[b]))
+        top = max(top, blocks[b])
+    if top < np.int32(0x7F800000):
+        return m
+    for b in range(blocks.size):      # blocks with Inf or NaN: their finite elements
+        if blocks[b] >= np.int32(0x7F800000):
+            r, j = divmod(row_lo * inner + b, inner)
+            for t in range(bs):
+                if x.ndim == 2:
+                    m = max(m, _finite32(_abs_bits32(x[r, t])))
+                else:
+                    m = max(m, _finite32(_abs_bits32(x[r, t, j])))
     return m
 
 
@@ -569,31 +608,58 @@ def _at_for(s, i):
 
 @inner_inline
 def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked):
-    """Round the 1-D slice xs (element i's scales s_in[i], s_out[i], or one pair of scalars for
-    all; random bits zs[i] where k is not None) into outs or codes (whichever is not None), in
-    one loop that vectorizes; with ``tally`` also the sums of ``_cases32`` over it (uint32
-    lanes; zeros without)."""
+    """Round xs into outs or codes (whichever is not None), in loops that vectorize: a 1-D xs
+    with element t's scales s_in[t], s_out[t] (or one pair of scalars for all), a 2-D xs (rows
+    of blocks along the last axis: one call for several blocks) row i with s_in[i], s_out[i];
+    random bits zs[m] for the m-th element in C order where k is not None. With ``tally`` also
+    the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
+    tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
+    sums took a reduction per row and counter, a sixth of the counted kernel's time."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
-    for i in range(xs.size):
-        v = np.float32(xs[i])
-        a_in = _at(s_in, i)
-        y, r, code, o, ovf, tiny = _scaled_element32(v, a_in, _at(s_out, i), zs[i] if k is not None else U32(0), p,
-                                                     cp, element, scaled)
-        if codes is not None:     # (either branch pruned: kernels.pipeline)
-            codes[i] = code
-        if outs is not None:
-            outs[i] = o
-        if tally is not None:
-            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
-            n0 = U32(n0 + U32(f[0]))
-            n1 = U32(n1 + U32(f[1]))
-            n2 = U32(n2 + U32(f[2]))
-            n3 = U32(n3 + U32(f[3]))
-            n4 = U32(n4 + U32(f[4]))
-            n5 = U32(n5 + U32(f[5]))
-            n6 = U32(n6 + U32(f[6]))
+    w = xs.shape[xs.ndim - 1]
+    for i in range(xs.shape[0] if xs.ndim == 2 else 1):
+        for t in range(w):
+            if xs.ndim == 2:      # (either branch pruned: xs.ndim is a constant)
+                v, j = np.float32(xs[i, t]), i
+            else:
+                v, j = np.float32(xs[t]), t
+            a_in = _at(s_in, j)
+            y, r, code, o, ovf, tiny = _scaled_element32(v, a_in, _at(s_out, j),
+                                                         zs[U64(i * w + t)] if k is not None else U32(0), p, cp,
+                                                         element, scaled)
+            if codes is not None:     # (either branch pruned: kernels.pipeline)
+                if xs.ndim == 2:
+                    codes[i, t] = code
+                else:
+                    codes[t] = code
+            if outs is not None:
+                if xs.ndim == 2:
+                    outs[i, t] = o
+                else:
+                    outs[t] = o
+            if tally is not None and xs.ndim == 2:     # per place t of the rows: no reduction per row
+                f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+                acc = tally[2]
+                acc[0, t] = U32(acc[0, t] + U32(f[0]))
+                acc[1, t] = U32(acc[1, t] + U32(f[1]))
+                acc[2, t] = U32(acc[2, t] + U32(f[2]))
+                acc[3, t] = U32(acc[3, t] + U32(f[3]))
+                acc[4, t] = U32(acc[4, t] + U32(f[4]))
+                acc[5, t] = U32(acc[5, t] + U32(f[5]))
+                acc[6, t] = U32(acc[6, t] + U32(f[6]))
+            elif tally is not None:
+                n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6),
+                                                   _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim))
     return n0, n1, n2, n3, n4, n5, n6
+
+
+@nb.njit(inline="always")
+def _add7(n, f):
+    """Seven uint32 counts plus seven booleans, lane by lane (unpacked: never indexed by a loop
+    variable)."""
+    return (U32(n[0] + U32(f[0])), U32(n[1] + U32(f[1])), U32(n[2] + U32(f[2])), U32(n[3] + U32(f[3])),
+            U32(n[4] + U32(f[4])), U32(n[5] + U32(f[5])), U32(n[6] + U32(f[6])))
 
 
 @inner_inline
@@ -638,159 +704,188 @@ def _note(c, need, m, index):
     return need & ~hit
 
 
-def tally_arrays(base: int) -> tuple:
+def tally_arrays(base: int, width: int) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
-    first indices (-1: none yet), scale_top, scale_bottom) and base, the index of element 0."""
+    first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
+    ``_pass32``'s per-place sums of rows of this width (uint32, seven rows of zeros)."""
     counts = np.zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1
-    return counts, np.int64(base)
+    return counts, np.int64(base), np.zeros((7, width), np.uint32)
 
 
 @inner_inline
 def _draw32(zs, n, rand, seed, index, k):
-    """zs[:n] = the k random bits of elements index .. index + n - 1 at the top of a uint32:
-    rand's where it is not empty, else SplitMix64's of seed, one output per pair of elements
-    (``numfmt.random``; a loop that never reads rand). rand is read at uint64 indices: a signed
-    one's negative-index wraparound made AVX-512 builds gather; a pair's output is stored whole
-    (``pair_word``) into the uint64 view of its two words, where two stores a word apart were
-    scattered."""
-    if rand.size != 0:
+    """The k random bits of elements index .. index + n - 1 at the top of a uint32, into zs from
+    zs[off] on; returns off. rand's where it is not None (off 0), else SplitMix64's of seed, one
+    output per pair of elements (``numfmt.random``), from the pair of element index (off = index
+    & 1: an odd first element is the high half of its pair), each stored whole (``pair_word``)
+    into the uint64 view of zs, where two stores a word apart were scattered (zs holds n + 2
+    words, an even count). rand is read at uint64 indices: a signed one's negative-index
+    wraparound made AVX-512 builds gather. (Seeded calls pass rand None: each compiles only its
+    own loop.)"""
+    if rand is not None:
         for i in range(n):
             zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
-        return
-    topk = top_bits32(k)
-    head = min(index & 1, n)                  # an odd first element: the high half of its pair
-    pairs = (n - head) >> 1
-    z = pair_state(seed, index + head)
-    both = twice32(topk)
-    ws = zs[head:head + 2 * pairs].view(np.uint64)
-    for m in range(pairs):
+        return 0
+    both = twice32(top_bits32(k))
+    z = pair_state(seed, index)
+    ws = zs.view(np.uint64)
+    for m in range(((index & 1) + n + 1) >> 1):
         ws[m] = pair_word(z) & both
         z += U64(GOLDEN)
-    if head:                                  # (tests, not loops of one element, which LLVM scattered)
-        zs[0] = U32(U32(splitmix_bits(seed, index, 32)) & topk)
-    if head + 2 * pairs < n:                  # an even last element: the low half of its pair
-        zs[n - 1] = U32(U32(splitmix_bits(seed, index + n - 1, 32)) & topk)
+    return index & 1
 
 
 def fast32_work(x3_shape, stochastic: bool) -> tuple:
     """The scratch arrays of ``_fast32_rows`` for blocks (rows, block_size, inner) (allocated by
     the caller, one set per row range, so that the kernels compile no allocation): amax bits
     (int32), the scales in and out (float32), the random bits (uint32, empty when not
-    stochastic), and for blocks along the last axis (inner = 1) the scales in and out of every
-    element of a group (float32; else empty)."""
+    stochastic)."""
     _, bs, inner = x3_shape
     n = GROUP if inner == 1 else max(inner, GROUP)
-    draws = (GROUP * bs if inner == 1 else n) if stochastic else 0
-    each = GROUP * bs if inner == 1 else 0
-    return (np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32),
-            np.empty(each, np.float32), np.empty(each, np.float32))
+    draws = 2 * ((GROUP * bs if inner == 1 else n) // 2 + 1) if stochastic else 0     # (see _draw32)
+    return np.empty(n, np.int32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(draws, np.uint32)
+
+
+@inner_inline
+def _amaxes(x, r, j0, n, amax, stored):
+    """The amax bits of n blocks: along the last axis (2-D x) rows r .. r + n - 1 (j0 = 0),
+    else blocks (r, j0 .. j0 + n - 1) of the 3-D x; stored's (the flat per-block array of
+    ``block_amax32``) where it is not None, else computed into amax."""
+    if x.ndim == 2:
+        if stored is not None:
+            return stored[r:r + n]
+        _amax32_rows(x, r, n, amax)
+        return amax
+    if stored is not None:
+        return stored[r * x.shape[2] + j0:r * x.shape[2] + j0 + n]
+    _amax32_inner(x, r, j0, n, amax)
+    return amax
 
 
 @inner_inline
 def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, chunk, scaled,
-                 scales, sargs, work, tally, lim):
+                 scales, sargs, stored, work, tally, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
-    (or per row of inner blocks) the amax bits (int32), then ``scales(amax, n, b0, s_in, s_out,
-    tally, *sargs)`` (the n blocks' per-block outputs, block i's at the flat index b0 + i of the
-    per-block array, where a group's blocks are consecutive, and so are a row's, and their
-    float32 factors; with tally it returns the group's (scale_top, scale_bottom)), the random
-    bits (k not None) into a scratch array, then the elements by ``_pass32``: over the whole
-    group with every element's scales spread out (blocks along the last axis), or per place
-    along the blocked axis over the inner blocks.
-    ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is counted in
-    the same pass, the first indices found by a scan (``_flags32``) of a group that has a count
-    without one. Where only values are wanted (codes, tally and k None), ``_lean_rows`` rounds
-    by ``lean`` (an element step of the same form; None: no such path), blocks along the last
-    axis ``group`` at a time, inner blocks ``chunk`` at a time. Returns tally."""
+    (or per row of inner blocks) the amax bits (int32; ``stored``'s where it is not None, see
+    ``_amaxes``), then ``scales(amax, n, b0, s_in, s_out, tally, *sargs)`` (the n blocks'
+    per-block outputs, block i's at the flat index b0 + i of the per-block array, where a
+    group's blocks are consecutive, and so are a row's, and their float32 factors; with tally
+    it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a
+    scratch array, then the elements by ``_pass32``: the group's blocks as the rows of one 2-D
+    slice (blocks along the last axis), or per place along the blocked axis over the inner
+    blocks. ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is
+    counted in the same pass, the first indices found by a scan (``_flags32``) of a group that
+    has a count without one. Where only values are wanted (codes, tally and k None),
+    ``_lean_rows`` rounds by ``lean`` (an element step of the same form; None: no such path),
+    blocks along the last axis ``group`` at a time, inner blocks ``chunk`` at a time. Returns
+    tally."""
     bs = x.shape[1]
-    amax, s_in, s_out, zs, e_in, e_out = work
+    amax, s_in, s_out, zs = work
     if codes is None:       # a plain round compiles only _lean_rows (kernels.pipeline)
         if tally is None:
             if k is None:
-                _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group, chunk)
+                _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, stored, work, lim, group,
+                           chunk)
                 return tally
     if x.ndim == 2:
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
-            n = rows * bs
-            _amax32_rows(x, g, rows, amax)
-            limits = scales(amax, rows, g, s_in, s_out, tally, *sargs)
-            if k is not None:
-                _draw32(zs, n, rand, seed, start + g * bs, k)
-            if tally is None:       # block by block, each scale a constant of its loop
-                for i in range(rows):
-                    r = g + i
-                    _pass32(x[r], s_in[i], s_out[i], None if out is None else out[r],
-                            None if codes is None else codes[r], zs[i * bs:(i + 1) * bs], p, cp, k, element, scaled,
-                            tally, lim, False)
-            else:                   # counted: the group in one loop, its scales spread out
-                nan = False
-                for i in range(rows):
-                    nan |= s_in[i] != s_in[i]
-                    for t in range(bs):
-                        e_in[i * bs + t] = s_in[i]
-                        e_out[i * bs + t] = s_out[i]
-                xs = x[g:g + rows].reshape(n)
-                args = (None if out is None else out[g:g + rows].reshape(n),
-                        None if codes is None else codes[g:g + rows].reshape(n), zs, p, cp, k, element, scaled, tally,
-                        lim)
-                if nan:             # two inlined copies: NaN scales are checked only where there is one
-                    sums = _pass32(xs, e_in, e_out, *args, True)
-                else:
-                    sums = _pass32(xs, e_in, e_out, *args, False)
-                c = tally[0]
-                _add_sums(c, sums)
-                c[2 * NFLAGS] += limits[0]
-                c[2 * NFLAGS + 1] += limits[1]
-                need = _need(c)
-                for i in range(n if need else 0):
-                    need = _note(c, need, _flags32(xs[i], e_in[i], e_out[i], p, cp, element, scaled, lim),
-                                 tally[1] + g * bs + i)
+            limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, *sargs)
+            off = 0 if k is None else _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
+            args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
+                    p, cp, k, element, scaled, tally, lim)
+            if tally is None:       # (one inlined copy where nothing is counted)
+                _pass32(x[g:g + rows], s_in, s_out, *args, False)
+            else:
+                _counted(x[g:g + rows], s_in, s_out, args, tally, _any_nan(s_in, rows))
+                need = _add_limits(tally[0], limits)
+                for i in range(rows * bs if need else 0):
+                    b = i // bs
+                    need = _note(tally[0], need, _flags32(x[g + b, i - b * bs], s_in[b], s_out[b], p, cp, element,
+                                                          scaled, lim), tally[1] + g * bs + i)
                     if not need:
                         break
         return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        _amax32_inner(x, r, 0, inner, amax)
-        limits = scales(amax, inner, r * inner, s_in, s_out, tally, *sargs)
-        nan = False
-        for j in range(inner if tally is not None else 0):
-            nan |= s_in[j] != s_in[j]
+        limits = scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, tally, *sargs)
+        nan = False if tally is None else _any_nan(s_in, inner)
         for t in range(bs):
-            if k is not None:
-                _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
-            args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs, p, cp, k, element,
-                    scaled, tally, lim)
-            if tally is None:       # (one inlined copy where nothing is counted)
+            off = 0 if k is None else _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
+            args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs[off:], p, cp, k,
+                    element, scaled, tally, lim)
+            if tally is None:
                 _pass32(x[r, t], s_in, s_out, *args, False)
-            elif nan:
-                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, True))
             else:
-                _add_sums(tally[0], _pass32(x[r, t], s_in, s_out, *args, False))
+                _counted(x[r, t], s_in, s_out, args, tally, nan)
         if tally is not None:
-            c = tally[0]
-            c[2 * NFLAGS] += limits[0]
-            c[2 * NFLAGS + 1] += limits[1]
-            need = _need(c)
-            for t in range(bs if need else 0):
-                for j in range(inner):
-                    need = _note(c, need, _flags32(x[r, t, j], s_in[j], s_out[j], p, cp, element, scaled, lim),
-                                 tally[1] + (r * bs + t) * inner + j)
-                    if not need:
-                        break
+            need = _add_limits(tally[0], limits)
+            for i in range(bs * inner if need else 0):
+                t, j = divmod(i, inner)
+                need = _note(tally[0], need, _flags32(x[r, t, j], s_in[j], s_out[j], p, cp, element, scaled, lim),
+                             tally[1] + r * bs * inner + i)
                 if not need:
                     break
     return tally
 
 
 @inner_inline
-def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work, lim, group, chunk):
+def _any_nan(s_in, n):
+    """Whether one of the n scales s_in[:n] is NaN."""
+    nan = False
+    for j in range(n):
+        nan |= s_in[j] != s_in[j]
+    return nan
+
+
+@inner_inline
+def _counted(xs, s_in, s_out, args, tally, nan):
+    """``_pass32(xs, s_in, s_out, *args, checked)`` (args ending in tally), its sums added to
+    tally's counts (a 2-D xs's per-place sums too); checked (NaN scales) only where ``nan``
+    says there is one: two inlined copies."""
+    if nan:
+        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, True))
+    else:
+        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, False))
+    if xs.ndim == 2:
+        _add_sums(tally[0], _place_sums(tally[2], xs.shape[1]))
+
+
+@inner_inline
+def _place_sums(acc, w):
+    """The sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices), which are
+    cleared."""
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
+    for t in range(w):
+        n0 = U32(n0 + acc[0, t])
+        n1 = U32(n1 + acc[1, t])
+        n2 = U32(n2 + acc[2, t])
+        n3 = U32(n3 + acc[3, t])
+        n4 = U32(n4 + acc[4, t])
+        n5 = U32(n5 + acc[5, t])
+        n6 = U32(n6 + acc[6, t])
+    acc[:, :w] = 0
+    return n0, n1, n2, n3, n4, n5, n6
+
+
+@inner_inline
+def _add_limits(c, limits):
+    """Add a group's (scale_top, scale_bottom) to the counts c; the bits of the counts still
+    without a first index (``_need``)."""
+    c[2 * NFLAGS] += limits[0]
+    c[2 * NFLAGS + 1] += limits[1]
+    return _need(c)
+
+
+@inner_inline
+def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, stored, work, lim, group, chunk):
     """``_fast32_rows``' values without counts, deterministic, elements by ``lean``: per group of
     blocks along the last axis (``group`` of them: ``POW2_GROUP`` for power-of-two scales,
     ``LEAN_GROUP`` for nvfp4's, whose scale rounds: a few blocks, which stay in L1 from their
-    amax to their elements, with their scales in one vectorized loop) their amaxes, their
-    scales, then block by block the elements; per row, inner blocks ``chunk`` at a time
+    amax to their elements, with their scales in one vectorized loop) their amaxes (nvfp4's
+    from ``stored``), their scales, then the elements in one call (the blocks as the rows of a
+    2-D slice); per row, inner blocks ``chunk`` at a time
     (``LEAN_CHUNK`` for nvfp4: in L1 from their amax to their elements; power-of-two scales
     take the whole row, faster there on the Intel machine), their amaxes and scales, then the
     elements place by place."""
@@ -798,22 +893,19 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, work,
         return
     if out is None:
         return
-    amax, s_in, s_out, zs, _, _ = work
+    amax, s_in, s_out, zs = work
     if x.ndim == 2:
         for g in range(row_lo, row_hi, group):
             rows = min(group, row_hi - g)
-            _amax32_rows(x, g, rows, amax)
-            scales(amax, rows, g, s_in, s_out, None, *sargs)
-            for i in range(rows):
-                r = g + i
-                _pass32(x[r], s_in[i], s_out[i], out[r], None, zs, p, cp, None, lean, scaled, None, lim, False)
+            scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, *sargs)
+            _pass32(x[g:g + rows], s_in, s_out, out[g:g + rows], None, zs, p, cp, None, lean, scaled, None, lim,
+                    False)
         return
     bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
         for j0 in range(0, inner, chunk):
             n = min(chunk, inner - j0)
-            _amax32_inner(x, r, j0, n, amax)
-            scales(amax, n, r * inner + j0, s_in, s_out, None, *sargs)
+            scales(_amaxes(x, r, j0, n, amax, stored), n, r * inner + j0, s_in, s_out, None, *sargs)
             for t in range(bs):
                 _pass32(x[r, t, j0:j0 + n], s_in, s_out, out[r, t, j0:j0 + n], None, zs, p, cp, None, lean, scaled,
                         None, lim, False)
@@ -885,10 +977,6 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
         b = min(max((a / emax32) / ts, tiny32), max32)
         sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
-    vals = svals[b0:b0 + n]     # (a slice: as in _pow2_scales32)
-    for i in range(n):
-        vals[i] = s_out[i]
-        s_in[i] = s_out[i] = ts * s_out[i]
     top = bottom = 0
     if tally is not None:
         for i in range(n):
@@ -897,6 +985,10 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
             finite = a <= MAX32
             top += finite & (q > max32)
             bottom += finite & (a > 0) & (q < tiny32)
+    vals = svals[b0:b0 + n]     # (a slice: as in _pow2_scales32; last: its memory may hold amax)
+    for i in range(n):
+        vals[i] = s_out[i]
+        s_in[i] = s_out[i] = ts * s_out[i]
     return top, bottom
 
 
@@ -904,7 +996,7 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
                     work, tally):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, POW2_GROUP,
-                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp, rule), work, tally, lim)
+                        WHOLE_ROW, _mul32, _pow2_scales32, (sexp, rule), None, work, tally, lim)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
@@ -936,17 +1028,21 @@ def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, 
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
-def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, rand, seed, start, p, cp, k, p_scale, ts,
-                              elem_max, scale_tiny, scale_max, lim, work, tally):
+def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand, seed, start, p, cp, k, p_scale,
+                              ts, elem_max, scale_tiny, scale_max, lim, work, tally):
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
-    format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there."""
+    format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there;
+    amaxes: the blocks' amax bits from ``block_amax32`` (flat int32; svals' memory may hold them:
+    each block's scale overwrites its amax)."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
-                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, amaxes, work,
+                            tally, lim)
     if k is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32,
-                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                            lean_element32, LEAN_GROUP, LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, amaxes, work,
+                            tally, lim)
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, None, LEAN_GROUP,
-                        LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, work, tally, lim)
+                        LEAN_CHUNK, _div32, _nvfp4_scales32, sargs, amaxes, work, tally, lim)
