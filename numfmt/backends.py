@@ -63,10 +63,11 @@ def rebind(func: Callable, namespace: dict) -> Callable:
     names come from ``namespace`` first, whose calls to other Numba-compiled numfmt helpers go
     to their rebound versions, and everything else as before. Cached per namespace object.
 
-    >>> import math
-    >>> from numfmt.lanes import maximum
-    >>> rebind(maximum, {"max": lambda a, b: ("max of", a, b)})(1, 2)
-    ('max of', 1, 2)
+    >>> import math, types
+    >>> from numfmt.lanes import copysign
+    >>> fake_math = types.SimpleNamespace(copysign=lambda v, s: ("copysign of", v, s))
+    >>> rebind(copysign, {"math": fake_math})(1.0, -2.0)
+    ('copysign of', 1.0, -2.0)
     """
     return _rebind(getattr(func, "py_func", func), _Key(namespace))
 
@@ -95,7 +96,10 @@ def _rebind(py_func: Callable, key: _Key) -> Callable:
     for name in py_func.__code__.co_names:
         if name in namespace:
             globals_[name] = namespace[name]
-        elif hasattr(globals_.get(name), "py_func") and globals_[name].py_func.__module__.startswith("numfmt."):
+        elif (hasattr(globals_.get(name), "py_func") and globals_[name].py_func is not py_func
+              and globals_[name].py_func.__module__.startswith("numfmt.")):
+            # (co_names holds attribute names too: ``math.copysign`` in ``copysign`` is not a call
+            # of itself)
             globals_[name] = _rebind(globals_[name].py_func, key)
     sys.modules[module.__name__] = module
     return types.FunctionType(py_func.__code__, globals_, py_func.__name__, py_func.__defaults__,
