@@ -31,7 +31,7 @@ def test_bench_cast_quick(tmp_path):
 
 
 SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask", "backends",
-           "device_matmul", "report"]
+           "device_matmul", "report", "threads"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
@@ -86,6 +86,16 @@ def test_bench_stochastic_quick(tmp_path):
 def test_bench_dyadic_quick(tmp_path):
     text = _run_quick("bench_dyadic.py", tmp_path / "dyadic.md")
     assert "requantize" in text and "int8 linear" in text
+
+
+def test_bench_threads_quick(tmp_path):
+    """The three plain loops, then numfmt's threaded calls, each with a speed-up of 1 thread over
+    all cores."""
+    text = _run_quick("bench_threads.py", tmp_path / "threads.md")
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and not line.startswith("| task")]
+    assert [r[1].split()[0] for r in rows[:3]] == ["scalar", "vector", "rows"]
+    assert all(r[1].strip().startswith("numfmt ") for r in rows[3:]) and len(rows) == 7
+    assert all(float(r[4].strip().rstrip("x")) > 0 for r in rows)
 
 
 @pytest.mark.slow
