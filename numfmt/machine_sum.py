@@ -78,17 +78,18 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                           WORK_PER_TERM * max(n, 1))
         out = out if all(done) else None
     else:
-        b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), dtype)
-        out = _products(kern.sequential_products, a, b, dtype, WORK_PER_TERM, tiny)
+        out = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny)
     if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
         return None
     return out
 
 
-def _products(kernel, a: np.ndarray, b: np.ndarray, out_dtype, work_per_product: float, *args):
+def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args):
     """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
-    over ranges of its rows, a (G, M, n) by b (G', n, P) (C-contiguous, of one dtype), or None
-    where a kernel refused (a thread that flushes subnormals)."""
+    over ranges of its rows, a (G, M, n) (C-contiguous) by b = bt3 (G', P, n) as (G', n, P) in
+    a's dtype (no copy where bt3 is the transposed view of b's rows that ``matmul`` gives), or
+    None where a kernel refused (a thread that flushes subnormals)."""
+    b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
     rows = max(a.shape[0], b.shape[0]) * a.shape[1]
     out = np.empty((rows, b.shape[2]), out_dtype)
     done = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
@@ -121,7 +122,7 @@ def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     ``reduce`` takes them) or result, a thread that flushes subnormals."""
     if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
         return None
-    a, b = np.ascontiguousarray(a3), np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a3.dtype)
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    out = _products(kern.fused_products, a, b, np.float32, WORK_PER_FUSED_TERM, *config, tiny)
+    out = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM, *config,
+                    tiny)
     return out if out is not None and np.isfinite(out).all() else None
