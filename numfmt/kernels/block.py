@@ -614,7 +614,8 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     random bits zs[m] for the m-th element in C order where k is not None. With ``tally`` also
     the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
     tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
-    sums took a reduction per row and counter, a sixth of the counted kernel's time."""
+    sums took a reduction per row and counter, a sixth of the counted kernel's time; three
+    cases per sum (``_packed3``), as seven sums were seven loads and stores per element."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     w = xs.shape[xs.ndim - 1]
@@ -641,17 +642,24 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
             if tally is not None and xs.ndim == 2:     # per place t of the rows: no reduction per row
                 f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
                 acc = tally[2]
-                acc[0, t] = U32(acc[0, t] + U32(f[0]))
-                acc[1, t] = U32(acc[1, t] + U32(f[1]))
-                acc[2, t] = U32(acc[2, t] + U32(f[2]))
-                acc[3, t] = U32(acc[3, t] + U32(f[3]))
-                acc[4, t] = U32(acc[4, t] + U32(f[4]))
-                acc[5, t] = U32(acc[5, t] + U32(f[5]))
-                acc[6, t] = U32(acc[6, t] + U32(f[6]))
+                acc[0, t] = U32(acc[0, t] + _packed3(f[0], f[1], f[2]))
+                acc[1, t] = U32(acc[1, t] + _packed3(f[3], f[4], f[5]))
+                acc[2, t] = U32(acc[2, t] + U32(f[6]))
             elif tally is not None:
                 n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6),
                                                    _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim))
     return n0, n1, n2, n3, n4, n5, n6
+
+
+PLACE_BITS = 10                 # the width of a case's count in ``_pass32``'s per-place sums
+PLACE_MASK = (1 << PLACE_BITS) - 1
+assert GROUP <= PLACE_MASK          # a place's sums hold at most GROUP rows' cases between clears
+
+
+@nb.njit(inline="always")
+def _packed3(a, b, c):
+    """Three booleans as the counts 1 of three PLACE_BITS-wide fields of a uint32."""
+    return U32(U32(a) | U32(U32(b) << U32(PLACE_BITS)) | U32(U32(c) << U32(2 * PLACE_BITS)))
 
 
 @nb.njit(inline="always")
@@ -707,10 +715,11 @@ def _note(c, need, m, index):
 def tally_arrays(base: int, width: int) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
     first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
-    ``_pass32``'s per-place sums of rows of this width (uint32, seven rows of zeros)."""
+    ``_pass32``'s per-place sums of rows of this width (uint32, three rows of zeros: see
+    ``_place_sums``)."""
     counts = np.zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1
-    return counts, np.int64(base), np.zeros((7, width), np.uint32)
+    return counts, np.int64(base), np.zeros((3, width), np.uint32)
 
 
 @inner_inline
@@ -854,17 +863,18 @@ def _counted(xs, s_in, s_out, args, tally, nan):
 
 @inner_inline
 def _place_sums(acc, w):
-    """The sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices), which are
-    cleared."""
+    """The seven case sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices:
+    rows 0 and 1 three ``_packed3`` fields each, row 2 one count), which are cleared."""
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     for t in range(w):
-        n0 = U32(n0 + acc[0, t])
-        n1 = U32(n1 + acc[1, t])
-        n2 = U32(n2 + acc[2, t])
-        n3 = U32(n3 + acc[3, t])
-        n4 = U32(n4 + acc[4, t])
-        n5 = U32(n5 + acc[5, t])
-        n6 = U32(n6 + acc[6, t])
+        a, b = acc[0, t], acc[1, t]
+        n0 = U32(n0 + U32(a & U32(PLACE_MASK)))
+        n1 = U32(n1 + U32(U32(a >> U32(PLACE_BITS)) & U32(PLACE_MASK)))
+        n2 = U32(n2 + U32(a >> U32(2 * PLACE_BITS)))
+        n3 = U32(n3 + U32(b & U32(PLACE_MASK)))
+        n4 = U32(n4 + U32(U32(b >> U32(PLACE_BITS)) & U32(PLACE_MASK)))
+        n5 = U32(n5 + U32(b >> U32(2 * PLACE_BITS)))
+        n6 = U32(n6 + acc[2, t])
     acc[:, :w] = 0
     return n0, n1, n2, n3, n4, n5, n6
 
