@@ -52,14 +52,14 @@ def best_of_pair(plain, counted, repeats: int, clock) -> tuple:
 
 
 def main(argv=None) -> int:
-    args = parse_args(__doc__, "report", argv, repeats=5)
+    args = parse_args(__doc__, "report", argv, repeats=15)
     return publish(args, "report", lambda: render(args))
 
 
 def render(args) -> str:
     """Time the plain and the reporting call per format and thread count; the table as markdown."""
     n = 1 << 16 if args.quick else 1 << 22
-    repeats = args.repeats or (1 if args.quick else 5)
+    repeats = args.repeats or (1 if args.quick else 15)
     cores = os.cpu_count() or 1
     old = nf.get_num_threads()
     rows = []
