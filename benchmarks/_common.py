@@ -56,14 +56,31 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_line(command: str) -> str:
+def speed_probe() -> float:
+    """CPU seconds of 10**6 additions in a Python loop (best of 3): how fast the machine runs
+    right now. The 2-core machine of this project's tables switches every few minutes between
+    two states about 2x apart (0.09 s and 0.18 s here); only figures taken side by side, in one
+    state, compare, and the probe on each table says which state it was measured in."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.process_time(), 0
+        for i in range(10 ** 6):
+            total += i
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def machine_line(command: str, probe: str | None = None) -> str:
     """The first line of every table: cores, CPU, Python and numpy versions, numfmt's default
-    thread count (columns that say "1 thread" set it to 1), the date (UTC) and the command."""
+    thread count (columns that say "1 thread" set it to 1), the date (UTC), the command and
+    the ``speed_probe`` (``probe``: the script's own text of it; else one probe now)."""
     import numfmt
 
+    probe = probe or f"{speed_probe():.3f} s"
     return (f"Machine: {os.cpu_count() or 1} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
             f"numpy {np.__version__}; numfmt threads: {numfmt.get_num_threads()}; "
-            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}. Command: `{command}`.")
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}. Command: `{command}`. "
+            f"Speed probe (``_common.speed_probe``): {probe}.")
 
 
 def command(script: str, args: argparse.Namespace) -> str:

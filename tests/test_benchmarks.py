@@ -3,6 +3,7 @@
 The scripts of the newer families (block, matmul, arith, posit) compile many kernels in their
 own process (a minute or more on a cold cache), so they run under ``-m slow``."""
 import os
+import re
 import subprocess
 import sys
 
@@ -149,13 +150,16 @@ def test_bench_posit_quick(tmp_path):
 
 
 def test_bench_compile_times_one_entry_point():
-    """--only runs the named entry points (each in a fresh process, empty cache) and saves nothing."""
+    """--only runs the named entry points (each in a fresh process, empty cache) and saves nothing;
+    the table states the speed probe at the start and the end."""
     path = os.path.join(os.path.dirname(BENCH), "bench_compile.py")
-    result = subprocess.run([sys.executable, path, "--only", "decode e4m3", "--no-tour"], capture_output=True,
+    result = subprocess.run([sys.executable, path, "--only", "decode e4m3", "--no-tour", "--passes", "1"], capture_output=True,
                             text=True, timeout=600, env=CHECKOUT_ENV)
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| decode e4m3 |")]
     assert len(rows) == 1 and float(rows[0].split("|")[2]) > 0
+    assert re.search(r"Speed probe \(``_common.speed_probe``\): [0-9.]+ s at the start, [0-9.]+ s at the end\.",
+                     result.stdout)
 
 
 def test_run_all_runs_the_scripts_and_leaves_the_readme_alone_when_quick():
