@@ -59,8 +59,8 @@ def cpu_model() -> str:
 def speed_probe() -> float:
     """CPU seconds of 10**6 additions in a Python loop (best of 3): how fast the machine runs
     right now. The 2-core machine of this project's tables switches every few minutes between
-    two states about 2x apart (0.09 s and 0.18 s here); only figures taken side by side, in one
-    state, compare, and the probe on each table says which state it was measured in."""
+    states up to about 2x apart (0.047 s and 0.074 s a minute apart); only figures taken side by
+    side, in one state, compare, and the probe on each table hints which state it saw."""
     best = float("inf")
     for _ in range(3):
         start, total = time.process_time(), 0
