@@ -32,6 +32,7 @@ from numfmt.warmup import ENTRY_POINTS, SETUP, script  # noqa: E402  (this check
 ROOT = Path(__file__).resolve().parent.parent
 
 CALLS = ENTRY_POINTS
+PASSES = 3          # passes over the entry points by default (each row: its best)
 
 TIMED = """
 import time, sys
@@ -93,7 +94,7 @@ def render(args) -> str:
     names = [n for n in CALLS if args.only in n]
     probe = f"{speed_probe():.3f} s at the start"
     with ThreadPoolExecutor(args.jobs) as pool:
-        passes = [list(pool.map(first_call, names)) for _ in range(max(args.passes, 1))]
+        passes = [list(pool.map(first_call, names)) for _ in range(args.passes)]
     rows = [min(same, key=lambda r: r[1]) for same in zip(*passes)]
     table = [[name, f"{cold:.2f}", f"{warm:.3f}"] for name, cold, warm in rows]
     table.append(["`import numfmt`", f"{import_time():.2f}", ""])
@@ -102,7 +103,7 @@ def render(args) -> str:
         table.append(["`numfmt demo` (whole process)", f"{demo():.1f}", ""])
         table.append(["`numfmt warmup` (whole process, all cores)", f"{warmup_time():.1f}", ""])
     worst = max(rows, key=lambda r: r[1])
-    options = (f" --jobs {args.jobs}" if args.jobs > 1 else "") + (f" --passes {args.passes}" if args.passes != 3 else "")
+    options = (f" --jobs {args.jobs}" if args.jobs > 1 else "") + (f" --passes {args.passes}" if args.passes != PASSES else "")
     probe += f", {speed_probe():.3f} s at the end"
     lines = [machine_line(command("bench_compile.py", args) + options, probe),
              "", "Seconds, each entry point in a fresh process with an empty "
@@ -123,11 +124,13 @@ def main(argv=None) -> int:
     own = argparse.ArgumentParser(add_help=False)
     own.add_argument("--only", default="", help="run the entry points whose name contains this")
     own.add_argument("--jobs", type=int, default=1, help="entry points measured at once")
-    own.add_argument("--passes", type=int, default=3, help="passes over the entry points (each row: its best)")
+    own.add_argument("--passes", type=int, default=PASSES, help="passes over the entry points (each row: its best)")
     own.add_argument("--no-tour", action="store_true", help="skip the tour and the demo")
     extra, rest = own.parse_known_args(argv)
     args = parse_args(__doc__, "compile", rest)
     vars(args).update(vars(extra))
+    if args.passes < 1:
+        own.error(f"--passes must be at least 1, got {args.passes}")
     if args.only and not args.from_results:         # a partial run is printed, never saved
         print(render(args))
         return 0

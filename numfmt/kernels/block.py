@@ -663,6 +663,13 @@ def _packed3(a, b, c):
 
 
 @nb.njit(inline="always")
+def _fields3(m):
+    """The three counts of a sum of ``_packed3`` words (the top one: every bit above the others)."""
+    return (U32(m & U32(PLACE_MASK)), U32(U32(m >> U32(PLACE_BITS)) & U32(PLACE_MASK)),
+            U32(m >> U32(2 * PLACE_BITS)))
+
+
+@nb.njit(inline="always")
 def _add7(n, f):
     """Seven uint32 counts plus seven booleans, lane by lane (unpacked: never indexed by a loop
     variable)."""
@@ -867,13 +874,10 @@ def _place_sums(acc, w):
     rows 0 and 1 three ``_packed3`` fields each, row 2 one count), which are cleared."""
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     for t in range(w):
-        a, b = acc[0, t], acc[1, t]
-        n0 = U32(n0 + U32(a & U32(PLACE_MASK)))
-        n1 = U32(n1 + U32(U32(a >> U32(PLACE_BITS)) & U32(PLACE_MASK)))
-        n2 = U32(n2 + U32(a >> U32(2 * PLACE_BITS)))
-        n3 = U32(n3 + U32(b & U32(PLACE_MASK)))
-        n4 = U32(n4 + U32(U32(b >> U32(PLACE_BITS)) & U32(PLACE_MASK)))
-        n5 = U32(n5 + U32(b >> U32(2 * PLACE_BITS)))
+        a0, a1, a2 = _fields3(acc[0, t])
+        b0, b1, b2 = _fields3(acc[1, t])
+        n0, n1, n2 = U32(n0 + a0), U32(n1 + a1), U32(n2 + a2)
+        n3, n4, n5 = U32(n3 + b0), U32(n4 + b1), U32(n5 + b2)
         n6 = U32(n6 + acc[2, t])
     acc[:, :w] = 0
     return n0, n1, n2, n3, n4, n5, n6
