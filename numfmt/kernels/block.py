@@ -36,6 +36,7 @@ POW2_GROUP = 4                # the same for power-of-two scales
 LEAN_CHUNK = 256              # nvfp4's inner blocks rounded together (values only, see ``_lean_rows``)
 WHOLE_ROW = 1 << 62           # (power-of-two scales: all inner blocks of a row together)
 GROUP = 256                   # blocks whose scales are computed together (last-axis blocks)
+COUNT_GROUP = 32              # last-axis blocks counted together (``_pass32``'s per-place sums; in L1)
 MAX32 = 3.4028234663852886e38
 
 
@@ -615,7 +616,9 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
     tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
     sums took a reduction per row and counter, a sixth of the counted kernel's time; three
-    cases per sum (``_packed3``), as seven sums were seven loads and stores per element."""
+    cases to a sum (``_packed5``), as seven sums were seven loads and stores per element: the
+    five cases of a block whose scale is not NaN in one sum, the two of NaN scales in another
+    (constant zero where ``checked`` is False: its load and store compile away)."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     w = xs.shape[xs.ndim - 1]
@@ -642,31 +645,32 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
             if tally is not None and xs.ndim == 2:     # per place t of the rows: no reduction per row
                 f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
                 acc = tally[2]
-                acc[0, t] = U32(acc[0, t] + _packed3(f[0], f[1], f[2]))
-                acc[1, t] = U32(acc[1, t] + _packed3(f[3], f[4], f[5]))
-                acc[2, t] = U32(acc[2, t] + U32(f[6]))
+                acc[0, t] = U32(acc[0, t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
+                acc[1, t] = U32(acc[1, t] + _packed5(f[5], f[6], False, False, False))
             elif tally is not None:
                 n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6),
                                                    _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim))
     return n0, n1, n2, n3, n4, n5, n6
 
 
-PLACE_BITS = 10                 # the width of a case's count in ``_pass32``'s per-place sums
+PLACE_BITS = 6                  # the width of a case's count in ``_pass32``'s per-place sums
 PLACE_MASK = (1 << PLACE_BITS) - 1
-assert GROUP <= PLACE_MASK          # a place's sums hold at most GROUP rows' cases between clears
+assert COUNT_GROUP <= PLACE_MASK    # a place's sums hold at most COUNT_GROUP rows' cases between clears
 
 
 @nb.njit(inline="always")
-def _packed3(a, b, c):
-    """Three booleans as the counts 1 of three PLACE_BITS-wide fields of a uint32."""
-    return U32(U32(a) | U32(U32(b) << U32(PLACE_BITS)) | U32(U32(c) << U32(2 * PLACE_BITS)))
+def _packed5(a, b, c, d, e):
+    """Five booleans as the counts 1 of five PLACE_BITS-wide fields of a uint32."""
+    return U32(U32(a) | U32(U32(b) << U32(PLACE_BITS)) | U32(U32(c) << U32(2 * PLACE_BITS))
+               | U32(U32(d) << U32(3 * PLACE_BITS)) | U32(U32(e) << U32(4 * PLACE_BITS)))
 
 
 @nb.njit(inline="always")
-def _fields3(m):
-    """The three counts of a sum of ``_packed3`` words (the top one: every bit above the others)."""
+def _fields5(m):
+    """The five counts of a sum of ``_packed5`` words (the top one: every bit above the others)."""
     return (U32(m & U32(PLACE_MASK)), U32(U32(m >> U32(PLACE_BITS)) & U32(PLACE_MASK)),
-            U32(m >> U32(2 * PLACE_BITS)))
+            U32(U32(m >> U32(2 * PLACE_BITS)) & U32(PLACE_MASK)), U32(U32(m >> U32(3 * PLACE_BITS)) & U32(PLACE_MASK)),
+            U32(m >> U32(4 * PLACE_BITS)))
 
 
 @nb.njit(inline="always")
@@ -722,11 +726,11 @@ def _note(c, need, m, index):
 def tally_arrays(base: int, width: int) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
     first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
-    ``_pass32``'s per-place sums of rows of this width (uint32, three rows of zeros: see
+    ``_pass32``'s per-place sums of rows of this width (uint32, two rows of zeros: see
     ``_place_sums``)."""
     counts = np.zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1
-    return counts, np.int64(base), np.zeros((3, width), np.uint32)
+    return counts, np.int64(base), np.zeros((2, width), np.uint32)
 
 
 @inner_inline
@@ -789,8 +793,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     group's blocks are consecutive, and so are a row's, and their float32 factors; with tally
     it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a
     scratch array, then the elements by ``_pass32``: the group's blocks as the rows of one 2-D
-    slice (blocks along the last axis), or per place along the blocked axis over the inner
-    blocks. ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is
+    slice (blocks along the last axis, GROUP at a time, COUNT_GROUP where counted), or per
+    place along the blocked axis over the inner blocks. ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is
     counted in the same pass, the first indices found by a scan (``_flags32``) of a group that
     has a count without one. Where only values are wanted (codes, tally and k None),
     ``_lean_rows`` rounds by ``lean`` (an element step of the same form; None: no such path),
@@ -805,8 +809,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                            chunk)
                 return tally
     if x.ndim == 2:
-        for g in range(row_lo, row_hi, GROUP):
-            rows = min(GROUP, row_hi - g)
+        step = GROUP if tally is None else COUNT_GROUP
+        for g in range(row_lo, row_hi, step):
+            rows = min(step, row_hi - g)
             limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, *sargs)
             off = 0 if k is None else _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
             args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
@@ -871,14 +876,13 @@ def _counted(xs, s_in, s_out, args, tally, nan):
 @inner_inline
 def _place_sums(acc, w):
     """The seven case sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices:
-    rows 0 and 1 three ``_packed3`` fields each, row 2 one count), which are cleared."""
+    ``_packed5`` fields: row 0 the first five cases, row 1 the last two), which are cleared."""
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     for t in range(w):
-        a0, a1, a2 = _fields3(acc[0, t])
-        b0, b1, b2 = _fields3(acc[1, t])
-        n0, n1, n2 = U32(n0 + a0), U32(n1 + a1), U32(n2 + a2)
-        n3, n4, n5 = U32(n3 + b0), U32(n4 + b1), U32(n5 + b2)
-        n6 = U32(n6 + acc[2, t])
+        a0, a1, a2, a3, a4 = _fields5(acc[0, t])
+        b0, b1, _, _, _ = _fields5(acc[1, t])
+        n0, n1, n2, n3, n4 = U32(n0 + a0), U32(n1 + a1), U32(n2 + a2), U32(n3 + a3), U32(n4 + a4)
+        n5, n6 = U32(n5 + b0), U32(n6 + b1)
     acc[:, :w] = 0
     return n0, n1, n2, n3, n4, n5, n6
 
@@ -934,10 +938,10 @@ def _pow2_of(k):
 
 
 @inner_inline
-def shared_exponent32(m, rule):
-    """``shared_exponent`` of float32 amax bits m (int32; ``rule`` for 23 fraction bits) in
-    int32 lanes: a subnormal amax is normalized by a product with 2**64 (exact) in place of
-    ``normalized``'s binary search; tests/test_block_fast32.py compares the two."""
+def raw_exponent32(m, rule):
+    """``shared_exponent``'s exponent of float32 amax bits m > 0, finite (int32; ``rule`` for 23
+    fraction bits) before the scale range's limits, in int32 lanes: a subnormal amax is
+    normalized by a product with 2**64 (exact) in place of ``normalized``'s binary search."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     small = m < np.int32(0x00800000)
     a = np.int32(m).view(np.float32)
@@ -950,7 +954,21 @@ def shared_exponent32(m, rule):
         s = np.int32(s + np.int32(frac >= np.int32(even_frac)))
     elif rule_id == RCEIL:
         s = np.int32(s + np.int32(frac > np.int32(msig_frac)))
-    s = np.int32(s_lo) if m == 0 else max(s, np.int32(s_lo))
+    return s
+
+
+@inner_inline
+def shared_exponent32(m, rule):
+    """``shared_exponent`` of float32 amax bits m (int32; ``rule`` for 23 fraction bits) in
+    int32 lanes (``raw_exponent32`` clamped); tests/test_block_fast32.py compares the two."""
+    return limited_exponent32(raw_exponent32(m, rule), m, rule[4], rule[5])
+
+
+@inner_inline
+def limited_exponent32(raw, m, s_lo, s_hi):
+    """The shared exponent of amax bits m from its ``raw_exponent32`` raw: s_lo for m = 0, at
+    least s_lo, NAN_EXP above s_hi and for an Inf or NaN amax (int32 lanes)."""
+    s = np.int32(s_lo) if m == 0 else max(raw, np.int32(s_lo))
     return np.int32(NAN_EXP) if (s > np.int32(s_hi)) | (m >= np.int32(0x7F800000)) else s
 
 
@@ -959,23 +977,23 @@ def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
     """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits; block i's exponent
     into sexp[b0 + i], sexp the exponents flattened), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
-    limits: the finite blocks above s_hi (their scale is NaN), the nonzero ones below s_lo."""
-    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    limits (``raw_exponent32``), in the same vectorized loop: the finite blocks above s_hi
+    (their scale is NaN), the nonzero ones below s_lo."""
+    s_lo, s_hi = rule[4], rule[5]
     exps = sexp[b0:b0 + n]      # (a slice: b0 + i, a signed index, would scatter)
+    top = bottom = np.int32(0)
     for i in range(n):
-        s = shared_exponent32(amax[i], rule)
+        m = amax[i]
+        raw = raw_exponent32(m, rule)
+        s = limited_exponent32(raw, m, s_lo, s_hi)
         exps[i] = s
         nan = s == np.int32(NAN_EXP)
         s_in[i] = np.float32(np.nan) if nan else _pow2_of(np.int32(-s))
         s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
-    top = bottom = 0
-    if tally is not None:
-        for i in range(n):
-            e = shared_exponent(np.int64(amax[i]), rule_id, emax_elem, msig_frac, even_frac, -(1 << 30), 1 << 30,
-                                DOM32)
-            finite = e != NAN_EXP
-            top += finite & (e > s_hi)
-            bottom += finite & (amax[i] != 0) & (e < s_lo)
+        if tally is not None:
+            counted = (m != 0) & (m < np.int32(0x7F800000))
+            top = np.int32(top + np.int32(counted & (raw > np.int32(s_hi))))
+            bottom = np.int32(bottom + np.int32(counted & (raw < np.int32(s_lo))))
     return top, bottom
 
 
