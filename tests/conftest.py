@@ -3,9 +3,14 @@ HYPOTHESIS_PROFILE=ci: the same examples on every run (derandomized), so a CI re
 the code alone. Without it (the default profile) every run explores new examples; a failure
 prints the example and a ``@reproduce_failure`` blob."""
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import settings
 from threadpoolctl import threadpool_limits
+
+# the tests' helper modules (sampling, backend_cases, ...) import by name
+sys.path.insert(0, str(Path(__file__).parent))
 
 # No deadline in either profile: an example's first call may compile a Numba kernel (seconds).
 settings.register_profile("default", deadline=None)

@@ -13,6 +13,7 @@ from fractions import Fraction
 import gmpy2
 import numpy as np
 import pytest
+from sampling import ci_grid
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import numfmt as nf
@@ -288,6 +289,7 @@ def test_exact_dot_equals_mpfr_of_products(fmt, acc):
 ORDER_CASES = [("sequential", {}), ("pairwise", {}), ("blocked", {"block": 3}), ("kahan", {}),
                ("exact", {}), ("fused", {"fused_terms": 4, "alignment_bits": 5}),
                ("fused", {"fused_terms": 2, "alignment_bits": 12})]
+ORDER_PARAMS = [pytest.param(o, k, id=f"{o}{sorted(k.values())}") for o, k in ORDER_CASES]
 
 
 def _reference(ref: Ref, order: str, kw: dict, t: list):
@@ -305,7 +307,7 @@ def _formats_and_terms():
         st.just(f), st.lists(values(f, allow_special=True), max_size=300)))
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
+@pytest.mark.parametrize("order,kw", ORDER_PARAMS)
 @settings(**SETTINGS)
 @given(case=_formats_and_terms(), rounding=st.sampled_from(DETERMINISTIC_ROUNDINGS),
        overflow=st.sampled_from(["ieee", "saturate"]))
@@ -334,8 +336,7 @@ def test_huge_terms_leave_the_float64_route(order, kw):
         assert _same(got, expected), (rounding, got, expected)
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
-@pytest.mark.parametrize("every", [1, 5, 64])
+@pytest.mark.parametrize("order,kw,every", ci_grid(ORDER_PARAMS, [1, 5, 64], k=9))
 def test_promote_every_equals_reference(order, kw, every):
     """Chunks reduced in bfloat16, promoted to binary32 with RNE (DeepGEMM's two levels)."""
     x = _samples("bfloat16", 20, 150, seed=every)
@@ -432,8 +433,8 @@ def test_stochastic_rounding_removes_the_bias():
     assert float(nf.sum(np.ones(n), "bfloat16")) == 256.0
 
 
-@pytest.mark.parametrize("order,kw", ORDER_CASES, ids=[f"{o}{sorted(k.values())}" for o, k in ORDER_CASES])
-@pytest.mark.parametrize("fmt,acc,k", [("e4m3", "bfloat16", 12), ("bfloat16", "binary32", 36)])
+@pytest.mark.parametrize("order,kw,fmt,acc,k", ci_grid(ORDER_PARAMS, [("e4m3", "bfloat16", 12), ("bfloat16", "binary32", 36)],
+                                                     k=8))
 def test_stochastic_uses_the_documented_random_numbers(order, kw, fmt, acc, k):
     """Every rounding draws random number o * 8 * n + j, and each is exact (binary32 with 36
     random bits: precision + sr_bits = 60, the limit): the reference with those numbers gives

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from sampling import ci_grid
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import numfmt as nf
@@ -202,9 +203,8 @@ def _exact(op, a, b) -> Fraction:
     return x + y if op == "add" else x - y if op == "sub" else x * y if op == "mul" else x / y
 
 
-@pytest.mark.parametrize("fmt", ["bfloat16", "e4m3", "binary32", "e2m1", "p3109_p3", "binary64"])
-@pytest.mark.parametrize("op", ["add", "mul", "div"])
-@pytest.mark.parametrize("rule", ["add", "nearest"])
+@pytest.mark.parametrize("fmt,op,rule", ci_grid(["bfloat16", "e4m3", "binary32", "e2m1", "p3109_p3", "binary64"],
+                                                ["add", "mul", "div"], ["add", "nearest"], k=10))
 def test_stochastic_probability_is_exact(fmt, op, rule):
     """Over all 2**k random integers, the number of results rounded away from zero is
     floor(f * 2**k) ("add") or RNE(f * 2**k) ("nearest"), f the exact discarded fraction."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gmpy2
 import numpy as np
 import pytest
+from sampling import ci_grid
 
 import numfmt as nf
 from numfmt.verify import MODES, compare_mpfr_op
@@ -105,8 +106,8 @@ def _hard(fmt: str, n: int, seed: int, op: str) -> list[np.ndarray]:
     return ops
 
 
-@pytest.mark.parametrize("fmt", ["binary16", "bfloat16", "binary32"])
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "sqrt", "fma"])
+@pytest.mark.parametrize("op,fmt", ci_grid(["add", "sub", "mul", "div", "sqrt", "fma"],
+                                           ["binary16", "bfloat16", "binary32"], k=8))
 def test_hard_cases_16_32(op, fmt):
     check(op, fmt, _hard(fmt, 20_000, seed=len(op) * 10 + len(fmt), op=op))
 

@@ -11,6 +11,7 @@ from unittest import mock
 import numba as nb
 import numpy as np
 import pytest
+from sampling import ci_sample
 from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
@@ -132,7 +133,7 @@ def test_lean_groups_and_chunks(fmt):
     check(np.ascontiguousarray(blocks.T), fmt, axis=0)
 
 
-@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("fmt", ci_sample(FORMATS, 6, ids=[f.name for f in FORMATS]))
 def test_spread_sample(fmt):
     """2**16 float32 patterns over the whole range, normal data x 10, scales at the top and
     the bottom of the scale range, along both axes and a middle axis (3-D)."""

@@ -31,6 +31,7 @@ from fractions import Fraction
 import ml_dtypes
 import numpy as np
 import pytest
+from sampling import ci_grid
 
 import numfmt as nf
 from numfmt import reference as ref
@@ -50,8 +51,7 @@ def _finite_blocks(name, n, seed):
     return x[np.isfinite(x).all(axis=1)]
 
 
-@pytest.mark.parametrize("name", MX_FORMATS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name,mode", ci_grid(MX_FORMATS, MODES, k=10))
 @pytest.mark.parametrize("blocks", [490, pytest.param(14000, marks=pytest.mark.slow)])
 def test_mx_equals_gfloat(name, mode, blocks):
     """Random and hard float32 blocks (the finite kinds; 420 of 490 in CI, 12000 of 14000 under

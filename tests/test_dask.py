@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from sampling import ci_grid
 
 import numfmt as nf
 from numfmt import parallel
@@ -24,6 +25,7 @@ X = (RNG.standard_normal((24, 96)) * np.exp2(RNG.integers(-6, 6, (24, 96)))).ast
 CHUNKINGS = [(24, 96), (5, 96), (7, 10), (1, 33)]     # whole; row chunks (consecutive); tiles; strips
 ELEMENT_FORMATS = ["e4m3", "bfloat16", "e2m1", "posit8", "posit16", "int8", "fixed<8,3>"]
 BLOCK_FORMATS = ["mxfp8", "mxfp4", "nvfp4", "bfp8", "mxint8"]
+CHUNK_CASES = [pytest.param(c, id=f"{c[0]}x{c[1]}") for c in CHUNKINGS]     # (one argument each)
 
 
 def same(a, b) -> bool:
@@ -37,8 +39,7 @@ def _fixed(name):
 
 
 # ----------------------------------------------------------------------------- element formats
-@pytest.mark.parametrize("chunks", CHUNKINGS)
-@pytest.mark.parametrize("fmt", ELEMENT_FORMATS)
+@pytest.mark.parametrize("fmt,chunks", ci_grid(ELEMENT_FORMATS, CHUNK_CASES, k=10))
 def test_element_formats_equal_numpy_for_any_chunking(fmt, chunks):
     fmt = _fixed(fmt)
     d = da.from_array(X, chunks=chunks)
@@ -101,8 +102,7 @@ def test_seed_none_is_drawn_once_on_the_client():
 
 
 # ----------------------------------------------------------------------------- block formats
-@pytest.mark.parametrize("chunks", CHUNKINGS)
-@pytest.mark.parametrize("fmt", BLOCK_FORMATS)
+@pytest.mark.parametrize("fmt,chunks", ci_grid(BLOCK_FORMATS, CHUNK_CASES, k=7))
 def test_block_formats_equal_numpy(fmt, chunks):
     d = da.from_array(X, chunks=chunks)
     for axis in (0, 1):

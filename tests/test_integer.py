@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from sampling import ci_grid
 
 import numfmt as nf
 
@@ -36,9 +37,8 @@ def test_every_code_round_trips(name):
     assert values.min() == fmt.info.min and values.max() == fmt.info.max
 
 
-@pytest.mark.parametrize("name", FORMATS)
-@pytest.mark.parametrize("mode", ["nearest_even", "nearest_away", "toward_zero", "toward_positive",
-                                  "toward_negative", "odd"])
+@pytest.mark.parametrize("name,mode", ci_grid(FORMATS, ["nearest_even", "nearest_away", "toward_zero",
+                                                       "toward_positive", "toward_negative", "odd"], k=20))
 def test_rounding_equals_exact_reference(name, mode):
     fmt = nf.format(name)
     rng = np.random.default_rng(1)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sampling import ci_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,7 +33,7 @@ def test_stored_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them before committing"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", ci_sample(NOTEBOOKS, 5, ids=[p.name for p in NOTEBOOKS]))
 def test_notebook_runs(path, monkeypatch, tmp_path):
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("NUMFMT_NB_SIZE", SMALL_SIZE)

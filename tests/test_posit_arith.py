@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from sampling import ci_grid
 
 import numfmt as nf
 from numfmt import reference_posit as ref
@@ -103,8 +104,7 @@ def test_posit8_sqrt_every_operand(es, mode):
     _check("sqrt", (fmt.values(),), fmt, mode)
 
 
-@pytest.mark.parametrize("es", range(6))
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "fma"])
+@pytest.mark.parametrize("es,op", ci_grid(list(range(6)), ["add", "sub", "mul", "div", "fma"], k=8))
 def test_posit8_random_operands_every_mode(es, op):
     fmt = PositFormat(8, es)
     operands = _random_operands(fmt, 400, ARITY[op], seed=es)
@@ -121,8 +121,8 @@ def test_posit8_fma_large_sample(es, mode):
 
 
 # ----------------------------------------------------------------------------- wider formats
-@pytest.mark.parametrize("n, es", [(16, 2), (16, 1), (32, 2), (32, 0), (12, 5), (3, 1)])
-@pytest.mark.parametrize("op", list(ARITY))
+@pytest.mark.parametrize("n,es,op", ci_grid([(16, 2), (16, 1), (32, 2), (32, 0), (12, 5), (3, 1)], list(ARITY),
+                                             k=10))
 def test_random_operands_against_reference(n, es, op):
     fmt = PositFormat(n, es)
     operands = _random_operands(fmt, 300, ARITY[op], seed=n * 10 + es)

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from sampling import ci_sample
 
 import numfmt as nf
 from numfmt import reference as ref
@@ -111,7 +112,7 @@ def _nan_policy(fmt) -> str:
     return "raise" if fmt.has_nan else "ml_dtypes"
 
 
-@pytest.mark.parametrize("fmt", ALL, ids=IDS)
+@pytest.mark.parametrize("fmt", ci_sample(ALL, 12, ids=IDS))
 def test_round_encode_float64(fmt):
     x = _inputs(fmt)
     if not fmt.has_nan and not fmt.signed:

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from sampling import ci_grid
 import torch
 
 import numfmt as nf
@@ -29,9 +30,8 @@ def _ids(case):
     return f"{case[1]}-{'-'.join(map(str, case[3].values())) or 'default'}"
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-@pytest.mark.parametrize("case", CASES, ids=_ids)
-@pytest.mark.parametrize("operation", ["round", "encode"])
+@pytest.mark.parametrize("framework,case,operation", ci_grid(list(FRAMEWORKS), [pytest.param(c, id=_ids(c)) for c in CASES],
+                                                            ["round", "encode"], k=8))
 def test_report_equals_numpy(framework, case, operation):
     module, tensor = FRAMEWORKS[framework]
     family, fmt, x, kw = case

@@ -1,0 +1,80 @@
+"""A fixed sample of a parametrized sweep for the default test run; the rest marked slow.
+
+The README's test command (``-m "not slow"``) must stay within the CI budget, while a sweep's
+every case still runs under ``-m slow``. ``ci_sample`` keeps k cases of a parametrization in the
+default run, chosen by a hash of each case's id: the same cases on every run, on every machine and
+in every xdist worker (pytest-xdist requires that every worker collects the same tests), and a new
+case does not reshuffle the others.
+
+A grid of several parametrizations (``ci_grid``) keeps a diagonal of it, so that every value of
+every axis still runs once, plus cases chosen by hash up to k.
+
+>>> cases = ci_sample(["e4m3", "e5m2", "binary16", "bfloat16"], 2)
+>>> [len(c.marks) for c in cases].count(0)
+2
+>>> grid = ci_grid(["add", "mul", "div"], ["e4m3", "bfloat16"])
+>>> sorted(c.values for c in grid if not c.marks)
+[('add', 'e4m3'), ('div', 'e4m3'), ('mul', 'bfloat16')]
+"""
+from __future__ import annotations
+
+import itertools
+import zlib
+from typing import Iterable, Sequence
+
+import pytest
+
+
+PARAM = type(pytest.param(None))       # pytest's ParameterSet
+
+
+def _check_stable(names) -> None:
+    """Refuse names that hold an address (they differ between xdist workers)."""
+    unstable = [n for n in names if " at 0x" in n]
+    if unstable:
+        raise ValueError(f"ids: case {unstable[0]!r} has no stable name (an address); give ids")
+
+
+def ci_sample(cases: Iterable, k: int, ids: Sequence[str] | None = None) -> list:
+    """The cases as pytest.param (a case: one value, a tuple of the values of several argument
+    names, or a pytest.param), each with its id where ``ids`` gives one; the k cases whose ids
+    (else their values' repr) hash lowest (CRC-32) unmarked, the others marked slow (their own
+    marks kept). k at least 1."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    params = [c if isinstance(c, PARAM) else pytest.param(*(c if isinstance(c, tuple) else (c,))) for c in cases]
+    names = [ids[i] if ids is not None else (p.id if p.id is not None else repr(p.values))
+             for i, p in enumerate(params)]
+    _check_stable(names)
+    kept = set(sorted(range(len(params)), key=lambda i: (zlib.crc32(names[i].encode()), i))[:k])
+    return [pytest.param(*p.values, marks=list(p.marks) + ([] if i in kept else [pytest.mark.slow]),
+                         id=ids[i] if ids is not None else p.id) for i, p in enumerate(params)]
+
+
+def _axis_case(case) -> tuple:
+    """(values, id) of one axis value: a pytest.param's, a tuple's (several argument names) or
+    one value's; the id a str of the values where no param id is given."""
+    if isinstance(case, PARAM):
+        return case.values, case.id if case.id is not None else "-".join(map(str, case.values))
+    values = case if isinstance(case, tuple) else (case,)
+    return values, "-".join(map(str, values))
+
+
+def ci_grid(*axes: Sequence, k: int | None = None) -> list:
+    """The product of the axes (each a list of cases, as ``ci_sample`` takes them; pytest.param
+    marks on an axis value are not kept: mark the whole grid) as pytest.param of the axes'
+    argument names in order, ids joined by '-'. Unmarked: the diagonal (case i takes value
+    i mod len of each axis, for i below the longest axis' length), so that every value of every
+    axis runs, then the others by ``ci_sample``'s hash until k (default: the diagonal alone)
+    are; the rest marked slow."""
+    cases = [[_axis_case(c) for c in axis] for axis in axes]
+    longest = max(len(axis) for axis in cases)
+    combos = list(itertools.product(*[range(len(axis)) for axis in cases]))
+    diagonal = {tuple(i % len(axis) for axis in cases) for i in range(longest)}
+    ids = ["-".join(cases[a][j][1] for a, j in enumerate(combo)) for combo in combos]
+    _check_stable(ids)
+    extra = max(0, (k or 0) - len(diagonal))
+    ranked = sorted((zlib.crc32(ids[n].encode()), n) for n, combo in enumerate(combos) if combo not in diagonal)
+    kept = {n for n, combo in enumerate(combos) if combo in diagonal} | {n for _, n in ranked[:extra]}
+    return [pytest.param(*itertools.chain.from_iterable(cases[a][j][0] for a, j in enumerate(combo)),
+                         marks=[] if n in kept else [pytest.mark.slow], id=ids[n]) for n, combo in enumerate(combos)]
