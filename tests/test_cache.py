@@ -1,8 +1,11 @@
 """The Numba disk cache cannot go stale: a change to any numfmt source recompiles the kernels
-that inline it, even when the kernel is defined in another file (numfmt.kernels.cache)."""
+that inline it, even when the kernel is defined in another file; processes that share a cache
+compile each kernel signature once between them (numfmt.kernels.cache)."""
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numfmt
@@ -42,3 +45,44 @@ def test_kernel_recompiles_when_an_inlined_helper_in_another_file_changes(tmp_pa
     cli_py = tmp_path / "numfmt" / "cli.py"
     cli_py.write_text(cli_py.read_text() + "\n# a comment\n")
     assert _probe(tmp_path) == (1, 0, changed)
+
+
+RACER = """
+import sys, time, os
+import numpy as np, numfmt as nf
+from numba.core import event
+
+compiled = []
+
+class Listener(event.Listener):
+    def on_start(self, ev):
+        d = ev.data["dispatcher"]
+        if d.py_func.__module__.startswith("numfmt"):
+            compiled.append(f"{d.py_func.__module__}.{d.py_func.__qualname__}{tuple(ev.data['args'])}")
+    def on_end(self, ev):
+        pass
+
+event.register("numba:compile", Listener())
+while not os.path.exists(sys.argv[1]):      # both processes start the cast together
+    time.sleep(0.001)
+nf.round(np.linspace(-3, 3, 101, dtype=np.float32), "e5m2", "toward_zero")
+print("\\n".join(compiled))
+"""
+
+
+def test_processes_sharing_a_cache_compile_each_signature_once(tmp_path):
+    """Two processes start the same first cast at once on an empty cache folder: each kernel
+    signature is compiled by one of them (the other waits on its lock, then loads it); without
+    the lock both compile it."""
+    go = tmp_path / "go"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(go)], env=env, stdout=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    time.sleep(5)       # (both have imported numfmt: the cast's first call compiles for seconds)
+    go.touch()
+    outs = [r.communicate(timeout=600)[0].split("\n") for r in racers]
+    assert all(r.returncode == 0 for r in racers)
+    first, second = ({line for line in out if line} for out in outs)
+    assert first | second, "nothing compiled: the cache folder was not empty"
+    assert not first & second, f"compiled by both processes: {sorted(first & second)}"
+    assert any(p.suffix == ".lock" for p in (tmp_path / "cache").rglob("*"))
