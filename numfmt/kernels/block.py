@@ -615,7 +615,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     random bits zs[m] for the m-th element in C order where k is not None. With ``tally`` also
     the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
     tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
-    sums took a reduction per row and counter, a sixth of the counted kernel's time; three
+    sums took a reduction per row and counter, a sixth of the counted kernel's time; several
     cases to a sum (``_packed5``), as seven sums were seven loads and stores per element: the
     five cases of a block whose scale is not NaN in one sum, the two of NaN scales in another
     (constant zero where ``checked`` is False: its load and store compile away)."""
@@ -794,9 +794,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a
     scratch array, then the elements by ``_pass32``: the group's blocks as the rows of one 2-D
     slice (blocks along the last axis, GROUP at a time, COUNT_GROUP where counted), or per
-    place along the blocked axis over the inner blocks. ``work`` is ``fast32_work``'s; with ``tally`` (``tally_arrays``') the report is
-    counted in the same pass, the first indices found by a scan (``_flags32``) of a group that
-    has a count without one. Where only values are wanted (codes, tally and k None),
+    place along the blocked axis over the inner blocks. ``work`` is ``fast32_work``'s; with
+    ``tally`` (``tally_arrays``') the report is counted in the same pass, the first indices
+    found by a scan (``_flags32``) of a group that has a count without one. Where only values are wanted (codes, tally and k None),
     ``_lean_rows`` rounds by ``lean`` (an element step of the same form; None: no such path),
     blocks along the last axis ``group`` at a time, inner blocks ``chunk`` at a time. Returns
     tally."""
@@ -942,7 +942,7 @@ def raw_exponent32(m, rule):
     """``shared_exponent``'s exponent of float32 amax bits m > 0, finite (int32; ``rule`` for 23
     fraction bits) before the scale range's limits, in int32 lanes: a subnormal amax is
     normalized by a product with 2**64 (exact) in place of ``normalized``'s binary search."""
-    rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
+    rule_id, emax_elem, msig_frac, even_frac = rule[0], rule[1], rule[2], rule[3]
     small = m < np.int32(0x00800000)
     a = np.int32(m).view(np.float32)
     b = np.float32(a * np.float32(2.0 ** 64) if small else a).view(np.int32)
