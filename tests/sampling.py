@@ -35,29 +35,29 @@ def _check_stable(names) -> None:
         raise ValueError(f"ids: case {unstable[0]!r} has no stable name (an address); give ids")
 
 
+def _as_param(case):
+    """A case as a pytest.param: one value, a tuple of the values of several argument names, or
+    a pytest.param (itself)."""
+    return case if isinstance(case, PARAM) else pytest.param(*(case if isinstance(case, tuple) else (case,)))
+
+
+def _case_name(param) -> str:
+    """The name that ranks a case: its param id, else its values as str joined by '-'."""
+    return param.id if param.id is not None else "-".join(map(str, param.values))
+
+
 def ci_sample(cases: Iterable, k: int, ids: Sequence[str] | None = None) -> list:
-    """The cases as pytest.param (a case: one value, a tuple of the values of several argument
-    names, or a pytest.param), each with its id where ``ids`` gives one; the k cases whose ids
-    (else their values' repr) hash lowest (CRC-32) unmarked, the others marked slow (their own
-    marks kept). k at least 1."""
+    """The cases (``_as_param``'s) as pytest.param, each with its id where ``ids`` gives one;
+    the k cases whose ids (else ``_case_name``) hash lowest (CRC-32) unmarked, the others
+    marked slow (their own marks kept). k at least 1."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    params = [c if isinstance(c, PARAM) else pytest.param(*(c if isinstance(c, tuple) else (c,))) for c in cases]
-    names = [ids[i] if ids is not None else (p.id if p.id is not None else repr(p.values))
-             for i, p in enumerate(params)]
+    params = [_as_param(c) for c in cases]
+    names = list(ids) if ids is not None else [_case_name(p) for p in params]
     _check_stable(names)
     kept = set(sorted(range(len(params)), key=lambda i: (zlib.crc32(names[i].encode()), i))[:k])
     return [pytest.param(*p.values, marks=list(p.marks) + ([] if i in kept else [pytest.mark.slow]),
                          id=ids[i] if ids is not None else p.id) for i, p in enumerate(params)]
-
-
-def _axis_case(case) -> tuple:
-    """(values, id) of one axis value: a pytest.param's, a tuple's (several argument names) or
-    one value's; the id a str of the values where no param id is given."""
-    if isinstance(case, PARAM):
-        return case.values, case.id if case.id is not None else "-".join(map(str, case.values))
-    values = case if isinstance(case, tuple) else (case,)
-    return values, "-".join(map(str, values))
 
 
 def ci_grid(*axes: Sequence, k: int | None = None) -> list:
@@ -67,7 +67,7 @@ def ci_grid(*axes: Sequence, k: int | None = None) -> list:
     i mod len of each axis, for i below the longest axis' length), so that every value of every
     axis runs, then the others by ``ci_sample``'s hash until k (default: the diagonal alone)
     are; the rest marked slow."""
-    cases = [[_axis_case(c) for c in axis] for axis in axes]
+    cases = [[(p.values, _case_name(p)) for p in map(_as_param, axis)] for axis in axes]
     longest = max(len(axis) for axis in cases)
     combos = list(itertools.product(*[range(len(axis)) for axis in cases]))
     diagonal = {tuple(i % len(axis) for axis in cases) for i in range(longest)}

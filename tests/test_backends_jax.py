@@ -16,7 +16,6 @@ import jax.numpy as jnp  # noqa: E402
 import numfmt as nf  # noqa: E402
 import numfmt.jax as nfj  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent))
 from backend_cases import *  # noqa: E402,F401,F403 (Framework, assert_same and the shared tests: __all__)
 
 

@@ -2,9 +2,6 @@
 present, CUDA; framework dtypes as formats; torch.compile(fullgraph=True)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,7 +9,6 @@ torch = pytest.importorskip("torch")
 import numfmt as nf  # noqa: E402
 import numfmt.torch as nft  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent))
 from backend_cases import *  # noqa: E402,F401,F403 (Framework, assert_same and the shared tests: __all__)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -5,9 +5,7 @@ definitions): every count, blocks, scale_top, scale_bottom and every first index
 values bit for bit. Each check asserts which path counted."""
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -17,7 +15,6 @@ from hypothesis import given, settings, strategies as st
 import numfmt as nf
 from numfmt.casts import block as block_casts, report as report_casts
 
-sys.path.insert(0, str(Path(__file__).parent))
 from test_block_fast32 import blocks_of, outcome, same  # noqa: E402
 
 E5M0 = nf.FloatFormat(5, 0, bias=15, signed=False, subnormals=False, special="fn", zero=False, name="e5m0")

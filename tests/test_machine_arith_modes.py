@@ -4,8 +4,6 @@
 core bit for bit (the sample and hypothesis tests of tests/test_machine_arith.py take every mode
 through ``fast_cases``; here: random bits, few random bits, the cases that must not take them)."""
 import math
-import sys
-from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -20,7 +18,6 @@ from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32,
                                          _value32, _window_consts, fast32_modes_kernel, fast32_odd_sr_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
-sys.path.insert(0, str(Path(__file__).parent))
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
 from test_machine_arith import (FORMATS, FUNCTIONS, exact_core, operands_of, pair_sample, same_bits,  # noqa: E402
                                wide_sample)  # noqa: E402

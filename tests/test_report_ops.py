@@ -4,9 +4,7 @@ broadcasting, numfmt.flags, and the formats the counts do not cover."""
 from __future__ import annotations
 
 import math
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 import gmpy2
 import numpy as np
@@ -18,7 +16,6 @@ import numfmt as nf
 from numfmt.arithmetic.report import stand_in_format
 from numfmt.testing import formats, posit_formats, posit_values, values
 
-sys.path.insert(0, str(Path(__file__).parent))
 # the cast report's reference (tests/test_report.py): one definition of every count
 from test_report import _GMPY_MODES, FAST, FEW, MODES, counts, reference_flags, report_counts, unbounded  # noqa: E402
 
