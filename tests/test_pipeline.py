@@ -1,10 +1,11 @@
 """numfmt's compiler pipeline (``numfmt.kernels.pipeline``): a specialization compiles only the
 branch of ``arg is None`` / ``arg is not None`` that it can run, and optional arguments (None
-in some runs of the same specialization) keep both branches."""
+in some runs of the same specialization) keep both branches; a helper called with a literal
+flag or number compiles only the branch that the literal takes."""
 import numpy as np
 from numba import types
 
-from numfmt.kernels.inner import inner
+from numfmt.kernels.inner import inner, inner_inline
 from numfmt.kernels.pipeline import kernel
 
 
@@ -54,6 +55,39 @@ def test_optional_arguments_keep_both_branches():
     a = np.arange(5, 8)
     assert (_optional(a, True), _optional(a, False)) == (15, 5)
     assert isinstance(_first_plus.signatures[0][1], types.Optional)
+
+
+@inner
+def _add(x, y):
+    return x + y
+
+
+@inner_inline
+def _pick(a, flag, k):
+    if flag:
+        return _add(a[0], 0.5)
+    if k == 2:
+        return _add(a[0], np.float32(0.25))
+    return a[0] + k
+
+
+@kernel
+def _pick_literal(a):
+    return _pick(a, False, 3)
+
+
+@kernel
+def _pick_runtime(a, flag):
+    return _pick(a, flag, 3)
+
+
+def test_literal_arguments_prune_the_branches_they_rule_out():
+    a = np.arange(1, 4)
+    assert _pick_literal(a) == 4
+    assert _pick.signatures == [(types.int64[::1], types.literal(False), types.literal(3))]
+    assert _add.signatures == []                    # neither of _pick's other branches compiled
+    assert _pick_runtime(a, True) == 1.5            # a bool known only at run time: its branch
+    assert _add.signatures == [(types.int64, types.float64)]        # compiles; k == 2 still not
 
 
 def test_deterministic_round_one_types_no_stochastic_step():

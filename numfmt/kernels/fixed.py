@@ -288,6 +288,18 @@ TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole
 
 
 @inner_inline
+def fast_tiles(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits, nearest_even):
+    """``fast_tile`` with ``nearest_even`` known only at run time (``stochastic`` and ``full``
+    literals): one inlined copy of the loop per kind of step that can run (the stochastic
+    one alone where ``stochastic``; the literal prunes the rest: ``kernels.pipeline``)."""
+    if stochastic:
+        return fast_tile(x, out, start, c, flags, wrap, True, full, rand, seed, sr_bits, False)
+    if nearest_even:
+        return fast_tile(x, out, start, c, flags, wrap, False, full, rand, seed, sr_bits, True)
+    return fast_tile(x, out, start, c, flags, wrap, False, full, rand, seed, sr_bits, False)
+
+
+@inner_inline
 def nearest_even_cast(mode, wrap, stochastic):
     """Whether ``fast_tile``'s nearest-even steps do the cast (``stochastic`` a literal)."""
     return (not stochastic) and mode == 0 and not wrap
@@ -296,19 +308,16 @@ def nearest_even_cast(mode, wrap, stochastic):
 @inner_inline
 def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
     """``cast_fast`` (``stochastic`` a literal); round to nearest even with saturation takes
-    ``fast_tile``'s nearest-even steps. The counts are summed in scalars: indexing the tile's
-    tuple of counts by a loop variable kept ``fast_tile``'s loop from vectorizing."""
+    ``fast_tile``'s nearest-even steps (``fast_tiles``). The counts are summed in scalars:
+    indexing the tile's tuple of counts by a loop variable kept ``fast_tile``'s loop from
+    vectorizing."""
     nan = inf = ovf = 0
     flags = flags_of(mode, sr_bits, sr_nearest)
     nearest_even = nearest_even_cast(mode, wrap, stochastic)
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], out[a:a + TILE]
-        if nearest_even:       # (two inlined copies, each of one kind of step)
-            t_nan, t_inf, t_ovf, _, _ = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
-                                                  sr_bits, True)
-        else:
-            t_nan, t_inf, t_ovf, _, _ = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
-                                                  sr_bits, False)
+        t_nan, t_inf, t_ovf, _, _ = fast_tiles(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
+                                               sr_bits, nearest_even)
         nan += t_nan
         inf += t_inf
         ovf += t_ovf

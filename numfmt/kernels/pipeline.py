@@ -14,6 +14,12 @@ type is never None. The test must read the argument itself: where the kernel ass
 argument's name (``rand = rand[a:b]``), its tests no longer resolve to the argument and both
 branches compile; slice into a new name instead.
 
+Numba does not prune on literal arguments either: a helper called with ``full=False`` compiles
+as ``Literal[bool](False)`` but still types and lowers its ``if full:`` branch, for LLVM to
+drop (a flag given as a literal bought a specialization per value and saved no compile work).
+``LiteralArguments`` binds such an argument to its constant, so the pruning that follows drops
+the branch that the literal rules out.
+
 ``NumfmtCompiler`` is the pipeline of ``kernels.inner``'s decorators and of ``kernel``.
 """
 from __future__ import annotations
@@ -65,12 +71,39 @@ class NoneTestsOfArguments(FunctionPass):
         return changed
 
 
+@register_pass(mutates_CFG=False, analysis_only=False)
+class LiteralArguments(FunctionPass):
+    """An argument typed as a bool or int literal is bound to its value (``x = arg(1)`` ->
+    ``x = const(False)``), so that ``if x:`` and ``x == 0`` are constant tests for Numba's
+    ``DeadBranchPrune``, next. The signature keeps the argument; its value is the literal's,
+    by the type."""
+
+    _name = "numfmt_literal_arguments"
+
+    def __init__(self):
+        FunctionPass.__init__(self)
+
+    def run_pass(self, state) -> bool:
+        changed = False
+        for block in state.func_ir.blocks.values():
+            for stmt in block.body:
+                if not (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Arg)):
+                    continue
+                arg_type = state.args[stmt.value.index]
+                if isinstance(arg_type, (types.BooleanLiteral, types.IntegerLiteral)):
+                    stmt.value = ir.Const(arg_type.literal_value, stmt.value.loc)
+                    changed = True
+        return changed
+
+
 class NumfmtCompiler(CompilerBase):
-    """Numba's nopython pipeline with ``NoneTestsOfArguments`` before its dead-branch pruning."""
+    """Numba's nopython pipeline with ``NoneTestsOfArguments`` and ``LiteralArguments`` before
+    its dead-branch pruning."""
 
     def define_pipelines(self):
         pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
         pm.add_pass_after(NoneTestsOfArguments, _first_pass_before(pm, DeadBranchPrune))
+        pm.add_pass_after(LiteralArguments, NoneTestsOfArguments)
         pm.finalize()
         return [pm]
 

@@ -32,7 +32,7 @@ from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
-from .fixed import element_cases, fast_element, fast_tile, nearest_even_cast, round_fixed_bits
+from .fixed import element_cases, fast_element, fast_tiles, nearest_even_cast, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
@@ -1189,12 +1189,8 @@ def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nea
     nearest_even = nearest_even_cast(mode, wrap, stochastic)
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], out[a:a + CAST_TILE]
-        if nearest_even:
-            t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic,
-                                                                   True, rand, seed, sr_bits, True)
-        else:
-            t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic,
-                                                                   True, rand, seed, sr_bits, False)
+        t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tiles(xs, ys, start + a, c, flags, wrap, stochastic,
+                                                                True, rand, seed, sr_bits, nearest_even)
         t_sat = 0 if wrap else t_ovf + t_inf
         nan += t_nan
         inf += t_inf
