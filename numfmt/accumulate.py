@@ -237,13 +237,15 @@ class _Plan:
                                      sr_bits, sr_rule, random_bits, name="the reduction's random numbers",
                                      rng=self.rng)
         self.check_sr_bits(stochastic)
-        if stochastic is None and not report:     # the machine does not count
+        if stochastic is None:
             values = None
             ranges = [self.magnitudes[name] for name in (("x",) if bt3 is None else ("a", "b"))]
             if self.machine is not None:
-                values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3, ranges)
-            elif self.machine_fused is not None:
+                values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3, ranges, report)
+            elif self.machine_fused is not None and not report:     # (the fused loop does not count)
                 values = machine_sum.reduce_fused(self.machine_fused, a3, bt3, ranges)
+            if values is not None and report:
+                return self._shaped(values[0], shape, float32), chunks_report([values[1]])
             if values is not None:
                 return self._shaped(values, shape, float32)
         seed, rand = (0, None) if stochastic is None else (stochastic[0], stochastic[3])

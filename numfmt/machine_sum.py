@@ -7,9 +7,14 @@ products of a dot or matmul when they cannot overflow or lose bits), ``numfmt.su
 matmul`` hand the reduction to a plain loop in that dtype (``kernels.machine_sum``), many
 times faster than the emulating kernels and bit-identical to them (tested against them and
 against numpy's own float32 loop). Everything else, and any call where the inputs hold an
-Inf or NaN, or a thread flushes subnormals to zero, runs the emulating kernels.
+Inf or NaN, or a thread flushes subnormals to zero, runs the emulating kernels. With
+``report=True`` the same loop counts its inexact additions where nothing else can be
+counted: no sum can be subnormal (from the inputs' smallest magnitudes) and every result is
+finite; otherwise the emulating kernels count.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -18,6 +23,7 @@ from .casts.floating import fits_float32
 from .formats.floating import FloatFormat
 from .kernels import machine_sum as kern
 from .parallel import run_ranges
+from .report import FLAGS
 from .rounding import Rounding
 
 BINARY32 = FloatFormat(8, 23)
@@ -58,43 +64,81 @@ def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
     return a_lo * b_lo >= 2.0 ** -126 and a_hi * b_hi < 2.0 ** 128
 
 
-def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
+def _no_subnormal_sums(dtype, fmt: FloatFormat, ranges: list) -> bool:
+    """Whether no sum of the terms can be subnormal in dtype: each operand of fmt with smallest
+    nonzero magnitude lo is a multiple of q = 2**(floor(log2 lo) - man_bits) (the quantum of
+    lo's binade, or finer ones' above), so every term (the product of the operands) and every
+    sum of terms rounded to dtype is a multiple of the product of the q's, and a nonzero one is
+    at least that: at least dtype's smallest normal, or no subnormal."""
+    if not all(np.isfinite(lo) for lo, _ in ranges):        # an operand of zeros: zero terms
+        return True
+    return sum(math.frexp(lo)[1] - 1 - fmt.man_bits for lo, _ in ranges) >= np.finfo(dtype).minexp
+
+
+def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list,
+           report: bool = False):
     """The reduction of ``accumulate._Plan.run`` (a3 (G, M, n), bt3 (G', P, n) or None) in dtype,
     as a (G * M, P) array, or None where the machine cannot do it exactly: an Inf or NaN input,
     products that float32 may not hold, a result that overflowed under a policy other than
     "ieee" (those clamp or raise), a thread that flushes subnormals. ranges: the inputs'
     magnitudes (smallest nonzero, largest: Inf for an Inf or NaN), one pair per operand
-    (``accumulate._check_values``)."""
+    (``accumulate._check_values``). With ``report``, (values, counts) in the layout of the
+    emulating kernels' chunk counts (the number of roundings, then ``numfmt.report.FLAGS``'
+    counts and first output elements), or None where the counts could be other than inexact
+    additions: a sum could be subnormal (``_no_subnormal_sums``) or a result is not finite
+    (an overflow or an invalid addition on the way)."""
     if not all(np.isfinite(hi) for _, hi in ranges):
         return None
     if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
         return None
+    if report and not _no_subnormal_sums(dtype, fmt, ranges):
+        return None
     a = np.ascontiguousarray(a3, dtype)
     tiny = dtype(np.finfo(dtype).smallest_subnormal)
     if bt3 is None:
-        rows, n = a.shape[0] * a.shape[1], a.shape[2]
-        out = np.empty((rows, 1), dtype)
-        done = run_ranges(lambda lo, hi: kern.sequential_terms(out[lo:hi, 0], lo, a, tiny), rows,
-                          WORK_PER_TERM * max(n, 1))
-        out = out if all(done) else None
+        out = np.empty((a.shape[0] * a.shape[1], 1), dtype)
+        parts = run_ranges(lambda lo, hi: _counted(kern.sequential_terms, report, out[lo:hi, 0], lo, a, tiny),
+                           out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
-        out = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny)
-    if out is None or (overflow != "ieee" and not np.isfinite(out).all()):
+        out, parts = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny, report=report)
+    if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
-    return out
+    if not report:
+        return out
+    return out, _chunk_counts(out.size * max(a.shape[2], 1), [counts for _, counts in parts])
 
 
-def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args):
+def _counted(kernel, report: bool, *args) -> tuple:
+    """(kernel(*args, counts), counts): counts a fresh [0, -1] where ``report``, else None."""
+    counts = np.array([0, -1]) if report else None
+    return kernel(*args, counts), counts
+
+
+def _chunk_counts(roundings: int, parts: list) -> np.ndarray:
+    """The emulating kernels' chunk counts of ``roundings`` roundings whose only flags are the
+    inexact additions of parts ([count, first output element] of each range of rows, in order)."""
+    counts = np.zeros(1 + 2 * len(FLAGS), np.int64)
+    counts[1 + len(FLAGS):] = -1
+    counts[0] = roundings
+    counts[1 + FLAGS.index("inexact")] = sum(int(c[0]) for c in parts)
+    counts[1 + len(FLAGS) + FLAGS.index("inexact")] = next((int(c[1]) for c in parts if c[1] >= 0), -1)
+    return counts
+
+
+def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args,
+              report: bool | None = None) -> tuple:
     """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
     over ranges of its rows, a (G, M, n) (C-contiguous) by b = bt3 (G', P, n) as (G', n, P) in
-    a's dtype (no copy where bt3 is the transposed view of b's rows that ``matmul`` gives), or
-    None where a kernel refused (a thread that flushes subnormals)."""
+    a's dtype (no copy where bt3 is the transposed view of b's rows that ``matmul`` gives), and
+    the kernel's results in order: with ``report`` not None, the kernel takes one more
+    argument, counts (``_counted``), and each result is (done, counts)."""
     b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
     rows = max(a.shape[0], b.shape[0]) * a.shape[1]
     out = np.empty((rows, b.shape[2]), out_dtype)
-    done = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
-                      work_per_product * max(a.shape[2], 1) * b.shape[2])
-    return out if all(done) else None
+    call = kernel if report is None else lambda *kernel_args: _counted(kernel, report, *kernel_args)
+    parts = run_ranges(lambda lo, hi: call(out[lo:hi], lo, a, b, *args), rows,
+                       work_per_product * max(a.shape[2], 1) * b.shape[2])
+    return out, parts
 
 
 def fused_config(plan, order: str):
@@ -123,6 +167,6 @@ def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
     if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
         return None
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    out = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM, *config,
-                    tiny)
-    return out if out is not None and np.isfinite(out).all() else None
+    out, done = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM,
+                          *config, tiny)
+    return out if all(done) and np.isfinite(out).all() else None

@@ -19,8 +19,8 @@ def calls(monkeypatch):
     answered = []
     original = machine_sum.reduce
 
-    def counting(*args):
-        out = original(*args)
+    def counting(*args, **kwargs):
+        out = original(*args, **kwargs)
         answered.append(out is not None)
         return out
 
@@ -41,7 +41,7 @@ def emulated(function, *args, **kwargs):
 def same_bits(x, y) -> None:
     x, y = np.asarray(x), np.asarray(y)
     assert x.dtype == y.dtype and x.shape == y.shape
-    np.testing.assert_array_equal(x.view(np.uint8), y.view(np.uint8))
+    np.testing.assert_array_equal(x.reshape(-1).view(np.uint8), y.reshape(-1).view(np.uint8))
 
 
 @st.composite
@@ -59,11 +59,18 @@ def matmul_cases(draw):
 @given(matmul_cases(), st.sampled_from(("ieee", "saturate")))
 def test_matmul_and_sum_equal_the_emulating_kernels(case, overflow):
     """Random values of each format (subnormals, both zeros, the largest values; binary32's
-    sums overflow and its subnormal sums are exact), every shape down to k = 0."""
+    sums overflow and its subnormal sums are exact), every shape down to k = 0; with
+    report=True the same counts (the machine's count only inexact additions, and step aside
+    where a sum could be subnormal or a result is not finite)."""
     fmt, a, b, acc = case
     options = dict(accumulator=acc, overflow=overflow)
-    same_bits(nf.matmul(a, b, fmt, **options), emulated(nf.matmul, a, b, fmt, **options))
-    same_bits(nf.sum(a, fmt, axis=1, **options), emulated(nf.sum, a, fmt, axis=1, **options))
+    for reduction, args in ((nf.matmul, (a, b, fmt)), (nf.sum, (a, fmt))):
+        axis = {} if reduction is nf.matmul else {"axis": 1}
+        same_bits(reduction(*args, **axis, **options), emulated(reduction, *args, **axis, **options))
+        (got, got_report), (want, want_report) = (f(*args, **axis, **options, report=True)
+                                                  for f in (reduction, lambda *x, **k: emulated(reduction, *x, **k)))
+        same_bits(got, want)
+        assert got_report == want_report
 
 
 def test_the_machine_answers_and_equals_numpys_float32_loop(calls):
@@ -151,19 +158,52 @@ def test_flush_to_zero_threads_fall_back():
     """A thread that flushes subnormals (seen as tiny + tiny == 0) makes the kernel refuse."""
     out = np.empty(1, np.float32)
     a = np.ones((1, 1, 2), np.float32)
-    assert not machine_sum.kern.sequential_terms(out, 0, a, np.float32(0))
-    assert machine_sum.kern.sequential_terms(out, 0, a, np.float32(1e-45)) and out[0] == 2
+    assert not machine_sum.kern.sequential_terms(out, 0, a, np.float32(0), None)
+    assert machine_sum.kern.sequential_terms(out, 0, a, np.float32(1e-45), None) and out[0] == 2
 
 
-def test_counted_reductions_take_the_emulating_kernels(calls):
-    """report=True (and numfmt.flags) need the kernels' counts: the machine loop steps aside,
-    and the result is the same."""
+def test_counted_reductions_count_in_the_machine_loop(calls):
+    """report=True: the machine loop counts its inexact additions where no other flag can be
+    set (no sum can be subnormal, every result finite), on 1 and 2 threads (the first output
+    element across ranges of rows); it steps aside where a sum could be subnormal."""
     rng = np.random.default_rng(3)
-    a = nf.round(rng.standard_normal((4, 30)).astype(np.float32), "e4m3")
-    plain = nf.matmul(a, a.T, "e4m3", accumulator="binary32")
-    counted, rep = nf.matmul(a, a.T, "e4m3", accumulator="binary32", report=True)
+    a = nf.round(rng.standard_normal((9, 30)).astype(np.float32) * 40, "e4m3")
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(nf.parallel, "CPUS", 2)
+                mp.setattr(nf.parallel, "MIN_WORK", 1)
+                nf.set_num_threads(threads)
+                for reduction, args in ((nf.matmul, (a, a.T)), (nf.sum, (a,))):
+                    axis = {} if reduction is nf.matmul else {"axis": 1}
+                    got, rep = reduction(*args, "e4m3", accumulator="binary32", report=True, **axis)
+                    want, want_rep = emulated(reduction, *args, "e4m3", accumulator="binary32", report=True, **axis)
+                    same_bits(got, want)
+                    assert rep == want_rep and (rep.inexact > 0 or reduction is nf.sum)   # (e4m3 sums: exact)
+                    same_bits(got, reduction(*args, "e4m3", accumulator="binary32", **axis))
+    finally:
+        nf.set_num_threads(old)
+    assert calls == [True] * 8           # (counted and plain, two reductions, two thread counts)
+    calls.clear()
+    x = np.float32([2.0 ** -100 * 3, 2.0 ** -125, -2.0 ** -125])      # 2**-125 - 2**-125 + ...: a sum could be
+    plain = nf.sum(x, "binary32")                                      # subnormal (quantum 2**-148)
+    counted, rep = nf.sum(x, "binary32", report=True)
     same_bits(counted, plain)
-    assert rep.n == 16 * 30 and calls == [True]
+    assert calls == [True, False] and rep == emulated(nf.sum, x, "binary32", report=True)[1]
+
+
+def test_no_subnormal_sums_from_the_smallest_magnitudes():
+    """A sum of values of a format whose smallest nonzero magnitude lies in binade e is a
+    multiple of 2**(e - man_bits): none can be subnormal in float32 where that is at least
+    2**-126 (products: the sum of both operands' exponents)."""
+    e4m3, b32 = nf.format("e4m3"), nf.format("binary32")
+    assert machine_sum._no_subnormal_sums(np.float32, e4m3, [(2.0 ** -9, 448.0), (2.0 ** -9, 448.0)])
+    assert machine_sum._no_subnormal_sums(np.float32, b32, [(2.0 ** -103, 1.0)])
+    assert not machine_sum._no_subnormal_sums(np.float32, b32, [(2.0 ** -104 * 1.5, 1.0)])
+    assert not machine_sum._no_subnormal_sums(np.float32, b32, [(1.0, 1.0), (2.0 ** -104, 1.0)])
+    assert machine_sum._no_subnormal_sums(np.float32, b32, [(np.inf, 0.0), (2.0 ** -140, 1.0)])   # zeros
+    assert machine_sum._no_subnormal_sums(np.float64, b32, [(2.0 ** -140, 1.0), (2.0 ** -140, 1.0)])
 
 
 FUSED_FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "e2m1", "binary32")

@@ -3,20 +3,42 @@ performs exactly as emulated (``numfmt.machine_sum`` decides when): each output 
 ``s = t[0]; s = s + t[k]`` for k = 1 .. n - 1 in the array's dtype, where the terms t are the
 inputs or their products, exact in that dtype.
 
-Both kernels take ``tiny``, the dtype's smallest subnormal, as a run-time number: they return
+The kernels take ``tiny``, the dtype's smallest subnormal, as a run-time number: they return
 False without computing anything when ``tiny + tiny`` is zero, that is when the calling thread
 flushes subnormals to zero (FTZ / DAZ, which ``torch.set_flush_denormal(True)`` sets), so
 the caller falls back to the emulating kernels.
+
+The sequential kernels also count, for ``report=True``, where ``counts`` is an int64 array
+[inexact additions, first flat output element with one (-1: none)] (None: nothing counted
+or compiled): an addition u = s + t is exact iff u - s == t and u - t == s (the difference
+from the operand of the larger magnitude is exact in nearest even: Fast2Sum).
 """
 import numba as nb
 import numpy as np
 from .inner import inner_inline
+from .pipeline import kernel
 from .vectors import wide_vectors
 
 
-@nb.njit(cache=True, nogil=True)
-def sequential_terms(out, start, a, tiny):
-    """out[r] = the sequential sum of a[start + r, 0, :] (+0 for no terms); False under FTZ."""
+@inner_inline
+def _added(s, t):
+    """(s + t in their dtype, 1 if that addition rounded, else 0) in nearest even, no overflow."""
+    u = s + t
+    return u, np.int32((u - s != t) | (u - t != s))
+
+
+@inner_inline
+def _note(counts, inexact, index):
+    """Add ``inexact`` additions of output element ``index`` to counts (its first one there)."""
+    if inexact and counts[1] < 0:
+        counts[1] = index
+    counts[0] += inexact
+
+
+@kernel(cache=True, nogil=True)
+def sequential_terms(out, start, a, tiny, counts):
+    """out[r] = the sequential sum of a[start + r, 0, :] (+0 for no terms), counted into counts
+    (None: not counted); False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -26,8 +48,15 @@ def sequential_terms(out, start, a, tiny):
             continue
         row = a[start + r, 0]
         s = row[0]
-        for k in range(1, n):
-            s += row[k]
+        if counts is None:
+            for k in range(1, n):
+                s += row[k]
+        else:
+            inexact = 0
+            for k in range(1, n):
+                s, m = _added(s, row[k])
+                inexact += m
+            _note(counts, inexact, start + r)
         out[r] = s
     return True
 
@@ -41,13 +70,38 @@ def _operands(a, b, o):
     return a[g if a.shape[0] > 1 else 0, o % M], b[g if b.shape[0] > 1 else 0]
 
 
+@inner_inline
+def _add4(s, p0, p1, p2, p3, n, j):
+    """s + p0 + p1 + p2 + p3, added in that order; with n (not None) the inexact additions are
+    added to n[j]."""
+    if n is None:
+        return (((s + p0) + p1) + p2) + p3
+    s, m0 = _added(s, p0)
+    s, m1 = _added(s, p1)
+    s, m2 = _added(s, p2)
+    s, m3 = _added(s, p3)
+    n[j] += m0 + m1 + m2 + m3
+    return s
+
+
+@inner_inline
+def _add1(s, p, n, j):
+    """s + p; with n (not None) an inexact addition is added to n[j]."""
+    if n is None:
+        return s + p
+    s, m = _added(s, p)
+    n[j] += m
+    return s
+
+
 @inner_inline(fastmath={"contract"})
-def _two_rows(o0, o1, x0, x1, y):
+def _two_rows(o0, o1, x0, x1, y, n0, n1):
     """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
     (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
     that each element of y is loaded once for eight products; each sum still adds its
     products in k order. The products are exact in the dtype (the caller checked it), so a
-    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once."""
+    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. n0, n1:
+    None, or int32 arrays of P counts of each sum's inexact additions (``_add4``)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
@@ -60,36 +114,46 @@ def _two_rows(o0, o1, x0, x1, y):
         y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
         for j in range(o0.size):
             u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
-            o0[j] = (((o0[j] + a0 * u0) + a1 * u1) + a2 * u2) + a3 * u3
-            o1[j] = (((o1[j] + b0 * u0) + b1 * u1) + b2 * u2) + b3 * u3
+            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
+            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
         for j in range(o0.size):
-            o0[j] += a * yk[j]
-            o1[j] += b * yk[j]
+            o0[j] = _add1(o0[j], a * yk[j], n0, j)
+            o1[j] = _add1(o1[j], b * yk[j], n1, j)
 
 
-@nb.njit(cache=True, nogil=True)
-def sequential_products(out, start, a, b, tiny):
+@kernel(cache=True, nogil=True)
+def sequential_products(out, start, a, b, tiny, counts):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
     o = start + r = g * M + i of a (G, M, n) by b (G', n, P) (a batch length of 1 broadcasts);
     +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
     pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
-    each sum still adds its products in k order. False under FTZ."""
+    each sum still adds its products in k order. Counted into counts (None: not counted; the
+    output element of out[r, j] is (start + r) * P + j). False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
     if n == 0:
         out[:] = 0
         return True
-    scratch = np.empty(out.shape[1], out.dtype)
+    P = out.shape[1]
+    scratch = np.empty(P, out.dtype)
+    n0, n1 = (None, None) if counts is None else (np.zeros(P, np.int32), np.zeros(P, np.int32))
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
         x, y = _operands(a, b, start + r)
         pair = r + 1 < rows and (b.shape[0] == 1 or (start + r) // M == (start + r + 1) // M)
         x1 = _operands(a, b, start + r + 1)[0] if pair else x
-        _two_rows(out[r], out[r + 1] if pair else scratch, x, x1, y)
+        _two_rows(out[r], out[r + 1] if pair else scratch, x, x1, y, n0, n1)
+        if counts is not None:
+            for i in range(2):
+                row_counts = n0 if i == 0 else n1
+                for j in range(P):
+                    if i == 0 or pair:          # (else the scratch row's)
+                        _note(counts, row_counts[j], (start + r + i) * P + j)
+                    row_counts[j] = 0
         r += 2 if pair else 1
     return True
 
