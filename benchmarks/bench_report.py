@@ -12,7 +12,10 @@ timed in CPU time (``time.process_time``: other processes on a shared machine do
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
 sr_rule "add"). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 add``) take
 the inputs rounded to the format (saturating: finite operands) and the same reversed as
-operands (sqrt: their magnitudes; fma: x * reversed + x).
+operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
+sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
+``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels) and ``e4m3
+matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop).
 """
 import os
 import sys
@@ -34,6 +37,19 @@ def inputs(n: int, kind: str) -> np.ndarray:
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n)
     return (x if kind == "normal" else x * 2.0 ** rng.uniform(-20, 20, n)).astype(np.float32)
+
+
+def reductions(x: np.ndarray) -> list:
+    """(name, call(report)) of the reductions' rows (see above) on the inputs x."""
+    rows = x.reshape(256, -1)
+    e4m3 = nf.round(rows, "e4m3", overflow="saturate")
+    k = min(512, int(np.sqrt(x.size // 2)))
+    a, b = e4m3.reshape(-1)[:k * k].reshape(k, k), e4m3.reshape(-1)[k * k:2 * k * k].reshape(k, k)
+    return [("binary32 sum", lambda report: nf.sum(rows, "binary32", axis=1, report=report)),
+            ("e4m3 sum -> bfloat16", lambda report: nf.sum(e4m3, "e4m3", accumulator="bfloat16", axis=1,
+                                                           report=report)),
+            ("e4m3 matmul -> binary32", lambda report: nf.matmul(a, b, "e4m3", accumulator="binary32",
+                                                                  report=report))]
 
 
 def best_of_pair(plain, counted, repeats: int, clock) -> tuple:
@@ -74,6 +90,7 @@ def render(args) -> str:
                 operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))
                 calls.append((f"{fmt} {op}", lambda report, f=getattr(nf, op), fmt=fmt, operands=operands:
                               f(*operands, fmt, report=report)))
+            calls += reductions(x)
             for name, call in calls:
                 row = [name, kind]
                 for threads in (1, cores):
