@@ -38,6 +38,20 @@ def emulated(function, *args, **kwargs):
         machine_sum.reduce, machine_sum.reduce_fused = originals
 
 
+def thread_counts():
+    """Yields 1 and 2 with numfmt running on that many threads, small calls split too."""
+    old = nf.get_num_threads()
+    try:
+        for threads in (1, 2):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(nf.parallel, "CPUS", 2)
+                mp.setattr(nf.parallel, "MIN_WORK", 1)
+                nf.set_num_threads(threads)
+                yield threads
+    finally:
+        nf.set_num_threads(old)
+
+
 def same_bits(x, y) -> None:
     x, y = np.asarray(x), np.asarray(y)
     assert x.dtype == y.dtype and x.shape == y.shape
@@ -97,16 +111,8 @@ def test_paired_rows_of_stacks_equal_the_emulating_kernels(shapes, calls):
     rng = np.random.default_rng(6)
     a, b = (nf.round(rng.standard_normal(s) * 8, "e4m3").astype(np.float32) for s in shapes)
     expected = emulated(nf.matmul, a, b, "e4m3", accumulator="binary32")
-    old = nf.get_num_threads()
-    try:
-        for threads in (1, 2):
-            with pytest.MonkeyPatch.context() as mp:
-                mp.setattr(nf.parallel, "CPUS", 2)
-                mp.setattr(nf.parallel, "MIN_WORK", 1)
-                nf.set_num_threads(threads)
-                same_bits(nf.matmul(a, b, "e4m3", accumulator="binary32"), expected)
-    finally:
-        nf.set_num_threads(old)
+    for _ in thread_counts():
+        same_bits(nf.matmul(a, b, "e4m3", accumulator="binary32"), expected)
     assert calls == [True, True]
 
 
@@ -126,32 +132,26 @@ def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-def test_the_inputs_check_gives_numpys_magnitudes(dtype, monkeypatch):
+def test_the_inputs_check_gives_numpys_magnitudes(dtype):
     """The inputs' check (``accumulate._check_values``: ``kernels.accumulate.count_not_values``
     per range, on 1 and 2 threads) gives the magnitudes that decide whether the machine's loop
     serves: the smallest nonzero and the largest as numpy finds them, with subnormals, both
     zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
-    monkeypatch.setattr(nf.parallel, "CPUS", 2)
     fmt = nf.format("binary32" if dtype == np.float32 else "binary64")
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(1 << 18) * np.exp2(rng.integers(-160, 120, 1 << 18))).astype(dtype)
     x[rng.integers(0, x.size, 1000)] = 0.0
     x[7] = -np.finfo(dtype).smallest_subnormal * 3
-    old = nf.get_num_threads()
-    try:
-        for threads in (1, 2):
-            nf.set_num_threads(threads)
-            for special in (None, np.inf, -np.inf, np.nan):
-                y = x.copy()
-                if special is not None:
-                    y[rng.integers(0, y.size)] = special
-                mag = np.abs(y.astype(np.float64))
-                expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
-                assert accumulate._check_values(y, fmt, "x") == expected
-            assert accumulate._check_values(np.zeros(5, dtype) * -1, fmt, "x") == (np.inf, 0.0)
-            assert accumulate._check_values(np.zeros(0, dtype), fmt, "x") == (np.inf, 0.0)
-    finally:
-        nf.set_num_threads(old)
+    for _ in thread_counts():
+        for special in (None, np.inf, -np.inf, np.nan):
+            y = x.copy()
+            if special is not None:
+                y[rng.integers(0, y.size)] = special
+            mag = np.abs(y.astype(np.float64))
+            expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
+            assert accumulate._check_values(y, fmt, "x") == expected
+        assert accumulate._check_values(np.zeros(5, dtype) * -1, fmt, "x") == (np.inf, 0.0)
+        assert accumulate._check_values(np.zeros(0, dtype), fmt, "x") == (np.inf, 0.0)
 
 
 def test_flush_to_zero_threads_fall_back():
@@ -168,22 +168,14 @@ def test_counted_reductions_count_in_the_machine_loop(calls):
     element across ranges of rows); it steps aside where a sum could be subnormal."""
     rng = np.random.default_rng(3)
     a = nf.round(rng.standard_normal((9, 30)).astype(np.float32) * 40, "e4m3")
-    old = nf.get_num_threads()
-    try:
-        for threads in (1, 2):
-            with pytest.MonkeyPatch.context() as mp:
-                mp.setattr(nf.parallel, "CPUS", 2)
-                mp.setattr(nf.parallel, "MIN_WORK", 1)
-                nf.set_num_threads(threads)
-                for reduction, args in ((nf.matmul, (a, a.T)), (nf.sum, (a,))):
-                    axis = {} if reduction is nf.matmul else {"axis": 1}
-                    got, rep = reduction(*args, "e4m3", accumulator="binary32", report=True, **axis)
-                    want, want_rep = emulated(reduction, *args, "e4m3", accumulator="binary32", report=True, **axis)
-                    same_bits(got, want)
-                    assert rep == want_rep and (rep.inexact > 0 or reduction is nf.sum)   # (e4m3 sums: exact)
-                    same_bits(got, reduction(*args, "e4m3", accumulator="binary32", **axis))
-    finally:
-        nf.set_num_threads(old)
+    for _ in thread_counts():
+        for reduction, args in ((nf.matmul, (a, a.T)), (nf.sum, (a,))):
+            axis = {} if reduction is nf.matmul else {"axis": 1}
+            got, rep = reduction(*args, "e4m3", accumulator="binary32", report=True, **axis)
+            want, want_rep = emulated(reduction, *args, "e4m3", accumulator="binary32", report=True, **axis)
+            same_bits(got, want)
+            assert rep == want_rep and (rep.inexact > 0 or reduction is nf.sum)   # (e4m3 sums: exact)
+            same_bits(got, reduction(*args, "e4m3", accumulator="binary32", **axis))
     assert calls == [True] * 8           # (counted and plain, two reductions, two thread counts)
     calls.clear()
     x = np.float32([2.0 ** -100 * 3, 2.0 ** -125, -2.0 ** -125])      # 2**-125 - 2**-125 + ...: a sum could be

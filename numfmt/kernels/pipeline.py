@@ -47,12 +47,9 @@ def _argument_none_test(func_ir: ir.FunctionIR, expr: ir.Expr) -> int | None:
     return args[0].index if len(args) == 1 and len(nones) == 1 else None
 
 
-@register_pass(mutates_CFG=False, analysis_only=False)
-class NoneTestsOfArguments(FunctionPass):
-    """``arg is None`` -> False and ``arg is not None`` -> True for an argument whose type is
-    neither none, optional nor omitted (Numba's ``DeadBranchPrune``, next, drops the branch)."""
-
-    _name = "numfmt_none_tests_of_arguments"
+class _AssignmentRewrite(FunctionPass):
+    """A pass that replaces the value of assignments: ``rewrite(state, value)`` gives the new
+    value (an ``ir.Const``), or None to keep it."""
 
     def __init__(self):
         FunctionPass.__init__(self)
@@ -61,18 +58,30 @@ class NoneTestsOfArguments(FunctionPass):
         changed = False
         for block in state.func_ir.blocks.values():
             for stmt in block.body:
-                if not (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr)):
-                    continue
-                index = _argument_none_test(state.func_ir, stmt.value)
-                if index is None or isinstance(state.args[index], _MAYBE_NONE):
-                    continue
-                stmt.value = ir.Const(stmt.value.fn is operator.is_not, stmt.value.loc)
-                changed = True
+                if isinstance(stmt, ir.Assign):
+                    value = self.rewrite(state, stmt.value)
+                    if value is not None:
+                        stmt.value = value
+                        changed = True
         return changed
 
 
 @register_pass(mutates_CFG=False, analysis_only=False)
-class LiteralArguments(FunctionPass):
+class NoneTestsOfArguments(_AssignmentRewrite):
+    """``arg is None`` -> False and ``arg is not None`` -> True for an argument whose type is
+    neither none, optional nor omitted (Numba's ``DeadBranchPrune``, next, drops the branch)."""
+
+    _name = "numfmt_none_tests_of_arguments"
+
+    def rewrite(self, state, value):
+        index = _argument_none_test(state.func_ir, value) if isinstance(value, ir.Expr) else None
+        if index is None or isinstance(state.args[index], _MAYBE_NONE):
+            return None
+        return ir.Const(value.fn is operator.is_not, value.loc)
+
+
+@register_pass(mutates_CFG=False, analysis_only=False)
+class LiteralArguments(_AssignmentRewrite):
     """An argument typed as a bool or int literal is bound to its value (``x = arg(1)`` ->
     ``x = const(False)``), so that ``if x:`` and ``x == 0`` are constant tests for Numba's
     ``DeadBranchPrune``, next. The signature keeps the argument; its value is the literal's,
@@ -80,20 +89,11 @@ class LiteralArguments(FunctionPass):
 
     _name = "numfmt_literal_arguments"
 
-    def __init__(self):
-        FunctionPass.__init__(self)
-
-    def run_pass(self, state) -> bool:
-        changed = False
-        for block in state.func_ir.blocks.values():
-            for stmt in block.body:
-                if not (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Arg)):
-                    continue
-                arg_type = state.args[stmt.value.index]
-                if isinstance(arg_type, (types.BooleanLiteral, types.IntegerLiteral)):
-                    stmt.value = ir.Const(arg_type.literal_value, stmt.value.loc)
-                    changed = True
-        return changed
+    def rewrite(self, state, value):
+        arg_type = state.args[value.index] if isinstance(value, ir.Arg) else None
+        if not isinstance(arg_type, (types.BooleanLiteral, types.IntegerLiteral)):
+            return None
+        return ir.Const(arg_type.literal_value, value.loc)
 
 
 class NumfmtCompiler(CompilerBase):
