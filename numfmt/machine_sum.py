@@ -20,6 +20,7 @@ import numpy as np
 
 from .arithmetic.floating import products_exact_in_float64
 from .casts.floating import fits_float32
+from .casts.report import combine
 from .formats.floating import FloatFormat
 from .kernels import machine_sum as kern
 from .parallel import run_ranges
@@ -100,7 +101,8 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
         parts = run_ranges(lambda lo, hi: _counted(kern.sequential_terms, report, out[lo:hi, 0], lo, a, tiny),
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
-        out, parts = _products(kern.sequential_products, a, bt3, dtype, WORK_PER_TERM, tiny, report=report)
+        out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
+                               WORK_PER_TERM, tiny)
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
     if not report:
@@ -116,27 +118,27 @@ def _counted(kernel, report: bool, *args) -> tuple:
 
 def _chunk_counts(roundings: int, parts: list) -> np.ndarray:
     """The emulating kernels' chunk counts of ``roundings`` roundings whose only flags are the
-    inexact additions of parts ([count, first output element] of each range of rows, in order)."""
-    counts = np.zeros(1 + 2 * len(FLAGS), np.int64)
-    counts[1 + len(FLAGS):] = -1
-    counts[0] = roundings
-    counts[1 + FLAGS.index("inexact")] = sum(int(c[0]) for c in parts)
-    counts[1 + len(FLAGS) + FLAGS.index("inexact")] = next((int(c[1]) for c in parts if c[1] >= 0), -1)
-    return counts
+    inexact additions of parts ([count, first output element] of each range of rows, in order,
+    combined as the kernels' chunks are: ``casts.report.combine``)."""
+    k, inexact = len(FLAGS), FLAGS.index("inexact")
+    flags = []
+    for count, first in parts:
+        part = np.zeros(2 * k, np.int64)
+        part[k:] = -1
+        part[inexact], part[k + inexact] = count, first
+        flags.append(part)
+    return np.concatenate(([roundings], combine(flags)))
 
 
-def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args,
-              report: bool | None = None) -> tuple:
+def _products(kernel, a: np.ndarray, bt3: np.ndarray, out_dtype, work_per_product: float, *args) -> tuple:
     """The (G * M, P) array of out_dtype that ``kernel(out[lo:hi], lo, a, b, *args)`` fills
     over ranges of its rows, a (G, M, n) (C-contiguous) by b = bt3 (G', P, n) as (G', n, P) in
     a's dtype (no copy where bt3 is the transposed view of b's rows that ``matmul`` gives), and
-    the kernel's results in order: with ``report`` not None, the kernel takes one more
-    argument, counts (``_counted``), and each result is (done, counts)."""
+    the kernel's results, range by range in order."""
     b = np.ascontiguousarray(np.swapaxes(bt3, 1, 2), a.dtype)
     rows = max(a.shape[0], b.shape[0]) * a.shape[1]
     out = np.empty((rows, b.shape[2]), out_dtype)
-    call = kernel if report is None else lambda *kernel_args: _counted(kernel, report, *kernel_args)
-    parts = run_ranges(lambda lo, hi: call(out[lo:hi], lo, a, b, *args), rows,
+    parts = run_ranges(lambda lo, hi: kernel(out[lo:hi], lo, a, b, *args), rows,
                        work_per_product * max(a.shape[2], 1) * b.shape[2])
     return out, parts
 
