@@ -242,8 +242,8 @@ class _Plan:
             ranges = [self.magnitudes[name] for name in (("x",) if bt3 is None else ("a", "b"))]
             if self.machine is not None:
                 values = machine_sum.reduce(self.machine, self.fmt, self.overflow, a3, bt3, ranges, report)
-            elif self.machine_fused is not None and not report:     # (the fused loop does not count)
-                values = machine_sum.reduce_fused(self.machine_fused, a3, bt3, ranges)
+            elif self.machine_fused is not None:
+                values = machine_sum.reduce_fused(self.machine_fused, self.fmt, self.overflow, a3, bt3, ranges, report)
             if values is not None and report:
                 return self._shaped(values[0], shape, float32), chunks_report([values[1]])
             if values is not None:

@@ -161,14 +161,38 @@ def fused_config(plan, order: str):
     return np.int64(k), np.int64(align), np.int64(promote), plan.mode == Rounding.TOWARD_ZERO
 
 
-def reduce_fused(config, a3: np.ndarray, bt3: np.ndarray | None, ranges: list):
+def reduce_fused(config, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list,
+                 report: bool = False):
     """The products' reduction of ``accumulate._Plan.run`` (a3 (G, M, n) by bt3 (G', P, n)) in
     the fused order of ``fused_config``'s config, as a (G * M, P) float32 array, or None where
     the machine cannot do it exactly: a sum (no bt3), an Inf or NaN input (ranges as
-    ``reduce`` takes them) or result, a thread that flushes subnormals."""
+    ``reduce`` takes them) or result, a thread that flushes subnormals, a largest finite
+    result toward zero (an overflow, perhaps) under overflow="raise". With ``report``,
+    (values, counts) as ``reduce`` gives them, or None where the counts could be other than
+    inexact roundings: a sum could be subnormal, a result is the largest finite value
+    toward zero."""
     if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
         return None
+    if report and not _no_subnormal_sums(np.float32, fmt, ranges):
+        return None
     tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
-    out, done = _products(kern.fused_products, np.ascontiguousarray(a3), bt3, np.float32, WORK_PER_FUSED_TERM,
-                          *config, tiny)
-    return out if all(done) and np.isfinite(out).all() else None
+    out, parts = _products(lambda *args: _counted(kern.fused_products, report, *args), np.ascontiguousarray(a3),
+                           bt3, np.float32, WORK_PER_FUSED_TERM, *config, tiny)
+    toward_zero = config[3]
+    if not all(done for done, _ in parts) or not np.isfinite(out).all() or (
+            toward_zero and (report or overflow == "raise") and (np.abs(out) == np.finfo(np.float32).max).any()):
+        return None
+    if not report:
+        return out
+    return out, _chunk_counts(out.size * _fused_roundings(a3.shape[2], *config[:3]),
+                              [counts for _, counts in parts])
+
+
+def _fused_roundings(n: int, k: int, align: int, promote: int) -> int:
+    """The roundings of one output of ``kernels.machine_sum.fused_products`` (as the emulating
+    kernels count them): a step per k terms of each chunk of promote terms (all n terms for
+    promote <= 0), and with promote > 0 one per chunk's result (the first one's exact
+    rounding included)."""
+    chunk = int(promote) if promote > 0 else max(n, 1)
+    chunks = [min(chunk, n - c0) for c0 in range(0, max(n, 1), chunk)]
+    return sum(-(-max(length, 0) // int(k)) for length in chunks) + (len(chunks) if promote > 0 else 0)

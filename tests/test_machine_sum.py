@@ -204,17 +204,28 @@ FUSED_FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "e2m1", "binary32")
 @settings(max_examples=80, deadline=None)
 @given(matmul_cases(), st.sampled_from(FUSED_FORMATS), st.integers(1, 9), st.integers(0, 40),
        st.sampled_from((None, 1, 2, 5)), st.sampled_from(("nearest_even", "toward_zero")),
-       st.sampled_from(("ieee", "saturate")))
+       st.sampled_from(("ieee", "saturate", "raise")))
 def test_fused_matmul_equals_the_emulating_kernels(case, fmt, k, align, promote, rounding, overflow):
     """The fused adder into binary32 on the machine's float64 (``machine_sum.reduce_fused``):
     random values of formats whose products float64 holds (subnormals, both zeros, the largest
     values: sums that overflow, cancel to zero or end below float32's normal range), any k,
-    alignment and promotion, both modes, every shape down to k = 0."""
+    alignment and promotion, both modes, every overflow policy (toward zero an overflow gives
+    the largest finite value: overflow="raise" must still raise), every shape down to k = 0;
+    with report=True the same counts."""
     _, a, b, _ = case
     a, b = nf.round(a, fmt).astype(a.dtype), nf.round(b, fmt).astype(b.dtype)
     options = dict(accumulator="binary32", order="fused", fused_terms=k, alignment_bits=align,
                    promote_every=promote, rounding=rounding, overflow=overflow)
-    same_bits(nf.matmul(a, b, fmt, **options), emulated(nf.matmul, a, b, fmt, **options))
+    for report in (False, True):
+        try:
+            want = emulated(nf.matmul, a, b, fmt, **options, report=report)
+        except OverflowError:
+            with pytest.raises(OverflowError):
+                nf.matmul(a, b, fmt, **options, report=report)
+            continue
+        got = nf.matmul(a, b, fmt, **options, report=report)
+        same_bits(got[0] if report else got, want[0] if report else want)
+        assert not report or got[1] == want[1]
 
 
 def test_the_machine_answers_fused_matmuls(monkeypatch):
@@ -231,11 +242,17 @@ def test_the_machine_answers_fused_matmuls(monkeypatch):
         got = nf.matmul(a, b, "e4m3", accumulator="binary32", order="fused", **options)
         assert answered[-1] is not None
         same_bits(got, emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", order="fused", **options))
+        got, rep = nf.matmul(a, b, "e4m3", accumulator="binary32", order="fused", report=True, **options)
+        assert answered[-1] is not None
+        want, want_rep = emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", order="fused", report=True,
+                                  **options)
+        same_bits(got, want)
+        assert rep == want_rep and (rep.inexact > 0) == (options["alignment_bits"] > 23)   # (13 bits fit binary32)
 
 
 def test_fused_flush_to_zero_threads_fall_back():
     out = np.empty((1, 1), np.float32)
     a, b = np.ones((1, 1, 2), np.float32), np.ones((1, 2, 1), np.float32)
     args = (np.int64(2), np.int64(8), np.int64(0), False)
-    assert not machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(0))
-    assert machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(1e-45)) and out[0, 0] == 2
+    assert not machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(0), None)
+    assert machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(1e-45), None) and out[0, 0] == 2

@@ -8,12 +8,11 @@ False without computing anything when ``tiny + tiny`` is zero, that is when the 
 flushes subnormals to zero (FTZ / DAZ, which ``torch.set_flush_denormal(True)`` sets), so
 the caller falls back to the emulating kernels.
 
-The sequential kernels also count, for ``report=True``, where ``counts`` is an int64 array
+The kernels also count, for ``report=True``, where ``counts`` is an int64 array
 [inexact additions, first flat output element with one (-1: none)] (None: nothing counted
 or compiled): an addition u = s + t is exact iff u - s == t and u - t == s (the difference
 from the operand of the larger magnitude is exact in nearest even: Fast2Sum).
 """
-import numba as nb
 import numpy as np
 from .inner import inner_inline
 from .pipeline import kernel
@@ -185,8 +184,8 @@ def _to_binary32(v, toward_zero):
     return f
 
 
-@nb.njit(cache=True, nogil=True)
-def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
+@kernel(cache=True, nogil=True)
+def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, counts):
     """``sequential_products``' rows reduced in the order "fused" into binary32: from s = +0,
     each step takes s and the next k products, truncates every addend toward zero to a
     multiple of 2**(emax - align) (emax: the largest addend's leading-bit exponent), adds the
@@ -198,6 +197,8 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
     A zero sum is +0, as the exact core makes it: total starts from s's +0 or its
     truncation, and the largest addend truncates to a nonzero multiple, so only a
     cancellation (+0 in nearest even) or addends that are all zeros (+0 scaled) give zero.
+    Counted into counts as ``sequential_products`` counts (None: not counted): a step whose
+    rounding of the exact float64 sum was inexact, an inexact addition of chunks' results.
     False under FTZ."""
     if tiny + tiny == 0:
         return False
@@ -207,6 +208,7 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
     total = np.empty(P)
     emax = np.empty(P, np.int64)
     scale = np.empty(P)
+    inexact = None if counts is None else np.zeros(P, np.int32)
     chunk = promote if promote > 0 else max(n, 1)
     for r in range(out.shape[0]):
         x, y = _operands(a, b, start + r)
@@ -229,7 +231,20 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny):
                     for j in range(P):
                         total[j] += np.trunc(xi * np.float64(y[i, j]) * scale[j])
                 for j in range(P):
-                    s[j] = _to_binary32(total[j] * _pow2(max(emax[j] - align, -1022)), toward_zero)
+                    exact = total[j] * _pow2(max(emax[j] - align, -1022))
+                    s[j] = _to_binary32(exact, toward_zero)
+                    if inexact is not None:
+                        inexact[j] += np.int32(s[j] != exact)
             for j in range(P):
-                row[j] = np.float32(s[j]) if c0 == 0 else np.float32(row[j]) + np.float32(s[j])
+                if c0 == 0:
+                    row[j] = np.float32(s[j])
+                elif inexact is None:
+                    row[j] = np.float32(row[j]) + np.float32(s[j])
+                else:
+                    row[j], m = _added(np.float32(row[j]), np.float32(s[j]))
+                    inexact[j] += m
+        if inexact is not None:
+            for j in range(P):
+                _note(counts, inexact[j], (start + r) * P + j)
+                inexact[j] = 0
     return True
