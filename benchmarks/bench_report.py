@@ -14,8 +14,9 @@ sr_rule "add"). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 
 the inputs rounded to the format (saturating: finite operands) and the same reversed as
 operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
-``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels) and ``e4m3
-matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop).
+``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels), ``e4m3
+matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop) and
+the same in the order "fused" (32 terms, 24 alignment bits: the machine's float64 loop).
 """
 import os
 import sys
@@ -49,7 +50,9 @@ def reductions(x: np.ndarray) -> list:
             ("e4m3 sum -> bfloat16", lambda report: nf.sum(e4m3, "e4m3", accumulator="bfloat16", axis=1,
                                                            report=report)),
             ("e4m3 matmul -> binary32", lambda report: nf.matmul(a, b, "e4m3", accumulator="binary32",
-                                                                  report=report))]
+                                                                  report=report)),
+            ("e4m3 matmul fused -> binary32", lambda report: nf.matmul(a, b, "e4m3", accumulator="binary32",
+                                                                        order="fused", report=report))]
 
 
 def best_of_pair(plain, counted, repeats: int, clock) -> tuple:

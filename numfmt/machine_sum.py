@@ -65,15 +65,35 @@ def _exact_products_32(a_range: tuple, b_range: tuple) -> bool:
     return a_lo * b_lo >= 2.0 ** -126 and a_hi * b_hi < 2.0 ** 128
 
 
+def _quantum_exponent(fmt: FloatFormat, ranges: list) -> int | None:
+    """The exponent of q: every term (the product of one operand of each range, values of fmt)
+    is a multiple of q, and so is every sum of terms while it is exact; None where an operand
+    holds only zeros (every term is zero). An operand of fmt with smallest nonzero magnitude lo
+    in binade e is a multiple of the quantum of that binade or a finer one above it:
+    2**(max(e, emin) - man_bits) (fmt's subnormals share the quantum of its smallest normal
+    binade)."""
+    if not all(np.isfinite(lo) for lo, _ in ranges):
+        return None
+    return sum(max(math.frexp(lo)[1] - 1, fmt.emin) - fmt.man_bits for lo, _ in ranges)
+
+
 def _no_subnormal_sums(dtype, fmt: FloatFormat, ranges: list) -> bool:
-    """Whether no sum of the terms can be subnormal in dtype: each operand of fmt with smallest
-    nonzero magnitude lo is a multiple of q = 2**(floor(log2 lo) - man_bits) (the quantum of
-    lo's binade, or finer ones' above), so every term (the product of the operands) and every
-    sum of terms rounded to dtype is a multiple of the product of the q's, and a nonzero one is
-    at least that: at least dtype's smallest normal, or no subnormal."""
-    if not all(np.isfinite(lo) for lo, _ in ranges):        # an operand of zeros: zero terms
-        return True
-    return sum(math.frexp(lo)[1] - 1 - fmt.man_bits for lo, _ in ranges) >= np.finfo(dtype).minexp
+    """Whether no sum of the terms can be subnormal in dtype: every term and every sum of terms
+    rounded to dtype is a multiple of q (``_quantum_exponent``), and a nonzero one is at least
+    q: at least dtype's smallest normal, or no subnormal."""
+    e = _quantum_exponent(fmt, ranges)
+    return e is None or e >= np.finfo(dtype).minexp
+
+
+def _exact_below(dtype, fmt: FloatFormat, ranges: list) -> float:
+    """A magnitude below which every addition of ``kernels.machine_sum.sequential_products``
+    is exact in dtype: 2**p * q (p: dtype's precision, q: ``_quantum_exponent``'s; at most dtype's largest power of two). A multiple
+    of q below it is a dtype number, so while every partial sum stays below it, each addition
+    (of multiples of q) is exact; the first inexact one would round to a magnitude of at least
+    2**p * q. Inf where every term is zero."""
+    e = _quantum_exponent(fmt, ranges)
+    info = np.finfo(dtype)
+    return math.inf if e is None else math.ldexp(1.0, min(e + info.nmant + 1, info.maxexp - 1))
 
 
 def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list,
@@ -102,7 +122,7 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
         out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
-                               WORK_PER_TERM, tiny)
+                               WORK_PER_TERM, tiny, dtype(_exact_below(dtype, fmt, ranges)))
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
     if not report:

@@ -185,6 +185,32 @@ def test_counted_reductions_count_in_the_machine_loop(calls):
     assert calls == [True, False] and rep == emulated(nf.sum, x, "binary32", report=True)[1]
 
 
+def test_counted_matmul_recounts_the_sums_that_reach_the_exact_bound(calls):
+    """e4m3 operands whose smallest magnitude is 2**-9 (quantum 2**-9: products are multiples
+    of 2**-18): every float32 sum below 2**24 * 2**-18 = 64 is exact, so the machine loop counts
+    only sums whose partial sums reach 64. 8 * 8 + 2**-9 * 2**-9 = 64 + 2**-18 needs 25 bits: the
+    one inexact addition, from a partial sum at the bound (a bound twice as large misses it)."""
+    tiny = 2.0 ** -9
+    a = np.float32([[8, tiny], [7.5, tiny], [-8, tiny]])
+    b = np.float32([[8, 1], [tiny, tiny]])
+    assert machine_sum._exact_below(np.float32, nf.format("e4m3"), [(tiny, 8.0), (tiny, 8.0)]) == 64
+    got, rep = nf.matmul(a, b, "e4m3", accumulator="binary32", report=True)
+    assert calls == [True] and rep == emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", report=True)[1]
+    assert (rep.inexact, rep.first["inexact"]) == (1, 0)    # (60 + 2**-18 and -64 + 2**-18: 24 bits, exact)
+
+
+def test_exact_below_from_the_smallest_magnitudes():
+    """2**p * q: binary16's subnormal quantum 2**-24 by float32's 24 bits gives 1 (1 + 2**-24 is
+    the first inexact sum); e4m3's subnormals share the quantum of its smallest normal binade
+    (2**-9); operands of zeros give no bound."""
+    b16, e4m3 = nf.format("binary16"), nf.format("e4m3")
+    assert machine_sum._exact_below(np.float32, b16, [(2.0 ** -24, 1.0)]) == 1.0
+    assert machine_sum._exact_below(np.float32, b16, [(1.0, 2.0)]) == 2.0 ** 14
+    assert machine_sum._exact_below(np.float64, e4m3, [(2.0 ** -9, 1.0), (0.5, 1.0)]) == 2.0 ** (53 - 9 - 4)
+    assert machine_sum._exact_below(np.float32, e4m3, [(np.inf, 0.0), (1.0, 1.0)]) == np.inf
+    assert machine_sum._exact_below(np.float32, nf.format("binary32"), [(1e30, 1e30)] * 2) == 2.0 ** 127
+
+
 def test_no_subnormal_sums_from_the_smallest_magnitudes():
     """A sum of values of a format whose smallest nonzero magnitude lies in binade e is a
     multiple of 2**(e - man_bits): none can be subnormal in float32 where that is at least

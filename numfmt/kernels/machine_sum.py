@@ -11,9 +11,13 @@ the caller falls back to the emulating kernels.
 The kernels also count, for ``report=True``, where ``counts`` is an int64 array
 [inexact additions, first flat output element with one (-1: none)] (None: nothing counted
 or compiled): an addition u = s + t is exact iff u - s == t and u - t == s (the difference
-from the operand of the larger magnitude is exact in nearest even: Fast2Sum).
+from the operand of the larger magnitude is exact in nearest even: Fast2Sum). Products are
+counted that way only in the sums that need it: the rows' loop tracks each sum's largest
+partial sum, and a sum that stays below the caller's bound (below which every sum of the
+terms is exact) had no inexact addition.
 """
 import numpy as np
+from ..lanes import maximum
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -70,37 +74,37 @@ def _operands(a, b, o):
 
 
 @inner_inline
-def _add4(s, p0, p1, p2, p3, n, j):
-    """s + p0 + p1 + p2 + p3, added in that order; with n (not None) the inexact additions are
-    added to n[j]."""
-    if n is None:
+def _add4(s, p0, p1, p2, p3, largest, j):
+    """s + p0 + p1 + p2 + p3, added in that order; with ``largest`` (not None) largest[j]
+    becomes the largest magnitude of largest[j] and the four sums."""
+    if largest is None:
         return (((s + p0) + p1) + p2) + p3
-    s, m0 = _added(s, p0)
-    s, m1 = _added(s, p1)
-    s, m2 = _added(s, p2)
-    s, m3 = _added(s, p3)
-    n[j] += m0 + m1 + m2 + m3
-    return s
+    s1 = s + p0
+    s2 = s1 + p1
+    s3 = s2 + p2
+    s4 = s3 + p3
+    largest[j] = maximum(maximum(largest[j], maximum(abs(s1), abs(s2))), maximum(abs(s3), abs(s4)))
+    return s4
 
 
 @inner_inline
-def _add1(s, p, n, j):
-    """s + p; with n (not None) an inexact addition is added to n[j]."""
-    if n is None:
-        return s + p
-    s, m = _added(s, p)
-    n[j] += m
+def _add1(s, p, largest, j):
+    """s + p, with ``largest`` as ``_add4`` takes it."""
+    s = s + p
+    if largest is not None:
+        largest[j] = maximum(largest[j], abs(s))
     return s
 
 
 @inner_inline(fastmath={"contract"})
-def _two_rows(o0, o1, x0, x1, y, n0, n1):
+def _two_rows(o0, o1, x0, x1, y, m0, m1):
     """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
     (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
     that each element of y is loaded once for eight products; each sum still adds its
     products in k order. The products are exact in the dtype (the caller checked it), so a
-    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. n0, n1:
-    None, or int32 arrays of P counts of each sum's inexact additions (``_add4``)."""
+    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. m0, m1:
+    None, or arrays of P that take the largest magnitude of each sum's partial sums
+    (``_add4``)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
@@ -113,24 +117,38 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1):
         y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
         for j in range(o0.size):
             u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
-            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
-            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
+            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, m0, j)
+            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, m1, j)
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
         for j in range(o0.size):
-            o0[j] = _add1(o0[j], a * yk[j], n0, j)
-            o1[j] = _add1(o1[j], b * yk[j], n1, j)
+            o0[j] = _add1(o0[j], a * yk[j], m0, j)
+            o1[j] = _add1(o1[j], b * yk[j], m1, j)
+
+
+@inner_inline
+def _inexact_additions(x, y, j):
+    """The inexact additions of the sequential sum over k of x[k] * y[k, j] (x.size >= 1)."""
+    s = x[0] * y[0, j]
+    inexact = 0
+    for k in range(1, x.size):
+        s, m = _added(s, x[k] * y[k, j])
+        inexact += m
+    return inexact
 
 
 @kernel(cache=True, nogil=True)
-def sequential_products(out, start, a, b, tiny, counts):
+def sequential_products(out, start, a, b, tiny, exact_below, counts):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
     o = start + r = g * M + i of a (G, M, n) by b (G', n, P) (a batch length of 1 broadcasts);
     +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
     pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
     each sum still adds its products in k order. Counted into counts (None: not counted; the
-    output element of out[r, j] is (start + r) * P + j). False under FTZ."""
+    output element of out[r, j] is (start + r) * P + j): a sum whose partial sums all stay
+    below ``exact_below`` in magnitude (below it every sum of the terms is exact: the caller's
+    bound) had no inexact addition; the others are added again, counting each addition
+    (``_inexact_additions``). False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -139,20 +157,24 @@ def sequential_products(out, start, a, b, tiny, counts):
         return True
     P = out.shape[1]
     scratch = np.empty(P, out.dtype)
-    n0, n1 = (None, None) if counts is None else (np.zeros(P, np.int32), np.zeros(P, np.int32))
+    if counts is not None:
+        m0, m1 = np.zeros(P, out.dtype), np.zeros(P, out.dtype)
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
         x, y = _operands(a, b, start + r)
         pair = r + 1 < rows and (b.shape[0] == 1 or (start + r) // M == (start + r + 1) // M)
         x1 = _operands(a, b, start + r + 1)[0] if pair else x
-        _two_rows(out[r], out[r + 1] if pair else scratch, x, x1, y, n0, n1)
-        if counts is not None:
-            for i in range(2):
-                row_counts = n0 if i == 0 else n1
+        o1 = out[r + 1] if pair else scratch
+        if counts is None:
+            _two_rows(out[r], o1, x, x1, y, None, None)
+        else:
+            _two_rows(out[r], o1, x, x1, y, m0, m1)
+            for i in range(2 if pair else 1):
+                largest, row = (m0, x) if i == 0 else (m1, x1)
                 for j in range(P):
-                    if i == 0 or pair:          # (else the scratch row's)
-                        _note(counts, row_counts[j], (start + r + i) * P + j)
-                    row_counts[j] = 0
+                    if largest[j] >= exact_below:
+                        _note(counts, _inexact_additions(row, y, j), (start + r + i) * P + j)
+                    largest[j] = 0
         r += 2 if pair else 1
     return True
 
