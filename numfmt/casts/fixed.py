@@ -58,8 +58,8 @@ def float_cast(fmt: FixedFormat, work, sr_bits: int = 1) -> kern.FloatCast:
 def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool,
          counted: bool = False) -> tuple:
     """x (float32 or float64) rounded to fmt, as values (float32 for float32 inputs of formats of
-    at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.cast_fast``, in
-    float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
+    at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.FIXED_CASTS``'
+    kernel for the kind of its steps, in float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
     Returns (result, the chunks' counts): ``cast_fast``'s, or with ``counted`` those of
     ``kernels.report.count_fixed_cast``, which counts the report in the same pass.
 
@@ -72,9 +72,8 @@ def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochasti
     work = np.dtype(np.float32 if x.dtype == np.float32 and fmt.bits <= 24 else np.float64)
     seed, sr_bits, sr_rule, rand = stochastic if stochastic is not None else (0, 1, "add", None)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else work)
-    kernel = {(False, False): kern.cast_fast, (False, True): kern.cast_fast_sr,
-              (True, False): count_kernels.count_fixed_cast,
-              (True, True): count_kernels.count_fixed_cast_sr}[counted, stochastic is not None]
+    kind = kern.step_kind(int(mode), overflow == "wrap", stochastic is not None)
+    kernel = (count_kernels.COUNT_FIXED_CASTS if counted else kern.FIXED_CASTS)[kind]
     chunks = run_chunked(kernel, flat, out, float_cast(fmt, work, sr_bits), int(mode),
                          overflow == "wrap", kernel_random_bits(rand), np.uint64(seed), int(sr_bits),
                          sr_rule == "nearest", pass_start=True,

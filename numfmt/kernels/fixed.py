@@ -288,36 +288,16 @@ TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole
 
 
 @inner_inline
-def fast_tiles(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bits, nearest_even):
-    """``fast_tile`` with ``nearest_even`` known only at run time (``stochastic`` and ``full``
-    literals): one inlined copy of the loop per kind of step that can run (the stochastic
-    one alone where ``stochastic``; the literal prunes the rest: ``kernels.pipeline``)."""
-    if stochastic:
-        return fast_tile(x, out, start, c, flags, wrap, True, full, rand, seed, sr_bits, False)
-    if nearest_even:
-        return fast_tile(x, out, start, c, flags, wrap, False, full, rand, seed, sr_bits, True)
-    return fast_tile(x, out, start, c, flags, wrap, False, full, rand, seed, sr_bits, False)
-
-
-@inner_inline
-def nearest_even_cast(mode, wrap, stochastic):
-    """Whether ``fast_tile``'s nearest-even steps do the cast (``stochastic`` a literal)."""
-    return (not stochastic) and mode == 0 and not wrap
-
-
-@inner_inline
-def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
-    """``cast_fast`` (``stochastic`` a literal); round to nearest even with saturation takes
-    ``fast_tile``'s nearest-even steps (``fast_tiles``). The counts are summed in scalars:
-    indexing the tile's tuple of counts by a loop variable kept ``fast_tile``'s loop from
-    vectorizing."""
+def _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic, nearest_even):
+    """``cast_fast`` (``stochastic`` and ``nearest_even`` literals: ``fast_tile``'s steps). The
+    counts are summed in scalars: indexing the tile's tuple of counts by a loop variable kept
+    ``fast_tile``'s loop from vectorizing."""
     nan = inf = ovf = 0
     flags = flags_of(mode, sr_bits, sr_nearest)
-    nearest_even = nearest_even_cast(mode, wrap, stochastic)
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], out[a:a + TILE]
-        t_nan, t_inf, t_ovf, _, _ = fast_tiles(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
-                                               sr_bits, nearest_even)
+        t_nan, t_inf, t_ovf, _, _ = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic, False, rand, seed,
+                                              sr_bits, nearest_even)
         nan += t_nan
         inf += t_inf
         ovf += t_ovf
@@ -329,15 +309,34 @@ def cast_fast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
     """out[i] = x[i] rounded to the fixed-point format of ``c`` (a ``FloatCast``) in the
     deterministic ``mode``, saturated or wrapped (``fast_element``), as values (float out) or
     codes (unsigned out). Returns (nan, inf, ovf): the counts of ``fast_tile``, for the
-    caller's NaN and overflow policies."""
-    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+    caller's NaN and overflow policies. Each kind of step is a kernel of its own
+    (``FIXED_CASTS``): a first call compiles only the loop it runs."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def cast_nearest_even(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``cast_fast`` rounding to nearest even with saturation (mode 0, not ``wrap``): by
+    ``fast_tile``'s nearest-even steps."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False, True)
 
 
 @nb.njit(cache=True, nogil=True)
 def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
-    """``cast_fast`` under stochastic rounding (a kernel of its own: the deterministic one
-    compiles half the code); element i uses random number start + i."""
-    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
+    """``cast_fast`` under stochastic rounding; element i uses random number start + i."""
+    return _cast_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True, False)
+
+
+def step_kind(mode: int, wrap: bool, stochastic: bool) -> str:
+    """The kind of ``fast_tile``'s steps that casts in ``mode`` (an int), with ``wrap`` and
+    ``stochastic``: "stochastic", "nearest_even" (mode 0 saturating) or "deterministic"."""
+    if stochastic:
+        return "stochastic"
+    return "nearest_even" if mode == 0 and not wrap else "deterministic"
+
+
+# the cast kernel of each ``step_kind``
+FIXED_CASTS = {"deterministic": cast_fast, "nearest_even": cast_nearest_even, "stochastic": cast_fast_sr}
 
 
 @inner_inline

@@ -32,7 +32,7 @@ from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
-from .fixed import element_cases, fast_element, fast_tiles, nearest_even_cast, round_fixed_bits
+from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
@@ -1181,16 +1181,16 @@ def _fixed_cast_flags(cases, wrap):
 
 
 @inner_inline
-def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic):
-    """``count_fixed_cast`` (``stochastic`` a literal)."""
+def _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, stochastic, nearest_even):
+    """``count_fixed_cast`` (``stochastic`` and ``nearest_even`` literals, as
+    ``kernels.fixed._cast_tiles`` takes them)."""
     flags = flags_of(mode, sr_bits, sr_nearest)
     cnt = _new_counts()
     seen = nan = inf = ovf = 0
-    nearest_even = nearest_even_cast(mode, wrap, stochastic)
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], out[a:a + CAST_TILE]
-        t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tiles(xs, ys, start + a, c, flags, wrap, stochastic,
-                                                                True, rand, seed, sr_bits, nearest_even)
+        t_nan, t_inf, t_ovf, t_inexact, t_flushed = fast_tile(xs, ys, start + a, c, flags, wrap, stochastic,
+                                                               True, rand, seed, sr_bits, nearest_even)
         t_sat = 0 if wrap else t_ovf + t_inf
         nan += t_nan
         inf += t_inf
@@ -1221,13 +1221,25 @@ def count_fixed_cast(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_neare
     tile: the counts (``numfmt.report.FLAGS`` order) and first indices of an integer cast, then
     ``cast_fast``'s (nan, inf, ovf). The first indices come from a scan of the tile that
     rounds its elements once more, only while a count of the tile has none yet."""
-    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False)
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fixed_cast_nearest_even(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
+    """``count_fixed_cast`` rounding to nearest even with saturation
+    (``kernels.fixed.cast_nearest_even``)."""
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, False, True)
 
 
 @nb.njit(cache=True, nogil=True)
 def count_fixed_cast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
     """``count_fixed_cast`` under stochastic rounding (``kernels.fixed.cast_fast_sr``)."""
-    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True)
+    return _count_fixed_tiles(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest, True, False)
+
+
+# the counting cast kernel of each ``kernels.fixed.step_kind``
+COUNT_FIXED_CASTS = {"deterministic": count_fixed_cast, "nearest_even": count_fixed_cast_nearest_even,
+                     "stochastic": count_fixed_cast_sr}
 
 
 @inner_inline
