@@ -96,6 +96,13 @@ def _exact_below(dtype, fmt: FloatFormat, ranges: list) -> float:
     return math.inf if e is None else math.ldexp(1.0, min(e + info.nmant + 1, info.maxexp - 1))
 
 
+def _tracked_bound(dtype, fmt: FloatFormat, ranges: list) -> float:
+    """``_exact_below``, or 0 where a single product may reach it (most sums would: the counted
+    kernel then counts every addition in one pass instead of tracking the sums first)."""
+    bound = _exact_below(dtype, fmt, ranges)
+    return bound if bound > math.prod(hi for _, hi in ranges) else 0.0
+
+
 def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list,
            report: bool = False):
     """The reduction of ``accumulate._Plan.run`` (a3 (G, M, n), bt3 (G', P, n) or None) in dtype,
@@ -122,7 +129,7 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
         out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
-                               WORK_PER_TERM, tiny, dtype(_exact_below(dtype, fmt, ranges)))
+                               WORK_PER_TERM, tiny, dtype(_tracked_bound(dtype, fmt, ranges)))
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
     if not report:

@@ -188,15 +188,21 @@ def test_counted_reductions_count_in_the_machine_loop(calls):
 def test_counted_matmul_recounts_the_sums_that_reach_the_exact_bound(calls):
     """e4m3 operands whose smallest magnitude is 2**-9 (quantum 2**-9: products are multiples
     of 2**-18): every float32 sum below 2**24 * 2**-18 = 64 is exact, so the machine loop counts
-    only sums whose partial sums reach 64. 8 * 8 + 2**-9 * 2**-9 = 64 + 2**-18 needs 25 bits: the
-    one inexact addition, from a partial sum at the bound (a bound twice as large misses it)."""
+    only the sums whose partial sums reach 64, one by one where few do (40 columns), both rows
+    again where many do (one column). 7.5 * 8 + 4 + 2**-18 = 64 + 2**-18 needs 25 bits: the one
+    inexact addition, from a partial sum at the bound (a bound twice as large misses it);
+    -64 + 2**-18 is exact. No product reaches the bound (else every addition is counted)."""
     tiny = 2.0 ** -9
-    a = np.float32([[8, tiny], [7.5, tiny], [-8, tiny]])
-    b = np.float32([[8, 1], [tiny, tiny]])
-    assert machine_sum._exact_below(np.float32, nf.format("e4m3"), [(tiny, 8.0), (tiny, 8.0)]) == 64
-    got, rep = nf.matmul(a, b, "e4m3", accumulator="binary32", report=True)
-    assert calls == [True] and rep == emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", report=True)[1]
-    assert (rep.inexact, rep.first["inexact"]) == (1, 0)    # (60 + 2**-18 and -64 + 2**-18: 24 bits, exact)
+    a = np.float32([[7.5, 4, tiny], [1, 1, tiny], [-7.5, -4, tiny]])
+    b = np.full((3, 40), 0.5, np.float32)
+    b[:, 0], b[2] = (8, 1, tiny), tiny
+    assert machine_sum._tracked_bound(np.float32, nf.format("e4m3"), [(tiny, 7.5), (tiny, 8.0)]) == 64
+    for b_cols in (b, b[:, :1]):
+        calls.clear()
+        got, rep = nf.matmul(a, b_cols, "e4m3", accumulator="binary32", report=True)
+        assert calls == [True] and rep == emulated(nf.matmul, a, b_cols, "e4m3", accumulator="binary32",
+                                                   report=True)[1]
+        assert (rep.inexact, rep.first["inexact"]) == (1, 0)
 
 
 def test_exact_below_from_the_smallest_magnitudes():
@@ -209,6 +215,7 @@ def test_exact_below_from_the_smallest_magnitudes():
     assert machine_sum._exact_below(np.float64, e4m3, [(2.0 ** -9, 1.0), (0.5, 1.0)]) == 2.0 ** (53 - 9 - 4)
     assert machine_sum._exact_below(np.float32, e4m3, [(np.inf, 0.0), (1.0, 1.0)]) == np.inf
     assert machine_sum._exact_below(np.float32, nf.format("binary32"), [(1e30, 1e30)] * 2) == 2.0 ** 127
+    assert machine_sum._tracked_bound(np.float32, e4m3, [(2.0 ** -9, 8.0), (2.0 ** -9, 8.0)]) == 0   # 8 * 8 = 64
 
 
 def test_no_subnormal_sums_from_the_smallest_magnitudes():

@@ -74,37 +74,50 @@ def _operands(a, b, o):
 
 
 @inner_inline
-def _add4(s, p0, p1, p2, p3, largest, j):
-    """s + p0 + p1 + p2 + p3, added in that order; with ``largest`` (not None) largest[j]
-    becomes the largest magnitude of largest[j] and the four sums."""
-    if largest is None:
+def _add4(s, p0, p1, p2, p3, n, j, largest):
+    """s + p0 + p1 + p2 + p3, added in that order. With n (not None): where ``largest`` (a
+    literal), n[j] becomes the largest magnitude of n[j] and the four sums; else the inexact
+    additions are added to n[j]."""
+    if n is None:
         return (((s + p0) + p1) + p2) + p3
-    s1 = s + p0
-    s2 = s1 + p1
-    s3 = s2 + p2
-    s4 = s3 + p3
-    largest[j] = maximum(maximum(largest[j], maximum(abs(s1), abs(s2))), maximum(abs(s3), abs(s4)))
-    return s4
+    if largest:
+        s1 = s + p0
+        s2 = s1 + p1
+        s3 = s2 + p2
+        s4 = s3 + p3
+        n[j] = maximum(maximum(n[j], maximum(abs(s1), abs(s2))), maximum(abs(s3), abs(s4)))
+        return s4
+    s, m0 = _added(s, p0)
+    s, m1 = _added(s, p1)
+    s, m2 = _added(s, p2)
+    s, m3 = _added(s, p3)
+    n[j] += m0 + m1 + m2 + m3
+    return s
 
 
 @inner_inline
-def _add1(s, p, largest, j):
-    """s + p, with ``largest`` as ``_add4`` takes it."""
-    s = s + p
-    if largest is not None:
-        largest[j] = maximum(largest[j], abs(s))
+def _add1(s, p, n, j, largest):
+    """s + p, with n and ``largest`` as ``_add4`` takes them."""
+    if n is None:
+        return s + p
+    if largest:
+        s = s + p
+        n[j] = maximum(n[j], abs(s))
+        return s
+    s, m = _added(s, p)
+    n[j] += m
     return s
 
 
 @inner_inline(fastmath={"contract"})
-def _two_rows(o0, o1, x0, x1, y, m0, m1):
+def _two_rows(o0, o1, x0, x1, y, n0, n1, largest):
     """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
     (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
     that each element of y is loaded once for eight products; each sum still adds its
     products in k order. The products are exact in the dtype (the caller checked it), so a
-    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. m0, m1:
-    None, or arrays of P that take the largest magnitude of each sum's partial sums
-    (``_add4``)."""
+    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. n0, n1:
+    None, or arrays of P tallies of each sum (``_add4``: the largest magnitude of its partial
+    sums where ``largest``, else the count of its inexact additions)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
@@ -117,14 +130,17 @@ def _two_rows(o0, o1, x0, x1, y, m0, m1):
         y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
         for j in range(o0.size):
             u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
-            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, m0, j)
-            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, m1, j)
+            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j, largest)
+            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j, largest)
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
         for j in range(o0.size):
-            o0[j] = _add1(o0[j], a * yk[j], m0, j)
-            o1[j] = _add1(o1[j], b * yk[j], m1, j)
+            o0[j] = _add1(o0[j], a * yk[j], n0, j, largest)
+            o1[j] = _add1(o1[j], b * yk[j], n1, j, largest)
+
+
+COLUMN_COST = 16       # a sum added again alone costs about this many sums of the vectorized loop
 
 
 @inner_inline
@@ -147,8 +163,10 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
     each sum still adds its products in k order. Counted into counts (None: not counted; the
     output element of out[r, j] is (start + r) * P + j): a sum whose partial sums all stay
     below ``exact_below`` in magnitude (below it every sum of the terms is exact: the caller's
-    bound) had no inexact addition; the others are added again, counting each addition
-    (``_inexact_additions``). False under FTZ."""
+    bound) had no inexact addition; the others are added again, counting each addition: one
+    by one (``_inexact_additions``, a column of b), or both rows again by the vectorized loop
+    where more than one sum in ``COLUMN_COST`` reached the bound; with exact_below 0, every
+    addition is counted in one pass. False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -159,6 +177,7 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
     scratch = np.empty(P, out.dtype)
     if counts is not None:
         m0, m1 = np.zeros(P, out.dtype), np.zeros(P, out.dtype)
+        n0, n1 = np.zeros(P, np.int32), np.zeros(P, np.int32)
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
         x, y = _operands(a, b, start + r)
@@ -166,15 +185,29 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
         x1 = _operands(a, b, start + r + 1)[0] if pair else x
         o1 = out[r + 1] if pair else scratch
         if counts is None:
-            _two_rows(out[r], o1, x, x1, y, None, None)
+            _two_rows(out[r], o1, x, x1, y, None, None, False)
         else:
-            _two_rows(out[r], o1, x, x1, y, m0, m1)
-            for i in range(2 if pair else 1):
-                largest, row = (m0, x) if i == 0 else (m1, x1)
+            rows_here = 2 if pair else 1
+            many = True
+            if exact_below > 0:
+                _two_rows(out[r], o1, x, x1, y, m0, m1, True)
+                reached = 0
                 for j in range(P):
-                    if largest[j] >= exact_below:
+                    reached += (m0[j] >= exact_below) + (m1[j] >= exact_below if pair else 0)
+                many = reached * COLUMN_COST > rows_here * P
+            if many:            # count every addition of both rows (again), vectorized
+                _two_rows(out[r], o1, x, x1, y, n0, n1, False)
+            for i in range(rows_here):
+                largest, row, n = (m0, x, n0) if i == 0 else (m1, x1, n1)
+                for j in range(P):
+                    if many:
+                        _note(counts, n[j], (start + r + i) * P + j)
+                    elif largest[j] >= exact_below:
                         _note(counts, _inexact_additions(row, y, j), (start + r + i) * P + j)
                     largest[j] = 0
+                    n[j] = 0
+            m1[:] = 0                                   # (the scratch row's)
+            n1[:] = 0
         r += 2 if pair else 1
     return True
 
