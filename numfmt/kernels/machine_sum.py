@@ -165,8 +165,10 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
     below ``exact_below`` in magnitude (below it every sum of the terms is exact: the caller's
     bound) had no inexact addition; the others are added again, counting each addition: one
     by one (``_inexact_additions``, a column of b), or both rows again by the vectorized loop
-    where more than one sum in ``COLUMN_COST`` reached the bound; with exact_below 0, every
-    addition is counted in one pass. False under FTZ."""
+    where more than one sum in ``COLUMN_COST`` reached the bound. Every addition is counted in
+    one pass (no tracking first) where exact_below is 0, and for the next pair of rows where
+    more than one sum in ``COLUMN_COST`` of a pair counted so was inexact (the results and
+    counts do not depend on that choice). False under FTZ."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -178,6 +180,7 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
     if counts is not None:
         m0, m1 = np.zeros(P, out.dtype), np.zeros(P, out.dtype)
         n0, n1 = np.zeros(P, np.int32), np.zeros(P, np.int32)
+    direct = exact_below <= 0
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
         x, y = _operands(a, b, start + r)
@@ -188,8 +191,8 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
             _two_rows(out[r], o1, x, x1, y, None, None, False)
         else:
             rows_here = 2 if pair else 1
-            many = True
-            if exact_below > 0:
+            many = direct
+            if not direct:
                 _two_rows(out[r], o1, x, x1, y, m0, m1, True)
                 reached = 0
                 for j in range(P):
@@ -197,17 +200,21 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
                 many = reached * COLUMN_COST > rows_here * P
             if many:            # count every addition of both rows (again), vectorized
                 _two_rows(out[r], o1, x, x1, y, n0, n1, False)
+            inexact_sums = 0
             for i in range(rows_here):
-                largest, row, n = (m0, x, n0) if i == 0 else (m1, x1, n1)
+                largest, row, tally = (m0, x, n0) if i == 0 else (m1, x1, n1)
                 for j in range(P):
                     if many:
-                        _note(counts, n[j], (start + r + i) * P + j)
+                        _note(counts, tally[j], (start + r + i) * P + j)
+                        inexact_sums += tally[j] > 0
                     elif largest[j] >= exact_below:
                         _note(counts, _inexact_additions(row, y, j), (start + r + i) * P + j)
                     largest[j] = 0
-                    n[j] = 0
+                    tally[j] = 0
             m1[:] = 0                                   # (the scratch row's)
             n1[:] = 0
+            # the next pair counts at once where most of this one's sums were inexact
+            direct = exact_below <= 0 or inexact_sums * COLUMN_COST > rows_here * P
         r += 2 if pair else 1
     return True
 
