@@ -52,8 +52,8 @@ def reductions(x: np.ndarray) -> list:
             ("e4m3 matmul -> binary32", lambda report: nf.matmul(a, b, "e4m3", accumulator="binary32",
                                                                   report=report)),
             ("e4m3 matmul fused -> binary32", lambda report: nf.matmul(a, b, "e4m3", accumulator="binary32",
-                                                                        order="fused", fused_terms=32, alignment_bits=24,
-                                                                        report=report))]
+                                                                        order="fused", fused_terms=32,
+                                                                        alignment_bits=24, report=report))]
 
 
 def best_of_pair(plain, counted, repeats: int, clock) -> tuple:

@@ -87,10 +87,10 @@ def _no_subnormal_sums(dtype, fmt: FloatFormat, ranges: list) -> bool:
 
 def _exact_below(dtype, fmt: FloatFormat, ranges: list) -> float:
     """A magnitude below which every addition of ``kernels.machine_sum.sequential_products``
-    is exact in dtype: 2**p * q (p: dtype's precision, q: ``_quantum_exponent``'s; at most dtype's largest power of two). A multiple
-    of q below it is a dtype number, so while every partial sum stays below it, each addition
-    (of multiples of q) is exact; the first inexact one would round to a magnitude of at least
-    2**p * q. Inf where every term is zero."""
+    is exact in dtype: 2**p * q (p: dtype's precision, q: ``_quantum_exponent``'s; at most
+    dtype's largest power of two). A multiple of q below it is a dtype number, so while every
+    partial sum stays below it, each addition (of multiples of q) is exact; the first inexact
+    one would round to a magnitude of at least 2**p * q. Inf where every term is zero."""
     e = _quantum_exponent(fmt, ranges)
     info = np.finfo(dtype)
     return math.inf if e is None else math.ldexp(1.0, min(e + info.nmant + 1, info.maxexp - 1))
@@ -211,11 +211,11 @@ def reduce_fused(config, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: n
         return None
     if not report:
         return out
-    return out, _chunk_counts(out.size * _fused_roundings(a3.shape[2], *config[:3]),
-                              [counts for _, counts in parts])
+    k, _, promote, _ = config
+    return out, _chunk_counts(out.size * _fused_roundings(a3.shape[2], k, promote), [counts for _, counts in parts])
 
 
-def _fused_roundings(n: int, k: int, align: int, promote: int) -> int:
+def _fused_roundings(n: int, k: int, promote: int) -> int:
     """The roundings of one output of ``kernels.machine_sum.fused_products`` (as the emulating
     kernels count them): a step per k terms of each chunk of promote terms (all n terms for
     promote <= 0), and with promote > 0 one per chunk's result (the first one's exact

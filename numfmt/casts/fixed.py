@@ -59,7 +59,8 @@ def cast(x, fmt: FixedFormat, mode: Rounding, overflow: str, nan: str, stochasti
          counted: bool = False) -> tuple:
     """x (float32 or float64) rounded to fmt, as values (float32 for float32 inputs of formats of
     at most 24 bits, else float64) or codes, in one pass (``kernels.fixed.FIXED_CASTS``'
-    kernel for the kind of its steps, in float32 where it is exact); NaN, Inf and overflow policies checked from its counts.
+    kernel for the kind of its steps, in float32 where it is exact); NaN, Inf and overflow
+    policies checked from its counts.
     Returns (result, the chunks' counts): ``cast_fast``'s, or with ``counted`` those of
     ``kernels.report.count_fixed_cast``, which counts the report in the same pass.
 

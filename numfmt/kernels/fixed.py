@@ -329,7 +329,11 @@ def cast_fast_sr(x, out, start, c, mode, wrap, rand, seed, sr_bits, sr_nearest):
 
 def step_kind(mode: int, wrap: bool, stochastic: bool) -> str:
     """The kind of ``fast_tile``'s steps that casts in ``mode`` (an int), with ``wrap`` and
-    ``stochastic``: "stochastic", "nearest_even" (mode 0 saturating) or "deterministic"."""
+    ``stochastic``: "stochastic", "nearest_even" (mode 0 saturating) or "deterministic".
+
+    >>> step_kind(0, False, False), step_kind(0, True, False), step_kind(3, False, False), step_kind(0, False, True)
+    ('nearest_even', 'deterministic', 'deterministic', 'stochastic')
+    """
     if stochastic:
         return "stochastic"
     return "nearest_even" if mode == 0 and not wrap else "deterministic"

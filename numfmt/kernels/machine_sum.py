@@ -154,6 +154,40 @@ def _inexact_additions(x, y, j):
     return inexact
 
 
+@inner_inline
+def _count_row_pair(counts, o0, o1, x0, x1, y, largest, tallies, pair, exact_below, direct, first):
+    """``_two_rows`` of o0 (and o1 where ``pair``, else a scratch row) with their sums' inexact
+    additions noted in counts (o0[j] is output element first + j, o1[j] first + P + j), as
+    ``sequential_products`` describes: tracked below exact_below first unless ``direct``, then
+    added again where they reached it. largest and tallies: two zeroed scratch arrays of P each
+    (out's dtype; int32), zeroed again on return. Returns ``direct`` for the next pair."""
+    P = o0.size
+    rows_here = 2 if pair else 1
+    many = direct
+    if not direct:
+        _two_rows(o0, o1, x0, x1, y, largest[0], largest[1], True)
+        reached = 0
+        for i in range(rows_here):
+            for j in range(P):
+                reached += largest[i][j] >= exact_below
+        many = reached * COLUMN_COST > rows_here * P
+    if many:            # count every addition of both rows (again), vectorized
+        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1], False)
+    inexact_sums = 0
+    for i in range(2):
+        peak, tally, row = largest[i], tallies[i], x0 if i == 0 else x1
+        for j in range(P):
+            if i < rows_here and many:
+                _note(counts, tally[j], first + i * P + j)
+                inexact_sums += tally[j] > 0
+            elif i < rows_here and peak[j] >= exact_below:
+                _note(counts, _inexact_additions(row, y, j), first + i * P + j)
+            peak[j] = 0         # (a scratch row's too)
+            tally[j] = 0
+    # the next pair counts at once where most of this one's sums were inexact
+    return exact_below <= 0 or inexact_sums * COLUMN_COST > rows_here * P
+
+
 @kernel(cache=True, nogil=True)
 def sequential_products(out, start, a, b, tiny, exact_below, counts):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
@@ -190,31 +224,8 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
         if counts is None:
             _two_rows(out[r], o1, x, x1, y, None, None, False)
         else:
-            rows_here = 2 if pair else 1
-            many = direct
-            if not direct:
-                _two_rows(out[r], o1, x, x1, y, m0, m1, True)
-                reached = 0
-                for j in range(P):
-                    reached += (m0[j] >= exact_below) + (m1[j] >= exact_below if pair else 0)
-                many = reached * COLUMN_COST > rows_here * P
-            if many:            # count every addition of both rows (again), vectorized
-                _two_rows(out[r], o1, x, x1, y, n0, n1, False)
-            inexact_sums = 0
-            for i in range(rows_here):
-                largest, row, tally = (m0, x, n0) if i == 0 else (m1, x1, n1)
-                for j in range(P):
-                    if many:
-                        _note(counts, tally[j], (start + r + i) * P + j)
-                        inexact_sums += tally[j] > 0
-                    elif largest[j] >= exact_below:
-                        _note(counts, _inexact_additions(row, y, j), (start + r + i) * P + j)
-                    largest[j] = 0
-                    tally[j] = 0
-            m1[:] = 0                                   # (the scratch row's)
-            n1[:] = 0
-            # the next pair counts at once where most of this one's sums were inexact
-            direct = exact_below <= 0 or inexact_sums * COLUMN_COST > rows_here * P
+            direct = _count_row_pair(counts, out[r], o1, x, x1, y, (m0, m1), (n0, n1), pair, exact_below, direct,
+                                     (start + r) * P)
         r += 2 if pair else 1
     return True
 
