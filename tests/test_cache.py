@@ -2,6 +2,7 @@
 that inline it, even when the kernel is defined in another file; processes that share a cache
 compile each kernel signature once between them (numfmt.kernels.cache)."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,16 @@ def test_processes_sharing_a_cache_compile_each_signature_once(tmp_path):
     assert first | second, "nothing compiled: the cache folder was not empty"
     assert not first & second, f"compiled by both processes: {sorted(first & second)}"
     assert any(p.suffix == ".lock" for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_every_module_with_compiled_code_is_in_the_stamp():
+    """A module that defines a compiled function (a Numba decorator or one of numfmt's, an
+    overload) is hashed into the cache's stamp: kernels inline its code, so a change to it must
+    recompile them (lanes.py, kernels/exact.py, longacc.py and machine_sum.py import no Numba
+    themselves and were once left out: their changes loaded stale kernels)."""
+    from numfmt.kernels.cache import PACKAGE_DIR, stamped_files
+    decorated = re.compile(r"^@(nb\.|numba\.)?(njit|jit|inner|inner_inline|kernel|extending\.overload|overload)\b",
+                           re.MULTILINE)
+    compiled = {p for p in PACKAGE_DIR.rglob("*.py") if decorated.search(p.read_text())}
+    assert compiled >= {PACKAGE_DIR / "lanes.py", PACKAGE_DIR / "kernels" / "exact.py"}
+    assert not compiled - set(stamped_files())

@@ -5,8 +5,9 @@ numfmt's kernels inline helpers from other files (the rounding of ``kernels/floa
 inside the arithmetic, accumulation and block kernels), so a change to a helper, or an upgrade
 of numfmt, would leave the dependent kernels returning the old code's results. Here every
 kernel defined inside the package gets one stamp instead: a hash of every module of the package
-that imports Numba (the kernels, ``rounding.py``, ``random.py``: the only modules whose code or
-constants a kernel can compile in; keep it that way) and the Numba version. A change to any of
+that imports Numba or numfmt's decorators of compiled code (the kernels, ``lanes.py``,
+``rounding.py``, ``random.py``: the only modules whose code or constants a kernel can compile
+in; keep it that way) and the Numba version. A change to any of
 them recompiles every kernel once; a change to the pure-Python front end (argument checks, the
 command line) recompiles nothing. Nothing else about Numba's caching changes (same cache
 folders, and ``NUMBA_CACHE_DIR`` is still honoured). Kernels of other packages are not affected.
@@ -44,20 +45,28 @@ LOCK_WAIT = 300.0           # seconds a process waits for another's compile of t
 LOCK_POLL = 0.02            # seconds between its tries
 
 
+# a module that holds code a kernel can compile: it imports Numba, or numfmt's decorators of
+# compiled code (``kernels.inner``, ``kernels.pipeline``), as lanes.py and kernels/exact.py do
+_COMPILED_CODE = re.compile(rb"^(import numba|from numba|from \.+(kernels\.)?(inner|pipeline) import)", re.MULTILINE)
+
+
+def stamped_files() -> list[Path]:
+    """The .py files of the package whose code or constants a kernel can compile in, sorted:
+    those that import Numba or numfmt's decorators of compiled code."""
+    return [path for path in sorted(PACKAGE_DIR.rglob("*.py")) if _COMPILED_CODE.search(path.read_bytes())]
+
+
 @functools.lru_cache(maxsize=None)
 def source_stamp() -> str:
-    """sha256 over the path and bytes of every .py file of the package that imports Numba, and
-    over Numba's version.
+    """sha256 over the path and bytes of every ``stamped_files()`` file and over Numba's version.
 
     >>> len(source_stamp())
     64
     """
     digest = hashlib.sha256(f"numba {numba.__version__}".encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        source = path.read_bytes()
-        if re.search(rb"^(import numba|from numba)", source, re.MULTILINE):
-            digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-            digest.update(source)
+    for path in stamped_files():
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
