@@ -64,11 +64,18 @@ class _CodegenWithoutEnvironments:
 class HelperLibrary(JITCodeLibrary):
     """A code library that is optimized LLVM IR for other libraries to link in, never machine
     code: finalizing it skips the execution engine, its functions have no address (0), and it
-    serializes as bitcode (which ``_HelperCacheImpl`` loads back as a HelperLibrary)."""
+    serializes as bitcode (which ``_HelperCacheImpl`` loads back as a HelperLibrary). It runs
+    one module optimization, not two."""
 
     @property
     def codegen(self):
         return _CodegenWithoutEnvironments(self._codegen)
+
+    def _optimize_final_module(self):
+        """Numba's full module optimization, without the cheap pass it runs first to gather
+        reference counts for pruning (the kernel that links the helper in runs both)."""
+        mpm, pb = self._codegen._module_pass_manager()
+        mpm.run(self._final_module, pb)
 
     def _finalize_final_module(self):
         self._finalize_dynamic_globals()
