@@ -7,7 +7,8 @@ Two rules every kernel module follows:
 
 - **Helpers are ``@inner_inline``** (``kernels.inner``: ``@nb.njit(forceinline=True)`` without
   the Python and C wrappers that only a call from Python needs): Numba compiles a helper once
-  per signature and LLVM inlines it into each caller. A cached helper that only kernels call
+  per signature, to LLVM IR only (no machine code of its own, no Python objects), and LLVM
+  inlines it into each caller. A cached helper that only kernels call
   is ``@inner``; ``@nb.njit(cache=True, nogil=True)`` is for the kernels that Python calls
   (``@kernel(cache=True, nogil=True)``, ``kernels.pipeline``, where a kernel branches on ``arg
   is None``: both it and the ``inner`` helpers then compile only the branch each call can run).
