@@ -1,7 +1,8 @@
 """Numba kernels. They take plain integers and arrays only: one compiled kernel per family.
 
 Importing this package first installs the package-wide cache stamp (``cache``), before any
-kernel module defines a cached kernel.
+kernel module defines a cached kernel, and spares Numba's first compile its import of SciPy's
+linear algebra (``numba_start``).
 
 Two rules every kernel module follows:
 
@@ -29,3 +30,4 @@ Two rules every kernel module follows:
   constants; keep shift amounts in 0..63.
 """
 from . import cache  # noqa: F401
+from . import numba_start  # noqa: F401
