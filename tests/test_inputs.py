@@ -84,3 +84,21 @@ def test_kernels_compile_once_per_argument_type():
                "block.quantize_pow2_fast32": 4}
     over = {k: n for k, n in counts.items() if n > allowed.get(k, 1)}
     assert not over, over
+
+
+ML_DTYPES_LATER = """
+import sys
+import numpy as np, numfmt as nf
+print("ml_dtypes" in sys.modules)
+import ml_dtypes
+x = np.array([1.5, -3.25, 0.1], dtype=ml_dtypes.bfloat16)
+print(nf.round(x, "e4m3").tolist() == nf.round(x.astype(np.float32), "e4m3").tolist())
+"""
+
+
+def test_numfmt_imports_without_ml_dtypes_and_takes_its_arrays_once_imported():
+    """``import numfmt`` leaves ml_dtypes (most of a second) unimported; an ml_dtypes float
+    array, which exists only once the user imported it, still widens to float32."""
+    out = subprocess.run([sys.executable, "-c", ML_DTYPES_LATER], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]

@@ -1,11 +1,23 @@
 """What every family's casts share: input checks and output dtypes."""
 from __future__ import annotations
 
-import ml_dtypes
+import functools
+import sys
+
 import numpy as np
 
-_ML_FLOATS = {np.dtype(getattr(ml_dtypes, n)) for n in dir(ml_dtypes)
-              if n.startswith(("float", "bfloat")) and isinstance(getattr(ml_dtypes, n), type)}
+
+def _ml_dtypes_floats() -> frozenset:
+    """The float dtypes of ml_dtypes, once it is imported: until then no array can hold one
+    (numfmt does not import ml_dtypes itself, whose import takes most of a second)."""
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    return frozenset() if ml_dtypes is None else _floats_of(ml_dtypes)
+
+
+@functools.lru_cache(maxsize=None)
+def _floats_of(ml_dtypes) -> frozenset:
+    return frozenset(np.dtype(getattr(ml_dtypes, n)) for n in dir(ml_dtypes)
+                     if n.startswith(("float", "bfloat")) and isinstance(getattr(ml_dtypes, n), type))
 
 
 def as_float_array(x, argument: str = "x") -> np.ndarray:
@@ -20,7 +32,7 @@ def as_float_array(x, argument: str = "x") -> np.ndarray:
     dtype = arr.dtype
     if dtype in (np.float32, np.float64):
         return arr
-    if dtype == np.float16 or dtype in _ML_FLOATS:
+    if dtype == np.float16 or dtype in _ml_dtypes_floats():
         return arr.astype(np.float32)
     if dtype.kind in "iu":
         wide = arr.astype(np.float64)
