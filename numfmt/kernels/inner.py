@@ -116,9 +116,8 @@ class HelperLowering(NativeLowering):
         return _HelperLowering
 
     def run_pass(self, state):
-        if state.library is None:
+        if state.library is None:       # (no object code to cache: it serializes as bitcode)
             state.library = HelperLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
-            state.library.enable_object_caching()
         return super().run_pass(state)
 
 
@@ -144,6 +143,12 @@ class _HelperCacheImpl(caching.CompileResultCacheImpl):
             del codegen._library_class
 
 
+class _HelperFunctionCache(caching.FunctionCache):
+    """Numba's disk cache of a function, with ``_HelperCacheImpl``."""
+
+    _impl_class = _HelperCacheImpl
+
+
 class InnerDispatcher(CPUDispatcher):
     """Numba's CPU dispatcher whose Python-level call raises instead of jumping to no wrapper."""
 
@@ -162,9 +167,8 @@ def _decorator(cache: bool, base: dict) -> Callable:
         targetoptions = dict(nopython=True, **base, **options, **_NO_WRAPPERS)
         dispatcher = InnerDispatcher(py_func=py_func, locals={}, targetoptions=targetoptions,
                                      pipeline_class=HelperCompiler)
-        if cache:
-            dispatcher.enable_caching()
-            dispatcher._cache._impl.__class__ = _HelperCacheImpl
+        if cache:       # (Numba's enable_caching(), with the helpers' cache)
+            dispatcher._cache = _HelperFunctionCache(py_func)
         return dispatcher
     return decorator
 
