@@ -29,6 +29,7 @@ import sys
 import numba as nb
 import numpy as np
 
+from .kernels.views import view_as
 from .lanes import lane, u64, where
 from .parallel import run_ranges
 
@@ -132,7 +133,7 @@ def draw_tops(buf, tops, seed, first, count, k):
         for j in range(count):
             tops[j] = np.uint32(buf[j] >> u64(32))
         return tops[:count], off
-    zs = buf.view(np.uint32)[off:off + count]
+    zs = view_as(buf, np.uint32)[off:off + count]
     if k < 32:
         topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32(32 - k))
         for j in range(count):

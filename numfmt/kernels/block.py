@@ -28,6 +28,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VAL
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
+from .views import view_as
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -749,7 +750,7 @@ def _draw32(zs, n, rand, seed, index, k):
         return 0
     both = twice32(top_bits32(k))
     z = pair_state(seed, index)
-    ws = zs.view(np.uint64)
+    ws = view_as(zs, np.uint64)
     for m in range(((index & 1) + n + 1) >> 1):
         ws[m] = pair_word(z) & both
         z += U64(GOLDEN)

@@ -23,6 +23,7 @@ from ..random import element_bits
 from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_steps
 from .inner import inner_inline
+from .views import view_as
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -157,7 +158,7 @@ def round_fixed(x, out, start, s, e_s, mode, lo, hi, wrap, rand, seed, sr_bits, 
     """out[i] = the integer of x[i] / (s * 2**e_s) rounded in ``mode`` (``round_fixed_bits``);
     s and e_s (int64 arrays) have one element, or one per element of x. Stochastic rounding
     uses random number start + i."""
-    bits = x.view(np.int64)
+    bits = view_as(x, np.int64)
     if s.size == 1 and s[0] == 1:                      # a power-of-two divisor: shifts only
         for i in range(x.size):
             rnd = element_bits(rand, seed, start + i, sr_bits) if mode == SR else 0

@@ -558,7 +558,7 @@ def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     address alone (the loop then runs one element at a time, four times slower)."""
     if rand.size == 0:
         buf = np.empty(DRAW_BLOCK + 2, np.uint64)
-        words = buf.view(np.uint32)
+        words = view_as(buf, np.uint32)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
             off = draw_words(buf, seed, start + lo, xs.size, k)

@@ -92,6 +92,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
 from .inner import inner, inner_inline
 from .vectors import wide_vectors
+from .views import view_as
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -163,7 +164,7 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb = x.view(np.int32), y.view(np.int32), z.view(np.int32)
+    xb, yb, zb = view_as(x, np.int32), view_as(y, np.int32), view_as(z, np.int32)
     found = False
     if op == 3:                 # fma's third operand (a loop of its own: add's costs nothing)
         for i in range(x.size):
@@ -337,7 +338,7 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    xb, yb, zb, ob = view_as(x, np.uint32), view_as(y, np.uint32), view_as(z, np.uint32), view_as(out, np.uint32)
     found = False
     for i in range(x.size):
         found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
@@ -408,7 +409,7 @@ def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, ar
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    xb, yb, zb, ob = view_as(x, np.uint32), view_as(y, np.uint32), view_as(z, np.uint32), view_as(out, np.uint32)
     lean = True
     for i in range(x.size):
         lean &= _lean_values32(xb[i], yb[i], zb[i], pc, arity)
@@ -451,13 +452,13 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
         return
     y = y[start:start + x.size]
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
-    words = buf.view(np.uint32)
+    words = view_as(buf, np.uint32)
     topk = top_bits32(k)
     c = sr_range_consts(p)
     lean = True
     for first in range(0, x.size, DRAW_BLOCK):
         xs, ys, outs = x[first:first + DRAW_BLOCK], y[first:first + DRAW_BLOCK], out[first:first + DRAW_BLOCK]
-        xb, yb, ob = xs.view(np.uint32), ys.view(np.uint32), outs.view(np.uint32)
+        xb, yb, ob = view_as(xs, np.uint32), view_as(ys, np.uint32), view_as(outs, np.uint32)
         off = draw_words(buf, seed, start + first, xs.size, k)
         zs = words[off:off + xs.size]
         if k < 32:
@@ -474,7 +475,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
                 v = _add_mul32(xs[j], ys[j], xs[j], op)
                 ob[j] = sr_add_one(_NAN32 if v != v else np.float32(v).view(np.uint32), zs[j], p)
     if not lean:
-        _check_values32(x.view(np.uint32), y.view(np.uint32), x.view(np.uint32), pc, bad, np.int64(2))
+        _check_values32(view_as(x, np.uint32), view_as(y, np.uint32), view_as(x, np.uint32), pc, bad, np.int64(2))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -693,7 +694,7 @@ def _block_words(zks, buf, seed, first, k, rand):
     by rand's address alone (and run one element at a time)."""
     if rand.size == 0:
         off = draw_words(buf, seed, first, zks.size, k)
-        words = buf.view(np.uint32)[off:off + zks.size]
+        words = view_as(buf, np.uint32)[off:off + zks.size]
         topk = top_bits32(k)
         for j in range(zks.size):
             zks[j] = U32(words[j] & topk)
@@ -715,7 +716,7 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, com
         bad[1] = 1
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
-    xb, yb, zb, ob = x.view(np.uint32), y.view(np.uint32), z.view(np.uint32), out.view(np.uint32)
+    xb, yb, zb, ob = view_as(x, np.uint32), view_as(y, np.uint32), view_as(z, np.uint32), view_as(out, np.uint32)
     buf = np.empty(DRAW_BLOCK + 2, np.uint64)
     words = np.empty(DRAW_BLOCK, np.uint32)
     c = _window_consts(p)

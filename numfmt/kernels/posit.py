@@ -62,6 +62,7 @@ from .floating import COUNT_BLOCK, U32, U64, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 from .prefetch import prefetch_ahead
 from .vectors import wide_vectors
+from .views import view_as
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -473,7 +474,7 @@ def _fast_stochastic(x_bits, out, start, seed, n, es, p, k, dom_m, fast, fast_ar
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = 0
     buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
-    words = buf.view(np.uint32)
+    words = view_as(buf, np.uint32)
     for lo in range(0, x_bits.size, DRAW_BLOCK):
         xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
         prefetch_ahead(x_bits, out, lo, xs.size)

@@ -253,7 +253,7 @@ def _common(c, x, y, start, lo, hi, found):
                 _first(c, 0, start + i)
                 break
     if count:
-        words = marks.view(np.uint64)
+        words = view_as(marks, np.uint64)
         j = 0
         for w in range(words.size):     # eight at a time (rare elements are often few), no branch
             if words[w]:                # per element (they are not always few)
@@ -445,19 +445,19 @@ def _round_tile_for(xs, ys, start, rand, seed, p, sr):
     deterministic = isinstance(sr, nb.types.NoneType)
     if xs.dtype == nb.types.float64:
         if deterministic:
-            return lambda xs, ys, start, rand, seed, p, sr: round_bits64(xs.view(np.int64), ys.view(np.int64), p)
-        return lambda xs, ys, start, rand, seed, p, sr: round_sr64(xs.view(np.int64), ys.view(np.int64), start,
+            return lambda xs, ys, start, rand, seed, p, sr: round_bits64(view_as(xs, np.int64), view_as(ys, np.int64), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_sr64(view_as(xs, np.int64), view_as(ys, np.int64), start,
                                                                   rand, seed, p, sr)
     if getattr(p, "instance_class", None) is FloatParams:
         if deterministic:
-            return lambda xs, ys, start, rand, seed, p, sr: round_bits32(xs.view(np.int32), ys.view(np.int32), p)
-        return lambda xs, ys, start, rand, seed, p, sr: round_sr32(xs.view(np.int32), ys.view(np.int32), start,
+            return lambda xs, ys, start, rand, seed, p, sr: round_bits32(view_as(xs, np.int32), view_as(ys, np.int32), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_sr32(view_as(xs, np.int32), view_as(ys, np.int32), start,
                                                                   rand, seed, p, sr)
     if deterministic:
-        return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(xs.view(np.uint32), ys.view(np.uint32), p)
+        return lambda xs, ys, start, rand, seed, p, sr: round_same_range32(view_as(xs, np.uint32), view_as(ys, np.uint32), p)
     return lambda xs, ys, start, rand, seed, p, sr: (     # (rand: None where it is empty, the seeded loop)
-        round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, None, seed, p, sr) if rand.size == 0
-        else round_same_range_sr32(xs.view(np.uint32), ys.view(np.uint32), start, rand, seed, p, sr))
+        round_same_range_sr32(view_as(xs, np.uint32), view_as(ys, np.uint32), start, None, seed, p, sr) if rand.size == 0
+        else round_same_range_sr32(view_as(xs, np.uint32), view_as(ys, np.uint32), start, rand, seed, p, sr))
 
 
 @inner_inline
@@ -477,7 +477,7 @@ def _same_range_common32(xs, ys, p, normal, maxv):
     more: bfloat16 normal, 4M float32, 1 thread: the counting loop 1.6x -> 1.1x the plain
     kernel's time with both in cache); normal and maxv float32."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    x_bits, y_bits = xs.view(np.uint32), ys.view(np.uint32)
+    x_bits, y_bits = view_as(xs, np.uint32), view_as(ys, np.uint32)
     lo = np.float32(normal).view(np.uint32)
     hi = np.float32(maxv).view(np.uint32)
     q = same_range32_params(p)

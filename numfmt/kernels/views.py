@@ -1,13 +1,14 @@
 """A 1-d contiguous array's bytes as another element type, in compiled code, at no compile cost.
 
 ``a.view(dtype)`` in a kernel compiles, for each pair of types, Numba's check of NumPy's rules
-for the view as a function of its own (about 0.1 s of a first call each; the seeded stochastic
+for the view as a function of its own (0.1-0.2 s of a first call each; the seeded stochastic
 casts took two). ``view_as(a, dtype)`` makes the same view of a 1-d contiguous array whose size
-in bytes is a multiple of the new element's (its callers' arrays are) and compiles no function.
+in bytes is a multiple of the new element's (its callers' arrays are) and compiles no function;
+any other array type fails to compile.
 With NUMBA_DISABLE_JIT it is ``a.view(dtype)``.
 """
 from numba import types
-from numba.core import config
+from numba.core import config, errors
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 from numba.np.arrayobj import populate_array
@@ -15,6 +16,8 @@ from numba.np.arrayobj import populate_array
 
 @intrinsic
 def _view_as(typingctx, a, dtype):
+    if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"):
+        raise errors.TypingError(f"view_as takes a 1-d contiguous array; got {a}")
     to = dtype.instance_type
     ret = types.Array(to, 1, "C")
 
