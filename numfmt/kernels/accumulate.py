@@ -43,6 +43,7 @@ helper compiles once.
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from ..random import splitmix_bits
 from .arith import narrow, odd_sum_bits, round_exact, round_exact_narrow
 from .exact import add_words, bit_length, mul_wide, normalize, normalize_wide, unpack_float64
@@ -276,7 +277,7 @@ def _rounding_fits_route(stochastic, p, sr):
 
 @nb.njit(inline="always")
 def _takes_route(xb, yb, rounder):
-    big = max(xb & _ABS, yb & _ABS)
+    big = maximum(xb & _ABS, yb & _ABS)
     return (_rounding_fits_route(rounder[2], rounder[0], rounder[3]) and (big < _FAST_MAG or big >= _INF)
             and narrow(rounder[0]))
 
@@ -384,8 +385,8 @@ def _blocked(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx)
     """Sequential sums of consecutive blocks of cfg[0] terms, then their sequential sum."""
     block = cfg[0]
     s = _ZERO
-    for b0 in range(lo, max(hi, lo + 1), block):       # one call site of the inlined _sequential
-        v = _sequential(first, term, pair, add, ta, tx, b0, min(b0 + block, hi), cfg, acc, rounder, st, ctx)
+    for b0 in range(lo, maximum(hi, lo + 1), block):       # one call site of the inlined _sequential
+        v = _sequential(first, term, pair, add, ta, tx, b0, minimum(b0 + block, hi), cfg, acc, rounder, st, ctx)
         s = v if b0 == lo else add(s, v, rounder, st, ctx)
     return s
 
@@ -492,13 +493,13 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     for i in range(lo - 1, hi):
         _, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:
-            emax = max(emax, e + bit_length(sig) - 1)
+            emax = maximum(emax, e + bit_length(sig) - 1)
     q = emax - align
     total = _ZERO
     for i in range(lo - 1, hi):
         neg, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
-            sig = (sig >> min(q - e, 63)) if e < q else (sig << (e - q))
+            sig = (sig >> minimum(q - e, 63)) if e < q else (sig << (e - q))
             total += -sig if neg else sig
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, _ZERO)
     return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
@@ -510,7 +511,7 @@ def _fused(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
     k, align = cfg[1], cfg[2]
     s = _ZERO
     for g0 in range(lo, hi, k):
-        s = _fused_step(s, ta, tx, g0, min(g0 + k, hi), align, rounder, st, ctx)
+        s = _fused_step(s, ta, tx, g0, minimum(g0 + k, hi), align, rounder, st, ctx)
     return s
 
 
@@ -659,8 +660,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     promote_rounder = _call_rounder(rounders[2], reps[2], seed)
     n = np.int64(a.shape[2])
     promote = cfg[3]
-    chunk = promote if promote > 0 else max(n, 1)
-    stride = ROUNDINGS_PER_TERM * max(n, 1)
+    chunk = promote if promote > 0 else maximum(n, 1)
+    stride = ROUNDINGS_PER_TERM * maximum(n, 1)
     terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = np.zeros(_LIMBS, np.int64)
@@ -674,8 +675,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
         ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
         total = _ZERO
         # one call site of ``reduce`` (it is inlined: two would compile the order twice)
-        for c0 in range(_ZERO, max(n, 1), chunk):
-            v = reduce(_first_term, _add_term, _step, add, ta, tx, c0, min(c0 + chunk, n), cfg, acc, acc_rounder,
+        for c0 in range(_ZERO, maximum(n, 1), chunk):
+            v = reduce(_first_term, _add_term, _step, add, ta, tx, c0, minimum(c0 + chunk, n), cfg, acc, acc_rounder,
                        st, ctx)
             if promote <= 0:
                 total = v
@@ -804,7 +805,7 @@ ROUTE_KERNELS = {"sequential": route_sequential, "pairwise": route_pairwise, "bl
 def _lean_sum(xb, yb, r, st, ctx):
     """x + y (float64 bits) rounded once on the float64 route, as ``_route`` rounds it (without
     its report); LEFT_ROUTE (and any bits) where x + y leaves the route."""
-    big = max(xb & _ABS, yb & _ABS)
+    big = maximum(xb & _ABS, yb & _ABS)
     if big >= _FAST_MAG and big < _INF:
         st[1] |= LEFT_ROUTE
     v = odd_sum_bits(xb, yb, r[1])
@@ -852,7 +853,7 @@ def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
         o = np.int64(start + idx)
         st[0] = 0
         st[1] = 0
-        ctx = (seed, mark, o * ROUNDINGS_PER_TERM * max(n, 1), rand)
+        ctx = (seed, mark, o * ROUNDINGS_PER_TERM * maximum(n, 1), rand)
         out[idx] = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
                           _ZERO, n, cfg, acc, r, st, ctx)
         status[idx] = st[1]
@@ -910,14 +911,14 @@ def count_not_values(x, c):
     for i in range(x.size):
         b = np.float64(x[i]).view(np.int64)
         neg, a = b < 0, b & _ABS
-        shift = min(max(52 - M, sub_shift_base - max(a >> 52, 1)), 52)
+        shift = minimum(maximum(52 - M, sub_shift_base - maximum(a >> 52, 1)), 52)
         on_grid = (a & ~(np.int64(-1) << shift)) == 0
         finite = (on_grid & (a <= max_bits) & (a >= min_bits) & ((a >= q_bits) | (a == 0))
                   & ((not neg) | (unsigned == 0) | (a == 0)))
         special = (neg_inf_ok if neg else inf_ok) if a == _INF else nan_ok
         count += not (finite if a < _INF else special != 0)
-        hi = max(hi, a)
-        lo = min(lo, a if a != 0 else _INF)
+        hi = maximum(hi, a)
+        lo = minimum(lo, a if a != 0 else _INF)
     return count, lo, hi
 
 

@@ -32,6 +32,7 @@ rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from ..random import element_bits
 from . import exact
 from ..rounding import ModeFlags, rounds_away
@@ -58,7 +59,7 @@ def odd_float64_bits(neg, sig, exp):
     elif E >= 1:
         mag = ((E - 1) << 52) + ((sig >> 9) | np.int64((sig & 511) != 0))
     else:                                     # a float64 subnormal, odd-jammed
-        s = min(10 - E, 63)
+        s = minimum(10 - E, 63)
         mag = (sig >> s) | np.int64(((sig >> s) << s) != sig)
     return mag | (_SIGN if neg else 0)
 
@@ -92,7 +93,7 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
     qe = B - p.M if B >= emin else qsub       # the format's quantum at this magnitude
     t = qe - exp                              # discarded bits of sig (>= 61 - M >= 9)
     if t > 62:                                # f < 2**-(t-62): keep its 62 leading bits, odd
-        s = min(t - 62, 63)
+        s = minimum(t - 62, 63)
         rem = (sig >> s) | np.int64(((sig >> s) << s) != sig)
         kept = np.int64(0)
         t = 62
@@ -395,7 +396,7 @@ def not_value(bits, pc, dom_m):
     mag = ~(np.int64(-1) << (dom_exp + dom_m))
     inf = mag - ((np.int64(1) << dom_m) - 1)
     a = bits & mag
-    shift = min(max(dom_m - pc.M, pc.sub_shift_base - max(a >> dom_m, 1)), dom_m)
+    shift = minimum(maximum(dom_m - pc.M, pc.sub_shift_base - maximum(a >> dom_m, 1)), dom_m)
     sign_ok = (bits >= 0) | (pc.unsigned == 0) | (a == 0)
     finite = ((a <= pc.max_bits) & ((a & ((np.int64(1) << shift) - 1)) == 0)
               & ((a >= pc.q_bits) | ((a == 0) & (pc.min_bits == 0))))

@@ -469,7 +469,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
             lean &= _lean_values32(xb[j], yb[j], xb[j], pc, 2)
             b = np.float32(_add_mul32(xs[j], ys[j], xs[j], op)).view(np.uint32)     # (a NaN: any)
             ob[j] = sr_add_range(b, zs[j], p, c)
-            high = max(high, U32(b & U32(0x7FFFFFFF)))
+            high = maximum(high, U32(b & U32(0x7FFFFFFF)))
         if (high > _INF32) | (not c[5]):
             for j in range(xs.size):
                 v = _add_mul32(xs[j], ys[j], xs[j], op)
