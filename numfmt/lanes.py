@@ -14,6 +14,7 @@ backend, runtime ints in the one compiled Numba kernel.
 import math
 
 import numpy as np
+from .kernels.arrays import bits_as
 from .kernels.inner import inner_inline
 
 lane = np.int64          # an integer lane (int64 in Numba, torch; int32 or int64 in JAX)
@@ -55,13 +56,13 @@ def as_float(x, table):
 @inner_inline
 def f32_bits(v):
     """The bit pattern of the float32 v, as an integer lane (int32 range)."""
-    return np.int64(np.float32(v).view(np.int32))
+    return np.int64(bits_as(np.float32(v), np.int32))
 
 
 @inner_inline
 def f32_value(b):
     """The float32 whose bit pattern is the integer b (int32 range)."""
-    return np.int32(b).view(np.float32)
+    return bits_as(np.int32(b), np.float32)
 
 
 @inner_inline

@@ -29,7 +29,7 @@ import sys
 import numba as nb
 import numpy as np
 
-from .kernels.views import view_as
+from .kernels.arrays import view_as
 from .lanes import lane, u64, where
 from .parallel import run_ranges
 

@@ -43,6 +43,7 @@ helper compiles once.
 import numba as nb
 import numpy as np
 
+from .arrays import bits_as, empty, zeros
 from ..lanes import maximum, minimum
 from ..random import splitmix_bits
 from .arith import narrow, odd_sum_bits, round_exact, round_exact_narrow
@@ -113,7 +114,7 @@ ST_SIZE = _COUNTS + 1 + 2 * rep_kern.NFLAGS
 
 @nb.njit(inline="always")
 def _new_state():
-    st = np.zeros(ST_SIZE, np.int64)
+    st = zeros(ST_SIZE, np.int64)
     st[_COUNTS + 1 + rep_kern.NFLAGS:] = -1
     return st
 
@@ -131,7 +132,7 @@ def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
     ``casts.report.rounding_report``; None: nothing, and nothing compiled)."""
     if rep is None:
         return
-    x, y = np.int64(xb).view(np.float64), np.int64(yb).view(np.float64)
+    x, y = bits_as(np.int64(xb), np.float64), bits_as(np.int64(yb), np.float64)
     if rep_kern.common(x, y, rep[2]):       # decided here; the rest in a function of its own
         rep_kern.count_event(st, _COUNTS, rep_kern.INEXACT if y != x else 0, st[_OUTPUT])
     else:
@@ -153,7 +154,7 @@ def _count_exact(rep, neg, sig, exp, yb, rnd, stochastic, st):
     if rep is None:
         return
     p, sr_unbounded, lim = rep
-    m = rep_kern.exact_flags(neg, sig, exp, np.int64(yb).view(np.float64), rnd, p, sr_unbounded, stochastic, lim)
+    m = rep_kern.exact_flags(neg, sig, exp, bits_as(np.int64(yb), np.float64), rnd, p, sr_unbounded, stochastic, lim)
     rep_kern.count_event(st, _COUNTS, m, st[_OUTPUT])
 
 
@@ -323,7 +324,7 @@ def _step(add, xb, yb, rounder, st, ctx):
 
 @nb.njit(inline="always")
 def _term_bits(ta, i):
-    return np.float64(ta[i]).view(np.int64)
+    return bits_as(np.float64(ta[i]), np.int64)
 
 
 @nb.njit(inline="always")
@@ -411,7 +412,7 @@ def _pairwise_leaf(first, term, add, ta, tx, lo, n, rounder, st, ctx):
     s = _SIGN                       # below 8 terms numpy starts from -0.0 and adds them all
     i = 0
     if n >= 8:
-        r = np.empty(8, np.int64)
+        r = empty(8, np.int64)
         for k in range(8):
             r[k] = first(ta, tx, lo + k, lo + n, rounder, st, ctx)
         i = 8
@@ -434,10 +435,10 @@ def _pairwise(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx
     starts from its identity +0): above 128 terms split at n2 = n // 2 - (n // 2) % 8 and add
     the two halves' sums. The recursion runs on an explicit stack, in the same order (left
     half, right half, their sum)."""
-    los = np.empty(64, np.int64)
-    ns = np.empty(64, np.int64)
-    stage = np.empty(64, np.int64)
-    vals = np.empty(64, np.int64)
+    los = empty(64, np.int64)
+    ns = empty(64, np.int64)
+    stage = empty(64, np.int64)
+    vals = empty(64, np.int64)
     nv = 0
     los[0] = lo
     ns[0] = hi - lo
@@ -499,7 +500,7 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     for i in range(lo - 1, hi):
         neg, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
-            sig = (sig >> minimum(q - e, 63)) if e < q else (sig << (e - q))
+            sig = (sig >> minimum(q - e, np.int64(63))) if e < q else (sig << (e - q))
             total += -sig if neg else sig
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, _ZERO)
     return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
@@ -599,7 +600,7 @@ def _new_triples(tx_proto, n):
     """Room for n exact products, or None (float64 terms) when tx_proto is None."""
     if tx_proto is None:
         return None
-    return np.empty((n, 4), np.int64)
+    return empty((n, 4), np.int64)
 
 
 @inner
@@ -614,15 +615,15 @@ def _products(terms, tx, arow, brow, prod_rounder, st, ctx):
         if tx is None:
             p = x * y
             if round_products:
-                b = np.float64(p).view(np.int64)
-                p = np.int64(_round(b, _is_nan(b), prod_rounder, st, ctx)).view(np.float64)
+                b = bits_as(np.float64(p), np.int64)
+                p = bits_as(np.int64(_round(b, _is_nan(b), prod_rounder, st, ctx)), np.float64)
             terms[k] = p
         else:
-            nx, sx, ex = _unpack_bits(np.float64(x).view(np.int64))
-            ny, sy, ey = _unpack_bits(np.float64(y).view(np.int64))
+            nx, sx, ex = _unpack_bits(bits_as(np.float64(x), np.int64))
+            ny, sy, ey = _unpack_bits(bits_as(np.float64(y), np.int64))
             tx[k, 3] = 0
             if sx <= 0 or sy <= 0:          # a special or a zero: float64 gets it right
-                tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(np.float64(x * y).view(np.int64))
+                tx[k, 0], tx[k, 1], tx[k, 2] = _unpack_bits(bits_as(np.float64(x * y), np.int64))
             else:
                 h, lo = mul_wide(sx, sy)
                 tx[k, 0], tx[k, 1], tx[k, 2] = nx ^ ny, np.int64(lo & _LOW62), ex + ey
@@ -660,11 +661,11 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     promote_rounder = _call_rounder(rounders[2], reps[2], seed)
     n = np.int64(a.shape[2])
     promote = cfg[3]
-    chunk = promote if promote > 0 else maximum(n, 1)
-    stride = ROUNDINGS_PER_TERM * maximum(n, 1)
-    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
+    chunk = promote if promote > 0 else maximum(n, np.int64(1))
+    stride = ROUNDINGS_PER_TERM * maximum(n, np.int64(1))
+    terms = empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
-    acc = np.zeros(_LIMBS, np.int64)
+    acc = zeros(_LIMBS, np.int64)
     st = _new_state()
     for idx in range(out.size):
         o = np.int64(start + idx)
@@ -675,7 +676,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
         ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
         total = _ZERO
         # one call site of ``reduce`` (it is inlined: two would compile the order twice)
-        for c0 in range(_ZERO, maximum(n, 1), chunk):
+        for c0 in range(_ZERO, maximum(n, np.int64(1)), chunk):
             v = reduce(_first_term, _add_term, _step, add, ta, tx, c0, minimum(c0 + chunk, n), cfg, acc, acc_rounder,
                        st, ctx)
             if promote <= 0:
@@ -847,13 +848,13 @@ def _lean_rounder(row, sr):
 @nb.njit(inline="always")
 def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
     """``_reduce_rows`` of a sum without promotion by ``reduce`` with the lean roundings."""
-    r, st, n = _lean_rounder(row, sr), np.empty(2, np.int64), np.int64(a.shape[2])
-    acc = np.empty(_LIMBS, np.int64)        # the long accumulator of "exact" (which zeroes it)
+    r, st, n = _lean_rounder(row, sr), empty(2, np.int64), np.int64(a.shape[2])
+    acc = empty(_LIMBS, np.int64)        # the long accumulator of "exact" (which zeroes it)
     for idx in range(out.size):
         o = np.int64(start + idx)
         st[0] = 0
         st[1] = 0
-        ctx = (seed, mark, o * ROUNDINGS_PER_TERM * maximum(n, 1), rand)
+        ctx = (seed, mark, o * ROUNDINGS_PER_TERM * maximum(n, np.int64(1)), rand)
         out[idx] = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
                           _ZERO, n, cfg, acc, r, st, ctx)
         status[idx] = st[1]
@@ -909,9 +910,9 @@ def count_not_values(x, c):
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     count, lo, hi = 0, _INF, np.int64(0)
     for i in range(x.size):
-        b = np.float64(x[i]).view(np.int64)
+        b = bits_as(np.float64(x[i]), np.int64)
         neg, a = b < 0, b & _ABS
-        shift = minimum(maximum(52 - M, sub_shift_base - maximum(a >> 52, 1)), 52)
+        shift = minimum(maximum(52 - M, sub_shift_base - maximum(a >> 52, np.int64(1))), np.int64(52))
         on_grid = (a & ~(np.int64(-1) << shift)) == 0
         finite = (on_grid & (a <= max_bits) & (a >= min_bits) & ((a >= q_bits) | (a == 0))
                   & ((not neg) | (unsigned == 0) | (a == 0)))
@@ -936,11 +937,11 @@ def exact_partials(states, status, start, a, bt, tx_proto, prod_row, prod_rep, m
     deterministically);
     status[idx] = 1 where a product overflowed under overflow="raise" (mark as there)."""
     n = np.int64(a.shape[2])
-    terms = np.empty(0 if bt.shape[1] == 0 else n, a.dtype)
+    terms = empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
-    acc = np.zeros(_LIMBS, np.int64)
+    acc = zeros(_LIMBS, np.int64)
     st = _new_state()
-    ctx = (np.uint64(0), mark, np.int64(0), np.empty(0, np.int64))
+    ctx = (np.uint64(0), mark, np.int64(0), empty(0, np.int64))
     prod_r = rounder(prod_row, prod_rep)
     for idx in range(states.shape[0]):
         st[1] = 0
@@ -960,7 +961,7 @@ def round_partials(states, out, status, index, stride, acc_row, acc_rep, seed, m
     acc_rep)``, as ``_exact`` rounds
     it for output element index[idx] of a reduction with random-number stride ``stride``;
     status[idx] = 1 where it overflowed under overflow="raise"."""
-    acc = np.zeros(_LIMBS, np.int64)
+    acc = zeros(_LIMBS, np.int64)
     st = _new_state()
     acc_r = rounder(acc_row, acc_rep)
     for idx in range(states.shape[0]):

@@ -32,6 +32,7 @@ rounding routine ``kernels.floating.round_one`` with the ``FloatParams`` of
 import numba as nb
 import numpy as np
 
+from .arrays import bits_as, empty
 from ..lanes import maximum, minimum
 from ..random import element_bits
 from . import exact
@@ -59,7 +60,7 @@ def odd_float64_bits(neg, sig, exp):
     elif E >= 1:
         mag = ((E - 1) << 52) + ((sig >> 9) | np.int64((sig & 511) != 0))
     else:                                     # a float64 subnormal, odd-jammed
-        s = minimum(10 - E, 63)
+        s = minimum(10 - E, np.int64(63))
         mag = (sig >> s) | np.int64(((sig >> s) << s) != sig)
     return mag | (_SIGN if neg else 0)
 
@@ -93,7 +94,7 @@ def _grid_bits(neg, sig, exp, p, stochastic, rnd, sr):
     qe = B - p.M if B >= emin else qsub       # the format's quantum at this magnitude
     t = qe - exp                              # discarded bits of sig (>= 61 - M >= 9)
     if t > 62:                                # f < 2**-(t-62): keep its 62 leading bits, odd
-        s = minimum(t - 62, 63)
+        s = minimum(t - 62, np.int64(63))
         rem = (sig >> s) | np.int64(((sig >> s) << s) != sig)
         kept = np.int64(0)
         t = 62
@@ -290,12 +291,12 @@ def odd_sum_bits(x, y, rdn):
     from zero, its predecessor if toward) with the last bit set. Specials, and the signs of
     zeros (+0 for x - x, -0 under ``rdn``), follow IEEE 754 as in ``_add``.
     """
-    a = np.int64(x).view(np.float64)
-    b = np.int64(y).view(np.float64)
+    a = bits_as(np.int64(x), np.float64)
+    b = bits_as(np.int64(y), np.float64)
     s = a + b
     t = s - a
     e = (a - (s - t)) + (b - t)
-    bits = np.float64(s).view(np.int64)
+    bits = bits_as(np.float64(s), np.int64)
     mag = bits & _MAG
     sign = bits & _SIGN
     if mag < _INF and e != 0:
@@ -309,7 +310,7 @@ def odd_sum_bits(x, y, rdn):
 def _fast_mul(x, y, z, rdn):
     """The float64 product: exact when the format's products stay in float64's normal range
     and have at most 53 bits (``numfmt.arithmetic.floating`` decides); IEEE specials as ``_mul``."""
-    bits = np.float64(np.int64(x).view(np.float64) * np.int64(y).view(np.float64)).view(np.int64)
+    bits = bits_as(np.float64(bits_as(np.int64(x), np.float64) * bits_as(np.int64(y), np.float64)), np.int64)
     return _NAN if (bits & _MAG) > _INF else bits
 
 
@@ -345,7 +346,7 @@ def odd_bits(q, away, inexact):
     """float64 bits of an exact value rounded to odd at 53 bits, from q = its rounding to
     nearest: q where exact, else q or its neighbour toward the exact value (farther from zero
     iff ``away``), whichever is odd."""
-    bits = np.float64(q).view(np.int64)
+    bits = bits_as(np.float64(q), np.int64)
     mag = bits & _MAG
     return (((mag if away else mag - 1) | 1) if inexact else mag) | (bits & _SIGN)
 
@@ -363,11 +364,11 @@ def odd_quotient_bits(x, y, rdn):
     for r != 0 the result is q or its neighbour toward q + r / y, whichever is odd. Zeros and
     specials: IEEE 754's result. Elsewhere (extreme exponents) LEFT_ROUTE, for the exact core."""
     ax, ay = x & _MAG, y & _MAG
-    a = np.int64(x).view(np.float64)
-    b = np.int64(y).view(np.float64)
+    a = bits_as(np.int64(x), np.float64)
+    b = bits_as(np.int64(y), np.float64)
     if (ax >= _SAFE_LO) & (ax <= _SAFE_HI) & (ay >= _SAFE_LO) & (ay <= _SAFE_HI):
         q = a / b
-        mag = np.float64(q).view(np.int64) & _MAG
+        mag = bits_as(np.float64(q), np.int64) & _MAG
         if (mag >= _SAFE_LO) & (mag <= _SAFE_HI):
             r = residual(a, b, q)
             return odd_bits(q, ((r > 0) == (b > 0)) == (q > 0), r != 0)   # away: q + r / y is farther from zero
@@ -378,7 +379,7 @@ def odd_quotient_bits(x, y, rdn):
 @inner_inline
 def _bits(v):
     """The float64 bit pattern (int64) of a float32 or float64 value."""
-    return np.float64(v).view(np.int64)
+    return bits_as(np.float64(v), np.int64)
 
 
 @inner_inline
@@ -396,7 +397,7 @@ def not_value(bits, pc, dom_m):
     mag = ~(np.int64(-1) << (dom_exp + dom_m))
     inf = mag - ((np.int64(1) << dom_m) - 1)
     a = bits & mag
-    shift = minimum(maximum(dom_m - pc.M, pc.sub_shift_base - maximum(a >> dom_m, 1)), dom_m)
+    shift = minimum(maximum(dom_m - pc.M, pc.sub_shift_base - maximum(a >> dom_m, np.int64(1))), dom_m)
     sign_ok = (bits >= 0) | (pc.unsigned == 0) | (a == 0)
     finite = ((a <= pc.max_bits) & ((a & ((np.int64(1) << shift) - 1)) == 0)
               & ((a >= pc.q_bits) | ((a == 0) & (pc.min_bits == 0))))
@@ -428,7 +429,7 @@ def _store(out, i, result, p, sr, rand, seed, j):
         done, bits = _exact_bits(n, s, e, p, STOCHASTIC, element_bits(rand, seed, j, sr[0]), sr)
     if not done:
         bits = round_one(bits, p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)
-    out[i] = np.int64(bits).view(np.float64)   # one rounding
+    out[i] = bits_as(np.int64(bits), np.float64)   # one rounding
 
 
 # Two kernels per operation, each serving every FloatFormat and every rounding mode, both
@@ -481,7 +482,7 @@ def _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, fast
     y, z = y[start:start + x.size], z[start:start + x.size]
     found = False
     left = False
-    odd = np.empty(x.size, np.int64)             # separate passes: the checks and the rounding vectorize
+    odd = empty(x.size, np.int64)             # separate passes: the checks and the rounding vectorize
     for i in range(x.size):
         odd[i] = fast_op(_bits(x[i]), _bits(y[i]), _bits(z[i]), rdn)
         left |= odd[i] == LEFT_ROUTE
@@ -489,11 +490,11 @@ def _run_route(x, out, start, y, z, p, rdn, sr, rand, seed, pc, bad, arity, fast
         found |= _not_values(_bits(x[i]), _bits(y[i]), _bits(z[i]), pc, arity)
     if sr is None:
         for i in range(x.size):
-            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)).view(np.float64)
+            out[i] = bits_as(np.int64(round_one(odd[i], p, VALUE, DOM64, DETERMINISTIC, NO_RND, NO_SR)), np.float64)
     else:
         for i in range(x.size):
             rnd = element_bits(rand, seed, start + i, sr[0])
-            out[i] = np.int64(round_one(odd[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)).view(np.float64)
+            out[i] = bits_as(np.int64(round_one(odd[i], p, VALUE, DOM64, STOCHASTIC, rnd, sr)), np.float64)
     if found:
         bad[0] = 1
     if left:

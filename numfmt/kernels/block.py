@@ -28,7 +28,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VAL
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
-from .views import view_as
+from .arrays import bits_as, view_as, zeros
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
 NAN_EXP = -(1 << 31)          # shared exponent of a NaN scale
@@ -114,9 +114,9 @@ def _unscaled64(v, inv, scl):
     Branch-free (vectorizes); a NaN inv (NaN scale) gives NaN."""
     y = v * inv
     back = y * scl
-    yb = np.float64(y).view(np.int64)
+    yb = bits_as(np.float64(y), np.int64)
     mag = yb & np.int64((1 << 63) - 1)
-    jam = np.int64((yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1).view(np.float64)
+    jam = bits_as(np.int64((yb ^ mag) | (mag - (1 if abs(back) > abs(v) else 0)) | 1), np.float64)
     return jam if back != v else y
 
 
@@ -130,7 +130,7 @@ def _unscaled32(v, inv):
     quotient; a nonzero quotient below it becomes +-2**-149. Both lie below the element's
     quantum times 2**-63, so every mode rounds them alike (stochastic rounding with k <= 62
     random bits too: the k compared bits of both are 0). Branch-free (vectorizes)."""
-    yb = np.float32(np.float32(v) * np.float32(inv)).view(np.int32)
+    yb = bits_as(np.float32(np.float32(v) * np.float32(inv)), np.int32)
     mag = yb & np.int32(0x7FFFFFFF)
     tiny = (mag < np.int32(0x00800000)) & (v != 0)
     return np.int64((yb ^ mag) | np.int32(1) if tiny else yb)
@@ -150,16 +150,16 @@ def _float_element32(v, inv, scl, rnd, p, sr, fx, codes):
     scl32 = np.float32(scl)
     q = round_one(_unscaled32(v, inv), p, np.bool_(codes is not None), DOM32, np.bool_(sr is not None), np.int64(rnd),
                   sr)
-    return q, np.float64(np.int32(q).view(np.float32) * scl32)
+    return q, np.float64(bits_as(np.int32(q), np.float32) * scl32)
 
 
 @inner_inline
 def _float_element64(v, inv, scl, rnd, p, sr, fx, codes):
     """Float element, float64 domain (values exact in float64)."""
     y = _unscaled64(np.float64(v), inv, scl)
-    q = round_one(np.float64(y).view(np.int64), p, np.bool_(codes is not None), DOM64, np.bool_(sr is not None),
+    q = round_one(bits_as(np.float64(y), np.int64), p, np.bool_(codes is not None), DOM64, np.bool_(sr is not None),
                   np.int64(rnd), sr)
-    return q, np.int64(q).view(np.float64) * scl
+    return q, bits_as(np.int64(q), np.float64) * scl
 
 
 @inner_inline
@@ -179,7 +179,7 @@ def _fixed_element32(v, inv, scl, rnd, p, sr, fx, codes):
     which every mode rounds alike), fx = (its ``FloatCast`` with the block's lower bound, the
     ``ModeFlags``, the code mask) (``p`` unused). NaN gives code 0, value NaN * scl."""
     c, flags, code_mask = fx
-    _, _, k = fast_element(np.int32(_unscaled32(v, inv)).view(np.float32), c, flags, False, sr is not None, rnd)
+    _, _, k = fast_element(bits_as(np.int32(_unscaled32(v, inv)), np.float32), c, flags, False, sr is not None, rnd)
     return np.int64(k) & code_mask, np.float64(k * c.inv * np.float32(scl))
 
 
@@ -188,13 +188,13 @@ def _powers(s):
     """(2**-s, 2**s) as float64 from the exponent bits; NaN for the NaN scale."""
     if s == NAN_EXP:
         return np.nan, np.nan
-    return np.int64((1023 - s) << 52).view(np.float64), np.int64((1023 + s) << 52).view(np.float64)
+    return bits_as(np.int64((1023 - s) << 52), np.float64), bits_as(np.int64((1023 + s) << 52), np.float64)
 
 
 @inner_inline
 def _abs_bits(v):
     """|v| as int64 bits of float64: ordered like |v|, NaN above Inf."""
-    return np.float64(v).view(np.int64) & np.int64((1 << 63) - 1)
+    return bits_as(np.float64(v), np.int64) & np.int64((1 << 63) - 1)
 
 
 @nb.njit(inline="always")
@@ -224,9 +224,9 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     """
     bs = x.shape[1]
     n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
-    amax = np.zeros(n, np.int64)
-    inv = np.zeros(n)
-    scl = np.zeros(n)
+    amax = zeros(n, np.int64)
+    inv = zeros(n, np.float64)
+    scl = zeros(n, np.float64)
     if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
@@ -294,7 +294,7 @@ def _abs_bits32(v):
     """The bits of |v| (float32) as an int32 (ordered like the magnitudes, NaN above Inf); int32
     throughout, so that a max over them vectorizes in int32 lanes (Numba widens ``int32 & int32``
     to int64)."""
-    return np.int32(np.float32(v).view(np.int32) & np.int32(0x7FFFFFFF))
+    return np.int32(bits_as(np.float32(v), np.int32) & np.int32(0x7FFFFFFF))
 
 
 @inner_inline
@@ -363,14 +363,14 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     bs = x.shape[1]
     n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
     emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
-    amax = np.zeros(n, np.int32)
-    total = np.zeros(n, np.float32)
+    amax = zeros(n, np.int32)
+    total = zeros(n, np.float32)
     if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
             rows = min(GROUP, row_hi - g)
             _amax32_rows(x, g, rows, amax)
             for i in range(rows):         # a vectorized loop over blocks
-                svals[g + i, 0], total[i] = nvfp4_scale(np.int32(amax[i]).view(np.float32), p_scale, ts, emax32,
+                svals[g + i, 0], total[i] = nvfp4_scale(bits_as(np.int32(amax[i]), np.float32), p_scale, ts, emax32,
                                                         tiny32, max32)
             for i in range(rows):
                 r = g + i
@@ -386,7 +386,7 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     for r in range(row_lo, row_hi):
         _amax32_inner(x, r, 0, inner, amax)
         for j in range(inner):
-            svals[r, j], total[j] = nvfp4_scale(np.int32(amax[j]).view(np.float32), p_scale, ts, emax32, tiny32,
+            svals[r, j], total[j] = nvfp4_scale(bits_as(np.int32(amax[j]), np.float32), p_scale, ts, emax32, tiny32,
                                                 max32)
         for t in range(bs):
             for j in range(inner):
@@ -469,8 +469,8 @@ def code32(r, p, cp):
     code by sign."""
     a = U32(r & U32(0x7FFFFFFF))
     neg = U32(r ^ a) != 0
-    small = U32(np.float32(np.uint32(a).view(np.float32) + p.magic).view(np.uint32)
-                - np.float32(p.magic).view(np.uint32))
+    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
+                - bits_as(np.float32(p.magic), np.uint32))
     mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else small
     code = U32(mag | (cp.sign_bit if neg else U32(0)))
     return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
@@ -524,7 +524,7 @@ def lean_finite32(y, zk, p, cp):
     overflow and NaN handling; the magnitudes compare as int32 (one AVX2 instruction; both lie
     below 2**31); ovf and tiny compile away where nothing is counted."""
     a = U32(y & U32(0x7FFFFFFF))
-    small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
+    small = bits_as(np.float32(np.float32(bits_as(np.uint32(a), np.float32) + p.magic) - p.magic), np.uint32)
     g = nearest_grid32(a, p)
     r = min(small if np.int32(a) < np.int32(p.normal_bits) else g, p.max_bits)
     sign = U32(y ^ a)
@@ -552,12 +552,12 @@ def int_element32(y, zk, q, cp):
     """A fixed-point element rounded to nearest even (q: ``Int32Params``): rint(y * 2**frac_bits)
     clamped to [lo, hi] (exact float32 steps; + 0 makes -0 the integer 0); NaN gives 0. Never
     tiny."""
-    t = np.uint32(y).view(np.float32) * q.scale
+    t = bits_as(np.uint32(y), np.float32) * q.scale
     k_u = np.rint(t)
     k = min(max(k_u, q.lo), q.hi) + np.float32(0)
     k = np.float32(0) if t != t else k
     code = U32(0) if cp is None else U32(U32(np.int32(k)) & q.mask)
-    return np.float32(k * q.inv).view(np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
+    return bits_as(np.float32(k * q.inv), np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
 
 
 @inner_inline
@@ -590,9 +590,9 @@ NFLAGS = 9                                  # the counts of ``numfmt.report.FLAG
 def _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled):
     """One element v with its block's scales: y = scaled(v, s_in) (bits), then its ``element``
     step (zk its random bits): (y, r, code, value fl32(element * s_out), ovf, tiny)."""
-    y = np.float32(scaled(v, s_in)).view(np.uint32)
+    y = bits_as(np.float32(scaled(v, s_in)), np.uint32)
     r, code, ovf, tiny = element(y, zk, p, cp)
-    return y, r, code, np.uint32(r).view(np.float32) * s_out, ovf, tiny
+    return y, r, code, bits_as(np.uint32(r), np.float32) * s_out, ovf, tiny
 
 
 def _at(s, i):
@@ -729,9 +729,9 @@ def tally_arrays(base: int, width: int) -> tuple:
     first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
     ``_pass32``'s per-place sums of rows of this width (uint32, two rows of zeros: see
     ``_place_sums``)."""
-    counts = np.zeros(2 * NFLAGS + 2, np.int64)
+    counts = zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1
-    return counts, np.int64(base), np.zeros((2, width), np.uint32)
+    return counts, np.int64(base), zeros((2, width), np.uint32)
 
 
 @inner_inline
@@ -933,9 +933,9 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
 @inner_inline
 def _pow2_of(k):
     """2**k as a float32, -149 <= k <= 127 (int32 lanes)."""
-    return np.int32(np.int32((k + np.int32(127)) << np.int32(23)) if k >= np.int32(-126)
+    return bits_as(np.int32(np.int32((k + np.int32(127)) << np.int32(23)) if k >= np.int32(-126)
                     else np.int32(np.int32(1) << np.int32(max(k + np.int32(149), np.int32(0)) & np.int32(31)))
-                    ).view(np.float32)
+                    ), np.float32)
 
 
 @inner_inline
@@ -945,8 +945,8 @@ def raw_exponent32(m, rule):
     normalized by a product with 2**64 (exact) in place of ``normalized``'s binary search."""
     rule_id, emax_elem, msig_frac, even_frac = rule[0], rule[1], rule[2], rule[3]
     small = m < np.int32(0x00800000)
-    a = np.int32(m).view(np.float32)
-    b = np.float32(a * np.float32(2.0 ** 64) if small else a).view(np.int32)
+    a = bits_as(np.int32(m), np.float32)
+    b = bits_as(np.float32(a * np.float32(2.0 ** 64) if small else a), np.int32)
     frac = np.int32(b & np.int32(0x7FFFFF))
     s = np.int32(np.int32(b >> np.int32(23)) - (np.int32(64 + 127) if small else np.int32(127)) - np.int32(emax_elem))
     if rule_id == CEIL:
@@ -1006,14 +1006,14 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
     scale). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
     lay above max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
-        a = np.int32(amax[i]).view(np.float32)
+        a = bits_as(np.int32(amax[i]), np.float32)
         b = min(max((a / emax32) / ts, tiny32), max32)
-        sv = np.uint32(nearest32_one(np.float32(b).view(np.uint32), p_scale)).view(np.float32)
+        sv = bits_as(np.uint32(nearest32_one(bits_as(np.float32(b), np.uint32), p_scale)), np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
     top = bottom = 0
     if tally is not None:
         for i in range(n):
-            a = np.int32(amax[i]).view(np.float32)
+            a = bits_as(np.int32(amax[i]), np.float32)
             q = (a / emax32) / ts
             finite = a <= MAX32
             top += finite & (q > max32)

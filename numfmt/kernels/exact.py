@@ -112,7 +112,7 @@ def add(na, sa, ea, nb, sb, eb):
         B = sb << (-d)
         sticky = np.int64(0)
     else:
-        dd = minimum(d, 63)
+        dd = minimum(d, np.int64(63))
         B = sb >> dd
         sticky = np.int64((B << dd) != sb)
     if sub:
@@ -347,7 +347,7 @@ def unpack_float64(bits):
     E = (bits >> 52) & 0x7FF
     frac = bits & ((np.int64(1) << 52) - 1)
     sig = frac | ((np.int64(1) << 52) if E != 0 else 0)
-    exp = maximum(E, 1) - 1075
+    exp = maximum(E, np.int64(1)) - 1075
     if sig == 0:
         return neg, np.int64(0), np.int64(0)
     sig, exp = _strip_zeros(sig, exp)

@@ -23,7 +23,7 @@ from ..random import element_bits
 from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_steps
 from .inner import inner_inline
-from .views import view_as
+from .arrays import bits_as, view_as
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -149,7 +149,7 @@ def _round_parts(neg, m, d, special, parts, F, mode, lo, hi, wrap, rnd, sr_bits,
 @inner_inline
 def round_fixed_one(s, mode, lo, hi, wrap, rnd, sr_bits, sr_nearest):
     """``round_pow2_bits`` of the float64 s (frac_bits 0) as a float64, for the block kernels."""
-    return np.float64(round_pow2_bits(np.float64(s).view(np.int64), np.int64(0), mode, lo, hi, wrap, rnd,
+    return np.float64(round_pow2_bits(bits_as(np.float64(s), np.int64), np.int64(0), mode, lo, hi, wrap, rnd,
                                       sr_bits, sr_nearest))
 
 

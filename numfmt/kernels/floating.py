@@ -39,7 +39,7 @@ from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
 from .pipeline import kernel
 from .prefetch import prefetch_ahead
-from .views import view_as
+from .arrays import bits_as, empty, view_as
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -249,7 +249,7 @@ def nearest32_one(b, p):
     vectorizes 16 elements to an AVX-512 register."""
     a = U32(b & U32(0x7FFFFFFF))
     normal = nearest_grid32(a, p)
-    small = np.float32(np.float32(np.uint32(a).view(np.float32) + p.magic) - p.magic).view(np.uint32)
+    small = bits_as(np.float32(np.float32(bits_as(np.uint32(a), np.float32) + p.magic) - p.magic), np.uint32)
     return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
 
 
@@ -288,7 +288,7 @@ def sr_add_one(b, zk, p):
     keep = U32(U32(0xFFFFFFFF) << t)
     small = a < p.q_bits
     # (& 31: the shift stays below 32, which lets LLVM keep it in uint32 lanes)
-    f = U32(np.uint32(a).view(np.float32) * p.q_scale) if small else U32(a << U32(U32(U32(32) - t) & U32(31)))
+    f = U32(bits_as(np.uint32(a), np.float32) * p.q_scale) if small else U32(a << U32(U32(U32(32) - t) & U32(31)))
     base = U32(0) if small else U32(a & keep)
     r = U32(base + (p.q_bits if small else U32(U32(0) - keep))) if carries32(f, zk) else base
     return _finish32(a, U32(b ^ a), r, p)
@@ -455,7 +455,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     ``sr_add_one``."""
     if rand is None:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
-        return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+        return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
     check_given_bits(rand, start + x_bits.size)
     nans = 0
@@ -557,7 +557,7 @@ def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     out does not overlap rand[start:start + n], and an empty rand can fail that check by its
     address alone (the loop then runs one element at a time, four times slower)."""
     if rand.size == 0:
-        buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+        buf = empty(DRAW_BLOCK + 2, np.uint64)
         words = view_as(buf, np.uint32)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
@@ -600,10 +600,10 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     if rand is None:
         if k <= 32:
             q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, np.empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
+            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(DRAW_BLOCK // 2 + 2, np.uint64), False,
                           DRAW_BLOCK, _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
             return
-        buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
+        buf, tops = empty(DRAW_BLOCK + 2, np.uint64), empty(DRAW_BLOCK, np.uint32)
         for lo in range(0, x_bits.size, DRAW_BLOCK):
             xs, outs = x_bits[lo:lo + DRAW_BLOCK], out_bits[lo:lo + DRAW_BLOCK]
             prefetch_ahead(x_bits, out_bits, lo, xs.size)
@@ -684,11 +684,11 @@ def odd32(s, e):
     """The float32 s = fl(v) rounded to odd at 24 bits: e a number of the sign of v - s, 0
     where s = v (NaN where s is not finite); where e != 0 the magnitude of s truncated (one
     ulp less where |s| > |v|, e's sign against s's sign bit) with its last bit set."""
-    b = np.float32(s).view(np.uint32)
+    b = bits_as(np.float32(s), np.uint32)
     mag = U32(b & U32(0x7FFFFFFF))
     sign = U32(b ^ mag)
     odd = U32(U32(mag - U32((e < 0) != (sign != U32(0)))) | U32(1))
-    return U32(U32(odd if (np.abs(e) > 0) & (mag < U32(0x7F800000)) else mag) | sign).view(np.float32)
+    return bits_as(U32(U32(odd if (np.abs(e) > 0) & (mag < U32(0x7F800000)) else mag) | sign), np.float32)
 
 
 @inner_inline
@@ -750,7 +750,7 @@ def directed32_one(b, p, m):
     away = m.away_neg if sign != U32(0) else m.away_pos
     bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
             else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
-    f = np.float32(np.uint32(a).view(np.float32) * p.q_scale)
+    f = np.float32(bits_as(np.uint32(a), np.float32) * p.q_scale)
     half = np.float32(2147483648.0)
     up = ((f > half) | ((f == half) & (away != U32(0)))) if m.nearest else ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
     r = (p.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))
@@ -771,7 +771,7 @@ def sr_range_consts(p):
     ovf0 with the sign bit, the largest value is above the smallest normal, qsub <= 31."""
     ones = U32(p.keep | U32(p.lsb - U32(1)))
     s = U32(p.t_top - p.t_cap)
-    q_scale_bits = np.float32(p.q_scale).view(np.uint32)
+    q_scale_bits = bits_as(np.float32(p.q_scale), np.uint32)
     fits = ((p.ovf1 == U32(p.ovf0 | U32(0x80000000))) & (p.max_bits > p.normal_bits)
             & (q_scale_bits >= U32(0x40000000)))
     return (ones, U32(U32(p.t_top - U32(32)) * U32(ones >> U32(31))), U32(U32(U32(32) - s) & U32(31)),
@@ -810,6 +810,6 @@ def sr_add_range(b, zk, p, c):
     v, r = sr_binade(a, zk, c)
     r = U32(r | sign)
     r = U32(p.ovf0 | sign) if v > maxp else r
-    f = U32(np.uint32(U32(a + ks)).view(np.float32))
+    f = U32(bits_as(np.uint32(U32(a + ks)), np.float32))
     small = U32(p.q_bits | sign) if f > U32(zk ^ ones) else U32(sign & p.zero_sign)
     return small if a < p.q_bits else r

@@ -12,6 +12,8 @@ SEQUENTIAL, BLOCKED, EXACT).
 import numba as nb
 import numpy as np
 
+from .arrays import empty, zeros
+
 SEQUENTIAL, BLOCKED, EXACT = 0, 1, 2
 ORDER_CODES = {"sequential": SEQUENTIAL, "blocked": BLOCKED, "exact": EXACT}
 
@@ -77,8 +79,8 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
     M = a.shape[1]
     P = max(bt.shape[1], 1)
     n = a.shape[2]
-    terms = np.empty(n, np.int64)
-    st = np.zeros(2, np.int64)
+    terms = empty(n, np.int64)
+    st = zeros(2, np.int64)
     for idx in range(out.size):
         o = start + idx
         g = o // (M * P)

@@ -92,7 +92,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
 from .inner import inner, inner_inline
 from .vectors import wide_vectors
-from .views import view_as
+from .arrays import bits_as, empty, view_as, zeros
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
 
@@ -109,7 +109,7 @@ def _add_mul_fma(a, b, c, op, rdn):
     prod = x * y
     u, w = prod if op == 3 else x, -y if op == 1 else (z if op == 3 else y)
     v = prod if op == 2 else (-((-u) + (-w)) if rdn else u + w)
-    return _NAN64 if v != v else np.float64(v).view(np.int64)
+    return _NAN64 if v != v else bits_as(np.float64(v), np.int64)
 
 
 @inner_inline
@@ -173,7 +173,7 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
         found |= not_value(np.int64(xb[i]), pc, DOM32) | ((op != 5) & not_value(np.int64(yb[i]), pc, DOM32))
         bits = compute(x[i], y[i], z[i], op, rdn)
         r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr), sr)
-        out[i] = np.float32(np.int64(r).view(np.float64))
+        out[i] = np.float32(bits_as(np.int64(r), np.float64))
     if found:
         bad[0] = 1
 
@@ -287,7 +287,7 @@ def _nearest_value32(b, pc):
     ``nearest32_one``'s (|x| + magic) - magic leaves); +-Inf iff ``nearest32_one`` gives it
     back (its overflow result by sign), NaN iff it gives a NaN."""
     a = U32(b & U32(0x7FFFFFFF))
-    mag = np.uint32(a).view(np.float32)
+    mag = bits_as(np.uint32(a), np.float32)
     grid = (U32(a & U32(pc.lsb - U32(1))) == U32(0)) if a >= pc.normal_bits else \
         (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag)
     special = (U32(pc.nan0 & U32(0x7FFFFFFF)) > _INF32) if a > _INF32 else ((pc.ovf0 if b == a else pc.ovf1) == b)
@@ -343,7 +343,7 @@ def _loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, draw, comp
     for i in range(x.size):
         found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
         v = compute(x[i], y[i], z[i], op)
-        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
         ob[i] = rounder(b, draw(rand, seed, start + i, k), p)
     if found:
         bad[0] = 1
@@ -372,7 +372,7 @@ def _lean_value32(a, pc):
     the largest value, and at or above 2**emin, or a multiple of 2**qsub ((|x| + magic) -
     magic leaves it, as ``_nearest_value32``'s). Inf and NaN are not: ``_check_values32``
     decides them."""
-    mag = np.uint32(a).view(np.float32)
+    mag = bits_as(np.uint32(a), np.float32)
     return (a <= pc.max_bits) & ((a >= pc.normal_bits) | (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag))
 
 
@@ -414,7 +414,7 @@ def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, ar
     for i in range(x.size):
         lean &= _lean_values32(xb[i], yb[i], zb[i], pc, arity)
         v = compute(x[i], y[i], z[i], op)
-        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
         ob[i] = rounder(b, U32(0), p)
     if not lean:
         _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
@@ -451,7 +451,7 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
         bad[1] = 1
         return
     y = y[start:start + x.size]
-    buf = np.empty(DRAW_BLOCK + 2, np.uint64)
+    buf = empty(DRAW_BLOCK + 2, np.uint64)
     words = view_as(buf, np.uint32)
     topk = top_bits32(k)
     c = sr_range_consts(p)
@@ -467,13 +467,13 @@ def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
         high = U32(0)
         for j in range(xs.size):
             lean &= _lean_values32(xb[j], yb[j], xb[j], pc, 2)
-            b = np.float32(_add_mul32(xs[j], ys[j], xs[j], op)).view(np.uint32)     # (a NaN: any)
+            b = bits_as(np.float32(_add_mul32(xs[j], ys[j], xs[j], op)), np.uint32)     # (a NaN: any)
             ob[j] = sr_add_range(b, zs[j], p, c)
             high = maximum(high, U32(b & U32(0x7FFFFFFF)))
         if (high > _INF32) | (not c[5]):
             for j in range(xs.size):
                 v = _add_mul32(xs[j], ys[j], xs[j], op)
-                ob[j] = sr_add_one(_NAN32 if v != v else np.float32(v).view(np.uint32), zs[j], p)
+                ob[j] = sr_add_one(_NAN32 if v != v else bits_as(np.float32(v), np.uint32), zs[j], p)
     if not lean:
         _check_values32(view_as(x, np.uint32), view_as(y, np.uint32), view_as(x, np.uint32), pc, bad, np.int64(2))
 
@@ -603,7 +603,7 @@ def _fma_above(x, y, z, theta):
 def _word_fraction(zk):
     """zk / 2**32 (zk a uint32) as float64, exact: through int32, which AVX2 converts to
     float64 in its lanes (uint32 and int64 it does not)."""
-    return (np.float64(np.uint32(zk ^ U32(0x80000000)).view(np.int32)) + 2147483648.0) * (1.0 / 4294967296.0)
+    return (np.float64(bits_as(np.uint32(zk ^ U32(0x80000000)), np.int32)) + 2147483648.0) * (1.0 / 4294967296.0)
 
 
 @inner_inline
@@ -612,12 +612,12 @@ def _odd_sr32(x, y, z, o, zk, p, above):
     bits zk (at the top of a uint32: r = zk >> (32 - k)) from its stand-in o (v rounded to odd
     at 24 bits): one step u up from base iff above(x, y, z, theta), theta = base + u (1 - r
     2**-k) = base + u (1 - zk 2**-32)."""
-    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    b = _NAN32 if o != o else bits_as(np.float32(o), np.uint32)
     a = U32(b & U32(0x7FFFFFFF))
     base, step, small = grid32(a, p)
     up = U32(base + step)
-    lo = np.float64(np.uint32(base).view(np.float32))
-    theta = lo + (np.float64(np.uint32(up).view(np.float32)) - lo) * (1.0 - _word_fraction(zk))
+    lo = np.float64(bits_as(np.uint32(base), np.float32))
+    theta = lo + (np.float64(bits_as(np.uint32(up), np.float32)) - lo) * (1.0 - _word_fraction(zk))
     return _finish32(a, U32(b ^ a), up if above(x, y, z, theta) else base, p)
 
 
@@ -631,7 +631,7 @@ def _window_consts(p):
     e = U32(p.q_bits >> U32(23))
     fits = ((e >= U32(1)) & (U32(p.t_top - minimum(e, p.t_cap)) == U32(23))
             & (U32(p.t_top - minimum(U32(e + U32(1)), p.t_cap)) == U32(22)))
-    return ones, d, c2, fits, np.uint32(p.q_bits).view(np.float32)
+    return ones, d, c2, fits, bits_as(np.uint32(p.q_bits), np.float32)
 
 
 @inner_inline
@@ -653,15 +653,15 @@ def _sr_window32(o, zk, p, c):
     decision. Past the largest value every result overflows; Inf and NaN (made positive) are
     v, and so is 0 (s = Q; the operations here do not underflow to 0)."""
     ones, d, c2, fits, q = c
-    b = _NAN32 if o != o else np.float32(o).view(np.uint32)
+    b = _NAN32 if o != o else bits_as(np.float32(o), np.uint32)
     a = U32(b & U32(0x7FFFFFFF))
     small = a < U32(p.q_bits + U32(0x00800000))
-    s = np.float32(np.uint32(a).view(np.float32) + q).view(np.uint32) if small else a
+    s = bits_as(np.float32(bits_as(np.uint32(a), np.float32) + q), np.uint32) if small else a
     sh = U32(minimum(U32(U32(s >> U32(23)) - d), c2) & U32(31))        # 32 - t
     sz = U32(s + U32(zk >> sh))
     keep = U32(~U32(ones >> sh))
     lo, hi = U32(U32(sz - U32(1)) & keep), U32(U32(sz + U32(1)) & keep)
-    r = np.float32(np.uint32(lo).view(np.float32) - q).view(np.uint32) if small else lo
+    r = bits_as(np.float32(bits_as(np.uint32(lo), np.float32) - q), np.uint32) if small else lo
     return _finish32(a, U32(b ^ a), r, p), fits & ((lo == hi) | ((lo > p.max_bits) & (not small)))
 
 
@@ -717,8 +717,8 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, com
         return
     y, z = y[start:start + x.size], z[start:start + x.size]
     xb, yb, zb, ob = view_as(x, np.uint32), view_as(y, np.uint32), view_as(z, np.uint32), view_as(out, np.uint32)
-    buf = np.empty(DRAW_BLOCK + 2, np.uint64)
-    words = np.empty(DRAW_BLOCK, np.uint32)
+    buf = empty(DRAW_BLOCK + 2, np.uint64)
+    words = empty(DRAW_BLOCK, np.uint32)
     c = _window_consts(p)
     lean = True
     for lo in range(0, x.size, DRAW_BLOCK):
@@ -795,9 +795,9 @@ def _add_mul_odd32(x, y, z, op):
     product can be inexact) only that the product is not zero matters (every rounding of it
     is a flushed zero), so a nonzero product's last bit is set there."""
     prod = x * y
-    b = np.float32(prod).view(np.uint32)
+    b = bits_as(np.float32(prod), np.uint32)
     tiny = (U32(b & U32(0x7FFFFFFF)) < U32(0x00800000)) & (x != 0) & (y != 0)
-    return U32(b | U32(1)).view(np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
+    return bits_as(U32(b | U32(1)), np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
 
 
 @inner_inline
@@ -847,7 +847,7 @@ def _cases_of(xb, yb, zb, b, o, r, op, lim32):
 def _flags32(xb, yb, zb, v, o, op, index, lim32, step, args):
     """The flags of one element as a bit mask (bit k: ``numfmt.report.FLAGS[k]``, div_by_zero
     bit 8): v its stand-in (float32), o its result bits (``_cases_of``)."""
-    b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+    b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
     cases, by_zero = _cases_of(xb, yb, zb, b, o, step(b, index, *args)[1], op, lim32)
     return _mask(cases) | (256 if by_zero else 0)
 
@@ -869,7 +869,7 @@ def _same_range_values32(xb, yb, zb, pc, arity):
 @inner_inline
 def _f32(b):
     """The float32 of the bits b (uint32)."""
-    return np.uint32(b).view(np.float32)
+    return bits_as(np.uint32(b), np.float32)
 
 
 @inner_inline
@@ -891,7 +891,7 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tal
     """Add to counts (int64) what n elements of the operands' bits xb, yb, zb and stand-in v
     (float32) whose float32 result is not finite count beyond their ``tally`` counts: their
     ``_flags32`` less ``_derive`` of those."""
-    b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+    b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
     o, f = tally(b, index, step, args, lim32, q)
     add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), kd), -n)
     m = _flags32(xb, yb, zb, v, o, op, index, lim32, step, args)
@@ -923,7 +923,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     for i in range(xb.size):
         lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
         v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
-        b = _NAN32 if v != v else np.float32(v).view(np.uint32)
+        b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
         o, f = tally(b, start + i, step, args, lim32, q)
         ob[i] = o
         n0 = U32(n0 + U32(f[0]))
@@ -935,12 +935,12 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         if kinds:
             nan = U32(nan + U32(b == _NAN32))
             neg = U32(neg + U32(b == _NEG_INF32))
-    counts = np.zeros(NFLAGS, np.int64)
+    counts = zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), kd), ONE)
     zero = U32(0)
     if n5 and lean_ok and kinds:
         for b, n in ((_INF32, np.int64(n5 - nan - neg)), (_NEG_INF32, np.int64(neg)), (_NAN32, np.int64(nan))):
-            _fix_special(counts, zero, zero, zero, np.uint32(b).view(np.float32), n, op, start, lim32, kd, step, args,
+            _fix_special(counts, zero, zero, zero, bits_as(np.uint32(b), np.float32), n, op, start, lim32, kd, step, args,
                          tally, q)
         return counts, False
     for i in range(xb.size if n5 else 0):

@@ -18,6 +18,7 @@ terms is exact) had no inexact addition.
 """
 import numpy as np
 from ..lanes import maximum
+from .arrays import bits_as, empty, zeros
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -210,10 +211,10 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
         out[:] = 0
         return True
     P = out.shape[1]
-    scratch = np.empty(P, out.dtype)
+    scratch = empty(P, out.dtype)
     if counts is not None:
-        m0, m1 = np.zeros(P, out.dtype), np.zeros(P, out.dtype)
-        n0, n1 = np.zeros(P, np.int32), np.zeros(P, np.int32)
+        m0, m1 = zeros(P, out.dtype), zeros(P, out.dtype)
+        n0, n1 = zeros(P, np.int32), zeros(P, np.int32)
     direct = exact_below <= 0
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
@@ -236,14 +237,14 @@ _LOW_EXP = -(1 << 20)       # the "exponent" of a zero addend: below every other
 @inner_inline
 def _exponent(v):
     """The exponent of the leading bit of a normal float64 v; _LOW_EXP for a zero."""
-    e = ((np.float64(v).view(np.int64) >> 52) & 0x7FF) - 1023
+    e = ((bits_as(np.float64(v), np.int64) >> 52) & 0x7FF) - 1023
     return e if v != 0 else _LOW_EXP
 
 
 @inner_inline
 def _pow2(e):
     """2.0**e for -1022 <= e <= 1023."""
-    return np.int64((e + 1023) << 52).view(np.float64)
+    return bits_as(np.int64((e + 1023) << 52), np.float64)
 
 
 @inner_inline
@@ -253,7 +254,7 @@ def _to_binary32(v, toward_zero):
     finite value)."""
     f = np.float32(v)
     if toward_zero and abs(np.float64(f)) > abs(v):
-        f = np.int32(f.view(np.int32) - 1).view(np.float32)
+        f = bits_as(np.int32(bits_as(f, np.int32) - 1), np.float32)
     return f
 
 
@@ -277,11 +278,11 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
         return False
     n = a.shape[2]
     P = out.shape[1]
-    s = np.empty(P)
-    total = np.empty(P)
-    emax = np.empty(P, np.int64)
-    scale = np.empty(P)
-    inexact = None if counts is None else np.zeros(P, np.int32)
+    s = empty(P, np.float64)
+    total = empty(P, np.float64)
+    emax = empty(P, np.int64)
+    scale = empty(P, np.float64)
+    inexact = None if counts is None else zeros(P, np.int32)
     chunk = promote if promote > 0 else max(n, 1)
     for r in range(out.shape[0]):
         x, y = _operands(a, b, start + r)

@@ -62,7 +62,7 @@ from .floating import COUNT_BLOCK, U32, U64, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 from .prefetch import prefetch_ahead
 from .vectors import wide_vectors
-from .views import view_as
+from .arrays import bits_as, empty, view_as
 
 FRAC = 58            # fraction bits of the tail (es + FRAC <= 63 for es <= 5)
 # the stochastic parameters (sr_bits, sr_nearest) of a deterministic call, typed as real ones
@@ -436,7 +436,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
             block_left = U32(block_left + U32(outside))
         left += block_left
     if left:                                      # find them (a small loop), then round them
-        where_ = np.empty(left, np.int64)
+        where_ = empty(left, np.int64)
         k = 0
         for i in range(out.size):
             if fast(source(src, i), c)[1]:
@@ -473,7 +473,7 @@ def _fast_stochastic(x_bits, out, start, seed, n, es, p, k, dom_m, fast, fast_ar
     c = fast_args(n, es, p, dom_m == 52)
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     left = 0
-    buf, tops = np.empty(DRAW_BLOCK + 2, np.uint64), np.empty(DRAW_BLOCK, np.uint32)
+    buf, tops = empty(DRAW_BLOCK + 2, np.uint64), empty(DRAW_BLOCK, np.uint32)
     words = view_as(buf, np.uint32)
     for lo in range(0, x_bits.size, DRAW_BLOCK):
         xs, outs = x_bits[lo:lo + DRAW_BLOCK], out[lo:lo + DRAW_BLOCK]
@@ -743,19 +743,19 @@ def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
 @inner_inline
 def _sum_input(src, i):
     a, b, sign = src
-    return odd_sum_bits(np.float64(a[i]).view(np.int64), np.float64(sign * b[i]).view(np.int64), False)
+    return odd_sum_bits(bits_as(np.float64(a[i]), np.int64), bits_as(np.float64(sign * b[i]), np.int64), False)
 
 
 @inner_inline
 def _product_input(src, i):
     a, b = src
-    return np.float64(a[i] * b[i]).view(np.int64)
+    return bits_as(np.float64(a[i] * b[i]), np.int64)
 
 
 @inner_inline
 def _fma_input(src, i):
     a, b, c = src
-    return odd_sum_bits(np.float64(a[i] * b[i]).view(np.int64), np.float64(c[i]).view(np.int64), False)
+    return odd_sum_bits(bits_as(np.float64(a[i] * b[i]), np.int64), bits_as(np.float64(c[i]), np.int64), False)
 
 
 # The kernels below run on a chunk: a and out_bits are the chunk's, b and c whole (the chunk
@@ -815,10 +815,10 @@ def _product_sum32(x, y, z, mul, fma, sign):
     """The int32 bits of x * P + Q rounded to odd at 24 bits, where (P, Q) = (1, sign * y) for
     add and sub (sign +-1), (y, 0) for mul, (y, z) for fma (x, y, z: int32 bits of float32
     operands): one TwoSum serves the four."""
-    X, Y, Z = np.int32(x).view(np.float32), np.int32(y).view(np.float32), np.int32(z).view(np.float32)
+    X, Y, Z = bits_as(np.int32(x), np.float32), bits_as(np.int32(y), np.float32), bits_as(np.int32(z), np.float32)
     one, zero = np.float32(1.0), np.float32(0.0)
     v = fma_odd32(X, Y if mul else one, (Z if fma else zero) if mul else np.float32(sign) * Y, 3)
-    return np.float32(v).view(np.int32)
+    return bits_as(np.float32(v), np.int32)
 
 
 @inner_inline
@@ -830,7 +830,7 @@ def _quotient32(x, y, z, mul, fma, sign):
     >= 2**(E - 24) for 2**E <= x / y: more than float32's rounding error, which therefore
     neither reaches nor crosses m (``kernels.machine_arith``'s quotient argument, in every
     mode)."""
-    return np.float32(np.int32(x).view(np.float32) / np.int32(y).view(np.float32)).view(np.int32)
+    return bits_as(np.float32(bits_as(np.int32(x), np.float32) / bits_as(np.int32(y), np.float32)), np.int32)
 
 
 @inner_inline
@@ -838,8 +838,8 @@ def _root32(x, y, z, mul, fma, sign):
     """The int32 bits of sqrt(x) rounded to odd at 24 bits (``kernels.floating.sqrt_odd32``:
     float32's root and its exact residual in float64); ``kernels.machine_arith``'s argument
     that float32's root alone suffices holds for p <= 10 only (posit16 has 12)."""
-    X = np.int32(x).view(np.float32)
-    return np.float32(sqrt_odd32(X, X, X, 5)).view(np.int32)
+    X = bits_as(np.int32(x), np.float32)
+    return bits_as(np.float32(sqrt_odd32(X, X, X, 5)), np.int32)
 
 
 @inner_inline

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..random import element_bits
 from .exact import unpack_float64
+from .arrays import zeros
 from .inner import inner_inline
 from .longacc import longacc_add, longacc_value
 from .posit import EXP64, posit_float_bits, round_exact
@@ -58,7 +59,7 @@ def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
     rounding (sr None: p is deterministic, and no stochastic code is compiled). (Values, not
     codes: a first call compiles no decode of its own.)"""
     b = b[start:start + a.shape[0]]
-    acc = np.zeros(limbs, np.int64)
+    acc = zeros(limbs, np.int64)
     nar = np.int64(1) << (n - 1)
     for r in range(a.shape[0]):
         acc[:] = 0

@@ -40,7 +40,7 @@ from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits6
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
-from .views import view_as
+from .arrays import bits_as, empty, view_as, zeros
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -83,7 +83,7 @@ def _first(c, k, index):
 
 @inner_inline
 def _new_counts():
-    c = np.zeros(2 * NFLAGS, np.int64)
+    c = zeros(2 * NFLAGS, np.int64)
     c[NFLAGS:] = -1
     return c
 
@@ -135,7 +135,7 @@ def _rounded_flags(x, y, rnd, p, sr, stochastic, lim):
     """``_float_flags`` of an element in a band: overflow and tininess from x rounded with the
     unbounded exponent range (branch-free)."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
-    r = round_one(np.float64(x).view(np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
+    r = round_one(bits_as(np.float64(x), np.int64), p, VALUE, DOM64, stochastic, rnd, sr) & MAG
     return _flags(x, y, (r > max_bits) & (r <= INF_BITS), r < normal_bits, maxv, minv, normal)
 
 
@@ -236,7 +236,7 @@ def _common(c, x, y, start, lo, hi, found):
     n = x.size
     inexact = 0
     count = 0
-    marks = np.zeros((n + 7) // 8 * 8, np.uint8)
+    marks = zeros((n + 7) // 8 * 8, np.uint8)
     for i in range(n):              # one branch-free pass: it vectorizes
         xi = np.float64(x[i])
         yi = np.float64(y[i])
@@ -289,7 +289,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     c = _new_counts()
     seen = 0
     maxv, normal = lim[0], lim[2]
-    idx = np.empty(TILE + 8, np.int64)
+    idx = empty(TILE + 8, np.int64)
     dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
@@ -478,8 +478,8 @@ def _same_range_common32(xs, ys, p, normal, maxv):
     kernel's time with both in cache); normal and maxv float32."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     x_bits, y_bits = view_as(xs, np.uint32), view_as(ys, np.uint32)
-    lo = np.float32(normal).view(np.uint32)
-    hi = np.float32(maxv).view(np.uint32)
+    lo = bits_as(np.float32(normal), np.uint32)
+    hi = bits_as(np.float32(maxv), np.uint32)
     q = same_range32_params(p)
     inexact, least, most = U32(0), U32(0xFFFFFFFF), U32(0)
     for i in range(x_bits.size):
@@ -523,7 +523,7 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
     c = _new_counts()
-    tile = np.zeros(NFLAGS, np.int64)
+    tile = zeros(NFLAGS, np.int64)
     seen, dense = 0, False
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
@@ -632,7 +632,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
         outs[i] = o
         m = _packed_add(m, _lean32(U32(xs[i]), o, r, lim32), special)
     n0, n1, n2, n3, n4, n5 = _unpacked(m)
-    counts = np.zeros(8, np.int64)
+    counts = zeros(8, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
         o, r, special = step(xs[i], start + i, *args)
@@ -775,7 +775,7 @@ def _added_params(p):
     is not tiny: the midpoint under 2**emin, a tie that rounds up to it (the grid point below
     has its last kept bit set); sub_top = normal_bits + 2**31 - 1 (``_added_lean``)."""
     s = U32(p.t_top - p.t_cap)
-    return (I32(U32(s << U32(23))), I32(np.float32(p.magic).view(np.uint32)),
+    return (I32(U32(s << U32(23))), I32(bits_as(np.float32(p.magic), np.uint32)),
             I32(U32(p.normal_bits - U32(p.lsb >> U32(1)))), I32(U32(p.normal_bits + MAG32)))
 
 
@@ -793,8 +793,8 @@ def _added32(b, q):
     result x)."""
     d, floor, l, sub_top = q
     a = I32(b & MAG32)
-    m = I32(max(I32(I32(a & I32(INF32)) + d), floor)).view(np.float32)
-    return np.float32(np.float32(a.view(np.float32) + m) - m).view(np.uint32)
+    m = bits_as(I32(max(I32(I32(a & I32(INF32)) + d), floor)), np.float32)
+    return bits_as(np.float32(np.float32(bits_as(a, np.float32) + m) - m), np.uint32)
 
 
 @inner_inline
@@ -888,7 +888,7 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         n3 = U32(n3 + U32(f[3]))
         n4 = U32(n4 + U32(f[4]))
         n5 = U32(n5 + U32(f[5]))
-    counts = np.zeros(8, np.int64)
+    counts = zeros(8, np.int64)
     add_counts(counts, _derive((U32(xs.size - n0), n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if n5 else 0):
         b = xs[i]
@@ -967,10 +967,10 @@ def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     (none of the others can happen there) and whose other blocks count themselves
     (``_sr_counted_block``); the random words kept in buf (uint64, CAST_TILE // 2 + 2 long;
     its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``)."""
-    lean, fix = np.zeros(5, np.int64), np.zeros(8, np.int64)
+    lean, fix = zeros(5, np.int64), zeros(8, np.int64)
     inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, _sr_counted_block,
                             (p, cr, lim32, lean, fix))[1]
-    counts = np.zeros(8, np.int64)
+    counts = zeros(8, np.int64)
     add_counts(counts, _derive((lean[0] + inexact, lean[1], lean[2], lean[3], lean[4]), k), ONE)
     add_counts(counts, fix, ONE)
     add_counts(c, counts, ONE)
@@ -985,7 +985,7 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     own loop (``kernels.pipeline``)."""
     lim32 = _float_lim32(p)
     if rand is None:
-        buf = np.empty(CAST_TILE // 2 + 2, np.uint64)
+        buf = empty(CAST_TILE // 2 + 2, np.uint64)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
         return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step,
                         (p, view_as(buf, np.uint32)[start & 1:], top_bits32(sr_bits), start),
@@ -1030,7 +1030,7 @@ def count_posit(x, y, start, lim):
     of minpos toward 0 and of maxpos toward infinity: no band, |x| alone decides."""
     c = _new_counts()
     seen = 0
-    idx = np.empty(TILE + 8, np.int64)
+    idx = empty(TILE + 8, np.int64)
     dense = False
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
@@ -1082,7 +1082,7 @@ def _fixed_rare(xi, q, sc, z, index, mode, lo, hi, wrap, rand, seed, sr_bits, sr
     v = q - z
     frac, ex = math.frexp(sc)
     rnd = element_bits(rand, seed, index, sr_bits) if mode == 6 else np.int64(0)
-    k = round_fixed_bits(np.float64(xi).view(np.int64), np.int64(frac * 9007199254740992.0), np.int64(ex - 53),
+    k = round_fixed_bits(bits_as(np.float64(xi), np.int64), np.int64(frac * 9007199254740992.0), np.int64(ex - 53),
                          mode, -WIDE, WIDE, False, rnd, sr_bits, sr_nearest) + z
     special = abs(xi) == np.inf
     ovf = ((k < lo) | (k > hi)) & (not special)
@@ -1248,7 +1248,7 @@ def _fixed_element_flags(v, ye, rnd, fx):
     INEXACT; fx = (e_s, lo, hi, mode, sr_bits, sr_nearest): the element integer is v * 2**-e_s
     rounded, saturated to [lo, hi] (the block clamps)."""
     e_s, lo, hi, mode, sr_bits, sr_nearest = fx
-    k = round_fixed_bits(np.float64(v).view(np.int64), np.int64(1), e_s, mode, -WIDE, WIDE, False, rnd, sr_bits,
+    k = round_fixed_bits(bits_as(np.float64(v), np.int64), np.int64(1), e_s, mode, -WIDE, WIDE, False, rnd, sr_bits,
                          sr_nearest)
     m = (OVERFLOW | SATURATED) if (k < lo) | (k > hi) else 0
     return m | (FLUSHED if (v != 0) & (ye == 0) else 0)
@@ -1456,7 +1456,7 @@ def unclamped_exponents(amax, out, rule):
     before the scale format's limits: ``shared_exponent`` with an unbounded scale range."""
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     for b in range(amax.size):
-        out[b] = shared_exponent(np.float64(amax[b]).view(np.int64), rule_id, emax_elem, msig_frac, even_frac,
+        out[b] = shared_exponent(bits_as(np.float64(amax[b]), np.int64), rule_id, emax_elem, msig_frac, even_frac,
                                  -(1 << 30), 1 << 30, np.int64(52))
 
 
@@ -1514,10 +1514,10 @@ def exact_flags(neg, sig, exp, y, rnd, p, sr, stochastic, lim):
     sign = ~MAG if neg else np.int64(0)
     if biased < 2047 and (sig >> lost) << lost == sig:        # float64 holds it
         mag = ((biased - 1) << 52) + (sig >> 9) if biased >= 1 else sig >> lost
-        return _float_flags(np.int64(mag | sign).view(np.float64), y, rnd, p, sr, stochastic, lim)
+        return _float_flags(bits_as(np.int64(mag | sign), np.float64), y, rnd, p, sr, stochastic, lim)
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
     r = round_exact(neg, sig, exp, p, VALUE, stochastic, rnd, sr) & MAG
     ovf = (r > max_bits) & (r <= INF_BITS)
     tiny = r < normal_bits
-    v = np.int64(odd_float64_bits(neg, sig, exp)).view(np.float64)
+    v = bits_as(np.int64(odd_float64_bits(neg, sig, exp)), np.float64)
     return _flags(v, y, ovf, tiny, maxv, minv, normal) | INEXACT | (UNDERFLOW if tiny else 0)

@@ -1,0 +1,111 @@
+"""Arrays and bit views in compiled code that compile no function of their own: ``empty`` and
+``zeros`` (new arrays), ``view_as`` (a 1-d contiguous array's bytes as another element type) and
+``bits_as`` (a scalar's bits as another type of the same width).
+
+In a kernel, ``np.empty``, ``np.zeros``, ``a.view(dtype)`` and ``np.float32(v).view(dtype)`` are
+Numba overloads: each compiles, per argument types (a scalar view also per set of compiler flags
+of its callers), an implementation as a function of its own (0.03-0.2 s of a first call each; a
+first call met two to ten of them). These lower straight into the calling function:
+
+- ``empty(shape, dtype)`` and ``zeros(shape, dtype)``: NumPy's, for an int or a tuple of ints
+  and an explicit dtype (``np.int64``, ``a.dtype``), C order; from Python they are NumPy's.
+- ``view_as(a, dtype)``: the view ``a.view(dtype)`` of a 1-d contiguous array whose size in
+  bytes is a multiple of the new element's (its callers' arrays are); any other array type
+  fails to compile. With NUMBA_DISABLE_JIT it is ``a.view(dtype)``.
+- ``bits_as(v, dtype)``: ``v.view(dtype)`` of an integer or float scalar v and a dtype of the
+  same width (``bits_as(np.float32(x), np.uint32)``); from Python it is NumPy's.
+
+>>> import numba as nb
+>>> @nb.njit
+... def scratch(n):
+...     z = zeros((2, n), np.int32)
+...     return z, empty(n, z.dtype).size
+>>> z, size = scratch(3)
+>>> z.tolist(), z.dtype.name, size
+([[0, 0, 0], [0, 0, 0]], 'int32', 3)
+>>> hex(nb.njit(lambda x: bits_as(np.float32(x), np.uint32))(1.0))
+'0x3f800000'
+"""
+import numpy as np
+from numba import types
+from numba.core import cgutils, config, errors
+from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref, lower_builtin
+from numba.core.typing.npydecl import parse_dtype, parse_shape
+from numba.extending import intrinsic, type_callable
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape, populate_array
+
+
+def empty(shape, dtype) -> np.ndarray:
+    """``np.empty(shape, dtype)``; in compiled code lowered in place (see the module)."""
+    return np.empty(shape, dtype)
+
+
+def zeros(shape, dtype) -> np.ndarray:
+    """``np.zeros(shape, dtype)``; in compiled code lowered in place (see the module)."""
+    return np.zeros(shape, dtype)
+
+
+def _new_array_type(shape, dtype):
+    ndim, element = parse_shape(shape), parse_dtype(dtype)
+    return None if ndim is None or element is None else types.Array(element, ndim, "C")
+
+
+def _lower_new(context, builder, sig, args, zero: bool):
+    shapes = _parse_shape(context, builder, sig.args[0], args[0])
+    ary = _empty_nd_impl(context, builder, sig.return_type, shapes)
+    if zero:
+        cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
+    return impl_ret_new_ref(context, builder, sig.return_type, ary._getvalue())
+
+
+for _function, _zero in ((empty, False), (zeros, True)):
+    type_callable(_function)(lambda context: _new_array_type)
+    lower_builtin(_function, types.Any, types.Any)(
+        lambda context, builder, sig, args, zero=_zero: _lower_new(context, builder, sig, args, zero))
+
+
+def bits_as(v, dtype):
+    """``v.view(dtype)`` of a NumPy scalar; in compiled code a bit cast (see the module)."""
+    return v.view(dtype)
+
+
+@type_callable(bits_as)
+def _bits_as_type(context):
+    def typer(v, dtype):
+        to = parse_dtype(dtype)
+        if not (isinstance(v, (types.Integer, types.Float)) and isinstance(to, (types.Integer, types.Float))
+                and to.bitwidth == v.bitwidth):
+            raise errors.TypingError(f"bits_as takes an integer or float scalar and a dtype of its width; got {v}, {dtype}")
+        return to
+    return typer
+
+
+@lower_builtin(bits_as, types.Any, types.Any)
+def _lower_bits_as(context, builder, sig, args):
+    return builder.bitcast(args[0], context.get_value_type(sig.return_type))
+
+
+@intrinsic
+def _view_as(typingctx, a, dtype):
+    if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"):
+        raise errors.TypingError(f"view_as takes a 1-d contiguous array; got {a}")
+    to = dtype.instance_type
+    ret = types.Array(to, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        dst = context.make_array(ret)(context, builder)
+        intp = context.get_value_type(types.intp)
+        size = context.get_abi_sizeof(context.get_data_type(to))
+        nbytes = builder.mul(src.nitems, intp(context.get_abi_sizeof(context.get_data_type(a.dtype))))
+        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[builder.udiv(nbytes, intp(size))],
+                       strides=[intp(size)], itemsize=intp(size), meminfo=src.meminfo, parent=src.parent)
+        return impl_ret_borrowed(context, builder, ret, dst._getvalue())
+    return ret(a, dtype), codegen
+
+
+def _view_as_python(a, dtype):
+    return a.view(dtype)
+
+
+view_as = _view_as_python if config.DISABLE_JIT else _view_as
