@@ -223,17 +223,17 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     (3-D) per row the amax and scales of the inner blocks side by side, then the elements.
     """
     bs = x.shape[1]
-    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
+    n = GROUP if x.ndim == 2 else maximum(x.shape[2], GROUP)
     amax = zeros(n, np.int64)
     inv = zeros(n, np.float64)
     scl = zeros(n, np.float64)
     if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
         for g in range(row_lo, row_hi, GROUP):
-            rows = min(GROUP, row_hi - g)
+            rows = minimum(GROUP, row_hi - g)
             for i in range(rows):
                 m = np.int64(0)
                 for t in range(bs):
-                    m = max(m, _abs_bits(x[g + i, t]))
+                    m = maximum(m, _abs_bits(x[g + i, t]))
                 amax[i] = m
             _scales(amax, rows, sexp, g, 1, inv, scl, rule)
             for i in range(rows):
@@ -253,7 +253,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             amax[j] = 0
         for t in range(bs):
             for j in range(inner):
-                amax[j] = max(amax[j], _abs_bits(x[r, t, j]))
+                amax[j] = maximum(amax[j], _abs_bits(x[r, t, j]))
         _scales(amax, inner, sexp, r, 0, inv, scl, rule)
         for t in range(bs):
             for j in range(inner):
@@ -304,7 +304,7 @@ def _amax32_rows(x, g, rows, amax):
     for i in range(rows):
         m = np.int32(0)
         for t in range(x.shape[1]):
-            m = max(m, _abs_bits32(x[g + i, t]))
+            m = maximum(m, _abs_bits32(x[g + i, t]))
         amax[i] = m
 
 
@@ -317,7 +317,7 @@ def _amax32_inner(x, r, j0, n, amax):
     for t in range(x.shape[1]):
         xs = x[r, t, j0:j0 + n]         # (a slice: j0 + j, a signed index, would gather)
         for j in range(n):
-            amax[j] = max(amax[j], _abs_bits32(xs[j]))
+            amax[j] = maximum(amax[j], _abs_bits32(xs[j]))
 
 
 @inner_inline
@@ -361,13 +361,13 @@ def quantize_fp32_scaled(x, row_lo, row_hi, out, codes, svals, rand, seed, start
     the last axis).
     """
     bs = x.shape[1]
-    n = GROUP if x.ndim == 2 else max(x.shape[2], GROUP)
+    n = GROUP if x.ndim == 2 else maximum(x.shape[2], GROUP)
     emax32, tiny32, max32 = np.float32(elem_max), np.float32(scale_tiny), np.float32(scale_max)
     amax = zeros(n, np.int32)
     total = zeros(n, np.float32)
     if x.ndim == 2:     # blocks along the last axis (2-D): per group of rows, amax, then scales, then elements
         for g in range(row_lo, row_hi, GROUP):
-            rows = min(GROUP, row_hi - g)
+            rows = minimum(GROUP, row_hi - g)
             _amax32_rows(x, g, rows, amax)
             for i in range(rows):         # a vectorized loop over blocks
                 svals[g + i, 0], total[i] = nvfp4_scale(bits_as(np.int32(amax[i]), np.float32), p_scale, ts, emax32,
@@ -409,7 +409,7 @@ def finite_amax32(bits):
     bits (0 when there is none)."""
     m = np.int32(0)
     for i in range(bits.size):
-        m = max(m, _finite32(np.int32(bits[i] & np.int32(0x7FFFFFFF))))
+        m = maximum(m, _finite32(np.int32(bits[i] & np.int32(0x7FFFFFFF))))
     return m
 
 
@@ -430,8 +430,8 @@ def block_amax32(x, row_lo, row_hi, amax):
     blocks = amax[row_lo * inner:row_hi * inner]
     m = top = np.int32(0)
     for b in range(blocks.size):
-        m = max(m, _finite32(blocks[b]))
-        top = max(top, blocks[b])
+        m = maximum(m, _finite32(blocks[b]))
+        top = maximum(top, blocks[b])
     if top < np.int32(0x7F800000):
         return m
     for b in range(blocks.size):      # blocks with Inf or NaN: their finite elements
@@ -439,9 +439,9 @@ def block_amax32(x, row_lo, row_hi, amax):
             r, j = divmod(row_lo * inner + b, inner)
             for t in range(bs):
                 if x.ndim == 2:
-                    m = max(m, _finite32(_abs_bits32(x[r, t])))
+                    m = maximum(m, _finite32(_abs_bits32(x[r, t])))
                 else:
-                    m = max(m, _finite32(_abs_bits32(x[r, t, j])))
+                    m = maximum(m, _finite32(_abs_bits32(x[r, t, j])))
     return m
 
 
@@ -526,7 +526,7 @@ def lean_finite32(y, zk, p, cp):
     a = U32(y & U32(0x7FFFFFFF))
     small = bits_as(np.float32(np.float32(bits_as(np.uint32(a), np.float32) + p.magic) - p.magic), np.uint32)
     g = nearest_grid32(a, p)
-    r = min(small if np.int32(a) < np.int32(p.normal_bits) else g, p.max_bits)
+    r = minimum(small if np.int32(a) < np.int32(p.normal_bits) else g, p.max_bits)
     sign = U32(y ^ a)
     return U32(r | (sign if r != 0 else U32(sign & p.zero_sign))), U32(0), g > p.max_bits, g < p.normal_bits
 
@@ -554,7 +554,7 @@ def int_element32(y, zk, q, cp):
     tiny."""
     t = bits_as(np.uint32(y), np.float32) * q.scale
     k_u = np.rint(t)
-    k = min(max(k_u, q.lo), q.hi) + np.float32(0)
+    k = minimum(maximum(k_u, q.lo), q.hi) + np.float32(0)
     k = np.float32(0) if t != t else k
     code = U32(0) if cp is None else U32(U32(np.int32(k)) & q.mask)
     return bits_as(np.float32(k * q.inv), np.uint32), code, (k_u < q.lo) | (k_u > q.hi), False
@@ -812,7 +812,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     if x.ndim == 2:
         step = GROUP if tally is None else COUNT_GROUP
         for g in range(row_lo, row_hi, step):
-            rows = min(step, row_hi - g)
+            rows = minimum(step, row_hi - g)
             limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, *sargs)
             off = 0 if k is None else _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
             args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
@@ -915,7 +915,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
     amax, s_in, s_out, zs = work
     if x.ndim == 2:
         for g in range(row_lo, row_hi, group):
-            rows = min(group, row_hi - g)
+            rows = minimum(group, row_hi - g)
             scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, *sargs)
             _pass32(x[g:g + rows], s_in, s_out, out[g:g + rows], None, zs, p, cp, None, lean, scaled, None, lim,
                     False)
@@ -923,7 +923,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
     bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
         for j0 in range(0, inner, chunk):
-            n = min(chunk, inner - j0)
+            n = minimum(chunk, inner - j0)
             scales(_amaxes(x, r, j0, n, amax, stored), n, r * inner + j0, s_in, s_out, None, *sargs)
             for t in range(bs):
                 _pass32(x[r, t, j0:j0 + n], s_in, s_out, out[r, t, j0:j0 + n], None, zs, p, cp, None, lean, scaled,
@@ -934,7 +934,7 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
 def _pow2_of(k):
     """2**k as a float32, -149 <= k <= 127 (int32 lanes)."""
     return bits_as(np.int32(np.int32((k + np.int32(127)) << np.int32(23)) if k >= np.int32(-126)
-                    else np.int32(np.int32(1) << np.int32(max(k + np.int32(149), np.int32(0)) & np.int32(31)))
+                    else np.int32(np.int32(1) << np.int32(maximum(k + np.int32(149), np.int32(0)) & np.int32(31)))
                     ), np.float32)
 
 
@@ -969,7 +969,7 @@ def shared_exponent32(m, rule):
 def limited_exponent32(raw, m, s_lo, s_hi):
     """The shared exponent of amax bits m from its ``raw_exponent32`` raw: s_lo for m = 0, at
     least s_lo, NAN_EXP above s_hi and for an Inf or NaN amax (int32 lanes)."""
-    s = np.int32(s_lo) if m == 0 else max(raw, np.int32(s_lo))
+    s = np.int32(s_lo) if m == 0 else maximum(raw, np.int32(s_lo))
     return np.int32(NAN_EXP) if (s > np.int32(s_hi)) | (m >= np.int32(0x7F800000)) else s
 
 
@@ -1007,7 +1007,7 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
     lay above max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = bits_as(np.int32(amax[i]), np.float32)
-        b = min(max((a / emax32) / ts, tiny32), max32)
+        b = minimum(maximum((a / emax32) / ts, tiny32), max32)
         sv = bits_as(np.uint32(nearest32_one(bits_as(np.float32(b), np.uint32), p_scale)), np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
     top = bottom = 0

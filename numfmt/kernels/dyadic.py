@@ -4,6 +4,7 @@ two 64-bit halves, so int64 z works as well as int32 z."""
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from ..rounding import flags_of, rounds_away
 from .inner import inner, inner_inline
 
@@ -58,7 +59,7 @@ def requantize(z, b, c, zero_point, lo, hi, rounding, out):
     zero_point have one element (for all) or one per element of z."""
     for i in range(z.size):
         q = _mul_shift_round(np.int64(z[i]), b[_at(b, i)], c[_at(c, i)], rounding)
-        out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)
+        out[i] = minimum(maximum(q + zero_point[_at(zero_point, i)], lo), hi)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -68,7 +69,7 @@ def requantize_int32(z, b, c, zero_point, lo, hi, rounding, out):
     for i in range(z.size):
         p = np.int64(z[i]) * b
         q = _round_quotient(p >> c, p & mask, c, p < 0, rounding)
-        out[i] = min(max(q + zero_point, lo), hi)
+        out[i] = minimum(maximum(q + zero_point, lo), hi)
 
 
 @nb.njit(cache=True)
@@ -116,7 +117,7 @@ def gemmlowp_requantize(z, multiplier, shift, zero_point, lo, hi, out):
         right = 0 if s > 0 else -s
         x = np.int64(z[i]) << left      # the caller checked that it stays in int32
         q = _rdbpot(_srdhm(x, np.int64(multiplier[_at(multiplier, i)])), right)
-        out[i] = min(max(q + zero_point[_at(zero_point, i)], lo), hi)
+        out[i] = minimum(maximum(q + zero_point[_at(zero_point, i)], lo), hi)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -222,7 +222,7 @@ def fast_element(xi, c, flags, wrap, stochastic, rnd):
     k_u = where(neg, c.zero - m, m)
     w = k_u - np.floor(k_u * c.inv_modulus) * c.modulus     # k_u mod 2**bits, exact
     w = where(a - a == c.zero, w, c.zero)                    # an overflow to Inf: residue 0
-    k = where(wrap, where(w > c.hi, w - c.modulus, w), min(max(k_u, c.lo), c.hi))
+    k = where(wrap, where(w > c.hi, w - c.modulus, w), minimum(maximum(k_u, c.lo), c.hi))
     return t, k_u, where(xi != xi, c.zero, k)
 
 
@@ -270,7 +270,7 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
         if nearest_even:
             t = xi * c.scale
             k_u = np.rint(t) + c.zero
-            k = where(xi != xi, c.zero, min(max(k_u, c.lo), c.hi))
+            k = where(xi != xi, c.zero, minimum(maximum(k_u, c.lo), c.hi))
         else:
             rnd = element_bits(rand, seed, start + i, sr_bits) if stochastic else np.int64(0)
             t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
@@ -352,8 +352,8 @@ def _affine_nearest_even(xi, s, z, bounds):
     step is exact (float32 for formats of at most 16 bits and the wide range int24, else
     float64 and int32)."""
     wide_lo, wide_hi, lo, hi = bounds
-    r = min(max(np.rint(xi / s), wide_lo), wide_hi)
-    return min(max(r + z, lo), hi)
+    r = minimum(maximum(np.rint(xi / s), wide_lo), wide_hi)
+    return minimum(maximum(r + z, lo), hi)
 
 
 def as_integer(q):

@@ -365,7 +365,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     words = view_as(buf, np.uint32)
     topk = top_bits32(k)
     n = x_bits.size
-    lo_pair = min(start & 1, n)
+    lo_pair = minimum(start & 1, n)
     hi_pair = lo_pair + ((n - lo_pair) & ~1)
     x64, out64 = view_as(x_bits[lo_pair:hi_pair], np.uint64), view_as(out_bits[lo_pair:hi_pair], np.uint64)
     nans = 0
@@ -375,7 +375,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     while first < n:
         paired = (first >= lo_pair) & (first < hi_pair)
         fixed_pass = paired & (misses < MISS_RUN)
-        end = min(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair) if paired else first + 1
+        end = minimum(first + (fixed_block if fixed_pass else DRAW_BLOCK), hi_pair) if paired else first + 1
         at = (first + lo_pair) if whole else (start + first) & 1     # where element first's word goes
         if fixed_pass:
             pairs = (first - lo_pair) >> 1
@@ -401,7 +401,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
 def _widen(low, high, b):
     """(low, high) widened to the magnitude of the float32 bits b."""
     a = U32(b & U32(0x7FFFFFFF))
-    return min(low, a), max(high, a)
+    return minimum(low, a), maximum(high, a)
 
 
 @inner_inline
@@ -513,7 +513,7 @@ def same_range32_one(b, q):
     keep, bias_even, bias_odd, neg_bias_even, neg_bias_odd, clamp_bits, nan_bits = q
     sign = U32(b & U32(0x80000000))
     a = U32(b ^ sign)
-    odd = U32(min(a, U32(0x7F800000)) & U32(U32(~keep) + U32(1))) != 0
+    odd = U32(minimum(a, U32(0x7F800000)) & U32(U32(~keep) + U32(1))) != 0
     bias = (neg_bias_odd if odd else neg_bias_even) if sign != 0 else (bias_odd if odd else bias_even)
     return same_range32_add(a, sign, bias, keep, clamp_bits, nan_bits)
 
@@ -523,7 +523,7 @@ def same_range32_add(a, sign, bias, keep, clamp_bits, nan_bits):
     """The float32 bits of the magnitude bits a (uint32; NaN payloads clamped to Inf's) plus
     bias, cut to the kept bits ``keep``, at most clamp_bits, with the sign bit ``sign``; for a
     NaN (a above Inf's bits) nan_bits with the sign."""
-    r = U32(min(U32(U32(min(a, U32(0x7F800000)) + bias) & keep), clamp_bits) | sign)
+    r = U32(minimum(U32(U32(minimum(a, U32(0x7F800000)) + bias) & keep), clamp_bits) | sign)
     return U32(nan_bits | sign) if a > U32(0x7F800000) else r
 
 
@@ -583,7 +583,7 @@ def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, 
     high = U32(0)
     for j in range(xs.size):
         outs[j] = same_range_sr32_one(xs[j], U32(words[j] & topk), keep, to_bias, clamp_bits, nan_bits)
-        high = max(high, U32(xs[j] & U32(0x7FFFFFFF)))
+        high = maximum(high, U32(xs[j] & U32(0x7FFFFFFF)))
     return 0, high <= clamp_bits
 
 

@@ -12,6 +12,7 @@ SEQUENTIAL, BLOCKED, EXACT).
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from .arrays import empty, zeros
 
 SEQUENTIAL, BLOCKED, EXACT = 0, 1, 2
@@ -26,7 +27,7 @@ def _fit(v, lo, hi, wrap, st):
     """v brought into [lo, hi]: modulo hi - lo + 1 (a power of two) for wrap, else clamped;
     st[0] counts the values that were outside, st[1] those of them that became 0."""
     if v < lo or v > hi:
-        v = (((v - lo) & (hi - lo)) + lo) if wrap else max(lo, min(v, hi))
+        v = (((v - lo) & (hi - lo)) + lo) if wrap else maximum(lo, minimum(v, hi))
         _outside(v, st)
     return v
 
@@ -77,7 +78,7 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
     EXACT (one fit of the exact sum). status[o] = (the number of fits that overflowed, the
     number of them that gave 0)."""
     M = a.shape[1]
-    P = max(bt.shape[1], 1)
+    P = maximum(bt.shape[1], 1)
     n = a.shape[2]
     terms = empty(n, np.int64)
     st = zeros(2, np.int64)
@@ -99,7 +100,7 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
         elif order == BLOCKED:
             s = np.int64(0)
             for b0 in range(0, n, block):
-                s = _fit(s + _sequential(terms, b0, min(b0 + block, n), lo, hi, wrap, st), lo, hi, wrap, st)
+                s = _fit(s + _sequential(terms, b0, minimum(b0 + block, n), lo, hi, wrap, st), lo, hi, wrap, st)
         else:
             s = _sequential(terms, 0, n, lo, hi, wrap, st)
         out[idx] = s

@@ -17,7 +17,7 @@ partial sum, and a sum that stays below the caller's bound (below which every su
 terms is exact) had no inexact addition.
 """
 import numpy as np
-from ..lanes import maximum
+from ..lanes import maximum, minimum
 from .arrays import bits_as, empty, zeros
 from .inner import inner_inline
 from .pipeline import kernel
@@ -283,29 +283,29 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
     emax = empty(P, np.int64)
     scale = empty(P, np.float64)
     inexact = None if counts is None else zeros(P, np.int32)
-    chunk = promote if promote > 0 else max(n, 1)
+    chunk = promote if promote > 0 else maximum(n, 1)
     for r in range(out.shape[0]):
         x, y = _operands(a, b, start + r)
         row = out[r]
-        for c0 in range(0, max(n, 1), chunk):
+        for c0 in range(0, maximum(n, 1), chunk):
             s[:] = 0.0
-            for g0 in range(c0, min(c0 + chunk, n), k):
+            for g0 in range(c0, minimum(c0 + chunk, n), k):
                 g1 = min(g0 + k, c0 + chunk, n)
                 for j in range(P):
                     emax[j] = _exponent(s[j])
                 for i in range(g0, g1):
                     xi = np.float64(x[i])
                     for j in range(P):
-                        emax[j] = max(emax[j], _exponent(xi * np.float64(y[i, j])))
+                        emax[j] = maximum(emax[j], _exponent(xi * np.float64(y[i, j])))
                 for j in range(P):
-                    scale[j] = _pow2(min(align - emax[j], 1023))
+                    scale[j] = _pow2(minimum(align - emax[j], 1023))
                     total[j] = np.trunc(s[j] * scale[j])
                 for i in range(g0, g1):
                     xi = np.float64(x[i])
                     for j in range(P):
                         total[j] += np.trunc(xi * np.float64(y[i, j]) * scale[j])
                 for j in range(P):
-                    exact = total[j] * _pow2(max(emax[j] - align, -1022))
+                    exact = total[j] * _pow2(maximum(emax[j] - align, -1022))
                     s[j] = _to_binary32(exact, toward_zero)
                     if inexact is not None:
                         inexact[j] += np.int32(s[j] != exact)

@@ -296,7 +296,7 @@ def _fast_range(n, es, dom64):
     and a carry out of the fraction reaches 2**(s + 1), the next posit: the float trick rounds."""
     dom_bias, top = (1023, 0x7FF) if dom64 else (127, 0xFF)
     reach = (n - 2 - es) << es
-    return max(dom_bias - reach, 1), min(dom_bias + reach - 1, top - 1)
+    return maximum(dom_bias - reach, 1), minimum(dom_bias + reach - 1, top - 1)
 
 
 @inner_inline
@@ -314,12 +314,12 @@ def _fast_grid(bits, c):
     n, es, p, dom64, e_lo, e_hi = c
     dom_m, dom_bias = (52, 1023) if dom64 else (23, 127)
     sign = bits & (np.int64(-1) << (63 if dom64 else 31))
-    a = min(bits ^ sign, EXP64 if dom64 else EXP32)   # NaN payloads clamped (no int64 overflow)
+    a = minimum(bits ^ sign, EXP64 if dom64 else EXP32)   # NaN payloads clamped (no int64 overflow)
     E = a >> dom_m
     s = E - dom_bias
     kr = s >> es                                  # regime value and length
     fb = n - 1 - (kr + 2 if kr >= 0 else 1 - kr) - es
-    sh = min(max(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
+    sh = minimum(maximum(dom_m - fb, 0), dom_m)          # discarded bits (clamped: rejected lanes stay defined)
     last = (s & 1) if es else np.int64(kr < 0)   # the code's last bit where fb = 0
     lsb = ((a >> sh) & 1) if fb > 0 else last
     return sign, a, sh, lsb, ((E < e_lo) | (E > e_hi)) & (a != 0)
@@ -364,7 +364,7 @@ def _bias32(neg, lsb, t, flags):
     nearest, ties_even, away_pos, away_neg, odd = flags
     full = I32(K1 << (t & K31))
     away = away_neg if neg else away_pos
-    near = I32(max(I32(I32(I32(full >> K1) - K1) + I32((ties_even & lsb) | away)), K0))
+    near = I32(maximum(I32(I32(I32(full >> K1) - K1) + I32((ties_even & lsb) | away)), K0))
     other = I32(I32(full - K1) * (I32(K1 - lsb) if odd != K0 else away))
     return near if nearest != K0 else other
 
@@ -431,7 +431,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
         block_left = U32(0)
         # (an unsigned index has no negative-index wraparound: with one, AVX-512 builds of this
         # loop gathered and scattered every element, 2.8x slower)
-        for i in range(U64(lo), U64(min(lo + COUNT_BLOCK, out.size))):
+        for i in range(U64(lo), U64(minimum(lo + COUNT_BLOCK, out.size))):
             out[i], outside = fast(source(src, i), c)
             block_left = U32(block_left + U32(outside))
         left += block_left
@@ -611,8 +611,8 @@ def is_value(bits, n, es):
     kr = s >> es                                  # regime value; s = kr * 2**es + e
     length = kr + 2 if kr >= 0 else 1 - kr
     fb = n - 1 - length - es                      # fraction bits kept (< 0: exponent bits cut)
-    frac_ok = (a & ~(np.int64(-1) << (52 - min(max(fb, 0), 52)))) == 0
-    e_ok = ((s - (kr << es)) & ~(np.int64(-1) << min(max(-fb, 0), es))) == 0
+    frac_ok = (a & ~(np.int64(-1) << (52 - minimum(maximum(fb, 0), 52)))) == 0
+    e_ok = ((s - (kr << es)) & ~(np.int64(-1) << minimum(maximum(-fb, 0), es))) == 0
     in_range = (E != 0) & (s >= -max_scale) & (s <= max_scale)
     return (a == 0) | (a > EXP64) | (in_range & frac_ok & e_ok)
 

@@ -11,6 +11,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..lanes import minimum
 from .inner import inner_inline
 
 LINE = 64                   # bytes of a cache line
@@ -43,6 +44,6 @@ def prefetch_ahead(x, out, first, count):
     same elements of out (to be written): x and out 1-d contiguous arrays of the same length
     and element size."""
     step = LINE // x.itemsize
-    for i in range(first + PREFETCH_AHEAD, min(first + PREFETCH_AHEAD + count, x.size), step):
+    for i in range(first + PREFETCH_AHEAD, minimum(first + PREFETCH_AHEAD + count, x.size), step):
         prefetch_read(x, i)
         prefetch_write(out, i)

@@ -27,6 +27,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..lanes import maximum, minimum
 from ..random import element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
@@ -488,7 +489,7 @@ def _same_range_common32(xs, ys, p, normal, maxv):
         y_bits[i] = o
         a = U32(b & U32(0x7FFFFFFF))
         inexact = U32(inexact + U32(o != b))
-        least, most = min(least, a), max(most, a)
+        least, most = minimum(least, a), maximum(most, a)
     return np.int64(inexact), (least >= lo) & (most <= hi)
 
 
@@ -698,7 +699,7 @@ def scan_firsts(c, size, need, seen, base, flags, args):
     a time by a loop without exits (which vectorizes), one by one only in a block that has
     a needed bit."""
     for lo in range(0, size if need else 0, SCAN_BLOCK):
-        hi = min(lo + SCAN_BLOCK, size)
+        hi = minimum(lo + SCAN_BLOCK, size)
         block = 0
         for i in range(lo, hi):
             block |= flags(i, *args)
@@ -793,7 +794,7 @@ def _added32(b, q):
     result x)."""
     d, floor, l, sub_top = q
     a = I32(b & MAG32)
-    m = bits_as(I32(max(I32(I32(a & I32(INF32)) + d), floor)), np.float32)
+    m = bits_as(I32(maximum(I32(I32(a & I32(INF32)) + d), floor)), np.float32)
     return bits_as(np.float32(np.float32(bits_as(a, np.float32) + m) - m), np.uint32)
 
 
@@ -1103,7 +1104,7 @@ def count_fixed(x, res, start, scale, zp, mode, lo, hi, wrap, rand, seed, sr_bit
     s_step = 0 if scale.size == 1 else 1
     z_step = 0 if zp.size == 1 else 1
     for a in range(0, x.size, TILE):
-        b = min(a + TILE, x.size)
+        b = minimum(a + TILE, x.size)
         _fixed_tile(c, x[a:b], res[a:b], start + a, scale[a * s_step:], s_step, zp[a * z_step:], z_step,
                     mode, lo, hi, wrap, rand, seed, sr_bits, sr_nearest)
     return c
@@ -1403,7 +1404,7 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
         c0 *= RUN
         row, q = divmod(run, per_row)
         k0 = q * bs if inner == 1 else q
-        length = min(bs, n - k0) if inner == 1 else min(RUN, inner - c0)
+        length = minimum(bs, n - k0) if inner == 1 else minimum(RUN, inner - c0)
         sbase = (row * blocks + k0 // bs) * inner + c0
         sstep = 0 if inner == 1 else 1
         i0 = (row * n + k0) * inner + c0
@@ -1510,7 +1511,7 @@ def exact_flags(neg, sig, exp, y, rnd, p, sr, stochastic, lim):
     if sig == 0:
         return _float_flags(0.0, y, rnd, p, sr, stochastic, lim)
     biased = exp + 1084                     # float64's biased exponent of sig * 2**exp
-    lost = min(max(10 - biased, 9), 63)     # the bits below float64's last place
+    lost = minimum(maximum(10 - biased, 9), 63)     # the bits below float64's last place
     sign = ~MAG if neg else np.int64(0)
     if biased < 2047 and (sig >> lost) << lost == sig:        # float64 holds it
         mag = ((biased - 1) << 52) + (sig >> 9) if biased >= 1 else sig >> lost
