@@ -885,8 +885,8 @@ def test_each_order_compiles_on_its_first_use_only_once():
             "nf.sum(np.ones(300), 'bfloat16', order='pairwise')\n"
             "nf.sum(np.ones(30), 'bfloat16', order='exact')\n"
             "nf.sum(np.ones(30), 'bfloat16', order='fused', fused_terms=4, alignment_bits=5)\n"
-            "helpers = [v for v in vars(k).values()     # (accumulate's own: lanes' minimum and maximum are shared)\n"
-            "           if hasattr(v, 'signatures') and v.py_func.__module__ == k.__name__]\n"
+            # accumulate's own helpers (lanes' minimum and maximum, imported there, are shared)
+            "helpers = [v for v in vars(k).values() if hasattr(v, 'signatures') and v.py_func.__module__ == k.__name__]\n"
             "print(sum('Literal' in str(s) for f in helpers for s in f.signatures))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[] ['sequential']"      # deterministic: the float64 route's kernel only

@@ -1,5 +1,6 @@
-"""``kernels.arrays.view_as``: NumPy's view of a 1-d contiguous array, in compiled code, without
-compiling Numba's view check; other array types fail to compile."""
+"""``kernels.arrays``: NumPy's empty, zeros and views in compiled code, lowered in place (no
+function of their own compiled); a view of another array type, or a bit cast between widths,
+fails to compile."""
 import numba as nb
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ def test_same_bits_as_numpy_views():
     np.testing.assert_array_equal(words, buf.view(np.uint32))
     bits[0] = 0                     # a view: writes reach the array
     assert x[0] == 0
+    assert view_as(buf, np.uint32).tolist() == buf.view(np.uint32).tolist()     # (from Python)
 
 
 @nb.njit

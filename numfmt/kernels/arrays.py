@@ -5,13 +5,14 @@
 In a kernel, ``np.empty``, ``np.zeros``, ``a.view(dtype)`` and ``np.float32(v).view(dtype)`` are
 Numba overloads: each compiles, per argument types (a scalar view also per set of compiler flags
 of its callers), an implementation as a function of its own (0.03-0.2 s of a first call each; a
-first call met two to ten of them). These lower straight into the calling function:
+first call met two to ten of them). These lower straight into the calling function (each is a
+Python function with a typing and a lowering registered for it):
 
 - ``empty(shape, dtype)`` and ``zeros(shape, dtype)``: NumPy's, for an int or a tuple of ints
   and an explicit dtype (``np.int64``, ``a.dtype``), C order; from Python they are NumPy's.
 - ``view_as(a, dtype)``: the view ``a.view(dtype)`` of a 1-d contiguous array whose size in
   bytes is a multiple of the new element's (its callers' arrays are); any other array type
-  fails to compile. With NUMBA_DISABLE_JIT it is ``a.view(dtype)``.
+  fails to compile; from Python it is NumPy's.
 - ``bits_as(v, dtype)``: ``v.view(dtype)`` of an integer or float scalar v and a dtype of the
   same width (``bits_as(np.float32(x), np.uint32)``); from Python it is NumPy's.
 
@@ -28,10 +29,10 @@ first call met two to ten of them). These lower straight into the calling functi
 """
 import numpy as np
 from numba import types
-from numba.core import cgutils, config, errors
+from numba.core import cgutils, errors
 from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref, lower_builtin
 from numba.core.typing.npydecl import parse_dtype, parse_shape
-from numba.extending import intrinsic, type_callable
+from numba.extending import type_callable
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape, populate_array
 
 
@@ -85,27 +86,30 @@ def _lower_bits_as(context, builder, sig, args):
     return builder.bitcast(args[0], context.get_value_type(sig.return_type))
 
 
-@intrinsic
-def _view_as(typingctx, a, dtype):
-    if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"):
-        raise errors.TypingError(f"view_as takes a 1-d contiguous array; got {a}")
-    to = dtype.instance_type
-    ret = types.Array(to, 1, "C")
-
-    def codegen(context, builder, signature, args):
-        src = context.make_array(signature.args[0])(context, builder, args[0])
-        dst = context.make_array(ret)(context, builder)
-        intp = context.get_value_type(types.intp)
-        size = context.get_abi_sizeof(context.get_data_type(to))
-        nbytes = builder.mul(src.nitems, intp(context.get_abi_sizeof(context.get_data_type(a.dtype))))
-        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[builder.udiv(nbytes, intp(size))],
-                       strides=[intp(size)], itemsize=intp(size), meminfo=src.meminfo, parent=src.parent)
-        return impl_ret_borrowed(context, builder, ret, dst._getvalue())
-    return ret(a, dtype), codegen
-
-
-def _view_as_python(a, dtype):
+def view_as(a, dtype) -> np.ndarray:
+    """``a.view(dtype)``; in compiled code lowered in place, for a 1-d contiguous array (see the
+    module)."""
     return a.view(dtype)
 
 
-view_as = _view_as_python if config.DISABLE_JIT else _view_as
+@type_callable(view_as)
+def _view_as_type(context):
+    def typer(a, dtype):
+        to = parse_dtype(dtype)
+        if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C") or to is None:
+            raise errors.TypingError(f"view_as takes a 1-d contiguous array; got {a}")
+        return types.Array(to, 1, "C")
+    return typer
+
+
+@lower_builtin(view_as, types.Any, types.Any)
+def _lower_view_as(context, builder, sig, args):
+    (a, _), ret = sig.args, sig.return_type
+    src = context.make_array(a)(context, builder, args[0])
+    dst = context.make_array(ret)(context, builder)
+    intp = context.get_value_type(types.intp)
+    size = context.get_abi_sizeof(context.get_data_type(ret.dtype))
+    nbytes = builder.mul(src.nitems, intp(context.get_abi_sizeof(context.get_data_type(a.dtype))))
+    populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[builder.udiv(nbytes, intp(size))],
+                   strides=[intp(size)], itemsize=intp(size), meminfo=src.meminfo, parent=src.parent)
+    return impl_ret_borrowed(context, builder, ret, dst._getvalue())
