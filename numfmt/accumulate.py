@@ -18,7 +18,7 @@ from .casts.common import NO_RANDOM_BITS, as_float_array, kernel_products, kerne
 from . import report as _report
 from .casts.report import combine, rounding_report
 from .parallel import run_chunked, run_ranges
-from .casts.floating import overflow_mark, fits_float32, kernel_params, sr_params
+from .casts.floating import float32_domain, overflow_mark, fits_float32, kernel_params, sr_params
 from .formats.registry import format as _format
 from .intacc import IntegerPlan, is_integer_format
 from .kernels import accumulate as kern
@@ -72,31 +72,57 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
     return int(value)
 
 
-def _value_check(fmt) -> tuple:
-    """What ``kernels.accumulate.count_not_values`` needs of fmt (int64 numbers)."""
-    p = kernel_params(fmt, True, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0]
+def _value_check(fmt, float32: bool) -> tuple:
+    """What ``kernels.accumulate.count_not_values`` needs of fmt (int64 numbers), or with
+    ``float32`` ``count_not_values32`` (``kernels.accumulate.value_check32``)."""
+    p = kernel_params(fmt, not float32, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0]
     numbers = (p.M, p.sub_shift_base, p.q_bits, p.max_bits, p.min_bits, p.unsigned, fmt.has_nan, fmt.has_inf,
                fmt.has_inf and fmt.signed)
-    return tuple(np.int64(v) for v in numbers)
+    return kern.value_check32(*numbers) if float32 else tuple(np.int64(v) for v in numbers)
 
 
-def _check_values(x: np.ndarray, fmt, argument: str) -> tuple[float, float]:
-    """Raise ValueError unless every element of x is a value of fmt (NaN where fmt has NaN), as
-    ``numfmt.ops.representable`` decides (``kernels.accumulate.count_not_values``, on every core);
-    else, from the same pass, (the smallest nonzero magnitude, Inf where there is none; the
-    largest magnitude, Inf where x holds an Inf or a NaN) of its elements."""
-    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    c = _value_check(fmt)
-    parts = run_ranges(lambda lo, hi: kern.count_not_values(flat[lo:hi], c), flat.size)
-    count = int(np.sum([part[0] for part in parts]))
-    if count:
-        first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
-        index = tuple(int(i) for i in np.unravel_index(first, x.shape))
-        raise ValueError(f"{count} of {x.size} elements of {argument} are not values of {fmt.name}; "
-                         f"first: {float(flat[first])!r} at index {index}; round them first with "
-                         f"numfmt.round({argument}, {fmt.name!r}) or pass inputs='round'")
-    lo, hi = min(part[1] for part in parts), min(max(part[2] for part in parts), _INF_BITS)
-    return float(np.int64(lo).view(np.float64)), float(np.int64(hi).view(np.float64))
+CHECK_WORK = 0.25       # a value check's work per element, in ``run_ranges``' units (its int32 loop: 4 per ns)
+
+
+def _check_values(arrays: dict, fmt) -> dict:
+    """Raise ValueError unless every element of each array (name -> array) is a value of fmt
+    (NaN where fmt has NaN), as ``numfmt.ops.representable`` decides
+    (``kernels.accumulate.count_not_values``, or for float32 arrays where float32 holds fmt's
+    values ``count_not_values32``); else, from the same pass, name -> (the smallest nonzero
+    magnitude, Inf where there is none; the largest magnitude, Inf where the array holds an
+    Inf or a NaN). The arrays are checked in one call of ``run_ranges`` over all their
+    elements (one handoff to the threads for a matmul's two operands, not two)."""
+    checks, start = [], 0
+    for name, x in arrays.items():
+        flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+        float32 = flat.dtype == np.float32 and float32_domain(fmt)
+        kernel = kern.count_not_values32 if float32 else kern.count_not_values
+        checks.append((name, x.shape, flat, flat.view(np.int32) if float32 else flat, kernel,
+                       _value_check(fmt, float32), float32, start))
+        start += flat.size
+
+    def task(lo, hi):
+        return [(name, kernel(data[max(lo, first) - first:min(hi, first + data.size) - first], c))
+                for name, _, _, data, kernel, c, _, first in checks if max(lo, first) < min(hi, first + data.size)]
+
+    work = CHECK_WORK if all(check[6] for check in checks) else 1.0
+    parts = [part for task_parts in run_ranges(task, start, work) for part in task_parts]
+    magnitudes = {}
+    for name, shape, flat, _, _, _, float32, _ in checks:
+        mine = [result for part_name, result in parts if part_name == name]
+        count = int(np.sum([result[0] for result in mine], dtype=np.int64))
+        if count:
+            first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
+            index = tuple(int(i) for i in np.unravel_index(first, shape))
+            raise ValueError(f"{count} of {flat.size} elements of {name} are not values of {fmt.name}; "
+                             f"first: {float(flat[first])!r} at index {index}; round them first with "
+                             f"numfmt.round({name}, {fmt.name!r}) or pass inputs='round'")
+        bits_type, float_type, inf_bits = (np.int32, np.float32, 0x7F800000) if float32 else \
+            (np.int64, np.float64, _INF_BITS)
+        lo = min((result[1] for result in mine), default=inf_bits)
+        hi = min(max((result[2] for result in mine), default=0), inf_bits)
+        magnitudes[name] = tuple(float(bits_type(v).view(float_type)) for v in (lo, hi))
+    return magnitudes
 
 
 def _rounder(fmt, mode: Rounding, overflow: str, stochastic, report: bool = False) -> tuple:
@@ -224,7 +250,7 @@ class _Plan:
         checked to hold values of fmt; their magnitudes (``_check_values``) kept for ``run``
         (``self.magnitudes``, name -> (smallest nonzero, largest))."""
         arrays = round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
-        self.magnitudes = {name: _check_values(arr, self.fmt, name) for name, arr in arrays.items()}
+        self.magnitudes = _check_values(arrays, self.fmt)
         return arrays
 
     def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool, report: bool = False):

@@ -599,9 +599,12 @@ def _check_value_check(fmt, dtype):
     magnitudes: tests/test_machine_sum.py) counts the elements that ``numfmt.ops.representable``
     (the cast to nearest even) rejects, and rejects the same ones, for every registered float
     format and random ones: values, their neighbours, halfway points, Inf, NaN, signed zeros
-    and random bit patterns."""
+    and random bit patterns. float32 inputs of formats that float32 holds take
+    ``count_not_values32`` (int32 lanes) in ``_check_values``: the same counts, element by
+    element, and the same smallest and largest magnitudes."""
     from numfmt.accumulate import _value_check
-    from numfmt.kernels.accumulate import count_not_values
+    from numfmt.casts.floating import float32_domain
+    from numfmt.kernels.accumulate import count_not_values, count_not_values32
     from numfmt.ops import representable
     rng = np.random.default_rng(7)
     itype = np.int32 if dtype == np.float32 else np.int64
@@ -609,18 +612,29 @@ def _check_value_check(fmt, dtype):
     noise = rng.integers(info.min, info.max, 20000, dtype=itype, endpoint=True).view(dtype)
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e38], dtype)
     codes = np.arange(min(1 << fmt.bits, 1 << 12), dtype=np.uint16 if fmt.bits <= 16 else np.uint32)
-    c = _value_check(fmt)
+    c = _value_check(fmt, False)
+    checks = [lambda v: count_not_values(v, c)]
+    if dtype == np.float32 and float32_domain(fmt):
+        c32 = _value_check(fmt, True)
+        checks.append(lambda v: count_not_values32(v.view(np.int32), c32))
     with np.errstate(all="ignore"):
         vals = nf.decode(codes, fmt, np.float64).astype(dtype)
         x = np.concatenate([vals, np.nextafter(vals, dtype(np.inf)), vals * dtype(1.5), -vals, specials, noise])
         if not (fmt.signed or fmt.has_nan):     # the cast refuses negative numbers and NaN there
             refused = (x < 0) | np.isnan(x)
-            assert count_not_values(x[refused], c)[0] == np.count_nonzero(refused), fmt.name
+            for check in checks:
+                assert check(x[refused])[0] == np.count_nonzero(refused), fmt.name
             x = x[~refused]
         bad = ~representable(x, fmt)
-    assert count_not_values(x, c)[0] == np.count_nonzero(bad), fmt.name
-    singles = [count_not_values(x[i:i + 1], c)[0] for i in range(0, x.size, 37)]
-    np.testing.assert_array_equal(singles, bad[::37], err_msg=fmt.name)
+    for check in checks:
+        assert check(x)[0] == np.count_nonzero(bad), fmt.name
+        singles = [check(x[i:i + 1])[0] for i in range(0, x.size, 37)]
+        np.testing.assert_array_equal(singles, bad[::37], err_msg=fmt.name)
+    if len(checks) == 2:        # the magnitudes too (float32 bits there, float64 bits here; Inf for a NaN)
+        for part in (x, x[np.isfinite(x)], x[x == 0], vals[vals != 0]):
+            (_, lo64, hi64), (_, lo32, hi32) = (check(part) for check in checks)
+            assert (np.int64(lo64).view(np.float64), np.int64(min(hi64, 0x7FF << 52)).view(np.float64)) == \
+                (np.int32(lo32).view(np.float32), np.int32(min(hi32, 0x7F800000)).view(np.float32)), fmt.name
 
 
 # ----------------------------------------------------------------------------- errors

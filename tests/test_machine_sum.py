@@ -133,10 +133,11 @@ def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_the_inputs_check_gives_numpys_magnitudes(dtype):
-    """The inputs' check (``accumulate._check_values``: ``kernels.accumulate.count_not_values``
-    per range, on 1 and 2 threads) gives the magnitudes that decide whether the machine's loop
-    serves: the smallest nonzero and the largest as numpy finds them, with subnormals, both
-    zeros, all zeros, an Inf or a NaN anywhere (the largest: Inf)."""
+    """The inputs' check (``accumulate._check_values``: ``kernels.accumulate.count_not_values``,
+    float32's ``count_not_values32``, per range, on 1 and 2 threads, ranges that span two
+    arrays) gives the magnitudes that decide whether the machine's loop serves: the smallest
+    nonzero and the largest as numpy finds them, with subnormals, both zeros, all zeros, an Inf
+    or a NaN anywhere (the largest: Inf), each array's own."""
     fmt = nf.format("binary32" if dtype == np.float32 else "binary64")
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(1 << 18) * np.exp2(rng.integers(-160, 120, 1 << 18))).astype(dtype)
@@ -149,9 +150,14 @@ def test_the_inputs_check_gives_numpys_magnitudes(dtype):
                 y[rng.integers(0, y.size)] = special
             mag = np.abs(y.astype(np.float64))
             expected = (np.nanmin(mag[mag != 0]), np.inf if special is not None else mag.max())
-            assert accumulate._check_values(y, fmt, "x") == expected
-        assert accumulate._check_values(np.zeros(5, dtype) * -1, fmt, "x") == (np.inf, 0.0)
-        assert accumulate._check_values(np.zeros(0, dtype), fmt, "x") == (np.inf, 0.0)
+            assert accumulate._check_values({"x": y}, fmt) == {"x": expected}
+            small = x[: 1 << 10] * dtype(2.0 ** -20)
+            both = accumulate._check_values({"b": small, "a": y}, fmt)
+            assert both == {"b": (np.abs(small[small != 0]).astype(np.float64).min(), np.abs(small).max()),
+                            "a": expected}
+        assert accumulate._check_values({"x": np.zeros(5, dtype) * -1}, fmt) == {"x": (np.inf, 0.0)}
+        assert accumulate._check_values({"x": np.zeros(0, dtype), "y": np.ones(3, dtype)}, fmt) == \
+            {"x": (np.inf, 0.0), "y": (1.0, 1.0)}
 
 
 def test_flush_to_zero_threads_fall_back():

@@ -923,6 +923,70 @@ def count_not_values(x, c):
     return count, lo, hi
 
 
+
+
+I32, U32 = np.int32, np.uint32
+_INF32 = I32(0x7F800000)
+CHECK_BLOCK = 4096      # elements per uint32 count of ``count_not_values32`` (an int64 count halves its lanes)
+
+
+def value_check32(M, sub_shift_base, q_bits, max_bits, min_bits, unsigned, nan_ok, inf_ok, neg_inf_ok) -> tuple:
+    """``count_not_values32``'s c from ``count_not_values``' numbers of the format's float32
+    ``FloatParams`` (int32): M, sub_shift_base, the least nonzero magnitude (bits) that may
+    be a value, the span of magnitudes above it, whether 0 is a value (-1) or not (0),
+    unsigned (-1) or not (0), then nan_ok, inf_ok, neg_inf_ok."""
+    least = max(q_bits, min_bits)
+    return tuple(np.int32(v) for v in (M, sub_shift_base, least, max_bits - least, -(min_bits == 0), -bool(unsigned),
+                                       nan_ok, inf_ok, neg_inf_ok))
+
+
+@inner_inline
+def _finite_miss32(b, c):
+    """Whether the float32 bits b (int32) are not a value of the format (``value_check32``'s c),
+    for b finite; True for every Inf and NaN (they lie above the largest value): off the grid
+    of its binade (``round_one``'s shift), outside [least, largest] but for a zero that is a
+    value, or negative and nonzero in an unsigned format."""
+    M, sub_shift_base, least, span, zero_ok, unsigned = c[0], c[1], c[2], c[3], c[4], c[5]
+    a = I32(b & I32(0x7FFFFFFF))
+    shift = minimum(maximum(I32(I32(23) - M), I32(sub_shift_base - maximum(I32(a >> I32(23)), I32(1)))), I32(23))
+    off_grid = I32(a & ~I32(I32(-1) << shift)) != I32(0)
+    outside = U32(U32(a) - U32(least)) > U32(span)
+    negative = I32(unsigned & I32(-(U32(b) > U32(0x80000000)))) != I32(0)
+    zero = I32(zero_ok & I32(-(a == I32(0)))) != I32(0)
+    return (off_grid | outside | negative) & (not zero)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_not_values32(bits, c):
+    """``count_not_values`` of float32 inputs, given as their bits (int32), in int32 lanes:
+    c = ``value_check32``'s, for formats whose values float32 holds, 2**emin included
+    (``casts.floating.float32_domain``). By blocks of CHECK_BLOCK: a block without an Inf or
+    NaN in one branch-free pass of ``_finite_miss32`` (its largest magnitude tells), a block
+    with one again, each Inf and NaN by its own rule. Returns (count, lo, hi), lo and hi as
+    float32 bits (int32): +Inf's where no magnitude is nonzero, above +Inf's for a NaN."""
+    nan_ok, inf_ok, neg_inf_ok = c[6], c[7], c[8]
+    wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
+    count, lo, hi = np.int64(0), U32(0xFFFFFFFF), I32(0)
+    for first in range(0, bits.size, CHECK_BLOCK):
+        block = bits[first:first + CHECK_BLOCK]
+        misses, top = U32(0), I32(0)
+        for i in range(block.size):
+            b = I32(block[i])
+            a = I32(b & I32(0x7FFFFFFF))
+            misses = U32(misses + U32(_finite_miss32(b, c)))
+            top = maximum(top, a)
+            lo = minimum(lo, U32(U32(a) - U32(1)))      # (a zero wraps to the top)
+        if top >= _INF32:
+            misses = U32(0)
+            for i in range(block.size):
+                b = I32(block[i])
+                a = I32(b & I32(0x7FFFFFFF))
+                special = (neg_inf_ok if b < I32(0) else inf_ok) if a == _INF32 else nan_ok
+                misses = U32(misses + U32(_finite_miss32(b, c) if a < _INF32 else special == I32(0)))
+        count += misses
+        hi = maximum(hi, top)
+    return count, minimum(I32(lo + U32(1)) if lo != U32(0xFFFFFFFF) else _INF32, _INF32), hi
+
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
 # merged exactly elsewhere, then rounded once. A part's state is a row of PARTIAL_WIDTH int64:
 # the long accumulator's limbs (normalized; a merge adds them limb by limb, which the rounding
