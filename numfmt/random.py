@@ -91,8 +91,9 @@ _LITTLE = sys.byteorder == "little"
 
 @nb.njit(inline="always")
 def draw_words(buf, seed, first, count, k):
-    """Draw the random bits of elements first .. first + count - 1 (count <= DRAW_BLOCK) into
-    buf (uint64, DRAW_BLOCK + 2 long) and return off, so that ``drawn_bits(buf, words, off,
+    """Draw the random bits of elements first .. first + count - 1 into buf (uint64, at least
+    count // 2 + 2 long for k <= 32, else count; the loops' buffers hold DRAW_BLOCK + 2) and
+    return off, so that ``drawn_bits(buf, words, off,
     j, k)`` (words = buf.view(np.uint32)) is element first + j's. For k <= 32 one SplitMix64
     output per pair of elements, stored whole: its halves are the two elements' words, in
     order in ``words`` (off = first & 1: an odd first element is a high half); for k > 32 one

@@ -268,7 +268,7 @@ def test_sr_formats_that_the_range_pass_does_not_take():
 def test_sr_blocks_switch_between_passes():
     """round_sr_add32's blocks in the order that switches it between its passes: clean blocks
     (the fixed bias), a block with an element outside the normal range (both passes), runs
-    of such blocks (after MISS_RUN of them the second pass alone, by blocks of DRAW_BLOCK,
+    of such blocks (after MISS_RUN of them the second pass alone, by blocks of PAIRS_BLOCK,
     until a clean one), a NaN block (sr_add_one), the fixed bias again; blocks of the fixed
     pass' size (FIXED_BLOCK), sizes that are no multiple of it, odd starts, k = 32 and 3: bit
     for bit as the generic kernel."""
@@ -277,7 +277,8 @@ def test_sr_blocks_switch_between_passes():
     for name in ("e4m3", "e2m1", "binary16"):
         fmt = nf.format(name)
         info = fmt.info
-        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 24 * b + 37)).astype(np.float32)
+        n = 24 * b + 2 * kern.PAIRS_BLOCK + 37     # (room for a block of the second pass, then clean ones)
+        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), n)).astype(np.float32)
         x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max))
         x *= rng.choice(np.float32([-1, 1]), x.size)
         odd = {1: info.smallest_normal / 3, 2: info.max * 3, 3: 0.0, 10: np.nan, 16: -np.inf, 17: 2.0 ** -140,
@@ -296,7 +297,7 @@ def test_sr_blocks_the_fixed_pass_misses():
     normal data with subnormals down to one quantum (sr_add_block's binade pass takes them),
     with one element below one quantum, above the largest value, Inf, NaN or 0 (the binade
     pass redone by sr_add_range, NaN by sr_add_one), a run of subnormal blocks (after
-    MISS_RUN of them blocks of DRAW_BLOCK without the fixed pass, which take sr_add_range
+    MISS_RUN of them blocks of PAIRS_BLOCK without the fixed pass, which take sr_add_range
     even where the binade pass would do), all of it at odd starts, at the chunk's edges
     (one-element chunks: a pair that straddles an edge), k = 32 and 3, both overflows."""
     b = kern.FIXED_BLOCK
@@ -305,7 +306,8 @@ def test_sr_blocks_the_fixed_pass_misses():
         fmt = nf.format(name)
         info = fmt.info
         qsub = fmt.emin - fmt.man_bits
-        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), 30 * b + 11)).astype(np.float32)
+        n = 30 * b + 2 * kern.PAIRS_BLOCK + 11
+        x = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), n)).astype(np.float32)
         x = np.minimum(np.maximum(x, np.float32(info.smallest_normal)), np.float32(info.max))
         sub = np.exp2(rng.uniform(qsub, np.log2(info.smallest_normal), x.size)).astype(np.float32)
         for block in range(1, 20, 2):           # subnormals at or above one quantum: the binade pass
