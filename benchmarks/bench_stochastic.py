@@ -30,7 +30,7 @@ def main(argv=None) -> int:
 def render(args) -> str:
     """Measure every format and peer; the results table as markdown."""
     n = 1 << (16 if args.quick else 22)
-    repeats = 2 if args.quick else 5
+    repeats = 2 if args.quick else 15
     x = (np.random.default_rng(0).standard_normal(n) * 10).astype(np.float32)
     x_small = x[: 1 << 18].astype(np.float64)
     bits = np.random.default_rng(1).integers(0, 1 << 13, x_small.size)

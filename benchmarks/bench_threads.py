@@ -128,7 +128,7 @@ def main(argv=None) -> int:
 def render(args) -> str:
     """Measure each loop and call on 1 thread and on all cores; the results table as markdown."""
     cores = os.cpu_count() or 1
-    n, m, repeats = (128, 1 << 16, 3) if args.quick else (512, 1 << 22, 10)
+    n, m, repeats = (128, 1 << 16, 3) if args.quick else (512, 1 << 22, 30)
     rows = []
     saved = nf.get_num_threads()
     try:
