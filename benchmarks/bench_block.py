@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 def render(args) -> str:
     """Measure every format and gfloat; the results table as markdown."""
     size = 256 if args.quick else 4096
-    repeats = 2 if args.quick else 5
+    repeats = 2 if args.quick else 12
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((size, size)) * 2.0 ** rng.integers(-10, 10, (size, 1))).astype(np.float32)
     try:

@@ -123,11 +123,11 @@ def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
-def test_lean_groups_and_chunks(fmt):
-    """A plain round's last group of blocks along the last axis and last chunk of inner blocks
-    cut short (``kernels.block._lean_rows``): a block count 3 past a multiple of POW2_GROUP,
-    LEAN_GROUP and LEAN_CHUNK, along either axis."""
-    blocks = blocks_of(fmt, 2 * kern.LEAN_CHUNK + 3, 3)          # (n, bs)
+def test_lean_groups(fmt):
+    """A plain round's last group of blocks along the last axis cut short
+    (``kernels.block._lean_rows``): a block count 3 past a multiple of POW2_GROUP and
+    LEAN_GROUP, along either axis (whole rows of inner blocks there)."""
+    blocks = blocks_of(fmt, 2 * kern.GROUP + 3, 3)          # (n, bs)
     assert blocks.shape[0] % kern.POW2_GROUP == blocks.shape[0] % kern.LEAN_GROUP == 3
     check(blocks, fmt, axis=-1)
     check(np.ascontiguousarray(blocks.T), fmt, axis=0)
