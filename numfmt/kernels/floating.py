@@ -346,7 +346,7 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
 
 
 @inner_inline
-def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, block_pass, args):
+def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, fixed_block, block_pass, args):
     """A seeded stochastic cast of the float32 bits x_bits (uint32) with k <= 32 random bits,
     element i drawing number start + i: by blocks of fixed_block elements (even, at most
     PAIRS_BLOCK), in pairs that share a SplitMix64 output, with the fixed bias
@@ -358,9 +358,8 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
     PAIRS_BLOCK take block_pass right away until one would not have (the fixed pass is
     wasted work where the data often leave its range; a block that needs it now and then,
     as e4m3's subnormals of normal data, keeps the fixed pass: FIXED_BLOCK, shorter, has such
-    a block redo less). The words go to buf (uint64): a block's from buf[0] (PAIRS_BLOCK // 2
-    + 2 long), or with ``whole`` all of them, element i's at buf.view(np.uint32)[i + (start
-    & 1)] (x_bits.size // 2 + 2 long), as ``random.draw_words`` draws them. Returns (the NaN
+    a block redo less). The words go to buf (uint64, PAIRS_BLOCK // 2 + 2 long), a block's from
+    buf[0], as ``random.draw_words`` draws them. Returns (the NaN
     count, the inexact elements of the blocks the fixed bias rounded: ``sr_fixed_pairs``).
     block_pass has one call site: its body, inlined, is compiled once."""
     words = view_as(buf, np.uint32)
@@ -377,7 +376,7 @@ def sr_pairs_loop(x_bits, out_bits, start, seed, k, q, buf, whole, fixed_block, 
         paired = (first >= lo_pair) & (first < hi_pair)
         fixed_pass = paired & (misses < MISS_RUN)
         end = minimum(first + (fixed_block if fixed_pass else PAIRS_BLOCK), hi_pair) if paired else first + 1
-        at = (first + lo_pair) if whole else (start + first) & 1     # where element first's word goes
+        at = (start + first) & 1     # where element first's word goes
         if fixed_pass:
             pairs = (first - lo_pair) >> 1
             fixed, block_inexact = sr_fixed_pairs(x64[pairs:pairs + fixed_block // 2],
@@ -456,7 +455,7 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     ``sr_add_one``."""
     if rand is None:
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), k, p.keep, p.normal_bits, p.max_bits)
-        return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(PAIRS_BLOCK // 2 + 2, np.uint64), False,
+        return sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(PAIRS_BLOCK // 2 + 2, np.uint64),
                              FIXED_BLOCK, sr_add_block, (p, sr_range_consts(p)))[0]
     check_given_bits(rand, start + x_bits.size)
     nans = 0
@@ -601,7 +600,7 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     if rand is None:
         if k <= 32:
             q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
-            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(PAIRS_BLOCK // 2 + 2, np.uint64), False,
+            sr_pairs_loop(x_bits, out_bits, start, seed, k, q, empty(PAIRS_BLOCK // 2 + 2, np.uint64),
                           DRAW_BLOCK, _same_range_block, (keep, to_bias, clamp_bits, nan_bits))
             return
         buf, tops = empty(DRAW_BLOCK + 2, np.uint64), empty(DRAW_BLOCK, np.uint32)

@@ -37,7 +37,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK, check_given_bits)
+                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -916,18 +916,6 @@ def count_nearest_added32(x_bits, out_bits, start, p, k):
 
 
 @inner_inline
-def _drawn_step(b, i, p, words, topk):
-    """``_sr_step`` with the random bits drawn for element i of the tile (``_sr_tile32``)."""
-    return _sr_step(b, U32(words[i] & topk), p)
-
-
-@inner_inline
-def _drawn_scan_step(b, index, p, words, topk, start):
-    """``_drawn_step`` of element ``index`` (counted from start) of the tile just drawn."""
-    return _drawn_step(b, (index - start) % CAST_TILE, p, words, topk)
-
-
-@inner_inline
 def _sr_biased(b, zk, p):
     """|b| + the fixed bias of the random bits zk: cut to the kept bits (& p.keep), |b| rounded
     stochastically at its precision in every binade (``_sr_step``'s r)."""
@@ -964,12 +952,13 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
 @inner_inline
 def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     """``_tile32`` of a seeded stochastic cast, counted as it rounds: ``round_sr_add32``'s loop
-    (``floating.sr_pairs_loop``), whose fixed pass counts the inexact elements of its blocks
-    (none of the others can happen there) and whose other blocks count themselves
-    (``_sr_counted_block``); the random words kept in buf (uint64, CAST_TILE // 2 + 2 long;
-    its uint32 view from start & 1, the same for every tile: ``_drawn_scan_step``)."""
+    (``floating.sr_pairs_loop``, its blocks' random words in buf), whose fixed pass counts the
+    inexact elements of its blocks (none of the others can happen there) and whose other
+    blocks count themselves (``_sr_counted_block``). (The scan for first indices draws an
+    element's word again, ``_seeded_step``: the tile's words kept for it, 128 KB, went
+    through L2 and cost more than the counting, 1.9x -> the plain cast on 4M e4m3 values.)"""
     lean, fix = zeros(5, np.int64), zeros(8, np.int64)
-    inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, True, FIXED_BLOCK, _sr_counted_block,
+    inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, FIXED_BLOCK, _sr_counted_block,
                             (p, cr, lim32, lean, fix))[1]
     counts = zeros(8, np.int64)
     add_counts(counts, _derive((lean[0] + inexact, lean[1], lean[2], lean[3], lean[4]), k), ONE)
@@ -986,10 +975,9 @@ def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
     own loop (``kernels.pipeline``)."""
     lim32 = _float_lim32(p)
     if rand is None:
-        buf = empty(CAST_TILE // 2 + 2, np.uint64)
+        buf = empty(PAIRS_BLOCK // 2 + 2, np.uint64)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
-        return _count32(x_bits, out_bits, start, lim32, _drawn_scan_step,
-                        (p, view_as(buf, np.uint32)[start & 1:], top_bits32(sr_bits), start),
+        return _count32(x_bits, out_bits, start, lim32, _seeded_step, (p, seed, top_bits32(sr_bits)),
                         _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)))
     check_given_bits(rand, start + x_bits.size)
     args = (p, rand, U32(32 - sr_bits))
