@@ -52,7 +52,8 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
     The work is cut into up to PIECES_PER_THREAD ranges per thread (each at least MIN_WORK),
     which the calling thread and the pool's threads take in turn until none is left: the
     calling thread starts at once, and a pool thread that wakes late (tens of microseconds
-    on a virtual machine) takes fewer ranges instead of finishing last.
+    on a virtual machine) takes fewer ranges instead of finishing last. A range that raises
+    stops the others from starting; the error reaches the caller once the running ones end.
 
     >>> run_ranges(lambda lo, hi: hi - lo, 10)
     [10]
@@ -76,7 +77,11 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
                 taken[0] += 1
             if k >= pieces:
                 return
-            results[k] = task(bounds[k], bounds[k + 1])
+            try:
+                results[k] = task(bounds[k], bounds[k + 1])
+            except BaseException:
+                taken[0] = pieces       # (no thread starts another range)
+                raise
 
     helpers = [_pool.submit(take_pieces) for _ in range(threads - 1)]
     try:

@@ -92,15 +92,22 @@ def test_run_ranges_covers_every_item_once(two_threads):
 
 
 def test_run_ranges_raises_after_every_range_ended(two_threads):
-    """A range that raises: the error reaches the caller once the other ranges have ended."""
+    """A range that raises: no range starts after it, and the error reaches the caller once the
+    running ones have ended (nothing runs after run_ranges returns)."""
+    import threading
+    import time
     nf.set_num_threads(2)
-    ended = []
+    started, running = [], threading.Lock()
 
     def task(lo, hi):
+        with running:
+            started.append(lo)
         if lo == 0:
             raise RuntimeError("range 0")
-        ended.append(lo)
+        time.sleep(0.01)
 
     with pytest.raises(RuntimeError, match="range 0"):
         parallel.run_ranges(task, 1000, work_per_item=1e6)
-    assert len(ended) == 2 * parallel.PIECES_PER_THREAD - 1
+    seen = list(started)
+    time.sleep(0.05)
+    assert started == seen and 1 <= len(seen) < 2 * parallel.PIECES_PER_THREAD
