@@ -954,9 +954,9 @@ def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     """``_tile32`` of a seeded stochastic cast, counted as it rounds: ``round_sr_add32``'s loop
     (``floating.sr_pairs_loop``, its blocks' random words in buf), whose fixed pass counts the
     inexact elements of its blocks (none of the others can happen there) and whose other
-    blocks count themselves (``_sr_counted_block``). (The scan for first indices draws an
-    element's word again, ``_seeded_step``: the tile's words kept for it, 128 KB, went
-    through L2 and cost more than the counting, 1.9x -> the plain cast on 4M e4m3 values.)"""
+    blocks count themselves (``_sr_counted_block``). The scan for first indices draws an
+    element's word again (``_seeded_step``): the tile's words, kept for it (128 KB a tile),
+    went through L2 (e4m3, 4M values, 1 thread: 3.6-4.6 -> 2.6 ms; the plain cast 1.4 ms)."""
     lean, fix = zeros(5, np.int64), zeros(8, np.int64)
     inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, FIXED_BLOCK, _sr_counted_block,
                             (p, cr, lim32, lean, fix))[1]
