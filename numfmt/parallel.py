@@ -49,10 +49,10 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
     """``task(lo, hi)`` over contiguous ranges that cover 0 .. n - 1, in parallel threads when
     the work (n * work_per_item) is large; the tasks' results in order.
 
-    The work is cut into up to PIECES_PER_THREAD ranges per thread (each at least MIN_WORK),
-    which the calling thread and the pool's threads take in turn until none is left: the
-    calling thread starts at once, and a pool thread that wakes late (tens of microseconds
-    on a virtual machine) takes fewer ranges instead of finishing last. A range that raises
+    The work is cut into up to PIECES_PER_THREAD ranges per thread (each at least MIN_WORK and
+    one item), which the calling thread and the pool's threads take in turn until none is
+    left: the calling thread starts at once, and a pool thread that wakes late (tens of
+    microseconds on a virtual machine) takes fewer ranges instead of finishing last. A range that raises
     stops the others from starting; the error reaches the caller once the running ones end.
 
     >>> run_ranges(lambda lo, hi: hi - lo, 10)
@@ -64,7 +64,7 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
         return [task(0, n)]
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads)
-    pieces = int(min(threads * PIECES_PER_THREAD, n * work_per_item // MIN_WORK))
+    pieces = int(min(threads * PIECES_PER_THREAD, n, n * work_per_item // MIN_WORK))     # (none empty)
     bounds = [n * k // pieces for k in range(pieces + 1)]
     results = [None] * pieces
     taken = [0]
@@ -80,7 +80,8 @@ def run_ranges(task, n: int, work_per_item: float = 1.0) -> list:
             try:
                 results[k] = task(bounds[k], bounds[k + 1])
             except BaseException:
-                taken[0] = pieces       # (no thread starts another range)
+                with lock:              # (no thread starts another range)
+                    taken[0] = pieces
                 raise
 
     helpers = [_pool.submit(take_pieces) for _ in range(threads - 1)]

@@ -81,7 +81,7 @@ def test_small_cheap_work_stays_on_one_thread(two_threads, monkeypatch):
 
 def test_run_ranges_covers_every_item_once(two_threads):
     """Up to PIECES_PER_THREAD ranges per thread, taken by whichever thread is free: every item
-    once, the results in the ranges' order, each range at least MIN_WORK."""
+    once, the results in the ranges' order, each range at least MIN_WORK and never empty."""
     nf.set_num_threads(2)
     seen = []
     results = parallel.run_ranges(lambda lo, hi: seen.extend(range(lo, hi)) or (lo, hi), 1000, work_per_item=1e6)
@@ -89,6 +89,7 @@ def test_run_ranges_covers_every_item_once(two_threads):
     assert len(results) == 2 * parallel.PIECES_PER_THREAD
     assert [lo for lo, _ in results[1:]] == [hi for _, hi in results[:-1]] and results[-1][1] == 1000
     assert len(parallel.run_ranges(lambda lo, hi: None, 3 * parallel.MIN_WORK)) == 3
+    assert parallel.run_ranges(lambda lo, hi: (lo, hi), 3, work_per_item=1e6) == [(0, 1), (1, 2), (2, 3)]
 
 
 def test_run_ranges_raises_after_every_range_ended(two_threads):

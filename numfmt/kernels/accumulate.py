@@ -923,8 +923,6 @@ def count_not_values(x, c):
     return count, lo, hi
 
 
-
-
 I32, U32 = np.int32, np.uint32
 _INF32 = I32(0x7F800000)
 CHECK_BLOCK = 4096      # elements per uint32 count of ``count_not_values32`` (an int64 count halves its lanes)
@@ -986,6 +984,7 @@ def count_not_values32(bits, c):
         count += misses
         hi = maximum(hi, top)
     return count, minimum(I32(lo + U32(1)) if lo != U32(0xFFFFFFFF) else _INF32, _INF32), hi
+
 
 # The exact order in parts (``numfmt.distributed``): the exact sums of parts of the terms,
 # merged exactly elsewhere, then rounded once. A part's state is a row of PARTIAL_WIDTH int64:
