@@ -958,9 +958,9 @@ def _finite_miss32(b, c):
 def count_not_values32(bits, c):
     """``count_not_values`` of float32 inputs, given as their bits (int32), in int32 lanes:
     c = ``value_check32``'s, for formats whose values float32 holds, 2**emin included
-    (``casts.floating.float32_domain``). By blocks of CHECK_BLOCK: a block without an Inf or
-    NaN in one branch-free pass of ``_finite_miss32`` (its largest magnitude tells), a block
-    with one again, each Inf and NaN by its own rule. Returns (count, lo, hi), lo and hi as
+    (``casts.floating.float32_domain``). By blocks of CHECK_BLOCK, in one branch-free pass of
+    ``_finite_miss32``, which counts every Inf and NaN; a block with one (its largest magnitude
+    tells) again, taking back those that are values. Returns (count, lo, hi), lo and hi as
     float32 bits (int32): +Inf's where no magnitude is nonzero, above +Inf's for a NaN."""
     nan_ok, inf_ok, neg_inf_ok = c[6], c[7], c[8]
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
@@ -974,13 +974,11 @@ def count_not_values32(bits, c):
             misses = U32(misses + U32(_finite_miss32(b, c)))
             top = maximum(top, a)
             lo = minimum(lo, U32(U32(a) - U32(1)))      # (a zero wraps to the top)
-        if top >= _INF32:
-            misses = U32(0)
-            for i in range(block.size):
-                b = I32(block[i])
-                a = I32(b & I32(0x7FFFFFFF))
-                special = (neg_inf_ok if b < I32(0) else inf_ok) if a == _INF32 else nan_ok
-                misses = U32(misses + U32(_finite_miss32(b, c) if a < _INF32 else special == I32(0)))
+        for i in range(block.size if top >= _INF32 else 0):     # (the pass counted every Inf and NaN)
+            b = I32(block[i])
+            a = I32(b & I32(0x7FFFFFFF))
+            ok = (neg_inf_ok if b < I32(0) else inf_ok) if a == _INF32 else nan_ok
+            misses = U32(misses - U32((a >= _INF32) & (ok != I32(0))))
         count += misses
         hi = maximum(hi, top)
     return count, minimum(I32(lo + U32(1)) if lo != U32(0xFFFFFFFF) else _INF32, _INF32), hi
