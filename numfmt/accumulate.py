@@ -6,6 +6,8 @@ and every operation of the chosen order is rounded once to the accumulator forma
 """
 from __future__ import annotations
 
+import builtins
+import functools
 import math
 
 import numpy as np
@@ -72,9 +74,11 @@ def _positive_int(value, argument: str, low: int = 1, high: int | None = None) -
     return int(value)
 
 
+@functools.lru_cache(maxsize=256)
 def _value_check(fmt, float32: bool) -> tuple:
     """What ``kernels.accumulate.count_not_values`` needs of fmt (int64 numbers), or with
-    ``float32`` ``count_not_values32`` (``kernels.accumulate.value_check32``)."""
+    ``float32`` ``count_not_values32`` (``kernels.accumulate.value_check32``); kept per
+    format (a call's fixed cost)."""
     p = kernel_params(fmt, not float32, Rounding.NEAREST_EVEN, "ieee", "ml_dtypes")[0]
     numbers = (p.M, p.sub_shift_base, p.q_bits, p.max_bits, p.min_bits, p.unsigned, fmt.has_nan, fmt.has_inf,
                fmt.has_inf and fmt.signed)
@@ -110,7 +114,7 @@ def _check_values(arrays: dict, fmt) -> dict:
     magnitudes = {}
     for name, shape, flat, _, _, _, float32, _ in checks:
         mine = [result for part_name, result in parts if part_name == name]
-        count = int(np.sum([result[0] for result in mine], dtype=np.int64))
+        count = builtins.sum(int(result[0]) for result in mine)     # (``sum`` is numfmt.sum here)
         if count:
             first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
             index = tuple(int(i) for i in np.unravel_index(first, shape))
@@ -121,7 +125,7 @@ def _check_values(arrays: dict, fmt) -> dict:
             (np.int64, np.float64, _INF_BITS)
         lo = min((result[1] for result in mine), default=inf_bits)
         hi = min(max((result[2] for result in mine), default=0), inf_bits)
-        magnitudes[name] = tuple(float(bits_type(v).view(float_type)) for v in (lo, hi))
+        magnitudes[name] = tuple(np.array((lo, hi), bits_type).view(float_type).tolist())
     return magnitudes
 
 
@@ -606,7 +610,7 @@ def _quire_operands(a, b, posit, rounding, inputs: str):
 def stack_rows(arr: np.ndarray, batch: tuple, rows: int, n: int, dtype) -> np.ndarray:
     """arr (..., rows, n) broadcast to batch + (rows, n), as a C-contiguous (G, rows, n)
     array of dtype; G = 1 when arr has no batch of its own (the kernel broadcasts it)."""
-    if int(np.prod(arr.shape[:-2], dtype=np.int64)) == 1:
+    if math.prod(arr.shape[:-2]) == 1:
         return writable(np.ascontiguousarray(arr, dtype).reshape(1, rows, n))
     stacked = np.ascontiguousarray(np.broadcast_to(arr, batch + (rows, n)), dtype)
     return writable(stacked.reshape(math.prod(batch), rows, n))

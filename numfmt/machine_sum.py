@@ -72,7 +72,7 @@ def _quantum_exponent(fmt: FloatFormat, ranges: list) -> int | None:
     in binade e is a multiple of the quantum of that binade or a finer one above it:
     2**(max(e, emin) - man_bits) (fmt's subnormals share the quantum of its smallest normal
     binade)."""
-    if not all(np.isfinite(lo) for lo, _ in ranges):
+    if not all(math.isfinite(lo) for lo, _ in ranges):
         return None
     return sum(max(math.frexp(lo)[1] - 1, fmt.emin) - fmt.man_bits for lo, _ in ranges)
 
@@ -115,7 +115,7 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
     counts and first output elements), or None where the counts could be other than inexact
     additions: a sum could be subnormal (``_no_subnormal_sums``) or a result is not finite
     (an overflow or an invalid addition on the way)."""
-    if not all(np.isfinite(hi) for _, hi in ranges):
+    if not all(math.isfinite(hi) for _, hi in ranges):
         return None
     if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
         return None
@@ -198,7 +198,7 @@ def reduce_fused(config, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: n
     (values, counts) as ``reduce`` gives them, or None where the counts could be other than
     inexact roundings: a sum could be subnormal, a result is the largest finite value
     toward zero."""
-    if bt3 is None or not all(np.isfinite(hi) for _, hi in ranges):
+    if bt3 is None or not all(math.isfinite(hi) for _, hi in ranges):
         return None
     if report and not _no_subnormal_sums(np.float32, fmt, ranges):
         return None
