@@ -874,12 +874,15 @@ def step_tally(b, index, step, args, lim32, q):
 @inner_inline
 def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
-    ``added_tally``, its counts summed in six uint32 lanes (pairs in 16-bit halves, as
+    ``added_tally``, its counts summed in five uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
     non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
-    a tile that has some). Returns the tile's eight counts."""
+    a tile that has some: its largest |b| bits, a max per element where a count of them took
+    a compare and two adds; e4m3, 4M standard normal float32, 1 thread: report=True 1.54-1.58x
+    -> 1.43-1.51x the plain cast). Returns the tile's eight counts."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    n0 = n1 = n2 = n3 = n4 = n5 = U32(0)
+    n0 = n1 = n2 = n3 = n4 = U32(0)
+    top = I32(0)
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
@@ -888,10 +891,10 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         n2 = U32(n2 + U32(f[2]))
         n3 = U32(n3 + U32(f[3]))
         n4 = U32(n4 + U32(f[4]))
-        n5 = U32(n5 + U32(f[5]))
+        top = maximum(top, I32(xs[i] & MAG32))
     counts = zeros(8, np.int64)
     add_counts(counts, _derive((U32(xs.size - n0), n1, n2, n3, n4), k), ONE)
-    for i in range(xs.size if n5 else 0):
+    for i in range(xs.size if top >= I32(INF32) else 0):
         b = xs[i]
         a = U32(b & MAG32)
         if a >= INF32:
