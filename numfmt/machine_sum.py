@@ -103,6 +103,27 @@ def _tracked_bound(dtype, fmt: FloatFormat, ranges: list) -> float:
     return bound if bound > math.prod(hi for _, hi in ranges) else 0.0
 
 
+def _overflow_scales(dtype, bound: float, ranges: list) -> tuple:
+    """(c_a, c_b, 1 / c_a, 1 / c_b) as dtype numbers: powers of two with c_a * c_b * bound =
+    2**maxexp (dtype's overflow threshold) such that no operand of either range (smallest
+    nonzero, largest) times its factor overflows (the largest below 2**maxexp) and neither
+    factor is below 1 (no scaled operand loses a bit); their products and sums then overflow
+    where the unscaled ones reach bound (``kernels.machine_sum.sequential_products``). Zeros
+    where there are none (bound 0: every addition is counted), ones for bound Inf (no sum
+    reaches it)."""
+    if bound == math.inf:
+        return tuple(dtype(1.0) for _ in range(4))
+    maxexp = np.finfo(dtype).maxexp
+    total = maxexp - (math.frexp(bound)[1] - 1) if bound > 0 else -1
+    (_, a_hi), (_, b_hi) = ranges
+    a_room, b_room = (min(maxexp - 1, maxexp - math.frexp(hi)[1]) for hi in (a_hi, b_hi))
+    c_a = min(a_room, total)
+    if not 0 <= total - c_a <= b_room or c_a < 0:
+        return tuple(dtype(0.0) for _ in range(4))
+    c_b = total - c_a
+    return dtype(2.0 ** c_a), dtype(2.0 ** c_b), dtype(2.0 ** -c_a), dtype(2.0 ** -c_b)
+
+
 def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarray | None, ranges: list,
            report: bool = False):
     """The reduction of ``accumulate._Plan.run`` (a3 (G, M, n), bt3 (G', P, n) or None) in dtype,
@@ -129,7 +150,7 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
         out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
-                               WORK_PER_TERM, tiny, dtype(_tracked_bound(dtype, fmt, ranges)))
+                               WORK_PER_TERM, tiny, _overflow_scales(dtype, _tracked_bound(dtype, fmt, ranges), ranges))
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
     if not report:

@@ -211,6 +211,80 @@ def test_counted_matmul_recounts_the_sums_that_reach_the_exact_bound(calls):
         assert (rep.inexact, rep.first["inexact"]) == (1, 0)
 
 
+def _largest_partial_sums(a, b):
+    """The largest magnitude of the partial sums of each output element of a @ b (sequential,
+    exact in float64 for these operands), batch dimensions broadcast."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    s = a[..., :, :1] * b[..., :1, :]
+    peak = np.abs(s)
+    for k in range(1, a.shape[-1]):
+        s = s + a[..., :, k:k + 1] * b[..., k:k + 1, :]
+        peak = np.maximum(peak, np.abs(s))
+    return peak
+
+
+def test_counted_matmul_sums_again_the_sums_that_overflow_scaled(calls):
+    """The counted loop sums the products scaled so that a sum overflows where its partial
+    sums reach the exact bound (64 for e4m3 operands whose smallest magnitude is 2**-9), and
+    sums those again: a few per pair of rows (four chains at a time, groups of fewer too) in
+    two matrices of a stack (the scaled and transposed copies of each), all of them in a third
+    (both rows again, then every addition counted at once), on 1 and 2 threads: the emulating
+    kernels' bits and counts; the first inexact addition lies in a sum that reached 64."""
+    rng = np.random.default_rng(8)
+    a = nf.round(rng.standard_normal((3, 11, 96)), "e4m3", overflow="saturate").astype(np.float32)
+    b = nf.round(rng.standard_normal((3, 96, 80)) * 2.8, "e4m3", overflow="saturate").astype(np.float32)
+    a[2], b[2] = abs(a[2]), abs(b[2])               # the third matrices: every sum reaches 64
+    a[:, :, 7], b[:, 7] = 2.0 ** -9, 2.0 ** -9      # (every sum an odd multiple of the quantum 2**-18)
+    peak = _largest_partial_sums(a, b)
+    reached = (peak[:, :10] >= 64).reshape(3, 5, 2 * 80).sum(axis=2)     # per pair of rows
+    assert (reached[:2] > 0).all() and (reached[:2] < 10).all() and (peak[2] >= 64).all()
+    assert abs(a).max() * abs(b).max() < 64         # (no product reaches it: the loop is scaled)
+    for _ in thread_counts():
+        calls.clear()
+        got, rep = nf.matmul(a, b, "e4m3", accumulator="binary32", report=True)
+        want, want_rep = emulated(nf.matmul, a, b, "e4m3", accumulator="binary32", report=True)
+        assert calls == [True]
+        same_bits(got, want)
+        assert rep == want_rep and rep.inexact > 0
+        same_bits(got, nf.matmul(a, b, "e4m3", accumulator="binary32"))
+    assert peak.reshape(-1)[want_rep.first["inexact"]] >= 64
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(("e4m3", "e5m2", "binary16", "e3m4")), st.integers(1, 7), st.integers(1, 80),
+       st.integers(1, 20), st.booleans(), st.floats(0.1, 3.0), st.integers(0, 2 ** 32 - 1))
+def test_counted_matmul_near_the_exact_bound(fmt, m, n, p, stacked, spread, seed):
+    """Random operands whose sums reach the exact bound in some part (spread: typical sum over
+    bound), each sum's first product the square of the format's smallest magnitude (so that a
+    sum that reaches the bound rounds), stacked or not: the machine's counts equal the
+    emulating kernels'."""
+    rng = np.random.default_rng(seed)
+    tiny = float(nf.format(fmt).info.smallest_subnormal)
+    bound = machine_sum._exact_below(np.float32, nf.format(fmt), [(tiny, 1.0)] * 2)
+    scale = np.sqrt(bound * spread / np.sqrt(n))
+    shape = (2, m, n) if stacked else (m, n)
+    a = nf.round(rng.standard_normal(shape) * scale, fmt, overflow="saturate").astype(np.float32)
+    b = nf.round(rng.standard_normal(shape[:-2] + (n, p)) * scale, fmt, overflow="saturate").astype(np.float32)
+    a[..., :, 0] = b[..., 0, :] = tiny              # (every sum an odd multiple of the quantum)
+    got, rep = nf.matmul(a, b, fmt, accumulator="binary32", report=True)
+    want, want_rep = emulated(nf.matmul, a, b, fmt, accumulator="binary32", report=True)
+    same_bits(got, want)
+    assert rep == want_rep
+
+
+def test_overflow_scales_split_the_scale_over_both_operands():
+    """c_a * c_b * bound = 2**128 for float32, neither factor below 1 nor scaling its operand's
+    largest magnitude to 2**128; none where that is impossible (or bound is 0), ones for bound
+    Inf."""
+    scales = machine_sum._overflow_scales(np.float32, 64.0, [(2.0 ** -9, 448.0), (2.0 ** -9, 448.0)])
+    assert scales == (2.0 ** 119, 2.0 ** 3, 2.0 ** -119, 2.0 ** -3)
+    assert all(isinstance(c, np.float32) for c in scales)
+    assert machine_sum._overflow_scales(np.float32, 2.0 ** 100, [(1.0, 0.5), (1.0, 4.0)]) == (2.0 ** 28, 1, 2.0 ** -28, 1)
+    assert machine_sum._overflow_scales(np.float64, 2.0 ** -10, [(1.0, 2.0 ** 1000), (1.0, 2.0 ** 1000)]) == (0,) * 4
+    assert machine_sum._overflow_scales(np.float32, 0.0, [(1.0, 1.0)] * 2) == (0,) * 4
+    assert machine_sum._overflow_scales(np.float32, np.inf, [(np.inf, 0.0)] * 2) == (1,) * 4
+
+
 def test_exact_below_from_the_smallest_magnitudes():
     """2**p * q: binary16's subnormal quantum 2**-24 by float32's 24 bits gives 1 (1 + 2**-24 is
     the first inexact sum); e4m3's subnormals share the quantum of its smallest normal binade

@@ -12,9 +12,10 @@ The kernels also count, for ``report=True``, where ``counts`` is an int64 array
 [inexact additions, first flat output element with one (-1: none)] (None: nothing counted
 or compiled): an addition u = s + t is exact iff u - s == t and u - t == s (the difference
 from the operand of the larger magnitude is exact in nearest even: Fast2Sum). Products are
-counted that way only in the sums that need it: the rows' loop tracks each sum's largest
-partial sum, and a sum that stays below the caller's bound (below which every sum of the
-terms is exact) had no inexact addition.
+counted that way only in the sums that need it: a sum whose partial sums stay below the
+caller's bound (below which every sum of the terms is exact) had no inexact addition, and
+the rows' loop finds the others by overflow, summing the products scaled up
+(``sequential_products``).
 """
 import numpy as np
 from ..lanes import maximum, minimum
@@ -33,8 +34,9 @@ def _added(s, t):
 
 @inner_inline
 def _note(counts, inexact, index):
-    """Add ``inexact`` additions of output element ``index`` to counts (its first one there)."""
-    if inexact and counts[1] < 0:
+    """Add ``inexact`` additions of output element ``index`` to counts (the first element with
+    one there: the smallest index, in whatever order they are noted)."""
+    if inexact and (counts[1] < 0 or index < counts[1]):
         counts[1] = index
     counts[0] += inexact
 
@@ -75,19 +77,11 @@ def _operands(a, b, o):
 
 
 @inner_inline
-def _add4(s, p0, p1, p2, p3, n, j, largest):
-    """s + p0 + p1 + p2 + p3, added in that order. With n (not None): where ``largest`` (a
-    literal), n[j] becomes the largest magnitude of n[j] and the four sums; else the inexact
-    additions are added to n[j]."""
+def _add4(s, p0, p1, p2, p3, n, j):
+    """s + p0 + p1 + p2 + p3, added in that order; with n (not None) its inexact additions are
+    added to n[j]."""
     if n is None:
         return (((s + p0) + p1) + p2) + p3
-    if largest:
-        s1 = s + p0
-        s2 = s1 + p1
-        s3 = s2 + p2
-        s4 = s3 + p3
-        n[j] = maximum(maximum(n[j], maximum(abs(s1), abs(s2))), maximum(abs(s3), abs(s4)))
-        return s4
     s, m0 = _added(s, p0)
     s, m1 = _added(s, p1)
     s, m2 = _added(s, p2)
@@ -97,28 +91,23 @@ def _add4(s, p0, p1, p2, p3, n, j, largest):
 
 
 @inner_inline
-def _add1(s, p, n, j, largest):
-    """s + p, with n and ``largest`` as ``_add4`` takes them."""
+def _add1(s, p, n, j):
+    """s + p, with n as ``_add4`` takes it."""
     if n is None:
         return s + p
-    if largest:
-        s = s + p
-        n[j] = maximum(n[j], abs(s))
-        return s
     s, m = _added(s, p)
     n[j] += m
     return s
 
 
 @inner_inline(fastmath={"contract"})
-def _two_rows(o0, o1, x0, x1, y, n0, n1, largest):
+def _two_rows(o0, o1, x0, x1, y, n0, n1):
     """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
     (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
     that each element of y is loaded once for eight products; each sum still adds its
     products in k order. The products are exact in the dtype (the caller checked it), so a
     fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. n0, n1:
-    None, or arrays of P tallies of each sum (``_add4``: the largest magnitude of its partial
-    sums where ``largest``, else the count of its inexact additions)."""
+    None, or arrays of P tallies to which each sum's inexact additions are added."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
@@ -131,79 +120,157 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, largest):
         y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
         for j in range(o0.size):
             u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
-            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j, largest)
-            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j, largest)
+            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
+            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
         for j in range(o0.size):
-            o0[j] = _add1(o0[j], a * yk[j], n0, j, largest)
-            o1[j] = _add1(o1[j], b * yk[j], n1, j, largest)
+            o0[j] = _add1(o0[j], a * yk[j], n0, j)
+            o1[j] = _add1(o1[j], b * yk[j], n1, j)
 
 
 COLUMN_COST = 16       # a sum added again alone costs about this many sums of the vectorized loop
 
 
 @inner_inline
-def _inexact_additions(x, y, j):
-    """The inexact additions of the sequential sum over k of x[k] * y[k, j] (x.size >= 1)."""
-    s = x[0] * y[0, j]
+def _inexact_steps(x, z, partial):
+    """How many of the additions partial[k - 1] + x[k] * z[k] = partial[k] rounded (vectorized:
+    the partial sums are known)."""
     inexact = 0
     for k in range(1, x.size):
-        s, m = _added(s, x[k] * y[k, j])
-        inexact += m
+        s, t, u = partial[k - 1], x[k] * z[k], partial[k]
+        inexact += np.int32((u - s != t) | (u - t != s))
     return inexact
 
 
 @inner_inline
-def _count_row_pair(counts, o0, o1, x0, x1, y, largest, tallies, pair, exact_below, direct, first):
+def _recount(o0, o1, x0, x1, yt, places, count, counts, first, partial):
+    """The sums at places[:count] (flat places i * P + j: o0[j] for i = 0, o1[j] for 1) summed
+    again, their inexact additions noted in counts (place p is output element first + p); yt:
+    the matrix transposed (its columns as rows). Four at a time: four independent chains of
+    additions into partial (4, n) (one chain alone waits on each addition), then each sum's
+    additions tested in a vectorized loop."""
+    P = o0.size
+    for q in range(0, count, 4):
+        last = minimum(q + 4, count) - 1            # (a group of fewer repeats its last sum)
+        p0, p1, p2, p3 = places[q], places[minimum(q + 1, last)], places[minimum(q + 2, last)], places[last]
+        r0, r1, r2, r3 = (x0 if p0 < P else x1), (x0 if p1 < P else x1), (x0 if p2 < P else x1), (x0 if p3 < P else x1)
+        z0, z1, z2, z3 = yt[p0 % P], yt[p1 % P], yt[p2 % P], yt[p3 % P]
+        s0, s1, s2, s3 = r0[0] * z0[0], r1[0] * z1[0], r2[0] * z2[0], r3[0] * z3[0]
+        partial[0, 0], partial[1, 0], partial[2, 0], partial[3, 0] = s0, s1, s2, s3
+        for k in range(1, r0.size):
+            s0, s1, s2, s3 = s0 + r0[k] * z0[k], s1 + r1[k] * z1[k], s2 + r2[k] * z2[k], s3 + r3[k] * z3[k]
+            partial[0, k], partial[1, k], partial[2, k], partial[3, k] = s0, s1, s2, s3
+        for t in range(last - q + 1):
+            place = places[q + t]
+            row = x0 if place < P else x1
+            (o0 if place < P else o1)[place % P] = partial[t, -1]
+            _note(counts, _inexact_steps(row, yt[place % P], partial[t]), first + place)
+
+
+@inner_inline
+def _scaled_rows(o0, o1, x0, x1, ys, scales, xs, pair):
+    """``_two_rows`` of the rows x0, x1 times scales[0] (into the scratch rows xs) by ys (the
+    matrix times scales[1]), then times scales[2] * scales[3] (their inverses: exact, and Inf
+    stays Inf); returns how many of the rows' sums (o1's where ``pair``) are +-Inf."""
+    for k in range(x0.size):
+        xs[0][k] = x0[k] * scales[0]
+        xs[1][k] = x1[k] * scales[0]
+    _two_rows(o0, o1, xs[0], xs[1], ys, None, None)
+    over = 0
+    for j in range(o0.size):
+        o0[j] = (o0[j] * scales[2]) * scales[3]
+        o1[j] = (o1[j] * scales[2]) * scales[3]
+        over += (abs(o0[j]) == np.inf) + pair * (abs(o1[j]) == np.inf)
+    return over
+
+
+@inner_inline
+def _scaled_copy(y, g, copies, c):
+    """y (matrix g of b) times c, from copies = (scaled, transposed, the matrices they hold
+    (-1: none)), made where it holds another."""
+    scaled, _, made = copies
+    if made[0] != g:
+        for k in range(y.shape[0]):
+            for j in range(y.shape[1]):
+                scaled[k, j] = y[k, j] * c
+        made[0] = g
+    return scaled
+
+
+@inner_inline
+def _transposed_copy(y, g, copies):
+    """y (matrix g of b) transposed, (P, n), from copies as ``_scaled_copy`` keeps them."""
+    _, transposed, made = copies
+    if made[1] != g:
+        for k0 in range(0, y.shape[0], 16):     # 16 rows of y at a time: a line of each row of the copy
+            for j in range(y.shape[1]):
+                for k in range(k0, minimum(k0 + 16, y.shape[0])):
+                    transposed[j, k] = y[k, j]
+        made[1] = g
+    return transposed
+
+
+@inner_inline
+def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, places, partial, pair, direct,
+                    first):
     """``_two_rows`` of o0 (and o1 where ``pair``, else a scratch row) with their sums' inexact
     additions noted in counts (o0[j] is output element first + j, o1[j] first + P + j), as
-    ``sequential_products`` describes: tracked below exact_below first unless ``direct``, then
-    added again where they reached it. largest and tallies: two zeroed scratch arrays of P each
-    (out's dtype; int32), zeroed again on return. Returns ``direct`` for the next pair."""
+    ``sequential_products`` describes: scaled first unless ``direct`` (``_scaled_rows``; xs: its
+    scratch rows), then those that became +-Inf summed again, counting (``_recount``; places:
+    scratch of 2 P int64, partial its scratch); y is matrix g of b, whose scaled and transposed
+    copies ``copies`` keeps (``_scaled_copy``). tallies: two zeroed int32 scratch arrays of P,
+    zeroed again on return. Returns ``direct`` for the next pair."""
     P = o0.size
     rows_here = 2 if pair else 1
-    many = direct
+    many, crowded = direct, 0
     if not direct:
-        _two_rows(o0, o1, x0, x1, y, largest[0], largest[1], True)
-        reached = 0
-        for i in range(rows_here):
-            for j in range(P):
-                reached += largest[i][j] >= exact_below
-        many = reached * COLUMN_COST > rows_here * P
+        crowded = _scaled_rows(o0, o1, x0, x1, _scaled_copy(y, g, copies, scales[1]), scales, xs, pair)
+        many = crowded * COLUMN_COST > rows_here * P
     if many:            # count every addition of both rows (again), vectorized
-        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1], False)
-    inexact_sums = 0
-    for i in range(2):
-        peak, tally, row = largest[i], tallies[i], x0 if i == 0 else x1
-        for j in range(P):
-            if i < rows_here and many:
-                _note(counts, tally[j], first + i * P + j)
-                inexact_sums += tally[j] > 0
-            elif i < rows_here and peak[j] >= exact_below:
-                _note(counts, _inexact_additions(row, y, j), first + i * P + j)
-            peak[j] = 0         # (a scratch row's too)
-            tally[j] = 0
-    # the next pair counts at once where most of this one's sums were inexact
-    return exact_below <= 0 or inexact_sums * COLUMN_COST > rows_here * P
+        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1])
+        for i in range(2):
+            tally = tallies[i]
+            for j in range(P):
+                if i < rows_here:           # (a scratch row's tally is only cleared)
+                    _note(counts, tally[j], first + i * P + j)
+                    crowded += direct & (tally[j] > 0)
+                tally[j] = 0
+    elif crowded:
+        count = 0
+        for i in range(rows_here):
+            o = o0 if i == 0 else o1
+            for j in range(P):
+                if abs(o[j]) == np.inf:
+                    places[count] = i * P + j
+                    count += 1
+        _recount(o0, o1, x0, x1, _transposed_copy(y, g, copies), places, count, counts, first, partial)
+    # the next pair counts at once where many of this one's sums reached B (counted: were inexact)
+    return scales[0] == 0 or crowded * COLUMN_COST > rows_here * P
 
 
 @kernel(cache=True, nogil=True)
-def sequential_products(out, start, a, b, tiny, exact_below, counts):
+def sequential_products(out, start, a, b, tiny, scales, counts):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
     o = start + r = g * M + i of a (G, M, n) by b (G', n, P) (a batch length of 1 broadcasts);
     +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
     pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
-    each sum still adds its products in k order. Counted into counts (None: not counted; the
-    output element of out[r, j] is (start + r) * P + j): a sum whose partial sums all stay
-    below ``exact_below`` in magnitude (below it every sum of the terms is exact: the caller's
-    bound) had no inexact addition; the others are added again, counting each addition: one
-    by one (``_inexact_additions``, a column of b), or both rows again by the vectorized loop
-    where more than one sum in ``COLUMN_COST`` reached the bound. Every addition is counted in
-    one pass (no tracking first) where exact_below is 0, and for the next pair of rows where
-    more than one sum in ``COLUMN_COST`` of a pair counted so was inexact (the results and
-    counts do not depend on that choice). False under FTZ."""
+    each sum still adds its products in k order. False under FTZ.
+
+    Counted into counts (None: not counted; the output element of out[r, j] is (start + r) * P
+    + j). A sum whose partial sums all stay below the caller's bound B (below it every sum of
+    the terms is exact) had no inexact addition. scales = (c_a, c_b, 1 / c_a, 1 / c_b): powers
+    of two with c_a * c_b * B = 2**maxexp (dtype's overflow threshold) that scale no operand
+    past dtype's range (the caller's ``machine_sum._overflow_scales``); the kernel sums the
+    products of a's rows times c_a by b times c_b: in nearest even each scaled partial sum is
+    the unscaled one times c_a * c_b, exactly, until it reaches B, where it overflows to
+    +-Inf, which it keeps. The sums are scaled back, exactly (Inf stays Inf), and those that
+    overflowed summed again, counting each addition: four at a time (``_recount``), or both
+    rows again by the vectorized loop where more than one sum in ``COLUMN_COST`` did. Every
+    addition is counted in one pass (nothing scaled) where c_a is 0, and for the next pair of
+    rows where more than one sum in ``COLUMN_COST`` of a pair reached B, or counted so was
+    inexact (the results and counts do not depend on those choices)."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -213,9 +280,11 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
     P = out.shape[1]
     scratch = empty(P, out.dtype)
     if counts is not None:
-        m0, m1 = zeros(P, out.dtype), zeros(P, out.dtype)
-        n0, n1 = zeros(P, np.int32), zeros(P, np.int32)
-    direct = exact_below <= 0
+        tallies = (zeros(P, np.int32), zeros(P, np.int32))
+        xs = (empty(n, out.dtype), empty(n, out.dtype))
+        copies = (empty((n, P), out.dtype), empty((P, n), out.dtype), np.array([-1, -1]))
+        places, partial = empty(2 * P, np.int64), empty((4, n), out.dtype)
+    direct = scales[0] == 0
     M, rows, r = a.shape[1], out.shape[0], 0
     while r < rows:
         x, y = _operands(a, b, start + r)
@@ -223,10 +292,11 @@ def sequential_products(out, start, a, b, tiny, exact_below, counts):
         x1 = _operands(a, b, start + r + 1)[0] if pair else x
         o1 = out[r + 1] if pair else scratch
         if counts is None:
-            _two_rows(out[r], o1, x, x1, y, None, None, False)
+            _two_rows(out[r], o1, x, x1, y, None, None)
         else:
-            direct = _count_row_pair(counts, out[r], o1, x, x1, y, (m0, m1), (n0, n1), pair, exact_below, direct,
-                                     (start + r) * P)
+            g = (start + r) // M if b.shape[0] > 1 else 0
+            direct = _count_row_pair(counts, out[r], o1, x, x1, y, g, copies, scales, xs, tallies, places, partial,
+                                     pair, direct, (start + r) * P)
         r += 2 if pair else 1
     return True
 
