@@ -279,7 +279,8 @@ def test_overflow_scales_split_the_scale_over_both_operands():
     scales = machine_sum._overflow_scales(np.float32, 64.0, [(2.0 ** -9, 448.0), (2.0 ** -9, 448.0)])
     assert scales == (2.0 ** 119, 2.0 ** 3, 2.0 ** -119, 2.0 ** -3)
     assert all(isinstance(c, np.float32) for c in scales)
-    assert machine_sum._overflow_scales(np.float32, 2.0 ** 100, [(1.0, 0.5), (1.0, 4.0)]) == (2.0 ** 28, 1, 2.0 ** -28, 1)
+    scales = machine_sum._overflow_scales(np.float32, 2.0 ** 100, [(1.0, 0.5), (1.0, 4.0)])
+    assert scales == (2.0 ** 28, 1, 2.0 ** -28, 1)
     assert machine_sum._overflow_scales(np.float64, 2.0 ** -10, [(1.0, 2.0 ** 1000), (1.0, 2.0 ** 1000)]) == (0,) * 4
     assert machine_sum._overflow_scales(np.float32, 0.0, [(1.0, 1.0)] * 2) == (0,) * 4
     assert machine_sum._overflow_scales(np.float32, np.inf, [(np.inf, 0.0)] * 2) == (1,) * 4

@@ -26,17 +26,22 @@ from .vectors import wide_vectors
 
 
 @inner_inline
+def _rounded(s, t, u):
+    """1 if u, the sum s + t in their dtype (nearest even, no overflow), rounded, else 0."""
+    return np.int32((u - s != t) | (u - t != s))
+
+
+@inner_inline
 def _added(s, t):
     """(s + t in their dtype, 1 if that addition rounded, else 0) in nearest even, no overflow."""
     u = s + t
-    return u, np.int32((u - s != t) | (u - t != s))
+    return u, _rounded(s, t, u)
 
 
 @inner_inline
 def _note(counts, inexact, index):
-    """Add ``inexact`` additions of output element ``index`` to counts (the first element with
-    one there: the smallest index, in whatever order they are noted)."""
-    if inexact and (counts[1] < 0 or index < counts[1]):
+    """Add ``inexact`` additions of output element ``index`` to counts (its first one there)."""
+    if inexact and counts[1] < 0:
         counts[1] = index
     counts[0] += inexact
 
@@ -139,8 +144,7 @@ def _inexact_steps(x, z, partial):
     the partial sums are known)."""
     inexact = 0
     for k in range(1, x.size):
-        s, t, u = partial[k - 1], x[k] * z[k], partial[k]
-        inexact += np.int32((u - s != t) | (u - t != s))
+        inexact += _rounded(partial[k - 1], x[k] * z[k], partial[k])
     return inexact
 
 
