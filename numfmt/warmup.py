@@ -68,6 +68,7 @@ ENTRY_POINTS = {
     "sum stochastic": 'nf.sum(bf, "bfloat16", rounding="stochastic", seed=1)',
     "dot e4m3 -> binary32": 'nf.dot(m, m, "e4m3", accumulator="binary32")',
     "matmul e4m3 -> binary32": 'nf.matmul(m, m, "e4m3", accumulator="binary32")',
+    "matmul e4m3 -> binary32 report": 'nf.matmul(m, m, "e4m3", accumulator="binary32", report=True)',
     "matmul fused": 'nf.matmul(m, m, "e4m3", accumulator="binary32", order="fused", fused_terms=4, alignment_bits=8)',
     "matmul promote_every": 'nf.matmul(m, m, "e4m3", accumulator="bfloat16", promote_every=4)',
     "sum int16 accumulator": 'nf.sum(np.arange(-64, 64), "int8", accumulator="int16")',

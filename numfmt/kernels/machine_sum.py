@@ -242,7 +242,7 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
                     crowded += direct & (tally[j] > 0)
                 tally[j] = 0
     elif crowded:
-        count = 0
+        count = np.int64(0)        # (not a literal 0: _recount would compile twice)
         for i in range(rows_here):
             o = o0 if i == 0 else o1
             for j in range(P):
