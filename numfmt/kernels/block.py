@@ -996,7 +996,7 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
     """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
     scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
     ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN
-    scale). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
+    scale); s_in and s_out may be one array (``quantize_fp32_scaled_fast`` passes one). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
     lay above max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = bits_as(np.int32(amax[i]), np.float32)
@@ -1062,6 +1062,7 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand
     amaxes: the blocks' amax bits from ``block_amax32`` (flat int32; svals' memory may hold them:
     each block's scale overwrites its amax)."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    work = (work[0], work[1], work[1], work[3])     # the scale in and out are one number, the total: one array
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
                             lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, amaxes, work,
