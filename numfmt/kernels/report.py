@@ -288,7 +288,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     which the element's rounding with an unbounded exponent range decides (under stochastic
     rounding, or where ``thr`` leaves them undecided; else ``_bounds`` decides them)."""
     c = _new_counts()
-    seen = 0
+    seen = np.int64(0)      # (not a literal 0: helpers it reaches would compile twice)
     maxv, normal = lim[0], lim[2]
     idx = empty(TILE + 8, np.int64)
     dense = False
@@ -525,7 +525,7 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
     c = _new_counts()
     tile = zeros(NFLAGS, np.int64)
-    seen, dense = 0, False
+    seen, dense = np.int64(0), False      # (not a literal 0: helpers it reaches would compile twice)
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
         inexact, common = _round_common(xs, ys, start + a, rand, seed, p, sr, ft[6], ft[4], dense)
@@ -1021,7 +1021,7 @@ def count_posit(x, y, start, lim):
     with lim = (maxpos, minpos, 0, 0, 0, below, above), below and above the float64 neighbours
     of minpos toward 0 and of maxpos toward infinity: no band, |x| alone decides."""
     c = _new_counts()
-    seen = 0
+    seen = np.int64(0)      # (not a literal 0: helpers it reaches would compile twice)
     idx = empty(TILE + 8, np.int64)
     dense = False
     for a in range(0, x.size, TILE):
@@ -1111,7 +1111,7 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
     rare = 0
     inexact = 0
     flushed = 0
-    far_lo = far_hi = 0
+    far_lo = far_hi = np.int64(0)      # (not literal 0s: helpers it reaches would compile twice)
     for i in range(x.size):
         xi = x[i]
         sc = scale[i * s_step]
@@ -1132,7 +1132,7 @@ def _fixed_tile(c, x, res, start, scale, s_step, zp, z_step, mode, lo, hi, wrap,
     need_inexact = inexact > 0
     need_flushed = flushed > 0
     need_far = _present(far_lo, far_hi)
-    acc_lo = acc_hi = seen = 0
+    acc_lo = acc_hi = seen = np.int64(0)      # (not literal 0s: helpers it reaches would compile twice)
     for i in range(x.size):         # the rare elements, the first far ones, common inexact and flushed
         if not (rare or need_inexact or need_flushed or need_far):
             break
