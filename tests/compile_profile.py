@@ -10,12 +10,18 @@ writes one JSON line per compile: [test, kernel, argument types, inclusive s, ex
 depth], from every process (xdist workers too). Run it in one process (``-n 0``) with an
 empty cache to see each specialization compile once, where it is first needed; under xdist the
 JSON lines show what each worker compiled, the duplicates included.
+
+It also names the functions compiled twice for one call site: once for a ``Literal[int]``
+argument and again for the plain integer. Numba types a loop-carried variable that starts as
+a literal (``seen = 0``, then ``seen |= ...``) first as the literal, and compiles a callee for
+it before the loop's type settles; start it as ``np.int64(0)``.
 """
 from __future__ import annotations
 
 import collections
 import json
 import os
+import re
 import time
 
 import pytest
@@ -51,6 +57,23 @@ def pytest_runtest_protocol(item, nextitem):
     _test[0] = "<between tests>"
 
 
+_LITERAL_INT = re.compile(r"Literal\[int\]\(-?\d+\)")
+
+
+def literal_twins(records: list) -> dict:
+    """{function: seconds}: the functions of records ([test, function, argument types, ...,
+    exclusive s, ...]) that compiled for argument types with a ``Literal[int]`` and again
+    for the same types with int64 there; the seconds of the literal compiles."""
+    by_types = collections.defaultdict(dict)
+    for _, func, args, _, exclusive, _ in records:
+        by_types[func, _LITERAL_INT.sub("int64", args)][args] = exclusive
+    twins = collections.defaultdict(float)
+    for (func, plain), compiled in by_types.items():
+        if plain in compiled and len(compiled) > 1:
+            twins[func] += sum(seconds for args, seconds in compiled.items() if args != plain)
+    return dict(twins)
+
+
 def _top(totals: dict, n: int = 15) -> list[tuple]:
     return sorted(totals.items(), key=lambda kv: -kv[1][0])[:n]
 
@@ -76,3 +99,8 @@ def pytest_terminal_summary(terminalreporter):
         write(f"  s CPU  compiles  {title}")
         for key, (seconds, count) in _top(totals):
             write(f"{seconds:7.1f}  {count:8d}  {key}")
+    twins = literal_twins(_records)
+    if twins:
+        write("  s CPU  compiled again for a literal integer (start the variable as np.int64(0))")
+        for func, seconds in sorted(twins.items(), key=lambda kv: -kv[1]):
+            write(f"{seconds:7.1f}  {func}")
