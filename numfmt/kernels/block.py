@@ -996,8 +996,9 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
     """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
     scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
     ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN
-    scale); s_in and s_out may be one array (``quantize_fp32_scaled_fast`` passes one). With ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient
-    lay above max32, the nonzero ones below tiny32."""
+    scale); s_in and s_out may be one array (``quantize_fp32_scaled_fast`` passes one). With
+    ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient lay above
+    max32, the nonzero ones below tiny32."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = bits_as(np.int32(amax[i]), np.float32)
         b = minimum(maximum((a / emax32) / ts, tiny32), max32)

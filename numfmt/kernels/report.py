@@ -829,6 +829,15 @@ def _finish_added32(a, sign, r, p):
 
 
 @inner_inline
+def _added_result(b, p, q):
+    """(``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32``, the
+    rounded magnitude bits r of ``_added32``); p, q as ``added_tally`` takes them."""
+    a = U32(b & MAG32)
+    r = _added32(b, q)
+    return _finish_added32(a, U32(b ^ a), r, p), r
+
+
+@inner_inline
 def added_tally(b, index, step, args, lim32, q):
     """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32`` (p =
     args[0], ``_nearest_step``'s; q = ``_added_params(p)``; a NaN b of the sign bit: see there),
@@ -836,9 +845,7 @@ def added_tally(b, index, step, args, lim32, q):
     ``_added_lean``: inexact, overflow, underflow, flushed, subnormal, b not finite). (index,
     step, lim32: unused, ``step_tally``'s signature.)"""
     p = args[0]
-    a = U32(b & MAG32)
-    r = _added32(b, q)
-    o = _finish_added32(a, U32(b ^ a), r, p)
+    o, r = _added_result(b, p, q)
     exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
     return o, (not exact, ovf, und, flu, sub, special)
 
@@ -876,19 +883,18 @@ QUIET_BLOCK = 512   # elements ``_added_tile32`` rounds at once where it counts 
 
 @inner_inline
 def _added_quiet(xs, outs, p, q):
-    """Round the float32 bits xs into outs as ``added_tally`` does, counting only the exact
-    elements: (their number, whether the block was quiet: every |b| zero or from ``l`` (not
-    tiny) to a result at most the largest value, where ``_added_lean``'s other counts are all
-    false: no overflow, underflow, flush, subnormal result or non-finite b). Fewer instructions
-    than the full count: a min and a max in place of four compares and sums."""
+    """Round the float32 bits xs into outs as ``added_tally`` does (``_added_result``), counting
+    only the exact elements: (their number, whether the block was quiet: every |b| zero or from
+    ``l`` (not tiny) to a result at most the largest value, where ``_added_lean``'s other counts
+    are all false: no overflow, underflow, flush, subnormal result or non-finite b). Fewer
+    instructions than the full count: a min and a max in place of four compares and sums."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     exact = U32(0)
     low, high = U32(0xFFFFFFFF), U32(0)
     for i in range(xs.size):
         b = xs[i]
         a = U32(b & MAG32)
-        r = _added32(b, q)
-        o = _finish_added32(a, U32(b ^ a), r, p)
+        o, r = _added_result(b, p, q)
         outs[i] = o
         exact = U32(exact + U32(U32(o & MAG32) == a))
         low = minimum(low, U32(a - U32(1)))         # (a zero wraps to the top: quiet)
