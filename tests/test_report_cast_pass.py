@@ -283,50 +283,6 @@ def test_added_counts_at_their_limits(data):
     _check(np.concatenate([np.concatenate([ones, [v]]) for v in values] + [values]), fmt, "nearest_even", overflow)
 
 
-@pytest.mark.parametrize("name", ["e5m2", "binary16", "e4m3", "e2m3"])
-def test_added_counts_after_quiet_blocks(name):
-    """``kernels.report._added_tile32`` takes a tile's quiet blocks (``_added_quiet``: zeros and
-    magnitudes from the midpoint under the smallest normal (of the grid with an unbounded
-    exponent range: not tiny) to just above the largest value, where nearest even rounds down:
-    only the exact elements counted) up
-    to its first other block, which it does again with every count. One element that sets
-    another count (subnormal, tiny, flushed, overflowing, Inf, NaN, the midpoint under the
-    smallest normal on either side) per tile, at the first and last place of a block, at a
-    block's start after quiet ones, at the tile's last place, or none: on one thread (tiles
-    where the test puts them), results, counts and first indices equal the plain cast's and
-    the counting pass'."""
-    from numfmt.kernels import report as kern_report
-    fmt, info = nf.format(name), nf.format(name).info
-    p = _fast32(fmt, "nearest_even", "ieee", "raise" if fmt.has_nan else "ml_dtypes")
-    assert p is not None and cast_report.adds32(p)
-    tile, block = kern_report.CAST_TILE, kern_report.QUIET_BLOCK
-    # the midpoint under the smallest normal with an unbounded exponent range (a quarter of the
-    # subnormals' quantum below it): not tiny, and the float32 number below it, tiny
-    at_l = np.float32(info.smallest_normal - info.smallest_normal * 2.0 ** -(fmt.man_bits + 2))
-    below_l = np.nextafter(at_l, np.float32(0))
-    rng = np.random.default_rng(5)
-    odd = [info.smallest_normal / 3, info.smallest_subnormal / 4, info.max * 4, np.inf, -np.nan, below_l,
-           -info.smallest_subnormal]
-    places = [0, block - 1, 3 * block, 7 * block + 1, tile - 1, 2 * block + 5, 5 * block]
-    quiet = np.exp2(rng.uniform(np.log2(info.smallest_normal), np.log2(info.max), tile * (len(odd) + 1)))
-    x = (quiet * rng.choice([-1.0, 1.0], quiet.size)).astype(np.float32)
-    x[::97] = 0.0
-    x[1::89] = np.float32(info.max) * np.float32(1 + 2.0 ** -(fmt.man_bits + 3))     # rounds down to the largest
-    x[2::83] = at_l                                                                  # rounds to the smallest normal
-    x[3::79] = np.float32(info.smallest_normal)                                      # exact
-    for t, (value, place) in enumerate(zip(odd, places)):
-        x[t * tile + place] = value
-    if not fmt.has_nan:
-        x = x[~np.isnan(x)]
-    old = nf.get_num_threads()
-    nf.set_num_threads(1)
-    try:
-        _check(x, fmt, "nearest_even", "ieee")
-        _check(x, fmt, "nearest_even", "saturate")
-    finally:
-        nf.set_num_threads(old)
-
-
 @pytest.mark.parametrize("man_bits", [1, 10, 22])
 @pytest.mark.parametrize("above", [-1, 0, 1])
 def test_added_counts_next_to_the_top_of_their_range(man_bits, above):

@@ -829,15 +829,6 @@ def _finish_added32(a, sign, r, p):
 
 
 @inner_inline
-def _added_result(b, p, q):
-    """(``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32``, the
-    rounded magnitude bits r of ``_added32``); p, q as ``added_tally`` takes them."""
-    a = U32(b & MAG32)
-    r = _added32(b, q)
-    return _finish_added32(a, U32(b ^ a), r, p), r
-
-
-@inner_inline
 def added_tally(b, index, step, args, lim32, q):
     """``nearest32_one`` of the float32 bits b by ``_added32`` and ``_finish_added32`` (p =
     args[0], ``_nearest_step``'s; q = ``_added_params(p)``; a NaN b of the sign bit: see there),
@@ -845,7 +836,9 @@ def added_tally(b, index, step, args, lim32, q):
     ``_added_lean``: inexact, overflow, underflow, flushed, subnormal, b not finite). (index,
     step, lim32: unused, ``step_tally``'s signature.)"""
     p = args[0]
-    o, r = _added_result(b, p, q)
+    a = U32(b & MAG32)
+    r = _added32(b, q)
+    o = _finish_added32(a, U32(b ^ a), r, p)
     exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
     return o, (not exact, ovf, und, flu, sub, special)
 
@@ -878,65 +871,27 @@ def step_tally(b, index, step, args, lim32, q):
     return o, _lean32(b, o, r, lim32)
 
 
-QUIET_BLOCK = 512   # elements ``_added_tile32`` rounds at once where it counts only the exact ones
-
-
-@inner_inline
-def _added_quiet(xs, outs, p, q):
-    """Round the float32 bits xs into outs as ``added_tally`` does (``_added_result``), counting
-    only the exact elements: (their number, whether the block was quiet: every |b| zero or from
-    ``l`` (not tiny) to a result at most the largest value, where ``_added_lean``'s other counts
-    are all false: no overflow, underflow, flush, subnormal result or non-finite b). Fewer
-    instructions than the full count: a min and a max in place of four compares and sums."""
-    wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    exact = U32(0)
-    low, high = U32(0xFFFFFFFF), U32(0)
-    for i in range(xs.size):
-        b = xs[i]
-        a = U32(b & MAG32)
-        o, r = _added_result(b, p, q)
-        outs[i] = o
-        exact = U32(exact + U32(U32(o & MAG32) == a))
-        low = minimum(low, U32(a - U32(1)))         # (a zero wraps to the top: quiet)
-        high = maximum(high, r)
-    return exact, (low >= U32(U32(q[2]) - U32(1))) & (high <= p.max_bits)
-
-
 @inner_inline
 def _added_tile32(c, xs, outs, start, p, q, lim32, k):
-    """``_tile32`` for ``count_nearest_added32``: the tile's quiet blocks up to its first other
-    one, QUIET_BLOCK elements at a time, by ``_added_quiet``, which counts only the exact
-    elements; the rest of the tile (that block again) each element rounded and counted by
+    """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
     ``added_tally``, its counts summed in five uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
     non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
     a tile that has some: its largest |b| bits, a max per element where a count of them took
     a compare and two adds; e4m3, 4M standard normal float32, 1 thread: report=True 1.54-1.58x
-    -> 1.43-1.51x the plain cast). Returns the tile's eight counts. The quiet blocks: e5m2 of
-    4M standard normal float32, 1 thread, alternated: 1.69-1.76 -> 1.53-1.57 ms (plain cast
-    1.1 ms); e4m3's subnormals end the prefix in a tile's first block. (One loop after the
-    other: the full count inside a loop over blocks that also held the quiet one ran 8%
-    slower where no block was quiet.)"""
-    n0 = n1 = n2 = n3 = n4 = U32(0)
-    lo = 0
-    while lo < xs.size:
-        exact, quiet = _added_quiet(xs[lo:lo + QUIET_BLOCK], outs[lo:lo + QUIET_BLOCK], p, q)
-        if not quiet:
-            break
-        n0 = U32(n0 + exact)
-        lo += QUIET_BLOCK
-    top = I32(0)
-    rest, rest_outs = xs[lo:], outs[lo:]
+    -> 1.43-1.51x the plain cast). Returns the tile's eight counts."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    for i in range(rest.size):
-        o, f = added_tally(rest[i], i, _nearest_step, (p,), lim32, q)
-        rest_outs[i] = o
+    n0 = n1 = n2 = n3 = n4 = U32(0)
+    top = I32(0)
+    for i in range(xs.size):
+        o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
+        outs[i] = o
         n0 = U32(n0 + U32(not f[0]))        # the exact ones: one instruction fewer
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
         n3 = U32(n3 + U32(f[3]))
         n4 = U32(n4 + U32(f[4]))
-        top = maximum(top, I32(rest[i] & MAG32))
+        top = maximum(top, I32(xs[i] & MAG32))
     counts = zeros(8, np.int64)
     add_counts(counts, _derive((U32(xs.size - n0), n1, n2, n3, n4), k), ONE)
     for i in range(xs.size if top >= I32(INF32) else 0):
