@@ -405,31 +405,59 @@ def _widen(low, high, b):
 
 
 @inner_inline
-def sr_add_block(xs, outs, words, topk, missed, p, c):
-    """``sr_pairs_loop``'s block pass of ``round_sr_add32``, in uint32 lanes (c:
-    ``sr_range_consts(p)``). A block the fixed pass ``missed`` (likely near its range: as
-    e4m3's subnormals of normal data) first by ``sr_binade`` alone, which is the rounding
-    where every magnitude lies from one quantum to the largest value; any other by
-    ``sr_add_range``, a block with a NaN (or of a format that does not fit c) again by
+def uncounted(m, b, o, zk):
+    """The count of ``sr_range_loop`` that counts nothing: m as it came."""
+    return m
+
+
+@inner_inline
+def sr_range_loop(xs, outs, words, topk, p, c, count, m, args):
+    """Round the block xs into outs by ``sr_add_range`` (c: ``sr_range_consts(p)``), the random
+    bits of element j words[j] & topk, with m = count(m, b, o, zk, *args) after each element
+    (b its bits, o its result, zk its random bits: ``uncounted`` counts nothing). Returns (the
+    smallest and the largest magnitude bits of the block, m)."""
+    low, high = U32(0xFFFFFFFF), U32(0)
+    for j in range(xs.size):
+        zk = U32(words[j] & topk)
+        o = sr_add_range(xs[j], zk, p, c)
+        outs[j] = o
+        low, high = _widen(low, high, xs[j])
+        m = count(m, xs[j], o, zk, *args)
+    return low, high, m
+
+
+@inner_inline
+def sr_block_end(xs, outs, words, topk, p, c, low, high):
+    """The end of the block pass of a block ``sr_range_loop`` rounded, low and high its
+    magnitudes' range: a block with a NaN (or of a format that does not fit c) again by
     ``sr_add_one``. Returns (NaN count, whether every magnitude lay from the smallest normal
     to the largest value)."""
-    low, high = U32(0xFFFFFFFF), U32(0)
-    if missed:
-        for j in range(xs.size):
-            a = U32(xs[j] & U32(0x7FFFFFFF))
-            outs[j] = U32(sr_binade(a, U32(words[j] & topk), c)[1] | U32(xs[j] ^ a))
-            low, high = _widen(low, high, xs[j])
-        if (low >= p.q_bits) & (high <= p.max_bits):
-            return 0, False
-    for j in range(xs.size):
-        outs[j] = sr_add_range(xs[j], U32(words[j] & topk), p, c)
-        low, high = _widen(low, high, xs[j])
     nans = 0
     if (high > U32(0x7F800000)) | (not c[5]):
         for j in range(xs.size):
             outs[j] = sr_add_one(xs[j], U32(words[j] & topk), p)
             nans += U32(xs[j] & U32(0x7FFFFFFF)) > U32(0x7F800000)
     return nans, (U32(high - p.normal_bits) <= U32(p.max_bits - p.normal_bits)) & (low >= p.normal_bits)
+
+
+@inner_inline
+def sr_add_block(xs, outs, words, topk, missed, p, c):
+    """``sr_pairs_loop``'s block pass of ``round_sr_add32``, in uint32 lanes (c:
+    ``sr_range_consts(p)``). A block the fixed pass ``missed`` (likely near its range: as
+    e4m3's subnormals of normal data) first by ``sr_binade`` alone, which is the rounding
+    where every magnitude lies from one quantum to the largest value; any other by
+    ``sr_range_loop`` and ``sr_block_end``. Returns (NaN count, whether every magnitude lay
+    from the smallest normal to the largest value)."""
+    if missed:
+        low, high = U32(0xFFFFFFFF), U32(0)
+        for j in range(xs.size):
+            a = U32(xs[j] & U32(0x7FFFFFFF))
+            outs[j] = U32(sr_binade(a, U32(words[j] & topk), c)[1] | U32(xs[j] ^ a))
+            low, high = _widen(low, high, xs[j])
+        if (low >= p.q_bits) & (high <= p.max_bits):
+            return 0, False
+    low, high, _ = sr_range_loop(xs, outs, words, topk, p, c, uncounted, U32(0), ())
+    return sr_block_end(xs, outs, words, topk, p, c, low, high)
 
 
 @inner_inline

@@ -37,7 +37,7 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       sr_add_block, sr_pairs_loop, top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits)
+                       sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -927,20 +927,30 @@ def _sr_biased(b, zk, p):
 
 
 @inner_inline
+def _sr_tally(m, b, o, zk, p, uncut):
+    """m plus the ``_lean32`` counts of the element b rounded stochastically to o with the
+    random bits zk (``_packed_add``): r uncut (``_sr_biased``), compared with the largest
+    value plus 2**s - 1 and the smallest normal (uncut, both on the grid)."""
+    f = _lean32(b, o, _sr_biased(b, zk, p), uncut)
+    return _packed_add(m, f, f[5])
+
+
+@inner_inline
 def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
     """``floating.sr_add_block`` (``sr_pairs_loop``'s block pass of a block outside the
-    fixed bias' range) counting the block as ``_tile32`` does: its ``_lean32`` counts added
-    to lean (int64: inexact, overflow, underflow, flushed, subnormal), a non-finite
-    element's taken back and its ``_cases32`` counts added to fix (``FLAGS`` order). The
-    counting loop reads the block just rounded (in L1); it compares r uncut (``_sr_biased``)
-    with the largest value plus 2**s - 1 (cr[3]) and the smallest normal, both on the grid."""
-    nans, fixed = sr_add_block(xs, outs, words, topk, missed, p, cr)
+    fixed bias' range) counting the block as ``_tile32`` does, in the loop that rounds it
+    (``sr_range_loop`` with ``_sr_tally``; a missed block does not try ``sr_binade`` first):
+    its ``_lean32`` counts added to lean (int64: inexact, overflow, underflow, flushed,
+    subnormal), a non-finite element's taken back and its ``_cases32`` counts added to fix
+    (``FLAGS`` order). A block ``sr_block_end`` rounds again (a NaN in it) counts again."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     uncut = (cr[3], lim32[1], lim32[2], lim32[3], lim32[4])
-    m = (U32(0), U32(0), U32(0))
-    for j in range(xs.size):
-        f = _lean32(xs[j], outs[j], _sr_biased(xs[j], U32(words[j] & topk), p), uncut)
-        m = _packed_add(m, f, f[5])
+    low, high, m = sr_range_loop(xs, outs, words, topk, p, cr, _sr_tally, (U32(0), U32(0), U32(0)), (p, uncut))
+    nans, fixed = sr_block_end(xs, outs, words, topk, p, cr, low, high)
+    if nans | (not cr[5]):              # (sr_block_end rounded the block again: its results counted again)
+        m = (U32(0), U32(0), U32(0))
+        for j in range(xs.size):
+            m = _sr_tally(m, xs[j], outs[j], U32(words[j] & topk), p, uncut)
     n = _unpacked(m)
     for j in range(xs.size if n[5] else 0):
         r = U32(_sr_biased(xs[j], U32(words[j] & topk), p) & p.keep)
@@ -959,7 +969,8 @@ def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     inexact elements of its blocks (none of the others can happen there) and whose other
     blocks count themselves (``_sr_counted_block``). The scan for first indices draws an
     element's word again (``_seeded_step``): the tile's words, kept for it (128 KB a tile),
-    went through L2 (e4m3, 4M values, 1 thread: 3.6-4.6 -> 2.6 ms; the plain cast 1.4 ms)."""
+    went through L2 (e4m3, 4M values, 1 thread: 3.6-4.6 -> 2.6 ms; 2.4 ms with the count in
+    the rounding loop; the plain cast 1.4 ms)."""
     lean, fix = zeros(5, np.int64), zeros(8, np.int64)
     inexact = sr_pairs_loop(xs, outs, start, seed, sr_bits, q, buf, FIXED_BLOCK, _sr_counted_block,
                             (p, cr, lim32, lean, fix))[1]
