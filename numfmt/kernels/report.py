@@ -929,10 +929,11 @@ def _sr_biased(b, zk, p):
 @inner_inline
 def _sr_tally(m, b, o, zk, p, uncut):
     """m plus the ``_lean32`` counts of the element b rounded stochastically to o with the
-    random bits zk (``_packed_add``): r uncut (``_sr_biased``), compared with the largest
-    value plus 2**s - 1 and the smallest normal (uncut, both on the grid)."""
+    random bits zk (``_packed_add``, without its non-finite count): r uncut (``_sr_biased``),
+    compared with the largest value plus 2**s - 1 and the smallest normal (uncut, both on
+    the grid)."""
     f = _lean32(b, o, _sr_biased(b, zk, p), uncut)
-    return _packed_add(m, f, f[5])
+    return _packed_add(m, f, False)
 
 
 @inner_inline
@@ -941,8 +942,10 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
     fixed bias' range) counting the block as ``_tile32`` does, in the loop that rounds it
     (``sr_range_loop`` with ``_sr_tally``; a missed block does not try ``sr_binade`` first):
     its ``_lean32`` counts added to lean (int64: inexact, overflow, underflow, flushed,
-    subnormal), a non-finite element's taken back and its ``_cases32`` counts added to fix
-    (``FLAGS`` order). A block ``sr_block_end`` rounds again (a NaN in it) counts again."""
+    subnormal; the non-finite elements are not counted: the block's largest magnitude says
+    whether it has one), a non-finite element's taken back and its ``_cases32`` counts added
+    to fix (``FLAGS`` order). A block ``sr_block_end`` rounds again (a NaN in it) counts
+    again."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     uncut = (cr[3], lim32[1], lim32[2], lim32[3], lim32[4])
     low, high, m = sr_range_loop(xs, outs, words, topk, p, cr, _sr_tally, (U32(0), U32(0), U32(0)), (p, uncut))
@@ -952,7 +955,7 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
         for j in range(xs.size):
             m = _sr_tally(m, xs[j], outs[j], U32(words[j] & topk), p, uncut)
     n = _unpacked(m)
-    for j in range(xs.size if n[5] else 0):
+    for j in range(xs.size if high >= INF32 else 0):
         r = U32(_sr_biased(xs[j], U32(words[j] & topk), p) & p.keep)
         f = _lean32(xs[j], outs[j], r, lim32)
         if f[5]:
