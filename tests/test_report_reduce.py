@@ -250,6 +250,31 @@ def test_flags_accumulate_reductions_and_raise_naming_the_output():
         nf.matmul(np.array([[1.0, 1.0], [448.0, 448.0]]), np.ones((2, 2)), "e4m3")
 
 
+@FEW
+@given(st.data())
+def test_first_indices_name_the_first_output_whose_roundings_set_a_count(data):
+    """With several outputs, first[name] is the first output element among whose roundings one
+    set the count: the rows summed one at a time say which rows do (rows whose additions are
+    all exact before one that is not, an inexact count that is not the first event)."""
+    fmt, acc, _, _, mode, kwargs, _ = _case(data, stochastic=False)
+    values = nf.format(fmt).values()
+    values = values[np.isfinite(values)].tolist()
+    rows, n = data.draw(st.integers(2, 5)), data.draw(st.integers(1, 6))
+    pick = st.lists(st.sampled_from(values), min_size=n, max_size=n)
+    x = np.array([data.draw(pick) for _ in range(rows)])
+    alone = [nf.sum(row, fmt, report=True, **kwargs)[1] for row in x]
+    expected = {name: next(i for i, rep in enumerate(alone) if getattr(rep, name))
+                for name in FLAGS if any(getattr(rep, name) for rep in alone)}
+    assert nf.sum(x, fmt, axis=1, report=True, **kwargs)[1].first == expected
+
+
+def test_first_inexact_is_the_first_output_with_an_inexact_addition():
+    """Row 0's additions are exact, row 1's 1 + 1/16 is not (e4m3 keeps 3 bits)."""
+    x = np.array([[1.0, 1.0, 1.0], [1.0, 0.0625, 0.0625]])
+    rep = nf.sum(x, "e4m3", accumulator="e4m3", axis=1, report=True)[1]
+    assert rep.inexact == 2 and rep.first == {"inexact": 1}
+
+
 def test_counts_do_not_depend_on_the_thread_count(monkeypatch):
     rng = np.random.default_rng(1)
     a = nf.round(rng.standard_normal((64, 96)) * 80, "e4m3", overflow="saturate")

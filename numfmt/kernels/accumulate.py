@@ -124,16 +124,18 @@ def _is_nan(b):
     return (b & _ABS) > _INF
 
 
-@inner
+@inner_inline
 def _count_value(rep, nan_in, xb, yb, rnd, stochastic, st):
     """Count a rounding of the float64 value xb (an operation's result: exact, or rounded to
     odd at 53 bits for a narrow format; NaN for an invalid operation) that gave yb, where the
     rounder reports (``rep`` = (unbounded params, their sr, limits) of
-    ``casts.report.rounding_report``; None: nothing, and nothing compiled)."""
+    ``casts.report.rounding_report``; None: nothing, and nothing compiled). Inlined where it
+    is called: the common roundings (``kernels.report.common``) and those of an exact zero
+    (zero, no flag) are counted in place, the rest by a call."""
     if rep is None:
         return
     x, y = bits_as(np.int64(xb), np.float64), bits_as(np.int64(yb), np.float64)
-    if rep_kern.common(x, y, rep[2]):       # decided here; the rest in a function of its own
+    if rep_kern.common(x, y, rep[2]) | (x == 0):
         rep_kern.count_event(st, _COUNTS, rep_kern.INEXACT if y != x else 0, st[_OUTPUT])
     else:
         _count_rare(rep, nan_in, x, y, rnd, stochastic, st)
