@@ -2,7 +2,8 @@
 with a tally, ``casts.report.block_counted``) against the report counted after the cast
 (``casts.report.block_report``, the reference that tests/test_report.py checks against the
 definitions): every count, blocks, scale_top, scale_bottom and every first index equal, the
-values bit for bit. Each check asserts which path counted."""
+values bit for bit, and with per_block=True every count of every block. Each check asserts
+which path counted."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -44,8 +45,8 @@ def after_cast():
 
 def check(x, fmt, fast: bool, **kw):
     """round(x, fmt, report=True) counted in the kernels' pass (``fast``: asserted) or after the
-    cast equals the reference: values, every count and first index (or the same OverflowError);
-    returns the report."""
+    cast equals the reference: values, every count and first index, the per-block counts with
+    per_block=True (or the same OverflowError); returns the report."""
     with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
         got = outcome(nf.round, x, fmt, report=True, **kw)
     with after_cast():
@@ -56,8 +57,14 @@ def check(x, fmt, fast: bool, **kw):
     assert slow.called != fast, "the fast count was not taken" if fast else "the fast count was taken"
     (y, rep), (y0, ref) = got, want
     assert same(y, y0), (fmt.name, kw)
-    assert rep.as_dict() == ref.as_dict(), (fmt.name, kw, rep.as_dict(), ref.as_dict())
+    totals, want_totals = ({k: v for k, v in r.as_dict().items() if k != "per_block"} for r in (rep, ref))
+    assert totals == want_totals, (fmt.name, kw, totals, want_totals)
     assert rep.first == ref.first, (fmt.name, kw, rep.first, ref.first)
+    if kw.get("per_block"):
+        assert rep.per_block.keys() == ref.per_block.keys()
+        for name, counts in ref.per_block.items():
+            assert counts.dtype == rep.per_block[name].dtype and counts.shape == rep.per_block[name].shape
+            np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {name}")
     return rep
 
 
@@ -79,14 +86,14 @@ def special_rows(fmt, seed: int) -> np.ndarray:
 
 @settings(max_examples=15, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
-       st.sampled_from(["saturate", "ieee"]))
-def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow):
+       st.sampled_from(["saturate", "ieee"]), st.booleans())
+def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
     x = special_rows(fmt, seed)
     if axis == 1:                              # a middle axis: blocks (4, bs, rows)
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow)
+    check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow, per_block=per_block)
 
 
 SAMPLED = [fmt if fmt.name in ("bfp8_16_sym", "e2m1_16_e4m3") or fmt in FORMATS[:7]
@@ -100,24 +107,25 @@ def test_spread_and_normal_samples(fmt):
     row = 8 * fmt.block_size
     x = blocks_of(fmt, (1 << 14) // row * 8, 4).reshape(-1, row)
     normal = (rng.standard_normal(x.shape) * 2.0 ** rng.integers(-30, 30, (x.shape[0], 1))).astype(np.float32)
-    for data in (x, normal):
-        check(data, fmt, fast_count(fmt), axis=-1)
-        check(np.ascontiguousarray(data.T), fmt, fast_count(fmt), axis=0)
+    for data, per_block in ((x, False), (normal, True)):
+        check(data, fmt, fast_count(fmt), axis=-1, per_block=per_block)
+        check(np.ascontiguousarray(data.T), fmt, fast_count(fmt), axis=0, per_block=per_block)
 
 
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
 def test_other_calls_count_after_the_cast(name):
-    """float64 inputs, padding, per_block, directed and stochastic rounding keep the reference's
-    count after the cast (and the same report)."""
+    """float64 inputs, padding, directed and stochastic rounding keep the reference's count
+    after the cast (and the same report); per_block=True of float32 counts in the pass, shaped
+    like the scales."""
     fmt = nf.format(name)
     x = special_rows(fmt, 7)
     check(x.astype(np.float64), fmt, False)
     check(x[:, :-1], fmt, False, pad=True)
     check(x, fmt, False, rounding="toward_zero")
     check(x, fmt, False, rounding="stochastic", seed=3)
-    with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
-        _, rep = nf.round(x, fmt, report=True, per_block=True)
-    assert slow.called and rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape
+    check(x.astype(np.float64), fmt, False, per_block=True)
+    rep = check(x, fmt, True, per_block=True)
+    assert rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape
 
 
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])

@@ -260,11 +260,14 @@ def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> 
                                 "pass x as float64")
 
 
-def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None, count=None):
+def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None, count=None,
+              block_counts=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis,
     counts): with ``count`` (the index of x's element 0) the float32 fast kernels count the
     report as they round (``kernels.block.tally_arrays``' counts, one array per row range),
-    where they run and x is not padded; else counts is None."""
+    where they run and x is not padded; else counts is None. Where they count, they count per
+    block too into ``block_counts`` if it is given (the (7, blocks) int64 counts of
+    ``kernels.block.block_words``; block sizes up to ``kernels.block.BLOCK_COUNT_MAX``)."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
     pow2 = fmt.power_of_two
@@ -306,7 +309,9 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
 
     def work():
-        return kern.fast32_work(x3.shape, stochastic is not None), kern.tally_arrays(count, x3.shape[1]) if counted else None
+        tally = kern.tally_arrays(count, x3.shape[1]) if counted else None
+        blocks = kern.block_words(block_counts, x3.shape) if counted and block_counts is not None else None
+        return kern.fast32_work(x3.shape, stochastic is not None), tally, blocks
 
     tallies = None
     if pow2:
@@ -345,7 +350,8 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
 
 
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False, count=None):
+                stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False, count=None,
+                block_counts=None):
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
     "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
@@ -353,10 +359,11 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
     ``with_scales``: (values, the blocks' scale values as float64, shaped like the scales,
     for power-of-two scales, else None), for the cast's report; ``count`` (the index of x's
     element 0) adds the report's counts where the kernels count them for float32 x (see
-    ``_quantize``; else None): (values, counts, scales)."""
+    ``_quantize``, and its ``block_counts``; else None): (values, counts, scales)."""
     counting = count is not None and x.dtype == np.float32
     values, per_block, _, _, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
-                                                amax=amax, count=count if counting else None)
+                                                amax=amax, count=count if counting else None,
+                                                block_counts=block_counts)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
     if count is None and not with_scales:

@@ -607,7 +607,7 @@ def _at_for(s, i):
 
 
 @inner_inline
-def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked):
+def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked, blocks, b0):
     """Round xs into outs or codes (whichever is not None), in loops that vectorize: a 1-D xs
     with element t's scales s_in[t], s_out[t] (or one pair of scalars for all), a 2-D xs (rows
     of blocks along the last axis: one call for several blocks) row i with s_in[i], s_out[i];
@@ -617,7 +617,13 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     sums took a reduction per row and counter, a sixth of the counted kernel's time; several
     cases to a sum (``_packed5``), as seven sums were seven loads and stores per element: the
     five cases of a block whose scale is not NaN in one sum, the two of NaN scales in another
-    (constant zero where ``checked`` is False: its load and store compile away)."""
+    (constant zero where ``checked`` is False: its load and store compile away). With
+    ``blocks`` (``block_words``') the counts go per block too: a 2-D xs's element (i, t) as
+    ``_bytes7``'s two words in one uint64 into the scratch blocks[1], then each row i summed
+    (a block: its counts into blocks[0][:, b0 + i], its fields added to the sums returned; a
+    row's own sum in the element loop left that loop scalar, its trip count, the block size,
+    below what LLVM's vector loop takes at once); a 1-D xs's element t (of the row's block t)
+    added to the row's words blocks[2][:, t] (``_row_blocks`` writes them out)."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     w = xs.shape[xs.ndim - 1]
@@ -641,14 +647,29 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                     outs[i, t] = o
                 else:
                     outs[t] = o
-            if tally is not None and xs.ndim == 2:     # per place t of the rows: no reduction per row
-                f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+            if tally is None:
+                continue
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+            if xs.ndim == 2 and blocks is None:     # per place t of the rows: no reduction per row
                 acc = tally[2]
                 acc[0, t] = U32(acc[0, t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
                 acc[1, t] = U32(acc[1, t] + _packed5(f[5], f[6], False, False, False))
-            elif tally is not None:
-                n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6),
-                                                   _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim))
+            elif xs.ndim == 2:                      # per row: a block
+                m0, m1 = _bytes7(f)
+                blocks[1][i, t] = U64(U64(m0) | U64(U64(m1) << U64(32)))
+            elif blocks is None:
+                n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6), f)
+            else:                                   # per element: a block of its own
+                m0, m1 = _bytes7(f)
+                words = blocks[2]
+                words[0, t], words[1, t] = U32(words[0, t] + m0), U32(words[1, t] + m1)
+    if tally is not None and blocks is not None and xs.ndim == 2:
+        for i in range(xs.shape[0]):
+            both = U64(0)
+            for t in range(w):
+                both += blocks[1][i, t]
+            n0, n1, n2, n3, n4, n5, n6 = _block_counts((n0, n1, n2, n3, n4, n5, n6), blocks[0], b0 + i,
+                                                       U32(both), U32(both >> U64(32)))
     return n0, n1, n2, n3, n4, n5, n6
 
 
@@ -670,6 +691,28 @@ def _fields5(m):
     return (U32(m & U32(PLACE_MASK)), U32(U32(m >> U32(PLACE_BITS)) & U32(PLACE_MASK)),
             U32(U32(m >> U32(2 * PLACE_BITS)) & U32(PLACE_MASK)), U32(U32(m >> U32(3 * PLACE_BITS)) & U32(PLACE_MASK)),
             U32(m >> U32(4 * PLACE_BITS)))
+
+
+BLOCK_COUNT_MAX = 255          # the largest count a byte of ``_bytes7`` holds: the longest block counted per block
+
+
+@nb.njit(inline="always")
+def _bytes7(f):
+    """Seven booleans as the counts 1 of the bytes of two uint32 words: f[0..3] the first's
+    bytes 0..3, f[4..6] the second's (per-block sums of up to BLOCK_COUNT_MAX elements)."""
+    return (U32(U32(f[0]) | U32(U32(f[1]) << U32(8)) | U32(U32(f[2]) << U32(16)) | U32(U32(f[3]) << U32(24))),
+            U32(U32(f[4]) | U32(U32(f[5]) << U32(8)) | U32(U32(f[6]) << U32(16))))
+
+
+@nb.njit(inline="always")
+def _block_counts(n, cases, b, m0, m1):
+    """Block b's seven counts, the ``_bytes7`` words m0 and m1, into cases[:, b] (int64); n,
+    seven uint32 sums, plus them."""
+    f = (U32(m0 & U32(0xFF)), U32(U32(m0 >> U32(8)) & U32(0xFF)), U32(U32(m0 >> U32(16)) & U32(0xFF)),
+         U32(m0 >> U32(24)), U32(m1 & U32(0xFF)), U32(U32(m1 >> U32(8)) & U32(0xFF)), U32(m1 >> U32(16)))
+    for c in range(7):
+        cases[c, b] = f[c]
+    return _add7(n, f)
 
 
 @nb.njit(inline="always")
@@ -732,6 +775,16 @@ def tally_arrays(base: int, width: int) -> tuple:
     return counts, np.int64(base), zeros((2, width), np.uint32)
 
 
+def block_words(cases: np.ndarray, x3_shape) -> tuple:
+    """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
+    ``cases``, the (7, blocks) int64 counts of ``_cases32``'s cases per block (flat, as the
+    per-block array) that all row ranges share, and this row range's scratch arrays: the
+    (COUNT_GROUP, block_size) uint64 words of elements along the last axis, the (2, inner)
+    uint32 words of a row of inner blocks (zeros)."""
+    _, bs, inner = x3_shape
+    return cases, np.empty((COUNT_GROUP, bs), np.uint64), np.zeros((2, inner), np.uint32)
+
+
 @inner_inline
 def _draw32(zs, n, rand, seed, index, k):
     """The k random bits of elements index .. index + n - 1 at the top of a uint32, into zs from
@@ -784,7 +837,7 @@ def _amaxes(x, r, j0, n, amax, stored):
 
 @inner_inline
 def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, group, scaled, scales,
-                 sargs, stored, work, tally, lim):
+                 sargs, stored, work, tally, blocks, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32; ``stored``'s where it is not None, see
     ``_amaxes``), then ``scales(amax, n, b0, s_in, s_out, tally, *sargs)`` (the n blocks'
@@ -795,9 +848,12 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
     slice (blocks along the last axis, GROUP at a time, COUNT_GROUP where counted), or per
     place along the blocked axis over the inner blocks. ``work`` is ``fast32_work``'s; with
     ``tally`` (``tally_arrays``') the report is counted in the same pass, the first indices
-    found by a scan (``_flags32``) of a group that has a count without one. Where only values are wanted (codes, tally and k None),
-    ``_lean_rows`` rounds by ``lean`` (an element step of the same form; None: no such path),
-    blocks along the last axis ``group`` at a time. Returns tally."""
+    found by a scan (``_flags32``) of a group that has a count without one. Where only values
+    are wanted (codes, tally and k None), ``_lean_rows`` rounds by ``lean`` (an element step of
+    the same form; None: no such path), blocks along the last axis ``group`` at a time. With
+    ``blocks`` as well as tally (``block_words``'), the counts per block too (into blocks[0]
+    at the blocks' flat indices, as the per-block array's: block sizes up to
+    ``BLOCK_COUNT_MAX``). Returns tally."""
     bs = x.shape[1]
     amax, s_in, s_out, zs = work
     if codes is None:       # a plain round compiles only _lean_rows (kernels.pipeline)
@@ -814,9 +870,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
                     p, cp, k, element, scaled, tally, lim)
             if tally is None:       # (one inlined copy where nothing is counted)
-                _pass32(x[g:g + rows], s_in, s_out, *args, False)
+                _pass32(x[g:g + rows], s_in, s_out, *args, False, None, 0)
             else:
-                _counted(x[g:g + rows], s_in, s_out, args, tally, _any_nan(s_in, rows))
+                _counted(x[g:g + rows], s_in, s_out, args, tally, _any_nan(s_in, rows), blocks, g)
                 need = _add_limits(tally[0], limits)
                 for i in range(rows * bs if need else 0):
                     b = i // bs
@@ -834,9 +890,11 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             args = (None if out is None else out[r, t], None if codes is None else codes[r, t], zs[off:], p, cp, k,
                     element, scaled, tally, lim)
             if tally is None:
-                _pass32(x[r, t], s_in, s_out, *args, False)
+                _pass32(x[r, t], s_in, s_out, *args, False, None, 0)
             else:
-                _counted(x[r, t], s_in, s_out, args, tally, nan)
+                _counted(x[r, t], s_in, s_out, args, tally, nan, blocks, 0)
+        if tally is not None and blocks is not None:
+            _add_sums(tally[0], _row_blocks(blocks, r * inner, inner))
         if tally is not None:
             need = _add_limits(tally[0], limits)
             for i in range(bs * inner if need else 0):
@@ -858,15 +916,15 @@ def _any_nan(s_in, n):
 
 
 @inner_inline
-def _counted(xs, s_in, s_out, args, tally, nan):
-    """``_pass32(xs, s_in, s_out, *args, checked)`` (args ending in tally), its sums added to
-    tally's counts (a 2-D xs's per-place sums too); checked (NaN scales) only where ``nan``
-    says there is one: two inlined copies."""
+def _counted(xs, s_in, s_out, args, tally, nan, blocks, b0):
+    """``_pass32(xs, s_in, s_out, *args, checked, blocks, b0)`` (args ending in tally), its
+    sums added to tally's counts (a 2-D xs's per-place sums too, where not per block);
+    checked (NaN scales) only where ``nan`` says there is one: two inlined copies."""
     if nan:
-        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, True))
+        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, True, blocks, b0))
     else:
-        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, False))
-    if xs.ndim == 2:
+        _add_sums(tally[0], _pass32(xs, s_in, s_out, *args, False, blocks, b0))
+    if xs.ndim == 2 and blocks is None:
         _add_sums(tally[0], _place_sums(tally[2], xs.shape[1]))
 
 
@@ -882,6 +940,18 @@ def _place_sums(acc, w):
         n5, n6 = U32(n5 + b0), U32(n6 + b1)
     acc[:, :w] = 0
     return n0, n1, n2, n3, n4, n5, n6
+
+
+@inner_inline
+def _row_blocks(blocks, b0, n):
+    """Write the counts of a row's n inner blocks (``_pass32``'s words blocks[2][:, :n], which
+    are cleared) to blocks[0][:, b0:b0 + n]; their seven sums."""
+    sums = (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0), U32(0))
+    words = blocks[2]
+    for j in range(n):
+        sums = _block_counts(sums, blocks[0], b0 + j, words[0, j], words[1, j])
+    words[:, :n] = 0
+    return sums
 
 
 @inner_inline
@@ -914,13 +984,13 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
             rows = minimum(group, row_hi - g)
             scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, *sargs)
             _pass32(x[g:g + rows], s_in, s_out, out[g:g + rows], None, zs, p, cp, None, lean, scaled, None, lim,
-                    False)
+                    False, None, 0)
         return
     bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
         scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, None, *sargs)
         for t in range(bs):
-            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False)
+            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False, None, 0)
 
 
 @inner_inline
@@ -1021,42 +1091,44 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32,
 
 @inner_inline
 def _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, element, lean, rule, lim,
-                    work, tally):
+                    work, tally, blocks):
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, element, lean, POW2_GROUP,
-                        _mul32, _pow2_scales32, (sexp, rule), None, work, tally, lim)
+                        _mul32, _pow2_scales32, (sexp, rule), None, work, tally, blocks, lim)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
+def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally,
+                         blocks):
     """``quantize_pow2_32`` of float elements with the float32 step ``nearest_element32`` (k
     None) or, with the k <= 32 random bits of sr_rule="add", ``sr_element32``, and its
     parameters p, cp; ``rule`` for 23 fraction bits; sexp flat (1-D, the blocks in C order);
     out, when not None, float32; ``work``: ``fast32_work``'s; ``tally``: None, or
     ``tally_arrays``' to count the report (lim = (True, normal_bits, low_bits) of the element,
-    see ``_cases32``); returns tally. (The step is chosen here, by k's type, not passed in: a
-    function argument's type names its address, and the cache would never find the kernel
-    again.)"""
+    see ``_cases32``), ``blocks`` None or the per-block counts (``_fast32_rows``); returns
+    tally. (The step is chosen here, by k's type, not passed in: a function argument's type
+    names its address, and the cache would never find the kernel again.)"""
     if k is None and codes is None:     # values (counted or not): the lean step
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, lean_finite32,
-                               lean_finite32, rule, lim, work, tally)
+                               lean_finite32, rule, lim, work, tally, blocks)
     if k is None:
         return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, nearest_element32,
-                               lean_finite32, rule, lim, work, tally)
+                               lean_finite32, rule, lim, work, tally, blocks)
     return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, sr_element32, None,
-                           rule, lim, work, tally)
+                           rule, lim, work, tally, blocks)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
-def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally):
+def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally,
+                        blocks):
     """``quantize_pow2_fast32`` of fixed-point elements rounded to nearest even by
     ``int_element32`` (p: ``Int32Params``; k None)."""
     return _pow2_fast_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, int_element32,
-                           int_element32, rule, lim, work, tally)
+                           int_element32, rule, lim, work, tally, blocks)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand, seed, start, p, cp, k, p_scale,
-                              ts, elem_max, scale_tiny, scale_max, lim, work, tally):
+                              ts, elem_max, scale_tiny, scale_max, lim, work, tally, blocks):
     """``quantize_fp32_scaled`` of float elements with a float32 step chosen as in
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there;
@@ -1067,10 +1139,10 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand
     if k is None and codes is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, lean_element32,
                             lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, amaxes, work,
-                            tally, lim)
+                            tally, blocks, lim)
     if k is None:
         return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, nearest_element32,
                             lean_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, amaxes, work,
-                            tally, lim)
+                            tally, blocks, lim)
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, None, LEAN_GROUP,
-                        _div32, _nvfp4_scales32, sargs, amaxes, work, tally, lim)
+                        _div32, _nvfp4_scales32, sargs, amaxes, work, tally, blocks, lim)
