@@ -10,7 +10,8 @@ the narrow formats overflow, underflow or flush, the counting kernels' slow path
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
-sr_rule "add"). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 add``) take
+sr_rule "add"). The ``per_block`` rows count each block too (``per_block=True``; the plain call
+is the same round without a report). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 add``) take
 the inputs rounded to the format (saturating: finite operands) and the same reversed as
 operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
@@ -29,6 +30,7 @@ import numfmt as nf
 
 FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
 STOCHASTIC = ["e4m3", "bfloat16"]
+PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
 OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
               ("bfloat16", "add")]
 
@@ -89,6 +91,8 @@ def render(args) -> str:
             calls = [(name, lambda report, name=name: nf.round(x, name, report=report)) for name in FORMATS]
             calls += [(f"{name} stochastic", lambda report, name=name:
                        nf.round(x, name, rounding="stochastic", seed=1, report=report)) for name in STOCHASTIC]
+            calls += [(f"{name} per_block", lambda report, name=name:
+                       nf.round(x, name, report=report, per_block=report)) for name in PER_BLOCK]
             for fmt, op in OPERATIONS:
                 a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
                 operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))

@@ -266,7 +266,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     counts): with ``count`` (the index of x's element 0) the float32 fast kernels count the
     report as they round (``kernels.block.tally_arrays``' counts, one array per row range),
     where they run and x is not padded; else counts is None. Where they count, they count per
-    block too into ``block_counts`` if it is given (the (7, blocks) int64 counts of
+    block too into ``block_counts`` if it is given (the (9, blocks) int64 counts of
     ``kernels.block.block_words``; block sizes up to ``kernels.block.BLOCK_COUNT_MAX``)."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)

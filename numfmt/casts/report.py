@@ -368,23 +368,16 @@ def _element_table(enc) -> tuple:
 
 def _per_block_cases(cases: np.ndarray, x: np.ndarray, fmt, axis: int) -> dict:
     """Every count per block, shaped like the scales, from the fast kernels' counts of each
-    case per block (``kernels.block.block_words``; ``CASE_BITS`` the flags of each case)."""
+    case per block, then scale_top and scale_bottom (``kernels.block.block_words``;
+    ``CASE_BITS`` the flags of each case)."""
     scales_shape = x.shape[:axis] + (x.shape[axis] // fmt.block_size,) + x.shape[axis + 1:]
     flags = {}
     for k, name in enumerate(FLAG_NAMES):
         case = next((c for c in range(7) if (block_kernels.CASE_BITS[c] >> k) & 1), None)
         counts = np.zeros(cases.shape[1], np.int64) if case is None else cases[case]
-        flags[name] = (counts.copy() if any(a is counts for a in flags.values()) else counts).reshape(scales_shape)
-    return flags
-
-
-def _limits_per_block(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, axis: int):
-    """(scale_top, scale_bottom) per block as bool arrays (``_scale_limits``), the scales and
-    tensor scale from an encode of x."""
-    enc = block_casts.encode_float(x, fmt, mode, overflow, "raise", stochastic, axis=axis)
-    scales = floating.decode_float(enc.scales, fmt.scale, np.float64).reshape(-1)
-    ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
-    return _scale_limits(x, fmt, ts, axis, False, scales)
+        flags[name] = counts.copy() if any(a is counts for a in flags.values()) else counts
+    flags.update(scale_top=cases[7], scale_bottom=cases[8])
+    return {name: counts.reshape(scales_shape) for name, counts in flags.items()}
 
 
 def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
@@ -439,11 +432,10 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     """(``block.round_float``'s result, its CastReport): counted in the float32 fast kernels'
     own pass where they take x (``kernels.block.tally_arrays``; with ``per_block``, per block
     too, for blocks of up to ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report``
-    after the cast. The per-block scale_top and scale_bottom come from an encode of x where
-    the counts have some (a scale at a limit: rare), else they are zeros."""
+    after the cast."""
     start = stochastic.start if stochastic is not None else 0
     fits = x.dtype == np.float32 and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
-    cases = np.empty((7, x.size // fmt.block_size), np.int64) if per_block and fits else None
+    cases = np.empty((9, x.size // fmt.block_size), np.int64) if per_block and fits else None
     if per_block and cases is None:
         out, scales = block_casts.round_float(x, fmt, mode, overflow, nan, stochastic, with_scales=True, **options)
         return out, block_report(x, fmt, mode, overflow, stochastic, out, per_block, options, scales)
@@ -456,13 +448,7 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     extra = dict(blocks=out.size // fmt.block_size, scale_top=int(top), scale_bottom=int(bottom))
     if per_block:
         axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
-        blocks = _per_block_cases(cases, x, fmt, axis)
-        shape = blocks["inexact"].shape
-        limits = _limits_per_block(x, fmt, mode, overflow, stochastic, axis) if top or bottom else \
-            np.zeros((2,) + shape, bool)
-        blocks.update(scale_top=limits[0].reshape(shape).astype(np.int64),
-                      scale_bottom=limits[1].reshape(shape).astype(np.int64))
-        extra["per_block"] = blocks
+        extra["per_block"] = _per_block_cases(cases, x, fmt, axis)
     return out, CastReport.from_counts(combine([c[:k] for c in counts]), out.size, unit="elements", **extra)
 
 

@@ -777,8 +777,9 @@ def tally_arrays(base: int, width: int) -> tuple:
 
 def block_words(cases: np.ndarray, x3_shape) -> tuple:
     """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
-    ``cases``, the (7, blocks) int64 counts of ``_cases32``'s cases per block (flat, as the
-    per-block array) that all row ranges share, and this row range's scratch arrays: the
+    ``cases``, the (9, blocks) int64 counts of ``_cases32``'s cases per block, then
+    scale_top and scale_bottom (flat, as the per-block array), that all row ranges share,
+    and this row range's scratch arrays: the
     (COUNT_GROUP, block_size) uint64 words of elements along the last axis, the (2, inner)
     uint32 words of a row of inner blocks (zeros)."""
     _, bs, inner = x3_shape
@@ -840,7 +841,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                  sargs, stored, work, tally, blocks, lim):
     """The fast path over rows [row_lo, row_hi), layouts as ``_pow2_rows``: per group of blocks
     (or per row of inner blocks) the amax bits (int32; ``stored``'s where it is not None, see
-    ``_amaxes``), then ``scales(amax, n, b0, s_in, s_out, tally, *sargs)`` (the n blocks'
+    ``_amaxes``), then ``scales(amax, n, b0, s_in, s_out, tally, blocks, *sargs)`` (the n blocks'
     per-block outputs, block i's at the flat index b0 + i of the per-block array, where a
     group's blocks are consecutive, and so are a row's, and their float32 factors; with tally
     it returns the group's (scale_top, scale_bottom)), the random bits (k not None) into a
@@ -865,7 +866,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
         step = GROUP if tally is None else COUNT_GROUP
         for g in range(row_lo, row_hi, step):
             rows = minimum(step, row_hi - g)
-            limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, *sargs)
+            limits = scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, tally, blocks, *sargs)
             off = 0 if k is None else _draw32(zs, rows * bs, rand, seed, start + g * bs, k)
             args = (None if out is None else out[g:g + rows], None if codes is None else codes[g:g + rows], zs[off:],
                     p, cp, k, element, scaled, tally, lim)
@@ -883,7 +884,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
         return tally
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
-        limits = scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, tally, *sargs)
+        limits = scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, tally, blocks,
+                        *sargs)
         nan = False if tally is None else _any_nan(s_in, inner)
         for t in range(bs):
             off = 0 if k is None else _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
@@ -982,13 +984,13 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
     if x.ndim == 2:
         for g in range(row_lo, row_hi, group):
             rows = minimum(group, row_hi - g)
-            scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, *sargs)
+            scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, None, *sargs)
             _pass32(x[g:g + rows], s_in, s_out, out[g:g + rows], None, zs, p, cp, None, lean, scaled, None, lim,
                     False, None, 0)
         return
     bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
-        scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, None, *sargs)
+        scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, None, None, *sargs)
         for t in range(bs):
             _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False, None, 0)
 
@@ -1037,14 +1039,17 @@ def limited_exponent32(raw, m, s_lo, s_hi):
 
 
 @inner_inline
-def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
+def _pow2_scales32(amax, n, b0, s_in, s_out, tally, blocks, sexp, rule):
     """``_scales`` from float32 amax bits (``rule`` for 23 fraction bits; block i's exponent
     into sexp[b0 + i], sexp the exponents flattened), float32 powers; with
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
     limits (``raw_exponent32``), in the same vectorized loop: the finite blocks above s_hi
-    (their scale is NaN), the nonzero ones below s_lo."""
+    (their scale is NaN), the nonzero ones below s_lo; with ``blocks`` too, each block's
+    into blocks[0][7:9, b0 + i] (``block_words``)."""
     s_lo, s_hi = rule[4], rule[5]
     exps = sexp[b0:b0 + n]      # (a slice: b0 + i, a signed index, would scatter)
+    if blocks is not None:
+        tops, bottoms = blocks[0][7, b0:b0 + n], blocks[0][8, b0:b0 + n]
     top = bottom = np.int32(0)
     for i in range(n):
         m = amax[i]
@@ -1056,32 +1061,40 @@ def _pow2_scales32(amax, n, b0, s_in, s_out, tally, sexp, rule):
         s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
         if tally is not None:
             counted = (m != 0) & (m < np.int32(0x7F800000))
-            top = np.int32(top + np.int32(counted & (raw > np.int32(s_hi))))
-            bottom = np.int32(bottom + np.int32(counted & (raw < np.int32(s_lo))))
+            above, below = counted & (raw > np.int32(s_hi)), counted & (raw < np.int32(s_lo))
+            top, bottom = np.int32(top + np.int32(above)), np.int32(bottom + np.int32(below))
+            if blocks is not None:
+                tops[i], bottoms[i] = above, below
     return top, bottom
 
 
 @inner_inline
-def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, svals, p_scale, ts, emax32, tiny32, max32):
+def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, blocks, svals, p_scale, ts, emax32, tiny32, max32):
     """``nvfp4_scale`` of n blocks: svals[b0 + i] (the block scales flattened) and the total
     scale in and out; the scale rounds by ``nearest32_one`` (p_scale: the scale format's
     ``Fast32Params``; the clamped quotient lies inside its range, a NaN one gives the NaN
     scale); s_in and s_out may be one array (``quantize_fp32_scaled_fast`` passes one). With
     ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient lay above
-    max32, the nonzero ones below tiny32."""
+    max32, the nonzero ones below tiny32; with ``blocks`` too, each block's into
+    blocks[0][7:9, b0 + i] (``block_words``)."""
     for i in range(n):      # unit strides only: the loop vectorizes
         a = bits_as(np.int32(amax[i]), np.float32)
         b = minimum(maximum((a / emax32) / ts, tiny32), max32)
         sv = bits_as(np.uint32(nearest32_one(bits_as(np.float32(b), np.uint32), p_scale)), np.float32)
         s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
     top = bottom = 0
+    if blocks is not None:
+        tops, bottoms = blocks[0][7, b0:b0 + n], blocks[0][8, b0:b0 + n]
     if tally is not None:
         for i in range(n):
             a = bits_as(np.int32(amax[i]), np.float32)
             q = (a / emax32) / ts
             finite = a <= MAX32
-            top += finite & (q > max32)
-            bottom += finite & (a > 0) & (q < tiny32)
+            above, below = finite & (q > max32), finite & (a > 0) & (q < tiny32)
+            top += above
+            bottom += below
+            if blocks is not None:
+                tops[i], bottoms[i] = above, below
     vals = svals[b0:b0 + n]     # (a slice: as in _pow2_scales32; last: its memory may hold amax)
     for i in range(n):
         vals[i] = s_out[i]
