@@ -980,7 +980,7 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
         add_counts(c, counts, ONE)
         need = _mask(counts)
         seen = scan_firsts(c, xs.size, need & ~seen, seen, start + lo, _element_flags,
-                           (xs, ys, zs, outs, op, start + lo, lim32, step, args, compute))
+                           (xs, ys, zs, outs, op, start + lo, lim32, step, args, compute), _element_flags)
     return c
 
 
