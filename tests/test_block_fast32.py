@@ -265,3 +265,26 @@ def test_nvfp4_tensor_amax_beside_inf(monkeypatch):
                 check(x, fmt, axis=axis)
     finally:
         nf.set_num_threads(old)
+
+
+def test_nvfp4_with_the_tensor_amax_given_takes_one_pass():
+    """Given the tensor's amax (a chunk of it, ``numfmt.distributed``), the fast kernel finds
+    each group's block amaxes in its own pass, without ``block_amax32``: the same values, codes
+    and counts as the two passes, along either axis, with an Inf and a NaN in the data."""
+    fmt = nf.format("nvfp4")
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((64, 96)) * 2.0 ** rng.integers(-20, 28, (64, 1))).astype(np.float32)
+    x[5, 7], x[9, 40] = np.inf, np.nan
+    amax = block_casts.finite_amax(x)
+    args = (x, fmt, Rounding.NEAREST_EVEN, "saturate", "raise")
+    for axis in (-1, 0):
+        with mock.patch.object(kern, "block_amax32", wraps=kern.block_amax32) as first:
+            given = block_casts.round_float(*args, axis=axis, amax=amax, count=0)
+            codes = block_casts.encode_float(*args, axis=axis, amax=amax)
+        assert not first.called
+        two_passes = block_casts.round_float(*args, axis=axis, count=0)
+        assert same(given[0], two_passes[0])
+        assert all(np.array_equal(a, b) for a, b in zip(given[1], two_passes[1]))
+        want = block_casts.encode_float(*args, axis=axis)
+        assert same(codes.codes, want.codes) and same(codes.scales, want.scales)
+        assert codes.tensor_scale == want.tensor_scale

@@ -335,10 +335,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             scale_p = floating.kernel_params(fmt.scale, False, Rounding.NEAREST_EVEN, "saturate", "raise")[0]
             _run_rows(kern.quantize_fp32_scaled, *arrays, rand, seed, start, p, sr, scale_p, ts, fmt.element_max,
                       SCALE_MIN_NVFP4, fmt.scale.info.max)
-        else:       # a first pass: the blocks' amax bits, where their scales go next, and the finite amax
-            amaxes = flat[3].view(np.int32)
-            finite = _run_rows(kern.block_amax32, flat[0], amaxes)
-            ts = _tensor_scale(x, fmt, np.int32(max(finite)).view(np.float32) if amax is None else amax)
+        else:       # a first pass, unless the tensor's amax is given: the blocks' amax bits, where their
+            amaxes = None       # scales go next, and the finite amax; else each group's in its own pass (in L1)
+            if amax is None:
+                amaxes = flat[3].view(np.int32)
+                amax = np.int32(max(_run_rows(kern.block_amax32, flat[0], amaxes))).view(np.float32)
+            ts = _tensor_scale(x, fmt, amax)
             tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, amaxes, fast_rand, seed, start, *fast, scale32,
                                 ts, fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max),
                                 lim, work=work)
@@ -355,7 +357,8 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
     "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
-    tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale).
+    tensor's ``finite_amax`` where x is a chunk of it (formats with a tensor scale; the float32
+    fast kernels then skip their first pass, ``block_amax32``).
     ``with_scales``: (values, the blocks' scale values as float64, shaped like the scales,
     for power-of-two scales, else None), for the cast's report; ``count`` (the index of x's
     element 0) adds the report's counts where the kernels count them for float32 x (see
