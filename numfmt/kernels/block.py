@@ -777,11 +777,11 @@ def tally_arrays(base: int, width: int) -> tuple:
 
 def block_words(cases: np.ndarray, x3_shape) -> tuple:
     """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
-    ``cases``, the (9, blocks) int64 counts of ``_cases32``'s cases per block, then
-    scale_top and scale_bottom (flat, as the per-block array), that all row ranges share,
-    and this row range's scratch arrays: the
-    (COUNT_GROUP, block_size) uint64 words of elements along the last axis, the (2, inner)
-    uint32 words of a row of inner blocks (zeros)."""
+    ``cases``, the (9, blocks) int64 counts of ``_cases32``'s seven cases per block, then
+    scale_top and scale_bottom (flat, as the per-block array), that all row ranges share;
+    and this row range's scratch arrays: the (COUNT_GROUP, block_size) uint64 words of
+    elements along the last axis, the (2, inner) uint32 words of a row of inner blocks
+    (zeros)."""
     _, bs, inner = x3_shape
     return cases, np.empty((COUNT_GROUP, bs), np.uint64), np.zeros((2, inner), np.uint32)
 
@@ -947,7 +947,7 @@ def _place_sums(acc, w):
 @inner_inline
 def _row_blocks(blocks, b0, n):
     """Write the counts of a row's n inner blocks (``_pass32``'s words blocks[2][:, :n], which
-    are cleared) to blocks[0][:, b0:b0 + n]; their seven sums."""
+    are cleared) to blocks[0][:7, b0:b0 + n]; their seven sums."""
     sums = (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0), U32(0))
     words = blocks[2]
     for j in range(n):
