@@ -1146,7 +1146,8 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand
     ``quantize_pow2_fast32`` (lim = (None, normal_bits, low_bits)); p_scale: the scale
     format's ``Fast32Params`` (nearest even); the bounds float32; svals flat, as sexp there;
     amaxes: the blocks' amax bits from ``block_amax32`` (flat int32; svals' memory may hold them:
-    each block's scale overwrites its amax)."""
+    each block's scale overwrites its amax), or None where the caller knows the tensor's amax
+    (ts from it): then each group's block amaxes are found in its own pass (``_amaxes``)."""
     sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
     work = (work[0], work[1], work[1], work[3])     # the scale in and out are one number, the total: one array
     if k is None and codes is None:

@@ -76,9 +76,11 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
 
 
 @inner_inline
-def _first(c, k, index):
-    """Note index as the first that set count k, unless an earlier one did."""
-    if c[NFLAGS + k] < 0 or index < c[NFLAGS + k]:
+def _first(c, k, index, hit=True):
+    """Note index as the first that set count k, unless an earlier one did; only where ``hit``,
+    which is tested last (a count that has its first index skips it: a branch on a flag that
+    is as good as random, as inexact, is then taken seldom)."""
+    if (c[NFLAGS + k] < 0 or index < c[NFLAGS + k]) and hit:
         c[NFLAGS + k] = index
 
 
@@ -1493,9 +1495,7 @@ def count_event(c, at, m, index):
     c[at] += 1
     inexact = m & INEXACT       # the common event, counted without a branch on it: whether a
     c[at + 1] += inexact        # rounding is exact is as good as random (in a sum, say), and a
-    first = NFLAGS + at + 1     # branch on it mispredicts often (e4m3 sums into bfloat16: 1.5x -> 1.1x)
-    if (c[first] < 0 or index < c[first]) and inexact:
-        c[first] = index
+    _first(c, at + 1, index, inexact)   # branch on it mispredicts often (e4m3 sums into bfloat16: 1.5x -> 1.1x)
     if m > INEXACT:
         for k in range(1, NFLAGS):
             if (m >> k) & 1:
