@@ -10,10 +10,10 @@ the narrow formats overflow, underflow or flush, the counting kernels' slow path
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
-sr_rule "add"). The ``per_block`` rows count each block too (``per_block=True``; the plain call
-is the same round without a report). The operations' rows (``e4m3 add`` ... ``e4m3 fma``, ``bfloat16 add``) take
-the inputs rounded to the format (saturating: finite operands) and the same reversed as
-operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
+sr_rule "add"). The ``per_block`` rows count each block too (``per_block=True``; the plain
+call is the same round without a report). The operations' rows (``e4m3 add`` ... ``e4m3
+fma``, ``bfloat16 add``) take the inputs rounded to the format (saturating: finite operands)
+and the same reversed as operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
 ``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels), ``e4m3
 matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop) and
