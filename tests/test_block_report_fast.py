@@ -6,6 +6,7 @@ values bit for bit, and with per_block=True every count of every block. Each che
 which path counted."""
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 from unittest import mock
 
@@ -131,18 +132,22 @@ def test_other_calls_count_after_the_cast(name):
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
 def test_counts_do_not_depend_on_threads(name):
     """The same report on 1 and 2 threads (the kernels' row ranges are summed, first indices of
-    the first range that has one), along both axes."""
+    the first range that has one), along both axes, counted in the kernels' pass (float32) and
+    after the cast (float64: ranges of whole blocks), per block too."""
     fmt = nf.format(name)
     rng = np.random.default_rng(5)
     x = (rng.standard_normal((512, 512)) * 2.0 ** rng.integers(-40, 40, (512, 512))).astype(np.float32)
     x[300, 7] = np.nan
     old = nf.get_num_threads()
     try:
-        for axis in (-1, 0):
+        for axis, data in itertools.product((-1, 0), (x, x.astype(np.float64))):
             reports = []
             for threads in (1, 2):
                 nf.set_num_threads(threads)
-                reports.append(nf.round(x, fmt, axis=axis, report=True)[1])
-            assert reports[0].as_dict() == reports[1].as_dict() and reports[0].first == reports[1].first
+                reports.append(nf.round(data, fmt, axis=axis, report=True, per_block=True)[1])
+            one, two = ({k: v for k, v in r.as_dict().items() if k != "per_block"} for r in reports)
+            assert one == two and reports[0].first == reports[1].first
+            for k, counts in reports[0].per_block.items():
+                np.testing.assert_array_equal(reports[1].per_block[k], counts, err_msg=k)
     finally:
         nf.set_num_threads(old)

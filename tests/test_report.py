@@ -489,6 +489,12 @@ def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     for name in FLAGS:
         np.testing.assert_array_equal(rep.per_block[name], blocks[name], err_msg=name)
     assert nf.encode(x, fmt, mode, axis=0, report=True)[1] == rep
+    # the same blocks along the last axis (a block's runs), and in 70 columns (runs of 64 places)
+    rep_t = nf.round(np.ascontiguousarray(x.T), fmt, mode, report=True, per_block=True)[1]
+    wide = nf.round(np.tile(x, (1, 35)), fmt, mode, axis=0, report=True, per_block=True)[1]
+    for name in FLAGS:
+        np.testing.assert_array_equal(rep_t.per_block[name], blocks[name].T, err_msg=name)
+        np.testing.assert_array_equal(wide.per_block[name], np.tile(blocks[name], (1, 35)), err_msg=name)
     # a round counts its elements as value / scale, an encode from the codes: the same on float32
     x32 = x.astype(np.float32)
     assert nf.round(x32, fmt, mode, axis=0, report=True)[1] == nf.encode(x32, fmt, mode, axis=0, report=True)[1]
@@ -514,6 +520,21 @@ def test_mx_round_counts_in_the_cheap_pass_equal_the_reference(data):
     assert report_counts(nf.round(xt, fmt, mode, axis=0, report=True)[1]) == {k: 40 * v for k, v in expected.items()}
     for v, axis in [(x.astype(np.float32), -1), (xt.astype(np.float32), 0)]:
         assert nf.round(v, fmt, mode, axis=axis, report=True)[1] == nf.encode(v, fmt, mode, axis=axis, report=True)[1]
+
+
+def test_blocks_of_more_elements_than_a_count_field_holds():
+    """A run's counts sum in 16-bit fields (``kernels.report._spread``): blocks of 70,000
+    elements are counted in pieces, along the last axis and along axis 0 (padded: the last block
+    is short), in total and per block (every element here is inexact)."""
+    fmt = nf.BlockFormat("e4m3", 70_000, "e8m0")
+    x = np.random.default_rng(0).uniform(1.0, 2.0, (3, 2 * 70_000 - 5)) * 1.001    # no e4m3 value
+    for data, axis in ((x, -1), (np.ascontiguousarray(x.T), 0)):
+        y, rep = nf.round(data, fmt, axis=axis, pad=True, report=True, per_block=True)
+        assert rep.inexact == np.count_nonzero(y != data) == x.size and rep.overflow == 0
+        want = np.full((3, 2), 70_000)
+        want[:, 1] -= 5
+        np.testing.assert_array_equal(rep.per_block["inexact"], want if axis == -1 else want.T)
+        assert not rep.per_block["overflow"].any()
 
 
 def test_block_scale_top_and_bottom_and_nvfp4():

@@ -319,14 +319,6 @@ def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Ro
     return CastReport.from_counts(combine(run_ranges(task, flat.size)), flat.size, unit="elements")
 
 
-def _per_block(mask: np.ndarray, shape: tuple, fmt, axis: int, pad: bool) -> dict:
-    """Every count per block, shaped like the scales."""
-    m3, padded = block_casts.as_blocks(mask.reshape(shape), fmt, axis, pad)
-    scales_shape = padded[:axis] + (padded[axis] // fmt.block_size,) + padded[axis + 1:]
-    return {name: (((m3 >> k) & 1).sum(axis=1, dtype=np.int64)).reshape(scales_shape)
-            for k, name in enumerate(FLAG_NAMES)}
-
-
 def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, scales: np.ndarray):
     """(scale_top, scale_bottom) per block (rows, inner) as bool arrays: blocks of finite values whose
     scale exceeded the scale format's largest (a NaN scale for power-of-two scales, 448 for
@@ -408,22 +400,25 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
           np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
     flat = kernel_input(x, x.dtype)
-    mask = np.empty(flat.size if per_block else 0, np.uint16)
     n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
     blocks = -(-n // fmt.block_size)
     geometry = (n, inner, fmt.block_size, blocks)
+    per = np.zeros((8, scales.size if per_block else 0), np.int64)
     args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
             not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
             band_thresholds(like, mode, stochastic is not None), is_fixed, fx)
-    runs = kern.block_runs(flat.size, geometry)
-    chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, mask, per_block, lo, hi, *args), runs)
+    words = np.zeros((2, per.shape[1] if inner > 1 else 0), np.int64)
+    runs = kern.block_groups(flat.size, geometry)
+    chunks = run_ranges(lambda lo, hi: kern.block_element_flags(flat, per, words, runs[lo], runs[hi], *args),
+                        runs.size - 1, flat.size / max(runs.size - 1, 1))
     top, bottom = _scale_limits(x, fmt, ts, axis, pad, scales)
     extra = dict(blocks=int(top.size), scale_top=int(top.sum()), scale_bottom=int(bottom.sum()))
     if per_block:
-        blocks = _per_block(mask, x.shape, fmt, axis, pad)
-        shape = next(iter(blocks.values())).shape
-        blocks.update(scale_top=top.reshape(shape).astype(np.int64), scale_bottom=bottom.reshape(shape).astype(np.int64))
-        extra["per_block"] = blocks
+        shape = x.shape[:axis] + (blocks,) + x.shape[axis + 1:]
+        counts = {name: per[k].reshape(shape) for k, name in enumerate(FLAG_NAMES[:8])}
+        counts.update(div_by_zero=np.zeros(shape, np.int64), scale_top=top.reshape(shape).astype(np.int64),
+                      scale_bottom=bottom.reshape(shape).astype(np.int64))
+        extra["per_block"] = counts
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements", **extra)
 
 

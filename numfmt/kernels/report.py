@@ -101,11 +101,23 @@ def _spread(m):
 
 
 @inner_inline
+def _field(lo, hi, k):
+    """The count of flag k (0-7) summed in ``_spread``'s fields lo, hi."""
+    return ((hi if k >= 4 else lo) >> (16 * (k & 3))) & 0xFFFF
+
+
+@inner_inline
 def _unpack(c, lo, hi):
     """Add the counts summed in ``_spread``'s fields to c."""
-    for k in range(4):
-        c[k] += (lo >> (16 * k)) & 0xFFFF
-        c[4 + k] += (hi >> (16 * k)) & 0xFFFF
+    for k in range(8):
+        c[k] += _field(lo, hi, k)
+
+
+@inner_inline
+def _unpack_into(per, b, lo, hi):
+    """Add the counts summed in ``_spread``'s fields to per[:, b]."""
+    for k in range(8):
+        per[k, b] += _field(lo, hi, k)
 
 
 @inner_inline
@@ -178,9 +190,8 @@ def _outside_bands(x, y, lim, thr):
 def _present(lo, hi):
     """The flags whose ``_spread`` fields in lo, hi are nonzero."""
     m = 0
-    for k in range(4):
-        m |= (1 << k) if (lo >> (16 * k)) & 0xFFFF else 0
-        m |= (1 << (4 + k)) if (hi >> (16 * k)) & 0xFFFF else 0
+    for k in range(8):
+        m |= (1 << k) if _field(lo, hi, k) else 0
     return m
 
 
@@ -1333,11 +1344,11 @@ def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
 
 
 @inner_inline
-def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr,
-               fixed, fixed_max):
-    """The first pass over a run of ``block_element_flags``, branch-free: (lo, hi) the
-    ``_spread`` counts of its elements but the BAND ones, and how many are BAND; with ``keep``
-    each element's ``_block_mask`` goes to mask."""
+def _block_run(x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
+               fixed_max):
+    """The first pass over a run of ``block_element_flags``, branch-free (it vectorizes: no
+    stores): (lo, hi) the ``_spread`` counts of its elements but the BAND ones, and how many
+    are BAND."""
     lo = hi = 0
     bands = 0
     for t in range(length):
@@ -1346,8 +1357,6 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
         e = _element(y, codes, table, i, s, derive)
         xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
         m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
-        if keep:
-            mask[i] = m
         bands += m >> 15
         f_lo, f_hi = _spread(0 if m & BAND else m)
         lo += f_lo
@@ -1356,6 +1365,7 @@ def _block_run(mask, keep, x, y, has_y, derive, codes, table, scales, i0, sbase,
 
 
 RUN = 64             # elements of a run along the axis (blocks not along the last axis)
+PIECE = 1 << 15      # the most elements of a run within a block (the last axis): ``_spread``'s fields hold 65535
 
 
 @inner_inline
@@ -1380,74 +1390,107 @@ def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
     ss = scales[sbase:sbase + length]
     for t in range(length):
         xi = np.float64(xs[t])
-        ax = abs(xi)
-        rare += not ((ax >= normal * ss[t]) & (ax <= maxv * ss[t]))
+        rare += not _common_element(xi, ss[t], normal, maxv)
         inexact += np.float64(ys[t]) != xi
     return inexact, rare
 
 
-def block_runs(size: int, geometry: tuple) -> int:
-    """How many runs ``block_element_flags`` splits a cast of size elements into (geometry as there)."""
+@inner_inline
+def _add_inexact(counts, b0, x, y, scales, i0, length):
+    """counts[b0 + t] += whether element i0 + t (of block b0 + t, t < length) of a power-of-two
+    round is INEXACT: it differs from its cast's value, and neither it nor its scale is NaN
+    (``_block_mask``). Vectorizes: no gathers."""
+    for t in range(length):
+        xi, s = np.float64(x[i0 + t]), scales[b0 + t]
+        counts[b0 + t] += (np.float64(y[i0 + t]) != xi) & (xi == xi) & (s == s)
+
+
+@inner_inline
+def _common_element(xi, s, normal, maxv):
+    """Whether element xi of a power-of-two round with scale s is common (``_common_run``)."""
+    ax = abs(xi)
+    return (ax >= normal * s) & (ax <= maxv * s)
+
+
+def block_groups(size: int, geometry: tuple) -> np.ndarray:
+    """The first run of each block's runs in ``block_element_flags`` over a cast of size
+    elements (geometry as there), then the number of runs: ranges of whole groups share no block."""
     n, inner, bs, blocks = geometry
-    return size // (n * inner) * (blocks if inner == 1 else n * -(-inner // RUN)) if size else 0
+    group = np.arange((size // (n * inner) if size else 0) * blocks + 1)
+    if inner == 1:
+        return group * -(-bs // PIECE)
+    row, q = np.divmod(group, blocks)
+    return (row * n + np.minimum(q * bs, n)) * -(-inner // RUN)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
+def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
                         p, sr, stochastic, lim, thr, fixed, fx):
-    """The counts of a block cast over the runs [ra, rb), and with ``keep`` mask[i] = the flags
-    of element i (for the counts per block; unwritten, the pass vectorizes): x the input
+    """The counts of a block cast over the runs [ra, rb), and per block where per has blocks:
+    per[k, b] += the count of flag k (``FLAGS`` order) in block b (int64 (8, blocks), blocks in
+    the scales' order; words, int64 (2, blocks) of zeros, holds ``_spread`` sums for blocks not
+    along the last axis; ranges of runs must not share a block, ``block_groups``): x the input
     (flat, x's order), y its result values where y_mode > 0 (an encode, 0, passes x: the
     codes' values count), codes the element codes and table the element value of each code
     (y_mode 2, a power-of-two round: placeholders, the element value is y / scale), scales
     the block scale values
     (flat, in the order (outer, blocks, inner)), geometry = (n, inner, bs, blocks): the blocked
     axis' length, the product of the axes after it, the block size, the blocks along the axis
-    (padded); ts the tensor scale (float32; nvfp4). A run is a block (inner == 1) or up to RUN
-    elements of one place along the axis (inner > 1: each of its own block; ``block_runs``
-    counts them). Element i drew random number
+    (padded); ts the tensor scale (float32; nvfp4). A run is up to PIECE elements of a block
+    (inner == 1) or up to RUN elements of one place along the axis (inner > 1: each of its own
+    block); ``block_groups`` lists them by block. Element i drew random number
     start + i. The element's exact value and result, and the cast's value, as ``_block_values``;
     INEXACT compares x with the cast's value, the other flags come from the element
     (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
     scale makes an element INVALID. A branch-free pass per run (``_block_mask``; for a
-    power-of-two round of float elements, without ``keep``, the cheaper ``_common_run`` first,
-    enough where every element of the run is common), then the elements whose rounding decides
-    and the first indices. Returns the counts."""
+    power-of-two round of float elements the cheaper ``_common_run`` first, enough where every
+    element of the run is common), then the elements whose rounding decides and the first
+    indices. Returns the counts."""
     n, inner, bs, blocks = geometry
-    has_y, derive = y_mode > 0, y_mode == 2
-    per_row = blocks if inner == 1 else n
+    pieces = -(-bs // PIECE)
     chunks = -(-inner // RUN)
     fixed_max = fx[2] * 2.0 ** fx[0]
-    fast = derive and not (fixed or nvfp4 or keep)
+    keep = per.shape[1] > 0
+    elementwise = keep and inner > 1        # a run's elements lie in as many blocks
+    wlo, whi = words[0], words[1]
+    derive = y_mode == 2
+    fast = derive and not (fixed or nvfp4)
+    has_y = y_mode > 0
     c = _new_counts()
     seen = 0
     acc_lo = acc_hi = 0
     pending = 0
     for r in range(ra, rb):
-        run, c0 = divmod(r, chunks)
-        c0 *= RUN
-        row, q = divmod(run, per_row)
-        k0 = q * bs if inner == 1 else q
-        length = minimum(bs, n - k0) if inner == 1 else minimum(RUN, inner - c0)
-        sbase = (row * blocks + k0 // bs) * inner + c0
-        sstep = 0 if inner == 1 else 1
-        i0 = (row * n + k0) * inner + c0
+        if inner == 1:
+            block, piece = divmod(r, pieces)
+            row, q = divmod(block, blocks)
+            k0 = q * bs + piece * PIECE
+            length = maximum(minimum(minimum(PIECE, bs - piece * PIECE), n - k0), 0)
+            sbase, sstep, i0 = block, 0, row * n + k0
+        else:
+            run, c0 = divmod(r, chunks)
+            c0 *= RUN
+            row, q = divmod(run, n)
+            length = minimum(RUN, inner - c0)
+            sbase, sstep, i0 = (row * blocks + q // bs) * inner + c0, 1, (row * n + q) * inner + c0
         args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
                 fixed_max)
         rare = 1
         if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
             lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, lim[2], lim[0])
             hi = bands = 0
-        if rare == 0:
-            pass
-        elif keep:      # two inlined copies: the one without stores vectorizes
-            lo, hi, bands = _block_run(mask, True, *args)
-        else:
-            lo, hi, bands = _block_run(mask, False, *args)
+        if elementwise and fast:            # INEXACT per block here, the other flags below
+            _add_inexact(wlo, sbase, x, y, scales, i0, length)
+        if rare:
+            lo, hi, bands = _block_run(*args)
+        each = elementwise and rare != 0        # the elements' flags to their blocks, below
         need = _present(lo, hi) & ~seen
-        for t in range(length if need or bands else 0):
+        skip_common = fast and not need & INEXACT       # common elements have INEXACT only
+        for t in range(length if need or bands or each else 0):
             i = i0 + t
             s = scales[sbase + t * sstep]
+            if skip_common and _common_element(np.float64(x[i]), s, lim[2], lim[0]):
+                continue
             e = _element(y, codes, table, i, s, derive)
             xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
             m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
@@ -1455,20 +1498,30 @@ def block_element_flags(x, mask, keep, ra, rb, start, y, y_mode, codes, table, s
             if m & BAND:
                 rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
                 m = (m & INEXACT) | _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx)
-                if keep:
-                    mask[i] = m
                 f_lo, f_hi = _spread(m)
                 lo += f_lo
                 hi += f_hi
                 hit = m & ~seen
+            if each:
+                f_lo, f_hi = _spread(m & ~INEXACT if fast else m)
+                wlo[sbase + t] += f_lo
+                whi[sbase + t] += f_hi
             if hit:
                 _firsts(c, hit, start + i, 0)
                 seen |= hit
                 need &= ~hit
+        if elementwise:     # the blocks' words to per at their last place, or before their fields fill
+            place = q % bs
+            if place == bs - 1 or q == n - 1 or place % PIECE == PIECE - 1:
+                for t in range(sbase, sbase + length):
+                    _unpack_into(per, t, wlo[t], whi[t])
+                    wlo[t] = whi[t] = 0
+        elif keep:
+            _unpack_into(per, sbase, lo, hi)
         acc_lo += lo
         acc_hi += hi
         pending += length
-        if pending > 60000:                 # the 16-bit fields hold up to 65535 elements
+        if pending > 65535 - PIECE:         # the next run fits in the 16-bit fields
             _unpack(c, acc_lo, acc_hi)
             acc_lo = acc_hi = pending = 0
     _unpack(c, acc_lo, acc_hi)
