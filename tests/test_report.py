@@ -248,8 +248,8 @@ def integer_reference(x, q, scale: Fraction, zp, lo, hi, mode, rand, k, rule, wr
         qi, z = int(q[i]), int(np.broadcast_to(zp, x.shape)[i])
         s = Fraction(np.broadcast_to(scale, x.shape)[i]) if not isinstance(scale, Fraction) else scale
         out = set()
-        if math.isinf(xi):
-            out |= {"inexact"} | ({"saturated"} if not wrap else set())
+        if math.isinf(xi):      # clamped to zero where that is the range's end (unsigned, -Inf): flushed too
+            out |= {"inexact"} | ({"saturated"} if not wrap else set()) | ({"flushed_to_zero"} if qi == z else set())
         else:
             t = Fraction(xi) / s
             n = math.floor(abs(t))
