@@ -1370,11 +1370,13 @@ PIECE = 1 << 15      # the most elements of a run within a block (the last axis)
 
 @inner_inline
 def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
-    """A cheap first pass over a run of a power-of-two round with float elements (elements
-    i0 .. i0 + length - 1, element t's scale scales[sbase + t * sstep], sstep 0 or 1):
-    (inexact, rare), how many elements differ from their value and how many are not common.
-    A common element (normal <= |x / s| <= maxv, so neither NaN nor in a band) can set INEXACT
-    only; the thresholds are scaled instead of x (exact: s is a power of two)."""
+    """A cheap first pass over a run of a power-of-two round (elements i0 .. i0 + length - 1,
+    element t's scale scales[sbase + t * sstep], sstep 0 or 1): (inexact, rare), how many
+    elements differ from their value and how many are not common. A common element
+    (normal <= |x / s| <= maxv, so neither NaN nor in a band) can set INEXACT only: float
+    elements with normal their smallest normal and maxv their largest value, fixed-point ones
+    with normal their last place (no element of that size rounds to zero) and maxv their
+    largest; the thresholds are scaled instead of x (exact: s is a power of two)."""
     xs = x[i0:i0 + length]
     ys = y[i0:i0 + length]
     inexact = 0
@@ -1443,8 +1445,8 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     INEXACT compares x with the cast's value, the other flags come from the element
     (``_float_flags`` with the element format's limits, or ``_fixed_element_flags``); a NaN
     scale makes an element INVALID. A branch-free pass per run (``_block_mask``; for a
-    power-of-two round of float elements the cheaper ``_common_run`` first, enough where every
-    element of the run is common), then the elements whose rounding decides and the first
+    power-of-two round the cheaper ``_common_run`` first, enough where every element of the
+    run is common), then the elements whose rounding decides and the first
     indices. Returns the counts."""
     n, inner, bs, blocks = geometry
     pieces = -(-bs // PIECE)
@@ -1454,7 +1456,8 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     elementwise = keep and inner > 1        # a run's elements lie in as many blocks
     wlo, whi = words[0], words[1]
     derive = y_mode == 2
-    fast = derive and not (fixed or nvfp4)
+    fast = derive and not nvfp4
+    common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], lim[0])     # (``_common_run``)
     has_y = y_mode > 0
     c = _new_counts()
     seen = 0
@@ -1477,7 +1480,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
                 fixed_max)
         rare = 1
         if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
-            lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, lim[2], lim[0])
+            lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, common_lo, common_hi)
             hi = bands = 0
         if elementwise and fast:            # INEXACT per block here, the other flags below
             _add_inexact(wlo, sbase, x, y, scales, i0, length)
@@ -1489,7 +1492,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
         for t in range(length if need or bands or each else 0):
             i = i0 + t
             s = scales[sbase + t * sstep]
-            if skip_common and _common_element(np.float64(x[i]), s, lim[2], lim[0]):
+            if skip_common and _common_element(np.float64(x[i]), s, common_lo, common_hi):
                 continue
             e = _element(y, codes, table, i, s, derive)
             xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
