@@ -377,7 +377,9 @@ def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np
     - ``zeros``: all zeros of both signs; ``subnormal``: only subnormals of dtype;
     - ``special``: a random block with one NaN, +Inf or -Inf;
     - ``clamp``: values at, just below and just above the element maximum times the block's
-      scale, and just below the next power of two (where the floor rule clamps);
+      scale, at and next to the midpoint between it and the next value of an unbounded element
+      (where nearest rounding starts to overflow), and just below the next power of two (where
+      the floor rule clamps);
     - ``tie``: midpoints between consecutive element values at the scale set by the block's
       largest element (exact ties of the element rounding), and their neighbours.
 
@@ -402,8 +404,12 @@ def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np
         out = rng.standard_normal(n) * 2.0 ** e
         out[rng.integers(n)] = rng.choice([np.nan, np.inf, -np.inf])
     elif kind == "clamp":
-        top = float(fmt.element.info.max) * 2.0 ** e
-        cands = [top, np.nextafter(top, 0, dtype=dtype), np.nextafter(top, np.inf, dtype=dtype),
+        elem = fmt.element
+        emax = float(elem.info.max)
+        ulp = 2.0 ** -elem.frac_bits if elem.family == "fixed" else 2.0 ** (math.floor(math.log2(emax)) - elem.man_bits)
+        top, mid = emax * 2.0 ** e, (emax + ulp / 2) * 2.0 ** e
+        cands = [top, np.nextafter(top, 0, dtype=dtype), np.nextafter(top, np.inf, dtype=dtype), mid,
+                 np.nextafter(mid, 0, dtype=dtype), np.nextafter(mid, np.inf, dtype=dtype),
                  np.nextafter(dtype(2.0 ** (e + fmt.info.emax_elem + 1)), 0, dtype=dtype), 2.0 ** e]
         out = sign * rng.choice(cands, n)
     elif kind == "tie":

@@ -1383,11 +1383,12 @@ def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
     rare = 0
     if sstep == 0:          # one block: its thresholds once
         lo_t, hi_t = normal * scales[sbase], maxv * scales[sbase]
-        for t in range(length):
-            xi = np.float64(xs[t])
+        u0 = np.uint64(i0)
+        for t in range(np.uint64(length)):
+            xi = np.float64(x[u0 + t])
             ax = abs(xi)
             rare += not ((ax >= lo_t) & (ax <= hi_t))
-            inexact += np.float64(ys[t]) != xi
+            inexact += np.float64(y[u0 + t]) != xi
         return inexact, rare
     ss = scales[sbase:sbase + length]
     for t in range(length):
@@ -1457,7 +1458,9 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     wlo, whi = words[0], words[1]
     derive = y_mode == 2
     fast = derive and not nvfp4
-    common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], lim[0])     # (``_common_run``)
+    below_ovf = minimum(minimum(thr[2], thr[3]), lim[6])     # no float element under it overflows (``_bounds``)
+    float_hi = lim[0] if thr[5] else maximum(lim[0], np.nextafter(below_ovf, 0.0))
+    common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], float_hi)     # (``_common_run``)
     has_y = y_mode > 0
     c = _new_counts()
     seen = 0
@@ -1482,45 +1485,50 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
         if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
             lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, common_lo, common_hi)
             hi = bands = 0
-        if elementwise and fast:            # INEXACT per block here, the other flags below
-            _add_inexact(wlo, sbase, x, y, scales, i0, length)
-        if rare:
-            lo, hi, bands = _block_run(*args)
-        each = elementwise and rare != 0        # the elements' flags to their blocks, below
-        need = _present(lo, hi) & ~seen
-        skip_common = fast and not need & INEXACT       # common elements have INEXACT only
-        for t in range(length if need or bands or each else 0):
-            i = i0 + t
-            s = scales[sbase + t * sstep]
-            if skip_common and _common_element(np.float64(x[i]), s, common_lo, common_hi):
-                continue
-            e = _element(y, codes, table, i, s, derive)
-            xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-            m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
-            hit = m & need
-            if m & BAND:
-                rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
-                m = (m & INEXACT) | _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx)
-                f_lo, f_hi = _spread(m)
-                lo += f_lo
-                hi += f_hi
-                hit = m & ~seen
-            if each:
-                f_lo, f_hi = _spread(m & ~INEXACT if fast else m)
-                wlo[sbase + t] += f_lo
-                whi[sbase + t] += f_hi
-            if hit:
-                _firsts(c, hit, start + i, 0)
-                seen |= hit
-                need &= ~hit
-        if elementwise:     # the blocks' words to per at their last place, or before their fields fill
-            place = q % bs
-            if place == bs - 1 or q == n - 1 or place % PIECE == PIECE - 1:
-                for t in range(sbase, sbase + length):
-                    _unpack_into(per, t, wlo[t], whi[t])
-                    wlo[t] = whi[t] = 0
-        elif keep:
-            _unpack_into(per, sbase, lo, hi)
+        done = (rare == 0) & (seen & INEXACT != 0) & (not elementwise)     # nothing more to learn of the run
+        if not done:
+            if elementwise and fast:            # INEXACT per block here, the other flags below
+                _add_inexact(wlo, sbase, x, y, scales, i0, length)
+            if rare:
+                lo, hi, bands = _block_run(*args)
+            each = elementwise and rare != 0        # the elements' flags to their blocks, below
+            need = _present(lo, hi) & ~seen
+            skip_common = fast and not need & INEXACT       # common elements have INEXACT only
+            for t in range(length if need or bands or each else 0):
+                i = i0 + t
+                s = scales[sbase + t * sstep]
+                if skip_common and _common_element(np.float64(x[i]), s, common_lo, common_hi):
+                    continue
+                e = _element(y, codes, table, i, s, derive)
+                xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+                m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
+                hit = m & need
+                if m & BAND:
+                    rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
+                    m = (m & INEXACT) | _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx)
+                    f_lo, f_hi = _spread(m)
+                    lo += f_lo
+                    hi += f_hi
+                    hit = m & ~seen
+                if each:
+                    f_lo, f_hi = _spread(m & ~INEXACT if fast else m)
+                    wlo[sbase + t] += f_lo
+                    whi[sbase + t] += f_hi
+                if hit:
+                    _firsts(c, hit, start + i, 0)
+                    seen |= hit
+                    need &= ~hit
+            if elementwise:     # the blocks' words to per at their last place, or before their fields fill
+                place = q % bs
+                if place == bs - 1 or q == n - 1 or place % PIECE == PIECE - 1:
+                    for t in range(sbase, sbase + length):
+                        _unpack_into(per, t, wlo[t], whi[t])
+                        wlo[t] = whi[t] = 0
+        if keep and not elementwise:
+            if done:            # INEXACT only
+                per[0, sbase] += lo
+            else:
+                _unpack_into(per, sbase, lo, hi)
         acc_lo += lo
         acc_hi += hi
         pending += length
