@@ -77,10 +77,15 @@ def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
 
 @pytest.mark.parametrize("fmt", ["bfloat16", "tf32"])
 @pytest.mark.parametrize("overflow", ["ieee", "saturate"])
-def test_same_range_counts_in_the_rounding_loop(fmt, overflow):
+@pytest.mark.parametrize("mode", ["nearest_even", "stochastic"])
+def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
     """Formats with float32's exponent field round and count their common tiles in one loop
-    (``kernels.report._same_range_common32``): tiles all common (inexact and exact elements),
-    then tiles with a few others (tiny, subnormal, overflowing, NaN), in either order."""
+    (``kernels.report._same_range_common32``; seeded stochastic rounding with up to 32 bits:
+    ``_same_range_sr_common32``, whose pairs loop's fixed pass counts the inexact elements of
+    blocks in [normal, max] and whose other blocks count in the loop that rounds them): tiles
+    all common (inexact and exact elements), then tiles with a few others (tiny, subnormal,
+    overflowing, NaN) and a run of zeros (the pairs loop stops trying its fixed pass), in either
+    order and from an odd start (a pair straddles the edge)."""
     rng = np.random.default_rng(5)
     n = 5 * 32768 + 123
     x = rng.standard_normal(n).astype(np.float32)
@@ -89,8 +94,10 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow):
     x[70000 + rng.integers(0, 9, 3)] = np.float32(-3.4e38)
     x[100000 + rng.integers(0, 60000, 60)] = rng.choice(np.array([np.nan, 1e-45, -2.0 ** -126, 3.4e38], np.float32),
                                                         60)
-    _check(x, nf.format(fmt), "nearest_even", overflow)
-    _check(x[::-1].copy(), nf.format(fmt), "nearest_even", overflow)
+    x[130000:132000] = 0.0
+    for data in (x, x[::-1].copy(), x[1:]):
+        for sr_bits in ((32, 3) if mode == "stochastic" else (None,)):
+            _check(data, nf.format(fmt), mode, overflow, sr_bits=sr_bits)
 
 
 

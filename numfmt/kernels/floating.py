@@ -604,14 +604,35 @@ def _round_one_sr(bits, rnd, p, want_code, dom_m, sr):
 
 
 @inner_inline
+def same_range_sr_consts(p):
+    """(shift, keep, to_bias, clamp_bits, nan_bits) of ``round_same_range_sr32`` for
+    ``round_same_range``'s parameters p: the discarded bits' count, the mask of the kept bits,
+    31 - shift, the clamp and the NaN (``same_range_sr32_one``), uint32 but shift."""
+    shift, _, _, _, _, _, clamp_bits, nan_bits = p
+    return shift, U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
+
+
+@inner_inline
+def same_range_sr_loop(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits, count, m):
+    """Round the block xs into outs by ``same_range_sr32_one``, the random bits of element j
+    words[j] & topk, with m = count(m, b, o, zk) after each element (as ``sr_range_loop``;
+    ``uncounted`` counts nothing). Returns (the smallest and the largest magnitude bits, m)."""
+    low, high = U32(0xFFFFFFFF), U32(0)
+    for j in range(xs.size):
+        zk = U32(words[j] & topk)
+        o = same_range_sr32_one(xs[j], zk, keep, to_bias, clamp_bits, nan_bits)
+        outs[j] = o
+        low, high = _widen(low, high, xs[j])
+        m = count(m, xs[j], o, zk)
+    return low, high, m
+
+
+@inner_inline
 def _same_range_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bits, nan_bits):
     """``sr_pairs_loop``'s block pass of ``round_same_range_sr32``: every element by
-    ``same_range_sr32_one`` (missed or not). Returns (0: NaNs are not counted, whether every
+    ``same_range_sr_loop`` (missed or not). Returns (0: NaNs are not counted, whether every
     magnitude lay at or below clamp_bits)."""
-    high = U32(0)
-    for j in range(xs.size):
-        outs[j] = same_range_sr32_one(xs[j], U32(words[j] & topk), keep, to_bias, clamp_bits, nan_bits)
-        high = maximum(high, U32(xs[j] & U32(0x7FFFFFFF)))
+    high = same_range_sr_loop(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits, uncounted, U32(0))[1]
     return 0, high <= clamp_bits
 
 
@@ -623,8 +644,7 @@ def round_same_range_sr32(x_bits, out_bits, start, rand, seed, p, k):
     fixed bias where its magnitudes all lie at or below the clamp (no overflow, no NaN); with
     k > 32 by blocks of DRAW_BLOCK elements, their random bits drawn first (``draw_tops``), the
     lines of a block further on prefetched meanwhile (``prefetch_ahead``)."""
-    shift, _, _, _, _, _, clamp_bits, nan_bits = p
-    keep, to_bias, clamp_bits, nan_bits = U32(-(lane(1) << shift)), U32(31 - shift), U32(clamp_bits), U32(nan_bits)
+    shift, keep, to_bias, clamp_bits, nan_bits = same_range_sr_consts(p)
     if rand is None:
         if k <= 32:
             q = fixed_pairs_params(U32(shift), k, keep, U32(0), clamp_bits)
