@@ -151,3 +151,43 @@ def test_counts_do_not_depend_on_threads(name):
                 np.testing.assert_array_equal(reports[1].per_block[k], counts, err_msg=k)
     finally:
         nf.set_num_threads(old)
+
+
+def float64_rows(fmt, seed: int) -> np.ndarray:
+    """``special_rows`` as float64, with values between float32 numbers, below float32's range
+    and at its top, (rows, 4 * block_size)."""
+    x = special_rows(fmt, seed).astype(np.float64)
+    x[(np.abs(x) >= 2.0 ** 127) & np.isfinite(x)] /= 4      # under 2**127: float32 holds the stand-in
+    rng = np.random.default_rng(seed)
+    x[:, ::2] *= 1 + rng.uniform(-2.0 ** -26, 2.0 ** -26, x[:, ::2].shape)     # cut bits: rounded to odd
+    x[-1, ::5] = rng.choice([2.0 ** -160, -2.0 ** -151, 3 * 2.0 ** -150, 2.0 ** 126 * 1.999999999], x[-1, ::5].size)
+    return x
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0]),
+       st.sampled_from(["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]),
+       st.sampled_from(["saturate", "ieee"]), st.booleans())
+def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, per_block):
+    """float64 x rounded to odd in float32 (``casts.block.float32_stand_in``) and counted by the
+    float32 kernels gives the float64 kernel's values and the count after the cast of x
+    itself, per block too; a value of 2**127 or more keeps the float64 path."""
+    x = float64_rows(fmt, seed)
+    x = np.ascontiguousarray(x.T) if axis == 0 else x
+    kw = dict(axis=axis, overflow=overflow, per_block=per_block)
+    plain = outcome(nf.round, x, fmt, mode, axis=axis, overflow=overflow)
+    stand_in = block_casts.float32_stand_in(x, fmt, None)
+    assert (stand_in is not None) == fmt.power_of_two, fmt.name
+    with mock.patch.object(block_casts, "float32_stand_in", lambda *args: None):
+        want = outcome(nf.round, x, fmt, mode, report=True, **kw)
+    got = outcome(nf.round, x, fmt, mode, report=True, **kw)
+    if isinstance(want[0], type):
+        assert got == want
+        return
+    (y, rep), (y0, ref) = got, want
+    assert same(y, y0) and same(y, plain), (fmt.name, kw)
+    assert rep.counts() == ref.counts() and rep.first == ref.first, (fmt.name, kw, rep, ref)
+    for name, counts in (ref.per_block or {}).items():
+        np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {name}")
+    x[0, 0] = 2.0 ** 127
+    assert block_casts.float32_stand_in(x, fmt, None) is None

@@ -219,6 +219,23 @@ def float32_domain(fmt: BlockFormat) -> bool:
     return usable and fits_float32(fmt) and fmt.element_quantum_exp >= kern.TINY_QUANTUM_EXP
 
 
+def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
+    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``) where the float32
+    kernels then give x's results, codes and report counts bit for bit, else None: power-of-two
+    scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN) and elements that
+    float32 rounds (``float32_domain``) on a grid two bits coarser than float32's at every scale
+    (precision <= 22 bits, quanta >= 2**-147). A result differs from x exactly where it differs
+    from the stand-in (a rounded stand-in has an odd last bit, no result of such a grid has);
+    every flag's other test compares with a float32 number."""
+    elem = fmt.element
+    precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
+    if not (x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None and precision <= 22
+            and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147 and float32_domain(fmt)):
+        return None
+    x32 = np.empty(x.shape, np.float32)
+    return x32 if kern.odd_float32(np.ascontiguousarray(x).reshape(-1), x32.reshape(-1)) else None
+
+
 def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:
     """The overflow and nan policies a block format takes (ValueError for others)."""
     if nan != "raise":

@@ -427,7 +427,12 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     """(``block.round_float``'s result, its CastReport): counted in the float32 fast kernels'
     own pass where they take x (``kernels.block.tally_arrays``; with ``per_block``, per block
     too, for blocks of up to ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report``
-    after the cast."""
+    after the cast; float64 x by its float32 stand-in where it has one (``block.float32_stand_in``:
+    the same values and counts; the float64 kernel rounds the plain cast)."""
+    stand_in = block_casts.float32_stand_in(x, fmt, stochastic)
+    if stand_in is not None:
+        out, rep = block_counted(stand_in, fmt, mode, overflow, nan, stochastic, per_block, options)
+        return out.astype(np.float64), rep
     start = stochastic.start if stochastic is not None else 0
     fits = x.dtype == np.float32 and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
     cases = np.empty((9, x.size // fmt.block_size), np.int64) if per_block and fits else None
