@@ -191,3 +191,24 @@ def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, 
         np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {name}")
     x[0, 0] = 2.0 ** 127
     assert block_casts.float32_stand_in(x, fmt, None) is None
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1),
+       st.sampled_from(["nearest_even", "toward_zero", "toward_positive", "odd"]), st.booleans())
+def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide):
+    """The plain float64 round and encode of blocks along the last axis go through float32
+    stand-ins of slabs of rows (``casts.block._quantize_by_slabs``; here 3 rows a slab, the
+    last shorter): the float64 kernel's values and codes, bit for bit; a value of 2**127 in the
+    last slab (``wide``) sends the whole array to the float64 kernel."""
+    x = np.concatenate([float64_rows(fmt, seed)] * 2)[:-1]
+    x[-1, 1] = 2.0 ** 127 if wide else x[-1, 1]
+    calls = [(op, x, fmt, mode) for op in (nf.round, nf.encode)]
+    with mock.patch.object(block_casts, "SLAB", 3 * x.shape[1]), \
+            mock.patch.object(block_casts, "_quantize_by_slabs", wraps=block_casts._quantize_by_slabs) as slabs:
+        got = [outcome(*call) for call in calls]
+    assert slabs.call_count == (2 if fmt.power_of_two else 0)
+    with mock.patch.object(block_casts, "float32_stand_in", lambda *args: None):
+        want = [outcome(*call) for call in calls]
+    for g, w in zip(got, want):
+        assert g == w if isinstance(w, tuple) else same(g, w), (fmt.name, mode)

@@ -122,7 +122,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
 
     Args:
         x: float16/float32/float64 array (or scalar, list, ml_dtypes floats, integers); any shape.
-            float64 inputs are rounded directly, never through float32.
+            float64 inputs are rounded as they are, never double-rounded through float32.
         fmt: a format name or alias, a Format, or a numpy / ml_dtypes dtype.
         rounding: ``nearest_even`` (rne), ``nearest_away`` (rna), ``toward_zero`` (rtz),
             ``toward_positive`` (rup), ``toward_negative`` (rdn), ``odd`` (rto), ``stochastic`` (sr).

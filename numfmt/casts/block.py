@@ -219,21 +219,53 @@ def float32_domain(fmt: BlockFormat) -> bool:
     return usable and fits_float32(fmt) and fmt.element_quantum_exp >= kern.TINY_QUANTUM_EXP
 
 
-def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
-    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``) where the float32
-    kernels then give x's results, codes and report counts bit for bit, else None: power-of-two
-    scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN) and elements that
-    float32 rounds (``float32_domain``) on a grid two bits coarser than float32's at every scale
-    (precision <= 22 bits, quanta >= 2**-147). A result differs from x exactly where it differs
-    from the stand-in (a rounded stand-in has an odd last bit, no result of such a grid has);
-    every flag's other test compares with a float32 number."""
+def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
+    """Whether float64 x may round through a float32 stand-in (``float32_stand_in``) but for
+    its magnitudes."""
     elem = fmt.element
     precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
-    if not (x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None and precision <= 22
-            and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147 and float32_domain(fmt)):
+    return bool(x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None and precision <= 22
+                and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147 and float32_domain(fmt))
+
+
+def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic, out: np.ndarray | None = None) -> np.ndarray | None:
+    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``; into ``out`` where
+    given) where the float32 kernels then give x's results, codes and report counts bit for bit,
+    else None: power-of-two scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN)
+    and elements that float32 rounds (``float32_domain``) on a grid two bits coarser than
+    float32's at every scale (precision <= 22 bits, quanta >= 2**-147). A result differs from
+    x exactly where it differs from the stand-in (a rounded stand-in has an odd last bit, no
+    result of such a grid has); every flag's other test compares with a float32 number."""
+    if not _may_stand_in(x, fmt, stochastic):
         return None
-    x32 = np.empty(x.shape, np.float32)
+    x32 = np.empty(x.shape, np.float32) if out is None else out
     return x32 if kern.odd_float32(np.ascontiguousarray(x).reshape(-1), x32.reshape(-1)) else None
+
+
+SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)
+
+
+def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad: bool, want_code: bool):
+    """``_quantize`` of float64 x, blocked along an axis after the first, through float32
+    stand-ins of slabs of its first axis (``float32_stand_in``, about SLAB elements each: the
+    stand-in and its result stay in cache, where whole-array copies are allocated and
+    page-faulted, which cost what the float32 kernels save); None where a slab has no
+    stand-in (then nothing is written)."""
+    rows = max(1, SLAB // (x.size // x.shape[0]))
+    buf = np.empty((min(rows, x.shape[0]),) + x.shape[1:], np.float32)
+    out = scales = None
+    for r0 in range(0, x.shape[0], rows):
+        part = x[r0:r0 + rows]
+        stand_in = float32_stand_in(part, fmt, None, buf[:part.shape[0]])
+        if stand_in is None:
+            return None
+        result, per_block, ts, axis, _ = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad, want_code)
+        if out is None:
+            out = np.empty(x.shape[:1] + result.shape[1:], result.dtype if want_code else np.float64)
+            scales = np.empty(x.shape[:1] + per_block.shape[1:], per_block.dtype)
+        out[r0:r0 + rows] = result
+        scales[r0:r0 + rows] = per_block
+    return out, scales, ts, axis, None
 
 
 def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:
@@ -287,6 +319,10 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     ``kernels.block.block_words``; block sizes up to ``kernels.block.BLOCK_COUNT_MAX``)."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
+    if count is None and axis > 0 and _may_stand_in(x, fmt, stochastic):      # float64, plain
+        slabbed = _quantize_by_slabs(x, fmt, mode, overflow, nan, axis, pad, want_code)
+        if slabbed is not None:
+            return slabbed
     pow2 = fmt.power_of_two
     if not pow2:
         x = x.astype(np.float32, copy=False)
