@@ -239,7 +239,7 @@ def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic, out: np.ndarra
     if not _may_stand_in(x, fmt, stochastic):
         return None
     x32 = np.empty(x.shape, np.float32) if out is None else out
-    return x32 if kern.odd_float32(np.ascontiguousarray(x).reshape(-1), x32.reshape(-1)) else None
+    return x32 if kern.odd_float32(kernel_input(x, np.float64), x32.reshape(-1)) else None
 
 
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)

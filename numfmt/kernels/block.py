@@ -421,11 +421,12 @@ def odd_float32(x, out):
     wide = False
     for i in range(x.size):
         xi = x[i]
-        t = np.float32(xi)
+        too_wide = (abs(xi) >= 2.0 ** 127) & (abs(xi) < np.inf)
+        t = np.float32(0.0 if too_wide else xi)     # (no float32 overflow)
         cut = np.float64(t) != xi
         away = abs(np.float64(t)) > abs(xi)          # rounded up in magnitude: one step back
         out[i] = bits_as(np.int32((bits_as(t, np.int32) - np.int32(away)) | np.int32(cut)), np.float32)
-        wide |= (abs(xi) >= 2.0 ** 127) & (abs(xi) < np.inf)
+        wide |= too_wide
     return not wide
 
 
