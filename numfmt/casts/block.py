@@ -201,12 +201,16 @@ def rule_params(fmt: BlockFormat, dom_m: int = 52) -> tuple:
     return (SCALE_RULES.index(fmt.scale_rule), emax, msig_frac >> drop, -(-even52 >> drop), s_lo, s_hi)
 
 
+def _element_precision(fmt: BlockFormat) -> int:
+    """The significant bits of fmt's elements (fixed point: its magnitude bits)."""
+    elem = fmt.element
+    return elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
+
+
 def fits_float32(fmt: BlockFormat) -> bool:
     """Whether float32 holds every value float32 inputs can produce, up to overflow at the top
     (which ``round`` reports): element precision <= 24 bits, smallest value >= 2**-149."""
-    elem = fmt.element
-    precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
-    return precision <= 24 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -149
+    return _element_precision(fmt) <= 24 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -149
 
 
 def float32_domain(fmt: BlockFormat) -> bool:
@@ -222,42 +226,47 @@ def float32_domain(fmt: BlockFormat) -> bool:
 def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
     """Whether float64 x may round through a float32 stand-in (``float32_stand_in``) but for
     its magnitudes."""
-    elem = fmt.element
-    precision = elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
-    return bool(x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None and precision <= 22
-                and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147 and float32_domain(fmt))
+    return bool(x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None
+                and _element_precision(fmt) <= 22 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147
+                and float32_domain(fmt))
 
 
-def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic, out: np.ndarray | None = None) -> np.ndarray | None:
-    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``; into ``out`` where
-    given) where the float32 kernels then give x's results, codes and report counts bit for bit,
-    else None: power-of-two scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN)
-    and elements that float32 rounds (``float32_domain``) on a grid two bits coarser than
-    float32's at every scale (precision <= 22 bits, quanta >= 2**-147). A result differs from
-    x exactly where it differs from the stand-in (a rounded stand-in has an odd last bit, no
-    result of such a grid has); every flag's other test compares with a float32 number."""
+def _odd_copy(x: np.ndarray, out: np.ndarray) -> bool:
+    """out (float32, x's shape, C order) = float64 x rounded to odd (``kernels.block.odd_float32``);
+    whether every |x| lies below 2**127 (or is Inf or NaN)."""
+    return kern.odd_float32(kernel_input(x, np.float64), out.reshape(-1))
+
+
+def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
+    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``) where the float32
+    kernels then give x's results, codes and report counts bit for bit, else None: power-of-two
+    scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN) and elements that
+    float32 rounds (``float32_domain``) on a grid two bits coarser than float32's at every scale
+    (precision <= 22 bits, quanta >= 2**-147). A result differs from x exactly where it differs
+    from the stand-in (a rounded stand-in has an odd last bit, no result of such a grid has);
+    every flag's other test compares with a float32 number."""
     if not _may_stand_in(x, fmt, stochastic):
         return None
-    x32 = np.empty(x.shape, np.float32) if out is None else out
-    return x32 if kern.odd_float32(kernel_input(x, np.float64), x32.reshape(-1)) else None
+    x32 = np.empty(x.shape, np.float32)
+    return x32 if _odd_copy(x, x32) else None
 
 
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)
 
 
 def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad: bool, want_code: bool):
-    """``_quantize`` of float64 x, blocked along an axis after the first, through float32
-    stand-ins of slabs of its first axis (``float32_stand_in``, about SLAB elements each: the
-    stand-in and its result stay in cache, where whole-array copies are allocated and
-    page-faulted, which cost what the float32 kernels save); None where a slab has no
-    stand-in (then nothing is written)."""
+    """``_quantize`` of float64 x that ``_may_stand_in``, blocked along an axis after the first,
+    through float32 stand-ins of slabs of its first axis (``float32_stand_in``'s, about SLAB
+    elements each: the stand-in and its result stay in cache, where whole-array copies are
+    allocated and page-faulted, which cost what the float32 kernels save); None where a slab
+    has no stand-in (then nothing is written)."""
     rows = max(1, SLAB // (x.size // x.shape[0]))
     buf = np.empty((min(rows, x.shape[0]),) + x.shape[1:], np.float32)
     out = scales = None
     for r0 in range(0, x.shape[0], rows):
         part = x[r0:r0 + rows]
-        stand_in = float32_stand_in(part, fmt, None, buf[:part.shape[0]])
-        if stand_in is None:
+        stand_in = buf[:part.shape[0]]
+        if not _odd_copy(part, stand_in):
             return None
         result, per_block, ts, axis, _ = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad, want_code)
         if out is None:

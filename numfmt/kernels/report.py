@@ -1419,7 +1419,8 @@ def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
     element t's scale scales[sbase + t * sstep], sstep 0 or 1): (inexact, rare), how many
     elements differ from their value and how many are not common. A common element
     (normal <= |x / s| <= maxv, so neither NaN nor in a band) can set INEXACT only: float
-    elements with normal their smallest normal and maxv their largest value, fixed-point ones
+    elements with normal their smallest normal and maxv up to their overflow threshold (between
+    the largest value and it they round to the largest, inexact only), fixed-point ones
     with normal their last place (no element of that size rounds to zero) and maxv their
     largest; the thresholds are scaled instead of x (exact: s is a power of two)."""
     xs = x[i0:i0 + length]
@@ -1428,12 +1429,11 @@ def _common_run(x, y, i0, length, scales, sbase, sstep, normal, maxv):
     rare = 0
     if sstep == 0:          # one block: its thresholds once
         lo_t, hi_t = normal * scales[sbase], maxv * scales[sbase]
-        u0 = np.uint64(i0)
-        for t in range(np.uint64(length)):
-            xi = np.float64(x[u0 + t])
+        for t in range(length):
+            xi = np.float64(xs[t])
             ax = abs(xi)
             rare += not ((ax >= lo_t) & (ax <= hi_t))
-            inexact += np.float64(y[u0 + t]) != xi
+            inexact += np.float64(ys[t]) != xi
         return inexact, rare
     ss = scales[sbase:sbase + length]
     for t in range(length):
@@ -1502,7 +1502,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     elementwise = keep and inner > 1        # a run's elements lie in as many blocks
     wlo, whi = words[0], words[1]
     derive = y_mode == 2
-    fast = derive and not nvfp4
+    fast = derive           # (y_mode 2: a power-of-two round, whose thresholds scale exactly)
     below_ovf = minimum(minimum(thr[2], thr[3]), lim[6])     # no float element under it overflows (``_bounds``)
     float_hi = lim[0] if thr[5] else maximum(lim[0], np.nextafter(below_ovf, 0.0))
     common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], float_hi)     # (``_common_run``)
