@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
 from numfmt.casts import block as block_casts, report as report_casts
+from numfmt.kernels import block as block_kernels
 
 from test_block_fast32 import blocks_of, outcome, same  # noqa: E402
 
@@ -111,6 +112,20 @@ def test_spread_and_normal_samples(fmt):
     for data, per_block in ((x, False), (normal, True)):
         check(data, fmt, fast_count(fmt), axis=-1, per_block=per_block)
         check(np.ascontiguousarray(data.T), fmt, fast_count(fmt), axis=0, per_block=per_block)
+
+
+@pytest.mark.parametrize("size", [block_kernels.BLOCK_COUNT_MAX, block_kernels.BLOCK_COUNT_MAX + 1])
+def test_per_block_counts_of_the_longest_blocks(size):
+    """Blocks of BLOCK_COUNT_MAX elements are counted per block in the kernels' pass, where a
+    count may fill its field (``kernels.block._case_word``: a block all inexact, one all NaN),
+    one element longer after the cast: the same counts along both axes."""
+    fmt = nf.BlockFormat("e4m3", size, "e8m0")
+    x = special_rows(fmt, 11)
+    x[7] = 1 + (2 * np.arange(x.shape[1]) + 1) * 2.0 ** -12        # no e4m3 value at any scale: all inexact
+    for axis, data in ((-1, x), (0, np.ascontiguousarray(x.T))):
+        rep = check(data, fmt, size <= block_kernels.BLOCK_COUNT_MAX, axis=axis, per_block=True)
+        full = np.moveaxis(rep.per_block["inexact"], axis, -1)[7]
+        assert (full == size).all() and np.moveaxis(rep.per_block["nan_in"], axis, -1)[0, 0] == size
 
 
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])

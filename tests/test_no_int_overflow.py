@@ -55,6 +55,8 @@ TOUR = textwrap.dedent('''
     for name in ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"]:
         for mode in ["nearest_even", "toward_positive", "odd"]:
             nf.round(blocks, name, mode, axis=1)
+        for axis, b in ((1, blocks), (0, blocks.T)):      # counted per block in the float32 kernels' pass
+            nf.round(np.ascontiguousarray(b, np.float32), name, axis=axis, report=True, per_block=True)
     v = nf.round(x[6:], "bfloat16")
     w = v[::-1].copy()
     for op in (nf.add, nf.sub, nf.mul, nf.div):

@@ -410,6 +410,8 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
     counts = [t[0] for t in tallies] if counted and tallies is not None else None
+    if counts is not None and block_counts is not None:
+        kern.block_cases(block_counts)
     return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis, counts
 
 

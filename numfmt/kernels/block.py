@@ -638,11 +638,11 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     five cases of a block whose scale is not NaN in one sum, the two of NaN scales in another
     (constant zero where ``checked`` is False: its load and store compile away). With
     ``blocks`` (``block_words``') the counts go per block too: a 2-D xs's element (i, t) as
-    ``_bytes7``'s two words in one uint64 into the scratch blocks[1], then each row i summed
-    (a block: its counts into blocks[0][:, b0 + i], its fields added to the sums returned; a
+    a ``_case_word`` into the scratch blocks[1], then each row i summed (a block: its word
+    into blocks[0][0, b0 + i] by ``_block_word``, its fields added to the sums returned; a
     row's own sum in the element loop left that loop scalar, its trip count, the block size,
     below what LLVM's vector loop takes at once); a 1-D xs's element t (of the row's block t)
-    added to the row's words blocks[2][:, t] (``_row_blocks`` writes them out)."""
+    added to the row's words blocks[2][t] (``_row_blocks`` writes them out)."""
     wide_vectors()
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
     w = xs.shape[xs.ndim - 1]
@@ -674,21 +674,21 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                 acc[0, t] = U32(acc[0, t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
                 acc[1, t] = U32(acc[1, t] + _packed5(f[5], f[6], False, False, False))
             elif xs.ndim == 2:                      # per row: a block
-                m0, m1 = _bytes7(f)
-                blocks[1][i, t] = U64(U64(m0) | U64(U64(m1) << U64(32)))
+                blocks[1][i, t] = _case_word(f)
             elif blocks is None:
                 n0, n1, n2, n3, n4, n5, n6 = _add7((n0, n1, n2, n3, n4, n5, n6), f)
             else:                                   # per element: a block of its own
-                m0, m1 = _bytes7(f)
                 words = blocks[2]
-                words[0, t], words[1, t] = U32(words[0, t] + m0), U32(words[1, t] + m1)
+                words[t] = U32(words[t] + _case_word(f))
     if tally is not None and blocks is not None and xs.ndim == 2:
-        for i in range(xs.shape[0]):
-            both = U64(0)
+        rows = xs.shape[0]
+        sums = blocks[2]
+        for i in range(rows):
+            word = U32(0)
             for t in range(w):
-                both += blocks[1][i, t]
-            n0, n1, n2, n3, n4, n5, n6 = _block_counts((n0, n1, n2, n3, n4, n5, n6), blocks[0], b0 + i,
-                                                       U32(both), U32(both >> U64(32)))
+                word += blocks[1][i, t]
+            sums[i] = word
+        return _block_words_out(blocks[0][0][b0:b0 + rows], sums, s_in, rows)
     return n0, n1, n2, n3, n4, n5, n6
 
 
@@ -712,26 +712,51 @@ def _fields5(m):
             U32(m >> U32(4 * PLACE_BITS)))
 
 
-BLOCK_COUNT_MAX = 255          # the largest count a byte of ``_bytes7`` holds: the longest block counted per block
+BLOCK_COUNT_MAX = PLACE_MASK   # the longest block counted per block: its counts fill ``_case_word``'s fields
+NAN_SCALE = 1 << 5 * PLACE_BITS     # a block word's mark of a NaN scale (``_block_word``)
 
 
 @nb.njit(inline="always")
-def _bytes7(f):
-    """Seven booleans as the counts 1 of the bytes of two uint32 words: f[0..3] the first's
-    bytes 0..3, f[4..6] the second's (per-block sums of up to BLOCK_COUNT_MAX elements)."""
-    return (U32(U32(f[0]) | U32(U32(f[1]) << U32(8)) | U32(U32(f[2]) << U32(16)) | U32(U32(f[3]) << U32(24))),
-            U32(U32(f[4]) | U32(U32(f[5]) << U32(8)) | U32(U32(f[6]) << U32(16))))
+def _case_word(f):
+    """``_cases32``' seven booleans as the counts 1 of ``_packed5``'s fields: invalid and
+    nan_in share the fields of inexact and overflow (an element of a block whose scale is NaN
+    has no other case, one of a block whose scale is not NaN neither of these: a NaN element
+    makes its block's scale NaN), so that a block's words sum to one word of its counts."""
+    return _packed5(f[0] | f[5], f[1] | f[6], f[2], f[3], f[4])
 
 
-@nb.njit(inline="always")
-def _block_counts(n, cases, b, m0, m1):
-    """Block b's seven counts, the ``_bytes7`` words m0 and m1, into cases[:, b] (int64); n,
-    seven uint32 sums, plus them."""
-    f = (U32(m0 & U32(0xFF)), U32(U32(m0 >> U32(8)) & U32(0xFF)), U32(U32(m0 >> U32(16)) & U32(0xFF)),
-         U32(m0 >> U32(24)), U32(m1 & U32(0xFF)), U32(U32(m1 >> U32(8)) & U32(0xFF)), U32(m1 >> U32(16)))
-    for c in range(7):
-        cases[c, b] = f[c]
-    return _add7(n, f)
+@inner_inline
+def _block_words_out(dst, words, s_in, n):
+    """n blocks' summed ``_case_word`` words, words[:n], into dst[:n] (int64), each marked by
+    NAN_SCALE where its scale in, s_in[i], is NaN (``block_cases`` unpacks them later, in a
+    loop of its own: seven stores per block here cost more than the elements' counting); the
+    seven sums of their counts (uint32)."""
+    z = U32(0)
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = z
+    for i in range(n):
+        word = words[i]
+        nan = _at(s_in, i) != _at(s_in, i)
+        dst[i] = np.int64(word | (U32(NAN_SCALE) if nan else z))
+        a0, a1, a2, a3, a4 = _fields5(word)
+        n0, n1, n2, n3, n4 = U32(n0 + (z if nan else a0)), U32(n1 + (z if nan else a1)), U32(n2 + a2), \
+            U32(n3 + a3), U32(n4 + a4)
+        n5, n6 = U32(n5 + (a0 if nan else z)), U32(n6 + (a1 if nan else z))
+    return n0, n1, n2, n3, n4, n5, n6
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
+def block_cases(cases):
+    """Unpack the per-block counts that the fast kernels left as ``_block_word``'s words in
+    cases[0] (cases: ``block_words``' (9, blocks) int64) into the seven cases' rows,
+    cases[:7]."""
+    for b in range(cases.shape[1]):
+        word = U32(cases[0, b])
+        nan = word >= U32(NAN_SCALE)
+        a0, a1, a2, a3, a4 = _fields5(U32(word & U32(NAN_SCALE - 1)))
+        z = U32(0)
+        cases[0, b], cases[1, b] = z if nan else a0, z if nan else a1
+        cases[2, b], cases[3, b], cases[4, b] = a2, a3, a4
+        cases[5, b], cases[6, b] = a0 if nan else z, a1 if nan else z
 
 
 @nb.njit(inline="always")
@@ -797,12 +822,13 @@ def tally_arrays(base: int, width: int) -> tuple:
 def block_words(cases: np.ndarray, x3_shape) -> tuple:
     """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
     ``cases``, the (9, blocks) int64 counts of ``_cases32``'s seven cases per block, then
-    scale_top and scale_bottom (flat, as the per-block array), that all row ranges share;
-    and this row range's scratch arrays: the (COUNT_GROUP, block_size) uint64 words of
-    elements along the last axis, the (2, inner) uint32 words of a row of inner blocks
-    (zeros)."""
+    scale_top and scale_bottom (flat, as the per-block array), that all row ranges share
+    (the kernels leave the seven cases in row 0 as ``_block_word``'s words: ``block_cases``
+    unpacks them); and this row range's scratch arrays: the (COUNT_GROUP, block_size)
+    ``_case_word`` words of elements along the last axis, the words of a row of inner blocks
+    (zeros), both uint32."""
     _, bs, inner = x3_shape
-    return cases, np.empty((COUNT_GROUP, bs), np.uint64), np.zeros((2, inner), np.uint32)
+    return cases, np.empty((COUNT_GROUP, bs), np.uint32), np.zeros(max(inner, COUNT_GROUP), np.uint32)
 
 
 @inner_inline
@@ -915,7 +941,7 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             else:
                 _counted(x[r, t], s_in, s_out, args, tally, nan, blocks, 0)
         if tally is not None and blocks is not None:
-            _add_sums(tally[0], _row_blocks(blocks, r * inner, inner))
+            _add_sums(tally[0], _row_blocks(blocks, r * inner, s_in, inner))
         if tally is not None:
             need = _add_limits(tally[0], limits)
             for i in range(bs * inner if need else 0):
@@ -964,14 +990,12 @@ def _place_sums(acc, w):
 
 
 @inner_inline
-def _row_blocks(blocks, b0, n):
-    """Write the counts of a row's n inner blocks (``_pass32``'s words blocks[2][:, :n], which
-    are cleared) to blocks[0][:7, b0:b0 + n]; their seven sums."""
-    sums = (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0), U32(0))
-    words = blocks[2]
-    for j in range(n):
-        sums = _block_counts(sums, blocks[0], b0 + j, words[0, j], words[1, j])
-    words[:, :n] = 0
+def _row_blocks(blocks, b0, s_in, n):
+    """Write the counts of a row's n inner blocks (``_pass32``'s words blocks[2][:n], which are
+    cleared; s_in their scales in) to blocks[0][0, b0:b0 + n] (``_block_words_out``); their
+    seven sums."""
+    sums = _block_words_out(blocks[0][0][b0:b0 + n], blocks[2], s_in, n)
+    blocks[2][:n] = 0
     return sums
 
 
