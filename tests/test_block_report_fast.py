@@ -1,5 +1,6 @@
-"""The block report counted in the float32 fast kernels' own pass (``kernels.block._fast32_rows``
-with a tally, ``casts.report.block_counted``) against the report counted after the cast
+"""The block report of round and encode counted in the float32 fast kernels' own pass
+(``kernels.block._fast32_rows`` with a tally, ``casts.report.block_counted``) against the report
+counted after the cast
 (``casts.report.block_report``, the reference that tests/test_report.py checks against the
 definitions): every count, blocks, scale_top, scale_bottom and every first index equal, the
 values bit for bit, and with per_block=True every count of every block. Each check asserts
@@ -46,28 +47,32 @@ def after_cast():
 
 
 def check(x, fmt, fast: bool, **kw):
-    """round(x, fmt, report=True) counted in the kernels' pass (``fast``: asserted) or after the
-    cast equals the reference: values, every count and first index, the per-block counts with
-    per_block=True (or the same OverflowError); returns the report."""
-    with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
-        got = outcome(nf.round, x, fmt, report=True, **kw)
-    with after_cast():
-        want = outcome(nf.round, x, fmt, report=True, **kw)
-    if isinstance(want[0], type):           # float32 overflow of values: the same error
-        assert got == want
-        return None
-    assert slow.called != fast, "the fast count was not taken" if fast else "the fast count was taken"
-    (y, rep), (y0, ref) = got, want
-    assert same(y, y0), (fmt.name, kw)
-    totals, want_totals = ({k: v for k, v in r.as_dict().items() if k != "per_block"} for r in (rep, ref))
-    assert totals == want_totals, (fmt.name, kw, totals, want_totals)
-    assert rep.first == ref.first, (fmt.name, kw, rep.first, ref.first)
-    if kw.get("per_block"):
-        assert rep.per_block.keys() == ref.per_block.keys()
-        for name, counts in ref.per_block.items():
-            assert counts.dtype == rep.per_block[name].dtype and counts.shape == rep.per_block[name].shape
-            np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {name}")
-    return rep
+    """round(x, fmt, report=True) and encode counted in the kernels' pass (``fast``: asserted)
+    or after the cast equal the reference: values and codes, every count and first index, the
+    per-block counts with per_block=True (or the same OverflowError); returns round's report."""
+    reports = []
+    for call in (nf.round, nf.encode):
+        with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
+            got = outcome(call, x, fmt, report=True, **kw)
+        with after_cast():
+            want = outcome(call, x, fmt, report=True, **kw)
+        if isinstance(want[0], type):           # float32 overflow of values: the same error
+            assert got == want
+            return None
+        assert slow.called != fast, "the fast count was not taken" if fast else "the fast count was taken"
+        (y, rep), (y0, ref) = got, want
+        assert same(y, y0) and same(y, call(x, fmt, **{k: v for k, v in kw.items() if k != "per_block"})), \
+            (fmt.name, kw, call)
+        totals, want_totals = ({k: v for k, v in r.as_dict().items() if k != "per_block"} for r in (rep, ref))
+        assert totals == want_totals, (fmt.name, kw, call, totals, want_totals)
+        assert rep.first == ref.first, (fmt.name, kw, call, rep.first, ref.first)
+        if kw.get("per_block"):
+            assert rep.per_block.keys() == ref.per_block.keys()
+            for name, counts in ref.per_block.items():
+                assert counts.dtype == rep.per_block[name].dtype and counts.shape == rep.per_block[name].shape
+                np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
+        reports.append(rep)
+    return reports[0]
 
 
 def special_rows(fmt, seed: int) -> np.ndarray:
@@ -185,25 +190,26 @@ def float64_rows(fmt, seed: int) -> np.ndarray:
        st.sampled_from(["saturate", "ieee"]), st.booleans())
 def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, per_block):
     """float64 x rounded to odd in float32 (``casts.block.float32_stand_in``) and counted by the
-    float32 kernels gives the float64 kernel's values and the count after the cast of x
-    itself, per block too; a value of 2**127 or more keeps the float64 path."""
+    float32 kernels gives the float64 kernel's values and codes and the count after the cast
+    of x itself, per block too; a value of 2**127 or more keeps the float64 path."""
     x = float64_rows(fmt, seed)
     x = np.ascontiguousarray(x.T) if axis == 0 else x
     kw = dict(axis=axis, overflow=overflow, per_block=per_block)
-    plain = outcome(nf.round, x, fmt, mode, axis=axis, overflow=overflow)
     stand_in = block_casts.float32_stand_in(x, fmt, None)
     assert (stand_in is not None) == fmt.power_of_two, fmt.name
-    with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
-        want = outcome(nf.round, x, fmt, mode, report=True, **kw)
-    got = outcome(nf.round, x, fmt, mode, report=True, **kw)
-    if isinstance(want[0], type):
-        assert got == want
-        return
-    (y, rep), (y0, ref) = got, want
-    assert same(y, y0) and same(y, plain), (fmt.name, kw)
-    assert rep.counts() == ref.counts() and rep.first == ref.first, (fmt.name, kw, rep, ref)
-    for name, counts in (ref.per_block or {}).items():
-        np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {name}")
+    for call in (nf.round, nf.encode):
+        plain = outcome(call, x, fmt, mode, axis=axis, overflow=overflow)
+        with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
+            want = outcome(call, x, fmt, mode, report=True, **kw)
+        got = outcome(call, x, fmt, mode, report=True, **kw)
+        if isinstance(want[0], type):
+            assert got == want
+            continue
+        (y, rep), (y0, ref) = got, want
+        assert same(y, y0) and same(y, plain), (fmt.name, kw, call)
+        assert rep.counts() == ref.counts() and rep.first == ref.first, (fmt.name, kw, call, rep, ref)
+        for name, counts in (ref.per_block or {}).items():
+            np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
     x[0, 0] = 2.0 ** 127
     assert block_casts.float32_stand_in(x, fmt, None) is None
 

@@ -506,7 +506,8 @@ def test_mx_round_counts_in_the_cheap_pass_equal_the_reference(data):
     """A round counts a run of elements (a block along the last axis, or up to 64 places of as
     many blocks) in a cheap pass where all are common (normal, in range: INEXACT only) and in
     the full pass elsewhere: the counts and first indices equal the reference's and those of
-    encode (always the full pass), along either axis."""
+    encode (counted after the cast in the full pass, from the codes; in nearest even both
+    count in the fast kernels' pass), along either axis."""
     name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp6_e3m2", "mxfp4"]))
     fmt = nf.format(name)
     mode = data.draw(st.sampled_from(MODES[:-1]))

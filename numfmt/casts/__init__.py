@@ -59,8 +59,9 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     overflow = _overflow(overflow, fmt)
     counting = report or _report.active()
     rep = None
-    if counting and operation == "round_float" and fmt.family == "block":
-        out, rep = _counts.block_counted(x, fmt, mode, overflow, nan, sr, per_block, options)
+    if counting and fmt.family == "block":
+        out, rep = _counts.block_counted(x, fmt, mode, overflow, nan, sr, per_block, options,
+                                         operation == "encode_float")
     elif counting and operation == "round_float" and fmt.family == "float" and fmt.signed and fmt.zero:
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr)     # counted in the cast's pass
     elif counting and operation == "round_float" and fmt.family == "posit":

@@ -469,11 +469,14 @@ def _pow2_values(codes: np.ndarray, fmt: BlockFormat) -> np.ndarray | None:
 
 
 def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
-                 stochastic=None, *, axis=None, pad: bool = False, packed: bool = False, amax=None) -> BlockCodes:
+                 stochastic=None, *, axis=None, pad: bool = False, packed: bool = False, amax=None, count=None,
+                 block_counts=None):
     """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4); ``amax`` as
-    for ``round_float``."""
-    codes, per_block, ts, axis, _ = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=True,
-                                           amax=amax)
+    for ``round_float``; ``count`` and ``block_counts`` as there: (BlockCodes, counts, None)."""
+    counting = count is not None and x.dtype == np.float32
+    codes, per_block, ts, axis, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad,
+                                                   want_code=True, amax=amax, count=count if counting else None,
+                                                   block_counts=block_counts)
     if fmt.power_of_two:
         scales = _pow2_codes(per_block, fmt.scale)
     else:
@@ -481,7 +484,8 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
     shape = codes.shape
     if packed:
         codes = pack(codes, fmt.element.bits)
-    return BlockCodes(codes, scales, ts if fmt.tensor_scale is not None else None, fmt, axis, shape, packed)
+    enc = BlockCodes(codes, scales, ts if fmt.tensor_scale is not None else None, fmt, axis, shape, packed)
+    return enc if count is None else (enc, counts, None)
 
 
 # ----------------------------------------------------------------------------- packing

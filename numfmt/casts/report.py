@@ -423,33 +423,35 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
 
 
 def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, per_block: bool,
-                  options: dict) -> tuple:
-    """(``block.round_float``'s result, its CastReport): counted in the float32 fast kernels'
-    own pass where they take x (``kernels.block.tally_arrays``; with ``per_block``, per block
-    too, for blocks of up to ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report``
-    after the cast; float64 x by its float32 stand-in where it has one (``block.float32_stand_in``:
-    the same values and counts; the float64 kernel rounds the plain cast)."""
+                  options: dict, want_code: bool = False) -> tuple:
+    """(``block.round_float``'s result, or ``block.encode_float``'s for ``want_code``, its
+    CastReport): counted in the float32 fast kernels' own pass where they take x
+    (``kernels.block.tally_arrays``; with ``per_block``, per block too, for blocks of up to
+    ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report`` after the cast;
+    float64 x by its float32 stand-in where it has one (``block.float32_stand_in``: the same
+    values, codes and counts; the float64 kernel rounds the plain cast)."""
     stand_in = block_casts.float32_stand_in(x, fmt, stochastic)
     if stand_in is not None:
-        out, rep = block_counted(stand_in, fmt, mode, overflow, nan, stochastic, per_block, options)
-        return out.astype(np.float64), rep
+        out, rep = block_counted(stand_in, fmt, mode, overflow, nan, stochastic, per_block, options, want_code)
+        return (out if want_code else out.astype(np.float64)), rep
+    cast = block_casts.encode_float if want_code else block_casts.round_float
     start = stochastic.start if stochastic is not None else 0
     fits = x.dtype == np.float32 and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
     cases = np.empty((9, x.size // fmt.block_size), np.int64) if per_block and fits else None
     if per_block and cases is None:
-        out, scales = block_casts.round_float(x, fmt, mode, overflow, nan, stochastic, with_scales=True, **options)
+        out, scales = (cast(x, fmt, mode, overflow, nan, stochastic, **options), None) if want_code else \
+            cast(x, fmt, mode, overflow, nan, stochastic, with_scales=True, **options)
         return out, block_report(x, fmt, mode, overflow, stochastic, out, per_block, options, scales)
-    out, counts, scales = block_casts.round_float(x, fmt, mode, overflow, nan, stochastic, count=start,
-                                                  block_counts=cases, **options)
+    out, counts, scales = cast(x, fmt, mode, overflow, nan, stochastic, count=start, block_counts=cases, **options)
     if counts is None:
         return out, block_report(x, fmt, mode, overflow, stochastic, out, per_block, options, scales)
     k = 2 * kern.NFLAGS
     top, bottom = np.sum([c[k:] for c in counts], axis=0)
-    extra = dict(blocks=out.size // fmt.block_size, scale_top=int(top), scale_bottom=int(bottom))
+    extra = dict(blocks=x.size // fmt.block_size, scale_top=int(top), scale_bottom=int(bottom))
     if per_block:
         axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
         extra["per_block"] = _per_block_cases(cases, x, fmt, axis)
-    return out, CastReport.from_counts(combine([c[:k] for c in counts]), out.size, unit="elements", **extra)
+    return out, CastReport.from_counts(combine([c[:k] for c in counts]), x.size, unit="elements", **extra)
 
 
 def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:
