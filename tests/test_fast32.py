@@ -1,6 +1,9 @@
-"""The float32 fast kernels (``round_nearest32``, ``round_sr_add32``) against the generic
-kernels (``round_bits32``, ``round_sr32``: ``round_one``), bit for bit, and the casts that
+"""The float32 fast kernels (``round_nearest32``, ``round_sr_add32``, and their codes:
+``encode_nearest32``, ``encode_sr_add32``) against the generic kernels (``round_bits32``,
+``round_sr32``, ``encode32``, ``encode_sr32``: ``round_one``), bit for bit, and the casts that
 take them."""
+from unittest import mock
+
 import numba as nb
 import numpy as np
 import pytest
@@ -43,11 +46,35 @@ def _fast(x, fmt, overflow, nan, k=0, rand=NO_RANDOM_BITS, seed=0, start=0):
     return out.view(np.uint32), nans
 
 
+def _codes(x, fmt, overflow, nan, k=0, rand=NO_RANDOM_BITS, seed=0, start=0):
+    """The codes of float32 x by the fast encode kernels (``encode_nearest32``,
+    ``encode_sr_add32``) and their count of NaN inputs, and by the generic kernels (``encode32``,
+    ``encode_sr32``: ``round_one``)."""
+    fast, generic = np.empty(x.size, np.uint32), np.empty(x.size, np.uint32)
+    p, cp = cf.fast32_params(fmt, overflow, nan), cf.fast_code32(fmt, overflow, nan)
+    mode = Rounding.STOCHASTIC if k else Rounding.NEAREST_EVEN
+    c = cf.kernel_params(fmt, False, mode, overflow, nan)[1]
+    if k:
+        nans = kern.encode_sr_add32(x.view(np.uint32), fast, start, cf.given_bits(rand), np.uint64(seed), p,
+                                    np.int64(k), cp)
+        kern.encode_sr32(x.view(np.int32), generic, start, rand, np.uint64(seed), c, cf.sr_params(fmt, False, k, "add"))
+    else:
+        nans = kern.encode_nearest32(x.view(np.uint32), fast, p, cp)
+        kern.encode32(x.view(np.int32), generic, c)
+    return fast, nans, generic
+
+
 def _check(x, fmt, overflow="ieee", nan="raise", k=0, rand=NO_RANDOM_BITS, seed=0, start=0):
+    """The fast kernels' values and codes equal the generic kernels', bit for bit, and they
+    count the NaN inputs."""
     got, nans = _fast(x, fmt, overflow, nan, k, rand, seed, start)
     want = _generic(x, fmt, overflow, nan, k, rand, seed, start)
     bad = got != want
     assert not bad.any(), (fmt, overflow, nan, k, x[bad][:4], got[bad][:4], want[bad][:4])
+    assert nans == np.count_nonzero(np.isnan(x))
+    got, nans, want = _codes(x, fmt, overflow, nan, k, rand, seed, start)
+    bad = got != want
+    assert not bad.any(), ("codes", fmt, overflow, nan, k, x[bad][:4], got[bad][:4], want[bad][:4])
     assert nans == np.count_nonzero(np.isnan(x))
 
 
@@ -132,6 +159,11 @@ def test_casts_take_the_fast_kernels():
             fast = nf.round(x, name, overflow="saturate", **kwargs)
             generic = nf.round(x.astype(np.float64), name, overflow="saturate", **kwargs).astype(np.float32)
             np.testing.assert_array_equal(fast.view(np.uint32), generic.view(np.uint32))
+            with mock.patch.object(kern, "encode_nearest32", wraps=kern.encode_nearest32) as nearest, \
+                    mock.patch.object(kern, "encode_sr_add32", wraps=kern.encode_sr_add32) as sr:
+                codes = nf.encode(x, name, overflow="saturate", **kwargs)     # the fast encode kernels
+            assert (nearest.called, sr.called) == (not kwargs, bool(kwargs))
+            np.testing.assert_array_equal(codes, nf.encode(x.astype(np.float64), name, overflow="saturate", **kwargs))
     with pytest.raises(ValueError, match="2 of 4 elements of x are NaN"):
         nf.round(np.float32([1, np.nan, -np.nan, 2]), "e2m1")
     with pytest.raises(ValueError, match="1 of 2 elements of x are NaN"):

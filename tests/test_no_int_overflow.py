@@ -49,6 +49,9 @@ TOUR = textwrap.dedent('''
             nf.round(xs, fmt, mode, overflow="saturate")
             nf.encode(xs, fmt, mode, overflow="saturate")
         nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate")
+        with np.errstate(over="ignore"):
+            x32 = xs.astype(np.float32)
+        nf.encode(x32, fmt, overflow="saturate")         # the float32 fast kernels' codes
         nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate", rng="squares", sr_bits=40 if fmt == "e4m3" else 8)
     nf.round(x[6:][np.isfinite(x[6:])], "int8", overflow="wrap")
     blocks = np.tile(x[:32] if x.size >= 32 else np.resize(x, 32), (2, 1))

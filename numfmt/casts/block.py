@@ -142,7 +142,7 @@ def element_params(fmt: BlockFormat, dom64: bool, mode: Rounding, stochastic, wa
 
 
 def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
-    """(``Fast32Params``, ``kernels.block.Code32``) of the element where the float32 fast
+    """(``Fast32Params``, ``kernels.floating.Code32``) of the element where the float32 fast
     kernels round the blocks of a float32 x (``kernels.block.quantize_pow2_fast32``,
     ``quantize_fp32_scaled_fast``): a float element that the float32 cast's fast kernels
     take in this mode (see ``casts.floating.fast32_params``), else None."""
@@ -152,10 +152,7 @@ def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
     p32 = floating._fast32(elem, mode, "saturate", "raise", stochastic)
     if p32 is None:
         return None
-    c = floating.kernel_params(elem, False, Rounding.NEAREST_EVEN, "saturate", "raise")[1]
-    cp = kern.Code32(*(np.uint32(v & 0xFFFFFFFF) for v in (23 - elem.man_bits, c.code_normal_sub, c.out_sign,
-                                                            c.nan0, c.nan1)))
-    return p32, cp
+    return p32, floating.fast_code32(elem, "saturate", "raise")
 
 
 def fixed32_element(fmt: BlockFormat, mode: Rounding, stochastic) -> tuple:

@@ -150,6 +150,16 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
                              u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
 
 
+def fast_code32(fmt: FloatFormat, overflow: str, nan: str):
+    """The ``kernels.floating.Code32`` that turns the float32 fast kernels' values of fmt
+    (``fast32_params``) into fmt's codes."""
+    c = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[1]
+    inf = fmt.inf_magnitude_code if fmt.has_inf else 0
+    zero_sign = fmt.sign_bit if fmt.has_negative_zero else 0
+    return kern.Code32(*(np.uint32(v & 0xFFFFFFFF) for v in (23 - fmt.man_bits, c.code_normal_sub, c.out_sign,
+                                                            c.nan0, c.nan1, inf, c.ovf0, c.ovf1, zero_sign)))
+
+
 def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negative) -> None:
     """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats.
     ``count_nan()`` and ``count_negative()`` count them (called only where they matter), so
@@ -254,7 +264,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     ``Fast32Params`` ones and the random bits' count; k None for a deterministic cast); it
     returns the number of NaN inputs."""
     flat, dom64 = _domain_input(x, fmt)
-    fast32 = None if dom64 or want_code else _fast32(fmt, mode, overflow, nan, stochastic)
+    fast32 = None if dom64 else _fast32(fmt, mode, overflow, nan, stochastic)
     if fast32 is None:
         _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
@@ -267,7 +277,16 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         overflow = "ieee"
     if want_code:
         out = np.empty(flat.size, code_dtype(fmt.bits))
-        _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
+        if fast32 is None:
+            _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
+        elif stochastic is None:
+            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_nearest32, flat.view(np.uint32), out, fast32,
+                                                       fast_code32(fmt, overflow, nan))))
+        else:
+            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out,
+                                                       given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),
+                                                       fast_code32(fmt, overflow, nan), pass_start=True,
+                                                       offset=stochastic.start)))
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
     fast = None if dom64 else same_range_params(fmt, mode, overflow)

@@ -23,7 +23,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word
 from .fixed import fast_element, round_fixed_one
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, Code32, code32, sr_add_one,
                        nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
@@ -468,30 +468,6 @@ def block_amax32(x, row_lo, row_hi, amax):
 # stochastic sr_rule="add" with at most 32 random bits) round in uint32 lanes with the float32
 # cast's steps (``nearest32_one``, ``sr_add_one``), the amax in int32 lanes;
 # tests/test_block_fast32.py checks them bit for bit against the generic kernels above.
-
-class Code32(NamedTuple):
-    """How ``code32`` turns rounded float32 bits into element codes (np.uint32 fields)."""
-    shift: np.uint32        # 23 - M
-    normal_sub: np.uint32   # code = (r >> shift) - normal_sub at and above 2**emin
-    sign_bit: np.uint32     # the code's sign bit
-    nan0: np.uint32         # the NaN codes by sign (0 without NaN)
-    nan1: np.uint32
-
-
-@inner_inline
-def code32(r, p, cp):
-    """The element code of the float32 bits r of a rounded element (p: its ``Fast32Params``,
-    cp: ``Code32``). At and above 2**emin the shifted bits less the exponent offset; below,
-    r / 2**qsub: the low bits of r + 2**(qsub + 23) (float32 arithmetic, exact); NaN: the NaN
-    code by sign."""
-    a = U32(r & U32(0x7FFFFFFF))
-    neg = U32(r ^ a) != 0
-    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
-                - bits_as(np.float32(p.magic), np.uint32))
-    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else small
-    code = U32(mag | (cp.sign_bit if neg else U32(0)))
-    return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
-
 
 @inner_inline
 def _mul32(v, s):

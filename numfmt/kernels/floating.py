@@ -253,6 +253,55 @@ def nearest32_one(b, p):
     return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
 
 
+class Code32(NamedTuple):
+    """How ``code32`` turns rounded float32 bits into codes (np.uint32 fields); built by
+    ``numfmt.casts.floating.fast_code32``."""
+    shift: np.uint32        # 23 - M
+    normal_sub: np.uint32   # code = (r >> shift) - normal_sub at and above 2**emin
+    sign_bit: np.uint32     # the code's sign bit
+    nan0: np.uint32         # the NaN codes by sign (0 without NaN)
+    nan1: np.uint32
+    inf: np.uint32          # the magnitude code of Inf (formats without Inf: unused, no result is Inf)
+    ovf0: np.uint32         # the codes of overflow and Inf results in nearest even, by sign
+    ovf1: np.uint32
+    zero_sign: np.uint32    # the code's sign bit where -0 exists, else 0
+
+
+@inner_inline
+def code32(r, p, cp):
+    """The code of the float32 bits r of a rounded value (p: its ``Fast32Params``, cp:
+    ``Code32``). At and above 2**emin the shifted bits less the exponent offset; below,
+    r / 2**qsub: the low bits of r + 2**(qsub + 23) (float32 arithmetic, exact); Inf: the Inf
+    code, NaN: the NaN code, by sign."""
+    a = U32(r & U32(0x7FFFFFFF))
+    neg = U32(r ^ a) != 0
+    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
+                - bits_as(np.float32(p.magic), np.uint32))
+    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else small
+    mag = cp.inf if a == U32(0x7F800000) else mag
+    code = U32(mag | (cp.sign_bit if neg else U32(0)))
+    return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
+
+
+@inner_inline
+def nearest_code32(b, p, cp):
+    """``code32(nearest32_one(b, p), p, cp)`` in fewer steps: the code straight from the
+    rounding, below 2**emin the low bits of |x| + 2**(qsub + 23) (float32's addition rounds
+    it to nearest even in the quanta: ``nearest32_one``'s subnormal step without its
+    subtraction), above it the rounded bits shifted less the exponent offset; overflow, Inf
+    and NaN by their codes."""
+    a = U32(b & U32(0x7FFFFFFF))
+    neg = U32(b ^ a) != 0
+    g = nearest_grid32(a, p)
+    low = a < p.normal_bits
+    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
+                - bits_as(np.float32(p.magic), np.uint32))
+    mag = small if low else U32(U32(g >> cp.shift) - cp.normal_sub)
+    sign = (cp.sign_bit if mag != U32(0) else cp.zero_sign) if neg else U32(0)
+    special = (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else (cp.ovf1 if neg else cp.ovf0)
+    return special if (g > p.max_bits) & (not low) else U32(mag | sign)
+
+
 COUNT_BLOCK = 1 << 16       # elements whose count a uint32 lane holds, with room to spare
 
 
@@ -268,6 +317,21 @@ def round_nearest32(x_bits, out_bits, p):
         block_nans = U32(0)
         for i in range(xs.size):
             outs[i] = nearest32_one(xs[i], p)
+            block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
+        nans += block_nans
+    return nans
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_nearest32(x_bits, codes, p, cp):
+    """``round_nearest32``'s rounding, as codes (``nearest_code32``; cp: ``Code32``) in the
+    same loop; returns the number of NaN inputs."""
+    nans = 0
+    for lo in range(0, x_bits.size, COUNT_BLOCK):
+        xs, cs = x_bits[lo:lo + COUNT_BLOCK], codes[lo:lo + COUNT_BLOCK]
+        block_nans = U32(0)
+        for i in range(xs.size):
+            cs[i] = nearest_code32(xs[i], p, cp)
             block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
         nans += block_nans
     return nans
@@ -491,6 +555,25 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     for i in range(x_bits.size):
         out_bits[i] = sr_add_one(x_bits[i], U32(U32(given[i]) << U32(32 - k)), p)
         nans += U32(x_bits[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)
+    return nans
+
+
+CODE_TILE = 1 << 12     # elements rounded into a scratch tile (in L1) before their codes (``encode_sr_add32``)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_sr_add32(x_bits, codes, start, rand, seed, p, k, cp):
+    """``round_sr_add32``'s rounding (element i draws random number start + i), as codes
+    (``code32``; cp: ``Code32``): tile by tile, rounded into a scratch tile, then coded;
+    returns the number of NaN inputs."""
+    tile = empty(CODE_TILE, np.uint32)
+    nans = 0
+    for lo in range(0, x_bits.size, CODE_TILE):
+        xs, cs = x_bits[lo:lo + CODE_TILE], codes[lo:lo + CODE_TILE]
+        rs = tile[:xs.size]
+        nans += round_sr_add32(xs, rs, start + lo, rand, seed, p, k)
+        for i in range(xs.size):
+            cs[i] = code32(rs[i], p, cp)
     return nans
 
 
