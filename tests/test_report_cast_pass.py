@@ -4,6 +4,8 @@ pass over (x, result) (``casts.report.float_report``, the reference the other re
 check), counts and first indices, for random formats, modes, policies and inputs."""
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +29,8 @@ def _reference(x, y, fmt, mode: str, seed, sr_bits, sr_rule):
 
 
 def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
+    """round(report=True) and encode(report=True) give the plain round's values and the plain
+    encode's codes, and the counts and first indices of the counting pass after the cast."""
     kwargs = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
     nan = "raise" if fmt.has_nan else "ml_dtypes"
     y, rep = nf.round(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
@@ -35,6 +39,9 @@ def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
     ref = _reference(x, plain, fmt, mode, seed, sr_bits, sr_rule)
     assert rep == ref
     assert rep.first == ref.first
+    codes, rep = nf.encode(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
+    np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow, nan=nan, **kwargs))
+    assert rep == ref and rep.first == ref.first
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -198,8 +205,24 @@ def test_one_pass_float32_counts_equal_the_counting_pass(data):
         ref = cast_report.float_report(x, plain, fmt, rounding_mode(mode), sr)
         np.testing.assert_array_equal(y, plain)
         assert rep == ref and rep.first == ref.first
+        codes, rep = nf.encode(x, fmt, mode, overflow, nan=nan, random_bits=rand, sr_bits=sr_bits, report=True)
+        np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow, nan=nan, random_bits=rand,
+                                                       sr_bits=sr_bits))
+        assert rep == ref and rep.first == ref.first
     else:
         _check(x, fmt, mode, overflow, seed=11, sr_bits=sr_bits)
+
+
+def test_float32_encode_counts_in_the_cast_pass():
+    """encode(report=True) of float32 inputs in the fast kernels' formats counts in their pass
+    (the counting pass after the cast is never called), nearest even and stochastic."""
+    x = _bit_patterns(6, 5000)
+    x = x[~np.isnan(x)]
+    with mock.patch.object(cast_report, "float_report", side_effect=AssertionError("counted after the cast")):
+        for name in ("e4m3", "e5m2", "binary16", "e2m1"):
+            for kwargs in ({}, {"rounding": "stochastic", "seed": 2}):
+                codes, rep = nf.encode(x, name, overflow="saturate", report=True, **kwargs)
+                assert rep == nf.round(x, name, overflow="saturate", report=True, **kwargs)[1]
 
 
 @pytest.mark.parametrize("sr_bits", [5, 32])
@@ -216,7 +239,7 @@ def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     # its first index depends on the random bits the scan for it reads)
     halves = np.concatenate([np.ones(40001), np.full(30000, 2.0 ** -6 - 2.0 ** -11)]).astype(np.float32)
     cut = 40001
-    args = (None, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p))
+    args = (None, np.uint64(7), p, sr_bits, cast_report.fast32_derive(p), None)
     for x in (x, halves.view(np.uint32)):
         whole, parts = np.empty_like(x), np.empty_like(x)
         counts = kern.count_sr_add32(x, whole, 0, *args)

@@ -257,12 +257,14 @@ def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochasti
 
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     """Shared body of round_float and encode_float; stochastic is None or a
-    ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count`` (values
-    only): ``count(flat, out, p, k, sr)`` rounds in place of the plain kernels and counts
+    ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count``:
+    ``count(flat, out, p, k, sr)`` rounds in place of the plain kernels and counts
     (``numfmt.casts.report.round_counted``): p and k are the parameters of the kernel that
     would run (a ``FloatParams`` and its stochastic parameters, or the same-range or
     ``Fast32Params`` ones and the random bits' count; k None for a deterministic cast); it
-    returns the number of NaN inputs."""
+    returns the number of NaN inputs. Codes are counted so only by the fast float32 kernels
+    (``count(flat, codes, p, k, sr, cp)``, cp the ``fast_code32``; elsewhere count is not
+    called)."""
     flat, dom64 = _domain_input(x, fmt)
     fast32 = None if dom64 else _fast32(fmt, mode, overflow, nan, stochastic)
     if fast32 is None:
@@ -279,6 +281,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         out = np.empty(flat.size, code_dtype(fmt.bits))
         if fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
+        elif count is not None:
+            k = None if stochastic is None else np.int64(sr_bits)
+            _check_domain(x, fmt, nan, count(flat, out, fast32, k, sr, fast_code32(fmt, overflow, nan)))
         elif stochastic is None:
             _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_nearest32, flat.view(np.uint32), out, fast32,
                                                        fast_code32(fmt, overflow, nan))))
@@ -328,9 +333,10 @@ def round_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, 
 
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str,
-                 stochastic=None) -> np.ndarray:
-    """Codes of x rounded to fmt, in the smallest unsigned dtype that holds them."""
-    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=True)
+                 stochastic=None, count=None) -> np.ndarray:
+    """Codes of x rounded to fmt, in the smallest unsigned dtype that holds them (``count``:
+    see ``_cast``)."""
+    return _cast(x, fmt, mode, overflow, nan, stochastic, want_code=True, count=count)
 
 
 @functools.lru_cache(maxsize=None)

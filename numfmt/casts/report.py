@@ -228,16 +228,19 @@ def adds32(p) -> bool:
             and int(p.ovf1) == int(p.ovf0) | 0x80000000)
 
 
-def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
+def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
+                  want_code: bool = False) -> tuple:
     """(``floating.round_float``'s result, its CastReport), counted as the cast runs (the fast
     float32 kernels' casts in their own pass, ``kernels.report.count_nearest_added32`` (or
     ``count_nearest32``, see ``adds32``) and ``count_sr_add32``; the others by
     ``kernels.report.round_count``: the plain kernels round tile by tile); fmt signed and
-    with a zero (``kernels.report._cast_tile_counts``)."""
+    with a zero (``kernels.report._cast_tile_counts``). ``want_code``: ``encode_float``'s
+    codes, counted where the fast float32 kernels encode (the report None elsewhere: the
+    caller counts after the cast)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
 
-    def count(flat, out, p, k, sr):
+    def count(flat, out, p, k, sr, cp=None):
         dom64 = flat.dtype == np.float64
         if sr is None:
             start, rand, seed = 0, NO_RANDOM_BITS, np.uint64(0)
@@ -245,12 +248,13 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             seed, _, rand, start = sr
             seed = np.uint64(seed)
         if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
-            bits, out_bits = flat.view(np.uint32), out.view(np.uint32)
+            bits = flat.view(np.uint32)
+            out = out if cp is not None else out.view(np.uint32)
             derive = fast32_derive(p)
             nearest = kern.count_nearest_added32 if adds32(p) else kern.count_nearest32
-            chunks = (run_chunked(nearest, bits, out_bits, p, derive, pass_start=True) if sr is None
-                      else run_chunked(kern.count_sr_add32, bits, out_bits, floating.given_bits(rand), seed, p, k,
-                                       derive, pass_start=True, offset=start))
+            chunks = (run_chunked(nearest, bits, out, p, derive, cp, pass_start=True) if sr is None
+                      else run_chunked(kern.count_sr_add32, bits, out, floating.given_bits(rand), seed, p, k,
+                                       derive, cp, pass_start=True, offset=start))
             counts.append(combine(chunks))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
@@ -260,8 +264,9 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         counts.append(combine(chunks))
         return int(counts[0][FLAG_NAMES.index("nan_in")])
 
-    y = floating.round_float(x, fmt, mode, overflow, nan, stochastic, count=count)
-    return y, CastReport.from_counts(counts[0], y.size, unit="elements")
+    cast = floating.encode_float if want_code else floating.round_float
+    y = cast(x, fmt, mode, overflow, nan, stochastic, count=count)
+    return y, CastReport.from_counts(counts[0], y.size, unit="elements") if counts else None
 
 
 def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:

@@ -34,7 +34,7 @@ from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (DOM64, U32, VALUE, FloatParams, round_bits32, round_bits64, round_one, round_same_range32,
+from .floating import (DOM64, U32, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one, round_same_range32,
                        round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one, nearest_grid32,
                        same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
                        sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits,
@@ -678,12 +678,13 @@ def _unpacked(m):
 
 
 @inner_inline
-def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
+def _tile32(c, xs, outs, coded, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
     uint32 lanes (``_packed_add``), in one branch-free pass that vectorizes, then the special
-    elements fixed (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
+    elements fixed (only in a tile that has some), then their codes where ``coded`` (``_count32``,
+    ``_code_tile``). Returns the tile's eight counts (an int64 array)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     m = (U32(0), U32(0), U32(0))
     for i in range(xs.size):
@@ -701,6 +702,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
             o = fix(xs[i], start + i, o, *args)
             outs[i] = o
             add_counts(counts, _cases32(U32(xs[i]), U32(o), r, lim32), ONE)
+    _code_tile(coded, outs)
     add_counts(c, counts, ONE)
     return counts
 
@@ -724,19 +726,38 @@ def _mask(f):
 
 
 @inner_inline
-def _count32(x_bits, out_bits, start, lim32, step, args, tile, tile_args):
-    """Round x_bits into out_bits and count (``numfmt.report``), tile by tile: ``tile(c, xs,
-    outs, start, *tile_args)`` rounds a tile, adds its counts to c and returns them
+def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, p, cp):
+    """Round x_bits into out and count (``numfmt.report``), tile by tile: ``tile(c, xs,
+    outs, coded, start, *tile_args)`` rounds a tile, adds its counts to c and returns them
     (``_tile32``, ``_added_tile32``); the first indices are found by a scan of a tile only
-    while one of its counts has none yet (``_cases32`` per element, r from ``step``)."""
+    while one of its counts has none yet (``_cases32`` per element, r from ``step``). out:
+    the results' bits, or with cp (a ``Code32``; p the ``Fast32Params``) their codes, each tile
+    rounded into a scratch tile and coded by the tile (``coded``: (its codes, p, cp), else
+    None)."""
     c = _new_counts()
     seen = np.int64(0)
+    scratch = empty(0 if cp is None else CAST_TILE, np.uint32)
     for lo in range(0, x_bits.size, CAST_TILE):
-        xs, outs = x_bits[lo:lo + CAST_TILE], out_bits[lo:lo + CAST_TILE]
-        counts = tile(c, xs, outs, start + lo, *tile_args)
+        xs = x_bits[lo:lo + CAST_TILE]
+        if cp is None:
+            outs, coded = out[lo:lo + CAST_TILE], None
+        else:
+            outs, coded = scratch[:xs.size], (out[lo:lo + CAST_TILE], p, cp)
+        counts = tile(c, xs, outs, coded, start + lo, *tile_args)
         seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
                            (xs, outs, start + lo, lim32, step, args), _maybe_flags32)
     return c
+
+
+@inner_inline
+def _code_tile(coded, outs):
+    """The codes of a tile's results outs (bits) into coded[0] (``code32``; coded: as
+    ``_count32`` gives it, None: nothing)."""
+    if coded is None:
+        return
+    codes, p, cp = coded
+    for i in range(outs.size):
+        codes[i] = code32(outs[i], p, cp)
 
 
 @inner_inline
@@ -830,14 +851,14 @@ def _float_lim32(p):
     return p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits
 
 
-@nb.njit(cache=True, nogil=True)
-def count_nearest32(x_bits, out_bits, start, p, k):
+@kernel(cache=True, nogil=True)
+def count_nearest32(x_bits, out, start, p, k, cp):
     """``floating.round_nearest32`` (uint32 bits in and out, p a ``Fast32Params``) counting as it
     goes (``_count32``; k as ``_derive``): the counts (``numfmt.report.FLAGS`` order) and first
-    indices."""
+    indices. With cp (a ``Code32``, else None) out is the codes (``_count32``)."""
     lim32 = _float_lim32(p)
-    return _count32(x_bits, out_bits, start, lim32, _nearest_step, (p,), _tile32,
-                    (lim32, k, _nearest_step, _own_result, (p,)))
+    return _count32(x_bits, out, start, lim32, _nearest_step, (p,), _tile32,
+                    (lim32, k, _nearest_step, _own_result, (p,)), p, cp)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
@@ -947,7 +968,7 @@ def step_tally(b, index, step, args, lim32, q):
 
 
 @inner_inline
-def _added_tile32(c, xs, outs, start, p, q, lim32, k):
+def _added_tile32(c, xs, outs, coded, start, p, q, lim32, k):
     """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
     ``added_tally``, its counts summed in five uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
@@ -961,6 +982,8 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
+        if coded is not None:               # codes in the same loop (o in a register)
+            coded[0][i] = code32(o, coded[1], coded[2])
         n0 = U32(n0 + U32(not f[0]))        # the exact ones: one instruction fewer
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
@@ -976,21 +999,24 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
             f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
             add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
             outs[i] = nearest32_one(b, p)
+            if coded is not None:
+                coded[0][i] = code32(outs[i], coded[1], coded[2])
             add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
 
 
-@nb.njit(cache=True, nogil=True)
-def count_nearest_added32(x_bits, out_bits, start, p, k):
+@kernel(cache=True, nogil=True)
+def count_nearest_added32(x_bits, out, start, p, k, cp):
     """``count_nearest32`` for the formats that ``numfmt.casts.report.adds32`` admits, in
     fewer instructions: rounded by one float32 addition (``_added32``), counted by compares
     of |x|, the result and the rounded magnitude (``_added_tile32``): its vector loop takes 50
     instructions per 8 elements on AVX2, ``count_nearest32``'s 68 (e4m3, 4M float32, 1 thread,
-    CPU time: ``round(report=True)`` 1.1-1.2x the plain cast's time, from 1.35-1.4x)."""
+    CPU time: ``round(report=True)`` 1.1-1.2x the plain cast's time, from 1.35-1.4x); out and
+    cp as there."""
     lim32 = _float_lim32(p)
-    return _count32(x_bits, out_bits, start, lim32, _nearest_step, (p,), _added_tile32,
-                    (p, _added_params(p), lim32, k))
+    return _count32(x_bits, out, start, lim32, _nearest_step, (p,), _added_tile32,
+                    (p, _added_params(p), lim32, k), p, cp)
 
 
 @inner_inline
@@ -1041,7 +1067,7 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
 
 
 @inner_inline
-def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
+def _sr_tile32(c, xs, outs, coded, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     """``_tile32`` of a seeded stochastic cast, counted as it rounds: ``round_sr_add32``'s loop
     (``floating.sr_pairs_loop``, its blocks' random words in buf), whose fixed pass counts the
     inexact elements of its blocks (none of the others can happen there) and whose other
@@ -1055,25 +1081,27 @@ def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     counts = zeros(8, np.int64)
     add_counts(counts, _derive((lean[0] + inexact, lean[1], lean[2], lean[3], lean[4]), k), ONE)
     add_counts(counts, fix, ONE)
+    _code_tile(coded, outs)
     add_counts(c, counts, ONE)
     return counts
 
 
 @kernel(cache=True, nogil=True)
-def count_sr_add32(x_bits, out_bits, start, rand, seed, p, sr_bits, k):
+def count_sr_add32(x_bits, out, start, rand, seed, p, sr_bits, k, cp):
     """``floating.round_sr_add32`` (sr_bits <= 32 random bits, sr_rule "add"; rand None: element
     i draws SplitMix64 number start + i of seed, by tiles: ``_sr_tile32``; else rand[start +
-    i]) counting as it goes, as ``count_nearest32``. Each of rand's types compiles only its
-    own loop (``kernels.pipeline``)."""
+    i]) counting as it goes, as ``count_nearest32`` (out and cp as there). Each of rand's
+    types compiles only its own loop (``kernels.pipeline``)."""
     lim32 = _float_lim32(p)
     if rand is None:
         buf = empty(PAIRS_BLOCK // 2 + 2, np.uint64)
         q = fixed_pairs_params(U32(p.t_top - p.t_cap), sr_bits, p.keep, p.normal_bits, p.max_bits)
-        return _count32(x_bits, out_bits, start, lim32, _seeded_step, (p, seed, top_bits32(sr_bits)),
-                        _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)))
+        return _count32(x_bits, out, start, lim32, _seeded_step, (p, seed, top_bits32(sr_bits)),
+                        _sr_tile32, (lim32, k, p, buf, seed, sr_bits, q, sr_range_consts(p)), p, cp)
     check_given_bits(rand, start + x_bits.size)
     args = (p, rand, U32(32 - sr_bits))
-    return _count32(x_bits, out_bits, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args))
+    return _count32(x_bits, out, start, lim32, _given_step, args, _tile32, (lim32, k, _given_step, _own_result, args),
+                    p, cp)
 
 
 @inner_inline
@@ -1101,7 +1129,7 @@ def count_posit_round32(x_bits, out_bits, start, n, es, p, lim32):
     one, zero = np.int64(1), np.int64(0)
     args = (posit_kernels._fast_args32(n, es, p, False), posit_kernels.cast_params(n, es), p)
     return _count32(x_bits, out_bits, start, lim32, _posit_step, args, _tile32,
-                    (lim32, (one, one, zero, zero), _posit_step, _posit_fix, args))
+                    (lim32, (one, one, zero, zero), _posit_step, _posit_fix, args), None, None)
 
 @nb.njit(cache=True, nogil=True)
 def count_posit(x, y, start, lim):
