@@ -410,12 +410,36 @@ _LOW_HALVES = np.array([0, 1, 0x0FFF, 0x1000, 0x1001, 0x7FFF, 0x8000, 0x8001, 0x
 @pytest.mark.parametrize("overflow", ["ieee", "saturate"])
 @pytest.mark.parametrize("mode", [m for m in Rounding if m != Rounding.STOCHASTIC])
 def test_same_range_kernel_matches_round_one(name, overflow, mode):
-    """``round_same_range32`` (uint32 lanes) against the generic kernel, bit for bit, on every
-    float32 top half with low halves at the ties and bounds of bfloat16's and tf32's quanta."""
+    """``round_same_range32`` (uint32 lanes) and its codes (``encode_same_range32``) against the
+    generic kernels, bit for bit, on every float32 top half with low halves at the ties and
+    bounds of bfloat16's and tf32's quanta."""
     fmt = nf.format(name)
     bits = ((np.arange(1 << 16, dtype=np.uint32) << np.uint32(16))[:, None] | _LOW_HALVES).ravel()
     fast, generic = np.empty_like(bits), np.empty_like(bits)
-    kern.round_same_range32(bits, fast, cf.same_range_params(fmt, mode, overflow))
-    kern.round_bits32(bits.view(np.int32), generic.view(np.int32),
-                      cf.kernel_params(fmt, False, mode, overflow, "raise")[0])
+    p, c = cf.same_range_params(fmt, mode, overflow), cf.kernel_params(fmt, False, mode, overflow, "raise")
+    kern.round_same_range32(bits, fast, p)
+    kern.round_bits32(bits.view(np.int32), generic.view(np.int32), c[0])
     np.testing.assert_array_equal(fast, generic)
+    nans = (np.uint32(c[1].nan0), np.uint32(c[1].nan1))
+    kern.encode_same_range32(bits, fast, p, nans)
+    kern.encode32(bits.view(np.int32), generic, c[1])
+    np.testing.assert_array_equal(fast, generic)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "tf32"])
+@pytest.mark.parametrize("sr_bits", [3, 32, 40])
+def test_same_range_stochastic_codes_match_round_one(name, sr_bits):
+    """``encode_same_range_sr32`` (seeded, from an odd start, and with explicit bits) against the
+    generic ``encode_sr32``, bit for bit, on every float32 top half with low halves at the ties
+    and bounds (spanning several of its tiles)."""
+    fmt = nf.format(name)
+    bits = ((np.arange(1 << 16, dtype=np.uint32) << np.uint32(16))[:, None] | _LOW_HALVES).ravel()
+    mode = Rounding.STOCHASTIC
+    p, c = cf.same_range_params(fmt, mode, "ieee"), cf.kernel_params(fmt, False, mode, "ieee", "raise")[1]
+    nans = (np.uint32(c.nan0), np.uint32(c.nan1))
+    sr = cf.sr_params(fmt, False, sr_bits, "add")
+    for rand in (NO_RANDOM_BITS, np.random.default_rng(1).integers(0, 1 << sr_bits, bits.size + 3)):
+        fast, generic = np.empty_like(bits), np.empty_like(bits)
+        kern.encode_same_range_sr32(bits, fast, 3, cf.given_bits(rand), np.uint64(9), p, sr_bits, nans)
+        kern.encode_sr32(bits.view(np.int32), generic, 3, rand, np.uint64(9), c, sr)
+        np.testing.assert_array_equal(fast, generic)

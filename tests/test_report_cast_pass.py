@@ -215,11 +215,12 @@ def test_one_pass_float32_counts_equal_the_counting_pass(data):
 
 def test_float32_encode_counts_in_the_cast_pass():
     """encode(report=True) of float32 inputs in the fast kernels' formats counts in their pass
-    (the counting pass after the cast is never called), nearest even and stochastic."""
+    (the counting pass after the cast is never called), nearest even and stochastic; bfloat16
+    (float32's exponent field) in the counted round's pass, its codes from the values."""
     x = _bit_patterns(6, 5000)
     x = x[~np.isnan(x)]
     with mock.patch.object(cast_report, "float_report", side_effect=AssertionError("counted after the cast")):
-        for name in ("e4m3", "e5m2", "binary16", "e2m1"):
+        for name in ("e4m3", "e5m2", "binary16", "e2m1", "bfloat16"):
             for kwargs in ({}, {"rounding": "stochastic", "seed": 2}):
                 codes, rep = nf.encode(x, name, overflow="saturate", report=True, **kwargs)
                 assert rep == nf.round(x, name, overflow="saturate", report=True, **kwargs)[1]

@@ -8,7 +8,7 @@ import numpy as np
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
 from ..rounding import Rounding, mode_flags, overflows_to_infinity
-from ..parallel import run_chunked
+from ..parallel import run_chunked, run_ranges
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
 NAN_POLICIES = ("raise", "ml_dtypes")
@@ -277,9 +277,24 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     if overflow == "raise":
         _check_overflow(flat, fmt, dom64, mode, sr)
         overflow = "ieee"
+    fast = None if dom64 else same_range_params(fmt, mode, overflow)
     if want_code:
         out = np.empty(flat.size, code_dtype(fmt.bits))
-        if fast32 is None:
+        if fast is not None and (stochastic is None or sr_rule == "add"):    # float32's exponent field
+            c = kernel_params(fmt, False, mode, overflow, nan)[1]
+            nans = (np.uint32(c.nan0), np.uint32(c.nan1))
+            if count is not None:       # the counted cast's values, then their codes
+                values = np.empty(flat.size, np.uint32)
+                count(flat, values.view(np.float32), fast, None if stochastic is None else np.int64(sr_bits), sr)
+                bits = flat.view(np.uint32)
+                run_ranges(lambda lo, hi: kern.same_range_codes(bits[lo:hi], values[lo:hi], out[lo:hi],
+                                                                np.uint32(fast[0]), nans), flat.size)
+            elif stochastic is None:
+                run_chunked(kern.encode_same_range32, flat.view(np.uint32), out, fast, nans)
+            else:
+                run_chunked(kern.encode_same_range_sr32, flat.view(np.uint32), out, given_bits(rand),
+                            np.uint64(seed), fast, sr_bits, nans, pass_start=True, offset=stochastic.start)
+        elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
         elif count is not None:
             k = None if stochastic is None else np.int64(sr_bits)
@@ -294,7 +309,6 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                                                        offset=stochastic.start)))
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
-    fast = None if dom64 else same_range_params(fmt, mode, overflow)
     if count is not None:       # the kernel below, by tiles, each counted (its parameters name it)
         k = None if stochastic is None else np.int64(sr_bits)
         if fast32 is not None:

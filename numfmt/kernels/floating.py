@@ -661,6 +661,47 @@ def round_same_range32(x_bits, out_bits, p):
 
 
 @inner_inline
+def same_range_code(b, o, shift, nans):
+    """The code of o, the float32 bits of the float32 bits b rounded to a format with float32's
+    exponent field: o's bits shifted right by 23 - M (shift), a NaN b's code by its sign (nans:
+    the codes of NaN, + and -)."""
+    a = U32(b & U32(0x7FFFFFFF))
+    return (nans[1] if U32(b ^ a) != 0 else nans[0]) if a > U32(0x7F800000) else U32(o >> shift)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_same_range32(x_bits, codes, p, nans):
+    """``round_same_range32``'s rounding (any deterministic mode) as codes (``same_range_code``)
+    in the same loop."""
+    q = same_range32_params(p)
+    shift = U32(p[0])
+    for i in range(x_bits.size):
+        codes[i] = same_range_code(x_bits[i], same_range32_one(x_bits[i], q), shift, nans)
+
+
+@nb.njit(cache=True, nogil=True)
+def same_range_codes(x_bits, out_bits, codes, shift, nans):
+    """codes[i] = ``same_range_code`` of the results out_bits[i] of x_bits[i] (a counted cast's
+    values: ``numfmt.casts.report.round_counted``)."""
+    for i in range(x_bits.size):
+        codes[i] = same_range_code(x_bits[i], out_bits[i], shift, nans)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_same_range_sr32(x_bits, codes, start, rand, seed, p, k, nans):
+    """``round_same_range_sr32``'s rounding (element i draws random number start + i) as codes
+    (``same_range_code``), tile by tile through a scratch tile, as ``encode_sr_add32``."""
+    tile = empty(CODE_TILE, np.uint32)
+    shift = U32(p[0])
+    for lo in range(0, x_bits.size, CODE_TILE):
+        xs, cs = x_bits[lo:lo + CODE_TILE], codes[lo:lo + CODE_TILE]
+        rs = tile[:xs.size]
+        round_same_range_sr32(xs, rs, start + lo, rand, seed, p, k)
+        for i in range(xs.size):
+            cs[i] = same_range_code(xs[i], rs[i], shift, nans)
+
+
+@inner_inline
 def _stochastic_loop(x_bits, out, start, rand, seed, k, one, args):
     """out[i] = one(x_bits[i] as int64, rnd, *args), rnd the k random bits of element start +
     i: rand[start + i], or where rand is empty those of seed (``draw_words``, by blocks of
