@@ -24,7 +24,7 @@ from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, Code32, code32, sr_add_one,
-                       nearest32_one, nearest_grid32, round_one, top_bits32, twice32)
+                       nearest32_one, nearest_code32, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import wide_vectors
@@ -504,7 +504,7 @@ def nearest_element32(y, zk, p, cp):
     """A float element rounded to nearest even (``nearest32_one``; p: ``Fast32Params``)."""
     r = nearest32_one(y, p)
     g = nearest_grid32(U32(y & U32(0x7FFFFFFF)), p)
-    return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
+    return r, U32(0) if cp is None else nearest_code32(y, p, cp), g > p.max_bits, g < p.normal_bits
 
 
 @inner_inline
