@@ -11,7 +11,8 @@ the report's time over the plain call's (issue 18's budget: at most 1.5x). One t
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
 sr_rule "add"). The ``per_block`` rows count each block too (``per_block=True``; the plain
-call is the same round without a report). The operations' rows (``e4m3 add`` ... ``e4m3
+call is the same round without a report). The ``encode`` rows time ``numfmt.encode`` (codes)
+with and without the report. The operations' rows (``e4m3 add`` ... ``e4m3
 fma``, ``bfloat16 add``) take the inputs rounded to the format (saturating: finite operands)
 and the same reversed as operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
@@ -31,6 +32,7 @@ import numfmt as nf
 FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
 STOCHASTIC = ["e4m3", "bfloat16"]
 PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
+ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4"]
 OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
               ("bfloat16", "add")]
 
@@ -93,6 +95,8 @@ def render(args) -> str:
                        nf.round(x, name, rounding="stochastic", seed=1, report=report)) for name in STOCHASTIC]
             calls += [(f"{name} per_block", lambda report, name=name:
                        nf.round(x, name, report=report, per_block=report)) for name in PER_BLOCK]
+            calls += [(f"{name} encode", lambda report, name=name: nf.encode(x, name, report=report))
+                      for name in ENCODE]
             for fmt, op in OPERATIONS:
                 a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
                 operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))
@@ -110,7 +114,7 @@ def render(args) -> str:
     finally:
         nf.set_num_threads(old)
     header = ["format", "inputs"] + [f"{what} ({t})" for t in ("1 thread, CPU", f"{cores} threads, wall")
-                           for what in ("round ms", "report=True ms", "ratio")]
+                           for what in ("plain ms", "report=True ms", "ratio")]
     lines = [machine_line(command("bench_report.py", args)), "",
              f"{n:,} float32 inputs; best of {repeats}. 1 thread: this process' CPU time (other processes on "
              f"a shared machine do not inflate it); {cores} threads: wall time.", ""]
