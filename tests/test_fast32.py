@@ -18,6 +18,8 @@ from numfmt.rounding import Rounding
 from numfmt.testing import arrays, formats, registered_float_formats
 
 FAST = [f for f in registered_float_formats() if cf.fast32_params(f, "ieee", "raise") is not None]
+FAST += [nf.FloatFormat(3, 2, subnormals=False, name="e3m2_nosub"),          # the quantum below 2**emin: 2**emin
+         nf.FloatFormat(4, 2, subnormals=False, special="fn", name="e4m2_fn_nosub")]
 FAST_FORMATS = formats(max_bits=16).filter(lambda f: cf.fast32_params(f, "ieee", "raise") is not None)
 
 

@@ -156,8 +156,10 @@ def fast_code32(fmt: FloatFormat, overflow: str, nan: str):
     c = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[1]
     inf = fmt.inf_magnitude_code if fmt.has_inf else 0
     zero_sign = fmt.sign_bit if fmt.has_negative_zero else 0
+    sub_shift = 0 if fmt.subnormals else fmt.man_bits
     return kern.Code32(*(np.uint32(v & 0xFFFFFFFF) for v in (23 - fmt.man_bits, c.code_normal_sub, c.out_sign,
-                                                            c.nan0, c.nan1, inf, c.ovf0, c.ovf1, zero_sign)))
+                                                            c.nan0, c.nan1, inf, c.ovf0, c.ovf1, zero_sign,
+                                                            sub_shift)))
 
 
 def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negative) -> None:

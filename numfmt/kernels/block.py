@@ -23,7 +23,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word
 from .fixed import fast_element, round_fixed_one
-from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, Code32, code32, sr_add_one,
+from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, code32, sr_add_one,
                        nearest32_one, nearest_code32, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
@@ -615,7 +615,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     (constant zero where ``checked`` is False: its load and store compile away). With
     ``blocks`` (``block_words``') the counts go per block too: a 2-D xs's element (i, t) as
     a ``_case_word`` into the scratch blocks[1], then each row i summed (a block: its word
-    into blocks[0][0, b0 + i] by ``_block_word``, its fields added to the sums returned; a
+    into blocks[0][0, b0 + i] by ``_block_words_out``, its fields added to the sums returned; a
     row's own sum in the element loop left that loop scalar, its trip count, the block size,
     below what LLVM's vector loop takes at once); a 1-D xs's element t (of the row's block t)
     added to the row's words blocks[2][t] (``_row_blocks`` writes them out)."""
@@ -689,7 +689,7 @@ def _fields5(m):
 
 
 BLOCK_COUNT_MAX = PLACE_MASK   # the longest block counted per block: its counts fill ``_case_word``'s fields
-NAN_SCALE = 1 << 5 * PLACE_BITS     # a block word's mark of a NaN scale (``_block_word``)
+NAN_SCALE = 1 << 5 * PLACE_BITS     # a block word's mark of a NaN scale (``_block_words_out``)
 
 
 @nb.njit(inline="always")
@@ -722,7 +722,7 @@ def _block_words_out(dst, words, s_in, n):
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def block_cases(cases):
-    """Unpack the per-block counts that the fast kernels left as ``_block_word``'s words in
+    """Unpack the per-block counts that the fast kernels left as ``_block_words_out``'s words in
     cases[0] (cases: ``block_words``' (9, blocks) int64) into the seven cases' rows,
     cases[:7]."""
     for b in range(cases.shape[1]):
@@ -799,10 +799,10 @@ def block_words(cases: np.ndarray, x3_shape) -> tuple:
     """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
     ``cases``, the (9, blocks) int64 counts of ``_cases32``'s seven cases per block, then
     scale_top and scale_bottom (flat, as the per-block array), that all row ranges share
-    (the kernels leave the seven cases in row 0 as ``_block_word``'s words: ``block_cases``
+    (the kernels leave the seven cases in row 0 as ``_block_words_out``'s words: ``block_cases``
     unpacks them); and this row range's scratch arrays: the (COUNT_GROUP, block_size)
-    ``_case_word`` words of elements along the last axis, the words of a row of inner blocks
-    (zeros), both uint32."""
+    ``_case_word`` words of elements along the last axis, and the words of a row of inner
+    blocks (zeros) or a group's sums of those rows (``_pass32``), both uint32."""
     _, bs, inner = x3_shape
     return cases, np.empty((COUNT_GROUP, bs), np.uint32), np.zeros(max(inner, COUNT_GROUP), np.uint32)
 

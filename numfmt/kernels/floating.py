@@ -265,6 +265,7 @@ class Code32(NamedTuple):
     ovf0: np.uint32         # the codes of overflow and Inf results in nearest even, by sign
     ovf1: np.uint32
     zero_sign: np.uint32    # the code's sign bit where -0 exists, else 0
+    sub_shift: np.uint32    # below 2**emin a code is the value in quanta << sub_shift (M without subnormals, else 0)
 
 
 @inner_inline
@@ -288,15 +289,15 @@ def nearest_code32(b, p, cp):
     """``code32(nearest32_one(b, p), p, cp)`` in fewer steps: the code straight from the
     rounding, below 2**emin the low bits of |x| + 2**(qsub + 23) (float32's addition rounds
     it to nearest even in the quanta: ``nearest32_one``'s subnormal step without its
-    subtraction), above it the rounded bits shifted less the exponent offset; overflow, Inf
-    and NaN by their codes."""
+    subtraction; without subnormals the quantum is 2**emin, whose code is 1 << M), above it
+    the rounded bits shifted less the exponent offset; overflow, Inf and NaN by their codes."""
     a = U32(b & U32(0x7FFFFFFF))
     neg = U32(b ^ a) != 0
     g = nearest_grid32(a, p)
     low = a < p.normal_bits
     small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
                 - bits_as(np.float32(p.magic), np.uint32))
-    mag = small if low else U32(U32(g >> cp.shift) - cp.normal_sub)
+    mag = U32(small << cp.sub_shift) if low else U32(U32(g >> cp.shift) - cp.normal_sub)
     sign = (cp.sign_bit if mag != U32(0) else cp.zero_sign) if neg else U32(0)
     special = (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else (cp.ovf1 if neg else cp.ovf0)
     return special if (g > p.max_bits) & (not low) else U32(mag | sign)
