@@ -2,6 +2,7 @@
 that inline it, even when the kernel is defined in another file; processes that share a cache
 compile each kernel signature once between them (numfmt.kernels.cache)."""
 import os
+import pickletools
 import re
 import shutil
 import subprocess
@@ -46,6 +47,30 @@ def test_kernel_recompiles_when_an_inlined_helper_in_another_file_changes(tmp_pa
     cli_py = tmp_path / "numfmt" / "cli.py"
     cli_py.write_text(cli_py.read_text() + "\n# a comment\n")
     assert _probe(tmp_path) == (1, 0, changed)
+
+
+def _pickle_length(path: Path) -> int:
+    """The length of the first pickle in the file (Numba's index: its version, then the data)."""
+    with open(path, "rb") as f:
+        for op, _, pos in pickletools.genops(f):
+            if op.name == "STOP":
+                return pos + 1
+    raise ValueError(path)
+
+
+def test_an_index_naming_a_class_numfmt_no_longer_has_is_a_miss(tmp_path):
+    """A cache index whose signatures name a class that a later numfmt moved (Numba unpickles
+    them before it compares the stamp, and raised AttributeError at the first call) is removed
+    and counts as a miss: the kernel compiles and saves again."""
+    shutil.copytree(Path(numfmt.__file__).parent, tmp_path / "numfmt",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    first = _probe(tmp_path)[2]
+    (index,) = (tmp_path / "numfmt" / "kernels" / "__pycache__").glob("floating.round_sr_add32-*.nbi")
+    with open(index, "rb") as f:
+        version = f.read(_pickle_length(index))
+    index.write_bytes(version + b"cnumfmt.kernels.floating\nNoSuchClass\n.")
+    assert _probe(tmp_path) == (0, 1, first)
+    assert _probe(tmp_path) == (1, 0, first)
 
 
 RACER = """

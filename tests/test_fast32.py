@@ -2,6 +2,7 @@
 ``encode_nearest32``, ``encode_sr_add32``) against the generic kernels (``round_bits32``,
 ``round_sr32``, ``encode32``, ``encode_sr32``: ``round_one``), bit for bit, and the casts that
 take them."""
+import itertools
 from unittest import mock
 
 import numba as nb
@@ -159,13 +160,16 @@ def test_casts_take_the_fast_kernels():
     for name in ("e4m3", "e2m1", "binary16"):
         for kwargs in ({}, {"rounding": "sr", "seed": 1}, {"rounding": "sr", "seed": 1, "sr_bits": 7}):
             fast = nf.round(x, name, overflow="saturate", **kwargs)
-            generic = nf.round(x.astype(np.float64), name, overflow="saturate", **kwargs).astype(np.float32)
+            with mock.patch.object(cf, "_may_stand_in", lambda *args: False):      # float64: the generic kernel
+                generic = nf.round(x.astype(np.float64), name, overflow="saturate", **kwargs).astype(np.float32)
             np.testing.assert_array_equal(fast.view(np.uint32), generic.view(np.uint32))
             with mock.patch.object(kern, "encode_nearest32", wraps=kern.encode_nearest32) as nearest, \
                     mock.patch.object(kern, "encode_sr_add32", wraps=kern.encode_sr_add32) as sr:
                 codes = nf.encode(x, name, overflow="saturate", **kwargs)     # the fast encode kernels
             assert (nearest.called, sr.called) == (not kwargs, bool(kwargs))
-            np.testing.assert_array_equal(codes, nf.encode(x.astype(np.float64), name, overflow="saturate", **kwargs))
+            with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
+                generic = nf.encode(x.astype(np.float64), name, overflow="saturate", **kwargs)
+            np.testing.assert_array_equal(codes, generic)
     with pytest.raises(ValueError, match="2 of 4 elements of x are NaN"):
         nf.round(np.float32([1, np.nan, -np.nan, 2]), "e2m1")
     with pytest.raises(ValueError, match="1 of 2 elements of x are NaN"):
@@ -445,3 +449,39 @@ def test_same_range_stochastic_codes_match_round_one(name, sr_bits):
         kern.encode_same_range_sr32(bits, fast, 3, cf.given_bits(rand), np.uint64(9), p, sr_bits, nans)
         kern.encode_sr32(bits.view(np.int32), generic, 3, rand, np.uint64(9), c, sr)
         np.testing.assert_array_equal(fast, generic)
+
+
+def _float64_cases(fmt, seed: int) -> np.ndarray:
+    """float64 values spread over float32's range and beyond its subnormals, fmt's ties (the
+    midpoints of its grid, normal and subnormal) and values a float64 step or 2**-40 of them
+    away either side (float32 would round those onto the tie: a stand-in must keep them apart),
+    signed zeros, Inf and NaN."""
+    rng = np.random.default_rng(seed)
+    spread = rng.standard_normal(30000) * 2.0 ** rng.integers(-170, 127, 30000)
+    ties = 1 + (2 * rng.integers(0, 1 << fmt.man_bits, 3000) + 1) * 2.0 ** -(fmt.man_bits + 1)
+    ties = np.ldexp(ties, rng.integers(fmt.emin - fmt.man_bits - 2, fmt.info.maxexp, ties.size)) * rng.choice([-1, 1], ties.size)
+    near = np.concatenate([ties, np.nextafter(ties, 0), np.nextafter(ties, np.inf), ties * (1 + 2.0 ** -40),
+                           ties * (1 - 2.0 ** -40)])
+    return np.concatenate([spread, near, [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-300, 2.0 ** -149]])
+
+
+@pytest.mark.parametrize("fmt", FAST + [nf.format("bfloat16"), nf.format("tf32")], ids=lambda f: f.name)
+def test_float64_encodes_through_float32_stand_ins(fmt):
+    """float64 x rounded to odd in float32 (``casts.floating._by_stand_ins``, slabs of 4,099 here)
+    gives the float64 kernel's codes bit for bit in every mode the float32 kernels take
+    (nearest even; bfloat16 and tf32 every deterministic mode), both overflow policies; a
+    magnitude of 2**127 or more in the last slab sends the whole x to the float64 kernel."""
+    x = _float64_cases(fmt, 7)
+    x = x[np.abs(x) < 2.0 ** 127]
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    modes = [m for m in Rounding if m != Rounding.STOCHASTIC] if cf.same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee") \
+        else [Rounding.NEAREST_EVEN]
+    for mode, overflow, huge in itertools.product(modes, ("ieee", "saturate"), (False, True)):
+        data = np.append(x, 3.0e38) if huge else x
+        with mock.patch.object(cf, "STAND_IN_SLAB", 4099), \
+                mock.patch.object(cf, "_by_stand_ins", wraps=cf._by_stand_ins) as slabs:
+            got = nf.encode(data, fmt, mode, overflow, nan=nan)
+        assert slabs.call_count == 1
+        with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
+            want = nf.encode(data, fmt, mode, overflow, nan=nan)
+        np.testing.assert_array_equal(got, want, err_msg=f"{mode} {overflow}")

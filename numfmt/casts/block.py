@@ -228,14 +228,10 @@ def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
                 and float32_domain(fmt))
 
 
-def _odd_copy(x: np.ndarray, out: np.ndarray) -> bool:
-    """out (float32, x's shape, C order) = float64 x rounded to odd (``kernels.block.odd_float32``);
-    whether every |x| lies below 2**127 (or is Inf or NaN)."""
-    return kern.odd_float32(kernel_input(x, np.float64), out.reshape(-1))
 
 
 def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
-    """float64 x rounded to odd in float32 (``kernels.block.odd_float32``) where the float32
+    """float64 x rounded to odd in float32 (``casts.floating.odd_copy``) where the float32
     kernels then give x's results, codes and report counts bit for bit, else None: power-of-two
     scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN) and elements that
     float32 rounds (``float32_domain``) on a grid two bits coarser than float32's at every scale
@@ -245,7 +241,7 @@ def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray 
     if not _may_stand_in(x, fmt, stochastic):
         return None
     x32 = np.empty(x.shape, np.float32)
-    return x32 if _odd_copy(x, x32) else None
+    return x32 if floating.odd_copy(x, x32) else None
 
 
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)
@@ -263,7 +259,7 @@ def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad:
     for r0 in range(0, x.shape[0], rows):
         part = x[r0:r0 + rows]
         stand_in = buf[:part.shape[0]]
-        if not _odd_copy(part, stand_in):
+        if not floating.odd_copy(part, stand_in):
             return None
         result, per_block, ts, axis, _ = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad, want_code)
         if out is None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 import re
 import time
 from pathlib import Path
@@ -130,12 +131,29 @@ class _CompileLock:
 _HELD: dict = {}        # (cache id, signature) -> the _CompileLock held from a miss to its save
 
 
+def _readable_load(load, cache, sig, target_context):
+    """load(cache, sig, target_context), where an index of numfmt's that no longer unpickles
+    (its signatures name a class that a later numfmt moved or removed: Numba reads them before
+    it compares the stamp, and raises) is removed and counts as a miss, as a stale one does."""
+    try:
+        return load(cache, sig, target_context)
+    except (AttributeError, ImportError, pickle.UnpicklingError, EOFError):
+        if not isinstance(cache._impl.locator, _PackageStamp):
+            raise
+        try:
+            os.remove(cache._cache_file._index_path)
+        except OSError:
+            pass
+        return None
+
+
 def _locked_load(load):
     """Cache.load_overload that, for numfmt's kernels, takes the signature's compile lock on a
-    miss, loads again under it, and keeps it held (in _HELD) where it still misses."""
+    miss, loads again under it, and keeps it held (in _HELD) where it still misses; an index
+    that no longer unpickles is a miss (``_readable_load``)."""
     @functools.wraps(load)
     def load_overload(self, sig, target_context):
-        cres = load(self, sig, target_context)
+        cres = _readable_load(load, self, sig, target_context)
         if cres is not None or fcntl is None or not isinstance(self._impl.locator, _PackageStamp):
             return cres
         key = (id(self), str(sig))
@@ -145,7 +163,7 @@ def _locked_load(load):
         lock = _CompileLock(self, sig)
         if not lock.acquire(LOCK_WAIT):
             return None
-        cres = load(self, sig, target_context)
+        cres = _readable_load(load, self, sig, target_context)
         if cres is not None:
             lock.release()
         else:

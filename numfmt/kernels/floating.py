@@ -303,6 +303,25 @@ def nearest_code32(b, p, cp):
     return special if (g > p.max_bits) & (not low) else U32(mag | sign)
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def odd_float32(x, out):
+    """out = x (float64) rounded to float32 by rounding to odd: cut to float32's precision, the
+    last bit set where bits were cut (NaN stays NaN). Odd rounding keeps every order with the
+    float32 numbers but equality, and whether a value is exact; rounded on to a grid two bits
+    coarser or more, in any mode but stochastic, it rounds as x would. Returns whether every
+    |x| lies below 2**127 or is Inf or NaN (else float32 is too narrow). Vectorizes."""
+    wide = False
+    for i in range(x.size):
+        xi = x[i]
+        too_wide = (abs(xi) >= 2.0 ** 127) & (abs(xi) < np.inf)
+        t = np.float32(0.0 if too_wide else xi)     # (no float32 overflow)
+        cut = np.float64(t) != xi
+        away = abs(np.float64(t)) > abs(xi)          # rounded up in magnitude: one step back
+        out[i] = bits_as(np.int32((bits_as(t, np.int32) - np.int32(away)) | np.int32(cut)), np.float32)
+        wide |= too_wide
+    return not wide
+
+
 COUNT_BLOCK = 1 << 16       # elements whose count a uint32 lane holds, with room to spare
 
 
