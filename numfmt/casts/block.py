@@ -228,8 +228,6 @@ def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
                 and float32_domain(fmt))
 
 
-
-
 def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
     """float64 x rounded to odd in float32 (``casts.floating.odd_copy``) where the float32
     kernels then give x's results, codes and report counts bit for bit, else None: power-of-two

@@ -150,6 +150,7 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
                              u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
 
 
+@functools.lru_cache(maxsize=None)
 def fast_code32(fmt: FloatFormat, overflow: str, nan: str):
     """The ``kernels.floating.Code32`` that turns the float32 fast kernels' values of fmt
     (``fast32_params``) into fmt's codes."""
@@ -196,9 +197,10 @@ def odd_copy(x: np.ndarray, out: np.ndarray) -> bool:
 def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
     """Whether float64 x may be encoded through float32 stand-ins rounded to odd (``odd_copy``)
     but for its magnitudes: the float32 fast kernels (``_fast32`` in nearest even,
-    ``same_range_params`` in every deterministic mode) then give x's codes bit for bit, fmt's grid being two bits coarser than float32's or more (precision <= 22 bits, quanta
-    >= 2**-147: rounded on, a stand-in rounds as x would), under overflow "ieee" or "saturate"
-    (a huge x has no stand-in of its own, but both overflow)."""
+    ``same_range_params`` in every deterministic mode) then give x's codes bit for bit, fmt's
+    grid being two bits coarser than float32's or more (precision <= 22 bits, quanta >=
+    2**-147: rounded on, a stand-in rounds as x would), under overflow "ieee" or "saturate" (a
+    huge x has no stand-in of its own, but both overflow)."""
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     return bool(x.dtype == np.float64 and x.size and stochastic is None and fmt.man_bits <= 21 and qsub >= -147
                 and float32_domain(fmt) and overflow in ("ieee", "saturate")
@@ -344,17 +346,17 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                             np.uint64(seed), fast, sr_bits, nans, pass_start=True, offset=stochastic.start)
         elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
-        elif count is not None:
-            k = None if stochastic is None else np.int64(sr_bits)
-            _check_domain(x, fmt, nan, count(flat, out, fast32, k, sr, fast_code32(fmt, overflow, nan)))
-        elif stochastic is None:
-            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_nearest32, flat.view(np.uint32), out, fast32,
-                                                       fast_code32(fmt, overflow, nan))))
         else:
-            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out,
-                                                       given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),
-                                                       fast_code32(fmt, overflow, nan), pass_start=True,
-                                                       offset=stochastic.start)))
+            cp = fast_code32(fmt, overflow, nan)
+            if count is not None:
+                nans = count(flat, out, fast32, None if stochastic is None else np.int64(sr_bits), sr, cp)
+            elif stochastic is None:
+                nans = sum(run_chunked(kern.encode_nearest32, flat.view(np.uint32), out, fast32, cp))
+            else:
+                nans = sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out, given_bits(rand),
+                                       np.uint64(seed), fast32, np.int64(sr_bits), cp, pass_start=True,
+                                       offset=stochastic.start))
+            _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     out = np.empty(flat.size, _DOMAINS[dom64][2])
     if count is not None:       # the kernel below, by tiles, each counted (its parameters name it)

@@ -253,6 +253,15 @@ def nearest32_one(b, p):
     return _finish32(a, U32(b ^ a), small if a < p.normal_bits else normal, p)
 
 
+@inner_inline
+def quanta32(a, p):
+    """The float32 magnitude bits a below 2**emin in quanta 2**qsub, rounded to nearest even:
+    the low bits of a + 2**(qsub + 23), a float32 sum that the hardware rounds so (p:
+    ``Fast32Params``)."""
+    return U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
+               - bits_as(np.float32(p.magic), np.uint32))
+
+
 class Code32(NamedTuple):
     """How ``code32`` turns rounded float32 bits into codes (np.uint32 fields); built by
     ``numfmt.casts.floating.fast_code32``."""
@@ -272,13 +281,11 @@ class Code32(NamedTuple):
 def code32(r, p, cp):
     """The code of the float32 bits r of a rounded value (p: its ``Fast32Params``, cp:
     ``Code32``). At and above 2**emin the shifted bits less the exponent offset; below,
-    r / 2**qsub: the low bits of r + 2**(qsub + 23) (float32 arithmetic, exact); Inf: the Inf
-    code, NaN: the NaN code, by sign."""
+    r / 2**qsub (``quanta32``, exact: r is on the grid); Inf: the Inf code, NaN: the NaN code,
+    by sign."""
     a = U32(r & U32(0x7FFFFFFF))
     neg = U32(r ^ a) != 0
-    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
-                - bits_as(np.float32(p.magic), np.uint32))
-    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else small
+    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else quanta32(a, p)
     mag = cp.inf if a == U32(0x7F800000) else mag
     code = U32(mag | (cp.sign_bit if neg else U32(0)))
     return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
@@ -287,17 +294,15 @@ def code32(r, p, cp):
 @inner_inline
 def nearest_code32(b, p, cp):
     """``code32(nearest32_one(b, p), p, cp)`` in fewer steps: the code straight from the
-    rounding, below 2**emin the low bits of |x| + 2**(qsub + 23) (float32's addition rounds
-    it to nearest even in the quanta: ``nearest32_one``'s subnormal step without its
-    subtraction; without subnormals the quantum is 2**emin, whose code is 1 << M), above it
-    the rounded bits shifted less the exponent offset; overflow, Inf and NaN by their codes."""
+    rounding, below 2**emin |x| in quanta (``quanta32``: ``nearest32_one``'s subnormal step
+    without its subtraction; without subnormals the quantum is 2**emin, whose code is 1 << M),
+    above it the rounded bits shifted less the exponent offset; overflow, Inf and NaN by their
+    codes."""
     a = U32(b & U32(0x7FFFFFFF))
     neg = U32(b ^ a) != 0
     g = nearest_grid32(a, p)
     low = a < p.normal_bits
-    small = U32(bits_as(np.float32(bits_as(np.uint32(a), np.float32) + p.magic), np.uint32)
-                - bits_as(np.float32(p.magic), np.uint32))
-    mag = U32(small << cp.sub_shift) if low else U32(U32(g >> cp.shift) - cp.normal_sub)
+    mag = U32(quanta32(a, p) << cp.sub_shift) if low else U32(U32(g >> cp.shift) - cp.normal_sub)
     sign = (cp.sign_bit if mag != U32(0) else cp.zero_sign) if neg else U32(0)
     special = (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else (cp.ovf1 if neg else cp.ovf0)
     return special if (g > p.max_bits) & (not low) else U32(mag | sign)

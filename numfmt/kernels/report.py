@@ -678,13 +678,12 @@ def _unpacked(m):
 
 
 @inner_inline
-def _tile32(c, xs, outs, coded, start, lim32, k, step, fix, args):
+def _tile32(c, xs, outs, start, lim32, k, step, fix, args):
     """Round the tile xs (input bits) into outs and add its counts to c: o, r, special =
     ``step(b, index, *args)`` per element (result bits, r of ``_cases32``, whether ``fix``
     (b, index, o, *args) must give the element's result and ``_cases32`` its flags), ``_lean32``'s counts summed in
     uint32 lanes (``_packed_add``), in one branch-free pass that vectorizes, then the special
-    elements fixed (only in a tile that has some), then their codes where ``coded`` (``_count32``,
-    ``_code_tile``). Returns the tile's eight counts (an int64 array)."""
+    elements fixed (only in a tile that has some). Returns the tile's eight counts (an int64 array)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     m = (U32(0), U32(0), U32(0))
     for i in range(xs.size):
@@ -702,7 +701,6 @@ def _tile32(c, xs, outs, coded, start, lim32, k, step, fix, args):
             o = fix(xs[i], start + i, o, *args)
             outs[i] = o
             add_counts(counts, _cases32(U32(xs[i]), U32(o), r, lim32), ONE)
-    _code_tile(coded, outs)
     add_counts(c, counts, ONE)
     return counts
 
@@ -728,36 +726,29 @@ def _mask(f):
 @inner_inline
 def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, p, cp):
     """Round x_bits into out and count (``numfmt.report``), tile by tile: ``tile(c, xs,
-    outs, coded, start, *tile_args)`` rounds a tile, adds its counts to c and returns them
+    outs, start, *tile_args)`` rounds a tile, adds its counts to c and returns them
     (``_tile32``, ``_added_tile32``); the first indices are found by a scan of a tile only
     while one of its counts has none yet (``_cases32`` per element, r from ``step``). out:
     the results' bits, or with cp (a ``Code32``; p the ``Fast32Params``) their codes, each tile
-    rounded into a scratch tile and coded by the tile (``coded``: (its codes, p, cp), else
-    None)."""
+    rounded into a scratch tile (in L2) and coded after its counts (``code32``: coding in the
+    tile's counting loop was no faster)."""
     c = _new_counts()
     seen = np.int64(0)
     scratch = empty(0 if cp is None else CAST_TILE, np.uint32)
     for lo in range(0, x_bits.size, CAST_TILE):
         xs = x_bits[lo:lo + CAST_TILE]
         if cp is None:
-            outs, coded = out[lo:lo + CAST_TILE], None
+            outs = out[lo:lo + CAST_TILE]
         else:
-            outs, coded = scratch[:xs.size], (out[lo:lo + CAST_TILE], p, cp)
-        counts = tile(c, xs, outs, coded, start + lo, *tile_args)
+            outs = scratch[:xs.size]
+        counts = tile(c, xs, outs, start + lo, *tile_args)
         seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
                            (xs, outs, start + lo, lim32, step, args), _maybe_flags32)
+        if cp is not None:
+            codes = out[lo:lo + CAST_TILE]
+            for i in range(xs.size):
+                codes[i] = code32(outs[i], p, cp)
     return c
-
-
-@inner_inline
-def _code_tile(coded, outs):
-    """The codes of a tile's results outs (bits) into coded[0] (``code32``; coded: as
-    ``_count32`` gives it, None: nothing)."""
-    if coded is None:
-        return
-    codes, p, cp = coded
-    for i in range(outs.size):
-        codes[i] = code32(outs[i], p, cp)
 
 
 @inner_inline
@@ -968,7 +959,7 @@ def step_tally(b, index, step, args, lim32, q):
 
 
 @inner_inline
-def _added_tile32(c, xs, outs, coded, start, p, q, lim32, k):
+def _added_tile32(c, xs, outs, start, p, q, lim32, k):
     """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
     ``added_tally``, its counts summed in five uint32 lanes (pairs in 16-bit halves, as
     ``_tile32`` packs them, cost more instructions than the registers they free), then the
@@ -982,8 +973,6 @@ def _added_tile32(c, xs, outs, coded, start, p, q, lim32, k):
     for i in range(xs.size):
         o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
         outs[i] = o
-        if coded is not None:               # codes in the same loop (o in a register)
-            coded[0][i] = code32(o, coded[1], coded[2])
         n0 = U32(n0 + U32(not f[0]))        # the exact ones: one instruction fewer
         n1 = U32(n1 + U32(f[1]))
         n2 = U32(n2 + U32(f[2]))
@@ -999,8 +988,6 @@ def _added_tile32(c, xs, outs, coded, start, p, q, lim32, k):
             f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
             add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
             outs[i] = nearest32_one(b, p)
-            if coded is not None:
-                coded[0][i] = code32(outs[i], coded[1], coded[2])
             add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
@@ -1067,7 +1054,7 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
 
 
 @inner_inline
-def _sr_tile32(c, xs, outs, coded, start, lim32, k, p, buf, seed, sr_bits, q, cr):
+def _sr_tile32(c, xs, outs, start, lim32, k, p, buf, seed, sr_bits, q, cr):
     """``_tile32`` of a seeded stochastic cast, counted as it rounds: ``round_sr_add32``'s loop
     (``floating.sr_pairs_loop``, its blocks' random words in buf), whose fixed pass counts the
     inexact elements of its blocks (none of the others can happen there) and whose other
@@ -1081,7 +1068,6 @@ def _sr_tile32(c, xs, outs, coded, start, lim32, k, p, buf, seed, sr_bits, q, cr
     counts = zeros(8, np.int64)
     add_counts(counts, _derive((lean[0] + inexact, lean[1], lean[2], lean[3], lean[4]), k), ONE)
     add_counts(counts, fix, ONE)
-    _code_tile(coded, outs)
     add_counts(c, counts, ONE)
     return counts
 
