@@ -189,47 +189,61 @@ def float64_rows(fmt, seed: int) -> np.ndarray:
        st.sampled_from(["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]),
        st.sampled_from(["saturate", "ieee"]), st.booleans())
 def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, per_block):
-    """float64 x rounded to odd in float32 (``casts.block.float32_stand_in``) and counted by the
-    float32 kernels gives the float64 kernel's values and codes and the count after the cast
-    of x itself, per block too; a value of 2**127 or more keeps the float64 path."""
+    """float64 x rounded to odd in float32 (``casts.block._may_stand_in``), by slabs (counts that
+    start after the first), and counted by the float32 kernels gives the float64 kernel's values and codes and the count
+    after the cast of x itself, per block too; with a value of 2**127 in it, the count after
+    the float64 kernel's cast, the same."""
     x = float64_rows(fmt, seed)
     x = np.ascontiguousarray(x.T) if axis == 0 else x
+    slab = 3 if axis else fmt.block_size           # rows a slab; the first all zeros (no count starts there)
+    x = np.concatenate([np.zeros((slab,) + x.shape[1:]), x])
     kw = dict(axis=axis, overflow=overflow, per_block=per_block)
-    stand_in = block_casts.float32_stand_in(x, fmt, None)
-    assert (stand_in is not None) == fmt.power_of_two, fmt.name
-    for call in (nf.round, nf.encode):
-        plain = outcome(call, x, fmt, mode, axis=axis, overflow=overflow)
-        with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
-            want = outcome(call, x, fmt, mode, report=True, **kw)
-        got = outcome(call, x, fmt, mode, report=True, **kw)
-        if isinstance(want[0], type):
-            assert got == want
-            continue
-        (y, rep), (y0, ref) = got, want
-        assert same(y, y0) and same(y, plain), (fmt.name, kw, call)
-        assert rep.counts() == ref.counts() and rep.first == ref.first, (fmt.name, kw, call, rep, ref)
-        for name, counts in (ref.per_block or {}).items():
-            np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
-    x[0, 0] = 2.0 ** 127
-    assert block_casts.float32_stand_in(x, fmt, None) is None
+    assert block_casts._may_stand_in(x, fmt, None) == fmt.power_of_two, fmt.name
+    for wide in (False, True):
+        if wide:
+            x[-1, -1] = 2.0 ** 127
+        for call in (nf.round, nf.encode)[wide:]:
+            plain = outcome(call, x, fmt, mode, axis=axis, overflow=overflow)
+            with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
+                want = outcome(call, x, fmt, mode, report=True, **kw)
+            with mock.patch.object(block_casts, "SLAB", slab * x.shape[1]), \
+                    mock.patch.object(block_casts, "_quantize_by_slabs", wraps=block_casts._quantize_by_slabs) as slabs:
+                got = outcome(call, x, fmt, mode, report=True, **kw)
+            assert slabs.call_count == fmt.power_of_two
+            if isinstance(want[0], type):
+                assert got == want
+                continue
+            (y, rep), (y0, ref) = got, want
+            assert same(y, y0) and same(y, plain), (fmt.name, kw, call)
+            assert rep.counts() == ref.counts() and rep.first == ref.first, (fmt.name, kw, call, rep, ref)
+            for name, counts in (ref.per_block or {}).items():
+                np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
 
 
 @settings(max_examples=10, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1),
-       st.sampled_from(["nearest_even", "toward_zero", "toward_positive", "odd"]), st.booleans())
-def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide):
-    """The plain float64 round and encode of blocks along the last axis go through float32
-    stand-ins of slabs of rows (``casts.block._quantize_by_slabs``; here 3 rows a slab, the
-    last shorter): the float64 kernel's values and codes, bit for bit; a value of 2**127 in the
-    last slab (``wide``) sends the whole array to the float64 kernel."""
+       st.sampled_from(["nearest_even", "toward_zero", "toward_positive", "odd"]), st.booleans(), st.sampled_from([-1, 0]))
+def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide, axis):
+    """The plain float64 round and encode of blocks go through float32 stand-ins of slabs of
+    rows (``casts.block._quantize_by_slabs``; here 3 rows a slab along the last axis, the last
+    shorter; along axis 0 one block a slab, the last padded): the float64 kernel's values and
+    codes, bit for bit; a value of 2**127 in the last slab (``wide``) sends the whole array to
+    the float64 kernel."""
     x = np.concatenate([float64_rows(fmt, seed)] * 2)[:-1]
+    kw = dict(axis=axis)
+    if axis == 0:
+        x, kw["pad"] = np.ascontiguousarray(x.T[:-1]), True
     x[-1, 1] = 2.0 ** 127 if wide else x[-1, 1]
+    slab = 3 * x.shape[1] if axis else fmt.block_size * x.shape[1]
     calls = [(op, x, fmt, mode) for op in (nf.round, nf.encode)]
-    with mock.patch.object(block_casts, "SLAB", 3 * x.shape[1]), \
+    with mock.patch.object(block_casts, "SLAB", slab), \
             mock.patch.object(block_casts, "_quantize_by_slabs", wraps=block_casts._quantize_by_slabs) as slabs:
-        got = [outcome(*call) for call in calls]
+        got = [outcome(*call, **kw) for call in calls]
     assert slabs.call_count == (2 if fmt.power_of_two else 0)
     with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
-        want = [outcome(*call) for call in calls]
+        want = [outcome(*call, **kw) for call in calls]
     for g, w in zip(got, want):
-        assert g == w if isinstance(w, tuple) else same(g, w), (fmt.name, mode)
+        assert g == w if isinstance(w, tuple) else same(g, w), (fmt.name, mode, axis)
+    if axis == 0:       # unpadded, the error names x's length, not a slab's
+        with mock.patch.object(block_casts, "SLAB", slab), pytest.raises(ValueError, match=f"length {x.shape[0]} "):
+            nf.round(x, fmt, mode, axis=0)

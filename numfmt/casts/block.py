@@ -221,51 +221,72 @@ def float32_domain(fmt: BlockFormat) -> bool:
 
 
 def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
-    """Whether float64 x may round through a float32 stand-in (``float32_stand_in``) but for
-    its magnitudes."""
+    """Whether float64 x may be cast through float32 stand-ins, x rounded to odd in float32
+    (``casts.floating.odd_copy``), where every |x| lies below 2**127 (or is Inf or NaN): then
+    the float32 kernels give x's results, codes and report counts bit for bit. They do for
+    power-of-two scales, a deterministic mode and elements that float32 rounds
+    (``float32_domain``) on a grid two bits coarser than float32's at every scale (precision
+    <= 22 bits, quanta >= 2**-147): a result differs from x exactly where it differs from the
+    stand-in (a rounded stand-in has an odd last bit, no result of such a grid has), and every
+    flag's other test compares with a float32 number."""
     return bool(x.dtype == np.float64 and x.size and fmt.power_of_two and stochastic is None
                 and _element_precision(fmt) <= 22 and fmt.element_quantum_exp + fmt.scale_exp_range[0] >= -147
                 and float32_domain(fmt))
 
 
-def float32_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> np.ndarray | None:
-    """float64 x rounded to odd in float32 (``casts.floating.odd_copy``) where the float32
-    kernels then give x's results, codes and report counts bit for bit, else None: power-of-two
-    scales, a deterministic mode, every |x| below 2**127 (or Inf, NaN) and elements that
-    float32 rounds (``float32_domain``) on a grid two bits coarser than float32's at every scale
-    (precision <= 22 bits, quanta >= 2**-147). A result differs from x exactly where it differs
-    from the stand-in (a rounded stand-in has an odd last bit, no result of such a grid has);
-    every flag's other test compares with a float32 number."""
-    if not _may_stand_in(x, fmt, stochastic):
-        return None
-    x32 = np.empty(x.shape, np.float32)
-    return x32 if floating.odd_copy(x, x32) else None
+def countable(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
+    """Whether the fast kernels may count x's cast (``_quantize``'s ``count``): float32 x, or
+    float64 x that ``_may_stand_in`` (counted by slabs; a slab without a stand-in counts
+    nothing)."""
+    return x.dtype == np.float32 or _may_stand_in(x, fmt, stochastic)
 
 
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)
 
 
-def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad: bool, want_code: bool):
-    """``_quantize`` of float64 x that ``_may_stand_in``, blocked along an axis after the first,
-    through float32 stand-ins of slabs of its first axis (``float32_stand_in``'s, about SLAB
-    elements each: the stand-in and its result stay in cache, where whole-array copies are
-    allocated and page-faulted, which cost what the float32 kernels save); None where a slab
-    has no stand-in (then nothing is written)."""
-    rows = max(1, SLAB // (x.size // x.shape[0]))
+def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad: bool, want_code: bool, count=None,
+                       block_counts=None):
+    """``_quantize`` of float64 x that ``_may_stand_in`` through float32 stand-ins of slabs of
+    its first axis (``_may_stand_in``'s, about SLAB elements each, whole blocks where the
+    blocks run along that axis: the stand-in and its result stay in cache, where whole-array
+    copies are allocated and page-faulted, which cost what the float32 kernels save), each
+    counted where ``count`` is given (the counts of the stand-ins are x's; None where a slab
+    goes uncounted, a padded one); None where a slab has no stand-in (then nothing is
+    written)."""
+    bs = fmt.block_size if axis == 0 else 1         # rows of x per row of the scales
+    check_length(x.shape[axis], fmt, axis, pad)     # (a slab's length is not x's)
+    row_size = x.size // x.shape[0]
+    rows = max(bs, SLAB // row_size // bs * bs)
     buf = np.empty((min(rows, x.shape[0]),) + x.shape[1:], np.float32)
     out = scales = None
+    counts = None if count is None else []
+    firsts = np.full(kern.NFLAGS, -1, np.int64)      # the first indices found so far
     for r0 in range(0, x.shape[0], rows):
         part = x[r0:r0 + rows]
         stand_in = buf[:part.shape[0]]
         if not floating.odd_copy(part, stand_in):
             return None
-        result, per_block, ts, axis, _ = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad, want_code)
+        cases = None if block_counts is None else np.empty((9, -(-stand_in.size // fmt.block_size)), np.int64)
+        result, per_block, ts, axis, slab_counts = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad,
+                                                             want_code, count=count if count is None else
+                                                             count + r0 * row_size, block_counts=cases,
+                                                             firsts=firsts)
         if out is None:
             out = np.empty(x.shape[:1] + result.shape[1:], result.dtype if want_code else np.float64)
-            scales = np.empty(x.shape[:1] + per_block.shape[1:], per_block.dtype)
+            scales = np.empty((-(-x.shape[0] // bs),) + per_block.shape[1:], per_block.dtype)
         out[r0:r0 + rows] = result
-        scales[r0:r0 + rows] = per_block
-    return out, scales, ts, axis, None
+        s0 = r0 // bs
+        scales[s0:s0 + per_block.shape[0]] = per_block
+        if slab_counts is None:
+            counts = count = None
+        elif counts is not None:
+            counts += slab_counts
+            for c in slab_counts:       # (the first slab's scan found them: the next ones look for no others)
+                firsts = np.where(firsts >= 0, firsts, c[kern.NFLAGS:2 * kern.NFLAGS])
+            if cases is not None:
+                b0 = s0 * (per_block.size // per_block.shape[0])
+                block_counts[:, b0:b0 + per_block.size] = cases
+    return out, scales, ts, axis, counts
 
 
 def check_options(fmt: BlockFormat, overflow: str, nan: str) -> None:
@@ -310,17 +331,18 @@ def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> 
 
 
 def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None, count=None,
-              block_counts=None):
+              block_counts=None, firsts=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis,
     counts): with ``count`` (the index of x's element 0) the float32 fast kernels count the
-    report as they round (``kernels.block.tally_arrays``' counts, one array per row range),
-    where they run and x is not padded; else counts is None. Where they count, they count per
-    block too into ``block_counts`` if it is given (the (9, blocks) int64 counts of
-    ``kernels.block.block_words``; block sizes up to ``kernels.block.BLOCK_COUNT_MAX``)."""
+    report as they round (``kernels.block.tally_arrays``' counts, one array per row range;
+    ``firsts`` as there), where they run and x is not padded; else counts is None. Where they
+    count, they count per block too into ``block_counts`` if it is given (the (9, blocks) int64
+    counts of ``kernels.block.block_words``; block sizes up to
+    ``kernels.block.BLOCK_COUNT_MAX``)."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
-    if count is None and axis > 0 and _may_stand_in(x, fmt, stochastic):      # float64, plain
-        slabbed = _quantize_by_slabs(x, fmt, mode, overflow, nan, axis, pad, want_code)
+    if _may_stand_in(x, fmt, stochastic):      # float64 x, through float32 stand-ins
+        slabbed = _quantize_by_slabs(x, fmt, mode, overflow, nan, axis, pad, want_code, count, block_counts)
         if slabbed is not None:
             return slabbed
     pow2 = fmt.power_of_two
@@ -362,7 +384,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
 
     def work():
-        tally = kern.tally_arrays(count, x3.shape[1]) if counted else None
+        tally = kern.tally_arrays(count, x3.shape[1], firsts) if counted else None
         blocks = kern.block_words(block_counts, x3.shape) if counted and block_counts is not None else None
         return kern.fast32_work(x3.shape, stochastic is not None), tally, blocks
 
@@ -418,7 +440,7 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
     for power-of-two scales, else None), for the cast's report; ``count`` (the index of x's
     element 0) adds the report's counts where the kernels count them for float32 x (see
     ``_quantize``, and its ``block_counts``; else None): (values, counts, scales)."""
-    counting = count is not None and x.dtype == np.float32
+    counting = count is not None and countable(x, fmt, stochastic)
     values, per_block, _, _, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
                                                 amax=amax, count=count if counting else None,
                                                 block_counts=block_counts)
@@ -464,7 +486,7 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
                  block_counts=None):
     """The BlockCodes of x: element codes, scale codes, the tensor scale (nvfp4); ``amax`` as
     for ``round_float``; ``count`` and ``block_counts`` as there: (BlockCodes, counts, None)."""
-    counting = count is not None and x.dtype == np.float32
+    counting = count is not None and countable(x, fmt, stochastic)
     codes, per_block, ts, axis, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad,
                                                    want_code=True, amax=amax, count=count if counting else None,
                                                    block_counts=block_counts)

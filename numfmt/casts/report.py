@@ -433,15 +433,11 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     CastReport): counted in the float32 fast kernels' own pass where they take x
     (``kernels.block.tally_arrays``; with ``per_block``, per block too, for blocks of up to
     ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report`` after the cast;
-    float64 x by its float32 stand-in where it has one (``block.float32_stand_in``: the same
-    values, codes and counts; the float64 kernel rounds the plain cast)."""
-    stand_in = block_casts.float32_stand_in(x, fmt, stochastic)
-    if stand_in is not None:
-        out, rep = block_counted(stand_in, fmt, mode, overflow, nan, stochastic, per_block, options, want_code)
-        return (out if want_code else out.astype(np.float64)), rep
+    float64 x by float32 stand-ins of slabs of it where it has them (``block.countable``: the
+    same values, codes and counts)."""
     cast = block_casts.encode_float if want_code else block_casts.round_float
     start = stochastic.start if stochastic is not None else 0
-    fits = x.dtype == np.float32 and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
+    fits = block_casts.countable(x, fmt, stochastic) and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
     cases = np.empty((9, x.size // fmt.block_size), np.int64) if per_block and fits else None
     if per_block and cases is None:
         out, scales = (cast(x, fmt, mode, overflow, nan, stochastic, **options), None) if want_code else \

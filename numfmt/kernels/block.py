@@ -766,13 +766,14 @@ def _note(c, need, m, index):
     return need & ~hit
 
 
-def tally_arrays(base: int, width: int) -> tuple:
+def tally_arrays(base: int, width: int, firsts=None) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
-    first indices (-1: none yet), scale_top, scale_bottom), base, the index of element 0, and
-    ``_pass32``'s per-place sums of rows of this width (uint32, two rows of zeros: see
-    ``_place_sums``)."""
+    first indices (-1: none yet; ``firsts``' where given, the first indices of earlier
+    elements: a count that has one is not searched for), scale_top, scale_bottom), base, the
+    index of element 0, and ``_pass32``'s per-place sums of rows of this width (uint32, two
+    rows of zeros: see ``_place_sums``)."""
     counts = zeros(2 * NFLAGS + 2, np.int64)
-    counts[NFLAGS:2 * NFLAGS] = -1
+    counts[NFLAGS:2 * NFLAGS] = -1 if firsts is None else firsts
     return counts, np.int64(base), zeros((2, width), np.uint32)
 
 
