@@ -29,7 +29,7 @@ import numpy as np
 from _common import command, machine_line, markdown_table, parse_args, publish
 import numfmt as nf
 
-FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3"]
+FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3", "nvfp4"]
 STOCHASTIC = ["e4m3", "bfloat16"]
 PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
 ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4"]

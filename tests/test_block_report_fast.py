@@ -119,6 +119,20 @@ def test_spread_and_normal_samples(fmt):
         check(np.ascontiguousarray(data.T), fmt, fast_count(fmt), axis=0, per_block=per_block)
 
 
+def test_first_indices_deep_in_wide_places():
+    """Blocks along axis 0 of rows of 600 inner blocks: counts that first show up deep in a
+    later place of a later row of blocks get the first index of the reference."""
+    fmt = nf.format("mxfp8_e4m3")
+    width = 600
+    x = (1 + np.random.default_rng(5).random((2 * fmt.block_size, width))).astype(np.float32)
+    x[fmt.block_size + 3, 517] = 1e-6               # flushed, underflow
+    x[fmt.block_size + 5, 263] = 2e-5               # subnormal
+    x[fmt.block_size + 9, 1] = 1e-6
+    rep = check(x, fmt, True, axis=0)
+    assert rep.first["flushed_to_zero"] == (fmt.block_size + 3) * width + 517
+    assert rep.first["subnormal"] == (fmt.block_size + 5) * width + 263
+
+
 @pytest.mark.parametrize("size", [block_kernels.BLOCK_COUNT_MAX, block_kernels.BLOCK_COUNT_MAX + 1])
 def test_per_block_counts_of_the_longest_blocks(size):
     """Blocks of BLOCK_COUNT_MAX elements are counted per block in the kernels' pass, where a
