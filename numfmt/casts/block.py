@@ -222,7 +222,7 @@ def float32_domain(fmt: BlockFormat) -> bool:
 
 def _may_stand_in(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
     """Whether float64 x may be cast through float32 stand-ins, x rounded to odd in float32
-    (``casts.floating.odd_copy``), where every |x| lies below 2**127 (or is Inf or NaN): then
+    (``casts.floating.odd_slabs``), where every |x| lies below 2**127 (or is Inf or NaN): then
     the float32 kernels give x's results, codes and report counts bit for bit. They do for
     power-of-two scales, a deterministic mode and elements that float32 rounds
     (``float32_domain``) on a grid two bits coarser than float32's at every scale (precision
@@ -247,8 +247,8 @@ SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by
 def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad: bool, want_code: bool, count=None,
                        block_counts=None):
     """``_quantize`` of float64 x that ``_may_stand_in`` through float32 stand-ins of slabs of
-    its first axis (``_may_stand_in``'s, about SLAB elements each, whole blocks where the
-    blocks run along that axis: the stand-in and its result stay in cache, where whole-array
+    its first axis (``casts.floating.odd_slabs``, about SLAB elements each, whole blocks where
+    the blocks run along that axis: the stand-in and its result stay in cache, where whole-array
     copies are allocated and page-faulted, which cost what the float32 kernels save), each
     counted where ``count`` is given (the counts of the stand-ins are x's; None where a slab
     goes uncounted, a padded one); None where a slab has no stand-in (then nothing is
@@ -257,14 +257,11 @@ def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad:
     check_length(x.shape[axis], fmt, axis, pad)     # (a slab's length is not x's)
     row_size = x.size // x.shape[0]
     rows = max(bs, SLAB // row_size // bs * bs)
-    buf = np.empty((min(rows, x.shape[0]),) + x.shape[1:], np.float32)
     out = scales = None
     counts = None if count is None else []
     firsts = np.full(kern.NFLAGS, -1, np.int64)      # the first indices found so far
-    for r0 in range(0, x.shape[0], rows):
-        part = x[r0:r0 + rows]
-        stand_in = buf[:part.shape[0]]
-        if not floating.odd_copy(part, stand_in):
+    for r0, stand_in in floating.odd_slabs(x, rows):
+        if stand_in is None:
             return None
         cases = None if block_counts is None else np.empty((9, -(-stand_in.size // fmt.block_size)), np.int64)
         result, per_block, ts, axis, slab_counts = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad,

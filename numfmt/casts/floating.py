@@ -188,14 +188,20 @@ def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str, nans: int | None = 
                  lambda: int(np.count_nonzero(x < 0)))
 
 
-def odd_copy(x: np.ndarray, out: np.ndarray) -> bool:
-    """out (float32, x's shape, C order) = float64 x rounded to odd (``kernels.floating.odd_float32``);
-    whether every |x| lies below 2**127 (or is Inf or NaN)."""
-    return kern.odd_float32(kernel_input(x, np.float64), out.reshape(-1))
+def odd_slabs(x: np.ndarray, rows: int):
+    """(r0, the float32 stand-in of x[r0:r0 + rows]) for the slabs of rows of x's first axis,
+    each float64 slab rounded to odd (``kernels.floating.odd_float32``) into one buffer that
+    every slab reuses (use a stand-in before the next is drawn); None in place of the stand-in
+    of a slab with a magnitude of 2**127 or more (not Inf: float32 has no stand-in for it)."""
+    buf = np.empty((min(rows, x.shape[0]),) + x.shape[1:], np.float32)
+    for r0 in range(0, x.shape[0], rows):
+        part = x[r0:r0 + rows]
+        stand_in = buf[:part.shape[0]]
+        yield r0, (stand_in if kern.odd_float32(kernel_input(part, np.float64), stand_in.reshape(-1)) else None)
 
 
 def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
-    """Whether float64 x may be encoded through float32 stand-ins rounded to odd (``odd_copy``)
+    """Whether float64 x may be encoded through float32 stand-ins rounded to odd (``odd_slabs``)
     but for its magnitudes: the float32 fast kernels (``_fast32`` in nearest even,
     ``same_range_params`` in every deterministic mode) then give x's codes bit for bit, fmt's
     grid being two bits coarser than float32's or more (precision <= 22 bits, quanta >=
@@ -221,13 +227,10 @@ def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     out = np.empty(flat.size, code_dtype(fmt.bits))
-    buf = np.empty(min(STAND_IN_SLAB, flat.size), np.float32)
-    for lo in range(0, flat.size, STAND_IN_SLAB):
-        part = flat[lo:lo + STAND_IN_SLAB]
-        stand_in = buf[:part.size]
-        if not odd_copy(part, stand_in):
+    for lo, stand_in in odd_slabs(flat, STAND_IN_SLAB):
+        if stand_in is None:
             return None
-        out[lo:lo + part.size] = _cast(stand_in, fmt, mode, overflow, nan, None, True)
+        out[lo:lo + stand_in.size] = _cast(stand_in, fmt, mode, overflow, nan, None, True)
     return out.reshape(x.shape)
 
 
