@@ -367,25 +367,27 @@ def fast32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 
 @inner_inline
 def _lean_value32(a, pc):
-    """Whether the float32 magnitude bits a are a finite value of the format, apart from the
-    check of its last bits that ``_lean_values32`` makes for every operand at once: at most
-    the largest value, and at or above 2**emin, or a multiple of 2**qsub ((|x| + magic) -
-    magic leaves it, as ``_nearest_value32``'s). Inf and NaN are not: ``_check_values32``
-    decides them."""
-    mag = bits_as(np.uint32(a), np.float32)
-    return (a <= pc.max_bits) & ((a >= pc.normal_bits) | (np.float32(np.float32(mag + pc.magic) - pc.magic) == mag))
+    """Whether the float32 magnitude bits a, apart from the checks that ``_lean_values32``
+    makes for every operand at once (no bit below the last kept one of a normal binade, at
+    most the largest value), are a value of the format: below 2**emin a multiple of 2**qsub
+    ((|x| + magic) - magic leaves it, as ``_nearest_value32``'s); a at or above 2**emin is
+    tested as 2**emin (min(a, 2**emin): one instruction where a compare and an or were
+    two), which passes."""
+    low = bits_as(np.uint32(minimum(a, pc.normal_bits)), np.float32)
+    return np.float32(np.float32(low + pc.magic) - pc.magic) == low
 
 
 @inner_inline
 def _lean_values32(xb, yb, zb, pc, arity):
     """Whether the ``arity`` operands' float32 bits are finite values of the format (pc:
     ``Fast32Params``), in fewer steps than ``_values32``: no bit below the last kept one of a
-    normal binade (subnormal values have none either), tested on their OR at once, then
-    ``_lean_value32``. False for Inf and NaN operands, which may be values."""
+    normal binade (subnormal values have none either) and at most the largest value, both
+    tested on the operands at once (their OR, their largest), then ``_lean_value32``. False
+    for Inf and NaN operands, which may be values."""
     xa, ya, za = U32(xb & U32(0x7FFFFFFF)), U32(yb & U32(0x7FFFFFFF)), U32(zb & U32(0x7FFFFFFF))
     ya, za = ya if arity >= 2 else U32(0), za if arity >= 3 else U32(0)
-    return ((U32(U32(xa | ya | za) & U32(pc.lsb - U32(1))) == U32(0)) & _lean_value32(xa, pc)
-            & _lean_value32(ya, pc) & _lean_value32(za, pc))
+    return ((U32(U32(xa | ya | za) & U32(pc.lsb - U32(1))) == U32(0)) & (maximum(xa, maximum(ya, za)) <= pc.max_bits)
+            & _lean_value32(xa, pc) & _lean_value32(ya, pc) & _lean_value32(za, pc))
 
 
 @inner
