@@ -202,24 +202,30 @@ def test_stochastic_sqrt_random_bits_at_the_root():
 
 
 @nb.njit
-def _lean_checks(xb, pc):
+def _lean_checks(xb, yb, zb, pc):
     out = np.empty((2, xb.size), np.bool_)
     for i in range(xb.size):
-        out[0, i] = _lean_values32(xb[i], xb[i], xb[i], pc, 3)
-        out[1, i] = _value32(xb[i], pc, _nearest32)
+        out[0, i] = _lean_values32(xb[i], yb[i], zb[i], pc, 3)
+        out[1, i] = _value32(xb[i], pc, _nearest32) & _value32(yb[i], pc, _nearest32) & _value32(zb[i], pc, _nearest32)
     return out
 
 
 @pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1", "binary16", "e4m3fnuz"])
 def test_lean_values32_is_value32_on_finite_bits(name):
     """``_lean_values32`` (the fma, div and sqrt loops' check) holds exactly where ``_value32`` does
-    for finite patterns, and never for Inf or NaN (``_check_values32`` decides those)."""
+    for finite patterns, and never for Inf or NaN (``_check_values32`` decides those): three
+    equal operands, and three different ones (the largest-value bound is tested on their
+    largest)."""
     f = nf.format(name)
-    bits = spread_bits(f, 20_000, 2)
-    lean, full = _lean_checks(bits, fast32_params(f, "ieee", "ml_dtypes"))
-    finite = (bits & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)
-    np.testing.assert_array_equal(lean[finite], full[finite])
-    assert not lean[~finite].any() and lean.sum() > bits.size // 10
+    pc = fast32_params(f, "ieee", "ml_dtypes")
+    above = np.uint32([pc.max_bits + pc.lsb, pc.max_bits + 4 * pc.lsb, U32(pc.max_bits + pc.lsb) | U32(0x80000000)])
+    bits = np.concatenate([spread_bits(f, 20_000, 2), np.tile(above, 1000)])     # (grid points above the largest)
+    for yb, zb in ((bits, bits), (np.roll(bits, 1), np.roll(bits, 2))):
+        lean, full = _lean_checks(bits, yb, zb, pc)
+        finite = ((bits & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)) & \
+            ((yb & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)) & ((zb & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000))
+        np.testing.assert_array_equal(lean[finite], full[finite])
+        assert not lean[~finite].any() and lean.sum() > bits.size // 40
 
 
 @pytest.mark.parametrize("rounding", ["nearest_even", "toward_positive", "stochastic"])
