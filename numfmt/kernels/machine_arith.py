@@ -91,7 +91,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
 from .inner import inner, inner_inline
-from .vectors import wide_vectors
+from .vectors import tick, ticks, wide_vectors
 from .arrays import bits_as, empty, view_as, zeros
 
 _NAN64 = np.int64(0x7FF8) << 48   # one NaN (positive, quiet), as the exact route gives
@@ -931,17 +931,13 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
         o, f = tally(b, start + i, step, args, lim32, q)
         ob[i] = o
-        n0 = U32(n0 + U32(f[0]))
-        n1 = U32(n1 + U32(f[1]))
-        n2 = U32(n2 + U32(f[2]))
-        n3 = U32(n3 + U32(f[3]))
-        n4 = U32(n4 + U32(f[4]))
+        n0, n1, n2, n3, n4 = tick(n0, f[0]), tick(n1, f[1]), tick(n2, f[2]), tick(n3, f[3]), tick(n4, f[4])
         if kinds:
-            n5 = U32(n5 + U32(f[5]))
-            nan = U32(nan + U32(b == _NAN32))
-            neg = U32(neg + U32(b == _NEG_INF32))
+            n5, nan, neg = tick(n5, f[5]), tick(nan, b == _NAN32), tick(neg, b == _NEG_INF32)
         else:                       # (only whether the tile has one: a max, not a count)
             top = maximum(top, np.int32(b & U32(0x7FFFFFFF)))
+    n0, n1, n2, n3, n4, n5, nan, neg = ticks(n0), ticks(n1), ticks(n2), ticks(n3), ticks(n4), ticks(n5), ticks(nan), \
+        ticks(neg)
     special = n5 != 0 if kinds else top >= np.int32(0x7F800000)
     counts = zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), kd), ONE)

@@ -1,4 +1,4 @@
-"""Vector width of the element-wise kernels on AVX-512 hosts.
+"""Vector width of the element-wise kernels on AVX-512 hosts, and how their loops count.
 
 LLVM tunes Intel's AVX-512 server and client cores (Skylake-SP on, Sapphire Rapids included)
 to prefer 256-bit vectors ("prefer-256-bit", against the clock drop of 512-bit code on the
@@ -11,7 +11,18 @@ LLVM vectorizes, that is the ``@inner_inline`` helper that holds the loop (it is
 its own before it inlines into a kernel) or the kernel that ``inline="always"`` copied the
 loop into. It changes the choice of instructions only, never a result, and nothing where the
 host has no AVX-512 (the preference is a maximum).
+
+The counting loops (``numfmt.report``'s counts, in the same pass as a cast) add a boolean per
+element to a uint32 count with ``tick``. With AVX-512 the boolean is a mask register, and LLVM
+adds it as a sign extension and a subtraction (vpmovm2d, vpsubd), but a constant other than 1
+as one masked addition: so there a count runs doubled (``tick`` adds 2) and ``ticks`` halves
+it. e4m3 div report=True, 4M values, 1 thread: 3.0 -> 2.6-2.7 ms (eight counts a lane). On
+AVX2 a boolean is a vector of 0 or -1 whose subtraction is one instruction: there ``tick``
+adds 1. The doubled counts must stay below 2**32: the loops count tiles.
 """
+import numba as nb
+import numpy as np
+from llvmlite import binding
 from numba import types
 from numba.core import config
 from numba.extending import intrinsic
@@ -34,3 +45,26 @@ def _nothing():
 # through the set itself). With NUMBA_DISABLE_JIT (the kernels run as Python,
 # tests/test_no_int_overflow.py) a call does nothing: an intrinsic has no Python form.
 wide_vectors = _nothing if config.DISABLE_JIT else _prefer_512_bit_vectors
+
+
+def _mask_registers() -> bool:
+    """Whether the kernels compile for AVX-512 (numba's NUMBA_CPU_FEATURES where set, else the
+    host's features; a NUMBA_CPU_NAME alone: no)."""
+    if config.CPU_FEATURES is not None:
+        return "+avx512f" in config.CPU_FEATURES
+    return config.CPU_NAME is None and bool(binding.get_host_cpu_features().get("avx512f", False))
+
+
+COUNT_SHIFT = np.uint32(1 if _mask_registers() else 0)   # log2 of ``tick``'s step (a constant of the kernels)
+
+
+@nb.njit(inline="always")
+def tick(n, f):
+    """The uint32 count n plus one step (2 with AVX-512, else 1) where the boolean f holds."""
+    return np.uint32(n + np.uint32(np.uint32(f) << COUNT_SHIFT))
+
+
+@nb.njit(inline="always")
+def ticks(n):
+    """The number of ``tick`` steps in the count n."""
+    return np.uint32(n >> COUNT_SHIFT)
