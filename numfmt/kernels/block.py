@@ -27,7 +27,7 @@ from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VAL
                        nearest32_one, nearest_code32, nearest_grid32, round_one, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
-from .vectors import wide_vectors
+from .vectors import tick, ticks, wide_vectors
 from .arrays import bits_as, view_as, zeros
 
 FLOOR, CEIL, EVEN, RCEIL = 0, 1, 2, 3
@@ -646,31 +646,37 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                 word += blocks[1][i, t]
             sums[i] = word
         return _block_words_out(blocks[0][0][b0:b0 + rows], sums, s_in, rows)
-    return n0, n1, n2, n3, n4, n5, n6
+    return ticks(n0), ticks(n1), ticks(n2), ticks(n3), ticks(n4), ticks(n5), ticks(n6)
 
 
 PLACE_BITS = 6                  # the width of a case's count in ``_pass32``'s per-place sums
 PLACE_MASK = (1 << PLACE_BITS) - 1
+PLACE_LOW = 1                   # the lowest field's first bit (not 0: see ``_packed5``)
 assert COUNT_GROUP <= PLACE_MASK    # a place's sums hold at most COUNT_GROUP rows' cases between clears
 
 
 @nb.njit(inline="always")
 def _packed5(a, b, c, d, e):
-    """Five booleans as the counts 1 of five PLACE_BITS-wide fields of a uint32."""
-    return U32(U32(a) | U32(U32(b) << U32(PLACE_BITS)) | U32(U32(c) << U32(2 * PLACE_BITS))
-               | U32(U32(d) << U32(3 * PLACE_BITS)) | U32(U32(e) << U32(4 * PLACE_BITS)))
+    """Five booleans as the counts 1 of five PLACE_BITS-wide fields of a uint32, from bit
+    PLACE_LOW: each field a constant that AVX-512 adds under a mask (a field at bit 0 took a
+    sign extension and a subtraction, as ``kernels.vectors.tick`` says)."""
+    return U32(U32(U32(a) << U32(PLACE_LOW)) | U32(U32(b) << U32(PLACE_LOW + PLACE_BITS))
+               | U32(U32(c) << U32(PLACE_LOW + 2 * PLACE_BITS)) | U32(U32(d) << U32(PLACE_LOW + 3 * PLACE_BITS))
+               | U32(U32(e) << U32(PLACE_LOW + 4 * PLACE_BITS)))
 
 
 @nb.njit(inline="always")
 def _fields5(m):
-    """The five counts of a sum of ``_packed5`` words (the top one: every bit above the others)."""
-    return (U32(m & U32(PLACE_MASK)), U32(U32(m >> U32(PLACE_BITS)) & U32(PLACE_MASK)),
-            U32(U32(m >> U32(2 * PLACE_BITS)) & U32(PLACE_MASK)), U32(U32(m >> U32(3 * PLACE_BITS)) & U32(PLACE_MASK)),
-            U32(m >> U32(4 * PLACE_BITS)))
+    """The five counts of a sum of ``_packed5`` words."""
+    return (U32(U32(m >> U32(PLACE_LOW)) & U32(PLACE_MASK)),
+            U32(U32(m >> U32(PLACE_LOW + PLACE_BITS)) & U32(PLACE_MASK)),
+            U32(U32(m >> U32(PLACE_LOW + 2 * PLACE_BITS)) & U32(PLACE_MASK)),
+            U32(U32(m >> U32(PLACE_LOW + 3 * PLACE_BITS)) & U32(PLACE_MASK)),
+            U32(U32(m >> U32(PLACE_LOW + 4 * PLACE_BITS)) & U32(PLACE_MASK)))
 
 
 BLOCK_COUNT_MAX = PLACE_MASK   # the longest block counted per block: its counts fill ``_case_word``'s fields
-NAN_SCALE = 1 << 5 * PLACE_BITS     # a block word's mark of a NaN scale (``_block_words_out``)
+NAN_SCALE = 1 << PLACE_LOW + 5 * PLACE_BITS     # a block word's mark of a NaN scale (``_block_words_out``), bit 31
 
 
 @nb.njit(inline="always")
@@ -718,10 +724,10 @@ def block_cases(cases):
 
 @nb.njit(inline="always")
 def _add7(n, f):
-    """Seven uint32 counts plus seven booleans, lane by lane (unpacked: never indexed by a loop
-    variable)."""
-    return (U32(n[0] + U32(f[0])), U32(n[1] + U32(f[1])), U32(n[2] + U32(f[2])), U32(n[3] + U32(f[3])),
-            U32(n[4] + U32(f[4])), U32(n[5] + U32(f[5])), U32(n[6] + U32(f[6])))
+    """Seven uint32 counts (``tick``'s steps) plus seven booleans, lane by lane (unpacked: never
+    indexed by a loop variable)."""
+    return (tick(n[0], f[0]), tick(n[1], f[1]), tick(n[2], f[2]), tick(n[3], f[3]), tick(n[4], f[4]),
+            tick(n[5], f[5]), tick(n[6], f[6]))
 
 
 @inner_inline
