@@ -1030,11 +1030,12 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
     subnormal; the non-finite elements are not counted: the block's largest magnitude says
     whether it has one), a non-finite element's taken back and its ``_cases32`` counts added
     to fix (``FLAGS`` order). A block ``sr_block_end`` rounds again (a NaN in it) counts
-    again."""
+    again. Returns (NaN count, False: as ``sr_add_block``)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     uncut = (cr[3], lim32[1], lim32[2], lim32[3], lim32[4])
-    low, high, m = sr_range_loop(xs, outs, words, topk, p, cr, _sr_tally, (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0)), (p, uncut))
-    nans, fixed = sr_block_end(xs, outs, words, topk, p, cr, low, high)
+    high, m = sr_range_loop(xs, outs, words, topk, p, cr, _sr_tally, (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0)),
+                            (p, uncut))
+    nans = sr_block_end(xs, outs, words, topk, p, cr, high)
     if nans | (not cr[5]):              # (sr_block_end rounded the block again: its results counted again)
         m = (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0))
         for j in range(xs.size):
@@ -1047,7 +1048,7 @@ def _sr_counted_block(xs, outs, words, topk, missed, p, cr, lim32, lean, fix):
             add_counts(lean, (f[0], f[1], f[2], f[3], f[4]), -ONE)
             add_counts(fix, _cases32(xs[j], outs[j], r, lim32), ONE)
     add_counts(lean, (n[0], n[1], n[2], n[3], n[4]), ONE)
-    return nans, fixed
+    return nans, False
 
 
 @inner_inline
