@@ -24,6 +24,7 @@ from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_steps
 from .inner import inner_inline
 from .arrays import bits_as, view_as
+from .vectors import tick, ticks
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -262,8 +263,8 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
     ``nearest_even`` (a literal; round to nearest even with saturation, no random bits) takes
     the hardware's rint of the exact t = x * 2**frac_bits, the nearest-even integer (+ 0 makes
     its -0 the +0 of ``fast_element``), in place of ``fast_element``'s steps for every mode.
-    One branch-free pass; the counts in uint32 lanes (x has fewer than 2**32 elements: ``TILE``),
-    as an int64 count would hold AVX2's loop to 4 lanes."""
+    One branch-free pass; the counts in uint32 lanes (``tick``; x has fewer than 2**31
+    elements: ``TILE``), as an int64 count would hold AVX2's loop to 4 lanes."""
     nan = inf = ovf = inexact = flushed = np.uint32(0)
     for i in range(x.size):
         xi = x[i] * c.one
@@ -276,13 +277,11 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
             t, k_u, k = fast_element(xi, c, flags, wrap, stochastic, rnd)
         store(out, i, k, c)
         is_nan, is_inf, is_ovf, is_inexact, is_flushed = element_cases(xi, t, k_u, k, c)
-        nan = np.uint32(nan + np.uint32(is_nan))
-        inf = np.uint32(inf + np.uint32(is_inf))
-        ovf = np.uint32(ovf + np.uint32(is_ovf))
+        nan, inf, ovf = tick(nan, is_nan), tick(inf, is_inf), tick(ovf, is_ovf)
         if full:
-            inexact = np.uint32(inexact + np.uint32(is_inexact))
-            flushed = np.uint32(flushed + np.uint32(is_flushed))
-    return np.int64(nan), np.int64(inf), np.int64(ovf), np.int64(inexact), np.int64(flushed)
+            inexact, flushed = tick(inexact, is_inexact), tick(flushed, is_flushed)
+    return (np.int64(ticks(nan)), np.int64(ticks(inf)), np.int64(ticks(ovf)), np.int64(ticks(inexact)),
+            np.int64(ticks(flushed)))
 
 
 TILE = 32768         # elements per call of ``fast_tile`` (one loop over a whole chunk runs slower)
