@@ -12,8 +12,8 @@ its own before it inlines into a kernel) or the kernel that ``inline="always"`` 
 loop into. It changes the choice of instructions only, never a result, and nothing where the
 host has no AVX-512 (the preference is a maximum).
 
-The counting loops (``numfmt.report``'s counts, in the same pass as a cast) add a boolean per
-element to a uint32 count with ``tick``. With AVX-512 the boolean is a mask register, and LLVM
+The counting loops (``numfmt.report``'s counts, in the same pass as a cast; the fixed-point
+casts' NaN and overflow counts) add a boolean per element to a uint32 count with ``tick``. With AVX-512 the boolean is a mask register, and LLVM
 adds it as a sign extension and a subtraction (vpmovm2d, vpsubd), but a constant other than 1
 as one masked addition: so there a count runs doubled (``tick`` adds 2) and ``ticks`` halves
 it. e4m3 div report=True, 4M values, 1 thread: 3.0 -> 2.6-2.7 ms (eight counts a lane). On
