@@ -32,7 +32,7 @@ import numfmt as nf
 FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3", "nvfp4"]
 STOCHASTIC = ["e4m3", "bfloat16"]
 PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
-ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4"]
+ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16"]
 OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
               ("bfloat16", "add")]
 
