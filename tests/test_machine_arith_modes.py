@@ -222,8 +222,8 @@ def test_lean_values32_is_value32_on_finite_bits(name):
     bits = np.concatenate([spread_bits(f, 20_000, 2), np.tile(above, 1000)])     # (grid points above the largest)
     for yb, zb in ((bits, bits), (np.roll(bits, 1), np.roll(bits, 2))):
         lean, full = _lean_checks(bits, yb, zb, pc)
-        finite = ((bits & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)) & \
-            ((yb & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)) & ((zb & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000))
+        mag = np.uint32(0x7FFFFFFF)
+        finite = np.maximum(np.maximum(bits & mag, yb & mag), zb & mag) < np.uint32(0x7F800000)
         np.testing.assert_array_equal(lean[finite], full[finite])
         assert not lean[~finite].any() and lean.sum() > bits.size // 40
 

@@ -586,7 +586,8 @@ def round_sr_add32(x_bits, out_bits, start, rand, seed, p, k):
     return nans
 
 
-CODE_TILE = 1 << 12     # elements rounded into a scratch tile (in L1) before their codes (``encode_sr_add32``, ``report._count32``)
+CODE_TILE = 1 << 12     # elements rounded into a scratch tile (in L1) before their codes (``encode_sr_add32``,
+                        # ``report._count32``)
 
 
 @nb.njit(cache=True, nogil=True)

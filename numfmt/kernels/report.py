@@ -36,10 +36,9 @@ from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, U32, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
                        round_same_range32, round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
-                       nearest_grid32,
-                       same_range32_one, same_range32_params, sr_add_one, sr_range_consts, fixed_pairs_params,
-                       sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits,
-                       same_range_sr_consts, same_range_sr_loop)
+                       nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
+                       fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
+                       PAIRS_BLOCK, check_given_bits, same_range_sr_consts, same_range_sr_loop)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
