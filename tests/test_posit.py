@@ -320,15 +320,17 @@ def _round_exact_codes(bits64, out, rand, n, es, p, sr):
             out[i] = kern.round_exact(neg, sig, e, n, es, p, rand[i], sr)
 
 
-@pytest.mark.parametrize("fmt", [PositFormat(16, 2), PositFormat(9, 4)] + [
-    pytest.param(f, marks=pytest.mark.slow) for f in (PositFormat(8, 2), PositFormat(32, 2), PositFormat(16, 0),
-                                                     PositFormat(12, 5), PositFormat(4, 1), PositFormat(26, 0))],
+@pytest.mark.parametrize("fmt", [PositFormat(16, 2), PositFormat(9, 4), PositFormat(32, 2)] + [
+    pytest.param(f, marks=pytest.mark.slow) for f in (PositFormat(8, 2), PositFormat(16, 0), PositFormat(12, 5),
+                                                     PositFormat(4, 1), PositFormat(26, 0))],
                          ids=str)
 def test_cast_kernels_equal_round_exact(fmt):
     """The cast kernels (``cast_one``: one branch-free routine, the backends' code too) against
     the general routine ``round_exact`` that arithmetic uses, on random float32 / float64 bit
     patterns of every exponent (NaN, Inf, subnormals, zeros included), every mode, stochastic
-    rounding with explicit random numbers of 3 and 40 bits under both rules included."""
+    rounding with explicit random numbers of 3 and 40 bits under both rules included. (posit32:
+    the float32 codes of a format with more fraction bits than float32, ``_fast_code32``'s
+    left shift.)"""
     rng = np.random.default_rng(fmt.nbits)
     for itype, ftype, fast_encode, encode, fast_round, rnd in (
             (np.int32, np.float32, kern.fast_encode32, kern.encode32, kern.fast_round32, round_sr),
@@ -422,10 +424,12 @@ def test_int32_rounding_bias_equals_rounding_bias():
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
-def test_inputs_outside_the_fast_range_across_count_blocks(stochastic):
+@pytest.mark.parametrize("cast", [nf.round, nf.encode], ids=["round", "encode"])
+def test_inputs_outside_the_fast_range_across_count_blocks(stochastic, cast):
     """The casts' first pass counts the inputs it leaves to ``cast_one`` in uint32 lanes by
-    blocks (``COUNT_BLOCK``): such inputs at both ends of later blocks are all rounded again,
-    as each alone is (stochastically: with its own random number, given explicitly there)."""
+    blocks (``COUNT_BLOCK``, a multiple of the deterministic casts' CODE_TILE): such inputs at
+    both ends of later blocks are all rounded again, as each alone is (stochastically: with
+    its own random number, given explicitly there)."""
     from numfmt.kernels.floating import COUNT_BLOCK
     from numfmt.random import random_bits
     x = np.full(3 * COUNT_BLOCK + 5, 1.5, np.float32)
@@ -433,9 +437,10 @@ def test_inputs_outside_the_fast_range_across_count_blocks(stochastic):
                     x.size - 1])                       # none in the first block
     x[idx] = np.float32([3e30, -1e-30, np.inf, 7e-39, -2e37, 1e-25])
     sr = dict(rounding="stochastic", sr_bits=16) if stochastic else {}
-    got = nf.round(x, "posit16", **sr, **(dict(seed=5) if stochastic else {}))
+    got = cast(x, "posit16", **sr, **(dict(seed=5) if stochastic else {}))
     bits = random_bits(5, x.shape, 16)
     alone = [dict(random_bits=bits[i:i + 1]) if stochastic else {} for i in idx]
-    want = np.float32([nf.round(x[i:i + 1], "posit16", **sr, **given)[0] for i, given in zip(idx, alone)])
-    assert got[idx].view(np.uint32).tolist() == want.view(np.uint32).tolist()     # (Inf -> NaR: NaN)
-    assert np.all(np.delete(got, idx) == 1.5)
+    want = np.concatenate([cast(x[i:i + 1], "posit16", **sr, **given) for i, given in zip(idx, alone)])
+    assert got[idx].view(np.uint16 if cast is nf.encode else np.uint32).tolist() == \
+        want.view(got.dtype if cast is nf.encode else np.uint32).tolist()      # (Inf -> NaR: NaN)
+    assert np.all(np.delete(got, idx) == cast(np.float32([1.5]), "posit16"))

@@ -370,6 +370,32 @@ def test_one_pass_posit_counts_equal_the_counting_pass(data):
     np.testing.assert_array_equal(y, plain)
     ref = cast_report.posit_report(x, plain, fmt)
     assert rep == ref and rep.first == ref.first
+    codes, coded = nf.encode(x, fmt, mode, report=True)         # (``count_posit_encode32``)
+    np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode))
+    assert coded == ref and coded.first == ref.first
+
+
+@pytest.mark.parametrize("cast", [nf.round, nf.encode], ids=["round", "encode"])
+@pytest.mark.parametrize("fmt", ["posit8", FloatFormat(5, 2, subnormals=False)], ids=str)
+def test_one_pass_fixes_special_elements_in_any_block(cast, fmt):
+    """The one-pass tiles fix their special elements (posits: outside the float trick's
+    binades; floats: NaN, Inf) only in the blocks of SCAN_BLOCK elements that have some
+    (``kernels.report._tile32``; the float format: ``count_nearest32``'s, no subnormals):
+    specials at both ends of blocks and tiles, the other elements ordinary, give the plain
+    cast's results and the separate pass' counts."""
+    from numfmt.kernels.report import CAST_TILE, SCAN_BLOCK
+    x = np.full(2 * CAST_TILE + 3 * SCAN_BLOCK + 7, 1.25, np.float32)
+    x[::97] = 0.3
+    ends = np.array([0, SCAN_BLOCK - 1, 3 * SCAN_BLOCK, 5 * SCAN_BLOCK - 1, CAST_TILE - 1, CAST_TILE,
+                     CAST_TILE + 7 * SCAN_BLOCK, 2 * CAST_TILE + 2 * SCAN_BLOCK - 1, x.size - 1])
+    x[ends] = np.float32([1e-30, -np.inf, 3e30, np.nan, -1e-25, 2e-38, -5e20, np.inf, 1e-20])
+    got, rep = cast(x, fmt, report=True)
+    plain = cast(x, fmt)
+    np.testing.assert_array_equal(got, plain)
+    values = plain if cast is nf.round else nf.decode(plain, fmt, np.float32)
+    ref = (cast_report.posit_report(x, values, nf.format(fmt)) if fmt == "posit8" else
+           cast_report.float_report(x, values, fmt, rounding_mode("nearest_even"), None))
+    assert rep == ref and rep.first == ref.first and rep.nan_in == 1
 
 
 @pytest.mark.parametrize("fmt, mode", [("e4m3", "nearest_even"), ("e2m1", "nearest_even"), ("posit16", "nearest_even"),

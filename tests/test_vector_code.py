@@ -26,6 +26,7 @@ e4m3, binary16 = nf.round(x, "e4m3"), nf.round(x, "binary16")
 # kernel -> a call that compiles (or loads) it
 CASES = {
     posit.fast_round32: lambda: nf.round(x, "posit16"),
+    posit.fast_encode32: lambda: nf.encode(x, "posit16"),
     posit.round32: lambda: nf.round(x, "posit16", "stochastic", seed=1),
     floating.round_sr_add32: lambda: (nf.round(x, "e4m3", "stochastic", seed=1),    # seeded and given bits:
                                       nf.round(x, "e4m3", "stochastic", random_bits=np.arange(64))),  # one loop each

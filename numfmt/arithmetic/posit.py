@@ -149,7 +149,7 @@ def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow
     stand, left = _float32_lanes(op, tuple(np.ascontiguousarray(x) for x in operands), fmt, mode, odd=True)
     if left:
         return None
-    return cast_report.posit_counted(stand, fmt, mode, "ieee", "ieee", None)
+    return cast_report.posit_counted(stand, fmt, mode, "ieee", "ieee", None, False)
 
 
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:

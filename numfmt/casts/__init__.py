@@ -64,8 +64,8 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
                                          operation == "encode_float")
     elif counting and fmt.family == "float" and fmt.signed and fmt.zero:      # counted in the cast's pass
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
-    elif counting and operation == "round_float" and fmt.family == "posit":
-        out, rep = _counts.posit_counted(x, fmt, mode, overflow, nan, sr)
+    elif counting and fmt.family == "posit":
+        out, rep = _counts.posit_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     elif counting and fmt.family == "fixed":
         out, rep = _counts.fixed_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     else:

@@ -25,7 +25,7 @@ from ..rounding import Rounding, mode_flags
 from ..stochastic import StochasticArgs
 from . import block as block_casts
 from . import fixed, floating, posit
-from .common import NO_RANDOM_BITS, kernel_input, kernel_random_bits
+from .common import NO_RANDOM_BITS, code_dtype, kernel_input, kernel_random_bits
 
 _DBL_MAX_BITS = int(np.array(np.finfo(np.float64).max).view(np.int64))
 _INF_BITS = int(np.array(np.inf).view(np.int64))
@@ -278,20 +278,21 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
-def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic) -> tuple:
-    """(``posit.round_float``'s result, its CastReport): float32 inputs of a format float32
-    holds, in a deterministic mode, round and count in one pass
-    (``kernels.report.count_posit_round32``); the others count after the cast (``posit_report``)."""
+def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:
+    """(``posit.round_float``'s or ``posit.encode_float``'s result, its CastReport): float32
+    inputs of a format float32 holds, in a deterministic mode, round (and code) and count in
+    one pass (``kernels.report.count_posit_round32``, ``count_posit_encode32``); the others
+    return no report (None: the caller counts after the cast, ``posit_report``)."""
     if stochastic is not None or x.dtype != np.float32 or posit.cast_domain64(fmt, False, False):
-        y = posit.round_float(x, fmt, mode, overflow, nan, stochastic)
-        return y, posit_report(x, y, fmt)
+        return (posit.encode_float if want_code else posit.round_float)(x, fmt, mode, overflow, nan, stochastic), None
     flat = kernel_input(x, np.float32)
     if overflow == "raise":
         posit.check_overflow(flat, fmt)
-    out = np.empty(flat.size, np.float32)
+    out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
     lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
                   for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
-    chunks = run_chunked(kern.count_posit_round32, flat.view(np.uint32), out.view(np.uint32), fmt.nbits, fmt.es,
+    kernel = kern.count_posit_encode32 if want_code else kern.count_posit_round32
+    chunks = run_chunked(kernel, flat.view(np.uint32), out if want_code else out.view(np.uint32), fmt.nbits, fmt.es,
                          mode_flags(mode), lim32, pass_start=True)
     return out.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 

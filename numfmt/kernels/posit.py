@@ -58,7 +58,7 @@ from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
 from .arith import odd_sum_bits
-from .floating import COUNT_BLOCK, U32, U64, fma_odd32, sqrt_odd32
+from .floating import CODE_TILE, U32, U64, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 from .prefetch import prefetch_ahead
 from .vectors import wide_vectors
@@ -73,7 +73,7 @@ EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all 
 EXP64 = 0x7FF << 52
 I32 = np.int32
 K0, K1, K2, K23, K31, K127 = (np.int32(v) for v in (0, 1, 2, 23, 31, 127))   # int32 constants
-MAG32, SIGN32 = np.int32(LOW31), np.int32(-(1 << 31))
+MAG32, SIGN32, FRAC32 = np.int32(LOW31), np.int32(-(1 << 31)), np.int32((1 << 23) - 1)
 
 
 @inner_inline
@@ -383,19 +383,41 @@ def _fast_args32(n, es, p, dom64):
 
 
 @inner_inline
-def _grid32(a, c):
+def _grid32(a, c, below):
     """(s, kr, fb, sh, outside) of a float32 magnitude a (int32 bits), c = ``_fast_args32``:
     its scale s, regime value kr, the posit's fraction bits fb at that scale and the sh = 23 -
     fb float32 fraction bits below them (0..23 in the binades of ``_fast_range``; garbage
     elsewhere, which callers mask to 31 bits), and ``outside`` as ``_fast_grid``'s (one
-    unsigned compare for the binades)."""
+    unsigned compare for the binades). ``below`` (else None: ``_code_shift``) makes sh of
+    its own: the codes' max(23 - fb, 0), for formats with more fraction bits than float32
+    (posit32); the value casts' formats have none (the clamp cost them 5%)."""
     top, es, flags, e_lo, e_hi = c
     E = I32(a >> K23)
     s = I32(E - K127)
     kr = I32(s >> (es & K31))
     fb = I32(I32(top - K2) - I32(kr ^ I32(kr >> K31)))  # the regime: kr + 2 bits, or 1 - kr = 2 + ~kr
     outside = np.uint32(E - e_lo) > np.uint32(e_hi - e_lo)
-    return s, kr, fb, I32(K23 - fb), outside & (a != K0)
+    return s, kr, fb, I32(K23 - fb) if below is None else below(fb), outside & (a != K0)
+
+
+@inner_inline
+def _code_shift(fb):
+    """``_grid32``'s sh for codes: max(23 - fb, 0) (a float32 input is on the grid of a
+    posit with fb >= 23 fraction bits)."""
+    return I32(maximum(I32(K23 - fb), K0))
+
+
+@inner_inline
+def _fast_sum32(b, c, below):
+    """(a, t, kr, fb, sh, outside) of the float trick for the float32 bits b (int32), c =
+    ``_fast_args32``: |b|'s bits a, t = a plus the mode's rounding bias below its sh discarded
+    bits (t >> sh: the magnitude's rounded position on the grid), and kr, fb, sh, outside as
+    ``_grid32``'s (``below`` as there)."""
+    a = I32(b & MAG32)
+    s, kr, fb, sh, outside = _grid32(a, c, below)
+    last = I32(s & K1) if c[1] != K0 else I32(kr < K0)
+    lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
+    return a, I32(a + _bias32(b < K0, lsb, sh, c[2])), kr, fb, sh, outside
 
 
 @inner_inline
@@ -403,48 +425,117 @@ def _fast_value32(bits, c):
     """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
     ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
     counts are masked to 31, so that LLVM keeps 32-bit lanes (twice as many per register)."""
+    return shifted_value32(bits, c, None)
+
+
+@inner_inline
+def shifted_value32(bits, c, below):
+    """``_fast_value32`` with ``_grid32``'s ``below`` (``_code_shift``: the value whose code
+    ``_fast_code32`` gives, both from one ``_fast_sum32``)."""
     b = I32(bits)
-    a = I32(b & MAG32)
-    s, kr, fb, sh, outside = _grid32(a, c)
-    last = I32(s & K1) if c[1] != K0 else I32(kr < K0)
-    lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
-    out = I32(I32(I32(a + _bias32(b < K0, lsb, sh, c[2])) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    a, t, _, _, sh, outside = _fast_sum32(b, c, below)
+    out = I32(I32(t & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
     return (out if a != K0 else K0), outside
 
 
 @inner_inline
-def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args):
+def _fast_code32(bits, c):
+    """(code, outside): the posit code, an int32 two's complement (the caller keeps its n
+    bits), of the float trick's rounding of a float32 input (bits in int32 range) inside
+    ``_fast_range`` (garbage, but defined, outside), c = ``_fast_args32``; int32 lanes as
+    ``_fast_value32``. Codes of consecutive posits are consecutive integers, so the code is
+    the code of the binade's first value plus the rounded grid position above it: a carry out
+    of the binade lands on the next code. A binade of scale s = kr * 2**es + e starts at the
+    regime's bits (kr >= 0: kr + 1 ones and a zero, 2**(n-1) - 2**(n-2-kr) with the fields
+    below it; kr < 0: -kr zeros and a one, 2**(n-2+kr)) plus e << fb; the grid position is
+    (t >> sh) << (fb - 23 if fb > 23) less the binade's exponent field E = s + 127 shifted
+    alike (E << fb), so e - E = -(127 + (kr << es)). Every intermediate is below 2**31."""
+    b = I32(bits)
+    a, t, kr, fb, sh, outside = _fast_sum32(b, c, _code_shift)
+    start = I32(_regime32(kr, I32(c[0] + c[1])) - I32(I32(K127 + I32(kr << (c[1] & K31))) << (fb & K31)))
+    mag = I32(start + I32(I32(t >> (sh & K31)) << (maximum(I32(fb - K23), K0) & K31)))
+    return ((I32(-mag) if b < K0 else mag) if a != K0 else K0), outside
+
+
+@inner_inline
+def _regime32(kr, top):
+    """The code of the first posit of regime kr, int32 (top = n - 1): kr >= 0 (kr + 1 ones and
+    a zero) 2**(n-1) - 2**(n-2-kr), kr < 0 (-kr zeros and a one) 2**(n-2+kr)."""
+    return I32(I32(K1 << (top & K31)) - I32(K1 << (I32(I32(top - K1) - kr) & K31))) if kr >= K0 else \
+        I32(K1 << (I32(I32(top - K1) + kr) & K31))
+
+
+@inner_inline
+def value_code32(o, c):
+    """The posit code (uint32, n bits) of the float32 bits o (uint32) of a posit value of a
+    format that float32 holds (or of NaN: NaR), c = ``_fast_args32``: the regime's code
+    (``_regime32``), then the exponent e's bits (its low -fb bits are zero where the code cuts
+    them, fb < 0) and o's fraction bits above its 23 - fb zero ones, branch-free; int32 lanes."""
+    b = I32(o)
+    a = I32(b & MAG32)
+    top, es = I32(c[0] + c[1]), c[1]
+    s = I32(I32(a >> K23) - K127)
+    kr = I32(s >> (es & K31))
+    fb = I32(I32(c[0] - K2) - I32(kr ^ I32(kr >> K31)))
+    e = I32(s & I32(I32(K1 << (es & K31)) - K1))
+    ex = I32(e << (fb & K31)) if fb >= K0 else I32(e >> (I32(-fb) & K31))
+    mag = I32(I32(_regime32(kr, top) + ex) + I32(I32(a & FRAC32) >> (I32(K23 - fb) & K31)))
+    code = U32(U32(I32(-mag) if b < K0 else mag) & U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(top))))
+    return U32(U32(1) << U32(top)) if a > EXP32 else (code if a != K0 else U32(0))
+
+
+@inner_inline
+def _as_value(o, mask):
+    """The result of ``_cast_all``'s first pass for value casts: the float bits o themselves."""
+    return o
+
+
+@inner_inline
+def _as_code(o, mask):
+    """The result of ``_cast_all``'s first pass for code casts: the code o's n bits (mask =
+    2**n - 1, uint32)."""
+    return U32(U32(o) & mask)
+
+
+@inner_inline
+def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args, finish):
     """out[i] = ``cast_one`` of the input ``source(src, i)`` (float bit patterns as int64) in
-    the deterministic mode p, branch-free (LLVM vectorizes it). Values take two passes: the
-    float trick (``fast``: ``_fast_value`` or ``_fast_value32``, with the constants
-    ``fast_args``) for every element, then ``cast_one`` for the elements outside
-    ``_fast_range`` (NaN, Inf, subnormals, the extreme binades; zeros are fast)."""
+    the deterministic mode p, by blocks of CODE_TILE elements, branch-free (LLVM vectorizes
+    it): first the float trick (``fast``: ``_fast_value`` or ``_fast_value32``, with the
+    constants ``fast_args``) for every element, its result finished (``finish``: the value
+    bits themselves, ``_as_value``, or their code, ``_as_code``), then, in a block that has
+    some, ``cast_one`` for the elements outside ``_fast_range`` (NaN, Inf, subnormals, the
+    extreme binades; zeros are fast) while the block is in L1 (posit8, 4M standard normal
+    float32 of which about 50 lie below minpos, 1 thread: 1.72 ms; 2.55 ms by blocks of
+    COUNT_BLOCK, 3.35 ms by a second pass over every element; 1.64 ms without those 50)."""
     q = cast_params(n, es)
-    if want_code:
-        for i in range(out.size):
-            out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
-        return
     c = fast_args(n, es, p, dom_m == 52)
+    mask = U32(U32(0xFFFFFFFF) >> U32(32 - n))
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    left = 0
-    for lo in range(0, out.size, COUNT_BLOCK):    # counted in uint32 lanes (see round_nearest32)
-        block_left = U32(0)
+    for lo in range(0, out.size, CODE_TILE):
+        hi = minimum(lo + CODE_TILE, out.size)
+        left = U32(0)
         # (an unsigned index has no negative-index wraparound: with one, AVX-512 builds of this
         # loop gathered and scattered every element, 2.8x slower)
-        for i in range(U64(lo), U64(minimum(lo + COUNT_BLOCK, out.size))):
-            out[i], outside = fast(source(src, i), c)
-            block_left = U32(block_left + U32(outside))
-        left += block_left
-    if left:                                      # find them (a small loop), then round them
-        where_ = empty(left, np.int64)
-        k = 0
-        for i in range(out.size):
+        for i in range(U64(lo), U64(hi)):
+            o, outside = fast(source(src, i), c)
+            out[i] = finish(o, mask)
+            left = U32(left + U32(outside))
+        for i in range(lo, hi if left else lo):
             if fast(source(src, i), c)[1]:
-                where_[k] = i
-                k += 1
-        for j in range(k):
-            i = where_[j]
-            out[i] = cast_one(source(src, i), q, p, dom_m, VALUE, DETERMINISTIC, NO_RND, NO_SR)
+                out[i] = cast_one(source(src, i), q, p, dom_m, want_code, DETERMINISTIC, NO_RND, NO_SR)
+                left -= U32(1)
+                if not left:
+                    break
+
+
+@inner_inline
+def _code_every(source, src, out, n, es, p, dom_m):
+    """out[i] = the code of ``cast_one`` of every input ``source(src, i)`` in the deterministic
+    mode p (float64 inputs: no int64 twin of ``_code32``)."""
+    q = cast_params(n, es)
+    for i in range(out.size):
+        out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
 
 
 @inner_inline
@@ -454,7 +545,7 @@ def _fast_sr_value32(bits, rnd, zk, k, c):
     top sh bits are the bias (rnd unused)."""
     b = I32(bits)
     a = I32(b & MAG32)
-    _, _, _, sh, outside = _grid32(a, c)
+    _, _, _, sh, outside = _grid32(a, c, None)
     bias = I32(np.uint32(np.uint32(zk) >> np.uint32(1)) >> np.uint32(np.uint32(K31 - sh) & np.uint32(31)))
     out = I32(I32(I32(a + bias) & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
     return (out if a != K0 else K0), outside
@@ -570,25 +661,25 @@ def round64_rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every):
 @nb.njit(cache=True, nogil=True)
 def fast_round32(x_bits, out_bits, n, es, p):
     """round32 for deterministic modes, float32 bits in and out (formats that fit float32)."""
-    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM32, VALUE, _fast_value32, _fast_args32)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM32, VALUE, _fast_value32, _fast_args32, _as_value)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_round64(x_bits, out_bits, n, es, p):
     """round64 for deterministic modes."""
-    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM64, VALUE, _fast_value, _fast_args)
+    _cast_all(_float_input, x_bits, out_bits, n, es, p, DOM64, VALUE, _fast_value, _fast_args, _as_value)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode32(x_bits, out, n, es, p):
     """encode32 for deterministic modes (formats with (n - 2) * 2**es <= 126)."""
-    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE, _fast_value, _fast_args)
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE, _fast_code32, _fast_args32, _as_code)
 
 
 @nb.njit(cache=True, nogil=True)
 def fast_encode64(x_bits, out, n, es, p):
     """encode64 for deterministic modes."""
-    _cast_all(_float_input, x_bits, out, n, es, p, DOM64, CODE, _fast_value, _fast_args)
+    _code_every(_float_input, x_bits, out, n, es, p, DOM64)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -765,14 +856,14 @@ def sum_round(a, out_bits, start, b, sign, n, es, p):
     """out_bits[i] = float64 bits of a[i] + sign * b[start + i] (float64 values, sign +-1.0)
     rounded once to posit<n, es>, deterministic mode p."""
     _cast_all(_sum_input, (a, b[start:start + a.size], sign), out_bits, n, es, p, DOM64, VALUE, _fast_value,
-              _fast_args)
+              _fast_args, _as_value)
 
 
 @nb.njit(cache=True, nogil=True)
 def product_round(a, out_bits, start, b, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] rounded once (products exact in float64)."""
     _cast_all(_product_input, (a, b[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE, _fast_value,
-              _fast_args)
+              _fast_args, _as_value)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -780,7 +871,7 @@ def fma_round(a, out_bits, start, b, c, n, es, p):
     """out_bits[i] = float64 bits of a[i] * b[start + i] + c[start + i] rounded once (products
     exact in float64)."""
     _cast_all(_fma_input, (a, b[start:start + a.size], c[start:start + a.size]), out_bits, n, es, p, DOM64, VALUE,
-              _fast_value, _fast_args)
+              _fast_value, _fast_args, _as_value)
 
 
 KERNELS = {"add": add_kernel, "sub": sub_kernel, "mul": mul_kernel, "div": div_kernel, "fma": fma_kernel,
@@ -806,7 +897,7 @@ def _off_grid32(x, c):
     """Whether the float32 x (int32 bits) needs ``is_value``: it lies outside ``_fast_value32``'s
     binades (zeros aside), or has fraction bits below the posit's there (not a value)."""
     a = I32(x & MAG32)
-    _, _, _, sh, outside = _grid32(a, c)
+    _, _, _, sh, outside = _grid32(a, c, None)
     return outside | (I32(a & I32(I32(K1 << (sh & K31)) - K1)) != K0)
 
 
