@@ -143,6 +143,29 @@ def draw_tops(buf, tops, seed, first, count, k):
 
 
 @nb.njit(inline="always")
+def draw_many_tops(big, buf, tops, seed, first, count, k):
+    """``draw_tops``' zs for any count: the random bits of elements first .. first + count - 1
+    each at the top of a uint32, as a uint32 array viewing big (uint64, at least count // 2 +
+    2 long). For k <= 32 one ``draw_words`` call draws them all into big (no copy); for k > 32
+    ``draw_tops`` draws them by blocks (buf and tops its scratch) and they are copied."""
+    words = view_as(big, np.uint32)
+    if k > 32:
+        for lo in range(0, count, DRAW_BLOCK):
+            zs = draw_tops(buf, tops, seed, first + lo, min(DRAW_BLOCK, count - lo), k)[0]
+            into = words[lo:lo + zs.size]
+            for j in range(zs.size):            # (a loop: a slice assignment was 3x slower)
+                into[j] = zs[j]
+        return words[:count]
+    off = draw_words(big, seed, first, count, k)
+    zs = words[off:off + count]
+    if k < 32:
+        topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32(32 - k))
+        for j in range(count):
+            zs[j] &= topk
+    return zs
+
+
+@nb.njit(inline="always")
 def drawn_bits(buf, words, off, j, k):
     """The k random bits of element j of a block drawn by ``draw_words``, as int64 (a select,
     not a branch, on k: a branch would have LLVM compile the caller's loop twice)."""

@@ -63,7 +63,7 @@ def test_kernels_compile_once_per_argument_type():
     the arithmetic kernels once per rounding (deterministic or stochastic: random bits travel as
     one writable int64 array, empty for the seed), and report=True's stand-in shares them
     (writable operands); posit arithmetic once per op for every width (a read-only empty table
-    beyond 16 bits), stochastic posit encode once per input dtype (uint32 codes, narrowed
+    beyond 16 bits), stochastic posit encode of float64 inputs once (uint32 codes, narrowed
     after), and a sum shares each order's kernel with dots (its second operand an array without
     rows). Before the normalization the tour compiled 39 specializations without the
     non-native inputs (which crashed), and binary16 add three (no random bits, seeded,

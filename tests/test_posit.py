@@ -24,7 +24,7 @@ from hypothesis import given, settings, strategies as st
 
 import numfmt as nf
 from numfmt import reference_posit as ref
-from numfmt.casts.posit import float32_domain, round_sr
+from numfmt.casts.posit import cast_sr, float32_domain
 from numfmt.kernels import exact
 from numfmt.kernels import posit as kern
 from numfmt.formats.posit import PositFormat, posit_value
@@ -332,9 +332,8 @@ def test_cast_kernels_equal_round_exact(fmt):
     the float32 codes of a format with more fraction bits than float32, ``_fast_code32``'s
     left shift.)"""
     rng = np.random.default_rng(fmt.nbits)
-    for itype, ftype, fast_encode, encode, fast_round, rnd in (
-            (np.int32, np.float32, kern.fast_encode32, kern.encode32, kern.fast_round32, round_sr),
-            (np.int64, np.float64, kern.fast_encode64, kern.encode64, kern.fast_round64, round_sr)):
+    for itype, ftype, fast_encode, fast_round in ((np.int32, np.float32, kern.fast_encode32, kern.fast_round32),
+                                                  (np.int64, np.float64, kern.fast_encode64, kern.fast_round64)):
         if itype == np.int32 and not float32_domain(fmt):
             continue
         info = np.iinfo(itype)
@@ -355,23 +354,26 @@ def test_cast_kernels_equal_round_exact(fmt):
                 codes = np.empty(bits.size, np.int64)
                 values = np.empty_like(bits)
                 if mode == 6:
-                    encode(bits, codes, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule))
+                    cast_sr(bits, codes, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule), True)
                 else:
                     fast_encode(bits, codes, fmt.nbits, fmt.es, p)
                 np.testing.assert_array_equal(codes, expected, err_msg=f"mode {mode} k {k}")
-                if itype == np.int64 or fmt.fits_float32():
+                fits = itype == np.int64 or fmt.fits_float32()
+                if fits:
                     if mode == 6:
-                        rnd(bits, values, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule))
+                        cast_sr(bits, values, 0, rand, np.uint64(0), fmt.nbits, fmt.es, p, (k, rule), False)
                     else:
                         fast_round(bits, values, fmt.nbits, fmt.es, p)
                     want = nf.decode(expected.astype(np.uint64 if fmt.nbits > 16 else np.uint16), fmt, ftype)
                     np.testing.assert_array_equal(values, want.view(itype), err_msg=f"mode {mode} k {k}")
-                    if mode == 6:   # seeded: SplitMix64 numbers start .. start + n - 1 of the seed
-                        seeded = np.empty_like(bits)
-                        rnd(bits, seeded, 77, np.empty(0, np.int64), np.uint64(9), fmt.nbits, fmt.es, p, (k, rule))
-                        rnd(bits, values, 0, random_bits(9, bits.size, k, start=77), np.uint64(0), fmt.nbits,
-                            fmt.es, p, (k, rule))
-                        np.testing.assert_array_equal(seeded, values, err_msg=f"seeded, k {k}")
+                for out, want_code in ((codes, True), (values, False)) if mode == 6 else ():
+                    if want_code or fits:   # seeded: SplitMix64 numbers start .. start + n - 1 of the seed
+                        seeded = np.empty_like(out)
+                        cast_sr(bits, seeded, 77, np.empty(0, np.int64), np.uint64(9), fmt.nbits, fmt.es, p, (k, rule),
+                                want_code)
+                        cast_sr(bits, out, 0, random_bits(9, bits.size, k, start=77), np.uint64(0), fmt.nbits,
+                                fmt.es, p, (k, rule), want_code)
+                        np.testing.assert_array_equal(seeded, out, err_msg=f"seeded, k {k}, codes {want_code}")
 
 
 @pytest.mark.slow

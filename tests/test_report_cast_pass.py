@@ -356,28 +356,51 @@ def test_added_counts_take_the_registered_formats():
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_one_pass_posit_counts_equal_the_counting_pass(data):
-    """Posit formats that float32 holds, every deterministic mode: the one-pass kernel's results,
-    counts and first indices equal the plain cast's and the separate pass'
+    """Posit formats that float32 holds, every deterministic mode and seeded stochastic rounding
+    (sr_bits 3, 32 and 40: ``numfmt.random.draw_many_tops``' paths): the one-pass kernels'
+    results, counts and first indices equal the plain cast's and the separate pass'
     (``casts.report.posit_report``), on random bit patterns and spread values."""
     from numfmt.testing import posit_formats
     fmt = data.draw(posit_formats(max_bits=32).filter(lambda f: f.fits_float32()))
-    mode = data.draw(st.sampled_from(MODES[:-1]))
+    mode = data.draw(st.sampled_from(MODES))
+    sr = dict(seed=data.draw(st.integers(0, 99)), sr_bits=data.draw(st.sampled_from([3, 32, 40]))) \
+        if mode == "stochastic" else {}
     x = _bit_patterns(data.draw(st.integers(0, 1000)), data.draw(st.sampled_from([50, 40000])))
     if data.draw(st.booleans()):
         x = np.concatenate([np.ones(40000, np.float32), x])
-    y, rep = nf.round(x, fmt, mode, report=True)
-    plain = nf.round(x, fmt, mode)
+    y, rep = nf.round(x, fmt, mode, report=True, **sr)
+    plain = nf.round(x, fmt, mode, **sr)
     np.testing.assert_array_equal(y, plain)
     ref = cast_report.posit_report(x, plain, fmt)
     assert rep == ref and rep.first == ref.first
-    codes, coded = nf.encode(x, fmt, mode, report=True)         # (``count_posit_encode32``)
-    np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode))
+    codes, coded = nf.encode(x, fmt, mode, report=True, **sr)   # (``count_posit_encode32``, ``count_posit_sr_encode32``)
+    np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, **sr))
     assert coded == ref and coded.first == ref.first
 
 
+@pytest.mark.parametrize("sr_bits", [3, 32, 40])
+@pytest.mark.parametrize("fmt", ["posit16", "posit<10,1>"])
+def test_one_pass_posit_sr_equals_the_plain_cast(fmt, sr_bits):
+    """Seeded stochastic rounding of each random-bit width ``numfmt.random.draw_many_tops``
+    treats apart (a mask below 32 bits, pairs of elements per draw up to 32, a copy above):
+    the one-pass kernels' values and codes are the plain casts', their counts the separate
+    pass'."""
+    x = np.concatenate([_bit_patterns(sr_bits, 5000),
+                        np.random.default_rng(sr_bits).standard_normal(70001).astype(np.float32)])
+    sr = dict(rounding="stochastic", seed=11, sr_bits=sr_bits)
+    y, rep = nf.round(x, fmt, report=True, **sr)
+    codes, coded = nf.encode(x, fmt, report=True, **sr)
+    plain = nf.round(x, fmt, **sr)
+    np.testing.assert_array_equal(y, plain)
+    np.testing.assert_array_equal(codes, nf.encode(x, fmt, **sr))
+    ref = cast_report.posit_report(x, plain, nf.format(fmt))
+    assert rep == ref == coded and rep.first == ref.first == coded.first
+
+
 @pytest.mark.parametrize("cast", [nf.round, nf.encode], ids=["round", "encode"])
-@pytest.mark.parametrize("fmt", ["posit8", FloatFormat(5, 2, subnormals=False)], ids=str)
-def test_one_pass_fixes_special_elements_in_any_block(cast, fmt):
+@pytest.mark.parametrize("fmt, sr", [("posit8", {}), ("posit8", dict(rounding="stochastic", seed=4, sr_bits=5)),
+                                     (FloatFormat(5, 2, subnormals=False), {})], ids=str)
+def test_one_pass_fixes_special_elements_in_any_block(cast, fmt, sr):
     """The one-pass tiles fix their special elements (posits: outside the float trick's
     binades; floats: NaN, Inf) only in the blocks of SCAN_BLOCK elements that have some
     (``kernels.report._tile32``; the float format: ``count_nearest32``'s, no subnormals):
@@ -389,8 +412,8 @@ def test_one_pass_fixes_special_elements_in_any_block(cast, fmt):
     ends = np.array([0, SCAN_BLOCK - 1, 3 * SCAN_BLOCK, 5 * SCAN_BLOCK - 1, CAST_TILE - 1, CAST_TILE,
                      CAST_TILE + 7 * SCAN_BLOCK, 2 * CAST_TILE + 2 * SCAN_BLOCK - 1, x.size - 1])
     x[ends] = np.float32([1e-30, -np.inf, 3e30, np.nan, -1e-25, 2e-38, -5e20, np.inf, 1e-20])
-    got, rep = cast(x, fmt, report=True)
-    plain = cast(x, fmt)
+    got, rep = cast(x, fmt, report=True, **sr)
+    plain = cast(x, fmt, **sr)
     np.testing.assert_array_equal(got, plain)
     values = plain if cast is nf.round else nf.decode(plain, fmt, np.float32)
     ref = (cast_report.posit_report(x, values, nf.format(fmt)) if fmt == "posit8" else

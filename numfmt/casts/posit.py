@@ -18,9 +18,9 @@ from ..rounding import Rounding, mode_flags
 from ..parallel import run_chunked
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
-_DOMAINS = {False: (np.float32, np.int32, kern.encode32),
-            True: (np.float64, np.int64, kern.encode64)}   # by dom64 (float64 input)
-_ROUND_SR = {False: (kern.round32, kern.round32_rest), True: (kern.round64, kern.round64_rest)}
+_DOMAINS = {False: (np.float32, np.int32), True: (np.float64, np.int64)}   # by dom64 (float64 input)
+_SR = {(False, False): (kern.round32, kern.round32_rest), (True, False): (kern.round64, kern.round64_rest),
+       (False, True): (kern.encode32, kern.encode32_rest)}      # by (dom64, want_code)
 
 
 def float32_domain(fmt: PositFormat) -> bool:
@@ -64,10 +64,10 @@ def decode_table(fmt: PositFormat, dtype: np.dtype) -> np.ndarray:
 
 
 def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stochastic, want_code: bool):
-    """Deterministic modes take the two-pass fast kernels, stochastic rounding the general ones.
+    """Deterministic modes take the two-pass fast kernels, stochastic rounding ``cast_sr``.
     Rounded values come out in the input's float type, float64 where float32 cannot hold fmt."""
     dom64 = cast_domain64(fmt, x.dtype == np.float64, want_code)
-    ftype, itype, encode_kernel = _DOMAINS[dom64]
+    ftype, itype = _DOMAINS[dom64]
     flat = kernel_input(x, ftype)
     if overflow == "raise":
         check_overflow(flat, fmt)
@@ -80,27 +80,32 @@ def _cast(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, stocha
         run_chunked(fast, flat.view(itype), target, fmt.nbits, fmt.es, p)
     else:
         seed, sr_bits, sr_rule, rand = stochastic
-        narrow_codes = want_code and out.dtype.itemsize < 4
-        if narrow_codes:        # into uint32, then narrowed: one compiled kernel for every width
+        narrow_codes = want_code and dom64 and out.dtype.itemsize < 4
+        if narrow_codes:    # into uint32, then narrowed: one compiled encode64 for every width
             target = np.empty(flat.size, np.uint32)     # (per-element cast_one dominates the astype)
-        run_chunked(encode_kernel if want_code else round_sr, flat.view(itype), target,
-                    kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es, p,
-                    (int(sr_bits), int(sr_rule == "nearest")), pass_start=True, offset=stochastic.start)
+        run_chunked(cast_sr, flat.view(itype), target, kernel_random_bits(rand), np.uint64(seed), fmt.nbits, fmt.es,
+                    p, (int(sr_bits), int(sr_rule == "nearest")), want_code, pass_start=True,
+                    offset=stochastic.start)
         if narrow_codes:
             out = target.astype(out.dtype)
     return out.reshape(x.shape)
 
 
-def round_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr) -> None:
-    """out_bits = x_bits (float32 or float64 bits, int32 / int64) rounded stochastically to
-    posit<n, es> (a format whose values their float type holds), element i with random number
-    start + i (explicit ones: ``rand`` not empty; sr = (sr_bits, sr_rule == "nearest")): the
-    fast pass (``kernels.posit.round32`` / ``round64``) where it serves, then the kernel for
-    the rest (compiled at the first call that needs it)."""
-    fast, rest = _ROUND_SR[x_bits.dtype == np.int64]
+def cast_sr(x_bits, out, start, rand, seed, n, es, p, sr, want_code: bool) -> None:
+    """out = x_bits (float32 or float64 bits, int32 / int64) rounded stochastically to
+    posit<n, es>: their codes (want_code) or their values' bits (a format whose values their
+    float type holds), element i with random number start + i (explicit ones: ``rand`` not
+    empty; sr = (sr_bits, sr_rule == "nearest")): the fast pass (``kernels.posit.round32``,
+    ``round64``, ``encode32``) where it serves, then the kernel for the rest (compiled at the
+    first call that needs it); float64 codes every element by ``kernels.posit.encode64``."""
+    dom64 = x_bits.dtype == np.int64
+    if want_code and dom64:
+        kern.encode64(x_bits, out, start, rand, seed, n, es, p, sr)
+        return
+    fast, rest = _SR[dom64, want_code]
     every = rand.size > 0 or sr[1] != 0
-    if every or fast(x_bits, out_bits, start, seed, n, es, p, sr[0]):
-        rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every)
+    if every or fast(x_bits, out, start, seed, n, es, p, sr[0]):
+        rest(x_bits, out, start, rand, seed, n, es, p, sr, every)
 
 
 def round_float(x: np.ndarray, fmt: PositFormat, mode: Rounding, overflow: str, nan: str,

@@ -280,10 +280,13 @@ def posit_report(x: np.ndarray, y: np.ndarray, fmt) -> CastReport:
 
 def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:
     """(``posit.round_float``'s or ``posit.encode_float``'s result, its CastReport): float32
-    inputs of a format float32 holds, in a deterministic mode, round (and code) and count in
-    one pass (``kernels.report.count_posit_round32``, ``count_posit_encode32``); the others
-    return no report (None: the caller counts after the cast, ``posit_report``)."""
-    if stochastic is not None or x.dtype != np.float32 or posit.cast_domain64(fmt, False, False):
+    inputs of a format float32 holds, in a deterministic mode or seeded stochastic rounding
+    with sr_rule "add", round (and code) and count in one pass (``kernels.report``'s
+    ``count_posit_round32``, ``count_posit_encode32``, ``count_posit_sr_round32``,
+    ``count_posit_sr_encode32``); the others return no report (None: the caller counts after
+    the cast, ``posit_report``)."""
+    seeded = stochastic is not None and stochastic[3] is None and stochastic[2] == "add"     # (no explicit bits)
+    if (stochastic is not None and not seeded) or x.dtype != np.float32 or posit.cast_domain64(fmt, False, False):
         return (posit.encode_float if want_code else posit.round_float)(x, fmt, mode, overflow, nan, stochastic), None
     flat = kernel_input(x, np.float32)
     if overflow == "raise":
@@ -291,9 +294,16 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
     lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
                   for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
-    kernel = kern.count_posit_encode32 if want_code else kern.count_posit_round32
-    chunks = run_chunked(kernel, flat.view(np.uint32), out if want_code else out.view(np.uint32), fmt.nbits, fmt.es,
-                         mode_flags(mode), lim32, pass_start=True)
+    target = out if want_code else out.view(np.uint32)
+    if seeded:
+        kernel = kern.count_posit_sr_encode32 if want_code else kern.count_posit_sr_round32
+        seed, sr_bits = stochastic[:2]
+        chunks = run_chunked(kernel, flat.view(np.uint32), target, np.uint64(seed), fmt.nbits, fmt.es,
+                             mode_flags(mode), (int(sr_bits), 0), lim32, pass_start=True, offset=stochastic.start)
+    else:
+        kernel = kern.count_posit_encode32 if want_code else kern.count_posit_round32
+        chunks = run_chunked(kernel, flat.view(np.uint32), target, fmt.nbits, fmt.es, mode_flags(mode), lim32,
+                             pass_start=True)
     return out.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 

@@ -28,7 +28,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import maximum, minimum
-from ..random import DRAW_BLOCK, element_bits, splitmix_bits
+from ..random import DRAW_BLOCK, draw_many_tops, element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
@@ -682,8 +682,8 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args, codes, of_input, of_v
     elements fixed, one by one in the blocks of SCAN_BLOCK elements that have some (a tile
     has at most 64: CAST_TILE; posit8, 4M standard normal float32 of which about 50 lie below
     minpos, 1 thread: report=True 2.1 ms; 2.9 ms one by one through each tile that had some).
-    With of_input (else None) the same pass stores codes[i] = of_input(b, *args), the code of
-    the element's result, and the fixes of_value(o, *args). Returns the tile's eight counts
+    With of_input (else None) the same pass stores codes[i] = of_input(b, index, *args), the
+    code of the element's result, and the fixes of_value(o, *args). Returns the tile's eight counts
     (an int64 array)."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     m = (U32(0), U32(0), U32(0), U32(0), U32(0), U32(0))
@@ -696,7 +696,7 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args, codes, of_input, of_v
             o, r, special = step(xb[i], start + lo + i, *args)
             ob[i] = o
             if of_input is not None:
-                cb[i] = of_input(xb[i], *args)
+                cb[i] = of_input(xb[i], start + lo + i, *args)
             m = _add_lean(m, _lean32(U32(xb[i]), o, r, lim32), special)
         marked |= U64(m[5] != before) << U64(j)
     n0, n1, n2, n3, n4, n5 = _lean_counts(m)
@@ -1131,7 +1131,7 @@ def _posit_fix(b, index, o, c, q, p):
 
 
 @inner_inline
-def _posit_input_code(b, c, q, p):
+def _posit_input_code(b, index, c, q, p):
     """The code (n bits, uint32) of the float trick's rounding of b (``_posit_step``'s args):
     ``kernels.posit._fast_code32``, garbage where the step's element is special."""
     top = I32(c[0] + c[1])                                      # n - 1
@@ -1139,7 +1139,7 @@ def _posit_input_code(b, c, q, p):
 
 
 @inner_inline
-def _posit_value_code(o, c, q, p):
+def _posit_value_code(o, c, *rest):
     """The code of the posit value o (float32 bits; ``_posit_step``'s args):
     ``kernels.posit.value_code32``."""
     return posit_kernels.value_code32(o, c)
@@ -1147,8 +1147,10 @@ def _posit_value_code(o, c, q, p):
 
 @inner_inline
 def _coded_tile32(c, xs, outs, start, codes, first, lim32, k, step, fix, args, of_input, of_value):
-    """``_tile32`` storing codes too, into codes[start - first:] (codes: a chunk's whole output,
-    first: its element 0's index)."""
+    """``_tile32`` storing codes too (of_input not None), into codes[start - first:] (codes: a
+    chunk's whole output, first: its element 0's index)."""
+    if of_input is None:
+        return _tile32(c, xs, outs, start, lim32, k, step, fix, args, codes, of_input, of_value)
     lo = start - first
     return _tile32(c, xs, outs, start, lim32, k, step, fix, args, codes[lo:lo + xs.size], of_input, of_value)
 
@@ -1177,13 +1179,90 @@ def count_posit_round32(x_bits, out_bits, start, n, es, p, lim32):
 def count_posit_encode32(x_bits, codes, start, n, es, p, lim32):
     """``kernels.posit.fast_encode32`` (float32 bits as uint32 in, codes out) counting as
     ``count_posit_round32`` counts, the codes stored by the counting pass (``_coded_tile32``)
-    while the values go to a scratch tile of CODE_TILE elements (the scan for first indices
-    reads them): 4M standard normal float32, posit16, 1 thread, CPU time, 3.9 ms where the
-    values were coded after the counts (``kernels.posit.value_code32``), the plain encode 2.5."""
+    while the values go to a scratch tile (the scan for first indices reads them): 4M
+    standard normal float32, posit16, 1 thread, CPU time: 3.4 ms; 3.9 ms where the values
+    were coded after the counts (``kernels.posit.value_code32``); the plain encode 2.5 ms."""
     c, args, k = _posit_counting(n, es, p)
     return _count32(x_bits, codes, start, lim32, _posit_code_step, args, _coded_tile32,
                     (codes, start, lim32, k, _posit_code_step, _posit_fix, args, _posit_input_code, _posit_value_code),
-                    None, p, c, CODE_TILE)
+                    None, p, c, CAST_TILE)
+
+
+@inner_inline
+def _posit_sr_result(b, zk, c, below):
+    """``_posit_step``'s triple under stochastic rounding, the bias the top bits of zk
+    (``kernels.posit.shifted_sr_value32``, ``below`` as there)."""
+    o, outside = posit_kernels.shifted_sr_value32(b, zk, c, below)
+    return U32(o), U32(b & MAG32), outside
+
+
+@inner_inline
+def _posit_drawn_step(b, index, c, q, p, seed, sr, drawn, first):
+    """``_posit_step`` under stochastic rounding (seeded, sr_rule "add"), the bias the random
+    bits drawn[index - first] (``_drawn_tile32``)."""
+    return _posit_sr_result(b, drawn[U64(index - first)], c, None)
+
+
+@inner_inline
+def _posit_drawn_code_step(b, index, c, q, p, seed, sr, drawn, first):
+    """``_posit_drawn_step`` of an encode (``_posit_code_step``'s reason)."""
+    return _posit_sr_result(b, drawn[U64(index - first)], c, posit_kernels._code_shift)
+
+
+@inner_inline
+def _posit_drawn_code(b, index, c, q, p, seed, sr, drawn, first):
+    """``_posit_input_code`` under stochastic rounding (``kernels.posit._fast_sr_code32``)."""
+    code = posit_kernels._fast_sr_code32(b, 0, drawn[U64(index - first)], 0, c)[0]
+    return U32(U32(code) & U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(I32(c[0] + c[1])))))
+
+
+@inner_inline
+def _posit_sr_fix(b, index, o, c, q, p, seed, sr, *tile):
+    """``_posit_fix`` under stochastic rounding: ``cast_one`` with the random number of
+    element index (``element_bits``), as ``kernels.posit.round32_rest`` has it."""
+    return U32(posit_kernels.cast_one(np.int64(np.int32(b)), q, p, posit_kernels.DOM32, posit_kernels.VALUE,
+                                      posit_kernels.STOCHASTIC, element_bits(None, seed, index, sr[0]), sr))
+
+
+@inner_inline
+def _drawn_tile32(c, xs, outs, start, big, buf, tops, args, codes, first, lim32, k, step, of_input):
+    """``_coded_tile32`` of a seeded stochastic posit cast (args = (c, q, p, seed, sr)): the
+    tile's random bits drawn first, at the top of a uint32 each (``numfmt.random``'s
+    ``draw_many_tops``, big, buf and tops its scratch), where the tile's steps
+    (``_posit_drawn_step``) read them."""
+    drawn = draw_many_tops(big, buf, tops, args[3], start, xs.size, args[4][0])
+    return _coded_tile32(c, xs, outs, start, codes, first, lim32, k, step, _posit_sr_fix, args + (drawn, start),
+                         of_input, _posit_value_code)
+
+
+@inner_inline
+def _count_posit_sr32(x_bits, out, start, seed, n, es, p, sr, lim32, step, of_input, cp):
+    """A seeded stochastic posit cast (sr = (sr_bits, 0): sr_rule "add") counted in one pass:
+    ``_count32`` by ``_drawn_tile32`` tiles; out the values' bits (cp None)
+    or their codes (cp: ``kernels.posit._fast_args32``; step ``_posit_drawn_code_step``,
+    of_input ``_posit_drawn_code``)."""
+    c, plain, k = _posit_counting(n, es, p)
+    args = plain + (seed, sr)
+    big = empty(CAST_TILE // 2 + 2, np.uint64)
+    buf, tops = empty(DRAW_BLOCK + 2, np.uint64), empty(DRAW_BLOCK, np.uint32)
+    # (the scan for first indices reads a step's r alone: |b|, for any rounding)
+    return _count32(x_bits, out, start, lim32, _posit_step, plain, _drawn_tile32,
+                    (big, buf, tops, args, out, start, lim32, k, step, of_input), None, p, cp, CAST_TILE)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_posit_sr_round32(x_bits, out_bits, start, seed, n, es, p, sr, lim32):
+    """``kernels.posit.round32`` and ``round32_rest`` (float32 bits in and out as uint32,
+    seeded, sr = (sr_bits, 0): sr_rule "add") counting as ``count_posit_round32`` counts."""
+    return _count_posit_sr32(x_bits, out_bits, start, seed, n, es, p, sr, lim32, _posit_drawn_step, None, None)
+
+
+@nb.njit(cache=True, nogil=True)
+def count_posit_sr_encode32(x_bits, codes, start, seed, n, es, p, sr, lim32):
+    """``kernels.posit.encode32`` and ``encode32_rest`` (float32 bits as uint32 in, codes out)
+    counting as ``count_posit_sr_round32`` counts, coding as ``count_posit_encode32``."""
+    return _count_posit_sr32(x_bits, codes, start, seed, n, es, p, sr, lim32, _posit_drawn_code_step,
+                             _posit_drawn_code, posit_kernels._fast_args32(n, es, p, False))
 
 
 @nb.njit(cache=True, nogil=True)
