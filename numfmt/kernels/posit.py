@@ -648,6 +648,15 @@ def _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code):
                     sr)
 
 
+@inner
+def seeded_value32(bits, index, seed, q, p, sr):
+    """The float32 bits of ``cast_one`` of the float32 input bits (int64) under stochastic
+    rounding with SplitMix64 number ``index`` of seed (``element_bits``): a call of its own,
+    compiled once (the counting kernels' rare path, ``kernels.report._posit_sr_fix``: inlined,
+    it added 2 s to their first call)."""
+    return cast_one(bits, q, p, DOM32, VALUE, STOCHASTIC, element_bits(None, seed, index, sr[0]), sr)
+
+
 # The stochastic casts in two kernels each (``casts.posit.cast_sr`` runs them), so that a first
 # seeded call compiles only the fast pass until an input needs more: round32 / round64 /
 # encode32 the fast pass (seeded, sr_rule "add"), returning how many elements it left,

@@ -1220,8 +1220,7 @@ def _posit_drawn_code(b, index, c, q, p, seed, sr, drawn, first):
 def _posit_sr_fix(b, index, o, c, q, p, seed, sr, *tile):
     """``_posit_fix`` under stochastic rounding: ``cast_one`` with the random number of
     element index (``element_bits``), as ``kernels.posit.round32_rest`` has it."""
-    return U32(posit_kernels.cast_one(np.int64(np.int32(b)), q, p, posit_kernels.DOM32, posit_kernels.VALUE,
-                                      posit_kernels.STOCHASTIC, element_bits(None, seed, index, sr[0]), sr))
+    return U32(posit_kernels.seeded_value32(np.int64(np.int32(b)), index, seed, q, p, sr))
 
 
 @inner_inline
