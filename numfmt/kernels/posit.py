@@ -639,6 +639,15 @@ def _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_cod
         out[i] = _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code)
 
 
+@inner_inline
+def _cast_rest_sr(x_bits, out, start, rand, seed, n, es, p, sr, every, dom_m, want_code, fast, fast_args):
+    """The second kernel of a stochastic cast: ``_cast_every_sr`` (every) or ``_cast_left_sr``."""
+    if every:
+        _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code)
+    else:
+        _cast_left_sr(x_bits, out, start, rand, seed, n, es, p, sr, dom_m, want_code, fast, fast_args)
+
+
 @inner
 def _cast_one_sr(x_bits, i, start, rand, seed, q, p, sr, dom_m, want_code):
     """``cast_one`` of x_bits[i] under stochastic rounding with random number start + i
@@ -675,10 +684,7 @@ def encode32(x_bits, out, start, seed, n, es, p, k):
 def encode32_rest(x_bits, out, start, rand, seed, n, es, p, sr, every):
     """The elements encode32 left (every=False), or every element, coded as encode32 codes
     them, element i with random number start + i."""
-    if every:
-        _cast_every_sr(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE)
-    else:
-        _cast_left_sr(x_bits, out, start, rand, seed, n, es, p, sr, DOM32, CODE, _fast_sr_code32, _fast_args32)
+    _cast_rest_sr(x_bits, out, start, rand, seed, n, es, p, sr, every, DOM32, CODE, _fast_sr_code32, _fast_args32)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -707,19 +713,14 @@ def round64(x_bits, out_bits, start, seed, n, es, p, k):
 def round32_rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every):
     """The elements round32 left (every=False), or every element, rounded as round32 rounds
     them, element i with random number start + i."""
-    if every:
-        _cast_every_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE)
-    else:
-        _cast_left_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM32, VALUE, _fast_sr_value32, _fast_args32)
+    _cast_rest_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, every, DOM32, VALUE, _fast_sr_value32,
+                  _fast_args32)
 
 
 @nb.njit(cache=True, nogil=True)
 def round64_rest(x_bits, out_bits, start, rand, seed, n, es, p, sr, every):
     """round32_rest for float64 x (as int64 bits)."""
-    if every:
-        _cast_every_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE)
-    else:
-        _cast_left_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, DOM64, VALUE, _fast_sr_value, _fast_args)
+    _cast_rest_sr(x_bits, out_bits, start, rand, seed, n, es, p, sr, every, DOM64, VALUE, _fast_sr_value, _fast_args)
 
 
 @nb.njit(cache=True, nogil=True)
