@@ -52,6 +52,10 @@ TOUR = textwrap.dedent('''
         with np.errstate(over="ignore"):
             x32 = xs.astype(np.float32)
         nf.encode(x32, fmt, overflow="saturate")         # the float32 fast kernels' codes
+        for cast in (nf.round, nf.encode) if isinstance(fmt, PositFormat) or fmt == "posit32" else ():
+            cast(x32, fmt, "stochastic", seed=1, overflow="saturate")      # the float trick's int32 lanes,
+            cast(x32, fmt, overflow="saturate", report=True)               # counted too (the float SR pairs
+            cast(x32, fmt, "stochastic", seed=1, overflow="saturate", report=True)   # wrap uint64s by design)
         nf.round(xs, fmt, "stochastic", seed=1, overflow="saturate", rng="squares", sr_bits=40 if fmt == "e4m3" else 8)
     nf.round(x[6:][np.isfinite(x[6:])], "int8", overflow="wrap")
     blocks = np.tile(x[:32] if x.size >= 32 else np.resize(x, 32), (2, 1))

@@ -72,8 +72,14 @@ NO_SR = (np.int64(1), np.int64(0))
 LOW31 = (1 << 31) - 1
 EXP32 = 0xFF << 23                  # exponent fields of float32 / float64 (all ones: Inf, NaN)
 EXP64 = 0x7FF << 52
-I32 = np.int32
+I32, I64 = np.int32, np.int64
 K0, K1, K2, K23, K31, K127 = (np.int32(v) for v in (0, 1, 2, 23, 31, 127))   # int32 constants
+# int32 lanes: Numba computes every sum of int32 numbers in int64 (it widens integer
+# arithmetic), so none overflows, and an I32 of it wraps mod 2**32, which LLVM keeps in 32-bit
+# lanes. Where a sum may pass 2**31 (posit32's codes; the garbage of lanes outside the fast
+# range, whose results are thrown away) its operands are widened with I64 in the source too,
+# so that NumPy computes it so where the kernels run as Python (NUMBA_DISABLE_JIT,
+# tests/test_no_int_overflow.py).
 MAG32, SIGN32, FRAC32 = np.int32(LOW31), np.int32(-(1 << 31)), np.int32((1 << 23) - 1)
 
 
@@ -366,7 +372,7 @@ def _bias32(neg, lsb, t, flags):
     full = I32(K1 << (t & K31))
     away = away_neg if neg else away_pos
     near = I32(maximum(I32(I32(I32(full >> K1) - K1) + I32((ties_even & lsb) | away)), K0))
-    other = I32(I32(full - K1) * (I32(K1 - lsb) if odd != K0 else away))
+    other = I32(I32(I64(full) - K1) * (I32(K1 - lsb) if odd != K0 else away))
     return near if nearest != K0 else other
 
 
@@ -418,14 +424,15 @@ def _fast_sum32(b, c, below):
     s, kr, fb, sh, outside = _grid32(a, c, below)
     last = I32(s & K1) if c[1] != K0 else I32(kr < K0)
     lsb = I32(I32(a >> (sh & K31)) & K1) if fb > K0 else last
-    return a, I32(a + _bias32(b < K0, lsb, sh, c[2])), kr, fb, sh, outside
+    return a, I32(I64(a) + _bias32(b < K0, lsb, sh, c[2])), kr, fb, sh, outside
 
 
 @inner_inline
 def _fast_value32(bits, c):
     """``_fast_value`` of a float32 input (bits in int32 range) in int32 arithmetic, c =
-    ``_fast_args32``: every intermediate fits, each step is truncated to int32 and shift
-    counts are masked to 31, so that LLVM keeps 32-bit lanes (twice as many per register)."""
+    ``_fast_args32``: in the binades of ``_fast_range`` every intermediate fits, each step is
+    truncated to int32 and shift counts are masked to 31, so that LLVM keeps 32-bit lanes
+    (twice as many per register)."""
     return shifted_value32(bits, c, None)
 
 
@@ -435,7 +442,7 @@ def shifted_value32(bits, c, below):
     ``_fast_code32`` gives, both from one ``_fast_sum32``)."""
     b = I32(bits)
     a, t, _, _, sh, outside = _fast_sum32(b, c, below)
-    out = I32(I32(t & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    out = I32(I32(t & I32(-(I64(1) << (sh & K31)))) | I32(b & SIGN32))
     return (out if a != K0 else K0), outside
 
 
@@ -450,7 +457,8 @@ def _fast_code32(bits, c):
     regime's bits (kr >= 0: kr + 1 ones and a zero, 2**(n-1) - 2**(n-2-kr) with the fields
     below it; kr < 0: -kr zeros and a one, 2**(n-2+kr)) plus e << fb; the grid position is
     (t >> sh) << (fb - 23 if fb > 23) less the binade's exponent field E = s + 127 shifted
-    alike (E << fb), so e - E = -(127 + (kr << es)). Every intermediate is below 2**31."""
+    alike (E << fb), so e - E = -(127 + (kr << es)). Where fb > 23 (posit32's codes) the two
+    terms pass 2**31 and their sum wraps to the code, mod 2**32 (``I64``)."""
     b = I32(bits)
     a, t, kr, fb, sh, outside = _fast_sum32(b, c, _code_shift)
     return _grid_code32(b, a, t, kr, fb, sh, c), outside
@@ -460,16 +468,16 @@ def _fast_code32(bits, c):
 def _grid_code32(b, a, t, kr, fb, sh, c):
     """``_fast_code32``'s code from the input bits b, a = |b| and its rounded grid position t
     >> sh (kr, fb, sh as ``_grid32``'s with ``_code_shift``), c = ``_fast_args32``."""
-    start = I32(_regime32(kr, I32(c[0] + c[1])) - I32(I32(K127 + I32(kr << (c[1] & K31))) << (fb & K31)))
-    mag = I32(start + I32(I32(t >> (sh & K31)) << (maximum(I32(fb - K23), K0) & K31)))
-    return (I32(-mag) if b < K0 else mag) if a != K0 else K0
+    start = I32(I64(_regime32(kr, I32(c[0] + c[1]))) - (I64(I32(K127 + I32(kr << (c[1] & K31)))) << (fb & K31)))
+    mag = I32(I64(start) + (I64(I32(t >> (sh & K31))) << (maximum(I32(fb - K23), K0) & K31)))
+    return (I32(-I64(mag)) if b < K0 else mag) if a != K0 else K0
 
 
 @inner_inline
 def _regime32(kr, top):
     """The code of the first posit of regime kr, int32 (top = n - 1): kr >= 0 (kr + 1 ones and
     a zero) 2**(n-1) - 2**(n-2-kr), kr < 0 (-kr zeros and a one) 2**(n-2+kr)."""
-    return I32(I32(K1 << (top & K31)) - I32(K1 << (I32(I32(top - K1) - kr) & K31))) if kr >= K0 else \
+    return I32((I64(1) << (top & K31)) - (I64(1) << (I32(I32(top - K1) - kr) & K31))) if kr >= K0 else \
         I32(K1 << (I32(I32(top - K1) + kr) & K31))
 
 
@@ -561,7 +569,7 @@ def _sr_sum32(b, zk, c, below):
     a = I32(b & MAG32)
     _, kr, fb, sh, outside = _grid32(a, c, below)
     bias = I32(np.uint32(np.uint32(zk) >> np.uint32(1)) >> np.uint32(np.uint32(K31 - sh) & np.uint32(31)))
-    return a, I32(a + bias), kr, fb, sh, outside
+    return a, I32(I64(a) + bias), kr, fb, sh, outside
 
 
 @inner_inline
@@ -569,7 +577,7 @@ def shifted_sr_value32(bits, zk, c, below):
     """``_fast_sr_value32`` with ``_grid32``'s ``below`` (as ``shifted_value32``)."""
     b = I32(bits)
     a, t, _, _, sh, outside = _sr_sum32(b, zk, c, below)
-    out = I32(I32(t & I32(-(K1 << (sh & K31)))) | I32(b & SIGN32))
+    out = I32(I32(t & I32(-(I64(1) << (sh & K31)))) | I32(b & SIGN32))
     return (out if a != K0 else K0), outside
 
 

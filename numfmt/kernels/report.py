@@ -318,7 +318,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
             lo += f_lo
             hi += f_hi
             _firsts(c, m, index, 0)        # an earlier band element may follow a first set in the scan
-        seen |= m
+            seen |= m
         _unpack(c, lo, hi)
     return c
 
