@@ -373,7 +373,7 @@ def test_one_pass_posit_counts_equal_the_counting_pass(data):
     np.testing.assert_array_equal(y, plain)
     ref = cast_report.posit_report(x, plain, fmt)
     assert rep == ref and rep.first == ref.first
-    codes, coded = nf.encode(x, fmt, mode, report=True, **sr)   # (``count_posit_encode32``, ``count_posit_sr_encode32``)
+    codes, coded = nf.encode(x, fmt, mode, report=True, **sr)   # (``count_posit_encode32``, ``_sr_encode32``)
     np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, **sr))
     assert coded == ref and coded.first == ref.first
 

@@ -548,7 +548,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args, fin
 @inner_inline
 def _code_every(source, src, out, n, es, p, dom_m):
     """out[i] = the code of ``cast_one`` of every input ``source(src, i)`` in the deterministic
-    mode p (float64 inputs: no int64 twin of ``_code32``)."""
+    mode p (float64 inputs: ``_fast_code32`` has no int64 twin)."""
     q = cast_params(n, es)
     for i in range(out.size):
         out[i] = cast_one(source(src, i), q, p, dom_m, CODE, DETERMINISTIC, NO_RND, NO_SR)
@@ -592,12 +592,12 @@ def _fast_sr_code32(bits, rnd, zk, k, c):
 
 @inner_inline
 def _fast_stochastic(x_bits, out, start, seed, n, es, p, k, dom_m, fast, fast_args, finish):
-    """The first pass of the seeded value casts under stochastic rounding with sr_rule="add"
+    """The first pass of the seeded casts under stochastic rounding with sr_rule="add"
     (k random bits): out[i] = the float trick with the random bits of number start + i as the
     bias (``fast``: ``_fast_sr_value``, ``_fast_sr_value32`` or ``_fast_sr_code32``, with the
-    constants ``fast_args``, its result finished as in ``_cast_all``); the bits drawn by blocks, ``numfmt.random.draw_tops``, the lines of a block
-    further on prefetched meanwhile, ``kernels.prefetch.prefetch_ahead``), right for the
-    elements inside ``_fast_range``; returns how many are outside (``_cast_left_sr`` rounds
+    constants ``fast_args``, its result finished as in ``_cast_all``; the bits drawn by blocks,
+    ``numfmt.random.draw_tops``, the lines of a block further on prefetched meanwhile,
+    ``kernels.prefetch.prefetch_ahead``), right for the elements inside ``_fast_range``; returns how many are outside (``_cast_left_sr`` rounds
     them). The pass never reads explicit random bits (see ``kernels.floating._stochastic_loop``:
     a loop that does can run one element at a time)."""
     c = fast_args(n, es, p, dom_m == 52)

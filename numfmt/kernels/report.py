@@ -745,9 +745,10 @@ def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, coder, p, c
     elements) rounded into a scratch tile and coded after its counts, ``coder(bits, p, cp)``
     (floats: ``code32``, cp a ``Code32``, p the ``Fast32Params``: coding in the tile's
     counting loop was no faster), or by the tile itself (coder None: posits,
-    ``_coded_tile32``). A tile of CODE_TILE elements keeps the scratch in L1 (e4m3, 4M standard normal float32, 1 thread, CPU time,
-    alternated: 2.84-3.23 -> 2.69-2.87 ms against CAST_TILE's, in L2); the seeded stochastic
-    tiles keep CAST_TILE (their blocks' overheads: 3.40-3.88 -> 3.64-3.96 ms with CODE_TILE)."""
+    ``_coded_tile32``). A tile of CODE_TILE elements keeps the scratch in L1 (e4m3, 4M
+    standard normal float32, 1 thread, CPU time, alternated: 2.84-3.23 -> 2.69-2.87 ms against
+    CAST_TILE's, in L2); the seeded stochastic tiles keep CAST_TILE (their blocks' overheads:
+    3.40-3.88 -> 3.64-3.96 ms with CODE_TILE), and so do the posits' coded tiles."""
     c = _new_counts()
     seen = np.int64(0)
     size = CAST_TILE if cp is None else coded_tile
