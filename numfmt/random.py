@@ -30,7 +30,7 @@ import numba as nb
 import numpy as np
 
 from .kernels.arrays import view_as
-from .lanes import lane, u64, where
+from .lanes import lane, minimum, u64, where
 from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -151,7 +151,7 @@ def draw_many_tops(big, buf, tops, seed, first, count, k):
     words = view_as(big, np.uint32)
     if k > 32:
         for lo in range(0, count, DRAW_BLOCK):
-            zs = draw_tops(buf, tops, seed, first + lo, min(DRAW_BLOCK, count - lo), k)[0]
+            zs = draw_tops(buf, tops, seed, first + lo, minimum(DRAW_BLOCK, count - lo), k)[0]
             into = words[lo:lo + zs.size]
             for j in range(zs.size):            # (a loop: a slice assignment was 3x slower)
                 into[j] = zs[j]
