@@ -30,7 +30,7 @@ import numba as nb
 import numpy as np
 
 from .kernels.arrays import view_as
-from .lanes import lane, minimum, u64, where
+from .lanes import lane, u64, where
 from .parallel import run_ranges
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -123,11 +123,11 @@ def pair_word(z):
 
 @nb.njit(inline="always")
 def draw_tops(buf, tops, seed, first, count, k):
-    """(zs, off): zs the random bits of elements first .. first + count - 1 (count <=
-    DRAW_BLOCK) each at the top of a uint32, the k bits, the rest clear (the top 32 of them for
-    k > 32), as a uint32 array: a view of buf (uint64, DRAW_BLOCK + 2 long), where
-    ``draw_words`` draws them, or for k > 32 of tops (uint32, DRAW_BLOCK long); off is
-    draw_words', so that ``drawn_bits`` still reads all k bits. A loop that reads zs reads one
+    """(zs, off): zs the random bits of elements first .. first + count - 1 each at the top of
+    a uint32, the k bits, the rest clear (the top 32 of them for k > 32), as a uint32 array: a
+    view of buf (uint64, at least count // 2 + 2 long, count for k > 32: the loops' blocks
+    hold DRAW_BLOCK + 2), where ``draw_words`` draws them, or for k > 32 of tops (uint32, at
+    least count long); off is draw_words', so that ``drawn_bits`` still reads all k bits. A loop that reads zs reads one
     contiguous array (a select on k between two would keep LLVM's loop to 4 lanes on AVX2)."""
     off = draw_words(buf, seed, first, count, k)
     if k > 32:
@@ -140,29 +140,6 @@ def draw_tops(buf, tops, seed, first, count, k):
         for j in range(count):
             zs[j] &= topk
     return zs, off
-
-
-@nb.njit(inline="always")
-def draw_many_tops(big, buf, tops, seed, first, count, k):
-    """``draw_tops``' zs for any count: the random bits of elements first .. first + count - 1
-    each at the top of a uint32, as a uint32 array viewing big (uint64, at least count // 2 +
-    2 long). For k <= 32 one ``draw_words`` call draws them all into big (no copy); for k > 32
-    ``draw_tops`` draws them by blocks (buf and tops its scratch) and they are copied."""
-    words = view_as(big, np.uint32)
-    if k > 32:
-        for lo in range(0, count, DRAW_BLOCK):
-            zs = draw_tops(buf, tops, seed, first + lo, minimum(DRAW_BLOCK, count - lo), k)[0]
-            into = words[lo:lo + zs.size]
-            for j in range(zs.size):            # (a loop: a slice assignment was 3x slower)
-                into[j] = zs[j]
-        return words[:count]
-    off = draw_words(big, seed, first, count, k)
-    zs = words[off:off + count]
-    if k < 32:
-        topk = np.uint32(np.uint32(0xFFFFFFFF) << np.uint32(32 - k))
-        for j in range(count):
-            zs[j] &= topk
-    return zs
 
 
 @nb.njit(inline="always")

@@ -357,7 +357,7 @@ def test_added_counts_take_the_registered_formats():
 @given(st.data())
 def test_one_pass_posit_counts_equal_the_counting_pass(data):
     """Posit formats that float32 holds, every deterministic mode and seeded stochastic rounding
-    (sr_bits 3, 32 and 40: ``numfmt.random.draw_many_tops``' paths): the one-pass kernels'
+    (sr_bits 3, 32 and 40: ``numfmt.random.draw_tops``' paths): the one-pass kernels'
     results, counts and first indices equal the plain cast's and the separate pass'
     (``casts.report.posit_report``), on random bit patterns and spread values."""
     from numfmt.testing import posit_formats
@@ -381,10 +381,11 @@ def test_one_pass_posit_counts_equal_the_counting_pass(data):
 @pytest.mark.parametrize("sr_bits", [3, 32, 40])
 @pytest.mark.parametrize("fmt", ["posit16", "posit<10,1>"])
 def test_one_pass_posit_sr_equals_the_plain_cast(fmt, sr_bits):
-    """Seeded stochastic rounding of each random-bit width ``numfmt.random.draw_many_tops``
-    treats apart (a mask below 32 bits, pairs of elements per draw up to 32, a copy above):
-    the one-pass kernels' values and codes are the plain casts', their counts the separate
-    pass'."""
+    """Seeded stochastic rounding of each random-bit width ``numfmt.random.draw_tops`` treats
+    apart (a mask below 32 bits, pairs of elements per draw up to 32, a copy above), drawn a
+    whole tile at a time (``kernels.report._drawn_tile32``; the plain casts draw blocks of
+    DRAW_BLOCK): the one-pass kernels' values and codes are the plain casts', their counts the
+    separate pass'."""
     x = np.concatenate([_bit_patterns(sr_bits, 5000),
                         np.random.default_rng(sr_bits).standard_normal(70001).astype(np.float32)])
     sr = dict(rounding="stochastic", seed=11, sr_bits=sr_bits)

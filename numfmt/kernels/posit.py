@@ -496,8 +496,14 @@ def value_code32(o, c):
     e = I32(s & I32(I32(K1 << (es & K31)) - K1))
     ex = I32(e << (fb & K31)) if fb >= K0 else I32(e >> (I32(-fb) & K31))
     mag = I32(I32(_regime32(kr, top) + ex) + I32(I32(a & FRAC32) >> (I32(K23 - fb) & K31)))
-    code = U32(U32(I32(-mag) if b < K0 else mag) & U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(top))))
+    code = as_code(I32(-mag) if b < K0 else mag, code_mask32(c))
     return U32(U32(1) << U32(top)) if a > EXP32 else (code if a != K0 else U32(0))
+
+
+@inner_inline
+def code_mask32(c):
+    """2**n - 1 (uint32) of the posit<n, es> of c = ``_fast_args32``: a code's bits."""
+    return U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(I32(c[0] + c[1]))))
 
 
 @inner_inline
@@ -507,9 +513,9 @@ def _as_value(o, mask):
 
 
 @inner_inline
-def _as_code(o, mask):
-    """The result of ``_cast_all``'s first pass for code casts: the code o's n bits (mask =
-    2**n - 1, uint32)."""
+def as_code(o, mask):
+    """The n bits (mask = 2**n - 1, uint32) of the int32 two's complement code o: how
+    ``_cast_all``'s first pass finishes a code cast."""
     return U32(U32(o) & mask)
 
 
@@ -519,7 +525,7 @@ def _cast_all(source, src, out, n, es, p, dom_m, want_code, fast, fast_args, fin
     the deterministic mode p, by blocks of CODE_TILE elements, branch-free (LLVM vectorizes
     it): first the float trick (``fast``: ``_fast_value`` or ``_fast_value32``, with the
     constants ``fast_args``) for every element, its result finished (``finish``: the value
-    bits themselves, ``_as_value``, or their code, ``_as_code``), then, in a block that has
+    bits themselves, ``_as_value``, or their code, ``as_code``), then, in a block that has
     some, ``cast_one`` for the elements outside ``_fast_range`` (NaN, Inf, subnormals, the
     extreme binades; zeros are fast) while the block is in L1 (posit8, 4M standard normal
     float32 of which about 50 lie below minpos, 1 thread: 1.72 ms; 2.55 ms by blocks of
@@ -685,7 +691,7 @@ def encode32(x_bits, out, start, seed, n, es, p, k):
     stochastically (seeded, sr_rule "add", k bits; a format with (n - 2) * 2**es <= 126),
     element i with random number start + i; returns the number of elements left to
     encode32_rest."""
-    return _fast_stochastic(x_bits, out, start, seed, n, es, p, k, DOM32, _fast_sr_code32, _fast_args32, _as_code)
+    return _fast_stochastic(x_bits, out, start, seed, n, es, p, k, DOM32, _fast_sr_code32, _fast_args32, as_code)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -746,7 +752,7 @@ def fast_round64(x_bits, out_bits, n, es, p):
 @nb.njit(cache=True, nogil=True)
 def fast_encode32(x_bits, out, n, es, p):
     """encode32 for deterministic modes (formats with (n - 2) * 2**es <= 126)."""
-    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE, _fast_code32, _fast_args32, _as_code)
+    _cast_all(_float_input, x_bits, out, n, es, p, DOM32, CODE, _fast_code32, _fast_args32, as_code)
 
 
 @nb.njit(cache=True, nogil=True)

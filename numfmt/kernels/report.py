@@ -28,7 +28,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import maximum, minimum
-from ..random import DRAW_BLOCK, draw_many_tops, element_bits, splitmix_bits
+from ..random import DRAW_BLOCK, draw_tops, element_bits, splitmix_bits
 from ..rounding import flags_of
 from . import posit as posit_kernels
 from .block import shared_exponent
@@ -1135,8 +1135,7 @@ def _posit_fix(b, index, o, c, q, p):
 def _posit_input_code(b, index, c, q, p):
     """The code (n bits, uint32) of the float trick's rounding of b (``_posit_step``'s args):
     ``kernels.posit._fast_code32``, garbage where the step's element is special."""
-    top = I32(c[0] + c[1])                                      # n - 1
-    return U32(U32(posit_kernels._fast_code32(b, c)[0]) & U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(top))))
+    return posit_kernels.as_code(posit_kernels._fast_code32(b, c)[0], posit_kernels.code_mask32(c))
 
 
 @inner_inline
@@ -1214,7 +1213,7 @@ def _posit_drawn_code_step(b, index, c, q, p, seed, sr, drawn, first):
 def _posit_drawn_code(b, index, c, q, p, seed, sr, drawn, first):
     """``_posit_input_code`` under stochastic rounding (``kernels.posit._fast_sr_code32``)."""
     code = posit_kernels._fast_sr_code32(b, 0, drawn[U64(index - first)], 0, c)[0]
-    return U32(U32(code) & U32(U32(0xFFFFFFFF) >> U32(U32(31) - U32(I32(c[0] + c[1])))))
+    return posit_kernels.as_code(code, posit_kernels.code_mask32(c))
 
 
 @inner_inline
@@ -1225,12 +1224,12 @@ def _posit_sr_fix(b, index, o, c, q, p, seed, sr, *tile):
 
 
 @inner_inline
-def _drawn_tile32(c, xs, outs, start, big, buf, tops, args, codes, first, lim32, k, step, of_input):
+def _drawn_tile32(c, xs, outs, start, buf, tops, args, codes, first, lim32, k, step, of_input):
     """``_coded_tile32`` of a seeded stochastic posit cast (args = (c, q, p, seed, sr)): the
-    tile's random bits drawn first, at the top of a uint32 each (``numfmt.random``'s
-    ``draw_many_tops``, big, buf and tops its scratch), where the tile's steps
-    (``_posit_drawn_step``) read them."""
-    drawn = draw_many_tops(big, buf, tops, args[3], start, xs.size, args[4][0])
+    tile's random bits drawn first, at the top of a uint32 each (``numfmt.random.draw_tops``,
+    buf and tops its scratch: for k <= 32 one SplitMix64 loop and no copy), where the tile's
+    steps (``_posit_drawn_step``) read them."""
+    drawn = draw_tops(buf, tops, args[3], start, xs.size, args[4][0])[0]
     return _coded_tile32(c, xs, outs, start, codes, first, lim32, k, step, _posit_sr_fix, args + (drawn, start),
                          of_input, _posit_value_code)
 
@@ -1243,11 +1242,10 @@ def _count_posit_sr32(x_bits, out, start, seed, n, es, p, sr, lim32, step, of_in
     of_input ``_posit_drawn_code``)."""
     c, plain, k = _posit_counting(n, es, p)
     args = plain + (seed, sr)
-    big = empty(CAST_TILE // 2 + 2, np.uint64)
-    buf, tops = empty(DRAW_BLOCK + 2, np.uint64), empty(DRAW_BLOCK, np.uint32)
+    buf, tops = empty(CAST_TILE + 2, np.uint64), empty(CAST_TILE, np.uint32)   # (draw_tops' scratch for a tile)
     # (the scan for first indices reads a step's r alone: |b|, for any rounding)
     return _count32(x_bits, out, start, lim32, _posit_step, plain, _drawn_tile32,
-                    (big, buf, tops, args, out, start, lim32, k, step, of_input), None, p, cp, CAST_TILE)
+                    (buf, tops, args, out, start, lim32, k, step, of_input), None, p, cp, CAST_TILE)
 
 
 @nb.njit(cache=True, nogil=True)
