@@ -83,9 +83,10 @@ class CastReport:
     element-wise operations (one result element each), "roundings" for reductions (every
     rounding they perform; integer accumulators: every fit). Block formats add ``blocks``,
     ``scale_top`` and ``scale_bottom``, and with ``per_block=True`` ``per_block`` maps every
-    count of ``FLAGS`` to an int64 array shaped like the scales. Reports add (``r1 + r2``:
-    counts summed, ``per_block`` kept only where one side has none, units joined where they
-    differ: "elements and roundings"), so a sweep can accumulate them.
+    count of ``FLAGS`` to an int32 array shaped like the scales (a block counts at most its own
+    elements). Reports add (``r1 + r2``: counts summed, ``per_block`` kept only where one side
+    has none, units joined where they differ: "elements and roundings"), so a sweep can
+    accumulate them.
 
     Example:
         >>> import numfmt as nf

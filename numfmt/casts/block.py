@@ -263,7 +263,7 @@ def _quantize_by_slabs(x, fmt: BlockFormat, mode, overflow, nan, axis: int, pad:
     for r0, stand_in in floating.odd_slabs(x, rows):
         if stand_in is None:
             return None
-        cases = None if block_counts is None else np.empty((9, -(-stand_in.size // fmt.block_size)), np.int64)
+        cases = None if block_counts is None else np.empty((9, -(-stand_in.size // fmt.block_size)), np.int32)
         result, per_block, ts, axis, slab_counts = _quantize(stand_in, fmt, mode, overflow, nan, None, axis, pad,
                                                              want_code, count=count if count is None else
                                                              count + r0 * row_size, block_counts=cases,

@@ -382,7 +382,7 @@ def _per_block_cases(cases: np.ndarray, x: np.ndarray, fmt, axis: int) -> dict:
     flags = {}
     for k, name in enumerate(FLAG_NAMES):
         case = next((c for c in range(7) if (block_kernels.CASE_BITS[c] >> k) & 1), None)
-        counts = np.zeros(cases.shape[1], np.int64) if case is None else cases[case]
+        counts = np.zeros(cases.shape[1], np.int32) if case is None else cases[case]
         flags[name] = counts.copy() if any(a is counts for a in flags.values()) else counts
     flags.update(scale_top=cases[7], scale_bottom=cases[8])
     return {name: counts.reshape(scales_shape) for name, counts in flags.items()}
@@ -419,7 +419,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
     blocks = -(-n // fmt.block_size)
     geometry = (n, inner, fmt.block_size, blocks)
-    per = np.zeros((8, scales.size if per_block else 0), np.int64)
+    per = np.zeros((8, scales.size if per_block else 0), np.int32)
     args = (start, flat if y is None else kernel_input(y, y.dtype), y_mode, codes, table, scales, geometry, ts,
             not fmt.power_of_two, rand, seed, unbounded_params(like, mode), sr, sto, _limits(like),
             band_thresholds(like, mode, stochastic is not None), is_fixed, fx)
@@ -432,8 +432,8 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
     if per_block:
         shape = x.shape[:axis] + (blocks,) + x.shape[axis + 1:]
         counts = {name: per[k].reshape(shape) for k, name in enumerate(FLAG_NAMES[:8])}
-        counts.update(div_by_zero=np.zeros(shape, np.int64), scale_top=top.reshape(shape).astype(np.int64),
-                      scale_bottom=bottom.reshape(shape).astype(np.int64))
+        counts.update(div_by_zero=np.zeros(shape, np.int32), scale_top=top.reshape(shape).astype(np.int32),
+                      scale_bottom=bottom.reshape(shape).astype(np.int32))
         extra["per_block"] = counts
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements", **extra)
 
@@ -449,7 +449,7 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     cast = block_casts.encode_float if want_code else block_casts.round_float
     start = stochastic.start if stochastic is not None else 0
     fits = block_casts.countable(x, fmt, stochastic) and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
-    cases = np.empty((9, x.size // fmt.block_size), np.int64) if per_block and fits else None
+    cases = np.empty((9, x.size // fmt.block_size), np.int32) if per_block and fits else None
     if per_block and cases is None:
         out, scales = (cast(x, fmt, mode, overflow, nan, stochastic, **options), None) if want_code else \
             cast(x, fmt, mode, overflow, nan, stochastic, with_scales=True, **options)

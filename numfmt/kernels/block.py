@@ -690,7 +690,7 @@ def _case_word(f):
 
 @inner_inline
 def _block_words_out(dst, words, s_in, n):
-    """n blocks' summed ``_case_word`` words, words[:n], into dst[:n] (int64), each marked by
+    """n blocks' summed ``_case_word`` words, words[:n], into dst[:n] (int32), each marked by
     NAN_SCALE where its scale in, s_in[i], is NaN (``block_cases`` unpacks them later, in a
     loop of its own: seven stores per block here cost more than the elements' counting); the
     seven sums of their counts (uint32)."""
@@ -699,7 +699,7 @@ def _block_words_out(dst, words, s_in, n):
     for i in range(n):
         word = words[i]
         nan = _at(s_in, i) != _at(s_in, i)
-        dst[i] = np.int64(word | (U32(NAN_SCALE) if nan else z))
+        dst[i] = bits_as(U32(word | (U32(NAN_SCALE) if nan else z)), np.int32)
         a0, a1, a2, a3, a4 = _fields5(word)
         n0, n1, n2, n3, n4 = U32(n0 + (z if nan else a0)), U32(n1 + (z if nan else a1)), U32(n2 + a2), \
             U32(n3 + a3), U32(n4 + a4)
@@ -710,10 +710,10 @@ def _block_words_out(dst, words, s_in, n):
 @kernel(cache=True, nogil=True, error_model="numpy")
 def block_cases(cases):
     """Unpack the per-block counts that the fast kernels left as ``_block_words_out``'s words in
-    cases[0] (cases: ``block_words``' (9, blocks) int64) into the seven cases' rows,
+    cases[0] (cases: ``block_words``' (9, blocks) int32) into the seven cases' rows,
     cases[:7]."""
     for b in range(cases.shape[1]):
-        word = U32(cases[0, b])
+        word = bits_as(cases[0, b], np.uint32)
         nan = word >= U32(NAN_SCALE)
         a0, a1, a2, a3, a4 = _fields5(U32(word & U32(NAN_SCALE - 1)))
         z = U32(0)
@@ -785,7 +785,7 @@ def tally_arrays(base: int, width: int, firsts=None) -> tuple:
 
 def block_words(cases: np.ndarray, x3_shape) -> tuple:
     """``_fast32_rows``' per-block counting arrays for blocks (rows, block_size, inner):
-    ``cases``, the (9, blocks) int64 counts of ``_cases32``'s seven cases per block, then
+    ``cases``, the (9, blocks) int32 counts of ``_cases32``'s seven cases per block, then
     scale_top and scale_bottom (flat, as the per-block array), that all row ranges share
     (the kernels leave the seven cases in row 0 as ``_block_words_out``'s words: ``block_cases``
     unpacks them); and this row range's scratch arrays: the (COUNT_GROUP, block_size)

@@ -1635,7 +1635,7 @@ def block_groups(size: int, geometry: tuple) -> np.ndarray:
 def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, scales, geometry, ts, nvfp4, rand, seed,
                         p, sr, stochastic, lim, thr, fixed, fx):
     """The counts of a block cast over the runs [ra, rb), and per block where per has blocks:
-    per[k, b] += the count of flag k (``FLAGS`` order) in block b (int64 (8, blocks), blocks in
+    per[k, b] += the count of flag k (``FLAGS`` order) in block b (int32 (8, blocks), blocks in
     the scales' order; words, int64 (2, blocks) of zeros, holds ``_spread`` sums for blocks not
     along the last axis; ranges of runs must not share a block, ``block_groups``): x the input
     (flat, x's order), y its result values where y_mode > 0 (an encode, 0, passes x: the
