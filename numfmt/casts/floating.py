@@ -312,8 +312,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     would run (a ``FloatParams`` and its stochastic parameters, or the same-range or
     ``Fast32Params`` ones and the random bits' count; k None for a deterministic cast); it
     returns the number of NaN inputs. Codes are counted so only by the fast float32 kernels
-    (``count(flat, codes, p, k, sr, cp)``, cp the ``fast_code32``; elsewhere count is not
-    called)."""
+    and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
+    cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
+    elsewhere count is not called)."""
     if want_code and count is None and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
         out = _by_stand_ins(x, fmt, mode, overflow, nan)
         if out is not None:
@@ -336,12 +337,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         if fast is not None and (stochastic is None or sr_rule == "add"):    # float32's exponent field
             c = kernel_params(fmt, False, mode, overflow, nan)[1]
             nans = (np.uint32(c.nan0), np.uint32(c.nan1))
-            if count is not None:       # the counted cast's values, then their codes
-                values = np.empty(flat.size, np.uint32)
-                count(flat, values.view(np.float32), fast, None if stochastic is None else np.int64(sr_bits), sr)
-                bits = flat.view(np.uint32)
-                run_ranges(lambda lo, hi: kern.same_range_codes(bits[lo:hi], values[lo:hi], out[lo:hi],
-                                                                np.uint32(fast[0]), nans), flat.size)
+            if count is not None:       # the counted cast's codes, coded tile by tile
+                count(flat, out, fast, None if stochastic is None else np.int64(sr_bits), sr, nans)
             elif stochastic is None:
                 run_chunked(kern.encode_same_range32, flat.view(np.uint32), out, fast, nans)
             else:

@@ -235,8 +235,8 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     ``count_nearest32``, see ``adds32``) and ``count_sr_add32``; the others by
     ``kernels.report.round_count``: the plain kernels round tile by tile); fmt signed and
     with a zero (``kernels.report._cast_tile_counts``). ``want_code``: ``encode_float``'s
-    codes, counted where the fast float32 kernels encode (the report None elsewhere: the
-    caller counts after the cast)."""
+    codes, counted where the fast float32 kernels and those of formats with float32's
+    exponent field encode (the report None elsewhere: the caller counts after the cast)."""
     counts = []
     _, _, _, sru, sto = _stochastic(fmt, stochastic)
 
@@ -259,7 +259,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
-                             has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt),
+                             has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
                              pass_start=True, offset=start)
         counts.append(combine(chunks))
         return int(counts[0][FLAG_NAMES.index("nan_in")])

@@ -720,14 +720,6 @@ def encode_same_range32(x_bits, codes, p, nans):
 
 
 @nb.njit(cache=True, nogil=True)
-def same_range_codes(x_bits, out_bits, codes, shift, nans):
-    """codes[i] = ``same_range_code`` of the results out_bits[i] of x_bits[i] (a counted cast's
-    values: ``numfmt.casts.report.round_counted``)."""
-    for i in range(x_bits.size):
-        codes[i] = same_range_code(x_bits[i], out_bits[i], shift, nans)
-
-
-@nb.njit(cache=True, nogil=True)
 def encode_same_range_sr32(x_bits, codes, start, rand, seed, p, k, nans):
     """``round_same_range_sr32``'s rounding (element i draws random number start + i) as codes
     (``same_range_code``), tile by tile through a scratch tile, as ``encode_sr_add32``."""

@@ -38,7 +38,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        round_same_range32, round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
                        nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
                        fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
-                       PAIRS_BLOCK, check_given_bits, same_range_sr_consts, same_range_sr_loop)
+                       PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts, same_range_sr_loop)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -569,8 +569,8 @@ def _round_common_for(xs, ys, start, rand, seed, p, sr, normal, maxv, dense):
                                                                                            p, sr, normal, maxv, dense)
 
 
-@nb.njit(cache=True, nogil=True)
-def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu, sru, ft, lim):
+@kernel(cache=True, nogil=True)
+def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu, sru, ft, lim, nans):
     """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
     goes, tile by tile: each tile is rounded by the plain kernel whose parameters p and sr are
     (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
@@ -580,16 +580,26 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     loop also tells whether the tile is all common, ``_round_common``) and counted while in cache
     (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
-    ``_cast_flags``; ``bands`` the bands that round where ``has_bands``)."""
+    ``_cast_flags``; ``bands`` the bands that round where ``has_bands``). With ``nans`` (not
+    None: a format with float32's exponent field, p the same-range parameters) y takes the
+    codes (``same_range_code``, nans the NaN codes by sign), each tile rounded into a scratch
+    tile and coded while in cache (bfloat16 encode, 4M float32, 1 thread: 1.6 -> 1.0 ms
+    against the values of the whole array coded in a pass of their own)."""
     c = _new_counts()
     tile = zeros(NFLAGS, np.int64)
+    values = y if nans is None else empty(CAST_TILE, np.float32)
     seen, dense = np.int64(0), False      # (not a literal 0: helpers it reaches would compile twice)
     for a in range(0, x.size, CAST_TILE):
-        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
+        xs = x[a:a + CAST_TILE]
+        ys = values[a:a + CAST_TILE] if nans is None else values[:xs.size]
         inexact, common = _round_common(xs, ys, start + a, rand, seed, p, sr, ft[6], ft[4], dense)
         seen = _count_tile(c, tile, xs, ys, start + a, seen, common, inexact, rand, seed, has_bands, bands, pu, sru,
                            stochastic, ft, lim)
         dense = not common
+        if nans is not None:
+            codes, shift = y[a:a + CAST_TILE], U32(p[0])
+            for i in range(xs.size):
+                codes[i] = same_range_code(bits_as(xs[i], np.uint32), bits_as(ys[i], np.uint32), shift, nans)
     return c
 
 
