@@ -4,7 +4,7 @@ Importing this package first installs the package-wide cache stamp (``cache``), 
 kernel module defines a cached kernel, and spares Numba's first compile its import of SciPy's
 linear algebra (``numba_start``).
 
-Two rules every kernel module follows:
+The rules every kernel module follows:
 
 - **Helpers are ``@inner_inline``** (``kernels.inner``: ``@nb.njit(forceinline=True)`` without
   the Python and C wrappers that only a call from Python needs): Numba compiles a helper once
@@ -23,6 +23,10 @@ Two rules every kernel module follows:
   ``at + j`` non-negative, its AVX-512 code gathers and scatters element by element (posit16
   round and seeded SR casts ran 1.3-2.8x slower that way). Slice first and index from 0, or
   index with uint64.
+- **Variable shifts of uint32 lanes take an amount masked to 0..31.** Numba shifts integers
+  in int64; LLVM narrows ``U32(x >> s)`` back to 32-bit lanes only where it can tell s < 32,
+  so ``U32(x >> U32(s & U32(31)))``: an unmasked amount widened the whole loop to int64 lanes
+  (e4m3 encode, 4M float32, 1 thread: 0.87 -> 0.61 ms once ``nearest_code32`` masked its).
 - **No signed integer overflow.** Numba emits signed ``+ - *`` with LLVM's ``nsw`` flag, so an
   int64 overflow is undefined behaviour: LLVM may fold later comparisons either way, and the
   result changes with inlining. Build masks as ``~(np.int64(-1) << k)``, never

@@ -285,7 +285,7 @@ def code32(r, p, cp):
     by sign."""
     a = U32(r & U32(0x7FFFFFFF))
     neg = U32(r ^ a) != 0
-    mag = U32(U32(a >> cp.shift) - cp.normal_sub) if a >= p.normal_bits else quanta32(a, p)
+    mag = U32(U32(a >> U32(cp.shift & U32(31))) - cp.normal_sub) if a >= p.normal_bits else quanta32(a, p)
     mag = cp.inf if a == U32(0x7F800000) else mag
     code = U32(mag | (cp.sign_bit if neg else U32(0)))
     return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
@@ -302,7 +302,8 @@ def nearest_code32(b, p, cp):
     neg = U32(b ^ a) != 0
     g = nearest_grid32(a, p)
     low = a < p.normal_bits
-    mag = U32(quanta32(a, p) << cp.sub_shift) if low else U32(U32(g >> cp.shift) - cp.normal_sub)
+    mag = U32(quanta32(a, p) << U32(cp.sub_shift & U32(31))) if low else \
+        U32(U32(g >> U32(cp.shift & U32(31))) - cp.normal_sub)
     sign = (cp.sign_bit if mag != U32(0) else cp.zero_sign) if neg else U32(0)
     special = (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else (cp.ovf1 if neg else cp.ovf0)
     return special if (g > p.max_bits) & (not low) else U32(mag | sign)
@@ -712,7 +713,7 @@ def same_range_code(b, o, shift, nans):
     exponent field: o's bits shifted right by 23 - M (shift), a NaN b's code by its sign (nans:
     the codes of NaN, + and -)."""
     a = U32(b & U32(0x7FFFFFFF))
-    return (nans[1] if U32(b ^ a) != 0 else nans[0]) if a > U32(0x7F800000) else U32(o >> shift)
+    return (nans[1] if U32(b ^ a) != 0 else nans[0]) if a > U32(0x7F800000) else U32(o >> U32(shift & U32(31)))
 
 
 @nb.njit(cache=True, nogil=True)

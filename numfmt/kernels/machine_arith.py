@@ -809,7 +809,7 @@ def _same_range_step(b, index, p):
     below 2**-126 only tininess asks for it, and |b| + 2**(s - 2) lies below 2**-126 iff
     that rounding does (the midpoint under 2**-126 is 2**(s - 2) units of 2**-149 below it)."""
     a = U32(b & U32(0x7FFFFFFF))
-    shift = U32(p[0])
+    shift = U32(U32(p[0]) & U32(31))
     lsb = U32(U32(1) << shift)
     bias = U32(U32(U32(lsb >> U32(1)) - U32(1)) + U32(U32(a >> shift) & U32(1)))
     grid = U32(U32(a + bias) & U32(U32(0) - lsb))

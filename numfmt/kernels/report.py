@@ -856,7 +856,7 @@ def _seeded_step(b, index, p, seed, topk):
 @inner_inline
 def _given_step(b, index, p, rand, shift):
     """``_sr_step`` with the given random bits rand[index] (k of them: shift = 32 - k)."""
-    return _sr_step(b, U32(U32(rand[index]) << shift), p)
+    return _sr_step(b, U32(U32(rand[index]) << U32(shift & U32(31))), p)
 
 
 @inner_inline
