@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
-from numfmt.arithmetic.floating import exact_in_float64, fast32_args, innocuous_format, takes_machine
+from numfmt.arithmetic.floating import exact_in_float64, fast32_args, takes_machine
 from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
@@ -78,11 +78,14 @@ def test_random_pairs_over_every_binade(fmt):
 
 
 def test_which_formats_take_the_machine():
-    """Precision at most 25 (53 >= 2p + 2) in formats that float32 bits round in: binary32
-    too; not a tf32 whose subnormals go one binade below float32's normal range."""
-    assert all(innocuous_format(nf.format(f)) for f in SMALL + WIDE + ("e5m11",))
+    """Every format that float32 bits round in takes the machine for its sums in every
+    deterministic mode (rounded to odd at 53 bits, p <= 51): binary32 too; not a tf32 whose
+    subnormals go one binade below float32's normal range, nor binary64."""
+    def sums(f, mode=Rounding.TOWARD_ZERO):
+        return takes_machine("add", f, mode, "ieee", None, np.float32, np.float32)
+    assert all(sums(nf.format(f), m) for f in SMALL + WIDE + ("e5m11",) for m in DETERMINISTIC)
     low_tf32 = nf.FloatFormat(8, 10, bias=128)
-    assert not any(innocuous_format(f) for f in (nf.format("binary64"), low_tf32))
+    assert not any(sums(f) for f in (nf.format("binary64"), low_tf32))
 
 
 def test_a_thread_that_flushes_subnormals_refuses():
@@ -100,12 +103,14 @@ def test_a_thread_that_flushes_subnormals_refuses():
 
 
 def test_which_operations_take_the_machine():
-    """Every mode where float64's result is exact, div and sqrt (round to odd) in every
-    deterministic mode and under stochastic rounding with p + k <= 51, other sums under RNE."""
+    """Every mode where float64's result is exact; add, sub, div and sqrt (round to odd) in every
+    deterministic mode and under stochastic rounding with p + k <= 51; fma where exact only."""
     f = nf.format("bfloat16")
     cases = set(machine_cases("bfloat16"))
-    assert ("add", Rounding.NEAREST_EVEN) in cases and ("add", Rounding.TOWARD_ZERO) not in cases
-    assert all((op, m) in cases for op in ("mul", "div", "sqrt") for m in MODES)
+    assert all((op, m) in cases for op in ("add", "sub", "mul", "div", "sqrt") for m in MODES)
+    assert not any(op == "fma" for op, _ in cases)
+    assert not takes_machine("add", nf.format("binary32"), Rounding.STOCHASTIC, "ieee", (0, 28, "add", None),
+                             np.float32, np.float32)
     assert not takes_machine("div", f, Rounding.STOCHASTIC, "ieee", (0, 44, "add", None), np.float32, np.float32)
     assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "raise", None, np.float32, np.float32)
     assert not takes_machine("mul", f, Rounding.NEAREST_EVEN, "ieee", None, np.float64, np.float64)
@@ -239,6 +244,21 @@ def test_machine_kernels_with_explicit_random_bits():
                                   bits))
         seeded = FUNCTIONS[op](*operands, "e4m3", "stochastic", sr_bits=32, seed=1)
         assert not np.array_equal(got, seeded, equal_nan=True)      # the bits were used
+
+
+def test_sums_rounded_to_odd_in_every_mode():
+    """bfloat16 and binary32 sums, whose float64 sum may round (TwoSum gives its error; the sum
+    is rounded to odd at 53 bits, then to the format): the exact core's bits in every mode
+    (stochastic rounding with p + k <= 51: bfloat16's), on random codes of every binade (most
+    pairs lie too far apart for float64), x + (-x) and neighbours; every case: the slow tests."""
+    for fmt in ("bfloat16", "binary32"):
+        a, b, c = wide_sample(fmt, 3000, 11)
+        b[1::5] = np.nextafter(a[1::5], np.inf) if fmt == "binary32" else nf.decode(
+            nf.encode(a[1::5], fmt) ^ np.uint16(1), fmt)
+        for op in ("add", "sub"):
+            for mode in MODES:
+                if (op, mode) in set(machine_cases(fmt, (op,))):
+                    check_machine(op, fmt, (a, b), mode)
 
 
 def wide_sample(fmt: str, n: int, seed: int):

@@ -16,7 +16,7 @@ from ..casts.floating import (fast32_params, float32_domain, kernel_params, over
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
-from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS
+from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.floating import Mode32
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
                                      fast32_sr_kernel, same_range32_kernel)
@@ -182,31 +182,17 @@ def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str):
                    u32(kp.inf0), u32(kp.inf1)))
 
 
-def innocuous_format(fmt: FloatFormat) -> bool:
-    """Whether round-to-nearest-even sums in fmt may be float64's own sums rounded once more
-    (``kernels.machine_arith``): precision p <= 25 (53 >= 2p + 2) and float32 bits round in
-    fmt (every value a float32; ``float32_domain``).
-
-    >>> [innocuous_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (8, 23), (11, 52))]
-    [True, True, True, False]
-    """
-    return fmt.man_bits + 1 <= 25 and float32_domain(fmt)
-
-
 def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype) -> bool:
     """Whether op takes a ``kernels.machine_arith`` kernel: float32 operands (dtype) and results, a
     format that float32 bits round in, no overflow="raise" (which needs the overflow mark of
-    float64 results); then where op's float64 result is exact (every mode); div and sqrt
-    (rounded to odd at 53 bits: every deterministic mode, and stochastic rounding with k
-    random bits where p + k <= 51); other sums under round to nearest even (innocuous double
-    rounding)."""
+    float64 results); then where op's float64 result is exact (every mode); add, sub, div and
+    sqrt (rounded to odd at 53 bits: every deterministic mode, and stochastic rounding with k
+    random bits where p + k <= 51)."""
     if not (overflow != "raise" and dtype == out_dtype == np.float32 and float32_domain(fmt)):
         return False
     if exact_in_float64(op, fmt):
         return True
-    if op in ("div", "sqrt"):
-        return stochastic is None or fmt.man_bits + 1 + stochastic[1] <= 51
-    return op in ("add", "sub") and mode == Rounding.NEAREST_EVEN and stochastic is None and innocuous_format(fmt)
+    return op in ("add", "sub", "div", "sqrt") and (stochastic is None or fmt.man_bits + 1 + stochastic[1] <= 51)
 
 
 def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype):
@@ -288,7 +274,8 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
                  "ml_dtypes")[0], not_values, FLOAT32_TINY, np.int64(rdn))
-        kernel = MACHINE_KERNELS[op][sr is not None]
+        odd_sum = op in ("add", "sub") and not exact_in_float64(op, fmt)    # (rounded to odd by TwoSum)
+        kernel = (ODD_SUMS if odd_sum else MACHINE_KERNELS[op])[sr is not None]
         if sr is None:
             run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
         else:
