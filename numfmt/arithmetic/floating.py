@@ -182,6 +182,18 @@ def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str):
                    u32(kp.inf0), u32(kp.inf1)))
 
 
+def innocuous_format(fmt: FloatFormat) -> bool:
+    """Whether round-to-nearest-even sums in fmt may be float64's own sums rounded once more,
+    without their rounding to odd (``kernels.machine_arith``): precision p <= 25 (53 >= 2p +
+    2: double rounding innocuous, Figueroa 1995) and float32 bits round in fmt (every value a
+    float32; ``float32_domain``).
+
+    >>> [innocuous_format(FloatFormat(*f)) for f in ((4, 3), (8, 7), (8, 23), (11, 52))]
+    [True, True, True, False]
+    """
+    return fmt.man_bits + 1 <= 25 and float32_domain(fmt)
+
+
 def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype) -> bool:
     """Whether op takes a ``kernels.machine_arith`` kernel: float32 operands (dtype) and results, a
     format that float32 bits round in, no overflow="raise" (which needs the overflow mark of
@@ -274,7 +286,8 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
         margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
                  "ml_dtypes")[0], not_values, FLOAT32_TINY, np.int64(rdn))
-        odd_sum = op in ("add", "sub") and not exact_in_float64(op, fmt)    # (rounded to odd by TwoSum)
+        odd_sum = op in ("add", "sub") and not exact_in_float64(op, fmt) and \
+            not (mode == Rounding.NEAREST_EVEN and sr is None and innocuous_format(fmt))   # (TwoSum's odd sum)
         kernel = (ODD_SUMS if odd_sum else MACHINE_KERNELS[op])[sr is not None]
         if sr is None:
             run_chunked(kernel, x, out, y, z, *margs, pass_start=True, work_per_item=2)
