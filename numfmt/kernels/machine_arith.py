@@ -840,11 +840,13 @@ def _same_range_step(b, index, p):
     """``kernels.report._nearest_step`` of ``_same_range32`` (p: ``same_range_params``, shift
     s = p[0] >= 3): |b| rounded to nearest even at its precision with an unbounded exponent;
     below 2**-126 only tininess asks for it, and |b| + 2**(s - 2) lies below 2**-126 iff
-    that rounding does (the midpoint under 2**-126 is 2**(s - 2) units of 2**-149 below it)."""
+    that rounding does (the midpoint under 2**-126 is 2**(s - 2) units of 2**-149 below it).
+    The last kept bit is tested by a mask, not by shifting |b|: LLVM kept that shift, even by
+    an amount masked below 32, and its loop with it in int64 lanes (bfloat16 add report=True,
+    4M values, 1 thread: 2.6 -> 2.3 ms)."""
     a = U32(b & U32(0x7FFFFFFF))
-    shift = U32(U32(p[0]) & U32(31))
-    lsb = U32(U32(1) << shift)
-    bias = U32(U32(U32(lsb >> U32(1)) - U32(1)) + U32(U32(a >> shift) & U32(1)))
+    lsb = U32(U32(1) << U32(U32(p[0]) & U32(31)))
+    bias = U32(U32(U32(lsb >> U32(1)) - U32(1)) + U32(U32(a & lsb) != U32(0)))
     grid = U32(U32(a + bias) & U32(U32(0) - lsb))
     r = U32(a + U32(lsb >> U32(2))) if a < U32(0x00800000) else grid
     return _same_range32(b, U32(0), p), r, a >= _INF32
