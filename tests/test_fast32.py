@@ -1,7 +1,7 @@
-"""The float32 fast kernels (``round_nearest32``, ``round_sr_add32``, and their codes:
-``encode_nearest32``, ``encode_sr_add32``) against the generic kernels (``round_bits32``,
-``round_sr32``, ``encode32``, ``encode_sr32``: ``round_one``), bit for bit, and the casts that
-take them."""
+"""The float32 fast kernels (``round_nearest32``, ``round_sr_add32``, ``round_directed32``,
+and their codes: ``encode_nearest32``, ``encode_sr_add32``, ``encode_directed32``) against the
+generic kernels (``round_bits32``, ``round_sr32``, ``encode32``, ``encode_sr32``:
+``round_one``), bit for bit, and the casts that take them."""
 import itertools
 from unittest import mock
 
@@ -81,6 +81,28 @@ def _check(x, fmt, overflow="ieee", nan="raise", k=0, rand=NO_RANDOM_BITS, seed=
     assert nans == np.count_nonzero(np.isnan(x))
 
 
+DIRECTED = [m for m in Rounding if m not in (Rounding.NEAREST_EVEN, Rounding.STOCHASTIC)]
+
+
+def _check_directed(x, fmt, mode, overflow="ieee", nan="raise"):
+    """``round_directed32`` and ``encode_directed32`` equal ``round_bits32`` and ``encode32``
+    in the deterministic mode, bit for bit, and count the NaN inputs."""
+    p, m = cf.directed32_args(fmt, mode, overflow, nan)
+    kp, c = cf.kernel_params(fmt, False, mode, overflow, nan)
+    got, want = np.empty(x.size, np.uint32), np.empty_like(x)
+    nans = kern.round_directed32(x.view(np.uint32), got, p, m)
+    kern.round_bits32(x.view(np.int32), want.view(np.int32), kp)
+    bad = got != want.view(np.uint32)
+    assert not bad.any(), (fmt, mode, overflow, nan, x[bad][:4], got[bad][:4], want.view(np.uint32)[bad][:4])
+    assert nans == np.count_nonzero(np.isnan(x))
+    got, want = np.empty(x.size, np.uint32), np.empty(x.size, np.uint32)
+    nans = kern.encode_directed32(x.view(np.uint32), got, p, m, cf.fast_code32(fmt, overflow, nan))
+    kern.encode32(x.view(np.int32), want, c)
+    bad = got != want
+    assert not bad.any(), ("codes", fmt, mode, overflow, nan, x[bad][:4], got[bad][:4], want[bad][:4])
+    assert nans == np.count_nonzero(np.isnan(x))
+
+
 @st.composite
 def _cases(draw):
     """(fmt, float32 inputs): the format's rounding cases (ties, thresholds, specials) as
@@ -103,6 +125,13 @@ def test_fast_kernels_match_round_one(case, overflow, nan, k, seed, start, expli
     _check(x, fmt, overflow, nan, k, rand, seed, start)
 
 
+@given(_cases(), st.sampled_from(DIRECTED), st.sampled_from(["ieee", "saturate"]),
+       st.sampled_from(["raise", "ml_dtypes"]))
+def test_directed_kernels_match_round_one(case, mode, overflow, nan):
+    """The deterministic modes but nearest_even: the uint32 kernels against round_one."""
+    _check_directed(case[1], case[0], mode, overflow, nan)
+
+
 def _float32_sample(step: int, offset: int = 0) -> np.ndarray:
     """Every step-th float32 bit pattern from offset: all exponents, both signs, NaNs."""
     return np.arange(offset, 1 << 32, step, dtype=np.uint64).astype(np.uint32).view(np.float32)
@@ -116,6 +145,8 @@ def test_sample_of_every_float32(fmt):
     _check(x, fmt)
     _check(x, fmt, "saturate", "ml_dtypes", k=32, seed=3)
     _check(x, fmt, k=5, rand=np.random.default_rng(0).integers(0, 32, x.size))
+    for mode, overflow in zip(DIRECTED, itertools.cycle(["ieee", "saturate"])):
+        _check_directed(x[::4], fmt, mode, overflow)
 
 
 @pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
@@ -144,12 +175,15 @@ def test_blocks_in_the_normal_range(fmt):
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", FAST, ids=[f.name for f in FAST])
 def test_every_float32(fmt):
-    """Every float32, nearest_even and stochastic (32 seeded bits)."""
+    """Every float32, nearest_even, stochastic (32 seeded bits) and the other deterministic
+    modes."""
     chunk = 1 << 26
     for offset in range(0, 1 << 32, chunk):
         x = np.arange(offset, offset + chunk, dtype=np.uint64).astype(np.uint32).view(np.float32)
         _check(x, fmt)
         _check(x, fmt, k=32, seed=offset, start=offset)
+        for mode in DIRECTED:
+            _check_directed(x, fmt, mode, "saturate" if mode == Rounding.TOWARD_ZERO else "ieee")
 
 
 def test_casts_take_the_fast_kernels():
@@ -170,8 +204,20 @@ def test_casts_take_the_fast_kernels():
             with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
                 generic = nf.encode(x.astype(np.float64), name, overflow="saturate", **kwargs)
             np.testing.assert_array_equal(codes, generic)
+    for name in ("e4m3", "binary16"):       # the other deterministic modes
+        with mock.patch.object(kern, "round_directed32", wraps=kern.round_directed32) as values, \
+                mock.patch.object(kern, "encode_directed32", wraps=kern.encode_directed32) as codes:
+            got = nf.round(x, name, "toward_zero"), nf.encode(x, name, "nearest_away")
+        assert values.called and codes.called
+        with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
+            want = (nf.round(x.astype(np.float64), name, "toward_zero").astype(np.float32),
+                    nf.encode(x.astype(np.float64), name, "nearest_away"))
+        np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))
+        np.testing.assert_array_equal(got[1], want[1])
     with pytest.raises(ValueError, match="2 of 4 elements of x are NaN"):
         nf.round(np.float32([1, np.nan, -np.nan, 2]), "e2m1")
+    with pytest.raises(ValueError, match="2 of 4 elements of x are NaN"):
+        nf.round(np.float32([1, np.nan, -np.nan, 2]), "e2m1", "toward_zero")
     with pytest.raises(ValueError, match="1 of 2 elements of x are NaN"):
         nf.round(np.float32([1, np.nan]), "e2m1", "sr", seed=0)
 

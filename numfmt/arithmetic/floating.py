@@ -11,17 +11,16 @@ import numpy as np
 
 from ..parallel import run_chunked
 from ..casts.common import NO_RANDOM_BITS, kernel_random_bits
-from ..casts.floating import (fast32_params, float32_domain, kernel_params, overflow_mark,
+from ..casts.floating import (directed32_args, fast32_params, float32_domain, kernel_params, overflow_mark,
                               same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
-from ..kernels.floating import Mode32
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
                                      fast32_sr_kernel, same_range32_kernel)
 from . import NotValuesError
-from ..rounding import Rounding, mode_flags
+from ..rounding import Rounding
 
 # "quotient" is div for any float64 operands, not only values of the format (the scaled
 # quantization of ``numfmt.scaling``); its operands are not checked
@@ -165,21 +164,6 @@ def odd_sr_in_float32(op: str, fmt: FloatFormat, k: int) -> bool:
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     fits = {"div": 2 * p + k <= 53, "sqrt": p >= 3 and qsub >= 2 * fmt.emin, "fma": True}
     return fits.get(op, False) and nearest_in_float32(op, fmt) and p + k <= 53
-
-
-def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str):
-    """(``Fast32Params`` with mode's overflow results, ``Mode32``): the p of
-    ``kernels.machine_arith.fast32_modes_kernel``, or None where fmt has no ``fast32_params``."""
-    p = fast32_params(fmt, overflow, "raise")
-    if p is None:
-        return None
-    kp, f = kernel_params(fmt, False, mode, overflow, "raise")[0], mode_flags(mode)
-
-    def u32(bits: int) -> np.uint32:
-        return np.uint32(bits & 0xFFFFFFFF)
-    return (p._replace(ovf0=u32(kp.ovf0), ovf1=u32(kp.ovf1)),
-            Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)),
-                   u32(kp.inf0), u32(kp.inf1)))
 
 
 def innocuous_format(fmt: FloatFormat) -> bool:

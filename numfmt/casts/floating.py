@@ -151,6 +151,24 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
 
 
 @functools.lru_cache(maxsize=None)
+def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str = "raise"):
+    """(``Fast32Params`` with mode's overflow results, ``Mode32``): the arguments of
+    ``kernels.floating.directed32_one`` (the casts' ``round_directed32`` / ``encode_directed32``,
+    the operations' ``kernels.machine_arith.fast32_modes_kernel``) for a deterministic mode, or
+    None where fmt has no ``fast32_params``."""
+    p = fast32_params(fmt, overflow, nan)
+    if p is None:
+        return None
+    kp, f = kernel_params(fmt, False, mode, overflow, nan)[0], mode_flags(mode)
+
+    def u32(bits: int) -> np.uint32:
+        return np.uint32(bits & 0xFFFFFFFF)
+    return (p._replace(ovf0=u32(kp.ovf0), ovf1=u32(kp.ovf1)),
+            kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)),
+                        u32(kp.inf0), u32(kp.inf1)))
+
+
+@functools.lru_cache(maxsize=None)
 def fast_code32(fmt: FloatFormat, overflow: str, nan: str):
     """The ``kernels.floating.Code32`` that turns the float32 fast kernels' values of fmt
     (``fast32_params``) into fmt's codes."""
@@ -304,6 +322,14 @@ def _fast32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochasti
     return fast32_params(fmt, overflow, nan) if fits and nan in NAN_POLICIES else None
 
 
+def _directed32(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic):
+    """``directed32_args`` where the uint32 kernels do this cast of float32 inputs in a
+    deterministic mode other than nearest_even (the formats of ``fast32_params``), else None."""
+    if stochastic is not None or mode == Rounding.NEAREST_EVEN or nan not in NAN_POLICIES:
+        return None
+    return directed32_args(fmt, mode, overflow, nan)
+
+
 def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     """Shared body of round_float and encode_float; stochastic is None or a
     ``numfmt.stochastic.StochasticArgs`` (seed, k, rule, rand; start). ``count``:
@@ -321,7 +347,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             return out
     flat, dom64 = _domain_input(x, fmt)
     fast32 = None if dom64 else _fast32(fmt, mode, overflow, nan, stochastic)
-    if fast32 is None:
+    directed = None if dom64 or fast32 is not None or count is not None else _directed32(fmt, mode, overflow, nan,
+                                                                                          stochastic)
+    if fast32 is None and directed is None:
         _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
     if stochastic is not None:
@@ -344,6 +372,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             else:
                 run_chunked(kern.encode_same_range_sr32, flat.view(np.uint32), out, given_bits(rand),
                             np.uint64(seed), fast, sr_bits, nans, pass_start=True, offset=stochastic.start)
+        elif directed is not None:
+            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_directed32, flat.view(np.uint32), out, *directed,
+                                                       fast_code32(fmt, overflow, nan))))
         elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
         else:
@@ -373,6 +404,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     elif fast32 is not None and stochastic is None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),
                                                    out.view(np.uint32), fast32)))
+    elif directed is not None:
+        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_directed32, flat.view(np.uint32), out.view(np.uint32),
+                                                   *directed)))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
                                                    given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),

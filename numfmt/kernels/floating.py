@@ -363,6 +363,38 @@ def encode_nearest32(x_bits, codes, p, cp):
     return nans
 
 
+@nb.njit(cache=True, nogil=True)
+def round_directed32(x_bits, out_bits, p, m):
+    """``round_nearest32`` for the other deterministic modes (m: a ``Mode32``, p: the
+    ``Fast32Params`` of ``casts.floating.directed32_args``), one ``directed32_one`` per element
+    in uint32 lanes, where ``round_bits32`` takes int64 ones (e4m3 toward_zero, 4M float32, 1
+    thread: 2.2 -> 0.96 ms, nearest_away 2.5 -> 1.1 ms); returns the number of NaN inputs."""
+    nans = 0
+    for lo in range(0, x_bits.size, COUNT_BLOCK):
+        xs, outs = x_bits[lo:lo + COUNT_BLOCK], out_bits[lo:lo + COUNT_BLOCK]
+        block_nans = U32(0)
+        for i in range(xs.size):
+            outs[i] = directed32_one(xs[i], p, m)
+            block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
+        nans += block_nans
+    return nans
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_directed32(x_bits, codes, p, m, cp):
+    """``round_directed32``'s rounding, as codes (``code32``; cp: ``Code32``) in the same loop;
+    returns the number of NaN inputs."""
+    nans = 0
+    for lo in range(0, x_bits.size, COUNT_BLOCK):
+        xs, cs = x_bits[lo:lo + COUNT_BLOCK], codes[lo:lo + COUNT_BLOCK]
+        block_nans = U32(0)
+        for i in range(xs.size):
+            cs[i] = code32(directed32_one(xs[i], p, m), p, cp)
+            block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
+        nans += block_nans
+    return nans
+
+
 @inner_inline
 def sr_add_one(b, zk, p):
     """The float32 bits of the float32 bits b rounded stochastically (sr_rule="add") with
