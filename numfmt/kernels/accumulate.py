@@ -43,7 +43,7 @@ helper compiles once.
 import numba as nb
 import numpy as np
 
-from .arrays import bits_as, empty, zeros
+from .arrays import bits_as, borrowed, empty, zeros
 from ..lanes import maximum, minimum
 from ..random import splitmix_bits
 from .arith import narrow, odd_sum_bits, round_exact, round_exact_narrow
@@ -668,7 +668,8 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     terms = empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
     acc = zeros(_LIMBS, np.int64)
-    st = _new_state()
+    state = _new_state()
+    st, rand = borrowed(state), borrowed(rand)       # (passed to the helpers per term: no counts)
     for idx in range(out.size):
         o = np.int64(start + idx)
         st[0] = 0
@@ -850,7 +851,8 @@ def _lean_rounder(row, sr):
 @nb.njit(inline="always")
 def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
     """``_reduce_rows`` of a sum without promotion by ``reduce`` with the lean roundings."""
-    r, st, n = _lean_rounder(row, sr), empty(2, np.int64), np.int64(a.shape[2])
+    r, state, n = _lean_rounder(row, sr), empty(2, np.int64), np.int64(a.shape[2])
+    st, rand = borrowed(state), borrowed(rand)       # (passed to the helpers per term: no counts)
     acc = empty(_LIMBS, np.int64)        # the long accumulator of "exact" (which zeroes it)
     for idx in range(out.size):
         o = np.int64(start + idx)
