@@ -15,6 +15,8 @@ Python function with a typing and a lowering registered for it):
   fails to compile; from Python it is NumPy's.
 - ``bits_as(v, dtype)``: ``v.view(dtype)`` of an integer or float scalar v and a dtype of the
   same width (``bits_as(np.float32(x), np.uint32)``); from Python it is NumPy's.
+- ``borrowed(a)``: a view of the array a without its reference count, for the arrays a kernel
+  hands to ``@inner`` helpers in a loop (see there); from Python it is a itself.
 
 >>> import numba as nb
 >>> @nb.njit

@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import maximum, minimum
-from .arrays import empty, zeros
+from .arrays import borrowed, empty, zeros
 
 SEQUENTIAL, BLOCKED, EXACT = 0, 1, 2
 ORDER_CODES = {"sequential": SEQUENTIAL, "blocked": BLOCKED, "exact": EXACT}
@@ -81,7 +81,8 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
     P = maximum(bt.shape[1], 1)
     n = a.shape[2]
     terms = empty(n, np.int64)
-    st = zeros(2, np.int64)
+    state = zeros(2, np.int64)
+    st = borrowed(state)        # (the per-term steps take it: no reference counts, see kernels.arrays)
     for idx in range(out.size):
         o = start + idx
         g = o // (M * P)
