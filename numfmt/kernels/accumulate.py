@@ -667,16 +667,16 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
     stride = ROUNDINGS_PER_TERM * maximum(n, np.int64(1))
     terms = empty(0 if bt.shape[1] == 0 else n, a.dtype)
     tx = _new_triples(tx_proto, n)
-    acc = zeros(_LIMBS, np.int64)
-    state = _new_state()
-    st, rand = borrowed(state), borrowed(rand)       # (passed to the helpers per term: no counts)
+    limbs, state = zeros(_LIMBS, np.int64), _new_state()
+    # (passed to the helpers per term or group: borrowed, no reference counts; see kernels.arrays)
+    acc, st, rand = borrowed(limbs), borrowed(state), borrowed(rand)
     for idx in range(out.size):
         o = np.int64(start + idx)
         st[0] = 0
         st[1] = 0
         st[_OUTPUT] = o
         ctx = (seed, mark, o * stride, rand)
-        ta = _output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx)
+        ta = borrowed(_output_terms(o, a, bt, terms, tx, prod_rounder, st, ctx))
         total = _ZERO
         # one call site of ``reduce`` (it is inlined: two would compile the order twice)
         for c0 in range(_ZERO, maximum(n, np.int64(1)), chunk):
