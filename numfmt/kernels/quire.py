@@ -13,7 +13,7 @@ import numpy as np
 
 from ..random import element_bits
 from .exact import unpack_float64
-from .arrays import zeros
+from .arrays import borrowed, zeros
 from .inner import inner_inline
 from .longacc import longacc_add, longacc_value
 from .posit import EXP64, posit_float_bits, round_exact
@@ -40,8 +40,9 @@ def _accumulate(acc, lsb_exp, xa, xb, negate):
 
 @nb.njit(cache=True, nogil=True)
 def accumulate(acc, lsb_exp, xa, xb, negate):
-    """``_accumulate`` as a kernel (the Quire object's add_product / sub_product)."""
-    return _accumulate(acc, lsb_exp, xa, xb, negate)
+    """``_accumulate`` as a kernel (the Quire object's add_product / sub_product); acc lent
+    to the per-term additions without reference counts (``kernels.arrays.borrowed``)."""
+    return _accumulate(borrowed(acc), lsb_exp, xa, xb, negate)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -59,7 +60,8 @@ def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
     rounding (sr None: p is deterministic, and no stochastic code is compiled). (Values, not
     codes: a first call compiles no decode of its own.)"""
     b = b[start:start + a.shape[0]]
-    acc = zeros(limbs, np.int64)
+    limb_array = zeros(limbs, np.int64)
+    acc = borrowed(limb_array)      # (the per-term additions take it: no reference counts)
     nar = np.int64(1) << (n - 1)
     for r in range(a.shape[0]):
         acc[:] = 0
