@@ -83,7 +83,7 @@ import numpy as np
 
 from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_words, splitmix_bits
-from .arith import not_value, odd_bits, residual
+from .arith import not_value, odd_bits, odd_sum_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from ..casts.report import adds32
 from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _given_step, _mask, _nearest_step,
@@ -117,16 +117,10 @@ def _add_mul_fma(a, b, c, op, rdn):
 @inner_inline
 def _sum_odd(a, b, c, op, rdn):
     """The exact a + b (op 0) or a - b (op 1) of the float32 operands rounded to odd at 53
-    bits: float64's sum v (under toward_negative as ``_add_mul_fma`` takes it) and its error e
-    = x + w - v by TwoSum (exact: the operands lie far inside float64's range), then v or its
-    neighbour toward v + e, whichever is odd (``kernels.arith.odd_bits``); Inf and NaN as
-    float64 gives them (one NaN)."""
-    x, w = np.float64(a), -np.float64(b) if op == 1 else np.float64(b)
-    v = -((-x) + (-w)) if rdn else x + w
-    bw = v - x
-    e = (x - (v - bw)) + (w - bw)
-    bits = odd_bits(v, (e > 0) == (v > 0), (e != 0) & (np.abs(v) < np.inf))
-    return _NAN64 if v != v else bits
+    bits: the float64 route's TwoSum (``kernels.arith.odd_sum_bits``; exact: the operands lie
+    far inside float64's range), zeros and specials as IEEE 754 gives them (one NaN)."""
+    w = -np.float64(b) if op == 1 else np.float64(b)
+    return odd_sum_bits(bits_as(np.float64(a), np.int64), bits_as(np.float64(w), np.int64), rdn)
 
 
 @inner_inline
