@@ -226,6 +226,25 @@ def test_float32_encode_counts_in_the_cast_pass():
                 assert rep == nf.round(x, name, overflow="saturate", report=True, **kwargs)[1]
 
 
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1", "e3m2", "e4m3fnuz", "binary16", "e6m1"])
+def test_nearest_even_codes_of_the_counting_pass_sweep_float32(name):
+    """The nearest-even encode that codes in its counting pass (``kernels.report.coded_tally``:
+    codes from |x| + m, not from the rounded values) gives the plain encode's codes and the
+    round's report, on every 4099th float32 bit pattern and every float32 at the top of the
+    range and near zero, both signs (each binade, each tie and carry, overflow, NaN)."""
+    low = np.arange(0, 1 << 21, dtype=np.uint32)
+    top = np.arange(0x7F700000, 0x80000000, dtype=np.uint32)
+    bits = np.concatenate([np.arange(0, 1 << 32, 4099, dtype=np.uint64).astype(np.uint32), low, top])
+    x = np.concatenate([bits, bits | np.uint32(0x80000000)]).view(np.float32)
+    fmt = nf.format(name)
+    x = x if fmt.has_nan else x[~np.isnan(x)]
+    for overflow in ("ieee", "saturate"):
+        codes, rep = nf.encode(x, fmt, overflow=overflow, report=True)
+        np.testing.assert_array_equal(codes, nf.encode(x, fmt, overflow=overflow))
+        ref = nf.round(x, fmt, overflow=overflow, report=True)[1]
+        assert rep == ref and rep.first == ref.first
+
+
 @pytest.mark.parametrize("sr_bits", [5, 32])
 def test_seeded_stochastic_counts_from_an_odd_start(sr_bits):
     """``kernels.report.count_sr_add32`` draws a tile's random bits at once (pairs of elements

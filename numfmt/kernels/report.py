@@ -753,11 +753,12 @@ def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, coder, p, c
     while one of its counts has none yet (``_cases32`` per element, r from ``step``). out:
     the results' bits, or with cp (not None) their codes, each tile (of ``coded_tile``
     elements) rounded into a scratch tile and coded after its counts, ``coder(bits, p, cp)``
-    (floats: ``code32``, cp a ``Code32``, p the ``Fast32Params``: coding in the tile's
-    counting loop was no faster), or by the tile itself (coder None: posits,
-    ``_coded_tile32``). A tile of CODE_TILE elements keeps the scratch in L1 (e4m3, 4M
-    standard normal float32, 1 thread, CPU time, alternated: 2.84-3.23 -> 2.69-2.87 ms against
-    CAST_TILE's, in L2); the seeded stochastic tiles keep CAST_TILE (their blocks' overheads:
+    (floats: ``code32``, cp a ``Code32``, p the ``Fast32Params``), or by the tile itself
+    (coder None: posits, ``_coded_tile32``, which round into the scratch tile too; a tile
+    that codes without values: ``_count_coded32``). A tile of CODE_TILE elements keeps the
+    scratch in L1 (e4m3, 4M standard normal float32, 1 thread, CPU time, alternated:
+    2.84-3.23 -> 2.69-2.87 ms against CAST_TILE's, in L2); the seeded stochastic tiles keep
+    CAST_TILE (their blocks' overheads:
     3.40-3.88 -> 3.64-3.96 ms with CODE_TILE), and so do the posits' coded tiles."""
     c = _new_counts()
     seen = np.int64(0)
@@ -780,9 +781,27 @@ def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, coder, p, c
 
 
 @inner_inline
+def _count_coded32(x_bits, start, lim32, step, args, tile, tile_args):
+    """``_count32`` by tiles that store codes and no values (``_added_tile32`` with codes):
+    ``tile(c, xs, None, start, *tile_args)`` codes and counts a tile of CAST_TILE elements
+    (they find their codes' place by start), the scan for first indices takes each result
+    from ``step``."""
+    c = _new_counts()
+    seen = np.int64(0)
+    for lo in range(0, x_bits.size, CAST_TILE):
+        xs = x_bits[lo:lo + CAST_TILE]
+        counts = tile(c, xs, None, start + lo, *tile_args)
+        seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
+                           (xs, None, start + lo, lim32, step, args), _maybe_flags32)
+    return c
+
+
+@inner_inline
 def _element_flags32(i, xs, outs, base, lim32, step, args):
-    """The count bits (``_mask``) of element i of a cast's tile (``_cases32``)."""
-    return _mask(_cases32(U32(xs[i]), U32(outs[i]), step(xs[i], base + i, *args)[1], lim32))
+    """The count bits (``_mask``) of element i of a cast's tile (``_cases32``); outs None: the
+    result is the step's own (a float cast's, ``_own_result``)."""
+    o, r, special = step(xs[i], base + i, *args)
+    return _mask(_cases32(U32(xs[i]), o if outs is None else U32(outs[i]), r, lim32))
 
 
 @inner_inline
@@ -908,25 +927,45 @@ def _added32(b, q):
     (``numfmt.casts.report.adds32``), so such an x overflows either way, and so does any x
     above, where m is Inf (the result NaN) or a negative number far below x's last place (the
     result x)."""
-    d, floor, l, sub_top = q
-    a = I32(b & MAG32)
-    m = bits_as(I32(maximum(I32(I32(a & I32(INF32)) + d), floor)), np.float32)
-    return bits_as(np.float32(np.float32(bits_as(a, np.float32) + m) - m), np.uint32)
+    mb, t = _added_sum(b, q)
+    return bits_as(np.float32(t - bits_as(mb, np.float32)), np.uint32)
 
 
 @inner_inline
-def _added_lean(b, o, r, q, max_bits):
-    """What ``_added_tile32``'s vector pass counts of the cast of the float32 bits b to o
-    (uint32) with r = ``_added32(b, q)``: (exact, overflow, underflow, flushed, subnormal,
-    special), a compare or two each. For a finite b they are ``_cases32``'s (o != b iff |o|
-    != |b|: the sign stays but on a flushed result, whose magnitude changes too; with r
-    |o| = r but for an overflow; tininess by |x| < l); ``special``: b is not finite.
+def _added_sum(b, q):
+    """(the bits of m, |x| + m) of ``_added32``: int32, float32."""
+    d, floor, l, sub_top = q
+    a = I32(b & MAG32)
+    mb = I32(maximum(I32(I32(a & I32(INF32)) + d), floor))
+    return mb, np.float32(bits_as(a, np.float32) + bits_as(mb, np.float32))
+
+
+@inner_inline
+def _added_code(b, q, s):
+    """The magnitude code of ``_added32(b, q)`` (s = 23 - M) for a result at most the largest
+    value: |x| + m counts the result in m's last place, |x|'s quantum, so that its bits less
+    m's are the result in quanta (2**M + the fraction code in a normal binade, a carry into
+    the next included; the code below 2**emin); the binade's exponent code, less one, is
+    (m's bits - floor's) >> s. Integers only (no subnormal float32 product, which costs
+    microcode assists on some hosts)."""
+    mb, t = _added_sum(b, q)
+    floor = q[1]
+    return U32(U32(U32(bits_as(t, np.uint32) - U32(mb)) + U32(U32(mb - floor) >> U32(s & U32(31)))))
+
+
+@inner_inline
+def _added_lean(b, exact, r, q, max_bits):
+    """What ``_added_tile32``'s vector pass counts of the cast of the float32 bits b with r =
+    ``_added32(b, q)`` and ``exact`` whether the result's magnitude is |b|: (exact, overflow,
+    underflow, flushed, subnormal, special), a compare or two each. For a finite b they are
+    ``_cases32``'s (o != b iff |o| != |b|: the sign stays but on a flushed result, whose
+    magnitude changes too; with r |o| = r but for an overflow; tininess by |x| < l);
+    ``special``: b is not finite.
     (0 < r < normal_bits is one signed compare: r + 2**31 - 1 maps r = 0 to the largest
     int32 and 1, 2, ... to -2**31, -2**31 + 1, ...; LLVM's unsigned vector compares take two
     instructions.)"""
     d, floor, l, sub_top = q
     a = U32(b & MAG32)
-    exact = U32(o & MAG32) == a
     return (exact, r > max_bits, (I32(a) < l) & (not exact), (r == U32(0)) & (not exact),
             I32(U32(r + MAG32)) < sub_top, a >= INF32)
 
@@ -955,8 +994,23 @@ def added_tally(b, index, step, args, lim32, q):
     a = U32(b & MAG32)
     r = _added32(b, q)
     o = _finish_added32(a, U32(b ^ a), r, p)
-    exact, ovf, und, flu, sub, special = _added_lean(b, o, r, q, p.max_bits)
+    exact, ovf, und, flu, sub, special = _added_lean(b, U32(o & MAG32) == a, r, q, p.max_bits)
     return o, (not exact, ovf, und, flu, sub, special)
+
+
+@inner_inline
+def coded_tally(b, p, q, cp):
+    """``added_tally`` of a cast's code (cp: ``Code32``): (the code of b's rounding, its counts),
+    the code from |x| + m (``_added_code``), the sign's and the overflow's codes as
+    ``nearest_code32`` sets them; a NaN b's code is garbage (the callers fix it)."""
+    a = U32(b & MAG32)
+    r = _added32(b, q)
+    ovf = r > p.max_bits
+    neg = I32(b) < I32(0)
+    sign = (cp.zero_sign if r == U32(0) else cp.sign_bit) if neg else U32(0)
+    code = (cp.ovf1 if neg else cp.ovf0) if ovf else U32(_added_code(b, q, U32(p.t_top - p.t_cap)) | sign)
+    exact, ovf, und, flu, sub, special = _added_lean(b, (r == a) & (not ovf), r, q, p.max_bits)
+    return code, (not exact, ovf, und, flu, sub, special)
 
 
 @inner_inline
@@ -988,19 +1042,30 @@ def step_tally(b, index, step, args, lim32, q):
 
 
 @inner_inline
-def _added_tile32(c, xs, outs, start, p, q, lim32, k):
+def _added_tile32(c, xs, outs, start, p, q, lim32, k, codes, first, cp):
     """``_tile32`` for ``count_nearest_added32``: each element rounded and counted by
-    ``added_tally``, its counts summed in five uint32 lanes (``tick``: e4m3, 4M standard
-    normal float32, 1 thread, report=True 1.48x -> 1.23x the plain cast with AVX-512), then the
+    ``added_tally`` (with cp, a ``Code32``, coded by ``coded_tally`` into codes[start -
+    first:], the codes of a chunk whose element 0 has index first, and outs None: e4m3
+    encode, 4M standard normal float32, 1 thread, CPU time, report=True 1.26-1.37 ->
+    0.75-0.78 ms, against a second pass that coded a scratch tile of values; the plain encode
+    0.55 ms), its counts summed in five uint32 lanes (``tick``: e4m3, 4M standard normal
+    float32, 1 thread, report=True 1.48x -> 1.23x the plain cast with AVX-512), then the
     non-finite elements' results from ``nearest32_one`` and counts from ``_cases32`` (only in
     a tile that has some: its largest |b| bits, a max per element where a count of them took
     a compare and two adds; 1.54-1.58x -> 1.43-1.51x). Returns the tile's eight counts."""
     wide_vectors()                    # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n0 = n1 = n2 = n3 = n4 = U32(0)
     top = I32(0)
+    if cp is None:
+        dest = outs
+    else:
+        dest = codes[start - first:start - first + xs.size]
     for i in range(xs.size):
-        o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
-        outs[i] = o
+        if cp is None:
+            o, f = added_tally(xs[i], i, _nearest_step, (p,), lim32, q)
+        else:
+            o, f = coded_tally(xs[i], p, q, cp)
+        dest[i] = o
         n0 = tick(n0, not f[0])        # the exact ones: one instruction fewer
         n1, n2, n3, n4 = tick(n1, f[1]), tick(n2, f[2]), tick(n3, f[3]), tick(n4, f[4])
         top = maximum(top, I32(xs[i] & MAG32))
@@ -1010,10 +1075,17 @@ def _added_tile32(c, xs, outs, start, p, q, lim32, k):
         b = xs[i]
         a = U32(b & MAG32)
         if a >= INF32:
-            f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
+            if cp is None:
+                f = added_tally(b, i, _nearest_step, (p,), lim32, q)[1]
+            else:
+                f = coded_tally(b, p, q, cp)[1]
             add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
-            outs[i] = nearest32_one(b, p)
-            add_counts(counts, _cases32(b, outs[i], nearest_grid32(a, p), lim32), ONE)
+            o = nearest32_one(b, p)
+            if cp is None:
+                dest[i] = o
+            else:
+                dest[i] = code32(o, p, cp)
+            add_counts(counts, _cases32(b, o, nearest_grid32(a, p), lim32), ONE)
     add_counts(c, counts, ONE)
     return counts
 
@@ -1027,8 +1099,11 @@ def count_nearest_added32(x_bits, out, start, p, k, cp):
     CPU time: ``round(report=True)`` 1.1-1.2x the plain cast's time, from 1.35-1.4x); out and
     cp as there."""
     lim32 = _float_lim32(p)
-    return _count32(x_bits, out, start, lim32, _nearest_step, (p,), _added_tile32,
-                    (p, _added_params(p), lim32, k), code32, p, cp, CODE_TILE)
+    if cp is None:
+        return _count32(x_bits, out, start, lim32, _nearest_step, (p,), _added_tile32,
+                        (p, _added_params(p), lim32, k, None, start, None), None, p, None, CAST_TILE)
+    return _count_coded32(x_bits, start, lim32, _nearest_step, (p,), _added_tile32,
+                          (p, _added_params(p), lim32, k, out, start, cp))
 
 
 @inner_inline
