@@ -226,10 +226,13 @@ def test_float32_encode_counts_in_the_cast_pass():
                 assert rep == nf.round(x, name, overflow="saturate", report=True, **kwargs)[1]
 
 
-@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1", "e3m2", "e4m3fnuz", "binary16", "e6m1"])
-def test_nearest_even_codes_of_the_counting_pass_sweep_float32(name):
-    """The nearest-even encode that codes in its counting pass (``kernels.report.coded_tally``:
-    codes from |x| + m, not from the rounded values) gives the plain encode's codes and the
+@pytest.mark.parametrize("name, mode", [(name, "nearest_even") for name in
+                                        ("e4m3", "e5m2", "e2m1", "e3m2", "e4m3fnuz", "binary16", "e6m1", "bfloat16")]
+                         + [("bfloat16", "toward_negative"), ("e8m3", "nearest_away")])
+def test_codes_of_the_counting_pass_sweep_float32(name, mode):
+    """The encodes that code in their counting pass (``kernels.report.coded_tally``: codes
+    from |x| + m, not from the rounded values; formats with float32's exponent field, every
+    deterministic mode: ``_same_range_common32``) give the plain encode's codes and the
     round's report, on every 4099th float32 bit pattern and every float32 at the top of the
     range and near zero, both signs (each binade, each tie and carry, overflow, NaN)."""
     low = np.arange(0, 1 << 21, dtype=np.uint32)
@@ -239,9 +242,9 @@ def test_nearest_even_codes_of_the_counting_pass_sweep_float32(name):
     fmt = nf.format(name)
     x = x if fmt.has_nan else x[~np.isnan(x)]
     for overflow in ("ieee", "saturate"):
-        codes, rep = nf.encode(x, fmt, overflow=overflow, report=True)
-        np.testing.assert_array_equal(codes, nf.encode(x, fmt, overflow=overflow))
-        ref = nf.round(x, fmt, overflow=overflow, report=True)[1]
+        codes, rep = nf.encode(x, fmt, mode, overflow, report=True)
+        np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow))
+        ref = nf.round(x, fmt, mode, overflow, report=True)[1]
         assert rep == ref and rep.first == ref.first
 
 
