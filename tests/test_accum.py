@@ -594,6 +594,21 @@ def test_value_check_is_representable_random_formats(fmt, dtype):
     _check_value_check(fmt, dtype)
 
 
+def test_value_check_where_every_finite_float32_is_a_value():
+    """``count_not_values32`` of a format that holds every finite float32 (binary32: its pass
+    finds the magnitudes only) counts the Inf and NaN the format has no place for, by sign,
+    and gives the magnitudes of the full pass."""
+    from numfmt.kernels.accumulate import count_not_values32, value_check32
+    x = np.float32([1.5, -0.0, np.inf, 3e-45, -np.inf, np.nan, -2.0, np.nan] * 700)
+    bits = x.view(np.int32)
+    for (nan_ok, inf_ok, neg_inf_ok), bad in (((1, 1, 1), 0), ((0, 1, 1), 1400), ((1, 1, 0), 700),
+                                              ((0, 0, 0), 2800)):
+        every = count_not_values32(bits, value_check32(23, 1, 1, 0x7F7FFFFF, 0, 0, nan_ok, inf_ok, neg_inf_ok))
+        assert every == (bad, np.float32(3e-45).view(np.int32), 0x7FC00000)
+        full = value_check32(23, 1, 1, 0x7F7FFFFF, 0, 0, nan_ok, inf_ok, neg_inf_ok)[:9] + (np.int32(0),)
+        assert count_not_values32(bits, full) == every
+
+
 def _check_value_check(fmt, dtype):
     """The inputs' check (``kernels.accumulate.count_not_values``: bit tests on float64 bits; its
     magnitudes: tests/test_machine_sum.py) counts the elements that ``numfmt.ops.representable``

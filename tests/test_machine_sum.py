@@ -191,6 +191,26 @@ def test_counted_reductions_count_in_the_machine_loop(calls):
     assert calls == [True, False] and rep == emulated(nf.sum, x, "binary32", report=True)[1]
 
 
+@pytest.mark.parametrize("rows", [1, 3, 4, 9])
+def test_counted_sums_of_rows_taken_together(calls, rows):
+    """``kernels.machine_sum.sequential_terms`` adds ROWS sums at a time (a last group of fewer
+    repeats its first row) and counts each one's inexact additions from its partial sums by
+    stretches of STRETCH terms: results, counts and the first output element with one equal the
+    emulating kernels', on 1 and 2 threads, for sums of 1, 2 and 2,100 terms (a stretch's
+    first addition included) whose first rows add exactly (small integers), the others not."""
+    rng = np.random.default_rng(rows)
+    for n in (1, 2, 2100):
+        x = rng.standard_normal((rows, n)).astype(np.float32)
+        x[:rows // 2] = np.round(x[:rows // 2] * 8)
+        x[-1, 1025 % n] = 2.0 ** 40       # (with n = 2100: a stretch's first term)
+        for _ in thread_counts():
+            got, rep = nf.sum(x, "binary32", axis=1, report=True)
+            want, want_rep = emulated(nf.sum, x, "binary32", axis=1, report=True)
+            same_bits(got, want)
+            assert rep == want_rep and rep.first == want_rep.first and (rep.inexact > 0 or n < 3)
+    assert all(calls) and len(calls) == 6
+
+
 def test_counted_matmul_recounts_the_sums_that_reach_the_exact_bound(calls):
     """e4m3 operands whose smallest magnitude is 2**-9 (quantum 2**-9: products are multiples
     of 2**-18): every float32 sum below 2**24 * 2**-18 = 64 is exact, so the machine loop counts
