@@ -548,3 +548,23 @@ def test_block_scale_top_and_bottom_and_nvfp4():
     x[:16] *= 1e-12                                                   # a block whose scale is below 2**-6
     y, rep = nf.round(x, "nvfp4", report=True)
     assert rep.scale_bottom == 1 and rep.n == 64 and rep.inexact == np.count_nonzero(y != x)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_nvfp4_float64_counts_equal_the_fast_kernels_float32_counts(axis):
+    """nvfp4 counts float64 inputs in ``kernels.report.block_element_flags`` (no float32 stand-in:
+    the recipe divides in float32), float32 ones in the fast kernels' pass: on float64 copies of
+    float32 values the two give the same counts, first indices and per-block counts (hard
+    blocks and values over 60 binades, in runs of one block and of 64 places of as many)."""
+    fmt = nf.format("nvfp4")
+    rng = np.random.default_rng(3)
+    x = nf.testing.hard_blocks(fmt, 6, 5, np.float32)
+    spread = rng.standard_normal((30, x.shape[1])) * 2.0 ** rng.integers(-30, 30, (30, x.shape[1]))
+    x = np.tile(np.concatenate([x, spread.astype(np.float32)]), (1, 5))
+    x = x if axis == -1 else np.ascontiguousarray(x.T)
+    for cast in (nf.round, nf.encode):
+        r32 = cast(x, fmt, axis=axis, report=True, per_block=True)[1]
+        r64 = cast(x.astype(np.float64), fmt, axis=axis, report=True, per_block=True)[1]
+        assert r64 == r32 and r64.first == r32.first and r32.underflow > 0
+        for name in r32.per_block:
+            np.testing.assert_array_equal(r64.per_block[name], r32.per_block[name], err_msg=name)

@@ -42,7 +42,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
-from .arrays import bits_as, empty, view_as, zeros
+from .arrays import bits_as, borrowed, empty, view_as, zeros
 
 NFLAGS = 9
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
@@ -1616,7 +1616,7 @@ def _element(y, codes, table, i, s, derive):
     """The element value of block element i: its result over the scale where ``derive`` (a
     power-of-two round: y[i] / s is exact, and codes is a placeholder read at 0), else its
     code's value."""
-    from_code = table[codes[i * (1 - derive)]]
+    from_code = table[codes[(i - i) if derive else i]]
     from_y = np.float64(y[i]) / s
     return from_y if derive else from_code
 
@@ -1652,11 +1652,12 @@ def _block_run(x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, leng
     are BAND."""
     lo = hi = 0
     bands = 0
-    for t in range(length):
-        i = i0 + t
-        s = scales[sbase + t * sstep]
-        e = _element(y, codes, table, i, s, derive)
-        xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
+    c0 = i0 * (1 - derive)      # (the codes' placeholder of a power-of-two round: read at 0)
+    xs, ys, cs, ss = x[i0:i0 + length], y[i0:i0 + length], codes[c0:c0 + length], scales[sbase:]
+    for t in range(length):     # (sliced: indices from 0, where i0 + t, which LLVM cannot prove
+        s = ss[t * sstep]       # non-negative, gathered element by element: 37.7 -> 28.7 ms as above)
+        e = _element(ys, cs, table, t, s, derive)
+        xi, v, yi = _block_values(xs, ys, has_y, t, e, s, ts, nvfp4)
         m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
         bands += m >> 15
         f_lo, f_hi = _spread(0 if m & BAND else m)
@@ -1763,6 +1764,10 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     float_hi = lim[0] if thr[5] else maximum(lim[0], np.nextafter(below_ovf, 0.0))
     common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], float_hi)     # (``_common_run``)
     has_y = y_mode > 0
+    # (the arrays go into each run's argument tuple: borrowed, no reference counts per run, an
+    # atomic operation each; nvfp4 float64, 2048 x 2048 along the last axis, 1 thread, CPU
+    # time: 45.6 -> 37.7 ms)
+    x, y, codes, table, scales = borrowed(x), borrowed(y), borrowed(codes), borrowed(table), borrowed(scales)
     c = _new_counts()
     seen = 0
     acc_lo = acc_hi = 0
@@ -1790,8 +1795,10 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
         if not done:
             if elementwise and fast:            # INEXACT per block here, the other flags below
                 _add_inexact(wlo, sbase, x, y, scales, i0, length)
-            if rare:
-                lo, hi, bands = _block_run(*args)
+            if rare and derive:     # (two inlined copies, each with the element's source a constant: 28.7 -> 26.5 ms)
+                lo, hi, bands = _block_run(x, y, has_y, True, *args[4:])
+            elif rare:
+                lo, hi, bands = _block_run(x, y, has_y, False, *args[4:])
             each = elementwise and rare != 0        # the elements' flags to their blocks, below
             need = _present(lo, hi) & ~seen
             skip_common = fast and not need & INEXACT       # common elements have INEXACT only
