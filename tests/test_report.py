@@ -550,21 +550,31 @@ def test_block_scale_top_and_bottom_and_nvfp4():
     assert rep.scale_bottom == 1 and rep.n == 64 and rep.inexact == np.count_nonzero(y != x)
 
 
-@pytest.mark.parametrize("axis", [-1, 0])
-def test_nvfp4_float64_counts_equal_the_fast_kernels_float32_counts(axis):
-    """nvfp4 counts float64 inputs in ``kernels.report.block_element_flags`` (no float32 stand-in:
-    the recipe divides in float32), float32 ones in the fast kernels' pass: on float64 copies of
-    float32 values the two give the same counts, first indices and per-block counts (hard
-    blocks and values over 60 binades, in runs of one block and of 64 places of as many)."""
+@pytest.mark.parametrize("axis, pad", [(-1, False), (0, False), (-1, True)])
+def test_nvfp4_float64_counts_equal_the_second_pass(axis, pad):
+    """nvfp4 takes float64 x in float32 first (its recipe): report=True counts the cast of
+    fl32(x) in the fast kernels' pass and adds the elements that differ from x where the cast
+    kept fl32(x) (``casts.report._counted_in_float32``); the counts, first indices and per-block
+    counts equal those of the second pass over x itself (``casts.report.block_report``: the
+    element values from fl32(x), inexact against x), for round and encode, on hard blocks, values
+    over 60 binades, float32 values, and values just off the element grid that fl32 puts on it."""
+    from numfmt.casts import report as cast_report
+    from numfmt.rounding import rounding_mode
     fmt = nf.format("nvfp4")
     rng = np.random.default_rng(3)
-    x = nf.testing.hard_blocks(fmt, 6, 5, np.float32)
-    spread = rng.standard_normal((30, x.shape[1])) * 2.0 ** rng.integers(-30, 30, (30, x.shape[1]))
-    x = np.tile(np.concatenate([x, spread.astype(np.float32)]), (1, 5))
+    hard = nf.testing.hard_blocks(fmt, 6, 5, np.float64)
+    spread = rng.standard_normal((30, hard.shape[1])) * 2.0 ** rng.integers(-30, 30, (30, hard.shape[1]))
+    grid = rng.choice([0.5, 1.0, 1.5, 3.0, 6.0], (8, hard.shape[1])) * (1 + 2.0 ** -40)
+    x = np.tile(np.concatenate([hard, spread, spread.astype(np.float32), grid]), (1, 5))
     x = x if axis == -1 else np.ascontiguousarray(x.T)
-    for cast in (nf.round, nf.encode):
-        r32 = cast(x, fmt, axis=axis, report=True, per_block=True)[1]
-        r64 = cast(x.astype(np.float64), fmt, axis=axis, report=True, per_block=True)[1]
-        assert r64 == r32 and r64.first == r32.first and r32.underflow > 0
-        for name in r32.per_block:
-            np.testing.assert_array_equal(r64.per_block[name], r32.per_block[name], err_msg=name)
+    x = x[..., :-3] if pad else x
+    x[0, 0] = 1e-300        # (0 in float32, kept: the first inexact element)
+    options = dict(axis=axis, pad=pad)
+    for operation, cast in (("round_float", nf.round), ("encode_float", nf.encode)):
+        out, rep = cast(x, fmt, report=True, per_block=True, **options)
+        ref = cast_report.block_report(x, fmt, rounding_mode("nearest_even"), "ieee", None,
+                                       out if operation == "encode_float" else out, True, options)
+        assert rep == ref and rep.first == ref.first and rep.first["inexact"] == 0
+        assert rep.inexact > np.count_nonzero(nf.round(x.astype(np.float32), fmt, **options) != x.astype(np.float32))
+        for name in ref.per_block:
+            np.testing.assert_array_equal(rep.per_block[name], ref.per_block[name], err_msg=name)

@@ -8,6 +8,7 @@ with parameters for an unbounded exponent range.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from fractions import Fraction
@@ -338,7 +339,8 @@ def integer_report(x: np.ndarray, result: np.ndarray, lo: int, hi: int, mode: Ro
 def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, scales: np.ndarray):
     """(scale_top, scale_bottom) per block (rows, inner) as bool arrays: blocks of finite values whose
     scale exceeded the scale format's largest (a NaN scale for power-of-two scales, 448 for
-    nvfp4) or, nonzero, fell below its smallest. ``scales``: the blocks' scale values (flat);
+    nvfp4) or, nonzero, fell below its smallest (nvfp4: finite and nonzero in float32, where its
+    recipe computes the scale). ``scales``: the blocks' scale values (flat);
     only the blocks whose scale lies at a limit (or is NaN) can be either, and only theirs
     are looked at."""
     info = fmt.scale.info
@@ -355,9 +357,12 @@ def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, scal
         kern.unclamped_exponents(kernel_input(amax, np.float64), s, block_casts.rule_params(fmt))
         s_lo, s_hi = fmt.scale_exp_range
         top[rows, cols], bottom[rows, cols] = finite & (s > s_hi), finite & (amax > 0) & (s < s_lo)
-    else:
-        s = (amax.astype(np.float32) / np.float32(fmt.element_max)) / ts
-        top[rows, cols], bottom[rows, cols] = finite & (s > info.max), finite & (amax > 0) & (s < info.smallest_normal)
+    else:       # (the recipe's float32 amax, as its scale saw it: float64 x is fl32(x) there)
+        with np.errstate(over="ignore"):
+            amax32 = amax.astype(np.float32)
+        finite &= np.isfinite(amax32)
+        s = (np.where(finite, amax32, np.float32(0)) / np.float32(fmt.element_max)) / ts
+        top[rows, cols], bottom[rows, cols] = finite & (s > info.max), finite & (amax32 > 0) & (s < info.smallest_normal)
     return top, bottom
 
 
@@ -446,6 +451,8 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report`` after the cast;
     float64 x by float32 stand-ins of slabs of it where it has them (``block.countable``: the
     same values, codes and counts)."""
+    if x.dtype == np.float64 and not fmt.power_of_two:
+        return _counted_in_float32(x, fmt, mode, overflow, nan, stochastic, per_block, options, want_code)
     cast = block_casts.encode_float if want_code else block_casts.round_float
     start = stochastic.start if stochastic is not None else 0
     fits = block_casts.countable(x, fmt, stochastic) and fmt.block_size <= block_kernels.BLOCK_COUNT_MAX
@@ -464,6 +471,42 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
         axis = block_casts.blocked_axis(fmt, x.ndim, options.get("axis"))
         extra["per_block"] = _per_block_cases(cases, x, fmt, axis)
     return out, CastReport.from_counts(combine([c[:k] for c in counts]), x.size, unit="elements", **extra)
+
+
+def _counted_in_float32(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, per_block: bool,
+                        options: dict, want_code: bool) -> tuple:
+    """``block_counted`` of float64 x in a block format whose cast takes x in float32 first
+    (scales that are not powers of two: nvfp4's recipe, ``block._quantize``): the cast of x32 =
+    fl32(x), counted as that of a float32 input (the element values go by x32: every count but
+    inexact is x32's), plus the elements that differ from x where the cast kept x32 (inexact:
+    the result is a float32, x is not; ``kernels.report.kept_changes``). Where the fast kernels
+    count x32 in their pass, nvfp4 2048 x 2048 standard normal float64, 1 thread, CPU time:
+    report=True 26.5 -> 10.5 ms (plain 6.3 ms), against ``block_report``'s second pass over float64 x."""
+    x32 = x.astype(np.float32)
+    out, rep = block_counted(x32, fmt, mode, overflow, nan, stochastic, per_block, options, want_code)
+    values = block_casts.decode_codes(out, fmt, np.float32) if want_code else out
+    flat, flat32, flat_y = (np.ascontiguousarray(a).reshape(-1) for a in (x, x32, values))
+    count, first = kern.kept_changes(flat, flat32, flat_y)
+    if count:
+        firsts = dict(rep.first, inexact=min(rep.first.get("inexact", first), int(first)))
+        per = rep.per_block
+        if per is not None:
+            kept = (values == x32) & (x32 != x)
+            per = dict(per, inexact=per["inexact"] + _block_sums(kept, fmt, options).astype(per["inexact"].dtype))
+        rep = dataclasses.replace(rep, inexact=rep.inexact + int(count), first=firsts, per_block=per)
+    return (out if want_code else out.astype(np.float64)), rep
+
+
+def _block_sums(mask: np.ndarray, fmt, options: dict) -> np.ndarray:
+    """The number of True elements of mask (shaped like a cast's input) in each block, shaped
+    like the scales (a short last block padded where ``pad``)."""
+    axis = block_casts.blocked_axis(fmt, mask.ndim, options.get("axis"))
+    moved = np.moveaxis(mask, axis, -1)
+    n = moved.shape[-1]
+    padded = np.zeros(moved.shape[:-1] + (-(-n // fmt.block_size) * fmt.block_size,), np.int32)
+    padded[..., :n] = moved
+    sums = padded.reshape(moved.shape[:-1] + (-1, fmt.block_size)).sum(axis=-1, dtype=np.int32)
+    return np.moveaxis(sums, -1, axis)
 
 
 def rounding_report(fmt: FloatFormat, mode: Rounding, stochastic) -> tuple:

@@ -1848,6 +1848,29 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
 
 
 @nb.njit(cache=True, nogil=True)
+def kept_changes(x, x32, y):
+    """(how many, the first index or -1) of the elements i where y[i] == x32[i] != x[i]: the
+    float64 x rounded to float32 (x32) and cast to y (float32) where the cast kept x32 but x32
+    is not x. Counts in int32 blocks of CHANGE_BLOCK (a loop that vectorizes), then scans the
+    first block that has one."""
+    count, first = 0, -1
+    for lo in range(0, x.size, CHANGE_BLOCK):
+        xs, ts, ys = x[lo:lo + CHANGE_BLOCK], x32[lo:lo + CHANGE_BLOCK], y[lo:lo + CHANGE_BLOCK]
+        n = np.int32(0)
+        for i in range(xs.size):
+            n += (ys[i] == ts[i]) & (np.float64(ts[i]) != xs[i])
+        for i in range(xs.size if (n != 0) & (first < 0) else 0):
+            if (ys[i] == ts[i]) & (np.float64(ts[i]) != xs[i]):
+                first = lo + i
+                break
+        count += n
+    return count, first
+
+
+CHANGE_BLOCK = 4096
+
+
+@nb.njit(cache=True, nogil=True)
 def unclamped_exponents(amax, out, rule):
     """out[b] = the shared exponent of a block with largest magnitude amax[b] (finite, float64)
     before the scale format's limits: ``shared_exponent`` with an unbounded scale range."""
