@@ -103,6 +103,24 @@ def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
     check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow, per_block=per_block)
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+       st.sampled_from([None, 3, 32]), st.booleans())
+def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block):
+    """Seeded stochastic rounding (sr_rule "add") of float elements is counted in the kernels'
+    pass too: tininess and overflow by the element rounded with its own random bits at its
+    precision, the exponent unbounded (``kernels.floating.sr_grid32``), the first indices'
+    scan with each element's bits again (``kernels.block._word32``; given bits:
+    ``test_other_calls_count_after_the_cast``)."""
+    x = special_rows(fmt, seed)
+    if axis == 1:
+        x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
+    elif axis == 0:
+        x = np.ascontiguousarray(x.T)
+    check(x, fmt, fast_count(fmt) and fmt.element.family == "float", axis=axis, rounding="stochastic",
+          per_block=per_block, seed=seed, sr_bits=sr_bits)
+
+
 SAMPLED = [fmt if fmt.name in ("bfp8_16_sym", "e2m1_16_e4m3") or fmt in FORMATS[:7]
            else pytest.param(fmt, marks=pytest.mark.slow) for fmt in FORMATS]    # CI: the named formats and two custom
 
@@ -149,16 +167,20 @@ def test_per_block_counts_of_the_longest_blocks(size):
 
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
 def test_other_calls_count_after_the_cast(name):
-    """float64 inputs, padding, directed and stochastic rounding keep the reference's count
-    after the cast (and the same report); per_block=True of float32 counts in the pass, shaped
-    like the scales. nvfp4 takes float64 x in float32 first (its recipe), and so does its count
-    (``casts.report._counted_in_float32``: in the pass)."""
+    """float64 inputs, padding and directed rounding keep the reference's count after the cast
+    (and the same report), and so does stochastic rounding of fixed-point elements (mxint8);
+    per_block=True of float32 counts in the pass, shaped like the scales. nvfp4 takes float64 x
+    in float32 first (its recipe), and so does its count (``casts.report._counted_in_float32``:
+    in the pass)."""
     fmt = nf.format(name)
     x = special_rows(fmt, 7)
     check(x.astype(np.float64), fmt, name == "nvfp4")
     check(x[:, :-1], fmt, False, pad=True)
     check(x, fmt, False, rounding="toward_zero")
-    check(x, fmt, False, rounding="stochastic", seed=3)
+    check(x, fmt, name != "mxint8", rounding="stochastic", seed=3)
+    bits = np.random.default_rng(4).integers(0, 1 << 5, x.shape)
+    check(np.ascontiguousarray(x.T), fmt, name != "mxint8", axis=0, rounding="stochastic", random_bits=bits.T,
+          sr_bits=5, per_block=True)
     check(x.astype(np.float64), fmt, name == "nvfp4", per_block=True)
     rep = check(x, fmt, True, per_block=True)
     assert rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape

@@ -378,7 +378,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             lim = (True, np.uint32(0), np.uint32(0))
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
-    counted = count is not None and fast is not None and stochastic is None and padded_shape == x.shape and bottom
+    counted = count is not None and fast is not None and padded_shape == x.shape and bottom
 
     def work():
         tally = kern.tally_arrays(count, x3.shape[1], firsts) if counted else None

@@ -21,10 +21,10 @@ import numba as nb
 import numpy as np
 
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
-from ..random import GOLDEN, element_bits, pair_state, pair_word
+from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, code32, sr_add_one,
-                       nearest32_one, nearest_code32, nearest_grid32, round_one, top_bits32, twice32)
+                       nearest32_one, nearest_code32, nearest_grid32, round_one, sr_grid32, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -516,9 +516,12 @@ def lean_element32(y, zk, p, cp):
 
 @inner_inline
 def sr_element32(y, zk, p, cp):
-    """A float element rounded stochastically (``sr_add_one``); not counted (ovf, tiny False)."""
+    """A float element rounded stochastically (``sr_add_one``), ovf and tiny by |y| rounded with
+    the same random bits and an unbounded exponent (``sr_grid32``; they compile away where
+    nothing is counted)."""
     r = sr_add_one(y, zk, p)
-    return r, U32(0) if cp is None else code32(r, p, cp), False, False
+    g = sr_grid32(U32(y & U32(0x7FFFFFFF)), zk, p)
+    return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
 
 
 @inner_inline
@@ -731,9 +734,9 @@ def _add7(n, f):
 
 
 @inner_inline
-def _flags32(v, s_in, s_out, p, cp, element, scaled, lim):
-    """The ``numfmt.report.FLAGS`` bits of one element (deterministic: no random bits)."""
-    y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, U32(0), p, cp, element, scaled)
+def _flags32(v, s_in, s_out, zk, p, cp, element, scaled, lim):
+    """The ``numfmt.report.FLAGS`` bits of one element (zk its random bits, ``_word32``)."""
+    y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled)
     f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim)
     m = 0
     for j in range(7):
@@ -818,6 +821,18 @@ def _draw32(zs, n, rand, seed, index, k):
     return index & 1
 
 
+@inner_inline
+def _word32(rand, seed, index, k):
+    """The random bits of element ``index`` as ``_draw32`` stores them (0 where k is None):
+    rand's, else SplitMix64 number index of seed (``random.splitmix_bits``, which the pairs of
+    ``_draw32`` give bit for bit), cut to its top k bits."""
+    if k is None:
+        return U32(0)
+    if rand is not None:
+        return U32(U32(rand[U64(index)]) << U32(32 - k))
+    return U32(U32(splitmix_bits(seed, index, 32)) & top_bits32(k))
+
+
 def fast32_work(x3_shape, stochastic: bool) -> tuple:
     """The scratch arrays of ``_fast32_rows`` for blocks (rows, block_size, inner) (allocated by
     the caller, one set per row range, so that the kernels compile no allocation): amax bits
@@ -886,8 +901,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                 need = _add_limits(tally[0], limits)
                 for i in range(rows * bs if need else 0):
                     b = i // bs
-                    need = _note(tally[0], need, _flags32(x[g + b, i - b * bs], s_in[b], s_out[b], p, cp, element,
-                                                          scaled, lim), tally[1] + g * bs + i)
+                    zk = _word32(rand, seed, start + g * bs + i, k)
+                    need = _note(tally[0], need, _flags32(x[g + b, i - b * bs], s_in[b], s_out[b], zk, p, cp,
+                                                          element, scaled, lim), tally[1] + g * bs + i)
                     if not need:
                         break
         return tally
@@ -910,8 +926,9 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             need = _add_limits(tally[0], limits)
             for i in range(bs * inner if need else 0):
                 t, j = divmod(i, inner)
-                need = _note(tally[0], need, _flags32(x[r, t, j], s_in[j], s_out[j], p, cp, element, scaled, lim),
-                             tally[1] + r * bs * inner + i)
+                zk = _word32(rand, seed, start + r * bs * inner + i, k)
+                need = _note(tally[0], need, _flags32(x[r, t, j], s_in[j], s_out[j], zk, p, cp, element, scaled,
+                                                      lim), tally[1] + r * bs * inner + i)
                 if not need:
                     break
     return tally

@@ -234,6 +234,16 @@ def nearest_grid32(a, p):
 
 
 @inner_inline
+def sr_grid32(a, zk, p):
+    """The float32 magnitude bits a rounded stochastically (sr_rule "add", random bits zk at
+    the top of a uint32) at the format's precision with an unbounded exponent range: away iff
+    its s = 23 - M discarded bits, shifted to the top of a uint32, plus zk carry out
+    (``carries32``); the tininess and overflow of ``sr_add_one``'s rounding go by it."""
+    f = U32(a << U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31)))
+    return U32(U32(a & p.keep) + (p.lsb if carries32(f, zk) else U32(0)))
+
+
+@inner_inline
 def carries32(f, zk):
     """Whether f + zk (uint32) carries out of 32 bits, spelled out bit by bit: as a comparison
     (f + zk < f), LLVM would make it an uadd.with.overflow, which its loop vectorizer refuses."""

@@ -35,7 +35,7 @@ from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
-                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, carries32, nearest32_one,
+                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, nearest32_one,
                        nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
                        fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
                        PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts, same_range_sr_loop)
@@ -870,11 +870,9 @@ def _nearest_step(b, index, p):
 @inner_inline
 def _sr_step(b, zk, p):
     """``_nearest_step`` of ``sr_add_one`` with the random bits zk: |b| rounded the same way
-    at its precision in every binade, away iff its s = 23 - M discarded bits, at the top of a
-    uint32, plus zk carry out (``carries32``)."""
+    at its precision in every binade (``sr_grid32``)."""
     a = U32(b & MAG32)
-    f = U32(a << U32(U32(U32(32) + p.t_cap - p.t_top) & U32(31)))
-    return sr_add_one(b, zk, p), U32(U32(a & p.keep) + (p.lsb if carries32(f, zk) else U32(0))), a >= INF32
+    return sr_add_one(b, zk, p), sr_grid32(a, zk, p), a >= INF32
 
 
 @inner_inline
