@@ -228,13 +228,16 @@ def test_float32_encode_counts_in_the_cast_pass():
 
 @pytest.mark.parametrize("name, mode", [(name, "nearest_even") for name in
                                         ("e4m3", "e5m2", "e2m1", "e3m2", "e4m3fnuz", "binary16", "e6m1", "bfloat16")]
-                         + [("bfloat16", "toward_negative"), ("e8m3", "nearest_away")])
+                         + [("bfloat16", "toward_negative"), ("e8m3", "nearest_away"), ("e4m3", "toward_positive"),
+                            ("e2m1", "toward_zero"), ("e5m2", "odd"), ("binary16", "nearest_away"),
+                            ("e4m3fnuz", "toward_negative")])
 def test_codes_of_the_counting_pass_sweep_float32(name, mode):
-    """The encodes that code in their counting pass (``kernels.report.coded_tally``: codes
-    from |x| + m, not from the rounded values; formats with float32's exponent field, every
-    deterministic mode: ``_same_range_common32``) give the plain encode's codes and the
-    round's report, on every 4099th float32 bit pattern and every float32 at the top of the
-    range and near zero, both signs (each binade, each tie and carry, overflow, NaN)."""
+    """The casts that count in their own pass (``kernels.report.coded_tally``: codes from |x| +
+    m, not from the rounded values; formats with float32's exponent field, every deterministic
+    mode: ``_same_range_common32``; the other deterministic modes: ``count_directed32``) give
+    the plain encode's codes and the counting pass' report (``casts.report.float_report``), on
+    every 4099th float32 bit pattern and every float32 at the top of the range and near zero,
+    both signs (each binade, each tie and carry, overflow, NaN)."""
     low = np.arange(0, 1 << 21, dtype=np.uint32)
     top = np.arange(0x7F700000, 0x80000000, dtype=np.uint32)
     bits = np.concatenate([np.arange(0, 1 << 32, 4099, dtype=np.uint64).astype(np.uint32), low, top])
@@ -244,8 +247,9 @@ def test_codes_of_the_counting_pass_sweep_float32(name, mode):
     for overflow in ("ieee", "saturate"):
         codes, rep = nf.encode(x, fmt, mode, overflow, report=True)
         np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow))
-        ref = nf.round(x, fmt, mode, overflow, report=True)[1]
+        ref = _reference(x, nf.round(x, fmt, mode, overflow), fmt, mode, None, None, "add")
         assert rep == ref and rep.first == ref.first
+        assert nf.round(x, fmt, mode, overflow, report=True)[1] == ref
 
 
 @pytest.mark.parametrize("sr_bits", [5, 32])

@@ -347,8 +347,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             return out
     flat, dom64 = _domain_input(x, fmt)
     fast32 = None if dom64 else _fast32(fmt, mode, overflow, nan, stochastic)
-    directed = None if dom64 or fast32 is not None or count is not None else _directed32(fmt, mode, overflow, nan,
-                                                                                          stochastic)
+    directed = None if dom64 or fast32 is not None else _directed32(fmt, mode, overflow, nan, stochastic)
     if fast32 is None and directed is None:
         _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
@@ -372,6 +371,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             else:
                 run_chunked(kern.encode_same_range_sr32, flat.view(np.uint32), out, given_bits(rand),
                             np.uint64(seed), fast, sr_bits, nans, pass_start=True, offset=stochastic.start)
+        elif directed is not None and count is not None:
+            _check_domain(x, fmt, nan, count(flat, out, directed, None, sr, fast_code32(fmt, overflow, nan)))
         elif directed is not None:
             _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_directed32, flat.view(np.uint32), out, *directed,
                                                        fast_code32(fmt, overflow, nan))))
@@ -396,10 +397,12 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             tile = (fast32, k)
         elif fast is not None and (stochastic is None or sr_rule == "add"):
             tile = (fast, k)
+        elif directed is not None:
+            tile = (directed, None)
         else:
             tile = (kernel_params(fmt, dom64, mode, overflow, nan)[0], None if sr is None else sr[1])
         nans = count(flat, out, *tile, sr)
-        if fast32 is not None:
+        if fast32 is not None or (directed is not None and fast is None):
             _check_domain(x, fmt, nan, nans)
     elif fast32 is not None and stochastic is None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),

@@ -248,6 +248,12 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
+        if isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params):     # directed, uint32 lanes
+            bits = flat.view(np.uint32)
+            out = out if cp is not None else out.view(np.uint32)
+            derive = (np.int64(0), np.int64(0), np.int64(0), np.int64(1))      # (overflows: counted one by one)
+            counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, derive, cp, pass_start=True)))
+            return int(counts[0][FLAG_NAMES.index("nan_in")])
         if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
             bits = flat.view(np.uint32)
             out = out if cp is not None else out.view(np.uint32)

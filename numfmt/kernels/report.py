@@ -35,8 +35,8 @@ from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
-                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, nearest32_one,
-                       nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
+                       round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, directed32_one,
+                       nearest32_one, nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
                        fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
                        PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts, same_range_sr_loop)
 from .inner import inner, inner_inline
@@ -907,6 +907,35 @@ def count_nearest32(x_bits, out, start, p, k, cp):
     lim32 = _float_lim32(p)
     return _count32(x_bits, out, start, lim32, _nearest_step, (p,), _tile32,
                     (lim32, k, _nearest_step, _own_result, (p,), None, None, None), code32, p, cp, CODE_TILE)
+
+
+@inner_inline
+def _directed_step(b, index, p, m):
+    """``_nearest_step`` of ``directed32_one`` in the deterministic mode m (a ``Mode32``): |b|
+    rounded in m's direction for b's sign at its precision in every binade (the normal
+    binades' step, ``rounding_bias`` of its last kept bit and the discarded ones), and whether
+    ``_cases32`` must count the element: b not finite, or an overflow (whose result, the
+    largest value, Inf or NaN, depends on the mode and the sign: ``_derive`` cannot tell)."""
+    a = U32(b & MAG32)
+    away = m.away_neg if U32(b ^ a) != U32(0) else m.away_pos
+    lsb = U32(U32(a & p.lsb) != U32(0))
+    step = p.lsb
+    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
+            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
+    r = U32(U32(a + bias) & p.keep)
+    return directed32_one(b, p, m), r, (a >= INF32) | (r > p.max_bits)
+
+
+@kernel(cache=True, nogil=True)
+def count_directed32(x_bits, out, start, p, m, k, cp):
+    """``floating.round_directed32`` (uint32 bits in and out; p, m: ``casts.floating.
+    directed32_args``) counting as it goes, as ``count_nearest32`` (k as ``_derive``; out and cp
+    as there): e4m3 toward_zero, 1M standard normal float32, 1 thread, CPU time: report=True
+    1.01 -> 0.46 ms (plain 0.25 ms; encode 2.70 -> 0.64 ms for e2m1), against ``round_count``'s
+    int64 kernel (encode: a counting pass after the cast)."""
+    lim32 = _float_lim32(p)
+    return _count32(x_bits, out, start, lim32, _directed_step, (p, m), _tile32,
+                    (lim32, k, _directed_step, _own_result, (p, m), None, None, None), code32, p, cp, CODE_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
