@@ -221,7 +221,8 @@ def odd_slabs(x: np.ndarray, rows: int):
 def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
     """Whether float64 x may be encoded through float32 stand-ins rounded to odd (``odd_slabs``)
     but for its magnitudes: the float32 fast kernels (``_fast32`` in nearest even,
-    ``same_range_params`` in every deterministic mode) then give x's codes bit for bit, fmt's
+    ``_directed32`` and ``same_range_params`` in every deterministic mode) then give x's codes
+    and report counts bit for bit, fmt's
     grid being two bits coarser than float32's or more (precision <= 22 bits, quanta >=
     2**-147: rounded on, a stand-in rounds as x would), under overflow "ieee" or "saturate" (a
     huge x has no stand-in of its own, but both overflow)."""
@@ -229,21 +230,29 @@ def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     return bool(x.dtype == np.float64 and x.size and stochastic is None and fmt.man_bits <= 21 and qsub >= -147
                 and float32_domain(fmt) and overflow in ("ieee", "saturate")
                 and (_fast32(fmt, mode, overflow, nan, None) is not None
+                     or _directed32(fmt, mode, overflow, nan, None) is not None
                      or same_range_params(fmt, mode, overflow) is not None))
 
 
 STAND_IN_SLAB = 1 << 20     # float64 elements per float32 stand-in (``_by_stand_ins``: 4 MB, in L3 with its codes)
 
 
-def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str):
+def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, count=None):
     """The codes of float64 x from the float32 kernels on its stand-ins, slab by slab
     (``_may_stand_in``; the stand-in and its codes stay in cache): 4M normal float64, 1
     thread, e4m3 and bfloat16 6.3 -> 4.0 ms. (Values are not taken so: their float64 output,
     converted from float32 slab by slab, cost what the float32 kernels save.) None where a
     magnitude is 2**127 or more (not Inf: float32 has no stand-in for it). The inputs that fmt
-    has no image for are refused for the whole x first (``_check_domain``)."""
+    has no image for are refused for the whole x first (``_check_domain``). With ``count``
+    (``_cast``'s) one stand-in of the whole x, counted as one float32 cast (1M normal float64,
+    1 thread, CPU time: e4m3 encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain 0.37, 0.49 ms)."""
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
+    if count is not None:
+        stand_in = np.empty(flat.size, np.float32)
+        if not kern.odd_float32(flat, stand_in):
+            return None
+        return _cast(stand_in, fmt, mode, overflow, nan, None, True, count=count).reshape(x.shape)
     out = np.empty(flat.size, code_dtype(fmt.bits))
     for lo, stand_in in odd_slabs(flat, STAND_IN_SLAB):
         if stand_in is None:
@@ -341,8 +350,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    if want_code and count is None and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
-        out = _by_stand_ins(x, fmt, mode, overflow, nan)
+    if want_code and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
+        out = _by_stand_ins(x, fmt, mode, overflow, nan, count)
         if out is not None:
             return out
     flat, dom64 = _domain_input(x, fmt)
