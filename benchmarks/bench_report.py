@@ -10,7 +10,8 @@ the narrow formats overflow, underflow or flush, the counting kernels' slow path
 the report's time over the plain call's (issue 18's budget: at most 1.5x). One thread is
 timed in CPU time (``time.process_time``: other processes on a shared machine do not inflate
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
-sr_rule "add"). The ``per_block`` rows count each block too (``per_block=True``; the plain
+sr_rule "add"), the ``toward_zero`` rows that mode. The ``float64`` rows take the inputs as
+float64 (nvfp4: round; e4m3: encode). The ``per_block`` rows count each block too (``per_block=True``; the plain
 call is the same round without a report). The ``encode`` rows time ``numfmt.encode`` (codes)
 with and without the report. The operations' rows (``e4m3 add`` ... ``e4m3
 fma``, ``bfloat16 add``) take the inputs rounded to the format (saturating: finite operands)
@@ -30,7 +31,8 @@ from _common import command, machine_line, markdown_table, parse_args, publish
 import numfmt as nf
 
 FORMATS = ["e4m3", "e5m2", "binary16", "bfloat16", "e2m1", "posit16", "int8", "mxfp8_e4m3", "nvfp4"]
-STOCHASTIC = ["e4m3", "bfloat16"]
+STOCHASTIC = ["e4m3", "bfloat16", "mxfp4"]
+DIRECTED = ["e4m3"]
 PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
 ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16"]
 OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
@@ -93,6 +95,11 @@ def render(args) -> str:
             calls = [(name, lambda report, name=name: nf.round(x, name, report=report)) for name in FORMATS]
             calls += [(f"{name} stochastic", lambda report, name=name:
                        nf.round(x, name, rounding="stochastic", seed=1, report=report)) for name in STOCHASTIC]
+            calls += [(f"{name} toward_zero", lambda report, name=name:
+                       nf.round(x, name, rounding="toward_zero", report=report)) for name in DIRECTED]
+            x64 = x.astype(np.float64)
+            calls += [("nvfp4 float64", lambda report: nf.round(x64, "nvfp4", report=report)),
+                      ("e4m3 float64 encode", lambda report: nf.encode(x64, "e4m3", report=report))]
             calls += [(f"{name} per_block", lambda report, name=name:
                        nf.round(x, name, report=report, per_block=report)) for name in PER_BLOCK]
             calls += [(f"{name} encode", lambda report, name=name: nf.encode(x, name, report=report))

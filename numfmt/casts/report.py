@@ -251,8 +251,13 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         if isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params):     # directed, uint32 lanes
             bits = flat.view(np.uint32)
             out = out if cp is not None else out.view(np.uint32)
-            derive = (np.int64(0), np.int64(0), np.int64(0), np.int64(1))      # (overflows: counted one by one)
-            counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, derive, cp, pass_start=True)))
+            p32 = p[0]
+            kinds = [(int(v) & 0x7FFFFFFF == int(p32.max_bits), int(v) & 0x7FFFFFFF > 0x7F800000)
+                     for v in (p32.ovf0, p32.ovf1)]       # (saturated, invalid) of either sign's overflow
+            derive = (np.int64(kinds[0][0]), np.int64(0), np.int64(kinds[0][1]), np.int64(1))
+            by_sign = tuple(np.int64(kinds[1][j] - kinds[0][j]) for j in (0, 1))
+            counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, derive, by_sign, cp,
+                                              pass_start=True)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
             bits = flat.view(np.uint32)
