@@ -5,6 +5,7 @@ hard blocks and spread samples of float32 bit patterns. NaN compares as NaN (its
 the order LLVM gives a NaN product's operands); zeros compare with their signs."""
 from __future__ import annotations
 
+import contextlib
 from contextlib import contextmanager
 from unittest import mock
 
@@ -17,6 +18,7 @@ from hypothesis import assume, given, settings, strategies as st
 import numfmt as nf
 from numfmt.casts import block as block_casts, floating
 from numfmt.kernels import block as kern
+from numfmt.kernels import floating as kern_float
 from numfmt.rounding import Rounding
 from numfmt.testing import hard_blocks
 
@@ -69,12 +71,12 @@ def check(x, fmt, **kw):
     """round and encode of x through the fast path (asserted taken) equal the generic path
     (or raise the same error: float32 overflow of values)."""
     for op in (nf.round, nf.encode):
-        with mock.patch.object(kern, "quantize_pow2_fast32", wraps=kern.quantize_pow2_fast32) as pow2, \
-                mock.patch.object(kern, "quantize_pow2_int32", wraps=kern.quantize_pow2_int32) as int32, \
-                mock.patch.object(kern, "quantize_fp32_scaled_fast", wraps=kern.quantize_fp32_scaled_fast) as fp32, \
-                mock.patch.object(kern, "quantize_pow2_fixed32", wraps=kern.quantize_pow2_fixed32) as fixed:
+        names = ("quantize_pow2_fast32", "quantize_pow2_directed32", "quantize_pow2_int32", "quantize_fp32_scaled_fast",
+                 "quantize_fp32_scaled_directed", "quantize_pow2_fixed32")
+        with contextlib.ExitStack() as stack:
+            spies = [stack.enter_context(mock.patch.object(kern, name, wraps=getattr(kern, name))) for name in names]
             fast = outcome(op, x, fmt, **kw)
-        assert pow2.called or int32.called or fp32.called or fixed.called, "the fast path was not taken"
+        assert any(spy.called for spy in spies), "the fast path was not taken"
         with generic():
             ref = outcome(op, x, fmt, **kw)
         assert fast == ref if isinstance(ref, tuple) else same(fast, ref), (op.__name__, fmt.name, kw)
@@ -151,17 +153,31 @@ def test_spread_sample(fmt):
 
 
 def test_takes_only_what_it_can():
-    """Generic path for float64 inputs, directed modes, sr_rule "nearest", more than 32 random
-    bits and fixed-point elements."""
+    """Generic path for float64 inputs, sr_rule "nearest", more than 32 random bits and
+    fixed-point elements; the directed modes take the (Fast32Params, Mode32) pair of
+    ``kernels.block.directed_element32``."""
     fmt = nf.format("mxfp8_e4m3")
     sr = ("seed", 8, "add", None)
     assert block_casts.fast32_element(fmt, np.float32, Rounding.NEAREST_EVEN, None) is not None
     assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, sr) is not None
     assert block_casts.fast32_element(fmt, np.float64, Rounding.NEAREST_EVEN, None) is None
-    assert block_casts.fast32_element(fmt, np.float32, Rounding.TOWARD_ZERO, None) is None
+    assert isinstance(block_casts.fast32_element(fmt, np.float32, Rounding.TOWARD_ZERO, None)[0][1], kern_float.Mode32)
     assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 8, "nearest", None)) is None
     assert block_casts.fast32_element(fmt, np.float32, Rounding.STOCHASTIC, ("seed", 40, "add", None)) is None
     assert block_casts.fast32_element(nf.format("mxint8"), np.float32, Rounding.NEAREST_EVEN, None) is None
+
+
+@pytest.mark.parametrize("fmt", [nf.format(name) for name in FLOAT_BLOCKS] + CUSTOM[-2:], ids=lambda f: f.name)
+@pytest.mark.parametrize("rounding", MODES)
+def test_float_directed_modes(fmt, rounding):
+    """Float elements take the other deterministic modes in float32 too (``directed_element32``;
+    power-of-two scales: quotients below float32's normal range kept nonzero, ``_mul32_sticky``),
+    tiny and huge blocks included."""
+    x = blocks_of(fmt, 512, 5)
+    x[1::4] *= np.float32(2.0 ** -100)
+    x[2::8] *= np.float32(2.0 ** 100)
+    check(x, fmt, axis=-1, rounding=rounding)
+    check(np.ascontiguousarray(x.T), fmt, axis=0, rounding=rounding)
 
 
 @pytest.mark.parametrize("fmt", FIXED, ids=lambda f: f.name)

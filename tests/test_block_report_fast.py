@@ -121,6 +121,23 @@ def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, pe
           per_block=per_block, seed=seed, sr_bits=sr_bits)
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+       st.sampled_from(["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]),
+       st.sampled_from(["saturate", "ieee"]), st.booleans())
+def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflow, per_block):
+    """The other deterministic modes of float elements round and count in the fast kernels too
+    (``kernels.block.directed_element32``: ``directed32_one``, tininess and overflow by
+    ``directed_grid32``): the generic kernels' values and codes, the second pass' counts."""
+    x = special_rows(fmt, seed)
+    if axis == 1:
+        x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
+    elif axis == 0:
+        x = np.ascontiguousarray(x.T)
+    check(x, fmt, fast_count(fmt) and fmt.element.family == "float", axis=axis, rounding=mode, overflow=overflow,
+          per_block=per_block)
+
+
 SAMPLED = [fmt if fmt.name in ("bfp8_16_sym", "e2m1_16_e4m3") or fmt in FORMATS[:7]
            else pytest.param(fmt, marks=pytest.mark.slow) for fmt in FORMATS]    # CI: the named formats and two custom
 
@@ -167,8 +184,8 @@ def test_per_block_counts_of_the_longest_blocks(size):
 
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
 def test_other_calls_count_after_the_cast(name):
-    """float64 inputs, padding and directed rounding keep the reference's count after the cast
-    (and the same report), and so does stochastic rounding of fixed-point elements (mxint8);
+    """float64 inputs and padding keep the reference's count after the cast (and the same
+    report), and so do the directed modes and stochastic rounding of fixed-point elements (mxint8);
     per_block=True of float32 counts in the pass, shaped like the scales. nvfp4 takes float64 x
     in float32 first (its recipe), and so does its count (``casts.report._counted_in_float32``:
     in the pass)."""
@@ -176,7 +193,7 @@ def test_other_calls_count_after_the_cast(name):
     x = special_rows(fmt, 7)
     check(x.astype(np.float64), fmt, name == "nvfp4")
     check(x[:, :-1], fmt, False, pad=True)
-    check(x, fmt, False, rounding="toward_zero")
+    check(x, fmt, name != "mxint8", rounding="toward_zero")
     check(x, fmt, name != "mxint8", rounding="stochastic", seed=3)
     bits = np.random.default_rng(4).integers(0, 1 << 5, x.shape)
     check(np.ascontiguousarray(x.T), fmt, name != "mxint8", axis=0, rounding="stochastic", random_bits=bits.T,

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..formats.block import SCALE_RULES, BlockFormat
 from ..kernels import block as kern
+from ..kernels.floating import Fast32Params
 from ..random import random_bits as _random_bits
 from ..rounding import Rounding, mode_flags
 from . import fixed as fixed_casts
@@ -150,6 +151,8 @@ def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
     if dtype != np.float32 or elem.family == "fixed":
         return None
     p32 = floating._fast32(elem, mode, "saturate", "raise", stochastic)
+    if p32 is None:         # the other deterministic modes: (Fast32Params, Mode32), ``kernels.block.directed_element32``
+        p32 = floating._directed32(elem, mode, "saturate", "raise", stochastic)
     if p32 is None:
         return None
     return p32, floating.fast_code32(elem, "saturate", "raise")
@@ -365,12 +368,14 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     arrays = (layout(x3), out if out is None else layout(out), codes if codes is None else layout(codes), per_block)
     flat = arrays[:3] + (per_block.reshape(-1),)        # the fast kernels write the per-block array flat
     fast = fast32_element(fmt, x.dtype, mode, stochastic) if not dom64 else None
+    directed = fast is not None and not isinstance(fast[0], Fast32Params)
     if fast is not None:        # the element's float32 step: (p32, cp, k, element) in place of (p, sr[, fx])
         p32, cp = fast
         cp = cp if want_code else None
-        lim = (True if pow2 else None, p32.normal_bits, p32.q_bits)
+        element = p32[0] if directed else p32
+        lim = (True if pow2 else None, element.normal_bits, element.q_bits)
         fast = (p32, cp, None if stochastic is None else np.int64(stochastic[1]))
-        fast_kernel = kern.quantize_pow2_fast32
+        fast_kernel = kern.quantize_pow2_directed32 if directed else kern.quantize_pow2_fast32
     elif pow2 and fx is not None and not dom64:
         q = int32_element(fmt, mode, stochastic)
         if q is not None:
@@ -413,7 +418,8 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
                 amaxes = flat[3].view(np.int32)
                 amax = np.int32(max(_run_rows(kern.block_amax32, flat[0], amaxes))).view(np.float32)
             ts = _tensor_scale(x, fmt, amax)
-            tallies = _run_rows(kern.quantize_fp32_scaled_fast, *flat, amaxes, fast_rand, seed, start, *fast, scale32,
+            scaled_kernel = kern.quantize_fp32_scaled_directed if directed else kern.quantize_fp32_scaled_fast
+            tallies = _run_rows(scaled_kernel, *flat, amaxes, fast_rand, seed, start, *fast, scale32,
                                 ts, fmt.element_max, np.float32(SCALE_MIN_NVFP4), np.float32(fmt.scale.info.max),
                                 lim, work=work)
     result = (codes if want_code else out).reshape(padded_shape)

@@ -24,7 +24,8 @@ from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
 from .fixed import fast_element, round_fixed_one
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, code32, sr_add_one,
-                       nearest32_one, nearest_code32, nearest_grid32, round_one, sr_grid32, top_bits32, twice32)
+                       directed32_one, directed_grid32, nearest32_one, nearest_code32, nearest_grid32, round_one,
+                       sr_grid32, top_bits32, twice32)
 from .inner import inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -457,6 +458,17 @@ def _mul32(v, s):
 
 
 @inner_inline
+def _mul32_sticky(v, s):
+    """``_mul32`` where the product may fall below float32's normal range: there +-2**-149 for
+    a nonzero v, as ``_unscaled32`` has it (the directed modes round a nonzero quotient that
+    float32 would flush away, to nearest it does not matter)."""
+    yb = bits_as(np.float32(np.float32(v) * s), np.int32)
+    mag = np.int32(yb & np.int32(0x7FFFFFFF))
+    tiny = (mag < np.int32(0x00800000)) & (v != 0)
+    return bits_as(np.int32(np.int32(yb ^ mag) | np.int32(1)) if tiny else yb, np.float32)
+
+
+@inner_inline
 def _div32(v, s):
     """v / s in float32 (NVFP4's total scale)."""
     return np.float32(v) / s
@@ -522,6 +534,18 @@ def sr_element32(y, zk, p, cp):
     r = sr_add_one(y, zk, p)
     g = sr_grid32(U32(y & U32(0x7FFFFFFF)), zk, p)
     return r, U32(0) if cp is None else code32(r, p, cp), g > p.max_bits, g < p.normal_bits
+
+
+@inner_inline
+def directed_element32(y, zk, p, cp):
+    """A float element rounded in a deterministic mode other than nearest even (p = (the
+    element's saturating ``Fast32Params``, ``Mode32``): ``casts.floating.directed32_args``;
+    ``directed32_one``), ovf and tiny by |y| rounded in the same direction with an unbounded
+    exponent (``directed_grid32``; they compile away where nothing is counted)."""
+    p32, m = p
+    r = directed32_one(y, p32, m)
+    g = directed_grid32(y, p32, m)
+    return r, U32(0) if cp is None else code32(r, p32, cp), g > p32.max_bits, g < p32.normal_bits
 
 
 @inner_inline
@@ -1155,6 +1179,17 @@ def quantize_pow2_fast32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start,
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_directed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally,
+                             blocks):
+    """``quantize_pow2_fast32`` in the deterministic modes other than nearest even, by
+    ``directed_element32`` (p: its pair; k None), quotients below float32's normal range kept
+    nonzero (``_mul32_sticky``)."""
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, directed_element32,
+                        directed_element32, POW2_GROUP, _mul32_sticky, _pow2_scales32, (sexp, rule), None, work,
+                        tally, blocks, lim)
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_int32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, cp, k, rule, lim, work, tally,
                         blocks):
     """``quantize_pow2_fast32`` of fixed-point elements rounded to nearest even by
@@ -1184,3 +1219,15 @@ def quantize_fp32_scaled_fast(x, row_lo, row_hi, out, codes, svals, amaxes, rand
                             tally, blocks, lim)
     return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, sr_element32, None, LEAN_GROUP,
                         _div32, _nvfp4_scales32, sargs, amaxes, work, tally, blocks, lim)
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
+def quantize_fp32_scaled_directed(x, row_lo, row_hi, out, codes, svals, amaxes, rand, seed, start, p, cp, k, p_scale,
+                                  ts, elem_max, scale_tiny, scale_max, lim, work, tally, blocks):
+    """``quantize_fp32_scaled_fast`` in the deterministic modes other than nearest even, by
+    ``directed_element32`` (p: its pair; k None)."""
+    sargs = (svals, p_scale, ts, np.float32(elem_max), scale_tiny, scale_max)
+    work = (work[0], work[1], work[1], work[3])
+    return _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, directed_element32,
+                        directed_element32, LEAN_GROUP, _div32, _nvfp4_scales32, sargs, amaxes, work, tally, blocks,
+                        lim)

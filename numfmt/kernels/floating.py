@@ -999,6 +999,21 @@ def directed32_one(b, p, m):
     return (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else res
 
 
+@inner_inline
+def directed_grid32(b, p, m):
+    """The magnitude of the float32 bits b rounded in the deterministic mode m (``Mode32``) for
+    b's sign at the format's precision with an unbounded exponent range (the normal binades'
+    step, ``directed32_one``'s bias of the last kept bit and the discarded ones): the
+    tininess and overflow of ``directed32_one``'s rounding go by it."""
+    a = U32(b & U32(0x7FFFFFFF))
+    away = m.away_neg if U32(b ^ a) != U32(0) else m.away_pos
+    lsb = U32(U32(a & p.lsb) != U32(0))
+    step = p.lsb
+    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
+            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
+    return U32(U32(a + bias) & p.keep)
+
+
 # ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----
 @inner_inline
 def sr_range_consts(p):

@@ -36,8 +36,8 @@ from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
                        round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, directed32_one,
-                       nearest32_one, nearest_grid32, same_range32_one, same_range32_params, sr_add_one, sr_range_consts,
-                       fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
+                       directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
+                       sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
                        PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts, same_range_sr_loop)
 from .inner import inner, inner_inline
 from .pipeline import kernel
@@ -912,17 +912,9 @@ def count_nearest32(x_bits, out, start, p, k, cp):
 @inner_inline
 def _directed_step(b, index, p, m):
     """``_nearest_step`` of ``directed32_one`` in the deterministic mode m (a ``Mode32``): |b|
-    rounded in m's direction for b's sign at its precision in every binade (the normal
-    binades' step, ``rounding_bias`` of its last kept bit and the discarded ones), b not
+    rounded in m's direction at its precision in every binade (``directed_grid32``), b not
     finite."""
-    a = U32(b & MAG32)
-    away = m.away_neg if U32(b ^ a) != U32(0) else m.away_pos
-    lsb = U32(U32(a & p.lsb) != U32(0))
-    step = p.lsb
-    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
-            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
-    r = U32(U32(a + bias) & p.keep)
-    return directed32_one(b, p, m), r, a >= INF32
+    return directed32_one(b, p, m), directed_grid32(b, p, m), U32(b & MAG32) >= INF32
 
 
 @inner_inline
