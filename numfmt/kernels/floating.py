@@ -969,11 +969,13 @@ class Mode32(NamedTuple):
 def grid32(a, p):
     """(base, step, small) of the float32 magnitude bits a (p: ``Fast32Params``): base the bits of
     a truncated to the format's grid, base + step (uint32) the bits of the next grid point up;
-    small: a lies below the smallest quantum (base 0, step its bits). As ``sr_add_one``."""
-    t = minimum(U32(p.t_top - minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)), U32(24))
+    small: a lies below the smallest quantum (base 0, step its bits). As ``sr_add_one`` (t
+    saturates at 24 without wrapping around below 0: a binade above t_top)."""
+    e = minimum(maximum(U32(a >> U32(23)), U32(1)), p.t_cap)
+    t = minimum(U32(p.t_top - e), U32(24)) if e <= p.t_top else U32(24)
     keep = U32(U32(0xFFFFFFFF) << t)
     small = a < p.q_bits
-    return (U32(0) if small else U32(a & keep)), (p.q_bits if small else U32(U32(0) - keep)), small
+    return (U32(0) if small else U32(a & keep)), (p.q_bits if small else U32(U32(~keep) + U32(1))), small
 
 
 @inner_inline
