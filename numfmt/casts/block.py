@@ -146,12 +146,15 @@ def fast32_element(fmt: BlockFormat, dtype, mode: Rounding, stochastic):
     """(``Fast32Params``, ``kernels.floating.Code32``) of the element where the float32 fast
     kernels round the blocks of a float32 x (``kernels.block.quantize_pow2_fast32``,
     ``quantize_fp32_scaled_fast``): a float element that the float32 cast's fast kernels
-    take in this mode (see ``casts.floating.fast32_params``), else None."""
+    take in this mode (see ``casts.floating.fast32_params``), else None; in the other
+    deterministic modes the ``Fast32Params`` is the pair (``Fast32Params``, ``Mode32``) of
+    ``floating.directed32_args`` (``kernels.block.quantize_pow2_directed32``,
+    ``quantize_fp32_scaled_directed``)."""
     elem = fmt.element
     if dtype != np.float32 or elem.family == "fixed":
         return None
     p32 = floating._fast32(elem, mode, "saturate", "raise", stochastic)
-    if p32 is None:         # the other deterministic modes: (Fast32Params, Mode32), ``kernels.block.directed_element32``
+    if p32 is None:
         p32 = floating._directed32(elem, mode, "saturate", "raise", stochastic)
     if p32 is None:
         return None

@@ -222,10 +222,9 @@ def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     """Whether float64 x may be encoded through float32 stand-ins rounded to odd (``odd_slabs``)
     but for its magnitudes: the float32 fast kernels (``_fast32`` in nearest even,
     ``_directed32`` and ``same_range_params`` in every deterministic mode) then give x's codes
-    and report counts bit for bit, fmt's
-    grid being two bits coarser than float32's or more (precision <= 22 bits, quanta >=
-    2**-147: rounded on, a stand-in rounds as x would), under overflow "ieee" or "saturate" (a
-    huge x has no stand-in of its own, but both overflow)."""
+    and report counts bit for bit, fmt's grid being two bits coarser than float32's or more
+    (precision <= 22 bits, quanta >= 2**-147: rounded on, a stand-in rounds as x would), under
+    overflow "ieee" or "saturate" (a huge x has no stand-in of its own, but both overflow)."""
     qsub = fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     return bool(x.dtype == np.float64 and x.size and stochastic is None and fmt.man_bits <= 21 and qsub >= -147
                 and float32_domain(fmt) and overflow in ("ieee", "saturate")
@@ -245,7 +244,8 @@ def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     magnitude is 2**127 or more (not Inf: float32 has no stand-in for it). The inputs that fmt
     has no image for are refused for the whole x first (``_check_domain``). With ``count``
     (``_cast``'s) one stand-in of the whole x, counted as one float32 cast (1M normal float64,
-    1 thread, CPU time: e4m3 encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain 0.37, 0.49 ms)."""
+    1 thread, CPU time: e4m3 encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain
+    0.37, 0.49 ms)."""
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     if count is not None:
@@ -411,7 +411,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         else:
             tile = (kernel_params(fmt, dom64, mode, overflow, nan)[0], None if sr is None else sr[1])
         nans = count(flat, out, *tile, sr)
-        if fast32 is not None or (directed is not None and fast is None):
+        if fast32 is not None or directed is not None:
             _check_domain(x, fmt, nan, nans)
     elif fast32 is not None and stochastic is None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),

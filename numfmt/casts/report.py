@@ -212,9 +212,24 @@ def fast32_derive(p) -> tuple:
     """``kernels.report._derive``'s k of a float cast by the fast kernels (p: ``Fast32Params``):
     an overflow gives ``p.ovf0`` or ``p.ovf1``, which are of one magnitude (the nearest and
     stochastic modes overflow alike in both directions): the largest value or NaN (or Inf)."""
-    mag0, mag1 = int(p.ovf0) & 0x7FFFFFFF, int(p.ovf1) & 0x7FFFFFFF
-    assert mag0 == mag1, "fast32 overflow results differ by sign"
-    return (np.int64(mag0 == int(p.max_bits)), np.int64(0), np.int64(mag0 > 0x7F800000), np.int64(1))
+    assert int(p.ovf0) & 0x7FFFFFFF == int(p.ovf1) & 0x7FFFFFFF, "fast32 overflow results differ by sign"
+    saturated, invalid = _overflow_kind(p.ovf0, p)
+    return saturated, np.int64(0), invalid, np.int64(1)
+
+
+def directed32_derive(p) -> tuple:
+    """(k, by_sign) of ``kernels.report.count_directed32`` (p: the ``Fast32Params`` of
+    ``floating.directed32_args``, whose overflow results may differ by sign): ``fast32_derive``'s
+    k of p.ovf0's overflows, and (saturated, invalid) of p.ovf1's less p.ovf0's."""
+    (sat0, inv0), (sat1, inv1) = _overflow_kind(p.ovf0, p), _overflow_kind(p.ovf1, p)
+    return (sat0, np.int64(0), inv0, np.int64(1)), (sat1 - sat0, inv1 - inv0)
+
+
+def _overflow_kind(bits, p) -> tuple:
+    """(saturated, invalid) of an overflow whose result is the float32 bits ``bits``: the
+    largest value, or NaN (int64 0 / 1; Inf is neither)."""
+    mag = int(bits) & 0x7FFFFFFF
+    return np.int64(mag == int(p.max_bits)), np.int64(mag > 0x7F800000)
 
 
 def adds32(p) -> bool:
@@ -248,20 +263,15 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
-        if isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params):     # directed, uint32 lanes
+        directed = isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params)
+        if directed or isinstance(p, float_kernels.Fast32Params):     # rounded and counted in uint32 lanes
             bits = flat.view(np.uint32)
             out = out if cp is not None else out.view(np.uint32)
-            p32 = p[0]
-            kinds = [(int(v) & 0x7FFFFFFF == int(p32.max_bits), int(v) & 0x7FFFFFFF > 0x7F800000)
-                     for v in (p32.ovf0, p32.ovf1)]       # (saturated, invalid) of either sign's overflow
-            derive = (np.int64(kinds[0][0]), np.int64(0), np.int64(kinds[0][1]), np.int64(1))
-            by_sign = tuple(np.int64(kinds[1][j] - kinds[0][j]) for j in (0, 1))
-            counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, derive, by_sign, cp,
+        if directed:
+            counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, *directed32_derive(p[0]), cp,
                                               pass_start=True)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
-        if isinstance(p, float_kernels.Fast32Params):        # rounded and counted in uint32 lanes
-            bits = flat.view(np.uint32)
-            out = out if cp is not None else out.view(np.uint32)
+        if isinstance(p, float_kernels.Fast32Params):
             derive = fast32_derive(p)
             nearest = kern.count_nearest_added32 if adds32(p) else kern.count_nearest32
             chunks = (run_chunked(nearest, bits, out, p, derive, cp, pass_start=True) if sr is None
@@ -373,7 +383,8 @@ def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, scal
             amax32 = amax.astype(np.float32)
         finite &= np.isfinite(amax32)
         s = (np.where(finite, amax32, np.float32(0)) / np.float32(fmt.element_max)) / ts
-        top[rows, cols], bottom[rows, cols] = finite & (s > info.max), finite & (amax32 > 0) & (s < info.smallest_normal)
+        top[rows, cols] = finite & (s > info.max)
+        bottom[rows, cols] = finite & (amax32 > 0) & (s < info.smallest_normal)
     return top, bottom
 
 

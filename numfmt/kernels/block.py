@@ -462,10 +462,7 @@ def _mul32_sticky(v, s):
     """``_mul32`` where the product may fall below float32's normal range: there +-2**-149 for
     a nonzero v, as ``_unscaled32`` has it (the directed modes round a nonzero quotient that
     float32 would flush away, to nearest it does not matter)."""
-    yb = bits_as(np.float32(np.float32(v) * s), np.int32)
-    mag = np.int32(yb & np.int32(0x7FFFFFFF))
-    tiny = (mag < np.int32(0x00800000)) & (v != 0)
-    return bits_as(np.int32(np.int32(yb ^ mag) | np.int32(1)) if tiny else yb, np.float32)
+    return bits_as(np.int32(_unscaled32(v, s)), np.float32)
 
 
 @inner_inline
@@ -834,7 +831,7 @@ def _draw32(zs, n, rand, seed, index, k):
     own loop.)"""
     if rand is not None:
         for i in range(n):
-            zs[i] = U32(U32(rand[U64(index + i)]) << U32(32 - k))
+            zs[i] = _word32(rand, seed, index + i, k)
         return 0
     both = twice32(top_bits32(k))
     z = pair_state(seed, index)
@@ -853,7 +850,7 @@ def _word32(rand, seed, index, k):
     if k is None:
         return U32(0)
     if rand is not None:
-        return U32(U32(rand[U64(index)]) << U32(32 - k))
+        return U32(U32(rand[U64(index)]) << U32(U32(32 - k) & U32(31)))
     return U32(U32(splitmix_bits(seed, index, 32)) & top_bits32(k))
 
 

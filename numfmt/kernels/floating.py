@@ -979,6 +979,15 @@ def grid32(a, p):
 
 
 @inner_inline
+def directed_bias(step, lsb, away, m):
+    """What m (a ``Mode32``) adds to a magnitude before it is cut to a grid of spacing step (a
+    power of two, uint32): ``rounding_bias`` of the last kept bit lsb (0 / 1) and away (whether
+    the mode rounds this sign's magnitudes up)."""
+    return (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
+            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
+
+
+@inner_inline
 def directed32_one(b, p, m):
     """The float32 bits b (uint32) rounded in the deterministic mode m (a ``Mode32``; p: a
     ``Fast32Params`` whose ovf0 / ovf1 are the mode's overflow results), as ``round_one`` in
@@ -991,8 +1000,7 @@ def directed32_one(b, p, m):
     base, step, small = grid32(a, p)
     lsb = U32((U32(a & step) != U32(0)) | (step == U32(0x00800000)))     # (qsub's binade: code 1)
     away = m.away_neg if sign != U32(0) else m.away_pos
-    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
-            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
+    bias = directed_bias(step, lsb, away, m)
     f = np.float32(bits_as(np.uint32(a), np.float32) * p.q_scale)
     half = np.float32(2147483648.0)
     up = ((f > half) | ((f == half) & (away != U32(0)))) if m.nearest else ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
@@ -1009,11 +1017,7 @@ def directed_grid32(b, p, m):
     tininess and overflow of ``directed32_one``'s rounding go by it."""
     a = U32(b & U32(0x7FFFFFFF))
     away = m.away_neg if U32(b ^ a) != U32(0) else m.away_pos
-    lsb = U32(U32(a & p.lsb) != U32(0))
-    step = p.lsb
-    bias = (U32(U32(U32(step >> U32(1)) - U32(1)) + U32(U32(m.ties_even & lsb) | away)) if m.nearest
-            else U32(U32(step - U32(1)) * (U32(U32(1) - lsb) if m.odd else away)))
-    return U32(U32(a + bias) & p.keep)
+    return U32(U32(a + directed_bias(p.lsb, U32(U32(a & p.lsb) != U32(0)), away, m)) & p.keep)
 
 
 # ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----

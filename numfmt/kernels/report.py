@@ -37,8 +37,9 @@ from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
                        round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, directed32_one,
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
-                       sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop, top_bits32, FIXED_BLOCK,
-                       PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts, same_range_sr_loop)
+                       sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
+                       top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
+                       same_range_sr_loop)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -557,7 +558,7 @@ def _round_common(xs, ys, start, rand, seed, p, sr, normal, maxv, dense, codes, 
     """Round the tile xs into ys as ``_round_tile`` and return (inexact, common, coded):
     whether every element has normal magnitude up to maxv (only INEXACT can be set) and how
     many changed (``_common_counts``); ``dense``: the tile before was not all common (then a
-    kernel that cannot count in its own loop does not look: (0, False)); coded: whether the
+    kernel that cannot count in its own loop does not look: inexact 0, common False); coded: whether the
     tile's codes went to codes too (nans not None: ``_same_range_common32`` stores them)."""
 
 
@@ -927,8 +928,8 @@ def _directed_tile32(c, xs, outs, start, lim32, k, p, m, by_sign):
     if counts[1] and (by_sign[0] | by_sign[1]):
         negative = U32(0)
         for i in range(xs.size):
-            o, r, special = _directed_step(xs[i], i, p, m)
-            negative = tick(negative, (xs[i] > MAG32) & (r > p.max_bits) & (not special))
+            b = xs[i]
+            negative = tick(negative, (b > MAG32) & (directed_grid32(b, p, m) > p.max_bits) & (U32(b & MAG32) < INF32))
         moved = np.int64(ticks(negative))
         for at, d in ((2, by_sign[0]), (6, by_sign[1])):
             counts[at] += moved * d
@@ -940,9 +941,10 @@ def _directed_tile32(c, xs, outs, start, lim32, k, p, m, by_sign):
 def count_directed32(x_bits, out, start, p, m, k, by_sign, cp):
     """``floating.round_directed32`` (uint32 bits in and out; p, m: ``casts.floating.
     directed32_args``) counting as it goes, as ``count_nearest32`` (k as ``_derive``, of p.ovf0;
-    by_sign as ``_directed_tile32``; out and cp as there): e4m3 toward_zero, 1M standard normal float32, 1 thread, CPU time: report=True
-    1.01 -> 0.46 ms (plain 0.25 ms; encode 2.70 -> 0.64 ms for e2m1), against ``round_count``'s
-    int64 kernel (encode: a counting pass after the cast)."""
+    by_sign as ``_directed_tile32``; out and cp as there): e4m3 toward_zero, 1M standard
+    normal float32, 1 thread, CPU time: report=True 1.01 -> 0.46 ms (plain 0.25 ms; encode 2.70
+    -> 0.64 ms for e2m1), against ``round_count``'s int64 kernel (encode: a counting pass
+    after the cast)."""
     lim32 = _float_lim32(p)
     return _count32(x_bits, out, start, lim32, _directed_step, (p, m), _directed_tile32, (lim32, k, p, m, by_sign),
                     code32, p, cp, CODE_TILE)
@@ -975,7 +977,12 @@ def _added32(b, q):
     (``numfmt.casts.report.adds32``), so such an x overflows either way, and so does any x
     above, where m is Inf (the result NaN) or a negative number far below x's last place (the
     result x)."""
-    mb, t = _added_sum(b, q)
+    return _added_result(*_added_sum(b, q))
+
+
+@inner_inline
+def _added_result(mb, t):
+    """``_added32``'s result from ``_added_sum``'s (m's bits, |x| + m): (|x| + m) - m, bits."""
     return bits_as(np.float32(t - bits_as(mb, np.float32)), np.uint32)
 
 
@@ -989,15 +996,14 @@ def _added_sum(b, q):
 
 
 @inner_inline
-def _added_code(b, q, s):
-    """The magnitude code of ``_added32(b, q)`` (s = 23 - M) for a result at most the largest
-    value: |x| + m counts the result in m's last place, |x|'s quantum, so that its bits less
-    m's are the result in quanta (2**M + the fraction code in a normal binade, a carry into
-    the next included; the code below 2**emin); the binade's exponent code, less one, is
-    (m's bits - floor's) >> s. Integers only (no subnormal float32 product, which costs
-    microcode assists on some hosts)."""
-    mb, t = _added_sum(b, q)
-    floor = q[1]
+def _added_code(mb, t, floor, s):
+    """The magnitude code of ``_added32``'s result from ``_added_sum``'s (mb, t) (floor:
+    ``_added_params``'; s = 23 - M) for a result at most the largest value: |x| + m counts
+    the result in m's last place, |x|'s quantum, so that its bits less m's are the result in
+    quanta (2**M + the fraction code in a normal binade, a carry into the next included; the
+    code below 2**emin); the binade's exponent code, less one, is (m's bits - floor's) >> s.
+    Integers only (no subnormal float32 product, which costs microcode assists on some
+    hosts)."""
     return U32(U32(U32(bits_as(t, np.uint32) - U32(mb)) + U32(U32(mb - floor) >> U32(s & U32(31)))))
 
 
@@ -1052,11 +1058,12 @@ def coded_tally(b, p, q, cp):
     the code from |x| + m (``_added_code``), the sign's and the overflow's codes as
     ``nearest_code32`` sets them; a NaN b's code is garbage (the callers fix it)."""
     a = U32(b & MAG32)
-    r = _added32(b, q)
+    mb, t = _added_sum(b, q)
+    r = _added_result(mb, t)
     ovf = r > p.max_bits
     neg = I32(b) < I32(0)
     sign = (cp.zero_sign if r == U32(0) else cp.sign_bit) if neg else U32(0)
-    code = (cp.ovf1 if neg else cp.ovf0) if ovf else U32(_added_code(b, q, U32(p.t_top - p.t_cap)) | sign)
+    code = (cp.ovf1 if neg else cp.ovf0) if ovf else U32(_added_code(mb, t, q[1], U32(p.t_top - p.t_cap)) | sign)
     exact, ovf, und, flu, sub, special = _added_lean(b, (r == a) & (not ovf), r, q, p.max_bits)
     return code, (not exact, ovf, und, flu, sub, special)
 
@@ -1895,13 +1902,19 @@ def kept_changes(x, x32, y):
         xs, ts, ys = x[lo:lo + CHANGE_BLOCK], x32[lo:lo + CHANGE_BLOCK], y[lo:lo + CHANGE_BLOCK]
         n = np.int32(0)
         for i in range(xs.size):
-            n += (ys[i] == ts[i]) & (np.float64(ts[i]) != xs[i])
+            n += _kept_change(xs[i], ts[i], ys[i])
         for i in range(xs.size if (n != 0) & (first < 0) else 0):
-            if (ys[i] == ts[i]) & (np.float64(ts[i]) != xs[i]):
+            if _kept_change(xs[i], ts[i], ys[i]):
                 first = lo + i
                 break
         count += n
     return count, first
+
+
+@inner_inline
+def _kept_change(x, t, y):
+    """Whether the cast kept t = fl32(x) (y == t) and t is not x."""
+    return (y == t) & (np.float64(t) != x)
 
 
 CHANGE_BLOCK = 4096
