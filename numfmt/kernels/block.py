@@ -1090,11 +1090,12 @@ def _pow2_scales32(amax, n, b0, s_in, s_out, tally, blocks, sexp, rule):
     ``tally`` returns (scale_top, scale_bottom) from the exponents before the scale range's
     limits (``raw_exponent32``), in the same vectorized loop: the finite blocks above s_hi
     (their scale is NaN), the nonzero ones below s_lo; with ``blocks`` too, each block's
-    into blocks[0][7:9, b0 + i] (``block_words``)."""
+    into blocks[0][7:9, b0 + i] (``block_words``) in a loop of its own (with two more arrays
+    that loop took more runtime alias checks than LLVM's vectorizer admits and ran scalar, a
+    fifth of mxfp8_e4m3's per-block count: 4M standard normal float32, 1 thread, CPU time,
+    per_block=True 1.88-1.91 -> 1.63-1.86 ms)."""
     s_lo, s_hi = rule[4], rule[5]
     exps = sexp[b0:b0 + n]      # (a slice: b0 + i, a signed index, would scatter)
-    if blocks is not None:
-        tops, bottoms = blocks[0][7, b0:b0 + n], blocks[0][8, b0:b0 + n]
     top = bottom = np.int32(0)
     for i in range(n):
         m = amax[i]
@@ -1105,12 +1106,22 @@ def _pow2_scales32(amax, n, b0, s_in, s_out, tally, blocks, sexp, rule):
         s_in[i] = np.float32(np.nan) if nan else _pow2_of(np.int32(-s))
         s_out[i] = np.float32(np.nan) if nan else _pow2_of(s)
         if tally is not None:
-            counted = (m != 0) & (m < np.int32(0x7F800000))
-            above, below = counted & (raw > np.int32(s_hi)), counted & (raw < np.int32(s_lo))
+            above, below = _pow2_limits(m, raw, s_lo, s_hi)
             top, bottom = np.int32(top + np.int32(above)), np.int32(bottom + np.int32(below))
-            if blocks is not None:
-                tops[i], bottoms[i] = above, below
+    if blocks is not None:
+        tops, bottoms = blocks[0][7, b0:b0 + n], blocks[0][8, b0:b0 + n]
+        for i in range(n):
+            m = amax[i]
+            tops[i], bottoms[i] = _pow2_limits(m, raw_exponent32(m, rule), s_lo, s_hi)
     return top, bottom
+
+
+@inner_inline
+def _pow2_limits(m, raw, s_lo, s_hi):
+    """(scale_top, scale_bottom) of a block with amax bits m and ``raw_exponent32`` raw: finite
+    and above s_hi, nonzero and below s_lo."""
+    counted = (m != 0) & (m < np.int32(0x7F800000))
+    return counted & (raw > np.int32(s_hi)), counted & (raw < np.int32(s_lo))
 
 
 @inner_inline
