@@ -399,19 +399,34 @@ def _band_flags(x, y, rnd, p, sr, stochastic, lim):
 
 
 @inner_inline
-def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
-    """The elements of a tile in a band that rounds (bands = (lo, lo_end, hi, hi_end), open
-    intervals of |x|): their counts from ``_rounded_flags`` with the element's random number
-    instead of ``_cast_cases``' (``_band_flags``)."""
+def _in_band(v, bands):
+    """Whether |v| lies in a band that rounds (bands = (lo, lo_end, hi, hi_end), open intervals
+    of |x|)."""
     b_lo, b_lo_end, b_hi, b_hi_end = bands
-    for i in range(x.size):
-        ax = abs(x[i])
-        if ((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end)):
-            rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
-            f = _cast_cases(x[i], y[i], ft)
-            for k in range(8):
-                c[k] += ((m >> k) & 1) - f[k]
+    ax = abs(v)
+    return ((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end))
+
+
+@inner_inline
+def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
+    """The elements of a tile in a band that rounds (``_in_band``): their counts from
+    ``_rounded_flags`` with the element's random number instead of ``_cast_cases``'
+    (``_band_flags``), looked for one by one only in the blocks of SCAN_BLOCK elements that
+    have one (a count in a loop that vectorizes: e4m3, 1M standard normal float64, stochastic,
+    1 thread, CPU time: report=True 2.21-2.28 -> 2.06-2.10 ms, plain 0.73-0.77 ms; a compare
+    and a branch per element before)."""
+    for lo in range(0, x.size, SCAN_BLOCK):
+        hi = minimum(lo + SCAN_BLOCK, x.size)
+        found = U32(0)
+        for i in range(lo, hi):
+            found = U32(found + U32(_in_band(x[i], bands)))
+        for i in range(lo, hi if found else lo):
+            if _in_band(x[i], bands):
+                rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
+                m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+                f = _cast_cases(x[i], y[i], ft)
+                for k in range(8):
+                    c[k] += ((m >> k) & 1) - f[k]
 
 
 @inner_inline
@@ -432,11 +447,9 @@ def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_ban
         c[k] += tile[k]
         need |= (1 << k) if tile[k] else 0
     need &= ~seen
-    b_lo, b_lo_end, b_hi, b_hi_end = bands
     for i in range(x.size if need else 0):
         m = _cast_flags(x[i], y[i], ft)
-        ax = abs(x[i])
-        if has_bands and (((ax > b_lo) & (ax < b_lo_end)) | ((ax > b_hi) & (ax < b_hi_end))):
+        if has_bands and _in_band(x[i], bands):
             rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
             m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
         hit = m & need
