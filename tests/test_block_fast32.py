@@ -72,7 +72,7 @@ def check(x, fmt, **kw):
     (or raise the same error: float32 overflow of values)."""
     for op in (nf.round, nf.encode):
         names = ("quantize_pow2_fast32", "quantize_pow2_directed32", "quantize_pow2_int32", "quantize_fp32_scaled_fast",
-                 "quantize_fp32_scaled_directed", "quantize_pow2_fixed32")
+                 "quantize_fp32_scaled_directed", "quantize_pow2_fixed32", "quantize_pow2_fixed_fast32")
         with contextlib.ExitStack() as stack:
             spies = [stack.enter_context(mock.patch.object(kern, name, wraps=getattr(kern, name))) for name in names]
             fast = outcome(op, x, fmt, **kw)

@@ -42,7 +42,8 @@ def fast_count(fmt) -> bool:
 def after_cast():
     """The reference: no fast kernel, so the report is counted after the cast."""
     with mock.patch.object(block_casts, "fast32_element", lambda *args: None), \
-            mock.patch.object(block_casts, "int32_element", lambda *args: None):
+            mock.patch.object(block_casts, "int32_element", lambda *args: None), \
+            mock.patch.object(block_casts, "fixed32_element", lambda *args: None):
         yield
 
 
@@ -107,18 +108,18 @@ def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
        st.sampled_from([None, 3, 32]), st.booleans())
 def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block):
-    """Seeded stochastic rounding (sr_rule "add") of float elements is counted in the kernels'
-    pass too: tininess and overflow by the element rounded with its own random bits at its
-    precision, the exponent unbounded (``kernels.floating.sr_grid32``), the first indices'
-    scan with each element's bits again (``kernels.block._word32``; given bits:
-    ``test_other_calls_count_after_the_cast``)."""
+    """Seeded stochastic rounding (sr_rule "add") is counted in the kernels' pass too: float
+    elements' tininess and overflow by the element rounded with its own random bits at its
+    precision, the exponent unbounded (``kernels.floating.sr_grid32``), fixed-point elements'
+    overflow by their integer before the bounds (``kernels.block.fixed_sr_element32``), the
+    first indices' scan with each element's bits again (``kernels.block._word32``; given
+    bits: ``test_other_calls_count_after_the_cast``)."""
     x = special_rows(fmt, seed)
     if axis == 1:
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt) and fmt.element.family == "float", axis=axis, rounding="stochastic",
-          per_block=per_block, seed=seed, sr_bits=sr_bits)
+    check(x, fmt, fast_count(fmt), axis=axis, rounding="stochastic", per_block=per_block, seed=seed, sr_bits=sr_bits)
 
 
 @settings(max_examples=15, deadline=None)
@@ -126,16 +127,16 @@ def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, pe
        st.sampled_from(["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]),
        st.sampled_from(["saturate", "ieee"]), st.booleans())
 def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflow, per_block):
-    """The other deterministic modes of float elements round and count in the fast kernels too
-    (``kernels.block.directed_element32``: ``directed32_one``, tininess and overflow by
-    ``directed_grid32``): the generic kernels' values and codes, the second pass' counts."""
+    """The other deterministic modes round and count in the fast kernels too (float elements:
+    ``kernels.block.directed_element32``, ``directed32_one``, tininess and overflow by
+    ``directed_grid32``; fixed-point ones: ``fixed_element32``): the generic kernels' values
+    and codes, the second pass' counts."""
     x = special_rows(fmt, seed)
     if axis == 1:
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt) and fmt.element.family == "float", axis=axis, rounding=mode, overflow=overflow,
-          per_block=per_block)
+    check(x, fmt, fast_count(fmt), axis=axis, rounding=mode, overflow=overflow, per_block=per_block)
 
 
 SAMPLED = [fmt if fmt.name in ("bfp8_16_sym", "e2m1_16_e4m3") or fmt in FORMATS[:7]
@@ -185,19 +186,21 @@ def test_per_block_counts_of_the_longest_blocks(size):
 @pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
 def test_other_calls_count_after_the_cast(name):
     """float64 inputs and padding keep the reference's count after the cast (and the same
-    report), and so do the directed modes and stochastic rounding of fixed-point elements (mxint8);
-    per_block=True of float32 counts in the pass, shaped like the scales. nvfp4 takes float64 x
+    report); the directed modes and stochastic rounding count in the pass, fixed-point elements
+    (mxint8) too (``kernels.block.fixed_element32``); per_block=True of float32 counts in the
+    pass, shaped like the scales. nvfp4 takes float64 x
     in float32 first (its recipe), and so does its count (``casts.report._counted_in_float32``:
     in the pass)."""
     fmt = nf.format(name)
     x = special_rows(fmt, 7)
     check(x.astype(np.float64), fmt, name == "nvfp4")
     check(x[:, :-1], fmt, False, pad=True)
-    check(x, fmt, name != "mxint8", rounding="toward_zero")
-    check(x, fmt, name != "mxint8", rounding="stochastic", seed=3)
+    check(x, fmt, True, rounding="toward_zero")
+    check(x, fmt, True, rounding="stochastic", seed=3)
     bits = np.random.default_rng(4).integers(0, 1 << 5, x.shape)
-    check(np.ascontiguousarray(x.T), fmt, name != "mxint8", axis=0, rounding="stochastic", random_bits=bits.T,
-          sr_bits=5, per_block=True)
+    check(np.ascontiguousarray(x.T), fmt, True, axis=0, rounding="stochastic", random_bits=bits.T, sr_bits=5,
+          per_block=True)
+    check(x, fmt, False, rounding="stochastic", seed=3, sr_bits=40)     # more random bits than a uint32
     check(x.astype(np.float64), fmt, name == "nvfp4", per_block=True)
     rep = check(x, fmt, True, per_block=True)
     assert rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape

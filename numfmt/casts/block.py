@@ -381,9 +381,13 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         fast_kernel = kern.quantize_pow2_directed32 if directed else kern.quantize_pow2_fast32
     elif pow2 and fx is not None and not dom64:
         q = int32_element(fmt, mode, stochastic)
+        fx32 = fixed32_element(fmt, mode, stochastic) if stochastic is None or stochastic[1] <= 32 else None
         if q is not None:
             fast, fast_kernel = (q, q.mask if want_code else None, None), kern.quantize_pow2_int32
-            lim = (True, np.uint32(0), np.uint32(0))
+        elif fx32 is not None:      # the other modes
+            fast = (fx32, fx32[2] if want_code else None, None if stochastic is None else np.int64(stochastic[1]))
+            fast_kernel = kern.quantize_pow2_fixed_fast32
+        lim = (True, np.uint32(0), np.uint32(0))
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
     counted = count is not None and fast is not None and padded_shape == x.shape and bottom
