@@ -144,6 +144,17 @@ def test_bench_report_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_bench_report_survey_quick(tmp_path):
+    text = _run_quick("bench_report_survey.py", tmp_path / "report_survey.md")
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| format | " + " | ".join(f"{t} {m}" for t in ("float32", "float64")
+                                              for m in ("nearest_even", "toward_zero", "stochastic")) + " |"
+    rows = [line.split("|")[1:-1] for line in lines[1:]]
+    assert [r[0].strip() for r in rows][:3] == ["e4m3", "e5m2", "binary16"] and len(rows) == 16
+    assert all(cell.strip().endswith("x") and float(cell.strip()[:-1]) > 0 for r in rows for cell in r[1:])
+
+
+@pytest.mark.slow
 def test_bench_posit_quick(tmp_path):
     text = _run_quick("bench_posit.py", tmp_path / "posit.md")
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "task" not in line]
