@@ -65,6 +65,22 @@ def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
            sr_rule=data.draw(st.sampled_from(["add", "nearest"])))
 
 
+@pytest.mark.parametrize("name", ["e2m1", "e3m2", "binary16"])
+def test_float64_stochastic_counts_of_dense_bands(name):
+    """Blocks with many elements in a band that rounds (float64 x, seeded stochastic rounding,
+    sr_rule "add": ``kernels.report._dense_band`` rounds the whole block again in a loop of its
+    own) count as the counting pass after the cast does: x crowds the bands under the smallest
+    normal and over the largest value, of both signs, beside ordinary blocks."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(4)
+    normal, top = float(fmt.info.smallest_normal), float(fmt.info.max)
+    x = np.concatenate([rng.uniform(0.5 * normal, normal, 3000), rng.uniform(top, 1.25 * top, 3000),
+                        rng.standard_normal(3000)])
+    x *= rng.choice([-1.0, 1.0], x.size)
+    for sr_bits, overflow in ((3, "saturate"), (32, "ieee")):
+        _check(x, fmt, "stochastic", overflow, seed=9, sr_bits=sr_bits)
+
+
 @pytest.mark.parametrize("fmt", ["e4m3", "bfloat16", "e2m1"])
 def test_counts_in_the_cast_pass_are_the_same_for_any_thread_count(fmt):
     rng = np.random.default_rng(1)
