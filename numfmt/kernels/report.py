@@ -434,7 +434,7 @@ def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim
                     c[k] += ((m >> k) & 1) - f[k]
 
 
-DENSE_BAND = 32     # band elements of a block above which ``_dense_band`` rounds the whole block again
+DENSE_BAND = 8     # band elements of a block above which ``_dense_band`` rounds the whole block again
 
 
 @inner_inline
