@@ -249,7 +249,9 @@ def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain 0.37, 0.49 ms; round
     report=True, against the float64 kernel counted tile by tile: e4m3 1.10 -> 0.69 ms,
     binary16 1.40 -> 0.62 ms, toward_zero 1.09 -> 0.89 ms and 1.27 -> 0.97 ms; the plain
-    round 0.58-0.73 ms)."""
+    round 0.58-0.73 ms). Values so up to STAND_IN_SLAB elements only: beyond the cache the
+    whole-array stand-in and its float64 copy cost more than they save (4M: e4m3 7.0 -> 9.0
+    ms)."""
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     if count is not None:
@@ -355,7 +357,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    if (want_code or count is not None) and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
+    values_counted = count is not None and x.size <= STAND_IN_SLAB     # (see _by_stand_ins)
+    if (want_code or values_counted) and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
         out = _by_stand_ins(x, fmt, mode, overflow, nan, count, want_code)
         if out is not None:
             return out
