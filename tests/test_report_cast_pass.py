@@ -68,11 +68,12 @@ def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
 @pytest.mark.parametrize("man_bits", [3, 21, 22, 23])
 @pytest.mark.parametrize("mode", ["nearest_even", "toward_zero", "odd"])
 def test_float64_counts_through_float32_stand_ins(man_bits, mode):
-    """float64 x rounds and encodes with report=True through float32 stand-ins rounded to odd
-    where the format's precision is at most 22 bits (``casts.floating._may_stand_in``: then
-    the float32 kernels' values, codes and counts are x's), else by the float64 kernel: both
-    equal the plain cast and the counting pass after it, on normal data whose roundings at
-    23 and 24 bits would differ from a stand-in's (a stand-in's odd last bit is a tie there)."""
+    """float64 x encodes with report=True through float32 stand-ins rounded to odd where the
+    format's precision is at most 22 bits (``casts.floating._may_stand_in``: then the float32
+    kernels' codes and counts are x's), else by the float64 kernel, and rounds by the float64
+    kernel: all equal the plain cast and the counting pass after it, on normal data whose
+    roundings at 23 and 24 bits would differ from a stand-in's (a stand-in's odd last bit is a
+    tie there)."""
     fmt = FloatFormat(8, man_bits, name=f"e8m{man_bits}")
     x = np.random.default_rng(man_bits).standard_normal(20000) * 2.0 ** np.arange(-20, 20).repeat(500)
     _check(x, fmt, mode, "ieee")

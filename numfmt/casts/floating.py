@@ -236,30 +236,23 @@ def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
 STAND_IN_SLAB = 1 << 20     # float64 elements per float32 stand-in (``_by_stand_ins``: 4 MB, in L3 with its codes)
 
 
-def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, count=None,
-                  want_code: bool = True):
+def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, count=None):
     """The codes of float64 x from the float32 kernels on its stand-ins, slab by slab
     (``_may_stand_in``; the stand-in and its codes stay in cache): 4M normal float64, 1
-    thread, e4m3 and bfloat16 6.3 -> 4.0 ms. (Plain values are not taken so: their float64
-    output, converted from float32 slab by slab, cost what the float32 kernels save.) None
-    where a magnitude is 2**127 or more (not Inf: float32 has no stand-in for it). The inputs
-    that fmt has no image for are refused for the whole x first (``_check_domain``). With
-    ``count`` (``_cast``'s) one stand-in of the whole x, counted as one float32 cast, its codes
-    or (``want_code`` False) its values as float64 (1M normal float64, 1 thread, CPU time: e4m3
-    encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain 0.37, 0.49 ms; round
-    report=True, against the float64 kernel counted tile by tile: e4m3 1.10 -> 0.69 ms,
-    binary16 1.40 -> 0.62 ms, toward_zero 1.09 -> 0.89 ms and 1.27 -> 0.97 ms; the plain
-    round 0.58-0.73 ms). Values so up to STAND_IN_SLAB elements only: beyond the cache the
-    whole-array stand-in and its float64 copy cost more than they save (4M: e4m3 7.0 -> 9.0
-    ms)."""
+    thread, e4m3 and bfloat16 6.3 -> 4.0 ms. (Values are not taken so: their float64 output,
+    converted from float32 slab by slab, cost what the float32 kernels save.) None where a
+    magnitude is 2**127 or more (not Inf: float32 has no stand-in for it). The inputs that fmt
+    has no image for are refused for the whole x first (``_check_domain``). With ``count``
+    (``_cast``'s) one stand-in of the whole x, counted as one float32 cast (1M normal float64,
+    1 thread, CPU time: e4m3 encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain
+    0.37, 0.49 ms)."""
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     if count is not None:
         stand_in = np.empty(flat.size, np.float32)
         if not kern.odd_float32(flat, stand_in):
             return None
-        out = _cast(stand_in, fmt, mode, overflow, nan, None, want_code, count=count).reshape(x.shape)
-        return out if want_code else out.astype(np.float64)
+        return _cast(stand_in, fmt, mode, overflow, nan, None, True, count=count).reshape(x.shape)
     out = np.empty(flat.size, code_dtype(fmt.bits))
     for lo, stand_in in odd_slabs(flat, STAND_IN_SLAB):
         if stand_in is None:
@@ -357,9 +350,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    values_counted = count is not None and x.size <= STAND_IN_SLAB     # (see _by_stand_ins)
-    if (want_code or values_counted) and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
-        out = _by_stand_ins(x, fmt, mode, overflow, nan, count, want_code)
+    if want_code and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
+        out = _by_stand_ins(x, fmt, mode, overflow, nan, count)
         if out is not None:
             return out
     flat, dom64 = _domain_input(x, fmt)

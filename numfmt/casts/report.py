@@ -250,8 +250,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     float32 kernels' casts in their own pass, ``kernels.report.count_nearest_added32`` (or
     ``count_nearest32``, see ``adds32``) and ``count_sr_add32``; the others by
     ``kernels.report.round_count``: the plain kernels round tile by tile); fmt signed and
-    with a zero (``kernels.report._cast_tile_counts``); float64 x that
-    ``floating._may_stand_in`` as its float32 stand-in. ``want_code``: ``encode_float``'s
+    with a zero (``kernels.report._cast_tile_counts``). ``want_code``: ``encode_float``'s
     codes, counted where the fast float32 kernels and those of formats with float32's
     exponent field encode (the report None elsewhere: the caller counts after the cast)."""
     counts = []
