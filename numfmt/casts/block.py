@@ -381,7 +381,8 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         fast_kernel = kern.quantize_pow2_directed32 if directed else kern.quantize_pow2_fast32
     elif pow2 and fx is not None and not dom64:
         q = int32_element(fmt, mode, stochastic)
-        fx32 = fixed32_element(fmt, mode, stochastic) if stochastic is None or stochastic[1] <= 32 else None
+        fx32 = None if q is not None or (stochastic is not None and stochastic[1] > 32) else \
+            fixed32_element(fmt, mode, stochastic)
         if q is not None:
             fast, fast_kernel = (q, q.mask if want_code else None, None), kern.quantize_pow2_int32
         elif fx32 is not None:      # the other modes

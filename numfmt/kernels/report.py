@@ -29,7 +29,7 @@ import numpy as np
 
 from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits, element_bits, splitmix_bits
-from ..rounding import flags_of
+from ..rounding import flags_of, stochastic_away
 from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
@@ -452,16 +452,15 @@ def _dense_band(c, x, y, start, seed, bands, pu, sru, ft, lim):
     words = view_as(buf, np.uint32)
     k = np.int64(sru[0])
     off = draw_words(buf, seed, start, x.size, k)
-    maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    maxv, minv, normal, max_bits, normal_bits, _, _ = lim
     t = np.int64(52) - np.int64(pu[0])
-    drop, lift = maximum(t - k, np.int64(0)), maximum(k - t, np.int64(0))
     full = np.int64(1) << t
     z = np.int64(0)
     n = (z, z, z, z, z, z, z, z)
     for j in range(x.size):
         xj, yj = np.float64(x[j]), np.float64(y[j])
         a = bits_as(xj, np.int64) & MAG
-        g = (a & -full) + (((((a & (full - 1)) >> drop) << lift) + drawn_bits(buf, words, off, j, k)) >> k) * full
+        g = (a & -full) + stochastic_away(a & (full - 1), t, 0, k, 0, drawn_bits(buf, words, off, j, k)) * full
         m = _flags(xj, yj, (g > max_bits) & (g <= INF_BITS), g < normal_bits, maxv, minv, normal)
         n = _band_deltas(n, m, _cast_cases(x[j], y[j], ft), np.int64(_in_band(x[j], bands)))
     for q in range(8):
