@@ -443,11 +443,13 @@ def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch)
     assert np.all(np.abs(y.mean(axis=1, dtype=np.float64) - want) < 5 * 1.0 * 0.5 / np.sqrt(20000))
 
 
-def test_nan_count_spans_count_blocks():
-    """round_nearest32 counts NaN inputs in uint32 lanes by blocks of COUNT_BLOCK: NaNs at both
-    ends of several blocks are all counted (the error for a format without NaN names them)."""
-    block = kern.COUNT_BLOCK
-    x = np.ones(3 * block + 5, np.float32)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_count_spans_count_blocks(dtype):
+    """round_nearest32 counts NaN inputs in uint32 lanes by tiles of STEP_TILE (float64 inputs:
+    their stand-ins): NaNs at both ends of several tiles are all counted (the error for a
+    format without NaN names them)."""
+    block = kern.STEP_TILE
+    x = np.ones(3 * block + 5, dtype)
     idx = [0, block - 1, block, 2 * block - 1, 2 * block, x.size - 1]
     x[idx] = np.nan
     assert int(np.isnan(nf.round(x, "e4m3")).sum()) == len(idx)
@@ -513,21 +515,47 @@ def _float64_cases(fmt, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("fmt", FAST + [nf.format("bfloat16"), nf.format("tf32")], ids=lambda f: f.name)
 def test_float64_encodes_through_float32_stand_ins(fmt):
-    """float64 x rounded to odd in float32 (``casts.floating._by_stand_ins``, slabs of 4,099 here)
-    gives the float64 kernel's codes bit for bit in every mode the float32 kernels take
-    (nearest even; bfloat16 and tf32 every deterministic mode), both overflow policies; a
-    magnitude of 2**127 or more in the last slab sends the whole x to the float64 kernel."""
+    """float64 x rounded to odd in float32 gives the float64 kernel's codes bit for bit in every
+    mode the float32 kernels take (nearest even and the other deterministic modes), both
+    overflow policies: stand-ins made by the kernels tile by tile (``casts.floating.
+    _kernel_stand_ins``; a magnitude of 2**127 or more stands in as the largest float32), or
+    where fmt's largest value is 2**127 or more (bfloat16, tf32) slabs of stand-ins
+    (``_by_stand_ins``, 4,099 here), whose last slab with such a magnitude sends the whole x to
+    the float64 kernel."""
     x = _float64_cases(fmt, 7)
     x = x[np.abs(x) < 2.0 ** 127]
     nan = "raise" if fmt.has_nan else "ml_dtypes"
-    modes = [m for m in Rounding if m != Rounding.STOCHASTIC] if cf.same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee") \
-        else [Rounding.NEAREST_EVEN]
+    modes = [m for m in Rounding if m != Rounding.STOCHASTIC]
     for mode, overflow, huge in itertools.product(modes, ("ieee", "saturate"), (False, True)):
         data = np.append(x, 3.0e38) if huge else x
+        in_kernels = cf._kernel_stand_ins(data, fmt, mode, overflow, nan, None)
         with mock.patch.object(cf, "STAND_IN_SLAB", 4099), \
                 mock.patch.object(cf, "_by_stand_ins", wraps=cf._by_stand_ins) as slabs:
             got = nf.encode(data, fmt, mode, overflow, nan=nan)
-        assert slabs.call_count == 1
+        assert slabs.call_count == (not in_kernels) and in_kernels == (fmt.info.max < 2.0 ** 127), (mode, overflow)
         with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
             want = nf.encode(data, fmt, mode, overflow, nan=nan)
         np.testing.assert_array_equal(got, want, err_msg=f"{mode} {overflow}")
+
+
+@pytest.mark.parametrize("fmt", [f for f in FAST if f.info.max < 2.0 ** 127], ids=lambda f: f.name)
+def test_float64_values_through_float32_stand_ins(fmt):
+    """float64 x rounded to fmt's values by the float32 kernels on stand-ins made in the kernel
+    (``kernels.floating.round_nearest32`` / ``round_directed32`` on float64 arrays; counted by
+    ``kernels.report``'s float32 counts, ``_count32``) equals the float64 kernel bit for bit in
+    every deterministic mode, both overflow policies, magnitudes beyond float32's range
+    included (their stand-in, the largest float32, overflows as they do); so do the report's
+    counts and first indices."""
+    x = np.concatenate([_float64_cases(fmt, 11), [3.0e38, -3.5e38, 1e300, -2.0 ** 200]])
+    nan = "raise" if fmt.has_nan else "ml_dtypes"
+    for mode, overflow in itertools.product([m for m in Rounding if m != Rounding.STOCHASTIC], ("ieee", "saturate")):
+        kernel = "round_nearest32" if mode == Rounding.NEAREST_EVEN else "round_directed32"
+        with mock.patch.object(kern, kernel, wraps=getattr(kern, kernel)) as spy:
+            got = nf.round(x, fmt, mode, overflow, nan=nan)
+        assert spy.called
+        counted, report = nf.round(x, fmt, mode, overflow, nan=nan, report=True)
+        with mock.patch.object(cf, "_may_stand_in", lambda *args: False):
+            want, want_report = nf.round(x, fmt, mode, overflow, nan=nan, report=True)
+        for values in (got, counted):
+            np.testing.assert_array_equal(values.view(np.uint64), want.view(np.uint64), err_msg=f"{mode} {overflow}")
+        assert report == want_report and report.first == want_report.first, (mode, overflow)

@@ -233,19 +233,38 @@ def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
                      or same_range_params(fmt, mode, overflow) is not None))
 
 
+def _kernel_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
+    """Whether float64 x rounds (values or codes) in the float32 fast kernels through stand-ins
+    that the kernels make tile by tile (``kernels.floating.round_nearest32``,
+    ``encode_directed32``, ...; counted by ``kernels.report``'s float32 counts): where
+    ``_may_stand_in`` in the modes of ``_fast32`` and ``_directed32``, fmt's largest value below
+    2**127 (then a magnitude that float32 has no stand-in for overflows as its stand-in does,
+    ``kernels.floating.stand_in32``). e4m3, 1M standard normal float64, 1 thread, CPU time:
+    round 0.69 -> 0.33 ms (``round_bits64``'s int64 lanes before), report=True 1.13 -> 0.46 ms."""
+    return (_may_stand_in(x, fmt, mode, overflow, nan, stochastic) and float(fmt.info.max) < 2.0 ** 127
+            and (_fast32(fmt, mode, overflow, nan, None) is not None
+                 or _directed32(fmt, mode, overflow, nan, None) is not None))
+
+
+def fast_lanes(a: np.ndarray) -> np.ndarray:
+    """An input or values output as the float32 fast kernels take it: float32 as its bits
+    (uint32), float64 as it is (the kernels make its stand-ins, ``_kernel_stand_ins``)."""
+    return a if a.dtype == np.float64 else a.view(np.uint32)
+
+
 STAND_IN_SLAB = 1 << 20     # float64 elements per float32 stand-in (``_by_stand_ins``: 4 MB, in L3 with its codes)
 
 
 def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, count=None):
     """The codes of float64 x from the float32 kernels on its stand-ins, slab by slab
-    (``_may_stand_in``; the stand-in and its codes stay in cache): 4M normal float64, 1
-    thread, e4m3 and bfloat16 6.3 -> 4.0 ms. (Values are not taken so: their float64 output,
-    converted from float32 slab by slab, cost what the float32 kernels save.) None where a
-    magnitude is 2**127 or more (not Inf: float32 has no stand-in for it). The inputs that fmt
-    has no image for are refused for the whole x first (``_check_domain``). With ``count``
-    (``_cast``'s) one stand-in of the whole x, counted as one float32 cast (1M normal float64,
-    1 thread, CPU time: e4m3 encode report=True 1.67 -> 0.41 ms, e2m1 3.17 -> 0.53 ms; plain
-    0.37, 0.49 ms)."""
+    (``_may_stand_in``; the stand-in and its codes stay in cache), for the formats whose
+    kernels do not make stand-ins themselves (``_kernel_stand_ins``: float32's exponent field,
+    bfloat16 and tf32, or a largest value of 2**127 or more): 4M normal float64, 1 thread,
+    bfloat16 6.3 -> 4.0 ms. None where a magnitude is 2**127 or more (not Inf: float32 has no
+    stand-in for it). The inputs that fmt has no image for are refused for the whole x first
+    (``_check_domain``). With ``count`` (``_cast``'s) one stand-in of the whole x, counted as
+    one float32 cast (measured when e4m3 went this way: 1M normal float64, 1 thread, CPU time,
+    encode report=True 1.67 -> 0.41 ms)."""
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     if count is not None:
@@ -350,13 +369,15 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    if want_code and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
+    stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)
+    if want_code and not stand_ins and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
         out = _by_stand_ins(x, fmt, mode, overflow, nan, count)
         if out is not None:
             return out
     flat, dom64 = _domain_input(x, fmt)
-    fast32 = None if dom64 else _fast32(fmt, mode, overflow, nan, stochastic)
-    directed = None if dom64 or fast32 is not None else _directed32(fmt, mode, overflow, nan, stochastic)
+    fast_kernels = not dom64 or stand_ins
+    fast32 = _fast32(fmt, mode, overflow, nan, stochastic) if fast_kernels else None
+    directed = None if not fast_kernels or fast32 is not None else _directed32(fmt, mode, overflow, nan, stochastic)
     if fast32 is None and directed is None:
         _check_domain(x, fmt, nan)      # else the fast kernel counts the NaNs as it goes
     sr = sr_rule = None
@@ -383,7 +404,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         elif directed is not None and count is not None:
             _check_domain(x, fmt, nan, count(flat, out, directed, None, sr, fast_code32(fmt, overflow, nan)))
         elif directed is not None:
-            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_directed32, flat.view(np.uint32), out, *directed,
+            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_directed32, fast_lanes(flat), out, *directed,
                                                        fast_code32(fmt, overflow, nan))))
         elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
@@ -392,7 +413,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             if count is not None:
                 nans = count(flat, out, fast32, None if stochastic is None else np.int64(sr_bits), sr, cp)
             elif stochastic is None:
-                nans = sum(run_chunked(kern.encode_nearest32, flat.view(np.uint32), out, fast32, cp))
+                nans = sum(run_chunked(kern.encode_nearest32, fast_lanes(flat), out, fast32, cp))
             else:
                 nans = sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out, given_bits(rand),
                                        np.uint64(seed), fast32, np.int64(sr_bits), cp, pass_start=True,
@@ -414,10 +435,9 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         if fast32 is not None or directed is not None:
             _check_domain(x, fmt, nan, nans)
     elif fast32 is not None and stochastic is None:
-        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, flat.view(np.uint32),
-                                                   out.view(np.uint32), fast32)))
+        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, fast_lanes(flat), fast_lanes(out), fast32)))
     elif directed is not None:
-        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_directed32, flat.view(np.uint32), out.view(np.uint32),
+        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_directed32, fast_lanes(flat), fast_lanes(out),
                                                    *directed)))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),

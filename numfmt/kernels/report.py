@@ -34,7 +34,8 @@ from . import posit as posit_kernels
 from .block import shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
-from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, round_bits32, round_bits64, round_one,
+from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, result_bits, round_bits32, round_bits64,
+                       round_one, scratch_for, stand_in_bits, widened,
                        round_same_range32, round_same_range_sr32, round_sr32, round_sr64, sr_grid32, directed32_one,
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
@@ -840,17 +841,20 @@ def _count32(x_bits, out, start, lim32, step, args, tile, tile_args, coder, p, c
     c = _new_counts()
     seen = np.int64(0)
     size = CAST_TILE if cp is None else coded_tile
-    scratch = empty(0 if cp is None else size, np.uint32)
+    scratch = scratch_for(out, size) if cp is None else empty(size, np.uint32)
+    stand_ins = scratch_for(x_bits, size)
     for lo in range(0, x_bits.size, size):
-        xs = x_bits[lo:lo + size]
+        xs = stand_in_bits(x_bits[lo:lo + size], stand_ins)
         if cp is None:
-            outs = out[lo:lo + size]
+            outs = result_bits(out[lo:lo + size], scratch)
         else:
             outs = scratch[:xs.size]
         counts = tile(c, xs, outs, start + lo, *tile_args)
         seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
                            (xs, outs, start + lo, lim32, step, args), _maybe_flags32)
-        if cp is not None and coder is not None:
+        if cp is None:
+            widened(out[lo:lo + size], outs)
+        elif coder is not None:
             codes = out[lo:lo + size]
             for i in range(xs.size):
                 codes[i] = coder(outs[i], p, cp)
@@ -865,8 +869,9 @@ def _count_coded32(x_bits, start, lim32, step, args, tile, tile_args):
     from ``step``."""
     c = _new_counts()
     seen = np.int64(0)
+    stand_ins = scratch_for(x_bits, CAST_TILE)
     for lo in range(0, x_bits.size, CAST_TILE):
-        xs = x_bits[lo:lo + CAST_TILE]
+        xs = stand_in_bits(x_bits[lo:lo + CAST_TILE], stand_ins)
         counts = tile(c, xs, None, start + lo, *tile_args)
         seen = scan_firsts(c, xs.size, _mask(counts) & ~seen, seen, start + lo, _element_flags32,
                            (xs, None, start + lo, lim32, step, args), _maybe_flags32)
