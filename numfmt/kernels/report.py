@@ -361,21 +361,17 @@ def _cast_cases(xi, yi, ft):
 
 @inner_inline
 def _cast_tile_counts(c, x, y, ft):
-    """Add ``_cast_cases``' counts over a tile to c in a branch-free pass that vectorizes."""
-    inexact = ovf = saturated = underflow = flushed = subnormal = invalid = nan_in = 0
+    """Add ``_cast_cases``' counts over a tile (at most CAST_TILE elements) to c in a
+    branch-free pass that vectorizes, counted in uint32 lanes by ``tick`` (one masked addition
+    a count with AVX-512, where an int64 sum took a mask-to-vector move and a subtraction)."""
+    z = U32(0)
+    n = (z, z, z, z, z, z, z, z)
     for i in range(x.size):
         f = _cast_cases(x[i], y[i], ft)
-        inexact += f[0]
-        ovf += f[1]
-        saturated += f[2]
-        underflow += f[3]
-        flushed += f[4]
-        subnormal += f[5]
-        invalid += f[6]
-        nan_in += f[7]
-    counts = (inexact, ovf, saturated, underflow, flushed, subnormal, invalid, nan_in)
+        n = (tick(n[0], f[0]), tick(n[1], f[1]), tick(n[2], f[2]), tick(n[3], f[3]), tick(n[4], f[4]),
+             tick(n[5], f[5]), tick(n[6], f[6]), tick(n[7], f[7]))
     for k in range(8):
-        c[k] += counts[k]
+        c[k] += ticks(n[k])
 
 
 @inner_inline
@@ -418,21 +414,35 @@ def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim
     and a branch per element before); a seeded stochastic cast's block with more than
     DENSE_BAND of them by ``_dense_band`` (sr not None: the kernel's stochastic parameters)."""
     for lo in range(0, x.size, SCAN_BLOCK):
-        hi = minimum(lo + SCAN_BLOCK, x.size)
-        found = U32(0)
-        for i in range(lo, hi):
-            found = U32(found + U32(_in_band(x[i], bands)))
+        xb, yb = x[lo:lo + SCAN_BLOCK], y[lo:lo + SCAN_BLOCK]     # (sliced: indices from 0, no gathers)
+        found = _band_count(xb, bands)
         if sr is not None:      # (pruned for the deterministic kernels)
             if (found > U32(DENSE_BAND)) & (rand.size == 0) & (sru[1] == 0):
-                _dense_band(c, x[lo:hi], y[lo:hi], start + lo, seed, bands, pu, sru, ft, lim)
+                _dense_band(c, xb, yb, start + lo, seed, bands, pu, sru, ft, lim)
                 continue
-        for i in range(lo, hi if found else lo):
-            if _in_band(x[i], bands):
-                rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-                m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
-                f = _cast_cases(x[i], y[i], ft)
-                for k in range(8):
-                    c[k] += ((m >> k) & 1) - f[k]
+        for sub in range(0, xb.size if found else 0, BAND_BLOCK):
+            xs = xb[sub:sub + BAND_BLOCK]
+            for i in range(xs.size if _band_count(xs, bands) else 0):
+                if _in_band(xs[i], bands):
+                    j = sub + i
+                    rnd = element_bits(rand, seed, start + lo + j, sru[0]) if stochastic else np.int64(0)
+                    m = _band_flags(np.float64(xb[j]), np.float64(yb[j]), rnd, pu, sru, stochastic, lim)
+                    f = _cast_cases(xb[j], yb[j], ft)
+                    for k in range(8):
+                        c[k] += ((m >> k) & 1) - f[k]
+
+
+BAND_BLOCK = 64     # elements of a block of ``_band_fixups`` looked at one by one where the block has band elements
+
+
+@inner_inline
+def _band_count(xs, bands):
+    """The number of elements of xs in a band that rounds (``_in_band``), in a loop that
+    vectorizes."""
+    found = U32(0)
+    for i in range(xs.size):
+        found = U32(found + U32(_in_band(xs[i], bands)))
+    return found
 
 
 DENSE_BAND = 8     # band elements of a block above which ``_dense_band`` rounds the whole block again
