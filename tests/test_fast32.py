@@ -187,8 +187,9 @@ def test_every_float32(fmt):
 
 
 def test_casts_take_the_fast_kernels():
-    """nf.round of float32 takes them (float64 inputs take the generic kernel); a format
-    without NaN still refuses NaN inputs, counted by the kernel."""
+    """nf.round of float32 takes them (float64 inputs without their stand-ins, ``_may_stand_in``
+    off, take the generic kernel); a format without NaN still refuses NaN inputs, counted by
+    the kernel."""
     x = _float32_sample(999_983, 5)
     x = x[~np.isnan(x)]
     for name in ("e4m3", "e2m1", "binary16"):
@@ -445,10 +446,10 @@ def test_sr_casts_take_the_fast_kernel_and_agree_with_explicit_bits(monkeypatch)
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nan_count_spans_count_blocks(dtype):
-    """round_nearest32 counts NaN inputs in uint32 lanes by tiles of STEP_TILE (float64 inputs:
-    their stand-ins): NaNs at both ends of several tiles are all counted (the error for a
-    format without NaN names them)."""
-    block = kern.STEP_TILE
+    """round_nearest32 counts NaN inputs in uint32 lanes by blocks of COUNT_BLOCK (float64 inputs:
+    their stand-ins, by tiles that divide it): NaNs at both ends of several blocks are all
+    counted (the error for a format without NaN names them)."""
+    block = kern.COUNT_BLOCK
     x = np.ones(3 * block + 5, dtype)
     idx = [0, block - 1, block, 2 * block - 1, 2 * block, x.size - 1]
     x[idx] = np.nan
@@ -541,7 +542,7 @@ def test_float64_encodes_through_float32_stand_ins(fmt):
 @pytest.mark.parametrize("fmt", [f for f in FAST if f.info.max < 2.0 ** 127], ids=lambda f: f.name)
 def test_float64_values_through_float32_stand_ins(fmt):
     """float64 x rounded to fmt's values by the float32 kernels on stand-ins made in the kernel
-    (``kernels.floating.round_nearest32`` / ``round_directed32`` on float64 arrays; counted by
+    (``kernels.floating.round_nearest_odd64`` / ``round_directed_odd64``; counted by
     ``kernels.report``'s float32 counts, ``_count32``) equals the float64 kernel bit for bit in
     every deterministic mode, both overflow policies, magnitudes beyond float32's range
     included (their stand-in, the largest float32, overflows as they do); so do the report's
@@ -549,7 +550,7 @@ def test_float64_values_through_float32_stand_ins(fmt):
     x = np.concatenate([_float64_cases(fmt, 11), [3.0e38, -3.5e38, 1e300, -2.0 ** 200]])
     nan = "raise" if fmt.has_nan else "ml_dtypes"
     for mode, overflow in itertools.product([m for m in Rounding if m != Rounding.STOCHASTIC], ("ieee", "saturate")):
-        kernel = "round_nearest32" if mode == Rounding.NEAREST_EVEN else "round_directed32"
+        kernel = "round_nearest_odd64" if mode == Rounding.NEAREST_EVEN else "round_directed_odd64"
         with mock.patch.object(kern, kernel, wraps=getattr(kern, kernel)) as spy:
             got = nf.round(x, fmt, mode, overflow, nan=nan)
         assert spy.called

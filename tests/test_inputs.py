@@ -81,10 +81,7 @@ def test_kernels_compile_once_per_argument_type():
                # explicit bits, so that each call compiles only the loop it runs (stop 39); the
                # block fast kernel so too (values, codes, SR seeded, SR with explicit bits)
                "floating.round_sr_add32": 2, "floating.round_same_range_sr32": 2, "report.round_same_range_sr32": 2,
-               "block.quantize_pow2_fast32": 4,
-               # the float32 fast kernels take float32 bits and float64 values (stand-ins made tile by tile)
-               "floating.round_nearest32": 2, "floating.encode_nearest32": 2, "floating.round_directed32": 2,
-               "floating.encode_directed32": 2}
+               "block.quantize_pow2_fast32": 4}
     over = {k: n for k, n in counts.items() if n > allowed.get(k, 1)}
     assert not over, over
 

@@ -429,12 +429,11 @@ def test_int32_rounding_bias_equals_rounding_bias():
 @pytest.mark.parametrize("cast", [nf.round, nf.encode], ids=["round", "encode"])
 def test_inputs_outside_the_fast_range_across_count_blocks(stochastic, cast):
     """The casts' first pass counts the inputs it leaves to ``cast_one`` in uint32 lanes by
-    blocks (of the deterministic casts' CODE_TILE elements; here 16 of them a block): such
-    inputs at both ends of later blocks are all rounded again, as each alone is
-    (stochastically: with its own random number, given explicitly there)."""
-    from numfmt.kernels.floating import CODE_TILE
+    blocks (``COUNT_BLOCK``, a multiple of the deterministic casts' CODE_TILE): such inputs at
+    both ends of later blocks are all rounded again, as each alone is (stochastically: with
+    its own random number, given explicitly there)."""
+    from numfmt.kernels.floating import COUNT_BLOCK
     from numfmt.random import random_bits
-    COUNT_BLOCK = 16 * CODE_TILE
     x = np.full(3 * COUNT_BLOCK + 5, 1.5, np.float32)
     idx = np.array([COUNT_BLOCK, 2 * COUNT_BLOCK - 1, 2 * COUNT_BLOCK, 3 * COUNT_BLOCK - 1, 3 * COUNT_BLOCK,
                     x.size - 1])                       # none in the first block

@@ -235,8 +235,8 @@ def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
 
 def _kernel_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
     """Whether float64 x rounds (values or codes) in the float32 fast kernels through stand-ins
-    that the kernels make tile by tile (``kernels.floating.round_nearest32``,
-    ``encode_directed32``, ...; counted by ``kernels.report``'s float32 counts): where
+    that the kernels make tile by tile (``kernels.floating.round_nearest_odd64``,
+    ``encode_directed_odd64``, ...; counted by ``kernels.report``'s float32 counts): where
     ``_may_stand_in`` in the modes of ``_fast32`` and ``_directed32``, fmt's largest value below
     2**127 (then a magnitude that float32 has no stand-in for overflows as its stand-in does,
     ``kernels.floating.stand_in32``). e4m3, 1M standard normal float64, 1 thread, CPU time:
@@ -404,7 +404,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         elif directed is not None and count is not None:
             _check_domain(x, fmt, nan, count(flat, out, directed, None, sr, fast_code32(fmt, overflow, nan)))
         elif directed is not None:
-            _check_domain(x, fmt, nan, sum(run_chunked(kern.encode_directed32, fast_lanes(flat), out, *directed,
+            kernel = kern.encode_directed_odd64 if dom64 else kern.encode_directed32     # (dom64: stand-ins)
+            _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), out, *directed,
                                                        fast_code32(fmt, overflow, nan))))
         elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
@@ -413,7 +414,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             if count is not None:
                 nans = count(flat, out, fast32, None if stochastic is None else np.int64(sr_bits), sr, cp)
             elif stochastic is None:
-                nans = sum(run_chunked(kern.encode_nearest32, fast_lanes(flat), out, fast32, cp))
+                kernel = kern.encode_nearest_odd64 if dom64 else kern.encode_nearest32
+                nans = sum(run_chunked(kernel, fast_lanes(flat), out, fast32, cp))
             else:
                 nans = sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out, given_bits(rand),
                                        np.uint64(seed), fast32, np.int64(sr_bits), cp, pass_start=True,
@@ -435,10 +437,11 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         if fast32 is not None or directed is not None:
             _check_domain(x, fmt, nan, nans)
     elif fast32 is not None and stochastic is None:
-        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_nearest32, fast_lanes(flat), fast_lanes(out), fast32)))
+        kernel = kern.round_nearest_odd64 if dom64 else kern.round_nearest32
+        _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), fast_lanes(out), fast32)))
     elif directed is not None:
-        _check_domain(x, fmt, nan, sum(run_chunked(kern.round_directed32, fast_lanes(flat), fast_lanes(out),
-                                                   *directed)))
+        kernel = kern.round_directed_odd64 if dom64 else kern.round_directed32
+        _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), fast_lanes(out), *directed)))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
                                                    given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),

@@ -27,6 +27,7 @@ against it (tests/test_fast32.py): ``round_nearest32`` (nearest_even) and ``roun
 ``round_same_range``, deterministic modes in uint32 lanes (``same_range32_one``), stochastic
 ones (sr_rule="add") too (``same_range_sr32_one``).
 """
+import inspect
 import math
 from typing import NamedTuple
 
@@ -372,7 +373,7 @@ def _as_float64(out, bits):
         out[i] = np.float64(bits_as(bits[i], np.float32))
 
 
-# The tiles of the float32 kernels' loops (``_step_loop``, ``kernels.report._count32``) from
+# The tiles of the float32 kernels' loops (``_stand_in_loop``, ``kernels.report._count32``) from
 # float64 arrays: each function below compiles, by its overload, the branch of its array's type
 # only (its Python body serves NUMBA_DISABLE_JIT).
 
@@ -401,61 +402,66 @@ def scratch_for(a, size):
     return empty(size if a.dtype == np.float64 else 0, np.uint32)
 
 
-@nb.extending.overload(stand_in_bits, inline="always")
-def _stand_in_bits_for(xs, scratch):
-    wide = xs.dtype == nb.types.float64
-    return (lambda xs, scratch: _stand_ins(xs, scratch)) if wide else (lambda xs, scratch: xs)
+def _compiled_by_dtype(func, wide, narrow):
+    """Compile calls of func as ``wide`` where its first argument is a float64 array, else as
+    ``narrow`` (implementations with func's arguments), each inlined."""
+    def typing(*args):
+        return wide if args[0].dtype == nb.types.float64 else narrow
+    typing.__signature__ = inspect.signature(func)
+    nb.extending.overload(func, inline="always")(typing)
 
 
-@nb.extending.overload(result_bits, inline="always")
-def _result_bits_for(out, scratch):
-    wide = out.dtype == nb.types.float64
-    return (lambda out, scratch: scratch[:out.size]) if wide else (lambda out, scratch: out)
+_compiled_by_dtype(stand_in_bits, lambda xs, scratch: _stand_ins(xs, scratch), lambda xs, scratch: xs)
+_compiled_by_dtype(result_bits, lambda out, scratch: scratch[:out.size], lambda out, scratch: out)
+_compiled_by_dtype(widened, lambda out, bits: _as_float64(out, bits), lambda out, bits: None)
+_compiled_by_dtype(scratch_for, lambda a, size: empty(size, np.uint32), lambda a, size: empty(0, np.uint32))
 
 
-@nb.extending.overload(widened, inline="always")
-def _widened_for(out, bits):
-    wide = out.dtype == nb.types.float64
-    return (lambda out, bits: _as_float64(out, bits)) if wide else (lambda out, bits: None)
-
-
-@nb.extending.overload(scratch_for, inline="always")
-def _scratch_for(a, size):
-    wide = a.dtype == nb.types.float64
-    return (lambda a, size: empty(size, np.uint32)) if wide else (lambda a, size: empty(0, np.uint32))
-
-
-STEP_TILE = 1 << 12     # elements per tile of ``_step_loop``: a float64 input's stand-ins and results stay in L1
+COUNT_BLOCK = 1 << 16       # elements whose count a uint32 lane holds, with room to spare
 
 
 @inner_inline
-def _step_loop(x, out, step, args):
-    """out[i] = step(b, *args) for the float32 bits b of x[i] (uint32 x) or of its stand-in
-    (float64 x, ``stand_in32``, made tile by tile; a float64 out gets the results as float64),
-    bits or codes out. Returns the number of NaN inputs, counted in uint32 lanes per tile (an
-    int64 count would hold AVX2's loop to 4 lanes: e4m3 on 1 thread, CPU time, 1,140 -> 1,660
-    Melem/s). The stand-ins, the steps and the widening each run in a loop of their own that
-    vectorizes (one loop of all three did not: e4m3, 1M standard normal float64, 1 thread, CPU
-    time: 0.58 -> 0.33 ms; the int64 lanes of ``round_bits64`` 0.69 ms)."""
+def _step_loop(x_bits, out, step, args):
+    """out[i] = step(x_bits[i], *args) (uint32 bits in, bits or codes out); returns the number
+    of NaN inputs, counted in uint32 lanes by blocks of ``COUNT_BLOCK`` (an int64 count would
+    hold AVX2's loop to 4 lanes: e4m3 on 1 thread, CPU time, 1,140 -> 1,660 Melem/s)."""
     nans = 0
-    stand_ins, results = scratch_for(x, STEP_TILE), scratch_for(out, STEP_TILE)
-    for lo in range(0, x.size, STEP_TILE):
-        xs, outs = stand_in_bits(x[lo:lo + STEP_TILE], stand_ins), out[lo:lo + STEP_TILE]
-        bits = result_bits(outs, results)
-        tile_nans = U32(0)
+    for lo in range(0, x_bits.size, COUNT_BLOCK):
+        xs, outs = x_bits[lo:lo + COUNT_BLOCK], out[lo:lo + COUNT_BLOCK]
+        block_nans = U32(0)
         for i in range(xs.size):
-            bits[i] = step(xs[i], *args)
-            tile_nans = U32(tile_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
-        nans += tile_nans
+            outs[i] = step(xs[i], *args)
+            block_nans = U32(block_nans + U32(U32(xs[i] & U32(0x7FFFFFFF)) > U32(0x7F800000)))
+        nans += block_nans
+    return nans
+
+
+STAND_IN_TILE = 1 << 12     # float64 elements per tile of ``_stand_in_loop``: their stand-ins and results stay in L1
+
+
+@inner_inline
+def _stand_in_loop(x, out, step, args):
+    """``_step_loop`` of float64 x through its float32 stand-ins (``stand_in32``), made tile by
+    tile; a float64 out gets the results as float64 (values), any other out the step's codes.
+    The stand-ins, the steps and the widening each run in a loop of their own that vectorizes
+    (one loop of all three did not: e4m3, 1M standard normal float64, 1 thread, CPU time: 0.58
+    -> 0.33 ms; the int64 lanes of ``round_bits64`` 0.69 ms). Kernels of their own, not
+    ``_step_loop``'s with float64 arrays allowed: the type dispatch cost the float32 kernels'
+    first call 0.2 s of compiling (cold ``round(x32, "e4m3")`` 0.44 -> 0.66 s)."""
+    nans = 0
+    stand_ins, results = empty(STAND_IN_TILE, np.uint32), scratch_for(out, STAND_IN_TILE)
+    for lo in range(0, x.size, STAND_IN_TILE):
+        outs = out[lo:lo + STAND_IN_TILE]
+        bits = result_bits(outs, results)
+        nans += _step_loop(_stand_ins(x[lo:lo + STAND_IN_TILE], stand_ins), bits, step, args)
         widened(outs, bits)
     return nans
 
 
 @nb.njit(cache=True, nogil=True)
 def round_nearest32(x_bits, out_bits, p):
-    """round_bits32 for nearest_even (uint32 bits in and out, or float64 x and values through
-    stand-ins, ``_step_loop``; p: ``Fast32Params``), one ``nearest32_one`` per element; returns
-    the number of NaN inputs."""
+    """round_bits32 for nearest_even (uint32 bits in and out; p: ``Fast32Params``), one
+    ``nearest32_one`` per element; returns the number of NaN inputs (``_step_loop``)."""
     return _step_loop(x_bits, out_bits, nearest32_one, (p,))
 
 
@@ -486,6 +492,31 @@ def encode_directed32(x_bits, codes, p, m, cp):
     """``round_directed32``'s rounding, as codes (``code32``; cp: ``Code32``) in the same loop;
     returns the number of NaN inputs."""
     return _step_loop(x_bits, codes, _directed_code32, (p, m, cp))
+
+
+@nb.njit(cache=True, nogil=True)
+def round_nearest_odd64(x, out, p):
+    """``round_nearest32`` of float64 x into float64 out through float32 stand-ins
+    (``_stand_in_loop``; the formats of ``casts.floating._kernel_stand_ins``)."""
+    return _stand_in_loop(x, out, nearest32_one, (p,))
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_nearest_odd64(x, codes, p, cp):
+    """``encode_nearest32`` of float64 x through float32 stand-ins."""
+    return _stand_in_loop(x, codes, nearest_code32, (p, cp))
+
+
+@nb.njit(cache=True, nogil=True)
+def round_directed_odd64(x, out, p, m):
+    """``round_directed32`` of float64 x into float64 out through float32 stand-ins."""
+    return _stand_in_loop(x, out, directed32_one, (p, m))
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_directed_odd64(x, codes, p, m, cp):
+    """``encode_directed32`` of float64 x through float32 stand-ins."""
+    return _stand_in_loop(x, codes, _directed_code32, (p, m, cp))
 
 
 @inner_inline
