@@ -247,9 +247,18 @@ def _kernel_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow:
 
 
 def fast_lanes(a: np.ndarray) -> np.ndarray:
-    """An input or values output as the float32 fast kernels take it: float32 as its bits
-    (uint32), float64 as it is (the kernels make its stand-ins, ``_kernel_stand_ins``)."""
-    return a if a.dtype == np.float64 else a.view(np.uint32)
+    """An input or output as the float32 fast kernels take it: float32 as its bits (uint32),
+    float64 (their stand-in twins make its stand-ins, ``_kernel_stand_ins``) and codes as they
+    are."""
+    return a.view(np.uint32) if a.dtype == np.float32 else a
+
+
+def _fast_nans(kernel32, kernel64, flat: np.ndarray, out: np.ndarray, *args) -> int:
+    """Run the float32 fast kernel kernel32 (``round_nearest32``, ``encode_directed32``, ...)
+    over flat into out, or its stand-in twin kernel64 (``round_nearest_odd64``, ...) where
+    flat is float64; returns the number of NaN inputs they counted."""
+    kernel = kernel64 if flat.dtype == np.float64 else kernel32
+    return sum(run_chunked(kernel, fast_lanes(flat), fast_lanes(out), *args))
 
 
 STAND_IN_SLAB = 1 << 20     # float64 elements per float32 stand-in (``_by_stand_ins``: 4 MB, in L3 with its codes)
@@ -404,9 +413,8 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         elif directed is not None and count is not None:
             _check_domain(x, fmt, nan, count(flat, out, directed, None, sr, fast_code32(fmt, overflow, nan)))
         elif directed is not None:
-            kernel = kern.encode_directed_odd64 if dom64 else kern.encode_directed32     # (dom64: stand-ins)
-            _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), out, *directed,
-                                                       fast_code32(fmt, overflow, nan))))
+            _check_domain(x, fmt, nan, _fast_nans(kern.encode_directed32, kern.encode_directed_odd64, flat, out,
+                                                  *directed, fast_code32(fmt, overflow, nan)))
         elif fast32 is None:
             _run(flat, dom64, True, kernel_params(fmt, dom64, mode, overflow, nan)[1], out, sr)
         else:
@@ -414,8 +422,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
             if count is not None:
                 nans = count(flat, out, fast32, None if stochastic is None else np.int64(sr_bits), sr, cp)
             elif stochastic is None:
-                kernel = kern.encode_nearest_odd64 if dom64 else kern.encode_nearest32
-                nans = sum(run_chunked(kernel, fast_lanes(flat), out, fast32, cp))
+                nans = _fast_nans(kern.encode_nearest32, kern.encode_nearest_odd64, flat, out, fast32, cp)
             else:
                 nans = sum(run_chunked(kern.encode_sr_add32, flat.view(np.uint32), out, given_bits(rand),
                                        np.uint64(seed), fast32, np.int64(sr_bits), cp, pass_start=True,
@@ -437,11 +444,10 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         if fast32 is not None or directed is not None:
             _check_domain(x, fmt, nan, nans)
     elif fast32 is not None and stochastic is None:
-        kernel = kern.round_nearest_odd64 if dom64 else kern.round_nearest32
-        _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), fast_lanes(out), fast32)))
+        _check_domain(x, fmt, nan, _fast_nans(kern.round_nearest32, kern.round_nearest_odd64, flat, out, fast32))
     elif directed is not None:
-        kernel = kern.round_directed_odd64 if dom64 else kern.round_directed32
-        _check_domain(x, fmt, nan, sum(run_chunked(kernel, fast_lanes(flat), fast_lanes(out), *directed)))
+        _check_domain(x, fmt, nan, _fast_nans(kern.round_directed32, kern.round_directed_odd64, flat, out,
+                                              *directed))
     elif fast32 is not None:
         _check_domain(x, fmt, nan, sum(run_chunked(kern.round_sr_add32, flat.view(np.uint32), out.view(np.uint32),
                                                    given_bits(rand), np.uint64(seed), fast32, np.int64(sr_bits),

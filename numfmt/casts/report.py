@@ -265,8 +265,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             seed = np.uint64(seed)
         directed = isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params)
         if directed or isinstance(p, float_kernels.Fast32Params):     # rounded and counted in uint32 lanes
-            bits = floating.fast_lanes(flat)
-            out = out if cp is not None else floating.fast_lanes(out)
+            bits, out = floating.fast_lanes(flat), floating.fast_lanes(out)
         if directed:
             counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, *directed32_derive(p[0]), cp,
                                               pass_start=True)))

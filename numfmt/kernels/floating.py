@@ -1127,7 +1127,7 @@ def directed32_one(b, p, m):
     lsb = U32((U32(a & step) != U32(0)) | (step == U32(0x00800000)))     # (qsub's binade: code 1)
     away = m.away_neg if sign != U32(0) else m.away_pos
     bias = directed_bias(step, lsb, away, m)
-    f = np.float32(bits_as(minimum(a, p.q_bits), np.float32) * p.q_scale)      # (|x| below one quantum: no overflow)
+    f = np.float32(bits_as(minimum(a, p.q_bits), np.float32) * p.q_scale)    # (used below one quantum only)
     half = np.float32(2147483648.0)
     up = ((f > half) | ((f == half) & (away != U32(0)))) if m.nearest else ((a != U32(0)) & (U32(m.odd | away) != U32(0)))
     r = (p.q_bits if up else U32(0)) if small else U32(U32(a + bias) & U32(~U32(step - U32(1))))

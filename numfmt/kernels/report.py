@@ -462,9 +462,10 @@ def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
     holds no value of the format, every element in it is inexact; the formats of
     ``round_count`` have a zero: nothing saturates at the bottom), an overflow, saturated
     where the result is the largest value (a NaN result, already counted inexact and invalid,
-    comes from an overflow only: the cast rounded the element with the same bits). e2m1, 1M standard normal float64 (13% of |x| in its band (0.75, 1)), 1
-    thread, CPU time, fresh process: report=True 6.6-7.1 ms with a call per band element,
-    3.6 ms with every element's whole flags, 1.9-2.3 ms so; plain 0.82-0.87 ms."""
+    comes from an overflow only: the cast rounded the element with the same bits). e2m1, 1M
+    standard normal float64 (13% of |x| in its band (0.75, 1)), 1 thread, CPU time, fresh
+    process: report=True 6.6-7.1 ms with a call per band element, 3.6 ms with every element's
+    whole flags, 1.9-2.3 ms so; plain 0.82-0.87 ms."""
     buf = empty(SCAN_BLOCK // 2 + 2, np.uint64)
     words = view_as(buf, np.uint32)
     k = np.int64(sru[0])
