@@ -200,6 +200,53 @@ def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negativ
                                  f"{fmt.name} has no NaN to map them to")
 
 
+@functools.lru_cache(maxsize=None)
+def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
+    """The ``kernels.floating.Pow2Params`` of fmt (float32 inputs rounded to nearest even by
+    ``round_pow2_32``), or None where that kernel does not apply. It takes the formats without
+    fraction bits that have NaN and a normal value, whose values float32 holds, under overflow
+    "ieee" or "saturate": signed ones with a zero and 2**emin >= 2**-126 (p3109_p1), and
+    unsigned ones without a zero with 2**emin >= 2**-127 (e8m0, whose 2**-127 is a float32
+    subnormal: the small step's two values there)."""
+    if not (fmt.man_bits == 0 and fmt.has_nan and fmt.has_normals and fits_float32(fmt)
+            and overflow in ("ieee", "saturate") and nan in NAN_POLICIES):
+        return None
+    zero_format = fmt.signed and fmt.zero and fmt.subnormals      # codes 0 and 1: zero and 2**emin
+    if not (zero_format and fmt.emin >= -126 or not fmt.signed and not fmt.zero and fmt.emin >= -127):
+        return None
+    p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]
+
+    def bits(v: float) -> np.uint32:
+        return np.array(v, np.float32).view(np.uint32)[()]
+
+    def u32(b: int) -> np.uint32:
+        return np.uint32(b & 0xFFFFFFFF)
+
+    normal = bits(2.0 ** fmt.emin)
+    if zero_format:     # below 2**emin: 0 or 2**emin, the tie 2**(emin - 1) to 0 (code 0)
+        small_top, mid, up, down = normal, bits(2.0 ** (fmt.emin - 1)), normal, np.uint32(0)
+    elif fmt.emin == -127:      # 2**-127 (code 0) below 2**-126, the tie 1.5 * 2**-127 to it; both clamp below
+        small_top, mid, up, down = bits(2.0 ** -126), bits(1.5 * 2.0 ** -127), bits(2.0 ** -126), normal
+    else:                       # below 2**emin: 2**emin (the smallest value, code 0)
+        small_top, mid, up, down = normal, np.uint32(0xFFFFFFFF), normal, normal
+    tiny_top = np.uint32(0xFFFFFFFF)       # float32 subnormals all lie below 2**emin's rounding threshold
+    if fmt.emin <= -126:    # ... but for these: 0.75 * 2**emin, a tie going up where 2**emin's code is even
+        code_even = (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
+        tiny_top = np.uint32(bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even else 1))
+    return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
+                           np.uint32(not fmt.signed), u32(p.max_bits), u32(p.out_sign if p.negzero else 0),
+                           u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
+
+
+def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
+                 want_code: bool):
+    """``pow2_32_params`` where ``round_pow2_32`` does this cast (values of float32 x, nearest
+    even), else None."""
+    if want_code or stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype != np.float32:
+        return None
+    return pow2_32_params(fmt, overflow, nan)
+
+
 def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str, nans: int | None = None) -> None:
     """``check_domain`` for the array x; ``nans``: its NaN count where a kernel counted them."""
     check_domain(fmt, nan, x.size, lambda: int(np.count_nonzero(np.isnan(x))) if nans is None else nans,
@@ -378,6 +425,13 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
+    pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code)
+    if pow2 is not None:
+        flat, out = kernel_input(x, np.float32), np.empty(x.size, np.float32)
+        nans = (count(flat, out, pow2, None, None) if count is not None
+                else sum(run_chunked(kern.round_pow2_32, flat.view(np.uint32), out.view(np.uint32), pow2)))
+        _check_domain(x, fmt, nan, nans)
+        return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)
     if want_code and not stand_ins and _may_stand_in(x, fmt, mode, overflow, nan, stochastic):
         out = _by_stand_ins(x, fmt, mode, overflow, nan, count)

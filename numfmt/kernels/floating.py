@@ -1146,6 +1146,72 @@ def directed_grid32(b, p, m):
     return U32(U32(a + directed_bias(p.lsb, U32(U32(a & p.lsb) != U32(0)), away, m)) & p.keep)
 
 
+# ---- formats without fraction bits (e8m0, p3109_p1): float32 inputs to nearest even in uint32 lanes ----
+class Pow2Params(NamedTuple):
+    """The numbers of ``pow2_32_one`` (np.uint32), built by ``numfmt.casts.floating.pow2_32_params``;
+    the last six are ``Fast32Params``' (``_finish32``)."""
+    flip: np.uint32         # the code parity of 2**e less the parity of its float32 exponent field (0 / 1)
+    small_top: np.uint32    # |x| bits below it round to up if above mid, else to down
+    mid: np.uint32
+    up: np.uint32
+    down: np.uint32
+    tiny_top: np.uint32     # a float32 subnormal |x| rounds to 2**emin or more with an unbounded exponent iff >= it
+    normal_bits: np.uint32  # bits of 2**emin
+    invalid: np.uint32      # 1: negatives (-0 too) and zeros give NaN (unsigned formats without a zero)
+    max_bits: np.uint32
+    zero_sign: np.uint32
+    ovf0: np.uint32
+    ovf1: np.uint32
+    nan0: np.uint32
+    nan1: np.uint32
+
+
+@inner_inline
+def pow2_grid32(a, q):
+    """The float32 magnitude bits a rounded to the nearest power of two, ties to the even code
+    (q: ``Pow2Params``), for a float32 normal a: the carry of |x| + 2**22 - 1 + (the code's
+    last bit) into the exponent field. NaN bits carry into bit 31: above every largest value."""
+    return U32(U32(a + U32(U32(0x3FFFFF) + U32(U32(U32(a >> U32(23)) ^ q.flip) & U32(1)))) & U32(0xFF800000))
+
+
+@inner_inline
+def pow2_32_one(b, q):
+    """The float32 bits b (uint32) rounded to nearest even to a format without fraction bits
+    (q: ``Pow2Params``): ``pow2_grid32`` in the float32 normal binades, below small_top the
+    one or two values there, then overflow, Inf, NaN and the sign as ``_finish32``; negatives
+    and zeros into an unsigned format without a zero give its NaN."""
+    a = U32(b & U32(0x7FFFFFFF))
+    sign = U32(b ^ a)
+    r = (q.up if a > q.mid else q.down) if a < q.small_top else pow2_grid32(a, q)
+    return q.nan0 if pow2_invalid(b, a, q) else _finish32(a, sign, r, q)
+
+
+@inner_inline
+def pow2_invalid(b, a, q):
+    """Whether the float32 bits b (magnitude a) have no image but NaN: a negative (-0 too) or
+    a zero into an unsigned format without a zero (q.invalid), not a NaN."""
+    return (q.invalid != U32(0)) & ((b != a) | (a == U32(0))) & (a <= U32(0x7F800000))
+
+
+@inner_inline
+def pow2_unbounded32(b, q):
+    """The magnitude of the float32 bits b rounded as ``pow2_32_one`` rounds it with an
+    unbounded exponent range, as far as the report's tininess and overflow go by it: below
+    float32's normal range 2**emin or 0 (q.tiny_top), else ``pow2_grid32``; an invalid input's
+    2**emin (it neither overflows nor is tiny: ``kernels.report._bounds``)."""
+    a = U32(b & U32(0x7FFFFFFF))
+    r = (q.normal_bits if a >= q.tiny_top else U32(0)) if a < U32(0x00800000) else pow2_grid32(a, q)
+    return q.normal_bits if pow2_invalid(b, a, q) else r
+
+
+@nb.njit(cache=True, nogil=True)
+def round_pow2_32(x_bits, out_bits, q):
+    """``round_bits32`` of formats without fraction bits (``pow2_32_one``; q: ``Pow2Params``), float32
+    in and out as uint32 bits, where the generic kernels round in float64 (e8m0) or int64
+    lanes; returns the number of NaN inputs (``_step_loop``)."""
+    return _step_loop(x_bits, out_bits, pow2_32_one, (q,))
+
+
 # ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----
 @inner_inline
 def sr_range_consts(p):

@@ -40,7 +40,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
-                       same_range_sr_loop)
+                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -903,11 +903,13 @@ def _maybe_flags32(i, xs, outs, base, lim32, step, args):
     took a scan of the tile up to it, 0.1-0.15 ms per 4M). Inexact needs x != 0; overflow,
     invalid and saturation at the top |x| above the largest value (a larger rounding of |x|
     is on the grid above it); underflow, flushed_to_zero, subnormal and saturation at the
-    bottom |x| below the smallest normal (posits: minpos); a non-finite x may set any."""
+    bottom |x| below the smallest normal (posits: minpos); invalid a negative x or a zero too
+    (unsigned formats without a zero: ``count_pow2_32``); a non-finite x may set any."""
     max_bits, _, tiny_bits, normal_bits, _ = lim32
     a = U32(xs[i] & MAG32)
     return (((INEXACT if a != U32(0) else 0) | ((OVERFLOW | SATURATED | INVALID) if a > max_bits else 0)
-             | ((SATURATED | UNDERFLOW | FLUSHED | SUBNORMAL) if a < maximum(tiny_bits, normal_bits) else 0))
+             | ((SATURATED | UNDERFLOW | FLUSHED | SUBNORMAL) if a < maximum(tiny_bits, normal_bits) else 0)
+             | (INVALID if (xs[i] > MAG32) | (a == U32(0)) else 0))
             | (0xFF if a >= INF32 else 0))
 
 
@@ -1027,6 +1029,43 @@ def count_directed32(x_bits, out, start, p, m, k, by_sign, cp):
     lim32 = _float_lim32(p)
     return _count32(x_bits, out, start, lim32, _directed_step, (p, m), _directed_tile32, (lim32, k, p, m, by_sign),
                     code32, p, cp, CODE_TILE)
+
+
+@inner_inline
+def _pow2_step(b, index, q):
+    """(``pow2_32_one``, ``pow2_unbounded32``, b not finite): ``_tile32``'s step of
+    ``count_pow2_32``."""
+    return pow2_32_one(b, q), pow2_unbounded32(b, q), U32(b & MAG32) >= INF32
+
+
+@inner_inline
+def _pow2_tile32(c, xs, outs, start, lim32, k, q):
+    """``_tile32`` of ``_pow2_step``, then, for an unsigned format without a zero (q.invalid),
+    its finite invalid inputs (negatives, zeros: ``pow2_32_one`` gives NaN) moved from inexact
+    (``_lean32`` counted o != b of the nonzero ones; nothing else: their unbounded rounding is
+    2**emin) to invalid, counted in a pass of their own over the tile."""
+    counts = _tile32(c, xs, outs, start, lim32, k, _pow2_step, _own_result, (q,), None, None, None)
+    if q.invalid:
+        wide_vectors()
+        nonzero = invalid = U32(0)
+        for i in range(xs.size):
+            b = xs[i]
+            a = U32(b & MAG32)
+            bad = pow2_invalid(b, a, q) & (a < INF32)
+            invalid, nonzero = tick(invalid, bad), tick(nonzero, bad & (a != U32(0)))
+        for at, d in ((0, -np.int64(ticks(nonzero))), (6, np.int64(ticks(invalid)))):
+            counts[at] += d
+            c[at] += d
+    return counts
+
+
+@kernel(cache=True, nogil=True)
+def count_pow2_32(x_bits, out, start, q, k, lim32):
+    """``floating.round_pow2_32`` (uint32 bits in and out; q: ``Pow2Params``) counting as it
+    goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``, lim32 as ``_cases32``): the counts
+    and first indices."""
+    return _count32(x_bits, out, start, lim32, _pow2_step, (q,), _pow2_tile32, (lim32, k, q), None, q, None,
+                    CAST_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting

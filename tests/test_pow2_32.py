@@ -1,0 +1,138 @@
+"""Formats without fraction bits (e8m0, p3109_p1): float32 inputs rounded to nearest even by
+``kernels.floating.round_pow2_32`` and counted by ``kernels.report.count_pow2_32``, against the
+generic kernel (``round_one``, the float64 one where the format is not float32-domain, as
+e8m0) and the report's counting pass after the cast (``kernels.report.count_float``), bit for
+bit and count for count."""
+from unittest import mock
+
+import numpy as np
+import pytest
+
+import numfmt as nf
+from numfmt.casts import floating as cf
+from numfmt.casts import report as counts
+from numfmt.kernels import floating as kern
+from numfmt.kernels import report as report_kernels
+from numfmt.parallel import run_chunked
+from numfmt.rounding import Rounding
+from numfmt.testing import registered_float_formats
+
+POW2 = [f for f in registered_float_formats() if cf.pow2_32_params(f, "ieee", "raise") is not None]
+POW2 += [nf.FloatFormat(8, 0, special="fn"),        # a zero, 2**emin = 2**-126: the tie under it goes to 0
+         nf.FloatFormat(6, 0, special="fn"),
+         nf.FloatFormat(3, 0, special="p3109", bias=2),
+         nf.FloatFormat(4, 0, signed=False, zero=False, subnormals=False, special="fn")]
+IDS = [f.name for f in POW2]
+
+
+def test_the_formats_it_takes():
+    """e8m0 and p3109_p1 among them; not a format without NaN (where would a negative go?), one
+    with fraction bits, a signed one without a zero, or one whose values float32 lacks."""
+    assert {"e8m0", "p3109_p1"} <= {f.name for f in POW2}
+    for fmt in (nf.FloatFormat(5, 0), nf.format("e2m1"), nf.FloatFormat(4, 0, zero=False, subnormals=False,
+                special="fn"), nf.FloatFormat(8, 0, signed=False, zero=False, subnormals=False, special="fn",
+                bias=126)):
+        assert cf.pow2_32_params(fmt, "ieee", "raise") is None, fmt.name
+    assert cf.pow2_32_params(nf.format("e8m0"), "raise", "raise") is None      # overflow="raise": the generic check
+
+
+def _generic(x: np.ndarray, fmt, overflow: str) -> np.ndarray:
+    """The bits of float32 x rounded by the generic kernel, in float64 where fmt is not
+    float32-domain."""
+    dom64 = not cf.float32_domain(fmt)
+    flat = x.astype(np.float64) if dom64 else x
+    out = np.empty_like(flat)
+    cf._run(flat, dom64, False, cf.kernel_params(fmt, dom64, Rounding.NEAREST_EVEN, overflow, "raise")[0], out,
+            None)
+    return (out.astype(np.float32) if dom64 else out).view(np.uint32)
+
+
+def _check(x: np.ndarray, fmt, overflow: str) -> None:
+    out = np.empty_like(x)
+    nans = sum(run_chunked(kern.round_pow2_32, x.view(np.uint32), out.view(np.uint32),
+                           cf.pow2_32_params(fmt, overflow, "raise")))
+    want = _generic(x, fmt, overflow)
+    bad = np.flatnonzero(out.view(np.uint32) != want)
+    assert bad.size == 0, (fmt.name, overflow, [hex(b) for b in x.view(np.uint32)[bad[:5]]],
+                           [hex(b) for b in out.view(np.uint32)[bad[:5]]], [hex(b) for b in want[bad[:5]]])
+    assert nans == np.count_nonzero(np.isnan(x))
+
+
+def _edges() -> np.ndarray:
+    """Every float32 exponent field with the fractions around its midpoint (the ties) and its
+    ends, float32 subnormals around 2**-127, 1.5 * 2**-127 and 0.75 * 2**-127 and 2**-126,
+    zeros, Inf and NaN, both signs."""
+    fields = np.arange(256, dtype=np.uint32) << np.uint32(23)
+    fracs = np.uint32([0, 1, 0x3FFFFF, 0x400000, 0x400001, 0x7FFFFF])
+    sub = np.uint32([0x200000, 0x2FFFFF, 0x300000, 0x300001, 0x3FFFFF, 0x400000, 0x400001, 0x5FFFFF, 0x600000,
+                     0x600001, 0x7FFFFF, 1, 2])
+    mags = np.concatenate([(fields[:, None] | fracs).ravel(), sub])
+    return np.concatenate([mags, mags | np.uint32(0x80000000)]).view(np.float32)
+
+
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+def test_sample_of_every_float32(fmt):
+    """2**18 float32 bit patterns spread over all 2**32 (an odd stride meets every low-bit
+    pattern) and the edges of every binade, both overflow policies."""
+    x = np.concatenate([np.arange(3, 1 << 32, 16411, dtype=np.uint64).astype(np.uint32).view(np.float32), _edges()])
+    for overflow in ("ieee", "saturate"):
+        _check(x, fmt, overflow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+def test_every_float32(fmt):
+    chunk = 1 << 26
+    for offset in range(0, 1 << 32, chunk):
+        x = np.arange(offset, offset + chunk, dtype=np.uint64).astype(np.uint32).view(np.float32)
+        for overflow in ("ieee", "saturate"):
+            _check(x, fmt, overflow)
+
+
+def _reference_report(x: np.ndarray, y: np.ndarray, fmt):
+    """The report of the float32 x cast to y from the counting pass after a cast."""
+    return counts.float_report(x, y, fmt, Rounding.NEAREST_EVEN, None)
+
+
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
+    """report=True counts as the kernel rounds (the counts and their first indices), as the
+    pass after the cast counts: random bit patterns (negatives and zeros are invalid in e8m0,
+    NaN inputs, huge and tiny ones) over several tiles, a tail whose first special elements
+    come late, and a lone negative whose invalid count is the only one still without its
+    first index (``_maybe_flags32`` must let its block be scanned)."""
+    rng = np.random.default_rng(5)
+    late = np.concatenate([np.ones(70_000, np.float32), _edges(), np.ones(9, np.float32)])
+    lone = np.float32([1.5] + [1] * 40_000 + [-1] + [1] * 99)   # e8m0: the first invalid alone in a later tile
+    data = [rng.integers(0, 1 << 32, 100_000, dtype=np.uint64).astype(np.uint32).view(np.float32), late, lone,
+            rng.standard_normal(50_000).astype(np.float32)]
+    old = nf.get_num_threads()
+    nf.set_num_threads(threads)
+    try:
+        for x in data:
+            for overflow in ("ieee", "saturate"):
+                with mock.patch.object(report_kernels, "count_pow2_32", wraps=report_kernels.count_pow2_32) as spy:
+                    y, rep = nf.round(x, fmt, overflow=overflow, report=True)
+                assert spy.called
+                np.testing.assert_array_equal(y.view(np.uint32), _generic(x, fmt, overflow))
+                want = _reference_report(x, y, fmt)
+                assert rep.as_dict() == want.as_dict(), (fmt.name, overflow)
+                assert rep.first == want.first, (fmt.name, overflow)
+    finally:
+        nf.set_num_threads(old)
+
+
+def test_casts_take_the_kernel():
+    """nf.round of float32 takes it, nearest even only; float64 inputs and the other modes keep
+    the generic kernels, and agree. The ties go to the even code: 1.5 to 2 (code 128), 3 to
+    2 as well (4's code is 129)."""
+    x = np.float32([-1, 0, 1, 1.4, 1.5, 3.0, 1e-40, 3e38, np.inf, np.nan, 2.0 ** -127, 2.0 ** -128])
+    with mock.patch.object(kern, "round_pow2_32", wraps=kern.round_pow2_32) as spy:
+        got = nf.round(x, "e8m0")
+        nf.round(x, "e8m0", "toward_zero")
+        nf.round(x.astype(np.float64), "e8m0")
+    assert spy.call_count == 1
+    want = np.float32([np.nan, np.nan, 1, 1, 2, 2, 2.0 ** -127, np.nan, np.nan, np.nan, 2.0 ** -127, 2.0 ** -127])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, nf.round(x.astype(np.float64), "e8m0").astype(np.float32))
