@@ -2,7 +2,8 @@
 ``kernels.floating.round_pow2_32`` and counted by ``kernels.report.count_pow2_32``, against the
 generic kernel (``round_one``, the float64 one where the format is not float32-domain, as
 e8m0) and the report's counting pass after the cast (``kernels.report.count_float``), bit for
-bit and count for count."""
+bit and count for count; float64 inputs through their float32 stand-ins rounded to odd
+(``round_pow2_odd64``) against the float64 generic kernel."""
 from unittest import mock
 
 import numpy as np
@@ -136,3 +137,36 @@ def test_casts_take_the_kernel():
     want = np.float32([np.nan, np.nan, 1, 1, 2, 2, 2.0 ** -127, np.nan, np.nan, np.nan, 2.0 ** -127, 2.0 ** -127])
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, nf.round(x.astype(np.float64), "e8m0").astype(np.float32))
+
+
+def _float64_edges() -> np.ndarray:
+    """Every power of two from 2**-160 to 2**134 times 1, 0.75, 1.25, 1.5 and 1.75 (the ties
+    and the tiny thresholds), with the float64 numbers next to each, both signs; beyond
+    float32's range both ways, zeros, Inf and NaN."""
+    e = 2.0 ** np.arange(-160, 135)
+    points = np.concatenate([e * f for f in (1, 0.75, 1.25, 1.5, 1.75)])
+    points = np.concatenate([points, np.nextafter(points, np.inf), np.nextafter(points, 0), [0, np.inf, np.nan, 5e-324,
+                                                                                          1e300, 3.5e38]])
+    return np.concatenate([points, -points])
+
+
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+def test_float64_through_float32_stand_ins(fmt):
+    """float64 x rounds (values, float64) as the float64 generic kernel rounds it, and counts
+    as the counting pass after the cast, through the stand-ins: a float64 a step from a tie
+    stands in as a float32 a step from it (rounded to odd), one beyond float32's range as its
+    largest number (overflow either way), one below its smallest as that (tiny either way)."""
+    rng = np.random.default_rng(2)
+    x = np.concatenate([_float64_edges(), rng.standard_normal(40_000) * 2.0 ** rng.integers(-160, 140, 40_000),
+                        rng.integers(0, 1 << 63, 40_000, dtype=np.int64).view(np.float64)])
+    for overflow in ("ieee", "saturate"):
+        with mock.patch.object(kern, "round_pow2_odd64", wraps=kern.round_pow2_odd64) as spy:
+            y = nf.round(x, fmt, overflow=overflow)
+        assert spy.called and y.dtype == np.float64
+        want = np.empty_like(x)
+        cf._run(x, True, False, cf.kernel_params(fmt, True, Rounding.NEAREST_EVEN, overflow, "raise")[0], want, None)
+        np.testing.assert_array_equal(y.view(np.uint64), want.view(np.uint64))
+        y2, rep = nf.round(x, fmt, overflow=overflow, report=True)
+        np.testing.assert_array_equal(y2.view(np.uint64), want.view(np.uint64))
+        ref = counts.float_report(x, want, fmt, Rounding.NEAREST_EVEN, None)
+        assert (rep.as_dict(), rep.first) == (ref.as_dict(), ref.first), (fmt.name, overflow)

@@ -240,9 +240,9 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
 
 def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
                  want_code: bool):
-    """``pow2_32_params`` where ``round_pow2_32`` does this cast (values of float32 x, nearest
-    even), else None."""
-    if want_code or stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype != np.float32:
+    """``pow2_32_params`` where ``round_pow2_32`` does this cast (values of float32 x, or of
+    float64 x through stand-ins: ``round_pow2_odd64``; nearest even), else None."""
+    if want_code or stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype not in (np.float32, np.float64):
         return None
     return pow2_32_params(fmt, overflow, nan)
 
@@ -427,9 +427,10 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     elsewhere count is not called)."""
     pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code)
     if pow2 is not None:
-        flat, out = kernel_input(x, np.float32), np.empty(x.size, np.float32)
+        flat = kernel_input(x, x.dtype)
+        out = np.empty(x.size, x.dtype)
         nans = (count(flat, out, pow2, None, None) if count is not None
-                else sum(run_chunked(kern.round_pow2_32, flat.view(np.uint32), out.view(np.uint32), pow2)))
+                else _fast_nans(kern.round_pow2_32, kern.round_pow2_odd64, flat, out, pow2))
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)

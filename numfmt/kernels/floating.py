@@ -1212,6 +1212,15 @@ def round_pow2_32(x_bits, out_bits, q):
     return _step_loop(x_bits, out_bits, pow2_32_one, (q,))
 
 
+@nb.njit(cache=True, nogil=True)
+def round_pow2_odd64(x, out, q):
+    """``round_pow2_32`` of float64 x into float64 out through float32 stand-ins rounded to odd
+    (``_stand_in_loop``): with 24 bits a stand-in rounds as x does (a power of two is a
+    stand-in only where it is x), a magnitude beyond float32's range as FLT_MAX overflows as
+    x does (it rounds to 2**128)."""
+    return _stand_in_loop(x, out, pow2_32_one, (q,))
+
+
 # ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----
 @inner_inline
 def sr_range_consts(p):
