@@ -32,7 +32,7 @@ def test_bench_cast_quick(tmp_path):
 
 
 SCRIPTS = ["cast", "stochastic", "dyadic", "arith", "matmul", "posit", "block", "compile", "dask", "backends",
-           "device_matmul", "report", "threads"]
+           "device_matmul", "report", "threads", "report_survey", "cast_formats"]
 sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
@@ -152,6 +152,16 @@ def test_bench_report_survey_quick(tmp_path):
     rows = [line.split("|")[1:-1] for line in lines[1:]]
     assert [r[0].strip() for r in rows][:3] == ["e4m3", "e5m2", "binary16"] and len(rows) == 16
     assert all(cell.strip().endswith("x") and float(cell.strip()[:-1]) > 0 for r in rows for cell in r[1:])
+
+
+@pytest.mark.slow
+def test_bench_cast_formats_quick(tmp_path):
+    text = _run_quick("bench_cast_formats.py", tmp_path / "cast_formats.md")
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| format | numfmt | copy | numfmt / copy |"
+    rows = [line.split("|")[1:-1] for line in lines[1:]]
+    assert {"e4m3", "bfloat16", "e8m0", "p3109_p1"} <= {r[0].strip() for r in rows}
+    assert all(r[3].strip().endswith("x") and float(r[3].strip()[:-1]) > 0 for r in rows)
 
 
 @pytest.mark.slow
