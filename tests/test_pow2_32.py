@@ -1,9 +1,10 @@
 """Formats without fraction bits (e8m0, p3109_p1): float32 inputs rounded to nearest even by
-``kernels.floating.round_pow2_32`` and counted by ``kernels.report.count_pow2_32``, against the
+``kernels.floating.round_pow2_32`` (codes: ``encode_pow2_32``) and counted by
+``kernels.report.count_pow2_32``, against the
 generic kernel (``round_one``, the float64 one where the format is not float32-domain, as
 e8m0) and the report's counting pass after the cast (``kernels.report.count_float``), bit for
 bit and count for count; float64 inputs through their float32 stand-ins rounded to odd
-(``round_pow2_odd64``) against the float64 generic kernel."""
+(``round_pow2_odd64``, ``encode_pow2_odd64``) against the float64 generic kernel."""
 from unittest import mock
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import numfmt as nf
 from numfmt.casts import floating as cf
 from numfmt.casts import report as counts
+from numfmt.casts.common import code_dtype
 from numfmt.kernels import floating as kern
 from numfmt.kernels import report as report_kernels
 from numfmt.parallel import run_chunked
@@ -48,15 +50,29 @@ def _generic(x: np.ndarray, fmt, overflow: str) -> np.ndarray:
     return (out.astype(np.float32) if dom64 else out).view(np.uint32)
 
 
+def _generic_codes(x: np.ndarray, fmt, overflow: str) -> np.ndarray:
+    """The codes of x (float32 or float64) by the generic kernel."""
+    dom64 = x.dtype == np.float64 or not cf.float32_domain(fmt)
+    with np.errstate(invalid="ignore"):
+        flat = x.astype(np.float64) if dom64 else x
+    out = np.empty(x.size, code_dtype(fmt.bits))
+    cf._run(flat, dom64, True, cf.kernel_params(fmt, dom64, Rounding.NEAREST_EVEN, overflow, "raise")[1], out, None)
+    return out
+
+
 def _check(x: np.ndarray, fmt, overflow: str) -> None:
-    out = np.empty_like(x)
-    nans = sum(run_chunked(kern.round_pow2_32, x.view(np.uint32), out.view(np.uint32),
-                           cf.pow2_32_params(fmt, overflow, "raise")))
+    """Values (``round_pow2_32``) and codes (``encode_pow2_32``) of float32 x, as the generic
+    kernels give them, and the NaN count."""
+    q, cp = cf.pow2_32_params(fmt, overflow, "raise"), cf.fast_code32(fmt, overflow, "raise")
+    out, codes = np.empty_like(x), np.empty(x.size, code_dtype(fmt.bits))
+    nans = sum(run_chunked(kern.round_pow2_32, x.view(np.uint32), out.view(np.uint32), q))
     want = _generic(x, fmt, overflow)
     bad = np.flatnonzero(out.view(np.uint32) != want)
     assert bad.size == 0, (fmt.name, overflow, [hex(b) for b in x.view(np.uint32)[bad[:5]]],
                            [hex(b) for b in out.view(np.uint32)[bad[:5]]], [hex(b) for b in want[bad[:5]]])
     assert nans == np.count_nonzero(np.isnan(x))
+    assert sum(run_chunked(kern.encode_pow2_32, x.view(np.uint32), codes, q, cp)) == nans
+    np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow), err_msg=f"{fmt.name} {overflow}")
 
 
 def _edges() -> np.ndarray:
@@ -120,6 +136,9 @@ def test_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
                 want = _reference_report(x, y, fmt)
                 assert rep.as_dict() == want.as_dict(), (fmt.name, overflow)
                 assert rep.first == want.first, (fmt.name, overflow)
+                codes, coded = nf.encode(x, fmt, overflow=overflow, report=True)     # counted as it codes
+                np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
+                assert (coded.as_dict(), coded.first) == (want.as_dict(), want.first)
     finally:
         nf.set_num_threads(old)
 
@@ -170,3 +189,10 @@ def test_float64_through_float32_stand_ins(fmt):
         np.testing.assert_array_equal(y2.view(np.uint64), want.view(np.uint64))
         ref = counts.float_report(x, want, fmt, Rounding.NEAREST_EVEN, None)
         assert (rep.as_dict(), rep.first) == (ref.as_dict(), ref.first), (fmt.name, overflow)
+        with mock.patch.object(kern, "encode_pow2_odd64", wraps=kern.encode_pow2_odd64) as spy:
+            codes = nf.encode(x, fmt, overflow=overflow)
+        assert spy.called
+        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
+        codes, coded = nf.encode(x, fmt, overflow=overflow, report=True)
+        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
+        assert (coded.as_dict(), coded.first) == (ref.as_dict(), ref.first), (fmt.name, overflow)

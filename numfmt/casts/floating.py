@@ -240,9 +240,10 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
 
 def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
                  want_code: bool):
-    """``pow2_32_params`` where ``round_pow2_32`` does this cast (values of float32 x, or of
-    float64 x through stand-ins: ``round_pow2_odd64``; nearest even), else None."""
-    if want_code or stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype not in (np.float32, np.float64):
+    """``pow2_32_params`` where ``round_pow2_32`` does this cast (values or codes, ``encode_pow2_32``,
+    of float32 x, or of float64 x through stand-ins: ``round_pow2_odd64``, ``encode_pow2_odd64``;
+    nearest even), else None."""
+    if stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype not in (np.float32, np.float64):
         return None
     return pow2_32_params(fmt, overflow, nan)
 
@@ -428,9 +429,12 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code)
     if pow2 is not None:
         flat = kernel_input(x, x.dtype)
-        out = np.empty(x.size, x.dtype)
-        nans = (count(flat, out, pow2, None, None) if count is not None
-                else _fast_nans(kern.round_pow2_32, kern.round_pow2_odd64, flat, out, pow2))
+        out = np.empty(x.size, code_dtype(fmt.bits) if want_code else x.dtype)
+        code = (fast_code32(fmt, overflow, nan),) if want_code else ()
+        kernels = (kern.encode_pow2_32, kern.encode_pow2_odd64) if want_code else (kern.round_pow2_32,
+                                                                                   kern.round_pow2_odd64)
+        nans = count(flat, out, pow2, None, None, *code) if count is not None else _fast_nans(*kernels, flat, out,
+                                                                                               pow2, *code)
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)

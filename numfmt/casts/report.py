@@ -269,7 +269,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             saturated, invalid = _overflow_kind(p.ovf0, p)
             derive = (saturated, np.int64(p.invalid), invalid, np.int64(0))
             counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat), floating.fast_lanes(out),
-                                              p, derive, lim32, pass_start=True)))
+                                              p, derive, lim32, cp, pass_start=True)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         directed = isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params)
         if directed or isinstance(p, float_kernels.Fast32Params):     # rounded and counted in uint32 lanes

@@ -1212,6 +1212,38 @@ def round_pow2_32(x_bits, out_bits, q):
     return _step_loop(x_bits, out_bits, pow2_32_one, (q,))
 
 
+@inner_inline
+def pow2_code32(o, q, cp):
+    """The code of ``pow2_32_one``'s result bits o (cp: ``Code32``; q unused, there for
+    ``kernels.report._count32``'s coder): the exponent field less cp.normal_sub (e8m0's
+    2**-127, a float32 subnormal, has field 0: code 0), zero's 0, Inf's and NaN's codes, the
+    sign bit."""
+    a = U32(o & U32(0x7FFFFFFF))
+    neg = U32(o ^ a) != U32(0)
+    mag = U32(U32(a >> U32(23)) - cp.normal_sub) if a != U32(0) else U32(0)
+    code = U32((cp.inf if a == U32(0x7F800000) else mag) | (cp.sign_bit if neg else U32(0)))
+    return (cp.nan1 if neg else cp.nan0) if a > U32(0x7F800000) else code
+
+
+@inner_inline
+def _pow2_encoded(b, q, cp):
+    """The code of the float32 bits b rounded by ``pow2_32_one``."""
+    return pow2_code32(pow2_32_one(b, q), q, cp)
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_pow2_32(x_bits, codes, q, cp):
+    """``round_pow2_32``'s rounding as codes (``pow2_code32``; cp: ``Code32``) in the same loop;
+    returns the number of NaN inputs."""
+    return _step_loop(x_bits, codes, _pow2_encoded, (q, cp))
+
+
+@nb.njit(cache=True, nogil=True)
+def encode_pow2_odd64(x, codes, q, cp):
+    """``encode_pow2_32`` of float64 x through float32 stand-ins (``round_pow2_odd64``)."""
+    return _stand_in_loop(x, codes, _pow2_encoded, (q, cp))
+
+
 @nb.njit(cache=True, nogil=True)
 def round_pow2_odd64(x, out, q):
     """``round_pow2_32`` of float64 x into float64 out through float32 stand-ins rounded to odd

@@ -40,7 +40,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
-                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid)
+                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -1060,12 +1060,12 @@ def _pow2_tile32(c, xs, outs, start, lim32, k, q):
 
 
 @kernel(cache=True, nogil=True)
-def count_pow2_32(x_bits, out, start, q, k, lim32):
+def count_pow2_32(x_bits, out, start, q, k, lim32, cp):
     """``floating.round_pow2_32`` (uint32 bits in and out; q: ``Pow2Params``) counting as it
     goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``, lim32 as ``_cases32``): the counts
-    and first indices."""
-    return _count32(x_bits, out, start, lim32, _pow2_step, (q,), _pow2_tile32, (lim32, k, q), None, q, None,
-                    CAST_TILE)
+    and first indices. With cp (a ``Code32``, else None) out is the codes (``pow2_code32``)."""
+    return _count32(x_bits, out, start, lim32, _pow2_step, (q,), _pow2_tile32, (lim32, k, q), pow2_code32, q, cp,
+                    CODE_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
