@@ -276,7 +276,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             bits, out = floating.fast_lanes(flat), floating.fast_lanes(out)
         if directed:
             counts.append(combine(run_chunked(kern.count_directed32, bits, out, *p, *directed32_derive(p[0]), cp,
-                                              pass_start=True)))
+                                              kern.mode_key(p[1]), pass_start=True)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         if isinstance(p, float_kernels.Fast32Params):
             derive = fast32_derive(p)

@@ -40,7 +40,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
-                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32)
+                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, Mode32)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -1018,14 +1018,40 @@ def _directed_tile32(c, xs, outs, start, lim32, k, p, m, by_sign):
     return counts
 
 
+def _constant_mode(m, key):
+    """m (a ``Mode32``) with its five flags those of ``mode_key``'s key, constants of the
+    compiled code. (Compiled only: the overload below.)"""
+    raise NotImplementedError("compiled code only")
+
+
+@nb.extending.overload(_constant_mode, inline="always")
+def _constant_mode_for(m, key):
+    bits = len(key.types) - 1
+    nearest, ties_even, away_pos, away_neg, odd = ((bits >> i) & 1 for i in range(5))
+
+    def constant(m, key):
+        return Mode32(U32(nearest), U32(ties_even), U32(away_pos), U32(away_neg), U32(odd), m.inf0, m.inf1)
+    return constant
+
+
+def mode_key(m) -> tuple:
+    """The five flags of the ``Mode32`` m as a type: a tuple of Nones, one more than the flags
+    packed in an int (bit i: field i), whose length ``count_directed32`` compiles in. (A
+    literal int would do it too, but Numba's dispatcher retries the non-literal type on every
+    call first: 3 ms a call.)"""
+    return (None,) * (sum(int(v) << i for i, v in enumerate(m[:5])) + 1)
+
+
 @kernel(cache=True, nogil=True)
-def count_directed32(x_bits, out, start, p, m, k, by_sign, cp):
+def count_directed32(x_bits, out, start, p, m, k, by_sign, cp, key):
     """``floating.round_directed32`` (uint32 bits in and out; p, m: ``casts.floating.
     directed32_args``) counting as it goes, as ``count_nearest32`` (k as ``_derive``, of p.ovf0;
     by_sign as ``_directed_tile32``; out and cp as there): e4m3 toward_zero, 1M standard
     normal float32, 1 thread, CPU time: report=True 1.01 -> 0.46 ms (plain 0.25 ms; encode 2.70
     -> 0.64 ms for e2m1), against ``round_count``'s int64 kernel (encode: a counting pass
-    after the cast)."""
+    after the cast). The mode's flags (key: ``mode_key(m)``) are compiled in, a kernel per
+    mode: the loop is too large for LLVM to unswitch on them, and branched on them."""
+    m = _constant_mode(m, key)
     lim32 = _float_lim32(p)
     return _count32(x_bits, out, start, lim32, _directed_step, (p, m), _directed_tile32, (lim32, k, p, m, by_sign),
                     code32, p, cp, CODE_TILE)
