@@ -16,25 +16,14 @@ import time
 import numpy as np
 
 import numfmt as nf
-from _common import best_of, command, machine_line, markdown_table, parse_args, publish
+from _common import command, machine_line, markdown_table, parse_args, publish
+from bench_report import best_of_pair
 from numfmt.testing import registered_float_formats
 
 
 def main(argv=None) -> int:
     args = parse_args(__doc__, "cast_formats", argv, repeats=7)
     return publish(args, "cast_formats", lambda: render(args))
-
-
-def best_in_turn(calls, repeats: int) -> list[float]:
-    """The best CPU time of each call over ``repeats`` rounds that call each once in turn (after
-    a warm-up), so that a slow spell of a shared machine touches them alike."""
-    for call in calls:
-        call()
-    best = [float("inf")] * len(calls)
-    for _ in range(repeats):
-        for i, call in enumerate(calls):
-            best[i] = min(best[i], best_of(call, 1, time.process_time))
-    return best
 
 
 def render(args) -> str:
@@ -48,7 +37,7 @@ def render(args) -> str:
     rows = []
     try:
         for name in names:
-            cast, copy = best_in_turn((lambda: nf.round(x, name), x.copy), repeats)
+            cast, copy = best_of_pair(lambda: nf.round(x, name), x.copy, repeats, time.process_time)
             rows.append([name, f"{size / cast / 1e6:,.0f}", f"{size / copy / 1e6:,.0f}", f"{copy / cast:.2f}x"])
     finally:
         nf.set_num_threads(old)
