@@ -452,13 +452,10 @@ DENSE_BAND = 8     # band elements of a block above which ``_dense_band`` rounds
 def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
     """``_band_fixups`` of a block of a seeded stochastic cast (sr_rule "add") that has many band
     elements: every element rounded again with its random bits (``draw_words``) in one loop
-    without a branch, those outside a band adding nothing. A band lies in a normal binade of
-    the unbounded rounding, where every magnitude keeps the format's M fraction bits: |x| cut
-    to 52 - M discarded bits moves up a unit where the k of them at the top plus the random
-    bits carry (``numfmt.rounding.stochastic_away``'s rule "add", as ``_rounded_flags``'
-    ``round_one`` rounds it there). ``_cast_cases`` counted a band element as neither tiny
-    nor overflowing (``casts.report.cast_thresholds`` puts the bands' thresholds at their
-    ends); what its rounding changes of ``_flags`` is added: an underflow where tiny (a band
+    without a branch, those outside a band adding nothing: ``_band_magnitude`` (rule "add"),
+    as ``_rounded_flags``' ``round_one`` rounds it there. ``_cast_cases`` counted a band element
+    as neither tiny nor overflowing (``casts.report.cast_thresholds`` puts the bands'
+    thresholds at their ends); what its rounding changes of ``_flags`` is added: an underflow where tiny (a band
     holds no value of the format, every element in it is inexact; the formats of
     ``round_count`` have a zero: nothing saturates at the bottom), an overflow, saturated
     where the result is the largest value (a NaN result, already counted inexact and invalid,
@@ -472,14 +469,11 @@ def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
     off = draw_words(buf, seed, start, x.size, k)
     maxv, _, _, max_bits, normal_bits, _, _ = lim
     b_lo, b_lo_end, b_hi, b_hi_end = bands
-    t = np.int64(52) - np.int64(pu[0])
-    full = np.int64(1) << t
     z = U32(0)
     ovf, saturated, underflow = z, z, z
     for j in range(x.size):
         xj = np.float64(x[j])
-        a = bits_as(xj, np.int64) & MAG
-        g = (a & -full) + stochastic_away(a & (full - 1), t, 0, k, 0, drawn_bits(buf, words, off, j, k)) * full
+        g = _band_magnitude(xj, pu[0], k, 0, drawn_bits(buf, words, off, j, k))
         ax = abs(xj)
         tiny = (ax > b_lo) & (ax < b_lo_end) & (g < normal_bits)
         over = (ax > b_hi) & (ax < b_hi_end) & (g > max_bits) & (g <= INF_BITS)
@@ -489,6 +483,18 @@ def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
     c[1] += ticks(ovf)
     c[2] += ticks(saturated)
     c[3] += ticks(underflow)
+
+
+@inner_inline
+def _band_magnitude(v, m, k, rule, rnd):
+    """The magnitude bits of the float64 v rounded stochastically (k random bits rnd,
+    ``stochastic_away``'s rule; v exact: no sticky bit) in a normal binade of an unbounded
+    rounding to m fraction bits, where a band lies: |v| cut to 52 - m discarded bits, moved up
+    a unit where the k of them at the top plus rnd carry. Branch-free."""
+    t = np.int64(52) - np.int64(m)
+    full = np.int64(1) << t
+    a = bits_as(np.float64(v), np.int64) & MAG
+    return (a & -full) + stochastic_away(a & (full - 1), t, 0, k, rule, rnd) * full
 
 
 @inner_inline
@@ -1836,15 +1842,11 @@ def _element_flags(v, e, rnd, p, sr, stochastic, lim, fixed, fx):
 @inner_inline
 def _band_rounded(v, e, rnd, p, sr, lim):
     """``_element_flags`` of a float element v (result e) in a band of a stochastic rounding,
-    branch-free, with its random bits rnd: the band lies in a normal binade of the unbounded
-    rounding (p), where |v| keeps p.M fraction bits, so |v| cut to 52 - M discarded bits moves
-    up a unit where ``stochastic_away`` carries (sr: the kernel's ``sr_params``; v is exact, no
-    sticky bit), as ``_rounded_flags``' ``round_one`` rounds it there."""
+    branch-free, with its random bits rnd: overflow and tininess by ``_band_magnitude`` (the
+    unbounded rounding p's fraction bits; sr: the kernel's ``sr_params``), as
+    ``_rounded_flags``' ``round_one`` rounds it there."""
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
-    t = np.int64(52) - np.int64(p.M)
-    full = np.int64(1) << t
-    a = bits_as(np.float64(v), np.int64) & MAG
-    g = (a & -full) + stochastic_away(a & (full - 1), t, 0, sr[0], sr[1], rnd) * full
+    g = _band_magnitude(v, p.M, sr[0], sr[1], rnd)
     return _flags(v, e, (g > max_bits) & (g <= INF_BITS), g < normal_bits, maxv, minv, normal) & ~INEXACT
 
 
