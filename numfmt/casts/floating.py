@@ -121,6 +121,18 @@ def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
 FAST32_MIN_QUANTUM = -94     # log2 of the smallest quantum the float32 fast kernels take
 
 
+def _u32(bits: int) -> np.uint32:
+    """``kernel_params``' bits (int64: signs wrapped) as the uint32 of the float32 kernels."""
+    return np.uint32(bits & 0xFFFFFFFF)
+
+
+def _finish32_fields(p) -> tuple:
+    """The fields that ``kernels.floating._finish32`` reads, from ``kernel_params``' p: the
+    largest value, the sign of zero where -0 exists, the overflow and NaN results by sign."""
+    return (_u32(p.max_bits), _u32(p.out_sign if p.negzero else 0), _u32(p.ovf0), _u32(p.ovf1), _u32(p.nan0),
+            _u32(p.nan1))
+
+
 @functools.lru_cache(maxsize=None)
 def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
     """Parameters of the float32 fast kernels (``kernels.floating.round_nearest32``,
@@ -139,15 +151,11 @@ def fast32_params(fmt: FloatFormat, overflow: str, nan: str):
         return None
     p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]
 
-    def u32(bits: int) -> np.uint32:
-        return np.uint32(bits & 0xFFFFFFFF)       # (round_one's bits are int64: signs wrapped)
-
     s = 23 - M
     t_cap = fmt.emin + 127 if fmt.subnormals else 1
-    return kern.Fast32Params(u32(1 << s), u32((1 << (s - 1)) - 1), u32(-(1 << s)), u32(p.normal_bits),
-                             np.float32(2.0 ** (qsub + 23)), u32(s + t_cap), u32(t_cap), u32(p.q_bits),
-                             np.float32(2.0 ** (32 - qsub)), u32(p.max_bits), u32(p.out_sign if p.negzero else 0),
-                             u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
+    return kern.Fast32Params(_u32(1 << s), _u32((1 << (s - 1)) - 1), _u32(-(1 << s)), _u32(p.normal_bits),
+                             np.float32(2.0 ** (qsub + 23)), _u32(s + t_cap), _u32(t_cap), _u32(p.q_bits),
+                             np.float32(2.0 ** (32 - qsub)), *_finish32_fields(p))
 
 
 @functools.lru_cache(maxsize=None)
@@ -160,12 +168,9 @@ def directed32_args(fmt: FloatFormat, mode: Rounding, overflow: str, nan: str = 
     if p is None:
         return None
     kp, f = kernel_params(fmt, False, mode, overflow, nan)[0], mode_flags(mode)
-
-    def u32(bits: int) -> np.uint32:
-        return np.uint32(bits & 0xFFFFFFFF)
-    return (p._replace(ovf0=u32(kp.ovf0), ovf1=u32(kp.ovf1)),
+    return (p._replace(ovf0=_u32(kp.ovf0), ovf1=_u32(kp.ovf1)),
             kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)),
-                        u32(kp.inf0), u32(kp.inf1)))
+                        _u32(kp.inf0), _u32(kp.inf1)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -219,9 +224,6 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
     def bits(v: float) -> np.uint32:
         return np.array(v, np.float32).view(np.uint32)[()]
 
-    def u32(b: int) -> np.uint32:
-        return np.uint32(b & 0xFFFFFFFF)
-
     normal = bits(2.0 ** fmt.emin)
     if zero_format:     # below 2**emin: 0 or 2**emin, the tie 2**(emin - 1) to 0 (code 0)
         small_top, mid, up, down = normal, bits(2.0 ** (fmt.emin - 1)), normal, np.uint32(0)
@@ -234,8 +236,7 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
         code_even = (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
         tiny_top = np.uint32(bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even else 1))
     return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
-                           np.uint32(not fmt.signed), u32(p.max_bits), u32(p.out_sign if p.negzero else 0),
-                           u32(p.ovf0), u32(p.ovf1), u32(p.nan0), u32(p.nan1))
+                           np.uint32(not fmt.signed), *_finish32_fields(p))
 
 
 def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
