@@ -13,6 +13,7 @@ are always a script's output and never copied by hand::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -42,6 +43,19 @@ def best_of(fn: Callable[[], object], repeats: int, clock: Callable[[], float] =
         fn()
         best = min(best, clock() - start)
     return best
+
+
+@contextlib.contextmanager
+def numfmt_threads(n: int):
+    """Run the block with numfmt on n threads (``numfmt.set_num_threads``), the count before
+    it restored after, also where the block raises."""
+    import numfmt as nf
+    old = nf.get_num_threads()
+    nf.set_num_threads(n)
+    try:
+        yield
+    finally:
+        nf.set_num_threads(old)
 
 
 def cpu_model() -> str:

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import numfmt as nf
-from _common import best_of, command, machine_line, markdown_table, parse_args, publish
+from _common import best_of, command, machine_line, markdown_table, numfmt_threads, parse_args, publish
 
 FORMATS = {"mxfp8_e4m3": "format_info_mxfp8_e4m3", "mxfp8_e5m2": "format_info_mxfp8_e5m2",
            "mxfp6_e3m2": "format_info_mxfp6_e3m2", "mxfp6_e2m3": "format_info_mxfp6_e2m3",
@@ -46,16 +46,12 @@ def gfloat_vectorized(gfloat, fi, blocks: np.ndarray) -> np.ndarray:
 def one_thread(x: np.ndarray, fmt, repeats: int) -> tuple:
     """(axis -1, axis 0, e4m3 cast) Melem/s of numfmt on one thread, CPU time, best of repeats:
     the three timed in turn, so that a slow spell of a shared machine touches them alike."""
-    threads = nf.get_num_threads()
-    nf.set_num_threads(1)
     calls = (lambda: nf.round(x, fmt, axis=-1), lambda: nf.round(x, fmt, axis=0), lambda: nf.round(x, "e4m3"))
     best = [float("inf")] * 3
-    try:
+    with numfmt_threads(1):
         for _ in range(repeats):
             for i, call in enumerate(calls):
                 best[i] = min(best[i], best_of(call, 1, time.process_time))
-    finally:
-        nf.set_num_threads(threads)
     return tuple(x.size / b / 1e6 for b in best)
 
 

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import numfmt as nf
-from _common import command, machine_line, markdown_table, parse_args, publish
+from _common import command, machine_line, markdown_table, numfmt_threads, parse_args, publish
 from bench_report import best_of_pair
 from numfmt.testing import registered_float_formats
 
@@ -32,15 +32,11 @@ def render(args) -> str:
     repeats = args.repeats or (1 if args.quick else 7)
     x = (np.random.default_rng(0).standard_normal(size) * 10).astype(np.float32)
     names = [f.name for f in registered_float_formats() if f.bits <= 16]
-    old = nf.get_num_threads()
-    nf.set_num_threads(1)
     rows = []
-    try:
+    with numfmt_threads(1):
         for name in names:
             cast, copy = best_of_pair(lambda: nf.round(x, name), x.copy, repeats, time.process_time)
             rows.append([name, f"{size / cast / 1e6:,.0f}", f"{size / copy / 1e6:,.0f}", f"{copy / cast:.2f}x"])
-    finally:
-        nf.set_num_threads(old)
     lines = [machine_line(command("bench_cast_formats.py", args)), "",
              f"Melem/s, {size:,} float32 values (standard normal x 10) rounded to nearest even into float32, "
              f"1 thread, CPU time, best of {repeats}; the copy timed beside each format.", ""]

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from _common import command, machine_line, markdown_table, parse_args, publish
+from _common import command, machine_line, markdown_table, numfmt_threads, parse_args, publish
 from bench_report import best_of_pair
 import numfmt as nf
 
@@ -35,10 +35,8 @@ def render(args) -> str:
     repeats = args.repeats or (1 if args.quick else 7)
     x64 = np.random.default_rng(0).standard_normal((side, side))
     inputs = (("float32", x64.astype(np.float32)), ("float64", x64))
-    old = nf.get_num_threads()
-    nf.set_num_threads(1)
     rows = []
-    try:
+    with numfmt_threads(1):
         for name in FORMATS:
             row = [name]
             for _, x in inputs:
@@ -49,8 +47,6 @@ def render(args) -> str:
                                                   time.process_time)
                     row.append(f"{counted / plain:.2f}x")
             rows.append(row)
-    finally:
-        nf.set_num_threads(old)
     header = ["format"] + [f"{dtype} {mode}" for dtype, _ in inputs for mode, _ in MODES]
     lines = [machine_line(command("bench_report_survey.py", args)), "",
              f"{side} x {side} standard normal inputs; report=True time over the plain call's, 1 thread, "

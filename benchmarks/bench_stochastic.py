@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 import numfmt as nf
-from _common import command, fmt_rate, machine_line, markdown_table, measure, parse_args, publish
+from _common import command, fmt_rate, machine_line, markdown_table, measure, numfmt_threads, parse_args, publish
 
 FORMATS = {"bfloat16": ("format_info_bfloat16", (8, 7)), "binary16": ("format_info_binary16", (5, 10)),
            "e4m3": ("format_info_ocp_e4m3", None), "e5m2": ("format_info_ocp_e5m2", (5, 2)),
@@ -43,10 +43,8 @@ def render(args) -> str:
         import pychop
     except ImportError:
         pychop = None
-    old = nf.get_num_threads()
-    nf.set_num_threads(1)
     rows = []
-    try:
+    with numfmt_threads(1):
         for name, (ginfo, layout) in FORMATS.items():
             rne = measure(lambda: nf.round(x, name), n, repeats)[0]
             sr_add = measure(lambda: nf.round(x, name, "stochastic", seed=0), n, repeats)[0]
@@ -68,8 +66,6 @@ def render(args) -> str:
                         return chop(xp)
                 p = measure(run, xp.size, repeats)[0]
             rows.append((name, rne, sr_add, sr_near, g, p))
-    finally:
-        nf.set_num_threads(old)
     table = []
     for name, rne, a, b, g, p in rows:
         cost = f"{rne / a:.1f}x" if rne and a else "n/a"
