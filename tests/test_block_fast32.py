@@ -241,7 +241,7 @@ def test_nvfp4_total_scale_underflow():
     check(np.ascontiguousarray(x.T), fmt, axis=0)
 
 
-@pytest.mark.parametrize("bs", [1, 3, 16, 32])
+@pytest.mark.parametrize("bs", [1, 3, 6, 16, 32])
 def test_block_amax32(bs):
     """nvfp4's first pass (``kernels.block.block_amax32``) over a row range: every block's amax
     bits (blocks along the last axis and inner blocks) and the largest finite magnitude, also

@@ -315,8 +315,16 @@ def _amax32_inner(x, r, j0, n, amax):
     3-D x, j < n."""
     for j in range(n):
         amax[j] = 0
-    for t in range(x.shape[1]):
-        xs = x[r, t, j0:j0 + n]         # (a slice: j0 + j, a signed index, would gather)
+    bs = x.shape[1]
+    for t in range(0, bs - 3, 4):       # four rows to a pass over amax: a quarter of its loads and stores
+        x0, x1 = x[r, t, j0:j0 + n], x[r, t + 1, j0:j0 + n]     # (slices: j0 + j, a signed index, would gather)
+        x2, x3 = x[r, t + 2, j0:j0 + n], x[r, t + 3, j0:j0 + n]
+        for j in range(n):
+            m01 = maximum(_abs_bits32(x0[j]), _abs_bits32(x1[j]))
+            m23 = maximum(_abs_bits32(x2[j]), _abs_bits32(x3[j]))
+            amax[j] = maximum(amax[j], maximum(m01, m23))
+    for t in range(bs - bs % 4, bs):
+        xs = x[r, t, j0:j0 + n]
         for j in range(n):
             amax[j] = maximum(amax[j], _abs_bits32(xs[j]))
 
