@@ -12,7 +12,8 @@ timed in CPU time (``time.process_time``: other processes on a shared machine do
 it), every core in wall time. The ``stochastic`` rows are seeded stochastic casts (sr_bits 32,
 sr_rule "add"), the ``toward_zero`` rows that mode. The ``float64`` rows take the inputs as
 float64 (nvfp4: round; e4m3: encode). The ``per_block`` rows count each block too (``per_block=True``; the plain
-call is the same round without a report). The ``encode`` rows time ``numfmt.encode`` (codes)
+call is the same round without a report). The ``axis 0`` rows take the inputs as rows of 1,024 and block
+them along axis 0 (places of 1,024 inner blocks). The ``encode`` rows time ``numfmt.encode`` (codes)
 with and without the report. The operations' rows (``e4m3 add`` ... ``e4m3
 fma``, ``bfloat16 add``) take the inputs rounded to the format (saturating: finite operands)
 and the same reversed as operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
@@ -102,6 +103,9 @@ def render(args) -> str:
                       ("e4m3 float64 encode", lambda report: nf.encode(x64, "e4m3", report=report))]
             calls += [(f"{name} per_block", lambda report, name=name:
                        nf.round(x, name, report=report, per_block=report)) for name in PER_BLOCK]
+            rows_of_1024 = x.reshape(-1, 1024)
+            calls += [(f"{name} axis 0", lambda report, name=name:
+                       nf.round(rows_of_1024, name, axis=0, report=report)) for name in PER_BLOCK]
             calls += [(f"{name} encode", lambda report, name=name: nf.encode(x, name, report=report))
                       for name in ENCODE]
             for fmt, op in OPERATIONS:
