@@ -405,29 +405,31 @@ def _in_band(v, bands):
 
 
 @inner_inline
-def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim, sr):
+def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim, sr, buf):
     """The elements of a tile in a band that rounds (``_in_band``): their counts from
     ``_rounded_flags`` with the element's random number instead of ``_cast_cases``'
     (``_band_flags``), looked for one by one only in the blocks of SCAN_BLOCK elements that
     have one (a count in a loop that vectorizes: e4m3, 1M standard normal float64, stochastic,
     1 thread, CPU time: report=True 2.21-2.28 -> 2.06-2.10 ms, plain 0.73-0.77 ms; a compare
     and a branch per element before); a seeded stochastic cast's block with more than
-    DENSE_BAND of them by ``_dense_band`` (sr not None: the kernel's stochastic parameters)."""
+    DENSE_BAND of them by ``_dense_band`` (sr not None: the kernel's stochastic parameters;
+    buf its scratch). The blocks are index ranges read at uint64 indices, not slices: a slice
+    costs two atomic reference counts, four a block (e2m1, 1M standard normal float64,
+    stochastic, report=True 2.0 -> 1.6 ms with ``_dense_band``'s scratch allocated once)."""
     for lo in range(0, x.size, SCAN_BLOCK):
-        xb, yb = x[lo:lo + SCAN_BLOCK], y[lo:lo + SCAN_BLOCK]     # (sliced: indices from 0, no gathers)
-        found = _band_count(xb, bands)
+        hi = minimum(lo + SCAN_BLOCK, x.size)
+        found = _band_count(x, lo, hi, bands)
         if sr is not None:      # (pruned for the deterministic kernels)
             if (found > U32(DENSE_BAND)) & (rand.size == 0) & (sru[1] == 0):
-                _dense_band(c, xb, yb, start + lo, seed, bands, pu, sru, lim)
+                _dense_band(c, x, y, lo, hi, start, seed, bands, pu, sru, lim, buf)
                 continue
-        for sub in range(0, xb.size if found else 0, BAND_BLOCK):
-            xs = xb[sub:sub + BAND_BLOCK]
-            for i in range(xs.size if _band_count(xs, bands) else 0):
-                if _in_band(xs[i], bands):
-                    j = sub + i
-                    rnd = element_bits(rand, seed, start + lo + j, sru[0]) if stochastic else np.int64(0)
-                    m = _band_flags(np.float64(xb[j]), np.float64(yb[j]), rnd, pu, sru, stochastic, lim)
-                    f = _cast_cases(xb[j], yb[j], ft)
+        for sub in range(lo, hi if found else lo, BAND_BLOCK):
+            end = minimum(sub + BAND_BLOCK, hi)
+            for j in range(sub, end if _band_count(x, sub, end, bands) else sub):
+                if _in_band(x[U64(j)], bands):
+                    rnd = element_bits(rand, seed, start + j, sru[0]) if stochastic else np.int64(0)
+                    m = _band_flags(np.float64(x[U64(j)]), np.float64(y[U64(j)]), rnd, pu, sru, stochastic, lim)
+                    f = _cast_cases(x[U64(j)], y[U64(j)], ft)
                     for k in range(8):
                         c[k] += ((m >> k) & 1) - f[k]
 
@@ -436,12 +438,12 @@ BAND_BLOCK = 64     # elements of a block of ``_band_fixups`` looked at one by o
 
 
 @inner_inline
-def _band_count(xs, bands):
-    """The number of elements of xs in a band that rounds (``_in_band``), in a loop that
-    vectorizes."""
+def _band_count(x, lo, hi, bands):
+    """The number of elements x[lo:hi] in a band that rounds (``_in_band``), in a loop that
+    vectorizes (uint64 indices: a signed one's negative-index wraparound would gather)."""
     found = U32(0)
-    for i in range(xs.size):
-        found = U32(found + U32(_in_band(xs[i], bands)))
+    for i in range(lo, hi):
+        found = U32(found + U32(_in_band(x[U64(i)], bands)))
     return found
 
 
@@ -449,9 +451,10 @@ DENSE_BAND = 8     # band elements of a block above which ``_dense_band`` rounds
 
 
 @inner_inline
-def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
-    """``_band_fixups`` of a block of a seeded stochastic cast (sr_rule "add") that has many band
-    elements: every element rounded again with its random bits (``draw_words``) in one loop
+def _dense_band(c, x, y, lo, hi, start, seed, bands, pu, sru, lim, buf):
+    """``_band_fixups`` of the block x[lo:hi] of a seeded stochastic cast (sr_rule "add"; element
+    0 of x is start) that has many band elements: every element rounded again with its random
+    bits (``draw_words`` into buf, at least SCAN_BLOCK // 2 + 2 long) in one loop
     without a branch, those outside a band adding nothing: ``_band_magnitude`` (rule "add"),
     as ``_rounded_flags``' ``round_one`` rounds it there. ``_cast_cases`` counted a band element
     as neither tiny nor overflowing (``casts.report.cast_thresholds`` puts the bands'
@@ -463,22 +466,21 @@ def _dense_band(c, x, y, start, seed, bands, pu, sru, lim):
     standard normal float64 (13% of |x| in its band (0.75, 1)), 1 thread, CPU time, fresh
     process: report=True 6.6-7.1 ms with a call per band element, 3.6 ms with every element's
     whole flags, 1.9-2.3 ms so; plain 0.82-0.87 ms."""
-    buf = empty(SCAN_BLOCK // 2 + 2, np.uint64)
     words = view_as(buf, np.uint32)
     k = np.int64(sru[0])
-    off = draw_words(buf, seed, start, x.size, k)
+    off = draw_words(buf, seed, start + lo, hi - lo, k)
     maxv, _, _, max_bits, normal_bits, _, _ = lim
     b_lo, b_lo_end, b_hi, b_hi_end = bands
     z = U32(0)
     ovf, saturated, underflow = z, z, z
-    for j in range(x.size):
-        xj = np.float64(x[j])
-        g = _band_magnitude(xj, pu[0], k, 0, drawn_bits(buf, words, off, j, k))
+    for j in range(lo, hi):
+        xj = np.float64(x[U64(j)])
+        g = _band_magnitude(xj, pu[0], k, 0, drawn_bits(buf, words, off, j - lo, k))
         ax = abs(xj)
         tiny = (ax > b_lo) & (ax < b_lo_end) & (g < normal_bits)
         over = (ax > b_hi) & (ax < b_hi_end) & (g > max_bits) & (g <= INF_BITS)
         ovf = tick(ovf, over)
-        saturated = tick(saturated, over & (abs(np.float64(y[j])) == maxv))
+        saturated = tick(saturated, over & (abs(np.float64(y[U64(j)])) == maxv))
         underflow = tick(underflow, tiny)
     c[1] += ticks(ovf)
     c[2] += ticks(saturated)
@@ -499,9 +501,9 @@ def _band_magnitude(v, m, k, rule, rnd):
 
 @inner_inline
 def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_bands, bands, pu, sru, stochastic, ft,
-                lim, sr):
+                lim, sr, buf):
     """Add the counts of a rounded tile x -> y (elements start, start + 1, ...) to c, with
-    ``tile`` as scratch: where every element is ``common`` only its ``inexact`` count (both
+    ``tile`` and buf (``_band_fixups``') as scratch: where every element is ``common`` only its ``inexact`` count (both
     from ``_round_common``), else ``_cast_tile_counts`` and ``_band_fixups``; then a scan for
     the first indices of counts not yet ``seen``. Returns seen."""
     tile[:NFLAGS] = 0
@@ -509,7 +511,7 @@ def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_ban
     if not common:
         _cast_tile_counts(tile, x, y, ft)
         if has_bands:
-            _band_fixups(tile, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim, sr)
+            _band_fixups(tile, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim, sr, buf)
     need = 0
     for k in range(NFLAGS):
         c[k] += tile[k]
@@ -681,13 +683,14 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     tile = zeros(NFLAGS, np.int64)
     values = y if nans is None else empty(CAST_TILE, np.float32)
     seen, dense = np.int64(0), False      # (not a literal 0: helpers it reaches would compile twice)
+    buf = empty(SCAN_BLOCK // 2 + 2, np.uint64)     # (_dense_band's random words: one allocation, not one a block)
     for a in range(0, x.size, CAST_TILE):
         xs = x[a:a + CAST_TILE]
         ys = values[a:a + CAST_TILE] if nans is None else values[:xs.size]
         codes = y[a:a + CAST_TILE] if nans is not None else y
         inexact, common, coded = _round_common(xs, ys, start + a, rand, seed, p, sr, ft[6], ft[4], dense, codes, nans)
         seen = _count_tile(c, tile, xs, ys, start + a, seen, common, inexact, rand, seed, has_bands, bands, pu, sru,
-                           stochastic, ft, lim, sr)
+                           stochastic, ft, lim, sr, buf)
         dense = not common
         if nans is not None and not coded:
             shift = U32(p[0])
