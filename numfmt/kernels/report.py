@@ -938,7 +938,7 @@ def scan_firsts(c, size, need, seen, base, flags, args, maybe):
     for lo in range(0, size if need else 0, SCAN_BLOCK):
         hi = minimum(lo + SCAN_BLOCK, size)
         block = 0
-        for i in range(lo, hi):
+        for i in range(U64(lo), U64(hi)):      # (unsigned: a signed index's wraparound made AVX-512 builds gather)
             block |= maybe(i, *args)
         for i in range(lo, hi if block & need else lo):
             hit = need & flags(i, *args)
