@@ -168,7 +168,10 @@ def _fixed_element(v, inv, scl, rnd, p, sr, fx, codes):
     fscale, fmode, flo, fhi, sr_bits, sr_nearest, code_mask = fx
     k = round_fixed_one(y * fscale, fmode, flo, fhi, np.bool_(False), np.int64(rnd), sr_bits, sr_nearest) + 0.0
     k = 0.0 if y != y else k
-    return np.int64(k) & code_mask, k / fscale * scl
+    # k * 2**-frac_bits exactly as k / fscale, a product where the quotient took a division per
+    # element (the reciprocal is loop-invariant; mxint8, 1024 x 1024 standard normal float64, seeded
+    # stochastic, 1 thread, CPU time: 2.39 -> 2.17 ms; toward_zero 1.03 -> 0.90 ms)
+    return np.int64(k) & code_mask, k * (1.0 / fscale) * scl
 
 
 @inner_inline
