@@ -6,7 +6,10 @@ included. When every term is a float32 (float64) number exactly (the inputs of a
 products of a dot or matmul when they cannot overflow or lose bits), ``numfmt.sum / dot /
 matmul`` hand the reduction to a plain loop in that dtype (``kernels.machine_sum``), many
 times faster than the emulating kernels and bit-identical to them (tested against them and
-against numpy's own float32 loop). Everything else, and any call where the inputs hold an
+against numpy's own float32 loop). Products that float32 may not hold (binary32 operands,
+bfloat16 products below its normal range) join a binary32 sum by the hardware's fused
+multiply-add, which rounds the exact sum once, as the emulating kernels do (not counted:
+with ``report=True`` those kernels answer). Everything else, and any call where the inputs hold an
 Inf or NaN, or a thread flushes subnormals to zero, runs the emulating kernels. With
 ``report=True`` the same loop counts its inexact additions where nothing else can be
 counted: no sum can be subnormal (from the inputs' smallest magnitudes) and every result is
@@ -138,8 +141,11 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
     (an overflow or an invalid addition on the way)."""
     if not all(math.isfinite(hi) for _, hi in ranges):
         return None
+    fused = None        # (products exact in dtype: a multiplication and an addition each)
     if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
-        return None
+        if report:
+            return None
+        fused = True    # the hardware's fused multiply-add rounds each exact sum once
     if report and not _no_subnormal_sums(dtype, fmt, ranges):
         return None
     a = np.ascontiguousarray(a3, dtype)
@@ -149,8 +155,10 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
         parts = run_ranges(lambda lo, hi: _counted(kern.sequential_terms, report, out[lo:hi, 0], lo, a, tiny),
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
+        scales = _overflow_scales(dtype, _tracked_bound(dtype, fmt, ranges), ranges) if fused is None else \
+            tuple(dtype(1.0) for _ in range(4))
         out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
-                               WORK_PER_TERM, tiny, _overflow_scales(dtype, _tracked_bound(dtype, fmt, ranges), ranges))
+                               WORK_PER_TERM, tiny, scales, fused)
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):
         return None
     if not report:

@@ -117,18 +117,44 @@ def test_paired_rows_of_stacks_equal_the_emulating_kernels(shapes, calls):
 
 
 def test_the_emulating_kernels_take_what_the_machine_cannot(calls):
-    """Inf inputs, bfloat16 products below float32's normal range, an overflow under
-    "saturate", another order or mode: the emulating kernels answer."""
-    tiny = float(nf.format("bfloat16").info.smallest_normal)
+    """Inf inputs, an overflow under "saturate", another order or mode, a report of products
+    float32 may not hold: the emulating kernels answer."""
     nf.matmul([[np.inf, 1.0]], [[1.0], [1.0]], "bfloat16", accumulator="binary32")
-    nf.matmul([[tiny, 1.0]], [[tiny], [1.0]], "bfloat16", accumulator="binary32")
     big = float(np.finfo(np.float32).max)
     assert float(nf.sum([big, big], "binary32", accumulator="binary32", overflow="saturate")) == big
     assert float(nf.sum([big, big], "binary32", accumulator="binary32")) == np.inf
-    assert calls == [False, False, False, True]
+    nf.matmul([[1.5, 1.0]], [[1.25], [1.0]], "binary32", report=True)
+    assert calls == [False, False, True, False]
     nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", order="pairwise")
     nf.sum([1.0, 2.0], "e4m3", accumulator="binary32", rounding="toward_zero")
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("fmt", ["binary32", "bfloat16"])
+def test_products_float32_cannot_hold_add_by_fused_multiply_adds(fmt, calls):
+    """Products that float32 may not hold (binary32's 48-bit ones; bfloat16's below float32's
+    normal range) go to the machine's fused multiply-add, which rounds each exact sum once:
+    the emulating kernels' bits, for matmul and dot, on operands spread over 2**-80 .. 2**60
+    (subnormal products, overflows to Inf under "ieee", cancellations), both zeros, k from 0
+    to 9 (a remainder of the four-term steps), 1 and 2 threads. A product rounded before its
+    addition (no fusion) gives other bits."""
+    rng = np.random.default_rng(3)
+    for k in (0, 1, 5, 9):
+        a = nf.round(rng.standard_normal((7, k)) * 2.0 ** rng.integers(-80, 60, (7, k)), fmt).astype(np.float32)
+        b = nf.round(rng.standard_normal((k, 6)) * 2.0 ** rng.integers(-80, 60, (k, 6)), fmt).astype(np.float32)
+        if k:
+            a[0, 0], b[0, 1] = -0.0, 0.0
+        for _ in thread_counts():
+            same_bits(nf.matmul(a, b, fmt, accumulator="binary32"),
+                      emulated(nf.matmul, a, b, fmt, accumulator="binary32"))
+            same_bits(nf.dot(a[1], b[:, 2], fmt, accumulator="binary32"),
+                      emulated(nf.dot, a[1], b[:, 2], fmt, accumulator="binary32"))
+    assert calls and all(calls)
+    x = rng.standard_normal((64, 64)).astype(np.float32)
+    rounded_first = x[:, :1] * x[:1, :]
+    for j in range(1, 64):
+        rounded_first = rounded_first + x[:, j:j + 1] * x[j:j + 1, :]
+    assert not np.array_equal(nf.matmul(x, x, "binary32"), rounded_first)
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))

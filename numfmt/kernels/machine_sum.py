@@ -18,6 +18,10 @@ the rows' loop finds the others by overflow, summing the products scaled up
 (``sequential_products``).
 """
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
 from ..lanes import maximum, minimum
 from .arrays import bits_as, empty, zeros
 from .inner import inner_inline
@@ -121,6 +125,19 @@ def _operands(a, b, o):
     return a[g if a.shape[0] > 1 else 0, o % M], b[g if b.shape[0] > 1 else 0]
 
 
+@intrinsic
+def fused_multiply_add(typingctx, x, y, z):
+    """x * y + z rounded once to their float type (nearest even): LLVM's ``llvm.fma``, the
+    hardware's fused multiply-add (a correctly rounded library call where there is none)."""
+    if not (isinstance(x, types.Float) and x == y == z):
+        return None
+
+    def codegen(context, builder, signature, args):
+        t = args[0].type
+        return builder.call(builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t])), args)
+    return x(x, y, z), codegen
+
+
 @inner_inline
 def _add4(s, p0, p1, p2, p3, n, j):
     """s + p0 + p1 + p2 + p3, added in that order; with n (not None) its inexact additions are
@@ -146,13 +163,16 @@ def _add1(s, p, n, j):
 
 
 @inner_inline(fastmath={"contract"})
-def _two_rows(o0, o1, x0, x1, y, n0, n1):
+def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
     """o0[j], o1[j] = the sequential sums over k of x0[k] * y[k, j] and of x1[k] * y[k, j]
     (n = x0.size >= 1 terms; y (n, P)): both rows advance together, four terms at a time, so
     that each element of y is loaded once for eight products; each sum still adds its
-    products in k order. The products are exact in the dtype (the caller checked it), so a
-    fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum once. n0, n1:
-    None, or arrays of P tallies to which each sum's inexact additions are added."""
+    products in k order. fused None: the products are exact in the dtype (the caller checked
+    it), so a fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum
+    once; n0, n1: None, or arrays of P tallies to which each sum's inexact additions are
+    added. fused True (n0, n1 None): products the dtype may not hold, each added to its sum by
+    ``fused_multiply_add``, which rounds the exact sum once, as the emulating kernels do; the
+    first sum is the first product rounded."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
@@ -165,14 +185,24 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1):
         y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
         for j in range(o0.size):
             u0, u1, u2, u3 = y0[j], y1[j], y2[j], y3[j]
-            o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
-            o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
+            if fused is None:       # (either branch pruned: kernels.pipeline)
+                o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
+                o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
+            else:
+                o0[j] = fused_multiply_add(a3, u3, fused_multiply_add(a2, u2, fused_multiply_add(
+                    a1, u1, fused_multiply_add(a0, u0, o0[j]))))
+                o1[j] = fused_multiply_add(b3, u3, fused_multiply_add(b2, u2, fused_multiply_add(
+                    b1, u1, fused_multiply_add(b0, u0, o1[j]))))
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
         for j in range(o0.size):
-            o0[j] = _add1(o0[j], a * yk[j], n0, j)
-            o1[j] = _add1(o1[j], b * yk[j], n1, j)
+            if fused is None:
+                o0[j] = _add1(o0[j], a * yk[j], n0, j)
+                o1[j] = _add1(o1[j], b * yk[j], n1, j)
+            else:
+                o0[j] = fused_multiply_add(a, yk[j], o0[j])
+                o1[j] = fused_multiply_add(b, yk[j], o1[j])
 
 
 COLUMN_COST = 16       # a sum added again alone costs about this many sums of the vectorized loop
@@ -221,7 +251,7 @@ def _scaled_rows(o0, o1, x0, x1, ys, scales, xs, pair):
     for k in range(x0.size):
         xs[0][k] = x0[k] * scales[0]
         xs[1][k] = x1[k] * scales[0]
-    _two_rows(o0, o1, xs[0], xs[1], ys, None, None)
+    _two_rows(o0, o1, xs[0], xs[1], ys, None, None, None)
     over = 0
     for j in range(o0.size):
         o0[j] = (o0[j] * scales[2]) * scales[3]
@@ -273,7 +303,7 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
         crowded = _scaled_rows(o0, o1, x0, x1, _scaled_copy(y, g, copies, scales[1]), scales, xs, pair)
         many = crowded * COLUMN_COST > rows_here * P
     if many:            # count every addition of both rows (again), vectorized
-        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1])
+        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1], None)
         for i in range(2):
             tally = tallies[i]
             for j in range(P):
@@ -295,12 +325,14 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
 
 
 @kernel(cache=True, nogil=True)
-def sequential_products(out, start, a, b, tiny, scales, counts):
+def sequential_products(out, start, a, b, tiny, scales, fused, counts):
     """out[r, j] = the sequential sum over k of a[g, i, k] * b[g, k, j] for the flat output rows
     o = start + r = g * M + i of a (G, M, n) by b (G', n, P) (a batch length of 1 broadcasts);
     +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
     pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
-    each sum still adds its products in k order. False under FTZ.
+    each sum still adds its products in k order. False under FTZ. fused None: every product
+    is exact in the dtype; True (counts None): products it may not hold, each added by a fused
+    multiply-add (``_two_rows``).
 
     Counted into counts (None: not counted; the output element of out[r, j] is (start + r) * P
     + j). A sum whose partial sums all stay below the caller's bound B (below it every sum of
@@ -336,7 +368,7 @@ def sequential_products(out, start, a, b, tiny, scales, counts):
         x1 = _operands(a, b, start + r + 1)[0] if pair else x
         o1 = out[r + 1] if pair else scratch
         if counts is None:
-            _two_rows(out[r], o1, x, x1, y, None, None)
+            _two_rows(out[r], o1, x, x1, y, None, None, fused)
         else:
             g = (start + r) // M if b.shape[0] > 1 else 0
             direct = _count_row_pair(counts, out[r], o1, x, x1, y, g, copies, scales, xs, tallies, places, partial,
