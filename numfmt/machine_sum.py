@@ -8,8 +8,8 @@ matmul`` hand the reduction to a plain loop in that dtype (``kernels.machine_sum
 times faster than the emulating kernels and bit-identical to them (tested against them and
 against numpy's own float32 loop). Products that float32 may not hold (binary32 operands,
 bfloat16 products below its normal range) join a binary32 sum by the hardware's fused
-multiply-add, which rounds the exact sum once, as the emulating kernels do (not counted:
-with ``report=True`` those kernels answer). Everything else, and any call where the inputs hold an
+multiply-add, which rounds the exact sum once, as the emulating kernels do (counted by
+TwoSum in float64, every addition). Everything else, and any call where the inputs hold an
 Inf or NaN, or a thread flushes subnormals to zero, runs the emulating kernels. With
 ``report=True`` the same loop counts its inexact additions where nothing else can be
 counted: no sum can be subnormal (from the inputs' smallest magnitudes) and every result is
@@ -143,8 +143,6 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
         return None
     fused = None        # (products exact in dtype: a multiplication and an addition each)
     if bt3 is not None and dtype == np.float32 and (2 * (fmt.man_bits + 1) > 24 or not _exact_products_32(*ranges)):
-        if report:
-            return None
         fused = True    # the hardware's fused multiply-add rounds each exact sum once
     if report and not _no_subnormal_sums(dtype, fmt, ranges):
         return None
@@ -156,7 +154,7 @@ def reduce(dtype, fmt: FloatFormat, overflow: str, a3: np.ndarray, bt3: np.ndarr
                            out.shape[0], WORK_PER_TERM * max(a.shape[2], 1))
     else:
         scales = _overflow_scales(dtype, _tracked_bound(dtype, fmt, ranges), ranges) if fused is None else \
-            tuple(dtype(1.0) for _ in range(4))
+            tuple(dtype(0.0) for _ in range(4))     # (fused: counted, every addition is)
         out, parts = _products(lambda *args: _counted(kern.sequential_products, report, *args), a, bt3, dtype,
                                WORK_PER_TERM, tiny, scales, fused)
     if not all(done for done, _ in parts) or ((overflow != "ieee" or report) and not np.isfinite(out).all()):

@@ -139,6 +139,21 @@ def fused_multiply_add(typingctx, x, y, z):
 
 
 @inner_inline
+def _fused_add(s, a, u, n, j):
+    """``fused_multiply_add(a, u, s)``; with n (not None) 1 added to n[j] where it rounded: the
+    exact sum s + a * u is hi + lo in float64 (a * u exact there, TwoSum of it and s exact), the
+    result exact iff lo is 0 and hi is the result."""
+    r = fused_multiply_add(a, u, s)
+    if n is not None:
+        p, s64 = np.float64(a) * np.float64(u), np.float64(s)
+        hi = s64 + p
+        b = hi - s64
+        lo = (s64 - (hi - b)) + (p - b)
+        n[j] += np.int32((lo != 0) | (np.float64(r) != hi))
+    return r
+
+
+@inner_inline
 def _add4(s, p0, p1, p2, p3, n, j):
     """s + p0 + p1 + p2 + p3, added in that order; with n (not None) its inexact additions are
     added to n[j]."""
@@ -170,14 +185,18 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
     products in k order. fused None: the products are exact in the dtype (the caller checked
     it), so a fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum
     once; n0, n1: None, or arrays of P tallies to which each sum's inexact additions are
-    added. fused True (n0, n1 None): products the dtype may not hold, each added to its sum by
-    ``fused_multiply_add``, which rounds the exact sum once, as the emulating kernels do; the
-    first sum is the first product rounded."""
+    added. fused True: products the dtype may not hold, each added to its sum by
+    ``fused_multiply_add``, which rounds the exact sum once, as the emulating kernels do
+    (``_fused_add``, counted with n0, n1); the first sum is the first product rounded (and
+    counted where it rounded)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n = x0.size
     for j in range(o0.size):
         o0[j] = x0[0] * y[0, j]
         o1[j] = x1[0] * y[0, j]
+        if fused is not None and n0 is not None:    # (products the dtype holds are exact)
+            n0[j] += np.int32(np.float64(o0[j]) != np.float64(x0[0]) * np.float64(y[0, j]))
+            n1[j] += np.int32(np.float64(o1[j]) != np.float64(x1[0]) * np.float64(y[0, j]))
     k = 1
     while k + 4 <= n:
         a0, a1, a2, a3 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
@@ -189,10 +208,10 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
                 o0[j] = _add4(o0[j], a0 * u0, a1 * u1, a2 * u2, a3 * u3, n0, j)
                 o1[j] = _add4(o1[j], b0 * u0, b1 * u1, b2 * u2, b3 * u3, n1, j)
             else:
-                o0[j] = fused_multiply_add(a3, u3, fused_multiply_add(a2, u2, fused_multiply_add(
-                    a1, u1, fused_multiply_add(a0, u0, o0[j]))))
-                o1[j] = fused_multiply_add(b3, u3, fused_multiply_add(b2, u2, fused_multiply_add(
-                    b1, u1, fused_multiply_add(b0, u0, o1[j]))))
+                o0[j] = _fused_add(_fused_add(_fused_add(_fused_add(o0[j], a0, u0, n0, j), a1, u1, n0, j), a2, u2,
+                                              n0, j), a3, u3, n0, j)
+                o1[j] = _fused_add(_fused_add(_fused_add(_fused_add(o1[j], b0, u0, n1, j), b1, u1, n1, j), b2, u2,
+                                              n1, j), b3, u3, n1, j)
         k += 4
     for k in range(k, n):
         a, b, yk = x0[k], x1[k], y[k]
@@ -201,8 +220,8 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
                 o0[j] = _add1(o0[j], a * yk[j], n0, j)
                 o1[j] = _add1(o1[j], b * yk[j], n1, j)
             else:
-                o0[j] = fused_multiply_add(a, yk[j], o0[j])
-                o1[j] = fused_multiply_add(b, yk[j], o1[j])
+                o0[j] = _fused_add(o0[j], a, yk[j], n0, j)
+                o1[j] = _fused_add(o1[j], b, yk[j], n1, j)
 
 
 COLUMN_COST = 16       # a sum added again alone costs about this many sums of the vectorized loop
@@ -288,14 +307,15 @@ def _transposed_copy(y, g, copies):
 
 @inner_inline
 def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, places, partial, pair, direct,
-                    first):
+                    first, fused):
     """``_two_rows`` of o0 (and o1 where ``pair``, else a scratch row) with their sums' inexact
     additions noted in counts (o0[j] is output element first + j, o1[j] first + P + j), as
     ``sequential_products`` describes: scaled first unless ``direct`` (``_scaled_rows``; xs: its
     scratch rows), then those that became +-Inf summed again, counting (``_recount``; places:
     scratch of 2 P int64, partial its scratch); y is matrix g of b, whose scaled and transposed
     copies ``copies`` keeps (``_scaled_copy``). tallies: two zeroed int32 scratch arrays of P,
-    zeroed again on return. Returns ``direct`` for the next pair."""
+    zeroed again on return. Returns ``direct`` for the next pair. fused as ``_two_rows`` takes
+    it (True: direct, every addition counted)."""
     P = o0.size
     rows_here = 2 if pair else 1
     many, crowded = direct, 0
@@ -303,7 +323,7 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
         crowded = _scaled_rows(o0, o1, x0, x1, _scaled_copy(y, g, copies, scales[1]), scales, xs, pair)
         many = crowded * COLUMN_COST > rows_here * P
     if many:            # count every addition of both rows (again), vectorized
-        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1], None)
+        _two_rows(o0, o1, x0, x1, y, tallies[0], tallies[1], fused)
         for i in range(2):
             tally = tallies[i]
             for j in range(P):
@@ -331,8 +351,8 @@ def sequential_products(out, start, a, b, tiny, scales, fused, counts):
     +0 for n = 0. Two rows of one matrix of b at a time (``_two_rows``; a row without a partner
     pairs with itself into a scratch row): rows of P sums advance together (and vectorize);
     each sum still adds its products in k order. False under FTZ. fused None: every product
-    is exact in the dtype; True (counts None): products it may not hold, each added by a fused
-    multiply-add (``_two_rows``).
+    is exact in the dtype; True: products it may not hold, each added by a fused multiply-add
+    (``_two_rows``; counted, every addition is, in one pass: scales[0] 0).
 
     Counted into counts (None: not counted; the output element of out[r, j] is (start + r) * P
     + j). A sum whose partial sums all stay below the caller's bound B (below it every sum of
@@ -372,7 +392,7 @@ def sequential_products(out, start, a, b, tiny, scales, fused, counts):
         else:
             g = (start + r) // M if b.shape[0] > 1 else 0
             direct = _count_row_pair(counts, out[r], o1, x, x1, y, g, copies, scales, xs, tallies, places, partial,
-                                     pair, direct, (start + r) * P)
+                                     pair, direct, (start + r) * P, fused)
         r += 2 if pair else 1
     return True
 
