@@ -994,15 +994,13 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
         nan = False if tally is None else _any_nan(s_in, inner)
         for t in range(bs):
             off = 0 if k is None else _draw32(zs, inner, rand, seed, start + (r * bs + t) * inner, k)
+            xs = x[r, t]
+            o = None if out is None else out[r, t]
+            cd = None if codes is None else codes[r, t]
+            z = zs if k is None else zs[off:]
             if tally is None:
-                _pass32(x[r, t], s_in, s_out, None if out is None else out[r, t],
-                        None if codes is None else codes[r, t], zs if k is None else zs[off:], p, cp, k, element,
-                        scaled, tally, lim, False, None, 0)
+                _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, lim, False, None, 0)
             else:
-                o = None if out is None else out[r, t]
-                cd = None if codes is None else codes[r, t]
-                xs = x[r, t]
-                z = zs if k is None else zs[off:]
                 if nan:     # (as above, with no helper between: see the docstring)
                     sums = _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, lim, True, blocks, 0)
                 else:

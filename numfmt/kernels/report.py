@@ -426,10 +426,11 @@ def _band_fixups(c, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim
         for sub in range(lo, hi if found else lo, BAND_BLOCK):
             end = minimum(sub + BAND_BLOCK, hi)
             for j in range(sub, end if _band_count(x, sub, end, bands) else sub):
-                if _in_band(x[U64(j)], bands):
+                xj, yj = x[U64(j)], y[U64(j)]
+                if _in_band(xj, bands):
                     rnd = element_bits(rand, seed, start + j, sru[0]) if stochastic else np.int64(0)
-                    m = _band_flags(np.float64(x[U64(j)]), np.float64(y[U64(j)]), rnd, pu, sru, stochastic, lim)
-                    f = _cast_cases(x[U64(j)], y[U64(j)], ft)
+                    m = _band_flags(np.float64(xj), np.float64(yj), rnd, pu, sru, stochastic, lim)
+                    f = _cast_cases(xj, yj, ft)
                     for k in range(8):
                         c[k] += ((m >> k) & 1) - f[k]
 
