@@ -50,6 +50,7 @@ def _note(counts, inexact, index):
     counts[0] += inexact
 
 
+MAX_BINARY32 = float(np.finfo(np.float32).max)
 ROWS = 4            # sums that ``sequential_terms`` advances together
 STRETCH = 1024      # terms of a counted sum whose partial sums are kept for their count at once
 
@@ -439,7 +440,8 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
     cancellation (+0 in nearest even) or addends that are all zeros (+0 scaled) give zero.
     Counted into counts as ``sequential_products`` counts (None: not counted): a step whose
     rounding of the exact float64 sum was inexact, an inexact addition of chunks' results.
-    False under FTZ."""
+    False under FTZ, and toward zero where a step's sum is the largest finite value: it may
+    have overflowed, which the emulating kernels count (and raise under overflow="raise")."""
     if tiny + tiny == 0:
         return False
     n = a.shape[2]
@@ -449,6 +451,7 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
     emax = empty(P, np.int64)
     scale = empty(P, np.float64)
     inexact = None if counts is None else zeros(P, np.int32)
+    saturated = False       # a step's sum the largest finite value toward zero: perhaps an overflow
     chunk = promote if promote > 0 else maximum(n, 1)
     for r in range(out.shape[0]):
         x, y = _operands(a, b, start + r)
@@ -473,6 +476,7 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
                 for j in range(P):
                     exact = total[j] * _pow2(maximum(emax[j] - align, -1022))
                     s[j] = _to_binary32(exact, toward_zero)
+                    saturated |= toward_zero & (abs(s[j]) == MAX_BINARY32)
                     if inexact is not None:
                         inexact[j] += np.int32(s[j] != exact)
             for j in range(P):
@@ -487,4 +491,4 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
             for j in range(P):
                 _note(counts, inexact[j], (start + r) * P + j)
                 inexact[j] = 0
-    return True
+    return not saturated
