@@ -423,6 +423,19 @@ def test_the_machine_answers_fused_matmuls(monkeypatch):
         assert rep == want_rep and (rep.inexact > 0) == (options["alignment_bits"] > 23)   # (13 bits fit binary32)
 
 
+def test_fused_matmul_toward_zero_overflow_on_the_way():
+    """A fused-order sum toward zero that overflows on the way (saturating at binary32's largest
+    value) and comes back below it: the machine steps aside, and the emulating kernels raise
+    under overflow="raise" and count the overflow under "ieee"."""
+    big = float(nf.round(3.3e38, "bfloat16", "toward_zero"))
+    a, b = np.array([[big, big, -big]], np.float32), np.ones((3, 1), np.float32)
+    options = dict(accumulator="binary32", order="fused", fused_terms=1, alignment_bits=0, rounding="toward_zero")
+    with pytest.raises(OverflowError):
+        nf.matmul(a, b, "bfloat16", overflow="raise", **options)
+    got, report = nf.matmul(a, b, "bfloat16", report=True, **options)
+    assert report.overflow == 1 and np.isfinite(got).all()
+
+
 def test_fused_flush_to_zero_threads_fall_back():
     out = np.empty((1, 1), np.float32)
     a, b = np.ones((1, 1, 2), np.float32), np.ones((1, 2, 1), np.float32)
