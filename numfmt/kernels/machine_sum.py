@@ -24,9 +24,10 @@ from numba.extending import intrinsic
 
 from ..lanes import maximum, minimum
 from .arrays import bits_as, empty, zeros
+from .floating import U32
 from .inner import inner_inline
 from .pipeline import kernel
-from .vectors import wide_vectors
+from .vectors import tick, ticks, wide_vectors
 
 
 @inner_inline
@@ -59,10 +60,11 @@ STRETCH = 1024      # terms of a counted sum whose partial sums are kept for the
 def _inexact_run(before, t, partial):
     """How many of the additions partial[k] = partial[k - 1] + t[k] (partial[-1] = before)
     rounded: a vectorized loop, the partial sums known."""
-    inexact = np.int32(_rounded(before, t[0], partial[0]))
-    for k in range(1, t.size):
-        inexact += _rounded(partial[k - 1], t[k], partial[k])
-    return inexact
+    wide_vectors()
+    inexact = tick(U32(0), _rounded(before, t[0], partial[0]))
+    for k in range(1, t.size):      # (uint32 ticks: an int64 sum held the loop to 8 lanes)
+        inexact = tick(inexact, _rounded(partial[k - 1], t[k], partial[k]))
+    return np.int32(ticks(inexact))
 
 
 @inner_inline
