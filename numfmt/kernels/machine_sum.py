@@ -32,13 +32,13 @@ from .vectors import tick, ticks, wide_vectors
 
 @inner_inline
 def _rounded(s, t, u):
-    """1 if u, the sum s + t in their dtype (nearest even, no overflow), rounded, else 0."""
-    return np.int32((u - s != t) | (u - t != s))
+    """Whether u, the sum s + t in their dtype (nearest even, no overflow), rounded."""
+    return (u - s != t) | (u - t != s)
 
 
 @inner_inline
 def _added(s, t):
-    """(s + t in their dtype, 1 if that addition rounded, else 0) in nearest even, no overflow."""
+    """(s + t in their dtype, whether that addition rounded) in nearest even, no overflow."""
     u = s + t
     return u, _rounded(s, t, u)
 
@@ -143,7 +143,7 @@ def fused_multiply_add(typingctx, x, y, z):
 
 @inner_inline
 def _fused_add(s, a, u, n, j):
-    """``fused_multiply_add(a, u, s)``; with n (not None) 1 added to n[j] where it rounded: the
+    """``fused_multiply_add(a, u, s)``; with n (not None) n[j] ticked (``tick``) where it rounded: the
     exact sum s + a * u is hi + lo in float64 (a * u exact there, TwoSum of it and s exact), the
     result exact iff lo is 0 and hi is the result."""
     r = fused_multiply_add(a, u, s)
@@ -152,21 +152,22 @@ def _fused_add(s, a, u, n, j):
         hi = s64 + p
         b = hi - s64
         lo = (s64 - (hi - b)) + (p - b)
-        n[j] += np.int32((lo != 0) | (np.float64(r) != hi))
+        n[j] = tick(n[j], (lo != 0) | (np.float64(r) != hi))
     return r
 
 
 @inner_inline
 def _add4(s, p0, p1, p2, p3, n, j):
     """s + p0 + p1 + p2 + p3, added in that order; with n (not None) its inexact additions are
-    added to n[j]."""
+    ticked in n[j] (``tick``: a masked addition each with AVX-512, where a sum of the four took
+    a mask-to-vector move and a subtraction each)."""
     if n is None:
         return (((s + p0) + p1) + p2) + p3
     s, m0 = _added(s, p0)
     s, m1 = _added(s, p1)
     s, m2 = _added(s, p2)
     s, m3 = _added(s, p3)
-    n[j] += m0 + m1 + m2 + m3
+    n[j] = tick(tick(tick(tick(n[j], m0), m1), m2), m3)
     return s
 
 
@@ -176,7 +177,7 @@ def _add1(s, p, n, j):
     if n is None:
         return s + p
     s, m = _added(s, p)
-    n[j] += m
+    n[j] = tick(n[j], m)
     return s
 
 
@@ -187,8 +188,8 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
     that each element of y is loaded once for eight products; each sum still adds its
     products in k order. fused None: the products are exact in the dtype (the caller checked
     it), so a fused multiply-add (LLVM may contract x * y + s into one) rounds the same sum
-    once; n0, n1: None, or arrays of P tallies to which each sum's inexact additions are
-    added. fused True: products the dtype may not hold, each added to its sum by
+    once; n0, n1: None, or arrays of P uint32 tallies in which each sum's inexact additions
+    are ticked (``tick``; ``ticks`` counts them). fused True: products the dtype may not hold, each added to its sum by
     ``fused_multiply_add``, which rounds the exact sum once, as the emulating kernels do
     (``_fused_add``, counted with n0, n1); the first sum is the first product rounded (and
     counted where it rounded)."""
@@ -198,8 +199,8 @@ def _two_rows(o0, o1, x0, x1, y, n0, n1, fused):
         o0[j] = x0[0] * y[0, j]
         o1[j] = x1[0] * y[0, j]
         if fused is not None and n0 is not None:    # (products the dtype holds are exact)
-            n0[j] += np.int32(np.float64(o0[j]) != np.float64(x0[0]) * np.float64(y[0, j]))
-            n1[j] += np.int32(np.float64(o1[j]) != np.float64(x1[0]) * np.float64(y[0, j]))
+            n0[j] = tick(n0[j], np.float64(o0[j]) != np.float64(x0[0]) * np.float64(y[0, j]))
+            n1[j] = tick(n1[j], np.float64(o1[j]) != np.float64(x1[0]) * np.float64(y[0, j]))
     k = 1
     while k + 4 <= n:
         a0, a1, a2, a3 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
@@ -236,7 +237,7 @@ def _inexact_steps(x, z, partial):
     the partial sums are known)."""
     inexact = 0
     for k in range(1, x.size):
-        inexact += _rounded(partial[k - 1], x[k] * z[k], partial[k])
+        inexact += np.int64(_rounded(partial[k - 1], x[k] * z[k], partial[k]))
     return inexact
 
 
@@ -316,7 +317,7 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
     ``sequential_products`` describes: scaled first unless ``direct`` (``_scaled_rows``; xs: its
     scratch rows), then those that became +-Inf summed again, counting (``_recount``; places:
     scratch of 2 P int64, partial its scratch); y is matrix g of b, whose scaled and transposed
-    copies ``copies`` keeps (``_scaled_copy``). tallies: two zeroed int32 scratch arrays of P,
+    copies ``copies`` keeps (``_scaled_copy``). tallies: two zeroed uint32 scratch arrays of P,
     zeroed again on return. Returns ``direct`` for the next pair. fused as ``_two_rows`` takes
     it (True: direct, every addition counted)."""
     P = o0.size
@@ -331,7 +332,7 @@ def _count_row_pair(counts, o0, o1, x0, x1, y, g, copies, scales, xs, tallies, p
             tally = tallies[i]
             for j in range(P):
                 if i < rows_here:           # (a scratch row's tally is only cleared)
-                    _note(counts, tally[j], first + i * P + j)
+                    _note(counts, ticks(tally[j]), first + i * P + j)
                     crowded += direct & (tally[j] > 0)
                 tally[j] = 0
     elif crowded:
@@ -379,7 +380,7 @@ def sequential_products(out, start, a, b, tiny, scales, fused, counts):
     P = out.shape[1]
     scratch = empty(P, out.dtype)
     if counts is not None:
-        tallies = (zeros(P, np.int32), zeros(P, np.int32))
+        tallies = (zeros(P, np.uint32), zeros(P, np.uint32))
         xs = (empty(n, out.dtype), empty(n, out.dtype))
         copies = (empty((n, P), out.dtype), empty((P, n), out.dtype), np.array([-1, -1]))
         places, partial = empty(2 * P, np.int64), empty((4, n), out.dtype)
@@ -488,7 +489,7 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
                     row[j] = np.float32(row[j]) + np.float32(s[j])
                 else:
                     row[j], m = _added(np.float32(row[j]), np.float32(s[j]))
-                    inexact[j] += m
+                    inexact[j] += np.int32(m)
         if inexact is not None:
             for j in range(P):
                 _note(counts, inexact[j], (start + r) * P + j)
