@@ -1,5 +1,5 @@
-"""Formats without fraction bits (e8m0, p3109_p1): float32 inputs rounded to nearest even by
-``kernels.floating.round_pow2_32`` (codes: ``encode_pow2_32``) and counted by
+"""Formats without fraction bits (e8m0, p3109_p1): float32 inputs rounded in every deterministic
+mode by ``kernels.floating.round_pow2_32`` (codes: ``encode_pow2_32``) and counted by
 ``kernels.report.count_pow2_32``, against the
 generic kernel (``round_one``, the float64 one where the format is not float32-domain, as
 e8m0) and the report's counting pass after the cast (``kernels.report.count_float``), bit for
@@ -21,6 +21,7 @@ from numfmt.rounding import Rounding
 from numfmt.testing import registered_float_formats
 
 POW2 = [f for f in registered_float_formats() if cf.pow2_32_params(f, "ieee", "raise") is not None]
+MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
 POW2 += [nf.FloatFormat(8, 0, special="fn"),        # a zero, 2**emin = 2**-126: the tie under it goes to 0
          nf.FloatFormat(6, 0, special="fn"),
          nf.FloatFormat(3, 0, special="p3109", bias=2),
@@ -37,42 +38,55 @@ def test_the_formats_it_takes():
                 bias=126)):
         assert cf.pow2_32_params(fmt, "ieee", "raise") is None, fmt.name
     assert cf.pow2_32_params(nf.format("e8m0"), "raise", "raise") is None      # overflow="raise": the generic check
+    assert cf.pow2_32_params(nf.format("e8m0"), "ieee", "raise", Rounding.STOCHASTIC) is None
+    # a signed format whose overflows differ in magnitude by sign (toward_positive: Inf and -max)
+    assert cf.pow2_32_params(nf.format("p3109_p1"), "ieee", "raise", Rounding.TOWARD_POSITIVE) is None
+    assert cf.pow2_32_params(nf.format("p3109_p1"), "saturate", "raise", Rounding.TOWARD_POSITIVE) is not None
+    # 2**emin = 2**-126 with a zero: float32 subnormals' tininess would differ by sign
+    assert cf.pow2_32_params(POW2[-4], "saturate", "raise", Rounding.TOWARD_NEGATIVE) is None
+    assert cf.pow2_32_params(POW2[-4], "saturate", "raise", Rounding.TOWARD_ZERO) is not None
 
 
-def _generic(x: np.ndarray, fmt, overflow: str) -> np.ndarray:
+def _generic(x: np.ndarray, fmt, overflow: str, mode=Rounding.NEAREST_EVEN) -> np.ndarray:
     """The bits of float32 x rounded by the generic kernel, in float64 where fmt is not
     float32-domain."""
     dom64 = not cf.float32_domain(fmt)
     flat = x.astype(np.float64) if dom64 else x
     out = np.empty_like(flat)
-    cf._run(flat, dom64, False, cf.kernel_params(fmt, dom64, Rounding.NEAREST_EVEN, overflow, "raise")[0], out,
-            None)
+    cf._run(flat, dom64, False, cf.kernel_params(fmt, dom64, mode, overflow, "raise")[0], out, None)
     return (out.astype(np.float32) if dom64 else out).view(np.uint32)
 
 
-def _generic_codes(x: np.ndarray, fmt, overflow: str) -> np.ndarray:
+def _generic_codes(x: np.ndarray, fmt, overflow: str, mode=Rounding.NEAREST_EVEN) -> np.ndarray:
     """The codes of x (float32 or float64) by the generic kernel."""
     dom64 = x.dtype == np.float64 or not cf.float32_domain(fmt)
     with np.errstate(invalid="ignore"):
         flat = x.astype(np.float64) if dom64 else x
     out = np.empty(x.size, code_dtype(fmt.bits))
-    cf._run(flat, dom64, True, cf.kernel_params(fmt, dom64, Rounding.NEAREST_EVEN, overflow, "raise")[1], out, None)
+    cf._run(flat, dom64, True, cf.kernel_params(fmt, dom64, mode, overflow, "raise")[1], out, None)
     return out
 
 
-def _check(x: np.ndarray, fmt, overflow: str) -> None:
+def _pairs(fmt):
+    """(mode, overflow) pairs the kernel takes for fmt: every deterministic mode, both policies."""
+    return [(mode, overflow) for mode in MODES for overflow in ("ieee", "saturate")
+            if cf.pow2_32_params(fmt, overflow, "raise", mode) is not None]
+
+
+def _check(x: np.ndarray, fmt, overflow: str, mode) -> None:
     """Values (``round_pow2_32``) and codes (``encode_pow2_32``) of float32 x, as the generic
     kernels give them, and the NaN count."""
-    q, cp = cf.pow2_32_params(fmt, overflow, "raise"), cf.fast_code32(fmt, overflow, "raise")
+    args, cp = cf.pow2_32_params(fmt, overflow, "raise", mode), cf.fast_code32(fmt, overflow, "raise")
     out, codes = np.empty_like(x), np.empty(x.size, code_dtype(fmt.bits))
-    nans = sum(run_chunked(kern.round_pow2_32, x.view(np.uint32), out.view(np.uint32), q))
-    want = _generic(x, fmt, overflow)
+    nans = sum(run_chunked(kern.round_pow2_32, x.view(np.uint32), out.view(np.uint32), *args))
+    want = _generic(x, fmt, overflow, mode)
     bad = np.flatnonzero(out.view(np.uint32) != want)
-    assert bad.size == 0, (fmt.name, overflow, [hex(b) for b in x.view(np.uint32)[bad[:5]]],
+    assert bad.size == 0, (fmt.name, overflow, mode.name, [hex(b) for b in x.view(np.uint32)[bad[:5]]],
                            [hex(b) for b in out.view(np.uint32)[bad[:5]]], [hex(b) for b in want[bad[:5]]])
     assert nans == np.count_nonzero(np.isnan(x))
-    assert sum(run_chunked(kern.encode_pow2_32, x.view(np.uint32), codes, q, cp)) == nans
-    np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow), err_msg=f"{fmt.name} {overflow}")
+    assert sum(run_chunked(kern.encode_pow2_32, x.view(np.uint32), codes, *args, cp)) == nans
+    np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow, mode),
+                                  err_msg=f"{fmt.name} {overflow} {mode.name}")
 
 
 def _edges() -> np.ndarray:
@@ -90,10 +104,10 @@ def _edges() -> np.ndarray:
 @pytest.mark.parametrize("fmt", POW2, ids=IDS)
 def test_sample_of_every_float32(fmt):
     """2**18 float32 bit patterns spread over all 2**32 (an odd stride meets every low-bit
-    pattern) and the edges of every binade, both overflow policies."""
+    pattern) and the edges of every binade, every deterministic mode, both overflow policies."""
     x = np.concatenate([np.arange(3, 1 << 32, 16411, dtype=np.uint64).astype(np.uint32).view(np.float32), _edges()])
-    for overflow in ("ieee", "saturate"):
-        _check(x, fmt, overflow)
+    for mode, overflow in _pairs(fmt):
+        _check(x, fmt, overflow, mode)
 
 
 @pytest.mark.slow
@@ -102,13 +116,13 @@ def test_every_float32(fmt):
     chunk = 1 << 26
     for offset in range(0, 1 << 32, chunk):
         x = np.arange(offset, offset + chunk, dtype=np.uint64).astype(np.uint32).view(np.float32)
-        for overflow in ("ieee", "saturate"):
-            _check(x, fmt, overflow)
+        for mode, overflow in _pairs(fmt):
+            _check(x, fmt, overflow, mode)
 
 
-def _reference_report(x: np.ndarray, y: np.ndarray, fmt):
+def _reference_report(x: np.ndarray, y: np.ndarray, fmt, mode=Rounding.NEAREST_EVEN):
     """The report of the float32 x cast to y from the counting pass after a cast."""
-    return counts.float_report(x, y, fmt, Rounding.NEAREST_EVEN, None)
+    return counts.float_report(x, y, fmt, mode, None)
 
 
 @pytest.mark.parametrize("fmt", POW2, ids=IDS)
@@ -128,34 +142,43 @@ def test_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
     nf.set_num_threads(threads)
     try:
         for x in data:
-            for overflow in ("ieee", "saturate"):
+            for mode, overflow in _pairs(fmt):
                 with mock.patch.object(report_kernels, "count_pow2_32", wraps=report_kernels.count_pow2_32) as spy:
-                    y, rep = nf.round(x, fmt, overflow=overflow, report=True)
+                    y, rep = nf.round(x, fmt, mode, overflow=overflow, report=True)
                 assert spy.called
-                np.testing.assert_array_equal(y.view(np.uint32), _generic(x, fmt, overflow))
-                want = _reference_report(x, y, fmt)
-                assert rep.as_dict() == want.as_dict(), (fmt.name, overflow)
-                assert rep.first == want.first, (fmt.name, overflow)
-                codes, coded = nf.encode(x, fmt, overflow=overflow, report=True)     # counted as it codes
-                np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
+                np.testing.assert_array_equal(y.view(np.uint32), _generic(x, fmt, overflow, mode))
+                want = _reference_report(x, y, fmt, mode)
+                assert rep.as_dict() == want.as_dict(), (fmt.name, overflow, mode.name)
+                assert rep.first == want.first, (fmt.name, overflow, mode.name)
+                codes, coded = nf.encode(x, fmt, mode, overflow=overflow, report=True)     # counted as it codes
+                np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow, mode))
                 assert (coded.as_dict(), coded.first) == (want.as_dict(), want.first)
     finally:
         nf.set_num_threads(old)
 
 
 def test_casts_take_the_kernel():
-    """nf.round of float32 takes it, nearest even only; float64 inputs and the other modes keep
-    the generic kernels, and agree. The ties go to the even code: 1.5 to 2 (code 128), 3 to
-    2 as well (4's code is 129)."""
+    """nf.round of float32 takes it in the deterministic modes; stochastic rounding and float64
+    inputs keep other kernels, and agree. Nearest even: the ties go to the even code, 1.5 to 2
+    (code 128), 3 to 2 as well (4's code is 129); below 2**-127 every mode gives 2**-127 (e8m0
+    has no zero); toward zero an overflow is the largest value; to odd 1.5 goes to 1 (code
+    127) and 3 to 4."""
     x = np.float32([-1, 0, 1, 1.4, 1.5, 3.0, 1e-40, 3e38, np.inf, np.nan, 2.0 ** -127, 2.0 ** -128])
     with mock.patch.object(kern, "round_pow2_32", wraps=kern.round_pow2_32) as spy:
         got = nf.round(x, "e8m0")
-        nf.round(x, "e8m0", "toward_zero")
+        zero = nf.round(x, "e8m0", "toward_zero")
+        odd = nf.round(x, "e8m0", "odd")
+        nf.round(x, "e8m0", "stochastic", seed=1)
         nf.round(x.astype(np.float64), "e8m0")
-    assert spy.call_count == 1
+    assert spy.call_count == 3
     want = np.float32([np.nan, np.nan, 1, 1, 2, 2, 2.0 ** -127, np.nan, np.nan, np.nan, 2.0 ** -127, 2.0 ** -127])
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, nf.round(x.astype(np.float64), "e8m0").astype(np.float32))
+    top = np.float32(2.0 ** 127)
+    np.testing.assert_array_equal(zero, [np.nan, np.nan, 1, 1, 1, 2, 2.0 ** -127, top, np.nan, np.nan, 2.0 ** -127,
+                                         2.0 ** -127])
+    np.testing.assert_array_equal(odd, [np.nan, np.nan, 1, 1, 1, 4, 2.0 ** -127, top, np.nan, np.nan, 2.0 ** -127,
+                                        2.0 ** -127])
 
 
 def _float64_edges() -> np.ndarray:
@@ -171,28 +194,29 @@ def _float64_edges() -> np.ndarray:
 
 @pytest.mark.parametrize("fmt", POW2, ids=IDS)
 def test_float64_through_float32_stand_ins(fmt):
-    """float64 x rounds (values, float64) as the float64 generic kernel rounds it, and counts
+    """float64 x rounds (values, float64) in every deterministic mode as the float64 generic
+    kernel rounds it, and counts
     as the counting pass after the cast, through the stand-ins: a float64 a step from a tie
     stands in as a float32 a step from it (rounded to odd), one beyond float32's range as its
     largest number (overflow either way), one below its smallest as that (tiny either way)."""
     rng = np.random.default_rng(2)
     x = np.concatenate([_float64_edges(), rng.standard_normal(40_000) * 2.0 ** rng.integers(-160, 140, 40_000),
                         rng.integers(0, 1 << 63, 40_000, dtype=np.int64).view(np.float64)])
-    for overflow in ("ieee", "saturate"):
+    for mode, overflow in _pairs(fmt):
         with mock.patch.object(kern, "round_pow2_odd64", wraps=kern.round_pow2_odd64) as spy:
-            y = nf.round(x, fmt, overflow=overflow)
+            y = nf.round(x, fmt, mode, overflow=overflow)
         assert spy.called and y.dtype == np.float64
         want = np.empty_like(x)
-        cf._run(x, True, False, cf.kernel_params(fmt, True, Rounding.NEAREST_EVEN, overflow, "raise")[0], want, None)
-        np.testing.assert_array_equal(y.view(np.uint64), want.view(np.uint64))
-        y2, rep = nf.round(x, fmt, overflow=overflow, report=True)
+        cf._run(x, True, False, cf.kernel_params(fmt, True, mode, overflow, "raise")[0], want, None)
+        np.testing.assert_array_equal(y.view(np.uint64), want.view(np.uint64), err_msg=f"{overflow} {mode.name}")
+        y2, rep = nf.round(x, fmt, mode, overflow=overflow, report=True)
         np.testing.assert_array_equal(y2.view(np.uint64), want.view(np.uint64))
-        ref = counts.float_report(x, want, fmt, Rounding.NEAREST_EVEN, None)
-        assert (rep.as_dict(), rep.first) == (ref.as_dict(), ref.first), (fmt.name, overflow)
+        ref = counts.float_report(x, want, fmt, mode, None)
+        assert (rep.as_dict(), rep.first) == (ref.as_dict(), ref.first), (fmt.name, overflow, mode.name)
         with mock.patch.object(kern, "encode_pow2_odd64", wraps=kern.encode_pow2_odd64) as spy:
-            codes = nf.encode(x, fmt, overflow=overflow)
+            codes = nf.encode(x, fmt, mode, overflow=overflow)
         assert spy.called
-        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
-        codes, coded = nf.encode(x, fmt, overflow=overflow, report=True)
-        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow))
-        assert (coded.as_dict(), coded.first) == (ref.as_dict(), ref.first), (fmt.name, overflow)
+        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow, mode))
+        codes, coded = nf.encode(x, fmt, mode, overflow=overflow, report=True)
+        np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow, mode))
+        assert (coded.as_dict(), coded.first) == (ref.as_dict(), ref.first), (fmt.name, overflow, mode.name)

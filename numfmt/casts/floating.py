@@ -206,47 +206,78 @@ def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negativ
 
 
 @functools.lru_cache(maxsize=None)
-def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str):
-    """The ``kernels.floating.Pow2Params`` of fmt (float32 inputs rounded to nearest even by
-    ``round_pow2_32``), or None where that kernel does not apply. It takes the formats without
-    fraction bits that have NaN and a normal value, whose values float32 holds, under overflow
-    "ieee" or "saturate": signed ones with a zero and 2**emin >= 2**-126 (p3109_p1), and
-    unsigned ones without a zero with 2**emin >= 2**-127 (e8m0, whose 2**-127 is a float32
-    subnormal: the small step's two values there)."""
+def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = Rounding.NEAREST_EVEN):
+    """(``kernels.floating.Pow2Params``, ``Mode32``, its ``mode_key``) of fmt in the deterministic
+    mode (float32 inputs rounded by ``round_pow2_32``), or None where that kernel does not apply. It takes
+    the formats without fraction bits that have NaN and a normal value, whose values float32
+    holds, under overflow "ieee" or "saturate": signed ones with a zero and 2**emin >= 2**-126
+    (p3109_p1), and unsigned ones without a zero with 2**emin >= 2**-127 (e8m0, whose 2**-127
+    is a float32 subnormal: the small step's two values there); signed ones only in the modes
+    whose overflow results of both signs have one magnitude (``kernels.report.count_pow2_32``
+    counts by the positive one), and at 2**emin = 2**-126 only in the modes that round both
+    signs alike (the float32 subnormals' tininess, ``Pow2Params.tiny_top``, is one number)."""
     if not (fmt.man_bits == 0 and fmt.has_nan and fmt.has_normals and fits_float32(fmt)
-            and overflow in ("ieee", "saturate") and nan in NAN_POLICIES):
+            and overflow in ("ieee", "saturate") and nan in NAN_POLICIES and mode in _DETERMINISTIC):
         return None
     zero_format = fmt.signed and fmt.zero and fmt.subnormals      # codes 0 and 1: zero and 2**emin
     if not (zero_format and fmt.emin >= -126 or not fmt.signed and not fmt.zero and fmt.emin >= -127):
         return None
-    p = kernel_params(fmt, False, Rounding.NEAREST_EVEN, overflow, nan)[0]
+    p = kernel_params(fmt, False, mode, overflow, nan)[0]
+    f = mode_flags(mode)
+    if fmt.signed and ((int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFF or fmt.emin <= -126 and f.away_pos != f.away_neg):
+        return None
 
     def bits(v: float) -> np.uint32:
         return np.array(v, np.float32).view(np.uint32)[()]
 
     normal = bits(2.0 ** fmt.emin)
-    if zero_format:     # below 2**emin: 0 or 2**emin, the tie 2**(emin - 1) to 0 (code 0)
+    if zero_format:     # below 2**emin: 0 or 2**emin, the tie 2**(emin - 1) to 0 (code 0) in nearest even
         small_top, mid, up, down = normal, bits(2.0 ** (fmt.emin - 1)), normal, np.uint32(0)
-    elif fmt.emin == -127:      # 2**-127 (code 0) below 2**-126, the tie 1.5 * 2**-127 to it; both clamp below
+    elif fmt.emin == -127:      # 2**-127 (code 0) below 2**-126, the tie 1.5 * 2**-127; both clamp below
         small_top, mid, up, down = bits(2.0 ** -126), bits(1.5 * 2.0 ** -127), bits(2.0 ** -126), normal
     else:                       # below 2**emin: 2**emin (the smallest value, code 0)
         small_top, mid, up, down = normal, np.uint32(0xFFFFFFFF), normal, normal
     tiny_top = np.uint32(0xFFFFFFFF)       # float32 subnormals all lie below 2**emin's rounding threshold
-    if fmt.emin <= -126:    # ... but for these: 0.75 * 2**emin, a tie going up where 2**emin's code is even
+    if fmt.emin <= -126:    # ... but for these: |x| in [2**(emin - 1), 2**emin) rounds up to 2**emin or down
         code_even = (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
-        tiny_top = np.uint32(bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even else 1))
-    return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
-                           np.uint32(not fmt.signed), *_finish32_fields(p))
+        if f.nearest:       # from 0.75 * 2**emin, the tie going up where 2**emin's code is even or ties go away
+            tiny_top = np.uint32(bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even or not f.ties_even else 1))
+        elif f.away_pos or f.odd and not code_even:     # from above 2**(emin - 1)
+            tiny_top = np.uint32(bits(2.0 ** (fmt.emin - 1)) + 1)
+        else:               # from 2**emin
+            tiny_top = normal
+    m = kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)), _u32(p.inf0),
+                    _u32(p.inf1))
+    return (kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
+                            np.uint32(not fmt.signed), *_finish32_fields(p)), m, kern.mode_key(m))
+
+
+_DETERMINISTIC = tuple(m for m in Rounding if m != Rounding.STOCHASTIC)
 
 
 def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
-                 want_code: bool):
+                 want_code: bool, counted: bool = False):
     """``pow2_32_params`` where ``round_pow2_32`` does this cast (values or codes, ``encode_pow2_32``,
     of float32 x, or of float64 x through stand-ins: ``round_pow2_odd64``, ``encode_pow2_odd64``;
-    nearest even), else None."""
-    if stochastic is not None or mode != Rounding.NEAREST_EVEN or x.dtype not in (np.float32, np.float64):
+    the deterministic modes), else None. A float64 x ``counted`` (report=True) takes the
+    stand-ins only where float32's largest number overflows fmt in the mode: beyond float32's
+    range x stands in as that number, which rounds to x's value, but overflows only so."""
+    if stochastic is not None or x.dtype not in (np.float32, np.float64):
         return None
-    return pow2_32_params(fmt, overflow, nan)
+    if counted and x.dtype == np.float64 and not _largest_float32_overflows(fmt, mode, overflow):
+        return None
+    return pow2_32_params(fmt, overflow, nan, mode)
+
+
+@functools.lru_cache(maxsize=None)
+def _largest_float32_overflows(fmt: FloatFormat, mode: Rounding, overflow: str) -> bool:
+    """Whether +-FLT_MAX (+ only for an unsigned fmt) overflow fmt in the deterministic mode, by
+    the generic kernel's overflow="raise" marks."""
+    top = np.finfo(np.float32).max
+    x = np.array([top, -top] if fmt.signed else [top], np.float64)
+    marked = np.empty_like(x)
+    _run(x, True, False, kernel_params(fmt, True, mode, "raise", "ml_dtypes")[0], marked, None)
+    return bool((marked.view(np.int64) == overflow_mark(True)).all())
 
 
 def _check_domain(x: np.ndarray, fmt: FloatFormat, nan: str, nans: int | None = None) -> None:
@@ -427,7 +458,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code)
+    pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code, count is not None)
     if pow2 is not None:
         flat = kernel_input(x, x.dtype)
         out = np.empty(x.size, code_dtype(fmt.bits) if want_code else x.dtype)
@@ -435,7 +466,7 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
         kernels = (kern.encode_pow2_32, kern.encode_pow2_odd64) if want_code else (kern.round_pow2_32,
                                                                                    kern.round_pow2_odd64)
         nans = count(flat, out, pow2, None, None, *code) if count is not None else _fast_nans(*kernels, flat, out,
-                                                                                               pow2, *code)
+                                                                                               *pow2, *code)
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)

@@ -263,13 +263,14 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
-        if isinstance(p, float_kernels.Pow2Params):       # (``floating.pow2_32_cast``)
-            normal = p.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
-            lim32 = (p.max_bits, normal if p.invalid else kern.NEVER32, normal, normal, normal)
-            saturated, invalid = _overflow_kind(p.ovf0, p)
-            derive = (saturated, np.int64(p.invalid), invalid, np.int64(0))
+        if isinstance(p[0], float_kernels.Pow2Params):       # (``floating.pow2_32_cast``: q, m)
+            q = p[0]
+            normal = q.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
+            lim32 = (q.max_bits, normal if q.invalid else kern.NEVER32, normal, normal, normal)
+            saturated, invalid = _overflow_kind(q.ovf0, q)
+            derive = (saturated, np.int64(q.invalid), invalid, np.int64(0))
             counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat), floating.fast_lanes(out),
-                                              p, derive, lim32, cp, pass_start=True)))
+                                              *p, derive, lim32, cp, pass_start=True)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         directed = isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params)
         if directed or isinstance(p, float_kernels.Fast32Params):     # rounded and counted in uint32 lanes

@@ -1091,6 +1091,33 @@ class Mode32(NamedTuple):
     inf1: np.uint32
 
 
+def constant_mode(m, key):
+    """m (a ``Mode32``) with its five flags those of ``mode_key``'s key, constants of the
+    compiled code (the overload below); run as Python (NUMBA_DISABLE_JIT), m itself, whose
+    flags they are."""
+    return m
+
+
+@nb.extending.overload(constant_mode, inline="always")
+def _constant_mode_for(m, key):
+    """``constant_mode`` for the key's type: its length gives the flags."""
+    bits = len(key.types) - 1
+    nearest, ties_even, away_pos, away_neg, odd = ((bits >> i) & 1 for i in range(5))
+
+    def constant(m, key):
+        return Mode32(U32(nearest), U32(ties_even), U32(away_pos), U32(away_neg), U32(odd), m.inf0, m.inf1)
+    return constant
+
+
+def mode_key(m) -> tuple:
+    """The five flags of the ``Mode32`` m as a type: a tuple of Nones, one more than the flags
+    packed in an int (bit i: field i), whose length the kernels that take it compile in
+    (``kernels.report.count_directed32``, ``round_pow2_32``, ...). (A
+    literal int would do it too, but Numba's dispatcher retries the non-literal type on every
+    call first: 3 ms a call.)"""
+    return (None,) * (sum(int(v) << i for i, v in enumerate(m[:5])) + 1)
+
+
 @inner_inline
 def grid32(a, p):
     """(base, step, small) of the float32 magnitude bits a (p: ``Fast32Params``): base the bits of
@@ -1146,15 +1173,16 @@ def directed_grid32(b, p, m):
     return U32(U32(a + directed_bias(p.lsb, U32(U32(a & p.lsb) != U32(0)), away, m)) & p.keep)
 
 
-# ---- formats without fraction bits (e8m0, p3109_p1): float32 inputs to nearest even in uint32 lanes ----
+# ---- formats without fraction bits (e8m0, p3109_p1): float32 inputs in every deterministic mode, uint32 lanes ----
 class Pow2Params(NamedTuple):
-    """The numbers of ``pow2_32_one`` (np.uint32), built by ``numfmt.casts.floating.pow2_32_params``;
-    the last six are ``Fast32Params``' (``_finish32``)."""
+    """The numbers of ``pow2_32_one`` (np.uint32) for one deterministic mode, built by
+    ``numfmt.casts.floating.pow2_32_params``; the last six are ``Fast32Params``' (``_finish32``:
+    the mode's overflow results)."""
     flip: np.uint32         # the code parity of 2**e less the parity of its float32 exponent field (0 / 1)
-    small_top: np.uint32    # |x| bits below it round to up if above mid, else to down
-    mid: np.uint32
+    small_top: np.uint32    # |x| bits below it round to up or to down (``_pow2_small32``)
+    mid: np.uint32          # the midpoint of down and up (0xFFFFFFFF where they are one value)
     up: np.uint32
-    down: np.uint32
+    down: np.uint32         # the smallest value, or zero: code 0 (even) either way
     tiny_top: np.uint32     # a float32 subnormal |x| rounds to 2**emin or more with an unbounded exponent iff >= it
     normal_bits: np.uint32  # bits of 2**emin
     invalid: np.uint32      # 1: negatives (-0 too) and zeros give NaN (unsigned formats without a zero)
@@ -1167,23 +1195,46 @@ class Pow2Params(NamedTuple):
 
 
 @inner_inline
-def pow2_grid32(a, q):
-    """The float32 magnitude bits a rounded to the nearest power of two, ties to the even code
-    (q: ``Pow2Params``), for a float32 normal a: the carry of |x| + 2**22 - 1 + (the code's
-    last bit) into the exponent field. NaN bits carry into bit 31: above every largest value."""
-    return U32(U32(a + U32(U32(0x3FFFFF) + U32(U32(U32(a >> U32(23)) ^ q.flip) & U32(1)))) & U32(0xFF800000))
+def pow2_grid32(a, away, q, m):
+    """The float32 magnitude bits a, a float32 normal, rounded to a power of two in the mode m
+    (``Mode32``; away: whether m rounds this sign's magnitudes up; q: ``Pow2Params``):
+    ``directed_bias`` of the binade's step 2**23 and the code's last bit, carried into the
+    exponent field (nearest even: a + 2**22 - 1 + that bit). NaN bits carry into bit 31:
+    above every largest value."""
+    lsb = U32(U32(U32(a >> U32(23)) ^ q.flip) & U32(1))
+    return U32(U32(a + directed_bias(U32(0x00800000), lsb, away, m)) & U32(0xFF800000))
 
 
 @inner_inline
-def pow2_32_one(b, q):
-    """The float32 bits b (uint32) rounded to nearest even to a format without fraction bits
-    (q: ``Pow2Params``): ``pow2_grid32`` in the float32 normal binades, below small_top the
-    one or two values there, then overflow, Inf, NaN and the sign as ``_finish32``; negatives
-    and zeros into an unsigned format without a zero give its NaN."""
+def _pow2_small32(a, away, q, m):
+    """The magnitude bits a below q.small_top rounded in the mode m: q.down or q.up, up where a
+    lies above down and m rounds it up (a nearest mode: above mid, or at mid away from zero,
+    down's code being even; the others: away, or to odd, up's code being odd); below down
+    (e8m0's float32 subnormals under its smallest value 2**-127) down in every mode."""
+    inside = a > q.down
+    up = ((a > q.mid) | ((a == q.mid) & (away != U32(0)))) if m.nearest else (inside & (U32(away | m.odd) != U32(0)))
+    return q.up if up else q.down
+
+
+@inner_inline
+def _pow2_away(b, a, m):
+    """Whether the mode m rounds the magnitudes of b's sign (a = |b|) up."""
+    return m.away_neg if U32(b ^ a) != U32(0) else m.away_pos
+
+
+@inner_inline
+def pow2_32_one(b, q, m):
+    """The float32 bits b (uint32) rounded in the deterministic mode m (``Mode32``) to a format
+    without fraction bits (q: ``Pow2Params``): ``pow2_grid32`` in the float32 normal binades,
+    below small_top the one or two values there (``_pow2_small32``), then overflow, NaN and the
+    sign as ``_finish32``, Inf as m gives it; negatives and zeros into an unsigned format
+    without a zero give its NaN."""
     a = U32(b & U32(0x7FFFFFFF))
     sign = U32(b ^ a)
-    r = (q.up if a > q.mid else q.down) if a < q.small_top else pow2_grid32(a, q)
-    return q.nan0 if pow2_invalid(b, a, q) else _finish32(a, sign, r, q)
+    away = _pow2_away(b, a, m)
+    r = _pow2_small32(a, away, q, m) if a < q.small_top else pow2_grid32(a, away, q, m)
+    res = (m.inf1 if sign != U32(0) else m.inf0) if a == U32(0x7F800000) else _finish32(a, sign, r, q)
+    return q.nan0 if pow2_invalid(b, a, q) else res
 
 
 @inner_inline
@@ -1194,22 +1245,25 @@ def pow2_invalid(b, a, q):
 
 
 @inner_inline
-def pow2_unbounded32(b, q):
+def pow2_unbounded32(b, q, m):
     """The magnitude of the float32 bits b rounded as ``pow2_32_one`` rounds it with an
     unbounded exponent range, as far as the report's tininess and overflow go by it: below
-    float32's normal range 2**emin or 0 (q.tiny_top), else ``pow2_grid32``; an invalid input's
-    2**emin (it neither overflows nor is tiny: ``kernels.report._bounds``)."""
+    float32's normal range 2**emin or 0 (q.tiny_top, the mode's), else ``pow2_grid32``; an
+    invalid input's 2**emin (it neither overflows nor is tiny: ``kernels.report._bounds``)."""
     a = U32(b & U32(0x7FFFFFFF))
-    r = (q.normal_bits if a >= q.tiny_top else U32(0)) if a < U32(0x00800000) else pow2_grid32(a, q)
+    r = (q.normal_bits if a >= q.tiny_top else U32(0)) if a < U32(0x00800000) else \
+        pow2_grid32(a, _pow2_away(b, a, m), q, m)
     return q.normal_bits if pow2_invalid(b, a, q) else r
 
 
 @nb.njit(cache=True, nogil=True)
-def round_pow2_32(x_bits, out_bits, q):
-    """``round_bits32`` of formats without fraction bits (``pow2_32_one``; q: ``Pow2Params``), float32
-    in and out as uint32 bits, where the generic kernels round in float64 (e8m0) or int64
-    lanes; returns the number of NaN inputs (``_step_loop``)."""
-    return _step_loop(x_bits, out_bits, pow2_32_one, (q,))
+def round_pow2_32(x_bits, out_bits, q, m, key):
+    """``round_bits32`` of formats without fraction bits (``pow2_32_one``; q: ``Pow2Params``, m:
+    ``Mode32``, its flags compiled in by key, ``mode_key(m)``: a kernel per mode, whose loop
+    vectorizes as nearest even's alone did, where m's flags read at run time took twice its
+    time), float32 in and out as uint32 bits, where the generic kernels round in float64
+    (e8m0) or int64 lanes; returns the number of NaN inputs (``_step_loop``)."""
+    return _step_loop(x_bits, out_bits, pow2_32_one, (q, constant_mode(m, key)))
 
 
 @inner_inline
@@ -1226,31 +1280,32 @@ def pow2_code32(o, q, cp):
 
 
 @inner_inline
-def _pow2_encoded(b, q, cp):
+def _pow2_encoded(b, q, m, cp):
     """The code of the float32 bits b rounded by ``pow2_32_one``."""
-    return pow2_code32(pow2_32_one(b, q), q, cp)
+    return pow2_code32(pow2_32_one(b, q, m), q, cp)
 
 
 @nb.njit(cache=True, nogil=True)
-def encode_pow2_32(x_bits, codes, q, cp):
+def encode_pow2_32(x_bits, codes, q, m, key, cp):
     """``round_pow2_32``'s rounding as codes (``pow2_code32``; cp: ``Code32``) in the same loop;
     returns the number of NaN inputs."""
-    return _step_loop(x_bits, codes, _pow2_encoded, (q, cp))
+    return _step_loop(x_bits, codes, _pow2_encoded, (q, constant_mode(m, key), cp))
 
 
 @nb.njit(cache=True, nogil=True)
-def encode_pow2_odd64(x, codes, q, cp):
+def encode_pow2_odd64(x, codes, q, m, key, cp):
     """``encode_pow2_32`` of float64 x through float32 stand-ins (``round_pow2_odd64``)."""
-    return _stand_in_loop(x, codes, _pow2_encoded, (q, cp))
+    return _stand_in_loop(x, codes, _pow2_encoded, (q, constant_mode(m, key), cp))
 
 
 @nb.njit(cache=True, nogil=True)
-def round_pow2_odd64(x, out, q):
+def round_pow2_odd64(x, out, q, m, key):
     """``round_pow2_32`` of float64 x into float64 out through float32 stand-ins rounded to odd
-    (``_stand_in_loop``): with 24 bits a stand-in rounds as x does (a power of two is a
-    stand-in only where it is x), a magnitude beyond float32's range as FLT_MAX overflows as
-    x does (it rounds to 2**128)."""
-    return _stand_in_loop(x, out, pow2_32_one, (q,))
+    (``_stand_in_loop``): with 24 bits a stand-in rounds as x does in every deterministic mode
+    (a stand-in lies in x's binade, and is a power of two only where it is x), a magnitude
+    beyond float32's range as FLT_MAX overflows as x does (or rounds to the largest value as
+    x does), a nonzero one below its smallest as 2**-149 rounds as x does."""
+    return _stand_in_loop(x, out, pow2_32_one, (q, constant_mode(m, key)))
 
 
 # ---- stochastic rounding (sr_rule="add") of every range but NaN, branch-free (round_sr_add32) ----

@@ -40,7 +40,8 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        directed_grid32, nearest32_one, nearest_grid32, same_range32_one, same_range32_params,
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
-                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, Mode32)
+                       same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, constant_mode,
+                       mode_key)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -1028,31 +1029,6 @@ def _directed_tile32(c, xs, outs, start, lim32, k, p, m, by_sign):
     return counts
 
 
-def _constant_mode(m, key):
-    """m (a ``Mode32``) with its five flags those of ``mode_key``'s key, constants of the
-    compiled code. (Compiled only: the overload below.)"""
-    raise NotImplementedError("compiled code only")
-
-
-@nb.extending.overload(_constant_mode, inline="always")
-def _constant_mode_for(m, key):
-    """``_constant_mode`` for the key's type: its length gives the flags."""
-    bits = len(key.types) - 1
-    nearest, ties_even, away_pos, away_neg, odd = ((bits >> i) & 1 for i in range(5))
-
-    def constant(m, key):
-        return Mode32(U32(nearest), U32(ties_even), U32(away_pos), U32(away_neg), U32(odd), m.inf0, m.inf1)
-    return constant
-
-
-def mode_key(m) -> tuple:
-    """The five flags of the ``Mode32`` m as a type: a tuple of Nones, one more than the flags
-    packed in an int (bit i: field i), whose length ``count_directed32`` compiles in. (A
-    literal int would do it too, but Numba's dispatcher retries the non-literal type on every
-    call first: 3 ms a call.)"""
-    return (None,) * (sum(int(v) << i for i, v in enumerate(m[:5])) + 1)
-
-
 @kernel(cache=True, nogil=True)
 def count_directed32(x_bits, out, start, p, m, k, by_sign, cp, key):
     """``floating.round_directed32`` (uint32 bits in and out; p, m: ``casts.floating.
@@ -1062,26 +1038,26 @@ def count_directed32(x_bits, out, start, p, m, k, by_sign, cp, key):
     -> 0.64 ms for e2m1), against ``round_count``'s int64 kernel (encode: a counting pass
     after the cast). The mode's flags (key: ``mode_key(m)``) are compiled in, a kernel per
     mode: the loop is too large for LLVM to unswitch on them, and branched on them."""
-    m = _constant_mode(m, key)
+    m = constant_mode(m, key)
     lim32 = _float_lim32(p)
     return _count32(x_bits, out, start, lim32, _directed_step, (p, m), _directed_tile32, (lim32, k, p, m, by_sign),
                     code32, p, cp, CODE_TILE)
 
 
 @inner_inline
-def _pow2_step(b, index, q):
+def _pow2_step(b, index, q, m):
     """(``pow2_32_one``, ``pow2_unbounded32``, b not finite): ``_tile32``'s step of
     ``count_pow2_32``."""
-    return pow2_32_one(b, q), pow2_unbounded32(b, q), U32(b & MAG32) >= INF32
+    return pow2_32_one(b, q, m), pow2_unbounded32(b, q, m), U32(b & MAG32) >= INF32
 
 
 @inner_inline
-def _pow2_tile32(c, xs, outs, start, lim32, k, q):
+def _pow2_tile32(c, xs, outs, start, lim32, k, q, m):
     """``_tile32`` of ``_pow2_step``, then, for an unsigned format without a zero (q.invalid),
     its finite invalid inputs (negatives, zeros: ``pow2_32_one`` gives NaN) moved from inexact
     (``_lean32`` counted o != b of the nonzero ones; nothing else: their unbounded rounding is
     2**emin) to invalid, counted in a pass of their own over the tile."""
-    counts = _tile32(c, xs, outs, start, lim32, k, _pow2_step, _own_result, (q,), None, None, None)
+    counts = _tile32(c, xs, outs, start, lim32, k, _pow2_step, _own_result, (q, m), None, None, None)
     if q.invalid:
         wide_vectors()
         nonzero = invalid = U32(0)
@@ -1097,12 +1073,15 @@ def _pow2_tile32(c, xs, outs, start, lim32, k, q):
 
 
 @kernel(cache=True, nogil=True)
-def count_pow2_32(x_bits, out, start, q, k, lim32, cp):
-    """``floating.round_pow2_32`` (uint32 bits in and out; q: ``Pow2Params``) counting as it
-    goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``, lim32 as ``_cases32``): the counts
-    and first indices. With cp (a ``Code32``, else None) out is the codes (``pow2_code32``)."""
-    return _count32(x_bits, out, start, lim32, _pow2_step, (q,), _pow2_tile32, (lim32, k, q), pow2_code32, q, cp,
-                    CODE_TILE)
+def count_pow2_32(x_bits, out, start, q, m, key, k, lim32, cp):
+    """``floating.round_pow2_32`` (uint32 bits in and out; q, m, key: ``casts.floating.
+    pow2_32_params``') counting as it goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``,
+    of q.ovf0: the overflow results of both signs have one magnitude there; lim32 as
+    ``_cases32``): the counts and first indices. With cp (a ``Code32``, else None) out is the
+    codes (``pow2_code32``)."""
+    m = constant_mode(m, key)
+    return _count32(x_bits, out, start, lim32, _pow2_step, (q, m), _pow2_tile32, (lim32, k, q, m), pow2_code32, q,
+                    cp, CODE_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
