@@ -220,3 +220,37 @@ def test_float64_through_float32_stand_ins(fmt):
         codes, coded = nf.encode(x, fmt, mode, overflow=overflow, report=True)
         np.testing.assert_array_equal(codes, _generic_codes(x, fmt, overflow, mode))
         assert (coded.as_dict(), coded.first) == (ref.as_dict(), ref.first), (fmt.name, overflow, mode.name)
+
+
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+def test_stochastic_rounding_as_the_generic_kernel(fmt):
+    """Seeded stochastic rounding of float32 (sr_rule "add", 1 to 32 random bits: 1, 7, 32) by
+    ``round_pow2_sr32`` (values and codes, seeded and given bits, a start past 0) gives the
+    float64 generic kernel's results on the same random bits, element for element: the bit
+    patterns of ``test_sample_of_every_float32`` and e8m0's small step, 2**-127 to 2**-126,
+    whose fraction is that of 2**-127 (22 bits), not of the float32 binade."""
+    rng = np.random.default_rng(3)
+    small = (np.uint32(0x400000) + rng.integers(0, 1 << 22, 4000).astype(np.uint32)).view(np.float32)
+    x = np.concatenate([np.arange(3, 1 << 32, 65537, dtype=np.uint64).astype(np.uint32).view(np.float32), _edges(),
+                        small])
+    with np.errstate(invalid="ignore"):
+        x64 = x.astype(np.float64)
+    for overflow in ("ieee", "saturate"):
+        for k in (1, 7, 32):
+            with mock.patch.object(kern, "round_pow2_sr32", wraps=kern.round_pow2_sr32) as spy:
+                got = nf.round(x, fmt, "stochastic", seed=11, sr_bits=k, overflow=overflow)
+                codes = nf.encode(x, fmt, "stochastic", seed=11, sr_bits=k, overflow=overflow)
+            assert spy.call_count == 2
+            want = nf.round(x64, fmt, "stochastic", seed=11, sr_bits=k, overflow=overflow).astype(np.float32)
+            np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=f"{overflow} {k}")
+            np.testing.assert_array_equal(codes, nf.encode(x64, fmt, "stochastic", seed=11, sr_bits=k,
+                                                           overflow=overflow))
+        bits = rng.integers(0, 1 << 7, x.size)
+        got = nf.round(x, fmt, "stochastic", sr_bits=7, random_bits=bits, overflow=overflow)
+        want = nf.round(x64, fmt, "stochastic", sr_bits=7, random_bits=bits, overflow=overflow)
+        np.testing.assert_array_equal(got.view(np.uint32), want.astype(np.float32).view(np.uint32))
+    # a part of a larger array (a dask chunk, a thread's chunk) draws the numbers from its start on
+    q, scale = cf.pow2_sr32_params(fmt, "ieee", "raise")
+    part = np.empty(x.size - 1000, np.uint32)
+    kern.round_pow2_sr32(x[1000:].view(np.uint32), part, 1000, None, np.uint64(5), q, scale, np.int64(32), None)
+    np.testing.assert_array_equal(part, nf.round(x, fmt, "stochastic", seed=5).view(np.uint32)[1000:])

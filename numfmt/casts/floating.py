@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 
@@ -205,51 +206,92 @@ def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negativ
                                  f"{fmt.name} has no NaN to map them to")
 
 
-@functools.lru_cache(maxsize=None)
-def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = Rounding.NEAREST_EVEN):
-    """(``kernels.floating.Pow2Params``, ``Mode32``, its ``mode_key``) of fmt in the deterministic
-    mode (float32 inputs rounded by ``round_pow2_32``), or None where that kernel does not apply. It takes
-    the formats without fraction bits that have NaN and a normal value, whose values float32
-    holds, under overflow "ieee" or "saturate": signed ones with a zero and 2**emin >= 2**-126
-    (p3109_p1), and unsigned ones without a zero with 2**emin >= 2**-127 (e8m0, whose 2**-127
-    is a float32 subnormal: the small step's two values there); signed ones only in the modes
-    whose overflow results of both signs have one magnitude (``kernels.report.count_pow2_32``
-    counts by the positive one), and at 2**emin = 2**-126 only in the modes that round both
-    signs alike (the float32 subnormals' tininess, ``Pow2Params.tiny_top``, is one number)."""
+def _pow2_bits(v: float) -> np.uint32:
+    """The float32 bits of v."""
+    return np.array(v, np.float32).view(np.uint32)[()]
+
+
+def _pow2_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding):
+    """(``kernels.floating.Pow2Params`` of fmt with mode's overflow results (tiny_top: the
+    nearest-even one), ``kernel_params``' float32 bits parameters), or None where the
+    float32 kernels of formats without fraction bits do not take fmt: those that have NaN and
+    a normal value, whose values float32 holds, under overflow "ieee" or "saturate": signed
+    ones with a zero and 2**emin >= 2**-126 (p3109_p1), and unsigned ones without a zero with
+    2**emin >= 2**-127 (e8m0, whose 2**-127 is a float32 subnormal: the small step's two
+    values there)."""
     if not (fmt.man_bits == 0 and fmt.has_nan and fmt.has_normals and fits_float32(fmt)
-            and overflow in ("ieee", "saturate") and nan in NAN_POLICIES and mode in _DETERMINISTIC):
+            and overflow in ("ieee", "saturate") and nan in NAN_POLICIES):
         return None
     zero_format = fmt.signed and fmt.zero and fmt.subnormals      # codes 0 and 1: zero and 2**emin
     if not (zero_format and fmt.emin >= -126 or not fmt.signed and not fmt.zero and fmt.emin >= -127):
         return None
     p = kernel_params(fmt, False, mode, overflow, nan)[0]
-    f = mode_flags(mode)
-    if fmt.signed and ((int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFF or fmt.emin <= -126 and f.away_pos != f.away_neg):
-        return None
-
-    def bits(v: float) -> np.uint32:
-        return np.array(v, np.float32).view(np.uint32)[()]
-
-    normal = bits(2.0 ** fmt.emin)
+    normal = _pow2_bits(2.0 ** fmt.emin)
     if zero_format:     # below 2**emin: 0 or 2**emin, the tie 2**(emin - 1) to 0 (code 0) in nearest even
-        small_top, mid, up, down = normal, bits(2.0 ** (fmt.emin - 1)), normal, np.uint32(0)
+        small_top, mid, up, down = normal, _pow2_bits(2.0 ** (fmt.emin - 1)), normal, np.uint32(0)
     elif fmt.emin == -127:      # 2**-127 (code 0) below 2**-126, the tie 1.5 * 2**-127; both clamp below
-        small_top, mid, up, down = bits(2.0 ** -126), bits(1.5 * 2.0 ** -127), bits(2.0 ** -126), normal
+        small_top, mid, up, down = _pow2_bits(2.0 ** -126), _pow2_bits(1.5 * 2.0 ** -127), _pow2_bits(2.0 ** -126), \
+            normal
     else:                       # below 2**emin: 2**emin (the smallest value, code 0)
         small_top, mid, up, down = normal, np.uint32(0xFFFFFFFF), normal, normal
     tiny_top = np.uint32(0xFFFFFFFF)       # float32 subnormals all lie below 2**emin's rounding threshold
-    if fmt.emin <= -126:    # ... but for these: |x| in [2**(emin - 1), 2**emin) rounds up to 2**emin or down
-        code_even = (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
-        if f.nearest:       # from 0.75 * 2**emin, the tie going up where 2**emin's code is even or ties go away
-            tiny_top = np.uint32(bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even or not f.ties_even else 1))
-        elif f.away_pos or f.odd and not code_even:     # from above 2**(emin - 1)
-            tiny_top = np.uint32(bits(2.0 ** (fmt.emin - 1)) + 1)
-        else:               # from 2**emin
-            tiny_top = normal
+    if fmt.emin <= -126:    # ... but for these, nearest even: from 0.75 * 2**emin (the tie up where 2**emin's code is even)
+        tiny_top = np.uint32(_pow2_bits(0.75 * 2.0 ** fmt.emin) + (0 if _code_even(fmt, p) else 1))
+    return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
+                           np.uint32(not fmt.signed), *_finish32_fields(p)), p
+
+
+def _code_even(fmt: FloatFormat, p) -> bool:
+    """Whether the code of 2**emin is even (p: ``kernel_params``' bits parameters)."""
+    return (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
+
+
+@functools.lru_cache(maxsize=None)
+def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = Rounding.NEAREST_EVEN):
+    """(``kernels.floating.Pow2Params``, ``Mode32``, its ``mode_key``) of fmt in the
+    deterministic mode (float32 inputs rounded by ``round_pow2_32``), or None where that
+    kernel does not apply: the formats of ``_pow2_params``, signed ones only in the modes
+    whose overflow results of both signs have one magnitude (``kernels.report.count_pow2_32``
+    counts by the positive one), and at 2**emin = 2**-126 only in the modes that round both
+    signs alike (the float32 subnormals' tininess, ``Pow2Params.tiny_top``, is one number)."""
+    made = _pow2_params(fmt, overflow, nan, mode) if mode in _DETERMINISTIC else None
+    if made is None:
+        return None
+    q, p = made
+    f = mode_flags(mode)
+    if fmt.signed and ((int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFF or fmt.emin <= -126 and f.away_pos != f.away_neg):
+        return None
+    if fmt.emin <= -126 and not f.nearest:      # |x| in [2**(emin - 1), 2**emin) rounds up to 2**emin or down
+        up = f.away_pos or f.odd and not _code_even(fmt, p)
+        q = q._replace(tiny_top=np.uint32(_pow2_bits(2.0 ** (fmt.emin - 1)) + 1) if up else q.normal_bits)
+    elif fmt.emin <= -126 and not f.ties_even:      # nearest away: the tie goes up
+        q = q._replace(tiny_top=_pow2_bits(0.75 * 2.0 ** fmt.emin))
     m = kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)), _u32(p.inf0),
                     _u32(p.inf1))
-    return (kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
-                            np.uint32(not fmt.signed), *_finish32_fields(p)), m, kern.mode_key(m))
+    return q, m, kern.mode_key(m)
+
+
+@functools.lru_cache(maxsize=None)
+def pow2_sr32_params(fmt: FloatFormat, overflow: str, nan: str):
+    """(``kernels.floating.Pow2Params`` of the stochastic mode, the lift of its small step:
+    118 + log2(up - down), int32) of ``round_pow2_sr32`` for fmt, or None where it does not
+    take fmt (``_pow2_params``)."""
+    made = _pow2_params(fmt, overflow, nan, Rounding.STOCHASTIC)
+    if made is None:
+        return None
+    q = made[0]
+    step = Fraction(float(np.uint32(q.up).view(np.float32))) - Fraction(float(np.uint32(q.down).view(np.float32)))
+    return q, np.int32(118 + (step.numerator.bit_length() - step.denominator.bit_length() if step else 0))
+
+
+def pow2_sr32_cast(x: np.ndarray, fmt: FloatFormat, overflow: str, nan: str, stochastic):
+    """``pow2_sr32_params`` where ``round_pow2_sr32`` does this cast: float32 x, seeded or given
+    random bits, sr_rule "add", at most 32 of them (the discarded fraction's bits beyond 32 are
+    not read); else None."""
+    if stochastic is None or x.dtype != np.float32:
+        return None
+    _, sr_bits, sr_rule, _ = stochastic
+    return pow2_sr32_params(fmt, overflow, nan) if sr_rule == "add" and sr_bits <= 32 else None
 
 
 _DETERMINISTIC = tuple(m for m in Rounding if m != Rounding.STOCHASTIC)
@@ -467,6 +509,17 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                                                                                    kern.round_pow2_odd64)
         nans = count(flat, out, pow2, None, None, *code) if count is not None else _fast_nans(*kernels, flat, out,
                                                                                                *pow2, *code)
+        _check_domain(x, fmt, nan, nans)
+        return out.reshape(x.shape)
+    pow2_sr = pow2_sr32_cast(x, fmt, overflow, nan, stochastic) if count is None else None
+    if pow2_sr is not None:
+        seed, sr_bits, _, rand = stochastic
+        out = np.empty(x.size, code_dtype(fmt.bits) if want_code else np.float32)
+        nans = sum(run_chunked(kern.round_pow2_sr32, kernel_input(x, np.float32).view(np.uint32),
+                               out if want_code else out.view(np.uint32), given_bits(kernel_random_bits(rand)),
+                               np.uint64(seed), *pow2_sr, np.int64(sr_bits),
+                               fast_code32(fmt, overflow, nan) if want_code else None,
+                               pass_start=True, offset=stochastic.start))
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)
