@@ -37,6 +37,27 @@ def test_every_code_round_trips(name):
     assert values.min() == fmt.info.min and values.max() == fmt.info.max
 
 
+@pytest.mark.parametrize("fmt", [nf.format("int8"), nf.format("uint4"), nf.FixedFormat(12, 4), nf.FixedFormat(3, 64),
+                                 nf.FixedFormat(24, 23), nf.FixedFormat(20, 64, signed=False), nf.FixedFormat(32, 31)],
+                         ids=str)
+def test_decode_equals_the_exact_values(fmt):
+    """decode gives k * 2**-frac_bits, k the two's-complement integer of the code, rounded once
+    to the dtype (exact fractions), from codes of any integer dtype: every code (a sample of
+    the wide ones), into float32 and float64; the smallest scales (2**-64: the float32
+    product of a 24-bit k is a subnormal there) included."""
+    rng = np.random.default_rng(4)
+    n = 1 << fmt.bits
+    codes = np.arange(n) if fmt.bits <= 16 else np.concatenate([rng.integers(0, n, 20000), [0, 1, n - 1, n // 2]])
+    k = np.where(codes > fmt.max_int, codes - n, codes) if fmt.signed else codes
+    exact = np.array([float(Fraction(int(v), 2 ** fmt.frac_bits)) for v in k])   # (float64 holds each)
+    for dtype in (np.float32, np.float64) if fmt.bits <= 24 else (np.float64,):
+        want = exact.astype(dtype)      # one rounding of the exact value
+        for code_type in (np.uint64, np.int64, np.uint32):
+            got = nf.decode(codes.astype(code_type), fmt, dtype=dtype)
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8), err_msg=f"{dtype} {code_type}")
+
+
 @pytest.mark.parametrize("name,mode", ci_grid(FORMATS, ["nearest_even", "nearest_away", "toward_zero",
                                                        "toward_positive", "toward_negative", "odd"], k=20))
 def test_rounding_equals_exact_reference(name, mode):
