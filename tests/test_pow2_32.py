@@ -18,6 +18,7 @@ from numfmt.kernels import floating as kern
 from numfmt.kernels import report as report_kernels
 from numfmt.parallel import run_chunked
 from numfmt.rounding import Rounding
+from numfmt.stochastic import StochasticArgs
 from numfmt.testing import registered_float_formats
 
 POW2 = [f for f in registered_float_formats() if cf.pow2_32_params(f, "ieee", "raise") is not None]
@@ -254,3 +255,38 @@ def test_stochastic_rounding_as_the_generic_kernel(fmt):
     part = np.empty(x.size - 1000, np.uint32)
     kern.round_pow2_sr32(x[1000:].view(np.uint32), part, 1000, None, np.uint64(5), q, scale, np.int64(32), None)
     np.testing.assert_array_equal(part, nf.round(x, fmt, "stochastic", seed=5).view(np.uint32)[1000:])
+
+
+@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_stochastic_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
+    """report=True of a stochastic cast of float32 counts as ``kernels.report.count_pow2_sr32``
+    rounds (values and codes as the plain cast's), as the counting pass after the cast counts
+    with the same random bits (seeded and given, 1, 7 and 32 of them): the tininess of the
+    float32 subnormals in 2**(emin - 1)'s binade goes by their own carry; the bit patterns
+    spread over all of float32, e8m0's small step and the binade under it, and standard
+    normal data over several tiles (a second thread starts past 0)."""
+    rng = np.random.default_rng(6)
+    steps = (np.uint32(0x200000) + rng.integers(0, 0x600000, 20000).astype(np.uint32)).view(np.float32)
+    x = np.concatenate([np.arange(3, 1 << 32, 65537, dtype=np.uint64).astype(np.uint32).view(np.float32), _edges(),
+                        steps, rng.standard_normal(70_000).astype(np.float32)])
+    old = nf.get_num_threads()
+    nf.set_num_threads(threads)
+    try:
+        for overflow in ("ieee", "saturate"):
+            for k, bits in ((1, None), (7, rng.integers(0, 1 << 7, x.size)), (32, None)):
+                kw = dict(seed=3, sr_bits=k, random_bits=bits, overflow=overflow)
+                if bits is not None:
+                    del kw["seed"]
+                with mock.patch.object(report_kernels, "count_pow2_sr32", wraps=report_kernels.count_pow2_sr32) as spy:
+                    y, rep = nf.round(x, fmt, "stochastic", report=True, **kw)
+                    codes, coded = nf.encode(x, fmt, "stochastic", report=True, **kw)
+                assert spy.call_count == 2 * threads
+                np.testing.assert_array_equal(y.view(np.uint32), nf.round(x, fmt, "stochastic", **kw).view(np.uint32))
+                np.testing.assert_array_equal(codes, nf.encode(x, fmt, "stochastic", **kw))
+                sr = StochasticArgs(kw.get("seed", 0), k, "add", bits)
+                want = counts.float_report(x, y, fmt, Rounding.STOCHASTIC, sr)
+                assert (rep.as_dict(), rep.first) == (want.as_dict(), want.first), (fmt.name, overflow, k)
+                assert (coded.as_dict(), coded.first) == (want.as_dict(), want.first), (fmt.name, overflow, k)
+    finally:
+        nf.set_num_threads(old)

@@ -284,6 +284,16 @@ def pow2_sr32_params(fmt: FloatFormat, overflow: str, nan: str):
     return q, np.int32(118 + (step.numerator.bit_length() - step.denominator.bit_length() if step else 0))
 
 
+def pow2_sr32_tiny(q) -> tuple:
+    """(lo, shift) of ``kernels.report._pow2_sr_unbounded`` for q (``Pow2Params``): lo the bits
+    of 2**(emin - 1) where that is a float32 subnormal, 2**(emin - 1) = 2**j * 2**-149, and
+    shift = 32 - j; else (0xFFFFFFFF, 0)."""
+    lo = int(q.normal_bits) >> 1
+    if int(q.normal_bits) > 0x00800000:
+        return np.uint32(0xFFFFFFFF), np.uint32(0)
+    return np.uint32(lo), np.uint32(32 - (lo.bit_length() - 1))
+
+
 def pow2_sr32_cast(x: np.ndarray, fmt: FloatFormat, overflow: str, nan: str, stochastic):
     """``pow2_sr32_params`` where ``round_pow2_sr32`` does this cast: float32 x, seeded or given
     random bits, sr_rule "add", at most 32 of them (the discarded fraction's bits beyond 32 are
@@ -511,15 +521,19 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
                                                                                                *pow2, *code)
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
-    pow2_sr = pow2_sr32_cast(x, fmt, overflow, nan, stochastic) if count is None else None
+    pow2_sr = pow2_sr32_cast(x, fmt, overflow, nan, stochastic)
     if pow2_sr is not None:
         seed, sr_bits, _, rand = stochastic
+        rand = kernel_random_bits(rand)
+        flat = kernel_input(x, np.float32)
         out = np.empty(x.size, code_dtype(fmt.bits) if want_code else np.float32)
-        nans = sum(run_chunked(kern.round_pow2_sr32, kernel_input(x, np.float32).view(np.uint32),
-                               out if want_code else out.view(np.uint32), given_bits(kernel_random_bits(rand)),
-                               np.uint64(seed), *pow2_sr, np.int64(sr_bits),
-                               fast_code32(fmt, overflow, nan) if want_code else None,
-                               pass_start=True, offset=stochastic.start))
+        code = (fast_code32(fmt, overflow, nan),) if want_code else ()
+        if count is not None:
+            nans = count(flat, out, pow2_sr, np.int64(sr_bits), (seed, None, rand, stochastic.start), *code)
+        else:
+            nans = sum(run_chunked(kern.round_pow2_sr32, flat.view(np.uint32), fast_lanes(out), given_bits(rand),
+                                   np.uint64(seed), *pow2_sr, np.int64(sr_bits), *(code or (None,)),
+                                   pass_start=True, offset=stochastic.start))
         _check_domain(x, fmt, nan, nans)
         return out.reshape(x.shape)
     stand_ins = _kernel_stand_ins(x, fmt, mode, overflow, nan, stochastic)

@@ -263,14 +263,20 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         else:
             seed, _, rand, start = sr
             seed = np.uint64(seed)
-        if isinstance(p[0], float_kernels.Pow2Params):       # (``floating.pow2_32_cast``: q, m)
+        if isinstance(p[0], float_kernels.Pow2Params):       # (``floating.pow2_32_cast``, ``pow2_sr32_cast``)
             q = p[0]
             normal = q.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
             lim32 = (q.max_bits, normal if q.invalid else kern.NEVER32, normal, normal, normal)
             saturated, invalid = _overflow_kind(q.ovf0, q)
             derive = (saturated, np.int64(q.invalid), invalid, np.int64(0))
-            counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat), floating.fast_lanes(out),
-                                              *p, derive, lim32, cp, pass_start=True)))
+            if sr is None:
+                counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat),
+                                                  floating.fast_lanes(out), *p, derive, lim32, cp, pass_start=True)))
+            else:       # (p: ``floating.pow2_sr32_params``', k the random bits' count)
+                counts.append(combine(run_chunked(kern.count_pow2_sr32, floating.fast_lanes(flat),
+                                                  floating.fast_lanes(out), floating.given_bits(rand), seed, *p,
+                                                  floating.pow2_sr32_tiny(q), k, derive, lim32, cp, pass_start=True,
+                                                  offset=start)))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         directed = isinstance(p, tuple) and isinstance(p[0], float_kernels.Fast32Params)
         if directed or isinstance(p, float_kernels.Fast32Params):     # rounded and counted in uint32 lanes
