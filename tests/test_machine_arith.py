@@ -15,7 +15,8 @@ from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
 from numfmt.kernels.floating import DOM32, DOM64
 from numfmt.kernels.machine_arith import (fast32_fma_div_sqrt_kernel, fast32_kernel, fast32_modes_kernel,
-                                         fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_kernel)
+                                         fast32_modes_sum_kernel, fast32_odd_sr_kernel, fast32_sr_kernel,
+                                         same_range32_kernel)
 from numfmt.ops import representable
 from numfmt.rounding import Rounding
 
@@ -334,7 +335,7 @@ def test_which_cases_take_a_float32_kernel():
     mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
     products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
     not (2p = 22 > qsub + 149 = 13). In the other deterministic modes the same div, sqrt and
-    fma; under SR (32 random bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
+    fma, and add, sub and mul of the formats of the casts' float32 kernels; under SR (32 random bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
@@ -345,19 +346,23 @@ def test_which_cases_take_a_float32_kernel():
                    "binary16": ["fma", "mul"], "tf32": []}
     for mode in set(DETERMINISTIC) - {RNE}:
         others = {name: sorted(op for op, m in c if m == mode) for name, c in cases.items()}
-        assert others == {"e4m3": ["div", "fma", "sqrt"], "e5m2": ["div", "fma", "sqrt"], "bfloat16": [],
-                          "binary16": ["div", "fma"], "tf32": []}
+        assert others == {"e4m3": every, "e5m2": every, "bfloat16": [], "binary16": ["add", "div", "fma", "mul", "sub"],
+                          "tf32": []}
     e4m3 = nf.format("e4m3")
     assert fast32_args("add", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_kernel
     assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_div_sqrt_kernel
     assert fast32_args("add", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_sr_kernel
     assert fast32_args("div", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_odd_sr_kernel
     assert fast32_args("div", e4m3, Rounding.ODD, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
+    assert fast32_args("add", e4m3, Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32)[0] \
+        is fast32_modes_sum_kernel
+    wide = nf.FloatFormat(7, 3)         # products up to 2**128: not below 2**127
+    assert fast32_args("add", wide, Rounding.ODD, "ieee", None, np.float32, np.float32)[0] is fast32_modes_sum_kernel
+    assert fast32_args("mul", wide, Rounding.ODD, "ieee", None, np.float32, np.float32) is None
     bfloat16 = nf.format("bfloat16")
     assert fast32_args("mul", bfloat16, RNE, "ieee", None, np.float32, np.float32)[0] is same_range32_kernel
     for args in (("add", e4m3, RNE, "raise", None, np.float32, np.float32),
                  ("add", e4m3, RNE, "ieee", None, np.float64, np.float64),
-                 ("add", e4m3, Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32),
                  ("add", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
                  ("div", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
                  ("add", e4m3, SR, "ieee", (7, 8, "nearest", None), np.float32, np.float32),

@@ -15,7 +15,8 @@ from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_f
 from numfmt.casts.floating import fast32_params, kernel_params
 from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
 from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32,
-                                         _value32, _window_consts, fast32_modes_kernel, fast32_odd_sr_kernel)
+                                         _value32, _window_consts, fast32_modes_kernel, fast32_modes_sum_kernel,
+                                         fast32_odd_sr_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
@@ -116,13 +117,17 @@ def test_lean_operand_check_is_value32(name):
 
 
 def test_which_cases_take_the_odd_kernels():
-    """The routing: div, sqrt and fma in the other modes take the odd stand-in's kernels where
-    their proofs hold, and not where they do not."""
+    """The routing: div, sqrt and fma (and add, sub and mul) in the other modes take the odd
+    stand-in's kernels where their proofs hold, and not where they do not."""
     e4m3, binary16 = nf.format("e4m3"), nf.format("binary16")
     for mode in MODES[1:]:
         for op in ("div", "sqrt", "fma"):
             assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
-        assert fast32_args("add", e4m3, mode, "ieee", None, np.float32, np.float32) is None
+        for op in ("add", "sub", "mul"):    # rounded to odd at 24 bits: p <= 22
+            assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_sum_kernel
+    for op in ("add", "mul"):       # p = 23: one bit beyond it is too few
+        assert fast32_args(op, nf.FloatFormat(5, 22), Rounding.TOWARD_ZERO, "ieee", None, np.float32,
+                           np.float32) is None
     for op in ("div", "sqrt", "fma"):
         assert fast32_args(op, e4m3, SR, "ieee", (1, 32, "add", None), np.float32, np.float32)[0] \
             is fast32_odd_sr_kernel

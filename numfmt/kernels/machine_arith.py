@@ -606,6 +606,32 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
         _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _lean_directed32, 1)
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_modes_sum_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_modes_kernel`` for add, sub (op 0, 1: float32's sum rounded to odd,
+    ``_sum_odd32``; toward_negative: ``_sum_odd_rdn32``) and mul (2: its product rounded to
+    odd, ``_mul_odd32``), where
+    ``arithmetic.floating.fast32_args`` takes them: precision at most 22 (a stand-in rounded
+    to odd at 24 bits rounds as the exact result does in every mode), sums and products below
+    2**127. e4m3 add toward_zero, 1M values, 1 thread, CPU time: 1.5 -> 0.4 ms (the float64
+    kernels before)."""
+    m = p[1]
+    if op == 2:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _mul_odd32, _lean_directed32, 2)
+    elif (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_odd_rdn32, _lean_directed32, 2)
+    else:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_odd32, _lean_directed32, 2)
+
+
+@inner_inline
+def _sum_odd_rdn32(x, y, z, op):
+    """``_sum_odd32`` as -((-x) + (-y)) (or -((-x) - (-y))): the same number, but an exact zero
+    is -0 unless both operands are +0 (+0 and -0 for sub), as IEEE 754 asks under
+    toward_negative (as ``_fma_odd_rdn32``)."""
+    return -_sum_odd32(-x, -y, z, op)
+
+
 @inner_inline
 def _div_above(x, y, z, theta):
     """|x / y| >= theta (theta |y| exact: at most 2p + k <= 53 bits)."""
