@@ -20,6 +20,7 @@ from numfmt.parallel import run_chunked
 from numfmt.rounding import Rounding
 from numfmt.stochastic import StochasticArgs
 from numfmt.testing import registered_float_formats
+from sampling import ci_grid
 
 POW2 = [f for f in registered_float_formats() if cf.pow2_32_params(f, "ieee", "raise") is not None]
 MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
@@ -68,10 +69,21 @@ def _generic_codes(x: np.ndarray, fmt, overflow: str, mode=Rounding.NEAREST_EVEN
     return out
 
 
-def _pairs(fmt):
-    """(mode, overflow) pairs the kernel takes for fmt: every deterministic mode, both policies."""
-    return [(mode, overflow) for mode in MODES for overflow in ("ieee", "saturate")
-            if cf.pow2_32_params(fmt, overflow, "raise", mode) is not None]
+def _policies(fmt, mode):
+    """The overflow policies under which the kernel takes fmt in mode (none: the case skips)."""
+    kept = [overflow for overflow in ("ieee", "saturate") if cf.pow2_32_params(fmt, overflow, "raise", mode) is not None]
+    if not kept:
+        pytest.skip(f"{fmt.name} takes the generic kernels {mode.name.lower()}")
+    return kept
+
+
+# (format, mode) cases: in the default run every format in three modes (ci_grid's diagonal and a
+# hash's pick: nearest even; toward_positive, a direction by sign; odd), each mode a kernel of its
+# own to compile (about 4 s each on a cold cache); the whole grid under -m slow
+CI_MODES = [Rounding.NEAREST_EVEN, Rounding.TOWARD_POSITIVE, Rounding.ODD]
+GRID = ci_grid([pytest.param(f, id=f.name) for f in POW2], [pytest.param(m, id=m.name.lower()) for m in CI_MODES],
+               k=10) + [pytest.param(f, m, id=f"{f.name}-{m.name.lower()}", marks=pytest.mark.slow)
+                        for f in POW2 for m in MODES if m not in CI_MODES]
 
 
 def _check(x: np.ndarray, fmt, overflow: str, mode) -> None:
@@ -102,22 +114,22 @@ def _edges() -> np.ndarray:
     return np.concatenate([mags, mags | np.uint32(0x80000000)]).view(np.float32)
 
 
-@pytest.mark.parametrize("fmt", POW2, ids=IDS)
-def test_sample_of_every_float32(fmt):
+@pytest.mark.parametrize("fmt,mode", GRID)
+def test_sample_of_every_float32(fmt, mode):
     """2**18 float32 bit patterns spread over all 2**32 (an odd stride meets every low-bit
     pattern) and the edges of every binade, every deterministic mode, both overflow policies."""
     x = np.concatenate([np.arange(3, 1 << 32, 16411, dtype=np.uint64).astype(np.uint32).view(np.float32), _edges()])
-    for mode, overflow in _pairs(fmt):
+    for overflow in _policies(fmt, mode):
         _check(x, fmt, overflow, mode)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", POW2, ids=IDS)
-def test_every_float32(fmt):
+@pytest.mark.parametrize("fmt,mode", GRID)
+def test_every_float32(fmt, mode):
     chunk = 1 << 26
     for offset in range(0, 1 << 32, chunk):
         x = np.arange(offset, offset + chunk, dtype=np.uint64).astype(np.uint32).view(np.float32)
-        for mode, overflow in _pairs(fmt):
+        for overflow in _policies(fmt, mode):
             _check(x, fmt, overflow, mode)
 
 
@@ -126,9 +138,9 @@ def _reference_report(x: np.ndarray, y: np.ndarray, fmt, mode=Rounding.NEAREST_E
     return counts.float_report(x, y, fmt, mode, None)
 
 
-@pytest.mark.parametrize("fmt", POW2, ids=IDS)
+@pytest.mark.parametrize("fmt,mode", GRID)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
+def test_counts_in_the_pass_equal_the_counting_pass(fmt, mode, threads):
     """report=True counts as the kernel rounds (the counts and their first indices), as the
     pass after the cast counts: random bit patterns (negatives and zeros are invalid in e8m0,
     NaN inputs, huge and tiny ones) over several tiles, a tail whose first special elements
@@ -143,7 +155,7 @@ def test_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
     nf.set_num_threads(threads)
     try:
         for x in data:
-            for mode, overflow in _pairs(fmt):
+            for overflow in _policies(fmt, mode):
                 with mock.patch.object(report_kernels, "count_pow2_32", wraps=report_kernels.count_pow2_32) as spy:
                     y, rep = nf.round(x, fmt, mode, overflow=overflow, report=True)
                 assert spy.called
@@ -193,8 +205,8 @@ def _float64_edges() -> np.ndarray:
     return np.concatenate([points, -points])
 
 
-@pytest.mark.parametrize("fmt", POW2, ids=IDS)
-def test_float64_through_float32_stand_ins(fmt):
+@pytest.mark.parametrize("fmt,mode", GRID)
+def test_float64_through_float32_stand_ins(fmt, mode):
     """float64 x rounds (values, float64) in every deterministic mode as the float64 generic
     kernel rounds it, and counts
     as the counting pass after the cast, through the stand-ins: a float64 a step from a tie
@@ -203,7 +215,7 @@ def test_float64_through_float32_stand_ins(fmt):
     rng = np.random.default_rng(2)
     x = np.concatenate([_float64_edges(), rng.standard_normal(40_000) * 2.0 ** rng.integers(-160, 140, 40_000),
                         rng.integers(0, 1 << 63, 40_000, dtype=np.int64).view(np.float64)])
-    for mode, overflow in _pairs(fmt):
+    for overflow in _policies(fmt, mode):
         with mock.patch.object(kern, "round_pow2_odd64", wraps=kern.round_pow2_odd64) as spy:
             y = nf.round(x, fmt, mode, overflow=overflow)
         assert spy.called and y.dtype == np.float64
