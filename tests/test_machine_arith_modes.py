@@ -20,7 +20,7 @@ from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32,
 from numfmt.rounding import Rounding, rounding_mode
 
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
-from test_machine_arith import (FORMATS, FUNCTIONS, exact_core, operands_of, pair_sample, same_bits,  # noqa: E402
+from test_machine_arith import (FORMATS, FUNCTIONS, check_fast, exact_core, operands_of, pair_sample, same_bits,  # noqa: E402
                                wide_sample)  # noqa: E402
 
 MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
@@ -322,3 +322,20 @@ def test_stochastic_one_and_two_threads():
             np.testing.assert_array_equal(got[0].view(np.uint32), got[1].view(np.uint32))
     finally:
         nf.set_num_threads(old)
+
+
+@pytest.mark.parametrize("f", [nf.FloatFormat(5, 14), nf.FloatFormat(6, 21), nf.FloatFormat(3, 13)], ids=str)
+def test_wide_precision_sums_and_products_in_every_mode(f):
+    """add, sub and mul in the modes other than nearest even of formats whose products float32
+    does not hold (p = 15, 22: rounded to odd from float64's error) and whose sums it may not
+    (e5: rounded to odd; e3 m13: every sum exact), against the exact core: random codes, with
+    x - x and x + (-x) (toward_negative's -0)."""
+    rng = np.random.default_rng(8)
+    v = nf.decode(rng.integers(0, 1 << f.bits, 3 * 3000).astype(np.uint32), f, dtype=np.float32)
+    a, b, _ = v.reshape(3, -1)
+    b[::7] = -a[::7]
+    for mode in MODES[1:]:
+        for op in ("add", "sub", "mul"):
+            assert fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_sum_kernel
+            for overflow in ("ieee", "saturate"):
+                check_fast(op, f, (a, b), mode, overflow)
