@@ -17,8 +17,8 @@ wall time.
 - pychop ``Chop(exp_bits, sig_bits, rmode=1)(a + b)`` (NumPy backend, 2**20 subset): the sum in
   float32, then rounded (IEEE-style layouts only: n/a for e4m3).
 
-A second table times e4m3's other operations and modes (1 thread: stochastic add and mul,
-div, sqrt, fma) against numfmt's e4m3 cast of float32 data (``numfmt.round``, RNE) in the same run.
+A second table times e4m3's other operations and modes (1 thread: stochastic and directed add
+and mul, div, sqrt, fma) against numfmt's e4m3 cast of float32 data (``numfmt.round``, RNE) in the same run.
 
 Results that differ from numfmt's RNE results are flagged with ``*``. For + and * in these
 formats float32 has at least 2p + 2 bits, so computing in float32 and rounding to nearest
@@ -59,7 +59,8 @@ def e4m3_operations(n: int, repeats: int) -> list:
     calls = {"cast": lambda r: nf.round(x, "e4m3", r), "add": lambda r: nf.add(a, b, "e4m3", r, **sr(r)),
              "mul": lambda r: nf.mul(a, b, "e4m3", r, **sr(r)), "div": lambda r: nf.div(a, b, "e4m3", r, **sr(r)),
              "sqrt": lambda r: nf.sqrt(root, "e4m3", r, **sr(r)), "fma": lambda r: nf.fma(a, b, c, "e4m3", r, **sr(r))}
-    cases = [("cast", "nearest_even"), ("add", "stochastic"), ("mul", "stochastic"), ("div", "nearest_even"),
+    cases = [("cast", "nearest_even"), ("add", "stochastic"), ("mul", "stochastic"), ("add", "toward_zero"),
+             ("mul", "toward_positive"), ("div", "nearest_even"),
              ("div", "toward_zero"), ("div", "stochastic"), ("sqrt", "nearest_even"), ("sqrt", "stochastic"),
              ("fma", "nearest_even"), ("fma", "stochastic")]
     return [(op, mode, measure(lambda: calls[op](mode), n, repeats, clock=time.process_time)[0])

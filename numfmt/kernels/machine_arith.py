@@ -615,8 +615,8 @@ def fast32_modes_sum_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     2**-126 made odd, ``_add_mul_odd32``), where
     ``arithmetic.floating.fast32_args`` takes them: precision at most 22 (a stand-in rounded
     to odd at 24 bits rounds as the exact result does in every mode), sums and products below
-    2**127. e4m3 add toward_zero, 1M values, 1 thread, CPU time: 1.5 -> 0.4 ms (the float64
-    kernels before)."""
+    2**127. 4M e4m3 values, 1 thread, CPU time: add toward_zero 6.2 -> 1.8 ms, mul
+    toward_positive -> 2.2 ms (the float64 kernels before)."""
     q, m = p
     rdn = (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0)       # toward_negative
     # sums of maxexp + 1 - qsub <= 24 bits (E_max - E_q + 2, the exponent fields of the largest
