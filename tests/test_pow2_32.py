@@ -77,13 +77,18 @@ def _policies(fmt, mode):
     return kept
 
 
-# (format, mode) cases: in the default run every format in three modes (ci_grid's diagonal and a
-# hash's pick: nearest even; toward_positive, a direction by sign; odd), each mode a kernel of its
-# own to compile (about 4 s each on a cold cache); the whole grid under -m slow
+# (format, mode) cases: in the default run every format in one of three modes and each mode
+# twice (ci_grid's diagonal: nearest even; toward_positive, a direction by sign; odd), each mode
+# a kernel of its own to compile (about 4 s each on a cold cache); the whole grid under -m slow
 CI_MODES = [Rounding.NEAREST_EVEN, Rounding.TOWARD_POSITIVE, Rounding.ODD]
-GRID = ci_grid([pytest.param(f, id=f.name) for f in POW2], [pytest.param(m, id=m.name.lower()) for m in CI_MODES],
-               k=10) + [pytest.param(f, m, id=f"{f.name}-{m.name.lower()}", marks=pytest.mark.slow)
-                        for f in POW2 for m in MODES if m not in CI_MODES]
+FORMAT_AXIS = [pytest.param(f, id=f.name) for f in POW2]
+GRID = ci_grid(FORMAT_AXIS, [pytest.param(m, id=m.name.lower()) for m in CI_MODES]) + [
+    pytest.param(f, m, id=f"{f.name}-{m.name.lower()}", marks=pytest.mark.slow)
+    for f in POW2 for m in MODES if m not in CI_MODES]
+# ... and with a thread count: each format, mode and count once in the default run
+THREADED = ci_grid(FORMAT_AXIS, [pytest.param(m, id=m.name.lower()) for m in CI_MODES], [1, 2]) + [
+    pytest.param(f, m, t, id=f"{f.name}-{m.name.lower()}-{t}", marks=pytest.mark.slow)
+    for f in POW2 for m in MODES if m not in CI_MODES for t in (1, 2)]
 
 
 def _check(x: np.ndarray, fmt, overflow: str, mode) -> None:
@@ -138,8 +143,7 @@ def _reference_report(x: np.ndarray, y: np.ndarray, fmt, mode=Rounding.NEAREST_E
     return counts.float_report(x, y, fmt, mode, None)
 
 
-@pytest.mark.parametrize("fmt,mode", GRID)
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("fmt,mode,threads", THREADED)
 def test_counts_in_the_pass_equal_the_counting_pass(fmt, mode, threads):
     """report=True counts as the kernel rounds (the counts and their first indices), as the
     pass after the cast counts: random bit patterns (negatives and zeros are invalid in e8m0,
@@ -269,8 +273,7 @@ def test_stochastic_rounding_as_the_generic_kernel(fmt):
     np.testing.assert_array_equal(part, nf.round(x, fmt, "stochastic", seed=5).view(np.uint32)[1000:])
 
 
-@pytest.mark.parametrize("fmt", POW2, ids=IDS)
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("fmt,threads", ci_grid(FORMAT_AXIS, [1, 2]))
 def test_stochastic_counts_in_the_pass_equal_the_counting_pass(fmt, threads):
     """report=True of a stochastic cast of float32 counts as ``kernels.report.count_pow2_sr32``
     rounds (values and codes as the plain cast's), as the counting pass after the cast counts
