@@ -335,7 +335,8 @@ def test_which_cases_take_a_float32_kernel():
     mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
     products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
     not (2p = 22 > qsub + 149 = 13). In the other deterministic modes the same div, sqrt and
-    fma, and add, sub and mul of the formats of the casts' float32 kernels; under SR (32 random bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
+    fma, and add, sub and mul of the formats of the casts' float32 kernels; under SR (32 random
+    bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}

@@ -21,8 +21,8 @@ from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32,
 from numfmt.rounding import Rounding, rounding_mode
 
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
-from test_machine_arith import (FORMATS, FUNCTIONS, check_fast, exact_core, operands_of, pair_sample, same_bits,  # noqa: E402
-                               wide_sample)  # noqa: E402
+from test_machine_arith import (FORMATS, FUNCTIONS, check_fast, exact_core, operands_of, pair_sample,  # noqa: E402
+                               same_bits, wide_sample)  # noqa: E402
 
 MODES = [m for m in Rounding if m != Rounding.STOCHASTIC]
 SR = Rounding.STOCHASTIC

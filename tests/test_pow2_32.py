@@ -71,7 +71,8 @@ def _generic_codes(x: np.ndarray, fmt, overflow: str, mode=Rounding.NEAREST_EVEN
 
 def _policies(fmt, mode):
     """The overflow policies under which the kernel takes fmt in mode (none: the case skips)."""
-    kept = [overflow for overflow in ("ieee", "saturate") if cf.pow2_32_params(fmt, overflow, "raise", mode) is not None]
+    kept = [overflow for overflow in ("ieee", "saturate")
+            if cf.pow2_32_params(fmt, overflow, "raise", mode) is not None]
     if not kept:
         pytest.skip(f"{fmt.name} takes the generic kernels {mode.name.lower()}")
     return kept

@@ -235,7 +235,7 @@ def _pow2_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding):
     else:                       # below 2**emin: 2**emin (the smallest value, code 0)
         small_top, mid, up, down = normal, np.uint32(0xFFFFFFFF), normal, normal
     tiny_top = np.uint32(0xFFFFFFFF)       # float32 subnormals all lie below 2**emin's rounding threshold
-    if fmt.emin <= -126:    # ... but for these, nearest even: from 0.75 * 2**emin (the tie up where 2**emin's code is even)
+    if fmt.emin <= -126:    # ... but for these, nearest even: from 0.75 * 2**emin (the tie up where its code is even)
         tiny_top = np.uint32(_pow2_bits(0.75 * 2.0 ** fmt.emin) + (0 if _code_even(fmt, p) else 1))
     return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
                            np.uint32(not fmt.signed), *_finish32_fields(p)), p
@@ -248,7 +248,7 @@ def _code_even(fmt: FloatFormat, p) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = Rounding.NEAREST_EVEN):
-    """(``kernels.floating.Pow2Params``, ``Mode32``, its ``mode_key``) of fmt in the
+    """(``kernels.floating.Pow2Params``, ``Mode32``, its ``nearest_even_key``) of fmt in the
     deterministic mode (float32 inputs rounded by ``round_pow2_32``), or None where that
     kernel does not apply: the formats of ``_pow2_params``, signed ones only in the modes
     whose overflow results of both signs have one magnitude (``kernels.report.count_pow2_32``
@@ -268,7 +268,7 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = R
         q = q._replace(tiny_top=_pow2_bits(0.75 * 2.0 ** fmt.emin))
     m = kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)), _u32(p.inf0),
                     _u32(p.inf1))
-    return q, m, kern.mode_key(m)
+    return q, m, kern.nearest_even_key(m)
 
 
 @functools.lru_cache(maxsize=None)
