@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from fractions import Fraction
+import math
 
 import numpy as np
 
@@ -212,8 +212,9 @@ def _pow2_bits(v: float) -> np.uint32:
 
 
 def _pow2_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding):
-    """(``kernels.floating.Pow2Params`` of fmt with mode's overflow results (tiny_top: the
-    nearest-even one), ``kernel_params``' float32 bits parameters), or None where the
+    """(``kernels.floating.Pow2Params`` of fmt with mode's overflow results and tininess
+    threshold (for the positive sign; stochastic rounding reads none),
+    ``kernel_params``' float32 bits parameters), or None where the
     float32 kernels of formats without fraction bits do not take fmt: those that have NaN and
     a normal value, whose values float32 holds, under overflow "ieee" or "saturate": signed
     ones with a zero and 2**emin >= 2**-126 (p3109_p1), and unsigned ones without a zero with
@@ -235,15 +236,16 @@ def _pow2_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding):
     else:                       # below 2**emin: 2**emin (the smallest value, code 0)
         small_top, mid, up, down = normal, np.uint32(0xFFFFFFFF), normal, normal
     tiny_top = np.uint32(0xFFFFFFFF)       # float32 subnormals all lie below 2**emin's rounding threshold
-    if fmt.emin <= -126:    # ... but for these, nearest even: from 0.75 * 2**emin (the tie up where its code is even)
-        tiny_top = np.uint32(_pow2_bits(0.75 * 2.0 ** fmt.emin) + (0 if _code_even(fmt, p) else 1))
+    if fmt.emin <= -126:    # ... but for these: |x| in [2**(emin - 1), 2**emin) rounds up to 2**emin or down
+        f, code_even = mode_flags(mode), (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
+        if f.nearest:       # from 0.75 * 2**emin, the tie up where 2**emin's code is even or ties go away
+            tiny_top = np.uint32(_pow2_bits(0.75 * 2.0 ** fmt.emin) + (0 if code_even or not f.ties_even else 1))
+        elif f.away_pos or f.odd and not code_even:     # from above 2**(emin - 1)
+            tiny_top = np.uint32(_pow2_bits(2.0 ** (fmt.emin - 1)) + 1)
+        else:               # from 2**emin
+            tiny_top = normal
     return kern.Pow2Params(np.uint32(int(p.lsb_parity) & 1), small_top, mid, up, down, tiny_top, normal,
                            np.uint32(not fmt.signed), *_finish32_fields(p)), p
-
-
-def _code_even(fmt: FloatFormat, p) -> bool:
-    """Whether the code of 2**emin is even (p: ``kernel_params``' bits parameters)."""
-    return (fmt.emin + 127 + int(p.lsb_parity)) % 2 == 0
 
 
 @functools.lru_cache(maxsize=None)
@@ -261,11 +263,6 @@ def pow2_32_params(fmt: FloatFormat, overflow: str, nan: str, mode: Rounding = R
     f = mode_flags(mode)
     if fmt.signed and ((int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFF or fmt.emin <= -126 and f.away_pos != f.away_neg):
         return None
-    if fmt.emin <= -126 and not f.nearest:      # |x| in [2**(emin - 1), 2**emin) rounds up to 2**emin or down
-        up = f.away_pos or f.odd and not _code_even(fmt, p)
-        q = q._replace(tiny_top=np.uint32(_pow2_bits(2.0 ** (fmt.emin - 1)) + 1) if up else q.normal_bits)
-    elif fmt.emin <= -126 and not f.ties_even:      # nearest away: the tie goes up
-        q = q._replace(tiny_top=_pow2_bits(0.75 * 2.0 ** fmt.emin))
     m = kern.Mode32(*(np.uint32(v) for v in (f.nearest, f.ties_even, f.away_pos, f.away_neg, f.odd)), _u32(p.inf0),
                     _u32(p.inf1))
     return q, m, kern.nearest_even_key(m)
@@ -280,8 +277,8 @@ def pow2_sr32_params(fmt: FloatFormat, overflow: str, nan: str):
     if made is None:
         return None
     q = made[0]
-    step = Fraction(float(np.uint32(q.up).view(np.float32))) - Fraction(float(np.uint32(q.down).view(np.float32)))
-    return q, np.int32(118 + (step.numerator.bit_length() - step.denominator.bit_length() if step else 0))
+    step = float(np.uint32(q.up).view(np.float32)) - float(np.uint32(q.down).view(np.float32))   # (a power of two, or 0)
+    return q, np.int32(118 + (math.frexp(step)[1] - 1 if step else 0))
 
 
 def pow2_sr32_tiny(q) -> tuple:

@@ -1345,9 +1345,16 @@ def pow2_sr_one(b, zk, q, lift):
     left = U32(U32(maximum(sh, np.int32(0))) & U32(31))
     right = U32(U32(minimum(maximum(np.int32(-sh), np.int32(0)), np.int32(31))) & U32(31))
     small = q.up if carries32(U32(U32(d << left) >> right), zk) else q.down
-    r = small if a < q.small_top else U32(U32(a & U32(0xFF800000)) + (U32(0x00800000) if carries32(
-        U32(a << U32(9)), zk) else U32(0)))
+    r = small if a < q.small_top else pow2_sr_grid32(a, zk)
     return q.nan0 if pow2_invalid(b, a, q) else _finish32(a, U32(b ^ a), r, q)
+
+
+@inner_inline
+def pow2_sr_grid32(a, zk):
+    """The float32 magnitude bits a, a float32 normal, rounded stochastically to a power of two
+    (random bits zk at the top of a uint32): up a binade iff its 23 fraction bits, shifted to
+    the top, plus zk carry out (``carries32``)."""
+    return U32(U32(a & U32(0xFF800000)) + (U32(0x00800000) if carries32(U32(a << U32(9)), zk) else U32(0)))
 
 
 @inner_inline

@@ -41,7 +41,7 @@ from .floating import (CODE_TILE, DOM64, U32, U64, VALUE, FloatParams, code32, r
                        sr_add_one, sr_range_consts, fixed_pairs_params, sr_range_loop, sr_block_end, sr_pairs_loop,
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
                        same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, constant_mode,
-                       mode_key, pow2_sr_one, carries32)
+                       mode_key, pow2_sr_one, pow2_sr_grid32, carries32)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import tick, ticks, wide_vectors
@@ -1077,7 +1077,7 @@ def _pow2_tile32(c, xs, outs, start, lim32, k, q, step, args):
 def _pow2_sr_unbounded(b, zk, q, tiny):
     """The magnitude of the float32 bits b rounded as ``pow2_sr_one`` rounds it with random
     bits zk and an unbounded exponent range, as far as the report's tininess and overflow go
-    by it: in the float32 normal binades the carry of the fraction into the exponent field;
+    by it: in the float32 normal binades ``pow2_sr_grid32``;
     below, 2**emin or 0: 2**emin from 2**emin up, and in 2**(emin - 1)'s binade, [lo, 2 lo),
     where its fraction (|x| - lo) << shift (tiny = (lo, shift): ``casts.floating.
     pow2_sr32_tiny``; lo 0xFFFFFFFF where that binade lies above float32's subnormals) carries
@@ -1085,8 +1085,7 @@ def _pow2_sr_unbounded(b, zk, q, tiny):
     a = U32(b & MAG32)
     lo, shift = tiny
     up = (a >= q.normal_bits) | ((a >= lo) & carries32(U32(U32(a - lo) << U32(shift & U32(31))), zk))
-    normal = U32(U32(a & U32(0xFF800000)) + (U32(0x00800000) if carries32(U32(a << U32(9)), zk) else U32(0)))
-    r = (q.normal_bits if up else U32(0)) if a < U32(0x00800000) else normal
+    r = (q.normal_bits if up else U32(0)) if a < U32(0x00800000) else pow2_sr_grid32(a, zk)
     return q.normal_bits if pow2_invalid(b, a, q) else r
 
 
