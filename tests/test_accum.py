@@ -22,7 +22,7 @@ from numfmt.reference import round_value
 from numfmt.rounding import DETERMINISTIC_ROUNDINGS
 from numfmt.testing import formats, values
 
-SETTINGS = dict(deadline=None, max_examples=60,
+SETTINGS = dict(deadline=None, max_examples=40,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 ROUNDINGS_PER_TERM = 8
 

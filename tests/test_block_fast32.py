@@ -104,7 +104,7 @@ FIXED_SR = st.builds(lambda k, rule, seed: {"rounding": "stochastic", "sr_bits":
                      st.integers(1, 62), st.sampled_from(["add", "nearest"]), st.integers(0, 2 ** 63))
 
 
-@settings(max_examples=60)
+@settings(max_examples=30)
 @given(st.sampled_from(FORMATS), st.one_of(SR, FIXED_SR), st.integers(0, 2 ** 32 - 1), st.integers(1, 9),
        st.integers(1, 5), st.booleans(), st.booleans())
 def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):

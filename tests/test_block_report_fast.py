@@ -92,7 +92,7 @@ def special_rows(fmt, seed: int) -> np.ndarray:
     return np.concatenate([x, blocks_of(fmt, 8, seed).reshape(-1, 4 * bs)[:8]])
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
        st.sampled_from(["saturate", "ieee"]), st.booleans())
 def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
@@ -104,7 +104,7 @@ def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
     check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow, per_block=per_block)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
        st.sampled_from([None, 3, 32]), st.booleans())
 def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block):
@@ -122,7 +122,7 @@ def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, pe
     check(x, fmt, fast_count(fmt), axis=axis, rounding="stochastic", per_block=per_block, seed=seed, sr_bits=sr_bits)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
        st.sampled_from(["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]),
        st.sampled_from(["saturate", "ieee"]), st.booleans())
@@ -241,7 +241,7 @@ def float64_rows(fmt, seed: int) -> np.ndarray:
     return x
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0]),
        st.sampled_from(["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]),
        st.sampled_from(["saturate", "ieee"]), st.booleans())
