@@ -15,9 +15,9 @@ from sampling import ci_sample
 from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_float32
 from numfmt.casts.floating import fast32_params, kernel_params
 from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
+from numfmt.kernels import machine_arith as ma
 from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32,
-                                         _value32, _window_consts, fast32_modes_kernel, fast32_modes_sum_kernel,
-                                         fast32_odd_sr_kernel)
+                                         _value32, _window_consts, fast32_modes_kernel, fast32_odd_sr_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
@@ -125,7 +125,19 @@ def test_which_cases_take_the_odd_kernels():
         for op in ("div", "sqrt", "fma"):
             assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
         for op in ("add", "sub", "mul"):    # rounded to odd at 24 bits: p <= 22
-            assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_sum_kernel
+            assert fast32_args(op, e4m3, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
+    wide = nf.FloatFormat(5, 14)
+    for f, mode, op, compute in ((e4m3, Rounding.ODD, "add", ma._add_mul32),      # every sum exact in float32
+                                 (e4m3, Rounding.TOWARD_NEGATIVE, "sub", ma._sum_rdn32),
+                                 (e4m3, Rounding.TOWARD_ZERO, "mul", ma._add_mul_odd32),
+                                 (wide, Rounding.TOWARD_ZERO, "add", ma._sum_odd32),
+                                 (wide, Rounding.TOWARD_NEGATIVE, "add", ma._sum_odd_rdn32),
+                                 (wide, Rounding.ODD, "mul", ma._mul_odd32),
+                                 (e4m3, Rounding.TOWARD_NEGATIVE, "fma", ma._fma_odd_rdn32),
+                                 (e4m3, Rounding.TOWARD_POSITIVE, "fma", ma.fma_odd32),
+                                 (e4m3, Rounding.ODD, "div", ma._div32), (e4m3, Rounding.ODD, "sqrt", ma._sqrt32)):
+        key = fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)[1][2]    # (the kernel's loop)
+        assert ma.modes_compute(key) is compute, (f.name, mode, op)
     for op in ("add", "mul"):       # p = 23: one bit beyond it is too few
         assert fast32_args(op, nf.FloatFormat(5, 22), Rounding.TOWARD_ZERO, "ieee", None, np.float32,
                            np.float32) is None
@@ -338,6 +350,6 @@ def test_wide_precision_sums_and_products_in_every_mode(f):
     b[::7] = -a[::7]
     for mode in MODES[1:]:
         for op in ("add", "sub", "mul"):
-            assert fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_sum_kernel
+            assert fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
             for overflow in ("ieee", "saturate"):
                 check_fast(op, f, (a, b), mode, overflow)

@@ -21,9 +21,16 @@ OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 SOME = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+DIRECTED = ["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]
+
+
+def _mode_args(mode: str, k: int = 8) -> tuple:
+    """(Rounding, stochastic) of a rounding name, as ``fused`` takes them (seeded bits)."""
+    return Rounding[mode.upper()], (1, k, "add", np.zeros(0, np.uint32)) if mode == "stochastic" else None
+
+
 def _takes_fused(op, fmt, mode, overflow) -> bool:
-    stochastic = None if mode == "nearest_even" else (1, 8, "add", None)
-    mode = Rounding.NEAREST_EVEN if mode == "nearest_even" else Rounding.STOCHASTIC
+    mode, stochastic = _mode_args(mode)
     fast = floating.fast32_args(op, fmt, mode, overflow, stochastic, np.float32, np.float32)
     # (the other float32 kernels: no counting twin)
     return fast is not None and count_kernel32(fast[0], op, floating.exact_in_float32(op, fmt), True,
@@ -69,7 +76,7 @@ def _check(op, operands, fmt, **kwargs):
 @given(st.data())
 def test_fused_counts_equal_the_reference(data):
     op = data.draw(st.sampled_from(sorted(OPS)))
-    mode = data.draw(st.sampled_from(["nearest_even", "stochastic"]))
+    mode = data.draw(st.sampled_from(["nearest_even", "stochastic", *DIRECTED]))
     overflow = data.draw(st.sampled_from(["ieee", "saturate"]))
     fmt = data.draw(formats(max_bits=16).filter(lambda f: _takes_fused(op, f, mode, overflow)))
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
@@ -82,9 +89,8 @@ def test_fused_counts_equal_the_reference(data):
         if data.draw(st.booleans()):
             kwargs.update(seed=None, random_bits=rng.integers(0, 2 ** k, n, dtype=np.uint64).astype(np.uint32))
     try:
-        assert fused(op, tuple(operands), fmt, Rounding.NEAREST_EVEN if mode == "nearest_even" else
-                     Rounding.STOCHASTIC, overflow, None if mode == "nearest_even" else
-                     (1, kwargs["sr_bits"], "add", np.zeros(0, np.uint32)), np.float32) is not None
+        rounding, stochastic = _mode_args(mode, kwargs.get("sr_bits", 8))
+        assert fused(op, tuple(operands), fmt, rounding, overflow, stochastic, np.float32) is not None
         _check(op, operands, fmt, **kwargs)
     except ValueError as e:        # an invalid operation in a format without NaN has no result
         assert "invalid operations" in str(e) and not fmt.has_nan
@@ -95,11 +101,14 @@ def test_fused_counts_equal_the_reference(data):
 def test_fused_counts_in_the_named_formats_with_every_special(name, op):
     """x / 0, 0 / 0, Inf - Inf, 0 * Inf, sqrt(-1), NaN operands, overflow (float32's own too:
     bfloat16's sums and products beyond 2**128), subnormal and flushed results, under both
-    overflow policies and stochastic rounding where the fused kernels take it."""
+    overflow policies, stochastic rounding and the directed modes where the fused kernels take
+    them (toward_positive and toward_negative under "ieee": overflows to Inf of one sign, to
+    the largest value of the other, ``kernels.machine_arith._count_tile32``'s by_sign)."""
     fmt = nf.format(name)
     rng = np.random.default_rng(18)
     operands = _operands(rng, fmt, op, 50000)
-    for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=5)):
+    for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=5),
+                   dict(rounding="toward_positive"), dict(rounding="toward_negative", overflow="saturate")):
         mode = kwargs.get("rounding", "nearest_even")
         taken = _takes_fused(op, fmt, mode, kwargs.get("overflow", "ieee"))
         rep = _check(op, operands, fmt, **kwargs)
@@ -115,7 +124,8 @@ def test_fused_e4m3_every_pair():
     a, b = np.repeat(v, 256), np.tile(v, 256)
     for op in OPS:
         operands = (a, b, np.roll(a, 7))[:OPS[op]]
-        for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=1, sr_bits=3)):
+        for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=1, sr_bits=3),
+                       dict(rounding="toward_negative"), dict(rounding="odd", overflow="saturate")):
             if _takes_fused(op, fmt, kwargs.get("rounding", "nearest_even"), kwargs.get("overflow", "ieee")):
                 _check(op, operands, fmt, **kwargs)
 

@@ -17,8 +17,8 @@ from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
-from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_modes_sum_kernel, fast32_odd_sr_kernel,
-                                     fast32_sr_given_kernel, fast32_sr_kernel, same_range32_kernel)
+from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
+                                     fast32_sr_kernel, modes_key, same_range32_kernel)
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -197,7 +197,8 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
     fixed shift (``same_range_params``: bfloat16); div, sqrt and fma there in the other
     deterministic modes too (``fast32_modes_kernel``), and add, sub and mul of precision at most
-    22 below 2**127 (``fast32_modes_sum_kernel``: their results rounded to odd); stochastic
+    22 below 2**127 (there too: their results rounded to odd; p with the stand-in's
+    ``modes_key``); stochastic
     rounding with sr_rule="add" and at most 32 random bits where float32's result is exact
     (seeded or explicit random bits: a kernel each), or for div, sqrt and fma where
     ``odd_sr_in_float32`` (``fast32_params``); else None."""
@@ -217,12 +218,13 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         same = same_range_params(fmt, mode, overflow)
         if same is not None and op in ("add", "sub", "mul"):
             return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
-    if p is not None and op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt):
-        return fast32_modes_kernel, directed32_args(fmt, mode, overflow), pc
-    if p is not None and op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22 \
-            and (2 if op == "mul" else 1) * fmt.info.maxexp <= (127 if op == "mul" else 126):
-        return fast32_modes_sum_kernel, directed32_args(fmt, mode, overflow), pc
-    return None
+    modes = p is not None and (op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt) or
+                               op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22
+                               and (2 if op == "mul" else 1) * fmt.info.maxexp <= (127 if op == "mul" else 126))
+    if not modes:
+        return None
+    args = directed32_args(fmt, mode, overflow)
+    return fast32_modes_kernel, (*args, modes_key(op, args)), pc
 
 
 def _first(operands, mask) -> str:

@@ -116,18 +116,27 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     return rep, exact
 
 
+def _float_lim32(p: Fast32Params) -> tuple:
+    """``kernels.report._cases32``' lim32 of a float format with zero."""
+    return p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits
+
+
 def _limits32(fmt: FloatFormat, p) -> tuple:
-    """(lim32, k) of ``kernels.report._cases32`` and ``_derive`` for the float32 kernel's
-    parameters p (``Fast32Params`` or ``same_range_params``: overflow to Inf, or to the
-    largest value where it saturates)."""
+    """(lim32, k, extra) of ``kernels.report._cases32`` and ``_derive`` for the float32 kernel's
+    parameters p (``Fast32Params``; the directed modes' (``Fast32Params``, ``Mode32``, key),
+    whose extra is (by_sign,) of ``kernels.machine_arith._count_tile32``; or
+    ``same_range_params``: overflow to Inf, or to the largest value where it saturates)."""
+    if isinstance(p, tuple) and isinstance(p[0], Fast32Params):
+        k, by_sign = cast_report.directed32_derive(p[0])
+        return _float_lim32(p[0]), k, (by_sign,)
     if isinstance(p, Fast32Params):
-        return (p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits), cast_report.fast32_derive(p)
+        return _float_lim32(p), cast_report.fast32_derive(p), ()
     u32 = np.uint32
     max_bits, normal = np.array(fmt.info.max, np.float32).view(u32), np.array(2.0 ** fmt.emin, np.float32).view(u32)
     clamp = np.array(p[6], np.int64).astype(u32)
     one = np.int64(1)
     return ((u32(max_bits), NEVER32, u32(normal), u32(normal), u32(1 << int(p[0]))),
-            (np.int64(clamp == max_bits), np.int64(0), np.int64(0), one))
+            (np.int64(clamp == max_bits), np.int64(0), np.int64(0), one), ())
 
 
 def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochastic, out_dtype):
@@ -150,10 +159,9 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
         return None
     y = operands[1] if len(operands) > 1 else x
     z = operands[2] if len(operands) > 2 else x
-    lim32, derive = _limits32(fmt, p)
+    lim32, derive, extra = _limits32(fmt, p)
     out = np.empty(x.size, np.float32)
     bad = np.zeros(2, np.int64)
-    extra = ()
     if stochastic is not None:
         extra = (np.int64(stochastic[1]), np.uint64(stochastic[0]) if seeded else rand)
     u32 = np.uint32

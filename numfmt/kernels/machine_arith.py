@@ -86,7 +86,7 @@ from ..random import DRAW_BLOCK, draw_words, splitmix_bits
 from .arith import not_value, odd_bits, odd_sum_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from ..casts.report import adds32
-from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _given_step, _mask, _nearest_step,
+from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _directed_step, _given_step, _mask, _nearest_step,
                      _new_counts, _seeded_step, add_counts, added_tally, normal_tally, scan_firsts, step_tally,
                      sum_tally)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, U64, VALUE, _finish32,
@@ -565,7 +565,7 @@ def _lean_directed32(b, zk, p):
     odd); below the smallest quantum the result is the quantum iff a reaches half of it
     (nearest_away: its bits less one binade's, a normal float32), else iff a != 0 and the
     mode rounds away (odd: away from the even 0)."""
-    q, m = p
+    q, m = p[0], p[1]
     a = U32(b & U32(0x7FFFFFFF))
     sign = U32(b ^ a)
     base, step, small = grid32(a, q)
@@ -592,48 +592,16 @@ def _fma_odd_rdn32(x, y, z, op):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_fma_div_sqrt_kernel`` in every deterministic mode but nearest_even (which takes
-    that kernel; ``_lean_directed32``): p = (``Fast32Params`` with the mode's overflow
-    results, ``Mode32``: ``arithmetic.floating.directed32_args``); where
-    ``arithmetic.floating.nearest_in_float32`` (the stand-ins above)."""
-    m = p[1]
-    if (op == 3) & (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0):      # toward_negative
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_odd_rdn32, _lean_directed32, 3)
-    elif op == 3:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _lean_directed32, 3)
-    elif op == 4:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _lean_directed32, 2)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _lean_directed32, 1)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_modes_sum_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_modes_kernel`` for add, sub (op 0, 1: float32's sum rounded to odd,
-    ``_sum_odd32``, or where every sum is exact in float32 its own, ``_add_mul32``; under
-    toward_negative their zeros as IEEE 754 asks, ``_sum_odd_rdn32``, ``_sum_rdn32``) and mul
-    (2: its product rounded to odd, ``_mul_odd32``; of precision at most 12 float32's product,
-    a nonzero one below 2**-126 made odd, ``_add_mul_odd32``), where
-    ``arithmetic.floating.fast32_args`` takes them: precision at most 22 (a stand-in rounded
-    to odd at 24 bits rounds as the exact result does in every mode), sums and products below
+    that kernel; ``_lean_directed32``), for div, sqrt and fma (the stand-ins above) and add,
+    sub and mul: p = (``Fast32Params`` with the mode's overflow results, ``Mode32``, the key
+    of op's stand-in, ``modes_key``: a loop per key); where ``arithmetic.floating.fast32_args``
+    takes it. Sums are float32's rounded to odd (``_sum_odd32``), or where every sum is exact
+    in float32 its own (``_add_mul32``); products float32's rounded to odd (``_mul_odd32``; of
+    precision at most 12 ``_add_mul_odd32``); precision at most 22 (a stand-in rounded to odd
+    at 24 bits rounds as the exact result does in every mode), sums and products below
     2**127. 4M e4m3 values, 1 thread, CPU time: add toward_zero 6.2 -> 1.8 ms, mul
     toward_positive -> 2.2 ms (the float64 kernels before)."""
-    q, m = p
-    rdn = (m.away_neg != 0) & (m.away_pos == 0) & (m.nearest == 0)       # toward_negative
-    # sums of maxexp + 1 - qsub <= 24 bits (E_max - E_q + 2, the exponent fields of the largest
-    # value and of the smallest quantum) are exact in float32
-    exact = U32(U32(U32(q.max_bits >> U32(23)) + U32(2)) - U32(q.q_bits >> U32(23))) <= U32(24)
-    if (op == 2) & (U32(q.t_top - q.t_cap) >= U32(12)):     # p <= 12: products exact in float32 but below 2**-126
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul_odd32, _lean_directed32, 2)
-    elif op == 2:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _mul_odd32, _lean_directed32, 2)
-    elif exact & rdn:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_rdn32, _lean_directed32, 2)
-    elif exact:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _lean_directed32, 2)
-    elif rdn:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_odd_rdn32, _lean_directed32, 2)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_odd32, _lean_directed32, 2)
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, modes_compute(p[2]), _lean_directed32, modes_arity(p[2]))
 
 
 @inner_inline
@@ -868,6 +836,51 @@ def _add_mul_odd32(x, y, z, op):
     return bits_as(U32(b | U32(1)), np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
 
 
+# The stand-ins of ``fast32_modes_kernel`` and its counting twin, (compute, arity, kinds: whether
+# the counting pass counts the kinds of non-finite results, ``_count_tile32``), chosen by the
+# length of a key (``modes_key``), so that each kernel compiles the one loop it runs.
+MODES_COMPUTES = ((_div32, 2, True), (_sqrt32, 1, False), (fma_odd32, 3, False), (_fma_odd_rdn32, 3, False),
+                  (_add_mul_odd32, 2, False), (_mul_odd32, 2, False), (_add_mul32, 2, False), (_sum_rdn32, 2, False),
+                  (_sum_odd32, 2, False), (_sum_odd_rdn32, 2, False))
+
+
+def modes_key(op: str, p) -> tuple:
+    """The key of op's stand-in in the directed modes (p: ``casts.floating.directed32_args``'
+    (``Fast32Params``, ``Mode32``)): a tuple of Nones, one more than its index in
+    ``MODES_COMPUTES``. Under toward_negative fma and sums are taken as -((-x) ... ) for
+    IEEE's exact zeros (``_fma_odd_rdn32``); sums of E_max - E_q + 2 <= 24 bits (the exponent
+    fields of the largest value and the smallest quantum) are float32's own, products of
+    precision at most 12 float32's with a tiny one's last bit set."""
+    q, m = p
+    rdn = bool(m.away_neg and not m.away_pos and not m.nearest)
+    if op in ("div", "sqrt"):
+        index = ("div", "sqrt").index(op)
+    elif op == "fma":
+        index = 2 + rdn
+    elif op == "mul":
+        index = 4 if int(q.t_top) - int(q.t_cap) >= 12 else 5
+    else:
+        exact = (int(q.max_bits) >> 23) + 2 - (int(q.q_bits) >> 23) <= 24
+        index = (6 if exact else 8) + rdn
+    return (None,) * (index + 1)
+
+
+def _modes_field(i: int):
+    """The function key -> field i of ``MODES_COMPUTES``' entry of key (compiled: a constant of
+    the code, by the key's type: a function as a dispatcher, not a first-class function)."""
+    def field(key):
+        return MODES_COMPUTES[len(key) - 1][i]
+
+    @nb.extending.overload(field, inline="always")
+    def _field_for(key):
+        value = MODES_COMPUTES[len(key.types) - 1][i]
+        return lambda key: value
+    return field
+
+
+modes_compute, modes_arity, modes_kinds = (_modes_field(i) for i in range(3))
+
+
 @inner_inline
 def _same_range_step(b, index, p):
     """``kernels.report._nearest_step`` of ``_same_range32`` (p: ``same_range_params``, shift
@@ -969,8 +982,22 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tal
         counts[k] += n * ((m >> k) & 1)
 
 
+@inner
+def _negative_overflows(xb, yb, zb, op, compute, step, args, max_bits, start):
+    """How many elements of a tile have a finite negative stand-in that overflows (its rounding
+    with an unbounded exponent, ``step``'s r, above max_bits)."""
+    n = U32(0)
+    for i in range(xb.size):
+        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
+        b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
+        r = step(b, start + i, *args)[1]
+        n = tick(n, (b > U32(0x7FFFFFFF)) & (U32(b & U32(0x7FFFFFFF)) < _INF32) & (r > max_bits))
+    return np.int64(ticks(n))
+
+
 @inner_inline
-def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, tally, q, kinds, lean, check, arity):
+def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, tally, q, kinds, lean, check, arity,
+                   by_sign):
     """Round and count one tile (``kernels.report._tile32``): ``tally(b, index, step, args,
     lim32, q)`` rounds each stand-in b and gives its ``_lean32`` counts, summed in uint32 lanes
     in one branch-free pass that checks the operands by ``lean`` as it goes, then the elements
@@ -988,7 +1015,10 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     (``numfmt.report.FLAGS`` order), some operand not a value). Its loops run over the tile
     from 0 (an index from an offset would need a wraparound test, which keeps the loop from
     vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
-    array views to compile)."""
+    array views to compile). With ``by_sign`` (the directed modes, whose overflow results may
+    differ by sign: ``kernels.report._directed_tile32``'s) the overflows of finite negative
+    stand-ins move from kd's kind to their own, counted in a pass of their own over a tile
+    that has overflows."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = U32(0)
     top = np.int32(0)
@@ -1009,6 +1039,10 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     special = n5 != 0 if kinds else top >= np.int32(0x7F800000)
     counts = zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), kd), ONE)
+    if by_sign is not None and n1 != 0 and (by_sign[0] | by_sign[1]) != 0:
+        moved = _negative_overflows(xb, yb, zb, op, compute, step, args, lim32[0], start)
+        counts[2] += moved * by_sign[0]
+        counts[6] += moved * by_sign[1]
     zero = U32(0)
     if special and lean_ok and kinds:
         for b, n in ((_INF32, np.int64(n5 - nan - neg)), (_NEG_INF32, np.int64(neg)), (_NAN32, np.int64(nan))):
@@ -1024,7 +1058,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
 
 @nb.njit(inline="always")
 def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, step, args, tally, q, kinds, lean, check,
-                  arity):
+                  arity, by_sign):
     """``_loop32`` counting as it goes, tile by tile (``_count_tile32``): out[i] = the format's
     rounding (``step``; ``tally``, its twin that also counts, in the tile's pass) of the
     stand-in compute(x[i], y[i], z[i]) (rounded to odd at 24 bits), counted as a cast of it;
@@ -1040,7 +1074,7 @@ def _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, st
     for lo in range(0, x.size, CAST_TILE):
         xs, ys, zs, outs = x[lo:lo + CAST_TILE], y[lo:lo + CAST_TILE], z[lo:lo + CAST_TILE], out[lo:lo + CAST_TILE]
         counts, found = _count_tile32(xs, ys, zs, outs, start + lo, op, pc, lim32, kd, compute, step, args, tally, q,
-                                      kinds, lean, check, arity)
+                                      kinds, lean, check, arity, by_sign)
         if found:
             bad[0] = 1
         add_counts(c, counts, ONE)
@@ -1064,7 +1098,7 @@ def _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compu
     float32 addition (``kernels.report.added_tally``, or ``sum_tally``: the formats of
     ``casts.report.adds32``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _nearest_step, (p,), tally,
-                         _added_params(p), kinds, _lean_values32, _nearest_value32, arity)
+                         _added_params(p), kinds, _lean_values32, _nearest_value32, arity, None)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1130,14 +1164,14 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
     ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step, (p,),
-                         step_tally, (), True, _same_range_values32, _same_range_value32, 2)
+                         step_tally, (), True, _same_range_values32, _same_range_value32, 2, None)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_same_range32_kernel`` for mul (op 2: ``_mul_odd32``, float64 for the error)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step, (p,),
-                         step_tally, (), True, _same_range_values32, _same_range_value32, 2)
+                         step_tally, (), True, _same_range_values32, _same_range_value32, 2, None)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1145,14 +1179,26 @@ def count_fast32_seeded_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32,
     """``fast32_sr_kernel`` with SplitMix64's random bits of seed (k <= 32 of them) counting as it
     goes, as ``count_fast32_kernel`` (float32's result is exact: its own stand-in)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _seeded_step,
-                         (p, seed, top_bits32(k)), step_tally, (), True, _lean_values32, _nearest_value32, 2)
+                         (p, seed, top_bits32(k)), step_tally, (), True, _lean_values32, _nearest_value32, 2, None)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, k, rand):
     """``count_fast32_seeded_kernel`` with the given random bits rand (rand[i] for element i)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _add_mul32, _given_step,
-                         (p, rand, U32(32 - k)), step_tally, (), True, _lean_values32, _nearest_value32, 2)
+                         (p, rand, U32(32 - k)), step_tally, (), True, _lean_values32, _nearest_value32, 2, None)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign):
+    """``fast32_modes_kernel`` counting as it goes, as ``count_fast32_kernel``: its stand-in
+    (``modes_compute`` of p's key) rounded by ``kernels.report._directed_step`` (the mode's
+    flags read at run time); kd as ``_derive`` takes it for p's ovf0, by_sign as
+    ``_count_tile32``."""
+    key = p[2]
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, modes_compute(key), _directed_step,
+                         (p[0], p[1]), step_tally, (), modes_kinds(key), _lean_values32, _nearest_value32,
+                         modes_arity(key), by_sign)
 
 
 def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
@@ -1173,4 +1219,4 @@ def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
         return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
     if plain in (fast32_sr_kernel, fast32_sr_given_kernel):
         return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
-    return None
+    return count_fast32_modes_kernel if plain is fast32_modes_kernel else None
