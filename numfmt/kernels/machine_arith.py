@@ -4,8 +4,10 @@ one kernel serves add, sub, mul and fma (``OPS``) in every format and determinis
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
 ``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
-the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and the first four have
-counting twins for report=True (``count_kernel32``; see "report=True" near the end).
+the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and all but the last have
+counting twins for report=True (``count_kernel32``; see "report=True" near the end). The exact
+results of float32 operands rounded to odd at 53 bits, for the reports of the other kernels:
+``odd_stand_in64_kernel``.
 
 The float64 result m of an operation on values of a format is rounded once to the format;
 ``numfmt.arithmetic.floating`` takes these kernels only where that is the emulation exactly:
@@ -257,6 +259,38 @@ def machine_div_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, ra
 def machine_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed):
     """``machine_sqrt_kernel`` under stochastic rounding (p + k <= 51)."""
     _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, _sqrt)
+
+
+@inner_inline
+def _fma_odd(a, b, c, op, rdn):
+    """The exact a * b + c of the float32 operands rounded to odd at 53 bits: float64's product is
+    exact (48 bits, within 2**-298 .. 2**256), its sum with c by TwoSum (``odd_sum_bits``)."""
+    return odd_sum_bits(bits_as(np.float64(a) * np.float64(b), np.int64), bits_as(np.float64(c), np.int64), rdn)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def odd_stand_in64_kernel(x, out, start, y, z, op):
+    """out[i] = OPS[op] of the float32 x[i], y[start + i], z[start + i] exactly, rounded to odd at
+    53 bits (float64 bits, int64; one NaN for every NaN; the zeros' signs as round to nearest
+    gives them): what ``numfmt.arithmetic.report.op_report`` counts a result of float32 operands
+    against, in every format of at most 51 significand bits (rounding to odd at two or more
+    extra bits keeps every count, as that module says). One kernel for every op and format."""
+    y, z = y[start:start + x.size], z[start:start + x.size]
+    if op == 2:
+        for i in range(x.size):
+            out[i] = _add_mul_fma(x[i], y[i], z[i], op, False)
+    elif op == 3:
+        for i in range(x.size):
+            out[i] = _fma_odd(x[i], y[i], z[i], op, False)
+    elif op == 4:
+        for i in range(x.size):
+            out[i] = _div(x[i], y[i], z[i], op, False)
+    elif op == 5:
+        for i in range(x.size):
+            out[i] = _sqrt(x[i], y[i], z[i], op, False)
+    else:
+        for i in range(x.size):
+            out[i] = _sum_odd(x[i], y[i], z[i], op, False)
 
 
 # name -> (deterministic kernel, stochastic kernel); ODD_SUMS: add's and sub's where float64's sum is
