@@ -474,6 +474,26 @@ def test_operands_that_are_not_values_raise():
     assert nf.add(np.float32([-0.0]), np.float32([1.0]), "e4m3fnuz").tolist() == [1.0]
 
 
+@pytest.mark.parametrize("mode", ["nearest_even", "toward_zero"])
+def test_operands_that_are_not_values_among_infinities_raise(mode):
+    """Where an Inf or NaN operand fails the vector check (``_lean_values32``), the full check
+    (``_check_values32``, by blocks) still finds an operand that is no value in any later
+    block, in the Inf's block or the next, and passes arrays of values with Infs and NaNs."""
+    f = nf.format("e4m3fn")
+    x = np.ones(3000, np.float32)
+    x[[10, 2500]] = np.nan
+    for bad in (None, 20, 300, 2999):
+        y = np.ones(3000, np.float32)
+        if bad is not None:
+            y[bad] = 1.0625
+        for op in (nf.add, nf.div):
+            if bad is None:
+                assert np.isnan(op(x, y, f, mode)[[10, 2500]]).all()
+                continue
+            with pytest.raises(ValueError, match="elements of b are not values of e4m3"):
+                op(x, y, f, mode)
+
+
 def test_float32_stochastic_with_few_random_bits():
     """k < 32 random bits at the top of the uint32 (``sr_add_one``), seeded and explicit: the
     float64 operands' kernels' bits."""

@@ -451,15 +451,26 @@ def _lean_values32(xb, yb, zb, pc, arity):
             & _lean_value32(xa, pc) & _lean_value32(ya, pc) & _lean_value32(za, pc))
 
 
+CHECK_BLOCK = 256      # operands ``_check_values32`` tests at once by ``_lean_values32``
+
+
 @inner
 def _check_values32(xb, yb, zb, pc, bad, arity):
     """bad[0] = 1 if one of the ``arity`` operands' float32 bits (uint32 arrays) is not a value
     of the format (``_values32`` by ``_nearest_value32``): what a loop runs where
-    ``_lean_values32`` did not hold everywhere (Inf and NaN operands, or a bad one)."""
-    for i in range(xb.size):
-        if not _values32(xb[i], yb[i], zb[i], pc, _nearest_value32, arity):
-            bad[0] = 1
-            return
+    ``_lean_values32`` did not hold everywhere (Inf and NaN operands, or a bad one). A block of
+    CHECK_BLOCK elements that ``_lean_values32`` passes as a whole (a vector loop) is not
+    looked at one by one (p3109_p6 add, 1M standard normal values with a hundred Infs, 1
+    thread: 4.5 -> 0.5 ms; without them 0.19 ms)."""
+    for lo in range(0, xb.size, CHECK_BLOCK):
+        xs, ys, zs = xb[lo:lo + CHECK_BLOCK], yb[lo:lo + CHECK_BLOCK], zb[lo:lo + CHECK_BLOCK]
+        lean = True
+        for i in range(xs.size):
+            lean &= _lean_values32(xs[i], ys[i], zs[i], pc, arity)
+        for i in range(0 if lean else xs.size):
+            if not _values32(xs[i], ys[i], zs[i], pc, _nearest_value32, arity):
+                bad[0] = 1
+                return
 
 
 @nb.njit(inline="always")
