@@ -454,23 +454,31 @@ def _lean_values32(xb, yb, zb, pc, arity):
 CHECK_BLOCK = 256      # operands ``_check_values32`` tests at once by ``_lean_values32``
 
 
-@inner
-def _check_values32(xb, yb, zb, pc, bad, arity):
-    """bad[0] = 1 if one of the ``arity`` operands' float32 bits (uint32 arrays) is not a value
-    of the format (``_values32`` by ``_nearest_value32``): what a loop runs where
-    ``_lean_values32`` did not hold everywhere (Inf and NaN operands, or a bad one). A block of
-    CHECK_BLOCK elements that ``_lean_values32`` passes as a whole (a vector loop) is not
-    looked at one by one (p3109_p6 add, 1M standard normal values with a hundred Infs, 1
+@inner_inline
+def _not_values32(xb, yb, zb, pc, lean, check, arity):
+    """Whether one of the ``arity`` operands' float32 bits (uint32 arrays) is not a value of the
+    format (``_values32`` by ``check``): what runs where ``lean`` (``_lean_values32``) did not
+    hold everywhere (Inf and NaN operands, or a bad one), in a loop of its own (in the counting
+    pass the two spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel
+    3.5). A block of CHECK_BLOCK elements that ``lean`` passes as a whole (a vector loop) is
+    not looked at one by one (p3109_p6 add, 1M standard normal values with a hundred Infs, 1
     thread: 4.5 -> 0.5 ms; without them 0.19 ms)."""
     for lo in range(0, xb.size, CHECK_BLOCK):
         xs, ys, zs = xb[lo:lo + CHECK_BLOCK], yb[lo:lo + CHECK_BLOCK], zb[lo:lo + CHECK_BLOCK]
-        lean = True
+        lean_ok = True
         for i in range(xs.size):
-            lean &= _lean_values32(xs[i], ys[i], zs[i], pc, arity)
-        for i in range(0 if lean else xs.size):
-            if not _values32(xs[i], ys[i], zs[i], pc, _nearest_value32, arity):
-                bad[0] = 1
-                return
+            lean_ok &= lean(xs[i], ys[i], zs[i], pc, arity)
+        for i in range(0 if lean_ok else xs.size):
+            if not _values32(xs[i], ys[i], zs[i], pc, check, arity):
+                return True
+    return False
+
+
+@inner
+def _check_values32(xb, yb, zb, pc, bad, arity):
+    """bad[0] = 1 if ``_not_values32`` (by ``_lean_values32`` and ``_nearest_value32``)."""
+    if _not_values32(xb, yb, zb, pc, _lean_values32, _nearest_value32, arity):
+        bad[0] = 1
 
 
 @nb.njit(inline="always")
@@ -1000,19 +1008,6 @@ def _f32(b):
     return bits_as(np.uint32(b), np.float32)
 
 
-@inner_inline
-def _tile_not_values32(xb, yb, zb, pc, lean, check, arity):
-    """Whether some operand of a tile (float32 bits) is not a value of the format
-    (``_values32``): a loop of its own, ahead of the counting pass (in the same loop the two
-    spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel 3.5)."""
-    lean_ok = True
-    for i in range(xb.size):
-        lean_ok &= lean(xb[i], yb[i], zb[i], pc, arity)
-    found = False
-    for i in range(0 if lean_ok else xb.size):
-        found |= not _values32(xb[i], yb[i], zb[i], pc, check, arity)
-    return found
-
 
 @inner
 def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tally, q):
@@ -1056,7 +1051,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     stored per element would cost the common tile a byte store each) in a tile whose largest
     |stand-in| is Inf or NaN (a max per element: e4m3 mul report=True 2.73-2.83 -> 2.63-2.64
     ms per 4M, 1 thread), and where some operand
-    is not a finite value ``_tile_not_values32`` checks the operands. Returns (counts
+    is not a finite value ``_not_values32`` checks the operands. Returns (counts
     (``numfmt.report.FLAGS`` order), some operand not a value). Its loops run over the tile
     from 0 (an index from an offset would need a wraparound test, which keeps the loop from
     vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
@@ -1098,7 +1093,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
         if not abs(v) < np.float32(np.inf):
             _fix_special(counts, xb[i], yb[i], zb[i], v, ONE, op, start + i, lim32, kd, step, args, tally, q)
-    return counts, False if lean_ok else _tile_not_values32(xb, yb, zb, pc, lean, check, arity)
+    return counts, False if lean_ok else _not_values32(xb, yb, zb, pc, lean, check, arity)
 
 
 @nb.njit(inline="always")
