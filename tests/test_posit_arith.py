@@ -18,7 +18,7 @@ from sampling import ci_grid
 import numfmt as nf
 from numfmt import reference_posit as ref
 from numfmt import verify
-from numfmt.arithmetic.posit import elementwise
+from numfmt.arithmetic.posit import elementwise, stochastic_route
 from numfmt.formats.posit import PositFormat
 from numfmt.random import random_bits
 from numfmt.rounding import DETERMINISTIC_ROUNDINGS, rounding_mode
@@ -133,12 +133,20 @@ def test_random_operands_against_reference(n, es, op):
 @pytest.mark.parametrize("op", list(ARITY))
 @pytest.mark.parametrize("rule", ["add", "nearest"])
 def test_stochastic_against_reference(op, rule):
-    """Explicit random bits and seeded bits (element i uses random number i)."""
-    for fmt, k in ((PositFormat(8, 2), 5), (PositFormat(16, 2), 12), (PositFormat(8, 5), 7)):
+    """Explicit random bits and seeded bits (element i uses random number i); float32 operands
+    take the posit cast of their stand-ins rounded to odd at 53 bits (``stochastic_route``; at
+    its bound p + k = 51 too: posit<16, 2> has p = 12), float64 ones the exact core."""
+    for fmt, k in ((PositFormat(8, 2), 5), (PositFormat(16, 2), 12), (PositFormat(8, 5), 7), (PositFormat(16, 2), 39)):
         operands = _random_operands(fmt, 300, ARITY[op], seed=k)
         rand = np.random.default_rng(k).integers(0, 1 << k, 300)
         got = _run(op, operands, fmt, "stochastic", (0, k, rule, rand))
-        np.testing.assert_array_equal(got, _reference(op, operands, fmt, "stochastic", rand, k, rule))
+        want = _reference(op, operands, fmt, "stochastic", rand, k, rule)
+        np.testing.assert_array_equal(got, want)
+        if fmt.fits_float32():
+            assert stochastic_route(fmt, (0, k, rule, rand))
+            as32 = tuple(np.ascontiguousarray(x, dtype=np.float32) for x in operands)
+            np.testing.assert_array_equal(elementwise(op, as32, fmt, rounding_mode("stochastic"), "ieee",
+                                                      (0, k, rule, rand)), want)
         seeded = _run(op, operands, fmt, "stochastic", (9, k, rule, None))
         np.testing.assert_array_equal(seeded, _run(op, operands, fmt, "stochastic",
                                                    (0, k, rule, random_bits(9, 300, k))))

@@ -275,7 +275,7 @@ def test_ieee_op_flags_equal_mpfr_wide(data):
 @pytest.mark.parametrize("name, op", [("binary16", "sqrt"), ("binary16", "div"), ("e5m2", "fma")])
 def test_float32_operands_take_a_float64_stand_in(name, op):
     """float32 operands outside the fused kernels: the stand-in is their exact result rounded to
-    odd at 53 bits (``op_report``'s ``_odd_stand_in64``), every mode, counts as the reference."""
+    odd at 53 bits (``op_report``'s ``floating.odd_stand_in64``), every mode, counts as the reference."""
     from numfmt.arithmetic.report import fused
     from numfmt.rounding import Rounding
     fmt = nf.format(name)

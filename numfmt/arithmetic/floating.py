@@ -15,7 +15,7 @@ from ..casts.floating import (directed32_args, fast32_params, float32_domain, ke
                               same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
-from ..kernels.machine_arith import OPS as MACHINE_OPS
+from ..kernels.machine_arith import OPS as MACHINE_OPS, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
                                      fast32_sr_kernel, modes_key, same_range32_kernel)
@@ -225,6 +225,26 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         return None
     args = directed32_args(fmt, mode, overflow)
     return fast32_modes_kernel, (*args, modes_key(op, args)), pc
+
+
+def odd_stand_in64(op: str, operands: tuple) -> np.ndarray:
+    """op's exact results on the float32 operands (flat, C-contiguous, of equal length) rounded to
+    odd at 53 bits (``kernels.machine_arith.odd_stand_in64_kernel``), float64; they lie within
+    2**-298 .. 2**257, float64's normal range. Rounded once more to p <= 51 bits such a result
+    rounds as the exact one in every deterministic mode, and stochastically with k <= 51 - p
+    random bits (its first 52 - p discarded bits are the exact ones); it lies on the same side
+    of every number of p + 1 bits, so reports count it as the exact result
+    (``arithmetic.report``; more bits than its ``stand_in_format`` wherever that exists).
+
+    >>> odd_stand_in64("add", (np.float32([1.0]), np.float32([2.0 ** -100]))).view(np.int64) & 1
+    array([1])
+    """
+    x = operands[0]
+    y = operands[1] if len(operands) > 1 else x
+    z = operands[2] if len(operands) > 2 else x
+    out = np.empty(x.size, np.int64)
+    run_chunked(odd_stand_in64_kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), pass_start=True, work_per_item=2)
+    return out.view(np.float64)
 
 
 def _first(operands, mask) -> str:

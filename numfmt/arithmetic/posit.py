@@ -41,11 +41,13 @@ import numpy as np
 from ..formats.posit import PositFormat
 from ..casts import report as cast_report
 from ..casts.common import kernel_random_bits
-from ..casts.posit import decode_table
+from ..casts.posit import decode_table, round_float
 from ..kernels import posit as kern
 from ..parallel import run_chunked, run_ranges
 from ..rounding import Rounding, mode_flags
+from ..stochastic import StochasticArgs
 from . import NotValuesError
+from .floating import odd_stand_in64
 
 # The kernels' table argument for posits beyond 16 bits (no decode table): read-only like the
 # tables (``decode_table``), so that every posit width shares one compiled kernel per op.
@@ -97,6 +99,31 @@ def float32_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
     """
     return (mode != Rounding.STOCHASTIC and op in ARITIES and fmt.max_scale <= 63
             and fmt.nbits - 3 - fmt.es <= 11)
+
+
+def stochastic_route(fmt: PositFormat, stochastic) -> bool:
+    """Whether stochastic rounding of results in fmt may round their stand-ins rounded to odd at
+    53 bits (``arithmetic.floating.odd_stand_in64``, float32 operands) by the posit cast:
+    float32 holds every value of fmt and p + k <= 51 for its largest precision p (nbits - 2 -
+    es significant bits) and the k random bits (the discarded fraction is then exact to k bits
+    and one more).
+
+    >>> from numfmt.formats.registry import format
+    >>> [stochastic_route(format(n), (0, 32, "add", None)) for n in ("posit16", "posit32")]
+    [True, False]
+    """
+    return stochastic is not None and fmt.fits_float32() and max(fmt.nbits - 2 - fmt.es, 1) + stochastic[1] <= 51
+
+
+def _stochastic_route(op: str, operands: tuple, fmt: PositFormat, stochastic) -> np.ndarray:
+    """float64 values of op's results rounded stochastically to fmt (``stochastic_route`` holds,
+    float32 operands): the posit cast of their stand-ins, with the random numbers the exact
+    core draws (element i: number i). Raises NotValuesError for operands that are not values
+    of fmt. posit16 add, 1M values, 1 thread: 20 -> 1.3 ms (the exact core before)."""
+    if any(count_not_values(x, fmt) for x in operands):
+        raise NotValuesError(f"some operands are not values of {fmt.name}")
+    stand = odd_stand_in64(op, operands)
+    return round_float(stand, fmt, Rounding.STOCHASTIC, "ieee", "ieee", StochasticArgs(*stochastic))
 
 
 def _float32_lanes(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, odd: bool) -> tuple:
@@ -162,13 +189,13 @@ def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, o
 
 
 def count_not_values(x: np.ndarray, fmt: PositFormat) -> int:
-    """How many elements of the C-contiguous float64 array x are not values of fmt (NaN is NaR,
-    a value; ``kernels.posit.is_value``), counted on every core.
+    """How many elements of the C-contiguous float64 or float32 array x are not values of fmt
+    (NaN is NaR, a value; ``kernels.posit.is_value``), counted on every core.
 
     >>> count_not_values(np.array([1.0, 3.0, 0.1, np.nan, np.inf]), PositFormat(8, 0))
     2
     """
-    bits = x.reshape(-1).view(np.int64)
+    bits = x.reshape(-1) if x.dtype == np.float32 else x.reshape(-1).view(np.int64)
     return int(sum(run_ranges(lambda lo, hi: kern.count_not_values(bits[lo:hi], fmt.nbits, fmt.es), bits.size)))
 
 
@@ -187,6 +214,9 @@ def elementwise(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, over
     if (out_dtype == np.float32 and overflow != "raise" and all(x.dtype == np.float32 for x in operands)
             and float32_route(op, fmt, mode)):
         return _float32_route(op, tuple(np.ascontiguousarray(x) for x in operands), fmt, mode)
+    if overflow != "raise" and stochastic_route(fmt, stochastic) and all(x.dtype == np.float32 for x in operands):
+        return _stochastic_route(op, tuple(np.ascontiguousarray(x) for x in operands), fmt,
+                                 stochastic).astype(out_dtype, copy=False)
     operands = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in operands)
     if any(count_not_values(x, fmt) for x in operands):
         raise NotValuesError(f"some operands are not values of {fmt.name}")

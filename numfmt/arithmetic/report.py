@@ -10,7 +10,7 @@ the stand-in is exact iff the exact value is, lies on the same side of every val
 first sr_bits + 2 bits of the discarded fraction that stochastic rounding compares with its
 random bits. The cast's counting pass then runs on (stand-in, result) with the operation's
 random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands. Float32
-operands' exact results are rounded to odd at 53 bits instead (``_odd_stand_in64``: float64's
+operands' exact results are rounded to odd at 53 bits instead (``floating.odd_stand_in64``: float64's
 own arithmetic, TwoSum and residuals), which has more bits than W wherever W exists.
 
 Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
@@ -34,7 +34,7 @@ import numpy as np
 from ..casts import report as cast_report
 from ..casts.common import kernel_input, kernel_random_bits
 from ..kernels.floating import Fast32Params
-from ..kernels.machine_arith import OPS, count_kernel32, odd_stand_in64_kernel
+from ..kernels.machine_arith import OPS, count_kernel32
 from ..kernels.report import NEVER32
 from ..parallel import run_chunked
 from ..formats.floating import FloatFormat
@@ -96,7 +96,7 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
     in ``numfmt.flags`` errors."""
     if all(a.dtype == np.float32 for a in operands):
-        exact = _odd_stand_in64(op, tuple(kernel_input(a, np.float32) for a in operands))
+        exact = floating.odd_stand_in64(op, tuple(kernel_input(a, np.float32) for a in operands))
     else:
         operands = tuple(kernel_input(a, np.float64) for a in operands)
         exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, np.float64)
@@ -117,22 +117,6 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     if count:
         rep = dataclasses.replace(rep, div_by_zero=count, first={**rep.first, "div_by_zero": int(by_zero.argmax())})
     return rep, exact
-
-
-def _odd_stand_in64(op: str, operands: tuple) -> np.ndarray:
-    """op's exact results on the float32 operands (flat, C-contiguous) rounded to odd at 53 bits
-    (``kernels.machine_arith.odd_stand_in64_kernel``), float64: a stand-in of more bits than
-    ``stand_in_format``'s wherever that exists (at most 52 fraction bits), within float64's
-    normal range (float32 operands' results lie within 2**-298 .. 2**257), so it keeps the
-    counts as W's does, for every format (1M values, 1 thread, report=True: bfloat16 sqrt 54 ->
-    2.6 ms, div 18 -> 3.5 ms, binary32 add 7.8 -> 2.7 ms; W's stand-in by the exact core or the
-    float64 route before)."""
-    x = operands[0]
-    y = operands[1] if len(operands) > 1 else x
-    z = operands[2] if len(operands) > 2 else x
-    out = np.empty(x.size, np.int64)
-    run_chunked(odd_stand_in64_kernel, x, out, y, z, np.int64(OPS[op]), pass_start=True, work_per_item=2)
-    return out.view(np.float64)
 
 
 def _float_lim32(p: Fast32Params) -> tuple:

@@ -793,11 +793,24 @@ def is_value(bits, n, es):
 
 @nb.njit(cache=True, nogil=True)
 def count_not_values(x_bits, n, es):
-    """How many of the float64 bit patterns x_bits are not posit<n, es> values (``is_value``)."""
+    """How many of the float64 bit patterns x_bits (int64), or of the float32 numbers x_bits,
+    are not posit<n, es> values (``is_value``; a float32 as the float64 of its value)."""
     count = 0
     for i in range(x_bits.size):
-        count += np.int64(not is_value(x_bits[i], n, es))
+        count += np.int64(not is_value(_float64_bits(x_bits[i]), n, es))
     return count
+
+
+def _float64_bits(v):
+    """The float64 bit pattern of v: v itself (int64 bits), or a float's value as float64."""
+    return v if isinstance(v, (int, np.integer)) else np.float64(v).view(np.int64)
+
+
+@nb.extending.overload(_float64_bits, inline="always")
+def _float64_bits_for(v):
+    if isinstance(v, nb.types.Integer):
+        return lambda v: v
+    return lambda v: bits_as(np.float64(v), np.int64)
 
 
 @inner_inline
