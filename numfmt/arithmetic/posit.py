@@ -4,11 +4,12 @@
 calls ``elementwise``. Each result is computed exactly by ``kernels.exact`` and rounded once by
 the posit rounding routine (``kernels.posit.round_exact``), in any rounding mode.
 
-The float64 route (``float64_route``): deterministic add, sub, mul and fma need no exact core.
-Posit values are normal float64 numbers; a sum's exact value is s + e (TwoSum), a product is
-exact in float64 where the significands are short enough, and the result rounded to odd at
-53 bits (``kernels.arith.odd_sum_bits``) rounds to the same posit as the exact value, in every
-deterministic mode. The posit cast's fast path then rounds it (about 10x the exact core's
+The float64 route (``float64_route``): deterministic results need no exact core. Posit
+values are normal float64 numbers; a sum's exact value is s + e (TwoSum), a product's p + e
+(Dekker's product; fma: where the significands are short enough, exact in float64), a
+quotient's and a root's follow from their residuals, and the result rounded to odd at 53 bits
+(``kernels.arith.odd_sum_bits``, ``odd_quotient_bits``) rounds to the same posit as the exact
+value, in every deterministic mode. The posit cast's fast path then rounds it (about 10x the exact core's
 speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
 overflow="raise" take the exact core, which counts the exact results beyond maxpos.
 
@@ -70,18 +71,27 @@ def fits_float32(fmt: PositFormat) -> bool:
 
 def float64_route(op: str, fmt: PositFormat, mode: Rounding) -> bool:
     """Whether op's results in fmt can be rounded from float64 (see the module docstring):
-    deterministic modes; add and sub always (sums of posit values stay below 2**1024);
-    mul and fma where products of two values are exact normal float64 numbers: at most 53
-    significand bits and 2 * (n - 2) * 2**es <= 1022.
+    deterministic modes; add and sub always (sums of posit values stay below 2**1024); mul,
+    div and sqrt where every value lies within 2**-450 .. 2**450 (Dekker's product and the
+    residuals are exact); fma where products of two values are exact normal float64 numbers:
+    at most 53 significand bits and 2 * (n - 2) * 2**es <= 1022.
 
     >>> from numfmt.formats.registry import format
-    >>> float64_route("mul", format("posit16"), Rounding.TOWARD_ZERO), float64_route("mul", format("posit32"), Rounding.TOWARD_ZERO)
-    (True, False)
+    >>> [float64_route(op, format("posit32"), Rounding.TOWARD_ZERO) for op in ("mul", "div", "fma")]
+    [True, True, False]
     """
-    if mode == Rounding.STOCHASTIC or op not in ("add", "sub", "mul", "fma"):
+    if mode == Rounding.STOCHASTIC or op not in ARITIES:
         return False
     if op in ("add", "sub"):
         return True
+    if op in ("mul", "div", "sqrt"):
+        return fmt.max_scale <= 450
+    return products_exact_in_float64(fmt)
+
+
+def products_exact_in_float64(fmt: PositFormat) -> bool:
+    """Whether every product of two values of fmt is an exact normal float64 number: at most 53
+    significant bits and 2 * (n - 2) * 2**es <= 1022."""
     significand = max(fmt.nbits - 2 - fmt.es, 1)
     return 2 * significand <= 53 and 2 * (fmt.nbits - 2) << fmt.es <= 1022
 
@@ -182,8 +192,9 @@ def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
     """out := float64 values of op's results rounded once to fmt (``float64_route`` holds)."""
     a, *rest = operands
-    kernel, args = {"mul": (kern.product_round, rest), "fma": (kern.fma_round, rest),
-                    "add": (kern.sum_round, [*rest, 1.0]), "sub": (kern.sum_round, [*rest, -1.0])}[op]
+    kernel, args = {"mul": (kern.product_round, [*rest, products_exact_in_float64(fmt)]), "fma": (kern.fma_round, rest), "div": (kern.quotient_round, rest),
+                    "sqrt": (kern.root_round, rest), "add": (kern.sum_round, [*rest, 1.0]),
+                    "sub": (kern.sum_round, [*rest, -1.0])}[op]
     run_chunked(kernel, a, out.view(np.int64), *args, fmt.nbits, fmt.es, mode_flags(mode), pass_start=True,
                 work_per_item=FLOAT64_ROUTE_WORK)
 

@@ -320,7 +320,7 @@ _SAFE_HI = np.int64(1924) << 52           # where the remainder below is exact
 
 
 @inner_inline
-def _two_product_error(a, b, p):
+def two_product_error(a, b, p):
     """a * b - p exactly for p = fl(a * b) (Dekker's product with Veltkamp's split; exact when
     |a|, |b| < 2**995 and nothing underflows)."""
     t = a * _SPLIT
@@ -338,7 +338,7 @@ def residual(a, b, q):
     q lie in [2**-900, 2**901] in magnitude: (a - p) - e with p + e = q * b (Dekker's product),
     a - p exact by Sterbenz's lemma."""
     p = q * b
-    return (a - p) - _two_product_error(q, b, p)
+    return (a - p) - two_product_error(q, b, p)
 
 
 @inner_inline
