@@ -15,6 +15,7 @@ RNG = np.random.default_rng(11)
 X = RNG.standard_normal(1 << 17).astype(np.float32)
 E4 = nf.round(X[:1 << 16], "e4m3")
 P16 = nf.round(X[:1 << 14], "posit16")
+P16_ALL = nf.round(X, "posit16")       # (a stochastic mul takes about 2 work units an element)
 M = nf.round(RNG.standard_normal((256, 256)).astype(np.float32), "e4m3")
 Z = RNG.integers(-(1 << 31), 1 << 31, 1 << 17).astype(np.int32)
 
@@ -28,7 +29,7 @@ CALLS = {
     "round nvfp4": lambda: nf.round(X.reshape(-1, 64), "nvfp4", axis=1),
     "add e4m3": lambda: nf.add(E4, E4[::-1].copy(), "e4m3"),
     "div e4m3 stochastic": lambda: nf.div(E4, E4[::-1].copy(), "e4m3", "stochastic", seed=5),
-    "mul posit16": lambda: nf.mul(P16, P16[::-1].copy(), "posit16", "stochastic", seed=6),
+    "mul posit16": lambda: nf.mul(P16_ALL, P16_ALL[::-1].copy(), "posit16", "stochastic", seed=6),
     "matmul e4m3 256": lambda: nf.matmul(M, M, "e4m3", accumulator="binary32"),
     "matmul stochastic": lambda: nf.matmul(M[:64], M, "e4m3", accumulator="bfloat16", rounding="stochastic", seed=7),
     "quire_dot posit16": lambda: nf.quire_dot(P16.reshape(128, 128), P16.reshape(128, 128), "posit16"),
