@@ -15,8 +15,11 @@ float64 (nvfp4: round; e4m3: encode). The ``per_block`` rows count each block to
 call is the same round without a report). The ``axis 0`` rows take the inputs as rows of 1,024 and block
 them along axis 0 (places of 1,024 inner blocks). The ``encode`` rows time ``numfmt.encode`` (codes)
 with and without the report. The operations' rows (``e4m3 add`` ... ``e4m3
-fma``, ``bfloat16 add``) take the inputs rounded to the format (saturating: finite operands)
-and the same reversed as operands (sqrt: their magnitudes; fma: x * reversed + x). The reductions' rows: ``binary32
+fma``, ``bfloat16 add`` ...; nearest even unless a mode is named) take the inputs rounded to
+the format (saturating: finite operands) and the same reversed as operands (sqrt: their
+magnitudes; fma: x * reversed + x): ``e4m3 mul toward_positive`` counts in the directed modes'
+float32 kernel, ``bfloat16 div`` after the call (the exact results rounded to odd at 53 bits,
+then the cast's counting pass). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
 ``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels), ``e4m3
 matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop) and
@@ -36,8 +39,9 @@ STOCHASTIC = ["e4m3", "bfloat16", "mxfp4"]
 DIRECTED = ["e4m3"]
 PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
 ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16"]
-OPERATIONS = [("e4m3", "add"), ("e4m3", "mul"), ("e4m3", "div"), ("e4m3", "sqrt"), ("e4m3", "fma"),
-              ("bfloat16", "add")]
+OPERATIONS = [("e4m3", "add", "nearest_even"), ("e4m3", "mul", "nearest_even"), ("e4m3", "div", "nearest_even"),
+              ("e4m3", "sqrt", "nearest_even"), ("e4m3", "fma", "nearest_even"), ("e4m3", "mul", "toward_positive"),
+              ("bfloat16", "add", "nearest_even"), ("bfloat16", "div", "nearest_even")]
 
 
 def inputs(n: int, kind: str) -> np.ndarray:
@@ -108,11 +112,12 @@ def render(args) -> str:
                        nf.round(rows_of_1024, name, axis=0, report=report)) for name in PER_BLOCK]
             calls += [(f"{name} encode", lambda report, name=name: nf.encode(x, name, report=report))
                       for name in ENCODE]
-            for fmt, op in OPERATIONS:
+            for fmt, op, mode in OPERATIONS:
                 a = nf.round(x, fmt, overflow="saturate").astype(np.float32)
                 operands = {"sqrt": (np.abs(a),), "fma": (a, a[::-1].copy(), a)}.get(op, (a, a[::-1].copy()))
-                calls.append((f"{fmt} {op}", lambda report, f=getattr(nf, op), fmt=fmt, operands=operands:
-                              f(*operands, fmt, report=report)))
+                name = f"{fmt} {op}" + ("" if mode == "nearest_even" else f" {mode}")
+                calls.append((name, lambda report, f=getattr(nf, op), fmt=fmt, operands=operands, mode=mode:
+                              f(*operands, fmt, mode, report=report)))
             calls += reductions(x)
             for name, call in calls:
                 row = [name, kind]

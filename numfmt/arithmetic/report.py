@@ -101,10 +101,9 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
         operands = tuple(kernel_input(a, np.float64) for a in operands)
         exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, np.float64)
     counted = exact
-    nan = np.isnan(exact)
-    if nan.any():               # a NaN from non-NaN operands counts as invalid (as a zero: no other count)
+    if np.isnan(exact.min()):   # a NaN from non-NaN operands counts as invalid (as a zero: no other count)
         nan_in = np.logical_or.reduce([np.isnan(a) for a in operands])
-        counted = np.where(nan & ~nan_in, 0.0, exact)
+        counted = np.where(np.isnan(exact) & ~nan_in, 0.0, exact)
     if fmt.family == "posit":
         rep = cast_report.posit_report(counted, out, fmt)
     else:
@@ -112,10 +111,10 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     if op != "div":
         return rep, exact
     a, b = operands
-    by_zero = np.isfinite(a) & (a != 0) & (b == 0)
-    count = int(by_zero.sum())
-    if count:
-        rep = dataclasses.replace(rep, div_by_zero=count, first={**rep.first, "div_by_zero": int(by_zero.argmax())})
+    zeros = np.flatnonzero(b == 0)
+    by_zero = zeros[np.isfinite(a[zeros]) & (a[zeros] != 0)]
+    if by_zero.size:
+        rep = dataclasses.replace(rep, div_by_zero=by_zero.size, first={**rep.first, "div_by_zero": int(by_zero[0])})
     return rep, exact
 
 
