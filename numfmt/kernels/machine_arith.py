@@ -1022,19 +1022,6 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tal
         counts[k] += n * ((m >> k) & 1)
 
 
-@inner
-def _negative_overflows(xb, yb, zb, op, compute, step, args, max_bits, start):
-    """How many elements of a tile have a finite negative stand-in that overflows (its rounding
-    with an unbounded exponent, ``step``'s r, above max_bits)."""
-    n = U32(0)
-    for i in range(xb.size):
-        v = compute(_f32(xb[i]), _f32(yb[i]), _f32(zb[i]), op)
-        b = _NAN32 if v != v else bits_as(np.float32(v), np.uint32)
-        r = step(b, start + i, *args)[1]
-        n = tick(n, (b > U32(0x7FFFFFFF)) & (U32(b & U32(0x7FFFFFFF)) < _INF32) & (r > max_bits))
-    return np.int64(ticks(n))
-
-
 @inner_inline
 def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args, tally, q, kinds, lean, check, arity,
                    by_sign):
@@ -1057,10 +1044,11 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     vectorizing). The operands and results come as their float32 bits (uint32 arrays: no
     array views to compile). With ``by_sign`` (the directed modes, whose overflow results may
     differ by sign: ``kernels.report._directed_tile32``'s) the overflows of finite negative
-    stand-ins move from kd's kind to their own, counted in a pass of their own over a tile
-    that has overflows."""
+    stand-ins move from kd's kind to their own, counted in the same pass (in a pass of their
+    own over each tile that had overflows, e4m3 mul toward_positive on 4M values spread over 40
+    binades, 1 thread, cost report=True 2.03x the plain call; 1.74x in the pass)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
-    n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = U32(0)
+    n0 = n1 = n2 = n3 = n4 = n5 = nan = neg = negative_ovf = U32(0)
     top = np.int32(0)
     lean_ok = True
     for i in range(xb.size):
@@ -1070,6 +1058,8 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         o, f = tally(b, start + i, step, args, lim32, q)
         ob[i] = o
         n0, n1, n2, n3, n4 = tick(n0, f[0]), tick(n1, f[1]), tick(n2, f[2]), tick(n3, f[3]), tick(n4, f[4])
+        if by_sign is not None:     # (finite negative stand-ins that overflow)
+            negative_ovf = tick(negative_ovf, f[1] & (b > U32(0x7FFFFFFF)) & (U32(b & U32(0x7FFFFFFF)) < _INF32))
         if kinds:
             n5, nan, neg = tick(n5, f[5]), tick(nan, b == _NAN32), tick(neg, b == _NEG_INF32)
         else:                       # (only whether the tile has one: a max, not a count)
@@ -1079,8 +1069,8 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     special = n5 != 0 if kinds else top >= np.int32(0x7F800000)
     counts = zeros(NFLAGS, np.int64)
     add_counts(counts, _derive((n0, n1, n2, n3, n4), kd), ONE)
-    if by_sign is not None and n1 != 0 and (by_sign[0] | by_sign[1]) != 0:
-        moved = _negative_overflows(xb, yb, zb, op, compute, step, args, lim32[0], start)
+    if by_sign is not None:
+        moved = np.int64(ticks(negative_ovf))
         counts[2] += moved * by_sign[0]
         counts[6] += moved * by_sign[1]
     zero = U32(0)
