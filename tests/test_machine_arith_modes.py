@@ -129,7 +129,7 @@ def test_which_cases_take_the_odd_kernels():
     wide = nf.FloatFormat(5, 14)
     for f, mode, op, compute in ((e4m3, Rounding.ODD, "add", ma._add_mul32),      # every sum exact in float32
                                  (e4m3, Rounding.TOWARD_NEGATIVE, "sub", ma._sum_rdn32),
-                                 (e4m3, Rounding.TOWARD_ZERO, "mul", ma._add_mul_odd32),
+                                 (e4m3, Rounding.TOWARD_ZERO, "mul", ma._tiny_product_odd32),
                                  (wide, Rounding.TOWARD_ZERO, "add", ma._sum_odd32),
                                  (wide, Rounding.TOWARD_NEGATIVE, "add", ma._sum_odd_rdn32),
                                  (wide, Rounding.ODD, "mul", ma._mul_odd32),

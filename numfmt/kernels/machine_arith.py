@@ -889,11 +889,19 @@ def _add_mul_odd32(x, y, z, op):
     return bits_as(U32(b | U32(1)), np.float32) if (op == 2) & tiny else (prod if op == 2 else _sum_odd32(x, y, z, op))
 
 
+@inner_inline
+def _tiny_product_odd32(x, y, z, op):
+    """``_add_mul_odd32``'s product (op 2 a constant of the code: with op read at run time
+    the loop computed the sum it selects against too, e4m3 mul toward_positive, 4M values, 1
+    thread, 2.0 -> 2.5 ms)."""
+    return _add_mul_odd32(x, y, z, 2)
+
+
 # The stand-ins of ``fast32_modes_kernel`` and its counting twin, (compute, arity, kinds: whether
 # the counting pass counts the kinds of non-finite results, ``_count_tile32``), chosen by the
 # length of a key (``modes_key``), so that each kernel compiles the one loop it runs.
 MODES_COMPUTES = ((_div32, 2, True), (_sqrt32, 1, False), (fma_odd32, 3, False), (_fma_odd_rdn32, 3, False),
-                  (_add_mul_odd32, 2, False), (_mul_odd32, 2, False), (_add_mul32, 2, False), (_sum_rdn32, 2, False),
+                  (_tiny_product_odd32, 2, False), (_mul_odd32, 2, False), (_add_mul32, 2, False), (_sum_rdn32, 2, False),
                   (_sum_odd32, 2, False), (_sum_odd_rdn32, 2, False))
 
 
