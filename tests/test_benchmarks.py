@@ -139,7 +139,8 @@ def test_bench_report_quick(tmp_path):
     formats += ["e4m3 stochastic", "bfloat16 stochastic", "mxfp4 stochastic", "e4m3 toward_zero", "nvfp4 float64",
                 "e4m3 float64 encode", "mxfp8_e4m3 per_block", "nvfp4 per_block", "mxfp8_e4m3 axis 0", "nvfp4 axis 0"]
     formats += [f"{name} encode" for name in ("e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16")]
-    formats += [f"e4m3 {op}" for op in ("add", "mul", "div", "sqrt", "fma")] + ["bfloat16 add"]
+    formats += [f"e4m3 {op}" for op in ("add", "mul", "div", "sqrt", "fma")] + ["e4m3 mul toward_positive"]
+    formats += ["bfloat16 add", "bfloat16 div"]
     formats += ["binary32 sum", "e4m3 sum -> bfloat16", "e4m3 matmul -> binary32", "e4m3 matmul fused -> binary32"]
     assert [(f.strip(), k.strip()) for f, k in rows] == [(f, k) for k in ("normal", "wide") for f in formats]
 
