@@ -268,29 +268,29 @@ def _fma_odd(a, b, c, op, rdn):
     return odd_sum_bits(bits_as(np.float64(a) * np.float64(b), np.int64), bits_as(np.float64(c), np.int64), rdn)
 
 
+@nb.njit(inline="always")
+def _stand_ins64(x, out, y, z, op, compute):
+    for i in range(x.size):
+        out[i] = compute(x[i], y[i], z[i], op, False)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def odd_stand_in64_kernel(x, out, start, y, z, op):
     """out[i] = OPS[op] of the float32 x[i], y[start + i], z[start + i] exactly, rounded to odd at
     53 bits (float64 bits, int64; one NaN for every NaN; the zeros' signs as round to nearest
-    gives them): what ``numfmt.arithmetic.report.op_report`` counts a result of float32 operands
-    against, in every format of at most 51 significand bits (rounding to odd at two or more
-    extra bits keeps every count, as that module says). One kernel for every op and format."""
+    gives them; ``numfmt.arithmetic.floating.odd_stand_in64`` says what it serves). One kernel
+    for every op and format, a loop per op."""
     y, z = y[start:start + x.size], z[start:start + x.size]
     if op == 2:
-        for i in range(x.size):
-            out[i] = _add_mul_fma(x[i], y[i], z[i], op, False)
+        _stand_ins64(x, out, y, z, op, _add_mul_fma)
     elif op == 3:
-        for i in range(x.size):
-            out[i] = _fma_odd(x[i], y[i], z[i], op, False)
+        _stand_ins64(x, out, y, z, op, _fma_odd)
     elif op == 4:
-        for i in range(x.size):
-            out[i] = _div(x[i], y[i], z[i], op, False)
+        _stand_ins64(x, out, y, z, op, _div)
     elif op == 5:
-        for i in range(x.size):
-            out[i] = _sqrt(x[i], y[i], z[i], op, False)
+        _stand_ins64(x, out, y, z, op, _sqrt)
     else:
-        for i in range(x.size):
-            out[i] = _sum_odd(x[i], y[i], z[i], op, False)
+        _stand_ins64(x, out, y, z, op, _sum_odd)
 
 
 # name -> (deterministic kernel, stochastic kernel); ODD_SUMS: add's and sub's where float64's sum is
