@@ -461,8 +461,10 @@ def _not_values32(xb, yb, zb, pc, lean, check, arity):
     hold everywhere (Inf and NaN operands, or a bad one), in a loop of its own (in the counting
     pass the two spill registers: e4m3 add's count 5.9 -> 4.3 ms per 4M, the plain kernel
     3.5). A block of CHECK_BLOCK elements that ``lean`` passes as a whole (a vector loop) is
-    not looked at one by one (p3109_p6 add, 1M standard normal values with a hundred Infs, 1
-    thread: 4.5 -> 0.5 ms; without them 0.19 ms)."""
+    not checked in full, and the others' full check is a vector loop too, a flag per block
+    (p3109_p6 add, 1M standard normal values with a hundred Infs, 1 thread: 4.5 -> 0.5 ms,
+    without them 0.19 ms; e4m3 add, 4M values of which 1% NaN: 18.8 -> 4.5 ms, an early exit
+    per element had kept that loop scalar)."""
     xa, ya, za = borrowed(xb), borrowed(yb), borrowed(zb)      # (blocks without reference counts)
     for lo in range(0, xb.size, CHECK_BLOCK):
         xs, ys, zs = xa[lo:lo + CHECK_BLOCK], ya[lo:lo + CHECK_BLOCK], za[lo:lo + CHECK_BLOCK]
@@ -1055,10 +1057,12 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
     x / 0 and 0 / 0 are common; elsewhere a finite operand's result is seldom not finite) the
     pass counts each kind, one ``_fix_special`` each counts them all (they cost a division's
     tile no visit). Else (without ``kinds``, or some operand not a value, or Inf or NaN)
-    ``_fix_special`` counts each such element, found by a second pass over the tile (a flag
-    stored per element would cost the common tile a byte store each) in a tile whose largest
-    |stand-in| is Inf or NaN (a max per element: e4m3 mul report=True 2.73-2.83 -> 2.63-2.64
-    ms per 4M, 1 thread), and where some operand
+    ``_fix_special`` counts each such element, found by a second pass (a flag stored per
+    element would cost the common tile a byte store each) in a tile whose largest |stand-in|
+    is Inf or NaN (a max per element: e4m3 mul report=True 2.73-2.83 -> 2.63-2.64 ms per 4M, 1
+    thread), over the blocks of CHECK_BLOCK elements whose largest |stand-in| (a vector pass)
+    is (e4m3 add, 4M values of which 0.01% NaN: report=True 4.6 -> 2.5 ms, against the whole
+    tile one by one), and where some operand
     is not a finite value ``_not_values32`` checks the operands. Returns (counts
     (``numfmt.report.FLAGS`` order), some operand not a value). Its loops run over the tile
     from 0 (an index from an offset would need a wraparound test, which keeps the loop from
