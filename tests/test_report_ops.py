@@ -292,3 +292,17 @@ def test_float32_operands_take_a_float64_stand_in(name, op):
                          "ieee", None if rand is None else (0, 4, "add", rand), np.float32) is None
         y, rep = _call(op, operands, fmt, mode, **kwargs)
         assert report_counts(rep) == op_reference(op, operands, y, fmt, mode, rand, 4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_empty_operands_report_nothing(dtype):
+    """Empty operands give an empty result and a report of n = 0, with report=True and inside
+    numfmt.flags (the reference path: its NaN test reduces the stand-ins), fused or not."""
+    empty = np.zeros(0, dtype)
+    calls = [("div", "bfloat16", "nearest_even"), ("add", "e4m3", "toward_zero"), ("mul", "posit16", "nearest_even")]
+    for op, name, mode in calls:
+        y, rep = getattr(nf, op)(empty, empty, name, mode, report=True)
+        assert y.shape == (0,) and rep.n == 0 and not any(rep.counts().values())
+        with nf.flags() as f:
+            getattr(nf, op)(empty, empty, name, mode)
+        assert f.report.n == 0 and not any(f.report.counts().values())

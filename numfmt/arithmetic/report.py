@@ -101,7 +101,7 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
         operands = tuple(kernel_input(a, np.float64) for a in operands)
         exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, np.float64)
     counted = exact
-    if np.isnan(exact.min()):   # a NaN from non-NaN operands counts as invalid (as a zero: no other count)
+    if exact.size and np.isnan(exact.min()):   # a NaN from non-NaN operands counts as invalid (as a zero)
         nan_in = np.logical_or.reduce([np.isnan(a) for a in operands])
         counted = np.where(np.isnan(exact) & ~nan_in, 0.0, exact)
     if fmt.family == "posit":
