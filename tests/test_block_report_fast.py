@@ -139,6 +139,9 @@ def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflo
     check(x, fmt, fast_count(fmt), axis=axis, rounding=mode, overflow=overflow, per_block=per_block)
 
 
+# the formats of the other calls' tests: mxfp8's float elements under -m slow (the spread samples and
+# the hypothesis tests count them), mxint8's fixed-point ones and nvfp4's scales in the default run too
+CALL_FORMATS = [pytest.param("mxfp8_e4m3", marks=pytest.mark.slow), "mxint8", "nvfp4"]
 CI_SAMPLED = ("mxfp8_e4m3", "mxfp4", "mxint8", "nvfp4", "bfp8_16_sym", "e2m1_16_e4m3")   # one of each kind of element
 SAMPLED = [fmt if fmt.name in CI_SAMPLED else pytest.param(fmt, marks=pytest.mark.slow) for fmt in FORMATS]
 
@@ -183,7 +186,7 @@ def test_per_block_counts_of_the_longest_blocks(size):
         assert (full == size).all() and np.moveaxis(rep.per_block["nan_in"], axis, -1)[0, 0] == size
 
 
-@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
+@pytest.mark.parametrize("name", CALL_FORMATS)
 def test_other_calls_count_after_the_cast(name):
     """float64 inputs and padding keep the reference's count after the cast (and the same
     report); the directed modes and stochastic rounding count in the pass, fixed-point elements
@@ -206,7 +209,7 @@ def test_other_calls_count_after_the_cast(name):
     assert rep.per_block["inexact"].shape == nf.encode(x, fmt).scales.shape
 
 
-@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxint8", "nvfp4"])
+@pytest.mark.parametrize("name", CALL_FORMATS)
 def test_counts_do_not_depend_on_threads(name):
     """The same report on 1 and 2 threads (the kernels' row ranges are summed, first indices of
     the first range that has one), along both axes, counted in the kernels' pass (float32) and

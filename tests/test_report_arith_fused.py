@@ -18,7 +18,7 @@ from numfmt.rounding import Rounding
 from numfmt.testing import formats
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
-SOME = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 DIRECTED = ["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]
