@@ -8,9 +8,9 @@ The float64 route (``float64_route``): deterministic results need no exact core.
 values are normal float64 numbers; a sum's exact value is s + e (TwoSum), a product's p + e
 (Dekker's product; fma: where the significands are short enough, exact in float64), a
 quotient's and a root's follow from their residuals, and the result rounded to odd at 53 bits
-(``kernels.arith.odd_sum_bits``, ``odd_quotient_bits``) rounds to the same posit as the exact
-value, in every deterministic mode. The posit cast's fast path then rounds it (about 10x the exact core's
-speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
+(``kernels.arith.odd_sum_bits``, ``odd_quotient``, ``odd_root``) rounds to the same posit as
+the exact value, in every deterministic mode. The posit cast's fast path then rounds it (about
+10x the exact core's speed); tests/test_posit_arith.py checks the route against the exact reference. Calls with
 overflow="raise" take the exact core, which counts the exact results beyond maxpos.
 
 The float32 route (``float32_route``): float32 operands with float32 results skip float64
@@ -192,9 +192,9 @@ def counted(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, overflow
 def _float64_route(op: str, operands: tuple, fmt: PositFormat, mode: Rounding, out: np.ndarray) -> None:
     """out := float64 values of op's results rounded once to fmt (``float64_route`` holds)."""
     a, *rest = operands
-    kernel, args = {"mul": (kern.product_round, [*rest, products_exact_in_float64(fmt)]), "fma": (kern.fma_round, rest), "div": (kern.quotient_round, rest),
-                    "sqrt": (kern.root_round, rest), "add": (kern.sum_round, [*rest, 1.0]),
-                    "sub": (kern.sum_round, [*rest, -1.0])}[op]
+    kernel, args = {"mul": (kern.product_round, [*rest, products_exact_in_float64(fmt)]),
+                    "fma": (kern.fma_round, rest), "div": (kern.quotient_round, rest), "sqrt": (kern.root_round, rest),
+                    "add": (kern.sum_round, [*rest, 1.0]), "sub": (kern.sum_round, [*rest, -1.0])}[op]
     run_chunked(kernel, a, out.view(np.int64), *args, fmt.nbits, fmt.es, mode_flags(mode), pass_start=True,
                 work_per_item=FLOAT64_ROUTE_WORK)
 

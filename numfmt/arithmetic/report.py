@@ -10,8 +10,8 @@ the stand-in is exact iff the exact value is, lies on the same side of every val
 first sr_bits + 2 bits of the discarded fraction that stochastic rounding compares with its
 random bits. The cast's counting pass then runs on (stand-in, result) with the operation's
 random bits; ``nan_in``, ``invalid`` and ``div_by_zero`` come from the operands. Float32
-operands' exact results are rounded to odd at 53 bits instead (``floating.odd_stand_in64``: float64's
-own arithmetic, TwoSum and residuals), which has more bits than W wherever W exists.
+operands' exact results are rounded to odd at 53 bits instead (``floating.odd_stand_in64``:
+float64's own arithmetic, TwoSum and residuals), which has more bits than W wherever W exists.
 
 Where the operation takes a float32 kernel of ``kernels.machine_arith`` (float32 operands and
 results, ``floating.fast32_args``), ``fused`` rounds and counts in that kernel's one pass

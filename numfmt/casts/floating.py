@@ -277,7 +277,7 @@ def pow2_sr32_params(fmt: FloatFormat, overflow: str, nan: str):
     if made is None:
         return None
     q = made[0]
-    step = float(np.uint32(q.up).view(np.float32)) - float(np.uint32(q.down).view(np.float32))   # (a power of two, or 0)
+    step = float(np.uint32(q.up).view(np.float32)) - float(np.uint32(q.down).view(np.float32))  # (a power of 2, or 0)
     return q, np.int32(118 + (math.frexp(step)[1] - 1 if step else 0))
 
 

@@ -351,6 +351,29 @@ def odd_bits(q, away, inexact):
     return (((mag if away else mag - 1) | 1) if inexact else mag) | (bits & _SIGN)
 
 
+@inner_inline
+def odd_quotient(x, y):
+    """float64 bits of the exact x / y (float64 values) rounded to odd at 53 bits, branch-free
+    (``odd_quotient_bits``' fast case without its range tests: x, y and the quotient must lie
+    within 2**-900 .. 2**901, or be zeros or specials, whose quotient is IEEE 754's; one NaN
+    for every NaN)."""
+    q = x / y
+    r = residual(x, y, q)
+    bits = odd_bits(q, ((r > 0) == (y > 0)) == (q > 0), (q != 0) & (np.abs(q) < np.inf) & (r != 0))
+    return _NAN if q != q else bits
+
+
+@inner_inline
+def odd_root(x):
+    """float64 bits of the exact sqrt(x) (a float64 value within 2**-900 .. 2**901, or a zero or
+    special) rounded to odd at 53 bits: sqrt(x) > q = fl(sqrt(x)) iff the residual x - q * q
+    is positive (one NaN for every NaN: negative x)."""
+    q = np.sqrt(x)
+    r = residual(x, q, q)
+    bits = odd_bits(q, r > 0, (q > 0) & (q < np.inf) & (r != 0))
+    return _NAN if q != q else bits
+
+
 # what a float64-route operation returns where it cannot serve (a signalling NaN: never a result)
 LEFT_ROUTE = np.int64(0x7FF0000000000001)
 

@@ -85,12 +85,12 @@ import numpy as np
 
 from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_words, splitmix_bits
-from .arith import not_value, odd_bits, odd_sum_bits, residual
+from .arith import not_value, odd_quotient, odd_root, odd_sum_bits, residual
 from ..casts.common import NO_RANDOM_BITS
 from ..casts.report import adds32
-from .report import (CAST_TILE, NFLAGS, ONE, _added_params, _cases32, _derive, _directed_step, _given_step, _mask, _nearest_step,
-                     _new_counts, _seeded_step, add_counts, added_tally, normal_tally, scan_firsts, step_tally,
-                     sum_tally)
+from .report import (CAST_TILE, MAG32, NFLAGS, ONE, _added_params, _cases32, _derive, _directed_step, _given_step,
+                     _mask, _nearest_step, _new_counts, _seeded_step, add_counts, added_tally, normal_tally,
+                     scan_firsts, step_tally, sum_tally)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, U64, VALUE, _finish32,
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
@@ -127,25 +127,15 @@ def _sum_odd(a, b, c, op, rdn):
 
 @inner_inline
 def _div(a, b, c, op, rdn):
-    """The exact a / b rounded to odd at 53 bits (as ``kernels.arith.odd_quotient_bits``,
-    branch-free: values of formats that float32 holds, and their quotients, lie in its range;
-    q finite and nonzero means finite nonzero operands)."""
-    x, y = np.float64(a), np.float64(b)
-    q = x / y
-    r = residual(x, y, q)
-    bits = odd_bits(q, ((r > 0) == (y > 0)) == (q > 0), (q != 0) & (np.abs(q) < np.inf) & (r != 0))
-    return _NAN64 if q != q else bits
+    """The exact a / b rounded to odd at 53 bits (``kernels.arith.odd_quotient``: values of
+    formats that float32 holds, and their quotients, lie in its range)."""
+    return odd_quotient(np.float64(a), np.float64(b))
 
 
 @inner_inline
 def _sqrt(a, b, c, op, rdn):
-    """The exact sqrt(a) rounded to odd at 53 bits: sqrt(a) > q = fl(sqrt(a)) iff the residual
-    a - q * q is positive."""
-    x = np.float64(a)
-    q = np.sqrt(x)
-    r = residual(x, q, q)
-    bits = odd_bits(q, r > 0, (q > 0) & (q < np.inf) & (r != 0))
-    return _NAN64 if q != q else bits
+    """The exact sqrt(a) rounded to odd at 53 bits (``kernels.arith.odd_root``)."""
+    return odd_root(np.float64(a))
 
 
 @inner_inline
@@ -655,7 +645,7 @@ def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     of op's stand-in, ``modes_key``: a loop per key); where ``arithmetic.floating.fast32_args``
     takes it. Sums are float32's rounded to odd (``_sum_odd32``), or where every sum is exact
     in float32 its own (``_add_mul32``); products float32's rounded to odd (``_mul_odd32``; of
-    precision at most 12 ``_add_mul_odd32``); precision at most 22 (a stand-in rounded to odd
+    precision at most 12 ``_tiny_product_odd32``); precision at most 22 (a stand-in rounded to odd
     at 24 bits rounds as the exact result does in every mode), sums and products below
     2**127. 4M e4m3 values, 1 thread, CPU time: add toward_zero 6.2 -> 1.8 ms, mul
     toward_positive -> 2.2 ms (the float64 kernels before)."""
@@ -906,8 +896,8 @@ def _tiny_product_odd32(x, y, z, op):
 # the counting pass counts the kinds of non-finite results, ``_count_tile32``), chosen by the
 # length of a key (``modes_key``), so that each kernel compiles the one loop it runs.
 MODES_COMPUTES = ((_div32, 2, True), (_sqrt32, 1, False), (fma_odd32, 3, False), (_fma_odd_rdn32, 3, False),
-                  (_tiny_product_odd32, 2, False), (_mul_odd32, 2, False), (_add_mul32, 2, False), (_sum_rdn32, 2, False),
-                  (_sum_odd32, 2, False), (_sum_odd_rdn32, 2, False))
+                  (_tiny_product_odd32, 2, False), (_mul_odd32, 2, False), (_add_mul32, 2, False),
+                  (_sum_rdn32, 2, False), (_sum_odd32, 2, False), (_sum_odd_rdn32, 2, False))
 
 
 def modes_key(op: str, p) -> tuple:
@@ -1035,9 +1025,6 @@ def _fix_special(counts, xb, yb, zb, v, n, op, index, lim32, kd, step, args, tal
         counts[k] += n * ((m >> k) & 1)
 
 
-_MAG32 = U32(0x7FFFFFFF)
-
-
 @inner_inline
 def _stand_in_bits(xb, yb, zb, op, compute):
     """The float32 bits of the stand-in compute(x, y, z) of the operands' bits (NaN: ``_NAN32``)."""
@@ -1083,7 +1070,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         ob[i] = o
         n0, n1, n2, n3, n4 = tick(n0, f[0]), tick(n1, f[1]), tick(n2, f[2]), tick(n3, f[3]), tick(n4, f[4])
         if by_sign is not None:     # (finite negative stand-ins that overflow)
-            negative_ovf = tick(negative_ovf, f[1] & (b > U32(0x7FFFFFFF)) & (U32(b & U32(0x7FFFFFFF)) < _INF32))
+            negative_ovf = tick(negative_ovf, f[1] & (b > MAG32) & (U32(b & MAG32) < _INF32))
         if kinds:
             n5, nan, neg = tick(n5, f[5]), tick(nan, b == _NAN32), tick(neg, b == _NEG_INF32)
         else:                       # (only whether the tile has one: a max, not a count)
@@ -1108,7 +1095,7 @@ def _count_tile32(xb, yb, zb, ob, start, op, pc, lim32, kd, compute, step, args,
         xs, ys, zs = xa[lo:lo + CHECK_BLOCK], ya[lo:lo + CHECK_BLOCK], za[lo:lo + CHECK_BLOCK]
         block_top = np.int32(0)
         for i in range(xs.size):
-            block_top = maximum(block_top, np.int32(_stand_in_bits(xs[i], ys[i], zs[i], op, compute) & _MAG32))
+            block_top = maximum(block_top, np.int32(_stand_in_bits(xs[i], ys[i], zs[i], op, compute) & MAG32))
         for i in range(xs.size if block_top >= np.int32(_INF32) else 0):
             v = compute(_f32(xs[i]), _f32(ys[i]), _f32(zs[i]), op)
             if not abs(v) < np.float32(np.inf):

@@ -57,7 +57,7 @@ from ..random import DRAW_BLOCK, draw_tops, drawn_bits, element_bits
 from ..rounding import rounding_bias, rounds_away
 from . import exact
 from .exact import bit_length
-from .arith import odd_bits, odd_sum_bits, residual, two_product_error
+from .arith import odd_bits, odd_quotient, odd_root, odd_sum_bits, two_product_error
 from .floating import CODE_TILE, U32, U64, fma_odd32, sqrt_odd32
 from .inner import inner, inner_inline
 from .prefetch import prefetch_ahead
@@ -926,7 +926,7 @@ def sqrt_kernel(a, out, start, b, c, n, es, p, sr, rand, seed, table):
 # (every posit<n <= 32> keeps at most 29 fraction bits: its guard and sticky bits lie above
 # float64's last bit, which carries the sticky information). Sums get that value from TwoSum
 # (``kernels.arith.odd_sum_bits``, the float family's route), products from Dekker's product,
-# quotients and roots from their residuals (as ``kernels.arith.odd_quotient_bits``):
+# quotients and roots from their residuals (``kernels.arith.odd_quotient``, ``odd_root``):
 # exact for values within 2**-450 .. 2**450 (the caller checks); fma's products of short
 # significands are exact in float64 (the caller checks). NaN (NaR) operands give NaN, x / 0 an
 # infinity and the root of a negative NaN, which the cast makes NaR.
@@ -950,19 +950,12 @@ def _product_input(src, i):
 
 @inner_inline
 def _quotient_input(src, i):
-    """(``kernels.arith.odd_quotient_bits`` without its range tests: branch-free, in vectors.)"""
-    x, y = np.float64(src[0][i]), np.float64(src[1][i])
-    q = x / y
-    r = residual(x, y, q)
-    return odd_bits(q, ((r > 0) == (y > 0)) == (q > 0), (q != 0) & (np.abs(q) < np.inf) & (r != 0))
+    return odd_quotient(np.float64(src[0][i]), np.float64(src[1][i]))
 
 
 @inner_inline
 def _root_input(src, i):
-    x = np.float64(src[0][i])
-    q = np.sqrt(x)
-    r = residual(x, q, q)
-    return odd_bits(q, r > 0, (q > 0) & (q < np.inf) & (r != 0))
+    return odd_root(np.float64(src[0][i]))
 
 
 @inner_inline
