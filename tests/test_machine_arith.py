@@ -15,7 +15,8 @@ from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
 from numfmt.kernels.floating import DOM32, DOM64
 from numfmt.kernels.machine_arith import (fast32_fma_div_sqrt_kernel, fast32_kernel, fast32_modes_kernel,
-                                         fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_kernel)
+                                         fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_div_sqrt_kernel,
+                                         same_range32_kernel)
 from numfmt.ops import representable
 from numfmt.rounding import Rounding
 
@@ -331,17 +332,18 @@ def check_fast(op, f, operands, mode, overflow="ieee"):
 
 def test_which_cases_take_a_float32_kernel():
     """e4m3: every RNE operation, SR add / sub / mul (exact in float32); bfloat16: RNE add, sub,
-    mul (the fixed shift; its quantum 2**-133 is below the other float32 kernels'); binary16:
-    products exact, sums p = 11, quotients in range, roots not (p = 11 > 10); tf32: products
-    not (2p = 22 > qsub + 149 = 13). In the other deterministic modes the same div, sqrt and
+    mul, sqrt and div (the fixed shift; its quantum 2**-133 is below the other float32 kernels';
+    quotients below 2**-126 too: ``kernels.machine_arith``, "quotients"); binary16: products exact, sums p = 11,
+    quotients in range, roots not (p = 11 > 10); tf32: products not (2p = 22 > qsub + 149 =
+    13), quotients (p = 11). In the other deterministic modes the same div, sqrt and
     fma, and add, sub and mul of the formats of the casts' float32 kernels; under SR (32 random
     bits) where ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
     every = ["add", "div", "fma", "mul", "sqrt", "sub"]
-    assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "mul", "sub"],
-                   "binary16": ["add", "div", "fma", "mul", "sub"], "tf32": ["add", "sub"]}
+    assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "div", "mul", "sqrt", "sub"],
+                   "binary16": ["add", "div", "fma", "mul", "sub"], "tf32": ["add", "div", "sub"]}
     assert srs == {"e4m3": every, "e5m2": ["div", "fma", "mul", "sqrt"], "bfloat16": [],
                    "binary16": ["fma", "mul"], "tf32": []}
     for mode in set(DETERMINISTIC) - {RNE}:
@@ -360,6 +362,8 @@ def test_which_cases_take_a_float32_kernel():
     assert fast32_args("mul", wide, Rounding.ODD, "ieee", None, np.float32, np.float32) is None
     bfloat16 = nf.format("bfloat16")
     assert fast32_args("mul", bfloat16, RNE, "ieee", None, np.float32, np.float32)[0] is same_range32_kernel
+    assert fast32_args("div", bfloat16, RNE, "ieee", None, np.float32, np.float32)[0] is same_range32_div_sqrt_kernel
+    assert fast32_args("div", nf.FloatFormat(8, 11), RNE, "ieee", None, np.float32, np.float32) is None   # p = 12 > 11
     for args in (("add", e4m3, RNE, "raise", None, np.float32, np.float32),
                  ("add", e4m3, RNE, "ieee", None, np.float64, np.float64),
                  ("add", e4m3, SR, "ieee", (7, 33, "add", None), np.float32, np.float32),
@@ -382,6 +386,38 @@ def test_bfloat16_products_at_float32s_subnormals():
     f = nf.format("bfloat16")
     check_fast("mul", f, (a, b), RNE)
     check_fast("mul", f, (a, b), RNE, "saturate")
+
+
+def quotients_beyond_float32s_normal_range(rng, fmt, n):
+    """(a, b) of n random values of fmt (a format of float32's exponent field) whose quotients
+    lie from 2**-152 to 2**-124 (float32 would round them to its subnormals first) or from
+    2**125 to 2**131 (float32's overflow), every sign, significands of every width."""
+    f = nf.format(fmt)
+    sig = lambda: 1 + rng.integers(0, 2 ** f.man_bits, n) * 2.0 ** -f.man_bits
+    ea = rng.integers(-100, 100, n)
+    eq = np.where(rng.random(n) < 0.5, rng.integers(-152, -124, n), rng.integers(125, 131, n))
+    eb = np.clip(ea - eq, -126, 127)
+    a = nf.round(sig() * np.exp2(ea.astype(np.float64)) * rng.choice([-1, 1], n), f)
+    b = nf.round(sig() * np.exp2(eb.astype(np.float64)) * rng.choice([-1, 1], n), f)
+    return a, b
+
+
+@pytest.mark.parametrize("fmt", ["bfloat16", "tf32"])
+def test_quotients_beyond_float32s_normal_range(fmt):
+    """100,000 quotients of values of formats of float32's exponent field below 2**-126 (where
+    float32 rounds them to its subnormals first) and beyond 2**128 (float32's Inf: an overflow,
+    not x / 0), both overflow policies; and every pair of bfloat16 significands at each
+    exponent difference that puts their quotient near the smallest midpoints (where a double
+    rounding would show)."""
+    a, b = quotients_beyond_float32s_normal_range(np.random.default_rng(5), fmt, 100_000)
+    f = nf.format(fmt)
+    check_fast("div", f, (a, b), RNE)
+    check_fast("div", f, (a, b), RNE, "saturate")
+    if fmt == "bfloat16":
+        sig = np.arange(128, 256, dtype=np.float64)
+        a, b = np.repeat(sig, 128), np.tile(sig, 128)
+        for d in range(-152, -124):
+            check_fast("div", f, (a * 2.0 ** -126, b * 2.0 ** (-126 - d)), RNE)
 
 
 SPECIALS = np.float32([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0])

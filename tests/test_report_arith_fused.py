@@ -16,6 +16,7 @@ from numfmt.arithmetic.report import fused
 from numfmt.kernels.machine_arith import count_kernel32
 from numfmt.rounding import Rounding
 from numfmt.testing import formats
+from test_machine_arith import quotients_beyond_float32s_normal_range  # noqa: E402
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 SOME = settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,6 +185,16 @@ def test_fused_bfloat16_and_binary16_wide_samples():
             operands = _operands(rng, fmt, op, 1 << 21)
             for kwargs in (dict(), dict(overflow="saturate"), dict(rounding="stochastic", seed=9)):
                 _check(op, operands, fmt, **kwargs)
+
+
+def test_fused_bfloat16_quotients_beyond_float32s_normal_range():
+    """Quotients below 2**-126 (underflows, flushed and subnormal results) and beyond float32's
+    range (overflows that are not x / 0), counted as the reference counts them."""
+    fmt = nf.format("bfloat16")
+    a, b = quotients_beyond_float32s_normal_range(np.random.default_rng(8), "bfloat16", 50_000)
+    for kwargs in (dict(), dict(overflow="saturate")):
+        rep = _check("div", (a.astype(np.float32), b.astype(np.float32)), fmt, **kwargs)
+        assert rep.overflow and rep.underflow and rep.flushed_to_zero and rep.subnormal and not rep.div_by_zero
 
 
 def test_fused_bfloat16_products_at_the_smallest_normal():

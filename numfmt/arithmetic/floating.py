@@ -18,7 +18,7 @@ from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, 
 from ..kernels.machine_arith import OPS as MACHINE_OPS, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
-                                     fast32_sr_kernel, modes_key, same_range32_kernel)
+                                     fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel, same_range32_kernel)
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -194,8 +194,9 @@ def takes_machine(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stoc
 def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stochastic, dtype, out_dtype):
     """(kernel, p, pc) where op takes a float32 kernel of ``kernels.machine_arith`` (float32
     operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
-    the casts' float32 fast kernels (``fast32_params``) or, add, sub and mul, those of their
-    fixed shift (``same_range_params``: bfloat16); div, sqrt and fma there in the other
+    the casts' float32 fast kernels (``fast32_params``) or, add, sub, mul and sqrt, those of
+    their fixed shift (``same_range_params``: bfloat16), and div there of precision at most 11
+    (``same_range32_div_sqrt_kernel``); div, sqrt and fma there in the other
     deterministic modes too (``fast32_modes_kernel``), and add, sub and mul of precision at most
     22 below 2**127 (there too: their results rounded to odd; p with the stand-in's
     ``modes_key``); stochastic
@@ -212,12 +213,15 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
             return (fast32_sr_given_kernel if rand is not None and len(rand) else fast32_sr_kernel), p, pc
         return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
-    if mode == Rounding.NEAREST_EVEN and op in KERNELS32 and nearest_in_float32(op, fmt):
-        if p is not None:
+    if mode == Rounding.NEAREST_EVEN and op in KERNELS32:
+        nearest = nearest_in_float32(op, fmt)
+        if nearest and p is not None:
             return KERNELS32[op], p, pc
         same = same_range_params(fmt, mode, overflow)
-        if same is not None and op in ("add", "sub", "mul"):
+        if same is not None and op in ("add", "sub", "mul") and nearest:
             return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
+        if same is not None and (op == "sqrt" and nearest or op == "div" and fmt.man_bits + 1 <= 11):
+            return same_range32_div_sqrt_kernel, same, same_range_params(fmt, mode, "ieee")
     modes = p is not None and (op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt) or
                                op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22
                                and (2 if op == "mul" else 1) * fmt.info.maxexp <= (127 if op == "mul" else 126))
