@@ -1264,6 +1264,8 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
 
 @inner_inline
 def _sum_step_tally(b, index, step, args, lim32, q):
+    """``step_tally`` of a sum or difference of two values of a format of float32's exponent field
+    (which has subnormals), never tiny and inexact (as ``kernels.report.sum_tally``)."""
     o, f = step_tally(b, index, step, args, lim32, q)
     return o, (f[0], f[1], False, False, f[4], f[5])
 
