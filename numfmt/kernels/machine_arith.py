@@ -533,6 +533,25 @@ _TINY32 = np.float32(2.0 ** -149)
 
 
 @inner_inline
+def _unflushed32(s, nonzero):
+    """float32's result s, a zero of a ``nonzero`` exact result (below 2**-150) as 2**-149 of
+    its sign (float32's 0 would count as exact): the stand-ins that are float32's own result
+    (``_div_capped32``, ``_mul_capped32``)."""
+    return np.float32(np.copysign(_TINY32, s)) if (s == 0) & nonzero else s
+
+
+@inner_inline
+def _mul_capped32(x, y, z, op):
+    """float32's product (``_unflushed32``): the stand-in of the counting pass for the formats of
+    float32's exponent field of precision p <= 8 (2p <= qsub + 149, the "products" above: never
+    a point of the grid of p + 1 bits unless the exact product is; tininess too, whose midpoint
+    below 2**-126 is a multiple of 2**(-127 - p) >= 2**-135; a float32 Inf: ``_special``).
+    bfloat16 mul, 4M values, 1 thread: report=True 3.2 -> 2.2 ms (``_mul_odd32``'s float64
+    product before; the plain call 1.2 ms)."""
+    return _unflushed32(x * y, (x != 0) & (y != 0))
+
+
+@inner_inline
 def _div_capped32(x, y, z, op):
     """float32's quotient, a finite one beyond float32's range as float32's largest magnitude
     (odd, above the overflow threshold of every format of at most 22 bits: an overflow in every
@@ -544,7 +563,7 @@ def _div_capped32(x, y, z, op):
     s = x / y
     finite = (np.abs(x) < np.inf) & (np.abs(y) < np.inf)
     s = np.float32(np.copysign(_MAX32, s)) if (np.abs(s) == np.inf) & finite & (y != 0) else s
-    return np.float32(np.copysign(_TINY32, s)) if (s == 0) & finite & (x != 0) else s
+    return _unflushed32(s, finite & (x != 0))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -893,9 +912,11 @@ def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, see
 # product (exact: 48 bits) minus s. Quotients and roots need none: where their kernel runs
 # (p <= 11, p <= 10), float32's own quotient or root is, by the proofs above, v or strictly
 # between the same neighbours on every grid of p + 1 bits as v, which is all the counts ask
-# of a stand-in (as the plain kernel's rounding). The one exception: float32's subnormal results, of
-# fewer bits; there (products only: sums of values and quotients or roots of the formats
-# taken are not below 2**-126) the rounding to odd is at the quantum 2**-149, at least two
+# of a stand-in (as the plain kernel's rounding); nor do the products of the formats of
+# float32's exponent field (p <= 8), and their quotients below 2**-126 and beyond 2**128 keep
+# it but for a flushed zero and Inf (``_mul_capped32``, ``_div_capped32``). The one exception:
+# float32's subnormal results, of fewer bits; there (products only: sums of values and roots
+# of the formats taken are not below 2**-126) the rounding to odd is at the quantum 2**-149, at least two
 # bits below every such format's (bfloat16: 2**-133; the others' is 2**-94 or more: their
 # every rounding of such a stand-in is a flushed zero), and rounding to odd at an even grid
 # point's quantum keeps v's side of it (tininess for bfloat16: ``_same_range_step``).
@@ -1272,8 +1293,8 @@ def _sum_step_tally(b, index, step, args, lim32, q):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
-    """``count_same_range32_kernel`` for mul (op 2: ``_mul_odd32``, float64 for the error)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_odd32, _same_range_step, (p,),
+    """``count_same_range32_kernel`` for mul (op 2: ``_mul_capped32``)."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_capped32, _same_range_step, (p,),
                          step_tally, (), True, _same_range_values32, _same_range_value32, 2, None)
 
 
