@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
-from numfmt.arithmetic.floating import exact_in_float64, fast32_args, takes_machine
+from numfmt.arithmetic.floating import ARITY, exact_in_float64, fast32_args, takes_machine
 from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
@@ -92,14 +92,14 @@ def test_which_formats_take_the_machine():
 def test_a_thread_that_flushes_subnormals_refuses():
     """The kernel sees FTZ / DAZ as tiny + tiny == 0: it computes nothing and flags bad[1], so
     elementwise runs the exact core."""
-    from numfmt.kernels.machine_arith import machine_kernel
+    from numfmt.kernels.machine_arith import NO_CHECK32, machine_kernel
     f = nf.format("e4m3")
     p = kernel_params(f, True, Rounding.NEAREST_EVEN, "ieee", "raise")[0]
     pc = kernel_params(f, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]
     x = np.ones(3, np.float32)
     for tiny, flagged, result in ((np.float32(0), 1, 0.0), (np.float32(2.0 ** -149), 0, 2.0)):
         out, bad = np.zeros(3, np.float32), np.zeros(2, np.int64)
-        machine_kernel(x, out, 0, x, x, np.int64(0), p, pc, bad, tiny, np.int64(0))
+        machine_kernel(x, out, 0, x, x, np.int64(0), p, (NO_CHECK32, pc), bad, tiny, np.int64(0))
         assert bad[1] == flagged and (out == result).all()
 
 
@@ -542,3 +542,37 @@ def test_float32_stochastic_with_few_random_bits():
             got = function(a, b, "e4m3", "stochastic", sr_bits=k, **kwargs)
             same_bits(got, function(a.astype(np.float64), b.astype(np.float64), "e4m3", "stochastic", sr_bits=k,
                                     **kwargs))
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "binary16", "e8m7_nosub"])
+def test_machine_kernels_check_their_operands(name):
+    """The float64 kernels' operand check (``_lean_values32``, and block by block in full where
+    it fails): one operand that is not a value, anywhere among 5,000 values with Inf, NaN and
+    subnormal ones (values that the lean test cannot pass), is found; those alone are not.
+    bfloat16 without subnormals takes ``NO_CHECK32`` (their float32 values are not values)."""
+    f = nf.format(name) if name != "e8m7_nosub" else nf.FloatFormat(8, 7, subnormals=False, name=name)
+    rng = np.random.default_rng(4)
+    vals = nf.round(rng.standard_normal(5000), f, overflow="saturate").astype(np.float32)
+    vals[[10, 4000]] = [np.inf, np.nan]
+    small = f.info.smallest_subnormal if f.subnormals else f.info.smallest_normal
+    vals[2000] = small
+    bad = np.float32(1.0 + 2.0 ** -20)
+    checked = 0
+    for op, mode in (("add", "toward_zero"), ("sqrt", "toward_zero"), ("add", "stochastic"), ("fma", "odd")):
+        taken = takes_machine(op, f, Rounding[mode.upper()], "ieee", SR_ARGS if mode == "stochastic" else None,
+                              np.float32, np.float32) and not fast32_args(op, f, Rounding[mode.upper()], "ieee",
+                                                                          SR_ARGS if mode == "stochastic" else None,
+                                                                          np.float32, np.float32)
+        if not taken:
+            continue
+        checked += 1
+        operands = [np.abs(vals) if op == "sqrt" else vals] + [vals[::-1].copy() for _ in range(ARITY[op] - 1)]
+        kwargs = {"seed": 1} if mode == "stochastic" else {}
+        FUNCTIONS[op](*operands, f, mode, **kwargs)
+        for where in (0, 777, 4999):
+            for k in range(len(operands)):
+                spoiled = [o.copy() for o in operands]
+                spoiled[k][where] = bad
+                with pytest.raises(ValueError, match="not values of"):
+                    FUNCTIONS[op](*spoiled, f, mode, **kwargs)
+    assert checked >= 2

@@ -7,6 +7,8 @@ sqrt of a negative) in a format without NaN (ValueError).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..parallel import run_chunked
@@ -15,7 +17,7 @@ from ..casts.floating import (directed32_args, fast32_params, float32_domain, ke
                               same_range_params, sr_params)
 from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
-from ..kernels.machine_arith import OPS as MACHINE_OPS, odd_stand_in64_kernel
+from ..kernels.machine_arith import OPS as MACHINE_OPS, NO_CHECK32, Check32, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
                                      fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel, same_range32_kernel)
@@ -79,6 +81,23 @@ def takes_float64_route(op: str, fmt: FloatFormat, sr_bits: int | None = None) -
 
 
 FLOAT32_TINY = np.float32(2.0 ** -149)     # the machine kernels' check for flushed subnormals
+
+
+@functools.lru_cache(maxsize=None)
+def check32_params(fmt: FloatFormat) -> Check32:
+    """The ``kernels.machine_arith.Check32`` of a format float32 holds, signed, with a zero,
+    subnormals and a normal value (whose float32 values ``kernels.machine_arith._lean_values32``
+    tells exactly: finite, at most the largest, no bit below the last kept one, and below
+    2**emin a multiple of 2**qsub), else ``NO_CHECK32`` (the kernels check every operand in full).
+
+    >>> check32_params(FloatFormat(8, 7)).lsb, check32_params(FloatFormat(4, 3, subnormals=False)) is NO_CHECK32
+    (np.uint32(65536), True)
+    """
+    if not (float32_domain(fmt) and fmt.signed and fmt.zero and fmt.subnormals and fmt.has_normals):
+        return NO_CHECK32
+    bits = lambda v: np.array(v, np.float32).view(np.uint32)[()]
+    return Check32(np.uint32(1 << (23 - fmt.man_bits)), bits(fmt.info.max), bits(2.0 ** fmt.emin),
+                   np.float32(2.0 ** (fmt.emin - fmt.man_bits + 23)))
 
 
 def _exact_in(op: str, fmt: FloatFormat, digits: int, lowest: int, overflow: int) -> bool:
@@ -299,8 +318,8 @@ def elementwise(op: str, operands: tuple[np.ndarray, ...], fmt: FloatFormat, mod
         run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), p32, pc32, not_values, FLOAT32_TINY, *extra,
                     pass_start=True, work_per_item=2 if sr is None else 4)     # as the float64 kernels'
     elif machine:     # float64's own arithmetic, rounded once (not where a thread flushes subnormals)
-        margs = (np.int64(MACHINE_OPS[op]), params, kernel_params(fmt, False, Rounding.TOWARD_ZERO, "ieee",
-                 "ml_dtypes")[0], not_values, FLOAT32_TINY, np.int64(rdn))
+        margs = (np.int64(MACHINE_OPS[op]), params, (check32_params(fmt), kernel_params(
+                 fmt, False, Rounding.TOWARD_ZERO, "ieee", "ml_dtypes")[0]), not_values, FLOAT32_TINY, np.int64(rdn))
         odd_sum = op in ("add", "sub") and not exact_in_float64(op, fmt) and \
             not (mode == Rounding.NEAREST_EVEN and sr is None and innocuous_format(fmt))   # (TwoSum's odd sum)
         kernel = (ODD_SUMS if odd_sum else MACHINE_KERNELS[op])[sr is not None]
