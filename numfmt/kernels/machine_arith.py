@@ -559,42 +559,45 @@ def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
                  _check_same_range_values32)
 
 
-_MAX32 = np.float32(np.finfo(np.float32).max)
-_TINY32 = np.float32(2.0 ** -149)
 
 
 @inner_inline
-def _unflushed32(s, nonzero):
-    """float32's result s, a zero of a ``nonzero`` exact result (below 2**-150) as 2**-149 of
-    its sign (float32's 0 would count as exact): the stand-ins that are float32's own result
-    (``_div_capped32``, ``_mul_capped32``)."""
-    return np.float32(np.copysign(_TINY32, s)) if (s == 0) & nonzero else s
+def _capped32(s, x, y, over_ok):
+    """float32's result s of finite x and y (``_mul_capped32``, ``_div_capped32``) as its stand-in:
+    a zero of a nonzero exact result (below 2**-150) as 2**-149 of its sign (float32's 0 would
+    count as exact), an Inf where ``over_ok`` (a finite exact result beyond float32's range) as
+    float32's largest magnitude (odd, above the overflow threshold of every format of at most 22
+    bits: an overflow in every mode, where Inf would count as x / 0). In uint32 selects: with
+    float selects and copysign the counting loop ran 1.7x longer."""
+    sb = bits_as(np.float32(s), np.uint32)
+    sa, xa, ya = U32(sb & MAG32), U32(bits_as(np.float32(x), np.uint32) & MAG32), \
+        U32(bits_as(np.float32(y), np.uint32) & MAG32)
+    finite = (xa < _INF32) & (ya < _INF32)
+    sign = U32(sb ^ sa)
+    flushed = (sa == U32(0)) & finite & (xa != U32(0)) & (ya != U32(0))
+    over = (sa == _INF32) & finite & over_ok & (ya != U32(0))
+    rb = U32(sign | U32(0x7F7FFFFF)) if over else (U32(sign | U32(1)) if flushed else sb)
+    return bits_as(np.uint32(rb), np.float32)
 
 
 @inner_inline
 def _mul_capped32(x, y, z, op):
-    """float32's product (``_unflushed32``): the stand-in of the counting pass for the formats of
-    float32's exponent field of precision p <= 8 (2p <= qsub + 149, the "products" above: never
-    a point of the grid of p + 1 bits unless the exact product is; tininess too, whose midpoint
-    below 2**-126 is a multiple of 2**(-127 - p) >= 2**-135; a float32 Inf: ``_special``).
-    bfloat16 mul, 4M values, 1 thread: report=True 3.2 -> 2.2 ms (``_mul_odd32``'s float64
-    product before; the plain call 1.2 ms)."""
-    return _unflushed32(x * y, (x != 0) & (y != 0))
+    """float32's product (``_capped32``: a flushed one as 2**-149; an Inf is ``_special``'s): the
+    stand-in of the counting pass for the formats of float32's exponent field of precision p <= 8
+    (2p <= qsub + 149, the "products" above: never a point of the grid of p + 1 bits unless the
+    exact product is; tininess too, whose midpoint below 2**-126 is a multiple of 2**(-127 - p)
+    >= 2**-135). bfloat16 mul, 4M values, 1 thread: report=True 3.2 -> 2.2-2.5 ms (``_mul_odd32``'s
+    float64 product before; the plain call 1.2 ms)."""
+    return _capped32(x * y, x, y, False)
 
 
 @inner_inline
 def _div_capped32(x, y, z, op):
-    """float32's quotient, a finite one beyond float32's range as float32's largest magnitude
-    (odd, above the overflow threshold of every format of at most 22 bits: an overflow in every
-    mode, where Inf would count as x / 0), a nonzero one below 2**-150 as 2**-149 (float32's 0
-    would count as exact): the stand-in of the counting pass for the formats of float32's
-    exponent field, precision at most 11 (the "quotients" above: never a point of the grid of
-    p + 1 bits unless the exact quotient is, at any exponent; tininess too, whose midpoint
-    below 2**-126 is a multiple of 2**(-127 - p))."""
-    s = x / y
-    finite = (np.abs(x) < np.inf) & (np.abs(y) < np.inf)
-    s = np.float32(np.copysign(_MAX32, s)) if (np.abs(s) == np.inf) & finite & (y != 0) else s
-    return _unflushed32(s, finite & (x != 0))
+    """float32's quotient (``_capped32``): the stand-in of the counting pass for the formats of
+    float32's exponent field, precision at most 11 (the "quotients" above: never a point of
+    the grid of p + 1 bits unless the exact quotient is, at any exponent; tininess too, whose
+    midpoint below 2**-126 is a multiple of 2**(-127 - p))."""
+    return _capped32(x / y, x, y, True)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1044,13 +1047,17 @@ def _same_range_step(b, index, p):
     that rounding does (the midpoint under 2**-126 is 2**(s - 2) units of 2**-149 below it).
     The last kept bit is tested by a mask, not by shifting |b|: LLVM kept that shift, even by
     an amount masked below 32, and its loop with it in int64 lanes (bfloat16 add report=True,
-    4M values, 1 thread: 2.6 -> 2.3 ms)."""
+    4M values, 1 thread: 2.6 -> 2.3 ms). The result is that rounding too, clamped (the fixed
+    shift rounds float32's subnormals as its normals), where ``_same_range32`` rounded b again
+    by its own steps (bfloat16 div's counting loop 2.6 -> 2.4 ms, A/B in one process)."""
     a = U32(b & U32(0x7FFFFFFF))
     lsb = U32(U32(1) << U32(U32(p[0]) & U32(31)))
     bias = U32(U32(U32(lsb >> U32(1)) - U32(1)) + U32(U32(a & lsb) != U32(0)))
-    grid = U32(U32(a + bias) & U32(U32(0) - lsb))
+    grid = U32(U32(minimum(a, _INF32) + bias) & U32(U32(0) - lsb))
     r = U32(a + U32(lsb >> U32(2))) if a < U32(0x00800000) else grid
-    return _same_range32(b, U32(0), p), r, a >= _INF32
+    sign = U32(b ^ a)
+    o = U32(U32(p[7]) | sign) if a > _INF32 else U32(minimum(grid, U32(p[6])) | sign)
+    return o, r, a >= _INF32
 
 
 @inner_inline
