@@ -18,8 +18,8 @@ with and without the report. The operations' rows (``e4m3 add`` ... ``e4m3
 fma``, ``bfloat16 add`` ...; nearest even unless a mode is named) take the inputs rounded to
 the format (saturating: finite operands) and the same reversed as operands (sqrt: their
 magnitudes; fma: x * reversed + x): ``e4m3 mul toward_positive`` counts in the directed modes'
-float32 kernel, ``bfloat16 div`` after the call (the exact results rounded to odd at 53 bits,
-then the cast's counting pass). The reductions' rows: ``binary32
+float32 kernel, the bfloat16 ones in the float32 kernels of formats with float32's exponent
+field (their quotients below 2**-126 and beyond 2**128 too). The reductions' rows: ``binary32
 sum`` (the inputs as 256 rows of 16,384 terms into binary32: the machine's float32 loop),
 ``e4m3 sum -> bfloat16`` (the e4m3 inputs so, into bfloat16: the emulating kernels), ``e4m3
 matmul -> binary32`` (the first 512 x 512 e4m3 inputs by the next: the machine's loop) and
@@ -41,7 +41,8 @@ PER_BLOCK = ["mxfp8_e4m3", "nvfp4"]
 ENCODE = ["e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16"]
 OPERATIONS = [("e4m3", "add", "nearest_even"), ("e4m3", "mul", "nearest_even"), ("e4m3", "div", "nearest_even"),
               ("e4m3", "sqrt", "nearest_even"), ("e4m3", "fma", "nearest_even"), ("e4m3", "mul", "toward_positive"),
-              ("bfloat16", "add", "nearest_even"), ("bfloat16", "div", "nearest_even")]
+              ("bfloat16", "add", "nearest_even"), ("bfloat16", "mul", "nearest_even"),
+              ("bfloat16", "div", "nearest_even")]
 
 
 def inputs(n: int, kind: str) -> np.ndarray:

@@ -140,7 +140,7 @@ def test_bench_report_quick(tmp_path):
                 "e4m3 float64 encode", "mxfp8_e4m3 per_block", "nvfp4 per_block", "mxfp8_e4m3 axis 0", "nvfp4 axis 0"]
     formats += [f"{name} encode" for name in ("e4m3", "bfloat16", "mxfp8_e4m3", "nvfp4", "posit16")]
     formats += [f"e4m3 {op}" for op in ("add", "mul", "div", "sqrt", "fma")] + ["e4m3 mul toward_positive"]
-    formats += ["bfloat16 add", "bfloat16 div"]
+    formats += ["bfloat16 add", "bfloat16 mul", "bfloat16 div"]
     formats += ["binary32 sum", "e4m3 sum -> bfloat16", "e4m3 matmul -> binary32", "e4m3 matmul fused -> binary32"]
     assert [(f.strip(), k.strip()) for f, k in rows] == [(f, k) for k in ("normal", "wide") for f in formats]
 
