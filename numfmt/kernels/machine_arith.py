@@ -191,6 +191,14 @@ def _lean_of(xb, yb, zb, pcs, arity):
     return _lean_values32(xb, yb, zb, pcs[0], arity)
 
 
+@inner
+def _check_generic_values32(xb, yb, zb, pc, bad, arity):
+    """bad[0] = 1 if ``_not_values32`` by ``_lean_of`` and ``_generic_value32`` (compiled once for
+    every kernel of ``_loop``: inlined into each it cost a first call 0.2 s)."""
+    if _not_values32(xb, yb, zb, pc, _lean_of, _generic_value32, arity):
+        bad[0] = 1
+
+
 @nb.njit(inline="always")          # (forceinline compiled it apart: +0.8 s on a first nf.add)
 def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stochastic, draw, compute):
     """out[i] = round_one(compute: OPS[op] of x[i], y[start + i], z[start + i]) in p's mode (float64
@@ -214,8 +222,8 @@ def _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, seed, stocha
         bits = compute(x[i], y[i], z[i], op, rdn)
         r = round_one(bits, p, VALUE, DOM64, stochastic, draw(rand, seed, start + i, sr), sr)
         out[i] = np.float32(bits_as(np.int64(r), np.float64))
-    if not ok and _not_values32(xb, yb, zb, pc, _lean_of, _generic_value32, arity):
-        bad[0] = 1
+    if not ok:
+        _check_generic_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
 
 @nb.njit(inline="always")          # (forceinline: +0.8 s on a first stochastic nf.add, as _loop)
