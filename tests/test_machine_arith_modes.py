@@ -135,7 +135,8 @@ def test_which_cases_take_the_odd_kernels():
                                  (wide, Rounding.ODD, "mul", ma._mul_odd32),
                                  (e4m3, Rounding.TOWARD_NEGATIVE, "fma", ma._fma_odd_rdn32),
                                  (e4m3, Rounding.TOWARD_POSITIVE, "fma", ma.fma_odd32),
-                                 (e4m3, Rounding.ODD, "div", ma._div32), (e4m3, Rounding.ODD, "sqrt", ma._sqrt32)):
+                                 (e4m3, Rounding.ODD, "div", ma._div32), (e4m3, Rounding.ODD, "sqrt", ma._sqrt32),
+                                 (binary16, Rounding.ODD, "sqrt", ma.sqrt_odd32)):     # p = 11 > 10: to odd
         key = fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)[1][2]    # (the kernel's loop)
         assert ma.modes_compute(key) is compute, (f.name, mode, op)
     for op in ("add", "mul"):       # p = 23: one bit beyond it is too few
@@ -147,10 +148,12 @@ def test_which_cases_take_the_odd_kernels():
     assert fast32_args("div", binary16, SR, "ieee", (1, 32, "add", None), np.float32, np.float32) is None
     assert fast32_args("div", binary16, SR, "ieee", (1, 31, "add", None), np.float32, np.float32)[0] \
         is fast32_odd_sr_kernel
-    for op in ("div", "sqrt", "fma"):       # no stand-in: bfloat16 (2p = 16 > 11), binary16 roots (p = 11 > 10)
+    for op in ("div", "sqrt", "fma"):       # no Fast32Params: bfloat16 (its smallest quantum 2**-133)
         assert fast32_args(op, nf.format("bfloat16"), Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32) \
             is None
-    assert fast32_args("sqrt", binary16, Rounding.ODD, "ieee", None, np.float32, np.float32) is None
+    assert fast32_args("sqrt", nf.FloatFormat(5, 22), Rounding.ODD, "ieee", None, np.float32, np.float32) is None
+    assert fast32_args("sqrt", binary16, Rounding.NEAREST_EVEN, "ieee", None, np.float32, np.float32)[0] \
+        is ma.fast32_odd_root_kernel
     assert not odd_sr_in_float32("sqrt", nf.format("e2m3"), 8)     # qsub = -3 < 2 emin = 0: subnormal roots
     assert not odd_sr_in_float32("sqrt", nf.format("e2m1"), 8) and odd_sr_in_float32("sqrt", nf.format("e5m2"), 8)
     assert not odd_sr_in_float32("fma", nf.FloatFormat(5, 21), 32)   # p + k = 54 > 53

@@ -19,8 +19,9 @@ from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS, NO_CHECK32, Check32, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
-from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_sr_kernel, fast32_sr_given_kernel,
-                                     fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel, same_range32_kernel)
+from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_root_kernel, fast32_odd_sr_kernel,
+                                     fast32_sr_given_kernel, fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel,
+                                     same_range32_kernel)
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -236,12 +237,15 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         nearest = nearest_in_float32(op, fmt)
         if nearest and p is not None:
             return KERNELS32[op], p, pc
+        if op == "sqrt" and p is not None and fmt.man_bits + 1 <= 22:     # (rounded to odd at 24 bits)
+            return fast32_odd_root_kernel, p, pc
         same = same_range_params(fmt, mode, overflow)
         if same is not None and op in ("add", "sub", "mul") and nearest:
             return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
         if same is not None and (op == "sqrt" and nearest or op == "div" and fmt.man_bits + 1 <= 11):
             return same_range32_div_sqrt_kernel, same, same_range_params(fmt, mode, "ieee")
-    modes = p is not None and (op in ("div", "sqrt", "fma") and nearest_in_float32(op, fmt) or
+    modes = p is not None and (op in ("div", "fma") and nearest_in_float32(op, fmt) or
+                               op == "sqrt" and fmt.man_bits + 1 <= 22 or
                                op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22
                                and (2 if op == "mul" else 1) * fmt.info.maxexp <= (127 if op == "mul" else 126))
     if not modes:
