@@ -75,5 +75,5 @@ def test_install_and_test_commands():
     """The main job and the test command (.ci/run runs the latter) stay as documented."""
     bash = [code.strip() for _, code in _blocks("bash")]
     assert bash[:2] == ['pip install ".[study]" && numfmt study',
-                        'pip install -e ".[test]" && python -m pytest -m "not slow" -n auto']
+                        'pip install -e ".[test]" && python -m pytest -m "not slow" -n auto --dist loadfile']
     assert "python -m numfmt" in TEXT
