@@ -104,9 +104,12 @@ FIXED_SR = st.builds(lambda k, rule, seed: {"rounding": "stochastic", "sr_bits":
                      st.integers(1, 62), st.sampled_from(["add", "nearest"]), st.integers(0, 2 ** 63))
 
 
-@settings(max_examples=30)
-@given(st.sampled_from(FORMATS), st.one_of(SR, FIXED_SR), st.integers(0, 2 ** 32 - 1), st.integers(1, 9),
-       st.integers(1, 5), st.booleans(), st.booleans())
+FAST_PATH_CASES = (st.sampled_from(FORMATS), st.one_of(SR, FIXED_SR), st.integers(0, 2 ** 32 - 1), st.integers(1, 9),
+                   st.integers(1, 5), st.booleans(), st.booleans())
+
+
+@settings(max_examples=18)      # (each example compiles; the slow twin below draws 100)
+@given(*FAST_PATH_CASES)
 def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
     # float elements take sr_rule "add" with at most 32 bits; fixed-point ones any stochastic rounding
     assume(fmt.element.family == "fixed" or kw == "explicit" or kw.get("sr_bits", 0) <= 32 and "sr_rule" not in kw)
@@ -304,3 +307,10 @@ def test_nvfp4_with_the_tensor_amax_given_takes_one_pass():
         want = block_casts.encode_float(*args, axis=axis)
         assert same(codes.codes, want.codes) and same(codes.scales, want.scales)
         assert codes.tensor_scale == want.tensor_scale
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None)
+@given(*FAST_PATH_CASES)
+def test_fast_path_matches_generic_wide(fmt, kw, seed, rows, inner, axis0, ragged):
+    test_fast_path_matches_generic.hypothesis.inner_test(fmt, kw, seed, rows, inner, axis0, ragged)

@@ -104,9 +104,12 @@ def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
     check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow, per_block=per_block)
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
-       st.sampled_from([None, 3, 32]), st.booleans())
+STOCHASTIC_CASES = (st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+                    st.sampled_from([None, 3, 32]), st.booleans())
+
+
+@settings(max_examples=5, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@given(*STOCHASTIC_CASES)
 def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block):
     """Seeded stochastic rounding (sr_rule "add") is counted in the kernels' pass too: float
     elements' tininess and overflow by the element rounded with its own random bits at its
@@ -307,3 +310,10 @@ def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide, axi
     if axis == 0:       # unpadded, the error names x's length, not a slab's
         with mock.patch.object(block_casts, "SLAB", slab), pytest.raises(ValueError, match=f"length {x.shape[0]} "):
             nf.round(x, fmt, mode, axis=0)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(*STOCHASTIC_CASES)
+def test_stochastic_fast_counts_equal_the_reference_wide(fmt, seed, axis, sr_bits, per_block):
+    test_stochastic_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, sr_bits, per_block)

@@ -69,7 +69,7 @@ def matmul_cases(draw):
     return fmt, a.astype(dtype), b.astype(dtype), draw(st.sampled_from(("binary32", "binary64")))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=18, deadline=None)      # (each example compiles; the slow twin below draws 100)
 @given(matmul_cases(), st.sampled_from(("ieee", "saturate")))
 def test_matmul_and_sum_equal_the_emulating_kernels(case, overflow):
     """Random values of each format (subnormals, both zeros, the largest values; binary32's
@@ -442,3 +442,10 @@ def test_fused_flush_to_zero_threads_fall_back():
     args = (np.int64(2), np.int64(8), np.int64(0), False)
     assert not machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(0), None)
     assert machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(1e-45), None) and out[0, 0] == 2
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None)
+@given(matmul_cases(), st.sampled_from(("ieee", "saturate")))
+def test_matmul_and_sum_equal_the_emulating_kernels_wide(case, overflow):
+    test_matmul_and_sum_equal_the_emulating_kernels.hypothesis.inner_test(case, overflow)

@@ -19,7 +19,7 @@ from numfmt.testing import formats
 from test_machine_arith import quotients_beyond_float32s_normal_range  # noqa: E402
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
-SOME = settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
 
 
 DIRECTED = ["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]
@@ -238,3 +238,10 @@ def test_fused_tiles_with_many_special_results():
                     nf.div(operands[0], bad, fmt, report=True)
     finally:
         parallel.set_num_threads(before)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fused_counts_equal_the_reference_wide(data):
+    test_fused_counts_equal_the_reference.hypothesis.inner_test(data)

@@ -44,7 +44,7 @@ def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
     assert rep == ref and rep.first == ref.first
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
 @given(st.data())
 def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
     fmt = data.draw(formats(max_bits=32, signed=True).filter(lambda f: f.zero))
@@ -520,3 +520,10 @@ def test_one_pass_counts_are_the_same_for_any_thread_count(fmt, mode):
         nf.set_num_threads(old)
     assert one == many and one.first == many.first
     assert one.inexact and one.overflow and one.underflow and (one.nan_in or fmt == "e2m1")
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_counts_in_the_cast_pass_equal_the_counting_pass_wide(data):
+    test_counts_in_the_cast_pass_equal_the_counting_pass.hypothesis.inner_test(data)
