@@ -216,7 +216,8 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
     the casts' float32 fast kernels (``fast32_params``) or, add, sub, mul and sqrt, those of
     their fixed shift (``same_range_params``: bfloat16), and div there of precision at most 11
-    (``same_range32_div_sqrt_kernel``); div, sqrt and fma there in the other
+    (``same_range32_div_sqrt_kernel``); sqrt of precision 11 to 22 in the former, rounded to odd
+    at 24 bits (``fast32_odd_root_kernel``); div, sqrt and fma there in the other
     deterministic modes too (``fast32_modes_kernel``), and add, sub and mul of precision at most
     22 below 2**127 (there too: their results rounded to odd; p with the stand-in's
     ``modes_key``); stochastic

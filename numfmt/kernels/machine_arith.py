@@ -242,8 +242,8 @@ def _stochastic_loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, sr, rand, s
 def machine_kernel(x, out, start, y, z, op, p, pc, bad, tiny, rdn):
     """The deterministic kernel of add, sub, mul and fma: x, y, z float32 (read from index start; unused ones any
     float32 array of the length), out float32; op = OPS[name]; p = kernel_params(fmt, True,
-    mode, overflow, "raise")[0]; pc = kernel_params(fmt, False, toward_zero, "ieee",
-    "ml_dtypes")[0]; rdn = 1 under toward_negative."""
+    mode, overflow, "raise")[0]; pc = (``Check32``, kernel_params(fmt, False, toward_zero,
+    "ieee", "ml_dtypes")[0]); rdn = 1 under toward_negative."""
     _loop(x, out, start, y, z, op, p, pc, bad, tiny, rdn, NO_SR, NO_RANDOM_BITS, np.uint64(0), DETERMINISTIC,
           _no_draw, _add_mul_fma)
 
