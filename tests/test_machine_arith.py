@@ -556,12 +556,13 @@ def test_float32_stochastic_with_few_random_bits():
                                     **kwargs))
 
 
-@pytest.mark.parametrize("name", ["bfloat16", "binary16", "e8m7_nosub"])
+@pytest.mark.parametrize("name", ["bfloat16", "e8m7_nosub"])
 def test_machine_kernels_check_their_operands(name):
     """The float64 kernels' operand check (``_lean_values32``, and block by block in full where
     it fails): one operand that is not a value, anywhere among 5,000 values with Inf, NaN and
     subnormal ones (values that the lean test cannot pass), is found; those alone are not.
-    bfloat16 without subnormals takes ``NO_CHECK32`` (their float32 values are not values)."""
+    bfloat16 without subnormals takes ``NO_CHECK32`` (their float32 values are not values).
+    (Other formats compile other kernels of the same check: binary16's cost CI 1.9 s.)"""
     f = nf.format(name) if name != "e8m7_nosub" else nf.FloatFormat(8, 7, subnormals=False, name=name)
     rng = np.random.default_rng(4)
     vals = nf.round(rng.standard_normal(5000), f, overflow="saturate").astype(np.float32)
