@@ -98,7 +98,7 @@ from ..casts.common import NO_RANDOM_BITS
 from ..casts.report import adds32
 from .report import (CAST_TILE, MAG32, NFLAGS, ONE, _added_params, _cases32, _derive, _directed_step, _given_step,
                      _mask, _nearest_step, _new_counts, _seeded_step, add_counts, added_tally, normal_tally,
-                     scan_firsts, step_tally, sum_tally)
+                     scan_firsts, step_tally, sum_step_tally, sum_tally)
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, STOCHASTIC, U32, U64, VALUE, _finish32,
                        fma_odd32, grid32, odd32, same_range32_one, same_range32_params, sqrt_odd32, sr_add_one,
                        nearest32_one, round_one, sr_add_range, sr_range_consts, top_bits32)
@@ -574,8 +574,6 @@ def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     casts.floating.same_range_params(fmt, nearest_even, overflow) and (..., "ieee")."""
     _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _add_mul32, _same_range32, 2, _same_range_values32,
                  _check_same_range_values32)
-
-
 
 
 @inner_inline
@@ -1346,15 +1344,7 @@ def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
     """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
     ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
     return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step, (p,),
-                         _sum_step_tally, (), False, _same_range_values32, _same_range_value32, 2, None)
-
-
-@inner_inline
-def _sum_step_tally(b, index, step, args, lim32, q):
-    """``step_tally`` of a sum or difference of two values of a format of float32's exponent field
-    (which has subnormals), never tiny and inexact (as ``kernels.report.sum_tally``)."""
-    o, f = step_tally(b, index, step, args, lim32, q)
-    return o, (f[0], f[1], False, False, f[4], f[5])
+                         sum_step_tally, (), False, _same_range_values32, _same_range_value32, 2, None)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

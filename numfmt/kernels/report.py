@@ -1270,7 +1270,21 @@ def sum_tally(b, index, step, args, lim32, q):
     ``casts.report.adds32`` has subnormals), so it neither underflows nor flushes to zero and
     the pass leaves those counts out."""
     o, f = added_tally(b, index, step, args, lim32, q)
-    return o, (f[0], f[1], False, False, f[4], f[5])
+    return o, _sum_counts(f)
+
+
+@inner_inline
+def sum_step_tally(b, index, step, args, lim32, q):
+    """``step_tally`` of a sum or difference of two values, as ``sum_tally`` (the formats of
+    float32's exponent field, which have subnormals: ``kernels.machine_arith``'s bfloat16 sums)."""
+    o, f = step_tally(b, index, step, args, lim32, q)
+    return o, _sum_counts(f)
+
+
+@inner_inline
+def _sum_counts(f):
+    """A sum's ``_lean32`` counts f without the underflow and flushed ones (``sum_tally``)."""
+    return f[0], f[1], False, False, f[4], f[5]
 
 
 @inner_inline
