@@ -22,6 +22,8 @@ from numfmt.casts.posit import cast_domain64
 __all__ = ["Framework", "assert_same",
            "test_round_encode_match_numpy", "test_stochastic_matches_numpy",
            "test_explicit_random_bits_match_numpy", "test_decode_every_code_matches_numpy",
+           "test_round_encode_match_numpy_long", "test_stochastic_matches_numpy_long",
+           "test_explicit_random_bits_match_numpy_long", "test_decode_every_code_matches_numpy_long",
            "test_float32_slice_sample", "test_float32_slice_exhaustive",
            "test_errors_match_numpy", "test_rng_squares_matches_numpy", "test_rng_errors_match_numpy",
            "test_family_round_encode_match_numpy", "test_posit_explicit_random_bits_match_numpy",
@@ -107,9 +109,18 @@ def cases(draw, float64: bool = True, family: str = "float"):
     return fmt, x
 
 
-@settings(max_examples=60)
-@given(data=st.data(), mode=nft.rounding_modes(), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
-       nan=st.sampled_from(["raise", "ml_dtypes"]), strided=st.booleans())
+# The default run's samples of the four tests below (JAX traces and compiles each new shape and
+# dtype: their examples are most of this file's time there); the *_long twins under -m slow draw
+# the full samples.
+ROUND_CASES = dict(data=st.data(), mode=nft.rounding_modes(), overflow=st.sampled_from(["ieee", "saturate", "raise"]),
+                   nan=st.sampled_from(["raise", "ml_dtypes"]), strided=st.booleans())
+STOCHASTIC_CASES = dict(data=st.data(), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
+                        sr_rule=st.sampled_from(["add", "nearest"]), strided=st.booleans())
+BITS_CASES = dict(data=st.data(), sr_bits=st.integers(1, 62))
+
+
+@settings(max_examples=25)
+@given(**ROUND_CASES)
 def test_round_encode_match_numpy(fw, data, mode, overflow, nan, strided):
     fmt, x = data.draw(cases(fw.has_float64))
     if not fw.usable(fmt, x):
@@ -118,9 +129,8 @@ def test_round_encode_match_numpy(fw, data, mode, overflow, nan, strided):
         same_call(fw, op, x, fmt, mode, overflow, nan=nan, strided=strided)
 
 
-@settings(max_examples=40)
-@given(data=st.data(), seed=st.integers(0, 2**64 - 1), sr_bits=st.integers(1, 62),
-       sr_rule=st.sampled_from(["add", "nearest"]), strided=st.booleans())
+@settings(max_examples=15)
+@given(**STOCHASTIC_CASES)
 def test_stochastic_matches_numpy(fw, data, seed, sr_bits, sr_rule, strided):
     fmt, x = data.draw(cases(fw.has_float64))
     if not fw.usable(fmt, x):
@@ -130,8 +140,8 @@ def test_stochastic_matches_numpy(fw, data, seed, sr_bits, sr_rule, strided):
                   strided=strided)
 
 
-@settings(max_examples=20)
-@given(data=st.data(), sr_bits=st.integers(1, 62))
+@settings(max_examples=10)
+@given(**BITS_CASES)
 def test_explicit_random_bits_match_numpy(fw, data, sr_bits):
     fmt, x = data.draw(cases(False))
     if not fw.usable(fmt, x):
@@ -141,7 +151,7 @@ def test_explicit_random_bits_match_numpy(fw, data, sr_bits):
     same_call(fw, "round", x, fmt, "stochastic", nan="ml_dtypes", sr_bits=sr_bits, random_bits=rand)
 
 
-@settings(max_examples=30)
+@settings(max_examples=12)
 @given(fmt=nft.formats(max_bits=12))
 def test_decode_every_code_matches_numpy(fw, fmt):
     codes = np.arange(1 << fmt.bits).astype(nf.encode(np.float32([0]), fmt).dtype)
@@ -555,3 +565,31 @@ def test_packed_block_codes_match_numpy(fw, fmt, shape, pad):
     (CI: 6-bit codes with a tail; 4-bit ones in the slow run, and in the torch.compile test)."""
     x = (np.random.default_rng(5).standard_normal(shape) * 8).astype(np.float32)
     same_block_call(fw, "encode", x, fmt, pad=pad, packed=True)
+
+
+@pytest.mark.slow
+@settings(max_examples=60)
+@given(**ROUND_CASES)
+def test_round_encode_match_numpy_long(fw, data, mode, overflow, nan, strided):
+    test_round_encode_match_numpy.hypothesis.inner_test(fw, data, mode, overflow, nan, strided)
+
+
+@pytest.mark.slow
+@settings(max_examples=40)
+@given(**STOCHASTIC_CASES)
+def test_stochastic_matches_numpy_long(fw, data, seed, sr_bits, sr_rule, strided):
+    test_stochastic_matches_numpy.hypothesis.inner_test(fw, data, seed, sr_bits, sr_rule, strided)
+
+
+@pytest.mark.slow
+@settings(max_examples=20)
+@given(**BITS_CASES)
+def test_explicit_random_bits_match_numpy_long(fw, data, sr_bits):
+    test_explicit_random_bits_match_numpy.hypothesis.inner_test(fw, data, sr_bits)
+
+
+@pytest.mark.slow
+@settings(max_examples=30)
+@given(fmt=nft.formats(max_bits=12))
+def test_decode_every_code_matches_numpy_long(fw, fmt):
+    test_decode_every_code_matches_numpy.hypothesis.inner_test(fw, fmt)

@@ -47,12 +47,13 @@ def after_cast():
         yield
 
 
-def check(x, fmt, fast: bool, **kw):
-    """round(x, fmt, report=True) and encode counted in the kernels' pass (``fast``: asserted)
-    or after the cast equal the reference: values and codes, every count and first index, the
-    per-block counts with per_block=True (or the same OverflowError); returns round's report."""
+def check(x, fmt, fast: bool, calls=(nf.round, nf.encode), **kw):
+    """round(x, fmt, report=True) and encode (or those of ``calls``) counted in the kernels' pass
+    (``fast``: asserted) or after the cast equal the reference: values and codes, every count and
+    first index, the per-block counts with per_block=True (or the same OverflowError); returns
+    the first call's report."""
     reports = []
-    for call in (nf.round, nf.encode):
+    for call in calls:
         with mock.patch.object(report_casts, "block_report", wraps=report_casts.block_report) as slow:
             got = outcome(call, x, fmt, report=True, **kw)
         with after_cast():
@@ -92,25 +93,31 @@ def special_rows(fmt, seed: int) -> np.ndarray:
     return np.concatenate([x, blocks_of(fmt, 8, seed).reshape(-1, 4 * bs)[:8]])
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
-       st.sampled_from(["saturate", "ieee"]), st.booleans())
-def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block):
+# An example of the hypothesis tests below checks round or encode (each compiles kernels of its own);
+# the other tests check both.
+CALLS = st.sampled_from([(nf.round,), (nf.encode,)])
+NEAREST_CASES = (st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+                 st.sampled_from(["saturate", "ieee"]), st.booleans(), CALLS)
+
+
+@settings(max_examples=4, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@given(*NEAREST_CASES)
+def test_fast_counts_equal_the_reference(fmt, seed, axis, overflow, per_block, calls):
     x = special_rows(fmt, seed)
     if axis == 1:                              # a middle axis: blocks (4, bs, rows)
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt), axis=axis, overflow=overflow, per_block=per_block)
+    check(x, fmt, fast_count(fmt), calls, axis=axis, overflow=overflow, per_block=per_block)
 
 
 STOCHASTIC_CASES = (st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
-                    st.sampled_from([None, 3, 32]), st.booleans())
+                    st.sampled_from([None, 3, 32]), st.booleans(), CALLS)
 
 
-@settings(max_examples=5, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@settings(max_examples=3, deadline=None)      # (each example compiles; the slow twin below draws 40)
 @given(*STOCHASTIC_CASES)
-def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block):
+def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, per_block, calls):
     """Seeded stochastic rounding (sr_rule "add") is counted in the kernels' pass too: float
     elements' tininess and overflow by the element rounded with its own random bits at its
     precision, the exponent unbounded (``kernels.floating.sr_grid32``), fixed-point elements'
@@ -122,14 +129,18 @@ def test_stochastic_fast_counts_equal_the_reference(fmt, seed, axis, sr_bits, pe
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt), axis=axis, rounding="stochastic", per_block=per_block, seed=seed, sr_bits=sr_bits)
+    check(x, fmt, fast_count(fmt), calls, axis=axis, rounding="stochastic", per_block=per_block, seed=seed,
+          sr_bits=sr_bits)
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
-       st.sampled_from(["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]),
-       st.sampled_from(["saturate", "ieee"]), st.booleans())
-def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflow, per_block):
+DIRECTED_CASES = (st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0, 1]),
+                  st.sampled_from(["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]),
+                  st.sampled_from(["saturate", "ieee"]), st.booleans(), CALLS)
+
+
+@settings(max_examples=4, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@given(*DIRECTED_CASES)
+def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflow, per_block, calls):
     """The other deterministic modes round and count in the fast kernels too (float elements:
     ``kernels.block.directed_element32``, ``directed32_one``, tininess and overflow by
     ``directed_grid32``; fixed-point ones: ``fixed_element32``): the generic kernels' values
@@ -139,7 +150,7 @@ def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflo
         x = np.ascontiguousarray(x.reshape(-1, 4, fmt.block_size).transpose(1, 2, 0))
     elif axis == 0:
         x = np.ascontiguousarray(x.T)
-    check(x, fmt, fast_count(fmt), axis=axis, rounding=mode, overflow=overflow, per_block=per_block)
+    check(x, fmt, fast_count(fmt), calls, axis=axis, rounding=mode, overflow=overflow, per_block=per_block)
 
 
 # the formats of the other calls' tests: mxfp8's float elements under -m slow (the spread samples and
@@ -247,11 +258,15 @@ def float64_rows(fmt, seed: int) -> np.ndarray:
     return x
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0]),
-       st.sampled_from(["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]),
-       st.sampled_from(["saturate", "ieee"]), st.booleans())
-def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, per_block):
+FLOAT64_CASES = (st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1), st.sampled_from([-1, 0]),
+                 st.sampled_from(["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative",
+                                  "odd"]),
+                 st.sampled_from(["saturate", "ieee"]), st.booleans(), CALLS)
+
+
+@settings(max_examples=4, deadline=None)      # (each example compiles; the slow twin below draws 30)
+@given(*FLOAT64_CASES)
+def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, per_block, calls):
     """float64 x rounded to odd in float32 (``casts.block._may_stand_in``), by slabs (counts that
     start after the first), and counted by the float32 kernels gives the float64 kernel's values and codes and the count
     after the cast of x itself, per block too; with a value of 2**127 in it, the count after
@@ -265,7 +280,7 @@ def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, 
     for wide in (False, True):
         if wide:
             x[-1, -1] = 2.0 ** 127
-        for call in (nf.round, nf.encode)[wide:]:
+        for call in calls:
             plain = outcome(call, x, fmt, mode, axis=axis, overflow=overflow)
             with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
                 want = outcome(call, x, fmt, mode, report=True, **kw)
@@ -315,5 +330,28 @@ def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide, axi
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(*STOCHASTIC_CASES)
-def test_stochastic_fast_counts_equal_the_reference_wide(fmt, seed, axis, sr_bits, per_block):
-    test_stochastic_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, sr_bits, per_block)
+def test_stochastic_fast_counts_equal_the_reference_wide(fmt, seed, axis, sr_bits, per_block, calls):
+    test_stochastic_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, sr_bits, per_block, calls)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(*NEAREST_CASES)
+def test_fast_counts_equal_the_reference_wide(fmt, seed, axis, overflow, per_block, calls):
+    test_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, overflow, per_block, calls)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(*DIRECTED_CASES)
+def test_directed_fast_counts_equal_the_reference_wide(fmt, seed, axis, mode, overflow, per_block, calls):
+    test_directed_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, mode, overflow, per_block,
+                                                                        calls)
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None)
+@given(*FLOAT64_CASES)
+def test_float64_counted_by_a_float32_stand_in_wide(fmt, seed, axis, mode, overflow, per_block, calls):
+    test_float64_counted_by_a_float32_stand_in.hypothesis.inner_test(fmt, seed, axis, mode, overflow, per_block,
+                                                                     calls)

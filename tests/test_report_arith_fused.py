@@ -19,7 +19,7 @@ from numfmt.testing import formats
 from test_machine_arith import quotients_beyond_float32s_normal_range  # noqa: E402
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
-SOME = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
+SOME = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
 
 
 DIRECTED = ["toward_zero", "toward_positive", "toward_negative", "nearest_away", "odd"]
