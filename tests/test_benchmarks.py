@@ -2,6 +2,9 @@
 
 The scripts of the newer families (block, matmul, arith, posit) compile many kernels in their
 own process (a minute or more on a cold cache), so they run under ``-m slow``."""
+import contextlib
+import importlib
+import io
 import os
 import re
 import subprocess
@@ -37,21 +40,27 @@ sys.path.insert(0, os.path.dirname(BENCH))
 from _common import readme_section  # noqa: E402  (benchmarks/ is not a package)
 
 
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_readme_tables_are_what_the_scripts_render(name):
+    """Each README table (between its bench markers) is the script's rendering of its saved
+    results: ``main(["--from-results"])`` of benchmarks/bench_NAME.py, which measures nothing
+    (called in this process: a process per script was half a second each; the --write-readme
+    test below runs one as a script)."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert importlib.import_module(f"bench_{name}").main(["--from-results"]) == 0
+    assert readme_section(readme, name) == printed.getvalue().strip()
+
+
 def _from_results(name: str, *args: str) -> str:
-    """What benchmarks/bench_NAME.py --from-results prints (it measures nothing)."""
+    """What benchmarks/bench_NAME.py --from-results prints, run as a script (it measures nothing)."""
     path = os.path.join(os.path.dirname(BENCH), f"bench_{name}.py")
     result = subprocess.run([sys.executable, path, "--from-results", *args], capture_output=True, text=True,
                             timeout=300, env=CHECKOUT_ENV)
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_readme_tables_are_what_the_scripts_render(name):
-    """Each README table (between its bench markers) is the script's rendering of its saved results."""
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    assert readme_section(readme, name) == _from_results(name).strip()
 
 
 def test_write_readme_replaces_only_its_section(tmp_path):
