@@ -1339,34 +1339,42 @@ def normal_roots(p) -> bool:
     return quantum >= normal * normal
 
 
+@nb.njit(inline="always")
+def _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, compute, tally, kinds, arity):
+    """``_count_loop32`` of the formats of float32's exponent field (``same_range32_kernel``'s,
+    bfloat16): round to nearest even from float32's result (``_same_range_step``), its checks
+    ``_same_range_values32``."""
+    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, compute, _same_range_step, (p,), tally,
+                         (), kinds, _same_range_values32, _same_range_value32, arity, None)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``same_range32_kernel`` (bfloat16) add and sub counting as it goes, as
     ``count_fast32_kernel`` (its sums are not all exact in float32: ``_sum_odd32``)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sum_odd32, _same_range_step, (p,),
-                         sum_step_tally, (), False, _same_range_values32, _same_range_value32, 2, None)
+    return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sum_odd32, sum_step_tally, False,
+                               2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``count_same_range32_kernel`` for mul (op 2: ``_mul_capped32``)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _mul_capped32, _same_range_step, (p,),
-                         step_tally, (), True, _same_range_values32, _same_range_value32, 2, None)
+    return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _mul_capped32, step_tally, True,
+                               2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``same_range32_div_sqrt_kernel``'s div counting as it goes, as ``count_same_range32_kernel``
     (``_div_capped32``'s stand-in; the kinds of x / 0 counted in the pass)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _div_capped32, _same_range_step, (p,),
-                         step_tally, (), True, _same_range_values32, _same_range_value32, 2, None)
+    return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_capped32, step_tally, True,
+                               2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
     """``same_range32_div_sqrt_kernel``'s sqrt counting as it goes (float32's root; y unused: x)."""
-    return _count_loop32(x, out, start, y, z, op, pc, bad, tiny, lim32, kd, _sqrt32, _same_range_step, (p,),
-                         step_tally, (), False, _same_range_values32, _same_range_value32, 1, None)
+    return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, step_tally, False, 1)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
