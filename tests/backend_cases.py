@@ -16,6 +16,7 @@ import numfmt as nf
 from numfmt import testing as nft
 from numfmt.casts.floating import float32_domain
 from numfmt.casts.posit import cast_domain64
+from sampling import slow_twin  # noqa: E402
 
 
 # what the backend test modules import (from backend_cases import *)
@@ -567,29 +568,16 @@ def test_packed_block_codes_match_numpy(fw, fmt, shape, pad):
     same_block_call(fw, "encode", x, fmt, pad=pad, packed=True)
 
 
-@pytest.mark.slow
-@settings(max_examples=60)
-@given(**ROUND_CASES)
-def test_round_encode_match_numpy_long(fw, data, mode, overflow, nan, strided):
-    test_round_encode_match_numpy.hypothesis.inner_test(fw, data, mode, overflow, nan, strided)
+test_round_encode_match_numpy_long = slow_twin(test_round_encode_match_numpy, settings(max_examples=60), **ROUND_CASES)
 
 
-@pytest.mark.slow
-@settings(max_examples=40)
-@given(**STOCHASTIC_CASES)
-def test_stochastic_matches_numpy_long(fw, data, seed, sr_bits, sr_rule, strided):
-    test_stochastic_matches_numpy.hypothesis.inner_test(fw, data, seed, sr_bits, sr_rule, strided)
+test_stochastic_matches_numpy_long = slow_twin(
+    test_stochastic_matches_numpy, settings(max_examples=40), **STOCHASTIC_CASES)
 
 
-@pytest.mark.slow
-@settings(max_examples=20)
-@given(**BITS_CASES)
-def test_explicit_random_bits_match_numpy_long(fw, data, sr_bits):
-    test_explicit_random_bits_match_numpy.hypothesis.inner_test(fw, data, sr_bits)
+test_explicit_random_bits_match_numpy_long = slow_twin(
+    test_explicit_random_bits_match_numpy, settings(max_examples=20), **BITS_CASES)
 
 
-@pytest.mark.slow
-@settings(max_examples=30)
-@given(fmt=nft.formats(max_bits=12))
-def test_decode_every_code_matches_numpy_long(fw, fmt):
-    test_decode_every_code_matches_numpy.hypothesis.inner_test(fw, fmt)
+test_decode_every_code_matches_numpy_long = slow_twin(
+    test_decode_every_code_matches_numpy, settings(max_examples=30), fmt=nft.formats(max_bits=12))

@@ -9,6 +9,9 @@ case does not reshuffle the others.
 A grid of several parametrizations (``ci_grid``) keeps a diagonal of it, so that every value of
 every axis still runs once, plus cases chosen by hash up to k.
 
+A hypothesis test whose examples are costly draws a few in the default run; ``slow_twin`` makes
+its copy for ``-m slow`` that draws the full sample.
+
 >>> cases = ci_sample(["e4m3", "e5m2", "binary16", "bfloat16"], 2)
 >>> [len(c.marks) for c in cases].count(0)
 2
@@ -23,6 +26,7 @@ import zlib
 from typing import Iterable, Sequence
 
 import pytest
+from hypothesis import given, settings
 
 
 PARAM = type(pytest.param(None))       # pytest's ParameterSet
@@ -78,3 +82,12 @@ def ci_grid(*axes: Sequence, k: int | None = None) -> list:
     kept = {n for n, combo in enumerate(combos) if combo in diagonal} | {n for _, n in ranked[:extra]}
     return [pytest.param(*itertools.chain.from_iterable(cases[a][j][0] for a, j in enumerate(combo)),
                          marks=[] if n in kept else [pytest.mark.slow], id=ids[n]) for n, combo in enumerate(combos)]
+
+
+def slow_twin(test, examples: settings, *strategies, **named_strategies):
+    """A copy of the hypothesis test ``test`` marked slow, drawing under the settings ``examples``
+    (its max_examples the full sample) from the strategies given, which are the test's own:
+    hypothesis does not expose them, so pass them again. Assign it to a module name that starts
+    with test_ (pytest collects it under that name); fixtures the test takes stay fixtures.
+    ``test_x_wide = slow_twin(test_x, settings(max_examples=40, deadline=None), *CASES)``."""
+    return pytest.mark.slow(examples(given(*strategies, **named_strategies)(test.hypothesis.inner_test)))

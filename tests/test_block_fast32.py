@@ -12,7 +12,7 @@ from unittest import mock
 import numba as nb
 import numpy as np
 import pytest
-from sampling import ci_sample
+from sampling import ci_sample, slow_twin
 from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
@@ -309,8 +309,5 @@ def test_nvfp4_with_the_tensor_amax_given_takes_one_pass():
         assert codes.tensor_scale == want.tensor_scale
 
 
-@pytest.mark.slow
-@settings(max_examples=100, deadline=None)
-@given(*FAST_PATH_CASES)
-def test_fast_path_matches_generic_wide(fmt, kw, seed, rows, inner, axis0, ragged):
-    test_fast_path_matches_generic.hypothesis.inner_test(fmt, kw, seed, rows, inner, axis0, ragged)
+test_fast_path_matches_generic_wide = slow_twin(
+    test_fast_path_matches_generic, settings(max_examples=100, deadline=None), *FAST_PATH_CASES)

@@ -19,6 +19,7 @@ import numfmt as nf
 from numfmt.casts import block as block_casts, report as report_casts
 from numfmt.kernels import block as block_kernels
 
+from sampling import slow_twin  # noqa: E402
 from test_block_fast32 import blocks_of, outcome, same  # noqa: E402
 
 E5M0 = nf.FloatFormat(5, 0, bias=15, signed=False, subnormals=False, special="fn", zero=False, name="e5m0")
@@ -327,31 +328,11 @@ def test_float64_rounds_by_slabs_of_float32_stand_ins(fmt, seed, mode, wide, axi
             nf.round(x, fmt, mode, axis=0)
 
 
-@pytest.mark.slow
-@settings(max_examples=40, deadline=None)
-@given(*STOCHASTIC_CASES)
-def test_stochastic_fast_counts_equal_the_reference_wide(fmt, seed, axis, sr_bits, per_block, calls):
-    test_stochastic_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, sr_bits, per_block, calls)
-
-
-@pytest.mark.slow
-@settings(max_examples=40, deadline=None)
-@given(*NEAREST_CASES)
-def test_fast_counts_equal_the_reference_wide(fmt, seed, axis, overflow, per_block, calls):
-    test_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, overflow, per_block, calls)
-
-
-@pytest.mark.slow
-@settings(max_examples=40, deadline=None)
-@given(*DIRECTED_CASES)
-def test_directed_fast_counts_equal_the_reference_wide(fmt, seed, axis, mode, overflow, per_block, calls):
-    test_directed_fast_counts_equal_the_reference.hypothesis.inner_test(fmt, seed, axis, mode, overflow, per_block,
-                                                                        calls)
-
-
-@pytest.mark.slow
-@settings(max_examples=30, deadline=None)
-@given(*FLOAT64_CASES)
-def test_float64_counted_by_a_float32_stand_in_wide(fmt, seed, axis, mode, overflow, per_block, calls):
-    test_float64_counted_by_a_float32_stand_in.hypothesis.inner_test(fmt, seed, axis, mode, overflow, per_block,
-                                                                     calls)
+test_stochastic_fast_counts_equal_the_reference_wide = slow_twin(
+    test_stochastic_fast_counts_equal_the_reference, settings(max_examples=40, deadline=None), *STOCHASTIC_CASES)
+test_fast_counts_equal_the_reference_wide = slow_twin(
+    test_fast_counts_equal_the_reference, settings(max_examples=40, deadline=None), *NEAREST_CASES)
+test_directed_fast_counts_equal_the_reference_wide = slow_twin(
+    test_directed_fast_counts_equal_the_reference, settings(max_examples=40, deadline=None), *DIRECTED_CASES)
+test_float64_counted_by_a_float32_stand_in_wide = slow_twin(
+    test_float64_counted_by_a_float32_stand_in, settings(max_examples=30, deadline=None), *FLOAT64_CASES)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import numfmt as nf
 from numfmt import accumulate, machine_sum
 from numfmt.testing import values
+from sampling import slow_twin  # noqa: E402
 
 FORMATS = ("e4m3", "e5m2", "bfloat16", "binary16", "binary32", "e2m1")
 
@@ -444,8 +445,6 @@ def test_fused_flush_to_zero_threads_fall_back():
     assert machine_sum.kern.fused_products(out, 0, a, b, *args, np.float32(1e-45), None) and out[0, 0] == 2
 
 
-@pytest.mark.slow
-@settings(max_examples=100, deadline=None)
-@given(matmul_cases(), st.sampled_from(("ieee", "saturate")))
-def test_matmul_and_sum_equal_the_emulating_kernels_wide(case, overflow):
-    test_matmul_and_sum_equal_the_emulating_kernels.hypothesis.inner_test(case, overflow)
+test_matmul_and_sum_equal_the_emulating_kernels_wide = slow_twin(
+    test_matmul_and_sum_equal_the_emulating_kernels, settings(max_examples=100, deadline=None), matmul_cases(),
+    st.sampled_from(("ieee", "saturate")))

@@ -17,6 +17,7 @@ import numfmt as nf
 from numfmt.casts import report as cast_report
 from numfmt.report import FLAGS
 from numfmt.testing import arrays, fixed_formats, fixed_rounding_cases, formats, posit_formats, posit_rounding_cases
+from sampling import slow_twin  # noqa: E402
 
 # small example counts: the suite's time budget (the reference sweeps are cheap, compiling the
 # counting kernels is not)
@@ -580,8 +581,5 @@ def test_nvfp4_float64_counts_equal_the_second_pass(axis, pad):
             np.testing.assert_array_equal(rep.per_block[name], ref.per_block[name], err_msg=name)
 
 
-@pytest.mark.slow
-@settings(max_examples=40, deadline=None)
-@given(st.data())
-def test_mx_counts_and_per_block_counts_equal_the_reference_wide(data):
-    test_mx_counts_and_per_block_counts_equal_the_reference.hypothesis.inner_test(data)
+test_mx_counts_and_per_block_counts_equal_the_reference_wide = slow_twin(
+    test_mx_counts_and_per_block_counts_equal_the_reference, settings(max_examples=40, deadline=None), st.data())

@@ -16,6 +16,7 @@ from numfmt.arithmetic.report import fused
 from numfmt.kernels.machine_arith import count_kernel32
 from numfmt.rounding import Rounding
 from numfmt.testing import formats
+from sampling import slow_twin  # noqa: E402
 from test_machine_arith import quotients_beyond_float32s_normal_range  # noqa: E402
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
@@ -240,8 +241,6 @@ def test_fused_tiles_with_many_special_results():
         parallel.set_num_threads(before)
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_fused_counts_equal_the_reference_wide(data):
-    test_fused_counts_equal_the_reference.hypothesis.inner_test(data)
+test_fused_counts_equal_the_reference_wide = slow_twin(
+    test_fused_counts_equal_the_reference,
+    settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]), st.data())

@@ -17,6 +17,7 @@ from numfmt.formats.floating import FloatFormat
 from numfmt.rounding import rounding_mode
 from numfmt.stochastic import stochastic_args
 from numfmt.testing import formats, rounding_cases
+from sampling import slow_twin  # noqa: E402
 
 MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd", "stochastic"]
 EXTREMES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300, 3e38, 1e-300, -1e-45, 5e-324, 2.0 ** -126]
@@ -522,8 +523,6 @@ def test_one_pass_counts_are_the_same_for_any_thread_count(fmt, mode):
     assert one.inexact and one.overflow and one.underflow and (one.nan_in or fmt == "e2m1")
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_counts_in_the_cast_pass_equal_the_counting_pass_wide(data):
-    test_counts_in_the_cast_pass_equal_the_counting_pass.hypothesis.inner_test(data)
+test_counts_in_the_cast_pass_equal_the_counting_pass_wide = slow_twin(
+    test_counts_in_the_cast_pass_equal_the_counting_pass,
+    settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]), st.data())

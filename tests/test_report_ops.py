@@ -16,6 +16,7 @@ import numfmt as nf
 from numfmt.arithmetic.report import stand_in_format
 from numfmt.testing import formats, posit_formats, posit_values, values
 
+from sampling import slow_twin  # noqa: E402
 # the cast report's reference (tests/test_report.py): one definition of every count
 from test_report import _GMPY_MODES, FAST, FEW, MODES, counts, reference_flags, report_counts, unbounded  # noqa: E402
 
@@ -251,25 +252,16 @@ def test_stochastic_binary32_counts_with_the_widest_stand_in():
 
 
 # ----------------------------------------------------------------------------- the wider sweep
-@pytest.mark.slow
-@settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_float_op_counts_equal_the_reference_wide(data):
-    test_float_op_counts_equal_the_reference.hypothesis.inner_test(data)
+test_float_op_counts_equal_the_reference_wide = slow_twin(
+    test_float_op_counts_equal_the_reference, settings(max_examples=300, deadline=None), st.data())
 
 
-@pytest.mark.slow
-@settings(max_examples=200, deadline=None)
-@given(st.data())
-def test_posit_op_counts_equal_the_reference_wide(data):
-    test_posit_op_counts_equal_the_reference.hypothesis.inner_test(data)
+test_posit_op_counts_equal_the_reference_wide = slow_twin(
+    test_posit_op_counts_equal_the_reference, settings(max_examples=200, deadline=None), st.data())
 
 
-@pytest.mark.slow
-@settings(max_examples=200, deadline=None)
-@given(st.data())
-def test_ieee_op_flags_equal_mpfr_wide(data):
-    test_ieee_op_flags_equal_mpfr.hypothesis.inner_test(data)
+test_ieee_op_flags_equal_mpfr_wide = slow_twin(
+    test_ieee_op_flags_equal_mpfr, settings(max_examples=200, deadline=None), st.data())
 
 
 @pytest.mark.parametrize("name, op", [("binary16", "sqrt"), ("binary16", "div"), ("e5m2", "fma")])
