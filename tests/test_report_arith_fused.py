@@ -212,6 +212,42 @@ def test_fused_bfloat16_products_at_the_smallest_normal():
             assert rep.inexact
 
 
+def test_fused_bfloat16_quiet_tiles():
+    """bfloat16's counting pass clears a tile by a lean first pass (inexact counts only) where
+    no float32 result is out of the normal range and every operand is a finite value
+    (``kernels.machine_arith._quiet_tile32``): tiles of standard normal operands with sums
+    that float32 rounds onto a bfloat16 value (1 + 2**-30: inexact all the same), and tiles
+    each with one element that the lean pass must not clear: a result that overflows, one
+    below 2**-126, one that float32 flushes to zero, an Inf or NaN operand, x / 0; an operand
+    that is not a value raises."""
+    from numfmt.kernels.report import CAST_TILE
+    fmt = nf.format("bfloat16")
+    rng = np.random.default_rng(5)
+    n = 9 * CAST_TILE
+    a, b = (nf.round(rng.standard_normal(n).astype(np.float32), fmt) for _ in range(2))
+    near = rng.random(n) < 0.01
+    a[near], b[near] = 1.0, np.float32(2.0 ** -30)
+    odd = {1: (3e38, 3e38), 2: (2.0 ** -70, 2.0 ** -60), 3: (np.inf, 1.0), 4: (np.nan, 1.0), 5: (1.0, 0.0),
+           6: (3e38, 2.0 ** -100), 7: (2.0 ** -80, 2.0 ** -75), 8: (2.0 ** -120, 2.0 ** 40)}
+    for tile, (x, y) in odd.items():
+        at = tile * CAST_TILE + int(rng.integers(0, CAST_TILE))
+        a[at], b[at] = nf.round(np.float32(x), fmt), nf.round(np.float32(y), fmt)
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(1)         # (the tiles as above: one chunk)
+    try:
+        for op in ("add", "sub", "mul", "div", "sqrt"):
+            operands = (np.abs(a),) if op == "sqrt" else (a, b)
+            for kwargs in (dict(), dict(overflow="saturate")):
+                rep = _check(op, operands, fmt, **kwargs)
+                assert rep.inexact and rep.overflow + rep.underflow + rep.nan_in
+            bad = operands[0].copy()
+            bad[7] = 1.001          # (not a value, in a tile the lean pass would clear)
+            with pytest.raises(ValueError, match="elements of a are not values of bfloat16"):
+                getattr(nf, op)(bad, *operands[1:], fmt, report=True)
+    finally:
+        parallel.set_num_threads(before)
+
+
 def test_fused_tiles_with_many_special_results():
     """Tiles (``kernels.report.CAST_TILE``) where many float32 results are not finite (x / 0 of
     either sign, 0 / 0), then few, then many again: with Inf and NaN operands among them (each
