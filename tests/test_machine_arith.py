@@ -337,19 +337,23 @@ def test_which_cases_take_a_float32_kernel():
     products exact, sums p = 11, quotients in range, roots rounded to odd at 24 bits (p = 11 >
     10: ``fast32_odd_root_kernel``); tf32: products not (2p = 22 > qsub + 149 = 13), quotients
     (p = 11). In the other deterministic modes the same div, sqrt and fma, and add, sub and mul
-    of the formats of the casts' float32 kernels; under SR (32 random bits) where
+    of the formats of the casts' float32 kernels; bfloat16 and tf32 by the fixed shift (sums
+    rounded to odd, bfloat16's products and both's quotients and bfloat16's roots as float32
+    gives them: ``same_range32_*_modes_kernel``), and their fma in every mode (float64's sum
+    rounded to odd: ``same_range32_fma_kernel``); under SR (32 random bits) where
     ``odd_sr_in_float32`` (binary16 div: 2p + 32 = 54 > 53)."""
     cases = {name: set(fast_cases(nf.format(name))) for name in ("e4m3", "e5m2", "bfloat16", "binary16", "tf32")}
     ops = {name: sorted(op for op, m in c if m == RNE) for name, c in cases.items()}
     srs = {name: sorted(op for op, m in c if m == SR) for name, c in cases.items()}
     every = ["add", "div", "fma", "mul", "sqrt", "sub"]
-    assert ops == {"e4m3": every, "e5m2": every, "bfloat16": ["add", "div", "mul", "sqrt", "sub"],
-                   "binary16": every, "tf32": ["add", "div", "sub"]}
+    assert ops == {"e4m3": every, "e5m2": every, "bfloat16": every, "binary16": every,
+                   "tf32": ["add", "div", "fma", "sub"]}
     assert srs == {"e4m3": every, "e5m2": ["div", "fma", "mul", "sqrt"], "bfloat16": [],
                    "binary16": ["fma", "mul"], "tf32": []}
     for mode in set(DETERMINISTIC) - {RNE}:
         others = {name: sorted(op for op, m in c if m == mode) for name, c in cases.items()}
-        assert others == {"e4m3": every, "e5m2": every, "bfloat16": [], "binary16": every, "tf32": []}
+        assert others == {"e4m3": every, "e5m2": every, "bfloat16": every, "binary16": every,
+                          "tf32": ["add", "div", "fma", "sub"]}
     e4m3 = nf.format("e4m3")
     assert fast32_args("add", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_kernel
     assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_div_sqrt_kernel

@@ -148,9 +148,20 @@ def test_which_cases_take_the_odd_kernels():
     assert fast32_args("div", binary16, SR, "ieee", (1, 32, "add", None), np.float32, np.float32) is None
     assert fast32_args("div", binary16, SR, "ieee", (1, 31, "add", None), np.float32, np.float32)[0] \
         is fast32_odd_sr_kernel
-    for op in ("div", "sqrt", "fma"):       # no Fast32Params: bfloat16 (its smallest quantum 2**-133)
-        assert fast32_args(op, nf.format("bfloat16"), Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32) \
-            is None
+    # no Fast32Params: bfloat16 (its smallest quantum 2**-133) takes the fixed shift's kernels, but where
+    # float32's result is no stand-in: products of p = 9, quotients of p = 12, roots of p = 11, sums and fma
+    # of p = 23 (rounded to odd at 24 bits: p + 2 bits for nearest_away)
+    for f, op, kernel in ((nf.format("bfloat16"), "fma", ma.same_range32_fma_kernel),
+                          (nf.FloatFormat(8, 22), "fma", None), (nf.format("bfloat16"), "sqrt",
+                          ma.same_range32_div_sqrt_modes_kernel), (nf.FloatFormat(8, 9), "sqrt",
+                          ma.same_range32_div_sqrt_modes_kernel), (nf.FloatFormat(8, 10), "sqrt", None),
+                          (nf.FloatFormat(8, 10), "div", ma.same_range32_div_sqrt_modes_kernel),
+                          (nf.FloatFormat(8, 11), "div", None), (nf.FloatFormat(8, 7), "mul",
+                          ma.same_range32_mul_modes_kernel), (nf.FloatFormat(8, 8), "mul", None),
+                          (nf.FloatFormat(8, 21), "sub", ma.same_range32_sum_modes_kernel),
+                          (nf.FloatFormat(8, 22), "add", None)):
+        args = fast32_args(op, f, Rounding.NEAREST_AWAY, "ieee", None, np.float32, np.float32)
+        assert (args and args[0]) is kernel, (f.name, op)
     assert fast32_args("sqrt", nf.FloatFormat(5, 22), Rounding.ODD, "ieee", None, np.float32, np.float32) is None
     assert fast32_args("sqrt", binary16, Rounding.NEAREST_EVEN, "ieee", None, np.float32, np.float32)[0] \
         is ma.fast32_odd_root_kernel

@@ -21,7 +21,8 @@ from ..kernels.machine_arith import OPS as MACHINE_OPS, NO_CHECK32, Check32, odd
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_root_kernel, fast32_odd_sr_kernel,
                                      fast32_sr_given_kernel, fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel,
-                                     same_range32_kernel)
+                                     same_range32_div_sqrt_modes_kernel, same_range32_fma_kernel, same_range32_kernel,
+                                     same_range32_mul_modes_kernel, same_range32_sum_modes_kernel)
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -245,6 +246,10 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
             return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
         if same is not None and (op == "sqrt" and nearest or op == "div" and fmt.man_bits + 1 <= 11):
             return same_range32_div_sqrt_kernel, same, same_range_params(fmt, mode, "ieee")
+    same = same_range_params(fmt, mode, overflow)
+    kernel = None if same is None else _same_range_modes_kernel(op, fmt.man_bits + 1)
+    if kernel is not None:
+        return kernel, same, same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee")
     modes = p is not None and (op in ("div", "fma") and nearest_in_float32(op, fmt) or
                                op == "sqrt" and fmt.man_bits + 1 <= 22 or
                                op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22
@@ -253,6 +258,24 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         return None
     args = directed32_args(fmt, mode, overflow)
     return fast32_modes_kernel, (*args, modes_key(op, args)), pc
+
+
+def _same_range_modes_kernel(op: str, precision: int):
+    """The kernel of op in the deterministic modes (nearest even: where ``fast32_args`` took none
+    before) for the formats of float32's exponent field (``same_range_params``) of that
+    precision, or None: fma of precision at most 22 (``same_range32_fma_kernel``), add and sub of
+    precision at most 22 (float32's sum rounded to odd: p + 2 bits for nearest_away), mul of
+    precision at most 8, div at most 11, sqrt at most 10 (float32's own result, never a point of
+    p + 1 bits unless the exact one is)."""
+    if op == "fma" and precision <= 22:
+        return same_range32_fma_kernel
+    if op in ("add", "sub") and precision <= 22:
+        return same_range32_sum_modes_kernel
+    if op == "mul" and precision <= 8:
+        return same_range32_mul_modes_kernel
+    if op == "div" and precision <= 11 or op == "sqrt" and precision <= 10:
+        return same_range32_div_sqrt_modes_kernel
+    return None
 
 
 def odd_stand_in64(op: str, operands: tuple) -> np.ndarray:

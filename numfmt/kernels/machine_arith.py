@@ -631,6 +631,118 @@ def same_range32_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 
 
 @inner_inline
+def _sum_capped32(x, y, z, op):
+    """``_sum_odd32`` (x + y or x - y rounded to odd at 24 bits) with an infinite sum of finite
+    operands as float32's largest odd magnitude of its sign (beyond every largest value of at
+    most 22 bits and its rounding thresholds: an overflow in every mode; the exact sum is
+    finite). The other modes' stand-in: float32's Inf would round to Inf toward zero too."""
+    s = _sum_odd32(x, y, z, op)
+    sb = bits_as(np.float32(s), np.uint32)
+    sa = U32(sb & MAG32)
+    finite = (U32(bits_as(np.float32(x), np.uint32) & MAG32) < _INF32) & \
+        (U32(bits_as(np.float32(y), np.uint32) & MAG32) < _INF32)
+    return _f32(U32(U32(sb ^ sa) | U32(0x7F7FFFFF))) if (sa == _INF32) & finite else s
+
+
+@inner_inline
+def _sum_down_capped32(x, y, z, op):
+    """``_sum_capped32`` for toward_negative: -(-x + -y), whose exact zero of operands of opposite
+    signs is -0, as IEEE 754 asks in that mode (float32's own is +0); the same stand-in
+    otherwise (rounding to odd is symmetric)."""
+    return -_sum_capped32(-x, -y, z, op)
+
+
+@inner_inline
+def _mul_over_capped32(x, y, z, op):
+    """float32's product as ``_mul_capped32`` makes it (precision p <= 8), an Inf of finite
+    operands too as float32's largest odd magnitude (``_capped32``): a stand-in in every mode."""
+    return _capped32(x * y, x, y, True)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_sum_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_kernel``'s add and sub in the deterministic modes other than nearest even
+    (p: ``same_range_params`` of the mode, pc of nearest even and overflow "ieee"): the sum
+    rounded to odd at 24 bits (``_sum_capped32``), then by the mode's fixed shift
+    (``_same_range32``, which takes every deterministic mode). bfloat16, 1M standard normal
+    values, 1 thread, CPU time, toward_zero: add 5.7 -> 1.1 ms, mul 3.7 -> 0.8 ms, div 6.0 -> 0.9
+    ms, sqrt 6.7 -> 0.5 ms (the float64 kernels' ``round_one`` before; nearest even 0.5 ms,
+    in a slow state of the host); toward_negative by
+    ``_sum_down_capped32`` (p's flags: away from zero for negative results only)."""
+    if (p[1] == 0) & (p[3] == 0) & (p[4] != 0):
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_down_capped32, _same_range32, 2,
+                     _same_range_values32, _check_same_range_values32)
+    else:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_capped32, _same_range32, 2,
+                     _same_range_values32, _check_same_range_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_mul_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_sum_modes_kernel`` for mul (op 2) of precision at most 8: float32's product
+    (``_mul_over_capped32``), never a point of the grid of p + 1 bits unless the exact product
+    is (see ``_mul_capped32``), so no number of p bits lies between them: every mode rounds
+    both alike."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _mul_over_capped32, _same_range32, 2,
+                 _same_range_values32, _check_same_range_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_div_sqrt_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_div_sqrt_kernel`` in the deterministic modes other than nearest even, as
+    ``same_range32_mul_modes_kernel``: div (op 4, precision at most 11) by ``_div_capped32``,
+    sqrt (op 5, at most 10; y unused) by float32's root, which never overflows nor flushes."""
+    if op == 4:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_capped32, _same_range32, 2,
+                     _same_range_values32, _check_same_range_values32)
+    else:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _same_range32, 1, _same_range_values32,
+                     _check_same_range_values32)
+
+
+@inner_inline
+def _fma_wide_odd32(x, y, z, op):
+    """The exact x y + z of float32 operands rounded to odd at 24 bits, for the formats of
+    float32's exponent field of precision at most 22, whose products float32 may round or
+    overflow: float64's product is exact (at most 44 bits, within 2**-300 .. 2**256), its sum
+    s with z and that sum's error e by TwoSum; float32's s32 of s is a neighbour of the exact
+    sum, and (s - s32) + e (both exact) has the sign of the exact sum less s32, zero iff it
+    is: ``odd32`` of those. Branch-free (float64 lanes). A finite sum beyond float32's range
+    as its largest odd magnitude (an overflow in every mode for formats of at most 22 bits, as
+    ``_capped32``)."""
+    a, c = np.float64(x) * np.float64(y), np.float64(z)
+    s = a + c
+    t = s - a
+    e = (a - (s - t)) + (c - t)
+    s32 = np.float32(s)
+    over = (np.abs(s32) == np.float32(np.inf)) & (np.abs(s) < np.inf)
+    capped = _f32(U32(U32(bits_as(np.float32(s32), np.uint32) & U32(0x80000000)) | U32(0x7F7FFFFF)))
+    return capped if over else odd32(s32, (s - np.float64(s32)) + e)
+
+
+@inner_inline
+def _fma_wide_odd_rdn32(x, y, z, op):
+    """``_fma_wide_odd32`` as -((-x) y + (-z)) (``_fma_odd_rdn32``: toward_negative's zeros)."""
+    return -_fma_wide_odd32(-x, y, -z, op)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """fma (op 3) of the formats of float32's exponent field of precision at most 22 in every
+    deterministic mode (p as ``same_range32_sum_modes_kernel``'s): ``_fma_wide_odd32`` rounded
+    by the mode's fixed shift; toward_negative by ``_fma_wide_odd_rdn32``. bfloat16, 1M
+    standard normal values, 1 thread, CPU time: nearest even 7.8 -> 2.3 ms, toward_zero 8.2 ->
+    2.3 ms (the float64 kernel's ``round_one`` before; with ``_fma_odd``'s branches in place
+    of the branch-free TwoSum 4.6 ms; float32's own TwoSum, not exact here, would take 1.1)."""
+    if (p[1] == 0) & (p[3] == 0) & (p[4] != 0):
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_wide_odd_rdn32, _same_range32, 3,
+                     _same_range_values32, _check_same_range_values32)
+    else:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_wide_odd32, _same_range32, 3,
+                     _same_range_values32, _check_same_range_values32)
+
+
+@inner_inline
 def _sr_blocks32(x, out, start, y, op, p, pc, bad, tiny, k, seed):
     """``fast32_sr_kernel``'s seeded loop: by blocks of DRAW_BLOCK elements, their random bits
     drawn first (``draw_words``, cut to their top k bits), float32's sum, difference or
@@ -1238,10 +1350,10 @@ def _quiet_tile32(xb, yb, zb, ob, start, op, pc, lim32, compute, quick, step, ar
     tiny, subnormal or flushed, and none is Inf or NaN. ``quick(x, y, z, op, compute)`` gives
     float32's result v and whether it is exact (``_own_stand_in``, ``_checked_sum32``,
     ``_product_or_quotient32``); the element rounds v, inexact where v is not exact or its
-    rounding differs from it. Returns (that, the inexact count). Three counters where ``_count_tile32`` keeps eight (bfloat16,
-    4M standard normal float32, 1 thread, CPU time, report=True against the plain call, A/B
-    in one session: add 2.29x -> 1.36-1.37x, mul 2.12x -> 1.23-1.30x, div 2.31x -> 1.30-1.34x);
-    a tile it does not clear is counted again."""
+    rounding differs from it. Returns (that, the inexact count). Three counters where
+    ``_count_tile32`` keeps eight (bfloat16, 4M standard normal float32, 1 thread, CPU time,
+    report=True against the plain call, A/B in one session: add 2.29x -> 1.36-1.37x, mul
+    2.12x -> 1.23-1.30x, div 2.31x -> 1.30-1.34x); a tile it does not clear is counted again."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     inexact, top, low = U32(0), np.int32(0), U32(0xFFFFFFFF)
     lean_ok = True
