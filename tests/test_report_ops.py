@@ -286,6 +286,34 @@ def test_float32_operands_take_a_float64_stand_in(name, op):
         assert report_counts(rep) == op_reference(op, operands, y, fmt, mode, rand, 4)
 
 
+@pytest.mark.parametrize("name", ["bfloat16", "e8m10"])
+def test_float32_operands_of_float32s_exponent_field_take_a_float32_stand_in(name):
+    """bfloat16's (and e8m10's) operations in the directed modes: the stand-in is float32's
+    (``floating.same_range_stand_in32``) where no result exceeds the largest value, else
+    float64's (float32's largest stands in for every larger result, which does not overflow
+    toward zero); counts as the reference either way."""
+    from numfmt.arithmetic import floating
+    fmt = nf.format(name)
+    rng = np.random.default_rng(6)
+    codes = [nf.decode(rng.integers(0, 2 ** fmt.bits, 300).astype(np.uint32), fmt).astype(np.float32)
+             for _ in range(2)]
+    top, tiny = fmt.info.max, fmt.info.smallest_subnormal
+    codes[0][:3], codes[1][:3] = top, (top, tiny, -top)        # results beyond the largest value, roots aside
+    near = [nf.round(((1 + rng.random(300)) * rng.choice([-1.0, 1.0], 300) * 2.0 ** rng.integers(-64, 62, 300))
+                     .astype(np.float32), fmt) for _ in range(2)]      # (products down to 2**-128: tiny too)
+    for op in ("add", "sub", "mul", "div", "sqrt"):
+        for sample, taken in ((near, True), (codes, False)):
+            operands = [np.abs(sample[0])] if op == "sqrt" else sample
+            stand_in = floating.same_range_stand_in32(op, fmt, tuple(operands))
+            if name == "e8m10" and op in ("mul", "sqrt"):   # (float32's product and root stand in for p <= 8, 10)
+                assert stand_in is None
+            else:
+                assert (stand_in is not None) == (taken or op == "sqrt"), (op, taken)
+            for mode in ("toward_zero", "toward_negative", "odd"):
+                y, rep = _call(op, operands, fmt, mode)
+                assert report_counts(rep) == op_reference(op, operands, y, fmt, mode)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_empty_operands_report_nothing(dtype):
     """Empty operands give an empty result and a report of n = 0, with report=True and inside

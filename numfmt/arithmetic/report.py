@@ -96,14 +96,16 @@ def op_report(op: str, operands: tuple, fmt, mode: Rounding, stochastic, out: np
     is ``stand_in(op, fmt, stochastic)``; the stand-in (flat float64) names the exact results
     in ``numfmt.flags`` errors."""
     if all(a.dtype == np.float32 for a in operands):
-        exact = floating.odd_stand_in64(op, tuple(kernel_input(a, np.float32) for a in operands))
+        operands = tuple(kernel_input(a, np.float32) for a in operands)
+        exact = floating.same_range_stand_in32(op, fmt, operands) if fmt.family == "float" else None
+        exact = floating.odd_stand_in64(op, operands) if exact is None else exact
     else:
         operands = tuple(kernel_input(a, np.float64) for a in operands)
         exact = floating.elementwise(op, operands, wide, Rounding.ODD, "ieee", None, np.float64)
     counted = exact
     if exact.size and np.isnan(exact.min()):   # a NaN from non-NaN operands counts as invalid (as a zero)
         nan_in = np.logical_or.reduce([np.isnan(a) for a in operands])
-        counted = np.where(np.isnan(exact) & ~nan_in, 0.0, exact)
+        counted = np.where(np.isnan(exact) & ~nan_in, exact.dtype.type(0), exact)
     if fmt.family == "posit":
         rep = cast_report.posit_report(counted, out, fmt)
     else:
