@@ -18,7 +18,9 @@ wall time.
   float32, then rounded (IEEE-style layouts only: n/a for e4m3).
 
 A second table times e4m3's other operations and modes (1 thread: stochastic and directed add
-and mul, div, sqrt, fma) against numfmt's e4m3 cast of float32 data (``numfmt.round``, RNE) in the same run.
+and mul, div, sqrt, fma) against numfmt's e4m3 cast of float32 data (``numfmt.round``, RNE) in the same run,
+a third bfloat16's (the directed modes and fma in float32 lanes, stochastic rounding from float64's stand-ins)
+against bfloat16's cast.
 
 Results that differ from numfmt's RNE results are flagged with ``*``. For + and * in these
 formats float32 has at least 2p + 2 bits, so computing in float32 and rounding to nearest
@@ -48,21 +50,26 @@ def main(argv=None) -> int:
     return publish(args, "arith", lambda: render(args))
 
 
-def e4m3_operations(n: int, repeats: int) -> list:
-    """(operation, rounding, Melem/s) of the e4m3 cast and e4m3's other operations, timed in CPU
-    time with the current thread count; operands as the main table's (sqrt: magnitudes)."""
+E4M3_CASES = [("cast", "nearest_even"), ("add", "stochastic"), ("mul", "stochastic"), ("add", "toward_zero"),
+              ("mul", "toward_positive"), ("div", "nearest_even"), ("div", "toward_zero"), ("div", "stochastic"),
+              ("sqrt", "nearest_even"), ("sqrt", "stochastic"), ("fma", "nearest_even"), ("fma", "stochastic")]
+BFLOAT16_CASES = [("cast", "nearest_even"), ("add", "nearest_even"), ("add", "toward_zero"),
+                  ("add", "stochastic"), ("mul", "toward_positive"), ("mul", "stochastic"), ("div", "toward_zero"),
+                  ("sqrt", "toward_zero"), ("fma", "nearest_even"), ("fma", "toward_zero"), ("fma", "stochastic")]
+
+
+def operations(fmt: str, cases: list, n: int, repeats: int) -> list:
+    """(operation, rounding, Melem/s) of each case (op, rounding) in fmt, the op "cast" being
+    fmt's cast of float32 data, timed in CPU time with the current thread count; operands as
+    the main table's (sqrt: magnitudes)."""
     import numfmt as nf
 
     x = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
-    a, b, c = (nf.round(np.random.default_rng(s).standard_normal(n, dtype=np.float32), "e4m3") for s in range(3))
+    a, b, c = (nf.round(np.random.default_rng(s).standard_normal(n, dtype=np.float32), fmt) for s in range(3))
     root = np.abs(a)
-    calls = {"cast": lambda r: nf.round(x, "e4m3", r), "add": lambda r: nf.add(a, b, "e4m3", r, **sr(r)),
-             "mul": lambda r: nf.mul(a, b, "e4m3", r, **sr(r)), "div": lambda r: nf.div(a, b, "e4m3", r, **sr(r)),
-             "sqrt": lambda r: nf.sqrt(root, "e4m3", r, **sr(r)), "fma": lambda r: nf.fma(a, b, c, "e4m3", r, **sr(r))}
-    cases = [("cast", "nearest_even"), ("add", "stochastic"), ("mul", "stochastic"), ("add", "toward_zero"),
-             ("mul", "toward_positive"), ("div", "nearest_even"),
-             ("div", "toward_zero"), ("div", "stochastic"), ("sqrt", "nearest_even"), ("sqrt", "stochastic"),
-             ("fma", "nearest_even"), ("fma", "stochastic")]
+    calls = {"cast": lambda r: nf.round(x, fmt, r), "add": lambda r: nf.add(a, b, fmt, r, **sr(r)),
+             "mul": lambda r: nf.mul(a, b, fmt, r, **sr(r)), "div": lambda r: nf.div(a, b, fmt, r, **sr(r)),
+             "sqrt": lambda r: nf.sqrt(root, fmt, r, **sr(r)), "fma": lambda r: nf.fma(a, b, c, fmt, r, **sr(r))}
     return [(op, mode, measure(lambda: calls[op](mode), n, repeats, clock=time.process_time)[0])
             for op, mode in cases]
 
@@ -132,7 +139,8 @@ def render(args) -> str:
                                   clock=time.process_time)
                 rows.append((op, name, nf1, nfa, sr, f16, mld, pyc))
         nf.set_num_threads(1)
-        others = e4m3_operations(n, repeats)
+        others = operations("e4m3", E4M3_CASES, n, repeats)
+        bfloat16 = operations("bfloat16", BFLOAT16_CASES, n, repeats)
     finally:
         nf.set_num_threads(old_threads)
 
@@ -160,6 +168,12 @@ def render(args) -> str:
               "in the same run; the issue's target for these is at least 0.25x the cast:", ""]
     lines += markdown_table(["operation", "rounding", "Melem/s", "/ e4m3 cast"],
                             [[op, mode, fmt_rate(rate), fmt_ratio(rate, cast)] for op, mode, rate in others], left=2)
+    lines += ["", "bfloat16, 1 thread (CPU time), against numfmt's bfloat16 cast of the float32 data in the same run:",
+              ""]
+    bf16_cast = bfloat16[0][2]
+    lines += markdown_table(["operation", "rounding", "Melem/s", "/ bfloat16 cast"],
+                            [[op, mode, fmt_rate(rate), fmt_ratio(rate, bf16_cast)] for op, mode, rate in bfloat16],
+                            left=2)
     if notes:
         lines.append("")
         lines.append("Peers that failed: " + "; ".join(sorted(set(notes))))
