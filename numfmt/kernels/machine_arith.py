@@ -659,6 +659,20 @@ def _mul_over_capped32(x, y, z, op):
     return _capped32(x * y, x, y, True)
 
 
+@nb.njit(inline="always")
+def _signed_zeros_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, compute_rdn, arity):
+    """``_lean_loop32`` of the formats of float32's exponent field (p: ``same_range_params`` of
+    the mode) for sums, whose exact zeros take their sign from the mode: by ``compute_rdn``
+    under toward_negative (p's flags: away from zero for negative results only), else by
+    ``compute``."""
+    if (p[1] == 0) & (p[3] == 0) & (p[4] != 0):
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute_rdn, _same_range32, arity,
+                     _same_range_values32, _check_same_range_values32)
+    else:
+        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, _same_range32, arity,
+                     _same_range_values32, _check_same_range_values32)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def same_range32_sum_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``same_range32_kernel``'s add and sub in the deterministic modes other than nearest even
@@ -668,13 +682,8 @@ def same_range32_sum_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     values, 1 thread, CPU time, toward_zero: add 5.7 -> 1.1 ms, mul 3.7 -> 0.8 ms, div 6.0 -> 0.9
     ms, sqrt 6.7 -> 0.5 ms (the float64 kernels' ``round_one`` before; nearest even 0.5 ms,
     in a slow state of the host); toward_negative by
-    ``_sum_down_capped32`` (p's flags: away from zero for negative results only)."""
-    if (p[1] == 0) & (p[3] == 0) & (p[4] != 0):
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_down_capped32, _same_range32, 2,
-                     _same_range_values32, _check_same_range_values32)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_capped32, _same_range32, 2,
-                     _same_range_values32, _check_same_range_values32)
+    ``_sum_down_capped32`` (``_signed_zeros_loop32``)."""
+    _signed_zeros_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sum_capped32, _sum_down_capped32, 2)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -730,16 +739,12 @@ def _fma_wide_odd_rdn32(x, y, z, op):
 def same_range32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """fma (op 3) of the formats of float32's exponent field of precision at most 22 in every
     deterministic mode (p as ``same_range32_sum_modes_kernel``'s): ``_fma_wide_odd32`` rounded
-    by the mode's fixed shift; toward_negative by ``_fma_wide_odd_rdn32``. bfloat16, 1M
-    standard normal values, 1 thread, CPU time: nearest even 7.8 -> 2.3 ms, toward_zero 8.2 ->
-    2.3 ms (the float64 kernel's ``round_one`` before; with ``_fma_odd``'s branches in place
-    of the branch-free TwoSum 4.6 ms; float32's own TwoSum, not exact here, would take 1.1)."""
-    if (p[1] == 0) & (p[3] == 0) & (p[4] != 0):
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_wide_odd_rdn32, _same_range32, 3,
-                     _same_range_values32, _check_same_range_values32)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_wide_odd32, _same_range32, 3,
-                     _same_range_values32, _check_same_range_values32)
+    by the mode's fixed shift; toward_negative by ``_fma_wide_odd_rdn32``
+    (``_signed_zeros_loop32``). bfloat16, 1M standard normal values, 1 thread, CPU time:
+    nearest even 7.8 -> 2.3 ms, toward_zero 8.2 -> 2.3 ms (the float64 kernel's ``round_one``
+    before; with ``_fma_odd``'s branches in place of the branch-free TwoSum 4.6 ms; float32's
+    own TwoSum, not exact here, would take 1.1)."""
+    _signed_zeros_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _fma_wide_odd32, _fma_wide_odd_rdn32, 3)
 
 
 @inner_inline
