@@ -291,8 +291,12 @@ def test_float32_operands_of_float32s_exponent_field_take_a_float32_stand_in(nam
     """bfloat16's (and e8m10's) operations in the directed modes: the stand-in is float32's
     (``floating.same_range_stand_in32``) where no result exceeds the largest value, else
     float64's (float32's largest stands in for every larger result, which does not overflow
-    toward zero); counts as the reference either way."""
+    toward zero); where every stand-in is finite too, report=True counts them as a cast
+    (``arithmetic.report._counted_stand_ins``: not where a root of a negative is NaN); counts
+    as the reference either way."""
     from numfmt.arithmetic import floating
+    from numfmt.arithmetic.report import fused
+    from numfmt.rounding import Rounding
     fmt = nf.format(name)
     rng = np.random.default_rng(6)
     codes = [nf.decode(rng.integers(0, 2 ** fmt.bits, 300).astype(np.uint32), fmt).astype(np.float32)
@@ -312,6 +316,11 @@ def test_float32_operands_of_float32s_exponent_field_take_a_float32_stand_in(nam
             for mode in ("toward_zero", "toward_negative", "odd"):
                 y, rep = _call(op, operands, fmt, mode)
                 assert report_counts(rep) == op_reference(op, operands, y, fmt, mode)
+                counted = fused(op, tuple(operands), fmt, Rounding[mode.upper()], "ieee", None, np.float32)
+                assert (counted is not None) == (stand_in is not None)      # (the cast's count, or op_report)
+    negative = [near[0]]            # (roots of negatives: invalid, a NaN stand-in)
+    y, rep = _call("sqrt", negative, fmt, "toward_zero")
+    assert rep.invalid and report_counts(rep) == op_reference("sqrt", negative, y, fmt, "toward_zero")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -278,14 +278,15 @@ def _same_range_modes_kernel(op: str, precision: int):
     return None
 
 
-def same_range_stand_in32(op: str, fmt: FloatFormat, operands: tuple) -> np.ndarray | None:
+def same_range_stand_in32(op: str, fmt: FloatFormat, operands: tuple, finite: bool = False) -> np.ndarray | None:
     """op's exact results on the float32 operands (flat, C-contiguous, of equal length) as the
     float32 stand-ins of ``_same_range_modes_kernel``'s kernel for fmt (a format of float32's
     exponent field: rounded to odd at 24 bits, or float32's own result where that is never a
     point of p + 1 bits unless exact; a finite result beyond float32's range as its largest odd
     magnitude), float32; None for fma, where op has no such kernel in fmt, where a thread flushes
     subnormals, or where some stand-in exceeds fmt's largest value (float32's largest stands in
-    for every larger result, which rounds as they do but does not overflow toward zero). That
+    for every larger result, which rounds as they do but does not overflow toward zero), or
+    with ``finite`` is NaN. That
     kernel run with a shift of 0 bits toward zero, which keeps every bit. For the report
     (``arithmetic.report.op_report``): rounded to p bits, or counted, each stands in for the
     exact result as ``odd_stand_in64``'s does, at half its width (bfloat16 sqrt toward_zero, 1M
@@ -300,9 +301,10 @@ def same_range_stand_in32(op: str, fmt: FloatFormat, operands: tuple) -> np.ndar
     out, bad = np.empty(x.size, np.float32), np.zeros(2, np.int64)
     run_chunked(kernel, x, out, y, z, np.int64(MACHINE_OPS[op]), (0, *same[1:]), same, bad, FLOAT32_TINY,
                 pass_start=True, work_per_item=2)
-    with np.errstate(invalid="ignore"):     # (NaN stand-ins)
-        beyond = out.size and np.nanmax(np.abs(out), initial=0.0) > fmt.info.max
-    return None if bad.any() or beyond else out
+    top = np.max(np.abs(out), initial=0.0)     # (NaN where a stand-in is NaN)
+    if top != top and not finite:
+        top = np.nanmax(np.abs(out), initial=0.0)
+    return None if bad.any() or not top <= fmt.info.max else out
 
 
 def odd_stand_in64(op: str, operands: tuple) -> np.ndarray:

