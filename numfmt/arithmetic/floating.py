@@ -235,21 +235,21 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
         if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
             return (fast32_sr_given_kernel if rand is not None and len(rand) else fast32_sr_kernel), p, pc
         return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
+    same = same_range_params(fmt, mode, overflow)
+    same_check = None if same is None else same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee")
     if mode == Rounding.NEAREST_EVEN and op in KERNELS32:
         nearest = nearest_in_float32(op, fmt)
         if nearest and p is not None:
             return KERNELS32[op], p, pc
         if op == "sqrt" and p is not None and fmt.man_bits + 1 <= 22:     # (rounded to odd at 24 bits)
             return fast32_odd_root_kernel, p, pc
-        same = same_range_params(fmt, mode, overflow)
         if same is not None and op in ("add", "sub", "mul") and nearest:
-            return same_range32_kernel, same, same_range_params(fmt, mode, "ieee")
+            return same_range32_kernel, same, same_check
         if same is not None and (op == "sqrt" and nearest or op == "div" and fmt.man_bits + 1 <= 11):
-            return same_range32_div_sqrt_kernel, same, same_range_params(fmt, mode, "ieee")
-    same = same_range_params(fmt, mode, overflow)
+            return same_range32_div_sqrt_kernel, same, same_check
     kernel = None if same is None else _same_range_modes_kernel(op, fmt.man_bits + 1)
     if kernel is not None:
-        return kernel, same, same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee")
+        return kernel, same, same_check
     modes = p is not None and (op in ("div", "fma") and nearest_in_float32(op, fmt) or
                                op == "sqrt" and fmt.man_bits + 1 <= 22 or
                                op in ("add", "sub", "mul") and mode != Rounding.NEAREST_EVEN and fmt.man_bits + 1 <= 22

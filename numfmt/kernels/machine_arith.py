@@ -577,19 +577,20 @@ def same_range32_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 
 
 @inner_inline
-def _capped32(s, x, y, over_ok):
-    """float32's result s of finite x and y (``_mul_capped32``, ``_div_capped32``) as its stand-in:
-    a zero of a nonzero exact result (below 2**-150) as 2**-149 of its sign (float32's 0 would
-    count as exact), an Inf where ``over_ok`` (a finite exact result beyond float32's range) as
-    float32's largest magnitude (odd, above the overflow threshold of every format of at most 22
-    bits: an overflow in every mode, where Inf would count as x / 0). In uint32 selects: with
-    float selects and copysign the counting loop ran 1.7x longer."""
+def _capped32(s, x, y, over_ok, flush_ok):
+    """float32's result s of finite x and y (``_mul_capped32``, ``_div_capped32``,
+    ``_sum_capped32``) as its stand-in: where ``flush_ok`` a zero of a nonzero exact result
+    (below 2**-150) as 2**-149 of its sign (float32's 0 would count as exact; a sum's zero is
+    exact), an Inf where ``over_ok`` (a finite exact result beyond float32's range) as float32's
+    largest magnitude (odd, above the overflow threshold of every format of at most 22 bits: an
+    overflow in every mode, where Inf would count as x / 0). In uint32 selects: with float
+    selects and copysign the counting loop ran 1.7x longer."""
     sb = bits_as(np.float32(s), np.uint32)
     sa, xa, ya = U32(sb & MAG32), U32(bits_as(np.float32(x), np.uint32) & MAG32), \
         U32(bits_as(np.float32(y), np.uint32) & MAG32)
     finite = (xa < _INF32) & (ya < _INF32)
     sign = U32(sb ^ sa)
-    flushed = (sa == U32(0)) & finite & (xa != U32(0)) & (ya != U32(0))
+    flushed = (sa == U32(0)) & finite & (xa != U32(0)) & (ya != U32(0)) & flush_ok
     over = (sa == _INF32) & finite & over_ok & (ya != U32(0))
     rb = U32(sign | U32(0x7F7FFFFF)) if over else (U32(sign | U32(1)) if flushed else sb)
     return bits_as(np.uint32(rb), np.float32)
@@ -603,7 +604,7 @@ def _mul_capped32(x, y, z, op):
     exact product is; tininess too, whose midpoint below 2**-126 is a multiple of 2**(-127 - p)
     >= 2**-135). bfloat16 mul, 4M values, 1 thread: report=True 3.2 -> 2.2-2.5 ms (``_mul_odd32``'s
     float64 product before; the plain call 1.2 ms)."""
-    return _capped32(x * y, x, y, False)
+    return _capped32(x * y, x, y, False, True)
 
 
 @inner_inline
@@ -612,7 +613,7 @@ def _div_capped32(x, y, z, op):
     float32's exponent field, precision at most 11 (the "quotients" above: never a point of
     the grid of p + 1 bits unless the exact quotient is, at any exponent; tininess too, whose
     midpoint below 2**-126 is a multiple of 2**(-127 - p))."""
-    return _capped32(x / y, x, y, True)
+    return _capped32(x / y, x, y, True, True)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -633,15 +634,10 @@ def same_range32_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 @inner_inline
 def _sum_capped32(x, y, z, op):
     """``_sum_odd32`` (x + y or x - y rounded to odd at 24 bits) with an infinite sum of finite
-    operands as float32's largest odd magnitude of its sign (beyond every largest value of at
-    most 22 bits and its rounding thresholds: an overflow in every mode; the exact sum is
-    finite). The other modes' stand-in: float32's Inf would round to Inf toward zero too."""
-    s = _sum_odd32(x, y, z, op)
-    sb = bits_as(np.float32(s), np.uint32)
-    sa = U32(sb & MAG32)
-    finite = (U32(bits_as(np.float32(x), np.uint32) & MAG32) < _INF32) & \
-        (U32(bits_as(np.float32(y), np.uint32) & MAG32) < _INF32)
-    return _f32(U32(U32(sb ^ sa) | U32(0x7F7FFFFF))) if (sa == _INF32) & finite else s
+    operands as float32's largest odd magnitude of its sign (``_capped32``: an overflow in every
+    mode; the exact sum is finite). The other modes' stand-in: float32's Inf would round to Inf
+    toward zero too."""
+    return _capped32(_sum_odd32(x, y, z, op), x, y, True, False)
 
 
 @inner_inline
@@ -656,7 +652,7 @@ def _sum_down_capped32(x, y, z, op):
 def _mul_over_capped32(x, y, z, op):
     """float32's product as ``_mul_capped32`` makes it (precision p <= 8), an Inf of finite
     operands too as float32's largest odd magnitude (``_capped32``): a stand-in in every mode."""
-    return _capped32(x * y, x, y, True)
+    return _capped32(x * y, x, y, True, True)
 
 
 @nb.njit(inline="always")
