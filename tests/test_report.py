@@ -474,7 +474,7 @@ def block_reference(x: np.ndarray, fmt, mode: str, axis: int) -> tuple[dict, dic
     return counts(sets), blocks
 
 
-@settings(max_examples=5, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@settings(max_examples=3, deadline=None)      # (each example compiles; the slow twin below draws 40)
 @given(st.data())
 def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp4", "mxint8"]))

@@ -16,7 +16,7 @@ from numfmt.arithmetic.report import fused
 from numfmt.kernels.machine_arith import count_kernel32
 from numfmt.rounding import Rounding
 from numfmt.testing import formats
-from sampling import slow_twin  # noqa: E402
+from sampling import ci_grid, slow_twin  # noqa: E402
 from test_machine_arith import quotients_beyond_float32s_normal_range  # noqa: E402
 
 OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
@@ -98,9 +98,11 @@ def test_fused_counts_equal_the_reference(data):
         assert "invalid operations" in str(e) and not fmt.has_nan
 
 
-@pytest.mark.parametrize("name", ["e4m3", "e5m2", "binary16", "bfloat16"])
-@pytest.mark.parametrize("op", sorted(OPS))
-def test_fused_counts_in_the_named_formats_with_every_special(name, op):
+# bfloat16 (kernels of its own) with every op; the formats of the float32 fast kernels each op once in
+# the default run (test_fused_e4m3_every_pair runs each op's e4m3 kernels), every pair under -m slow
+@pytest.mark.parametrize(("op", "name"), ci_grid(sorted(OPS), ["e4m3", "e5m2", "binary16"])
+                         + [pytest.param(op, "bfloat16", id=f"{op}-bfloat16") for op in sorted(OPS)])
+def test_fused_counts_in_the_named_formats_with_every_special(op, name):
     """x / 0, 0 / 0, Inf - Inf, 0 * Inf, sqrt(-1), NaN operands, overflow (float32's own too:
     bfloat16's sums and products beyond 2**128), subnormal and flushed results, under both
     overflow policies, stochastic rounding and a directed mode where the fused kernels take

@@ -45,7 +45,7 @@ def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
     assert rep == ref and rep.first == ref.first
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])   # (slow twin: 60)
 @given(st.data())
 def test_counts_in_the_cast_pass_equal_the_counting_pass(data):
     fmt = data.draw(formats(max_bits=32, signed=True).filter(lambda f: f.zero))
