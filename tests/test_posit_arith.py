@@ -130,8 +130,7 @@ def test_random_operands_against_reference(n, es, op):
         _check(op, operands, fmt, mode)
 
 
-@pytest.mark.parametrize("op", list(ARITY))
-@pytest.mark.parametrize("rule", ["add", "nearest"])
+@pytest.mark.parametrize("op,rule", ci_grid(list(ARITY), ["add", "nearest"]))    # (every op, both rules)
 def test_stochastic_against_reference(op, rule):
     """Explicit random bits and seeded bits (element i uses random number i); float32 operands
     take the posit cast of their stand-ins rounded to odd at 53 bits (``stochastic_route``; at
