@@ -59,22 +59,31 @@ def numfmt_threads(n: int):
 
 
 def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    """The CPU's model name (from /proc/cpuinfo where there is one) and what Numba compiles
+    for: LLVM's name of the host CPU and its widest vectors. The 2-core machine of this
+    project's tables is a VM that has run on both a Zen 5 host (AVX-512) and a
+    Zen 3 one (znver3, AVX2) under the one model name "AMD EPYC": its kernels, and the ratios
+    between them, differ between the two."""
+    from llvmlite import binding
+
+    name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), name)
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    features = binding.get_host_cpu_features()
+    vectors = "AVX-512" if features.get("avx512f") else "AVX2" if features.get("avx2") else "no AVX2"
+    return f"{name} (LLVM: {binding.get_host_cpu_name()}, {vectors})"
 
 
 def speed_probe() -> float:
     """CPU seconds of 10**6 additions in a Python loop (best of 3): how fast the machine runs
     right now. The 2-core machine of this project's tables switches every few minutes between
-    states up to about 2x apart (0.047 s and 0.074 s a minute apart); only figures taken side by
-    side, in one state, compare, and the probe on each table hints which state it saw."""
+    states up to about 2x apart (0.047 s and 0.074 s a minute apart), and between hosts
+    (``cpu_model``: 0.020 s on the Zen 5 host, 0.034-0.055 s on the Zen 3 one); only figures
+    taken side by side, in one state, compare, and the probe on each table hints which state it
+    saw."""
     best = float("inf")
     for _ in range(3):
         start, total = time.process_time(), 0
