@@ -131,13 +131,15 @@ def test_bench_arith_quick(tmp_path):
     assert "bench_arith.py --quick" in text
     rows = [line.strip("|").split("|") for line in text.splitlines()
             if line.startswith("| ") and not line.startswith("| op")]
-    peers, e4m3 = [r for r in rows if len(r) == 9], [r for r in rows if len(r) == 4]
+    peers, own = [r for r in rows if len(r) == 9], [r for r in rows if len(r) == 4]
     assert [(r[0].strip(), r[1].strip()) for r in peers] == [
         (op, f) for f in ("binary16", "bfloat16", "e4m3") for op in ("add", "mul")]
     assert all("*" not in cell for r in peers for cell in r)      # the peers agree with numfmt's RNE
+    e4m3, bfloat16 = own[:12], own[12:]         # the tables of e4m3's and bfloat16's operations against their cast
     assert [r[0].strip() for r in e4m3] == ["cast", "add", "mul", "add", "mul", "div", "div", "div", "sqrt", "sqrt",
                                              "fma", "fma"]
-    assert e4m3[0][3].strip() == "1.00x"
+    assert [(r[0].strip(), r[1].strip()) for r in bfloat16] == importlib.import_module("bench_arith").BFLOAT16_CASES
+    assert e4m3[0][3].strip() == bfloat16[0][3].strip() == "1.00x"
 
 
 @pytest.mark.slow
