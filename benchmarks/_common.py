@@ -81,7 +81,7 @@ def speed_probe() -> float:
     """CPU seconds of 10**6 additions in a Python loop (best of 3): how fast the machine runs
     right now. The 2-core machine of this project's tables switches every few minutes between
     states up to about 2x apart (0.047 s and 0.074 s a minute apart), and between hosts
-    (``cpu_model``: 0.020 s on the Zen 5 host, 0.034-0.055 s on the Zen 3 one); only figures
+    (``cpu_model``: 0.020 s on the Zen 5 host, 0.034-0.068 s on the Zen 3 one); only figures
     taken side by side, in one state, compare, and the probe on each table hints which state it
     saw."""
     best = float("inf")

@@ -9,6 +9,8 @@ case does not reshuffle the others.
 A grid of several parametrizations (``ci_grid``) keeps a diagonal of it, so that every value of
 every axis still runs once, plus cases chosen by hash up to k.
 
+``ci_chosen`` keeps the cases named by hand, one of each kind, where a hash might miss a kind.
+
 A hypothesis test whose examples are costly draws a few in the default run; ``slow_twin`` makes
 its copy for ``-m slow`` that draws the full sample.
 
@@ -82,6 +84,21 @@ def ci_grid(*axes: Sequence, k: int | None = None) -> list:
     kept = {n for n, combo in enumerate(combos) if combo in diagonal} | {n for _, n in ranked[:extra]}
     return [pytest.param(*itertools.chain.from_iterable(cases[a][j][0] for a, j in enumerate(combo)),
                          marks=[] if n in kept else [pytest.mark.slow], id=ids[n]) for n, combo in enumerate(combos)]
+
+
+def ci_chosen(cases: Iterable, kept: Iterable[str], name=str) -> list:
+    """The cases as pytest.param (ids ``name(case)``), those whose name is in ``kept`` unmarked,
+    the others marked slow: a sample picked by hand (one case of each kind), where
+    ``ci_sample``'s hash would pick blindly. A name in kept that no case has raises.
+
+    >>> [len(c.marks) for c in ci_chosen(["e4m3", "e5m2", "nvfp4"], ("nvfp4",))]
+    [1, 1, 0]
+    """
+    cases, kept = list(cases), set(kept)
+    missing = kept - {name(c) for c in cases}
+    if missing:
+        raise ValueError(f"kept: no case named {sorted(missing)}")
+    return [pytest.param(c, marks=[] if name(c) in kept else [pytest.mark.slow], id=name(c)) for c in cases]
 
 
 def slow_twin(test, examples: settings, *strategies, **named_strategies):

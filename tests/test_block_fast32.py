@@ -12,7 +12,7 @@ from unittest import mock
 import numba as nb
 import numpy as np
 import pytest
-from sampling import ci_sample, slow_twin
+from sampling import ci_chosen, ci_sample, slow_twin
 from hypothesis import assume, given, settings, strategies as st
 
 import numfmt as nf
@@ -128,11 +128,8 @@ def test_fast_path_matches_generic(fmt, kw, seed, rows, inner, axis0, ragged):
 
 
 # one format of each kind of element and scale in the default run, every format under -m slow
-LEAN_SAMPLED = ("mxfp8_e4m3", "nvfp4", "e2m1_16_e4m3", "e3m2_3_e5m2", "mxint8")
-
-
-@pytest.mark.parametrize("fmt", [f if f.name in LEAN_SAMPLED else pytest.param(f, marks=pytest.mark.slow)
-                                 for f in FORMATS], ids=lambda f: f.name)
+@pytest.mark.parametrize("fmt", ci_chosen(FORMATS, ("mxfp8_e4m3", "nvfp4", "e2m1_16_e4m3", "e3m2_3_e5m2", "mxint8"),
+                                          lambda f: f.name))
 def test_lean_groups(fmt):
     """A plain round's last group of blocks along the last axis cut short
     (``kernels.block._lean_rows``): a block count 3 past a multiple of POW2_GROUP and

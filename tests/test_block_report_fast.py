@@ -19,7 +19,7 @@ import numfmt as nf
 from numfmt.casts import block as block_casts, report as report_casts
 from numfmt.kernels import block as block_kernels
 
-from sampling import slow_twin  # noqa: E402
+from sampling import ci_chosen, slow_twin  # noqa: E402
 from test_block_fast32 import blocks_of, outcome, same  # noqa: E402
 
 E5M0 = nf.FloatFormat(5, 0, bias=15, signed=False, subnormals=False, special="fn", zero=False, name="e5m0")
@@ -157,11 +157,11 @@ def test_directed_fast_counts_equal_the_reference(fmt, seed, axis, mode, overflo
 # the formats of the other calls' tests: mxfp8's float elements under -m slow (the spread samples and
 # the hypothesis tests count them), mxint8's fixed-point ones and nvfp4's scales in the default run too
 CALL_FORMATS = [pytest.param("mxfp8_e4m3", marks=pytest.mark.slow), "mxint8", "nvfp4"]
-CI_SAMPLED = ("mxfp8_e4m3", "mxfp4", "mxint8", "nvfp4", "bfp8_16_sym", "e2m1_16_e4m3")   # one of each kind of element
-SAMPLED = [fmt if fmt.name in CI_SAMPLED else pytest.param(fmt, marks=pytest.mark.slow) for fmt in FORMATS]
+# one format of each kind of element in the default run
+SAMPLED = ci_chosen(FORMATS, ("mxfp8_e4m3", "mxfp4", "mxint8", "nvfp4", "bfp8_16_sym", "e2m1_16_e4m3"), lambda f: f.name)
 
 
-@pytest.mark.parametrize("fmt", SAMPLED, ids=lambda f: f.name)
+@pytest.mark.parametrize("fmt", SAMPLED)
 def test_spread_and_normal_samples(fmt):
     """2**14 float32 patterns over the whole range and normal data, along both axes."""
     rng = np.random.default_rng(3)
