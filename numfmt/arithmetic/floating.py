@@ -286,8 +286,8 @@ def same_range_stand_in32(op: str, fmt: FloatFormat, operands: tuple, finite: bo
     magnitude), float32; None for fma, where op has no such kernel in fmt, where a thread flushes
     subnormals, or where some stand-in exceeds fmt's largest value (float32's largest stands in
     for every larger result, which rounds as they do but does not overflow toward zero), or
-    with ``finite`` is NaN. That
-    kernel run with a shift of 0 bits toward zero, which keeps every bit. For the report
+    with ``finite`` is NaN. That kernel run with a shift of 0 bits toward zero, which keeps
+    every bit. For the report
     (``arithmetic.report.op_report``): rounded to p bits, or counted, each stands in for the
     exact result as ``odd_stand_in64``'s does, at half its width (bfloat16 sqrt toward_zero, 1M
     values, 1 thread, CPU time: report=True 5.4 -> 2.5 ms, the plain call 0.5 ms)."""
