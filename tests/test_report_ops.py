@@ -335,3 +335,26 @@ def test_empty_operands_report_nothing(dtype):
         with nf.flags() as f:
             getattr(nf, op)(empty, empty, name, mode)
         assert f.report.n == 0 and not any(f.report.counts().values())
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "e8m10", "e4m3", "binary16"])
+def test_report_true_returns_the_plain_calls_results(name):
+    """report=True changes only what is returned beside the result: its results are the plain
+    call's bit for bit, in every deterministic mode, exact zeros' signs too (x + (-x) is -0
+    toward_negative, +0 in the other modes; fma's x y + z likewise), whichever path counts
+    them (a fused counting kernel, the counted cast of float32 stand-ins, or ``op_report``)."""
+    fmt = nf.format(name)
+    rng = np.random.default_rng(11)
+    x = nf.round((rng.standard_normal(2000) * 4).astype(np.float32), fmt)
+    y = nf.round((rng.standard_normal(2000) * 4).astype(np.float32), fmt)
+    y[:500] = -x[:500]                      # exact zeros of sums
+    x[500:510], y[500:510] = -0.0, 0.0      # signed zeros
+    x[510:520], y[510:520] = -0.0, -0.0
+    ones = np.ones_like(x)
+    calls = {"add": (x, y), "sub": (x, -y), "mul": (x, y), "div": (x, np.where(y == 0, ones, y)),
+             "sqrt": (np.abs(x),), "fma": (x, ones, y)}
+    for op, operands in calls.items():
+        for mode in ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"):
+            plain = getattr(nf, op)(*operands, fmt, rounding=mode)
+            counted, _ = getattr(nf, op)(*operands, fmt, rounding=mode, report=True)
+            assert np.array_equal(plain.view(np.uint32), counted.view(np.uint32)), (op, mode)

@@ -153,7 +153,8 @@ def _counted_stand_ins(op: str, operands: tuple, fmt, mode: Rounding, overflow: 
     values, 1 thread, CPU time, toward_zero, report=True: add 3.8 -> 2.7 ms, mul 2.9 -> 1.6 ms,
     div 3.1 -> 1.6 ms, sqrt 2.5 -> 1.2 ms (``op_report`` before; the plain calls 1.1, 0.8, 0.9,
     0.5 ms)."""
-    stand = floating.same_range_stand_in32(op, fmt, tuple(kernel_input(a, np.float32) for a in operands), True)
+    stand = floating.same_range_stand_in32(op, fmt, tuple(kernel_input(a, np.float32) for a in operands), True,
+                                           mode)
     if stand is None:
         return None
     out, rep = cast_report.round_counted(stand, fmt, mode, overflow, "raise", None)
