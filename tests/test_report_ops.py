@@ -289,7 +289,8 @@ def test_float32_operands_take_a_float64_stand_in(name, op):
 @pytest.mark.parametrize("name", ["bfloat16", "e8m10"])
 def test_float32_operands_of_float32s_exponent_field_take_a_float32_stand_in(name):
     """bfloat16's (and e8m10's) operations in the directed modes: the stand-in is float32's
-    (``floating.same_range_stand_in32``) where no result exceeds the largest value, else
+    (``floating.same_range_stand_in32``; fma's: float64's exact product and sum rounded to odd
+    at 24 bits, ``_fma_wide_odd32``) where no result exceeds the largest value, else
     float64's (float32's largest stands in for every larger result, which does not overflow
     toward zero); where every stand-in is finite too, report=True counts them as a cast
     (``arithmetic.report._counted_stand_ins``: not where a root of a negative is NaN); counts
@@ -305,9 +306,9 @@ def test_float32_operands_of_float32s_exponent_field_take_a_float32_stand_in(nam
     codes[0][:3], codes[1][:3] = top, (top, tiny, -top)        # results beyond the largest value, roots aside
     near = [nf.round(((1 + rng.random(300)) * rng.choice([-1.0, 1.0], 300) * 2.0 ** rng.integers(-64, 62, 300))
                      .astype(np.float32), fmt) for _ in range(2)]      # (products down to 2**-128: tiny too)
-    for op in ("add", "sub", "mul", "div", "sqrt"):
+    for op in ("add", "sub", "mul", "div", "sqrt", "fma"):
         for sample, taken in ((near, True), (codes, False)):
-            operands = [np.abs(sample[0])] if op == "sqrt" else sample
+            operands = [np.abs(sample[0])] if op == "sqrt" else [*sample, sample[0]] if op == "fma" else sample
             stand_in = floating.same_range_stand_in32(op, fmt, tuple(operands))
             if name == "e8m10" and op in ("mul", "sqrt"):   # (float32's product and root stand in for p <= 8, 10)
                 assert stand_in is None

@@ -284,18 +284,18 @@ def same_range_stand_in32(op: str, fmt: FloatFormat, operands: tuple, finite: bo
     float32 stand-ins of ``_same_range_modes_kernel``'s kernel for fmt (a format of float32's
     exponent field: rounded to odd at 24 bits, or float32's own result where that is never a
     point of p + 1 bits unless exact; a finite result beyond float32's range as its largest odd
-    magnitude), float32; None for fma, where op has no such kernel in fmt, where a thread flushes
+    magnitude), float32; None where op has no such kernel in fmt, where a thread flushes
     subnormals, or where some stand-in exceeds fmt's largest value (float32's largest stands in
     for every larger result, which rounds as they do but does not overflow toward zero), or
     with ``finite`` is NaN. That kernel run in ``mode`` (a deterministic one) with a shift of 0
-    bits, which keeps every bit: an exact zero of a sum is -0 toward_negative, +0 in the other
-    modes, as op's result in that mode is. For the report
+    bits, which keeps every bit: an exact zero of a sum (fma's too) is -0 toward_negative, +0
+    in the other modes, as op's result in that mode is. For the report
     (``arithmetic.report.op_report``): rounded to p bits, or counted, each stands in for the
     exact result as ``odd_stand_in64``'s does, at half its width (bfloat16 sqrt toward_zero, 1M
     values, 1 thread, CPU time: report=True 5.4 -> 2.5 ms, the plain call 0.5 ms)."""
     same = same_range_params(fmt, mode, "ieee")
-    kernel = None if same is None or op == "fma" else _same_range_modes_kernel(op, fmt.man_bits + 1)
-    if kernel is None:      # (fma: float64's sum is the stand-in, ``odd_stand_in64``'s is as fast)
+    kernel = None if same is None else _same_range_modes_kernel(op, fmt.man_bits + 1)
+    if kernel is None:
         return None
     x = operands[0]
     y = operands[1] if len(operands) > 1 else x
