@@ -142,6 +142,22 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
 
 
 
+@pytest.mark.parametrize(("fmt", "mode"), [("e5m2", "nearest_even"), ("binary16", "toward_zero"),
+                                           ("e4m3", "stochastic"), ("e2m3", "toward_negative")])
+def test_first_indices_among_zeros(fmt, mode):
+    """ReLU-like tiles (half zeros) whose first tiny, flushed and subnormal elements come late
+    in a tile, after zeros: the scan for first indices (``kernels.report._maybe_flags32``) skips
+    the zeros, which set none of those counts, and still finds each (float32 subnormal inputs
+    among them)."""
+    rng = np.random.default_rng(8)
+    x = np.maximum(rng.standard_normal(3 * 32768 + 5), 0).astype(np.float32)
+    x[np.abs(x) < 2.0 ** -10] = 0.0                    # no tiny element but those placed below
+    x[40000:40010] = np.float32(2.0 ** -20)             # tiny in each of these formats
+    x[50000:50010] = np.float32(1e-45)                  # float32 subnormals: flushed to zero
+    x[60000:60010] = np.float32(-3e-39)
+    _check(x, nf.format(fmt), mode, "ieee", sr_bits=8 if mode == "stochastic" else None)
+
+
 def _check_fixed(x, fmt, mode, overflow, sr):
     codes, rep = nf.encode(x, fmt, mode, overflow, nan="zero", report=True, **sr)
     np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode, overflow, nan="zero", **sr))
