@@ -555,14 +555,16 @@ def twice32(v):
 
 
 @inner_inline
-def fixed_pairs_params(s, k, keep, lo, hi):
+def fixed_pairs_params(s, k, keep, lo, hi, zeros=None):
     """``sr_fixed_pairs``' parameters, as uint64 pairs of uint32 halves: s the discarded bits
     (1 to 23) of the magnitudes from lo to hi (bits, below 2**31), where the bias of k <= 32
     random bits (the top k of a word, shifted down by 32 - s) added and cut to the kept bits
-    ``keep`` is the stochastic rounding."""
+    ``keep`` is the stochastic rounding; ``zeros`` True (else None) where zeros of either sign
+    are in that range too (the bias, below the kept bits, leaves them as they are: formats
+    with -0 only)."""
     topk = top_bits32(k)
     shift = U32(U32(32) - U32(s))
-    return U64(shift), twice32(U32(topk >> shift)), twice32(keep), twice32(lo), twice32(hi)
+    return U64(shift), twice32(U32(topk >> shift)), twice32(keep), twice32(lo), twice32(hi), zeros
 
 
 @inner_inline
@@ -575,7 +577,7 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
     inexact elements there: those with a discarded bit set, the random bits aside).
     SplitMix64 in uint64 lanes and the rounding in one loop (in uint32 lanes the words would
     be stored and read back, in a second loop)."""
-    shift, mask, keep, lo, hi = q
+    shift, mask, keep, lo, hi, zeros = q
     outside = U64(0)
     inexact = U64(0)                # per half: a discarded bit set -> bit 31 of (those bits + 2**31 - 1)
     ws = buf[at:at + xs.size]       # (indexed by j alone: buf[at + j] would be a scatter)
@@ -586,7 +588,8 @@ def sr_fixed_pairs(xs, outs, buf, at, z, q):
         b = xs[j]
         outs[j] = U64(U64(b + U64(U64(w >> shift) & mask)) & keep)
         a = b & MAG64
-        outside |= U64(a - lo) | U64(hi - a)
+        below = U64(a - lo) if zeros is None else U64(U64(a - lo) & U64(a + MAG64))    # (a zero's half: bit 31 clear)
+        outside |= below | U64(hi - a)
         inexact += U64(U64(U64(U64(b & ~keep) + MAG64) >> U64(31)) & U64(0x100000001))
     return U64(outside & SIGN64) == 0, (inexact & U64(0xFFFFFFFF)) + (inexact >> U64(32))
 
