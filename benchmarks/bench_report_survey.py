@@ -3,7 +3,8 @@ report=True)`` over ``numfmt.round(x, fmt)``, one ratio per cell.
 
     python benchmarks/bench_report_survey.py [--quick] [--repeats N] [--from-results] [--write-readme]
 
-1024 x 1024 standard normal inputs, as float32 and as float64, rounded to nearest even,
+1024 x 1024 standard normal inputs, as float32 and as float64, and their ReLU (max(x, 0): half
+zeros, as float32; a zero must not take a count off its fast path), rounded to nearest even,
 toward zero and stochastically (seeded, sr_bits 32), on 1 thread, timed in this process' CPU
 time (``time.process_time``), best of N, plain and reporting calls in turn
 (``bench_report.best_of_pair``). Where ``bench_report.py`` times the common calls side by side
@@ -34,7 +35,8 @@ def render(args) -> str:
     side = 64 if args.quick else 1024
     repeats = args.repeats or (1 if args.quick else 7)
     x64 = np.random.default_rng(0).standard_normal((side, side))
-    inputs = (("float32", x64.astype(np.float32)), ("float64", x64))
+    inputs = (("float32", x64.astype(np.float32)), ("float64", x64),
+              ("relu float32", np.maximum(x64, 0).astype(np.float32)))
     rows = []
     with numfmt_threads(1):
         for name in FORMATS:
@@ -49,8 +51,8 @@ def render(args) -> str:
             rows.append(row)
     header = ["format"] + [f"{dtype} {mode}" for dtype, _ in inputs for mode, _ in MODES]
     lines = [machine_line(command("bench_report_survey.py", args)), "",
-             f"{side} x {side} standard normal inputs; report=True time over the plain call's, 1 thread, "
-             f"CPU time, best of {repeats}.", ""]
+             f"{side} x {side} standard normal inputs (relu: max(x, 0)); report=True time over the plain call's, "
+             f"1 thread, CPU time, best of {repeats}.", ""]
     return "\n".join(lines + markdown_table(header, rows)) + "\n"
 
 

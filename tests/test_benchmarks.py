@@ -160,7 +160,7 @@ def test_bench_report_quick(tmp_path):
 def test_bench_report_survey_quick(tmp_path):
     text = _run_quick("bench_report_survey.py", tmp_path / "report_survey.md")
     lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[0] == "| format | " + " | ".join(f"{t} {m}" for t in ("float32", "float64")
+    assert lines[0] == "| format | " + " | ".join(f"{t} {m}" for t in ("float32", "float64", "relu float32")
                                               for m in ("nearest_even", "toward_zero", "stochastic")) + " |"
     rows = [line.split("|")[1:-1] for line in lines[1:]]
     assert [r[0].strip() for r in rows][:3] == ["e4m3", "e5m2", "binary16"] and len(rows) == 16
