@@ -148,14 +148,16 @@ def test_first_indices_among_zeros(fmt, mode):
     """ReLU-like tiles (half zeros) whose first tiny, flushed and subnormal elements come late
     in a tile, after zeros: the scan for first indices (``kernels.report._maybe_flags32``) skips
     the zeros, which set none of those counts, and still finds each (float32 subnormal inputs
-    among them)."""
+    among them); as float64 (``round_count``), a tile of zeros and normal elements is common
+    (``_common_counts``) and one with tiny elements too is not."""
     rng = np.random.default_rng(8)
     x = np.maximum(rng.standard_normal(3 * 32768 + 5), 0).astype(np.float32)
     x[np.abs(x) < 2.0 ** -10] = 0.0                    # no tiny element but those placed below
     x[40000:40010] = np.float32(2.0 ** -20)             # tiny in each of these formats
     x[50000:50010] = np.float32(1e-45)                  # float32 subnormals: flushed to zero
     x[60000:60010] = np.float32(-3e-39)
-    _check(x, nf.format(fmt), mode, "ieee", sr_bits=8 if mode == "stochastic" else None)
+    for data in (x, x.astype(np.float64)):
+        _check(data, nf.format(fmt), mode, "ieee", sr_bits=8 if mode == "stochastic" else None)
 
 
 def _check_fixed(x, fmt, mode, overflow, sr):

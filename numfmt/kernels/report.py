@@ -377,15 +377,16 @@ def _cast_tile_counts(c, x, y, ft):
 
 @inner_inline
 def _common_counts(x, y, normal, maxv):
-    """(inexact, common) of a rounded tile x -> y: whether every element has normal magnitude
-    up to maxv (then only INEXACT can be set) and how many changed, in a cheap pass: counted
+    """(inexact, common) of a rounded tile x -> y: whether every element is zero or has normal
+    magnitude up to maxv (then only INEXACT can be set: the formats counted so have a zero,
+    which rounds to itself in every mode) and how many changed, in a cheap pass: counted
     in uint32 lanes (a tile has at most CAST_TILE elements; int64 sums would hold AVX2's loop
     of float32 to 4 lanes)."""
     inexact = common = U32(0)
     for i in range(x.size):
         ax = abs(x[i])
         inexact = U32(inexact + U32(x[i] != y[i]))
-        common = U32(common + U32((ax >= normal) & (ax <= maxv)))
+        common = U32(common + U32(((ax >= normal) | (ax == 0)) & (ax <= maxv)))
     return np.int64(inexact), common == x.size
 
 
