@@ -141,7 +141,6 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
             _check(data, nf.format(fmt), mode, overflow, sr_bits=sr_bits)
 
 
-
 @pytest.mark.parametrize(("fmt", "mode"), [("e5m2", "nearest_even"), ("binary16", "toward_zero"),
                                            ("e4m3", "stochastic"), ("e2m3", "toward_negative")])
 def test_first_indices_among_zeros(fmt, mode):
