@@ -166,8 +166,9 @@ def float_report(x: np.ndarray, y: np.ndarray, fmt: FloatFormat, mode: Rounding,
     start, rand, seed, sr, sto = _stochastic(fmt, stochastic)
     flat, values = _same_dtype(x, y)
     thresholds = band_thresholds(fmt, mode, stochastic is not None)
-    chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode), sr, sto,
-                         _limits(fmt), thresholds, pass_start=True, offset=start)
+    rounds = thresholds[4] or thresholds[5]         # (a band that rounds: stochastic rounding)
+    chunks = run_chunked(kern.count_float, flat, values, rand, seed, unbounded_params(fmt, mode) if rounds else None,
+                         sr, sto, _limits(fmt), thresholds, pass_start=True, offset=start)
     return CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
@@ -183,12 +184,13 @@ def _domain_value(v: float, ftype, up: bool):
 
 @functools.lru_cache(maxsize=None)
 def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: bool) -> tuple:
-    """(ft, has_bands, bands) of ``kernels.report.round_count`` for inputs of the
+    """(ft, bands) of ``kernels.report.round_count`` for inputs of the
     domain (float64, or float32): ``_bounds``' tests as one comparison each. An element is tiny
     iff 0 < |x| < l: l = t_lo of ``band_thresholds`` within [next above ``below``, normal]; it
     overflows iff h <= |x| < Inf: h = t_hi within [next above maxv, above] (never for
     negatives into unsigned formats); ft = (l+, l-, h+, h-, maxv, minv, normal). ``bands``:
-    the bands that round (``*_rounds``) as open intervals of |x| (lo, lo_end, hi, hi_end)."""
+    the bands that round (``*_rounds``) as open intervals of |x| (lo, lo_end, hi, hi_end), or
+    None where neither band rounds (the deterministic modes)."""
     ftype = np.float64 if dom64 else np.float32
     maxv, minv, normal, _, _, below, above = _limits(fmt)
     lo_pos, lo_neg, hi_pos, hi_neg, lo_rounds, hi_rounds, signed = band_thresholds(fmt, mode, stochastic)
@@ -205,7 +207,7 @@ def cast_thresholds(fmt: FloatFormat, mode: Rounding, stochastic: bool, dom64: b
     none = (ftype(0), ftype(0))
     bands = ((_domain_value(below, ftype, False), _domain_value(normal, ftype, True)) if lo_rounds else none) + \
         ((_domain_value(maxv, ftype, False), _domain_value(above, ftype, True)) if hi_rounds else none)
-    return ft, bool(lo_rounds or hi_rounds), bands
+    return ft, bands if lo_rounds or hi_rounds else None
 
 
 def fast32_derive(p) -> tuple:
@@ -293,9 +295,9 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
                                        derive, cp, pass_start=True, offset=start))
             counts.append(combine(chunks))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
-        ft, has_bands, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
+        ft, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
-                             has_bands, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
+                             bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
                              pass_start=True, offset=start)
         counts.append(combine(chunks))
         return int(counts[0][FLAG_NAMES.index("nan_in")])

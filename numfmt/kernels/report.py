@@ -297,13 +297,14 @@ def _tile_counts(c, x, y, idx, dense, start, lo, hi, lim, thr, seen):
     return seen, bands, count > x.size // DENSE
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(cache=True, nogil=True)
 def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     """Counts of a float-family cast of x (float32 or float64) with result values y, tile by
     tile. Elements of normal magnitude up to the largest value only count as inexact
     (``_common``); the others are counted from |x| (``_rare_counts``) but those in a band,
     which the element's rounding with an unbounded exponent range decides (under stochastic
-    rounding, or where ``thr`` leaves them undecided; else ``_bounds`` decides them)."""
+    rounding, or where ``thr`` leaves them undecided; else ``_bounds`` decides them); p, the
+    parameters of that rounding, None where no band rounds (then none of it compiles)."""
     c = _new_counts()
     seen = np.int64(0)      # (not a literal 0: helpers it reaches would compile twice)
     maxv, normal = lim[0], lim[2]
@@ -312,6 +313,8 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
         seen, bands, dense = _tile_counts(c, xs, ys, idx, dense, start + a, normal, maxv, lim, thr, seen)
+        if p is None:       # (pruned either way: kernels.pipeline)
+            continue
         lo = hi = 0
         for i in idx[:bands]:
             index = start + a + i
@@ -503,17 +506,18 @@ def _band_magnitude(v, m, k, rule, rnd):
 
 
 @inner_inline
-def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_bands, bands, pu, sru, stochastic, ft,
-                lim, sr, buf):
+def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, bands, pu, sru, stochastic, ft, lim, sr,
+                buf):
     """Add the counts of a rounded tile x -> y (elements start, start + 1, ...) to c, with
     ``tile`` and buf (``_band_fixups``') as scratch: where every element is ``common`` only its ``inexact`` count (both
-    from ``_round_common``), else ``_cast_tile_counts`` and ``_band_fixups``; then a scan for
-    the first indices of counts not yet ``seen``. Returns seen."""
+    from ``_round_common``), else ``_cast_tile_counts`` and, where there are bands that round
+    (bands not None), ``_band_fixups``; then a scan for the first indices of counts not yet
+    ``seen``. Returns seen."""
     tile[:NFLAGS] = 0
     tile[0] = inexact if common else 0
     if not common:
         _cast_tile_counts(tile, x, y, ft)
-        if has_bands:
+        if bands is not None:       # (pruned without bands: kernels.pipeline)
             _band_fixups(tile, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim, sr, buf)
     need = 0
     for k in range(NFLAGS):
@@ -522,9 +526,10 @@ def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, has_ban
     need &= ~seen
     for i in range(x.size if need else 0):
         m = _cast_flags(x[i], y[i], ft)
-        if has_bands and _in_band(x[i], bands):
-            rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+        if bands is not None:
+            if _in_band(x[i], bands):
+                rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
+                m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
         hit = m & need
         if hit:
             _firsts(c, hit, start + i, 0)
@@ -672,7 +677,7 @@ def _round_common_for(xs, ys, start, rand, seed, p, sr, normal, maxv, dense, cod
 
 
 @kernel(cache=True, nogil=True)
-def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu, sru, ft, lim, nans):
+def round_count(x, y, start, rand, seed, p, sr, stochastic, bands, pu, sru, ft, lim, nans):
     """A float cast of x (float32 or float64) into y that counts (``numfmt.report``) as it
     goes, tile by tile: each tile is rounded by the plain kernel whose parameters p and sr are
     (their types choose it, so each compiles alone; float32: p a ``FloatParams`` for
@@ -682,7 +687,8 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
     loop also tells whether the tile is all common, ``_round_common``) and counted while in cache
     (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
-    ``_cast_flags``; ``bands`` the bands that round where ``has_bands``). With ``nans`` (not
+    ``_cast_flags``; ``bands`` the bands that round, None where none does: the deterministic
+    casts, which then compile no band code, a third of their compile time). With ``nans`` (not
     None: a format with float32's exponent field, p the same-range parameters) y takes the
     codes (``same_range_code``, nans the NaN codes by sign), each tile rounded into a scratch
     tile and coded in the rounding's loop (deterministic: ``_same_range_common32``; bfloat16
@@ -702,8 +708,8 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, has_bands, bands, pu
         inexact, common, coded = _round_common(xs, ys, start + a, rand, seed, p, sr, ft[6], ft[4], dense, codes, nans)
         if coded and (not common or (inexact and not seen & 1)):    # (the counts below read the values)
             _round_tile(xs, ys, start + a, rand, seed, p, sr)
-        seen = _count_tile(c, tile, xs, ys, start + a, seen, common, inexact, rand, seed, has_bands, bands, pu, sru,
-                           stochastic, ft, lim, sr, buf)
+        seen = _count_tile(c, tile, xs, ys, start + a, seen, common, inexact, rand, seed, bands, pu, sru, stochastic,
+                           ft, lim, sr, buf)
         dense = not common
         if nans is not None and not coded:
             shift = U32(p[0])
