@@ -122,12 +122,12 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
     (``kernels.report._same_range_common32``; seeded stochastic rounding with up to 32 bits:
     ``_same_range_sr_common32``, whose pairs loop's fixed pass counts the inexact elements of
     blocks in [normal, max] and whose other blocks count in the loop that rounds them): tiles
-    all common (inexact and exact elements), then tiles with a few others (tiny, subnormal,
-    overflowing, NaN) and a run of zeros (the pairs loop stops trying its fixed pass; zeros
-    among common elements leave a tile common: ``_same_range_common32``), in either
+    all common (inexact and exact elements), then tiles with a few others (tiny, subnormal up
+    to the largest one, overflowing, NaN) and a run of zeros (the pairs loop stops trying its
+    fixed pass; zeros among common elements leave a tile common: ``_same_range_common32``), in either
     order and from an odd start (a pair straddles the edge)."""
     rng = np.random.default_rng(5)
-    n = 5 * 32768 + 123
+    n = 6 * 32768 + 123
     x = rng.standard_normal(n).astype(np.float32)
     x[::7] = np.float32(-0.75)                         # exact elements among the inexact
     x[5000:60000:3], x[5001:60000:11] = 0.0, -0.0      # zeros among them (ReLU's outputs): tiles still common
@@ -136,6 +136,8 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
     x[100000 + rng.integers(0, 60000, 60)] = rng.choice(np.array([np.nan, 1e-45, -2.0 ** -126, 3.4e38], np.float32),
                                                         60)
     x[130000:132000] = 0.0
+    largest_subnormal = np.uint32(0x007FFFFF).view(np.float32)     # (next to the smallest normal: common's bound)
+    x[170000 + rng.integers(0, 20000, 4)] = rng.choice(np.array([1e-38, largest_subnormal], np.float32), 4)
     for data in (x, x[::-1].copy(), x[1:]):
         for sr_bits in ((32, 3) if mode == "stochastic" else (None,)):
             _check(data, nf.format(fmt), mode, overflow, sr_bits=sr_bits)

@@ -606,16 +606,16 @@ def _same_range_common32(xs, ys, p, normal, maxv, codes, nans):
             codes[i] = same_range_code(b, o, shift, nans)
         a = U32(b & U32(0x7FFFFFFF))
         inexact = U32(inexact + U32(o != b))
-        least, most = minimum(least, a if a != U32(0) else MAG32), maximum(most, a)
-    return np.int64(inexact), (least >= lo) & (most <= hi), True
+        least, most = minimum(least, U32(a - U32(1))), maximum(most, a)   # (a zero's a - 1 wraps: no minimum)
+    return np.int64(inexact), (least >= U32(lo - U32(1))) & (most <= hi), True
 
 
 @inner_inline
 def _inexact_tally(m, b, o, zk):
     """``same_range_sr_loop``'s count of inexact elements (bits b rounded to o) and the smallest
-    nonzero magnitude: m = (count, magnitude bits), uint32."""
+    nonzero magnitude less one (a zero's wraps: no minimum): m = (count, magnitude bits), uint32."""
     a = U32(b & MAG32)
-    return U32(m[0] + U32(o != b)), minimum(m[1], a if a != U32(0) else MAG32)
+    return U32(m[0] + U32(o != b)), minimum(m[1], U32(a - U32(1)))
 
 
 @inner_inline
@@ -626,7 +626,7 @@ def _same_range_sr_block(xs, outs, words, topk, missed, keep, to_bias, clamp_bit
     ``sr_pairs_loop`` stops trying it on data that often leave it)."""
     _, high, (inexact, low) = same_range_sr_loop(xs, outs, words, topk, keep, to_bias, clamp_bits, nan_bits,
                                                  _inexact_tally, (U32(0), MAG32))
-    inside = (low >= lo) & (high <= hi)
+    inside = (low >= U32(lo - U32(1))) & (high <= hi)
     tally[0] += inexact
     tally[1] |= not inside
     return 0, inside
