@@ -28,6 +28,7 @@ bits, div in formats with 11; posits with large es).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -57,6 +58,7 @@ def _shape(fmt) -> tuple[int, int, int, int]:
     return fmt.man_bits, fmt.emin, fmt.emin - (fmt.man_bits if fmt.subnormals else 0), info.maxexp
 
 
+@functools.lru_cache(maxsize=None)
 def stand_in_format(op: str, fmt, sr_bits: int | None = None) -> FloatFormat:
     """The float format W whose round-to-odd result of op stands in for the exact one:
     ``2 + sr_bits`` more fraction bits than fmt (sr_bits=None: a deterministic mode), normal
@@ -126,6 +128,7 @@ def _float_lim32(p: Fast32Params) -> tuple:
     return p.max_bits, NEVER32, p.normal_bits, p.normal_bits, p.q_bits
 
 
+@functools.lru_cache(maxsize=None)
 def _limits32(fmt: FloatFormat, p) -> tuple:
     """(lim32, k, extra) of ``kernels.report._cases32`` and ``_derive`` for the float32 kernel's
     parameters p (``Fast32Params``; the directed modes' (``Fast32Params``, ``Mode32``, key),

@@ -106,6 +106,7 @@ def kernel_params(fmt: FloatFormat, dom64: bool, mode: Rounding, overflow: str, 
     return params
 
 
+@functools.lru_cache(maxsize=None)
 def same_range_params(fmt: FloatFormat, mode: Rounding, overflow: str):
     """Parameters of the float32 fast path, or None where it does not apply (see
     ``kernels.floating.round_same_range``): IEEE formats with float32's exponent field."""
