@@ -483,6 +483,32 @@ def test_one_pass_posit_counts_equal_the_counting_pass(data):
     assert coded == ref and coded.first == ref.first
 
 
+@pytest.mark.parametrize("fmt", ["posit8", "posit16"])
+def test_float64_posit_counts_by_stand_ins(fmt):
+    """float64 inputs of the posits float32 holds round and count in the float32 one-pass kernels
+    through their stand-ins rounded to odd (``casts.report.posit_counted``), in every
+    deterministic mode: the plain cast's values and codes, the separate pass' counts and first
+    indices, at every midpoint of two neighbouring values and a float64 step either side of it
+    (float32 has neither neighbour: a stand-in rounded to nearest would tie), beyond float32's
+    range, under its subnormals, at the specials."""
+    fmt = nf.format(fmt)
+    values = nf.decode(np.arange(1 << fmt.nbits, dtype=np.uint16 if fmt.nbits > 8 else np.uint8), fmt, np.float64)
+    values = np.unique(values[np.isfinite(values)])
+    mids = (values[:-1] + values[1:]) / 2
+    x = np.concatenate([mids, np.nextafter(mids, -np.inf), np.nextafter(mids, np.inf), values, EXTREMES,
+                        [3.5e38, -2.0 ** 130, 1e-46, 2.0 ** -160]])
+    x = np.concatenate([x, -x, np.ones(40000)])          # (a tile of common elements too)
+    for mode in MODES[:-1]:
+        y, rep = nf.round(x, fmt, mode, report=True)
+        plain = nf.round(x, fmt, mode)
+        assert y.dtype == plain.dtype == np.float64 and y.tobytes() == plain.tobytes(), mode
+        ref = cast_report.posit_report(x, plain, fmt)
+        assert rep == ref and rep.first == ref.first, mode
+        codes, coded = nf.encode(x, fmt, mode, report=True)
+        np.testing.assert_array_equal(codes, nf.encode(x, fmt, mode))
+        assert coded == ref and coded.first == ref.first, mode
+
+
 @pytest.mark.parametrize("sr_bits", [3, 32, 40])
 @pytest.mark.parametrize("fmt", ["posit16", "posit<10,1>"])
 def test_one_pass_posit_sr_equals_the_plain_cast(fmt, sr_bits):

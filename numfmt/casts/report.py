@@ -328,14 +328,26 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     inputs of a format float32 holds, in a deterministic mode or seeded stochastic rounding
     with sr_rule "add", round (and code) and count in one pass (``kernels.report``'s
     ``count_posit_round32``, ``count_posit_encode32``, ``count_posit_sr_round32``,
-    ``count_posit_sr_encode32``); the others return no report (None: the caller counts after
-    the cast, ``posit_report``)."""
+    ``count_posit_sr_encode32``), and so do float64 inputs in a deterministic mode, by their
+    float32 stand-ins rounded to odd (``kernels.floating.odd_float32``: each rounds as its x in
+    every such mode, these formats' values having at most 22 significant bits, is exact iff x
+    is, lies beyond maxpos or under minpos iff x does (beyond float32's range: its largest
+    number), is NaN or infinite iff x is; posit16, 1M standard normal float64, 1 thread, CPU
+    time: report=True 2.6 -> 1.7 ms, the plain round 1.6 ms, against a counting pass after
+    the cast); the others return no report (None: the caller counts after the cast,
+    ``posit_report``)."""
     seeded = stochastic is not None and stochastic[3] is None and stochastic[2] == "add"     # (no explicit bits)
-    if (stochastic is not None and not seeded) or x.dtype != np.float32 or posit.cast_domain64(fmt, False, False):
+    wide = x.dtype == np.float64 and stochastic is None      # (stand-ins keep too few bits for random ones)
+    if (stochastic is not None and not seeded) or not (x.dtype == np.float32 or wide) or \
+            posit.cast_domain64(fmt, False, False):
         return (posit.encode_float if want_code else posit.round_float)(x, fmt, mode, overflow, nan, stochastic), None
-    flat = kernel_input(x, np.float32)
     if overflow == "raise":
-        posit.check_overflow(flat, fmt)
+        posit.check_overflow(kernel_input(x, x.dtype), fmt)
+    if wide:
+        flat = np.empty(x.size, np.float32)
+        run_chunked(float_kernels.odd_float32, kernel_input(x, np.float64), flat)
+    else:
+        flat = kernel_input(x, np.float32)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
     lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
                   for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
@@ -349,7 +361,8 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
         kernel = kern.count_posit_encode32 if want_code else kern.count_posit_round32
         chunks = run_chunked(kernel, flat.view(np.uint32), target, fmt.nbits, fmt.es, mode_flags(mode), lim32,
                              pass_start=True)
-    return out.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
+    values = out.astype(np.float64) if wide and not want_code else out       # (the plain round's float64 values)
+    return values.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
 
 
 def fixed_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:
