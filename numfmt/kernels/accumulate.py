@@ -43,7 +43,7 @@ helper compiles once.
 import numba as nb
 import numpy as np
 
-from .arrays import bits_as, borrowed, empty, zeros
+from .arrays import alive, bits_as, borrowed, empty, zeros
 from ..lanes import maximum, minimum
 from ..random import splitmix_bits
 from .arith import narrow, odd_sum_bits, round_exact, round_exact_narrow
@@ -690,7 +690,10 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
                 total = add(total, v, promote_rounder, st, ctx)
         out[idx] = total
         status[idx] = st[1]
-    return st[_COUNTS:].copy()
+    counts = st[_COUNTS:].copy()
+    alive(limbs)        # (acc and st borrow their memory)
+    alive(state)
+    return counts
 
 
 # One kernel per order (compiled on its first use), each
@@ -862,6 +865,7 @@ def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
         out[idx] = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
                           _ZERO, n, cfg, acc, r, st, ctx)
         status[idx] = st[1]
+    alive(state)        # (st borrows its memory)
 
 
 @nb.njit(cache=True, nogil=True)

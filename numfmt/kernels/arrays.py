@@ -17,6 +17,8 @@ Python function with a typing and a lowering registered for it):
   same width (``bits_as(np.float32(x), np.uint32)``); from Python it is NumPy's.
 - ``borrowed(a)``: a view of the array a without its reference count, for the arrays a kernel
   hands to ``@inner`` helpers in a loop (see there); from Python it is a itself.
+- ``alive(a)``: keeps a kernel's own array a (and so its borrowed views' memory) until that
+  point; from Python it does nothing.
 
 >>> import numba as nb
 >>> @nb.njit
@@ -123,7 +125,11 @@ def borrowed(a) -> np.ndarray:
     compiled helper (``kernels.inner.inner``), an atomic operation each: in the accumulate
     kernels, which call such helpers per term with their state array, 80% of an e4m3 sum
     into bfloat16 (4M terms, 1 thread). A borrowed view costs none, and does not keep a
-    alive: use it only while a lives (a kernel's own arrays and arguments)."""
+    alive: use it only while a lives. An argument lives through the call; a kernel's own
+    array does not: Numba frees it right after its last use as a variable, which a borrowed
+    view's uses are not, and the next allocation (of this thread, or of another one running
+    a kernel) may take its memory. Keep such an array with ``alive(a)`` after the last use of
+    its borrowed views."""
     return a
 
 
@@ -145,3 +151,39 @@ def _lower_borrowed(context, builder, sig, args):
                    strides=cgutils.unpack_tuple(builder, src.strides), itemsize=src.itemsize, meminfo=None,
                    parent=None)
     return impl_ret_untracked(context, builder, ty, dst._getvalue())
+
+
+def alive(a) -> None:
+    """Nothing; in compiled code a use of the array a that compiles to no instruction, so that
+    Numba keeps a (and the memory of its ``borrowed`` views) until this point.
+
+    >>> import numba as nb
+    >>> @nb.njit
+    ... def kept(n):
+    ...     buf = empty(8, np.int64)
+    ...     view = borrowed(buf)
+    ...     view[:] = 7
+    ...     total = 0
+    ...     for _ in range(n):       # another array each round: without alive(buf) it could
+    ...         other = empty(8, np.int64)      # take buf's memory
+    ...         other[:] = 99
+    ...         total += view[5] + other[0] - 99
+    ...     alive(buf)
+    ...     return total
+    >>> int(kept(3))
+    21
+    """
+
+
+@type_callable(alive)
+def _alive_type(context):
+    def typer(a):
+        if not isinstance(a, types.Array):
+            raise errors.TypingError(f"alive takes an array; got {a}")
+        return types.none
+    return typer
+
+
+@lower_builtin(alive, types.Any)
+def _lower_alive(context, builder, sig, args):
+    return context.get_dummy_value()

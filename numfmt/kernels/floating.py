@@ -40,7 +40,7 @@ from ..rounding import ModeFlags, rounding_bias, rounds_away, stochastic_away
 from .inner import inner_inline
 from .pipeline import kernel
 from .prefetch import prefetch_ahead
-from .arrays import bits_as, borrowed, empty, view_as
+from .arrays import alive, bits_as, borrowed, empty, view_as
 
 class FloatParams(NamedTuple):
     """The numbers ``round_one`` needs about a float format, a rounding mode and the policies,
@@ -1391,6 +1391,8 @@ def round_pow2_sr32(x_bits, out, start, rand, seed, q, lift, k, cp):
             xs = xb[lo:lo + DRAW_BLOCK]
             zs, _ = draw_tops(bb, tb, seed, start + lo, xs.size, k)
             nans += _pow2_sr_block(xs, ob[lo:lo + DRAW_BLOCK], zs, U32(0), q, lift, cp)
+        alive(buf)      # (bb and tb borrow their memory)
+        alive(tops)
         return nans
     check_given_bits(rand, start + x_bits.size)
     given = borrowed(rand)[start:start + x_bits.size]     # (a new name: see round_sr_add32)

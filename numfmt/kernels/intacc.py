@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from ..lanes import maximum, minimum
-from .arrays import borrowed, empty, zeros
+from .arrays import alive, borrowed, empty, zeros
 
 SEQUENTIAL, BLOCKED, EXACT = 0, 1, 2
 ORDER_CODES = {"sequential": SEQUENTIAL, "blocked": BLOCKED, "exact": EXACT}
@@ -107,3 +107,4 @@ def reduce_integer(out, status, start, a, bt, order, block, lo, hi, wrap):
         out[idx] = s
         status[idx, 0] = st[0]
         status[idx, 1] = st[1]
+    alive(state)        # (st borrows its memory)

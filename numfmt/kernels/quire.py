@@ -13,7 +13,7 @@ import numpy as np
 
 from ..random import element_bits
 from .exact import unpack_float64
-from .arrays import borrowed, zeros
+from .arrays import alive, borrowed, zeros
 from .inner import inner_inline
 from .longacc import longacc_add, longacc_value
 from .posit import EXP64, posit_float_bits, round_exact
@@ -71,3 +71,4 @@ def dot_rows(a, out, start, b, limbs, lsb_exp, n, es, p, sr, rand, seed):
             neg, sig, exp = longacc_value(acc, lsb_exp)
             code = round_exact(neg, sig, exp, n, es, p, rnd, sr)
         out[r] = posit_float_bits(code, n, es, np.bool_(True))
+    alive(limb_array)       # (acc borrows its memory)
