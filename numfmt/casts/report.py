@@ -341,13 +341,13 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     if (stochastic is not None and not seeded) or not (x.dtype == np.float32 or wide) or \
             posit.cast_domain64(fmt, False, False):
         return (posit.encode_float if want_code else posit.round_float)(x, fmt, mode, overflow, nan, stochastic), None
+    flat = kernel_input(x, x.dtype)
     if overflow == "raise":
-        posit.check_overflow(kernel_input(x, x.dtype), fmt)
+        posit.check_overflow(flat, fmt)
     if wide:
-        flat = np.empty(x.size, np.float32)
-        run_chunked(float_kernels.odd_float32, kernel_input(x, np.float64), flat)
-    else:
-        flat = kernel_input(x, np.float32)
+        stand_ins = np.empty(flat.size, np.float32)
+        run_chunked(float_kernels.odd_float32, flat, stand_ins)
+        flat = stand_ins
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
     lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
                   for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
