@@ -240,6 +240,32 @@ def test_float64_through_float32_stand_ins(fmt, mode):
         assert (coded.as_dict(), coded.first) == (ref.as_dict(), ref.first), (fmt.name, overflow, mode.name)
 
 
+@pytest.mark.parametrize("mode", [Rounding.TOWARD_ZERO, Rounding.TOWARD_NEGATIVE], ids=lambda m: m.name.lower())
+def test_float64_counted_through_stand_ins_where_float32s_largest_does_not_overflow(mode):
+    """e8m0 (largest 2**127) toward zero: float32's largest number does not overflow, so the
+    kernels' own stand-in of a magnitude beyond float32's range (that number) would hide x's
+    overflow. Counted, float64 x whose magnitudes all lie below 2**127 round and count on
+    stand-ins made first (``casts.floating._by_stand_ins``: values and codes as the plain
+    cast's, counts as the counting pass after it); one magnitude beyond float32's range and the
+    whole x is counted after the cast (its overflow counted)."""
+    fmt = nf.format("e8m0")
+    rng = np.random.default_rng(3)
+    x = np.concatenate([_float64_edges(), rng.standard_normal(40_000) * 2.0 ** rng.integers(-160, 127, 40_000)])
+    narrow = x[~(np.abs(x) >= 2.0 ** 127)]
+    for data, stands_in in ((narrow, True), (np.append(narrow, 1e300), False)):
+        want = nf.round(data, fmt, mode)
+        ref = counts.float_report(data, want, fmt, mode, None)
+        assert ref.overflow == (0 if stands_in else 1)
+        for encode in (False, True):
+            call = nf.encode if encode else nf.round
+            with mock.patch.object(report_kernels, "count_pow2_32", wraps=report_kernels.count_pow2_32) as spy:
+                got, rep = call(data, fmt, mode, report=True)
+            assert spy.called == stands_in
+            np.testing.assert_array_equal(got, call(data, fmt, mode))
+            assert got.dtype == (np.uint8 if encode else np.float64)
+            assert (rep.as_dict(), rep.first) == (ref.as_dict(), ref.first), (mode.name, encode, stands_in)
+
+
 @pytest.mark.parametrize("fmt", [pytest.param(f, id=f.name, marks=[] if f.name in ("e8m0", "p3109_p1")
                                               else [pytest.mark.slow]) for f in POW2])
 def test_stochastic_rounding_as_the_generic_kernel(fmt):

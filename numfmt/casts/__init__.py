@@ -63,7 +63,7 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
         out, rep = _counts.block_counted(x, fmt, mode, overflow, nan, sr, per_block, options,
                                          operation == "encode_float")
     elif counting and fmt.family == "float" and (fmt.signed and fmt.zero or floating.pow2_32_cast(
-            x, fmt, mode, overflow, nan, sr, operation == "encode_float", True) is not None
+            x, fmt, mode, overflow, nan, sr, operation == "encode_float") is not None
             or floating.pow2_sr32_cast(x, fmt, overflow, nan, sr) is not None):    # counted in the cast's pass
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     elif counting and fmt.family == "posit":
