@@ -214,6 +214,55 @@ def test_fused_bfloat16_products_at_the_smallest_normal():
             assert rep.inexact
 
 
+@pytest.mark.parametrize("name", ["bfloat16", "e8m10", "e8m11"])
+def test_fused_directed_modes_of_float32s_exponent_field_at_the_edges(name):
+    """The counting twins of the directed-mode kernels of float32's exponent field
+    (``kernels.machine_arith.count_same_range32_sum_modes_kernel`` and its siblings) at their
+    edges, in every deterministic mode but nearest even, both overflow policies: sums of the
+    largest values and of the values just under them (exact sums beyond 2**128 stand in as
+    float32's largest magnitude, which must overflow toward zero too; at precision 12 (e8m11)
+    an exact sum is float32's largest, which must not: no twin there), and for bfloat16
+    products and quotients around 2**-126 (tininess after rounding in each direction) and
+    beyond float32's range; results, counts and first indices as the reference's."""
+    fmt = nf.format(name)
+    p = fmt.man_bits + 1
+    top = np.float64(fmt.info.max)
+    under = [top - k * 2.0 ** (128 - p) for k in range(4)] + [2.0 ** (127 - j) * (2 - 2.0 ** (1 - p)) for j in range(14)]
+    a = np.array(under, np.float64)
+    x, y = np.repeat(a, a.size), np.tile(a, a.size)
+    x, y = np.concatenate([x, -x, x]), np.concatenate([y, -y, -y])
+    sums = [x.astype(np.float32), y.astype(np.float32)]
+    assert np.array_equal(nf.round(sums[0], fmt), sums[0]) and np.array_equal(nf.round(sums[1], fmt), sums[1])
+    exact_top = (2.0 ** 12 - 1) * 2.0 ** 116 + (2.0 ** 12 - 1) * 2.0 ** 104     # (float32's largest)
+    assert exact_top == np.finfo(np.float32).max
+    cases = [("add", sums), ("sub", [sums[0], -sums[1]])]
+    if name == "bfloat16":      # (significands of 8 bits: m * 2**(t // 2) times n * 2**(t - t // 2), m / n)
+        sig = np.arange(128, 256, dtype=np.float64)
+        m, n = np.repeat(sig, 128), np.tile(sig, 128)
+        for t in (-141, -142, -134, -150, 113, 114):
+            cases.append(("mul", [(m * 2.0 ** (t // 2)).astype(np.float32),
+                                  (-n * 2.0 ** (t - t // 2)).astype(np.float32)]))
+        for d in (-126, -127, -120, -136, 127, 128):
+            cases.append(("div", [(m * 2.0 ** (d // 2)).astype(np.float32),
+                                  (n * 2.0 ** (d // 2 - d)).astype(np.float32)]))
+    total = {}
+    for op, operands in cases:
+        for mode in DIRECTED:
+            for overflow in ("ieee", "saturate"):
+                rounding = Rounding[mode.upper()]
+                fast = floating.fast32_args(op, fmt, rounding, overflow, None, np.float32, np.float32)
+                twin = count_kernel32(fast[0], op, floating.exact_in_float32(op, fmt), False, fast[1])
+                assert (twin is not None) == (name != "e8m11"), (op, mode)
+                rep = _check(op, operands, fmt, rounding=mode, overflow=overflow)
+                for key, count in rep.counts().items():
+                    total[key] = total.get(key, 0) + count
+    assert total["overflow"] and total["saturated"] and total["inexact"]
+    assert total["underflow"] and total["flushed_to_zero"] and total["subnormal"] or name != "bfloat16"
+    if name == "e8m11":         # the exact sum float32's largest, which toward zero does not overflow
+        ex = [np.float32([(2.0 ** 12 - 1) * 2.0 ** 116]), np.float32([(2.0 ** 12 - 1) * 2.0 ** 104])]
+        assert _check("add", ex, fmt, rounding="toward_zero").overflow == 0
+
+
 def test_fused_bfloat16_quiet_tiles():
     """bfloat16's counting pass clears a tile by a lean first pass (inexact counts only) where
     no float32 result is out of the normal range and every operand is a finite value

@@ -34,8 +34,8 @@ import numpy as np
 
 from ..casts import report as cast_report
 from ..casts.common import kernel_input, kernel_random_bits
-from ..kernels.floating import Fast32Params
-from ..kernels.machine_arith import OPS, count_kernel32
+from ..kernels.floating import Fast32Params, round_same_range32
+from ..kernels.machine_arith import MODES_TWINS, OPS, count_kernel32
 from ..kernels.report import NEVER32
 from ..parallel import run_chunked
 from ..formats.floating import FloatFormat
@@ -147,6 +147,21 @@ def _limits32(fmt: FloatFormat, p) -> tuple:
             (np.int64(clamp == max_bits), np.int64(0), np.int64(0), one), ())
 
 
+@functools.lru_cache(maxsize=None)
+def _modes_limits32(fmt: FloatFormat, p) -> tuple:
+    """``_limits32`` of the counting twins of ``kernels.machine_arith.same_range32_sum_modes_kernel``
+    and its siblings (p: the mode's ``same_range_params``), whose overflow results differ by
+    sign in the directed modes: k of the result of float32's largest number (the stand-in of
+    every finite result beyond its range) in the mode, extra (by_sign,) of -largest's less."""
+    lim32, _, _ = _limits32(fmt, p)
+    top = np.float32(np.finfo(np.float32).max)
+    results = np.empty(2, np.uint32)
+    round_same_range32(np.float32([top, -top]).view(np.uint32), results, p)      # (the kernels' rounding)
+    results &= np.uint32(0x7FFFFFFF)
+    sat, inv = (results == lim32[0]).astype(np.int64), (results > 0x7F800000).astype(np.int64)
+    return lim32, (sat[0], np.int64(0), inv[0], np.int64(1)), ((sat[1] - sat[0], inv[1] - inv[0]),)
+
+
 def _counted_stand_ins(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, out_dtype):
     """``fused``'s (result, report) for the deterministic kernels of float32's exponent field
     without a counting twin, or None: where every float32 stand-in
@@ -187,7 +202,7 @@ def fused(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, stochast
         return None
     y = operands[1] if len(operands) > 1 else x
     z = operands[2] if len(operands) > 2 else x
-    lim32, derive, extra = _limits32(fmt, p)
+    lim32, derive, extra = (_modes_limits32 if kernel in MODES_TWINS else _limits32)(fmt, p)
     out = np.empty(x.size, np.float32)
     bad = np.zeros(2, np.int64)
     if stochastic is not None:
