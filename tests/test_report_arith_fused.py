@@ -227,7 +227,8 @@ def test_fused_directed_modes_of_float32s_exponent_field_at_the_edges(name):
     fmt = nf.format(name)
     p = fmt.man_bits + 1
     top = np.float64(fmt.info.max)
-    under = [top - k * 2.0 ** (128 - p) for k in range(4)] + [2.0 ** (127 - j) * (2 - 2.0 ** (1 - p)) for j in range(14)]
+    under = [top - k * 2.0 ** (128 - p) for k in range(4)]
+    under += [2.0 ** (127 - j) * (2 - 2.0 ** (1 - p)) for j in range(14)]     # (the largest of each binade)
     a = np.array(under, np.float64)
     x, y = np.repeat(a, a.size), np.tile(a, a.size)
     x, y = np.concatenate([x, -x, x]), np.concatenate([y, -y, -y])
