@@ -157,9 +157,8 @@ def _modes_limits32(fmt: FloatFormat, p) -> tuple:
     top = np.float32(np.finfo(np.float32).max)
     results = np.empty(2, np.uint32)
     round_same_range32(np.float32([top, -top]).view(np.uint32), results, p)      # (the kernels' rounding)
-    results &= np.uint32(0x7FFFFFFF)
-    sat, inv = (results == lim32[0]).astype(np.int64), (results > 0x7F800000).astype(np.int64)
-    return lim32, (sat[0], np.int64(0), inv[0], np.int64(1)), ((sat[1] - sat[0], inv[1] - inv[0]),)
+    k, by_sign = cast_report.overflow_derive(results[0], results[1], lim32[0])
+    return lim32, k, (by_sign,)
 
 
 def _counted_stand_ins(op: str, operands: tuple, fmt, mode: Rounding, overflow: str, out_dtype):

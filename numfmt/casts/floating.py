@@ -306,15 +306,11 @@ _DETERMINISTIC = tuple(m for m in Rounding if m != Rounding.STOCHASTIC)
 
 
 def pow2_32_cast(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic,
-                 want_code: bool, counted: bool = False):
+                 want_code: bool):
     """``pow2_32_params`` where ``round_pow2_32`` does this cast (values or codes, ``encode_pow2_32``,
     of float32 x, or of float64 x through stand-ins: ``round_pow2_odd64``, ``encode_pow2_odd64``;
-    the deterministic modes), else None. A float64 x ``counted`` (report=True) takes the
-    stand-ins only where float32's largest number overflows fmt in the mode: beyond float32's
-    range x stands in as that number, which rounds to x's value, but overflows only so."""
+    the deterministic modes), else None."""
     if stochastic is not None or x.dtype not in (np.float32, np.float64):
-        return None
-    if counted and x.dtype == np.float64 and not _largest_float32_overflows(fmt, mode, overflow):
         return None
     return pow2_32_params(fmt, overflow, nan, mode)
 
@@ -346,6 +342,15 @@ def odd_slabs(x: np.ndarray, rows: int):
         part = x[r0:r0 + rows]
         stand_in = buf[:part.shape[0]]
         yield r0, (stand_in if kern.odd_float32(kernel_input(part, np.float64), stand_in.reshape(-1)) else None)
+
+
+def float32_stand_ins(flat: np.ndarray) -> tuple:
+    """(the float32 stand-ins of the flat float64 array, rounded to odd by
+    ``kernels.floating.odd_float32`` over the threads, whether every |x| lies below 2**127 or is
+    Inf or NaN: else float32 has no stand-in of its own for some x, which stands in as
+    float32's largest number)."""
+    stand_ins = np.empty(flat.size, np.float32)
+    return stand_ins, all(run_chunked(kern.odd_float32, flat, stand_ins))
 
 
 def _may_stand_in(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str, nan: str, stochastic) -> bool:
@@ -412,8 +417,8 @@ def _by_stand_ins(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     _check_domain(x, fmt, nan)
     flat = kernel_input(x, np.float64)
     if count is not None:
-        stand_in = np.empty(flat.size, np.float32)
-        if not all(run_chunked(kern.odd_float32, flat, stand_in)):
+        stand_in, narrow = float32_stand_ins(flat)
+        if not narrow:
             return None
         out = _cast(stand_in, fmt, mode, overflow, nan, None, want_code, count=count)
         return (out if want_code else out.astype(np.float64)).reshape(x.shape)
@@ -514,9 +519,12 @@ def _cast(x, fmt, mode, overflow, nan, stochastic, want_code, count=None):
     and those of formats with float32's exponent field (``count(flat, codes, p, k, sr, cp)``,
     cp the ``fast_code32``, or the NaN codes of ``kernels.floating.same_range_code``;
     elsewhere count is not called)."""
-    pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code, count is not None)
-    if pow2 is None and count is not None and pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code):
-        out = _by_stand_ins(x, fmt, mode, overflow, nan, count, want_code)     # (float64 x, toward zero: e8m0)
+    pow2 = pow2_32_cast(x, fmt, mode, overflow, nan, stochastic, want_code)
+    if pow2 is not None and count is not None and x.dtype == np.float64 and \
+            not _largest_float32_overflows(fmt, mode, overflow):
+        # (the kernels' stand-in of an x beyond float32's range, that number, rounds to x's value but
+        # overflows only where it overflows too: e8m0 toward zero counts on stand-ins made first)
+        out = _by_stand_ins(x, fmt, mode, overflow, nan, count, want_code)
         return out if out is not None else _cast(x, fmt, mode, overflow, nan, stochastic, want_code)   # (uncounted)
     if pow2 is not None:
         flat = kernel_input(x, x.dtype)

@@ -220,7 +220,7 @@ def fast32_derive(p) -> tuple:
     an overflow gives ``p.ovf0`` or ``p.ovf1``, which are of one magnitude (the nearest and
     stochastic modes overflow alike in both directions): the largest value or NaN (or Inf)."""
     assert int(p.ovf0) & 0x7FFFFFFF == int(p.ovf1) & 0x7FFFFFFF, "fast32 overflow results differ by sign"
-    saturated, invalid = _overflow_kind(p.ovf0, p)
+    saturated, invalid = _overflow_kind(p.ovf0, p.max_bits)
     return saturated, np.int64(0), invalid, np.int64(1)
 
 
@@ -229,15 +229,22 @@ def directed32_derive(p) -> tuple:
     """(k, by_sign) of ``kernels.report.count_directed32`` (p: the ``Fast32Params`` of
     ``floating.directed32_args``, whose overflow results may differ by sign): ``fast32_derive``'s
     k of p.ovf0's overflows, and (saturated, invalid) of p.ovf1's less p.ovf0's."""
-    (sat0, inv0), (sat1, inv1) = _overflow_kind(p.ovf0, p), _overflow_kind(p.ovf1, p)
+    return overflow_derive(p.ovf0, p.ovf1, p.max_bits)
+
+
+def overflow_derive(ovf0, ovf1, max_bits) -> tuple:
+    """(k, by_sign) of a counting kernel whose overflow results (float32 bits) are ovf0 for
+    positive results and ovf1 for negative ones, the largest value's bits max_bits:
+    ``_derive``'s k of ovf0's overflows, and (saturated, invalid) of ovf1's less ovf0's."""
+    (sat0, inv0), (sat1, inv1) = _overflow_kind(ovf0, max_bits), _overflow_kind(ovf1, max_bits)
     return (sat0, np.int64(0), inv0, np.int64(1)), (sat1 - sat0, inv1 - inv0)
 
 
-def _overflow_kind(bits, p) -> tuple:
+def _overflow_kind(bits, max_bits) -> tuple:
     """(saturated, invalid) of an overflow whose result is the float32 bits ``bits``: the
-    largest value, or NaN (int64 0 / 1; Inf is neither)."""
+    largest value (max_bits), or NaN (int64 0 / 1; Inf is neither)."""
     mag = int(bits) & 0x7FFFFFFF
-    return np.int64(mag == int(p.max_bits)), np.int64(mag > 0x7F800000)
+    return np.int64(mag == int(max_bits)), np.int64(mag > 0x7F800000)
 
 
 @functools.lru_cache(maxsize=None)
@@ -276,7 +283,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             q = p[0]
             normal = q.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
             lim32 = (q.max_bits, normal if q.invalid else kern.NEVER32, normal, normal, normal)
-            saturated, invalid = _overflow_kind(q.ovf0, q)
+            saturated, invalid = _overflow_kind(q.ovf0, q.max_bits)
             derive = (saturated, np.int64(q.invalid), invalid, np.int64(0))
             if sr is None:
                 counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat),
@@ -344,10 +351,8 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     flat = kernel_input(x, x.dtype)
     if overflow == "raise":
         posit.check_overflow(flat, fmt)
-    if wide:
-        stand_ins = np.empty(flat.size, np.float32)
-        run_chunked(float_kernels.odd_float32, flat, stand_ins)
-        flat = stand_ins
+    if wide:        # (beyond float32's range x stands in as its largest number: both saturate at maxpos)
+        flat, _ = floating.float32_stand_ins(flat)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
     lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
                   for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
