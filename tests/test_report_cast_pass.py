@@ -23,21 +23,22 @@ MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "towa
 EXTREMES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300, 3e38, 1e-300, -1e-45, 5e-324, 2.0 ** -126]
 
 
-def _reference(x, y, fmt, mode: str, seed, sr_bits, sr_rule):
+def _reference(x, y, fmt, mode: str, seed, sr_bits, sr_rule, random_bits=None):
     sto = mode == "stochastic"
-    sr = stochastic_args(rounding_mode(mode), x.shape, seed if sto else None, sr_bits if sto else None, sr_rule, None)
+    sr = stochastic_args(rounding_mode(mode), x.shape, seed if sto else None, sr_bits if sto else None, sr_rule,
+                         random_bits)
     return cast_report.float_report(x, y, fmt, rounding_mode(mode), sr)
 
 
-def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add"):
+def _check(x, fmt, mode, overflow, seed=3, sr_bits=None, sr_rule="add", random_bits=None):
     """round(report=True) and encode(report=True) give the plain round's values and the plain
     encode's codes, and the counts and first indices of the counting pass after the cast."""
-    kwargs = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule) if mode == "stochastic" else {}
+    kwargs = dict(seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits) if mode == "stochastic" else {}
     nan = "raise" if fmt.has_nan else "ml_dtypes"
     y, rep = nf.round(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
     plain = nf.round(x, fmt, mode, overflow, nan=nan, **kwargs)
     assert y.dtype == plain.dtype and y.tobytes() == plain.tobytes()      # (bit for bit: -0 is not +0)
-    ref = _reference(x, plain, fmt, mode, seed, sr_bits, sr_rule)
+    ref = _reference(x, plain, fmt, mode, seed, sr_bits, sr_rule, random_bits)
     assert rep == ref
     assert rep.first == ref.first
     codes, rep = nf.encode(x, fmt, mode, overflow, nan=nan, report=True, **kwargs)
@@ -81,20 +82,31 @@ def test_float64_counts_through_float32_stand_ins(man_bits, mode):
 
 
 @pytest.mark.parametrize("name", ["e2m1", "e3m2", "binary16", "e4m3"])
-def test_float64_stochastic_counts_of_dense_bands(name):
-    """Blocks with many elements in a band that rounds (float64 x, seeded stochastic rounding,
-    sr_rule "add": ``kernels.report._dense_band`` rounds the whole block again in a loop of its
-    own) count as the counting pass after the cast does: x crowds the bands under the smallest
-    normal and over the largest value, of both signs, beside ordinary blocks (e4m3 under
-    overflow "ieee": overflows give NaN)."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stochastic_counts_of_dense_bands(name, dtype):
+    """Blocks with many elements in a band that rounds count as the counting pass after the
+    cast does: float64 x in ``kernels.report.round_count_sr64``'s loop over the block just
+    rounded (``_sr64_band``), with seeded or given random bits, either rule, up to 40 bits;
+    float32 x (of sr_rule "add" or more than 32 bits, which the fast kernels leave) by
+    ``round_count``'s ``_dense_band``, which rounds the whole block again. x crowds the bands
+    under the smallest normal and over the largest value, of both signs, beside ordinary
+    blocks and a few NaNs and Infs (e4m3 under overflow "ieee": overflows give NaN)."""
     fmt = nf.format(name)
     rng = np.random.default_rng(4)
     normal, top = float(fmt.info.smallest_normal), float(fmt.info.max)
     x = np.concatenate([rng.uniform(0.5 * normal, normal, 3000), rng.uniform(top, 1.25 * top, 3000),
                         rng.standard_normal(3000)])
     x *= rng.choice([-1.0, 1.0], x.size)
-    for sr_bits, overflow in ((3, "saturate"), (32, "ieee")):
-        _check(x, fmt, "stochastic", overflow, seed=9, sr_bits=sr_bits)
+    x[rng.integers(0, x.size, 4)] = [np.inf, -np.inf, np.nan, 0.0]
+    x = x.astype(dtype)
+    for sr_bits, overflow, rule in ((3, "saturate", "add"), (32, "ieee", "add"), (12, "ieee", "nearest"),
+                                    (40, "saturate", "add")):
+        if dtype == np.float32 and rule == "nearest":
+            continue        # (the fast float32 kernels' cast: tests/test_report.py)
+        _check(x, fmt, "stochastic", overflow, seed=9, sr_bits=sr_bits, sr_rule=rule)
+        if dtype == np.float64:
+            bits = rng.integers(0, 2 ** min(sr_bits, 62), x.size)
+            _check(x, fmt, "stochastic", overflow, sr_bits=sr_bits, sr_rule=rule, random_bits=bits)
 
 
 @pytest.mark.parametrize("fmt", ["e4m3", "bfloat16", "e2m1"])

@@ -310,9 +310,13 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             counts.append(combine(chunks))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
-        chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
-                             bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
-                             pass_start=True, offset=start)
+        if dom64 and sr is not None and bands is not None:      # rounded and counted in one loop
+            chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands,
+                                 unbounded_params(fmt, mode), sru, ft, _limits(fmt), pass_start=True, offset=start)
+        else:
+            chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
+                                 bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
+                                 pass_start=True, offset=start)
         counts.append(combine(chunks))
         return int(counts[0][FLAG_NAMES.index("nan_in")])
 
