@@ -24,7 +24,7 @@ from ..rounding import flags_of, rounds_away
 from .exact import bit_length, div_steps
 from .inner import inner_inline
 from .arrays import bits_as, view_as
-from .vectors import tick, ticks
+from .vectors import count_zero, tick, ticks
 
 SR = 6                             # numfmt.rounding.Rounding.STOCHASTIC
 FRACTION_BITS = 63                 # the fraction that ``quotient`` hands to ``rounds_away``
@@ -265,7 +265,7 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
     its -0 the +0 of ``fast_element``), in place of ``fast_element``'s steps for every mode.
     One branch-free pass; the counts in uint32 lanes (``tick``; x has fewer than 2**31
     elements: ``TILE``), as an int64 count would hold AVX2's loop to 4 lanes."""
-    nan = inf = ovf = inexact = flushed = np.uint32(0)
+    nan = inf = ovf = inexact = flushed = count_zero(x)
     for i in range(x.size):
         xi = x[i] * c.one
         if nearest_even:

@@ -44,7 +44,7 @@ from .floating import (CODE_TILE, DOM64, STOCHASTIC, U32, U64, VALUE, FloatParam
                        mode_key, pow2_sr_one, pow2_sr_grid32, carries32)
 from .inner import inner, inner_inline
 from .pipeline import kernel
-from .vectors import tick, ticks, wide_vectors
+from .vectors import count_zero, tick, ticks, wide_vectors
 from .arrays import bits_as, borrowed, empty, view_as, zeros
 
 NFLAGS = 9
@@ -366,9 +366,9 @@ def _cast_cases(xi, yi, ft):
 @inner_inline
 def _cast_tile_counts(c, x, y, ft):
     """Add ``_cast_cases``' counts over a tile (at most CAST_TILE elements) to c in a
-    branch-free pass that vectorizes, counted in uint32 lanes by ``tick`` (one masked addition
-    a count with AVX-512, where an int64 sum took a mask-to-vector move and a subtraction)."""
-    z = U32(0)
+    branch-free pass that vectorizes, counted by ``tick`` in lanes as wide as x's
+    (``count_zero``)."""
+    z = count_zero(x)
     n = (z, z, z, z, z, z, z, z)
     for i in range(x.size):
         f = _cast_cases(x[i], y[i], ft)
@@ -383,14 +383,14 @@ def _common_counts(x, y, normal, maxv):
     """(inexact, common) of a rounded tile x -> y: whether every element is zero or has normal
     magnitude up to maxv (then only INEXACT can be set: the formats counted so have a zero,
     which rounds to itself in every mode) and how many changed, in a cheap pass: counted
-    in uint32 lanes (a tile has at most CAST_TILE elements; int64 sums would hold AVX2's loop
-    of float32 to 4 lanes)."""
-    inexact = common = U32(0)
+    by ``tick`` in lanes as wide as x's (``count_zero``; a tile has at most CAST_TILE
+    elements)."""
+    inexact = common = count_zero(x)
     for i in range(x.size):
         ax = abs(x[i])
-        inexact = U32(inexact + U32(x[i] != y[i]))
-        common = U32(common + U32(((ax >= normal) | (ax == 0)) & (ax <= maxv)))
-    return np.int64(inexact), common == x.size
+        inexact = tick(inexact, x[i] != y[i])
+        common = tick(common, ((ax >= normal) | (ax == 0)) & (ax <= maxv))
+    return np.int64(ticks(inexact)), ticks(common) == x.size
 
 
 @inner
@@ -446,11 +446,12 @@ BAND_BLOCK = 64     # elements of a block of ``_band_fixups`` looked at one by o
 @inner_inline
 def _band_count(x, lo, hi, bands):
     """The number of elements x[lo:hi] in a band that rounds (``_in_band``), in a loop that
-    vectorizes (uint64 indices: a signed one's negative-index wraparound would gather)."""
-    found = U32(0)
+    vectorizes (uint64 indices: a signed one's negative-index wraparound would gather; counted
+    by ``tick`` in lanes as wide as x's)."""
+    found = count_zero(x)
     for i in range(lo, hi):
-        found = U32(found + U32(_in_band(x[U64(i)], bands)))
-    return found
+        found = tick(found, _in_band(x[U64(i)], bands))
+    return ticks(found)
 
 
 DENSE_BAND = 8     # band elements of a block above which ``_dense_band`` rounds the whole block again
@@ -477,7 +478,7 @@ def _dense_band(c, x, y, lo, hi, start, seed, bands, pu, sru, lim, buf):
     off = draw_words(buf, seed, start + lo, hi - lo, k)
     maxv, _, _, max_bits, normal_bits, _, _ = lim
     b_lo, b_lo_end, b_hi, b_hi_end = bands
-    z = U32(0)
+    z = count_zero(x)
     ovf, saturated, underflow = z, z, z
     for j in range(lo, hi):
         xj = np.float64(x[U64(j)])
@@ -758,7 +759,7 @@ def _sr64_tile(tile, x_bits, y_bits, start, rand, seed, p, sr, bands, m, rule, f
     cases of ``_cast_cases`` (``_sr64_cases``), and where the block has elements in a band
     that rounds, what their rounding with an unbounded exponent range changes
     (``_sr64_band``)."""
-    z = np.int64(0)
+    z = count_zero(x_bits)
     n = (z, z, z, z, z, z, z, z)
     k = sr[0]
     words = view_as(buf, np.uint32)
@@ -779,26 +780,23 @@ def _sr64_tile(tile, x_bits, y_bits, start, rand, seed, p, sr, bands, m, rule, f
             if banded:
                 n = _sr64_band(n, xs, ys, buf, words, 0, given, bands, m, k, rule, ft[4])
     for f in range(8):
-        tile[f] = n[f]
+        tile[f] = ticks(n[f])
     tile[8] = 0
 
 
 @inner_inline
 def _sr64_cases(n, x_bits, y_bits, bands, ft):
-    """(n plus the counts of ``_cast_cases`` over a block, whether one of its elements is in a
-    band that rounds), in a loop that vectorizes: int64 counts, as wide as the compares'
-    masks (AVX2: uint32 ``tick`` counts took a narrowing of each mask, 1.43 -> 1.19 ms a 1M
-    elements in cache)."""
-    one = np.int64(1)
-    banded = z = np.int64(0)
+    """(n plus the ``tick`` counts of ``_cast_cases`` over a block, whether one of its elements
+    is in a band that rounds), in a loop that vectorizes (n int64: ``count_zero``)."""
     c0, c1, c2, c3, c4, c5, c6, c7 = n
+    banded = count_zero(x_bits)
     for j in range(x_bits.size):
         xj = bits_as(x_bits[j], np.float64)
         f = _cast_cases(xj, bits_as(y_bits[j], np.float64), ft)
-        c0, c1, c2, c3 = c0 + (f[0] & one), c1 + (f[1] & one), c2 + (f[2] & one), c3 + (f[3] & one)
-        c4, c5, c6, c7 = c4 + (f[4] & one), c5 + (f[5] & one), c6 + (f[6] & one), c7 + (f[7] & one)
-        banded += _in_band(xj, bands) & one
-    return (c0, c1, c2, c3, c4, c5, c6, c7), banded != z
+        c0, c1, c2, c3 = tick(c0, f[0]), tick(c1, f[1]), tick(c2, f[2]), tick(c3, f[3])
+        c4, c5, c6, c7 = tick(c4, f[4]), tick(c5, f[5]), tick(c6, f[6]), tick(c7, f[7])
+        banded = tick(banded, _in_band(xj, bands))
+    return (c0, c1, c2, c3, c4, c5, c6, c7), banded != 0
 
 
 @inner_inline
@@ -815,17 +813,16 @@ def _sr64_band(n, x_bits, y_bits, buf, words, off, given, bands, m, k, rule, max
     b_lo, b_lo_end, b_hi, b_hi_end = bands
     t = np.int64(52) - np.int64(m)
     low = (np.int64(1) << t) - 1
-    one = np.int64(1)
-    ovf = saturated = underflow = np.int64(0)
+    ovf = saturated = underflow = count_zero(x_bits)
     for j in range(x_bits.size):
         xj = bits_as(x_bits[j], np.float64)
         rnd = drawn_bits(buf, words, off, j, k) if given is None else given[j]
         up = stochastic_away(x_bits[j] & low, t, 0, k, rule, rnd)
         ax = abs(xj)
         over = (ax > b_hi) & (ax < b_hi_end) & (up != 0)
-        ovf += over & one
-        saturated += (over & (abs(bits_as(y_bits[j], np.float64)) == maxv)) & one
-        underflow += ((ax > b_lo) & (ax < b_lo_end) & (up == 0)) & one
+        ovf = tick(ovf, over)
+        saturated = tick(saturated, over & (abs(bits_as(y_bits[j], np.float64)) == maxv))
+        underflow = tick(underflow, (ax > b_lo) & (ax < b_lo_end) & (up == 0))
     return n[0], n[1] + ovf, n[2] + saturated, n[3] + underflow, n[4], n[5], n[6], n[7]
 
 # ----- float32 casts that round and count in one pass over uint32 lanes

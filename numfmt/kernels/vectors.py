@@ -18,7 +18,8 @@ adds it as a sign extension and a subtraction (vpmovm2d, vpsubd), but a constant
 as one masked addition: so there a count runs doubled (``tick`` adds 2) and ``ticks`` halves
 it. e4m3 div report=True, 4M values, 1 thread: 3.0 -> 2.6-2.7 ms (eight counts a lane). On
 AVX2 a boolean is a vector of 0 or -1 whose subtraction is one instruction: there ``tick``
-adds 1. The doubled counts must stay below 2**32: the loops count tiles.
+adds 1. The doubled counts must stay below 2**32: the loops count tiles. A loop over 64-bit
+elements counts in int64 lanes (``count_zero``), as wide as its compares' masks.
 """
 import numba as nb
 import numpy as np
@@ -58,13 +59,42 @@ def _mask_registers() -> bool:
 COUNT_SHIFT = np.uint32(1 if _mask_registers() else 0)   # log2 of ``tick``'s step (a constant of the kernels)
 
 
-@nb.njit(inline="always")
 def tick(n, f):
-    """The uint32 count n plus one step (2 with AVX-512, else 1) where the boolean f holds."""
-    return np.uint32(n + np.uint32(np.uint32(f) << COUNT_SHIFT))
+    """The count n (uint32, or int64: ``count_zero``) plus one step (2 with AVX-512, else 1)
+    where the boolean f holds."""
+    return type(n)(n + type(n)(type(n)(f) << COUNT_SHIFT))
 
 
-@nb.njit(inline="always")
+@nb.extending.overload(tick, inline="always")
+def _tick_for(n, f):
+    if n == types.int64:
+        return lambda n, f: np.int64(n + np.int64(np.int64(f) << np.int64(COUNT_SHIFT)))
+    return lambda n, f: np.uint32(n + np.uint32(np.uint32(f) << COUNT_SHIFT))
+
+
 def ticks(n):
-    """The number of ``tick`` steps in the count n."""
-    return np.uint32(n >> COUNT_SHIFT)
+    """The number of ``tick`` steps in the count n (of n's type)."""
+    return type(n)(n >> type(n)(COUNT_SHIFT))
+
+
+@nb.extending.overload(ticks, inline="always")
+def _ticks_for(n):
+    if n == types.int64:
+        return lambda n: np.int64(n >> np.int64(COUNT_SHIFT))
+    return lambda n: np.uint32(n >> COUNT_SHIFT)
+
+
+def count_zero(x):
+    """The zero of a count of the array x's elements in a loop that vectorizes (``tick``): a
+    uint32 for elements of 32 bits or fewer, an int64 for 64-bit ones, whose compares give
+    64-bit masks that AVX2 narrowed for each uint32 count (int8 from 1M standard normal
+    float64, 1 thread, CPU time: report=True 1.25 -> 0.95 ms, the plain cast, which counts
+    NaNs and overflows, 0.81 -> 0.70 ms)."""
+    return np.int64(0) if x.dtype.itemsize == 8 else np.uint32(0)
+
+
+@nb.extending.overload(count_zero, inline="always")
+def _count_zero_for(x):
+    if x.dtype.bitwidth == 64:
+        return lambda x: np.int64(0)
+    return lambda x: np.uint32(0)
