@@ -133,7 +133,9 @@ def test_same_range_counts_in_the_rounding_loop(fmt, overflow, mode):
     """Formats with float32's exponent field round and count their common tiles in one loop
     (``kernels.report._same_range_common32``; seeded stochastic rounding with up to 32 bits:
     ``_same_range_sr_common32``, whose pairs loop's fixed pass counts the inexact elements of
-    blocks in [normal, max] and whose other blocks count in the loop that rounds them): tiles
+    blocks in [normal, max] and whose other blocks count in the loop that rounds them, in a
+    kernel of its own, ``round_count_common_sr32``, until a tile is not common, from which on
+    ``round_count`` takes the chunk; reversed, x has one in its first tile): tiles
     all common (inexact and exact elements), then tiles with a few others (tiny, subnormal up
     to the largest one, overflowing, NaN) and a run of zeros (the pairs loop stops trying its
     fixed pass; zeros among common elements leave a tile common: ``_same_range_common32``), in either

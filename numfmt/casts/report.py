@@ -313,6 +313,19 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
         if dom64 and sr is not None and bands is not None:      # rounded and counted in one loop
             chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands,
                                  unbounded_params(fmt, mode), sru, ft, _limits(fmt), pass_start=True, offset=start)
+        elif (sr is not None and cp is None and not dom64 and not isinstance(p, float_kernels.FloatParams)
+              and rand.size == 0 and k <= 32):      # (p: a format of float32's exponent field; k its bits)
+            full = (bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
+
+            def common_first(lo, hi):       # the common tiles by a kernel of their own, the rest by round_count
+                counts, stop = kern.round_count_common_sr32(flat[lo:hi], out[lo:hi], start + lo, seed, p, k,
+                                                            ft[6], ft[4])
+                if lo + stop == hi:
+                    return counts
+                rest = kern.round_count(flat[lo + stop:hi], out[lo + stop:hi], start + lo + stop, rand, seed, p, k,
+                                        True, *full)
+                return combine([counts, rest])
+            chunks = run_ranges(common_first, flat.size)
         else:
             chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
                                  bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,

@@ -728,6 +728,30 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, bands, pu, sru, ft, 
 
 
 @kernel(cache=True, nogil=True)
+def round_count_common_sr32(x, y, start, seed, p, k, normal, maxv):
+    """The seeded stochastic ``round_count`` of float32 x to a format with float32's exponent
+    field (p the same-range parameters, k <= 32 random bits) while its tiles are common
+    (``_same_range_sr_common32``: every element zero or of normal magnitude up to maxv, where
+    only INEXACT can be set): (counts and first indices as ``round_count``'s, stop) with x[:stop]
+    rounded into y and counted; stop < x.size at the first tile that is not common, which the
+    caller hands to ``round_count`` with the rest. Ordinary data never compile that kernel's
+    bands and scans: bfloat16's first seeded stochastic report=True call after the plain one,
+    fresh cache, 10.0-11.1 -> 2.2 s."""
+    c = _new_counts()
+    for a in range(0, x.size, CAST_TILE):
+        xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
+        inexact, common, _ = _same_range_sr_common32(xs, ys, start + a, seed, p, k, normal, maxv)
+        if not common:
+            return c, a
+        c[0] += inexact
+        for i in range(xs.size if inexact and c[NFLAGS] < 0 else 0):
+            if xs[i] != ys[i]:
+                c[NFLAGS] = start + a + i
+                break
+    return c, x.size
+
+
+@kernel(cache=True, nogil=True)
 def round_count_sr64(x, y, start, rand, seed, p, sr, bands, pu, sru, ft, lim):
     """``round_count`` of a float64 x under stochastic rounding with bands (not None; the
     arguments of ``round_count`` less stochastic and nans), rounded and counted block by block
