@@ -5,7 +5,7 @@ Numba's signed array index wraps a negative value around (``i < 0 ? i + n : i``)
 could not prove an index such as ``start + i`` non-negative, it vectorized the loop on AVX-512
 with a gather (vpgatherqd, ...) per load and a scatter per store, 1.5-3x slower: posit casts,
 the seeded SR casts' words, block SR's random bits, every read of explicit random bits
-(``numfmt.random.element_bits``). The loops index with uint64 or slice first; this test keeps
+(``numfmt.random.element_bits``), the float64 stochastic report's blocks. The loops index with uint64 or slice first; this test keeps
 them so. AVX2 has gathers (no scatters): the same kernels have none there either.
 
 Each kernel is compiled afresh, without the disk cache (cached code cannot be inspected), by its
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import numfmt as nf
-from numfmt.kernels import block, fixed, floating, machine_arith, posit, vectors
+from numfmt.kernels import block, fixed, floating, machine_arith, posit, report, vectors
 
 x = np.linspace(-3, 3, 64, dtype=np.float32)
 e4m3, binary16 = nf.round(x, "e4m3"), nf.round(x, "binary16")
@@ -37,6 +37,9 @@ CASES = {
     block.block_amax32: lambda: (nf.round(x.reshape(16, 4), "nvfp4", axis=0), nf.round(x.reshape(2, 32), "nvfp4")),
     machine_arith.fast32_sr_kernel: lambda: nf.add(e4m3, e4m3, "e4m3", "stochastic", seed=1),
     machine_arith.machine_sr_kernel: lambda: nf.add(binary16, binary16, "binary16", "stochastic", seed=1),
+    report.round_count_sr64: lambda: (nf.round(x.astype(np.float64), "e2m1", "stochastic", seed=1, report=True),
+                                      nf.round(x.astype(np.float64), "e2m1", "stochastic", report=True,
+                                               random_bits=np.arange(64))),
 }
 
 
