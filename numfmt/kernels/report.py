@@ -5,8 +5,11 @@ first chunk that has one, so the report does not depend on the thread count.
 
 The float32 casts of the fast kernels (``count_nearest_added32`` or ``count_nearest32``,
 ``count_sr_add32``) and of posits (``count_posit_round32``) round and count in one pass over
-uint32 lanes (``_count32``). The
-others' kernels are not touched: the result is compared with the input (the exact value of a
+uint32 lanes (``_count32``); float64 stochastic casts round and count block by block
+(``round_count_sr64``); the others round tile by tile with their plain kernels and count each
+tile while it is in cache (``round_count``; seeded stochastic casts to formats of float32's
+exponent field count their common tiles first in a kernel of their own,
+``round_count_common_sr32``). The others' kernels are not touched: the result is compared with the input (the exact value of a
 cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own rounding decides, with the same precision and a wider exponent range: in the
