@@ -9,8 +9,8 @@ uint32 lanes (``_count32``); float64 stochastic casts round and count block by b
 (``round_count_sr64``); the others round tile by tile with their plain kernels and count each
 tile while it is in cache (``round_count``; seeded stochastic casts to formats of float32's
 exponent field count their common tiles first in a kernel of their own,
-``round_count_common_sr32``). The others' kernels are not touched: the result is compared with the input (the exact value of a
-cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
+``round_count_common_sr32``). The counts compare the result with the input (the exact value
+of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
 unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
 family's own rounding decides, with the same precision and a wider exponent range: in the
 deterministic modes three roundings per band next to a limit decide every element there
