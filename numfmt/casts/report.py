@@ -318,13 +318,13 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             full = (bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
 
             def common_first(lo, hi):       # the common tiles by a kernel of their own, the rest by round_count
-                counts, stop = kern.round_count_common_sr32(flat[lo:hi], out[lo:hi], start + lo, seed, p, k,
-                                                            ft[6], ft[4])
+                head, stop = kern.round_count_common_sr32(flat[lo:hi], out[lo:hi], start + lo, seed, p, k,
+                                                          ft[6], ft[4])
                 if lo + stop == hi:
-                    return counts
+                    return head
                 rest = kern.round_count(flat[lo + stop:hi], out[lo + stop:hi], start + lo + stop, rand, seed, p, k,
                                         True, *full)
-                return combine([counts, rest])
+                return combine([head, rest])
             chunks = run_ranges(common_first, flat.size)
         else:
             chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,

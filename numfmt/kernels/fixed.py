@@ -263,8 +263,9 @@ def fast_tile(x, out, start, c, flags, wrap, stochastic, full, rand, seed, sr_bi
     ``nearest_even`` (a literal; round to nearest even with saturation, no random bits) takes
     the hardware's rint of the exact t = x * 2**frac_bits, the nearest-even integer (+ 0 makes
     its -0 the +0 of ``fast_element``), in place of ``fast_element``'s steps for every mode.
-    One branch-free pass; the counts in uint32 lanes (``tick``; x has fewer than 2**31
-    elements: ``TILE``), as an int64 count would hold AVX2's loop to 4 lanes."""
+    One branch-free pass; the counts by ``tick`` in lanes as wide as x's (``count_zero``: uint32
+    for float32 x, whose loop an int64 count would hold to 4 lanes on AVX2; x has fewer than
+    2**31 elements: ``TILE``)."""
     nan = inf = ovf = inexact = flushed = count_zero(x)
     for i in range(x.size):
         xi = x[i] * c.one
