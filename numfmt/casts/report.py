@@ -315,15 +315,13 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
                                  unbounded_params(fmt, mode), sru, ft, _limits(fmt), pass_start=True, offset=start)
         elif (sr is not None and cp is None and not dom64 and not isinstance(p, float_kernels.FloatParams)
               and rand.size == 0 and k <= 32):      # (p: a format of float32's exponent field; k its bits)
-            full = (bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
-
             def common_first(lo, hi):       # the common tiles by a kernel of their own, the rest by round_count
                 head, stop = kern.round_count_common_sr32(flat[lo:hi], out[lo:hi], start + lo, seed, p, k,
                                                           ft[6], ft[4])
                 if lo + stop == hi:
                     return head
                 rest = kern.round_count(flat[lo + stop:hi], out[lo + stop:hi], start + lo + stop, rand, seed, p, k,
-                                        True, *full)
+                                        True, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
                 return combine([head, rest])
             chunks = run_ranges(common_first, flat.size)
         else:
