@@ -5,8 +5,8 @@ Numba's signed array index wraps a negative value around (``i < 0 ? i + n : i``)
 could not prove an index such as ``start + i`` non-negative, it vectorized the loop on AVX-512
 with a gather (vpgatherqd, ...) per load and a scatter per store, 1.5-3x slower: posit casts,
 the seeded SR casts' words, block SR's random bits, every read of explicit random bits
-(``numfmt.random.element_bits``), the float64 stochastic report's blocks. The loops index with uint64 or slice first; this test keeps
-them so. AVX2 has gathers (no scatters): the same kernels have none there either.
+(``numfmt.random.element_bits``), the float64 stochastic report's blocks. The loops index with
+uint64 or slice first; this test keeps them so. AVX2 has gathers (no scatters): the same kernels have none there either.
 
 Each kernel is compiled afresh, without the disk cache (cached code cannot be inspected), by its
 own compiler pipeline, for the signatures that a small call of its entry point gave it.

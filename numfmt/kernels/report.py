@@ -759,7 +759,7 @@ def round_count_common_sr32(x, y, start, seed, p, k, normal, maxv):
         c[0] += inexact
         for i in range(xs.size if inexact and c[NFLAGS] < 0 else 0):
             if xs[i] != ys[i]:
-                c[NFLAGS] = start + a + i
+                _first(c, 0, start + a + i)
                 break
     return c, x.size
 
