@@ -187,6 +187,56 @@ def test_first_indices_deep_in_wide_places():
     assert rep.first["subnormal"] == (fmt.block_size + 5) * width + 263
 
 
+def screen_rows(fmt) -> np.ndarray:
+    """Blocks (one per row) in slices of ``kernels.block.COUNT_GROUP``: elements of [1, 2) in
+    every slice, and below the smallest normal in some: none in slice 0; two blocks of slice 1,
+    with an element 2**-20 of its amax and one of 2**-149; in slice 2 a block of amax 256
+    (scale 1) with an exact subnormal quotient (half the smallest normal), another with
+    2**emin - 2**(emin - 4), which rounds to the smallest normal (tiny, inexact); in slice 3
+    only a block of amax 2**100, its other elements above 2**99 but one of 2**-140, whose
+    quotient float32 flushes to zero; slice 4 half zeros (a block of zeros, a block of zeros
+    but one tiny element); in slice 5 every block (elements 2**-40 to 2**0); slice 6 standard
+    normal."""
+    group, bs = block_kernels.COUNT_GROUP, fmt.block_size
+    rng = np.random.default_rng(11)
+    x = (rng.uniform(1, 2, (7 * group, bs)) * rng.choice([-1, 1], (7 * group, bs))).astype(np.float32)
+    emin = np.log2(fmt.element.info.smallest_normal)
+    x[group + 5, 7] = np.float32(2.0 ** -20)
+    x[2 * group + 1, :] = 1
+    x[2 * group + 1, 0] = 256
+    x[2 * group + 1, 3] = np.float32(2.0 ** (emin - 1))
+    x[2 * group + 9, 0] = 256
+    x[2 * group + 9, 4] = np.float32(2.0 ** emin - 2.0 ** (emin - 4))
+    x[3 * group + 2] *= np.float32(2.0 ** 99)
+    x[3 * group + 2, 0] = np.float32(2.0 ** 100)
+    x[3 * group + 2, 1] = np.float32(2.0 ** -140)
+    x[group + 30, 2] = np.float32(2.0 ** -149)
+    x[4 * group:5 * group, ::2] = 0
+    x[4 * group + 3] = 0
+    x[4 * group + 4] = 0
+    x[4 * group + 4, bs - 1] = np.float32(-(2.0 ** -60))
+    x[5 * group:6 * group] *= np.float32(2.0) ** rng.integers(-40, 1, (group, bs)).astype(np.float32)
+    x[6 * group:] = rng.standard_normal((group, bs))
+    return x
+
+
+@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxfp8_e5m2"])
+def test_screened_counts_recount_the_blocks_below_normal(name):
+    """mxfp8 from float32 in nearest even, blocks along the last axis: the element pass counts
+    only inexact and overflow, and whether an element's quotient lies below the smallest
+    normal, and recounts in full the blocks of a slice of COUNT_GROUP that hold one
+    (``kernels.block._screened_pass32``, asserted taken): values, codes, counts and first
+    indices equal the reference's, and the full pass' (per_block=True)."""
+    fmt = nf.format(name)
+    x = screen_rows(fmt)
+    with mock.patch.object(block_kernels, "quantize_pow2_fast32", wraps=block_kernels.quantize_pow2_fast32) as kern:
+        rep = check(x, fmt, True)
+    counted = [c.args[13] for c in kern.call_args_list if c.args[15] is not None]     # (lim, if tally)
+    assert counted and all(lim[3] is True for lim in counted)
+    assert rep.underflow and rep.flushed_to_zero and rep.subnormal and rep.overflow
+    check(x, fmt, True, per_block=True)
+
+
 @pytest.mark.parametrize("size", [block_kernels.BLOCK_COUNT_MAX, block_kernels.BLOCK_COUNT_MAX + 1])
 def test_per_block_counts_of_the_longest_blocks(size):
     """Blocks of BLOCK_COUNT_MAX elements are counted per block in the kernels' pass, where a

@@ -210,6 +210,13 @@ def _element_precision(fmt: BlockFormat) -> int:
     return elem.bits - 1 if elem.family == "fixed" else elem.man_bits + 1
 
 
+def _wide_normal_range(fmt: BlockFormat) -> bool:
+    """Whether fmt's float element spans 2**14 or more from its smallest normal to its largest
+    value (mxfp8's: an element below the smallest normal, 2**14 under its block's amax, is rare)."""
+    info = fmt.element.info
+    return getattr(info, "smallest_normal", 0) > 0 and info.max >= 2.0 ** 14 * info.smallest_normal
+
+
 def fits_float32(fmt: BlockFormat) -> bool:
     """Whether float32 holds every value float32 inputs can produce, up to overflow at the top
     (which ``round`` reports): element precision <= 24 bits, smallest value >= 2**-149."""
@@ -376,7 +383,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         p32, cp = fast
         cp = cp if want_code else None
         element = p32[0] if directed else p32
-        lim = (True if pow2 else None, element.normal_bits, element.q_bits)
+        lim = (True if pow2 else None, element.normal_bits, element.q_bits, None, None)
         fast = (p32, cp, None if stochastic is None else np.int64(stochastic[1]))
         fast_kernel = kern.quantize_pow2_directed32 if directed else kern.quantize_pow2_fast32
     elif pow2 and fx is not None and not dom64:
@@ -388,10 +395,12 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         elif fx32 is not None:      # the other modes
             fast = (fx32, fx32[2] if want_code else None, None if stochastic is None else np.int64(stochastic[1]))
             fast_kernel = kern.quantize_pow2_fixed_fast32
-        lim = (True, np.uint32(0), np.uint32(0))
+        lim = (True, np.uint32(0), np.uint32(0), None, None)
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
     counted = count is not None and fast is not None and padded_shape == x.shape and bottom
+    if counted and pow2 and isinstance(fast[0], Fast32Params) and stochastic is None and _wide_normal_range(fmt):
+        lim = lim[:3] + (True, None)    # nearest even: count by the screen (kernels.block._screened_pass32)
 
     def work():
         tally = kern.tally_arrays(count, x3.shape[1], firsts) if counted else None
