@@ -2,14 +2,11 @@
 and attributes a compile, and names a function compiled again for a literal integer."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from plugin_runs import run_with_plugin
 
 
 def test_compile_profile_reports_each_compile(tmp_path):
-    (tmp_path / "test_one_kernel.py").write_text(
+    source = (
         "import numba\n\n"
         "@numba.njit\n"
         "def twice(x):\n"
@@ -28,15 +25,9 @@ def test_compile_profile_reports_each_compile(tmp_path):
         "def test_merge():\n"
         "    import numpy as np\n"
         "    assert merge_all(np.arange(4)) == 3\n")
-    out = tmp_path / "compiles.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]), COMPILE_PROFILE_OUT=str(out),
-               NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.compile_profile", "-n", "0", "-q",
-                          "-p", "no:cacheprovider", str(tmp_path / "test_one_kernel.py")],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, out = run_with_plugin(tmp_path, "tests.compile_profile", source, "COMPILE_PROFILE_OUT")
     assert "Numba compiles: 5," in run.stdout          # twice: one per argument type; merged: twice
     lines = [line for line in out.read_text().splitlines() if "::test_twice" in line]
     assert len(lines) == 2 and all(".twice" in line for line in lines)
     twins = run.stdout.split("compiled again for a literal integer")[1].splitlines()[1:]
-    assert [line.split()[-1] for line in twins if line.strip()][:1] == ["test_one_kernel.merged"], run.stdout
+    assert [line.split()[-1] for line in twins if line.strip()][:1] == ["test_case.merged"], run.stdout

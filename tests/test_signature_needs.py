@@ -4,16 +4,13 @@ that one test alone needs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from plugin_runs import run_with_plugin
 from signature_needs import exclusive_seconds
 
 
 def test_every_test_that_calls_a_signature_records_it(tmp_path):
-    (tmp_path / "test_calls.py").write_text(
+    source = (
         "import numba\n\n"
         "@numba.njit(cache=True)\n"
         "def twice(x):\n"
@@ -24,13 +21,7 @@ def test_every_test_that_calls_a_signature_records_it(tmp_path):
         "    assert twice(4) == 8\n\n"
         "def test_float():\n"
         "    assert twice(4.0) == 8.0\n")
-    out = tmp_path / "needs.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]), SIGNATURE_NEEDS_OUT=str(out),
-               NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.signature_needs", "-n", "0", "-q",
-                          "-p", "no:cacheprovider", str(tmp_path / "test_calls.py")],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert run.returncode == 0, run.stdout + run.stderr
+    _, out = run_with_plugin(tmp_path, "tests.signature_needs", source, "SIGNATURE_NEEDS_OUT")
     records = [json.loads(line) for line in out.read_text().splitlines()]
     calls = sorted((test.split("::")[1], func.split(".")[-1], args) for test, func, args in records)
     assert calls == [("test_float", "twice", "(float64,)"), ("test_int", "twice", "(int64,)"),
