@@ -395,7 +395,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         elif fx32 is not None:      # the other modes
             fast = (fx32, fx32[2] if want_code else None, None if stochastic is None else np.int64(stochastic[1]))
             fast_kernel = kern.quantize_pow2_fixed_fast32
-        lim = (True, np.uint32(0), np.uint32(0), None, None)
+        lim = (True, None, None, None, None)     # (never subnormal: kernels.block._cases32)
     # the report's scale_bottom of scales with fraction bits goes by the scale's smallest normal
     bottom = pow2 or fmt.scale.info.smallest_normal == SCALE_MIN_NVFP4
     counted = count is not None and fast is not None and padded_shape == x.shape and bottom
