@@ -603,7 +603,7 @@ def _fixed_result32(k_u, k, c, mask, cp):
 
 
 @inner_inline
-def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, screen, rows):
+def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, screen):
     """The report's cases of one block element, branch-free, seven booleans: inexact, overflow
     (the element saturates: also saturated), underflow, flushed_to_zero, subnormal, invalid,
     nan_in (``numfmt.report.FLAGS``' first eight, saturated left out). v the input (float32),
@@ -617,7 +617,7 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
     ``checked`` False (a constant): the scale is known not to be NaN (then neither is v).
     ``screen`` not None (power-of-two scales, checked False): inexact, overflow and, in
     underflow's place, whether v is nonzero with |y| below the smallest normal, the only
-    cases where none is (``_screened_pass32``). ``rows``: ``_pass32``'s (lim[4])."""
+    cases where none is (``_screened_pass32``)."""
     valid = (s_in == s_in) if checked else True
     ar = U32(r & U32(0x7FFFFFFF))
     ne_x = o != v
@@ -706,7 +706,7 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                     outs[t] = o
             if tally is None:
                 continue
-            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim)
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim[:4])     # (lim[4]: the rows, above)
             if xs.ndim == 2 and blocks is None:     # per place t of the rows: no reduction per row
                 acc = tally[2]
                 acc[0, t] = U32(acc[0, t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
@@ -893,7 +893,7 @@ def _add7(n, f):
 def _flags32(v, s_in, s_out, zk, p, cp, element, scaled, lim):
     """The ``numfmt.report.FLAGS`` bits of one element (zk its random bits, ``_word32``)."""
     y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled)
-    f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim)
+    f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim[:4])
     m = 0
     for j in range(7):
         m |= CASE_BITS[j] if f[j] else 0
