@@ -284,7 +284,8 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             normal = q.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
             lim32 = (q.max_bits, normal if q.invalid else kern.NEVER32, normal, normal, normal)
             saturated, invalid = _overflow_kind(q.ovf0, q.max_bits)
-            derive = (saturated, np.int64(q.invalid), invalid, np.int64(0))
+            derive = kern.UnsignedCounts(saturated, invalid, None, None) if q.invalid else \
+                (saturated, np.int64(0), invalid, np.int64(0))
             if sr is None:
                 counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat),
                                                   floating.fast_lanes(out), *p, derive, lim32, cp, pass_start=True)))

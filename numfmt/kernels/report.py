@@ -26,6 +26,7 @@ in range) count those by the inexact test alone and visit the others by index; a
 one with many others counts every element in one pass.
 """
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -916,6 +917,111 @@ def _derive(n, k):
     return ne, ovf, ovf * sat + (und - flu) * tiny_sat, und, flu, sub * has_sub, ovf * inv, np.int64(0)
 
 
+class UnsignedCounts(NamedTuple):
+    """The k of ``_derive`` for an unsigned format without a zero (e8m0: ``Pow2Params.invalid``),
+    whose lean counts are ``_lean_unsigned32``'s: sat and inv int64 0 / 1; the thresholds
+    uint32 (``pow2_bounds``), or None (stochastic rounding: the element's unbounded rounding
+    r decides)."""
+    sat: np.int64       # an overflow's result is the largest value
+    inv: np.int64       # ... or NaN
+    ovf_from: object    # the input bits from which the unbounded rounding overflows
+    tiny_from: object   # ... below which it is tiny
+
+
+@inner_inline
+def _lean_unsigned32(b, o, r, lim32, k):
+    """``_lean32`` of a cast to an unsigned format without a zero (k: ``UnsignedCounts``): an
+    input at or below +0 as int32 (a negative, -0 too, or a zero; NaN and Inf are special)
+    is invalid, counted in flushed's place (nothing flushes to a zero that is not there)
+    and not as inexact; no result is subnormal; overflow and tininess by k's thresholds on b
+    where it has them (then r is not computed). Four compares where ``_lean32`` took six and
+    a second pass for the invalid inputs."""
+    ne = (o != b) & (I32(b) > I32(0))
+    ovf, tiny = _over_tiny32(b, r, lim32, k.ovf_from, k.tiny_from)
+    return ne, ovf, ne & tiny, I32(b) <= I32(0), False, I32(U32(b & MAG32)) >= I32(INF32)
+
+
+@inner_inline
+def _over_tiny32(b, r, lim32, ovf_from, tiny_from):
+    """(overflow, tiny) of a finite element of ``_lean_unsigned32``: by the thresholds on its
+    bits b, or (None) by its unbounded rounding r and lim32's largest value and tininess bits."""
+    if ovf_from is None:
+        return I32(r) > I32(lim32[0]), I32(r) < I32(lim32[2])
+    return I32(b) >= I32(ovf_from), I32(b) < I32(tiny_from)
+
+
+@inner_inline
+def _derive_unsigned(n, k):
+    """``_derive`` of ``_lean_unsigned32``'s counts n (n[3]: the invalid inputs) for k, an
+    ``UnsignedCounts``: an underflow's result is the smallest value (saturated)."""
+    ne, ovf, und, inv = np.int64(n[0]), np.int64(n[1]), np.int64(n[2]), np.int64(n[3])
+    return ne, ovf, ovf * k.sat + und, und, np.int64(0), np.int64(0), ovf * k.inv + inv, np.int64(0)
+
+
+@inner_inline
+def _bounded(k, q, m):
+    """The ``UnsignedCounts`` k with the thresholds of ``pow2_unbounded32`` in the mode m: r is
+    monotone in the bits b >= 0, so it overflows iff b >= the first b whose r lies above the
+    largest value, and is tiny iff b lies below the first whose r is 2**emin or more."""
+    tiny_from = _first_over32(U32(q.normal_bits - U32(1)), q, m)
+    return UnsignedCounts(k.sat, k.inv, _first_over32(q.max_bits, q, m), tiny_from)
+
+
+@inner_inline
+def _first_over32(limit, q, m):
+    """The least bits b in [0, Inf's] whose ``pow2_unbounded32`` lies above limit (a bisection:
+    r is monotone there, and Inf's lies above every finite limit)."""
+    lo, hi = U32(0), INF32
+    while lo < hi:
+        mid = U32(U32(lo + hi) >> U32(1))
+        if pow2_unbounded32(mid, q, m) > limit:
+            hi = mid
+        else:
+            lo = U32(mid + U32(1))
+    return lo
+
+
+def lean_of(b, o, r, lim32, k):
+    """``_tile32``'s lean counts of an element for the counting rule k: ``_lean_unsigned32``
+    where k is ``UnsignedCounts``, else ``_lean32``."""
+    return _lean_unsigned32(b, o, r, lim32, k) if isinstance(k, UnsignedCounts) else _lean32(b, o, r, lim32)
+
+
+def derive_of(n, k):
+    """``_derive`` of ``lean_of``'s counts n for k (``_derive_unsigned`` where k is
+    ``UnsignedCounts``)."""
+    return (_derive_unsigned if isinstance(k, UnsignedCounts) else _derive)(n, k)
+
+
+def pow2_bounds(k, q, m):
+    """k with the thresholds of the deterministic mode m (q: ``Pow2Params``) where k is
+    ``UnsignedCounts`` (``_bounded``), else k."""
+    return _bounded(k, q, m) if isinstance(k, UnsignedCounts) else k
+
+
+def _unsigned_rule(k) -> bool:
+    """Whether the Numba type k is an ``UnsignedCounts``'."""
+    return isinstance(k, nb.types.BaseNamedTuple) and k.instance_class is UnsignedCounts
+
+
+@nb.extending.overload(lean_of, inline="always")
+def _lean_of_for(b, o, r, lim32, k):
+    if _unsigned_rule(k):
+        return lambda b, o, r, lim32, k: _lean_unsigned32(b, o, r, lim32, k)
+    return lambda b, o, r, lim32, k: _lean32(b, o, r, lim32)
+
+
+@nb.extending.overload(derive_of, inline="always")
+def _derive_of_for(n, k):
+    rule = _derive_unsigned if _unsigned_rule(k) else _derive
+    return lambda n, k: rule(n, k)
+
+
+@nb.extending.overload(pow2_bounds, inline="always")
+def _pow2_bounds_for(k, q, m):
+    return (lambda k, q, m: _bounded(k, q, m)) if _unsigned_rule(k) else (lambda k, q, m: k)
+
+
 @inner_inline
 def _add_lean(m, f, special):
     """m plus an element's ``_lean32`` counts f (f[5] aside) and ``special``: six uint32
@@ -954,17 +1060,17 @@ def _tile32(c, xs, outs, start, lim32, k, step, fix, args, codes, of_input, of_v
             ob[i] = o
             if of_input is not None:
                 cb[i] = of_input(xb[i], start + lo + i, *args)
-            m = _add_lean(m, _lean32(U32(xb[i]), o, r, lim32), special)
+            m = _add_lean(m, lean_of(U32(xb[i]), o, r, lim32, k), special)
         marked |= U64(m[5] != before) << U64(j)
     n0, n1, n2, n3, n4, n5 = _lean_counts(m)
     counts = zeros(8, np.int64)
-    add_counts(counts, _derive((n0, n1, n2, n3, n4), k), ONE)
+    add_counts(counts, derive_of((n0, n1, n2, n3, n4), k), ONE)
     for j, lo in enumerate(range(0, xs.size if n5 else 0, SCAN_BLOCK)):
         for i in range(lo, minimum(lo + SCAN_BLOCK, xs.size) if (marked >> U64(j)) & U64(1) else lo):
             o, r, special = step(xs[i], start + i, *args)
             if special:
-                f = _lean32(U32(xs[i]), o, r, lim32)
-                add_counts(counts, _derive((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
+                f = lean_of(U32(xs[i]), o, r, lim32, k)
+                add_counts(counts, derive_of((U32(f[0]), U32(f[1]), U32(f[2]), U32(f[3]), U32(f[4])), k), -ONE)
                 o = fix(xs[i], start + i, o, *args)
                 outs[i] = o
                 if of_input is not None:
@@ -1204,25 +1310,12 @@ def _pow2_step(b, index, q, m):
 
 
 @inner_inline
-def _pow2_tile32(c, xs, outs, start, lim32, k, q, step, args):
+def _pow2_tile32(c, xs, outs, start, lim32, k, step, args):
     """``_tile32`` of ``step`` (``_pow2_step``, ``_pow2_seeded_step``, ``_pow2_given_step``;
-    args its own), then, for an unsigned format without a zero (q.invalid), its finite
-    invalid inputs (negatives, zeros: the step gives NaN) moved from inexact (``_lean32``
-    counted o != b of the nonzero ones; nothing else: their unbounded rounding is 2**emin) to
-    invalid, counted in a pass of their own over the tile."""
-    counts = _tile32(c, xs, outs, start, lim32, k, step, _own_result, args, None, None, None)
-    if q.invalid:
-        wide_vectors()
-        nonzero = invalid = U32(0)
-        for i in range(xs.size):
-            b = xs[i]
-            a = U32(b & MAG32)
-            bad = pow2_invalid(b, a, q) & (a < INF32)
-            invalid, nonzero = tick(invalid, bad), tick(nonzero, bad & (a != U32(0)))
-        for at, d in ((0, -np.int64(ticks(nonzero))), (6, np.int64(ticks(invalid)))):
-            counts[at] += d
-            c[at] += d
-    return counts
+    args its own), whose specials give their own results. For an unsigned format without a
+    zero (q.invalid) k is ``UnsignedCounts``: the lean counts take its finite invalid inputs
+    (negatives, zeros: the step gives NaN) as invalid, not as inexact (``_lean_unsigned32``)."""
+    return _tile32(c, xs, outs, start, lim32, k, step, _own_result, args, None, None, None)
 
 
 @inner_inline
@@ -1270,7 +1363,7 @@ def _pow2_drawn_tile32(c, xs, outs, start, buf, tops, lim32, k, args):
     element before, as the plain cast draws one per pair)."""
     q, lift, tiny, seed, _, sr_bits = args
     drawn = draw_tops(buf, tops, seed, start, xs.size, sr_bits)[0]
-    return _pow2_tile32(c, xs, outs, start, lim32, k, q, _pow2_drawn_step, (q, lift, tiny, drawn, start))
+    return _pow2_tile32(c, xs, outs, start, lim32, k, _pow2_drawn_step, (q, lift, tiny, drawn, start))
 
 
 @inner_inline
@@ -1283,11 +1376,14 @@ def _pow2_given_step(b, index, q, lift, tiny, rand, shift):
 def count_pow2_32(x_bits, out, start, q, m, key, k, lim32, cp):
     """``floating.round_pow2_32`` (uint32 bits in and out; q, m, key: ``casts.floating.
     pow2_32_params``') counting as it goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``,
-    of q.ovf0: the overflow results of both signs have one magnitude there; lim32 as
-    ``_cases32``): the counts and first indices. With cp (a ``Code32``, else None) out is the
-    codes (``pow2_code32``)."""
+    of q.ovf0: the overflow results of both signs have one magnitude there, or an
+    ``UnsignedCounts``, whose thresholds it sets, ``pow2_bounds``; lim32 as ``_cases32``): the
+    counts and first indices. With cp (a ``Code32``, else None) out is the codes
+    (``pow2_code32``). e8m0, 1M standard normal float32, 1 thread, CPU time, nearest even:
+    report=True 0.76 -> 0.58 ms (the lean counts of ``UnsignedCounts``), the plain cast 0.36 ms."""
     args = (q, constant_mode(m, key))
-    return _count32(x_bits, out, start, lim32, _pow2_step, args, _pow2_tile32, (lim32, k, q, _pow2_step, args),
+    bounded = pow2_bounds(k, q, args[1])
+    return _count32(x_bits, out, start, lim32, _pow2_step, args, _pow2_tile32, (lim32, bounded, _pow2_step, args),
                     pow2_code32, q, cp, CODE_TILE)
 
 
@@ -1308,7 +1404,7 @@ def count_pow2_sr32(x_bits, out, start, rand, seed, q, lift, tiny, sr_bits, k, l
     check_given_bits(rand, start + x_bits.size)
     args = (q, lift, tiny, rand, U32(32 - sr_bits))
     return _count32(x_bits, out, start, lim32, _pow2_given_step, args, _pow2_tile32,
-                    (lim32, k, q, _pow2_given_step, args), pow2_code32, q, cp, CAST_TILE)
+                    (lim32, k, _pow2_given_step, args), pow2_code32, q, cp, CAST_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
