@@ -146,7 +146,7 @@ def draw_tops(buf, tops, seed, first, count, k):
 def drawn_bits(buf, words, off, j, k):
     """The k random bits of element j of a block drawn by ``draw_words``, as int64 (a select,
     not a branch, on k: a branch would have LLVM compile the caller's loop twice)."""
-    return lane(where(k <= 32, u64(words[off + j]) >> u64((32 - k) & 31), buf[j] >> u64((64 - k) & 63)))
+    return lane(where(k <= 32, u64(words[u64(off + j)]) >> u64((32 - k) & 31), buf[u64(j)] >> u64((64 - k) & 63)))
 
 
 @nb.njit(inline="always")

@@ -90,12 +90,16 @@ def test_stochastic_counts_of_dense_bands(name, dtype):
     float32 x (of sr_rule "add" or more than 32 bits, which the fast kernels leave) by
     ``round_count``'s ``_dense_band``, which rounds the whole block again. x crowds the bands
     under the smallest normal and over the largest value, of both signs, beside ordinary
-    blocks and a few NaNs and Infs (e4m3 under overflow "ieee": overflows give NaN)."""
+    blocks, the bands' ends and the numbers next to them (``above``, the grid point over the
+    largest value, overflows; it lies outside the band) and a few NaNs and Infs (e4m3 under
+    overflow "ieee": overflows give NaN)."""
     fmt = nf.format(name)
     rng = np.random.default_rng(4)
     normal, top = float(fmt.info.smallest_normal), float(fmt.info.max)
+    above = top + 2.0 ** (np.floor(np.log2(top)) - fmt.man_bits)
+    ends = [v for e in (normal, top, above) for v in (e, np.nextafter(e, 0.0), np.nextafter(e, np.inf))]
     x = np.concatenate([rng.uniform(0.5 * normal, normal, 3000), rng.uniform(top, 1.25 * top, 3000),
-                        rng.standard_normal(3000)])
+                        rng.standard_normal(3000), np.repeat(ends, 20)])
     x *= rng.choice([-1.0, 1.0], x.size)
     x[rng.integers(0, x.size, 4)] = [np.inf, -np.inf, np.nan, 0.0]
     x = x.astype(dtype)

@@ -240,11 +240,21 @@ def overflow_derive(ovf0, ovf1, max_bits) -> tuple:
     return (sat0, np.int64(0), inv0, np.int64(1)), (sat1 - sat0, inv1 - inv0)
 
 
-def _overflow_kind(bits, max_bits) -> tuple:
-    """(saturated, invalid) of an overflow whose result is the float32 bits ``bits``: the
-    largest value (max_bits), or NaN (int64 0 / 1; Inf is neither)."""
-    mag = int(bits) & 0x7FFFFFFF
-    return np.int64(mag == int(max_bits)), np.int64(mag > 0x7F800000)
+def _overflow_kind(bits, max_bits, dom64: bool = False) -> tuple:
+    """(saturated, invalid) of an overflow whose result is the float32 (dom64: float64) bits
+    ``bits``: the largest value (max_bits), or NaN (int64 0 / 1; Inf is neither)."""
+    mag, inf = (int(bits) & 0x7FFFFFFFFFFFFFFF, 0x7FF0000000000000) if dom64 else (int(bits) & 0x7FFFFFFF, 0x7F800000)
+    return np.int64(mag == int(max_bits)), np.int64(mag > inf)
+
+
+@functools.lru_cache(maxsize=None)
+def sr64_derive(p) -> tuple:
+    """``kernels.report._derive``'s k of a float64 stochastic cast by ``round_count_sr64`` (p:
+    its ``FloatParams``): an overflow gives p.ovf0 or p.ovf1, of one magnitude (stochastic
+    rounding overflows alike in both directions): the largest value, NaN or Inf."""
+    assert (int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFFFFFFFFFF == 0, "float64 overflow results differ by sign"
+    saturated, invalid = _overflow_kind(p.ovf0, p.max_bits, dom64=True)
+    return saturated, np.int64(0), invalid, np.int64(1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -284,7 +294,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             normal = q.normal_bits      # (no subnormals; without a zero the smallest value is 2**emin)
             lim32 = (q.max_bits, normal if q.invalid else kern.NEVER32, normal, normal, normal)
             saturated, invalid = _overflow_kind(q.ovf0, q.max_bits)
-            derive = kern.UnsignedCounts(saturated, invalid, None, None) if q.invalid else \
+            derive = kern.UnsignedCounts(saturated, invalid, *kern.UNSIGNED_SR) if q.invalid else \
                 (saturated, np.int64(0), invalid, np.int64(0))
             if sr is None:
                 counts.append(combine(run_chunked(kern.count_pow2_32, floating.fast_lanes(flat),
@@ -312,8 +322,10 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         if dom64 and sr is not None and bands is not None:      # rounded and counted in one loop
+            assert ft[0] == ft[1] and ft[2] == ft[3], "stochastic thresholds differ by sign"
             chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands,
-                                 unbounded_params(fmt, mode), sru, ft, _limits(fmt), pass_start=True, offset=start)
+                                 unbounded_params(fmt, mode), sru, ft, _limits(fmt), sr64_derive(p), pass_start=True,
+                                 offset=start)
         elif (sr is not None and cp is None and not dom64 and not isinstance(p, float_kernels.FloatParams)
               and rand.size == 0 and k <= 32):      # (p: a format of float32's exponent field; k its bits)
             def common_first(lo, hi):       # the common tiles by a kernel of their own, the rest by round_count

@@ -766,17 +766,17 @@ def round_count_common_sr32(x, y, start, seed, p, k, normal, maxv):
 
 
 @kernel(cache=True, nogil=True)
-def round_count_sr64(x, y, start, rand, seed, p, sr, bands, pu, sru, ft, lim):
+def round_count_sr64(x, y, start, rand, seed, p, sr, bands, pu, sru, ft, lim, k):
     """``round_count`` of a float64 x under stochastic rounding with bands (not None; the
-    arguments of ``round_count`` less stochastic and nans), rounded and counted block by block
-    of DRAW_BLOCK elements while the block and its random bits are in L1 (``_sr64_tile``),
-    where ``round_count`` rounds a tile by ``round_sr64`` and counts it in passes of its own,
-    drawing the random bits of band elements again; the same counts and first indices
-    (``_tile_firsts``). 1M standard normal float64, seed 1, 32 random bits, 1 thread, CPU
-    time, report=True over the plain call (4.0-4.7 ms): e4m3 1.49x -> 1.37x, binary16 1.57x
-    -> 1.44x, e2m1 1.74x -> 1.50x, e3m2 1.75x -> 1.49x. (One loop that rounds and counts each
-    element was slower than both: e4m3 1.8x, its counts held in registers the rounding
-    needs.)"""
+    arguments of ``round_count`` less stochastic and nans; k the ``_derive`` constants of
+    the format's overflow result), rounded and counted block by block of DRAW_BLOCK elements
+    while the block and its random bits are in L1 (``_sr64_tile``), where ``round_count``
+    rounds a tile by ``round_sr64`` and counts it in passes of its own, drawing the random
+    bits of band elements again; the same counts and first indices (``_tile_firsts``). 1M
+    standard normal float64, seed 1, 32 random bits, 1 thread, CPU time, report=True over
+    the plain call (4.0-4.7 ms): e4m3 1.49x -> 1.37x, binary16 1.57x -> 1.44x, e2m1 1.74x
+    -> 1.50x, e3m2 1.75x -> 1.49x. (One loop that rounds and counts each element was slower
+    than both: e4m3 1.8x, its counts held in registers the rounding needs.)"""
     c = _new_counts()
     tile = zeros(NFLAGS, np.int64)
     seen = np.int64(0)
@@ -784,72 +784,91 @@ def round_count_sr64(x, y, start, rand, seed, p, sr, bands, pu, sru, ft, lim):
     for a in range(0, x.size, CAST_TILE):
         xs, ys = x[a:a + CAST_TILE], y[a:a + CAST_TILE]
         _sr64_tile(tile, view_as(xs, np.int64), view_as(ys, np.int64), start + a, rand, seed, p, sr, bands, pu[0],
-                   sru[1], ft, buf)
+                   sru[1], ft, buf, k)
         seen = _tile_firsts(c, tile, xs, ys, start + a, seen, rand, seed, bands, pu, sru, STOCHASTIC, ft, lim)
     return c
 
 
 @inner_inline
-def _sr64_tile(tile, x_bits, y_bits, start, rand, seed, p, sr, bands, m, rule, ft, buf):
+def _sr64_tile(tile, x_bits, y_bits, start, rand, seed, p, sr, bands, m, rule, ft, buf, k):
     """Round the tile x_bits into y_bits (float64 bits) as ``round_sr64`` does (the same
     random bits: drawn by blocks of DRAW_BLOCK where rand is empty, else rand[start + i]) and
     set tile[:NFLAGS] to its counts, block by block while its random bits are at hand: the
-    cases of ``_cast_cases`` (``_sr64_cases``), and where the block has elements in a band
-    that rounds, what their rounding with an unbounded exponent range changes
-    (``_sr64_band``)."""
+    lean counts of ``_sr64_lean`` (``_sr64_cases``), and where the block has elements in a
+    band that rounds, what their rounding with an unbounded exponent range adds
+    (``_sr64_band``); then the counts derived from them (``_derive``, k) and, in a tile with
+    non-finite inputs, theirs taken from ``_cast_cases``."""
     z = count_zero(x_bits)
-    n = (z, z, z, z, z, z, z, z)
-    k = sr[0]
+    n = (z, z, z, z, z, z)
+    bits = sr[0]
     words = view_as(buf, np.uint32)
     for lo in range(0, x_bits.size, DRAW_BLOCK):
         xs, ys = x_bits[lo:lo + DRAW_BLOCK], y_bits[lo:lo + DRAW_BLOCK]
         if rand.size == 0:      # (two loops, as round_sr64's: see floating._stochastic_loop)
-            off = draw_words(buf, seed, start + lo, xs.size, k)
+            off = draw_words(buf, seed, start + lo, xs.size, bits)
             for j in range(xs.size):
-                ys[j] = round_one(xs[j], p, VALUE, DOM64, STOCHASTIC, drawn_bits(buf, words, off, j, k), sr)
+                ys[j] = round_one(xs[j], p, VALUE, DOM64, STOCHASTIC, drawn_bits(buf, words, off, j, bits), sr)
             n, banded = _sr64_cases(n, xs, ys, bands, ft)
             if banded:
-                n = _sr64_band(n, xs, ys, buf, words, off, None, bands, m, k, rule, ft[4])
+                n = _sr64_band(n, xs, ys, buf, words, off, None, bands, m, bits, rule)
         else:
             given = rand[start + lo:start + lo + xs.size]
             for j in range(xs.size):
                 ys[j] = round_one(xs[j], p, VALUE, DOM64, STOCHASTIC, given[j], sr)
             n, banded = _sr64_cases(n, xs, ys, bands, ft)
             if banded:
-                n = _sr64_band(n, xs, ys, buf, words, 0, given, bands, m, k, rule, ft[4])
-    for f in range(8):
-        tile[f] = ticks(n[f])
-    tile[8] = 0
+                n = _sr64_band(n, xs, ys, buf, words, 0, given, bands, m, bits, rule)
+    tile[:] = 0
+    add_counts(tile, _derive((ticks(n[0]), ticks(n[1]), ticks(n[2]), ticks(n[3]), ticks(n[4])), k), ONE)
+    for i in range(x_bits.size if ticks(n[5]) else 0):
+        xi, yi = bits_as(x_bits[i], np.float64), bits_as(y_bits[i], np.float64)
+        if not abs(xi) < np.inf:
+            f = _sr64_lean(xi, yi, ft)
+            add_counts(tile, _derive((f[0], f[1], f[2], f[3], f[4]), k), -ONE)
+            add_counts(tile, _cast_cases(xi, yi, ft), ONE)
+
+
+@inner_inline
+def _sr64_lean(xi, yi, ft):
+    """The lean counts of a stochastic float64 cast's element x -> y (``_lean32``'s: inexact,
+    overflow, underflow, flushed, subnormal, x not finite), a compare or two each, from
+    thresholds on |x| that stochastic rounding makes one for both signs (ft: ``_cast_cases``';
+    an element in a band is neither tiny nor overflowing here, ``_sr64_band`` counts it). For
+    a finite x, ``_derive`` of them gives ``_cast_cases``: x -> y changed iff x != y, which
+    also makes x nonzero (a zero rounds to a zero, of either sign)."""
+    ax = abs(xi)
+    ne = xi != yi
+    return ne, ax >= ft[2], ne & (ax < ft[0]), ne & (yi == 0), (yi != 0) & (abs(yi) < ft[6]), not ax < np.inf
 
 
 @inner_inline
 def _sr64_cases(n, x_bits, y_bits, bands, ft):
-    """(n plus the ``tick`` counts of ``_cast_cases`` over a block, whether one of its elements
+    """(n plus the ``tick`` counts of ``_sr64_lean`` over a block, whether one of its elements
     is in a band that rounds), in a loop that vectorizes (n int64: ``count_zero``)."""
-    c0, c1, c2, c3, c4, c5, c6, c7 = n
+    c0, c1, c2, c3, c4, c5 = n
     banded = count_zero(x_bits)
     for j in range(x_bits.size):
         xj = bits_as(x_bits[j], np.float64)
-        f = _cast_cases(xj, bits_as(y_bits[j], np.float64), ft)
-        c0, c1, c2, c3 = tick(c0, f[0]), tick(c1, f[1]), tick(c2, f[2]), tick(c3, f[3])
-        c4, c5, c6, c7 = tick(c4, f[4]), tick(c5, f[5]), tick(c6, f[6]), tick(c7, f[7])
+        f = _sr64_lean(xj, bits_as(y_bits[j], np.float64), ft)
+        c0, c1, c2, c3, c4, c5 = tick(c0, f[0]), tick(c1, f[1]), tick(c2, f[2]), tick(c3, f[3]), tick(c4, f[4]), \
+            tick(c5, f[5])
         banded = tick(banded, _in_band(xj, bands))
-    return (c0, c1, c2, c3, c4, c5, c6, c7), banded != 0
+    return (c0, c1, c2, c3, c4, c5), banded != 0
 
 
 @inner_inline
-def _sr64_band(n, x_bits, y_bits, buf, words, off, given, bands, m, k, rule, maxv):
+def _sr64_band(n, x_bits, y_bits, buf, words, off, given, bands, m, k, rule):
     """n plus what the rounding with an unbounded exponent range of a block's elements in a
-    band that rounds changes of ``_cast_cases``' counts, which count them as neither tiny nor
-    overflowing: their overflow, saturation and underflow (``_band_cases``, as ``_dense_band``;
-    the random bits drawn_bits(buf, words, off, j, k), or given[j] where given is not None)."""
-    ovf = saturated = underflow = count_zero(x_bits)
+    band that rounds adds to ``_sr64_lean``'s counts, which count them as neither tiny nor
+    overflowing: their overflows and underflows (``_band_cases``, as ``_dense_band``; the
+    random bits drawn_bits(buf, words, off, j, k), or given[j] where given is not None)."""
+    ovf = underflow = count_zero(x_bits)
     for j in range(x_bits.size):
         rnd = drawn_bits(buf, words, off, j, k) if given is None else given[j]
-        over, sat, tiny = _band_cases(bits_as(x_bits[j], np.float64), bits_as(y_bits[j], np.float64), rnd, bands, m,
-                                      k, rule, maxv)
-        ovf, saturated, underflow = tick(ovf, over), tick(saturated, sat), tick(underflow, tiny)
-    return n[0], n[1] + ovf, n[2] + saturated, n[3] + underflow, n[4], n[5], n[6], n[7]
+        over, _, tiny = _band_cases(bits_as(x_bits[j], np.float64), bits_as(y_bits[j], np.float64), rnd, bands, m,
+                                    k, rule, np.float64(0))      # (its saturated unused: _derive gives it)
+        ovf, underflow = tick(ovf, over), tick(underflow, tiny)
+    return n[0], n[1] + ovf, n[2] + underflow, n[3], n[4], n[5]
 
 
 # ----- float32 casts that round and count in one pass over uint32 lanes
@@ -920,34 +939,29 @@ def _derive(n, k):
 class UnsignedCounts(NamedTuple):
     """The k of ``_derive`` for an unsigned format without a zero (e8m0: ``Pow2Params.invalid``),
     whose lean counts are ``_lean_unsigned32``'s: sat and inv int64 0 / 1; the thresholds
-    uint32 (``pow2_bounds``), or None (stochastic rounding: the element's unbounded rounding
-    r decides)."""
+    on the input bits, uint32: set by ``pow2_bounds`` in the deterministic modes; under
+    stochastic rounding ``UNSIGNED_SR``'s, which take no element (the step makes every
+    element that may overflow or be tiny a special one, ``_pow2_sr_result``)."""
     sat: np.int64       # an overflow's result is the largest value
     inv: np.int64       # ... or NaN
-    ovf_from: object    # the input bits from which the unbounded rounding overflows
-    tiny_from: object   # ... below which it is tiny
+    ovf_from: np.uint32     # the input bits from which the unbounded rounding overflows
+    tiny_from: np.uint32    # ... below which it is tiny
+
+
+UNSIGNED_SR = (U32(0x7FFFFFFF), U32(0))     # ``UnsignedCounts``' thresholds under stochastic rounding: none
 
 
 @inner_inline
 def _lean_unsigned32(b, o, r, lim32, k):
-    """``_lean32`` of a cast to an unsigned format without a zero (k: ``UnsignedCounts``): an
-    input at or below +0 as int32 (a negative, -0 too, or a zero; NaN and Inf are special)
-    is invalid, counted in flushed's place (nothing flushes to a zero that is not there)
-    and not as inexact; no result is subnormal; overflow and tininess by k's thresholds on b
-    where it has them (then r is not computed). Four compares where ``_lean32`` took six and
-    a second pass for the invalid inputs."""
+    """``_lean32`` of a cast to an unsigned format without a zero (k: ``UnsignedCounts``; r and
+    lim32 unused): an input at or below +0 as int32 (a negative, -0 too, or a zero; NaN and
+    Inf are special) is invalid, counted in flushed's place (nothing flushes to a zero that is
+    not there) and not as inexact; no result is subnormal; overflow and tininess by k's
+    thresholds on b. Four compares where ``_lean32`` took six and a second pass for the
+    invalid inputs, and no unbounded rounding."""
     ne = (o != b) & (I32(b) > I32(0))
-    ovf, tiny = _over_tiny32(b, r, lim32, k.ovf_from, k.tiny_from)
-    return ne, ovf, ne & tiny, I32(b) <= I32(0), False, I32(U32(b & MAG32)) >= I32(INF32)
-
-
-@inner_inline
-def _over_tiny32(b, r, lim32, ovf_from, tiny_from):
-    """(overflow, tiny) of a finite element of ``_lean_unsigned32``: by the thresholds on its
-    bits b, or (None) by its unbounded rounding r and lim32's largest value and tininess bits."""
-    if ovf_from is None:
-        return I32(r) > I32(lim32[0]), I32(r) < I32(lim32[2])
-    return I32(b) >= I32(ovf_from), I32(b) < I32(tiny_from)
+    return ne, I32(b) >= I32(k.ovf_from), ne & (I32(b) < I32(k.tiny_from)), I32(b) <= I32(0), False, \
+        I32(U32(b & MAG32)) >= I32(INF32)
 
 
 @inner_inline
@@ -1336,9 +1350,14 @@ def _pow2_sr_unbounded(b, zk, q, tiny):
 
 @inner_inline
 def _pow2_sr_result(b, zk, q, lift, tiny):
-    """(``pow2_sr_one``, ``_pow2_sr_unbounded``, b not finite): a stochastic step of
-    ``count_pow2_sr32``."""
-    return pow2_sr_one(b, zk, q, lift), _pow2_sr_unbounded(b, zk, q, tiny), U32(b & MAG32) >= INF32
+    """(``pow2_sr_one``, ``_pow2_sr_unbounded``, special): a stochastic step of
+    ``count_pow2_sr32``. Special: b is not finite, or its rounding may overflow (|b| above
+    the largest value) or be tiny (0 < |b| < 2**emin): ``_tile32`` counts such an element by
+    ``_cases32``, from its unbounded rounding, and the vector pass takes none of it
+    (``_lean_unsigned32``'s thresholds are ``UNSIGNED_SR``'s)."""
+    a = U32(b & MAG32)
+    special = (I32(a) > I32(q.max_bits)) | (U32(a - U32(1)) < U32(q.normal_bits - U32(1)))
+    return pow2_sr_one(b, zk, q, lift), _pow2_sr_unbounded(b, zk, q, tiny), special
 
 
 @inner_inline
