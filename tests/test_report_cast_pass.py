@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 import numfmt as nf
 from numfmt.casts import report as cast_report
 from numfmt.formats.floating import FloatFormat
+from numfmt.kernels import report as report_kernels
+from numfmt.random import DRAW_BLOCK
 from numfmt.rounding import rounding_mode
 from numfmt.stochastic import stochastic_args
 from numfmt.testing import formats, rounding_cases
@@ -81,12 +83,14 @@ def test_float64_counts_through_float32_stand_ins(man_bits, mode):
     _check(x, fmt, mode, "ieee")
 
 
-@pytest.mark.parametrize("name", ["e2m1", "e3m2", "binary16", "e4m3"])
+@pytest.mark.parametrize("name", ["e2m1", "e3m2", "binary16", "e4m3", "e8m0"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_stochastic_counts_of_dense_bands(name, dtype):
     """Blocks with many elements in a band that rounds count as the counting pass after the
     cast does: float64 x in ``kernels.report.round_count_sr64``'s loop over the block just
-    rounded (``_sr64_band``), with seeded or given random bits, either rule, up to 40 bits;
+    rounded (``_sr64_band``; e8m0, unsigned without a zero, by ``UnsignedCounts``' lean
+    counts: its negatives and zeros are invalid, and so in neither band), with seeded or
+    given random bits, either rule, up to 40 bits;
     float32 x (of sr_rule "add" or more than 32 bits, which the fast kernels leave) by
     ``round_count``'s ``_dense_band``, which rounds the whole block again. x crowds the bands
     under the smallest normal and over the largest value, of both signs, beside ordinary
@@ -98,19 +102,25 @@ def test_stochastic_counts_of_dense_bands(name, dtype):
     normal, top = float(fmt.info.smallest_normal), float(fmt.info.max)
     above = top + 2.0 ** (np.floor(np.log2(top)) - fmt.man_bits)
     ends = [v for e in (normal, top, above) for v in (e, np.nextafter(e, 0.0), np.nextafter(e, np.inf))]
-    x = np.concatenate([rng.uniform(0.5 * normal, normal, 3000), rng.uniform(top, 1.25 * top, 3000),
+    # first, blocks of ones (``numfmt.random.DRAW_BLOCK``: ``kernels.report._sr64_block``'s cheap
+    # pass takes a block after a common one), every other one with 100 of one of the ends in it
+    lone = np.ones((2 * len(ends), DRAW_BLOCK))
+    lone[1::2, 50:150] = np.array(ends)[:, None]
+    x = np.concatenate([lone.ravel(), rng.uniform(0.5 * normal, normal, 3000), rng.uniform(top, 1.25 * top, 3000),
                         rng.standard_normal(3000), np.repeat(ends, 20)])
     x *= rng.choice([-1.0, 1.0], x.size)
-    x[rng.integers(0, x.size, 4)] = [np.inf, -np.inf, np.nan, 0.0]
+    x[rng.integers(lone.size, x.size, 4)] = [np.inf, -np.inf, np.nan, 0.0]      # (past the lone blocks)
     x = x.astype(dtype)
     for sr_bits, overflow, rule in ((3, "saturate", "add"), (32, "ieee", "add"), (12, "ieee", "nearest"),
                                     (40, "saturate", "add")):
         if dtype == np.float32 and rule == "nearest":
             continue        # (the fast float32 kernels' cast: tests/test_report.py)
-        _check(x, fmt, "stochastic", overflow, seed=9, sr_bits=sr_bits, sr_rule=rule)
-        if dtype == np.float64:
-            bits = rng.integers(0, 2 ** min(sr_bits, 62), x.size)
-            _check(x, fmt, "stochastic", overflow, sr_bits=sr_bits, sr_rule=rule, random_bits=bits)
+        with mock.patch.object(report_kernels, "round_count_sr64", wraps=report_kernels.round_count_sr64) as spy:
+            _check(x, fmt, "stochastic", overflow, seed=9, sr_bits=sr_bits, sr_rule=rule)
+            if dtype == np.float64:
+                bits = rng.integers(0, 2 ** min(sr_bits, 62), x.size)
+                _check(x, fmt, "stochastic", overflow, sr_bits=sr_bits, sr_rule=rule, random_bits=bits)
+        assert spy.called == (dtype == np.float64)      # (the rounds; encode counts after the cast)
 
 
 @pytest.mark.parametrize("fmt", ["e4m3", "bfloat16", "e2m1"])

@@ -64,7 +64,8 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
                                          operation == "encode_float")
     elif counting and fmt.family == "float" and (fmt.signed and fmt.zero or floating.pow2_32_cast(
             x, fmt, mode, overflow, nan, sr, operation == "encode_float") is not None
-            or floating.pow2_sr32_cast(x, fmt, overflow, nan, sr) is not None):    # counted in the cast's pass
+            or floating.pow2_sr32_cast(x, fmt, overflow, nan, sr) is not None
+            or _counts.sr64_counted(x, fmt, sr)):    # counted in the cast's pass
         out, rep = _counts.round_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")
     elif counting and fmt.family == "posit":
         out, rep = _counts.posit_counted(x, fmt, mode, overflow, nan, sr, operation == "encode_float")

@@ -254,7 +254,16 @@ def sr64_derive(p) -> tuple:
     rounding overflows alike in both directions): the largest value, NaN or Inf."""
     assert (int(p.ovf0) ^ int(p.ovf1)) & 0x7FFFFFFFFFFFFFFF == 0, "float64 overflow results differ by sign"
     saturated, invalid = _overflow_kind(p.ovf0, p.max_bits, dom64=True)
+    if p.unsigned and p.min_bits:       # (no zero: its own lean counts; the uint32 thresholds unused)
+        return kern.UnsignedCounts(saturated, invalid, *kern.UNSIGNED_SR)
     return saturated, np.int64(0), invalid, np.int64(1)
+
+
+def sr64_counted(x: np.ndarray, fmt: FloatFormat, stochastic) -> bool:
+    """Whether ``round_counted`` counts the cast of x to fmt, an unsigned float format without a
+    zero (e8m0), in its pass: float64 x under stochastic rounding (``kernels.report.
+    round_count_sr64`` with ``UnsignedCounts``; its negatives and zeros give NaN)."""
+    return stochastic is not None and x.dtype == np.float64 and not fmt.signed and not fmt.zero and fmt.has_nan
 
 
 @functools.lru_cache(maxsize=None)
@@ -276,7 +285,8 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
     float32 kernels' casts in their own pass, ``kernels.report.count_nearest_added32`` (or
     ``count_nearest32``, see ``adds32``) and ``count_sr_add32``; the others by
     ``kernels.report.round_count``: the plain kernels round tile by tile); fmt signed and
-    with a zero (``kernels.report._cast_tile_counts``). ``want_code``: ``encode_float``'s
+    with a zero (``kernels.report._cast_tile_counts``), or one that ``floating.pow2_32_cast``,
+    ``floating.pow2_sr32_cast`` or ``sr64_counted`` takes. ``want_code``: ``encode_float``'s
     codes, counted where the fast float32 kernels and those of formats with float32's
     exponent field encode (the report None elsewhere: the caller counts after the cast)."""
     counts = []
@@ -322,7 +332,7 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
         if dom64 and sr is not None and bands is not None:      # rounded and counted in one loop
-            assert ft[0] == ft[1] and ft[2] == ft[3], "stochastic thresholds differ by sign"
+            assert ft[0] == ft[1] and ft[2] == ft[3] or not fmt.signed, "stochastic thresholds differ by sign"
             chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands,
                                  unbounded_params(fmt, mode), sru, ft, _limits(fmt), sr64_derive(p), pass_start=True,
                                  offset=start)
