@@ -1410,15 +1410,6 @@ def _pow2_step(b, index, q, m):
 
 
 @inner_inline
-def _pow2_tile32(c, xs, outs, start, lim32, k, step, args):
-    """``_tile32`` of ``step`` (``_pow2_step``, ``_pow2_seeded_step``, ``_pow2_given_step``;
-    args its own), whose specials give their own results. For an unsigned format without a
-    zero (q.invalid) k is ``UnsignedCounts``: the lean counts take its finite invalid inputs
-    (negatives, zeros: the step gives NaN) as invalid, not as inexact (``_lean_unsigned32``)."""
-    return _tile32(c, xs, outs, start, lim32, k, step, _own_result, args, None, None, None)
-
-
-@inner_inline
 def _pow2_sr_unbounded(b, zk, q, tiny):
     """The magnitude of the float32 bits b rounded as ``pow2_sr_one`` rounds it with random
     bits zk and an unbounded exponent range, as far as the report's tininess and overflow go
@@ -1460,7 +1451,7 @@ def _pow2_drawn_step(b, index, q, lift, tiny, drawn, first):
 
 @inner_inline
 def _pow2_drawn_tile32(c, xs, outs, start, buf, tops, lim32, k, args):
-    """``_pow2_tile32`` of a seeded stochastic cast (args = ``_pow2_seeded_step``'s, sr_bits
+    """``_tile32`` of a seeded stochastic cast (args = ``_pow2_seeded_step``'s, sr_bits
     after them): the tile's random bits drawn first, a SplitMix64 output per pair of elements
     (``numfmt.random.draw_tops``; buf and tops its scratch), the same bits as
     ``_pow2_seeded_step`` draws one by one for the scan of first indices. e8m0, 1M standard
@@ -1468,7 +1459,8 @@ def _pow2_drawn_tile32(c, xs, outs, start, buf, tops, lim32, k, args):
     element before, as the plain cast draws one per pair)."""
     q, lift, tiny, seed, _, sr_bits = args
     drawn = draw_tops(buf, tops, seed, start, xs.size, sr_bits)[0]
-    return _pow2_tile32(c, xs, outs, start, lim32, k, _pow2_drawn_step, (q, lift, tiny, drawn, start))
+    return _tile32(c, xs, outs, start, lim32, k, _pow2_drawn_step, _own_result, (q, lift, tiny, drawn, start),
+                   None, None, None)
 
 
 @inner_inline
@@ -1480,7 +1472,7 @@ def _pow2_given_step(b, index, q, lift, tiny, rand, shift):
 @kernel(cache=True, nogil=True)
 def count_pow2_32(x_bits, out, start, q, m, key, k, lim32, cp):
     """``floating.round_pow2_32`` (uint32 bits in and out; q, m, key: ``casts.floating.
-    pow2_32_params``') counting as it goes (``_count32`` by ``_pow2_tile32``; k as ``_derive``,
+    pow2_32_params``') counting as it goes (``_count32`` by ``_tile32``; k as ``_derive``,
     of q.ovf0: the overflow results of both signs have one magnitude there, or an
     ``UnsignedCounts``, whose thresholds it sets, ``pow2_bounds``; lim32 as ``_cases32``): the
     counts and first indices. With cp (a ``Code32``, else None) out is the codes
@@ -1488,7 +1480,8 @@ def count_pow2_32(x_bits, out, start, q, m, key, k, lim32, cp):
     report=True 0.76 -> 0.58 ms (the lean counts of ``UnsignedCounts``), the plain cast 0.36 ms."""
     args = (q, constant_mode(m, key))
     bounded = pow2_bounds(k, q, args[1])
-    return _count32(x_bits, out, start, lim32, _pow2_step, args, _pow2_tile32, (lim32, bounded, _pow2_step, args),
+    return _count32(x_bits, out, start, lim32, _pow2_step, args, _tile32,
+                    (lim32, bounded, _pow2_step, _own_result, args, None, None, None),
                     pow2_code32, q, cp, CODE_TILE)
 
 
@@ -1508,8 +1501,8 @@ def count_pow2_sr32(x_bits, out, start, rand, seed, q, lift, tiny, sr_bits, k, l
                         (buf, tops, lim32, k, args + (sr_bits,)), pow2_code32, q, cp, CAST_TILE)
     check_given_bits(rand, start + x_bits.size)
     args = (q, lift, tiny, rand, U32(32 - sr_bits))
-    return _count32(x_bits, out, start, lim32, _pow2_given_step, args, _pow2_tile32,
-                    (lim32, k, _pow2_given_step, args), pow2_code32, q, cp, CAST_TILE)
+    return _count32(x_bits, out, start, lim32, _pow2_given_step, args, _tile32,
+                    (lim32, k, _pow2_given_step, _own_result, args, None, None, None), pow2_code32, q, cp, CAST_TILE)
 
 
 # ----- nearest_even by one float32 addition: a cheaper twin of ``nearest32_one`` for counting
