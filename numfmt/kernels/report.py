@@ -842,7 +842,7 @@ def _sr64_block(n, dense, xs, ys, rb, bands, m, bits, rule, ft, k):
     elements in a band that rounds, ``_sr64_band`` (rb: the block's random bits). Formats of a
     wide normal range take the cheap pass for nearly every block of standard normal data,
     those of a narrow one (e4m3, e2m1) the full one after a first try."""
-    if not dense and screens(k):
+    if not dense and not unsigned_rule(k):
         ne, common = _sr64_common(xs, ys, bits_as(ft[6], np.int64), bits_as(ft[4], np.int64))
         if common:
             return (n[0] + ne, n[1], n[2], n[3], n[4], n[5]), False
@@ -879,26 +879,17 @@ def _sr64_lean_for(xi, yi, ft, k):
     return lambda xi, yi, ft, k: lean(xi, yi, ft)
 
 
-def screens(k):
-    """Whether ``_sr64_block`` may take its cheap pass for the rule k: not for an
-    ``UnsignedCounts`` k (the pass cannot tell its invalid inputs, negatives and zeros)."""
-    return not isinstance(k, UnsignedCounts)
+def unsigned_rule(k) -> bool:
+    """Whether the counting rule k is an ``UnsignedCounts`` (compiled: a constant of k's type,
+    which LLVM folds): ``_sr64_block`` takes no cheap pass for one (that pass cannot tell its
+    invalid inputs, negatives and zeros), ``_sr64_band`` counts only its inputs x > 0."""
+    return isinstance(k, UnsignedCounts)
 
 
-@nb.extending.overload(screens, inline="always")
-def _screens_for(k):
-    return (lambda k: False) if _unsigned_rule(k) else (lambda k: True)
-
-
-def counted_input(v, k):
-    """Whether the float64 v is an input that the rule k counts as a number: for an
-    ``UnsignedCounts`` k v > 0 (the others are invalid), else every v (True)."""
-    return v > 0 if isinstance(k, UnsignedCounts) else True
-
-
-@nb.extending.overload(counted_input, inline="always")
-def _counted_input_for(v, k):
-    return (lambda v, k: v > 0) if _unsigned_rule(k) else (lambda v, k: True)
+@nb.extending.overload(unsigned_rule, inline="always")
+def _unsigned_rule_for(k):
+    unsigned = _unsigned_rule(k)
+    return lambda k: unsigned
 
 
 @inner_inline
@@ -952,7 +943,7 @@ def _sr64_band(n, x_bits, y_bits, rb, bands, m, bits, rule, k):
         v = bits_as(x_bits[j], np.float64)
         over, _, tiny = _band_cases(v, bits_as(y_bits[j], np.float64), rb[j], bands, m, bits, rule,
                                     np.float64(0))      # (its saturated unused: _derive gives it)
-        valid = counted_input(v, k)
+        valid = (v > 0) | (not unsigned_rule(k))
         ovf, underflow = tick(ovf, over & valid), tick(underflow, tiny & valid)
     return n[0], n[1] + ovf, n[2] + underflow, n[3], n[4], n[5]
 
