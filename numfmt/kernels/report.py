@@ -875,7 +875,7 @@ def sr64_lean(xi, yi, ft, k):
 
 @nb.extending.overload(sr64_lean, inline="always")
 def _sr64_lean_for(xi, yi, ft, k):
-    lean = _sr64_lean_unsigned if _unsigned_rule(k) else _sr64_lean
+    lean = _sr64_lean_unsigned if _unsigned_type(k) else _sr64_lean
     return lambda xi, yi, ft, k: lean(xi, yi, ft)
 
 
@@ -888,7 +888,7 @@ def unsigned_rule(k) -> bool:
 
 @nb.extending.overload(unsigned_rule, inline="always")
 def _unsigned_rule_for(k):
-    unsigned = _unsigned_rule(k)
+    unsigned = _unsigned_type(k)
     return lambda k: unsigned
 
 
@@ -1090,27 +1090,27 @@ def pow2_bounds(k, q, m):
     return _bounded(k, q, m) if isinstance(k, UnsignedCounts) else k
 
 
-def _unsigned_rule(k) -> bool:
+def _unsigned_type(k) -> bool:
     """Whether the Numba type k is an ``UnsignedCounts``'."""
     return isinstance(k, nb.types.BaseNamedTuple) and k.instance_class is UnsignedCounts
 
 
 @nb.extending.overload(lean_of, inline="always")
 def _lean_of_for(b, o, r, lim32, k):
-    if _unsigned_rule(k):
+    if _unsigned_type(k):
         return lambda b, o, r, lim32, k: _lean_unsigned32(b, o, r, lim32, k)
     return lambda b, o, r, lim32, k: _lean32(b, o, r, lim32)
 
 
 @nb.extending.overload(derive_of, inline="always")
 def _derive_of_for(n, k):
-    rule = _derive_unsigned if _unsigned_rule(k) else _derive
+    rule = _derive_unsigned if _unsigned_type(k) else _derive
     return lambda n, k: rule(n, k)
 
 
 @nb.extending.overload(pow2_bounds, inline="always")
 def _pow2_bounds_for(k, q, m):
-    return (lambda k, q, m: _bounded(k, q, m)) if _unsigned_rule(k) else (lambda k, q, m: k)
+    return (lambda k, q, m: _bounded(k, q, m)) if _unsigned_type(k) else (lambda k, q, m: k)
 
 
 @inner_inline
