@@ -85,7 +85,7 @@ def test_pow2_scale_codes_are_the_scale_casts(scale):
     lo, hi = fmt.scale_exp_range
     exps = np.array([*range(lo, hi + 1), block_casts.kern.NAN_EXP], np.int32).reshape(-1, 1)
     codes = block_casts._pow2_codes(exps, fmt.scale)
-    want = floating.encode_float(block_casts._pow2_scales(exps), fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
+    want = floating.encode_float(block_casts.pow2_scales(exps), fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
     assert codes.dtype == want.dtype and np.array_equal(codes, want)
     values = block_casts._pow2_values(codes, fmt)
     np.testing.assert_array_equal(values, floating.decode_float(codes, fmt.scale, np.float64))

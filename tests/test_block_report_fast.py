@@ -41,10 +41,12 @@ def fast_count(fmt) -> bool:
 
 @contextmanager
 def after_cast():
-    """The reference: no fast kernel, so the report is counted after the cast."""
+    """The reference: no fast kernel, and no float64 kernel that counts as it rounds
+    (``casts.block._COUNTED``), so the report is counted after the cast."""
     with mock.patch.object(block_casts, "fast32_element", lambda *args: None), \
             mock.patch.object(block_casts, "int32_element", lambda *args: None), \
-            mock.patch.object(block_casts, "fixed32_element", lambda *args: None):
+            mock.patch.object(block_casts, "fixed32_element", lambda *args: None), \
+            mock.patch.object(block_casts, "_COUNTED", {}):
         yield
 
 
@@ -349,6 +351,30 @@ def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, 
                 np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
 
 
+POW2_CASES = (st.sampled_from([f for f in FORMATS if f.power_of_two]), st.integers(0, 2 ** 32 - 1),
+              st.sampled_from([-1, 0]), st.sampled_from(["stochastic", "nearest_even", "toward_negative", "odd"]),
+              st.sampled_from([3, 32]), st.booleans())
+
+
+@settings(max_examples=4, deadline=None)      # (each example compiles; the slow twin below draws 30)
+@given(*POW2_CASES)
+def test_float64_counted_as_the_float64_kernels_round(fmt, seed, axis, mode, sr_bits, per_block):
+    """float64 x without float32 stand-ins (stochastic rounding; in the deterministic modes
+    turned off here, as for elements of more than 22 bits of precision) is counted as the
+    float64 kernels round (``kernels.report.quantize_pow2_64_counted``,
+    ``quantize_pow2_fixed_counted``): the values, every count and first index, per block too,
+    equal those counted after the cast; encode counts after the cast. Along axis 0, the blocks
+    of a row of blocks are side by side (``_tally_rare`` fixes their NaN scales' elements)."""
+    x = float64_rows(fmt, seed)
+    x[8, -1] = 2.0 ** 200
+    x = np.ascontiguousarray(x.T) if axis == 0 else x
+    kw = dict(rounding=mode, axis=axis, per_block=per_block)
+    kw.update(dict(seed=seed, sr_bits=sr_bits) if mode == "stochastic" else {})
+    with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
+        check(x, fmt, True, calls=(nf.round,), **kw)
+        check(x, fmt, False, calls=(nf.encode,), **kw)
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1),
        st.sampled_from(["nearest_even", "toward_zero", "toward_positive", "odd"]), st.booleans(), st.sampled_from([-1, 0]))
@@ -386,3 +412,5 @@ test_directed_fast_counts_equal_the_reference_wide = slow_twin(
     test_directed_fast_counts_equal_the_reference, settings(max_examples=40, deadline=None), *DIRECTED_CASES)
 test_float64_counted_by_a_float32_stand_in_wide = slow_twin(
     test_float64_counted_by_a_float32_stand_in, settings(max_examples=30, deadline=None), *FLOAT64_CASES)
+test_float64_counted_as_the_float64_kernels_round_wide = slow_twin(
+    test_float64_counted_as_the_float64_kernels_round, settings(max_examples=30, deadline=None), *POW2_CASES)

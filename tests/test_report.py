@@ -3,9 +3,11 @@ reference (Fractions, rounding with an unbounded exponent range) and MPFR's flag
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import threading
 from fractions import Fraction
+from unittest import mock
 
 import gmpy2
 import numpy as np
@@ -435,16 +437,20 @@ def test_bad_report_arguments():
 
 
 # ----------------------------------------------------------------------------- block formats
-def block_reference(x: np.ndarray, fmt, mode: str, axis: int) -> tuple[dict, dict]:
+def block_reference(x: np.ndarray, fmt, mode: str, axis: int, rand=None, sr_bits: int = 1,
+                    rule: str = "add") -> tuple[dict, dict]:
     """(counts, per-block counts) from the definitions: every element against x / scale with
-    the element format's unbounded rounding; inexact compares the values."""
-    enc = nf.encode(x, fmt, mode, axis=axis)
+    the element format's unbounded rounding (stochastic: with the random bits rand, shaped like
+    x, of sr_bits and sr_rule rule); inexact compares the values."""
+    sr = dict(random_bits=rand, sr_bits=sr_bits, sr_rule=rule) if mode == "stochastic" else {}
+    enc = nf.encode(x, fmt, mode, axis=axis, **sr)
     y = nf.decode(enc, dtype=np.float64)
     ye, scale = nf.casts.block.element_values(enc)
     elem = fmt.element
     sets = []
-    for xi, yi, ei, si in zip(x.reshape(-1).tolist(), y.reshape(-1).tolist(), ye.reshape(-1).tolist(),
-                              scale.reshape(-1).tolist()):
+    bits = np.zeros(x.size, np.int64) if rand is None else np.asarray(rand).reshape(-1)
+    for xi, yi, ei, si, rnd in zip(x.reshape(-1).tolist(), y.reshape(-1).tolist(), ye.reshape(-1).tolist(),
+                                   scale.reshape(-1).tolist(), bits.tolist()):
         if math.isnan(xi):
             sets.append({"nan_in"})
             continue
@@ -457,12 +463,12 @@ def block_reference(x: np.ndarray, fmt, mode: str, axis: int) -> tuple[dict, dic
             t = v * (1 << elem.frac_bits)
             n = math.floor(abs(t))
             f = abs(t) - n
-            mag = n + (_round_up(n, f, mode, t < 0, bool(n & 1), 0, 1, "add") if f else 0)
+            mag = n + (_round_up(n, f, mode, t < 0, bool(n & 1), rnd, sr_bits, rule) if f else 0)
             k = -mag if t < 0 else mag
             flags = {"overflow", "saturated"} if not fmt.element_min_int <= k <= elem.max_int else set()
             flags |= {"flushed_to_zero"} if v != 0 and q == 0 else set()
         else:
-            r = unbounded(abs(v), elem, mode, v < 0) if v != 0 else Fraction(0)
+            r = unbounded(abs(v), elem, mode, v < 0, rnd, sr_bits, rule) if v != 0 else Fraction(0)
             info = elem.info
             flags = reference_flags(float(v), ei, r > Fraction(info.max), v != 0 and r < Fraction(info.smallest_normal),
                                     info.max, -1.0, info.smallest_normal) - {"inexact"}
@@ -499,6 +505,54 @@ def test_mx_counts_and_per_block_counts_equal_the_reference(data):
     # a round counts its elements as value / scale, an encode from the codes: the same on float32
     x32 = x.astype(np.float32)
     assert nf.round(x32, fmt, mode, axis=0, report=True)[1] == nf.encode(x32, fmt, mode, axis=0, report=True)[1]
+
+
+@settings(max_examples=3, deadline=None)      # (each example compiles; the slow twin below draws 40)
+@given(st.data())
+def test_mx_stochastic_float64_counts_equal_the_reference(data):
+    """float64 blocks under stochastic rounding are counted as they round
+    (``kernels.block._pow2_rows`` with flags_of; ``block_report`` is not called): every count
+    and every block's equal the definitions' with the same random bits, given or the seed's
+    (``numfmt.random.random_bits``), sr_rule "add" and "nearest", along axis 0 (the blocks of
+    a row side by side) and the last axis; the first indices equal encode's (counted after the
+    cast)."""
+    name = data.draw(st.sampled_from(["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8"]))
+    fmt = nf.format(name)
+    k = data.draw(st.sampled_from([3, 8, 32]))
+    rule = data.draw(st.sampled_from(["add", "nearest"]))
+    seed = data.draw(st.integers(0, 2 ** 32 - 1))
+    rng = np.random.default_rng(seed)
+    kinds = data.draw(st.lists(st.sampled_from(nf.testing.HARD_BLOCK_KINDS), min_size=3, max_size=3))
+    x = np.stack([nf.testing.hard_block(fmt, kind, rng, np.float64) for kind in kinds], axis=1)
+    for data_x, axis in ((x, 0), (np.ascontiguousarray(x.T), -1)):
+        rand = nf.random.random_bits(seed, data_x.shape, k)
+        expected, blocks = block_reference(data_x, fmt, "stochastic", axis, rand, k, rule)
+        encoded = nf.encode(data_x, fmt, "stochastic", axis=axis, seed=seed, sr_bits=k, sr_rule=rule, report=True)[1]
+        for bits in (dict(seed=seed), dict(random_bits=rand)):
+            with mock.patch.object(cast_report, "block_report", wraps=cast_report.block_report) as after:
+                y, rep = nf.round(data_x, fmt, "stochastic", axis=axis, sr_bits=k, sr_rule=rule, report=True,
+                                  per_block=True, **bits)
+            assert not after.called
+            assert report_counts(rep) == expected, (name, axis, bits.keys())
+            assert rep.first == encoded.first and rep == encoded
+            for flag in FLAGS:
+                np.testing.assert_array_equal(rep.per_block[flag], blocks[flag], err_msg=flag)
+
+
+def test_block_counts_of_quotients_below_float64s_normal_range():
+    """An element whose quotient by its block's scale lies below float64's smallest normal
+    (1e-310 in a block scaled by 2**100) is flushed to zero and underflows: counted so as the
+    cast rounds (round of float64, stochastic or not) and after it (encode), where a quotient
+    rounded to nearest in float64 is 0 and would count as exact zero."""
+    x = np.full((2, 32), 1.0)
+    x[:, 0], x[:, 1] = 2.0 ** 102, 1e-310
+    x[1, 3] = 2.0 ** 200        # (no float32 stand-in: the float64 kernels)
+    for fmt, mode in itertools.product(("mxfp8_e4m3", "mxfp4", "mxint8"), ("nearest_even", "stochastic")):
+        sr = dict(seed=1) if mode == "stochastic" else {}
+        for call in (nf.round, nf.encode):
+            rep = call(x, fmt, mode, report=True, **sr)[1]
+            assert rep.flushed_to_zero >= 2 and rep.first["flushed_to_zero"] == 1, (fmt, mode, call)
+            assert rep.underflow == (rep.flushed_to_zero if fmt != "mxint8" else 0), (fmt, mode, call)
 
 
 @FEW
@@ -583,3 +637,5 @@ def test_nvfp4_float64_counts_equal_the_second_pass(axis, pad):
 
 test_mx_counts_and_per_block_counts_equal_the_reference_wide = slow_twin(
     test_mx_counts_and_per_block_counts_equal_the_reference, settings(max_examples=40, deadline=None), st.data())
+test_mx_stochastic_float64_counts_equal_the_reference_wide = slow_twin(
+    test_mx_stochastic_float64_counts_equal_the_reference, settings(max_examples=40, deadline=None), st.data())

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..formats.block import SCALE_RULES, BlockFormat
 from ..kernels import block as kern
+from ..kernels import report as report_kernels
 from ..kernels.floating import Fast32Params
 from ..random import random_bits as _random_bits
 from ..rounding import Rounding, mode_flags
@@ -254,6 +255,9 @@ def countable(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
     return x.dtype == np.float32 or _may_stand_in(x, fmt, stochastic)
 
 
+POW2_COUNT_MAX = 65535     # the longest block counted as it rounds by the float64 kernels (``_spread``'s fields)
+_COUNTED = {kern.quantize_pow2_64: report_kernels.quantize_pow2_64_counted,
+            kern.quantize_pow2_fixed: report_kernels.quantize_pow2_fixed_counted}
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)
 
 
@@ -341,14 +345,18 @@ def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> 
 
 
 def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, want_code, amax=None, count=None,
-              block_counts=None, firsts=None):
+              block_counts=None, firsts=None, element_flags=None):
     """(values or codes shaped like x, scale exponents / values per block, tensor scale, axis,
     counts): with ``count`` (the index of x's element 0) the float32 fast kernels count the
     report as they round (``kernels.block.tally_arrays``' counts, one array per row range;
     ``firsts`` as there), where they run and x is not padded; else counts is None. Where they
     count, they count per block too into ``block_counts`` if it is given (the (9, blocks) int64
     counts of ``kernels.block.block_words``; block sizes up to
-    ``kernels.block.BLOCK_COUNT_MAX``)."""
+    ``kernels.block.BLOCK_COUNT_MAX``). ``element_flags`` = (params, per) lets the float64
+    kernels of power-of-two scales count a round of float64 x as they round
+    (``kernels.report.quantize_pow2_64_counted``, ``quantize_pow2_fixed_counted``: params as
+    theirs, per the (8, blocks) int32 per-block counts or (8, 0)) where x is not padded and
+    blocks hold at most POW2_COUNT_MAX elements; their counts are ``kernels.flagcount``'s."""
     check_options(fmt, overflow, nan)
     axis = blocked_axis(fmt, x.ndim, axis)
     if _may_stand_in(x, fmt, stochastic):      # float64 x, through float32 stand-ins
@@ -407,7 +415,7 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
         blocks = kern.block_words(block_counts, x3.shape) if counted and block_counts is not None else None
         return kern.fast32_work(x3.shape, stochastic is not None), tally, blocks
 
-    tallies = None
+    tallies = counts = None
     if pow2:
         if fast is not None:
             tallies = _run_rows(fast_kernel, *flat, fast_rand, seed, start, *fast, rule_params(fmt, 23), lim,
@@ -419,7 +427,14 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
             else:
                 kernel = kern.quantize_pow2_fixed if fx is not None else kern.quantize_pow2_64 if dom64 else \
                     kern.quantize_pow2_32
-            _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
+            counted_kernel = _COUNTED.get(kernel) if out is not None and out.dtype == np.float64 else None
+            if counted_kernel is not None and element_flags is not None and count is not None \
+                    and padded_shape == x.shape and x3.shape[1] <= POW2_COUNT_MAX:
+                params, per = element_flags
+                counts = _run_rows(counted_kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt),
+                                   work=lambda: kern.pow2_tally(params, per, x3.shape, count))
+            else:
+                _run_rows(kernel, *arrays, rand, seed, start, p, sr, fx, rule_params(fmt))
         if out is not None and out.dtype == np.float32:
             _check_float32(out, per_block, fmt)
     else:
@@ -442,15 +457,16 @@ def _quantize(x, fmt: BlockFormat, mode, overflow, nan, stochastic, axis, pad, w
     result = (codes if want_code else out).reshape(padded_shape)
     result = result[tuple(slice(0, n) for n in x.shape)]
     scales_shape = padded_shape[:axis] + (padded_shape[axis] // fmt.block_size,) + padded_shape[axis + 1:]
-    counts = [t[0] for t in tallies] if counted and tallies is not None else None
-    if counts is not None and block_counts is not None:
+    if counted and tallies is not None:
+        counts = [t[0] for t in tallies]
+    if counted and counts is not None and block_counts is not None:
         kern.block_cases(block_counts)
     return np.ascontiguousarray(result), per_block.reshape(scales_shape), ts, axis, counts
 
 
 def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, nan: str,
                 stochastic=None, *, axis=None, pad: bool = False, amax=None, with_scales: bool = False, count=None,
-                block_counts=None):
+                block_counts=None, element_flags=None):
     """x quantized to fmt and back: float32 for float32 (and narrower) inputs, float64 for
     float64 inputs (float32 values for nvfp4). NaN inputs need no ``nan`` policy (it must stay
     "raise"): every scale format has NaN, and their block's scale is NaN. ``amax``: the
@@ -459,22 +475,33 @@ def round_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str, 
     ``with_scales``: (values, the blocks' scale values as float64, shaped like the scales,
     for power-of-two scales, else None), for the cast's report; ``count`` (the index of x's
     element 0) adds the report's counts where the kernels count them for float32 x (see
-    ``_quantize``, and its ``block_counts``; else None): (values, counts, scales)."""
-    counting = count is not None and countable(x, fmt, stochastic)
+    ``_quantize``, and its ``block_counts``; else None): (values, counts, scales); with
+    ``element_flags`` (``_quantize``'s) float64 x's too, and in place of scales the scale
+    exponents (``pow2_scales`` gives their values)."""
+    counting = count is not None and (countable(x, fmt, stochastic) or element_flags is not None)
     values, per_block, _, _, counts = _quantize(x, fmt, mode, overflow, nan, stochastic, axis, pad, want_code=False,
                                                 amax=amax, count=count if counting else None,
-                                                block_counts=block_counts)
+                                                block_counts=block_counts, element_flags=element_flags)
     if not fmt.power_of_two and x.dtype == np.float64:
         values = values.astype(np.float64)
     if count is None and not with_scales:
         return values
-    scales = _pow2_scales(per_block) if fmt.power_of_two and counts is None else None
+    if element_flags is not None:
+        return values, counts, per_block
+    scales = pow2_scales(per_block) if fmt.power_of_two and counts is None else None
     return (values, counts, scales) if count is not None else (values, scales)
 
 
-def _pow2_scales(exponents: np.ndarray) -> np.ndarray:
+def pow2_scales(exponents: np.ndarray) -> np.ndarray:
     """The scale values (float64) of power-of-two scales from their exponents (NaN: ``NAN_EXP``)."""
     return np.where(exponents == kern.NAN_EXP, np.nan, np.ldexp(1.0, exponents))
+
+
+def pow2_at_limit(exponents: np.ndarray, fmt: BlockFormat) -> np.ndarray:
+    """Whether each power-of-two scale (exponents as ``_quantize`` gives them) lies at a limit
+    of the scale format or is NaN."""
+    lo, hi = fmt.scale_exp_range
+    return (exponents == kern.NAN_EXP) | (exponents <= lo) | (exponents >= hi)
 
 
 def _pow2_offset(scale) -> int:

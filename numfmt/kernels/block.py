@@ -23,6 +23,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
 from .fixed import fast_element, round_fixed_one
+from .flagcount import NFLAGS, _firsts, _spread, _unpack, _unpack_into
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, code32, sr_add_one,
                        directed32_one, directed_grid32, nearest32_one, nearest_code32, nearest_grid32, round_one,
                        sr_grid32, top_bits32, twice32)
@@ -211,7 +212,7 @@ def _scales(amax, n, sexp, r0, dr, inv, scl, rule):
 
 
 @inner_inline
-def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element):
+def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, element, flags_of, tally):
     """Power-of-two scales over rows [row_lo, row_hi): per block the shared exponent
     ``sexp[row, j]`` (``shared_exponent`` of the float64 bits of amax, with ``rule`` = (rule,
     emax_elem, msig_frac, even_frac, s_lo, s_hi) for 52 fraction bits), then every element
@@ -223,12 +224,27 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     Blocks along the last axis (x, out and codes 2-D: x[row, t]) go GROUP at a time: their
     amax, then their scales in one vectorized loop (``_scales``), then their elements; otherwise
     (3-D) per row the amax and scales of the inner blocks side by side, then the elements.
-    """
+
+    With ``flags_of`` (not None) the report's counts as it rounds: flags_of(x, value, inv, scl,
+    rnd, params, exact) an element's flags from its input, its value in float64 ``out``, 2**-s,
+    2**s, its random bits (None: a deterministic mode) and params (``kernels.report``): with
+    ``exact`` None, as ``_spread``'s (lo, hi) and whether that is not the element's final
+    answer (a band element of fixed-point formats), taken as final in blocks whose scale is not
+    NaN; with ``exact`` True, the flag bits, final. tally = (params, counts, per, lo, hi,
+    base): counts (``flagcount``'s, element i's index base + i) and per[:, block] (int32 (8,
+    blocks) where per has blocks, the scales' order) add up; lo and hi are int64 scratch of
+    ``inner`` (``pow2_tally``). A block's flags sum in ``_spread``'s fields (at most 65535
+    elements a block). A second look at a row (or at place t of the inner blocks), rare, fixes
+    the counts of elements whose first answer was not final and finds the first indices of
+    flags not seen before (``_tally_rare``: a scratch array of each element's flags, stored
+    in the loop instead, cost a third of the loop's time)."""
     bs = x.shape[1]
     n = GROUP if x.ndim == 2 else maximum(x.shape[2], GROUP)
     amax = zeros(n, np.int64)
     inv = zeros(n, np.float64)
     scl = zeros(n, np.float64)
+    seen = acc_lo = acc_hi = pending = 0
+    new_lo = new_hi = np.int64(-1)      # the fields of flags not yet seen (all, at first)
     if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
         for g in range(row_lo, row_hi, GROUP):
             rows = minimum(GROUP, row_hi - g)
@@ -241,6 +257,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             for i in range(rows):
                 r = g + i
                 inv0, scl0 = inv[i], scl[i]
+                lo = hi = or_lo = or_hi = bands = 0
                 for t in range(bs):
                     rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
                     q, v = element(x[r, t], inv0, scl0, rnd, p, sr, fx, codes)
@@ -248,6 +265,23 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                         out[r, t] = v
                     if codes is not None:
                         codes[r, t] = q
+                    if flags_of is not None:
+                        f_lo, f_hi, band = flags_of(x[r, t], v, inv0, scl0, None if sr is None else rnd, tally[0], None)
+                        lo, hi, or_lo, or_hi, bands = lo + f_lo, hi + f_hi, or_lo | f_lo, or_hi | f_hi, bands + band
+                if flags_of is not None:
+                    fix = (bands != 0) | (scl0 != scl0)
+                    if fix | (((or_lo & new_lo) | (or_hi & new_hi)) != 0):
+                        seen, lo, hi = _tally_rare(flags_of, tally, seen, fix, x[r], out[r], inv0, scl0, r * bs, rand,
+                                                   seed, start, sr, lo, hi, None)
+                        new_lo, new_hi = _unseen_fields(seen)
+                    if tally[2].shape[1] > 0:
+                        _unpack_into(tally[2], r, lo, hi)
+                    acc_lo, acc_hi, pending = acc_lo + lo, acc_hi + hi, pending + bs
+                    if pending > 65535 - bs:        # (the next block's sums fit in the fields)
+                        _unpack(tally[1], acc_lo, acc_hi)
+                        acc_lo = acc_hi = pending = 0
+        if flags_of is not None:
+            _unpack(tally[1], acc_lo, acc_hi)
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
@@ -257,7 +291,11 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             for j in range(inner):
                 amax[j] = maximum(amax[j], _abs_bits(x[r, t, j]))
         _scales(amax, inner, sexp, r, 0, inv, scl, rule)
+        nan_scale = False
+        for j in range(inner if flags_of is not None else 0):
+            nan_scale |= scl[j] != scl[j]
         for t in range(bs):
+            or_lo = or_hi = bands = 0
             for j in range(inner):
                 rnd = 0 if sr is None else element_bits(rand, seed, start + (r * bs + t) * inner + j, sr[0])
                 q, v = element(x[r, t, j], inv[j], scl[j], rnd, p, sr, fx, codes)
@@ -265,24 +303,93 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                     out[r, t, j] = v
                 if codes is not None:
                     codes[r, t, j] = q
+                if flags_of is not None:
+                    f_lo, f_hi, band = flags_of(x[r, t, j], v, inv[j], scl[j], None if sr is None else rnd, tally[0],
+                                                None)
+                    tally[3][j] += f_lo
+                    tally[4][j] += f_hi
+                    or_lo, or_hi, bands = or_lo | f_lo, or_hi | f_hi, bands + band
+            fix = (bands != 0) | nan_scale
+            if flags_of is not None and fix | (((or_lo & new_lo) | (or_hi & new_hi)) != 0):
+                seen, _, _ = _tally_rare(flags_of, tally, seen, fix, x[r, t], out[r, t], inv, scl,
+                                         (r * bs + t) * inner, rand, seed, start, sr, 0, 0, (tally[3], tally[4]))
+                new_lo, new_hi = _unseen_fields(seen)
+        if flags_of is not None:
+            for j in range(inner):
+                _tally_block(tally, r * inner + j, tally[3][j], tally[4][j])
+                tally[3][j] = tally[4][j] = 0
+
+
+@inner_inline
+def _tally_block(tally, b, lo, hi):
+    """Add a block's ``_spread`` sums to ``_pow2_rows``' counts, and to per[:, b] where per has
+    blocks."""
+    _unpack(tally[1], lo, hi)
+    if tally[2].shape[1] > 0:
+        _unpack_into(tally[2], b, lo, hi)
+
+
+@inner_inline
+def _unseen_fields(seen):
+    """The ``_spread`` fields (all their bits set) of the flags not in ``seen``: a row's sums,
+    or-ed, hold a new flag iff they meet these."""
+    lo, hi = _spread(~seen & 0xFF)
+    return lo * 0xFFFF, hi * 0xFFFF
+
+
+@inner_inline
+def _tally_rare(flags_of, tally, seen, fix, xs, ys, inv, scl, index, rand, seed, start, sr, lo, hi, sums):
+    """``_pow2_rows``' second look at the elements xs (1-D, global indices from base + index on)
+    with values ys and scales inv and scl (one each, or arrays like xs): where ``fix``, each
+    element whose first answer was not final (or whose scale is NaN) has its ``_spread`` sums
+    moved from that answer to its exact flags, in (lo, hi), the slice's sums, where ``sums`` is
+    None, else in sums[0][t], sums[1][t]; the first indices of flags not yet ``seen`` are noted.
+    Returns (the flags seen now, lo, hi)."""
+    for t in range(xs.size):
+        rnd = None if sr is None else element_bits(rand, seed, start + index + t, sr[0])
+        a_inv, a_scl = _at(inv, t), _at(scl, t)
+        f = flags_of(xs[t], ys[t], a_inv, a_scl, rnd, tally[0], True)
+        if fix:
+            h_lo, h_hi, band = flags_of(xs[t], ys[t], a_inv, a_scl, rnd, tally[0], None)
+            if band or a_scl != a_scl:
+                f_lo, f_hi = _spread(f)
+                if sums is None:        # (either branch pruned: kernels.pipeline)
+                    lo, hi = lo + f_lo - h_lo, hi + f_hi - h_hi
+                else:
+                    sums[0][t] += f_lo - h_lo
+                    sums[1][t] += f_hi - h_hi
+        seen = _firsts(tally[1], f, tally[5] + index + t, seen)
+    return seen, lo, hi
+
+
+def pow2_tally(params, per, x3_shape, base: int) -> tuple:
+    """``_pow2_rows``' tally for blocks (rows, block_size, inner) (one per row range: its own
+    counts and scratch; per shared), element 0's index base."""
+    _, bs, inner = x3_shape
+    counts = np.zeros(2 * NFLAGS, np.int64)
+    counts[NFLAGS:] = -1
+    return params, counts, per, np.zeros(inner, np.int64), np.zeros(inner, np.int64), np.int64(base)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float32 rounding domain (float32 x)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element32)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element32, None,
+                      None)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_64(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of float elements in the float64 rounding domain."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64, None,
+                      None)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fixed(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule):
     """``_pow2_rows`` of fixed-point elements (MXINT8, BFP)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element, None,
+                      None)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
@@ -290,7 +397,8 @@ def quantize_pow2_fixed32(x, row_lo, row_hi, out, codes, sexp, rand, seed, start
     """``_pow2_rows`` of fixed-point elements in float32 (float32 x, see ``_fixed_element32``):
     stochastic rounding of more than 32 random bits (``quantize_pow2_fixed_fast32`` takes the
     rest)."""
-    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32)
+    return _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element32, None,
+                      None)
 
 
 @inner_inline
@@ -635,7 +743,6 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
 
 
 CASE_BITS = (1, 6, 8, 16, 32, 64, 128)      # each case's ``numfmt.report.FLAGS`` bits (overflow: saturated too)
-NFLAGS = 9                                  # the counts of ``numfmt.report.FLAGS``
 
 
 @inner_inline

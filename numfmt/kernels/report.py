@@ -9,14 +9,16 @@ uint32 lanes (``_count32``); float64 stochastic casts round and count block by b
 (``round_count_sr64``); the others round tile by tile with their plain kernels and count each
 tile while it is in cache (``round_count``; seeded stochastic casts to formats of float32's
 exponent field count their common tiles first in a kernel of their own,
-``round_count_common_sr32``). The counts compare the result with the input (the exact value
-of a cast), and only where IEEE's definitions need more -- overflow (the value rounded with an
-unbounded exponent range exceeds the largest finite value) and tininess after rounding -- the
-family's own rounding decides, with the same precision and a wider exponent range: in the
-deterministic modes three roundings per band next to a limit decide every element there
-(``numfmt.casts.report.band_thresholds``, read by ``_bounds``); under stochastic rounding the
-rounding runs once more per element in a band, with the element's same random number
-(``numfmt.random`` draws it by element index).
+``round_count_common_sr32``); block rounds of float64 x with power-of-two scales that take no
+float32 stand-ins round and count in the float64 block kernel's pass
+(``quantize_pow2_64_counted``, ``quantize_pow2_fixed_counted``). The counts compare the result
+with the input (the exact value of a cast), and only where IEEE's definitions need more --
+overflow (the value rounded with an unbounded exponent range exceeds the largest finite value)
+and tininess after rounding -- the family's own rounding decides, with the same precision and
+a wider exponent range: in the deterministic modes three roundings per band next to a limit
+decide every element there (``numfmt.casts.report.band_thresholds``, read by ``_bounds``);
+under stochastic rounding the rounding runs once more per element in a band, with the
+element's same random number (``numfmt.random`` draws it by element index).
 
 Cost: every pass over elements is branch-free (selects) and sums the flags in registers
 (``_spread``: four 16-bit counters in each of two integers), so that it vectorizes; the first
@@ -35,7 +37,7 @@ from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits, element_bits, splitmix_bits
 from ..rounding import flags_of, stochastic_away
 from . import posit as posit_kernels
-from .block import shared_exponent
+from .block import _fixed_element, _float_element64, _pow2_rows, _unscaled64, shared_exponent
 from .arith import odd_float64_bits, round_exact
 from .fixed import element_cases, fast_element, fast_tile, round_fixed_bits
 from .floating import (CODE_TILE, DOM64, STOCHASTIC, U32, U64, VALUE, FloatParams, code32, result_bits, round_bits32, round_bits64,
@@ -46,13 +48,13 @@ from .floating import (CODE_TILE, DOM64, STOCHASTIC, U32, U64, VALUE, FloatParam
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
                        same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, constant_mode,
                        mode_key, pow2_sr_one, pow2_sr_grid32, carries32)
+from .flagcount import (FLUSHED, INEXACT, INVALID, NAN_IN, NFLAGS, OVERFLOW, SATURATED, SUBNORMAL, UNDERFLOW, _first,
+                        _firsts, _new_counts, _present, _spread, _unpack, _unpack_into)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import count_zero, tick, ticks, wide_vectors
 from .arrays import bits_as, borrowed, empty, view_as, zeros
 
-NFLAGS = 9
-INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
 MAG = np.int64(0x7FFFFFFFFFFFFFFF)          # the magnitude bits of a float64
 INF_BITS = np.int64(0x7FF0000000000000)
 FLUSHED_AT = 4                              # flushed_to_zero's place in the counts
@@ -81,63 +83,6 @@ def _flags(x, y, ovf, tiny, maxv, minv, normal):
     m |= (INVALID | ((OVERFLOW | INEXACT) if ovf else 0)) if nan_y else 0
     m |= (INEXACT | SATURATED | (SUBNORMAL if ay < normal else 0)) if inf_x & (ay != np.inf) & (not nan_y) else 0
     return m
-
-
-@inner_inline
-def _first(c, k, index, hit=True):
-    """Note index as the first that set count k, unless an earlier one did; only where ``hit``,
-    which is tested last (a count that has its first index skips it: a branch on a flag that
-    is as good as random, as inexact, is then taken seldom)."""
-    if (c[NFLAGS + k] < 0 or index < c[NFLAGS + k]) and hit:
-        c[NFLAGS + k] = index
-
-
-@inner_inline
-def _new_counts():
-    c = zeros(2 * NFLAGS, np.int64)
-    c[NFLAGS:] = -1
-    return c
-
-
-@inner_inline
-def _spread(m):
-    """The flags m (bits 0-7) as two integers of four 16-bit fields each (flags 0-3 and 4-7):
-    summed over up to 65535 elements in registers, they count every flag at once (``_unpack``);
-    a histogram or array of counts would go through memory for every element."""
-    return ((m & 1) | ((m & 2) << 15) | ((m & 4) << 30) | ((m & 8) << 45),
-            ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
-
-
-@inner_inline
-def _field(lo, hi, k):
-    """The count of flag k (0-7) summed in ``_spread``'s fields lo, hi."""
-    return ((hi if k >= 4 else lo) >> (16 * (k & 3))) & 0xFFFF
-
-
-@inner_inline
-def _unpack(c, lo, hi):
-    """Add the counts summed in ``_spread``'s fields to c."""
-    for k in range(8):
-        c[k] += _field(lo, hi, k)
-
-
-@inner_inline
-def _unpack_into(per, b, lo, hi):
-    """Add the counts summed in ``_spread``'s fields to per[:, b]."""
-    for k in range(8):
-        per[k, b] += _field(lo, hi, k)
-
-
-@inner_inline
-def _firsts(c, m, index, seen):
-    """Note index as the first of the flags m not yet ``seen`` (checked once per element, the
-    loop over flags only for new ones); the flags seen now."""
-    if m & ~seen:
-        for k in range(NFLAGS):
-            if (m >> k) & 1:
-                _first(c, k, index)
-        seen |= m
-    return seen
 
 
 @inner_inline
@@ -192,15 +137,6 @@ def _outside_bands(x, y, lim, thr):
     """(flags, band) of an element (float64 x, y) from |x| (``_bounds``), 0 in a band."""
     ovf, tiny, band = _bounds(x, lim, thr)
     return (0 if band else _flags(x, y, ovf, tiny, lim[0], lim[1], lim[2])), band
-
-
-@inner_inline
-def _present(lo, hi):
-    """The flags whose ``_spread`` fields in lo, hi are nonzero."""
-    m = 0
-    for k in range(8):
-        m |= (1 << k) if _field(lo, hi, k) else 0
-    return m
 
 
 @inner_inline
@@ -2201,13 +2137,15 @@ BAND = 1 << 15       # a mark in a block mask: the element's rounding decides it
 @inner_inline
 def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
     """(x, v, y) of block element i as float64: its input, its exact element value v = x / s
-    (nvfp4: the recipe's fl32(x / fl32(ts * s))) and the cast's value (y[i] if has_y, else
-    from the element value e: e * s; nvfp4: fl32(e * fl32(ts * s))). Selects only: y is read
-    either way (pass x when there is no y), so that a loop of it vectorizes."""
+    (below float64's normal range rounded to odd, ``_unscaled64``: still tiny and nonzero, where
+    the quotient rounded to nearest could be 0; nvfp4: the recipe's fl32(x / fl32(ts * s))) and
+    the cast's value (y[i] if has_y, else from the element value e: e * s; nvfp4: fl32(e *
+    fl32(ts * s))). Selects only: y is read either way (pass x when there is no y), so that a
+    loop of it vectorizes."""
     xi = np.float64(x[i])
     total = ts * np.float32(s)
     v_nvfp4 = np.float64(np.float32(x[i]) / total)     # every operand computed first: then the
-    v_pow2 = xi / s                                     # choices below are selects, no branches
+    v_pow2 = _unscaled64(xi, 1.0 / s, s)                # choices below are selects, no branches
     y_nvfp4 = np.float64(np.float32(e) * total)
     y_pow2 = e * s
     given = np.float64(y[i])
@@ -2338,6 +2276,95 @@ def _common_element(xi, s, normal, maxv):
     """Whether element xi of a power-of-two round with scale s is common (``_common_run``)."""
     ax = abs(xi)
     return (ax >= normal * s) & (ax <= maxv * s)
+
+
+OVERFLOW_FIELDS = (1 << 16) | (1 << 32)    # overflow and saturated as ``_spread``'s lo fields
+UNDERFLOW_FIELD = 1 << 48
+SUBNORMAL_FIELD = 1 << 16                   # (of hi)
+
+
+@inner_inline
+def _pow2_float_flags(xv, value, inv, scl, rnd, params, exact):
+    """The flags of a float element of a power-of-two block round as it rounds
+    (``kernels.block._pow2_rows``' flags_of; signed elements with a zero, saturating): xv its
+    input, value the cast's value (float64), inv = 2**-s and scl = 2**s of its scale (NaN: a
+    NaN scale, the element invalid, or NaN in), rnd its random bits (None: a deterministic
+    mode); params = (lim, thr, p, sr, fx, fixed_max) (``numfmt.casts.report._element_flag_params``).
+    The element value v = xv / 2**s and result value / 2**s (exact) go by ``_flags``' rules,
+    nonzero where xv is (a float64 quotient can underflow to 0); in the bands of ``_bounds``
+    the unbounded rounding to the element's precision goes up (overflow; not tiny) iff the
+    thresholds say so or, stochastic, iff ``stochastic_away`` carries v's discarded bits with
+    rnd (as ``_band_cases``). ``exact`` None: (lo, hi, 0) as ``_spread`` gives them, each
+    field a select of a constant (bits, then ``_spread``, cost half as much again), the scale
+    taken as not NaN (``_pow2_rows`` looks again at blocks whose scale is); else the flag bits.
+    Branch-free."""
+    lim, thr, p, sr, fx, fixed_max = params
+    maxv, minv, normal, max_bits, normal_bits, below, above = lim
+    xi = np.float64(xv)
+    v = xi * inv
+    ax = abs(v)
+    e = value * inv
+    if rnd is None:         # (either branch pruned: kernels.pipeline)
+        neg = xi < 0
+        up_hi = ax >= (thr[3] if neg else thr[2])
+        up_lo = ax >= (thr[1] if neg else thr[0])
+    else:
+        t = np.int64(52) - np.int64(p.M)
+        up_hi = up_lo = stochastic_away(bits_as(v, np.int64) & ((np.int64(1) << t) - 1), t, 0, sr[0], sr[1],
+                                        np.int64(rnd)) != 0
+    ne = value != xi
+    nonzero = xi != 0
+    ovf = (ax >= above) | ((ax > maxv) & up_hi)         # (saturating: the result is the largest value)
+    underflow = nonzero & ne & ((ax <= below) | ((ax < normal) & (not up_lo)))
+    flushed = nonzero & (value == 0)
+    subnormal = (e != 0) & (abs(e) < normal)
+    if exact is None:
+        return ((1 if ne else 0) + (OVERFLOW_FIELDS if ovf else 0) + (UNDERFLOW_FIELD if underflow else 0),
+                (1 if flushed else 0) + (SUBNORMAL_FIELD if subnormal else 0), 0)
+    m = (INEXACT if ne else 0) | ((OVERFLOW | SATURATED) if ovf else 0) | (UNDERFLOW if underflow else 0)
+    m |= (FLUSHED if flushed else 0) | (SUBNORMAL if subnormal else 0)
+    m = INVALID if scl != scl else m
+    return NAN_IN if xi != xi else m
+
+
+@inner_inline
+def _pow2_fixed_flags(xv, value, inv, scl, rnd, params, exact):
+    """``_pow2_float_flags`` of a fixed-point element: inexact, flushed to zero, and where the
+    element value lies beyond the largest element (fixed_max), overflow and saturated from its
+    rounding with an unbounded integer range (``_fixed_element_flags``, with rnd), with
+    ``exact`` only (else the element's first answer is not final)."""
+    lim, thr, p, sr, fx, fixed_max = params
+    xi = np.float64(xv)
+    v = xi * inv
+    e = value * inv
+    ne = value != xi
+    flushed = (xi != 0) & (value == 0)
+    band = abs(v) > fixed_max
+    if exact is None:
+        return (1 if ne else 0), (1 if flushed else 0), band
+    k = _fixed_element_flags(v, e, np.int64(0) if rnd is None else np.int64(rnd), fx)
+    m = (INEXACT if ne else 0) | (FLUSHED if flushed else 0) | ((k & (OVERFLOW | SATURATED)) if band else 0)
+    m = INVALID if scl != scl else m
+    return NAN_IN if xi != xi else m
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_64_counted(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, params, counts,
+                             per, lo, hi, base):
+    """``kernels.block.quantize_pow2_64`` counting the report as it rounds (``_pow2_rows``' tally:
+    ``kernels.block.pow2_tally``); returns the counts."""
+    _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64,
+               _pow2_float_flags, (params, counts, per, lo, hi, base))
+    return counts
+
+
+@kernel(cache=True, nogil=True, error_model="numpy")
+def quantize_pow2_fixed_counted(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, params,
+                                counts, per, lo, hi, base):
+    """``kernels.block.quantize_pow2_fixed`` counting the report as it rounds; returns the counts."""
+    _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element,
+               _pow2_fixed_flags, (params, counts, per, lo, hi, base))
+    return counts
 
 
 def block_groups(size: int, geometry: tuple) -> np.ndarray:
