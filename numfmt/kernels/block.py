@@ -1403,19 +1403,17 @@ def _nvfp4_scales32(amax, n, b0, s_in, s_out, tally, blocks, svals, p_scale, ts,
     ``tally`` returns (scale_top, scale_bottom): the finite blocks whose quotient lay above
     max32, the nonzero ones below tiny32; with ``blocks`` too, each block's into
     blocks[0][7:9, b0 + i] (``block_words``)."""
-    for i in range(n):      # unit strides only: the loop vectorizes
-        a = bits_as(np.int32(amax[i]), np.float32)
-        b = minimum(maximum((a / emax32) / ts, tiny32), max32)
-        sv = bits_as(np.uint32(nearest32_one(bits_as(np.float32(b), np.uint32), p_scale)), np.float32)
-        s_out[i] = sv if a <= MAX32 else np.float32(np.nan)
     top = bottom = 0
     if blocks is not None:
         tops, bottoms = blocks[0][7, b0:b0 + n], blocks[0][8, b0:b0 + n]
-    if tally is not None:
-        for i in range(n):
-            a = bits_as(np.int32(amax[i]), np.float32)
-            q = (a / emax32) / ts
-            finite = a <= MAX32
+    for i in range(n):      # unit strides only: the loop vectorizes
+        a = bits_as(np.int32(amax[i]), np.float32)
+        q = (a / emax32) / ts
+        b = minimum(maximum(q, tiny32), max32)
+        sv = bits_as(np.uint32(nearest32_one(bits_as(np.float32(b), np.uint32), p_scale)), np.float32)
+        finite = a <= MAX32
+        s_out[i] = sv if finite else np.float32(np.nan)
+        if tally is not None:       # (the quotient q once: a loop of its own divided again)
             above, below = finite & (q > max32), finite & (a > 0) & (q < tiny32)
             top += above
             bottom += below
