@@ -351,7 +351,8 @@ def test_float64_counted_by_a_float32_stand_in(fmt, seed, axis, mode, overflow, 
                 np.testing.assert_array_equal(rep.per_block[name], counts, err_msg=f"{fmt.name} {kw} {call} {name}")
 
 
-POW2_CASES = (st.sampled_from([f for f in FORMATS if f.power_of_two]), st.integers(0, 2 ** 32 - 1),
+UNSIGNED = nf.BlockFormat(nf.FloatFormat(3, 2, signed=False), 8, "e8m0", name="ue3m2_8")    # counted after the cast
+POW2_CASES = (st.sampled_from([f for f in FORMATS if f.power_of_two] + [UNSIGNED]), st.integers(0, 2 ** 32 - 1),
               st.sampled_from([-1, 0]), st.sampled_from(["stochastic", "nearest_even", "toward_negative", "odd"]),
               st.sampled_from([3, 32]), st.booleans())
 
@@ -363,15 +364,17 @@ def test_float64_counted_as_the_float64_kernels_round(fmt, seed, axis, mode, sr_
     turned off here, as for elements of more than 22 bits of precision) is counted as the
     float64 kernels round (``kernels.report.quantize_pow2_64_counted``,
     ``quantize_pow2_fixed_counted``): the values, every count and first index, per block too,
-    equal those counted after the cast; encode counts after the cast. Along axis 0, the blocks
-    of a row of blocks are side by side (``_tally_rare`` fixes their NaN scales' elements)."""
+    equal those counted after the cast; encode counts after the cast, and so do rounds to
+    unsigned elements (negative inputs invalid: ``_pow2_float_flags`` takes signed elements).
+    Along axis 0, the blocks of a row of blocks are side by side (``_tally_rare`` fixes their
+    NaN scales' elements)."""
     x = float64_rows(fmt, seed)
     x[8, -1] = 2.0 ** 200
     x = np.ascontiguousarray(x.T) if axis == 0 else x
     kw = dict(rounding=mode, axis=axis, per_block=per_block)
     kw.update(dict(seed=seed, sr_bits=sr_bits) if mode == "stochastic" else {})
     with mock.patch.object(block_casts, "_may_stand_in", lambda *args: False):
-        check(x, fmt, True, calls=(nf.round,), **kw)
+        check(x, fmt, fmt is not UNSIGNED, calls=(nf.round,), **kw)
         check(x, fmt, False, calls=(nf.encode,), **kw)
 
 
