@@ -499,12 +499,12 @@ def _per_block_cases(cases: np.ndarray, x: np.ndarray, fmt, axis: int) -> dict:
 
 
 def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
-    """(lim, thr, p, sr, fx, fixed_max): how ``kernels.report`` counts the elements of the block
+    """(lim, thr, p, sr, fx, fixed_range): how ``kernels.report`` counts the elements of the block
     format fmt, as ``block_element_flags`` and the float64 kernels that count as they round take
     it (``kernels.report._pow2_float_flags``): the element's ``_limits``, ``band_thresholds``
     and unbounded rounding (``unbounded_params`` and ``_stochastic``'s sr; the scale format's,
-    unused, for fixed-point elements), ``_fixed_element_flags``' fx and the largest fixed-point
-    element."""
+    unused, for fixed-point elements), ``_fixed_element_flags``' fx and the smallest and the
+    largest fixed-point element."""
     elem = fmt.element
     is_fixed = elem.family == "fixed"
     like = fmt.scale if is_fixed else elem          # a float format's numbers (unused for fixed elements)
@@ -512,7 +512,7 @@ def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
     fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
           np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
     return (_limits(like), band_thresholds(like, mode, stochastic is not None), unbounded_params(like, mode), sr,
-            fx, float(fx[2] * 2.0 ** fx[0]))
+            fx, (float(fx[1] * 2.0 ** fx[0]), float(fx[2] * 2.0 ** fx[0])))
 
 
 def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, out, per_block: bool,
@@ -578,9 +578,10 @@ def block_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     ``kernels.block.BLOCK_COUNT_MAX`` elements), else by ``block_report`` after the cast;
     float64 x by float32 stand-ins of slabs of it where it has them (``block.countable``: the
     same values, codes and counts), a round of float64 x without them (stochastic rounding) to
-    signed elements with a zero, or fixed-point ones, as the float64 kernels round (``kernels.report.quantize_pow2_64_counted``: mxfp4, 1024 x
-    1024 standard normal, seeded, 1 thread, CPU time, report=True 9.4 -> 4.7 ms, plain 3.1
-    ms, where ``block_report``'s pass after the cast cost 6.0 ms)."""
+    signed elements with a zero, or fixed-point ones, as the float64 kernels round
+    (``kernels.report.quantize_pow2_64_counted``: mxfp4, 1024 x 1024 standard normal, seeded,
+    1 thread, CPU time, report=True 9.4 -> 4.7 ms, plain 3.1 ms, where ``block_report``'s pass
+    after the cast cost 6.0 ms)."""
     if x.dtype == np.float64 and not fmt.power_of_two:
         return _counted_in_float32(x, fmt, mode, overflow, nan, stochastic, per_block, options, want_code)
     cast = block_casts.encode_float if want_code else block_casts.round_float

@@ -2164,13 +2164,13 @@ def _element(y, codes, table, i, s, derive):
 
 
 @inner_inline
-def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max):
+def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_range):
     """The flags of a block element (branch-free), or BAND where the element's rounding must
-    decide them (float elements: ``_bounds``; fixed-point: |v| beyond fixed_max, the largest
-    element)."""
+    decide them (float elements: ``_bounds``; fixed-point: v outside fixed_range, the smallest
+    and the largest element)."""
     ovf, tiny, band = _bounds(v, lim, thr)
     m = _flags(v, e, ovf, tiny, lim[0], lim[1], lim[2]) & ~INEXACT
-    fixed_band = abs(v) > fixed_max
+    fixed_band = (v < fixed_range[0]) | (v > fixed_range[1])
     fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
     band = fixed_band if fixed else band
     m = fixed_m if fixed else m
@@ -2199,7 +2199,7 @@ def _band_rounded(v, e, rnd, p, sr, lim):
 
 @inner_inline
 def _block_run(x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
-               fixed_max, band):
+               fixed_range, band):
     """The first pass over a run of ``block_element_flags``, branch-free (it vectorizes: no
     stores): (lo, hi) the ``_spread`` counts of its elements but the BAND ones, and how many
     are BAND. With ``band`` = (dense, seed, start, p, sr) and dense true (float elements of a
@@ -2215,7 +2215,7 @@ def _block_run(x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, leng
         s = ss[t * sstep]       # non-negative, gathered element by element: 37.7 -> 28.7 ms as above)
         e = _element(ys, cs, table, t, s, derive)
         xi, v, yi = _block_values(xs, ys, has_y, t, e, s, ts, nvfp4)
-        m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
+        m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_range)
         if band is not None:    # (either branch pruned: kernels.pipeline)
             dense, seed, start, p, sr = band
             rnd = np.int64(splitmix_bits(seed, start + i0 + t, 32)) >> (32 - sr[0])
@@ -2289,7 +2289,7 @@ def _pow2_float_flags(xv, value, inv, scl, rnd, params, exact):
     (``kernels.block._pow2_rows``' flags_of; signed elements with a zero, saturating): xv its
     input, value the cast's value (float64), inv = 2**-s and scl = 2**s of its scale (NaN: a
     NaN scale, the element invalid, or NaN in), rnd its random bits (None: a deterministic
-    mode); params = (lim, thr, p, sr, fx, fixed_max) (``numfmt.casts.report._element_flag_params``).
+    mode); params = (lim, thr, p, sr, fx, fixed_range) (``numfmt.casts.report._element_flag_params``).
     The element value v = xv / 2**s and result value / 2**s (exact) go by ``_flags``' rules,
     nonzero where xv is (a float64 quotient can underflow to 0); in the bands of ``_bounds``
     the unbounded rounding to the element's precision goes up (overflow; not tiny) iff the
@@ -2298,7 +2298,7 @@ def _pow2_float_flags(xv, value, inv, scl, rnd, params, exact):
     field a select of a constant (bits, then ``_spread``, cost half as much again), the scale
     taken as not NaN (``_pow2_rows`` looks again at blocks whose scale is); else the flag bits.
     Branch-free."""
-    lim, thr, p, sr, fx, fixed_max = params
+    lim, thr, p, sr, fx, fixed_range = params
     maxv, minv, normal, max_bits, normal_bits, below, above = lim
     xi = np.float64(xv)
     v = xi * inv
@@ -2330,16 +2330,16 @@ def _pow2_float_flags(xv, value, inv, scl, rnd, params, exact):
 @inner_inline
 def _pow2_fixed_flags(xv, value, inv, scl, rnd, params, exact):
     """``_pow2_float_flags`` of a fixed-point element: inexact, flushed to zero, and where the
-    element value lies beyond the largest element (fixed_max), overflow and saturated from its
+    element value lies outside [smallest, largest element] (fixed_range), overflow and saturated from its
     rounding with an unbounded integer range (``_fixed_element_flags``, with rnd), with
     ``exact`` only (else the element's first answer is not final)."""
-    lim, thr, p, sr, fx, fixed_max = params
+    lim, thr, p, sr, fx, fixed_range = params
     xi = np.float64(xv)
     v = xi * inv
     e = value * inv
     ne = value != xi
     flushed = (xi != 0) & (value == 0)
-    band = abs(v) > fixed_max
+    band = (v < fixed_range[0]) | (v > fixed_range[1])
     if exact is None:
         return (1 if ne else 0), (1 if flushed else 0), band
     k = _fixed_element_flags(v, e, np.int64(0) if rnd is None else np.int64(rnd), fx)
@@ -2404,15 +2404,17 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
     n, inner, bs, blocks = geometry
     pieces = -(-bs // PIECE)
     chunks = -(-inner // RUN)
-    fixed_max = fx[2] * 2.0 ** fx[0]
+    fixed_range = (fx[1] * 2.0 ** fx[0], fx[2] * 2.0 ** fx[0])
     keep = per.shape[1] > 0
     elementwise = keep and inner > 1        # a run's elements lie in as many blocks
     wlo, whi = words[0], words[1]
     derive = y_mode == 2
-    fast = derive           # (y_mode 2: a power-of-two round, whose thresholds scale exactly)
+    # (y_mode 2: a power-of-two round, whose thresholds scale exactly; signed elements: the
+    # common pass goes by |x|, and a negative input to unsigned elements is never common)
+    fast = derive & (fx[1] < 0 if fixed else thr[6])
     below_ovf = minimum(minimum(thr[2], thr[3]), lim[6])     # no float element under it overflows (``_bounds``)
     float_hi = lim[0] if thr[5] else maximum(lim[0], np.nextafter(below_ovf, 0.0))
-    common_lo, common_hi = (2.0 ** fx[0], fixed_max) if fixed else (lim[2], float_hi)     # (``_common_run``)
+    common_lo, common_hi = (2.0 ** fx[0], fixed_range[1]) if fixed else (lim[2], float_hi)     # (``_common_run``)
     has_y = y_mode > 0
     dense = stochastic and not fixed and rand.size == 0 and sr[0] <= 32     # (``_block_run``'s band)
     band = (dense, seed, start, p, sr)
@@ -2438,7 +2440,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
             length = minimum(RUN, inner - c0)
             sbase, sstep, i0 = (row * blocks + q // bs) * inner + c0, 1, (row * n + q) * inner + c0
         args = (x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, length, ts, nvfp4, lim, thr, fixed,
-                fixed_max)
+                fixed_range)
         rare = 1
         if fast:        # every element common: INEXACT counts (bit 0 of lo) and nothing else
             lo, rare = _common_run(x, y, i0, length, scales, sbase, sstep, common_lo, common_hi)
@@ -2461,7 +2463,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
                     continue
                 e = _element(y, codes, table, i, s, derive)
                 xi, v, yi = _block_values(x, y, has_y, i, e, s, ts, nvfp4)
-                m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_max)
+                m = _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_range)
                 hit = m & need
                 if m & BAND:
                     rnd = element_bits(rand, seed, start + i, sr[0]) if stochastic else np.int64(0)
