@@ -378,6 +378,18 @@ def test_float64_counted_as_the_float64_kernels_round(fmt, seed, axis, mode, sr_
         check(x, fmt, False, calls=(nf.encode,), **kw)
 
 
+def test_fixed_point_bands_of_many_inner_blocks():
+    """Along axis 0 a place of 512 inner blocks nearly always holds an element beyond the largest
+    fixed-point element (mxint8: its rounding with an unbounded integer range decides whether
+    it overflows), long after every flag has its first index: counted as the float64 kernel
+    rounds, the marked elements looked at again (``kernels.block._tally_rare``), equal to the
+    count after the cast, per block too."""
+    x = np.random.default_rng(6).standard_normal((64, 512))
+    rep = check(x, nf.format("mxint8"), True, calls=(nf.round,), rounding="stochastic", seed=6, axis=0,
+                per_block=True)
+    assert rep.overflow > 0
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.sampled_from(FORMATS), st.integers(0, 2 ** 32 - 1),
        st.sampled_from(["nearest_even", "toward_zero", "toward_positive", "odd"]), st.booleans(), st.sampled_from([-1, 0]))

@@ -498,6 +498,12 @@ def _per_block_cases(cases: np.ndarray, x: np.ndarray, fmt, axis: int) -> dict:
     return {name: counts.reshape(scales_shape) for name, counts in flags.items()}
 
 
+def _float_numbers(fmt) -> FloatFormat:
+    """The float format whose numbers the counting kernels take for the elements of the block
+    format fmt: the element's, or the scale's (unused) for fixed-point elements."""
+    return fmt.scale if fmt.element.family == "fixed" else fmt.element
+
+
 def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
     """(lim, thr, p, sr, fx, fixed_range): how ``kernels.report`` counts the elements of the block
     format fmt, as ``block_element_flags`` and the float64 kernels that count as they round take
@@ -507,7 +513,7 @@ def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
     largest fixed-point element."""
     elem = fmt.element
     is_fixed = elem.family == "fixed"
-    like = fmt.scale if is_fixed else elem          # a float format's numbers (unused for fixed elements)
+    like = _float_numbers(fmt)
     sr = _stochastic(like, stochastic)[3]
     fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
           np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
@@ -536,8 +542,7 @@ def block_report(x: np.ndarray, fmt, mode: Rounding, overflow: str, stochastic, 
         scales = floating.decode_float(enc.scales, fmt.scale, np.float64)
         ts = np.float32(1.0 if enc.tensor_scale is None else enc.tensor_scale)
     scales = scales.reshape(-1)
-    like = fmt.scale if fmt.element.family == "fixed" else fmt.element
-    start, rand, seed, _, sto = _stochastic(like, stochastic)
+    start, rand, seed, _, sto = _stochastic(_float_numbers(fmt), stochastic)
     lim, thr, p, sr, fx, _ = _element_flag_params(fmt, mode, stochastic)
     is_fixed = fmt.element.family == "fixed"
     flat = kernel_input(x, x.dtype)

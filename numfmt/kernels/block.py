@@ -231,9 +231,9 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     ``exact`` None, as ``_spread``'s (lo, hi) and whether that is not the element's final
     answer (a band element of fixed-point formats), taken as final in blocks whose scale is not
     NaN; with ``exact`` True, the flag bits, final. tally = (params, counts, per, lo, hi,
-    base): counts (``flagcount``'s, element i's index base + i) and per[:, block] (int32 (8,
-    blocks) where per has blocks, the scales' order) add up; lo and hi are int64 scratch of
-    ``inner`` (``pow2_tally``). A block's flags sum in ``_spread``'s fields (at most 65535
+    base, marks): counts (``flagcount``'s, element i's index base + i) and per[:, block] (int32
+    (8, blocks) where per has blocks, the scales' order) add up; lo, hi and marks are int64
+    scratch of ``inner`` (``pow2_tally``). A block's flags sum in ``_spread``'s fields (at most 65535
     elements a block). A second look at a row (or at place t of the inner blocks), rare, fixes
     the counts of elements whose first answer was not final and finds the first indices of
     flags not seen before (``_tally_rare``: a scratch array of each element's flags, stored
@@ -243,8 +243,9 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     amax = zeros(n, np.int64)
     inv = zeros(n, np.float64)
     scl = zeros(n, np.float64)
-    seen = acc_lo = acc_hi = pending = 0
+    seen = 0
     new_lo = new_hi = np.int64(-1)      # the fields of flags not yet seen (all, at first)
+    acc = (np.int64(0), np.int64(0), np.int64(0))       # (``_tally_block``'s running sums)
     if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
         for g in range(row_lo, row_hi, GROUP):
             rows = minimum(GROUP, row_hi - g)
@@ -270,18 +271,14 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                         lo, hi, or_lo, or_hi, bands = lo + f_lo, hi + f_hi, or_lo | f_lo, or_hi | f_hi, bands + band
                 if flags_of is not None:
                     fix = (bands != 0) | (scl0 != scl0)
-                    if fix | (((or_lo & new_lo) | (or_hi & new_hi)) != 0):
-                        seen, lo, hi = _tally_rare(flags_of, tally, seen, fix, x[r], out[r], inv0, scl0, r * bs, rand,
-                                                   seed, start, sr, lo, hi, None)
+                    find = ((or_lo & new_lo) | (or_hi & new_hi)) != 0
+                    if fix | find:
+                        seen, lo, hi = _tally_rare(flags_of, tally, seen, fix, find, x[r], out[r], inv0, scl0, r * bs,
+                                                   rand, seed, start, sr, lo, hi, None)
                         new_lo, new_hi = _unseen_fields(seen)
-                    if tally[2].shape[1] > 0:
-                        _unpack_into(tally[2], r, lo, hi)
-                    acc_lo, acc_hi, pending = acc_lo + lo, acc_hi + hi, pending + bs
-                    if pending > 65535 - bs:        # (the next block's sums fit in the fields)
-                        _unpack(tally[1], acc_lo, acc_hi)
-                        acc_lo = acc_hi = pending = 0
+                    acc = _tally_block(tally, r, bs, lo, hi, acc)
         if flags_of is not None:
-            _unpack(tally[1], acc_lo, acc_hi)
+            _unpack(tally[1], acc[0], acc[1])
         return
     inner = x.shape[2]
     for r in range(row_lo, row_hi):
@@ -308,25 +305,37 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
                                                 None)
                     tally[3][j] += f_lo
                     tally[4][j] += f_hi
+                    tally[6][j] = band
                     or_lo, or_hi, bands = or_lo | f_lo, or_hi | f_hi, bands + band
-            fix = (bands != 0) | nan_scale
-            if flags_of is not None and fix | (((or_lo & new_lo) | (or_hi & new_hi)) != 0):
-                seen, _, _ = _tally_rare(flags_of, tally, seen, fix, x[r, t], out[r, t], inv, scl,
-                                         (r * bs + t) * inner, rand, seed, start, sr, 0, 0, (tally[3], tally[4]))
-                new_lo, new_hi = _unseen_fields(seen)
+            if flags_of is not None:
+                fix = (bands != 0) | nan_scale
+                find = ((or_lo & new_lo) | (or_hi & new_hi)) != 0
+                if fix | find:
+                    seen, _, _ = _tally_rare(flags_of, tally, seen, fix, find, x[r, t], out[r, t], inv, scl,
+                                             (r * bs + t) * inner, rand, seed, start, sr, 0, 0,
+                                             (tally[3], tally[4], tally[6]))
+                    new_lo, new_hi = _unseen_fields(seen)
         if flags_of is not None:
             for j in range(inner):
-                _tally_block(tally, r * inner + j, tally[3][j], tally[4][j])
+                acc = _tally_block(tally, r * inner + j, bs, tally[3][j], tally[4][j], acc)
                 tally[3][j] = tally[4][j] = 0
+    if flags_of is not None:
+        _unpack(tally[1], acc[0], acc[1])
 
 
 @inner_inline
-def _tally_block(tally, b, lo, hi):
-    """Add a block's ``_spread`` sums to ``_pow2_rows``' counts, and to per[:, b] where per has
-    blocks."""
-    _unpack(tally[1], lo, hi)
+def _tally_block(tally, b, n, lo, hi, acc):
+    """Add the ``_spread`` sums (lo, hi) of block b (n elements) to per[:, b] where per has
+    blocks, and to ``_pow2_rows``' running sums acc = (lo, hi, elements), which go to the
+    counts before a next block could fill their fields (a block's own unpacked into the counts
+    cost 0.1 ms of mxfp4's 4.3 ms, 1M float64); the running sums now."""
     if tally[2].shape[1] > 0:
         _unpack_into(tally[2], b, lo, hi)
+    acc_lo, acc_hi, pending = acc[0] + lo, acc[1] + hi, acc[2] + n
+    if pending > 65535 - n:
+        _unpack(tally[1], acc_lo, acc_hi)
+        return np.int64(0), np.int64(0), np.int64(0)
+    return acc_lo, acc_hi, pending
 
 
 @inner_inline
@@ -338,22 +347,29 @@ def _unseen_fields(seen):
 
 
 @inner_inline
-def _tally_rare(flags_of, tally, seen, fix, xs, ys, inv, scl, index, rand, seed, start, sr, lo, hi, sums):
+def _tally_rare(flags_of, tally, seen, fix, find, xs, ys, inv, scl, index, rand, seed, start, sr, lo, hi, sums):
     """``_pow2_rows``' second look at the elements xs (1-D, global indices from base + index on)
     with values ys and scales inv and scl (one each, or arrays like xs): where ``fix``, each
     element whose first answer was not final (or whose scale is NaN) has its ``_spread`` sums
     moved from that answer to its exact flags, in (lo, hi), the slice's sums, where ``sums`` is
-    None, else in sums[0][t], sums[1][t]; the first indices of flags not yet ``seen`` are noted.
-    Returns (the flags seen now, lo, hi)."""
+    None, else in sums[0][t], sums[1][t]; the first indices of flags not yet ``seen`` are
+    noted. With sums, sums[2][t] marks the elements whose first answer was not final, and only
+    those (and those of a NaN scale) are looked at unless ``find`` (the slice holds a flag not
+    yet seen): a place of many inner blocks nearly always holds one (mxint8 along axis 0 of
+    1024 x 1024 float64, seeded, 1 thread, CPU time: report=True 7.95 -> 4.4 ms, plain 3.5
+    ms). Returns (the flags seen now, lo, hi)."""
     for t in range(xs.size):
-        rnd = None if sr is None else element_bits(rand, seed, start + index + t, sr[0])
         a_inv, a_scl = _at(inv, t), _at(scl, t)
+        if sums is not None:        # (either branch pruned: kernels.pipeline)
+            if not (find or sums[2][t] != 0 or a_scl != a_scl):
+                continue
+        rnd = None if sr is None else element_bits(rand, seed, start + index + t, sr[0])
         f = flags_of(xs[t], ys[t], a_inv, a_scl, rnd, tally[0], True)
         if fix:
             h_lo, h_hi, band = flags_of(xs[t], ys[t], a_inv, a_scl, rnd, tally[0], None)
             if band or a_scl != a_scl:
                 f_lo, f_hi = _spread(f)
-                if sums is None:        # (either branch pruned: kernels.pipeline)
+                if sums is None:
                     lo, hi = lo + f_lo - h_lo, hi + f_hi - h_hi
                 else:
                     sums[0][t] += f_lo - h_lo
@@ -368,7 +384,8 @@ def pow2_tally(params, per, x3_shape, base: int) -> tuple:
     _, bs, inner = x3_shape
     counts = np.zeros(2 * NFLAGS, np.int64)
     counts[NFLAGS:] = -1
-    return params, counts, per, np.zeros(inner, np.int64), np.zeros(inner, np.int64), np.int64(base)
+    lo, hi, marks = np.zeros((3, inner), np.int64)
+    return params, counts, per, lo, hi, np.int64(base), marks
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")

@@ -2174,7 +2174,13 @@ def _block_mask(xi, v, yi, e, s, lim, thr, fixed, fixed_range):
     fixed_m = FLUSHED if (v != 0) & (e == 0) else 0
     band = fixed_band if fixed else band
     m = fixed_m if fixed else m
-    m = (BAND if band else m) | (INEXACT if yi != xi else 0)
+    return _nan_scale_or_input((BAND if band else m) | (INEXACT if yi != xi else 0), xi, s)
+
+
+@inner_inline
+def _nan_scale_or_input(m, xi, s):
+    """A block element's flags m, but INVALID where its scale s is NaN (its block held a NaN or
+    an Inf) and NAN_IN where its input xi is NaN."""
     m = INVALID if s != s else m
     return NAN_IN if xi != xi else m
 
@@ -2278,9 +2284,10 @@ def _common_element(xi, s, normal, maxv):
     return (ax >= normal * s) & (ax <= maxv * s)
 
 
-OVERFLOW_FIELDS = (1 << 16) | (1 << 32)    # overflow and saturated as ``_spread``'s lo fields
-UNDERFLOW_FIELD = 1 << 48
-SUBNORMAL_FIELD = 1 << 16                   # (of hi)
+# flags as ``_spread``'s words: lo's (INEXACT, OVERFLOW with SATURATED, UNDERFLOW), hi's (FLUSHED, SUBNORMAL)
+INEXACT_FIELD, OVERFLOW_FIELDS, UNDERFLOW_FIELD = (_spread.py_func(f)[0] for f in (INEXACT, OVERFLOW | SATURATED,
+                                                                                   UNDERFLOW))
+FLUSHED_FIELD, SUBNORMAL_FIELD = (_spread.py_func(f)[1] for f in (FLUSHED, SUBNORMAL))
 
 
 @inner_inline
@@ -2319,20 +2326,18 @@ def _pow2_float_flags(xv, value, inv, scl, rnd, params, exact):
     flushed = nonzero & (value == 0)
     subnormal = (e != 0) & (abs(e) < normal)
     if exact is None:
-        return ((1 if ne else 0) + (OVERFLOW_FIELDS if ovf else 0) + (UNDERFLOW_FIELD if underflow else 0),
-                (1 if flushed else 0) + (SUBNORMAL_FIELD if subnormal else 0), 0)
+        return ((INEXACT_FIELD if ne else 0) + (OVERFLOW_FIELDS if ovf else 0) + (UNDERFLOW_FIELD if underflow else 0),
+                (FLUSHED_FIELD if flushed else 0) + (SUBNORMAL_FIELD if subnormal else 0), 0)
     m = (INEXACT if ne else 0) | ((OVERFLOW | SATURATED) if ovf else 0) | (UNDERFLOW if underflow else 0)
-    m |= (FLUSHED if flushed else 0) | (SUBNORMAL if subnormal else 0)
-    m = INVALID if scl != scl else m
-    return NAN_IN if xi != xi else m
+    return _nan_scale_or_input(m | (FLUSHED if flushed else 0) | (SUBNORMAL if subnormal else 0), xi, scl)
 
 
 @inner_inline
 def _pow2_fixed_flags(xv, value, inv, scl, rnd, params, exact):
     """``_pow2_float_flags`` of a fixed-point element: inexact, flushed to zero, and where the
-    element value lies outside [smallest, largest element] (fixed_range), overflow and saturated from its
-    rounding with an unbounded integer range (``_fixed_element_flags``, with rnd), with
-    ``exact`` only (else the element's first answer is not final)."""
+    element value lies outside [smallest, largest element] (fixed_range), overflow and
+    saturated from its rounding with an unbounded integer range (``_fixed_element_flags``, with
+    rnd), with ``exact`` only (else the element's first answer is not final)."""
     lim, thr, p, sr, fx, fixed_range = params
     xi = np.float64(xv)
     v = xi * inv
@@ -2341,29 +2346,28 @@ def _pow2_fixed_flags(xv, value, inv, scl, rnd, params, exact):
     flushed = (xi != 0) & (value == 0)
     band = (v < fixed_range[0]) | (v > fixed_range[1])
     if exact is None:
-        return (1 if ne else 0), (1 if flushed else 0), band
+        return (INEXACT_FIELD if ne else 0), (FLUSHED_FIELD if flushed else 0), band
     k = _fixed_element_flags(v, e, np.int64(0) if rnd is None else np.int64(rnd), fx)
     m = (INEXACT if ne else 0) | (FLUSHED if flushed else 0) | ((k & (OVERFLOW | SATURATED)) if band else 0)
-    m = INVALID if scl != scl else m
-    return NAN_IN if xi != xi else m
+    return _nan_scale_or_input(m, xi, scl)
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_64_counted(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, params, counts,
-                             per, lo, hi, base):
+                             per, lo, hi, base, marks):
     """``kernels.block.quantize_pow2_64`` counting the report as it rounds (``_pow2_rows``' tally:
     ``kernels.block.pow2_tally``); returns the counts."""
     _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _float_element64,
-               _pow2_float_flags, (params, counts, per, lo, hi, base))
+               _pow2_float_flags, (params, counts, per, lo, hi, base, marks))
     return counts
 
 
 @kernel(cache=True, nogil=True, error_model="numpy")
 def quantize_pow2_fixed_counted(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, params,
-                                counts, per, lo, hi, base):
+                                counts, per, lo, hi, base, marks):
     """``kernels.block.quantize_pow2_fixed`` counting the report as it rounds; returns the counts."""
     _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx, rule, _fixed_element,
-               _pow2_fixed_flags, (params, counts, per, lo, hi, base))
+               _pow2_fixed_flags, (params, counts, per, lo, hi, base, marks))
     return counts
 
 
