@@ -37,6 +37,16 @@ def _spread(m):
             ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
 
 
+def spread_words(m: int) -> tuple:
+    """``_spread`` of the flags m called from Python, for module constants (a compiled helper
+    has no Python wrapper: its ``py_func``; under NUMBA_DISABLE_JIT the function itself).
+
+    >>> [hex(w) for w in spread_words(INEXACT | SUBNORMAL)]
+    ['0x1', '0x10000']
+    """
+    return getattr(_spread, "py_func", _spread)(m)
+
+
 @inner_inline
 def _field(lo, hi, k):
     """The count of flag k (0-7) summed in ``_spread``'s fields lo, hi."""

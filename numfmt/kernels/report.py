@@ -49,7 +49,7 @@ from .floating import (CODE_TILE, DOM64, STOCHASTIC, U32, U64, VALUE, FloatParam
                        same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, constant_mode,
                        mode_key, pow2_sr_one, pow2_sr_grid32, carries32)
 from .flagcount import (FLUSHED, INEXACT, INVALID, NAN_IN, NFLAGS, OVERFLOW, SATURATED, SUBNORMAL, UNDERFLOW, _first,
-                        _firsts, _new_counts, _present, _spread, _unpack, _unpack_into)
+                        _firsts, _new_counts, _present, _spread, _unpack, _unpack_into, spread_words)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import count_zero, tick, ticks, wide_vectors
@@ -2285,9 +2285,8 @@ def _common_element(xi, s, normal, maxv):
 
 
 # flags as ``_spread``'s words: lo's (INEXACT, OVERFLOW with SATURATED, UNDERFLOW), hi's (FLUSHED, SUBNORMAL)
-INEXACT_FIELD, OVERFLOW_FIELDS, UNDERFLOW_FIELD = (_spread.py_func(f)[0] for f in (INEXACT, OVERFLOW | SATURATED,
-                                                                                   UNDERFLOW))
-FLUSHED_FIELD, SUBNORMAL_FIELD = (_spread.py_func(f)[1] for f in (FLUSHED, SUBNORMAL))
+INEXACT_FIELD, OVERFLOW_FIELDS, UNDERFLOW_FIELD = (spread_words(f)[0] for f in (INEXACT, OVERFLOW | SATURATED, UNDERFLOW))
+FLUSHED_FIELD, SUBNORMAL_FIELD = (spread_words(f)[1] for f in (FLUSHED, SUBNORMAL))
 
 
 @inner_inline
