@@ -922,8 +922,10 @@ def _cases32(b, o, r, lim32):
 def _lean32(b, o, r, lim32):
     """What ``_count32``'s vector pass counts of an element (uint32 bits as ``_cases32``), six
     booleans, a few compares each: (inexact, overflow, underflow, flushed, low_bits <= |o| <
-    normal_bits (subnormal), b not finite). Inexact is o != b for b != 0 (zeros round to a
-    zero, of either sign, exactly). For a finite b with a result of the fast kernels
+    normal_bits (subnormal), b not finite). Inexact is |o| != |b|: a rounding keeps the sign
+    of a nonzero value and takes a zero to a zero, of either sign, exactly (one compare where
+    (o != b) & (b != 0) took three: e2m1 stochastic, 1M float32, 1 thread, the counted kernel
+    0.49 -> 0.47 ms). For a finite b with a result of the fast kernels
     they decide ``_cases32`` (``_derive``). (Not |o| - 1 < normal_bits - 1: LLVM would fuse
     it with |o| == 0 into a sub-with-overflow, which its loop vectorizer refuses.) The
     magnitudes are compared as int32, one instruction each on AVX2 (an unsigned compare takes
@@ -932,7 +934,7 @@ def _lean32(b, o, r, lim32):
     max_bits, min_bits, tiny_bits, normal_bits, low_bits = lim32
     a = U32(b & MAG32)
     ao = U32(o & MAG32)
-    ne = (o != b) & (a != U32(0))
+    ne = ao != a
     return ne, I32(r) > I32(max_bits), ne & (I32(r) < I32(tiny_bits)), ne & (ao == U32(0)), \
         U32(ao - low_bits) < U32(normal_bits - low_bits), I32(a) >= I32(INF32)
 
