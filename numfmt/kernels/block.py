@@ -243,7 +243,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     amax = zeros(n, np.int64)
     inv = zeros(n, np.float64)
     scl = zeros(n, np.float64)
-    seen = 0
+    seen = np.int64(0)      # (int64, not a literal 0: see tests/compile_profile.py)
     new_lo = new_hi = np.int64(-1)      # the fields of flags not yet seen (all, at first)
     acc = (np.int64(0), np.int64(0), np.int64(0))       # (``_tally_block``'s running sums)
     if x.ndim == 2:       # the layout is the array type: each specialization compiles one branch
@@ -258,7 +258,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
             for i in range(rows):
                 r = g + i
                 inv0, scl0 = inv[i], scl[i]
-                lo = hi = or_lo = or_hi = bands = 0
+                lo = hi = or_lo = or_hi = bands = np.int64(0)
                 for t in range(bs):
                     rnd = 0 if sr is None else element_bits(rand, seed, start + r * bs + t, sr[0])
                     q, v = element(x[r, t], inv0, scl0, rnd, p, sr, fx, codes)
@@ -1230,7 +1230,8 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
                                   scaled, full)
         if tally is not None and blocks is not None:
             _add_sums(c, _row_blocks(blocks, r * inner, s_in, inner))
-            _place_firsts(c, base, x, r, 0, bs, s_in, s_out, rand, seed, start, p, cp, k, element, scaled, full)
+            _place_firsts(c, base, x, r, np.int64(0), bs, s_in, s_out, rand, seed, start, p, cp, k, element, scaled,
+                          full)     # (int64 t0: the call above's compile, not one for a literal 0)
         if tally is not None:
             _add_limits(c, limits)
     return tally

@@ -249,7 +249,7 @@ def count_float(x, y, start, rand, seed, p, sr, stochastic, lim, thr):
     seen = np.int64(0)      # (not a literal 0: helpers it reaches would compile twice)
     maxv, normal = lim[0], lim[2]
     idx = empty(TILE + 8, np.int64)
-    dense = False
+    dense = np.bool_(False)      # (a boolean, not a literal False: _tile_counts compiles once)
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
         seen, bands, dense = _tile_counts(c, xs, ys, idx, dense, start + a, normal, maxv, lim, thr, seen)
@@ -744,7 +744,7 @@ def _sr64_tile(tile, x_bits, y_bits, start, rand, seed, p, sr, bands, m, rule, f
     n = (z, z, z, z, z, z)
     bits = sr[0]
     words = view_as(buf, np.uint32)
-    dense = False
+    dense = np.bool_(False)      # (a boolean, not a literal False: one compile of _sr64_block)
     rbits = empty(DRAW_BLOCK, np.int64)     # (a block's random bits, for its band elements)
     for lo in range(0, x_bits.size, DRAW_BLOCK):
         xs, ys = x_bits[lo:lo + DRAW_BLOCK], y_bits[lo:lo + DRAW_BLOCK]
@@ -1910,7 +1910,7 @@ def count_posit(x, y, start, lim):
     c = _new_counts()
     seen = np.int64(0)      # (not a literal 0: helpers it reaches would compile twice)
     idx = empty(TILE + 8, np.int64)
-    dense = False
+    dense = np.bool_(False)      # (a boolean, not a literal False: _tile_counts compiles once)
     for a in range(0, x.size, TILE):
         xs, ys = x[a:a + TILE], y[a:a + TILE]
         seen, _, dense = _tile_counts(c, xs, ys, idx, dense, start + a, lim[1], lim[0], lim, ROUND_BANDS, seen)
@@ -2543,7 +2543,7 @@ def unclamped_exponents(amax, out, rule):
     rule_id, emax_elem, msig_frac, even_frac, s_lo, s_hi = rule
     for b in range(amax.size):
         out[b] = shared_exponent(bits_as(np.float64(amax[b]), np.int64), rule_id, emax_elem, msig_frac, even_frac,
-                                 -(1 << 30), 1 << 30, np.int64(52))
+                                 np.int64(-(1 << 30)), np.int64(1 << 30), np.int64(52))   # (the casts' int64 one)
 
 
 # ----- the roundings of a reduction (``numfmt.kernels.accumulate``): one event per rounding
