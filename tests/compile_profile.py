@@ -12,9 +12,11 @@ empty cache to see each specialization compile once, where it is first needed; u
 JSON lines show what each worker compiled, the duplicates included.
 
 It also names the functions compiled twice for one call site: once for a ``Literal[int]``
-argument and again for the plain integer. Numba types a loop-carried variable that starts as
-a literal (``seen = 0``, then ``seen |= ...``) first as the literal, and compiles a callee for
-it before the loop's type settles; start it as ``np.int64(0)``.
+(``Literal[bool]``) argument and again for the plain integer (boolean). Numba types a
+loop-carried variable that starts as a literal (``seen = 0``, then ``seen |= ...``; ``dense =
+False``) first as the literal, and compiles a callee for it before the loop's type settles;
+start it as ``np.int64(0)`` (``np.bool_(False)``). A callee called with a literal at one site
+and a variable at another compiles twice too: pass ``np.int64(0)`` there.
 """
 from __future__ import annotations
 
@@ -58,15 +60,17 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 _LITERAL_INT = re.compile(r"Literal\[int\]\(-?\d+\)")
+_LITERAL_BOOL = re.compile(r"Literal\[bool\]\((?:True|False)\)")
 
 
 def literal_twins(records: list) -> dict:
     """{function: seconds}: the functions of records ([test, function, argument types, ...,
-    exclusive s, ...]) that compiled for argument types with a ``Literal[int]`` and again
-    for the same types with int64 there; the seconds of the literal compiles."""
+    exclusive s, ...]) that compiled for argument types with a ``Literal[int]`` (or
+    ``Literal[bool]``) and again for the same types with int64 (bool) there; the seconds of
+    the literal compiles."""
     by_types = collections.defaultdict(dict)
     for _, func, args, _, exclusive, _ in records:
-        by_types[func, _LITERAL_INT.sub("int64", args)][args] = exclusive
+        by_types[func, _LITERAL_BOOL.sub("bool", _LITERAL_INT.sub("int64", args))][args] = exclusive
     twins = collections.defaultdict(float)
     for (func, plain), compiled in by_types.items():
         if plain in compiled and len(compiled) > 1:
@@ -101,6 +105,6 @@ def pytest_terminal_summary(terminalreporter):
             write(f"{seconds:7.1f}  {count:8d}  {key}")
     twins = literal_twins(_records)
     if twins:
-        write("  s CPU  compiled again for a literal integer (start the variable as np.int64(0))")
+        write("  s CPU  compiled again for a literal (start the variable as np.int64(0), np.bool_(False))")
         for func, seconds in sorted(twins.items(), key=lambda kv: -kv[1]):
             write(f"{seconds:7.1f}  {func}")
