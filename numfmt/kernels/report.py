@@ -2127,8 +2127,8 @@ def _fixed_element_flags(v, ye, rnd, fx):
     INEXACT; fx = (e_s, lo, hi, mode, sr_bits, sr_nearest): the element integer is v * 2**-e_s
     rounded, saturated to [lo, hi] (the block clamps)."""
     e_s, lo, hi, mode, sr_bits, sr_nearest = fx
-    k = round_fixed_bits(bits_as(np.float64(v), np.int64), np.int64(1), e_s, mode, -WIDE, WIDE, False, rnd, sr_bits,
-                         sr_nearest)
+    k = round_fixed_bits(bits_as(np.float64(v), np.int64), np.int64(1), e_s, mode, -WIDE, WIDE, np.bool_(False), rnd,
+                         sr_bits, np.bool_(sr_nearest))     # (the types of the element's: one _round_parts)
     m = (OVERFLOW | SATURATED) if (k < lo) | (k > hi) else 0
     return m | (FLUSHED if (v != 0) & (ye == 0) else 0)
 
