@@ -27,6 +27,7 @@ import numpy as np
 from ..formats.block import SCALE_RULES, BlockFormat
 from ..kernels import block as kern
 from ..kernels import report as report_kernels
+from ..kernels.flagcount import FIELD_MAX
 from ..kernels.floating import Fast32Params
 from ..random import random_bits as _random_bits
 from ..rounding import Rounding, mode_flags
@@ -255,7 +256,7 @@ def countable(x: np.ndarray, fmt: BlockFormat, stochastic) -> bool:
     return x.dtype == np.float32 or _may_stand_in(x, fmt, stochastic)
 
 
-POW2_COUNT_MAX = 65535     # the longest block counted as it rounds by the float64 kernels (``_spread``'s fields)
+POW2_COUNT_MAX = FIELD_MAX     # the longest block counted as it rounds by the float64 kernels (``_spread``'s fields)
 _COUNTED = {kern.quantize_pow2_64: report_kernels.quantize_pow2_64_counted,
             kern.quantize_pow2_fixed: report_kernels.quantize_pow2_fixed_counted}
 SLAB = 1 << 18      # elements per float32 stand-in of a float64 quantization by slabs (in L2 with its result)

@@ -23,7 +23,7 @@ import numpy as np
 from ..lanes import f32_bits, f32_value, lane, maximum, minimum, where
 from ..random import GOLDEN, element_bits, pair_state, pair_word, splitmix_bits
 from .fixed import fast_element, round_fixed_one
-from .flagcount import NFLAGS, _firsts, _spread, _unpack, _unpack_into
+from .flagcount import FIELD_MAX, NFLAGS, _firsts, _spread, _unpack, _unpack_into
 from .floating import (DETERMINISTIC, DOM32, DOM64, NO_RND, NO_SR, U32, U64, VALUE, code32, sr_add_one,
                        directed32_one, directed_grid32, nearest32_one, nearest_code32, nearest_grid32, round_one,
                        sr_grid32, top_bits32, twice32)
@@ -233,7 +233,7 @@ def _pow2_rows(x, row_lo, row_hi, out, codes, sexp, rand, seed, start, p, sr, fx
     NaN; with ``exact`` True, the flag bits, final. tally = (params, counts, per, lo, hi,
     base, marks): counts (``flagcount``'s, element i's index base + i) and per[:, block] (int32
     (8, blocks) where per has blocks, the scales' order) add up; lo, hi and marks are int64
-    scratch of ``inner`` (``pow2_tally``). A block's flags sum in ``_spread``'s fields (at most 65535
+    scratch of ``inner`` (``pow2_tally``). A block's flags sum in ``_spread``'s fields (at most FIELD_MAX
     elements a block). A second look at a row (or at place t of the inner blocks), rare, fixes
     the counts of elements whose first answer was not final and finds the first indices of
     flags not seen before (``_tally_rare``: a scratch array of each element's flags, stored
@@ -332,7 +332,7 @@ def _tally_block(tally, b, n, lo, hi, acc):
     if tally[2].shape[1] > 0:
         _unpack_into(tally[2], b, lo, hi)
     acc_lo, acc_hi, pending = acc[0] + lo, acc[1] + hi, acc[2] + n
-    if pending > 65535 - n:
+    if pending > FIELD_MAX - n:
         _unpack(tally[1], acc_lo, acc_hi)
         return np.int64(0), np.int64(0), np.int64(0)
     return acc_lo, acc_hi, pending
@@ -343,7 +343,7 @@ def _unseen_fields(seen):
     """The ``_spread`` fields (all their bits set) of the flags not in ``seen``: a row's sums,
     or-ed, hold a new flag iff they meet these."""
     lo, hi = _spread(~seen & 0xFF)
-    return lo * 0xFFFF, hi * 0xFFFF
+    return lo * FIELD_MAX, hi * FIELD_MAX
 
 
 @inner_inline

@@ -9,6 +9,7 @@ from .arrays import zeros
 from .inner import inner_inline
 
 NFLAGS = 9
+FIELD_MAX = 0xFFFF      # the largest count a ``_spread`` field holds (16 bits)
 INEXACT, OVERFLOW, SATURATED, UNDERFLOW, FLUSHED, SUBNORMAL, INVALID, NAN_IN = (1 << k for k in range(8))
 
 
@@ -31,7 +32,7 @@ def _new_counts():
 @inner_inline
 def _spread(m):
     """The flags m (bits 0-7) as two integers of four 16-bit fields each (flags 0-3 and 4-7):
-    summed over up to 65535 elements in registers, they count every flag at once (``_unpack``);
+    summed over up to FIELD_MAX elements in registers, they count every flag at once (``_unpack``);
     a histogram or array of counts would go through memory for every element."""
     return ((m & 1) | ((m & 2) << 15) | ((m & 4) << 30) | ((m & 8) << 45),
             ((m >> 4) & 1) | ((m & 32) << 11) | ((m & 64) << 26) | ((m & 128) << 41))
@@ -50,7 +51,7 @@ def spread_words(m: int) -> tuple:
 @inner_inline
 def _field(lo, hi, k):
     """The count of flag k (0-7) summed in ``_spread``'s fields lo, hi."""
-    return ((hi if k >= 4 else lo) >> (16 * (k & 3))) & 0xFFFF
+    return ((hi if k >= 4 else lo) >> (16 * (k & 3))) & FIELD_MAX
 
 
 @inner_inline

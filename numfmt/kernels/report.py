@@ -48,8 +48,8 @@ from .floating import (CODE_TILE, DOM64, STOCHASTIC, U32, U64, VALUE, FloatParam
                        top_bits32, FIXED_BLOCK, PAIRS_BLOCK, check_given_bits, same_range_code, same_range_sr_consts,
                        same_range_sr_loop, pow2_32_one, pow2_unbounded32, pow2_invalid, pow2_code32, constant_mode,
                        mode_key, pow2_sr_one, pow2_sr_grid32, carries32)
-from .flagcount import (FLUSHED, INEXACT, INVALID, NAN_IN, NFLAGS, OVERFLOW, SATURATED, SUBNORMAL, UNDERFLOW, _first,
-                        _firsts, _new_counts, _present, _spread, _unpack, _unpack_into, spread_words)
+from .flagcount import (FIELD_MAX, FLUSHED, INEXACT, INVALID, NAN_IN, NFLAGS, OVERFLOW, SATURATED, SUBNORMAL, UNDERFLOW,
+                        _first, _firsts, _new_counts, _present, _spread, _unpack, _unpack_into, spread_words)
 from .inner import inner, inner_inline
 from .pipeline import kernel
 from .vectors import count_zero, tick, ticks, wide_vectors
@@ -2236,7 +2236,7 @@ def _block_run(x, y, has_y, derive, codes, table, scales, i0, sbase, sstep, leng
 
 
 RUN = 64             # elements of a run along the axis (blocks not along the last axis)
-PIECE = 1 << 15      # the most elements of a run within a block (the last axis): ``_spread``'s fields hold 65535
+PIECE = 1 << 15      # the most elements of a run within a block (the last axis): ``_spread``'s fields hold FIELD_MAX
 
 
 @inner_inline
@@ -2500,7 +2500,7 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
         acc_lo += lo
         acc_hi += hi
         pending += length
-        if pending > 65535 - PIECE:         # the next run fits in the 16-bit fields
+        if pending > FIELD_MAX - PIECE:         # the next run fits in the 16-bit fields
             _unpack(c, acc_lo, acc_hi)
             acc_lo = acc_hi = pending = 0
     _unpack(c, acc_lo, acc_hi)
