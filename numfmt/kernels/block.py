@@ -735,11 +735,10 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
     s_in its block's scale in (NaN: the scale is NaN, every element invalid but NaN ones), y
     the bits of its element value (x / 2**s; nvfp4: fl32(x / total)), r the rounded element's
     bits, o the cast's value, ovf and tiny of the element step; the element is inexact where
-    o != v (power-of-two scales, ``pow2`` True: where y underflowed too) or |r| != |y| (nvfp4,
-    pow2 None: a rounding keeps a nonzero's sign and a zero's magnitude), subnormal where
-    low_bits <= |r| < normal_bits (fixed-point elements: None, never: mxint8, 1024 x 1024
-    standard normal float32, 1 thread, report=True 0.90-0.95 -> 0.80-0.81 ms, plain 0.56-0.59
-    ms, where both were uint32 zeros).
+    o != v (power-of-two scales, ``pow2`` True: where y underflowed too) or r != y (nvfp4,
+    pow2 None), subnormal where low_bits <= |r| < normal_bits (fixed-point elements: None, never:
+    mxint8, 1024 x 1024 standard normal float32, 1 thread, report=True 0.90-0.95 -> 0.80-0.81 ms,
+    plain 0.56-0.59 ms, where both were uint32 zeros).
     ``checked`` False (a constant): the scale is known not to be NaN (then neither is v).
     ``screen`` not None (power-of-two scales, checked False): inexact, overflow and, in
     underflow's place, whether v is nonzero with |y| below the smallest normal, the only
@@ -752,7 +751,7 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
         return ne_x, ovf, low, False, False, False, False
     ne_e = ne_x
     if pow2 is None:        # nvfp4 (the branch pruned either way: kernels.pipeline)
-        ne_e = ar != U32(y & U32(0x7FFFFFFF))
+        ne_e = (r != y) & (U32(U32(y & U32(0x7FFFFFFF)) | ar) != U32(0))
     sub = False
     if normal_bits is not None:     # (fixed-point elements: None, never subnormal; pruned either way)
         sub = U32(ar - low_bits) < U32(normal_bits - low_bits)
