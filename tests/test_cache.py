@@ -23,7 +23,10 @@ print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()), y.tobyte
 
 
 def _probe(root: Path) -> tuple[int, int, str]:
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=root, capture_output=True, text=True,
+    """(cache hits, misses, the rounded bytes) of PROBE run with root's numfmt, whose cache is
+    its own __pycache__ (a NUMBA_CACHE_DIR of the caller's would put it elsewhere)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=root, env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     return int(out[0]), int(out[1]), out[2]
 
