@@ -739,7 +739,8 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
     pow2 None), subnormal where low_bits <= |r| < normal_bits (fixed-point elements: None, never:
     mxint8, 1024 x 1024 standard normal float32, 1 thread, report=True 0.90-0.95 -> 0.80-0.81 ms,
     plain 0.56-0.59 ms, where both were uint32 zeros).
-    ``checked`` False (a constant): the scale is known not to be NaN (then neither is v).
+    ``checked`` False (a constant): counted as though the scale were not NaN (``_pass32``,
+    which fixes the blocks whose scale is NaN afterwards).
     ``screen`` not None (power-of-two scales, checked False): inexact, overflow and, in
     underflow's place, whether v is nonzero with |y| below the smallest normal, the only
     cases where none is (``_screened_pass32``)."""
@@ -785,7 +786,7 @@ def _at_for(s, i):
 
 
 @inner_inline
-def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, checked, blocks, b0):
+def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, lim, blocks, b0):
     """Round xs into outs or codes (whichever is not None), in loops that vectorize: a 1-D xs
     with element t's scales s_in[t], s_out[t] (or one pair of scalars for all), a 2-D xs (rows
     of blocks along the last axis: one call for several blocks) row i with s_in[i], s_out[i];
@@ -793,9 +794,11 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
     the sums of ``_cases32`` over it (uint32 lanes; zeros without), of a 2-D xs added to
     tally's per-place sums instead (``_place_sums``; the sums returned are zeros): a row's own
     sums took a reduction per row and counter, a sixth of the counted kernel's time; several
-    cases to a sum (``_packed5``), as seven sums were seven loads and stores per element: the
-    five cases of a block whose scale is not NaN in one sum, the two of NaN scales in another
-    (constant zero where ``checked`` is False: its load and store compile away). With
+    cases to a sum (``_packed5``), as seven sums were seven loads and stores per element. Every
+    element counts as one of a block whose scale is not NaN (``_cases32`` unchecked: five
+    cases, invalid and nan_in never): blocks with a NaN scale are rare, their counts fixed
+    afterwards (``_unflag``, ``_nan_block_word``, ``_nan_word``), where a checked copy of this
+    loop cost each counting kernel a second compile of it (about 1 s of a first call). With
     ``blocks`` (``block_words``') the counts go per block too: a 2-D xs's element (i, t) as
     a ``_case_word`` into the scratch blocks[1], then each row i summed (a block: its word
     into blocks[0][0, b0 + i] by ``_block_words_out``, its fields added to the sums returned; a
@@ -830,11 +833,10 @@ def _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, 
                     outs[t] = o
             if tally is None:
                 continue
-            f = _cases32(v, a_in, y, r, o, ovf, tiny, checked, *lim[:4])     # (lim[4]: the rows, above)
+            f = _cases32(v, a_in, y, r, o, ovf, tiny, False, *lim[:4])     # (lim[4]: the rows, above)
             if xs.ndim == 2 and blocks is None:     # per place t of the rows: no reduction per row
                 acc = tally[2]
-                acc[0, t] = U32(acc[0, t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
-                acc[1, t] = U32(acc[1, t] + _packed5(f[5], f[6], False, False, False))
+                acc[t] = U32(acc[t] + _packed5(f[0], f[1], f[2], f[3], f[4]))
             elif xs.ndim == 2:                      # per row: a block
                 blocks[1][i, t] = _case_word(f)
             elif blocks is None:
@@ -900,9 +902,10 @@ def _low_rows(xs, s_in, scaled, normal_bits, marks):
 
 
 @inner_inline
-def _screened_pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, marks, blocks, b0):
-    """``_pass32`` of a 2-D xs (rows of blocks) whose scales are not NaN, counted with the cases
-    of ``full`` (lim without a screen). Where ``marks`` (``screen_rows``' scratch) is not None
+def _screened_pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, marks, blocks, b0,
+                     every_row):
+    """``_pass32`` of a 2-D xs (rows of blocks), counted with the cases of ``full`` (lim without
+    a screen) as though no scale were NaN. Where ``marks`` (``screen_rows``' scratch) is not None
     and there are no per-block counts: with the screened cases (``_cases32``), whose inexact and
     overflow are all the cases of an element that is zero (exact) or whose quotient is at
     least the smallest normal (it rounds to a normal or larger), and where one of xs' elements
@@ -914,20 +917,26 @@ def _screened_pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled
     for standard normal data. 1024 x 1024 of it, 1 thread, CPU time, report=True 1.19-1.21 ->
     1.03-1.05 ms for mxfp8_e4m3 and 1.19 -> 1.00 ms for mxfp8_e5m2 (the plain round 0.66-0.69
     ms); the first such call compiles about 2 s longer (three copies of ``_pass32``, not two).
-    Returns the sums (``_pass32``'s)."""
+    With ``every_row`` (a group with a NaN scale, whose rows the screen cannot tell: a NaN
+    quotient is neither) every row in full, by the second copy. Returns the sums
+    (``_pass32``'s)."""
     if marks is None:       # (either branch pruned: kernels.pipeline; one copy of _pass32 compiled for each call)
-        return _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, False, blocks, b0)
+        return _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, blocks, b0)
     if blocks is not None:
-        return _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, False, blocks, b0)
+        return _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, full, blocks, b0)
     w = xs.shape[1]
+    marked = (full[0], full[1], full[2], None, marks)
+    if every_row:
+        marks[:xs.shape[0]] = 1
+        _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, marked, blocks, b0)
+        return _place_sums(tally[2], w)
     screen = (full[0], full[1], full[2], True, None)
-    _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, screen, False, blocks, b0)
+    _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, screen, blocks, b0)
     screened = _place_sums(tally[2], w)
     if screened[2] == 0:
         return screened[0], screened[1], U32(0), U32(0), U32(0), U32(0), U32(0)
     _low_rows(xs, s_in, scaled, full[1], marks)
-    marked = (full[0], full[1], full[2], None, marks)
-    _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, marked, False, blocks, b0)
+    _pass32(xs, s_in, s_out, outs, codes, zs, p, cp, k, element, scaled, tally, marked, blocks, b0)
     low = _place_sums(tally[2], w)
     return screened[0], screened[1], low[2], low[3], low[4], U32(0), U32(0)
 
@@ -1014,14 +1023,54 @@ def _add7(n, f):
 
 
 @inner_inline
-def _flags32(v, s_in, s_out, zk, p, cp, element, scaled, lim):
-    """The ``numfmt.report.FLAGS`` bits of one element (zk its random bits, ``_word32``)."""
+def _flags32(v, s_in, s_out, zk, p, cp, element, scaled, lim, checked):
+    """The ``numfmt.report.FLAGS`` bits of one element (zk its random bits, ``_word32``); with
+    ``checked`` False as ``_pass32`` counts it (its scale taken as not NaN)."""
     y, r, _, o, ovf, tiny = _scaled_element32(v, s_in, s_out, zk, p, cp, element, scaled)
-    f = _cases32(v, s_in, y, r, o, ovf, tiny, True, *lim[:4])
+    f = _cases32(v, s_in, y, r, o, ovf, tiny, checked, *lim[:4])
     m = 0
     for j in range(7):
         m |= CASE_BITS[j] if f[j] else 0
     return m
+
+
+@inner_inline
+def _unflag(c, v, s_in, s_out, zk, p, cp, element, scaled, lim):
+    """Correct the counts c for element v of a block whose scale is NaN (s_in, s_out), which
+    ``_pass32`` counted as though its scale were not: take off its cases as the pass had them
+    (``_flags32`` unchecked, with the same random bits zk) and add its own, invalid or, for a
+    NaN v, nan_in."""
+    wrong = _flags32(v, s_in, s_out, zk, p, cp, element, scaled, lim, False)
+    right = CASE_BITS[5] if v == v else CASE_BITS[6]
+    for b in range(8):
+        c[b] += ((right >> b) & 1) - ((wrong >> b) & 1)
+
+
+@inner_inline
+def _nan_word(xs):
+    """The ``_case_word`` sum of a block whose scale is NaN, its elements xs (1-D): the count of
+    invalid elements in field 0, of NaN ones (nan_in) in field 1."""
+    nans = 0
+    for t in range(xs.size):
+        nans += xs[t] != xs[t]
+    return U32(U32(U32(xs.size - nans) << U32(PLACE_LOW)) | U32(U32(nans) << U32(PLACE_LOW + PLACE_BITS)))
+
+
+@inner_inline
+def _nan_block_word(c, words, b, xs):
+    """Correct block b's word in words (``_block_words_out``'s, int32, marked NAN_SCALE) and
+    the counts c that ``_pass32`` gave a block whose scale is NaN, as though it were not
+    (``_block_words_out`` took its fields 0 and 1 as invalid and nan_in, the others as
+    underflow, flushed_to_zero and subnormal); its elements xs (1-D)."""
+    wrong = _fields5(U32(bits_as(words[b], np.uint32) & U32(NAN_SCALE - 1)))
+    right = _nan_word(xs)
+    words[b] = bits_as(U32(right | U32(NAN_SCALE)), np.int32)
+    invalid, nan_in = _fields5(right)[:2]
+    delta = (np.int64(0), np.int64(0), -np.int64(wrong[2]), -np.int64(wrong[3]), -np.int64(wrong[4]),
+             np.int64(invalid) - np.int64(wrong[0]), np.int64(nan_in) - np.int64(wrong[1]))
+    for b in range(8):
+        for j in range(7):
+            c[b] += ((CASE_BITS[j] >> b) & 1) * delta[j]
 
 
 @inner_inline
@@ -1059,11 +1108,11 @@ def tally_arrays(base: int, width: int, firsts=None) -> tuple:
     """``_fast32_rows``' counting arrays: the counts (int64: ``numfmt.report.FLAGS`` order, their
     first indices (-1: none yet; ``firsts``' where given, the first indices of earlier
     elements: a count that has one is not searched for), scale_top, scale_bottom), base, the
-    index of element 0, and ``_pass32``'s per-place sums of rows of this width (uint32, two
-    rows of zeros: see ``_place_sums``)."""
+    index of element 0, and ``_pass32``'s per-place sums of rows of this width (uint32 zeros:
+    see ``_place_sums``)."""
     counts = zeros(2 * NFLAGS + 2, np.int64)
     counts[NFLAGS:2 * NFLAGS] = -1 if firsts is None else firsts
-    return counts, np.int64(base), zeros((2, width), np.uint32)
+    return counts, np.int64(base), zeros(width, np.uint32)
 
 
 def block_words(cases: np.ndarray, x3_shape) -> tuple:
@@ -1185,23 +1234,30 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             cd = None if codes is None else codes[g:g + rows]
             z = zs if k is None else zs[off:]
             if tally is None:       # (one inlined copy where nothing is counted)
-                _pass32(x[g:g + rows], s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, False, None, 0)
+                _pass32(x[g:g + rows], s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, None, 0)
             else:
                 xs = x[g:g + rows]
-                if _any_nan(s_in, rows):    # (checked only where a scale is NaN: two inlined copies)
-                    sums = _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, True, blocks, g)
-                else:
-                    sums = _screened_pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, low,
-                                            blocks, g)
+                nan = _any_nan(s_in, rows)
+                sums = _screened_pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, low,
+                                        blocks, g, nan)
                 _add_sums(c, sums)
                 if blocks is None:
                     _add_sums(c, _place_sums(tally[2], bs))
+                for i in range(rows if nan else 0):     # the blocks whose scale is NaN, counted again
+                    if s_in[i] == s_in[i]:
+                        continue
+                    if blocks is not None:
+                        _nan_block_word(c, blocks[0][0], g + i, xs[i])
+                        continue
+                    for t in range(bs):
+                        zk = _word32(rand, seed, start + (g + i) * bs + t, k)
+                        _unflag(c, xs[i, t], s_in[i], s_out[i], zk, p, cp, element, scaled, full)
                 need = _add_limits(c, limits)
                 for i in range(rows * bs if need else 0):
                     b = i // bs
                     zk = _word32(rand, seed, start + g * bs + i, k)
                     need = _note(c, need, _flags32(x[g + b, i - b * bs], s_in[b], s_out[b], zk, p, cp, element,
-                                                   scaled, full), base + g * bs + i)
+                                                   scaled, full, True), base + g * bs + i)
                     if not need:
                         break
         return tally
@@ -1217,17 +1273,21 @@ def _fast32_rows(x, row_lo, row_hi, out, codes, rand, seed, start, p, cp, k, ele
             cd = None if codes is None else codes[r, t]
             z = zs if k is None else zs[off:]
             if tally is None:
-                _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, False, None, 0)
-            else:
-                if nan:     # (as above, with no helper between: see the docstring)
-                    sums = _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, True, blocks, 0)
-                else:
-                    sums = _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, False, blocks, 0)
+                _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, None, 0)
+            else:       # (as above, with no helper between: see the docstring)
+                sums = _pass32(xs, s_in, s_out, o, cd, z, p, cp, k, element, scaled, tally, full, blocks, 0)
                 _add_sums(c, sums)
+                for j in range(inner if nan and blocks is None else 0):    # elements of NaN scales, counted again
+                    if s_in[j] != s_in[j]:
+                        zk = _word32(rand, seed, start + (r * bs + t) * inner + j, k)
+                        _unflag(c, xs[j], s_in[j], s_out[j], zk, p, cp, element, scaled, full)
                 if blocks is None:      # (the per-block counts reach tally[0] at the row's end)
                     _place_firsts(c, base, x, r, t, t + 1, s_in, s_out, rand, seed, start, p, cp, k, element,
                                   scaled, full)
         if tally is not None and blocks is not None:
+            for j in range(inner if nan else 0):
+                if s_in[j] != s_in[j]:
+                    blocks[2][j] = _nan_word(x[r, :, j])
             _add_sums(c, _row_blocks(blocks, r * inner, s_in, inner))
             _place_firsts(c, base, x, r, np.int64(0), bs, s_in, s_out, rand, seed, start, p, cp, k, element, scaled,
                           full)     # (int64 t0: the call above's compile, not one for a literal 0)
@@ -1251,7 +1311,8 @@ def _place_firsts(c, base, x, r, t0, t1, s_in, s_out, rand, seed, start, p, cp, 
         i0 = (r * x.shape[1] + t) * inner
         for j in range(inner):
             zk = _word32(rand, seed, start + i0 + j, k)
-            need = _note(c, need, _flags32(xs[j], s_in[j], s_out[j], zk, p, cp, element, scaled, lim), base + i0 + j)
+            need = _note(c, need, _flags32(xs[j], s_in[j], s_out[j], zk, p, cp, element, scaled, lim, True),
+                         base + i0 + j)
             if not need:
                 return
 
@@ -1267,16 +1328,15 @@ def _any_nan(s_in, n):
 
 @inner_inline
 def _place_sums(acc, w):
-    """The seven case sums of the per-place counts acc[:, :w] (``_pass32``'s of 2-D slices:
-    ``_packed5`` fields: row 0 the first five cases, row 1 the last two), which are cleared."""
-    n0 = n1 = n2 = n3 = n4 = n5 = n6 = U32(0)
+    """The seven case sums of the per-place counts acc[:w] (``_pass32``'s of 2-D slices:
+    ``_packed5`` fields of the first five cases; invalid and nan_in zero), which are cleared."""
+    z = U32(0)
+    n0 = n1 = n2 = n3 = n4 = z
     for t in range(w):
-        a0, a1, a2, a3, a4 = _fields5(acc[0, t])
-        b0, b1, _, _, _ = _fields5(acc[1, t])
+        a0, a1, a2, a3, a4 = _fields5(acc[t])
         n0, n1, n2, n3, n4 = U32(n0 + a0), U32(n1 + a1), U32(n2 + a2), U32(n3 + a3), U32(n4 + a4)
-        n5, n6 = U32(n5 + b0), U32(n6 + b1)
-    acc[:, :w] = 0
-    return n0, n1, n2, n3, n4, n5, n6
+    acc[:w] = 0
+    return n0, n1, n2, n3, n4, z, z
 
 
 @inner_inline
@@ -1319,13 +1379,13 @@ def _lean_rows(x, row_lo, row_hi, out, p, cp, lean, scaled, scales, sargs, store
             rows = minimum(group, row_hi - g)
             scales(_amaxes(x, g, 0, rows, amax, stored), rows, g, s_in, s_out, None, None, *sargs)
             _pass32(x[g:g + rows], s_in, s_out, out[g:g + rows], None, zs, p, cp, None, lean, scaled, None, lim,
-                    False, None, 0)
+                    None, 0)
         return
     bs, inner = x.shape[1], x.shape[2]
     for r in range(row_lo, row_hi):
         scales(_amaxes(x, r, 0, inner, amax, stored), inner, r * inner, s_in, s_out, None, None, *sargs)
         for t in range(bs):
-            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, False, None, 0)
+            _pass32(x[r, t], s_in, s_out, out[r, t], None, zs, p, cp, None, lean, scaled, None, lim, None, 0)
 
 
 @inner_inline
