@@ -57,6 +57,7 @@ ENTRY_POINTS = {
     "round mxint8": 'nf.round(blocks, "mxint8", axis=1)',
     "round nvfp4": 'nf.round(blocks, "nvfp4", axis=1)',
     "round mxfp8 stochastic": 'nf.round(blocks, "mxfp8_e4m3", "stochastic", axis=1, seed=1)',
+    "round mxfp4 report": 'nf.round(blocks, "mxfp4", axis=1, report=True)',
     "add e4m3": 'nf.add(e4, e4, "e4m3")',
     "sub bfloat16": 'nf.sub(bf, bf, "bfloat16")',
     "mul e4m3": 'nf.mul(e4, e4, "e4m3")',
