@@ -153,9 +153,14 @@ def _stochastic(fmt: FloatFormat, stochastic):
     if stochastic is None:
         return _DETERMINISTIC
     seed, sr_bits, sr_rule, rand = stochastic
+    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), _unbounded_sr(fmt, sr_bits, sr_rule), \
+        np.bool_(True)
+
+
+def _unbounded_sr(fmt: FloatFormat, sr_bits: int, sr_rule: str) -> tuple:
+    """The ``sr_params`` of ``unbounded_params``' rounding of fmt, sr_bits random bits by sr_rule."""
     qsub = max(fmt.emin - 2 - fmt.man_bits, -1074)
-    sr = (np.int64(sr_bits), np.int64(sr_rule == "nearest"), np.int64(qsub + 1023 + 52))
-    return stochastic.start, kernel_random_bits(rand), np.uint64(seed), sr, np.bool_(True)
+    return np.int64(sr_bits), np.int64(sr_rule == "nearest"), np.int64(qsub + 1023 + 52)
 
 
 def _same_dtype(x: np.ndarray, y: np.ndarray) -> tuple:
@@ -347,10 +352,10 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
                                         True, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
                 return combine([head, rest])
             chunks = run_ranges(common_first, flat.size)
-        else:
-            chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None,
-                                 bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp,
-                                 pass_start=True, offset=start)
+        else:       # (the bands' parameters only where there are bands: their types cost a call 2-3 us to dispatch)
+            pu, band_sr, lim = (None, None, None) if bands is None else (unbounded_params(fmt, mode), sru, _limits(fmt))
+            chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None, bands, pu, band_sr, ft,
+                                 lim, cp, pass_start=True, offset=start)
         counts.append(combine(chunks))
         return int(counts[0][FLAG_NAMES.index("nan_in")])
 
@@ -449,6 +454,8 @@ def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, at_l
     nvfp4) or, nonzero, fell below its smallest (nvfp4: finite and nonzero in float32, where its
     recipe computes the scale). Only the blocks whose scale lies at a limit (or is NaN),
     ``at_limit`` (flat, ``_at_limit``), can be either, and only theirs are looked at."""
+    if not at_limit.any():      # (the usual case: no block to look at, and a small array's 10-20 us spared)
+        return np.zeros((2, at_limit.size), bool)
     info = fmt.scale.info
     x3, _ = block_casts.as_blocks(x, fmt, axis, pad)
     top, bottom = np.zeros((2, x3.shape[0], x3.shape[2]), bool)
@@ -511,13 +518,20 @@ def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
     and unbounded rounding (``unbounded_params`` and ``_stochastic``'s sr; the scale format's,
     unused, for fixed-point elements), ``_fixed_element_flags``' fx and the smallest and the
     largest fixed-point element."""
+    return _flag_params(fmt, mode, None if stochastic is None else tuple(stochastic[1:3]))
+
+
+@functools.lru_cache(maxsize=None)
+def _flag_params(fmt, mode: Rounding, sr_args) -> tuple:
+    """``_element_flag_params`` of stochastic rounding's (sr_bits, sr_rule), or of a
+    deterministic mode (sr_args None)."""
     elem = fmt.element
     is_fixed = elem.family == "fixed"
     like = _float_numbers(fmt)
-    sr = _stochastic(like, stochastic)[3]
+    sr = _DETERMINISTIC[3] if sr_args is None else _unbounded_sr(like, *sr_args)
     fx = (np.int64(-elem.frac_bits if is_fixed else 0), np.int64(fmt.element_min_int if is_fixed else 0),
           np.int64(elem.max_int if is_fixed else 0), np.int64(mode), sr[0], sr[1])
-    return (_limits(like), band_thresholds(like, mode, stochastic is not None), unbounded_params(like, mode), sr,
+    return (_limits(like), band_thresholds(like, mode, sr_args is not None), unbounded_params(like, mode), sr,
             fx, (float(fx[1] * 2.0 ** fx[0]), float(fx[2] * 2.0 ** fx[0])))
 
 

@@ -644,7 +644,8 @@ def round_count(x, y, start, rand, seed, p, sr, stochastic, bands, pu, sru, ft, 
     ``round_same_range_sr32``; float64: ``round_bits64`` / ``round_sr64``; sr None for the
     deterministic kernels; element i draws random number start + i; ``round_same_range32``'s
     loop also tells whether the tile is all common, ``_round_common``) and counted while in cache
-    (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim;
+    (``_count_tile``: the counts of ``count_float``, with pu, sru, lim its p, sr, lim, which only
+    the bands read: None without bands;
     ``stochastic`` whether the cast rounds stochastically; ft the thresholds of
     ``_cast_flags``; ``bands`` the bands that round, None where none does: the deterministic
     casts, which then compile no band code, a third of their compile time). With ``nans`` (not
@@ -1230,6 +1231,8 @@ def scan_firsts(c, size, need, seen, base, flags, args, maybe):
         for i in range(U64(lo), U64(hi)):      # (unsigned: a signed index's wraparound made AVX-512 builds gather)
             block |= maybe(i, *args)
         for i in range(lo, hi if block & need else lo):
+            if not maybe(i, *args) & need:      # (the cheap test first: most elements of a block set no needed bit)
+                continue
             hit = need & flags(i, *args)
             if hit:
                 _firsts(c, hit, base + i, 0)
