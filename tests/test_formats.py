@@ -3,6 +3,10 @@ and error messages."""
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import subprocess
+import sys
 
 import ml_dtypes
 import numpy as np
@@ -40,6 +44,22 @@ def test_names_and_aliases_resolve(name, aliases, fmt):
 def test_format_accepts_dtypes(name, dtype):
     assert nf.format(dtype) is nf.format(name)
     assert nf.format(np.dtype(dtype)) is nf.format(name)
+
+
+def test_float_format_hash_is_that_of_its_numbers():
+    """Equal formats hash alike whatever their names and in every process (the hash is cached,
+    and of numbers only: a format pickled to another process, a Dask worker's, still finds the
+    entries of the casts' parameter caches); formats that differ in one field hash apart."""
+    fn = nf.FloatFormat(4, 3, special="fn")
+    assert fn == nf.FloatFormat(4, 3, special="fn", name="mine")
+    assert hash(fn) == hash(nf.FloatFormat(4, 3, special="fn", name="mine")) == hash(pickle.loads(pickle.dumps(fn)))
+    code = "import numfmt as nf; print(hash(nf.FloatFormat(4, 3, special='fn')))"
+    other = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": "12345"},
+                           capture_output=True, text=True, check=True)
+    assert int(other.stdout) == hash(fn)
+    variants = [nf.FloatFormat(4, 3), nf.FloatFormat(4, 3, special="fnuz"), nf.FloatFormat(4, 3, bias=8, special="fn"),
+                nf.FloatFormat(4, 3, special="fn", subnormals=False), nf.FloatFormat(4, 2, special="fn")]
+    assert len({hash(f) for f in [fn] + variants}) == 6
 
 
 def test_format_accepts_numpy_float32():

@@ -110,6 +110,13 @@ class FloatFormat:
         if self.name is None:
             object.__setattr__(self, "name", self._default_name())
         self._validate()
+        # the hash once (formats key the casts' parameter caches: several lookups a call), of
+        # numbers only, so that it is the same in every process (a str's hash is not)
+        object.__setattr__(self, "_hash", hash((self.exp_bits, self.man_bits, self.bias, self.signed, self.subnormals,
+                                                SPECIALS.index(self.special), self.zero)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def _default_name(self) -> str:
         base = f"e{self.exp_bits}m{self.man_bits}"
