@@ -3,6 +3,7 @@ reference (Fractions, rounding with an unbounded exponent range) and MPFR's flag
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import itertools
 import math
 import threading
@@ -370,6 +371,19 @@ def test_cast_report_adds_prints_and_converts():
     assert (a.unit, c.unit, (a + c).unit, (c + a + c).unit) == ("elements", "roundings", "elements and roundings",
                                                                 "elements and roundings")
     assert str(a + c).startswith("CastReport of 5 elements and roundings\n")
+
+
+def test_cast_report_from_counts_is_the_report_init_makes():
+    counts = np.array([3, 1, 0, 0, 2, 0, 0, 1, 0] + [4, 9, -1, -1, 0, -1, -1, 2, -1], np.int64)
+    rep = nf.CastReport.from_counts(counts, 10, unit="elements", blocks=2, scale_top=1)
+    assert rep == nf.CastReport(n=10, inexact=3, overflow=1, flushed_to_zero=2, nan_in=1, blocks=2, scale_top=1)
+    assert rep.first == {"inexact": 4, "overflow": 9, "flushed_to_zero": 0, "nan_in": 2} and rep.per_block is None
+    assert repr(rep) == repr(nf.CastReport(n=10, inexact=3, overflow=1, flushed_to_zero=2, nan_in=1, blocks=2,
+                                           scale_top=1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rep.n = 3
+    with pytest.raises(TypeError, match="no field 'blocs'"):
+        nf.CastReport.from_counts(counts, 10, unit="elements", blocs=2)
 
 
 def test_report_false_returns_the_plain_result():
