@@ -159,12 +159,16 @@ def test_bench_report_quick(tmp_path):
 @pytest.mark.slow
 def test_bench_report_survey_quick(tmp_path):
     text = _run_quick("bench_report_survey.py", tmp_path / "report_survey.md")
-    lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[0] == "| format | " + " | ".join(f"{t} {m}" for t in ("float32", "float64", "relu float32")
-                                              for m in ("nearest_even", "toward_zero", "stochastic")) + " |"
-    rows = [line.split("|")[1:-1] for line in lines[1:]]
-    assert [r[0].strip() for r in rows][:3] == ["e4m3", "e5m2", "binary16"] and len(rows) == 16
-    assert all(cell.strip().endswith("x") and float(cell.strip()[:-1]) > 0 for r in rows for cell in r[1:])
+    header = "| format | " + " | ".join(f"{t} {m}" for t in ("float32", "float64", "relu float32")
+                                       for m in ("nearest_even", "toward_zero", "stochastic")) + " |"
+    tables = [t for t in text.split("\n\n") if t.startswith("| ")]      # the large inputs', the small ones'
+    assert len(tables) == 2 and "64 x 64" in text and "32 x 32" in text and "(50 calls timed together)" in text
+    for table in tables:
+        lines = table.splitlines()
+        assert lines[0] == header
+        rows = [line.split("|")[1:-1] for line in lines[2:]]
+        assert [r[0].strip() for r in rows][:3] == ["e4m3", "e5m2", "binary16"] and len(rows) == 16
+        assert all(cell.strip().endswith("x") and float(cell.strip()[:-1]) > 0 for r in rows for cell in r[1:])
 
 
 @pytest.mark.slow
