@@ -397,8 +397,7 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
     if wide:        # (beyond float32's range x stands in as its largest number: both saturate at maxpos)
         flat, _ = floating.float32_stand_ins(flat)
     out = np.empty(flat.size, code_dtype(fmt.bits) if want_code else np.float32)
-    lim32 = tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
-                  for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
+    lim32 = _posit_lim32(fmt)
     target = out if want_code else out.view(np.uint32)
     if seeded:
         kernel = kern.count_posit_sr_encode32 if want_code else kern.count_posit_sr_round32
@@ -411,6 +410,14 @@ def posit_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, s
                              pass_start=True)
     values = out.astype(np.float64) if wide and not want_code else out       # (the plain round's float64 values)
     return values.reshape(x.shape), CastReport.from_counts(combine(chunks), flat.size, unit="elements")
+
+
+@functools.lru_cache(maxsize=None)
+def _posit_lim32(fmt) -> tuple:
+    """The ``_cases32`` limits (float32 bits, uint32) of the posit format fmt that float32 holds:
+    maxpos, minpos twice, and no normal range."""
+    return tuple(np.uint32(np.array(v, np.float32).view(np.uint32))
+                 for v in (fmt.info.maxpos, fmt.info.minpos, fmt.info.minpos, 0.0, 0.0))
 
 
 def fixed_counted(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: str, stochastic, want_code: bool) -> tuple:

@@ -144,10 +144,10 @@ class BlockFormat:
         """Whether the scales are powers of two (the MX scheme)."""
         return self.scale.man_bits == 0
 
-    @property
+    @functools.cached_property
     def scale_exp_range(self) -> tuple[int, int]:
         """(smallest, largest) exponent of a positive finite scale value (powers of two only
-        for power-of-two scales)."""
+        for power-of-two scales); computed once (a block cast reads it several times)."""
         info = self.scale.info
         return _floor_log2(info.smallest_subnormal), _floor_log2(info.max)
 
