@@ -456,10 +456,10 @@ def _at_limit(fmt, scales: np.ndarray) -> np.ndarray:
 
 
 def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, at_limit: np.ndarray):
-    """(scale_top, scale_bottom) per block (rows, inner) as bool arrays: blocks of finite values whose
-    scale exceeded the scale format's largest (a NaN scale for power-of-two scales, 448 for
-    nvfp4) or, nonzero, fell below its smallest (nvfp4: finite and nonzero in float32, where its
-    recipe computes the scale). Only the blocks whose scale lies at a limit (or is NaN),
+    """(scale_top, scale_bottom) per block (rows, inner; flat where no scale is at a limit) as
+    bool arrays: blocks of finite values whose scale exceeded the scale format's largest (a NaN
+    scale for power-of-two scales, 448 for nvfp4) or, nonzero, fell below its smallest (nvfp4:
+    finite and nonzero in float32, where its recipe computes the scale). Only the blocks whose scale lies at a limit (or is NaN),
     ``at_limit`` (flat, ``_at_limit``), can be either, and only theirs are looked at."""
     if not at_limit.any():      # (the usual case: no block to look at, and a small array's 10-20 us spared)
         return np.zeros((2, at_limit.size), bool)
@@ -522,7 +522,7 @@ def _element_flag_params(fmt, mode: Rounding, stochastic) -> tuple:
     """(lim, thr, p, sr, fx, fixed_range): how ``kernels.report`` counts the elements of the block
     format fmt, as ``block_element_flags`` and the float64 kernels that count as they round take
     it (``kernels.report._pow2_float_flags``): the element's ``_limits``, ``band_thresholds``
-    and unbounded rounding (``unbounded_params`` and ``_stochastic``'s sr; the scale format's,
+    and unbounded rounding (``unbounded_params`` and ``_unbounded_sr``; the scale format's,
     unused, for fixed-point elements), ``_fixed_element_flags``' fx and the smallest and the
     largest fixed-point element."""
     return _flag_params(fmt, mode, None if stochastic is None else tuple(stochastic[1:3]))
