@@ -287,6 +287,20 @@ def _cast_flags(xi, yi, ft):
 
 
 @inner_inline
+def _maybe_cast_flags(xi, yi, ft):
+    """Bits that hold at least ``_cast_flags``' of an element (and ``_band_flags``' in a band),
+    a few compares: inexact where x != y; the others only where x is neither zero nor of normal
+    magnitude up to the largest value (ft[6], ft[4]): there a rounding gives a normal number or
+    the largest one, exactly or not, and the bands lie outside; invalid also where x < 0 (an
+    unsigned format's). A scan for a count's first element (``_tile_firsts``) computed every
+    element's full flags up to it: e4m3's first flushed_to_zero of standard normal float64
+    lies about 1,250 elements in."""
+    ax = abs(xi)
+    usual = ((ax >= ft[6]) & (ax <= ft[4])) | (xi == 0)
+    return (INEXACT if xi != yi else 0) | (0 if usual else 0xFF & ~INEXACT) | (INVALID if xi < 0 else 0)
+
+
+@inner_inline
 def _cast_cases(xi, yi, ft):
     """``_cast_flags`` as eight booleans (FLAGS order), each a few comparisons: the cases of
     ``_flags`` for a signed format with zero, where a finite x gives a NaN only by overflowing
@@ -484,6 +498,8 @@ def _tile_firsts(c, tile, x, y, start, seen, rand, seed, bands, pu, sru, stochas
         need |= (1 << k) if tile[k] else 0
     need &= ~seen
     for i in range(x.size if need else 0):
+        if not _maybe_cast_flags(x[i], y[i], ft) & need:    # (a cheap test first, as ``scan_firsts``')
+            continue
         m = _cast_flags(x[i], y[i], ft)
         if bands is not None:
             if _in_band(x[i], bands):
