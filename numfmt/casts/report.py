@@ -336,11 +336,12 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
             counts.append(combine(chunks))
             return int(counts[0][FLAG_NAMES.index("nan_in")])
         ft, bands = cast_thresholds(fmt, mode, sr is not None, dom64)
+        # the parameters the bands read, only where there are bands: their types cost a call 2-3 us to dispatch
+        pu, band_sr, lim = (None, None, None) if bands is None else (unbounded_params(fmt, mode), sru, _limits(fmt))
         if dom64 and sr is not None and bands is not None:      # rounded and counted in one loop
             assert ft[0] == ft[1] and ft[2] == ft[3] or not fmt.signed, "stochastic thresholds differ by sign"
-            chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands,
-                                 unbounded_params(fmt, mode), sru, ft, _limits(fmt), sr64_derive(p), pass_start=True,
-                                 offset=start)
+            chunks = run_chunked(kern.round_count_sr64, flat, out, rand, seed, p, k, bands, pu, band_sr, ft, lim,
+                                 sr64_derive(p), pass_start=True, offset=start)
         elif (sr is not None and cp is None and not dom64 and not isinstance(p, float_kernels.FloatParams)
               and rand.size == 0 and k <= 32):      # (p: a format of float32's exponent field; k its bits)
             def common_first(lo, hi):       # the common tiles by a kernel of their own, the rest by round_count
@@ -349,11 +350,10 @@ def round_counted(x: np.ndarray, fmt: FloatFormat, mode: Rounding, overflow: str
                 if lo + stop == hi:
                     return head
                 rest = kern.round_count(flat[lo + stop:hi], out[lo + stop:hi], start + lo + stop, rand, seed, p, k,
-                                        True, bands, unbounded_params(fmt, mode), sru, ft, _limits(fmt), cp)
+                                        True, bands, pu, band_sr, ft, lim, cp)
                 return combine([head, rest])
             chunks = run_ranges(common_first, flat.size)
-        else:       # (the bands' parameters only where there are bands: their types cost a call 2-3 us to dispatch)
-            pu, band_sr, lim = (None, None, None) if bands is None else (unbounded_params(fmt, mode), sru, _limits(fmt))
+        else:
             chunks = run_chunked(kern.round_count, flat, out, rand, seed, p, k, sr is not None, bands, pu, band_sr, ft,
                                  lim, cp, pass_start=True, offset=start)
         counts.append(combine(chunks))
