@@ -153,9 +153,9 @@ def test_which_cases_take_the_odd_kernels():
     # of p = 23 (rounded to odd at 24 bits: p + 2 bits for nearest_away)
     for f, op, kernel in ((nf.format("bfloat16"), "fma", ma.same_range32_fma_kernel),
                           (nf.FloatFormat(8, 22), "fma", None), (nf.format("bfloat16"), "sqrt",
-                          ma.same_range32_div_sqrt_modes_kernel), (nf.FloatFormat(8, 9), "sqrt",
-                          ma.same_range32_div_sqrt_modes_kernel), (nf.FloatFormat(8, 10), "sqrt", None),
-                          (nf.FloatFormat(8, 10), "div", ma.same_range32_div_sqrt_modes_kernel),
+                          ma.same_range32_sqrt_modes_kernel), (nf.FloatFormat(8, 9), "sqrt",
+                          ma.same_range32_sqrt_modes_kernel), (nf.FloatFormat(8, 10), "sqrt", None),
+                          (nf.FloatFormat(8, 10), "div", ma.same_range32_div_modes_kernel),
                           (nf.FloatFormat(8, 11), "div", None), (nf.FloatFormat(8, 7), "mul",
                           ma.same_range32_mul_modes_kernel), (nf.FloatFormat(8, 8), "mul", None),
                           (nf.FloatFormat(8, 21), "sub", ma.same_range32_sum_modes_kernel),
@@ -168,6 +168,21 @@ def test_which_cases_take_the_odd_kernels():
     assert not odd_sr_in_float32("sqrt", nf.format("e2m3"), 8)     # qsub = -3 < 2 emin = 0: subnormal roots
     assert not odd_sr_in_float32("sqrt", nf.format("e2m1"), 8) and odd_sr_in_float32("sqrt", nf.format("e5m2"), 8)
     assert not odd_sr_in_float32("fma", nf.FloatFormat(5, 21), 32)   # p + k = 54 > 53
+
+
+def test_fma_div_and_sqrt_take_a_kernel_each():
+    """A first call compiles its own operation's loop alone: fma, div and sqrt take a plain
+    kernel each and a counting twin each, in nearest even (e4m3, bfloat16) and in the other
+    modes (bfloat16), so that no kernel branches on op between their loops."""
+    e4m3, bfloat16 = nf.format("e4m3"), nf.format("bfloat16")
+    cases = [(e4m3, op, Rounding.NEAREST_EVEN) for op in ("fma", "div", "sqrt")] + \
+            [(bfloat16, op, mode) for op in ("div", "sqrt") for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO)]
+    plain, twins = [], []
+    for f, op, mode in cases:
+        kernel, p, _ = fast32_args(op, f, mode, "ieee", None, np.float32, np.float32)
+        plain.append(kernel)
+        twins.append(ma.count_kernel32(kernel, op, False, False, p))
+    assert len(set(plain)) == len(set(twins)) == len(cases) and None not in twins
 
 
 def _sr_check(op, name, operands, k, **kwargs):

@@ -20,9 +20,10 @@ from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, 
 from ..kernels.machine_arith import OPS as MACHINE_OPS, NO_CHECK32, Check32, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
 from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_root_kernel, fast32_odd_sr_kernel,
-                                     fast32_sr_given_kernel, fast32_sr_kernel, modes_key, same_range32_div_sqrt_kernel,
-                                     same_range32_div_sqrt_modes_kernel, same_range32_fma_kernel, same_range32_kernel,
-                                     same_range32_mul_modes_kernel, same_range32_sum_modes_kernel)
+                                     fast32_sr_given_kernel, fast32_sr_kernel, modes_key, same_range32_div_kernel,
+                                     same_range32_div_modes_kernel, same_range32_fma_kernel, same_range32_kernel,
+                                     same_range32_mul_modes_kernel, same_range32_sqrt_kernel,
+                                     same_range32_sqrt_modes_kernel, same_range32_sum_modes_kernel)
 from . import NotValuesError
 from ..rounding import Rounding
 
@@ -217,7 +218,7 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
     operands and results): round to nearest even where ``nearest_in_float32``, in the formats of
     the casts' float32 fast kernels (``fast32_params``) or, add, sub, mul and sqrt, those of
     their fixed shift (``same_range_params``: bfloat16), and div there of precision at most 11
-    (``same_range32_div_sqrt_kernel``); sqrt of precision 11 to 22 in the former, rounded to odd
+    (``same_range32_div_kernel``); sqrt of precision 11 to 22 in the former, rounded to odd
     at 24 bits (``fast32_odd_root_kernel``); div, sqrt and fma there in the other
     deterministic modes too (``fast32_modes_kernel``), and add, sub and mul of precision at most
     22 below 2**127 (there too: their results rounded to odd; p with the stand-in's
@@ -245,8 +246,10 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
             return fast32_odd_root_kernel, p, pc
         if same is not None and op in ("add", "sub", "mul") and nearest:
             return same_range32_kernel, same, same_check
-        if same is not None and (op == "sqrt" and nearest or op == "div" and fmt.man_bits + 1 <= 11):
-            return same_range32_div_sqrt_kernel, same, same_check
+        if same is not None and op == "sqrt" and nearest:
+            return same_range32_sqrt_kernel, same, same_check
+        if same is not None and op == "div" and fmt.man_bits + 1 <= 11:
+            return same_range32_div_kernel, same, same_check
     kernel = None if same is None else _same_range_modes_kernel(op, fmt.man_bits + 1)
     if kernel is not None:
         return kernel, same, same_check
@@ -273,8 +276,10 @@ def _same_range_modes_kernel(op: str, precision: int):
         return same_range32_sum_modes_kernel
     if op == "mul" and precision <= 8:
         return same_range32_mul_modes_kernel
-    if op == "div" and precision <= 11 or op == "sqrt" and precision <= 10:
-        return same_range32_div_sqrt_modes_kernel
+    if op == "div" and precision <= 11:
+        return same_range32_div_modes_kernel
+    if op == "sqrt" and precision <= 10:
+        return same_range32_sqrt_modes_kernel
     return None
 
 

@@ -546,22 +546,29 @@ def _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, compute, rounder, ar
         check(xb, yb, zb, pc, bad, np.int64(arity))
 
 
+# fma, div and sqrt take a kernel each (one kernel branching on op compiled every op's loop at the
+# first call of any: e4m3 div, fresh cache, 2.3-2.4 -> 1.3-1.6 s)
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_fma_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``), div (4) and
-    sqrt (5; y unused): a loop each (``_lean_loop32``)."""
-    if op == 3:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3, _lean_values32,
-                     _check_values32)
-    elif op == 4:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2, _lean_values32, _check_values32)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1, _lean_values32, _check_values32)
+def fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for fma (op 3: float32's sum rounded to odd, ``fma_odd32``)."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, fma_odd32, _nearest32, 3, _lean_values32, _check_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for div (op 4: float32's quotient)."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _nearest32, 2, _lean_values32, _check_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``fast32_kernel`` for sqrt (op 5: float32's root; y unused)."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _nearest32, 1, _lean_values32, _check_values32)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_odd_root_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_fma_div_sqrt_kernel``'s sqrt (op 5, y unused) of precision 11 to 22, where
+    """``fast32_sqrt_kernel`` (op 5, y unused) of precision 11 to 22, where
     float32's own root may round twice: the root rounded to odd at 24 bits (``sqrt_odd32``: the
     sign of x - q**2, exact in float64). binary16 sqrt, 1M values, 1 thread: 2.5 -> 0.4-0.6 ms (the
     float64 kernel before)."""
@@ -617,18 +624,20 @@ def _div_capped32(x, y, z, op):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def same_range32_div_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+def same_range32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``same_range32_kernel`` for div (op 4, precision at most 11: float32's quotient, see
     "quotients" above; bfloat16, 4M values, 1 thread: 10.7 -> 0.9-1.3 ms, the float64 kernel's
-    ``round_one`` on the quotient rounded to odd at 53 bits before; report=True 22 -> 3.1 ms)
-    and sqrt (op 5, y unused: float32's root, as ``fast32_fma_div_sqrt_kernel``'s, precision
-    at most 10; 10.5 -> 0.8 ms)."""
-    if op == 4:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _same_range32, 2, _same_range_values32,
-                     _check_same_range_values32)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _same_range32, 1, _same_range_values32,
-                     _check_same_range_values32)
+    ``round_one`` on the quotient rounded to odd at 53 bits before; report=True 22 -> 3.1 ms)."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div32, _same_range32, 2, _same_range_values32,
+                 _check_same_range_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_kernel`` for sqrt (op 5, y unused: float32's root, as ``fast32_sqrt_kernel``'s,
+    precision at most 10; bfloat16, 4M values, 1 thread: 10.5 -> 0.8 ms)."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _same_range32, 1, _same_range_values32,
+                 _check_same_range_values32)
 
 
 @inner_inline
@@ -693,16 +702,19 @@ def same_range32_mul_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def same_range32_div_sqrt_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``same_range32_div_sqrt_kernel`` in the deterministic modes other than nearest even, as
-    ``same_range32_mul_modes_kernel``: div (op 4, precision at most 11) by ``_div_capped32``,
-    sqrt (op 5, at most 10; y unused) by float32's root, which never overflows nor flushes."""
-    if op == 4:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_capped32, _same_range32, 2,
-                     _same_range_values32, _check_same_range_values32)
-    else:
-        _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _same_range32, 1, _same_range_values32,
-                     _check_same_range_values32)
+def same_range32_div_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_div_kernel`` in the deterministic modes other than nearest even, as
+    ``same_range32_mul_modes_kernel``: div (op 4, precision at most 11) by ``_div_capped32``."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _div_capped32, _same_range32, 2, _same_range_values32,
+                 _check_same_range_values32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def same_range32_sqrt_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
+    """``same_range32_sqrt_kernel`` in the deterministic modes other than nearest even: sqrt (op 5,
+    precision at most 10; y unused) by float32's root, which never overflows nor flushes."""
+    _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, _sqrt32, _same_range32, 1, _same_range_values32,
+                 _check_same_range_values32)
 
 
 @inner_inline
@@ -800,8 +812,8 @@ def fast32_sr_given_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, s
 
 
 # name -> deterministic (round to nearest even) float32 kernel
-KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_div_sqrt_kernel,
-             "div": fast32_fma_div_sqrt_kernel, "sqrt": fast32_fma_div_sqrt_kernel}
+KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "fma": fast32_fma_kernel,
+             "div": fast32_div_kernel, "sqrt": fast32_sqrt_kernel}
 
 
 # ---- float32 lanes in the other modes: div, sqrt and fma from a stand-in of their exact v ----
@@ -866,9 +878,9 @@ def _fma_odd_rdn32(x, y, z, op):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
-    """``fast32_fma_div_sqrt_kernel`` in every deterministic mode but nearest_even (which takes
-    that kernel; ``_lean_directed32``), for div, sqrt and fma (the stand-ins above) and add,
-    sub and mul: p = (``Fast32Params`` with the mode's overflow results, ``Mode32``, the key
+    """``fast32_fma_kernel``, ``fast32_div_kernel`` and ``fast32_sqrt_kernel`` in every
+    deterministic mode but nearest_even (which takes those kernels; ``_lean_directed32``), for
+    div, sqrt and fma (the stand-ins above) and add, sub and mul: p = (``Fast32Params`` with the mode's overflow results, ``Mode32``, the key
     of op's stand-in, ``modes_key``: a loop per key); where ``arithmetic.floating.fast32_args``
     takes it. Sums are float32's rounded to odd (``_sum_odd32``), or where every sum is exact
     in float32 its own (``_add_mul32``); products float32's rounded to odd (``_mul_odd32``; of
@@ -1483,7 +1495,7 @@ def count_fast32_odd_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_fast32_fma_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
-    """``fast32_fma_div_sqrt_kernel``'s fma (op 3) counting as it goes, as ``count_fast32_kernel``
+    """``fast32_fma_kernel`` (op 3) counting as it goes, as ``count_fast32_kernel``
     (float32's sums rounded to odd)."""
     return _count_nearest32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, fma_odd32, added_tally, False, 3)
 
@@ -1546,7 +1558,7 @@ def count_same_range32_mul_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
-    """``same_range32_div_sqrt_kernel``'s div counting as it goes, as ``count_same_range32_kernel``
+    """``same_range32_div_kernel`` counting as it goes, as ``count_same_range32_kernel``
     (``_div_capped32``'s stand-in; the kinds of x / 0 counted in the pass)."""
     return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _div_capped32, step_tally, True,
                                2, _product_or_quotient32)
@@ -1554,7 +1566,7 @@ def count_same_range32_div_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_same_range32_sqrt_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd):
-    """``same_range32_div_sqrt_kernel``'s sqrt counting as it goes (float32's root; y unused: x)."""
+    """``same_range32_sqrt_kernel`` counting as it goes (float32's root; y unused: x)."""
     return _count_same_range32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, _sqrt32, step_tally, False, 1,
                                _own_stand_in)
 
@@ -1628,14 +1640,19 @@ def count_same_range32_mul_modes_kernel(x, out, start, y, z, op, p, pc, bad, tin
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def count_same_range32_div_sqrt_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign):
-    """``same_range32_div_sqrt_modes_kernel`` counting as it goes: div (op 4; float32's quotient
-    of values of at most 11 bits is never its largest magnitude: its significand of 24 ones
-    would lie within 2**-23 of 2, a quotient of such values at least 2**-11 from it, or 2) and
-    sqrt (y unused)."""
-    if op == 4:
-        return _count_same_range_modes32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign,
-                                         _div_capped32, step_tally, True, 2, _product_or_quotient32)
+def count_same_range32_div_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign):
+    """``same_range32_div_modes_kernel`` counting as it goes (op 4; float32's quotient of values
+    of at most 11 bits is never its largest magnitude: its significand of 24 ones would lie
+    within 2**-23 of 2, a quotient of such values at least 2**-11 from it, or 2). One kernel
+    for div and sqrt compiled both loops: the first report=True call of bfloat16 div
+    toward_zero took 10.2 s with a fresh cache."""
+    return _count_same_range_modes32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign, _div_capped32,
+                                     step_tally, True, 2, _product_or_quotient32)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_same_range32_sqrt_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign):
+    """``same_range32_sqrt_modes_kernel`` counting as it goes (y unused)."""
     return _count_same_range_modes32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign, _sqrt32,
                                      step_tally, False, 1, _own_stand_in)
 
@@ -1670,7 +1687,17 @@ def count_fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny, lim32, 
 
 
 MODES_TWINS = (count_same_range32_sum_modes_kernel, count_same_range32_sum_down_kernel,
-               count_same_range32_mul_modes_kernel, count_same_range32_div_sqrt_modes_kernel)   # (they take by_sign)
+               count_same_range32_mul_modes_kernel, count_same_range32_div_modes_kernel,
+               count_same_range32_sqrt_modes_kernel)   # (they take by_sign)
+
+# plain float32 kernel -> its counting twin, where it has one twin only
+_COUNT_TWINS = {fast32_odd_root_kernel: count_fast32_odd_root_kernel, fast32_fma_kernel: count_fast32_fma_kernel,
+                fast32_div_kernel: count_fast32_div_kernel, same_range32_div_kernel: count_same_range32_div_kernel,
+                same_range32_sqrt_kernel: count_same_range32_sqrt_kernel,
+                same_range32_mul_modes_kernel: count_same_range32_mul_modes_kernel,
+                same_range32_div_modes_kernel: count_same_range32_div_modes_kernel,
+                same_range32_sqrt_modes_kernel: count_same_range32_sqrt_modes_kernel,
+                fast32_modes_kernel: count_fast32_modes_kernel}
 
 
 def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
@@ -1679,29 +1706,20 @@ def count_kernel32(plain, op: str, exact: bool, seeded: bool, p):
     ``seeded`` where stochastic rounding draws its random bits from a seed (no explicit ones);
     p the kernel's parameters (the nearest-even twins round by one float32 addition: the
     formats of ``casts.report.adds32``, every registered one)."""
-    if plain in (fast32_kernel, fast32_fma_div_sqrt_kernel, fast32_odd_root_kernel) and not adds32(p):
+    if plain in (fast32_kernel, fast32_fma_kernel, fast32_div_kernel, fast32_sqrt_kernel,
+                 fast32_odd_root_kernel) and not adds32(p):
         return None
-    if plain is fast32_odd_root_kernel:
-        return count_fast32_odd_root_kernel
     if plain is fast32_kernel:
         return count_fast32_odd_kernel if not exact else count_fast32_mul_kernel if op == "mul" else count_fast32_kernel
-    if plain is fast32_fma_div_sqrt_kernel:
-        if op == "sqrt":
-            return count_fast32_root_kernel if normal_roots(p) else count_fast32_sqrt_kernel
-        return count_fast32_fma_kernel if op == "fma" else count_fast32_div_kernel
+    if plain is fast32_sqrt_kernel:
+        return count_fast32_root_kernel if normal_roots(p) else count_fast32_sqrt_kernel
     if plain is same_range32_kernel:
         return count_same_range32_mul_kernel if op == "mul" else count_same_range32_kernel
-    if plain is same_range32_div_sqrt_kernel:
-        return count_same_range32_div_kernel if op == "div" else count_same_range32_sqrt_kernel
     if plain is same_range32_sum_modes_kernel:       # (precision at most 11; toward negative as _signed_zeros_loop32)
         if p[0] < 13:
             return None
         down = p[1] == 0 and p[3] == 0 and p[4] != 0
         return count_same_range32_sum_down_kernel if down else count_same_range32_sum_modes_kernel
-    if plain is same_range32_mul_modes_kernel:
-        return count_same_range32_mul_modes_kernel
-    if plain is same_range32_div_sqrt_modes_kernel:
-        return count_same_range32_div_sqrt_modes_kernel
     if plain in (fast32_sr_kernel, fast32_sr_given_kernel):
         return count_fast32_seeded_kernel if seeded else count_fast32_given_kernel
-    return count_fast32_modes_kernel if plain is fast32_modes_kernel else None
+    return _COUNT_TWINS.get(plain)
