@@ -14,8 +14,8 @@ from numfmt.casts.floating import float32_domain, kernel_params, sr_params
 from numfmt.kernels.arith import KERNELS as EXACT_KERNELS
 from numfmt.kernels.arith import not_value
 from numfmt.kernels.floating import DOM32, DOM64
-from numfmt.kernels.machine_arith import (fast32_div_kernel, fast32_fma_kernel, fast32_kernel, fast32_modes_kernel,
-                                         fast32_odd_sr_kernel, fast32_sr_kernel, same_range32_div_kernel,
+from numfmt.kernels.machine_arith import (fast32_div_kernel, fast32_div_sr_kernel, fast32_fma_kernel, fast32_kernel,
+                                         fast32_modes_kernel, fast32_sr_kernel, same_range32_div_kernel,
                                          same_range32_kernel)
 from numfmt.ops import representable
 from numfmt.rounding import Rounding
@@ -359,7 +359,7 @@ def test_which_cases_take_a_float32_kernel():
     assert fast32_args("fma", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_fma_kernel
     assert fast32_args("div", e4m3, RNE, "ieee", None, np.float32, np.float32)[0] is fast32_div_kernel
     assert fast32_args("add", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_sr_kernel
-    assert fast32_args("div", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_odd_sr_kernel
+    assert fast32_args("div", e4m3, SR, "ieee", SR_ARGS, np.float32, np.float32)[0] is fast32_div_sr_kernel
     assert fast32_args("div", e4m3, Rounding.ODD, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
     assert fast32_args("add", e4m3, Rounding.TOWARD_ZERO, "ieee", None, np.float32, np.float32)[0] is fast32_modes_kernel
     wide = nf.FloatFormat(7, 3)         # products up to 2**128: not below 2**127

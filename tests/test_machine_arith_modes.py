@@ -1,5 +1,5 @@
 """div, sqrt and fma in float32 lanes in every mode (``kernels.machine_arith.fast32_modes_kernel``,
-``fast32_odd_sr_kernel``): their steps against the primitives (``directed32_one`` against
+``ODD_SR_KERNELS32``): their steps against the primitives (``directed32_one`` against
 ``round_one``, the lean operand check against ``_value32``), and the kernels against the exact
 core bit for bit (the sample and hypothesis tests of tests/test_machine_arith.py take every mode
 through ``fast_cases``; here: random bits, few random bits, the cases that must not take them)."""
@@ -16,8 +16,8 @@ from numfmt.arithmetic.floating import directed32_args, fast32_args, odd_sr_in_f
 from numfmt.casts.floating import fast32_params, kernel_params
 from numfmt.kernels.floating import DETERMINISTIC, DOM32, NO_RND, NO_SR, U32, VALUE, directed32_one, round_one
 from numfmt.kernels import machine_arith as ma
-from numfmt.kernels.machine_arith import (OPS, _lean_directed32, _lean_values32, _nearest32, _nearest_value32, _sr_window32,
-                                         _value32, _window_consts, fast32_modes_kernel, fast32_odd_sr_kernel)
+from numfmt.kernels.machine_arith import (ODD_SR_KERNELS32, OPS, _lean_directed32, _lean_values32, _nearest32,
+                                         _nearest_value32, _sr_window32, _value32, _window_consts, fast32_modes_kernel)
 from numfmt.rounding import Rounding, rounding_mode
 
 # the float32 kernels' tests (tests/test_machine_arith.py): their samples and the exact core's reference
@@ -144,10 +144,10 @@ def test_which_cases_take_the_odd_kernels():
                            np.float32) is None
     for op in ("div", "sqrt", "fma"):
         assert fast32_args(op, e4m3, SR, "ieee", (1, 32, "add", None), np.float32, np.float32)[0] \
-            is fast32_odd_sr_kernel
+            is ODD_SR_KERNELS32[op]
     assert fast32_args("div", binary16, SR, "ieee", (1, 32, "add", None), np.float32, np.float32) is None
     assert fast32_args("div", binary16, SR, "ieee", (1, 31, "add", None), np.float32, np.float32)[0] \
-        is fast32_odd_sr_kernel
+        is ODD_SR_KERNELS32["div"]
     # no Fast32Params: bfloat16 (its smallest quantum 2**-133) takes the fixed shift's kernels, but where
     # float32's result is no stand-in: products of p = 9, quotients of p = 12, roots of p = 11, sums and fma
     # of p = 23 (rounded to odd at 24 bits: p + 2 bits for nearest_away)
@@ -173,7 +173,8 @@ def test_which_cases_take_the_odd_kernels():
 def test_fma_div_and_sqrt_take_a_kernel_each():
     """A first call compiles its own operation's loop alone: fma, div and sqrt take a plain
     kernel each and a counting twin each, in nearest even (e4m3, bfloat16) and in the other
-    modes (bfloat16), so that no kernel branches on op between their loops."""
+    modes (bfloat16), and a stochastic kernel each (e4m3), so that no kernel branches on op
+    between their loops."""
     e4m3, bfloat16 = nf.format("e4m3"), nf.format("bfloat16")
     cases = [(e4m3, op, Rounding.NEAREST_EVEN) for op in ("fma", "div", "sqrt")] + \
             [(bfloat16, op, mode) for op in ("div", "sqrt") for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO)]
@@ -183,12 +184,15 @@ def test_fma_div_and_sqrt_take_a_kernel_each():
         plain.append(kernel)
         twins.append(ma.count_kernel32(kernel, op, False, False, p))
     assert len(set(plain)) == len(set(twins)) == len(cases) and None not in twins
+    stochastic = {fast32_args(op, e4m3, SR, "ieee", (1, 8, "add", None), np.float32, np.float32)[0]
+                  for op in ("fma", "div", "sqrt")}
+    assert len(stochastic) == 3
 
 
 def _sr_check(op, name, operands, k, **kwargs):
     """The float32 SR kernel ran and gave the float64 operands' (exact core's) bits."""
     f = nf.format(name)
-    assert fast32_args(op, f, SR, "ieee", (1, k, "add", None), np.float32, np.float32)[0] is fast32_odd_sr_kernel
+    assert fast32_args(op, f, SR, "ieee", (1, k, "add", None), np.float32, np.float32)[0] is ODD_SR_KERNELS32[op]
     got = FUNCTIONS[op](*operands, f, "stochastic", sr_bits=k, **kwargs)
     x64 = [o.astype(np.float64) for o in operands]
     same_bits(got, FUNCTIONS[op](*x64, f, "stochastic", sr_bits=k, **kwargs))

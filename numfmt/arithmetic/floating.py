@@ -19,7 +19,7 @@ from ..formats.floating import FloatFormat
 from ..kernels.arith import KERNELS, ROUTE_KERNELS, SR_MAX_PRECISION_PLUS_BITS, narrow
 from ..kernels.machine_arith import OPS as MACHINE_OPS, NO_CHECK32, Check32, odd_stand_in64_kernel
 from ..kernels.machine_arith import KERNELS as MACHINE_KERNELS, ODD_SUMS
-from ..kernels.machine_arith import (KERNELS32, fast32_modes_kernel, fast32_odd_root_kernel, fast32_odd_sr_kernel,
+from ..kernels.machine_arith import (KERNELS32, ODD_SR_KERNELS32, fast32_modes_kernel, fast32_odd_root_kernel,
                                      fast32_sr_given_kernel, fast32_sr_kernel, modes_key, same_range32_div_kernel,
                                      same_range32_div_modes_kernel, same_range32_fma_kernel, same_range32_kernel,
                                      same_range32_mul_modes_kernel, same_range32_sqrt_kernel,
@@ -173,7 +173,7 @@ def nearest_in_float32(op: str, fmt: FloatFormat) -> bool:
 
 def odd_sr_in_float32(op: str, fmt: FloatFormat, k: int) -> bool:
     """Whether stochastic rounding with k random bits of div, sqrt or fma results on values of
-    fmt may take ``kernels.machine_arith.fast32_odd_sr_kernel`` (its proof): ``nearest_in_float32``
+    fmt may take ``kernels.machine_arith.ODD_SR_KERNELS32`` (their proof): ``nearest_in_float32``
     (the stand-in) and precision p + k <= 53 (the threshold exact in float64); div: 2p + k <=
     53; sqrt: p >= 3 and roots of nonzero values normal in fmt (qsub >= 2 emin).
 
@@ -235,7 +235,7 @@ def fast32_args(op: str, fmt: FloatFormat, mode: Rounding, overflow: str, stocha
             return None
         if op in ("add", "sub", "mul") and exact_in_float32(op, fmt):
             return (fast32_sr_given_kernel if rand is not None and len(rand) else fast32_sr_kernel), p, pc
-        return (fast32_odd_sr_kernel, p, pc) if odd_sr_in_float32(op, fmt, k) else None
+        return (ODD_SR_KERNELS32[op], p, pc) if odd_sr_in_float32(op, fmt, k) else None
     same = same_range_params(fmt, mode, overflow)
     same_check = None if same is None else same_range_params(fmt, Rounding.NEAREST_EVEN, "ieee")
     if mode == Rounding.NEAREST_EVEN and op in KERNELS32:

@@ -4,7 +4,7 @@ one kernel serves add, sub, mul and fma (``OPS``) in every format and determinis
 each div and sqrt, and each has a stochastic-rounding twin (``KERNELS``). In float32, checked
 and rounded by the float32 casts' uint32 steps (16 lanes to an AVX-512 register; ``KERNELS32``,
 ``same_range32_kernel``, ``fast32_sr_kernel``; see "float32 lanes" below; div, sqrt and fma in
-the other modes: ``fast32_modes_kernel``, ``fast32_odd_sr_kernel``), and all but the last have
+the other modes: ``fast32_modes_kernel``; stochastic: ``ODD_SR_KERNELS32``), and all but the last have
 counting twins for report=True (``count_kernel32``; see "report=True" near the end). The exact
 results of float32 operands rounded to odd at 53 bits, for the reports of the other kernels:
 ``odd_stand_in64_kernel``.
@@ -825,7 +825,7 @@ KERNELS32 = {"add": fast32_kernel, "sub": fast32_kernel, "mul": fast32_kernel, "
 # mode (``fast32_modes_kernel``: ``_lean_directed32``), and truncated to the grid of p bits it
 # gives v's, in v's binade.
 #
-# Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``fast32_odd_sr_kernel``) moves
+# Stochastic rounding (sr_rule "add", k <= 32 random bits r: ``ODD_SR_KERNELS32``) moves
 # |v| to base + u iff floor(f 2**k) + r >= 2**k, with base = |v| truncated to the grid, u its
 # step and f = (|v| - base) / u: iff |v| - base >= u (2**k - r) / 2**k, i.e. iff |v| >= theta =
 # base + u (1 - r 2**-k), a multiple of u 2**-k below 2**(E + 1) (E: |v|'s exponent) of at most
@@ -995,17 +995,13 @@ def _sr_window32(o, zk, p, c):
 
 
 @inner
-def _odd_sr_exact(xs, ys, zs, obs, zks, op, p):
-    """obs[j] = ``_odd_sr32`` of OPS[op] of xs[j], ys[j], zs[j] with the random bits zks[j] (at
-    the top of a uint32): the blocks that ``_sr_window32`` did not decide."""
+def _odd_sr_exact(xs, ys, zs, obs, zks, op, p, odd, above):
+    """obs[j] = ``_odd_sr32`` of OPS[op] of xs[j], ys[j], zs[j] (``odd``: float32's result
+    rounded to odd; ``above``: the test against theta) with the random bits zks[j] (at the top
+    of a uint32): the blocks that ``_sr_window32`` did not decide."""
     for j in range(xs.size):
         x, y, z, zk = xs[j], ys[j], zs[j], zks[j]
-        if op == 3:
-            obs[j] = _odd_sr32(x, y, z, fma_odd32(x, y, z, op), zk, p, _fma_above)
-        elif op == 4:
-            obs[j] = _odd_sr32(x, y, z, _div32(x, y, z, op), zk, p, _div_above)
-        else:
-            obs[j] = _odd_sr32(x, y, z, _sqrt32(x, y, z, op), zk, p, _sqrt_above)
+        obs[j] = _odd_sr32(x, y, z, odd(x, y, z, op), zk, p, above)
 
 
 @inner_inline
@@ -1015,14 +1011,14 @@ def _fma32(x, y, z, op):
 
 
 @nb.njit(inline="always")
-def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, compute, arity):
+def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, compute, odd, above, arity):
     """out[i] = OPS[op] of x[i], y[start + i], z[start + i] (float32's: ``compute``) rounded
     stochastically by ``_sr_window32`` with the k random bits of element start + i, by blocks
     of DRAW_BLOCK elements whose random bits come first (explicit ones, or seed's, drawn by
     ``draw_words`` into buf; each loop reads one source only: a loop that read rand where it
     is empty might fail the run-time overlap check by rand's address alone, and run one
     element at a time); a block with an element the window did not decide again by
-    ``_odd_sr_exact``; operands checked as ``_lean_loop32``'s. The blocks are indexed
+    ``_odd_sr_exact`` (with ``odd`` and ``above``); operands checked as ``_lean_loop32``'s. The blocks are indexed
     (uint64: see kernels/__init__), neither sliced nor handed to a helper: a slice, or an
     array passed on, had its reference count raised and lowered per block, an atomic
     operation each, half the time of e4m3's stochastic div (4M float32, 1 thread: 4.0 -> 2.0
@@ -1056,22 +1052,35 @@ def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, com
             decided &= ok
         if not decided:
             hi = lo + n
-            _odd_sr_exact(x[lo:hi], y[lo:hi], z[lo:hi], ob[lo:hi], words[:n], op, p)
+            _odd_sr_exact(x[lo:hi], y[lo:hi], z[lo:hi], ob[lo:hi], words[:n], op, p, odd, above)
     if not lean:
         _check_values32(xb, yb, zb, pc, bad, np.int64(arity))
 
 
+# fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in float32 lanes,
+# arguments as ``fast32_sr_kernel``'s, only where the test above is exact
+# (``arithmetic.floating.odd_sr_in_float32``): a kernel each (``ODD_SR_KERNELS32``; one kernel
+# branching on op compiled the three loops at the first call of any: e4m3 div, fresh cache, 5.8 s)
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fast32_odd_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
-    """fma, div and sqrt under stochastic rounding (sr_rule="add", k <= 32 random bits) in
-    float32 lanes, arguments as ``fast32_sr_kernel``'s; only where the test above is exact
-    (``arithmetic.floating.odd_sr_in_float32``): a loop each (``_odd_sr_loop32``)."""
-    if op == 3:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma32, 3)
-    elif op == 4:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div32, 2)
-    else:
-        _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt32, 1)
+def fast32_fma_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """fma (op 3): ``_odd_sr_loop32`` of float32's x y + z (x y exact), rounded to odd
+    (``fma_odd32``) where the window leaves a block."""
+    _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _fma32, fma_odd32, _fma_above, 3)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_div_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """div (op 4): ``_odd_sr_loop32`` of float32's quotient."""
+    _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _div32, _div32, _div_above, 2)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fast32_sqrt_sr_kernel(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed):
+    """sqrt (op 5, y unused): ``_odd_sr_loop32`` of float32's root."""
+    _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, _sqrt32, _sqrt32, _sqrt_above, 1)
+
+
+ODD_SR_KERNELS32 = {"fma": fast32_fma_sr_kernel, "div": fast32_div_sr_kernel, "sqrt": fast32_sqrt_sr_kernel}
 
 
 # ---- report=True: the counts of numfmt.report in the same pass (numfmt.arithmetic.report) ----
