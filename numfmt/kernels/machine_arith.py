@@ -879,15 +879,15 @@ def _fma_odd_rdn32(x, y, z, op):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def fast32_modes_kernel(x, out, start, y, z, op, p, pc, bad, tiny):
     """``fast32_fma_kernel``, ``fast32_div_kernel`` and ``fast32_sqrt_kernel`` in every
-    deterministic mode but nearest_even (which takes those kernels; ``_lean_directed32``), for
-    div, sqrt and fma (the stand-ins above) and add, sub and mul: p = (``Fast32Params`` with the mode's overflow results, ``Mode32``, the key
-    of op's stand-in, ``modes_key``: a loop per key); where ``arithmetic.floating.fast32_args``
-    takes it. Sums are float32's rounded to odd (``_sum_odd32``), or where every sum is exact
-    in float32 its own (``_add_mul32``); products float32's rounded to odd (``_mul_odd32``; of
-    precision at most 12 ``_tiny_product_odd32``); precision at most 22 (a stand-in rounded to odd
-    at 24 bits rounds as the exact result does in every mode), sums and products below
-    2**127. 4M e4m3 values, 1 thread, CPU time: add toward_zero 6.2 -> 1.8 ms, mul
-    toward_positive -> 2.2 ms (the float64 kernels before)."""
+    deterministic mode but nearest_even (which takes those kernels; ``_lean_directed32``), for div,
+    sqrt and fma (the stand-ins above) and add, sub and mul: p = (``Fast32Params`` with the mode's
+    overflow results, ``Mode32``, the key of op's stand-in, ``modes_key``: a loop per key); where
+    ``arithmetic.floating.fast32_args`` takes it. Sums are float32's rounded to odd
+    (``_sum_odd32``), or where every sum is exact in float32 its own (``_add_mul32``); products
+    float32's rounded to odd (``_mul_odd32``; of precision at most 12 ``_tiny_product_odd32``);
+    precision at most 22 (a stand-in rounded to odd at 24 bits rounds as the exact result does in
+    every mode), sums and products below 2**127. 4M e4m3 values, 1 thread, CPU time: add toward_zero
+    6.2 -> 1.8 ms, mul toward_positive -> 2.2 ms (the float64 kernels before)."""
     _lean_loop32(x, out, start, y, z, op, p, pc, bad, tiny, modes_compute(p[2]), _lean_directed32, modes_arity(p[2]),
                  _lean_values32, _check_values32)
 
