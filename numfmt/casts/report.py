@@ -456,11 +456,12 @@ def _at_limit(fmt, scales: np.ndarray) -> np.ndarray:
 
 
 def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, at_limit: np.ndarray):
-    """(scale_top, scale_bottom) per block (rows, inner; flat where no scale is at a limit) as
-    bool arrays: blocks of finite values whose scale exceeded the scale format's largest (a NaN
-    scale for power-of-two scales, 448 for nvfp4) or, nonzero, fell below its smallest (nvfp4:
-    finite and nonzero in float32, where its recipe computes the scale). Only the blocks whose scale lies at a limit (or is NaN),
-    ``at_limit`` (flat, ``_at_limit``), can be either, and only theirs are looked at."""
+    """(scale_top, scale_bottom) per block, flat in ``at_limit``'s order, as bool arrays: blocks
+    of finite values whose scale exceeded the scale format's largest (a NaN scale for
+    power-of-two scales, 448 for nvfp4) or, nonzero, fell below its smallest (nvfp4: finite and
+    nonzero in float32, where its recipe computes the scale). Only the blocks whose scale lies
+    at a limit (or is NaN), ``at_limit`` (flat, ``_at_limit``), can be either, and only theirs
+    are looked at."""
     if not at_limit.any():      # (the usual case: no block to look at, and a small array's 10-20 us spared)
         return np.zeros((2, at_limit.size), bool)
     info = fmt.scale.info
@@ -482,7 +483,7 @@ def _scale_limits(x: np.ndarray, fmt, ts: np.float32, axis: int, pad: bool, at_l
         s = (np.where(finite, amax32, np.float32(0)) / np.float32(fmt.element_max)) / ts
         top[rows, cols] = finite & (s > info.max)
         bottom[rows, cols] = finite & (amax32 > 0) & (s < info.smallest_normal)
-    return top, bottom
+    return top.reshape(-1), bottom.reshape(-1)
 
 
 def _element_table(enc) -> tuple:

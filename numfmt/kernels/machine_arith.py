@@ -1013,16 +1013,15 @@ def _fma32(x, y, z, op):
 @nb.njit(inline="always")
 def _odd_sr_loop32(x, out, start, y, z, op, p, pc, bad, tiny, k, rand, seed, compute, odd, above, arity):
     """out[i] = OPS[op] of x[i], y[start + i], z[start + i] (float32's: ``compute``) rounded
-    stochastically by ``_sr_window32`` with the k random bits of element start + i, by blocks
-    of DRAW_BLOCK elements whose random bits come first (explicit ones, or seed's, drawn by
-    ``draw_words`` into buf; each loop reads one source only: a loop that read rand where it
-    is empty might fail the run-time overlap check by rand's address alone, and run one
-    element at a time); a block with an element the window did not decide again by
-    ``_odd_sr_exact`` (with ``odd`` and ``above``); operands checked as ``_lean_loop32``'s. The blocks are indexed
-    (uint64: see kernels/__init__), neither sliced nor handed to a helper: a slice, or an
-    array passed on, had its reference count raised and lowered per block, an atomic
-    operation each, half the time of e4m3's stochastic div (4M float32, 1 thread: 4.0 -> 2.0
-    ms)."""
+    stochastically by ``_sr_window32`` with the k random bits of element start + i, by blocks of
+    DRAW_BLOCK elements whose random bits come first (explicit ones, or seed's, drawn by
+    ``draw_words`` into buf; each loop reads one source only: a loop that read rand where it is
+    empty might fail the run-time overlap check by rand's address alone, and run one element at a
+    time); a block with an element the window did not decide again by ``_odd_sr_exact`` (with
+    ``odd`` and ``above``); operands checked as ``_lean_loop32``'s. The blocks are indexed (uint64:
+    see kernels/__init__), neither sliced nor handed to a helper: a slice, or an array passed on,
+    had its reference count raised and lowered per block, an atomic operation each, half the time of
+    e4m3's stochastic div (4M float32, 1 thread: 4.0 -> 2.0 ms)."""
     wide_vectors()                  # (512-bit lanes on AVX-512 hosts: see kernels.vectors)
     if tiny + tiny == 0:
         bad[1] = 1
@@ -1654,7 +1653,7 @@ def count_same_range32_div_modes_kernel(x, out, start, y, z, op, p, pc, bad, tin
     of at most 11 bits is never its largest magnitude: its significand of 24 ones would lie
     within 2**-23 of 2, a quotient of such values at least 2**-11 from it, or 2). One kernel
     for div and sqrt compiled both loops: the first report=True call of bfloat16 div
-    toward_zero took 10.2 s with a fresh cache."""
+    toward_zero took 10.5-12.0 s with a fresh cache (6.1-7.1 s split)."""
     return _count_same_range_modes32(x, out, start, y, z, op, p, pc, bad, tiny, lim32, kd, by_sign, _div_capped32,
                                      step_tally, True, 2, _product_or_quotient32)
 
