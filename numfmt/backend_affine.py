@@ -6,7 +6,8 @@ input's device, with the fixed-point family's own kernel code rebound by ``numfm
 
 ``exact=False`` (ONNX QuantizeLinear): x / scale in float32, then ``round_pow2_bits`` reads the
 quotient's float32 bits in the backend's float32 lanes (int32: JAX's 32-bit mode suffices;
-32-bit formats, whose zero-point sums need more, use int64 lanes). A backend whose float32
+32-bit formats, whose zero-point sums need more, use int64 lanes and the quotient widened to
+float64, as quotients up to 2**33 saturate differently after the zero point). A backend whose float32
 arithmetic flushes subnormals (XLA on CPU) divides the operands normalized to [1, 2) by bit
 operations and puts the exponent back on the quotient's bits, so subnormal x and scales give
 NumPy's result too (the scale reaches the division through ``Backend.divisor``: XLA would
@@ -18,8 +19,7 @@ count is a bound for the scale's significand (``quotient_steps``): 12 for a floa
 many steps make eager torch slow and inductor's compilation take minutes.
 
 The saturation and the zero point are one clamp inside the kernel: its range is
-[min_int - zero_point, max_int - zero_point] (intersected with int32's for ``exact=False``,
-as NumPy's float32 recipe saturates to int32 first), then zero_point is added.
+[min_int - zero_point, max_int - zero_point], then zero_point is added.
 
 Scale and zero point: Python numbers and NumPy arrays are checked by NumPy's own code
 (``numfmt.quantize``); tensors of the framework are checked on the device with the same
@@ -241,7 +241,6 @@ def affine_cast(backend: backends.Backend, x, fmt, scale, zero_point=0, axis=Non
         count = backend.count(nan)
         if count:
             raise nan_error(count)
-    ns = backend.namespace(plan.lane_bits)
     lo, hi = plan.min_int - zp, plan.max_int - zp
     if plan.exact:
         lanes = backend.to_lanes(x, True, 64)
@@ -252,9 +251,10 @@ def affine_cast(backend: backends.Backend, x, fmt, scale, zero_point=0, axis=Non
         else:
             k = backend.kernel("fixed_divide", 64)(lanes, s, e, *args, steps)
     else:
-        lo, hi = ns["maximum"](lo, INT32_MIN), ns["minimum"](hi, INT32_MAX)
-        k = backend.kernel("fixed_round", plan.lane_bits)(_ratio_lanes(backend, x, scale, plan), 0, int(mode), lo, hi,
-                                                         False, 0, 1, 0, 23)
+        ratio, dom_m = _ratio_lanes(backend, x, scale, plan), 23
+        if plan.lane_bits == 64:    # 32-bit formats: quotients up to 2**33 matter, read from float32 bits up to 2**31
+            ratio, dom_m = backend.to_lanes(backend.from_lanes(ratio, False), True, 64), 52
+        k = backend.kernel("fixed_round", plan.lane_bits)(ratio, 0, int(mode), lo, hi, False, 0, 1, 0, dom_m)
     return backend.as_dtype(k + zp, plan.out_dtype)
 
 

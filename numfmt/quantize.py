@@ -210,9 +210,13 @@ def _float32_recipe(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
     per_row = post > 1 or channels == 1
     # rows that the threads share: one per channel run (or per element, one channel)
     x2 = x.reshape((-1, 1) if channels == 1 else (-1, post) if per_row else (-1, channels))
+    # the quotient's clamp before the zero point: wide enough that the sum saturates as the unclamped one
+    # would (|zero_point| and the range below 2**(bits+1)), exact in the work type: int24 in float32 for
+    # formats of at most 16 bits, 2**33 in float64 for the others (int32's 2**31 took uint32 x >= 2**31 to
+    # 2**31 - 1, and int32 with a negative zero point saturated at 2**31 - 1 + zero_point)
     work = np.float32 if fmt.bits <= 16 else np.float64
-    wide = 1 << (23 if fmt.bits <= 16 else 31)      # int24: exact in float32, and for formats of at
-    bounds = tuple(map(work, (-wide, wide - 1, fmt.min_int, fmt.max_int)))   # most 16 bits as good as int32
+    wide = 1 << (23 if fmt.bits <= 16 else 33)
+    bounds = tuple(map(work, (-wide, wide - 1, fmt.min_int, fmt.max_int)))
     scale = np.ascontiguousarray(np.broadcast_to(scale.reshape(-1), (channels,)))
     zero_point = np.broadcast_to(zero_point.reshape(-1), (channels,)).astype(work)
     out = np.empty(x2.shape, storage_dtype(fmt))

@@ -84,6 +84,19 @@ def test_jax_32bit_matches_numpy(case):
     _check(nfj, jnp.asarray, np.asarray, case)
 
 
+def test_32bit_formats_saturate_after_the_zero_point():
+    """q = saturate(round(x / scale) + zero_point) with no clamp of the quotient before the sum
+    (a clamp to int32's range gave uint32 2**31 - 1 for 3e9, and int32 with zero point
+    -2**31 + 1 gave 0 for 3e9 and Inf), NumPy and torch alike."""
+    x = np.array([3e9, 4e9, 1e10, -3e9, -1e10, np.inf, -np.inf, 2.5, -0.5], np.float32)
+    for name, zero_point in (("uint32", 0), ("uint32", 2**32 - 1), ("int32", -2**31 + 1), ("int32", 2**31 - 1),
+                             ("int32", -1)):
+        fmt = nf.format(name)
+        expected = np.clip(np.rint(x.astype(np.float64)) + zero_point, fmt.min_int, fmt.max_int).tolist()
+        assert nf.quantize_affine(x, name, 1.0, zero_point).tolist() == expected
+        assert nft.quantize_affine(torch.from_numpy(x), name, 1.0, zero_point).tolist() == expected
+
+
 @pytest.mark.slow
 def test_explicit_random_bits_and_squares_match_numpy():
     x = (np.random.default_rng(1).standard_normal(64) * 8).astype(np.float32)

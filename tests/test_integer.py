@@ -152,22 +152,28 @@ def test_quantize_affine_matches_onnxruntime():
 @pytest.mark.parametrize("name", ["int8", "uint8", "int4", "int16", "int32", "uint32"])
 def test_quantize_affine_float32_recipe_in_one_pass(name):
     """``kernels.fixed.affine_nearest_even`` equals the recipe written in NumPy (float32 x and
-    scale, the float32 quotient rounded half to even, saturated to int32, plus the zero point,
-    saturated to fmt): per tensor, per channel with channels in rows (axis 0, 1) or in columns
-    (the last axis), chunks of several threads, float64 inputs beyond float32, huge quotients."""
+    scale, the float32 quotient rounded half to even, plus the zero point, saturated to fmt,
+    with no clamp between: a clamp of the quotient to int32's range took uint32's quotients of
+    2**31 and more to 2**31 - 1, and int32's with a negative zero point to 2**31 - 1 plus it):
+    per tensor, per channel with channels in rows (axis 0, 1) or in columns (the last axis),
+    chunks of several threads, float64 inputs beyond float32, huge quotients, the zero points
+    at the ends of the range."""
     fmt = nf.format(name)
     rng = np.random.default_rng(9)
     x = rng.standard_normal((6, 5, 40000)) * np.float64(fmt.max_int) / 4
     x[0, 0, :8] = [np.inf, -np.inf, 1e39, -1e39, 3e38, 2.0 ** 40, 0.5, -0.5]
+    x[0, 0, 8:16] = np.array([1, -1, 2, -2, 3, -3, 0.75, -0.75]) * (fmt.max_int - fmt.min_int)
     zp = lambda n: rng.integers(fmt.min_int, fmt.max_int, n, endpoint=True) // 3        # noqa: E731
-    for axis, scale, zero in [(None, 0.37, zp(1)[0]), (0, rng.uniform(0.01, 3, 6), zp(6)), (1, rng.uniform(0.01, 3, 5), 0),
-                              (2, rng.uniform(0.01, 3, 40000), zp(40000))]:
+    ends = np.resize([fmt.min_int, fmt.max_int, fmt.min_int + 1, fmt.max_int - 1], 40000)
+    for axis, scale, zero in [(None, 0.37, zp(1)[0]), (None, 1.0, fmt.min_int), (None, 0.5, fmt.max_int),
+                              (0, rng.uniform(0.01, 3, 6), zp(6)), (1, rng.uniform(0.01, 3, 5), 0),
+                              (2, rng.uniform(0.01, 3, 40000), zp(40000)), (2, rng.uniform(0.5, 2, 40000), ends)]:
         shape = [1, 1, 1]
         if axis is not None:
             shape[axis] = -1
         with np.errstate(over="ignore", invalid="ignore"):
             x32, s32 = x.astype(np.float32), np.reshape(scale, shape if axis is not None else ()).astype(np.float32)
-            r = np.clip(np.rint(x32 / s32).astype(np.float64), -2.0 ** 31, 2.0 ** 31 - 1)
+            r = np.rint(x32 / s32).astype(np.float64)
         expected = np.clip(r + np.reshape(zero, shape if axis is not None else ()), fmt.min_int, fmt.max_int)
         old = nf.get_num_threads()
         for threads in (1, 2):

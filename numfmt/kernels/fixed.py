@@ -347,10 +347,10 @@ FIXED_CASTS = {"deterministic": cast_fast, "nearest_even": cast_nearest_even, "s
 @inner_inline
 def _affine_nearest_even(xi, s, z, bounds):
     """``quantize_affine``'s float32 recipe for one element: the float32 quotient xi / s rounded
-    half to even, saturated to the wide integer range, plus the zero point z, saturated to the
-    format's range; bounds = (wide_lo, wide_hi, lo, hi) and z of the work type, in which every
-    step is exact (float32 for formats of at most 16 bits and the wide range int24, else
-    float64 and int32)."""
+    half to even, clamped to the wide integer range (wide enough that the sum saturates as the
+    unclamped one would), plus the zero point z, saturated to the format's range; bounds =
+    (wide_lo, wide_hi, lo, hi) and z of the work type, in which every step is exact (float32
+    for formats of at most 16 bits and the wide range int24, else float64 and +-2**33)."""
     wide_lo, wide_hi, lo, hi = bounds
     r = minimum(maximum(np.rint(xi / s), wide_lo), wide_hi)
     return minimum(maximum(r + z, lo), hi)
