@@ -175,7 +175,8 @@ def affine_params(shape: tuple, fmt, scale, zero_point, axis, exact: bool, round
 def checked_scale(scale, shape: tuple, axis, exact: bool) -> np.ndarray:
     """The scale(s) as float64 (``exact``) or float32, shaped to broadcast along ``axis`` of an
     x of this shape, checked to be positive and finite in that dtype (ValueError)."""
-    scale = _along(scale, shape, axis, "scale").astype(np.float64 if exact else np.float32)
+    with np.errstate(over="ignore"):        # (beyond float32: Inf, refused below)
+        scale = _along(scale, shape, axis, "scale").astype(np.float64 if exact else np.float32)
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise scale_error(scale, exact)
     return scale
@@ -231,14 +232,21 @@ def _float32_recipe(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
 
 
 def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.ndarray:
-    """(q - zero_point) * scale in float32, as ONNX DequantizeLinear.
+    """(q - zero_point) * scale in float32, as ONNX DequantizeLinear. q: integers of an integer
+    dtype (at most 63 bits; a float array raises ValueError, as ONNX takes only integer
+    tensors); scale positive and finite in float32, zero_point integers, each a scalar or 1-d
+    along ``axis``, as ``quantize_affine`` checks them.
 
     >>> dequantize_affine([12, 9], 0.5, 10).tolist()
     [1.0, -0.5]
     """
     q = native_array(q)
+    if q.dtype.kind not in "iu":
+        raise ValueError(f"q must be integers (an integer dtype, as quantize_affine returns); got dtype {q.dtype}")
+    if q.dtype == np.uint64 and q.size and q.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"q must be integers below 2**63; got {int(q.max())}")
     axis = checked_axis(axis, q.ndim)
-    scale = _along(scale, q.shape, axis, "scale").astype(np.float32)
+    scale = checked_scale(scale, q.shape, axis, exact=False)
     zero_point = checked_zero_point(zero_point, q.shape, axis, None)
     return ((q.astype(np.int64) - zero_point).astype(np.float32) * scale).astype(np.float32)
 

@@ -173,6 +173,22 @@ def test_axis_out_of_range_is_a_value_error():
     assert nf.quantize_affine(x, "int8", np.array([1.0, 0.5, 0.25]), axis=-1).tolist() == [[1, 2, 4]] * 2
 
 
+def test_dequantize_affine_takes_integers_and_a_positive_scale():
+    """Regression: float codes were truncated (1.5 -> 1.0, NaN -> -9.2e18), uint64 codes of 2**63
+    and more wrapped negative, and a zero, negative or NaN scale went through; each is a
+    ValueError now, naming the argument (ONNX DequantizeLinear takes integer tensors only)."""
+    for q in (np.array([1.5, 2.0]), np.array([np.nan]), np.array([True])):
+        with pytest.raises(ValueError, match="q must be integers"):
+            nf.dequantize_affine(q, 1.0)
+    with pytest.raises(ValueError, match="below 2\\*\\*63"):
+        nf.dequantize_affine(np.array([2**64 - 1], np.uint64), 1.0)
+    for scale in (0.0, -1.0, np.nan, np.inf, 1e39):
+        with pytest.raises(ValueError, match="scale must be positive and finite"):
+            nf.dequantize_affine([3], scale)
+    assert nf.dequantize_affine(np.array([2**63 - 1], np.uint64), 1.0).tolist() == [2.0 ** 63]
+    assert nf.dequantize_affine(np.array([7, 3], np.uint64), np.array([0.5, 2.0]), 1, axis=0).tolist() == [3.0, 4.0]
+
+
 def test_choose_qparams_all_zero_and_empty():
     """Regression: an all-zero tensor gave scale 2.2e-308 and then a NaN error in quantize.
     torch.ao.quantization's observers floor the scale at torch.finfo(torch.float32).eps."""
