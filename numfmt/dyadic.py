@@ -48,14 +48,19 @@ def approximate(s, bits: int = 31):
     (128, 7)
     >>> approximate(0.0)
     (0, 0)
+    >>> approximate(np.float32(0.1))        # the float32's own value, 0.100000001490116...
+    (1717986944, 34)
     """
     if np.ndim(s):
         pairs = [approximate(v, bits) for v in np.asarray(s, dtype=np.float64).ravel()]
         shape = np.shape(s)
         return (np.array([p[0] for p in pairs], np.int64).reshape(shape),
                 np.array([p[1] for p in pairs], np.int64).reshape(shape))
-    if not (isinstance(bits, int) and 1 <= bits <= 62):
+    if not (isinstance(bits, (int, np.integer)) and not isinstance(bits, bool) and 1 <= bits <= 62):
         raise ValueError(f"bits must be an integer from 1 to 62; got {bits!r}")
+    bits = int(bits)
+    if isinstance(s, np.generic):       # a NumPy scalar (float32 scales are usual) as the Python number of its value
+        s = s.item()
     if not (math.isfinite(s) and s >= 0):
         raise ValueError(f"s must be a positive finite scale (or 0); got {s!r}")
     if s == 0:

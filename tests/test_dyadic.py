@@ -253,3 +253,16 @@ def test_requantize_non_native_byte_order_and_axis_checks():
         dyadic.requantize(z, np.array([1, 2, 3]), 0, axis=2)
     with pytest.raises(ValueError, match="3 elements"):
         dyadic.requantize(z, np.array([1, 2]), 0, axis=1)
+
+
+def test_approximate_takes_numpy_scalars():
+    """Regression: a NumPy float32 or float16 scale raised TypeError from Fraction, and bits given
+    as a NumPy integer was refused ("must be an integer") while True was taken as 1."""
+    for s in (np.float32(0.1), np.float16(0.1), np.float64(0.1), np.int64(3)):
+        assert dyadic.approximate(s) == dyadic.approximate(float(s)) == tuple(
+            int(v[0]) for v in dyadic.approximate(np.array([s])))
+    assert dyadic.approximate(np.float32(0.1)) == (1717986944, 34)
+    assert dyadic.approximate(0.1, np.int64(31)) == dyadic.approximate(0.1, 31)
+    for bad in (True, 0, 63, 31.0):
+        with pytest.raises(ValueError, match="bits must be an integer"):
+            dyadic.approximate(0.1, bad)
