@@ -32,7 +32,7 @@ from .formats.integer import FixedFormat
 from .formats.posit import PositFormat
 from .formats.registry import format as _format
 from .kernels.posit import cast_params
-from .rounding import ModeFlags, Rounding, mode_flags, overflow_policy, rounding_mode
+from .rounding import ModeFlags, Rounding, mode_flags, nan_policy, overflow_policy, rounding_mode
 from .stochastic import stochastic_args
 
 TABLE_BITS = 16     # posits of up to 16 bits decode by lookup (as the NumPy path does)
@@ -72,6 +72,7 @@ def _posit_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, w
     fmt = _format(fmt)
     mode = rounding_mode(rounding)
     overflow_policy(overflow)
+    nan_policy(nan, "posit")
     stochastic = mode == Rounding.STOCHASTIC
     if stochastic:
         sr = (stochastic_args(mode, (), 0, sr_bits, sr_rule, None)[1], int(sr_rule == "nearest"))
@@ -196,6 +197,7 @@ def _fixed_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, i
     mode = rounding_mode(rounding)
     if overflow != "wrap":
         overflow_policy(overflow)
+    nan_policy(nan, "fixed")
     stochastic = mode == Rounding.STOCHASTIC
     if stochastic:
         sr = (stochastic_args(mode, (), 0, sr_bits, sr_rule, None)[1], int(sr_rule == "nearest"))

@@ -91,6 +91,27 @@ def overflow_policy(overflow: str) -> str:
     return overflow
 
 
+# the nan policies of the integer / fixed-point and posit families (floats: casts.floating.NAN_POLICIES;
+# block formats take the default only): "zero" maps NaN to 0 in integers; a posit's NaN is NaR whatever
+# the policy, so posits take every family's names (a call that passes one policy for formats of every family)
+NAN_POLICIES = {"fixed": ("raise", "zero"), "posit": ("raise", "ml_dtypes", "zero")}
+
+
+def nan_policy(nan: str, family: str) -> str:
+    """Check the nan policy of a cast into a format of the fixed-point or posit family
+    (``NAN_POLICIES``), so that a misspelt one raises before a NaN ever comes.
+
+    >>> nan_policy("zero", "fixed")
+    'zero'
+    >>> nan_policy("zeros", "fixed")
+    Traceback (most recent call last):
+    ValueError: nan must be one of 'raise', 'zero'; got 'zeros'; did you mean 'zero'?
+    """
+    if nan not in NAN_POLICIES[family]:
+        raise _choice_error("nan", nan, NAN_POLICIES[family])
+    return nan
+
+
 def overflows_to_infinity(mode: Rounding, negative: bool, special: str = "ieee") -> bool:
     """Whether an overflow in this mode and direction goes past the largest finite value, in a
     format of this special-value convention (``FloatFormat.special``). Round-to-odd stops at

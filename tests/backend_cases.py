@@ -458,6 +458,7 @@ def test_posit_errors_match_numpy(fw):
     same_call(fw, "encode", x, "posit16", "sideways")
     same_call(fw, "encode", x, "posit16", sr_bits=8)
     same_call(fw, "encode", x, "posit16", overflow="wrap")
+    same_call(fw, "round", x[:1], "posit8", nan="bogus")       # a policy no family has
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "posit8")
 
@@ -516,6 +517,7 @@ def test_fixed_errors_match_numpy(fw):
     same_call(fw, "encode", x[:3], "int8", overflow="raise", nan="zero")
     same_call(fw, "encode", x, "int8", overflow="sideways")
     same_call(fw, "encode", x, "uint4", "stochastic", sr_bits=0)
+    same_call(fw, "round", x[:1], "int8", nan="zeros")         # misspelt, with no NaN in x
     with pytest.raises(ValueError, match="must lie in"):
         fw.module.decode(fw.to(np.uint16([300])), "int8")
 

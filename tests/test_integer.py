@@ -89,6 +89,11 @@ def test_overflow_policies_and_nan():
     with pytest.raises(ValueError, match="NaN"):
         nf.round([np.nan], "int8")
     assert nf.round([np.nan, 1.0], "int8", nan="zero").tolist() == [0, 1]
+    # a misspelt or foreign policy raises before any NaN comes (it was taken as "raise")
+    for fmt, nan in (("int8", "zeros"), ("int8", "ml_dtypes"), ("posit8", "bogus")):
+        with pytest.raises(ValueError, match="nan must be one of"):
+            nf.round([1.0], fmt, nan=nan)
+    assert nf.round([np.nan, 1.0], "posit8", nan="ml_dtypes").tolist()[1] == 1.0     # posits: NaR either way
     with pytest.raises(ValueError, match="infinities"):
         nf.round([np.inf], "int8", overflow="wrap")
 

@@ -6,7 +6,7 @@ import numpy as np
 from .. import array_libraries
 from ..formats.registry import format as _format
 from ..formats.values import use_decoder
-from ..rounding import Rounding, overflow_policy, rounding_mode
+from ..rounding import NAN_POLICIES, Rounding, nan_policy, overflow_policy, rounding_mode
 from . import block, fixed, floating, posit
 from .block import BlockCodes
 from .common import as_float_array, finish
@@ -57,6 +57,8 @@ def checked_cast(operation: str, x, fmt, rounding, overflow, nan, seed, sr_bits,
     mode = rounding_mode(rounding)
     sr = stochastic_args(mode, x.shape, seed, sr_bits, sr_rule, random_bits, rng=rng, start=start)
     overflow = _overflow(overflow, fmt)
+    if fmt.family in NAN_POLICIES:
+        nan_policy(nan, fmt.family)
     counting = report or _report.active()
     rep = None
     if counting and fmt.family == "block":
@@ -135,7 +137,8 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
             fixed-point formats have no Inf, so ``ieee`` saturates there, and they also take
             ``wrap`` (two's complement).
         nan: for formats without NaN: ``raise`` (ValueError); ``ml_dtypes`` (float formats:
-            NaN to the zero of the other sign, as ml_dtypes does); ``zero`` (integer formats).
+            NaN to the zero of the other sign, as ml_dtypes does); ``zero`` (integer formats);
+            posits take any of these (NaN gives NaR); another name raises ValueError.
         {sr}
         axis: block formats only: the axis the blocks run along (default: the format's axis).
         pad: block formats only: zero-pad a last partial block instead of raising ValueError.
