@@ -102,3 +102,13 @@ def test_numfmt_imports_without_ml_dtypes_and_takes_its_arrays_once_imported():
     out = subprocess.run([sys.executable, "-c", ML_DTYPES_LATER], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+@pytest.mark.filterwarnings("error")
+def test_integers_beyond_float64_raise_without_a_warning():
+    """Integer inputs that float64 cannot hold exactly raise ValueError; uint64's largest went
+    through a cast warning first (2**64 - 1 rounds to 2**64, which the check casts back)."""
+    for x in (np.array([2**64 - 1], np.uint64), np.array([2**53 + 1], np.int64)):
+        with pytest.raises(ValueError, match="float64 cannot represent exactly"):
+            nf.round(x, "e4m3")
+    assert nf.round(np.array([2**63], np.uint64), "binary64").tolist() == [2.0 ** 63]

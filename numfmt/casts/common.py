@@ -36,7 +36,9 @@ def as_float_array(x, argument: str = "x") -> np.ndarray:
         return arr.astype(np.float32)
     if dtype.kind in "iu":
         wide = arr.astype(np.float64)
-        if not np.array_equal(wide.astype(dtype), arr):
+        with np.errstate(invalid="ignore"):         # (2**64 - 1 rounds to 2**64, beyond uint64: refused below)
+            back = wide.astype(dtype)
+        if not np.array_equal(back, arr):
             raise ValueError(f"{argument} holds integers that float64 cannot represent exactly")
         return wide
     raise TypeError(f"{argument} must hold real numbers (float16, float32, float64, an ml_dtypes "
