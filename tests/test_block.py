@@ -412,6 +412,18 @@ def test_float32_overflow_is_reported():
     assert nf.round(np.array([big], np.float64), fmt)[0] == 2.0 ** 128
 
 
+@pytest.mark.parametrize("name", ["mxint8", "bfp8", "bfp5_32"])
+@pytest.mark.parametrize("mode", ["nearest_even", "toward_negative"])
+def test_float32_overflow_of_twos_complement_elements_is_reported(name, mode):
+    """Regression: a block of shared exponent 127 whose element rounds to the two's-complement
+    minimum (-2 for mxint8: -2**128) gave -Inf silently, as the float32 check looked only at
+    exponents above 127 - emax_elem; decode of the same codes raised OverflowError."""
+    x = np.full(32, -3.4e38, np.float32)
+    with pytest.raises(OverflowError, match="float32"):
+        nf.round(x, name, mode)
+    assert nf.round(x.astype(np.float64), name, mode)[0] == nf.decode(nf.encode(x, name, mode), dtype=np.float64)[0]
+
+
 def test_errors():
     with pytest.raises(ValueError, match="scale_rule must be one of"):
         nf.BlockFormat("e4m3", 32, "e8m0", scale_rule="round")

@@ -336,9 +336,10 @@ def tensor_scale_of(fmt: BlockFormat, amax) -> np.float32:
 
 def _check_float32(out: np.ndarray, exponents: np.ndarray, fmt: BlockFormat) -> None:
     """OverflowError where the float32 values ``out`` of finite inputs overflowed (the kernel
-    left Inf there): only blocks with a shared exponent above 127 - emax_elem can (element
-    values lie below 2**(emax_elem + 1)), so out is searched only when there is one."""
-    if (exponents > 127 - fmt.info.emax_elem).any():
+    left Inf there): only blocks with a shared exponent of at least 127 - emax_elem can
+    (float element values lie below 2**(emax_elem + 1), two's-complement ones reach -2**(emax_elem
+    + 1): mxint8's -2 at exponent 127 is -2**128), so out is searched only when there is one."""
+    if (exponents >= 127 - fmt.info.emax_elem).any():
         too_big = np.count_nonzero(np.isinf(out))      # Inf inputs give NaN scales, not Inf
         if too_big:
             raise OverflowError(f"{too_big} values of x quantized to {fmt.name} exceed float32's range; "
