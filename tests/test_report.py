@@ -649,6 +649,29 @@ def test_block_scale_top_and_bottom_and_nvfp4():
     assert rep.scale_bottom == 1 and rep.n == 64 and rep.inexact == np.count_nonzero(y != x)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nvfp4_counts_a_quotient_that_float32_flushes(dtype):
+    """Regression: a nonzero x whose quotient fl32(x / total) is 0 (a block beside a huge one
+    in the tensor scale; float64 x whose fl32(x) is 0) counted inexact only: its exact element
+    value x / total is nonzero and tiny, so it is flushed to zero and underflows too, in every
+    path (the fast kernels' pass along either axis, per block, encode, the padded second pass,
+    float64 through float32)."""
+    tiny = 1e-20 if dtype == np.float32 else 1e-50
+    x = np.array([[1e30 if dtype == np.float32 else 1.0] + [tiny] * 15 + [1.0] * 15 + [-tiny]] * 2, dtype)
+    calls = [(x, {}), (np.ascontiguousarray(x.T), {"axis": 0}), (x, {"per_block": True}),
+             (x[:, :-1], {"pad": True})]
+    for arg, options in calls:
+        y = nf.round(arg, "nvfp4", **{k: v for k, v in options.items() if k != "per_block"})
+        gone = ((arg != 0) & (y == 0)).reshape(-1)
+        for cast in (nf.round, nf.encode):
+            _, rep = cast(arg, "nvfp4", report=True, **options)
+            assert rep.flushed_to_zero == rep.underflow == np.count_nonzero(gone) >= 30, (cast, options, rep)
+            assert rep.inexact >= rep.flushed_to_zero and rep.first["flushed_to_zero"] == np.flatnonzero(gone)[0]
+    _, rep = nf.round(x, "nvfp4", report=True, per_block=True)
+    gone = ((x != 0) & (nf.round(x, "nvfp4") == 0)).reshape(2, 2, 16).sum(axis=2)
+    assert rep.per_block["flushed_to_zero"].tolist() == rep.per_block["underflow"].tolist() == gone.tolist()
+
+
 @pytest.mark.parametrize("axis, pad", [(-1, False), (0, False), (-1, True)])
 def test_nvfp4_float64_counts_equal_the_second_pass(axis, pad):
     """nvfp4 takes float64 x in float32 first (its recipe): report=True counts the cast of

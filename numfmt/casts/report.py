@@ -662,13 +662,25 @@ def _counted_in_float32(x: np.ndarray, fmt, mode: Rounding, overflow: str, nan: 
     flat, flat32, flat_y = (np.ascontiguousarray(a).reshape(-1) for a in (x, x32, values))
     count, first = kern.kept_changes(flat, flat32, flat_y)
     if count:
-        firsts = dict(rep.first, inexact=min(rep.first.get("inexact", first), int(first)))
-        per = rep.per_block
-        if per is not None:
-            kept = (values == x32) & (x32 != x)
-            per = dict(per, inexact=per["inexact"] + _block_sums(kept, fmt, options).astype(per["inexact"].dtype))
-        rep = dataclasses.replace(rep, inexact=rep.inexact + int(count), first=firsts, per_block=per)
+        rep = _add_kept(rep, "inexact", (values == x32) & (x32 != x), count, first, fmt, options)
+        # among them the nonzero x whose x32 is 0 (and so is the result): a nonzero exact element value,
+        # tiny, flushed to zero (x32's cast counted them as exact zeros)
+        gone = (x32 == 0) & (x != 0) & (values == 0)
+        if gone.any():
+            index = int(np.flatnonzero(gone.reshape(-1))[0])
+            for name in ("underflow", "flushed_to_zero"):
+                rep = _add_kept(rep, name, gone, int(gone.sum()), index, fmt, options)
     return (out if want_code else out.astype(np.float64)), rep
+
+
+def _add_kept(rep: CastReport, name: str, mask: np.ndarray, count: int, first: int, fmt, options: dict) -> CastReport:
+    """rep with ``count`` more of the count ``name`` at the elements of mask (shaped like x), the
+    first of them at flat index ``first``, per block too where rep has per-block counts."""
+    firsts = dict(rep.first, **{name: min(rep.first.get(name, first), first)})
+    per = rep.per_block
+    if per is not None:
+        per = dict(per, **{name: per[name] + _block_sums(mask, fmt, options).astype(per[name].dtype)})
+    return dataclasses.replace(rep, **{name: getattr(rep, name) + count}, first=firsts, per_block=per)
 
 
 def _block_sums(mask: np.ndarray, fmt, options: dict) -> np.ndarray:

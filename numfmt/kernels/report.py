@@ -2157,18 +2157,24 @@ def _fixed_element_flags(v, ye, rnd, fx):
 BAND = 1 << 15       # a mark in a block mask: the element's rounding decides its flags
 
 
+TINY64 = 2.0 ** -1074      # ``_block_values``' stand-in for a nonzero nvfp4 element value whose fl32 is 0
+
+
 @inner_inline
 def _block_values(x, y, has_y, i, e, s, ts, nvfp4):
     """(x, v, y) of block element i as float64: its input, its exact element value v = x / s
     (below float64's normal range rounded to odd, ``_unscaled64``: still tiny and nonzero, where
-    the quotient rounded to nearest could be 0; nvfp4: the recipe's fl32(x / fl32(ts * s))) and
+    the quotient rounded to nearest could be 0; nvfp4: the recipe's fl32(x / fl32(ts * s)), or
+    +-TINY64 where that is 0 and x is not, whose exact quotient is tiny, not 0) and
     the cast's value (y[i] if has_y, else from the element value e: e * s; nvfp4: fl32(e *
     fl32(ts * s))). Selects only: y is read either way (pass x when there is no y), so that a
     loop of it vectorizes."""
     xi = np.float64(x[i])
     total = ts * np.float32(s)
-    v_nvfp4 = np.float64(np.float32(x[i]) / total)     # every operand computed first: then the
-    v_pow2 = _unscaled64(xi, 1.0 / s, s)                # choices below are selects, no branches
+    q32 = np.float32(x[i]) / total
+    # every operand computed first: then the choices below are selects, no branches
+    v_nvfp4 = np.float64(q32) if (q32 != 0) | (xi == 0) else np.copysign(TINY64, xi)
+    v_pow2 = _unscaled64(xi, 1.0 / s, s)
     y_nvfp4 = np.float64(np.float32(e) * total)
     y_pow2 = e * s
     given = np.float64(y[i])
