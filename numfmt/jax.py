@@ -336,7 +336,14 @@ class JaxBackend(backends.Backend):
         return jnp.asarray(np.array(bits, {"float32": np.int32, "float64": np.int64}[dtype]).view(dtype))
 
     def to_float32(self, x):
-        return x.astype(jnp.float32)
+        """x as float32, rounded to nearest even as NumPy's cast: XLA's float64 -> float32
+        convert flushes float32 subnormals to zero, so those are built from their bits
+        (rint(|x| * 2**149), exact in float64, is the magnitude's float32 bit pattern)."""
+        y = x.astype(jnp.float32)
+        if x.dtype != jnp.float64:
+            return y
+        k = jnp.rint(jnp.abs(x) * 2.0 ** 149).astype(jnp.uint32) | (jnp.signbit(x).astype(jnp.uint32) << 31)
+        return jnp.where(jnp.abs(x) < 2.0 ** -126, jax.lax.bitcast_convert_type(k, jnp.float32), y)
 
     def float_dtype(self, dtype):
         return np.dtype(dtype)

@@ -109,6 +109,24 @@ def test_posit_stochastic_needs_x64():
         nfj.round(jnp.float32([1.0]), "posit32")
 
 
+def test_x64_float32_results_keep_their_subnormals():
+    """Regression: with x64, mxint8 and bfp rounds of float32 x (values made in float64 lanes,
+    then converted) gave 0 for float32 subnormal results, as XLA's convert flushes them; the
+    conversion keeps them now (``JaxBackend.to_float32``), rounding float64 to nearest even."""
+    code = ("import jax; jax.config.update('jax_enable_x64', True)\n"
+            "import numpy as np, jax.numpy as jnp, numfmt as nf, numfmt.jax as nfj\n"
+            "x = (np.linspace(-1, 1, 64) * 2.0 ** -120).astype(np.float32).reshape(2, 32)\n"
+            "for fmt in ('mxint8', 'bfp8'):\n"
+            "    a, b = nf.round(x, fmt), np.asarray(nfj.round(jnp.asarray(x), fmt))\n"
+            "    assert (a != 0).sum() > 40 and a.tobytes() == b.tobytes(), (fmt, a, b)\n"
+            "t = np.array([2.0 ** -149 * 2.5, -2.0 ** -149 * 3.5, 2.0 ** -127 * (1 - 2.0 ** -30), -0.0, 1e-300, 3.0])\n"
+            "assert np.asarray(nfj.BACKEND.to_float32(jnp.asarray(t))).tobytes() == t.astype(np.float32).tobytes()\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
+                                                                     os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 @pytest.mark.slow
 def test_posit_with_x64_matches_numpy():
     """With x64 (a subprocess: the mode is process-wide) posit stochastic rounding, float64
