@@ -470,3 +470,22 @@ def test_threads_do_not_change_results(monkeypatch):
         nf.set_num_threads(old)
     for a, b in zip(many, one):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp4", "mxint8", "nvfp4"])
+def test_nan_scale_block_codes_do_not_depend_on_the_layout(name):
+    """Regression: along axis 0 a negative NaN input in a block whose scale is NaN got its
+    negative NaN code (e4m3 0xFF, e5m2 0xFE) where the last axis and the torch and JAX backends
+    give the element's NaN code (0x7F, 0x7E; 0 without a NaN): every element of such a block
+    takes that code, in every layout, float32 and float64, padded or not, counted or not."""
+    bs = nf.format(name).block_size
+    x = np.ones((bs, 3), np.float32)
+    x[5, 1], x[2, 2] = -np.nan, -np.inf
+    expected = nf.encode(np.ascontiguousarray(x.T), name).codes.T
+    elem = nf.format(name).element
+    nan_code = nf.encode(np.float32(np.nan), elem).item() if getattr(elem, "has_nan", False) else 0
+    assert (expected[:, 1:] == nan_code).all()
+    for arg, options in ((x, {}), (x.astype(np.float64), {}), (x[:-1], {"pad": True}), (x, {"report": True})):
+        enc = nf.encode(arg, name, axis=0, **options)
+        enc = enc[0] if options.get("report") else enc
+        np.testing.assert_array_equal(enc.codes, expected[:arg.shape[0]], err_msg=str(options))

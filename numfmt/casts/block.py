@@ -543,11 +543,27 @@ def encode_float(x: np.ndarray, fmt: BlockFormat, mode: Rounding, overflow: str,
         scales = _pow2_codes(per_block, fmt.scale)
     else:
         scales = floating.encode_float(per_block, fmt.scale, Rounding.NEAREST_EVEN, "ieee", "raise")
+    _nan_scale_codes(codes, per_block == kern.NAN_EXP if fmt.power_of_two else np.isnan(per_block), fmt, axis)
     shape = codes.shape
     if packed:
         codes = pack(codes, fmt.element.bits)
     enc = BlockCodes(codes, scales, ts if fmt.tensor_scale is not None else None, fmt, axis, shape, packed)
     return enc if count is None else (enc, counts, None)
+
+
+def _nan_scale_codes(codes: np.ndarray, nan: np.ndarray, fmt: BlockFormat, axis: int) -> None:
+    """Set the codes of every element of a block whose scale is NaN (``nan``, shaped like the
+    scales) to the element's NaN code (the code ``encode`` gives NaN; 0 where the element has no
+    NaN): the kernels gave a negative NaN input its negative NaN code along the axes other than
+    the last (their products with a NaN scale keep either NaN's sign)."""
+    if not nan.any():
+        return
+    elem = fmt.element
+    code = floating.encode_float(np.array([np.nan]), elem, Rounding.NEAREST_EVEN, "ieee", "raise")[0] \
+        if getattr(elem, "has_nan", False) else 0
+    n = codes.shape[axis]
+    spread = np.repeat(nan, fmt.block_size, axis=axis)[(slice(None),) * axis + (slice(0, n),)]
+    codes[spread] = code
 
 
 # ----------------------------------------------------------------------------- packing
