@@ -302,7 +302,7 @@ KERNEL_CONSTANTS = {name: getattr(_kern, name).item()
 KERNELS = {"round_one": _kern.round_one, "round_same_range": _kern.round_same_range,
            "decode_one": _kern.decode_one, "splitmix_bits": splitmix_bits,
            "squares_bits": squares_bits, "shared_exponent": _block_kern.shared_exponent,
-           "ldexp_bits": _block_kern.ldexp_bits,
+           "ldexp_bits": _block_kern.ldexp_bits, "decode_bits": _block_kern.decode_bits,
            "nvfp4_scale": _block_kern.nvfp4_scale, "nvfp4_element": _block_kern.nvfp4_element,
            "posit_cast": _posit.cast_one, "posit_decode": _posit.posit_float_bits,
            "fixed_round": _fixed.round_pow2_bits, "fixed_divide": _fixed.round_fixed_bits,
@@ -498,9 +498,11 @@ class DecodePlan(NamedTuple):
     lane_bits: int
     args: tuple              # decode_one's integer arguments, wrapped to the lanes
     table: tuple             # bit patterns: every code's value (formats of up to TABLE_BITS
-                             # bits, as the NumPy path decodes them), else decode_one's powers of 2
+                             # bits, as the NumPy path decodes them), else decode_one's powers of 2,
+                             # or (kernel "decode_bits") their exponents
     compute: str             # "float32" or "float64"
     native: bool             # cast the values to the framework dtype asked for
+    kernel: str              # "lookup", "decode_one" or "decode_bits"
 
 
 @functools.lru_cache(maxsize=None)
@@ -523,16 +525,16 @@ def decode_plan(backend: Backend, fmt, dtype) -> DecodePlan:
         raise ValueError(f"{fmt.name} has values that float32 cannot hold; pass dtype=float64")
     lane_bits = 64 if target == np.float64 or fmt.bits > 32 else backend.float32_lane_bits
     *ints, pow2 = decode_params(fmt, target)
-    if fmt.bits <= TABLE_BITS:      # a lookup: no float arithmetic at all
-        table = decode_table(fmt, target)
-    elif backend.flushes_subnormals and target == np.float32 and fmt.info.smallest_subnormal < 2.0 ** -126:
-        raise ValueError(f"{fmt.name} has values that are float32 subnormals, which {backend.name} flushes "
-                         "to zero in arithmetic; decode into float64 (x64 mode)")
-    else:
-        table = pow2
     itype = np.int32 if target == np.float32 else np.int64
-    return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints),
-                      tuple(table.view(itype).tolist()), target.name, native)
+    if fmt.bits <= TABLE_BITS:      # a lookup: no float arithmetic at all
+        kernel, table = "lookup", decode_table(fmt, target).view(itype)
+    elif backend.flushes_subnormals and pow2[0] < np.finfo(target).tiny:    # a product could be flushed:
+        fields = np.arange(pow2.size)                                       # integer steps, exponents
+        kernel, table = "decode_bits", np.clip(np.maximum(fields - 1, 0) + fmt.emin - fmt.man_bits, -2000, 2000)
+    else:
+        kernel, table = "decode_one", pow2.view(itype)
+    return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints), tuple(table.tolist()),
+                      target.name, native, kernel)
 
 
 def float_decode(backend: Backend, codes, fmt, dtype):
@@ -548,11 +550,15 @@ def float_decode(backend: Backend, codes, fmt, dtype):
         return FAMILIES[family][1](backend, codes, fmt, dtype)
     plan = backend.decode_plan(fmt, dtype)
     lanes = backend.from_codes(codes, plan.bits, plan.lane_bits)
-    table = backend.table(plan.table, plan.compute, lanes)
-    if plan.bits <= TABLE_BITS:
-        values = table[lanes]
+    if plan.kernel == "decode_bits":
+        exps = backend.parameter(np.array(plan.table, np.int64 if plan.lane_bits == 64 else np.int32), lanes)
+        dom64 = plan.compute == "float64"
+        bits = backend.kernel("decode_bits", plan.lane_bits)(lanes, *plan.args, exps, 52 if dom64 else 23)
+        values = backend.from_lanes(bits, dom64)
     else:
-        values = backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
+        table = backend.table(plan.table, plan.compute, lanes)
+        values = table[lanes] if plan.kernel == "lookup" else \
+            backend.kernel("decode_one", plan.lane_bits)(lanes, *plan.args, table)
     return backend.cast_to(values, dtype) if plan.native else values
 
 

@@ -14,8 +14,9 @@ int32 lanes, and the 64-bit random numbers (SplitMix64) and the stochastic compa
 pairs of uint32 words (``Wide``). Formats that need float64 (values or subnormals beyond
 float32, such as e8m0) need x64 enabled; float64 inputs exist only then. ``decode`` of formats
 of up to 16 bits looks the values up in a table (so float32 subnormals, which XLA flushes in
-arithmetic, come out right); wider formats with values below 2**-126 raise there (decode into
-float64 in x64 mode). round and encode work on bits. Posit formats
+arithmetic, come out right); wider formats whose values reach below the normal range of the
+float type they decode into build the values' bits with integer steps
+(``kernels.block.decode_bits``), float32 and float64 alike. round and encode work on bits. Posit formats
 (``numfmt.backend_families``) round float32 inputs in int32 lanes in every deterministic
 mode; their stochastic rounding, float64 inputs and posit32's round (float64 values) need
 x64 mode. Fixed point: decode into float32 works in 32-bit mode; round and encode (exact
@@ -196,6 +197,7 @@ _CODES = {"uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32, "uint6
 
 
 _STATIC = {"round_one": (1, 2, 3, 4, 6), "round_same_range": (1, 2, 3, 5), "decode_one": (1, 2, 3, 4, 5, 6),
+           "decode_bits": (1, 2, 3, 4, 5, 6, 8),
            "splitmix_bits": (2,), "squares_bits": (2,),
            "shared_exponent": (1, 2, 3, 4, 5, 6, 7), "ldexp_bits": (2,), "nvfp4_scale": (1,),
            "nvfp4_element": (2, 3, 4, 6),

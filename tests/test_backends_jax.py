@@ -67,16 +67,21 @@ def test_jit_and_vmap_give_the_eager_bits():
 def test_formats_beyond_float32_need_x64():
     with pytest.raises(ValueError, match="jax_enable_x64"):
         nfj.round(jnp.float32([1.0]), "e8m0")
-    # decode of a wide format with float32 subnormals would meet XLA's flush to zero
-    with pytest.raises(ValueError, match="subnormal"):
-        nfj.decode(jnp.uint32([1]), nf.FloatFormat(8, 20))
 
 
 def test_decode_of_float32_subnormals_is_exact():
-    """bfloat16 has values below 2**-126; XLA flushes them in arithmetic, the table lookup not."""
+    """bfloat16 has values below 2**-126; XLA flushes them in arithmetic, the table lookup not.
+    Wider formats with such values (and those without subnormals, whose decode multiplied by
+    2**(emin - M)) build the bits with integer steps: they raised, or gave 0."""
     codes = np.arange(1 << 16).astype(np.uint16)
     assert_same(nf.decode(codes, "bfloat16"), np.asarray(nfj.decode(jnp.asarray(codes), "bfloat16")))
     assert_same(nf.decode(codes, "bfloat16"), np.asarray(jax.jit(lambda c: nfj.decode(c, "bfloat16"))(codes)))
+    wide = np.random.default_rng(0).integers(0, 1 << 20, 4096).astype(np.uint32)
+    wide[:4] = [0, 1, 2, (1 << 19) + 1]
+    for fmt in (nf.FloatFormat(8, 11), nf.FloatFormat(8, 11, subnormals=False), "binary32"):
+        c = wide if fmt != "binary32" else wide << np.uint32(12)
+        assert_same(nf.decode(c, fmt), np.asarray(nfj.decode(jnp.asarray(c), fmt)))
+        assert_same(nf.decode(c, fmt), np.asarray(jax.jit(lambda v, f=fmt: nfj.decode(v, f))(c)))
 
 
 def test_jit_and_vmap_blocks():
@@ -112,7 +117,8 @@ def test_posit_stochastic_needs_x64():
 def test_x64_float32_results_keep_their_subnormals():
     """Regression: with x64, mxint8 and bfp rounds of float32 x (values made in float64 lanes,
     then converted) gave 0 for float32 subnormal results, as XLA's convert flushes them; the
-    conversion keeps them now (``JaxBackend.to_float32``), rounding float64 to nearest even."""
+    conversion keeps them now (``JaxBackend.to_float32``), rounding float64 to nearest even.
+    And the decode of binary64 values below 2**-970 into float64 gave 0 (a flushed product)."""
     code = ("import jax; jax.config.update('jax_enable_x64', True)\n"
             "import numpy as np, jax.numpy as jnp, numfmt as nf, numfmt.jax as nfj\n"
             "x = (np.linspace(-1, 1, 64) * 2.0 ** -120).astype(np.float32).reshape(2, 32)\n"
@@ -120,7 +126,13 @@ def test_x64_float32_results_keep_their_subnormals():
             "    a, b = nf.round(x, fmt), np.asarray(nfj.round(jnp.asarray(x), fmt))\n"
             "    assert (a != 0).sum() > 40 and a.tobytes() == b.tobytes(), (fmt, a, b)\n"
             "t = np.array([2.0 ** -149 * 2.5, -2.0 ** -149 * 3.5, 2.0 ** -127 * (1 - 2.0 ** -30), -0.0, 1e-300, 3.0])\n"
-            "assert np.asarray(nfj.BACKEND.to_float32(jnp.asarray(t))).tobytes() == t.astype(np.float32).tobytes()\n")
+            "assert np.asarray(nfj.BACKEND.to_float32(jnp.asarray(t))).tobytes() == t.astype(np.float32).tobytes()\n"
+            "c = nf.encode(np.array([5e-324, 1e-310, -1e-300, 2.0 ** -971, 1.0, -0.0]), 'binary64')\n"
+            "for f in ('binary64', 'e11m20'):\n"
+            "    d = c if f == 'binary64' else nf.encode(nf.decode(c, 'binary64', np.float64), f, 'toward_zero')\n"
+            "    a = nf.decode(d, f, np.float64)\n"
+            "    assert (a != 0).sum() >= 4 and a.tobytes() == np.asarray(nfj.decode(jnp.asarray(d), f, "
+            "jnp.float64)).tobytes(), f\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
                                                                      os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)

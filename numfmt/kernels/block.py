@@ -107,6 +107,27 @@ def ldexp_bits(bits, d, dom_m):
 
 
 @inner_inline
+def decode_bits(code, mant_bits, code_offset, sign_bit, nan_above, nan_code, inf_mag, exps, dom_m):
+    """``kernels.floating.decode_one``'s value as its bits (float32: ``dom_m`` 23, float64: 52)
+    by integer steps only, for the backends whose float arithmetic flushes subnormals (XLA on
+    CPU, where a product gave 0 for binary64 values below 2**-970): the significand sig read as
+    the bits of sig * 2**-149 (or 2**-1074; any sig < 2**(dom_m + 1)), moved by ``ldexp_bits``
+    to sig * 2**exps[field] (exact: every value is a float of that type). In the ops vocabulary
+    of ``numfmt.lanes``."""
+    dom_exp = 11 if dom_m == 52 else 8
+    frac_mask = (lane(1) << mant_bits) - 1
+    mag = code & ~sign_bit
+    c = mag - code_offset
+    field = c >> mant_bits
+    sig = (c & frac_mask) + where(field > 0, frac_mask + 1, 0)
+    inf_bits = ((lane(1) << dom_exp) - 1) << dom_m
+    v = ldexp_bits(sig, exps[field] + (1074 if dom_m == 52 else 149), dom_m)
+    v = where(mag == inf_mag, inf_bits, v)
+    v = where((mag > nan_above) | (code == nan_code), inf_bits | (lane(1) << (dom_m - 1)), v)
+    return v | where((code & sign_bit) != 0, lane(-1) << (dom_exp + dom_m), lane(0))     # (the sign bit)
+
+
+@inner_inline
 def _unscaled64(v, inv, scl):
     """v * inv = v / 2**s (float64), exact; where that underflows float64's normal range
     (float64 inputs only) the quotient rounded to odd, which rounds on to the element exactly:
