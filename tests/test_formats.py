@@ -141,10 +141,25 @@ def test_documented_maxima(name, maximum):
     (dict(exp_bits=20, man_bits=20), "bits"),
     (dict(exp_bits=0, man_bits=3), "exp_bits"),
     (dict(exp_bits=4.0, man_bits=3), "exp_bits"),
+    # without a zero the negative-zero code, fnuz's and P3109's NaN, is -(smallest value): it was
+    # accepted, round gave -2**emin whose code decoded to NaN
+    (dict(exp_bits=5, man_bits=2, zero=False, subnormals=False, special="p3109"), "zero=True"),
+    (dict(exp_bits=5, man_bits=2, zero=False, subnormals=False, special="fnuz"), "zero=True"),
+    # a bias that is not an integer was accepted and crashed the first cast (AttributeError)
+    (dict(exp_bits=4, man_bits=3, bias=7.0), "bias"),
+    (dict(exp_bits=4, man_bits=3, bias=4.5), "bias"),
+    (dict(exp_bits=4, man_bits=3, bias="7"), "bias"),
+    (dict(exp_bits=4, man_bits=3, bias=True), "bias"),
 ])
 def test_invalid_float_format(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         nf.FloatFormat(**kwargs)
+
+
+def test_numpy_integer_bias_is_its_int():
+    fmt = nf.FloatFormat(4, 3, bias=np.int64(6))
+    assert fmt == nf.FloatFormat(4, 3, bias=6) and type(fmt.bias) is int
+    assert nf.round([1.0, 500.0], fmt).tolist() == nf.round([1.0, 500.0], nf.FloatFormat(4, 3, bias=6)).tolist()
 
 
 def test_round_rejects_complex():

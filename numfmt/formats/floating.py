@@ -107,6 +107,10 @@ class FloatFormat:
                 raise ValueError(f"{argument} must be an integer >= {low}, got {value!r}")
         if self.bias is None:
             object.__setattr__(self, "bias", (1 << (self.exp_bits - 1)) - 1)
+        if isinstance(self.bias, np.integer):       # (a NumPy integer is an integer: its Python int)
+            object.__setattr__(self, "bias", int(self.bias))
+        if not (isinstance(self.bias, int) and not isinstance(self.bias, bool)):
+            raise ValueError(f"bias must be an integer, got {self.bias!r}")
         if self.name is None:
             object.__setattr__(self, "name", self._default_name())
         self._validate()
@@ -139,8 +143,9 @@ class FloatFormat:
             raise ValueError(f"a FloatFormat has 2 to 64 bits, got {self.bits} ({self.name})")
         if self.special not in SPECIALS:
             raise ValueError(f"special must be one of {SPECIALS}, got {self.special!r}")
-        if self.special in ("fnuz", "p3109") and not self.signed:
-            raise ValueError(f"special={self.special!r} puts NaN at the negative-zero code and needs signed=True")
+        if self.special in ("fnuz", "p3109") and not (self.signed and self.zero):
+            raise ValueError(f"special={self.special!r} puts NaN at the negative-zero code and needs signed=True "
+                             "and zero=True (without a zero that code is -(smallest value))")
         if not self.zero and self.subnormals:
             raise ValueError("zero=False (no zero code) requires subnormals=False")
         if not self.zero and not self.has_nan:
