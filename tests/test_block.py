@@ -489,3 +489,20 @@ def test_nan_scale_block_codes_do_not_depend_on_the_layout(name):
         enc = nf.encode(arg, name, axis=0, **options)
         enc = enc[0] if options.get("report") else enc
         np.testing.assert_array_equal(enc.codes, expected[:arg.shape[0]], err_msg=str(options))
+
+
+def test_decode_checks_a_block_codes_fields():
+    """Regression: float scales were truncated to codes, scales of another shape broadcast or
+    ignored (or a raw NumPy broadcasting error), an out-of-range scale code was called "codes":
+    each is an error naming the field now."""
+    import dataclasses
+    enc = nf.encode(np.ones((2, 32), np.float32), "mxfp4")
+    bad = [(dict(scales=np.ones((2, 1))), TypeError, "scales must be an integer array"),
+           (dict(scales=np.full((1, 1), 127, np.uint8)), ValueError, "scales must have the shape"),
+           (dict(scales=np.full((2, 3), 127, np.uint8)), ValueError, "scales must have the shape"),
+           (dict(scales=np.full((2, 1), 300)), ValueError, "scales must lie in"),
+           (dict(codes=enc.codes[:, :16]), ValueError, "codes must have the BlockCodes' shape")]
+    for change, error, message in bad:
+        with pytest.raises(error, match=message):
+            nf.decode(dataclasses.replace(enc, **change))
+    assert nf.decode(dataclasses.replace(enc, scales=enc.scales.astype(np.int64))).tolist() == nf.decode(enc).tolist()

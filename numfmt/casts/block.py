@@ -637,6 +637,24 @@ def element_values(obj: BlockCodes) -> tuple[np.ndarray, np.ndarray]:
     return elements, np.repeat(scales, fmt.block_size, axis=obj.axis)[tuple(slice(0, n) for n in obj.shape)]
 
 
+def _check_codes(obj: BlockCodes) -> None:
+    """That a BlockCodes (``encode`` makes them well formed; its fields are public) holds
+    element codes of its shape and scale codes (integers below 2**scale bits) shaped as its
+    blocks: a clear error naming the field, not a silent truncation or broadcast."""
+    fmt, scales = obj.fmt, np.asarray(obj.scales)
+    blocks = tuple(-(-n // fmt.block_size) if i == obj.axis else n for i, n in enumerate(obj.shape))
+    if scales.dtype.kind not in "iu":
+        raise TypeError(f"scales must be an integer array of {fmt.scale.name} codes; got dtype {scales.dtype}")
+    if scales.shape != blocks:
+        raise ValueError(f"scales must have the shape of the blocks, {blocks} (x's shape {tuple(obj.shape)} with "
+                         f"axis {obj.axis} in blocks of {fmt.block_size}); got {scales.shape}")
+    if scales.size and (scales.min() < 0 or scales.max() >= 1 << fmt.scale.bits):
+        raise ValueError(f"scales must lie in [0, 2**{fmt.scale.bits}) ({fmt.scale.name} codes); got values from "
+                         f"{scales.min()} to {scales.max()}")
+    if not obj.packed and np.shape(obj.codes) != tuple(obj.shape):
+        raise ValueError(f"codes must have the BlockCodes' shape {tuple(obj.shape)}; got {np.shape(obj.codes)}")
+
+
 def decode_codes(obj: BlockCodes, fmt, dtype) -> np.ndarray:
     """The values of a BlockCodes (float32 or float64): element * scale, NaN for NaN scales.
     nvfp4: fl32(element * fl32(tensor_scale * block scale)), as its encoding computed it."""
@@ -646,6 +664,7 @@ def decode_codes(obj: BlockCodes, fmt, dtype) -> np.ndarray:
     if fmt is not None and fmt != obj.fmt:
         raise ValueError(f"fmt {fmt.name} does not match the BlockCodes' format {obj.fmt.name}")
     fmt = obj.fmt
+    _check_codes(obj)
     elements, scales = element_values(obj)
     if fmt.power_of_two:
         values = elements * scales
