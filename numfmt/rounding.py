@@ -71,16 +71,16 @@ def _choice_error(argument: str, value, choices) -> ValueError:
 
 
 def rounding_mode(rounding: str | Rounding) -> Rounding:
-    """The Rounding for a name or alias.
+    """The Rounding for a name or alias, in any letter case (as format names).
 
-    >>> rounding_mode("rtz")
-    <Rounding.TOWARD_ZERO: 2>
+    >>> rounding_mode("rtz"), rounding_mode("RNE")
+    (<Rounding.TOWARD_ZERO: 2>, <Rounding.NEAREST_EVEN: 0>)
     """
     if isinstance(rounding, Rounding):
         return rounding
     try:
-        return ROUNDING_NAMES[rounding]
-    except (KeyError, TypeError):
+        return ROUNDING_NAMES[rounding.lower()]
+    except (KeyError, TypeError, AttributeError):
         raise _choice_error("rounding", rounding, ROUNDING_NAMES) from None
 
 
