@@ -114,6 +114,14 @@ def test_posit_stochastic_needs_x64():
         nfj.round(jnp.float32([1.0]), "posit32")
 
 
+def _run_with_x64(code: str) -> None:
+    """Run code (which enables x64 first: the mode is process-wide) in a subprocess; it passes."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
+                                                                     os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_x64_float32_results_keep_their_subnormals():
     """Regression: with x64, mxint8 and bfp rounds of float32 x (values made in float64 lanes,
     then converted) gave 0 for float32 subnormal results, as XLA's convert flushes them; the
@@ -133,10 +141,7 @@ def test_x64_float32_results_keep_their_subnormals():
             "    a = nf.decode(d, f, np.float64)\n"
             "    assert (a != 0).sum() >= 4 and a.tobytes() == np.asarray(nfj.decode(jnp.asarray(d), f, "
             "jnp.float64)).tobytes(), f\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
-                                                                     os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_with_x64(code)
 
 
 @pytest.mark.slow
@@ -159,7 +164,4 @@ def test_posit_with_x64_matches_numpy():
             "c = nf.encode(x, 'posit32')\n"
             "assert nf.decode(c, 'posit32', np.float64).tobytes() == np.asarray(nfj.decode(jnp.asarray(c), 'posit32', "
             "jnp.float64)).tobytes()\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
-                                                                     os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_with_x64(code)
