@@ -2538,20 +2538,28 @@ def block_element_flags(x, per, words, ra, rb, start, y, y_mode, codes, table, s
 def kept_changes(x, x32, y):
     """(how many, the first index or -1) of the elements i where y[i] == x32[i] != x[i]: the
     float64 x rounded to float32 (x32) and cast to y (float32) where the cast kept x32 but x32
-    is not x. Counts in int32 blocks of CHANGE_BLOCK (a loop that vectorizes), then scans the
-    first block that has one."""
-    count, first = 0, -1
+    is not x; then the same of those whose x32 is 0 (a nonzero x flushed to zero). Counts in
+    int32 blocks of CHANGE_BLOCK (a loop that vectorizes), then scans the first block that has
+    one."""
+    count, first, zeros, first_zero = 0, -1, 0, -1
     for lo in range(0, x.size, CHANGE_BLOCK):
         xs, ts, ys = x[lo:lo + CHANGE_BLOCK], x32[lo:lo + CHANGE_BLOCK], y[lo:lo + CHANGE_BLOCK]
-        n = np.int32(0)
+        n = z = np.int32(0)
         for i in range(xs.size):
-            n += _kept_change(xs[i], ts[i], ys[i])
+            kept = _kept_change(xs[i], ts[i], ys[i])
+            n += kept
+            z += kept & (ts[i] == 0)
         for i in range(xs.size if (n != 0) & (first < 0) else 0):
             if _kept_change(xs[i], ts[i], ys[i]):
                 first = lo + i
                 break
+        for i in range(xs.size if (z != 0) & (first_zero < 0) else 0):
+            if _kept_change(xs[i], ts[i], ys[i]) & (ts[i] == 0):
+                first_zero = lo + i
+                break
         count += n
-    return count, first
+        zeros += z
+    return count, first, zeros, first_zero
 
 
 @inner_inline
