@@ -303,8 +303,10 @@ def block_decode(backend, obj, fmt, dtype):
                         "returned (it carries the scales)")
     plan = backend.constant("block_decode_plan", fmt, obj.fmt, dtype)
     ops = tensor_ops(backend)
-    if obj.packed:
-        obj = dataclasses.replace(obj, codes=casts.unpack(obj.codes, plan.element.bits, obj.shape, ops), packed=False)
+    if obj.packed:      # (codes of NumPy's encode: unpacked by NumPy, then taken as the unpacked ones are)
+        unpack_ops = ops if backend.is_tensor(obj.codes) else None
+        obj = dataclasses.replace(obj, codes=casts.unpack(obj.codes, plan.element.bits, obj.shape, unpack_ops),
+                                  packed=False)
     if not plan.power_of_two:
         return _nvfp4_decode(backend, ops, obj, plan)
     dom64, lane_bits = plan.dom64, plan.lane_bits

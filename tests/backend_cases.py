@@ -32,6 +32,7 @@ __all__ = ["Framework", "assert_same",
            "test_fixed_decode_matches_numpy", "test_family_float32_slice_sample",
            "test_family_float32_slice_exhaustive", "test_fixed_errors_match_numpy",
            "test_block_formats_match_numpy", "test_block_formats_match_numpy_long", "test_block_errors_match_numpy",
+           "test_decode_of_numpys_block_codes",
            "test_integer_inputs_match_numpy", "test_integer_input_errors_match_numpy",
            "test_seed_with_random_bits_matches_numpy", "test_packed_block_codes_match_numpy",
            "test_same_range_fast_path_matches_round_one"]
@@ -346,6 +347,15 @@ def test_block_formats_match_numpy(fw, data):
 @given(data=st.data())
 def test_block_formats_match_numpy_long(fw, data):
     check_blocks(fw, data, 4)
+
+
+def test_decode_of_numpys_block_codes(fw):
+    """The backend decodes a BlockCodes that NumPy's encode made, packed or not (packed ones
+    raised AttributeError: the unpacking took NumPy's codes for tensors)."""
+    x = np.linspace(-3, 3, 64, dtype=np.float32).reshape(2, 32)
+    for name, packed in (("mxfp4", False), ("mxfp4", True), ("mxfp6_e2m3", True), ("nvfp4", True)):
+        codes = nf.encode(x, name, packed=packed)
+        assert_same(nf.decode(codes), fw.back(fw.module.decode(codes)))
 
 
 def test_block_errors_match_numpy(fw):
