@@ -88,9 +88,10 @@ def _value_check(fmt, float32: bool) -> tuple:
 CHECK_WORK = 0.25       # a value check's work per element, in ``run_ranges``' units (its int32 loop: 4 per ns)
 
 
-def _check_values(arrays: dict, fmt) -> dict:
+def _check_values(arrays: dict, fmt, shown: dict | None = None) -> dict:
     """Raise ValueError unless every element of each array (name -> array) is a value of fmt
-    (NaN where fmt has NaN), as ``numfmt.ops.representable`` decides
+    (NaN where fmt has NaN; the error names the first one in ``shown[name]``, the array as the
+    caller gave it where the checked one is its transpose), as ``numfmt.ops.representable`` decides
     (``kernels.accumulate.count_not_values``, or for float32 arrays where float32 holds fmt's
     values ``count_not_values32``); else, from the same pass, name -> (the smallest nonzero
     magnitude, Inf where there is none; the largest magnitude, Inf where the array holds an
@@ -116,6 +117,9 @@ def _check_values(arrays: dict, fmt) -> dict:
         mine = [result for part_name, result in parts if part_name == name]
         count = builtins.sum(int(result[0]) for result in mine)     # (``sum`` is numfmt.sum here)
         if count:
+            given = (shown or {}).get(name)
+            if given is not None:
+                flat, shape = np.ascontiguousarray(given).reshape(-1), given.shape
             first = int(np.argmax(~representable(flat, fmt)))       # (only to name the first one)
             index = tuple(int(i) for i in np.unravel_index(first, shape))
             raise ValueError(f"{count} of {flat.size} elements of {name} are not values of {fmt.name}; "
@@ -249,12 +253,12 @@ class _Plan:
                              f"2**1024); products of {fmt.name} values reach 2**{2 * qsub} and "
                              f"2**{2 * fmt.info.maxexp}: use another order")
 
-    def operands(self, arrays: dict) -> dict:
+    def operands(self, arrays: dict, shown: dict | None = None) -> dict:
         """The input arrays (name -> float array), rounded to fmt for inputs="round", and
-        checked to hold values of fmt; their magnitudes (``_check_values``) kept for ``run``
-        (``self.magnitudes``, name -> (smallest nonzero, largest))."""
+        checked to hold values of fmt; their magnitudes (``_check_values``, ``shown`` as there)
+        kept for ``run`` (``self.magnitudes``, name -> (smallest nonzero, largest))."""
         arrays = round_operands(arrays, self.fmt, self.mode, self.overflow, self.inputs)
-        self.magnitudes = _check_values(arrays, self.fmt)
+        self.magnitudes = _check_values(arrays, self.fmt, shown)
         return arrays
 
     def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool, report: bool = False):
@@ -546,7 +550,7 @@ def sum_terms(arr: np.ndarray, axes: tuple, plan: _Plan) -> np.ndarray:
     # the terms of each output contiguous, in their own dtype: a view where arr already is so
     moved = np.ascontiguousarray(np.transpose(arr, kept + list(axes)))
     with _report.suspended():       # the check's (or inputs="round"'s) casts are no rounding of the reduction
-        moved = plan.operands({"x": moved})["x"]
+        moved = plan.operands({"x": moved}, shown={"x": arr})["x"]
     return writable(moved.reshape(math.prod(arr.shape[d] for d in kept), 1, n))
 
 

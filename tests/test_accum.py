@@ -656,6 +656,10 @@ def _check_value_check(fmt, dtype):
 def test_errors():
     with pytest.raises(ValueError, match=r"2 of 3 elements of x are not values of e4m3; first: 0.1"):
         nf.sum([0.1, 1.0, 0.3], "e4m3")
+    x = np.array([[1.0, 0.1, 2.0, 0.3], [0.5, 0.7, 1.0, 3.0]], np.float32)
+    for axis in (0, 1, None):       # (axis 0 named the first in the transposed terms: index (1, 0))
+        with pytest.raises(ValueError, match=r"3 of 8 elements of x .* first: 0.1000.* at index \(0, 1\)"):
+            nf.sum(x, "binary16", axis=axis)
     with pytest.raises(ValueError, match="elements of b are not values of bfloat16"):
         nf.dot([1.0], [1.0 + 2**-12], "bfloat16")
     with pytest.raises(ValueError, match="order must be one of"):
