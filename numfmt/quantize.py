@@ -201,10 +201,11 @@ def _float32_recipe(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
     """``affine_integers`` for exact=False in one pass (``kernels.fixed.affine_nearest_even``):
     x as float32 (shape (pre, C, post) around the channel axis, C = 1 per tensor), taken as
     rows of post elements that share a channel, or for post = 1 as rows of the C channels."""
+    shape = x.shape                               # (ascontiguousarray makes a 0-d x 1-d)
     with np.errstate(over="ignore"):              # float64 beyond float32: Inf, as ONNX's cast
         x = np.ascontiguousarray(x, dtype=np.float32)
     if x.size == 0:
-        return np.empty(x.shape, storage_dtype(fmt))
+        return np.empty(shape, storage_dtype(fmt))
     channels = max(scale.size, zero_point.size)
     axis = next((i for i, n in enumerate(np.broadcast_shapes(scale.shape, zero_point.shape)) if n > 1), -1)
     post = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
@@ -228,7 +229,7 @@ def _float32_recipe(x: np.ndarray, fmt: FixedFormat, scale: np.ndarray, zero_poi
 
     if any(run_ranges(rows, x2.shape[0], work_per_item=x2.shape[1])):
         raise nan_error(int(np.isnan(x).sum()))
-    return out.reshape(x.shape)
+    return out.reshape(shape)
 
 
 def dequantize_affine(q, scale, zero_point=0, axis: int | None = None) -> np.ndarray:

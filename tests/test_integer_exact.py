@@ -173,6 +173,13 @@ def test_axis_out_of_range_is_a_value_error():
     assert nf.quantize_affine(x, "int8", np.array([1.0, 0.5, 0.25]), axis=-1).tolist() == [[1, 2, 4]] * 2
 
 
+def test_quantize_affine_keeps_a_0d_shape():
+    """Regression: exact=False gave a 0-d x shape (1,) (exact=True and the backends gave ())."""
+    for exact in (False, True):
+        assert nf.quantize_affine(np.float32(2.0), "int8", 1.0, exact=exact).shape == ()
+        assert nf.quantize_affine(np.array(-3.5), "uint8", 0.5, 10, exact=exact).tolist() == 3
+
+
 def test_dequantize_affine_takes_integers_and_a_positive_scale():
     """Regression: float codes were truncated (1.5 -> 1.0, NaN -> -9.2e18), uint64 codes of 2**63
     and more wrapped negative, and a zero, negative or NaN scale went through; each is a
