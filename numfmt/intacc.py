@@ -49,13 +49,22 @@ def _magnitude(fmt: FixedFormat) -> int:
     return max(-fmt.min_int, fmt.max_int)
 
 
-def as_integers(arr, fmt: FixedFormat, argument: str) -> np.ndarray:
-    """arr (float or integer array) as int64, after checking that every element is an integer
-    in fmt's range; else ValueError saying how many are not, and the first."""
-    x = as_float_array(arr, argument)
+def _not_values(x: np.ndarray, fmt: FixedFormat) -> np.ndarray:
+    """Where the float array x holds no integer of fmt's range."""
     with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(x) & (x == np.round(x)) & (x >= fmt.min_int) & (x <= fmt.max_int))
+        return ~(np.isfinite(x) & (x == np.round(x)) & (x >= fmt.min_int) & (x <= fmt.max_int))
+
+
+def as_integers(arr, fmt: FixedFormat, argument: str, shown=None) -> np.ndarray:
+    """arr (float or integer array) as int64, after checking that every element is an integer
+    in fmt's range; else ValueError saying how many are not, and the first (of ``shown``, the
+    array as the caller gave it, where arr is its transpose)."""
+    x = as_float_array(arr, argument)
+    bad = _not_values(x, fmt)
     if bad.any():
+        if shown is not None:
+            x = as_float_array(shown, argument)
+            bad = _not_values(x, fmt)
         first = np.unravel_index(int(np.argmax(bad)), x.shape) if x.ndim else ()
         raise ValueError(f"{int(bad.sum())} of {x.size} elements of {argument} are not values of {fmt.name} "
                          f"(integers from {fmt.min_int} to {fmt.max_int}); first: {float(x[first])!r} at index "
@@ -104,12 +113,13 @@ class IntegerPlan:
         self.order, self.block = np.int64(kern.ORDER_CODES[order]), np.int64(block or 1)
         self.overflow, self.inputs = overflow, inputs
 
-    def operands(self, arrays: dict) -> dict:
+    def operands(self, arrays: dict, shown: dict | None = None) -> dict:
         """The input arrays (name -> array) as int64, rounded to fmt first for inputs="round"
-        (to nearest even, saturating), checked to hold values of fmt."""
+        (to nearest even, saturating), checked to hold values of fmt (``shown`` as in
+        ``numfmt.accumulate._check_values``)."""
         arrays = round_operands({n: as_float_array(a, n) for n, a in arrays.items()}, self.fmt,
                                 Rounding.NEAREST_EVEN, "saturate", self.inputs)
-        return {name: as_integers(arr, self.fmt, name) for name, arr in arrays.items()}
+        return {name: as_integers(arr, self.fmt, name, (shown or {}).get(name)) for name, arr in arrays.items()}
 
     def run(self, a3: np.ndarray, bt3: np.ndarray | None, shape: tuple, float32: bool = False,
             report: bool = False):
