@@ -112,6 +112,10 @@ def test_overflow_raise_names_the_results():
 def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match=r"1 of 3 elements of x are not values of int8 .* first: 2.5"):
         nf.sum([1, 2.5, 3], "int8", accumulator="int16")
+    x = np.array([[1, 2.5, 3], [4.5, 5, 6]])
+    for axis in (0, 1):         # x's own first, at its own index (not the transposed terms')
+        with pytest.raises(ValueError, match=r"2 of 6 elements of x .* first: 2.5 at index \(0, 1\)"):
+            nf.sum(x, "int8", accumulator="int16", axis=axis)
     with pytest.raises(ValueError, match=r"elements of b are not values of int4 .*first: 8.0"):
         nf.dot([1, 2], [8, 1], "int4", accumulator="int16")
     with pytest.raises(ValueError, match="elements of x are not values of int8"):
