@@ -41,7 +41,7 @@ from . import report as _report
 from .casts import block_options, checked_cast
 from .casts.block import BlockCodes
 from .casts.common import code_dtype
-from .casts.floating import (NAN_POLICIES, TABLE_BITS, check_domain, decode_params, decode_table, fits_float32,
+from .casts.floating import (TABLE_BITS, check_domain, decode_exponents, decode_params, decode_table, fits_float32,
                              float32_domain, kernel_params, overflow_error, overflow_mark, same_range_params,
                              sr_params)
 from .formats.floating import FloatFormat
@@ -51,7 +51,7 @@ from .kernels import floating as _kern
 from .kernels import fixed as _fixed
 from .kernels import posit as _posit
 from .random import RNGS, splitmix_bits, squares_bits, squares_key
-from .rounding import Rounding, overflow_policy, rounding_mode
+from .rounding import Rounding, nan_policy, overflow_policy, rounding_mode
 from .stochastic import stochastic_args, use_seed
 
 VOCABULARY = ("where", "minimum", "maximum", "narrow_min", "lane", "u64", "as_float", "copysign", "f32_bits",
@@ -377,8 +377,7 @@ def cast_plan(fmt, rounding, overflow: str, nan: str, sr_bits, sr_rule: str, wan
     fmt = float_format(fmt)
     mode = rounding_mode(rounding)
     overflow_policy(overflow)
-    if nan not in NAN_POLICIES:
-        raise ValueError(f"nan must be one of {NAN_POLICIES}; got {nan!r}")
+    nan_policy(nan, "float")
     dom64 = input64 or not float32_domain(fmt)
     if dom64 and not has_int64:
         raise ValueError(f"{fmt.name} needs float64 to round exactly (its values or its subnormal range "
@@ -529,8 +528,7 @@ def decode_plan(backend: Backend, fmt, dtype) -> DecodePlan:
     if fmt.bits <= TABLE_BITS:      # a lookup: no float arithmetic at all
         kernel, table = "lookup", decode_table(fmt, target).view(itype)
     elif backend.flushes_subnormals and pow2[0] < np.finfo(target).tiny:    # a product could be flushed:
-        fields = np.arange(pow2.size)                                       # integer steps, exponents
-        kernel, table = "decode_bits", np.clip(np.maximum(fields - 1, 0) + fmt.emin - fmt.man_bits, -2000, 2000)
+        kernel, table = "decode_bits", np.clip(decode_exponents(fmt), -2000, 2000)   # integer steps, exponents
     else:
         kernel, table = "decode_one", pow2.view(itype)
     return DecodePlan(fmt.bits, lane_bits, tuple(wrap(v, lane_bits) for v in ints), tuple(table.tolist()),

@@ -91,15 +91,15 @@ def overflow_policy(overflow: str) -> str:
     return overflow
 
 
-# the nan policies of the integer / fixed-point and posit families (floats: casts.floating.NAN_POLICIES;
-# block formats take the default only): "zero" maps NaN to 0 in integers; a posit's NaN is NaR whatever
-# the policy, so posits take every family's names (a call that passes one policy for formats of every family)
-NAN_POLICIES = {"fixed": ("raise", "zero"), "posit": ("raise", "ml_dtypes", "zero")}
+# the nan policies of each element family (block formats take the default only): "ml_dtypes" maps NaN
+# to the zero of the other sign in float formats without NaN, "zero" maps it to 0 in integers; a posit's
+# NaN is NaR whatever the policy, so posits take every family's names (one policy for every format)
+NAN_POLICIES = {"float": ("raise", "ml_dtypes"), "fixed": ("raise", "zero"), "posit": ("raise", "ml_dtypes", "zero")}
 
 
 def nan_policy(nan: str, family: str) -> str:
-    """Check the nan policy of a cast into a format of the fixed-point or posit family
-    (``NAN_POLICIES``), so that a misspelt one raises before a NaN ever comes.
+    """Check the nan policy of a cast into a format of this family (``NAN_POLICIES``), so that
+    a misspelt one raises before a NaN ever comes.
 
     >>> nan_policy("zero", "fixed")
     'zero'

@@ -8,11 +8,11 @@ import numpy as np
 
 from ..formats.floating import FloatFormat
 from ..kernels import floating as kern
-from ..rounding import Rounding, mode_flags, overflows_to_infinity
+from ..rounding import NAN_POLICIES as ROUNDING_NAN_POLICIES, Rounding, mode_flags, nan_policy, overflows_to_infinity
 from ..parallel import run_chunked, run_ranges
 from .common import as_code_array, code_dtype, kernel_input, kernel_random_bits
 
-NAN_POLICIES = ("raise", "ml_dtypes")
+NAN_POLICIES = ROUNDING_NAN_POLICIES["float"]      # (the float family's entry of rounding.NAN_POLICIES)
 
 _DOMAINS = {False: (23, 127, np.float32, np.int32), True: (52, 1023, np.float64, np.int64)}
 
@@ -192,8 +192,7 @@ def check_domain(fmt: FloatFormat, nan: str, size: int, count_nan, count_negativ
     """Raise for inputs that have no image: NaN without NaN, negatives into unsigned formats.
     ``count_nan()`` and ``count_negative()`` count them (called only where they matter), so
     every backend raises the same errors."""
-    if nan not in NAN_POLICIES:
-        raise ValueError(f"nan must be one of {NAN_POLICIES}; got {nan!r}")
+    nan_policy(nan, "float")
     if not fmt.has_nan:
         if nan == "raise":
             count = count_nan()
@@ -661,10 +660,20 @@ def decode_params(fmt: FloatFormat, dtype: np.dtype):
         nan_above = top
     nan_code = fmt.sign_bit if fmt.special in ("fnuz", "p3109") else -1
     inf_mag = fmt.inf_magnitude_code if fmt.has_inf else -1
-    fields = np.arange((1 << fmt.exp_bits) + 1)
     with np.errstate(over="ignore"):
-        pow2 = np.ldexp(1.0, np.maximum(fields - 1, 0) + fmt.emin - M).astype(dtype)
+        pow2 = np.ldexp(1.0, decode_exponents(fmt)).astype(dtype)
     return M, fmt.code_offset, as_int64(fmt.sign_bit), nan_above, as_int64(nan_code), inf_mag, pow2
+
+
+def decode_exponents(fmt: FloatFormat) -> np.ndarray:
+    """The exponent of each exponent field's quantum (``decode_one``'s 2**e of a significand,
+    fields 0 .. 2**exp_bits, int64).
+
+    >>> decode_exponents(FloatFormat(2, 1)).tolist()
+    [-1, -1, 0, 1, 2]
+    """
+    fields = np.arange((1 << fmt.exp_bits) + 1)
+    return np.maximum(fields - 1, 0) + fmt.emin - fmt.man_bits
 
 
 def decode_float(codes, fmt: FloatFormat, dtype) -> np.ndarray:

@@ -757,9 +757,10 @@ def _cases32(v, s_in, y, r, o, ovf, tiny, checked, pow2, normal_bits, low_bits, 
     the bits of its element value (x / 2**s; nvfp4: fl32(x / total)), r the rounded element's
     bits, o the cast's value, ovf and tiny of the element step; the element is inexact where
     o != v (power-of-two scales, ``pow2`` True: where y underflowed too) or r != y (nvfp4,
-    pow2 None; or y is 0 and v is not: the exact x / total is nonzero), subnormal where low_bits <= |r| < normal_bits (fixed-point elements: None, never:
-    mxint8, 1024 x 1024 standard normal float32, 1 thread, report=True 0.90-0.95 -> 0.80-0.81 ms,
-    plain 0.56-0.59 ms, where both were uint32 zeros).
+    pow2 None; or y is 0 and v is not: the exact x / total is nonzero), subnormal where
+    low_bits <= |r| < normal_bits (fixed-point elements: None, never: mxint8, 1024 x 1024
+    standard normal float32, 1 thread, report=True 0.90-0.95 -> 0.80-0.81 ms, plain 0.56-0.59
+    ms, where both were uint32 zeros).
     ``checked`` False (a constant): counted as though the scale were not NaN (``_pass32``,
     which fixes the blocks whose scale is NaN afterwards).
     ``screen`` not None (power-of-two scales, checked False): inexact, overflow and, in
