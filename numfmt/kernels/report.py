@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numba as nb
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits, element_bits, splitmix_bits
@@ -490,29 +491,32 @@ def _count_tile(c, tile, x, y, start, seen, common, inexact, rand, seed, bands, 
 @inner_inline
 def _tile_firsts(c, tile, x, y, start, seen, rand, seed, bands, pu, sru, stochastic, ft, lim):
     """Add a tile's counts (tile[:NFLAGS]) to c, then scan the tile x -> y (elements start,
-    start + 1, ...) for the first indices of the counts not yet ``seen`` (``_cast_flags``, in a
-    band ``_band_flags``). Returns seen."""
+    start + 1, ...) for the first indices of the counts not yet ``seen`` (``scan_firsts`` of
+    ``_tile_flags``). Returns seen."""
     need = 0
     for k in range(NFLAGS):
         c[k] += tile[k]
         need |= (1 << k) if tile[k] else 0
-    need &= ~seen
-    for i in range(x.size if need else 0):
-        if not _maybe_cast_flags(x[i], y[i], ft) & need:    # (a cheap test first, as ``scan_firsts``')
-            continue
-        m = _cast_flags(x[i], y[i], ft)
-        if bands is not None:
-            if _in_band(x[i], bands):
-                rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
-                m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
-        hit = m & need
-        if hit:
-            _firsts(c, hit, start + i, 0)
-            need &= ~hit
-            seen |= hit
-            if not need:
-                break
-    return seen
+    return scan_firsts(c, x.size, need & ~seen, seen, start, _tile_flags,
+                       (x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim), _maybe_tile_flags)
+
+
+@inner_inline
+def _maybe_tile_flags(i, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
+    """``_maybe_cast_flags`` of element i of a tile (``_tile_firsts``)."""
+    return _maybe_cast_flags(x[i], y[i], ft)
+
+
+@inner_inline
+def _tile_flags(i, x, y, start, rand, seed, bands, pu, sru, stochastic, ft, lim):
+    """The count bits of element i of a tile x -> y (``_tile_firsts``): ``_cast_flags``, in a
+    band that rounds ``_band_flags`` with the element's random number."""
+    m = _cast_flags(x[i], y[i], ft)
+    if bands is not None:
+        if _in_band(x[i], bands):
+            rnd = element_bits(rand, seed, start + i, sru[0]) if stochastic else np.int64(0)
+            m = _band_flags(np.float64(x[i]), np.float64(y[i]), rnd, pu, sru, stochastic, lim)
+    return m
 
 
 def _round_tile(xs, ys, start, rand, seed, p, sr):
@@ -1228,8 +1232,9 @@ def _maybe_flags32(i, xs, outs, base, lim32, step, args):
             | (0xFF if a >= INF32 else 0))
 
 
-SCAN_BLOCK = 512    # elements ``scan_firsts`` tests at once before it looks at them one by one
+SCAN_BLOCK = 512    # elements per block of ``_band_fixups`` and ``_tile32``'s specials (a tile's in the bits of a uint64)
 assert CAST_TILE <= 64 * SCAN_BLOCK       # (``_tile32`` marks a tile's blocks in the bits of a uint64)
+SCAN_WORD = 64      # elements ``scan_firsts`` marks in one uint64 before it visits the marked ones
 
 
 @inner_inline
@@ -1237,20 +1242,21 @@ def scan_firsts(c, size, need, seen, base, flags, args, maybe):
     """Record in c the first index, base + i, of each count whose bit is in need, scanning a
     tile's elements i = 0, 1, ... (flags(i, *args): element i's count bits) until each is
     found; returns seen with the found bits added. The tile passes find the counts, this scan
-    (run only while a count lacks its first index) where they start: SCAN_BLOCK elements at
-    a time by a loop without exits (which vectorizes) of maybe(i, *args), bits that hold at
-    least the element's (``flags`` itself, or a cheaper test: ``_maybe_flags32``), one by
-    one only in a block that may have a needed bit, and there an element's flags only where its
-    own maybe bits have one (e4m3's first flushed_to_zero of standard normal data lies about
-    1,250 elements in: 8-10 us of full flags a call before, whatever the array's size)."""
-    for lo in range(0, size if need else 0, SCAN_BLOCK):
-        hi = minimum(lo + SCAN_BLOCK, size)
-        block = 0
+    (run only while a count lacks its first index) where they start: SCAN_WORD elements at a
+    time, a loop without exits (which vectorizes) marks in the bits of a uint64 the elements
+    whose maybe(i, *args), bits that hold at least the element's (``flags`` itself, or a
+    cheaper test: ``_maybe_flags32``), has a needed bit, and only the marked elements are
+    visited, by their bits (e4m3's first flushed_to_zero of standard normal data lies about
+    1,250 elements in: 8-10 us of full flags a call before, whatever the array's size; 2-3 us
+    of one-by-one maybe tests of blocks of 512 after)."""
+    for lo in range(0, size if need else 0, SCAN_WORD):
+        hi = minimum(lo + SCAN_WORD, size)
+        marked = U64(0)
         for i in range(U64(lo), U64(hi)):      # (unsigned: a signed index's wraparound made AVX-512 builds gather)
-            block |= maybe(i, *args)
-        for i in range(lo, hi if block & need else lo):
-            if not maybe(i, *args) & need:      # (the cheap test first: most elements of a block set no needed bit)
-                continue
+            marked |= U64((maybe(i, *args) & need) != 0) << U64(i - U64(lo))
+        while marked and need:
+            i = lo + trailing_zeros(marked)
+            marked &= marked - U64(1)
             hit = need & flags(i, *args)
             if hit:
                 _firsts(c, hit, base + i, 0)
