@@ -32,7 +32,6 @@ from typing import NamedTuple
 
 import numba as nb
 import numpy as np
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..lanes import maximum, minimum
 from ..random import DRAW_BLOCK, draw_tops, draw_words, drawn_bits, element_bits, splitmix_bits
@@ -53,7 +52,7 @@ from .flagcount import (FIELD_MAX, FLUSHED, INEXACT, INVALID, NAN_IN, NFLAGS, OV
                         _first, _firsts, _new_counts, _present, _spread, _unpack, _unpack_into, spread_words)
 from .inner import inner, inner_inline
 from .pipeline import kernel
-from .vectors import count_zero, tick, ticks, wide_vectors
+from .vectors import count_zero, tick, ticks, trailing_zeros, wide_vectors
 from .arrays import bits_as, borrowed, empty, view_as, zeros
 
 MAG = np.int64(0x7FFFFFFFFFFFFFFF)          # the magnitude bits of a float64

@@ -26,6 +26,7 @@ import numpy as np
 from llvmlite import binding
 from numba import types
 from numba.core import config
+from numba.cpython.unsafe.numbers import trailing_zeros as numba_trailing_zeros
 from numba.extending import intrinsic
 
 
@@ -46,6 +47,15 @@ def _nothing():
 # through the set itself). With NUMBA_DISABLE_JIT (the kernels run as Python,
 # tests/test_no_int_overflow.py) a call does nothing: an intrinsic has no Python form.
 wide_vectors = _nothing if config.DISABLE_JIT else _prefer_512_bit_vectors
+
+
+def _lowest_set_bit(m) -> int:
+    return (int(m) & -int(m)).bit_length() - 1
+
+
+# The index of the lowest set bit of an unsigned integer m != 0 (LLVM's cttz: one instruction),
+# and the same in Python where the kernels run as Python (NUMBA_DISABLE_JIT).
+trailing_zeros = _lowest_set_bit if config.DISABLE_JIT else numba_trailing_zeros
 
 
 def _mask_registers() -> bool:
