@@ -420,10 +420,11 @@ _DOC_ARGS = """
     - ``"fused"`` with ``fused_terms=k`` and ``alignment_bits=b``: a fused multi-term adder as in
       tensor cores (Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA tensor
       cores", PeerJ CS 2021; Khattak & Mikaitis, "Accurate models of NVIDIA tensor cores",
-      arXiv 2512.07004). Starting from s = +0, each step adds s and the next k terms: with emax
-      the exponent of the leading bit of the largest addend, every addend is truncated toward
-      zero to a multiple of 2**(emax - b) (b bits kept after the largest addend's leading bit),
-      the truncated addends are summed exactly and the sum rounded once to the accumulator.
+      arXiv 2512.07004). The first step adds the first k terms, each later step the running
+      sum s and the next k terms: with emax the exponent of the leading bit of the largest
+      addend, every addend is truncated toward zero to a multiple of 2**(emax - b) (b bits
+      kept after the largest addend's leading bit, 0 <= b <= 61 - k.bit_length()), the
+      truncated addends are summed exactly and the sum rounded once to the accumulator.
       H100 FP8 inner products keep about 14 bits (DeepSeek-V3 report, section 3.3.2): b = 13;
       their normalization truncates: rounding="toward_zero".
     - ``promote_every=N`` (any order): the terms are reduced in consecutive chunks of N from
@@ -449,8 +450,11 @@ _DOC_ARGS = """
 
     Special values follow IEEE 754 addition: NaN if a term is NaN or +Inf meets -Inf, else the
     Inf, mapped into the accumulator as ``numfmt.round`` maps Inf (e.g. NaN for e4m3, max under
-    overflow="saturate"). An exact zero sum is +0 (-0 rounding toward negative, or when every
-    term is -0).
+    overflow="saturate"); a NaN result is the positive quiet NaN (an overflow's too). An exact
+    zero takes the sign IEEE 754 addition gives in each rounding the order performs: a
+    cancellation or zeros of both signs give +0 (-0 rounding toward negative), zeros of one
+    sign keep it (-0 terms sum to -0 in every order but "pairwise", whose tree is added to +0
+    as numpy's).
 
     rounding: every mode of ``numfmt.round``. Under ``"stochastic"`` each rounding draws its own
     random number: rounding j (0, 1, ... in the order the reduction performs them, product
@@ -515,7 +519,7 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
         [100, 27]
     """
     if array_libraries.is_dask(x):
-        _no_report(report, "dask arrays (they are lazy): call numfmt.sum on NumPy arrays")
+        array_libraries.no_dask_report(report, "sum")
         return array_libraries.dask().sum(x, fmt, axis, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
@@ -674,7 +678,7 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
         [2.53125, 2.5]
     """
     if array_libraries.is_dask(a, b):
-        _no_report(report, "dask arrays (they are lazy): call numfmt.dot on NumPy arrays")
+        array_libraries.no_dask_report(report, "dot")
         return array_libraries.dask().dot(a, b, fmt, product=product, accumulator=accumulator, order=order, block=block,
                                   fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every,
                                   rounding=rounding, overflow=overflow, seed=seed, sr_bits=sr_bits, sr_rule=sr_rule,
@@ -712,6 +716,13 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
         >>> nf.matmul(a, a.T, "e4m3", accumulator="bfloat16").tolist()
         [[14.0, 1344.0], [1344.0, 200704.0]]
     """
+    if array_libraries.is_dask(a, b):
+        array_libraries.no_dask_report(report, "matmul")
+        return array_libraries.dask().matmul(a, b, fmt, product=product, accumulator=accumulator, order=order,
+                                             block=block, fused_terms=fused_terms, alignment_bits=alignment_bits,
+                                             promote_every=promote_every, rounding=rounding, overflow=overflow,
+                                             seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
+                                             inputs=inputs, rng=rng)
     quire = isinstance(accumulator, str) and accumulator == "quire"
     if quire:
         _no_report(report, "accumulator='quire'")

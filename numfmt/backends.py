@@ -31,6 +31,7 @@ rebound functions are built before any tracing, each with a module of its own in
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import types
 from typing import Callable, NamedTuple
@@ -118,17 +119,20 @@ def float32_of_bits(bits: int) -> float:
 def where_of(array_type: type, where: Callable) -> Callable:
     """The vocabulary's ``where`` for a framework whose arrays are ``array_type`` and whose
     element-wise select is ``where``: a Python condition (a choice on the format or the mode)
-    picks its operand without a tensor operation, and two equal Python operands come back as
-    they are; anything else is ``where(c, a, b)``.
+    picks its operand without a tensor operation, and two identical Python operands come back as
+    they are (equal numbers of one sign: -0.0 and 0.0 are two); anything else is ``where(c, a, b)``.
 
     >>> pick = where_of(np.ndarray, np.where)
     >>> pick(True, 1, 2), pick(np.array([True, False]), 3, 3), pick(np.array([True, False]), 1, 2).tolist()
     (1, 3, [1, 2])
+    >>> pick(np.array([True, False]), -0.0, 0.0).tolist()
+    [-0.0, 0.0]
     """
     def select(c, a, b):
         if isinstance(c, (bool, np.bool_, int)):
             return a if c else b
-        if not isinstance(a, array_type) and not isinstance(b, array_type) and a == b:
+        if not isinstance(a, array_type) and not isinstance(b, array_type) and a == b and \
+                math.copysign(1, a) == math.copysign(1, b):
             return a
         return where(c, a, b)
     return select

@@ -267,7 +267,7 @@ class _Jax:
         """fn jitted (once): the context static, and the fused step's size."""
         jitted = self.__dict__.setdefault("_jitted", {})
         if name not in jitted:
-            jitted[name] = self.jax.jit(fn, static_argnums=(0, 1) if name == "_fused_step" else (0,))
+            jitted[name] = self.jax.jit(fn, static_argnums=(0, 1, 2) if name == "_fused_step" else (0,))
         return jitted[name]
 
 
@@ -390,18 +390,20 @@ def _promote_add(c: _Ctx, s, v):
     return _sum(c, s, v, c.dp.promote, (), 0, "near" if c.dp.dom.dom64 else "float", False)
 
 
-def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
-    """One fused multi-term addition (``kernels.accumulate._fused_step``) of s and the terms
-    k0 .. k0 + size - 1: each addend's significand truncated toward zero to the grid
-    2**(emax - alignment_bits), the integers summed, the sum rounded to odd at the domain's
-    precision (exact where it fits), then rounded once; specials as IEEE addition."""
+def _fused_step(c: _Ctx, size: int, with_s: bool, s, a, b, k0, seed, base, j):
+    """One fused multi-term addition (``kernels.accumulate._fused_step``) of s (with_s; the
+    first step: the terms alone) and the terms k0 .. k0 + size - 1: each addend's significand
+    truncated toward zero to the grid 2**(emax - alignment_bits), the integers summed, the sum
+    rounded to odd at the domain's precision (exact where it fits), then rounded once;
+    specials as IEEE addition, an exact zero -0 where every addend is -0 (rounding toward
+    negative: where one is -0 or the nonzero ones cancel)."""
     dp, backend = c.dp, c.backend
     dom = dp.dom
     ns = backend.namespace(dp.lane_bits)
     where, maximum, minimum = ns["where"], ns["maximum"], ns["minimum"]
     width = 64 if dom.dom64 else 32
     align = dp.cfg[2]
-    addends = [s] + [_term(c, a, b, k0 + i, seed, base) for i in range(size)]
+    addends = ([s] if with_s else []) + [_term(c, a, b, k0 + i, seed, base) for i in range(size)]
     lanes = [backend.to_lanes(x, dom.dom64, dp.lane_bits) for x in addends]
     mags = [v & _MAG[dom.dom64] for v in lanes]
     specials = [m >= _INF[dom.dom64] for m in mags]
@@ -432,7 +434,10 @@ def _fused_step(c: _Ctx, size: int, s, a, b, k0, seed, base, j):
     scale = backend.from_lanes(minimum(maximum(grid + shift, 1), 2 * dom.bias) << dom.m, dom.dom64)
     value = c.fw.cast(mag, _FLOAT[dom.dom64]) * scale
     over = (grid + shift > 2 * dom.bias) | (value == float("inf"))
-    zero = -0.0 if dp.rdn else 0.0
+    neg_zero, signed = True, False         # (every addend -0; some addend -0 or nonzero)
+    for v, m in zip(lanes, mags):
+        neg_zero, signed = neg_zero & (m == 0) & (v < 0), signed | (m != 0) | (v < 0)
+    zero = where(neg_zero | (signed & dp.rdn), -0.0, 0.0)
     value = where(total == 0, zero, where(total < 0, -value, value))
     out = _round(c, where(count > 0, sp, value), dp.acc, dp.sr, _rnd(c, seed, base, j), dp.cast)
     overflow = backend.from_lanes(where(total < 0, dp.acc.ovf1, dp.acc.ovf0), dom.dom64)
@@ -482,7 +487,7 @@ def _reduce(c: _Ctx, a, b, n: int, shape: tuple, seed, base):
     def fused(lo, hi):
         s = c.fw.zeros(shape, a)
         for g0 in range(lo, hi, fused_terms):
-            s = st["_fused_step"](min(g0 + fused_terms, hi) - g0, s, a, b, g0, seed, base, draw())
+            s = st["_fused_step"](min(g0 + fused_terms, hi) - g0, g0 > lo, s, a, b, g0, seed, base, draw())
         return s
 
     order = {"sequential": sequential, "blocked": blocked, "fused": fused}[dp.order]

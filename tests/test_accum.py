@@ -132,22 +132,23 @@ class Ref:
         return self.round(total)
 
     def fused(self, t, k, b):
-        s = 0.0
+        s = None        # (the first step adds its terms alone)
         for g0 in range(0, len(t), k):
-            addends = [s] + t[g0:g0 + k]
+            addends = ([] if s is None else [s]) + t[g0:g0 + k]
             special = [v for v in addends if not math.isfinite(v)]
             if special:
                 s = self.round(_ieee_sum(special))
                 continue
             nonzero = [Fraction(v) for v in addends if v != 0]
-            if not nonzero:
-                s = self.zero(self.rounding == "toward_negative")
+            if not nonzero:     # IEEE addition's zero: -0 iff all are, or one is and rounding toward negative
+                negs = [math.copysign(1, v) < 0 for v in addends]
+                s = self.zero(all(negs) or (self.rounding == "toward_negative" and any(negs)))
                 continue
             emax = max(_floor_log2(abs(v)) for v in nonzero)
             q = Fraction(2) ** (emax - b)
             total = sum(int(abs(v) / q) * q * (1 if v > 0 else -1) for v in nonzero)
             s = self.round(total) if total else self.zero(self.rounding == "toward_negative")
-        return s
+        return 0.0 if s is None else s      # (no terms: +0, not rounded, as the kernel)
 
     def promoted(self, t, every, inner):
         promote = Ref("binary32", overflow=self.overflow)
@@ -364,6 +365,35 @@ def test_fused_truncates_below_the_alignment():
     wide = nf.sum(x, "binary32", order="fused", fused_terms=3, alignment_bits=14)
     narrow = nf.sum(x, "binary32", order="fused", fused_terms=3, alignment_bits=13)
     assert (float(wide), float(narrow)) == (1 + 2**-13, 1.0)
+
+
+ZERO_SUMS = [([-0.0, -0.0, -0.0], -0.0, -0.0), ([0.0, 0.0, 0.0], 0.0, 0.0), ([0.0, -0.0, 0.0], 0.0, -0.0),
+             ([1.0, -1.0, -0.0], 0.0, -0.0), ([-2.0**-30, -0.0], -0.0, None)]
+"""(binary32 terms, the binary16 sum's zero in nearest_even, toward_negative (None: not a zero,
+-2**-30 rounds to -2**-24)): IEEE 754 addition's."""
+
+
+@pytest.mark.parametrize("order,kw", [("sequential", {}), ("blocked", {"block": 2}), ("exact", {}),
+                                      ("fused", {"fused_terms": 1, "alignment_bits": 8}),
+                                      ("fused", {"fused_terms": 4, "alignment_bits": 8})])
+def test_zero_sums_have_the_sign_of_ieee_addition(order, kw):
+    """Every order but pairwise (numpy's tree, added to +0) and kahan (its compensation
+    subtracts: 0 - 0 is -0 toward negative) gives an exact zero IEEE addition's sign: a fused
+    step's -0 addends sum to -0, and its first step adds its terms alone (not to a +0)."""
+    for terms, *zeros in ZERO_SUMS:
+        for rounding, zero in zip(("nearest_even", "toward_negative"), zeros):
+            if zero is None:
+                continue
+            got = nf.sum(terms, "binary32", accumulator="binary16", order=order, rounding=rounding, **kw)
+            assert (float(got), math.copysign(1, got)) == (0.0, math.copysign(1, zero)), (terms, rounding)
+
+
+@pytest.mark.parametrize("order,kw", ORDER_PARAMS)
+def test_nan_sums_are_the_positive_nan(order, kw):
+    """An overflow to NaN (e4m3) and Inf - Inf both give the positive NaN, whatever the order."""
+    for terms, acc in (([-448.0, -448.0, 1.0], "e4m3"), ([np.inf, -np.inf, 1.0], "binary32")):
+        got = nf.sum(np.float32(terms), acc, order=order, **kw)
+        assert np.float32(got).view(np.uint32) == 0x7FC00000, (terms, acc)
 
 
 # ----------------------------------------------------------------------------- sequential

@@ -7,6 +7,8 @@ product makes it (inf * 0 in float64 on x86 is the negative default NaN), and Nu
 frameworks' float units need not agree on it; the sums' NaNs are the kernel's positive NaN."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -346,3 +348,35 @@ def test_binary64_accumulator_on_torch():
     a, b = rng.standard_normal((3, 30)).astype(np.float32), rng.standard_normal((30, 4)).astype(np.float32)
     ref = nf.matmul(a, b, "binary32", accumulator="binary64")
     assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), "binary32", accumulator="binary64").numpy())
+
+
+@pytest.mark.parametrize("options", [{}, {"order": "fused", "fused_terms": 1, "alignment_bits": 8},
+                                     {"order": "fused", "fused_terms": 4, "alignment_bits": 8}])
+def test_zero_sums_keep_ieee_signs(options):
+    """Rows of products that are all -0, all +0, of both signs and cancelling: the zero's sign
+    as NumPy's (IEEE addition's) on torch and JAX (a select between -0.0 and 0.0 once came out
+    -0.0 everywhere: the two compare equal)."""
+    a = np.float32([[-1.0, -1.0, -1.0], [1.0, -1.0, 0.0], [1.0, 1.0, 1.0], [-0.0, 1.0, 0.0], [1.0, -1.0, 0.0]])
+    b = np.float32([[0.0, 1.0], [0.0, 1.0], [0.0, -0.0]])
+    modes = ("nearest_even", "toward_zero", "toward_negative")
+    for rounding, acc in itertools.product(modes, ("binary32", "bfloat16")):
+        kw = dict(options, accumulator=acc, rounding=rounding)
+        ref = nf.matmul(a, b, "e4m3", **kw)     # (binary32, nearest_even and toward_zero: numfmt.machine_sum's)
+        down = rounding == "toward_negative"
+        assert np.signbit(ref[[0, 1, 2, 3, 4], [0, 0, 0, 0, 1]]).tolist() == [True, down, False, down, down]
+        assert_bits(ref, nft.matmul(torch.from_numpy(a), torch.from_numpy(b), "e4m3", **kw).numpy())
+        if acc == "bfloat16":   # (JAX without x64 takes binary32 sums in nearest_even only)
+            assert_bits(ref, np.asarray(nfj.matmul(jnp.asarray(a), jnp.asarray(b), "e4m3", **kw)))
+
+
+def test_nan_results_are_the_positive_nan():
+    """A reduction's NaN is the positive NaN in every order (a product row that overflows
+    e4m3 to NaN at its one fused step once gave NumPy -NaN and the frameworks +NaN), on the
+    bits, not only as NaN."""
+    a, b = np.float32([[-448.0, -448.0]]), np.float32([[448.0], [448.0]])
+    for options in ({}, {"order": "fused", "fused_terms": 4, "alignment_bits": 13}, {"order": "blocked", "block": 1}):
+        kw = dict(options, accumulator="e4m3")
+        ref = nf.matmul(a, b, "e4m3", **kw)
+        assert ref.view(np.uint32).tolist() == [[0x7FC00000]], options
+        got = nft.matmul(torch.from_numpy(a), torch.from_numpy(b), "e4m3", **kw).numpy()
+        assert got.view(np.uint32).tolist() == [[0x7FC00000]], options

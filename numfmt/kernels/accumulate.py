@@ -78,6 +78,13 @@ def _special(b):
 
 
 @nb.njit(inline="always")
+def _positive_nan(b):
+    """A reduction's result bits b with a NaN made the positive NaN (a cast of an overflow
+    keeps its sign; the sums' NaNs are one NaN, whatever the order made)."""
+    return _NAN if (b & _ABS) > _INF else b
+
+
+@nb.njit(inline="always")
 def _special_sum(xb, yb):
     """IEEE x + y where x or y is Inf or NaN: NaN for a NaN or Inf - Inf, else the Inf."""
     x_inf = (xb & _ABS) == _INF
@@ -479,13 +486,17 @@ def _addend(s, ta, tx, i, lo):
 
 
 @inner
-def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
-    """One fused multi-term addition: s + t[lo] + ... + t[hi - 1], each addend truncated
-    toward zero to a multiple of 2**(emax - align) (emax: the exponent of the largest
-    addend's leading bit), the exact sum of the truncated addends rounded once."""
+def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx, with_s):
+    """One fused multi-term addition: s + t[lo] + ... + t[hi - 1] (the first step, with_s
+    False: the terms alone), each addend truncated toward zero to a multiple of 2**(emax -
+    align) (emax: the exponent of the largest addend's leading bit), the exact sum of the
+    truncated addends rounded once. An exact zero has IEEE addition's sign: -0 when every
+    addend is -0 (or, rounding toward negative, when one is -0 or the nonzero ones cancel),
+    else +0."""
+    first = lo - 1 if with_s else lo
     sp = _ZERO
     has_sp = False
-    for i in range(lo - 1, hi):
+    for i in range(first, hi):
         _, sig, e = _addend(s, ta, tx, i, lo)
         if sig < 0:
             sp = _special_sum(sp, e) if has_sp else e
@@ -493,28 +504,33 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx):
     if has_sp:
         return _round_special(sp, rounder, st, ctx)
     emax = np.int64(-(1 << 40))
-    for i in range(lo - 1, hi):
-        _, sig, e = _addend(s, ta, tx, i, lo)
+    all_neg_zero, signed = True, False      # (every addend -0; some addend -0 or nonzero)
+    for i in range(first, hi):
+        neg, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:
             emax = maximum(emax, e + bit_length(sig) - 1)
+        all_neg_zero &= (sig == 0) & (neg != 0)
+        signed |= (sig != 0) | (neg != 0)
     q = emax - align
     total = _ZERO
-    for i in range(lo - 1, hi):
+    for i in range(first, hi):
         neg, sig, e = _addend(s, ta, tx, i, lo)
         if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
             sig = (sig >> minimum(q - e, np.int64(63))) if e < q else (sig << (e - q))
             total += -sig if neg else sig
+    zero_neg = np.int64(all_neg_zero or (rounder[1] != 0 and signed))
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, _ZERO)
-    return _round_sum(neg, sig, e, rounder[1], rounder, st, ctx)
+    return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
 
 
 @nb.njit(inline="always")
 def _fused(first, term, pair, add, ta, tx, lo, hi, cfg, acc, rounder, st, ctx):
-    """Fused steps over groups of cfg[1] terms (cfg[2] alignment bits), starting from s = +0."""
+    """Fused steps over groups of cfg[1] terms (cfg[2] alignment bits): the first group's
+    terms, then s and the next group, and so on."""
     k, align = cfg[1], cfg[2]
     s = _ZERO
     for g0 in range(lo, hi, k):
-        s = _fused_step(s, ta, tx, g0, minimum(g0 + k, hi), align, rounder, st, ctx)
+        s = _fused_step(s, ta, tx, g0, minimum(g0 + k, hi), align, rounder, st, ctx, g0 > lo)
     return s
 
 
@@ -688,7 +704,7 @@ def _reduce_rows(reduce, add, out, status, start, a, bt, tx_proto, cfg, rounders
                 total = _round(v, _is_nan(v), promote_rounder, st, ctx)
             else:
                 total = add(total, v, promote_rounder, st, ctx)
-        out[idx] = total
+        out[idx] = _positive_nan(total)
         status[idx] = st[1]
     counts = st[_COUNTS:].copy()
     alive(limbs)        # (acc and st borrow their memory)
@@ -862,8 +878,9 @@ def _lean_rows(reduce, out, start, a, cfg, row, sr, seed, mark, rand, status):
         st[0] = 0
         st[1] = 0
         ctx = (seed, mark, o * ROUNDINGS_PER_TERM * maximum(n, np.int64(1)), rand)
-        out[idx] = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
-                          _ZERO, n, cfg, acc, r, st, ctx)
+        total = reduce(_lean_first, _lean_term, _lean_pair, _lean_add, a[o if a.shape[0] > 1 else 0, 0], None,
+                       _ZERO, n, cfg, acc, r, st, ctx)
+        out[idx] = _positive_nan(total)
         status[idx] = st[1]
     alive(state)        # (st borrows its memory)
 
@@ -1051,5 +1068,5 @@ def round_partials(states, out, status, index, stride, acc_row, acc_rep, seed, m
         st[0] = 0
         st[1] = 0
         ctx = (seed, mark, index[idx] * stride, rand)
-        out[idx] = _round_exact_sum(acc, states[idx, _LIMBS - 1], states[idx, _LIMBS], acc_r, st, ctx)
+        out[idx] = _positive_nan(_round_exact_sum(acc, states[idx, _LIMBS - 1], states[idx, _LIMBS], acc_r, st, ctx))
         status[idx] = st[1]

@@ -430,17 +430,18 @@ def _to_binary32(v, toward_zero):
 
 @kernel(cache=True, nogil=True)
 def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, counts):
-    """``sequential_products``' rows reduced in the order "fused" into binary32: from s = +0,
-    each step takes s and the next k products, truncates every addend toward zero to a
+    """``sequential_products``' rows reduced in the order "fused" into binary32: the first step
+    takes the first k products, each later step s and the next k products, truncates every addend toward zero to a
     multiple of 2**(emax - align) (emax: the largest addend's leading-bit exponent), adds the
     truncated addends and rounds the sum once (``_to_binary32``); with promote > 0 the
     products are reduced in chunks of that many from +0 and the chunks' results added in
     binary32 (nearest even). Exact in float64 where the caller checked it: the products are
     normal float64 numbers (or zeros) exactly, every truncated addend is an integer multiple
     of 2**(emax - align) below 2**(align + 1) of them, and k + 1 of them sum below 2**53.
-    A zero sum is +0, as the exact core makes it: total starts from s's +0 or its
-    truncation, and the largest addend truncates to a nonzero multiple, so only a
-    cancellation (+0 in nearest even) or addends that are all zeros (+0 scaled) give zero.
+    A zero sum has the exact core's sign: the float64 additions give IEEE addition's (every
+    addend -0: -0; a cancellation or zeros of both signs: +0, these modes not rounding
+    toward negative), total starting from -0 in a first step (the products alone) and from
+    s's truncation after it; the largest addend truncates to a nonzero multiple.
     Counted into counts as ``sequential_products`` counts (None: not counted): a step whose
     rounding of the exact float64 sum was inexact, an inexact addition of chunks' results.
     False under FTZ, and toward zero where a step's sum is the largest finite value: it may
@@ -469,9 +470,9 @@ def fused_products(out, start, a, b, k, align, promote, toward_zero, tiny, count
                     xi = np.float64(x[i])
                     for j in range(P):
                         emax[j] = maximum(emax[j], _exponent(xi * np.float64(y[i, j])))
-                for j in range(P):
+                for j in range(P):      # (the first step: the products alone, from -0, IEEE addition's identity)
                     scale[j] = _pow2(minimum(align - emax[j], 1023))
-                    total[j] = np.trunc(s[j] * scale[j])
+                    total[j] = np.trunc(s[j] * scale[j]) if g0 > c0 else -0.0
                 for i in range(g0, g1):
                     xi = np.float64(x[i])
                     for j in range(P):
