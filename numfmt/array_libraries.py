@@ -29,3 +29,11 @@ def register(name: str, module) -> None:
 def dask():
     """The module that evaluates the public functions on dask arrays."""
     return _BACKENDS["dask"]
+
+
+def no_dask_report(report: bool, call: str) -> None:
+    """Refuse ``report=True`` for the dask input of ``numfmt.<call>`` (a lazy array has no
+    counts to return yet): TypeError, the same for every call."""
+    if report:
+        raise TypeError(f"report=True needs NumPy input (a dask array is lazy); call numfmt.{call} on the "
+                        "computed chunks to count them")

@@ -1,5 +1,5 @@
-"""numfmt on Dask arrays: ``round``, ``encode``, ``decode``, ``quantize_affine``, ``sum`` and
-``dot`` take a dask array and return a lazy one, equal bit for bit to the NumPy result.
+"""numfmt on Dask arrays: ``round``, ``encode``, ``decode``, ``quantize_affine``, ``sum``, ``dot``
+and ``matmul`` take a dask array and return a lazy one, equal bit for bit to the NumPy result.
 
 The public functions hand a dask array here (``numfmt.array_libraries``); dask is imported only then
 (``pip install "numfmt[dask]"``). Each chunk runs the NumPy code path, so any scheduler works:
@@ -55,8 +55,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import array_libraries
-from .accumulate import (dot as _dot, dot_operands, dot_shape, make_plan as _make_plan, merge_partials, reduced_axes,
-                         stack_rows, sum as _sum, sum_terms)
+from .accumulate import (dot as _dot, dot_operands, dot_shape, make_plan as _make_plan, matmul as _matmul, matmul_shape,
+                         merge_partials, reduced_axes, stack_rows, sum as _sum, sum_terms)
 from .casts import BlockCodes, block_options, checked_cast, decode as _decode
 from .casts import block as _block
 from .casts.common import as_float_array
@@ -69,7 +69,7 @@ from .random import counter_bits
 from .rounding import Rounding, rounding_mode
 from .stochastic import stochastic_args
 
-__all__ = ["cast", "decode", "quantize_affine", "sum", "dot"]
+__all__ = ["cast", "decode", "quantize_affine", "sum", "dot", "matmul"]
 
 if TYPE_CHECKING:
     import dask.array
@@ -202,6 +202,8 @@ def cast(operation: str, x, fmt, rounding: str, overflow: str, nan: str, seed, s
     >>> cast("round_float", x, "e4m3", "nearest_even", "ieee", "raise", None, None, "add", None).compute().tolist()
     [1.0, 288.0, -2.5, 0.1015625]
     """
+    if not isinstance(rechunk, (bool, np.bool_)):
+        raise TypeError(f"rechunk must be True or False; got {rechunk!r}")
     da = _da()
     x = da.asarray(x)
     fmt = _format(fmt)
@@ -549,6 +551,53 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     if stage == "whole":
         return parts.squeeze(axis=k)
     return _reduce(parts, (k,), args, True, n, float32, dtype).squeeze(axis=k)
+
+
+def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential", block=None,
+           fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
+           overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
+           inputs: str = "exact", rng: str = "splitmix64") -> dask.array.Array:
+    """``numfmt.matmul`` of dask arrays (or one dask, one NumPy), lazily: each output block is
+    ``numfmt.matmul`` of a block of a's rows and one of b's columns, the contracted axis in one
+    chunk (memory per task: a row block and a column block whole along it), so that every
+    element reduces all its products in order: bit for bit the NumPy result. Stochastic
+    rounding numbers its roundings by output element over the whole result: ValueError (give
+    NumPy arrays); so does ``accumulator="quire"``.
+
+    >>> import dask.array as da
+    >>> a = da.from_array(np.arange(12.0).reshape(3, 4), chunks=2)
+    >>> matmul(a, np.eye(4), "bfloat16").compute().tolist()[2]
+    [8.0, 9.0, 10.0, 11.0]
+    """
+    da = _da()
+    if rounding_mode(rounding) == Rounding.STOCHASTIC:
+        raise ValueError("stochastic rounding of a matmul numbers its roundings by output element over the whole "
+                         "result; give NumPy arrays (or a dot product of dask arrays with order='exact')")
+    options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
+    args = _plan_args(fmt, accumulator, product, order, options, rounding, overflow, seed, sr_bits, sr_rule,
+                      random_bits, inputs, rng)
+    a, b = da.asarray(a), da.asarray(b)
+    for arr, name in ((a, "a"), (b, "b")):
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must have at least one dimension; got a scalar")
+    _, _, _, batch, shape = matmul_shape(a.shape, b.shape)
+    float32 = all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
+    dtype = _result_dtype(args, product is not None, float32)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    a2 = da.broadcast_to(a2, batch + a2.shape[-2:]).rechunk({len(batch) + 1: -1})
+    b2 = da.broadcast_to(b2, batch + b2.shape[-2:])
+    b2 = b2.rechunk({**{d: a2.chunks[d] for d in range(len(batch))}, len(batch): -1})
+    stack = tuple(range(len(batch)))
+    i, j, k = len(batch), len(batch) + 1, len(batch) + 2
+    out = da.blockwise(_matmul_chunk, stack + (i, j), a2, stack + (i, k), b2, stack + (k, j), args=args,
+                       concatenate=True, dtype=dtype, meta=np.empty((0,) * (len(batch) + 2), dtype))
+    return out.reshape(shape) if out.shape != shape else out
+
+
+def _matmul_chunk(a, b, *, args):
+    """A block of the matrix product: ``numfmt.matmul`` of a row block and a column block."""
+    return np.asarray(_matmul(a, b, **args))
 
 
 array_libraries.register("dask", sys.modules[__name__])

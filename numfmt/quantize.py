@@ -144,8 +144,7 @@ def quantize_affine(x, fmt, scale, zero_point=0, axis: int | None = None, *, exa
     (3, 1, 1)
     """
     if array_libraries.is_dask(x, random_bits):
-        if report:
-            raise TypeError("report=True needs NumPy input (a dask array is lazy)")
+        array_libraries.no_dask_report(report, "quantize_affine")
         return array_libraries.dask().quantize_affine(x, fmt, scale, zero_point, axis, exact=exact, rounding=rounding,
                                               seed=seed, sr_bits=sr_bits, sr_rule=sr_rule, random_bits=random_bits,
                                               rng=rng)

@@ -265,6 +265,51 @@ def test_pairwise_is_per_chunk_then_across_chunks():
                 nf.sum(one, "e4m3", axis=1, accumulator="bfloat16", order="pairwise").compute())
 
 
+@pytest.mark.parametrize("a_shape,b_shape", [((24, 96), (96, 10)), ((96,), (96, 10)), ((24, 96), (96,)),
+                                             ((2, 1, 6, 96), (3, 96, 5))])
+def test_matmul_is_lazy_and_equals_numpy(a_shape, b_shape):
+    """matmul takes the contracted axis in one chunk: numpy.matmul's shapes, NumPy's bits."""
+    a = nf.round(RNG.standard_normal(a_shape), "e4m3").astype(np.float32)
+    b = nf.round(RNG.standard_normal(b_shape), "e4m3").astype(np.float32)
+    for kw in ({"accumulator": "bfloat16"}, {"accumulator": "binary32", "order": "fused", "fused_terms": 4,
+                                              "alignment_bits": 13, "rounding": "toward_zero"},
+               {"accumulator": "binary16", "product": "bfloat16", "order": "exact"}):
+        expected = nf.matmul(a, b, "e4m3", **kw)
+        got = nf.matmul(da.from_array(a, chunks=5), da.from_array(b, chunks=7), "e4m3", **kw)
+        assert isinstance(got, da.Array) and same(expected, got.compute()), kw
+        assert same(expected, nf.matmul(da.from_array(a, chunks=7), b, "e4m3", **kw).compute()), kw
+    d = da.from_array(a, chunks=5)
+    with pytest.raises(ValueError, match="stochastic rounding of a matmul"):
+        nf.matmul(d, b, "e4m3", rounding="stochastic", seed=1)
+    with pytest.raises(ValueError, match="accumulator='quire'"):
+        nf.matmul(d, b, "e4m3", accumulator="quire")
+    with pytest.raises(TypeError, match="report=True needs NumPy input"):
+        nf.matmul(d, b, "e4m3", report=True)
+
+
+def test_nan_and_zero_sums_equal_numpy():
+    """Rows that overflow e4m3 to NaN, hold a NaN, are all -0 or cancel: the same NaN (the
+    positive one) and zero signs as NumPy in every order, the exact order's merged partials too."""
+    x = np.float32([[-448, -448, 1, 2], [np.nan, 1, 1, 2], [-0.0, -0.0, -0.0, -0.0], [448, 448, -448, -448]])
+    for order, kw in (("exact", {}), ("sequential", {}), ("blocked", {"block": 2}), ("pairwise", {}),
+                      ("fused", {"fused_terms": 2, "alignment_bits": 8})):
+        expected = nf.sum(x, "e4m3", axis=1, order=order, **kw)
+        assert same(expected, nf.sum(da.from_array(x, chunks=(2, 2)), "e4m3", axis=1, order=order, **kw).compute())
+        assert np.float32(expected[0]).view(np.uint32) == 0x7FC00000, order
+
+
+def test_report_and_rechunk_arguments_are_checked():
+    """report=True of any call on a dask array: one TypeError; rechunk takes True or False only."""
+    d = da.from_array(X, chunks=(5, 96))
+    for call in (lambda: nf.round(d, "e4m3", report=True), lambda: nf.encode(d, "mxfp4", report=True),
+                 lambda: nf.sum(d, "e4m3", report=True), lambda: nf.dot(d, d, "e4m3", report=True),
+                 lambda: nf.quantize_affine(d, "int8", 0.1, report=True)):
+        with pytest.raises(TypeError, match="report=True needs NumPy input"):
+            call()
+    with pytest.raises(TypeError, match="rechunk must be True or False; got 'no'"):
+        nf.round(d, "mxfp4", rechunk="no")
+
+
 def test_reduction_arguments_are_checked_when_the_graph_is_built():
     d = da.from_array(SPECIAL[9:], chunks=(5, 7))
     with pytest.raises(ValueError, match="order='exact'"):

@@ -97,8 +97,8 @@ def cast_report(operation: str, x: np.ndarray, fmt, mode: Rounding, overflow: st
     return _counts.float_report(x, y, fmt, mode, sr)
 
 
-_SR_DOC = """seed: for rounding="stochastic": an int, a numpy Generator (a seed is drawn from it) or
-            None (fresh from the OS; ``numfmt.last_seed()`` returns it).
+_SR_DOC = """seed: for rounding="stochastic": an int (taken modulo 2**64), a numpy Generator (a seed
+            is drawn from it) or None (fresh from the OS; ``numfmt.last_seed()`` returns it).
         sr_bits: the number k of random bits (1..62, default 32).
         sr_rule: how the exact discarded fraction f in [0, 1) of an ulp becomes a k-bit integer
             d before the random integer r in [0, 2**k) is added; the magnitude rounds away
@@ -169,7 +169,7 @@ def round(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, nan
         ([1.0, 1.0, 448.0], 2, 1, 1)
     """
     if array_libraries.is_dask(x, random_bits):
-        _no_dask_report(report)
+        array_libraries.no_dask_report(report, "round")
         return array_libraries.dask().cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, rechunk=rechunk)
     return checked_cast("round_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
@@ -198,7 +198,7 @@ def encode(x, fmt, rounding: str = "nearest_even", overflow: str = "ieee", *, na
         ([129], [7, 7, 7, 7])
     """
     if array_libraries.is_dask(x, random_bits):
-        _no_dask_report(report)
+        array_libraries.no_dask_report(report, "encode")
         return array_libraries.dask().cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule,
                                    random_bits, rng, axis=axis, pad=pad, packed=packed, rechunk=rechunk)
     return checked_cast("encode_float", x, fmt, rounding, overflow, nan, seed, sr_bits, sr_rule, random_bits, rng,
@@ -241,12 +241,6 @@ _REPORT_DOC = """report: also return a ``numfmt.CastReport``: ``(result, report)
             only. Inside ``with numfmt.flags()`` every call counts, and adds its report there.
         per_block: block formats with ``report``: keep every count per block too
             (``report.per_block``: arrays shaped like the scales)."""
-
-
-def _no_dask_report(report: bool) -> None:
-    if report:
-        raise TypeError("report=True needs NumPy input (a dask array is lazy); call numfmt.round on the "
-                        "computed chunks to count them")
 
 
 round.__doc__ = round.__doc__.replace("{sr}", _SR_DOC).replace("{dask}", _DASK_DOC).replace("{report}", _REPORT_DOC)
