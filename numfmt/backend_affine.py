@@ -146,11 +146,11 @@ def _zero_point_of(backend: backends.Backend, zero_point, x, axis, fmt: FixedFor
         zp = checked_zero_point(zero_point, tuple(x.shape), axis, fmt)
         return int(zp) if zp.ndim == 0 else backend.parameter(zp.astype(f"int{lane_bits}"), x)
     zp = zero_point.reshape(along_shape(zero_point.shape, tuple(x.shape), axis, "zero_point"))
-    kind = backend.kind(zp)
-    if not backend.traced(zp):
-        if kind not in "iuf" or (kind == "f" and backend.count(~(zp % 1 == 0))):
+    if not backend.traced(zp):      # (checked on the host, in Python integers: an int8 tensor cannot hold 255)
+        host = np.asarray(backend.to_host(backend.as_dtype(zp, "float64") if backend.kind(zp) == "f" else zp))
+        if host.dtype.kind not in "iuf" or (host.dtype.kind == "f" and not np.all(host % 1 == 0)):
             raise zero_point_error(zero_point)
-        if backend.count((zp < fmt.min_int) | (zp > fmt.max_int)):
+        if host.size and (int(host.min()) < fmt.min_int or int(host.max()) > fmt.max_int):
             raise zero_point_error(zero_point, fmt)
     return backend.as_dtype(zp, f"int{lane_bits}")
 

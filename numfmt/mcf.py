@@ -8,7 +8,9 @@ master copy. Here any signed float format with subnormals and at least 3 signifi
 
 An MCF is a float64 array whose trailing axis holds the k components c[0], c[1], ..., each a value
 of the format. Results are *ulp-nonoverlapping*: |c[j+1]| <= ulp(c[j]), the nonzero components
-come first, and |c[0] - exact| < ulp(c[0]) for the exact result of the operation. Operands may
+come first, and |c[0] - exact| < ulp(c[0]) for the exact result of the operation where no
+component product underflows (``mul`` and ``fma``: below that, the bounds' absolute term, as
+``error_bound`` states). Operands may
 be any arrays of values of the format with a trailing axis of 1 to 3 components (a plain array
 ``v`` is the 1-component MCF ``v[..., None]``); their exact sum is what they mean, normalized
 or not.
@@ -137,7 +139,7 @@ def _context(fmt) -> _Context:
 
 def _terms(terms, default: int) -> int:
     terms = default if terms is None else terms
-    if isinstance(terms, bool) or terms not in TERMS:
+    if not isinstance(terms, (int, np.integer)) or isinstance(terms, bool) or terms not in TERMS:
         raise ValueError(f"terms must be one of {TERMS}; got {terms!r}")
     return terms
 

@@ -100,7 +100,11 @@ def quire_dot(a, b, fmt, rounding: str = "nearest_even", *, seed=None, sr_bits: 
     mode = rounding_mode(rounding)
     a, b = as_float_array(a, "a"), as_float_array(b, "b")
     float32 = a.dtype != np.float64 and b.dtype != np.float64 and fmt.fits_float32()
-    va, vb = np.broadcast_arrays(np.atleast_1d(_values(a, fmt, "a")), np.atleast_1d(_values(b, fmt, "b")))
+    va, vb = np.atleast_1d(_values(a, fmt, "a")), np.atleast_1d(_values(b, fmt, "b"))
+    try:
+        va, vb = np.broadcast_arrays(va, vb)
+    except ValueError:
+        raise ValueError(f"quire_dot: a and b do not broadcast: shapes {va.shape} and {vb.shape}") from None
     shape, k = va.shape[:-1], va.shape[-1]
     rows = int(np.prod(shape))
     va = np.ascontiguousarray(va).reshape(rows, k).view(np.int64)

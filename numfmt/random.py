@@ -42,10 +42,11 @@ _M64 = (1 << 64) - 1
 
 
 def resolve_seed(seed) -> int:
-    """A 64-bit seed from None (fresh from the OS), an int, or a numpy Generator.
+    """A 64-bit seed from None (fresh from the OS), an int (taken modulo 2**64: -1 is
+    2**64 - 1), or a numpy Generator (a seed drawn from it).
 
-    >>> resolve_seed(7)
-    7
+    >>> resolve_seed(7), resolve_seed(-1) == 2**64 - 1
+    (7, True)
     """
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])

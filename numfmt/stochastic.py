@@ -66,7 +66,7 @@ def stochastic_args(mode: Rounding, shape: tuple, seed, sr_bits, sr_rule, random
                              f"got rounding={mode.name.lower()!r}")
         return None
     k = DEFAULT_SR_BITS if sr_bits is None else sr_bits
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 62):
+    if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 1 <= k <= 62):
         raise ValueError(f"sr_bits must be an integer from 1 to 62; got {sr_bits!r}")
     if sr_rule not in SR_RULES:
         raise ValueError(f"sr_rule must be one of {SR_RULES}; got {sr_rule!r}")

@@ -48,7 +48,10 @@ def cases(draw, jax_32bit: bool):
     axis = draw(st.sampled_from([None, 0, 1, -1]))
     n = 1 if axis is None else SHAPE[axis]
     scale = np.array(draw(st.lists(_SCALES, min_size=n, max_size=n)), draw(st.sampled_from([np.float64, np.float32])))
-    zero_point = np.array(draw(st.lists(st.integers(fmt.min_int, fmt.max_int), min_size=n, max_size=n)))
+    zero_point = draw(st.lists(st.integers(fmt.min_int, fmt.max_int), min_size=n, max_size=n))
+    holding = [d for d in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64)
+               if np.iinfo(d).min <= min(zero_point) and max(zero_point) <= np.iinfo(d).max]
+    zero_point = np.array(zero_point, draw(st.sampled_from(holding)))      # (narrower than fmt's range too)
     if axis is None:
         scale, zero_point = scale[0], int(zero_point[0])
     options = {"exact": exact}
@@ -176,6 +179,19 @@ def _errors(module, to):
                 nf.quantize_affine(np.asarray(x), *args, **kw)
     with pytest.raises(ValueError, match="1 elements of x are NaN"):
         module.quantize_affine(to(np.array([1.0, np.nan], np.float32)), "int8", 1.0)
+
+
+def test_zero_point_tensors_narrower_than_the_format():
+    """An int8 tensor holds no bound of uint8's range (255 wraps): its in-range values pass."""
+    x, s = np.float32([[1.0, 2.0], [3.0, 4.0]]), np.float32([0.5, 0.25])
+    for fmt, dtype in (("int8", np.uint8), ("int16", np.int8), ("uint8", np.int8), ("int4", np.uint8)):
+        zp = np.array([2, 3], dtype)
+        expected = nf.quantize_affine(x, fmt, s, zp, 0)
+        for module, to in ((nft, torch.from_numpy), (nfj, jnp.asarray)):
+            assert np.array_equal(np.asarray(module.quantize_affine(to(x), fmt, to(s), to(zp), 0)), expected), fmt
+        with pytest.raises(ValueError, match="range"):
+            nft.quantize_affine(torch.from_numpy(x), fmt, torch.from_numpy(s), torch.tensor([2, -100], dtype=torch.int8)
+                                if fmt.startswith("u") else torch.tensor([2, 40000], dtype=torch.int32), 0)
 
 
 def test_errors_match_numpy():

@@ -291,6 +291,20 @@ def test_any_axis_any_shape(name):
     np.testing.assert_array_equal(nf.round(x, fmt_axis0), nf.round(x, name, axis=0))
 
 
+@pytest.mark.parametrize("shape,axis,pad", [((32, 0), 0, False), ((5, 0), 0, True), ((32, 0, 3), 0, False),
+                                            ((2, 32, 0), 1, False), ((0, 32), 1, False)])
+def test_empty_arrays_along_any_axis(shape, axis, pad):
+    """An axis of length 0 gives empty values, codes and scales (its reshape once failed where
+    the axis after the blocked one was empty)."""
+    x = np.zeros(shape, np.float32)
+    assert nf.round(x, "mxfp4", axis=axis, pad=pad).shape == shape
+    enc = nf.encode(x, "nvfp4", axis=axis, pad=pad)
+    assert enc.codes.shape == shape and enc.scales.size == 0
+    assert nf.decode(enc).shape == shape
+    _, rep = nf.round(x, "mxfp8_e4m3", axis=axis, pad=pad, report=True)
+    assert (rep.n, rep.blocks) == (0, 0)
+
+
 def test_pad():
     x = np.linspace(-3, 5, 40)
     with pytest.raises(ValueError, match="length 40 of axis 0 is not a multiple of the block size 32"):

@@ -278,6 +278,8 @@ def test_bad_arguments():
         mcf.add([1.0], [1.0], terms=4)
     with pytest.raises(ValueError, match="terms must be one of"):
         mcf.from_float(1.0, terms=1)
+    with pytest.raises(ValueError, match=r"terms must be one of \(2, 3\); got 2.0"):
+        mcf.add([1.0], [1.0], terms=2.0)
     with pytest.raises(ValueError, match="do not broadcast"):
         mcf.add(np.zeros((3, 2)), np.zeros((4, 2)))
     with pytest.raises(ValueError, match="axis must be"):

@@ -90,6 +90,8 @@ def test_quire_object():
 def test_errors():
     with pytest.raises(ValueError, match="not posit8 values"):
         nf.quire_dot([1.1], [1.0], "posit8")
+    with pytest.raises(ValueError, match=r"a and b do not broadcast: shapes \(3,\) and \(4,\)"):
+        nf.quire_dot(np.ones(3), np.ones(4), "posit8")
     with pytest.raises(ValueError, match="accumulates posits"):
         nf.Quire("e4m3")
     with pytest.raises(ValueError, match="rounding must be one of"):

@@ -226,6 +226,8 @@ def test_special_values_and_overflow_probability():
 def test_bad_stochastic_arguments():
     with pytest.raises(ValueError, match="sr_bits"):
         nf.round([1.0], "e4m3", "sr", sr_bits=0)
+    with pytest.raises(ValueError, match="sr_bits must be an integer from 1 to 62; got True"):
+        nf.round([1.0], "e4m3", "sr", sr_bits=True)        # (not 1)
     with pytest.raises(ValueError, match="sr_rule"):
         nf.round([1.0], "e4m3", "sr", sr_rule="fast")
     with pytest.raises(ValueError, match="random_bits"):

@@ -96,8 +96,8 @@ def as_blocks(x: np.ndarray, fmt: BlockFormat, axis: int, pad: bool):
         widths = [(0, 0)] * x.ndim
         widths[axis] = (0, tail)
         x = np.pad(x, widths)
-    inner = math.prod(x.shape[axis + 1:])
-    return kernel_input(x, x.dtype).reshape(-1, bs, inner), x.shape
+    rows, inner = math.prod(x.shape[:axis + 1]) // bs, math.prod(x.shape[axis + 1:])     # (not -1: inner may be 0)
+    return kernel_input(x, x.dtype).reshape(rows, bs, inner), x.shape
 
 
 def _random(x: np.ndarray, padded_shape, axis: int, stochastic):
