@@ -512,6 +512,17 @@ def sum(x, fmt=None, axis=None, *, accumulator=None, order: str = "sequential", 
     return result if keepdims else result.squeeze(axis=axes)
 
 
+def _product_operands(a, b) -> tuple:
+    """(a, b, float32) of ``dot`` and ``matmul``: the operands as dask arrays, checked to have a
+    dimension (ValueError naming the scalar), and whether neither makes float64 results."""
+    da = _da()
+    a, b = da.asarray(a), da.asarray(b)
+    for arr, name in ((a, "a"), (b, "b")):
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must have at least one dimension; got a scalar")
+    return a, b, all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
+
+
 def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequential", block=None,
         fused_terms=None, alignment_bits=None, promote_every=None, rounding: str = "nearest_even",
         overflow: str = "ieee", seed=None, sr_bits=None, sr_rule: str = "add", random_bits=None,
@@ -527,12 +538,8 @@ def dot(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequent
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, product, order, options, rounding, overflow, seed, sr_bits, sr_rule,
                       random_bits, inputs, rng)
-    a, b = da.asarray(a), da.asarray(b)
-    for arr, name in ((a, "a"), (b, "b")):
-        if arr.ndim == 0:
-            raise ValueError(f"{name} must have at least one dimension; got a scalar")
+    a, b, float32 = _product_operands(a, b)
     n, batch = dot_shape(a.shape, b.shape)
-    float32 = all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
     dtype = _result_dtype(args, product is not None, float32)
     a, b = da.broadcast_to(a, batch + (n,)), da.broadcast_to(b, batch + (n,))
     k = len(batch)
@@ -576,12 +583,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulator=None, order: str = "sequ
     options = dict(block=block, fused_terms=fused_terms, alignment_bits=alignment_bits, promote_every=promote_every)
     args = _plan_args(fmt, accumulator, product, order, options, rounding, overflow, seed, sr_bits, sr_rule,
                       random_bits, inputs, rng)
-    a, b = da.asarray(a), da.asarray(b)
-    for arr, name in ((a, "a"), (b, "b")):
-        if arr.ndim == 0:
-            raise ValueError(f"{name} must have at least one dimension; got a scalar")
+    a, b, float32 = _product_operands(a, b)
     _, _, _, batch, shape = matmul_shape(a.shape, b.shape)
-    float32 = all(as_float_array(np.zeros(0, arr.dtype)).dtype != np.float64 for arr in (a, b))
     dtype = _result_dtype(args, product is not None, float32)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
