@@ -132,7 +132,7 @@ def where_of(array_type: type, where: Callable) -> Callable:
         if isinstance(c, (bool, np.bool_, int)):
             return a if c else b
         if not isinstance(a, array_type) and not isinstance(b, array_type) and a == b and \
-                math.copysign(1, a) == math.copysign(1, b):
+                not (isinstance(a, float) and isinstance(b, float) and math.copysign(1.0, a) != math.copysign(1.0, b)):
             return a
         return where(c, a, b)
     return select

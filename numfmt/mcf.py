@@ -85,19 +85,30 @@ for 3-term ones).
 from __future__ import annotations
 
 import builtins
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from .casts import round as _round
+from . import casts as _casts, ops as _ops
+from . import report as _report
 from .casts.common import as_float_array
 from .formats.registry import format as _format
-from .ops import add as _add
-from .ops import fma as _fma
-from .ops import mul as _mul
 from .ops import representable
-from .ops import sub as _sub
+
+
+def _uncounted(op):
+    """op outside every ``numfmt.flags`` context: an MCF operation's roundings are its own
+    error-free steps (TwoSum, TwoProd), not casts of the caller's, and are not counted."""
+    @functools.wraps(op)
+    def run(*args, **kwargs):
+        with _report.suspended():
+            return op(*args, **kwargs)
+    return run
+
+
+_round, _add, _sub, _mul, _fma = (_uncounted(op) for op in (_casts.round, _ops.add, _ops.sub, _ops.mul, _ops.fma))
 
 __all__ = ["from_float", "to_float", "to_fraction", "add", "sub", "mul", "fma", "sum", "error_bound"]
 

@@ -85,16 +85,17 @@ class CastReport:
     ``scale_top`` and ``scale_bottom``, and with ``per_block=True`` ``per_block`` maps every
     count of ``FLAGS`` to an int32 array shaped like the scales (a block counts at most its own
     elements). Reports add (``r1 + r2``: counts summed, ``per_block`` kept only where one side
-    has none, units joined where they differ: "elements and roundings"), so a sweep can
-    accumulate them.
+    has none (then it covers that side's blocks only), units joined where they differ:
+    "elements and roundings", ``first`` the left side's index where both have one), and
+    ``sum(reports)`` adds a list, so a sweep can accumulate them.
 
     Example:
         >>> import numfmt as nf
         >>> y, rep = nf.round([1.0, 1.06, 500.0, 1e-4, float("nan")], "e4m3", report=True)
         >>> rep.n, rep.inexact, rep.overflow, rep.flushed_to_zero, rep.nan_in, rep.invalid
         (5, 3, 1, 1, 1, 1)
-        >>> (rep + rep).as_dict()["overflow"]
-        2
+        >>> (rep + rep).as_dict()["overflow"], sum([rep, rep, rep]).n
+        (2, 15)
     """
 
     n: int = 0
@@ -157,6 +158,12 @@ class CastReport:
         return CastReport(**{name: a + other.counts()[name] for name, a in self.counts().items()},
                           unit=_joined(self, other), per_block=per_block, first=first)
 
+    def __radd__(self, other) -> CastReport:
+        """0 + report is the report: ``sum(reports)`` adds a sweep's reports."""
+        if isinstance(other, int) and other == 0:
+            return self
+        return NotImplemented
+
     def __str__(self) -> str:
         counts = self.counts()
         shown = [name for name in counts if name != "n" and (counts[name] or name in FLAGS[:6])]
@@ -216,23 +223,27 @@ class flags:  # noqa: N801 (a context manager used like numpy.errstate)
     """
 
     def __init__(self, raise_on=()):
-        raise_on = (raise_on,) if isinstance(raise_on, str) else tuple(raise_on)
         known = FLAGS + _BLOCK_COUNTS[1:]
+        if not isinstance(raise_on, (str, tuple, list, set, frozenset)):
+            raise ValueError(f"raise_on must be a count's name or names from {known}; got {raise_on!r}")
+        raise_on = (raise_on,) if isinstance(raise_on, str) else tuple(raise_on)
         unknown = [name for name in raise_on if name not in known]
         if unknown:
             raise ValueError(f"raise_on must name counts from {known}; got {unknown}")
         self.raise_on = raise_on
         self.report = CastReport()
         self._lock = threading.Lock()
-        self._token = None
 
     def __enter__(self) -> flags:
-        self._token = _ACTIVE.set(_ACTIVE.get() + (self,))
+        _ACTIVE.set(_ACTIVE.get() + (self,))
         return self
 
     def __exit__(self, *exc) -> None:
-        _ACTIVE.reset(self._token)
-        self._token = None
+        # (this context's innermost entry of self taken out, not a token reset: one object may
+        # be entered nested in itself and by several threads at once)
+        active = _ACTIVE.get()
+        last = len(active) - 1 - active[::-1].index(self)
+        _ACTIVE.set(active[:last] + active[last + 1:])
 
     def _add(self, rep: CastReport) -> None:
         with self._lock:
@@ -256,9 +267,10 @@ def active() -> bool:
 
 
 def record(call: str, rep: CastReport, x) -> None:
-    """Add rep to every ``flags`` context in force; raise ``FlagError`` where one of them asks
-    for a count that rep sets. ``x``: the call's input, to name the first element."""
-    contexts = _ACTIVE.get()
+    """Add rep to every ``flags`` context in force (once to an object entered more than once);
+    raise ``FlagError`` where one of them asks for a count that rep sets. ``x``: the call's
+    input, to name the first element."""
+    contexts = dict.fromkeys(_ACTIVE.get())
     for ctx in contexts:
         ctx._add(rep)
     for ctx in contexts:

@@ -443,6 +443,47 @@ def test_flags_raise_on_names_the_call_and_the_first_element():
         nf.round([1.0, 1e6], "e4m3")           # no NaN in: no error
     with pytest.raises(ValueError, match="raise_on must name counts"):
         nf.flags(raise_on=("overflows",))
+    with pytest.raises(ValueError, match="raise_on must be a count's name or names"):
+        nf.flags(raise_on=5)
+
+
+def test_one_flags_object_entered_nested_and_in_threads():
+    """One flags object entered inside itself and by two threads at once: every exit leaves the
+    context as its entry found it (the entries once shared one token: the second exit raised)."""
+    f = nf.flags()
+    with f:
+        with f:
+            nf.round([1e6], "e4m3")
+        nf.round([1e6], "e4m3")
+    assert f.report.n == 2         # (each call counted once, though the object was entered twice)
+    errors, barrier = [], threading.Barrier(2)
+
+    def work():
+        try:
+            with f:
+                barrier.wait()
+                nf.round([1.0], "e4m3")
+                barrier.wait()
+            nf.round([1e6], "e4m3")         # after its exit: not counted
+        except Exception as e:          # noqa: BLE001 (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and f.report.n == 4
+
+
+def test_mcf_steps_are_not_counted_and_reports_sum():
+    """An MCF operation's roundings are its own error-free steps, not counted in flags();
+    sum(reports) adds them."""
+    x = nf.mcf.from_float([1.0, 2.0, 0.1])
+    with nf.flags() as f:
+        nf.mcf.mul(nf.mcf.add(x, x), x)
+    assert f.report.n == 0
+    reports = [nf.round([1e6, 0.1], "e4m3", report=True)[1] for _ in range(3)]
+    assert sum(reports) == reports[0] + reports[1] + reports[2] and sum(reports).n == 6
 
 
 def test_bad_report_arguments():
