@@ -26,6 +26,7 @@ import numpy as np
 from hypothesis import reject, strategies as st
 from hypothesis.extra import numpy as hnp
 
+from .casts import decode as _decode, encode as _encode
 from .formats.floating import SPECIALS, FloatFormat
 from .formats.registry import registered
 from .rounding import DETERMINISTIC_ROUNDINGS, ROUNDING_NAMES
@@ -380,8 +381,10 @@ def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np
       scale, at and next to the midpoint between it and the next value of an unbounded element
       (where nearest rounding starts to overflow), and just below the next power of two (where
       the floor rule clamps);
-    - ``tie``: midpoints between consecutive element values at the scale set by the block's
-      largest element (exact ties of the element rounding), and their neighbours.
+    - ``tie``: midpoints between consecutive element values at the scale 2**e that the block's
+      largest element sets, and their neighbours: exact ties of the element rounding for
+      power-of-two scales under every rule (NVFP4's scale, amax / 6 over a tensor scale,
+      rounded: near ties).
 
     >>> b = hard_block(__import__("numfmt").format("mxfp4"), "zeros", np.random.default_rng(0))
     >>> b.shape, float(np.abs(b).max())
@@ -413,19 +416,34 @@ def hard_block(fmt, kind: str, rng: np.random.Generator, dtype=np.float32) -> np
                  np.nextafter(dtype(2.0 ** (e + fmt.info.emax_elem + 1)), 0, dtype=dtype), 2.0 ** e]
         out = sign * rng.choice(cands, n)
     elif kind == "tie":
-        vals = _element_values(fmt)
-        scale = 2.0 ** e
-        mids = (vals[:-1] + vals[1:]) / 2 * scale
-        picks = rng.choice(mids, n)
-        nudge = rng.choice([0, 1, -1], n)
-        toward = np.where(nudge > 0, np.inf, -np.inf)
-        picks = np.where(nudge == 0, picks, np.nextafter(picks.astype(dtype), toward, dtype=dtype))
-        out = sign * picks
-        out[rng.integers(n)] = 2.0 ** (fmt.info.emax_elem + e)     # fixes the floor-rule scale at 2**e
+        out = _tie_block(fmt, e, sign, rng, dtype)
     else:
         raise ValueError(f"kind must be one of {HARD_BLOCK_KINDS}; got {kind!r}")
     with np.errstate(over="ignore"):
         return np.asarray(out, dtype=dtype)
+
+
+def _tie_block(fmt, e: int, sign: np.ndarray, rng: np.random.Generator, dtype) -> np.ndarray:
+    """``hard_block``'s "tie" block: its largest element the element maximum times 2**e, the
+    others midpoints at the scale 2**e; where the scale rule then picks another scale ("ceil":
+    ceil(log2 amax)), the largest is 2**(emax_elem + e) and the midpoints lie below it."""
+    vals = _element_values(fmt)
+    mids = (vals[:-1] + vals[1:]) / 2
+    block = None
+    for top in (vals[-1], 2.0 ** fmt.info.emax_elem):
+        picks = rng.choice(mids[mids <= top], fmt.block_size) * 2.0 ** e
+        nudge = rng.choice([0, 1, -1], fmt.block_size)
+        picks = np.where(nudge == 0, picks, np.nextafter(picks.astype(dtype), np.where(nudge > 0, np.inf, -np.inf),
+                                                         dtype=dtype))
+        block = np.asarray(sign * picks, dtype)
+        block[rng.integers(fmt.block_size)] = top * 2.0 ** e
+        if not fmt.power_of_two or not np.all(np.isfinite(block)):
+            return block
+        with np.errstate(over="ignore"):
+            scale = float(np.asarray(_decode(_encode(block, fmt).scales, fmt.scale)).reshape(-1)[0])
+        if scale == 2.0 ** e:
+            return block
+    return block
 
 
 def hard_blocks(fmt, n: int, seed: int = 0, dtype=np.float32) -> np.ndarray:

@@ -305,6 +305,19 @@ def test_empty_arrays_along_any_axis(shape, axis, pad):
     assert (rep.n, rep.blocks) == (0, 0)
 
 
+@pytest.mark.parametrize("rule", ["floor", "ceil", "rceil", "even"])
+def test_tie_blocks_hold_exact_ties_under_every_scale_rule(rule):
+    """numfmt.testing's "tie" blocks: about a third of their elements lie exactly halfway
+    between their two roundings (the ceil rule once doubled the scale they assumed: 1 in 7)."""
+    from numfmt.testing import hard_block
+    fmt = nf.BlockFormat("e2m1", 32, "e8m0", scale_rule=rule)
+    rng = np.random.default_rng(3)
+    b = np.stack([hard_block(fmt, "tie", rng) for _ in range(60)]).astype(np.float64)
+    down = np.asarray(nf.round(b, fmt, "toward_negative"), np.float64)
+    up = np.asarray(nf.round(b, fmt, "toward_positive"), np.float64)
+    assert np.mean((2 * b == down + up) & (down != up)) > 0.3
+
+
 def test_pad():
     x = np.linspace(-3, 5, 40)
     with pytest.raises(ValueError, match="length 40 of axis 0 is not a multiple of the block size 32"):
