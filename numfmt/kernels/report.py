@@ -1231,7 +1231,7 @@ def _maybe_flags32(i, xs, outs, base, lim32, step, args):
             | (0xFF if a >= INF32 else 0))
 
 
-SCAN_BLOCK = 512    # elements per block of ``_band_fixups`` and ``_tile32``'s specials (a tile's in the bits of a uint64)
+SCAN_BLOCK = 512    # elements per block of ``_band_fixups`` and ``_tile32``'s specials (a tile's: bits of a uint64)
 assert CAST_TILE <= 64 * SCAN_BLOCK       # (``_tile32`` marks a tile's blocks in the bits of a uint64)
 SCAN_WORD = 64      # elements ``scan_firsts`` marks in one uint64 before it visits the marked ones
 
