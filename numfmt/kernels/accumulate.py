@@ -222,6 +222,14 @@ def _round_sum(neg, sig, exp, zero_neg, rounder, st, ctx):
 
 
 @inner_inline
+def _zero_sign(all_neg_zero, signed, rounder):
+    """``_round_sum``'s zero_neg of a sum of addends that is exactly zero, as IEEE 754 addition
+    signs it: -0 where every addend is -0, or, rounding toward negative (rounder[1]), where
+    ``signed``: some addend is -0 or nonzero (the nonzero ones cancel); else +0."""
+    return np.int64(all_neg_zero or (rounder[1] != 0 and signed))
+
+
+@inner_inline
 def _round_special(bits, rounder, st, ctx):
     """``_round`` of an Inf or NaN (float64 bits) by ``_round_sum``."""
     return _round_sum(_ZERO, _SPECIAL_TERM, bits, _ZERO, rounder, st, ctx)
@@ -518,9 +526,8 @@ def _fused_step(s, ta, tx, lo, hi, align, rounder, st, ctx, with_s):
         if sig != 0:                # (zeros: their exponent says nothing, e - q may be huge)
             sig = (sig >> minimum(q - e, np.int64(63))) if e < q else (sig << (e - q))
             total += -sig if neg else sig
-    zero_neg = np.int64(all_neg_zero or (rounder[1] != 0 and signed))
     neg, sig, e = normalize(np.int64(total < 0), abs(total), q, _ZERO)
-    return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
+    return _round_sum(neg, sig, e, _zero_sign(all_neg_zero, signed, rounder), rounder, st, ctx)
 
 
 @nb.njit(inline="always")
@@ -571,9 +578,8 @@ def _round_exact_sum(acc, sp, flags, rounder, st, ctx):
     if flags & HAS_SPECIAL:
         return _round_special(sp, rounder, st, ctx)
     neg, sig, e = longacc_value(acc, _LSB)
-    rdn = rounder[1] != 0
-    zero_neg = np.int64(((flags & HAS_TERMS) != 0 and (flags & NOT_NEG_ZERO) == 0)
-                        or (rdn and (flags & (NEG_ZERO | NONZERO)) != 0))
+    zero_neg = _zero_sign((flags & HAS_TERMS) != 0 and (flags & NOT_NEG_ZERO) == 0,
+                          (flags & (NEG_ZERO | NONZERO)) != 0, rounder)
     return _round_sum(neg, sig, e, zero_neg, rounder, st, ctx)
 
 
